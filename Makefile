@@ -1,0 +1,50 @@
+# Everyday targets. The two README commands (python3 tasks.py profile|test) need no make;
+# these are shortcuts for people who have it. All run inside .venv (created by `make setup`).
+PY := .venv/bin/python
+BIN := .venv/bin
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+
+.PHONY: setup profile test test-all lint fmt dbt-parse dbt-build dev generate eval bench bench-national clean
+
+setup:            ## venv + locked dependencies + dbt manifest
+	python3 tasks.py setup
+
+profile: setup    ## the demo force's quarterly profile
+	$(BIN)/spp profile
+
+test:             ## everything CI runs (lint, dbt parse, fast tests)
+	python3 tasks.py test
+
+test-all: setup   ## include the slow scale tests
+	$(PY) -m pytest -m "slow or not slow"
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint dbt_project/models
+
+fmt: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+	$(BIN)/sqlfluff fix dbt_project/models
+
+dbt-parse: setup
+	$(PY) -m pipelines.dbt_project prepare
+
+dev: setup        ## the Dagster UI on http://127.0.0.1:3000
+	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/.state/dagster_home} $(BIN)/dagster dev -m pipelines.definitions
+
+generate: setup   ## a tiny synthetic force in .state/tiny
+	$(BIN)/spp generate --scale tiny --seed 42 --out .state/tiny
+
+eval: setup       ## every accuracy evaluation against ground truth and public data
+	$(PY) -m pipelines.evaluation.run_all
+
+bench: setup      ## end-to-end benchmarks tiny/force/large -> docs/benchmarks.md
+	$(BIN)/spp bench
+
+bench-national: setup
+	$(BIN)/spp bench --scales national
+
+clean:
+	rm -rf .state output dbt_project/target

@@ -1,0 +1,28 @@
+-- One row per stalking-universe crime and resolved suspect/offender, with the crime's harm
+-- weight and risk grade.
+with
+
+stalking_crimes as (
+    select * from {{ ref('int_stalking_crimes') }}
+),
+
+persons as (
+    select * from {{ ref('int_crime_persons_resolved') }}
+),
+
+final as (
+    select distinct
+        stalking_crimes.crime_id,
+        persons.person_key,
+        stalking_crimes.reported_date,
+        stalking_crimes.harm_weight_days,
+        stalking_crimes.risk_level,
+        stalking_crimes.is_domestic_abuse,
+        stalking_crimes.is_online
+    from stalking_crimes
+    inner join persons
+        on stalking_crimes.crime_id = persons.crime_id
+    where persons.role_side = 'perpetrator'
+)
+
+select * from final

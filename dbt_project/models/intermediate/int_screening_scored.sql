@@ -1,0 +1,227 @@
+{%- set screening = var('screening') -%}
+{%- set weights = screening['weights'] -%}
+{%- set window_days = screening['course_window_days'] -%}
+{%- set intense_days = screening['intense_window_days'] -%}
+-- Hidden-stalking screening: every crime recorded under a screened category (harassment,
+-- malicious communications, breach of order by default) that is not already stalking by its
+-- principal or included classification, scored on what records can show of FOUR (Fixated,
+-- Obsessive, Unwanted, Repeated) plus escalation, repeated online contact and intelligence.
+-- All crimes are kept with their score so the threshold can be evaluated; the mart
+-- screening_candidates keeps those at or above the threshold.
+with
+
+crimes as (
+    select * from {{ ref('int_crimes_classified') }}
+),
+
+crime_pairs as (
+    select * from {{ ref('int_crime_pairs') }}
+),
+
+occasions as (
+    select * from {{ ref('int_contact_occasions') }}
+),
+
+intelligence as (
+    select * from {{ ref('int_intelligence_resolved') }}
+),
+
+orders as (
+    select * from {{ ref('int_orders_resolved') }}
+),
+
+breaches as (
+    select * from {{ ref('stg_breaches') }}
+),
+
+candidates as (
+    select
+        crime_id,
+        reported_quarter,
+        reported_date,
+        occasion_date,
+        offence_category,
+        harm_weight_days,
+        is_online
+    from crimes
+    where
+        offence_category in {{ sql_string_list(screening['candidate_categories']) }}
+        and not is_principal_stalking
+        {%- if var('stalking_universe')['use_included_classifications'] %}
+            and not has_included_stalking
+        {%- endif %}
+),
+
+candidate_pairs as (
+    select
+        candidates.crime_id,
+        candidates.occasion_date,
+        candidates.harm_weight_days,
+        candidates.is_online,
+        crime_pairs.suspect_person_key,
+        crime_pairs.victim_person_key
+    from candidates
+    inner join crime_pairs
+        on candidates.crime_id = crime_pairs.crime_id
+),
+
+-- the pair's occasions around each candidate crime; an intelligence report linked to a crime
+-- describes that crime's occasion, so it is counted once with it
+pair_occasions as (
+    select
+        candidate_pairs.crime_id,
+        candidate_pairs.suspect_person_key,
+        candidate_pairs.victim_person_key,
+        candidate_pairs.occasion_date as candidate_date,
+        candidate_pairs.harm_weight_days as candidate_harm,
+        candidate_pairs.is_online as candidate_online,
+        occasions.occasion_kind,
+        occasions.occasion_date,
+        occasions.offence_category,
+        occasions.harm_weight_days,
+        occasions.is_online,
+        occasions.is_stalking_intelligence,
+        coalesce(occasions.crime_id, occasions.occasion_id) as occasion_key,
+        abs(date_diff('day', candidate_pairs.occasion_date, occasions.occasion_date)) as days_apart
+    from candidate_pairs
+    inner join occasions
+        on
+            candidate_pairs.suspect_person_key = occasions.suspect_person_key
+            and candidate_pairs.victim_person_key = occasions.victim_person_key
+    where abs(date_diff('day', candidate_pairs.occasion_date, occasions.occasion_date)) <= {{ window_days }}
+),
+
+pair_signals as (
+    select
+        crime_id,
+        suspect_person_key,
+        victim_person_key,
+        count(distinct occasion_key) as occasions_in_window,
+        count(distinct occasion_key) filter (where days_apart <= {{ intense_days }}) as occasions_intense,
+        count(distinct offence_category) as categories_in_window,
+        coalesce(bool_or(is_online), false) and coalesce(bool_or(not is_online), false) as is_mixed_mode,
+        count(distinct occasion_key) filter (where is_online and occasion_key <> crime_id) as other_online,
+        min(harm_weight_days) filter (
+            where occasion_kind = 'crime' and occasion_date < candidate_date
+        ) as earlier_min_harm,
+        any_value(candidate_harm) as candidate_harm,
+        any_value(candidate_online) as candidate_online,
+        coalesce(bool_or(is_stalking_intelligence), false) as has_pair_intelligence
+    from pair_occasions
+    group by crime_id, suspect_person_key, victim_person_key
+),
+
+-- contact while an order protecting the victim from this suspect was in force
+order_contact as (
+    select distinct candidate_pairs.crime_id
+    from candidate_pairs
+    inner join orders
+        on
+            candidate_pairs.suspect_person_key = orders.subject_person_key
+            and candidate_pairs.victim_person_key = orders.protected_person_key
+    where
+        orders.was_in_force
+        and candidate_pairs.occasion_date >= orders.granted_date
+        and candidate_pairs.occasion_date <= coalesce(orders.expiry_date, date '9999-12-31')
+),
+
+breach_crimes as (
+    select distinct crime_id
+    from breaches
+    where crime_id is not null
+),
+
+linked_intelligence as (
+    select distinct crime_id
+    from intelligence
+    where is_stalking_related and crime_id is not null
+),
+
+per_crime as (
+    select
+        candidates.crime_id,
+        candidates.reported_quarter,
+        candidates.reported_date,
+        candidates.offence_category,
+        coalesce(max(pair_signals.occasions_in_window), 1) as occasions_in_window,
+        coalesce(max(pair_signals.occasions_intense), 1) as occasions_intense,
+        coalesce(bool_or(pair_signals.occasions_in_window >= {{ screening['course_min_occasions'] }}), false)
+            as is_repeated,
+        coalesce(bool_or(pair_signals.occasions_intense >= {{ screening['intense_min_occasions'] }}), false)
+            as is_obsessive,
+        coalesce(bool_or(
+            pair_signals.occasions_in_window >= 2
+            and (pair_signals.is_mixed_mode or pair_signals.categories_in_window >= 2)
+        ), false) as is_fixated,
+        (
+            candidates.offence_category = 'breach_of_order'
+            or breach_crimes.crime_id is not null
+            or order_contact.crime_id is not null
+        ) as is_unwanted,
+        coalesce(bool_or(pair_signals.candidate_harm > pair_signals.earlier_min_harm), false) as is_escalating,
+        coalesce(bool_or(pair_signals.candidate_online and pair_signals.other_online >= 1), false)
+            as is_online_repeated,
+        (
+            linked_intelligence.crime_id is not null
+            or coalesce(bool_or(pair_signals.has_pair_intelligence), false)
+        ) as has_intelligence
+    from candidates
+    left join pair_signals
+        on candidates.crime_id = pair_signals.crime_id
+    left join order_contact
+        on candidates.crime_id = order_contact.crime_id
+    left join breach_crimes
+        on candidates.crime_id = breach_crimes.crime_id
+    left join linked_intelligence
+        on candidates.crime_id = linked_intelligence.crime_id
+    group by
+        candidates.crime_id,
+        candidates.reported_quarter,
+        candidates.reported_date,
+        candidates.offence_category,
+        breach_crimes.crime_id,
+        order_contact.crime_id,
+        linked_intelligence.crime_id
+),
+
+scored as (
+    select
+        *,
+        cast(
+            case when is_repeated then {{ weights['repeated'] }} else 0 end
+            + case when is_obsessive then {{ weights['obsessive'] }} else 0 end
+            + case when is_fixated then {{ weights['fixated'] }} else 0 end
+            + case when is_unwanted then {{ weights['unwanted'] }} else 0 end
+            + case when is_escalating then {{ weights['escalation'] }} else 0 end
+            + case when is_online_repeated then {{ weights['online_repeated'] }} else 0 end
+            + case when has_intelligence then {{ weights['intelligence'] }} else 0 end
+            as integer
+        ) as score,
+        concat_ws(
+            '; ',
+            case
+                when is_repeated
+                    then 'Repeated: ' || occasions_in_window
+                    || ' occasions by the same suspect against this victim within {{ window_days }} days'
+            end,
+            case
+                when is_obsessive
+                    then 'Obsessive: ' || occasions_intense || ' occasions within {{ intense_days }} days'
+            end,
+            case when is_fixated then 'Fixated: the same victim targeted by several means or offence types' end,
+            case when is_unwanted then 'Unwanted: contact in breach of an order protecting the victim' end,
+            case when is_escalating then 'Escalation: more harmful than the earlier crime against this victim' end,
+            case when is_online_repeated then 'Online: repeated online contact with this victim' end,
+            case when has_intelligence then 'Intelligence: stalking-related intelligence on this suspect or crime' end
+        ) as reasons
+    from per_crime
+),
+
+final as (
+    select
+        *,
+        score >= {{ screening['threshold'] }} as is_flagged
+    from scored
+)
+
+select * from final

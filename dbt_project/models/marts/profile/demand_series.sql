@@ -1,0 +1,119 @@
+-- Demand series for forecasting and the FMS: counts of stalking-universe crimes (by reported
+-- date) per month and per quarter, in total, DA / non-DA, online / offline, by identification
+-- route and by principal offence category, plus recorded order breaches (by breach date).
+-- Zero-filled over every period from the first to the last month of crime data; is_complete
+-- is false for a period that the data do not fully cover (do not fit models to it).
+with
+
+quarters as (
+    select * from {{ ref('int_quarters') }}
+),
+
+stalking_crimes as (
+    select * from {{ ref('int_stalking_crimes') }}
+),
+
+breaches as (
+    select * from {{ ref('stg_breaches') }}
+),
+
+categories as (
+    select distinct category from {{ ref('offence_codes') }}
+    union
+    select 'other' as category
+),
+
+data_end as (
+    select max(reported_date) as last_date from {{ ref('stg_crimes') }}
+),
+
+months as (
+    select cast(month_start as date) as period_start
+    from (select min(q_start) as first_start, max(q_end) as last_end from quarters) as bounds
+    cross join generate_series(bounds.first_start, bounds.last_end, interval 1 month) as series (month_start)
+),
+
+periods as (
+    select
+        'month' as period,
+        period_start,
+        cast(period_start + interval 1 month - interval 1 day as date) as period_end
+    from months
+    union all
+    select
+        'quarter' as period,
+        q_start as period_start,
+        q_end as period_end
+    from quarters
+),
+
+-- one row per crime and each series it belongs to
+crime_series as (
+    select
+        reported_date as event_date,
+        series.name as series
+    from stalking_crimes
+    cross join lateral (
+        select 'all_stalking' as name
+        union all
+        select case when stalking_crimes.is_domestic_abuse then 'domestic_abuse' else 'non_domestic_abuse' end
+        union all
+        select case when stalking_crimes.is_online then 'online' else 'offline' end
+        union all
+        select 'identified_' || stalking_crimes.identified_by
+        union all
+        select 'category_' || stalking_crimes.offence_category
+    ) as series
+    union all
+    select
+        breach_date as event_date,
+        'breaches' as series
+    from breaches
+),
+
+series_names as (
+    select unnest([
+        'all_stalking', 'domestic_abuse', 'non_domestic_abuse', 'online', 'offline',
+        'identified_principal', 'identified_included', 'identified_screened', 'breaches'
+    ]) as series
+    union all
+    select 'category_' || category as series from categories
+),
+
+grid as (
+    select
+        series_names.series,
+        periods.period,
+        periods.period_start,
+        periods.period_end
+    from series_names
+    cross join periods
+),
+
+counted as (
+    select
+        grid.series,
+        grid.period,
+        grid.period_start,
+        grid.period_end,
+        count(crime_series.event_date) as value
+    from grid
+    left join crime_series
+        on
+            grid.series = crime_series.series
+            and crime_series.event_date between grid.period_start and grid.period_end
+    group by grid.series, grid.period, grid.period_start, grid.period_end
+),
+
+final as (
+    select
+        counted.series,
+        counted.period,
+        counted.period_start,
+        counted.value,
+        coalesce(counted.period_end <= data_end.last_date, false) as is_complete
+    from counted
+    cross join data_end
+)
+
+select * from final

@@ -1,0 +1,233 @@
+{%- set perp = var('perpetrators') -%}
+{%- set rfgv = var('rfgv') -%}
+{%- set weights = rfgv['weights'] -%}
+{%- set weight_sum = weights['recency'] + weights['frequency'] + weights['gravity'] + weights['victims'] -%}
+{%- set lookback_months = [perp['serial_lookback_years'] * 12, rfgv['lookback_months']] | max -%}
+-- Suspects and offenders of the stalking universe per quarter, scored for tasking (MATAC-style
+-- RFGV). A person is in a quarter's list when they have a crime reported in the look-back up to
+-- the quarter's last day. Each component scores 0-10 points:
+--   recency   10 for a crime on the quarter's last day, falling linearly to 0 at recency_decay_months;
+--   frequency points of the band of crimes in the last frequency_window_months;
+--   gravity   points of the band of total harm (offence_codes.harm_weight_days) in the look-back;
+--   victims   points of the band of distinct resolved victims in the look-back.
+-- rfgv_score = weighted mean of the four x 10 (0-100). All numbers come from settings.yaml.
+with
+
+quarters as (
+    select * from {{ ref('int_quarters') }}
+),
+
+perpetrations as (
+    select * from {{ ref('int_perpetrations') }}
+),
+
+pairs as (
+    select crime_pairs.*
+    from {{ ref('int_crime_pairs') }} as crime_pairs
+    inner join {{ ref('int_stalking_crimes') }} as stalking_crimes
+        on crime_pairs.crime_id = stalking_crimes.crime_id
+),
+
+orders as (
+    select * from {{ ref('int_orders_resolved') }}
+),
+
+breaches as (
+    select * from {{ ref('stg_breaches') }}
+),
+
+windowed as (
+    select
+        quarters.quarter,
+        quarters.q_end,
+        perpetrations.person_key,
+        perpetrations.crime_id,
+        perpetrations.reported_date,
+        perpetrations.harm_weight_days,
+        perpetrations.risk_level,
+        perpetrations.is_domestic_abuse
+    from quarters
+    inner join perpetrations
+        on
+            perpetrations.reported_date > quarters.q_end - interval {{ lookback_months }} month
+            and perpetrations.reported_date <= quarters.q_end
+),
+
+crime_summary as (
+    select
+        quarter,
+        person_key,
+        any_value(q_end) as q_end,
+        count(distinct crime_id) filter (
+            where reported_date > q_end - interval {{ perp['serial_lookback_years'] }} year
+        ) as crimes_total,
+        count(distinct crime_id) filter (
+            where reported_date > q_end - interval {{ rfgv['frequency_window_months'] }} month
+        ) as crimes_12m,
+        cast(coalesce(sum(harm_weight_days) filter (
+            where reported_date > q_end - interval {{ rfgv['lookback_months'] }} month
+        ), 0) as bigint) as harm_total,
+        max(reported_date) as last_reported_date,
+        max(
+            case risk_level when 'high' then 3 when 'medium' then 2 when 'standard' then 1 end
+        ) filter (where reported_date > q_end - interval {{ rfgv['frequency_window_months'] }} month)
+            as highest_risk_rank,
+        bool_or(is_domestic_abuse) as has_domestic_abuse
+    from windowed
+    group by quarter, person_key
+),
+
+victim_summary as (
+    select
+        quarters.quarter,
+        pairs.suspect_person_key as person_key,
+        count(distinct pairs.victim_person_key) filter (
+            where pairs.reported_date > quarters.q_end - interval {{ perp['serial_lookback_years'] }} year
+        ) as victims_total,
+        count(distinct pairs.victim_person_key) filter (
+            where pairs.reported_date > quarters.q_end - interval {{ rfgv['lookback_months'] }} month
+        ) as victims_rfgv
+    from quarters
+    inner join pairs
+        on
+            pairs.reported_date > quarters.q_end - interval {{ lookback_months }} month
+            and pairs.reported_date <= quarters.q_end
+    group by quarters.quarter, pairs.suspect_person_key
+),
+
+breach_summary as (
+    select
+        quarters.quarter,
+        orders.subject_person_key as person_key,
+        count(distinct breaches.breach_id) as breaches_12m
+    from quarters
+    inner join breaches
+        on
+            breaches.breach_date > quarters.q_end - interval {{ rfgv['frequency_window_months'] }} month
+            and breaches.breach_date <= quarters.q_end
+    inner join orders
+        on breaches.order_id = orders.order_id
+    where orders.subject_person_key is not null
+    group by quarters.quarter, orders.subject_person_key
+),
+
+active_orders as (
+    select distinct
+        quarters.quarter,
+        orders.subject_person_key as person_key
+    from quarters
+    inner join orders
+        on
+            orders.was_in_force
+            and orders.granted_date <= quarters.q_end
+            and coalesce(orders.expiry_date, date '9999-12-31') >= quarters.q_end
+    where orders.subject_person_key is not null
+),
+
+components as (
+    select
+        crime_summary.quarter,
+        crime_summary.person_key,
+        crime_summary.crimes_total,
+        coalesce(victim_summary.victims_total, 0) as victims_total,
+        crime_summary.crimes_12m,
+        crime_summary.harm_total,
+        crime_summary.last_reported_date,
+        date_diff('day', crime_summary.last_reported_date, crime_summary.q_end) as days_since_last_crime,
+        crime_summary.highest_risk_rank,
+        crime_summary.has_domestic_abuse,
+        coalesce(breach_summary.breaches_12m, 0) as breaches_12m,
+        active_orders.person_key is not null as has_active_order,
+        round(
+            10.0 * greatest(
+                0.0,
+                1.0 - date_diff('day', crime_summary.last_reported_date, crime_summary.q_end)
+                / ({{ rfgv['recency_decay_months'] }} * 30.4375)
+            ),
+            2
+        ) as recency_score,
+        cast({{ band_points('crime_summary.crimes_12m', rfgv['frequency_band_min_crimes'], rfgv['frequency_band_points']) }} as double)
+            as frequency_score,
+        cast({{ band_points('crime_summary.harm_total', rfgv['gravity_band_min_days'], rfgv['gravity_band_points']) }} as double)
+            as gravity_score,
+        cast({{ band_points('coalesce(victim_summary.victims_rfgv, 0)', rfgv['victims_band_min'], rfgv['victims_band_points']) }} as double)
+            as victims_score
+    from crime_summary
+    left join victim_summary
+        on
+            crime_summary.quarter = victim_summary.quarter
+            and crime_summary.person_key = victim_summary.person_key
+    left join breach_summary
+        on
+            crime_summary.quarter = breach_summary.quarter
+            and crime_summary.person_key = breach_summary.person_key
+    left join active_orders
+        on
+            crime_summary.quarter = active_orders.quarter
+            and crime_summary.person_key = active_orders.person_key
+    -- the population is the serial look-back; a longer RFGV look-back only adds gravity
+    where crime_summary.crimes_total > 0
+),
+
+scored as (
+    select
+        *,
+        round(
+            10.0 * (
+                {{ weights['recency'] }} * recency_score
+                + {{ weights['frequency'] }} * frequency_score
+                + {{ weights['gravity'] }} * gravity_score
+                + {{ weights['victims'] }} * victims_score
+            ) / {{ weight_sum }},
+            1
+        ) as rfgv_score
+    from components
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by quarter
+            order by rfgv_score desc, harm_total desc, crimes_total desc, last_reported_date desc, person_key asc
+        ) as rank
+    from scored
+),
+
+final as (
+    select
+        quarter,
+        person_key,
+        crimes_total,
+        victims_total,
+        crimes_total >= {{ perp['repeat_min_crimes'] }} as is_repeat,
+        victims_total >= {{ perp['serial_min_victims'] }} as is_serial,
+        recency_score,
+        frequency_score,
+        gravity_score,
+        victims_score,
+        rfgv_score,
+        case
+            when rfgv_score >= {{ rfgv['band_high_min_score'] }} then 'high'
+            when rfgv_score >= {{ rfgv['band_medium_min_score'] }} then 'medium'
+            else 'standard'
+        end as risk_level,
+        rank,
+        breaches_12m,
+        has_active_order,
+        rfgv_score >= {{ var('high_harm')['min_rfgv_score'] }}
+        {%- if var('high_harm')['top_n'] > 0 %}
+            and rank <= {{ var('high_harm')['top_n'] }}
+        {%- endif %}
+            as is_high_harm,
+        crimes_12m,
+        harm_total,
+        last_reported_date,
+        days_since_last_crime,
+        case highest_risk_rank when 3 then 'high' when 2 then 'medium' when 1 then 'standard' end
+            as highest_recorded_risk_12m,
+        has_domestic_abuse
+    from ranked
+)
+
+select * from final

@@ -1,0 +1,30 @@
+-- Crimes recorded under a lower-level classification that screening flags as possible hidden
+-- stalking (score at or above var('screening')['threshold']), over all quarters, with the
+-- indicators behind each score in words, for a reviewing officer to confirm or reject.
+with
+
+scored as (
+    select * from {{ ref('int_screening_scored') }}
+),
+
+final as (
+    select
+        crime_id,
+        reported_quarter as quarter,
+        score,
+        reasons,
+        reported_date,
+        offence_category,
+        occasions_in_window,
+        is_repeated,
+        is_obsessive,
+        is_fixated,
+        is_unwanted,
+        is_escalating,
+        is_online_repeated,
+        has_intelligence
+    from scored
+    where is_flagged
+)
+
+select * from final

@@ -1,0 +1,1 @@
+"""Dagster wiring only: each module turns pure logic from a sibling package into assets."""

@@ -1,0 +1,70 @@
+"""The dbt project as assets: every model an asset, every dbt test an asset check."""
+
+import json
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_duckdb import DuckDBResource
+
+from pipelines.dbt_project import dbt_project
+from pipelines.partitions import quarterly_partitions
+from pipelines.settings import dbt_vars, load_settings
+
+
+class ProfileDbtTranslator(DagsterDbtTranslator):
+    """Groups follow the model folders (staging / intermediate / marts / reference)."""
+
+    def get_group_name(self, dbt_resource_props: dict[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "reference"
+        fqn = dbt_resource_props.get("fqn", [])
+        return fqn[1] if len(fqn) > 2 else "dbt"
+
+
+def _build(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource
+) -> Iterator[Any]:
+    # dbt runs as a subprocess and finds the warehouse through SPP_WAREHOUSE (profiles.yml).
+    os.environ["SPP_WAREHOUSE"] = duckdb.database
+    # The quarter goes as an env var, not --vars: vars that change between runs make dbt
+    # re-parse the whole project (~10 s) on every invocation.
+    os.environ["SPP_PROFILE_QUARTER"] = context.partition_key
+    variables = dbt_vars(load_settings())
+    yield from dbt.cli(["build", "--vars", json.dumps(variables)], context=context).stream()
+
+
+# Person resolution (Python, Splink) sits in the middle of the dbt graph, so the project is
+# split in two: what resolution reads (seeds, staging, models tagged before_resolution) and
+# everything after it.
+BEFORE_RESOLUTION = "resource_type:seed staging tag:before_resolution"
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    select=BEFORE_RESOLUTION,
+    partitions_def=quarterly_partitions,
+    dagster_dbt_translator=ProfileDbtTranslator(),
+    name="dbt_staging",
+)
+def dbt_staging(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource
+) -> Iterator[Any]:
+    yield from _build(context, dbt, duckdb)
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    exclude=BEFORE_RESOLUTION,
+    partitions_def=quarterly_partitions,
+    dagster_dbt_translator=ProfileDbtTranslator(),
+    name="dbt_analytics",
+)
+def dbt_analytics(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource
+) -> Iterator[Any]:
+    yield from _build(context, dbt, duckdb)

@@ -1,0 +1,252 @@
+"""`spp`: the command line of ../shared/spec/outputs.md.
+
+Sub-commands stay thin: they parse options, then call the same code the pipeline runs.
+`spp profile` always goes through Dagster (in-process), never around it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from pipelines.paths import default_output_dir, default_warehouse, state_dir
+
+DEMO_SCALE = "force"
+DEMO_SEED = 42
+
+
+class CliError(Exception):
+    """A failure we can explain in one line."""
+
+
+# --------------------------------------------------------------------------- generate
+def cmd_generate(args: argparse.Namespace) -> int:
+    from pipelines.synthetic import generate_force
+
+    started = time.perf_counter()
+    summary = generate_force(
+        scale=args.scale,
+        seed=args.seed,
+        out_dir=Path(args.out),
+        end_quarter=args.end_quarter,
+        years=args.years,
+        fmt=args.format,
+    )
+    rows = summary.get("rows", {}) if isinstance(summary, dict) else {}
+    for table, count in rows.items():
+        print(f"  {table:<14} {count:>10,} rows")
+    print(
+        f"wrote {args.scale} force (seed {args.seed}) to {args.out} in "
+        f"{time.perf_counter() - started:.1f}s"
+    )
+    return 0
+
+
+# --------------------------------------------------------------------------- profile
+def demo_extracts(seed: int, scale: str = DEMO_SCALE) -> Path:
+    """Generate (once, then cached) the demo force: `force` scale, 5 years to the last
+    complete quarter."""
+    from pipelines.quarters import last_complete_quarter
+    from pipelines.synthetic import generate_force
+
+    end_quarter = last_complete_quarter(dt.date.today())
+    folder = state_dir() / "demo" / f"{scale}-seed{seed}-{end_quarter}"
+    done = folder / ".complete"
+    if not done.exists():
+        print(f"Generating the demo force ({scale} scale, seed {seed}) into {folder}", flush=True)
+        generate_force(scale=scale, seed=seed, out_dir=folder, end_quarter=end_quarter, years=5)
+        done.write_text("ok\n")
+    return folder
+
+
+def latest_complete_quarter_in(extracts_dir: Path) -> str:
+    """The last complete quarter in the data: the quarter of the latest reported crime, unless
+    the data stop more than two weeks before that quarter ends (then the one before)."""
+    import duckdb
+
+    from pipelines.contracts.loader import StructuralError, find_extract_file
+    from pipelines.quarters import quarter_end, quarter_of, shift_quarter
+
+    try:
+        path = find_extract_file(extracts_dir, "crimes")
+    except StructuralError as error:
+        raise CliError(str(error)) from error
+    reader = "read_parquet(?)" if path.suffix == ".parquet" else "read_csv(?, all_varchar=true)"
+    latest = duckdb.sql(
+        f"select max(try_cast(reported_date as date)) from {reader}", params=[str(path)]
+    ).fetchone()[0]
+    if latest is None:
+        raise CliError(f"{path}: no parseable reported_date, cannot choose a quarter")
+    quarter = quarter_of(latest)
+    if (quarter_end(quarter) - latest).days > 14:
+        quarter = shift_quarter(quarter, -1)
+    return quarter
+
+
+def cmd_profile(args: argparse.Namespace) -> int:
+    import os
+
+    if args.config:
+        os.environ["SPP_CONFIG"] = str(Path(args.config).resolve())
+    extracts = Path(args.extracts) if args.extracts else demo_extracts(args.seed)
+    if not extracts.is_dir():
+        raise CliError(f"{extracts}: extracts folder not found")
+    quarter = args.quarter or latest_complete_quarter_in(extracts)
+    from pipelines.quarters import parse_quarter
+
+    try:
+        parse_quarter(quarter)
+    except ValueError as error:
+        raise CliError(str(error)) from error
+    out = Path(args.out) if args.out else default_output_dir()
+    warehouse = Path(args.warehouse) if args.warehouse else default_warehouse()
+    os.environ["SPP_WAREHOUSE"] = str(warehouse.resolve())
+    print(f"Profiling {quarter} from {extracts} (warehouse {warehouse})", flush=True)
+    report = run_profile(extracts, quarter, out, warehouse, args.run_date or "")
+    print(f"Profile written: {report}")
+    return 0
+
+
+def run_profile(extracts: Path, quarter: str, out: Path, warehouse: Path, run_date: str) -> Path:
+    """Materialise the whole quarterly job in-process through Dagster and return the report."""
+    import dagster as dg
+
+    from pipelines.dbt_project import prepare
+
+    prepare()
+    from pipelines.definitions import build_definitions
+
+    defs = build_definitions(extracts.resolve(), out.resolve(), warehouse.resolve(), run_date)
+    job = defs.resolve_job_def("quarterly_profile")
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(
+            partition_key=quarter,
+            instance=instance,
+            run_config={"loggers": {"progress": {}}},
+            raise_on_error=False,
+        )
+    if not result.success:
+        raise CliError(_first_failure(result))
+    return out.resolve() / quarter / "profile.html"
+
+
+def _first_failure(result) -> str:
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            error = event.step_failure_data.error
+            while (
+                error is not None
+                and error.cause is not None
+                and "Error occurred" in (error.message or "")
+            ):
+                error = error.cause
+            message = (error.message if error else "unknown error").strip().splitlines()
+            return f"step {event.step_key} failed: {message[0] if message else 'unknown error'}"
+    return "the run failed (see the Dagster UI for details)"
+
+
+# --------------------------------------------------------------------------- hotspots / forecast
+def cmd_hotspots(args: argparse.Namespace) -> int:
+    from pipelines.hotspots import find_hotspots_in_file
+
+    out = find_hotspots_in_file(Path(args.points), cell_size_m=args.cell_size, out=args.out)
+    print(f"Hotspots written: {out}")
+    return 0
+
+
+def cmd_forecast(args: argparse.Namespace) -> int:
+    from pipelines.forecasting import forecast_file
+
+    out = forecast_file(Path(args.series), horizon=args.horizon, out=args.out)
+    print(f"Forecast written: {out}")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from pipelines.evaluation.bench import main as bench_main
+
+    return bench_main(args.bench_args)
+
+
+# --------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="spp",
+        description="Stalking Problem Profile: generate a synthetic force, build a quarter's "
+        "profile, find hotspots, forecast demand.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    gen = sub.add_parser("generate", help="write a synthetic force's extracts and ground truth")
+    gen.add_argument(
+        "--scale",
+        choices=["tiny", "small", "force", "large", "national"],
+        default="tiny",
+        help="size preset (default tiny)",
+    )
+    gen.add_argument("--seed", type=int, default=DEMO_SEED, help="random seed (default 42)")
+    gen.add_argument("--out", required=True, help="folder to write the extracts into")
+    gen.add_argument(
+        "--end-quarter", help="last quarter of data, YYYY-Qn (default: last complete quarter)"
+    )
+    gen.add_argument("--years", type=int, help="years of history (default 5)")
+    gen.add_argument(
+        "--format",
+        choices=["csv", "parquet"],
+        default="csv",
+        help="file format of the extracts (default csv)",
+    )
+    gen.set_defaults(func=cmd_generate)
+
+    prof = sub.add_parser("profile", help="materialise one quarter's profile through Dagster")
+    prof.add_argument(
+        "--extracts", help="folder with the five extracts (default: generate the demo force)"
+    )
+    prof.add_argument(
+        "--quarter", help="quarter to profile, YYYY-Qn (default: last complete quarter in the data)"
+    )
+    prof.add_argument("--out", help=f"output folder (default {default_output_dir()})")
+    prof.add_argument("--warehouse", help=f"DuckDB file (default {default_warehouse()})")
+    prof.add_argument("--config", help="settings file (default pipelines/config/settings.yaml)")
+    prof.add_argument("--seed", type=int, default=DEMO_SEED, help="seed of the demo force")
+    prof.add_argument("--run-date", help="treat this ISO date as today (future-date rules)")
+    prof.set_defaults(func=cmd_profile)
+
+    hot = sub.add_parser("hotspots", help="find hotspots in any point data")
+    hot.add_argument("--points", required=True, help="CSV with latitude, longitude (WGS84)")
+    hot.add_argument(
+        "--cell-size",
+        type=int,
+        default=None,
+        help="grid cell size in metres (default from settings)",
+    )
+    hot.add_argument("--out", help="output CSV (default beside the input)")
+    hot.set_defaults(func=cmd_hotspots)
+
+    fc = sub.add_parser("forecast", help="forecast any regular series with intervals")
+    fc.add_argument("--series", required=True, help="CSV with series, period_start, value")
+    fc.add_argument("--horizon", type=int, required=True, help="periods ahead to forecast")
+    fc.add_argument("--out", help="output CSV (default beside the input)")
+    fc.set_defaults(func=cmd_forecast)
+
+    bench = sub.add_parser("bench", help="end-to-end benchmarks (see docs/benchmarks.md)")
+    bench.add_argument("bench_args", nargs=argparse.REMAINDER, help="passed to the benchmark")
+    bench.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (CliError, ValueError, FileNotFoundError) as error:
+        print(f"spp {args.command}: error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

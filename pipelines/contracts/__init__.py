@@ -1,0 +1,1 @@
+"""Extract contracts: read, validate, load good rows, quarantine the rest, reconcile."""

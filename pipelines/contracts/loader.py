@@ -1,0 +1,321 @@
+"""Load one extract: read it as text, validate it against its contract in DuckDB SQL, write the
+good rows to the typed raw.<extract> table and the rest to raw.quarantine, and reconcile.
+
+Everything is set-based SQL (no Python loop over rows); only the force-area test leaves DuckDB,
+as two numpy arrays into shapely's vectorised point-in-polygon.
+
+Re-running replaces: raw.<extract> is created or replaced, and the extract's rows in
+raw.quarantine and raw.load_log are deleted and re-inserted, all in one transaction that is
+rolled back if the counts do not reconcile.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from pipelines.contracts import geo
+from pipelines.contracts.compile import Compiled, compile_suite, included_codes_regex, q
+from pipelines.contracts.schema import DUCKDB_TYPES, EXTRACTS
+from pipelines.contracts.structure import (
+    ExtractFile,
+    StructuralError,
+    explain_read_error,
+    find_extract_file,
+    inspect_extract,
+    reader_sql,
+)
+from pipelines.contracts.suites import load_suite
+from pipelines.paths import DBT_PROJECT_DIR
+
+__all__ = [
+    "LoadResult",
+    "ReconciliationError",
+    "StructuralError",
+    "find_extract_file",
+    "load_extract",
+    "offence_codes",
+]
+
+OFFENCE_CODES_SEED = DBT_PROJECT_DIR / "seeds" / "offence_codes.csv"
+
+
+class ReconciliationError(Exception):
+    """Rows read != rows loaded + rows quarantined: something was lost or doubled."""
+
+
+@dataclass
+class LoadResult:
+    extract: str
+    read: int
+    loaded: int
+    quarantined: int
+    by_rule: dict[str, int] = field(default_factory=dict)
+    unlinked: dict[str, int] = field(default_factory=dict)
+    file: str = ""
+    format: str = ""
+    extra_columns: list[str] = field(default_factory=list)
+    force_area: str = ""
+    seconds: float = 0.0
+
+    @property
+    def reconciles(self) -> bool:
+        return self.read == self.loaded + self.quarantined
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "read": self.read,
+            "loaded": self.loaded,
+            "quarantined": self.quarantined,
+            "by_rule": dict(self.by_rule),
+            "reconciles": self.reconciles,
+            "unlinked_soft_links": dict(self.unlinked),
+            "file": self.file,
+            "format": self.format,
+            "extra_columns_ignored": list(self.extra_columns),
+            "force_area": self.force_area,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def offence_codes(path: Path = OFFENCE_CODES_SEED) -> list[str]:
+    """Known offence codes: the project's reference table (the dbt seed), the one home."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        return sorted({row["offence_code"].strip() for row in csv.DictReader(handle)})
+
+
+def runtime_parameters(today: dt.date, codes: list[str]) -> dict[str, Any]:
+    """The suites' `$PARAMETER` values that do not depend on the warehouse."""
+    return {
+        "offence_codes": codes,
+        "included_offence_codes_regex": included_codes_regex(codes),
+        "today": today.isoformat(),
+    }
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("create schema if not exists raw")
+    con.execute(
+        "create table if not exists raw.quarantine (extract varchar, source_row bigint, "
+        "record_key varchar, original_row json, rule varchar, detail varchar, run_id varchar, "
+        "quarantined_at timestamp)"
+    )
+    con.execute(
+        "create table if not exists raw.load_log (extract varchar, file varchar, "
+        "format varchar, rows_read bigint, rows_loaded bigint, rows_quarantined bigint, "
+        "by_rule json, unlinked_soft_links bigint, unlinked_detail json, force_area varchar, "
+        "extra_columns_ignored varchar, run_id varchar, partition_key varchar, "
+        "loaded_at timestamp, seconds double)"
+    )
+
+
+def _stage(con: duckdb.DuckDBPyConnection, source: ExtractFile, compiled: Compiled) -> None:
+    """_spp_land (the file as text, in file order) and _spp_typed (text + typed + dup rank)."""
+    try:
+        con.execute(f"create or replace temp table _spp_land as select * from {reader_sql(source)}")
+    except duckdb.Error as error:
+        raise explain_read_error(source, error) from error
+    spec = EXTRACTS[compiled.extract]
+    texts = ", ".join(f"{expr} as t_{name}" for name, expr in compiled.text_columns.items())
+    typed = ", ".join(f"{expr} as v_{name}" for name, expr in compiled.typed_columns.items())
+    dup = (
+        f"case when v_{spec.key} is not null then row_number() over "
+        f"(partition by v_{spec.key} order by _source_row) end"
+        if spec.key
+        else "cast(null as bigint)"
+    )
+    # rowid follows insertion order, which DuckDB keeps as file order.
+    con.execute(
+        "create or replace temp table _spp_typed as "
+        f"select *, {dup} as _dup_rank from ("
+        f"select *, {typed} from (select rowid + 1 as _source_row, {texts} from _spp_land))"
+    )
+
+
+def _outside_rows(
+    con: duckdb.DuckDBPyConnection, compiled: Compiled, area: geo.ForceArea
+) -> None:
+    """_spp_outside(outside_row): source rows whose point is outside the force area."""
+    rows = pa.table({"outside_row": pa.array([], pa.int64())})
+    if compiled.needs_area and area.geometry is not None:
+        lat, lon = compiled.needs_area
+        points = con.execute(
+            f"select _source_row, v_{lat}, v_{lon} from _spp_typed "
+            f"where v_{lat} is not null and v_{lon} is not null"
+        ).fetchnumpy()
+        mask = geo.outside(area.geometry, points[f"v_{lat}"], points[f"v_{lon}"])
+        rows = pa.table({"outside_row": pa.array(points["_source_row"][mask], pa.int64())})
+    con.register("_spp_outside_arrow", rows)
+    con.execute("create or replace temp table _spp_outside as select * from _spp_outside_arrow")
+    con.unregister("_spp_outside_arrow")
+
+
+def _build_checked(con: duckdb.DuckDBPyConnection, compiled: Compiled) -> None:
+    """_spp_checked: typed values + _rule (first broken expectation) + _detail (all broken)."""
+    critical = [c for c in compiled.checks if c.severity == "critical"]
+    rule = "coalesce(" + ", ".join(f"case when {c.broken} then {c.rule_sql} end" for c in critical)
+    detail = "concat_ws('; ', " + ", ".join(
+        f"case when {c.broken} then {c.detail} end" for c in critical
+    )
+    joins = " ".join(compiled.joins)
+    con.execute(
+        "create or replace temp table _spp_checked as "
+        f"select c.*, {rule}, cast(null as varchar)) as _rule, {detail}) as _detail "
+        f"from _spp_typed c {joins} "
+        "left join _spp_outside area on area.outside_row = c._source_row"
+    )
+
+
+def _soft_link_counts(con: duckdb.DuckDBPyConnection, compiled: Compiled) -> dict[str, int]:
+    """Loaded rows whose soft link (e.g. intelligence.crime_id) finds no loaded parent."""
+    counts = {}
+    for ref in compiled.soft_references:
+        child, parent, parent_column = ref["child_column"], ref["extract"], ref["parent_column"]
+        counts[f"{child}->{parent}.{parent_column}"] = con.execute(
+            f"select count(*) from _spp_checked c where c._rule is null "
+            f"and c.v_{child} is not null and not exists (select 1 from raw.{parent} p "
+            f"where p.{parent_column} = c.v_{child})"
+        ).fetchone()[0]
+    return counts
+
+
+def _require_parents(con: duckdb.DuckDBPyConnection, compiled: Compiled) -> None:
+    parents = {r["extract"] for r in compiled.references + compiled.soft_references}
+    if compiled.joins and any("lk_orders" in j for j in compiled.joins):
+        parents.add("orders")
+    existing = {
+        r[0]
+        for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'raw'"
+        ).fetchall()
+    }
+    missing = sorted(parents - existing)
+    if missing:
+        raise RuntimeError(
+            f"{compiled.extract} is validated against {', '.join(missing)}: load "
+            f"{' and '.join(missing)} first (the ingest assets run in dependency order)"
+        )
+
+
+def load_extract(
+    con: duckdb.DuckDBPyConnection,
+    extracts_dir: Path,
+    extract: str,
+    *,
+    today: dt.date | None = None,
+    run_id: str = "",
+    partition_key: str = "",
+    area: geo.ForceArea | None = None,
+    codes: list[str] | None = None,
+    source: ExtractFile | None = None,
+) -> LoadResult:
+    """Validate and load one extract; the contract is data_contracts/<extract>.json."""
+    started = time.perf_counter()
+    extracts_dir = Path(extracts_dir)
+    source = source or inspect_extract(extracts_dir, extract)
+    if area is None:
+        from pipelines.settings import load_settings
+
+        area = geo.resolve_force_area(extracts_dir, load_settings().force.area_geojson)
+    parameters = runtime_parameters(today or dt.date.today(), codes or offence_codes())
+    compiled = compile_suite(load_suite(extract), set(source.columns), parameters)
+    ensure_tables(con)
+    _require_parents(con, compiled)
+
+    _stage(con, source, compiled)
+    _outside_rows(con, compiled, area)
+    _build_checked(con, compiled)
+
+    spec = EXTRACTS[extract]
+    typed_select = ", ".join(
+        f"cast(v_{c.name} as {DUCKDB_TYPES[c.type]}) as {c.name}" for c in spec.columns
+    )
+    original = "json_object(" + ", ".join(f"{q(c)}, {_quote(c)}" for c in source.columns) + ")"
+    key = f"c.t_{spec.key}" if spec.key else "cast(null as varchar)"
+    con.execute("begin transaction")
+    try:
+        con.execute(
+            f"create or replace table raw.{extract} as select {typed_select}, _source_row "
+            "from _spp_checked where _rule is null order by _source_row"
+        )
+        con.execute("delete from raw.quarantine where extract = ?", [extract])
+        con.execute(
+            "insert into raw.quarantine select ?, c._source_row, "
+            f"{key}, {original}, c._rule, c._detail, ?, current_timestamp "
+            "from _spp_checked c join (select rowid + 1 as _source_row, * from _spp_land) l "
+            "on l._source_row = c._source_row where c._rule is not null order by c._source_row",
+            [extract, run_id],
+        )
+        read = con.execute("select count(*) from _spp_land").fetchone()[0]
+        loaded = con.execute(f"select count(*) from raw.{extract}").fetchone()[0]
+        by_rule = dict(
+            con.execute(
+                "select rule, count(*) from raw.quarantine where extract = ? "
+                "group by rule order by rule",
+                [extract],
+            ).fetchall()
+        )
+        quarantined = sum(by_rule.values())
+        result = LoadResult(
+            extract=extract,
+            read=read,
+            loaded=loaded,
+            quarantined=quarantined,
+            by_rule=by_rule,
+            unlinked=_soft_link_counts(con, compiled),
+            file=str(source.path),
+            format=source.format,
+            extra_columns=source.extra_columns,
+            force_area=area.description if compiled.needs_area else "",
+        )
+        if not result.reconciles:
+            raise ReconciliationError(
+                f"{source.path}: read {read} rows but loaded {loaded} + quarantined "
+                f"{quarantined} = {loaded + quarantined}"
+            )
+        result.seconds = time.perf_counter() - started
+        _log(con, result, run_id, partition_key)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    finally:
+        for table in ("_spp_land", "_spp_typed", "_spp_outside", "_spp_checked"):
+            con.execute(f"drop table if exists {table}")
+    return result
+
+
+def _quote(column: str) -> str:
+    return 'l."' + column.replace('"', '""') + '"'
+
+
+def _log(con: duckdb.DuckDBPyConnection, result: LoadResult, run_id: str, partition: str) -> None:
+    con.execute("delete from raw.load_log where extract = ?", [result.extract])
+    con.execute(
+        "insert into raw.load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "current_timestamp, ?)",
+        [
+            result.extract,
+            result.file,
+            result.format,
+            result.read,
+            result.loaded,
+            result.quarantined,
+            json.dumps(result.by_rule),
+            sum(result.unlinked.values()),
+            json.dumps(result.unlinked),
+            result.force_area,
+            ", ".join(result.extra_columns),
+            run_id,
+            partition,
+            result.seconds,
+        ],
+    )

@@ -1,0 +1,46 @@
+"""The single Dagster code location: `dagster dev -m pipelines.definitions`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.assets.ingest import ingest_assets
+from pipelines.assets.publish import profile_report
+from pipelines.assets.resolution import person_resolution
+from pipelines.assets.transform import dbt_analytics, dbt_staging
+from pipelines.partitions import quarterly_partitions
+from pipelines.paths import ensure_dagster_home
+from pipelines.progress import progress_logger
+from pipelines.resources import build_resources
+
+ensure_dagster_home()
+
+ALL_ASSETS = [*ingest_assets, dbt_staging, person_resolution, dbt_analytics, profile_report]
+
+quarterly_profile_job = dg.define_asset_job(
+    name="quarterly_profile",
+    selection=dg.AssetSelection.all(),
+    partitions_def=quarterly_partitions,
+    description="Everything for one quarter: ingest → dbt → resolution → analytics → publish.",
+    executor_def=dg.in_process_executor,
+)
+
+
+def build_definitions(
+    extracts_dir: Path | None = None,
+    output_dir: Path | None = None,
+    warehouse: Path | None = None,
+    run_date: str = "",
+) -> dg.Definitions:
+    """Definitions bound to one set of folders (the CLI builds its own; `dagster dev` uses env)."""
+    return dg.Definitions(
+        assets=ALL_ASSETS,
+        jobs=[quarterly_profile_job],
+        resources=build_resources(extracts_dir, output_dir, warehouse, run_date),
+        loggers={"progress": progress_logger},
+    )
+
+
+defs = build_definitions()

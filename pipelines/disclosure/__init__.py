@@ -1,0 +1,40 @@
+"""Disclosure control for every published output (issue 8).
+
+- `suppression`: primary and secondary cell suppression of counts, and of rates built on them.
+- `guard`: the publish guard that refuses a rendered file containing any personal identifier
+  present in the input extracts.
+"""
+
+from pipelines.disclosure.guard import (
+    DisclosureError,
+    GuardReport,
+    SensitiveValues,
+    check_published_file,
+    load_sensitive_values,
+    scan_text,
+)
+from pipelines.disclosure.suppression import (
+    SUPPRESSED,
+    Count,
+    ProtectedTable,
+    protect_counts,
+    protect_rate,
+    protect_series,
+    protect_table,
+)
+
+__all__ = [
+    "SUPPRESSED",
+    "Count",
+    "DisclosureError",
+    "GuardReport",
+    "ProtectedTable",
+    "SensitiveValues",
+    "check_published_file",
+    "load_sensitive_values",
+    "protect_counts",
+    "protect_rate",
+    "protect_series",
+    "protect_table",
+    "scan_text",
+]

@@ -1,0 +1,316 @@
+"""The publish guard: no personal identifier from the input extracts may reach a published file.
+
+Every value that identifies a person or a crime in the raw extracts (names, dates of birth,
+person ids, crime ids, postcodes; also the ids of intelligence reports, orders and breaches)
+is collected from the warehouse's raw tables, including rows held in quarantine. The rendered
+file is cut into tokens once, and each token, and each pair of neighbouring tokens, is looked
+up in hash sets: one pass over the text whatever the number of values (the set-lookup
+equivalent of Aho-Corasick over a token alphabet), never one regular expression per value.
+
+The embedded plotly.js library is removed before scanning only if it is byte-identical to the
+library shipped with plotly, so nothing can hide in it.
+
+Messages say which kind of value was found and how often, never the value itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+# Tokens: runs of letters/digits, joined through - / _ . when inside one word (ids, dates).
+_TOKEN = re.compile(r"[0-9A-Za-z\u00c0-\u024f]+(?:[-/_.][0-9A-Za-z\u00c0-\u024f]+)*")
+_PART = re.compile(r"[0-9A-Za-z\u00c0-\u024f]+")
+# Name parts shorter than this are initials or particles ("o" of O'Brien): too common to test.
+MIN_NAME_PART = 3
+MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
+
+
+class DisclosureError(RuntimeError):
+    """Raised when a file about to be published contains personal identifiers."""
+
+
+@dataclass
+class SensitiveValues:
+    """Normalised (lower-case) values that must not appear in a published file."""
+
+    tokens: dict[str, set[str]] = field(default_factory=dict)  # kind -> single tokens
+    # kind -> runs of 2-3 neighbouring tokens, joined by a space ("jane smith", "4 march 1985")
+    # or with nothing (a postcode printed with its space: "yo1 7hh" -> "yo17hh")
+    pairs: dict[str, set[str]] = field(default_factory=dict)
+
+    def add_tokens(self, kind: str, values: Iterable[str]) -> None:
+        self.tokens.setdefault(kind, set()).update(v for v in values if v)
+
+    def add_pairs(self, kind: str, values: Iterable[str]) -> None:
+        self.pairs.setdefault(kind, set()).update(v for v in values if v)
+
+    def __len__(self) -> int:
+        return sum(map(len, self.tokens.values())) + sum(map(len, self.pairs.values()))
+
+    def lookup(self) -> tuple[dict[str, str], dict[str, str]]:
+        """token -> kind and run -> kind, for a few hash probes per token."""
+        single = {v: kind for kind, values in self.tokens.items() for v in values}
+        double = {v: kind for kind, values in self.pairs.items() for v in values}
+        return single, double
+
+
+@dataclass(frozen=True)
+class GuardReport:
+    tokens_scanned: int
+    values_checked: int
+    hits: dict[str, int]  # kind -> number of occurrences (never the values)
+
+    @property
+    def ok(self) -> bool:
+        return not self.hits
+
+    def message(self, label: str) -> str:
+        found = ", ".join(f"{n} {kind}" for kind, n in sorted(self.hits.items()))
+        return (
+            f"publish guard refused {label}: found {found} from the input extracts "
+            "(values not shown; inspect the file in a secure environment)"
+        )
+
+
+# --------------------------------------------------------------------------- normalising
+def normalise_id(value: str) -> str:
+    return value.strip().lower()
+
+
+def normalise_postcode(value: str) -> str:
+    return re.sub(r"\s+", "", value).lower()
+
+
+def name_parts(value: str) -> list[str]:
+    return [p for p in _PART.findall(value.lower()) if len(p) >= MIN_NAME_PART]
+
+
+def date_forms(day: dt.date) -> list[str]:
+    """The ways a date of birth could be printed, each as one token or a token pair."""
+    return [
+        day.isoformat(),
+        f"{day.day:02d}/{day.month:02d}/{day.year}",
+        f"{day.day}/{day.month}/{day.year}",
+        f"{day.day:02d}-{day.month:02d}-{day.year}",
+        f"{day.day:02d}.{day.month:02d}.{day.year}",
+    ]
+
+
+# --------------------------------------------------------------------------- collecting
+def _table_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str]:
+    rows = con.execute(
+        "select column_name from information_schema.columns "
+        "where table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+# kind -> {raw table: [columns]}. Dates of birth and names are handled separately.
+ID_COLUMNS = {
+    "crime_id": {
+        "crimes": ["crime_id"],
+        "crime_persons": ["crime_id"],
+        "intelligence": ["crime_id"],
+        "orders": ["crime_id"],
+        "breaches": ["crime_id"],
+    },
+    "person_id": {
+        "crime_persons": ["person_id"],
+        "intelligence": ["subject_person_id", "victim_person_id"],
+        "orders": ["subject_person_id", "protected_person_id"],
+    },
+    "record_id": {
+        "intelligence": ["intel_id"],
+        "orders": ["order_id"],
+        "breaches": ["breach_id", "order_id"],
+    },
+}
+POSTCODE_COLUMNS = {"crime_persons": ["postcode"]}
+DOB_COLUMNS = {
+    "crime_persons": ["date_of_birth"],
+    "intelligence": ["subject_date_of_birth"],
+    "orders": ["subject_date_of_birth"],
+}
+NAME_COLUMNS = {
+    "crime_persons": [("forename", "surname")],
+    "intelligence": [("subject_forename", "subject_surname")],
+    "orders": [("subject_forename", "subject_surname")],
+}
+
+
+def _sources(con: duckdb.DuckDBPyConnection, table: str, columns: Iterable[str]) -> list[str]:
+    """SQL expressions yielding the column's values from raw.<table> and from its quarantined
+    rows (stored as JSON), for the columns that exist."""
+    present = _table_columns(con, "raw", table)
+    quarantine = _table_columns(con, "raw", "quarantine")
+    selects = []
+    for column in columns:
+        if column in present:
+            selects.append(f"select cast({column} as varchar) as v from raw.{table}")
+        if {"extract", "original_row"} <= quarantine:
+            selects.append(
+                f"select json_extract_string(cast(original_row as json), '$.{column}') as v "
+                f"from raw.quarantine where extract = '{table}'"
+            )
+    return selects
+
+
+def _distinct(con: duckdb.DuckDBPyConnection, selects: list[str]) -> list[str]:
+    if not selects:
+        return []
+    query = " union ".join(selects)
+    rows = con.execute(
+        f"select distinct trim(v) from ({query}) where v is not null and trim(v) <> ''"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def load_sensitive_values(con: duckdb.DuckDBPyConnection) -> SensitiveValues:
+    """Every identifying value in the raw extracts (loaded and quarantined rows)."""
+    values = SensitiveValues()
+    for kind, tables in ID_COLUMNS.items():
+        selects = [s for t, cols in tables.items() for s in _sources(con, t, cols)]
+        values.add_tokens(kind, (normalise_id(v) for v in _distinct(con, selects)))
+    selects = [s for t, cols in POSTCODE_COLUMNS.items() for s in _sources(con, t, cols)]
+    postcodes = [normalise_postcode(v) for v in _distinct(con, selects)]
+    values.add_tokens("postcode", postcodes)  # written without a space: one token
+    values.add_pairs("postcode", postcodes)  # "YO1 7HH": two tokens, joined without a space
+    selects = [s for t, cols in DOB_COLUMNS.items() for s in _sources(con, t, cols)]
+    days = []
+    for v in _distinct(con, selects):
+        try:
+            days.append(dt.date.fromisoformat(v[:10]))
+        except ValueError:
+            continue
+    values.add_tokens("date_of_birth", (f for d in days for f in date_forms(d)))
+    values.add_pairs(
+        "date_of_birth",
+        (f"{d.day} {MONTHS[d.month - 1]} {d.year}" for d in days),  # "4 March 1985"
+    )
+    _add_names(con, values)
+    return values
+
+
+def _add_names(con: duckdb.DuckDBPyConnection, values: SensitiveValues) -> None:
+    """Full names as token runs in both orders; single name parts as tokens."""
+    quarantine = {"extract", "original_row"} <= _table_columns(con, "raw", "quarantine")
+    for table, pairs in NAME_COLUMNS.items():
+        present = _table_columns(con, "raw", table)
+        for fore, sur in pairs:
+            selects = []
+            if {fore, sur} <= present:
+                selects.append(f"select {fore} as f, {sur} as s from raw.{table}")
+            if quarantine:
+                selects.append(
+                    f"select json_extract_string(cast(original_row as json), '$.{fore}') as f, "
+                    f"json_extract_string(cast(original_row as json), '$.{sur}') as s "
+                    f"from raw.quarantine where extract = '{table}'"
+                )
+            if not selects:
+                continue
+            rows = con.execute(
+                f"select distinct lower(trim(f)), lower(trim(s)) from ({' union '.join(selects)}) "
+                "where f is not null or s is not null"
+            ).fetchall()
+            for forename, surname in rows:
+                fparts = name_parts(forename or "")
+                sparts = name_parts(surname or "")
+                values.add_tokens("name", fparts + sparts)
+                if fparts and sparts:
+                    values.add_pairs("name", [f"{fparts[-1]} {sparts[0]}"])
+                    values.add_pairs("name", [f"{sparts[-1]} {fparts[0]}"])
+
+
+# --------------------------------------------------------------------------- scanning
+def strip_library(text: str, library: str | None) -> str:
+    """Remove the embedded plotly.js bundle, only where it is byte-identical to the library."""
+    if library and library in text:
+        return text.replace(library, " ")
+    return text
+
+
+def scan_text(
+    text: str,
+    sensitive: SensitiveValues,
+    *,
+    allowed_words: Iterable[str] = (),
+    library: str | None = None,
+) -> GuardReport:
+    """Count occurrences of sensitive values in `text`.
+
+    `allowed_words` are words of the report's own fixed vocabulary (template text, reference
+    labels): a person whose surname is also an English word the template uses ("Young",
+    "Online") must not block every publication. Ids, dates and postcodes are never allowed.
+    """
+    body = html.unescape(strip_library(text, library))
+    single, runs = sensitive.lookup()
+    allowed = {w.lower() for w in allowed_words}
+    hits: Counter[str] = Counter()
+    tokens = [t.lower() for t in _TOKEN.findall(body)]
+    window: list[str] = []  # the last two word parts before this token
+    for token in tokens:
+        kind = single.get(token)
+        if kind and not (kind == "name" and token in allowed):
+            hits[kind] += 1
+        parts = [token] if token.isalnum() else _PART.findall(token)
+        if len(parts) > 1:  # compound tokens ("Smith-Jones", "jane.smith") count by part too
+            for part in parts:
+                if single.get(part) == "name" and part not in allowed:
+                    hits["name"] += 1
+        first = parts[0]
+        candidates = []
+        if window:
+            candidates += [f"{window[-1]} {first}", f"{window[-1]}{first}"]
+        if len(window) == 2:
+            candidates.append(f"{window[0]} {window[1]} {first}")
+        for run in candidates:
+            run_kind = runs.get(run)
+            if run_kind:
+                hits[run_kind] += 1
+        window = (window + parts)[-2:]
+    return GuardReport(tokens_scanned=len(tokens), values_checked=len(sensitive), hits=dict(hits))
+
+
+def check_published_file(
+    path: Path,
+    sensitive: SensitiveValues,
+    *,
+    allowed_words: Iterable[str] = (),
+    library: str | None = None,
+    remove_on_failure: bool = True,
+) -> GuardReport:
+    """Scan a rendered file; on any hit delete it (so nothing half-checked stays published)
+    and raise DisclosureError with a message that names kinds and counts only."""
+    report = scan_text(
+        path.read_text(encoding="utf-8"),
+        sensitive,
+        allowed_words=allowed_words,
+        library=library,
+    )
+    if not report.ok:
+        if remove_on_failure:
+            path.unlink(missing_ok=True)
+        raise DisclosureError(report.message(path.name))
+    return report

@@ -1,0 +1,51 @@
+"""Change between quarters, in the manner of emerging-hotspot analysis (ArcGIS EHSA, sfhotspot).
+
+For each cell and quarter, looking back over a window of quarters:
+- new:          hot now and not hot in any earlier quarter of the window;
+- intensifying: hot now and before, Gi* z trending up (Kendall tau >= +0.5 over the window);
+- diminishing:  hot now and before, Gi* z trending down (tau <= -0.5);
+- persistent:   hot now and before, no clear trend;
+- former:       not hot now but hot in the previous quarter (useful for tasking review);
+- none:         otherwise.
+Mann-Kendall significance is not used: with 4-8 quarters it can never reach 5%, so the tau
+threshold is a descriptive rule (stated in the profile).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.stats import kendalltau
+
+TAU_THRESHOLD = 0.5
+
+
+def _classify(z: np.ndarray, hot: np.ndarray) -> str:
+    now, earlier = hot[-1], hot[:-1]
+    if not now:
+        return "former" if len(earlier) and earlier[-1] else "none"
+    if not earlier.any():
+        return "new"
+    if len(z) >= 3:
+        tau = kendalltau(np.arange(len(z)), z).statistic
+        if np.isfinite(tau) and tau >= TAU_THRESHOLD:
+            return "intensifying"
+        if np.isfinite(tau) and tau <= -TAU_THRESHOLD:
+            return "diminishing"
+    return "persistent"
+
+
+def change_classes(cells: pd.DataFrame, window_quarters: int = 4) -> pd.Series:
+    """cells: quarter, cell_id, gi_z, gi_class for every cell in every quarter (a full panel).
+    Returns the change class aligned to `cells`' index."""
+    ordered = cells.sort_values(["cell_id", "quarter"])
+    out = pd.Series("none", index=cells.index, dtype=object)
+    for _, group in ordered.groupby("cell_id", sort=False):
+        z = group["gi_z"].to_numpy(float)
+        hot = (group["gi_class"] == "hot").to_numpy()
+        if not hot.any():
+            continue
+        for pos, index in enumerate(group.index):
+            lo = max(0, pos - window_quarters + 1)
+            out.at[index] = _classify(z[lo : pos + 1], hot[lo : pos + 1])
+    return out

@@ -1,0 +1,207 @@
+"""Hotspots for every quarter of a point set: grid → Gi* → classes → change → KDE."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipelines.hotspots.change import change_classes
+from pipelines.hotspots.gistar import gi_star
+from pipelines.hotspots.grid import (
+    cell_centres_wgs84,
+    cell_ids,
+    cell_index,
+    grid_weights,
+    lonlat_to_bng,
+    study_cells,
+)
+from pipelines.hotspots.kde import kde_at
+
+ALL_PERIODS = "all"
+
+
+@dataclasses.dataclass(frozen=True)
+class HotspotParams:
+    cell_size_m: int = 500
+    permutations: int = 999
+    fdr_alpha: float = 0.05
+    neighbour_rings: int = 1
+    study_buffer_cells: int = 2
+    kde_bandwidth_m: float = 500.0
+    change_window_quarters: int = 4
+    # A Gi* hot cell with no crime of its own is flagged only through its neighbours; for
+    # tasking (and in the back-test) we flag only hot cells that hold crime.
+    hotspot_needs_crime: bool = True
+    seed: int = 12345
+
+    @classmethod
+    def from_settings(cls, cell_size_m: int | None = None) -> HotspotParams:
+        from pipelines.settings import load_settings
+
+        s = load_settings().hotspots
+        fields = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in s.model_dump().items() if k in fields}
+        if cell_size_m:
+            values["cell_size_m"] = int(cell_size_m)
+        return cls(**values)
+
+
+def located(points: pd.DataFrame) -> pd.DataFrame:
+    """Rows with usable WGS84 coordinates inside Great Britain's rough bounds."""
+    lat = pd.to_numeric(points["latitude"], errors="coerce")
+    lon = pd.to_numeric(points["longitude"], errors="coerce")
+    ok = lat.between(49.0, 61.5) & lon.between(-9.0, 2.5)
+    return points.loc[ok].assign(latitude=lat[ok], longitude=lon[ok])
+
+
+def add_cells(points: pd.DataFrame, cell_size_m: int) -> pd.DataFrame:
+    x, y = lonlat_to_bng(points["longitude"].to_numpy(), points["latitude"].to_numpy())
+    col, row = cell_index(x, y, cell_size_m)
+    return points.assign(x=x, y=y, col=col, row=row)
+
+
+def compute_hotspots(
+    points: pd.DataFrame, params: HotspotParams
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """points: latitude, longitude, quarter. Returns (hotspots, density), one row per study
+    cell per quarter. The study cells are the same in every quarter (cells near any point in
+    any quarter), so quarters compare like with like."""
+    pts = add_cells(located(points), params.cell_size_m)
+    quarters = sorted(pts["quarter"].astype(str).unique())
+    if not quarters:
+        return _empty_hotspots(), _empty_density()
+    cells = study_cells(pts["col"].to_numpy(), pts["row"].to_numpy(), params.study_buffer_cells)
+    weights = grid_weights(cells, params.neighbour_rings)
+    lat, lon, cx, cy = cell_centres_wgs84(cells, params.cell_size_m)
+    ids = cell_ids(cells["col"], cells["row"], params.cell_size_m)
+    position = pd.Series(np.arange(len(cells)), index=pd.MultiIndex.from_frame(cells))
+    centres = np.column_stack([cx, cy])
+
+    frames, densities = [], []
+    for quarter in quarters:
+        q = pts[pts["quarter"].astype(str) == quarter]
+        index = position.loc[pd.MultiIndex.from_frame(q[["col", "row"]])].to_numpy()
+        counts = np.bincount(index, minlength=len(cells))
+        gi = gi_star(counts, weights, params.permutations, params.fdr_alpha, params.seed)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "quarter": quarter,
+                    "cell_id": ids,
+                    "latitude": lat,
+                    "longitude": lon,
+                    "easting": cx,
+                    "northing": cy,
+                    "cell_size_m": params.cell_size_m,
+                    "crimes": counts.astype(np.int64),
+                    "gi_z": gi["gi_z"].to_numpy(),
+                    "p_norm": gi["p_norm"].to_numpy(),
+                    "p_sim": gi["p_sim"].to_numpy(),
+                    "p_fdr_cut": gi["p_cut"].to_numpy(),
+                    "gi_class": gi["gi_class"].to_numpy(),
+                }
+            )
+        )
+        densities.append(
+            pd.DataFrame(
+                {
+                    "quarter": quarter,
+                    "cell_id": ids,
+                    "latitude": lat,
+                    "longitude": lon,
+                    "density_per_km2": kde_at(
+                        q[["x", "y"]].to_numpy(), centres, params.kde_bandwidth_m
+                    ),
+                    "bandwidth_m": float(params.kde_bandwidth_m),
+                }
+            )
+        )
+    hot = pd.concat(frames, ignore_index=True)
+    hot["is_hotspot"] = hot["gi_class"] == "hot"
+    if params.hotspot_needs_crime:
+        hot["is_hotspot"] &= hot["crimes"] > 0
+    hot["change_class"] = change_classes(hot, params.change_window_quarters)
+    return hot, pd.concat(densities, ignore_index=True)
+
+
+def _empty_hotspots() -> pd.DataFrame:
+    return pd.DataFrame(
+        columns=[
+            "quarter",
+            "cell_id",
+            "latitude",
+            "longitude",
+            "easting",
+            "northing",
+            "cell_size_m",
+            "crimes",
+            "gi_z",
+            "p_sim",
+            "p_fdr_cut",
+            "gi_class",
+            "is_hotspot",
+            "change_class",
+        ]
+    )
+
+
+def _empty_density() -> pd.DataFrame:
+    return pd.DataFrame(
+        columns=["quarter", "cell_id", "latitude", "longitude", "density_per_km2", "bandwidth_m"]
+    )
+
+
+# --------------------------------------------------------------------------- CLI entry point
+_DATE_COLUMNS = ("date", "reported_date", "month", "period_start", "quarter")
+
+
+def _quarter_column(frame: pd.DataFrame) -> pd.Series:
+    """Quarter of each row from the first date-like column (police.uk `Month` is YYYY-MM);
+    one period 'all' when the file has none."""
+    lower = {c.lower(): c for c in frame.columns}
+    for name in _DATE_COLUMNS:
+        if name in lower:
+            raw = frame[lower[name]].astype(str)
+            if name == "quarter":
+                return raw
+            dates = pd.to_datetime(raw, errors="coerce", format="mixed", dayfirst=False)
+            return dates.dt.year.astype("Int64").astype(str) + "-Q" + dates.dt.quarter.astype(
+                "Int64"
+            ).astype(str)
+    return pd.Series(ALL_PERIODS, index=frame.index)
+
+
+def read_points(path: Path) -> pd.DataFrame:
+    frame = pd.read_csv(path, low_memory=False)
+    lower = {c.lower(): c for c in frame.columns}
+    missing = {"latitude", "longitude"} - set(lower)
+    if missing:
+        raise ValueError(f"{path}: needs columns latitude and longitude (missing {missing})")
+    points = pd.DataFrame(
+        {
+            "latitude": frame[lower["latitude"]],
+            "longitude": frame[lower["longitude"]],
+            "quarter": _quarter_column(frame),
+        }
+    )
+    return points[~points["quarter"].str.contains("<NA>", na=True)]
+
+
+def find_hotspots_in_file(points: Path, cell_size_m: int | None, out: str | None) -> Path:
+    """`spp hotspots`: Gi* hotspots for any CSV of WGS84 points (per quarter when the file
+    has a date or month column); writes a CSV with the columns of marts.hotspots."""
+    points = Path(points)
+    if not points.exists():
+        raise FileNotFoundError(f"{points}: file not found")
+    params = HotspotParams.from_settings(cell_size_m)
+    frame = read_points(points)
+    if located(frame).empty:
+        raise ValueError(f"{points}: no rows with valid latitude/longitude in Great Britain")
+    hotspots, _ = compute_hotspots(frame, params)
+    target = Path(out) if out else points.with_name(f"{points.stem}_hotspots.csv")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    hotspots.to_csv(target, index=False)
+    return target

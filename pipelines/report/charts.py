@@ -1,0 +1,201 @@
+"""Plotly figures of the profile, in one house style.
+
+Colours: the Okabe-Ito palette (distinguishable with the common colour-vision deficiencies);
+a series is never told apart by colour alone where it matters (lines also differ by dash and
+marker). Titles state the finding; every figure carries alt text in the template.
+Suppressed values arrive as None and are drawn as gaps, never as zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import plotly.graph_objects as go
+import plotly.io as pio
+
+# Okabe & Ito (2008), ordered for contrast on white.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+GREY = "#6b6b6b"
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif"
+DASHES = ["solid", "dash", "dot", "dashdot", "longdash"]
+MARKERS = ["circle", "square", "diamond", "triangle-up", "x"]
+
+TEMPLATE = go.layout.Template(
+    layout=go.Layout(
+        font={"family": FONT, "size": 13, "color": "#1a1a1a"},
+        title={"font": {"size": 15}, "x": 0, "xanchor": "left"},
+        colorway=PALETTE,
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        margin={"l": 56, "r": 16, "t": 56, "b": 48},
+        xaxis={"showgrid": False, "linecolor": "#999", "ticks": "outside"},
+        yaxis={"gridcolor": "#e5e5e5", "zeroline": False, "rangemode": "tozero"},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "title": None},
+        hoverlabel={"font": {"family": FONT}},
+        height=340,
+    )
+)
+
+CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["sendDataToCloud"]}
+
+
+def to_div(figure: go.Figure, div_id: str) -> str:
+    """The figure as a <div> + script; plotly.js itself is embedded once by the page."""
+    return pio.to_html(
+        figure, include_plotlyjs=False, full_html=False, div_id=div_id, config=CONFIG
+    )
+
+
+def _finish(figure: go.Figure, title: str, y_title: str = "", x_title: str = "") -> go.Figure:
+    figure.update_layout(template=TEMPLATE, title={"text": title})
+    figure.update_yaxes(title_text=y_title)
+    figure.update_xaxes(title_text=x_title, type="category")
+    return figure
+
+
+def stacked_bars(
+    x: Sequence[str],
+    series: Mapping[str, Sequence[int | None]],
+    title: str,
+    y_title: str = "Crimes",
+) -> go.Figure:
+    figure = go.Figure()
+    for i, (name, values) in enumerate(series.items()):
+        figure.add_bar(
+            x=list(x),
+            y=list(values),
+            name=name,
+            marker_color=PALETTE[i % len(PALETTE)],
+            hovertemplate="%{x}: %{y:,}<extra>" + name + "</extra>",
+        )
+    figure.update_layout(barmode="stack")
+    return _finish(figure, title, y_title)
+
+
+def lines(
+    x: Sequence[str],
+    series: Mapping[str, Sequence[float | None]],
+    title: str,
+    y_title: str = "",
+    percent: bool = False,
+) -> go.Figure:
+    figure = go.Figure()
+    for i, (name, values) in enumerate(series.items()):
+        figure.add_scatter(
+            x=list(x),
+            y=list(values),
+            name=name,
+            mode="lines+markers",
+            connectgaps=False,
+            line={"color": PALETTE[i % len(PALETTE)], "dash": DASHES[i % len(DASHES)]},
+            marker={"symbol": MARKERS[i % len(MARKERS)], "size": 7},
+            hovertemplate="%{x}: %{y" + (":.0%" if percent else ":,") + "}<extra>" + name + "</extra>",
+        )
+    figure = _finish(figure, title, y_title)
+    if percent:
+        figure.update_yaxes(tickformat=".0%", range=[0, 1])
+    return figure
+
+
+def compliance_bars(
+    measures: Sequence[str],
+    now: Sequence[float | None],
+    last_year: Sequence[float | None],
+    quarter: str,
+    year_ago: str,
+    title: str,
+) -> go.Figure:
+    """Horizontal bars for this quarter, a marker for the same quarter last year."""
+    figure = go.Figure()
+    figure.add_bar(
+        y=list(measures),
+        x=list(now),
+        orientation="h",
+        name=quarter,
+        marker_color=PALETTE[0],
+        hovertemplate="%{y}: %{x:.0%}<extra>" + quarter + "</extra>",
+    )
+    figure.add_scatter(
+        y=list(measures),
+        x=list(last_year),
+        mode="markers",
+        name=year_ago,
+        marker={"symbol": "line-ns", "size": 22, "line": {"width": 3, "color": PALETTE[5]}},
+        hovertemplate="%{y}: %{x:.0%}<extra>" + year_ago + "</extra>",
+    )
+    figure.update_layout(template=TEMPLATE, title={"text": title}, height=90 + 42 * len(measures))
+    figure.update_xaxes(tickformat=".0%", range=[0, 1.02], showgrid=True, gridcolor="#e5e5e5")
+    figure.update_yaxes(autorange="reversed", type="category")
+    return figure
+
+
+def forecast_chart(
+    x: Sequence[str],
+    actual: Sequence[float | None],
+    forecast: Sequence[float | None],
+    lo80: Sequence[float | None],
+    hi80: Sequence[float | None],
+    lo95: Sequence[float | None],
+    hi95: Sequence[float | None],
+    title: str,
+    y_title: str = "Crimes",
+) -> go.Figure:
+    figure = go.Figure()
+    band = {"mode": "lines", "line": {"width": 0}, "hoverinfo": "skip", "showlegend": False}
+    figure.add_scatter(x=list(x), y=list(hi95), **band)
+    figure.add_scatter(
+        x=list(x), y=list(lo95), fill="tonexty", fillcolor="rgba(0,114,178,0.12)",
+        name="95% interval", **{**band, "showlegend": True},
+    )  # fmt: skip
+    figure.add_scatter(x=list(x), y=list(hi80), **band)
+    figure.add_scatter(
+        x=list(x), y=list(lo80), fill="tonexty", fillcolor="rgba(0,114,178,0.25)",
+        name="80% interval", **{**band, "showlegend": True},
+    )  # fmt: skip
+    figure.add_scatter(
+        x=list(x), y=list(actual), name="Recorded", mode="lines+markers",
+        line={"color": "#1a1a1a"}, marker={"size": 5},
+    )  # fmt: skip
+    figure.add_scatter(
+        x=list(x), y=list(forecast), name="Forecast", mode="lines",
+        line={"color": PALETTE[0], "dash": "dash", "width": 2.5},
+    )  # fmt: skip
+    return _finish(figure, title, y_title)
+
+
+def cell_map(
+    layers: Mapping[str, tuple[list[float | None], list[float | None], list[str]]],
+    boundary: tuple[list[float | None], list[float | None]] | None,
+    title: str,
+) -> go.Figure:
+    """Grid cells as filled squares on British National Grid metres, with the force boundary.
+
+    No tiles and no geo projection (plotly's geo traces fetch topojson from a CDN): plain
+    cartesian axes locked to equal scale, drawn from local geometry only.
+    layers: name -> (xs, ys, hover texts) of closed squares separated by None.
+    """
+    figure = go.Figure()
+    if boundary is not None:
+        figure.add_scatter(
+            x=boundary[0], y=boundary[1], mode="lines", name="Force area",
+            line={"color": GREY, "width": 1}, hoverinfo="skip",
+        )  # fmt: skip
+    colours = {
+        "Hotspot: new": PALETTE[5],
+        "Hotspot: intensifying": PALETTE[3],
+        "Hotspot: persistent": PALETTE[1],
+        "Hotspot: diminishing": PALETTE[6],
+        "Former hotspot": PALETTE[4],
+        "Other cells": "#bdbdbd",
+    }
+    for i, (name, (xs, ys, texts)) in enumerate(layers.items()):
+        colour = colours.get(name, PALETTE[i % len(PALETTE)])
+        figure.add_scatter(
+            x=xs, y=ys, mode="lines", fill="toself", name=name, fillcolor=colour,
+            line={"color": colour, "width": 0.5}, text=texts, hoveron="fills",
+            hoverinfo="text+name",
+        )  # fmt: skip
+    figure.update_layout(template=TEMPLATE, title={"text": title}, height=560)
+    figure.update_xaxes(visible=False)
+    figure.update_yaxes(visible=False, scaleanchor="x", scaleratio=1, rangemode="normal")
+    return figure

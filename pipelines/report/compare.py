@@ -1,0 +1,128 @@
+"""Figures with their comparison points (previous quarter, same quarter last year), already
+through disclosure control, plus the words that describe a change."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from pipelines.disclosure import SUPPRESSED, Count, protect_table
+from pipelines.disclosure.suppression import TOTAL, Rate, is_primary
+from pipelines.quarters import shift_quarter
+
+
+@dataclass(frozen=True)
+class Periods:
+    quarter: str
+
+    @property
+    def previous(self) -> str:
+        return shift_quarter(self.quarter, -1)
+
+    @property
+    def year_ago(self) -> str:
+        return shift_quarter(self.quarter, -4)
+
+    @property
+    def columns(self) -> list[str]:
+        """Oldest first: how comparison tables read left to right."""
+        return [self.year_ago, self.previous, self.quarter]
+
+    def trend(self, quarters: int = 12) -> list[str]:
+        return [shift_quarter(self.quarter, -k) for k in range(quarters - 1, -1, -1)]
+
+
+def pct_change(now: int | float | None, before: int | float | None) -> float | None:
+    if now is None or before is None or before == 0:
+        return None
+    return (now - before) / before
+
+
+def change_text(now: Count | Rate, before: Count | Rate) -> str:
+    """'+12%', '−3%', '0%' for counts; '+4 pts' for rates; [c] if either is suppressed."""
+    if now.suppressed or before.suppressed:
+        return SUPPRESSED
+    if isinstance(now, Rate):
+        if now.value is None or before.value is None:
+            return "–"
+        points = round((now.value - before.value) * 100)
+        return f"{points:+d} pts".replace("-", "−")
+    change = pct_change(now.value, before.value)
+    if change is None:
+        return "–"
+    return f"{change:+.0%}".replace("-", "−")
+
+
+def direction(now: Count, before: Count, steady: float = 0.05) -> str | None:
+    """'rose', 'fell' or 'was stable' (within ±5%); None when it cannot be said."""
+    change = None if now.suppressed or before.suppressed else pct_change(now.value, before.value)
+    if change is None:
+        return None
+    if abs(change) < steady:
+        return "was stable"
+    return "rose" if change > 0 else "fell"
+
+
+@dataclass(frozen=True)
+class Figure3:
+    """One figure at the quarter, the previous quarter and the same quarter last year."""
+
+    label: str
+    now: Count
+    previous: Count
+    year_ago: Count
+
+    @property
+    def vs_previous(self) -> str:
+        return change_text(self.now, self.previous)
+
+    @property
+    def vs_year(self) -> str:
+        return change_text(self.now, self.year_ago)
+
+
+def subset_count(part: int, whole: int, threshold: int) -> Count:
+    """A count that is a subset of a published whole (e.g. serial perpetrators of all
+    perpetrators): suppressed when it or its complement is a small non-zero count."""
+    return Count(
+        int(part), is_primary(int(part), threshold) or is_primary(int(whole - part), threshold)
+    )
+
+
+def comparison_table(
+    frame: pd.DataFrame, category: str, periods: Periods, threshold: int, order: list[str]
+) -> tuple[pd.DataFrame, list[Figure3]]:
+    """frame: quarter, <category>, n. A categories x [year ago, previous, quarter] table of
+    counts with a Total row, suppressed (primary + secondary on each quarter's total), and
+    the rows as Figure3 for the template."""
+    wide = (
+        frame[frame["quarter"].isin(periods.columns)]
+        .pivot_table(index=category, columns="quarter", values="n", aggfunc="sum", fill_value=0)
+        .reindex(index=order, columns=periods.columns, fill_value=0)
+    )
+    protected = protect_table(wide, threshold, row_totals=False, column_totals=True)
+    rows = [
+        Figure3(
+            label=str(label),
+            now=protected.count(label, periods.quarter),
+            previous=protected.count(label, periods.previous),
+            year_ago=protected.count(label, periods.year_ago),
+        )
+        for label in [*order, TOTAL]
+    ]
+    return protected.display(), rows
+
+
+def trend_table(
+    frame: pd.DataFrame, category: str, quarters: list[str], threshold: int, order: list[str]
+) -> dict[str, list[int | None]]:
+    """Series per category over quarters for a stacked chart, with suppressed cells as None
+    (secondary suppression against each quarter's total, which the stack height shows)."""
+    wide = (
+        frame.pivot_table(index=category, columns="quarter", values="n", aggfunc="sum")
+        .reindex(index=order, columns=quarters)
+        .fillna(0)
+    )
+    public = protect_table(wide, threshold, row_totals=False, column_totals=True).public()
+    return {str(k): [public.at[k, q] for q in quarters] for k in order}

@@ -1,0 +1,245 @@
+"""The published Stalking Problem Profile: one self-contained HTML file per quarter.
+
+Sections follow a National Intelligence Model problem profile (key findings first, then scope,
+the problem's demand, victims, offenders, locations, the response, the outlook, gaps and
+method). Every number passes through `pipelines.disclosure`; the finished file is then checked
+by the publish guard before it is left in place (see `publish_profile`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import jinja2
+from plotly.offline import get_plotlyjs
+
+from pipelines.disclosure import SUPPRESSED, check_published_file, load_sensitive_values
+from pipelines.disclosure.guard import GuardReport
+from pipelines.quarters import parse_quarter
+from pipelines.report import findings, sections
+from pipelines.report.compare import Periods
+from pipelines.report.warehouse import Warehouse
+from pipelines.settings import Settings, load_settings
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+SECTION_TITLES = [
+    ("key-findings", "Key findings"),
+    ("scope", "Scope and data quality"),
+    ("demand", "Demand and trends"),
+    ("victims", "Victims"),
+    ("perpetrators", "Perpetrators"),
+    ("locations", "Locations"),
+    ("orders", "Protective orders"),
+    ("compliance", "Victims' Code and SPO compliance"),
+    ("forecast", "Demand forecast for the Force Management Statement"),
+    ("gaps", "Information gaps"),
+    ("methodology", "Methodology and definitions"),
+]
+
+
+@functools.cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["num"] = lambda v: "–" if v is None else f"{v:,.0f}"
+    env.filters["pct"] = lambda v: "–" if v is None else f"{v:.1%}"
+    return env
+
+
+@functools.cache
+def plotly_library() -> str:
+    return get_plotlyjs()
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    path: Path
+    bytes: int
+    seconds: float
+    guard: GuardReport
+    suppressed_cells: int
+
+
+def build_context(
+    con: duckdb.DuckDBPyConnection,
+    quarter: str,
+    quarter_dir: Path,
+    settings: Settings | None = None,
+    boundary: Path | None = None,
+    generated: dt.date | None = None,
+) -> dict[str, Any]:
+    parse_quarter(quarter)
+    settings = settings or load_settings()
+    ctx = sections.Context(Warehouse(con), Periods(quarter), settings, quarter_dir)
+    body = {
+        "scope": sections.data_quality(ctx),
+        "demand": sections.demand(ctx),
+        "victims": sections.victims(ctx),
+        "perpetrators": sections.perpetrators(ctx),
+        "locations": sections.locations(ctx, boundary),
+        "orders": sections.orders(ctx),
+        "compliance": sections.compliance(ctx),
+        "forecast": sections.forecast(ctx),
+    }
+    return {
+        "quarter": quarter,
+        "periods": ctx.periods,
+        "span": sections.quarter_span(quarter),
+        "force": settings.force.name,
+        "generated": f"{(generated or dt.date.today()):%d %B %Y}",
+        "k": settings.disclosure.min_count,
+        "suppressed": SUPPRESSED,
+        "toc": SECTION_TITLES,
+        "findings": findings.key_findings(quarter, ctx.figures, settings.disclosure.min_count),
+        "gaps": ctx.gaps + standing_gaps(ctx),
+        "settings": settings_rows(settings),
+        **body,
+    }
+
+
+def standing_gaps(ctx: sections.Context) -> list[str]:
+    """Gaps every stalking profile from records has, with this quarter's measure where one
+    exists (aggregate rates only)."""
+    gaps = []
+    wh, q, k = ctx.wh, ctx.periods.quarter, ctx.k
+    if wh.has("marts.stalking_crimes", "staging.stg_crime_persons"):
+        row = wh.con.execute(
+            "select count(*) filter (where cp.forename is null and cp.surname is null), count(*) "
+            "from marts.stalking_crimes c join staging.stg_crime_persons cp "
+            "on cp.crime_id = c.crime_id where c.quarter = ? and cp.role <> 'victim'",
+            [q],
+        ).fetchone()
+        from pipelines.disclosure import protect_rate
+
+        rate = protect_rate(int(row[0]), int(row[1]), k)
+        gaps.append(
+            f"Unidentified suspects: {rate} of suspect/offender records on this quarter's "
+            "stalking crimes carry no name (often online suspects), so they cannot be linked "
+            "across crimes and repeat or serial offending is undercounted."
+        )
+    gaps += [
+        "Fear, fixation and obsession (the FOUR indicators) and the offender's motivation "
+        "(Stalking Risk Profile types) live in free text and officer judgement, not in "
+        "structured fields; the profile cannot measure them.",
+        "Stalking Screening Tool answers are not in the extracts, so risk is taken from the "
+        "recorded risk grade only.",
+        "Partner-agency data (IDVA/ISAC referrals, health, probation) are not included; victims "
+        "who never report are invisible to every figure here.",
+        "Person resolution is probabilistic: a small share of people may be split into two "
+        "identities or merged, which moves repeat and serial counts.",
+    ]
+    return gaps
+
+
+def settings_rows(settings: Settings) -> list[tuple[str, str, str]]:
+    rows = []
+    for section, values in settings.model_dump(mode="json").items():
+        for key, value in values.items():
+            if key == "area_geojson" and not value:
+                value = "(none configured)"
+            text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+            rows.append((section.replace("_", " "), key.replace("_", " "), text or "–"))
+    return rows
+
+
+def render_html(context: dict[str, Any]) -> str:
+    template = environment().get_template("profile.html.j2")
+    css = (TEMPLATES / "profile.css").read_text(encoding="utf-8")
+    js = (TEMPLATES / "sortable.js").read_text(encoding="utf-8")
+    return template.render(**context, css=css, sortable_js=js, plotlyjs=plotly_library())
+
+
+# Words of the report's own fixed text: a surname that is also one of these words (e.g. a
+# person called "Young" or "Online") does not block publication on its own.
+_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+")
+
+
+@functools.cache
+def report_vocabulary() -> frozenset[str]:
+    words: set[str] = set()
+    here = Path(__file__).resolve().parent
+    for path in [*here.glob("*.py"), *TEMPLATES.glob("*")]:
+        words |= {w.lower() for w in _WORD.findall(path.read_text(encoding="utf-8"))}
+    words |= {m.lower() for m in dt.date(2000, 1, 1).strftime("%B %b").split()}
+    months = [dt.date(2000, m, 1) for m in range(1, 13)]
+    words |= {f"{d:%B}".lower() for d in months} | {f"{d:%b}".lower() for d in months}
+    return frozenset(words)
+
+
+def reference_vocabulary(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Labels the report prints from reference and summary tables (not from person data)."""
+    wh = Warehouse(con)
+    words: set[str] = set()
+    queries = []
+    if wh.has("reference.order_types"):
+        queries.append("select order_name from reference.order_types")
+    if wh.has("reference.offence_codes"):
+        queries.append("select category from reference.offence_codes")
+    if wh.has("marts.compliance"):
+        queries.append("select distinct measure from marts.compliance")
+    if wh.has("marts.demand_forecast"):
+        queries.append("select distinct series from marts.demand_forecast")
+        queries.append("select distinct model from marts.demand_forecast")
+    if wh.has("raw.quarantine"):
+        queries.append("select distinct rule from raw.quarantine")
+    if wh.has("raw.crime_persons"):
+        queries.append("select distinct relationship_to_victim from raw.crime_persons")
+    table = wh.find("marts", "forecast", "accuracy") or wh.find("marts", "backtest")
+    if table:
+        queries.append(f"select distinct columns(*)::varchar from {table}")
+        words |= set(wh.columns(table))
+    for query in queries:
+        try:
+            for row in con.execute(query).fetchall():
+                for value in row:
+                    words |= {w.lower() for w in _WORD.findall(str(value or ""))}
+        except duckdb.Error:
+            continue
+    return {w.replace("_", " ") for w in words} | words
+
+
+def publish_profile(
+    con: duckdb.DuckDBPyConnection,
+    quarter: str,
+    quarter_dir: Path,
+    settings: Settings | None = None,
+    boundary: Path | None = None,
+    generated: dt.date | None = None,
+) -> PublishResult:
+    """Render, write, then guard. On a guard hit the file is removed and DisclosureError
+    raised, so a profile that failed the check is never left where readers look."""
+    started = time.perf_counter()
+    context = build_context(con, quarter, quarter_dir, settings, boundary, generated)
+    html = render_html(context)
+    path = quarter_dir / "profile.html"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".html.partial")
+    tmp.write_text(html, encoding="utf-8")
+    sensitive = load_sensitive_values(con)
+    allowed = report_vocabulary() | reference_vocabulary(con)
+    guard = check_published_file(tmp, sensitive, allowed_words=allowed, library=plotly_library())
+    tmp.replace(path)
+    return PublishResult(
+        path=path,
+        bytes=path.stat().st_size,
+        seconds=time.perf_counter() - started,
+        guard=guard,
+        suppressed_cells=html.count(f">{SUPPRESSED}<"),
+    )
+
+
+def render_profile(quarter: str, con: duckdb.DuckDBPyConnection, out_path: Path) -> Path:
+    """Compatibility entry point: publish the quarter's profile to `out_path`'s folder."""
+    return publish_profile(con, quarter, out_path.parent).path

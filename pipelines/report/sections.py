@@ -1,0 +1,708 @@
+"""The profile's sections, in the order of a NIM problem profile. Each builder reads the
+warehouse, applies disclosure control and returns plain data for the template (numbers as
+`Count`/`Rate`, tables as strings, charts as HTML divs). Nothing here prints a person-level
+value: every figure is an aggregate that has been through `pipelines.disclosure`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pipelines.disclosure import Count, protect_count, protect_rate, protect_series
+from pipelines.disclosure.suppression import TOTAL, Rate
+from pipelines.quarters import quarter_end, quarter_start, shift_quarter
+from pipelines.report import charts
+from pipelines.report.compare import (
+    Figure3,
+    Periods,
+    comparison_table,
+    direction,
+    subset_count,
+    trend_table,
+)
+from pipelines.report.warehouse import Warehouse
+from pipelines.settings import Settings
+
+ROUTES = ["principal", "included", "screened"]
+ROUTE_LABELS = {
+    "principal": "Principal classification is stalking",
+    "included": "Stalking recorded as an included classification",
+    "screened": "Flagged by screening (possible hidden stalking)",
+}
+
+
+@dataclass
+class Context:
+    wh: Warehouse
+    periods: Periods
+    settings: Settings
+    quarter_dir: Path
+    gaps: list[str] = field(default_factory=list)  # information gaps found while building
+    figures: dict[str, Any] = field(default_factory=dict)  # headline figures for findings
+
+    @property
+    def k(self) -> int:
+        return self.settings.disclosure.min_count
+
+    def missing(self, table: str, what: str) -> dict[str, Any]:
+        self.gaps.append(f"{what} could not be produced: the table {table} was not available.")
+        return {"available": False, "reason": f"{table} not available in this run"}
+
+
+def _figure3(label: str, frame: pd.DataFrame, periods: Periods, k: int, col: str = "n") -> Figure3:
+    """A single count at three quarters (primary suppression each: no total beside it)."""
+    values = frame.set_index("quarter")[col] if len(frame) else pd.Series(dtype="int64")
+
+    def at(q: str) -> Count:
+        return protect_count(int(values.get(q, 0) or 0), k)
+
+    return Figure3(label, at(periods.quarter), at(periods.previous), at(periods.year_ago))
+
+
+def _quarters_in(frame: pd.DataFrame, quarters: list[str]) -> pd.DataFrame:
+    return frame[frame["quarter"].isin(quarters)]
+
+
+# --------------------------------------------------------------------------- demand & trends
+def demand(ctx: Context) -> dict[str, Any]:
+    if not ctx.wh.has("marts.stalking_crimes"):
+        return ctx.missing("marts.stalking_crimes", "Demand and trends")
+    p, k = ctx.periods, ctx.k
+    crimes = ctx.wh.df(
+        "select quarter, identified_by, is_domestic_abuse, is_online, "
+        "coalesce(offence_category, 'other') as offence_category "
+        "from marts.stalking_crimes"
+    )
+    trend_q = [q for q in p.trend(12) if q >= (crimes["quarter"].min() or p.quarter)]
+    totals = crimes.groupby("quarter").size().rename("n").reset_index()
+    total = _figure3("Crimes in the stalking universe", totals, p, k)
+    ctx.figures["total"] = total
+
+    def breakdown(column: str, labels: dict[Any, str]) -> pd.DataFrame:
+        frame = crimes.assign(cat=crimes[column].map(labels))
+        return frame.groupby(["quarter", "cat"]).size().rename("n").reset_index()
+
+    da = breakdown("is_domestic_abuse", {True: "Domestic abuse", False: "Not domestic abuse"})
+    da_order = ["Domestic abuse", "Not domestic abuse"]
+    da_table, da_rows = comparison_table(da, "cat", p, k, da_order)
+    online = breakdown("is_online", {True: "Online", False: "Not online"})
+    on_order = ["Online", "Not online"]
+    on_table, on_rows = comparison_table(online, "cat", p, k, on_order)
+    route_labels = {r: ROUTE_LABELS[r] for r in ROUTES}
+    routes = breakdown("identified_by", route_labels)
+    route_order = [ROUTE_LABELS[r] for r in ROUTES]
+    route_table, route_rows = comparison_table(routes, "cat", p, k, route_order)
+    cats = sorted(crimes["offence_category"].dropna().unique())
+    cat_frame = breakdown("offence_category", {c: c.replace("_", " ").capitalize() for c in cats})
+    cat_order = [c.replace("_", " ").capitalize() for c in cats]
+    cat_table, cat_rows = comparison_table(cat_frame, "cat", p, k, cat_order)
+
+    # Shares: rates on the suppressed counts are suppressed too.
+    def share(rows: list[Figure3], which: str) -> Rate:
+        tot = rows[-1]
+        return protect_rate(getattr(rows[0], which), getattr(tot, which), k)
+
+    da_share = {w: share(da_rows, w) for w in ("now", "previous", "year_ago")}
+    online_share = {w: share(on_rows, w) for w in ("now", "previous", "year_ago")}
+    screened = route_rows[2]
+    ctx.figures.update(
+        da_share=da_share, online_share=online_share, screened=screened, routes=route_rows
+    )
+
+    da_series = trend_table(_quarters_in(da, trend_q), "cat", trend_q, k, da_order)
+    trend_dir = direction(total.now, total.year_ago)
+    title = "Stalking crimes by domestic-abuse flag"
+    if trend_dir:
+        title = f"Stalking crimes {trend_dir} on the same quarter last year ({total.vs_year})"
+    da_chart = charts.stacked_bars(trend_q, da_series, title)
+
+    on_public = trend_table(_quarters_in(online, trend_q), "cat", trend_q, k, on_order)
+    tot_public = [
+        (a or 0) + (b or 0) if a is not None and b is not None else None
+        for a, b in zip(on_public["Online"], on_public["Not online"], strict=True)
+    ]
+    shares = [
+        protect_rate(Count(int(o)), Count(int(t)), k).value
+        if o is not None and t is not None
+        else None
+        for o, t in zip(on_public["Online"], tot_public, strict=True)
+    ]
+    online_chart = charts.lines(
+        trend_q,
+        {"Online share": shares},
+        _share_title("Online share of stalking crimes", online_share),
+        "Share of crimes",
+        percent=True,
+    )
+    route_series = trend_table(_quarters_in(routes, trend_q), "cat", trend_q, k, route_order)
+    route_chart = charts.stacked_bars(
+        trend_q,
+        route_series,
+        f"{screened.now} crimes in {p.quarter} entered the profile only through screening",
+    )
+    return {
+        "available": True,
+        "total": total,
+        "tables": [
+            ("Domestic abuse flag", da_rows),
+            ("Online flag", on_rows),
+            ("Identification route", route_rows),
+            ("Principal offence category", cat_rows),
+        ],
+        "da_share": da_share,
+        "online_share": online_share,
+        "charts": [
+            (
+                "da",
+                charts.to_div(da_chart, "chart-demand-da"),
+                f"Stacked bars of stalking crimes per quarter for the last {len(trend_q)} "
+                "quarters, domestic abuse and not domestic abuse.",
+            ),
+            (
+                "online",
+                charts.to_div(online_chart, "chart-demand-online"),
+                "Line chart of the share of stalking crimes flagged online, per quarter.",
+            ),
+            (
+                "routes",
+                charts.to_div(route_chart, "chart-demand-routes"),
+                "Stacked bars of stalking crimes per quarter by how they were identified: "
+                "principal classification, included classification, or screening.",
+            ),
+        ],
+        "unused": (da_table, on_table, route_table, cat_table),
+    }
+
+
+def _share_title(prefix: str, shares: dict[str, Rate]) -> str:
+    now, before = shares["now"], shares["year_ago"]
+    if now.suppressed or now.value is None:
+        return prefix
+    text = f"{prefix}: {now.value:.0%} in the latest quarter"
+    if not before.suppressed and before.value is not None:
+        text += f" (a year earlier: {before.value:.0%})"
+    return text
+
+
+# --------------------------------------------------------------------------- victims
+AGE_BANDS = [(0, 17, "Under 18"), (18, 24, "18–24"), (25, 34, "25–34"), (35, 49, "35–49")]
+AGE_BANDS += [(50, 64, "50–64"), (65, 200, "65 and over")]
+
+
+def victims(ctx: Context) -> dict[str, Any]:
+    p, k = ctx.periods, ctx.k
+    out: dict[str, Any] = {"available": True}
+    if ctx.wh.has("marts.repeat_victims"):
+        rv = ctx.wh.df("select quarter, count(*) as n from marts.repeat_victims group by quarter")
+        out["repeat"] = _figure3("Repeat victims (resolved people)", rv, p, k)
+        bands = ctx.wh.df(
+            "select case when crimes_12m >= 5 then '5 or more' when crimes_12m >= 3 "
+            "then '3–4' else '2' end as band, count(*) as n from marts.repeat_victims "
+            "where quarter = ? group by 1",
+            [p.quarter],
+        )
+        order = ["2", "3–4", "5 or more"]
+        counts = dict(zip(bands["band"], bands["n"].astype(int), strict=True))
+        table = protect_series({b: counts.get(b, 0) for b in order}, k)
+        out["repeat_bands"] = [(b, table.count(b, "count")) for b in [*order, TOTAL]]
+        ctx.figures["repeat_victims"] = out["repeat"]
+    else:
+        out["repeat"] = None
+        ctx.missing("marts.repeat_victims", "Repeat victimisation")
+    people = _victim_people(ctx)
+    if people is None:
+        out["demographics"] = None
+        return out
+    out["victims"] = _figure3(
+        "Victims of stalking crimes (resolved people)",
+        people.groupby("quarter")["person_key"].nunique().rename("n").reset_index(),
+        p,
+        k,
+    )
+    if "repeat" in out and out["repeat"] is not None:
+        out["repeat_share"] = protect_rate(out["repeat"].now, out["victims"].now, k)
+    now = people[people["quarter"] == p.quarter].drop_duplicates("person_key")
+    year = people[people["quarter"] == p.year_ago].drop_duplicates("person_key")
+    demo = []
+    for label, column, order in (
+        ("Sex", "sex_label", ["Female", "Male", "Other / not known"]),
+        ("Age at report", "age_band", [b[2] for b in AGE_BANDS] + ["Not recorded"]),
+    ):
+        frame = pd.concat([now.assign(quarter=p.quarter), year.assign(quarter=p.year_ago)])
+        grouped = frame.groupby(["quarter", column]).size().rename("n").reset_index()
+        _, rows = comparison_table(grouped.rename(columns={column: "cat"}), "cat", p, k, order)
+        demo.append((label, rows))
+    out["demographics"] = demo
+    return out
+
+
+def _victim_people(ctx: Context) -> pd.DataFrame | None:
+    """One row per victim mention of a stalking-universe crime: quarter, person_key, sex,
+    age band at report (aggregated before anything leaves this function's caller)."""
+    if not ctx.wh.has("marts.stalking_crimes", "staging.stg_crime_persons"):
+        ctx.gaps.append("Victim demographics were not available (crime-person links missing).")
+        return None
+    resolved = ctx.wh.has("intermediate.int_crime_persons_resolved")
+    key = "coalesce(r.person_key, 'id:' || cp.person_id)" if resolved else "'id:' || cp.person_id"
+    join = (
+        "left join intermediate.int_crime_persons_resolved r "
+        "on r.crime_id = cp.crime_id and r.person_id = cp.person_id and r.role = cp.role"
+        if resolved
+        else ""
+    )
+    frame = ctx.wh.df(
+        f"""
+        select c.quarter, {key} as person_key, cp.sex,
+               date_diff('year', cp.date_of_birth, c.reported_date)
+               - case when strftime(c.reported_date, '%m%d') < strftime(cp.date_of_birth, '%m%d')
+                 then 1 else 0 end as age
+        from marts.stalking_crimes c
+        join staging.stg_crime_persons cp on cp.crime_id = c.crime_id
+        {join}
+        where cp.role = 'victim'
+        """
+    )
+    frame["sex_label"] = frame["sex"].map({"F": "Female", "M": "Male"}).fillna("Other / not known")
+    age = pd.to_numeric(frame["age"], errors="coerce")
+    band = pd.Series("Not recorded", index=frame.index)
+    for lo, hi, label in AGE_BANDS:
+        band[(age >= lo) & (age <= hi)] = label
+    frame["age_band"] = band
+    return frame
+
+
+# --------------------------------------------------------------------------- perpetrators
+def perpetrators(ctx: Context) -> dict[str, Any]:
+    if not ctx.wh.has("marts.perpetrators"):
+        return ctx.missing("marts.perpetrators", "Perpetrator analysis")
+    p, k = ctx.periods, ctx.k
+    frame = ctx.wh.df(
+        "select quarter, count(*) as total, "
+        "count(*) filter (where is_repeat) as repeat, "
+        "count(*) filter (where is_serial) as serial, "
+        "count(*) filter (where is_high_harm) as high_harm, "
+        "count(*) filter (where breaches_12m > 0) as breached, "
+        "count(*) filter (where has_active_order) as with_order, "
+        "count(*) filter (where is_high_harm and not has_active_order) as high_harm_no_order "
+        "from marts.perpetrators where quarter in (?, ?, ?) group by quarter",
+        p.columns,
+    ).set_index("quarter")
+
+    def row(label: str, column: str, whole: str | None = "total") -> Figure3:
+        def at(q: str) -> Count:
+            if q not in frame.index:
+                return Count(0)
+            part = int(frame.at[q, column])
+            if whole is None:
+                return protect_count(part, k)
+            return subset_count(part, int(frame.at[q, whole]), k)
+
+        return Figure3(label, at(p.quarter), at(p.previous), at(p.year_ago))
+
+    rows = [
+        row("Suspects and offenders (resolved people)", "total", None),
+        row("Repeat perpetrators", "repeat"),
+        row("Serial perpetrators (2+ victims)", "serial"),
+        row("High-harm perpetrators (tasking list)", "high_harm"),
+        row("With an order breach in the last 12 months", "breached"),
+        row("With an active protective order", "with_order"),
+        row("High-harm with no active order", "high_harm_no_order", "high_harm"),
+    ]
+    ctx.figures.update(perpetrators=rows)
+    out: dict[str, Any] = {"available": True, "rows": rows}
+    if ctx.wh.has("intermediate.int_crime_persons_resolved"):
+        rel = ctx.wh.df(
+            "select c.quarter, coalesce(r.relationship_to_victim, 'unknown') as cat, "
+            "count(*) as n from marts.stalking_crimes c "
+            "join intermediate.int_crime_persons_resolved r on r.crime_id = c.crime_id "
+            "where r.role <> 'victim' group by 1, 2"
+        )
+        order = ["partner", "ex_partner", "family", "acquaintance", "stranger", "unknown"]
+        rel["cat"] = rel["cat"].where(rel["cat"].isin(order), "unknown")
+        rel = rel.groupby(["quarter", "cat"], as_index=False)["n"].sum()
+        _, rel_rows = comparison_table(rel, "cat", p, k, order)
+        out["relationships"] = [
+            Figure3(r.label.replace("_", "-").capitalize(), r.now, r.previous, r.year_ago)
+            for r in rel_rows
+        ]
+    return out
+
+
+# --------------------------------------------------------------------------- locations
+CHANGE_LAYERS = {
+    "new": "Hotspot: new",
+    "intensifying": "Hotspot: intensifying",
+    "persistent": "Hotspot: persistent",
+    "diminishing": "Hotspot: diminishing",
+    "former": "Former hotspot",
+}
+
+
+def locations(ctx: Context, boundary_path: Path | None) -> dict[str, Any]:
+    if not ctx.wh.has("marts.hotspots"):
+        return ctx.missing("marts.hotspots", "Hotspot analysis")
+    p, k = ctx.periods, ctx.k
+    cols = ctx.wh.columns("marts.hotspots")
+    change = "change_class" if "change_class" in cols else "null"
+    cells = ctx.wh.df(
+        f"select quarter, cell_id, latitude, longitude, crimes, is_hotspot, {change} as change "
+        "from marts.hotspots where quarter in (?, ?, ?)",
+        p.columns,
+    )
+    cells["crimes"] = cells["crimes"].fillna(0).astype(int)
+    cells["is_hotspot"] = cells["is_hotspot"].fillna(False).astype(bool)
+    now = cells[cells["quarter"] == p.quarter]
+    hot = cells[cells["is_hotspot"]].groupby("quarter").size().rename("n").reset_index()
+    hot_cells = _figure3("Hotspot cells (Gi*, after false-discovery control)", hot, p, 1)
+    in_hot = cells[cells["is_hotspot"]].groupby("quarter")["crimes"].sum()
+    located = cells.groupby("quarter")["crimes"].sum()
+
+    def share(q: str) -> Rate:
+        return protect_rate(int(in_hot.get(q, 0)), int(located.get(q, 0)), k)
+
+    hot_share = {"now": share(p.quarter), "year_ago": share(p.year_ago)}
+    changes = now["change"].fillna("none").value_counts()
+    change_rows = [(label, int(changes.get(c, 0))) for c, label in CHANGE_LAYERS.items()]
+    ctx.figures.update(hot_cells=hot_cells, hot_share=hot_share)
+    # The map: only cells meeting the threshold are drawn (disclosure rule for locations).
+    published = now[now["crimes"] >= k]
+    hidden_hot = int((now["is_hotspot"] & (now["crimes"] < k)).sum())
+    layers = _map_layers(published, ctx.settings.hotspots.cell_size_m)
+    boundary = _boundary_xy(boundary_path)
+    title = f"{len(published)} cells had {k} or more stalking crimes in {p.quarter}"
+    figure = charts.cell_map(layers, boundary, title)
+    return {
+        "available": True,
+        "hot_cells": hot_cells,
+        "hot_share": hot_share,
+        "change_rows": change_rows,
+        "published_cells": len(published),
+        "hidden_hot": hidden_hot,
+        "chart": charts.to_div(figure, "chart-hotspot-map"),
+        "top_cells": [
+            (i + 1, Count(int(r.crimes)), CHANGE_LAYERS.get(r.change, "Not a hotspot"))
+            for i, r in enumerate(
+                published.sort_values("crimes", ascending=False).head(10).itertuples()
+            )
+        ],
+    }
+
+
+def _map_layers(cells: pd.DataFrame, size_m: int) -> dict[str, tuple[list, list, list]]:
+    from pipelines.hotspots.grid import lonlat_to_bng
+
+    layers: dict[str, tuple[list, list, list]] = {}
+    if cells.empty:
+        return layers
+    x, y = lonlat_to_bng(cells["longitude"].to_numpy(), cells["latitude"].to_numpy())
+    half = size_m / 2
+    labels = [
+        CHANGE_LAYERS.get(c, "Other cells") if h or c == "former" else "Other cells"
+        for c, h in zip(cells["change"].fillna("none"), cells["is_hotspot"], strict=True)
+    ]
+    for cx, cy, n, label in zip(x, y, cells["crimes"], labels, strict=True):
+        xs, ys, texts = layers.setdefault(label, ([], [], []))
+        # Rounded to 100 m: a published cell is an area, its centre to the metre adds nothing.
+        xs += [cx - half, cx + half, cx + half, cx - half, cx - half, None]
+        ys += [cy - half, cy - half, cy + half, cy + half, cy - half, None]
+        texts += [f"{int(n)} crimes"] * 5 + [""]
+    order = [*CHANGE_LAYERS.values(), "Other cells"]
+    return {name: layers[name] for name in order if name in layers}
+
+
+def _boundary_xy(path: Path | None) -> tuple[list, list] | None:
+    """The force boundary outline in BNG metres from a local GeoJSON (never a tile server)."""
+    if path is None or not path.exists():
+        return None
+    import shapely
+
+    from pipelines.hotspots.grid import lonlat_to_bng
+
+    features = json.loads(path.read_text())
+    geoms = [shapely.geometry.shape(f["geometry"]) for f in features.get("features", [])]
+    if not geoms:
+        return None
+    outline = shapely.union_all(geoms).simplify(0.002)
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    polygons = getattr(outline, "geoms", [outline])
+    for polygon in polygons:
+        if polygon.geom_type != "Polygon":
+            continue
+        lon, lat = np.asarray(polygon.exterior.coords).T
+        bx, by = lonlat_to_bng(lon, lat)
+        xs += [round(float(v)) for v in bx] + [None]
+        ys += [round(float(v)) for v in by] + [None]
+    return xs, ys
+
+
+# --------------------------------------------------------------------------- orders
+def orders(ctx: Context) -> dict[str, Any]:
+    if not ctx.wh.has("staging.stg_orders"):
+        return ctx.missing("staging.stg_orders", "Protective orders")
+    p, k = ctx.periods, ctx.k
+    names = {}
+    if ctx.wh.has("reference.order_types"):
+        names = dict(ctx.wh.con.execute("select order_type, order_name from reference.order_types").fetchall())
+    types = ["SPO", "ISPO", "RO", "NMO", "DVPO", "IAH"]
+    label = {t: f"{names.get(t, t)} ({t})" for t in types}
+    events = []
+    for event, column in (("Applied for", "applied_date"), ("Granted", "granted_date")):
+        frame = ctx.wh.df(f"select order_type, {column} as day from staging.stg_orders where {column} is not null")
+        frame["event"] = event
+        events.append(frame)
+    if ctx.wh.has("staging.stg_breaches"):
+        br = ctx.wh.df(
+            "select o.order_type, b.breach_date as day from staging.stg_breaches b "
+            "join staging.stg_orders o on o.order_id = b.order_id"
+        )
+        br["event"] = "Breaches recorded"
+        events.append(br)
+    ev = pd.concat(events, ignore_index=True)
+    ev["quarter"] = pd.PeriodIndex(pd.to_datetime(ev["day"]), freq="Q").strftime("%Y-Q%q")
+    ev["order_type"] = ev["order_type"].where(ev["order_type"].isin(types), "other")
+    tables = []
+    for event in ("Applied for", "Granted", "Breaches recorded"):
+        grouped = (
+            ev[ev["event"] == event]
+            .groupby(["quarter", "order_type"])
+            .size()
+            .rename("n")
+            .reset_index()
+            .rename(columns={"order_type": "cat"})
+        )
+        _, rows = comparison_table(grouped, "cat", p, k, types)
+        rows = [Figure3(label.get(r.label, r.label), r.now, r.previous, r.year_ago) for r in rows]
+        tables.append((event, rows))
+    active = []
+    for q in p.columns:
+        end = quarter_end(q)
+        n = ctx.wh.scalar(
+            "select count(*) from staging.stg_orders where order_type in ('SPO', 'ISPO') "
+            "and granted_date <= ? and (expiry_date is null or expiry_date > ?) "
+            "and status not in ('discharged', 'refused')",
+            [end, end],
+        )
+        active.append(protect_count(int(n or 0), k))
+    spo_active = Figure3("Stalking protection orders in force at quarter end", active[2], active[1], active[0])
+    ctx.figures.update(orders=tables, spo_active=spo_active)
+    return {"available": True, "tables": tables, "spo_active": spo_active}
+
+
+# --------------------------------------------------------------------------- compliance
+def compliance(ctx: Context) -> dict[str, Any]:
+    if not ctx.wh.has("marts.compliance"):
+        return ctx.missing("marts.compliance", "Victims' Code and SPO compliance")
+    p, k = ctx.periods, ctx.k
+    frame = ctx.wh.df(
+        "select quarter, measure, numerator, denominator from marts.compliance "
+        "where quarter in (?, ?, ?)",
+        p.columns,
+    )
+    measures = list(dict.fromkeys(frame.sort_values("measure")["measure"]))
+    rows = []
+    for measure in measures:
+        per_q = frame[frame["measure"] == measure].set_index("quarter")
+
+        def rate(q: str, per_q: pd.DataFrame = per_q) -> tuple[Rate, Count, Count]:
+            if q not in per_q.index:
+                return Rate(None), Count(0), Count(0)
+            num, den = int(per_q.at[q, "numerator"]), int(per_q.at[q, "denominator"])
+            return (
+                protect_rate(num, den, k),
+                subset_count(num, den, k),
+                protect_count(den, k),
+            )
+
+        now, num, den = rate(p.quarter)
+        rows.append(
+            {
+                "measure": measure.replace("_", " ").capitalize(),
+                "now": now,
+                "numerator": num,
+                "denominator": den,
+                "previous": rate(p.previous)[0],
+                "year_ago": rate(p.year_ago)[0],
+            }
+        )
+    rated = [r for r in rows if not r["now"].suppressed and r["now"].value is not None]
+    worst = min(rated, key=lambda r: r["now"].value) if rated else None
+    ctx.figures["compliance_worst"] = worst
+    title = "Victims' Code and SPO compliance"
+    if worst:
+        title = f"Lowest compliance: {worst['measure'].lower()} ({worst['now']})"
+    figure = charts.compliance_bars(
+        [r["measure"] for r in rows],
+        [r["now"].value for r in rows],
+        [r["year_ago"].value for r in rows],
+        p.quarter,
+        p.year_ago,
+        title,
+    )
+    return {"available": True, "rows": rows, "chart": charts.to_div(figure, "chart-compliance")}
+
+
+# --------------------------------------------------------------------------- forecast
+def forecast(ctx: Context) -> dict[str, Any]:
+    if not ctx.wh.has("marts.demand_forecast"):
+        return ctx.missing("marts.demand_forecast", "The demand forecast")
+    k = ctx.k
+    frame = ctx.wh.df(
+        "select series, period_start, kind, value, lo80, hi80, lo95, hi95, model "
+        "from marts.demand_forecast order by series, period_start"
+    )
+    if frame.empty:
+        return ctx.missing("marts.demand_forecast (empty)", "The demand forecast")
+    series_names = list(dict.fromkeys(frame["series"]))
+    main = next((s for s in series_names if s in ("all", "total", "stalking_universe")), series_names[0])
+    charts_out = []
+    summary = []
+    for i, name in enumerate([main, *[s for s in series_names if s != main]][:4]):
+        s = frame[frame["series"] == name].copy()
+        s["label"] = pd.to_datetime(s["period_start"]).dt.strftime("%Y-%m")
+        actual = [
+            None if kind != "actual" or (0 < v < k) else float(v)
+            for kind, v in zip(s["kind"], s["value"], strict=True)
+        ]
+        fc = s["kind"] == "forecast"
+
+        def only_fc(col: str, s: pd.DataFrame = s, fc: pd.Series = fc) -> list:
+            return [float(v) if f and pd.notna(v) else None for v, f in zip(s[col], fc, strict=True)]
+
+        fc_values = only_fc("value")
+        model = s.loc[fc, "model"].dropna().iloc[0] if fc.any() and s.loc[fc, "model"].notna().any() else "–"
+        horizon_total = float(s.loc[fc, "value"].sum()) if fc.any() else None
+        last_year_actual = float(s.loc[~fc, "value"].tail(_periods_per_year(s)).sum()) if (~fc).any() else None
+        first_year_fc = float(s.loc[fc, "value"].head(_periods_per_year(s)).sum()) if fc.any() else None
+        summary.append(
+            {
+                "series": name.replace("_", " "),
+                "model": model,
+                "last_year": last_year_actual,
+                "next_year": first_year_fc,
+                "horizon_total": horizon_total,
+                "end": s.loc[fc, "label"].iloc[-1] if fc.any() else "–",
+                "hi95_end": float(s.loc[fc, "hi95"].iloc[-1]) if fc.any() else None,
+                "lo95_end": float(s.loc[fc, "lo95"].iloc[-1]) if fc.any() else None,
+            }
+        )
+        title = f"Forecast demand: {name.replace('_', ' ')}"
+        if first_year_fc is not None and last_year_actual:
+            change = (first_year_fc - last_year_actual) / last_year_actual
+            verb = "rise" if change > 0.05 else "fall" if change < -0.05 else "stay level"
+            title = f"{name.replace('_', ' ').capitalize()}: expected to {verb} next year ({change:+.0%})"
+        figure = charts.forecast_chart(
+            list(s["label"]), actual, fc_values, only_fc("lo80"), only_fc("hi80"),
+            only_fc("lo95"), only_fc("hi95"), title,
+        )  # fmt: skip
+        charts_out.append((name, charts.to_div(figure, f"chart-forecast-{i}")))
+    ctx.figures["forecast"] = summary[0] if summary else None
+    return {
+        "available": True,
+        "summary": summary,
+        "charts": charts_out,
+        "accuracy": _accuracy(ctx),
+    }
+
+
+def _periods_per_year(s: pd.DataFrame) -> int:
+    days = pd.to_datetime(s["period_start"]).diff().dt.days.median()
+    if pd.isna(days):
+        return 1
+    return 12 if days < 40 else 4 if days < 120 else 1
+
+
+def _accuracy(ctx: Context) -> dict[str, Any] | None:
+    """The back-test table written beside the forecast (name found, not assumed)."""
+    table = (
+        ctx.wh.find("marts", "forecast", "accuracy")
+        or ctx.wh.find("marts", "backtest")
+        or ctx.wh.find("marts", "forecast", "evaluation")
+    )
+    if table is None:
+        ctx.gaps.append("No back-test accuracy table was found for the demand forecast.")
+        return None
+    frame = ctx.wh.df(f"select * from {table}")
+    keep = [c for c in frame.columns if c not in ("run_id",)][:8]
+    frame = frame[keep]
+    for column in frame.columns:
+        if pd.api.types.is_float_dtype(frame[column]):
+            frame[column] = frame[column].map(lambda v: "–" if pd.isna(v) else f"{v:,.3g}")
+    return {
+        "table": table,
+        "columns": [c.replace("_", " ") for c in frame.columns],
+        "rows": frame.astype(str).head(20).values.tolist(),
+    }
+
+
+# --------------------------------------------------------------------------- scope & data quality
+def data_quality(ctx: Context) -> dict[str, Any]:
+    """What was loaded and quarantined. These are counts of records, not of people, so they
+    are shown exactly (no person can be singled out from a count of bad rows)."""
+    p = ctx.periods
+    path = ctx.quarter_dir / "data_quality.json"
+    extracts: dict[str, Any] = {}
+    if path.exists():
+        try:
+            extracts = json.loads(path.read_text()).get("extracts", {})
+        except (OSError, json.JSONDecodeError):
+            extracts = {}
+    if not extracts and ctx.wh.has("raw.quarantine"):
+        q = ctx.wh.df("select extract, rule, count(*) as n from raw.quarantine group by 1, 2")
+        for table in ("crimes", "crime_persons", "intelligence", "orders", "breaches"):
+            loaded = ctx.wh.scalar(f"select count(*) from raw.{table}") if ctx.wh.has(f"raw.{table}") else 0
+            rules = q[q["extract"] == table]
+            extracts[table] = {
+                "loaded": int(loaded or 0),
+                "quarantined": int(rules["n"].sum()),
+                "read": int(loaded or 0) + int(rules["n"].sum()),
+                "by_rule": dict(zip(rules["rule"], rules["n"].astype(int), strict=True)),
+            }
+    rows = []
+    for table, info in extracts.items():
+        read = int(info.get("read", 0))
+        quarantined = int(info.get("quarantined", 0))
+        rules = sorted(info.get("by_rule", {}).items(), key=lambda kv: -kv[1])
+        rows.append(
+            {
+                "extract": table,
+                "read": read,
+                "loaded": int(info.get("loaded", 0)),
+                "quarantined": quarantined,
+                "share": quarantined / read if read else 0.0,
+                "rules": ", ".join(f"{r.replace('_', ' ')} ({n:,})" for r, n in rules[:4]) or "–",
+            }
+        )
+    if not rows:
+        ctx.gaps.append("No data-quality report was available for this run.")
+    scope = {}
+    if ctx.wh.has("raw.crimes"):
+        first, last = ctx.wh.con.execute("select min(reported_date), max(reported_date) from raw.crimes").fetchone()
+        scope = {"first": first, "last": last}
+    caveats = []
+    if ctx.wh.has("marts.stalking_crimes"):
+        no_loc = ctx.wh.scalar(
+            "select avg(case when latitude is null then 1.0 else 0.0 end) from marts.stalking_crimes where quarter = ?",
+            [p.quarter],
+        )
+        if no_loc is not None:
+            caveats.append(
+                f"{no_loc:.0%} of this quarter's stalking crimes have no usable location and are "
+                "absent from the hotspot analysis."
+            )
+    return {"available": True, "rows": rows, "scope": scope, "caveats": caveats, "source": path.name if path.exists() else "warehouse"}
+
+
+def quarter_span(quarter: str) -> str:
+    start, end = quarter_start(quarter), quarter_end(quarter)
+    return f"{start.day} {start:%B %Y} to {end.day} {end:%B %Y}"
+
+
+def previous_quarters(quarter: str, n: int) -> list[str]:
+    return [shift_quarter(quarter, -i) for i in range(n)]

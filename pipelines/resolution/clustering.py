@@ -1,0 +1,254 @@
+"""From scored pairs to people, under the domain constraints.
+
+1. Pairs at or above the threshold become edges, except pairs that put the victim side and the
+   perpetrator side of one incident (crime, intelligence report or order) together.
+2. Mentions sharing a nominal id are joined by forced edges (probability 1).
+3. Splink's connected components clusters the edges.
+4. Components are checked for the constraints again, because connected components chains:
+   A~B and B~C can put the victim and the suspect of one crime, or two far-apart dates of birth,
+   in one component without any direct edge between them. Only the offending components are
+   re-clustered, greedily: forced edges first, then the strongest scored edge first, and an
+   edge is taken only if joining its two groups breaks no constraint (nominal-id edges give way
+   only to the incident rule, as rule 2 yields to rule 1).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import duckdb
+import pandas as pd
+from splink import DuckDBAPI
+from splink.clustering import cluster_pairwise_predictions_at_threshold
+
+
+@dataclass(frozen=True)
+class ClusterStats:
+    edges_scored_above_threshold: int
+    edges_dropped_same_incident: int
+    nominal_edges: int
+    components_reclustered: int
+    edges_rejected_by_constraints: int
+
+
+def _far_apart(a: dt.date, b: dt.date, years: int) -> bool:
+    """Dates of birth that cannot be one person's: more than `years` apart, and not a typo
+    (one character) or a day/month swap of each other."""
+    if abs((a - b).days) <= years * 365.25:
+        return False
+    if a.year == b.year and a.month == b.day and a.day == b.month:
+        return False
+    sa, sb = a.isoformat(), b.isoformat()
+    return sum(x != y for x, y in zip(sa, sb, strict=True)) > 1
+
+
+@dataclass
+class _Group:
+    members: list[str]
+    sides: dict[str, set[str]] = field(default_factory=dict)  # incident key -> sides present
+    dobs: set[dt.date] = field(default_factory=set)
+
+
+def _incident_conflict(a: _Group, b: _Group) -> bool:
+    small, large = (a, b) if len(a.sides) <= len(b.sides) else (b, a)
+    return any(len(sides | large.sides.get(key, set())) > 1 for key, sides in small.sides.items())
+
+
+def _dob_conflict(a: _Group, b: _Group, years: int) -> bool:
+    return any(_far_apart(x, y, years) for x in a.dobs for y in b.dobs)
+
+
+def constrained_greedy(
+    nodes: pd.DataFrame, edges: pd.DataFrame, dob_conflict_years: int
+) -> tuple[dict[str, str], int]:
+    """Greedy agglomeration of one or more components under cannot-link rules.
+
+    nodes: unique_id, role_side, event_key, crime_id, dob. edges: unique_id_l, unique_id_r,
+    match_probability, is_nominal. Returns (unique_id -> representative id, edges rejected).
+    """
+    groups: dict[str, _Group] = {}
+    owner: dict[str, str] = {}
+    for row in nodes.itertuples(index=False):
+        group = _Group([row.unique_id])
+        if isinstance(row.role_side, str):
+            for key in {row.event_key, row.crime_id}:
+                if isinstance(key, str):
+                    group.sides[key] = {row.role_side}
+        if isinstance(row.dob, dt.date):
+            group.dobs.add(row.dob)
+        groups[row.unique_id] = group
+        owner[row.unique_id] = row.unique_id
+    ordered = edges.sort_values(
+        ["is_nominal", "match_probability", "unique_id_l", "unique_id_r"],
+        ascending=[False, False, True, True],
+    )
+    rejected = 0
+    for edge in ordered.itertuples(index=False):
+        ga, gb = owner[edge.unique_id_l], owner[edge.unique_id_r]
+        if ga == gb:
+            continue
+        a, b = groups[ga], groups[gb]
+        if _incident_conflict(a, b) or (
+            not edge.is_nominal and _dob_conflict(a, b, dob_conflict_years)
+        ):
+            rejected += 1
+            continue
+        if len(a.members) < len(b.members):
+            ga, gb, a, b = gb, ga, b, a
+        a.members.extend(b.members)
+        for key, sides in b.sides.items():
+            a.sides.setdefault(key, set()).update(sides)
+        a.dobs |= b.dobs
+        for member in b.members:
+            owner[member] = ga
+        del groups[gb]
+    return {uid: min(groups[rep].members) for uid, rep in owner.items()}, rejected
+
+
+def cluster_with_constraints(
+    con: duckdb.DuckDBPyConnection,
+    nodes_table: str,
+    predictions_table: str,
+    threshold: float,
+    dob_conflict_years: int,
+) -> tuple[pd.DataFrame, pd.DataFrame, ClusterStats]:
+    """nodes_table: unique_id, person_id, role_side, event_key, crime_id, dob (every mention).
+    predictions_table: Splink predictions (unique_id_l, unique_id_r, match_probability).
+
+    Returns (clusters: unique_id, cluster_id; edges kept: unique_id_l, unique_id_r,
+    match_probability, is_nominal) and counts.
+    """
+    scored = con.execute(
+        f"select count(*) from {predictions_table} where match_probability >= ?", [threshold]
+    ).fetchall()[0][0]
+    # Candidate edges: scored pairs above the threshold plus nominal-id stars.
+    con.execute(
+        f"""
+        create or replace temp table _res_edges as
+        with scored as (
+            select unique_id_l, unique_id_r, match_probability, false as is_nominal
+            from {predictions_table}
+            where match_probability >= {float(threshold)}
+        ),
+        nominal as (
+            select
+                min(unique_id) over (partition by person_id) as unique_id_l,
+                unique_id as unique_id_r,
+                1.0 as match_probability,
+                true as is_nominal
+            from {nodes_table}
+            where person_id is not null
+        ),
+        unioned as (
+            select * from scored
+            union all
+            select * from nominal where unique_id_l <> unique_id_r
+        )
+        select
+            least(unique_id_l, unique_id_r) as unique_id_l,
+            greatest(unique_id_l, unique_id_r) as unique_id_r,
+            max(match_probability) as match_probability,
+            bool_or(is_nominal) as is_nominal
+        from unioned
+        group by 1, 2
+        """
+    )
+    nominal = con.execute("select count(*) from _res_edges where is_nominal").fetchall()[0][0]
+    # Rule 1 on direct edges: the two sides of one incident are never joined.
+    con.execute(
+        f"""
+        create or replace temp table _res_edges_ok as
+        select e.*
+        from _res_edges as e
+        join {nodes_table} as l on e.unique_id_l = l.unique_id
+        join {nodes_table} as r on e.unique_id_r = r.unique_id
+        where not (
+            l.role_side is not null and r.role_side is not null and l.role_side <> r.role_side
+            and (l.event_key = r.event_key or l.crime_id = r.crime_id
+                 or l.event_key = r.crime_id or l.crime_id = r.event_key)
+        )
+        """
+    )
+    dropped = con.execute(
+        "select (select count(*) from _res_edges) - (select count(*) from _res_edges_ok)"
+    ).fetchall()[0][0]
+
+    db_api = DuckDBAPI(con)
+    clusters = cluster_pairwise_predictions_at_threshold(
+        con.table(f"{nodes_table}").select("unique_id"),
+        con.table("_res_edges_ok"),
+        db_api=db_api,
+        node_id_column_name="unique_id",
+    ).as_duckdbpyrelation()
+    con.register("_res_cc_view", clusters)
+    con.execute(
+        "create or replace temp table _res_cc as select unique_id, cluster_id from _res_cc_view"
+    )
+    con.unregister("_res_cc_view")
+
+    # Components that chain across a constraint (no direct edge breaks it, a path does).
+    bad = con.execute(
+        f"""
+        with n as (
+            select c.cluster_id, m.*
+            from _res_cc as c join {nodes_table} as m using (unique_id)
+        ),
+        keys as (
+            select cluster_id, event_key as k, role_side from n where role_side is not null
+            union
+            select cluster_id, crime_id as k, role_side from n
+            where role_side is not null and crime_id is not null
+        ),
+        incident as (
+            select cluster_id from keys group by cluster_id, k
+            having count(distinct role_side) > 1
+        ),
+        sizes as (select cluster_id from n group by cluster_id having count(*) > 1),
+        dobs as (
+            select n.cluster_id, n.dob, n.person_id from n
+            where n.dob is not null and n.cluster_id in (select cluster_id from sizes)
+        ),
+        dob_far as (
+            select a.cluster_id from dobs as a join dobs as b
+                on a.cluster_id = b.cluster_id and a.dob < b.dob
+            where date_diff('day', a.dob, b.dob) > {int(dob_conflict_years)} * 365.25
+              and (a.person_id is null or b.person_id is null or a.person_id <> b.person_id)
+        )
+        select distinct cluster_id from incident
+        union
+        select distinct cluster_id from dob_far
+        """
+    ).df()
+    clusters_df = con.execute("select unique_id, cluster_id from _res_cc").df()
+    rejected = 0
+    if len(bad):
+        con.register("_res_bad", bad)
+        sub_nodes = con.execute(
+            f"""
+            select m.unique_id, m.role_side, m.event_key, m.crime_id, m.dob
+            from {nodes_table} as m join _res_cc as c using (unique_id)
+            where c.cluster_id in (select cluster_id from _res_bad)
+            """
+        ).df()
+        sub_edges = con.execute(
+            """
+            select e.* from _res_edges_ok as e join _res_cc as c on e.unique_id_l = c.unique_id
+            where c.cluster_id in (select cluster_id from _res_bad)
+            """
+        ).df()
+        con.unregister("_res_bad")
+        sub_nodes["dob"] = [d.date() if isinstance(d, pd.Timestamp) else d for d in sub_nodes.dob]
+        sub_nodes["dob"] = sub_nodes["dob"].astype(object).where(sub_nodes["dob"].notna(), None)
+        mapping, rejected = constrained_greedy(sub_nodes, sub_edges, dob_conflict_years)
+        fixed = clusters_df["unique_id"].map(mapping)
+        clusters_df["cluster_id"] = fixed.fillna(clusters_df["cluster_id"])
+    stats = ClusterStats(
+        edges_scored_above_threshold=int(scored),
+        edges_dropped_same_incident=int(dropped),
+        nominal_edges=int(nominal),
+        components_reclustered=len(bad),
+        edges_rejected_by_constraints=rejected,
+    )
+    edges_kept = con.execute("select * from _res_edges_ok").df()
+    return clusters_df, edges_kept, stats

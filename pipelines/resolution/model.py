@@ -1,0 +1,207 @@
+"""The Splink model: comparisons, blocking rules and unsupervised training.
+
+Fields are compared one by one (forename, surname, date of birth, postcode, sex and, where the
+input has one, address) so that the evidence table can show the match weight of each field.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import splink.comparison_level_library as cll
+import splink.comparison_library as cl
+from splink import Linker, SettingsCreator, block_on
+from splink.internals.blocking_rule_creator import BlockingRuleCreator
+from splink.internals.comparison_creator import ComparisonCreator
+
+log = logging.getLogger(__name__)
+
+# Regexes on the normalised postcode ("AB12 3CD"). Levels below exact only fire when the
+# part is present on both sides, so non-UK postcodes (FEBRL) only get the exact level.
+_SECTOR = r"'^[A-Z]{1,2}[0-9][A-Z0-9]? [0-9]'"
+_DISTRICT = r"'^[A-Z]{1,2}[0-9][A-Z0-9]?'"
+
+
+def _part_match(part_regex: str, label: str) -> cll.CustomLevel:
+    left = f'regexp_extract("postcode_std_l", {part_regex})'
+    right = f'regexp_extract("postcode_std_r", {part_regex})'
+    return cll.CustomLevel(f"{left} <> '' and {left} = {right}", label_for_charts=label)
+
+
+def forename_comparison() -> ComparisonCreator:
+    return cl.CustomComparison(
+        output_column_name="forename",
+        comparison_description="Forename: exact, nickname or same formal name, spelling",
+        comparison_levels=[
+            cll.NullLevel("forename_std"),
+            cll.ExactMatchLevel("forename_std", term_frequency_adjustments=True),
+            # forename_groups holds the name and every formal name it is a nickname of, so
+            # Bob ~ Robert and Bobby ~ Bob (both Robert) meet here.
+            cll.CustomLevel(
+                'len(list_intersect("forename_groups_l", "forename_groups_r")) > 0',
+                label_for_charts="Nickname or same formal name",
+            ),
+            cll.JaroWinklerLevel("forename_std", 0.92),
+            cll.JaroWinklerLevel("forename_std", 0.8),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def surname_comparison() -> ComparisonCreator:
+    return cl.CustomComparison(
+        output_column_name="surname",
+        comparison_description="Surname with term-frequency adjustment on the exact level",
+        comparison_levels=[
+            cll.NullLevel("surname_std"),
+            # A shared common surname (Smith) is weaker evidence than a rare one.
+            cll.ExactMatchLevel("surname_std", term_frequency_adjustments=True),
+            cll.DamerauLevenshteinLevel("surname_std", 1),
+            cll.JaroWinklerLevel("surname_std", 0.88),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def dob_comparison() -> ComparisonCreator:
+    return cl.CustomComparison(
+        output_column_name="dob",
+        comparison_description="Date of birth: exact, day/month swap, typo, near, far apart",
+        comparison_levels=[
+            cll.NullLevel("dob"),
+            cll.ExactMatchLevel("dob"),
+            cll.CustomLevel(
+                'year("dob_l") = year("dob_r") and month("dob_l") = day("dob_r") '
+                'and day("dob_l") = month("dob_r")',
+                label_for_charts="Day and month swapped",
+            ),
+            cll.DamerauLevenshteinLevel("dob_str", 1).configure(
+                label_for_charts="One character typo"
+            ),
+            cll.AbsoluteDateDifferenceLevel(
+                "dob", input_is_string=False, threshold=1, metric="year"
+            ),
+            cll.AbsoluteDateDifferenceLevel(
+                "dob", input_is_string=False, threshold=10, metric="year"
+            ),
+            # Everything else: dates of birth more than ten years apart, strong evidence against.
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def postcode_comparison() -> ComparisonCreator:
+    return cl.CustomComparison(
+        output_column_name="postcode",
+        comparison_description="Home postcode: full, sector, district",
+        comparison_levels=[
+            cll.NullLevel("postcode_std"),
+            cll.ExactMatchLevel("postcode_std", term_frequency_adjustments=True),
+            _part_match(_SECTOR, "Same postcode sector"),
+            _part_match(_DISTRICT, "Same postcode district"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def sex_comparison() -> ComparisonCreator:
+    return cl.CustomComparison(
+        output_column_name="sex",
+        comparison_levels=[
+            cll.NullLevel("sex_std"),
+            cll.ExactMatchLevel("sex_std"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def address_comparison() -> ComparisonCreator:
+    return cl.CustomComparison(
+        output_column_name="address",
+        comparison_levels=[
+            cll.NullLevel("address_std"),
+            cll.ExactMatchLevel("address_std", term_frequency_adjustments=True),
+            cll.JaroWinklerLevel("address_std", 0.9),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def prediction_blocking_rules() -> list[BlockingRuleCreator]:
+    """Candidate pairs. Every rule is an equi-join on one or more keys, so the number of
+    comparisons grows with the sizes of the blocks, not with the square of the records;
+    together the rules survive any one corrupted field."""
+    return [
+        block_on("person_id"),
+        block_on("dob", "substr(surname_std, 1, 1)"),
+        # surname changes and nicknames with a shared date of birth
+        block_on("dob", "substr(forename_std, 1, 1)"),
+        block_on("dob", "forename_canon"),
+        # date of birth missing, swapped or mistyped
+        block_on("surname_std", "forename_canon"),
+        block_on("surname_std", "substr(forename_std, 1, 1)", "dob_year"),
+        block_on("postcode_std", "substr(forename_std, 1, 1)"),
+    ]
+
+
+def build_settings(
+    threshold: float, with_address: bool, with_postcode: bool, with_sex: bool
+) -> SettingsCreator:
+    comparisons: list[ComparisonCreator] = [
+        forename_comparison(),
+        surname_comparison(),
+        dob_comparison(),
+    ]
+    if with_postcode:
+        comparisons.append(postcode_comparison())
+    if with_sex:
+        comparisons.append(sex_comparison())
+    if with_address:
+        comparisons.append(address_comparison())
+    return SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="unique_id",
+        comparisons=comparisons,
+        blocking_rules_to_generate_predictions=prediction_blocking_rules(),
+        retain_matching_columns=True,
+        retain_intermediate_calculation_columns=True,
+        additional_columns_to_retain=["person_id", "role_side", "event_key", "crime_id"],
+        probability_two_random_records_match=1e-4,
+    )
+
+
+@dataclass(frozen=True)
+class TrainingReport:
+    em_sessions: int
+    em_failures: Sequence[str]
+
+
+def train(linker: Linker, max_u_pairs: float, seed: int) -> TrainingReport:
+    """Unsupervised estimation on this run's data: lambda from deterministic rules, u from
+    random pairs, m by expectation maximisation in two sessions that block on different
+    fields (each session estimates the fields it does not block on)."""
+    linker.training.estimate_probability_two_random_records_match(
+        [
+            block_on("forename_std", "surname_std", "dob"),
+            block_on("person_id"),
+        ],
+        recall=0.7,
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=max_u_pairs, seed=seed)
+    failures: list[str] = []
+    sessions = 0
+    for rule in (
+        block_on("dob"),
+        block_on("surname_std", "substr(forename_std, 1, 1)"),
+    ):
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, fix_probability_two_random_records_match=True
+            )
+            sessions += 1
+        except Exception as error:  # too little data for a session: keep the other's estimates
+            failures.append(type(error).__name__)
+            log.warning("EM session skipped: %s", type(error).__name__)
+    return TrainingReport(sessions, failures)

@@ -1,0 +1,54 @@
+"""Dagster resources: the DuckDB warehouse, the dbt CLI and the run's folders."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+from dagster_duckdb import DuckDBResource
+
+from pipelines.dbt_project import dbt_executable, dbt_project
+from pipelines.paths import default_output_dir, default_warehouse
+
+
+class ProfileRun(dg.ConfigurableResource):
+    """Where this run reads its extracts and writes its published files."""
+
+    extracts_dir: str
+    output_dir: str
+    # ISO date the run treats as "today" (future-date rules); empty = the real date.
+    run_date: str = ""
+
+    def today(self) -> dt.date:
+        return dt.date.fromisoformat(self.run_date) if self.run_date else dt.date.today()
+
+    def quarter_dir(self, quarter: str) -> Path:
+        path = Path(self.output_dir) / quarter
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+
+def build_resources(
+    extracts_dir: Path | None = None,
+    output_dir: Path | None = None,
+    warehouse: Path | None = None,
+    run_date: str = "",
+) -> dict[str, object]:
+    warehouse = Path(warehouse or default_warehouse())
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    return {
+        "duckdb": DuckDBResource(database=str(warehouse)),
+        "dbt": DbtCliResource(
+            project_dir=dbt_project,
+            dbt_executable=dbt_executable(),
+        ),
+        "profile_run": ProfileRun(
+            # `dagster dev` has no CLI options: it takes the folders from the environment.
+            extracts_dir=str(extracts_dir or os.environ.get("SPP_EXTRACTS_DIR", "")),
+            output_dir=str(output_dir or default_output_dir()),
+            run_date=run_date,
+        ),
+    }

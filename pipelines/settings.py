@@ -1,0 +1,206 @@
+"""The one configuration file, loaded and validated once.
+
+Python reads it through `load_settings()`; dbt receives the same values as `--vars`
+(see `dbt_vars`). Unknown keys are errors so that a typo in a force's copy cannot be
+silently ignored.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+DEFAULT_SETTINGS_FILE = Path(__file__).resolve().parent / "config" / "settings.yaml"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ForceSettings(_Section):
+    name: str = "Demo Constabulary (synthetic)"
+    area_geojson: str = ""
+
+
+class DisclosureSettings(_Section):
+    min_count: int = Field(5, ge=1)
+
+
+class RepeatVictimSettings(_Section):
+    window_months: int = Field(12, ge=1)
+    min_crimes: int = Field(2, ge=2)
+
+
+class PerpetratorSettings(_Section):
+    serial_min_victims: int = Field(2, ge=2)
+    serial_lookback_years: int = Field(3, ge=1)
+    repeat_min_crimes: int = Field(2, ge=2)
+
+
+class ResolutionSettings(_Section):
+    match_probability_threshold: float = Field(0.9, gt=0, lt=1)
+    dob_conflict_years: int = Field(10, ge=1)
+
+
+class HotspotSettings(_Section):
+    cell_size_m: int = Field(500, ge=50)
+    permutations: int = Field(999, ge=99)
+    fdr_alpha: float = Field(0.05, gt=0, lt=1)
+    neighbour_rings: int = Field(1, ge=1, le=3)
+    study_buffer_cells: int = Field(2, ge=0, le=10)
+    kde_bandwidth_m: float = Field(500.0, gt=0)
+    change_window_quarters: int = Field(4, ge=2)
+    hotspot_needs_crime: bool = True
+    seed: int = 12345
+
+
+class ForecastSettings(_Section):
+    horizon_years: int = Field(4, ge=1)
+    break_dates: list[str] = Field(default_factory=list)
+    # "refit": fit only on data after the latest break; "level_shift": keep all history and
+    # shift the pre-break part to the post-break level.
+    break_method: str = Field("refit", pattern="^(refit|level_shift)$")
+    models: list[str] = Field(
+        default_factory=lambda: ["seasonal_naive", "ets", "theta", "arima", "ensemble"]
+    )
+    cv_windows: int = Field(3, ge=1)
+    levels: list[int] = Field(default_factory=lambda: [80, 95])
+
+
+# --- analytics (issue 6): stalking universe, screening, RFGV, high harm, compliance, orders ---
+class StalkingUniverseSettings(_Section):
+    use_included_classifications: bool = True
+    use_screening: bool = True
+
+
+class ScreeningWeights(_Section):
+    repeated: int = Field(2, ge=0)
+    obsessive: int = Field(1, ge=0)
+    fixated: int = Field(1, ge=0)
+    unwanted: int = Field(2, ge=0)
+    escalation: int = Field(1, ge=0)
+    online_repeated: int = Field(1, ge=0)
+    intelligence: int = Field(1, ge=0)
+
+
+class ScreeningSettings(_Section):
+    candidate_categories: list[str] = Field(
+        default_factory=lambda: ["harassment", "malicious_communications", "breach_of_order"]
+    )
+    course_window_days: int = Field(365, ge=1)
+    course_min_occasions: int = Field(2, ge=2)
+    intense_window_days: int = Field(90, ge=1)
+    intense_min_occasions: int = Field(3, ge=2)
+    weights: ScreeningWeights = ScreeningWeights()
+    threshold: int = Field(3, ge=1)
+
+
+class RfgvWeights(_Section):
+    recency: float = Field(1.0, ge=0)
+    frequency: float = Field(1.0, ge=0)
+    gravity: float = Field(1.0, ge=0)
+    victims: float = Field(1.5, ge=0)
+
+
+def _check_bands(name: str, minimums: list[float], points: list[float]) -> None:
+    if len(minimums) != len(points) or not minimums:
+        raise ValueError(f"{name}: band minimums and points must be non-empty and equal length")
+    if any(b <= a for a, b in zip(minimums, minimums[1:], strict=False)):
+        raise ValueError(f"{name}: band minimums must be strictly increasing")
+
+
+class RfgvSettings(_Section):
+    lookback_months: int = Field(36, ge=1)
+    recency_decay_months: int = Field(12, ge=1)
+    frequency_window_months: int = Field(12, ge=1)
+    frequency_band_min_crimes: list[int] = Field(default_factory=lambda: [1, 2, 3, 5, 8])
+    frequency_band_points: list[float] = Field(default_factory=lambda: [2, 4, 6, 8, 10])
+    gravity_band_min_days: list[int] = Field(default_factory=lambda: [1, 30, 90, 180, 365])
+    gravity_band_points: list[float] = Field(default_factory=lambda: [2, 4, 6, 8, 10])
+    victims_band_min: list[int] = Field(default_factory=lambda: [1, 2, 3, 5])
+    victims_band_points: list[float] = Field(default_factory=lambda: [2, 6, 8, 10])
+    weights: RfgvWeights = RfgvWeights()
+    band_high_min_score: float = Field(60, ge=0, le=100)
+    band_medium_min_score: float = Field(40, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _bands(self) -> RfgvSettings:
+        _check_bands("frequency", self.frequency_band_min_crimes, self.frequency_band_points)
+        _check_bands("gravity", self.gravity_band_min_days, self.gravity_band_points)
+        _check_bands("victims", self.victims_band_min, self.victims_band_points)
+        if sum(self.weights.model_dump().values()) <= 0:
+            raise ValueError("rfgv weights must not all be zero")
+        return self
+
+
+class HighHarmSettings(_Section):
+    min_rfgv_score: float = Field(60, ge=0, le=100)
+    top_n: int = Field(0, ge=0)
+
+
+class ComplianceSettings(_Section):
+    needs_assessment_target_days: int = Field(5, ge=0)
+    support_referral_target_days: int = Field(2, ge=0)
+
+
+class OrderSettings(_Section):
+    breach_followup_months: int = Field(12, ge=1)
+    reoffending_followup_months: int = Field(12, ge=1)
+
+
+class Settings(_Section):
+    force: ForceSettings = ForceSettings()
+    disclosure: DisclosureSettings = DisclosureSettings()
+    repeat_victim: RepeatVictimSettings = RepeatVictimSettings()
+    perpetrators: PerpetratorSettings = PerpetratorSettings()
+    resolution: ResolutionSettings = ResolutionSettings()
+    hotspots: HotspotSettings = HotspotSettings()
+    forecasting: ForecastSettings = ForecastSettings()
+    stalking_universe: StalkingUniverseSettings = StalkingUniverseSettings()
+    screening: ScreeningSettings = ScreeningSettings()
+    rfgv: RfgvSettings = RfgvSettings()
+    high_harm: HighHarmSettings = HighHarmSettings()
+    compliance: ComplianceSettings = ComplianceSettings()
+    orders: OrderSettings = OrderSettings()
+
+
+def settings_path() -> Path:
+    return Path(os.environ.get("SPP_CONFIG", DEFAULT_SETTINGS_FILE))
+
+
+@functools.cache
+def _load(path: Path) -> Settings:
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise ValueError(f"cannot read settings file {path}: {error}") from error
+    try:
+        return Settings.model_validate(raw)
+    except Exception as error:  # pydantic's message names the bad key and value
+        raise ValueError(f"invalid settings in {path}: {error}") from error
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    return _load((path or settings_path()).resolve())
+
+
+def dbt_vars(settings: Settings, **extra: Any) -> dict[str, Any]:
+    """The settings as dbt vars: one var per section, e.g. var('repeat_victim')['window_months']."""
+    return {**settings.model_dump(mode="json"), **extra}
+
+
+if __name__ == "__main__":
+    # `python -m pipelines.settings --dbt-vars` prints the vars for a standalone dbt run:
+    # dbt build --vars "$(python -m pipelines.settings --dbt-vars [YYYY-Qn])"
+    import json
+    import sys
+
+    if sys.argv[1:2] != ["--dbt-vars"]:
+        sys.exit("usage: python -m pipelines.settings --dbt-vars [YYYY-Qn]")
+    extra = {"profile_quarter": sys.argv[2]} if len(sys.argv) > 2 else {}
+    print(json.dumps(dbt_vars(load_settings(), **extra)))

@@ -1,0 +1,57 @@
+"""Streaming writers: one open file per table, appended tile by tile (bounded memory)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+
+def as_strings(df: pd.DataFrame) -> pd.DataFrame:
+    """Every column as text (None = empty): bools as true/false, numbers via str."""
+    out = {}
+    for c in df.columns:
+        s = df[c]
+        if s.dtype == bool:
+            out[c] = np.where(s.to_numpy(), "true", "false").astype(object)
+        elif s.dtype == object:
+            out[c] = s.to_numpy()
+        else:
+            out[c] = s.astype(str).to_numpy().astype(object)
+    return pd.DataFrame(out, columns=df.columns)
+
+
+class TableWriter:
+    """Append string tables to CSV (RFC 4180, quoting only where needed) or Parquet."""
+
+    def __init__(self, path: Path, columns: list[str], fmt: str = "csv") -> None:
+        self.path = path
+        self.columns = columns
+        self.fmt = fmt
+        self.schema = pa.schema([(c, pa.string()) for c in columns])
+        self.rows = 0
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if fmt == "csv":
+            self._writer = pacsv.CSVWriter(
+                str(path), self.schema, write_options=pacsv.WriteOptions(quoting_style="needed")
+            )
+        elif fmt == "parquet":
+            self._writer = pq.ParquetWriter(str(path), self.schema, compression="zstd")
+        else:
+            raise ValueError(f"fmt must be csv or parquet, got {fmt!r}")
+
+    def write(self, df: pd.DataFrame) -> None:
+        if len(df) == 0:
+            return
+        table = pa.Table.from_pandas(
+            as_strings(df[self.columns]), schema=self.schema, preserve_index=False
+        )
+        self._writer.write_table(table)
+        self.rows += len(df)
+
+    def close(self) -> None:
+        self._writer.close()

@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Bootstrap and run the project with nothing but Python 3.11 and pip.
+
+    python3 tasks.py profile   # set up, then write the demo force's quarterly profile
+    python3 tasks.py test      # set up, then run every check CI runs
+
+Set-up is idempotent: a virtual environment in .venv, the locked dependencies
+(requirements.lock, installed with uv for speed), the project itself (editable),
+and dbt's manifest (dagster-dbt reads it at import time). Anything after the task
+name is passed through (e.g. `python3 tasks.py profile --quarter 2025-Q4`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / "python"
+LOCK = ROOT / "requirements.lock"
+STAMP = VENV / ".lock-installed"
+
+
+def run(*cmd: str | Path, env: dict[str, str] | None = None) -> None:
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    completed = subprocess.run([str(c) for c in cmd], cwd=ROOT, env=env)
+    if completed.returncode != 0:
+        sys.exit(completed.returncode)
+
+
+def project_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["VIRTUAL_ENV"] = str(VENV)
+    env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    env.setdefault("DO_NOT_TRACK", "1")
+    return env
+
+
+def setup() -> None:
+    """Create the venv and install the lock file, only when it changed."""
+    if not PY.exists():
+        print(f"Creating virtual environment in {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    lock_digest = hashlib.sha256(LOCK.read_bytes() + b"editable-v1").hexdigest()
+    if not STAMP.exists() or STAMP.read_text() != lock_digest:
+        run(PY, "-m", "pip", "install", "--quiet", "uv")
+        run(BIN / "uv", "pip", "sync", "--python", PY, LOCK)
+        run(BIN / "uv", "pip", "install", "--python", PY, "--no-deps", "-e", ".")
+        STAMP.write_text(lock_digest)
+    run(PY, "-m", "pipelines.dbt_project", "prepare", env=project_env())
+
+
+def task_profile(args: list[str]) -> None:
+    setup()
+    run(BIN / "spp", "profile", *args, env=project_env())
+
+
+def task_test(args: list[str]) -> None:
+    setup()
+    env = project_env()
+    run(BIN / "ruff", "check", ".", env=env)
+    run(BIN / "ruff", "format", "--check", ".", env=env)
+    run(BIN / "sqlfluff", "lint", "dbt_project/models", env=env)
+    run(PY, "-m", "pytest", *args, env=env)
+
+
+def task_setup(args: list[str]) -> None:
+    setup()
+
+
+TASKS = {"profile": task_profile, "test": task_test, "setup": task_setup}
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1] not in TASKS:
+        print(__doc__)
+        sys.exit(2)
+    TASKS[sys.argv[1]](sys.argv[2:])

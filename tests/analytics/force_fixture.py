@@ -1,0 +1,235 @@
+"""A small hand-made force whose answers are known, and helpers to build a warehouse from
+extracts: load the raw tables, write marts.person_records (as resolution would) and run
+`dbt build` into a scratch DuckDB file.
+
+The scenarios (all dates 2023-2024; 2024-Q2 has no crimes at all):
+- victim V1 holds two nominal ids (v1a, v1b) resolved to one person: two stalking crimes
+  2024-01-10 and 2024-11-20 -> one repeat victim at 2024-Q4, counted once;
+- victim V2: stalking crimes 2023-12-31 and 2024-12-31 (366 days apart) -> never a repeat victim;
+- suspect S3 stalks V3 and V4 -> serial; S3 also names himself victim on one crime;
+- suspect S5 harasses V5 three times in 60 days -> screened as hidden stalking;
+- suspect S6 harasses V6 once -> not screened;
+- crime C-INC: principal common assault with included stalking code -> identified 'included';
+- suspect S7 under a restraining order protecting V7 sends malicious communications twice.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import duckdb
+
+from pipelines.contracts.schema import DUCKDB_TYPES, EXTRACTS
+from pipelines.dbt_project import dbt_executable
+from pipelines.paths import DBT_PROFILES_DIR, DBT_PROJECT_DIR
+from pipelines.settings import dbt_vars, load_settings
+
+CRIME_COLUMNS = EXTRACTS["crimes"].column_names
+
+
+def _crime(crime_id: str, reported: str, code: str, **extra: object) -> dict[str, object]:
+    row: dict[str, object] = dict.fromkeys(CRIME_COLUMNS, "")
+    row.update(
+        crime_id=crime_id,
+        reported_date=reported,
+        offence_start=f"{reported}T10:00:00",
+        offence_code=code,
+        is_domestic_abuse="false",
+        is_online="false",
+        latitude="53.96",
+        longitude="-1.08",
+        risk_level="standard",
+    )
+    row.update({k: v for k, v in extra.items()})
+    return row
+
+
+CRIMES = [
+    _crime("C-V1-1", "2024-01-10", "195/12", is_domestic_abuse="true",
+           needs_assessment_date="2024-01-12", support_referral_date="2024-01-11"),
+    _crime("C-V1-2", "2024-11-20", "008/65", is_domestic_abuse="true",
+           needs_assessment_date="2024-12-20", outcome_code="16", outcome_date="2024-12-01",
+           right_to_review_informed="true"),
+    _crime("C-V2-1", "2023-12-31", "195/12", spo_considered="true",
+           spo_not_pursued_reason="victim declined"),
+    _crime("C-V2-2", "2024-12-31", "195/12", spo_considered="true"),
+    _crime("C-S3-1", "2024-07-05", "195/12", is_online="true", latitude="", longitude=""),
+    _crime("C-S3-2", "2024-08-15", "008/66"),
+    _crime("C-S5-1", "2024-09-01", "195/94"),
+    _crime("C-S5-2", "2024-09-20", "195/94", is_online="true"),
+    _crime("C-S5-3", "2024-10-25", "195/94", is_online="true"),
+    _crime("C-S6-1", "2024-10-01", "195/94"),
+    _crime("C-INC", "2024-03-03", "105/01", included_offence_codes="058/01|195/12"),
+    _crime("C-S7-1", "2024-03-10", "008/72", is_domestic_abuse="true", is_online="true"),
+    _crime("C-S7-2", "2024-07-10", "008/72", is_domestic_abuse="true", is_online="true"),
+]  # fmt: skip
+
+# (crime_id, person_id, role, date_of_birth) ; person_key in PERSON_KEYS
+CRIME_PERSONS = [
+    ("C-V1-1", "v1a", "victim", "1990-01-01"),
+    ("C-V1-1", "s1", "suspect", "1985-05-05"),
+    ("C-V1-2", "v1b", "victim", ""),  # same person as v1a, no date of birth
+    ("C-V1-2", "s1", "offender", "1985-05-05"),
+    ("C-V2-1", "v2", "victim", "1970-02-02"),
+    ("C-V2-1", "s2", "suspect", ""),
+    ("C-V2-2", "v2", "victim", "1970-02-02"),
+    ("C-V2-2", "s2", "suspect", ""),
+    ("C-S3-1", "v3", "victim", ""),
+    ("C-S3-1", "s3", "suspect", ""),
+    ("C-S3-1", "s3", "victim", ""),  # counter-allegation: never his own victim
+    ("C-S3-2", "v4", "victim", ""),
+    ("C-S3-2", "s3", "suspect", ""),
+    ("C-S5-1", "v5", "victim", ""),
+    ("C-S5-1", "s5", "suspect", ""),
+    ("C-S5-2", "v5", "victim", ""),
+    ("C-S5-2", "s5", "suspect", ""),
+    ("C-S5-3", "v5", "victim", ""),
+    ("C-S5-3", "s5", "suspect", ""),
+    ("C-S6-1", "v6", "victim", ""),
+    ("C-S6-1", "s6", "suspect", ""),
+    ("C-INC", "v8", "victim", ""),
+    ("C-INC", "s8", "suspect", ""),
+    ("C-S7-1", "v7", "victim", ""),
+    ("C-S7-1", "s7", "suspect", ""),
+    ("C-S7-2", "v7", "victim", ""),
+    ("C-S7-2", "s7", "suspect", ""),
+]
+
+# nominal id -> resolved person (v1a and v1b are one person)
+PERSON_KEYS = {pid: f"P-{pid}" for _, pid, _, _ in CRIME_PERSONS} | {"v1b": "P-v1a"}
+
+ORDERS = [
+    {"order_id": "O-1", "order_type": "RO", "status": "granted", "subject_person_id": "s7",
+     "protected_person_id": "v7", "applied_date": "2024-01-20", "granted_date": "2024-02-01",
+     "expiry_date": "2026-02-01", "crime_id": ""},
+    {"order_id": "O-2", "order_type": "SPO", "status": "refused", "subject_person_id": "s3",
+     "protected_person_id": "v4", "applied_date": "2024-09-01", "granted_date": "",
+     "expiry_date": "", "crime_id": "C-S3-2"},
+]  # fmt: skip
+
+BREACHES = [
+    {"breach_id": "B-1", "order_id": "O-1", "breach_date": "2024-03-10", "crime_id": "C-S7-1",
+     "action_taken": "arrest"},
+]
+
+
+def _write(path: Path, columns: list[str], rows: list[dict[str, object]]) -> None:
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({c: row.get(c, "") for c in columns})
+
+
+def write_fixture(folder: Path, with_intelligence: bool = True) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    _write(folder / "crimes.csv", CRIME_COLUMNS, CRIMES)
+    _write(
+        folder / "crime_persons.csv",
+        EXTRACTS["crime_persons"].column_names,
+        [
+            {"crime_id": c, "person_id": p, "role": r, "date_of_birth": d, "forename": p}
+            for c, p, r, d in CRIME_PERSONS
+        ],
+    )
+    intel = [
+        {"intel_id": "I-1", "submitted_date": "2024-09-25", "is_stalking_related": "true",
+         "crime_id": "C-S5-2", "subject_person_id": "s5", "victim_person_id": "v5"},
+    ] if with_intelligence else []  # fmt: skip
+    _write(folder / "intelligence.csv", EXTRACTS["intelligence"].column_names, intel)
+    _write(folder / "orders.csv", EXTRACTS["orders"].column_names, ORDERS)
+    _write(folder / "breaches.csv", EXTRACTS["breaches"].column_names, BREACHES)
+    return folder
+
+
+def load_raw(warehouse: Path, extracts: Path) -> None:
+    """Typed raw tables straight from the CSVs (types of pipelines/contracts/schema.py). The
+    contract loader (issue 4) is exercised by its own tests; these fixtures are clean, and
+    loading them directly keeps the analytics tests independent of its validation rules."""
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema if not exists raw")
+        for name, spec in EXTRACTS.items():
+            casts = ", ".join(
+                f"try_cast(nullif({c.name}, '') as {DUCKDB_TYPES[c.type]}) as {c.name}"
+                for c in spec.columns
+            )
+            con.execute(
+                f"create or replace table raw.{name} as select {casts}, "
+                f"row_number() over () as _source_row "
+                f"from read_csv(?, header=true, all_varchar=true)",
+                [str(extracts / f"{name}.csv")],
+            )
+
+
+def write_identity_person_records(warehouse: Path, keys: dict[str, str] | None = None) -> None:
+    """marts.person_records as resolution writes it: every mention keyed by its nominal id
+    (through `keys` when given, so tests can merge ids into one person)."""
+    keys = keys or {}
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema if not exists marts")
+        mentions = con.execute(
+            """
+            select 'crime_persons' as source, crime_id || '|' || person_id as record_key, person_id
+            from raw.crime_persons
+            union all
+            select 'intelligence_subject', intel_id, subject_person_id from raw.intelligence
+            where subject_person_id is not null
+            union all
+            select 'intelligence_victim', intel_id, victim_person_id from raw.intelligence
+            where victim_person_id is not null
+            union all
+            select 'order_subject', order_id, subject_person_id from raw.orders
+            where subject_person_id is not null
+            union all
+            select 'order_protected', order_id, protected_person_id from raw.orders
+            where protected_person_id is not null
+            """
+        ).df()
+        mentions["person_key"] = mentions["person_id"].map(lambda p: keys.get(p, f"P-{p}"))
+        con.register("mentions", mentions)
+        con.execute("create or replace table marts.person_records as select * from mentions")
+        con.execute(
+            "create or replace table marts.dim_persons as "
+            "select distinct person_key from marts.person_records"
+        )
+
+
+def run_dbt(
+    warehouse: Path, profile_quarter: str, args: list[str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "SPP_WAREHOUSE": str(warehouse),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    variables = dbt_vars(load_settings(), profile_quarter=profile_quarter)
+    command = [
+        dbt_executable(),
+        *(args or ["build"]),
+        "--vars",
+        json.dumps(variables),
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROFILES_DIR),
+        "--target",
+        "ci",
+        "--target-path",
+        str(warehouse.parent / "dbt_target"),
+        "--log-path",
+        str(warehouse.parent / "dbt_logs"),
+    ]
+    return subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+
+
+def build_warehouse(
+    folder: Path, extracts: Path, profile_quarter: str, keys: dict[str, str] | None = None
+) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    warehouse = folder / "warehouse.duckdb"
+    load_raw(warehouse, extracts)
+    write_identity_person_records(warehouse, keys)
+    return warehouse, run_dbt(warehouse, profile_quarter)

@@ -1,0 +1,46 @@
+"""The `spp` command line: help works, errors are one line with a non-zero exit."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipelines.cli import build_parser, main
+
+SPP = Path(sys.executable).parent / "spp"
+
+
+@pytest.mark.parametrize("command", ["profile", "generate", "hotspots", "forecast"])
+def test_subcommand_help(command: str) -> None:
+    completed = subprocess.run(
+        [str(SPP), command, "--help"], capture_output=True, text=True, check=False
+    )
+    assert completed.returncode == 0
+    assert "usage: spp" in completed.stdout
+
+
+def test_profile_options_match_spec() -> None:
+    help_text = build_parser().format_help()
+    assert "profile" in help_text
+    profile = next(
+        a for a in build_parser()._subparsers._group_actions[0].choices.items() if a[0] == "profile"
+    )[1]
+    options = {opt for action in profile._actions for opt in action.option_strings}
+    assert {"--extracts", "--quarter", "--out", "--warehouse"} <= options
+
+
+def test_missing_extracts_folder_fails_with_one_line(tmp_path: Path, capsys) -> None:
+    code = main(["profile", "--extracts", str(tmp_path / "nope"), "--quarter", "2025-Q1"])
+    assert code != 0
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "not found" in err
+
+
+def test_bad_quarter_is_rejected(tmp_path: Path, capsys) -> None:
+    (tmp_path / "crimes.csv").write_text("crime_id,reported_date\n")
+    code = main(["profile", "--extracts", str(tmp_path), "--quarter", "2025-Q9"])
+    assert code != 0
+    assert "2025-Q9" in capsys.readouterr().err
