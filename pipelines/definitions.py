@@ -6,8 +6,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.assets.ingest import ingest_assets
-from pipelines.assets.publish import profile_report
+from pipelines.assets.automation import ingest_schedules, ingest_sensors
+from pipelines.assets.ingest import ingest_assets, ingest_checks
+from pipelines.assets.publish import profile_report, tasking_pack
 from pipelines.assets.resolution import person_resolution
 from pipelines.assets.transform import dbt_analytics, dbt_staging
 from pipelines.partitions import quarterly_partitions
@@ -17,7 +18,14 @@ from pipelines.resources import build_resources
 
 ensure_dagster_home()
 
-ALL_ASSETS = [*ingest_assets, dbt_staging, person_resolution, dbt_analytics, profile_report]
+ALL_ASSETS = [
+    *ingest_assets,
+    dbt_staging,
+    person_resolution,
+    dbt_analytics,
+    profile_report,
+    tasking_pack,
+]
 
 quarterly_profile_job = dg.define_asset_job(
     name="quarterly_profile",
@@ -38,6 +46,9 @@ def build_definitions(
     return dg.Definitions(
         assets=ALL_ASSETS,
         jobs=[quarterly_profile_job],
+        asset_checks=[*ingest_checks],
+        sensors=[*ingest_sensors],
+        schedules=[*ingest_schedules],
         resources=build_resources(extracts_dir, output_dir, warehouse, run_date),
         loggers={"progress": progress_logger},
     )

@@ -31,6 +31,15 @@ class ProfileRun(dg.ConfigurableResource):
         return path
 
 
+def duckdb_memory_config(warehouse: Path) -> dict[str, str]:
+    """Bounded memory: DuckDB spills to temp_directory rather than failing (issue 9). The same
+    SPP_DUCKDB_MEMORY_LIMIT as dbt's connection in profiles/profiles.yml."""
+    return {
+        "memory_limit": os.environ.get("SPP_DUCKDB_MEMORY_LIMIT", "4GB"),
+        "temp_directory": os.environ.get("SPP_DUCKDB_TEMP_DIR", f"{warehouse}.tmp"),
+    }
+
+
 def build_resources(
     extracts_dir: Path | None = None,
     output_dir: Path | None = None,
@@ -40,7 +49,9 @@ def build_resources(
     warehouse = Path(warehouse or default_warehouse())
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     return {
-        "duckdb": DuckDBResource(database=str(warehouse)),
+        "duckdb": DuckDBResource(
+            database=str(warehouse), connection_config=duckdb_memory_config(warehouse)
+        ),
         "dbt": DbtCliResource(
             project_dir=dbt_project,
             dbt_executable=dbt_executable(),

@@ -1,40 +1,179 @@
-"""Ingest assets: one per extract, keyed ["raw", <table>] to meet the dbt sources."""
+"""Ingest assets: one per extract, keyed ["raw", <table>] to meet the dbt sources.
+
+Wiring only; the work is in pipelines.contracts. The assets run in dependency order because
+the contracts cross extracts: crimes first (crime_persons, intelligence and orders are checked
+against the loaded crimes), then orders before breaches. The crimes asset checks the structure
+of the whole delivery (all five files) before anything is written.
+
+Each asset reconciles (read = loaded + quarantined; a mismatch fails the run), records the
+counts as metadata, in raw.load_log and in OUT/YYYY-Qn/data_quality.json, and reports the
+reconciliation as an asset check. A second asset check per table runs the contract suite with
+Great Expectations on what was loaded.
+"""
 
 from pathlib import Path
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from pipelines.contracts.loader import load_extract
+from pipelines.contracts import geo
+from pipelines.contracts.loader import LoadResult, load_extract, offence_codes
+from pipelines.contracts.reconcile import update_data_quality
 from pipelines.contracts.schema import EXTRACTS
+from pipelines.contracts.structure import check_delivery, inspect_extract
 from pipelines.partitions import quarterly_partitions
 from pipelines.resources import ProfileRun
+from pipelines.settings import load_settings
+
+# Validation order: each extract after the ones its contract reads.
+UPSTREAM: dict[str, list[str]] = {
+    "crimes": [],
+    "crime_persons": ["crimes"],
+    "intelligence": ["crimes"],
+    "orders": ["crimes"],
+    "breaches": ["orders"],
+}
+RECONCILES_CHECK = "reconciles"
+CONTRACT_CHECK = "contract"
+
+
+def _force_area(profile_run: ProfileRun) -> geo.ForceArea:
+    return geo.resolve_force_area(
+        Path(profile_run.extracts_dir), load_settings().force.area_geojson
+    )
+
+
+def _metadata(result: LoadResult) -> dict[str, object]:
+    # Counts, timings and paths only: nothing personal.
+    metadata: dict[str, object] = {
+        "rows_read": result.read,
+        "rows_loaded": result.loaded,
+        "rows_quarantined": result.quarantined,
+        "quarantined_by_rule": dg.MetadataValue.json(result.by_rule),
+        "reconciles": result.reconciles,
+        "file": dg.MetadataValue.path(result.file),
+        "format": result.format,
+        "extra_columns_ignored": len(result.extra_columns),
+        "seconds": round(result.seconds, 3),
+        "rows_per_second": round(result.read / result.seconds) if result.seconds else 0,
+    }
+    if result.unlinked:
+        metadata["unlinked_soft_links"] = dg.MetadataValue.json(result.unlinked)
+    if result.force_area:
+        metadata["force_area"] = result.force_area
+    return metadata
 
 
 def _ingest_asset(extract: str) -> dg.AssetsDefinition:
+    key = dg.AssetKey(["raw", extract])
+
     @dg.asset(
-        name=extract,
-        key_prefix="raw",
+        key=key,
         group_name="ingest",
         partitions_def=quarterly_partitions,
-        description=f"The {extract} extract, validated and loaded into raw.{extract}.",
+        deps=[dg.AssetKey(["raw", parent]) for parent in UPSTREAM[extract]],
+        description=(
+            f"The {extract} extract, validated against data_contracts/{extract}.json: good rows "
+            f"in raw.{extract}, the rest in raw.quarantine, counts in raw.load_log."
+        ),
         kinds={"duckdb"},
+        check_specs=[
+            dg.AssetCheckSpec(
+                RECONCILES_CHECK,
+                asset=key,
+                description="Rows read = rows loaded + rows quarantined.",
+            )
+        ],
     )
     def _asset(
         context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_run: ProfileRun
     ) -> dg.MaterializeResult:
+        extracts_dir = Path(profile_run.extracts_dir)
+        area = _force_area(profile_run)
         with duckdb.get_connection() as con:
-            result = load_extract(con, Path(profile_run.extracts_dir), extract)
-        context.log.info(f"{extract}: read {result.read}, loaded {result.loaded}")
+            if not UPSTREAM[extract]:
+                # The root of the ingest graph: the whole delivery's structure, before any write.
+                sources = check_delivery(con, extracts_dir)
+                context.log.info(f"delivery structure checked: {len(sources)} files")
+                context.log.info(area.description)
+            source = inspect_extract(extracts_dir, extract)
+            result = load_extract(
+                con,
+                extracts_dir,
+                extract,
+                today=profile_run.today(),
+                run_id=context.run_id,
+                partition_key=context.partition_key,
+                area=area,
+                codes=offence_codes(),
+                source=source,
+            )
+        quarter = context.partition_key
+        path = update_data_quality(
+            profile_run.quarter_dir(quarter), result, context.run_id, area.description
+        )
+        context.log.info(
+            f"{extract}: read {result.read} = loaded {result.loaded} + quarantined "
+            f"{result.quarantined} ({result.seconds:.1f}s)"
+        )
+        metadata = _metadata(result)
+        metadata["data_quality_json"] = dg.MetadataValue.path(str(path))
         return dg.MaterializeResult(
-            metadata={
-                "rows_read": result.read,
-                "rows_loaded": result.loaded,
-                "rows_quarantined": result.quarantined,
-            }
+            metadata=metadata,
+            check_results=[
+                dg.AssetCheckResult(
+                    check_name=RECONCILES_CHECK,
+                    passed=result.reconciles,
+                    metadata={
+                        "rows_read": result.read,
+                        "rows_loaded": result.loaded,
+                        "rows_quarantined": result.quarantined,
+                    },
+                )
+            ],
         )
 
     return _asset
 
 
+def _contract_check(extract: str) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=dg.AssetKey(["raw", extract]),
+        name=CONTRACT_CHECK,
+        description=(
+            f"Great Expectations runs data_contracts/{extract}.json on the loaded raw.{extract}."
+        ),
+        blocking=False,
+    )
+    def _check(
+        context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource, profile_run: ProfileRun
+    ) -> dg.AssetCheckResult:
+        from pipelines.contracts.gx_checks import run_suite
+
+        with duckdb.get_connection() as con:
+            outcome = run_suite(con, extract, profile_run.today(), _force_area(profile_run))
+        metadata: dict[str, object] = {"rows": outcome.rows}
+        for item in outcome.outcomes:
+            label = f"{item.number:02d} {item.rule} ({item.column})"
+            metadata[label] = item.unexpected_count
+        failed = outcome.critical_failures or outcome.warnings
+        context.log.info(
+            f"{extract}: {len(outcome.outcomes)} expectations, "
+            f"{len(outcome.critical_failures)} failed, {len(outcome.warnings)} warnings"
+        )
+        return dg.AssetCheckResult(
+            passed=not failed,
+            # Only soft-link warnings failing (unlinked crime ids) is a warning, not an error.
+            severity=(
+                dg.AssetCheckSeverity.WARN
+                if failed and not outcome.critical_failures
+                else dg.AssetCheckSeverity.ERROR
+            ),
+            metadata=metadata,
+        )
+
+    return _check
+
+
 ingest_assets = [_ingest_asset(name) for name in EXTRACTS]
+ingest_checks = [_contract_check(name) for name in EXTRACTS]

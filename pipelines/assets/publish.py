@@ -1,18 +1,49 @@
-"""Publish assets: the files users read, under OUT/YYYY-Qn/."""
+"""Publish assets: the files users read, under OUT/YYYY-Qn/.
+
+- profile_report: the published profile (disclosure-controlled, guarded).
+- tasking_pack: the restricted high-harm list (OFFICIAL-SENSITIVE, restricted/ folder).
+"""
+
+from pathlib import Path
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from pipelines.disclosure import DisclosureError
 from pipelines.partitions import quarterly_partitions
-from pipelines.report.profile import render_profile
+from pipelines.report.profile import publish_profile
+from pipelines.report.tasking import write_tasking_pack
 from pipelines.resources import ProfileRun
+from pipelines.settings import load_settings
+
+# Every warehouse table the profile reads. Keys that no asset defines yet are tolerated by
+# Dagster (external assets) and only order the run when they exist.
+PROFILE_INPUTS = [
+    ["marts", "stalking_crimes"],
+    ["marts", "screening_candidates"],
+    ["marts", "repeat_victims"],
+    ["marts", "perpetrators"],
+    ["marts", "compliance"],
+    ["marts", "hotspots"],
+    ["marts", "demand_forecast"],
+]
+
+
+def force_boundary(profile_run: ProfileRun) -> Path | None:
+    """Local geometry for the map: the extracts' force_area.geojson, else the configured area."""
+    candidates = [Path(profile_run.extracts_dir) / "force_area.geojson"]
+    configured = load_settings().force.area_geojson
+    if configured:
+        candidates.append(Path(configured))
+    return next((p for p in candidates if p.is_file()), None)
 
 
 @dg.asset(
     group_name="publish",
     partitions_def=quarterly_partitions,
-    deps=[dg.AssetKey(["marts", "crime_counts_by_quarter"])],
-    description="The published Stalking Problem Profile (OUT/YYYY-Qn/profile.html).",
+    deps=[dg.AssetKey(k) for k in PROFILE_INPUTS],
+    description="The published Stalking Problem Profile (OUT/YYYY-Qn/profile.html): "
+    "disclosure-controlled and checked by the publish guard.",
     kinds={"html"},
 )
 def profile_report(
@@ -20,6 +51,49 @@ def profile_report(
 ) -> dg.MaterializeResult:
     quarter = context.partition_key
     with duckdb.get_connection() as con:
-        counts = con.execute("select * from marts.crime_counts_by_quarter").df()
-    path = render_profile(quarter, counts, profile_run.quarter_dir(quarter) / "profile.html")
-    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path))})
+        try:
+            result = publish_profile(
+                con,
+                quarter,
+                profile_run.quarter_dir(quarter),
+                boundary=force_boundary(profile_run),
+                generated=profile_run.today(),
+            )
+        except DisclosureError as error:
+            # The message names kinds and counts only, never the values found.
+            raise dg.Failure(description=str(error)) from None
+    context.log.info(
+        f"profile.html: {result.bytes / 1e6:.1f} MB in {result.seconds:.1f}s; guard checked "
+        f"{result.guard.values_checked} values over {result.guard.tokens_scanned} tokens"
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(result.path)),
+            "bytes": result.bytes,
+            "seconds": round(result.seconds, 2),
+            "guard_values_checked": result.guard.values_checked,
+            "guard_tokens_scanned": result.guard.tokens_scanned,
+            "suppressed_cells": result.suppressed_cells,
+        }
+    )
+
+
+@dg.asset(
+    group_name="publish",
+    partitions_def=quarterly_partitions,
+    deps=[dg.AssetKey(["marts", "perpetrators"])],
+    description="Restricted tasking pack (OUT/YYYY-Qn/restricted/high_harm_perpetrators.csv "
+    "and .html), OFFICIAL-SENSITIVE, owner-only file permissions.",
+    kinds={"csv", "html"},
+)
+def tasking_pack(
+    context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_run: ProfileRun
+) -> dg.MaterializeResult:
+    quarter = context.partition_key
+    with duckdb.get_connection() as con:
+        pack = write_tasking_pack(
+            con, quarter, profile_run.quarter_dir(quarter), load_settings().force.name
+        )
+    return dg.MaterializeResult(
+        metadata={"folder": dg.MetadataValue.path(str(pack.csv.parent)), "subjects": pack.rows}
+    )

@@ -108,9 +108,7 @@ def _detail(column: str, description: str) -> str:
     return f"{q(column + ' = ')} || {_show(column)} || {q(' (expected: ' + description + ')')}"
 
 
-def compile_suite(
-    suite: dict[str, Any], present: set[str], parameters: dict[str, Any]
-) -> Compiled:
+def compile_suite(suite: dict[str, Any], present: set[str], parameters: dict[str, Any]) -> Compiled:
     """SQL for one extract. `present`: the columns the delivered file has; `parameters`: the
     run-time `$PARAMETER` values (offence_codes, included_offence_codes_regex, today)."""
     extract = suite["meta"]["extract"]

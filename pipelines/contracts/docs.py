@@ -11,8 +11,7 @@ RULE_WORDS = {
     "unparseable_date": "a date or date-time that is not ISO 8601",
     "unparseable_number": "a number that cannot be read (or is not finite)",
     "null_required": "a required or key column is empty",
-    "unknown_code": "an offence code not in the reference table, or an outcome code "
-    "outside 1-22",
+    "unknown_code": "an offence code not in the reference table, or an outcome code outside 1-22",
     "duplicate_key": "a key already used by an earlier row of the same file",
     "missing_reference": "a reference to a crime or order that is not in its extract",
     "references_quarantined_row": "a reference to a crime or order that was itself quarantined",

@@ -140,9 +140,7 @@ def _stage(con: duckdb.DuckDBPyConnection, source: ExtractFile, compiled: Compil
     )
 
 
-def _outside_rows(
-    con: duckdb.DuckDBPyConnection, compiled: Compiled, area: geo.ForceArea
-) -> None:
+def _outside_rows(con: duckdb.DuckDBPyConnection, compiled: Compiled, area: geo.ForceArea) -> None:
     """_spp_outside(outside_row): source rows whose point is outside the force area."""
     rows = pa.table({"outside_row": pa.array([], pa.int64())})
     if compiled.needs_area and area.geometry is not None:
@@ -319,3 +317,39 @@ def _log(con: duckdb.DuckDBPyConnection, result: LoadResult, run_id: str, partit
             result.seconds,
         ],
     )
+
+
+# Parents before children: each contract reads the extracts before it.
+LOAD_ORDER = ("crimes", "crime_persons", "intelligence", "orders", "breaches")
+
+
+def load_delivery(
+    con: duckdb.DuckDBPyConnection,
+    extracts_dir: Path,
+    *,
+    today: dt.date | None = None,
+    run_id: str = "",
+    partition_key: str = "",
+    configured_area: str = "",
+) -> dict[str, LoadResult]:
+    """Check the whole delivery's structure, then load every extract in dependency order
+    (what the ingest assets do, in one call: used by the tests and the benchmark)."""
+    from pipelines.contracts.structure import check_delivery
+
+    sources = check_delivery(con, Path(extracts_dir))
+    area = geo.resolve_force_area(Path(extracts_dir), configured_area)
+    codes = offence_codes()
+    return {
+        extract: load_extract(
+            con,
+            extracts_dir,
+            extract,
+            today=today,
+            run_id=run_id,
+            partition_key=partition_key,
+            area=area,
+            codes=codes,
+            source=sources[extract],
+        )
+        for extract in LOAD_ORDER
+    }

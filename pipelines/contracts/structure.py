@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,6 +104,10 @@ def inspect_extract(extracts_dir: Path, extract: str) -> ExtractFile:
     return ExtractFile(extract, path, fmt, tuple(columns))
 
 
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
 def _sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
@@ -128,11 +133,9 @@ def reader_sql(source: ExtractFile) -> str:
 def explain_read_error(source: ExtractFile, error: Exception) -> StructuralError:
     """A one-line message for a DuckDB read failure (the file is named, the line given)."""
     message = str(error)
-    line = ""
-    for part in message.splitlines():
-        if part.startswith("CSV Error on Line:"):
-            line = part.split(":", 1)[1].strip()
-    where = f" at record {line}" if line else ""
+    found = re.search(r"CSV Error on Line: (\d+)", message)
+    # DuckDB counts records from the header (record 1), so data row = record - 1.
+    where = f" at record {found.group(1)} (data row {int(found.group(1)) - 1})" if found else ""
     if "unicode" in message.lower() or "utf-8" in message.lower():
         return StructuralError(f"{source.path}: not UTF-8 encoded{where} (re-export as UTF-8)")
     if "Expected Number of Columns" in message:
@@ -145,9 +148,13 @@ def explain_read_error(source: ExtractFile, error: Exception) -> StructuralError
 
 
 def check_readable(con: duckdb.DuckDBPyConnection, source: ExtractFile) -> int:
-    """Parse the whole file once (encoding, quoting, field counts); returns its row count."""
+    """Parse the whole file once (encoding, quoting, field counts); returns its row count.
+
+    Every column is counted: DuckDB only decodes (and so only checks the UTF-8 of) the
+    columns a query uses."""
+    counts = ", ".join(f"count({_ident(c)})" for c in source.columns)
     try:
-        return con.execute(f"select count(*) from {reader_sql(source)}").fetchone()[0]
+        return con.execute(f"select count(*), {counts} from {reader_sql(source)}").fetchone()[0]
     except duckdb.Error as error:
         raise explain_read_error(source, error) from error
 

@@ -47,8 +47,8 @@ RULES = (
 GX_TYPE_LISTS = {
     "date": ["datetime64[us]", "datetime64[ns]", "datetime64[ms]", "datetime64[s]"],
     "timestamp": ["datetime64[us]", "datetime64[ns]", "datetime64[ms]", "datetime64[s]"],
-    "float": ["float64", "Float64"],
-    "bool": ["bool", "boolean", "object"],
+    "float": ["float64", "Float64Dtype"],
+    "bool": ["bool", "BooleanDtype"],
 }
 TYPE_RULES = {
     "date": "unparseable_date",
@@ -119,7 +119,7 @@ OUTSIDE_AREA_COLUMN = "_outside_force_area"
 
 
 def reference_parameter(extract: str, column: str) -> str:
-    return f"{extract}.{column}"
+    return f"{extract}_{column}_ids"
 
 
 def _exp(type_: str, rule: str, description: str, **kwargs: Any) -> dict[str, Any]:
@@ -206,8 +206,7 @@ def build_suite(extract: str) -> dict[str, Any]:
             _exp(
                 "expect_column_values_to_match_regex",
                 "not_allowed_value",
-                "`postcode` is a UK postcode (e.g. `YO1 7HH`, any case, space optional) or "
-                "empty.",
+                "`postcode` is a UK postcode (e.g. `YO1 7HH`, any case, space optional) or empty.",
                 column="postcode",
                 regex=POSTCODE_REGEX,
             )

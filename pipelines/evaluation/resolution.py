@@ -146,16 +146,21 @@ def _load_raw(extracts_dir: Path, con: duckdb.DuckDBPyConnection) -> None:
             f"when lower({c.name}::varchar) in ('false','n','0') then false end as {c.name}"
             for c in extract.columns
         )
+        # Duplicate keys: the first occurrence is loaded, as the contract loader does.
+        dedupe = (
+            f"qualify row_number() over (partition by {extract.key} order by _source_row) = 1"
+            if extract.key
+            else ""
+        )
         con.execute(
-            f"create or replace table raw.{name} as select {casts}, "
-            f"row_number() over () as _source_row from {reader}"
+            f"create or replace table raw.{name} as select * from (select {casts}, "
+            f"row_number() over () as _source_row from {reader}) {dedupe}"
         )
 
 
 def build_mentions_warehouse(extracts_dir: Path, warehouse: Path) -> None:
-    """Raw tables + `dbt build` of the before-resolution selection (seeds, staging,
-    int_person_mentions): the exact tables the production resolution asset reads."""
-    from pipelines.assets.transform import BEFORE_RESOLUTION
+    """Raw tables + `dbt run` of int_person_mentions and its parents (the staging views):
+    the exact table the production resolution asset reads. (dbt tests are not run here.)"""
     from pipelines.dbt_project import dbt_executable
     from pipelines.paths import DBT_PROFILES_DIR, DBT_PROJECT_DIR
     from pipelines.settings import dbt_vars
@@ -168,10 +173,10 @@ def build_mentions_warehouse(extracts_dir: Path, warehouse: Path) -> None:
     subprocess.run(
         [
             dbt_executable(),
-            "build",
+            "run",
             "--quiet",
             "--select",
-            BEFORE_RESOLUTION,
+            "+int_person_mentions",
             "--vars",
             json.dumps(variables),
             "--project-dir",
@@ -188,7 +193,9 @@ def build_mentions_warehouse(extracts_dir: Path, warehouse: Path) -> None:
 
 def read_mentions(warehouse: Path) -> pd.DataFrame:
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute("select * from intermediate.int_person_mentions").df()
+        return con.execute(
+            "select * from intermediate.int_person_mentions where mention_id is not null"
+        ).df()
 
 
 def evaluate_synthetic(extracts_dir: Path, cfg: ResolutionConfig, workdir: Path) -> dict[str, Any]:

@@ -13,10 +13,10 @@ def _change_phrase(f: Figure3, against: str) -> str | None:
     verb = direction(f.now, before)
     if verb is None:
         return None
-    if verb == "was stable":
-        return f"was stable on the {'same quarter last year' if against == 'year' else 'previous quarter'}"
-    change = pct_change(f.now.value, before.value) or 0.0
     where = "the same quarter last year" if against == "year" else "the previous quarter"
+    if verb == "was stable":
+        return f"was stable on {where} ({before})"
+    change = pct_change(f.now.value, before.value) or 0.0
     return f"{verb} {abs(change):.0%} on {where} (from {before} to {f.now})"
 
 
@@ -26,10 +26,10 @@ def key_findings(quarter: str, figures: dict[str, Any], k: int) -> list[str]:
     if total is not None and not total.now.suppressed:
         phrase = _change_phrase(total, "year")
         sentence = f"{total.now} crimes entered the stalking universe in {quarter}"
-        sentence += f"; recorded stalking {phrase}." if phrase else "."
+        sentence += f": the number {phrase}." if phrase else "."
         prev = _change_phrase(total, "previous")
         if prev:
-            sentence += f" Against the previous quarter it {prev}."
+            sentence += f" Against the previous quarter it {prev.split(' (')[0].split(' on ')[0]}."
         out.append(sentence)
     da: dict[str, Rate] | None = figures.get("da_share")
     if da and not da["now"].suppressed and da["now"].value is not None:
@@ -42,7 +42,11 @@ def key_findings(quarter: str, figures: dict[str, Any], k: int) -> list[str]:
         s = f"{online['now']} carried the online flag"
         if not online["year_ago"].suppressed and online["year_ago"].value is not None:
             points = round((online["now"].value - online["year_ago"].value) * 100)
-            s += f", {abs(points)} percentage points {'up' if points > 0 else 'down'} on a year earlier" if points else ", unchanged on a year earlier"
+            s += (
+                f", {abs(points)} percentage points {'up' if points > 0 else 'down'} on a year ago"
+                if points
+                else ", unchanged on a year earlier"
+            )
         out.append(s + ".")
     screened: Figure3 | None = figures.get("screened")
     if screened is not None:
@@ -75,7 +79,9 @@ def key_findings(quarter: str, figures: dict[str, Any], k: int) -> list[str]:
         if parts:
             s = "The force dealt with " + " and ".join(parts)
             if not no_order.now.suppressed and no_order.now.value:
-                s += f"; {no_order.now} of the high-harm perpetrators had no active protective order"
+                s += (
+                    f"; {no_order.now} of the high-harm perpetrators had no active protective order"
+                )
             out.append(s + ".")
     hot = figures.get("hot_cells")
     share = figures.get("hot_share")

@@ -100,6 +100,7 @@ def build_context(
         "force": settings.force.name,
         "generated": f"{(generated or dt.date.today()):%d %B %Y}",
         "k": settings.disclosure.min_count,
+        "cell_size": settings.hotspots.cell_size_m,
         "suppressed": SUPPRESSED,
         "toc": SECTION_TITLES,
         "findings": findings.key_findings(quarter, ctx.figures, settings.disclosure.min_count),

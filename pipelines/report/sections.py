@@ -394,9 +394,18 @@ def locations(ctx: Context, boundary_path: Path | None) -> dict[str, Any]:
     }
 
 
-def _map_layers(cells: pd.DataFrame, size_m: int) -> dict[str, tuple[list, list, list]]:
-    from pipelines.hotspots.grid import lonlat_to_bng
+def lonlat_to_bng(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """WGS84 -> British National Grid metres (pyproj only: the hotspot package pulls in
+    PySAL, which takes seconds to import)."""
+    from pyproj import Transformer
 
+    x, y = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True).transform(
+        np.asarray(lon, float), np.asarray(lat, float)
+    )
+    return np.asarray(x), np.asarray(y)
+
+
+def _map_layers(cells: pd.DataFrame, size_m: int) -> dict[str, tuple[list, list, list]]:
     layers: dict[str, tuple[list, list, list]] = {}
     if cells.empty:
         return layers
@@ -422,8 +431,6 @@ def _boundary_xy(path: Path | None) -> tuple[list, list] | None:
         return None
     import shapely
 
-    from pipelines.hotspots.grid import lonlat_to_bng
-
     features = json.loads(path.read_text())
     geoms = [shapely.geometry.shape(f["geometry"]) for f in features.get("features", [])]
     if not geoms:
@@ -443,56 +450,105 @@ def _boundary_xy(path: Path | None) -> tuple[list, list] | None:
 
 
 # --------------------------------------------------------------------------- orders
-def orders(ctx: Context) -> dict[str, Any]:
-    if not ctx.wh.has("staging.stg_orders"):
-        return ctx.missing("staging.stg_orders", "Protective orders")
-    p, k = ctx.periods, ctx.k
-    names = {}
+ORDER_TYPES = ["SPO", "ISPO", "RO", "NMO", "DVPO", "IAH"]
+
+
+def _order_labels(ctx: Context) -> dict[str, str]:
+    names: dict[str, str] = {}
     if ctx.wh.has("reference.order_types"):
-        names = dict(ctx.wh.con.execute("select order_type, order_name from reference.order_types").fetchall())
-    types = ["SPO", "ISPO", "RO", "NMO", "DVPO", "IAH"]
-    label = {t: f"{names.get(t, t)} ({t})" for t in types}
-    events = []
+        names = dict(
+            ctx.wh.con.execute(
+                "select order_type, order_name from reference.order_types"
+            ).fetchall()
+        )
+    return {t: f"{names.get(t, t)} ({t})" for t in ORDER_TYPES}
+
+
+def _order_events(ctx: Context) -> dict[str, pd.DataFrame] | None:
+    """quarter, cat (order type), n per event: from the order marts when built, else staging."""
+    if ctx.wh.has("marts.protective_orders"):
+        po = ctx.wh.df("select * from marts.protective_orders")
+        events = {
+            "Applied for": po.rename(columns={"applications": "n"}),
+            "Granted": po.rename(columns={"grants": "n"}),
+            "Refused": po.rename(columns={"refusals": "n"}),
+        }
+        if ctx.wh.has("marts.order_breaches"):
+            events["Breaches recorded"] = ctx.wh.df("select * from marts.order_breaches").rename(
+                columns={"breaches": "n"}
+            )
+        return {
+            k: v[["quarter", "order_type", "n"]].rename(columns={"order_type": "cat"})
+            for k, v in events.items()
+        }
+    if not ctx.wh.has("staging.stg_orders"):
+        return None
+    frames = {}
     for event, column in (("Applied for", "applied_date"), ("Granted", "granted_date")):
-        frame = ctx.wh.df(f"select order_type, {column} as day from staging.stg_orders where {column} is not null")
-        frame["event"] = event
-        events.append(frame)
+        frames[event] = ctx.wh.df(
+            f"select order_type as cat, {column} as day from staging.stg_orders "
+            f"where {column} is not null"
+        )
     if ctx.wh.has("staging.stg_breaches"):
-        br = ctx.wh.df(
-            "select o.order_type, b.breach_date as day from staging.stg_breaches b "
+        frames["Breaches recorded"] = ctx.wh.df(
+            "select o.order_type as cat, b.breach_date as day from staging.stg_breaches b "
             "join staging.stg_orders o on o.order_id = b.order_id"
         )
-        br["event"] = "Breaches recorded"
-        events.append(br)
-    ev = pd.concat(events, ignore_index=True)
-    ev["quarter"] = pd.PeriodIndex(pd.to_datetime(ev["day"]), freq="Q").strftime("%Y-Q%q")
-    ev["order_type"] = ev["order_type"].where(ev["order_type"].isin(types), "other")
+    out = {}
+    for event, frame in frames.items():
+        frame["quarter"] = pd.PeriodIndex(pd.to_datetime(frame["day"]), freq="Q").strftime("%Y-Q%q")
+        out[event] = frame.groupby(["quarter", "cat"]).size().rename("n").reset_index()
+    return out
+
+
+def orders(ctx: Context) -> dict[str, Any]:
+    events = _order_events(ctx)
+    if events is None:
+        return ctx.missing("marts.protective_orders", "Protective orders")
+    p, k = ctx.periods, ctx.k
+    label = _order_labels(ctx)
     tables = []
-    for event in ("Applied for", "Granted", "Breaches recorded"):
-        grouped = (
-            ev[ev["event"] == event]
-            .groupby(["quarter", "order_type"])
-            .size()
-            .rename("n")
-            .reset_index()
-            .rename(columns={"order_type": "cat"})
-        )
-        _, rows = comparison_table(grouped, "cat", p, k, types)
+    for event, frame in events.items():
+        frame = frame.assign(cat=frame["cat"].where(frame["cat"].isin(ORDER_TYPES), "other"))
+        frame = frame.groupby(["quarter", "cat"], as_index=False)["n"].sum()
+        _, rows = comparison_table(frame, "cat", p, k, ORDER_TYPES)
         rows = [Figure3(label.get(r.label, r.label), r.now, r.previous, r.year_ago) for r in rows]
         tables.append((event, rows))
-    active = []
-    for q in p.columns:
-        end = quarter_end(q)
-        n = ctx.wh.scalar(
-            "select count(*) from staging.stg_orders where order_type in ('SPO', 'ISPO') "
-            "and granted_date <= ? and (expiry_date is null or expiry_date > ?) "
-            "and status not in ('discharged', 'refused')",
-            [end, end],
+    spo_active = None
+    if ctx.wh.has("staging.stg_orders"):
+        active = []
+        for q in p.columns:
+            end = quarter_end(q)
+            n = ctx.wh.scalar(
+                "select count(*) from staging.stg_orders "
+                "where upper(order_type) in ('SPO', 'ISPO') "
+                "and granted_date <= ? and (expiry_date is null or expiry_date > ?) "
+                "and lower(status) not in ('discharged', 'refused')",
+                [end, end],
+            )
+            active.append(protect_count(int(n or 0), k))
+        spo_active = Figure3(
+            "Stalking protection orders in force at quarter end", active[2], active[1], active[0]
         )
-        active.append(protect_count(int(n or 0), k))
-    spo_active = Figure3("Stalking protection orders in force at quarter end", active[2], active[1], active[0])
+    followup = None
+    if ctx.wh.has("marts.protective_orders"):
+        cols = ctx.wh.columns("marts.protective_orders")
+        if {"grants_followed_up", "breached_in_followup"} <= cols:
+            row = ctx.wh.con.execute(
+                "select sum(grants_followed_up), sum(breached_in_followup), "
+                "max(followup_months) from marts.protective_orders "
+                "where quarter = ? and is_stalking_order",
+                [p.year_ago],
+            ).fetchone()
+            if row and row[0] is not None:
+                followup = {
+                    "quarter": p.year_ago,
+                    "months": row[2],
+                    "rate": protect_rate(int(row[1] or 0), int(row[0] or 0), k),
+                    "granted": protect_count(int(row[0] or 0), k),
+                }
     ctx.figures.update(orders=tables, spo_active=spo_active)
-    return {"available": True, "tables": tables, "spo_active": spo_active}
+    return {"available": True, "tables": tables, "spo_active": spo_active, "followup": followup}
 
 
 # --------------------------------------------------------------------------- compliance
@@ -500,9 +556,11 @@ def compliance(ctx: Context) -> dict[str, Any]:
     if not ctx.wh.has("marts.compliance"):
         return ctx.missing("marts.compliance", "Victims' Code and SPO compliance")
     p, k = ctx.periods, ctx.k
+    described = "measure_description" in ctx.wh.columns("marts.compliance")
     frame = ctx.wh.df(
-        "select quarter, measure, numerator, denominator from marts.compliance "
-        "where quarter in (?, ?, ?)",
+        "select quarter, measure, numerator, denominator, "
+        f"{'measure_description' if described else 'null'} as description "
+        "from marts.compliance where quarter in (?, ?, ?)",
         p.columns,
     )
     measures = list(dict.fromkeys(frame.sort_values("measure")["measure"]))
@@ -524,6 +582,9 @@ def compliance(ctx: Context) -> dict[str, Any]:
         rows.append(
             {
                 "measure": measure.replace("_", " ").capitalize(),
+                "description": str(per_q["description"].dropna().iloc[0])
+                if per_q["description"].notna().any()
+                else "",
                 "now": now,
                 "numerator": num,
                 "denominator": den,
@@ -560,7 +621,9 @@ def forecast(ctx: Context) -> dict[str, Any]:
     if frame.empty:
         return ctx.missing("marts.demand_forecast (empty)", "The demand forecast")
     series_names = list(dict.fromkeys(frame["series"]))
-    main = next((s for s in series_names if s in ("all", "total", "stalking_universe")), series_names[0])
+    main = next(
+        (s for s in series_names if s in ("all", "total", "stalking_universe")), series_names[0]
+    )
     charts_out = []
     summary = []
     for i, name in enumerate([main, *[s for s in series_names if s != main]][:4]):
@@ -573,13 +636,23 @@ def forecast(ctx: Context) -> dict[str, Any]:
         fc = s["kind"] == "forecast"
 
         def only_fc(col: str, s: pd.DataFrame = s, fc: pd.Series = fc) -> list:
-            return [float(v) if f and pd.notna(v) else None for v, f in zip(s[col], fc, strict=True)]
+            return [
+                float(v) if f and pd.notna(v) else None for v, f in zip(s[col], fc, strict=True)
+            ]
 
         fc_values = only_fc("value")
-        model = s.loc[fc, "model"].dropna().iloc[0] if fc.any() and s.loc[fc, "model"].notna().any() else "–"
+        model = (
+            s.loc[fc, "model"].dropna().iloc[0]
+            if fc.any() and s.loc[fc, "model"].notna().any()
+            else "–"
+        )
         horizon_total = float(s.loc[fc, "value"].sum()) if fc.any() else None
-        last_year_actual = float(s.loc[~fc, "value"].tail(_periods_per_year(s)).sum()) if (~fc).any() else None
-        first_year_fc = float(s.loc[fc, "value"].head(_periods_per_year(s)).sum()) if fc.any() else None
+        last_year_actual = (
+            float(s.loc[~fc, "value"].tail(_periods_per_year(s)).sum()) if (~fc).any() else None
+        )
+        first_year_fc = (
+            float(s.loc[fc, "value"].head(_periods_per_year(s)).sum()) if fc.any() else None
+        )
         summary.append(
             {
                 "series": name.replace("_", " "),
@@ -596,7 +669,8 @@ def forecast(ctx: Context) -> dict[str, Any]:
         if first_year_fc is not None and last_year_actual:
             change = (first_year_fc - last_year_actual) / last_year_actual
             verb = "rise" if change > 0.05 else "fall" if change < -0.05 else "stay level"
-            title = f"{name.replace('_', ' ').capitalize()}: expected to {verb} next year ({change:+.0%})"
+            pretty = name.replace("_", " ").capitalize()
+            title = f"{pretty}: expected to {verb} over the next year ({change:+.0%})"
         figure = charts.forecast_chart(
             list(s["label"]), actual, fc_values, only_fc("lo80"), only_fc("hi80"),
             only_fc("lo95"), only_fc("hi95"), title,
@@ -656,7 +730,11 @@ def data_quality(ctx: Context) -> dict[str, Any]:
     if not extracts and ctx.wh.has("raw.quarantine"):
         q = ctx.wh.df("select extract, rule, count(*) as n from raw.quarantine group by 1, 2")
         for table in ("crimes", "crime_persons", "intelligence", "orders", "breaches"):
-            loaded = ctx.wh.scalar(f"select count(*) from raw.{table}") if ctx.wh.has(f"raw.{table}") else 0
+            loaded = (
+                ctx.wh.scalar(f"select count(*) from raw.{table}")
+                if ctx.wh.has(f"raw.{table}")
+                else 0
+            )
             rules = q[q["extract"] == table]
             extracts[table] = {
                 "loaded": int(loaded or 0),
@@ -683,12 +761,15 @@ def data_quality(ctx: Context) -> dict[str, Any]:
         ctx.gaps.append("No data-quality report was available for this run.")
     scope = {}
     if ctx.wh.has("raw.crimes"):
-        first, last = ctx.wh.con.execute("select min(reported_date), max(reported_date) from raw.crimes").fetchone()
+        first, last = ctx.wh.con.execute(
+            "select min(reported_date), max(reported_date) from raw.crimes"
+        ).fetchone()
         scope = {"first": first, "last": last}
     caveats = []
     if ctx.wh.has("marts.stalking_crimes"):
         no_loc = ctx.wh.scalar(
-            "select avg(case when latitude is null then 1.0 else 0.0 end) from marts.stalking_crimes where quarter = ?",
+            "select avg(case when latitude is null then 1.0 else 0.0 end) "
+            "from marts.stalking_crimes where quarter = ?",
             [p.quarter],
         )
         if no_loc is not None:
@@ -696,7 +777,13 @@ def data_quality(ctx: Context) -> dict[str, Any]:
                 f"{no_loc:.0%} of this quarter's stalking crimes have no usable location and are "
                 "absent from the hotspot analysis."
             )
-    return {"available": True, "rows": rows, "scope": scope, "caveats": caveats, "source": path.name if path.exists() else "warehouse"}
+    return {
+        "available": True,
+        "rows": rows,
+        "scope": scope,
+        "caveats": caveats,
+        "source": path.name if path.exists() else "warehouse",
+    }
 
 
 def quarter_span(quarter: str) -> str:

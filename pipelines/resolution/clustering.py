@@ -60,25 +60,24 @@ def _dob_conflict(a: _Group, b: _Group, years: int) -> bool:
 
 
 def constrained_greedy(
-    nodes: pd.DataFrame, edges: pd.DataFrame, dob_conflict_years: int
+    nodes: pd.DataFrame, incidents: pd.DataFrame, edges: pd.DataFrame, dob_conflict_years: int
 ) -> tuple[dict[str, str], int]:
     """Greedy agglomeration of one or more components under cannot-link rules.
 
-    nodes: unique_id, role_side, event_key, crime_id, dob. edges: unique_id_l, unique_id_r,
-    match_probability, is_nominal. Returns (unique_id -> representative id, edges rejected).
+    nodes: unique_id, dob. incidents: unique_id, incident_key, role_side. edges: unique_id_l,
+    unique_id_r, match_probability, is_nominal. Returns (unique_id -> group id, the smallest
+    member id) and the number of edges rejected.
     """
     groups: dict[str, _Group] = {}
     owner: dict[str, str] = {}
     for row in nodes.itertuples(index=False):
         group = _Group([row.unique_id])
-        if isinstance(row.role_side, str):
-            for key in {row.event_key, row.crime_id}:
-                if isinstance(key, str):
-                    group.sides[key] = {row.role_side}
         if isinstance(row.dob, dt.date):
             group.dobs.add(row.dob)
         groups[row.unique_id] = group
         owner[row.unique_id] = row.unique_id
+    for row in incidents.itertuples(index=False):
+        groups[row.unique_id].sides.setdefault(row.incident_key, set()).add(row.role_side)
     ordered = edges.sort_values(
         ["is_nominal", "match_probability", "unique_id_l", "unique_id_r"],
         ascending=[False, False, True, True],
@@ -109,11 +108,13 @@ def constrained_greedy(
 def cluster_with_constraints(
     con: duckdb.DuckDBPyConnection,
     nodes_table: str,
+    incidents_table: str,
     predictions_table: str,
     threshold: float,
     dob_conflict_years: int,
 ) -> tuple[pd.DataFrame, pd.DataFrame, ClusterStats]:
-    """nodes_table: unique_id, person_id, role_side, event_key, crime_id, dob (every mention).
+    """nodes_table: unique_id, person_id, dob (every node). incidents_table: unique_id,
+    incident_key, role_side (the incidents each node takes part in, and on which side).
     predictions_table: Splink predictions (unique_id_l, unique_id_r, match_probability).
 
     Returns (clusters: unique_id, cluster_id; edges kept: unique_id_l, unique_id_r,
@@ -161,12 +162,12 @@ def cluster_with_constraints(
         create or replace temp table _res_edges_ok as
         select e.*
         from _res_edges as e
-        join {nodes_table} as l on e.unique_id_l = l.unique_id
-        join {nodes_table} as r on e.unique_id_r = r.unique_id
-        where not (
-            l.role_side is not null and r.role_side is not null and l.role_side <> r.role_side
-            and (l.event_key = r.event_key or l.crime_id = r.crime_id
-                 or l.event_key = r.crime_id or l.crime_id = r.event_key)
+        where not exists (
+            select 1
+            from {incidents_table} as l
+            join {incidents_table} as r
+                on l.incident_key = r.incident_key and l.role_side <> r.role_side
+            where l.unique_id = e.unique_id_l and r.unique_id = e.unique_id_r
         )
         """
     )
@@ -174,11 +175,10 @@ def cluster_with_constraints(
         "select (select count(*) from _res_edges) - (select count(*) from _res_edges_ok)"
     ).fetchall()[0][0]
 
-    db_api = DuckDBAPI(con)
     clusters = cluster_pairwise_predictions_at_threshold(
-        con.table(f"{nodes_table}").select("unique_id"),
+        con.table(nodes_table).select("unique_id"),
         con.table("_res_edges_ok"),
-        db_api=db_api,
+        db_api=DuckDBAPI(con),
         node_id_column_name="unique_id",
     ).as_duckdbpyrelation()
     con.register("_res_cc_view", clusters)
@@ -190,24 +190,17 @@ def cluster_with_constraints(
     # Components that chain across a constraint (no direct edge breaks it, a path does).
     bad = con.execute(
         f"""
-        with n as (
-            select c.cluster_id, m.*
-            from _res_cc as c join {nodes_table} as m using (unique_id)
+        with incident as (
+            select c.cluster_id
+            from {incidents_table} as i join _res_cc as c using (unique_id)
+            group by c.cluster_id, i.incident_key
+            having count(distinct i.role_side) > 1
         ),
-        keys as (
-            select cluster_id, event_key as k, role_side from n where role_side is not null
-            union
-            select cluster_id, crime_id as k, role_side from n
-            where role_side is not null and crime_id is not null
-        ),
-        incident as (
-            select cluster_id from keys group by cluster_id, k
-            having count(distinct role_side) > 1
-        ),
-        sizes as (select cluster_id from n group by cluster_id having count(*) > 1),
+        sizes as (select cluster_id from _res_cc group by cluster_id having count(*) > 1),
         dobs as (
-            select n.cluster_id, n.dob, n.person_id from n
-            where n.dob is not null and n.cluster_id in (select cluster_id from sizes)
+            select c.cluster_id, n.dob, n.person_id
+            from {nodes_table} as n join _res_cc as c using (unique_id)
+            where n.dob is not null and c.cluster_id in (select cluster_id from sizes)
         ),
         dob_far as (
             select a.cluster_id from dobs as a join dobs as b
@@ -224,23 +217,24 @@ def cluster_with_constraints(
     rejected = 0
     if len(bad):
         con.register("_res_bad", bad)
-        sub_nodes = con.execute(
-            f"""
-            select m.unique_id, m.role_side, m.event_key, m.crime_id, m.dob
-            from {nodes_table} as m join _res_cc as c using (unique_id)
-            where c.cluster_id in (select cluster_id from _res_bad)
-            """
+        in_bad = (
+            "unique_id in (select unique_id from _res_cc where cluster_id in "
+            "(select cluster_id from _res_bad))"
+        )
+        sub_nodes = con.execute(f"select unique_id, dob from {nodes_table} where {in_bad}").df()
+        sub_incidents = con.execute(
+            f"select unique_id, incident_key, role_side from {incidents_table} where {in_bad}"
         ).df()
-        sub_edges = con.execute(
-            """
-            select e.* from _res_edges_ok as e join _res_cc as c on e.unique_id_l = c.unique_id
-            where c.cluster_id in (select cluster_id from _res_bad)
-            """
-        ).df()
+        edges_in_bad = in_bad.replace("unique_id in", "unique_id_l in", 1)
+        sub_edges = con.execute(f"select * from _res_edges_ok where {edges_in_bad}").df()
         con.unregister("_res_bad")
-        sub_nodes["dob"] = [d.date() if isinstance(d, pd.Timestamp) else d for d in sub_nodes.dob]
-        sub_nodes["dob"] = sub_nodes["dob"].astype(object).where(sub_nodes["dob"].notna(), None)
-        mapping, rejected = constrained_greedy(sub_nodes, sub_edges, dob_conflict_years)
+        sub_nodes["dob"] = [
+            d.date() if isinstance(d, pd.Timestamp) else (d if isinstance(d, dt.date) else None)
+            for d in sub_nodes["dob"]
+        ]
+        mapping, rejected = constrained_greedy(
+            sub_nodes, sub_incidents, sub_edges, dob_conflict_years
+        )
         fixed = clusters_df["unique_id"].map(mapping)
         clusters_df["cluster_id"] = fixed.fillna(clusters_df["cluster_id"])
     stats = ClusterStats(

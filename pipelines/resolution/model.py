@@ -7,8 +7,10 @@ input has one, address) so that the evidence table can show the match weight of 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
@@ -146,9 +148,7 @@ def prediction_blocking_rules() -> list[BlockingRuleCreator]:
     ]
 
 
-def build_settings(
-    threshold: float, with_address: bool, with_postcode: bool, with_sex: bool
-) -> SettingsCreator:
+def build_settings(with_address: bool, with_postcode: bool, with_sex: bool) -> SettingsCreator:
     comparisons: list[ComparisonCreator] = [
         forename_comparison(),
         surname_comparison(),
@@ -167,7 +167,7 @@ def build_settings(
         blocking_rules_to_generate_predictions=prediction_blocking_rules(),
         retain_matching_columns=True,
         retain_intermediate_calculation_columns=True,
-        additional_columns_to_retain=["person_id", "role_side", "event_key", "crime_id"],
+        additional_columns_to_retain=["person_id"],
         probability_two_random_records_match=1e-4,
     )
 
@@ -205,3 +205,33 @@ def train(linker: Linker, max_u_pairs: float, seed: int) -> TrainingReport:
             failures.append(type(error).__name__)
             log.warning("EM session skipped: %s", type(error).__name__)
     return TrainingReport(sessions, failures)
+
+
+# Domain bounds applied to the trained model (the m probability is P(level | same person)).
+# EM on a few thousand records can drive a rare level to ~0 (an absolute veto) or leave it
+# untrained; these keep every level inside what is plausible for police records.
+M_FLOOR = 1e-4  # no single disagreement is an absolute veto (records are mistyped)
+# Dates of birth more than ten years apart: the issue's "strong evidence against".
+M_CAP = {("dob", "ELSE"): 1e-3}
+UNTRAINED_M_OVER_U = 8.0  # an unobserved non-else level counts as weak positive evidence
+
+
+def calibrate(model: dict[str, Any]) -> dict[str, Any]:
+    """Bound the trained m probabilities (see M_FLOOR, M_CAP) and fill untrained levels."""
+    for comparison in model.get("comparisons", []):
+        name = comparison.get("output_column_name")
+        for level in comparison.get("comparison_levels", []):
+            if level.get("is_null_level"):
+                continue
+            m, u = level.get("m_probability"), level.get("u_probability")
+            condition = str(level.get("sql_condition", "")).strip().upper()
+            if m is None or (isinstance(m, float) and math.isnan(m)):
+                m = min(0.1, (u or 1e-3) * UNTRAINED_M_OVER_U) if condition != "ELSE" else 0.01
+            m = max(m, M_FLOOR)
+            cap = M_CAP.get((name, condition))
+            if cap is not None:
+                m = min(m, cap)
+            level["m_probability"] = m
+            if u is None or (isinstance(u, float) and math.isnan(u)):
+                level["u_probability"] = 1e-3 if condition != "ELSE" else 0.9
+    return model

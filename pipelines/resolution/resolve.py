@@ -1,4 +1,10 @@
-"""resolve_mentions: person mentions in, resolved people out (Splink on an in-memory DuckDB)."""
+"""resolve_mentions: person mentions in, resolved people out (Splink on an in-memory DuckDB).
+
+Splink scores *nodes*, not mentions: mentions that carry the same nominal id and exactly the
+same recorded details are one node (a serial perpetrator named on thirty crimes is one record,
+so his name does not look common to the term-frequency adjustment, and the pair count stays
+small). Mentions without a nominal id are nodes of their own.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +20,7 @@ import pyarrow as pa
 from splink import DuckDBAPI, Linker
 
 from pipelines.resolution.clustering import cluster_with_constraints
-from pipelines.resolution.model import build_settings, train
+from pipelines.resolution.model import build_settings, calibrate, train
 from pipelines.resolution.nicknames import load_nicknames
 
 log = logging.getLogger(__name__)
@@ -22,7 +28,7 @@ log = logging.getLogger(__name__)
 # Columns the input must have (int_person_mentions); anything else is passed through.
 REQUIRED_COLUMNS = ("mention_id", "person_id", "forename", "surname", "date_of_birth")
 OPTIONAL_COLUMNS = ("sex", "postcode", "role_side", "event_key", "crime_id", "address")
-FIELDS = ("forename", "surname", "dob", "postcode", "sex", "address")
+TF_FIELDS = {"forename", "surname", "postcode", "address"}
 
 
 @dataclass(frozen=True)
@@ -33,20 +39,23 @@ class ResolutionConfig:
     dob_conflict_years: int = 10
     max_u_pairs: float = 1e6
     seed: int = 42
+    # Evaluation only: also return every scored pair with probability >= this (None = no).
+    keep_pairs_above: float | None = None
 
 
 @dataclass
 class ResolutionResult:
-    clusters: pd.DataFrame  # mention_id, person_key (+ passthrough columns)
+    clusters: pd.DataFrame  # the input mentions + person_key, cluster_size
     persons: pd.DataFrame  # person_key, forename, surname, date_of_birth, sex, postcode, ...
     evidence: pd.DataFrame  # person_key, mention_id_l, mention_id_r, match weights per field
     model: dict[str, Any]  # Splink model (settings + trained m/u)
     stats: dict[str, Any] = field(default_factory=dict)
+    pairs: pd.DataFrame | None = None  # scored node pairs (only with config.keep_pairs_above)
 
 
 def _standardise_sql(has: set[str]) -> str:
-    def col(name: str, cast: str = "varchar") -> str:
-        return f"m.{name}" if name in has else f"null::{cast}"
+    def col(name: str) -> str:
+        return f"m.{name}" if name in has else "null::varchar"
 
     def name_std(expr: str) -> str:
         return f"nullif(regexp_replace(lower(trim({expr})), '[^a-z]', '', 'g'), '')"
@@ -55,7 +64,7 @@ def _standardise_sql(has: set[str]) -> str:
     create or replace table mentions_std as
     with base as (
         select
-            m.mention_id::varchar as unique_id,
+            m.mention_id::varchar as mention_id,
             nullif(trim(m.person_id::varchar), '') as person_id,
             {name_std("m.forename")} as forename_std,
             {name_std("m.surname")} as surname_std,
@@ -64,39 +73,80 @@ def _standardise_sql(has: set[str]) -> str:
                 as sex_std,
             nullif(regexp_replace(upper(regexp_replace({col("postcode")}, '\\s', '', 'g')),
                 '^(.+)(...)$', '\\1 \\2'), '') as postcode_std,
-            nullif(lower(trim({col("address")})), '') as address_std,
-            {col("role_side")} as role_side,
-            {col("event_key")} as event_key,
-            {col("crime_id")} as crime_id
+            nullif(lower(trim({col("address")}::varchar)), '') as address_std,
+            {col("role_side")}::varchar as role_side,
+            {col("event_key")}::varchar as event_key,
+            {col("crime_id")}::varchar as crime_id
         from mentions_in as m
-    ),
-    groups as (
-        -- every formal name a forename can stand for (itself included)
-        select b.unique_id,
-            list_sort(list_distinct(list_concat([b.forename_std], list(n.name)
-                filter (where n.name is not null)))) as forename_groups,
-            coalesce(min(n.name), b.forename_std) as forename_canon
-        from base as b left join nicknames as n on b.forename_std = n.nickname
-        where b.forename_std is not null
-        group by b.unique_id, b.forename_std
     )
     select
-        b.*,
-        g.forename_groups,
-        g.forename_canon,
-        strftime(b.dob, '%Y-%m-%d') as dob_str,
-        year(b.dob) as dob_year,
-        (b.forename_std is not null or b.surname_std is not null or b.dob is not null)
-            as has_attributes
-    from base as b left join groups as g using (unique_id)
+        *,
+        -- one node per nominal id and set of recorded details; unnamed mentions stand alone
+        case
+            when person_id is not null then 'N:' || person_id || ':' || md5(concat_ws('|',
+                forename_std, surname_std, dob, sex_std, postcode_std, address_std))
+            else 'M:' || mention_id
+        end as unique_id
+    from base
     """
+
+
+NODES_SQL = """
+create or replace table nodes as
+with n as (
+    select
+        unique_id,
+        any_value(person_id) as person_id,
+        any_value(forename_std) as forename_std,
+        any_value(surname_std) as surname_std,
+        any_value(dob) as dob,
+        any_value(sex_std) as sex_std,
+        any_value(postcode_std) as postcode_std,
+        any_value(address_std) as address_std,
+        min(mention_id) as first_mention_id,
+        count(*) as n_mentions
+    from mentions_std
+    group by unique_id
+),
+groups as (
+    -- every formal name a forename can stand for (itself included): Bob -> [bob, robert]
+    select n.unique_id,
+        list_sort(list_distinct(list_concat([n.forename_std],
+            list(k.name) filter (where k.name is not null)))) as forename_groups,
+        coalesce(min(k.name), n.forename_std) as forename_canon
+    from n left join nicknames as k on n.forename_std = k.nickname
+    where n.forename_std is not null
+    group by n.unique_id, n.forename_std
+)
+select
+    n.*,
+    g.forename_groups,
+    g.forename_canon,
+    strftime(n.dob, '%Y-%m-%d') as dob_str,
+    year(n.dob) as dob_year,
+    (n.forename_std is not null or n.surname_std is not null or n.dob is not null)
+        as has_attributes
+from n left join groups as g using (unique_id)
+"""
+
+INCIDENTS_SQL = """
+create or replace table node_incidents as
+select distinct unique_id, incident_key, role_side
+from (
+    select unique_id, event_key as incident_key, role_side from mentions_std
+    union all
+    select unique_id, crime_id as incident_key, role_side from mentions_std
+)
+where incident_key is not null and role_side is not null
+"""
 
 
 def _field_weights_sql(present: list[str]) -> str:
     """Match weight per field, term-frequency adjustment included where the field has one."""
-    tf = {"forename", "surname", "postcode", "address"}
     return ", ".join(
-        f"mw_{name} + coalesce(mw_tf_adj_{name}, 0) as mw_{name}" if name in tf else f"mw_{name}"
+        f"mw_{name} + coalesce(mw_tf_adj_{name}, 0) as mw_{name}"
+        if name in TF_FIELDS
+        else f"mw_{name}"
         for name in present
     )
 
@@ -107,8 +157,28 @@ def resolve_mentions(
     nicknames: pd.DataFrame | None = None,
 ) -> ResolutionResult:
     """Resolve person mentions to people. Pure: reads nothing but its arguments and writes
-    nothing but its result (Splink works in its own in-memory DuckDB)."""
-    config = config or ResolutionConfig()
+    nothing but its result (Splink works in its own in-memory DuckDB).
+
+    mentions: one row per mention with mention_id (unique), person_id (nominal id or null),
+    forename, surname, date_of_birth and optionally sex, postcode, address, role_side
+    (victim / perpetrator), event_key and crime_id (the incidents whose two sides must stay
+    apart); any other column is passed through to `clusters`.
+    """
+    # Splink narrates every step at INFO; keep run logs to our own counts.
+    splink_logger = logging.getLogger("splink")
+    previous = splink_logger.level
+    splink_logger.setLevel(logging.WARNING)
+    try:
+        return _resolve(mentions, config or ResolutionConfig(), nicknames)
+    finally:
+        splink_logger.setLevel(previous)
+
+
+def _resolve(
+    mentions: pd.DataFrame | pa.Table,
+    config: ResolutionConfig,
+    nicknames: pd.DataFrame | None,
+) -> ResolutionResult:
     timings: dict[str, float] = {}
     started = time.perf_counter()
     con = duckdb.connect()
@@ -119,42 +189,55 @@ def resolve_mentions(
     missing = [c for c in REQUIRED_COLUMNS if c not in has]
     if missing:
         raise ValueError(f"mentions lack columns: {', '.join(missing)}")
+    duplicated = con.execute(
+        "select count(*) - count(distinct mention_id) from mentions_in"
+    ).fetchall()[0][0]
+    if duplicated:
+        raise ValueError(f"mention_id must be unique: {duplicated} duplicates")
     con.execute(_standardise_sql(has))
-    n_mentions = con.execute("select count(*) from mentions_std").fetchall()[0][0]
+    con.execute(NODES_SQL)
+    con.execute(INCIDENTS_SQL)
+    n_mentions, n_nodes = con.execute(
+        "select (select count(*) from mentions_std), (select count(*) from nodes)"
+    ).fetchall()[0]
     present = con.execute(
-        "select count(postcode_std) > 0, count(sex_std) > 0, count(address_std) > 0 "
-        "from mentions_std"
+        "select count(postcode_std) > 0, count(sex_std) > 0, count(address_std) > 0 from nodes"
     ).fetchall()[0]
     with_postcode, with_sex, with_address = (bool(v) for v in present)
     con.execute(
-        "create or replace table splink_input as select * exclude (has_attributes) "
-        "from mentions_std where has_attributes"
+        "create or replace table splink_input as select * exclude (has_attributes, "
+        "first_mention_id, n_mentions) from nodes where has_attributes"
     )
     n_input = con.execute("select count(*) from splink_input").fetchall()[0][0]
     timings["prepare_s"] = time.perf_counter() - started
 
-    db_api = DuckDBAPI(con)
     fields = ["forename", "surname", "dob"]
     fields += ["postcode"] * with_postcode + ["sex"] * with_sex + ["address"] * with_address
     n_scored = 0
     training: dict[str, Any] = {}
     model: dict[str, Any] = {}
     if n_input >= 2:
+        db_api = DuckDBAPI(con)
+        splink_input = db_api.register("splink_input")
         linker = Linker(
-            db_api.register("splink_input"),
-            build_settings(
-                config.match_probability_threshold, with_address, with_postcode, with_sex
-            ),
+            splink_input,
+            build_settings(with_address, with_postcode, with_sex),
         )
         t = time.perf_counter()
         report = train(linker, config.max_u_pairs, config.seed)
         training = {"em_sessions": report.em_sessions, "em_failures": list(report.em_failures)}
+        # Re-load the trained model with domain bounds on its parameters (see calibrate).
+        model = calibrate(linker.misc.save_model_to_json())
+        linker = Linker(splink_input, model)
         timings["train_s"] = time.perf_counter() - t
         t = time.perf_counter()
         blocked = linker.inference.compute_blocked_pairs_for_predict()
         n_scored = con.execute(f"select count(*) from {blocked.physical_name}").fetchall()[0][0]
+        floor = config.match_probability_threshold
+        if config.keep_pairs_above is not None:
+            floor = min(floor, config.keep_pairs_above)
         predictions = linker.inference.predict(
-            threshold_match_probability=config.match_probability_threshold, warning_mode="never"
+            threshold_match_probability=floor, warning_mode="never"
         )
         con.execute(
             f"""create or replace table predictions as
@@ -163,7 +246,6 @@ def resolve_mentions(
             from {predictions.physical_name}"""
         )
         timings["predict_s"] = time.perf_counter() - t
-        model = linker.misc.save_model_to_json()
     else:
         con.execute(
             "create or replace table predictions (unique_id_l varchar, unique_id_r varchar, "
@@ -173,42 +255,58 @@ def resolve_mentions(
     t = time.perf_counter()
     clusters, edges, cstats = cluster_with_constraints(
         con,
-        "mentions_std",
+        "nodes",
+        "node_incidents",
         "predictions",
         config.match_probability_threshold,
         config.dob_conflict_years,
     )
     timings["cluster_s"] = time.perf_counter() - t
     con.register("_clusters", clusters)
+    # person_key: a hash of the smallest mention id of the person (stable while that holds).
     con.execute(
         """create or replace table clusters as
-        select unique_id, 'P' || substr(md5(min(unique_id) over (partition by cluster_id)), 1, 12)
-            as person_key
-        from _clusters"""
+        with c as (
+            select c.unique_id, c.cluster_id, n.first_mention_id
+            from _clusters as c join nodes as n using (unique_id)
+        )
+        select unique_id,
+            'P' || substr(md5(min(first_mention_id) over (partition by cluster_id)), 1, 12)
+                as person_key
+        from c"""
     )
     out_clusters = con.execute(
         """select m.*, c.person_key, count(*) over (partition by c.person_key) as cluster_size
-        from mentions_in as m join clusters as c on m.mention_id::varchar = c.unique_id"""
+        from mentions_in as m
+        join mentions_std as s on m.mention_id::varchar = s.mention_id
+        join clusters as c on s.unique_id = c.unique_id"""
     ).df()
     persons = _persons(con, has)
     con.register("_edges", edges)
     weight_cols = ", ".join(f"p.mw_{f}" for f in fields)
     evidence = con.execute(
-        f"""select cl.person_key, e.unique_id_l as mention_id_l, e.unique_id_r as mention_id_r,
+        f"""select cl.person_key, nl.first_mention_id as mention_id_l,
+            nr.first_mention_id as mention_id_r,
             case when e.is_nominal then 'nominal_id' else 'splink' end as joined_by,
             e.match_probability, p.match_weight, {weight_cols}
         from _edges as e
         join clusters as cl on e.unique_id_l = cl.unique_id
         join clusters as cr on e.unique_id_r = cr.unique_id and cl.person_key = cr.person_key
+        join nodes as nl on e.unique_id_l = nl.unique_id
+        join nodes as nr on e.unique_id_r = nr.unique_id
         left join predictions as p
             on e.unique_id_l = p.unique_id_l and e.unique_id_r = p.unique_id_r
         order by 1, 2, 3"""
     ).df()
+    pairs = None
+    if config.keep_pairs_above is not None:
+        pairs = con.execute("select * from predictions").df()
     total = time.perf_counter() - started
     timings["total_s"] = total
     stats = {
         "mentions": int(n_mentions),
-        "mentions_scored_by_splink": int(n_input),
+        "nodes": int(n_nodes),
+        "nodes_scored_by_splink": int(n_input),
         "comparisons_scored": int(n_scored),
         "persons": int(persons.shape[0]),
         "multi_record_persons": int((persons["n_records"] > 1).sum()),
@@ -219,12 +317,12 @@ def resolve_mentions(
         "records_per_second": round(n_mentions / total, 1) if total > 0 else math.nan,
     }
     con.close()
-    return ResolutionResult(out_clusters, persons, evidence, model, stats)
+    return ResolutionResult(out_clusters, persons, evidence, model, stats, pairs)
 
 
 def _persons(con: duckdb.DuckDBPyConnection, has: set[str]) -> pd.DataFrame:
-    """One row per person: the most frequent non-null value of each attribute (ties: latest
-    mention), number of records and the sources they come from."""
+    """One row per person: the most frequent non-null value of each attribute, the number of
+    records (mentions) and the sources they come from."""
     source = "m.source" if "source" in has else "null::varchar"
     event_date = "m.event_date" if "event_date" in has else "null::date"
 
@@ -236,9 +334,9 @@ def _persons(con: duckdb.DuckDBPyConnection, has: set[str]) -> pd.DataFrame:
         with j as (
             select c.person_key, s.*, m.forename as forename_raw, m.surname as surname_raw,
                 {source} as source, {event_date} as event_date
-            from clusters as c
-            join mentions_std as s using (unique_id)
-            join mentions_in as m on m.mention_id::varchar = c.unique_id
+            from mentions_std as s
+            join clusters as c using (unique_id)
+            join mentions_in as m on m.mention_id::varchar = s.mention_id
         )
         select
             person_key,

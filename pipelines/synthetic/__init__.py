@@ -1,7 +1,7 @@
 """Synthetic force generator with ground truth (issue 3). Pure Python: no Dagster imports.
 
-    from pipelines.synthetic import generate_force
-    generate_force("tiny", seed=1, out_dir=Path("out"))
+from pipelines.synthetic import generate_force
+generate_force("tiny", seed=1, out_dir=Path("out"))
 """
 
 from pipelines.synthetic.generator import generate_force

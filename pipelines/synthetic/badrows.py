@@ -13,25 +13,46 @@ import pandas as pd
 
 RULES: dict[str, tuple[str, ...]] = {
     "crimes": (
-        "unparseable_date", "unparseable_number", "null_required", "unknown_code",
-        "duplicate_key", "lat_without_lon", "outside_force_area", "end_before_start",
+        "unparseable_date",
+        "unparseable_number",
+        "null_required",
+        "unknown_code",
+        "duplicate_key",
+        "lat_without_lon",
+        "outside_force_area",
+        "end_before_start",
         "not_allowed_value",
     ),
     "crime_persons": (
-        "unparseable_date", "null_required", "missing_reference", "not_allowed_value",
+        "unparseable_date",
+        "null_required",
+        "missing_reference",
+        "not_allowed_value",
         "dob_in_future",
     ),
     "intelligence": (
-        "unparseable_date", "unparseable_number", "null_required", "duplicate_key",
-        "lat_without_lon", "outside_force_area",
+        "unparseable_date",
+        "unparseable_number",
+        "null_required",
+        "duplicate_key",
+        "lat_without_lon",
+        "outside_force_area",
     ),
     "orders": ("unparseable_date", "duplicate_key", "not_allowed_value", "end_before_start"),
     "breaches": (
-        "null_required", "duplicate_key", "missing_reference", "breach_before_grant",
+        "null_required",
+        "duplicate_key",
+        "missing_reference",
+        "breach_before_grant",
         "not_allowed_value",
     ),
-}  # fmt: skip
-KEY = {"crimes": "crime_id", "intelligence": "intel_id", "orders": "order_id", "breaches": "breach_id"}
+}
+KEY = {
+    "crimes": "crime_id",
+    "intelligence": "intel_id",
+    "orders": "order_id",
+    "breaches": "breach_id",
+}
 
 
 def _bad_date(iso: str) -> str:
@@ -91,9 +112,10 @@ def inject(
         perm = rng.permutation(len(df))
         dups: list[pd.Series] = []
         bad_keys: set = set()
+        eligible = {rule: _eligible(df, file, rule) for rule in rules}  # once, not per row
         for i in range(n_bad):
             rule = rules[i % len(rules)]
-            ok = _eligible(df, file, rule) & ~used
+            ok = eligible[rule] & ~used
             cand = perm[ok[perm]]
             if len(cand) == 0:
                 continue
@@ -117,10 +139,12 @@ def inject(
             for r in np.nonzero(blocked)[0]:
                 records.append(
                     {
-                        "file": file, "row": int(r), "rule": "references_quarantined_row",
+                        "file": file,
+                        "row": int(r),
+                        "rule": "references_quarantined_row",
                         "injected": False,
                     }
-                )  # fmt: skip
+                )
         quarantined[file] = bad_keys
         out[file] = df.reset_index(drop=True)
     bad = pd.DataFrame(records, columns=["file", "row", "rule", "injected"])

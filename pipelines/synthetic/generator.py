@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
+import os
 import time
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,41 +28,86 @@ from pipelines.synthetic.geography import (
 from pipelines.synthetic.presets import PRESETS, Rates
 from pipelines.synthetic.simulate import ID_BLOCK, Window
 from pipelines.synthetic.tile import EXTRACT_COLUMNS, build_tile, crime_person_mentions
-from pipelines.synthetic.writer import TableWriter
+from pipelines.synthetic.writer import TableWriter, to_arrow
 
 TRUTH_COLUMNS: dict[str, list[str]] = {
     "persons": [
-        "true_person_id", "forename", "surname", "previous_surname", "sex", "date_of_birth",
-        "postcode", "lsoa_code", "home_latitude", "home_longitude", "is_victim",
-        "is_perpetrator", "perpetrator_type", "breaches_orders", "n_nominal_ids", "nominal_ids",
+        "true_person_id",
+        "forename",
+        "surname",
+        "previous_surname",
+        "sex",
+        "date_of_birth",
+        "postcode",
+        "lsoa_code",
+        "home_latitude",
+        "home_longitude",
+        "is_victim",
+        "is_perpetrator",
+        "perpetrator_type",
+        "breaches_orders",
+        "n_nominal_ids",
+        "nominal_ids",
     ],
     "person_mentions": ["source", "record_key", "person_id", "true_person_id", "quarantined"],
     "crimes": [
-        "crime_id", "course_id", "is_true_stalking", "is_hidden_stalking", "identified_route",
-        "recorded_as", "victim_true_person_id", "perpetrator_true_person_id", "suspect_recorded",
-        "reported_date", "quarantined",
+        "crime_id",
+        "course_id",
+        "is_true_stalking",
+        "is_hidden_stalking",
+        "identified_route",
+        "recorded_as",
+        "victim_true_person_id",
+        "perpetrator_true_person_id",
+        "suspect_recorded",
+        "reported_date",
+        "quarantined",
     ],
     "courses": [
-        "course_id", "course_type", "is_stalking", "is_domestic_abuse", "relationship",
-        "perpetrator_true_person_id", "victim_true_person_id", "start_date", "end_date",
-        "suspect_identified", "n_crimes_in_window", "has_order",
+        "course_id",
+        "course_type",
+        "is_stalking",
+        "is_domestic_abuse",
+        "relationship",
+        "perpetrator_true_person_id",
+        "victim_true_person_id",
+        "start_date",
+        "end_date",
+        "suspect_identified",
+        "n_crimes_in_window",
+        "has_order",
     ],
     "orders": ["order_id", "course_id", "subject_true_person_id", "protected_true_person_id"],
     "intelligence": [
-        "intel_id", "course_id", "subject_true_person_id", "victim_true_person_id",
+        "intel_id",
+        "course_id",
+        "subject_true_person_id",
+        "victim_true_person_id",
         "is_true_stalking",
     ],
     "repeat_victims": ["universe", "quarter", "true_person_id", "crimes_12m"],
     "serial_perpetrators": [
-        "universe", "quarter", "true_person_id", "crimes_3y", "victims_3y", "is_repeat",
+        "universe",
+        "quarter",
+        "true_person_id",
+        "crimes_3y",
+        "victims_3y",
+        "is_repeat",
         "is_serial",
     ],
     "hotspots": [
-        "hotspot_id", "kind", "lsoa_code", "latitude", "longitude", "radius_m", "weight",
-        "active_from", "active_to",
+        "hotspot_id",
+        "kind",
+        "lsoa_code",
+        "latitude",
+        "longitude",
+        "radius_m",
+        "weight",
+        "active_from",
+        "active_to",
     ],
     "bad_rows": ["file", "source_row", "rule", "injected", "key"],
-}  # fmt: skip
+}
 KEY_COLUMN = {
     "crimes": "crime_id",
     "crime_persons": "crime_id",
@@ -77,6 +128,7 @@ def generate_force(
     bad_rows: bool = True,
     bad_row_rate: float = 0.005,
     rates: Rates | None = None,
+    workers: int | None = None,
 ) -> dict:
     """Simulate a force and write the five extracts, force_area.geojson and truth/.
 
@@ -84,6 +136,7 @@ def generate_force(
     end_quarter: last quarter of data, default the last complete quarter before today.
     years: length of the extract window in years (default 5).
     bad_rows: inject dirty rows (each breaking one contract rule) at bad_row_rate.
+    workers: processes for multi-tile presets (default min(4, cpus)); output is identical.
     Returns {"scale", "seed", "start_date", "end_date", "rows": {file: n}, "bad_rows": n,
     "seconds": s}.
     """
@@ -124,14 +177,13 @@ def generate_force(
         name: TableWriter(truth_dir / f"{name}.csv", cols, "csv")
         for name, cols in TRUTH_COLUMNS.items()
     }
-    boundaries = []
+    boundaries = [transform_area(base_area, t).boundary for t in transforms]
+    job = _Job(
+        preset.lads, window, preset.volume, rates, seed, bad_rows, bad_row_rate, bbox, quarters
+    )
     try:
-        for k in range(preset.tiles):
-            rng = np.random.default_rng([seed, k])
-            area = transform_area(base_area, transforms[k])
-            boundaries.append(area.boundary)
-            tile = build_tile(area, window, preset.volume, rates, k, rng)
-            _finish_tile(tile, k, bad_rows, bad_row_rate, bbox, quarters, writers, truth_writers, rng)
+        for _k, tables in _tiles(job, transforms, workers):
+            _write_tile(tables, writers, truth_writers)
     finally:
         for w in [*writers.values(), *truth_writers.values()]:
             w.close()
@@ -160,15 +212,35 @@ def _parts(boundaries: list) -> list:
     return [shapely.multipolygons(shapely.get_parts(np.array(boundaries)))]
 
 
-def _finish_tile(tile, k, bad_rows, rate, bbox, quarters, writers, truth_writers, rng) -> None:
+@dataclass(frozen=True)
+class _Job:
+    """Everything a worker needs to compute one tile (picklable)."""
+
+    lads: tuple[str, ...] | None
+    window: Window
+    volume: float
+    rates: Rates
+    seed: int
+    bad_rows: bool
+    rate: float
+    bbox: tuple[float, float, float, float]
+    quarters: list[str]
+
+
+def _compute_tile(job: _Job, k: int, transform: tuple) -> dict:
+    """Simulate tile k and return its finished tables (bad rows tile-relative). Pure: the
+    tile's random stream is default_rng([seed, k]), whichever process runs it."""
+    rng = np.random.default_rng([job.seed, k])
+    area = transform_area(load_base_area(LSOA_FILE, job.lads), transform)
+    tile = build_tile(area, job.window, job.volume, job.rates, k, rng)
     base = k * ID_BLOCK
     extracts = tile.extracts
-    if bad_rows:
-        extracts, bad = badrows.inject(extracts, rate, bbox, rng)
+    if job.bad_rows:
+        extracts, bad = badrows.inject(extracts, job.rate, job.bbox, rng)
     else:
-        bad = pd.DataFrame(columns=["file", "row", "rule", "injected"])
+        bad = pd.DataFrame({"file": [], "row": np.array([], dtype=int), "rule": [], "injected": []})
     persons = extracts["crime_persons"]
-    bad_person_rows = bad.loc[bad.file == "crime_persons", "row"].to_numpy()
+    bad_person_rows = bad.loc[bad.file == "crime_persons", "row"].to_numpy(int)
     cp_mentions = crime_person_mentions(persons, base)
     cp_mentions["quarantined"] = np.isin(np.arange(len(persons)), bad_person_rows)
     other = tile.truth["person_mentions"].copy()
@@ -183,34 +255,69 @@ def _finish_tile(tile, k, bad_rows, rate, bbox, quarters, writers, truth_writers
     loaded = persons.loc[~cp_mentions["quarantined"].to_numpy()]
     has_suspect = set(loaded.loc[loaded.role != "victim", "crime_id"])
     t_crimes["suspect_recorded"] = t_crimes["crime_id"].isin(has_suspect)
-
-    # source_row: 1-based data row in the whole file (tiles are appended)
     if len(bad):
-        offsets = {name: w.rows for name, w in writers.items()}
-        keys = [
-            extracts[f].iat[r, extracts[f].columns.get_loc(KEY_COLUMN[f])]
-            for f, r in zip(bad.file, bad.row, strict=True)
-        ]
         bad = bad.assign(
-            source_row=[offsets[f] + r + 1 for f, r in zip(bad.file, bad.row, strict=True)],
-            key=keys,
+            key=[
+                extracts[f].iat[r, extracts[f].columns.get_loc(KEY_COLUMN[f])]
+                for f, r in zip(bad.file, bad.row, strict=True)
+            ]
         )
     else:
-        bad = pd.DataFrame(columns=TRUTH_COLUMNS["bad_rows"])
-
-    for name, w in writers.items():
-        w.write(extracts[name])
+        bad = bad.assign(key=[])
     t = tile.truth
-    truth_writers["persons"].write(t["persons"])
-    truth_writers["person_mentions"].write(mentions)
-    truth_writers["crimes"].write(t_crimes)
-    truth_writers["courses"].write(t["courses"])
-    truth_writers["orders"].write(t["orders"])
-    truth_writers["intelligence"].write(t["intelligence"])
-    truth_writers["hotspots"].write(t["hotspots"])
-    truth_writers["repeat_victims"].write(truth.repeat_victims(t_crimes, quarters))
-    truth_writers["serial_perpetrators"].write(truth.serial_perpetrators(t_crimes, quarters))
-    truth_writers["bad_rows"].write(bad)
+    truth_tables = {
+        "persons": t["persons"],
+        "person_mentions": mentions,
+        "crimes": t_crimes,
+        "courses": t["courses"],
+        "orders": t["orders"],
+        "intelligence": t["intelligence"],
+        "hotspots": t["hotspots"],
+        "repeat_victims": truth.repeat_victims(t_crimes, job.quarters),
+        "serial_perpetrators": truth.serial_perpetrators(t_crimes, job.quarters),
+    }
+    return {
+        "extracts": {n: to_arrow(df, EXTRACT_COLUMNS[n]) for n, df in extracts.items()},
+        "truth": {n: to_arrow(df, TRUTH_COLUMNS[n]) for n, df in truth_tables.items()},
+        "bad": bad,
+    }
+
+
+def _tiles(job: _Job, transforms: list, workers: int | None) -> Iterator[tuple[int, dict]]:
+    """Tiles in order. Several tiles: a process pool computes ahead while the main process
+    writes, with a bounded number in flight so memory stays that of a few tiles."""
+    n = len(transforms)
+    if workers is None:
+        workers = 1 if n == 1 else min(4, os.cpu_count() or 1)
+    if workers <= 1 or n == 1:
+        for k in range(n):
+            yield k, _compute_tile(job, k, transforms[k])
+        return
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        pending: deque = deque()
+        nxt = 0
+        while nxt < n or pending:
+            while nxt < n and len(pending) < 2 * workers:
+                pending.append((nxt, pool.submit(_compute_tile, job, nxt, transforms[nxt])))
+                nxt += 1
+            k, fut = pending.popleft()
+            yield k, fut.result()
+
+
+def _write_tile(tables: dict, writers: dict, truth_writers: dict) -> None:
+    """Append one tile; bad rows get their 1-based row in the whole file."""
+    bad = tables["bad"]
+    if len(bad):
+        offsets = {name: w.rows for name, w in writers.items()}
+        bad = bad.assign(
+            source_row=[offsets[f] + r + 1 for f, r in zip(bad.file, bad.row, strict=True)]
+        )
+        truth_writers["bad_rows"].write(bad)
+    for name, w in writers.items():
+        w.write(tables["extracts"][name])
+    for name, df in tables["truth"].items():
+        truth_writers[name].write(df)
 
 
 def _quarantined_keys(mentions: pd.DataFrame, bad: pd.DataFrame, extracts: dict) -> np.ndarray:
@@ -220,7 +327,10 @@ def _quarantined_keys(mentions: pd.DataFrame, bad: pd.DataFrame, extracts: dict)
         ("intelligence", ("intelligence_subject", "intelligence_victim")),
         ("orders", ("order_subject", "order_protected")),
     ):
-        rows = bad.loc[(bad.file == file) & (bad.rule != "duplicate_key"), "row"].to_numpy()
+        rows = bad.loc[(bad.file == file) & (bad.rule != "duplicate_key"), "row"].to_numpy(int)
         keys = extracts[file][KEY_COLUMN[file]].to_numpy()[rows]
-        q |= mentions["source"].isin(sources).to_numpy() & mentions["record_key"].isin(keys).to_numpy()
+        q |= (
+            mentions["source"].isin(sources).to_numpy()
+            & mentions["record_key"].isin(keys).to_numpy()
+        )
     return q

@@ -12,6 +12,7 @@ Everything is vectorised over courses/crimes; the few Python loops run over smal
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,7 +45,10 @@ RRA_HARASSMENT = "008/55"
 MALCOMMS = "008/72"
 BREACH_CODE = {"SPO": "008/73", "ISPO": "008/73", "RO": "008/31", "NMO": "066/39", "IAH": "008/29"}
 OTHER_DA = (np.array(["008/67", "105/01", "058/01", "003/01"]), np.array([0.4, 0.3, 0.2, 0.1]))
-OTHER_NON_DA = (np.array(["058/01", "105/01", "003/01", "008/71"]), np.array([0.45, 0.35, 0.1, 0.1]))
+OTHER_NON_DA = (
+    np.array(["058/01", "105/01", "003/01", "008/71"]),
+    np.array([0.45, 0.35, 0.1, 0.1]),
+)
 DESCRIPTION = {
     "195/12": "Pursue a course of conduct amounting to stalking",
     "008/65": "Stalking involving fear of violence",
@@ -97,29 +101,58 @@ def _day(iso: str) -> int:
     return int((np.datetime64(iso, "D") - EPOCH).astype(int))
 
 
+_TABLE_START = "1900-01-01"
+
+
+@functools.lru_cache(maxsize=1)
+def _lookup_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Pre-rendered strings so formatting is array indexing, not per-row work:
+    ISO dates 1900-2139, times of day to the minute, zero-padded 4-digit blocks for ids."""
+    days = np.arange(_day(_TABLE_START), _day("2140-01-01"))
+    dates = np.datetime_as_string(EPOCH + days.astype("timedelta64[D]"), unit="D").astype(object)
+    minutes = np.arange(1440)
+    hh = np.char.zfill((minutes // 60).astype(str), 2)
+    mm = np.char.zfill((minutes % 60).astype(str), 2)
+    times = np.char.add(np.char.add(np.char.add("T", hh), ":"), np.char.add(mm, ":00"))
+    four = np.char.zfill(np.arange(10_000).astype(str), 4).astype(object)
+    two = np.char.zfill(np.arange(100).astype(str), 2).astype(object)
+    return dates, times.astype(object), four, two
+
+
 def _dates(days: np.ndarray, keep: np.ndarray | None = None) -> np.ndarray:
     """ISO dates as an object array, None where not kept."""
-    s = np.datetime_as_string(EPOCH + days.astype("timedelta64[D]"), unit="D").astype(object)
+    table = _lookup_tables()[0]
+    idx = np.clip(np.asarray(days, dtype=np.int64) - _day(_TABLE_START), 0, len(table) - 1)
+    s = table[idx]
     if keep is not None:
         s[~keep] = None
     return s
 
 
 def _timestamps(seconds: np.ndarray, keep: np.ndarray) -> np.ndarray:
-    s = np.datetime_as_string(seconds.astype("datetime64[s]"), unit="s").astype(object)
+    """ISO date-times to the minute (how records systems hold offence times)."""
+    times = _lookup_tables()[1]
+    day, sec = np.divmod(seconds.astype(np.int64), 86400)
+    s = _dates(day) + times[sec // 60]
     s[~keep] = None
     return s
 
 
+_BOOL = np.array(["false", "true"], dtype=object)
+
+
 def _bools(values: np.ndarray, keep: np.ndarray | None = None) -> np.ndarray:
-    s = np.where(values, "true", "false").astype(object)
+    s = _BOOL[np.asarray(values).astype(np.int64)]
     if keep is not None:
         s[~keep] = None
     return s
 
 
 def _ids(prefix: str, numbers: np.ndarray) -> np.ndarray:
-    return np.char.add(prefix, np.char.zfill(numbers.astype(str), 10)).astype(object)
+    """prefix + 10-digit zero-padded number, from pre-rendered 4-digit blocks (2+4+4)."""
+    _, _, four, two = _lookup_tables()
+    n = np.asarray(numbers, dtype=np.int64)
+    return prefix + two[n // 100_000_000] + four[(n // 10_000) % 10_000] + four[n % 10_000]
 
 
 def _year_frac(days: np.ndarray) -> np.ndarray:
@@ -203,9 +236,16 @@ def _make_people(
     lsoa = rng.choice(area.n, n, p=p)
     k = rng.integers(0, area.pool_x.shape[1], n)
     return People(
-        sex, dob, fore, sur, prev, lsoa, postcodes(area, lsoa, rng),
-        area.pool_x[lsoa, k], area.pool_y[lsoa, k],
-    )  # fmt: skip
+        sex,
+        dob,
+        fore,
+        sur,
+        prev,
+        lsoa,
+        postcodes(area, lsoa, rng),
+        area.pool_x[lsoa, k],
+        area.pool_y[lsoa, k],
+    )
 
 
 def _concat_people(parts: list[People]) -> People:
@@ -252,7 +292,9 @@ def simulate_courses(
     known = rng.random(n) < _type_attr(type_idx, "suspect_known")
     relationship = _type_attr(type_idx, "relationship").astype(object)
     online_type = np.array([t.name for t in COURSE_TYPES])[type_idx] == "online_stalker"
-    relationship[online_type] = np.where(rng.random(int(online_type.sum())) < 0.5, "acquaintance", "stranger")
+    relationship[online_type] = np.where(
+        rng.random(int(online_type.sum())) < 0.5, "acquaintance", "stranger"
+    )
     relationship[unrelated & domestic] = "partner"
     relationship[~known] = "unknown"
 
@@ -271,7 +313,11 @@ def simulate_courses(
     n_perps = n_pool_s + n_pool_h + n_new_perp
 
     male_p = np.concatenate(
-        [np.full(n_pool_s, 0.88), np.full(n_pool_h, 0.7), _type_attr(type_idx[new_perp], "perp_male")]
+        [
+            np.full(n_pool_s, 0.88),
+            np.full(n_pool_h, 0.7),
+            _type_attr(type_idx[new_perp], "perp_male"),
+        ]
     )
     perp_sex = np.where(rng.random(n_perps) < male_p, "M", "F")
     mid = (window.start + window.end) // 2
@@ -292,9 +338,10 @@ def simulate_courses(
     opposite = np.where(c_sex_perp == "M", "F", "M")
     same = rng.random(n_vict) >= _type_attr(type_idx[fresh], "victim_female")
     vict_sex = np.where(
-        partner, np.where(same, c_sex_perp, opposite),
+        partner,
+        np.where(same, c_sex_perp, opposite),
         np.where(rng.random(n_vict) < _type_attr(type_idx[fresh], "victim_female"), "F", "M"),
-    )  # fmt: skip
+    )
     victims = _make_people(vict_sex, start[fresh], _ages(n_vict, 16, rng), area, rng)
     # Family members often share the home.
     fam = (relationship[fresh] == "family") & (rng.random(n_vict) < 0.5)
@@ -310,7 +357,9 @@ def simulate_courses(
     )
     breacher = rng.random(people.n) < rates.breacher_share
     breacher[:n_pool_s] = rng.random(n_pool_s) < min(1.0, rates.breacher_share * 1.6)
-    courses = Courses(start, type_idx, duration, perp, victim, stalking, domestic, known, relationship)
+    courses = Courses(
+        start, type_idx, duration, perp, victim, stalking, domestic, known, relationship
+    )
     return courses, people, perp_type, breacher
 
 
@@ -332,9 +381,12 @@ def _crime_times(courses: Courses, rng: np.random.Generator) -> tuple[np.ndarray
 
 
 def _categories(
-    stalking: np.ndarray, type_idx: np.ndarray, reported: np.ndarray, rates: Rates,
+    stalking: np.ndarray,
+    type_idx: np.ndarray,
+    reported: np.ndarray,
+    rates: Rates,
     rng: np.random.Generator,
-) -> np.ndarray:  # fmt: skip
+) -> np.ndarray:
     """How each crime is recorded: stalking / other_incl / other_hidden / harassment /
     malcomms / other. True stalking is often recorded as something else (hidden stalking)."""
     n = len(stalking)
@@ -349,18 +401,20 @@ def _categories(
     har_share = _type_attr(type_idx, "harassment_share")
     rest = (u - p_st - p_other) / np.maximum(1e-9, 1 - p_st - p_other)
     cat = np.where(
-        u < p_st, "stalking",
+        u < p_st,
+        "stalking",
         np.where(
             u < p_st + p_other,
             np.where(rng.random(n) < incl_cap, "other_incl", "other_hidden"),
             np.where(rest < har_share, "harassment", "malcomms"),
         ),
-    )  # fmt: skip
+    )
     u2 = rng.random(n)
     non = np.where(
-        u2 < rates.over_recording, "stalking",
+        u2 < rates.over_recording,
+        "stalking",
         np.where(rng.random(n) < har_share, "harassment", "malcomms"),
-    )  # fmt: skip
+    )
     cat = np.where(stalking, cat, non)
     unrelated = type_idx == len(COURSE_TYPES) - 1
     return np.where(unrelated, "other", cat).astype(object)
@@ -426,15 +480,27 @@ def record_crimes(courses: Courses, rates: Rates, rng: np.random.Generator) -> R
     domestic = courses.domestic[course]
     code, included = _principal_codes(cat, domestic, rng)
     online_p = np.clip(
-        _type_attr(t, "online") + 0.035 * (_year_frac(reported) - 2021) * (_type_attr(t, "online") < 1),
-        0, 1,
-    )  # fmt: skip
+        _type_attr(t, "online")
+        + 0.035 * (_year_frac(reported) - 2021) * (_type_attr(t, "online") < 1),
+        0,
+        1,
+    )
     online = rng.random(n) < online_p
-    online |= (cat == "malcomms") & (rng.random(n) < 0.5)
+    online |= (cat == "malcomms") & (rng.random(n) < 0.3)
     return Recorded(
-        course, reported, cat, code, included, online, domestic, courses.known[course],
-        courses.victim[course], courses.perp[course], stalking, np.full(n, None, dtype=object),
-    )  # fmt: skip
+        course,
+        reported,
+        cat,
+        code,
+        included,
+        online,
+        domestic,
+        courses.known[course],
+        courses.victim[course],
+        courses.perp[course],
+        stalking,
+        np.full(n, None, dtype=object),
+    )
 
 
 def concat_recorded(a: Recorded, b: Recorded) -> Recorded:
@@ -457,9 +523,12 @@ class Orders:
 
 
 def simulate_orders(
-    courses: Courses, crimes: Recorded, outcome: np.ndarray, outcome_day: np.ndarray,
+    courses: Courses,
+    crimes: Recorded,
+    outcome: np.ndarray,
+    outcome_day: np.ndarray,
     rng: np.random.Generator,
-) -> Orders:  # fmt: skip
+) -> Orders:
     """Protective orders arising from courses, with plausible delays and durations."""
     n = courses.n
     first_idx = np.full(n, -1)
@@ -477,11 +546,16 @@ def simulate_orders(
         m = len(idx)
         parts.append(
             (
-                idx, np.full(m, kind, dtype=object), applied[idx], granted[idx], expiry[idx],
-                refused[idx], crime_idx[idx],
+                idx,
+                np.full(m, kind, dtype=object),
+                applied[idx],
+                granted[idx],
+                expiry[idx],
+                refused[idx],
+                crime_idx[idx],
                 np.zeros(m, bool) if public is None else public[idx],
             )
-        )  # fmt: skip
+        )
 
     u = rng.random((8, n))
     spo_p = _ramp(first_day, 0.07, 0.16)
@@ -535,9 +609,12 @@ def simulate_orders(
 
 
 def simulate_breaches(
-    orders: Orders, courses: Courses, breacher: np.ndarray, window: Window,
+    orders: Orders,
+    courses: Courses,
+    breacher: np.ndarray,
+    window: Window,
     rng: np.random.Generator,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Breaches by perpetrators inclined to breach: (order index, day, is_crime, action)."""
     granted = (orders.granted >= 0) & ~orders.refused
     perp = courses.perp[orders.course]
@@ -555,9 +632,11 @@ def simulate_breaches(
     o, day = o[keep], day[keep]
     is_crime = (rng.random(len(o)) < 0.75) & (orders.order_type[o] != "DVPO")
     action = _choice(
-        rng, np.array(["arrest", "charge", "caution", "no_further_action", "other"]),
-        np.array([0.45, 0.2, 0.05, 0.2, 0.1]), len(o),
-    )  # fmt: skip
+        rng,
+        np.array(["arrest", "charge", "caution", "no_further_action", "other"]),
+        np.array([0.45, 0.2, 0.05, 0.2, 0.1]),
+        len(o),
+    )
     order = np.lexsort((o, day))
     return o[order], day[order], is_crime[order], action[order]
 
@@ -587,10 +666,16 @@ def hotspot_places(area: Area, tile: int, window: Window, rng: np.random.Generat
 
 
 def place_incidents(
-    victim_x: np.ndarray, victim_y: np.ndarray, days: np.ndarray, online: np.ndarray,
-    away_p: np.ndarray, hotspots: pd.DataFrame, area: Area, rng: np.random.Generator,
+    victim_x: np.ndarray,
+    victim_y: np.ndarray,
+    days: np.ndarray,
+    online: np.ndarray,
+    away_p: np.ndarray,
+    hotspots: pd.DataFrame,
+    area: Area,
+    rng: np.random.Generator,
     prepared_boundary: shapely.Geometry,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(lat, lon, has_location, location_type). Near the victim's home, or near a hotspot."""
     n = len(days)
     away = (~online) & (rng.random(n) < away_p)
@@ -611,9 +696,10 @@ def place_incidents(
     y = np.where(inside, y, np.where(away, hy, victim_y))
     kind = hotspots["kind"].to_numpy()[h]
     loc_type = np.where(
-        online, "online",
+        online,
+        "online",
         np.where(away, np.where(kind == "workplace", "workplace", "street"), "dwelling"),
-    ).astype(object)  # fmt: skip
+    ).astype(object)
     has = np.where(online, rng.random(n) < 0.15, rng.random(n) < 0.93)
     loc_type[online & has] = "dwelling"  # online crimes located at the victim's home
     loc_type[~has & ~online] = None

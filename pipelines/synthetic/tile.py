@@ -17,26 +17,67 @@ from pipelines.synthetic.geography import Area
 from pipelines.synthetic.presets import COURSE_TYPES, PRINCIPAL_RULE_CHANGE, SPO_START, Rates
 
 CRIME_COLUMNS = [
-    "crime_id", "reported_date", "offence_start", "offence_end", "offence_code",
-    "offence_description", "included_offence_codes", "is_domestic_abuse", "is_online",
-    "latitude", "longitude", "location_type", "outcome_code", "outcome_date",
-    "needs_assessment_date", "support_referral_date", "right_to_review_informed",
-    "spo_considered", "spo_not_pursued_reason", "risk_level",
-]  # fmt: skip
+    "crime_id",
+    "reported_date",
+    "offence_start",
+    "offence_end",
+    "offence_code",
+    "offence_description",
+    "included_offence_codes",
+    "is_domestic_abuse",
+    "is_online",
+    "latitude",
+    "longitude",
+    "location_type",
+    "outcome_code",
+    "outcome_date",
+    "needs_assessment_date",
+    "support_referral_date",
+    "right_to_review_informed",
+    "spo_considered",
+    "spo_not_pursued_reason",
+    "risk_level",
+]
 PERSON_COLUMNS = [
-    "crime_id", "person_id", "role", "forename", "surname", "date_of_birth", "sex", "postcode",
+    "crime_id",
+    "person_id",
+    "role",
+    "forename",
+    "surname",
+    "date_of_birth",
+    "sex",
+    "postcode",
     "relationship_to_victim",
-]  # fmt: skip
+]
 INTEL_COLUMNS = [
-    "intel_id", "submitted_date", "grading", "subject_person_id", "subject_forename",
-    "subject_surname", "subject_date_of_birth", "victim_person_id", "crime_id",
-    "is_stalking_related", "is_online", "latitude", "longitude",
-]  # fmt: skip
+    "intel_id",
+    "submitted_date",
+    "grading",
+    "subject_person_id",
+    "subject_forename",
+    "subject_surname",
+    "subject_date_of_birth",
+    "victim_person_id",
+    "crime_id",
+    "is_stalking_related",
+    "is_online",
+    "latitude",
+    "longitude",
+]
 ORDER_COLUMNS = [
-    "order_id", "order_type", "status", "subject_person_id", "subject_forename",
-    "subject_surname", "subject_date_of_birth", "protected_person_id", "applied_date",
-    "granted_date", "expiry_date", "crime_id",
-]  # fmt: skip
+    "order_id",
+    "order_type",
+    "status",
+    "subject_person_id",
+    "subject_forename",
+    "subject_surname",
+    "subject_date_of_birth",
+    "protected_person_id",
+    "applied_date",
+    "granted_date",
+    "expiry_date",
+    "crime_id",
+]
 BREACH_COLUMNS = ["breach_id", "order_id", "breach_date", "crime_id", "action_taken"]
 EXTRACT_COLUMNS = {
     "crimes": CRIME_COLUMNS,
@@ -78,9 +119,13 @@ def _outcomes(
 
 
 def build_tile(
-    area: Area, window: sim.Window, volume: float, rates: Rates, tile: int,
+    area: Area,
+    window: sim.Window,
+    volume: float,
+    rates: Rates,
+    tile: int,
     rng: np.random.Generator,
-) -> Tile:  # fmt: skip
+) -> Tile:
     base = tile * sim.ID_BLOCK
     boundary = area.boundary
     shapely.prepare(boundary)
@@ -102,12 +147,19 @@ def build_tile(
         courses.stalking[oc] & (b_rep >= sim._day(PRINCIPAL_RULE_CHANGE)) & (rng.random(nb) < 0.3)
     )
     breach_crimes = sim.Recorded(
-        oc, b_rep, np.full(nb, "breach", dtype=object),
+        oc,
+        b_rep,
+        np.full(nb, "breach", dtype=object),
         np.array([sim.BREACH_CODE[t] for t in otype], dtype=object),
-        np.where(incl, "195/12", None).astype(object), rng.random(nb) < 0.35,
-        courses.domestic[oc], np.ones(nb, bool), courses.victim[oc], courses.perp[oc],
-        courses.stalking[oc], otype.astype(object),
-    )  # fmt: skip
+        np.where(incl, "195/12", None).astype(object),
+        rng.random(nb) < 0.35,
+        courses.domestic[oc],
+        np.ones(nb, bool),
+        courses.victim[oc],
+        courses.perp[oc],
+        courses.stalking[oc],
+        otype.astype(object),
+    )
     b_out, b_out_day = _outcomes(b_rep, np.ones(nb, bool), window.end, rng)
     crimes = sim.concat_recorded(crimes, breach_crimes)
     outcome = np.concatenate([outcome, b_out])
@@ -127,18 +179,51 @@ def build_tile(
 
     nominals = sim.make_nominals(people, area, rates, base, rng)
     crimes_df, persons_df, person_truth = _crime_tables(
-        crimes, sel, crime_id, outcome, outcome_day, courses, orders, nominals, people, area,
-        hotspots := sim.hotspot_places(area, tile, window, rng), window, rates, base, rng,
+        crimes,
+        sel,
+        crime_id,
+        outcome,
+        outcome_day,
+        courses,
+        orders,
+        nominals,
+        people,
+        area,
+        hotspots := sim.hotspot_places(area, tile, window, rng),
+        window,
+        rates,
+        base,
+        rng,
         boundary,
-    )  # fmt: skip
+    )
     intel_df, intel_truth, intel_mentions = _intelligence(
-        courses, crimes, crime_id, in_window, people, nominals, area, hotspots, window, base,
-        rng, boundary,
-    )  # fmt: skip
+        courses,
+        crimes,
+        crime_id,
+        in_window,
+        people,
+        nominals,
+        area,
+        hotspots,
+        window,
+        base,
+        rng,
+        boundary,
+    )
     orders_df, breaches_df, order_truth, order_mentions = _orders(
-        orders, courses, crime_id, nominals, window, base, b_order, b_day, b_action,
-        breach_crime_idx, in_window, rng,
-    )  # fmt: skip
+        orders,
+        courses,
+        crime_id,
+        nominals,
+        window,
+        base,
+        b_order,
+        b_day,
+        b_action,
+        breach_crime_idx,
+        in_window,
+        rng,
+    )
 
     course_ids = sim._ids("CC", base + np.arange(courses.n))
     crime_cat = crimes.cat[sel]
@@ -150,9 +235,10 @@ def build_tile(
     for c in [*sim.STALKING_CODES, sim.RRA_STALKING]:
         inc_stalk |= np.char.find(inc_str.astype(str), c) >= 0
     route = np.select(
-        [stalking_code, inc_stalk, codes == "008/73"], ["principal", "included", "breach_spo"],
+        [stalking_code, inc_stalk, codes == "008/73"],
+        ["principal", "included", "breach_spo"],
         "none",
-    )  # fmt: skip
+    )
     truth_crimes = pd.DataFrame(
         {
             "crime_id": crime_id[sel],
@@ -195,9 +281,23 @@ def build_tile(
 
 # ----------------------------------------------------------------------------- crimes
 def _crime_tables(
-    crimes, sel, crime_id, outcome, outcome_day, courses, orders, nominals, people, area,
-    hotspots, window, rates, base, rng, boundary,
-):  # fmt: skip
+    crimes,
+    sel,
+    crime_id,
+    outcome,
+    outcome_day,
+    courses,
+    orders,
+    nominals,
+    people,
+    area,
+    hotspots,
+    window,
+    rates,
+    base,
+    rng,
+    boundary,
+):
     n = len(sel)
     reported = crimes.reported[sel]
     t = courses.type_idx[crimes.course[sel]]
@@ -246,9 +346,10 @@ def _crime_tables(
     reason[~(considered & ~has_spo & (u[6] < rates.spo_reason_recorded))] = None
     stalk = crimes.stalking[sel]
     risk_p = np.where(
-        (stalk & crimes.domestic[sel])[:, None], [0.32, 0.45, 0.23],
+        (stalk & crimes.domestic[sel])[:, None],
+        [0.32, 0.45, 0.23],
         np.where(stalk[:, None], [0.18, 0.47, 0.35], [0.05, 0.25, 0.70]),
-    )  # fmt: skip
+    )
     r = (np.cumsum(risk_p, axis=1) < u[7][:, None]).sum(axis=1)
     risk = np.array(["high", "medium", "standard"], dtype=object)[np.minimum(r, 2)]
     risk[rng.random(n) < 0.05] = None
@@ -303,17 +404,26 @@ def _crime_tables(
     m_s["sex"][unknown_row] = "U"
     victims = pd.DataFrame(
         {
-            "crime_id": ids, "person_id": nominals.ids[v_nom], "role": "victim", **m_v,
-            "relationship_to_victim": None, "_true": victim, "_row": np.arange(n),
+            "crime_id": ids,
+            "person_id": nominals.ids[v_nom],
+            "role": "victim",
+            **m_v,
+            "relationship_to_victim": None,
+            "_true": victim,
+            "_row": np.arange(n),
         }
-    )  # fmt: skip
+    )
     suspects = pd.DataFrame(
         {
-            "crime_id": ids, "person_id": s_id,
-            "role": np.where(offender, "offender", "suspect"), **m_s,
-            "relationship_to_victim": rel, "_true": perp, "_row": np.arange(n),
+            "crime_id": ids,
+            "person_id": s_id,
+            "role": np.where(offender, "offender", "suspect"),
+            **m_s,
+            "relationship_to_victim": rel,
+            "_true": perp,
+            "_row": np.arange(n),
         }
-    )[has_suspect]  # fmt: skip
+    )[has_suspect]
     persons = pd.concat([victims, suspects], ignore_index=True)
     persons = persons.sort_values(["_row", "role"], kind="stable").reset_index(drop=True)
     persons = persons.drop(columns="_row")
@@ -329,7 +439,9 @@ def _nominal_rows(nom, idx, p_dob_missing, p_post_missing, rng) -> dict[str, np.
     return {
         "forename": _none_where(nom.forename[idx], rng.random(n) < 0.01),
         "surname": nom.surname[idx].astype(object),
-        "date_of_birth": sim._dates(np.maximum(dob, 0), (dob >= 0) & (rng.random(n) >= p_dob_missing)),
+        "date_of_birth": sim._dates(
+            np.maximum(dob, 0), (dob >= 0) & (rng.random(n) >= p_dob_missing)
+        ),
         "sex": sex,
         "postcode": _none_where(nom.postcode[idx], rng.random(n) < p_post_missing),
     }
@@ -349,9 +461,19 @@ def crime_person_mentions(persons: pd.DataFrame, base: int) -> pd.DataFrame:
 
 # ----------------------------------------------------------------------------- intelligence
 def _intelligence(
-    courses, crimes, crime_id, in_window, people, nominals, area, hotspots, window, base, rng,
+    courses,
+    crimes,
+    crime_id,
+    in_window,
+    people,
+    nominals,
+    area,
+    hotspots,
+    window,
+    base,
+    rng,
     boundary,
-):  # fmt: skip
+):
     lam = sim._type_attr(courses.type_idx, "intel")
     k = rng.poisson(lam)
     c = np.repeat(np.arange(courses.n), k)
@@ -402,15 +524,24 @@ def _intelligence(
     online = rng.random(m) < np.clip(sim._type_attr(courses.type_idx[c], "online") + 0.1, 0, 1)
     online_s = sim._bools(online, rng.random(m) < 0.9)
     lat, lon, has_loc, _ = sim.place_incidents(
-        people.x[victim], people.y[victim], day, online,
-        sim._type_attr(courses.type_idx[c], "away_from_home"), hotspots, area, rng, boundary,
-    )  # fmt: skip
+        people.x[victim],
+        people.y[victim],
+        day,
+        online,
+        sim._type_attr(courses.type_idx[c], "away_from_home"),
+        hotspots,
+        area,
+        rng,
+        boundary,
+    )
     has_loc &= rng.random(m) < 0.5
     grading = np.char.add(
-        np.char.add(sim._choice(rng, np.array(["1-", "2-", "3-"]), np.array([0.2, 0.5, 0.3]), m),
-                    sim._choice(rng, np.array(list("ABCDE")), np.array([0.15, 0.35, 0.3, 0.15, 0.05]), m)),
+        np.char.add(
+            sim._choice(rng, np.array(["1-", "2-", "3-"]), np.array([0.2, 0.5, 0.3]), m),
+            sim._choice(rng, np.array(list("ABCDE")), np.array([0.15, 0.35, 0.3, 0.15, 0.05]), m),
+        ),
         sim._choice(rng, np.array(["-P", "-C"]), np.array([0.9, 0.1]), m),
-    ).astype(object)  # fmt: skip
+    ).astype(object)
     subj_id = _none_where(nominals.ids[s_nom], ~resolved)
     vict_id = _none_where(nominals.ids[v_nom], ~has_victim)
     df = pd.DataFrame(
@@ -463,16 +594,27 @@ def _intelligence(
 
 # ----------------------------------------------------------------------------- orders
 def _orders(
-    orders, courses, crime_id, nominals, window, base, b_order, b_day, b_action,
-    breach_crime_idx, in_window, rng,
-):  # fmt: skip
+    orders,
+    courses,
+    crime_id,
+    nominals,
+    window,
+    base,
+    b_order,
+    b_day,
+    b_action,
+    breach_crime_idx,
+    in_window,
+    rng,
+):
     applied = orders.applied
     first_day = np.where(applied >= 0, applied, orders.granted)
     granted_ok = (orders.granted >= 0) & (orders.granted <= window.end)
     # An order is in the extract if it was applied for in the window or still in force in it.
     keep = (first_day <= window.end) & (
-        (first_day >= window.start) | (granted_ok & ((orders.expiry < 0) | (orders.expiry >= window.start)))
-    )  # fmt: skip
+        (first_day >= window.start)
+        | (granted_ok & ((orders.expiry < 0) | (orders.expiry >= window.start)))
+    )
     idx = np.nonzero(keep)[0]
     idx = idx[np.lexsort((idx, first_day[idx]))]
     n = len(idx)
@@ -487,8 +629,9 @@ def _orders(
     discharged = granted & ~expired & (rng.random(n) < 0.04)
     status = np.select(
         [orders.refused[idx], pending, expired, discharged],
-        ["refused", "applied", "expired", "discharged"], "granted",
-    ).astype(object)  # fmt: skip
+        ["refused", "applied", "expired", "discharged"],
+        "granted",
+    ).astype(object)
     c = orders.course[idx]
     perp, victim = courses.perp[c], courses.victim[c]
     s_nom = sim.pick_nominal(nominals, perp, rng)
@@ -612,10 +755,18 @@ def _people_truth(people, perp_type, breacher, nominals, courses, area, base) ->
             "perpetrator_type": np.where(is_perp, perp_type, ""),
             "breaches_orders": breacher & is_perp,
             "n_nominal_ids": nominals.count,
-            "nominal_ids": [
-                "|".join(nominals.ids[s : s + k])
-                for s, k in zip(nominals.start, nominals.count, strict=True)
-            ],
+            "nominal_ids": _joined_ids(nominals),
         }
     )
     return df[used].reset_index(drop=True)
+
+
+def _joined_ids(nom) -> np.ndarray:
+    """'|'-joined nominal ids per person, built column-wise (at most 3 per person)."""
+    out = nom.ids[nom.start].copy()
+    last = len(nom.ids) - 1
+    for k in range(1, int(nom.count.max(initial=1))):
+        has = nom.count > k
+        extra = nom.ids[np.minimum(nom.start + k, last)]
+        out[has] = out[has] + "|" + extra[has]
+    return out

@@ -66,9 +66,12 @@ def repeat_victims(
 
 
 def serial_perpetrators(
-    crimes: pd.DataFrame, quarters: list[str], lookback_years: int = 3, min_victims: int = 2,
+    crimes: pd.DataFrame,
+    quarters: list[str],
+    lookback_years: int = 3,
+    min_victims: int = 2,
     min_crimes: int = 2,
-) -> pd.DataFrame:  # fmt: skip
+) -> pd.DataFrame:
     """True perpetrators recorded as suspect/offender in universe crimes within lookback_years
     to the quarter's last day: repeat (>= min_crimes) and serial (>= min_victims victims).
     One row per repeat-or-serial perpetrator per quarter."""
@@ -100,7 +103,15 @@ def serial_perpetrators(
                         }
                     )
                 )
-    cols = ["universe", "quarter", "true_person_id", "crimes_3y", "victims_3y", "is_repeat", "is_serial"]  # fmt: skip
+    cols = [
+        "universe",
+        "quarter",
+        "true_person_id",
+        "crimes_3y",
+        "victims_3y",
+        "is_repeat",
+        "is_serial",
+    ]
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=cols)
 
 
@@ -110,8 +121,10 @@ def window_quarters(start: dt.date, end: dt.date) -> list[str]:
     return quarter_range(quarter_of(start), quarter_of(end))
 
 
-def crimes_quarantined(crime_ids: np.ndarray, bad: pd.DataFrame, crimes: pd.DataFrame) -> np.ndarray:
+def crimes_quarantined(
+    crime_ids: np.ndarray, bad: pd.DataFrame, crimes: pd.DataFrame
+) -> np.ndarray:
     """Which truth crimes never load: their (first) crimes row was injected bad."""
-    rows = bad.loc[(bad.file == "crimes") & (bad.rule != "duplicate_key"), "row"].to_numpy()
+    rows = bad.loc[(bad.file == "crimes") & (bad.rule != "duplicate_key"), "row"].to_numpy(int)
     ids = set(crimes["crime_id"].to_numpy()[rows])
     return np.isin(crime_ids, list(ids))

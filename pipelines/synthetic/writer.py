@@ -25,6 +25,14 @@ def as_strings(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, columns=df.columns)
 
 
+def to_arrow(df: pd.DataFrame, columns: list[str]) -> pa.Table:
+    """All-string Arrow table, column by column from numpy object arrays (avoids pandas'
+    threaded conversion). Arrow tables also cross process boundaries cheaply."""
+    strings = as_strings(df[columns])
+    arrays = [pa.array(strings[c].to_numpy(), type=pa.string(), from_pandas=True) for c in columns]
+    return pa.Table.from_arrays(arrays, schema=pa.schema([(c, pa.string()) for c in columns]))
+
+
 class TableWriter:
     """Append string tables to CSV (RFC 4180, quoting only where needed) or Parquet."""
 
@@ -44,14 +52,12 @@ class TableWriter:
         else:
             raise ValueError(f"fmt must be csv or parquet, got {fmt!r}")
 
-    def write(self, df: pd.DataFrame) -> None:
-        if len(df) == 0:
+    def write(self, df: pd.DataFrame | pa.Table) -> None:
+        table = df if isinstance(df, pa.Table) else to_arrow(df, self.columns)
+        if table.num_rows == 0:
             return
-        table = pa.Table.from_pandas(
-            as_strings(df[self.columns]), schema=self.schema, preserve_index=False
-        )
-        self._writer.write_table(table)
-        self.rows += len(df)
+        self._writer.write_table(table.select(self.columns))
+        self.rows += table.num_rows
 
     def close(self) -> None:
         self._writer.close()

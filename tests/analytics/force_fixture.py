@@ -80,7 +80,7 @@ CRIME_PERSONS = [
     ("C-V2-2", "s2", "suspect", ""),
     ("C-S3-1", "v3", "victim", ""),
     ("C-S3-1", "s3", "suspect", ""),
-    ("C-S3-1", "s3", "victim", ""),  # counter-allegation: never his own victim
+    ("C-S3-1", "s3v", "victim", ""),  # counter-allegation under a 2nd id: never his own victim
     ("C-S3-2", "v4", "victim", ""),
     ("C-S3-2", "s3", "suspect", ""),
     ("C-S5-1", "v5", "victim", ""),
@@ -100,7 +100,7 @@ CRIME_PERSONS = [
 ]
 
 # nominal id -> resolved person (v1a and v1b are one person)
-PERSON_KEYS = {pid: f"P-{pid}" for _, pid, _, _ in CRIME_PERSONS} | {"v1b": "P-v1a"}
+PERSON_KEYS = {pid: f"P-{pid}" for _, pid, _, _ in CRIME_PERSONS} | {"v1b": "P-v1a", "s3v": "P-s3"}
 
 ORDERS = [
     {"order_id": "O-1", "order_type": "RO", "status": "granted", "subject_person_id": "s7",

@@ -29,8 +29,10 @@ included_summary as (
     select
         included.crime_id,
         bool_or(coalesce(offence_codes.is_stalking_offence, false)) as has_included_stalking,
-        string_agg(distinct coalesce(offence_codes.category, 'other'), '|' order by coalesce(offence_codes.category, 'other'))
-            as included_categories
+        string_agg(
+            distinct coalesce(offence_codes.category, 'other'), '|'
+            order by coalesce(offence_codes.category, 'other')
+        ) as included_categories
     from included
     left join offence_codes
         on included.offence_code = offence_codes.offence_code

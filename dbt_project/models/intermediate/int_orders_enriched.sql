@@ -1,4 +1,4 @@
-{%- set orders_settings = var('orders') -%}
+{%- set orders_settings = setting('orders') -%}
 -- One row per protective order or application with what the orders section of the profile
 -- asks: days from the first report to the application, whether the order was breached and
 -- whether the subject re-offended (stalking universe) within the follow-up after the grant.
@@ -38,7 +38,7 @@ first_reports as (
         on
             orders.subject_person_key = stalking_pairs.suspect_person_key
             and orders.protected_person_key = stalking_pairs.victim_person_key
-            and stalking_pairs.reported_date <= orders.application_date
+            and orders.application_date >= stalking_pairs.reported_date
     group by orders.order_id
 ),
 
@@ -59,7 +59,7 @@ reoffending as (
     inner join perpetrations
         on
             orders.subject_person_key = perpetrations.person_key
-            and perpetrations.reported_date > orders.granted_date
+            and orders.granted_date < perpetrations.reported_date
     group by orders.order_id
 ),
 

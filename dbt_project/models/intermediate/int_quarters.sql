@@ -17,7 +17,7 @@ bounds as (
 ),
 
 spine as (
-    select cast(quarter_start as date) as q_start
+    select cast(series.quarter_start as date) as q_start
     from bounds
     cross join generate_series(bounds.first_start, bounds.last_start, interval 3 month) as series (quarter_start)
 ),

@@ -1,4 +1,4 @@
-{%- set screening = var('screening') -%}
+{%- set screening = setting('screening') -%}
 {%- set weights = screening['weights'] -%}
 {%- set window_days = screening['course_window_days'] -%}
 {%- set intense_days = screening['intense_window_days'] -%}
@@ -47,7 +47,7 @@ candidates as (
     where
         offence_category in {{ sql_string_list(screening['candidate_categories']) }}
         and not is_principal_stalking
-        {%- if var('stalking_universe')['use_included_classifications'] %}
+        {%- if setting('stalking_universe')['use_included_classifications'] %}
             and not has_included_stalking
         {%- endif %}
 ),
@@ -201,8 +201,9 @@ scored as (
             '; ',
             case
                 when is_repeated
-                    then 'Repeated: ' || occasions_in_window
-                    || ' occasions by the same suspect against this victim within {{ window_days }} days'
+                    then
+                        'Repeated: ' || occasions_in_window
+                        || ' occasions by the same suspect against this victim within {{ window_days }} days'
             end,
             case
                 when is_obsessive

@@ -1,4 +1,4 @@
-{%- set universe = var('stalking_universe') -%}
+{%- set universe = setting('stalking_universe') -%}
 -- The stalking universe: crimes whose principal classification is a stalking offence (or
 -- breach of a stalking protection order), else whose included classifications hold one
 -- (super-complaint Rec 7), else that hidden-stalking screening flags. identified_by names the

@@ -1,4 +1,4 @@
-{%- set targets = var('compliance') -%}
+{%- set targets = setting('compliance') -%}
 {%- set measures = [
     ('needs_assessment_completed', 'Victims\' Code needs assessment recorded'),
     ('needs_assessment_within_target', 'Needs assessment within ' ~ targets['needs_assessment_target_days'] ~ ' days of report'),
@@ -30,41 +30,40 @@ spo_applications as (
 ),
 
 -- one row per crime and measure that applies to it, with whether it was met
-due as (
+reported_measures as (
     select
         stalking_crimes.reported_quarter as quarter,
         stalking_crimes.is_domestic_abuse,
-        measure.name as measure,
-        measure.is_met
+        stalking_crimes.needs_assessment_date is not null as needs_assessment_completed,
+        coalesce(
+            date_diff('day', stalking_crimes.reported_date, stalking_crimes.needs_assessment_date)
+            <= {{ targets['needs_assessment_target_days'] }},
+            false
+        ) as needs_assessment_within_target,
+        stalking_crimes.support_referral_date is not null as support_referral_made,
+        coalesce(
+            date_diff('day', stalking_crimes.reported_date, stalking_crimes.support_referral_date)
+            <= {{ targets['support_referral_target_days'] }},
+            false
+        ) as support_referral_within_target,
+        stalking_crimes.risk_level is not null as risk_assessment_recorded,
+        coalesce(stalking_crimes.spo_considered, false) as spo_considered
     from stalking_crimes
-    cross join lateral (
-        select
-            'needs_assessment_completed' as name,
-            stalking_crimes.needs_assessment_date is not null as is_met
-        union all
-        select
-            'needs_assessment_within_target',
-            coalesce(
-                date_diff('day', stalking_crimes.reported_date, stalking_crimes.needs_assessment_date)
-                <= {{ targets['needs_assessment_target_days'] }},
-                false
-            )
-        union all
-        select 'support_referral_made', stalking_crimes.support_referral_date is not null
-        union all
-        select
-            'support_referral_within_target',
-            coalesce(
-                date_diff('day', stalking_crimes.reported_date, stalking_crimes.support_referral_date)
-                <= {{ targets['support_referral_target_days'] }},
-                false
-            )
-        union all
-        select 'risk_assessment_recorded', stalking_crimes.risk_level is not null
-        union all
-        select 'spo_considered', coalesce(stalking_crimes.spo_considered, false)
-    ) as measure
-    union all
+),
+
+unpivoted as (
+    unpivot reported_measures
+    on
+    needs_assessment_completed,
+    needs_assessment_within_target,
+    support_referral_made,
+    support_referral_within_target,
+    risk_assessment_recorded,
+    spo_considered
+    into name measure value is_met
+),
+
+spo_rationale as (
     select
         stalking_crimes.reported_quarter as quarter,
         stalking_crimes.is_domestic_abuse,
@@ -74,7 +73,9 @@ due as (
     left join spo_applications
         on stalking_crimes.crime_id = spo_applications.crime_id
     where coalesce(stalking_crimes.spo_considered, false) and spo_applications.crime_id is null
-    union all
+),
+
+right_to_review as (
     select
         {{ quarter_of('outcome_date') }} as quarter,
         is_domestic_abuse,
@@ -82,6 +83,19 @@ due as (
         coalesce(right_to_review_informed, false) as is_met
     from stalking_crimes
     where is_no_further_action and outcome_date is not null
+),
+
+due as (
+    select
+        quarter,
+        is_domestic_abuse,
+        measure,
+        is_met
+    from unpivoted
+    union all
+    select * from spo_rationale
+    union all
+    select * from right_to_review
 ),
 
 measures as (

@@ -27,9 +27,16 @@ data_end as (
     select max(reported_date) as last_date from {{ ref('stg_crimes') }}
 ),
 
+bounds as (
+    select
+        min(q_start) as first_start,
+        max(q_end) as last_end
+    from quarters
+),
+
 months as (
-    select cast(month_start as date) as period_start
-    from (select min(q_start) as first_start, max(q_end) as last_end from quarters) as bounds
+    select cast(series.month_start as date) as period_start
+    from bounds
     cross join generate_series(bounds.first_start, bounds.last_end, interval 1 month) as series (month_start)
 ),
 
@@ -51,19 +58,28 @@ periods as (
 crime_series as (
     select
         reported_date as event_date,
-        series.name as series
+        'all_stalking' as series
     from stalking_crimes
-    cross join lateral (
-        select 'all_stalking' as name
-        union all
-        select case when stalking_crimes.is_domestic_abuse then 'domestic_abuse' else 'non_domestic_abuse' end
-        union all
-        select case when stalking_crimes.is_online then 'online' else 'offline' end
-        union all
-        select 'identified_' || stalking_crimes.identified_by
-        union all
-        select 'category_' || stalking_crimes.offence_category
-    ) as series
+    union all
+    select
+        reported_date as event_date,
+        case when is_domestic_abuse then 'domestic_abuse' else 'non_domestic_abuse' end as series
+    from stalking_crimes
+    union all
+    select
+        reported_date as event_date,
+        case when is_online then 'online' else 'offline' end as series
+    from stalking_crimes
+    union all
+    select
+        reported_date as event_date,
+        'identified_' || identified_by as series
+    from stalking_crimes
+    union all
+    select
+        reported_date as event_date,
+        'category_' || offence_category as series
+    from stalking_crimes
     union all
     select
         breach_date as event_date,
@@ -71,11 +87,17 @@ crime_series as (
     from breaches
 ),
 
+fixed_series as (
+    select fixed.series
+    from (
+        values
+        ('all_stalking'), ('domestic_abuse'), ('non_domestic_abuse'), ('online'), ('offline'),
+        ('identified_principal'), ('identified_included'), ('identified_screened'), ('breaches')
+    ) as fixed (series)
+),
+
 series_names as (
-    select unnest([
-        'all_stalking', 'domestic_abuse', 'non_domestic_abuse', 'online', 'offline',
-        'identified_principal', 'identified_included', 'identified_screened', 'breaches'
-    ]) as series
+    select series from fixed_series
     union all
     select 'category_' || category as series from categories
 ),

@@ -1,6 +1,9 @@
-{%- set perp = var('perpetrators') -%}
-{%- set rfgv = var('rfgv') -%}
+{%- set perp = setting('perpetrators') -%}
+{%- set rfgv = setting('rfgv') -%}
 {%- set weights = rfgv['weights'] -%}
+{%- set frequency_mins, frequency_points = rfgv['frequency_band_min_crimes'], rfgv['frequency_band_points'] -%}
+{%- set gravity_mins, gravity_points = rfgv['gravity_band_min_days'], rfgv['gravity_band_points'] -%}
+{%- set victims_mins, victims_points = rfgv['victims_band_min'], rfgv['victims_band_points'] -%}
 {%- set weight_sum = weights['recency'] + weights['frequency'] + weights['gravity'] + weights['victims'] -%}
 {%- set lookback_months = [perp['serial_lookback_years'] * 12, rfgv['lookback_months']] | max -%}
 -- Suspects and offenders of the stalking universe per quarter, scored for tasking (MATAC-style
@@ -50,7 +53,7 @@ windowed as (
     inner join perpetrations
         on
             perpetrations.reported_date > quarters.q_end - interval {{ lookback_months }} month
-            and perpetrations.reported_date <= quarters.q_end
+            and quarters.q_end >= perpetrations.reported_date
 ),
 
 crime_summary as (
@@ -91,7 +94,7 @@ victim_summary as (
     inner join pairs
         on
             pairs.reported_date > quarters.q_end - interval {{ lookback_months }} month
-            and pairs.reported_date <= quarters.q_end
+            and quarters.q_end >= pairs.reported_date
     group by quarters.quarter, pairs.suspect_person_key
 ),
 
@@ -104,7 +107,7 @@ breach_summary as (
     inner join breaches
         on
             breaches.breach_date > quarters.q_end - interval {{ rfgv['frequency_window_months'] }} month
-            and breaches.breach_date <= quarters.q_end
+            and quarters.q_end >= breaches.breach_date
     inner join orders
         on breaches.order_id = orders.order_id
     where orders.subject_person_key is not null
@@ -119,7 +122,7 @@ active_orders as (
     inner join orders
         on
             orders.was_in_force
-            and orders.granted_date <= quarters.q_end
+            and quarters.q_end >= orders.granted_date
             and coalesce(orders.expiry_date, date '9999-12-31') >= quarters.q_end
     where orders.subject_person_key is not null
 ),
@@ -146,12 +149,15 @@ components as (
             ),
             2
         ) as recency_score,
-        cast({{ band_points('crime_summary.crimes_12m', rfgv['frequency_band_min_crimes'], rfgv['frequency_band_points']) }} as double)
-            as frequency_score,
-        cast({{ band_points('crime_summary.harm_total', rfgv['gravity_band_min_days'], rfgv['gravity_band_points']) }} as double)
-            as gravity_score,
-        cast({{ band_points('coalesce(victim_summary.victims_rfgv, 0)', rfgv['victims_band_min'], rfgv['victims_band_points']) }} as double)
-            as victims_score
+        cast(
+            {{ band_points('crime_summary.crimes_12m', frequency_mins, frequency_points) }} as double
+        ) as frequency_score,
+        cast(
+            {{ band_points('crime_summary.harm_total', gravity_mins, gravity_points) }} as double
+        ) as gravity_score,
+        cast(
+            {{ band_points('coalesce(victim_summary.victims_rfgv, 0)', victims_mins, victims_points) }} as double
+        ) as victims_score
     from crime_summary
     left join victim_summary
         on
@@ -215,9 +221,9 @@ final as (
         rank,
         breaches_12m,
         has_active_order,
-        rfgv_score >= {{ var('high_harm')['min_rfgv_score'] }}
-        {%- if var('high_harm')['top_n'] > 0 %}
-            and rank <= {{ var('high_harm')['top_n'] }}
+        rfgv_score >= {{ setting('high_harm')['min_rfgv_score'] }}
+        {%- if setting('high_harm')['top_n'] > 0 %}
+            and rank <= {{ setting('high_harm')['top_n'] }}
         {%- endif %}
             as is_high_harm,
         crimes_12m,

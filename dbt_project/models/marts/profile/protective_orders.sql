@@ -1,4 +1,4 @@
-{%- set orders_settings = var('orders') -%}
+{%- set orders_settings = setting('orders') -%}
 -- Protective orders per quarter and order type: applications, grants and refusals, days
 -- from the first report to the application, and for orders granted in the quarter whether the
 -- order was breached, or the subject re-offended, within the follow-up after the grant.

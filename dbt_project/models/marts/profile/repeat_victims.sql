@@ -1,4 +1,4 @@
-{%- set rv = var('repeat_victim') -%}
+{%- set rv = setting('repeat_victim') -%}
 -- Repeat victims per quarter: resolved people who are the victim of min_crimes or more
 -- stalking-universe crimes reported in the window_months up to the quarter's last day
 -- (defaults 2 and 12 months). A person is counted by person_key, never by nominal id.
@@ -30,7 +30,7 @@ windowed as (
     inner join victimisations
         on
             victimisations.reported_date > quarters.q_end - interval {{ rv['window_months'] }} month
-            and victimisations.reported_date <= quarters.q_end
+            and quarters.q_end >= victimisations.reported_date
 ),
 
 suspects as (

@@ -1,5 +1,5 @@
 -- Crimes recorded under a lower-level classification that screening flags as possible hidden
--- stalking (score at or above var('screening')['threshold']), over all quarters, with the
+-- stalking (score at or above setting('screening')['threshold']), over all quarters, with the
 -- indicators behind each score in words, for a reviewing officer to confirm or reject.
 with
 

@@ -1,6 +1,6 @@
 {#- No row shares the same values of `columns` (dbt_utils.unique_combination_of_columns
     without the package: the project runs offline with no dbt packages). -#}
-{% test dbt_utils_free_unique_combination(model, columns) %}
+{% test unique_combination_of_columns(model, columns) %}
 select
     {{ columns | join(', ') }},
     count(*) as duplicates

@@ -1,0 +1,86 @@
+"""The landing folder: which complete, settled deliveries of the five extracts are waiting.
+
+Used by the Dagster sensor and schedule (pipelines/assets/automation.py). A delivery is a folder
+(the landing folder itself, or one of its immediate sub-folders, e.g. `2026-Q3/`) holding all
+five extracts as CSV or Parquet, none modified for `settle_seconds` (so a half-copied file is
+never picked up). Its fingerprint (names, sizes, modification times) tells a new delivery from
+one already launched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from pipelines.contracts.schema import EXTRACTS
+from pipelines.contracts.structure import StructuralError, find_extract_file
+from pipelines.quarters import quarter_end, quarter_of, shift_quarter
+
+QUARTER_NAME = re.compile(r"^\d{4}-Q[1-4]$")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    folder: Path
+    fingerprint: str
+    newest_mtime: float
+
+
+def delivery_in(folder: Path, settle_seconds: float, now: float | None = None) -> Delivery | None:
+    """The delivery in `folder` when it is complete and settled, else None."""
+    now = time.time() if now is None else now
+    parts, newest = [], 0.0
+    for extract in EXTRACTS:
+        try:
+            path = find_extract_file(folder, extract)
+        except StructuralError:
+            return None
+        stat = path.stat()
+        newest = max(newest, stat.st_mtime)
+        parts.append(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}")
+    area = folder / "force_area.geojson"
+    if area.exists():
+        stat = area.stat()
+        newest = max(newest, stat.st_mtime)
+        parts.append(f"{area.name}:{stat.st_size}:{stat.st_mtime_ns}")
+    if now - newest < settle_seconds:
+        return None
+    digest = hashlib.sha256(f"{folder.resolve()}|{'|'.join(parts)}".encode()).hexdigest()[:16]
+    return Delivery(folder, digest, newest)
+
+
+def find_deliveries(
+    landing: Path, settle_seconds: float, now: float | None = None
+) -> list[Delivery]:
+    """Complete, settled deliveries in the landing folder and its sub-folders, oldest first."""
+    landing = Path(landing)
+    if not landing.is_dir():
+        return []
+    folders = [landing, *sorted(p for p in landing.iterdir() if p.is_dir())]
+    found = [d for f in folders if (d := delivery_in(f, settle_seconds, now)) is not None]
+    return sorted(found, key=lambda d: d.newest_mtime)
+
+
+def delivery_quarter(folder: Path) -> str:
+    """The quarter a delivery profiles: its folder name when that is `YYYY-Qn`, else the last
+    complete quarter of its crimes (the latest reported date, less a quarter when the data stop
+    more than two weeks before that quarter ends)."""
+    if QUARTER_NAME.match(folder.name):
+        return folder.name
+    path = find_extract_file(folder, "crimes")
+    reader = "read_parquet(?)" if path.suffix == ".parquet" else "read_csv(?, all_varchar=true)"
+    with duckdb.connect() as con:
+        latest = con.execute(
+            f"select max(try_cast(trim(reported_date) as date)) from {reader}", [str(path)]
+        ).fetchone()[0]
+    if latest is None:
+        raise StructuralError(f"{path}: no parseable reported_date, cannot choose a quarter")
+    quarter = quarter_of(latest)
+    if (quarter_end(quarter) - latest).days > 14:
+        quarter = shift_quarter(quarter, -1)
+    return quarter

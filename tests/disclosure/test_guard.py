@@ -1,0 +1,149 @@
+"""The publish guard: a clean profile passes; any planted identifier from the extracts is
+caught, the file is withdrawn, and the message never repeats the value."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.disclosure import (
+    DisclosureError,
+    SensitiveValues,
+    check_published_file,
+    load_sensitive_values,
+    scan_text,
+)
+from pipelines.report.profile import plotly_library, reference_vocabulary, report_vocabulary
+
+
+@pytest.fixture(scope="module")
+def extract_values(fixture_db: Path) -> dict[str, str]:
+    """Real values from the fixture's raw tables (what a leak would look like)."""
+    with duckdb.connect(str(fixture_db), read_only=True) as con:
+        crime_id, person_id, fore, sur, dob, postcode = con.execute(
+            "select crime_id, person_id, forename, surname, date_of_birth, postcode "
+            "from raw.crime_persons where forename is not null and surname is not null limit 1"
+        ).fetchone()
+        order_id = con.execute("select order_id from raw.orders limit 1").fetchone()[0]
+    return {
+        "crime_id": crime_id,
+        "person_id": person_id,
+        "full_name": f"{fore} {sur}",
+        "surname_first": f"{sur.upper()}, {fore}",
+        "dob_iso": dob.isoformat(),
+        "dob_uk": f"{dob:%d/%m/%Y}",
+        "dob_long": f"{dob.day} {dob:%B %Y}",
+        "postcode": postcode,
+        "postcode_nospace": postcode.replace(" ", ""),
+        "order_id": order_id,
+        "quarantined_name": "Quentin Quarantineson",  # only in raw.quarantine
+        "quarantined_postcode": "ZZ9 9ZZ",
+    }
+
+
+@pytest.fixture(scope="module")
+def sensitive(fixture_db: Path) -> SensitiveValues:
+    with duckdb.connect(str(fixture_db), read_only=True) as con:
+        return load_sensitive_values(con)
+
+
+@pytest.fixture(scope="module")
+def allowed(fixture_db: Path) -> set[str]:
+    with duckdb.connect(str(fixture_db), read_only=True) as con:
+        return set(report_vocabulary()) | reference_vocabulary(con)
+
+
+def test_clean_profile_passes(rendered, sensitive, allowed) -> None:
+    report = scan_text(
+        rendered.path.read_text(), sensitive, allowed_words=allowed, library=plotly_library()
+    )
+    assert report.ok, report.hits
+    assert report.tokens_scanned > 1000 and report.values_checked > 1000
+
+
+@pytest.mark.parametrize(
+    ("leak", "kind"),
+    [
+        ("crime_id", "crime_id"),
+        ("person_id", "person_id"),
+        ("full_name", "name"),
+        ("surname_first", "name"),
+        ("dob_iso", "date_of_birth"),
+        ("dob_uk", "date_of_birth"),
+        ("dob_long", "date_of_birth"),
+        ("postcode", "postcode"),
+        ("postcode_nospace", "postcode"),
+        ("order_id", "record_id"),
+        ("quarantined_name", "name"),
+        ("quarantined_postcode", "postcode"),
+    ],
+)
+def test_planted_leak_is_caught_and_withdrawn(
+    rendered, sensitive, allowed, extract_values, tmp_path: Path, leak: str, kind: str
+) -> None:
+    value = extract_values[leak]
+    html = rendered.path.read_text()
+    # Plant it where a careless change could put it: inside a table cell.
+    planted = html.replace("</tbody>", f"<tr><td>{value}</td></tr></tbody>", 1)
+    target = tmp_path / "profile.html"
+    target.write_text(planted)
+    with pytest.raises(DisclosureError) as caught:
+        check_published_file(target, sensitive, allowed_words=allowed, library=plotly_library())
+    message = str(caught.value)
+    assert kind in message
+    assert value.lower() not in message.lower(), "the guard echoed the personal value"
+    for part in value.replace(",", " ").split():
+        if len(part) >= 3:
+            assert part.lower() not in message.lower(), "the guard echoed part of the value"
+    assert not target.exists(), "a file that failed the guard was left in place"
+
+
+def test_leak_inside_chart_data_is_caught(rendered, sensitive, allowed, extract_values) -> None:
+    html = rendered.path.read_text()
+    planted = html.replace('"name":"Domestic abuse"', f'"name":"{extract_values["full_name"]}"')
+    assert planted != html
+    report = scan_text(planted, sensitive, allowed_words=allowed, library=plotly_library())
+    assert report.hits.get("name")
+
+
+def test_leak_hidden_in_the_plotly_library_is_caught(
+    rendered, sensitive, allowed, extract_values
+) -> None:
+    library = plotly_library()
+    html = rendered.path.read_text()
+    tampered = html.replace(library, library + f"/* {extract_values['crime_id']} */")
+    report = scan_text(tampered, sensitive, allowed_words=allowed, library=library)
+    assert report.hits.get("crime_id")
+
+
+def test_surname_that_is_a_template_word_does_not_block(sensitive) -> None:
+    values = SensitiveValues()
+    values.add_tokens("name", ["online", "harrow"])
+    values.add_pairs("name", ["jane online"])
+    text = "<p>27% carried the online flag.</p>"
+    assert scan_text(text, values, allowed_words={"online", "carried"}).ok
+    assert not scan_text("<p>Jane Online</p>", values, allowed_words={"online"}).ok
+    assert not scan_text("<p>Harrow</p>", values, allowed_words={"online"}).ok
+
+
+def test_scan_is_one_pass_over_tokens_not_one_regex_per_value() -> None:
+    values = SensitiveValues()
+    values.add_tokens("crime_id", (f"cr{i:010d}" for i in range(200_000)))
+    values.add_tokens("name", (f"name{i}" for i in range(100_000)))
+    text = " ".join(f"word{i} 12 345 fig" for i in range(100_000)) + " CR0000123456"
+    started = time.perf_counter()
+    report = scan_text(text, values)
+    elapsed = time.perf_counter() - started
+    assert report.hits == {"crime_id": 1}
+    assert elapsed < 5, f"scan took {elapsed:.1f}s for 300k values over 400k tokens"
+
+
+def test_dates_that_are_not_births_do_not_trip_the_guard(sensitive, allowed) -> None:
+    # The profile prints quarter spans and the run date in words; none is a date of birth
+    # in the fixture (all births are before 2002).
+    text = f"<p>Produced {dt.date(2026, 1, 15):%d %B %Y}; 1 October 2025 to 31 December 2025</p>"
+    assert scan_text(text, sensitive, allowed_words=allowed).ok
