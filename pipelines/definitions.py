@@ -7,9 +7,11 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.assets.automation import ingest_schedules, ingest_sensors
+from pipelines.assets.forecasting import demand_forecast
 from pipelines.assets.ingest import ingest_assets, ingest_checks
 from pipelines.assets.publish import profile_report, tasking_pack
 from pipelines.assets.resolution import person_resolution
+from pipelines.assets.spatial import hotspots
 from pipelines.assets.transform import dbt_analytics, dbt_staging
 from pipelines.partitions import quarterly_partitions
 from pipelines.paths import ensure_dagster_home
@@ -23,6 +25,8 @@ ALL_ASSETS = [
     dbt_staging,
     person_resolution,
     dbt_analytics,
+    hotspots,
+    demand_forecast,
     profile_report,
     tasking_pack,
 ]

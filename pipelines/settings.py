@@ -70,6 +70,16 @@ class ForecastSettings(_Section):
     )
     cv_windows: int = Field(3, ge=1)
     levels: list[int] = Field(default_factory=lambda: [80, 95])
+    # Demand series (marts.demand_series) forecast by the pipeline; empty = all of them.
+    series: list[str] = Field(
+        default_factory=lambda: [
+            "all_stalking",
+            "domestic_abuse",
+            "non_domestic_abuse",
+            "online",
+            "breaches",
+        ]
+    )
 
 
 # --- analytics (issue 6): stalking universe, screening, RFGV, high harm, compliance, orders ---
@@ -79,23 +89,40 @@ class StalkingUniverseSettings(_Section):
 
 
 class ScreeningWeights(_Section):
-    repeated: int = Field(2, ge=0)
+    repeated: int = Field(1, ge=0)
     obsessive: int = Field(1, ge=0)
-    fixated: int = Field(1, ge=0)
-    unwanted: int = Field(2, ge=0)
-    escalation: int = Field(1, ge=0)
-    online_repeated: int = Field(1, ge=0)
-    intelligence: int = Field(1, ge=0)
+    fixated: int = Field(0, ge=0)
+    unwanted: int = Field(1, ge=0)
+    escalation: int = Field(0, ge=0)
+    online_repeated: int = Field(0, ge=0)
+    recorded_stalking: int = Field(3, ge=0)
+    long_course: int = Field(1, ge=0)
+    linked_intelligence: int = Field(3, ge=0)
+    pair_intelligence: int = Field(1, ge=0)
+    high_risk: int = Field(2, ge=0)
+    medium_risk: int = Field(1, ge=0)
+    ex_partner: int = Field(1, ge=0)
+    other_victims: int = Field(1, ge=0)
 
 
 class ScreeningSettings(_Section):
     candidate_categories: list[str] = Field(
-        default_factory=lambda: ["harassment", "malicious_communications", "breach_of_order"]
+        default_factory=lambda: [
+            "harassment",
+            "malicious_communications",
+            "breach_of_order",
+            "coercive_control",
+            "image_abuse",
+            "violence_other",
+            "criminal_damage",
+            "other",
+        ]
     )
     course_window_days: int = Field(365, ge=1)
     course_min_occasions: int = Field(2, ge=2)
     intense_window_days: int = Field(90, ge=1)
     intense_min_occasions: int = Field(3, ge=2)
+    long_course_days: int = Field(7, ge=1)
     weights: ScreeningWeights = ScreeningWeights()
     threshold: int = Field(3, ge=1)
 

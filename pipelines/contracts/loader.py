@@ -145,12 +145,17 @@ def _outside_rows(con: duckdb.DuckDBPyConnection, compiled: Compiled, area: geo.
     rows = pa.table({"outside_row": pa.array([], pa.int64())})
     if compiled.needs_area and area.geometry is not None:
         lat, lon = compiled.needs_area
-        points = con.execute(
-            f"select _source_row, v_{lat}, v_{lon} from _spp_typed "
+        # Only rows with both coordinates leave DuckDB, as Arrow columns (no pandas).
+        points = con.sql(
+            f"select _source_row, v_{lat} as lat, v_{lon} as lon from _spp_typed "
             f"where v_{lat} is not null and v_{lon} is not null"
-        ).fetchnumpy()
-        mask = geo.outside(area.geometry, points[f"v_{lat}"], points[f"v_{lon}"])
-        rows = pa.table({"outside_row": pa.array(points["_source_row"][mask], pa.int64())})
+        ).to_arrow_table()
+        mask = geo.outside(
+            area.geometry,
+            points.column("lat").to_numpy(),
+            points.column("lon").to_numpy(),
+        )
+        rows = pa.table({"outside_row": points.column("_source_row").filter(pa.array(mask))})
     con.register("_spp_outside_arrow", rows)
     con.execute("create or replace temp table _spp_outside as select * from _spp_outside_arrow")
     con.unregister("_spp_outside_arrow")

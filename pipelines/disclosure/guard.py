@@ -300,6 +300,7 @@ def check_published_file(
     allowed_words: Iterable[str] = (),
     library: str | None = None,
     remove_on_failure: bool = True,
+    label: str | None = None,
 ) -> GuardReport:
     """Scan a rendered file; on any hit delete it (so nothing half-checked stays published)
     and raise DisclosureError with a message that names kinds and counts only."""
@@ -312,5 +313,5 @@ def check_published_file(
     if not report.ok:
         if remove_on_failure:
             path.unlink(missing_ok=True)
-        raise DisclosureError(report.message(path.name))
+        raise DisclosureError(report.message(label or path.name))
     return report

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -31,7 +32,9 @@ t0 = time.perf_counter()
 summary = generate_force(sys.argv[1], int(sys.argv[2]), Path(sys.argv[3]), end_quarter=sys.argv[4],
                          fmt=sys.argv[5])
 summary["wall_seconds"] = round(time.perf_counter() - t0, 3)
-summary["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+ru = resource.getrusage(resource.RUSAGE_SELF)
+summary["peak_rss_mb"] = round(ru.ru_maxrss / 1024, 1)
+summary["cpu_seconds"] = round(ru.ru_utime + ru.ru_stime, 1)
 print(json.dumps(summary))
 """
 
@@ -51,6 +54,7 @@ def run_scale(scale: str, seed: int, end_quarter: str, fmt: str, keep: Path | No
             raise RuntimeError(f"{scale} failed:\n{proc.stderr[-2000:]}")
         result = json.loads(proc.stdout.strip().splitlines()[-1])
         result["process_seconds"] = round(time.perf_counter() - t0, 3)  # incl. imports
+        result["load_average_1m_after"] = round(os.getloadavg()[0], 2)  # shared machines vary
         result["bytes_written"] = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     return result
 
@@ -66,12 +70,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     results = {}
-    print(f"{'scale':<9} {'seconds':>8} {'peak MB':>8} {'crimes':>10} {'persons':>10} {'MB out':>8}")
+    print(
+        f"{'scale':<9} {'seconds':>8} {'cpu s':>7} {'peak MB':>8} {'crimes':>10} "
+        f"{'persons':>10} {'MB out':>8}"
+    )
     for scale in args.scales.split(","):
         r = run_scale(scale, args.seed, args.end_quarter, args.format, args.keep)
         results[scale] = r
         print(
-            f"{scale:<9} {r['wall_seconds']:>8.2f} {r['peak_rss_mb']:>8.0f} "
+            f"{scale:<9} {r['wall_seconds']:>8.2f} {r.get('cpu_seconds', 0):>7.1f} "
+            f"{r['peak_rss_mb']:>8.0f} "
             f"{r['rows']['crimes']:>10,} {r['rows']['crime_persons']:>10,} "
             f"{r['bytes_written'] / 1e6:>8.1f}"
         )
@@ -82,7 +90,11 @@ def main(argv: list[str] | None = None) -> int:
         json.dumps(
             {
                 "command": "python -m pipelines.evaluation.generator_bench",
-                "machine": {"python": platform.python_version(), "platform": platform.platform()},
+                "machine": {
+                    "python": platform.python_version(),
+                    "platform": platform.platform(),
+                    "cpus": os.cpu_count(),
+                },
                 "budget": BUDGET,
                 "results": merged,
             },

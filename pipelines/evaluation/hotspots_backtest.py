@@ -1,6 +1,7 @@
 """Hotspot back-test on real police.uk points: PAI, PEI and RRI of Gi* vs naive vs KDE.
 
-`python -m pipelines.evaluation.hotspots_backtest` writes docs/evaluation/hotspots_backtest.{json,md}.
+`python -m pipelines.evaluation.hotspots_backtest` writes
+docs/evaluation/hotspots_backtest.{json,md}.
 
 Rolling folds: train on `k` months of 'Violence and sexual offences' points, flag cells, score
 on the following month. Methods flag the same area, so PAI differences are due to *where*:
@@ -82,7 +83,9 @@ def score_fold(
     flagged = {"gistar": hot}
     k = int(flagged["gistar"].sum())
     _, _, cx, cy = cell_centres_wgs84(cells, params.cell_size_m)
-    density = kde_at(train[["x", "y"]].to_numpy(), np.column_stack([cx, cy]), params.kde_bandwidth_m)
+    density = kde_at(
+        train[["x", "y"]].to_numpy(), np.column_stack([cx, cy]), params.kde_bandwidth_m
+    )
     cell_km2 = (params.cell_size_m / 1000) ** 2
     # Random tie-break: many cells share a training count, and the naive baseline must not
     # inherit an order from the grid layout.
@@ -135,9 +138,7 @@ def backtest(dataset: str, params: HotspotParams, train_months: int) -> dict:
             "mean_log_rri": float(np.nanmean(np.log(rris[np.isfinite(rris) & (rris > 0)]))),
             "mean_hit_rate": float(np.mean([f[method]["hit_rate"] for f in folds])),
             "mean_area_share": float(np.mean([f[method]["area_share"] for f in folds])),
-            "folds_beating_naive": int(
-                sum(f[method]["pai"] > f["naive"]["pai"] for f in folds)
-            ),
+            "folds_beating_naive": int(sum(f[method]["pai"] > f["naive"]["pai"] for f in folds)),
         }
     return {
         "dataset": dataset,

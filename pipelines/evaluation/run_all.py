@@ -7,7 +7,7 @@ import sys
 import time
 
 # Module names under pipelines.evaluation; each exposes main(argv) -> int.
-EVALUATIONS: list[str] = []
+EVALUATIONS: list[str] = ["hotspots_backtest", "forecast_backtest", "screening"]
 
 
 def main() -> int:

@@ -11,9 +11,9 @@ keeps the intervals nested and, unlike averaging variances, never assumes indepe
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
+import os
 import warnings
 from dataclasses import dataclass
 
@@ -148,8 +148,13 @@ def _season_for(n: int, freq: Frequency) -> int:
     return s if s > 1 and n >= 2 * s + 2 else 1
 
 
-def _statsforecast(season: int, freq: Frequency) -> StatsForecast:
-    return StatsForecast(models=_base_models(season), freq=freq.alias, n_jobs=1)
+def _statsforecast(season: int, freq: Frequency, n_series: int) -> StatsForecast:
+    # Two processes pay off only with enough series to amortise the start-up.
+    n_jobs = min(2, os.cpu_count() or 1) if n_series >= 16 else 1
+    # A model that cannot fit a series (e.g. ETS on very short data) falls back to naive.
+    return StatsForecast(
+        models=_base_models(season), freq=freq.alias, n_jobs=n_jobs, fallback_model=Naive()
+    )
 
 
 def _quiet():
@@ -165,12 +170,12 @@ def cross_validate(
 ) -> pd.DataFrame:
     """Mean MASE per series and model over rolling origins (unique_id, model, mase, windows)."""
     n_min = int(df.groupby("unique_id").size().min())
-    windows = min(params.cv_windows, max(0, (n_min - max(2 * season, 4)) // cv_h))
+    windows = min(params.cv_windows, max(0, (n_min - max(2 * season, 8)) // cv_h))
     if windows < 1:
         return pd.DataFrame(columns=["unique_id", "model", "mase", "windows"])
     ctx = _quiet()
     try:
-        cv = _statsforecast(season, freq).cross_validation(
+        cv = _statsforecast(season, freq, df["unique_id"].nunique()).cross_validation(
             h=cv_h,
             df=df,
             n_windows=windows,
@@ -212,7 +217,9 @@ def forecast_group(
     scores = cross_validate(df, freq, season, params, cv_h)
     ctx = _quiet()
     try:
-        fc = _statsforecast(season, freq).forecast(h=horizon, df=df, level=list(params.levels))
+        fc = _statsforecast(season, freq, df["unique_id"].nunique()).forecast(
+            h=horizon, df=df, level=list(params.levels)
+        )
     finally:
         ctx.__exit__(None, None, None)
     return _add_ensemble(fc, params.levels), scores.assign(season_length=season)
@@ -232,11 +239,15 @@ def choose(scores: pd.DataFrame, ids: list[str], allowed: tuple[str, ...]) -> di
 
 
 def forecast_series(
-    series: pd.DataFrame, horizon: int | None, params: ForecastParams
+    series: pd.DataFrame,
+    horizon: int | None,
+    params: ForecastParams,
+    candidates: list[pd.DataFrame] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """series: series, period_start, value (any mix of frequencies). `horizon` in periods of
     each series (None = params.horizon_years years). Returns (demand_forecast table, per-series
-    model-selection summary with CV MASE of every candidate)."""
+    model-selection summary with CV MASE of every candidate). When `candidates` is a list, every
+    candidate's forecasts (statsforecast wide form) are appended to it (for back-tests)."""
     data = series.assign(
         period_start=pd.to_datetime(series["period_start"]),
         value=pd.to_numeric(series["value"], errors="coerce"),
@@ -260,6 +271,8 @@ def forecast_series(
         df = pd.concat(frames, ignore_index=True)
         h = horizon or params.horizon_years * freq.periods_per_year
         fc, scores = forecast_group(df, freq, h, params)
+        if candidates is not None:
+            candidates.append(fc)
         chosen = choose(scores, list(df["unique_id"].unique()), params.models)
         for uid, model in chosen.items():
             f = fc[fc["unique_id"] == uid]
@@ -279,9 +292,7 @@ def forecast_series(
                     "cv_mase": float(s.get(model, math.nan)),
                     "cv_mase_seasonal_naive": float(s.get("seasonal_naive", math.nan)),
                     **{f"cv_mase_{m}": float(s.get(m, math.nan)) for m in ALL_MODELS},
-                    "season_length": int(scores["season_length"].iloc[0])
-                    if len(scores)
-                    else 1,
+                    "season_length": int(scores["season_length"].iloc[0]) if len(scores) else 1,
                     "break_applied": applied[uid],
                 }
             )
@@ -290,7 +301,11 @@ def forecast_series(
     )
     table = pd.concat([actual, *rows], ignore_index=True)
     # Counts cannot be negative: clip the forecast and its lower bounds at zero.
-    for col in ["value", *[f"lo{lv}" for lv in params.levels], *[f"hi{lv}" for lv in params.levels]]:
+    for col in [
+        "value",
+        *[f"lo{lv}" for lv in params.levels],
+        *[f"hi{lv}" for lv in params.levels],
+    ]:
         if col not in table:
             table[col] = np.nan
         table[col] = table[col].clip(lower=0)
@@ -314,5 +329,4 @@ __all__ = [
     "choose",
     "forecast_series",
     "infer_frequency",
-    "dataclasses",
 ]

@@ -6,12 +6,15 @@ from pipelines.hotspots.core import (
     find_hotspots_in_file,
 )
 from pipelines.hotspots.evaluate import pai, pei, rri
+from pipelines.hotspots.maps import hotspot_map_figure, write_geojson
 
 __all__ = [
     "HotspotParams",
     "compute_hotspots",
     "find_hotspots_in_file",
+    "hotspot_map_figure",
     "pai",
     "pei",
     "rri",
+    "write_geojson",
 ]

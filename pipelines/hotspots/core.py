@@ -168,9 +168,11 @@ def _quarter_column(frame: pd.DataFrame) -> pd.Series:
             if name == "quarter":
                 return raw
             dates = pd.to_datetime(raw, errors="coerce", format="mixed", dayfirst=False)
-            return dates.dt.year.astype("Int64").astype(str) + "-Q" + dates.dt.quarter.astype(
-                "Int64"
-            ).astype(str)
+            return (
+                dates.dt.year.astype("Int64").astype(str)
+                + "-Q"
+                + dates.dt.quarter.astype("Int64").astype(str)
+            )
     return pd.Series(ALL_PERIODS, index=frame.index)
 
 

@@ -150,7 +150,12 @@ def settings_rows(settings: Settings) -> list[tuple[str, str, str]]:
         for key, value in values.items():
             if key == "area_geojson" and not value:
                 value = "(none configured)"
-            text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+            if isinstance(value, dict):
+                text = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in value.items())
+            elif isinstance(value, list):
+                text = ", ".join(str(v).replace("_", " ") for v in value)
+            else:
+                text = str(value)
             rows.append((section.replace("_", " "), key.replace("_", " "), text or "–"))
     return rows
 
@@ -190,6 +195,8 @@ def reference_vocabulary(con: duckdb.DuckDBPyConnection) -> set[str]:
         queries.append("select category from reference.offence_codes")
     if wh.has("marts.compliance"):
         queries.append("select distinct measure from marts.compliance")
+        if "measure_description" in wh.columns("marts.compliance"):
+            queries.append("select distinct measure_description from marts.compliance")
     if wh.has("marts.demand_forecast"):
         queries.append("select distinct series from marts.demand_forecast")
         queries.append("select distinct model from marts.demand_forecast")
@@ -229,8 +236,14 @@ def publish_profile(
     tmp = path.with_suffix(".html.partial")
     tmp.write_text(html, encoding="utf-8")
     sensitive = load_sensitive_values(con)
-    allowed = report_vocabulary() | reference_vocabulary(con)
-    guard = check_published_file(tmp, sensitive, allowed_words=allowed, library=plotly_library())
+    # Setting names and values are configuration, printed in the methodology section.
+    settings_words = {
+        w.lower() for row in context["settings"] for cell in row for w in _WORD.findall(cell)
+    }
+    allowed = report_vocabulary() | reference_vocabulary(con) | settings_words
+    guard = check_published_file(
+        tmp, sensitive, allowed_words=allowed, library=plotly_library(), label=path.name
+    )
     tmp.replace(path)
     return PublishResult(
         path=path,

@@ -118,8 +118,11 @@ def demand(ctx: Context) -> dict[str, Any]:
     da_series = trend_table(_quarters_in(da, trend_q), "cat", trend_q, k, da_order)
     trend_dir = direction(total.now, total.year_ago)
     title = "Stalking crimes by domestic-abuse flag"
-    if trend_dir:
-        title = f"Stalking crimes {trend_dir} on the same quarter last year ({total.vs_year})"
+    if trend_dir == "was stable":
+        title = "Stalking crimes were stable on the same quarter last year"
+    elif trend_dir:
+        change = total.vs_year.lstrip("+−")
+        title = f"Stalking crimes {trend_dir} {change} on the same quarter last year"
     da_chart = charts.stacked_bars(trend_q, da_series, title)
 
     on_public = trend_table(_quarters_in(online, trend_q), "cat", trend_q, k, on_order)
@@ -136,7 +139,7 @@ def demand(ctx: Context) -> dict[str, Any]:
     online_chart = charts.lines(
         trend_q,
         {"Online share": shares},
-        _share_title("Online share of stalking crimes", online_share),
+        _share_title("Online share", online_share),
         "Share of crimes",
         percent=True,
     )
@@ -184,9 +187,9 @@ def _share_title(prefix: str, shares: dict[str, Rate]) -> str:
     now, before = shares["now"], shares["year_ago"]
     if now.suppressed or now.value is None:
         return prefix
-    text = f"{prefix}: {now.value:.0%} in the latest quarter"
+    text = f"{prefix}: {now.value:.0%} this quarter"
     if not before.suppressed and before.value is not None:
-        text += f" (a year earlier: {before.value:.0%})"
+        text += f" ({before.value:.0%} a year earlier)"
     return text
 
 
@@ -225,8 +228,14 @@ def victims(ctx: Context) -> dict[str, Any]:
         p,
         k,
     )
-    if "repeat" in out and out["repeat"] is not None:
-        out["repeat_share"] = protect_rate(out["repeat"].now, out["victims"].now, k)
+    if out["repeat"] is not None and "crimes_in_quarter" in ctx.wh.columns("marts.repeat_victims"):
+        # Share of this quarter's victims who are repeat victims (a victim this quarter who
+        # had 2+ crimes in the 12 months); repeat victims with no crime this quarter are out.
+        repeat_now = ctx.wh.scalar(
+            "select count(*) from marts.repeat_victims where quarter = ? and crimes_in_quarter > 0",
+            [p.quarter],
+        )
+        out["repeat_share"] = protect_rate(int(repeat_now or 0), out["victims"].now, k)
     now = people[people["quarter"] == p.quarter].drop_duplicates("person_key")
     year = people[people["quarter"] == p.year_ago].drop_duplicates("person_key")
     demo = []
@@ -675,6 +684,9 @@ def forecast(ctx: Context) -> dict[str, Any]:
             list(s["label"]), actual, fc_values, only_fc("lo80"), only_fc("hi80"),
             only_fc("lo95"), only_fc("hi95"), title,
         )  # fmt: skip
+        step = _periods_per_year(s)
+        ticks = list(s["label"])[::step]
+        figure.update_xaxes(tickmode="array", tickvals=ticks, ticktext=[t[:4] for t in ticks])
         charts_out.append((name, charts.to_div(figure, f"chart-forecast-{i}")))
     ctx.figures["forecast"] = summary[0] if summary else None
     return {

@@ -229,7 +229,7 @@ def cluster_with_constraints(
         sub_edges = con.execute(f"select * from _res_edges_ok where {edges_in_bad}").df()
         con.unregister("_res_bad")
         sub_nodes["dob"] = [
-            d.date() if isinstance(d, pd.Timestamp) else (d if isinstance(d, dt.date) else None)
+            None if pd.isna(d) else (d.date() if isinstance(d, dt.datetime) else d)
             for d in sub_nodes["dob"]
         ]
         mapping, rejected = constrained_greedy(

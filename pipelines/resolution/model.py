@@ -131,11 +131,11 @@ def address_comparison() -> ComparisonCreator:
     )
 
 
-def prediction_blocking_rules() -> list[BlockingRuleCreator]:
+def prediction_blocking_rules(with_counterparts: bool = False) -> list[BlockingRuleCreator]:
     """Candidate pairs. Every rule is an equi-join on one or more keys, so the number of
     comparisons grows with the sizes of the blocks, not with the square of the records;
     together the rules survive any one corrupted field."""
-    return [
+    rules = [
         block_on("person_id"),
         block_on("dob", "substr(surname_std, 1, 1)"),
         # surname changes and nicknames with a shared date of birth
@@ -146,9 +146,32 @@ def prediction_blocking_rules() -> list[BlockingRuleCreator]:
         block_on("surname_std", "substr(forename_std, 1, 1)", "dob_year"),
         block_on("postcode_std", "substr(forename_std, 1, 1)"),
     ]
+    if with_counterparts:
+        # an unresolved subject with only a forename or a surname, about the same victim
+        rules += [
+            block_on("counterparts", "forename_canon", arrays_to_explode=["counterparts"]),
+            block_on("counterparts", "surname_std", arrays_to_explode=["counterparts"]),
+        ]
+    return rules
 
 
-def build_settings(with_address: bool, with_postcode: bool, with_sex: bool) -> SettingsCreator:
+def counterpart_comparison() -> ComparisonCreator:
+    return cl.CustomComparison(
+        output_column_name="counterpart",
+        comparison_description="Shares a victim (or suspect) nominal id across incidents",
+        comparison_levels=[
+            cll.NullLevel("counterparts"),
+            cll.ArrayIntersectLevel("counterparts", min_intersection=1).configure(
+                label_for_charts="Same victim / suspect in another record"
+            ),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def build_settings(
+    with_address: bool, with_postcode: bool, with_sex: bool, with_counterparts: bool
+) -> SettingsCreator:
     comparisons: list[ComparisonCreator] = [
         forename_comparison(),
         surname_comparison(),
@@ -160,11 +183,13 @@ def build_settings(with_address: bool, with_postcode: bool, with_sex: bool) -> S
         comparisons.append(sex_comparison())
     if with_address:
         comparisons.append(address_comparison())
+    if with_counterparts:
+        comparisons.append(counterpart_comparison())
     return SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="unique_id",
         comparisons=comparisons,
-        blocking_rules_to_generate_predictions=prediction_blocking_rules(),
+        blocking_rules_to_generate_predictions=prediction_blocking_rules(with_counterparts),
         retain_matching_columns=True,
         retain_intermediate_calculation_columns=True,
         additional_columns_to_retain=["person_id"],

@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 # Columns the input must have (int_person_mentions); anything else is passed through.
 REQUIRED_COLUMNS = ("mention_id", "person_id", "forename", "surname", "date_of_birth")
 OPTIONAL_COLUMNS = ("sex", "postcode", "role_side", "event_key", "crime_id", "address")
-TF_FIELDS = {"forename", "surname", "postcode", "address"}
+TF_FIELDS = {"forename", "surname", "postcode", "address"}  # fields with a tf adjustment
+PLACEHOLDER_DOBS = "('1900-01-01'::date, '1901-01-01'::date, '1970-01-01'::date)"
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,9 @@ def _standardise_sql(has: set[str]) -> str:
             nullif(trim(m.person_id::varchar), '') as person_id,
             {name_std("m.forename")} as forename_std,
             {name_std("m.surname")} as surname_std,
-            try_cast(m.date_of_birth as date) as dob,
+            -- placeholder dates (system defaults) carry no information
+            case when try_cast(m.date_of_birth as date) not in {PLACEHOLDER_DOBS}
+                then try_cast(m.date_of_birth as date) end as dob,
             case when upper(trim({col("sex")})) in ('F', 'M') then upper(trim({col("sex")})) end
                 as sex_std,
             nullif(regexp_replace(upper(regexp_replace({col("postcode")}, '\\s', '', 'g')),
@@ -117,16 +120,31 @@ groups as (
     from n left join nicknames as k on n.forename_std = k.nickname
     where n.forename_std is not null
     group by n.unique_id, n.forename_std
+),
+counterparts as (
+    -- nominal ids on the other side of the node's incidents (a suspect's victims, a victim's
+    -- suspects): stalking is a relation, so sharing a victim is evidence of being one person
+    select a.unique_id, list_sort(list(distinct o.person_id)) as counterparts
+    from node_incidents as a
+    join node_incidents as b
+        on a.incident_key = b.incident_key and a.role_side <> b.role_side
+    join (select distinct unique_id, person_id from mentions_std) as o
+        on b.unique_id = o.unique_id
+    where o.person_id is not null
+    group by a.unique_id
 )
 select
     n.*,
+    c.counterparts,
     g.forename_groups,
     g.forename_canon,
     strftime(n.dob, '%Y-%m-%d') as dob_str,
     year(n.dob) as dob_year,
     (n.forename_std is not null or n.surname_std is not null or n.dob is not null)
         as has_attributes
-from n left join groups as g using (unique_id)
+from n
+left join groups as g using (unique_id)
+left join counterparts as c using (unique_id)
 """
 
 INCIDENTS_SQL = """
@@ -139,6 +157,28 @@ from (
 )
 where incident_key is not null and role_side is not null
 """
+
+
+def _term_frequency_tables(
+    db_api: DuckDBAPI, con: duckdb.DuckDBPyConnection, fields: list[str]
+) -> dict[str, Any]:
+    """Term frequencies over identities, not records: a nominal id counts once however many
+    nodes and mentions it has, so a prolific offender's name does not look common."""
+    tables: dict[str, Any] = {}
+    for name in sorted(TF_FIELDS & set(fields)):
+        column = f"{name}_std"
+        table = f"tf_{column}_lookup"
+        con.execute(
+            f"""create or replace table {table} as
+            with ids as (
+                select distinct {column}, coalesce(person_id, unique_id) as identity
+                from splink_input where {column} is not null
+            )
+            select {column}, count(*) / sum(count(*)) over () as tf_{column}
+            from ids group by {column}"""
+        )
+        tables[column] = db_api.register(table, table_name=f"{table}_registered")
+    return tables
 
 
 def _field_weights_sql(present: list[str]) -> str:
@@ -195,15 +235,16 @@ def _resolve(
     if duplicated:
         raise ValueError(f"mention_id must be unique: {duplicated} duplicates")
     con.execute(_standardise_sql(has))
-    con.execute(NODES_SQL)
     con.execute(INCIDENTS_SQL)
+    con.execute(NODES_SQL)
     n_mentions, n_nodes = con.execute(
         "select (select count(*) from mentions_std), (select count(*) from nodes)"
     ).fetchall()[0]
     present = con.execute(
-        "select count(postcode_std) > 0, count(sex_std) > 0, count(address_std) > 0 from nodes"
+        "select count(postcode_std) > 0, count(sex_std) > 0, count(address_std) > 0, "
+        "count(counterparts) > 0 from nodes"
     ).fetchall()[0]
-    with_postcode, with_sex, with_address = (bool(v) for v in present)
+    with_postcode, with_sex, with_address, with_counterparts = (bool(v) for v in present)
     con.execute(
         "create or replace table splink_input as select * exclude (has_attributes, "
         "first_mention_id, n_mentions) from nodes where has_attributes"
@@ -213,6 +254,7 @@ def _resolve(
 
     fields = ["forename", "surname", "dob"]
     fields += ["postcode"] * with_postcode + ["sex"] * with_sex + ["address"] * with_address
+    fields += ["counterpart"] * with_counterparts
     n_scored = 0
     training: dict[str, Any] = {}
     model: dict[str, Any] = {}
@@ -221,14 +263,19 @@ def _resolve(
         splink_input = db_api.register("splink_input")
         linker = Linker(
             splink_input,
-            build_settings(with_address, with_postcode, with_sex),
+            build_settings(with_address, with_postcode, with_sex, with_counterparts),
         )
         t = time.perf_counter()
+        tf_tables = _term_frequency_tables(db_api, con, fields)
+        for column, frame in tf_tables.items():
+            linker.table_management.register_term_frequency_lookup(frame, column)
         report = train(linker, config.max_u_pairs, config.seed)
         training = {"em_sessions": report.em_sessions, "em_failures": list(report.em_failures)}
         # Re-load the trained model with domain bounds on its parameters (see calibrate).
         model = calibrate(linker.misc.save_model_to_json())
         linker = Linker(splink_input, model)
+        for column, frame in tf_tables.items():
+            linker.table_management.register_term_frequency_lookup(frame, column)
         timings["train_s"] = time.perf_counter() - t
         t = time.perf_counter()
         blocked = linker.inference.compute_blocked_pairs_for_predict()
@@ -276,7 +323,8 @@ def _resolve(
         from c"""
     )
     out_clusters = con.execute(
-        """select m.*, c.person_key, count(*) over (partition by c.person_key) as cluster_size
+        """select m.*, c.person_key, count(*) over (partition by c.person_key) as cluster_size,
+            s.unique_id as node_id
         from mentions_in as m
         join mentions_std as s on m.mention_id::varchar = s.mention_id
         join clusters as c on s.unique_id = c.unique_id"""

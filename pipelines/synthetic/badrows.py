@@ -151,7 +151,15 @@ def inject(
     return out, bad.sort_values(["file", "row"], kind="stable").reset_index(drop=True)
 
 
-def _mutate(df, file, rule, r, bbox, granted_of, rng) -> None:
+def _mutate(
+    df: pd.DataFrame,
+    file: str,
+    rule: str,
+    r: int,
+    bbox: tuple[float, float, float, float],
+    granted_of: dict[str, str] | None,
+    rng: np.random.Generator,
+) -> None:
     col = df.columns.get_loc
     if rule == "unparseable_date":
         c = {

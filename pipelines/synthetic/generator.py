@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
-import os
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -136,7 +135,8 @@ def generate_force(
     end_quarter: last quarter of data, default the last complete quarter before today.
     years: length of the extract window in years (default 5).
     bad_rows: inject dirty rows (each breaking one contract rule) at bad_row_rate.
-    workers: processes for multi-tile presets (default min(4, cpus)); output is identical.
+    workers: processes for multi-tile presets (default 1). >1 uses a spawn pool: output is
+    byte-identical; callers' scripts need an `if __name__ == "__main__"` guard.
     Returns {"scale", "seed", "start_date", "end_date", "rows": {file: n}, "bad_rows": n,
     "seconds": s}.
     """
@@ -288,7 +288,9 @@ def _tiles(job: _Job, transforms: list, workers: int | None) -> Iterator[tuple[i
     writes, with a bounded number in flight so memory stays that of a few tiles."""
     n = len(transforms)
     if workers is None:
-        workers = 1 if n == 1 else min(4, os.cpu_count() or 1)
+        # Sequential by default: on a shared 2-core machine a pool was slower (spawn + import
+        # cost, contention), and spawn needs an `if __name__ == "__main__"` guard in scripts.
+        workers = 1
     if workers <= 1 or n == 1:
         for k in range(n):
             yield k, _compute_tile(job, k, transforms[k])

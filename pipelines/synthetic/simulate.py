@@ -541,7 +541,16 @@ def simulate_orders(
     first_day = np.where(has, crimes.reported[np.maximum(first_idx, 0)], 0)
     parts: list[tuple] = []
 
-    def add(mask, kind, applied, granted, expiry, refused, crime_idx, public=None):
+    def add(
+        mask: np.ndarray,
+        kind: str,
+        applied: np.ndarray,
+        granted: np.ndarray,
+        expiry: np.ndarray,
+        refused: np.ndarray,
+        crime_idx: np.ndarray,
+        public: np.ndarray | None = None,
+    ) -> None:
         idx = np.nonzero(mask)[0]
         m = len(idx)
         parts.append(

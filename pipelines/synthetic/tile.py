@@ -281,23 +281,23 @@ def build_tile(
 
 # ----------------------------------------------------------------------------- crimes
 def _crime_tables(
-    crimes,
-    sel,
-    crime_id,
-    outcome,
-    outcome_day,
-    courses,
-    orders,
-    nominals,
-    people,
-    area,
-    hotspots,
-    window,
-    rates,
-    base,
-    rng,
-    boundary,
-):
+    crimes: sim.Recorded,
+    sel: np.ndarray,
+    crime_id: np.ndarray,
+    outcome: np.ndarray,
+    outcome_day: np.ndarray,
+    courses: sim.Courses,
+    orders: sim.Orders,
+    nominals: sim.Nominals,
+    people: sim.People,
+    area: Area,
+    hotspots: pd.DataFrame,
+    window: sim.Window,
+    rates: Rates,
+    base: int,
+    rng: np.random.Generator,
+    boundary: shapely.Geometry,
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
     n = len(sel)
     reported = crimes.reported[sel]
     t = courses.type_idx[crimes.course[sel]]
@@ -430,7 +430,13 @@ def _crime_tables(
     return crimes_df, persons, has_suspect
 
 
-def _nominal_rows(nom, idx, p_dob_missing, p_post_missing, rng) -> dict[str, np.ndarray]:
+def _nominal_rows(
+    nom: sim.Nominals,
+    idx: np.ndarray,
+    p_dob_missing: float,
+    p_post_missing: float,
+    rng: np.random.Generator,
+) -> dict[str, np.ndarray]:
     """Attributes of a mention as the nominal record holds them, with per-mention gaps."""
     n = len(idx)
     dob = nom.dob[idx]
@@ -461,19 +467,19 @@ def crime_person_mentions(persons: pd.DataFrame, base: int) -> pd.DataFrame:
 
 # ----------------------------------------------------------------------------- intelligence
 def _intelligence(
-    courses,
-    crimes,
-    crime_id,
-    in_window,
-    people,
-    nominals,
-    area,
-    hotspots,
-    window,
-    base,
-    rng,
-    boundary,
-):
+    courses: sim.Courses,
+    crimes: sim.Recorded,
+    crime_id: np.ndarray,
+    in_window: np.ndarray,
+    people: sim.People,
+    nominals: sim.Nominals,
+    area: Area,
+    hotspots: pd.DataFrame,
+    window: sim.Window,
+    base: int,
+    rng: np.random.Generator,
+    boundary: shapely.Geometry,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     lam = sim._type_attr(courses.type_idx, "intel")
     k = rng.poisson(lam)
     c = np.repeat(np.arange(courses.n), k)
@@ -594,19 +600,19 @@ def _intelligence(
 
 # ----------------------------------------------------------------------------- orders
 def _orders(
-    orders,
-    courses,
-    crime_id,
-    nominals,
-    window,
-    base,
-    b_order,
-    b_day,
-    b_action,
-    breach_crime_idx,
-    in_window,
-    rng,
-):
+    orders: sim.Orders,
+    courses: sim.Courses,
+    crime_id: np.ndarray,
+    nominals: sim.Nominals,
+    window: sim.Window,
+    base: int,
+    b_order: np.ndarray,
+    b_day: np.ndarray,
+    b_action: np.ndarray,
+    breach_crime_idx: np.ndarray,
+    in_window: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     applied = orders.applied
     first_day = np.where(applied >= 0, applied, orders.granted)
     granted_ok = (orders.granted >= 0) & (orders.granted <= window.end)
@@ -710,7 +716,14 @@ def _orders(
 
 
 # ----------------------------------------------------------------------------- truth
-def _course_truth(courses, crimes, in_window, orders, course_ids, base) -> pd.DataFrame:
+def _course_truth(
+    courses: sim.Courses,
+    crimes: sim.Recorded,
+    in_window: np.ndarray,
+    orders: sim.Orders,
+    course_ids: np.ndarray,
+    base: int,
+) -> pd.DataFrame:
     n_crimes = np.bincount(crimes.course[in_window], minlength=courses.n)
     has_order = np.zeros(courses.n, bool)
     has_order[orders.course] = True
@@ -732,7 +745,15 @@ def _course_truth(courses, crimes, in_window, orders, course_ids, base) -> pd.Da
     )
 
 
-def _people_truth(people, perp_type, breacher, nominals, courses, area, base) -> pd.DataFrame:
+def _people_truth(
+    people: sim.People,
+    perp_type: np.ndarray,
+    breacher: np.ndarray,
+    nominals: sim.Nominals,
+    courses: sim.Courses,
+    area: Area,
+    base: int,
+) -> pd.DataFrame:
     is_victim = np.zeros(people.n, bool)
     is_victim[courses.victim] = True
     is_perp = np.zeros(people.n, bool)
@@ -761,7 +782,7 @@ def _people_truth(people, perp_type, breacher, nominals, courses, area, base) ->
     return df[used].reset_index(drop=True)
 
 
-def _joined_ids(nom) -> np.ndarray:
+def _joined_ids(nom: sim.Nominals) -> np.ndarray:
     """'|'-joined nominal ids per person, built column-wise (at most 3 per person)."""
     out = nom.ids[nom.start].copy()
     last = len(nom.ids) - 1

@@ -11,25 +11,17 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 
-def as_strings(df: pd.DataFrame) -> pd.DataFrame:
-    """Every column as text (None = empty): bools as true/false, numbers via str."""
-    out = {}
-    for c in df.columns:
-        s = df[c]
-        if s.dtype == bool:
-            out[c] = np.where(s.to_numpy(), "true", "false").astype(object)
-        elif s.dtype == object:
-            out[c] = s.to_numpy()
-        else:
-            out[c] = s.astype(str).to_numpy().astype(object)
-    return pd.DataFrame(out, columns=df.columns)
+def _column(values: np.ndarray) -> pa.Array:
+    if values.dtype == object:
+        return pa.array(values, type=pa.string(), from_pandas=True)
+    # numbers and booleans are rendered by Arrow in C++ (bool -> true/false)
+    return pa.array(values).cast(pa.string())
 
 
 def to_arrow(df: pd.DataFrame, columns: list[str]) -> pa.Table:
-    """All-string Arrow table, column by column from numpy object arrays (avoids pandas'
-    threaded conversion). Arrow tables also cross process boundaries cheaply."""
-    strings = as_strings(df[columns])
-    arrays = [pa.array(strings[c].to_numpy(), type=pa.string(), from_pandas=True) for c in columns]
+    """All-string Arrow table, column by column from numpy arrays (avoids pandas' threaded
+    conversion and Python-level number formatting). Arrow tables also cross processes cheaply."""
+    arrays = [_column(df[c].to_numpy()) for c in columns]
     return pa.Table.from_arrays(arrays, schema=pa.schema([(c, pa.string()) for c in columns]))
 
 

@@ -7,10 +7,11 @@ The scenarios (all dates 2023-2024; 2024-Q2 has no crimes at all):
   2024-01-10 and 2024-11-20 -> one repeat victim at 2024-Q4, counted once;
 - victim V2: stalking crimes 2023-12-31 and 2024-12-31 (366 days apart) -> never a repeat victim;
 - suspect S3 stalks V3 and V4 -> serial; S3 also names himself victim on one crime;
-- suspect S5 harasses V5 three times in 60 days -> screened as hidden stalking;
+- suspect S5 harasses V5 three times in 60 days (risk medium) -> screened as hidden stalking;
 - suspect S6 harasses V6 once -> not screened;
 - crime C-INC: principal common assault with included stalking code -> identified 'included';
-- suspect S7 under a restraining order protecting V7 sends malicious communications twice.
+- suspect S7 under a restraining order protecting V7 sends malicious communications twice;
+- no intelligence rows at all (the edge case of a force without an intelligence extract's rows).
 """
 
 from __future__ import annotations
@@ -59,9 +60,9 @@ CRIMES = [
     _crime("C-V2-2", "2024-12-31", "195/12", spo_considered="true"),
     _crime("C-S3-1", "2024-07-05", "195/12", is_online="true", latitude="", longitude=""),
     _crime("C-S3-2", "2024-08-15", "008/66"),
-    _crime("C-S5-1", "2024-09-01", "195/94"),
-    _crime("C-S5-2", "2024-09-20", "195/94", is_online="true"),
-    _crime("C-S5-3", "2024-10-25", "195/94", is_online="true"),
+    _crime("C-S5-1", "2024-09-01", "195/94", risk_level="medium"),
+    _crime("C-S5-2", "2024-09-20", "195/94", is_online="true", risk_level="medium"),
+    _crime("C-S5-3", "2024-10-25", "195/94", is_online="true", risk_level="medium"),
     _crime("C-S6-1", "2024-10-01", "195/94"),
     _crime("C-INC", "2024-03-03", "105/01", included_offence_codes="058/01|195/12"),
     _crime("C-S7-1", "2024-03-10", "008/72", is_domestic_abuse="true", is_online="true"),
@@ -112,8 +113,13 @@ ORDERS = [
 ]  # fmt: skip
 
 BREACHES = [
-    {"breach_id": "B-1", "order_id": "O-1", "breach_date": "2024-03-10", "crime_id": "C-S7-1",
-     "action_taken": "arrest"},
+    {
+        "breach_id": "B-1",
+        "order_id": "O-1",
+        "breach_date": "2024-03-10",
+        "crime_id": "C-S7-1",
+        "action_taken": "arrest",
+    },
 ]
 
 
@@ -125,14 +131,23 @@ def _write(path: Path, columns: list[str], rows: list[dict[str, object]]) -> Non
             writer.writerow({c: row.get(c, "") for c in columns})
 
 
-def write_fixture(folder: Path, with_intelligence: bool = True) -> Path:
+def write_fixture(folder: Path, with_intelligence: bool = False) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     _write(folder / "crimes.csv", CRIME_COLUMNS, CRIMES)
     _write(
         folder / "crime_persons.csv",
         EXTRACTS["crime_persons"].column_names,
         [
-            {"crime_id": c, "person_id": p, "role": r, "date_of_birth": d, "forename": p}
+            {
+                "crime_id": c,
+                "person_id": p,
+                "role": r,
+                "date_of_birth": d,
+                "forename": p,
+                "relationship_to_victim": (
+                    ("ex_partner" if p == "s7" else "acquaintance") if r != "victim" else ""
+                ),
+            }
             for c, p, r, d in CRIME_PERSONS
         ],
     )
@@ -199,14 +214,20 @@ def write_identity_person_records(warehouse: Path, keys: dict[str, str] | None =
 
 
 def run_dbt(
-    warehouse: Path, profile_quarter: str, args: list[str] | None = None
+    warehouse: Path,
+    profile_quarter: str,
+    args: list[str] | None = None,
+    overrides: dict[str, dict[str, object]] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "SPP_WAREHOUSE": str(warehouse),
+        "SPP_PROFILE_QUARTER": profile_quarter,
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
     variables = dbt_vars(load_settings(), profile_quarter=profile_quarter)
+    for section, values in (overrides or {}).items():
+        variables[section] = {**variables[section], **values}
     command = [
         dbt_executable(),
         *(args or ["build"]),
@@ -227,9 +248,37 @@ def run_dbt(
 
 
 def build_warehouse(
-    folder: Path, extracts: Path, profile_quarter: str, keys: dict[str, str] | None = None
+    folder: Path,
+    extracts: Path,
+    profile_quarter: str,
+    keys: dict[str, str] | None = None,
+    overrides: dict[str, dict[str, object]] | None = None,
 ) -> tuple[Path, subprocess.CompletedProcess[str]]:
     warehouse = folder / "warehouse.duckdb"
     load_raw(warehouse, extracts)
     write_identity_person_records(warehouse, keys)
-    return warehouse, run_dbt(warehouse, profile_quarter)
+    return warehouse, run_dbt(warehouse, profile_quarter, overrides=overrides)
+
+
+# Screening settings the scenarios are written for (so retuning the defaults never breaks
+# them): S5 = repeated + obsessive + medium risk = 3; S7 = repeated + unwanted + ex-partner = 3;
+# S6 (one crime, standard risk, acquaintance) = 0.
+TEST_SCREENING = {
+    "threshold": 3,
+    "weights": {
+        "repeated": 1,
+        "obsessive": 1,
+        "fixated": 0,
+        "unwanted": 1,
+        "escalation": 0,
+        "online_repeated": 0,
+        "recorded_stalking": 3,
+        "long_course": 1,
+        "linked_intelligence": 3,
+        "pair_intelligence": 1,
+        "high_risk": 2,
+        "medium_risk": 1,
+        "ex_partner": 1,
+        "other_victims": 1,
+    },
+}

@@ -80,7 +80,9 @@ STRUCTURAL = {
     ),
     "latin1_bytes_in_body": (_latin1_surname, r"crime_persons\.csv: not UTF-8 encoded"),
     "latin1_bytes_in_header": (
-        _replace_line("intelligence", 0, "intel_id,submitted_dät,is_stalking_related".encode("latin-1")),
+        _replace_line(
+            "intelligence", 0, "intel_id,submitted_dät,is_stalking_related".encode("latin-1")
+        ),
         r"intelligence\.csv: header is not UTF-8",
     ),
     "empty_file": (_raw("breaches", b""), r"breaches\.csv: empty file, no header row"),
@@ -89,9 +91,7 @@ STRUCTURAL = {
         r"orders\.csv: empty header row",
     ),
     "duplicate_column": (
-        _replace_line(
-            "breaches", 0, b"breach_id,order_id,breach_date,crime_id,breach_id"
-        ),
+        _replace_line("breaches", 0, b"breach_id,order_id,breach_date,crime_id,breach_id"),
         r"breaches\.csv: duplicate column 'breach_id'",
     ),
     "unnamed_column": (
@@ -158,7 +158,9 @@ def test_quoted_commas_and_newlines_in_text(tmp_path: Path) -> None:
     ).fetchone()[0]
     assert value == 'Victim declined, "for now"\nreview in June'
     # Row numbers count records, not physical lines.
-    assert d.con.execute("select crime_id from raw.crimes where _source_row = 3").fetchone()[0] == "C3"
+    assert (
+        d.con.execute("select crime_id from raw.crimes where _source_row = 3").fetchone()[0] == "C3"
+    )
 
 
 def test_header_only_file_loads_zero_rows(tmp_path: Path) -> None:
@@ -218,7 +220,9 @@ def test_ten_million_character_field(tmp_path: Path) -> None:
     d.set("crimes", 4, offence_description="x" * 10_000_000)
     d.load()
     assert d.quarantine() == set()
-    length = d.con.execute("select length(offence_description) from raw.crimes where crime_id = 'C4'")
+    length = d.con.execute(
+        "select length(offence_description) from raw.crimes where crime_id = 'C4'"
+    )
     assert length.fetchone()[0] == 10_000_000
 
 
@@ -228,8 +232,13 @@ def test_allowed_values_any_case_load_in_contract_spelling(tmp_path: Path) -> No
     d.set("orders", 2, order_type="spo", status="Granted")
     d.load()
     assert d.quarantine() == set()
-    assert d.con.execute("select risk_level from raw.crimes where crime_id='C1'").fetchone()[0] == "high"
-    assert d.con.execute("select order_type, status from raw.orders where order_id='O2'").fetchone() == ("SPO", "granted")
+    assert (
+        d.con.execute("select risk_level from raw.crimes where crime_id='C1'").fetchone()[0]
+        == "high"
+    )
+    assert d.con.execute(
+        "select order_type, status from raw.orders where order_id='O2'"
+    ).fetchone() == ("SPO", "granted")
 
 
 def test_parquet_delivery_with_typed_columns(tmp_path: Path) -> None:
@@ -240,7 +249,9 @@ def test_parquet_delivery_with_typed_columns(tmp_path: Path) -> None:
         {
             "breach_id": ["B1", "B2", "B1"],
             "order_id": ["O1", "O2", "O3"],
-            "breach_date": pa.array([_date("2024-03-01"), _date("2024-03-02"), _date("2024-03-03")]),
+            "breach_date": pa.array(
+                [_date("2024-03-01"), _date("2024-03-02"), _date("2024-03-03")]
+            ),
             "action_taken": ["arrest", "caution", "other"],
         }
     )
@@ -345,7 +356,9 @@ QUARANTINE: dict[str, Callable[[Delivery], set]] = {
     "references_quarantined_duplicates": _child_of_duplicate,
     "lat_without_lon": _row("crimes", 1, "lat_without_lon", longitude=""),
     "lon_without_lat": _row("intelligence", 2, "lat_without_lon", longitude="-1.1"),
-    "outside_force_area": _row("crimes", 2, "outside_force_area", latitude="51.5", longitude="-0.1"),
+    "outside_force_area": _row(
+        "crimes", 2, "outside_force_area", latitude="51.5", longitude="-0.1"
+    ),
     "intel_outside_force_area": _row(
         "intelligence", 1, "outside_force_area", latitude="51.5", longitude="-0.1"
     ),
@@ -378,8 +391,7 @@ def test_row_problem_is_quarantined_and_run_goes_on(tmp_path: Path, case: str) -
         assert result.read == result.loaded + result.quarantined
         bad = {row for e, row, _ in expected if e == extract}
         loaded_rows = {
-            r[0]
-            for r in delivery.con.execute(f"select _source_row from raw.{extract}").fetchall()
+            r[0] for r in delivery.con.execute(f"select _source_row from raw.{extract}").fetchall()
         }
         assert loaded_rows == set(range(1, result.read + 1)) - bad
 
@@ -459,7 +471,9 @@ def test_duplicate_key_keeps_the_first_occurrence(tmp_path: Path) -> None:
     d = Delivery(tmp_path / "in")
     row = d.append("crimes", crime_id="C2", offence_description="second copy")
     d.load()
-    kept = d.con.execute("select _source_row, offence_description from raw.crimes where crime_id='C2'")
+    kept = d.con.execute(
+        "select _source_row, offence_description from raw.crimes where crime_id='C2'"
+    )
     assert kept.fetchall() == [(2, "Stalking")]
     assert d.quarantine() == {("crimes", row, "duplicate_key")}
 

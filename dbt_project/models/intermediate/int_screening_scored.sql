@@ -26,6 +26,26 @@ intelligence as (
     select * from {{ ref('int_intelligence_resolved') }}
 ),
 
+-- crimes already stalking by their classification (principal or included)
+classified_stalking as (
+    select crime_id
+    from crimes
+    where
+        is_principal_stalking
+        {%- if setting('stalking_universe')['use_included_classifications'] %}
+            or has_included_stalking
+        {%- endif %}
+),
+
+relationships as (
+    select
+        crime_id,
+        bool_or(relationship_to_victim = 'ex_partner') as is_ex_partner
+    from {{ ref('int_crime_persons_resolved') }}
+    where role_side = 'perpetrator'
+    group by crime_id
+),
+
 orders as (
     select * from {{ ref('int_orders_resolved') }}
 ),
@@ -42,7 +62,9 @@ candidates as (
         occasion_date,
         offence_category,
         harm_weight_days,
-        is_online
+        is_online,
+        risk_level,
+        coalesce(date_diff('day', offence_start, offence_end), 0) as offence_span_days
     from crimes
     where
         offence_category in {{ sql_string_list(screening['candidate_categories']) }}
@@ -81,6 +103,7 @@ pair_occasions as (
         occasions.harm_weight_days,
         occasions.is_online,
         occasions.is_stalking_intelligence,
+        classified_stalking.crime_id is not null as is_classified_stalking,
         coalesce(occasions.crime_id, occasions.occasion_id) as occasion_key,
         abs(date_diff('day', candidate_pairs.occasion_date, occasions.occasion_date)) as days_apart
     from candidate_pairs
@@ -88,6 +111,10 @@ pair_occasions as (
         on
             candidate_pairs.suspect_person_key = occasions.suspect_person_key
             and candidate_pairs.victim_person_key = occasions.victim_person_key
+    left join classified_stalking
+        on
+            occasions.crime_id = classified_stalking.crime_id
+            and occasions.occasion_kind = 'crime'
     where abs(date_diff('day', candidate_pairs.occasion_date, occasions.occasion_date)) <= {{ window_days }}
 ),
 
@@ -106,9 +133,22 @@ pair_signals as (
         ) as earlier_min_harm,
         any_value(candidate_harm) as candidate_harm,
         any_value(candidate_online) as candidate_online,
-        coalesce(bool_or(is_stalking_intelligence), false) as has_pair_intelligence
+        coalesce(bool_or(is_stalking_intelligence), false) as has_pair_intelligence,
+        coalesce(bool_or(is_classified_stalking), false) as has_recorded_stalking
     from pair_occasions
     group by crime_id, suspect_person_key, victim_person_key
+),
+
+-- suspects with other victims in the course window (prior harassment of other victims)
+suspect_victims as (
+    select
+        candidate_pairs.crime_id,
+        count(distinct occasions.victim_person_key) as victims_in_window
+    from candidate_pairs
+    inner join occasions
+        on candidate_pairs.suspect_person_key = occasions.suspect_person_key
+    where abs(date_diff('day', candidate_pairs.occasion_date, occasions.occasion_date)) <= {{ window_days }}
+    group by candidate_pairs.crime_id
 ),
 
 -- contact while an order protecting the victim from this suspect was in force
@@ -147,6 +187,8 @@ per_crime as (
         coalesce(max(pair_signals.occasions_intense), 1) as occasions_intense,
         coalesce(bool_or(pair_signals.occasions_in_window >= {{ screening['course_min_occasions'] }}), false)
             as is_repeated,
+        coalesce(bool_or(pair_signals.has_recorded_stalking), false) as has_recorded_stalking,
+        candidates.offence_span_days >= {{ screening['long_course_days'] }} as is_long_course,
         coalesce(bool_or(pair_signals.occasions_intense >= {{ screening['intense_min_occasions'] }}), false)
             as is_obsessive,
         coalesce(bool_or(
@@ -161,10 +203,13 @@ per_crime as (
         coalesce(bool_or(pair_signals.candidate_harm > pair_signals.earlier_min_harm), false) as is_escalating,
         coalesce(bool_or(pair_signals.candidate_online and pair_signals.other_online >= 1), false)
             as is_online_repeated,
-        (
-            linked_intelligence.crime_id is not null
-            or coalesce(bool_or(pair_signals.has_pair_intelligence), false)
-        ) as has_intelligence
+        linked_intelligence.crime_id is not null as has_linked_intelligence,
+        coalesce(bool_or(pair_signals.has_pair_intelligence), false) as has_pair_intelligence,
+        coalesce(candidates.risk_level = 'high', false) as is_high_risk,
+        coalesce(candidates.risk_level = 'medium', false) as is_medium_risk,
+        coalesce(relationships.is_ex_partner, false) as is_ex_partner,
+        coalesce(max(suspect_victims.victims_in_window), 0) >= 2 as has_other_victims,
+        any_value(candidates.offence_span_days) as offence_span_days
     from candidates
     left join pair_signals
         on candidates.crime_id = pair_signals.crime_id
@@ -174,14 +219,21 @@ per_crime as (
         on candidates.crime_id = breach_crimes.crime_id
     left join linked_intelligence
         on candidates.crime_id = linked_intelligence.crime_id
+    left join relationships
+        on candidates.crime_id = relationships.crime_id
+    left join suspect_victims
+        on candidates.crime_id = suspect_victims.crime_id
     group by
         candidates.crime_id,
         candidates.reported_quarter,
         candidates.reported_date,
         candidates.offence_category,
+        candidates.risk_level,
+        candidates.offence_span_days,
         breach_crimes.crime_id,
         order_contact.crime_id,
-        linked_intelligence.crime_id
+        linked_intelligence.crime_id,
+        relationships.is_ex_partner
 ),
 
 scored as (
@@ -194,7 +246,14 @@ scored as (
             + case when is_unwanted then {{ weights['unwanted'] }} else 0 end
             + case when is_escalating then {{ weights['escalation'] }} else 0 end
             + case when is_online_repeated then {{ weights['online_repeated'] }} else 0 end
-            + case when has_intelligence then {{ weights['intelligence'] }} else 0 end
+            + case when has_recorded_stalking then {{ weights['recorded_stalking'] }} else 0 end
+            + case when is_long_course then {{ weights['long_course'] }} else 0 end
+            + case when has_linked_intelligence then {{ weights['linked_intelligence'] }} else 0 end
+            + case when has_pair_intelligence then {{ weights['pair_intelligence'] }} else 0 end
+            + case when is_high_risk then {{ weights['high_risk'] }} else 0 end
+            + case when is_medium_risk then {{ weights['medium_risk'] }} else 0 end
+            + case when is_ex_partner then {{ weights['ex_partner'] }} else 0 end
+            + case when has_other_victims then {{ weights['other_victims'] }} else 0 end
             as integer
         ) as score,
         concat_ws(
@@ -213,7 +272,23 @@ scored as (
             case when is_unwanted then 'Unwanted: contact in breach of an order protecting the victim' end,
             case when is_escalating then 'Escalation: more harmful than the earlier crime against this victim' end,
             case when is_online_repeated then 'Online: repeated online contact with this victim' end,
-            case when has_intelligence then 'Intelligence: stalking-related intelligence on this suspect or crime' end
+            case
+                when has_recorded_stalking
+                    then 'Repeated: the same suspect has a crime recorded as stalking against this victim'
+            end,
+            case
+                when is_long_course
+                    then 'Repeated: the offence period spans ' || offence_span_days || ' days'
+            end,
+            case when has_linked_intelligence then 'Intelligence: stalking-related intelligence on this crime' end,
+            case
+                when has_pair_intelligence
+                    then 'Intelligence: stalking-related intelligence on this suspect and victim'
+            end,
+            case when is_high_risk then 'Risk: graded high' end,
+            case when is_medium_risk then 'Risk: graded medium' end,
+            case when is_ex_partner then 'Fixated: the suspect is an ex-partner of the victim' end,
+            case when has_other_victims then 'Repeated: the suspect has other victims in the same period' end
         ) as reasons
     from per_crime
 ),

@@ -22,7 +22,14 @@ final as (
         is_unwanted,
         is_escalating,
         is_online_repeated,
-        has_intelligence
+        has_recorded_stalking,
+        is_long_course,
+        has_linked_intelligence,
+        has_pair_intelligence,
+        is_high_risk,
+        is_medium_risk,
+        is_ex_partner,
+        has_other_victims
     from scored
     where is_flagged
 )

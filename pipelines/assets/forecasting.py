@@ -1,0 +1,220 @@
+"""Demand-forecast assets: marts.demand_series -> marts.demand_forecast (+ accuracy tables) and
+the FMS exports OUT/YYYY-Qn/fms/demand.{csv,xlsx}.
+
+Wiring only: the logic is pipelines.forecasting (statsforecast candidates, rolling-origin CV).
+"""
+
+import json
+import math
+import time
+
+import dagster as dg
+import pandas as pd
+from dagster_duckdb import DuckDBResource
+
+from pipelines.forecasting import ForecastParams, forecast_series
+from pipelines.forecasting.fms import apply_disclosure, fms_table, months_to_cover, write_fms
+from pipelines.partitions import quarterly_partitions
+from pipelines.paths import PROJECT_ROOT
+from pipelines.quarters import quarter_end
+from pipelines.resources import ProfileRun
+from pipelines.settings import load_settings
+
+DEMAND_SERIES = dg.AssetKey(["marts", "demand_series"])
+DEMAND_FORECAST = dg.AssetKey(["marts", "demand_forecast"])
+FORECAST_ACCURACY = dg.AssetKey(["marts", "forecast_accuracy"])
+BACKTEST_JSON = PROJECT_ROOT / "docs" / "evaluation" / "forecast_backtest.json"
+SEP = "|"
+
+FORECAST_SQL = """
+create or replace table marts.demand_forecast as
+select
+    series::varchar as series,
+    period::varchar as period,
+    period_start::date as period_start,
+    kind::varchar as kind,
+    value::double as value,
+    lo80::double as lo80,
+    hi80::double as hi80,
+    lo95::double as lo95,
+    hi95::double as hi95,
+    model::varchar as model,
+    break_applied::varchar as break_applied,
+    cv_mase::double as cv_mase
+from _fc_table
+order by series, period, period_start
+"""
+
+ACCURACY_SQL = """
+create or replace table marts.forecast_accuracy as
+select
+    source::varchar as source,
+    series::varchar as series,
+    period::varchar as period,
+    horizon::varchar as horizon,
+    model::varchar as model,
+    mase::double as mase,
+    coverage80::double as coverage80,
+    coverage95::double as coverage95,
+    is_chosen::boolean as is_chosen,
+    break_applied::varchar as break_applied
+from _fc_accuracy
+order by source, series, period, horizon, model
+"""
+
+
+def backtest_rows() -> list[dict]:
+    """The measured back-test (docs/evaluation/forecast_backtest.json) as accuracy rows."""
+    if not BACKTEST_JSON.exists():
+        return []
+    payload = json.loads(BACKTEST_JSON.read_text())
+    rows = []
+    for dataset, s in payload.get("datasets", {}).items():
+        for horizon, entry in s["by_horizon"].items():
+            for model, mase in entry.items():
+                if model.startswith("chosen_vs"):
+                    continue
+                cov = s["coverage"]
+                rows.append(
+                    {
+                        "source": f"backtest:{dataset}",
+                        "series": "(all)",
+                        "period": "",
+                        "horizon": horizon,
+                        "model": model,
+                        "mase": mase,
+                        "coverage80": cov.get(f"{model}_80", math.nan),
+                        "coverage95": cov.get(f"{model}_95", math.nan),
+                        "is_chosen": model == "chosen",
+                        "break_applied": "",
+                    }
+                )
+    return rows
+
+
+def headline_accuracy(rows: list[dict]) -> dict[str, float]:
+    """One-year-ahead MASE and 80% coverage of the chosen model, per back-test dataset."""
+    out = {}
+    for r in rows:
+        if r["model"] == "chosen" and r["horizon"] == "1y":
+            name = r["source"].split(":", 1)[1]
+            out[f"backtest_{name}_mase_1y"] = round(r["mase"], 3)
+            out[f"backtest_{name}_coverage80"] = round(r["coverage80"], 3)
+    return out
+
+
+@dg.multi_asset(
+    outs={
+        "demand_forecast": dg.AssetOut(
+            key=DEMAND_FORECAST,
+            description="Actuals and 4-year forecasts with 80/95% intervals per demand series.",
+            kinds={"duckdb", "python"},
+        ),
+        "forecast_accuracy": dg.AssetOut(
+            key=FORECAST_ACCURACY,
+            description="CV MASE of every candidate per series, and the measured back-test.",
+            kinds={"duckdb", "python"},
+        ),
+    },
+    deps=[DEMAND_SERIES],
+    group_name="forecasting",
+    partitions_def=quarterly_partitions,
+    can_subset=False,
+)
+def demand_forecast(
+    context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_run: ProfileRun
+):
+    quarter = context.partition_key
+    settings = load_settings()
+    params = ForecastParams.from_settings()
+    as_of = quarter_end(quarter)
+    started = time.perf_counter()
+    with duckdb.get_connection() as con:
+        series = con.execute(
+            "select series, period, period_start, value from marts.demand_series "
+            "where is_complete and period_start <= ?",
+            [as_of],
+        ).df()
+    if settings.forecasting.series:
+        series = series[series["series"].isin(settings.forecasting.series)]
+    tables, infos = [], []
+    for period, part in series.groupby("period"):
+        last = pd.Timestamp(part["period_start"].max()).date()
+        months = months_to_cover(last, as_of, params.horizon_years)
+        horizon = months if period == "month" else math.ceil(months / 3)
+        frame = part.assign(series=part["series"] + SEP + part["period"])
+        table, info = forecast_series(frame[["series", "period_start", "value"]], horizon, params)
+        tables.append(table)
+        infos.append(info)
+    table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+    info = pd.concat(infos, ignore_index=True) if infos else pd.DataFrame()
+    if len(table):
+        split = table["series"].str.rsplit(SEP, n=1, expand=True)
+        table = table.assign(series=split[0], period=split[1])
+    accuracy = backtest_rows()
+    for row in info.to_dict("records"):
+        name, period = row["series"].rsplit(SEP, 1)
+        for model in ("naive", "seasonal_naive", "ets", "theta", "arima", "ensemble"):
+            accuracy.append(
+                {
+                    "source": "cv",
+                    "series": name,
+                    "period": period,
+                    "horizon": "cv",
+                    "model": model,
+                    "mase": row.get(f"cv_mase_{model}", math.nan),
+                    "coverage80": math.nan,
+                    "coverage95": math.nan,
+                    "is_chosen": model == row["model"],
+                    "break_applied": row["break_applied"],
+                }
+            )
+    accuracy_df = pd.DataFrame(
+        accuracy,
+        columns=[
+            "source",
+            "series",
+            "period",
+            "horizon",
+            "model",
+            "mase",
+            "coverage80",
+            "coverage95",
+            "is_chosen",
+            "break_applied",
+        ],
+    )
+    with duckdb.get_connection() as con:
+        con.execute("create schema if not exists marts")
+        con.register("_fc_table", table)
+        con.register("_fc_accuracy", accuracy_df)
+        con.execute(FORECAST_SQL)
+        con.execute(ACCURACY_SQL)
+        con.unregister("_fc_table")
+        con.unregister("_fc_accuracy")
+    monthly = table[table["period"] == "month"] if len(table) else table
+    fms = fms_table(monthly, as_of, params.horizon_years, headline_accuracy(accuracy))
+    fms = apply_disclosure(fms, settings.disclosure.min_count)
+    breaks = sorted({b for b in info.get("break_applied", pd.Series(dtype=str)) if b})
+    notes = [
+        f"Quarter {quarter}; financial years April-March; data to {as_of}.",
+        "Model per series chosen by rolling-origin cross-validation on MASE among seasonal "
+        "naive, ETS, Theta, ARIMA and their ensemble (statsforecast).",
+        "Year intervals: sums of monthly bounds (errors treated as perfectly correlated).",
+        f"Structural breaks applied: {', '.join(breaks) if breaks else 'none'}.",
+        f"Counts below {settings.disclosure.min_count} shown as [c].",
+        "Back-test accuracy: docs/evaluation/forecast_backtest.md.",
+    ]
+    csv, _ = write_fms(fms, profile_run.quarter_dir(quarter) / "fms", notes)
+    seconds = round(time.perf_counter() - started, 2)
+    yield dg.MaterializeResult(
+        asset_key=DEMAND_FORECAST,
+        metadata={
+            "series": int(len(info)),
+            "rows": int(len(table)),
+            "breaks_applied": len(breaks),
+            "seconds": seconds,
+            "fms_csv": dg.MetadataValue.path(str(csv)),
+        },
+    )
+    yield dg.MaterializeResult(asset_key=FORECAST_ACCURACY, metadata={"rows": len(accuracy_df)})

@@ -1,0 +1,111 @@
+"""Hotspot assets: marts.stalking_crimes -> marts.hotspots, marts.hotspot_density, GIS layer.
+
+Wiring only: the logic is pipelines.hotspots (grid, Gi*, KDE, change classes). Every quarter
+up to the run's is recomputed on one grid, so the report can compare quarters.
+"""
+
+import time
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from pipelines.hotspots import HotspotParams, compute_hotspots, write_geojson
+from pipelines.partitions import quarterly_partitions
+from pipelines.resources import ProfileRun
+from pipelines.settings import load_settings
+
+STALKING_CRIMES = dg.AssetKey(["marts", "stalking_crimes"])
+HOTSPOTS = dg.AssetKey(["marts", "hotspots"])
+HOTSPOT_DENSITY = dg.AssetKey(["marts", "hotspot_density"])
+
+HOTSPOTS_SQL = """
+create or replace table marts.hotspots as
+select
+    quarter::varchar as quarter,
+    cell_id::varchar as cell_id,
+    latitude::double as latitude,
+    longitude::double as longitude,
+    easting::double as easting,
+    northing::double as northing,
+    cell_size_m::integer as cell_size_m,
+    crimes::bigint as crimes,
+    gi_z::double as gi_z,
+    p_norm::double as p_norm,
+    p_sim::double as p_sim,
+    p_fdr_cut::double as p_fdr_cut,
+    gi_class::varchar as gi_class,
+    is_hotspot::boolean as is_hotspot,
+    change_class::varchar as change_class
+from _hot_cells
+order by quarter, cell_id
+"""
+
+DENSITY_SQL = """
+create or replace table marts.hotspot_density as
+select
+    quarter::varchar as quarter,
+    cell_id::varchar as cell_id,
+    latitude::double as latitude,
+    longitude::double as longitude,
+    density_per_km2::double as density_per_km2,
+    bandwidth_m::double as bandwidth_m
+from _hot_density
+order by quarter, cell_id
+"""
+
+
+@dg.multi_asset(
+    outs={
+        "hotspots": dg.AssetOut(
+            key=HOTSPOTS,
+            description="Gi* hot/cold cells (BNG grid) and change classes for every quarter.",
+            kinds={"duckdb", "python"},
+        ),
+        "hotspot_density": dg.AssetOut(
+            key=HOTSPOT_DENSITY,
+            description="Kernel-density surface at the cell centres, every quarter.",
+            kinds={"duckdb", "python"},
+        ),
+    },
+    deps=[STALKING_CRIMES],
+    group_name="spatial",
+    partitions_def=quarterly_partitions,
+    can_subset=False,
+)
+def hotspots(context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_run: ProfileRun):
+    quarter = context.partition_key
+    params = HotspotParams.from_settings()
+    started = time.perf_counter()
+    with duckdb.get_connection() as con:
+        points = con.execute(
+            "select quarter, latitude, longitude from marts.stalking_crimes "
+            "where latitude is not null and longitude is not null and quarter <= ?",
+            [quarter],
+        ).df()
+    cells, density = compute_hotspots(points, params)
+    with duckdb.get_connection() as con:
+        con.execute("create schema if not exists marts")
+        con.register("_hot_cells", cells)
+        con.register("_hot_density", density)
+        con.execute(HOTSPOTS_SQL)
+        con.execute(DENSITY_SQL)
+        con.unregister("_hot_cells")
+        con.unregister("_hot_density")
+    this = cells[cells["quarter"] == quarter]
+    layer = write_geojson(
+        this,
+        profile_run.quarter_dir(quarter) / "gis" / "hotspots.geojson",
+        load_settings().disclosure.min_count,
+    )
+    metadata = {
+        "located_crimes": len(points),
+        "quarters": int(cells["quarter"].nunique()) if len(cells) else 0,
+        "cells": int(len(this)),
+        "hot_cells": int((this["gi_class"] == "hot").sum()),
+        "is_hotspot_cells": int(this["is_hotspot"].sum()),
+        "cell_size_m": params.cell_size_m,
+        "seconds": round(time.perf_counter() - started, 2),
+        "gis_layer": dg.MetadataValue.path(str(layer)),
+    }
+    yield dg.MaterializeResult(asset_key=HOTSPOTS, metadata=metadata)
+    yield dg.MaterializeResult(asset_key=HOTSPOT_DENSITY, metadata={"rows": len(density)})

@@ -1,0 +1,345 @@
+"""Hidden-stalking screening, repeat victims and serial perpetrators against ground truth:
+`python -m pipelines.evaluation.screening [--scale small] [--seed 42]`.
+
+Generates a synthetic force (or takes `--extracts DIR` with its `truth/`), runs the whole
+pipeline for the last quarter through Dagster (ingest -> dbt -> Splink resolution -> dbt
+analytics) into a scratch warehouse (or reads `--warehouse FILE` from an earlier run), then:
+
+- screening: precision and recall of `identified_by = 'screened'` against
+  truth/crimes.csv `is_hidden_stalking` at the configured threshold, the trade-off over every
+  threshold, and each indicator's own precision and recall;
+- repeat victims and serial/repeat perpetrators on resolved persons against
+  truth/repeat_victims.csv and truth/serial_perpetrators.csv (`universe = recorded`: the
+  outputs.md definitions without screening; the marts are rebuilt in a copy of the warehouse
+  with `stalking_universe.use_screening = false` for this). A resolved person_key stands for
+  the true person most of its mentions belong to.
+
+Writes docs/evaluation/screening.json and .md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from pipelines.settings import dbt_vars, load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT_DIR = ROOT / "docs" / "evaluation"
+INDICATORS = [
+    "is_repeated",
+    "is_obsessive",
+    "is_fixated",
+    "is_unwanted",
+    "is_escalating",
+    "is_online_repeated",
+    "has_recorded_stalking",
+    "is_long_course",
+    "has_linked_intelligence",
+    "has_pair_intelligence",
+    "is_high_risk",
+    "is_medium_risk",
+    "is_ex_partner",
+    "has_other_victims",
+]
+
+
+# ---------------------------------------------------------------- metrics
+def precision_recall(predicted: set, truth: set) -> dict[str, Any]:
+    hits = len(predicted & truth)
+    precision = hits / len(predicted) if predicted else 1.0
+    recall = hits / len(truth) if truth else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {
+        "predicted": len(predicted),
+        "true": len(truth),
+        "true_positives": hits,
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "f1": round(f1, 4),
+    }
+
+
+def threshold_curve(scored: pd.DataFrame, hidden: set[str]) -> list[dict[str, Any]]:
+    """Precision and recall of hidden stalking if the threshold were t, for every score seen."""
+    rows = []
+    for threshold in range(1, int(scored["score"].max() or 0) + 2):
+        flagged = set(scored.loc[scored["score"] >= threshold, "crime_id"])
+        rows.append({"threshold": threshold, **precision_recall(flagged, hidden)})
+    return rows
+
+
+def indicator_table(scored: pd.DataFrame, hidden: set[str]) -> list[dict[str, Any]]:
+    rows = []
+    for column in INDICATORS:
+        if column in scored:
+            flagged = set(scored.loc[scored[column].fillna(False).astype(bool), "crime_id"])
+            rows.append({"indicator": column, **precision_recall(flagged, hidden)})
+    return rows
+
+
+def true_key_map(person_records: pd.DataFrame, mentions: pd.DataFrame) -> pd.Series:
+    """person_key -> the true person most of its mentions belong to."""
+    joined = person_records.merge(mentions, on=["source", "record_key"], how="inner")
+    counts = joined.groupby(["person_key", "true_person_id"]).size().rename("n").reset_index()
+    best = counts.sort_values(["person_key", "n"], ascending=[True, False]).drop_duplicates(
+        "person_key"
+    )
+    return best.set_index("person_key")["true_person_id"]
+
+
+def as_true_set(frame: pd.DataFrame, key_map: pd.Series, quarters: set[str]) -> set:
+    mapped = frame.assign(true_person_id=frame["person_key"].map(key_map)).dropna(
+        subset=["true_person_id"]
+    )
+    mapped = mapped[mapped["quarter"].isin(quarters)]
+    return set(zip(mapped["quarter"], mapped["true_person_id"], strict=True))
+
+
+# ---------------------------------------------------------------- running the pipeline
+def run_pipeline(extracts: Path, quarter: str, work: Path) -> Path:
+    """The production job for one quarter, in-process through Dagster, into work/."""
+    os.environ["DAGSTER_HOME"] = str(work / "dagster_home")
+    warehouse = work / "warehouse.duckdb"
+    os.environ["SPP_WAREHOUSE"] = str(warehouse)
+    from pipelines.cli import CliError, run_profile
+
+    try:
+        run_profile(extracts, quarter, work / "out", warehouse, "")
+    except CliError as error:  # publish steps may fail; the marts are what we evaluate
+        print(f"warning: pipeline did not finish cleanly ({error}); evaluating the warehouse")
+    return warehouse
+
+
+def rebuild_without_screening(warehouse: Path, quarter: str, work: Path) -> Path:
+    """A copy of the warehouse whose stalking universe is principal + included only."""
+    from pipelines.dbt_project import DBT_TARGET, dbt_executable
+    from pipelines.paths import DBT_PROFILES_DIR, DBT_PROJECT_DIR
+
+    copy = work / "warehouse_recorded.duckdb"
+    shutil.copyfile(warehouse, copy)
+    variables = dbt_vars(load_settings(), profile_quarter=quarter)
+    variables["stalking_universe"] = {**variables["stalking_universe"], "use_screening": False}
+    env = {
+        **os.environ,
+        "SPP_WAREHOUSE": str(copy),
+        "SPP_PROFILE_QUARTER": quarter,
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    command = [
+        dbt_executable(),
+        "run",
+        "--select",
+        "int_stalking_crimes+",
+        "--vars",
+        json.dumps(variables),
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROFILES_DIR),
+        "--target",
+        DBT_TARGET,
+        "--target-path",
+        str(work / "dbt_target"),
+        "--log-path",
+        str(work / "dbt_logs"),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"dbt rebuild without screening failed:\n{result.stdout[-3000:]}")
+    return copy
+
+
+def read(warehouse: Path, query: str) -> pd.DataFrame:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(query).df()
+
+
+# ---------------------------------------------------------------- evaluation
+def evaluate(extracts: Path, warehouse: Path, quarter: str, work: Path) -> dict[str, Any]:
+    truth_dir = extracts / "truth"
+    crimes_truth = pd.read_csv(truth_dir / "crimes.csv", dtype={"crime_id": str})
+    loaded = set(read(warehouse, "select crime_id from staging.stg_crimes")["crime_id"])
+    crimes_truth = crimes_truth[crimes_truth["crime_id"].isin(loaded)]
+    hidden = set(crimes_truth.loc[crimes_truth["is_hidden_stalking"], "crime_id"])
+    true_stalking = set(crimes_truth.loc[crimes_truth["is_true_stalking"], "crime_id"])
+
+    universe = read(warehouse, "select crime_id, identified_by from marts.stalking_crimes")
+    screened = set(universe.loc[universe["identified_by"] == "screened", "crime_id"])
+    scored = read(warehouse, "select * from intermediate.int_screening_scored")
+    settings = load_settings()
+    result: dict[str, Any] = {
+        "quarter": quarter,
+        "crimes_loaded": len(loaded),
+        "hidden_stalking_crimes": len(hidden),
+        "screened_category_crimes": len(scored),
+        "hidden_in_screened_categories": len(hidden & set(scored["crime_id"])),
+        "settings": {"screening": settings.screening.model_dump(mode="json")},
+        "screening_at_default_threshold": precision_recall(screened, hidden),
+        "screening_threshold_curve": threshold_curve(scored, hidden),
+        "screening_indicators": indicator_table(scored, hidden),
+        "universe_vs_true_stalking": {
+            route: precision_recall(
+                set(universe.loc[universe["identified_by"].isin(routes), "crime_id"]),
+                true_stalking,
+            )
+            for route, routes in {
+                "principal+included": ["principal", "included"],
+                "principal+included+screened": ["principal", "included", "screened"],
+            }.items()
+        },
+    }
+
+    mentions_path = truth_dir / "person_mentions.csv"
+    if not mentions_path.exists():
+        return result
+    recorded = rebuild_without_screening(warehouse, quarter, work)
+    mentions = pd.read_csv(mentions_path, dtype=str)[["source", "record_key", "true_person_id"]]
+    person_records = read(
+        recorded,
+        "select source, record_key, cast(person_key as varchar) as person_key "
+        "from marts.person_records",
+    )
+    key_map = true_key_map(person_records, mentions)
+    repeat_truth_path = truth_dir / "repeat_victims.csv"
+    if repeat_truth_path.exists():
+        truth = pd.read_csv(repeat_truth_path, dtype=str)
+        truth = truth[truth["universe"] == "recorded"]
+        quarters = set(truth["quarter"])
+        predicted = as_true_set(
+            read(recorded, "select quarter, person_key from marts.repeat_victims"),
+            key_map,
+            quarters,
+        )
+        result["repeat_victims"] = {
+            "universe": "recorded (principal + included, no screening)",
+            "quarters": len(quarters),
+            **precision_recall(
+                predicted, set(zip(truth["quarter"], truth["true_person_id"], strict=True))
+            ),
+        }
+    serial_truth_path = truth_dir / "serial_perpetrators.csv"
+    if serial_truth_path.exists():
+        truth = pd.read_csv(serial_truth_path, dtype=str)
+        truth = truth[truth["universe"] == "recorded"]
+        quarters = set(truth["quarter"])
+        perpetrators = read(
+            recorded, "select quarter, person_key, is_repeat, is_serial from marts.perpetrators"
+        )
+        for flag in ("is_serial", "is_repeat"):
+            expected = truth[truth[flag].str.lower() == "true"]
+            predicted = as_true_set(perpetrators[perpetrators[flag]], key_map, quarters)
+            result[f"perpetrators_{flag}"] = {
+                "universe": "recorded (principal + included, no screening)",
+                "quarters": len(quarters),
+                **precision_recall(
+                    predicted,
+                    set(zip(expected["quarter"], expected["true_person_id"], strict=True)),
+                ),
+            }
+    return result
+
+
+def to_markdown(result: dict[str, Any], command: str) -> str:
+    at_default = result["screening_at_default_threshold"]
+    lines = [
+        "# Hidden-stalking screening, repeat victims and serial perpetrators",
+        "",
+        f"Command: `{command}` (quarter {result['quarter']}, "
+        f"{result['crimes_loaded']} crimes loaded, {result['hidden_stalking_crimes']} hidden "
+        f"stalking crimes in truth, {result['screened_category_crimes']} crimes screened).",
+        "",
+        "| measure | predicted | true | TP | precision | recall |",
+        "|---|---|---|---|---|---|",
+        f"| hidden stalking, threshold {result['settings']['screening']['threshold']} "
+        f"| {at_default['predicted']} | {at_default['true']} | {at_default['true_positives']} "
+        f"| {at_default['precision']} | {at_default['recall']} |",
+    ]
+    for key in ("repeat_victims", "perpetrators_is_serial", "perpetrators_is_repeat"):
+        if key in result:
+            m = result[key]
+            lines.append(
+                f"| {key} (person-quarters, recorded universe) | {m['predicted']} | {m['true']} "
+                f"| {m['true_positives']} | {m['precision']} | {m['recall']} |"
+            )
+    lines += [
+        "",
+        "## Screening threshold trade-off",
+        "",
+        "| threshold | flagged | precision | recall |",
+        "|---|---|---|---|",
+    ]
+    for row in result["screening_threshold_curve"]:
+        lines.append(
+            f"| {row['threshold']} | {row['predicted']} | {row['precision']} | {row['recall']} |"
+        )
+    lines += [
+        "",
+        "## Each indicator alone",
+        "",
+        "| indicator | flagged | precision | recall |",
+        "|---|---|---|---|",
+    ]
+    for row in result["screening_indicators"]:
+        lines.append(
+            f"| {row['indicator']} | {row['predicted']} | {row['precision']} | {row['recall']} |"
+        )
+    lines += [
+        "",
+        f"Hidden stalking crimes inside the screened categories: "
+        f"{result['hidden_in_screened_categories']} of {result['hidden_stalking_crimes']} "
+        "(the rest cannot be found by any threshold).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", default="small", help="generator preset (default small)")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--end-quarter", default="2026-Q3", help="last quarter of data")
+    parser.add_argument("--extracts", help="use these extracts (with truth/) instead")
+    parser.add_argument("--warehouse", help="evaluate this warehouse instead of running")
+    parser.add_argument("--work", help="scratch folder (default a temporary one)")
+    parser.add_argument("--out", default=str(OUT_DIR), help="folder for screening.json/.md")
+    args = parser.parse_args(argv)
+
+    started = time.perf_counter()
+    work = Path(args.work or tempfile.mkdtemp(prefix="spp-eval-screening-"))
+    work.mkdir(parents=True, exist_ok=True)
+    quarter = args.end_quarter
+    if args.extracts:
+        extracts = Path(args.extracts)
+    else:
+        from pipelines.synthetic import generate_force
+
+        extracts = work / "extracts"
+        generate_force(args.scale, args.seed, extracts, end_quarter=quarter)
+    warehouse = Path(args.warehouse) if args.warehouse else run_pipeline(extracts, quarter, work)
+    result = evaluate(extracts, warehouse, quarter, work)
+    result["scale"] = args.scale if not args.extracts else str(extracts)
+    result["seed"] = args.seed
+    result["seconds"] = round(time.perf_counter() - started, 1)
+    command = "python -m pipelines.evaluation.screening " + " ".join(argv or [])
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "screening.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
+    (out / "screening.md").write_text(to_markdown(result, command.strip()))
+    print(to_markdown(result, command.strip()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

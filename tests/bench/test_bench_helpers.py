@@ -1,0 +1,176 @@
+"""Fast tests of the benchmark's pure helpers (parsing, aggregation, growth, rendering) and of
+the process-tree memory sampler."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pipelines.evaluation import bench
+from pipelines.evaluation.bench import StepTiming
+
+
+def test_stage_of_groups_the_steps_of_the_job() -> None:
+    assert bench.stage_of("raw__crimes") == "ingest"
+    assert bench.stage_of("raw__breaches_contract") == "ingest"
+    assert bench.stage_of("dbt_staging") == "dbt_staging"
+    assert bench.stage_of("dbt_analytics") == "dbt_analytics"
+    assert bench.stage_of("person_resolution") == "resolution"
+    assert bench.stage_of("hotspots") == "hotspots"
+    assert bench.stage_of("demand_forecast") == "forecast"
+    assert bench.stage_of("profile_report") == "publish"
+    assert bench.stage_of("something_new") == "something_new"
+
+
+PROGRESS = """Profiling 2025-Q4 from x (warehouse y)
+[    0.6s] ▶ raw__crimes
+[    1.8s]   ✓ raw/crimes
+[    2.1s] ■ raw__crimes (1.5s)
+[    2.1s] ▶ dbt_staging
+[    9.0s] ✗ FAILED dbt_staging (6.9s)
+spp profile: error: step dbt_staging failed
+"""
+
+
+def test_parse_progress_lines_uses_run_relative_times() -> None:
+    steps = bench.parse_progress_lines(PROGRESS.splitlines())
+    assert [s.step for s in steps] == ["raw__crimes", "dbt_staging"]
+    assert steps[0].seconds == pytest.approx(1.5)
+    assert steps[0].status == "SUCCESS"
+    assert steps[1].seconds == pytest.approx(6.9)
+    assert steps[1].status == "FAILURE"
+
+
+def test_parse_progress_lines_prefers_arrival_times() -> None:
+    lines = [(1000.0 + i * 10, text) for i, text in enumerate(PROGRESS.splitlines())]
+    steps = bench.parse_progress_lines(lines)
+    # ▶ raw__crimes is line 1 (t=1010), ■ raw__crimes line 3 (t=1030).
+    assert (steps[0].start, steps[0].end) == (1010.0, 1030.0)
+
+
+def test_peak_between_window_and_nearest_fallback() -> None:
+    samples = [(0.0, 10), (1.0, 50), (2.0, 30), (3.0, 20)]
+    assert bench.peak_between(samples, 0.5, 2.5) == 50
+    assert bench.peak_between(samples, 2.9, 2.95) == 20  # nothing inside: nearest sample
+    assert bench.peak_between([], 0, 1) is None
+
+
+def test_aggregate_stages_sums_steps_and_computes_ratios() -> None:
+    steps = [
+        StepTiming("raw__crimes", 0.0, 2.0),
+        StepTiming("raw__orders", 2.0, 3.0),
+        StepTiming("person_resolution", 3.0, 7.0),
+    ]
+    samples = [(0.5, 100_000_000), (2.5, 300_000_000), (5.0, 200_000_000)]
+    rows = {"ingest": 6_000, "resolution": 800}
+    floors = {"ingest": {"seconds": 1.5, "what": "read"}, "resolution": {"seconds": None}}
+    stages = {s["stage"]: s for s in bench.aggregate_stages(steps, samples, rows, floors)}
+    assert list(stages) == ["ingest", "resolution"]
+    ingest = stages["ingest"]
+    assert ingest["wall_s"] == 3.0
+    assert ingest["ratio"] == 2.0
+    assert ingest["peak_rss_mb"] == 300.0
+    assert ingest["rows_per_s"] == 2000.0
+    assert ingest["steps"] == ["raw__crimes", "raw__orders"]
+    assert stages["resolution"]["ratio"] is None
+    assert stages["resolution"]["rows_per_s"] == 200.0
+
+
+def test_orchestration_overhead_adds_dbt_startup_to_time_outside_steps() -> None:
+    steps = [StepTiming("raw__crimes", 105.0, 106.0), StepTiming("dbt_staging", 107.0, 117.0)]
+    out = bench.orchestration_overhead(20.0, 100.0, 120.0, steps, {"dbt_staging": 4.0})
+    assert out["steps_sum_s"] == 11.0
+    assert out["startup_s"] == 5.0
+    assert out["between_steps_s"] == 1.0
+    assert out["teardown_s"] == 3.0
+    assert out["dbt_startup_s"] == {"dbt_staging": 6.0}
+    assert out["total_s"] == 20.0 - 11.0 + 6.0
+
+
+def _scale(rows: int, wall: float, peak: float) -> dict:
+    return {
+        "ok": True,
+        "extract_rows_total": rows,
+        "run": {"process_wall_s": wall, "peak_rss_mb": peak},
+    }
+
+
+def test_cost_growth_orders_by_rows_and_flags_linearity() -> None:
+    growth = bench.cost_growth(
+        {"large": _scale(1000, 100.0, 800.0), "force": _scale(100, 10.0, 400.0)}
+    )
+    assert [g["scale"] for g in growth] == ["force", "large"]
+    assert growth[1]["rows_x"] == 10.0
+    assert growth[1]["wall_x_per_rows_x"] == 1.0
+    assert growth[1]["peak_x"] == 2.0
+    failed = bench.cost_growth({"force": {**_scale(100, 1.0, 1.0), "ok": False}})
+    assert failed == []
+
+
+def test_merge_keeps_scales_not_rerun() -> None:
+    old = {"scales": {"force": _scale(100, 10.0, 400.0)}, "machine": {"cpu": "old"}}
+    new = {"scales": {"national": _scale(10_000, 900.0, 9000.0)}, "machine": {"cpu": "new"}}
+    merged = bench.merge_report(old, new)
+    assert set(merged["scales"]) == {"force", "national"}
+    assert merged["machine"]["cpu"] == "new"
+    assert [g["scale"] for g in merged["cost_growth"]] == ["force", "national"]
+
+
+def test_targets_pass_and_fail() -> None:
+    ok = {**_scale(100, 59.0, 1999.0), "orchestration": {"total_s": 16.0}}
+    targets = bench.check_targets("force", ok)
+    assert targets["wall_ok"] and targets["peak_ok"]
+    assert targets["orchestration_ok"] is False
+    assert bench.check_targets("large", _scale(100, 301.0, 10.0))["wall_ok"] is False
+    assert bench.check_targets("tiny", _scale(100, 1.0, 1.0)) == {}
+
+
+def test_markdown_renders_tables_and_keeps_notes(tmp_path: Path) -> None:
+    result = {
+        **_scale(100, 10.0, 400.0),
+        "command": "python -m pipelines.cli profile ...",
+        "extract_rows": {"crimes": 100},
+        "stages": bench.aggregate_stages(
+            [StepTiming("raw__crimes", 0.0, 2.0)], [(1.0, 5e8)], {"ingest": 100}, {}
+        ),
+        "orchestration": {"total_s": 8.0, "dbt_startup_s": {"dbt_staging": 3.0}},
+    }
+    report = bench.merge_report(None, {"scales": {"force": result}, "machine": {"cpu": "X"}})
+    md_path = tmp_path / "benchmarks.md"
+    md_path.write_text(bench.render_markdown(report, "\nmy findings\n"), encoding="utf-8")
+    text = md_path.read_text(encoding="utf-8")
+    assert "| ingest | 2.00 |" in text
+    assert "## Cost growth" in text
+    assert "Orchestration overhead **8.0 s**" in text
+    assert bench.existing_notes(md_path).strip() == "my findings"
+    again = bench.render_markdown(report, bench.existing_notes(md_path))
+    assert again.count("my findings") == 1
+
+
+CHILD = (
+    "import subprocess, sys, time;"
+    "p = subprocess.Popen([sys.executable, '-c', "
+    "'import time; b = bytearray(150_000_000); time.sleep(3)']);"
+    "p.wait()"
+)
+
+
+def test_tree_sampler_counts_grandchildren_memory() -> None:
+    proc = subprocess.Popen([sys.executable, "-c", CHILD])
+    sampler = bench.TreeSampler(proc.pid, interval=0.05)
+    sampler.start()
+    proc.wait(timeout=30)
+    time.sleep(0.1)
+    sampler.stop()
+    peak = max(rss for _, rss in sampler.samples)
+    assert peak > 150_000_000, "the grandchild's 150 MB allocation was not seen"
+
+
+def test_parse_args_rejects_unknown_scale() -> None:
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--scales", "galactic"])
+    assert bench.parse_args(["--scales", "tiny,force"]).scales == ["tiny", "force"]

@@ -1,0 +1,75 @@
+"""The benchmark harness end to end on the tiny preset (slow: a whole profile run in a
+subprocess, plus the floors)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pipelines.evaluation import bench
+
+STAGE_FIELDS = {
+    "stage",
+    "steps",
+    "status",
+    "wall_s",
+    "floor_s",
+    "floor_what",
+    "ratio",
+    "peak_rss_mb",
+    "rows",
+    "rows_per_s",
+}
+
+
+@pytest.mark.slow
+def test_bench_tiny_writes_json_and_markdown(tmp_path: Path) -> None:
+    json_path, md_path = tmp_path / "benchmarks.json", tmp_path / "benchmarks.md"
+    code = bench.main(
+        [
+            "--scales", "tiny",
+            "--cache", str(tmp_path / "cache"),
+            "--work", str(tmp_path / "work"),
+            "--json", str(json_path),
+            "--md", str(md_path),
+        ]
+    )  # fmt: skip
+    report = json.loads(json_path.read_text())
+    tiny = report["scales"]["tiny"]
+    assert code == 0, tiny.get("error")
+    assert tiny["ok"] is True
+    assert {"cpu", "cores_logical", "ram_gb", "os", "python", "packages"} <= set(report["machine"])
+    assert report["machine"]["packages"]["dagster"]
+
+    # Rows: what the generator wrote, counted independently.
+    assert tiny["extract_rows_total"] == sum(tiny["extract_rows"].values()) > 0
+
+    run = tiny["run"]
+    assert run["process_wall_s"] > 0
+    assert run["peak_rss_mb"] > 100  # a Python process with Dagster and DuckDB loaded
+    stages = {s["stage"]: s for s in tiny["stages"]}
+    assert {"ingest", "dbt_staging", "resolution", "dbt_analytics"} <= set(stages)
+    for stage in stages.values():
+        assert set(stage) >= STAGE_FIELDS
+        assert stage["status"] == "SUCCESS"
+        assert 0 < stage["wall_s"] <= run["process_wall_s"]
+        assert 0 < stage["peak_rss_mb"] <= run["peak_rss_mb"]
+    assert stages["ingest"]["rows"] == tiny["extract_rows_total"]
+    for name in ("ingest", "dbt_staging", "resolution", "dbt_analytics"):
+        assert stages[name]["floor_s"] is not None and stages[name]["floor_s"] > 0, name
+        assert stages[name]["ratio"] == pytest.approx(
+            stages[name]["wall_s"] / stages[name]["floor_s"], abs=0.01
+        )
+
+    orchestration = tiny["orchestration"]
+    assert orchestration["steps_sum_s"] == pytest.approx(
+        sum(s["wall_s"] for s in tiny["stages"]), abs=0.05 * len(tiny["stages"])
+    )
+    assert orchestration["steps_sum_s"] <= run["process_wall_s"]
+    assert set(orchestration["dbt_startup_s"]) == {"dbt_staging", "dbt_analytics"}
+
+    text = md_path.read_text(encoding="utf-8")
+    assert "## tiny" in text and "| ingest |" in text
+    assert bench.NOTES_MARKER in text

@@ -1,0 +1,144 @@
+"""Hotspots: Gi* finds a planted cluster and nothing in spatial randomness; PAI/PEI/RRI by hand;
+change classes; the `spp hotspots` entry point and the GIS/map helpers on small files."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipelines.hotspots import (
+    HotspotParams,
+    compute_hotspots,
+    find_hotspots_in_file,
+    hotspot_map_figure,
+    pai,
+    pei,
+    rri,
+    write_geojson,
+)
+from pipelines.hotspots.change import change_classes
+from pipelines.hotspots.grid import bng_to_lonlat
+
+PARAMS = HotspotParams(cell_size_m=500, permutations=999, fdr_alpha=0.05, seed=3)
+# A 20 km square in York (BNG metres).
+X0, Y0, SIDE = 450_000.0, 440_000.0, 20_000.0
+
+
+def _points(x: np.ndarray, y: np.ndarray, quarter: str = "2025-Q1") -> pd.DataFrame:
+    lon, lat = bng_to_lonlat(x, y)
+    return pd.DataFrame({"latitude": lat, "longitude": lon, "quarter": quarter})
+
+
+def _uniform(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return _points(X0 + rng.uniform(0, SIDE, n), Y0 + rng.uniform(0, SIDE, n))
+
+
+def test_gistar_finds_a_planted_cluster() -> None:
+    rng = np.random.default_rng(11)
+    background = _uniform(1_600, seed=11)  # ~1 point per cell
+    cx, cy = X0 + 7_250, Y0 + 12_250  # cluster centre, inside one cell
+    cluster = _points(cx + rng.normal(0, 300, 80), cy + rng.normal(0, 300, 80))
+    cells, _ = compute_hotspots(pd.concat([background, cluster]), PARAMS)
+    hot = cells[cells["gi_class"] == "hot"]
+    assert len(hot) >= 3
+    # Every hot cell lies within 1.5 km of the planted centre; the centre cell is hot.
+    distance = np.hypot(hot["easting"] - cx, hot["northing"] - cy)
+    assert distance.max() < 1_500
+    centre = cells.loc[np.hypot(cells["easting"] - cx, cells["northing"] - cy).idxmin()]
+    assert centre["gi_class"] == "hot" and centre["is_hotspot"]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_gistar_finds_nothing_in_spatial_randomness(seed: int) -> None:
+    cells, _ = compute_hotspots(_uniform(2_000, seed=seed), PARAMS)
+    assert len(cells) > 1_000
+    assert (cells["gi_class"] == "hot").sum() == 0
+    assert (cells["gi_class"] == "cold").sum() == 0
+
+
+def test_pai_pei_rri_against_hand_computed_values() -> None:
+    observed = np.array([5, 3, 0, 2, 0, 4, 1, 0, 3, 2])  # C = 20 over 10 equal cells
+    flagged = np.zeros(10, bool)
+    flagged[[0, 1]] = True
+    # (8 / 20) / (2 / 10) = 2.0
+    assert pai(flagged, observed) == pytest.approx(2.0)
+    # Unequal areas: flagged 2 km2 of 20 km2 -> (8/20)/(2/20) = 4.0
+    assert pai(flagged, observed, np.r_[1.0, 1.0, np.full(8, 2.25)]) == pytest.approx(4.0)
+    # Best two cells hold 5 + 4 = 9 -> best PAI 2.25; PEI = 2.0 / 2.25
+    assert pei(flagged, observed) == pytest.approx(2.0 / 2.25)
+    predicted = np.array([4.0, 2.0, 0, 0, 0, 0, 0, 0, 0, 0])
+    assert rri(flagged, predicted, observed) == pytest.approx(6 / 8)
+    assert rri(flagged, predicted, np.zeros(10)) == math.inf
+    assert math.isnan(pai(np.zeros(10, bool), observed))
+
+
+def test_change_classes_follow_emerging_hotspot_rules() -> None:
+    quarters = ["2024-Q1", "2024-Q2", "2024-Q3", "2024-Q4"]
+    spec = {
+        "new": ([0.1, 0.2, 0.1, 3.0], [0, 0, 0, 1]),
+        "intensifying": ([2.5, 3.0, 3.5, 4.0], [1, 1, 1, 1]),
+        "diminishing": ([5.0, 4.5, 4.0, 3.0], [1, 1, 1, 1]),
+        "persistent": ([3.0, 3.2, 2.9, 3.1], [1, 1, 1, 1]),
+        "former": ([3.0, 3.1, 3.0, 0.5], [1, 1, 1, 0]),
+        "none": ([0.0, 0.1, 0.0, 0.2], [0, 0, 0, 0]),
+    }
+    rows = [
+        {"quarter": q, "cell_id": cell, "gi_z": z[i], "gi_class": "hot" if h[i] else "ns"}
+        for cell, (z, h) in spec.items()
+        for i, q in enumerate(quarters)
+    ]
+    panel = pd.DataFrame(rows)
+    panel["change_class"] = change_classes(panel, window_quarters=4)
+    last = panel[panel["quarter"] == quarters[-1]].set_index("cell_id")["change_class"]
+    assert last.to_dict() == {cell: cell for cell in spec}
+
+
+def test_find_hotspots_in_file_on_police_uk_style_csv(tmp_path) -> None:
+    rng = np.random.default_rng(5)
+    n = 600
+    x = np.r_[X0 + rng.uniform(0, 8_000, n), X0 + 4_000 + rng.normal(0, 200, 120)]
+    y = np.r_[Y0 + rng.uniform(0, 8_000, n), Y0 + 4_000 + rng.normal(0, 200, 120)]
+    lon, lat = bng_to_lonlat(x, y)
+    months = rng.choice(["2024-11", "2024-12", "2025-01"], len(x))
+    src = tmp_path / "points.csv"
+    pd.DataFrame({"Month": months, "Longitude": lon, "Latitude": lat}).to_csv(src, index=False)
+    out = find_hotspots_in_file(src, cell_size_m=500, out=None)
+    assert out == tmp_path / "points_hotspots.csv"
+    table = pd.read_csv(out)
+    required = {"quarter", "cell_id", "latitude", "longitude", "crimes", "gi_z", "is_hotspot"}
+    assert required <= set(table.columns)
+    assert set(table["quarter"]) == {"2024-Q4", "2025-Q1"}
+    assert table.groupby("quarter")["crimes"].sum().sum() == len(x)
+    assert table["is_hotspot"].any()
+    assert table["cell_id"].str.startswith("500m_E").all()
+
+
+def test_find_hotspots_in_file_rejects_files_without_coordinates(tmp_path) -> None:
+    src = tmp_path / "bad.csv"
+    pd.DataFrame({"x": [1], "y": [2]}).to_csv(src, index=False)
+    with pytest.raises(ValueError, match="latitude"):
+        find_hotspots_in_file(src, cell_size_m=None, out=str(tmp_path / "o.csv"))
+
+
+def test_geojson_layer_and_map_suppress_small_counts(tmp_path) -> None:
+    rng = np.random.default_rng(9)
+    cluster = _points(X0 + 5_000 + rng.normal(0, 250, 150), Y0 + 5_000 + rng.normal(0, 250, 150))
+    cells, density = compute_hotspots(pd.concat([_uniform(400, seed=9), cluster]), PARAMS)
+    assert (density["density_per_km2"] >= 0).all() and density["density_per_km2"].max() > 0
+    path = write_geojson(cells, tmp_path / "gis" / "hotspots.geojson", min_count=5)
+    features = json.loads(path.read_text())["features"]
+    assert features and all(f["geometry"]["type"] == "Polygon" for f in features)
+    shown = [f["properties"]["crimes"] for f in features]
+    assert all(c is None or c == 0 or c >= 5 for c in shown)
+    assert any(f["properties"]["crimes_display"] == "[c]" for f in features)
+    fig = hotspot_map_figure(cells, "2025-Q1", min_count=5)
+    names = [t.name for t in fig.data]
+    assert any(name.startswith("hot spot") for name in names)
+    assert "[c]" in json.dumps(fig.to_plotly_json()) or all(
+        c is None or c >= 5 for c in shown if c
+    )

@@ -1,0 +1,217 @@
+"""The profile rendered from a hand-made warehouse: NIM section order, offline and
+self-contained, figures equal to the marts (computed here independently), disclosure rules
+visible in the output."""
+
+from __future__ import annotations
+
+import json
+import re
+import stat
+from pathlib import Path
+
+import duckdb
+import pytest
+from plotly.offline import get_plotlyjs
+
+from pipelines.quarters import shift_quarter
+from pipelines.settings import load_settings
+from tests.report.conftest import QUARTER
+from tests.report.html_tables import number, parse, table_rows
+
+SECTIONS = [
+    "key-findings",
+    "scope",
+    "demand",
+    "victims",
+    "perpetrators",
+    "locations",
+    "orders",
+    "compliance",
+    "forecast",
+    "gaps",
+    "methodology",
+]
+K = load_settings().disclosure.min_count
+PERIODS = [shift_quarter(QUARTER, -4), shift_quarter(QUARTER, -1), QUARTER]
+
+
+@pytest.fixture(scope="module")
+def html(rendered) -> str:
+    return rendered.path.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def doc(html):
+    return parse(html)
+
+
+@pytest.fixture(scope="module")
+def con(fixture_db: Path):
+    with duckdb.connect(str(fixture_db), read_only=True) as connection:
+        yield connection
+
+
+def test_sections_in_nim_order(doc) -> None:
+    assert doc.section_ids == SECTIONS
+
+
+def test_plotly_embedded_exactly_once_and_nothing_external(html, doc) -> None:
+    library = get_plotlyjs()
+    assert html.count(library) == 1
+    assert html.count(library[:300]) == 1
+    assert doc.script_srcs == [], "scripts must be inline"
+    assert not [h for h in doc.link_hrefs if "//" in h], "no external stylesheets or fonts"
+    rest = html.replace(library, "")
+    assert not re.search(r"https?://", rest), "no URL outside the plotly library itself"
+    assert "@import" not in rest and "url(" not in rest
+
+
+def test_every_chart_has_a_caption_and_a_finding_title(html, doc) -> None:
+    divs = re.findall(r'Plotly\.newPlot\(\s*"([^"]+)"', html)
+    assert len(divs) >= 6
+    assert len(doc.figure_labels) == len(divs)
+    assert all(len(label) > 20 for label in doc.figure_labels)
+    titles = re.findall(r'"title":\{"text":"([^"]+)"', html)
+    assert any(re.search(r"(rose|fell|stable|expected to)", t) for t in titles)
+
+
+def _count(con, sql: str, params: list) -> int:
+    return int(con.execute(sql, params).fetchone()[0])
+
+
+def test_demand_figures_match_the_mart(doc, con) -> None:
+    rows = table_rows(doc, "Stalking crimes by domestic-abuse flag")
+    for i, quarter in enumerate(PERIODS):
+        total = _count(
+            con, "select count(*) from marts.stalking_crimes where quarter = ?", [quarter]
+        )
+        da = _count(
+            con,
+            "select count(*) from marts.stalking_crimes where quarter = ? and is_domestic_abuse",
+            [quarter],
+        )
+        assert number(rows["Total"][i]) == total
+        shown = number(rows["Domestic abuse"][i])
+        assert shown == da or (shown is None and (0 < da < K or 0 < total - da < K))
+    routes = table_rows(doc, "Stalking crimes by identification route")
+    screened = _count(
+        con,
+        "select count(*) from marts.stalking_crimes where quarter = ? and identified_by = ?",
+        [QUARTER, "screened"],
+    )
+    shown = number(routes["Flagged by screening (possible hidden stalking)"][2])
+    assert shown in (screened, None)
+    if shown is None:
+        assert any(number(v[2]) is None for v in routes.values())
+
+
+def test_comparison_tables_never_show_a_small_count(doc) -> None:
+    checked = 0
+    for caption, rows in doc.tables.items():
+        if not rows or "vs same quarter last year" not in rows[0]:
+            continue
+        for row in rows[1:]:
+            n_counts = 3 if len(rows[0]) == 6 else 2
+            for cell in row[1 : 1 + n_counts]:
+                value = number(cell)
+                assert value is None or value == 0 or value >= K, (caption, row)
+                checked += 1
+    assert checked > 50
+
+
+def test_victim_and_perpetrator_figures_match_the_marts(doc, con) -> None:
+    rv = table_rows(doc, "Repeat victims")
+    expected = _count(con, "select count(*) from marts.repeat_victims where quarter = ?", [QUARTER])
+    assert number(rv["Repeat victims (resolved people)"][2]) in (expected, None)
+    perps = table_rows(doc, "Perpetrators (aggregate)")
+    everyone = _count(con, "select count(*) from marts.perpetrators where quarter = ?", [QUARTER])
+    for label, where in (
+        ("Suspects and offenders (resolved people)", "true"),
+        ("Serial perpetrators (2+ victims)", "is_serial"),
+        ("High-harm perpetrators (tasking list)", "is_high_harm"),
+    ):
+        n = _count(
+            con, f"select count(*) from marts.perpetrators where quarter = ? and {where}", [QUARTER]
+        )
+        shown = number(perps[label][2])
+        if shown is None:  # suppressed: itself or its complement is a small count
+            assert 0 < n < K or 0 < everyone - n < K
+        else:
+            assert shown == n
+
+
+def test_compliance_rates_match_the_mart(doc, con) -> None:
+    rows = table_rows(doc, "Compliance measures")
+    frame = con.execute(
+        "select measure, numerator, denominator from marts.compliance where quarter = ?",
+        [QUARTER],
+    ).fetchall()
+    assert frame
+    for measure, num, den in frame:
+        shown = rows[measure.replace("_", " ").capitalize()][-1]
+        small = 0 < num < K or 0 < den - num < K or den < K
+        assert shown == ("[c]" if small else f"{num / den:.0%}")
+
+
+def test_map_draws_only_cells_meeting_the_threshold(html, con) -> None:
+    match = re.search(r'Plotly\.newPlot\(\s*"chart-hotspot-map",\s*(\[.*?\]),\s*\{"template"', html)
+    assert match
+    traces = json.loads(match.group(1))
+    cells = [t for t in traces if t.get("fill") == "toself"]
+    texts = [x for t in cells for x in t["text"] if x]
+    counts = [int(x.split()[0]) for x in texts]
+    assert all(c >= K for c in counts)
+    expected = _count(
+        con, "select count(*) from marts.hotspots where quarter = ? and crimes >= ?", [QUARTER, K]
+    )
+    assert len(counts) == expected * 5  # five vertices per square
+
+
+def test_methodology_states_the_configured_thresholds(doc) -> None:
+    rows = doc.tables["Settings used for this edition"]
+    pairs = {(r[0], r[1]): r[2] for r in rows[1:]}
+    settings = load_settings()
+    assert pairs[("disclosure", "min count")] == str(settings.disclosure.min_count)
+    assert pairs[("repeat victim", "window months")] == str(settings.repeat_victim.window_months)
+    assert pairs[("perpetrators", "serial min victims")] == str(
+        settings.perpetrators.serial_min_victims
+    )
+
+
+def test_key_findings_are_sentences_with_direction(html) -> None:
+    findings = re.search(r'<ul class="findings">(.*?)</ul>', html, re.S).group(1)
+    items = re.findall(r"<li>(.*?)</li>", findings, re.S)
+    assert len(items) >= 5
+    assert any(
+        re.search(r"(rose|fell|was stable) \d*%? ?on the same quarter last year", i) for i in items
+    )
+
+
+def test_tasking_pack_is_restricted_and_complete(
+    fixture_db_copy: Path, tmp_path: Path, html
+) -> None:
+    from pipelines.report.tasking import MARKING, write_tasking_pack
+
+    with duckdb.connect(str(fixture_db_copy)) as con:
+        pack = write_tasking_pack(con, QUARTER, tmp_path / QUARTER, "Test force")
+        expected = con.execute(
+            "select person_key from marts.perpetrators where quarter = ? and is_high_harm "
+            "order by rank",
+            [QUARTER],
+        ).fetchall()
+    assert pack.csv.parent.name == "restricted"
+    for path in (pack.csv, pack.html):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(pack.csv.parent.stat().st_mode) == 0o700
+    lines = pack.csv.read_text().splitlines()
+    assert lines[0].startswith(f"# {MARKING}")
+    header = lines[1].split(",")
+    for column in ("rank", "person_key", "label", "rfgv_score", "recency_score", "breaches_12m",
+                   "has_active_order", "why_on_list"):  # fmt: skip
+        assert column in header
+    keys = [line.split(",")[header.index("person_key")] for line in lines[2:]]
+    assert keys == [k for (k,) in expected]
+    pack_html = pack.html.read_text()
+    assert pack_html.count(MARKING) >= 3
+    # Nothing of the restricted list reaches the published profile.
+    assert not any(f">{k}<" in html or f'"{k}"' in html for k in keys)
