@@ -95,6 +95,7 @@ class ScreeningWeights(_Section):
     unwanted: int = Field(1, ge=0)
     escalation: int = Field(0, ge=0)
     online_repeated: int = Field(0, ge=0)
+    persistent: int = Field(1, ge=0)
     recorded_stalking: int = Field(3, ge=0)
     long_course: int = Field(1, ge=0)
     linked_intelligence: int = Field(3, ge=0)
@@ -123,6 +124,7 @@ class ScreeningSettings(_Section):
     intense_window_days: int = Field(90, ge=1)
     intense_min_occasions: int = Field(3, ge=2)
     long_course_days: int = Field(7, ge=1)
+    persistent_min_days: int = Field(30, ge=1)
     weights: ScreeningWeights = ScreeningWeights()
     threshold: int = Field(3, ge=1)
 
@@ -186,6 +188,8 @@ class IngestSettings(_Section):
     settle_seconds: int = Field(300, ge=0)
     schedule_cron: str = "0 6 15 1,4,7,10 *"
     schedule_timezone: str = "Europe/London"
+    # DuckDB memory ceiling while loading (larger inputs spill to disk); "" = DuckDB's default.
+    duckdb_memory_limit: str = "6GB"
 
 
 class Settings(_Section):

@@ -17,7 +17,12 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from pipelines.contracts import geo
-from pipelines.contracts.loader import LoadResult, load_extract, offence_codes
+from pipelines.contracts.loader import (
+    LoadResult,
+    apply_memory_limit,
+    load_extract,
+    offence_codes,
+)
 from pipelines.contracts.reconcile import update_data_quality
 from pipelines.contracts.schema import EXTRACTS
 from pipelines.contracts.structure import check_delivery, inspect_extract
@@ -91,6 +96,7 @@ def _ingest_asset(extract: str) -> dg.AssetsDefinition:
         extracts_dir = Path(profile_run.extracts_dir)
         area = _force_area(profile_run)
         with duckdb.get_connection() as con:
+            apply_memory_limit(con, load_settings().ingest.duckdb_memory_limit)
             if not UPSTREAM[extract]:
                 # The root of the ingest graph: the whole delivery's structure, before any write.
                 sources = check_delivery(con, extracts_dir)

@@ -73,6 +73,31 @@ FOOTER = """
 - Offence codes: a code is known when it is in the project's reference table
   (`dbt_project/seeds/offence_codes.csv`); a force maps its own codes by adding rows there.
 - "In the future" means after the date of the run.
+- The force-area rule applies to crimes and intelligence locations (points on the boundary count
+  as inside). Date-times carrying a UTC offset or `Z` are refused (`unparseable_date`): the spec
+  asks for local UK time.
+
+## Where the results are
+- `raw.<extract>`: the loaded rows, typed, with `_source_row` (1-based data row in the file).
+- `raw.quarantine`: one row per rejected row, replaced per extract on every run.
+- `raw.load_log`: per extract, rows read / loaded / quarantined, counts by rule, unlinked soft
+  links, the force area used, the run id (what the profile's data-quality section reads).
+- `OUT/YYYY-Qn/data_quality.json`: the same reconciliation, published with the profile.
+- Dagster: each `raw/<extract>` asset carries the counts as metadata and two asset checks,
+  `reconciles` (read = loaded + quarantined; a mismatch fails the run) and `contract` (this
+  folder's suite run by Great Expectations on the loaded table).
+
+## Delivering to a landing folder (deployment)
+Set `ingest.landing_dir` in the settings file. Put each quarter's files in the landing folder
+itself or, better, in a sub-folder named for the quarter (`2026-Q3/`). Two automations, both
+off until switched on in the Dagster UI (Automation):
+- sensor `new_extracts_sensor` (every 5 minutes): when a folder holds all five extracts and no
+  file has changed for `ingest.settle_seconds` (default 300), it launches `quarterly_profile`
+  for that folder's quarter (the folder name, else the last complete quarter of its crimes),
+  once per delivery (a changed file is a new delivery).
+- schedule `quarterly_profile_schedule` (`ingest.schedule_cron`, default 06:00 on the 15th of
+  January, April, July and October, Europe/London): profiles the last complete quarter from its
+  sub-folder (or the landing folder), skipping when the delivery is incomplete.
 """
 
 

@@ -101,6 +101,12 @@ def runtime_parameters(today: dt.date, codes: list[str]) -> dict[str, Any]:
     }
 
 
+def apply_memory_limit(con: duckdb.DuckDBPyConnection, limit: str) -> None:
+    """Cap DuckDB's memory while loading: bigger inputs spill to disk instead of growing."""
+    if limit:
+        con.execute(f"set memory_limit = {q(limit)}")
+
+
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create schema if not exists raw")
     con.execute(
@@ -133,11 +139,17 @@ def _stage(con: duckdb.DuckDBPyConnection, source: ExtractFile, compiled: Compil
         else "cast(null as bigint)"
     )
     # rowid follows insertion order, which DuckDB keeps as file order.
+    # Texts are materialised first: each typed expression reads its text several times, and
+    # an inlined trim() would be recomputed for every read.
+    con.execute(
+        "create or replace temp table _spp_text as "
+        f"select rowid + 1 as _source_row, {texts} from _spp_land"
+    )
     con.execute(
         "create or replace temp table _spp_typed as "
-        f"select *, {dup} as _dup_rank from ("
-        f"select *, {typed} from (select rowid + 1 as _source_row, {texts} from _spp_land))"
+        f"select *, {dup} as _dup_rank from (select *, {typed} from _spp_text)"
     )
+    con.execute("drop table _spp_text")
 
 
 def _outside_rows(con: duckdb.DuckDBPyConnection, compiled: Compiled, area: geo.ForceArea) -> None:
@@ -162,19 +174,28 @@ def _outside_rows(con: duckdb.DuckDBPyConnection, compiled: Compiled, area: geo.
 
 
 def _build_checked(con: duckdb.DuckDBPyConnection, compiled: Compiled) -> None:
-    """_spp_checked: typed values + _rule (first broken expectation) + _detail (all broken)."""
+    """_spp_checked: typed values + _rule, the first broken expectation (suite order)."""
     critical = [c for c in compiled.checks if c.severity == "critical"]
-    rule = "coalesce(" + ", ".join(f"case when {c.broken} then {c.rule_sql} end" for c in critical)
-    detail = "concat_ws('; ', " + ", ".join(
-        f"case when {c.broken} then {c.detail} end" for c in critical
-    )
-    joins = " ".join(compiled.joins)
+    rule = ", ".join(f"case when {c.broken} then {c.rule_sql} end" for c in critical)
     con.execute(
         "create or replace temp table _spp_checked as "
-        f"select c.*, {rule}, cast(null as varchar)) as _rule, {detail}) as _detail "
-        f"from _spp_typed c {joins} "
-        "left join _spp_outside area on area.outside_row = c._source_row"
+        f"select c.*, coalesce({rule}, cast(null as varchar)) as _rule "
+        f"from _spp_typed c {_joins(compiled)}"
     )
+
+
+def _joins(compiled: Compiled) -> str:
+    return (
+        " ".join(compiled.joins)
+        + " left join _spp_outside area on area.outside_row = c._source_row"
+    )
+
+
+def _detail_sql(compiled: Compiled) -> str:
+    """Every broken expectation of a row, in words (computed for quarantined rows only)."""
+    critical = [c for c in compiled.checks if c.severity == "critical"]
+    parts = ", ".join(f"case when {c.broken} then {c.detail} end" for c in critical)
+    return f"concat_ws('; ', {parts})"
 
 
 def _soft_link_counts(con: duckdb.DuckDBPyConnection, compiled: Compiled) -> dict[str, int]:
@@ -252,9 +273,10 @@ def load_extract(
         con.execute("delete from raw.quarantine where extract = ?", [extract])
         con.execute(
             "insert into raw.quarantine select ?, c._source_row, "
-            f"{key}, {original}, c._rule, c._detail, ?, current_timestamp "
-            "from _spp_checked c join (select rowid + 1 as _source_row, * from _spp_land) l "
-            "on l._source_row = c._source_row where c._rule is not null order by c._source_row",
+            f"{key}, {original}, c._rule, {_detail_sql(compiled)}, ?, current_timestamp "
+            f"from (select * from _spp_checked where _rule is not null) c {_joins(compiled)} "
+            "join (select rowid + 1 as _source_row, * from _spp_land) l "
+            "on l._source_row = c._source_row order by c._source_row",
             [extract, run_id],
         )
         read = con.execute("select count(*) from _spp_land").fetchone()[0]
@@ -336,11 +358,13 @@ def load_delivery(
     run_id: str = "",
     partition_key: str = "",
     configured_area: str = "",
+    memory_limit: str = "",
 ) -> dict[str, LoadResult]:
     """Check the whole delivery's structure, then load every extract in dependency order
     (what the ingest assets do, in one call: used by the tests and the benchmark)."""
     from pipelines.contracts.structure import check_delivery
 
+    apply_memory_limit(con, memory_limit)
     sources = check_delivery(con, Path(extracts_dir))
     area = geo.resolve_force_area(Path(extracts_dir), configured_area)
     codes = offence_codes()

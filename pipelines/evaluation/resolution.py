@@ -101,6 +101,7 @@ def fake_mentions(path: Path) -> tuple[pd.DataFrame, pd.Series]:
             "date_of_birth": pd.to_datetime(raw["dob"], errors="coerce").dt.date,
             # no postcode in this file; the city stands in as the address field
             "address": raw["city"],
+            "email": raw["email"],
         }
     )
     truth_col = "group" if "group" in raw.columns else "cluster"

@@ -7,7 +7,13 @@ import sys
 import time
 
 # Module names under pipelines.evaluation; each exposes main(argv) -> int.
-EVALUATIONS: list[str] = ["hotspots_backtest", "forecast_backtest", "screening"]
+EVALUATIONS: list[str] = [
+    "hotspots_backtest",
+    "forecast_backtest",
+    "screening",
+    "publish",
+    "ingest_bench",
+]
 
 
 def main() -> int:

@@ -44,6 +44,7 @@ INDICATORS = [
     "is_unwanted",
     "is_escalating",
     "is_online_repeated",
+    "is_persistent",
     "has_recorded_stalking",
     "is_long_course",
     "has_linked_intelligence",

@@ -119,6 +119,18 @@ def sex_comparison() -> ComparisonCreator:
     )
 
 
+def email_comparison() -> ComparisonCreator:
+    return cl.CustomComparison(
+        output_column_name="email",
+        comparison_levels=[
+            cll.NullLevel("email_std"),
+            cll.ExactMatchLevel("email_std"),
+            cll.JaroWinklerLevel("email_std", 0.88),
+            cll.ElseLevel(),
+        ],
+    )
+
+
 def address_comparison() -> ComparisonCreator:
     return cl.CustomComparison(
         output_column_name="address",
@@ -131,7 +143,9 @@ def address_comparison() -> ComparisonCreator:
     )
 
 
-def prediction_blocking_rules(with_counterparts: bool = False) -> list[BlockingRuleCreator]:
+def prediction_blocking_rules(
+    with_context: bool = False, with_address: bool = False, with_email: bool = False
+) -> list[BlockingRuleCreator]:
     """Candidate pairs. Every rule is an equi-join on one or more keys, so the number of
     comparisons grows with the sizes of the blocks, not with the square of the records;
     together the rules survive any one corrupted field."""
@@ -145,10 +159,20 @@ def prediction_blocking_rules(with_counterparts: bool = False) -> list[BlockingR
         block_on("surname_std", "forename_canon"),
         block_on("surname_std", "substr(forename_std, 1, 1)", "dob_year"),
         block_on("postcode_std", "substr(forename_std, 1, 1)"),
+        # both names mistyped, or a mistyped first letter
+        block_on("postcode_std", "dob"),
+        block_on("surname_std", "dob_year"),
+        block_on("forename_canon", "dob_year"),
     ]
-    if with_counterparts:
+    if with_address:
+        rules.append(block_on("address_std"))
+    if with_email:
+        rules.append(block_on("email_std"))
+    if with_context:
         # an unresolved subject with only a forename or a surname, about the same victim
+        # or linked to the same crime
         rules += [
+            block_on("crime_roles", arrays_to_explode=["crime_roles"]),
             block_on("counterparts", "forename_canon", arrays_to_explode=["counterparts"]),
             block_on("counterparts", "surname_std", arrays_to_explode=["counterparts"]),
         ]
@@ -169,8 +193,48 @@ def counterpart_comparison() -> ComparisonCreator:
     )
 
 
+def crime_role_comparison() -> ComparisonCreator:
+    return cl.CustomComparison(
+        output_column_name="crime_role",
+        comparison_description="Linked to the same crime on the same side",
+        comparison_levels=[
+            cll.NullLevel("crime_roles"),
+            cll.ArrayIntersectLevel("crime_roles", min_intersection=1).configure(
+                label_for_charts="Same crime, same side"
+            ),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def active_comparison() -> ComparisonCreator:
+    # gap between the periods in which the two records were mentioned (0 if they overlap)
+    gap = (
+        'greatest(date_diff(\'day\', "event_last_l", "event_first_r"), '
+        'date_diff(\'day\', "event_last_r", "event_first_l"), 0)'
+    )
+    return cl.CustomComparison(
+        output_column_name="active",
+        comparison_description="Time between the periods the two records were mentioned",
+        comparison_levels=[
+            cll.CustomLevel('"event_first_l" is null or "event_first_r" is null').configure(
+                is_null_level=True
+            ),
+            cll.CustomLevel(f"{gap} <= 90", label_for_charts="Active within 90 days"),
+            cll.CustomLevel(f"{gap} <= 365", label_for_charts="Active within a year"),
+            cll.CustomLevel(f"{gap} <= 1095", label_for_charts="Active within 3 years"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
 def build_settings(
-    with_address: bool, with_postcode: bool, with_sex: bool, with_counterparts: bool
+    with_address: bool,
+    with_postcode: bool,
+    with_sex: bool,
+    with_context: bool,
+    with_time: bool = False,
+    with_email: bool = False,
 ) -> SettingsCreator:
     comparisons: list[ComparisonCreator] = [
         forename_comparison(),
@@ -183,13 +247,19 @@ def build_settings(
         comparisons.append(sex_comparison())
     if with_address:
         comparisons.append(address_comparison())
-    if with_counterparts:
-        comparisons.append(counterpart_comparison())
+    if with_context:
+        comparisons += [counterpart_comparison(), crime_role_comparison()]
+    if with_time:
+        comparisons.append(active_comparison())
+    if with_email:
+        comparisons.append(email_comparison())
     return SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="unique_id",
         comparisons=comparisons,
-        blocking_rules_to_generate_predictions=prediction_blocking_rules(with_counterparts),
+        blocking_rules_to_generate_predictions=prediction_blocking_rules(
+            with_context, with_address, with_email
+        ),
         retain_matching_columns=True,
         retain_intermediate_calculation_columns=True,
         additional_columns_to_retain=["person_id"],
@@ -219,7 +289,8 @@ def train(linker: Linker, max_u_pairs: float, seed: int) -> TrainingReport:
     sessions = 0
     for rule in (
         block_on("dob"),
-        block_on("surname_std", "substr(forename_std, 1, 1)"),
+        # exact names: enough true matches in the block for EM to find the dob levels
+        block_on("forename_canon", "surname_std"),
     ):
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(
@@ -237,7 +308,7 @@ def train(linker: Linker, max_u_pairs: float, seed: int) -> TrainingReport:
 # untrained; these keep every level inside what is plausible for police records.
 M_FLOOR = 1e-4  # no single disagreement is an absolute veto (records are mistyped)
 # Dates of birth more than ten years apart: the issue's "strong evidence against".
-M_CAP = {("dob", "ELSE"): 1e-3}
+M_CAP = {("dob", "ELSE"): M_FLOOR}
 UNTRAINED_M_OVER_U = 8.0  # an unobserved non-else level counts as weak positive evidence
 
 

@@ -27,7 +27,16 @@ log = logging.getLogger(__name__)
 
 # Columns the input must have (int_person_mentions); anything else is passed through.
 REQUIRED_COLUMNS = ("mention_id", "person_id", "forename", "surname", "date_of_birth")
-OPTIONAL_COLUMNS = ("sex", "postcode", "role_side", "event_key", "crime_id", "address")
+OPTIONAL_COLUMNS = (
+    "sex",
+    "postcode",
+    "role_side",
+    "event_key",
+    "crime_id",
+    "event_date",
+    "address",
+    "email",
+)
 TF_FIELDS = {"forename", "surname", "postcode", "address"}  # fields with a tf adjustment
 PLACEHOLDER_DOBS = "('1900-01-01'::date, '1901-01-01'::date, '1970-01-01'::date)"
 
@@ -77,9 +86,11 @@ def _standardise_sql(has: set[str]) -> str:
             nullif(regexp_replace(upper(regexp_replace({col("postcode")}, '\\s', '', 'g')),
                 '^(.+)(...)$', '\\1 \\2'), '') as postcode_std,
             nullif(lower(trim({col("address")}::varchar)), '') as address_std,
+            nullif(lower(trim({col("email")}::varchar)), '') as email_std,
             {col("role_side")}::varchar as role_side,
             {col("event_key")}::varchar as event_key,
-            {col("crime_id")}::varchar as crime_id
+            {col("crime_id")}::varchar as crime_id,
+            try_cast({col("event_date")} as date) as event_date
         from mentions_in as m
     )
     select
@@ -87,7 +98,7 @@ def _standardise_sql(has: set[str]) -> str:
         -- one node per nominal id and set of recorded details; unnamed mentions stand alone
         case
             when person_id is not null then 'N:' || person_id || ':' || md5(concat_ws('|',
-                forename_std, surname_std, dob, sex_std, postcode_std, address_std))
+                forename_std, surname_std, dob, sex_std, postcode_std, address_std, email_std))
             else 'M:' || mention_id
         end as unique_id
     from base
@@ -106,7 +117,11 @@ with n as (
         any_value(sex_std) as sex_std,
         any_value(postcode_std) as postcode_std,
         any_value(address_std) as address_std,
+        any_value(email_std) as email_std,
         min(mention_id) as first_mention_id,
+        -- when the node was active: mentions of one course of conduct are close in time
+        min(event_date) as event_first,
+        max(event_date) as event_last,
         count(*) as n_mentions
     from mentions_std
     group by unique_id
@@ -133,9 +148,19 @@ counterparts as (
     where o.person_id is not null
     group by a.unique_id
 )
+,
+crime_roles as (
+    -- the crimes the node is linked to, with its side: an intelligence subject linked to
+    -- crime C and the suspect of crime C are probably one person
+    select unique_id, list_sort(list(distinct role_side || '|' || crime_id)) as crime_roles
+    from mentions_std
+    where crime_id is not null and role_side is not null
+    group by unique_id
+)
 select
     n.*,
     c.counterparts,
+    r.crime_roles,
     g.forename_groups,
     g.forename_canon,
     strftime(n.dob, '%Y-%m-%d') as dob_str,
@@ -145,6 +170,7 @@ select
 from n
 left join groups as g using (unique_id)
 left join counterparts as c using (unique_id)
+left join crime_roles as r using (unique_id)
 """
 
 INCIDENTS_SQL = """
@@ -242,9 +268,12 @@ def _resolve(
     ).fetchall()[0]
     present = con.execute(
         "select count(postcode_std) > 0, count(sex_std) > 0, count(address_std) > 0, "
-        "count(counterparts) > 0 from nodes"
+        "count(counterparts) > 0 or count(crime_roles) > 0, count(event_first) > 0, "
+        "count(email_std) > 0 from nodes"
     ).fetchall()[0]
-    with_postcode, with_sex, with_address, with_counterparts = (bool(v) for v in present)
+    with_postcode, with_sex, with_address, with_context, with_time, with_email = (
+        bool(v) for v in present
+    )
     con.execute(
         "create or replace table splink_input as select * exclude (has_attributes, "
         "first_mention_id, n_mentions) from nodes where has_attributes"
@@ -254,7 +283,8 @@ def _resolve(
 
     fields = ["forename", "surname", "dob"]
     fields += ["postcode"] * with_postcode + ["sex"] * with_sex + ["address"] * with_address
-    fields += ["counterpart"] * with_counterparts
+    fields += ["counterpart", "crime_role"] * with_context + ["active"] * with_time
+    fields += ["email"] * with_email
     n_scored = 0
     training: dict[str, Any] = {}
     model: dict[str, Any] = {}
@@ -263,7 +293,9 @@ def _resolve(
         splink_input = db_api.register("splink_input")
         linker = Linker(
             splink_input,
-            build_settings(with_address, with_postcode, with_sex, with_counterparts),
+            build_settings(
+                with_address, with_postcode, with_sex, with_context, with_time, with_email
+            ),
         )
         t = time.perf_counter()
         tf_tables = _term_frequency_tables(db_api, con, fields)

@@ -74,9 +74,7 @@ def _eligible(df: pd.DataFrame, file: str, rule: str) -> np.ndarray:
     elif rule == "end_before_start":
         ok = (df["granted_date"].notna() & df["expiry_date"].notna()).to_numpy()
     elif rule in ("unparseable_date", "dob_in_future") and file == "crime_persons":
-        # (29 February + 100 years is not always a date)
-        dob = df["date_of_birth"]
-        ok = (dob.notna() & ~dob.fillna("").str.endswith("-02-29")).to_numpy()
+        ok = df["date_of_birth"].notna().to_numpy()
     elif rule == "unparseable_date" and file == "orders":
         ok = df["applied_date"].notna().to_numpy()
     return ok
@@ -112,14 +110,22 @@ def inject(
         perm = rng.permutation(len(df))
         dups: list[pd.Series] = []
         bad_keys: set = set()
-        eligible = {rule: _eligible(df, file, rule) for rule in rules}  # once, not per row
+        # candidate rows per rule in one random order, consumed with a cursor (O(n) overall)
+        cands = {rule: perm[(_eligible(df, file, rule) & ~blocked)[perm]] for rule in rules}
+        cursor = dict.fromkeys(rules, 0)
+        dob = df["date_of_birth"].to_numpy() if file == "crime_persons" else None
         for i in range(n_bad):
             rule = rules[i % len(rules)]
-            ok = eligible[rule] & ~used
-            cand = perm[ok[perm]]
-            if len(cand) == 0:
+            cand, r = cands[rule], -1
+            while cursor[rule] < len(cand):
+                c = int(cand[cursor[rule]])
+                cursor[rule] += 1
+                # 29 February + 100 years is not always a date
+                if not used[c] and not (rule == "dob_in_future" and dob[c].endswith("-02-29")):
+                    r = c
+                    break
+            if r < 0:
                 continue
-            r = int(cand[0])
             used[r] = True
             if rule == "duplicate_key":
                 dups.append(df.iloc[r].copy())

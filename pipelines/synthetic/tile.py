@@ -251,6 +251,7 @@ def build_tile(
             "perpetrator_true_person_id": sim._ids("T", base + crimes.perp[sel]),
             "suspect_recorded": person_truth,
             "reported_date": sim._dates(crimes.reported[sel]),
+            "_day": crimes.reported[sel],  # for per-quarter truth; not written
         }
     )
     truth_courses = _course_truth(courses, crimes, in_window, orders, course_ids, base)

@@ -25,8 +25,11 @@ def _universes(crimes: pd.DataFrame) -> dict[str, pd.DataFrame]:
     }
 
 
-def _days(iso: pd.Series) -> np.ndarray:
-    return (pd.to_datetime(iso).to_numpy().astype("datetime64[D]")).astype(np.int64)
+def _days(df: pd.DataFrame) -> np.ndarray:
+    """Reported day numbers (days since 1970-01-01): the generator's `_day` column if present."""
+    if "_day" in df:
+        return df["_day"].to_numpy(np.int64)
+    return pd.to_datetime(df["reported_date"]).to_numpy().astype("datetime64[D]").astype(np.int64)
 
 
 def _qbounds(quarters: list[str], back: int) -> tuple[np.ndarray, np.ndarray]:
@@ -44,7 +47,7 @@ def repeat_victims(
     out = []
     lo, hi = _qbounds(quarters, window_months // 3 - 1)
     for universe, df in _universes(crimes).items():
-        day = _days(df["reported_date"])
+        day = _days(df)
         codes, uniq = pd.factorize(df["victim_true_person_id"], sort=True)
         for q, a, b in zip(quarters, lo, hi, strict=True):
             m = (day >= a) & (day <= b)
@@ -79,15 +82,18 @@ def serial_perpetrators(
     lo, hi = _qbounds(quarters, lookback_years * 4 - 1)
     for universe, df in _universes(crimes).items():
         df = df[df["suspect_recorded"]]
-        day = _days(df["reported_date"])
+        day = _days(df)
         pc, puniq = pd.factorize(df["perpetrator_true_person_id"], sort=True)
         vc, _ = pd.factorize(df["victim_true_person_id"], sort=True)
-        pair = pc.astype(np.int64) * (vc.max(initial=0) + 1) + vc
+        # dense (perpetrator, victim) pair codes: distinct victims = pairs present per perp
+        pair = np.unique(pc.astype(np.int64) * (vc.max(initial=0) + 1) + vc, return_inverse=True)[1]
+        pair_perp = np.zeros(pair.max(initial=-1) + 1, dtype=np.int64)
+        pair_perp[pair] = pc
         for q, a, b in zip(quarters, lo, hi, strict=True):
             m = (day >= a) & (day <= b)
             n_crimes = np.bincount(pc[m], minlength=len(puniq))
-            pairs = np.unique(pair[m])
-            n_victims = np.bincount(pairs // (vc.max(initial=0) + 1), minlength=len(puniq))
+            present = np.nonzero(np.bincount(pair[m], minlength=len(pair_perp)))[0]
+            n_victims = np.bincount(pair_perp[present], minlength=len(puniq))
             hit = np.nonzero((n_crimes >= min_crimes) | (n_victims >= min_victims))[0]
             if len(hit):
                 out.append(

@@ -272,6 +272,7 @@ TEST_SCREENING = {
         "unwanted": 1,
         "escalation": 0,
         "online_repeated": 0,
+        "persistent": 0,
         "recorded_stalking": 3,
         "long_course": 1,
         "linked_intelligence": 3,

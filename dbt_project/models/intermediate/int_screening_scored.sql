@@ -124,6 +124,7 @@ pair_signals as (
         suspect_person_key,
         victim_person_key,
         count(distinct occasion_key) as occasions_in_window,
+        date_diff('day', min(occasion_date), max(occasion_date)) as span_days,
         count(distinct occasion_key) filter (where days_apart <= {{ intense_days }}) as occasions_intense,
         count(distinct offence_category) as categories_in_window,
         coalesce(bool_or(is_online), false) and coalesce(bool_or(not is_online), false) as is_mixed_mode,
@@ -188,6 +189,8 @@ per_crime as (
         coalesce(bool_or(pair_signals.occasions_in_window >= {{ screening['course_min_occasions'] }}), false)
             as is_repeated,
         coalesce(bool_or(pair_signals.has_recorded_stalking), false) as has_recorded_stalking,
+        coalesce(bool_or(pair_signals.span_days >= {{ screening['persistent_min_days'] }}), false) as is_persistent,
+        coalesce(max(pair_signals.span_days), 0) as course_span_days,
         candidates.offence_span_days >= {{ screening['long_course_days'] }} as is_long_course,
         coalesce(bool_or(pair_signals.occasions_intense >= {{ screening['intense_min_occasions'] }}), false)
             as is_obsessive,
@@ -246,6 +249,7 @@ scored as (
             + case when is_unwanted then {{ weights['unwanted'] }} else 0 end
             + case when is_escalating then {{ weights['escalation'] }} else 0 end
             + case when is_online_repeated then {{ weights['online_repeated'] }} else 0 end
+            + case when is_persistent then {{ weights['persistent'] }} else 0 end
             + case when has_recorded_stalking then {{ weights['recorded_stalking'] }} else 0 end
             + case when is_long_course then {{ weights['long_course'] }} else 0 end
             + case when has_linked_intelligence then {{ weights['linked_intelligence'] }} else 0 end
@@ -275,6 +279,10 @@ scored as (
             case
                 when has_recorded_stalking
                     then 'Repeated: the same suspect has a crime recorded as stalking against this victim'
+            end,
+            case
+                when is_persistent
+                    then 'Repeated: contacts with this victim span ' || course_span_days || ' days'
             end,
             case
                 when is_long_course

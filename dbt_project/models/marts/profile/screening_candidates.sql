@@ -22,6 +22,8 @@ final as (
         is_unwanted,
         is_escalating,
         is_online_repeated,
+        is_persistent,
+        course_span_days,
         has_recorded_stalking,
         is_long_course,
         has_linked_intelligence,

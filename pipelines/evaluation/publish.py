@@ -1,0 +1,148 @@
+"""Publishing measures: profile.html size, time to publish (render + guard), guard speed and
+the guard's catch rate on planted leaks.
+
+    python -m pipelines.evaluation.publish [--scale tiny] [--seed 42] [--quarter YYYY-Qn]
+                                           [--warehouse FILE --extracts DIR]
+
+Without --warehouse it generates a synthetic force and runs `spp profile` end to end (through
+Dagster) into a scratch folder, then times a second publish of the same quarter on the
+finished warehouse. Writes docs/evaluation/publish.{json,md}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+from pipelines.paths import PROJECT_ROOT
+
+OUT = PROJECT_ROOT / "docs" / "evaluation"
+
+
+def _planted_leaks(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    row = con.execute(
+        "select crime_id, person_id, forename || ' ' || surname, cast(date_of_birth as varchar), "
+        "postcode from raw.crime_persons where forename is not null and surname is not null "
+        "and date_of_birth is not null and postcode is not null limit 1"
+    ).fetchone()
+    return dict(
+        zip(["crime_id", "person_id", "name", "date_of_birth", "postcode"], row, strict=True)
+    )
+
+
+def measure(warehouse: Path, extracts: Path, quarter: str, scratch: Path) -> dict:
+    from pipelines.disclosure import load_sensitive_values, scan_text
+    from pipelines.report.profile import (
+        plotly_library,
+        publish_profile,
+        reference_vocabulary,
+        report_vocabulary,
+    )
+
+    copy = scratch / "publish.duckdb"
+    shutil.copy(warehouse, copy)
+    boundary = extracts / "force_area.geojson"
+    with duckdb.connect(str(copy)) as con:
+        result = publish_profile(
+            con, quarter, scratch / quarter, boundary=boundary if boundary.exists() else None
+        )
+        started = time.perf_counter()
+        sensitive = load_sensitive_values(con)
+        load_seconds = time.perf_counter() - started
+        allowed = set(report_vocabulary()) | reference_vocabulary(con)
+        html = result.path.read_text(encoding="utf-8")
+        started = time.perf_counter()
+        clean = scan_text(html, sensitive, allowed_words=allowed, library=plotly_library())
+        scan_seconds = time.perf_counter() - started
+        caught = {}
+        for kind, value in _planted_leaks(con).items():
+            planted = html.replace("</main>", f"<p>{value}</p></main>")
+            report = scan_text(planted, sensitive, allowed_words=allowed, library=plotly_library())
+            caught[kind] = not report.ok
+    return {
+        "quarter": quarter,
+        "profile_bytes": result.bytes,
+        "profile_mb": round(result.bytes / 1e6, 2),
+        "plotly_js_bytes": len(plotly_library().encode()),
+        "publish_seconds": round(result.seconds, 2),
+        "suppressed_cells": result.suppressed_cells,
+        "guard_values": clean.values_checked,
+        "guard_tokens": clean.tokens_scanned,
+        "guard_load_seconds": round(load_seconds, 3),
+        "guard_scan_seconds": round(scan_seconds, 3),
+        "guard_clean_profile_passes": clean.ok,
+        "guard_planted_leaks_caught": caught,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipelines.evaluation.publish")
+    parser.add_argument("--scale", default="tiny")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--quarter", default="2025-Q4")
+    parser.add_argument("--warehouse", help="an already built warehouse (skips the run)")
+    parser.add_argument("--extracts", help="the extracts folder of that warehouse")
+    args = parser.parse_args(argv)
+    scratch = Path(tempfile.mkdtemp(prefix="spp-publish-eval-"))
+    end_to_end_seconds = None
+    if args.warehouse:
+        warehouse = Path(args.warehouse)
+        extracts = Path(args.extracts or scratch)
+    else:
+        from pipelines.cli import run_profile
+        from pipelines.synthetic import generate_force
+
+        extracts = scratch / "extracts"
+        generate_force(
+            scale=args.scale, seed=args.seed, out_dir=extracts, end_quarter=args.quarter, years=5
+        )
+        warehouse = scratch / "warehouse.duckdb"
+        started = time.perf_counter()
+        run_profile(extracts, args.quarter, scratch / "out", warehouse, "")
+        end_to_end_seconds = round(time.perf_counter() - started, 1)
+    figures = measure(warehouse, extracts, args.quarter, scratch)
+    figures.update(scale=args.scale, seed=args.seed, end_to_end_seconds=end_to_end_seconds)
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "publish.json").write_text(json.dumps(figures, indent=2) + "\n")
+    f = figures
+    caught = ", ".join(f"{k}: {v}" for k, v in f["guard_planted_leaks_caught"].items())
+    run = f"{end_to_end_seconds} s" if end_to_end_seconds else "not run"
+    rows = [
+        (
+            "profile.html size",
+            f"{f['profile_mb']} MB (plotly.js {f['plotly_js_bytes'] / 1e6:.1f} MB)",
+        ),
+        ("time to publish (render + guard)", f"{f['publish_seconds']} s"),
+        ("whole `spp profile` run", run),
+        ("suppressed cells", str(f["suppressed_cells"])),
+        ("guard: values / tokens", f"{f['guard_values']:,} / {f['guard_tokens']:,}"),
+        ("guard: load / scan", f"{f['guard_load_seconds']} s / {f['guard_scan_seconds']} s"),
+        ("guard passes the clean profile", str(f["guard_clean_profile_passes"])),
+        ("planted leaks caught", caught),
+    ]
+    md = [
+        f"# Publishing ({args.scale} force, seed {args.seed}, {args.quarter})",
+        "",
+        "Written by `python -m pipelines.evaluation.publish`.",
+        "",
+        "| measure | value |",
+        "|---|---|",
+        *[f"| {a} | {b} |" for a, b in rows],
+        "",
+    ]
+    (OUT / "publish.md").write_text("\n".join(md))
+    print("\n".join(md))
+    ok = figures["guard_clean_profile_passes"] and all(
+        figures["guard_planted_leaks_caught"].values()
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,106 @@
+"""Publishing on the tiny synthetic force, through the whole Dagster job (`spp profile`):
+the profile is complete, offline and agrees with the marts; the guard passes on it and makes
+the asset fail on a planted leak; the tasking pack stays restricted."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import stat
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+from plotly.offline import get_plotlyjs
+
+from pipelines.disclosure import load_sensitive_values, scan_text
+from pipelines.report.profile import plotly_library, reference_vocabulary, report_vocabulary
+from tests.report.html_tables import number, parse, table_rows
+from tests.report.test_profile_render import SECTIONS
+
+
+@pytest.fixture(scope="module")
+def profile_html(tiny_profile) -> str:
+    path = tiny_profile.quarter_dir / "profile.html"
+    assert path.exists(), "spp profile did not write profile.html"
+    return path.read_text(encoding="utf-8")
+
+
+def test_profile_has_every_section_and_is_self_contained(profile_html: str) -> None:
+    doc = parse(profile_html)
+    assert doc.section_ids == SECTIONS
+    assert profile_html.count(get_plotlyjs()) == 1
+    assert doc.script_srcs == []
+    assert not re.search(r"https?://", profile_html.replace(get_plotlyjs(), ""))
+    assert "Not available in this edition" not in profile_html, "a section lacked its mart"
+
+
+def test_profile_figures_match_the_marts(tiny_profile, profile_html: str) -> None:
+    rows = table_rows(parse(profile_html), "Stalking crimes by domestic-abuse flag")
+    with duckdb.connect(str(tiny_profile.warehouse), read_only=True) as con:
+        total = con.execute(
+            "select count(*) from marts.stalking_crimes where quarter = ?", [tiny_profile.quarter]
+        ).fetchone()[0]
+    shown = number(rows["Total"][2])
+    assert shown == total or (shown is None and 0 < total < 5)
+
+
+def test_guard_passes_on_the_published_profile(tiny_profile, profile_html: str) -> None:
+    with duckdb.connect(str(tiny_profile.warehouse), read_only=True) as con:
+        sensitive = load_sensitive_values(con)
+        allowed = set(report_vocabulary()) | reference_vocabulary(con)
+    assert len(sensitive) > 100
+    # The methodology section prints setting names; the asset allows them too.
+    allowed |= {
+        w.lower() for w in re.findall(r"[A-Za-z]+", profile_html.split('id="methodology"')[1])
+    }
+    assert scan_text(profile_html, sensitive, allowed_words=allowed, library=plotly_library()).ok
+
+
+def test_tasking_pack_is_restricted(tiny_profile, profile_html: str) -> None:
+    folder = tiny_profile.quarter_dir / "restricted"
+    for name in ("high_harm_perpetrators.csv", "high_harm_perpetrators.html"):
+        path = folder / name
+        assert path.exists()
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        assert "OFFICIAL-SENSITIVE" in path.read_text()
+    lines = (folder / "high_harm_perpetrators.csv").read_text().splitlines()
+    column = lines[1].split(",").index("person_key")
+    keys = [line.split(",")[column] for line in lines[2:]]
+    assert not any(k and k in profile_html for k in keys)
+
+
+def test_asset_fails_without_echoing_a_planted_leak(
+    tiny_profile, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipelines.assets.publish import profile_report
+    from pipelines.report import profile
+    from pipelines.resources import build_resources
+
+    warehouse = tmp_path / "wh.duckdb"
+    shutil.copy(tiny_profile.warehouse, warehouse)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        fore, sur = con.execute(
+            "select forename, surname from raw.crime_persons "
+            "where length(forename) > 3 and length(surname) > 3 limit 1"
+        ).fetchone()
+    original = profile.render_html
+    monkeypatch.setattr(
+        profile,
+        "render_html",
+        lambda context: original(context).replace("</main>", f"<p>{fore} {sur}</p></main>"),
+    )
+    out = tmp_path / "out"
+    result = dg.materialize(
+        [profile_report],
+        partition_key=tiny_profile.quarter,
+        resources=build_resources(tiny_profile.extracts, out, warehouse, "2026-01-15"),
+        raise_on_error=False,
+    )
+    assert not result.success
+    failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    message = failures[0].step_failure_data.error.message
+    assert "publish guard refused profile.html" in message
+    assert fore not in message and sur not in message
+    assert not (out / tiny_profile.quarter / "profile.html").exists()
