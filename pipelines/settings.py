@@ -43,7 +43,7 @@ class PerpetratorSettings(_Section):
 
 
 class ResolutionSettings(_Section):
-    match_probability_threshold: float = Field(0.9, gt=0, lt=1)
+    match_probability_threshold: float = Field(0.5, gt=0, lt=1)
     dob_conflict_years: int = Field(10, ge=1)
 
 
@@ -89,19 +89,19 @@ class StalkingUniverseSettings(_Section):
 
 
 class ScreeningWeights(_Section):
-    repeated: int = Field(1, ge=0)
-    obsessive: int = Field(1, ge=0)
+    repeated: int = Field(0, ge=0)
+    obsessive: int = Field(0, ge=0)
     fixated: int = Field(0, ge=0)
-    unwanted: int = Field(1, ge=0)
+    unwanted: int = Field(0, ge=0)
     escalation: int = Field(0, ge=0)
     online_repeated: int = Field(0, ge=0)
-    persistent: int = Field(1, ge=0)
+    persistent: int = Field(2, ge=0)
     recorded_stalking: int = Field(3, ge=0)
     long_course: int = Field(1, ge=0)
     linked_intelligence: int = Field(3, ge=0)
-    pair_intelligence: int = Field(1, ge=0)
+    pair_intelligence: int = Field(3, ge=0)
     high_risk: int = Field(2, ge=0)
-    medium_risk: int = Field(1, ge=0)
+    medium_risk: int = Field(0, ge=0)
     ex_partner: int = Field(1, ge=0)
     other_victims: int = Field(1, ge=0)
 
@@ -126,7 +126,7 @@ class ScreeningSettings(_Section):
     long_course_days: int = Field(7, ge=1)
     persistent_min_days: int = Field(30, ge=1)
     weights: ScreeningWeights = ScreeningWeights()
-    threshold: int = Field(3, ge=1)
+    threshold: int = Field(4, ge=1)
 
 
 class RfgvWeights(_Section):

@@ -33,8 +33,8 @@ def ident(name: str) -> str:
 def included_codes_regex(codes: list[str]) -> str:
     """`|`-separated known codes (spaces around the bars allowed), anchored for GX and SQL."""
     alternatives = "|".join(re.escape(c) for c in sorted(codes, key=lambda c: (-len(c), c)))
-    one = rf"\s*({alternatives})\s*"
-    return rf"^{one}(\|{one})*$"
+    one = rf"\s*(?:{alternatives})\s*"
+    return rf"^{one}(?:\|{one})*$"
 
 
 def text_expr(column: str, present: set[str]) -> str:

@@ -96,6 +96,29 @@ def load_synthetic(seed: int = 42) -> pd.DataFrame:
     return pd.concat(out, ignore_index=True)
 
 
+def benchmark_100_series(seed: int = 0) -> dict:
+    """Seconds for the pipeline's forecast (CV selection + 4-year forecast) of 100 monthly
+    series of 6 years (issue 7 target: <= 30 s)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(72)
+    starts = pd.date_range("2020-01-01", periods=72, freq="MS")
+    frames = [
+        pd.DataFrame(
+            {
+                "series": f"s{i:03d}",
+                "period_start": starts,
+                "value": rng.poisson(
+                    (20 + i) * (1 + 0.004 * t) * (1 + 0.15 * np.sin(2 * np.pi * t / 12))
+                ),
+            }
+        )
+        for i in range(100)
+    ]
+    started = time.perf_counter()
+    forecast_series(pd.concat(frames, ignore_index=True), 48, ForecastParams.from_settings())
+    return {"series": 100, "seconds": round(time.perf_counter() - started, 1), "target": 30}
+
+
 def _scale(train: pd.DataFrame) -> pd.Series:
     return (
         train.sort_values("period_start")
@@ -193,7 +216,11 @@ def _markdown(payload: dict) -> str:
             f"| {name} | {s['series']} | {len(s['origins'])} | {c['chosen_80']:.2f} "
             f"| {c['chosen_95']:.2f} | {s['chosen_models']} |"
         )
-    lines += ["", f"Runtime {payload['runtime_s']} s.", ""]
+    lines += ["", f"Runtime {payload['runtime_s']} s."]
+    if payload.get("benchmark"):
+        b = payload["benchmark"]
+        lines.append(f"Benchmark: {b['series']} monthly series in {b['seconds']} s (target 30 s).")
+    lines.append("")
     return "\n".join(lines)
 
 
@@ -201,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="demand-forecast back-test")
     parser.add_argument("--out-dir", default=str(PROJECT_ROOT / "docs" / "evaluation"))
     parser.add_argument("--no-synthetic", action="store_true")
+    parser.add_argument("--no-bench", action="store_true", help="skip the 100-series timing")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     # No break inside the back-test windows (data end before April 2018).
@@ -228,8 +256,12 @@ def main(argv: list[str] | None = None) -> int:
         ]
         datasets["synthetic_force"] = summarise(backtest(synth, 12, s_origins, params), 12)
         print("synthetic_force", datasets["synthetic_force"]["by_horizon"], flush=True)
+    bench = None if args.no_bench else benchmark_100_series()
+    if bench:
+        print(f"benchmark: {bench}", flush=True)
     payload = {
         "name": NAME,
+        "benchmark": bench,
         "params": {"models": list(params.models), "cv_windows": params.cv_windows},
         "datasets": datasets,
         "runtime_s": round(time.perf_counter() - started, 1),

@@ -99,8 +99,7 @@ def fake_mentions(path: Path) -> tuple[pd.DataFrame, pd.Series]:
             "forename": raw["first_name"],
             "surname": raw["surname"],
             "date_of_birth": pd.to_datetime(raw["dob"], errors="coerce").dt.date,
-            # no postcode in this file; the city stands in as the address field
-            "address": raw["city"],
+            # no postcode or address in this file (city is too coarse to help)
             "email": raw["email"],
         }
     )
@@ -199,7 +198,15 @@ def read_mentions(warehouse: Path) -> pd.DataFrame:
         ).df()
 
 
-def evaluate_synthetic(extracts_dir: Path, cfg: ResolutionConfig, workdir: Path) -> dict[str, Any]:
+SWEEP_KEYS = ("precision", "recall", "f1", "true_people_split", "true_people_wrongly_merged")
+
+
+def evaluate_synthetic(
+    extracts_dir: Path,
+    cfg: ResolutionConfig,
+    workdir: Path,
+    sweep_thresholds: tuple[float, ...] = (),
+) -> dict[str, Any]:
     warehouse = workdir / "mentions.duckdb"
     started = time.perf_counter()
     build_mentions_warehouse(extracts_dir, warehouse)
@@ -213,8 +220,23 @@ def evaluate_synthetic(extracts_dir: Path, cfg: ResolutionConfig, workdir: Path)
         truth[["source", "record_key", "true_person_id"]], on=["source", "record_key"], how="inner"
     )
     metrics = pairwise_metrics(keyed["person_key"], keyed["true_person_id"])
+    sweep = []
+    for threshold in sweep_thresholds:
+        other = resolve_mentions(
+            mentions,
+            ResolutionConfig(
+                match_probability_threshold=threshold,
+                dob_conflict_years=cfg.dob_conflict_years,
+            ),
+        )
+        joined = other.clusters[["source", "record_key", "person_key"]].merge(
+            truth[["source", "record_key", "true_person_id"]], on=["source", "record_key"]
+        )
+        found = pairwise_metrics(joined["person_key"], joined["true_person_id"])
+        sweep.append({"threshold": threshold, **{k: found[k] for k in SWEEP_KEYS}})
     return {
         "dataset": extracts_dir.name,
+        "threshold_sweep": sweep,
         **metrics,
         "mentions": len(mentions),
         "mentions_with_truth": len(keyed),
@@ -267,6 +289,21 @@ def _markdown(report: dict[str, Any]) -> str:
             f"{r['true_people_split']} | {r['true_people_wrongly_merged']} | {r['seconds']} | "
             f"{r['records_per_second']} | {r['comparisons_scored']} |"
         )
+    for r in report["results"]:
+        if r.get("threshold_sweep"):
+            lines += [
+                "",
+                f"Threshold sweep on {r['dataset']} (same mentions):",
+                "",
+                "| threshold | precision | recall | F1 | split | merged |",
+                "|---|---|---|---|---|---|",
+            ]
+            for w in r["threshold_sweep"]:
+                lines.append(
+                    f"| {w['threshold']} | {w['precision']:.4f} | {w['recall']:.4f} | "
+                    f"{w['f1']:.4f} | {w['true_people_split']} | "
+                    f"{w['true_people_wrongly_merged']} |"
+                )
     lines += [
         "",
         "split = true people spread over more than one resolved person; merged = true people "
@@ -285,6 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--extracts", type=Path, help="use these extracts instead of generating")
     parser.add_argument("--no-benchmarks", action="store_true")
     parser.add_argument("--no-synthetic", action="store_true")
+    parser.add_argument("--no-sweep", action="store_true", help="skip the threshold sweep")
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=OUT_DIR)
     args = parser.parse_args(argv if argv is not None else sys.argv[1:])
@@ -300,7 +338,8 @@ def main(argv: list[str] | None = None) -> int:
         extracts = args.extracts or generate(
             args.scale, args.seed, workdir / f"{args.scale}_{args.seed}"
         )
-        results.append(evaluate_synthetic(extracts, cfg, workdir))
+        sweep = () if args.no_sweep else (0.3, 0.7, 0.9)
+        results.append(evaluate_synthetic(extracts, cfg, workdir, sweep))
         print(json.dumps(results[-1]), flush=True)
     if not args.no_benchmarks:
         for name, adapter in (("dataset3", febrl_mentions), ("fake_20000", fake_mentions)):

@@ -13,6 +13,7 @@ EVALUATIONS: list[str] = [
     "screening",
     "publish",
     "ingest_bench",
+    "resolution",
 ]
 
 

@@ -225,16 +225,24 @@ def forecast_group(
     return _add_ensemble(fc, params.levels), scores.assign(season_length=season)
 
 
-def choose(scores: pd.DataFrame, ids: list[str], allowed: tuple[str, ...]) -> dict[str, str]:
-    """Lowest mean CV MASE per series among the configured models; ties and series without a
-    CV go to the ensemble (the most robust default), or the first configured model."""
+def choose(
+    scores: pd.DataFrame, ids: list[str], allowed: tuple[str, ...], margin: float = 0.1
+) -> dict[str, str]:
+    """Per series, the configured model with the lowest mean CV MASE, except that the
+    ensemble is kept unless another model beats it by more than `margin` (10%): with 1-3
+    CV windows the ranking is noisy and combinations are the robust default (M3/M4
+    competitions). Series without a CV get the ensemble (or the first configured model)."""
     fallback = "ensemble" if "ensemble" in allowed else allowed[0]
     chosen = dict.fromkeys(ids, fallback)
     ok = scores[scores["model"].isin(allowed)].dropna(subset=["mase"])
+    order = {m: i for i, m in enumerate(allowed)}
     for uid, part in ok.groupby("unique_id"):
-        order = {m: i for i, m in enumerate(allowed)}
         best = part.assign(o=part["model"].map(order)).sort_values(["mase", "o"]).iloc[0]
-        chosen[uid] = best["model"]
+        mase_of = part.set_index("model")["mase"]
+        if "ensemble" in mase_of and best["mase"] >= (1 - margin) * mase_of["ensemble"]:
+            chosen[uid] = "ensemble"
+        else:
+            chosen[uid] = best["model"]
     return chosen
 
 

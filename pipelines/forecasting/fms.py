@@ -75,7 +75,7 @@ def fms_table(
                 if "break_applied" in part and part["break_applied"].notna().any()
                 else ""
             )
-            row["cv_mase"] = float(fc_rows["cv_mase"].iloc[0]) if len(fc_rows) else np.nan
+            row["cv_mase"] = round(float(fc_rows["cv_mase"].iloc[0]), 3) if len(fc_rows) else np.nan
             for key, value in (accuracy or {}).items():
                 row[key] = value
             rows.append(row)

@@ -14,7 +14,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pipelines.disclosure import Count, protect_count, protect_rate, protect_series
+from pipelines.disclosure import (
+    Count,
+    protect_count,
+    protect_rate,
+    protect_series,
+    protect_table,
+)
 from pipelines.disclosure.suppression import TOTAL, Rate
 from pipelines.quarters import quarter_end, quarter_start, shift_quarter
 from pipelines.report import charts
@@ -70,6 +76,15 @@ def _quarters_in(frame: pd.DataFrame, quarters: list[str]) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- demand & trends
+RISK_LABELS = {"high": "High", "medium": "Medium", "standard": "Standard", None: "Not recorded"}
+OUTCOME_LABELS = {
+    "charge_summons": "Charged or summonsed",
+    "out_of_court": "Out-of-court disposal",
+    "no_further_action": "No further action (evidential or victim-led)",
+    None: "Under investigation or other",
+}
+
+
 def demand(ctx: Context) -> dict[str, Any]:
     if not ctx.wh.has("marts.stalking_crimes"):
         return ctx.missing("marts.stalking_crimes", "Demand and trends")
@@ -102,6 +117,25 @@ def demand(ctx: Context) -> dict[str, Any]:
     cat_frame = breakdown("offence_category", {c: c.replace("_", " ").capitalize() for c in cats})
     cat_order = [c.replace("_", " ").capitalize() for c in cats]
     cat_table, cat_rows = comparison_table(cat_frame, "cat", p, k, cat_order)
+
+    extra_tables = []
+    columns = ctx.wh.columns("marts.stalking_crimes")
+    for column, caption, labels in (
+        ("risk_level", "Stalking crimes by recorded risk grade", RISK_LABELS),
+        ("outcome_group", "Stalking crimes by outcome so far", OUTCOME_LABELS),
+    ):
+        if column not in columns:
+            continue
+        values = ctx.wh.df(f"select quarter, {column} as v from marts.stalking_crimes")
+        known = [v for v in labels if v is not None]
+        values["cat"] = (
+            values["v"]
+            .where(values["v"].isin(known), None)
+            .map(lambda v, labels=labels: labels.get(v, labels[None]))
+        )
+        order = list(dict.fromkeys(labels.values()))
+        grouped = values.groupby(["quarter", "cat"]).size().rename("n").reset_index()
+        extra_tables.append((caption, comparison_table(grouped, "cat", p, k, order)[1]))
 
     # Shares: rates on the suppressed counts are suppressed too.
     def share(rows: list[Figure3], which: str) -> Rate:
@@ -158,6 +192,7 @@ def demand(ctx: Context) -> dict[str, Any]:
             ("Identification route", route_rows),
             ("Principal offence category", cat_rows),
         ],
+        "extra_tables": extra_tables,
         "da_share": da_share,
         "online_share": online_share,
         "charts": [
@@ -619,93 +654,144 @@ def compliance(ctx: Context) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- forecast
+SERIES_PRIORITY = ["all_stalking", "all", "total", "domestic_abuse", "non_domestic_abuse"]
+SERIES_PRIORITY += ["online", "offline", "breaches"]
+
+
+def _series_label(name: str) -> str:
+    return {"all_stalking": "all stalking-universe crimes"}.get(name, name.replace("_", " "))
+
+
+def _period_label(day: Any, period: str) -> str:
+    stamp = pd.Timestamp(day)
+    return f"{stamp.year}-Q{stamp.quarter}" if period == "quarter" else f"{stamp:%Y-%m}"
+
+
+def _series_family(name: str) -> str:
+    if name in ("domestic_abuse", "non_domestic_abuse"):
+        return "da"
+    if name in ("online", "offline"):
+        return "online"
+    for prefix in ("identified_", "category_"):
+        if name.startswith(prefix):
+            return prefix
+    return name  # a series on its own (all_stalking, breaches)
+
+
+def _public_actuals(frame: pd.DataFrame, k: int) -> dict[tuple[str, Any], int | None]:
+    """Recorded values as the rest of the profile would publish them: series that split the
+    same total (DA / non-DA, online / offline, routes, categories) are suppressed together
+    with secondary suppression per period, so no chart can undo a table's suppression."""
+    actual = frame[frame["kind"] == "actual"]
+    out: dict[tuple[str, Any], int | None] = {}
+    for _, family in actual.groupby(actual["series"].map(_series_family)):
+        wide = (
+            family.pivot_table(
+                index="series", columns="period_start", values="value", aggfunc="sum"
+            )
+            .fillna(0)
+            .round()
+            .astype("int64")
+        )
+        totals = len(wide) > 1
+        public = protect_table(wide, k, row_totals=False, column_totals=totals).public()
+        for name in wide.index:
+            for day in wide.columns:
+                out[(name, day)] = public.at[name, day]
+    return out
+
+
 def forecast(ctx: Context) -> dict[str, Any]:
     if not ctx.wh.has("marts.demand_forecast"):
         return ctx.missing("marts.demand_forecast", "The demand forecast")
     k = ctx.k
+    has_period = "period" in ctx.wh.columns("marts.demand_forecast")
     frame = ctx.wh.df(
-        "select series, period_start, kind, value, lo80, hi80, lo95, hi95, model "
+        "select series, period_start, kind, value, lo80, hi80, lo95, hi95, model, "
+        f"{'period' if has_period else 'null'} as period "
         "from marts.demand_forecast order by series, period_start"
     )
     if frame.empty:
         return ctx.missing("marts.demand_forecast (empty)", "The demand forecast")
-    series_names = list(dict.fromkeys(frame["series"]))
-    main = next(
-        (s for s in series_names if s in ("all", "total", "stalking_universe")), series_names[0]
-    )
-    charts_out = []
-    summary = []
-    for i, name in enumerate([main, *[s for s in series_names if s != main]][:4]):
+    # One granularity for the whole section: quarters suit a four-year FMS view.
+    periods = set(frame["period"].dropna())
+    period = "quarter" if "quarter" in periods else ("month" if "month" in periods else None)
+    if period:
+        frame = frame[frame["period"] == period]
+    else:
+        period = "month"
+    per_year = 4 if period == "quarter" else 12
+    names = list(dict.fromkeys(frame["series"]))
+    ordered = [n for n in SERIES_PRIORITY if n in names] + [
+        n for n in names if n not in SERIES_PRIORITY
+    ]
+    public = _public_actuals(frame, k)
+    charts_out, summary = [], []
+    for i, name in enumerate(ordered):
         s = frame[frame["series"] == name].copy()
-        s["label"] = pd.to_datetime(s["period_start"]).dt.strftime("%Y-%m")
+        s["label"] = [_period_label(d, period) for d in s["period_start"]]
+        fc = (s["kind"] == "forecast").to_numpy()
+        if not fc.any():
+            continue
+        history = [public.get((name, d)) for d in s.loc[~fc, "period_start"]]
+        future = s.loc[fc]
+        window = history[-per_year:]
+        # A 12-month total beside a chart with a suppressed period would reveal it.
+        last_year = float(sum(window)) if window and all(v is not None for v in window) else None
+        next_year = float(future["value"].head(per_year).sum())
+        models = future["model"].dropna()
+        summary.append(
+            {
+                "series": _series_label(name),
+                "model": models.iloc[0] if len(models) else "–",
+                "last_year": last_year,
+                "next_year": next_year,
+                "horizon_total": float(future["value"].sum()),
+                "end": future["label"].iloc[-1],
+                "lo95_end": float(future["lo95"].iloc[-1]),
+                "hi95_end": float(future["hi95"].iloc[-1]),
+            }
+        )
+        if i >= 3:  # charts for the headline series; every series is in the table
+            continue
+        # Recorded counts below the threshold are left out of the chart like any other count.
         actual = [
-            None if kind != "actual" or (0 < v < k) else float(v)
-            for kind, v in zip(s["kind"], s["value"], strict=True)
+            None if kind != "actual" or public.get((name, d)) is None else float(public[(name, d)])
+            for kind, d in zip(s["kind"], s["period_start"], strict=True)
         ]
-        fc = s["kind"] == "forecast"
 
-        def only_fc(col: str, s: pd.DataFrame = s, fc: pd.Series = fc) -> list:
+        def only_fc(col: str, s: pd.DataFrame = s, fc: np.ndarray = fc) -> list:
             return [
                 float(v) if f and pd.notna(v) else None for v, f in zip(s[col], fc, strict=True)
             ]
 
-        fc_values = only_fc("value")
-        model = (
-            s.loc[fc, "model"].dropna().iloc[0]
-            if fc.any() and s.loc[fc, "model"].notna().any()
-            else "–"
-        )
-        horizon_total = float(s.loc[fc, "value"].sum()) if fc.any() else None
-        last_year_actual = (
-            float(s.loc[~fc, "value"].tail(_periods_per_year(s)).sum()) if (~fc).any() else None
-        )
-        first_year_fc = (
-            float(s.loc[fc, "value"].head(_periods_per_year(s)).sum()) if fc.any() else None
-        )
-        summary.append(
-            {
-                "series": name.replace("_", " "),
-                "model": model,
-                "last_year": last_year_actual,
-                "next_year": first_year_fc,
-                "horizon_total": horizon_total,
-                "end": s.loc[fc, "label"].iloc[-1] if fc.any() else "–",
-                "hi95_end": float(s.loc[fc, "hi95"].iloc[-1]) if fc.any() else None,
-                "lo95_end": float(s.loc[fc, "lo95"].iloc[-1]) if fc.any() else None,
-            }
-        )
-        title = f"Forecast demand: {name.replace('_', ' ')}"
-        if first_year_fc is not None and last_year_actual:
-            change = (first_year_fc - last_year_actual) / last_year_actual
+        title = f"Forecast demand: {_series_label(name)}"
+        if last_year:
+            change = (next_year - last_year) / last_year
             verb = "rise" if change > 0.05 else "fall" if change < -0.05 else "stay level"
-            pretty = name.replace("_", " ").capitalize()
-            title = f"{pretty}: expected to {verb} over the next year ({change:+.0%})"
+            title = (
+                f"{_series_label(name).capitalize()}: expected to {verb} over the next year "
+                f"({change:+.0%})"
+            )
         figure = charts.forecast_chart(
-            list(s["label"]), actual, fc_values, only_fc("lo80"), only_fc("hi80"),
+            list(s["label"]), actual, only_fc("value"), only_fc("lo80"), only_fc("hi80"),
             only_fc("lo95"), only_fc("hi95"), title,
         )  # fmt: skip
-        step = _periods_per_year(s)
-        ticks = list(s["label"])[::step]
+        ticks = [t for t in s["label"] if t.endswith(("-Q1", "-01"))]
         figure.update_xaxes(tickmode="array", tickvals=ticks, ticktext=[t[:4] for t in ticks])
-        charts_out.append((name, charts.to_div(figure, f"chart-forecast-{i}")))
+        charts_out.append((_series_label(name), charts.to_div(figure, f"chart-forecast-{i}")))
     ctx.figures["forecast"] = summary[0] if summary else None
     return {
         "available": True,
+        "period": period,
         "summary": summary,
         "charts": charts_out,
-        "accuracy": _accuracy(ctx),
+        "accuracy": _accuracy(ctx, period),
     }
 
 
-def _periods_per_year(s: pd.DataFrame) -> int:
-    days = pd.to_datetime(s["period_start"]).diff().dt.days.median()
-    if pd.isna(days):
-        return 1
-    return 12 if days < 40 else 4 if days < 120 else 1
-
-
-def _accuracy(ctx: Context) -> dict[str, Any] | None:
-    """The back-test table written beside the forecast (name found, not assumed)."""
+def _accuracy(ctx: Context, period: str) -> dict[str, Any] | None:
+    """The back-test table written beside the forecast (chosen models only)."""
     table = (
         ctx.wh.find("marts", "forecast", "accuracy")
         or ctx.wh.find("marts", "backtest")
@@ -715,15 +801,25 @@ def _accuracy(ctx: Context) -> dict[str, Any] | None:
         ctx.gaps.append("No back-test accuracy table was found for the demand forecast.")
         return None
     frame = ctx.wh.df(f"select * from {table}")
-    keep = [c for c in frame.columns if c not in ("run_id",)][:8]
-    frame = frame[keep]
+    if "is_chosen" in frame.columns:
+        frame = frame[frame["is_chosen"].fillna(False).astype(bool)]
+    if "period" in frame.columns and (frame["period"] == period).any():
+        frame = frame[frame["period"] == period]
+    wanted = ["source", "series", "horizon", "model", "mase", "coverage80", "coverage95"]
+    keep = [c for c in wanted if c in frame.columns] or list(frame.columns)[:8]
+    frame = frame[keep].copy()
+    if "series" in frame.columns:
+        frame["series"] = frame["series"].map(_series_label)
     for column in frame.columns:
         if pd.api.types.is_float_dtype(frame[column]):
-            frame[column] = frame[column].map(lambda v: "–" if pd.isna(v) else f"{v:,.3g}")
+            fmt = "{:.0%}" if column.startswith("coverage") else "{:,.2f}"
+            frame[column] = frame[column].map(lambda v, f=fmt: "–" if pd.isna(v) else f.format(v))
+    labels = {"mase": "MASE", "coverage80": "80% interval coverage"}
+    labels["coverage95"] = "95% interval coverage"
     return {
         "table": table,
-        "columns": [c.replace("_", " ") for c in frame.columns],
-        "rows": frame.astype(str).head(20).values.tolist(),
+        "columns": [labels.get(c, c.replace("_", " ")) for c in frame.columns],
+        "rows": frame.astype(str).head(30).values.tolist(),
     }
 
 

@@ -6,9 +6,10 @@ input has one, address) so that the evidence table can show the match weight of 
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -273,10 +274,13 @@ class TrainingReport:
     em_failures: Sequence[str]
 
 
-def train(linker: Linker, max_u_pairs: float, seed: int) -> TrainingReport:
+def train(
+    make_linker: Callable[[Any], Linker], settings: SettingsCreator, max_u_pairs: float, seed: int
+) -> tuple[dict[str, Any], TrainingReport]:
     """Unsupervised estimation on this run's data: lambda from deterministic rules, u from
     random pairs, m by expectation maximisation in two sessions that block on different
-    fields (each session estimates the fields it does not block on)."""
+    fields (each session estimates the fields it does not block on). Returns the model."""
+    linker = make_linker(settings)
     linker.training.estimate_probability_two_random_records_match(
         [
             block_on("forename_std", "surname_std", "dob"),
@@ -292,15 +296,19 @@ def train(linker: Linker, max_u_pairs: float, seed: int) -> TrainingReport:
         # exact names: enough true matches in the block for EM to find the dob levels
         block_on("forename_canon", "surname_std"),
     ):
+        snapshot = copy.deepcopy(linker.misc.save_model_to_json())
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(
                 rule, fix_probability_two_random_records_match=True
             )
             sessions += 1
-        except Exception as error:  # too little data for a session: keep the other's estimates
+        except Exception as error:  # e.g. too little data: keep the estimates so far
             failures.append(type(error).__name__)
             log.warning("EM session skipped: %s", type(error).__name__)
-    return TrainingReport(sessions, failures)
+            # a failed session can leave the linker's settings half-edited: start again
+            # from the parameters as they were before it
+            linker = make_linker(snapshot)
+    return copy.deepcopy(linker.misc.save_model_to_json()), TrainingReport(sessions, failures)
 
 
 # Domain bounds applied to the trained model (the m probability is P(level | same person)).
@@ -316,13 +324,17 @@ def calibrate(model: dict[str, Any]) -> dict[str, Any]:
     """Bound the trained m probabilities (see M_FLOOR, M_CAP) and fill untrained levels."""
     for comparison in model.get("comparisons", []):
         name = comparison.get("output_column_name")
+        first = True
         for level in comparison.get("comparison_levels", []):
             if level.get("is_null_level"):
                 continue
             m, u = level.get("m_probability"), level.get("u_probability")
             condition = str(level.get("sql_condition", "")).strip().upper()
             if m is None or (isinstance(m, float) and math.isnan(m)):
-                m = min(0.1, (u or 1e-3) * UNTRAINED_M_OVER_U) if condition != "ELSE" else 0.01
+                # the first level after null is agreement: most true pairs agree
+                m = 0.8 if first else min(0.1, (u or 1e-3) * UNTRAINED_M_OVER_U)
+                m = m if condition != "ELSE" else 0.01
+            first = False
             m = max(m, M_FLOOR)
             cap = M_CAP.get((name, condition))
             if cap is not None:

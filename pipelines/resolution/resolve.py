@@ -43,7 +43,7 @@ PLACEHOLDER_DOBS = "('1900-01-01'::date, '1901-01-01'::date, '1970-01-01'::date)
 
 @dataclass(frozen=True)
 class ResolutionConfig:
-    match_probability_threshold: float = 0.9
+    match_probability_threshold: float = 0.5
     # Dates of birth further apart than this (and not a typo or day/month swap) never join
     # through a chain of matches.
     dob_conflict_years: int = 10
@@ -207,14 +207,15 @@ def _term_frequency_tables(
     return tables
 
 
-def _field_weights_sql(present: list[str]) -> str:
+def _field_weights_sql(present: list[str], available: set[str]) -> str:
     """Match weight per field, term-frequency adjustment included where the field has one."""
-    return ", ".join(
-        f"mw_{name} + coalesce(mw_tf_adj_{name}, 0) as mw_{name}"
-        if name in TF_FIELDS
-        else f"mw_{name}"
-        for name in present
-    )
+    parts = []
+    for name in present:
+        weight = f"mw_{name}" if f"mw_{name}" in available else "null::double"
+        if f"mw_tf_adj_{name}" in available:
+            weight = f"{weight} + coalesce(mw_tf_adj_{name}, 0)"
+        parts.append(f"{weight} as mw_{name}")
+    return ", ".join(parts)
 
 
 def resolve_mentions(
@@ -291,23 +292,23 @@ def _resolve(
     if n_input >= 2:
         db_api = DuckDBAPI(con)
         splink_input = db_api.register("splink_input")
-        linker = Linker(
-            splink_input,
-            build_settings(
-                with_address, with_postcode, with_sex, with_context, with_time, with_email
-            ),
+        settings = build_settings(
+            with_address, with_postcode, with_sex, with_context, with_time, with_email
         )
-        t = time.perf_counter()
         tf_tables = _term_frequency_tables(db_api, con, fields)
-        for column, frame in tf_tables.items():
-            linker.table_management.register_term_frequency_lookup(frame, column)
-        report = train(linker, config.max_u_pairs, config.seed)
+
+        def make_linker(model_settings: Any) -> Linker:
+            linker = Linker(splink_input, model_settings)
+            for column, frame in tf_tables.items():
+                linker.table_management.register_term_frequency_lookup(frame, column)
+            return linker
+
+        t = time.perf_counter()
+        trained, report = train(make_linker, settings, config.max_u_pairs, config.seed)
         training = {"em_sessions": report.em_sessions, "em_failures": list(report.em_failures)}
         # Re-load the trained model with domain bounds on its parameters (see calibrate).
-        model = calibrate(linker.misc.save_model_to_json())
-        linker = Linker(splink_input, model)
-        for column, frame in tf_tables.items():
-            linker.table_management.register_term_frequency_lookup(frame, column)
+        model = calibrate(trained)
+        linker = make_linker(model)
         timings["train_s"] = time.perf_counter() - t
         t = time.perf_counter()
         blocked = linker.inference.compute_blocked_pairs_for_predict()
@@ -318,10 +319,11 @@ def _resolve(
         predictions = linker.inference.predict(
             threshold_match_probability=floor, warning_mode="never"
         )
+        available = set(con.table(predictions.physical_name).columns)
         con.execute(
             f"""create or replace table predictions as
             select unique_id_l, unique_id_r, match_probability, match_weight,
-                {_field_weights_sql(fields)}
+                {_field_weights_sql(fields, available)}
             from {predictions.physical_name}"""
         )
         timings["predict_s"] = time.perf_counter() - t

@@ -109,7 +109,7 @@ def inject(
         used = blocked.copy()
         perm = rng.permutation(len(df))
         dups: list[pd.Series] = []
-        bad_keys: set = set()
+        mutated: list[int] = []
         # candidate rows per rule in one random order, consumed with a cursor (O(n) overall)
         cands = {rule: perm[(_eligible(df, file, rule) & ~blocked)[perm]] for rule in rules}
         cursor = dict.fromkeys(rules, 0)
@@ -132,8 +132,7 @@ def inject(
                 continue
             _mutate(df, file, rule, r, bbox, granted_of, rng)
             records.append({"file": file, "row": r, "rule": rule, "injected": True})
-            if file in KEY:
-                bad_keys.add(df.iat[r, df.columns.get_loc(KEY[file])])
+            mutated.append(r)
         if dups:
             start = len(df)
             df = pd.concat([df, pd.DataFrame(dups)], ignore_index=True)
@@ -151,7 +150,7 @@ def inject(
                         "injected": False,
                     }
                 )
-        quarantined[file] = bad_keys
+        quarantined[file] = set(df[KEY[file]].to_numpy()[mutated]) if file in KEY else set()
         out[file] = df.reset_index(drop=True)
     bad = pd.DataFrame(records, columns=["file", "row", "rule", "injected"])
     return out, bad.sort_values(["file", "row"], kind="stable").reset_index(drop=True)

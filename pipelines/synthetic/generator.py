@@ -255,15 +255,11 @@ def _compute_tile(job: _Job, k: int, transform: tuple) -> dict:
     loaded = persons.loc[~cp_mentions["quarantined"].to_numpy()]
     has_suspect = set(loaded.loc[loaded.role != "victim", "crime_id"])
     t_crimes["suspect_recorded"] = t_crimes["crime_id"].isin(has_suspect)
-    if len(bad):
-        bad = bad.assign(
-            key=[
-                extracts[f].iat[r, extracts[f].columns.get_loc(KEY_COLUMN[f])]
-                for f, r in zip(bad.file, bad.row, strict=True)
-            ]
-        )
-    else:
-        bad = bad.assign(key=[])
+    keys = np.empty(len(bad), dtype=object)
+    for f in bad.file.unique():
+        m = (bad.file == f).to_numpy()
+        keys[m] = extracts[f][KEY_COLUMN[f]].to_numpy()[bad.row.to_numpy(int)[m]]
+    bad = bad.assign(key=keys)
     t = tile.truth
     truth_tables = {
         "persons": t["persons"],

@@ -178,6 +178,7 @@ def build_tile(
     sel = order[in_window[order]]
 
     nominals = sim.make_nominals(people, area, rates, base, rng)
+    tid = sim._ids("T", base + np.arange(people.n))  # true person ids, rendered once
     crimes_df, persons_df, person_truth = _crime_tables(
         crimes,
         sel,
@@ -209,6 +210,7 @@ def build_tile(
         base,
         rng,
         boundary,
+        tid,
     )
     orders_df, breaches_df, order_truth, order_mentions = _orders(
         orders,
@@ -223,6 +225,7 @@ def build_tile(
         breach_crime_idx,
         in_window,
         rng,
+        tid,
     )
 
     course_ids = sim._ids("CC", base + np.arange(courses.n))
@@ -247,15 +250,18 @@ def build_tile(
             "is_hidden_stalking": crimes.stalking[sel] & (route == "none"),
             "identified_route": route,
             "recorded_as": crime_cat,
-            "victim_true_person_id": sim._ids("T", base + crimes.victim[sel]),
-            "perpetrator_true_person_id": sim._ids("T", base + crimes.perp[sel]),
+            "victim_true_person_id": tid[crimes.victim[sel]],
+            "perpetrator_true_person_id": tid[crimes.perp[sel]],
             "suspect_recorded": person_truth,
             "reported_date": sim._dates(crimes.reported[sel]),
-            "_day": crimes.reported[sel],  # for per-quarter truth; not written
+            # integer copies for the per-quarter truth (not written)
+            "_day": crimes.reported[sel],
+            "_victim": crimes.victim[sel],
+            "_perp": crimes.perp[sel],
         }
     )
-    truth_courses = _course_truth(courses, crimes, in_window, orders, course_ids, base)
-    truth_people = _people_truth(people, perp_type, breacher, nominals, courses, area, base)
+    truth_courses = _course_truth(courses, crimes, in_window, orders, course_ids, base, tid)
+    truth_people = _people_truth(people, perp_type, breacher, nominals, courses, area, base, tid)
     # crime_persons mentions are added after bad-row injection (which may change their keys)
     mentions = pd.concat([intel_mentions, order_mentions], ignore_index=True)
     hot = hotspots.drop(columns="_from")
@@ -480,6 +486,7 @@ def _intelligence(
     base: int,
     rng: np.random.Generator,
     boundary: shapely.Geometry,
+    tid: np.ndarray,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     lam = sim._type_attr(courses.type_idx, "intel")
     k = rng.poisson(lam)
@@ -573,8 +580,8 @@ def _intelligence(
         {
             "intel_id": ids,
             "course_id": course_ids,
-            "subject_true_person_id": sim._ids("T", base + perp),
-            "victim_true_person_id": sim._ids("T", base + victim),
+            "subject_true_person_id": tid[perp],
+            "victim_true_person_id": tid[victim],
             "is_true_stalking": stalk,
         }
     )
@@ -613,6 +620,7 @@ def _orders(
     breach_crime_idx: np.ndarray,
     in_window: np.ndarray,
     rng: np.random.Generator,
+    tid: np.ndarray,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     applied = orders.applied
     first_day = np.where(applied >= 0, applied, orders.granted)
@@ -669,10 +677,8 @@ def _orders(
         {
             "order_id": ids,
             "course_id": sim._ids("CC", base + c),
-            "subject_true_person_id": sim._ids("T", base + perp),
-            "protected_true_person_id": _none_where(
-                sim._ids("T", base + victim), orders.public[idx]
-            ),
+            "subject_true_person_id": tid[perp],
+            "protected_true_person_id": _none_where(tid[victim], orders.public[idx]),
         }
     )
     mentions = pd.concat(
@@ -724,6 +730,7 @@ def _course_truth(
     orders: sim.Orders,
     course_ids: np.ndarray,
     base: int,
+    tid: np.ndarray,
 ) -> pd.DataFrame:
     n_crimes = np.bincount(crimes.course[in_window], minlength=courses.n)
     has_order = np.zeros(courses.n, bool)
@@ -735,8 +742,8 @@ def _course_truth(
             "is_stalking": courses.stalking,
             "is_domestic_abuse": courses.domestic,
             "relationship": courses.relationship,
-            "perpetrator_true_person_id": sim._ids("T", base + courses.perp),
-            "victim_true_person_id": sim._ids("T", base + courses.victim),
+            "perpetrator_true_person_id": tid[courses.perp],
+            "victim_true_person_id": tid[courses.victim],
             "start_date": sim._dates(courses.start),
             "end_date": sim._dates(courses.start + courses.duration),
             "suspect_identified": courses.known,
@@ -754,6 +761,7 @@ def _people_truth(
     courses: sim.Courses,
     area: Area,
     base: int,
+    tid: np.ndarray,
 ) -> pd.DataFrame:
     is_victim = np.zeros(people.n, bool)
     is_victim[courses.victim] = True
@@ -762,7 +770,7 @@ def _people_truth(
     used = is_victim | is_perp
     df = pd.DataFrame(
         {
-            "true_person_id": sim._ids("T", base + np.arange(people.n)),
+            "true_person_id": tid,
             "forename": people.forename,
             "surname": people.surname,
             "previous_surname": people.previous_surname,

@@ -18,10 +18,25 @@ from pipelines.quarters import quarter_end, quarter_range, quarter_start, shift_
 
 
 def _universes(crimes: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    loaded = crimes[~crimes["quarantined"]]
+    keep = [
+        "reported_date",
+        "victim_true_person_id",
+        "perpetrator_true_person_id",
+        "suspect_recorded",
+        "_day",
+        "_victim",
+        "_perp",
+    ]
+    ok = ~crimes["quarantined"].to_numpy()
+    cols = [c for c in keep if c in crimes]
+    loaded = crimes.loc[ok, cols]
+    route, true_st = (
+        crimes["identified_route"].to_numpy()[ok],
+        crimes["is_true_stalking"].to_numpy()[ok],
+    )
     return {
-        "recorded": loaded[loaded["identified_route"] != "none"],
-        "true": loaded[loaded["is_true_stalking"]],
+        "recorded": loaded[route != "none"],
+        "true": loaded[true_st.astype(bool)],
     }
 
 
@@ -30,6 +45,18 @@ def _days(df: pd.DataFrame) -> np.ndarray:
     if "_day" in df:
         return df["_day"].to_numpy(np.int64)
     return pd.to_datetime(df["reported_date"]).to_numpy().astype("datetime64[D]").astype(np.int64)
+
+
+def _codes(df: pd.DataFrame, column: str, int_column: str) -> tuple[np.ndarray, np.ndarray]:
+    """Dense codes and the sorted ids they stand for. Integer person indices (the generator's
+    private columns) sort like the zero-padded ids, so both paths give the same order."""
+    if int_column in df:
+        uniq_int, codes = np.unique(df[int_column].to_numpy(), return_inverse=True)
+        first = np.zeros(len(uniq_int), dtype=np.int64)
+        first[codes] = np.arange(len(codes))
+        return codes, df[column].to_numpy()[first]
+    codes, uniq = pd.factorize(df[column], sort=True)
+    return codes, np.asarray(uniq)
 
 
 def _qbounds(quarters: list[str], back: int) -> tuple[np.ndarray, np.ndarray]:
@@ -48,7 +75,7 @@ def repeat_victims(
     lo, hi = _qbounds(quarters, window_months // 3 - 1)
     for universe, df in _universes(crimes).items():
         day = _days(df)
-        codes, uniq = pd.factorize(df["victim_true_person_id"], sort=True)
+        codes, uniq = _codes(df, "victim_true_person_id", "_victim")
         for q, a, b in zip(quarters, lo, hi, strict=True):
             m = (day >= a) & (day <= b)
             counts = np.bincount(codes[m], minlength=len(uniq))
@@ -83,8 +110,8 @@ def serial_perpetrators(
     for universe, df in _universes(crimes).items():
         df = df[df["suspect_recorded"]]
         day = _days(df)
-        pc, puniq = pd.factorize(df["perpetrator_true_person_id"], sort=True)
-        vc, _ = pd.factorize(df["victim_true_person_id"], sort=True)
+        pc, puniq = _codes(df, "perpetrator_true_person_id", "_perp")
+        vc, _ = _codes(df, "victim_true_person_id", "_victim")
         # dense (perpetrator, victim) pair codes: distinct victims = pairs present per perp
         pair = np.unique(pc.astype(np.int64) * (vc.max(initial=0) + 1) + vc, return_inverse=True)[1]
         pair_perp = np.zeros(pair.max(initial=-1) + 1, dtype=np.int64)

@@ -23,7 +23,8 @@ from pipelines.hotspots import (
 from pipelines.hotspots.change import change_classes
 from pipelines.hotspots.grid import bng_to_lonlat
 
-PARAMS = HotspotParams(cell_size_m=500, permutations=999, fdr_alpha=0.05, seed=3)
+# The FDR decision uses exact randomisation p; the Monte-Carlo check needs few permutations.
+PARAMS = HotspotParams(cell_size_m=500, permutations=199, fdr_alpha=0.05, seed=3)
 # A 20 km square in York (BNG metres).
 X0, Y0, SIDE = 450_000.0, 440_000.0, 20_000.0
 
@@ -139,6 +140,4 @@ def test_geojson_layer_and_map_suppress_small_counts(tmp_path) -> None:
     fig = hotspot_map_figure(cells, "2025-Q1", min_count=5)
     names = [t.name for t in fig.data]
     assert any(name.startswith("hot spot") for name in names)
-    assert "[c]" in json.dumps(fig.to_plotly_json()) or all(
-        c is None or c >= 5 for c in shown if c
-    )
+    assert "[c]" in json.dumps(fig.to_plotly_json()) or all(c is None or c >= 5 for c in shown if c)

@@ -127,7 +127,7 @@ def build(path: Path, seed: int = 3, crimes_per_quarter: int = 60) -> Path:
     comp = pd.DataFrame(compliance)
     comp["rate"] = comp["numerator"] / comp["denominator"]
     months = pd.date_range("2021-01-01", "2029-12-01", freq="MS")
-    fc = pd.DataFrame({"series": "all", "period_start": months.date})
+    fc = pd.DataFrame({"series": "all_stalking", "period": "month", "period_start": months.date})
     actual = fc["period_start"] < dt.date(2026, 1, 1)
     fc["kind"] = np.where(actual, "actual", "forecast")
     fc["value"] = 20 + 0.1 * np.arange(len(fc)) + rng.normal(0, 2, len(fc))
@@ -136,7 +136,17 @@ def build(path: Path, seed: int = 3, crimes_per_quarter: int = 60) -> Path:
         fc[hi] = np.where(actual, np.nan, fc["value"] + w)
     fc["model"] = np.where(actual, None, "AutoETS")
     acc = pd.DataFrame(
-        {"series": ["all"], "model": ["AutoETS"], "mape": [0.12], "coverage_80": [0.78]}
+        {
+            "source": "synthetic",
+            "series": ["all_stalking", "all_stalking"],
+            "period": "month",
+            "horizon": "12",
+            "model": ["AutoETS", "SeasonalNaive"],
+            "mase": [0.82, 1.0],
+            "coverage80": [0.78, 0.7],
+            "coverage95": [0.93, 0.9],
+            "is_chosen": [True, False],
+        }
     )
 
     with duckdb.connect(str(path)) as con:

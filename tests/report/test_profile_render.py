@@ -215,3 +215,13 @@ def test_tasking_pack_is_restricted_and_complete(
     assert pack_html.count(MARKING) >= 3
     # Nothing of the restricted list reaches the published profile.
     assert not any(f">{k}<" in html or f'"{k}"' in html for k in keys)
+
+
+def test_forecast_accuracy_shows_the_chosen_models(doc, con) -> None:
+    rows = table_rows(doc, "Forecast accuracy on held-out periods")
+    chosen = con.execute(
+        "select mase from marts.forecast_accuracy where is_chosen order by series"
+    ).fetchall()
+    body = [cells for label, cells in rows.items() if label != "source"]
+    assert len(body) == len(chosen)
+    assert [cells[-3] for cells in body] == [f"{m:.2f}" for (m,) in chosen]

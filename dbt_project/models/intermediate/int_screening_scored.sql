@@ -263,40 +263,68 @@ scored as (
         concat_ws(
             '; ',
             case
-                when is_repeated
+                when is_repeated and {{ weights['repeated'] }} > 0
                     then
                         'Repeated: ' || occasions_in_window
                         || ' occasions by the same suspect against this victim within {{ window_days }} days'
             end,
             case
-                when is_obsessive
+                when is_obsessive and {{ weights['obsessive'] }} > 0
                     then 'Obsessive: ' || occasions_intense || ' occasions within {{ intense_days }} days'
             end,
-            case when is_fixated then 'Fixated: the same victim targeted by several means or offence types' end,
-            case when is_unwanted then 'Unwanted: contact in breach of an order protecting the victim' end,
-            case when is_escalating then 'Escalation: more harmful than the earlier crime against this victim' end,
-            case when is_online_repeated then 'Online: repeated online contact with this victim' end,
             case
-                when has_recorded_stalking
+                when
+                    is_fixated and {{ weights['fixated'] }} > 0
+                    then 'Fixated: the same victim targeted by several means or offence types'
+            end,
+            case
+                when
+                    is_unwanted and {{ weights['unwanted'] }} > 0
+                    then 'Unwanted: contact in breach of an order protecting the victim'
+            end,
+            case
+                when
+                    is_escalating and {{ weights['escalation'] }} > 0
+                    then 'Escalation: more harmful than the earlier crime against this victim'
+            end,
+            case
+                when
+                    is_online_repeated and {{ weights['online_repeated'] }} > 0
+                    then 'Online: repeated online contact with this victim'
+            end,
+            case
+                when has_recorded_stalking and {{ weights['recorded_stalking'] }} > 0
                     then 'Repeated: the same suspect has a crime recorded as stalking against this victim'
             end,
             case
-                when is_persistent
+                when is_persistent and {{ weights['persistent'] }} > 0
                     then 'Repeated: contacts with this victim span ' || course_span_days || ' days'
             end,
             case
-                when is_long_course
+                when is_long_course and {{ weights['long_course'] }} > 0
                     then 'Repeated: the offence period spans ' || offence_span_days || ' days'
             end,
-            case when has_linked_intelligence then 'Intelligence: stalking-related intelligence on this crime' end,
             case
-                when has_pair_intelligence
+                when
+                    has_linked_intelligence and {{ weights['linked_intelligence'] }} > 0
+                    then 'Intelligence: stalking-related intelligence on this crime'
+            end,
+            case
+                when has_pair_intelligence and {{ weights['pair_intelligence'] }} > 0
                     then 'Intelligence: stalking-related intelligence on this suspect and victim'
             end,
-            case when is_high_risk then 'Risk: graded high' end,
-            case when is_medium_risk then 'Risk: graded medium' end,
-            case when is_ex_partner then 'Fixated: the suspect is an ex-partner of the victim' end,
-            case when has_other_victims then 'Repeated: the suspect has other victims in the same period' end
+            case when is_high_risk and {{ weights['high_risk'] }} > 0 then 'Risk: graded high' end,
+            case when is_medium_risk and {{ weights['medium_risk'] }} > 0 then 'Risk: graded medium' end,
+            case
+                when
+                    is_ex_partner and {{ weights['ex_partner'] }} > 0
+                    then 'Fixated: the suspect is an ex-partner of the victim'
+            end,
+            case
+                when
+                    has_other_victims and {{ weights['other_victims'] }} > 0
+                    then 'Repeated: the suspect has other victims in the same period'
+            end
         ) as reasons
     from per_crime
 ),
