@@ -76,9 +76,10 @@ def latest_complete_quarter_in(extracts_dir: Path) -> str:
     except StructuralError as error:
         raise CliError(str(error)) from error
     reader = "read_parquet(?)" if path.suffix == ".parquet" else "read_csv(?, all_varchar=true)"
-    latest = duckdb.sql(
-        f"select max(try_cast(reported_date as date)) from {reader}", params=[str(path)]
-    ).fetchone()[0]
+    with duckdb.connect() as con:
+        latest = con.execute(
+            f"select max(try_cast(reported_date as date)) from {reader}", [str(path)]
+        ).fetchone()[0]
     if latest is None:
         raise CliError(f"{path}: no parseable reported_date, cannot choose a quarter")
     quarter = quarter_of(latest)

@@ -65,7 +65,7 @@ def test_report_is_written_with_chart(tiny_profile) -> None:
     assert report.exists()
     html = report.read_text(encoding="utf-8")
     assert "Plotly.newPlot" in html, "the chart is not in the report"
-    assert "<script src=\"http" not in html, "the report must not load scripts from the web"
+    assert '<script src="http' not in html, "the report must not load scripts from the web"
 
 
 def _table_counts(warehouse: Path) -> dict[str, int]:
@@ -75,7 +75,9 @@ def _table_counts(warehouse: Path) -> dict[str, int]:
             "where table_type = 'BASE TABLE'"
         ).fetchall()
         return {
-            f"{schema}.{name}": con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[0]
+            f"{schema}.{name}": con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[
+                0
+            ]
             for schema, name in tables
         }
 

@@ -154,10 +154,11 @@ def _contract_check(extract: str) -> dg.AssetChecksDefinition:
     def _check(
         context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource, profile_run: ProfileRun
     ) -> dg.AssetCheckResult:
-        from pipelines.contracts.gx_checks import run_suite
+        from pipelines.contracts.gx_checks import record_outcome, run_suite
 
         with duckdb.get_connection() as con:
             outcome = run_suite(con, extract, profile_run.today(), _force_area(profile_run))
+            record_outcome(con, outcome, context.run.run_id)
         metadata: dict[str, object] = {"rows": outcome.rows}
         for item in outcome.outcomes:
             label = f"{item.number:02d} {item.rule} ({item.column})"

@@ -26,6 +26,10 @@ PROFILE_INPUTS = [
     ["marts", "compliance"],
     ["marts", "hotspots"],
     ["marts", "demand_forecast"],
+    ["marts", "forecast_accuracy"],
+    ["marts", "protective_orders"],
+    ["marts", "order_breaches"],
+    ["intermediate", "int_crime_persons_resolved"],
 ]
 
 

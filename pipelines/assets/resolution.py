@@ -55,10 +55,17 @@ from _res_persons
 order by person_key
 """
 
+# Restricted (OFFICIAL-SENSITIVE): which records were joined and the match weight (log2 Bayes
+# factor) each field contributed; mention ids are source:record_key.
 EVIDENCE_SQL = """
 create or replace table marts.person_match_evidence as
 select * from _res_evidence
+order by person_key, mention_id_l, mention_id_r
 """
+EVIDENCE_COMMENT = (
+    "comment on table marts.person_match_evidence is 'RESTRICTED (OFFICIAL-SENSITIVE): "
+    "evidence joining the records of each resolved person, match weight per field'"
+)
 
 
 @dg.multi_asset(
@@ -99,6 +106,7 @@ def person_resolution(
         con.execute(PERSON_RECORDS_SQL)
         con.execute(DIM_PERSONS_SQL)
         con.execute(EVIDENCE_SQL)
+        con.execute(EVIDENCE_COMMENT)
         for name in ("_res_records", "_res_persons", "_res_evidence"):
             con.unregister(name)
     restricted = profile_run.quarter_dir(context.partition_key) / "restricted"

@@ -82,6 +82,7 @@ FOOTER = """
 - `raw.quarantine`: one row per rejected row, replaced per extract on every run.
 - `raw.load_log`: per extract, rows read / loaded / quarantined, counts by rule, unlinked soft
   links, the force area used, the run id (what the profile's data-quality section reads).
+- `raw.contract_results`: per expectation, the Great Expectations result on the loaded table.
 - `OUT/YYYY-Qn/data_quality.json`: the same reconciliation, published with the profile.
 - Dagster: each `raw/<extract>` asset carries the counts as metadata and two asset checks,
   `reconciles` (read = loaded + quarantined; a mismatch fails the run) and `contract` (this

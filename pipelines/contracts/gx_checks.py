@@ -147,3 +147,32 @@ def run_suite(
             )
         )
     return outcome
+
+
+def record_outcome(con: duckdb.DuckDBPyConnection, outcome: SuiteOutcome, run_id: str) -> None:
+    """Keep the contract check's results in the warehouse (raw.contract_results), one row per
+    expectation, replaced per extract: the profile's data-quality section reads them there."""
+    con.execute(
+        "create table if not exists raw.contract_results (extract varchar, number integer, "
+        "rule varchar, expectation varchar, column_name varchar, severity varchar, "
+        "success boolean, unexpected_count bigint, rows_checked bigint, run_id varchar, "
+        "checked_at timestamp)"
+    )
+    con.execute("delete from raw.contract_results where extract = ?", [outcome.extract])
+    for item in outcome.outcomes:
+        con.execute(
+            "insert into raw.contract_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+            "current_timestamp)",
+            [
+                outcome.extract,
+                item.number,
+                item.rule,
+                item.expectation,
+                item.column,
+                item.severity,
+                item.success,
+                item.unexpected_count,
+                outcome.rows,
+                run_id,
+            ],
+        )

@@ -38,12 +38,7 @@ def _planted_leaks(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 def measure(warehouse: Path, extracts: Path, quarter: str, scratch: Path) -> dict:
     from pipelines.disclosure import load_sensitive_values, scan_text
-    from pipelines.report.profile import (
-        plotly_library,
-        publish_profile,
-        reference_vocabulary,
-        report_vocabulary,
-    )
+    from pipelines.report.profile import guard_vocabulary, plotly_library, publish_profile
 
     copy = scratch / "publish.duckdb"
     shutil.copy(warehouse, copy)
@@ -55,7 +50,7 @@ def measure(warehouse: Path, extracts: Path, quarter: str, scratch: Path) -> dic
         started = time.perf_counter()
         sensitive = load_sensitive_values(con)
         load_seconds = time.perf_counter() - started
-        allowed = set(report_vocabulary()) | reference_vocabulary(con)
+        allowed = guard_vocabulary(con)
         html = result.path.read_text(encoding="utf-8")
         started = time.perf_counter()
         clean = scan_text(html, sensitive, allowed_words=allowed, library=plotly_library())

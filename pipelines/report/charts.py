@@ -129,7 +129,7 @@ def compliance_bars(
     )
     figure.update_layout(template=TEMPLATE, title={"text": title}, height=90 + 42 * len(measures))
     figure.update_xaxes(tickformat=".0%", range=[0, 1.02], showgrid=True, gridcolor="#e5e5e5")
-    figure.update_yaxes(autorange="reversed", type="category")
+    figure.update_yaxes(autorange="reversed", type="category", automargin=True)
     return figure
 
 

@@ -218,6 +218,14 @@ def reference_vocabulary(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {w.replace("_", " ") for w in words} | words
 
 
+def guard_vocabulary(con: duckdb.DuckDBPyConnection, settings: Settings | None = None) -> set[str]:
+    """Words the guard does not count as a name on their own: the report's fixed text,
+    reference labels, and setting names/values (printed in the methodology section)."""
+    rows = settings_rows(settings or load_settings())
+    settings_words = {w.lower() for row in rows for cell in row for w in _WORD.findall(cell)}
+    return set(report_vocabulary()) | reference_vocabulary(con) | settings_words
+
+
 def publish_profile(
     con: duckdb.DuckDBPyConnection,
     quarter: str,
@@ -236,11 +244,7 @@ def publish_profile(
     tmp = path.with_suffix(".html.partial")
     tmp.write_text(html, encoding="utf-8")
     sensitive = load_sensitive_values(con)
-    # Setting names and values are configuration, printed in the methodology section.
-    settings_words = {
-        w.lower() for row in context["settings"] for cell in row for w in _WORD.findall(cell)
-    }
-    allowed = report_vocabulary() | reference_vocabulary(con) | settings_words
+    allowed = guard_vocabulary(con, settings)
     guard = check_published_file(
         tmp, sensitive, allowed_words=allowed, library=plotly_library(), label=path.name
     )

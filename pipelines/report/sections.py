@@ -22,7 +22,7 @@ from pipelines.disclosure import (
     protect_table,
 )
 from pipelines.disclosure.suppression import TOTAL, Rate
-from pipelines.quarters import quarter_end, quarter_start, shift_quarter
+from pipelines.quarters import quarter_end, quarter_start
 from pipelines.report import charts
 from pipelines.report.compare import (
     Figure3,
@@ -105,18 +105,18 @@ def demand(ctx: Context) -> dict[str, Any]:
 
     da = breakdown("is_domestic_abuse", {True: "Domestic abuse", False: "Not domestic abuse"})
     da_order = ["Domestic abuse", "Not domestic abuse"]
-    da_table, da_rows = comparison_table(da, "cat", p, k, da_order)
+    _, da_rows = comparison_table(da, "cat", p, k, da_order)
     online = breakdown("is_online", {True: "Online", False: "Not online"})
     on_order = ["Online", "Not online"]
-    on_table, on_rows = comparison_table(online, "cat", p, k, on_order)
+    _, on_rows = comparison_table(online, "cat", p, k, on_order)
     route_labels = {r: ROUTE_LABELS[r] for r in ROUTES}
     routes = breakdown("identified_by", route_labels)
     route_order = [ROUTE_LABELS[r] for r in ROUTES]
-    route_table, route_rows = comparison_table(routes, "cat", p, k, route_order)
+    _, route_rows = comparison_table(routes, "cat", p, k, route_order)
     cats = sorted(crimes["offence_category"].dropna().unique())
     cat_frame = breakdown("offence_category", {c: c.replace("_", " ").capitalize() for c in cats})
     cat_order = [c.replace("_", " ").capitalize() for c in cats]
-    cat_table, cat_rows = comparison_table(cat_frame, "cat", p, k, cat_order)
+    _, cat_rows = comparison_table(cat_frame, "cat", p, k, cat_order)
 
     extra_tables = []
     columns = ctx.wh.columns("marts.stalking_crimes")
@@ -214,7 +214,6 @@ def demand(ctx: Context) -> dict[str, Any]:
                 "principal classification, included classification, or screening.",
             ),
         ],
-        "unused": (da_table, on_table, route_table, cat_table),
     }
 
 
@@ -420,6 +419,8 @@ def locations(ctx: Context, boundary_path: Path | None) -> dict[str, Any]:
     layers = _map_layers(published, ctx.settings.hotspots.cell_size_m)
     boundary = _boundary_xy(boundary_path)
     title = f"{len(published)} cells had {k} or more stalking crimes in {p.quarter}"
+    if published.empty:
+        title = f"No grid cell had {k} or more stalking crimes in {p.quarter}"
     figure = charts.cell_map(layers, boundary, title)
     return {
         "available": True,
@@ -600,10 +601,18 @@ def compliance(ctx: Context) -> dict[str, Any]:
     if not ctx.wh.has("marts.compliance"):
         return ctx.missing("marts.compliance", "Victims' Code and SPO compliance")
     p, k = ctx.periods, ctx.k
-    described = "measure_description" in ctx.wh.columns("marts.compliance")
+    cols = ctx.wh.columns("marts.compliance")
+    described = "measure_description" in cols
+    split = {"numerator_da", "denominator_da", "numerator_non_da", "denominator_non_da"} <= cols
+    extra = (
+        "numerator_da, denominator_da, numerator_non_da, denominator_non_da"
+        if split
+        else "null as numerator_da, null as denominator_da, null as numerator_non_da, "
+        "null as denominator_non_da"
+    )
     frame = ctx.wh.df(
         "select quarter, measure, numerator, denominator, "
-        f"{'measure_description' if described else 'null'} as description "
+        f"{'measure_description' if described else 'null'} as description, {extra} "
         "from marts.compliance where quarter in (?, ?, ?)",
         p.columns,
     )
@@ -623,6 +632,18 @@ def compliance(ctx: Context) -> dict[str, Any]:
             )
 
         now, num, den = rate(p.quarter)
+
+        def split_rate(side: str, per_q: pd.DataFrame = per_q) -> Rate:
+            if not split or p.quarter not in per_q.index:
+                return Rate(None)
+            n, d = (
+                per_q.at[p.quarter, f"numerator_{side}"],
+                per_q.at[p.quarter, f"denominator_{side}"],
+            )
+            if pd.isna(n) or pd.isna(d):
+                return Rate(None)
+            return protect_rate(int(n), int(d), k)
+
         rows.append(
             {
                 "measure": measure.replace("_", " ").capitalize(),
@@ -634,6 +655,8 @@ def compliance(ctx: Context) -> dict[str, Any]:
                 "denominator": den,
                 "previous": rate(p.previous)[0],
                 "year_ago": rate(p.year_ago)[0],
+                "da": split_rate("da"),
+                "non_da": split_rate("non_da"),
             }
         )
     rated = [r for r in rows if not r["now"].suppressed and r["now"].value is not None]
@@ -650,7 +673,12 @@ def compliance(ctx: Context) -> dict[str, Any]:
         p.year_ago,
         title,
     )
-    return {"available": True, "rows": rows, "chart": charts.to_div(figure, "chart-compliance")}
+    return {
+        "available": True,
+        "rows": rows,
+        "split": split,
+        "chart": charts.to_div(figure, "chart-compliance"),
+    }
 
 
 # --------------------------------------------------------------------------- forecast
@@ -830,9 +858,11 @@ def data_quality(ctx: Context) -> dict[str, Any]:
     p = ctx.periods
     path = ctx.quarter_dir / "data_quality.json"
     extracts: dict[str, Any] = {}
+    report: dict[str, Any] = {}
     if path.exists():
         try:
-            extracts = json.loads(path.read_text()).get("extracts", {})
+            report = json.loads(path.read_text())
+            extracts = report.get("extracts", {})
         except (OSError, json.JSONDecodeError):
             extracts = {}
     if not extracts and ctx.wh.has("raw.quarantine"):
@@ -885,6 +915,19 @@ def data_quality(ctx: Context) -> dict[str, Any]:
                 f"{no_loc:.0%} of this quarter's stalking crimes have no usable location and are "
                 "absent from the hotspot analysis."
             )
+    if "reconciles" in report:
+        caveats.append(
+            "Every input row was either loaded or quarantined (the counts reconcile)."
+            if report["reconciles"]
+            else "Warning: the loaded and quarantined counts do not add up to the rows read."
+        )
+    for link, n in (report.get("unlinked_soft_links") or {}).items():
+        if isinstance(n, int) and n:
+            source = link.split("->")[0].replace(".", " ")
+            caveats.append(
+                f"{n:,} references in {source} point to crimes not in the crimes extract; "
+                "those records are kept but cannot be joined to a crime."
+            )
     return {
         "available": True,
         "rows": rows,
@@ -897,7 +940,3 @@ def data_quality(ctx: Context) -> dict[str, Any]:
 def quarter_span(quarter: str) -> str:
     start, end = quarter_start(quarter), quarter_end(quarter)
     return f"{start.day} {start:%B %Y} to {end.day} {end:%B %Y}"
-
-
-def previous_quarters(quarter: str, n: int) -> list[str]:
-    return [shift_quarter(quarter, -i) for i in range(n)]

@@ -298,7 +298,7 @@ def _resolve(
         tf_tables = _term_frequency_tables(db_api, con, fields)
 
         def make_linker(model_settings: Any) -> Linker:
-            linker = Linker(splink_input, model_settings)
+            linker = Linker(splink_input, model_settings, log_level=None)
             for column, frame in tf_tables.items():
                 linker.table_management.register_term_frequency_lookup(frame, column)
             return linker

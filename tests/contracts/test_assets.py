@@ -81,6 +81,18 @@ def test_reconciliation_and_contract_checks_pass(ingested) -> None:
             assert evaluation.passed, (extract, name)
 
 
+def test_contract_results_are_kept_in_the_warehouse(ingested) -> None:
+    root, _, _ = ingested
+    with DuckDBResource(database=str(root / "wh.duckdb")).get_connection() as con:
+        rows = con.execute(
+            "select extract, rule, success, unexpected_count from raw.contract_results "
+            "where not success"
+        ).fetchall()
+        extracts = con.execute("select count(distinct extract) from raw.contract_results")
+        assert extracts.fetchone()[0] == 5
+    assert rows == [("intelligence", "unlinked_soft_link", False, 1)]
+
+
 def test_data_quality_json(ingested) -> None:
     root, _, _ = ingested
     report = json.loads((root / "out" / QUARTER / "data_quality.json").read_text())

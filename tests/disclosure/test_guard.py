@@ -17,7 +17,7 @@ from pipelines.disclosure import (
     load_sensitive_values,
     scan_text,
 )
-from pipelines.report.profile import plotly_library, reference_vocabulary, report_vocabulary
+from pipelines.report.profile import guard_vocabulary, plotly_library
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +54,7 @@ def sensitive(fixture_db: Path) -> SensitiveValues:
 @pytest.fixture(scope="module")
 def allowed(fixture_db: Path) -> set[str]:
     with duckdb.connect(str(fixture_db), read_only=True) as con:
-        return set(report_vocabulary()) | reference_vocabulary(con)
+        return guard_vocabulary(con)
 
 
 def test_clean_profile_passes(rendered, sensitive, allowed) -> None:
