@@ -6,6 +6,7 @@ restricted match evidence (marts.person_match_evidence) and the restricted diagn
 """
 
 import time
+from collections.abc import Iterator
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
@@ -88,7 +89,7 @@ EVIDENCE_COMMENT = (
 )
 def person_resolution(
     context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_run: ProfileRun
-):
+) -> Iterator[dg.MaterializeResult]:
     settings = load_settings().resolution
     config = ResolutionConfig(
         match_probability_threshold=settings.match_probability_threshold,

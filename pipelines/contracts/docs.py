@@ -73,9 +73,10 @@ FOOTER = """
 - Offence codes: a code is known when it is in the project's reference table
   (`dbt_project/seeds/offence_codes.csv`); a force maps its own codes by adding rows there.
 - "In the future" means after the date of the run.
-- The force-area rule applies to crimes and intelligence locations (points on the boundary count
-  as inside). Date-times carrying a UTC offset or `Z` are refused (`unparseable_date`): the spec
-  asks for local UK time.
+- The force-area rule applies to crimes and intelligence locations; points on the boundary or
+  within about 10 m of it count as inside (delivered coordinates are rounded).
+- Date-times carrying a UTC offset or `Z` are refused (`unparseable_date`): the spec asks for
+  local UK time.
 
 ## Where the results are
 - `raw.<extract>`: the loaded rows, typed, with `_source_row` (1-based data row in the file).

@@ -63,8 +63,20 @@ def resolve_force_area(extracts_dir: Path, configured: str = "") -> ForceArea:
     return ForceArea("none", None, None)
 
 
+# Coordinates arrive rounded (6 decimals is ~0.1 m), so a point recorded on the boundary can
+# land a few centimetres outside it. Points this close to the area count as inside: 1e-4
+# degrees is ~11 m north-south and ~7 m east-west at UK latitudes.
+BOUNDARY_TOLERANCE_DEG = 1e-4
+
+
 def outside(area: shapely.Geometry, latitude: np.ndarray, longitude: np.ndarray) -> np.ndarray:
-    """True where the point lies outside the area (points on the boundary count as inside)."""
+    """True where the point lies outside the area, beyond the boundary tolerance."""
     if len(latitude) == 0:
         return np.zeros(0, dtype=bool)
-    return ~shapely.intersects_xy(area, longitude, latitude)
+    result = ~shapely.intersects_xy(area, longitude, latitude)
+    candidates = np.nonzero(result)[0]
+    if len(candidates):
+        # Only the few points outside get the (slower) distance test.
+        points = shapely.points(longitude[candidates], latitude[candidates])
+        result[candidates[shapely.dwithin(area, points, BOUNDARY_TOLERANCE_DEG)]] = False
+    return result

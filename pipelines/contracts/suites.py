@@ -232,7 +232,8 @@ def build_suite(extract: str) -> dict[str, Any]:
                 "outside_force_area",
                 f"The point (`{lat}`, `{lon}`) lies inside the force area: "
                 "`force_area.geojson` beside the extracts, else the configured area "
-                "(settings `force.area_geojson`); with neither this rule is off.",
+                "(settings `force.area_geojson`); with neither this rule is off. Points within "
+                "about 10 m of the boundary count as inside (coordinates are rounded).",
                 column=OUTSIDE_AREA_COLUMN,
                 value_set=[True],
                 meta={"derived": {"latitude": lat, "longitude": lon}},

@@ -275,7 +275,7 @@ def _markdown(report: dict[str, Any]) -> str:
     lines = [
         "# Person resolution: accuracy and speed",
         "",
-        f"Command: `python -m pipelines.evaluation.resolution {' '.join(report['argv'])}`. "
+        f"Command: `{' '.join(['python -m pipelines.evaluation.resolution', *report['argv']])}`. "
         f"Threshold {report['threshold']}. Pairwise metrics over all mention pairs.",
         "",
         "| dataset | records | true people | resolved | precision | recall | F1 | split | "

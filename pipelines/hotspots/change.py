@@ -38,14 +38,20 @@ def _classify(z: np.ndarray, hot: np.ndarray) -> str:
 def change_classes(cells: pd.DataFrame, window_quarters: int = 4) -> pd.Series:
     """cells: quarter, cell_id, gi_z, gi_class for every cell in every quarter (a full panel).
     Returns the change class aligned to `cells`' index."""
-    ordered = cells.sort_values(["cell_id", "quarter"])
     out = pd.Series("none", index=cells.index, dtype=object)
-    for _, group in ordered.groupby("cell_id", sort=False):
-        z = group["gi_z"].to_numpy(float)
-        hot = (group["gi_class"] == "hot").to_numpy()
-        if not hot.any():
-            continue
-        for pos, index in enumerate(group.index):
+    # Only cells hot at some time can get a class other than "none".
+    ever_hot = cells.loc[cells["gi_class"] == "hot", "cell_id"].unique()
+    subset = cells[cells["cell_id"].isin(ever_hot)].sort_values(["cell_id", "quarter"])
+    z_all = subset["gi_z"].to_numpy(float)
+    hot_all = (subset["gi_class"] == "hot").to_numpy()
+    index_all = subset.index.to_numpy()
+    starts = np.flatnonzero(
+        np.r_[True, subset["cell_id"].to_numpy()[1:] != subset["cell_id"].to_numpy()[:-1]]
+    )
+    ends = np.r_[starts[1:], len(subset)]
+    for a, b in zip(starts, ends, strict=True):
+        z, hot = z_all[a:b], hot_all[a:b]
+        for pos in range(b - a):
             lo = max(0, pos - window_quarters + 1)
-            out.at[index] = _classify(z[lo : pos + 1], hot[lo : pos + 1])
+            out.at[index_all[a + pos]] = _classify(z[lo : pos + 1], hot[lo : pos + 1])
     return out

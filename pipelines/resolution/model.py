@@ -162,8 +162,8 @@ def prediction_blocking_rules(
         block_on("postcode_std", "substr(forename_std, 1, 1)"),
         # both names mistyped, or a mistyped first letter
         block_on("postcode_std", "dob"),
-        block_on("surname_std", "dob_year"),
-        block_on("forename_canon", "dob_year"),
+        block_on("surname_std", "dob_year", "substr(postcode_std, 1, 2)"),
+        block_on("forename_canon", "dob_year", "substr(surname_std, 1, 1)"),
     ]
     if with_address:
         rules.append(block_on("address_std"))

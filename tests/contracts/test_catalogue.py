@@ -338,6 +338,9 @@ QUARANTINE: dict[str, Callable[[Delivery], set]] = {
     "impossible_date": _row("crimes", 2, "unparseable_date", reported_date="2024-02-30"),
     "non_iso_date": _row("crimes", 2, "unparseable_date", reported_date="05/01/2024"),
     "unparseable_timestamp": _row("crimes", 1, "unparseable_date", offence_start="yesterday"),
+    "timestamp_with_utc_offset": _row(
+        "crimes", 1, "unparseable_date", offence_start="2024-01-01T09:00:00+01:00"
+    ),
     "unparseable_number": _row("crimes", 4, "unparseable_number", latitude="54.O"),
     "nan_number": _row("crimes", 4, "unparseable_number", longitude="NaN"),
     "null_required": _row("crimes", 1, "null_required", offence_code=""),
@@ -445,6 +448,18 @@ def test_configured_force_area_applies_without_geojson(tmp_path: Path) -> None:
     results = load_delivery(con, d.folder, today=TODAY, configured_area=str(configured))
     assert results["crimes"].by_rule == {"outside_force_area": 1}
     assert "configured" in results["crimes"].force_area
+
+
+def test_point_a_rounding_error_outside_the_boundary_is_inside(tmp_path: Path) -> None:
+    d = Delivery(tmp_path / "in")
+    # The area's western edge is longitude -2: 3 cm and 100 m beyond it.
+    d.set("crimes", 1, longitude="-2.0000005")
+    d.set("crimes", 2, longitude="-2.0015")
+    d.load()
+    assert d.quarantine() == {
+        ("crimes", 2, "outside_force_area"),
+        ("crime_persons", 3, "references_quarantined_row"),
+    }
 
 
 def test_soft_link_is_loaded_and_counted(tmp_path: Path) -> None:

@@ -23,9 +23,11 @@ from pipelines.evaluation.resolution import (
 from pipelines.resolution import ResolutionConfig, resolve_mentions
 from pipelines.settings import load_settings
 
-# measured on tiny (seed 7): precision 1.000, recall 0.955; small (seed 7): see evaluation
+# Measured at threshold 0.5 (2026-11-28): tiny seed 42 precision 1.000 / recall 0.974 (tiny
+# varies more between seeds, hence the wider margin); small seed 7 precision 0.994 / recall
+# 0.974; force seed 42 precision 0.992 / recall 0.971 (docs/evaluation/resolution.md).
 TINY_FLOORS = {"precision": 0.98, "recall": 0.93}
-SMALL_FLOORS = {"precision": 0.985, "recall": 0.95}
+SMALL_FLOORS = {"precision": 0.985, "recall": 0.96}
 
 
 def _truth(extracts: Path) -> pd.DataFrame:
