@@ -210,7 +210,19 @@ def _markdown(results: list[dict], default_cell: int) -> str:
                 f"| {s['mean_hit_rate']:.3f} | {s['mean_area_share']:.4f} "
                 f"| {s['folds_beating_naive'] if method != 'naive' else '-'} |"
             )
-    lines += ["", f"Default cell size: {default_cell} m (pipelines/config/settings.yaml).", ""]
+    lines += ["", f"Default cell size: {default_cell} m (pipelines/config/settings.yaml)."]
+    for r in results:
+        if r["cell_size_m"] != default_cell:
+            continue
+        s = r["summary"]
+        beats = s["gistar"]["mean_pai"] > s["naive"]["mean_pai"]
+        lines.append(
+            f"- {r['dataset']}: Gi* mean PAI {s['gistar']['mean_pai']:.1f} vs naive "
+            f"{s['naive']['mean_pai']:.1f} -> Gi* {'beats' if beats else 'does NOT beat'} the "
+            f"naive baseline; |log RRI| Gi* {abs(s['gistar']['mean_log_rri']):.2f} vs naive "
+            f"{abs(s['naive']['mean_log_rri']):.2f} (closer to 0 = better calibrated)."
+        )
+    lines.append("")
     return "\n".join(lines)
 
 
