@@ -172,6 +172,11 @@ class HighHarmSettings(_Section):
     top_n: int = Field(0, ge=0)
 
 
+class TaskingSettings(_Section):
+    # One-page restricted subject profiles for the top N of the high-harm list (0 = none).
+    subject_profiles_top_n: int = Field(20, ge=0)
+
+
 class ComplianceSettings(_Section):
     needs_assessment_target_days: int = Field(5, ge=0)
     support_referral_target_days: int = Field(2, ge=0)
@@ -204,6 +209,7 @@ class Settings(_Section):
     screening: ScreeningSettings = ScreeningSettings()
     rfgv: RfgvSettings = RfgvSettings()
     high_harm: HighHarmSettings = HighHarmSettings()
+    tasking: TaskingSettings = TaskingSettings()
     compliance: ComplianceSettings = ComplianceSettings()
     orders: OrderSettings = OrderSettings()
     ingest: IngestSettings = IngestSettings()

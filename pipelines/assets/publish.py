@@ -33,6 +33,23 @@ PROFILE_INPUTS = [
 ]
 
 
+# What the restricted pack reads: the ranked list, names and dates of birth from resolution,
+# and the records behind each subject's timeline.
+TASKING_INPUTS = [
+    ["marts", "perpetrators"],
+    ["marts", "dim_persons"],
+    ["marts", "person_records"],
+    ["intermediate", "int_person_mentions"],
+    ["intermediate", "int_crime_persons_resolved"],
+    ["intermediate", "int_stalking_crimes"],
+    ["intermediate", "int_perpetrations"],
+    ["intermediate", "int_intelligence_resolved"],
+    ["intermediate", "int_orders_resolved"],
+    ["staging", "stg_crimes"],
+    ["staging", "stg_breaches"],
+]
+
+
 def force_boundary(profile_run: ProfileRun) -> Path | None:
     """Local geometry for the map: the extracts' force_area.geojson, else the configured area."""
     candidates = [Path(profile_run.extracts_dir) / "force_area.geojson"]
@@ -85,9 +102,10 @@ def profile_report(
 @dg.asset(
     group_name="publish",
     partitions_def=quarterly_partitions,
-    deps=[dg.AssetKey(["marts", "perpetrators"])],
+    deps=[dg.AssetKey(k) for k in TASKING_INPUTS],
     description="Restricted tasking pack (OUT/YYYY-Qn/restricted/high_harm_perpetrators.csv "
-    "and .html), OFFICIAL-SENSITIVE, owner-only file permissions.",
+    "and .html, subject_profiles/ for the top N), OFFICIAL-SENSITIVE, owner-only file "
+    "permissions.",
     kinds={"csv", "html"},
 )
 def tasking_pack(
@@ -95,9 +113,19 @@ def tasking_pack(
 ) -> dg.MaterializeResult:
     quarter = context.partition_key
     with duckdb.get_connection() as con:
+        settings = load_settings()
         pack = write_tasking_pack(
-            con, quarter, profile_run.quarter_dir(quarter), load_settings().force.name
+            con,
+            quarter,
+            profile_run.quarter_dir(quarter),
+            settings.force.name,
+            subject_profiles_top_n=settings.tasking.subject_profiles_top_n,
+            generated=profile_run.today(),
         )
     return dg.MaterializeResult(
-        metadata={"folder": dg.MetadataValue.path(str(pack.csv.parent)), "subjects": pack.rows}
+        metadata={
+            "folder": dg.MetadataValue.path(str(pack.csv.parent)),
+            "subjects": pack.rows,
+            "subject_profiles": len(pack.subject_profiles),
+        }
     )

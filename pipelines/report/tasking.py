@@ -8,20 +8,23 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from pipelines.report.profile import environment
+from pipelines.quarters import quarter_end
 from pipelines.report.warehouse import Warehouse
+from pipelines.settings import load_settings
 
 MARKING = "OFFICIAL-SENSITIVE"
 RESTRICTED_DIR = "restricted"
+SUBJECTS_DIR = "subject_profiles"
 BASE_COLUMNS = [
     "rank",
     "person_key",
@@ -52,18 +55,69 @@ OPTIONAL_COLUMNS = [
 ]
 
 
+# The pack's columns, in the order the tasking meeting reads them (issue 8).
+PACK_COLUMNS = [
+    "rank",
+    "person_key",
+    "best_name",
+    "date_of_birth",
+    "rfgv_score",
+    "recency_score",
+    "frequency_score",
+    "gravity_score",
+    "victims_score",
+    "victims_total",
+    "crimes_total",
+    "crimes_12m",
+    "breaches_12m",
+    "has_active_order",
+    "active_orders",
+    "last_offence_date",
+    "risk_level",
+    "flags",
+    "why_on_list",
+]
+HEADINGS = {
+    "rank": "Rank",
+    "person_key": "Person key",
+    "best_name": "Name",
+    "date_of_birth": "Date of birth",
+    "rfgv_score": "RFGV score (0-100)",
+    "recency_score": "R",
+    "frequency_score": "F",
+    "gravity_score": "G",
+    "victims_score": "V",
+    "victims_total": "Victims",
+    "crimes_total": "Crimes (look-back)",
+    "crimes_12m": "Crimes 12 m",
+    "breaches_12m": "Breaches 12 m",
+    "has_active_order": "Active order",
+    "active_orders": "Active orders (expiry)",
+    "last_offence_date": "Last offence reported",
+    "risk_level": "Risk",
+    "flags": "Flags",
+    "why_on_list": "Why on this list",
+}
+NUMERIC = {
+    "rank",
+    "rfgv_score",
+    "recency_score",
+    "frequency_score",
+    "gravity_score",
+    "victims_score",
+    "victims_total",
+    "crimes_total",
+    "crimes_12m",
+    "breaches_12m",
+}
+
+
 @dataclass(frozen=True)
 class PackResult:
     csv: Path
     html: Path
     rows: int
-
-
-def pseudonym(person_key: str, quarter: str) -> str:
-    """A short label to say aloud in a meeting instead of a name: stable within a quarter's
-    pack, not reversible to the key without the key list."""
-    digest = hashlib.sha256(f"{quarter}|{person_key}".encode()).hexdigest()[:6].upper()
-    return f"Subject {digest}"
+    subject_profiles: tuple[Path, ...] = ()
 
 
 def why_on_list(row: pd.Series) -> str:
@@ -73,7 +127,13 @@ def why_on_list(row: pd.Series) -> str:
     crimes = int(row.get("crimes_total") or 0)
     if bool(row.get("is_serial")):
         reasons.append(f"serial: {victims} different victims")
-    if crimes:
+    crimes_12m = row.get("crimes_12m")
+    if crimes_12m is not None and pd.notna(crimes_12m):
+        reasons.append(
+            f"{int(crimes_12m)} stalking crime{'s' if int(crimes_12m) != 1 else ''} in 12 months "
+            f"({crimes} in the look-back)"
+        )
+    elif crimes:
         reasons.append(f"{crimes} stalking-universe crime{'s' if crimes != 1 else ''}")
     breaches = int(row.get("breaches_12m") or 0)
     if breaches:
@@ -97,7 +157,64 @@ def why_on_list(row: pd.Series) -> str:
     return text[:1].upper() + text[1:] if text else "Above the high-harm threshold"
 
 
+def flags(row: pd.Series) -> str:
+    out = []
+    if bool(row.get("is_serial")):
+        out.append("serial")
+    if bool(row.get("has_domestic_abuse")):
+        out.append("DA")
+    if bool(row.get("is_online")):
+        out.append("online")
+    return ", ".join(out)
+
+
+def _names(wh: Warehouse, keys: list[str]) -> pd.DataFrame:
+    """Best name and date of birth per resolved person (marts.dim_persons, resolution step)."""
+    if not wh.has("marts.dim_persons") or not keys:
+        return pd.DataFrame({"person_key": keys, "best_name": None, "date_of_birth": None})
+    return wh.df(
+        "select person_key, nullif(trim(concat_ws(' ', forename, upper(surname))), '') "
+        "as best_name, date_of_birth from marts.dim_persons where list_contains(?, person_key)",
+        [keys],
+    )
+
+
+def _active_orders(wh: Warehouse, keys: list[str], as_of: dt.date) -> pd.DataFrame:
+    """Orders in force on the quarter's last day, per subject: "SPO to 03 Mar 2027; ..."."""
+    empty = pd.DataFrame({"person_key": keys, "active_orders": None})
+    if not wh.has("intermediate.int_orders_resolved") or not keys:
+        return empty
+    orders = wh.df(
+        "select subject_person_key as person_key, order_type, expiry_date "
+        "from intermediate.int_orders_resolved "
+        "where list_contains(?, subject_person_key) and was_in_force "
+        "and granted_date <= ? and coalesce(expiry_date, date '9999-12-31') >= ? "
+        "order by person_key, expiry_date nulls last, order_type",
+        [keys, as_of, as_of],
+    )
+    if orders.empty:
+        return empty
+    orders["text"] = [
+        f"{t} to {e:%d %b %Y}" if e is not None and pd.notna(e) else f"{t} (no expiry)"
+        for t, e in zip(orders["order_type"], orders["expiry_date"], strict=True)
+    ]
+    return orders.groupby("person_key", as_index=False).agg(active_orders=("text", "; ".join))
+
+
+def _online(wh: Warehouse, keys: list[str], since: dt.date, as_of: dt.date) -> pd.DataFrame:
+    """Any online stalking-universe crime in the look-back (the perpetrators mart has no flag)."""
+    if not wh.has("intermediate.int_perpetrations") or not keys:
+        return pd.DataFrame({"person_key": keys, "is_online": None})
+    return wh.df(
+        "select person_key, bool_or(coalesce(is_online, false)) as is_online "
+        "from intermediate.int_perpetrations where list_contains(?, person_key) "
+        "and reported_date > ? and reported_date <= ? group by person_key",
+        [keys, since, as_of],
+    )
+
+
 def high_harm_list(con: duckdb.DuckDBPyConnection, quarter: str) -> pd.DataFrame:
+    """The ranked tasking list with names, orders and flags (columns: PACK_COLUMNS)."""
     wh = Warehouse(con)
     if not wh.has("marts.perpetrators"):
         raise RuntimeError("marts.perpetrators is not available: cannot build the tasking pack")
@@ -108,17 +225,30 @@ def high_harm_list(con: duckdb.DuckDBPyConnection, quarter: str) -> pd.DataFrame
         "where quarter = ? and is_high_harm order by rank, rfgv_score desc",
         [quarter],
     )
-    frame.insert(1, "label", [pseudonym(str(k), quarter) for k in frame["person_key"]])
+    keys = [str(k) for k in frame["person_key"]]
+    as_of = quarter_end(quarter)
+    lookback_years = load_settings().perpetrators.serial_lookback_years
+    since = as_of.replace(year=as_of.year - lookback_years)
+    for extra in (_names(wh, keys), _active_orders(wh, keys, as_of)):
+        frame = frame.merge(extra, on="person_key", how="left")
+    if "is_online" not in frame:
+        frame = frame.merge(_online(wh, keys, since, as_of), on="person_key", how="left")
+    if "last_reported_date" in frame:
+        frame["last_offence_date"] = frame["last_reported_date"]
+    frame["flags"] = frame.apply(flags, axis=1)
     frame["why_on_list"] = frame.apply(why_on_list, axis=1)
-    return frame
+    for column in PACK_COLUMNS:
+        if column not in frame:
+            frame[column] = None
+    return frame[PACK_COLUMNS].reset_index(drop=True)
 
 
-def _owner_only_dir(path: Path) -> None:
+def owner_only_dir(path: Path) -> None:
     path.mkdir(parents=True, exist_ok=True)
     os.chmod(path, 0o700)
 
 
-def _write_private(path: Path, text: str) -> None:
+def write_private(path: Path, text: str) -> None:
     """Create with 0600 from the start (no window where the file is world-readable)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
@@ -127,34 +257,67 @@ def _write_private(path: Path, text: str) -> None:
 
 
 def write_tasking_pack(
-    con: duckdb.DuckDBPyConnection, quarter: str, quarter_dir: Path, force: str = ""
+    con: duckdb.DuckDBPyConnection,
+    quarter: str,
+    quarter_dir: Path,
+    force: str = "",
+    subject_profiles_top_n: int | None = None,
+    generated: dt.date | None = None,
 ) -> PackResult:
+    """Write the restricted pack: the list (CSV + HTML) and the top N subject profiles."""
+    from pipelines.report.subjects import write_subject_profiles
+
+    generated = generated or dt.date.today()
     frame = high_harm_list(con, quarter)
     folder = quarter_dir / RESTRICTED_DIR
-    _owner_only_dir(folder)
+    owner_only_dir(folder)
     csv_path = folder / "high_harm_perpetrators.csv"
     html_path = folder / "high_harm_perpetrators.html"
     lines = [f"# {MARKING}: tasking list {quarter}. Do not forward outside the tasking group."]
-    body = frame.to_csv(index=False, quoting=csv.QUOTE_MINIMAL, float_format="%.2f")
-    _write_private(csv_path, "\n".join(lines) + "\n" + body)
-    _write_private(html_path, render_pack_html(frame, quarter, force))
-    return PackResult(csv=csv_path, html=html_path, rows=len(frame))
+    body = frame.to_csv(
+        index=False, quoting=csv.QUOTE_MINIMAL, float_format="%.2f", date_format="%Y-%m-%d"
+    )
+    write_private(csv_path, "\n".join(lines) + "\n" + body)
+    if subject_profiles_top_n is None:
+        subject_profiles_top_n = load_settings().tasking.subject_profiles_top_n
+    profiles = write_subject_profiles(
+        con, quarter, frame.head(subject_profiles_top_n), folder, force, generated
+    )
+    write_private(html_path, render_pack_html(frame, quarter, force, generated, profiles))
+    return PackResult(csv=csv_path, html=html_path, rows=len(frame), subject_profiles=profiles)
 
 
-def render_pack_html(frame: pd.DataFrame, quarter: str, force: str) -> str:
-    def fmt(value: Any) -> str:
-        if isinstance(value, bool):
-            return "yes" if value else "no"
-        if isinstance(value, float):
-            return f"{value:.1f}"
-        if isinstance(value, dt.date | pd.Timestamp):
-            return f"{value:%d %b %Y}"
-        return (
-            "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
-        )
+def fmt(value: Any) -> str:
+    """A cell as the meeting reads it: yes/no, one decimal, 03 Mar 2026, blank for missing."""
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, float | np.floating):
+        if pd.isna(value):
+            return ""
+        return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+    if isinstance(value, dt.date | pd.Timestamp):
+        return f"{value:%d %b %Y}"
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
 
-    headers = [c.replace("_", " ") for c in frame.columns]
-    rows = [[fmt(v) for v in record] for record in frame.itertuples(index=False)]
+
+def render_pack_html(
+    frame: pd.DataFrame,
+    quarter: str,
+    force: str,
+    generated: dt.date | None = None,
+    profiles: tuple[Path, ...] = (),
+) -> str:
+    columns = [c for c in frame.columns if c != "has_active_order"]
+    headers = [(HEADINGS.get(c, c.replace("_", " ")), c in NUMERIC) for c in columns]
+    by_key = {p.stem.split("_", 1)[-1]: p for p in profiles}
+    rows = []
+    shown = frame[columns].copy()
+    shown["active_orders"] = shown["active_orders"].fillna("none")
+    for record in shown.to_dict("records"):
+        cells = [(fmt(record[c]), c in NUMERIC) for c in columns]
+        profile = by_key.get(str(record["person_key"]))
+        link = f"{SUBJECTS_DIR}/{profile.name}" if profile else None
+        rows.append({"cells": cells, "link": link, "key_index": columns.index("person_key")})
     template = environment().get_template("tasking_pack.html.j2")
     return template.render(
         marking=MARKING,
@@ -162,5 +325,7 @@ def render_pack_html(frame: pd.DataFrame, quarter: str, force: str) -> str:
         force=force,
         headers=headers,
         rows=rows,
-        generated=f"{dt.date.today():%d %B %Y}",
+        profiles=len(profiles),
+        lookback_years=load_settings().perpetrators.serial_lookback_years,
+        generated=f"{(generated or dt.date.today()):%d %B %Y}",
     )

@@ -2,9 +2,9 @@
 
 The default test reads what production wrote: marts.person_records of the session's tiny
 profile run (Dagster + dbt + the resolution asset), scored against truth/person_mentions.csv.
-The slow test runs the same function on the `small` preset. Floors sit a little below the
-figures measured when they were set (docs/evaluation/resolution.md), so a change that breaks
-resolution fails here.
+The small-preset test runs the same function on mentions built by the same dbt model (~20 s).
+Floors sit a little below the figures measured when they were set
+(docs/evaluation/resolution.md), so a change that breaks resolution fails here.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
-import pytest
 
 from pipelines.evaluation.resolution import (
     build_mentions_warehouse,
@@ -62,7 +61,6 @@ def test_restricted_diagnostics_written(tiny_profile) -> None:
     assert "OFFICIAL-SENSITIVE" in text and "match weight" in text.lower()
 
 
-@pytest.mark.slow
 def test_small_preset_accuracy(tmp_path: Path) -> None:
     from pipelines.synthetic import generate_force
 
