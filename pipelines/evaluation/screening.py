@@ -53,6 +53,9 @@ INDICATORS = [
     "is_medium_risk",
     "is_ex_partner",
     "has_other_victims",
+    "has_suspect_stalking_history",
+    "has_victim_intelligence",
+    "is_repeat_victim",
 ]
 
 
@@ -163,7 +166,12 @@ def rebuild_without_screening(warehouse: Path, quarter: str, work: Path) -> Path
 
 
 def read(warehouse: Path, query: str) -> pd.DataFrame:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.ConnectionException:
+        # the in-process pipeline run may still hold a read-write connection to this file
+        con = duckdb.connect(str(warehouse))
+    with con:
         return con.execute(query).df()
 
 

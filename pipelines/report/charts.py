@@ -27,8 +27,8 @@ TEMPLATE = go.layout.Template(
         colorway=PALETTE,
         paper_bgcolor="white",
         plot_bgcolor="white",
-        margin={"l": 56, "r": 16, "t": 56, "b": 48},
-        xaxis={"showgrid": False, "linecolor": "#999", "ticks": "outside"},
+        margin={"l": 56, "r": 40, "t": 56, "b": 48},  # r: room for a slanted last tick label
+        xaxis={"showgrid": False, "linecolor": "#999", "ticks": "outside", "automargin": True},
         yaxis={"gridcolor": "#e5e5e5", "zeroline": False, "rangemode": "tozero"},
         legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "title": None},
         hoverlabel={"font": {"family": FONT}},
@@ -36,7 +36,12 @@ TEMPLATE = go.layout.Template(
     )
 )
 
-CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["sendDataToCloud"]}
+CONFIG = {
+    "displaylogo": False,
+    "responsive": True,
+    "displayModeBar": "hover",
+    "modeBarButtonsToRemove": ["sendDataToCloud"],
+}
 
 
 def to_div(figure: go.Figure, div_id: str) -> str:
@@ -46,8 +51,16 @@ def to_div(figure: go.Figure, div_id: str) -> str:
     )
 
 
+# Legend text (characters) that fits on one line above a half-width chart; a longer legend
+# wraps, and gets a taller top margin so it does not run into the title or the text above.
+LEGEND_ONE_LINE_CHARS = 70
+
+
 def _finish(figure: go.Figure, title: str, y_title: str = "", x_title: str = "") -> go.Figure:
     figure.update_layout(template=TEMPLATE, title={"text": title})
+    shown = [t.name or "" for t in figure.data if t.showlegend is not False]
+    if sum(len(n) + 6 for n in shown) > LEGEND_ONE_LINE_CHARS:
+        figure.update_layout(margin={"t": 96}, height=380)
     figure.update_yaxes(title_text=y_title)
     figure.update_xaxes(title_text=x_title, type="category")
     return figure

@@ -152,6 +152,8 @@ def settings_rows(settings: Settings) -> list[tuple[str, str, str]]:
                 value = "(none configured)"
             if isinstance(value, dict):
                 text = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in value.items())
+            elif isinstance(value, bool):
+                text = "yes" if value else "no"
             elif isinstance(value, list):
                 text = ", ".join(str(v).replace("_", " ") for v in value)
             else:

@@ -646,7 +646,7 @@ def compliance(ctx: Context) -> dict[str, Any]:
 
         rows.append(
             {
-                "measure": measure.replace("_", " ").capitalize(),
+                "measure": measure.replace("_", " ").capitalize().replace("Spo ", "SPO "),
                 "description": str(per_q["description"].dropna().iloc[0])
                 if per_q["description"].notna().any()
                 else "",
@@ -687,7 +687,8 @@ SERIES_PRIORITY += ["online", "offline", "breaches"]
 
 
 def _series_label(name: str) -> str:
-    return {"all_stalking": "all stalking-universe crimes"}.get(name, name.replace("_", " "))
+    label = name.replace("_", " ").replace("non domestic", "non-domestic")
+    return {"all_stalking": "all stalking-universe crimes"}.get(name, label)
 
 
 def _period_label(day: Any, period: str) -> str:
@@ -818,6 +819,17 @@ def forecast(ctx: Context) -> dict[str, Any]:
     }
 
 
+def _accuracy_source(source: object) -> str:
+    """'cv' and 'backtest:ho_annual' as an analyst reads them."""
+    text = str(source)
+    if text == "cv":
+        return "cross-validation (model choice)"
+    if text.startswith("backtest:"):
+        name = text.split(":", 1)[1].removeprefix("ho_").replace("_", " ")
+        return f"held-out back-test: {name}"
+    return text.replace("_", " ")
+
+
 def _accuracy(ctx: Context, period: str) -> dict[str, Any] | None:
     """The back-test table written beside the forecast (chosen models only)."""
     table = (
@@ -832,17 +844,25 @@ def _accuracy(ctx: Context, period: str) -> dict[str, Any] | None:
     if "is_chosen" in frame.columns:
         frame = frame[frame["is_chosen"].fillna(False).astype(bool)]
     if "period" in frame.columns and (frame["period"] == period).any():
-        frame = frame[frame["period"] == period]
-    wanted = ["source", "series", "horizon", "model", "mase", "coverage80", "coverage95"]
+        # held-out back-tests carry no period: they are the measured accuracy, keep them
+        frame = frame[(frame["period"] == period) | frame["period"].fillna("").eq("")]
+    wanted = ["series", "model", "source", "horizon", "mase", "coverage80", "coverage95"]
     keep = [c for c in wanted if c in frame.columns] or list(frame.columns)[:8]
     frame = frame[keep].copy()
     if "series" in frame.columns:
-        frame["series"] = frame["series"].map(_series_label)
+        frame["series"] = frame["series"].map(
+            lambda v: "all series" if v == "(all)" else _series_label(v)
+        )
+    if "source" in frame.columns:
+        frame["source"] = frame["source"].map(_accuracy_source)
+    if "horizon" in frame.columns:
+        frame["horizon"] = frame["horizon"].map(lambda v: "rolling" if v == "cv" else v)
     for column in frame.columns:
         if pd.api.types.is_float_dtype(frame[column]):
             fmt = "{:.0%}" if column.startswith("coverage") else "{:,.2f}"
             frame[column] = frame[column].map(lambda v, f=fmt: "–" if pd.isna(v) else f.format(v))
-    labels = {"mase": "MASE", "coverage80": "80% interval coverage"}
+    labels = {"mase": "MASE", "coverage80": "80% interval coverage", "source": "Test"}
+    labels |= {"series": "Series", "model": "Model", "horizon": "Horizon"}
     labels["coverage95"] = "95% interval coverage"
     return {
         "table": table,

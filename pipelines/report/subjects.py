@@ -21,8 +21,8 @@ from pipelines.report.profile import environment
 from pipelines.report.warehouse import Warehouse
 
 # Evidence rows shown per subject: enough to see how the records were joined on one page.
-MAX_EVIDENCE_ROWS = 12
-MAX_TIMELINE_ROWS = 40
+MAX_EVIDENCE_ROWS = 8
+MAX_TIMELINE_ROWS = 30
 WEIGHT_LABELS = {
     "mw_forename": "forename",
     "mw_surname": "surname",

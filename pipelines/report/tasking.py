@@ -17,8 +17,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from pipelines.report.profile import environment
 from pipelines.quarters import quarter_end
+from pipelines.report.profile import environment
 from pipelines.report.warehouse import Warehouse
 from pipelines.settings import load_settings
 

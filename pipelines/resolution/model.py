@@ -144,40 +144,111 @@ def address_comparison() -> ComparisonCreator:
     )
 
 
-def prediction_blocking_rules(
-    with_context: bool = False, with_address: bool = False, with_email: bool = False
-) -> list[BlockingRuleCreator]:
-    """Candidate pairs. Every rule is an equi-join on one or more keys, so the number of
-    comparisons grows with the sizes of the blocks, not with the square of the records;
-    together the rules survive any one corrupted field."""
-    rules = [
-        block_on("person_id"),
-        block_on("dob", "substr(surname_std, 1, 1)"),
+# Blocking keys (SQL expressions on the Splink input table).
+_F1 = "substr(forename_std, 1, 1)"
+_S1 = "substr(surname_std, 1, 1)"
+_AREA = "substr(postcode_std, 1, 2)"
+_DISTRICT_KEY = "regexp_extract(postcode_std, '^[A-Z]{1,2}[0-9][A-Z0-9]?')"
+_AREA_OR_NONE = f"coalesce({_AREA}, '')"
+_DISTRICT_OR_NONE = f"coalesce({_DISTRICT_KEY}, '')"
+_EMAIL_LOCAL = "split_part(email_std, '@', 1)"
+# Forename and surname as an unordered pair: catches names entered the wrong way round.
+_NAME_SET = "least(forename_std, surname_std) || '|' || greatest(forename_std, surname_std)"
+
+BlockingKeys = tuple[str, ...]
+
+
+def blocking_candidates(
+    with_address: bool = False, with_email: bool = False
+) -> list[tuple[BlockingKeys, ...]]:
+    """Candidate blocking rules, each an equi-join on one or more keys, given as a chain of
+    alternatives from loose to tight: `select_blocking_rules` keeps the first alternative
+    whose comparison count fits the budget (a tighter one adds a geographic key, so a name
+    block that grows with the population is split by area). Together the rules survive any
+    one corrupted field; the loose ones recover pairs with two corrupted fields."""
+    candidates: list[tuple[BlockingKeys, ...]] = [
+        (("person_id",),),
+        (("dob", _S1),),
         # surname changes and nicknames with a shared date of birth
-        block_on("dob", "substr(forename_std, 1, 1)"),
-        block_on("dob", "forename_canon"),
+        (("dob", _F1),),
+        (("dob", "forename_canon"),),
         # date of birth missing, swapped or mistyped
-        block_on("surname_std", "forename_canon"),
-        block_on("surname_std", "substr(forename_std, 1, 1)", "dob_year"),
-        block_on("postcode_std", "substr(forename_std, 1, 1)"),
+        (("surname_std", "forename_canon"), ("surname_std", "forename_canon", _AREA)),
+        (("surname_std", _F1, "dob_year"), ("surname_std", _F1, "dob_year", _AREA)),
+        (("postcode_std", _F1),),
         # both names mistyped, or a mistyped first letter
-        block_on("postcode_std", "dob"),
-        block_on("surname_std", "dob_year", "substr(postcode_std, 1, 2)"),
-        block_on("forename_canon", "dob_year", "substr(surname_std, 1, 1)"),
+        (("postcode_std", "dob"),),
+        (("surname_std", "dob_year", _AREA),),
+        (("forename_canon", "dob_year", _S1),),
+        # loose rules: one name missing or mistyped *and* the date of birth mistyped. Within
+        # a postcode area where the record has a postcode (records without one block with
+        # each other), so they add little where the data is clean and geography bounds them.
+        (("dob", _AREA_OR_NONE), ("dob", _DISTRICT_OR_NONE)),
+        (
+            ("surname_std", "dob_year", _AREA_OR_NONE),
+            ("surname_std", "dob_year", _DISTRICT_OR_NONE),
+        ),
+        (
+            ("forename_canon", "dob_year", _AREA_OR_NONE),
+            ("forename_canon", "dob_year", _DISTRICT_OR_NONE),
+        ),
+        ((_NAME_SET, _AREA_OR_NONE),),
+        (("dob_year", _F1, _S1, _AREA_OR_NONE), ("dob_year", _F1, _S1, _DISTRICT_OR_NONE)),
     ]
     if with_address:
-        rules.append(block_on("address_std"))
+        candidates.append((("address_std",),))
     if with_email:
-        rules.append(block_on("email_std"))
+        candidates += [(("email_std",),), ((_EMAIL_LOCAL,),)]
+    return candidates
+
+
+def count_block_pairs(con: Any, table: str, keys: BlockingKeys) -> int:
+    """Pairs an equi-join on `keys` would create (before de-duplication across rules): the
+    sum of n(n-1)/2 over the blocks, counted with one group-by."""
+    select = ", ".join(f"{key} as k{i}" for i, key in enumerate(keys))
+    not_null = " and ".join(f"k{i} is not null" for i in range(len(keys)))
+    group = ", ".join(f"k{i}" for i in range(len(keys)))
+    sql = (
+        f"select coalesce(sum(n * (n - 1) / 2), 0) from (select count(*) as n from "
+        f"(select {select} from {table}) where {not_null} group by {group})"
+    )
+    return int(con.execute(sql).fetchall()[0][0])
+
+
+def select_blocking_rules(
+    con: Any, table: str, candidates: list[tuple[BlockingKeys, ...]], budget: int
+) -> tuple[list[BlockingKeys], list[dict[str, Any]]]:
+    """For each candidate, the first alternative whose pair count is within `budget` (none if
+    even the tightest exceeds it). The budget is proportional to the number of records, so
+    the comparisons stay linear in the input. Returns the rules and the counts (for stats)."""
+    chosen: list[BlockingKeys] = []
+    counts: list[dict[str, Any]] = []
+    for alternatives in candidates:
+        for keys in alternatives:
+            n = count_block_pairs(con, table, keys)
+            if n <= budget:
+                chosen.append(keys)
+                counts.append({"rule": ", ".join(keys), "pairs": n})
+                break
+        else:
+            counts.append({"rule": ", ".join(alternatives[-1]), "pairs": n, "skipped": True})
+    return chosen, counts
+
+
+def prediction_blocking_rules(
+    rules: list[BlockingKeys], with_context: bool = False
+) -> list[BlockingRuleCreator]:
+    """Candidate pairs: the selected equi-join rules plus, for police data, the context rules
+    (an unresolved subject with only a forename or a surname, about the same victim or linked
+    to the same crime)."""
+    creators = [block_on(*keys) for keys in rules]
     if with_context:
-        # an unresolved subject with only a forename or a surname, about the same victim
-        # or linked to the same crime
-        rules += [
+        creators += [
             block_on("crime_roles", arrays_to_explode=["crime_roles"]),
             block_on("counterparts", "forename_canon", arrays_to_explode=["counterparts"]),
             block_on("counterparts", "surname_std", arrays_to_explode=["counterparts"]),
         ]
-    return rules
+    return creators
 
 
 def counterpart_comparison() -> ComparisonCreator:
@@ -230,6 +301,7 @@ def active_comparison() -> ComparisonCreator:
 
 
 def build_settings(
+    rules: list[BlockingKeys],
     with_address: bool,
     with_postcode: bool,
     with_sex: bool,
@@ -258,9 +330,7 @@ def build_settings(
         link_type="dedupe_only",
         unique_id_column_name="unique_id",
         comparisons=comparisons,
-        blocking_rules_to_generate_predictions=prediction_blocking_rules(
-            with_context, with_address, with_email
-        ),
+        blocking_rules_to_generate_predictions=prediction_blocking_rules(rules, with_context),
         retain_matching_columns=True,
         retain_intermediate_calculation_columns=True,
         additional_columns_to_retain=["person_id"],
@@ -272,43 +342,87 @@ def build_settings(
 class TrainingReport:
     em_sessions: int
     em_failures: Sequence[str]
+    lambda_recall: float | None = None
+
+
+# lambda (the share of random pairs that match) from deterministic rules and their recall
+LAMBDA_RULES = [block_on("forename_std", "surname_std", "dob"), block_on("person_id")]
+DEFAULT_LAMBDA_RECALL = 0.7
+# EM sessions, by blocking keys: the date of birth (estimates the name fields), then exact
+# names (enough true matches in the block for EM to find the dob levels).
+EM_SESSIONS: tuple[tuple[str, ...], ...] = (("dob",), ("forename_canon", "surname_std"))
 
 
 def train(
-    make_linker: Callable[[Any], Linker], settings: SettingsCreator, max_u_pairs: float, seed: int
+    make_linker: Callable[..., Linker],
+    settings: SettingsCreator,
+    max_u_pairs: float,
+    seed: int,
+    non_null_both: dict[str, float] | None = None,
 ) -> tuple[dict[str, Any], TrainingReport]:
     """Unsupervised estimation on this run's data: lambda from deterministic rules, u from
     random pairs, m by expectation maximisation in two sessions that block on different
     fields (each session estimates the fields it does not block on). Returns the model."""
     linker = make_linker(settings)
     linker.training.estimate_probability_two_random_records_match(
-        [
-            block_on("forename_std", "surname_std", "dob"),
-            block_on("person_id"),
-        ],
-        recall=0.7,
+        LAMBDA_RULES, recall=DEFAULT_LAMBDA_RECALL
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=max_u_pairs, seed=seed)
     failures: list[str] = []
     sessions = 0
-    for rule in (
-        block_on("dob"),
-        # exact names: enough true matches in the block for EM to find the dob levels
-        block_on("forename_canon", "surname_std"),
-    ):
+    for keys in EM_SESSIONS:
         snapshot = copy.deepcopy(linker.misc.save_model_to_json())
+        # On a large input EM runs on whole blocks drawn at random (make_linker samples by a
+        # hash of the blocking keys): every pair of a kept block stays, so the share of true
+        # matches in the blocks, and thus the estimates, are those of the full data, while
+        # the cost is bounded.
+        em_linker = make_linker(snapshot, keys)
         try:
-            linker.training.estimate_parameters_using_expectation_maximisation(
-                rule, fix_probability_two_random_records_match=True
+            em_linker.training.estimate_parameters_using_expectation_maximisation(
+                block_on(*keys), fix_probability_two_random_records_match=True
             )
             sessions += 1
+            linker = make_linker(copy.deepcopy(em_linker.misc.save_model_to_json()))
         except Exception as error:  # e.g. too little data: keep the estimates so far
             failures.append(type(error).__name__)
             log.warning("EM session skipped: %s", type(error).__name__)
             # a failed session can leave the linker's settings half-edited: start again
             # from the parameters as they were before it
             linker = make_linker(snapshot)
-    return copy.deepcopy(linker.misc.save_model_to_json()), TrainingReport(sessions, failures)
+    model = copy.deepcopy(linker.misc.save_model_to_json())
+    recall = deterministic_recall(model, non_null_both or {})
+    if recall is not None:
+        # The recall of "same names and date of birth" follows from the trained m (agreement
+        # on all three among true pairs): heavily mistyped data has far fewer exact
+        # duplicates than clean police records, and assuming a fixed recall would
+        # underestimate how many pairs match.
+        linker = make_linker(model)
+        linker.training.estimate_probability_two_random_records_match(LAMBDA_RULES, recall=recall)
+        model = copy.deepcopy(linker.misc.save_model_to_json())
+    return model, TrainingReport(sessions, failures, recall)
+
+
+def deterministic_recall(model: dict[str, Any], non_null_both: dict[str, float]) -> float | None:
+    """Estimated share of true pairs caught by the exact names + date of birth rule: the
+    product of the exact-level m of the three fields and the chance that both records hold
+    each field. None when the data has nominal ids (the id rule's recall is unknown: keep
+    the default) or a field is untrained."""
+    if non_null_both.get("person_id", 0) > 0:
+        return None
+    recall = 1.0
+    for name in ("forename", "surname", "dob"):
+        levels = [
+            level
+            for comparison in model.get("comparisons", [])
+            if comparison.get("output_column_name") == name
+            for level in comparison.get("comparison_levels", [])
+            if not level.get("is_null_level")
+        ]
+        m = levels[0].get("m_probability") if levels else None
+        if m is None or (isinstance(m, float) and math.isnan(m)):
+            return None
+        recall *= m * non_null_both.get(name, 1.0)
+    return min(max(recall, 0.05), DEFAULT_LAMBDA_RECALL)
 
 
 # Domain bounds applied to the trained model (the m probability is P(level | same person)).

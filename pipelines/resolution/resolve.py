@@ -20,7 +20,13 @@ import pyarrow as pa
 from splink import DuckDBAPI, Linker
 
 from pipelines.resolution.clustering import cluster_with_constraints
-from pipelines.resolution.model import build_settings, calibrate, train
+from pipelines.resolution.model import (
+    blocking_candidates,
+    build_settings,
+    calibrate,
+    select_blocking_rules,
+    train,
+)
 from pipelines.resolution.nicknames import load_nicknames
 
 log = logging.getLogger(__name__)
@@ -48,6 +54,13 @@ class ResolutionConfig:
     # through a chain of matches.
     dob_conflict_years: int = 10
     max_u_pairs: float = 1e6
+    # Blocking budget: a rule is used (or tightened with a geographic key until it fits) only
+    # if it creates at most this many pairs per record scored (with a floor for small inputs),
+    # so the comparison count stays linear in the number of records.
+    block_pairs_per_record: float = 5.0
+    # EM runs on whole blocks holding about this many records (all records when fewer).
+    max_em_records: int = 300_000
+    min_block_pairs: int = 200_000
     seed: int = 42
     # Evaluation only: also return every scored pair with probability >= this (None = no).
     keep_pairs_above: float | None = None
@@ -207,6 +220,21 @@ def _term_frequency_tables(
     return tables
 
 
+def _em_sample(
+    db_api: DuckDBAPI, con: duckdb.DuckDBPyConnection, keys: tuple[str, ...], share: float, i: int
+) -> Any:
+    """Records whose blocking keys hash into the first `share` of the range: whole blocks,
+    chosen at random but reproducibly."""
+    table = f"em_sample_{i}"
+    key = " || '|' || ".join(f"coalesce({k}::varchar, '')" for k in keys)
+    buckets = 10_000
+    con.execute(
+        f"create or replace table {table} as select * from splink_input "
+        f"where hash({key}) % {buckets} < {max(1, int(share * buckets))}"
+    )
+    return db_api.register(table, table_name=f"{table}_registered")
+
+
 def _field_weights_sql(present: list[str], available: set[str]) -> str:
     """Match weight per field, term-frequency adjustment included where the field has one."""
     parts = []
@@ -287,25 +315,54 @@ def _resolve(
     fields += ["counterpart", "crime_role"] * with_context + ["active"] * with_time
     fields += ["email"] * with_email
     n_scored = 0
+    rule_counts: list[dict[str, Any]] = []
     training: dict[str, Any] = {}
     model: dict[str, Any] = {}
     if n_input >= 2:
         db_api = DuckDBAPI(con)
         splink_input = db_api.register("splink_input")
+        budget = max(config.min_block_pairs, int(config.block_pairs_per_record * n_input))
+        rules, rule_counts = select_blocking_rules(
+            con, "splink_input", blocking_candidates(with_address, with_email), budget
+        )
         settings = build_settings(
-            with_address, with_postcode, with_sex, with_context, with_time, with_email
+            rules, with_address, with_postcode, with_sex, with_context, with_time, with_email
         )
         tf_tables = _term_frequency_tables(db_api, con, fields)
 
-        def make_linker(model_settings: Any) -> Linker:
-            linker = Linker(splink_input, model_settings, log_level=None)
+        samples: dict[tuple[str, ...], Any] = {}
+
+        def make_linker(model_settings: Any, em_keys: tuple[str, ...] | None = None) -> Linker:
+            data = splink_input
+            if em_keys is not None and n_input > config.max_em_records:
+                if em_keys not in samples:
+                    samples[em_keys] = _em_sample(
+                        db_api, con, em_keys, config.max_em_records / n_input, len(samples)
+                    )
+                data = samples[em_keys]
+            linker = Linker(data, model_settings, log_level=None)
             for column, frame in tf_tables.items():
                 linker.table_management.register_term_frequency_lookup(frame, column)
             return linker
 
         t = time.perf_counter()
-        trained, report = train(make_linker, settings, config.max_u_pairs, config.seed)
-        training = {"em_sessions": report.em_sessions, "em_failures": list(report.em_failures)}
+        # share of records holding each field, squared: the chance a pair has it on both sides
+        shares = con.execute(
+            "select count(person_id) / count(*), count(forename_std) / count(*), "
+            "count(surname_std) / count(*), count(dob) / count(*) from splink_input"
+        ).fetchall()[0]
+        non_null_both = {
+            name: float(share) ** 2
+            for name, share in zip(("person_id", "forename", "surname", "dob"), shares, strict=True)
+        }
+        trained, report = train(
+            make_linker, settings, config.max_u_pairs, config.seed, non_null_both
+        )
+        training = {
+            "em_sessions": report.em_sessions,
+            "em_failures": list(report.em_failures),
+            "lambda_recall": report.lambda_recall,
+        }
         # Re-load the trained model with domain bounds on its parameters (see calibrate).
         model = calibrate(trained)
         linker = make_linker(model)
@@ -390,6 +447,7 @@ def _resolve(
         "nodes": int(n_nodes),
         "nodes_scored_by_splink": int(n_input),
         "comparisons_scored": int(n_scored),
+        "blocking_rules": rule_counts,
         "persons": int(persons.shape[0]),
         "multi_record_persons": int((persons["n_records"] > 1).sum()),
         "fields": fields,

@@ -149,7 +149,7 @@ def test_compliance_rates_match_the_mart(doc, con) -> None:
     assert frame
     now = rows["Measure"].index(QUARTER)
     for measure, num, den in frame:
-        shown = rows[measure.replace("_", " ").capitalize()][now]
+        shown = rows[measure.replace("_", " ").capitalize().replace("Spo ", "SPO ")][now]
         small = 0 < num < K or 0 < den - num < K or den < K
         assert shown == ("[c]" if small else f"{num / den:.0%}")
 
@@ -207,8 +207,8 @@ def test_tasking_pack_is_restricted_and_complete(
     lines = pack.csv.read_text().splitlines()
     assert lines[0].startswith(f"# {MARKING}")
     header = lines[1].split(",")
-    for column in ("rank", "person_key", "label", "rfgv_score", "recency_score", "breaches_12m",
-                   "has_active_order", "why_on_list"):  # fmt: skip
+    for column in ("rank", "person_key", "best_name", "date_of_birth", "rfgv_score",
+                   "recency_score", "breaches_12m", "has_active_order", "why_on_list"):  # fmt: skip
         assert column in header
     keys = [line.split(",")[header.index("person_key")] for line in lines[2:]]
     assert keys == [k for (k,) in expected]
@@ -223,6 +223,6 @@ def test_forecast_accuracy_shows_the_chosen_models(doc, con) -> None:
     chosen = con.execute(
         "select mase from marts.forecast_accuracy where is_chosen order by series"
     ).fetchall()
-    body = [cells for label, cells in rows.items() if label != "source"]
+    body = [cells for label, cells in rows.items() if label != "Series"]
     assert len(body) == len(chosen)
     assert [cells[-3] for cells in body] == [f"{m:.2f}" for (m,) in chosen]

@@ -100,3 +100,53 @@ def test_asset_fails_without_echoing_a_planted_leak(
     assert "publish guard refused profile.html" in message
     assert fore not in message and sur not in message
     assert not (out / tiny_profile.quarter / "profile.html").exists()
+
+
+def test_tasking_pack_names_orders_and_subject_profiles(tiny_profile) -> None:
+    """The restricted pack carries the resolved name and date of birth, and one owner-only,
+    marked page per subject at the top of the list, with victims pseudonymised."""
+    from pipelines.report.subjects import subject_file_name
+    from pipelines.settings import load_settings
+
+    folder = tiny_profile.quarter_dir / "restricted"
+    lines = (folder / "high_harm_perpetrators.csv").read_text().splitlines()
+    header = lines[1].split(",")
+    wanted = ["best_name", "date_of_birth", "active_orders", "last_offence_date", "risk_level"]
+    wanted += ["flags", "crimes_12m", "victims_total", "why_on_list"]
+    assert set(wanted) <= set(header)
+    with duckdb.connect(str(tiny_profile.warehouse), read_only=True) as con:
+        listed = con.execute(
+            "select p.rank, p.person_key, d.forename, d.surname, d.date_of_birth "
+            "from marts.perpetrators p join marts.dim_persons d using (person_key) "
+            "where p.quarter = ? and p.is_high_harm order by p.rank",
+            [tiny_profile.quarter],
+        ).fetchall()
+        assert listed, "the tiny force should have someone on the tasking list"
+        rank, key, forename, surname, dob = listed[0]
+        victims = con.execute(
+            "select distinct m.forename, m.surname from intermediate.int_crime_persons_resolved s "
+            "join intermediate.int_crime_persons_resolved v on v.crime_id = s.crime_id "
+            "and v.role_side = 'victim' join intermediate.int_person_mentions m "
+            "on m.source = 'crime_persons' and m.record_key = v.crime_person_key "
+            "where s.person_key = ? and s.role_side = 'perpetrator' and v.person_key <> ?",
+            [key, key],
+        ).fetchall()
+    pack = (folder / "high_harm_perpetrators.html").read_text()
+    assert surname.upper() in pack and f"{dob:%d %b %Y}" in pack
+    subjects = folder / "subject_profiles"
+    assert stat.S_IMODE(subjects.stat().st_mode) == 0o700
+    pages = sorted(subjects.glob("[0-9]*.html"))
+    top_n = load_settings().tasking.subject_profiles_top_n
+    assert len(pages) == min(top_n, len(listed))
+    page_path = subjects / subject_file_name(rank, key)
+    assert stat.S_IMODE(page_path.stat().st_mode) == 0o600
+    page = page_path.read_text()
+    assert page.count("OFFICIAL-SENSITIVE") >= 3 and "@top-center" in page
+    assert surname.upper() in page and "Timeline" in page and "Linked records" in page
+    assert "Victim A" in page
+    # victims appear as letters only (names shared with the subject do not count)
+    leaked = [
+        f"{f} {s.upper()}" for f, s in victims
+        if f and s and f"{f} {s.upper()}" in page and s.upper() != surname.upper()
+    ]  # fmt: skip
+    assert not leaked

@@ -2,10 +2,13 @@
 {%- set weights = screening['weights'] -%}
 {%- set window_days = screening['course_window_days'] -%}
 {%- set intense_days = screening['intense_window_days'] -%}
+{%- set history_days = screening['suspect_history_days'] -%}
 -- Hidden-stalking screening: every crime recorded under a screened category (harassment,
 -- malicious communications, breach of order by default) that is not already stalking by its
 -- principal or included classification, scored on what records can show of FOUR (Fixated,
 -- Obsessive, Unwanted, Repeated) plus escalation, repeated online contact and intelligence.
+-- Some signals do not need the suspect to be resolved on every record: the suspect's stalking
+-- recorded against anyone, stalking intelligence about the victim, and the victim's other crimes.
 -- All crimes are kept with their score so the threshold can be evaluated; the mart
 -- screening_candidates keeps those at or above the threshold.
 with
@@ -26,6 +29,10 @@ intelligence as (
     select * from {{ ref('int_intelligence_resolved') }}
 ),
 
+crime_persons as (
+    select * from {{ ref('int_crime_persons_resolved') }}
+),
+
 -- crimes already stalking by their classification (principal or included)
 classified_stalking as (
     select crime_id
@@ -41,7 +48,7 @@ relationships as (
     select
         crime_id,
         bool_or(relationship_to_victim = 'ex_partner') as is_ex_partner
-    from {{ ref('int_crime_persons_resolved') }}
+    from crime_persons
     where role_side = 'perpetrator'
     group by crime_id
 ),
@@ -178,6 +185,63 @@ linked_intelligence as (
     where is_stalking_related and crime_id is not null
 ),
 
+-- the suspect has a crime recorded as stalking (against this or another victim) within the
+-- history window: stalking behaviour already recognised in this person (SST: prior stalking)
+suspect_history as (
+    select
+        candidate_pairs.crime_id,
+        count(distinct crime_pairs.crime_id) as suspect_stalking_crimes
+    from candidate_pairs
+    inner join crime_pairs
+        on candidate_pairs.suspect_person_key = crime_pairs.suspect_person_key
+    inner join classified_stalking
+        on crime_pairs.crime_id = classified_stalking.crime_id
+    where
+        crime_pairs.crime_id <> candidate_pairs.crime_id
+        and abs(date_diff('day', candidate_pairs.occasion_date, crime_pairs.occasion_date)) <= {{ history_days }}
+    group by candidate_pairs.crime_id
+),
+
+candidate_victims as (
+    select distinct
+        candidates.crime_id,
+        candidates.occasion_date,
+        persons.person_key as victim_person_key
+    from candidates
+    inner join crime_persons as persons
+        on candidates.crime_id = persons.crime_id
+    where persons.role_side = 'victim'
+),
+
+-- stalking-related intelligence naming this victim in the window, whoever the subject (the
+-- subject of intelligence is often unnamed or unresolved)
+victim_intelligence as (
+    select distinct candidate_victims.crime_id
+    from candidate_victims
+    inner join intelligence
+        on candidate_victims.victim_person_key = intelligence.victim_person_key
+    where
+        intelligence.is_stalking_related
+        and abs(date_diff('day', candidate_victims.occasion_date, intelligence.submitted_date)) <= {{ window_days }}
+),
+
+-- the victim's other crimes in the window, whoever (if anyone) is recorded as suspect
+victim_crimes as (
+    select
+        candidate_victims.crime_id,
+        count(distinct other_crimes.crime_id) as victim_other_crimes
+    from candidate_victims
+    inner join crime_persons as other_victims
+        on
+            candidate_victims.victim_person_key = other_victims.person_key
+            and other_victims.role_side = 'victim'
+            and candidate_victims.crime_id <> other_victims.crime_id
+    inner join crimes as other_crimes
+        on other_victims.crime_id = other_crimes.crime_id
+    where abs(date_diff('day', candidate_victims.occasion_date, other_crimes.occasion_date)) <= {{ window_days }}
+    group by candidate_victims.crime_id
+),
+
 per_crime as (
     select
         candidates.crime_id,
@@ -212,6 +276,11 @@ per_crime as (
         coalesce(candidates.risk_level = 'medium', false) as is_medium_risk,
         coalesce(relationships.is_ex_partner, false) as is_ex_partner,
         coalesce(max(suspect_victims.victims_in_window), 0) >= 2 as has_other_victims,
+        coalesce(max(suspect_history.suspect_stalking_crimes), 0) >= 1 as has_suspect_stalking_history,
+        victim_intelligence.crime_id is not null as has_victim_intelligence,
+        coalesce(max(victim_crimes.victim_other_crimes), 0) as victim_other_crimes,
+        coalesce(max(victim_crimes.victim_other_crimes), 0) >= {{ screening['victim_min_other_crimes'] }}
+            as is_repeat_victim,
         any_value(candidates.offence_span_days) as offence_span_days
     from candidates
     left join pair_signals
@@ -226,6 +295,12 @@ per_crime as (
         on candidates.crime_id = relationships.crime_id
     left join suspect_victims
         on candidates.crime_id = suspect_victims.crime_id
+    left join suspect_history
+        on candidates.crime_id = suspect_history.crime_id
+    left join victim_intelligence
+        on candidates.crime_id = victim_intelligence.crime_id
+    left join victim_crimes
+        on candidates.crime_id = victim_crimes.crime_id
     group by
         candidates.crime_id,
         candidates.reported_quarter,
@@ -236,7 +311,8 @@ per_crime as (
         breach_crimes.crime_id,
         order_contact.crime_id,
         linked_intelligence.crime_id,
-        relationships.is_ex_partner
+        relationships.is_ex_partner,
+        victim_intelligence.crime_id
 ),
 
 scored as (
@@ -258,6 +334,9 @@ scored as (
             + case when is_medium_risk then {{ weights['medium_risk'] }} else 0 end
             + case when is_ex_partner then {{ weights['ex_partner'] }} else 0 end
             + case when has_other_victims then {{ weights['other_victims'] }} else 0 end
+            + case when has_suspect_stalking_history then {{ weights['suspect_stalking'] }} else 0 end
+            + case when has_victim_intelligence then {{ weights['victim_intelligence'] }} else 0 end
+            + case when is_repeat_victim then {{ weights['repeat_victim'] }} else 0 end
             as integer
         ) as score,
         concat_ws(
@@ -324,6 +403,21 @@ scored as (
                 when
                     has_other_victims and {{ weights['other_victims'] }} > 0
                     then 'Repeated: the suspect has other victims in the same period'
+            end,
+            case
+                when has_suspect_stalking_history and {{ weights['suspect_stalking'] }} > 0
+                    then
+                        'Fixated: the suspect has a crime recorded as stalking within {{ history_days }} days'
+            end,
+            case
+                when has_victim_intelligence and {{ weights['victim_intelligence'] }} > 0
+                    then 'Intelligence: stalking-related intelligence about this victim'
+            end,
+            case
+                when is_repeat_victim and {{ weights['repeat_victim'] }} > 0
+                    then
+                        'Repeated: the victim reported ' || victim_other_crimes
+                        || ' other crimes within {{ window_days }} days'
             end
         ) as reasons
     from per_crime
