@@ -169,6 +169,12 @@ def per_second(rows: int | None, seconds: float | None) -> float | None:
     return round(rows / seconds, 1)
 
 
+def _stage_status(statuses: Sequence[str]) -> str:
+    if all(s == "SUCCESS" for s in statuses):
+        return "SUCCESS"
+    return "KILLED" if "KILLED" in statuses else "FAILURE"
+
+
 def aggregate_stages(
     steps: Sequence[StepTiming],
     samples: Sequence[tuple[float, int]],
@@ -191,7 +197,7 @@ def aggregate_stages(
             {
                 "stage": stage,
                 "steps": [s.step for s in members],
-                "status": "SUCCESS" if all(s.status == "SUCCESS" for s in members) else "FAILURE",
+                "status": _stage_status([s.status for s in members]),
                 "wall_s": round(wall, 2),
                 "floor_s": round(floor_s, 2) if floor_s is not None else None,
                 "floor_what": floor.get("what"),
@@ -396,8 +402,9 @@ def render_markdown(report: dict[str, Any], notes: str = "") -> str:
             "|---|---:|---:|---:|---:|---:|---:|---|",
         ]
         for stage in result.get("stages", []):
+            status = "" if stage["status"] == "SUCCESS" else f" ({stage['status']})"
             lines.append(
-                f"| {stage['stage']}{'' if stage['status'] == 'SUCCESS' else ' (FAILED)'} "
+                f"| {stage['stage']}{status} "
                 f"| {_fmt(stage['wall_s'], 2)} | {_fmt(stage['floor_s'], 2)} "
                 f"| {_fmt(stage['ratio'], 2)} | {_fmt(stage['peak_rss_mb'], 0)} "
                 f"| {_fmt(stage['rows'])} | {_fmt(stage['rows_per_s'], 0)} "
@@ -640,7 +647,19 @@ def prepare_dbt_for(warehouse: Path) -> float:
     return round(seconds, 2)
 
 
-def run_profile(extracts: Path, run_dir: Path, py_spy: bool = False) -> RunMeasurement:
+def _kill_tree(pid: int) -> None:
+    import psutil
+
+    with contextlib.suppress(psutil.NoSuchProcess):
+        root = psutil.Process(pid)
+        for proc in [*root.children(recursive=True), root]:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                proc.kill()
+
+
+def run_profile(
+    extracts: Path, run_dir: Path, py_spy: bool = False, timeout: float | None = None
+) -> RunMeasurement:
     """`spp profile` in a subprocess with a fresh DAGSTER_HOME and warehouse, RSS polled."""
     if run_dir.exists():
         shutil.rmtree(run_dir)
@@ -673,6 +692,11 @@ def run_profile(extracts: Path, run_dir: Path, py_spy: bool = False) -> RunMeasu
     )
     sampler = TreeSampler(proc.pid)
     sampler.start()
+    # A time limit (e.g. a national run near a deadline): the tree is killed and the steps
+    # finished so far are still reported.
+    watchdog = threading.Timer(timeout, _kill_tree, [proc.pid]) if timeout else None
+    if watchdog:
+        watchdog.start()
     assert proc.stdout is not None
     for line in proc.stdout:  # stamped on arrival: the fallback step timings
         progress.append((time.time(), line.rstrip("\n")))
@@ -680,13 +704,16 @@ def run_profile(extracts: Path, run_dir: Path, py_spy: bool = False) -> RunMeasu
         log.flush()
     returncode = proc.wait()
     end = time.time()
+    if watchdog:
+        watchdog.cancel()
     sampler.stop()
     log.close()
     return RunMeasurement(returncode, start, end, sampler.samples, progress)
 
 
-def step_timings_from_instance(dagster_home: Path) -> list[StepTiming]:
-    """STEP_START/STEP_SUCCESS times of the (only) run in this DAGSTER_HOME."""
+def step_timings_from_instance(dagster_home: Path, killed_at: float) -> list[StepTiming]:
+    """STEP_START/STEP_SUCCESS times of the (only) run in this DAGSTER_HOME; a step still
+    running when the process ended (killed) ends at killed_at."""
     import dagster as dg
 
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
@@ -695,9 +722,14 @@ def step_timings_from_instance(dagster_home: Path) -> list[StepTiming]:
             return []
         stats = instance.get_run_step_stats(runs[0].run_id)
         return [
-            StepTiming(s.step_key, s.start_time, s.end_time, s.status.value if s.status else "?")
+            StepTiming(
+                s.step_key,
+                s.start_time,
+                s.end_time if s.end_time is not None else killed_at,
+                (s.status.value if s.status else "?") if s.end_time is not None else "KILLED",
+            )
             for s in stats
-            if s.start_time is not None and s.end_time is not None
+            if s.start_time is not None
         ]
 
 
@@ -933,6 +965,7 @@ def bench_scale(
     floors: bool,
     py_spy: bool,
     keep_stale: bool = False,
+    timeout: float | None = None,
 ) -> dict[str, Any]:
     extracts, generate_s = ensure_extracts(scale, seed, cache, keep_stale)
     rows = extract_rows(extracts)
@@ -940,7 +973,7 @@ def bench_scale(
     prepare_s = prepare_dbt_for(run_dir / "warehouse.duckdb")
     load_before = round(os.getloadavg()[0], 2)
     print(f"[bench] {scale}: profiling {sum(rows.values()):,} extract rows ...", flush=True)
-    run = run_profile(extracts, run_dir, py_spy=py_spy)
+    run = run_profile(extracts, run_dir, py_spy=py_spy, timeout=timeout)
     command = " ".join(profile_command(extracts, run_dir)).replace(sys.executable, "python")
     result: dict[str, Any] = {
         "command": command,
@@ -962,9 +995,11 @@ def bench_scale(
     if run.returncode != 0:
         tail = [line for _, line in run.progress if "error" in line.lower()][-1:]
         result["error"] = tail[0] if tail else f"exit code {run.returncode}"
+        if timeout and run.wall >= timeout:
+            result["error"] = f"stopped by --timeout after {timeout:.0f} s (not a failure)"
     home = run_dir / "dagster_home"
     try:
-        steps = step_timings_from_instance(home)
+        steps = step_timings_from_instance(home, run.process_end)
         run_id = run_id_of(home)
         result["timings_from"] = "dagster event log"
     except Exception as error:  # fall back to the progress lines, stamped on arrival
@@ -1008,6 +1043,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--md", default=str(DOCS_DIR / "benchmarks.md"))
     parser.add_argument("--no-floors", action="store_true", help="skip the floor measurements")
     parser.add_argument("--py-spy", action="store_true", help="record a py-spy profile per run")
+    parser.add_argument("--timeout", type=float, help="kill a profile run after this many seconds")
     parser.add_argument(
         "--keep-stale-cache",
         action="store_true",
@@ -1053,6 +1089,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             not args.no_floors,
             args.py_spy,
             args.keep_stale_cache,
+            args.timeout,
         )
         new["scales"][scale] = result
         failures += not result["ok"]

@@ -122,6 +122,8 @@ def evaluate_benchmark(
         "seconds": round(seconds, 2),
         "records_per_second": round(len(mentions) / seconds, 1),
         "comparisons_scored": result.stats["comparisons_scored"],
+        "blocking_rules": result.stats["blocking_rules"],
+        "training": result.stats["training"],
     }
 
 
@@ -244,6 +246,8 @@ def evaluate_synthetic(
         "warehouse_build_seconds": round(build_seconds, 2),
         "records_per_second": round(len(mentions) / seconds, 1),
         "comparisons_scored": result.stats["comparisons_scored"],
+        "blocking_rules": result.stats["blocking_rules"],
+        "training": result.stats["training"],
         "timings": result.stats["timings"],
         "clustering": result.stats["clustering"],
         "peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6, 2),

@@ -20,9 +20,9 @@ from pipelines.quarters import quarter_end
 from pipelines.report.profile import environment
 from pipelines.report.warehouse import Warehouse
 
-# Evidence rows shown per subject: enough to see how the records were joined on one page.
-MAX_EVIDENCE_ROWS = 8
-MAX_TIMELINE_ROWS = 30
+# Rows shown per subject, so that a page prints on about one A4 sheet.
+MAX_EVIDENCE_ROWS = 6
+MAX_TIMELINE_ROWS = 20
 WEIGHT_LABELS = {
     "mw_forename": "forename",
     "mw_surname": "surname",
@@ -51,7 +51,8 @@ class Subject:
     timeline_hidden: int = 0
     victims: list[dict] = field(default_factory=list)
     names_used: list[str] = field(default_factory=list)
-    records: list[dict] = field(default_factory=list)
+    records: list[dict] = field(default_factory=list)  # per source
+    n_records: int = 0
     evidence: list[dict] = field(default_factory=list)
     evidence_hidden: int = 0
 
@@ -234,28 +235,35 @@ def _linked_records(wh: Warehouse, key: str) -> tuple[list[dict], list[str]]:
         [key],
     )
     names = sorted({n for n in records["recorded_name"] if isinstance(n, str)})
-    rows = [
-        {
-            "source": SOURCE_LABELS.get(r["source"], r["source"]),
-            "record_key": r["record_key"],
-            "person_id": r["person_id"],
-            "role": r["role"],
-            "event_date": _date(r["event_date"]),
-            "recorded_name": r["recorded_name"] or "",
-            "recorded_dob": _date(r["recorded_dob"]),
-        }
-        for r in records.to_dict("records")
-    ]
+    # One row per source (a prolific subject has dozens of records; the page must stay short):
+    # how many, under which nominal ids, names and dates of birth, over which dates.
+    rows = []
+    for source, group in records.groupby("source", sort=False):
+        dates = [d for d in map(_date, group["event_date"]) if d is not None]
+        dobs = sorted({d for d in map(_date, group["recorded_dob"]) if d is not None})
+        rows.append(
+            {
+                "source": SOURCE_LABELS.get(source, source),
+                "records": len(group),
+                "roles": ", ".join(sorted({str(r) for r in group["role"].dropna()})),
+                "person_ids": ", ".join(sorted({str(i) for i in group["person_id"].dropna()})),
+                "names": "; ".join(sorted({n for n in group["recorded_name"].dropna()})),
+                "dobs": ", ".join(f"{d:%d %b %Y}" for d in dobs),
+                "first": min(dates) if dates else None,
+                "last": max(dates) if dates else None,
+            }
+        )
     return rows, names
 
 
 def _evidence(wh: Warehouse, key: str) -> tuple[list[dict], int]:
-    """How the records were joined: strongest match weights first, top three fields named."""
+    """How the records were joined, weakest links first (the joins worth checking), with the
+    three fields that weighed most for each and any field that weighed against."""
     if not wh.has("marts.person_match_evidence"):
         return [], 0
     frame = wh.df(
         "select * from marts.person_match_evidence where person_key = ? "
-        "order by match_weight desc nulls last, mention_id_l, mention_id_r",
+        "order by match_weight asc nulls last, mention_id_l, mention_id_r",
         [key],
     )
     weight_columns = [c for c in frame.columns if c.startswith("mw_")]
@@ -293,6 +301,7 @@ def subject_profile(con: duckdb.DuckDBPyConnection, quarter: str, header: dict) 
         victims=victims,
         names_used=names,
         records=records,
+        n_records=sum(r["records"] for r in records),
         evidence=evidence,
         evidence_hidden=evidence_hidden,
     )

@@ -1,7 +1,11 @@
 """The restricted tasking pack: the ranked high-harm perpetrator list for the tasking meeting.
 
-OFFICIAL-SENSITIVE. Written only under OUT/YYYY-Qn/restricted/ with owner-only permissions,
-never linked from the published profile, and never passed through the publish path.
+OFFICIAL-SENSITIVE. Unlike the published profile it names people on purpose: best name and
+date of birth of each resolved person (marts.dim_persons), RFGV components, 12-month crimes and
+breaches, orders in force with their expiry, flags and a plain-English reason; plus one-page
+subject profiles for the top N (pipelines.report.subjects). Written only under
+OUT/YYYY-Qn/restricted/ (folder 0700, files 0600 from creation), never linked from the
+published profile, and never passed through the publish path.
 """
 
 from __future__ import annotations
@@ -151,8 +155,10 @@ def why_on_list(row: pd.Series) -> str:
     }
     scored = {k: float(v) for k, v in components.items() if v is not None and pd.notna(v)}
     if scored:
-        top = max(scored, key=scored.get)
-        reasons.append(f"score driven most by {top}")
+        best = max(scored.values())
+        top = [k for k, v in scored.items() if v == best]  # ties named together
+        joined = " and ".join([", ".join(top[:-1]), top[-1]] if len(top) > 1 else top)
+        reasons.append(f"score driven most by {joined}")
     text = "; ".join(reasons)
     return text[:1].upper() + text[1:] if text else "Above the high-harm threshold"
 
@@ -289,6 +295,8 @@ def write_tasking_pack(
 
 def fmt(value: Any) -> str:
     """A cell as the meeting reads it: yes/no, one decimal, 03 Mar 2026, blank for missing."""
+    if value is None or (not isinstance(value, str | list | tuple) and pd.isna(value)):
+        return ""  # None, NaN and NaT (a missing date is a datetime instance)
     if isinstance(value, bool | np.bool_):
         return "yes" if value else "no"
     if isinstance(value, float | np.floating):

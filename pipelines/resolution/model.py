@@ -149,8 +149,9 @@ _F1 = "substr(forename_std, 1, 1)"
 _S1 = "substr(surname_std, 1, 1)"
 _AREA = "substr(postcode_std, 1, 2)"
 _DISTRICT_KEY = "regexp_extract(postcode_std, '^[A-Z]{1,2}[0-9][A-Z0-9]?')"
-_AREA_OR_NONE = f"coalesce({_AREA}, '')"
+# '' when the record has no UK postcode (regexp_extract gives '' on no match)
 _DISTRICT_OR_NONE = f"coalesce({_DISTRICT_KEY}, '')"
+_POSTCODE_OR_NONE = "coalesce(postcode_std, '')"
 _EMAIL_LOCAL = "split_part(email_std, '@', 1)"
 # Forename and surname as an unordered pair: catches names entered the wrong way round.
 _NAME_SET = "least(forename_std, surname_std) || '|' || greatest(forename_std, surname_std)"
@@ -181,19 +182,23 @@ def blocking_candidates(
         (("surname_std", "dob_year", _AREA),),
         (("forename_canon", "dob_year", _S1),),
         # loose rules: one name missing or mistyped *and* the date of birth mistyped. Within
-        # a postcode area where the record has a postcode (records without one block with
-        # each other), so they add little where the data is clean and geography bounds them.
-        (("dob", _AREA_OR_NONE), ("dob", _DISTRICT_OR_NONE)),
+        # a postcode district where the record has a UK postcode (records without one block
+        # with each other), so they add little where the data is clean and geography keeps
+        # the blocks from growing with the population.
+        (("dob", _DISTRICT_OR_NONE), ("dob", _POSTCODE_OR_NONE)),
         (
-            ("surname_std", "dob_year", _AREA_OR_NONE),
             ("surname_std", "dob_year", _DISTRICT_OR_NONE),
+            ("surname_std", "dob_year", _POSTCODE_OR_NONE),
         ),
         (
-            ("forename_canon", "dob_year", _AREA_OR_NONE),
             ("forename_canon", "dob_year", _DISTRICT_OR_NONE),
+            ("forename_canon", "dob_year", _POSTCODE_OR_NONE),
         ),
-        ((_NAME_SET, _AREA_OR_NONE),),
-        (("dob_year", _F1, _S1, _AREA_OR_NONE), ("dob_year", _F1, _S1, _DISTRICT_OR_NONE)),
+        ((_NAME_SET, _DISTRICT_OR_NONE), (_NAME_SET, _POSTCODE_OR_NONE)),
+        (
+            ("dob_year", _F1, _S1, _DISTRICT_OR_NONE),
+            ("dob_year", _F1, _S1, _POSTCODE_OR_NONE),
+        ),
     ]
     if with_address:
         candidates.append((("address_std",),))

@@ -59,7 +59,7 @@ class ResolutionConfig:
     # so the comparison count stays linear in the number of records.
     block_pairs_per_record: float = 5.0
     # EM runs on whole blocks holding about this many records (all records when fewer).
-    max_em_records: int = 300_000
+    max_em_records: int = 100_000
     min_block_pairs: int = 200_000
     seed: int = 42
     # Evaluation only: also return every scored pair with probability >= this (None = no).
@@ -362,6 +362,13 @@ def _resolve(
             "em_sessions": report.em_sessions,
             "em_failures": list(report.em_failures),
             "lambda_recall": report.lambda_recall,
+            # records in each sampled EM session (none when EM ran on all records)
+            "em_sample_records": {
+                ", ".join(keys): con.execute(f"select count(*) from {t.physical_name}").fetchall()[
+                    0
+                ][0]
+                for keys, t in samples.items()
+            },
         }
         # Re-load the trained model with domain bounds on its parameters (see calibrate).
         model = calibrate(trained)

@@ -265,6 +265,7 @@ def build_warehouse(
 # S6 (one crime, standard risk, acquaintance) = 0.
 TEST_SCREENING = {
     "threshold": 3,
+    "long_course_days": 7,
     "weights": {
         "repeated": 1,
         "obsessive": 1,
@@ -281,5 +282,8 @@ TEST_SCREENING = {
         "medium_risk": 1,
         "ex_partner": 1,
         "other_victims": 1,
+        "suspect_stalking": 0,
+        "victim_intelligence": 0,
+        "repeat_victim": 0,
     },
 }

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipelines.evaluation.screening import precision_recall, threshold_curve, true_key_map
+from pipelines.evaluation.screening import (
+    precision_recall,
+    record_ceiling,
+    threshold_curve,
+    true_key_map,
+)
 
 
 def test_precision_recall_counts_hits() -> None:
@@ -38,3 +43,29 @@ def test_true_key_map_takes_the_majority_person() -> None:
         }
     )
     assert true_key_map(records, mentions).to_dict() == {"K": "T1"}
+
+
+def _scored(n: int, signal: list[bool], occasions: list[int]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "crime_id": [f"c{i}" for i in range(n)],
+            "offence_category": ["harassment"] * n,
+            "is_high_risk": signal,
+            "occasions_in_window": occasions,
+        }
+    )
+
+
+def test_record_ceiling_finds_a_separating_signal_and_counts_lone_occasions() -> None:
+    n = 300
+    hidden = {f"c{i}" for i in range(0, n, 3)}
+    signal = [f"c{i}" in hidden for i in range(n)]
+    occasions = [1 if i % 6 == 0 else 2 for i in range(n)]  # half the hidden crimes are lone
+    ceiling = record_ceiling(_scored(n, signal, occasions), hidden)
+    assert ceiling["hidden"] == len(hidden)
+    assert ceiling["hidden_with_no_other_pair_occasion"] == len(hidden) // 2
+    assert ceiling["classifier_best_recall_at_precision_0_8"] == 1.0
+    # the same crimes with a signal unrelated to the truth: no recall at precision 0.8
+    noise = [i % 2 == 0 for i in range(n)]
+    blind = record_ceiling(_scored(n, noise, occasions), hidden)
+    assert blind["classifier_best_recall_at_precision_0_8"] < 0.5

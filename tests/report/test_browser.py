@@ -59,6 +59,7 @@ def test_profile_renders_in_chromium(tiny_profile, tmp_path: Path) -> None:
             "Array.from(document.querySelectorAll('[href], [src]'))"
             ".map(e => e.getAttribute('href') || e.getAttribute('src'))"
         )
+        browser.screenshot(tmp_path / "profile_first_screen.png", full_page=False)
         shot = browser.screenshot(tmp_path / "profile.png")
     print(f"screenshot: {shot}")
     assert not report.failed_requests, report.failed_requests[:5]

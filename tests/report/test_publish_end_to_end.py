@@ -150,3 +150,38 @@ def test_tasking_pack_names_orders_and_subject_profiles(tiny_profile) -> None:
         if f and s and f"{f} {s.upper()}" in page and s.upper() != surname.upper()
     ]  # fmt: skip
     assert not leaked
+
+
+def test_subject_timeline_holds_every_crime_order_and_intelligence(tiny_profile) -> None:
+    from pipelines.quarters import quarter_end
+    from pipelines.report.subjects import MAX_TIMELINE_ROWS, subject_file_name, victim_label
+
+    assert [victim_label(i) for i in (0, 25, 26)] == ["Victim A", "Victim Z", "Victim AA"]
+    end = quarter_end(tiny_profile.quarter)
+    with duckdb.connect(str(tiny_profile.warehouse), read_only=True) as con:
+        rank, key = con.execute(
+            "select rank, person_key from marts.perpetrators where quarter = ? and is_high_harm "
+            "order by rank limit 1",
+            [tiny_profile.quarter],
+        ).fetchone()
+        expected = {
+            ref
+            for (ref,) in con.execute(
+                "select s.crime_id from intermediate.int_crime_persons_resolved s "
+                "join staging.stg_crimes c using (crime_id) where s.person_key = ? "
+                "and s.role_side = 'perpetrator' and c.reported_date <= ? "
+                "union select intel_id from intermediate.int_intelligence_resolved "
+                "where subject_person_key = ? and submitted_date <= ? "
+                "union select order_id from intermediate.int_orders_resolved "
+                "where subject_person_key = ? and coalesce(granted_date, applied_date) <= ?",
+                [key, end, key, end, key, end],
+            ).fetchall()
+        }
+    page = (
+        tiny_profile.quarter_dir / "restricted" / "subject_profiles" / subject_file_name(rank, key)
+    ).read_text()
+    timeline = page.split("<h2>Timeline", 1)[1].split("</table>", 1)[0]
+    shown = set(re.findall(r"<td>([A-Z]{2}\d+)</td>", timeline))
+    assert expected
+    if len(expected) <= MAX_TIMELINE_ROWS:
+        assert expected <= shown

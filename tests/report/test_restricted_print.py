@@ -1,0 +1,50 @@
+"""Printed restricted products carry OFFICIAL-SENSITIVE on every page (Chromium's PDF of the
+page, read back page by page). Skipped only where chromium is absent."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from tests.report.chromium import CHROMIUM, Browser, pdf_page_texts
+
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)"
+)
+MARKING = "OFFICIAL-SENSITIVE"
+
+
+def _printed_pages(path: Path) -> list[str]:
+    with Browser() as browser:
+        report = browser.open(path.as_uri(), settle=0.2)
+        pdf = browser.pdf()
+    assert not report.problems, report.problems[:3]
+    return pdf_page_texts(pdf)
+
+
+def test_every_printed_page_of_a_long_tasking_list_is_marked(tiny_profile, tmp_path) -> None:
+    from pipelines.report.tasking import high_harm_list, render_pack_html
+
+    warehouse = tmp_path / "wh.duckdb"
+    shutil.copy(tiny_profile.warehouse, warehouse)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        frame = high_harm_list(con, tiny_profile.quarter)
+    assert len(frame)
+    long = pd.concat([frame] * (60 // len(frame) + 1), ignore_index=True)  # several pages
+    page = tmp_path / "pack.html"
+    page.write_text(render_pack_html(long, tiny_profile.quarter, "Test force"))
+    pages = _printed_pages(page)
+    assert len(pages) >= 3
+    assert all(text.count(MARKING) >= 2 for text in pages), [t.count(MARKING) for t in pages]
+
+
+def test_subject_profile_prints_marked(tiny_profile) -> None:
+    folder = tiny_profile.quarter_dir / "restricted" / "subject_profiles"
+    first = sorted(folder.glob("[0-9]*.html"))[0]
+    pages = _printed_pages(first)
+    assert pages and all(text.count(MARKING) >= 2 for text in pages)
+    assert "Timeline" in "".join(pages)

@@ -1,0 +1,69 @@
+"""Blocking budget: rules are counted before predicting, tightened with a geographic key when
+their blocks are too big, and dropped when even the tightest form is over budget."""
+
+from __future__ import annotations
+
+import itertools
+
+import duckdb
+import pandas as pd
+
+from pipelines.resolution.model import (
+    blocking_candidates,
+    count_block_pairs,
+    select_blocking_rules,
+)
+
+
+def _table() -> duckdb.DuckDBPyConnection:
+    # 40 people sharing a surname and a birth year, spread over four postcode areas, plus
+    # eight people without a postcode
+    rows = [
+        {"surname_std": "smith", "dob_year": 1980, "postcode_std": f"{area}1 2AB"}
+        for area in ("LS", "YO", "HG", "BD")
+        for _ in range(10)
+    ] + [{"surname_std": "smith", "dob_year": 1980, "postcode_std": None} for _ in range(8)]
+    rows.append({"surname_std": None, "dob_year": 1980, "postcode_std": "LS1 2AB"})
+    con = duckdb.connect()
+    con.register("people_df", pd.DataFrame(rows))
+    con.execute("create table people as select * from people_df")
+    return con
+
+
+def test_count_block_pairs_equals_brute_force() -> None:
+    con = _table()
+    frame = con.execute("select * from people").df()
+    keys = ("surname_std", "substr(postcode_std, 1, 2)")
+    brute = sum(
+        1
+        for a, b in itertools.combinations(frame.itertuples(), 2)
+        if a.surname_std is not None
+        and a.surname_std == b.surname_std
+        and a.postcode_std is not None
+        and b.postcode_std is not None
+        and a.postcode_std[:2] == b.postcode_std[:2]
+    )
+    assert count_block_pairs(con, "people", keys) == brute == 4 * 45
+
+
+def test_over_budget_rule_is_tightened_then_dropped() -> None:
+    con = _table()
+    loose = ("surname_std", "dob_year")
+    tight = ("surname_std", "dob_year", "coalesce(substr(postcode_std, 1, 2), '')")
+    assert count_block_pairs(con, "people", loose) == 48 * 47 // 2
+    # within budget: the loose form
+    rules, _ = select_blocking_rules(con, "people", [(loose, tight)], budget=2000)
+    assert rules == [loose]
+    # the loose form is over budget, the area-split form is not (4 x 45 + 28 pairs)
+    rules, counts = select_blocking_rules(con, "people", [(loose, tight)], budget=300)
+    assert rules == [tight] and counts[0]["pairs"] == 4 * 45 + 28
+    # even the tightest form is over budget: dropped, and reported as skipped
+    rules, counts = select_blocking_rules(con, "people", [(loose, tight)], budget=100)
+    assert rules == [] and counts[0]["skipped"]
+
+
+def test_candidates_use_optional_fields_only_when_present() -> None:
+    plain = {keys for chain in blocking_candidates() for keys in chain}
+    with_email = {keys for chain in blocking_candidates(with_email=True) for keys in chain}
+    assert not any("email" in k for keys in plain for k in keys)
+    assert any("email" in k for keys in with_email for k in keys)
