@@ -103,6 +103,7 @@ def record_ceiling(scored: pd.DataFrame, hidden: set[str]) -> dict[str, Any]:
     in the course window (nothing repeated to see in the records)."""
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from threadpoolctl import threadpool_limits
 
     y = scored["crime_id"].isin(hidden).to_numpy()
     flags = [c for c in scored.columns if c.startswith(("is_", "has_")) and c != "is_flagged"]
@@ -133,13 +134,15 @@ def record_ceiling(scored: pd.DataFrame, hidden: set[str]) -> dict[str, Any]:
     if y.sum() < 10 or (~y).sum() < 10:
         return result
     folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
-    probability = cross_val_predict(
-        HistGradientBoostingClassifier(max_iter=200, learning_rate=0.05, random_state=0),
-        features,
-        y,
-        cv=folds,
-        method="predict_proba",
-    )[:, 1]
+    # one OpenMP thread: on a shared, busy machine more threads only slow it down
+    with threadpool_limits(limits=1):
+        probability = cross_val_predict(
+            HistGradientBoostingClassifier(max_iter=200, learning_rate=0.05, random_state=0),
+            features,
+            y,
+            cv=folds,
+            method="predict_proba",
+        )[:, 1]
     order = probability.argsort()[::-1]
     hits = y[order].cumsum()
     precision = hits / (pd.RangeIndex(len(y)).to_numpy() + 1)

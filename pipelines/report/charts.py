@@ -39,8 +39,7 @@ TEMPLATE = go.layout.Template(
 CONFIG = {
     "displaylogo": False,
     "responsive": True,
-    "displayModeBar": "hover",
-    "modeBarButtonsToRemove": ["sendDataToCloud"],
+    "displayModeBar": False,  # a report, not a dashboard: no toolbar over titles
 }
 
 
@@ -66,12 +65,20 @@ def _finish(figure: go.Figure, title: str, y_title: str = "", x_title: str = "")
     return figure
 
 
+SMALL_COUNTS = "Small counts (not split)"
+
+
 def stacked_bars(
     x: Sequence[str],
     series: Mapping[str, Sequence[int | None]],
     title: str,
     y_title: str = "Crimes",
+    totals: Sequence[int | None] | None = None,
 ) -> go.Figure:
+    """Stacked bars. With `totals` (published quarter totals), the suppressed part of a bar is
+    drawn as one grey segment, so the bar keeps its true height and a lone visible category
+    never looks like the whole quarter. The segment is total minus the published cells, which
+    the tables already allow anyone to work out: it reveals no suppressed cell."""
     figure = go.Figure()
     for i, (name, values) in enumerate(series.items()):
         figure.add_bar(
@@ -81,6 +88,22 @@ def stacked_bars(
             marker_color=PALETTE[i % len(PALETTE)],
             hovertemplate="%{x}: %{y:,}<extra>" + name + "</extra>",
         )
+    if totals is not None:
+        columns = list(zip(*series.values(), strict=True)) if series else []
+        rest = [
+            total - sum(v for v in column if v is not None)
+            if total is not None and any(v is None for v in column)
+            else None
+            for total, column in zip(totals, columns, strict=True)
+        ]
+        if any(r for r in rest):
+            figure.add_bar(
+                x=list(x),
+                y=rest,
+                name=SMALL_COUNTS,
+                marker={"color": "#d9d9d9", "pattern": {"shape": "/", "fgcolor": "#999"}},
+                hovertemplate="%{x}: %{y:,} in categories too small to show<extra></extra>",
+            )
     figure.update_layout(barmode="stack")
     return _finish(figure, title, y_title)
 

@@ -115,14 +115,23 @@ def comparison_table(
 
 
 def trend_table(
-    frame: pd.DataFrame, category: str, quarters: list[str], threshold: int, order: list[str]
+    frame: pd.DataFrame,
+    category: str,
+    quarters: list[str],
+    threshold: int,
+    order: list[str],
+    with_total: bool = False,
 ) -> dict[str, list[int | None]]:
     """Series per category over quarters for a stacked chart, with suppressed cells as None
-    (secondary suppression against each quarter's total, which the stack height shows)."""
+    (secondary suppression against each quarter's total, which the stack height shows).
+    with_total adds the protected quarter totals under the key "Total"."""
     wide = (
         frame.pivot_table(index=category, columns="quarter", values="n", aggfunc="sum")
         .reindex(index=order, columns=quarters)
         .fillna(0)
     )
     public = protect_table(wide, threshold, row_totals=False, column_totals=True).public()
-    return {str(k): [public.at[k, q] for q in quarters] for k in order}
+    series = {str(k): [public.at[k, q] for q in quarters] for k in order}
+    if with_total:
+        series["Total"] = [public.at["Total", q] for q in quarters]
+    return series

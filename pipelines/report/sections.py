@@ -149,7 +149,8 @@ def demand(ctx: Context) -> dict[str, Any]:
         da_share=da_share, online_share=online_share, screened=screened, routes=route_rows
     )
 
-    da_series = trend_table(_quarters_in(da, trend_q), "cat", trend_q, k, da_order)
+    da_series = trend_table(_quarters_in(da, trend_q), "cat", trend_q, k, da_order, True)
+    da_totals = da_series.pop("Total")
     trend_dir = direction(total.now, total.year_ago)
     title = "Stalking crimes by domestic-abuse flag"
     if trend_dir == "was stable":
@@ -157,7 +158,7 @@ def demand(ctx: Context) -> dict[str, Any]:
     elif trend_dir:
         change = total.vs_year.lstrip("+−")
         title = f"Stalking crimes {trend_dir} {change} on the same quarter last year"
-    da_chart = charts.stacked_bars(trend_q, da_series, title)
+    da_chart = charts.stacked_bars(trend_q, da_series, title, totals=da_totals)
 
     on_public = trend_table(_quarters_in(online, trend_q), "cat", trend_q, k, on_order)
     tot_public = [
@@ -177,11 +178,13 @@ def demand(ctx: Context) -> dict[str, Any]:
         "Share of crimes",
         percent=True,
     )
-    route_series = trend_table(_quarters_in(routes, trend_q), "cat", trend_q, k, route_order)
+    route_series = trend_table(_quarters_in(routes, trend_q), "cat", trend_q, k, route_order, True)
+    route_totals = route_series.pop("Total")
     route_chart = charts.stacked_bars(
         trend_q,
         route_series,
         f"{screened.now} crimes in {p.quarter} entered the profile only through screening",
+        totals=route_totals,
     )
     return {
         "available": True,

@@ -416,7 +416,7 @@ scored as (
             case
                 when is_repeat_victim and {{ weights['repeat_victim'] }} > 0
                     then
-                        'Repeated: the victim reported ' || victim_other_crimes
+                        'Repeated: the victim is the victim of ' || victim_other_crimes
                         || ' other crimes within {{ window_days }} days'
             end
         ) as reasons
