@@ -69,4 +69,5 @@ def write_diagnostics(
         parts.append(params.to_html(index=False, float_format=lambda v: f"{v:.4g}"))
     parts.append("</body></html>")
     path.write_text("\n".join(parts), encoding="utf-8")
+    path.chmod(0o600)  # restricted: readable by the owner only, like the tasking pack
     return path

@@ -59,6 +59,7 @@ def test_restricted_diagnostics_written(tiny_profile) -> None:
     assert page.exists()
     text = page.read_text(encoding="utf-8")
     assert "OFFICIAL-SENSITIVE" in text and "match weight" in text.lower()
+    assert page.stat().st_mode & 0o077 == 0, "restricted file readable by group or others"
 
 
 def test_small_preset_accuracy(tmp_path: Path) -> None:
