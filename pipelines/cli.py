@@ -65,28 +65,14 @@ def demo_extracts(seed: int, scale: str = DEMO_SCALE) -> Path:
 
 
 def latest_complete_quarter_in(extracts_dir: Path) -> str:
-    """The last complete quarter in the data: the quarter of the latest reported crime, unless
-    the data stop more than two weeks before that quarter ends (then the one before)."""
-    import duckdb
-
-    from pipelines.contracts.loader import StructuralError, find_extract_file
-    from pipelines.quarters import quarter_end, quarter_of, shift_quarter
+    """The last complete quarter in the data (the same rule the landing sensor uses)."""
+    from pipelines.contracts.landing import last_complete_quarter_in_crimes
+    from pipelines.contracts.loader import StructuralError
 
     try:
-        path = find_extract_file(extracts_dir, "crimes")
+        return last_complete_quarter_in_crimes(extracts_dir)
     except StructuralError as error:
         raise CliError(str(error)) from error
-    reader = "read_parquet(?)" if path.suffix == ".parquet" else "read_csv(?, all_varchar=true)"
-    with duckdb.connect() as con:
-        latest = con.execute(
-            f"select max(try_cast(reported_date as date)) from {reader}", [str(path)]
-        ).fetchone()[0]
-    if latest is None:
-        raise CliError(f"{path}: no parseable reported_date, cannot choose a quarter")
-    quarter = quarter_of(latest)
-    if (quarter_end(quarter) - latest).days > 14:
-        quarter = shift_quarter(quarter, -1)
-    return quarter
 
 
 def cmd_profile(args: argparse.Namespace) -> int:

@@ -68,10 +68,15 @@ def find_deliveries(
 
 def delivery_quarter(folder: Path) -> str:
     """The quarter a delivery profiles: its folder name when that is `YYYY-Qn`, else the last
-    complete quarter of its crimes (the latest reported date, less a quarter when the data stop
-    more than two weeks before that quarter ends)."""
+    complete quarter of its crimes."""
     if QUARTER_NAME.match(folder.name):
         return folder.name
+    return last_complete_quarter_in_crimes(folder)
+
+
+def last_complete_quarter_in_crimes(folder: Path) -> str:
+    """The quarter of the latest reported crime, less one when the data stop more than two weeks
+    before that quarter ends (a delivery cut mid-quarter profiles the quarter before)."""
     path = find_extract_file(folder, "crimes")
     reader = "read_parquet(?)" if path.suffix == ".parquet" else "read_csv(?, all_varchar=true)"
     with duckdb.connect() as con:
