@@ -33,14 +33,45 @@ dbt_project = DbtProject(
 )
 
 
+def _parse_stamp() -> str:
+    """What dbt's partial-parse check hashes besides the files: the vars, the target and the
+    profile's connection (its path and settings come from these environment variables). If any
+    differs from the last parse, every `dbt build` would re-parse the whole project."""
+    env = ("SPP_WAREHOUSE", "SPP_DUCKDB_MEMORY_LIMIT", "SPP_DUCKDB_TEMP_DIR")
+    return json.dumps(
+        {
+            "target": DBT_TARGET,
+            "vars": dbt_vars(load_settings()),
+            **{name: os.environ.get(name, "") for name in env},
+        },
+        sort_keys=True,
+    )
+
+
 def prepare(force: bool = False) -> Path:
-    """Write target/manifest.json with `dbt parse` unless it is newer than every dbt file."""
+    """Write target/manifest.json with `dbt parse` unless it is newer than every dbt file and
+    was parsed for the same vars and warehouse (so the runs' partial parse can reuse it)."""
     manifest = dbt_project.manifest_path
+    stamp_file = manifest.parent / "spp_parse_stamp.json"
+    stamp = _parse_stamp()
+    # Walk the project's own folders only: target/ gains a folder per dbt invocation.
+    skip = {"target", "dbt_packages", "logs"}
     sources = [
-        p for p in DBT_PROJECT_DIR.rglob("*") if p.is_file() and "target" not in p.parts
+        p
+        for top in DBT_PROJECT_DIR.iterdir()
+        if top.name not in skip
+        for p in ([top] if top.is_file() else top.rglob("*"))
+        if p.is_file()
     ] + list(DBT_PROFILES_DIR.glob("*.yml"))
     newest = max(p.stat().st_mtime for p in sources)
-    if force or not manifest.exists() or manifest.stat().st_mtime < newest:
+    stale = (
+        force
+        or not manifest.exists()
+        or manifest.stat().st_mtime < newest
+        or not stamp_file.exists()
+        or stamp_file.read_text() != stamp
+    )
+    if stale:
         env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
         subprocess.run(
             [
@@ -60,6 +91,7 @@ def prepare(force: bool = False) -> Path:
             check=True,
             env=env,
         )
+        stamp_file.write_text(stamp)
     return manifest
 
 

@@ -61,11 +61,9 @@ class Area:
 def load_base_area(path: Path = LSOA_FILE, lads: tuple[str, ...] | None = None) -> Area:
     """Read LSOAs, draw the point pools (fixed seed: geography is the fixed world; the user's
     seed varies the people) and dissolve the boundary. Cached: national reuses it 250 times."""
-    if not path.exists():
-        raise FileNotFoundError(
-            f"LSOA boundaries not found at {path}; set SPP_SHARED_DATA to the shared data folder"
-        )
-    features = json.loads(path.read_text())["features"]
+    # Without the shared boundaries (e.g. a clone that is not beside ../shared) the generator
+    # still works, on a stand-in grid over the same area; real boundaries are always preferred.
+    features = json.loads(path.read_text())["features"] if path.exists() else _stand_in_lsoas()
     if lads is not None:
         features = [f for f in features if f["properties"]["LAD_name"] in lads]
     features.sort(key=lambda f: f["properties"]["LSOA11CD"])  # file order must not matter
@@ -79,6 +77,32 @@ def load_base_area(path: Path = LSOA_FILE, lads: tuple[str, ...] | None = None) 
     sector = rng.integers(1, 10, len(codes)).astype(str)
     boundary = shapely.union_all(geoms)
     return Area(codes, lad, pop, district, sector, pool_x, pool_y, boundary)
+
+
+def _stand_in_lsoas() -> list[dict]:
+    """A stand-in for North Yorkshire's LSOAs: a 24 x 20 grid of cells over the force's
+    bounding box, each given a district of the real force and a census-like population (denser
+    towards the York corner), in the same GeoJSON-feature shape as the real file."""
+    rng = np.random.default_rng(493)
+    lon_edges = np.linspace(-2.55, -0.25, 25)
+    lat_edges = np.linspace(53.65, 54.55, 21)
+    lads = list(_DISTRICTS)
+    features = []
+    for i in range(len(lon_edges) - 1):
+        for j in range(len(lat_edges) - 1):
+            x0, x1, y0, y1 = lon_edges[i], lon_edges[i + 1], lat_edges[j], lat_edges[j + 1]
+            near_york = np.hypot(x0 + 1.08, y0 - 53.96)
+            features.append(
+                {
+                    "properties": {
+                        "LSOA11CD": f"X{i:02d}{j:02d}",
+                        "LAD_name": lads[(i * 3 + j) // 11 % len(lads)],
+                        "pop_2011": float(1200 + rng.gamma(2.0, 300) / (0.3 + near_york)),
+                    },
+                    "geometry": shapely.geometry.mapping(shapely.box(x0, y0, x1, y1)),
+                }
+            )
+    return features
 
 
 def _point_pools(geoms: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
