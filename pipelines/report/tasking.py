@@ -231,6 +231,9 @@ def high_harm_list(con: duckdb.DuckDBPyConnection, quarter: str) -> pd.DataFrame
         "where quarter = ? and is_high_harm order by rank, rfgv_score desc",
         [quarter],
     )
+    if frame.empty:
+        # A quarter with nobody over the high-harm cut-off still gets its (empty) pack.
+        return pd.DataFrame({column: pd.Series(dtype=object) for column in PACK_COLUMNS})
     keys = [str(k) for k in frame["person_key"]]
     as_of = quarter_end(quarter)
     lookback_years = load_settings().perpetrators.serial_lookback_years

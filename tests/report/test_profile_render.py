@@ -218,6 +218,22 @@ def test_tasking_pack_is_restricted_and_complete(
     assert not any(f">{k}<" in html or f'"{k}"' in html for k in keys)
 
 
+def test_tasking_pack_for_a_quarter_with_nobody_over_the_cut_off(
+    fixture_db_copy: Path, tmp_path: Path
+) -> None:
+    from pipelines.report.tasking import MARKING, write_tasking_pack
+
+    with duckdb.connect(str(fixture_db_copy)) as con:
+        con.execute(
+            "update marts.perpetrators set is_high_harm = false where quarter = ?", [QUARTER]
+        )
+        pack = write_tasking_pack(con, QUARTER, tmp_path / QUARTER, "Test force")
+    lines = pack.csv.read_text().splitlines()
+    assert lines[0].startswith(f"# {MARKING}")
+    assert len(lines) == 2, "header only: nobody is on the list"
+    assert MARKING in pack.html.read_text()
+
+
 def test_forecast_accuracy_shows_the_chosen_models(doc, con) -> None:
     rows = table_rows(doc, "Forecast accuracy on held-out periods")
     chosen = con.execute(
