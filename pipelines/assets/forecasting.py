@@ -4,7 +4,6 @@ the FMS exports OUT/YYYY-Qn/fms/demand.{csv,xlsx}.
 Wiring only: the logic is pipelines.forecasting (statsforecast candidates, rolling-origin CV).
 """
 
-import json
 import math
 import time
 
@@ -13,9 +12,9 @@ import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from pipelines.forecasting import ForecastParams, forecast_series
+from pipelines.forecasting.accuracy import backtest_rows, headline_accuracy
 from pipelines.forecasting.fms import apply_disclosure, fms_table, months_to_cover, write_fms
 from pipelines.partitions import quarterly_partitions
-from pipelines.paths import PROJECT_ROOT
 from pipelines.quarters import quarter_end
 from pipelines.resources import ProfileRun
 from pipelines.settings import load_settings
@@ -23,7 +22,6 @@ from pipelines.settings import load_settings
 DEMAND_SERIES = dg.AssetKey(["marts", "demand_series"])
 DEMAND_FORECAST = dg.AssetKey(["marts", "demand_forecast"])
 FORECAST_ACCURACY = dg.AssetKey(["marts", "forecast_accuracy"])
-BACKTEST_JSON = PROJECT_ROOT / "docs" / "evaluation" / "forecast_backtest.json"
 SEP = "|"
 
 FORECAST_SQL = """
@@ -61,46 +59,6 @@ select
 from _fc_accuracy
 order by source, series, period, horizon, model
 """
-
-
-def backtest_rows() -> list[dict]:
-    """The measured back-test (docs/evaluation/forecast_backtest.json) as accuracy rows."""
-    if not BACKTEST_JSON.exists():
-        return []
-    payload = json.loads(BACKTEST_JSON.read_text())
-    rows = []
-    for dataset, s in payload.get("datasets", {}).items():
-        for horizon, entry in s["by_horizon"].items():
-            for model, mase in entry.items():
-                if model.startswith("chosen_vs"):
-                    continue
-                cov = s["coverage"]
-                rows.append(
-                    {
-                        "source": f"backtest:{dataset}",
-                        "series": "(all)",
-                        "period": "",
-                        "horizon": horizon,
-                        "model": model,
-                        "mase": mase,
-                        "coverage80": cov.get(f"{model}_80", math.nan),
-                        "coverage95": cov.get(f"{model}_95", math.nan),
-                        "is_chosen": model == "chosen",
-                        "break_applied": "",
-                    }
-                )
-    return rows
-
-
-def headline_accuracy(rows: list[dict]) -> dict[str, float]:
-    """One-year-ahead MASE and 80% coverage of the chosen model, per back-test dataset."""
-    out = {}
-    for r in rows:
-        if r["model"] == "chosen" and r["horizon"] == "1y":
-            name = r["source"].split(":", 1)[1]
-            out[f"backtest_{name}_mase_1y"] = round(r["mase"], 3)
-            out[f"backtest_{name}_coverage80"] = round(r["coverage80"], 3)
-    return out
 
 
 @dg.multi_asset(
