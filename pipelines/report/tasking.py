@@ -59,28 +59,7 @@ OPTIONAL_COLUMNS = [
 ]
 
 
-# The pack's columns, in the order the tasking meeting reads them (issue 8).
-PACK_COLUMNS = [
-    "rank",
-    "person_key",
-    "best_name",
-    "date_of_birth",
-    "rfgv_score",
-    "recency_score",
-    "frequency_score",
-    "gravity_score",
-    "victims_score",
-    "victims_total",
-    "crimes_total",
-    "crimes_12m",
-    "breaches_12m",
-    "has_active_order",
-    "active_orders",
-    "last_offence_date",
-    "risk_level",
-    "flags",
-    "why_on_list",
-]
+# The pack's columns and their headings, in the order the tasking meeting reads them (issue 8).
 HEADINGS = {
     "rank": "Rank",
     "person_key": "Person key",
@@ -102,6 +81,7 @@ HEADINGS = {
     "flags": "Flags",
     "why_on_list": "Why on this list",
 }
+PACK_COLUMNS = list(HEADINGS)
 NUMERIC = {
     "rank",
     "rfgv_score",
