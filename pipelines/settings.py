@@ -200,6 +200,10 @@ class IngestSettings(_Section):
     schedule_timezone: str = "Europe/London"
     # DuckDB memory ceiling while loading (larger inputs spill to disk); "" = DuckDB's default.
     duckdb_memory_limit: str = "6GB"
+    # Great Expectations validates the loaded tables in pandas: above this many rows it checks a
+    # reproducible random sample of this size (every row was already checked by the compiled SQL
+    # quarantine; the sample bounds memory and time on national-scale tables).
+    contract_check_max_rows: int = Field(1_000_000, ge=1000)
 
 
 class Settings(_Section):

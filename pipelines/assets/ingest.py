@@ -157,9 +157,19 @@ def _contract_check(extract: str) -> dg.AssetChecksDefinition:
         from pipelines.contracts.gx_checks import record_outcome, run_suite
 
         with duckdb.get_connection() as con:
-            outcome = run_suite(con, extract, profile_run.today(), _force_area(profile_run))
+            outcome = run_suite(
+                con,
+                extract,
+                profile_run.today(),
+                _force_area(profile_run),
+                max_rows=load_settings().ingest.contract_check_max_rows,
+            )
             record_outcome(con, outcome, context.run.run_id)
-        metadata: dict[str, object] = {"rows": outcome.rows}
+        metadata: dict[str, object] = {
+            "rows": outcome.rows_in_table,
+            "rows_checked": outcome.rows,
+            "sampled": outcome.rows < outcome.rows_in_table,
+        }
         for item in outcome.outcomes:
             label = f"{item.number:02d} {item.rule} ({item.column})"
             metadata[label] = item.unexpected_count

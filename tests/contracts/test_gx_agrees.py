@@ -70,3 +70,19 @@ def test_rows_slipped_past_the_quarantine_fail_under_the_same_rule(loaded: Deliv
         "orders": set(),
         "breaches": {"breach_before_grant"},
     }
+
+
+def test_large_tables_are_checked_on_a_reproducible_sample(loaded: Delivery) -> None:
+    area = geo.resolve_force_area(loaded.folder)
+    total = loaded.con.execute("select count(*) from raw.crimes").fetchone()[0]
+    cap = total // 2
+    assert cap >= 1
+    full = run_suite(loaded.con, "crimes", TODAY, area)
+    first = run_suite(loaded.con, "crimes", TODAY, area, max_rows=cap)
+    again = run_suite(loaded.con, "crimes", TODAY, area, max_rows=cap)
+    assert full.rows == full.rows_in_table == total
+    assert first.rows_in_table == total
+    assert first.rows == cap
+    assert [o.unexpected_count for o in first.outcomes] == [
+        o.unexpected_count for o in again.outcomes
+    ]
