@@ -3,15 +3,39 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.metadata
 import os
+from collections.abc import Sequence
+from functools import cached_property
 from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
+from packaging import version
 
 from pipelines.dbt_project import dbt_executable, dbt_project
 from pipelines.paths import default_output_dir, default_warehouse
+
+
+class LeanDbtCliResource(DbtCliResource):
+    """dagster-dbt's dbt resource without two start-up costs we measured on every dbt step
+    (issue 9: ~2-4 s each on the 2-core benchmark machine):
+
+    - it runs `dbt --version` in a subprocess to learn the version (to choose between dbt Core and
+      dbt Fusion); this project pins dbt-core in the same environment, so the installed
+      package's version is the answer;
+    - it builds a dbt adapter inside the Dagster process for post-run helpers
+      (`fetch_row_counts`, `fetch_column_metadata`) that this project does not use.
+    Both hooks are private dagster-dbt methods: re-check them when upgrading dagster-dbt
+    (tests/test_definitions.py runs a dbt step through this resource)."""
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        return version.parse(importlib.metadata.version("dbt-core"))
+
+    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:  # type: ignore[override]
+        return None
 
 
 class ProfileRun(dg.ConfigurableResource):
@@ -52,7 +76,7 @@ def build_resources(
         "duckdb": DuckDBResource(
             database=str(warehouse), connection_config=duckdb_memory_config(warehouse)
         ),
-        "dbt": DbtCliResource(
+        "dbt": LeanDbtCliResource(
             project_dir=dbt_project,
             dbt_executable=dbt_executable(),
         ),

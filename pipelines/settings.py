@@ -203,7 +203,7 @@ class IngestSettings(_Section):
     # Great Expectations validates the loaded tables in pandas: above this many rows it checks a
     # reproducible random sample of this size (every row was already checked by the compiled SQL
     # quarantine; the sample bounds memory and time on national-scale tables).
-    contract_check_max_rows: int = Field(1_000_000, ge=1000)
+    contract_check_max_rows: int = Field(500_000, ge=1000)
 
 
 class Settings(_Section):
