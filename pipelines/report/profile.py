@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import re
 import time
 from dataclasses import dataclass
@@ -104,10 +105,25 @@ def build_context(
         "suppressed": SUPPRESSED,
         "toc": SECTION_TITLES,
         "findings": findings.key_findings(quarter, ctx.figures, settings.disclosure.min_count),
-        "gaps": ctx.gaps + standing_gaps(ctx),
+        "gaps": ctx.gaps + boundary_caveats(boundary) + standing_gaps(ctx),
         "settings": settings_rows(settings),
         **body,
     }
+
+
+def boundary_caveats(boundary: Path | None) -> list[str]:
+    """Caveats the force-area file carries (the demo generator marks a stand-in geography)."""
+    if boundary is None or not Path(boundary).exists():
+        return []
+    try:
+        features = json.loads(Path(boundary).read_text(encoding="utf-8")).get("features", [])
+    except (json.JSONDecodeError, AttributeError):
+        return []  # the ingest step reports an unreadable area file; nothing to add here
+    return [
+        str(f["properties"]["caveat"])
+        for f in features
+        if isinstance(f, dict) and (f.get("properties") or {}).get("caveat")
+    ]
 
 
 def standing_gaps(ctx: sections.Context) -> list[str]:

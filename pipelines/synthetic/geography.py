@@ -173,12 +173,24 @@ def transform_area(base: Area, t: tuple[float, float, float, float]) -> Area:
     )
 
 
-def boundary_geojson(boundaries: list[shapely.Geometry]) -> str:
-    """FeatureCollection with one MultiPolygon: the force area in WGS84."""
+STAND_IN_CAVEAT = (
+    "This demo force was generated without the real LSOA boundaries (../shared/data was not "
+    "found), on a stand-in grid of square areas over North Yorkshire: maps and places are "
+    "illustrative only."
+)
+
+
+def boundary_geojson(boundaries: list[shapely.Geometry], stand_in: bool | None = None) -> str:
+    """FeatureCollection with one MultiPolygon: the force area in WGS84. A stand-in geography
+    (no real LSOA file) is said in a `caveat` property, which the profile prints."""
     geom = shapely.union_all(boundaries) if len(boundaries) > 1 else boundaries[0]
+    stand_in = (not LSOA_FILE.exists()) if stand_in is None else stand_in
+    properties = {"name": "Synthetic force area"}
+    if stand_in:
+        properties["caveat"] = STAND_IN_CAVEAT
     feature = {
         "type": "Feature",
-        "properties": {"name": "Synthetic force area"},
+        "properties": properties,
         "geometry": json.loads(shapely.to_geojson(geom, indent=None)),
     }
     return json.dumps({"type": "FeatureCollection", "features": [feature]})
