@@ -1,7 +1,11 @@
 """Hotspot assets: marts.stalking_crimes -> marts.hotspots, marts.hotspot_density, GIS layer.
 
 Wiring only: the logic is pipelines.hotspots (grid, Gi*, KDE, change classes). Every quarter
-up to the run's is recomputed on one grid, so the report can compare quarters.
+up to the run's is recomputed on one grid, so the report can compare quarters and the change
+classes see the history. Only the quarters the profile publishes (the run's quarter, the one
+before and the one a year earlier) get PySAL's permutation check (`p_sim`) and a KDE surface;
+history quarters get the analytic Gi* z and the exact-randomisation FDR decision, `p_sim` null
+(issue 9: the permutations for every quarter were ~95% of this step on `large`).
 """
 
 import time
@@ -11,6 +15,7 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.hotspots import HotspotParams, compute_hotspots, write_geojson
 from pipelines.partitions import quarterly_partitions
+from pipelines.quarters import shift_quarter
 from pipelines.resources import ProfileRun
 from pipelines.settings import load_settings
 
@@ -58,12 +63,14 @@ order by quarter, cell_id
     outs={
         "hotspots": dg.AssetOut(
             key=HOTSPOTS,
-            description="Gi* hot/cold cells (BNG grid) and change classes for every quarter.",
+            description="Gi* hot/cold cells (BNG grid) and change classes for every quarter "
+            "(p_sim only for the published quarters).",
             kinds={"duckdb", "python"},
         ),
         "hotspot_density": dg.AssetOut(
             key=HOTSPOT_DENSITY,
-            description="Kernel-density surface at the cell centres, every quarter.",
+            description="Kernel-density surface at the cell centres: the run's quarter, the "
+            "previous one and the one a year earlier.",
             kinds={"duckdb", "python"},
         ),
     },
@@ -82,7 +89,10 @@ def hotspots(context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_
             "where latitude is not null and longitude is not null and quarter <= ?",
             [quarter],
         ).df()
-    cells, density = compute_hotspots(points, params)
+    published = [shift_quarter(quarter, -4), shift_quarter(quarter, -1), quarter]
+    cells, density = compute_hotspots(
+        points, params, inference_quarters=published, density_quarters=published
+    )
     with duckdb.get_connection() as con:
         con.execute("create schema if not exists marts")
         con.register("_hot_cells", cells)
@@ -100,6 +110,7 @@ def hotspots(context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_
     metadata = {
         "located_crimes": len(points),
         "quarters": int(cells["quarter"].nunique()) if len(cells) else 0,
+        "permutation_quarters": ", ".join(published),
         "cells": int(len(this)),
         "hot_cells": int((this["gi_class"] == "hot").sum()),
         "is_hotspot_cells": int(this["is_hotspot"].sum()),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
@@ -64,28 +65,51 @@ def add_cells(points: pd.DataFrame, cell_size_m: int) -> pd.DataFrame:
 
 
 def compute_hotspots(
-    points: pd.DataFrame, params: HotspotParams
+    points: pd.DataFrame,
+    params: HotspotParams,
+    inference_quarters: Collection[str] | None = None,
+    density_quarters: Collection[str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """points: latitude, longitude, quarter. Returns (hotspots, density), one row per study
-    cell per quarter. The study cells are the same in every quarter (cells near any point in
-    any quarter), so quarters compare like with like."""
+    """points: latitude, longitude, quarter. Returns (hotspots, density): hotspots has one row
+    per study cell per quarter; density one row per study cell per quarter in
+    `density_quarters`. The study cells are the same in every quarter (cells near any point in
+    any quarter), so quarters compare like with like.
+
+    `inference_quarters` get PySAL's permutation check (`p_sim`); the other quarters get the
+    analytic Gi* z and the exact-randomisation FDR decision only, with `p_sim` null (they feed
+    the change classes: issue 9, the permutations were 95% of the step's time). None = every
+    quarter, for both arguments (what `spp hotspots` does on a file).
+    """
     pts = add_cells(located(points), params.cell_size_m)
-    quarters = sorted(pts["quarter"].astype(str).unique())
+    pts["quarter"] = pts["quarter"].astype(str)
+    quarters = sorted(pts["quarter"].unique())
     if not quarters:
         return _empty_hotspots(), _empty_density()
+    inference = set(quarters if inference_quarters is None else inference_quarters)
+    with_density = set(quarters if density_quarters is None else density_quarters)
     cells = study_cells(pts["col"].to_numpy(), pts["row"].to_numpy(), params.study_buffer_cells)
     weights = grid_weights(cells, params.neighbour_rings)
     lat, lon, cx, cy = cell_centres_wgs84(cells, params.cell_size_m)
     ids = cell_ids(cells["col"], cells["row"], params.cell_size_m)
-    position = pd.Series(np.arange(len(cells)), index=pd.MultiIndex.from_frame(cells))
     centres = np.column_stack([cx, cy])
+    # Each point's cell position, once for all quarters (study cells hold every point).
+    position = pd.Series(np.arange(len(cells)), index=pd.MultiIndex.from_frame(cells))
+    point_cell = position.loc[pd.MultiIndex.from_frame(pts[["col", "row"]])].to_numpy()
+    quarter_code = pd.Categorical(pts["quarter"], categories=quarters).codes
+    counts_by_quarter = np.zeros((len(quarters), len(cells)), np.int64)
+    np.add.at(counts_by_quarter, (quarter_code, point_cell), 1)
 
     frames, densities = [], []
-    for quarter in quarters:
-        q = pts[pts["quarter"].astype(str) == quarter]
-        index = position.loc[pd.MultiIndex.from_frame(q[["col", "row"]])].to_numpy()
-        counts = np.bincount(index, minlength=len(cells))
-        gi = gi_star(counts, weights, params.permutations, params.fdr_alpha, params.seed)
+    for qi, quarter in enumerate(quarters):
+        counts = counts_by_quarter[qi]
+        gi = gi_star(
+            counts,
+            weights,
+            params.permutations,
+            params.fdr_alpha,
+            params.seed,
+            inference=quarter in inference,
+        )
         frames.append(
             pd.DataFrame(
                 {
@@ -96,7 +120,7 @@ def compute_hotspots(
                     "easting": cx,
                     "northing": cy,
                     "cell_size_m": params.cell_size_m,
-                    "crimes": counts.astype(np.int64),
+                    "crimes": counts,
                     "gi_z": gi["gi_z"].to_numpy(),
                     "p_norm": gi["p_norm"].to_numpy(),
                     "p_sim": gi["p_sim"].to_numpy(),
@@ -105,26 +129,27 @@ def compute_hotspots(
                 }
             )
         )
-        densities.append(
-            pd.DataFrame(
-                {
-                    "quarter": quarter,
-                    "cell_id": ids,
-                    "latitude": lat,
-                    "longitude": lon,
-                    "density_per_km2": kde_at(
-                        q[["x", "y"]].to_numpy(), centres, params.kde_bandwidth_m
-                    ),
-                    "bandwidth_m": float(params.kde_bandwidth_m),
-                }
+        if quarter in with_density:
+            xy = pts.loc[quarter_code == qi, ["x", "y"]].to_numpy()
+            densities.append(
+                pd.DataFrame(
+                    {
+                        "quarter": quarter,
+                        "cell_id": ids,
+                        "latitude": lat,
+                        "longitude": lon,
+                        "density_per_km2": kde_at(xy, centres, params.kde_bandwidth_m),
+                        "bandwidth_m": float(params.kde_bandwidth_m),
+                    }
+                )
             )
-        )
     hot = pd.concat(frames, ignore_index=True)
     hot["is_hotspot"] = hot["gi_class"] == "hot"
     if params.hotspot_needs_crime:
         hot["is_hotspot"] &= hot["crimes"] > 0
     hot["change_class"] = change_classes(hot, params.change_window_quarters)
-    return hot, pd.concat(densities, ignore_index=True)
+    density = pd.concat(densities, ignore_index=True) if densities else _empty_density()
+    return hot, density
 
 
 def _empty_hotspots() -> pd.DataFrame:
@@ -139,6 +164,7 @@ def _empty_hotspots() -> pd.DataFrame:
             "cell_size_m",
             "crimes",
             "gi_z",
+            "p_norm",
             "p_sim",
             "p_fdr_cut",
             "gi_class",

@@ -141,3 +141,64 @@ def test_geojson_layer_and_map_suppress_small_counts(tmp_path) -> None:
     names = [t.name for t in fig.data]
     assert any(name.startswith("hot spot") for name in names)
     assert "[c]" in json.dumps(fig.to_plotly_json()) or all(c is None or c >= 5 for c in shown if c)
+
+
+def test_vectorised_weights_and_analytic_z_match_pysal() -> None:
+    """The grid weights are queen contiguity (libpysal's lat2W) and the analytic Gi* z is
+    esda.G_Local's, so history quarters computed without permutations rank like PySAL."""
+    import warnings
+
+    from esda.getisord import G_Local
+    from libpysal.weights import lat2W
+
+    from pipelines.hotspots.gistar import gi_star_z
+    from pipelines.hotspots.grid import grid_weights
+
+    rows, cols = 7, 9
+    cells = pd.DataFrame(
+        {"col": np.tile(np.arange(cols), rows), "row": np.repeat(np.arange(rows), cols)}
+    )
+    weights = grid_weights(cells, neighbour_rings=1)
+    queen = lat2W(rows, cols, rook=False)
+    assert (weights.window - weights.window.T).nnz == 0
+    expected = queen.sparse.toarray() + np.eye(rows * cols)
+    assert np.array_equal(weights.window.toarray(), expected)
+    y = np.random.default_rng(4).poisson(0.8, rows * cols).astype(float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reference = G_Local(y, queen, transform="B", star=True, permutations=0).Zs
+    assert np.allclose(gi_star_z(y, weights), reference)
+
+
+def test_permutations_only_for_the_requested_quarters() -> None:
+    """History quarters: analytic z, same FDR decision, p_sim null and no KDE. The same points
+    in two inference quarters give identical results (esda must not alter the shared weights
+    between quarters)."""
+    rng = np.random.default_rng(21)
+    cluster_x, cluster_y = X0 + 6_250, Y0 + 6_250
+    frames = []
+    for quarter in ("2024-Q4", "2025-Q1", "2025-Q2"):
+        background = _uniform(800, seed=21)
+        cluster = _points(cluster_x + rng.normal(0, 250, 60), cluster_y + rng.normal(0, 250, 60))
+        frames.append(pd.concat([background, cluster]).assign(quarter=quarter))
+    points = pd.concat(frames, ignore_index=True)
+    # Quarters 1 and 3 hold the same background; make them identical as a whole.
+    points.loc[points["quarter"] == "2025-Q2", ["latitude", "longitude"]] = points.loc[
+        points["quarter"] == "2024-Q4", ["latitude", "longitude"]
+    ].to_numpy()
+    full, _ = compute_hotspots(points, PARAMS)
+    cells, density = compute_hotspots(
+        points, PARAMS, inference_quarters=["2024-Q4", "2025-Q2"], density_quarters=["2025-Q2"]
+    )
+    history = cells["quarter"] == "2025-Q1"
+    assert cells.loc[history, "p_sim"].isna().all()
+    assert cells.loc[~history, "p_sim"].notna().all()
+    assert np.allclose(cells["gi_z"], full["gi_z"])
+    assert np.allclose(cells["p_norm"], full["p_norm"])
+    assert np.allclose(cells.loc[~history, "p_sim"], full.loc[~history, "p_sim"])
+    assert (cells.loc[history, "is_hotspot"]).any()
+    assert set(density["quarter"]) == {"2025-Q2"}
+    first = cells[cells["quarter"] == "2024-Q4"].reset_index(drop=True)
+    third = cells[cells["quarter"] == "2025-Q2"].reset_index(drop=True)
+    for column in ("crimes", "gi_z", "p_sim", "gi_class"):
+        assert first[column].equals(third[column])
