@@ -13,9 +13,13 @@ import time
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from pipelines.hotspots import HotspotParams, compute_hotspots, write_geojson
+from pipelines.hotspots import (
+    HotspotParams,
+    compute_hotspots,
+    published_quarters,
+    write_geojson,
+)
 from pipelines.partitions import quarterly_partitions
-from pipelines.quarters import shift_quarter
 from pipelines.resources import ProfileRun
 from pipelines.settings import load_settings
 
@@ -89,7 +93,7 @@ def hotspots(context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_
             "where latitude is not null and longitude is not null and quarter <= ?",
             [quarter],
         ).df()
-    published = [shift_quarter(quarter, -4), shift_quarter(quarter, -1), quarter]
+    published = published_quarters(quarter)
     cells, density = compute_hotspots(
         points, params, inference_quarters=published, density_quarters=published
     )

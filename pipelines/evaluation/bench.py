@@ -872,10 +872,11 @@ def floor_resolution(extracts: Path, warehouse: Path, run_dir: Path) -> dict[str
 
 
 def floor_hotspots(extracts: Path, warehouse: Path, run_dir: Path) -> dict[str, Any]:
-    """compute_hotspots alone on the points the hotspots asset reads."""
+    """compute_hotspots alone on the points the hotspots asset reads, with the asset's
+    published quarters (permutations and density for those only)."""
     import duckdb
 
-    from pipelines.hotspots import HotspotParams, compute_hotspots
+    from pipelines.hotspots import HotspotParams, compute_hotspots, published_quarters
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
         points = con.execute(
@@ -883,7 +884,15 @@ def floor_hotspots(extracts: Path, warehouse: Path, run_dir: Path) -> dict[str, 
             "where latitude is not null and longitude is not null and quarter <= ?",
             [END_QUARTER],
         ).df()
-    seconds, _ = _timed(lambda: compute_hotspots(points, HotspotParams.from_settings()))
+    published = published_quarters(END_QUARTER)
+    seconds, _ = _timed(
+        lambda: compute_hotspots(
+            points,
+            HotspotParams.from_settings(),
+            inference_quarters=published,
+            density_quarters=published,
+        )
+    )
     return {"seconds": seconds, "what": "compute_hotspots (Gi*, KDE) alone"}
 
 

@@ -4,6 +4,7 @@ from pipelines.hotspots.core import (
     HotspotParams,
     compute_hotspots,
     find_hotspots_in_file,
+    published_quarters,
 )
 from pipelines.hotspots.evaluate import pai, pei, rri
 from pipelines.hotspots.maps import hotspot_map_figure, write_geojson
@@ -11,6 +12,7 @@ from pipelines.hotspots.maps import hotspot_map_figure, write_geojson
 __all__ = [
     "HotspotParams",
     "compute_hotspots",
+    "published_quarters",
     "find_hotspots_in_file",
     "hotspot_map_figure",
     "pai",

@@ -20,6 +20,7 @@ from pipelines.hotspots.grid import (
     study_cells,
 )
 from pipelines.hotspots.kde import kde_at
+from pipelines.quarters import shift_quarter
 
 ALL_PERIODS = "all"
 
@@ -62,6 +63,12 @@ def add_cells(points: pd.DataFrame, cell_size_m: int) -> pd.DataFrame:
     x, y = lonlat_to_bng(points["longitude"].to_numpy(), points["latitude"].to_numpy())
     col, row = cell_index(x, y, cell_size_m)
     return points.assign(x=x, y=y, col=col, row=row)
+
+
+def published_quarters(quarter: str) -> list[str]:
+    """The quarters the profile compares (a year earlier, the previous one, the run's): the
+    ones that get the permutation check and the density surface."""
+    return [shift_quarter(quarter, -4), shift_quarter(quarter, -1), quarter]
 
 
 def compute_hotspots(
