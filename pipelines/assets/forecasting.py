@@ -158,6 +158,8 @@ def demand_forecast(
         f"Quarter {quarter}; financial years April-March; data to {as_of}.",
         "Model per series chosen by rolling-origin cross-validation on MASE among seasonal "
         "naive, ETS, Theta, ARIMA and their ensemble (statsforecast).",
+        "Monthly intervals: each model's own, widened or narrowed so that they cover its "
+        "rolling-origin CV errors at the nominal rate (split-conformal, per step ahead).",
         "Year intervals: sums of monthly bounds (errors treated as perfectly correlated).",
         f"Structural breaks applied: {', '.join(breaks) if breaks else 'none'}.",
         f"Counts below {settings.disclosure.min_count} shown as [c].",

@@ -17,18 +17,27 @@ Data:
 - `synthetic_force`: monthly stalking-universe crimes by reported month (all, DA, non-DA,
   online) and monthly breaches from the synthetic `force` preset (`spp generate`).
 
-Each origin runs the pipeline's own `forecast_series` (inner rolling-origin CV picks the model,
-then it forecasts). MASE uses the in-sample one-step naive MAE of the training data as scale;
-"chosen" is the per-series CV choice. Horizons: 1 and 2 years ahead.
+Each origin runs the pipeline's own `forecast_series` on the data up to the origin only (inner
+rolling-origin CV picks the model and calibrates the intervals, then it forecasts). MASE uses
+the in-sample one-step naive MAE of the training data as scale; "chosen" is the per-series CV
+choice. Horizons: 1 and 2 years ahead. Coverage is reported for the published (calibrated)
+intervals and for the chosen models' own intervals.
+
+Also times the pipeline on 100 monthly series (issue 7 target: <= 30 s), with CPU seconds and
+the load average, since the machine is shared. `--no-bench`, `--no-synthetic` and
+`--datasets` make iterations faster.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +49,10 @@ from pipelines.paths import PROJECT_ROOT, SHARED_DATA_DIR
 NAME = "forecast_backtest"
 HO_FILE = "stalking_harassment_rolling_year_dev_forces.csv"
 LAST_BEFORE_BREAK = pd.Timestamp("2018-03-31")
+# Eight years, so that at the origins (2022-12..2023-12) the monthly series have 5-6 years of
+# history: the pipeline's long-series path (fit once, roll forward) is what gets back-tested.
+SYNTH_YEARS = 8
+DATASETS = ("ho_annual", "ho_rolling_quarterly", "synthetic_force")
 
 
 def load_home_office() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -66,9 +79,11 @@ def load_home_office() -> tuple[pd.DataFrame, pd.DataFrame]:
 def load_synthetic(seed: int = 42) -> pd.DataFrame:
     from pipelines.synthetic import generate_force
 
-    folder = Path(tempfile.gettempdir()) / f"spp_forecast_backtest_force_{seed}"
+    folder = Path(tempfile.gettempdir()) / f"spp_forecast_backtest_force_{seed}_{SYNTH_YEARS}y"
     if not (folder / ".complete").exists():
-        generate_force("force", seed, folder, end_quarter="2025-Q4", years=5, bad_rows=False)
+        generate_force(
+            "force", seed, folder, end_quarter="2025-Q4", years=SYNTH_YEARS, bad_rows=False
+        )
         (folder / ".complete").write_text("ok")
     crimes = pd.read_csv(
         folder / "crimes.csv", usecols=["reported_date", "is_domestic_abuse", "is_online"]
@@ -88,7 +103,7 @@ def load_synthetic(seed: int = 42) -> pd.DataFrame:
         pd.to_datetime(breaches["breach_date"]).dt.to_period("M").dt.start_time
     )
     parts["breaches"] = breaches
-    months = pd.date_range("2021-01-01", "2025-12-01", freq="MS")
+    months = pd.date_range(f"{2026 - SYNTH_YEARS}-01-01", "2025-12-01", freq="MS")
     out = []
     for name, part in parts.items():
         counts = part.groupby("period_start").size().reindex(months, fill_value=0)
@@ -96,9 +111,19 @@ def load_synthetic(seed: int = 42) -> pd.DataFrame:
     return pd.concat(out, ignore_index=True)
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process and its finished children (the forecasting workers)."""
+    own, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def benchmark_100_series(seed: int = 0) -> dict:
-    """Seconds for the pipeline's forecast (CV selection + 4-year forecast) of 100 monthly
-    series of 6 years (issue 7 target: <= 30 s)."""
+    """Seconds for the pipeline's forecast (CV selection + calibrated 4-year forecast) of 100
+    monthly series of 6 years (issue 7 target: <= 30 s). The machine is shared, so the CPU
+    seconds (load-independent) and the load average are recorded with the wall time."""
     rng = np.random.default_rng(seed)
     t = np.arange(72)
     starts = pd.date_range("2020-01-01", periods=72, freq="MS")
@@ -114,9 +139,19 @@ def benchmark_100_series(seed: int = 0) -> dict:
         )
         for i in range(100)
     ]
+    data = pd.concat(frames, ignore_index=True)
+    load = os.getloadavg()[0]
+    cpu = _cpu_seconds()
     started = time.perf_counter()
-    forecast_series(pd.concat(frames, ignore_index=True), 48, ForecastParams.from_settings())
-    return {"series": 100, "seconds": round(time.perf_counter() - started, 1), "target": 30}
+    forecast_series(data, 48, ForecastParams.from_settings())
+    return {
+        "series": 100,
+        "seconds": round(time.perf_counter() - started, 1),
+        "cpu_seconds": round(_cpu_seconds() - cpu, 1),
+        "load_average_1min": [round(load, 2), round(os.getloadavg()[0], 2)],
+        "cpus": os.cpu_count(),
+        "target": 30,
+    }
 
 
 def _scale(train: pd.DataFrame) -> pd.Series:
@@ -144,6 +179,8 @@ def backtest(
             ["series", "period_start", "value", "lo80", "hi80", "lo95", "hi95", "model"]
         ].rename(columns={"value": "chosen"})
         chosen["period_start"] = pd.to_datetime(chosen["period_start"])
+        scales = info.set_index("series")[["interval_scale80", "interval_scale95"]]
+        chosen = chosen.join(scales, on="series")
         merged = wide.merge(chosen, on=["series", "period_start"]).merge(
             series.rename(columns={"value": "actual"}), on=["series", "period_start"]
         )
@@ -152,6 +189,11 @@ def backtest(
         merged["origin"] = origin
         rows.append(merged)
     return pd.concat(rows, ignore_index=True)
+
+
+def _inside(frame: pd.DataFrame, lo: str, hi: str) -> pd.Series:
+    # Bounds of counts are clipped at 0 in the pipeline's table; clip the candidates' too.
+    return (frame["actual"] >= frame[lo].clip(lower=0)) & (frame["actual"] <= frame[hi])
 
 
 def summarise(results: pd.DataFrame, periods_per_year: int) -> dict:
@@ -167,16 +209,37 @@ def summarise(results: pd.DataFrame, periods_per_year: int) -> dict:
         entry["chosen_vs_naive"] = entry["chosen"] / entry["naive"]
         entry["chosen_vs_seasonal_naive"] = entry["chosen"] / entry["seasonal_naive"]
         summary["by_horizon"][f"{year}y"] = entry
+    summary["coverage_by_horizon"] = {}
     for level in (80, 95):
-        inside = (results["actual"] >= results[f"lo{level}"]) & (
-            results["actual"] <= results[f"hi{level}"]
-        )
+        inside = _inside(results, f"lo{level}", f"hi{level}")
         summary["coverage"][f"chosen_{level}"] = float(inside.mean())
-        for m in ("naive", "seasonal_naive", "ets", "theta", "arima", "ensemble"):
-            inside = (results["actual"] >= results[f"{m}-lo-{level}"]) & (
-                results["actual"] <= results[f"{m}-hi-{level}"]
+        for year, part in inside.groupby(results["year_ahead"]):
+            summary["coverage_by_horizon"].setdefault(f"{year}y", {})[f"chosen_{level}"] = float(
+                part.mean()
             )
-            summary["coverage"][f"{m}_{level}"] = float(inside.mean())
+        # The chosen model's own (uncalibrated) interval, for comparison.
+        native = pd.Series(False, index=results.index)
+        for m, rows in results.groupby("model").groups.items():
+            native[rows] = _inside(
+                results.loc[rows], f"{m}-native-lo-{level}", f"{m}-native-hi-{level}"
+            )
+        summary["coverage"][f"chosen_native_{level}"] = float(native.mean())
+        for m in ALL_MODELS:
+            summary["coverage"][f"{m}_{level}"] = float(
+                _inside(results, f"{m}-lo-{level}", f"{m}-hi-{level}").mean()
+            )
+            summary["coverage"][f"{m}_native_{level}"] = float(
+                _inside(results, f"{m}-native-lo-{level}", f"{m}-native-hi-{level}").mean()
+            )
+    inside80 = _inside(results, "lo80", "hi80")
+    summary["coverage80_by_origin"] = {
+        str(o.date()): float(v) for o, v in inside80.groupby(results["origin"]).mean().items()
+    }
+    # Interval scale factors (calibrated / model's own half-width) of the chosen models.
+    picks = results.drop_duplicates(["series", "origin"])
+    summary["interval_scale"] = {
+        f"median_{lv}": float(picks[f"interval_scale{lv}"].median()) for lv in (80, 95)
+    }
     summary["chosen_models"] = (
         results.drop_duplicates(["series", "origin"])["model"].value_counts().to_dict()
     )
@@ -207,19 +270,43 @@ def _markdown(payload: dict) -> str:
             )
     lines += [
         "",
-        "| dataset | series | origins | chosen 80% cov. | chosen 95% cov. | models chosen |",
-        "|---|---|---|---|---|---|",
+        "Interval coverage of the chosen model (aim: 80% interval covers 75-85%). 'calibrated' "
+        "is what the pipeline publishes: each model's interval rescaled by the factor that "
+        "covers its rolling-origin CV errors inside the training data; 'model' is the model's "
+        "own interval.",
+        "",
+        "| dataset | series | origins | 80% calibrated (1y / 2y) | 95% calibrated (1y / 2y) "
+        "| 80% model | 95% model | median scale 80 / 95 | models chosen |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, s in payload["datasets"].items():
-        c = s["coverage"]
+        c, by = s["coverage"], s["coverage_by_horizon"]
+        sc = s["interval_scale"]
         lines.append(
-            f"| {name} | {s['series']} | {len(s['origins'])} | {c['chosen_80']:.2f} "
-            f"| {c['chosen_95']:.2f} | {s['chosen_models']} |"
+            f"| {name} | {s['series']} | {len(s['origins'])} "
+            f"| {c['chosen_80']:.2f} ({by['1y']['chosen_80']:.2f} / {by['2y']['chosen_80']:.2f}) "
+            f"| {c['chosen_95']:.2f} ({by['1y']['chosen_95']:.2f} / {by['2y']['chosen_95']:.2f}) "
+            f"| {c['chosen_native_80']:.2f} | {c['chosen_native_95']:.2f} "
+            f"| {sc['median_80']:.2f} / {sc['median_95']:.2f} | {s['chosen_models']} |"
         )
+    lines += [
+        "",
+        "80% coverage (calibrated, chosen) by origin: the shortfall is concentrated where the "
+        "two years ahead contain the 2014/15-2016/17 surge in recorded harassment, which no "
+        "earlier origin's errors show.",
+        "",
+    ]
+    for name, s in payload["datasets"].items():
+        by_origin = ", ".join(f"{o} {v:.2f}" for o, v in s["coverage80_by_origin"].items())
+        lines.append(f"- {name}: {by_origin}")
     lines += ["", f"Runtime {payload['runtime_s']} s."]
     if payload.get("benchmark"):
         b = payload["benchmark"]
-        lines.append(f"Benchmark: {b['series']} monthly series in {b['seconds']} s (target 30 s).")
+        lines.append(
+            f"Benchmark: {b['series']} monthly series (72 months, 48 ahead) in {b['seconds']} s "
+            f"wall, {b['cpu_seconds']} CPU s on {b['cpus']} CPUs, 1-min load average "
+            f"{b['load_average_1min'][0]} -> {b['load_average_1min'][1]} (target 30 s)."
+        )
     lines.append("")
     return "\n".join(lines)
 
@@ -229,40 +316,57 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out-dir", default=str(PROJECT_ROOT / "docs" / "evaluation"))
     parser.add_argument("--no-synthetic", action="store_true")
     parser.add_argument("--no-bench", action="store_true", help="skip the 100-series timing")
+    parser.add_argument(
+        "--datasets",
+        default=",".join(DATASETS),
+        help=f"comma-separated subset of {','.join(DATASETS)} (default: all)",
+    )
     args = parser.parse_args(argv)
+    wanted = set(args.datasets.split(",")) - ({"synthetic_force"} if args.no_synthetic else set())
+    if wanted - set(DATASETS):
+        parser.error(f"unknown datasets: {sorted(wanted - set(DATASETS))}")
     started = time.perf_counter()
     # No break inside the back-test windows (data end before April 2018).
-    base = ForecastParams.from_settings()
-    params = ForecastParams(
-        models=base.models, cv_windows=base.cv_windows, levels=(80, 95), break_dates=()
-    )
+    params = replace(ForecastParams.from_settings(), levels=(80, 95), break_dates=())
     datasets: dict[str, dict] = {}
-    if (SHARED_DATA_DIR / "demand" / HO_FILE).exists():
-        annual, rolling = load_home_office()
-        ends = [pd.Timestamp(f"{y}-04-01") for y in range(2011, 2016)]
-        datasets["ho_annual"] = summarise(backtest(annual, 1, ends, params), 1)
-        print("ho_annual", datasets["ho_annual"]["by_horizon"], flush=True)
-        q_origins = [pd.Timestamp(f"{y}-01-01") for y in range(2012, 2017)]
-        datasets["ho_rolling_quarterly"] = summarise(backtest(rolling, 4, q_origins, params), 4)
-        print("ho_rolling_quarterly", datasets["ho_rolling_quarterly"]["by_horizon"], flush=True)
-    else:
+    have_ho = (SHARED_DATA_DIR / "demand" / HO_FILE).exists()
+    if not have_ho:
         print(f"skipped Home Office data: {SHARED_DATA_DIR / 'demand'} not found")
-    if not args.no_synthetic:
-        synth = load_synthetic()
-        s_origins = [
-            pd.Timestamp("2022-12-01"),
-            pd.Timestamp("2023-06-01"),
-            pd.Timestamp("2023-12-01"),
-        ]
-        datasets["synthetic_force"] = summarise(backtest(synth, 12, s_origins, params), 12)
-        print("synthetic_force", datasets["synthetic_force"]["by_horizon"], flush=True)
+    annual, rolling = load_home_office() if have_ho else (None, None)
+    runs = {
+        "ho_annual": lambda: (annual, 1, [pd.Timestamp(f"{y}-04-01") for y in range(2011, 2016)]),
+        "ho_rolling_quarterly": lambda: (
+            rolling,
+            4,
+            [pd.Timestamp(f"{y}-01-01") for y in range(2012, 2017)],
+        ),
+        "synthetic_force": lambda: (
+            load_synthetic(),
+            12,
+            [pd.Timestamp("2022-12-01"), pd.Timestamp("2023-06-01"), pd.Timestamp("2023-12-01")],
+        ),
+    }
+    for name in DATASETS:
+        if name not in wanted or (name.startswith("ho_") and not have_ho):
+            continue
+        data, periods_per_year, origins = runs[name]()
+        datasets[name] = summarise(
+            backtest(data, periods_per_year, origins, params), periods_per_year
+        )
+        print(name, datasets[name]["by_horizon"], datasets[name]["coverage"], flush=True)
     bench = None if args.no_bench else benchmark_100_series()
     if bench:
         print(f"benchmark: {bench}", flush=True)
     payload = {
         "name": NAME,
         "benchmark": bench,
-        "params": {"models": list(params.models), "cv_windows": params.cv_windows},
+        "params": {
+            "models": list(params.models),
+            "cv_windows": params.cv_windows,
+            "cv_step": params.cv_step,
+            "refit_below": params.refit_below,
+            "calibrate": params.calibrate,
+        },
         "datasets": datasets,
         "runtime_s": round(time.perf_counter() - started, 1),
     }

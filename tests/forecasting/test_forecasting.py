@@ -1,5 +1,6 @@
 """Forecasting: recovers a planted trend + seasonality, intervals nest and widen, a configured
-break is fitted after, frequency inference, the `spp forecast` entry point and the FMS table."""
+break is fitted after, frequency inference, the CV plan (fit once and roll forward vs refit),
+interval calibration from CV errors, the `spp forecast` entry point and the FMS table."""
 
 from __future__ import annotations
 
@@ -10,7 +11,13 @@ import pandas as pd
 import pytest
 
 from pipelines.forecasting import ForecastParams, forecast_file, forecast_series, infer_frequency
-from pipelines.forecasting.core import apply_break, choose
+from pipelines.forecasting.core import (
+    Frequency,
+    apply_break,
+    choose,
+    cv_plan,
+    interval_scale,
+)
 from pipelines.forecasting.fms import apply_disclosure, fms_table
 
 PARAMS = ForecastParams(cv_windows=2)
@@ -84,6 +91,86 @@ def test_configured_break_is_fitted_after() -> None:
     assert label == "" and len(same) == 84
 
 
+def test_cv_plan_fits_long_series_once_and_refits_short_ones() -> None:
+    month = Frequency("month", "MS", 12)
+    long = cv_plan(72, 12, month, 48, ForecastParams(cv_windows=3))
+    # One year ahead, origins a quarter apart; fitted once on >= half the data.
+    assert (long.h, long.step, long.windows, long.refit) == (12, 3, 3, False)
+    assert long.held_out() == [18, 15, 12] and 72 - long.test_size >= 36
+    short = cv_plan(40, 12, month, 48, ForecastParams(cv_windows=3))
+    assert short.refit and short.windows >= 1
+    year = Frequency("year", "YS-APR", 1)
+    annual = cv_plan(9, 1, year, 2, ForecastParams(cv_windows=3))
+    assert (annual.h, annual.step, annual.windows, annual.refit) == (2, 1, 2, True)
+    # Too short for any origin: no CV, the model is fitted on everything.
+    assert cv_plan(7, 1, year, 2, ForecastParams()).windows == 0
+
+
+def _cv_with_errors(n_series: int, windows: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every interval is mean 0 +- 1 (80%) and +- 2 (95%); errors of 0.5 half-width at step 1
+    growing to 3 at step 4 (random sign)."""
+    rng = np.random.default_rng(0)
+    shape = (n_series, windows, 4)
+    cv = np.zeros((*shape, 5))
+    cv[..., 1], cv[..., 2], cv[..., 3], cv[..., 4] = -1.0, 1.0, -2.0, 2.0
+    growth = np.array([0.5, 1.0, 2.0, 3.0])
+    actual = growth * rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.9, 1.0, size=shape)
+    return cv, actual
+
+
+def test_interval_scale_is_the_conformal_quantile_of_errors_in_half_widths() -> None:
+    cv, actual = _cv_with_errors(4, 5)  # 20 scores per step: one factor per step
+    factors = interval_scale(cv, actual, (80, 95))
+    assert factors[80].shape == (4,)
+    for k in range(4):
+        scores = np.sort(np.abs(actual[..., k]).ravel())
+        # Calibration only widens: a factor below 1 (step 1 here) is raised to 1.
+        expected80 = max(1.0, scores[int(np.ceil(21 * 0.8)) - 1])
+        expected95 = max(1.0, scores[int(np.ceil(21 * 0.95)) - 1] / 2)
+        assert factors[80][k] == pytest.approx(expected80)
+        assert factors[95][k] == pytest.approx(expected95)
+    assert factors[80][0] == 1.0 and factors[80][-1] > 2.5
+    assert (np.diff(factors[80]) >= 0).all()
+
+
+def test_interval_scale_pools_the_steps_when_there_are_few_scores() -> None:
+    cv, actual = _cv_with_errors(2, 3)  # 6 scores per step: one factor for every step
+    factors = interval_scale(cv, actual, (80, 95))
+    pooled80 = np.sort(np.abs(actual).ravel())[int(np.ceil(25 * 0.8)) - 1]
+    pooled95 = np.sort((np.abs(actual) / 2).ravel())[int(np.ceil(25 * 0.95)) - 1]
+    assert np.allclose(factors[80], pooled80) and np.allclose(factors[95], pooled95)
+
+
+def test_published_intervals_are_the_models_own_rescaled_by_the_cv_factor() -> None:
+    rng = np.random.default_rng(11)
+    n = 72
+    frames = []
+    for i in range(4):
+        jumps = np.cumsum(rng.choice([0.0, 80.0, -60.0], size=n, p=[0.86, 0.08, 0.06]))
+        ds = pd.date_range("2018-01-01", periods=n, freq="MS")
+        value = 200 + jumps + rng.normal(0, 5, n)
+        frames.append(pd.DataFrame({"series": f"s{i}", "period_start": ds, "value": value}))
+    data = pd.concat(frames, ignore_index=True)
+    candidates: list[pd.DataFrame] = []
+    table, info = forecast_series(data, 24, ForecastParams(cv_windows=4), candidates=candidates)
+    wide = candidates[0]
+    assert (info["cv_windows"] == 4).all() and np.isfinite(info["interval_scale80"]).all()
+    for model in ("ets", "theta", "arima", "ensemble"):
+        mean, lo, native_lo = wide[model], wide[f"{model}-lo-80"], wide[f"{model}-native-lo-80"]
+        factor = (mean - lo) / (mean - native_lo)
+        # One factor per step ahead, shared by every series; constant after the CV year.
+        step = wide.groupby("unique_id").cumcount()
+        per_step = factor.groupby(step).agg(["min", "max"])
+        assert np.allclose(per_step["min"], per_step["max"])
+        assert np.allclose(per_step["min"].iloc[11:], per_step["min"].iloc[11])
+        assert (per_step["min"].diff().dropna() >= -1e-9).all()
+    fc = table[table["kind"] == "forecast"]
+    assert (fc["lo95"] <= fc["lo80"] + 1e-9).all() and (fc["hi80"] <= fc["hi95"] + 1e-9).all()
+    # Without calibration the published interval is the model's own.
+    plain, plain_info = forecast_series(data, 24, ForecastParams(cv_windows=4, calibrate=False))
+    assert (plain_info["interval_scale80"] == 1).all()
+
+
 def test_infers_monthly_quarterly_and_annual_with_any_start_month() -> None:
     assert infer_frequency(pd.date_range("2020-01-01", periods=5, freq="MS")).name == "month"
     q = infer_frequency(pd.Series(pd.to_datetime(["2020-02-01", "2020-05-01", "2020-08-01"])))
@@ -102,8 +189,25 @@ def test_choose_prefers_the_ensemble_unless_clearly_beaten() -> None:
             "mase": [0.95, 1.2, 1.0, 0.5, 1.2, 1.0],
         }
     )
-    chosen = choose(scores, ["a", "b", "c"], ("ets", "theta", "ensemble"))
+    chosen = choose(scores, ["a", "b", "c"], ("ets", "theta", "ensemble"), pool_weight=0)
     assert chosen == {"a": "ensemble", "b": "ets", "c": "ensemble"}
+
+
+def test_choose_shrinks_each_series_towards_the_group() -> None:
+    # Series a alone would keep the ensemble (ETS only 5% better); across the group ETS is
+    # clearly better, so half-pooled scores pick ETS for a too. Theta's one lucky series
+    # (c) is not enough to pick it there.
+    scores = pd.DataFrame(
+        {
+            "unique_id": ["a"] * 3 + ["b"] * 3 + ["c"] * 3,
+            "model": ["ets", "theta", "ensemble"] * 3,
+            "mase": [0.95, 1.2, 1.0, 0.5, 1.2, 1.0, 0.9, 0.8, 1.0],
+        }
+    )
+    alone = choose(scores, ["a", "b", "c"], ("ets", "theta", "ensemble"), pool_weight=0)
+    pooled = choose(scores, ["a", "b", "c"], ("ets", "theta", "ensemble"))
+    assert alone == {"a": "ensemble", "b": "ets", "c": "theta"}
+    assert pooled == {"a": "ets", "b": "ets", "c": "ets"}
 
 
 def test_forecast_file_quarterly_series(tmp_path) -> None:
