@@ -11,9 +11,6 @@ import dagster as dg
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
-from pipelines.forecasting import ForecastParams, forecast_series
-from pipelines.forecasting.accuracy import backtest_rows, headline_accuracy
-from pipelines.forecasting.fms import apply_disclosure, fms_table, months_to_cover, write_fms
 from pipelines.partitions import quarterly_partitions
 from pipelines.quarters import quarter_end
 from pipelines.resources import ProfileRun
@@ -84,6 +81,17 @@ def demand_forecast(
 ):
     quarter = context.partition_key
     settings = load_settings()
+    # Imported here, not at module level: statsforecast (with statsmodels, scipy, sklearn) is
+    # this step's cost, not every process that loads the definitions (CLI, UI, sensors).
+    from pipelines.forecasting import ForecastParams, forecast_series
+    from pipelines.forecasting.accuracy import backtest_rows, headline_accuracy
+    from pipelines.forecasting.fms import (
+        apply_disclosure,
+        fms_table,
+        months_to_cover,
+        write_fms,
+    )
+
     params = ForecastParams.from_settings()
     as_of = quarter_end(quarter)
     started = time.perf_counter()

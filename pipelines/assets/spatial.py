@@ -13,12 +13,6 @@ import time
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from pipelines.hotspots import (
-    HotspotParams,
-    compute_hotspots,
-    published_quarters,
-    write_geojson,
-)
 from pipelines.partitions import quarterly_partitions
 from pipelines.resources import ProfileRun
 from pipelines.settings import load_settings
@@ -85,6 +79,15 @@ order by quarter, cell_id
 )
 def hotspots(context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_run: ProfileRun):
     quarter = context.partition_key
+    # Imported here, not at module level: esda/libpysal are this step's cost, not every
+    # process that loads the definitions (CLI, UI, sensors).
+    from pipelines.hotspots import (
+        HotspotParams,
+        compute_hotspots,
+        published_quarters,
+        write_geojson,
+    )
+
     params = HotspotParams.from_settings()
     started = time.perf_counter()
     with duckdb.get_connection() as con:
