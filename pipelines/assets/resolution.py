@@ -94,6 +94,8 @@ def person_resolution(
     config = ResolutionConfig(
         match_probability_threshold=settings.match_probability_threshold,
         dob_conflict_years=settings.dob_conflict_years,
+        # columnar outputs: millions of mentions at national scale
+        output_format="arrow",
     )
     started = time.perf_counter()
     with duckdb.get_connection() as con:

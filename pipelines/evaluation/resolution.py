@@ -15,20 +15,23 @@ Writes docs/evaluation/resolution.json and .md.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import logging
 import os
-import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pandas as pd
+import psutil
 
-from pipelines.resolution import ResolutionConfig, resolve_mentions
+from pipelines.resolution import ResolutionConfig, WarehouseTable, resolve_mentions
 from pipelines.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -168,9 +171,20 @@ def build_mentions_warehouse(extracts_dir: Path, warehouse: Path) -> None:
     from pipelines.settings import dbt_vars
 
     warehouse.unlink(missing_ok=True)
-    with duckdb.connect(str(warehouse)) as con:
+    memory_limit = os.environ.get("SPP_DUCKDB_MEMORY_LIMIT", "4GB")
+    temp_dir = f"{warehouse}.tmp"
+    with duckdb.connect(
+        str(warehouse), config={"memory_limit": memory_limit, "temp_directory": temp_dir}
+    ) as con:
+        # bounded memory, spilling to disk: the national preset has gigabytes of extracts
         _load_raw(extracts_dir, con)
-    env = {**os.environ, "SPP_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = {
+        **os.environ,
+        "SPP_WAREHOUSE": str(warehouse),
+        "SPP_DUCKDB_MEMORY_LIMIT": memory_limit,
+        "SPP_DUCKDB_TEMP_DIR": temp_dir,
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
     variables = dbt_vars(load_settings(), profile_quarter="2024-Q1")
     subprocess.run(
         [
@@ -202,55 +216,148 @@ def read_mentions(warehouse: Path) -> pd.DataFrame:
 
 SWEEP_KEYS = ("precision", "recall", "f1", "true_people_split", "true_people_wrongly_merged")
 
+METRICS_SQL = """
+with f as (select p, t from scored),
+pairs_p as (select count(*) as n from f group by p),
+pairs_t as (select count(*) as n from f group by t),
+pairs_b as (select count(*) as n from f group by p, t),
+keys_per_true as (select t from f group by t having count(distinct p) > 1),
+merging as (select p from f group by p having count(distinct t) > 1)
+select
+    (select count(*) from f),
+    (select count(distinct t) from f),
+    (select count(distinct p) from f),
+    (select coalesce(sum(n * (n - 1) // 2), 0) from pairs_t),
+    (select coalesce(sum(n * (n - 1) // 2), 0) from pairs_p),
+    (select coalesce(sum(n * (n - 1) // 2), 0) from pairs_b),
+    (select count(*) from keys_per_true),
+    (select count(*) from merging),
+    (select count(distinct t) from f semi join merging using (p))
+"""
+
+
+def pairwise_metrics_duckdb(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """`pairwise_metrics` in DuckDB over a table or view `scored` (p: predicted key, t: true
+    id), for millions of mentions."""
+    records, true_people, resolved, true_pairs, predicted_pairs, both, split, merging, merged = (
+        int(v) for v in con.execute(METRICS_SQL).fetchall()[0]
+    )
+    precision = both / predicted_pairs if predicted_pairs else 1.0
+    recall = both / true_pairs if true_pairs else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {
+        "records": records,
+        "true_people": true_people,
+        "resolved_people": resolved,
+        "true_pairs": true_pairs,
+        "predicted_pairs": predicted_pairs,
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "f1": round(f1, 4),
+        "true_people_split": split,
+        "resolved_people_merging_several": merging,
+        "true_people_wrongly_merged": merged,
+    }
+
+
+def score_against_truth(clusters: Any, truth_csv: Path) -> dict[str, Any]:
+    """Pairwise metrics of resolved person keys (an Arrow table or DataFrame with source,
+    record_key, person_key) against truth/person_mentions.csv, in DuckDB."""
+    with duckdb.connect(config={"memory_limit": "2GB"}) as con:
+        con.register("clusters", clusters)
+        con.execute(
+            f"""create view scored as
+            select c.person_key as p, t.true_person_id as t
+            from clusters as c
+            join read_csv('{truth_csv}', all_varchar=true, header=true) as t
+                on c.source = t.source and c.record_key = t.record_key"""
+        )
+        return pairwise_metrics_duckdb(con)
+
+
+class PeakRss:
+    """Peak resident memory of this process and its children, sampled every 0.2 s."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        me = psutil.Process()
+        while not self._stop.is_set():
+            try:
+                rss = me.memory_info().rss + sum(
+                    c.memory_info().rss for c in me.children(recursive=True)
+                )
+            except psutil.Error:
+                rss = 0
+            self.peak = max(self.peak, rss)
+            self._stop.wait(0.2)
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
 
 def evaluate_synthetic(
     extracts_dir: Path,
     cfg: ResolutionConfig,
     workdir: Path,
     sweep_thresholds: tuple[float, ...] = (),
+    mentions_warehouse: Path | None = None,
 ) -> dict[str, Any]:
-    warehouse = workdir / "mentions.duckdb"
+    """Build the mentions warehouse (unless given one already built from these extracts),
+    resolve from it in place (Arrow outputs: the national preset has ~11 M mentions) and
+    score against truth/person_mentions.csv in DuckDB."""
+    warehouse = mentions_warehouse or workdir / "mentions.duckdb"
     started = time.perf_counter()
-    build_mentions_warehouse(extracts_dir, warehouse)
+    if mentions_warehouse is None:
+        build_mentions_warehouse(extracts_dir, warehouse)
     build_seconds = time.perf_counter() - started
-    mentions = read_mentions(warehouse)
-    started = time.perf_counter()
-    result = resolve_mentions(mentions, cfg)
-    seconds = time.perf_counter() - started
-    truth = pd.read_csv(extracts_dir / "truth" / "person_mentions.csv", dtype=str)
-    keyed = result.clusters[["source", "record_key", "person_key"]].merge(
-        truth[["source", "record_key", "true_person_id"]], on=["source", "record_key"], how="inner"
-    )
-    metrics = pairwise_metrics(keyed["person_key"], keyed["true_person_id"])
+    source = WarehouseTable(str(warehouse))
+    cfg = dataclasses.replace(cfg, output_format="arrow")
+    with PeakRss() as rss:
+        started = time.perf_counter()
+        result = resolve_mentions(source, cfg)
+        seconds = time.perf_counter() - started
+    truth_csv = extracts_dir / "truth" / "person_mentions.csv"
+    keys = result.clusters.select(["source", "record_key", "person_key"])
+    n_mentions = result.stats["mentions"]
+    result.clusters = result.persons = result.evidence = None  # free before scoring
+    metrics = score_against_truth(keys, truth_csv)
+    metrics["mentions_with_truth"] = metrics["records"]
+    metrics["records"] = n_mentions
     sweep = []
     for threshold in sweep_thresholds:
         other = resolve_mentions(
-            mentions,
-            ResolutionConfig(
-                match_probability_threshold=threshold,
-                dob_conflict_years=cfg.dob_conflict_years,
-            ),
+            source, dataclasses.replace(cfg, match_probability_threshold=threshold)
         )
-        joined = other.clusters[["source", "record_key", "person_key"]].merge(
-            truth[["source", "record_key", "true_person_id"]], on=["source", "record_key"]
+        found = score_against_truth(
+            other.clusters.select(["source", "record_key", "person_key"]), truth_csv
         )
-        found = pairwise_metrics(joined["person_key"], joined["true_person_id"])
         sweep.append({"threshold": threshold, **{k: found[k] for k in SWEEP_KEYS}})
     return {
         "dataset": extracts_dir.name,
         "threshold_sweep": sweep,
         **metrics,
-        "mentions": len(mentions),
-        "mentions_with_truth": len(keyed),
+        "mentions": n_mentions,
         "seconds": round(seconds, 2),
         "warehouse_build_seconds": round(build_seconds, 2),
-        "records_per_second": round(len(mentions) / seconds, 1),
+        "records_per_second": round(n_mentions / seconds, 1),
         "comparisons_scored": result.stats["comparisons_scored"],
         "blocking_rules": result.stats["blocking_rules"],
         "training": result.stats["training"],
         "timings": result.stats["timings"],
         "clustering": result.stats["clustering"],
-        "peak_rss_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6, 2),
+        # whole process (and children) during resolve_mentions, sampled
+        "peak_rss_gb": round(rss.peak / 1e9, 2),
+        "duckdb_memory_limit": cfg.memory_limit,
+        "load_average_1m": round(os.getloadavg()[0], 2),
     }
 
 
@@ -286,13 +393,35 @@ def _markdown(report: dict[str, Any]) -> str:
         "merged | seconds | records/s | comparisons |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for r in report["results"]:
+    rows = report["results"] + report.get("separate_runs", [])
+    for r in rows:
+        name = r["dataset"] + (f" ({r['from']})" if r.get("from") else "")
         lines.append(
-            f"| {r['dataset']} | {r['records']} | {r['true_people']} | {r['resolved_people']} | "
+            f"| {name} | {r['records']} | {r['true_people']} | {r['resolved_people']} | "
             f"{r['precision']:.4f} | {r['recall']:.4f} | {r['f1']:.4f} | "
             f"{r['true_people_split']} | {r['true_people_wrongly_merged']} | {r['seconds']} | "
             f"{r['records_per_second']} | {r['comparisons_scored']} |"
         )
+    speed = [r for r in rows if r.get("timings")]
+    if speed:
+        lines += [
+            "",
+            "Synthetic runs, resolution only (mentions read from the dbt-built warehouse); "
+            "peak RSS is the whole process, sampled; phases in seconds:",
+            "",
+            "| dataset | mentions | seconds | peak RSS GB | DuckDB memory_limit | "
+            "load (1 min, at end) | phases |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for r in speed:
+            phases = ", ".join(
+                f"{k.removesuffix('_s')} {v:.0f}" for k, v in r["timings"].items() if k != "total_s"
+            )
+            lines.append(
+                f"| {r['dataset']} | {r['mentions']} | {r['seconds']} | {r.get('peak_rss_gb')} | "
+                f"{r.get('duckdb_memory_limit', '')} | {r.get('load_average_1m', '')} | "
+                f"{phases} |"
+            )
     for r in report["results"]:
         if r.get("threshold_sweep"):
             lines += [
@@ -319,33 +448,63 @@ def _markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# Presets too large for the default run: evaluated on request into a file of their own,
+# whose row the default report then carries.
+OPT_IN_SCALES = ("national",)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipelines.evaluation.resolution")
+    parser = argparse.ArgumentParser(
+        prog="python -m pipelines.evaluation.resolution",
+        description="Person resolution accuracy and speed. Default: the force preset, the "
+        "threshold sweep and the dedup benchmarks (~2 min) -> docs/evaluation/resolution.*. "
+        "--scale national (opt-in, ~25 min with the warehouse build; ~5 GB of extracts) "
+        "writes docs/evaluation/resolution_national.*, which the default report then quotes.",
+    )
     parser.add_argument("--scale", default="force", help="generator preset (default force)")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--extracts", type=Path, help="use these extracts instead of generating")
+    parser.add_argument(
+        "--mentions-warehouse",
+        type=Path,
+        help="a DuckDB file already holding intermediate.int_person_mentions built from "
+        "--extracts (skips the raw load + dbt run)",
+    )
+    parser.add_argument(
+        "--memory-limit",
+        default=ResolutionConfig.memory_limit,
+        help="DuckDB memory_limit for resolution (spills beyond it; default %(default)s)",
+    )
     parser.add_argument("--no-benchmarks", action="store_true")
     parser.add_argument("--no-synthetic", action="store_true")
     parser.add_argument("--no-sweep", action="store_true", help="skip the threshold sweep")
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=OUT_DIR)
     args = parser.parse_args(argv if argv is not None else sys.argv[1:])
+    opt_in = args.scale in OPT_IN_SCALES
+    # phase timings and pair counts as they happen (a national run takes many minutes)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
+    logging.getLogger("pipelines.resolution").setLevel(logging.INFO)
     threshold = load_settings().resolution.match_probability_threshold
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="spp_resolution_"))
+    workdir.mkdir(parents=True, exist_ok=True)
     cfg = ResolutionConfig(
         match_probability_threshold=threshold,
         dob_conflict_years=load_settings().resolution.dob_conflict_years,
+        memory_limit=args.memory_limit,
+        temp_directory=str(workdir),
     )
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="spp_resolution_"))
-    workdir.mkdir(parents=True, exist_ok=True)
     results: list[dict[str, Any]] = []
     if not args.no_synthetic:
         extracts = args.extracts or generate(
             args.scale, args.seed, workdir / f"{args.scale}_{args.seed}"
         )
-        sweep = () if args.no_sweep else (0.3, 0.7, 0.9)
-        results.append(evaluate_synthetic(extracts, cfg, workdir, sweep))
+        # a sweep re-runs resolution per threshold: not at national scale
+        sweep = () if args.no_sweep or opt_in else (0.3, 0.7, 0.9)
+        results.append(evaluate_synthetic(extracts, cfg, workdir, sweep, args.mentions_warehouse))
+        results[-1]["scale"] = args.scale
         print(json.dumps(results[-1]), flush=True)
-    if not args.no_benchmarks:
+    if not args.no_benchmarks and not opt_in:
         for name, adapter in (("dataset3", febrl_mentions), ("fake_20000", fake_mentions)):
             path = DEDUP_DIR / f"{name}.csv"
             if not path.exists():
@@ -353,10 +512,23 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             results.append(evaluate_benchmark(name, *adapter(path), cfg))
             print(json.dumps(results[-1]), flush=True)
-    report = {"argv": list(argv or sys.argv[1:]), "threshold": threshold, "results": results}
+    report: dict[str, Any] = {
+        "argv": list(argv if argv is not None else sys.argv[1:]),
+        "threshold": threshold,
+        "results": results,
+    }
+    stem = f"resolution_{args.scale}" if opt_in else "resolution"
+    if not opt_in:
+        # quote the opt-in runs already measured (their own files say how)
+        for scale in OPT_IN_SCALES:
+            other = args.out / f"resolution_{scale}.json"
+            if other.exists():
+                report.setdefault("separate_runs", []).extend(
+                    {**r, "from": other.name} for r in json.loads(other.read_text())["results"]
+                )
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "resolution.json").write_text(json.dumps(report, indent=2))
-    (args.out / "resolution.md").write_text(_markdown(report))
+    (args.out / f"{stem}.json").write_text(json.dumps(report, indent=2, default=str))
+    (args.out / f"{stem}.md").write_text(_markdown(report))
     return 0
 
 

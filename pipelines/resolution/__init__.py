@@ -6,6 +6,11 @@ the match evidence and the model summary. Splink (Fellegi-Sunter on DuckDB) scor
 `clustering` turns scored pairs into people under the domain constraints.
 """
 
-from pipelines.resolution.resolve import ResolutionConfig, ResolutionResult, resolve_mentions
+from pipelines.resolution.resolve import (
+    ResolutionConfig,
+    ResolutionResult,
+    WarehouseTable,
+    resolve_mentions,
+)
 
-__all__ = ["ResolutionConfig", "ResolutionResult", "resolve_mentions"]
+__all__ = ["ResolutionConfig", "ResolutionResult", "WarehouseTable", "resolve_mentions"]

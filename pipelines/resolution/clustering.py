@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -61,7 +62,7 @@ def _dob_conflict(a: _Group, b: _Group, years: int) -> bool:
 
 def constrained_greedy(
     nodes: pd.DataFrame, incidents: pd.DataFrame, edges: pd.DataFrame, dob_conflict_years: int
-) -> tuple[dict[str, str], int]:
+) -> tuple[dict[Any, Any], int]:
     """Greedy agglomeration of one or more components under cannot-link rules.
 
     nodes: unique_id, dob. incidents: unique_id, incident_key, role_side. edges: unique_id_l,
@@ -112,13 +113,15 @@ def cluster_with_constraints(
     predictions_table: str,
     threshold: float,
     dob_conflict_years: int,
-) -> tuple[pd.DataFrame, pd.DataFrame, ClusterStats]:
+) -> ClusterStats:
     """nodes_table: unique_id, person_id, dob (every node). incidents_table: unique_id,
     incident_key, role_side (the incidents each node takes part in, and on which side).
     predictions_table: Splink predictions (unique_id_l, unique_id_r, match_probability).
 
-    Returns (clusters: unique_id, cluster_id; edges kept: unique_id_l, unique_id_r,
-    match_probability, is_nominal) and counts.
+    Everything stays in DuckDB (millions of nodes): writes the tables `_res_clusters`
+    (unique_id, cluster_id) and `_res_edges_ok` (edges kept: unique_id_l, unique_id_r,
+    match_probability, is_nominal) on `con`, and returns counts. Only the components that
+    break a constraint (a few dozen per hundred thousand records) come into Python.
     """
     scored = con.execute(
         f"select count(*) from {predictions_table} where match_probability >= ?", [threshold]
@@ -162,18 +165,18 @@ def cluster_with_constraints(
         create or replace temp table _res_edges_ok as
         select e.*
         from _res_edges as e
-        where not exists (
-            select 1
+        anti join (
+            select distinct l.unique_id as unique_id_l, r.unique_id as unique_id_r
             from {incidents_table} as l
             join {incidents_table} as r
                 on l.incident_key = r.incident_key and l.role_side <> r.role_side
-            where l.unique_id = e.unique_id_l and r.unique_id = e.unique_id_r
-        )
+        ) as x using (unique_id_l, unique_id_r)
         """
     )
     dropped = con.execute(
         "select (select count(*) from _res_edges) - (select count(*) from _res_edges_ok)"
     ).fetchall()[0][0]
+    con.execute("drop table _res_edges")
 
     clusters = cluster_pairwise_predictions_at_threshold(
         con.table(nodes_table).select("unique_id"),
@@ -188,8 +191,9 @@ def cluster_with_constraints(
     con.unregister("_res_cc_view")
 
     # Components that chain across a constraint (no direct edge breaks it, a path does).
-    bad = con.execute(
+    con.execute(
         f"""
+        create or replace temp table _res_bad as
         with incident as (
             select c.cluster_id
             from {incidents_table} as i join _res_cc as c using (unique_id)
@@ -199,8 +203,10 @@ def cluster_with_constraints(
         sizes as (select cluster_id from _res_cc group by cluster_id having count(*) > 1),
         dobs as (
             select c.cluster_id, n.dob, n.person_id
-            from {nodes_table} as n join _res_cc as c using (unique_id)
-            where n.dob is not null and c.cluster_id in (select cluster_id from sizes)
+            from {nodes_table} as n
+            join _res_cc as c using (unique_id)
+            semi join sizes as s on c.cluster_id = s.cluster_id
+            where n.dob is not null
         ),
         dob_far as (
             select a.cluster_id from dobs as a join dobs as b
@@ -212,11 +218,11 @@ def cluster_with_constraints(
         union
         select distinct cluster_id from dob_far
         """
-    ).df()
-    clusters_df = con.execute("select unique_id, cluster_id from _res_cc").df()
+    )
+    n_bad = con.execute("select count(*) from _res_bad").fetchall()[0][0]
     rejected = 0
-    if len(bad):
-        con.register("_res_bad", bad)
+    mapping: dict[str, str] = {}
+    if n_bad:
         in_bad = (
             "unique_id in (select unique_id from _res_cc where cluster_id in "
             "(select cluster_id from _res_bad))"
@@ -227,7 +233,6 @@ def cluster_with_constraints(
         ).df()
         edges_in_bad = in_bad.replace("unique_id in", "unique_id_l in", 1)
         sub_edges = con.execute(f"select * from _res_edges_ok where {edges_in_bad}").df()
-        con.unregister("_res_bad")
         sub_nodes["dob"] = [
             None if pd.isna(d) else (d.date() if isinstance(d, dt.datetime) else d)
             for d in sub_nodes["dob"]
@@ -235,14 +240,26 @@ def cluster_with_constraints(
         mapping, rejected = constrained_greedy(
             sub_nodes, sub_incidents, sub_edges, dob_conflict_years
         )
-        fixed = clusters_df["unique_id"].map(mapping)
-        clusters_df["cluster_id"] = fixed.fillna(clusters_df["cluster_id"])
-    stats = ClusterStats(
+    con.register(
+        "_res_fix",
+        pd.DataFrame(
+            {
+                "unique_id": pd.array(list(mapping), dtype="int64"),
+                "fixed": pd.array([str(v) for v in mapping.values()], dtype="string"),
+            }
+        ),
+    )
+    con.execute(
+        """create or replace temp table _res_clusters as
+        select c.unique_id, coalesce(f.fixed, c.cluster_id::varchar) as cluster_id
+        from _res_cc as c left join _res_fix as f using (unique_id)"""
+    )
+    con.unregister("_res_fix")
+    con.execute("drop table _res_cc")
+    return ClusterStats(
         edges_scored_above_threshold=int(scored),
         edges_dropped_same_incident=int(dropped),
         nominal_edges=int(nominal),
-        components_reclustered=len(bad),
+        components_reclustered=int(n_bad),
         edges_rejected_by_constraints=rejected,
     )
-    edges_kept = con.execute("select * from _res_edges_ok").df()
-    return clusters_df, edges_kept, stats

@@ -21,16 +21,17 @@ from splink.internals.comparison_creator import ComparisonCreator
 
 log = logging.getLogger(__name__)
 
-# Regexes on the normalised postcode ("AB12 3CD"). Levels below exact only fire when the
-# part is present on both sides, so non-UK postcodes (FEBRL) only get the exact level.
-_SECTOR = r"'^[A-Z]{1,2}[0-9][A-Z0-9]? [0-9]'"
-_DISTRICT = r"'^[A-Z]{1,2}[0-9][A-Z0-9]?'"
+# Regexes on the normalised postcode ("AB12 3CD"), applied once per record when the nodes
+# are built (columns postcode_sector, postcode_district; null when the part is absent, so
+# non-UK postcodes (FEBRL) only get the exact level).
+SECTOR_REGEX = r"'^[A-Z]{1,2}[0-9][A-Z0-9]? [0-9]'"
+DISTRICT_REGEX = r"'^[A-Z]{1,2}[0-9][A-Z0-9]?'"
 
 
-def _part_match(part_regex: str, label: str) -> cll.CustomLevel:
-    left = f'regexp_extract("postcode_std_l", {part_regex})'
-    right = f'regexp_extract("postcode_std_r", {part_regex})'
-    return cll.CustomLevel(f"{left} <> '' and {left} = {right}", label_for_charts=label)
+def _part_match(column: str, label: str) -> cll.CustomLevel:
+    # the part is extracted once per record (nodes table), not once per pair: a regex per
+    # pair dominated scoring at tens of millions of pairs
+    return cll.CustomLevel(f'"{column}_l" = "{column}_r"', label_for_charts=label)
 
 
 def forename_comparison() -> ComparisonCreator:
@@ -102,8 +103,8 @@ def postcode_comparison() -> ComparisonCreator:
         comparison_levels=[
             cll.NullLevel("postcode_std"),
             cll.ExactMatchLevel("postcode_std", term_frequency_adjustments=True),
-            _part_match(_SECTOR, "Same postcode sector"),
-            _part_match(_DISTRICT, "Same postcode district"),
+            _part_match("postcode_sector", "Same postcode sector"),
+            _part_match("postcode_district", "Same postcode district"),
             cll.ElseLevel(),
         ],
     )
@@ -148,9 +149,9 @@ def address_comparison() -> ComparisonCreator:
 _F1 = "substr(forename_std, 1, 1)"
 _S1 = "substr(surname_std, 1, 1)"
 _AREA = "substr(postcode_std, 1, 2)"
-_DISTRICT_KEY = "regexp_extract(postcode_std, '^[A-Z]{1,2}[0-9][A-Z0-9]?')"
-# '' when the record has no UK postcode (regexp_extract gives '' on no match)
-_DISTRICT_OR_NONE = f"coalesce({_DISTRICT_KEY}, '')"
+# '' when the record has no (UK) postcode: such records block with each other
+_DISTRICT_OR_NONE = "coalesce(postcode_district, '')"
+_AREA_OR_NONE = f"coalesce({_AREA}, '')"
 _POSTCODE_OR_NONE = "coalesce(postcode_std, '')"
 _EMAIL_LOCAL = "split_part(email_std, '@', 1)"
 # Forename and surname as an unordered pair: catches names entered the wrong way round.
@@ -169,18 +170,39 @@ def blocking_candidates(
     one corrupted field; the loose ones recover pairs with two corrupted fields."""
     candidates: list[tuple[BlockingKeys, ...]] = [
         (("person_id",),),
-        (("dob", _S1),),
+        # At national scale a date of birth or a name is shared by many more records: each
+        # rule then falls back to the same keys within a postcode area (records without a
+        # postcode block with each other), then a district, so no rule is lost.
+        # (the dob rules tighten by name, not geography: intelligence and order subjects
+        # have no postcode, and these rules are how they meet their crime records)
+        (("dob", _S1), ("dob", _S1, _F1)),
         # surname changes and nicknames with a shared date of birth
-        (("dob", _F1),),
-        (("dob", "forename_canon"),),
+        (("dob", _F1), ("dob", _F1, _AREA_OR_NONE)),
+        (("dob", "forename_canon"), ("dob", "forename_canon", "sex_std")),
         # date of birth missing, swapped or mistyped
-        (("surname_std", "forename_canon"), ("surname_std", "forename_canon", _AREA)),
-        (("surname_std", _F1, "dob_year"), ("surname_std", _F1, "dob_year", _AREA)),
+        (
+            ("surname_std", "forename_canon"),
+            ("surname_std", "forename_canon", _AREA),
+            ("surname_std", "forename_canon", _DISTRICT_OR_NONE),
+        ),
+        (
+            ("surname_std", _F1, "dob_year"),
+            ("surname_std", _F1, "dob_year", _AREA),
+            ("surname_std", _F1, "dob_year", _DISTRICT_OR_NONE),
+        ),
         (("postcode_std", _F1),),
         # both names mistyped, or a mistyped first letter
         (("postcode_std", "dob"),),
-        (("surname_std", "dob_year", _AREA),),
-        (("forename_canon", "dob_year", _S1),),
+        (
+            ("surname_std", "dob_year", _AREA),
+            ("surname_std", "dob_year", _DISTRICT_OR_NONE),
+            ("surname_std", "dob_year", "postcode_sector"),
+        ),
+        (
+            ("forename_canon", "dob_year", _S1),
+            ("forename_canon", "dob_year", _S1, _AREA_OR_NONE),
+            ("forename_canon", "dob_year", _S1, _DISTRICT_OR_NONE),
+        ),
         # loose rules: one name missing or mistyped *and* the date of birth mistyped. Within
         # a postcode district where the record has a UK postcode (records without one block
         # with each other), so they add little where the data is clean and geography keeps
@@ -199,6 +221,20 @@ def blocking_candidates(
             ("dob_year", _F1, _S1, _DISTRICT_OR_NONE),
             ("dob_year", _F1, _S1, _POSTCODE_OR_NONE),
         ),
+    ]
+    # Last resort for every chain that blocks records without a postcode together (key ''):
+    # at national scale that '' block is millions of records, so the strictest form leaves
+    # them out of the rule (they are still blocked by date of birth and names elsewhere).
+    strict = {
+        _AREA_OR_NONE: _AREA,
+        _DISTRICT_OR_NONE: "postcode_district",
+        _POSTCODE_OR_NONE: "postcode_std",
+    }
+    candidates = [
+        chain + (tuple(strict.get(k, k) for k in chain[-1]),)
+        if any(k in strict for k in chain[-1])
+        else chain
+        for chain in candidates
     ]
     if with_address:
         candidates.append((("address_std",),))
@@ -221,22 +257,44 @@ def count_block_pairs(con: Any, table: str, keys: BlockingKeys) -> int:
 
 
 def select_blocking_rules(
-    con: Any, table: str, candidates: list[tuple[BlockingKeys, ...]], budget: int
+    con: Any,
+    table: str,
+    candidates: list[tuple[BlockingKeys, ...]],
+    budget: int,
+    total_budget: int | None = None,
 ) -> tuple[list[BlockingKeys], list[dict[str, Any]]]:
     """For each candidate, the first alternative whose pair count is within `budget` (none if
     even the tightest exceeds it). The budget is proportional to the number of records, so
-    the comparisons stay linear in the input. Returns the rules and the counts (for stats)."""
-    chosen: list[BlockingKeys] = []
+    the comparisons stay linear in the input. With `total_budget`, while the rules together
+    create more pairs than that, the rule with the most pairs that has a tighter alternative
+    moves to it. Returns the rules and the counts (for stats)."""
+    # per kept rule: [candidate index, next alternative to try, keys, pairs]
+    picked: list[list[Any]] = []
     counts: list[dict[str, Any]] = []
-    for alternatives in candidates:
-        for keys in alternatives:
+    for c, alternatives in enumerate(candidates):
+        for a, keys in enumerate(alternatives):
             n = count_block_pairs(con, table, keys)
             if n <= budget:
-                chosen.append(keys)
-                counts.append({"rule": ", ".join(keys), "pairs": n})
+                picked.append([c, a + 1, keys, n])
                 break
         else:
             counts.append({"rule": ", ".join(alternatives[-1]), "pairs": n, "skipped": True})
+    while total_budget is not None and sum(p[3] for p in picked) > total_budget:
+        tightenable = [p for p in picked if p[1] < len(candidates[p[0]])]
+        if not tightenable:
+            break
+        rule = max(tightenable, key=lambda p: p[3])
+        c, a, _, n = rule
+        # the next alternative with fewer pairs (one that only splits the blocks differently
+        # may not have); when none is left the rule keeps its form
+        rule[1] = len(candidates[c])
+        for b in range(a, len(candidates[c])):
+            m = count_block_pairs(con, table, candidates[c][b])
+            if m < n:
+                rule[1:] = [b + 1, candidates[c][b], m]
+                break
+    chosen = [p[2] for p in picked]
+    counts = [{"rule": ", ".join(p[2]), "pairs": p[3]} for p in picked] + counts
     return chosen, counts
 
 

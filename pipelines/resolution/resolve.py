@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import math
+import shutil
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -21,9 +23,12 @@ from splink import DuckDBAPI, Linker
 
 from pipelines.resolution.clustering import cluster_with_constraints
 from pipelines.resolution.model import (
+    DISTRICT_REGEX,
+    SECTOR_REGEX,
     blocking_candidates,
     build_settings,
     calibrate,
+    count_block_pairs,
     select_blocking_rules,
     train,
 )
@@ -58,19 +63,43 @@ class ResolutionConfig:
     # if it creates at most this many pairs per record scored (with a floor for small inputs),
     # so the comparison count stays linear in the number of records.
     block_pairs_per_record: float = 5.0
+    # ... and all rules together at most this many (the largest rules move to their tighter
+    # form first), which bounds the scoring time at national scale.
+    total_pairs_per_record: float = 12.0
     # EM runs on whole blocks holding about this many records (all records when fewer).
     max_em_records: int = 100_000
+    max_em_pairs: int = 2_000_000
+    # blocked pairs scored per chunk (bounds the memory of Splink's pair de-duplication)
+    pairs_per_chunk: int = 20_000_000
     min_block_pairs: int = 200_000
     seed: int = 42
     # Evaluation only: also return every scored pair with probability >= this (None = no).
     keep_pairs_above: float | None = None
+    # DuckDB working memory; beyond it DuckDB spills to a temporary directory (under
+    # temp_directory, default the system temp dir), so memory stays bounded at any scale.
+    memory_limit: str = "6GB"
+    file_backed_from: int = 1_000_000  # mentions (a warehouse table input always is)
+    temp_directory: str | None = None
+    # "pandas" (small inputs, tests) or "arrow" (millions of mentions: columnar, no Python
+    # objects per value) for clusters, persons and evidence.
+    output_format: str = "pandas"
+
+
+@dataclass(frozen=True)
+class WarehouseTable:
+    """Mentions read straight from a table of a DuckDB file (opened read-only), e.g.
+    intermediate.int_person_mentions of a warehouse no other process is writing."""
+
+    path: str
+    table: str = "intermediate.int_person_mentions"
 
 
 @dataclass
 class ResolutionResult:
-    clusters: pd.DataFrame  # the input mentions + person_key, cluster_size
-    persons: pd.DataFrame  # person_key, forename, surname, date_of_birth, sex, postcode, ...
-    evidence: pd.DataFrame  # person_key, mention_id_l, mention_id_r, match weights per field
+    # pandas DataFrames, or pyarrow Tables with config.output_format == "arrow"
+    clusters: Any  # the input mentions + person_key, cluster_size
+    persons: Any  # person_key, forename, surname, date_of_birth, sex, postcode, ...
+    evidence: Any  # person_key, mention_id_l, mention_id_r, match weights per field
     model: dict[str, Any]  # Splink model (settings + trained m/u)
     stats: dict[str, Any] = field(default_factory=dict)
     pairs: pd.DataFrame | None = None  # scored node pairs (only with config.keep_pairs_above)
@@ -108,12 +137,14 @@ def _standardise_sql(has: set[str]) -> str:
     )
     select
         *,
-        -- one node per nominal id and set of recorded details; unnamed mentions stand alone
-        case
-            when person_id is not null then 'N:' || person_id || ':' || md5(concat_ws('|',
-                forename_std, surname_std, dob, sex_std, postcode_std, address_std, email_std))
-            else 'M:' || mention_id
-        end as unique_id
+        -- one node per nominal id and set of recorded details; unnamed mentions stand alone.
+        -- A 63-bit hash, not a string: every join, group-by and blocked pair at national
+        -- scale carries it (a collision among ten million nodes has odds of ~1e-5).
+        (case
+            when person_id is not null then hash(person_id, forename_std, surname_std, dob,
+                sex_std, postcode_std, address_std, email_std)
+            else hash('unnamed mention', mention_id)
+        end >> 1)::bigint as unique_id
     from base
     """
 
@@ -135,7 +166,12 @@ with n as (
         -- when the node was active: mentions of one course of conduct are close in time
         min(event_date) as event_first,
         max(event_date) as event_last,
-        count(*) as n_mentions
+        count(*) as n_mentions,
+        -- the crimes the node is linked to, with its side: an intelligence subject linked
+        -- to crime C and the suspect of crime C are probably one person (one pass over the
+        -- mentions with the rest: this is the widest aggregation at national scale)
+        list_sort(list(distinct role_side || '|' || crime_id)
+            filter (where crime_id is not null and role_side is not null)) as crime_roles
     from mentions_std
     group by unique_id
 ),
@@ -152,47 +188,38 @@ groups as (
 counterparts as (
     -- nominal ids on the other side of the node's incidents (a suspect's victims, a victim's
     -- suspects): stalking is a relation, so sharing a victim is evidence of being one person
-    select a.unique_id, list_sort(list(distinct o.person_id)) as counterparts
+    select a.unique_id, list_sort(list(distinct b.person_id)) as counterparts
     from node_incidents as a
     join node_incidents as b
         on a.incident_key = b.incident_key and a.role_side <> b.role_side
-    join (select distinct unique_id, person_id from mentions_std) as o
-        on b.unique_id = o.unique_id
-    where o.person_id is not null
+    where b.person_id is not null
     group by a.unique_id
 )
-,
-crime_roles as (
-    -- the crimes the node is linked to, with its side: an intelligence subject linked to
-    -- crime C and the suspect of crime C are probably one person
-    select unique_id, list_sort(list(distinct role_side || '|' || crime_id)) as crime_roles
-    from mentions_std
-    where crime_id is not null and role_side is not null
-    group by unique_id
-)
 select
-    n.*,
+    n.* exclude (crime_roles),
     c.counterparts,
-    r.crime_roles,
+    case when len(n.crime_roles) > 0 then n.crime_roles end as crime_roles,
     g.forename_groups,
     g.forename_canon,
     strftime(n.dob, '%Y-%m-%d') as dob_str,
+    nullif(regexp_extract(n.postcode_std, {sector}), '') as postcode_sector,
+    nullif(regexp_extract(n.postcode_std, {district}), '') as postcode_district,
     year(n.dob) as dob_year,
     (n.forename_std is not null or n.surname_std is not null or n.dob is not null)
         as has_attributes
 from n
 left join groups as g using (unique_id)
 left join counterparts as c using (unique_id)
-left join crime_roles as r using (unique_id)
 """
 
 INCIDENTS_SQL = """
 create or replace table node_incidents as
-select distinct unique_id, incident_key, role_side
+-- person_id is a function of the node (part of unique_id): carried here for counterparts
+select distinct unique_id, incident_key, role_side, person_id
 from (
-    select unique_id, event_key as incident_key, role_side from mentions_std
+    select unique_id, event_key as incident_key, role_side, person_id from mentions_std
     union all
-    select unique_id, crime_id as incident_key, role_side from mentions_std
+    select unique_id, crime_id as incident_key, role_side, person_id from mentions_std
 )
 where incident_key is not null and role_side is not null
 """
@@ -210,7 +237,7 @@ def _term_frequency_tables(
         con.execute(
             f"""create or replace table {table} as
             with ids as (
-                select distinct {column}, coalesce(person_id, unique_id) as identity
+                select distinct {column}, coalesce(person_id, unique_id::varchar) as identity
                 from splink_input where {column} is not null
             )
             select {column}, count(*) / sum(count(*)) over () as tf_{column}
@@ -247,7 +274,7 @@ def _field_weights_sql(present: list[str], available: set[str]) -> str:
 
 
 def resolve_mentions(
-    mentions: pd.DataFrame | pa.Table,
+    mentions: pd.DataFrame | pa.Table | WarehouseTable,
     config: ResolutionConfig | None = None,
     nicknames: pd.DataFrame | None = None,
 ) -> ResolutionResult:
@@ -270,15 +297,58 @@ def resolve_mentions(
 
 
 def _resolve(
-    mentions: pd.DataFrame | pa.Table,
+    mentions: pd.DataFrame | pa.Table | WarehouseTable,
+    config: ResolutionConfig,
+    nicknames: pd.DataFrame | None,
+) -> ResolutionResult:
+    spill = tempfile.mkdtemp(prefix="spp_resolution_", dir=config.temp_directory)
+    # Millions of mentions: work in a scratch database file rather than in memory, so the
+    # working tables are stored compressed and evicted under memory_limit instead of
+    # spilling uncompressed. Small inputs stay in memory (faster, nothing written).
+    large = isinstance(mentions, WarehouseTable) or len(mentions) >= config.file_backed_from
+    con = duckdb.connect(
+        f"{spill}/work.duckdb" if large else ":memory:",
+        config={"memory_limit": config.memory_limit, "temp_directory": spill},
+    )
+    try:
+        return _resolve_on(con, mentions, config, nicknames)
+    finally:
+        con.close()
+        shutil.rmtree(spill, ignore_errors=True)
+
+
+def _phase(timings: dict[str, float], name: str, since: float) -> None:
+    """Record a phase's duration and log it (counts and timings only): a national run takes
+    minutes, and the log shows where."""
+    timings[name] = time.perf_counter() - since
+    log.info("resolution %s %.1f", name, timings[name])
+
+
+def _fetch(con: duckdb.DuckDBPyConnection, sql: str, output_format: str) -> Any:
+    if output_format == "arrow":
+        # a relation streams into Arrow; a DB-API result would copy the rows once more
+        return con.sql(sql).to_arrow_table()
+    return con.execute(sql).df()
+
+
+def _resolve_on(
+    con: duckdb.DuckDBPyConnection,
+    mentions: pd.DataFrame | pa.Table | WarehouseTable,
     config: ResolutionConfig,
     nicknames: pd.DataFrame | None,
 ) -> ResolutionResult:
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    con = duckdb.connect()
     con.execute("set preserve_insertion_order = false")
-    con.register("mentions_in", mentions)
+    if isinstance(mentions, WarehouseTable):
+        # read in place (no copy of millions of mentions in Python)
+        con.execute(f"attach '{mentions.path}' as mentions_src (read_only)")
+        con.execute(
+            f"create view mentions_in as select * from mentions_src.{mentions.table} "
+            "where mention_id is not null"
+        )
+    else:
+        con.register("mentions_in", mentions)
     con.register("nicknames", nicknames if nicknames is not None else load_nicknames())
     has = set(con.table("mentions_in").columns)
     missing = [c for c in REQUIRED_COLUMNS if c not in has]
@@ -291,7 +361,7 @@ def _resolve(
         raise ValueError(f"mention_id must be unique: {duplicated} duplicates")
     con.execute(_standardise_sql(has))
     con.execute(INCIDENTS_SQL)
-    con.execute(NODES_SQL)
+    con.execute(NODES_SQL.format(sector=SECTOR_REGEX, district=DISTRICT_REGEX))
     n_mentions, n_nodes = con.execute(
         "select (select count(*) from mentions_std), (select count(*) from nodes)"
     ).fetchall()[0]
@@ -308,7 +378,7 @@ def _resolve(
         "first_mention_id, n_mentions) from nodes where has_attributes"
     )
     n_input = con.execute("select count(*) from splink_input").fetchall()[0][0]
-    timings["prepare_s"] = time.perf_counter() - started
+    _phase(timings, "prepare_s", started)
 
     fields = ["forename", "surname", "dob"]
     fields += ["postcode"] * with_postcode + ["sex"] * with_sex + ["address"] * with_address
@@ -322,9 +392,17 @@ def _resolve(
         db_api = DuckDBAPI(con)
         splink_input = db_api.register("splink_input")
         budget = max(config.min_block_pairs, int(config.block_pairs_per_record * n_input))
+        total_budget = max(config.min_block_pairs, int(config.total_pairs_per_record * n_input))
+        t = time.perf_counter()
         rules, rule_counts = select_blocking_rules(
-            con, "splink_input", blocking_candidates(with_address, with_email), budget
+            con,
+            "splink_input",
+            blocking_candidates(with_address, with_email),
+            budget,
+            total_budget,
         )
+        _phase(timings, "select_blocking_s", t)
+        log.info("resolution blocking rules %s", rule_counts)
         settings = build_settings(
             rules, with_address, with_postcode, with_sex, with_context, with_time, with_email
         )
@@ -334,11 +412,18 @@ def _resolve(
 
         def make_linker(model_settings: Any, em_keys: tuple[str, ...] | None = None) -> Linker:
             data = splink_input
-            if em_keys is not None and n_input > config.max_em_records:
-                if em_keys not in samples:
-                    samples[em_keys] = _em_sample(
-                        db_api, con, em_keys, config.max_em_records / n_input, len(samples)
-                    )
+            if em_keys is not None and em_keys not in samples:
+                # Whole blocks, at most max_em_records records and max_em_pairs pairs: at
+                # national scale a date of birth is shared by ~20 times more records than in
+                # one force, so a record budget alone lets the pairs grow with the density.
+                pairs = count_block_pairs(con, "splink_input", em_keys)
+                share = min(
+                    1.0, config.max_em_records / n_input, config.max_em_pairs / max(pairs, 1)
+                )
+                samples[em_keys] = (
+                    _em_sample(db_api, con, em_keys, share, len(samples)) if share < 1 else None
+                )
+            if em_keys is not None and samples[em_keys] is not None:
                 data = samples[em_keys]
             linker = Linker(data, model_settings, log_level=None)
             for column, frame in tf_tables.items():
@@ -368,37 +453,63 @@ def _resolve(
                     0
                 ][0]
                 for keys, t in samples.items()
+                if t is not None
             },
         }
         # Re-load the trained model with domain bounds on its parameters (see calibrate).
         model = calibrate(trained)
         linker = make_linker(model)
-        timings["train_s"] = time.perf_counter() - t
-        t = time.perf_counter()
-        blocked = linker.inference.compute_blocked_pairs_for_predict()
-        n_scored = con.execute(f"select count(*) from {blocked.physical_name}").fetchall()[0][0]
+        _phase(timings, "train_s", t)
         floor = config.match_probability_threshold
         if config.keep_pairs_above is not None:
             floor = min(floor, config.keep_pairs_above)
-        predictions = linker.inference.predict(
-            threshold_match_probability=floor, warning_mode="never"
-        )
-        available = set(con.table(predictions.physical_name).columns)
-        con.execute(
-            f"""create or replace table predictions as
-            select unique_id_l, unique_id_r, match_probability, match_weight,
+        # Block and score in chunks of the left-hand records: Splink de-duplicates the pairs
+        # of all rules with one group-by, which at national scale (tens of millions of
+        # pairs) does not fit in memory_limit in one go. Chunks are sized from the counted
+        # pairs of the rules (an upper bound: pairs found by several rules count once each).
+        planned = sum(c["pairs"] for c in rule_counts if not c.get("skipped"))
+        n_chunks = max(1, math.ceil(planned / config.pairs_per_chunk))
+        timings["block_s"] = timings["score_s"] = 0.0
+        for i in range(1, n_chunks + 1):
+            t = time.perf_counter()
+            chunk = ((i, n_chunks), (1, 1))
+            blocked = linker.inference.compute_blocked_pairs_for_predict_chunk(*chunk)
+            n_scored += con.execute(f"select count(*) from {blocked.physical_name}").fetchall()[0][
+                0
+            ]
+            timings["block_s"] += time.perf_counter() - t
+            t = time.perf_counter()
+            predictions = linker.inference.predict_chunk(
+                *chunk, threshold_match_probability=floor, warning_mode="never"
+            )
+            available = set(con.table(predictions.physical_name).columns)
+            select = f"""select unique_id_l, unique_id_r, match_probability, match_weight,
                 {_field_weights_sql(fields, available)}
-            from {predictions.physical_name}"""
+                from {predictions.physical_name}"""
+            con.execute(
+                f"create or replace table predictions as {select}"
+                if i == 1
+                else f"insert into predictions {select}"
+            )
+            # scored: free the chunk's pairs (tens of millions of rows at scale)
+            predictions.drop_table_from_database_and_remove_from_cache()
+            blocked.drop_table_from_database_and_remove_from_cache()
+            timings["score_s"] += time.perf_counter() - t
+        log.info(
+            "resolution scored %d pairs in %d chunks (block %.1f s, score %.1f s)",
+            n_scored,
+            n_chunks,
+            timings["block_s"],
+            timings["score_s"],
         )
-        timings["predict_s"] = time.perf_counter() - t
     else:
         con.execute(
-            "create or replace table predictions (unique_id_l varchar, unique_id_r varchar, "
+            "create or replace table predictions (unique_id_l bigint, unique_id_r bigint, "
             "match_probability double, match_weight double)"
         )
 
     t = time.perf_counter()
-    clusters, edges, cstats = cluster_with_constraints(
+    cstats = cluster_with_constraints(
         con,
         "nodes",
         "node_incidents",
@@ -406,68 +517,78 @@ def _resolve(
         config.match_probability_threshold,
         config.dob_conflict_years,
     )
-    timings["cluster_s"] = time.perf_counter() - t
-    con.register("_clusters", clusters)
+    _phase(timings, "cluster_s", t)
+    t = time.perf_counter()
     # person_key: a hash of the smallest mention id of the person (stable while that holds).
     con.execute(
         """create or replace table clusters as
         with c as (
             select c.unique_id, c.cluster_id, n.first_mention_id
-            from _clusters as c join nodes as n using (unique_id)
+            from _res_clusters as c join nodes as n using (unique_id)
         )
         select unique_id,
             'P' || substr(md5(min(first_mention_id) over (partition by cluster_id)), 1, 12)
                 as person_key
         from c"""
     )
-    out_clusters = con.execute(
+    fmt = config.output_format
+    out_clusters = _fetch(
+        con,
         """select m.*, c.person_key, count(*) over (partition by c.person_key) as cluster_size,
             s.unique_id as node_id
         from mentions_in as m
         join mentions_std as s on m.mention_id::varchar = s.mention_id
-        join clusters as c on s.unique_id = c.unique_id"""
-    ).df()
-    persons = _persons(con, has)
-    con.register("_edges", edges)
+        join clusters as c on s.unique_id = c.unique_id""",
+        fmt,
+    )
+    persons = _persons(con, has, fmt)
     weight_cols = ", ".join(f"p.mw_{f}" for f in fields)
-    evidence = con.execute(
+    evidence = _fetch(
+        con,
         f"""select cl.person_key, nl.first_mention_id as mention_id_l,
             nr.first_mention_id as mention_id_r,
             case when e.is_nominal then 'nominal_id' else 'splink' end as joined_by,
             e.match_probability, p.match_weight, {weight_cols}
-        from _edges as e
+        from _res_edges_ok as e
         join clusters as cl on e.unique_id_l = cl.unique_id
         join clusters as cr on e.unique_id_r = cr.unique_id and cl.person_key = cr.person_key
         join nodes as nl on e.unique_id_l = nl.unique_id
         join nodes as nr on e.unique_id_r = nr.unique_id
         left join predictions as p
             on e.unique_id_l = p.unique_id_l and e.unique_id_r = p.unique_id_r
-        order by 1, 2, 3"""
-    ).df()
+        order by 1, 2, 3""",
+        fmt,
+    )
     pairs = None
     if config.keep_pairs_above is not None:
         pairs = con.execute("select * from predictions").df()
+    _phase(timings, "outputs_s", t)
     total = time.perf_counter() - started
     timings["total_s"] = total
+    n_persons, n_multi = con.execute(
+        "select count(distinct person_key), count(*) filter (where n > 1) from "
+        "(select person_key, count(*) as n from clusters join mentions_std using (unique_id) "
+        "group by person_key)"
+    ).fetchall()[0]
     stats = {
         "mentions": int(n_mentions),
         "nodes": int(n_nodes),
         "nodes_scored_by_splink": int(n_input),
         "comparisons_scored": int(n_scored),
         "blocking_rules": rule_counts,
-        "persons": int(persons.shape[0]),
-        "multi_record_persons": int((persons["n_records"] > 1).sum()),
+        "persons": int(n_persons),
+        "multi_record_persons": int(n_multi),
         "fields": fields,
         "training": training,
         "clustering": asdict(cstats),
         "timings": {k: round(v, 3) for k, v in timings.items()},
         "records_per_second": round(n_mentions / total, 1) if total > 0 else math.nan,
+        "duckdb_memory_limit": config.memory_limit,
     }
-    con.close()
     return ResolutionResult(out_clusters, persons, evidence, model, stats, pairs)
 
 
-def _persons(con: duckdb.DuckDBPyConnection, has: set[str]) -> pd.DataFrame:
+def _persons(con: duckdb.DuckDBPyConnection, has: set[str], output_format: str) -> Any:
     """One row per person: the most frequent non-null value of each attribute, the number of
     records (mentions) and the sources they come from."""
     source = "m.source" if "source" in has else "null::varchar"
@@ -476,7 +597,8 @@ def _persons(con: duckdb.DuckDBPyConnection, has: set[str]) -> pd.DataFrame:
     def best(expr: str) -> str:
         return f"mode({expr}) filter (where {expr} is not null)"
 
-    return con.execute(
+    return _fetch(
+        con,
         f"""
         with j as (
             select c.person_key, s.*, m.forename as forename_raw, m.surname as surname_raw,
@@ -499,5 +621,6 @@ def _persons(con: duckdb.DuckDBPyConnection, has: set[str]) -> pd.DataFrame:
             max(event_date) as last_seen
         from j
         group by person_key
-        """
-    ).df()
+        """,
+        output_format,
+    )

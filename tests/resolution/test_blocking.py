@@ -67,3 +67,19 @@ def test_candidates_use_optional_fields_only_when_present() -> None:
     with_email = {keys for chain in blocking_candidates(with_email=True) for keys in chain}
     assert not any("email" in k for keys in plain for k in keys)
     assert any("email" in k for keys in with_email for k in keys)
+
+
+def test_total_budget_tightens_the_largest_rule_first() -> None:
+    con = _table()
+    loose = ("surname_std", "dob_year")
+    tight = ("surname_std", "dob_year", "coalesce(substr(postcode_std, 1, 2), '')")
+    small = ("surname_std", "substr(postcode_std, 1, 2)")  # 180 pairs, no tighter form
+    # each rule fits its own budget; together (1128 + 180) they exceed the total
+    rules, counts = select_blocking_rules(
+        con, "people", [(loose, tight), (small,)], budget=2000, total_budget=600
+    )
+    assert rules == [tight, small]
+    assert sum(c["pairs"] for c in counts) == 4 * 45 + 28 + 4 * 45
+    # without a total budget nothing changes
+    rules, _ = select_blocking_rules(con, "people", [(loose, tight), (small,)], budget=2000)
+    assert rules == [loose, small]

@@ -246,3 +246,33 @@ def test_sampled_training_keeps_the_rules() -> None:
     assert not _same(resolved, "T7|N7", "T7|N8")
     assert not _same(resolved, "T10|N10", "T11|N11")
     test_background_duplicates_mostly_join(resolved)
+
+
+def test_warehouse_input_and_arrow_output_match_the_dataframe_path(tmp_path) -> None:
+    # the national path: mentions read in place from a DuckDB file, columnar outputs, a
+    # small memory limit (DuckDB spills) — same people as the in-memory DataFrame path
+    import duckdb
+
+    from pipelines.resolution import WarehouseTable
+
+    rows = pd.DataFrame(_background(np.random.default_rng(5))[:800] + CASES)
+    warehouse = tmp_path / "mentions.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.register("rows_df", rows)
+        con.execute("create schema intermediate")
+        con.execute("create table intermediate.int_person_mentions as select * from rows_df")
+    in_memory = resolve_mentions(rows)
+    in_place = resolve_mentions(
+        WarehouseTable(str(warehouse)),
+        ResolutionConfig(output_format="arrow", memory_limit="200MB", temp_directory=str(tmp_path)),
+    )
+    clusters = in_place.clusters.to_pandas()
+
+    def partition(frame: pd.DataFrame) -> set[frozenset[str]]:
+        return {frozenset(g) for _, g in frame.groupby("person_key")["mention_id"]}
+
+    assert partition(clusters) == partition(in_memory.clusters)
+    assert in_place.persons.num_rows == len(in_memory.persons)
+    assert in_place.stats["persons"] == len(in_memory.persons)
+    # the spill directory is removed afterwards
+    assert not list(tmp_path.glob("spp_resolution_*"))
