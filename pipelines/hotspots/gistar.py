@@ -13,7 +13,6 @@ Two levels of cost (issue 9):
 from __future__ import annotations
 
 import functools
-import os
 import warnings
 
 import esda.crand
@@ -147,17 +146,6 @@ def randomisation_tail_p(
     return np.clip(upper, 0, 1), np.clip(lower, 0, 1)
 
 
-# Without numba (not installed: its JIT compile costs ~17 s per process, more than it saves at
-# force scale), esda's conditional randomisation loops over cells in Python: ~8 minutes a quarter
-# at national scale (640k cells). Above this many cells it runs on every core (joblib); the
-# permutation table is drawn once beforehand, so the result does not depend on the split.
-PARALLEL_MIN_CELLS = 100_000
-
-
-def permutation_jobs(cells: int) -> int:
-    return max(1, min(os.cpu_count() or 1, 4)) if cells >= PARALLEL_MIN_CELLS else 1
-
-
 def permutation_p(
     counts: np.ndarray, weights: GiWeights, permutations: int, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -175,7 +163,7 @@ def permutation_p(
             star=None,  # the self-weight is already on the diagonal
             permutations=permutations,
             keep_simulations=True,
-            n_jobs=permutation_jobs(len(y)),
+            n_jobs=1,
             seed=seed,
         )
     z = np.nan_to_num(np.asarray(g.Zs, float))

@@ -202,17 +202,3 @@ def test_permutations_only_for_the_requested_quarters() -> None:
     third = cells[cells["quarter"] == "2025-Q2"].reset_index(drop=True)
     for column in ("crimes", "gi_z", "p_sim", "gi_class"):
         assert first[column].equals(third[column])
-
-
-def test_parallel_permutations_give_the_serial_result(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Large grids run esda's randomisation on every core; the answer must not change."""
-    from pipelines.hotspots import gistar
-
-    points = _uniform(1_200, seed=5)
-    monkeypatch.setattr(gistar, "PARALLEL_MIN_CELLS", 10**9)
-    serial, _ = compute_hotspots(points, PARAMS)
-    monkeypatch.setattr(gistar, "PARALLEL_MIN_CELLS", 1)
-    monkeypatch.setattr(gistar.os, "cpu_count", lambda: 2)
-    parallel, _ = compute_hotspots(points, PARAMS)
-    assert serial["p_sim"].notna().all()
-    pd.testing.assert_frame_equal(serial, parallel)
