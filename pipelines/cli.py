@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import logging
 import os
 import sys
 import time
@@ -244,5 +245,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def entry() -> None:
+    """The console script (`spp`, `python -m pipelines.cli`). Tests call `main()` instead."""
+    code = main()
+    # By now every output file is written and closed and every DuckDB and SQLite connection is
+    # released; what is left is the interpreter tearing down the modules a run imports (dagster,
+    # dbt, pandas, splink, statsforecast, ...): 2.2 s measured after `spp profile` (issue 9).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()
