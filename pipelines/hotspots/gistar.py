@@ -19,7 +19,7 @@ import esda.crand
 import numpy as np
 import pandas as pd
 from esda import fdr
-from esda.getisord import G_Local
+from esda.getisord import G_Local, _g_local_crand, _g_local_star_crand
 from libpysal.weights import W
 from scipy import sparse
 
@@ -156,18 +156,26 @@ def permutation_p(
     y = np.asarray(counts, float)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        g = G_Local(
+        # G_Local without permutations gives the observed G* and the weights as it transforms
+        # them; the randomisation is then esda's own `crand`, called exactly as G_Local calls it.
+        # Why not G_Local(permutations=...): with keep_simulations it also derives the mean and
+        # standard deviation of the simulations, a full-size temporary (5 GB at national scale,
+        # the run's peak), and without it returns only its folded p (see above).
+        g = G_Local(y, weights.star_w, transform="B", star=None, permutations=0)
+        _, sims = esda.crand.crand(
             y,
-            weights.star_w,
-            transform="B",
-            star=None,  # the self-weight is already on the diagonal
-            permutations=permutations,
-            keep_simulations=True,
-            n_jobs=1,
+            g.w,
+            g.Gs,
+            permutations,
+            True,  # keep the simulations: the one-sided p below needs them
+            1,  # n_jobs
+            _g_local_star_crand if g.star else _g_local_crand,
+            scaling=y.sum(),
             seed=seed,
+            island_weight=0,
         )
     z = np.nan_to_num(np.asarray(g.Zs, float))
-    sims = np.asarray(g.rGs)  # (cells, permutations) of simulated G*
+    sims = np.asarray(sims)  # (cells, permutations) of simulated G*
     observed = np.asarray(g.Gs)[:, None]
     p_sim = np.where(
         z > 0,
