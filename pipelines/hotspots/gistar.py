@@ -47,24 +47,6 @@ if not hasattr(esda.crand.vec_permutations, "__wrapped__"):
     esda.crand.vec_permutations = _reused_permutations(esda.crand.vec_permutations)
 
 
-def _cache_compiled_randomisation() -> None:
-    """esda's randomisation functions are compiled by numba on first call (~15 s on this
-    machine) and esda does not ask numba to keep the result on disk, so every process would pay
-    it again. numba's own disk cache (Dispatcher.enable_caching) keeps it, next to esda's
-    sources or in NUMBA_CACHE_DIR, keyed on the function and its types."""
-    try:
-        from numba.core.dispatcher import Dispatcher
-    except ImportError:  # without numba esda runs the same loops in Python
-        return
-    for module in (esda.crand, esda.getisord):
-        for value in vars(module).values():
-            if isinstance(value, Dispatcher):
-                value.enable_caching()
-
-
-_cache_compiled_randomisation()
-
-
 class GiWeights:
     """A grid's Gi* weights prepared once and reused for every quarter.
 
