@@ -95,8 +95,8 @@ def batch_frame(
     extract: str,
     area: geo.ForceArea,
     max_rows: int | None = None,
-) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """The loaded table as GX sees it, plus derived columns and reference parameters.
+) -> tuple[pd.DataFrame, int]:
+    """The loaded table as GX sees it (with derived columns), and its row count.
 
     Above `max_rows` rows, a reproducible reservoir sample of `max_rows` rows (see settings:
     ingest.contract_check_max_rows)."""
@@ -115,7 +115,6 @@ def batch_frame(
         for column, parent, parent_column in _references(extract)
     )
     frame = con.execute(f"select t.*{flags} from (select * from raw.{extract} {sample}) as t").df()
-    parameters: dict[str, Any] = {}
     if extract in FORCE_AREA:
         lat, lon = FORCE_AREA[extract]
         outside = pd.Series(pd.NA, index=frame.index, dtype="boolean")
@@ -136,7 +135,7 @@ def batch_frame(
     for column, parent, _ in _references(extract):
         name = reference_column(column, parent)
         frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
-    return frame, parameters
+    return frame, total
 
 
 def _references(extract: str) -> list[tuple[str, str, str]]:
@@ -178,9 +177,8 @@ def run_suite(
     import great_expectations as gx
 
     suite_json = load_suite(extract)
-    frame, parameters = batch_frame(con, extract, area, max_rows)
-    rows_in_table = con.execute(f"select count(*) from raw.{extract}").fetchone()[0]
-    parameters.update(runtime_parameters(today, codes or offence_codes()))
+    frame, rows_in_table = batch_frame(con, extract, area, max_rows)
+    parameters = runtime_parameters(today, codes or offence_codes())
     parameters["today"] = pd.Timestamp(today)
     context = _context()
     gx_suite = {**suite_json, "expectations": gx_expectations(extract, suite_json["expectations"])}
