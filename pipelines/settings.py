@@ -54,6 +54,7 @@ class HotspotSettings(_Section):
     neighbour_rings: int = Field(1, ge=1, le=3)
     study_buffer_cells: int = Field(2, ge=0, le=10)
     kde_bandwidth_m: float = Field(500.0, gt=0)
+    kde_tolerance_per_km2: float = Field(0.0001, gt=0)
     change_window_quarters: int = Field(4, ge=2)
     hotspot_needs_crime: bool = True
     seed: int = 12345

@@ -2,10 +2,10 @@
 
 Wiring only: the logic is pipelines.hotspots (grid, Gi*, KDE, change classes). Every quarter
 up to the run's is recomputed on one grid, so the report can compare quarters and the change
-classes see the history. Only the quarters the profile publishes (the run's quarter, the one
-before and the one a year earlier) get PySAL's permutation check (`p_sim`) and a KDE surface;
-history quarters get the analytic Gi* z and the exact-randomisation FDR decision, `p_sim` null
-(issue 9: the permutations for every quarter were ~95% of this step on `large`).
+classes see the history. Every quarter gets the same decision (exact-randomisation FDR
+confirmed by PySAL's permutations, `p_sim`, for the cells that passed it); only the quarters the
+profile publishes (the run's quarter, the one before and the one a year earlier) get a KDE
+surface.
 """
 
 import time
@@ -62,7 +62,7 @@ order by quarter, cell_id
         "hotspots": dg.AssetOut(
             key=HOTSPOTS,
             description="Gi* hot/cold cells (BNG grid) and change classes for every quarter "
-            "(p_sim only for the published quarters).",
+            "(p_sim for the cells that passed the FDR cut).",
             kinds={"duckdb", "python"},
         ),
         "hotspot_density": dg.AssetOut(
@@ -97,9 +97,7 @@ def hotspots(context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_
             [quarter],
         ).df()
     published = published_quarters(quarter)
-    cells, density = compute_hotspots(
-        points, params, inference_quarters=published, density_quarters=published
-    )
+    cells, density = compute_hotspots(points, params, density_quarters=published)
     with duckdb.get_connection() as con:
         con.execute("create schema if not exists marts")
         con.register("_hot_cells", cells)
@@ -117,7 +115,7 @@ def hotspots(context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_
     metadata = {
         "located_crimes": len(points),
         "quarters": int(cells["quarter"].nunique()) if len(cells) else 0,
-        "permutation_quarters": ", ".join(published),
+        "density_quarters": ", ".join(published),
         "cells": int(len(this)),
         "hot_cells": int((this["gi_class"] == "hot").sum()),
         "is_hotspot_cells": int(this["is_hotspot"].sum()),

@@ -872,8 +872,8 @@ def floor_resolution(extracts: Path, warehouse: Path, run_dir: Path) -> dict[str
 
 
 def floor_hotspots(extracts: Path, warehouse: Path, run_dir: Path) -> dict[str, Any]:
-    """compute_hotspots alone on the points the hotspots asset reads, with the asset's
-    published quarters (permutations and density for those only)."""
+    """compute_hotspots alone on the points the hotspots asset reads, as the asset calls it
+    (density for the published quarters only)."""
     import duckdb
 
     from pipelines.hotspots import HotspotParams, compute_hotspots, published_quarters
@@ -889,7 +889,6 @@ def floor_hotspots(extracts: Path, warehouse: Path, run_dir: Path) -> dict[str, 
         lambda: compute_hotspots(
             points,
             HotspotParams.from_settings(),
-            inference_quarters=published,
             density_quarters=published,
         )
     )

@@ -33,6 +33,7 @@ class HotspotParams:
     neighbour_rings: int = 1
     study_buffer_cells: int = 2
     kde_bandwidth_m: float = 500.0
+    kde_tolerance_per_km2: float = 0.0001
     change_window_quarters: int = 4
     # A Gi* hot cell with no crime of its own is flagged only through its neighbours; for
     # tasking (and in the back-test) we flag only hot cells that hold crime.
@@ -67,7 +68,7 @@ def add_cells(points: pd.DataFrame, cell_size_m: int) -> pd.DataFrame:
 
 def published_quarters(quarter: str) -> list[str]:
     """The quarters the profile compares (a year earlier, the previous one, the run's): the
-    ones that get the permutation check and the density surface."""
+    ones that get a density surface."""
     return [shift_quarter(quarter, -4), shift_quarter(quarter, -1), quarter]
 
 
@@ -82,10 +83,10 @@ def compute_hotspots(
     `density_quarters`. The study cells are the same in every quarter (cells near any point in
     any quarter), so quarters compare like with like.
 
-    `inference_quarters` get PySAL's permutation check (`p_sim`); the other quarters get the
-    analytic Gi* z and the exact-randomisation FDR decision only, with `p_sim` null (they feed
-    the change classes: issue 9, the permutations were 95% of the step's time). None = every
-    quarter, for both arguments (what `spp hotspots` does on a file).
+    `inference_quarters` get PySAL's permutation check (`p_sim`, for the cells that pass the
+    FDR cut); the others the exact-randomisation FDR decision alone, `p_sim` null.
+    `density_quarters` get a KDE surface. None = every quarter, for both arguments (the asset
+    passes only `density_quarters`: nothing reads older surfaces).
     """
     pts = add_cells(located(points), params.cell_size_m)
     pts["quarter"] = pts["quarter"].astype(str)
@@ -145,7 +146,9 @@ def compute_hotspots(
                         "cell_id": ids,
                         "latitude": lat,
                         "longitude": lon,
-                        "density_per_km2": kde_at(xy, centres, params.kde_bandwidth_m),
+                        "density_per_km2": kde_at(
+                            xy, centres, params.kde_bandwidth_m, params.kde_tolerance_per_km2
+                        ),
                         "bandwidth_m": float(params.kde_bandwidth_m),
                     }
                 )

@@ -1,59 +1,44 @@
 """Getis-Ord Gi* with conditional-randomisation inference and a false-discovery-rate cut.
 
-Two levels of cost (issue 9):
-- `gi_star(..., inference=False)`: the analytic Gi* z (the same formula as esda.G_Local's
-  `Zs`, computed with one sparse product) and the exact randomisation p of each cell's Gi*
-  window with the Benjamini-Hochberg cut. Milliseconds per quarter; used for history quarters,
-  which only feed the emerging-hotspot change classes (a trend in z, hot or not).
-- `gi_star(..., inference=True)`: adds PySAL's Monte-Carlo conditional-permutation p
-  (`esda.G_Local`, `permutations` draws) as a confirmation of each FDR-passing cell. Seconds
-  per quarter at `large` scale; used for the quarters the profile publishes.
+Each quarter: the analytic Gi* z (the same formula as esda.G_Local's `Zs`, one sparse
+product), the exact randomisation p of each cell's Gi* window with the Benjamini-Hochberg cut,
+and - with `inference` - PySAL's Monte-Carlo conditional-permutation p (esda's permutation table
+and Gi* statistic, `permutations` draws) as a confirmation of each cell that passed the FDR cut.
+The confirmation can only remove cells, so it runs for those cells alone (a few hundred a
+quarter even at national scale): the cost of the whole step is then linear in the grid, where
+esda's per-cell draw over all cells is quadratic (issue 9).
 """
 
 from __future__ import annotations
 
 import functools
-import warnings
 
 import esda.crand
 import numpy as np
 import pandas as pd
 from esda import fdr
-from esda.getisord import G_Local, _g_local_crand, _g_local_star_crand
+from esda.getisord import _g_local_star_crand
 from libpysal.weights import W
 from scipy import sparse
 
 
-def _reused_permutations(draw):
-    """esda draws the same permutation table (permutations x max neighbours, from the same
-    seed and cell count) on every G_Local call, in pure Python when numba is absent: ~0.7 s per
-    quarter at force scale. Reusing it gives identical results (issue 9). Read-only, so nothing
-    can alter the shared table."""
-
-    @functools.lru_cache(maxsize=8)
-    def cached(max_card: int, n: int, k_replications: int, seed: int) -> np.ndarray:
-        table = draw(max_card, n, k_replications, seed)
-        table.setflags(write=False)
-        return table
-
-    def permutations(max_card, n, k_replications, seed):
-        return cached(int(max_card), int(n), int(k_replications), int(seed))
-
-    permutations.__wrapped__ = draw
-    return permutations
-
-
-if not hasattr(esda.crand.vec_permutations, "__wrapped__"):
-    esda.crand.vec_permutations = _reused_permutations(esda.crand.vec_permutations)
+@functools.lru_cache(maxsize=4)
+def _permutation_table(max_neighbours: int, n: int, permutations: int, seed: int) -> np.ndarray:
+    """esda's permutation table exactly as `esda.crand.crand` draws it (permutations x largest
+    neighbour count, positions into the other n - 1 cells). It depends only on its arguments, so
+    every quarter of a grid shares one; drawing it is ~0.7 s per quarter at force scale without
+    numba. Read-only, so no caller can alter the shared table."""
+    table = esda.crand.vec_permutations(max_neighbours, n, permutations, seed)
+    table.setflags(write=False)
+    return table
 
 
 class GiWeights:
     """A grid's Gi* weights prepared once and reused for every quarter.
 
     `window` is the binary (n x n) CSR matrix of each cell's Gi* window (its neighbours plus
-    itself, the "star"); `star_w` the same as a libpysal W with the self-weight already on
-    the diagonal and transform "B", so esda neither copies it (fill_diagonal) nor re-weights it
-    on each call: those two steps cost ~4 s per quarter on 80,000 cells.
+    itself, the "star": esda's transform "B" with self-weight 1); `cardinality` each window's
+    size, self included.
     """
 
     def __init__(self, neighbours: sparse.csr_matrix):
@@ -62,23 +47,6 @@ class GiWeights:
         self.window = (neighbours + sparse.identity(n, format="csr", dtype=float)).tocsr()
         self.window.data[:] = 1.0
         self.cardinality = np.diff(self.window.indptr).astype(np.int64)  # includes self
-        self._star_w: W | None = None
-
-    @property
-    def star_w(self) -> W:
-        if self._star_w is None:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # libpysal warns about disconnected islands
-                w = W.from_sparse(self.window)
-                w.transform = "B"
-            self._star_w = w
-        # esda's conditional randomisation zeroes the diagonal of `w.sparse` in place (it
-        # is W's cached matrix), which would turn the next quarter's Gi* into Gi: hand it a
-        # fresh copy of the star matrix on every use.
-        fresh = self.window.copy()
-        self._star_w._sparse = fresh
-        self._star_w._cache["sparse"] = fresh
-        return self._star_w
 
 
 def as_gi_weights(weights: GiWeights | W) -> GiWeights:
@@ -147,42 +115,50 @@ def randomisation_tail_p(
 
 
 def permutation_p(
-    counts: np.ndarray, weights: GiWeights, permutations: int, seed: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """(gi_z, p_sim) from esda.G_Local with conditional permutations. p_sim is one-sided in
-    the direction of z, with ties counted on both sides: counts are mostly zero, and esda's
-    folded p counts ties on one side only, which would call every empty neighbourhood "cold".
+    counts: np.ndarray,
+    weights: GiWeights,
+    permutations: int,
+    seed: int,
+    cells: np.ndarray | None = None,
+) -> np.ndarray:
+    """PySAL's conditional-permutation pseudo p of Gi* for `cells` (positions; None = all),
+    NaN for the others. One-sided in the direction of the cell's Gi* z, with ties counted on
+    both sides: counts are mostly zero, and esda's folded p counts ties on one side only,
+    which would call every empty neighbourhood "cold".
+
+    The simulation is esda's own: its permutation table (`vec_permutations`, drawn for all n
+    cells with the same seed and the largest neighbour count, as `esda.crand.crand` draws it)
+    and its Gi* statistic under conditional randomisation (`_g_local_star_crand`). For each
+    cell requested, the simulated values are exactly those `G_Local(..., permutations=P,
+    seed=seed)` computes for that cell (checked in the tests). Why not G_Local for all cells:
+    each cell's draw copies all n counts, so the whole grid costs O(n^2) - 18 minutes of the
+    national run for 640,390 cells x 3 quarters - while the decision needs only the few
+    hundred cells that pass the exact-randomisation FDR cut (issue 9).
     """
     y = np.asarray(counts, float)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        # G_Local without permutations gives the observed G* and the weights as it transforms
-        # them; the randomisation is then esda's own `crand`, called exactly as G_Local calls it.
-        # Why not G_Local(permutations=...): with keep_simulations it also derives the mean and
-        # standard deviation of the simulations, a full-size temporary (5 GB at national scale,
-        # the run's peak), and without it returns only its folded p (see above).
-        g = G_Local(y, weights.star_w, transform="B", star=None, permutations=0)
-        _, sims = esda.crand.crand(
-            y,
-            g.w,
-            g.Gs,
-            permutations,
-            True,  # keep the simulations: the one-sided p below needs them
-            1,  # n_jobs
-            _g_local_star_crand if g.star else _g_local_crand,
-            scaling=y.sum(),
-            seed=seed,
-            island_weight=0,
-        )
-    z = np.nan_to_num(np.asarray(g.Zs, float))
-    sims = np.asarray(sims)  # (cells, permutations) of simulated G*
-    observed = np.asarray(g.Gs)[:, None]
-    p_sim = np.where(
-        z > 0,
-        ((sims >= observed).sum(axis=1) + 1) / (permutations + 1),
-        ((sims <= observed).sum(axis=1) + 1) / (permutations + 1),
-    )
-    return z, p_sim
+    n = len(y)
+    p_sim = np.full(n, np.nan)
+    chosen = np.arange(n) if cells is None else np.asarray(cells, np.int64)
+    total = y.sum()
+    if len(chosen) == 0 or total == 0:
+        return p_sim
+    window = weights.window  # binary, self-weight 1 on the diagonal (transform "B", star)
+    z = gi_star_z(y, weights)
+    # crand's table: (permutations x largest neighbour count, self excluded) positions into
+    # the other n - 1 cells.
+    permuted_ids = _permutation_table(int(weights.cardinality.max()) - 1, n, permutations, seed)
+    for i in chosen:
+        start, stop = window.indptr[i], window.indptr[i + 1]
+        others = np.count_nonzero(window.indices[start:stop] != i)
+        # weights_i as crand lays it out: the self-weight first, then the neighbours' weights.
+        weights_i = np.ones(others + 1)
+        simulated = _g_local_star_crand(i, y, permuted_ids, weights_i, total)
+        observed = window.data[start:stop] @ y[window.indices[start:stop]] / total
+        if z[i] > 0:
+            p_sim[i] = (np.count_nonzero(simulated >= observed) + 1) / (permutations + 1)
+        else:
+            p_sim[i] = (np.count_nonzero(simulated <= observed) + 1) / (permutations + 1)
+    return p_sim
 
 
 def gi_star(
@@ -221,11 +197,15 @@ def gi_star(
     p_exact = np.minimum(1.0, 2 * np.minimum(upper, lower))
     cut = float(fdr(p_exact, fdr_alpha))
     significant = p_exact <= cut
+    z = gi_star_z(y, gw)
     if inference and permutations:
-        z, p_sim = permutation_p(y, gw, permutations, seed)
+        # The Monte-Carlo check can only remove cells from the FDR set, so it is run for
+        # those cells alone: the same decision as running it everywhere, at a fraction of
+        # the cost (p_sim stays null where it could not change the class).
+        p_sim = permutation_p(y, gw, permutations, seed, cells=np.flatnonzero(significant))
         significant &= p_sim <= fdr_alpha
     else:
-        z, p_sim = gi_star_z(y, gw), np.full(n, np.nan)
+        p_sim = np.full(n, np.nan)
     hot = significant & (upper < lower) & (z > 0)
     cold = significant & (lower < upper) & (z < 0)
     gi_class = np.where(hot, "hot", np.where(cold, "cold", "ns"))

@@ -171,9 +171,10 @@ def test_vectorised_weights_and_analytic_z_match_pysal() -> None:
 
 
 def test_permutations_only_for_the_requested_quarters() -> None:
-    """History quarters: analytic z, same FDR decision, p_sim null and no KDE. The same points
-    in two inference quarters give identical results (esda must not alter the shared weights
-    between quarters)."""
+    """History quarters: analytic z, same FDR decision, p_sim null and no KDE. Inference
+    quarters: p_sim exactly for the cells that passed the FDR cut (the only ones it can
+    change). The same points in two inference quarters give identical results (nothing may
+    alter the shared weights or permutation table between quarters)."""
     rng = np.random.default_rng(21)
     cluster_x, cluster_y = X0 + 6_250, Y0 + 6_250
     frames = []
@@ -192,13 +193,57 @@ def test_permutations_only_for_the_requested_quarters() -> None:
     )
     history = cells["quarter"] == "2025-Q1"
     assert cells.loc[history, "p_sim"].isna().all()
-    assert cells.loc[~history, "p_sim"].notna().all()
+    passed = cells["p_norm"] <= cells["p_fdr_cut"]
+    assert passed[~history].any()
+    assert cells.loc[~history, "p_sim"].notna().eq(passed[~history]).all()
     assert np.allclose(cells["gi_z"], full["gi_z"])
     assert np.allclose(cells["p_norm"], full["p_norm"])
-    assert np.allclose(cells.loc[~history, "p_sim"], full.loc[~history, "p_sim"])
+    assert np.allclose(cells.loc[~history, "p_sim"], full.loc[~history, "p_sim"], equal_nan=True)
     assert (cells.loc[history, "is_hotspot"]).any()
     assert set(density["quarter"]) == {"2025-Q2"}
     first = cells[cells["quarter"] == "2024-Q4"].reset_index(drop=True)
     third = cells[cells["quarter"] == "2025-Q2"].reset_index(drop=True)
     for column in ("crimes", "gi_z", "p_sim", "gi_class"):
         assert first[column].equals(third[column])
+
+
+def test_permutation_p_for_chosen_cells_is_pysals() -> None:
+    """p_sim for any chosen cells equals the one-sided pseudo p from esda.G_Local's own
+    conditional permutations (same seed) for those cells; the others stay null."""
+    import warnings
+
+    from esda.getisord import G_Local
+    from libpysal.weights import lat2W
+
+    from pipelines.hotspots.gistar import as_gi_weights, permutation_p
+
+    rows, cols, permutations, seed = 9, 11, 99, 5
+    queen = lat2W(rows, cols, rook=False)
+    y = np.random.default_rng(8).poisson(0.7, rows * cols).astype(float)
+    y[:4] += 6  # a busy corner, so some cells sit in each tail
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        g = G_Local(
+            y,
+            queen,
+            transform="B",
+            star=True,
+            permutations=permutations,
+            seed=seed,
+            keep_simulations=True,
+        )
+    simulated = np.asarray(g.rGs)
+    observed = np.asarray(g.Gs)[:, None]
+    z = np.asarray(g.Zs)
+    expected = np.where(
+        z > 0,
+        ((simulated >= observed).sum(axis=1) + 1) / (permutations + 1),
+        ((simulated <= observed).sum(axis=1) + 1) / (permutations + 1),
+    )
+    chosen = np.array([0, 1, 2, 12, 50, 98])
+    p_sim = permutation_p(y, as_gi_weights(queen), permutations, seed, cells=chosen)
+    assert np.allclose(p_sim[chosen], expected[chosen])
+    assert np.isnan(np.delete(p_sim, chosen)).all()
+    assert len(np.unique(expected[chosen])) > 2  # the check compares distinct values
+    everything = permutation_p(y, as_gi_weights(queen), permutations, seed)
+    assert np.allclose(everything, expected)
