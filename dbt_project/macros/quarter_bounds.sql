@@ -7,10 +7,13 @@
     )
 {%- endmacro %}
 
-{#- The quarter being profiled: var('profile_quarter') when given, else the environment
-    variable SPP_PROFILE_QUARTER (which Dagster sets: an env var, unlike a changed --vars,
-    keeps dbt's partial parsing), else null so models fall back to the latest quarter. -#}
+{#- The quarter being profiled: var('profile_quarter') when given, else the quarter the Dagster
+    dbt step wrote to raw.profile_run just before `dbt build` (null when empty, so models fall
+    back to the latest quarter). Read at run time, in SQL: a quarter that reached the Jinja (an
+    env var or a changed --vars) would make dbt re-parse on every run (issue 9). -#}
 {% macro profile_quarter() -%}
-    {%- set quarter = var('profile_quarter', env_var('SPP_PROFILE_QUARTER', '')) -%}
-    {%- if quarter -%}'{{ quarter }}'{%- else -%}cast(null as varchar){%- endif -%}
+    {%- set quarter = var('profile_quarter', '') -%}
+    {%- if quarter -%}'{{ quarter }}'
+    {%- else -%}(select max(quarter) from {{ source('raw', 'profile_run') }})
+    {%- endif -%}
 {%- endmacro %}

@@ -828,7 +828,6 @@ def floor_dbt(which: str, warehouse: Path, run_dir: Path) -> dict[str, Any]:
     env = {
         **os.environ,
         "SPP_WAREHOUSE": str(warehouse.resolve()),
-        "SPP_PROFILE_QUARTER": END_QUARTER,
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DBT_TARGET_PATH": str(target),
     }

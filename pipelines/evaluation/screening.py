@@ -218,7 +218,6 @@ def rebuild_without_screening(warehouse: Path, quarter: str, work: Path) -> Path
     env = {
         **os.environ,
         "SPP_WAREHOUSE": str(copy),
-        "SPP_PROFILE_QUARTER": quarter,
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
     command = [

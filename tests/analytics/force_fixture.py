@@ -222,7 +222,6 @@ def run_dbt(
     env = {
         **os.environ,
         "SPP_WAREHOUSE": str(warehouse),
-        "SPP_PROFILE_QUARTER": profile_quarter,
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
     variables = dbt_vars(load_settings(), profile_quarter=profile_quarter)
