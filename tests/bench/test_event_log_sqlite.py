@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import dagster as dg
 import sqlalchemy as sa
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 from sqlalchemy.pool import NullPool
 
 from pipelines.event_log_sqlite import fast_commits
@@ -45,3 +47,45 @@ def test_events_written_inside_are_all_stored(tmp_path: Path) -> None:
                 conn.execute(sa.text("insert into event_logs (body) values (:b)"), {"b": str(i)})
     with _engine(db).connect() as conn:
         assert conn.execute(sa.text("select count(*) from event_logs")).scalar_one() == 50
+
+
+def test_a_run_inside_is_stored_and_read_back_by_a_fresh_instance(tmp_path: Path) -> None:
+    """With the reused engines, a real Dagster run's events (materialisations, planned events,
+    asset checks) are all in the history afterwards, and Dagster's own _connect is back."""
+    dagster_connect = SqliteEventLogStorage._connect
+
+    @dg.asset
+    def first() -> int:
+        return 1
+
+    @dg.asset_check(asset=first)
+    def first_is_positive() -> dg.AssetCheckResult:
+        return dg.AssetCheckResult(passed=True)
+
+    @dg.asset
+    def second(first: int) -> int:
+        return first + 1
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    storage_config = {"storage": {"sqlite": {"base_dir": str(home)}}}
+    with fast_commits(home):
+        assert SqliteEventLogStorage._connect is not dagster_connect
+        with dg.instance_for_test(temp_dir=str(home), overrides=storage_config) as instance:
+            assert isinstance(instance.event_log_storage, SqliteEventLogStorage)
+            result = dg.materialize(
+                [first, second, first_is_positive], instance=instance, resources={}
+            )
+            assert result.success
+            run_id = result.run_id
+            stored_inside = len(instance.all_logs(run_id))
+    assert SqliteEventLogStorage._connect is dagster_connect
+    with dg.instance_for_test(temp_dir=str(home), overrides=storage_config) as fresh:
+        assert len(fresh.all_logs(run_id)) == stored_inside > 10
+        for key in ("first", "second"):
+            assert fresh.get_latest_materialization_event(dg.AssetKey(key)) is not None
+        check = fresh.event_log_storage.get_latest_asset_check_execution_by_key(
+            [dg.AssetCheckKey(dg.AssetKey("first"), "first_is_positive")]
+        )
+        assert check
