@@ -99,7 +99,7 @@ def person_resolution(
     )
     started = time.perf_counter()
     with duckdb.get_connection() as con:
-        mentions = con.execute("select * from intermediate.int_person_mentions").to_arrow_table()
+        mentions = con.sql("select * from intermediate.int_person_mentions").to_arrow_table()
     result = resolve_mentions(mentions, config)
     with duckdb.get_connection() as con:
         con.execute("create schema if not exists marts")

@@ -865,7 +865,7 @@ def floor_resolution(extracts: Path, warehouse: Path, run_dir: Path) -> dict[str
         dob_conflict_years=settings.dob_conflict_years,
     )
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        mentions = con.execute("select * from intermediate.int_person_mentions").to_arrow_table()
+        mentions = con.sql("select * from intermediate.int_person_mentions").to_arrow_table()
     seconds, _ = _timed(lambda: resolve_mentions(mentions, config))
     return {"seconds": seconds, "what": "resolve_mentions (Splink) alone"}
 
