@@ -95,6 +95,7 @@ def profile_report(
             "guard_values_checked": result.guard.values_checked,
             "guard_tokens_scanned": result.guard.tokens_scanned,
             "suppressed_cells": result.suppressed_cells,
+            "guard_data_files": ", ".join(result.data_files_checked),
         }
     )
 

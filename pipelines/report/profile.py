@@ -21,7 +21,12 @@ import duckdb
 import jinja2
 from plotly.offline import get_plotlyjs
 
-from pipelines.disclosure import SUPPRESSED, check_published_file, load_sensitive_values
+from pipelines.disclosure import (
+    SUPPRESSED,
+    DisclosureError,
+    check_published_file,
+    load_sensitive_values,
+)
 from pipelines.disclosure.guard import GuardReport
 from pipelines.quarters import parse_quarter
 from pipelines.report import findings, sections
@@ -71,6 +76,18 @@ class PublishResult:
     seconds: float
     guard: GuardReport
     suppressed_cells: int
+    # The quarter's other published files the guard also passed (relative to the quarter dir).
+    data_files_checked: tuple[str, ...] = ()
+
+
+# Published beside the profile (written by the forecasting, hotspots and ingest assets): the FMS
+# CSV, the GIS layer, the data-quality summary. restricted/ is not published, so not scanned;
+# the FMS workbook holds the same figures as the CSV.
+PUBLISHED_DATA_FILES = ("fms/*.csv", "gis/*.geojson", "data_quality.json")
+
+
+def published_data_files(quarter_dir: Path) -> list[Path]:
+    return sorted(p for pattern in PUBLISHED_DATA_FILES for p in quarter_dir.glob(pattern))
 
 
 def build_context(
@@ -266,6 +283,20 @@ def publish_profile(
     guard = check_published_file(
         tmp, sensitive, allowed_words=allowed, library=plotly_library(), label=path.name
     )
+    # The same check on the data files published beside it: a hit withdraws that file and
+    # fails the step, like the profile's own.
+    data_files = published_data_files(quarter_dir)
+    try:
+        for data_file in data_files:
+            check_published_file(
+                data_file,
+                sensitive,
+                allowed_words=allowed,
+                label=data_file.relative_to(quarter_dir).as_posix(),
+            )
+    except DisclosureError:
+        tmp.unlink(missing_ok=True)
+        raise
     tmp.replace(path)
     return PublishResult(
         path=path,
@@ -273,6 +304,7 @@ def publish_profile(
         seconds=time.perf_counter() - started,
         guard=guard,
         suppressed_cells=html.count(f">{SUPPRESSED}<"),
+        data_files_checked=tuple(p.relative_to(quarter_dir).as_posix() for p in data_files),
     )
 
 

@@ -147,3 +147,31 @@ def test_dates_that_are_not_births_do_not_trip_the_guard(sensitive, allowed) -> 
     # in the fixture (all births are before 2002).
     text = f"<p>Produced {dt.date(2026, 1, 15):%d %B %Y}; 1 October 2025 to 31 December 2025</p>"
     assert scan_text(text, sensitive, allowed_words=allowed).ok
+
+
+@pytest.mark.parametrize(
+    ("published", "leak"),
+    [("fms/demand.csv", "person_id"), ("gis/hotspots.geojson", "full_name")],
+)
+def test_data_files_published_beside_the_profile_are_guarded_too(
+    fixture_db: Path, extract_values, tmp_path: Path, published: str, leak: str
+) -> None:
+    """The FMS CSV and the GIS layer go out with the profile: a clean one passes (and is
+    listed), a planted identifier withdraws that file and the profile, naming the file."""
+    from pipelines.report.profile import publish_profile
+
+    clean_dir, leaky_dir = tmp_path / "clean" / "2025-Q4", tmp_path / "leaky" / "2025-Q4"
+    for quarter_dir, extra in ((clean_dir, ""), (leaky_dir, extract_values[leak])):
+        target = quarter_dir / published
+        target.parent.mkdir(parents=True)
+        target.write_text(f"series,quarter,value\nall_stalking,2025-Q4,42 {extra}\n")
+    with duckdb.connect(str(fixture_db), read_only=True) as con:
+        result = publish_profile(con, "2025-Q4", clean_dir)
+        assert result.data_files_checked == (published,)
+        assert result.path.exists()
+        with pytest.raises(DisclosureError) as caught:
+            publish_profile(con, "2025-Q4", leaky_dir)
+    assert published in str(caught.value)
+    assert extract_values[leak].lower() not in str(caught.value).lower()
+    assert not (leaky_dir / published).exists()
+    assert not list(leaky_dir.glob("profile.html*")), "the profile went out beside a leak"
