@@ -70,6 +70,9 @@ class ForecastSettings(_Section):
         default_factory=lambda: ["seasonal_naive", "ets", "theta", "arima", "ensemble"]
     )
     cv_windows: int = Field(3, ge=1)
+    cv_step: int | None = Field(None, ge=1)
+    refit_below: int = Field(48, ge=1)
+    calibrate: bool = True
     levels: list[int] = Field(default_factory=lambda: [80, 95])
     # Demand series (marts.demand_series) forecast by the pipeline; empty = all of them.
     series: list[str] = Field(

@@ -81,6 +81,9 @@ class ForecastParams:
             break_dates=tuple(s.break_dates),
             break_method=s.break_method,
             horizon_years=s.horizon_years,
+            cv_step=s.cv_step,
+            refit_below=s.refit_below,
+            calibrate=s.calibrate,
         )
 
 
