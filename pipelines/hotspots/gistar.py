@@ -150,8 +150,9 @@ def permutation_p(
     for i in chosen:
         start, stop = window.indptr[i], window.indptr[i + 1]
         others = np.count_nonzero(window.indices[start:stop] != i)
-        # weights_i as crand lays it out: the self-weight first, then the neighbours' weights.
-        weights_i = np.ones(others + 1)
+        # weights_i as crand lays it out: the self-weight first, then the neighbours' weights;
+        # a cell without neighbours gets crand's one "fake" neighbour of weight 0.
+        weights_i = np.ones(others + 1) if others else np.array([1.0, 0.0])
         simulated = _g_local_star_crand(i, y, permuted_ids, weights_i, total)
         observed = window.data[start:stop] @ y[window.indices[start:stop]] / total
         if z[i] > 0:
