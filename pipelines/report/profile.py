@@ -253,12 +253,19 @@ def reference_vocabulary(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {w.replace("_", " ") for w in words} | words
 
 
-def guard_vocabulary(con: duckdb.DuckDBPyConnection, settings: Settings | None = None) -> set[str]:
+def guard_vocabulary(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings | None = None,
+    boundary: Path | None = None,
+) -> set[str]:
     """Words the guard does not count as a name on their own: the report's fixed text,
-    reference labels, and setting names/values (printed in the methodology section)."""
+    reference labels, setting names/values (printed in the methodology section) and the
+    caveats of the force's boundary file (printed under data gaps). A full name is still
+    caught: name runs are checked whatever the single words are."""
     rows = settings_rows(settings or load_settings())
     settings_words = {w.lower() for row in rows for cell in row for w in _WORD.findall(cell)}
-    return set(report_vocabulary()) | reference_vocabulary(con) | settings_words
+    caveat_words = {w.lower() for text in boundary_caveats(boundary) for w in _WORD.findall(text)}
+    return set(report_vocabulary()) | reference_vocabulary(con) | settings_words | caveat_words
 
 
 def publish_profile(
@@ -279,7 +286,7 @@ def publish_profile(
     tmp = path.with_suffix(".html.partial")
     tmp.write_text(html, encoding="utf-8")
     sensitive = load_sensitive_values(con)
-    allowed = guard_vocabulary(con, settings)
+    allowed = guard_vocabulary(con, settings, boundary)
     guard = check_published_file(
         tmp, sensitive, allowed_words=allowed, library=plotly_library(), label=path.name
     )

@@ -29,3 +29,31 @@ def test_real_geography_and_real_force_areas_add_no_caveat(tmp_path: Path) -> No
     )
     assert boundary_caveats(plain) == []
     assert boundary_caveats(None) == []
+
+
+def test_a_surname_in_the_caveat_does_not_block_the_profile_but_a_full_name_does(
+    fixture_db_copy: Path, tmp_path: Path
+) -> None:
+    """The stand-in caveat says "North Yorkshire": a force with a person surnamed North must
+    still publish (seen on the demo force without ../shared/data), and "Jane North" must not."""
+    import duckdb
+
+    from pipelines.disclosure import load_sensitive_values, scan_text
+    from pipelines.report.profile import guard_vocabulary, publish_profile
+
+    boundary = _write(tmp_path, stand_in=True)
+    with duckdb.connect(str(fixture_db_copy)) as con:
+        con.execute(
+            "update raw.crime_persons set forename = 'Jane', surname = 'North' where rowid = 0"
+        )
+        assert "north" in load_sensitive_values(con).lookup()[0]
+        result = publish_profile(con, "2025-Q4", tmp_path / "2025-Q4", boundary=boundary)
+        html = result.path.read_text()
+        assert "North Yorkshire" in html
+        sensitive = load_sensitive_values(con)
+        # Without the caveat's words the same profile would be refused: the test can fail.
+        assert not scan_text(html, sensitive, allowed_words=guard_vocabulary(con)).ok
+        allowed = guard_vocabulary(con, boundary=boundary)
+        assert scan_text(html, sensitive, allowed_words=allowed).ok
+        planted = html.replace("North Yorkshire", "Jane North Yorkshire", 1)
+        assert scan_text(planted, sensitive, allowed_words=allowed).hits.get("name", 0) >= 1
