@@ -97,3 +97,40 @@ def test_rerunning_a_quarter_replaces_not_duplicates(tiny_profile) -> None:
     assert code == 0
     after = _table_counts(tiny_profile.warehouse)
     assert after == before
+
+
+def test_main_command_on_the_demo_force_without_shared_data(tmp_path: Path) -> None:
+    """The README's main command on a fresh machine: no extracts given, so the demo force is
+    generated (force scale) and profiled; without ../shared/data it uses the stand-in
+    geography and says so. Runs `spp profile` as `tasks.py profile` does (own process, own
+    state, output and Dagster folders). Caught a guard refusal on the stand-in caveat once."""
+    import os
+    import subprocess
+    import sys
+
+    from pipelines.paths import PROJECT_ROOT
+
+    env = {
+        **os.environ,
+        "SPP_SHARED_DATA": str(tmp_path / "no_shared_data"),
+        "SPP_STATE_DIR": str(tmp_path / "state"),
+        "SPP_OUTPUT_DIR": str(tmp_path / "output"),
+        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+    }
+    env.pop("SPP_WAREHOUSE", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "profile"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    profiles = list((tmp_path / "output").glob("*/profile.html"))
+    assert len(profiles) == 1
+    html = profiles[0].read_text()
+    assert "stand-in grid" in html
+    quarter_dir = profiles[0].parent
+    assert (quarter_dir / "restricted" / "high_harm_perpetrators.csv").exists()
+    assert (quarter_dir / "fms" / "demand.csv").exists()
