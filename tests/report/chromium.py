@@ -53,7 +53,11 @@ class Browser:
         self._urls: dict[str, str] = {}
 
     def __enter__(self) -> Browser:
-        self._profile = tempfile.TemporaryDirectory(prefix="spp-chromium-")
+        # Chromium's helper processes can still write to the profile for a moment after the
+        # browser exits; a leftover temp folder must not fail the test (seen once in CI).
+        self._profile = tempfile.TemporaryDirectory(
+            prefix="spp-chromium-", ignore_cleanup_errors=True
+        )
         self._proc = subprocess.Popen(
             [CHROMIUM, *FLAGS, f"--user-data-dir={self._profile.name}", "about:blank"],
             stdout=subprocess.DEVNULL,
@@ -83,7 +87,11 @@ class Browser:
                 self._proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self._proc.kill()
-            self._profile.cleanup()
+            for _ in range(10):  # give the helpers time to let go of the profile
+                self._profile.cleanup()
+                if not Path(self._profile.name).exists():
+                    break
+                time.sleep(0.2)
 
     def _endpoint(self, timeout: float = 30) -> str:
         """Chromium writes its DevTools port and path to DevToolsActivePort when ready."""
