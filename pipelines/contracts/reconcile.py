@@ -45,5 +45,8 @@ def update_data_quality(
     with os.fdopen(handle, "w") as out:
         json.dump(report, out, indent=2, sort_keys=True)
         out.write("\n")
+    # mkstemp makes the file owner-only; this is a published output (counts only), readable
+    # like the profile beside it. Restricted outputs live under restricted/.
+    os.chmod(tmp, 0o644)
     os.replace(tmp, path)
     return path

@@ -95,7 +95,9 @@ def test_contract_results_are_kept_in_the_warehouse(ingested) -> None:
 
 def test_data_quality_json(ingested) -> None:
     root, _, _ = ingested
-    report = json.loads((root / "out" / QUARTER / "data_quality.json").read_text())
+    path = root / "out" / QUARTER / "data_quality.json"
+    assert path.stat().st_mode & 0o777 == 0o644  # published beside the profile, not restricted
+    report = json.loads(path.read_text())
     crimes = report["extracts"]["crimes"]
     assert (crimes["read"], crimes["loaded"], crimes["quarantined"]) == (4, 3, 1)
     assert crimes["by_rule"] == {"unknown_code": 1}
