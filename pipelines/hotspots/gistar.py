@@ -120,6 +120,7 @@ def permutation_p(
     permutations: int,
     seed: int,
     cells: np.ndarray | None = None,
+    z: np.ndarray | None = None,
 ) -> np.ndarray:
     """PySAL's conditional-permutation pseudo p of Gi* for `cells` (positions; None = all),
     NaN for the others. One-sided in the direction of the cell's Gi* z, with ties counted on
@@ -143,7 +144,7 @@ def permutation_p(
     if len(chosen) == 0 or total == 0:
         return p_sim
     window = weights.window  # binary, self-weight 1 on the diagonal (transform "B", star)
-    z = gi_star_z(y, weights)
+    z = gi_star_z(y, weights) if z is None else z  # the direction each p is taken in
     # crand's table: (permutations x largest neighbour count, self excluded) positions into
     # the other n - 1 cells.
     permuted_ids = _permutation_table(int(weights.cardinality.max()) - 1, n, permutations, seed)
@@ -203,7 +204,7 @@ def gi_star(
         # The Monte-Carlo check can only remove cells from the FDR set, so it is run for
         # those cells alone: the same decision as running it everywhere, at a fraction of
         # the cost (p_sim stays null where it could not change the class).
-        p_sim = permutation_p(y, gw, permutations, seed, cells=np.flatnonzero(significant))
+        p_sim = permutation_p(y, gw, permutations, seed, cells=np.flatnonzero(significant), z=z)
         significant &= p_sim <= fdr_alpha
     else:
         p_sim = np.full(n, np.nan)
