@@ -4,7 +4,7 @@ PY := .venv/bin/python
 BIN := .venv/bin
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: setup profile test test-all lint fmt dbt-parse dbt-build dev generate eval bench bench-national clean
+.PHONY: setup profile test test-all lint fmt dbt-parse dev generate eval bench bench-national compare-outputs clean
 
 setup:            ## venv + locked dependencies + dbt manifest
 	python3 tasks.py setup
@@ -45,6 +45,15 @@ bench: setup      ## end-to-end benchmarks tiny/force/large -> docs/benchmarks.m
 
 bench-national: setup
 	$(BIN)/spp bench --scales national
+
+# Same demo force, same run date: every published figure and marts/reporting table must match
+# BEFORE (e.g. a run of main). `make compare-outputs BEFORE=/tmp/before` after `spp profile
+# --out /tmp/before --warehouse /tmp/before.duckdb --run-date 2026-12-01` on the old code.
+BEFORE ?= /tmp/spp-before
+AFTER ?= /tmp/spp-after
+compare-outputs: setup  ## profile the demo force into AFTER and diff it against BEFORE
+	$(BIN)/spp profile --out $(AFTER) --warehouse $(AFTER).duckdb --run-date 2026-12-01
+	$(PY) -m pipelines.evaluation.compare_outputs $(BEFORE) $(AFTER) --warehouses $(BEFORE).duckdb $(AFTER).duckdb
 
 clean:
 	rm -rf .state output dbt_project/target

@@ -1,0 +1,248 @@
+"""Compare two runs' outputs figure by figure: the check that a refactor changed no number.
+
+    python -m pipelines.evaluation.compare_outputs BEFORE AFTER [--warehouses A.duckdb B.duckdb]
+
+BEFORE and AFTER are output folders of `spp profile --out` (one or more YYYY-Qn/ inside). Every
+file is compared: the profile HTML as its visible text, its tables (by caption) and its chart
+data, with the embedded plotly.js library left out; CSV files row by row; JSON as data; other
+files (workbooks, restricted pages) byte for byte. With --warehouses, every table of the schemas
+`marts` and `reporting` is exported to CSV (sorted rows) and compared too; a table found in only
+one warehouse is listed, not failed (a new reporting model has no "before").
+
+Prints each difference and exits 1 if there is any, 0 when the outputs are identical.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import hashlib
+import json
+import re
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import duckdb
+
+# The plotly.js library embedded once per profile: 4.6 MB of a pinned dependency, not a figure.
+PLOTLY_LIBRARY = re.compile(r'(<script id="plotlyjs">)(.*?)(</script>)', re.S)
+# Workbooks store their creation time; their content is the CSV's, compared there.
+VOLATILE_BYTES = {".xlsx"}
+WAREHOUSE_SCHEMAS = ("marts", "reporting")
+# Known run-to-run variation that no published figure shows, reported as notes, not failures:
+# timings and the run id in data_quality.json; Splink's diagnostics page and its float noise;
+# the best date of birth of a resolved person when two recorded ones tie (marts.dim_persons
+# picks either).
+VOLATILE_JSON_KEYS = {"seconds", "run_id"}
+VOLATILE_FILES = {"restricted/resolution_diagnostics.html"}
+VOLATILE_TABLES = {"marts.dim_persons", "marts.person_match_evidence"}
+FLOAT_DIGITS = 10
+MAX_LINES_SHOWN = 40
+
+
+class _ProfileText(HTMLParser):
+    """Visible text (one line per block), tables by caption, chart scripts."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lines: list[str] = []
+        self.tables: dict[str, list[list[str]]] = {}
+        self.scripts: list[str] = []
+        self._in_script = False
+        self._caption: str | None = None
+        self._rows: list[list[str]] | None = None
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "script":
+            self._in_script = True
+            self.scripts.append("")
+        elif tag == "table":
+            self._rows, self._caption = [], ""
+        elif tag == "tr" and self._rows is not None:
+            self._rows.append([])
+        elif tag in ("td", "th") and self._rows is not None:
+            self._cell = []
+        if tag in ("p", "li", "tr", "h1", "h2", "h3", "caption", "div", "section"):
+            self.lines.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script":
+            self._in_script = False
+        elif tag in ("td", "th") and self._cell is not None and self._rows:
+            self._rows[-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag == "table" and self._rows is not None:
+            name = " ".join((self._caption or f"table {len(self.tables)}").split())
+            self.tables[name] = self._rows
+            self._rows = None
+        elif tag == "caption":
+            self._caption = self.lines[-1] if self.lines else ""
+
+    def handle_data(self, data: str) -> None:
+        if self._in_script:
+            self.scripts[-1] += data
+            return
+        if self._cell is not None:
+            self._cell.append(data)
+        text = " ".join(data.split())
+        if text:
+            self.lines[-1:] = [(self.lines[-1] + " " + text).strip()] if self.lines else [text]
+
+
+def _profile_parts(path: Path) -> _ProfileText:
+    html = PLOTLY_LIBRARY.sub(r"\1[plotly.js]\3", path.read_text(encoding="utf-8"))
+    parser = _ProfileText()
+    parser.feed(html)
+    parser.lines = [line for line in parser.lines if line]
+    return parser
+
+
+def _diff_lines(name: str, before: list[str], after: list[str]) -> list[str]:
+    diff = list(difflib.unified_diff(before, after, "before", "after", lineterm="", n=1))
+    if len(diff) > MAX_LINES_SHOWN:
+        diff = diff[:MAX_LINES_SHOWN] + [f"... ({len(diff) - MAX_LINES_SHOWN} more lines)"]
+    return [f"{name}:", *("  " + line for line in diff)] if diff else []
+
+
+def compare_profile(name: str, before: Path, after: Path) -> list[str]:
+    a, b = _profile_parts(before), _profile_parts(after)
+    out: list[str] = []
+    for caption in sorted(set(a.tables) | set(b.tables)):
+        rows_a = [" | ".join(r) for r in a.tables.get(caption, [])]
+        rows_b = [" | ".join(r) for r in b.tables.get(caption, [])]
+        if caption not in a.tables or caption not in b.tables:
+            out.append(
+                f"{name}: table {caption!r} only in {'after' if caption in b.tables else 'before'}"
+            )
+        else:
+            out += _diff_lines(f"{name} table {caption!r}", rows_a, rows_b)
+    if len(a.scripts) != len(b.scripts):
+        out.append(f"{name}: {len(a.scripts)} scripts before, {len(b.scripts)} after")
+    for i, (sa, sb) in enumerate(zip(a.scripts, b.scripts, strict=False)):
+        if sa != sb:
+            out += _diff_lines(f"{name} chart script {i}", _split_json(sa), _split_json(sb))
+    out += _diff_lines(f"{name} text", a.lines, b.lines)
+    return out
+
+
+def _split_json(script: str) -> list[str]:
+    """A chart script broken at commas, so a diff points at the value that changed."""
+    return re.sub(r",\s*", ",\n", script).splitlines()
+
+
+def compare_file(name: str, before: Path, after: Path) -> list[str]:
+    if before.suffix == ".html" and before.name == "profile.html":
+        return compare_profile(name, before, after)
+    if before.suffix in VOLATILE_BYTES:
+        return []
+    if before.suffix == ".json":
+        a = _without_keys(json.loads(before.read_text(encoding="utf-8")), VOLATILE_JSON_KEYS)
+        b = _without_keys(json.loads(after.read_text(encoding="utf-8")), VOLATILE_JSON_KEYS)
+        if a == b:
+            return []
+        dump = lambda v: json.dumps(v, indent=1, sort_keys=True).splitlines()  # noqa: E731
+        return _diff_lines(name, dump(a), dump(b))
+    if before.suffix in (".csv", ".html", ".geojson", ".txt", ".md"):
+        a = before.read_text(encoding="utf-8").splitlines()
+        b = after.read_text(encoding="utf-8").splitlines()
+        return _diff_lines(name, a, b)
+    same = (
+        hashlib.sha256(before.read_bytes()).digest() == hashlib.sha256(after.read_bytes()).digest()
+    )
+    return [] if same else [f"{name}: bytes differ"]
+
+
+def _without_keys(value: object, keys: set[str]) -> object:
+    if isinstance(value, dict):
+        return {k: _without_keys(v, keys) for k, v in value.items() if k not in keys}
+    if isinstance(value, list):
+        return [_without_keys(v, keys) for v in value]
+    return value
+
+
+def compare_folders(before: Path, after: Path) -> list[str]:
+    files_a = {p.relative_to(before).as_posix() for p in before.rglob("*") if p.is_file()}
+    files_b = {p.relative_to(after).as_posix() for p in after.rglob("*") if p.is_file()}
+    out = [f"{name}: only in before" for name in sorted(files_a - files_b)]
+    out += [f"{name}: only in after" for name in sorted(files_b - files_a)]
+    for name in sorted(files_a & files_b):
+        if name.split("/", 1)[-1] not in VOLATILE_FILES:
+            out += compare_file(name, before / name, after / name)
+    return out
+
+
+def warehouse_tables(path: Path) -> dict[str, list[str]]:
+    """Every marts/reporting table as CSV lines (header, then rows sorted), read-only."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        names = con.execute(
+            "select table_schema || '.' || table_name from information_schema.tables "
+            "where table_schema in (select unnest(?)) order by 1",
+            [list(WAREHOUSE_SCHEMAS)],
+        ).fetchall()
+        out = {}
+        for (name,) in names:
+            frame = con.execute(f"select * from {name}").df()
+            for column in frame.columns:
+                if frame[column].dtype.kind == "f":  # float noise below 10 digits is not a figure
+                    frame[column] = frame[column].map(lambda v: f"{v:.{FLOAT_DIGITS}g}")
+            frame = frame.astype(str).sort_values(list(frame.columns))
+            out[name] = [",".join(frame.columns), *(",".join(r) for r in frame.values.tolist())]
+        return out
+    finally:
+        con.close()
+
+
+def compare_warehouses(before: Path, after: Path) -> tuple[list[str], list[str]]:
+    """(differences, notes): tables in only one warehouse are notes."""
+    a, b = warehouse_tables(before), warehouse_tables(after)
+    notes = [f"table {t}: only in before" for t in sorted(set(a) - set(b))]
+    notes += [f"table {t}: only in after" for t in sorted(set(b) - set(a))]
+    out: list[str] = []
+    for table in sorted(set(a) & set(b)):
+        diff = _diff_lines(f"table {table}", a[table], b[table])
+        if diff and table in VOLATILE_TABLES:
+            notes.append(f"table {table}: differs (known run-to-run variation, not published)")
+        else:
+            out += diff
+    return out, notes
+
+
+def export_reporting(warehouse: Path, folder: Path) -> list[Path]:
+    """Write every reporting.rpt_* table to FOLDER/<table>.csv (for a note or a review)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, lines in warehouse_tables(warehouse).items():
+        if name.startswith("reporting."):
+            path = folder / f"{name.split('.', 1)[1]}.csv"
+            path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            written.append(path)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("before", type=Path)
+    parser.add_argument("after", type=Path)
+    parser.add_argument("--warehouses", nargs=2, type=Path, metavar=("BEFORE_DB", "AFTER_DB"))
+    args = parser.parse_args(argv)
+    differences = compare_folders(args.before, args.after)
+    notes: list[str] = []
+    if args.warehouses:
+        more, notes = compare_warehouses(*args.warehouses)
+        differences += more
+    for line in notes:
+        print(f"note: {line}")
+    for line in differences:
+        print(line)
+    if differences:
+        print(f"DIFFERENT: {sum(1 for d in differences if not d.startswith('  '))} difference(s)")
+        return 1
+    print("IDENTICAL")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
