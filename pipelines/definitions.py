@@ -12,7 +12,7 @@ from pipelines.assets.ingest import ingest_assets, ingest_checks
 from pipelines.assets.publish import profile_report, tasking_pack
 from pipelines.assets.resolution import person_resolution
 from pipelines.assets.spatial import hotspots
-from pipelines.assets.transform import dbt_analytics, dbt_staging
+from pipelines.assets.transform import dbt_analytics, dbt_reporting, dbt_staging
 from pipelines.partitions import quarterly_partitions
 from pipelines.paths import ensure_dagster_home
 from pipelines.progress import progress_logger
@@ -27,6 +27,7 @@ ALL_ASSETS = [
     dbt_analytics,
     hotspots,
     demand_forecast,
+    dbt_reporting,
     profile_report,
     tasking_pack,
 ]

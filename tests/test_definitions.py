@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from pipelines.definitions import defs
+from pipelines.partitions import quarterly_partitions
 
 EXPECTED_ASSETS = {
     "raw/crimes",
@@ -42,7 +43,22 @@ def test_dbt_tests_are_asset_checks() -> None:
     assert any(key == "marts/crime_counts_by_quarter" for key, _ in checks)
 
 
-def test_quarterly_profile_job_exists() -> None:
+def test_quarterly_profile_job_is_partitioned_by_quarter() -> None:
     job = defs.resolve_job_def("quarterly_profile")
-    assert isinstance(job, dg.JobDefinition)
-    assert job.partitions_def is not None
+    assert job.partitions_def == quarterly_partitions
+
+
+def _parents(graph: dg.AssetGraph, key: str) -> set[str]:
+    return {k.to_user_string() for k in graph.get(dg.AssetKey.from_user_string(key)).parent_keys}
+
+
+def test_publish_reads_the_reporting_layer_built_after_every_mart() -> None:
+    graph = defs.resolve_asset_graph()
+    reporting = {k.to_user_string() for k in graph.get_all_asset_keys() if k.path[0] == "reporting"}
+    assert "reporting/rpt_crimes_by_category" in reporting
+    for publish in ("profile_report", "tasking_pack"):
+        assert reporting <= _parents(graph, publish), publish
+    # The reporting models over Python-written marts wait for them (declared dbt sources).
+    assert "marts/hotspots" in _parents(graph, "reporting/rpt_hotspot_cells")
+    assert "marts/demand_forecast" in _parents(graph, "reporting/rpt_demand_forecast")
+    assert "marts/dim_persons" in _parents(graph, "reporting/rpt_tasking_list")

@@ -9,6 +9,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from pipelines.assets.transform import dbt_reporting
 from pipelines.disclosure import DisclosureError
 from pipelines.partitions import quarterly_partitions
 from pipelines.report.profile import publish_profile
@@ -16,38 +17,10 @@ from pipelines.report.tasking import write_tasking_pack
 from pipelines.resources import ProfileRun
 from pipelines.settings import load_settings
 
-# Every warehouse table the profile reads. Keys that no asset defines yet are tolerated by
-# Dagster (external assets) and only order the run when they exist.
-PROFILE_INPUTS = [
-    ["marts", "stalking_crimes"],
-    ["marts", "screening_candidates"],
-    ["marts", "repeat_victims"],
-    ["marts", "perpetrators"],
-    ["marts", "compliance"],
-    ["marts", "hotspots"],
-    ["marts", "demand_forecast"],
-    ["marts", "forecast_accuracy"],
-    ["marts", "protective_orders"],
-    ["marts", "order_breaches"],
-    ["intermediate", "int_crime_persons_resolved"],
-]
-
-
-# What the restricted pack reads: the ranked list, names and dates of birth from resolution,
-# and the records behind each subject's timeline.
-TASKING_INPUTS = [
-    ["marts", "perpetrators"],
-    ["marts", "dim_persons"],
-    ["marts", "person_records"],
-    ["intermediate", "int_person_mentions"],
-    ["intermediate", "int_crime_persons_resolved"],
-    ["intermediate", "int_stalking_crimes"],
-    ["intermediate", "int_perpetrations"],
-    ["intermediate", "int_intelligence_resolved"],
-    ["intermediate", "int_orders_resolved"],
-    ["staging", "stg_crimes"],
-    ["staging", "stg_breaches"],
-]
+# What the publish assets read: every model of the reporting layer (dbt_reporting runs after
+# every mart, Python-written ones included, so the FMS and GIS files the profile's guard also
+# checks are written by then).
+REPORTING_INPUTS = sorted(dbt_reporting.keys)
 
 
 def force_boundary(profile_run: ProfileRun) -> Path | None:
@@ -62,7 +35,7 @@ def force_boundary(profile_run: ProfileRun) -> Path | None:
 @dg.asset(
     group_name="publish",
     partitions_def=quarterly_partitions,
-    deps=[dg.AssetKey(k) for k in PROFILE_INPUTS],
+    deps=REPORTING_INPUTS,
     description="The published Stalking Problem Profile (OUT/YYYY-Qn/profile.html): "
     "disclosure-controlled and checked by the publish guard.",
     kinds={"html"},
@@ -103,7 +76,7 @@ def profile_report(
 @dg.asset(
     group_name="publish",
     partitions_def=quarterly_partitions,
-    deps=[dg.AssetKey(k) for k in TASKING_INPUTS],
+    deps=REPORTING_INPUTS,
     description="Restricted tasking pack (OUT/YYYY-Qn/restricted/high_harm_perpetrators.csv "
     "and .html, subject_profiles/ for the top N), OFFICIAL-SENSITIVE, owner-only file "
     "permissions.",

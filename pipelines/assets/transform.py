@@ -43,10 +43,12 @@ def _build(
     yield from dbt.cli(["build", "--vars", json.dumps(variables)], context=context).stream()
 
 
-# Person resolution (Python, Splink) sits in the middle of the dbt graph, so the project is
-# split in two: what resolution reads (seeds, staging, models tagged before_resolution) and
-# everything after it.
+# Person resolution (Python, Splink) sits in the middle of the dbt graph and the hotspot and
+# forecast marts (Python) feed the reporting layer, so the project runs in three steps: what
+# resolution reads (seeds, staging, models tagged before_resolution), the analytics after it,
+# and the reporting models once every mart exists.
 BEFORE_RESOLUTION = "resource_type:seed staging tag:before_resolution"
+REPORTING = "reporting"
 
 
 @dbt_assets(
@@ -66,12 +68,26 @@ def dbt_staging(
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
-    exclude=BEFORE_RESOLUTION,
+    exclude=f"{BEFORE_RESOLUTION} {REPORTING}",
     partitions_def=quarterly_partitions,
     dagster_dbt_translator=ProfileDbtTranslator(),
     name="dbt_analytics",
 )
 def dbt_analytics(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource
+) -> Iterator[Any]:
+    yield from _build(context, dbt, duckdb)
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    select=REPORTING,
+    partitions_def=quarterly_partitions,
+    dagster_dbt_translator=ProfileDbtTranslator(),
+    name="dbt_reporting",
+)
+def dbt_reporting(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource
 ) -> Iterator[Any]:
     yield from _build(context, dbt, duckdb)

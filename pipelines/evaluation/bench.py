@@ -7,7 +7,8 @@ For each scale preset (tiny, force, large; national only when asked) it
    (`python -m pipelines.cli profile ...`) with a fresh DAGSTER_HOME and a fresh warehouse,
    polling the RSS of the whole process tree (the CLI, dbt subprocesses, ...) every 0.1 s,
 3. reads each step's start/end from that DAGSTER_HOME's event log (STEP_START/STEP_SUCCESS)
-   and groups steps into stages (ingest, dbt_staging, resolution, dbt_analytics, ...),
+   and groups steps into stages (ingest, dbt_staging, resolution, dbt_analytics (with the
+   reporting models), ...),
 4. measures each stage's floor: the same computation alone, with no orchestration (DuckDB
    reading the extracts for ingestion, `dbt build` alone for the dbt stages, the pure Python
    functions alone on the same warehouse for resolution, hotspots, forecasting),

@@ -26,12 +26,12 @@ from pipelines.disclosure import (
     DisclosureError,
     check_published_file,
     load_sensitive_values,
+    protect_rate,
 )
 from pipelines.disclosure.guard import GuardReport
 from pipelines.quarters import parse_quarter
 from pipelines.report import findings, sections
 from pipelines.report.compare import Periods
-from pipelines.report.warehouse import Warehouse
 from pipelines.settings import Settings, load_settings
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -100,7 +100,7 @@ def build_context(
 ) -> dict[str, Any]:
     parse_quarter(quarter)
     settings = settings or load_settings()
-    ctx = sections.Context(Warehouse(con), Periods(quarter), settings, quarter_dir)
+    ctx = sections.Context(con, Periods(quarter), settings, quarter_dir)
     body = {
         "scope": sections.data_quality(ctx),
         "demand": sections.demand(ctx),
@@ -146,23 +146,17 @@ def boundary_caveats(boundary: Path | None) -> list[str]:
 def standing_gaps(ctx: sections.Context) -> list[str]:
     """Gaps every stalking profile from records has, with this quarter's measure where one
     exists (aggregate rates only)."""
-    gaps = []
-    wh, q, k = ctx.wh, ctx.periods.quarter, ctx.k
-    if wh.has("marts.stalking_crimes", "staging.stg_crime_persons"):
-        row = wh.con.execute(
-            "select count(*) filter (where cp.forename is null and cp.surname is null), count(*) "
-            "from marts.stalking_crimes c join staging.stg_crime_persons cp "
-            "on cp.crime_id = c.crime_id where c.quarter = ? and cp.role <> 'victim'",
-            [q],
-        ).fetchone()
-        from pipelines.disclosure import protect_rate
-
-        rate = protect_rate(int(row[0]), int(row[1]), k)
-        gaps.append(
-            f"Unidentified suspects: {rate} of suspect/offender records on this quarter's "
-            "stalking crimes carry no name (often online suspects), so they cannot be linked "
-            "across crimes and repeat or serial offending is undercounted."
-        )
+    unnamed, records = ctx.con.execute(
+        "select coalesce(sum(suspect_records_without_name), 0), coalesce(sum(suspect_records), 0) "
+        "from reporting.rpt_data_scope where quarter = ?",
+        [ctx.periods.quarter],
+    ).fetchone()
+    rate = protect_rate(int(unnamed), int(records), ctx.k)
+    gaps = [
+        f"Unidentified suspects: {rate} of suspect/offender records on this quarter's "
+        "stalking crimes carry no name (often online suspects), so they cannot be linked "
+        "across crimes and repeat or serial offending is undercounted."
+    ]
     gaps += [
         "Fear, fixation and obsession (the FOUR indicators) and the offender's motivation "
         "(Stalking Risk Profile types) live in free text and officer judgement, not in "
@@ -221,35 +215,14 @@ def report_vocabulary() -> frozenset[str]:
 
 def reference_vocabulary(con: duckdb.DuckDBPyConnection) -> set[str]:
     """Labels the report prints from reference and summary tables (not from person data)."""
-    wh = Warehouse(con)
     words: set[str] = set()
-    queries = []
-    if wh.has("reference.order_types"):
-        queries.append("select order_name from reference.order_types")
-    if wh.has("reference.offence_codes"):
-        queries.append("select category from reference.offence_codes")
-    if wh.has("marts.compliance"):
-        queries.append("select distinct measure from marts.compliance")
-        if "measure_description" in wh.columns("marts.compliance"):
-            queries.append("select distinct measure_description from marts.compliance")
-    if wh.has("marts.demand_forecast"):
-        queries.append("select distinct series from marts.demand_forecast")
-        queries.append("select distinct model from marts.demand_forecast")
-    if wh.has("raw.quarantine"):
-        queries.append("select distinct rule from raw.quarantine")
-    if wh.has("raw.crime_persons"):
-        queries.append("select distinct relationship_to_victim from raw.crime_persons")
-    table = wh.find("marts", "forecast", "accuracy") or wh.find("marts", "backtest")
-    if table:
-        queries.append(f"select distinct columns(*)::varchar from {table}")
-        words |= set(wh.columns(table))
-    for query in queries:
-        try:
-            for row in con.execute(query).fetchall():
-                for value in row:
-                    words |= {w.lower() for w in _WORD.findall(str(value or ""))}
-        except duckdb.Error:
-            continue
+    for kind, label in con.execute(
+        "select kind, label from reporting.rpt_report_vocabulary"
+    ).fetchall():
+        if kind == "column":
+            words.add(label)
+        else:
+            words |= {w.lower() for w in _WORD.findall(label)}
     return {w.replace("_", " ") for w in words} | words
 
 

@@ -1,7 +1,8 @@
-"""The profile's sections, in the order of a NIM problem profile. Each builder reads the
-warehouse, applies disclosure control and returns plain data for the template (numbers as
-`Count`/`Rate`, tables as strings, charts as HTML divs). Nothing here prints a person-level
-value: every figure is an aggregate that has been through `pipelines.disclosure`.
+"""The profile's sections, in the order of a NIM problem profile. Each builder reads its
+rows from the reporting layer (dbt models `reporting.rpt_*`, where every number is computed),
+applies disclosure control and returns plain data for the template (numbers as `Count`/`Rate`,
+tables as strings, charts as HTML divs). Nothing here prints a person-level value: every
+figure is an aggregate that has been through `pipelines.disclosure`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -32,7 +34,6 @@ from pipelines.report.compare import (
     subset_count,
     trend_table,
 )
-from pipelines.report.warehouse import Warehouse
 from pipelines.settings import Settings
 
 ROUTES = ["principal", "included", "screened"]
@@ -45,7 +46,7 @@ ROUTE_LABELS = {
 
 @dataclass
 class Context:
-    wh: Warehouse
+    con: duckdb.DuckDBPyConnection
     periods: Periods
     settings: Settings
     quarter_dir: Path
@@ -55,6 +56,10 @@ class Context:
     @property
     def k(self) -> int:
         return self.settings.disclosure.min_count
+
+    def rows(self, sql: str, params: list | None = None) -> pd.DataFrame:
+        """A reporting.rpt_* query as a frame (report code reads nothing else)."""
+        return self.con.execute(sql, params or []).df()
 
     def missing(self, table: str, what: str) -> dict[str, Any]:
         self.gaps.append(f"{what} could not be produced: the table {table} was not available.")
@@ -76,65 +81,39 @@ def _quarters_in(frame: pd.DataFrame, quarters: list[str]) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- demand & trends
-RISK_LABELS = {"high": "High", "medium": "Medium", "standard": "Standard", None: "Not recorded"}
-OUTCOME_LABELS = {
-    "charge_summons": "Charged or summonsed",
-    "out_of_court": "Out-of-court disposal",
-    "no_further_action": "No further action (evidential or victim-led)",
-    None: "Under investigation or other",
-}
+def _breakdown(rows: pd.DataFrame, name: str) -> tuple[pd.DataFrame, list[str]]:
+    """One breakdown of reporting.rpt_crimes_by_category as (quarter, cat, n) and its order."""
+    part = rows[rows["breakdown"] == name].sort_values(["category_order", "quarter"])
+    frame = part.rename(columns={"category_label": "cat", "crimes": "n"})
+    return frame[["quarter", "cat", "n"]], list(dict.fromkeys(part["category_label"]))
 
 
 def demand(ctx: Context) -> dict[str, Any]:
-    if not ctx.wh.has("marts.stalking_crimes"):
-        return ctx.missing("marts.stalking_crimes", "Demand and trends")
     p, k = ctx.periods, ctx.k
-    crimes = ctx.wh.df(
-        "select quarter, identified_by, is_domestic_abuse, is_online, "
-        "coalesce(offence_category, 'other') as offence_category "
-        "from marts.stalking_crimes"
+    rows = ctx.rows(
+        "select quarter, breakdown, category_label, category_order, crimes "
+        "from reporting.rpt_crimes_by_category"
     )
-    trend_q = [q for q in p.trend(12) if q >= (crimes["quarter"].min() or p.quarter)]
-    totals = crimes.groupby("quarter").size().rename("n").reset_index()
+    trend_q = [q for q in p.trend(12) if q >= (rows["quarter"].min() or p.quarter)]
+    da, da_order = _breakdown(rows, "domestic_abuse")
+    totals = da.groupby("quarter")["n"].sum().reset_index()
     total = _figure3("Crimes in the stalking universe", totals, p, k)
     ctx.figures["total"] = total
 
-    def breakdown(column: str, labels: dict[Any, str]) -> pd.DataFrame:
-        frame = crimes.assign(cat=crimes[column].map(labels))
-        return frame.groupby(["quarter", "cat"]).size().rename("n").reset_index()
-
-    da = breakdown("is_domestic_abuse", {True: "Domestic abuse", False: "Not domestic abuse"})
-    da_order = ["Domestic abuse", "Not domestic abuse"]
     _, da_rows = comparison_table(da, "cat", p, k, da_order)
-    online = breakdown("is_online", {True: "Online", False: "Not online"})
-    on_order = ["Online", "Not online"]
+    online, on_order = _breakdown(rows, "online")
     _, on_rows = comparison_table(online, "cat", p, k, on_order)
-    route_labels = {r: ROUTE_LABELS[r] for r in ROUTES}
-    routes = breakdown("identified_by", route_labels)
-    route_order = [ROUTE_LABELS[r] for r in ROUTES]
+    routes, route_order = _breakdown(rows, "identification_route")
     _, route_rows = comparison_table(routes, "cat", p, k, route_order)
-    cats = sorted(crimes["offence_category"].dropna().unique())
-    cat_frame = breakdown("offence_category", {c: c.replace("_", " ").capitalize() for c in cats})
-    cat_order = [c.replace("_", " ").capitalize() for c in cats]
+    cat_frame, cat_order = _breakdown(rows, "offence_category")
     _, cat_rows = comparison_table(cat_frame, "cat", p, k, cat_order)
 
     extra_tables = []
-    columns = ctx.wh.columns("marts.stalking_crimes")
-    for column, caption, labels in (
-        ("risk_level", "Stalking crimes by recorded risk grade", RISK_LABELS),
-        ("outcome_group", "Stalking crimes by outcome so far", OUTCOME_LABELS),
+    for name, caption in (
+        ("risk_level", "Stalking crimes by recorded risk grade"),
+        ("outcome_group", "Stalking crimes by outcome so far"),
     ):
-        if column not in columns:
-            continue
-        values = ctx.wh.df(f"select quarter, {column} as v from marts.stalking_crimes")
-        known = [v for v in labels if v is not None]
-        values["cat"] = (
-            values["v"]
-            .where(values["v"].isin(known), None)
-            .map(lambda v, labels=labels: labels.get(v, labels[None]))
-        )
-        order = list(dict.fromkeys(labels.values()))
-        grouped = values.groupby(["quarter", "cat"]).size().rename("n").reset_index()
+        grouped, order = _breakdown(rows, name)
         extra_tables.append((caption, comparison_table(grouped, "cat", p, k, order)[1]))
 
     # Shares: rates on the suppressed counts are suppressed too.
@@ -231,116 +210,67 @@ def _share_title(prefix: str, shares: dict[str, Rate]) -> str:
 
 
 # --------------------------------------------------------------------------- victims
-AGE_BANDS = [(0, 17, "Under 18"), (18, 24, "18–24"), (25, 34, "25–34"), (35, 49, "35–49")]
-AGE_BANDS += [(50, 64, "50–64"), (65, 200, "65 and over")]
+REPEAT_BANDS = {
+    "2": "repeat_victims_2_crimes",
+    "3–4": "repeat_victims_3_to_4_crimes",
+    "5 or more": "repeat_victims_5_or_more_crimes",
+}
 
 
 def victims(ctx: Context) -> dict[str, Any]:
     p, k = ctx.periods, ctx.k
+    by_quarter = ctx.rows("select * from reporting.rpt_victims_by_quarter")
     out: dict[str, Any] = {"available": True}
-    if ctx.wh.has("marts.repeat_victims"):
-        rv = ctx.wh.df("select quarter, count(*) as n from marts.repeat_victims group by quarter")
-        out["repeat"] = _figure3("Repeat victims (resolved people)", rv, p, k)
-        bands = ctx.wh.df(
-            "select case when crimes_12m >= 5 then '5 or more' when crimes_12m >= 3 "
-            "then '3–4' else '2' end as band, count(*) as n from marts.repeat_victims "
-            "where quarter = ? group by 1",
-            [p.quarter],
-        )
-        order = ["2", "3–4", "5 or more"]
-        counts = dict(zip(bands["band"], bands["n"].astype(int), strict=True))
-        table = protect_series({b: counts.get(b, 0) for b in order}, k)
-        out["repeat_bands"] = [(b, table.count(b, "count")) for b in [*order, TOTAL]]
-        ctx.figures["repeat_victims"] = out["repeat"]
-    else:
-        out["repeat"] = None
-        ctx.missing("marts.repeat_victims", "Repeat victimisation")
-    people = _victim_people(ctx)
-    if people is None:
-        out["demographics"] = None
-        return out
+    out["repeat"] = _figure3("Repeat victims (resolved people)", by_quarter, p, k, "repeat_victims")
+    now = by_quarter[by_quarter["quarter"] == p.quarter]
+    counts = {band: int(now[column].sum()) for band, column in REPEAT_BANDS.items()}
+    table = protect_series(counts, k)
+    out["repeat_bands"] = [(b, table.count(b, "count")) for b in [*REPEAT_BANDS, TOTAL]]
+    ctx.figures["repeat_victims"] = out["repeat"]
     out["victims"] = _figure3(
-        "Victims of stalking crimes (resolved people)",
-        people.groupby("quarter")["person_key"].nunique().rename("n").reset_index(),
-        p,
-        k,
+        "Victims of stalking crimes (resolved people)", by_quarter, p, k, "victims"
     )
-    if out["repeat"] is not None and "crimes_in_quarter" in ctx.wh.columns("marts.repeat_victims"):
-        # Share of this quarter's victims who are repeat victims (a victim this quarter who
-        # had 2+ crimes in the 12 months); repeat victims with no crime this quarter are out.
-        repeat_now = ctx.wh.scalar(
-            "select count(*) from marts.repeat_victims where quarter = ? and crimes_in_quarter > 0",
-            [p.quarter],
-        )
-        out["repeat_share"] = protect_rate(int(repeat_now or 0), out["victims"].now, k)
-    now = people[people["quarter"] == p.quarter].drop_duplicates("person_key")
-    year = people[people["quarter"] == p.year_ago].drop_duplicates("person_key")
+    # Share of this quarter's victims who are repeat victims (a victim this quarter who had 2+
+    # crimes in the 12 months); repeat victims with no crime this quarter are out.
+    repeat_now = int(now["repeat_victims_with_crime_in_quarter"].sum())
+    out["repeat_share"] = protect_rate(repeat_now, out["victims"].now, k)
+    demographics = ctx.rows(
+        "select quarter, dimension, category_label as cat, category_order, victims as n "
+        "from reporting.rpt_victim_demographics where quarter in (?, ?) "
+        "order by dimension, category_order",
+        [p.quarter, p.year_ago],
+    )
     demo = []
-    for label, column, order in (
-        ("Sex", "sex_label", ["Female", "Male", "Other / not known"]),
-        ("Age at report", "age_band", [b[2] for b in AGE_BANDS] + ["Not recorded"]),
-    ):
-        frame = pd.concat([now.assign(quarter=p.quarter), year.assign(quarter=p.year_ago)])
-        grouped = frame.groupby(["quarter", column]).size().rename("n").reset_index()
-        _, rows = comparison_table(grouped.rename(columns={column: "cat"}), "cat", p, k, order)
+    for label, dimension in (("Sex", "sex"), ("Age at report", "age_band")):
+        frame = demographics[demographics["dimension"] == dimension]
+        order = list(dict.fromkeys(frame["cat"]))
+        _, rows = comparison_table(frame[["quarter", "cat", "n"]], "cat", p, k, order)
         demo.append((label, rows))
     out["demographics"] = demo
     return out
 
 
-def _victim_people(ctx: Context) -> pd.DataFrame | None:
-    """One row per victim mention of a stalking-universe crime: quarter, person_key, sex,
-    age band at report (aggregated before anything leaves this function's caller)."""
-    if not ctx.wh.has("marts.stalking_crimes", "staging.stg_crime_persons"):
-        ctx.gaps.append("Victim demographics were not available (crime-person links missing).")
-        return None
-    resolved = ctx.wh.has("intermediate.int_crime_persons_resolved")
-    key = "coalesce(r.person_key, 'id:' || cp.person_id)" if resolved else "'id:' || cp.person_id"
-    join = (
-        "left join intermediate.int_crime_persons_resolved r "
-        "on r.crime_id = cp.crime_id and r.person_id = cp.person_id and r.role = cp.role"
-        if resolved
-        else ""
-    )
-    frame = ctx.wh.df(
-        f"""
-        select c.quarter, {key} as person_key, cp.sex,
-               date_diff('year', cp.date_of_birth, c.reported_date)
-               - case when strftime(c.reported_date, '%m%d') < strftime(cp.date_of_birth, '%m%d')
-                 then 1 else 0 end as age
-        from marts.stalking_crimes c
-        join staging.stg_crime_persons cp on cp.crime_id = c.crime_id
-        {join}
-        where cp.role = 'victim'
-        """
-    )
-    frame["sex_label"] = frame["sex"].map({"F": "Female", "M": "Male"}).fillna("Other / not known")
-    age = pd.to_numeric(frame["age"], errors="coerce")
-    band = pd.Series("Not recorded", index=frame.index)
-    for lo, hi, label in AGE_BANDS:
-        band[(age >= lo) & (age <= hi)] = label
-    frame["age_band"] = band
-    return frame
-
-
 # --------------------------------------------------------------------------- perpetrators
+PERPETRATOR_ROWS = [
+    # label, column, the whole it is a subset of (None: a count on its own)
+    ("Suspects and offenders (resolved people)", "perpetrators", None),
+    ("Repeat perpetrators", "repeat_perpetrators", "perpetrators"),
+    ("Serial perpetrators (2+ victims)", "serial_perpetrators", "perpetrators"),
+    ("High-harm perpetrators (tasking list)", "high_harm_perpetrators", "perpetrators"),
+    ("With an order breach in the last 12 months", "with_breach_12m", "perpetrators"),
+    ("With an active protective order", "with_active_order", "perpetrators"),
+    ("High-harm with no active order", "high_harm_without_order", "high_harm_perpetrators"),
+]
+
+
 def perpetrators(ctx: Context) -> dict[str, Any]:
-    if not ctx.wh.has("marts.perpetrators"):
-        return ctx.missing("marts.perpetrators", "Perpetrator analysis")
     p, k = ctx.periods, ctx.k
-    frame = ctx.wh.df(
-        "select quarter, count(*) as total, "
-        "count(*) filter (where is_repeat) as repeat, "
-        "count(*) filter (where is_serial) as serial, "
-        "count(*) filter (where is_high_harm) as high_harm, "
-        "count(*) filter (where breaches_12m > 0) as breached, "
-        "count(*) filter (where has_active_order) as with_order, "
-        "count(*) filter (where is_high_harm and not has_active_order) as high_harm_no_order "
-        "from marts.perpetrators where quarter in (?, ?, ?) group by quarter",
+    frame = ctx.rows(
+        "select * from reporting.rpt_perpetrators_by_quarter where quarter in (?, ?, ?)",
         p.columns,
     ).set_index("quarter")
 
-    def row(label: str, column: str, whole: str | None = "total") -> Figure3:
+    def row(label: str, column: str, whole: str | None) -> Figure3:
         def at(q: str) -> Count:
             if q not in frame.index:
                 return Count(0)
@@ -351,71 +281,52 @@ def perpetrators(ctx: Context) -> dict[str, Any]:
 
         return Figure3(label, at(p.quarter), at(p.previous), at(p.year_ago))
 
-    rows = [
-        row("Suspects and offenders (resolved people)", "total", None),
-        row("Repeat perpetrators", "repeat"),
-        row("Serial perpetrators (2+ victims)", "serial"),
-        row("High-harm perpetrators (tasking list)", "high_harm"),
-        row("With an order breach in the last 12 months", "breached"),
-        row("With an active protective order", "with_order"),
-        row("High-harm with no active order", "high_harm_no_order", "high_harm"),
-    ]
+    rows = [row(*spec) for spec in PERPETRATOR_ROWS]
     ctx.figures.update(perpetrators=rows)
-    out: dict[str, Any] = {"available": True, "rows": rows}
-    if ctx.wh.has("intermediate.int_crime_persons_resolved"):
-        rel = ctx.wh.df(
-            "select c.quarter, coalesce(r.relationship_to_victim, 'unknown') as cat, "
-            "count(*) as n from marts.stalking_crimes c "
-            "join intermediate.int_crime_persons_resolved r on r.crime_id = c.crime_id "
-            "where r.role <> 'victim' group by 1, 2"
-        )
-        order = ["partner", "ex_partner", "family", "acquaintance", "stranger", "unknown"]
-        rel["cat"] = rel["cat"].where(rel["cat"].isin(order), "unknown")
-        rel = rel.groupby(["quarter", "cat"], as_index=False)["n"].sum()
-        _, rel_rows = comparison_table(rel, "cat", p, k, order)
-        out["relationships"] = [
-            Figure3(r.label.replace("_", "-").capitalize(), r.now, r.previous, r.year_ago)
-            for r in rel_rows
-        ]
-    return out
+    relationships = ctx.rows(
+        "select quarter, relationship_label as cat, perpetrator_records as n "
+        "from reporting.rpt_perpetrator_relationships order by relationship_order, quarter"
+    )
+    order = list(dict.fromkeys(relationships["cat"]))
+    _, relationship_rows = comparison_table(relationships, "cat", p, k, order)
+    return {"available": True, "rows": rows, "relationships": relationship_rows}
 
 
 # --------------------------------------------------------------------------- locations
-CHANGE_LAYERS = {
-    "new": "Hotspot: new",
-    "intensifying": "Hotspot: intensifying",
-    "persistent": "Hotspot: persistent",
-    "diminishing": "Hotspot: diminishing",
-    "former": "Former hotspot",
+CHANGE_COLUMNS = {
+    "Hotspot: new": "new_hot_cells",
+    "Hotspot: intensifying": "intensifying_hot_cells",
+    "Hotspot: persistent": "persistent_hot_cells",
+    "Hotspot: diminishing": "diminishing_hot_cells",
+    "Former hotspot": "former_hot_cells",
 }
 
 
 def locations(ctx: Context, boundary_path: Path | None) -> dict[str, Any]:
-    if not ctx.wh.has("marts.hotspots"):
-        return ctx.missing("marts.hotspots", "Hotspot analysis")
     p, k = ctx.periods, ctx.k
-    cols = ctx.wh.columns("marts.hotspots")
-    change = "change_class" if "change_class" in cols else "null"
-    cells = ctx.wh.df(
-        f"select quarter, cell_id, latitude, longitude, crimes, is_hotspot, {change} as change "
-        "from marts.hotspots where quarter in (?, ?, ?)",
-        p.columns,
+    by_quarter = ctx.rows("select * from reporting.rpt_hotspots_by_quarter")
+    hot_cells = _figure3(
+        "Hotspot cells (Gi*, after false-discovery control)", by_quarter, p, 1, "hot_cells"
     )
-    cells["crimes"] = cells["crimes"].fillna(0).astype(int)
-    cells["is_hotspot"] = cells["is_hotspot"].fillna(False).astype(bool)
-    now = cells[cells["quarter"] == p.quarter]
-    hot = cells[cells["is_hotspot"]].groupby("quarter").size().rename("n").reset_index()
-    hot_cells = _figure3("Hotspot cells (Gi*, after false-discovery control)", hot, p, 1)
-    in_hot = cells[cells["is_hotspot"]].groupby("quarter")["crimes"].sum()
-    located = cells.groupby("quarter")["crimes"].sum()
+    indexed = by_quarter.set_index("quarter")
 
     def share(q: str) -> Rate:
-        return protect_rate(int(in_hot.get(q, 0)), int(located.get(q, 0)), k)
+        if q not in indexed.index:
+            return protect_rate(0, 0, k)
+        row = indexed.loc[q]
+        return protect_rate(int(row["crimes_in_hot_cells"]), int(row["located_crimes"]), k)
 
     hot_share = {"now": share(p.quarter), "year_ago": share(p.year_ago)}
-    changes = now["change"].fillna("none").value_counts()
-    change_rows = [(label, int(changes.get(c, 0))) for c, label in CHANGE_LAYERS.items()]
+    change_rows = [
+        (label, int(indexed.at[p.quarter, column]) if p.quarter in indexed.index else 0)
+        for label, column in CHANGE_COLUMNS.items()
+    ]
     ctx.figures.update(hot_cells=hot_cells, hot_share=hot_share)
+    now = ctx.rows(
+        "select cell_id, latitude, longitude, crimes, is_hotspot, change_label, map_layer, "
+        "map_layer_order from reporting.rpt_hotspot_cells where quarter = ? order by cell_id",
+        [p.quarter],
+    )
     # The map: only cells meeting the threshold are drawn (disclosure rule for locations).
     published = now[now["crimes"] >= k]
     hidden_hot = int((now["is_hotspot"] & (now["crimes"] < k)).sum())
@@ -434,7 +345,7 @@ def locations(ctx: Context, boundary_path: Path | None) -> dict[str, Any]:
         "hidden_hot": hidden_hot,
         "chart": charts.to_div(figure, "chart-hotspot-map"),
         "top_cells": [
-            (i + 1, Count(int(r.crimes)), CHANGE_LAYERS.get(r.change, "Not a hotspot"))
+            (i + 1, Count(int(r.crimes)), r.change_label)
             for i, r in enumerate(
                 published.sort_values("crimes", ascending=False).head(10).itertuples()
             )
@@ -459,18 +370,14 @@ def _map_layers(cells: pd.DataFrame, size_m: int) -> dict[str, tuple[list, list,
         return layers
     x, y = lonlat_to_bng(cells["longitude"].to_numpy(), cells["latitude"].to_numpy())
     half = size_m / 2
-    labels = [
-        CHANGE_LAYERS.get(c, "Other cells") if h or c == "former" else "Other cells"
-        for c, h in zip(cells["change"].fillna("none"), cells["is_hotspot"], strict=True)
-    ]
-    for cx, cy, n, label in zip(x, y, cells["crimes"], labels, strict=True):
+    for cx, cy, n, label in zip(x, y, cells["crimes"], cells["map_layer"], strict=True):
         xs, ys, texts = layers.setdefault(label, ([], [], []))
         # Rounded to 100 m: a published cell is an area, its centre to the metre adds nothing.
         xs += [cx - half, cx + half, cx + half, cx - half, cx - half, None]
         ys += [cy - half, cy - half, cy + half, cy + half, cy - half, None]
         texts += [f"{int(n)} crimes"] * 5 + [""]
-    order = [*CHANGE_LAYERS.values(), "Other cells"]
-    return {name: layers[name] for name in order if name in layers}
+    order = cells.sort_values("map_layer_order")["map_layer"]
+    return {name: layers[name] for name in dict.fromkeys(order)}
 
 
 def _boundary_xy(path: Path | None) -> tuple[list, list] | None:
@@ -498,130 +405,58 @@ def _boundary_xy(path: Path | None) -> tuple[list, list] | None:
 
 
 # --------------------------------------------------------------------------- orders
-ORDER_TYPES = ["SPO", "ISPO", "RO", "NMO", "DVPO", "IAH"]
-
-
-def _order_labels(ctx: Context) -> dict[str, str]:
-    names: dict[str, str] = {}
-    if ctx.wh.has("reference.order_types"):
-        names = dict(
-            ctx.wh.con.execute(
-                "select order_type, order_name from reference.order_types"
-            ).fetchall()
-        )
-    return {t: f"{names.get(t, t)} ({t})" for t in ORDER_TYPES}
-
-
-def _order_events(ctx: Context) -> dict[str, pd.DataFrame] | None:
-    """quarter, cat (order type), n per event: from the order marts when built, else staging."""
-    if ctx.wh.has("marts.protective_orders"):
-        po = ctx.wh.df("select * from marts.protective_orders")
-        events = {
-            "Applied for": po.rename(columns={"applications": "n"}),
-            "Granted": po.rename(columns={"grants": "n"}),
-            "Refused": po.rename(columns={"refusals": "n"}),
-        }
-        if ctx.wh.has("marts.order_breaches"):
-            events["Breaches recorded"] = ctx.wh.df("select * from marts.order_breaches").rename(
-                columns={"breaches": "n"}
-            )
-        return {
-            k: v[["quarter", "order_type", "n"]].rename(columns={"order_type": "cat"})
-            for k, v in events.items()
-        }
-    if not ctx.wh.has("staging.stg_orders"):
-        return None
-    frames = {}
-    for event, column in (("Applied for", "applied_date"), ("Granted", "granted_date")):
-        frames[event] = ctx.wh.df(
-            f"select order_type as cat, {column} as day from staging.stg_orders "
-            f"where {column} is not null"
-        )
-    if ctx.wh.has("staging.stg_breaches"):
-        frames["Breaches recorded"] = ctx.wh.df(
-            "select o.order_type as cat, b.breach_date as day from staging.stg_breaches b "
-            "join staging.stg_orders o on o.order_id = b.order_id"
-        )
-    out = {}
-    for event, frame in frames.items():
-        frame["quarter"] = pd.PeriodIndex(pd.to_datetime(frame["day"]), freq="Q").strftime("%Y-Q%q")
-        out[event] = frame.groupby(["quarter", "cat"]).size().rename("n").reset_index()
-    return out
-
-
 def orders(ctx: Context) -> dict[str, Any]:
-    events = _order_events(ctx)
-    if events is None:
-        return ctx.missing("marts.protective_orders", "Protective orders")
     p, k = ctx.periods, ctx.k
-    label = _order_labels(ctx)
+    events = ctx.rows(
+        "select event, quarter, order_type_label as cat, orders as n "
+        "from reporting.rpt_orders_by_quarter where quarter in (?, ?, ?) "
+        "order by event_order, order_type_order, quarter",
+        p.columns,
+    )
     tables = []
-    for event, frame in events.items():
-        frame = frame.assign(cat=frame["cat"].where(frame["cat"].isin(ORDER_TYPES), "other"))
-        frame = frame.groupby(["quarter", "cat"], as_index=False)["n"].sum()
-        _, rows = comparison_table(frame, "cat", p, k, ORDER_TYPES)
-        rows = [Figure3(label.get(r.label, r.label), r.now, r.previous, r.year_ago) for r in rows]
+    for event in dict.fromkeys(events["event"]):
+        frame = events[events["event"] == event]
+        order = list(dict.fromkeys(frame["cat"]))
+        _, rows = comparison_table(frame[["quarter", "cat", "n"]], "cat", p, k, order)
         tables.append((event, rows))
-    spo_active = None
-    if ctx.wh.has("staging.stg_orders"):
-        active = []
-        for q in p.columns:
-            end = quarter_end(q)
-            n = ctx.wh.scalar(
-                "select count(*) from staging.stg_orders "
-                "where upper(order_type) in ('SPO', 'ISPO') "
-                "and granted_date <= ? and (expiry_date is null or expiry_date > ?) "
-                "and lower(status) not in ('discharged', 'refused')",
-                [end, end],
-            )
-            active.append(protect_count(int(n or 0), k))
-        spo_active = Figure3(
-            "Stalking protection orders in force at quarter end", active[2], active[1], active[0]
-        )
+    stalking = ctx.rows(
+        "select * from reporting.rpt_stalking_orders_by_quarter where quarter in (?, ?, ?)",
+        p.columns,
+    ).set_index("quarter")
+
+    def in_force(q: str) -> Count:
+        return protect_count(int(stalking.at[q, "spo_in_force"]) if q in stalking.index else 0, k)
+
+    spo_active = Figure3(
+        "Stalking protection orders in force at quarter end",
+        in_force(p.quarter),
+        in_force(p.previous),
+        in_force(p.year_ago),
+    )
     followup = None
-    if ctx.wh.has("marts.protective_orders"):
-        cols = ctx.wh.columns("marts.protective_orders")
-        if {"grants_followed_up", "breached_in_followup"} <= cols:
-            row = ctx.wh.con.execute(
-                "select sum(grants_followed_up), sum(breached_in_followup), "
-                "max(followup_months) from marts.protective_orders "
-                "where quarter = ? and is_stalking_order",
-                [p.year_ago],
-            ).fetchone()
-            if row and row[0] is not None:
-                followup = {
-                    "quarter": p.year_ago,
-                    "months": row[2],
-                    "rate": protect_rate(int(row[1] or 0), int(row[0] or 0), k),
-                    "granted": protect_count(int(row[0] or 0), k),
-                }
+    if p.year_ago in stalking.index and pd.notna(stalking.at[p.year_ago, "grants_followed_up"]):
+        row = stalking.loc[p.year_ago]
+        granted = int(row["grants_followed_up"])
+        followup = {
+            "quarter": p.year_ago,
+            "months": int(row["followup_months"]),
+            "rate": protect_rate(int(row["breached_in_followup"] or 0), granted, k),
+            "granted": protect_count(granted, k),
+        }
     ctx.figures.update(orders=tables, spo_active=spo_active)
     return {"available": True, "tables": tables, "spo_active": spo_active, "followup": followup}
 
 
 # --------------------------------------------------------------------------- compliance
 def compliance(ctx: Context) -> dict[str, Any]:
-    if not ctx.wh.has("marts.compliance"):
-        return ctx.missing("marts.compliance", "Victims' Code and SPO compliance")
     p, k = ctx.periods, ctx.k
-    cols = ctx.wh.columns("marts.compliance")
-    described = "measure_description" in cols
-    split = {"numerator_da", "denominator_da", "numerator_non_da", "denominator_non_da"} <= cols
-    extra = (
-        "numerator_da, denominator_da, numerator_non_da, denominator_non_da"
-        if split
-        else "null as numerator_da, null as denominator_da, null as numerator_non_da, "
-        "null as denominator_non_da"
-    )
-    frame = ctx.wh.df(
-        "select quarter, measure, numerator, denominator, "
-        f"{'measure_description' if described else 'null'} as description, {extra} "
-        "from marts.compliance where quarter in (?, ?, ?)",
+    frame = ctx.rows(
+        "select * from reporting.rpt_compliance where quarter in (?, ?, ?) order by measure",
         p.columns,
     )
-    measures = list(dict.fromkeys(frame.sort_values("measure")["measure"]))
+    split = True
     rows = []
-    for measure in measures:
+    for measure in dict.fromkeys(frame["measure"]):
         per_q = frame[frame["measure"] == measure].set_index("quarter")
 
         def rate(q: str, per_q: pd.DataFrame = per_q) -> tuple[Rate, Count, Count]:
@@ -637,7 +472,7 @@ def compliance(ctx: Context) -> dict[str, Any]:
         now, num, den = rate(p.quarter)
 
         def split_rate(side: str, per_q: pd.DataFrame = per_q) -> Rate:
-            if not split or p.quarter not in per_q.index:
+            if p.quarter not in per_q.index:
                 return Rate(None)
             n, d = (
                 per_q.at[p.quarter, f"numerator_{side}"],
@@ -649,10 +484,8 @@ def compliance(ctx: Context) -> dict[str, Any]:
 
         rows.append(
             {
-                "measure": measure.replace("_", " ").capitalize().replace("Spo ", "SPO "),
-                "description": str(per_q["description"].dropna().iloc[0])
-                if per_q["description"].notna().any()
-                else "",
+                "measure": per_q["measure_label"].iloc[0],
+                "description": per_q["measure_description"].fillna("").iloc[0],
                 "now": now,
                 "numerator": num,
                 "denominator": den,
@@ -685,38 +518,13 @@ def compliance(ctx: Context) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- forecast
-SERIES_PRIORITY = ["all_stalking", "all", "total", "domestic_abuse", "non_domestic_abuse"]
-SERIES_PRIORITY += ["online", "offline", "breaches"]
-
-
-def _series_label(name: str) -> str:
-    label = name.replace("_", " ").replace("non domestic", "non-domestic")
-    return {"all_stalking": "all stalking-universe crimes"}.get(name, label)
-
-
-def _period_label(day: Any, period: str) -> str:
-    stamp = pd.Timestamp(day)
-    return f"{stamp.year}-Q{stamp.quarter}" if period == "quarter" else f"{stamp:%Y-%m}"
-
-
-def _series_family(name: str) -> str:
-    if name in ("domestic_abuse", "non_domestic_abuse"):
-        return "da"
-    if name in ("online", "offline"):
-        return "online"
-    for prefix in ("identified_", "category_"):
-        if name.startswith(prefix):
-            return prefix
-    return name  # a series on its own (all_stalking, breaches)
-
-
 def _public_actuals(frame: pd.DataFrame, k: int) -> dict[tuple[str, Any], int | None]:
     """Recorded values as the rest of the profile would publish them: series that split the
     same total (DA / non-DA, online / offline, routes, categories) are suppressed together
     with secondary suppression per period, so no chart can undo a table's suppression."""
     actual = frame[frame["kind"] == "actual"]
     out: dict[tuple[str, Any], int | None] = {}
-    for _, family in actual.groupby(actual["series"].map(_series_family)):
+    for _, family in actual.groupby("series_family"):
         wide = (
             family.pivot_table(
                 index="series", columns="period_start", values="value", aggfunc="sum"
@@ -734,34 +542,19 @@ def _public_actuals(frame: pd.DataFrame, k: int) -> dict[tuple[str, Any], int | 
 
 
 def forecast(ctx: Context) -> dict[str, Any]:
-    if not ctx.wh.has("marts.demand_forecast"):
-        return ctx.missing("marts.demand_forecast", "The demand forecast")
     k = ctx.k
-    has_period = "period" in ctx.wh.columns("marts.demand_forecast")
-    frame = ctx.wh.df(
-        "select series, period_start, kind, value, lo80, hi80, lo95, hi95, model, "
-        f"{'period' if has_period else 'null'} as period "
-        "from marts.demand_forecast order by series, period_start"
+    frame = ctx.rows(
+        "select * from reporting.rpt_demand_forecast order by series_order, period_start"
     )
     if frame.empty:
         return ctx.missing("marts.demand_forecast (empty)", "The demand forecast")
-    # One granularity for the whole section: quarters suit a four-year FMS view.
-    periods = set(frame["period"].dropna())
-    period = "quarter" if "quarter" in periods else ("month" if "month" in periods else None)
-    if period:
-        frame = frame[frame["period"] == period]
-    else:
-        period = "month"
+    period = frame["granularity"].iloc[0]
     per_year = 4 if period == "quarter" else 12
-    names = list(dict.fromkeys(frame["series"]))
-    ordered = [n for n in SERIES_PRIORITY if n in names] + [
-        n for n in names if n not in SERIES_PRIORITY
-    ]
     public = _public_actuals(frame, k)
     charts_out, summary = [], []
-    for i, name in enumerate(ordered):
-        s = frame[frame["series"] == name].copy()
-        s["label"] = [_period_label(d, period) for d in s["period_start"]]
+    for i, (name, s) in enumerate(frame.groupby("series_order", sort=True)):
+        name, label = s["series"].iloc[0], s["series_label"].iloc[0]
+        s = s.assign(label=s["period_label"])
         fc = (s["kind"] == "forecast").to_numpy()
         if not fc.any():
             continue
@@ -774,7 +567,7 @@ def forecast(ctx: Context) -> dict[str, Any]:
         models = future["model"].dropna()
         summary.append(
             {
-                "series": _series_label(name),
+                "series": label,
                 "model": models.iloc[0] if len(models) else "–",
                 "last_year": last_year,
                 "next_year": next_year,
@@ -797,80 +590,56 @@ def forecast(ctx: Context) -> dict[str, Any]:
                 float(v) if f and pd.notna(v) else None for v, f in zip(s[col], fc, strict=True)
             ]
 
-        title = f"Forecast demand: {_series_label(name)}"
+        title = f"Forecast demand: {label}"
         if last_year:
             change = (next_year - last_year) / last_year
             verb = "rise" if change > 0.05 else "fall" if change < -0.05 else "stay level"
-            title = (
-                f"{_series_label(name).capitalize()}: expected to {verb} over the next year "
-                f"({change:+.0%})"
-            )
+            title = f"{label.capitalize()}: expected to {verb} over the next year ({change:+.0%})"
         figure = charts.forecast_chart(
             list(s["label"]), actual, only_fc("value"), only_fc("lo80"), only_fc("hi80"),
             only_fc("lo95"), only_fc("hi95"), title,
         )  # fmt: skip
         ticks = [t for t in s["label"] if t.endswith(("-Q1", "-01"))]
         figure.update_xaxes(tickmode="array", tickvals=ticks, ticktext=[t[:4] for t in ticks])
-        charts_out.append((_series_label(name), charts.to_div(figure, f"chart-forecast-{i}")))
+        charts_out.append((label, charts.to_div(figure, f"chart-forecast-{i}")))
     ctx.figures["forecast"] = summary[0] if summary else None
     return {
         "available": True,
         "period": period,
         "summary": summary,
         "charts": charts_out,
-        "accuracy": _accuracy(ctx, period),
+        "accuracy": _accuracy(ctx),
     }
 
 
-def _accuracy_source(source: object) -> str:
-    """'cv' and 'backtest:ho_annual' as an analyst reads them."""
-    text = str(source)
-    if text == "cv":
-        return "cross-validation (model choice)"
-    if text.startswith("backtest:"):
-        name = text.split(":", 1)[1].removeprefix("ho_").replace("_", " ")
-        return f"held-out back-test: {name}"
-    return text.replace("_", " ")
+ACCURACY_COLUMNS = {
+    "series_label": "Series",
+    "model": "Model",
+    "test_label": "Test",
+    "horizon_label": "Horizon",
+    "mase": "MASE",
+    "coverage80": "80% interval coverage",
+    "coverage95": "95% interval coverage",
+}
 
 
-def _accuracy(ctx: Context, period: str) -> dict[str, Any] | None:
-    """The back-test table written beside the forecast (chosen models only)."""
-    table = (
-        ctx.wh.find("marts", "forecast", "accuracy")
-        or ctx.wh.find("marts", "backtest")
-        or ctx.wh.find("marts", "forecast", "evaluation")
+def _accuracy(ctx: Context) -> dict[str, Any] | None:
+    """The measured accuracy of the chosen models (reporting.rpt_forecast_accuracy)."""
+    frame = ctx.rows(
+        f"select {', '.join(ACCURACY_COLUMNS)} from reporting.rpt_forecast_accuracy "
+        "order by row_order limit 30"
     )
-    if table is None:
+    if frame.empty:
         ctx.gaps.append("No back-test accuracy table was found for the demand forecast.")
         return None
-    frame = ctx.wh.df(f"select * from {table}")
-    if "is_chosen" in frame.columns:
-        frame = frame[frame["is_chosen"].fillna(False).astype(bool)]
-    if "period" in frame.columns and (frame["period"] == period).any():
-        # held-out back-tests carry no period: they are the measured accuracy, keep them
-        frame = frame[(frame["period"] == period) | frame["period"].fillna("").eq("")]
-    wanted = ["series", "model", "source", "horizon", "mase", "coverage80", "coverage95"]
-    keep = [c for c in wanted if c in frame.columns] or list(frame.columns)[:8]
-    frame = frame[keep].copy()
-    if "series" in frame.columns:
-        frame["series"] = frame["series"].map(
-            lambda v: "all series" if v == "(all)" else _series_label(v)
-        )
-    if "source" in frame.columns:
-        frame["source"] = frame["source"].map(_accuracy_source)
-    if "horizon" in frame.columns:
-        frame["horizon"] = frame["horizon"].map(lambda v: "rolling" if v == "cv" else v)
-    for column in frame.columns:
-        if pd.api.types.is_float_dtype(frame[column]):
-            fmt = "{:.0%}" if column.startswith("coverage") else "{:,.2f}"
-            frame[column] = frame[column].map(lambda v, f=fmt: "–" if pd.isna(v) else f.format(v))
-    labels = {"mase": "MASE", "coverage80": "80% interval coverage", "source": "Test"}
-    labels |= {"series": "Series", "model": "Model", "horizon": "Horizon"}
-    labels["coverage95"] = "95% interval coverage"
+    for column in ("mase", "coverage80", "coverage95"):
+        fmt = "{:.0%}" if column.startswith("coverage") else "{:,.2f}"
+        frame[column] = frame[column].map(lambda v, f=fmt: "–" if pd.isna(v) else f.format(v))
     return {
-        "table": table,
-        "columns": [labels.get(c, c.replace("_", " ")) for c in frame.columns],
-        "rows": frame.astype(str).head(30).values.tolist(),
+        # The mart the figures come from, as the caption has always named it.
+        "table": "marts.forecast_accuracy",
+        "columns": list(ACCURACY_COLUMNS.values()),
+        "rows": frame.astype(str).values.tolist(),
     }
 
 
@@ -888,21 +657,6 @@ def data_quality(ctx: Context) -> dict[str, Any]:
             extracts = report.get("extracts", {})
         except (OSError, json.JSONDecodeError):
             extracts = {}
-    if not extracts and ctx.wh.has("raw.quarantine"):
-        q = ctx.wh.df("select extract, rule, count(*) as n from raw.quarantine group by 1, 2")
-        for table in ("crimes", "crime_persons", "intelligence", "orders", "breaches"):
-            loaded = (
-                ctx.wh.scalar(f"select count(*) from raw.{table}")
-                if ctx.wh.has(f"raw.{table}")
-                else 0
-            )
-            rules = q[q["extract"] == table]
-            extracts[table] = {
-                "loaded": int(loaded or 0),
-                "quarantined": int(rules["n"].sum()),
-                "read": int(loaded or 0) + int(rules["n"].sum()),
-                "by_rule": dict(zip(rules["rule"], rules["n"].astype(int), strict=True)),
-            }
     rows = []
     for table, info in extracts.items():
         read = int(info.get("read", 0))
@@ -920,24 +674,19 @@ def data_quality(ctx: Context) -> dict[str, Any]:
         )
     if not rows:
         ctx.gaps.append("No data-quality report was available for this run.")
-    scope = {}
-    if ctx.wh.has("raw.crimes"):
-        first, last = ctx.wh.con.execute(
-            "select min(reported_date), max(reported_date) from raw.crimes"
-        ).fetchone()
-        scope = {"first": first, "last": last}
+    first, last, located, without_location = ctx.con.execute(
+        "select any_value(first_reported_date), any_value(last_reported_date), "
+        "sum(stalking_crimes), sum(stalking_crimes_without_location) "
+        "from reporting.rpt_data_scope where quarter = ?",
+        [p.quarter],
+    ).fetchone()
+    scope = {"first": first, "last": last} if first is not None else {}
     caveats = []
-    if ctx.wh.has("marts.stalking_crimes"):
-        no_loc = ctx.wh.scalar(
-            "select avg(case when latitude is null then 1.0 else 0.0 end) "
-            "from marts.stalking_crimes where quarter = ?",
-            [p.quarter],
+    if located:
+        caveats.append(
+            f"{without_location / located:.0%} of this quarter's stalking crimes have no usable "
+            "location and are absent from the hotspot analysis."
         )
-        if no_loc is not None:
-            caveats.append(
-                f"{no_loc:.0%} of this quarter's stalking crimes have no usable location and are "
-                "absent from the hotspot analysis."
-            )
     if "reconciles" in report:
         caveats.append(
             "Every input row was either loaded or quarantined (the counts reconcile)."

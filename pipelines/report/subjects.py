@@ -16,9 +16,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from pipelines.quarters import quarter_end
 from pipelines.report.profile import environment
-from pipelines.report.warehouse import Warehouse
 
 # Rows shown per subject, so that a page prints on about one A4 sheet.
 MAX_EVIDENCE_ROWS = 6
@@ -74,104 +72,17 @@ def _date(value) -> dt.date | None:
     return pd.Timestamp(value).date()
 
 
-def _events(wh: Warehouse, key: str, as_of: dt.date) -> pd.DataFrame:
+def _events(con: duckdb.DuckDBPyConnection, quarter: str, key: str) -> pd.DataFrame:
     """Crimes, intelligence, orders and breaches of one subject up to the quarter's end:
     one row per event with its date, kind, reference, detail and the victim's person_key."""
-    parts = []
-    if wh.has("intermediate.int_crime_persons_resolved", "staging.stg_crimes"):
-        universe = (
-            "left join intermediate.int_stalking_crimes as u on c.crime_id = u.crime_id"
-            if wh.has("intermediate.int_stalking_crimes")
-            else "left join (select null::varchar as crime_id, null::varchar as identified_by) "
-            "as u on false"
-        )
-        outcomes = (
-            "left join reference.outcome_codes as oc on c.outcome_code = oc.outcome_code"
-            if wh.has("reference.outcome_codes")
-            else "left join (select null::varchar as outcome_code, null::varchar as outcome_name)"
-            " as oc on false"
-        )
-        parts.append(
-            wh.df(
-                f"""
-                select c.reported_date as event_date, 'crime' as kind, c.crime_id as reference,
-                    concat_ws(' · ', c.offence_description, s.role || coalesce(
-                        ' (' || replace(s.relationship_to_victim, '_', '-') || ')', ''),
-                        case when c.is_domestic_abuse then 'DA' end,
-                        case when c.is_online then 'online' end,
-                        case when c.risk_level is not null then 'risk ' || c.risk_level end,
-                        case when u.crime_id is not null
-                            then 'stalking universe (' || u.identified_by || ')' end,
-                        coalesce('outcome: ' || coalesce(oc.outcome_name, c.outcome_code),
-                            'no outcome yet')) as detail,
-                    v.person_key as victim_key
-                from intermediate.int_crime_persons_resolved as s
-                join staging.stg_crimes as c on s.crime_id = c.crime_id
-                {universe}
-                {outcomes}
-                left join intermediate.int_crime_persons_resolved as v
-                    on v.crime_id = c.crime_id and v.role_side = 'victim'
-                where s.person_key = ? and s.role_side = 'perpetrator' and c.reported_date <= ?
-                """,
-                [key, as_of],
-            )
-        )
-    if wh.has("intermediate.int_intelligence_resolved"):
-        parts.append(
-            wh.df(
-                """
-                select submitted_date as event_date, 'intelligence' as kind,
-                    intel_id as reference,
-                    concat_ws(' · ', case when is_stalking_related then 'stalking-related'
-                        else 'not stalking-related' end, case when is_online then 'online' end,
-                        'crime ' || crime_id) as detail,
-                    victim_person_key as victim_key
-                from intermediate.int_intelligence_resolved
-                where subject_person_key = ? and submitted_date <= ?
-                """,
-                [key, as_of],
-            )
-        )
-    if wh.has("intermediate.int_orders_resolved"):
-        parts.append(
-            wh.df(
-                """
-                select coalesce(granted_date, applied_date) as event_date, 'order' as kind,
-                    order_id as reference,
-                    concat_ws(' · ', order_type || ' ' || status,
-                        'applied ' || strftime(applied_date, '%d %b %Y'),
-                        'granted ' || strftime(granted_date, '%d %b %Y'),
-                        'expires ' || strftime(expiry_date, '%d %b %Y')) as detail,
-                    protected_person_key as victim_key
-                from intermediate.int_orders_resolved
-                where subject_person_key = ? and coalesce(granted_date, applied_date) <= ?
-                """,
-                [key, as_of],
-            )
-        )
-        if wh.has("staging.stg_breaches"):
-            parts.append(
-                wh.df(
-                    """
-                    select b.breach_date as event_date, 'breach' as kind,
-                        b.breach_id as reference,
-                        concat_ws(' · ', 'of ' || o.order_type || ' ' || o.order_id,
-                            'action ' || replace(b.action_taken, '_', ' '),
-                            'crime ' || b.crime_id) as detail,
-                        o.protected_person_key as victim_key
-                    from staging.stg_breaches as b
-                    join intermediate.int_orders_resolved as o on b.order_id = o.order_id
-                    where o.subject_person_key = ? and b.breach_date <= ?
-                    """,
-                    [key, as_of],
-                )
-            )
-    parts = [p for p in parts if not p.empty]
-    if not parts:
-        return pd.DataFrame(columns=["event_date", "kind", "reference", "detail", "victim_key"])
-    events = pd.concat(parts, ignore_index=True)
+    events = con.execute(
+        "select event_date, kind, reference, detail, victim_key "
+        "from reporting.rpt_subject_events where quarter = ? and person_key = ? "
+        "order by event_date nulls first, kind, reference, detail, victim_key",
+        [quarter, key],
+    ).df()
     events["event_date"] = [_date(v) for v in events["event_date"]]
-    return events.sort_values(["event_date", "kind", "reference"], na_position="first")
+    return events
 
 
 def _pseudonymise(events: pd.DataFrame, subject_key: str) -> tuple[pd.DataFrame, list[dict]]:
@@ -211,29 +122,14 @@ def _timeline(events: pd.DataFrame) -> tuple[list[dict], int]:
     return rows[:MAX_TIMELINE_ROWS], max(0, len(rows) - MAX_TIMELINE_ROWS)
 
 
-def _linked_records(wh: Warehouse, key: str) -> tuple[list[dict], list[str]]:
+def _linked_records(con: duckdb.DuckDBPyConnection, key: str) -> tuple[list[dict], list[str]]:
     """The subject's own records joined by resolution, and the names they were recorded under."""
-    if not wh.has("marts.person_records"):
-        return [], []
-    names_sql = (
-        "left join intermediate.int_person_mentions as m "
-        "on r.source = m.source and r.record_key = m.record_key"
-        if wh.has("intermediate.int_person_mentions")
-        else "left join (select null as source, null as record_key, null as forename, "
-        "null as surname, null::date as date_of_birth) as m on false"
-    )
-    records = wh.df(
-        f"""
-        select r.source, r.record_key, r.person_id, r.role, r.event_date,
-            nullif(trim(concat_ws(' ', m.forename, upper(m.surname))), '') as recorded_name,
-            m.date_of_birth as recorded_dob
-        from marts.person_records as r
-        {names_sql}
-        where r.person_key = ?
-        order by r.event_date desc nulls last, r.source, r.record_key
-        """,
+    records = con.execute(
+        "select source, record_key, person_id, role, event_date, recorded_name, "
+        "recorded_date_of_birth as recorded_dob from reporting.rpt_subject_records "
+        "where person_key = ? order by event_date desc nulls last, source, record_key",
         [key],
-    )
+    ).df()
     names = sorted({n for n in records["recorded_name"] if isinstance(n, str)})
     # One row per source (a prolific subject has dozens of records; the page must stay short):
     # how many, under which nominal ids, names and dates of birth, over which dates.
@@ -256,16 +152,14 @@ def _linked_records(wh: Warehouse, key: str) -> tuple[list[dict], list[str]]:
     return rows, names
 
 
-def _evidence(wh: Warehouse, key: str) -> tuple[list[dict], int]:
+def _evidence(con: duckdb.DuckDBPyConnection, key: str) -> tuple[list[dict], int]:
     """How the records were joined, weakest links first (the joins worth checking), with the
     three fields that weighed most for each and any field that weighed against."""
-    if not wh.has("marts.person_match_evidence"):
-        return [], 0
-    frame = wh.df(
-        "select * from marts.person_match_evidence where person_key = ? "
+    frame = con.execute(
+        "select * from reporting.rpt_subject_match_evidence where person_key = ? "
         "order by match_weight asc nulls last, mention_id_l, mention_id_r",
         [key],
-    )
+    ).df()
     weight_columns = [c for c in frame.columns if c.startswith("mw_")]
     rows = []
     for r in frame.head(MAX_EVIDENCE_ROWS).to_dict("records"):
@@ -288,12 +182,11 @@ def _evidence(wh: Warehouse, key: str) -> tuple[list[dict], int]:
 
 def subject_profile(con: duckdb.DuckDBPyConnection, quarter: str, header: dict) -> Subject:
     """One subject's page; `header` is the subject's row of the tasking list."""
-    wh = Warehouse(con)
     key = str(header["person_key"])
-    events, victims = _pseudonymise(_events(wh, key, quarter_end(quarter)), key)
+    events, victims = _pseudonymise(_events(con, quarter, key), key)
     timeline, hidden = _timeline(events)
-    records, names = _linked_records(wh, key)
-    evidence, evidence_hidden = _evidence(wh, key)
+    records, names = _linked_records(con, key)
+    evidence, evidence_hidden = _evidence(con, key)
     return Subject(
         header=header,
         timeline=timeline,

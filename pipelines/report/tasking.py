@@ -21,45 +21,13 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from pipelines.quarters import quarter_end
 from pipelines.report.profile import environment
-from pipelines.report.warehouse import Warehouse
 from pipelines.settings import load_settings
 
 MARKING = "OFFICIAL-SENSITIVE"
 RESTRICTED_DIR = "restricted"
 SUBJECTS_DIR = "subject_profiles"
-BASE_COLUMNS = [
-    "rank",
-    "person_key",
-    "rfgv_score",
-    "recency_score",
-    "frequency_score",
-    "gravity_score",
-    "victims_score",
-    "crimes_total",
-    "victims_total",
-    "breaches_12m",
-    "has_active_order",
-    "is_repeat",
-    "is_serial",
-]
-# Used when the perpetrators mart carries them (it may grow; the spec's columns are a minimum).
-OPTIONAL_COLUMNS = [
-    "crimes_12m",
-    "harm_total",
-    "last_reported_date",
-    "days_since_last_crime",
-    "risk_level",
-    "highest_recorded_risk_12m",
-    "has_domestic_abuse",
-    "is_online",
-    "active_order_types",
-    "active_order_expiry",
-]
-
-
-# The pack's columns and their headings, in the order the tasking meeting reads them (issue 8).
+# The pack's columns and their headings, in the order the tasking meeting reads them.
 HEADINGS = {
     "rank": "Rank",
     "person_key": "Person key",
@@ -154,81 +122,19 @@ def flags(row: pd.Series) -> str:
     return ", ".join(out)
 
 
-def _names(wh: Warehouse, keys: list[str]) -> pd.DataFrame:
-    """Best name and date of birth per resolved person (marts.dim_persons, resolution step)."""
-    if not wh.has("marts.dim_persons") or not keys:
-        return pd.DataFrame({"person_key": keys, "best_name": None, "date_of_birth": None})
-    return wh.df(
-        "select person_key, nullif(trim(concat_ws(' ', forename, upper(surname))), '') "
-        "as best_name, date_of_birth from marts.dim_persons where list_contains(?, person_key)",
-        [keys],
-    )
-
-
-def _active_orders(wh: Warehouse, keys: list[str], as_of: dt.date) -> pd.DataFrame:
-    """Orders in force on the quarter's last day, per subject: "SPO to 03 Mar 2027; ..."."""
-    empty = pd.DataFrame({"person_key": keys, "active_orders": None})
-    if not wh.has("intermediate.int_orders_resolved") or not keys:
-        return empty
-    orders = wh.df(
-        "select subject_person_key as person_key, order_type, expiry_date "
-        "from intermediate.int_orders_resolved "
-        "where list_contains(?, subject_person_key) and was_in_force "
-        "and granted_date <= ? and coalesce(expiry_date, date '9999-12-31') >= ? "
-        "order by person_key, expiry_date nulls last, order_type",
-        [keys, as_of, as_of],
-    )
-    if orders.empty:
-        return empty
-    orders["text"] = [
-        f"{t} to {e:%d %b %Y}" if e is not None and pd.notna(e) else f"{t} (no expiry)"
-        for t, e in zip(orders["order_type"], orders["expiry_date"], strict=True)
-    ]
-    return orders.groupby("person_key", as_index=False).agg(active_orders=("text", "; ".join))
-
-
-def _online(wh: Warehouse, keys: list[str], since: dt.date, as_of: dt.date) -> pd.DataFrame:
-    """Any online stalking-universe crime in the look-back (the perpetrators mart has no flag)."""
-    if not wh.has("intermediate.int_perpetrations") or not keys:
-        return pd.DataFrame({"person_key": keys, "is_online": None})
-    return wh.df(
-        "select person_key, bool_or(coalesce(is_online, false)) as is_online "
-        "from intermediate.int_perpetrations where list_contains(?, person_key) "
-        "and reported_date > ? and reported_date <= ? group by person_key",
-        [keys, since, as_of],
-    )
-
-
 def high_harm_list(con: duckdb.DuckDBPyConnection, quarter: str) -> pd.DataFrame:
-    """The ranked tasking list with names, orders and flags (columns: PACK_COLUMNS)."""
-    wh = Warehouse(con)
-    if not wh.has("marts.perpetrators"):
-        raise RuntimeError("marts.perpetrators is not available: cannot build the tasking pack")
-    present = wh.columns("marts.perpetrators")
-    columns = [c for c in BASE_COLUMNS + OPTIONAL_COLUMNS if c in present]
-    frame = wh.df(
-        f"select {', '.join(columns)} from marts.perpetrators "
-        "where quarter = ? and is_high_harm order by rank, rfgv_score desc",
+    """The ranked tasking list with names, orders and flags (columns: PACK_COLUMNS), from
+    reporting.rpt_tasking_list."""
+    frame = con.execute(
+        "select * exclude (quarter) from reporting.rpt_tasking_list "
+        "where quarter = ? order by rank, rfgv_score desc",
         [quarter],
-    )
+    ).df()
     if frame.empty:
         # A quarter with nobody over the high-harm cut-off still gets its (empty) pack.
         return pd.DataFrame({column: pd.Series(dtype=object) for column in PACK_COLUMNS})
-    keys = [str(k) for k in frame["person_key"]]
-    as_of = quarter_end(quarter)
-    lookback_years = load_settings().perpetrators.serial_lookback_years
-    since = as_of.replace(year=as_of.year - lookback_years)
-    for extra in (_names(wh, keys), _active_orders(wh, keys, as_of)):
-        frame = frame.merge(extra, on="person_key", how="left")
-    if "is_online" not in frame:
-        frame = frame.merge(_online(wh, keys, since, as_of), on="person_key", how="left")
-    if "last_reported_date" in frame:
-        frame["last_offence_date"] = frame["last_reported_date"]
     frame["flags"] = frame.apply(flags, axis=1)
     frame["why_on_list"] = frame.apply(why_on_list, axis=1)
-    for column in PACK_COLUMNS:
-        if column not in frame:
-            frame[column] = None
     return frame[PACK_COLUMNS].reset_index(drop=True)
 
 

@@ -68,7 +68,7 @@ def test_bench_tiny_writes_json_and_markdown(tmp_path: Path) -> None:
         sum(s["wall_s"] for s in tiny["stages"]), abs=0.05 * len(tiny["stages"])
     )
     assert orchestration["steps_sum_s"] <= run["process_wall_s"]
-    assert set(orchestration["dbt_startup_s"]) == {"dbt_staging", "dbt_analytics"}
+    assert set(orchestration["dbt_startup_s"]) == {"dbt_staging", "dbt_analytics", "dbt_reporting"}
 
     text = md_path.read_text(encoding="utf-8")
     assert "## tiny" in text and "| ingest |" in text

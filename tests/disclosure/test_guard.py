@@ -26,9 +26,27 @@ def extract_values(fixture_db: Path) -> dict[str, str]:
     with duckdb.connect(str(fixture_db), read_only=True) as con:
         crime_id, person_id, fore, sur, dob, postcode = con.execute(
             "select crime_id, person_id, forename, surname, date_of_birth, postcode "
-            "from raw.crime_persons where forename is not null and surname is not null limit 1"
+            "from raw.crime_persons where forename is not null and surname is not null "
+            "and date_of_birth is not null and postcode is not null order by crime_id limit 1"
         ).fetchone()
         order_id = con.execute("select order_id from raw.orders limit 1").fetchone()[0]
+        # A person held only in quarantine (the row broke a rule): still personal data.
+        q_fore, q_sur, q_postcode = con.execute(
+            """
+            with quarantined as (
+                select
+                    json_extract_string(original_row, '$.forename') as forename,
+                    json_extract_string(original_row, '$.surname') as surname,
+                    json_extract_string(original_row, '$.postcode') as postcode
+                from raw.quarantine where extract = 'crime_persons'
+            )
+            select forename, surname, postcode from quarantined as q
+            where forename is not null and surname is not null and postcode is not null
+              and not exists (select 1 from raw.crime_persons as c
+                              where c.surname = q.surname or c.postcode = q.postcode)
+            order by surname, forename limit 1
+            """
+        ).fetchone()
     return {
         "crime_id": crime_id,
         "person_id": person_id,
@@ -40,8 +58,8 @@ def extract_values(fixture_db: Path) -> dict[str, str]:
         "postcode": postcode,
         "postcode_nospace": postcode.replace(" ", ""),
         "order_id": order_id,
-        "quarantined_name": "Quentin Quarantineson",  # only in raw.quarantine
-        "quarantined_postcode": "ZZ9 9ZZ",
+        "quarantined_name": f"{q_fore} {q_sur}",
+        "quarantined_postcode": q_postcode,
     }
 
 

@@ -90,9 +90,11 @@ def test_public_values_never_contain_a_suppressed_number() -> None:
     frame = pd.DataFrame({"2025-Q1": [1, 20, 7], "2025-Q2": [9, 0, 3]}, index=list("abc"))
     protected = protect_table(frame, K, row_totals=False, column_totals=True)
     public = protected.public()
-    for (r, c), hidden in protected.suppressed.stack().items():
-        if hidden:
-            assert public.at[r, c] is None
+    hidden = protected.suppressed
+    # The two small counts (1 and 3) are hidden, so the loop below checks hidden cells.
+    assert hidden.at["a", "2025-Q1"] and hidden.at["c", "2025-Q2"]
+    for (r, c), is_hidden in hidden.stack().items():
+        assert public.at[r, c] == (None if is_hidden else protected.values.at[r, c]), (r, c)
 
 
 def test_rates_on_suppressed_or_small_counts_are_suppressed() -> None:

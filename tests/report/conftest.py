@@ -1,5 +1,6 @@
-"""Fixtures for the publishing tests: a hand-made warehouse (fast, every mart present) and a
-profile rendered from it once per session."""
+"""Fixtures for the publishing tests: the warehouse of the session's one real run (the whole
+pipeline, dbt included, on the tiny generated force) and a profile rendered from it once per
+session. No hand-made tables: the report meets exactly what the pipeline builds."""
 
 from __future__ import annotations
 
@@ -11,14 +12,17 @@ import duckdb
 import pytest
 
 from pipelines.paths import SHARED_DATA_DIR
-from tests.report import fixture_warehouse
+from tests.conftest import TINY_END_QUARTER
 
-QUARTER = "2025-Q4"
+QUARTER = TINY_END_QUARTER
 
 
 @pytest.fixture(scope="session")
-def fixture_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return fixture_warehouse.build(tmp_path_factory.mktemp("fixture_wh") / "wh.duckdb")
+def fixture_db(tiny_profile, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the tiny run's warehouse (read-only use; the run's own file stays untouched)."""
+    copy = tmp_path_factory.mktemp("fixture_wh") / "wh.duckdb"
+    shutil.copy(tiny_profile.warehouse, copy)
+    return copy
 
 
 @pytest.fixture()
