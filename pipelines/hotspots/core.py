@@ -241,5 +241,7 @@ def find_hotspots_in_file(points: Path, cell_size_m: int | None, out: str | None
     hotspots, _ = compute_hotspots(frame, params)
     target = Path(out) if out else points.with_name(f"{points.stem}_hotspots.csv")
     target.parent.mkdir(parents=True, exist_ok=True)
-    hotspots.to_csv(target, index=False)
+    from pipelines.disclosure.formulas import neutralise_formulas
+
+    neutralise_formulas(hotspots).to_csv(target, index=False)
     return target

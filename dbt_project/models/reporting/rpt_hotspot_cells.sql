@@ -1,8 +1,8 @@
 -- The grid cells of every quarter the locations section counts, draws or lists (cells with a
 -- located crime, a hotspot or a change class; the empty rest of the grid adds nothing): centre,
--- located stalking crimes, whether it is a hotspot, its change class, the label the table
--- prints and the map layer it is drawn in. Which cells may be published is decided at publish
--- time (pipelines/disclosure), not here.
+-- located stalking crimes and distinct victims, whether it is a hotspot, its change class, the
+-- label the table prints and the map layer it is drawn in. Which cells may be published is
+-- decided at publish time (pipelines/disclosure/locations.py, on `victims`), not here.
 with
 
 hotspots as (
@@ -31,6 +31,8 @@ final as (
         hotspots.latitude,
         hotspots.longitude,
         coalesce(hotspots.crimes, 0) as crimes,
+        -- Distinct victims decide whether the cell's location may be published.
+        coalesce(hotspots.victims, 0) as victims,
         coalesce(hotspots.is_hotspot, false) as is_hotspot,
         coalesce(hotspots.change_class, 'none') as change_class,
         coalesce(change_classes.change_label, 'Not a hotspot') as change_label,
