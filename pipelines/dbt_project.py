@@ -26,6 +26,38 @@ def dbt_executable() -> str:
 
 DBT_TARGET = os.environ.get("SPP_DBT_TARGET", "dev")
 
+
+def dbt_command(
+    command: str,
+    *args: str,
+    variables: dict | None = None,
+    target: str = DBT_TARGET,
+    target_path: Path | None = None,
+    log_path: Path | None = None,
+) -> list[str]:
+    """The dbt command line of every dbt run outside Dagster's dbt steps (parse, evaluations,
+    benchmarks, test fixtures): this project, its profiles, one target and the settings as
+    --vars (`variables`, default: the settings file), so each caller only says what differs."""
+    line = [
+        dbt_executable(),
+        command,
+        *args,
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROFILES_DIR),
+        "--target",
+        target,
+        "--vars",
+        json.dumps(dbt_vars(load_settings()) if variables is None else variables),
+    ]
+    if target_path is not None:
+        line += ["--target-path", str(target_path)]
+    if log_path is not None:
+        line += ["--log-path", str(log_path)]
+    return line
+
+
 dbt_project = DbtProject(
     project_dir=DBT_PROJECT_DIR,
     profiles_dir=DBT_PROFILES_DIR,
@@ -73,24 +105,8 @@ def prepare(force: bool = False) -> Path:
     )
     if stale:
         env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-        subprocess.run(
-            [
-                dbt_executable(),
-                "parse",
-                "--quiet",
-                "--project-dir",
-                str(DBT_PROJECT_DIR),
-                "--profiles-dir",
-                str(DBT_PROFILES_DIR),
-                "--target",
-                DBT_TARGET,
-                # The same vars as the runs, so their partial parse reuses this one.
-                "--vars",
-                json.dumps(dbt_vars(load_settings())),
-            ],
-            check=True,
-            env=env,
-        )
+        # The same vars as the runs (dbt_command's default), so their partial parse reuses it.
+        subprocess.run(dbt_command("parse", "--quiet"), check=True, env=env)
         stamp_file.write_text(stamp)
     return manifest
 

@@ -1,4 +1,4 @@
-"""Cheaper event storage for Dagster's SQLite run history during `spp profile` (issue 9).
+"""Cheaper event storage for Dagster's SQLite run history during `spp profile`.
 
 Dagster's SQLite storage opens a connection per event, commits and closes it. With SQLite's
 default `synchronous=FULL`, every commit syncs the write-ahead log to disk, and closing the last

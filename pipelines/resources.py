@@ -20,7 +20,7 @@ from pipelines.paths import default_output_dir, default_warehouse
 
 class LeanDbtCliResource(DbtCliResource):
     """dagster-dbt's dbt resource without two start-up costs we measured on every dbt step
-    (issue 9: ~2-4 s each on the 2-core benchmark machine):
+    (~2-4 s each on the 2-core benchmark machine):
 
     - it runs `dbt --version` in a subprocess to learn the version (to choose between dbt Core and
       dbt Fusion); this project pins dbt-core in the same environment, so the installed
@@ -59,7 +59,7 @@ class ProfileRun(dg.ConfigurableResource):
 
 
 def duckdb_memory_config(warehouse: Path) -> dict[str, str]:
-    """Bounded memory: DuckDB spills to temp_directory rather than failing (issue 9). The same
+    """Bounded memory: DuckDB spills to temp_directory rather than failing. The same
     SPP_DUCKDB_MEMORY_LIMIT as dbt's connection in profiles/profiles.yml."""
     return {
         "memory_limit": os.environ.get("SPP_DUCKDB_MEMORY_LIMIT", "4GB"),

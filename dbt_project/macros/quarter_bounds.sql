@@ -10,7 +10,7 @@
 {#- The quarter being profiled: var('profile_quarter') when given, else the quarter the Dagster
     dbt step wrote to raw.profile_run just before `dbt build` (null when empty, so models fall
     back to the latest quarter). Read at run time, in SQL: a quarter that reached the Jinja (an
-    env var or a changed --vars) would make dbt re-parse on every run (issue 9). -#}
+    env var or a changed --vars) would make dbt re-parse on every run. -#}
 {% macro profile_quarter() -%}
     {%- set quarter = var('profile_quarter', '') -%}
     {%- if quarter -%}'{{ quarter }}'

@@ -23,7 +23,7 @@ the in-sample one-step naive MAE of the training data as scale; "chosen" is the 
 choice. Horizons: 1 and 2 years ahead. Coverage is reported for the published (calibrated)
 intervals and for the chosen models' own intervals.
 
-Also times the pipeline on 100 monthly series (issue 7 target: <= 30 s), with CPU seconds and
+Also times the pipeline on 100 monthly series (target: <= 30 s), with CPU seconds and
 the load average, since the machine is shared. `--no-bench`, `--no-synthetic` and
 `--datasets` make iterations faster.
 """
@@ -122,7 +122,7 @@ def _cpu_seconds() -> float:
 
 def benchmark_100_series(seed: int = 0) -> dict:
     """Seconds for the pipeline's forecast (CV selection + calibrated 4-year forecast) of 100
-    monthly series of 6 years (issue 7 target: <= 30 s). The machine is shared, so the CPU
+    monthly series of 6 years (target: <= 30 s). The machine is shared, so the CPU
     seconds (load-independent) and the load average are recorded with the wall time."""
     rng = np.random.default_rng(seed)
     t = np.arange(72)

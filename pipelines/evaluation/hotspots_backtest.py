@@ -175,8 +175,8 @@ def backtest(dataset: str, params: HotspotParams, train_months: int) -> dict:
 
 
 def benchmark_large(seed: int = 42) -> dict:
-    """Seconds to compute hotspots for one quarter of the `large` synthetic preset (issue 7
-    target: <= 20 s), and for every quarter as the pipeline asset does (all 20 quarters on one
+    """Seconds to compute hotspots for one quarter of the `large` synthetic preset (target:
+    <= 20 s), and for every quarter as the pipeline asset does (all 20 quarters on one
     grid; permutations and KDE only for the three published quarters). Points: every located
     crime in crimes.csv, a superset of the stalking universe the asset reads. The machine's
     load average is recorded with the timings (2 shared cores)."""

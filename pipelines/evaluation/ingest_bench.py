@@ -1,4 +1,4 @@
-"""Ingest benchmark (issue 4): validate + load + quarantine + reconcile on generator presets.
+"""Ingest benchmark: validate + load + quarantine + reconcile on generator presets.
 
     python -m pipelines.evaluation.ingest_bench                       # force + large
     python -m pipelines.evaluation.ingest_bench --presets force,large,national
@@ -141,7 +141,7 @@ def _measure(folder: Path, gx: bool) -> dict:
 
 def _markdown(report: dict) -> str:
     lines = [
-        "# Ingest benchmark (issue 4)",
+        "# Ingest benchmark",
         "",
         f"`python -m pipelines.evaluation.ingest_bench --presets {','.join(report['presets'])}`"
         f" on {report['machine']} ({report['date']}). Seed {SEED}, 5 years to {END_QUARTER}.",

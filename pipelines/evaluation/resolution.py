@@ -166,8 +166,7 @@ def _load_raw(extracts_dir: Path, con: duckdb.DuckDBPyConnection) -> None:
 def build_mentions_warehouse(extracts_dir: Path, warehouse: Path) -> None:
     """Raw tables + `dbt run` of int_person_mentions and its parents (the staging views):
     the exact table the production resolution asset reads. (dbt tests are not run here.)"""
-    from pipelines.dbt_project import dbt_executable
-    from pipelines.paths import DBT_PROFILES_DIR, DBT_PROJECT_DIR
+    from pipelines.dbt_project import dbt_command
     from pipelines.settings import dbt_vars
 
     warehouse.unlink(missing_ok=True)
@@ -187,21 +186,9 @@ def build_mentions_warehouse(extracts_dir: Path, warehouse: Path) -> None:
     }
     variables = dbt_vars(load_settings(), profile_quarter="2024-Q1")
     subprocess.run(
-        [
-            dbt_executable(),
-            "run",
-            "--quiet",
-            "--select",
-            "+int_person_mentions",
-            "--vars",
-            json.dumps(variables),
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROFILES_DIR),
-            "--target",
-            "dev",
-        ],
+        dbt_command(
+            "run", "--quiet", "--select", "+int_person_mentions", variables=variables, target="dev"
+        ),
         check=True,
         env=env,
     )

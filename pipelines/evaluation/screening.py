@@ -208,8 +208,7 @@ def run_pipeline(extracts: Path, quarter: str, work: Path) -> Path:
 
 def rebuild_without_screening(warehouse: Path, quarter: str, work: Path) -> Path:
     """A copy of the warehouse whose stalking universe is principal + included only."""
-    from pipelines.dbt_project import DBT_TARGET, dbt_executable
-    from pipelines.paths import DBT_PROFILES_DIR, DBT_PROJECT_DIR
+    from pipelines.dbt_project import dbt_command
 
     copy = work / "warehouse_recorded.duckdb"
     shutil.copyfile(warehouse, copy)
@@ -220,24 +219,14 @@ def rebuild_without_screening(warehouse: Path, quarter: str, work: Path) -> Path
         "SPP_WAREHOUSE": str(copy),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
-    command = [
-        dbt_executable(),
+    command = dbt_command(
         "run",
         "--select",
         "int_stalking_crimes+",
-        "--vars",
-        json.dumps(variables),
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--profiles-dir",
-        str(DBT_PROFILES_DIR),
-        "--target",
-        DBT_TARGET,
-        "--target-path",
-        str(work / "dbt_target"),
-        "--log-path",
-        str(work / "dbt_logs"),
-    ]
+        variables=variables,
+        target_path=work / "dbt_target",
+        log_path=work / "dbt_logs",
+    )
     result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"dbt rebuild without screening failed:\n{result.stdout[-3000:]}")

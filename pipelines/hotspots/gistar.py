@@ -6,7 +6,7 @@ and - with `inference` - PySAL's Monte-Carlo conditional-permutation p (esda's p
 and Gi* statistic, `permutations` draws) as a confirmation of each cell that passed the FDR cut.
 The confirmation can only remove cells, so it runs for those cells alone (a few hundred a
 quarter even at national scale): the cost of the whole step is then linear in the grid, where
-esda's per-cell draw over all cells is quadratic (issue 9).
+esda's per-cell draw over all cells is quadratic.
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ def permutation_p(
     seed=seed)` computes for that cell (checked in the tests). Why not G_Local for all cells:
     each cell's draw copies all n counts, so the whole grid costs O(n^2) - 18 minutes of the
     national run for 640,390 cells x 3 quarters - while the decision needs only the few
-    hundred cells that pass the exact-randomisation FDR cut (issue 9).
+    hundred cells that pass the exact-randomisation FDR cut.
     """
     y = np.asarray(counts, float)
     n = len(y)

@@ -7,37 +7,13 @@ corner.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import pandas as pd
-from pyproj import Transformer
 from scipy import sparse
 
+# Re-exported: the hotspot and disclosure modules import the conversions from here.
+from pipelines.bng import bng_to_lonlat, lonlat_to_bng  # noqa: F401
 from pipelines.hotspots.gistar import GiWeights
-
-BNG = "EPSG:27700"
-WGS84 = "EPSG:4326"
-
-
-@functools.cache
-def _to_bng() -> Transformer:
-    return Transformer.from_crs(WGS84, BNG, always_xy=True)
-
-
-@functools.cache
-def _to_wgs84() -> Transformer:
-    return Transformer.from_crs(BNG, WGS84, always_xy=True)
-
-
-def lonlat_to_bng(longitude: np.ndarray, latitude: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    x, y = _to_bng().transform(np.asarray(longitude, float), np.asarray(latitude, float))
-    return np.asarray(x), np.asarray(y)
-
-
-def bng_to_lonlat(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    lon, lat = _to_wgs84().transform(np.asarray(x, float), np.asarray(y, float))
-    return np.asarray(lon), np.asarray(lat)
 
 
 def cell_index(x: np.ndarray, y: np.ndarray, cell_size_m: int) -> tuple[np.ndarray, np.ndarray]:
@@ -75,7 +51,7 @@ def grid_weights(cells: pd.DataFrame, neighbour_rings: int = 1) -> GiWeights:
     """Binary contiguity weights: each cell's neighbours are the cells within `neighbour_rings`
     rings (1 = queen contiguity, the 3x3 block). Gi* adds the cell itself (star).
 
-    Vectorised (issue 9): cells are looked up by a sorted integer key once per offset, instead
+    Vectorised: cells are looked up by a sorted integer key once per offset, instead
     of a Python dict walk per cell; built once per grid and reused for every quarter."""
     col = cells["col"].to_numpy(np.int64)
     row = cells["row"].to_numpy(np.int64)

@@ -16,6 +16,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from pipelines.bng import lonlat_to_bng
 from pipelines.disclosure import (
     Count,
     protect_count,
@@ -355,17 +356,6 @@ def locations(ctx: Context, boundary_path: Path | None) -> dict[str, Any]:
             )
         ],
     }
-
-
-def lonlat_to_bng(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """WGS84 -> British National Grid metres (pyproj only: the hotspot package pulls in
-    PySAL, which takes seconds to import)."""
-    from pyproj import Transformer
-
-    x, y = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True).transform(
-        np.asarray(lon, float), np.asarray(lat, float)
-    )
-    return np.asarray(x), np.asarray(y)
 
 
 def _map_layers(cells: pd.DataFrame, size_m: int) -> dict[str, tuple[list, list, list]]:

@@ -1,4 +1,4 @@
-"""Synthetic force generator with ground truth (issue 3). Pure Python: no Dagster imports.
+"""Synthetic force generator with ground truth. Pure Python: no Dagster imports.
 
 from pipelines.synthetic import generate_force
 generate_force("tiny", seed=1, out_dir=Path("out"))

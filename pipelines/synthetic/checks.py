@@ -2,7 +2,7 @@
 
 Used by the generator's tests to prove that clean rows break no rule and that every injected
 bad row breaks exactly the rule the truth claims. The production contracts live in
-pipelines/contracts (issue 4); this is deliberately independent of them.
+pipelines/contracts; this is deliberately independent of them.
 """
 
 from __future__ import annotations

@@ -17,7 +17,6 @@ The scenarios (all dates 2023-2024; 2024-Q2 has no crimes at all):
 from __future__ import annotations
 
 import csv
-import json
 import os
 import subprocess
 from pathlib import Path
@@ -25,8 +24,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.contracts.schema import DUCKDB_TYPES, EXTRACTS
-from pipelines.dbt_project import dbt_executable
-from pipelines.paths import DBT_PROFILES_DIR, DBT_PROJECT_DIR
+from pipelines.dbt_project import dbt_command
 from pipelines.settings import dbt_vars, load_settings
 
 CRIME_COLUMNS = EXTRACTS["crimes"].column_names
@@ -163,7 +161,7 @@ def write_fixture(folder: Path, with_intelligence: bool = False) -> Path:
 
 def load_raw(warehouse: Path, extracts: Path) -> None:
     """Typed raw tables straight from the CSVs (types of pipelines/contracts/schema.py). The
-    contract loader (issue 4) is exercised by its own tests; these fixtures are clean, and
+    contract loader is exercised by its own tests; these fixtures are clean, and
     loading them directly keeps the analytics tests independent of its validation rules."""
     with duckdb.connect(str(warehouse)) as con:
         con.execute("create schema if not exists raw")
@@ -229,22 +227,13 @@ def run_dbt(
         variables[section] = {**variables[section], **values}
     # The reporting layer reads the Python-written marts (hotspots, forecasts), which this
     # fixture does not produce; the marts are what these tests check.
-    command = [
-        dbt_executable(),
+    command = dbt_command(
         *(args or ["build", "--exclude", "reporting"]),
-        "--vars",
-        json.dumps(variables),
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--profiles-dir",
-        str(DBT_PROFILES_DIR),
-        "--target",
-        "ci",
-        "--target-path",
-        str(warehouse.parent / "dbt_target"),
-        "--log-path",
-        str(warehouse.parent / "dbt_logs"),
-    ]
+        variables=variables,
+        target="ci",
+        target_path=warehouse.parent / "dbt_target",
+        log_path=warehouse.parent / "dbt_logs",
+    )
     return subprocess.run(command, capture_output=True, text=True, env=env, check=False)
 
 
