@@ -545,6 +545,7 @@ def forecast(ctx: Context) -> dict[str, Any]:
     period = frame["granularity"].iloc[0]
     per_year = 4 if period == "quarter" else 12
     public = _public_actuals(frame, k)
+    totals = ctx.rows("select * from reporting.rpt_forecast_summary").set_index("series")
     charts_out, summary = [], []
     for i, (name, s) in enumerate(frame.groupby("series_order", sort=True)):
         name, label = s["series"].iloc[0], s["series_label"].iloc[0]
@@ -553,22 +554,21 @@ def forecast(ctx: Context) -> dict[str, Any]:
         if not fc.any():
             continue
         history = [public.get((name, d)) for d in s.loc[~fc, "period_start"]]
-        future = s.loc[fc]
         window = history[-per_year:]
         # A 12-month total beside a chart with a suppressed period would reveal it.
         last_year = float(sum(window)) if window and all(v is not None for v in window) else None
-        next_year = float(future["value"].head(per_year).sum())
-        models = future["model"].dropna()
+        row = totals.loc[name]
+        next_year = float(row["forecast_next_year"])
         summary.append(
             {
                 "series": label,
-                "model": models.iloc[0] if len(models) else "–",
+                "model": row["model"],
                 "last_year": last_year,
                 "next_year": next_year,
-                "horizon_total": float(future["value"].sum()),
-                "end": future["label"].iloc[-1],
-                "lo95_end": float(future["lo95"].iloc[-1]),
-                "hi95_end": float(future["hi95"].iloc[-1]),
+                "horizon_total": float(row["forecast_horizon_total"]),
+                "end": row["last_period_label"],
+                "lo95_end": float(row["lo95_last_period"]),
+                "hi95_end": float(row["hi95_last_period"]),
             }
         )
         if i >= 3:  # charts for the headline series; every series is in the table
