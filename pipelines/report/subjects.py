@@ -17,6 +17,13 @@ import duckdb
 import pandas as pd
 
 from pipelines.report.profile import environment
+from pipelines.report.restricted import (
+    MARKING,
+    SUBJECTS_DIR,
+    fmt,
+    owner_only_dir,
+    write_private,
+)
 
 # Rows shown per subject, so that a page prints on about one A4 sheet.
 MAX_EVIDENCE_ROWS = 6
@@ -213,14 +220,6 @@ def write_subject_profiles(
     generated: dt.date,
 ) -> tuple[Path, ...]:
     """One owner-only page per subject of `top` (the head of the tasking list) and an index."""
-    from pipelines.report.tasking import (
-        MARKING,
-        SUBJECTS_DIR,
-        fmt,
-        owner_only_dir,
-        write_private,
-    )
-
     folder = restricted_dir / SUBJECTS_DIR
     owner_only_dir(folder)
     for stale in folder.glob("*.html"):  # a re-run replaces the quarter's pages

@@ -12,22 +12,25 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import duckdb
-import numpy as np
 import pandas as pd
 
 from pipelines.disclosure.formulas import neutralise_formulas
 from pipelines.report.profile import environment
+from pipelines.report.restricted import (
+    MARKING,
+    RESTRICTED_DIR,
+    SUBJECTS_DIR,
+    fmt,
+    owner_only_dir,
+    write_private,
+)
+from pipelines.report.subjects import write_subject_profiles
 from pipelines.settings import load_settings
 
-MARKING = "OFFICIAL-SENSITIVE"
-RESTRICTED_DIR = "restricted"
-SUBJECTS_DIR = "subject_profiles"
 # The pack's columns and their headings, in the order the tasking meeting reads them.
 HEADINGS = {
     "rank": "Rank",
@@ -139,19 +142,6 @@ def high_harm_list(con: duckdb.DuckDBPyConnection, quarter: str) -> pd.DataFrame
     return frame[PACK_COLUMNS].reset_index(drop=True)
 
 
-def owner_only_dir(path: Path) -> None:
-    path.mkdir(parents=True, exist_ok=True)
-    os.chmod(path, 0o700)
-
-
-def write_private(path: Path, text: str) -> None:
-    """Create with 0600 from the start (no window where the file is world-readable)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-        handle.write(text)
-    os.chmod(path, 0o600)
-
-
 def write_tasking_pack(
     con: duckdb.DuckDBPyConnection,
     quarter: str,
@@ -161,8 +151,6 @@ def write_tasking_pack(
     generated: dt.date | None = None,
 ) -> PackResult:
     """Write the restricted pack: the list (CSV + HTML) and the top N subject profiles."""
-    from pipelines.report.subjects import write_subject_profiles
-
     generated = generated or dt.date.today()
     frame = high_harm_list(con, quarter)
     folder = quarter_dir / RESTRICTED_DIR
@@ -181,21 +169,6 @@ def write_tasking_pack(
     )
     write_private(html_path, render_pack_html(frame, quarter, force, generated, profiles))
     return PackResult(csv=csv_path, html=html_path, rows=len(frame), subject_profiles=profiles)
-
-
-def fmt(value: Any) -> str:
-    """A cell as the meeting reads it: yes/no, one decimal, 03 Mar 2026, blank for missing."""
-    if value is None or (not isinstance(value, str | list | tuple) and pd.isna(value)):
-        return ""  # None, NaN and NaT (a missing date is a datetime instance)
-    if isinstance(value, bool | np.bool_):
-        return "yes" if value else "no"
-    if isinstance(value, float | np.floating):
-        if pd.isna(value):
-            return ""
-        return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
-    if isinstance(value, dt.date | pd.Timestamp):
-        return f"{value:%d %b %Y}"
-    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
 
 
 def render_pack_html(

@@ -1,0 +1,45 @@
+"""What every restricted (OFFICIAL-SENSITIVE) file shares: its marking, where it goes, how it is
+written (owner-only from creation) and how a cell reads. Used by the tasking pack and the
+subject pages alike."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+MARKING = "OFFICIAL-SENSITIVE"
+RESTRICTED_DIR = "restricted"
+SUBJECTS_DIR = "subject_profiles"
+
+
+def owner_only_dir(path: Path) -> None:
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Create with 0600 from the start (no window where the file is world-readable)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+    os.chmod(path, 0o600)
+
+
+def fmt(value: Any) -> str:
+    """A cell as the meeting reads it: yes/no, one decimal, 03 Mar 2026, blank for missing."""
+    if value is None or (not isinstance(value, str | list | tuple) and pd.isna(value)):
+        return ""  # None, NaN and NaT (a missing date is a datetime instance)
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, float | np.floating):
+        if pd.isna(value):
+            return ""
+        return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+    if isinstance(value, dt.date | pd.Timestamp):
+        return f"{value:%d %b %Y}"
+    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
