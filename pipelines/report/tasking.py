@@ -1,9 +1,9 @@
 """The restricted tasking pack: the ranked high-harm perpetrator list for the tasking meeting.
 
 OFFICIAL-SENSITIVE. Unlike the published profile it names people on purpose: best name and
-date of birth of each resolved person (marts.dim_persons), RFGV components, 12-month crimes and
-breaches, orders in force with their expiry, flags and a plain-English reason; plus one-page
-subject profiles for the top N (pipelines.report.subjects). Written only under
+date of birth of each resolved person, RFGV components, 12-month crimes and breaches, orders in
+force with their expiry (all from reporting.rpt_tasking_list), flags and a plain-English
+reason; plus one-page subject profiles for the top N (pipelines.report.subjects). Written only under
 OUT/YYYY-Qn/restricted/ (folder 0700, files 0600 from creation), never linked from the
 published profile, and never passed through the publish path.
 """

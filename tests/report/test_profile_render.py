@@ -156,25 +156,56 @@ def test_compliance_rates_match_the_mart(doc, con) -> None:
         assert shown == ("[c]" if small else f"{num / den:.0%}")
 
 
-def test_map_draws_only_cells_with_enough_distinct_victims(html, con) -> None:
+def _drawn_cells(html: str) -> list[int]:
+    """Crime counts of the squares drawn on the profile's hotspot map (one per square)."""
     match = re.search(r'Plotly\.newPlot\(\s*"chart-hotspot-map",\s*(\[.*?\]),\s*\{"template"', html)
     assert match
     traces = json.loads(match.group(1))
-    cells = [t for t in traces if t.get("fill") == "toself"]
-    texts = [x for t in cells for x in t["text"] if x]
-    counts = [int(x.split()[0]) for x in texts]
-    assert all(c >= K for c in counts)
+    texts = [x for t in traces if t.get("fill") == "toself" for x in t["text"] if x]
+    return [int(x.split()[0]) for x in texts[::5]]  # five vertices per square
+
+
+def test_map_draws_only_cells_with_enough_distinct_victims(
+    html, con, fixture_db_copy: Path, tmp_path: Path
+) -> None:
+    from pipelines.report.profile import publish_profile
+
+    drawn = _drawn_cells(html)
+    assert all(c >= K for c in drawn)
     expected = _count(
         con, "select count(*) from marts.hotspots where quarter = ? and victims >= ?", [QUARTER, K]
     )
-    # The fixture has cells with K or more crimes but fewer victims: they must not be drawn.
-    crowded = _count(
-        con,
-        "select count(*) from marts.hotspots where quarter = ? and crimes >= ? and victims < ?",
-        [QUARTER, K, K],
-    )
-    assert crowded > 0
-    assert len(counts) == expected * 5  # five vertices per square
+    assert len(drawn) == expected
+    # One household with many crimes: a cell with K or more crimes from fewer than K different
+    # victims is not drawn, while one with K victims is. Two cells of the quarter are made so.
+    with duckdb.connect(str(fixture_db_copy)) as db:
+        cells = db.execute(
+            "select cell_id from reporting.rpt_hotspot_cells where quarter = ? "
+            "order by crimes desc, cell_id limit 2",
+            [QUARTER],
+        ).fetchall()
+        assert len(cells) == 2
+        for (cell_id,), victims in zip(cells, (K - 1, K), strict=True):
+            # The mart too: the publish guard checks the page against it.
+            for table in ("reporting.rpt_hotspot_cells", "marts.hotspots"):
+                db.execute(
+                    f"update {table} set crimes = ?, victims = ? where quarter = ? and cell_id = ?",
+                    [K + 2, victims, QUARTER, cell_id],
+                )
+        crowded = _count(
+            db,
+            "select count(*) from reporting.rpt_hotspot_cells "
+            "where quarter = ? and crimes >= ? and victims < ?",
+            [QUARTER, K, K],
+        )
+        publishable = _count(
+            db,
+            "select count(*) from reporting.rpt_hotspot_cells where quarter = ? and victims >= ?",
+            [QUARTER, K],
+        )
+        result = publish_profile(db, QUARTER, tmp_path / QUARTER)
+    assert crowded >= 1
+    assert len(_drawn_cells(result.path.read_text(encoding="utf-8"))) == publishable
 
 
 def test_methodology_states_the_configured_thresholds(doc) -> None:
