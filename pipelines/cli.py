@@ -28,6 +28,7 @@ class CliError(Exception):
 # --------------------------------------------------------------------------- generate
 def cmd_generate(args: argparse.Namespace) -> int:
     from pipelines.synthetic import generate_force
+    from pipelines.synthetic.presets import Rates
 
     started = time.perf_counter()
     summary = generate_force(
@@ -37,6 +38,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         end_quarter=args.end_quarter,
         years=args.years,
         fmt=args.format,
+        rates=Rates(noise=args.noise),
     )
     rows = summary.get("rows", {}) if isinstance(summary, dict) else {}
     for table, count in rows.items():
@@ -191,6 +193,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["csv", "parquet"],
         default="csv",
         help="file format of the extracts (default csv)",
+    )
+    gen.add_argument(
+        "--noise",
+        choices=["default", "messy", "transliterated", "heavy"],
+        default="default",
+        help="extra recording noise on names, dates of birth and postcodes (default none)",
     )
     gen.set_defaults(func=cmd_generate)
 
