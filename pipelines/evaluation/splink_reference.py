@@ -76,11 +76,12 @@ def reference_settings(
 
 def splink_reference(
     mentions: pd.DataFrame,
-    threshold: float = TUTORIAL_THRESHOLD,
+    thresholds: tuple[float, ...] = (TUTORIAL_THRESHOLD,),
     seed: int = 42,
     max_u_pairs: float = 1e6,
-) -> tuple[pd.Series, dict[str, Any]]:
-    """Cluster ids (indexed by unique_id) from plain Splink, and run stats."""
+) -> tuple[dict[float, pd.Series], dict[str, Any]]:
+    """Cluster ids (indexed by unique_id) from plain Splink at each threshold (one model,
+    one prediction), and run stats."""
     started = time.perf_counter()
     frame = _prepare(mentions)
     has_sex = frame["sex"].notna().any()
@@ -107,14 +108,19 @@ def splink_reference(
             linker.training.estimate_parameters_using_expectation_maximisation(rule)
         except Exception as error:  # too little data for one session: keep the others
             failures.append(type(error).__name__)
-    predictions = linker.inference.predict(threshold_match_probability=0.01)
-    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
-        predictions, threshold_match_probability=threshold
-    ).as_pandas_dataframe()
-    keyed = clusters.set_index("unique_id")["cluster_id"].astype(str)
+    predictions = linker.inference.predict(threshold_match_probability=min(thresholds))
+    ids = frame["unique_id"]
+    itself = pd.Series(ids.to_numpy(), index=ids.to_numpy())
+    out: dict[float, pd.Series] = {}
+    for threshold in thresholds:
+        clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
+            predictions, threshold_match_probability=threshold
+        ).as_pandas_dataframe()
+        keyed = clusters.set_index("unique_id")["cluster_id"].astype(str)
+        # a record in no scored pair is a cluster of its own
+        out[threshold] = keyed.reindex(ids).fillna(itself)
     stats = {
         "seconds": round(time.perf_counter() - started, 2),
-        "threshold": threshold,
         "em_failures": failures,
         "fields": [
             f
@@ -129,6 +135,4 @@ def splink_reference(
             if present
         ],
     }
-    ids = frame["unique_id"]
-    # a record in no scored pair is a cluster of its own
-    return keyed.reindex(ids).fillna(pd.Series(ids.to_numpy(), index=ids.to_numpy())), stats
+    return out, stats
