@@ -94,7 +94,16 @@ def demand(ctx: Context) -> dict[str, Any]:
         "coalesce(offence_category, 'other') as offence_category "
         "from marts.stalking_crimes"
     )
-    trend_q = [q for q in p.trend(12) if q >= (crimes["quarter"].min() or p.quarter)]
+    # an empty universe has no first quarter (min() is NaN, a float): start at this quarter
+    first = crimes["quarter"].dropna().min() if not crimes.empty else None
+    first = first if isinstance(first, str) else p.quarter
+    trend_q = [q for q in p.trend(12) if q >= first]
+    if crimes.empty:
+        ctx.gaps.append(
+            "No crime in this delivery is in the stalking universe (no stalking "
+            "classification and none screened in): demand, trends, hotspots, perpetrators "
+            "and victims cannot be shown."
+        )
     totals = crimes.groupby("quarter").size().rename("n").reset_index()
     total = _figure3("Crimes in the stalking universe", totals, p, k)
     ctx.figures["total"] = total
@@ -404,6 +413,10 @@ def locations(ctx: Context, boundary_path: Path | None) -> dict[str, Any]:
     cells["crimes"] = cells["crimes"].fillna(0).astype(int)
     cells["is_hotspot"] = cells["is_hotspot"].fillna(False).astype(bool)
     now = cells[cells["quarter"] == p.quarter]
+    if int(cells["crimes"].sum()) == 0:
+        ctx.gaps.append(
+            "No stalking crime in these quarters has a location: hotspots cannot be shown."
+        )
     hot = cells[cells["is_hotspot"]].groupby("quarter").size().rename("n").reset_index()
     hot_cells = _figure3("Hotspot cells (Gi*, after false-discovery control)", hot, p, 1)
     in_hot = cells[cells["is_hotspot"]].groupby("quarter")["crimes"].sum()
