@@ -40,8 +40,17 @@ def _far_apart(a: dt.date, b: dt.date, years: int) -> bool:
         return False
     if a.year == b.year and a.month == b.day and a.day == b.month:
         return False
-    sa, sb = a.isoformat(), b.isoformat()
-    return sum(x != y for x, y in zip(sa, sb, strict=True)) > 1
+    return not _one_slip(a.isoformat(), b.isoformat())
+
+
+def _one_slip(sa: str, sb: str) -> bool:
+    """Same-length strings one substituted character or one adjacent transposition apart
+    (1914 for 1941)."""
+    diff = [i for i, (x, y) in enumerate(zip(sa, sb, strict=True)) if x != y]
+    if len(diff) <= 1:
+        return True
+    i, j = diff[0], diff[-1]
+    return len(diff) == 2 and j == i + 1 and sa[i] == sb[j] and sa[j] == sb[i]
 
 
 @dataclass
