@@ -152,6 +152,8 @@ def evaluate_source(
         "project": {
             "threshold": cfg.match_probability_threshold,
             "seconds": round(project_seconds, 2),
+            "comparisons_scored": result.stats.get("comparisons_scored"),
+            "timings": result.stats.get("timings"),
             "held_in": part_metrics(project_keys, truth, in_mask),
             "held_out": part_metrics(project_keys, truth, out_mask),
             "all": part_metrics(project_keys, truth, pd.Series(True, index=truth.index)),
