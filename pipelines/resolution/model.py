@@ -515,8 +515,10 @@ def deterministic_recall(model: dict[str, Any], non_null_both: dict[str, float])
 # EM on a few thousand records can drive a rare level to ~0 (an absolute veto) or leave it
 # untrained; these keep every level inside what is plausible for police records.
 M_FLOOR = 1e-4  # no single disagreement is an absolute veto (records are mistyped)
-# Dates of birth more than ten years apart: the "strong evidence against".
-M_CAP = {("dob", "ELSE"): M_FLOOR}
+# Upper bounds per (field, level). Empty: dates of birth more than ten years apart weigh what
+# this run's own data says (EM), floored at M_FLOOR; a fixed cap at the floor made them a
+# near-veto that the data (mistyped decades, FEBRL's replaced dates) contradicts.
+M_CAP: dict[tuple[str, str], float] = {}
 # Sex is mistyped too: a disagreement weighs against a link (about -5), it does not veto one
 # (EM on data where sex rarely disagrees drives its m to the floor).
 M_MIN = {("sex", "ELSE"): 0.02}
