@@ -58,6 +58,7 @@ EXPLAINED_ERRORS = {
 # --------------------------------------------------------------------------- generate
 def cmd_generate(args: argparse.Namespace) -> int:
     from pipelines.synthetic import generate_force
+    from pipelines.synthetic.presets import Rates
 
     started = time.perf_counter()
     summary = generate_force(
@@ -67,6 +68,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         end_quarter=args.end_quarter,
         years=args.years,
         fmt=args.format,
+        rates=Rates(noise=args.noise),
     )
     rows = summary.get("rows", {}) if isinstance(summary, dict) else {}
     for table, count in rows.items():
@@ -326,6 +328,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["csv", "parquet"],
         default="csv",
         help="file format of the extracts (default csv)",
+    )
+    gen.add_argument(
+        "--noise",
+        choices=["default", "messy", "transliterated", "heavy"],
+        default="default",
+        help="extra recording noise on names, dates of birth and postcodes (default none)",
     )
     gen.set_defaults(func=cmd_generate)
 

@@ -40,6 +40,9 @@ class PerpetratorSettings(_Section):
     serial_min_victims: int = Field(2, ge=2)
     serial_lookback_years: int = Field(3, ge=1)
     repeat_min_crimes: int = Field(2, ge=2)
+    # Victims count as different people toward "serial" only where their best match
+    # probability (person resolution) is below this.
+    distinct_victim_max_link_probability: float = Field(0.2, gt=0, lt=1)
 
 
 class ResolutionSettings(_Section):

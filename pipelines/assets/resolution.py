@@ -20,6 +20,7 @@ from pipelines.settings import load_settings
 MENTIONS = dg.AssetKey(["intermediate", "int_person_mentions"])
 PERSON_RECORDS = dg.AssetKey(["marts", "person_records"])
 DIM_PERSONS = dg.AssetKey(["marts", "dim_persons"])
+PERSON_LINKS = dg.AssetKey(["marts", "person_links"])
 
 PERSON_RECORDS_SQL = """
 create or replace table marts.person_records as
@@ -33,7 +34,8 @@ select
     crime_id::varchar as crime_id,
     event_key::varchar as event_key,
     event_date::date as event_date,
-    cluster_size::integer as cluster_size
+    cluster_size::integer as cluster_size,
+    cluster_min_probability::double as cluster_min_probability
 from _res_records
 order by source, record_key
 """
@@ -54,6 +56,19 @@ select
     last_seen::date as last_seen
 from _res_persons
 order by person_key
+"""
+
+# Best match probability between two different resolved people (at or above the link floor):
+# how sure it is that they are different (the serial judgment counts victims as distinct only
+# below perpetrators.distinct_victim_max_link_probability).
+LINKS_SQL = """
+create or replace table marts.person_links as
+select
+    person_key_l::varchar as person_key_l,
+    person_key_r::varchar as person_key_r,
+    match_probability::double as match_probability
+from _res_links
+order by person_key_l, person_key_r
 """
 
 # Restricted (OFFICIAL-SENSITIVE): which records were joined and the match weight (log2 Bayes
@@ -81,6 +96,11 @@ EVIDENCE_COMMENT = (
             description="One row per resolved person: best name, dob, sex, postcode, records.",
             kinds={"duckdb", "python"},
         ),
+        "person_links": dg.AssetOut(
+            key=PERSON_LINKS,
+            description="Best match probability between two different resolved people.",
+            kinds={"duckdb", "python"},
+        ),
     },
     deps=[MENTIONS],
     group_name="resolution",
@@ -90,10 +110,12 @@ EVIDENCE_COMMENT = (
 def person_resolution(
     context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_run: ProfileRun
 ) -> Iterator[dg.MaterializeResult]:
-    settings = load_settings().resolution
+    all_settings = load_settings()
+    settings = all_settings.resolution
     config = ResolutionConfig(
         match_probability_threshold=settings.match_probability_threshold,
         dob_conflict_years=settings.dob_conflict_years,
+        link_floor=all_settings.perpetrators.distinct_victim_max_link_probability,
         # columnar outputs: millions of mentions at national scale
         output_format="arrow",
     )
@@ -106,11 +128,13 @@ def person_resolution(
         con.register("_res_records", result.clusters)
         con.register("_res_persons", result.persons)
         con.register("_res_evidence", result.evidence)
+        con.register("_res_links", result.links)
         con.execute(PERSON_RECORDS_SQL)
         con.execute(DIM_PERSONS_SQL)
         con.execute(EVIDENCE_SQL)
         con.execute(EVIDENCE_COMMENT)
-        for name in ("_res_records", "_res_persons", "_res_evidence"):
+        con.execute(LINKS_SQL)
+        for name in ("_res_records", "_res_persons", "_res_evidence", "_res_links"):
             con.unregister(name)
     restricted = profile_run.quarter_dir(context.partition_key) / "restricted"
     diagnostics = write_diagnostics(
@@ -139,3 +163,4 @@ def person_resolution(
         },
     )
     yield dg.MaterializeResult(asset_key=DIM_PERSONS, metadata=common)
+    yield dg.MaterializeResult(asset_key=PERSON_LINKS, metadata={"links": len(result.links)})

@@ -14,6 +14,8 @@ EVALUATIONS: list[str] = [
     "publish",
     "ingest_bench",
     "resolution",
+    "resolution_sources",
+    "serial",
 ]
 
 

@@ -96,7 +96,16 @@ def demand(ctx: Context) -> dict[str, Any]:
         "select quarter, breakdown, category_label, category_order, crimes "
         "from reporting.rpt_crimes_by_category"
     )
-    trend_q = [q for q in p.trend(12) if q >= (rows["quarter"].min() or p.quarter)]
+    # an empty universe has no first quarter (min() is NaN, a float): start at this quarter
+    first = rows["quarter"].dropna().min() if not rows.empty else None
+    first = first if isinstance(first, str) else p.quarter
+    trend_q = [q for q in p.trend(12) if q >= first]
+    if rows.empty or int(rows["crimes"].sum()) == 0:
+        ctx.gaps.append(
+            "No crime in this delivery is in the stalking universe (no stalking "
+            "classification and none screened in): demand, trends, hotspots, perpetrators "
+            "and victims cannot be shown."
+        )
     da, da_order = _breakdown(rows, "domestic_abuse")
     totals = da.groupby("quarter")["n"].sum().reset_index()
     total = _figure3("Crimes in the stalking universe", totals, p, k)
@@ -311,6 +320,10 @@ def locations(ctx: Context, boundary_path: Path | None) -> dict[str, Any]:
         "Hotspot cells (Gi*, after false-discovery control)", by_quarter, p, 1, "hot_cells"
     )
     indexed = by_quarter.set_index("quarter")
+    if by_quarter.empty or int(by_quarter["located_crimes"].sum()) == 0:
+        ctx.gaps.append(
+            "No stalking crime in these quarters has a location: hotspots cannot be shown."
+        )
 
     def share(q: str) -> Rate:
         if q not in indexed.index:

@@ -6,10 +6,11 @@
 3. Splink's connected components clusters the edges.
 4. Components are checked for the constraints again, because connected components chains:
    A~B and B~C can put the victim and the suspect of one crime, or two far-apart dates of birth,
-   in one component without any direct edge between them. Only the offending components are
-   re-clustered, greedily: forced edges first, then the strongest scored edge first, and an
-   edge is taken only if joining its two groups breaks no constraint (nominal-id edges give way
-   only to the incident rule, as rule 2 yields to rule 1).
+   in one component without any direct edge between them. (Far-apart dates of birth on the two
+   records of a direct edge are evidence the model has weighed, not a veto: the edge stands.)
+   Only the offending components are re-clustered, greedily: forced edges first, then the
+   strongest scored edge first, and an edge is taken only if joining its two groups breaks no
+   constraint (nominal-id edges give way only to the incident rule, as rule 2 yields to rule 1).
 """
 
 from __future__ import annotations
@@ -40,15 +41,24 @@ def _far_apart(a: dt.date, b: dt.date, years: int) -> bool:
         return False
     if a.year == b.year and a.month == b.day and a.day == b.month:
         return False
-    sa, sb = a.isoformat(), b.isoformat()
-    return sum(x != y for x, y in zip(sa, sb, strict=True)) > 1
+    return not _one_slip(a.isoformat(), b.isoformat())
+
+
+def _one_slip(sa: str, sb: str) -> bool:
+    """Same-length strings one substituted character or one adjacent transposition apart
+    (1914 for 1941)."""
+    diff = [i for i, (x, y) in enumerate(zip(sa, sb, strict=True)) if x != y]
+    if len(diff) <= 1:
+        return True
+    i, j = diff[0], diff[-1]
+    return len(diff) == 2 and j == i + 1 and sa[i] == sb[j] and sa[j] == sb[i]
 
 
 @dataclass
 class _Group:
     members: list[str]
     sides: dict[str, set[str]] = field(default_factory=dict)  # incident key -> sides present
-    dobs: set[dt.date] = field(default_factory=set)
+    dobs: dict[str, dt.date] = field(default_factory=dict)  # member node -> date of birth
 
 
 def _incident_conflict(a: _Group, b: _Group) -> bool:
@@ -56,8 +66,14 @@ def _incident_conflict(a: _Group, b: _Group) -> bool:
     return any(len(sides | large.sides.get(key, set())) > 1 for key, sides in small.sides.items())
 
 
-def _dob_conflict(a: _Group, b: _Group, years: int) -> bool:
-    return any(_far_apart(x, y, years) for x in a.dobs for y in b.dobs)
+def _dob_conflict(a: _Group, b: _Group, years: int, direct: set[tuple[Any, Any]]) -> bool:
+    """Far-apart dates of birth that only a chain would join: a direct edge between the two
+    records has already weighed their dates against the rest of their evidence."""
+    return any(
+        _far_apart(x, y, years) and (min(nx, ny), max(nx, ny)) not in direct
+        for nx, x in a.dobs.items()
+        for ny, y in b.dobs.items()
+    )
 
 
 def constrained_greedy(
@@ -74,7 +90,7 @@ def constrained_greedy(
     for row in nodes.itertuples(index=False):
         group = _Group([row.unique_id])
         if isinstance(row.dob, dt.date):
-            group.dobs.add(row.dob)
+            group.dobs[row.unique_id] = row.dob
         groups[row.unique_id] = group
         owner[row.unique_id] = row.unique_id
     for row in incidents.itertuples(index=False):
@@ -83,6 +99,10 @@ def constrained_greedy(
         ["is_nominal", "match_probability", "unique_id_l", "unique_id_r"],
         ascending=[False, False, True, True],
     )
+    direct = {
+        (min(left, right), max(left, right))
+        for left, right in zip(edges["unique_id_l"], edges["unique_id_r"], strict=True)
+    }
     rejected = 0
     for edge in ordered.itertuples(index=False):
         ga, gb = owner[edge.unique_id_l], owner[edge.unique_id_r]
@@ -90,7 +110,7 @@ def constrained_greedy(
             continue
         a, b = groups[ga], groups[gb]
         if _incident_conflict(a, b) or (
-            not edge.is_nominal and _dob_conflict(a, b, dob_conflict_years)
+            not edge.is_nominal and _dob_conflict(a, b, dob_conflict_years, direct)
         ):
             rejected += 1
             continue
@@ -99,7 +119,7 @@ def constrained_greedy(
         a.members.extend(b.members)
         for key, sides in b.sides.items():
             a.sides.setdefault(key, set()).update(sides)
-        a.dobs |= b.dobs
+        a.dobs.update(b.dobs)
         for member in b.members:
             owner[member] = ga
         del groups[gb]
@@ -202,7 +222,7 @@ def cluster_with_constraints(
         ),
         sizes as (select cluster_id from _res_cc group by cluster_id having count(*) > 1),
         dobs as (
-            select c.cluster_id, n.dob, n.person_id
+            select c.cluster_id, n.unique_id, n.dob, n.person_id
             from {nodes_table} as n
             join _res_cc as c using (unique_id)
             semi join sizes as s on c.cluster_id = s.cluster_id
@@ -213,6 +233,12 @@ def cluster_with_constraints(
                 on a.cluster_id = b.cluster_id and a.dob < b.dob
             where date_diff('day', a.dob, b.dob) > {int(dob_conflict_years)} * 365.25
               and (a.person_id is null or b.person_id is null or a.person_id <> b.person_id)
+              -- a direct edge has weighed the two dates against the rest of the evidence
+              and not exists (
+                  select 1 from _res_edges_ok as e
+                  where e.unique_id_l = least(a.unique_id, b.unique_id)
+                    and e.unique_id_r = greatest(a.unique_id, b.unique_id)
+              )
         )
         select distinct cluster_id from incident
         union

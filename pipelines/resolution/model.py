@@ -34,6 +34,15 @@ def _part_match(column: str, label: str) -> cll.CustomLevel:
     return cll.CustomLevel(f'"{column}_l" = "{column}_r"', label_for_charts=label)
 
 
+def _names_swapped() -> cll.CustomLevel:
+    # forename and surname entered the wrong way round (exact: a similarity here cost seconds
+    # of training on the million pairs of u estimation)
+    return cll.CustomLevel(
+        '"forename_std_l" = "surname_std_r" and "surname_std_l" = "forename_std_r"',
+        label_for_charts="Forename and surname swapped",
+    )
+
+
 def forename_comparison() -> ComparisonCreator:
     return cl.CustomComparison(
         output_column_name="forename",
@@ -41,6 +50,7 @@ def forename_comparison() -> ComparisonCreator:
         comparison_levels=[
             cll.NullLevel("forename_std"),
             cll.ExactMatchLevel("forename_std", term_frequency_adjustments=True),
+            _names_swapped(),
             # forename_groups holds the name and every formal name it is a nickname of, so
             # Bob ~ Robert and Bobby ~ Bob (both Robert) meet here.
             cll.CustomLevel(
@@ -62,6 +72,7 @@ def surname_comparison() -> ComparisonCreator:
             cll.NullLevel("surname_std"),
             # A shared common surname (Smith) is weaker evidence than a rare one.
             cll.ExactMatchLevel("surname_std", term_frequency_adjustments=True),
+            _names_swapped(),
             cll.DamerauLevenshteinLevel("surname_std", 1),
             cll.JaroWinklerLevel("surname_std", 0.88),
             cll.ElseLevel(),
@@ -189,6 +200,19 @@ def blocking_candidates(
             ("surname_std", _F1, "dob_year"),
             ("surname_std", _F1, "dob_year", _AREA),
             ("surname_std", _F1, "dob_year", _DISTRICT_OR_NONE),
+        ),
+        # no usable date of birth (intelligence subjects often have none) and one name
+        # mistyped
+        # (within a postcode area: records without a postcode, as intelligence subjects
+        # mostly are, block with each other; without an area key these two rules alone made
+        # five times the pairs of all the others at force scale)
+        (
+            ("surname_std", _F1, _AREA_OR_NONE),
+            ("surname_std", _F1, _DISTRICT_OR_NONE),
+        ),
+        (
+            ("forename_canon", _S1, _AREA_OR_NONE),
+            ("forename_canon", _S1, _DISTRICT_OR_NONE),
         ),
         (("postcode_std", _F1),),
         # both names mistyped, or a mistyped first letter
@@ -492,8 +516,13 @@ def deterministic_recall(model: dict[str, Any], non_null_both: dict[str, float])
 # EM on a few thousand records can drive a rare level to ~0 (an absolute veto) or leave it
 # untrained; these keep every level inside what is plausible for police records.
 M_FLOOR = 1e-4  # no single disagreement is an absolute veto (records are mistyped)
-# Dates of birth more than ten years apart: the "strong evidence against".
-M_CAP = {("dob", "ELSE"): M_FLOOR}
+# Upper bounds per (field, level). Empty: dates of birth more than ten years apart weigh what
+# this run's own data says (EM), floored at M_FLOOR; a fixed cap at the floor made them a
+# near-veto that the data (mistyped decades, FEBRL's replaced dates) contradicts.
+M_CAP: dict[tuple[str, str], float] = {}
+# Sex is mistyped too: a disagreement weighs against a link (about -5), it does not veto one
+# (EM on data where sex rarely disagrees drives its m to the floor).
+M_MIN = {("sex", "ELSE"): 0.02}
 UNTRAINED_M_OVER_U = 8.0  # an unobserved non-else level counts as weak positive evidence
 
 
@@ -512,7 +541,7 @@ def calibrate(model: dict[str, Any]) -> dict[str, Any]:
                 m = 0.8 if first else min(0.1, (u or 1e-3) * UNTRAINED_M_OVER_U)
                 m = m if condition != "ELSE" else 0.01
             first = False
-            m = max(m, M_FLOOR)
+            m = max(m, M_FLOOR, M_MIN.get((name, condition), 0.0))
             cap = M_CAP.get((name, condition))
             if cap is not None:
                 m = min(m, cap)

@@ -75,6 +75,10 @@ class ResolutionConfig:
     seed: int = 42
     # Evaluation only: also return every scored pair with probability >= this (None = no).
     keep_pairs_above: float | None = None
+    # Also return, for every two different resolved people with a scored pair at or above
+    # this probability, their best match probability (`links`): how sure it is that they are
+    # different people (None = no links).
+    link_floor: float | None = None
     # DuckDB working memory; beyond it DuckDB spills to a temporary directory (under
     # temp_directory, default the system temp dir), so memory stays bounded at any scale.
     memory_limit: str = "6GB"
@@ -103,6 +107,9 @@ class ResolutionResult:
     model: dict[str, Any]  # Splink model (settings + trained m/u)
     stats: dict[str, Any] = field(default_factory=dict)
     pairs: pd.DataFrame | None = None  # scored node pairs (only with config.keep_pairs_above)
+    # person_key_l < person_key_r, match_probability: best scored pair between two different
+    # people at or above config.link_floor (only with config.link_floor)
+    links: Any = None
 
 
 def _standardise_sql(has: set[str]) -> str:
@@ -463,6 +470,8 @@ def _resolve_on(
         floor = config.match_probability_threshold
         if config.keep_pairs_above is not None:
             floor = min(floor, config.keep_pairs_above)
+        if config.link_floor is not None:
+            floor = min(floor, config.link_floor)
         # Block and score in chunks of the left-hand records: Splink de-duplicates the pairs
         # of all rules with one group-by, which at national scale (tens of millions of
         # pairs) does not fit in memory_limit in one go. Chunks are sized from the counted
@@ -532,15 +541,43 @@ def _resolve_on(
         from c"""
     )
     fmt = config.output_format
+    # the weakest edge (scored or nominal-id) kept inside each person: 1.0 for a person of
+    # one node
+    con.execute(
+        """create or replace table cluster_min as
+        select cl.person_key, min(e.match_probability) as cluster_min_probability
+        from _res_edges_ok as e
+        join clusters as cl on e.unique_id_l = cl.unique_id
+        join clusters as cr on e.unique_id_r = cr.unique_id and cl.person_key = cr.person_key
+        group by cl.person_key"""
+    )
     out_clusters = _fetch(
         con,
         """select m.*, c.person_key, count(*) over (partition by c.person_key) as cluster_size,
-            s.unique_id as node_id
+            s.unique_id as node_id,
+            coalesce(k.cluster_min_probability, 1.0) as cluster_min_probability
         from mentions_in as m
         join mentions_std as s on m.mention_id::varchar = s.mention_id
-        join clusters as c on s.unique_id = c.unique_id""",
+        join clusters as c on s.unique_id = c.unique_id
+        left join cluster_min as k on c.person_key = k.person_key""",
         fmt,
     )
+    links = None
+    if config.link_floor is not None:
+        links = _fetch(
+            con,
+            f"""select least(cl.person_key, cr.person_key) as person_key_l,
+                greatest(cl.person_key, cr.person_key) as person_key_r,
+                max(p.match_probability) as match_probability
+            from predictions as p
+            join clusters as cl on p.unique_id_l = cl.unique_id
+            join clusters as cr on p.unique_id_r = cr.unique_id
+            where cl.person_key <> cr.person_key
+                and p.match_probability >= {float(config.link_floor)}
+            group by 1, 2
+            order by 1, 2""",
+            fmt,
+        )
     persons = _persons(con, has, fmt)
     weight_cols = ", ".join(f"p.mw_{f}" for f in fields)
     evidence = _fetch(
@@ -585,7 +622,7 @@ def _resolve_on(
         "records_per_second": round(n_mentions / total, 1) if total > 0 else math.nan,
         "duckdb_memory_limit": config.memory_limit,
     }
-    return ResolutionResult(out_clusters, persons, evidence, model, stats, pairs)
+    return ResolutionResult(out_clusters, persons, evidence, model, stats, pairs, links)
 
 
 def _persons(con: duckdb.DuckDBPyConnection, has: set[str], output_format: str) -> Any:

@@ -113,6 +113,8 @@ class Rates:
     repeat_victim_share: float = 0.07  # courses against someone already victimised
     duplicate_nominal: float = 0.15  # true people with 2+ nominal ids
     breacher_share: float = 0.40
+    # extra recording noise on nominal records (pipelines.synthetic.noise.PROFILES)
+    noise: str = "default"
     extras: dict = field(default_factory=dict)
 
 

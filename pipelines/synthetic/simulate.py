@@ -13,13 +13,14 @@ Everything is vectorised over courses/crimes; the few Python loops run over smal
 from __future__ import annotations
 
 import functools
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import shapely
 
-from pipelines.synthetic import names
+from pipelines.synthetic import names, noise
 from pipelines.synthetic.geography import Area, postcodes
 from pipelines.synthetic.presets import (
     COUNTING_CHANGE,
@@ -766,6 +767,17 @@ def make_nominals(
     moved = dup & (u[6] < 0.3)
     lsoa = rng.choice(area.n, int(moved.sum()))
     post[moved] = postcodes(area, lsoa, rng)
+    noise.apply_noise(
+        noise.profile(rates.noise),
+        dup,
+        fore,
+        sur,
+        dob,
+        post,
+        lambda r, k: postcodes(area, r.choice(area.n, k), r),
+        # the tile's seed, read without drawing from its stream
+        zlib.crc32(f"{rng.bit_generator.seed_seq.entropy}|{id_base}".encode()),
+    )
     # ids are handed out in creation order: primaries first, duplicates later
     creation = np.lexsort((person, k))
     numbers = np.empty(m, dtype=np.int64)

@@ -204,7 +204,15 @@ def write_identity_person_records(warehouse: Path, keys: dict[str, str] | None =
         ).df()
         mentions["person_key"] = mentions["person_id"].map(lambda p: keys.get(p, f"P-{p}"))
         con.register("mentions", mentions)
-        con.execute("create or replace table marts.person_records as select * from mentions")
+        con.execute(
+            "create or replace table marts.person_records as "
+            "select *, 1.0::double as cluster_min_probability from mentions"
+        )
+        # no two different people scored as possibly one: every victim is confidently distinct
+        con.execute(
+            "create or replace table marts.person_links (person_key_l varchar, "
+            "person_key_r varchar, match_probability double)"
+        )
         con.execute(
             "create or replace table marts.dim_persons as "
             "select distinct person_key from marts.person_records"

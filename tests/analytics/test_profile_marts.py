@@ -89,7 +89,12 @@ def _windowed(events: pd.DataFrame, quarter: str, months: int) -> pd.DataFrame:
 
 
 def _universe_people(built) -> pd.DataFrame:
-    universe = mart(built, "select crime_id, reported_date from marts.stalking_crimes")
+    universe = mart(
+        built,
+        "select s.crime_id, s.reported_date, s.identified_by, "
+        "coalesce(c.is_repeated, false) as is_screened_course from marts.stalking_crimes as s "
+        "left join intermediate.int_screening_scored as c using (crime_id)",
+    )
     persons = extracts(built, "crime_persons")
     persons["person_key"] = persons["person_id"].map(PERSON_KEYS)
     people = persons.merge(universe, on="crime_id")
@@ -123,7 +128,10 @@ def test_serial_and_repeat_perpetrators_recomputed_in_pandas(built) -> None:
     people = _universe_people(built)
     suspects = people[people["role"] != "victim"][["crime_id", "person_key", "reported_date"]]
     victims = people[people["role"] == "victim"][["crime_id", "person_key"]]
-    pairs = suspects.merge(victims, on="crime_id", suffixes=("", "_victim"))
+    routes = people[["crime_id", "identified_by", "is_screened_course"]].drop_duplicates()
+    pairs = suspects.merge(victims, on="crime_id", suffixes=("", "_victim")).merge(
+        routes, on="crime_id"
+    )
     pairs = pairs[pairs["person_key"] != pairs["person_key_victim"]]
     got = mart(built, "select * from marts.perpetrators").set_index(["quarter", "person_key"])
     quarters = mart(built, "select quarter from intermediate.int_quarters")["quarter"]
@@ -131,17 +139,26 @@ def test_serial_and_repeat_perpetrators_recomputed_in_pandas(built) -> None:
     for quarter in quarters:
         window = _windowed(suspects, quarter, settings.serial_lookback_years * 12)
         crimes = window.groupby("person_key")["crime_id"].nunique()
-        victim_counts = (
-            _windowed(pairs, quarter, settings.serial_lookback_years * 12)
-            .groupby("person_key")["person_key_victim"]
-            .nunique()
+        in_window = _windowed(pairs, quarter, settings.serial_lookback_years * 12)
+        victim_counts = in_window.groupby("person_key")["person_key_victim"].nunique()
+        # outputs.md: a victim counts toward serial where stalking against them is
+        # established (recorded, or a screened course: 2+ crimes or 2+ occasions)
+        per_victim = in_window.assign(
+            recorded=in_window["identified_by"].isin(["principal", "included"])
+        ).groupby(["person_key", "person_key_victim"])
+        established = (
+            per_victim["recorded"].any()
+            | per_victim["is_screened_course"].any()
+            | (per_victim["crime_id"].nunique() >= 2)
         )
+        serial_counts = established[established].groupby(level=0).size()
         for key, count in crimes.items():
             row = got.loc[(quarter, key)]
             assert row["crimes_total"] == count
             assert row["victims_total"] == victim_counts.get(key, 0)
             assert row["is_repeat"] == (count >= settings.repeat_min_crimes)
-            assert row["is_serial"] == (victim_counts.get(key, 0) >= settings.serial_min_victims)
+            assert row["is_serial"] == (serial_counts.get(key, 0) >= settings.serial_min_victims)
+            assert row["distinct_victims_confident"] == serial_counts.get(key, 0)
             checked += 1
         assert len(got.loc[quarter]) == len(crimes) if quarter in got.index else crimes.empty
     assert checked > 0

@@ -9,6 +9,7 @@
 -- Obsessive, Unwanted, Repeated) plus escalation, repeated online contact and intelligence.
 -- Some signals do not need the suspect to be resolved on every record: the suspect's stalking
 -- recorded against anyone, stalking intelligence about the victim, and the victim's other crimes.
+-- The suspect's history with other victims cannot flag a crime on its own (see final).
 -- All crimes are kept with their score so the threshold can be evaluated; the mart
 -- screening_candidates keeps those at or above the threshold.
 with
@@ -423,10 +424,21 @@ scored as (
     from per_crime
 ),
 
+-- The suspect's history with other victims (a stalking record, other victims) raises
+-- attention but never by itself pulls in a crime against someone else: without a course
+-- against this victim (2+ occasions of the pair), the crime's own points must reach the
+-- threshold.
 final as (
     select
         *,
-        score >= {{ screening['threshold'] }} as is_flagged
+        score >= {{ screening['threshold'] }}
+        and (
+            is_repeated
+            or score
+            - case when has_suspect_stalking_history then {{ weights['suspect_stalking'] }} else 0 end
+            - case when has_other_victims then {{ weights['other_victims'] }} else 0 end
+            >= {{ screening['threshold'] }}
+        ) as is_flagged
     from scored
 )
 
