@@ -34,10 +34,11 @@ import numpy as np
 import pandas as pd
 
 from pipelines.hotspots.core import HotspotParams, add_cells, hotspot_outputs, located
-from pipelines.hotspots.grid import cell_centres_wgs84, grid_weights, study_cells
+from pipelines.hotspots.grid import grid_weights, study_cells
 from pipelines.hotspots.predict import (
     NAIVE,
     PredictParams,
+    Raster,
     chosen_method,
     flagged_cells,
     fold_scores,
@@ -155,8 +156,7 @@ def dataset_folds(dataset: str, params: HotspotParams) -> tuple[pd.DataFrame, di
     counts, months, cells = monthly_counts(points, params.cell_size_m, params.study_buffer_cells)
     pp = eval_params(params.prediction)
     weights = grid_weights(cells, params.neighbour_rings)
-    _, _, cx, cy = cell_centres_wgs84(cells, params.cell_size_m)
-    centres = np.column_stack([cx, cy])
+    raster = Raster.from_cells(cells, params.cell_size_m)
     cell_km2 = (params.cell_size_m / 1000) ** 2
     total_cells = force_km2 / cell_km2  # A in cells: the force area
     n = flagged_cells(len(cells), pp.area_share)
@@ -164,7 +164,7 @@ def dataset_folds(dataset: str, params: HotspotParams) -> tuple[pd.DataFrame, di
     for t in range(pp.train_periods, len(months)):
         test = counts[t]
         scores = fold_scores(
-            counts[t - pp.train_periods : t], test, centres, weights, pp, total_cells=total_cells
+            counts[t - pp.train_periods : t], test, raster, weights, pp, total_cells=total_cells
         )
         for name, s in (
             ("ceiling_other_months", np.delete(counts, t, axis=0).sum(axis=0)),

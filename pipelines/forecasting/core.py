@@ -512,9 +512,7 @@ def forecast_group(
         scores.append(pd.DataFrame({"unique_id": ids, "model": model, "mase": mase_}))
         native = final[model].reshape(len(ids) * horizon, -1)
         quantiles = (
-            pooled_error_quantiles(f[..., 0], actual, scale, params.levels)
-            if pooled
-            else None
+            pooled_error_quantiles(f[..., 0], actual, scale, params.levels) if pooled else None
         )
         if quantiles is not None:
             calibrated = pooled_error_intervals(

@@ -20,7 +20,14 @@ from pipelines.hotspots.grid import (
     study_cells,
 )
 from pipelines.hotspots.kde import kde_at
-from pipelines.hotspots.predict import PredictParams, backtest, chosen_method, predict, summarise
+from pipelines.hotspots.predict import (
+    PredictParams,
+    Raster,
+    backtest,
+    chosen_method,
+    predict,
+    summarise,
+)
 from pipelines.quarters import shift_quarter
 
 ALL_PERIODS = "all"
@@ -60,7 +67,6 @@ class HotspotParams:
             backtest_folds=p.backtest_folds,
             smoothing=tuple(p.smoothing),
             kde_bandwidths_m=tuple(float(b) for b in p.kde_bandwidths_m),
-            kde_tolerance_per_km2=s.kde_tolerance_per_km2,
             methods=tuple(p.methods),
             seed=s.seed,
         )
@@ -203,12 +209,13 @@ def hotspot_outputs(
     # Prediction: choose the method on the force's own quarters, then flag each quarter's
     # cells for the quarter after it from the data up to it.
     pp = params.prediction
-    folds = backtest(counts_by_quarter, centres, weights, pp, quarters)
+    raster = Raster.from_cells(cells, params.cell_size_m)
+    folds = backtest(counts_by_quarter, raster, weights, pp, quarters)
     summary = summarise(folds, pp)
     method = chosen_method(summary)
     flagged, scores = [], []
     for qi in range(len(quarters)):
-        mask, score = predict(counts_by_quarter[: qi + 1], centres, weights, pp, method)
+        mask, score = predict(counts_by_quarter[: qi + 1], raster, weights, pp, method)
         flagged.append(mask)
         scores.append(score)
     hot["is_hotspot"] = np.concatenate(flagged)

@@ -13,6 +13,7 @@ from pipelines.hotspots.grid import bng_to_lonlat, grid_weights
 from pipelines.hotspots.predict import (
     NAIVE,
     PredictParams,
+    Raster,
     backtest,
     flagged_cells,
     summarise,
@@ -103,14 +104,14 @@ def test_back_test_scores_only_the_future_of_each_origin() -> None:
     move to a new cell every period, naive and every candidate score 0."""
     cells = pd.DataFrame({"col": np.arange(50) % 10, "row": np.arange(50) // 10})
     weights = grid_weights(cells)
-    centres = np.column_stack([cells["col"] * 500 + 250.0, cells["row"] * 500 + 250.0])
+    raster = Raster.from_cells(cells, 500)
     counts = np.zeros((8, 50))
     for t in range(8):
         counts[t, (t * 7) % 50] = 20  # far from every earlier period's cell
     params = PredictParams(
         area_share=0.02, train_periods=2, backtest_folds=3, kde_bandwidths_m=(250.0,)
     )
-    folds = backtest(counts, centres, weights, params)
+    folds = backtest(counts, raster, weights, params)
     assert sorted(folds["period"].unique()) == ["5", "6", "7"]
     assert (folds.loc[folds["method"] == NAIVE, "hit_rate"] == 0).all()
 
