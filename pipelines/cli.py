@@ -15,14 +15,44 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from pipelines.paths import default_output_dir, default_warehouse, state_dir
+from pipelines.paths import default_output_dir, default_warehouse, ensure_dagster_home, state_dir
 
 DEMO_SCALE = "force"
 DEMO_SEED = 42
 
 
+# Exit codes: a bad delivery is the force's to fix, an internal error is ours.
+EXIT_INTERNAL_ERROR = 1
+EXIT_USAGE = 2
+EXIT_BAD_DELIVERY = 3
+
+
 class CliError(Exception):
-    """A failure we can explain in one line."""
+    """A failure we can explain in one line (an internal error unless a subclass says)."""
+
+    exit_code = EXIT_INTERNAL_ERROR
+
+
+class UsageError(CliError):
+    """The command asked for something the data cannot give (e.g. a quarter outside it)."""
+
+    exit_code = EXIT_USAGE
+
+
+class BadDelivery(CliError):
+    """The extracts cannot be profiled as delivered: the force's IT team fixes the export."""
+
+    exit_code = EXIT_BAD_DELIVERY
+
+
+# Errors whose messages we write ourselves and which carry no row values; anything else
+# raised inside a run is reported by its type only (a library's message may quote data).
+EXPLAINED_ERRORS = {
+    "StructuralError": EXIT_BAD_DELIVERY,
+    "QuarantineThresholdExceeded": EXIT_BAD_DELIVERY,
+    "ReconciliationError": EXIT_INTERNAL_ERROR,
+    "Failure": EXIT_INTERNAL_ERROR,  # raised by our assets with our own words (publish guard)
+}
 
 
 # --------------------------------------------------------------------------- generate
@@ -65,42 +95,77 @@ def demo_extracts(seed: int, scale: str = DEMO_SCALE) -> Path:
     return folder
 
 
-def latest_complete_quarter_in(extracts_dir: Path) -> str:
-    """The last complete quarter in the data (the same rule the landing sensor uses)."""
-    from pipelines.contracts.landing import last_complete_quarter_in_crimes
-    from pipelines.contracts.loader import StructuralError
+def gate_delivery(extracts: Path, quarter: str | None) -> str:
+    """The structural gate, before anything else (default quarter included): the quarter."""
+    from pipelines.contracts.gate import QuarterOutsideData, structural_gate
+    from pipelines.contracts.structure import StructuralError
+    from pipelines.settings import load_settings
 
     try:
-        return last_complete_quarter_in_crimes(extracts_dir)
+        passed = structural_gate(extracts, quarter, load_settings().force.area_geojson)
     except StructuralError as error:
-        raise CliError(str(error)) from error
+        raise BadDelivery(str(error)) from None
+    except (QuarterOutsideData, ValueError) as error:
+        raise UsageError(str(error)) from None
+    return passed.quarter
 
 
 def cmd_profile(args: argparse.Namespace) -> int:
-    import os
-
     if args.config:
         os.environ["SPP_CONFIG"] = str(Path(args.config).resolve())
-    extracts = Path(args.extracts) if args.extracts else demo_extracts(args.seed)
-    if not extracts.is_dir():
-        raise CliError(f"{extracts}: extracts folder not found")
-    quarter = args.quarter or latest_complete_quarter_in(extracts)
-    from pipelines.quarters import parse_quarter
+    if args.quarter:
+        from pipelines.quarters import parse_quarter
 
-    try:
-        parse_quarter(quarter)
-    except ValueError as error:
-        raise CliError(str(error)) from error
-    out = Path(args.out) if args.out else default_output_dir()
-    warehouse = Path(args.warehouse) if args.warehouse else default_warehouse()
-    os.environ["SPP_WAREHOUSE"] = str(warehouse.resolve())
+        try:
+            parse_quarter(args.quarter)
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+    extracts = Path(args.extracts) if args.extracts else demo_extracts(args.seed)
+    quarter = gate_delivery(extracts, args.quarter)
+    out = (Path(args.out) if args.out else default_output_dir()).resolve()
+    warehouse = (Path(args.warehouse) if args.warehouse else default_warehouse()).resolve()
+    from pipelines import run_safety
+
+    # Owner-only for everything the run creates; stores left by older versions closed too.
+    run_safety.private_by_default()
+    run_safety.make_private(
+        state_dir(), ensure_dagster_home(), warehouse, *run_safety.side_files(warehouse)
+    )
     print(f"Profiling {quarter} from {extracts} (warehouse {warehouse})", flush=True)
-    report = run_profile(extracts, quarter, out, warehouse, args.run_date or "")
-    print(f"Profile written: {report}")
+    try:
+        with run_safety.warehouse_lock(warehouse):
+            staged = run_safety.stage_run(warehouse, out, quarter)
+            # dbt reads the warehouse path from the environment (profiles/profiles.yml).
+            os.environ["SPP_WAREHOUSE"] = str(staged.working_warehouse)
+            try:
+                run_profile(
+                    extracts,
+                    quarter,
+                    staged.staging_out,
+                    staged.working_warehouse,
+                    args.run_date or "",
+                    args.accept_quarantine,
+                )
+            except BaseException:
+                run_safety.abandon_run(staged)
+                raise
+            published = run_safety.commit_run(staged)
+    except run_safety.WarehouseBusy as error:
+        raise CliError(str(error)) from None
+    finally:
+        os.environ["SPP_WAREHOUSE"] = str(warehouse)
+    print(f"Profile written: {published / 'profile.html'}")
     return 0
 
 
-def run_profile(extracts: Path, quarter: str, out: Path, warehouse: Path, run_date: str) -> Path:
+def run_profile(
+    extracts: Path,
+    quarter: str,
+    out: Path,
+    warehouse: Path,
+    run_date: str,
+    accept_quarantine: bool = False,
+) -> Path:
     """Materialise the whole quarterly job in-process through Dagster and return the report."""
     import dagster as dg
 
@@ -109,7 +174,9 @@ def run_profile(extracts: Path, quarter: str, out: Path, warehouse: Path, run_da
     prepare()
     from pipelines.definitions import build_definitions
 
-    defs = build_definitions(extracts.resolve(), out.resolve(), warehouse.resolve(), run_date)
+    defs = build_definitions(
+        extracts.resolve(), out.resolve(), warehouse.resolve(), run_date, accept_quarantine
+    )
     job = defs.resolve_job_def("quarterly_profile")
     from pipelines.event_log_sqlite import fast_commits
 
@@ -122,11 +189,14 @@ def run_profile(extracts: Path, quarter: str, out: Path, warehouse: Path, run_da
             raise_on_error=False,
         )
     if not result.success:
-        raise CliError(_first_failure(result))
+        raise _first_failure(result)
     return out.resolve() / quarter / "profile.html"
 
 
-def _first_failure(result) -> str:
+def _first_failure(result) -> CliError:
+    """The run's first step failure as one line. Only our own explained errors keep their
+    message; for anything else the step and the error type are enough (the Dagster UI has the
+    rest), because a library's message can quote a value from the data."""
     for event in result.all_events:
         if event.event_type_value == "STEP_FAILURE":
             error = event.step_failure_data.error
@@ -136,9 +206,64 @@ def _first_failure(result) -> str:
                 and "Error occurred" in (error.message or "")
             ):
                 error = error.cause
-            message = (error.message if error else "unknown error").strip().splitlines()
-            return f"step {event.step_key} failed: {message[0] if message else 'unknown error'}"
-    return "the run failed (see the Dagster UI for details)"
+            cls_name = error.cls_name if error is not None else None
+            if cls_name in EXPLAINED_ERRORS:
+                lines = (error.message or "").strip().splitlines()
+                failure = CliError(f"step {event.step_key} failed: {lines[0] if lines else ''}")
+                failure.exit_code = EXPLAINED_ERRORS[cls_name]
+                return failure
+            return CliError(
+                f"step {event.step_key} failed with an internal error ({cls_name or 'unknown'}); "
+                f"run {result.run_id} in the Dagster UI has the details"
+            )
+    return CliError("the run failed (see the Dagster UI for details)")
+
+
+# --------------------------------------------------------------------------- check
+def cmd_check(args: argparse.Namespace) -> int:
+    """Validate a delivery as a run would; print a plain report. Writes no warehouse."""
+    import json
+
+    from pipelines.contracts.check import check_delivery_folder
+    from pipelines.contracts.gate import QuarterOutsideData
+    from pipelines.contracts.structure import StructuralError
+    from pipelines.contracts.thresholds import QuarantineLimits
+    from pipelines.settings import load_settings
+
+    if args.config:
+        os.environ["SPP_CONFIG"] = str(Path(args.config).resolve())
+    settings = load_settings()
+    extracts = Path(args.extracts)
+    started = time.perf_counter()
+    try:
+        with mapped_delivery(extracts, args.mapping) as folder:
+            report = check_delivery_folder(
+                folder,
+                quarter=args.quarter,
+                configured_area=settings.force.area_geojson,
+                today=dt.date.fromisoformat(args.run_date) if args.run_date else None,
+                limits=QuarantineLimits.from_settings(settings.ingest),
+            )
+    except StructuralError as error:
+        raise BadDelivery(str(error)) from None
+    except (QuarterOutsideData, ValueError) as error:
+        raise UsageError(str(error)) from None
+    for line in report.lines():
+        print(line)
+    print(f"checked in {time.perf_counter() - started:.1f}s")
+    if args.json:
+        Path(args.json).write_text(json.dumps(report.as_json(), indent=2, sort_keys=True) + "\n")
+    if not report.would_run:
+        raise BadDelivery(report.over_limit[0])
+    return 0
+
+
+def mapped_delivery(extracts: Path, mapping: str | None):
+    """The delivery as the contract names it: the folder itself, or a private temporary copy
+    with the force's mapping file applied (removed afterwards)."""
+    from pipelines.contracts.mapping import mapped_copy
+
+    return mapped_copy(extracts, Path(mapping) if mapping else None)
 
 
 # --------------------------------------------------------------------------- hotspots / forecast
@@ -206,7 +331,28 @@ def build_parser() -> argparse.ArgumentParser:
     prof.add_argument("--config", help="settings file (default pipelines/config/settings.yaml)")
     prof.add_argument("--seed", type=int, default=DEMO_SEED, help="seed of the demo force")
     prof.add_argument("--run-date", help="treat this ISO date as today (future-date rules)")
+    prof.add_argument(
+        "--accept-quarantine",
+        action="store_true",
+        help="publish even when an extract's quarantine is above the configured limits",
+    )
     prof.set_defaults(func=cmd_profile)
+
+    chk = sub.add_parser(
+        "check",
+        help="validate a delivery exactly as a run would (no warehouse, no personal values)",
+    )
+    chk.add_argument("--extracts", required=True, help="folder with the force's extracts")
+    chk.add_argument(
+        "--mapping",
+        help="YAML mapping from the force's own column names, date formats and codes to the "
+        "contract (docs/onboarding.md)",
+    )
+    chk.add_argument("--json", help="also write the report as JSON (data_quality.json layout)")
+    chk.add_argument("--quarter", help="quarter a run would profile (default: from the data)")
+    chk.add_argument("--config", help="settings file (default pipelines/config/settings.yaml)")
+    chk.add_argument("--run-date", help="treat this ISO date as today (future-date rules)")
+    chk.set_defaults(func=cmd_check)
 
     hot = sub.add_parser("hotspots", help="find hotspots in any point data")
     hot.add_argument("--points", required=True, help="CSV with latitude, longitude (WGS84)")
@@ -240,9 +386,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (CliError, ValueError, FileNotFoundError) as error:
+    except CliError as error:
         print(f"spp {args.command}: error: {error}", file=sys.stderr)
-        return 1
+        return error.exit_code
+    except (ValueError, FileNotFoundError) as error:
+        print(f"spp {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 def entry() -> None:

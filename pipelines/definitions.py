@@ -45,6 +45,7 @@ def build_definitions(
     output_dir: Path | None = None,
     warehouse: Path | None = None,
     run_date: str = "",
+    accept_quarantine: bool = False,
 ) -> dg.Definitions:
     """Definitions bound to one set of folders (the CLI builds its own; `dagster dev` uses env)."""
     return dg.Definitions(
@@ -53,7 +54,7 @@ def build_definitions(
         asset_checks=[*ingest_checks],
         sensors=[*ingest_sensors],
         schedules=[*ingest_schedules],
-        resources=build_resources(extracts_dir, output_dir, warehouse, run_date),
+        resources=build_resources(extracts_dir, output_dir, warehouse, run_date, accept_quarantine),
         loggers={"progress": progress_logger},
     )
 

@@ -227,6 +227,13 @@ class IngestSettings(_Section):
     # reproducible random sample of this size (every row was already checked by the compiled SQL
     # quarantine; the sample bounds memory and time on national-scale tables).
     contract_check_max_rows: int = Field(500_000, ge=1000)
+    # A run stops before publishing when one rule quarantines more than this share of an
+    # extract's rows, or all rules together more than the extract share (a broken export, e.g.
+    # a timezone suffix on every timestamp, must not pass as a quiet quarter)...
+    quarantine_max_share_per_rule: float = Field(0.05, ge=0, le=1)
+    quarantine_max_share_per_extract: float = Field(0.10, ge=0, le=1)
+    # ... unless fewer rows than this are quarantined (a handful of rows in a tiny extract).
+    quarantine_min_rows_to_stop: int = Field(10, ge=0)
 
 
 class Settings(_Section):

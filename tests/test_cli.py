@@ -46,12 +46,11 @@ def test_bad_quarter_is_rejected(tmp_path: Path, capsys) -> None:
     assert "2025-Q9" in capsys.readouterr().err
 
 
-def test_default_quarter_is_last_complete_quarter_in_data(tmp_path: Path) -> None:
-    from pipelines.cli import latest_complete_quarter_in
+def test_default_quarter_is_last_complete_quarter_in_data() -> None:
+    import datetime as dt
 
-    header = "crime_id,reported_date\n"
-    (tmp_path / "crimes.csv").write_text(header + "A,2025-06-25\nB,2025-08-03\nC,not-a-date\n")
+    from pipelines.contracts.landing import default_quarter
+
     # Data stop on 3 August: Q3 is incomplete, so the profile is of Q2.
-    assert latest_complete_quarter_in(tmp_path) == "2025-Q2"
-    (tmp_path / "crimes.csv").write_text(header + "A,2025-09-28\n")
-    assert latest_complete_quarter_in(tmp_path) == "2025-Q3"
+    assert default_quarter(dt.date(2025, 8, 3)) == "2025-Q2"
+    assert default_quarter(dt.date(2025, 9, 28)) == "2025-Q3"

@@ -26,6 +26,7 @@ from pipelines.contracts.loader import (
 from pipelines.contracts.reconcile import update_data_quality
 from pipelines.contracts.schema import EXTRACTS
 from pipelines.contracts.structure import check_delivery, inspect_extract
+from pipelines.contracts.thresholds import QuarantineLimits, enforce_limits
 from pipelines.partitions import quarterly_partitions
 from pipelines.resources import ProfileRun
 from pipelines.settings import load_settings
@@ -114,6 +115,14 @@ def _ingest_asset(extract: str) -> dg.AssetsDefinition:
                 codes=offence_codes(),
                 source=source,
             )
+            over_limit = enforce_limits(
+                con,
+                result,
+                QuarantineLimits.from_settings(load_settings().ingest),
+                accept=profile_run.accept_quarantine,
+            )
+        for line in over_limit:
+            context.log.warning(f"accepted by --accept-quarantine: {line}")
         quarter = context.partition_key
         path = update_data_quality(
             profile_run.quarter_dir(quarter), result, context.run_id, area.description

@@ -33,6 +33,7 @@ select
     northing::double as northing,
     cell_size_m::integer as cell_size_m,
     crimes::bigint as crimes,
+    victims::bigint as victims,
     gi_z::double as gi_z,
     p_norm::double as p_norm,
     p_sim::double as p_sim,
@@ -98,7 +99,7 @@ order by quarter, cell_id
             kinds={"duckdb", "python"},
         ),
     },
-    deps=[STALKING_CRIMES],
+    deps=[STALKING_CRIMES, dg.AssetKey(["intermediate", "int_victimisations"])],
     group_name="spatial",
     partitions_def=quarterly_partitions,
     can_subset=False,
@@ -113,6 +114,7 @@ def hotspots(context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_
         published_quarters,
         write_geojson,
     )
+    from pipelines.hotspots.victims import distinct_victims_by_cell, with_victims
 
     params = HotspotParams.from_settings()
     started = time.perf_counter()
@@ -122,10 +124,19 @@ def hotspots(context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_
             "where latitude is not null and longitude is not null and quarter <= ?",
             [quarter],
         ).df()
+        # Distinct victims per cell decide whether a cell's location may be published.
+        victimisations = con.execute(
+            "select c.quarter, c.latitude, c.longitude, v.person_key as victim_key "
+            "from marts.stalking_crimes c left join intermediate.int_victimisations v "
+            "on v.crime_id = c.crime_id "
+            "where c.latitude is not null and c.longitude is not null and c.quarter <= ?",
+            [quarter],
+        ).df()
     published = published_quarters(quarter)
     out = hotspot_outputs(points, params, density_quarters=published)
     cells, density, methods = out.hotspots, out.density, out.method_backtest
     methods = methods.assign(quarter=quarter)
+    cells = with_victims(cells, distinct_victims_by_cell(victimisations, params.cell_size_m))
     with duckdb.get_connection() as con:
         con.execute("create schema if not exists marts")
         con.register("_hot_cells", cells)
@@ -138,10 +149,9 @@ def hotspots(context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_
         con.unregister("_hot_density")
         con.unregister("_hot_methods")
     this = cells[cells["quarter"] == quarter]
+    min_victims = load_settings().disclosure.min_count
     layer = write_geojson(
-        this,
-        profile_run.quarter_dir(quarter) / "gis" / "hotspots.geojson",
-        load_settings().disclosure.min_count,
+        this, profile_run.quarter_dir(quarter) / "gis" / "hotspots.geojson", min_victims
     )
     metadata = {
         "located_crimes": len(points),
@@ -153,6 +163,7 @@ def hotspots(context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_
         "prediction_method": str(methods.loc[methods["is_chosen"], "method"].iloc[0])
         if methods["is_chosen"].any()
         else "",
+        "publishable_cells": int((this["victims"] >= min_victims).sum()),
         "is_hotspot_cells": int(this["is_hotspot"].sum()),
         "cell_size_m": params.cell_size_m,
         "seconds": round(time.perf_counter() - started, 2),

@@ -33,19 +33,33 @@ class ForceArea:
                 "no location was quarantined for being outside"
             )
         where = "beside the extracts" if self.source == "extracts" else "configured in settings"
-        return f"force area from {self.path} ({where})"
+        # The file's name only: this text is published (data_quality.json, the profile).
+        return f"force area from {self.path.name if self.path else ''} ({where})"
 
 
 def read_area(path: Path) -> shapely.Geometry:
     """The union of every polygon in a GeoJSON file (FeatureCollection, Feature or geometry)."""
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
-    if data.get("type") == "FeatureCollection":
-        geometries = [shape(f["geometry"]) for f in data["features"] if f.get("geometry")]
-    elif data.get("type") == "Feature":
-        geometries = [shape(data["geometry"])]
-    else:
-        geometries = [shape(data)]
-    area = shapely.union_all(geometries)
+    from pipelines.contracts.structure import StructuralError
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        if data.get("type") == "FeatureCollection":
+            geometries = [shape(f["geometry"]) for f in data["features"] if f.get("geometry")]
+        elif data.get("type") == "Feature":
+            geometries = [shape(data["geometry"])]
+        else:
+            geometries = [shape(data)]
+        area = shapely.union_all(geometries)
+    except FileNotFoundError:
+        raise StructuralError(path, "force area file not found") from None
+    except Exception as error:  # json, shapely and key errors: the file is not a usable area
+        raise StructuralError(
+            path,
+            f"not a GeoJSON polygon layer ({type(error).__name__})",
+            hint="a FeatureCollection of Polygon/MultiPolygon features in WGS84",
+        ) from None
+    if area.is_empty:
+        raise StructuralError(path, "the force area holds no polygon")
     shapely.prepare(area)
     return area
 

@@ -9,6 +9,7 @@ one already launched.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 import time
@@ -18,7 +19,13 @@ from pathlib import Path
 import duckdb
 
 from pipelines.contracts.schema import EXTRACTS
-from pipelines.contracts.structure import StructuralError, find_extract_file
+from pipelines.contracts.structure import (
+    StructuralError,
+    explain_read_error,
+    find_extract_file,
+    inspect_extract,
+    reader_sql,
+)
 from pipelines.quarters import quarter_end, quarter_of, shift_quarter
 
 QUARTER_NAME = re.compile(r"^\d{4}-Q[1-4]$")
@@ -74,18 +81,38 @@ def delivery_quarter(folder: Path) -> str:
     return last_complete_quarter_in_crimes(folder)
 
 
-def last_complete_quarter_in_crimes(folder: Path) -> str:
+def crimes_date_range(folder: Path) -> tuple[dt.date, dt.date]:
+    """First and last parseable reported_date of the crimes extract, read with the same strict
+    reader as the load (never DuckDB's sniffer, whose errors echo raw lines)."""
+    source = inspect_extract(folder, "crimes")
+    text = "trim(cast(reported_date as varchar))"
+    with duckdb.connect() as con:
+        try:
+            first, last = con.execute(
+                f"select min(try_cast({text} as date)), max(try_cast({text} as date)) "
+                f"from {reader_sql(source)}"
+            ).fetchone()
+        except duckdb.Error as error:
+            raise explain_read_error(source, error) from None
+    if last is None:
+        raise StructuralError(
+            source.path,
+            "no parseable reported_date, cannot choose a quarter",
+            column="reported_date",
+            hint="dates are written YYYY-MM-DD",
+        )
+    return first, last
+
+
+def default_quarter(last_reported: dt.date) -> str:
     """The quarter of the latest reported crime, less one when the data stop more than two weeks
     before that quarter ends (a delivery cut mid-quarter profiles the quarter before)."""
-    path = find_extract_file(folder, "crimes")
-    reader = "read_parquet(?)" if path.suffix == ".parquet" else "read_csv(?, all_varchar=true)"
-    with duckdb.connect() as con:
-        latest = con.execute(
-            f"select max(try_cast(trim(reported_date) as date)) from {reader}", [str(path)]
-        ).fetchone()[0]
-    if latest is None:
-        raise StructuralError(f"{path}: no parseable reported_date, cannot choose a quarter")
-    quarter = quarter_of(latest)
-    if (quarter_end(quarter) - latest).days > 14:
+    quarter = quarter_of(last_reported)
+    if (quarter_end(quarter) - last_reported).days > 14:
         quarter = shift_quarter(quarter, -1)
     return quarter
+
+
+def last_complete_quarter_in_crimes(folder: Path) -> str:
+    """The quarter a delivery's crimes support (see `default_quarter`)."""
+    return default_quarter(crimes_date_range(folder)[1])

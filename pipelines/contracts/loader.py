@@ -78,7 +78,8 @@ class LoadResult:
             "by_rule": dict(self.by_rule),
             "reconciles": self.reconciles,
             "unlinked_soft_links": dict(self.unlinked),
-            "file": self.file,
+            # The file's name, not its path: data_quality.json is published.
+            "file": Path(self.file).name if self.file else "",
             "format": self.format,
             "extra_columns_ignored": list(self.extra_columns),
             "force_area": self.force_area,
@@ -128,7 +129,7 @@ def _stage(con: duckdb.DuckDBPyConnection, source: ExtractFile, compiled: Compil
     try:
         con.execute(f"create or replace temp table _spp_land as select * from {reader_sql(source)}")
     except duckdb.Error as error:
-        raise explain_read_error(source, error) from error
+        raise explain_read_error(source, error) from None
     spec = EXTRACTS[compiled.extract]
     texts = ", ".join(f"{expr} as t_{name}" for name, expr in compiled.text_columns.items())
     typed = ", ".join(f"{expr} as v_{name}" for name, expr in compiled.typed_columns.items())

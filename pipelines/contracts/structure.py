@@ -23,7 +23,31 @@ MAX_LINE_BYTES = 256 * 1024 * 1024
 
 
 class StructuralError(Exception):
-    """The delivery cannot be loaded at all (missing file, missing column, unreadable)."""
+    """The delivery cannot be loaded at all (missing file, missing column, unreadable).
+
+    The message is one line naming the file and, where known, the column and the data row,
+    with a hint where the cause can be guessed. It never carries a value from the file: the
+    readers' own errors echo the offending line (names, dates of birth), so they are never
+    kept as the cause (`raise ... from None`) and only their kind is reported.
+    """
+
+    def __init__(
+        self,
+        file: Path | str,
+        problem: str,
+        *,
+        column: str | None = None,
+        row: int | None = None,
+        hint: str = "",
+    ) -> None:
+        self.file = str(file)
+        self.problem = problem
+        self.column = column
+        self.row = row
+        self.hint = hint
+        named = f"column {column!r}: " if column and repr(column) not in problem else ""
+        at = f" at data row {row}" if row is not None else ""
+        super().__init__(f"{self.file}: {named}{problem}{at}" + (f" ({hint})" if hint else ""))
 
 
 @dataclass(frozen=True)
@@ -45,9 +69,19 @@ def find_extract_file(extracts_dir: Path, extract: str) -> Path:
         if candidate.exists():
             return candidate
     raise StructuralError(
-        f"{Path(extracts_dir) / (extract + '.csv')}: missing file for extract {extract!r} "
-        f"(expected {extract}.csv or {extract}.parquet)"
+        Path(extracts_dir) / f"{extract}.csv",
+        f"missing file for extract {extract!r}",
+        hint=f"expected {extract}.csv or {extract}.parquet"
+        + _name_case_hint(extracts_dir, extract),
     )
+
+
+def _name_case_hint(extracts_dir: Path, extract: str) -> str:
+    folder = Path(extracts_dir)
+    if not folder.is_dir():
+        return "; the extracts folder does not exist"
+    near = sorted(p.name for p in folder.iterdir() if p.stem.lower() == extract)
+    return f"; found {', '.join(near)}: file names are lower case" if near else ""
 
 
 def _csv_header(path: Path) -> list[str]:
@@ -56,11 +90,11 @@ def _csv_header(path: Path) -> list[str]:
         with path.open("rb") as handle:
             head = handle.read(1024 * 1024)
     except OSError as error:
-        raise StructuralError(f"{path}: unreadable file ({error.strerror})") from error
+        raise StructuralError(path, f"unreadable file ({error.strerror})") from None
     if head.startswith(b"\xef\xbb\xbf"):
         head = head[3:]
     if not head.strip():
-        raise StructuralError(f"{path}: empty file, no header row")
+        raise StructuralError(path, "empty file, no header row")
     # Decode only the header record: a non-UTF-8 byte further down is found by the full read.
     end = head.find(b"\n")
     first = head if end < 0 else head[:end]
@@ -68,10 +102,18 @@ def _csv_header(path: Path) -> list[str]:
         text = first.decode("utf-8")
     except UnicodeDecodeError as error:
         raise StructuralError(
-            f"{path}: header is not UTF-8 (byte {error.start + 1} of the header line)"
-        ) from error
+            path,
+            f"header is not UTF-8 (byte {error.start + 1} of the header line)",
+            hint=_encoding_hint(first),
+        ) from None
     record = next(csv.reader(io.StringIO(text)), [])
     return [name.strip() for name in record]
+
+
+def _encoding_hint(raw: bytes) -> str:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "the file is UTF-16: re-export as UTF-8"
+    return "re-export as UTF-8 (the file looks like Windows-1252 or Latin-1)"
 
 
 def _parquet_header(path: Path) -> list[str]:
@@ -79,8 +121,51 @@ def _parquet_header(path: Path) -> list[str]:
 
     try:
         return list(pq.read_schema(path).names)
-    except Exception as error:  # pyarrow raises several types for a damaged file
-        raise StructuralError(f"{path}: unreadable Parquet file ({error})") from error
+    except Exception:  # pyarrow raises several types for a damaged file; none is kept
+        raise StructuralError(path, "unreadable Parquet file (not Parquet, or damaged)") from None
+
+
+def _delimiter_hint(columns: list[str]) -> str:
+    if len(columns) == 1:
+        for delimiter, name in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe")):
+            if delimiter in columns[0]:
+                return f"the header looks {name}-delimited: the contract requires commas"
+    return ""
+
+
+def _column_hint(columns: list[str], wanted: str) -> str:
+    by_lower = {c.strip().lower().replace(" ", "_"): c for c in columns}
+    found = by_lower.get(wanted)
+    if found is not None and found != wanted:
+        return f"found {found!r}: column names are lower case with underscores"
+    return _delimiter_hint(columns) or "a mapping file can rename a force's own columns"
+
+
+# Parquet types a contract column may arrive as (anything else is a structural problem:
+# every value of the column would be quarantined).
+_PARQUET_OK = {
+    "date": ("date", "timestamp", "string", "large_string"),
+    "timestamp": ("timestamp", "date", "string", "large_string"),
+    "bool": ("bool", "string", "large_string"),
+    "float": ("double", "float", "int", "uint", "decimal", "string", "large_string", "halffloat"),
+}
+
+
+def _parquet_types(path: Path, extract: str) -> None:
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(path)
+    for column in EXTRACTS[extract].columns:
+        if column.name not in schema.names or column.type not in _PARQUET_OK:
+            continue
+        arrow_type = str(schema.field(column.name).type)
+        if not arrow_type.startswith(_PARQUET_OK[column.type]):
+            raise StructuralError(
+                path,
+                f"Parquet type {arrow_type} cannot hold a {column.type}",
+                column=column.name,
+                hint=f"write {column.name} as {column.type} or text",
+            )
 
 
 def inspect_extract(extracts_dir: Path, extract: str) -> ExtractFile:
@@ -89,18 +174,25 @@ def inspect_extract(extracts_dir: Path, extract: str) -> ExtractFile:
     fmt = "parquet" if path.suffix == ".parquet" else "csv"
     columns = _parquet_header(path) if fmt == "parquet" else _csv_header(path)
     if not columns or all(not c for c in columns):
-        raise StructuralError(f"{path}: empty header row")
+        raise StructuralError(path, "empty header row")
     for position, name in enumerate(columns, start=1):
         if not name:
-            raise StructuralError(f"{path}: column {position} of the header has no name")
+            raise StructuralError(path, f"column {position} of the header has no name")
     seen: set[str] = set()
     for name in columns:
         if name in seen:
-            raise StructuralError(f"{path}: duplicate column {name!r} in the header")
+            raise StructuralError(path, f"duplicate column {name!r} in the header", column=name)
         seen.add(name)
     for name in EXTRACTS[extract].required_columns:
         if name not in seen:
-            raise StructuralError(f"{path}: missing required column {name!r}")
+            raise StructuralError(
+                path,
+                f"missing required column {name!r}",
+                column=name,
+                hint=_column_hint(columns, name),
+            )
+    if fmt == "parquet":
+        _parquet_types(path, extract)
     return ExtractFile(extract, path, fmt, tuple(columns))
 
 
@@ -131,20 +223,34 @@ def reader_sql(source: ExtractFile) -> str:
 
 
 def explain_read_error(source: ExtractFile, error: Exception) -> StructuralError:
-    """A one-line message for a DuckDB read failure (the file is named, the line given)."""
+    """A one-line message for a DuckDB read failure: file, data row and the kind of problem.
+
+    DuckDB's message quotes the offending line ("Original Line: ..."), so only the line
+    number and a few fixed phrases are taken from it; nothing else of it is kept."""
     message = str(error)
     found = re.search(r"CSV Error on Line: (\d+)", message)
     # DuckDB counts records from the header (record 1), so data row = record - 1.
-    where = f" at record {found.group(1)} (data row {int(found.group(1)) - 1})" if found else ""
+    row = int(found.group(1)) - 1 if found else None
     if "unicode" in message.lower() or "utf-8" in message.lower():
-        return StructuralError(f"{source.path}: not UTF-8 encoded{where} (re-export as UTF-8)")
-    if "Expected Number of Columns" in message:
-        detail = next(
-            (p.strip() for p in message.splitlines() if "Expected Number of Columns" in p), ""
+        return StructuralError(source.path, "not UTF-8 encoded", row=row, hint=_encoding_hint(b""))
+    counts = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", message)
+    if counts:
+        return StructuralError(
+            source.path,
+            f"wrong number of fields (expected {counts.group(1)}, found {counts.group(2)})",
+            row=row,
+            hint="a field holding a comma must be quoted",
         )
-        return StructuralError(f"{source.path}: wrong number of fields{where} ({detail})")
-    first = message.strip().splitlines()[0] if message.strip() else type(error).__name__
-    return StructuralError(f"{source.path}: unreadable file{where}: {first}")
+    if "unterminated quote" in message.lower():
+        return StructuralError(
+            source.path,
+            "a quoted field is never closed",
+            row=row,
+            hint='a quote inside a field is written twice ("")',
+        )
+    if "maximum line size" in message.lower():
+        return StructuralError(source.path, "a line is longer than the reader allows", row=row)
+    return StructuralError(source.path, f"not readable as CSV ({type(error).__name__})", row=row)
 
 
 def check_readable(con: duckdb.DuckDBPyConnection, source: ExtractFile) -> int:
@@ -156,7 +262,7 @@ def check_readable(con: duckdb.DuckDBPyConnection, source: ExtractFile) -> int:
     try:
         return con.execute(f"select count(*), {counts} from {reader_sql(source)}").fetchone()[0]
     except duckdb.Error as error:
-        raise explain_read_error(source, error) from error
+        raise explain_read_error(source, error) from None
 
 
 def check_delivery(

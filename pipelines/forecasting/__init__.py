@@ -30,7 +30,9 @@ def forecast_file(series: Path, horizon: int, out: str | None) -> Path:
     table, _ = forecast_series(frame, horizon, ForecastParams.from_settings())
     target = Path(out) if out else series.with_name(f"{series.stem}_forecast.csv")
     target.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(target, index=False)
+    from pipelines.disclosure.formulas import neutralise_formulas
+
+    neutralise_formulas(table).to_csv(target, index=False)
     return target
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.disclosure import SUPPRESSED, protect_count
+from pipelines.disclosure.formulas import neutralise_formulas
 
 COUNT_COLUMNS = ["actual_to_date", "value", "lo80", "hi80", "lo95", "hi95"]
 
@@ -102,6 +103,7 @@ def write_fms(
     folder.mkdir(parents=True, exist_ok=True)
     csv = folder / "demand.csv"
     xlsx = folder / "demand.xlsx"
+    table = neutralise_formulas(table)
     table.to_csv(csv, index=False)
     with pd.ExcelWriter(xlsx, engine="openpyxl") as writer:
         table.to_excel(writer, sheet_name="demand", index=False)

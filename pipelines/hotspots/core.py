@@ -312,6 +312,10 @@ def find_hotspots_in_file(points: Path, cell_size_m: int | None, out: str | None
     result = hotspot_outputs(frame, params)
     target = Path(out) if out else points.with_name(f"{points.stem}_hotspots.csv")
     target.parent.mkdir(parents=True, exist_ok=True)
-    result.hotspots.to_csv(target, index=False)
-    result.method_backtest.to_csv(target.with_name(f"{target.stem}_backtest.csv"), index=False)
+    from pipelines.disclosure.formulas import neutralise_formulas
+
+    neutralise_formulas(result.hotspots).to_csv(target, index=False)
+    neutralise_formulas(result.method_backtest).to_csv(
+        target.with_name(f"{target.stem}_backtest.csv"), index=False
+    )
     return target

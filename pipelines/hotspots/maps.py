@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from pipelines.disclosure.locations import publishable
 from pipelines.hotspots.grid import bng_to_lonlat, lonlat_to_bng
 
 CLASS_COLOURS = {"hot": "#d7301f", "cold": "#2b8cbe", "ns": "#d9d9d9"}
-SUPPRESSED = "[c]"
 
 
 def _square(e: float, n: float, size: float) -> list[tuple[float, float]]:
@@ -22,18 +22,16 @@ def _square(e: float, n: float, size: float) -> list[tuple[float, float]]:
 
 
 def publishable_cells(cells: pd.DataFrame, min_count: int) -> pd.DataFrame:
-    """Cells worth drawing (any crime, significant, or a change class) with counts below the
-    disclosure threshold suppressed: `crimes` becomes null and `crimes_display` '[c]'."""
-    keep = (cells["crimes"] > 0) | (cells["gi_class"] != "ns") | (cells["change_class"] != "none")
-    out = cells.loc[keep].copy()
-    small = (out["crimes"] > 0) & (out["crimes"] < min_count)
-    out["crimes_display"] = np.where(small, SUPPRESSED, out["crimes"].astype(int).astype(str))
-    out["crimes"] = out["crimes"].astype("Int64").mask(small)
+    """The cells whose location may be published: at least `min_count` different victims in
+    the quarter (pipelines.disclosure.locations). Every other cell, however hot, is left out:
+    a square with one or two victims is in effect the square around their homes."""
+    out = cells.loc[publishable(cells, min_count)].copy()
+    out["crimes_display"] = out["crimes"].astype(int).astype(str)
     return out
 
 
 def write_geojson(cells: pd.DataFrame, path: Path, min_count: int) -> Path:
-    """One quarter's cells as WGS84 polygons (RFC 7946 GeoJSON) for GIS users."""
+    """One quarter's publishable cells as WGS84 polygons (RFC 7946 GeoJSON) for GIS users."""
     features = []
     for row in publishable_cells(cells, min_count).itertuples(index=False):
         ring = _square(row.easting, row.northing, row.cell_size_m)
@@ -50,7 +48,8 @@ def write_geojson(cells: pd.DataFrame, path: Path, min_count: int) -> Path:
                 "properties": {
                     "quarter": row.quarter,
                     "cell_id": row.cell_id,
-                    "crimes": None if pd.isna(row.crimes) else int(row.crimes),
+                    "crimes": int(row.crimes),
+                    "victims": int(row.victims),
                     "crimes_display": row.crimes_display,
                     "gi_z": round(float(row.gi_z), 3),
                     "gi_class": row.gi_class,
@@ -81,7 +80,7 @@ def hotspot_map_figure(
 ) -> go.Figure:
     """Hot/cold cells of one quarter over LSOA (or any polygon) boundaries, drawn in British
     National Grid metres with plain scatter traces: renders offline, no tiles, no topojson.
-    Counts below `min_count` show as '[c]' in the hover text."""
+    Only cells with at least `min_count` different victims are drawn."""
     cells = publishable_cells(hotspots[hotspots["quarter"] == quarter], min_count)
     fig = go.Figure()
     if boundaries_geojson is not None and Path(boundaries_geojson).exists():

@@ -26,8 +26,9 @@ from pipelines.disclosure import (
     DisclosureError,
     check_published_file,
     load_sensitive_values,
+    locations,
 )
-from pipelines.disclosure.guard import GuardReport
+from pipelines.disclosure.guard import GuardReport, strip_library
 from pipelines.quarters import parse_quarter
 from pipelines.report import findings, sections
 from pipelines.report.compare import Periods
@@ -83,7 +84,11 @@ class PublishResult:
 # Published beside the profile (written by the forecasting, hotspots and ingest assets): the FMS
 # CSV, the GIS layer, the data-quality summary. restricted/ is not published, so not scanned;
 # the FMS workbook holds the same figures as the CSV.
-PUBLISHED_DATA_FILES = ("fms/*.csv", "gis/*.geojson", "data_quality.json")
+PUBLISHED_DATA_FILES = ("fms/*.csv", "gis/*.geojson", "data_quality.json", "*.csv")
+LOCATION_LEAK = (
+    "it shows the location of a grid cell with fewer different victims than the disclosure "
+    "threshold (values not shown)"
+)
 
 
 def published_data_files(quarter_dir: Path) -> list[Path]:
@@ -291,16 +296,20 @@ def publish_profile(
         tmp, sensitive, allowed_words=allowed, library=plotly_library(), label=path.name
     )
     # The same check on the data files published beside it: a hit withdraws that file and
-    # fails the step, like the profile's own.
+    # fails the step, like the profile's own. Then the location check: no published file may
+    # show a suppressed cell (too few different victims) by its id or a point inside it.
     data_files = published_data_files(quarter_dir)
+    k = (settings or load_settings()).disclosure.min_count
+    hidden = locations.load_suppressed(con, quarter, k)
     try:
         for data_file in data_files:
-            check_published_file(
-                data_file,
-                sensitive,
-                allowed_words=allowed,
-                label=data_file.relative_to(quarter_dir).as_posix(),
-            )
+            label = data_file.relative_to(quarter_dir).as_posix()
+            check_published_file(data_file, sensitive, allowed_words=allowed, label=label)
+            if locations.check_file(data_file, hidden):
+                data_file.unlink(missing_ok=True)
+                raise DisclosureError(f"publish guard refused {label}: {LOCATION_LEAK}")
+        if locations.scan_locations(strip_library(html, plotly_library()), hidden):
+            raise DisclosureError(f"publish guard refused {path.name}: {LOCATION_LEAK}")
     except DisclosureError:
         tmp.unlink(missing_ok=True)
         raise

@@ -21,6 +21,7 @@ from pipelines.disclosure import (
     protect_series,
     protect_table,
 )
+from pipelines.disclosure.locations import publishable
 from pipelines.disclosure.suppression import TOTAL, Rate
 from pipelines.quarters import quarter_end, quarter_start
 from pipelines.report import charts
@@ -397,8 +398,8 @@ def locations(ctx: Context, boundary_path: Path | None) -> dict[str, Any]:
     cols = ctx.wh.columns("marts.hotspots")
     change = "change_class" if "change_class" in cols else "null"
     cells = ctx.wh.df(
-        f"select quarter, cell_id, latitude, longitude, crimes, is_hotspot, {change} as change "
-        "from marts.hotspots where quarter in (?, ?, ?)",
+        "select quarter, cell_id, latitude, longitude, crimes, victims, is_hotspot, "
+        f"{change} as change from marts.hotspots where quarter in (?, ?, ?)",
         p.columns,
     )
     cells["crimes"] = cells["crimes"].fillna(0).astype(int)
@@ -416,14 +417,16 @@ def locations(ctx: Context, boundary_path: Path | None) -> dict[str, Any]:
     changes = now["change"].fillna("none").value_counts()
     change_rows = [(label, int(changes.get(c, 0))) for c, label in CHANGE_LAYERS.items()]
     ctx.figures.update(hot_cells=hot_cells, hot_share=hot_share)
-    # The map: only cells meeting the threshold are drawn (disclosure rule for locations).
-    published = now[now["crimes"] >= k]
-    hidden_hot = int((now["is_hotspot"] & (now["crimes"] < k)).sum())
+    # The map: only cells with k or more different victims are drawn (disclosure rule for
+    # locations, pipelines.disclosure.locations); fewer is in effect the square around a home.
+    shown = publishable(now, k)
+    published = now[shown]
+    hidden_hot = int((now["is_hotspot"] & ~shown).sum())
     layers = _map_layers(published, ctx.settings.hotspots.cell_size_m)
     boundary = _boundary_xy(boundary_path)
-    title = f"{len(published)} cells had {k} or more stalking crimes in {p.quarter}"
+    title = f"{len(published)} cells had {k} or more different victims in {p.quarter}"
     if published.empty:
-        title = f"No grid cell had {k} or more stalking crimes in {p.quarter}"
+        title = f"No grid cell had {k} or more different victims in {p.quarter}"
     figure = charts.cell_map(layers, boundary, title)
     return {
         "available": True,

@@ -21,6 +21,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from pipelines.disclosure.formulas import neutralise_formulas
 from pipelines.quarters import quarter_end
 from pipelines.report.profile import environment
 from pipelines.report.warehouse import Warehouse
@@ -263,7 +264,7 @@ def write_tasking_pack(
     csv_path = folder / "high_harm_perpetrators.csv"
     html_path = folder / "high_harm_perpetrators.html"
     lines = [f"# {MARKING}: tasking list {quarter}. Do not forward outside the tasking group."]
-    body = frame.to_csv(
+    body = neutralise_formulas(frame).to_csv(
         index=False, quoting=csv.QUOTE_MINIMAL, float_format="%.2f", date_format="%Y-%m-%d"
     )
     write_private(csv_path, "\n".join(lines) + "\n" + body)

@@ -100,7 +100,7 @@ STRUCTURAL = {
     ),
     "too_few_fields": (
         _replace_line("breaches", 2, b"B2,O2"),
-        r"breaches\.csv: wrong number of fields at record",
+        r"breaches\.csv: wrong number of fields \(expected 5, found 2\) at data row 2",
     ),
     "too_many_fields": (
         _replace_line("breaches", 1, b"B1,O1,2024-03-01,,arrest,surplus"),

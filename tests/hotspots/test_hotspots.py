@@ -130,21 +130,62 @@ def test_find_hotspots_in_file_rejects_files_without_coordinates(tmp_path) -> No
         find_hotspots_in_file(src, cell_size_m=None, out=str(tmp_path / "o.csv"))
 
 
-def test_geojson_layer_and_map_suppress_small_counts(tmp_path) -> None:
+def test_published_locations_need_enough_distinct_victims(tmp_path) -> None:
+    """A cell is published (GIS layer, map) only with >= min_count different victims: a busy
+    cell whose crimes all have one victim (a repeat victim at home) is never drawn."""
+    from pipelines.disclosure.locations import SuppressedCells, check_file, suppressed
+    from pipelines.hotspots.victims import distinct_victims_by_cell, with_victims
+
     rng = np.random.default_rng(9)
     cluster = _points(X0 + 5_000 + rng.normal(0, 250, 150), Y0 + 5_000 + rng.normal(0, 250, 150))
-    cells, density = compute_hotspots(pd.concat([_uniform(400, seed=9), cluster]), PARAMS)
+    cluster["victim_key"] = [f"v{i}" for i in range(len(cluster))]
+    # Eight crimes in one cell, all against the same person.
+    home = _points(np.full(8, X0 + 12_100.0), np.full(8, Y0 + 3_100.0))
+    home["victim_key"] = "one_victim"
+    background = _uniform(400, seed=9)
+    background["victim_key"] = [f"b{i}" for i in range(len(background))]
+    points = pd.concat([background, cluster, home], ignore_index=True)
+    cells, density = compute_hotspots(points, PARAMS)
+    cells = with_victims(cells, distinct_victims_by_cell(points, PARAMS.cell_size_m))
     assert (density["density_per_km2"] >= 0).all() and density["density_per_km2"].max() > 0
+    home_cell = cells[cells["crimes"] == 8]
+    assert len(home_cell) == 1 and int(home_cell["victims"].iloc[0]) == 1
+
     path = write_geojson(cells, tmp_path / "gis" / "hotspots.geojson", min_count=5)
     features = json.loads(path.read_text())["features"]
     assert features and all(f["geometry"]["type"] == "Polygon" for f in features)
-    shown = [f["properties"]["crimes"] for f in features]
-    assert all(c is None or c == 0 or c >= 5 for c in shown)
-    assert any(f["properties"]["crimes_display"] == "[c]" for f in features)
+    assert all(f["properties"]["victims"] >= 5 for f in features)
+    published_ids = {f["properties"]["cell_id"] for f in features}
+    assert home_cell["cell_id"].iloc[0] not in published_ids
+    assert published_ids == set(cells.loc[cells["victims"] >= 5, "cell_id"])
+
+    # The guard's location scan passes the layer, and finds a suppressed cell written into it.
+    hidden = SuppressedCells.from_cells(suppressed(cells, 5), PARAMS.cell_size_m)
+    assert check_file(path, hidden) == 0
+    leaked = tmp_path / "leak.csv"
+    row = home_cell.iloc[0]
+    leaked.write_text(f"lat,lon\n{row.latitude:.5f},{row.longitude:.5f}\n")
+    assert check_file(leaked, hidden) == 1
+    leaked_layer = tmp_path / "leak.geojson"
+    leaked_layer.write_text(
+        path.read_text().replace('"features": [', '"features": [' + _feature(row) + ",")
+    )
+    assert check_file(leaked_layer, hidden) >= 1
+
     fig = hotspot_map_figure(cells, "2025-Q1", min_count=5)
-    names = [t.name for t in fig.data]
-    assert any(name.startswith("hot spot") for name in names)
-    assert "[c]" in json.dumps(fig.to_plotly_json()) or all(c is None or c >= 5 for c in shown if c)
+    drawn = json.dumps(fig.to_plotly_json())
+    assert home_cell["cell_id"].iloc[0] not in drawn
+
+
+def _feature(row) -> str:
+    from pipelines.hotspots.grid import bng_to_lonlat
+
+    h = row.cell_size_m / 2
+    xs = [row.easting - h, row.easting + h, row.easting + h, row.easting - h, row.easting - h]
+    ys = [row.northing - h, row.northing - h, row.northing + h, row.northing + h, row.northing - h]
+    lon, lat = bng_to_lonlat(np.array(xs), np.array(ys))
+    ring = [[round(a, 6), round(b, 6)] for a, b in zip(lon, lat, strict=True)]
+    return json.dumps({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]}})
 
 
 def test_vectorised_weights_and_analytic_z_match_pysal() -> None:

@@ -101,7 +101,12 @@ def build(path: Path, seed: int = 3, crimes_per_quarter: int = 60) -> Path:
                     "cell_id": f"500m_E{460000 + 500 * (c % 6)}_N{451000 + 500 * (c // 6)}",
                     "latitude": 53.95 + 0.0045 * (c // 6),
                     "longitude": -1.1 + 0.0076 * (c % 6),
+                    "easting": 460250.0 + 500 * (c % 6),
+                    "northing": 451250.0 + 500 * (c // 6),
+                    "cell_size_m": 500,
                     "crimes": crimes_n,
+                    # A repeat victim in some cells: fewer victims than crimes.
+                    "victims": max(crimes_n - 2, 0),
                     "gi_z": float(rng.normal()),
                     "is_hotspot": crimes_n >= 7,
                     "change_class": "persistent" if crimes_n >= 7 else "none",

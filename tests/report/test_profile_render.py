@@ -154,7 +154,7 @@ def test_compliance_rates_match_the_mart(doc, con) -> None:
         assert shown == ("[c]" if small else f"{num / den:.0%}")
 
 
-def test_map_draws_only_cells_meeting_the_threshold(html, con) -> None:
+def test_map_draws_only_cells_with_enough_distinct_victims(html, con) -> None:
     match = re.search(r'Plotly\.newPlot\(\s*"chart-hotspot-map",\s*(\[.*?\]),\s*\{"template"', html)
     assert match
     traces = json.loads(match.group(1))
@@ -163,8 +163,15 @@ def test_map_draws_only_cells_meeting_the_threshold(html, con) -> None:
     counts = [int(x.split()[0]) for x in texts]
     assert all(c >= K for c in counts)
     expected = _count(
-        con, "select count(*) from marts.hotspots where quarter = ? and crimes >= ?", [QUARTER, K]
+        con, "select count(*) from marts.hotspots where quarter = ? and victims >= ?", [QUARTER, K]
     )
+    # The fixture has cells with K or more crimes but fewer victims: they must not be drawn.
+    crowded = _count(
+        con,
+        "select count(*) from marts.hotspots where quarter = ? and crimes >= ? and victims < ?",
+        [QUARTER, K, K],
+    )
+    assert crowded > 0
     assert len(counts) == expected * 5  # five vertices per square
 
 

@@ -1,0 +1,60 @@
+"""The structural gate: the one check a delivery passes before anything else runs.
+
+`spp profile` and `spp check` call it first, before the default quarter is worked out and
+before Dagster starts: every file's header, encoding, quoting and field counts, the force area
+file, and the quarter asked for against the dates the crimes actually cover. A failure is one
+line naming file, column and data row (never a value from the file).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from pipelines.contracts import geo
+from pipelines.contracts.landing import crimes_date_range, default_quarter
+from pipelines.contracts.structure import ExtractFile, StructuralError, check_delivery
+from pipelines.quarters import parse_quarter, quarter_end, quarter_of, quarter_start
+
+
+class QuarterOutsideData(ValueError):
+    """The quarter asked for is not covered by the delivery's crimes."""
+
+
+@dataclass(frozen=True)
+class GatePassed:
+    files: dict[str, ExtractFile]
+    first_reported: dt.date
+    last_reported: dt.date
+    quarter: str
+    area: geo.ForceArea
+
+
+def check_quarter(quarter: str, first: dt.date, last: dt.date) -> None:
+    """Refuse a quarter that ends before the first crime or starts after the last one."""
+    parse_quarter(quarter)
+    if quarter_end(quarter) < first or quarter_start(quarter) > last:
+        raise QuarterOutsideData(
+            f"quarter {quarter} is outside the data: crimes were reported from "
+            f"{first.isoformat()} to {last.isoformat()} "
+            f"({quarter_of(first)} to {quarter_of(last)})"
+        )
+
+
+def structural_gate(
+    extracts_dir: Path, quarter: str | None = None, configured_area: str = ""
+) -> GatePassed:
+    """Check the whole delivery's structure, then choose (or check) the quarter."""
+    extracts_dir = Path(extracts_dir)
+    if not extracts_dir.is_dir():
+        raise StructuralError(extracts_dir, "extracts folder not found")
+    with duckdb.connect() as con:
+        files = check_delivery(con, extracts_dir)
+    area = geo.resolve_force_area(extracts_dir, configured_area)
+    first, last = crimes_date_range(extracts_dir)
+    chosen = quarter or default_quarter(last)
+    check_quarter(chosen, first, last)
+    return GatePassed(files, first, last, chosen, area)

@@ -1,0 +1,190 @@
+"""A force's own export, mapped onto the extract contract by a YAML file.
+
+Records systems (Niche, Athena, Connect) name columns and code offences their own way. A
+mapping file says, per extract, which file to read, its delimiter and encoding, which of the
+force's columns is each contract column, how dates are written, how codes translate and which
+constant fills a column the export lacks. `mapped_copy` writes the delivery as the contract
+names it into a private temporary folder that the run (or `spp check`) then reads exactly as it
+would read a conforming delivery. Rows keep their order, so data-row numbers in every message
+are the rows of the force's own file. A value the mapping cannot convert is passed through
+unchanged, so the contract quarantines it with its reason instead of the mapping hiding it.
+
+    extracts:
+      crimes:
+        file: Occurrences.csv         # default: crimes.csv (or .parquet) in the folder
+        delimiter: ";"                # default ","
+        encoding: latin-1             # utf-8 (default), utf-16 or latin-1
+        columns: {crime_id: OccurrenceRef, reported_date: DateReported}
+        date_formats: {reported_date: "%d/%m/%Y", offence_start: "%d/%m/%Y %H:%M"}
+        values: {offence_code: {STK1: "195/12"}, is_domestic_abuse: {Yes: "true", No: "false"}}
+        constants: {is_online: "false"}
+
+Worked example: docs/onboarding.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from pipelines.contracts.schema import EXTRACTS
+from pipelines.contracts.structure import StructuralError, explain_read_error
+
+AREA_FILE = "force_area.geojson"
+ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-16": "utf-16", "latin-1": "latin-1"}
+
+
+class ExtractMapping(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    file: str = ""
+    delimiter: str = ","
+    encoding: str = "utf-8"
+    columns: dict[str, str] = Field(default_factory=dict)
+    date_formats: dict[str, str] = Field(default_factory=dict)
+    values: dict[str, dict[str, str]] = Field(default_factory=dict)
+    constants: dict[str, str] = Field(default_factory=dict)
+
+
+class DeliveryMapping(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    extracts: dict[str, ExtractMapping] = Field(default_factory=dict)
+
+
+def load_mapping(path: Path) -> DeliveryMapping:
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        mapping = DeliveryMapping.model_validate(data)
+    except FileNotFoundError:
+        raise StructuralError(path, "mapping file not found") from None
+    except (yaml.YAMLError, ValidationError) as error:
+        first = str(error).strip().splitlines()
+        raise StructuralError(
+            path, f"not a valid mapping file ({first[0] if first else ''})"
+        ) from None
+    for name, spec in mapping.extracts.items():
+        if name not in EXTRACTS:
+            raise StructuralError(path, f"unknown extract {name!r} (one of {', '.join(EXTRACTS)})")
+        known = set(EXTRACTS[name].column_names)
+        for part in (spec.columns, spec.date_formats, spec.values, spec.constants):
+            for column in part:
+                if column not in known:
+                    raise StructuralError(
+                        path, f"{name}: {column!r} is not a contract column of {name}"
+                    )
+        if spec.encoding.lower() not in ENCODINGS:
+            raise StructuralError(path, f"{name}: encoding must be one of {', '.join(ENCODINGS)}")
+    return mapping
+
+
+def _q(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _header(path: Path, delimiter: str, encoding: str) -> list[str]:
+    try:
+        with path.open(encoding=ENCODINGS[encoding.lower()], newline="") as handle:
+            first = handle.readline()
+    except (OSError, UnicodeError):
+        raise StructuralError(path, f"header cannot be read as {encoding}") from None
+    return [
+        c.strip().lstrip("\ufeff")
+        for c in next(csv.reader(io.StringIO(first), delimiter=delimiter), [])
+    ]
+
+
+def _expression(extract: str, column: str, spec: ExtractMapping, header: set[str]) -> str | None:
+    """SQL for one contract column, or None when neither the export nor the mapping has it."""
+    if column in spec.constants:
+        return _q(spec.constants[column])
+    source = spec.columns.get(column, column)
+    if source not in header:
+        return None
+    value = f"trim({_ident(source)})"
+    if column in spec.values:
+        cases = " ".join(f"when {_q(k)} then {_q(v)}" for k, v in spec.values[column].items())
+        value = f"case {value} {cases} else {value} end"
+    if column in spec.date_formats:
+        kind = next(c.type for c in EXTRACTS[extract].columns if c.name == column)
+        out = "%Y-%m-%d" if kind == "date" else "%Y-%m-%d %H:%M:%S"
+        parsed = f"strftime(try_strptime({value}, {_q(spec.date_formats[column])}), {_q(out)})"
+        value = f"coalesce({parsed}, {value})"
+    return value
+
+
+def _write_mapped(source: Path, target: Path, extract: str, spec: ExtractMapping) -> None:
+    header = _header(source, spec.delimiter, spec.encoding)
+    columns = ", ".join(f"{_q(c)}: 'VARCHAR'" for c in header)
+    reader = (
+        f"read_csv({_q(str(source))}, header=true, auto_detect=false, columns={{{columns}}}, "
+        f"delim={_q(spec.delimiter)}, quote='\"', escape='\"', strict_mode=true, "
+        f"encoding={_q(ENCODINGS[spec.encoding.lower()])})"
+    )
+    selects = []
+    for column in EXTRACTS[extract].column_names:
+        expression = _expression(extract, column, spec, set(header))
+        if expression is not None:
+            selects.append(f"{expression} as {_ident(column)}")
+    with duckdb.connect() as con:
+        try:
+            con.execute(
+                f"copy (select {', '.join(selects)} from {reader}) to {_q(str(target))} "
+                "(header true, delimiter ',', quote '\"')"
+            )
+        except duckdb.Error as error:
+            from pipelines.contracts.structure import ExtractFile
+
+            raise explain_read_error(
+                ExtractFile(extract, source, "csv", tuple(header)), error
+            ) from None
+
+
+def apply_mapping(extracts: Path, mapping: DeliveryMapping, target: Path) -> Path:
+    """Write the contract-shaped delivery into `target`; unmapped extracts are copied."""
+    target.mkdir(parents=True, exist_ok=True)
+    for extract in EXTRACTS:
+        spec = mapping.extracts.get(extract)
+        if spec is None:
+            for suffix in (".csv", ".parquet"):
+                if (extracts / f"{extract}{suffix}").exists():
+                    shutil.copyfile(extracts / f"{extract}{suffix}", target / f"{extract}{suffix}")
+            continue
+        source = extracts / (spec.file or f"{extract}.csv")
+        if not source.exists():
+            raise StructuralError(
+                source, f"missing file for extract {extract!r} (named in the mapping)"
+            )
+        _write_mapped(source, target / f"{extract}.csv", extract, spec)
+    if (extracts / AREA_FILE).exists():
+        shutil.copyfile(extracts / AREA_FILE, target / AREA_FILE)
+    return target
+
+
+@contextmanager
+def mapped_copy(extracts: Path, mapping_file: Path | None) -> Iterator[Path]:
+    """The delivery folder itself (no mapping), or a private mapped copy for the duration."""
+    if mapping_file is None:
+        yield Path(extracts)
+        return
+    mapping = load_mapping(mapping_file)
+    if not Path(extracts).is_dir():
+        raise StructuralError(extracts, "extracts folder not found")
+    folder = Path(tempfile.mkdtemp(prefix="spp-mapped-"))  # 0700: it holds personal data
+    try:
+        yield apply_mapping(Path(extracts), mapping, folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

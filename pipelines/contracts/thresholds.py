@@ -1,0 +1,152 @@
+"""Quarantine limits: a delivery that quarantines too much stops the run before publishing.
+
+A run that quarantined 97 % of crimes (every timestamp carried a timezone suffix) used to
+succeed and publish "0 repeat victims". Each extract's quarantine is compared, rule by rule and
+in total, with configured shares; above them the run stops with one line naming the extract,
+the rule, the share and two example data rows, plus a hint where the cause can be guessed from
+the shape of the values. The values themselves are never shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from pipelines.contracts.loader import LoadResult
+from pipelines.contracts.schema import EXTRACTS
+
+
+class QuarantineThresholdExceeded(Exception):
+    """Too large a share of an extract was quarantined (one line, no values)."""
+
+
+@dataclass(frozen=True)
+class QuarantineLimits:
+    max_share_per_rule: float = 0.05
+    max_share_per_extract: float = 0.10
+    min_rows_to_stop: int = 10
+
+    @classmethod
+    def from_settings(cls, ingest: object) -> QuarantineLimits:
+        """From the `ingest` section of the settings (pipelines.settings.IngestSettings)."""
+        return cls(
+            ingest.quarantine_max_share_per_rule,  # type: ignore[attr-defined]
+            ingest.quarantine_max_share_per_extract,  # type: ignore[attr-defined]
+            ingest.quarantine_min_rows_to_stop,  # type: ignore[attr-defined]
+        )
+
+
+@dataclass(frozen=True)
+class Breach:
+    extract: str
+    rule: str  # a contract rule, or "all rules"
+    rows: int
+    read: int
+    limit: float
+
+    @property
+    def share(self) -> float:
+        return self.rows / self.read if self.read else 0.0
+
+
+def over_limits(result: LoadResult, limits: QuarantineLimits) -> list[Breach]:
+    """Every rule (and the total) whose quarantined share is above its limit, largest first."""
+    if result.read == 0 or result.quarantined < limits.min_rows_to_stop:
+        return []
+    found = [
+        Breach(result.extract, rule, rows, result.read, limits.max_share_per_rule)
+        for rule, rows in result.by_rule.items()
+        if rows >= limits.min_rows_to_stop and rows / result.read > limits.max_share_per_rule
+    ]
+    if result.quarantined / result.read > limits.max_share_per_extract:
+        found.append(
+            Breach(
+                result.extract,
+                "all rules",
+                result.quarantined,
+                result.read,
+                limits.max_share_per_extract,
+            )
+        )
+    return sorted(found, key=lambda b: -b.share)
+
+
+# Shapes of a value that explain a whole column failing (regular expressions, DuckDB syntax).
+_SHAPES = (
+    (
+        r"[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?\s*(Z|[+-][0-9]{2}:?[0-9]{2})$",
+        "carries a timezone suffix (Z or +hh:mm): the contract wants local UK time without it",
+    ),
+    (r"^[0-9]{1,2}/[0-9]{1,2}/[0-9]{2,4}", "looks DD/MM/YYYY: the contract wants YYYY-MM-DD"),
+    (
+        r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T",
+        "uses a 'T' separator: the contract wants 'YYYY-MM-DD HH:MM'",
+    ),
+    (r"^[0-9]+,[0-9]+$", "uses a decimal comma: the contract wants a decimal point"),
+)
+
+
+def _example_rows(con: duckdb.DuckDBPyConnection, extract: str, rule: str) -> list[int]:
+    where = "" if rule == "all rules" else "and rule = ?"
+    params = [extract] if rule == "all rules" else [extract, rule]
+    return [
+        int(r[0])
+        for r in con.execute(
+            f"select source_row from raw.quarantine where extract = ? {where} "
+            "order by source_row limit 2",
+            params,
+        ).fetchall()
+    ]
+
+
+def _shape_hint(con: duckdb.DuckDBPyConnection, extract: str, rule: str) -> str:
+    """The first column whose quarantined values mostly share a tell-tale shape."""
+    where = "" if rule == "all rules" else "and rule = ?"
+    params = [extract] if rule == "all rules" else [extract, rule]
+    total = con.execute(
+        f"select count(*) from raw.quarantine where extract = ? {where}", params
+    ).fetchone()[0]
+    if not total:
+        return ""
+    for column in EXTRACTS[extract].column_names:
+        value = f"json_extract_string(original_row, '$.{column}')"
+        for pattern, words in _SHAPES:
+            matching = con.execute(
+                f"select count(*) from raw.quarantine where extract = ? {where} "
+                f"and regexp_matches(trim({value}), '{pattern}')",
+                params,
+            ).fetchone()[0]
+            if matching * 2 > total:
+                return f"column {column!r} {words}"
+    return ""
+
+
+def describe(con: duckdb.DuckDBPyConnection, breach: Breach, file_name: str) -> str:
+    rows = _example_rows(con, breach.extract, breach.rule)
+    examples = " and ".join(str(r) for r in rows)
+    hint = _shape_hint(con, breach.extract, breach.rule)
+    rule = "all rules together" if breach.rule == "all rules" else f"rule {breach.rule!r}"
+    return (
+        f"{file_name}: {breach.share:.1%} of {breach.read:,} rows quarantined by {rule} "
+        f"(limit {breach.limit:.0%}), e.g. data rows {examples}"
+        + (f"; {hint}" if hint else "")
+        + "; fix the export, or re-run with --accept-quarantine if this is understood"
+    )
+
+
+def enforce_limits(
+    con: duckdb.DuckDBPyConnection,
+    result: LoadResult,
+    limits: QuarantineLimits,
+    accept: bool = False,
+) -> list[str]:
+    """Raise QuarantineThresholdExceeded for the worst breach unless `accept`; returns the
+    one-line descriptions of every breach (for the data-quality summary and the log)."""
+    from pathlib import Path
+
+    breaches = over_limits(result, limits)
+    lines = [describe(con, b, Path(result.file).name) for b in breaches]
+    if lines and not accept:
+        raise QuarantineThresholdExceeded(lines[0])
+    return lines

@@ -1,0 +1,155 @@
+"""Location disclosure: which grid cells may be published, and a scan for the ones that may not.
+
+A 500 m square holding one stalking crime is, in practice, the square around a victim's home.
+A cell is published (its square, its centre, its count) only where at least `min_victims`
+different victims were recorded in it in the published window: counting crimes is not enough,
+since one repeat victim with five crimes at home is still one household. Every other cell with
+crime is suppressed and never appears with coordinates in any published file.
+
+The scan is the guard's second half: every published text file is searched for coordinate
+pairs (WGS84 latitude/longitude in either order, or British National Grid easting/northing)
+that fall inside a suppressed cell, and for a suppressed cell's id. A cell's corners lie on its
+edges, shared with its neighbours, so only points strictly inside a cell count; a published
+GIS layer is also read as GeoJSON and each feature's centre checked.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+# A decimal number with at least 4 decimals (a WGS84 coordinate to ~10 m or finer), or an
+# integer of 5-7 digits with optional decimals (a BNG easting/northing in metres).
+_NUMBER = re.compile(r"(?<![\d.])(?:-?\d{1,3}\.\d{4,}|\d{5,7}(?:\.\d+)?)(?![\d])")
+# Points this close to a cell edge (metres) are treated as on the edge (corners, rounding).
+EDGE_TOLERANCE_M = 2.0
+
+
+def publishable(cells: pd.DataFrame, min_victims: int) -> pd.Series:
+    """True for cells whose location may be published: `victims` >= `min_victims`."""
+    return pd.to_numeric(cells["victims"], errors="coerce").fillna(0) >= min_victims
+
+
+def suppressed(cells: pd.DataFrame, min_victims: int) -> pd.DataFrame:
+    """Cells with crime whose location must not be published."""
+    crimes = pd.to_numeric(cells["crimes"], errors="coerce").fillna(0)
+    return cells.loc[(crimes > 0) & ~publishable(cells, min_victims)]
+
+
+@dataclass(frozen=True)
+class SuppressedCells:
+    """The suppressed cells as integer grid positions, for point lookups."""
+
+    cell_size_m: int
+    positions: frozenset[tuple[int, int]]
+    ids: frozenset[str]
+
+    @classmethod
+    def from_cells(cls, cells: pd.DataFrame, cell_size_m: int) -> SuppressedCells:
+        col = np.floor(cells["easting"].to_numpy(float) / cell_size_m).astype(np.int64)
+        row = np.floor(cells["northing"].to_numpy(float) / cell_size_m).astype(np.int64)
+        return cls(
+            cell_size_m,
+            frozenset(zip(col.tolist(), row.tolist(), strict=True)),
+            frozenset(str(i).lower() for i in cells["cell_id"]),
+        )
+
+    def inside(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """True where the BNG point lies strictly inside a suppressed cell."""
+        size = self.cell_size_m
+        col = np.floor(x / size).astype(np.int64)
+        row = np.floor(y / size).astype(np.int64)
+        dx, dy = x - col * size, y - row * size
+        interior = (
+            (dx > EDGE_TOLERANCE_M)
+            & (dx < size - EDGE_TOLERANCE_M)
+            & (dy > EDGE_TOLERANCE_M)
+            & (dy < size - EDGE_TOLERANCE_M)
+        )
+        hits = np.array(
+            [(c, r) in self.positions for c, r in zip(col.tolist(), row.tolist(), strict=True)],
+            dtype=bool,
+        )
+        return interior & hits
+
+
+def _candidate_points(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """BNG (x, y) of every neighbouring pair of numbers that reads as a coordinate: WGS84
+    lon/lat or lat/lon in Great Britain, or a BNG easting/northing."""
+    from pipelines.hotspots.grid import lonlat_to_bng
+
+    if len(numbers) < 2:
+        return np.zeros(0), np.zeros(0)
+    a, b = numbers[:-1], numbers[1:]
+    xs, ys = [], []
+    lon_lat = (a > -9) & (a < 2.5) & (b > 49) & (b < 61.5)
+    lat_lon = (b > -9) & (b < 2.5) & (a > 49) & (a < 61.5)
+    for lon, lat in ((a[lon_lat], b[lon_lat]), (b[lat_lon], a[lat_lon])):
+        if len(lon):
+            x, y = lonlat_to_bng(lon, lat)
+            xs.append(x)
+            ys.append(y)
+    bng = (a >= 0) & (a < 700_000) & (b >= 0) & (b < 1_300_000) & (a >= 10_000) & (b >= 10_000)
+    xs.append(a[bng])
+    ys.append(b[bng])
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+def scan_locations(text: str, cells: SuppressedCells) -> int:
+    """Occurrences in `text` of a suppressed cell's id or of a point inside one."""
+    if not cells.positions:
+        return 0
+    lowered = text.lower()
+    hits = sum(lowered.count(cell_id) for cell_id in cells.ids)
+    numbers = np.array([float(m) for m in _NUMBER.findall(text)], dtype=float)
+    x, y = _candidate_points(numbers)
+    return hits + int(cells.inside(x, y).sum())
+
+
+def scan_geojson(path: Path, cells: SuppressedCells) -> int:
+    """Features of a GeoJSON layer whose polygon's centre lies in a suppressed cell."""
+    from pipelines.hotspots.grid import lonlat_to_bng
+
+    try:
+        features = json.loads(path.read_text(encoding="utf-8")).get("features", [])
+    except (json.JSONDecodeError, AttributeError):
+        return 0
+    centres = []
+    for feature in features:
+        geometry = (feature or {}).get("geometry") or {}
+        rings = geometry.get("coordinates") or []
+        if geometry.get("type") == "Polygon" and rings:
+            ring = np.asarray(rings[0], float)
+            centres.append(ring[:-1].mean(axis=0) if len(ring) > 1 else ring[0])
+        elif geometry.get("type") == "Point" and rings:
+            centres.append(np.asarray(rings, float))
+    if not centres:
+        return 0
+    points = np.vstack(centres)
+    x, y = lonlat_to_bng(points[:, 0], points[:, 1])
+    return int(cells.inside(x, y).sum())
+
+
+def check_file(path: Path, cells: SuppressedCells) -> int:
+    """Every way a published file could show a suppressed cell's location."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    found = scan_locations(text, cells)
+    if path.suffix == ".geojson":
+        found += scan_geojson(path, cells)
+    return found
+
+
+def load_suppressed(con, quarter: str, min_victims: int) -> SuppressedCells:
+    """The quarter's suppressed cells from marts.hotspots (written by the hotspots step)."""
+    cells = con.execute(
+        "select cell_id, easting, northing, cell_size_m, crimes, victims "
+        "from marts.hotspots where quarter = ?",
+        [quarter],
+    ).df()
+    size = int(cells["cell_size_m"].iloc[0]) if len(cells) else 500
+    return SuppressedCells.from_cells(suppressed(cells, min_victims), size)

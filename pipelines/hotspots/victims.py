@@ -1,0 +1,29 @@
+"""Distinct victims per grid cell and quarter: the count location disclosure is decided on."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pipelines.hotspots.core import add_cells, located
+from pipelines.hotspots.grid import cell_ids
+
+
+def distinct_victims_by_cell(victimisations: pd.DataFrame, cell_size_m: int) -> pd.DataFrame:
+    """victimisations: quarter, latitude, longitude, victim_key (one row per located crime and
+    victim; a crime with no resolved victim has a null key and adds no victim). Returns
+    quarter, cell_id, victims."""
+    if victimisations.empty:
+        return pd.DataFrame({"quarter": [], "cell_id": [], "victims": []})
+    points = add_cells(located(victimisations), cell_size_m)
+    points = points.assign(
+        quarter=points["quarter"].astype(str),
+        cell_id=cell_ids(points["col"].to_numpy(), points["row"].to_numpy(), cell_size_m),
+    )
+    counts = points.groupby(["quarter", "cell_id"])["victim_key"].nunique().rename("victims")
+    return counts.reset_index()
+
+
+def with_victims(cells: pd.DataFrame, victims: pd.DataFrame) -> pd.DataFrame:
+    """The hotspot cells with their `victims` count (0 where none)."""
+    merged = cells.merge(victims, on=["quarter", "cell_id"], how="left")
+    return merged.assign(victims=merged["victims"].fillna(0).astype("int64"))
