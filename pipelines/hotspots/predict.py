@@ -256,3 +256,39 @@ def predict(
     """Cells flagged for the period after the last row of `counts` and the method's score."""
     score = method_scores(counts, raster, weights, params, (method,))[method]
     return top_cells(score, flagged_cells(len(score), params.area_share), params.seed), score
+
+
+METHOD_LABELS = {
+    NAIVE: "last quarter's count",
+    "count": "the count over the training quarters",
+    "gistar_z": "the Gi* z-score",
+    "ensemble": "an ensemble of count, smoothed count and density",
+}
+
+
+def method_label(method: str) -> str:
+    if method.startswith("smooth_"):
+        return f"the count plus {method.removeprefix('smooth_')} x the neighbours' mean count"
+    if method.startswith("kde_"):
+        return f"kernel density (bandwidth {method.removeprefix('kde_')} m)"
+    return METHOD_LABELS.get(method, method)
+
+
+def backtest_sentence(summary: pd.DataFrame) -> str:
+    """One sentence for the profile: what the published cells caught in the force's own
+    back-test, and what a plain count of last quarter caught on the same area."""
+    chosen = summary[summary["is_chosen"]]
+    naive = summary[summary["method"] == NAIVE]
+    if chosen.empty or naive.empty or not int(chosen["folds"].iloc[0]):
+        return (
+            "Too few quarters of history for a back-test: the cells shown are last quarter's "
+            "busiest (a plain count)."
+        )
+    c, n = chosen.iloc[0], naive.iloc[0]
+    return (
+        f"In a back-test on this force's last {int(c['folds'])} quarters, the cells chosen by "
+        f"{method_label(str(c['method']))} caught {c['mean_hit_rate']:.0%} of the next "
+        f"quarter's crimes on {c['area_share']:.1%} of the area analysed (PAI "
+        f"{c['mean_pai']:.1f}); a plain count of last quarter caught {n['mean_hit_rate']:.0%} "
+        f"(PAI {n['mean_pai']:.1f})."
+    )

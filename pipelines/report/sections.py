@@ -406,7 +406,7 @@ def locations(ctx: Context, boundary_path: Path | None) -> dict[str, Any]:
     cells["is_hotspot"] = cells["is_hotspot"].fillna(False).astype(bool)
     now = cells[cells["quarter"] == p.quarter]
     hot = cells[cells["is_hotspot"]].groupby("quarter").size().rename("n").reset_index()
-    hot_cells = _figure3("Hotspot cells (Gi*, after false-discovery control)", hot, p, 1)
+    hot_cells = _figure3("Predicted hotspot cells (method chosen by back-test)", hot, p, 1)
     in_hot = cells[cells["is_hotspot"]].groupby("quarter")["crimes"].sum()
     located = cells.groupby("quarter")["crimes"].sum()
 
@@ -428,8 +428,14 @@ def locations(ctx: Context, boundary_path: Path | None) -> dict[str, Any]:
     if published.empty:
         title = f"No grid cell had {k} or more different victims in {p.quarter}"
     figure = charts.cell_map(layers, boundary, title)
+    backtest = None
+    if ctx.wh.has("marts.hotspot_method_backtest"):
+        from pipelines.hotspots.predict import backtest_sentence
+
+        backtest = backtest_sentence(ctx.wh.df("select * from marts.hotspot_method_backtest"))
     return {
         "available": True,
+        "backtest": backtest,
         "hot_cells": hot_cells,
         "hot_share": hot_share,
         "change_rows": change_rows,
@@ -816,8 +822,18 @@ def forecast(ctx: Context) -> dict[str, Any]:
         figure.update_xaxes(tickmode="array", tickvals=ticks, ticktext=[t[:4] for t in ticks])
         charts_out.append((_series_label(name), charts.to_div(figure, f"chart-forecast-{i}")))
     ctx.figures["forecast"] = summary[0] if summary else None
+    from pipelines.forecasting.accuracy import coverage_lines
+    from pipelines.forecasting.tracking import warning_lines
+
+    notes = []
+    if ctx.wh.has("marts.forecast_accuracy"):
+        acc = ctx.wh.df("select * from marts.forecast_accuracy")
+        notes += coverage_lines(acc.to_dict("records")) if "naive_mase" in acc else []
+    if ctx.wh.has("marts.forecast_tracking"):
+        notes += warning_lines(ctx.wh.df("select * from marts.forecast_tracking"))
     return {
         "available": True,
+        "notes": notes,
         "period": period,
         "summary": summary,
         "charts": charts_out,
@@ -852,7 +868,8 @@ def _accuracy(ctx: Context, period: str) -> dict[str, Any] | None:
     if "period" in frame.columns and (frame["period"] == period).any():
         # held-out back-tests carry no period: they are the measured accuracy, keep them
         frame = frame[(frame["period"] == period) | frame["period"].fillna("").eq("")]
-    wanted = ["series", "model", "source", "horizon", "mase", "coverage80", "coverage95"]
+    wanted = ["series", "model", "source", "horizon", "mase", "naive_mase"]
+    wanted += ["coverage80", "coverage95"]
     keep = [c for c in wanted if c in frame.columns] or list(frame.columns)[:8]
     frame = frame[keep].copy()
     if "series" in frame.columns:
@@ -868,6 +885,7 @@ def _accuracy(ctx: Context, period: str) -> dict[str, Any] | None:
             fmt = "{:.0%}" if column.startswith("coverage") else "{:,.2f}"
             frame[column] = frame[column].map(lambda v, f=fmt: "–" if pd.isna(v) else f.format(v))
     labels = {"mase": "MASE", "coverage80": "80% interval coverage", "source": "Test"}
+    labels["naive_mase"] = "Naive MASE"
     labels |= {"series": "Series", "model": "Model", "horizon": "Horizon"}
     labels["coverage95"] = "95% interval coverage"
     return {
