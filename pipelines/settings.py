@@ -90,7 +90,7 @@ class ForecastSettings(_Section):
     cv_step: int | None = Field(None, ge=1)
     refit_below: int = Field(48, ge=1)
     calibrate: bool = True
-    interval_method: str = Field("pooled_errors", pattern="^(pooled_errors|conformal_scale)$")
+    interval_method: str = Field("conformal_scale", pattern="^(pooled_errors|conformal_scale)$")
     interval_growth: str = Field("linear", pattern="^(linear|sqrt)$")
     levels: list[int] = Field(default_factory=lambda: [80, 95])
     # Demand series (marts.demand_series) forecast by the pipeline; empty = all of them.

@@ -72,7 +72,7 @@ class ForecastParams:
     # "pooled_errors": per step ahead, quantiles of the scale-free CV errors pooled over the
     # group's series and origins (conformal_scale when a step has < 20 errors);
     # "conformal_scale": the models' own half-widths x split-conformal factors per step.
-    interval_method: str = "pooled_errors"
+    interval_method: str = "conformal_scale"
     # Beyond the CV horizon h the last step's quantiles grow as g(k)/g(h): "linear" (k) or
     # "sqrt" (sqrt k).
     interval_growth: str = "linear"

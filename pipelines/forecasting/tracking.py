@@ -102,7 +102,7 @@ def warning_lines(tracking: pd.DataFrame) -> list[str]:
         ]
     return [
         f"Early warning: {r.series} in {r.quarter} was {r.direction} the 80% interval "
-        "forecast a quarter earlier (see sheet 'tracking'); check for a change in demand or "
-        "in recording before relying on the forecast."
+        "forecast a quarter earlier (FMS workbook, sheet 'tracking'); check for a change in "
+        "demand or in recording before relying on the forecast."
         for r in flagged.itertuples()
     ]
