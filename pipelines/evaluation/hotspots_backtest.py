@@ -329,6 +329,21 @@ def _markdown(
             f"| {r.mean_hit_rate:.3f} | {r.ratio_to_naive:.3f} "
             f"| {int(r.folds_beating_naive) if r.method != NAIVE else '-'} |"
         )
+    wide = table.assign(col=table["dataset"] + " " + table["split"]).pivot(
+        index="method", columns="col", values="ratio_to_naive"
+    )
+    wide = wide.reindex(list(dict.fromkeys(table["method"])))
+    lines += [
+        "",
+        "Mean PAI / naive's, held-in and held-out side by side:",
+        "",
+        "| method | " + " | ".join(wide.columns) + " |",
+        "|---|" + "---|" * len(wide.columns),
+    ]
+    for method, row in wide.iterrows():
+        lines.append(
+            f"| {method} | " + " | ".join("-" if pd.isna(v) else f"{v:.3f}" for v in row) + " |"
+        )
     lines += ["", "Methods picked by `chosen`, per fold:", ""]
     picked = folds[folds["method"] == "chosen"]
     for r in picked.itertuples():
