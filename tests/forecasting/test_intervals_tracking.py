@@ -94,3 +94,17 @@ def test_published_tracking_suppresses_small_counts() -> None:
     out = publishable_tracking(table, min_count=5)
     assert out.loc[0, "actual"] == "[c]" and out.loc[0, "expected"] == 12
     assert out.loc[0, "lo80"] == "[c]" and out.loc[0, "hi80"] == 20
+
+
+def test_coverage_sentence_comes_from_the_held_out_backtest_rows() -> None:
+    from pipelines.forecasting.accuracy import coverage_lines
+
+    row = {"model": "chosen", "horizon": "1y", "mase": 6.75, "naive_mase": 7.43}
+    rows = [
+        {**row, "source": "backtest:ho_x:held_out", "coverage80": 0.71, "coverage95": 0.88},
+        {**row, "source": "backtest:ho_x:held_in", "coverage80": 0.5, "coverage95": 0.6},
+        {**row, "source": "backtest:ho_x:held_out", "horizon": "2y", "coverage80": 0.1},
+    ]
+    lines = coverage_lines(rows)
+    assert len(lines) == 1
+    assert "71%" in lines[0] and "88%" in lines[0] and "naive 7.43" in lines[0]
