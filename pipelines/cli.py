@@ -121,6 +121,16 @@ def cmd_profile(args: argparse.Namespace) -> int:
         except ValueError as error:
             raise UsageError(str(error)) from None
     extracts = Path(args.extracts) if args.extracts else demo_extracts(args.seed)
+    from pipelines.contracts.structure import StructuralError
+
+    try:
+        with mapped_delivery(extracts, args.mapping) as contract_shaped:
+            return _profile_delivery(args, contract_shaped)
+    except StructuralError as error:  # raised while applying a mapping file
+        raise BadDelivery(str(error)) from None
+
+
+def _profile_delivery(args: argparse.Namespace, extracts: Path) -> int:
     quarter = gate_delivery(extracts, args.quarter)
     out = (Path(args.out) if args.out else default_output_dir()).resolve()
     warehouse = (Path(args.warehouse) if args.warehouse else default_warehouse()).resolve()
@@ -331,6 +341,11 @@ def build_parser() -> argparse.ArgumentParser:
     prof.add_argument("--config", help="settings file (default pipelines/config/settings.yaml)")
     prof.add_argument("--seed", type=int, default=DEMO_SEED, help="seed of the demo force")
     prof.add_argument("--run-date", help="treat this ISO date as today (future-date rules)")
+    prof.add_argument(
+        "--mapping",
+        help="YAML mapping from the force's own column names, date formats and codes to the "
+        "contract (docs/onboarding.md)",
+    )
     prof.add_argument(
         "--accept-quarantine",
         action="store_true",

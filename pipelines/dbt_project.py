@@ -95,6 +95,27 @@ def prepare(force: bool = False) -> Path:
     return manifest
 
 
+# dagster-dbt gives every dbt invocation its own folder under target/ (compiled SQL, run
+# results, logs: ~6 MB each, two per run). The newest few are kept for debugging.
+KEEP_INVOCATION_TARGETS = 6
+
+
+def prune_invocation_targets(keep: int = KEEP_INVOCATION_TARGETS) -> int:
+    """Remove all but the newest `keep` per-invocation folders under target/; returns how many
+    were removed."""
+    target = dbt_project.manifest_path.parent
+    if not target.is_dir():
+        return 0
+    folders = sorted(
+        (p for p in target.iterdir() if p.is_dir() and p.name.startswith("dbt_")),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for old in folders[keep:]:
+        shutil.rmtree(old, ignore_errors=True)
+    return max(len(folders) - keep, 0)
+
+
 if __name__ == "__main__":
     if sys.argv[1:] == ["prepare"]:
         print(f"dbt manifest: {prepare()}")

@@ -121,6 +121,7 @@ def _ingest_asset(extract: str) -> dg.AssetsDefinition:
                 QuarantineLimits.from_settings(load_settings().ingest),
                 accept=profile_run.accept_quarantine,
             )
+        result.over_limit_accepted = over_limit
         for line in over_limit:
             context.log.warning(f"accepted by --accept-quarantine: {line}")
         quarter = context.partition_key

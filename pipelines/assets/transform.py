@@ -9,7 +9,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from dagster_duckdb import DuckDBResource
 
-from pipelines.dbt_project import dbt_project
+from pipelines.dbt_project import dbt_project, prune_invocation_targets
 from pipelines.partitions import quarterly_partitions
 from pipelines.settings import dbt_vars, load_settings
 
@@ -41,6 +41,7 @@ def _build(
         )
     variables = dbt_vars(load_settings())
     yield from dbt.cli(["build", "--vars", json.dumps(variables)], context=context).stream()
+    prune_invocation_targets()
 
 
 # Person resolution (Python, Splink) sits in the middle of the dbt graph, so the project is

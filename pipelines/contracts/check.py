@@ -16,7 +16,7 @@ import duckdb
 
 from pipelines.contracts.gate import GatePassed, structural_gate
 from pipelines.contracts.loader import LOAD_ORDER, LoadResult, load_extract, offence_codes
-from pipelines.contracts.thresholds import QuarantineLimits, over_limits
+from pipelines.contracts.thresholds import QuarantineLimits, describe, over_limits
 
 EXAMPLE_ROWS = 3
 
@@ -103,8 +103,6 @@ def check_delivery_folder(
 ) -> DeliveryCheck:
     """Gate, load into a throw-away in-memory DuckDB, and compare with the quarantine limits.
     Raises StructuralError (or QuarterOutsideData) exactly where a run would stop."""
-    from pipelines.contracts.thresholds import describe
-
     gate = structural_gate(Path(extracts_dir), quarter, configured_area)
     limits = limits or QuarantineLimits()
     results: dict[str, LoadResult] = {}

@@ -55,6 +55,6 @@ def structural_gate(
         files = check_delivery(con, extracts_dir)
     area = geo.resolve_force_area(extracts_dir, configured_area)
     first, last = crimes_date_range(extracts_dir)
-    chosen = quarter or default_quarter(last)
+    chosen = quarter or default_quarter(last, first)
     check_quarter(chosen, first, last)
     return GatePassed(files, first, last, chosen, area)

@@ -95,24 +95,40 @@ def crimes_date_range(folder: Path) -> tuple[dt.date, dt.date]:
         except duckdb.Error as error:
             raise explain_read_error(source, error) from None
     if last is None:
+        with duckdb.connect() as con:
+            rows, day_first = con.execute(
+                f"select count(*), count(*) filter (where regexp_matches({text}, "
+                f"'^[0-9]{{1,2}}/[0-9]{{1,2}}/[0-9]{{2,4}}')) from {reader_sql(source)}"
+            ).fetchone()
+        if rows == 0:
+            raise StructuralError(source.path, "no crimes in the file (header only)")
+        hint = "dates are written YYYY-MM-DD"
+        if day_first * 2 > rows:
+            hint = (
+                "the dates look DD/MM/YYYY: the contract wants YYYY-MM-DD (a mapping file converts)"
+            )
         raise StructuralError(
             source.path,
             "no parseable reported_date, cannot choose a quarter",
             column="reported_date",
-            hint="dates are written YYYY-MM-DD",
+            hint=hint,
         )
     return first, last
 
 
-def default_quarter(last_reported: dt.date) -> str:
+def default_quarter(last_reported: dt.date, first_reported: dt.date | None = None) -> str:
     """The quarter of the latest reported crime, less one when the data stop more than two weeks
-    before that quarter ends (a delivery cut mid-quarter profiles the quarter before)."""
+    before that quarter ends (a delivery cut mid-quarter profiles the quarter before), unless
+    the data hold nothing before it (then the one partial quarter there is)."""
     quarter = quarter_of(last_reported)
     if (quarter_end(quarter) - last_reported).days > 14:
-        quarter = shift_quarter(quarter, -1)
+        earlier = shift_quarter(quarter, -1)
+        if first_reported is None or quarter_end(earlier) >= first_reported:
+            quarter = earlier
     return quarter
 
 
 def last_complete_quarter_in_crimes(folder: Path) -> str:
     """The quarter a delivery's crimes support (see `default_quarter`)."""
-    return default_quarter(crimes_date_range(folder)[1])
+    first, last = crimes_date_range(folder)
+    return default_quarter(last, first)

@@ -65,6 +65,8 @@ class LoadResult:
     extra_columns: list[str] = field(default_factory=list)
     force_area: str = ""
     seconds: float = 0.0
+    # Quarantine limits this extract broke and the run accepted (--accept-quarantine).
+    over_limit_accepted: list[str] = field(default_factory=list)
 
     @property
     def reconciles(self) -> bool:
@@ -84,6 +86,7 @@ class LoadResult:
             "extra_columns_ignored": list(self.extra_columns),
             "force_area": self.force_area,
             "seconds": round(self.seconds, 3),
+            "over_limit_accepted": list(self.over_limit_accepted),
         }
 
 

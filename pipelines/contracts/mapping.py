@@ -67,10 +67,17 @@ def load_mapping(path: Path) -> DeliveryMapping:
         mapping = DeliveryMapping.model_validate(data)
     except FileNotFoundError:
         raise StructuralError(path, "mapping file not found") from None
-    except (yaml.YAMLError, ValidationError) as error:
-        first = str(error).strip().splitlines()
+    except yaml.YAMLError as error:
+        where = getattr(error, "problem_mark", None)
+        line = f" at line {where.line + 1}" if where is not None else ""
+        raise StructuralError(path, f"not a valid mapping file (YAML syntax{line})") from None
+    except ValidationError as error:
+        first = error.errors()[0]
+        place = ".".join(str(p) for p in first["loc"])
+        # YAML 1.1 reads bare yes/no/on/off as booleans: a common trap in code tables.
+        hint = "quote codes such as Yes, No, On, Off" if "string" in first["msg"] else ""
         raise StructuralError(
-            path, f"not a valid mapping file ({first[0] if first else ''})"
+            path, f"not a valid mapping file ({place}: {first['msg']})", hint=hint
         ) from None
     for name, spec in mapping.extracts.items():
         if name not in EXTRACTS:

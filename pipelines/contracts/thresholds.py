@@ -10,6 +10,7 @@ the shape of the values. The values themselves are never shown.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 
@@ -143,8 +144,6 @@ def enforce_limits(
 ) -> list[str]:
     """Raise QuarantineThresholdExceeded for the worst breach unless `accept`; returns the
     one-line descriptions of every breach (for the data-quality summary and the log)."""
-    from pathlib import Path
-
     breaches = over_limits(result, limits)
     lines = [describe(con, b, Path(result.file).name) for b in breaches]
     if lines and not accept:

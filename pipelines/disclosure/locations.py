@@ -78,9 +78,9 @@ class SuppressedCells:
         return interior & hits
 
 
-def _candidate_points(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _candidate_points(numbers: np.ndarray, bng: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """BNG (x, y) of every neighbouring pair of numbers that reads as a coordinate: WGS84
-    lon/lat or lat/lon in Great Britain, or a BNG easting/northing."""
+    lon/lat or lat/lon in Great Britain, or (when `bng`) a BNG easting/northing."""
     from pipelines.hotspots.grid import lonlat_to_bng
 
     if len(numbers) < 2:
@@ -94,21 +94,74 @@ def _candidate_points(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             x, y = lonlat_to_bng(lon, lat)
             xs.append(x)
             ys.append(y)
-    bng = (a >= 0) & (a < 700_000) & (b >= 0) & (b < 1_300_000) & (a >= 10_000) & (b >= 10_000)
-    xs.append(a[bng])
-    ys.append(b[bng])
+    if bng:
+        grid = (a >= 10_000) & (a < 700_000) & (b >= 10_000) & (b < 1_300_000)
+        xs.append(a[grid])
+        ys.append(b[grid])
+    if not xs:
+        return np.zeros(0), np.zeros(0)
     return np.concatenate(xs), np.concatenate(ys)
 
 
-def scan_locations(text: str, cells: SuppressedCells) -> int:
-    """Occurrences in `text` of a suppressed cell's id or of a point inside one."""
+def scan_locations(text: str, cells: SuppressedCells, bng_pairs: bool = True) -> int:
+    """Occurrences in `text` of a suppressed cell's id or of a point inside one.
+
+    `bng_pairs=False` for chart pages: plotly writes x and y as separate arrays, so two
+    neighbouring numbers there are two eastings (or two northings) of one line, not a point;
+    their squares are checked by `scan_plotly_squares` instead."""
+    return sum(location_hits(text, cells, bng_pairs).values())
+
+
+def location_hits(text: str, cells: SuppressedCells, bng_pairs: bool = True) -> dict[str, int]:
+    """`scan_locations` by kind: cell ids, and points inside a suppressed cell."""
+    if not cells.positions:
+        return {}
+    lowered = text.lower()
+    numbers = np.array([float(m) for m in _NUMBER.findall(text)], dtype=float)
+    x, y = _candidate_points(numbers, bng=bng_pairs)
+    hits = {
+        "suppressed cell id": sum(lowered.count(cell_id) for cell_id in cells.ids),
+        "point inside a suppressed cell": int(cells.inside(x, y).sum()),
+    }
+    return {kind: n for kind, n in hits.items() if n}
+
+
+_NEW_PLOT = re.compile(r"Plotly\.newPlot\(\s*\"[^\"]*\",\s*")
+
+
+def scan_plotly_squares(text: str, cells: SuppressedCells) -> int:
+    """Filled shapes in the page's plotly charts whose centre lies in a suppressed cell (the
+    map draws each published cell as a filled square in BNG metres)."""
     if not cells.positions:
         return 0
-    lowered = text.lower()
-    hits = sum(lowered.count(cell_id) for cell_id in cells.ids)
-    numbers = np.array([float(m) for m in _NUMBER.findall(text)], dtype=float)
-    x, y = _candidate_points(numbers)
-    return hits + int(cells.inside(x, y).sum())
+    decoder = json.JSONDecoder()
+    found = 0
+    for match in _NEW_PLOT.finditer(text):
+        try:
+            traces, _ = decoder.raw_decode(text, match.end())
+        except json.JSONDecodeError:
+            continue
+        for trace in traces if isinstance(traces, list) else []:
+            if not isinstance(trace, dict) or trace.get("fill") != "toself":
+                continue
+            centres = _ring_centres(trace.get("x") or [], trace.get("y") or [])
+            if len(centres):
+                found += int(cells.inside(centres[:, 0], centres[:, 1]).sum())
+    return found
+
+
+def _ring_centres(xs: list, ys: list) -> np.ndarray:
+    """Centre of each ring in plotly's None-separated x/y lists (closing vertex ignored)."""
+    centres, ring = [], []
+    for x, y in zip([*xs, None], [*ys, None], strict=True):
+        if x is None or y is None:
+            if ring:
+                points = np.asarray(ring[:-1] if len(ring) > 1 else ring, float)
+                centres.append(points.mean(axis=0))
+            ring = []
+        else:
+            ring.append((x, y))
+    return np.asarray(centres, float).reshape(-1, 2)
 
 
 def scan_geojson(path: Path, cells: SuppressedCells) -> int:
@@ -135,13 +188,28 @@ def scan_geojson(path: Path, cells: SuppressedCells) -> int:
     return int(cells.inside(x, y).sum())
 
 
-def check_file(path: Path, cells: SuppressedCells) -> int:
-    """Every way a published file could show a suppressed cell's location."""
-    text = path.read_text(encoding="utf-8", errors="replace")
-    found = scan_locations(text, cells)
-    if path.suffix == ".geojson":
-        found += scan_geojson(path, cells)
+def check_file(path: Path, cells: SuppressedCells) -> dict[str, int]:
+    """Every way a published data file could show a suppressed cell's location, by kind."""
+    found = location_hits(path.read_text(encoding="utf-8", errors="replace"), cells)
+    if path.suffix == ".geojson" and (squares := scan_geojson(path, cells)):
+        found["feature on a suppressed cell"] = squares
     return found
+
+
+def check_page(text: str, cells: SuppressedCells) -> dict[str, int]:
+    """The same for a rendered chart page (the profile), by kind."""
+    found = location_hits(text, cells, bng_pairs=False)
+    if squares := scan_plotly_squares(text, cells):
+        found["map square on a suppressed cell"] = squares
+    return found
+
+
+def leak_message(label: str, found: dict[str, int]) -> str:
+    kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(found.items()))
+    return (
+        f"publish guard refused {label}: it shows the location of grid cells with fewer "
+        f"different victims than the disclosure threshold ({kinds}; values not shown)"
+    )
 
 
 def load_suppressed(con, quarter: str, min_victims: int) -> SuppressedCells:

@@ -85,10 +85,6 @@ class PublishResult:
 # CSV, the GIS layer, the data-quality summary. restricted/ is not published, so not scanned;
 # the FMS workbook holds the same figures as the CSV.
 PUBLISHED_DATA_FILES = ("fms/*.csv", "gis/*.geojson", "data_quality.json", "*.csv")
-LOCATION_LEAK = (
-    "it shows the location of a grid cell with fewer different victims than the disclosure "
-    "threshold (values not shown)"
-)
 
 
 def published_data_files(quarter_dir: Path) -> list[Path]:
@@ -305,11 +301,11 @@ def publish_profile(
         for data_file in data_files:
             label = data_file.relative_to(quarter_dir).as_posix()
             check_published_file(data_file, sensitive, allowed_words=allowed, label=label)
-            if locations.check_file(data_file, hidden):
+            if found := locations.check_file(data_file, hidden):
                 data_file.unlink(missing_ok=True)
-                raise DisclosureError(f"publish guard refused {label}: {LOCATION_LEAK}")
-        if locations.scan_locations(strip_library(html, plotly_library()), hidden):
-            raise DisclosureError(f"publish guard refused {path.name}: {LOCATION_LEAK}")
+                raise DisclosureError(locations.leak_message(label, found))
+        if found := locations.check_page(strip_library(html, plotly_library()), hidden):
+            raise DisclosureError(locations.leak_message(path.name, found))
     except DisclosureError:
         tmp.unlink(missing_ok=True)
         raise

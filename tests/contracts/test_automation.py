@@ -72,8 +72,13 @@ def test_incomplete_delivery_is_not_launched(landing: Path) -> None:
 
 def test_quarter_from_the_data_when_the_folder_is_not_named(tmp_path: Path) -> None:
     folder = Delivery(tmp_path / "drop").write()
-    # Crimes reported up to 4 January 2024: Q1 is far from complete, so the quarter before.
-    assert delivery_quarter(folder) == "2023-Q4"
+    # Crimes reported 1-4 January 2024: Q1 is far from complete, but the data hold no earlier
+    # quarter to profile instead, so the one partial quarter there is.
+    assert delivery_quarter(folder) == "2024-Q1"
+    # With data in the quarter before, a delivery cut mid-quarter profiles that one.
+    d = Delivery(tmp_path / "longer")
+    d.append("crimes", crime_id="C0", reported_date="2023-11-20")
+    assert delivery_quarter(d.write()) == "2023-Q4"
 
 
 def test_schedule_runs_last_complete_quarter(landing: Path) -> None:

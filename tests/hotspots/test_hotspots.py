@@ -161,16 +161,37 @@ def test_published_locations_need_enough_distinct_victims(tmp_path) -> None:
 
     # The guard's location scan passes the layer, and finds a suppressed cell written into it.
     hidden = SuppressedCells.from_cells(suppressed(cells, 5), PARAMS.cell_size_m)
-    assert check_file(path, hidden) == 0
+    assert check_file(path, hidden) == {}
     leaked = tmp_path / "leak.csv"
     row = home_cell.iloc[0]
     leaked.write_text(f"lat,lon\n{row.latitude:.5f},{row.longitude:.5f}\n")
-    assert check_file(leaked, hidden) == 1
+    assert check_file(leaked, hidden) == {"point inside a suppressed cell": 1}
     leaked_layer = tmp_path / "leak.geojson"
     leaked_layer.write_text(
         path.read_text().replace('"features": [', '"features": [' + _feature(row) + ",")
     )
-    assert check_file(leaked_layer, hidden) >= 1
+    assert check_file(leaked_layer, hidden)["feature on a suppressed cell"] == 1
+
+    # A chart page: a filled square on a suppressed cell is caught; a boundary line through
+    # it, and the squares of published cells, are not.
+    from pipelines.disclosure.locations import scan_locations, scan_plotly_squares
+
+    def square(e: float, n: float) -> tuple[list, list]:
+        h = row.cell_size_m / 2
+        return [e - h, e + h, e + h, e - h, e - h, None], [n - h, n - h, n + h, n + h, n - h, None]
+
+    shown = cells[cells["victims"] >= 5].iloc[0]
+    sx, sy = square(shown.easting, shown.northing)
+    hx, hy = square(row.easting, row.northing)
+    line = {"mode": "lines", "x": [row.easting - 300, row.easting + 7], "y": [row.northing, 0]}
+
+    def page(*traces: dict) -> str:
+        return f'Plotly.newPlot("chart-map", {json.dumps(list(traces))}, {{"template": {{}}}})'
+
+    published_only = page({"fill": "toself", "x": sx, "y": sy}, line)
+    assert scan_plotly_squares(published_only, hidden) == 0
+    assert scan_locations(published_only, hidden, bng_pairs=False) == 0
+    assert scan_plotly_squares(page({"fill": "toself", "x": sx + hx, "y": sy + hy}), hidden) == 1
 
     fig = hotspot_map_figure(cells, "2025-Q1", min_count=5)
     drawn = json.dumps(fig.to_plotly_json())

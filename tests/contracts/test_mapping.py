@@ -1,0 +1,107 @@
+"""A force's own export through the worked-example mapping file: `spp check` gives exactly the
+result the contract-shaped delivery gives."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipelines.cli import EXIT_BAD_DELIVERY, main
+from pipelines.paths import DATA_CONTRACTS_DIR
+from tests.contracts.delivery import Delivery
+
+EXAMPLE = DATA_CONTRACTS_DIR / "mappings" / "niche_style_example.yaml"
+RUN_DATE = "2025-01-01"
+
+
+def _to_force_export(d: Delivery, folder: Path) -> None:
+    """Write crimes and crime_persons as the example's force would export them."""
+    mapping = yaml.safe_load(EXAMPLE.read_text())["extracts"]
+    for extract, spec in mapping.items():
+        inverse_codes = {c: {v: k for k, v in m.items()} for c, m in spec.get("values", {}).items()}
+        rows = []
+        for row in d.rows[extract]:
+            out = {}
+            for column, value in row.items():
+                if column in spec.get("date_formats", {}) and value:
+                    parsed = dt.datetime.fromisoformat(value)
+                    value = parsed.strftime(spec["date_formats"][column])
+                value = inverse_codes.get(column, {}).get(value, value)
+                out[spec["columns"].get(column, column)] = value
+            rows.append(out)
+        with (folder / spec["file"]).open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]), delimiter=spec["delimiter"])
+            writer.writeheader()
+            writer.writerows(rows)
+        (folder / f"{extract}.csv").unlink()
+
+
+def _check(folder: Path, tmp_path: Path, *extra: str) -> tuple[int, dict]:
+    report = tmp_path / f"{folder.name}.json"
+    code = main(
+        ["check", "--extracts", str(folder), "--json", str(report), "--run-date", RUN_DATE, *extra]
+    )
+    return code, json.loads(report.read_text()) if report.exists() else {}
+
+
+def test_example_mapping_gives_the_contract_result(tmp_path: Path) -> None:
+    conforming = Delivery(tmp_path / "conforming")
+    conforming.set("crimes", 2, offence_code="195/94", is_online="true", risk_level="high")
+    conforming.set("crimes", 3, offence_code="bogus")  # quarantined either way
+    conforming.write()
+    force = Delivery(tmp_path / "force")
+    force.rows = conforming.rows
+    force.write()
+    _to_force_export(force, force.folder)
+    assert not (force.folder / "crimes.csv").exists()
+
+    code, expected = _check(conforming.folder, tmp_path)
+    assert code == 0
+    code, mapped = _check(force.folder, tmp_path, "--mapping", str(EXAMPLE))
+    assert code == 0
+    for extract, counts in expected["extracts"].items():
+        got = mapped["extracts"][extract]
+        assert (got["read"], got["loaded"], got["quarantined"], got["by_rule"]) == (
+            counts["read"],
+            counts["loaded"],
+            counts["quarantined"],
+            counts["by_rule"],
+        ), extract
+    assert mapped["quarter"] == expected["quarter"]
+
+
+def test_force_export_without_its_mapping_is_refused_with_a_hint(tmp_path: Path, capsys) -> None:
+    force = Delivery(tmp_path / "force")
+    force.write()
+    _to_force_export(force, force.folder)
+    code, _ = _check(force.folder, tmp_path)
+    err = capsys.readouterr().err.strip()
+    assert code == EXIT_BAD_DELIVERY
+    assert "crimes.csv: missing file for extract 'crimes'" in err and "\n" not in err
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "extracts: {crimes: {columns: {victim_name: Name}}}",
+            "'victim_name' is not a contract column",
+        ),
+        ("extracts: {offences: {}}", "unknown extract 'offences'"),
+        ("extracts: [", "not a valid mapping file"),
+        ("extracts: {crimes: {encoding: ebcdic}}", "encoding must be one of"),
+    ],
+)
+def test_a_bad_mapping_file_is_named(tmp_path: Path, capsys, text: str, message: str) -> None:
+    d = Delivery(tmp_path / "in")
+    d.write()
+    mapping = tmp_path / "mine.yaml"
+    mapping.write_text(text)
+    code, _ = _check(d.folder, tmp_path, "--mapping", str(mapping))
+    err = capsys.readouterr().err.strip()
+    assert code == EXIT_BAD_DELIVERY and "mine.yaml" in err and message in err and "\n" not in err

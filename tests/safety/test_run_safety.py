@@ -1,0 +1,226 @@
+"""A whole profile run attacked: personal values planted in the delivery never leave the
+warehouse; stores are owner-only; a second run is refused; a killed run changes nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from dagster_duckdb import DuckDBResource
+
+from pipelines import run_safety
+from pipelines.cli import main
+from tests.conftest import TINY_END_QUARTER, TINY_RUN_DATE, ProfileRunOutputs
+
+SPP = Path(sys.executable).parent / "spp"
+PLANTED = {
+    "forename": "Zebedee",
+    "surname": "Quillfeather",
+    "person_id": "PZQ777001",
+    "postcode": "ZZ1 9QQ",
+}
+PLANTED_DOB = "17/07/1977"  # not ISO: the row is quarantined (unparseable_date)
+NEEDLES = [v.lower().encode() for v in (*PLANTED.values(), PLANTED_DOB, "1977-07-17")]
+
+
+def _plant_row(extracts: Path, malformed: bool = False) -> None:
+    """Append a crime_persons row holding a full identity (quarantined, or one field too many)."""
+    import csv
+
+    path = extracts / "crime_persons.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        header = next(csv.reader(handle))
+    with (extracts / "crimes.csv").open(encoding="utf-8", newline="") as handle:
+        first_crime = list(next(csv.DictReader(handle)).values())[0]
+    values = {c: "" for c in header}
+    values.update(PLANTED, crime_id=first_crime, role="victim")
+    values["date_of_birth"] = PLANTED_DOB
+    row = ",".join(values[c] for c in header) + (",surplus" if malformed else "")
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(row + "\n")
+
+
+def _files_holding_needles(*roots: Path) -> list[str]:
+    found = []
+    for root in roots:
+        for path in [root] if root.is_file() else root.rglob("*"):
+            if path.is_file():
+                data = path.read_bytes().lower()
+                found += [f"{path}: {n.decode()}" for n in NEEDLES if n in data]
+    return found
+
+
+def _env(tmp: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(SPP_STATE_DIR=str(tmp / "state"), DAGSTER_HOME=str(tmp / "state" / "dagster"))
+    return env
+
+
+def _profile_args(extracts: Path, out: Path, warehouse: Path) -> list[str]:
+    return [
+        "profile",
+        "--extracts", str(extracts),
+        "--quarter", TINY_END_QUARTER,
+        "--out", str(out),
+        "--warehouse", str(warehouse),
+        "--run-date", TINY_RUN_DATE,
+    ]  # fmt: skip
+
+
+def test_planted_personal_values_never_leave_the_warehouse(
+    tiny_force: Path, tmp_path: Path
+) -> None:
+    extracts = tmp_path / "in"
+    shutil.copytree(tiny_force, extracts, ignore=shutil.ignore_patterns("truth"))
+    _plant_row(extracts)
+    out, warehouse = tmp_path / "out", tmp_path / "wh" / "warehouse.duckdb"
+    completed = subprocess.run(
+        [str(SPP), *_profile_args(extracts, out, warehouse)],
+        capture_output=True,
+        env=_env(tmp_path),
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr.decode()[-2000:]
+    logs = tmp_path / "logs.txt"
+    logs.write_bytes(completed.stdout + completed.stderr)
+    # The planted row did reach the system (else the scan proves nothing) ...
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        held = con.execute(
+            "select rule from raw.quarantine where cast(original_row as varchar) like ?",
+            [f"%{PLANTED['surname']}%"],
+        ).fetchall()
+    assert held == [("unparseable_date",)], "the planted row should be in raw.quarantine"
+    # ... and nothing outside the warehouse holds any of its values.
+    assert _files_holding_needles(logs, tmp_path / "state" / "dagster", out) == []
+
+
+def test_malformed_row_through_dagster_keeps_values_out_of_its_storage(
+    tiny_force: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The Dagster UI path (no CLI gate): the structural error stored by Dagster names file,
+    column and row, and its storage never holds the row."""
+    from pipelines.assets.ingest import ingest_assets
+    from pipelines.resources import ProfileRun
+
+    extracts = tmp_path / "in"
+    shutil.copytree(tiny_force, extracts, ignore=shutil.ignore_patterns("truth"))
+    _plant_row(extracts, malformed=True)
+    home = tmp_path / "dagster"
+    home.mkdir()
+    with dg.DagsterInstance.local_temp(str(home)) as instance:
+        result = dg.materialize(
+            ingest_assets,
+            partition_key=TINY_END_QUARTER,
+            instance=instance,
+            resources={
+                "duckdb": DuckDBResource(database=str(tmp_path / "wh.duckdb")),
+                "profile_run": ProfileRun(
+                    extracts_dir=str(extracts), output_dir=str(tmp_path / "out")
+                ),
+            },
+            raise_on_error=False,
+        )
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "crime_persons.csv: wrong number of fields" in str(failure.step_failure_data.error)
+    logs = tmp_path / "captured.txt"
+    captured = capfd.readouterr()
+    logs.write_text(captured.out + captured.err)
+    assert _files_holding_needles(home, logs) == []
+
+
+# --------------------------------------------------------------------------- permissions
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_stores_are_owner_only_and_the_quarter_is_published(
+    tiny_profile: ProfileRunOutputs,
+) -> None:
+    assert _mode(tiny_profile.warehouse) == 0o600
+    state = Path(os.environ["SPP_STATE_DIR"])
+    assert _mode(state) == 0o700 and _mode(Path(os.environ["DAGSTER_HOME"])) == 0o700
+    quarter = tiny_profile.quarter_dir
+    assert _mode(quarter) == 0o755 and _mode(quarter / "profile.html") == 0o644
+    assert _mode(quarter / "data_quality.json") == 0o644
+    restricted = quarter / "restricted"
+    assert _mode(restricted) == 0o700
+    assert all(_mode(p) == 0o600 for p in restricted.rglob("*") if p.is_file())
+    assert not list(tiny_profile.out.glob(".staging-*")), "the staging folder is gone"
+    assert not run_safety.lock_path(tiny_profile.warehouse).exists(), "the lock is released"
+
+
+# --------------------------------------------------------------------------- single writer
+def test_a_second_run_on_the_same_warehouse_is_refused(
+    tiny_force: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    warehouse = tmp_path / "warehouse.duckdb"
+    with run_safety.warehouse_lock(warehouse) as holder:
+        code = main(_profile_args(tiny_force, tmp_path / "out", warehouse))
+    err = capsys.readouterr().err.strip()
+    assert code != 0 and "\n" not in err
+    assert f"another run is using this warehouse (pid {holder.pid}" in err
+    assert not warehouse.exists() and not (tmp_path / "out").exists()
+
+
+def test_a_stale_lock_is_taken_over(tmp_path: Path) -> None:
+    warehouse = tmp_path / "warehouse.duckdb"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    run_safety.lock_path(warehouse).write_text(
+        f'{{"pid": {dead.pid}, "host": "{os.uname().nodename}", "started": "earlier"}}'
+    )
+    with run_safety.warehouse_lock(warehouse) as holder:
+        assert holder.pid == os.getpid()
+    assert not run_safety.lock_path(warehouse).exists()
+
+
+# --------------------------------------------------------------------------- killed runs
+def _digest(*roots: Path) -> dict[str, str]:
+    digests = {}
+    for root in roots:
+        paths = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+        for path in paths:
+            if not path.name.startswith("."):
+                digests[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return digests
+
+
+@pytest.mark.parametrize("kill_at", ["dbt_staging", "hotspots", "profile_report"])
+def test_a_killed_run_leaves_the_previous_quarter_as_it_was(
+    tiny_profile: ProfileRunOutputs, tmp_path: Path, kill_at: str
+) -> None:
+    """SIGTERM when a step starts: the published quarter and the warehouse are byte for byte
+    the previous run's."""
+    out, warehouse = tmp_path / "out", tmp_path / "wh" / "warehouse.duckdb"
+    shutil.copytree(tiny_profile.out, out)
+    warehouse.parent.mkdir()
+    shutil.copyfile(tiny_profile.warehouse, warehouse)
+    before = _digest(out / TINY_END_QUARTER, warehouse)
+    process = subprocess.Popen(
+        [str(SPP), *_profile_args(tiny_profile.extracts, out, warehouse)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=_env(tmp_path),
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        if f"▶ {kill_at}".encode() in line:
+            process.send_signal(signal.SIGTERM)
+            break
+    process.wait(timeout=120)
+    assert process.returncode != 0, f"the run ended before {kill_at} started"
+    assert _digest(out / TINY_END_QUARTER, warehouse) == before
+    # The next run is not blocked by the dead run's lock and leftovers.
+    with run_safety.warehouse_lock(warehouse):
+        pass
