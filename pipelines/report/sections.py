@@ -847,7 +847,10 @@ def _accuracy_source(source: object) -> str:
     if text == "cv":
         return "cross-validation (model choice)"
     if text.startswith("backtest:"):
-        name = text.split(":", 1)[1].removeprefix("ho_").replace("_", " ")
+        name, _, split = text.split(":", 1)[1].partition(":")
+        name = name.removeprefix("ho_").replace("_", " ")
+        if split:  # backtest:<dataset>:held_in / held_out (forces split, issue 16)
+            return f"back-test, {split.replace('_', '-')} forces: {name}"
         return f"held-out back-test: {name}"
     return text.replace("_", " ")
 
