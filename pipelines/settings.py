@@ -50,6 +50,22 @@ class ResolutionSettings(_Section):
     dob_conflict_years: int = Field(10, ge=1)
 
 
+class HotspotPredictionSettings(_Section):
+    area_share: float = Field(0.02, gt=0, lt=1)
+    naive_periods: int = Field(1, ge=1)
+    train_periods: int = Field(4, ge=1)
+    backtest_folds: int = Field(4, ge=1)
+    smoothing: list[float] = Field(default_factory=lambda: [0.25, 0.5])
+    kde_bandwidths_m: list[float] = Field(default_factory=lambda: [250.0, 500.0, 1000.0])
+    methods: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _naive_inside_training(self) -> HotspotPredictionSettings:
+        if self.naive_periods > self.train_periods:
+            raise ValueError("hotspots.prediction: naive_periods must be <= train_periods")
+        return self
+
+
 class HotspotSettings(_Section):
     cell_size_m: int = Field(500, ge=50)
     permutations: int = Field(999, ge=99)
@@ -61,6 +77,7 @@ class HotspotSettings(_Section):
     change_window_quarters: int = Field(4, ge=2)
     hotspot_needs_crime: bool = True
     seed: int = 12345
+    prediction: HotspotPredictionSettings = Field(default_factory=HotspotPredictionSettings)
 
 
 class ForecastSettings(_Section):
@@ -76,6 +93,8 @@ class ForecastSettings(_Section):
     cv_step: int | None = Field(None, ge=1)
     refit_below: int = Field(48, ge=1)
     calibrate: bool = True
+    interval_method: str = Field("conformal_scale", pattern="^(pooled_errors|conformal_scale)$")
+    interval_growth: str = Field("linear", pattern="^(linear|sqrt)$")
     levels: list[int] = Field(default_factory=lambda: [80, 95])
     # Demand series (marts.demand_series) forecast by the pipeline; empty = all of them.
     series: list[str] = Field(

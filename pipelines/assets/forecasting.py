@@ -19,6 +19,7 @@ from pipelines.settings import load_settings
 DEMAND_SERIES = dg.AssetKey(["marts", "demand_series"])
 DEMAND_FORECAST = dg.AssetKey(["marts", "demand_forecast"])
 FORECAST_ACCURACY = dg.AssetKey(["marts", "forecast_accuracy"])
+FORECAST_TRACKING = dg.AssetKey(["marts", "forecast_tracking"])
 SEP = "|"
 
 FORECAST_SQL = """
@@ -34,6 +35,7 @@ select
     lo95::double as lo95,
     hi95::double as hi95,
     model::varchar as model,
+    interval_method::varchar as interval_method,
     break_applied::varchar as break_applied,
     cv_mase::double as cv_mase
 from _fc_table
@@ -49,12 +51,29 @@ select
     horizon::varchar as horizon,
     model::varchar as model,
     mase::double as mase,
+    naive_mase::double as naive_mase,
     coverage80::double as coverage80,
     coverage95::double as coverage95,
     is_chosen::boolean as is_chosen,
     break_applied::varchar as break_applied
 from _fc_accuracy
 order by source, series, period, horizon, model
+"""
+
+TRACKING_SQL = """
+create or replace table marts.forecast_tracking as
+select
+    series::varchar as series,
+    quarter::varchar as quarter,
+    actual::double as actual,
+    expected::double as expected,
+    lo80::double as lo80,
+    hi80::double as hi80,
+    outside_interval::boolean as outside_interval,
+    direction::varchar as direction,
+    model::varchar as model
+from _fc_tracking
+order by series
 """
 
 
@@ -67,7 +86,14 @@ order by source, series, period, horizon, model
         ),
         "forecast_accuracy": dg.AssetOut(
             key=FORECAST_ACCURACY,
-            description="CV MASE of every candidate per series, and the measured back-test.",
+            description="CV MASE of every candidate per series (naive beside), and the "
+            "measured back-test: MASE and interval coverage, held-in and held-out.",
+            kinds={"duckdb", "python"},
+        ),
+        "forecast_tracking": dg.AssetOut(
+            key=FORECAST_TRACKING,
+            description="FMS early warning: each series' latest quarter against the 80% "
+            "interval forecast a quarter earlier (outside_interval, direction).",
             kinds={"duckdb", "python"},
         ),
     },
@@ -84,12 +110,17 @@ def demand_forecast(
     # Imported here, not at module level: statsforecast (with statsmodels, scipy, sklearn) is
     # this step's cost, not every process that loads the definitions (CLI, UI, sensors).
     from pipelines.forecasting import ForecastParams, forecast_series
-    from pipelines.forecasting.accuracy import backtest_rows, headline_accuracy
+    from pipelines.forecasting.accuracy import backtest_rows, coverage_lines, headline_accuracy
     from pipelines.forecasting.fms import (
         apply_disclosure,
         fms_table,
         months_to_cover,
         write_fms,
+    )
+    from pipelines.forecasting.tracking import (
+        forecast_tracking,
+        publishable_tracking,
+        warning_lines,
     )
 
     params = ForecastParams.from_settings()
@@ -129,6 +160,7 @@ def demand_forecast(
                     "horizon": "cv",
                     "model": model,
                     "mase": row.get(f"cv_mase_{model}", math.nan),
+                    "naive_mase": row.get("cv_mase_naive", math.nan),
                     "coverage80": math.nan,
                     "coverage95": math.nan,
                     "is_chosen": model == row["model"],
@@ -144,20 +176,25 @@ def demand_forecast(
             "horizon",
             "model",
             "mase",
+            "naive_mase",
             "coverage80",
             "coverage95",
             "is_chosen",
             "break_applied",
         ],
     )
+    tracking = forecast_tracking(series[["series", "period_start", "value"]], quarter, params)
     with duckdb.get_connection() as con:
         con.execute("create schema if not exists marts")
         con.register("_fc_table", table)
         con.register("_fc_accuracy", accuracy_df)
+        con.register("_fc_tracking", tracking)
         con.execute(FORECAST_SQL)
         con.execute(ACCURACY_SQL)
+        con.execute(TRACKING_SQL)
         con.unregister("_fc_table")
         con.unregister("_fc_accuracy")
+        con.unregister("_fc_tracking")
     monthly = table[table["period"] == "month"] if len(table) else table
     fms = fms_table(monthly, as_of, params.horizon_years, headline_accuracy(accuracy))
     fms = apply_disclosure(fms, settings.disclosure.min_count)
@@ -166,14 +203,20 @@ def demand_forecast(
         f"Quarter {quarter}; financial years April-March; data to {as_of}.",
         "Model per series chosen by rolling-origin cross-validation on MASE among seasonal "
         "naive, ETS, Theta, ARIMA and their ensemble (statsforecast).",
-        "Monthly intervals: each model's own, widened or narrowed so that they cover its "
-        "rolling-origin CV errors at the nominal rate (split-conformal, per step ahead).",
+        _interval_note(info),
+        *coverage_lines(accuracy),
+        *warning_lines(tracking),
         "Year intervals: sums of monthly bounds (errors treated as perfectly correlated).",
         f"Structural breaks applied: {', '.join(breaks) if breaks else 'none'}.",
         f"Counts below {settings.disclosure.min_count} shown as [c].",
         "Back-test accuracy: docs/evaluation/forecast_backtest.md.",
     ]
-    csv, _ = write_fms(fms, profile_run.quarter_dir(quarter) / "fms", notes)
+    csv, _ = write_fms(
+        fms,
+        profile_run.quarter_dir(quarter) / "fms",
+        notes,
+        sheets={"tracking": publishable_tracking(tracking, settings.disclosure.min_count)},
+    )
     seconds = round(time.perf_counter() - started, 2)
     yield dg.MaterializeResult(
         asset_key=DEMAND_FORECAST,
@@ -186,3 +229,24 @@ def demand_forecast(
         },
     )
     yield dg.MaterializeResult(asset_key=FORECAST_ACCURACY, metadata={"rows": len(accuracy_df)})
+    yield dg.MaterializeResult(
+        asset_key=FORECAST_TRACKING,
+        metadata={
+            "series": len(tracking),
+            "outside_interval": int(tracking["outside_interval"].sum()) if len(tracking) else 0,
+        },
+    )
+
+
+def _interval_note(info: pd.DataFrame) -> str:
+    methods = sorted(set(info.get("interval_method", pd.Series(dtype=str)).dropna()))
+    if any(m.startswith("pooled_errors") for m in methods):
+        return (
+            "Monthly intervals: forecast + the series' scale x the quantiles of the scale-free "
+            "rolling-origin errors of all series, growing with the months ahead "
+            f"({', '.join(methods)})."
+        )
+    return (
+        "Monthly intervals: each model's own, widened so that they cover its rolling-origin "
+        f"CV errors at the nominal rate ({', '.join(methods) or 'none'})."
+    )

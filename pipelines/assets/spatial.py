@@ -20,6 +20,7 @@ from pipelines.settings import load_settings
 STALKING_CRIMES = dg.AssetKey(["marts", "stalking_crimes"])
 HOTSPOTS = dg.AssetKey(["marts", "hotspots"])
 HOTSPOT_DENSITY = dg.AssetKey(["marts", "hotspot_density"])
+HOTSPOT_METHOD_BACKTEST = dg.AssetKey(["marts", "hotspot_method_backtest"])
 
 HOTSPOTS_SQL = """
 create or replace table marts.hotspots as
@@ -38,10 +39,28 @@ select
     p_sim::double as p_sim,
     p_fdr_cut::double as p_fdr_cut,
     gi_class::varchar as gi_class,
+    is_significant::boolean as is_significant,
     is_hotspot::boolean as is_hotspot,
+    prediction_method::varchar as prediction_method,
+    prediction_score::double as prediction_score,
     change_class::varchar as change_class
 from _hot_cells
 order by quarter, cell_id
+"""
+
+METHOD_BACKTEST_SQL = """
+create or replace table marts.hotspot_method_backtest as
+select
+    quarter::varchar as quarter,
+    method::varchar as method,
+    folds::integer as folds,
+    mean_pai::double as mean_pai,
+    mean_hit_rate::double as mean_hit_rate,
+    area_share::double as area_share,
+    is_chosen::boolean as is_chosen,
+    naive_pai::double as naive_pai
+from _hot_methods
+order by method
 """
 
 DENSITY_SQL = """
@@ -62,8 +81,15 @@ order by quarter, cell_id
     outs={
         "hotspots": dg.AssetOut(
             key=HOTSPOTS,
-            description="Gi* hot/cold cells (BNG grid) and change classes for every quarter "
-            "(p_sim for the cells that passed the FDR cut).",
+            description="Predicted hot cells (is_hotspot: the method that won the force's own "
+            "back-test), Gi* significance (is_significant, hot/cold, p_sim for the cells that "
+            "passed the FDR cut) and change classes, for every quarter.",
+            kinds={"duckdb", "python"},
+        ),
+        "hotspot_method_backtest": dg.AssetOut(
+            key=HOTSPOT_METHOD_BACKTEST,
+            description="Back-test of every hotspot-prediction method on the force's own "
+            "quarters at equal area: mean PAI, hit rate, naive PAI, the chosen one.",
             kinds={"duckdb", "python"},
         ),
         "hotspot_density": dg.AssetOut(
@@ -84,7 +110,7 @@ def hotspots(context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_
     # process that loads the definitions (CLI, UI, sensors).
     from pipelines.hotspots import (
         HotspotParams,
-        compute_hotspots,
+        hotspot_outputs,
         published_quarters,
         write_geojson,
     )
@@ -107,16 +133,21 @@ def hotspots(context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_
             [quarter],
         ).df()
     published = published_quarters(quarter)
-    cells, density = compute_hotspots(points, params, density_quarters=published)
+    out = hotspot_outputs(points, params, density_quarters=published)
+    cells, density, methods = out.hotspots, out.density, out.method_backtest
+    methods = methods.assign(quarter=quarter)
     cells = with_victims(cells, distinct_victims_by_cell(victimisations, params.cell_size_m))
     with duckdb.get_connection() as con:
         con.execute("create schema if not exists marts")
         con.register("_hot_cells", cells)
         con.register("_hot_density", density)
+        con.register("_hot_methods", methods)
         con.execute(HOTSPOTS_SQL)
         con.execute(DENSITY_SQL)
+        con.execute(METHOD_BACKTEST_SQL)
         con.unregister("_hot_cells")
         con.unregister("_hot_density")
+        con.unregister("_hot_methods")
     this = cells[cells["quarter"] == quarter]
     min_victims = load_settings().disclosure.min_count
     layer = write_geojson(
@@ -128,6 +159,10 @@ def hotspots(context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_
         "density_quarters": ", ".join(published),
         "cells": int(len(this)),
         "hot_cells": int((this["gi_class"] == "hot").sum()),
+        "significant_cells": int(this["is_significant"].sum()) if len(this) else 0,
+        "prediction_method": str(methods.loc[methods["is_chosen"], "method"].iloc[0])
+        if methods["is_chosen"].any()
+        else "",
         "publishable_cells": int((this["victims"] >= min_victims).sum()),
         "is_hotspot_cells": int(this["is_hotspot"].sum()),
         "cell_size_m": params.cell_size_m,
@@ -135,4 +170,7 @@ def hotspots(context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_
         "gis_layer": dg.MetadataValue.path(str(layer)),
     }
     yield dg.MaterializeResult(asset_key=HOTSPOTS, metadata=metadata)
+    yield dg.MaterializeResult(
+        asset_key=HOTSPOT_METHOD_BACKTEST, metadata={"methods": len(methods)}
+    )
     yield dg.MaterializeResult(asset_key=HOTSPOT_DENSITY, metadata={"rows": len(density)})

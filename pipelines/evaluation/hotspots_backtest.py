@@ -1,24 +1,29 @@
-"""Hotspot back-test on real police.uk points: PAI, PEI and RRI of Gi* vs naive vs KDE.
+"""Hotspot back-test on real police.uk points: the pipeline's method choice against naive.
 
 `python -m pipelines.evaluation.hotspots_backtest` writes
 docs/evaluation/hotspots_backtest.{json,md}.
 
-Rolling folds: train on `k` months of 'Violence and sexual offences' points, flag cells, score
-on the following month. Methods flag the same area, so PAI differences are due to *where*:
-- gistar: cells classed hot by Gi* (the pipeline's method, pipelines.hotspots.gi_star);
-- naive: the same number of cells with the highest training counts (ties broken at random);
-- kde: the same number of cells with the highest training KDE density;
-- gistar_z: the same number of cells with the highest Gi* z (ranking by z instead of the
-  significance decision);
-- naive_smooth_<l>: the same number of cells ranked by training count + l x the mean count of
-  the queen neighbours (the spatial information Gi* uses, added to the count instead of
-  replacing it). l is chosen by leave-one-area-out: the l best on the other force is scored.
+Monthly rolling origins on 'Violence and sexual offences' points, 500 m cells (the default):
+train on the `TRAIN_MONTHS` months before the test month, flag the same share of the study
+cells with every candidate of pipelines.hotspots.predict (equal area), score the test month.
+The baseline `naive` is the count of the last three months (last quarter's crimes).
 A (total area) is the force area from the LSOA boundaries; C counts every test crime in it.
+
+Held in / held out: the settings (area share, candidates, smoothing weights, bandwidths, the
+training window) were looked at on Northumbria's test months up to `HELD_IN_UNTIL` only.
+Held out: Northumbria's later test months and all of North Yorkshire. `chosen` is what the
+pipeline would publish at each fold: the method with the best mean PAI over the dataset's
+earlier folds (the last `backtest_folds`, as the pipeline does); naive where a dataset has no
+earlier fold (North Yorkshire has one fold), as the pipeline does without a back-test.
+`ceiling_*`: the count over every other month of the year (it sees the future, so no method
+can use it) and the test month itself (oracle): how much better than naive *any* ranking of
+past counts could be at this area.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -28,18 +33,26 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from pipelines.hotspots.core import HotspotParams, add_cells, compute_hotspots, located
-from pipelines.hotspots.evaluate import pai, pei, rri
-from pipelines.hotspots.gistar import gi_star
-from pipelines.hotspots.grid import cell_centres_wgs84, grid_weights, study_cells
-from pipelines.hotspots.kde import kde_at
+from pipelines.hotspots.core import HotspotParams, add_cells, hotspot_outputs, located
+from pipelines.hotspots.grid import grid_weights, study_cells
+from pipelines.hotspots.predict import (
+    NAIVE,
+    PredictParams,
+    Raster,
+    chosen_method,
+    flagged_cells,
+    fold_scores,
+    summarise,
+    top_cells,
+)
 from pipelines.paths import PROJECT_ROOT, SHARED_DATA_DIR
 
 NAME = "hotspots_backtest"
 CRIME_TYPE = "Violence and sexual offences"
-SMOOTHING = (0.25, 0.5, 1.0)
-METHODS = ("gistar", "naive", "kde", "gistar_z") + tuple(f"naive_smooth_{lam}" for lam in SMOOTHING)
-MAIN_METHODS = ("gistar", "naive", "kde", "gistar_z")
+NAIVE_MONTHS = 3  # last quarter
+TRAIN_MONTHS = 4
+HELD_IN_UNTIL = "2020-12"  # Northumbria test months up to here were looked at
+DATASETS = ("northumbria", "north_yorkshire")
 
 
 def load_dataset(name: str) -> tuple[pd.DataFrame, float]:
@@ -60,118 +73,6 @@ def load_dataset(name: str) -> tuple[pd.DataFrame, float]:
     )
     area_km2 = float(gpd.read_file(geo).to_crs(27700).geometry.union_all().area / 1e6)
     return points.reset_index(drop=True), area_km2
-
-
-def score_fold(
-    train: pd.DataFrame,
-    test: pd.DataFrame,
-    params: HotspotParams,
-    months: int,
-    force_area_km2: float,
-    rng: np.random.Generator,
-) -> dict[str, dict[str, float]]:
-    cells = study_cells(train["col"].to_numpy(), train["row"].to_numpy(), params.study_buffer_cells)
-    key = pd.MultiIndex.from_frame(cells)
-    position = pd.Series(np.arange(len(cells)), index=key)
-    train_counts = np.bincount(
-        position.loc[pd.MultiIndex.from_frame(train[["col", "row"]])].to_numpy(),
-        minlength=len(cells),
-    )
-    test_in = pd.MultiIndex.from_frame(test[["col", "row"]]).isin(key)
-    test_counts = np.bincount(
-        position.loc[pd.MultiIndex.from_frame(test.loc[test_in, ["col", "row"]])].to_numpy(),
-        minlength=len(cells),
-    )
-    weights = grid_weights(cells, params.neighbour_rings)
-    gi = gi_star(train_counts, weights, params.permutations, params.fdr_alpha, params.seed)
-    hot = (gi["gi_class"] == "hot").to_numpy()
-    if params.hotspot_needs_crime:
-        hot &= train_counts > 0
-    flagged = {"gistar": hot}
-    k = int(flagged["gistar"].sum())
-    # Mean training count of each cell's queen neighbours (the Gi* window without the cell).
-    neighbour_mean = (weights.window @ train_counts.astype(float) - train_counts) / np.maximum(
-        weights.cardinality - 1, 1
-    )
-    _, _, cx, cy = cell_centres_wgs84(cells, params.cell_size_m)
-    density = kde_at(
-        train[["x", "y"]].to_numpy(), np.column_stack([cx, cy]), params.kde_bandwidth_m
-    )
-    cell_km2 = (params.cell_size_m / 1000) ** 2
-    # Random tie-break: many cells share a training count, and the naive baseline must not
-    # inherit an order from the grid layout.
-    jitter = rng.random(len(cells)) * 1e-6
-    scores = {
-        "naive": train_counts + jitter,
-        "kde": density + jitter,
-        "gistar_z": gi["gi_z"].to_numpy() + jitter,
-    }
-    predicted = {
-        "gistar": train_counts / months,
-        "naive": train_counts / months,
-        "kde": density * cell_km2 / months,
-        "gistar_z": train_counts / months,
-    }
-    for lam in SMOOTHING:
-        smooth = train_counts + lam * neighbour_mean
-        scores[f"naive_smooth_{lam}"] = smooth + jitter
-        predicted[f"naive_smooth_{lam}"] = smooth / months
-    for method, score in scores.items():
-        top = np.zeros(len(cells), bool)
-        top[np.argsort(-score)[:k]] = True
-        flagged[method] = top
-    # Area outside the study cells is part of A: pad with one "rest of force" pseudo-cell.
-    rest_km2 = max(force_area_km2 - len(cells) * cell_km2, 0.0)
-    area = np.append(np.full(len(cells), cell_km2), rest_km2)
-    observed = np.append(test_counts, len(test) - test_counts.sum())
-    out = {}
-    for method, mask in flagged.items():
-        mask_all = np.append(mask, False)
-        out[method] = {
-            "pai": pai(mask_all, observed, area),
-            "pei": pei(mask, test_counts),
-            "rri": rri(mask, predicted[method], test_counts),
-            "hit_rate": float(test_counts[mask].sum() / max(len(test), 1)),
-            "area_share": float(mask.sum() * cell_km2 / force_area_km2),
-            "cells": int(mask.sum()),
-        }
-    return out
-
-
-def backtest(dataset: str, params: HotspotParams, train_months: int) -> dict:
-    points, force_km2 = load_dataset(dataset)
-    points = add_cells(points, params.cell_size_m)
-    months = sorted(points["month"].unique())
-    rng = np.random.default_rng(params.seed)
-    folds = []
-    for t in range(train_months, len(months)):
-        train = points[points["month"].isin(months[t - train_months : t])]
-        test = points[points["month"] == months[t]]
-        scores = score_fold(train, test, params, train_months, force_km2, rng)
-        folds.append({"test_month": months[t], **scores})
-    summary = {}
-    for method in METHODS if folds else ():
-        pais = np.array([f[method]["pai"] for f in folds])
-        rris = np.array([f[method]["rri"] for f in folds])
-        summary[method] = {
-            "mean_pai": float(np.nanmean(pais)),
-            "mean_pei": float(np.nanmean([f[method]["pei"] for f in folds])),
-            "mean_log_rri": float(np.nanmean(np.log(rris[np.isfinite(rris) & (rris > 0)]))),
-            "mean_hit_rate": float(np.mean([f[method]["hit_rate"] for f in folds])),
-            "mean_area_share": float(np.mean([f[method]["area_share"] for f in folds])),
-            "folds_beating_naive": int(sum(f[method]["pai"] > f["naive"]["pai"] for f in folds)),
-        }
-    return {
-        "dataset": dataset,
-        "points": int(len(points)),
-        "months": months,
-        "force_area_km2": round(force_km2, 1),
-        "cell_size_m": params.cell_size_m,
-        "train_months": train_months,
-        "kde_bandwidth_m": params.kde_bandwidth_m,
-        "folds": folds,
-        "summary": summary,
-    }
 
 
 def benchmark_large(seed: int = 42) -> dict:
@@ -200,11 +101,13 @@ def benchmark_large(seed: int = 42) -> dict:
     load_before = os.getloadavg()[0]
     # CPU seconds as well as wall: on a shared machine wall time depends on the others' load.
     started, cpu = time.perf_counter(), time.process_time()
-    cells, _ = compute_hotspots(one_quarter, params)
+    single = hotspot_outputs(one_quarter, params)
     one, one_cpu = time.perf_counter() - started, time.process_time() - cpu
+    cells = single.hotspots
     published = [shift_quarter(last, -4), shift_quarter(last, -1), last]
     started, cpu = time.perf_counter(), time.process_time()
-    every, density = compute_hotspots(crimes, params, density_quarters=published)
+    result = hotspot_outputs(crimes, params, density_quarters=published)
+    every = result.hotspots
     asset, asset_cpu = time.perf_counter() - started, time.process_time() - cpu
     return {
         "preset": "large",
@@ -221,193 +124,277 @@ def benchmark_large(seed: int = 42) -> dict:
         "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "cpu_count": os.cpu_count(),
         "target_seconds_one_quarter": 20,
+        "permutations": params.permutations,
+        "backtest_folds": int(result.method_backtest["folds"].max()),
+        "methods": int(len(result.method_backtest)),
+        "prediction_method": str(every["prediction_method"].iloc[0]),
     }
 
 
-def smoothing_cross_validation(results: list[dict]) -> list[dict]:
-    """Leave-one-area-out choice of the neighbour weight l for naive_smooth: for each area and
-    cell size, take the l with the best mean PAI ratio to naive on the *other* area, and
-    report what it scores here. No figure is chosen on the folds it is scored on."""
+def monthly_counts(
+    points: pd.DataFrame, cell_size_m: int, buffer_cells: int
+) -> tuple[np.ndarray, list[str], pd.DataFrame]:
+    """(months x study cells) counts, the months, the study cells (cells near any point)."""
+    pts = add_cells(points, cell_size_m)
+    cells = study_cells(pts["col"].to_numpy(), pts["row"].to_numpy(), buffer_cells)
+    position = pd.Series(np.arange(len(cells)), index=pd.MultiIndex.from_frame(cells))
+    at = position.loc[pd.MultiIndex.from_frame(pts[["col", "row"]])].to_numpy()
+    months = sorted(pts["month"].unique())
+    code = pd.Categorical(pts["month"], categories=months).codes
+    counts = np.zeros((len(months), len(cells)))
+    np.add.at(counts, (code, at), 1)
+    return counts, months, cells
+
+
+def eval_params(base: PredictParams) -> PredictParams:
+    return dataclasses.replace(base, naive_periods=NAIVE_MONTHS, train_periods=TRAIN_MONTHS)
+
+
+def dataset_folds(dataset: str, params: HotspotParams) -> tuple[pd.DataFrame, dict]:
+    """One row per test month x method (PAI, hit rate, area share) incl. the ceilings."""
+    points, force_km2 = load_dataset(dataset)
+    counts, months, cells = monthly_counts(points, params.cell_size_m, params.study_buffer_cells)
+    pp = eval_params(params.prediction)
+    weights = grid_weights(cells, params.neighbour_rings)
+    raster = Raster.from_cells(cells, params.cell_size_m)
+    cell_km2 = (params.cell_size_m / 1000) ** 2
+    total_cells = force_km2 / cell_km2  # A in cells: the force area
+    n = flagged_cells(len(cells), pp.area_share)
     rows = []
-    for r in results:
-        others = [
-            o
-            for o in results
-            if o["dataset"] != r["dataset"]
-            and o["cell_size_m"] == r["cell_size_m"]
-            and o["train_months"] == r["train_months"]
-        ]
-        if not others:
-            continue
-        other = others[0]["summary"]
-
-        def ratio(summary: dict, lam: float) -> float:
-            return summary[f"naive_smooth_{lam}"]["mean_pai"] / summary["naive"]["mean_pai"]
-
-        chosen = max(SMOOTHING, key=lambda lam: ratio(other, lam))
-        here = r["summary"]
-        rows.append(
-            {
-                "dataset": r["dataset"],
-                "cell_size_m": r["cell_size_m"],
-                "train_months": r["train_months"],
-                "chosen_on": others[0]["dataset"],
-                "smoothing": chosen,
-                "mean_pai": here[f"naive_smooth_{chosen}"]["mean_pai"],
-                "naive_mean_pai": here["naive"]["mean_pai"],
-                "gistar_mean_pai": here["gistar"]["mean_pai"],
-                "folds_beating_naive": here[f"naive_smooth_{chosen}"]["folds_beating_naive"],
-                "folds": len(r["folds"]),
+    for t in range(pp.train_periods, len(months)):
+        test = counts[t]
+        scores = fold_scores(
+            counts[t - pp.train_periods : t], test, raster, weights, pp, total_cells=total_cells
+        )
+        for name, s in (
+            ("ceiling_other_months", np.delete(counts, t, axis=0).sum(axis=0)),
+            ("ceiling_oracle", test),
+        ):
+            hit = float(test[top_cells(s, n, pp.seed)].sum() / test.sum())
+            scores[name] = {
+                "pai": hit / (n / total_cells),
+                "hit_rate": hit,
+                "area_share": n / total_cells,
             }
-        )
-    return rows
-
-
-def _markdown(results: list[dict], default_cell: int, cv: list[dict]) -> str:
-    lines = [
-        "# Hotspot back-test (police.uk violence and sexual offences)",
-        "",
-        "`python -m pipelines.evaluation.hotspots_backtest`. Train on k months, flag cells, score",
-        "the next month. Every method flags the same number of cells as Gi* (equal area).",
-        "A = force area (LSOA union). PAI = (c/C)/(a/A); PEI = PAI/best PAI at that area;",
-        "log RRI = log(predicted/observed crimes in flagged cells), 0 is perfectly calibrated.",
-        "gistar = the pipeline's Gi* hot cells; naive = highest training counts; kde = highest",
-        "KDE density; gistar_z = highest Gi* z.",
-        "",
-        "| dataset | cell m | train months | folds | method | mean PAI | mean PEI | mean log RRI "
-        "| hit rate | area share | folds PAI > naive |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for r in results:
-        for method in MAIN_METHODS:
-            s = r["summary"][method]
-            lines.append(
-                f"| {r['dataset']} | {r['cell_size_m']} | {r['train_months']} | {len(r['folds'])} "
-                f"| {method} | {s['mean_pai']:.2f} | {s['mean_pei']:.2f} | {s['mean_log_rri']:.2f} "
-                f"| {s['mean_hit_rate']:.3f} | {s['mean_area_share']:.4f} "
-                f"| {s['folds_beating_naive'] if method != 'naive' else '-'} |"
+        split = "held_in" if dataset == "northumbria" and months[t] <= HELD_IN_UNTIL else "held_out"
+        for method, s in scores.items():
+            rows.append(
+                {"dataset": dataset, "month": months[t], "split": split, "method": method, **s}
             )
-    lines += [
-        "",
-        "## Investigated: naive count + l x mean neighbour count (same area)",
-        "",
-        "| dataset | cell m | naive | "
-        + " | ".join(f"l={lam}" for lam in SMOOTHING)
-        + " | l chosen on other area | its PAI | folds > naive |",
-        "|---|---|---|" + "---|" * len(SMOOTHING) + "---|---|---|",
-    ]
-    by_key = {(c["dataset"], c["cell_size_m"], c["train_months"]): c for c in cv}
-    for r in results:
-        s = r["summary"]
-        c = by_key.get((r["dataset"], r["cell_size_m"], r["train_months"]))
-        chosen = (
-            f"{c['smoothing']} ({c['chosen_on']}) | {c['mean_pai']:.2f} | "
-            f"{c['folds_beating_naive']}/{c['folds']}"
-            if c
-            else "- | - | -"
+    info = {
+        "points": int(len(points)),
+        "months": months,
+        "force_area_km2": round(force_km2, 1),
+        "study_cells": int(len(cells)),
+        "flagged_cells": int(n),
+    }
+    return pd.DataFrame(rows), info
+
+
+def add_chosen(folds: pd.DataFrame, pp: PredictParams, fallback: str) -> pd.DataFrame:
+    """The pipeline's pick at each fold: best mean PAI over the dataset's earlier folds (the
+    last `backtest_folds`); `fallback` where there is none. Rows method='chosen' added."""
+    candidates = folds[folds["method"].isin(pp.candidates())]
+    out = [folds]
+    for _, part in candidates.groupby("dataset"):
+        months = sorted(part["month"].unique())
+        for i, month in enumerate(months):
+            earlier = part[part["month"].isin(months[max(0, i - pp.backtest_folds) : i])]
+            method = (
+                chosen_method(summarise(earlier.rename(columns={"month": "period"}), pp))
+                if len(earlier)
+                else fallback
+            )
+            row = part[(part["month"] == month) & (part["method"] == method)].iloc[0].copy()
+            row["picked"] = method
+            row["method"] = "chosen"
+            out.append(row.to_frame().T)
+    return pd.concat(out, ignore_index=True)
+
+
+def summary_table(folds: pd.DataFrame) -> pd.DataFrame:
+    """dataset x split x method: folds, mean PAI, mean hit rate, ratio of mean PAI to naive's,
+    folds beating naive."""
+    naive = folds[folds["method"] == NAIVE].set_index(["dataset", "month"])["pai"]
+    f = folds.assign(
+        beats=folds["pai"].astype(float)
+        > folds.set_index(["dataset", "month"]).index.map(naive).to_numpy()
+    )
+    g = (
+        f.groupby(["dataset", "split", "method"], sort=False)
+        .agg(
+            folds=("pai", "size"),
+            mean_pai=("pai", "mean"),
+            mean_hit_rate=("hit_rate", "mean"),
+            area_share=("area_share", "mean"),
+            folds_beating_naive=("beats", "sum"),
         )
-        lines.append(
-            f"| {r['dataset']} | {r['cell_size_m']} | {s['naive']['mean_pai']:.2f} | "
-            + " | ".join(f"{s[f'naive_smooth_{lam}']['mean_pai']:.2f}" for lam in SMOOTHING)
-            + f" | {chosen} |"
-        )
-    lines += ["", f"Default cell size: {default_cell} m (pipelines/config/settings.yaml)."]
-    for r in results:
-        if r["cell_size_m"] != default_cell:
-            continue
-        s = r["summary"]
-        beats = s["gistar"]["mean_pai"] > s["naive"]["mean_pai"]
-        lines.append(
-            f"- {r['dataset']}: Gi* mean PAI {s['gistar']['mean_pai']:.1f} vs naive "
-            f"{s['naive']['mean_pai']:.1f} -> Gi* {'beats' if beats else 'does NOT beat'} the "
-            f"naive baseline; |log RRI| Gi* {abs(s['gistar']['mean_log_rri']):.2f} vs naive "
-            f"{abs(s['naive']['mean_log_rri']):.2f} (closer to 0 = better calibrated)."
-        )
-    lines += [
-        "",
-        "Why Gi* loses to naive at equal area: Gi* flags a cell for the count of its whole",
-        "3x3 window, so a significant cluster includes quiet cells that border a busy one, and",
-        "the area they take is then missing from the busiest cells that naive flags; ranking",
-        "by Gi* z (gistar_z) has the same problem. Gi* answers 'is this a significant cluster",
-        "(with the false-discovery rate controlled)', not 'where will next month's crime be'.",
-        "Adding a little neighbourhood to the count (naive_smooth, l chosen on the other area)",
-        "is the only rule here that passes naive: by a few per cent at most at 250 and 500 m,",
-        "in about half the folds or more, and not at 1 km. It is a refinement of naive, not a",
-        "Gi* method, and North Yorkshire has only two folds, so it is reported but not made",
-        "the default: is_hotspot stays the Gi* decision the profile describes.",
-        "",
-    ]
-    return "\n".join(lines)
+        .reset_index()
+    )
+    base = g[g["method"] == NAIVE].set_index(["dataset", "split"])["mean_pai"]
+    g["ratio_to_naive"] = (
+        g["mean_pai"] / g.set_index(["dataset", "split"]).index.map(base).to_numpy()
+    )
+    return g
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cell-sizes", default="250,500,1000")
-    parser.add_argument("--train-months", default="3")
     parser.add_argument("--out-dir", default=str(PROJECT_ROOT / "docs" / "evaluation"))
     parser.add_argument("--no-bench", action="store_true", help="skip the large-preset timing")
     args = parser.parse_args(argv)
     if not (SHARED_DATA_DIR / "hotspots").exists():
         print(f"skipped: {SHARED_DATA_DIR / 'hotspots'} not found")
         return 0
-    default = HotspotParams.from_settings()
+    params = HotspotParams.from_settings()
+    pp = eval_params(params.prediction)
     started = time.perf_counter()
-    results = []
-    for dataset in ("northumbria", "north_yorkshire"):
-        for cell in [int(c) for c in args.cell_sizes.split(",")]:
-            for k in [int(m) for m in args.train_months.split(",")]:
-                params = HotspotParams.from_settings(cell)
-                r = backtest(dataset, params, k)
-                if not r["folds"]:
-                    print(f"{dataset:16} {cell:5} m k={k}: too few months, skipped", flush=True)
-                    continue
-                results.append(r)
-                s = r["summary"]
-                print(
-                    f"{dataset:16} {cell:5} m k={k} "
-                    + " ".join(f"{m}={s[m]['mean_pai']:.2f}" for m in METHODS),
-                    flush=True,
-                )
-    default_rows = [r for r in results if r["cell_size_m"] == default.cell_size_m]
-    verdict = {
-        r["dataset"]: r["summary"]["gistar"]["mean_pai"] > r["summary"]["naive"]["mean_pai"]
-        for r in default_rows
-    }
-    cv = smoothing_cross_validation(results)
+    frames, infos = [], {}
+    for dataset in DATASETS:
+        folds, infos[dataset] = dataset_folds(dataset, params)
+        frames.append(folds)
+    folds = pd.concat(frames, ignore_index=True)
+    # With no earlier fold the pipeline has no back-test and publishes naive; so does this.
+    fallback = NAIVE
+    folds = add_chosen(folds, pp, fallback)
+    table = summary_table(folds)
+    overall = summary_table(folds.assign(split="all"))
+    print(table.to_string(), flush=True)
     bench = None if args.no_bench else benchmark_large()
     if bench:
         print(f"benchmark: {bench}", flush=True)
+    chosen_rows = table[table["method"] == "chosen"]
     payload = {
         "name": NAME,
+        "cell_size_m": params.cell_size_m,
+        "protocol": {
+            "naive_months": NAIVE_MONTHS,
+            "train_months": TRAIN_MONTHS,
+            "held_in": f"northumbria test months <= {HELD_IN_UNTIL}",
+            "held_out": f"northumbria test months > {HELD_IN_UNTIL}; north_yorkshire (all)",
+            "fallback_method": fallback,
+            "prediction": dataclasses.asdict(pp),
+        },
+        "datasets": infos,
+        "summary": table.to_dict("records"),
+        "summary_all_folds": overall.to_dict("records"),
+        "chosen_vs_naive": {
+            f"{r.dataset}:{r.split}": round(float(r.ratio_to_naive), 3)
+            for r in chosen_rows.itertuples()
+        },
+        "folds": folds.to_dict("records"),
         "benchmark": bench,
-        "default_cell_size_m": default.cell_size_m,
-        "params": default.__dict__,
-        "gistar_beats_naive_at_default": verdict,
-        "smoothing_cross_validation": cv,
         "runtime_s": round(time.perf_counter() - started, 1),
-        "results": results,
     }
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    (out / f"{NAME}.json").write_text(json.dumps(payload, indent=2, default=float))
-    md = _markdown(results, default.cell_size_m, cv)
-    if bench:
-        md += (
-            f"\nBenchmark (large preset, {bench['located_crimes_quarter']:,} located crimes in "
-            f"one quarter, {bench['cells_quarter']:,} cells): {bench['seconds_one_quarter']} s for "
-            f"one quarter with {default.permutations} permutations and KDE "
-            f"({bench['cpu_seconds_one_quarter']} s CPU; target <= 20 s); "
-            f"{bench['seconds_all_quarters_as_asset']} s "
-            f"({bench['cpu_seconds_all_quarters_as_asset']} s CPU) for all "
-            f"{bench['quarters']} quarters "
-            f"on one {bench['cells_all_quarters']:,}-cell grid as the asset computes them "
-            f"(KDE for {', '.join(bench['density_quarters'])} only). "
-            f"1-minute load average {bench['load_average_1min'][0]} before, "
-            f"{bench['load_average_1min'][1]} after, on {bench['cpu_count']} cores.\n"
-        )
-    (out / f"{NAME}.md").write_text(md)
+    (out / f"{NAME}.json").write_text(json.dumps(payload, indent=2, default=_plain))
+    (out / f"{NAME}.md").write_text(_markdown(payload, table, overall, folds))
     print(f"wrote {out / NAME}.json/.md in {payload['runtime_s']} s")
     return 0
+
+
+def _plain(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    return str(value)
+
+
+def _markdown(
+    payload: dict, table: pd.DataFrame, overall: pd.DataFrame, folds: pd.DataFrame
+) -> str:
+    p = payload["protocol"]
+    lines = [
+        "# Hotspot back-test (police.uk violence and sexual offences)",
+        "",
+        "`python -m pipelines.evaluation.hotspots_backtest` (run by `make eval`).",
+        f"Monthly rolling origins, {payload['cell_size_m']} m cells: train on the",
+        f"{p['train_months']} months before the test month; every method flags the same",
+        f"share of the study cells (equal area, {p['prediction']['area_share']:.0%} of them);",
+        "score the test month.",
+        f"naive = count of the last {p['naive_months']} months (last quarter).",
+        "PAI = (c/C)/(a/A), A = force area (LSOA union).",
+        "chosen = the method the pipeline would publish at that fold (best mean PAI on the",
+        "dataset's earlier folds; with none, as in the pipeline without a back-test:",
+        f"`{p['fallback_method']}`).",
+        f"Held in (settings looked at): {p['held_in']}.",
+        f"Held out (never tuned on): {p['held_out']}.",
+        "",
+        "| dataset | split | folds | method | mean PAI | hit rate | PAI / naive | folds > naive |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in table.itertuples():
+        lines.append(
+            f"| {r.dataset} | {r.split} | {r.folds} | {r.method} | {r.mean_pai:.2f} "
+            f"| {r.mean_hit_rate:.3f} | {r.ratio_to_naive:.3f} "
+            f"| {int(r.folds_beating_naive) if r.method != NAIVE else '-'} |"
+        )
+    wide = table.assign(col=table["dataset"] + " " + table["split"]).pivot(
+        index="method", columns="col", values="ratio_to_naive"
+    )
+    wide = wide.reindex(list(dict.fromkeys(table["method"])))
+    lines += [
+        "",
+        "Mean PAI / naive's, held-in and held-out side by side:",
+        "",
+        "| method | " + " | ".join(wide.columns) + " |",
+        "|---|" + "---|" * len(wide.columns),
+    ]
+    for method, row in wide.iterrows():
+        lines.append(
+            f"| {method} | " + " | ".join("-" if pd.isna(v) else f"{v:.3f}" for v in row) + " |"
+        )
+    lines += ["", "Methods picked by `chosen`, per fold:", ""]
+    picked = folds[folds["method"] == "chosen"]
+    for r in picked.itertuples():
+        lines.append(f"- {r.dataset} {r.month} ({r.split}): {r.picked}")
+    lines += ["", "## Against the targets (issue 16)", ""]
+    for r in overall[overall["method"] == "chosen"].itertuples():
+        lines.append(
+            f"- {r.dataset}, every fold: chosen mean PAI {r.mean_pai:.2f} vs naive "
+            f"{r.mean_pai / r.ratio_to_naive:.2f}, ratio {r.ratio_to_naive:.3f} "
+            f"({'not below' if r.ratio_to_naive >= 1 else 'BELOW'} 1.0)."
+        )
+    for key, ratio in payload["chosen_vs_naive"].items():
+        if key.endswith("held_out"):
+            lines.append(
+                f"- {key}: chosen / naive {ratio:.3f} -> target 1.05 "
+                f"{'reached' if ratio >= 1.05 else 'NOT reached'}."
+            )
+    ceil = overall[overall["method"].str.startswith("ceiling")]
+    lines += [
+        "",
+        "Why 1.05 is out of reach here: ranking cells by the count of *every other month of the",
+        "year* (future months included, which no method can use) beats naive by only "
+        + ", ".join(
+            f"{r.ratio_to_naive:.3f} ({r.dataset})"
+            for r in ceil[ceil["method"] == "ceiling_other_months"].itertuples()
+        )
+        + "; the rest of the gap to the oracle ("
+        + ", ".join(
+            f"{r.ratio_to_naive:.2f}" for r in ceil[ceil["method"] == "ceiling_oracle"].itertuples()
+        )
+        + ") is the month's own randomness. On these dense data last quarter's count is",
+        "already close to the best ranking past counts allow. Whether sparser points (stalking",
+        "alone) gain more from history and smoothing is not measured here.",
+        "",
+    ]
+    b = payload.get("benchmark")
+    if b:
+        lines.append(
+            f"Benchmark (large preset, {b['located_crimes_quarter']:,} located crimes in one "
+            f"quarter): {b['seconds_one_quarter']} s for one quarter alone; "
+            f"{b['seconds_all_quarters_as_asset']} s ({b['cpu_seconds_all_quarters_as_asset']} s "
+            f"CPU) for the run of one quarter as the asset computes it: all {b['quarters']} "
+            f"quarters on one {b['cells_all_quarters']:,}-cell grid, Gi* with {b['permutations']} "
+            f"permutations, KDE for the 3 published quarters, and the method back-test "
+            f"({b['backtest_folds']} folds x {b['methods']} methods; chose "
+            f"`{b['prediction_method']}`). Target <= 20 s. 1-minute load average "
+            f"{b['load_average_1min'][0]} before, {b['load_average_1min'][1]} after, on "
+            f"{b['cpu_count']} cores."
+        )
+    lines += ["", f"Runtime {payload['runtime_s']} s.", ""]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ def backtest_rows() -> list[dict]:
     rows = []
     for dataset, s in payload.get("datasets", {}).items():
         for horizon, entry in s["by_horizon"].items():
+            by_h = s.get("coverage_by_horizon", {}).get(horizon, {})
             for model, mase in entry.items():
                 if model.startswith("chosen_vs"):
                     continue
@@ -35,8 +36,10 @@ def backtest_rows() -> list[dict]:
                         "horizon": horizon,
                         "model": model,
                         "mase": mase,
-                        "coverage80": cov.get(f"{model}_80", math.nan),
-                        "coverage95": cov.get(f"{model}_95", math.nan),
+                        "naive_mase": entry.get("naive", math.nan),
+                        # The chosen model's coverage at this horizon; others over all.
+                        "coverage80": by_h.get(f"{model}_80", cov.get(f"{model}_80", math.nan)),
+                        "coverage95": by_h.get(f"{model}_95", cov.get(f"{model}_95", math.nan)),
                         "is_chosen": model == "chosen",
                         "break_applied": "",
                     }
@@ -49,7 +52,23 @@ def headline_accuracy(rows: list[dict]) -> dict[str, float]:
     out = {}
     for r in rows:
         if r["model"] == "chosen" and r["horizon"] == "1y":
-            name = r["source"].split(":", 1)[1]
+            name = r["source"].split(":", 1)[1].replace(":", "_")
             out[f"backtest_{name}_mase_1y"] = round(r["mase"], 3)
             out[f"backtest_{name}_coverage80"] = round(r["coverage80"], 3)
+    return out
+
+
+def coverage_lines(rows: list[dict]) -> list[str]:
+    """One sentence per held-out back-test dataset: MASE of the chosen model and of naive,
+    and how often the 80% and 95% intervals held the actual (1 year ahead)."""
+    out = []
+    for r in rows:
+        if r["model"] != "chosen" or r["horizon"] != "1y" or "held_out" not in r["source"]:
+            continue
+        name = r["source"].split(":", 1)[1]
+        out.append(
+            f"Back-test on held-out series ({name}), 1 year ahead: MASE {r['mase']:.2f} "
+            f"(naive {r['naive_mase']:.2f}); the 80% interval held the actual "
+            f"{r['coverage80']:.0%} of the time, the 95% interval {r['coverage95']:.0%}."
+        )
     return out

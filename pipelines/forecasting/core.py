@@ -68,6 +68,14 @@ class ForecastParams:
     # Rescale each model's intervals so the rolling-origin CV errors are covered at the
     # nominal rate (False: the models' own intervals).
     calibrate: bool = True
+    # How calibrated intervals are made (see `pooled_error_intervals`):
+    # "pooled_errors": per step ahead, quantiles of the scale-free CV errors pooled over the
+    # group's series and origins (conformal_scale when a step has < 20 errors);
+    # "conformal_scale": the models' own half-widths x split-conformal factors per step.
+    interval_method: str = "conformal_scale"
+    # Beyond the CV horizon h the last step's quantiles grow as g(k)/g(h): "linear" (k) or
+    # "sqrt" (sqrt k).
+    interval_growth: str = "linear"
 
     @classmethod
     def from_settings(cls) -> ForecastParams:
@@ -84,6 +92,8 @@ class ForecastParams:
             cv_step=s.cv_step,
             refit_below=s.refit_below,
             calibrate=s.calibrate,
+            interval_method=s.interval_method,
+            interval_growth=s.interval_growth,
         )
 
 
@@ -382,6 +392,68 @@ def interval_scale(
     return out
 
 
+def _growth(steps: np.ndarray, growth: str) -> np.ndarray:
+    k = np.asarray(steps, float)
+    return np.sqrt(k) if growth == "sqrt" else k
+
+
+def pooled_error_quantiles(
+    cv_mean: np.ndarray,
+    actual: np.ndarray,
+    scale: np.ndarray,
+    levels: tuple[int, ...],
+    min_scores: int = MIN_SCORES_PER_STEP,
+) -> dict[int, tuple[np.ndarray, np.ndarray]] | None:
+    """Signed error quantiles per step ahead in units of each series' scale: the errors of
+    every rolling origin (series, windows, h) divided by the series' MASE scale at the
+    origin (in-sample seasonal-naive MAE), pooled over the group's series and origins.
+    Scale-free, so series of any size share one pool. Per level, (lower, upper) arrays of
+    length h, made monotone in the step by isotonic regression (the interval never narrows
+    further ahead). None when a step has fewer than `min_scores` errors (the caller then
+    uses `interval_scale`). Outer order statistics ('lower' / 'higher')."""
+    if actual.ndim != 3 or not actual.shape[-1]:
+        return None
+    score = (actual - cv_mean) / scale[..., None]
+    h = score.shape[-1]
+    per_step = [score[..., k][np.isfinite(score[..., k])] for k in range(h)]
+    if min(len(v) for v in per_step) < min_scores:
+        return None
+    steps = np.arange(h)
+    out = {}
+    for lv in levels:
+        tail = (1 - lv / 100) / 2
+        lo = np.array([np.quantile(v, tail, method="lower") for v in per_step])
+        hi = np.array([np.quantile(v, 1 - tail, method="higher") for v in per_step])
+        hi = IsotonicRegression(increasing=True).fit_transform(steps, hi)
+        lo = IsotonicRegression(increasing=False).fit_transform(steps, lo)
+        out[lv] = (lo, hi)
+    return out
+
+
+def pooled_error_intervals(
+    final: np.ndarray,
+    quantiles: dict[int, tuple[np.ndarray, np.ndarray]],
+    scale: np.ndarray,
+    levels: tuple[int, ...],
+    growth: str,
+) -> np.ndarray:
+    """final (series, horizon, mean/lo/hi...): bounds = mean + scale x quantile of the step;
+    steps beyond the CV horizon h take the last step's quantile x g(k) / g(h), g(k) = k
+    ("linear") or sqrt k ("sqrt"). The forecast always lies inside its interval."""
+    out = final.copy()
+    n = final.shape[-2]
+    mean = final[..., 0]
+    for i, lv in enumerate(levels):
+        lo, hi = (np.asarray(q, float) for q in quantiles[lv])
+        h = len(hi)
+        k = np.arange(1, n + 1)
+        stretch = np.where(k > h, _growth(k, growth) / _growth(np.array([h]), growth), 1.0)
+        at = np.minimum(k, h) - 1
+        out[..., 1 + 2 * i] = mean + scale[:, None] * np.minimum(lo[at] * stretch, 0.0)
+        out[..., 2 + 2 * i] = mean + scale[:, None] * np.maximum(hi[at] * stretch, 0.0)
+    return out
+
+
 def _rescale(
     arr: np.ndarray, factors: dict[int, np.ndarray], levels: tuple[int, ...]
 ) -> np.ndarray:
@@ -423,6 +495,9 @@ def forecast_group(
         }
     )
     scores, factors = [], {}
+    pooled = params.calibrate and params.interval_method == "pooled_errors"
+    full_scale = _full_scale(df, ids, season) if pooled else None
+    method_used = {}
     for model in ALL_MODELS:
         f = cv[model]
         with np.errstate(invalid="ignore"), warnings.catch_warnings():
@@ -436,7 +511,17 @@ def forecast_group(
         )
         scores.append(pd.DataFrame({"unique_id": ids, "model": model, "mase": mase_}))
         native = final[model].reshape(len(ids) * horizon, -1)
-        calibrated = _rescale(final[model], factors[model], params.levels).reshape(native.shape)
+        quantiles = (
+            pooled_error_quantiles(f[..., 0], actual, scale, params.levels) if pooled else None
+        )
+        if quantiles is not None:
+            calibrated = pooled_error_intervals(
+                final[model], quantiles, full_scale, params.levels, params.interval_growth
+            ).reshape(native.shape)
+            method_used[model] = f"pooled_errors_{params.interval_growth}"
+        else:
+            calibrated = _rescale(final[model], factors[model], params.levels).reshape(native.shape)
+            method_used[model] = "conformal_scale" if params.calibrate else "model"
         for c, col in enumerate(_columns(model, params.levels)):
             wide[col] = calibrated[:, c]
             if c:
@@ -446,7 +531,21 @@ def forecast_group(
     for lv in params.levels:
         # Reported: the factor at the end of the CV horizon (one year ahead).
         out[f"scale{lv}"] = out["model"].map({m: float(f[lv][-1]) for m, f in factors.items()})
+    out["interval_method"] = out["model"].map(method_used)
     return wide, out.assign(windows=plan.windows, season_length=season)
+
+
+def _full_scale(df: pd.DataFrame, ids: list[str], season: int) -> np.ndarray:
+    """Each series' MASE scale on all its data (in-sample seasonal-naive MAE; 1-step when
+    the series is too short for its season; 1.0 when it is constant)."""
+    by_id = {str(k): g.to_numpy(float) for k, g in df.groupby("unique_id")["y"]}
+    out = np.ones(len(ids))
+    for i, uid in enumerate(ids):
+        y = by_id[uid]
+        s = season if len(y) > season else 1
+        d = np.mean(np.abs(y[s:] - y[:-s])) if len(y) > s else 0.0
+        out[i] = d if d > 0 else 1.0
+    return out
 
 
 def choose(
@@ -543,6 +642,9 @@ def forecast_series(
                         )
                         for lv in params.levels
                     },
+                    "interval_method": str(
+                        scores_by_id[uid].set_index("model")["interval_method"][model]
+                    ),
                     "break_applied": applied[uid],
                 }
             )
@@ -561,12 +663,12 @@ def forecast_series(
         table[col] = table[col].clip(lower=0)
     info = pd.DataFrame(summary)
     table = table.merge(
-        info[["series", "period", "break_applied"]], on="series", how="left"
+        info[["series", "period", "break_applied", "interval_method"]], on="series", how="left"
     ).assign(cv_mase=table["series"].map(info.set_index("series")["cv_mase"]))
     table.loc[table["kind"] == "actual", "cv_mase"] = np.nan
     order = ["series", "period_start", "kind", "value"]
     order += [f"{side}{lv}" for lv in params.levels for side in ("lo", "hi")]
-    order += ["model", "period", "break_applied", "cv_mase"]
+    order += ["model", "interval_method", "period", "break_applied", "cv_mase"]
     table = table[order].sort_values(["series", "period_start"], ignore_index=True)
     table["period_start"] = pd.to_datetime(table["period_start"]).dt.date
     return table, info

@@ -94,7 +94,12 @@ def apply_disclosure(table: pd.DataFrame, min_count: int) -> pd.DataFrame:
     return out
 
 
-def write_fms(table: pd.DataFrame, folder: Path, notes: list[str]) -> tuple[Path, Path]:
+def write_fms(
+    table: pd.DataFrame,
+    folder: Path,
+    notes: list[str],
+    sheets: dict[str, pd.DataFrame] | None = None,
+) -> tuple[Path, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     csv = folder / "demand.csv"
     xlsx = folder / "demand.xlsx"
@@ -103,4 +108,6 @@ def write_fms(table: pd.DataFrame, folder: Path, notes: list[str]) -> tuple[Path
     with pd.ExcelWriter(xlsx, engine="openpyxl") as writer:
         table.to_excel(writer, sheet_name="demand", index=False)
         pd.DataFrame({"notes": notes}).to_excel(writer, sheet_name="method", index=False)
+        for name, sheet in (sheets or {}).items():
+            sheet.to_excel(writer, sheet_name=name, index=False)
     return csv, xlsx

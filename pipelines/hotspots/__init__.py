@@ -4,6 +4,7 @@ from pipelines.hotspots.core import (
     HotspotParams,
     compute_hotspots,
     find_hotspots_in_file,
+    hotspot_outputs,
     published_quarters,
 )
 from pipelines.hotspots.evaluate import pai, pei, rri
@@ -14,6 +15,7 @@ __all__ = [
     "compute_hotspots",
     "published_quarters",
     "find_hotspots_in_file",
+    "hotspot_outputs",
     "hotspot_map_figure",
     "pai",
     "pei",

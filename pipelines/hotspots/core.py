@@ -20,6 +20,14 @@ from pipelines.hotspots.grid import (
     study_cells,
 )
 from pipelines.hotspots.kde import kde_at
+from pipelines.hotspots.predict import (
+    PredictParams,
+    Raster,
+    backtest,
+    chosen_method,
+    predict,
+    summarise,
+)
 from pipelines.quarters import shift_quarter
 
 ALL_PERIODS = "all"
@@ -39,6 +47,8 @@ class HotspotParams:
     # tasking (and in the back-test) we flag only hot cells that hold crime.
     hotspot_needs_crime: bool = True
     seed: int = 12345
+    # The predicted hot cells (is_hotspot): candidates, equal area, back-test (predict.py).
+    prediction: PredictParams = PredictParams()
 
     @classmethod
     def from_settings(cls, cell_size_m: int | None = None) -> HotspotParams:
@@ -46,10 +56,33 @@ class HotspotParams:
 
         s = load_settings().hotspots
         fields = {f.name for f in dataclasses.fields(cls)}
-        values = {k: v for k, v in s.model_dump().items() if k in fields}
+        values = {k: v for k, v in s.model_dump().items() if k in fields and k != "prediction"}
         if cell_size_m:
             values["cell_size_m"] = int(cell_size_m)
+        p = s.prediction
+        values["prediction"] = PredictParams(
+            area_share=p.area_share,
+            naive_periods=p.naive_periods,
+            train_periods=p.train_periods,
+            backtest_folds=p.backtest_folds,
+            smoothing=tuple(p.smoothing),
+            kde_bandwidths_m=tuple(float(b) for b in p.kde_bandwidths_m),
+            methods=tuple(p.methods),
+            seed=s.seed,
+        )
         return cls(**values)
+
+
+@dataclasses.dataclass(frozen=True)
+class HotspotOutputs:
+    """hotspots: one row per study cell per quarter; density: the KDE surfaces;
+    method_backtest: one row per candidate method (the force's own back-test, scored up to
+    the last quarter); folds: the back-test's fold x method scores."""
+
+    hotspots: pd.DataFrame
+    density: pd.DataFrame
+    method_backtest: pd.DataFrame
+    folds: pd.DataFrame
 
 
 def located(points: pd.DataFrame) -> pd.DataFrame:
@@ -78,6 +111,17 @@ def compute_hotspots(
     inference_quarters: Collection[str] | None = None,
     density_quarters: Collection[str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(hotspots, density) of `hotspot_outputs`."""
+    out = hotspot_outputs(points, params, inference_quarters, density_quarters)
+    return out.hotspots, out.density
+
+
+def hotspot_outputs(
+    points: pd.DataFrame,
+    params: HotspotParams,
+    inference_quarters: Collection[str] | None = None,
+    density_quarters: Collection[str] | None = None,
+) -> HotspotOutputs:
     """points: latitude, longitude, quarter. Returns (hotspots, density): hotspots has one row
     per study cell per quarter; density one row per study cell per quarter in
     `density_quarters`. The study cells are the same in every quarter (cells near any point in
@@ -92,7 +136,12 @@ def compute_hotspots(
     pts["quarter"] = pts["quarter"].astype(str)
     quarters = sorted(pts["quarter"].unique())
     if not quarters:
-        return _empty_hotspots(), _empty_density()
+        return HotspotOutputs(
+            _empty_hotspots(),
+            _empty_density(),
+            summarise(pd.DataFrame(), params.prediction),
+            pd.DataFrame(),
+        )
     inference = set(quarters if inference_quarters is None else inference_quarters)
     with_density = set(quarters if density_quarters is None else density_quarters)
     cells = study_cells(pts["col"].to_numpy(), pts["row"].to_numpy(), params.study_buffer_cells)
@@ -154,12 +203,28 @@ def compute_hotspots(
                 )
             )
     hot = pd.concat(frames, ignore_index=True)
-    hot["is_hotspot"] = hot["gi_class"] == "hot"
+    hot["is_significant"] = hot["gi_class"] == "hot"
     if params.hotspot_needs_crime:
-        hot["is_hotspot"] &= hot["crimes"] > 0
+        hot["is_significant"] &= hot["crimes"] > 0
+    # Prediction: choose the method on the force's own quarters, then flag each quarter's
+    # cells for the quarter after it from the data up to it.
+    pp = params.prediction
+    raster = Raster.from_cells(cells, params.cell_size_m)
+    folds = backtest(counts_by_quarter, raster, weights, pp, quarters)
+    summary = summarise(folds, pp)
+    method = chosen_method(summary)
+    flagged, scores = [], []
+    for qi in range(len(quarters)):
+        mask, score = predict(counts_by_quarter[: qi + 1], raster, weights, pp, method)
+        flagged.append(mask)
+        scores.append(score)
+    hot["is_hotspot"] = np.concatenate(flagged)
+    hot["prediction_method"] = method
+    hot["prediction_score"] = np.concatenate(scores)
     hot["change_class"] = change_classes(hot, params.change_window_quarters)
     density = pd.concat(densities, ignore_index=True) if densities else _empty_density()
-    return hot, density
+    summary.insert(0, "quarter", quarters[-1])
+    return HotspotOutputs(hot, density, summary, folds)
 
 
 def _empty_hotspots() -> pd.DataFrame:
@@ -178,7 +243,10 @@ def _empty_hotspots() -> pd.DataFrame:
             "p_sim",
             "p_fdr_cut",
             "gi_class",
+            "is_significant",
             "is_hotspot",
+            "prediction_method",
+            "prediction_score",
             "change_class",
         ]
     )
@@ -229,8 +297,11 @@ def read_points(path: Path) -> pd.DataFrame:
 
 
 def find_hotspots_in_file(points: Path, cell_size_m: int | None, out: str | None) -> Path:
-    """`spp hotspots`: Gi* hotspots for any CSV of WGS84 points (per quarter when the file
-    has a date or month column); writes a CSV with the columns of marts.hotspots."""
+    """`spp hotspots`: hotspots for any CSV of WGS84 points (per quarter when the file has a
+    date or month column); writes a CSV with the columns of marts.hotspots (is_hotspot: the
+    cells of the method that won the back-test on the file's own quarters, as in the
+    profile) and, beside it, `<out stem>_backtest.csv` with the columns of
+    marts.hotspot_method_backtest."""
     points = Path(points)
     if not points.exists():
         raise FileNotFoundError(f"{points}: file not found")
@@ -238,10 +309,13 @@ def find_hotspots_in_file(points: Path, cell_size_m: int | None, out: str | None
     frame = read_points(points)
     if located(frame).empty:
         raise ValueError(f"{points}: no rows with valid latitude/longitude in Great Britain")
-    hotspots, _ = compute_hotspots(frame, params)
+    result = hotspot_outputs(frame, params)
     target = Path(out) if out else points.with_name(f"{points.stem}_hotspots.csv")
     target.parent.mkdir(parents=True, exist_ok=True)
     from pipelines.disclosure.formulas import neutralise_formulas
 
-    neutralise_formulas(hotspots).to_csv(target, index=False)
+    neutralise_formulas(result.hotspots).to_csv(target, index=False)
+    neutralise_formulas(result.method_backtest).to_csv(
+        target.with_name(f"{target.stem}_backtest.csv"), index=False
+    )
     return target

@@ -317,7 +317,7 @@ def locations(ctx: Context, boundary_path: Path | None) -> dict[str, Any]:
     p, k = ctx.periods, ctx.k
     by_quarter = ctx.rows("select * from reporting.rpt_hotspots_by_quarter")
     hot_cells = _figure3(
-        "Hotspot cells (Gi*, after false-discovery control)", by_quarter, p, 1, "hot_cells"
+        "Predicted hotspot cells (method chosen by back-test)", by_quarter, p, 1, "hot_cells"
     )
     indexed = by_quarter.set_index("quarter")
     if by_quarter.empty or int(by_quarter["located_crimes"].sum()) == 0:
@@ -354,8 +354,12 @@ def locations(ctx: Context, boundary_path: Path | None) -> dict[str, Any]:
     if published.empty:
         title = f"No grid cell had {k} or more different victims in {p.quarter}"
     figure = charts.cell_map(layers, boundary, title)
+    from pipelines.hotspots.predict import backtest_sentence
+
+    backtest = backtest_sentence(ctx.rows("select * from marts.hotspot_method_backtest"))
     return {
         "available": True,
+        "backtest": backtest,
         "hot_cells": hot_cells,
         "hot_share": hot_share,
         "change_rows": change_rows,
@@ -610,8 +614,16 @@ def forecast(ctx: Context) -> dict[str, Any]:
         figure.update_xaxes(tickmode="array", tickvals=ticks, ticktext=[t[:4] for t in ticks])
         charts_out.append((label, charts.to_div(figure, f"chart-forecast-{i}")))
     ctx.figures["forecast"] = summary[0] if summary else None
+    from pipelines.forecasting.accuracy import coverage_lines
+    from pipelines.forecasting.tracking import warning_lines
+
+    # Python-written marts (declared dbt sources): plain-words coverage and early warnings.
+    accuracy = ctx.rows("select * from marts.forecast_accuracy")
+    notes = coverage_lines(accuracy.to_dict("records"))
+    notes += warning_lines(ctx.rows("select * from marts.forecast_tracking"))
     return {
         "available": True,
+        "notes": notes,
         "period": period,
         "summary": summary,
         "charts": charts_out,
@@ -625,6 +637,7 @@ ACCURACY_COLUMNS = {
     "test_label": "Test",
     "horizon_label": "Horizon",
     "mase": "MASE",
+    "naive_mase": "Naive MASE",
     "coverage80": "80% interval coverage",
     "coverage95": "95% interval coverage",
 }
@@ -639,7 +652,7 @@ def _accuracy(ctx: Context) -> dict[str, Any] | None:
     if frame.empty:
         ctx.gaps.append("No back-test accuracy table was found for the demand forecast.")
         return None
-    for column in ("mase", "coverage80", "coverage95"):
+    for column in ("mase", "naive_mase", "coverage80", "coverage95"):
         fmt = "{:.0%}" if column.startswith("coverage") else "{:,.2f}"
         frame[column] = frame[column].map(lambda v, f=fmt: "–" if pd.isna(v) else f.format(v))
     return {

@@ -152,7 +152,8 @@ def test_published_intervals_are_the_models_own_rescaled_by_the_cv_factor() -> N
         frames.append(pd.DataFrame({"series": f"s{i}", "period_start": ds, "value": value}))
     data = pd.concat(frames, ignore_index=True)
     candidates: list[pd.DataFrame] = []
-    table, info = forecast_series(data, 24, ForecastParams(cv_windows=4), candidates=candidates)
+    params = ForecastParams(cv_windows=4, interval_method="conformal_scale")
+    table, info = forecast_series(data, 24, params, candidates=candidates)
     wide = candidates[0]
     assert (info["cv_windows"] == 4).all() and np.isfinite(info["interval_scale80"]).all()
     for model in ("ets", "theta", "arima", "ensemble"):

@@ -117,6 +117,10 @@ def test_find_hotspots_in_file_on_police_uk_style_csv(tmp_path) -> None:
     assert table.groupby("quarter")["crimes"].sum().sum() == len(x)
     assert table["is_hotspot"].any()
     assert table["cell_id"].str.startswith("500m_E").all()
+    # The same method choice as the profile: its back-test beside the cells.
+    methods = pd.read_csv(tmp_path / "points_hotspots_backtest.csv")
+    chosen = methods.loc[methods["is_chosen"], "method"].tolist()
+    assert len(chosen) == 1 and set(table["prediction_method"]) == set(chosen)
 
 
 def test_find_hotspots_in_file_rejects_files_without_coordinates(tmp_path) -> None:

@@ -38,6 +38,15 @@ final as (
         chosen.model,
         case
             when chosen.source = 'cv' then 'cross-validation (model choice)'
+            -- backtest:<dataset>:held_in / held_out (the forecasting back-test's force split)
+            when starts_with(chosen.source, 'backtest:') and len(split(chosen.source, ':')) > 2
+                then
+                    'back-test, '
+                    || replace(split(chosen.source, ':')[3], '_', '-')
+                    || ' forces: '
+                    || replace(
+                        regexp_replace(split(chosen.source, ':')[2], '^ho_', ''), '_', ' '
+                    )
             when starts_with(chosen.source, 'backtest:')
                 then
                     'held-out back-test: '
@@ -46,6 +55,7 @@ final as (
         end as test_label,
         case when chosen.horizon = 'cv' then 'rolling' else chosen.horizon end as horizon_label,
         chosen.mase,
+        chosen.naive_mase,
         chosen.coverage80,
         chosen.coverage95
     from chosen

@@ -1,0 +1,108 @@
+"""Early warning for the FMS: did the latest quarter fall outside last quarter's 80% interval?
+
+For the run's quarter Q: forecast every series from its data up to the end of Q-1 (the
+pipeline's own model choice and intervals), add up the forecast and the 80% bounds over the
+periods of Q (monthly bounds summed: the errors treated as perfectly correlated, the widest,
+most cautious quarter interval) and compare the quarter's recorded total. A tracking signal
+in the sense of the crime-forecasting toolkit (../shared/DOMAIN.md s6): `outside_interval`
+with `direction` above / below (within otherwise). Series without a complete quarter Q, or
+without data before it, get no row.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pipelines.forecasting.core import ForecastParams, forecast_series, infer_frequency
+from pipelines.quarters import quarter_end, quarter_start, shift_quarter
+
+TRACKING_COLUMNS = [
+    "series",
+    "quarter",
+    "actual",
+    "expected",
+    "lo80",
+    "hi80",
+    "outside_interval",
+    "direction",
+    "model",
+]
+
+
+def forecast_tracking(series: pd.DataFrame, quarter: str, params: ForecastParams) -> pd.DataFrame:
+    """series: series, period_start, value (monthly or quarterly periods)."""
+    start = pd.Timestamp(quarter_start(quarter))
+    end = pd.Timestamp(quarter_end(quarter))
+    before_end = pd.Timestamp(quarter_end(shift_quarter(quarter, -1)))
+    data = series.assign(period_start=pd.to_datetime(series["period_start"]))
+    todo: dict[int, list[pd.DataFrame]] = {}
+    actuals: dict[str, float] = {}
+    for name, part in data.groupby("series"):
+        inside = part[(part["period_start"] >= start) & (part["period_start"] <= end)]
+        train = part[part["period_start"] <= before_end]
+        if len(train) < 2 or inside.empty:
+            continue
+        freq = infer_frequency(part["period_start"])
+        needed = {12: 3, 4: 1}.get(freq.periods_per_year, 0)  # periods in a quarter
+        if needed == 0 or len(inside) < needed:
+            continue  # annual series, or the quarter is not complete
+        actuals[name] = float(inside["value"].sum())
+        todo.setdefault(needed, []).append(train[["series", "period_start", "value"]])
+    rows = []
+    # One call per frequency: the series share the pooled interval errors, as in the run.
+    for needed, frames in todo.items():
+        table, _ = forecast_series(pd.concat(frames, ignore_index=True), needed, params)
+        fc = table[table["kind"] == "forecast"]
+        for name, part in fc.groupby("series"):
+            rows.append(_row(name, quarter, actuals[name], part))
+    return pd.DataFrame(rows, columns=TRACKING_COLUMNS)
+
+
+def _row(name: str, quarter: str, actual: float, fc: pd.DataFrame) -> dict:
+    lo, hi = float(fc["lo80"].sum()), float(fc["hi80"].sum())
+    direction = "above" if actual > hi else "below" if actual < lo else "within"
+    return {
+        "series": name,
+        "quarter": quarter,
+        "actual": actual,
+        "expected": float(fc["value"].sum()),
+        "lo80": lo,
+        "hi80": hi,
+        "outside_interval": direction != "within",
+        "direction": direction,
+        "model": str(fc["model"].iloc[0]),
+    }
+
+
+def publishable_tracking(tracking: pd.DataFrame, min_count: int) -> pd.DataFrame:
+    """The tracking table as the FMS workbook prints it: counts rounded, 1..min_count-1 as
+    '[c]' (the same rule as the demand table)."""
+    from pipelines.disclosure import SUPPRESSED, protect_count
+
+    out = tracking[
+        ["series", "quarter", "actual", "expected", "lo80", "hi80", "direction", "model"]
+    ].copy()
+    for col in ("actual", "expected", "lo80", "hi80"):
+        out[col] = [
+            SUPPRESSED if protect_count(int(round(v)), min_count).suppressed else int(round(v))
+            for v in out[col].to_numpy(float)
+        ]
+    return out
+
+
+def warning_lines(tracking: pd.DataFrame) -> list[str]:
+    """One sentence per series outside its interval (none: one sentence saying so)."""
+    flagged = tracking[tracking["outside_interval"]]
+    if tracking.empty:
+        return ["Early warning: no series had a complete quarter to check."]
+    if flagged.empty:
+        return [
+            f"Early warning: every series' {tracking['quarter'].iloc[0]} total fell inside the "
+            "80% interval forecast a quarter earlier."
+        ]
+    return [
+        f"Early warning: {r.series} in {r.quarter} was {r.direction} the 80% interval "
+        "forecast a quarter earlier (FMS workbook, sheet 'tracking'); check for a change in "
+        "demand or in recording before relying on the forecast."
+        for r in flagged.itertuples()
+    ]

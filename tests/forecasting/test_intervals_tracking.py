@@ -1,0 +1,110 @@
+"""Pooled scale-free error intervals and the FMS tracking signal."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from pipelines.forecasting import ForecastParams
+from pipelines.forecasting.core import pooled_error_intervals, pooled_error_quantiles
+from pipelines.forecasting.tracking import forecast_tracking, publishable_tracking, warning_lines
+
+
+def test_pooled_quantiles_are_the_scale_free_errors_of_each_step() -> None:
+    rng = np.random.default_rng(0)
+    series, windows, h = 30, 4, 3
+    u = rng.normal(0.5, 1.0, (series, windows, h)) * np.arange(1, h + 1)  # grows with k
+    scale = rng.uniform(1, 50, (series, windows))
+    mean = rng.uniform(100, 200, (series, windows, h))
+    actual = mean + u * scale[..., None]
+    q = pooled_error_quantiles(mean, actual, scale, (80, 95))
+    for k in range(h):
+        assert np.isclose(q[80][0][k], np.quantile(u[..., k], 0.1, method="lower"))
+        assert np.isclose(q[95][1][k], np.quantile(u[..., k], 0.975, method="higher"))
+    # Signed: the bias (errors centred above 0) shifts the interval up; wider further ahead.
+    assert (q[80][1] > -q[80][0]).all()
+    assert (np.diff(q[95][1]) >= 0).all() and (np.diff(q[95][0]) <= 0).all()
+    # Too few errors for a step: no pooled quantiles (the caller falls back).
+    assert pooled_error_quantiles(mean[:2], actual[:2], scale[:2], (80,)) is None
+
+
+def test_pooled_intervals_extend_beyond_the_cv_horizon_nest_and_hold_the_forecast() -> None:
+    final = np.zeros((2, 6, 5))
+    final[..., 0] = 100.0
+    q = {
+        80: (np.array([-0.5, -0.5]), np.array([1.0, 1.5])),
+        95: (np.array([-1.0, -1.2]), np.array([2.0, 2.5])),
+    }
+    out = pooled_error_intervals(final, q, np.array([2.0, 10.0]), (80, 95), "linear")
+    lo80, hi80, lo95, hi95 = out[..., 1], out[..., 2], out[..., 3], out[..., 4]
+    # Steps 1-2 from the CV quantiles; steps 3-6 the last one x k / 2.
+    assert np.allclose(hi80[1], 100 + 10 * np.array([1.0, 1.5, 2.25, 3.0, 3.75, 4.5]))
+    assert np.allclose(lo80[0], 100 - 2 * np.array([0.5, 0.5, 0.75, 1.0, 1.25, 1.5]))
+    assert (lo95 <= lo80).all() and (hi80 <= hi95).all()
+    sqrt = pooled_error_intervals(final, q, np.array([2.0, 10.0]), (80, 95), "sqrt")
+    expected = np.r_[1.0, 1.5 * np.sqrt(np.arange(2, 7) / 2)]
+    assert np.allclose(sqrt[1, :, 2], 100 + 10 * expected)
+    # A one-sided error pool still keeps the forecast inside its interval.
+    one_sided = {80: (np.array([0.5]), np.array([1.0]))}
+    bounded = pooled_error_intervals(final, one_sided, np.ones(2), (80,), "linear")
+    assert (bounded[..., 1] <= bounded[..., 0]).all()
+
+
+def _monthly(name: str, values: np.ndarray) -> pd.DataFrame:
+    ds = pd.date_range("2019-01-01", periods=len(values), freq="MS")
+    return pd.DataFrame({"series": name, "period_start": ds, "value": values})
+
+
+def test_tracking_flags_a_quarter_outside_last_quarters_interval() -> None:
+    rng = np.random.default_rng(3)
+    n = 60  # 2019-01 .. 2023-12; the run's quarter is 2023-Q4
+    steady = 100 + rng.normal(0, 3, n)
+    jump = steady.copy()
+    jump[-3:] += 80  # the latest quarter leaps up
+    drop = steady.copy()
+    drop[-3:] -= 60
+    data = pd.concat([_monthly("steady", steady), _monthly("jump", jump), _monthly("drop", drop)])
+    out = forecast_tracking(data, "2023-Q4", ForecastParams(cv_windows=8)).set_index("series")
+    assert out.loc["jump", "outside_interval"] and out.loc["jump", "direction"] == "above"
+    assert out.loc["drop", "outside_interval"] and out.loc["drop", "direction"] == "below"
+    assert not out.loc["steady", "outside_interval"] and out.loc["steady", "direction"] == "within"
+    assert np.isclose(out.loc["jump", "actual"], jump[-3:].sum())
+    # The interval was forecast from the data before the quarter: identical for all three.
+    assert np.isclose(out.loc["jump", "lo80"], out.loc["steady", "lo80"])
+    lines = warning_lines(out.reset_index())
+    assert len(lines) == 2 and any("jump" in line and "above" in line for line in lines)
+    # An incomplete quarter gets no row.
+    assert forecast_tracking(data, "2024-Q1", ForecastParams(cv_windows=8)).empty
+
+
+def test_published_tracking_suppresses_small_counts() -> None:
+    table = pd.DataFrame(
+        {
+            "series": ["a"],
+            "quarter": ["2023-Q4"],
+            "actual": [3.0],
+            "expected": [12.2],
+            "lo80": [2.0],
+            "hi80": [20.0],
+            "outside_interval": [False],
+            "direction": ["within"],
+            "model": ["ets"],
+        }
+    )
+    out = publishable_tracking(table, min_count=5)
+    assert out.loc[0, "actual"] == "[c]" and out.loc[0, "expected"] == 12
+    assert out.loc[0, "lo80"] == "[c]" and out.loc[0, "hi80"] == 20
+
+
+def test_coverage_sentence_comes_from_the_held_out_backtest_rows() -> None:
+    from pipelines.forecasting.accuracy import coverage_lines
+
+    row = {"model": "chosen", "horizon": "1y", "mase": 6.75, "naive_mase": 7.43}
+    rows = [
+        {**row, "source": "backtest:ho_x:held_out", "coverage80": 0.71, "coverage95": 0.88},
+        {**row, "source": "backtest:ho_x:held_in", "coverage80": 0.5, "coverage95": 0.6},
+        {**row, "source": "backtest:ho_x:held_out", "horizon": "2y", "coverage80": 0.1},
+    ]
+    lines = coverage_lines(rows)
+    assert len(lines) == 1
+    assert "71%" in lines[0] and "88%" in lines[0] and "naive 7.43" in lines[0]

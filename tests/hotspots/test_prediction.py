@@ -1,0 +1,123 @@
+"""Predicted hot cells: the back-test at equal area picks the method that predicts best on the
+points' own quarters, naive when nothing beats it; is_hotspot is that method's cells and
+is_significant the Gi* label."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from pipelines.hotspots import HotspotParams
+from pipelines.hotspots.core import hotspot_outputs
+from pipelines.hotspots.grid import bng_to_lonlat, grid_weights
+from pipelines.hotspots.predict import (
+    NAIVE,
+    PredictParams,
+    Raster,
+    backtest,
+    flagged_cells,
+    summarise,
+    top_cells,
+)
+
+X0, Y0 = 450_000.0, 440_000.0
+PARAMS = HotspotParams(cell_size_m=500, permutations=99, seed=3)
+
+
+def _stable_points(quarters: list[str], per_quarter: int, seed: int) -> pd.DataFrame:
+    """Each quarter: Poisson draws from one fixed, skewed intensity over a 10 km square (a
+    few busy places that stay busy), so a longer history estimates it better than one
+    quarter's count."""
+    rng = np.random.default_rng(seed)
+    sites = rng.uniform(0, 10_000, (60, 2))
+    weight = rng.pareto(1.2, 60) + 0.05
+    weight /= weight.sum()
+    frames = []
+    for quarter in quarters:
+        pick = rng.choice(60, per_quarter, p=weight)
+        xy = sites[pick] + rng.normal(0, 60, (per_quarter, 2))
+        lon, lat = bng_to_lonlat(X0 + xy[:, 0], Y0 + xy[:, 1])
+        frames.append(pd.DataFrame({"latitude": lat, "longitude": lon, "quarter": quarter}))
+    return pd.concat(frames, ignore_index=True)
+
+
+QUARTERS = [f"{y}-Q{q}" for y in (2023, 2024) for q in (1, 2, 3, 4)]
+
+
+def test_back_test_chooses_a_method_and_publishes_its_cells() -> None:
+    points = _stable_points(QUARTERS, 150, seed=1)
+    out = hotspot_outputs(points, PARAMS)
+    summary = out.method_backtest
+    assert set(summary["method"]) == set(PARAMS.prediction.candidates())
+    assert summary["is_chosen"].sum() == 1
+    assert (summary["folds"] == PARAMS.prediction.backtest_folds).all()
+    # Equal area: every method flags the same share of the study cells.
+    assert summary["area_share"].nunique() == 1
+    chosen = summary.loc[summary["is_chosen"]].iloc[0]
+    assert chosen["mean_pai"] >= chosen["naive_pai"]
+    # A fixed intensity seen over 4 quarters beats one quarter's count here.
+    assert chosen["method"] != NAIVE
+    cells = out.hotspots
+    assert (cells["prediction_method"] == chosen["method"]).all()
+    per_quarter = cells.groupby("quarter")["is_hotspot"].sum()
+    n_cells = cells["cell_id"].nunique()
+    assert (per_quarter == flagged_cells(n_cells, PARAMS.prediction.area_share)).all()
+    # is_hotspot = the top prediction scores of each quarter.
+    last = cells[cells["quarter"] == QUARTERS[-1]]
+    assert last.loc[last["is_hotspot"], "prediction_score"].min() >= (
+        last.loc[~last["is_hotspot"], "prediction_score"].max()
+    )
+    # Significance is its own column: a Gi* FDR hot cell that holds crime.
+    assert (cells["is_significant"] == ((cells["gi_class"] == "hot") & (cells["crimes"] > 0))).all()
+
+
+def test_same_inputs_same_outputs() -> None:
+    points = _stable_points(QUARTERS[:6], 120, seed=2)
+    a, b = hotspot_outputs(points, PARAMS), hotspot_outputs(points, PARAMS)
+    pd.testing.assert_frame_equal(a.hotspots, b.hotspots)
+    pd.testing.assert_frame_equal(a.method_backtest, b.method_backtest)
+
+
+def test_naive_is_chosen_when_nothing_beats_it() -> None:
+    params = PredictParams()
+    folds = pd.DataFrame(
+        [
+            {"period": p, "method": m, "pai": pai, "hit_rate": pai / 50, "area_share": 0.02}
+            for p in ("a", "b")
+            for m, pai in zip(params.candidates(), [10.0] + [9.0] * 20, strict=False)
+        ]
+    )
+    summary = summarise(folds, params)
+    assert summary.loc[summary["is_chosen"], "method"].tolist() == [NAIVE]
+    assert (summary["naive_pai"] == 10.0).all()
+    # A tie with naive also keeps naive (the simplest rule wins unless beaten).
+    folds.loc[folds["method"] == "count", "pai"] = 10.0
+    assert summarise(folds, params).loc[lambda s: s["is_chosen"], "method"].tolist() == [NAIVE]
+    # No folds at all (a single period): naive.
+    assert summarise(folds.iloc[0:0], params).loc[lambda s: s["is_chosen"], "method"].tolist() == [
+        NAIVE
+    ]
+
+
+def test_back_test_scores_only_the_future_of_each_origin() -> None:
+    """A method trained on the folds' past cannot see the scored period: with counts that
+    move to a new cell every period, naive and every candidate score 0."""
+    cells = pd.DataFrame({"col": np.arange(50) % 10, "row": np.arange(50) // 10})
+    weights = grid_weights(cells)
+    raster = Raster.from_cells(cells, 500)
+    counts = np.zeros((8, 50))
+    for t in range(8):
+        counts[t, (t * 7) % 50] = 20  # far from every earlier period's cell
+    params = PredictParams(
+        area_share=0.02, train_periods=2, backtest_folds=3, kde_bandwidths_m=(250.0,)
+    )
+    folds = backtest(counts, raster, weights, params)
+    assert sorted(folds["period"].unique()) == ["5", "6", "7"]
+    assert (folds.loc[folds["method"] == NAIVE, "hit_rate"] == 0).all()
+
+
+def test_top_cells_breaks_ties_by_seed_not_grid_order() -> None:
+    score = np.zeros(1_000)
+    picks = [np.flatnonzero(top_cells(score, 10, seed)) for seed in (1, 2)]
+    assert len(picks[0]) == 10 and not np.array_equal(picks[0], picks[1])
+    assert np.array_equal(picks[0], np.flatnonzero(top_cells(score, 10, 1)))
