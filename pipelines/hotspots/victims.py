@@ -13,7 +13,13 @@ def distinct_victims_by_cell(victimisations: pd.DataFrame, cell_size_m: int) -> 
     victim; a crime with no resolved victim has a null key and adds no victim). Returns
     quarter, cell_id, victims."""
     if victimisations.empty:
-        return pd.DataFrame({"quarter": [], "cell_id": [], "victims": []})
+        return pd.DataFrame(
+            {
+                "quarter": pd.Series([], dtype=object),
+                "cell_id": pd.Series([], dtype=object),
+                "victims": pd.Series([], dtype="int64"),
+            }
+        )
     points = add_cells(located(victimisations), cell_size_m)
     points = points.assign(
         quarter=points["quarter"].astype(str),
@@ -25,5 +31,9 @@ def distinct_victims_by_cell(victimisations: pd.DataFrame, cell_size_m: int) -> 
 
 def with_victims(cells: pd.DataFrame, victims: pd.DataFrame) -> pd.DataFrame:
     """The hotspot cells with their `victims` count (0 where none)."""
-    merged = cells.merge(victims, on=["quarter", "cell_id"], how="left")
+    keys = ["quarter", "cell_id"]
+    # An empty frame's key columns may carry any dtype (no rows to infer it from).
+    merged = cells.astype({k: object for k in keys}).merge(
+        victims.astype({k: object for k in keys}), on=keys, how="left"
+    )
     return merged.assign(victims=merged["victims"].fillna(0).astype("int64"))
