@@ -227,7 +227,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("before", type=Path)
     parser.add_argument("after", type=Path)
     parser.add_argument("--warehouses", nargs=2, type=Path, metavar=("BEFORE_DB", "AFTER_DB"))
+    parser.add_argument(
+        "--export-reporting",
+        type=Path,
+        metavar="DIR",
+        help="also write every reporting.rpt_* table of AFTER_DB to DIR/<table>.csv",
+    )
     args = parser.parse_args(argv)
+    if args.export_reporting and args.warehouses:
+        written = export_reporting(args.warehouses[1], args.export_reporting)
+        print(f"note: {len(written)} reporting tables written to {args.export_reporting}")
     differences = compare_folders(args.before, args.after)
     notes: list[str] = []
     if args.warehouses:
