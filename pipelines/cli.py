@@ -422,7 +422,7 @@ def entry() -> None:
     code = main()
     # By now every output file is written and closed and every DuckDB and SQLite connection is
     # released; what is left is the interpreter tearing down the modules a run imports (dagster,
-    # dbt, pandas, splink, statsforecast, ...): 2.2 s measured after `spp profile` (issue 9).
+    # dbt, pandas, splink, statsforecast, ...): 2.2 s measured after `spp profile`.
     sys.stdout.flush()
     sys.stderr.flush()
     logging.shutdown()

@@ -108,7 +108,7 @@ class ForecastSettings(_Section):
     )
 
 
-# --- analytics (issue 6): stalking universe, screening, RFGV, high harm, compliance, orders ---
+# --- analytics: stalking universe, screening, RFGV, high harm, compliance, orders ---
 class StalkingUniverseSettings(_Section):
     use_included_classifications: bool = True
     use_screening: bool = True

@@ -1,4 +1,4 @@
-"""Disclosure control for every published output (issue 8).
+"""Disclosure control for every published output.
 
 - `suppression`: primary and secondary cell suppression of counts, and of rates built on them.
 - `guard`: the publish guard that refuses a rendered file containing any personal identifier

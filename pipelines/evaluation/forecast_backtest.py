@@ -313,7 +313,7 @@ def _markdown(payload: dict) -> str:
             )
     lines += [
         "",
-        "Targets (issue 16), held-out forces: MASE <= 0.90 x naive at 1 and 2 years; 80% "
+        "Targets, held-out forces: MASE <= 0.90 x naive at 1 and 2 years; 80% "
         "intervals cover 75-85%, 95% intervals 90-97%.",
         "",
     ]

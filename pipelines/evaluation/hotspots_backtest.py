@@ -348,7 +348,7 @@ def _markdown(
     picked = folds[folds["method"] == "chosen"]
     for r in picked.itertuples():
         lines.append(f"- {r.dataset} {r.month} ({r.split}): {r.picked}")
-    lines += ["", "## Against the targets (issue 16)", ""]
+    lines += ["", "## Against the targets", ""]
     for r in overall[overall["method"] == "chosen"].itertuples():
         lines.append(
             f"- {r.dataset}, every fold: chosen mean PAI {r.mean_pai:.2f} vs naive "

@@ -234,7 +234,7 @@ def markdown(report: dict[str, Any]) -> str:
                 f"{_f(s[part], 'recall')} | {_f(s[part], 'f1')} | {s['threshold']} | "
                 f"{p['seconds']} | {s['seconds']} |"
             )
-    lines += ["", "Targets (issue), on the held-out parts:", ""]
+    lines += ["", "Targets, on the held-out parts:", ""]
     lines += [f"- {text}" for text in target_lines(report["results"])]
     lines += [
         "",
