@@ -106,15 +106,21 @@ def demand(ctx: Context) -> dict[str, Any]:
             "classification and none screened in): demand, trends, hotspots, perpetrators "
             "and victims cannot be shown."
         )
-    da, da_order = _breakdown(rows, "domestic_abuse")
+    da, _ = _breakdown(rows, "domestic_abuse")
+    # Both sides of a flag are always rows (zero when absent): charts and shares read them.
+    da_order = ["Domestic abuse", "Not domestic abuse"]
     totals = da.groupby("quarter")["n"].sum().reset_index()
     total = _figure3("Crimes in the stalking universe", totals, p, k)
     ctx.figures["total"] = total
 
     _, da_rows = comparison_table(da, "cat", p, k, da_order)
-    online, on_order = _breakdown(rows, "online")
+    online, _ = _breakdown(rows, "online")
+    on_order = ["Online", "Not online"]
     _, on_rows = comparison_table(online, "cat", p, k, on_order)
-    routes, route_order = _breakdown(rows, "identification_route")
+    routes, _ = _breakdown(rows, "identification_route")
+    # Every route is a row, with zero where no crime came in that way (the screened row is
+    # read by position below and by the key findings).
+    route_order = [ROUTE_LABELS[route] for route in ROUTES]
     _, route_rows = comparison_table(routes, "cat", p, k, route_order)
     cat_frame, cat_order = _breakdown(rows, "offence_category")
     _, cat_rows = comparison_table(cat_frame, "cat", p, k, cat_order)

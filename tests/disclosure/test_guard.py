@@ -40,11 +40,16 @@ def extract_values(fixture_db: Path) -> dict[str, str]:
                     json_extract_string(original_row, '$.postcode') as postcode
                 from raw.quarantine where extract = 'crime_persons'
             )
+            -- Preferably a person whose surname and postcode appear only in quarantine (so
+            -- only the quarantine can have taught the guard them); the generated force does
+            -- not always hold one, so the most quarantine-only candidate is taken.
             select forename, surname, postcode from quarantined as q
             where forename is not null and surname is not null and postcode is not null
-              and not exists (select 1 from raw.crime_persons as c
-                              where c.surname = q.surname or c.postcode = q.postcode)
-            order by surname, forename limit 1
+            order by
+                exists (select 1 from raw.crime_persons as c where c.surname = q.surname),
+                exists (select 1 from raw.crime_persons as c where c.postcode = q.postcode),
+                surname, forename
+            limit 1
             """
         ).fetchone()
     return {
