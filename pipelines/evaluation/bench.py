@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipelines.contracts.loader import LOAD_ORDER
 from pipelines.paths import DBT_PROJECT_DIR, PROJECT_ROOT, state_dir
 
 DEFAULT_SCALES = ("tiny", "force", "large")
@@ -50,7 +51,6 @@ SEED = 42
 END_QUARTER = "2025-Q4"
 RUN_DATE = "2026-01-15"
 YEARS = 5
-EXTRACTS = ("crimes", "crime_persons", "intelligence", "orders", "breaches")
 DOCS_DIR = PROJECT_ROOT / "docs"
 NOTES_MARKER = "<!-- notes: hand-written below this line, kept when the tables are regenerated -->"
 KEY_PACKAGES = (
@@ -532,7 +532,7 @@ def extract_rows(extracts: Path) -> dict[str, int]:
 
     counts = {}
     with duckdb.connect() as con:
-        for name in EXTRACTS:
+        for name in LOAD_ORDER:
             path = _extract_file(extracts, name)
             if path is not None:
                 counts[name] = con.execute(f"select count(*) from {_reader(path)}").fetchone()[0]
@@ -774,7 +774,7 @@ def stage_rows(warehouse: Path, read_rows: int) -> dict[str, int | None]:
             except duckdb.Error:
                 return None
 
-        raw = [count(f"select count(*) from raw.{name}") for name in EXTRACTS]
+        raw = [count(f"select count(*) from raw.{name}") for name in LOAD_ORDER]
         loaded = sum(r for r in raw if r is not None) if any(r is not None for r in raw) else None
         mentions = count("select count(*) from intermediate.int_person_mentions")
     for stage in STAGE_ORDER[1:]:
@@ -796,7 +796,7 @@ def floor_ingest(extracts: Path, warehouse: Path, run_dir: Path) -> dict[str, An
 
     def read_all() -> None:
         with duckdb.connect() as con:
-            for name in EXTRACTS:
+            for name in LOAD_ORDER:
                 path = _extract_file(extracts, name)
                 if path is not None:
                     con.execute(f"create table {name} as select * from {_reader(path)}")

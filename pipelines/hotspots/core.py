@@ -29,6 +29,7 @@ from pipelines.hotspots.predict import (
     summarise,
 )
 from pipelines.quarters import shift_quarter
+from pipelines.settings import HotspotSettings
 
 ALL_PERIODS = "all"
 
@@ -51,10 +52,10 @@ class HotspotParams:
     prediction: PredictParams = PredictParams()
 
     @classmethod
-    def from_settings(cls, cell_size_m: int | None = None) -> HotspotParams:
-        from pipelines.settings import load_settings
-
-        s = load_settings().hotspots
+    def from_settings(
+        cls, hotspots: HotspotSettings, cell_size_m: int | None = None
+    ) -> HotspotParams:
+        s = hotspots
         fields = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in s.model_dump().items() if k in fields and k != "prediction"}
         if cell_size_m:

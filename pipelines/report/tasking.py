@@ -29,7 +29,6 @@ from pipelines.report.restricted import (
     write_private,
 )
 from pipelines.report.subjects import write_subject_profiles
-from pipelines.settings import load_settings
 
 # The pack's columns and their headings, in the order the tasking meeting reads them.
 HEADINGS = {
@@ -147,8 +146,9 @@ def write_tasking_pack(
     quarter: str,
     quarter_dir: Path,
     force: str = "",
-    subject_profiles_top_n: int | None = None,
+    subject_profiles_top_n: int = 0,
     generated: dt.date | None = None,
+    lookback_years: int = 3,
 ) -> PackResult:
     """Write the restricted pack: the list (CSV + HTML) and the top N subject profiles."""
     generated = generated or dt.date.today()
@@ -162,12 +162,12 @@ def write_tasking_pack(
         index=False, quoting=csv.QUOTE_MINIMAL, float_format="%.2f", date_format="%Y-%m-%d"
     )
     write_private(csv_path, "\n".join(lines) + "\n" + body)
-    if subject_profiles_top_n is None:
-        subject_profiles_top_n = load_settings().tasking.subject_profiles_top_n
     profiles = write_subject_profiles(
         con, quarter, frame.head(subject_profiles_top_n), folder, force, generated
     )
-    write_private(html_path, render_pack_html(frame, quarter, force, generated, profiles))
+    write_private(
+        html_path, render_pack_html(frame, quarter, force, generated, profiles, lookback_years)
+    )
     return PackResult(csv=csv_path, html=html_path, rows=len(frame), subject_profiles=profiles)
 
 
@@ -177,6 +177,7 @@ def render_pack_html(
     force: str,
     generated: dt.date | None = None,
     profiles: tuple[Path, ...] = (),
+    lookback_years: int = 3,
 ) -> str:
     columns = [c for c in frame.columns if c != "has_active_order"]
     headers = [(HEADINGS.get(c, c.replace("_", " ")), c in NUMERIC) for c in columns]
@@ -197,6 +198,6 @@ def render_pack_html(
         headers=headers,
         rows=rows,
         profiles=len(profiles),
-        lookback_years=load_settings().perpetrators.serial_lookback_years,
+        lookback_years=lookback_years,
         generated=f"{(generated or dt.date.today()):%d %B %Y}",
     )
