@@ -293,16 +293,29 @@ def mapped_delivery(extracts: Path, mapping: str | None):
 # --------------------------------------------------------------------------- hotspots / forecast
 def cmd_hotspots(args: argparse.Namespace) -> int:
     from pipelines.hotspots import find_hotspots_in_file
+    from pipelines.settings import load_settings
 
-    out = find_hotspots_in_file(Path(args.points), cell_size_m=args.cell_size, out=args.out)
+    # The same settings file as `spp profile` (SPP_CONFIG, else the defaults): same method choice.
+    out = find_hotspots_in_file(
+        Path(args.points),
+        cell_size_m=args.cell_size,
+        out=args.out,
+        settings=load_settings().hotspots,
+    )
     print(f"Hotspots written: {out}")
     return 0
 
 
 def cmd_forecast(args: argparse.Namespace) -> int:
     from pipelines.forecasting import forecast_file
+    from pipelines.settings import load_settings
 
-    out = forecast_file(Path(args.series), horizon=args.horizon, out=args.out)
+    out = forecast_file(
+        Path(args.series),
+        horizon=args.horizon,
+        out=args.out,
+        settings=load_settings().forecasting,
+    )
     print(f"Forecast written: {out}")
     return 0
 

@@ -7,8 +7,8 @@ of the whole delivery (all five files) before anything is written.
 
 Each asset reconciles (read = loaded + quarantined; a mismatch fails the run), records the
 counts as metadata and in raw.load_log (the publish stage writes data_quality.json from it),
-and reports the reconciliation as an asset check. A second asset check per table runs the contract suite with
-Great Expectations on what was loaded.
+and reports the reconciliation as an asset check. A second asset check per table runs the
+contract suite with Great Expectations on what was loaded.
 """
 
 from pathlib import Path

@@ -80,8 +80,9 @@ class ForecastParams:
     interval_growth: str = "linear"
 
     @classmethod
-    def from_settings(cls, forecasting: ForecastSettings) -> ForecastParams:
-        s = forecasting
+    def from_settings(cls, forecasting: ForecastSettings | None = None) -> ForecastParams:
+        """From the run's forecasting settings (None: the defaults, as settings.yaml)."""
+        s = forecasting or ForecastSettings()
         return cls(
             models=tuple(s.models),
             cv_windows=s.cv_windows,
