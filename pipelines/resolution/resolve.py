@@ -625,15 +625,39 @@ def _resolve_on(
     return ResolutionResult(out_clusters, persons, evidence, model, stats, pairs, links)
 
 
+# dim_persons attributes: (output column, expression on the joined mentions)
+PERSON_ATTRIBUTES = (
+    ("forename", "forename_raw"),
+    ("surname", "surname_raw"),
+    ("date_of_birth", "dob"),
+    ("sex", "sex_std"),
+    ("postcode", "postcode_std"),
+)
+
+
 def _persons(con: duckdb.DuckDBPyConnection, has: set[str], output_format: str) -> Any:
-    """One row per person: the most frequent non-null value of each attribute, the number of
+    """One row per person: for each attribute the value most of its records hold; a tie goes
+    to the value on the most recently dated record (the latest recorded detail), then to the
+    smallest value (earliest date, alphabetical), so the same input always gives the same
+    row (`mode()` picks either of two tied values from run to run). Also the number of
     records (mentions) and the sources they come from."""
     source = "m.source" if "source" in has else "null::varchar"
     event_date = "m.event_date" if "event_date" in has else "null::date"
-
-    def best(expr: str) -> str:
-        return f"mode({expr}) filter (where {expr} is not null)"
-
+    picks = []
+    for column, expr in PERSON_ATTRIBUTES:
+        picks.append(
+            f"""{column}_counts as (
+            select person_key, {expr} as value, count(*) as n, max(event_date) as latest
+            from j where {expr} is not null group by person_key, {expr}
+        ),
+        {column}_pick as (
+            select person_key,
+                first(value order by n desc, latest desc nulls last, value) as {column}
+            from {column}_counts group by person_key
+        )"""
+        )
+    joins = "\n".join(f"left join {c}_pick using (person_key)" for c, _ in PERSON_ATTRIBUTES)
+    columns = ", ".join(c for c, _ in PERSON_ATTRIBUTES)
     return _fetch(
         con,
         f"""
@@ -643,21 +667,22 @@ def _persons(con: duckdb.DuckDBPyConnection, has: set[str], output_format: str) 
             from mentions_std as s
             join clusters as c using (unique_id)
             join mentions_in as m on m.mention_id::varchar = s.mention_id
+        ),
+        {", ".join(picks)},
+        counted as (
+            select
+                person_key,
+                count(*) as n_records,
+                count(distinct person_id) as n_person_ids,
+                string_agg(distinct source, ',' order by source) as sources,
+                min(event_date) as first_seen,
+                max(event_date) as last_seen
+            from j
+            group by person_key
         )
-        select
-            person_key,
-            {best("forename_raw")} as forename,
-            {best("surname_raw")} as surname,
-            {best("dob")} as date_of_birth,
-            {best("sex_std")} as sex,
-            {best("postcode_std")} as postcode,
-            count(*) as n_records,
-            count(distinct person_id) as n_person_ids,
-            string_agg(distinct source, ',' order by source) as sources,
-            min(event_date) as first_seen,
-            max(event_date) as last_seen
-        from j
-        group by person_key
+        select person_key, {columns}, n_records, n_person_ids, sources, first_seen, last_seen
+        from counted
+        {joins}
         """,
         output_format,
     )

@@ -276,3 +276,48 @@ def test_warehouse_input_and_arrow_output_match_the_dataframe_path(tmp_path) -> 
     assert in_place.stats["persons"] == len(in_memory.persons)
     # the spill directory is removed afterwards
     assert not list(tmp_path.glob("spp_resolution_*"))
+
+
+def _dated(mention: dict, crime: str, event_date: dt.date | None) -> dict:
+    return {
+        **mention,
+        "mention_id": f"crime_persons:{crime}|{mention['person_id']}",
+        "record_key": f"{crime}|{mention['person_id']}",
+        "crime_id": crime,
+        "event_key": crime,
+        "event_date": event_date,
+    }
+
+
+def test_tied_person_details_are_chosen_the_same_way_every_time() -> None:
+    # One nominal id, two dates of birth on two records each (a tie): the date on the most
+    # recently dated record wins. A second nominal with the tie and no dates at all: the
+    # earliest date of birth (and, for the surname, the alphabetically first spelling).
+    a = _mention("", "N20", "victim", "Imogen", "Tranter", "1981-02-03", "F", "YO8 9AB")
+    b = {**a, "date_of_birth": dt.date(1981, 3, 2)}
+    c = _mention("", "N21", "victim", "Lorcan", "Abernethy", "1975-07-01", "M", "YO9 1CD")
+    d = {**c, "date_of_birth": dt.date(1975, 1, 7), "surname": "Abernethey"}
+    cases = [
+        _dated(a, "D1", dt.date(2024, 1, 1)),
+        _dated(b, "D2", dt.date(2024, 2, 1)),
+        _dated(a, "D3", dt.date(2024, 3, 1)),
+        _dated(b, "D4", dt.date(2024, 5, 1)),
+        _dated(c, "D5", None),
+        _dated(d, "D6", None),
+        _dated(c, "D7", None),
+        _dated(d, "D8", None),
+    ]
+    rows = _background(np.random.default_rng(5))[:600] + cases
+    chosen = []
+    for order in (rows, rows[::-1]):
+        result = resolve_mentions(pd.DataFrame(order))
+        keys = dict(zip(result.clusters["record_key"], result.clusters["person_key"], strict=True))
+        persons = result.persons.set_index("person_key")
+        assert keys["D1|N20"] == keys["D4|N20"] and keys["D5|N21"] == keys["D8|N21"]
+        tied_recent = persons.loc[keys["D1|N20"]]
+        tied_undated = persons.loc[keys["D5|N21"]]
+        assert pd.Timestamp(tied_recent["date_of_birth"]) == pd.Timestamp("1981-03-02")
+        assert pd.Timestamp(tied_undated["date_of_birth"]) == pd.Timestamp("1975-01-07")
+        assert tied_undated["surname"] == "Abernethey"
+        chosen.append(persons.sort_index().astype(str))
+    pd.testing.assert_frame_equal(chosen[0], chosen[1])
