@@ -28,6 +28,7 @@ from pipelines.resolution.model import (
     blocking_candidates,
     build_settings,
     calibrate,
+    chain_dob_conflict_years,
     count_block_pairs,
     select_blocking_rules,
     train,
@@ -56,8 +57,12 @@ PLACEHOLDER_DOBS = "('1900-01-01'::date, '1901-01-01'::date, '1970-01-01'::date)
 class ResolutionConfig:
     match_probability_threshold: float = 0.5
     # Dates of birth further apart than this (and not a typo or day/month swap) never join
-    # through a chain of matches.
-    dob_conflict_years: int = 10
+    # through a chain of matches; the run's model lowers it (chain_dob_conflict_years) where
+    # it weighs a nearer disagreement below dob_conflict_weight.
+    dob_conflict_years: float = 10
+    # log2 Bayes factor: a date-of-birth disagreement the model weighs below this (1:100)
+    # is too strong to be spanned by a chain without a direct link.
+    dob_conflict_weight: float = -6.64
     max_u_pairs: float = 1e6
     # Blocking budget: a rule is used (or tightened with a geographic key until it fits) only
     # if it creates at most this many pairs per record scored (with a floor for small inputs),
@@ -392,6 +397,7 @@ def _resolve_on(
     fields += ["counterpart", "crime_role"] * with_context + ["active"] * with_time
     fields += ["email"] * with_email
     n_scored = 0
+    dob_conflict_years = float(config.dob_conflict_years)
     rule_counts: list[dict[str, Any]] = []
     training: dict[str, Any] = {}
     model: dict[str, Any] = {}
@@ -465,6 +471,9 @@ def _resolve_on(
         }
         # Re-load the trained model with domain bounds on its parameters (see calibrate).
         model = calibrate(trained)
+        dob_conflict_years = chain_dob_conflict_years(
+            model, config.dob_conflict_years, config.dob_conflict_weight
+        )
         linker = make_linker(model)
         _phase(timings, "train_s", t)
         floor = config.match_probability_threshold
@@ -524,7 +533,7 @@ def _resolve_on(
         "node_incidents",
         "predictions",
         config.match_probability_threshold,
-        config.dob_conflict_years,
+        dob_conflict_years,
     )
     _phase(timings, "cluster_s", t)
     t = time.perf_counter()
@@ -617,7 +626,7 @@ def _resolve_on(
         "multi_record_persons": int(n_multi),
         "fields": fields,
         "training": training,
-        "clustering": asdict(cstats),
+        "clustering": {**asdict(cstats), "chain_dob_conflict_years": dob_conflict_years},
         "timings": {k: round(v, 3) for k, v in timings.items()},
         "records_per_second": round(n_mentions / total, 1) if total > 0 else math.nan,
         "duckdb_memory_limit": config.memory_limit,
