@@ -15,6 +15,11 @@ import pytest
 
 from pipelines.resolution import ResolutionConfig, resolve_mentions
 from pipelines.resolution.clustering import constrained_greedy
+from pipelines.resolution.model import (
+    DOB_WITHIN_1_YEAR,
+    DOB_WITHIN_10_YEARS,
+    chain_dob_conflict_years,
+)
 from pipelines.synthetic.names import draw_forenames, draw_surnames
 
 N_BACKGROUND = 2500
@@ -135,6 +140,51 @@ def test_same_nominal_id_stays_together(resolved: dict[str, str]) -> None:
 
 def test_far_apart_dates_of_birth_stay_apart(resolved: dict[str, str]) -> None:
     assert not _same(resolved, "T10|N10", "T11|N11")
+
+
+def test_chain_spans_only_the_learnt_date_of_birth_gap() -> None:
+    # two records nine years apart, each linked to an undated record of the same name: one
+    # person where chains may span ten years, two where the model allows no gap
+    nodes = pd.DataFrame(
+        {
+            "unique_id": ["older", "undated", "younger"],
+            "dob": [dt.date(1977, 11, 21), None, dt.date(1986, 10, 21)],
+        }
+    )
+    incidents = pd.DataFrame(columns=["unique_id", "incident_key", "role_side"])
+    edges = pd.DataFrame(
+        {
+            "unique_id_l": ["older", "undated"],
+            "unique_id_r": ["undated", "younger"],
+            "match_probability": [0.77, 0.92],
+            "is_nominal": [False, False],
+        }
+    )
+    spanned, _ = constrained_greedy(nodes, incidents, edges, dob_conflict_years=10.0)
+    assert spanned["older"] == spanned["younger"]
+    kept_apart, rejected = constrained_greedy(nodes, incidents, edges, dob_conflict_years=0.0)
+    assert kept_apart["older"] != kept_apart["younger"] and rejected == 1
+    # the stronger link wins the undated record
+    assert kept_apart["undated"] == kept_apart["younger"]
+
+
+def _dob_model(weights: dict[str, float]) -> dict:
+    levels = [
+        {"label_for_charts": label, "m_probability": 0.5 * 2.0**w, "u_probability": 0.5}
+        for label, w in weights.items()
+    ]
+    return {"comparisons": [{"output_column_name": "dob", "comparison_levels": levels}]}
+
+
+def test_chain_dob_span_is_learnt_from_the_trained_weights() -> None:
+    near, far = DOB_WITHIN_1_YEAR, DOB_WITHIN_10_YEARS
+    clean = _dob_model({near: -9.0, far: -12.0})
+    drifting = _dob_model({near: -1.0, far: -8.0})
+    loose = _dob_model({near: 1.0, far: -0.5})
+    assert chain_dob_conflict_years(clean, 10, -6.64) == 0.0
+    assert chain_dob_conflict_years(drifting, 10, -6.64) == 1.0
+    assert chain_dob_conflict_years(loose, 10, -6.64) == 10.0
+    assert chain_dob_conflict_years(loose, 5, -6.64) == 5.0
 
 
 def test_background_duplicates_mostly_join(resolved: dict[str, str]) -> None:
