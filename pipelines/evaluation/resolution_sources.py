@@ -340,8 +340,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help="comma-separated source names")
     parser.add_argument(
         "--sweep",
-        default="",
-        help="comma-separated clustering thresholds also scored on the held-in parts",
+        default="0.35,0.5,0.7",
+        help="clustering thresholds also scored on the held-in parts (comma-separated; "
+        "empty: none)",
     )
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=OUT_DIR)
