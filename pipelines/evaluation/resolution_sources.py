@@ -68,21 +68,36 @@ def part_metrics(keys: pd.Series, truth: pd.Series, mask: pd.Series) -> dict[str
 
 
 def recall_ceiling(mentions: pd.DataFrame, truth: pd.Series, mask: pd.Series) -> float | None:
-    """The pairwise recall no method can pass on the part: true pairs with a record holding
-    no forename, surname or date of birth (only a nominal id, or nothing) count as found
-    only when the ids agree, so they are left out of reach here."""
+    """The pairwise recall no method can pass on the part. Records sharing a nominal id are
+    joined through it; a group of them (or a lone record without an id) that holds no
+    forename, surname or date of birth anywhere has nothing to be matched on, so its pairs
+    with the person's other records are out of reach."""
     if not mask.any():
         return None
     fields = [c for c in ("forename", "surname", "date_of_birth") if c in mentions.columns]
-    empty = mentions[fields].isna().all(axis=1) | mentions[fields].astype(str).apply(
-        lambda column: column.str.strip().isin(["", "None", "NaT", "nan"])
-    ).all(axis=1)
-    frame = pd.DataFrame({"t": truth[mask].to_numpy(), "empty": empty[mask].to_numpy()})
-    sizes = frame.groupby("t")["empty"].agg(["size", "sum"])
-    total = (sizes["size"] * (sizes["size"] - 1) // 2).sum()
-    full = sizes["size"] - sizes["sum"]
-    reachable = (full * (full - 1) // 2).sum()
-    return round(float(reachable / total), 4) if total else None
+    present = mentions[fields].apply(
+        lambda column: column.notna() & ~column.astype(str).str.strip().isin(["", "NaT", "nan"])
+    )
+    ids = mentions["person_id"] if "person_id" in mentions.columns else pd.Series(None)
+    ids = ids.reindex(mentions.index)
+    group = ids.where(ids.notna(), "record:" + mentions.index.astype(str)).astype(str)
+    frame = pd.DataFrame(
+        {
+            "t": truth[mask].to_numpy(),
+            "g": group[mask].to_numpy(),
+            "info": present.any(axis=1)[mask].to_numpy(),
+        }
+    )
+    groups = frame.groupby(["t", "g"])["info"].agg(["size", "max"]).reset_index()
+
+    def pairs(n: pd.Series) -> int:
+        return int((n * (n - 1) // 2).sum())
+
+    total = pairs(frame.groupby("t").size())
+    # every pair inside an id group, and every pair between groups that can be matched
+    with_info = groups[groups["max"]].groupby("t")["size"].sum()
+    reachable = pairs(with_info) + pairs(groups.loc[~groups["max"], "size"])
+    return round(reachable / total, 4) if total else None
 
 
 def febrl4_mentions(directory: Path) -> tuple[pd.DataFrame, pd.Series]:
@@ -265,9 +280,9 @@ def markdown(report: dict[str, Any]) -> str:
         "is chosen on a held-out part. Both methods run on the whole source without labels; "
         "pairs are scored within each part. The project's clustering threshold (settings.yaml) "
         "is checked on the held-in parts only (table below, with `--sweep`). "
-        "*R ceiling*: the recall no method can pass, "
-        "true pairs with a record that holds no forename, surname or date of birth being "
-        "out of reach.",
+        "*R ceiling*: the recall no method can pass: pairs reaching a record (or a group "
+        "of records sharing a nominal id) with no forename, surname or date of birth at all "
+        "are out of reach.",
         "",
         "| source | records | true people | part | project P | project R | project F1 | "
         "Splink P | Splink R | Splink F1 | Splink threshold | R ceiling | project s | Splink s |",

@@ -233,6 +233,11 @@ def cluster_with_constraints(
                 on a.cluster_id = b.cluster_id and a.dob < b.dob
             where date_diff('day', a.dob, b.dob) > {float(dob_conflict_years)} * 365.25
               and (a.person_id is null or b.person_id is null or a.person_id <> b.person_id)
+              -- not a typo or a day/month swap of each other (as _far_apart): only real
+              -- conflicts go to the re-clustering in Python
+              and damerau_levenshtein(strftime(a.dob, '%Y-%m-%d'), strftime(b.dob, '%Y-%m-%d')) > 1
+              and not (year(a.dob) = year(b.dob) and month(a.dob) = day(b.dob)
+                  and day(a.dob) = month(b.dob))
               -- a direct edge has weighed the two dates against the rest of the evidence
               and not exists (
                   select 1 from _res_edges_ok as e
