@@ -39,35 +39,36 @@ PROFILES = ("default", "heavy")
 
 
 def true_stalking_crimes(truth_dir: Path, loaded: set[str]) -> pd.DataFrame:
+    """The loaded crimes of true stalking courses, with `suspect_recorded` as a boolean."""
     crimes = pd.read_csv(truth_dir / "crimes.csv", dtype=str)
     crimes = crimes[crimes["crime_id"].isin(loaded)]
-    keep = (crimes["is_true_stalking"].str.lower() == "true") & (
-        crimes["suspect_recorded"].str.lower() == "true"
-    )
-    out = crimes[keep].copy()
+    out = crimes[crimes["is_true_stalking"].str.lower() == "true"].copy()
+    out["suspect_recorded"] = out["suspect_recorded"].str.lower() == "true"
     out["reported_date"] = pd.to_datetime(out["reported_date"])
     return out
+
+
+def _in_window(frame: pd.DataFrame, quarter: str, months: int) -> pd.DataFrame:
+    end = pd.Timestamp(quarter_end(quarter))
+    dates = pd.to_datetime(frame["reported_date"])
+    return frame[(dates > end - pd.DateOffset(months=months)) & (dates <= end)]
 
 
 def truth_sets(
     crimes: pd.DataFrame, quarters: list[str], lookback_years: int, repeat_window_months: int
 ) -> dict[str, set]:
+    """Person-quarters that are truly serial / repeat perpetrators (crimes with a recorded
+    suspect: a perpetrator is known only through one) and repeat victims (every true stalking
+    crime against the victim, suspect recorded or not, as the project counts victims)."""
     serial, repeat, repeat_victims = set(), set(), set()
     for q in quarters:
-        end = pd.Timestamp(quarter_end(q))
-        window = crimes[
-            (crimes["reported_date"] > end - pd.DateOffset(years=lookback_years))
-            & (crimes["reported_date"] <= end)
-        ]
+        window = _in_window(crimes[crimes["suspect_recorded"]], q, lookback_years * 12)
         by_perp = window.groupby("perpetrator_true_person_id").agg(
             victims=("victim_true_person_id", "nunique"), crimes=("crime_id", "nunique")
         )
         serial |= {(q, p) for p in by_perp.index[by_perp["victims"] >= 2]}
         repeat |= {(q, p) for p in by_perp.index[by_perp["crimes"] >= 2]}
-        recent = crimes[
-            (crimes["reported_date"] > end - pd.DateOffset(months=repeat_window_months))
-            & (crimes["reported_date"] <= end)
-        ]
+        recent = _in_window(crimes, q, repeat_window_months)
         per_victim = recent.groupby("victim_true_person_id")["crime_id"].nunique()
         repeat_victims |= {(q, v) for v in per_victim.index[per_victim >= 2]}
     return {"serial": serial, "repeat": repeat, "repeat_victims": repeat_victims}
@@ -77,6 +78,77 @@ def mapped(frame: pd.DataFrame, key_map: pd.Series, quarters: list[str]) -> set:
     frame = frame[frame["quarter"].isin(quarters)]
     true_ids = frame["person_key"].map(key_map)
     return {(q, t) for q, t in zip(frame["quarter"], true_ids, strict=True) if isinstance(t, str)}
+
+
+SCREENING_ADDED = "screening: a crime not truly stalking counted"
+SCREENING_MISSED = "screening: a true stalking crime not in the universe"
+RESOLUTION = "resolution: records split or joined wrongly"
+RULE = "judgment rule (not established / not confidently distinct / window)"
+
+
+def _meets(rows: pd.DataFrame, count_column: str) -> bool:
+    return rows[count_column].nunique() >= 2
+
+
+def error_causes(
+    predicted: dict[tuple[str, str], list[str]],
+    truth: set[tuple[str, str]],
+    records: pd.DataFrame,
+    truth_records: pd.DataFrame,
+    key_map: pd.Series,
+    months: int,
+    count_key: str,
+    count_true: str,
+    person_key: str,
+    person_true: str,
+) -> dict[str, dict[str, int]]:
+    """Why each wrong person-quarter is wrong, first cause that explains it.
+
+    records: the project's universe rows (crime_id, reported_date, person_key, count_key);
+    truth_records: the true stalking rows of the same kind (crime_id, reported_date,
+    person_true, count_true). A false positive is a screening error when the person-quarter
+    no longer meets the measure (2+ of count_key) once crimes that are not truly stalking are
+    removed, else a resolution error. A false negative is a screening error when the true
+    crimes the universe holds no longer meet it by truth, a resolution error when no single
+    key of the person meets it on those crimes, else the judgment rule's."""
+    true_crimes = set(truth_records["crime_id"])
+    universe = set(records["crime_id"])
+    out: dict[str, dict[str, int]] = {"false_positives": {}, "false_negatives": {}}
+
+    def add(kind: str, cause: str) -> None:
+        out[kind][cause] = out[kind].get(cause, 0) + 1
+
+    for (quarter, true_id), keys in sorted(predicted.items()):
+        if (quarter, true_id) in truth:
+            continue
+        rows = _in_window(records[records[person_key].isin(keys)], quarter, months)
+        kept = rows[rows["crime_id"].isin(true_crimes)]
+        meets = any(_meets(g, count_key) for _, g in kept.groupby(person_key))
+        add("false_positives", RESOLUTION if meets else SCREENING_ADDED)
+    found = set(predicted)
+    for quarter, true_id in sorted(truth - found):
+        mine = _in_window(truth_records[truth_records[person_true] == true_id], quarter, months)
+        held = mine[mine["crime_id"].isin(universe)]
+        if not _meets(held, count_true):
+            add("false_negatives", SCREENING_MISSED)
+            continue
+        rows = records[records["crime_id"].isin(set(held["crime_id"]))]
+        rows = rows[rows[person_key].map(key_map) == true_id]
+        meets = any(_meets(g, count_key) for _, g in rows.groupby(person_key))
+        add("false_negatives", RULE if meets else RESOLUTION)
+    return out
+
+
+def predicted_keys(
+    frame: pd.DataFrame, key_map: pd.Series, quarters: list[str]
+) -> dict[tuple[str, str], list[str]]:
+    frame = frame[frame["quarter"].isin(quarters)]
+    out: dict[tuple[str, str], list[str]] = {}
+    for q, key in zip(frame["quarter"], frame["person_key"], strict=True):
+        true_id = key_map.get(key)
+        if isinstance(true_id, str):
+            out.setdefault((q, true_id), []).append(key)
+    return out
 
 
 def evaluate_profile(profile: str, scale: str, seed: int, work: Path, quarters: int) -> dict:
@@ -135,9 +207,57 @@ def evaluate_profile(profile: str, scale: str, seed: int, work: Path, quarters: 
     scored = read(warehouse, "select crime_id, score from intermediate.int_screening_scored")
     # the previous rule: the score alone, the suspect's history with others counting in full
     score_only = set(scored.loc[scored["score"] >= threshold, "crime_id"])
+    universe_pairs = read(
+        warehouse,
+        "select p.crime_id, p.reported_date, p.suspect_person_key, p.victim_person_key "
+        "from intermediate.int_crime_pairs as p "
+        "semi join marts.stalking_crimes as s on p.crime_id = s.crime_id",
+    )
+    victimisations = read(
+        warehouse, "select crime_id, reported_date, person_key from intermediate.int_victimisations"
+    )
+    with_suspect = crimes[crimes["suspect_recorded"]]
+    lookback = settings.perpetrators.serial_lookback_years * 12
+    perpetrator_args = {
+        "records": universe_pairs,
+        "truth_records": with_suspect,
+        "key_map": key_map,
+        "months": lookback,
+        "person_key": "suspect_person_key",
+        "person_true": "perpetrator_true_person_id",
+    }
+    causes = {
+        "serial": error_causes(
+            predicted_keys(perps[perps["is_serial"]], key_map, chosen),
+            truth["serial"],
+            count_key="victim_person_key",
+            count_true="victim_true_person_id",
+            **perpetrator_args,
+        ),
+        "repeat_perpetrators": error_causes(
+            predicted_keys(perps[perps["is_repeat"]], key_map, chosen),
+            truth["repeat"],
+            count_key="crime_id",
+            count_true="crime_id",
+            **perpetrator_args,
+        ),
+        "repeat_victims": error_causes(
+            predicted_keys(victims, key_map, chosen),
+            truth["repeat_victims"],
+            records=victimisations,
+            truth_records=crimes,
+            key_map=key_map,
+            months=settings.repeat_victim.window_months,
+            count_key="crime_id",
+            count_true="crime_id",
+            person_key="person_key",
+            person_true="victim_true_person_id",
+        ),
+    }
     return {
         "profile": profile,
         "held_out": profile in noise.HELD_OUT,
+        "error_causes": causes,
         "scale": scale,
         "seed": seed,
         "quarters": chosen,
@@ -167,7 +287,9 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         f"Command: `{report['command']}`. Truth: the generator's true stalking crimes with a "
         "recorded suspect (truth/crimes.csv), not the project's universe; person-quarters over "
-        "the last quarters listed. Noise profile(s) held out of all tuning: "
+        "the last quarters listed (perpetrators: crimes with a recorded suspect; repeat "
+        "victims: every true stalking crime against the victim). Noise profile(s) held out "
+        "of all tuning: "
         f"{', '.join(noise.HELD_OUT)}.",
         "",
         "| measure | profile | part | predicted | true | TP | precision | recall |",
@@ -189,6 +311,29 @@ def markdown(report: dict[str, Any]) -> str:
                 f"| {label} | {r['profile']} | {part} | {m['predicted']} | {m['true']} | "
                 f"{m['true_positives']} | {m['precision']} | {m['recall']} |"
             )
+    lines += [
+        "",
+        "## Why the wrong ones are wrong",
+        "",
+        "Each false positive and false negative person-quarter, by the first cause that "
+        "explains it: a false positive is a screening error when it no longer meets the "
+        "measure once the crimes that are not truly stalking are removed (else resolution); a "
+        "false negative is a screening error when the true stalking crimes the universe holds "
+        "no longer meet it, a resolution error when no single person key of the true person "
+        "meets it on those crimes, else the judgment rule's.",
+        "",
+        "| measure | profile | part | error | cause | person-quarters |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in report["results"]:
+        part = "**held-out**" if r["held_out"] else "held-in"
+        for measure, kinds in r["error_causes"].items():
+            for kind, counts in kinds.items():
+                for cause, n in sorted(counts.items(), key=lambda item: -item[1]):
+                    lines.append(
+                        f"| {measure} | {r['profile']} | {part} | "
+                        f"{kind.replace('_', ' ')} | {cause} | {n} |"
+                    )
     lines.append("")
     return "\n".join(lines)
 

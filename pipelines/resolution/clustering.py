@@ -34,7 +34,7 @@ class ClusterStats:
     edges_rejected_by_constraints: int
 
 
-def _far_apart(a: dt.date, b: dt.date, years: int) -> bool:
+def _far_apart(a: dt.date, b: dt.date, years: float) -> bool:
     """Dates of birth that cannot be one person's: more than `years` apart, and not a typo
     (one character) or a day/month swap of each other."""
     if abs((a - b).days) <= years * 365.25:
@@ -66,7 +66,7 @@ def _incident_conflict(a: _Group, b: _Group) -> bool:
     return any(len(sides | large.sides.get(key, set())) > 1 for key, sides in small.sides.items())
 
 
-def _dob_conflict(a: _Group, b: _Group, years: int, direct: set[tuple[Any, Any]]) -> bool:
+def _dob_conflict(a: _Group, b: _Group, years: float, direct: set[tuple[Any, Any]]) -> bool:
     """Far-apart dates of birth that only a chain would join: a direct edge between the two
     records has already weighed their dates against the rest of their evidence."""
     return any(
@@ -77,7 +77,7 @@ def _dob_conflict(a: _Group, b: _Group, years: int, direct: set[tuple[Any, Any]]
 
 
 def constrained_greedy(
-    nodes: pd.DataFrame, incidents: pd.DataFrame, edges: pd.DataFrame, dob_conflict_years: int
+    nodes: pd.DataFrame, incidents: pd.DataFrame, edges: pd.DataFrame, dob_conflict_years: float
 ) -> tuple[dict[Any, Any], int]:
     """Greedy agglomeration of one or more components under cannot-link rules.
 
@@ -132,7 +132,7 @@ def cluster_with_constraints(
     incidents_table: str,
     predictions_table: str,
     threshold: float,
-    dob_conflict_years: int,
+    dob_conflict_years: float,
 ) -> ClusterStats:
     """nodes_table: unique_id, person_id, dob (every node). incidents_table: unique_id,
     incident_key, role_side (the incidents each node takes part in, and on which side).
@@ -231,8 +231,13 @@ def cluster_with_constraints(
         dob_far as (
             select a.cluster_id from dobs as a join dobs as b
                 on a.cluster_id = b.cluster_id and a.dob < b.dob
-            where date_diff('day', a.dob, b.dob) > {int(dob_conflict_years)} * 365.25
+            where date_diff('day', a.dob, b.dob) > {float(dob_conflict_years)} * 365.25
               and (a.person_id is null or b.person_id is null or a.person_id <> b.person_id)
+              -- not a typo or a day/month swap of each other (as _far_apart): only real
+              -- conflicts go to the re-clustering in Python
+              and damerau_levenshtein(strftime(a.dob, '%Y-%m-%d'), strftime(b.dob, '%Y-%m-%d')) > 1
+              and not (year(a.dob) = year(b.dob) and month(a.dob) = day(b.dob)
+                  and day(a.dob) = month(b.dob))
               -- a direct edge has weighed the two dates against the rest of the evidence
               and not exists (
                   select 1 from _res_edges_ok as e

@@ -80,6 +80,10 @@ def surname_comparison() -> ComparisonCreator:
     )
 
 
+DOB_WITHIN_1_YEAR = "Within 1 year"
+DOB_WITHIN_10_YEARS = "Within 10 years"
+
+
 def dob_comparison() -> ComparisonCreator:
     return cl.CustomComparison(
         output_column_name="dob",
@@ -97,10 +101,10 @@ def dob_comparison() -> ComparisonCreator:
             ),
             cll.AbsoluteDateDifferenceLevel(
                 "dob", input_is_string=False, threshold=1, metric="year"
-            ),
+            ).configure(label_for_charts=DOB_WITHIN_1_YEAR),
             cll.AbsoluteDateDifferenceLevel(
                 "dob", input_is_string=False, threshold=10, metric="year"
-            ),
+            ).configure(label_for_charts=DOB_WITHIN_10_YEARS),
             # Everything else: dates of birth more than ten years apart, strong evidence against.
             cll.ElseLevel(),
         ],
@@ -240,6 +244,8 @@ def blocking_candidates(
             ("forename_canon", "dob_year", _DISTRICT_OR_NONE),
             ("forename_canon", "dob_year", _POSTCODE_OR_NONE),
         ),
+        # names entered the wrong way round, with the date of birth or in the same district
+        ((_NAME_SET, "dob"),),
         ((_NAME_SET, _DISTRICT_OR_NONE), (_NAME_SET, _POSTCODE_OR_NONE)),
         (
             ("dob_year", _F1, _S1, _DISTRICT_OR_NONE),
@@ -549,3 +555,36 @@ def calibrate(model: dict[str, Any]) -> dict[str, Any]:
             if u is None or (isinstance(u, float) and math.isnan(u)):
                 level["u_probability"] = 1e-3 if condition != "ELSE" else 0.9
     return model
+
+
+# Date-of-birth levels, nearest first, that a chain of matches may span, with the distance
+# (years) each reaches: past a level whose disagreement this run's model weighs as strong
+# evidence against a match, two dates in one person need a direct link.
+_DOB_BANDS = ((DOB_WITHIN_1_YEAR, 1.0), (DOB_WITHIN_10_YEARS, 10.0))
+
+
+def chain_dob_conflict_years(
+    model: dict[str, Any], ceiling_years: float, min_weight: float
+) -> float:
+    """How far apart (years) two dates of birth may be inside one person joined through a
+    chain, learnt from this run's trained model: the widest band whose match weight (log2
+    m/u) is still above `min_weight`, never beyond `ceiling_years`. Where true matches
+    rarely differ by months (clean police records), dates a few years apart join only by a
+    direct link; where the data's dates drift (mistyped years), the model weighs that
+    disagreement lightly and chains may span it. Typos and day/month swaps never count."""
+    levels = {
+        level.get("label_for_charts"): level
+        for comparison in model.get("comparisons", [])
+        if comparison.get("output_column_name") == "dob"
+        for level in comparison.get("comparison_levels", [])
+    }
+    allowed = 0.0
+    for label, years in _DOB_BANDS:
+        level = levels.get(label)
+        if level is None:
+            break
+        m, u = level.get("m_probability"), level.get("u_probability")
+        if not m or not u or math.log2(m / u) < min_weight:
+            break
+        allowed = years
+    return min(allowed, float(ceiling_years))

@@ -28,6 +28,7 @@ from pipelines.resolution.model import (
     blocking_candidates,
     build_settings,
     calibrate,
+    chain_dob_conflict_years,
     count_block_pairs,
     select_blocking_rules,
     train,
@@ -56,8 +57,12 @@ PLACEHOLDER_DOBS = "('1900-01-01'::date, '1901-01-01'::date, '1970-01-01'::date)
 class ResolutionConfig:
     match_probability_threshold: float = 0.5
     # Dates of birth further apart than this (and not a typo or day/month swap) never join
-    # through a chain of matches.
-    dob_conflict_years: int = 10
+    # through a chain of matches; the run's model lowers it (chain_dob_conflict_years) where
+    # it weighs a nearer disagreement below dob_conflict_weight.
+    dob_conflict_years: float = 10
+    # log2 Bayes factor: a date-of-birth disagreement the model weighs below this (1:100)
+    # is too strong to be spanned by a chain without a direct link.
+    dob_conflict_weight: float = -6.64
     max_u_pairs: float = 1e6
     # Blocking budget: a rule is used (or tightened with a geographic key until it fits) only
     # if it creates at most this many pairs per record scored (with a floor for small inputs),
@@ -392,6 +397,7 @@ def _resolve_on(
     fields += ["counterpart", "crime_role"] * with_context + ["active"] * with_time
     fields += ["email"] * with_email
     n_scored = 0
+    dob_conflict_years = float(config.dob_conflict_years)
     rule_counts: list[dict[str, Any]] = []
     training: dict[str, Any] = {}
     model: dict[str, Any] = {}
@@ -465,6 +471,9 @@ def _resolve_on(
         }
         # Re-load the trained model with domain bounds on its parameters (see calibrate).
         model = calibrate(trained)
+        dob_conflict_years = chain_dob_conflict_years(
+            model, config.dob_conflict_years, config.dob_conflict_weight
+        )
         linker = make_linker(model)
         _phase(timings, "train_s", t)
         floor = config.match_probability_threshold
@@ -524,7 +533,7 @@ def _resolve_on(
         "node_incidents",
         "predictions",
         config.match_probability_threshold,
-        config.dob_conflict_years,
+        dob_conflict_years,
     )
     _phase(timings, "cluster_s", t)
     t = time.perf_counter()
@@ -617,7 +626,7 @@ def _resolve_on(
         "multi_record_persons": int(n_multi),
         "fields": fields,
         "training": training,
-        "clustering": asdict(cstats),
+        "clustering": {**asdict(cstats), "chain_dob_conflict_years": dob_conflict_years},
         "timings": {k: round(v, 3) for k, v in timings.items()},
         "records_per_second": round(n_mentions / total, 1) if total > 0 else math.nan,
         "duckdb_memory_limit": config.memory_limit,
@@ -625,15 +634,39 @@ def _resolve_on(
     return ResolutionResult(out_clusters, persons, evidence, model, stats, pairs, links)
 
 
+# dim_persons attributes: (output column, expression on the joined mentions)
+PERSON_ATTRIBUTES = (
+    ("forename", "forename_raw"),
+    ("surname", "surname_raw"),
+    ("date_of_birth", "dob"),
+    ("sex", "sex_std"),
+    ("postcode", "postcode_std"),
+)
+
+
 def _persons(con: duckdb.DuckDBPyConnection, has: set[str], output_format: str) -> Any:
-    """One row per person: the most frequent non-null value of each attribute, the number of
+    """One row per person: for each attribute the value most of its records hold; a tie goes
+    to the value on the most recently dated record (the latest recorded detail), then to the
+    smallest value (earliest date, alphabetical), so the same input always gives the same
+    row (`mode()` picks either of two tied values from run to run). Also the number of
     records (mentions) and the sources they come from."""
     source = "m.source" if "source" in has else "null::varchar"
     event_date = "m.event_date" if "event_date" in has else "null::date"
-
-    def best(expr: str) -> str:
-        return f"mode({expr}) filter (where {expr} is not null)"
-
+    picks = []
+    for column, expr in PERSON_ATTRIBUTES:
+        picks.append(
+            f"""{column}_counts as (
+            select person_key, {expr} as value, count(*) as n, max(event_date) as latest
+            from j where {expr} is not null group by person_key, {expr}
+        ),
+        {column}_pick as (
+            select person_key,
+                first(value order by n desc, latest desc nulls last, value) as {column}
+            from {column}_counts group by person_key
+        )"""
+        )
+    joins = "\n".join(f"left join {c}_pick using (person_key)" for c, _ in PERSON_ATTRIBUTES)
+    columns = ", ".join(c for c, _ in PERSON_ATTRIBUTES)
     return _fetch(
         con,
         f"""
@@ -643,21 +676,22 @@ def _persons(con: duckdb.DuckDBPyConnection, has: set[str], output_format: str) 
             from mentions_std as s
             join clusters as c using (unique_id)
             join mentions_in as m on m.mention_id::varchar = s.mention_id
+        ),
+        {", ".join(picks)},
+        counted as (
+            select
+                person_key,
+                count(*) as n_records,
+                count(distinct person_id) as n_person_ids,
+                string_agg(distinct source, ',' order by source) as sources,
+                min(event_date) as first_seen,
+                max(event_date) as last_seen
+            from j
+            group by person_key
         )
-        select
-            person_key,
-            {best("forename_raw")} as forename,
-            {best("surname_raw")} as surname,
-            {best("dob")} as date_of_birth,
-            {best("sex_std")} as sex,
-            {best("postcode_std")} as postcode,
-            count(*) as n_records,
-            count(distinct person_id) as n_person_ids,
-            string_agg(distinct source, ',' order by source) as sources,
-            min(event_date) as first_seen,
-            max(event_date) as last_seen
-        from j
-        group by person_key
+        select person_key, {columns}, n_records, n_person_ids, sources, first_seen, last_seen
+        from counted
+        {joins}
         """,
         output_format,
     )

@@ -15,6 +15,11 @@ import pytest
 
 from pipelines.resolution import ResolutionConfig, resolve_mentions
 from pipelines.resolution.clustering import constrained_greedy
+from pipelines.resolution.model import (
+    DOB_WITHIN_1_YEAR,
+    DOB_WITHIN_10_YEARS,
+    chain_dob_conflict_years,
+)
 from pipelines.synthetic.names import draw_forenames, draw_surnames
 
 N_BACKGROUND = 2500
@@ -135,6 +140,51 @@ def test_same_nominal_id_stays_together(resolved: dict[str, str]) -> None:
 
 def test_far_apart_dates_of_birth_stay_apart(resolved: dict[str, str]) -> None:
     assert not _same(resolved, "T10|N10", "T11|N11")
+
+
+def test_chain_spans_only_the_learnt_date_of_birth_gap() -> None:
+    # two records nine years apart, each linked to an undated record of the same name: one
+    # person where chains may span ten years, two where the model allows no gap
+    nodes = pd.DataFrame(
+        {
+            "unique_id": ["older", "undated", "younger"],
+            "dob": [dt.date(1977, 11, 21), None, dt.date(1986, 10, 21)],
+        }
+    )
+    incidents = pd.DataFrame(columns=["unique_id", "incident_key", "role_side"])
+    edges = pd.DataFrame(
+        {
+            "unique_id_l": ["older", "undated"],
+            "unique_id_r": ["undated", "younger"],
+            "match_probability": [0.77, 0.92],
+            "is_nominal": [False, False],
+        }
+    )
+    spanned, _ = constrained_greedy(nodes, incidents, edges, dob_conflict_years=10.0)
+    assert spanned["older"] == spanned["younger"]
+    kept_apart, rejected = constrained_greedy(nodes, incidents, edges, dob_conflict_years=0.0)
+    assert kept_apart["older"] != kept_apart["younger"] and rejected == 1
+    # the stronger link wins the undated record
+    assert kept_apart["undated"] == kept_apart["younger"]
+
+
+def _dob_model(weights: dict[str, float]) -> dict:
+    levels = [
+        {"label_for_charts": label, "m_probability": 0.5 * 2.0**w, "u_probability": 0.5}
+        for label, w in weights.items()
+    ]
+    return {"comparisons": [{"output_column_name": "dob", "comparison_levels": levels}]}
+
+
+def test_chain_dob_span_is_learnt_from_the_trained_weights() -> None:
+    near, far = DOB_WITHIN_1_YEAR, DOB_WITHIN_10_YEARS
+    clean = _dob_model({near: -9.0, far: -12.0})
+    drifting = _dob_model({near: -1.0, far: -8.0})
+    loose = _dob_model({near: 1.0, far: -0.5})
+    assert chain_dob_conflict_years(clean, 10, -6.64) == 0.0
+    assert chain_dob_conflict_years(drifting, 10, -6.64) == 1.0
+    assert chain_dob_conflict_years(loose, 10, -6.64) == 10.0
+    assert chain_dob_conflict_years(loose, 5, -6.64) == 5.0
 
 
 def test_background_duplicates_mostly_join(resolved: dict[str, str]) -> None:
@@ -276,3 +326,48 @@ def test_warehouse_input_and_arrow_output_match_the_dataframe_path(tmp_path) -> 
     assert in_place.stats["persons"] == len(in_memory.persons)
     # the spill directory is removed afterwards
     assert not list(tmp_path.glob("spp_resolution_*"))
+
+
+def _dated(mention: dict, crime: str, event_date: dt.date | None) -> dict:
+    return {
+        **mention,
+        "mention_id": f"crime_persons:{crime}|{mention['person_id']}",
+        "record_key": f"{crime}|{mention['person_id']}",
+        "crime_id": crime,
+        "event_key": crime,
+        "event_date": event_date,
+    }
+
+
+def test_tied_person_details_are_chosen_the_same_way_every_time() -> None:
+    # One nominal id, two dates of birth on two records each (a tie): the date on the most
+    # recently dated record wins. A second nominal with the tie and no dates at all: the
+    # earliest date of birth (and, for the surname, the alphabetically first spelling).
+    a = _mention("", "N20", "victim", "Imogen", "Tranter", "1981-02-03", "F", "YO8 9AB")
+    b = {**a, "date_of_birth": dt.date(1981, 3, 2)}
+    c = _mention("", "N21", "victim", "Lorcan", "Abernethy", "1975-07-01", "M", "YO9 1CD")
+    d = {**c, "date_of_birth": dt.date(1975, 1, 7), "surname": "Abernethey"}
+    cases = [
+        _dated(a, "D1", dt.date(2024, 1, 1)),
+        _dated(b, "D2", dt.date(2024, 2, 1)),
+        _dated(a, "D3", dt.date(2024, 3, 1)),
+        _dated(b, "D4", dt.date(2024, 5, 1)),
+        _dated(c, "D5", None),
+        _dated(d, "D6", None),
+        _dated(c, "D7", None),
+        _dated(d, "D8", None),
+    ]
+    rows = _background(np.random.default_rng(5))[:600] + cases
+    chosen = []
+    for order in (rows, rows[::-1]):
+        result = resolve_mentions(pd.DataFrame(order))
+        keys = dict(zip(result.clusters["record_key"], result.clusters["person_key"], strict=True))
+        persons = result.persons.set_index("person_key")
+        assert keys["D1|N20"] == keys["D4|N20"] and keys["D5|N21"] == keys["D8|N21"]
+        tied_recent = persons.loc[keys["D1|N20"]]
+        tied_undated = persons.loc[keys["D5|N21"]]
+        assert pd.Timestamp(tied_recent["date_of_birth"]) == pd.Timestamp("1981-03-02")
+        assert pd.Timestamp(tied_undated["date_of_birth"]) == pd.Timestamp("1975-01-07")
+        assert tied_undated["surname"] == "Abernethey"
+        chosen.append(persons.sort_index().astype(str))
+    pd.testing.assert_frame_equal(chosen[0], chosen[1])
