@@ -96,6 +96,8 @@ class ForecastSettings(_Section):
     interval_method: str = Field("conformal_scale", pattern="^(pooled_errors|conformal_scale)$")
     interval_growth: str = Field("linear", pattern="^(linear|sqrt)$")
     levels: list[int] = Field(default_factory=lambda: [80, 95])
+    # Series with fewer periods are not forecast; the outputs say "not enough history".
+    min_periods: int = Field(6, ge=2)
     # Demand series (marts.demand_series) forecast by the pipeline; empty = all of them.
     series: list[str] = Field(
         default_factory=lambda: [

@@ -110,7 +110,12 @@ def demand_forecast(
     # Imported here, not at module level: statsforecast (with statsmodels, scipy, sklearn) is
     # this step's cost, not every process that loads the definitions (CLI, UI, sensors).
     from pipelines.forecasting import ForecastParams, forecast_series
-    from pipelines.forecasting.accuracy import backtest_rows, coverage_lines, headline_accuracy
+    from pipelines.forecasting.accuracy import (
+        backtest_rows,
+        coverage_lines,
+        cv_accuracy_rows,
+        headline_accuracy,
+    )
     from pipelines.forecasting.fms import (
         apply_disclosure,
         fms_table,
@@ -148,25 +153,7 @@ def demand_forecast(
     if len(table):
         split = table["series"].str.rsplit(SEP, n=1, expand=True)
         table = table.assign(series=split[0], period=split[1])
-    accuracy = backtest_rows()
-    for row in info.to_dict("records"):
-        name, period = row["series"].rsplit(SEP, 1)
-        for model in ("naive", "seasonal_naive", "ets", "theta", "arima", "ensemble"):
-            accuracy.append(
-                {
-                    "source": "cv",
-                    "series": name,
-                    "period": period,
-                    "horizon": "cv",
-                    "model": model,
-                    "mase": row.get(f"cv_mase_{model}", math.nan),
-                    "naive_mase": row.get("cv_mase_naive", math.nan),
-                    "coverage80": math.nan,
-                    "coverage95": math.nan,
-                    "is_chosen": model == row["model"],
-                    "break_applied": row["break_applied"],
-                }
-            )
+    accuracy = backtest_rows() + cv_accuracy_rows(info, SEP)
     accuracy_df = pd.DataFrame(
         accuracy,
         columns=[
@@ -239,7 +226,7 @@ def demand_forecast(
 
 
 def _interval_note(info: pd.DataFrame) -> str:
-    methods = sorted(set(info.get("interval_method", pd.Series(dtype=str)).dropna()))
+    methods = sorted(set(info.get("interval_method", pd.Series(dtype=str)).dropna()) - {""})
     if any(m.startswith("pooled_errors") for m in methods):
         return (
             "Monthly intervals: forecast + the series' scale x the quantiles of the scale-free "

@@ -76,6 +76,8 @@ class ForecastParams:
     # Beyond the CV horizon h the last step's quantiles grow as g(k)/g(h): "linear" (k) or
     # "sqrt" (sqrt k).
     interval_growth: str = "linear"
+    # Series with fewer periods than this are not forecast (listed as "not enough history").
+    min_periods: int = 6
 
     @classmethod
     def from_settings(cls) -> ForecastParams:
@@ -94,10 +96,26 @@ class ForecastParams:
             calibrate=s.calibrate,
             interval_method=s.interval_method,
             interval_growth=s.interval_growth,
+            min_periods=s.min_periods,
         )
 
 
 _MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+
+
+def too_short(n_periods: int, min_periods: int) -> str:
+    """The reason a series is not forecast ('' when it is long enough)."""
+    if n_periods >= min_periods:
+        return ""
+    return f"not enough history ({n_periods} periods; at least {min_periods} needed)"
+
+
+def _period_name(dates: pd.Series) -> str:
+    """month / quarter / year where the spacing says so, else ''."""
+    try:
+        return infer_frequency(dates).name
+    except ValueError:
+        return ""
 
 
 def infer_frequency(dates: pd.Series) -> Frequency:
@@ -596,8 +614,18 @@ def forecast_series(
     groups: dict[Frequency, list[pd.DataFrame]] = {}
     applied: dict[str, str] = {}
     frequencies: dict[str, Frequency] = {}
+    not_forecast: list[dict] = []
     for name, part in data.groupby("series"):
-        freq = infer_frequency(part["period_start"])
+        reason = too_short(len(part), max(params.min_periods, 2))
+        try:
+            freq = infer_frequency(part["period_start"]) if not reason else None
+        except ValueError as error:  # irregular spacing: no model of ours fits it
+            freq, reason = None, str(error)
+        if freq is None:
+            not_forecast.append(
+                {"series": name, "period": _period_name(part["period_start"]), "not_forecast": reason}
+            )
+            continue
         frequencies[name] = freq
         frame = pd.DataFrame(
             {"unique_id": name, "ds": part["period_start"], "y": part["value"].astype(float)}
@@ -646,6 +674,7 @@ def forecast_series(
                         scores_by_id[uid].set_index("model")["interval_method"][model]
                     ),
                     "break_applied": applied[uid],
+                    "not_forecast": "",
                 }
             )
     actual = data.rename(columns={})[["series", "period_start", "value"]].assign(
@@ -661,7 +690,14 @@ def forecast_series(
         if col not in table:
             table[col] = np.nan
         table[col] = table[col].clip(lower=0)
-    info = pd.DataFrame(summary)
+    # Series not forecast keep a row saying why (model and interval method empty).
+    skipped = pd.DataFrame(not_forecast, columns=["series", "period", "not_forecast"]).assign(
+        model="", interval_method="", break_applied="", cv_mase=math.nan, cv_windows=0
+    )
+    info = pd.concat(
+        [frame for frame in (pd.DataFrame(summary), skipped) if len(frame)] or [skipped],
+        ignore_index=True,
+    )
     table = table.merge(
         info[["series", "period", "break_applied", "interval_method"]], on="series", how="left"
     ).assign(cv_mase=table["series"].map(info.set_index("series")["cv_mase"]))

@@ -108,3 +108,39 @@ def test_coverage_sentence_comes_from_the_held_out_backtest_rows() -> None:
     lines = coverage_lines(rows)
     assert len(lines) == 1
     assert "71%" in lines[0] and "88%" in lines[0] and "naive 7.43" in lines[0]
+
+
+def test_too_short_or_irregular_series_are_listed_not_forecast_and_do_not_crash() -> None:
+    from pipelines.forecasting import forecast_series
+    from pipelines.forecasting.accuracy import coverage_lines, cv_accuracy_rows
+
+    months = pd.date_range("2023-01-01", periods=24, freq="MS")
+    frame = pd.concat(
+        [
+            pd.DataFrame({"series": "long|month", "period_start": months, "value": 10.0}),
+            # one delivery day: one period, whose frequency cannot even be inferred
+            pd.DataFrame({"series": "one_day|month", "period_start": [months[-1]], "value": 3}),
+            pd.DataFrame(
+                {"series": "few|month", "period_start": months[-3:], "value": [1, 2, 3]}
+            ),
+        ],
+        ignore_index=True,
+    )
+    params = ForecastParams(models=("seasonal_naive", "ets"), min_periods=6)
+    table, info = forecast_series(frame, 3, params)
+    forecast = table[table["kind"] == "forecast"]
+    assert set(forecast["series"]) == {"long|month"}
+    # Their recorded values stay in the table; the summary says why they were not forecast.
+    assert set(table.loc[table["kind"] == "actual", "series"]) == set(frame["series"])
+    reasons = info.set_index("series")["not_forecast"]
+    assert reasons["long|month"] == ""
+    assert reasons["one_day|month"].startswith("not enough history (1 periods")
+    assert reasons["few|month"].startswith("not enough history (3 periods")
+    rows = cv_accuracy_rows(info, "|")
+    assert {r["series"] for r in rows if r["source"] == "not_forecast"} == {"one_day", "few"}
+    assert sum(r["is_chosen"] for r in rows) == 1
+    lines = coverage_lines(rows)
+    assert lines[0].startswith("Not forecast (not enough history") and "one day" in lines[0]
+    # Nothing long enough at all: an empty forecast, not an error.
+    table, info = forecast_series(frame[frame["series"] != "long|month"], 3, params)
+    assert (table["kind"] == "actual").all() and len(info) == 2
