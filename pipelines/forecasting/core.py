@@ -36,6 +36,9 @@ from sklearn.isotonic import IsotonicRegression
 from statsforecast import StatsForecast
 from statsforecast.models import AutoARIMA, AutoETS, AutoTheta, Naive, SeasonalNaive
 
+from pipelines.forecasting.error_pool import PoolRow, read_error_pool, widen_with_pool
+from pipelines.paths import PROJECT_ROOT
+
 ENSEMBLE_MEMBERS = ("ets", "theta", "arima")
 ALL_MODELS = ("naive", "seasonal_naive", "ets", "theta", "arima", "ensemble")
 # A CV that cannot calibrate (huge errors against near-zero model widths) is capped here.
@@ -78,6 +81,9 @@ class ForecastParams:
     interval_growth: str = "linear"
     # Series with fewer periods than this are not forecast (listed as "not enough history").
     min_periods: int = 6
+    # Pooled scale-free errors by years ahead (pipelines/forecasting/error_pool.py; read from
+    # `error_pool_file` at the edge). Empty: the series' own calibrated intervals only.
+    error_pool: tuple[PoolRow, ...] = ()
 
     @classmethod
     def from_settings(cls) -> ForecastParams:
@@ -97,6 +103,9 @@ class ForecastParams:
             interval_method=s.interval_method,
             interval_growth=s.interval_growth,
             min_periods=s.min_periods,
+            error_pool=read_error_pool(PROJECT_ROOT / s.error_pool_file)
+            if s.error_pool_file
+            else (),
         )
 
 
@@ -623,7 +632,11 @@ def forecast_series(
             freq, reason = None, str(error)
         if freq is None:
             not_forecast.append(
-                {"series": name, "period": _period_name(part["period_start"]), "not_forecast": reason}
+                {
+                    "series": name,
+                    "period": _period_name(part["period_start"]),
+                    "not_forecast": reason,
+                }
             )
             continue
         frequencies[name] = freq
@@ -649,9 +662,21 @@ def forecast_series(
             cols = _columns(model, params.levels)
             out = pd.DataFrame({"series": uid, "period_start": f["ds"].to_numpy()})
             out["value"] = f[cols[0]].to_numpy()
+            bounds = {
+                lv: (f[f"{model}-lo-{lv}"].to_numpy(), f[f"{model}-hi-{lv}"].to_numpy())
+                for lv in params.levels
+            }
+            if params.error_pool:
+                years_ahead = np.arange(1, len(out) + 1) / freq.periods_per_year
+                bounds = widen_with_pool(
+                    out["value"].to_numpy(),
+                    bounds,
+                    years_ahead,
+                    params.error_pool,
+                    params.interval_growth,
+                )
             for lv in params.levels:
-                out[f"lo{lv}"] = f[f"{model}-lo-{lv}"].to_numpy()
-                out[f"hi{lv}"] = f[f"{model}-hi-{lv}"].to_numpy()
+                out[f"lo{lv}"], out[f"hi{lv}"] = bounds[lv]
             rows.append(out.assign(kind="forecast", model=model))
             s = scores_by_id[uid].set_index("model")["mase"]
             summary.append(
@@ -672,7 +697,8 @@ def forecast_series(
                     },
                     "interval_method": str(
                         scores_by_id[uid].set_index("model")["interval_method"][model]
-                    ),
+                    )
+                    + ("+error_pool" if params.error_pool else ""),
                     "break_applied": applied[uid],
                     "not_forecast": "",
                 }
