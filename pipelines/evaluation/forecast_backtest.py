@@ -23,6 +23,12 @@ the in-sample one-step naive MAE of the training data as scale; "chosen" is the 
 choice. Horizons: 1 and 2 years ahead. Coverage is reported for the published (calibrated)
 intervals and for the chosen models' own intervals.
 
+Error pool: the Home Office runs start at the first origin with 6 points of history and roll
+yearly; the log errors of the chosen forecasts at all those origins make the pool. Scored
+origins (2011-2015 annual, 2012-2016 rolling) get `+error_pool` intervals from the errors
+known at the origin only; the run-time table (docs/evaluation/forecast_error_pool.json, read
+through `forecasting.error_pool_file`) is the pool of every origin of the rolling-year series.
+
 Also times the pipeline on 100 monthly series (target: <= 30 s), with CPU seconds and
 the load average, since the machine is shared. `--no-bench`, `--no-synthetic` and
 `--datasets` make iterations faster.
@@ -197,10 +203,15 @@ def _scale(train: pd.DataFrame) -> pd.Series:
 
 
 def backtest(
-    series: pd.DataFrame, periods_per_year: int, origins: list[pd.Timestamp], params: ForecastParams
+    series: pd.DataFrame,
+    periods_per_year: int,
+    origins: list[pd.Timestamp],
+    params: ForecastParams,
+    years: int = 2,
 ) -> pd.DataFrame:
-    """One row per series x origin x step: actual, every model's forecast (+ chosen + bounds)."""
-    horizon = 2 * periods_per_year
+    """One row per series x origin x step (`years` ahead, where the actual is known): actual,
+    every model's forecast (+ chosen + bounds)."""
+    horizon = years * periods_per_year
     rows = []
     for origin in origins:
         train = series[series["period_start"] <= origin]
@@ -368,10 +379,18 @@ def _markdown(payload: dict) -> str:
         "",
         "## Interval methods compared (chosen model's interval; held-in decides)",
         "",
-        "conformal_scale = each model's own half-widths x split-conformal factors per step "
-        "(the previous method); pooled_errors_<g> = forecast + series scale x the quantile, "
-        "per step ahead, of the scale-free CV errors pooled over the series and origins "
-        "(beyond the CV horizon h the last step's quantile x g(k)/g(h), g = k or sqrt k).",
+        "conformal_scale = each model's own half-widths x split-conformal factors per step, "
+        "from the series' own rolling-origin CV errors pooled over the group's series "
+        "(pooled_errors_<g>, with --variants: forecast + series scale x the quantile per step "
+        "of those CV errors). `+error_pool` = the union of that interval and the error-pool "
+        "interval: forecast x exp(quantile), per years ahead, of the log errors "
+        "log((actual + 1) / (forecast + 1)) of the pipeline's chosen forecasts at every "
+        "earlier rolling origin of all 22 forces whose actual was known at the origin "
+        "(time-ordered: no error from after the origin; the force's own past included). "
+        "`_same_period` (held-out forces only) = the pool of the held-in forces' errors over "
+        "the whole record, 2009-2018: a leave-forces-out check of the run-time table, which "
+        "also holds the whole record; it is NOT time-ordered (the pool has seen the "
+        "2014/15-2017/18 rise the held-out forces are scored on).",
         "",
         "| dataset | variant | split | 80% 1y | 80% 2y | 95% 1y | 95% 2y |",
         "|---|---|---|---|---|---|---|",
@@ -395,6 +414,26 @@ def _markdown(payload: dict) -> str:
     for name, s in payload["datasets"].items():
         by_origin = ", ".join(f"{o} {v:.2f}" for o, v in s["coverage80_by_origin"].items())
         lines.append(f"- {name}: {by_origin}")
+    pool = payload.get("error_pool", {}).get("rows", [])
+    if pool:
+        lines += [
+            "",
+            "## Error pool read at run time (docs/evaluation/forecast_error_pool.json)",
+            "",
+            f"From the {payload['error_pool']['dataset']} back-test above: the chosen "
+            "forecasts' log errors at every origin, 22 forces, the whole record to March 2018 "
+            "(`forecasting.error_pool_file`). Bounds as multiples of (forecast + 1); beyond "
+            "the last horizon grown linearly; each period of the j-th year ahead of a monthly "
+            "or quarterly series takes the j-year row (the FMS sums periods into years).",
+            "",
+            "| years ahead | level | lower x | upper x | errors |",
+            "|---|---|---|---|---|",
+        ]
+        for r in pool:
+            lines.append(
+                f"| {r['years_ahead']:g} | {r['level']}% | {np.exp(r['lo']):.2f} "
+                f"| {np.exp(r['hi']):.2f} | {r['n']} |"
+            )
     lines += ["", f"Runtime {payload['runtime_s']} s."]
     if payload.get("benchmark"):
         b = payload["benchmark"]
@@ -489,7 +528,10 @@ def main(argv: list[str] | None = None) -> int:
         for method, growth in variants:
             vp = replace(params, interval_method=method, interval_growth=growth)
             results = _with_errors(
-                backtest(data, periods_per_year, all_origins, vp), periods_per_year
+                # The FMS horizon: the pool then holds errors up to 4 years ahead (the
+                # forecasts 1-2 years ahead are the same whatever the horizon).
+                backtest(data, periods_per_year, all_origins, vp, params.horizon_years),
+                periods_per_year,
             )
             evaluated = results[results["origin"].isin(evaluated_origins)]
             if name == POOL_DATASET and (method, growth) == configured:

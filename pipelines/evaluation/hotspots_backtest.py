@@ -320,6 +320,11 @@ def _markdown(
         f"{p['train_months']} months before the test month; every method flags the same",
         f"share of the study cells (equal area, {p['prediction']['area_share']:.0%} of them);",
         "score the test month.",
+        "ewm_<h> = count over up to the last "
+        f"{p['prediction']['memory_periods']} months weighted 0.5^(age / h), "
+        "h = half-life in months (the pipeline's half-lives and memory, set in quarters, x 3); "
+        "ensemble = mean percentile rank of the longest-half-life ewm, the first smoothed "
+        "count and the first KDE.",
         f"naive = count of the last {p['naive_months']} months (last quarter).",
         "PAI = (c/C)/(a/A), A = force area (LSOA union).",
         "chosen = the method the pipeline would publish at that fold (best mean PAI on the",

@@ -667,7 +667,10 @@ def forecast_series(
                 for lv in params.levels
             }
             if params.error_pool:
-                years_ahead = np.arange(1, len(out) + 1) / freq.periods_per_year
+                # The pool holds errors of annual totals (rolling-year series), and the FMS
+                # sums the periods' bounds into years: every period of the j-th year ahead
+                # takes the j-year quantile, so a year's summed bound is the pooled one.
+                years_ahead = np.ceil(np.arange(1, len(out) + 1) / freq.periods_per_year)
                 bounds = widen_with_pool(
                     out["value"].to_numpy(),
                     bounds,

@@ -277,7 +277,7 @@ METHOD_LABELS = {
     NAIVE: "last quarter's count",
     "count": "the count over the training quarters",
     "gistar_z": "the Gi* z-score",
-    "ensemble": "an ensemble of count, smoothed count and density",
+    "ensemble": "an ensemble of recency-weighted count, smoothed count and density",
 }
 
 
@@ -285,9 +285,7 @@ def method_label(method: str) -> str:
     if method.startswith("smooth_"):
         return f"the count plus {method.removeprefix('smooth_')} x the neighbours' mean count"
     if method.startswith("ewm_"):
-        return (
-            f"the count weighted by recency (half-life {method.removeprefix('ewm_')} quarters)"
-        )
+        return f"the count weighted by recency (half-life {method.removeprefix('ewm_')} quarters)"
     if method.startswith("kde_"):
         return f"kernel density (bandwidth {method.removeprefix('kde_')} m)"
     return METHOD_LABELS.get(method, method)
