@@ -57,6 +57,8 @@ class HotspotPredictionSettings(_Section):
     backtest_folds: int = Field(4, ge=1)
     smoothing: list[float] = Field(default_factory=lambda: [0.25, 0.5])
     kde_bandwidths_m: list[float] = Field(default_factory=lambda: [250.0, 500.0, 1000.0])
+    ewm_half_lives: list[float] = Field(default_factory=lambda: [1.0, 2.0])
+    memory_periods: int = Field(8, ge=1)
     methods: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -97,6 +99,11 @@ class ForecastSettings(_Section):
     interval_method: str = Field("conformal_scale", pattern="^(pooled_errors|conformal_scale)$")
     interval_growth: str = Field("linear", pattern="^(linear|sqrt)$")
     levels: list[int] = Field(default_factory=lambda: [80, 95])
+    # Series with fewer periods are not forecast; the outputs say "not enough history".
+    min_periods: int = Field(6, ge=2)
+    # Pooled scale-free forecast errors by years ahead (written by the forecast back-test;
+    # relative to the project root; "" = the series' own calibrated intervals only).
+    error_pool_file: str = "docs/evaluation/forecast_error_pool.json"
     # Demand series (marts.demand_series) forecast by the pipeline; empty = all of them.
     series: list[str] = Field(
         default_factory=lambda: [

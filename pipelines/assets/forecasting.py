@@ -57,7 +57,7 @@ def demand_forecast(
     # Imported here, not at module level: statsforecast (with statsmodels, scipy, sklearn) is
     # this step's cost, not every process that loads the definitions (CLI, UI, sensors).
     from pipelines.forecasting import ForecastParams, forecast_series
-    from pipelines.forecasting.accuracy import backtest_rows
+    from pipelines.forecasting.accuracy import backtest_rows, cv_accuracy_rows
     from pipelines.forecasting.fms import months_to_cover
     from pipelines.forecasting.tracking import forecast_tracking
 
@@ -86,25 +86,7 @@ def demand_forecast(
     if len(table):
         split = table["series"].str.rsplit(SEP, n=1, expand=True)
         table = table.assign(series=split[0], period=split[1])
-    accuracy = backtest_rows()
-    for row in info.to_dict("records"):
-        name, period = row["series"].rsplit(SEP, 1)
-        for model in ("naive", "seasonal_naive", "ets", "theta", "arima", "ensemble"):
-            accuracy.append(
-                {
-                    "source": "cv",
-                    "series": name,
-                    "period": period,
-                    "horizon": "cv",
-                    "model": model,
-                    "mase": row.get(f"cv_mase_{model}", math.nan),
-                    "naive_mase": row.get("cv_mase_naive", math.nan),
-                    "coverage80": math.nan,
-                    "coverage95": math.nan,
-                    "is_chosen": model == row["model"],
-                    "break_applied": row["break_applied"],
-                }
-            )
+    accuracy = backtest_rows() + cv_accuracy_rows(info, SEP)
     accuracy_df = pd.DataFrame(
         accuracy,
         columns=[

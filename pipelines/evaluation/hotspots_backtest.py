@@ -51,6 +51,7 @@ NAME = "hotspots_backtest"
 CRIME_TYPE = "Violence and sexual offences"
 NAIVE_MONTHS = 3  # last quarter
 TRAIN_MONTHS = 4
+MONTHS_PER_QUARTER = 3
 HELD_IN_UNTIL = "2020-12"  # Northumbria test months up to here were looked at
 DATASETS = ("northumbria", "north_yorkshire")
 
@@ -147,7 +148,15 @@ def monthly_counts(
 
 
 def eval_params(base: PredictParams) -> PredictParams:
-    return dataclasses.replace(base, naive_periods=NAIVE_MONTHS, train_periods=TRAIN_MONTHS)
+    """The pipeline's candidates on monthly folds: periods given in quarters (half-lives,
+    memory) become months."""
+    return dataclasses.replace(
+        base,
+        naive_periods=NAIVE_MONTHS,
+        train_periods=TRAIN_MONTHS,
+        ewm_half_lives=tuple(h * MONTHS_PER_QUARTER for h in base.ewm_half_lives),
+        memory_periods=base.memory_periods * MONTHS_PER_QUARTER,
+    )
 
 
 def dataset_folds(dataset: str, params: HotspotParams) -> tuple[pd.DataFrame, dict]:
@@ -163,9 +172,8 @@ def dataset_folds(dataset: str, params: HotspotParams) -> tuple[pd.DataFrame, di
     rows = []
     for t in range(pp.train_periods, len(months)):
         test = counts[t]
-        scores = fold_scores(
-            counts[t - pp.train_periods : t], test, raster, weights, pp, total_cells=total_cells
-        )
+        # Every month before the test month; each method keeps its own window of it.
+        scores = fold_scores(counts[:t], test, raster, weights, pp, total_cells=total_cells)
         for name, s in (
             ("ceiling_other_months", np.delete(counts, t, axis=0).sum(axis=0)),
             ("ceiling_oracle", test),
@@ -312,6 +320,11 @@ def _markdown(
         f"{p['train_months']} months before the test month; every method flags the same",
         f"share of the study cells (equal area, {p['prediction']['area_share']:.0%} of them);",
         "score the test month.",
+        "ewm_<h> = count over up to the last "
+        f"{p['prediction']['memory_periods']} months weighted 0.5^(age / h), "
+        "h = half-life in months (the pipeline's half-lives and memory, set in quarters, x 3); "
+        "ensemble = mean percentile rank of the longest-half-life ewm, the first smoothed "
+        "count and the first KDE.",
         f"naive = count of the last {p['naive_months']} months (last quarter).",
         "PAI = (c/C)/(a/A), A = force area (LSOA union).",
         "chosen = the method the pipeline would publish at that fold (best mean PAI on the",

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import math
 
+import pandas as pd
+
 from pipelines.paths import PROJECT_ROOT
 
 BACKTEST_JSON = PROJECT_ROOT / "docs" / "evaluation" / "forecast_backtest.json"
@@ -47,6 +49,51 @@ def backtest_rows() -> list[dict]:
     return rows
 
 
+CANDIDATES = ("naive", "seasonal_naive", "ets", "theta", "arima", "ensemble")
+NOT_FORECAST = "not_forecast"
+
+
+def cv_accuracy_rows(info: pd.DataFrame, sep: str) -> list[dict]:
+    """Accuracy rows of a run (`forecast_series`' per-series summary; series named
+    'name<sep>period'): every candidate's CV MASE per series (source 'cv'), and one row with
+    source 'not_forecast' per series too short to forecast, so the outputs can say so."""
+    rows = []
+    for row in info.to_dict("records"):
+        name, period = str(row["series"]).rsplit(sep, 1)
+        blank = {"naive_mase": math.nan, "coverage80": math.nan, "coverage95": math.nan}
+        if row.get("not_forecast"):
+            rows.append(
+                {
+                    "source": NOT_FORECAST,
+                    "series": name,
+                    "period": period,
+                    "horizon": "",
+                    "model": "",
+                    "mase": math.nan,
+                    **blank,
+                    "is_chosen": False,
+                    "break_applied": "",
+                }
+            )
+            continue
+        for model in CANDIDATES:
+            rows.append(
+                {
+                    "source": "cv",
+                    "series": name,
+                    "period": period,
+                    "horizon": "cv",
+                    "model": model,
+                    "mase": row.get(f"cv_mase_{model}", math.nan),
+                    **blank,
+                    "naive_mase": row.get("cv_mase_naive", math.nan),
+                    "is_chosen": model == row["model"],
+                    "break_applied": row["break_applied"],
+                }
+            )
+    return rows
+
+
 def headline_accuracy(rows: list[dict]) -> dict[str, float]:
     """One-year-ahead MASE and 80% coverage of the chosen model, per back-test dataset."""
     out = {}
@@ -62,6 +109,13 @@ def coverage_lines(rows: list[dict]) -> list[str]:
     """One sentence per held-out back-test dataset: MASE of the chosen model and of naive,
     and how often the 80% and 95% intervals held the actual (1 year ahead)."""
     out = []
+    short = sorted({str(r["series"]) for r in rows if r.get("source") == NOT_FORECAST})
+    if short:
+        names = ", ".join(s.replace("_", " ") for s in short)
+        out.append(
+            f"Not forecast (not enough history: the delivery holds too few periods to fit "
+            f"and test a model): {names}."
+        )
     for r in rows:
         if r["model"] != "chosen" or r["horizon"] != "1y" or "held_out" not in r["source"]:
             continue

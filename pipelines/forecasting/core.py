@@ -36,6 +36,8 @@ from sklearn.isotonic import IsotonicRegression
 from statsforecast import StatsForecast
 from statsforecast.models import AutoARIMA, AutoETS, AutoTheta, Naive, SeasonalNaive
 
+from pipelines.forecasting.error_pool import PoolRow, read_error_pool, widen_with_pool
+from pipelines.paths import PROJECT_ROOT
 from pipelines.settings import ForecastSettings
 
 ENSEMBLE_MEMBERS = ("ets", "theta", "arima")
@@ -78,6 +80,11 @@ class ForecastParams:
     # Beyond the CV horizon h the last step's quantiles grow as g(k)/g(h): "linear" (k) or
     # "sqrt" (sqrt k).
     interval_growth: str = "linear"
+    # Series with fewer periods than this are not forecast (listed as "not enough history").
+    min_periods: int = 6
+    # Pooled scale-free errors by years ahead (pipelines/forecasting/error_pool.py; read from
+    # `error_pool_file` at the edge). Empty: the series' own calibrated intervals only.
+    error_pool: tuple[PoolRow, ...] = ()
 
     @classmethod
     def from_settings(cls, forecasting: ForecastSettings | None = None) -> ForecastParams:
@@ -95,10 +102,29 @@ class ForecastParams:
             calibrate=s.calibrate,
             interval_method=s.interval_method,
             interval_growth=s.interval_growth,
+            min_periods=s.min_periods,
+            error_pool=read_error_pool(PROJECT_ROOT / s.error_pool_file)
+            if s.error_pool_file
+            else (),
         )
 
 
 _MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+
+
+def too_short(n_periods: int, min_periods: int) -> str:
+    """The reason a series is not forecast ('' when it is long enough)."""
+    if n_periods >= min_periods:
+        return ""
+    return f"not enough history ({n_periods} periods; at least {min_periods} needed)"
+
+
+def _period_name(dates: pd.Series) -> str:
+    """month / quarter / year where the spacing says so, else ''."""
+    try:
+        return infer_frequency(dates).name
+    except ValueError:
+        return ""
 
 
 def infer_frequency(dates: pd.Series) -> Frequency:
@@ -597,8 +623,22 @@ def forecast_series(
     groups: dict[Frequency, list[pd.DataFrame]] = {}
     applied: dict[str, str] = {}
     frequencies: dict[str, Frequency] = {}
+    not_forecast: list[dict] = []
     for name, part in data.groupby("series"):
-        freq = infer_frequency(part["period_start"])
+        reason = too_short(len(part), max(params.min_periods, 2))
+        try:
+            freq = infer_frequency(part["period_start"]) if not reason else None
+        except ValueError as error:  # irregular spacing: no model of ours fits it
+            freq, reason = None, str(error)
+        if freq is None:
+            not_forecast.append(
+                {
+                    "series": name,
+                    "period": _period_name(part["period_start"]),
+                    "not_forecast": reason,
+                }
+            )
+            continue
         frequencies[name] = freq
         frame = pd.DataFrame(
             {"unique_id": name, "ds": part["period_start"], "y": part["value"].astype(float)}
@@ -622,9 +662,24 @@ def forecast_series(
             cols = _columns(model, params.levels)
             out = pd.DataFrame({"series": uid, "period_start": f["ds"].to_numpy()})
             out["value"] = f[cols[0]].to_numpy()
+            bounds = {
+                lv: (f[f"{model}-lo-{lv}"].to_numpy(), f[f"{model}-hi-{lv}"].to_numpy())
+                for lv in params.levels
+            }
+            if params.error_pool:
+                # The pool holds errors of annual totals (rolling-year series), and the FMS
+                # sums the periods' bounds into years: every period of the j-th year ahead
+                # takes the j-year quantile, so a year's summed bound is the pooled one.
+                years_ahead = np.ceil(np.arange(1, len(out) + 1) / freq.periods_per_year)
+                bounds = widen_with_pool(
+                    out["value"].to_numpy(),
+                    bounds,
+                    years_ahead,
+                    params.error_pool,
+                    params.interval_growth,
+                )
             for lv in params.levels:
-                out[f"lo{lv}"] = f[f"{model}-lo-{lv}"].to_numpy()
-                out[f"hi{lv}"] = f[f"{model}-hi-{lv}"].to_numpy()
+                out[f"lo{lv}"], out[f"hi{lv}"] = bounds[lv]
             rows.append(out.assign(kind="forecast", model=model))
             s = scores_by_id[uid].set_index("model")["mase"]
             summary.append(
@@ -645,8 +700,10 @@ def forecast_series(
                     },
                     "interval_method": str(
                         scores_by_id[uid].set_index("model")["interval_method"][model]
-                    ),
+                    )
+                    + ("+error_pool" if params.error_pool else ""),
                     "break_applied": applied[uid],
+                    "not_forecast": "",
                 }
             )
     actual = data.rename(columns={})[["series", "period_start", "value"]].assign(
@@ -662,7 +719,14 @@ def forecast_series(
         if col not in table:
             table[col] = np.nan
         table[col] = table[col].clip(lower=0)
-    info = pd.DataFrame(summary)
+    # Series not forecast keep a row saying why (model and interval method empty).
+    skipped = pd.DataFrame(not_forecast, columns=["series", "period", "not_forecast"]).assign(
+        model="", interval_method="", break_applied="", cv_mase=math.nan, cv_windows=0
+    )
+    info = pd.concat(
+        [frame for frame in (pd.DataFrame(summary), skipped) if len(frame)] or [skipped],
+        ignore_index=True,
+    )
     table = table.merge(
         info[["series", "period", "break_applied", "interval_method"]], on="series", how="left"
     ).assign(cv_mase=table["series"].map(info.set_index("series")["cv_mase"]))

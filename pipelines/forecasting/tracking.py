@@ -42,7 +42,10 @@ def forecast_tracking(series: pd.DataFrame, quarter: str, params: ForecastParams
         train = part[part["period_start"] <= before_end]
         if len(train) < 2 or inside.empty:
             continue
-        freq = infer_frequency(part["period_start"])
+        try:
+            freq = infer_frequency(part["period_start"])
+        except ValueError:
+            continue  # irregular periods: not forecast, so nothing to track
         needed = {12: 3, 4: 1}.get(freq.periods_per_year, 0)  # periods in a quarter
         if needed == 0 or len(inside) < needed:
             continue  # annual series, or the quarter is not complete

@@ -69,6 +69,8 @@ class HotspotParams:
             backtest_folds=p.backtest_folds,
             smoothing=tuple(p.smoothing),
             kde_bandwidths_m=tuple(float(b) for b in p.kde_bandwidths_m),
+            ewm_half_lives=tuple(float(h) for h in p.ewm_half_lives),
+            memory_periods=p.memory_periods,
             methods=tuple(p.methods),
             seed=s.seed,
         )

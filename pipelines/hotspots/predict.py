@@ -12,6 +12,9 @@ flags the same number of cells (equal area), so the methods differ only in *wher
   to within 3e-5 of the maximum; on the large preset's 32,907 cells it costs 0.001 s CPU a
   call against 2.6 s, which the ~30 KDE calls of a back-test and the quarters' predictions
   cannot afford);
+- `ewm_<h>`: exponentially weighted count over the last `memory_periods` periods, weight
+  0.5^(age / h) (h = half-life in periods; the latest period weighs 1): longer memory than
+  the training window, recent periods counting most;
 - `gistar_z`: the Getis-Ord Gi* z of the training count (ranking by z, not the FDR decision);
 - `ensemble`: the mean percentile rank (scipy `rankdata`) of count, the first smooth and the
   first KDE.
@@ -53,6 +56,9 @@ class PredictParams:
     backtest_folds: int = 4
     smoothing: tuple[float, ...] = (0.5,)
     kde_bandwidths_m: tuple[float, ...] = (250.0, 500.0, 1000.0)
+    # Half-lives (periods) of the exponentially weighted counts, and how far back they look.
+    ewm_half_lives: tuple[float, ...] = (1.0, 2.0)
+    memory_periods: int = 8
     methods: tuple[str, ...] = ()  # empty: every candidate
     seed: int = 12345
 
@@ -62,6 +68,7 @@ class PredictParams:
             "count",
             *(f"smooth_{lam:g}" for lam in self.smoothing),
             *(f"kde_{int(b)}" for b in self.kde_bandwidths_m),
+            *(f"ewm_{h:g}" for h in self.ewm_half_lives),
             "gistar_z",
             "ensemble",
         )
@@ -111,8 +118,10 @@ def method_scores(
     methods: tuple[str, ...] | None = None,
 ) -> dict[str, np.ndarray]:
     """history: (periods x cells) counts, oldest first, the last row the most recent period
-    (at most `train_periods` rows are used). Returns each method's score per cell."""
-    history = np.atleast_2d(np.asarray(history, float))[-params.train_periods :]
+    (the last `train_periods` rows are used; `memory_periods` by the weighted counts).
+    Returns each method's score per cell."""
+    full = np.atleast_2d(np.asarray(history, float))[-max(params.memory_periods, 1) :]
+    history = full[-params.train_periods :]
     wanted = params.candidates() if methods is None else methods
     total = history.sum(axis=0)
     out: dict[str, np.ndarray] = {}
@@ -129,10 +138,15 @@ def method_scores(
         name = f"kde_{int(b)}"
         if name in wanted or "ensemble" in wanted:
             out[name] = raster.kde(total, float(b))
+    for half_life in params.ewm_half_lives:
+        name = f"ewm_{half_life:g}"
+        if name in wanted or "ensemble" in wanted:
+            age = np.arange(len(full))[::-1]
+            out[name] = (0.5 ** (age / half_life)) @ full
     if "gistar_z" in wanted:
         out["gistar_z"] = gi_star_z(total, weights)
     if "ensemble" in wanted:
-        members = ["count"]
+        members = [f"ewm_{h:g}" for h in params.ewm_half_lives[-1:]] or ["count"]
         members += [f"smooth_{lam:g}" for lam in params.smoothing[:1]]
         members += [f"kde_{int(b)}" for b in params.kde_bandwidths_m[:1]]
         out["ensemble"] = np.mean([rankdata(out[m]) / len(total) for m in members], axis=0)
@@ -199,7 +213,8 @@ def backtest(
     first = max(params.train_periods, periods - params.backtest_folds)
     rows = []
     for t in range(first, periods):
-        train = counts[t - params.train_periods : t]
+        # Everything before the origin: each method keeps its own window of it.
+        train = counts[:t]
         for method, s in fold_scores(train, counts[t], raster, weights, params).items():
             rows.append({"period": labels[t], "method": method, **s})
     return pd.DataFrame(rows, columns=["period", "method", "pai", "hit_rate", "area_share"])
@@ -262,13 +277,15 @@ METHOD_LABELS = {
     NAIVE: "last quarter's count",
     "count": "the count over the training quarters",
     "gistar_z": "the Gi* z-score",
-    "ensemble": "an ensemble of count, smoothed count and density",
+    "ensemble": "an ensemble of recency-weighted count, smoothed count and density",
 }
 
 
 def method_label(method: str) -> str:
     if method.startswith("smooth_"):
         return f"the count plus {method.removeprefix('smooth_')} x the neighbours' mean count"
+    if method.startswith("ewm_"):
+        return f"the count weighted by recency (half-life {method.removeprefix('ewm_')} quarters)"
     if method.startswith("kde_"):
         return f"kernel density (bandwidth {method.removeprefix('kde_')} m)"
     return METHOD_LABELS.get(method, method)

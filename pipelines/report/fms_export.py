@@ -61,7 +61,7 @@ def write_fms_export(
 
 
 def interval_note(forecast: pd.DataFrame) -> str:
-    methods = sorted(set(forecast["interval_method"].dropna()))
+    methods = sorted(set(forecast["interval_method"].dropna()) - {""})
     if any(m.startswith("pooled_errors") for m in methods):
         return (
             "Monthly intervals: forecast + the series' scale x the quantiles of the scale-free "

@@ -229,6 +229,15 @@ def test_forecast_file_quarterly_series(tmp_path) -> None:
     assert fc.groupby("series").size().to_dict() == {"all_stalking": 8, "online": 8}
     assert fc["period_start"].min() == "2025-01-01"
     assert set(fc["model"]) <= {"seasonal_naive", "ets", "theta", "arima", "ensemble"}
+    # The same choice and intervals as the pipeline with the configured settings (incl. the
+    # error pool read from its file).
+    params = ForecastParams.from_settings()
+    same, _ = forecast_series(pd.read_csv(src), 8, params)
+    same = same[same["kind"] == "forecast"]
+    assert list(fc["model"]) == list(same["model"])
+    assert np.allclose(fc["hi80"], same["hi80"]) and np.allclose(fc["lo95"], same["lo95"])
+    assert set(fc["interval_method"]) == set(same["interval_method"])
+    assert all(m.endswith("+error_pool") for m in fc["interval_method"]) == bool(params.error_pool)
 
 
 def test_forecast_file_rejects_bad_input(tmp_path) -> None:

@@ -108,3 +108,108 @@ def test_coverage_sentence_comes_from_the_held_out_backtest_rows() -> None:
     lines = coverage_lines(rows)
     assert len(lines) == 1
     assert "71%" in lines[0] and "88%" in lines[0] and "naive 7.43" in lines[0]
+
+
+def test_too_short_or_irregular_series_are_listed_not_forecast_and_do_not_crash() -> None:
+    from pipelines.forecasting import forecast_series
+    from pipelines.forecasting.accuracy import coverage_lines, cv_accuracy_rows
+
+    months = pd.date_range("2023-01-01", periods=24, freq="MS")
+    frame = pd.concat(
+        [
+            pd.DataFrame({"series": "long|month", "period_start": months, "value": 10.0}),
+            # one delivery day: one period, whose frequency cannot even be inferred
+            pd.DataFrame({"series": "one_day|month", "period_start": [months[-1]], "value": 3}),
+            pd.DataFrame({"series": "few|month", "period_start": months[-3:], "value": [1, 2, 3]}),
+        ],
+        ignore_index=True,
+    )
+    params = ForecastParams(models=("seasonal_naive", "ets"), min_periods=6)
+    table, info = forecast_series(frame, 3, params)
+    forecast = table[table["kind"] == "forecast"]
+    assert set(forecast["series"]) == {"long|month"}
+    # Their recorded values stay in the table; the summary says why they were not forecast.
+    assert set(table.loc[table["kind"] == "actual", "series"]) == set(frame["series"])
+    reasons = info.set_index("series")["not_forecast"]
+    assert reasons["long|month"] == ""
+    assert reasons["one_day|month"].startswith("not enough history (1 periods")
+    assert reasons["few|month"].startswith("not enough history (3 periods")
+    rows = cv_accuracy_rows(info, "|")
+    assert {r["series"] for r in rows if r["source"] == "not_forecast"} == {"one_day", "few"}
+    assert sum(r["is_chosen"] for r in rows) == 1
+    lines = coverage_lines(rows)
+    assert lines[0].startswith("Not forecast (not enough history") and "one day" in lines[0]
+    # Nothing long enough at all: an empty forecast, not an error.
+    table, info = forecast_series(frame[frame["series"] != "long|month"], 3, params)
+    assert (table["kind"] == "actual").all() and len(info) == 2
+
+
+def test_error_pool_quantiles_by_years_ahead_and_the_union_interval(tmp_path) -> None:
+    import json
+
+    from pipelines.forecasting.error_pool import (
+        log_errors,
+        pool_bounds,
+        pool_quantiles,
+        pool_to_json,
+        read_error_pool,
+        widen_with_pool,
+    )
+
+    rng = np.random.default_rng(1)
+    years = np.repeat([0.5, 1.0, 2.0], 400)
+    errors = rng.normal(0.1, 0.2, len(years)) * np.sqrt(years)
+    pool = pool_quantiles(years, errors, (80, 95))
+    by = {(r.years_ahead, r.level): r for r in pool}
+    assert set(by) == {(y, lv) for y in (0.5, 1.0, 2.0) for lv in (80, 95)}
+    one = errors[years == 1.0]
+    assert np.isclose(by[(1.0, 80)].lo, np.quantile(one, 0.1, method="lower"))
+    assert np.isclose(by[(1.0, 95)].hi, np.quantile(one, 0.975, method="higher"))
+    assert by[(2.0, 80)].hi >= by[(1.0, 80)].hi >= by[(0.5, 80)].hi  # never narrows
+    # Too few errors at a horizon: that horizon has no row.
+    assert pool_quantiles(np.array([1.0] * 5), np.zeros(5), (80,)) == ()
+    # Scale-free: the same log error is the same share of any forecast.
+    assert np.isclose(log_errors(np.array([199.0]), np.array([99.0]))[0], np.log(2))
+    lo, hi = pool_bounds(np.array([99.0, 9.0]), np.array([1.0, 1.0]), pool, 80)
+    assert np.allclose((hi + 1) / np.array([100.0, 10.0]), np.exp(by[(1.0, 80)].hi))
+    # Between horizons: interpolated; beyond the furthest: grown linearly from it.
+    _, hi3 = pool_bounds(np.array([99.0]), np.array([3.0]), pool, 80, "linear")
+    assert np.isclose(np.log((hi3[0] + 1) / 100), by[(2.0, 80)].hi * 1.5)
+    # The published interval is the union of the series' own and the pooled one.
+    own = {80: (np.array([90.0]), np.array([101.0])), 95: (np.array([80.0]), np.array([400.0]))}
+    union = widen_with_pool(np.array([99.0]), own, np.array([1.0]), pool, "linear")
+    assert union[80][1][0] > 101.0 and union[95][1][0] == 400.0
+    assert union[95][0][0] <= union[80][0][0] and union[95][1][0] >= union[80][1][0]
+    # Read back from the file the back-test writes (a declared input of the run).
+    path = tmp_path / "pool.json"
+    path.write_text(json.dumps(pool_to_json(pool, "test")))
+    assert read_error_pool(path) == pool
+    assert read_error_pool(tmp_path / "missing.json") == ()
+
+
+def test_forecast_series_widens_with_the_pool_and_says_so() -> None:
+    from dataclasses import replace
+
+    from pipelines.forecasting import forecast_series
+    from pipelines.forecasting.error_pool import PoolRow
+
+    months = pd.date_range("2020-01-01", periods=36, freq="MS")
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame(
+        {"series": "s", "period_start": months, "value": rng.poisson(40, len(months))}
+    )
+    params = ForecastParams(models=("seasonal_naive", "ets"), cv_windows=2)
+    pool = (PoolRow(1.0, 80, -0.5, 0.7, 100), PoolRow(1.0, 95, -0.9, 1.2, 100))
+    own, _ = forecast_series(frame, 24, params)
+    wide, info = forecast_series(frame, 24, replace(params, error_pool=pool))
+    own, wide = own[own["kind"] == "forecast"], wide[wide["kind"] == "forecast"]
+    assert np.allclose(own["value"], wide["value"])  # the pool widens, never moves the forecast
+    assert (wide["hi80"].to_numpy() >= own["hi80"].to_numpy()).all()
+    assert (wide["lo80"].to_numpy() <= own["lo80"].to_numpy()).all()
+    # Every month of the 2nd year ahead: the pooled bound (the 1-year quantile grown linearly
+    # to 2 years) is the wider one; months of the 1st year take the 1-year quantile.
+    ratio = np.log((wide["hi80"].to_numpy() + 1) / (wide["value"].to_numpy() + 1))
+    assert np.allclose(ratio[12:], 1.4)
+    assert (ratio[:12] >= 0.7 - 1e-9).all()
+    assert (wide["lo95"] <= wide["lo80"]).all() and (wide["hi95"] >= wide["hi80"]).all()
+    assert info["interval_method"].iloc[0].endswith("+error_pool")

@@ -121,3 +121,33 @@ def test_top_cells_breaks_ties_by_seed_not_grid_order() -> None:
     picks = [np.flatnonzero(top_cells(score, 10, seed)) for seed in (1, 2)]
     assert len(picks[0]) == 10 and not np.array_equal(picks[0], picks[1])
     assert np.array_equal(picks[0], np.flatnonzero(top_cells(score, 10, 1)))
+
+
+def test_recency_weighted_count_remembers_beyond_the_window_and_favours_recent_crime() -> None:
+    from pipelines.hotspots.predict import method_scores
+
+    cells = pd.DataFrame({"col": np.arange(4), "row": np.zeros(4, int)})
+    weights = grid_weights(cells)
+    raster = Raster.from_cells(cells, 500)
+    counts = np.zeros((8, 4))
+    counts[0:2, 0] = 10  # busy long ago, before the 2-period training window
+    counts[7, 1] = 4  # the latest period
+    counts[6, 2] = 4  # one period earlier
+    params = PredictParams(
+        train_periods=2, ewm_half_lives=(1.0,), memory_periods=8, kde_bandwidths_m=()
+    )
+    scores = method_scores(counts, raster, weights, params, ("count", "ewm_1"))
+    assert scores["count"][0] == 0 and scores["ewm_1"][0] > 0
+    assert scores["count"][1] == scores["count"][2]
+    # Half-life 1: a period's crimes weigh half as much one period later.
+    assert np.isclose(scores["ewm_1"][1], 4.0) and np.isclose(scores["ewm_1"][2], 2.0)
+    short = method_scores(
+        counts,
+        raster,
+        weights,
+        PredictParams(
+            train_periods=2, ewm_half_lives=(1.0,), memory_periods=2, kde_bandwidths_m=()
+        ),
+        ("ewm_1",),
+    )
+    assert short["ewm_1"][0] == 0  # memory_periods bounds how far back it looks
