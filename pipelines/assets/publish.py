@@ -77,10 +77,10 @@ def profile_report(
     group_name="publish",
     partitions_def=quarterly_partitions,
     deps=REPORTING_INPUTS,
-    description="Restricted tasking pack (OUT/YYYY-Qn/restricted/high_harm_perpetrators.csv "
-    "and .html, subject_profiles/ for the top N), OFFICIAL-SENSITIVE, owner-only file "
+    description="Restricted tasking pack (OUT/YYYY-Qn/restricted/high_harm_perpetrators.csv, "
+    ".html and .xlsx, subject_profiles/ for the top N), OFFICIAL-SENSITIVE, owner-only file "
     "permissions.",
-    kinds={"csv", "html"},
+    kinds={"csv", "html", "xlsx"},
 )
 def tasking_pack(
     context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_run: ProfileRun
@@ -92,14 +92,17 @@ def tasking_pack(
             con,
             quarter,
             profile_run.quarter_dir(quarter),
+            settings.tasking,
             settings.force.name,
-            subject_profiles_top_n=settings.tasking.subject_profiles_top_n,
+            settings.perpetrators.serial_lookback_years,
             generated=profile_run.today(),
         )
     return dg.MaterializeResult(
         metadata={
             "folder": dg.MetadataValue.path(str(pack.csv.parent)),
             "subjects": pack.rows,
+            "above_cutoff": pack.above_cutoff,
             "subject_profiles": len(pack.subject_profiles),
+            "seconds": round(pack.seconds, 2),
         }
     )
