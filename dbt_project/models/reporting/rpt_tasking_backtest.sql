@@ -6,147 +6,29 @@
 --   recall_of_harm  share of all follow-up stalking harm (offence harm days, everyone who
 --                   offended in the follow-up, ranked or not) committed by the top k
 --   auc             chance that a subject who re-offended is ranked above one who did not
---                   (Mann-Whitney rank sum; tied scores count half)
+--                   (Mann-Whitney rank sum over average ranks: tied scores count half)
 -- for the RFGV ranking beside two baselines: the plain count of crimes in the last 12 months
 -- (ties: most recent first) and most recent offending (ties: more crimes first). Person keys
--- are this run's; the ranking itself uses only crimes reported by its quarter's end.
+-- are this run's; each ranking uses only crimes reported by its quarter's end.
 with
 
-quarters as (
-    select
-        quarter,
-        q_end,
-        row_number() over (order by q_start) as quarter_number
-    from {{ ref('int_quarters') }}
-),
-
-run_quarter as (
-    select quarters.*
-    from quarters
-    where quarters.quarter = (select max(quarter) from quarters where quarter <= {{ profile_quarter() }})
-),
-
-horizons as (
-    select unnest({{ tasking['backtest_horizons_quarters'] }}) as horizon_quarters
+subjects as (
+    select * from {{ ref('rpt_tasking_backtest_subjects') }}
 ),
 
 list_lengths as (
     select unnest({{ tasking['backtest_list_lengths'] }}) as list_length
 ),
 
-origins as (
-    select
-        run_quarter.quarter as run_quarter,
-        origin.quarter as origin_quarter,
-        origin.q_end as origin_end,
-        horizons.horizon_quarters
-    from run_quarter
-    inner join quarters as origin
-        on origin.quarter_number <= run_quarter.quarter_number - {{ tasking['backtest_min_age_quarters'] }}
-    cross join horizons
-),
-
-perpetrations as (
-    select * from {{ ref('int_perpetrations') }}
-),
-
-follow_up as (
-    select
-        origins.origin_quarter,
-        origins.horizon_quarters,
-        perpetrations.person_key,
-        sum(perpetrations.harm_weight_days) as harm_next
-    from origins
-    inner join perpetrations
-        on
-            perpetrations.reported_date > origins.origin_end
-            and perpetrations.reported_date
-            <= origins.origin_end + to_months(3 * origins.horizon_quarters)
-    group by origins.origin_quarter, origins.horizon_quarters, perpetrations.person_key
-),
-
-harm_in_follow_up as (
-    select
-        origin_quarter,
-        horizon_quarters,
-        sum(harm_next) as harm_next_total,
-        count(*) as offenders_next
-    from follow_up
-    group by origin_quarter, horizon_quarters
-),
-
-ranked_population as (
-    select
-        origins.run_quarter,
-        origins.origin_quarter,
-        origins.horizon_quarters,
-        perpetrators.person_key,
-        perpetrators.rank as rank_rfgv,
-        row_number() over (
-            partition by origins.origin_quarter, origins.horizon_quarters
-            order by
-                perpetrators.crimes_12m desc, perpetrators.last_reported_date desc,
-                perpetrators.person_key
-        ) as rank_crime_count_12m,
-        row_number() over (
-            partition by origins.origin_quarter, origins.horizon_quarters
-            order by
-                perpetrators.last_reported_date desc, perpetrators.crimes_12m desc,
-                perpetrators.person_key
-        ) as rank_most_recent,
-        perpetrators.rfgv_score as score_rfgv,
-        cast(perpetrators.crimes_12m as double) as score_crime_count_12m,
-        -1.0 * perpetrators.days_since_last_crime as score_most_recent,
-        follow_up.person_key is not null as reoffended,
-        coalesce(follow_up.harm_next, 0) as harm_next
-    from origins
-    inner join {{ ref('perpetrators') }} as perpetrators
-        on origins.origin_quarter = perpetrators.quarter
-    left join follow_up
-        on
-            origins.origin_quarter = follow_up.origin_quarter
-            and origins.horizon_quarters = follow_up.horizon_quarters
-            and perpetrators.person_key = follow_up.person_key
-),
-
-by_method as (
-    select
-        run_quarter,
-        origin_quarter,
-        horizon_quarters,
-        person_key,
-        reoffended,
-        harm_next,
-        methods.method,
-        methods.method_rank,
-        methods.score
-    from ranked_population
-    cross join lateral (
-        values
-        ('rfgv', rank_rfgv, score_rfgv),
-        ('crime_count_12m', rank_crime_count_12m, score_crime_count_12m),
-        ('most_recent', rank_most_recent, score_most_recent)
-    ) as methods (method, method_rank, score)
-),
-
--- average rank of each subject by score (ties share the mean of their ranks), for the AUC
-score_ranks as (
-    select
-        *,
-        rank() over (partition by origin_quarter, horizon_quarters, method order by score)
-        + (count(*) over (partition by origin_quarter, horizon_quarters, method, score) - 1) / 2.0
-            as average_rank
-    from by_method
-),
-
 auc as (
     select
-        run_quarter,
+        quarter,
         origin_quarter,
         horizon_quarters,
         method,
         count(*) as subjects_ranked,
         count(*) filter (where reoffended) as subjects_reoffending,
+        coalesce(any_value(harm_next_total), 0) as harm_next_total,
         case
             when count(*) filter (where reoffended) > 0 and count(*) filter (where not reoffended) > 0
                 then (
@@ -154,28 +36,28 @@ auc as (
                     - count(*) filter (where reoffended) * (count(*) filter (where reoffended) + 1) / 2.0
                 ) / (count(*) filter (where reoffended) * count(*) filter (where not reoffended))
         end as auc
-    from score_ranks
-    group by run_quarter, origin_quarter, horizon_quarters, method
+    from subjects
+    group by quarter, origin_quarter, horizon_quarters, method
 ),
 
 at_k as (
     select
-        by_method.origin_quarter,
-        by_method.horizon_quarters,
-        by_method.method,
+        subjects.origin_quarter,
+        subjects.horizon_quarters,
+        subjects.method,
         list_lengths.list_length,
         count(*) as listed,
-        count(*) filter (where by_method.reoffended) as listed_reoffending,
-        sum(by_method.harm_next) as listed_harm_next
-    from by_method
+        count(*) filter (where subjects.reoffended) as listed_reoffending,
+        sum(subjects.harm_next) as listed_harm_next
+    from subjects
     inner join list_lengths
-        on list_lengths.list_length >= by_method.method_rank
-    group by by_method.origin_quarter, by_method.horizon_quarters, by_method.method, list_lengths.list_length
+        on list_lengths.list_length >= subjects.method_rank
+    group by subjects.origin_quarter, subjects.horizon_quarters, subjects.method, list_lengths.list_length
 ),
 
 final as (
     select
-        auc.run_quarter as quarter,
+        auc.quarter,
         auc.origin_quarter,
         auc.horizon_quarters,
         auc.method,
@@ -185,9 +67,9 @@ final as (
         at_k.listed,
         at_k.listed_reoffending,
         round(at_k.listed_reoffending / at_k.listed, 4) as precision_at_k,
-        cast(coalesce(harm.harm_next_total, 0) as bigint) as harm_next_total,
+        cast(auc.harm_next_total as bigint) as harm_next_total,
         cast(at_k.listed_harm_next as bigint) as listed_harm_next,
-        round(coalesce(at_k.listed_harm_next / nullif(harm.harm_next_total, 0), 0), 4) as recall_of_harm,
+        round(coalesce(at_k.listed_harm_next / nullif(auc.harm_next_total, 0), 0), 4) as recall_of_harm,
         round(auc.auc, 4) as auc
     from auc
     inner join at_k
@@ -195,10 +77,6 @@ final as (
             auc.origin_quarter = at_k.origin_quarter
             and auc.horizon_quarters = at_k.horizon_quarters
             and auc.method = at_k.method
-    left join harm_in_follow_up as harm
-        on
-            auc.origin_quarter = harm.origin_quarter
-            and auc.horizon_quarters = harm.horizon_quarters
 )
 
 select * from final
