@@ -327,7 +327,8 @@ def write_tasking_pack(
         con, quarter, frame.head(tasking.subject_profiles_top_n), folder, force, generated
     )
     write_private(
-        html_path, render_pack_html(frame, quarter, force, generated, profiles, data, lookback_years)
+        html_path,
+        render_pack_html(frame, quarter, force, generated, profiles, data, lookback_years),
     )
     write_private_bytes(xlsx_path, render_pack_xlsx(data, quarter, force, generated))
     return PackResult(
@@ -447,7 +448,9 @@ def render_pack_html(
         dropped_headers=list(DROPPED_HEADINGS.values()) if dropped else [],
         dropped=dropped,
         data_cannot_tell=(
-            data.dropped["data_cannot_tell"].iloc[0] if data is not None and len(data.dropped) else ""
+            data.dropped["data_cannot_tell"].iloc[0]
+            if data is not None and len(data.dropped)
+            else ""
         ),
         backtest_headers=list(BACKTEST_HEADINGS.values()),
         backtest=backtest,
