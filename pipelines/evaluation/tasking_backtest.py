@@ -348,9 +348,11 @@ def markdown(report: dict[str, Any]) -> str:
     row("scored subjects", [g["scored"] for g in gs])
     row("at max gravity, former bands 1/30/90/180/365", [g["max_gravity_former_bands"] for g in gs])
     row("at max gravity, current bands", [g["max_gravity_now"] for g in gs])
-    row("above the cut-off at max gravity, former bands", [
-        f"{g['above_cutoff_at_max_gravity_former_bands']} of {g['above_cutoff_former_bands']}" for g in gs
-    ])  # fmt: skip
+    former = [
+        f"{g['above_cutoff_at_max_gravity_former_bands']} of {g['above_cutoff_former_bands']}"
+        for g in gs
+    ]
+    row("above the cut-off at max gravity, former bands", former)
     row("above the cut-off at max gravity, current bands", [
         f"{g['above_cutoff_at_max_gravity_now']} of {g['above_cutoff_now']}" for g in gs
     ])  # fmt: skip

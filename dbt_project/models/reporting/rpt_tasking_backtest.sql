@@ -51,7 +51,7 @@ at_k as (
         sum(subjects.harm_next) as listed_harm_next
     from subjects
     inner join list_lengths
-        on list_lengths.list_length >= subjects.method_rank
+        on subjects.method_rank <= list_lengths.list_length
     group by subjects.origin_quarter, subjects.horizon_quarters, subjects.method, list_lengths.list_length
 ),
 

@@ -1,18 +1,12 @@
 {%- set tasking = setting('tasking') -%}
 -- The ranking back-test subject by subject (restricted detail; rpt_tasking_backtest aggregates
--- it): every subject of every checked ranking, per follow-up horizon and method, with their
--- rank, score, average rank by score (ties share it, for the AUC), whether they had a further
--- stalking-universe crime in the follow-up and its harm. Did the ranking predict what followed? For every quarter's ranking at least
--- backtest_min_age_quarters before the profiled quarter (so the follow-up is complete), over
--- each follow-up horizon (quarters after the ranking's quarter end) and list length k:
---   precision_at_k  share of the top k with a stalking-universe crime reported in the follow-up
---   recall_of_harm  share of all follow-up stalking harm (offence harm days, everyone who
---                   offended in the follow-up, ranked or not) committed by the top k
---   auc             chance that a subject who re-offended is ranked above one who did not
---                   (Mann-Whitney rank sum; tied scores count half)
--- for the RFGV ranking beside two baselines: the plain count of crimes in the last 12 months
--- (ties: most recent first) and most recent offending (ties: more crimes first). Person keys
--- are this run's; the ranking itself uses only crimes reported by its quarter's end.
+-- it and says what the figures mean): every subject of every quarter's ranking at least
+-- backtest_min_age_quarters before the profiled quarter (so the follow-up is complete), per
+-- follow-up horizon (quarters after the ranking's quarter end) and method (the RFGV rank; the
+-- plain count of crimes in 12 months, ties most recent first; most recent offending, ties more
+-- crimes first), with the rank, the score, the average rank by score (ties share it, for the
+-- AUC), whether they had a further stalking-universe crime in the follow-up and its harm.
+-- Person keys are this run's; each ranking uses only crimes reported by its quarter's end.
 with
 
 quarters as (
@@ -24,9 +18,12 @@ quarters as (
 ),
 
 run_quarter as (
-    select quarters.*
+    select
+        quarter,
+        q_end,
+        quarter_number
     from quarters
-    where quarters.quarter = (select max(quarter) from quarters where quarter <= {{ profile_quarter() }})
+    qualify quarter = max(quarter) filter (where quarter <= {{ profile_quarter() }}) over ()
 ),
 
 horizons as (
@@ -58,7 +55,7 @@ follow_up as (
     from origins
     inner join perpetrations
         on
-            perpetrations.reported_date > origins.origin_end
+            origins.origin_end < perpetrations.reported_date
             and perpetrations.reported_date
             <= origins.origin_end + to_months(3 * origins.horizon_quarters)
     group by origins.origin_quarter, origins.horizon_quarters, perpetrations.person_key
@@ -85,13 +82,13 @@ ranked_population as (
             partition by origins.origin_quarter, origins.horizon_quarters
             order by
                 perpetrators.crimes_12m desc, perpetrators.last_reported_date desc,
-                perpetrators.person_key
+                perpetrators.person_key asc
         ) as rank_crime_count_12m,
         row_number() over (
             partition by origins.origin_quarter, origins.horizon_quarters
             order by
                 perpetrators.last_reported_date desc, perpetrators.crimes_12m desc,
-                perpetrators.person_key
+                perpetrators.person_key asc
         ) as rank_most_recent,
         perpetrators.rfgv_score as score_rfgv,
         cast(perpetrators.crimes_12m as double) as score_crime_count_12m,
@@ -121,16 +118,17 @@ by_method as (
         methods.score,
         harm_in_follow_up.harm_next_total
     from ranked_population
-    cross join lateral (
-        values
-        ('rfgv', ranked_population.rank_rfgv, ranked_population.score_rfgv),
-        (
-            'crime_count_12m',
-            ranked_population.rank_crime_count_12m,
-            ranked_population.score_crime_count_12m
-        ),
-        ('most_recent', ranked_population.rank_most_recent, ranked_population.score_most_recent)
-    ) as methods (method, method_rank, score)
+    cross join
+        lateral (
+            values
+            ('rfgv', ranked_population.rank_rfgv, ranked_population.score_rfgv),
+            (
+                'crime_count_12m',
+                ranked_population.rank_crime_count_12m,
+                ranked_population.score_crime_count_12m
+            ),
+            ('most_recent', ranked_population.rank_most_recent, ranked_population.score_most_recent)
+        ) as methods (method, method_rank, score)
     left join harm_in_follow_up
         on
             ranked_population.origin_quarter = harm_in_follow_up.origin_quarter

@@ -73,27 +73,32 @@ final as (
         now.rank as current_rank,
         now.rfgv_score as current_score,
         case
-            when now.person_key is null then
-                'no stalking-universe crime in the {{ lookback_years }}-year look-back'
-            when now.is_high_harm then
-                'still above the high-harm cut-off, ranked ' || now.rank
-                || ' (beyond the list of {{ list_length }})'
-            when now.last_reported_date < left_list.q_start then
-                'score fell below the cut-off (' || left_list.previous_score || ' to '
-                || now.rfgv_score || '): no new stalking crime this quarter, last reported '
-                || now.days_since_last_crime || ' days before the quarter end'
+            when now.person_key is null
+                then
+                    'no stalking-universe crime in the {{ lookback_years }}-year look-back'
+            when now.is_high_harm
+                then
+                    'still above the high-harm cut-off, ranked ' || now.rank
+                    || ' (beyond the list of {{ list_length }})'
+            when now.last_reported_date < left_list.q_start
+                then
+                    'score fell below the cut-off (' || left_list.previous_score || ' to '
+                    || now.rfgv_score || '): no new stalking crime this quarter, last reported '
+                    || now.days_since_last_crime || ' days before the quarter end'
             else
                 'score fell below the cut-off (' || left_list.previous_score || ' to '
                 || now.rfgv_score || ')'
         end as reason,
         concat_ws(
             '; ',
-            case when orders_granted.order_types is not null then
-                'order granted this quarter (' || orders_granted.order_types || ')'
+            case
+                when orders_granted.order_types is not null then
+                    'order granted this quarter (' || orders_granted.order_types || ')'
             end,
-            case when charged.crimes_charged > 0 then
-                charged.crimes_charged || ' crime' || case when charged.crimes_charged = 1 then '' else 's' end
-                || ' charged or summonsed this quarter'
+            case
+                when charged.crimes_charged > 0 then
+                    charged.crimes_charged || ' crime' || case when charged.crimes_charged = 1 then '' else 's' end
+                    || ' charged or summonsed this quarter'
             end
         ) as context,
         'custody, death, moving out of the force area, and orders or charges in another force '

@@ -52,8 +52,8 @@ crime_facts as (
         ) as crimes_recent,
         count(distinct perpetrations.crime_id) filter (
             where
-                perpetrations.reported_date <= listed.q_end - interval {{ window }} month
-                and perpetrations.reported_date > listed.q_end - interval {{ 2 * window }} month
+            perpetrations.reported_date <= listed.q_end - interval {{ window }} month
+            and perpetrations.reported_date > listed.q_end - interval {{ 2 * window }} month
         ) as crimes_before,
         max(perpetrations.harm_weight_days) filter (
             where perpetrations.reported_date > listed.q_end - interval {{ window }} month
@@ -121,7 +121,7 @@ spo_applied as (
         on
             listed.person_key = orders.subject_person_key
             and orders.order_type in ('SPO', 'ISPO')
-            and orders.application_date <= listed.q_end
+            and listed.q_end >= orders.application_date
 ),
 
 facts as (
@@ -173,55 +173,63 @@ raised as (
         raised_flags.flag,
         raised_flags.reason
     from flagged
-    cross join lateral (
-        values
-        (
-            'order_not_working',
-            case when flagged.flag_order_not_working then
-                'order not working: review (' || flagged.breaches_in_force_12m || ' breach'
-                || case when flagged.breaches_in_force_12m = 1 then '' else 'es' end
-                || ' of an order in force, last {{ rfgv["frequency_window_months"] }} months)'
-            end
-        ),
-        (
-            'escalation',
-            case when flagged.flag_escalation then
-                'escalating: ' || concat_ws(
-                    ' and ',
-                    case when flagged.crimes_recent > flagged.crimes_before then
-                        flagged.crimes_recent || ' crimes in the last {{ window }} months against '
-                        || flagged.crimes_before || ' in the {{ window }} before'
-                    end,
-                    case when coalesce(flagged.worst_harm_recent > flagged.worst_harm_before, false) then
-                        'a more harmful offence (' || flagged.worst_harm_recent || ' harm days against '
-                        || flagged.worst_harm_before || ')'
-                    end
-                )
-            end
-        ),
-        (
-            'new_victim',
-            case when flagged.flag_new_victim then
-                flagged.new_victims_in_quarter || ' new victim'
-                || case when flagged.new_victims_in_quarter = 1 then '' else 's' end
-                || ' this quarter'
-            end
-        ),
-        (
-            'no_spo_considered',
-            case when flagged.flag_no_spo_considered then
-                'no SPO considered on any crime in the look-back, none applied for'
-            end
-        ),
-        (
-            'serial',
-            case when flagged.is_serial then
-                'serial: ' || flagged.distinct_victims_confident || ' distinct victims'
-            end
-        ),
-        ('domestic_abuse', case when flagged.has_domestic_abuse then 'domestic abuse' end),
-        ('online_only', case when flagged.flag_online_only then 'online-only conduct' end)
-    ) as raised_flags (flag, reason)
+    cross join
+        lateral (
+            values
+            (
+                'order_not_working',
+                case
+                    when flagged.flag_order_not_working then
+                        'order not working: review (' || flagged.breaches_in_force_12m || ' breach'
+                        || case when flagged.breaches_in_force_12m = 1 then '' else 'es' end
+                        || ' of an order in force, last {{ rfgv["frequency_window_months"] }} months)'
+                end
+            ),
+            (
+                'escalation',
+                case
+                    when flagged.flag_escalation then
+                        'escalating: ' || concat_ws(
+                            ' and ',
+                            case
+                                when flagged.crimes_recent > flagged.crimes_before then
+                                    flagged.crimes_recent || ' crimes in the last {{ window }} months against '
+                                    || flagged.crimes_before || ' in the {{ window }} before'
+                            end,
+                            case
+                                when coalesce(flagged.worst_harm_recent > flagged.worst_harm_before, false) then
+                                    'a more harmful offence (' || flagged.worst_harm_recent || ' harm days against '
+                                    || flagged.worst_harm_before || ')'
+                            end
+                        )
+                end
+            ),
+            (
+                'new_victim',
+                case
+                    when flagged.flag_new_victim then
+                        flagged.new_victims_in_quarter || ' new victim'
+                        || case when flagged.new_victims_in_quarter = 1 then '' else 's' end
+                        || ' this quarter'
+                end
+            ),
+            (
+                'no_spo_considered',
+                case
+                    when flagged.flag_no_spo_considered then
+                        'no SPO considered on any crime in the look-back, none applied for'
+                end
+            ),
+            (
+                'serial',
+                case
+                    when flagged.is_serial then
+                        'serial: ' || flagged.distinct_victims_confident || ' distinct victims'
+                end
+            ),
+            ('domestic_abuse', case when flagged.has_domestic_abuse then 'domestic abuse' end),
+            ('online_only', case when flagged.flag_online_only then 'online-only conduct' end)
+        ) as raised_flags (flag, reason)
     where raised_flags.reason is not null
 ),
 

@@ -11,7 +11,7 @@ runs as (
     select
         run_quarter,
         lag(run_quarter) over (order by run_quarter) as previous_run_quarter
-    from (select distinct run_quarter from keys_by_run)
+    from (select distinct run_quarter from keys_by_run) as run_quarters
 ),
 
 pairs as (

@@ -40,7 +40,7 @@ ever_listed as (
     inner join perpetrators as earlier
         on
             listed.person_key = earlier.person_key
-            and earlier.quarter < listed.previous_quarter
+            and listed.previous_quarter > earlier.quarter
     group by listed.quarter, listed.person_key
 ),
 
@@ -64,12 +64,13 @@ final as (
         previous.rfgv_score as previous_score,
         round(listed.rfgv_score - coalesce(previous.rfgv_score, 0), 1) as score_change,
         case
-            when coalesce(previous.is_on_tasking_list, false) then
-                case
-                    when listed.rfgv_score - previous.rfgv_score >= {{ min_change }} then 'up'
-                    when previous.rfgv_score - listed.rfgv_score >= {{ min_change }} then 'down'
-                    else 'same'
-                end
+            when coalesce(previous.is_on_tasking_list, false)
+                then
+                    case
+                        when listed.rfgv_score - previous.rfgv_score >= {{ min_change }} then 'up'
+                        when previous.rfgv_score - listed.rfgv_score >= {{ min_change }} then 'down'
+                        else 'same'
+                    end
             when coalesce(ever_listed.listed_before_previous, false) then 'returning'
             else 'new'
         end as movement,
