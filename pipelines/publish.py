@@ -85,17 +85,18 @@ def publish_open_outputs(con: duckdb.DuckDBPyConnection, request: PublishRequest
 def publish_restricted_outputs(
     con: duckdb.DuckDBPyConnection, request: PublishRequest
 ) -> RestrictedOutputs:
-    """The tasking pack (list, subject profiles) and the resolution diagnostics page."""
+    """The tasking pack (list as CSV, HTML and XLSX; subject profiles) and the resolution
+    diagnostics page."""
     settings = request.settings
     pack = write_tasking_pack(
         con,
         request.quarter,
         request.folder,
+        settings.tasking,
         settings.force.name,
-        subject_profiles_top_n=settings.tasking.subject_profiles_top_n,
+        settings.perpetrators.serial_lookback_years,
         generated=request.generated,
-        lookback_years=settings.perpetrators.serial_lookback_years,
     )
     diagnostics = write_resolution_diagnostics(con, request.folder)
-    files = (pack.csv, pack.html, *pack.subject_profiles, *diagnostics)
+    files = (pack.csv, pack.html, pack.xlsx, *pack.subject_profiles, *diagnostics)
     return RestrictedOutputs(pack=pack, files=files)

@@ -188,7 +188,7 @@ class RfgvSettings(_Section):
     frequency_window_months: int = Field(12, ge=1)
     frequency_band_min_crimes: list[int] = Field(default_factory=lambda: [1, 2, 3, 5, 8])
     frequency_band_points: list[float] = Field(default_factory=lambda: [2, 4, 6, 8, 10])
-    gravity_band_min_days: list[int] = Field(default_factory=lambda: [1, 30, 90, 180, 365])
+    gravity_band_min_days: list[int] = Field(default_factory=lambda: [10, 84, 252, 504, 1008])
     gravity_band_points: list[float] = Field(default_factory=lambda: [2, 4, 6, 8, 10])
     victims_band_min: list[int] = Field(default_factory=lambda: [1, 2, 3, 5])
     victims_band_points: list[float] = Field(default_factory=lambda: [2, 6, 8, 10])
@@ -214,6 +214,28 @@ class HighHarmSettings(_Section):
 class TaskingSettings(_Section):
     # One-page restricted subject profiles for the top N of the high-harm list (0 = none).
     subject_profiles_top_n: int = Field(20, ge=0)
+    # Subjects the meeting discusses: the top N of those above the high-harm cut-off (everyone
+    # above the cut-off is still counted in the pack).
+    list_length: int = Field(25, ge=1)
+    # A score change smaller than this (RFGV points) is "same" in the movement column.
+    movement_min_score_change: float = Field(5.0, ge=0)
+    # Escalation flag: the last N months against the N months before (frequency or gravity).
+    escalation_window_months: int = Field(6, ge=1)
+    # Ranking back-test: rankings at least this many quarters old (so their follow-up is
+    # complete), followed up over these horizons (quarters), at these list lengths.
+    backtest_min_age_quarters: int = Field(4, ge=1)
+    backtest_horizons_quarters: list[int] = Field(default_factory=lambda: [1, 4])
+    backtest_list_lengths: list[int] = Field(default_factory=lambda: [10, 25])
+
+    @model_validator(mode="after")
+    def _backtest(self) -> TaskingSettings:
+        if not self.backtest_horizons_quarters or not self.backtest_list_lengths:
+            raise ValueError("tasking back-test horizons and list lengths must not be empty")
+        if max(self.backtest_horizons_quarters) > self.backtest_min_age_quarters:
+            raise ValueError("a back-test horizon cannot be longer than the rankings' age")
+        if min(self.backtest_horizons_quarters + self.backtest_list_lengths) < 1:
+            raise ValueError("tasking back-test horizons and list lengths must be positive")
+        return self
 
 
 class ComplianceSettings(_Section):
@@ -298,6 +320,7 @@ DBT_SQL_SECTIONS = (
     "screening",
     "rfgv",
     "high_harm",
+    "tasking",
     "compliance",
     "orders",
 )

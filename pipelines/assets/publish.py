@@ -77,9 +77,9 @@ def profile_report(
     partitions_def=quarterly_partitions,
     deps=REPORTING_INPUTS,
     description="Restricted outputs (OUT/YYYY-Qn/restricted/, OFFICIAL-SENSITIVE, owner-only): "
-    "the tasking list (high_harm_perpetrators.csv and .html), subject_profiles/ for the top N "
-    "and the person-resolution diagnostics.",
-    kinds={"csv", "html"},
+    "the tasking list (high_harm_perpetrators.csv, .html and .xlsx), subject_profiles/ for the "
+    "top N and the person-resolution diagnostics.",
+    kinds={"csv", "html", "xlsx"},
 )
 def tasking_pack(
     context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_run: ProfileRun
@@ -91,7 +91,9 @@ def tasking_pack(
         metadata={
             "folder": dg.MetadataValue.path(str(outputs.pack.csv.parent)),
             "subjects": outputs.pack.rows,
+            "above_cutoff": outputs.pack.above_cutoff,
             "subject_profiles": len(outputs.pack.subject_profiles),
+            "seconds": round(outputs.pack.seconds, 2),
             "files": len(outputs.files),
         }
     )

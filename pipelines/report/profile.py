@@ -111,6 +111,7 @@ def build_context(
         "orders": sections.orders(ctx),
         "compliance": sections.compliance(ctx),
         "forecast": sections.forecast(ctx),
+        "tasking_backtest": sections.tasking_backtest(ctx),
     }
     return {
         "quarter": quarter,

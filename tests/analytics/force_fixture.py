@@ -186,19 +186,20 @@ def write_identity_person_records(warehouse: Path, keys: dict[str, str] | None =
         con.execute("create schema if not exists marts")
         mentions = con.execute(
             """
-            select 'crime_persons' as source, crime_id || '|' || person_id as record_key, person_id
+            select 'crime_persons' as source, crime_id || '|' || person_id as record_key, person_id,
+                case when role = 'victim' then 'victim' else 'perpetrator' end as role_side
             from raw.crime_persons
             union all
-            select 'intelligence_subject', intel_id, subject_person_id from raw.intelligence
-            where subject_person_id is not null
+            select 'intelligence_subject', intel_id, subject_person_id, 'perpetrator'
+            from raw.intelligence where subject_person_id is not null
             union all
-            select 'intelligence_victim', intel_id, victim_person_id from raw.intelligence
+            select 'intelligence_victim', intel_id, victim_person_id, 'victim' from raw.intelligence
             where victim_person_id is not null
             union all
-            select 'order_subject', order_id, subject_person_id from raw.orders
+            select 'order_subject', order_id, subject_person_id, 'perpetrator' from raw.orders
             where subject_person_id is not null
             union all
-            select 'order_protected', order_id, protected_person_id from raw.orders
+            select 'order_protected', order_id, protected_person_id, 'victim' from raw.orders
             where protected_person_id is not null
             """
         ).df()

@@ -232,16 +232,24 @@ def test_tasking_pack_is_restricted_and_complete(
     fixture_db_copy: Path, tmp_path: Path, html
 ) -> None:
     from pipelines.report.tasking import MARKING, write_tasking_pack
+    from pipelines.settings import load_settings
 
     with duckdb.connect(str(fixture_db_copy)) as con:
-        pack = write_tasking_pack(con, QUARTER, tmp_path / QUARTER, "Test force")
+        pack = write_tasking_pack(
+            con, QUARTER, tmp_path / QUARTER, load_settings().tasking, "Test force"
+        )
         expected = con.execute(
-            "select person_key from marts.perpetrators where quarter = ? and is_high_harm "
-            "order by rank",
+            "select person_key from marts.perpetrators where quarter = ? "
+            "and is_on_tasking_list order by rank",
             [QUARTER],
         ).fetchall()
+        above_cutoff = con.execute(
+            "select count(*) from marts.perpetrators where quarter = ? and is_high_harm",
+            [QUARTER],
+        ).fetchone()[0]
+    assert pack.above_cutoff == above_cutoff
     assert pack.csv.parent.name == "restricted"
-    for path in (pack.csv, pack.html):
+    for path in (pack.csv, pack.html, pack.xlsx):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(pack.csv.parent.stat().st_mode) == 0o700
     lines = pack.csv.read_text().splitlines()
@@ -254,6 +262,19 @@ def test_tasking_pack_is_restricted_and_complete(
     assert keys == [k for (k,) in expected]
     pack_html = pack.html.read_text()
     assert pack_html.count(MARKING) >= 3
+    assert "Score band" in pack_html and ">Risk<" not in pack_html
+    # The workbook: one row per listed subject, frozen header, filters, marked header/footer.
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(pack.xlsx)["Tasking list"]
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == sheet.dimensions
+    assert sheet.oddHeader.center.text == MARKING and sheet.oddFooter.center.text == MARKING
+    titles = [c.value for c in sheet[1]]
+    assert {"Owner", "Review date", "Suggested action", "Movement", "Area"} <= set(titles)
+    key_column = titles.index("Person key")
+    assert [r[key_column] for r in sheet.iter_rows(min_row=2, values_only=True)] == [
+        k for (k,) in expected
+    ]
     # Nothing of the restricted list reaches the published profile.
     assert not any(f">{k}<" in html or f'"{k}"' in html for k in keys)
 
@@ -262,11 +283,14 @@ def test_tasking_pack_for_a_quarter_with_nobody_over_the_cut_off(
     fixture_db_copy: Path, tmp_path: Path
 ) -> None:
     from pipelines.report.tasking import MARKING, write_tasking_pack
+    from pipelines.settings import load_settings
 
     with duckdb.connect(str(fixture_db_copy)) as con:
         # The pack renders the reporting layer's rows: none for this quarter.
         con.execute("delete from reporting.rpt_tasking_list where quarter = ?", [QUARTER])
-        pack = write_tasking_pack(con, QUARTER, tmp_path / QUARTER, "Test force")
+        pack = write_tasking_pack(
+            con, QUARTER, tmp_path / QUARTER, load_settings().tasking, "Test force"
+        )
     lines = pack.csv.read_text().splitlines()
     assert lines[0].startswith(f"# {MARKING}")
     assert len(lines) == 2, "header only: nobody is on the list"

@@ -133,14 +133,16 @@ def test_tasking_pack_names_orders_and_subject_profiles(tiny_profile) -> None:
     folder = tiny_profile.quarter_dir / "restricted"
     lines = (folder / "high_harm_perpetrators.csv").read_text().splitlines()
     header = lines[1].split(",")
-    wanted = ["best_name", "date_of_birth", "active_orders", "last_offence_date", "risk_level"]
-    wanted += ["flags", "crimes_12m", "victims_total", "why_on_list"]
+    wanted = ["best_name", "date_of_birth", "active_orders", "last_offence_date", "score_band"]
+    wanted += ["flags", "crimes_12m", "victims_total", "why_on_list", "suggested_action"]
+    wanted += ["subject_reference", "area", "movement", "owner", "review_date"]
+    wanted += ["weakest_link_probability", "distinct_victims_confident"]
     assert set(wanted) <= set(header)
     with duckdb.connect(str(tiny_profile.warehouse), read_only=True) as con:
         listed = con.execute(
             "select p.rank, p.person_key, d.forename, d.surname, d.date_of_birth "
             "from marts.perpetrators p join marts.dim_persons d using (person_key) "
-            "where p.quarter = ? and p.is_high_harm order by p.rank",
+            "where p.quarter = ? and p.is_on_tasking_list order by p.rank",
             [tiny_profile.quarter],
         ).fetchall()
         assert listed, "the tiny force should have someone on the tasking list"

@@ -1,8 +1,12 @@
 {%- set lookback_years = setting('perpetrators')['serial_lookback_years'] -%}
 -- The restricted tasking list (OFFICIAL-SENSITIVE): every quarter's high-harm perpetrators in
--- rank order with the facts the pack prints beside the RFGV score: best name and date of birth
--- (resolution), orders in force at the quarter's end with their expiry, and whether any of
--- their stalking-universe crimes in the serial look-back was flagged online.
+-- rank order (is_on_tasking_list: the top tasking.list_length the meeting discusses) with the
+-- facts the pack prints beside the RFGV score: a stable pseudonymous subject reference, best
+-- name and date of birth (resolution), area, orders in force at the quarter's end with their
+-- expiry, online conduct, flags with reasons and the suggested action (rpt_tasking_flags),
+-- movement since the previous quarter (rpt_tasking_movement) and the link confidence the row
+-- rests on (perpetrators: weakest_link_probability, distinct victims, serial recorded vs
+-- including screened courses).
 with
 
 quarters as (
@@ -24,6 +28,18 @@ orders as (
 
 perpetrations as (
     select * from {{ ref('int_perpetrations') }}
+),
+
+areas as (
+    select * from {{ ref('rpt_tasking_subject_area') }}
+),
+
+flags as (
+    select * from {{ ref('rpt_tasking_flags') }}
+),
+
+movement as (
+    select * from {{ ref('rpt_tasking_movement') }}
 ),
 
 listed as (
@@ -76,8 +92,12 @@ final as (
         listed.quarter,
         listed.rank,
         listed.person_key,
+        -- a pseudonymous reference for minutes and actions: stable while the person key is
+        'S-' || upper(substr(md5('subject:' || listed.person_key), 1, 8)) as subject_reference,
         nullif(trim(concat_ws(' ', persons.forename, upper(persons.surname))), '') as best_name,
         persons.date_of_birth,
+        coalesce(areas.area, 'not recorded') as area,
+        coalesce(areas.area_basis, 'no home postcode recorded') as area_basis,
         listed.rfgv_score,
         listed.recency_score,
         listed.frequency_score,
@@ -90,14 +110,37 @@ final as (
         listed.has_active_order,
         active_orders.active_orders,
         listed.last_reported_date as last_offence_date,
-        listed.risk_level,
+        listed.score_band,
         listed.highest_recorded_risk_12m,
         listed.has_domestic_abuse,
         online.is_online,
         listed.is_repeat,
-        listed.is_serial
+        listed.is_serial,
+        listed.is_on_tasking_list,
+        listed.harm_total,
+        listed.is_serial_recorded,
+        listed.is_serial_including_screened,
+        listed.distinct_victims_confident,
+        listed.weakest_link_probability,
+        flags.flag_order_not_working,
+        flags.flag_escalation,
+        flags.flag_new_victim,
+        flags.flag_no_spo_considered,
+        flags.flag_online_only,
+        flags.breaches_in_force_12m,
+        flags.new_victims_in_quarter,
+        flags.flag_reasons,
+        flags.suggested_action,
+        movement.movement,
+        movement.previous_rank,
+        movement.previous_score,
+        movement.score_change,
+        movement.identity_note
     from listed
     left join persons on listed.person_key = persons.person_key
+    left join areas on listed.person_key = areas.person_key
+    left join flags on listed.quarter = flags.quarter and listed.person_key = flags.person_key
+    left join movement on listed.quarter = movement.quarter and listed.person_key = movement.person_key
     left join active_orders on listed.quarter = active_orders.quarter and listed.person_key = active_orders.person_key
     left join online on listed.quarter = online.quarter and listed.person_key = online.person_key
 )

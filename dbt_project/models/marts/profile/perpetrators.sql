@@ -16,6 +16,7 @@
 --   gravity   points of the band of total harm (offence_codes.harm_weight_days) in the look-back;
 --   victims   points of the band of distinct resolved victims in the look-back.
 -- rfgv_score = weighted mean of the four x 10 (0-100). All numbers come from settings.yaml.
+-- score_band is the RFGV score's band (rfgv.band_*_min_score), not a DASH or risk grade.
 -- Serial (outputs.md): 2+ victims in the serial look-back against whom stalking is established
 -- (a recorded stalking classification, or a screened course: 2+ universe crimes against that
 -- victim, or a screened crime with 2+ occasions of the pair) and who are confidently different
@@ -321,7 +322,7 @@ final as (
             when rfgv_score >= {{ rfgv['band_high_min_score'] }} then 'high'
             when rfgv_score >= {{ rfgv['band_medium_min_score'] }} then 'medium'
             else 'standard'
-        end as risk_level,
+        end as score_band,
         rank,
         breaches_12m,
         has_active_order,
@@ -340,7 +341,13 @@ final as (
         distinct_victims_recorded >= {{ perp['serial_min_victims'] }} as is_serial_recorded,
         distinct_victims_confident >= {{ perp['serial_min_victims'] }} as is_serial_including_screened,
         distinct_victims_confident,
-        weakest_link_probability
+        weakest_link_probability,
+        -- the subjects the tasking meeting discusses: the top of those above the cut-off
+        rfgv_score >= {{ setting('high_harm')['min_rfgv_score'] }}
+        {%- if setting('high_harm')['top_n'] > 0 %}
+            and rank <= {{ setting('high_harm')['top_n'] }}
+        {%- endif %}
+        and rank <= {{ setting('tasking')['list_length'] }} as is_on_tasking_list
     from ranked
 )
 

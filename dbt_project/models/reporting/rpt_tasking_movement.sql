@@ -1,0 +1,87 @@
+{%- set min_change = setting('tasking')['movement_min_score_change'] -%}
+-- Movement of every listed subject since the previous quarter, both quarters scored on this
+-- run's data and person keys (so a late-recorded crime counts in both, and a subject whose
+-- records merged or split since the last run is followed: identity_note names the change from
+-- person_key_lineage for the run's quarter).
+--   new        never on the list in an earlier quarter of the data
+--   returning  on the list in an earlier quarter, not the previous one
+--   up / down  on the previous list, score moved by at least movement_min_score_change
+--   same       on the previous list, score moved by less
+with
+
+quarters as (
+    select
+        quarter,
+        lag(quarter) over (order by q_start) as previous_quarter
+    from {{ ref('int_quarters') }}
+),
+
+perpetrators as (
+    select * from {{ ref('perpetrators') }}
+),
+
+listed as (
+    select
+        perpetrators.quarter,
+        perpetrators.person_key,
+        perpetrators.rfgv_score,
+        quarters.previous_quarter
+    from perpetrators
+    inner join quarters on perpetrators.quarter = quarters.quarter
+    where perpetrators.is_on_tasking_list
+),
+
+ever_listed as (
+    select
+        listed.quarter,
+        listed.person_key,
+        bool_or(earlier.is_on_tasking_list) as listed_before_previous
+    from listed
+    inner join perpetrators as earlier
+        on
+            listed.person_key = earlier.person_key
+            and listed.previous_quarter > earlier.quarter
+    group by listed.quarter, listed.person_key
+),
+
+lineage as (
+    select
+        run_quarter,
+        current_key,
+        string_agg(
+            change || ' since the ' || previous_run_quarter || ' run (was ' || previous_key || ')',
+            '; ' order by previous_key
+        ) as identity_note
+    from {{ ref('person_key_lineage') }}
+    group by run_quarter, current_key
+),
+
+final as (
+    select
+        listed.quarter,
+        listed.person_key,
+        previous.rank as previous_rank,
+        previous.rfgv_score as previous_score,
+        round(listed.rfgv_score - coalesce(previous.rfgv_score, 0), 1) as score_change,
+        case
+            when coalesce(previous.is_on_tasking_list, false)
+                then
+                    case
+                        when listed.rfgv_score - previous.rfgv_score >= {{ min_change }} then 'up'
+                        when previous.rfgv_score - listed.rfgv_score >= {{ min_change }} then 'down'
+                        else 'same'
+                    end
+            when coalesce(ever_listed.listed_before_previous, false) then 'returning'
+            else 'new'
+        end as movement,
+        lineage.identity_note
+    from listed
+    left join perpetrators as previous
+        on listed.previous_quarter = previous.quarter and listed.person_key = previous.person_key
+    left join ever_listed
+        on listed.quarter = ever_listed.quarter and listed.person_key = ever_listed.person_key
+    left join lineage
+        on listed.quarter = lineage.run_quarter and listed.person_key = lineage.current_key
+)
+
+select * from final

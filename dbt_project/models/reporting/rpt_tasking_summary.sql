@@ -1,0 +1,70 @@
+{%- set gravity_points = setting('rfgv')['gravity_band_points'] -%}
+-- The tasking pack's headline per quarter: how many were scored, above the high-harm cut-off
+-- and listed (tasking.list_length), the movement counts, who dropped off, and how many sit at
+-- the maximum gravity points (the check that gravity still discriminates).
+with
+
+perpetrators as (
+    select * from {{ ref('perpetrators') }}
+),
+
+movement as (
+    select
+        quarter,
+        count(*) filter (where movement = 'new') as subjects_new,
+        count(*) filter (where movement = 'returning') as subjects_returning,
+        count(*) filter (where movement = 'up') as subjects_up,
+        count(*) filter (where movement = 'down') as subjects_down,
+        count(*) filter (where movement = 'same') as subjects_same
+    from {{ ref('rpt_tasking_movement') }}
+    group by quarter
+),
+
+dropped as (
+    select
+        quarter,
+        count(*) as subjects_dropped_off
+    from {{ ref('rpt_tasking_dropped_off') }}
+    group by quarter
+),
+
+scored as (
+    select
+        quarter,
+        count(*) as subjects_scored,
+        count(*) filter (where is_high_harm) as subjects_above_cutoff,
+        count(*) filter (where is_on_tasking_list) as subjects_listed,
+        count(*) filter (where gravity_score >= {{ gravity_points | max }}) as scored_at_max_gravity,
+        count(*) filter (
+            where is_high_harm and gravity_score >= {{ gravity_points | max }}
+        ) as above_cutoff_at_max_gravity,
+        count(*) filter (
+            where is_on_tasking_list and gravity_score >= {{ gravity_points | max }}
+        ) as listed_at_max_gravity
+    from perpetrators
+    group by quarter
+),
+
+final as (
+    select
+        scored.quarter,
+        scored.subjects_scored,
+        scored.subjects_above_cutoff,
+        scored.subjects_listed,
+        {{ setting('tasking')['list_length'] }} as list_length,
+        cast({{ setting('high_harm')['min_rfgv_score'] }} as double) as cutoff_score,
+        coalesce(movement.subjects_new, 0) as subjects_new,
+        coalesce(movement.subjects_returning, 0) as subjects_returning,
+        coalesce(movement.subjects_up, 0) as subjects_up,
+        coalesce(movement.subjects_down, 0) as subjects_down,
+        coalesce(movement.subjects_same, 0) as subjects_same,
+        coalesce(dropped.subjects_dropped_off, 0) as subjects_dropped_off,
+        scored.scored_at_max_gravity,
+        scored.above_cutoff_at_max_gravity,
+        scored.listed_at_max_gravity
+    from scored
+    left join movement on scored.quarter = movement.quarter
+    left join dropped on scored.quarter = dropped.quarter
+)
+
+select * from final
