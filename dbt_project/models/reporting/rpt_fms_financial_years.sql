@@ -43,7 +43,8 @@ years as (
         sum(case when kind = 'forecast' then hi95 else value end) as hi95,
         any_value(model) as model,
         any_value(reconciliation) filter (where kind = 'forecast') as reconciliation,
-        any_value(cv_mase) as cv_mase
+        any_value(cv_mase) as cv_mase,
+        coalesce(any_value(break_applied), '') as break_applied
     from months
     group by series, financial_year_start
     -- a year the data or the horizon cover only in part is not a year to compare
@@ -61,8 +62,8 @@ labelled as (
         years.*,
         case
             when years.months_forecast = 0 then 'recorded'
-            when years.months_recorded > 0 then 'current year: recorded to date + forecast'
-            else 'projection'
+            when years.months_recorded > 0 then 'current year (recorded to date + forecast)'
+            else 'forecast'
         end as status,
         case
             when years.months_forecast > 0 then years.financial_year_start - current_year.first_forecast_year
@@ -98,6 +99,7 @@ final as (
         labelled.model,
         coalesce(labelled.reconciliation, 'recorded') as reconciliation,
         labelled.cv_mase,
+        labelled.break_applied,
         -- the current year is at most one year ahead: it is read at the 1-year horizon
         coverage_by_horizon.measured_coverage80,
         coverage_by_horizon.measured_coverage95,

@@ -45,7 +45,8 @@ clipped as (
         case when forecast.kind = 'forecast' then greatest(forecast.hi95, 0) end as hi95,
         max(forecast.model) over (partition by forecast.series) as model,
         max(forecast.interval_method) over (partition by forecast.series) as interval_method,
-        max(forecast.cv_mase) over (partition by forecast.series) as cv_mase
+        max(forecast.cv_mase) over (partition by forecast.series) as cv_mase,
+        max(forecast.break_applied) over (partition by forecast.series) as break_applied
     from forecast
     left join families
         on forecast.series = families.series
@@ -117,7 +118,8 @@ final as (
         end as reconciliation,
         model,
         interval_method,
-        cv_mase
+        cv_mase,
+        coalesce(break_applied, '') as break_applied
     from scaled
 )
 

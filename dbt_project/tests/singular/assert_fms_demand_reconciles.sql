@@ -1,7 +1,8 @@
 -- One set of demand figures: in every month, recorded or forecast, the parts of each split
 -- forecast in full (domestic abuse / not, online / offline) add up to all stalking-universe
 -- crimes; the financial years and quarters are the sums of their months; and the recorded
--- months equal the demand series the forecast was fitted to.
+-- months equal the demand series the forecast was fitted to, and the recorded quarters equal
+-- the demand section's counts (rpt_crimes_by_category).
 with
 
 months as (
@@ -86,9 +87,46 @@ recorded_mismatches as (
             and demand.period = 'month'
             and months.period_start = demand.period_start
     where months.kind = 'actual' and months.value <> demand.value
+),
+
+section_counts as (
+    select
+        quarter,
+        case
+            when breakdown = 'domestic_abuse' and category = 'domestic_abuse' then 'domestic_abuse'
+            when breakdown = 'domestic_abuse' then 'non_domestic_abuse'
+            when category = 'online' then 'online'
+            else 'offline'
+        end as series,
+        crimes
+    from {{ ref('rpt_crimes_by_category') }}
+    where breakdown in ('domestic_abuse', 'online')
+    union all
+    select
+        quarter,
+        'all_stalking' as series,
+        sum(crimes) as crimes
+    from {{ ref('rpt_crimes_by_category') }}
+    where breakdown = 'domestic_abuse'
+    group by quarter
+),
+
+section_mismatches as (
+    select
+        q.quarter_start as period_start,
+        'recorded quarter of ' || q.series || ' differs from the demand section' as rule
+    from {{ ref('rpt_fms_quarters') }} as q
+    left join section_counts
+        on q.series = section_counts.series and q.quarter = section_counts.quarter
+    where
+        q.kind = 'recorded'
+        and q.series in ('all_stalking', 'domestic_abuse', 'non_domestic_abuse', 'online', 'offline')
+        and q.value <> coalesce(section_counts.crimes, 0)
 )
 
 select * from split_mismatches
+union all
+select * from section_mismatches
 union all
 select * from year_mismatches
 union all
