@@ -12,6 +12,7 @@ from dagster_duckdb import DuckDBResource
 from pipelines.assets.transform import dbt_reporting
 from pipelines.disclosure import DisclosureError
 from pipelines.partitions import quarterly_partitions
+from pipelines.report.fms import write_fms
 from pipelines.report.profile import publish_profile
 from pipelines.report.tasking import write_tasking_pack
 from pipelines.resources import ProfileRun
@@ -44,7 +45,10 @@ def profile_report(
     context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_run: ProfileRun
 ) -> dg.MaterializeResult:
     quarter = context.partition_key
+    settings = load_settings()
     with duckdb.get_connection() as con:
+        # Data files published beside the profile are written first: its guard scans them.
+        write_fms(con, quarter, profile_run.quarter_dir(quarter), settings.fms, settings.disclosure.min_count, settings.force.name)
         try:
             result = publish_profile(
                 con,

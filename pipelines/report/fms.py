@@ -58,6 +58,7 @@ CSV_EXTRA_COLUMNS = [
     "reconciliation",
     "measured_coverage80",
     "measured_coverage95",
+    "backtest_is_poor",
 ]
 
 HEADER_FILL = PatternFill("solid", fgColor="1F3864")
@@ -109,31 +110,42 @@ def public_years(years: pd.DataFrame, k: int) -> pd.DataFrame:
     (secondary suppression per year, so no part can be worked out from the total); forecast
     figures below k shown as '[c]' too (the FMS export's rule), since a forecast of 2 a year
     reads as a count."""
-    out = years.copy()
-    for column in FIGURE_COLUMNS:
-        out[column] = [
-            SUPPRESSED if protect_count(_rounded(v), k).suppressed else _rounded(v)
-            for v in out[column].to_numpy(float)
-        ]
-    recorded = out["status"] == "recorded"
+    return _public(years, k, "financial_year", years["status"] == "recorded", FIGURE_COLUMNS)
+
+
+def public_quarters(quarters: pd.DataFrame, k: int) -> pd.DataFrame:
+    """The quarterly table under the same rules as `public_years`."""
+    columns = FIGURE_COLUMNS[1:]
+    return _public(quarters, k, "quarter", quarters["kind"] == "recorded", columns)
+
+
+def _public(
+    frame: pd.DataFrame, k: int, period: str, recorded: pd.Series, columns: list[str]
+) -> pd.DataFrame:
+    out = frame.copy()
+    for column in columns:
+        out[column] = [public_count(v, k) for v in out[column].to_numpy(float)]
     for family in SPLIT_FAMILIES:
-        parts = years[recorded & (years["series_family"] == family)]
+        parts = frame[recorded & (frame["series_family"] == family)]
         if parts["series"].nunique() < 2:
             continue
         wide = (
-            parts.pivot_table(
-                index="series", columns="financial_year", values="recorded", aggfunc="sum"
-            )
+            parts.pivot_table(index="series", columns=period, values="value", aggfunc="sum")
             .round()
             .astype("int64")
         )
         public = protect_table(wide, k, row_totals=False, column_totals=True).public()
         for series in wide.index:
-            for year in wide.columns:
-                if public.at[series, year] is None or pd.isna(public.at[series, year]):
-                    mask = recorded & (out["series"] == series) & (out["financial_year"] == year)
-                    out.loc[mask, FIGURE_COLUMNS] = SUPPRESSED
+            for when in wide.columns:
+                if pd.isna(public.at[series, when]):
+                    mask = recorded & (out["series"] == series) & (out[period] == when)
+                    out.loc[mask, columns] = SUPPRESSED
     return out
+
+
+def format_figure(value: object) -> str:
+    """A published figure as text: '[c]' stays, numbers get thousands separators."""
+    return value if isinstance(value, str) else f"{int(value):,}"
 
 
 def public_count(value: float, k: int) -> int | str:
@@ -234,8 +246,8 @@ def csv_table(figures: DemandFigures, k: int) -> pd.DataFrame:
     )
     for name, value in headline_accuracy(figures.backtest).items():
         table[name] = value
-    extra = [c for c in table.columns if c.startswith("backtest_")]
-    return table[CSV_COLUMNS + extra + CSV_EXTRA_COLUMNS]
+    accuracy = [c for c in headline_accuracy(figures.backtest)]
+    return table[CSV_COLUMNS + accuracy + CSV_EXTRA_COLUMNS]
 
 
 def headline_accuracy(backtest: pd.DataFrame) -> dict[str, float]:
@@ -663,13 +675,6 @@ TRACKING_HEADERS = {
     "hi80": "80% range: high",
     "direction": "Recorded figure was",
 }
-
-
-def public_quarters(quarters: pd.DataFrame, k: int) -> pd.DataFrame:
-    out = quarters.copy()
-    for column in ("value", "lo80", "hi80", "lo95", "hi95"):
-        out[column] = [public_count(v, k) for v in out[column].to_numpy(float)]
-    return out
 
 
 def write_fms(
