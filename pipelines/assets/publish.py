@@ -13,6 +13,7 @@ from pipelines.assets.transform import dbt_reporting
 from pipelines.disclosure import DisclosureError
 from pipelines.partitions import quarterly_partitions
 from pipelines.report.fms import write_fms
+from pipelines.report.performance import write_performance
 from pipelines.report.profile import publish_profile
 from pipelines.report.tasking import write_tasking_pack
 from pipelines.resources import ProfileRun
@@ -49,6 +50,7 @@ def profile_report(
     with duckdb.get_connection() as con:
         # Data files published beside the profile are written first: its guard scans them.
         write_fms(con, quarter, profile_run.quarter_dir(quarter), settings.fms, settings.disclosure.min_count, settings.force.name)
+        write_performance(con, quarter, profile_run.quarter_dir(quarter), settings.disclosure.min_count, settings.force.name)
         try:
             result = publish_profile(
                 con,
