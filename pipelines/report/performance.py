@@ -69,7 +69,7 @@ class PerformanceFiles:
 
 def public_performance(rows: pd.DataFrame, k: int) -> pd.DataFrame:
     """One row per month and measure with the published value of each side: a count (int),
-    a rate (0..1 rounded to 3 places), '[c]' when suppressed or None when nothing is due."""
+    a rate (0..1 rounded to 3 places), '[c]' when suppressed, empty when nothing is due."""
     out = []
     counts = rows[rows["kind"] == "count"]
     hidden: dict[tuple[str, str, str], bool] = {}
@@ -101,7 +101,7 @@ def public_performance(rows: pd.DataFrame, k: int) -> pd.DataFrame:
                 record[side] = (
                     SUPPRESSED
                     if rate.suppressed
-                    else None
+                    else ""
                     if rate.value is None
                     else round(rate.value, 3)
                 )
@@ -111,7 +111,7 @@ def public_performance(rows: pd.DataFrame, k: int) -> pd.DataFrame:
 
 
 def _cell(value: object, kind: str) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if value is None or value == "" or (isinstance(value, float) and pd.isna(value)):
         return "–"
     if isinstance(value, str):
         return value
@@ -128,7 +128,8 @@ def write_performance(
     table = public_performance(rows, min_count)
     folder.mkdir(parents=True, exist_ok=True)
     csv = folder / "performance_monthly.csv"
-    neutralise_formulas(table).to_csv(csv, index=False)
+    # As text: a column mixing counts and rates would otherwise print counts as 6.0.
+    neutralise_formulas(table.astype(str)).to_csv(csv, index=False)
     months = sorted(table["month"].unique())
     tables = {}
     for side in SIDES:
