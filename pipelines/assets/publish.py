@@ -1,6 +1,8 @@
 """Publish assets: the files users read, under OUT/YYYY-Qn/.
 
-- profile_report: the published profile (disclosure-controlled, guarded).
+- profile_report: the published profile (disclosure-controlled, guarded), and until the
+  publish stage lands the files written beside it: restricted/dip_sample.{csv,xlsx},
+  fms/demand.{csv,xlsx}, performance_monthly.{csv,html}.
 - tasking_pack: the restricted high-harm list (OFFICIAL-SENSITIVE, restricted/ folder).
 """
 
@@ -12,6 +14,7 @@ from dagster_duckdb import DuckDBResource
 from pipelines.assets.transform import dbt_reporting
 from pipelines.disclosure import DisclosureError
 from pipelines.partitions import quarterly_partitions
+from pipelines.report.dip_sample import write_dip_sample
 from pipelines.report.fms import write_fms
 from pipelines.report.performance import write_performance
 from pipelines.report.profile import publish_profile
@@ -48,9 +51,23 @@ def profile_report(
     quarter = context.partition_key
     settings = load_settings()
     with duckdb.get_connection() as con:
+        write_dip_sample(con, quarter, profile_run.quarter_dir(quarter), settings.force.name)
         # Data files published beside the profile are written first: its guard scans them.
-        write_fms(con, quarter, profile_run.quarter_dir(quarter), settings.fms, settings.disclosure.min_count, settings.force.name)
-        write_performance(con, quarter, profile_run.quarter_dir(quarter), settings.disclosure.min_count, settings.force.name)
+        write_fms(
+            con,
+            quarter,
+            profile_run.quarter_dir(quarter),
+            settings.fms,
+            settings.disclosure.min_count,
+            settings.force.name,
+        )
+        write_performance(
+            con,
+            quarter,
+            profile_run.quarter_dir(quarter),
+            settings.disclosure.min_count,
+            settings.force.name,
+        )
         try:
             result = publish_profile(
                 con,

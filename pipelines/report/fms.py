@@ -441,7 +441,7 @@ def _projection(ws: Worksheet, years: pd.DataFrame) -> dict[tuple[str, str], int
                 ws.cell(
                     row=row_number,
                     column=len(headers),
-                    value=f'=IF(AND(ISNUMBER({this}),ISNUMBER({base}),{base}<>0),'
+                    value=f"=IF(AND(ISNUMBER({this}),ISNUMBER({base}),{base}<>0),"
                     f'{this}/{base}-1,"")',
                 ).number_format = "+0%;-0%;0%"
             where[(record["series"], record["financial_year"])] = row_number
@@ -612,7 +612,9 @@ def _hidden_demand(ws: Worksheet, years: pd.DataFrame, where: dict[tuple[str, st
         "Difference the scenario makes to recorded-only",
     ]
     ws.append(headers)
-    shown = years[(years["series"] == TOTAL_SERIES) & (years["is_baseline"] | years["years_ahead"].notna())]
+    shown = years[
+        (years["series"] == TOTAL_SERIES) & (years["is_baseline"] | years["years_ahead"].notna())
+    ]
     value_col = get_column_letter(PROJECTION_VALUE_COLUMN)
     row = 2
     for record in shown.sort_values("financial_year_start").to_dict("records"):
@@ -706,7 +708,9 @@ def write_fms(
     _workload(book.create_sheet("Workload"), years, where)
     _hidden_demand(book.create_sheet("Hidden demand"), years, where)
     _frame_sheet(
-        book.create_sheet("Quarterly"), public_quarters(figures.quarters, min_count), QUARTER_HEADERS
+        book.create_sheet("Quarterly"),
+        public_quarters(figures.quarters, min_count),
+        QUARTER_HEADERS,
     )
     backtest = figures.backtest.assign(
         verdict=np.where(figures.backtest["is_poor"], "poor: see README", "acceptable")

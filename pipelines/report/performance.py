@@ -25,35 +25,12 @@ from pipelines.disclosure.formulas import neutralise_formulas
 SIDES = {"all": "All crimes", "da": "Domestic abuse", "non_da": "Not domestic abuse"}
 CSV_COLUMNS = ["month", "measure", "measure_label", "kind", *SIDES]
 
-PAGE = jinja2.Environment(autoescape=True).from_string(
-    """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<title>Stalking: monthly performance to {{ quarter }}</title>
-<style>
-@page { size: A4 landscape; margin: 12mm; }
-body { font-family: Arial, sans-serif; font-size: 10px; margin: 0 1rem; }
-h1 { font-size: 15px; margin: .3rem 0; } h2 { font-size: 12px; margin: .6rem 0 .2rem; }
-table { border-collapse: collapse; width: 100%; }
-th, td { border: 1px solid #bbb; padding: 2px 4px; text-align: right; }
-th:first-child, td:first-child { text-align: left; width: 30%; }
-thead th { background: #1f3864; color: #fff; }
-.marking { font-weight: bold; text-align: center; }
-p { margin: .2rem 0; }
-</style></head><body>
-<p class="marking">OFFICIAL</p>
-<h1>{{ force }}: stalking monthly performance, {{ first }} to {{ last }}</h1>
-<p>Crimes in the stalking universe by month reported (right to review excluded). Rates are the
-share of crimes where the measure was met. {{ suppressed }} = hidden to protect victims (fewer
-than {{ k }}, or it would reveal a hidden figure); – = nothing due.</p>
-{% for side, label in sides.items() %}
-<h2>{{ label }}</h2>
-<table><thead><tr><th scope="col">Measure</th>{% for m in months %}<th scope="col">{{ m }}</th>{% endfor %}</tr></thead>
-<tbody>{% for row in tables[side] %}<tr>{% for v in row %}<td>{{ v }}</td>{% endfor %}</tr>{% endfor %}</tbody></table>
-{% endfor %}
-<p class="marking">OFFICIAL</p>
-</body></html>
-"""
-)
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+PAGE = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+).get_template("performance_monthly.html.j2")
 
 
 @dataclass(frozen=True)

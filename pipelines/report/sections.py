@@ -22,7 +22,6 @@ from pipelines.disclosure import (
     protect_count,
     protect_rate,
     protect_series,
-    protect_table,
 )
 from pipelines.disclosure.locations import publishable
 from pipelines.disclosure.suppression import TOTAL, Rate
@@ -185,6 +184,7 @@ def demand(ctx: Context) -> dict[str, Any]:
     return {
         "available": True,
         "total": total,
+        "assurance": dip_sample_verdicts(ctx),
         "tables": [
             ("Domestic abuse flag", da_rows),
             ("Online flag", on_rows),
@@ -213,6 +213,41 @@ def demand(ctx: Context) -> dict[str, Any]:
                 "principal classification, included classification, or screening.",
             ),
         ],
+    }
+
+
+def dip_sample_verdicts(ctx: Context) -> dict[str, Any]:
+    """The returned assurance dip samples in aggregate (reporting.rpt_dip_sample_verdicts):
+    per route, crimes audited and the shares judged stalking, recorded correctly and meeting
+    the Victims' Code. Counts suppressed as a table (routes and their total), shares under the
+    rate rule."""
+    k = ctx.k
+    frame = ctx.rows("select * from reporting.rpt_dip_sample_verdicts order by route_order")
+    audited = int(frame["audited"].sum()) if len(frame) else 0
+    sample = (
+        "Each quarter a restricted assurance dip sample of these crimes (screened crimes "
+        "over-sampled) goes to the auditors"
+    )
+    if audited == 0:
+        return {"sentence": f"{sample}; no completed sample has been returned yet.", "rows": []}
+    counts = protect_series(dict(zip(frame["identified_by"], frame["audited"], strict=True)), k)
+    rows = []
+    for r in frame.itertuples():
+        count = counts.count(r.identified_by, "count")
+        rows.append(
+            {
+                "route": ROUTE_LABELS[r.identified_by],
+                "audited": count,
+                "stalking": protect_rate(r.judged_stalking, count, k),
+                "recorded": protect_rate(r.recorded_correctly, r.recording_audited, k),
+                "code": protect_rate(r.victims_code_met, r.victims_code_audited, k),
+            }
+        )
+    screened = rows[ROUTES.index("screened")]
+    return {
+        "sentence": f"{sample}. Of the screened-in crimes audited so far, {screened['stalking']} "
+        "were judged to be stalking: the share the FMS workbook's hidden-demand scenario asks for.",
+        "rows": rows,
     }
 
 
