@@ -50,7 +50,9 @@ allocated as (
             strata.stratum_crimes,
             greatest(
                 {{ dip['min_per_stratum'] }},
-                cast(round({{ dip['sample_size'] }} * strata.weighted_crimes / sum(strata.weighted_crimes) over ()) as bigint)
+                cast(round(
+                    {{ dip['sample_size'] }} * strata.weighted_crimes / sum(strata.weighted_crimes) over ()
+                ) as bigint)
             )
         ) as stratum_sample
     from strata

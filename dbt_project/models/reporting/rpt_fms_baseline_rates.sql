@@ -19,8 +19,7 @@ months as (
 
 screened as (
     select
-        cast(case when month(series.period_start) >= 4 then year(series.period_start) else year(series.period_start) - 1 end as integer)
-            as financial_year_start,
+        {{ financial_year_of('series.period_start') }} as financial_year_start,
         cast(sum(series.value) as double) as screened_crimes
     from {{ ref('demand_series') }} as series
     inner join months
@@ -32,8 +31,7 @@ screened as (
 quarter_years as (
     select
         quarter,
-        cast(case when month(q_start) >= 4 then year(q_start) else year(q_start) - 1 end as integer)
-            as financial_year_start
+        {{ financial_year_of('q_start') }} as financial_year_start
     from {{ ref('int_quarters') }}
 ),
 
@@ -69,7 +67,8 @@ final as (
         coalesce(screened.screened_crimes, 0) as screened_crimes,
         coalesce(screened.screened_crimes, 0) / nullif(years.value, 0) as screened_share,
         cast(coalesce(orders.stalking_order_applications, 0) as bigint) as stalking_order_applications,
-        coalesce(orders.stalking_order_applications, 0) / nullif(years.value, 0) as stalking_order_applications_per_crime,
+        coalesce(orders.stalking_order_applications, 0) / nullif(years.value, 0)
+            as stalking_order_applications_per_crime,
         cast(coalesce(referrals.support_referrals, 0) as bigint) as support_referrals,
         coalesce(referrals.support_referrals, 0) / nullif(referrals.crimes_due_referral, 0) as support_referral_share
     from years

@@ -102,8 +102,7 @@ final as (
         cast(series_order as integer) as series_order,
         period_start,
         {{ quarter_of('period_start') }} as quarter,
-        cast(case when month(period_start) >= 4 then year(period_start) else year(period_start) - 1 end as integer)
-            as financial_year_start,
+        {{ financial_year_of('period_start') }} as financial_year_start,
         kind,
         coalesce(value * reconciliation_factor, equal_share) as value,
         coalesce(lo80 * reconciliation_factor, equal_share) as lo80,

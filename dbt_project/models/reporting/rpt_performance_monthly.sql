@@ -1,5 +1,9 @@
 {%- set performance = setting('performance') -%}
 {%- set repeat = setting('repeat_victim') -%}
+{%- set compliance_shown = [
+    'needs_assessment_completed', 'needs_assessment_within_target', 'support_referral_made',
+    'support_referral_within_target', 'spo_considered'
+] -%}
 -- The monthly performance table between profiles (Force Performance Framework): for each of the
 -- last N months to the end of the profiled quarter, stalking-universe crimes, the Victims'
 -- Code and referral measures and SPO considered (int_compliance_due: the compliance mart's
@@ -28,10 +32,6 @@ months as (
     ) as series (month_start)
 ),
 
-{%- set compliance_shown = [
-    'needs_assessment_completed', 'needs_assessment_within_target', 'support_referral_made',
-    'support_referral_within_target', 'spo_considered'
-] %}
 measures as (
     select
         listed.measure,
@@ -46,7 +46,8 @@ measures as (
         {%- endfor %}
         (
             'repeat_incident',
-            'Repeat incidents: the victim had another stalking crime in the previous {{ repeat["window_months"] }} months',
+            'Repeat incidents: the victim had another stalking crime in the previous '
+            || '{{ repeat["window_months"] }} months',
             {{ compliance_shown | length + 2 }},
             'rate'
         )
@@ -71,9 +72,9 @@ repeat_crimes as (
     left join victimisations as earlier
         on
             later.person_key = earlier.person_key
-            and earlier.crime_id <> later.crime_id
-            and earlier.reported_date <= later.reported_date
-            and earlier.reported_date > later.reported_date - interval {{ repeat['window_months'] }} month
+            and later.crime_id <> earlier.crime_id
+            and later.reported_date >= earlier.reported_date
+            and later.reported_date - interval {{ repeat['window_months'] }} month < earlier.reported_date
     group by later.crime_id
 ),
 
