@@ -66,6 +66,8 @@ class DipSampleFiles:
 def sample_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     frame = con.execute("select * from reporting.rpt_dip_sample order by sample_id").df()
     frame = frame[list(SAMPLE_HEADINGS)].copy()
+    for flag in ("is_domestic_abuse", "is_online"):
+        frame[flag] = frame[flag].map({True: "yes", False: "no"})
     for column in VERDICT_COLUMNS:
         frame[column] = ""
     return frame

@@ -11,7 +11,6 @@ live formula on assumption cells the author can change, and the early-warning ch
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -185,14 +184,18 @@ def backtest_warning(backtest: pd.DataFrame) -> str | None:
 
 
 def coverage_sentence(backtest: pd.DataFrame) -> str | None:
-    held = backtest[backtest["is_held_out"] & (backtest["horizon_years"] == 1)]
-    if held.empty:
+    held = backtest[backtest["is_held_out"]] if len(backtest) else backtest
+    first = held[held["horizon_years"] == 1]
+    if first.empty:
         return None
+    furthest = int(held["horizon_years"].max())
     return (
         "Tested on police forces the method had never seen, one year ahead: the 80% range held "
-        f"the actual number {held['coverage80'].min():.0%} to {held['coverage80'].max():.0%} "
-        f"of the time, the 95% range {held['coverage95'].min():.0%} to "
-        f"{held['coverage95'].max():.0%}."
+        f"the actual number {first['coverage80'].min():.0%} to {first['coverage80'].max():.0%} "
+        f"of the time, the 95% range {first['coverage95'].min():.0%} to "
+        f"{first['coverage95'].max():.0%}. The ranges were tested up to {furthest} "
+        f"year{'s' if furthest > 1 else ''} ahead; beyond that they are untested and likely "
+        "too narrow."
     )
 
 
@@ -724,6 +727,5 @@ def write_fms(
         tracking[column] = [public_count(v, min_count) for v in tracking[column].to_numpy(float)]
     _frame_sheet(book.create_sheet("Early warning"), tracking, TRACKING_HEADERS)
     book.properties.title = f"Stalking demand for the FMS, {quarter}"
-    book.properties.created = dt.datetime(2000, 1, 1)  # fixed: same inputs, same file
     book.save(out_dir / "demand.xlsx")
     return FmsFiles(csv=csv, workbook=out_dir / "demand.xlsx", rows=len(years))

@@ -284,7 +284,7 @@ def test_dip_sample_is_restricted_seeded_and_stratified(quarter_dir: Path, con) 
         strata.setdefault((route, da), []).append(crime)
     sampled: dict[tuple, list[str]] = {}
     for r in rows:
-        key = (r["identified_by"], r["is_domestic_abuse"] == "True")
+        key = (r["identified_by"], r["is_domestic_abuse"] == "yes")
         sampled.setdefault(key, []).append(r["crime_id"])
         assert int(r["stratum_crimes"]) == len(strata[key])
     for key, members in strata.items():
