@@ -4,7 +4,8 @@
 -- years. A year's interval bounds are the recorded months plus the sums of the monthly bounds
 -- (errors treated as perfectly correlated: the widest, most cautious reading). Beside each
 -- forecast year, the interval coverage measured by the held-out back-test at that horizon
--- (the lowest over the held-out datasets) and whether that test calls the range too narrow.
+-- (the lowest over the held-out datasets; none beyond the horizons tested) and, on every
+-- forecast year, whether that test calls the forecast poor.
 with
 
 months as (
@@ -20,10 +21,15 @@ coverage_by_horizon as (
     select
         horizon_years,
         min(coverage80) as measured_coverage80,
-        min(coverage95) as measured_coverage95,
-        bool_or(is_poor) as backtest_is_poor
+        min(coverage95) as measured_coverage95
     from coverage
     group by horizon_years
+),
+
+-- the warning applies to every forecast year (untested horizons are no better than tested)
+verdict as (
+    select coalesce(bool_or(is_poor), false) as backtest_is_poor
+    from coverage
 ),
 
 years as (
@@ -103,8 +109,9 @@ final as (
         -- the current year is at most one year ahead: it is read at the 1-year horizon
         coverage_by_horizon.measured_coverage80,
         coverage_by_horizon.measured_coverage95,
-        coalesce(coverage_by_horizon.backtest_is_poor, false) as backtest_is_poor
+        labelled.years_ahead is not null and verdict.backtest_is_poor as backtest_is_poor
     from labelled
+    cross join verdict
     left join coverage_by_horizon
         on
             labelled.years_ahead is not null
