@@ -60,6 +60,16 @@ CSV_EXTRA_COLUMNS = [
     "backtest_is_poor",
 ]
 
+# The candidate models in plain words (statsforecast names in the warehouse).
+MODEL_LABELS = {
+    "naive": "naive (last month repeated)",
+    "seasonal_naive": "seasonal naive (same month last year)",
+    "ets": "exponential smoothing (ETS)",
+    "theta": "Theta",
+    "arima": "ARIMA",
+    "ensemble": "average of ETS, Theta and ARIMA",
+}
+
 HEADER_FILL = PatternFill("solid", fgColor="1F3864")
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -142,6 +152,12 @@ def _public(
     return out
 
 
+def model_label(model: object) -> str:
+    if model is None or (isinstance(model, float) and np.isnan(model)) or model == "":
+        return "–"
+    return MODEL_LABELS.get(str(model), str(model))
+
+
 def format_figure(value: object) -> str:
     """A published figure as text: '[c]' stays, numbers get thousands separators."""
     return value if isinstance(value, str) else f"{int(value):,}"
@@ -219,13 +235,13 @@ def tracking_sentences(tracking: pd.DataFrame) -> list[str]:
 def method_sentences(figures: DemandFigures) -> list[str]:
     """How the figures were made, in plain words (profile and workbook README alike)."""
     years = figures.years
-    models = sorted(set(years.loc[years["status"] != "recorded", "model"].dropna()))
+    models = sorted({model_label(m) for m in years.loc[years["status"] != "recorded", "model"]})
     return [
         "Financial years run from April to March. Recorded figures count the crimes reported "
         "in each month (breaches: recorded breaches of protective orders by breach date).",
         "Each series is forecast month by month by the model that predicted its own recent "
         "past best when tested on it (chosen among seasonal naive, exponential smoothing, "
-        f"Theta, ARIMA and their average; chosen here: {', '.join(models) or 'none'}).",
+        f"Theta, ARIMA and their average; chosen here: {'; '.join(models) or 'none'}).",
         "The parts of each split (domestic abuse and not; online and not online) are scaled "
         "month by month so that they add up to the forecast of all stalking crimes: the total "
         "rests on the most data and is the figure the FMS leads with; each part keeps its own "
@@ -354,7 +370,7 @@ def _readme(
             "Workload (hours and posts that demand means), Hidden demand (if screened-in "
             "crimes are stalking), Quarterly (the same figures per quarter), Testing (how "
             "well the method forecast in tests), Early warning (is demand leaving the "
-            "forecast range).",
+            "forecast range). On the Projection sheet, years ahead 0 is the current year.",
             "",
         ),
         ("", ""),
@@ -431,6 +447,7 @@ def _projection(ws: Worksheet, years: pd.DataFrame) -> dict[tuple[str, str], int
     for _, part in shown.groupby("series_order", sort=True):
         base_row = None
         for record in part.sort_values("financial_year_start").to_dict("records"):
+            record["model"] = model_label(record["model"])
             values = [record[c] for _, c in PROJECTION_HEADERS]
             if record["is_baseline"]:
                 values[2] = "baseline: last complete financial year"

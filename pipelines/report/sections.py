@@ -609,7 +609,8 @@ def forecast(ctx: Context) -> dict[str, Any]:
                 text += f" ({_range_text(row['lo80'], row['hi80'])})"
             cells.append(text)
         model = part.loc[part["years_ahead"].notna(), "model"]
-        table.append([part["series_label"].iloc[0], model.iloc[0] if len(model) else "–", *cells])
+        label = fms.model_label(model.iloc[0]) if len(model) else "–"
+        table.append([part["series_label"].iloc[0], label, *cells])
     ctx.figures["forecast"] = _headline_forecast(years)
 
     quarters = fms.public_quarters(figures.quarters, k)

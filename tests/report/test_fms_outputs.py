@@ -17,7 +17,7 @@ import pytest
 
 from pipelines.disclosure import SUPPRESSED
 from pipelines.report.dip_sample import read_returned_samples
-from pipelines.report.fms import CSV_COLUMNS
+from pipelines.report.fms import CSV_COLUMNS, model_label
 from pipelines.settings import load_settings
 from tests.report.html_tables import parse
 
@@ -128,7 +128,7 @@ def test_one_model_per_series_everywhere(book, con) -> None:
     )
     assert set(monthly) >= {"all_stalking", "domestic_abuse", "non_domestic_abuse"}
     for row in projection:
-        assert row["Forecast model"] == chosen[row["Series"]]
+        assert row["Forecast model"] == model_label(chosen[row["Series"]])
 
 
 def _evaluate(book, sheet: str, ref: str) -> float:
