@@ -6,6 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipelines.assets.assurance import dip_sample_returns
 from pipelines.assets.automation import ingest_schedules, ingest_sensors
 from pipelines.assets.forecasting import demand_forecast
 from pipelines.assets.ingest import ingest_assets, ingest_checks
@@ -27,6 +28,7 @@ ALL_ASSETS = [
     dbt_analytics,
     hotspots,
     demand_forecast,
+    dip_sample_returns,
     dbt_reporting,
     profile_report,
     tasking_pack,

@@ -20,8 +20,10 @@ from pathlib import Path
 import duckdb
 
 from pipelines.report.data_quality import write_data_quality
-from pipelines.report.fms_export import write_fms_export
+from pipelines.report.dip_sample import write_dip_sample
+from pipelines.report.fms import write_fms
 from pipelines.report.gis import write_gis_layer
+from pipelines.report.performance import write_performance
 from pipelines.report.profile import PublishResult, publish_profile
 from pipelines.report.resolution_diagnostics import write_resolution_diagnostics
 from pipelines.report.tasking import PackResult, write_tasking_pack
@@ -54,18 +56,16 @@ def force_boundary(extracts_dir: Path, configured_area: str) -> Path | None:
 
 def write_data_files(con: duckdb.DuckDBPyConnection, request: PublishRequest) -> list[Path]:
     """The published files beside the profile: data_quality.json, the GIS layer, the FMS
-    export (counts suppressed by each writer; the guard checks them with the profile)."""
+    workbook and table, the monthly performance page (counts suppressed by each writer; the
+    guard checks them with the profile)."""
     settings = request.settings
+    k = settings.disclosure.min_count
+    force = settings.force.name
     return [
         write_data_quality(con, request.folder),
-        *write_gis_layer(con, request.quarter, request.folder, settings.disclosure.min_count),
-        *write_fms_export(
-            con,
-            request.quarter,
-            request.folder,
-            settings.forecasting.horizon_years,
-            settings.disclosure.min_count,
-        ),
+        *write_gis_layer(con, request.quarter, request.folder, k),
+        *write_fms(con, request.quarter, request.folder, settings.fms, k, force).paths,
+        *write_performance(con, request.quarter, request.folder, k, force).paths,
     ]
 
 
@@ -85,8 +85,8 @@ def publish_open_outputs(con: duckdb.DuckDBPyConnection, request: PublishRequest
 def publish_restricted_outputs(
     con: duckdb.DuckDBPyConnection, request: PublishRequest
 ) -> RestrictedOutputs:
-    """The tasking pack (list as CSV, HTML and XLSX; subject profiles) and the resolution
-    diagnostics page."""
+    """The tasking pack (list as CSV, HTML and XLSX; subject profiles), the assurance dip
+    sample and the resolution diagnostics page."""
     settings = request.settings
     pack = write_tasking_pack(
         con,
@@ -97,6 +97,14 @@ def publish_restricted_outputs(
         settings.perpetrators.serial_lookback_years,
         generated=request.generated,
     )
+    dip_sample = write_dip_sample(con, request.quarter, request.folder, settings.force.name)
     diagnostics = write_resolution_diagnostics(con, request.folder)
-    files = (pack.csv, pack.html, pack.xlsx, *pack.subject_profiles, *diagnostics)
+    files = (
+        pack.csv,
+        pack.html,
+        pack.xlsx,
+        *pack.subject_profiles,
+        *dip_sample.paths,
+        *diagnostics,
+    )
     return RestrictedOutputs(pack=pack, files=files)

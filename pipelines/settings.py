@@ -111,6 +111,7 @@ class ForecastSettings(_Section):
             "domestic_abuse",
             "non_domestic_abuse",
             "online",
+            "offline",
             "breaches",
         ]
     )
@@ -248,6 +249,37 @@ class OrderSettings(_Section):
     reoffending_followup_months: int = Field(12, ge=1)
 
 
+class FmsSettings(_Section):
+    """Starting values of the FMS workbook's workload assumptions: the author changes them in
+    the workbook (its formulas read the assumption cells), these only fill them in [U]."""
+
+    hours_per_investigation: float = Field(20.0, ge=0)
+    hours_per_spo_application: float = Field(12.0, ge=0)
+    hours_per_support_referral: float = Field(1.0, ge=0)
+    hours_per_breach_investigation: float = Field(6.0, ge=0)
+    productive_hours_per_fte: float = Field(1650.0, gt=0)
+    # Share of screened-in crimes taken to be stalking in the hidden-demand scenario (a
+    # returned dip sample measures it; until then a policy value).
+    screened_confirmation_share: float = Field(0.5, ge=0, le=1)
+    # The back-test is called poor (a plain-words warning) when an interval held the actual
+    # less often than its level minus this, or the model did no better than naive.
+    poor_coverage_tolerance: float = Field(0.05, ge=0, lt=0.8)
+
+
+class PerformanceSettings(_Section):
+    months: int = Field(12, ge=1, le=36)
+
+
+class DipSampleSettings(_Section):
+    seed: int = 20240927
+    sample_size: int = Field(30, ge=1)
+    # Screened crimes are drawn this many times as often as their share of the quarter.
+    screened_weight: float = Field(3.0, ge=1)
+    min_per_stratum: int = Field(2, ge=0)
+    # Folder the auditors return completed samples to (csv or xlsx); empty = none.
+    returned_folder: str = ""
+
+
 class IngestSettings(_Section):
     # Folder watched by the `new_extracts_sensor` / used by the quarterly schedule ("" = none).
     landing_dir: str = ""
@@ -284,6 +316,9 @@ class Settings(_Section):
     tasking: TaskingSettings = TaskingSettings()
     compliance: ComplianceSettings = ComplianceSettings()
     orders: OrderSettings = OrderSettings()
+    fms: FmsSettings = FmsSettings()
+    performance: PerformanceSettings = PerformanceSettings()
+    dip_sample: DipSampleSettings = DipSampleSettings()
     ingest: IngestSettings = IngestSettings()
 
 
@@ -323,6 +358,9 @@ DBT_SQL_SECTIONS = (
     "tasking",
     "compliance",
     "orders",
+    "fms",
+    "performance",
+    "dip_sample",
 )
 
 

@@ -60,5 +60,5 @@ def test_publish_reads_the_reporting_layer_built_after_every_mart() -> None:
         assert reporting <= _parents(graph, publish), publish
     # The reporting models over Python-written marts wait for them (declared dbt sources).
     assert "marts/hotspots" in _parents(graph, "reporting/rpt_hotspot_cells")
-    assert "marts/demand_forecast" in _parents(graph, "reporting/rpt_demand_forecast")
+    assert "marts/demand_forecast" in _parents(graph, "reporting/rpt_fms_monthly")
     assert "marts/dim_persons" in _parents(graph, "reporting/rpt_tasking_list")

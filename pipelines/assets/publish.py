@@ -1,8 +1,9 @@
 """Publish assets: the files users read, under OUT/YYYY-Qn/ (wiring for pipelines.publish).
 
-- profile_report: the published files: data_quality.json, gis/, fms/, then profile.html, all
-  passed by the publish guard.
-- tasking_pack: the restricted outputs (OFFICIAL-SENSITIVE, restricted/ folder).
+- profile_report: the published files: data_quality.json, gis/, fms/, performance_monthly,
+  then profile.html, all passed by the publish guard.
+- tasking_pack: the restricted outputs (OFFICIAL-SENSITIVE, restricted/ folder): tasking pack,
+  dip sample, resolution diagnostics.
 No other asset writes under OUT/.
 """
 
@@ -41,8 +42,8 @@ def publish_request(quarter: str, profile_run: ProfileRun) -> PublishRequest:
     partitions_def=quarterly_partitions,
     deps=REPORTING_INPUTS,
     description="The published Stalking Problem Profile (OUT/YYYY-Qn/profile.html) and the files "
-    "beside it (data_quality.json, gis/hotspots.geojson, fms/demand.csv and .xlsx): "
-    "disclosure-controlled and checked by the publish guard.",
+    "beside it (data_quality.json, gis/hotspots.geojson, fms/demand.csv and .xlsx, "
+    "performance_monthly.csv and .html): disclosure-controlled and checked by the publish guard.",
     kinds={"html"},
 )
 def profile_report(
@@ -78,7 +79,7 @@ def profile_report(
     deps=REPORTING_INPUTS,
     description="Restricted outputs (OUT/YYYY-Qn/restricted/, OFFICIAL-SENSITIVE, owner-only): "
     "the tasking list (high_harm_perpetrators.csv, .html and .xlsx), subject_profiles/ for the "
-    "top N and the person-resolution diagnostics.",
+    "top N, the assurance dip sample and the person-resolution diagnostics.",
     kinds={"csv", "html", "xlsx"},
 )
 def tasking_pack(

@@ -112,8 +112,9 @@ def key_findings(quarter: str, figures: dict[str, Any], k: int) -> list[str]:
     if fc and fc.get("next_year") is not None and fc.get("last_year"):
         change = (fc["next_year"] - fc["last_year"]) / fc["last_year"]
         out.append(
-            f"Demand ({fc['series']}) is forecast at about {fc['next_year']:,.0f} over the next "
-            f"12 months against {fc['last_year']:,.0f} in the last 12 ({change:+.0%}); "
-            "intervals and back-test accuracy are in the forecast section."
+            f"Demand ({fc['series']}) is forecast at about {fc['next_year']:,.0f} in "
+            f"{fc['next_label']} against {fc['last_year']:,.0f} recorded in {fc['last_label']} "
+            f"({change:+.0%}); ranges and how the method fared in tests are in the forecast "
+            "section."
         )
     return out

@@ -81,10 +81,17 @@ class PublishResult:
     data_files_checked: tuple[str, ...] = ()
 
 
-# Published beside the profile (written by the forecasting, hotspots and ingest assets): the FMS
-# CSV, the GIS layer, the data-quality summary. restricted/ is not published, so not scanned;
+# Published beside the profile (written by the forecasting, hotspots and ingest assets and the
+# publish step's writers): the FMS CSV, the GIS layer, the data-quality summary, the monthly
+# performance table. restricted/ is not published, so not scanned;
 # the FMS workbook holds the same figures as the CSV.
-PUBLISHED_DATA_FILES = ("fms/*.csv", "gis/*.geojson", "data_quality.json", "*.csv")
+PUBLISHED_DATA_FILES = (
+    "fms/*.csv",
+    "gis/*.geojson",
+    "data_quality.json",
+    "*.csv",
+    "performance_monthly.html",
+)
 
 
 def published_data_files(quarter_dir: Path) -> list[Path]:

@@ -22,12 +22,11 @@ from pipelines.disclosure import (
     protect_count,
     protect_rate,
     protect_series,
-    protect_table,
 )
 from pipelines.disclosure.locations import publishable
 from pipelines.disclosure.suppression import TOTAL, Rate
 from pipelines.quarters import quarter_end, quarter_start
-from pipelines.report import charts
+from pipelines.report import charts, fms
 from pipelines.report.compare import (
     Figure3,
     Periods,
@@ -185,6 +184,7 @@ def demand(ctx: Context) -> dict[str, Any]:
     return {
         "available": True,
         "total": total,
+        "assurance": dip_sample_verdicts(ctx),
         "tables": [
             ("Domestic abuse flag", da_rows),
             ("Online flag", on_rows),
@@ -213,6 +213,41 @@ def demand(ctx: Context) -> dict[str, Any]:
                 "principal classification, included classification, or screening.",
             ),
         ],
+    }
+
+
+def dip_sample_verdicts(ctx: Context) -> dict[str, Any]:
+    """The returned assurance dip samples in aggregate (reporting.rpt_dip_sample_verdicts):
+    per route, crimes audited and the shares judged stalking, recorded correctly and meeting
+    the Victims' Code. Counts suppressed as a table (routes and their total), shares under the
+    rate rule."""
+    k = ctx.k
+    frame = ctx.rows("select * from reporting.rpt_dip_sample_verdicts order by route_order")
+    audited = int(frame["audited"].sum()) if len(frame) else 0
+    sample = (
+        "Each quarter a restricted assurance dip sample of these crimes (screened crimes "
+        "over-sampled) goes to the auditors"
+    )
+    if audited == 0:
+        return {"sentence": f"{sample}; no completed sample has been returned yet.", "rows": []}
+    counts = protect_series(dict(zip(frame["identified_by"], frame["audited"], strict=True)), k)
+    rows = []
+    for r in frame.itertuples():
+        count = counts.count(r.identified_by, "count")
+        rows.append(
+            {
+                "route": ROUTE_LABELS[r.identified_by],
+                "audited": count,
+                "stalking": protect_rate(r.judged_stalking, count, k),
+                "recorded": protect_rate(r.recorded_correctly, r.recording_audited, k),
+                "code": protect_rate(r.victims_code_met, r.victims_code_audited, k),
+            }
+        )
+    screened = rows[ROUTES.index("screened")]
+    return {
+        "sentence": f"{sample}. Of the screened-in crimes audited so far, {screened['stalking']} "
+        "were judged to be stalking: the share the FMS workbook's hidden-demand scenario asks for.",
+        "rows": rows,
     }
 
 
@@ -535,135 +570,144 @@ def compliance(ctx: Context) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- forecast
-def _public_actuals(frame: pd.DataFrame, k: int) -> dict[tuple[str, Any], int | None]:
-    """Recorded values as the rest of the profile would publish them: series that split the
-    same total (DA / non-DA, online / offline, routes, categories) are suppressed together
-    with secondary suppression per period, so no chart can undo a table's suppression."""
-    actual = frame[frame["kind"] == "actual"]
-    out: dict[tuple[str, Any], int | None] = {}
-    for _, family in actual.groupby("series_family"):
-        wide = (
-            family.pivot_table(
-                index="series", columns="period_start", values="value", aggfunc="sum"
-            )
-            .fillna(0)
-            .round()
-            .astype("int64")
-        )
-        totals = len(wide) > 1
-        public = protect_table(wide, k, row_totals=False, column_totals=totals).public()
-        for name in wide.index:
-            for day in wide.columns:
-                out[(name, day)] = public.at[name, day]
-    return out
+# Series charted per quarter (every forecast series is in the financial-year table).
+CHARTED_SERIES = ("all_stalking", "domestic_abuse", "non_domestic_abuse")
+
+
+def _range_text(low: object, high: object) -> str:
+    return f"{fms.format_figure(low)}–{fms.format_figure(high)}"
 
 
 def forecast(ctx: Context) -> dict[str, Any]:
+    """The forecast for the FMS: the same reporting rows and disclosure as fms/demand.xlsx
+    (pipelines.report.fms), so every figure here is the workbook's figure."""
     k = ctx.k
-    frame = ctx.rows(
-        "select * from reporting.rpt_demand_forecast order by series_order, period_start"
-    )
-    if frame.empty:
+    figures = fms.read_demand_figures(ctx.con)
+    if figures.empty:
         return ctx.missing("marts.demand_forecast (empty)", "The demand forecast")
-    period = frame["granularity"].iloc[0]
-    per_year = 4 if period == "quarter" else 12
-    public = _public_actuals(frame, k)
-    totals = ctx.rows("select * from reporting.rpt_forecast_summary").set_index("series")
-    charts_out, summary = [], []
-    for i, (name, s) in enumerate(frame.groupby("series_order", sort=True)):
-        name, label = s["series"].iloc[0], s["series_label"].iloc[0]
-        s = s.assign(label=s["period_label"])
-        fc = (s["kind"] == "forecast").to_numpy()
-        if not fc.any():
-            continue
-        history = [public.get((name, d)) for d in s.loc[~fc, "period_start"]]
-        window = history[-per_year:]
-        # A 12-month total beside a chart with a suppressed period would reveal it.
-        last_year = float(sum(window)) if window and all(v is not None for v in window) else None
-        row = totals.loc[name]
-        next_year = float(row["forecast_next_year"])
-        summary.append(
-            {
-                "series": label,
-                "model": row["model"],
-                "last_year": last_year,
-                "next_year": next_year,
-                "horizon_total": float(row["forecast_horizon_total"]),
-                "end": row["last_period_label"],
-                "lo95_end": float(row["lo95_last_period"]),
-                "hi95_end": float(row["hi95_last_period"]),
-            }
-        )
-        if i >= 3:  # charts for the headline series; every series is in the table
-            continue
-        # Recorded counts below the threshold are left out of the chart like any other count.
-        actual = [
-            None if kind != "actual" or public.get((name, d)) is None else float(public[(name, d)])
-            for kind, d in zip(s["kind"], s["period_start"], strict=True)
-        ]
+    years = fms.public_years(figures.years, k)
+    shown = years[years["is_baseline"] | years["years_ahead"].notna()]
+    columns = list(dict.fromkeys(shown.sort_values("financial_year_start")["financial_year"]))
+    baseline = shown.loc[shown["is_baseline"], "financial_year"]
+    headers = [
+        f"{fy} recorded (baseline)"
+        if len(baseline) and fy == baseline.iloc[0]
+        else f"{fy} expected (80% range)"
+        for fy in columns
+    ]
+    table = []
+    for _, part in shown.groupby("series_order", sort=True):
+        by_year = part.set_index("financial_year")
+        cells = []
+        for fy in columns:
+            if fy not in by_year.index:
+                cells.append("–")
+                continue
+            row = by_year.loc[fy]
+            text = fms.format_figure(row["value"])
+            if not row["is_baseline"]:
+                text += f" ({_range_text(row['lo80'], row['hi80'])})"
+            cells.append(text)
+        model = part.loc[part["years_ahead"].notna(), "model"]
+        label = fms.model_label(model.iloc[0]) if len(model) else "–"
+        table.append([part["series_label"].iloc[0], label, *cells])
+    ctx.figures["forecast"] = _headline_forecast(years)
 
-        def only_fc(col: str, s: pd.DataFrame = s, fc: np.ndarray = fc) -> list:
+    quarters = fms.public_quarters(figures.quarters, k)
+    charts_out = []
+    for i, name in enumerate(CHARTED_SERIES):
+        s = quarters[quarters["series"] == name]
+        if s.empty or not (s["kind"] == "forecast").any():
+            continue
+        label = s["series_label"].iloc[0]
+        fc = (s["kind"] == "forecast").to_numpy()
+
+        def numbers(col: str, keep: np.ndarray, s: pd.DataFrame = s) -> list[float | None]:
             return [
-                float(v) if f and pd.notna(v) else None for v, f in zip(s[col], fc, strict=True)
+                float(v) if wanted and not isinstance(v, str) else None
+                for v, wanted in zip(s[col], keep, strict=True)
             ]
 
-        title = f"Forecast demand: {label}"
-        if last_year:
-            change = (next_year - last_year) / last_year
-            verb = "rise" if change > 0.05 else "fall" if change < -0.05 else "stay level"
-            title = f"{label.capitalize()}: expected to {verb} over the next year ({change:+.0%})"
         figure = charts.forecast_chart(
-            list(s["label"]), actual, only_fc("value"), only_fc("lo80"), only_fc("hi80"),
-            only_fc("lo95"), only_fc("hi95"), title,
+            list(s["quarter"]), numbers("value", ~fc), numbers("value", fc),
+            numbers("lo80", fc), numbers("hi80", fc), numbers("lo95", fc),
+            numbers("hi95", fc), _forecast_title(label, years[years["series"] == name]),
+            y_title="Crimes per quarter",
         )  # fmt: skip
-        ticks = [t for t in s["label"] if t.endswith(("-Q1", "-01"))]
+        ticks = [q for q in s["quarter"] if q.endswith("-Q1")]
         figure.update_xaxes(tickmode="array", tickvals=ticks, ticktext=[t[:4] for t in ticks])
         charts_out.append((label, charts.to_div(figure, f"chart-forecast-{i}")))
-    ctx.figures["forecast"] = summary[0] if summary else None
-    from pipelines.forecasting.accuracy import coverage_lines
-    from pipelines.forecasting.tracking import warning_lines
-
-    # Python-written marts (declared dbt sources): plain-words coverage and early warnings.
-    accuracy = ctx.rows("select * from marts.forecast_accuracy")
-    notes = coverage_lines(accuracy.to_dict("records"))
-    notes += warning_lines(ctx.rows("select * from marts.forecast_tracking"))
+    notes = fms.method_sentences(figures)
+    if sentence := fms.coverage_sentence(figures.backtest):
+        notes.append(sentence)
+    notes += fms.tracking_sentences(figures.tracking)
     return {
         "available": True,
+        "warning": fms.backtest_warning(figures.backtest),
         "notes": notes,
-        "period": period,
-        "summary": summary,
+        "year_headers": ["Series", "Model", *headers],
+        "years": table,
         "charts": charts_out,
-        "accuracy": _accuracy(ctx),
+        "accuracy": _accuracy(figures.backtest),
+    }
+
+
+def _forecast_title(label: str, years: pd.DataFrame) -> str:
+    """The chart's finding: the first full forecast year against the baseline year."""
+    base = years[years["is_baseline"]]
+    ahead = years[years["years_ahead"] == 1]
+    title = f"{label}: crimes per quarter, recorded and forecast"
+    if base.empty or ahead.empty:
+        return title
+    last, nxt = base["value"].iloc[0], ahead["value"].iloc[0]
+    if isinstance(last, str) or isinstance(nxt, str) or not last:
+        return title
+    change = (nxt - last) / last
+    verb = "rise" if change > 0.05 else "fall" if change < -0.05 else "stay level"
+    return (
+        f"{label}: expected to {verb} in {ahead['financial_year'].iloc[0]} on the "
+        f"{base['financial_year'].iloc[0]} baseline ({change:+.0%}); per quarter"
+    )
+
+
+def _headline_forecast(years: pd.DataFrame) -> dict[str, Any] | None:
+    """All crimes: the baseline year against the first full forecast year (key findings)."""
+    total = years[years["series"] == fms.TOTAL_SERIES]
+    base = total[total["is_baseline"]]
+    ahead = total[total["years_ahead"] == 1]
+    if base.empty or ahead.empty:
+        return None
+    last, nxt = base["value"].iloc[0], ahead["value"].iloc[0]
+    return {
+        "series": str(total["series_label"].iloc[0]).lower(),
+        "last_year": None if isinstance(last, str) else float(last),
+        "next_year": None if isinstance(nxt, str) else float(nxt),
+        "last_label": base["financial_year"].iloc[0],
+        "next_label": ahead["financial_year"].iloc[0],
     }
 
 
 ACCURACY_COLUMNS = {
-    "series_label": "Series",
-    "model": "Model",
-    "test_label": "Test",
-    "horizon_label": "Horizon",
+    "dataset_label": "Test data",
+    "split_label": "Forces",
+    "horizon": "Years ahead",
     "mase": "MASE",
     "naive_mase": "Naive MASE",
-    "coverage80": "80% interval coverage",
-    "coverage95": "95% interval coverage",
+    "coverage80": "80% range held the actual",
+    "coverage95": "95% range held the actual",
 }
 
 
-def _accuracy(ctx: Context) -> dict[str, Any] | None:
-    """The measured accuracy of the chosen models (reporting.rpt_forecast_accuracy)."""
-    frame = ctx.rows(
-        f"select {', '.join(ACCURACY_COLUMNS)} from reporting.rpt_forecast_accuracy "
-        "order by row_order limit 30"
-    )
-    if frame.empty:
-        ctx.gaps.append("No back-test accuracy table was found for the demand forecast.")
+def _accuracy(backtest: pd.DataFrame) -> dict[str, Any] | None:
+    """The measured back-test of the published method (reporting.rpt_fms_backtest)."""
+    if backtest.empty:
         return None
+    frame = backtest[list(ACCURACY_COLUMNS)].copy()
     for column in ("mase", "naive_mase", "coverage80", "coverage95"):
         fmt = "{:.0%}" if column.startswith("coverage") else "{:,.2f}"
         frame[column] = frame[column].map(lambda v, f=fmt: "–" if pd.isna(v) else f.format(v))
     return {
-        # The mart the figures come from, as the caption has always named it.
-        "table": "marts.forecast_accuracy",
+        "table": "reporting.rpt_fms_backtest",
         "columns": list(ACCURACY_COLUMNS.values()),
         "rows": frame.astype(str).values.tolist(),
     }

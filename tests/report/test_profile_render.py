@@ -297,16 +297,16 @@ def test_tasking_pack_for_a_quarter_with_nobody_over_the_cut_off(
     assert MARKING in pack.html.read_text()
 
 
-def test_forecast_accuracy_shows_the_chosen_models(doc, con) -> None:
-    """Every chosen model at the profile's granularity (quarters) and every held-out back-test,
-    in the table's order, with its MASE."""
-    caption = next(c for c in doc.tables if c.startswith("Forecast accuracy on held-out periods"))
+def test_forecast_accuracy_shows_the_measured_backtest(doc, con) -> None:
+    """Every back-test of the published method (the chosen model per dataset and horizon),
+    in the table's order, with its MASE and interval coverage."""
+    caption = next(c for c in doc.tables if c.startswith("Forecast back-test, the published"))
     header, *body = doc.tables[caption]
     chosen = con.execute(
-        "select mase from marts.forecast_accuracy where is_chosen "
-        "and (period = 'quarter' or coalesce(period, '') = '') "
-        "order by source, series, period, horizon, model"
+        "select mase, coverage80 from marts.forecast_accuracy where is_chosen "
+        "and source like 'backtest:%' order by source, horizon"
     ).fetchall()
     assert chosen and len(body) == len(chosen)
-    mase = header.index("MASE")
-    assert [cells[mase] for cells in body] == [f"{m:.2f}" for (m,) in chosen]
+    mase, cover = header.index("MASE"), header.index("80% range held the actual")
+    assert [cells[mase] for cells in body] == [f"{m:.2f}" for m, _ in chosen]
+    assert [cells[cover] for cells in body] == [f"{c:.0%}" for _, c in chosen]

@@ -1,14 +1,3 @@
-{%- set targets = setting('compliance') -%}
-{%- set measures = [
-    ('needs_assessment_completed', 'Victims\' Code needs assessment recorded'),
-    ('needs_assessment_within_target', 'Needs assessment within ' ~ targets['needs_assessment_target_days'] ~ ' days of report'),
-    ('support_referral_made', 'Victim referred to a support service'),
-    ('support_referral_within_target', 'Support referral within ' ~ targets['support_referral_target_days'] ~ ' days of report'),
-    ('risk_assessment_recorded', 'Risk grade (screening tool or DASH) recorded'),
-    ('spo_considered', 'Stalking protection order considered'),
-    ('spo_not_pursued_rationale_recorded', 'Reason recorded where an SPO was considered and not applied for'),
-    ('right_to_review_informed', 'Victim told of the right to review on a no-further-action outcome'),
-] -%}
 -- Victims' Code and super-complaint compliance per quarter for the stalking universe, for all
 -- crimes and split domestic abuse / non-domestic abuse (the *_da and *_non_da columns). Crimes
 -- count in the quarter they were reported, except right to review, which counts crimes
@@ -19,94 +8,12 @@ quarters as (
     select * from {{ ref('int_quarters') }}
 ),
 
-stalking_crimes as (
-    select * from {{ ref('int_stalking_crimes') }}
-),
-
-spo_applications as (
-    select distinct crime_id
-    from {{ ref('int_orders_resolved') }}
-    where is_stalking_order and crime_id is not null
-),
-
--- one row per crime and measure that applies to it, with whether it was met
-reported_measures as (
-    select
-        stalking_crimes.reported_quarter as quarter,
-        stalking_crimes.is_domestic_abuse,
-        stalking_crimes.needs_assessment_date is not null as needs_assessment_completed,
-        coalesce(
-            date_diff('day', stalking_crimes.reported_date, stalking_crimes.needs_assessment_date)
-            <= {{ targets['needs_assessment_target_days'] }},
-            false
-        ) as needs_assessment_within_target,
-        stalking_crimes.support_referral_date is not null as support_referral_made,
-        coalesce(
-            date_diff('day', stalking_crimes.reported_date, stalking_crimes.support_referral_date)
-            <= {{ targets['support_referral_target_days'] }},
-            false
-        ) as support_referral_within_target,
-        stalking_crimes.risk_level is not null as risk_assessment_recorded,
-        coalesce(stalking_crimes.spo_considered, false) as spo_considered
-    from stalking_crimes
-),
-
-unpivoted as (
-    unpivot reported_measures
-    on
-    needs_assessment_completed,
-    needs_assessment_within_target,
-    support_referral_made,
-    support_referral_within_target,
-    risk_assessment_recorded,
-    spo_considered
-    into name measure value is_met
-),
-
-spo_rationale as (
-    select
-        stalking_crimes.reported_quarter as quarter,
-        stalking_crimes.is_domestic_abuse,
-        'spo_not_pursued_rationale_recorded' as measure,
-        nullif(trim(stalking_crimes.spo_not_pursued_reason), '') is not null as is_met
-    from stalking_crimes
-    left join spo_applications
-        on stalking_crimes.crime_id = spo_applications.crime_id
-    where coalesce(stalking_crimes.spo_considered, false) and spo_applications.crime_id is null
-),
-
-right_to_review as (
-    select
-        {{ quarter_of('outcome_date') }} as quarter,
-        is_domestic_abuse,
-        'right_to_review_informed' as measure,
-        coalesce(right_to_review_informed, false) as is_met
-    from stalking_crimes
-    where is_no_further_action and outcome_date is not null
-),
-
 due as (
-    select
-        quarter,
-        is_domestic_abuse,
-        measure,
-        is_met
-    from unpivoted
-    union all
-    select * from spo_rationale
-    union all
-    select * from right_to_review
+    select * from {{ ref('int_compliance_due') }}
 ),
 
 measures as (
-    {%- for name, description in measures %}
-        select
-            '{{ name }}' as measure,
-            '{{ description | replace("'", "''") }}' as measure_description
-        {%- if not loop.last %}
-            union all
-        {%- endif %}
-    {%- endfor %}
+    {{ compliance_measures_rows() }}
 ),
 
 grid as (

@@ -1,0 +1,41 @@
+{%- set fms = setting('fms') -%}
+-- The measured back-test of the published forecast (marts.forecast_accuracy, loaded from
+-- docs/evaluation/forecast_backtest.json): the chosen model per dataset and horizon, its MASE
+-- beside the naive forecast's and how often its 80% and 95% ranges held the actual. is_poor
+-- when the ranges held the actual clearly less often than they claim (by more than the
+-- configured tolerance) or the model did no better than the naive forecast: the plain-words
+-- warning of the profile and the FMS workbook.
+with
+
+accuracy as (
+    select * from {{ source('forecasting', 'forecast_accuracy') }}
+    where starts_with(source, 'backtest:') and coalesce(is_chosen, false)
+),
+
+final as (
+    select
+        substr(source, 10) as dataset,
+        replace(replace(split(substr(source, 10), ':')[1], 'ho_', 'Home Office '), '_', ' ') as dataset_label,
+        case
+            when source like '%held_out%' then 'held out (never tuned on)'
+            when source like '%held_in%' then 'held in (methods chosen on these)'
+            else 'generated demo force'
+        end as split_label,
+        source like '%held_out%' as is_held_out,
+        horizon,
+        cast(regexp_extract(horizon, '^([0-9]+)', 1) as integer) as horizon_years,
+        mase,
+        naive_mase,
+        coverage80,
+        coverage95,
+        coalesce(
+            coverage80 < 0.80 - {{ fms['poor_coverage_tolerance'] }}
+            or coverage95 < 0.95 - {{ fms['poor_coverage_tolerance'] }}
+            or mase >= naive_mase,
+            false
+        ) as is_poor
+    from accuracy
+    where regexp_matches(horizon, '^[0-9]+y$')
+)
+
+select * from final

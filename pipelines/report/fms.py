@@ -1,0 +1,748 @@
+"""The Force Management Statement files: fms/demand.csv and fms/demand.xlsx.
+
+Both read the reporting models the profile's forecast section reads (`reporting.rpt_fms_*`),
+through the same disclosure function (`public_years`), so a figure in the workbook is the
+profile's figure for the same series and financial year. The workbook is made for an FMS
+author to paste from: a README in plain words, history by financial year with the last
+complete year as the baseline, the four-year projection with its 80/95% ranges and how often
+such ranges held in testing, workload and hidden-demand scenarios whose every figure is a
+live formula on assumption cells the author can change, and the early-warning check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from pipelines.disclosure import SUPPRESSED, protect_count, protect_table
+from pipelines.disclosure.formulas import neutralise_formulas
+from pipelines.settings import FmsSettings
+
+FIGURE_COLUMNS = ["recorded", "value", "lo80", "hi80", "lo95", "hi95"]
+# Splits whose parts add up to all crimes: their recorded years are suppressed together.
+SPLIT_FAMILIES = ("domestic_abuse", "online")
+TOTAL_SERIES = "all_stalking"
+BREACH_SERIES = "breaches"
+
+# The CSV keeps the columns it has always had (spec/outputs.md: columns only grow).
+CSV_COLUMNS = [
+    "series",
+    "financial_year",
+    "status",
+    "months_recorded",
+    "months_covered",
+    "actual_to_date",
+    "value",
+    "lo80",
+    "hi80",
+    "lo95",
+    "hi95",
+    "model",
+    "break_applied",
+    "cv_mase",
+]
+CSV_EXTRA_COLUMNS = [
+    "series_label",
+    "financial_year_start",
+    "years_ahead",
+    "is_baseline",
+    "reconciliation",
+    "measured_coverage80",
+    "measured_coverage95",
+    "backtest_is_poor",
+]
+
+# The candidate models in plain words (statsforecast names in the warehouse).
+MODEL_LABELS = {
+    "naive": "naive (last month repeated)",
+    "seasonal_naive": "seasonal naive (same month last year)",
+    "ets": "exponential smoothing (ETS)",
+    "theta": "Theta",
+    "arima": "ARIMA",
+    "ensemble": "average of ETS, Theta and ARIMA",
+}
+
+HEADER_FILL = PatternFill("solid", fgColor="1F3864")
+INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+
+
+@dataclass(frozen=True)
+class DemandFigures:
+    """The reporting rows behind every demand figure of the profile and the FMS files."""
+
+    years: pd.DataFrame  # rpt_fms_financial_years
+    quarters: pd.DataFrame  # rpt_fms_quarters
+    backtest: pd.DataFrame  # rpt_fms_backtest
+    rates: pd.DataFrame  # rpt_fms_baseline_rates
+    tracking: pd.DataFrame  # rpt_fms_tracking
+
+    @property
+    def empty(self) -> bool:
+        return self.years.empty
+
+
+def read_demand_figures(con: duckdb.DuckDBPyConnection) -> DemandFigures:
+    def rows(sql: str) -> pd.DataFrame:
+        return con.execute(sql).df()
+
+    return DemandFigures(
+        years=rows(
+            "select * from reporting.rpt_fms_financial_years "
+            "order by series_order, series, financial_year_start"
+        ),
+        quarters=rows(
+            "select * from reporting.rpt_fms_quarters order by series_order, series, quarter"
+        ),
+        backtest=rows("select * from reporting.rpt_fms_backtest order by dataset, horizon_years"),
+        rates=rows("select * from reporting.rpt_fms_baseline_rates order by financial_year_start"),
+        tracking=rows("select * from reporting.rpt_fms_tracking order by series"),
+    )
+
+
+# --------------------------------------------------------------------------- disclosure
+def _rounded(value: float) -> int:
+    return int(round(float(value)))
+
+
+def public_years(years: pd.DataFrame, k: int) -> pd.DataFrame:
+    """The financial-year table as every output prints it: figures rounded to whole crimes;
+    recorded counts of 1..k-1 shown as '[c]', with the parts of a split suppressed together
+    (secondary suppression per year, so no part can be worked out from the total); forecast
+    figures below k shown as '[c]' too (the FMS export's rule), since a forecast of 2 a year
+    reads as a count."""
+    return _public(years, k, "financial_year", years["status"] == "recorded", FIGURE_COLUMNS)
+
+
+def public_quarters(quarters: pd.DataFrame, k: int) -> pd.DataFrame:
+    """The quarterly table under the same rules as `public_years`."""
+    columns = FIGURE_COLUMNS[1:]
+    return _public(quarters, k, "quarter", quarters["kind"] == "recorded", columns)
+
+
+def _public(
+    frame: pd.DataFrame, k: int, period: str, recorded: pd.Series, columns: list[str]
+) -> pd.DataFrame:
+    out = frame.copy()
+    for column in columns:
+        out[column] = [public_count(v, k) for v in out[column].to_numpy(float)]
+    for family in SPLIT_FAMILIES:
+        parts = frame[recorded & (frame["series_family"] == family)]
+        if parts["series"].nunique() < 2:
+            continue
+        wide = (
+            parts.pivot_table(index="series", columns=period, values="value", aggfunc="sum")
+            .round()
+            .astype("int64")
+        )
+        public = protect_table(wide, k, row_totals=False, column_totals=True).public()
+        for series in wide.index:
+            for when in wide.columns:
+                if pd.isna(public.at[series, when]):
+                    mask = recorded & (out["series"] == series) & (out[period] == when)
+                    out.loc[mask, columns] = SUPPRESSED
+    return out
+
+
+def model_label(model: object) -> str:
+    if model is None or (isinstance(model, float) and np.isnan(model)) or model == "":
+        return "–"
+    return MODEL_LABELS.get(str(model), str(model))
+
+
+def format_figure(value: object) -> str:
+    """A published figure as text: '[c]' stays, numbers get thousands separators."""
+    return value if isinstance(value, str) else f"{int(value):,}"
+
+
+def public_count(value: float, k: int) -> int | str:
+    return SUPPRESSED if protect_count(_rounded(value), k).suppressed else _rounded(value)
+
+
+# --------------------------------------------------------------------------- plain words
+def backtest_warning(backtest: pd.DataFrame) -> str | None:
+    """A plain-words warning when the held-out back-test calls the forecast poor (None when
+    it does not, or when nothing was measured)."""
+    held = backtest[backtest["is_held_out"]] if len(backtest) else backtest
+    if held.empty or not bool(held["is_poor"].any()):
+        return None
+    by_horizon = held.groupby("horizon_years").agg(
+        coverage80=("coverage80", "min"), coverage95=("coverage95", "min")
+    )
+    spans = [
+        f"{v:.0%} of the time {h} year{'s' if h > 1 else ''} ahead"
+        for h, v in by_horizon["coverage80"].items()
+        if pd.notna(v)
+    ]
+    no_better = bool((held["mase"] >= held["naive_mase"]).any())
+    text = (
+        "Warning: the forecast did poorly when tested. On police forces it had never seen, "
+        f"the 80% range held the actual number only {' and '.join(spans)} (it should be about "
+        "80%)"
+    )
+    if no_better:
+        text += (
+            ", and in some tests the forecast was no more accurate than simply repeating the "
+            "last year's figure"
+        )
+    return text + (
+        ". Read the central figures as a rough guide, treat the ranges as too narrow, and "
+        "plan for demand outside them."
+    )
+
+
+def coverage_sentence(backtest: pd.DataFrame) -> str | None:
+    held = backtest[backtest["is_held_out"]] if len(backtest) else backtest
+    first = held[held["horizon_years"] == 1]
+    if first.empty:
+        return None
+    furthest = int(held["horizon_years"].max())
+    return (
+        "Tested on police forces the method had never seen, one year ahead: the 80% range held "
+        f"the actual number {first['coverage80'].min():.0%} to {first['coverage80'].max():.0%} "
+        f"of the time, the 95% range {first['coverage95'].min():.0%} to "
+        f"{first['coverage95'].max():.0%}. The ranges were tested up to {furthest} "
+        f"year{'s' if furthest > 1 else ''} ahead; beyond that they are untested and likely "
+        "too narrow."
+    )
+
+
+def tracking_sentences(tracking: pd.DataFrame) -> list[str]:
+    if tracking.empty:
+        return ["Early warning: no series had a complete quarter to check this time."]
+    flagged = tracking[tracking["outside_interval"]]
+    if flagged.empty:
+        return [
+            f"Early warning: every series' total for {tracking['quarter'].iloc[0]} fell inside "
+            "the 80% range forecast a quarter earlier."
+        ]
+    return [
+        f"Early warning: {r.series_label.lower()} in {r.quarter} came in {r.direction} the 80% "
+        "range forecast a quarter earlier; check for a change in demand or in recording "
+        "before relying on the forecast."
+        for r in flagged.itertuples()
+    ]
+
+
+def method_sentences(figures: DemandFigures) -> list[str]:
+    """How the figures were made, in plain words (profile and workbook README alike)."""
+    years = figures.years
+    models = sorted({model_label(m) for m in years.loc[years["status"] != "recorded", "model"]})
+    return [
+        "Financial years run from April to March. Recorded figures count the crimes reported "
+        "in each month (breaches: recorded breaches of protective orders by breach date).",
+        "Each series is forecast month by month by the model that predicted its own recent "
+        "past best when tested on it (chosen among seasonal naive, exponential smoothing, "
+        f"Theta, ARIMA and their average; chosen here: {'; '.join(models) or 'none'}).",
+        "The parts of each split (domestic abuse and not; online and not online) are scaled "
+        "month by month so that they add up to the forecast of all stalking crimes: the total "
+        "rests on the most data and is the figure the FMS leads with; each part keeps its own "
+        "pattern and its share. Quarters and years are sums of the months, so every table "
+        "adds up.",
+        "The ranges: the 80% range should hold the actual number in 8 years out of 10, the "
+        "95% range in 19 out of 20. A year's range adds up the monthly ranges, the cautious "
+        "reading that a busy month tends to come with other busy months.",
+    ]
+
+
+# --------------------------------------------------------------------------- the CSV
+def csv_table(figures: DemandFigures, k: int) -> pd.DataFrame:
+    """fms/demand.csv: the current year and the projection (as before), plus the recorded
+    history; columns as before plus labels, baseline flag and measured coverage."""
+    years = public_years(figures.years, k)
+    table = years.assign(
+        months_covered=years["months_recorded"] + years["months_forecast"],
+        actual_to_date=years["recorded"],
+        cv_mase=years["cv_mase"].round(3),
+    )
+    for name, value in headline_accuracy(figures.backtest).items():
+        table[name] = value
+    accuracy = [c for c in headline_accuracy(figures.backtest)]
+    return table[CSV_COLUMNS + accuracy + CSV_EXTRA_COLUMNS]
+
+
+def headline_accuracy(backtest: pd.DataFrame) -> dict[str, float]:
+    """One-year-ahead MASE and 80% coverage of the chosen model per back-test dataset (the
+    CSV's backtest_* columns)."""
+    out: dict[str, float] = {}
+    for row in backtest[backtest["horizon_years"] == 1].itertuples():
+        name = str(row.dataset).replace(":", "_")
+        out[f"backtest_{name}_mase_1y"] = round(float(row.mase), 3)
+        out[f"backtest_{name}_coverage80"] = round(float(row.coverage80), 3)
+    return out
+
+
+# --------------------------------------------------------------------------- the workbook
+PROJECTION_HEADERS = [
+    ("Series", "series_label"),
+    ("Financial year", "financial_year"),
+    ("Status", "status"),
+    ("Years ahead", "years_ahead"),
+    ("Months recorded", "months_recorded"),
+    ("Recorded so far", "recorded"),
+    ("Expected (central figure)", "value"),
+    ("80% range: low", "lo80"),
+    ("80% range: high", "hi80"),
+    ("95% range: low", "lo95"),
+    ("95% range: high", "hi95"),
+    ("Tested: how often the 80% range held", "measured_coverage80"),
+    ("Tested: how often the 95% range held", "measured_coverage95"),
+    ("Forecast model", "model"),
+    ("How the figure was made", "reconciliation"),
+]
+PROJECTION_VALUE_COLUMN = 7  # "Expected (central figure)", 1-based
+
+
+def _style_header(ws: Worksheet, row: int, columns: int) -> None:
+    for col in range(1, columns + 1):
+        cell = ws.cell(row=row, column=col)
+        cell.fill = HEADER_FILL
+        cell.font = HEADER_FONT
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def _finish_table(ws: Worksheet, header_row: int, columns: int, last_row: int) -> None:
+    """Frozen header, filter over the table, readable widths."""
+    _style_header(ws, header_row, columns)
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
+    ws.auto_filter.ref = f"A{header_row}:{get_column_letter(columns)}{max(last_row, header_row)}"
+    for col in range(1, columns + 1):
+        ws.column_dimensions[get_column_letter(col)].width = 16 if col > 1 else 30
+
+
+def _cell_value(value: object) -> object:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return value
+
+
+def _write_rows(ws: Worksheet, start_row: int, rows: list[list[object]]) -> int:
+    for offset, row in enumerate(rows):
+        for col, value in enumerate(row, start=1):
+            ws.cell(row=start_row + offset, column=col, value=_cell_value(value))
+    return start_row + len(rows) - 1
+
+
+@dataclass(frozen=True)
+class FmsFiles:
+    csv: Path
+    workbook: Path
+    rows: int
+
+    @property
+    def paths(self) -> list[Path]:
+        return [self.csv, self.workbook]
+
+
+def _readme(
+    ws: Worksheet, quarter: str, force: str, figures: DemandFigures, k: int, baseline: str
+) -> None:
+    current = figures.years[figures.years["years_ahead"] == 0]["financial_year"]
+    last = figures.years[figures.years["years_ahead"].notna()]["financial_year"]
+    lines: list[tuple[str, str]] = [
+        ("Stalking demand for the Force Management Statement", "title"),
+        (f"{force}. Figures to the end of {quarter}. OFFICIAL.", ""),
+        ("", ""),
+        ("What this workbook holds", "heading"),
+        (
+            f"Stalking crimes recorded by financial year (April to March), the last complete "
+            f"year ({baseline or 'none yet'}) as the baseline, the current year "
+            f"({current.iloc[0] if len(current) else '-'}) and the years to "
+            f"{last.iloc[-1] if len(last) else '-'}: the current demand and the demand "
+            "expected over the next four years that the FMS asks for.",
+            "",
+        ),
+        (
+            "Sheets: History (recorded crimes per year), Projection (baseline, current year "
+            "and four years ahead with ranges), Assumptions (the numbers you can change), "
+            "Workload (hours and posts that demand means), Hidden demand (if screened-in "
+            "crimes are stalking), Quarterly (the same figures per quarter), Testing (how "
+            "well the method forecast in tests), Early warning (is demand leaving the "
+            "forecast range). On the Projection sheet, years ahead 0 is the current year.",
+            "",
+        ),
+        ("", ""),
+        ("How the figures were made", "heading"),
+        *[(line, "") for line in method_sentences(figures)],
+    ]
+    warning = backtest_warning(figures.backtest)
+    if warning:
+        lines += [("", ""), (warning, "warning")]
+    if sentence := coverage_sentence(figures.backtest):
+        lines.append((sentence, ""))
+    lines += [
+        ("", ""),
+        ("Changing the assumptions", "heading"),
+        (
+            "Yellow cells on the Assumptions sheet are yours to change (hours per "
+            "investigation, share of crimes with a stalking protection order application, "
+            "and so on). Every figure on the Workload and Hidden demand sheets is a formula "
+            "on those cells and on the Projection sheet, so it updates as you type. The "
+            "starting shares are measured in the baseline year; the hours are starting "
+            "values to agree locally.",
+            "",
+        ),
+        ("", ""),
+        ("Small numbers", "heading"),
+        (
+            f"Numbers from 1 to {k - 1} are shown as {SUPPRESSED} so that no victim can be "
+            "identified; where one part of a split is hidden, the other part is hidden too. "
+            "Figures are rounded to whole crimes, so parts may differ from the total by one.",
+            "",
+        ),
+        ("", ""),
+        ("Early warning", "heading"),
+        *[(line, "") for line in tracking_sentences(figures.tracking)],
+    ]
+    ws.column_dimensions["A"].width = 120
+    for row, (text, kind) in enumerate(lines, start=1):
+        cell = ws.cell(row=row, column=1, value=text or None)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        if kind == "title":
+            cell.font = Font(bold=True, size=14)
+        elif kind == "heading":
+            cell.font = Font(bold=True)
+        elif kind == "warning":
+            cell.font = Font(bold=True, color="9C0006")
+            cell.fill = PatternFill("solid", fgColor="FFC7CE")
+
+
+def _history(ws: Worksheet, years: pd.DataFrame) -> None:
+    recorded = years[years["status"] == "recorded"]
+    columns = list(dict.fromkeys(recorded["financial_year"]))
+    baseline = recorded.loc[recorded["is_baseline"], "financial_year"]
+    headers = ["Series"] + [
+        f"{y} (baseline)" if len(baseline) and y == baseline.iloc[0] else y for y in columns
+    ]
+    ws.append(headers)
+    rows = []
+    for _, part in recorded.groupby("series_order", sort=True):
+        values = part.set_index("financial_year")["recorded"]
+        rows.append([part["series_label"].iloc[0], *[values.get(y) for y in columns]])
+    last = _write_rows(ws, 2, rows)
+    _finish_table(ws, 1, len(headers), last)
+
+
+def _projection(ws: Worksheet, years: pd.DataFrame) -> dict[tuple[str, str], int]:
+    """Baseline, current year and projection per series; returns the row of each (series,
+    financial year) so other sheets' formulas can point at its central figure."""
+    shown = years[years["is_baseline"] | years["years_ahead"].notna()]
+    headers = [h for h, _ in PROJECTION_HEADERS] + ["Change on baseline"]
+    ws.append(headers)
+    where: dict[tuple[str, str], int] = {}
+    row_number = 2
+    value_col = get_column_letter(PROJECTION_VALUE_COLUMN)
+    for _, part in shown.groupby("series_order", sort=True):
+        base_row = None
+        for record in part.sort_values("financial_year_start").to_dict("records"):
+            record["model"] = model_label(record["model"])
+            values = [record[c] for _, c in PROJECTION_HEADERS]
+            if record["is_baseline"]:
+                values[2] = "baseline: last complete financial year"
+                base_row = row_number
+            _write_rows(ws, row_number, [values])
+            for col in (12, 13):
+                ws.cell(row=row_number, column=col).number_format = "0%"
+            if base_row and row_number != base_row:
+                # A live formula: the author sees the change if a figure is edited.
+                this, base = f"{value_col}{row_number}", f"{value_col}{base_row}"
+                ws.cell(
+                    row=row_number,
+                    column=len(headers),
+                    value=f"=IF(AND(ISNUMBER({this}),ISNUMBER({base}),{base}<>0),"
+                    f'{this}/{base}-1,"")',
+                ).number_format = "+0%;-0%;0%"
+            where[(record["series"], record["financial_year"])] = row_number
+            row_number += 1
+    _finish_table(ws, 1, len(headers), row_number - 1)
+    return where
+
+
+@dataclass(frozen=True)
+class Assumption:
+    label: str
+    value: float
+    unit: str
+    note: str
+
+
+def assumptions(settings: FmsSettings, rates: pd.DataFrame) -> list[Assumption]:
+    """The workbook's editable assumptions, in sheet order (row 2 onwards): hours from the
+    settings, shares measured in the baseline year."""
+    base = rates[rates["is_baseline"]]
+
+    def measured(column: str) -> float:
+        if base.empty or pd.isna(base[column].iloc[0]):
+            return 0.0
+        return round(float(base[column].iloc[0]), 3)
+
+    year = base["financial_year"].iloc[0] if len(base) else "the baseline year"
+    return [
+        Assumption(
+            "Hours per stalking investigation",
+            settings.hours_per_investigation,
+            "hours",
+            "starting value: agree locally",
+        ),
+        Assumption(
+            "Stalking protection order applications per crime",
+            measured("stalking_order_applications_per_crime"),
+            "share",
+            f"measured in {year}",
+        ),
+        Assumption(
+            "Hours per stalking protection order application",
+            settings.hours_per_spo_application,
+            "hours",
+            "starting value: agree locally",
+        ),
+        Assumption(
+            "Share of victims referred to a support service",
+            measured("support_referral_share"),
+            "share",
+            f"measured in {year}",
+        ),
+        Assumption(
+            "Hours per support referral",
+            settings.hours_per_support_referral,
+            "hours",
+            "starting value: agree locally",
+        ),
+        Assumption(
+            "Hours per breach investigation",
+            settings.hours_per_breach_investigation,
+            "hours",
+            "starting value: agree locally",
+        ),
+        Assumption(
+            "Productive hours per full-time post per year",
+            settings.productive_hours_per_fte,
+            "hours",
+            "starting value: agree with HR",
+        ),
+        Assumption(
+            "Share of screened-in crimes that are stalking",
+            settings.screened_confirmation_share,
+            "share",
+            "starting value: a returned dip sample measures it",
+        ),
+        Assumption(
+            "Screened-in crimes as a share of all stalking crimes",
+            measured("screened_share"),
+            "share",
+            f"measured in {year}",
+        ),
+    ]
+
+
+# Row of each assumption on the Assumptions sheet (header on row 1).
+A_HOURS_INVESTIGATION, A_SPO_SHARE, A_HOURS_SPO, A_REFERRAL_SHARE, A_HOURS_REFERRAL = 2, 3, 4, 5, 6
+A_HOURS_BREACH, A_HOURS_FTE, A_CONFIRMED_SHARE, A_SCREENED_SHARE = 7, 8, 9, 10
+
+
+def _assumptions(ws: Worksheet, items: list[Assumption]) -> None:
+    ws.append(["Assumption", "Value (change me)", "Unit", "Where it comes from"])
+    for offset, item in enumerate(items):
+        row = offset + 2
+        ws.cell(row=row, column=1, value=item.label)
+        cell = ws.cell(row=row, column=2, value=float(item.value))
+        cell.fill = INPUT_FILL
+        cell.number_format = "0%" if item.unit == "share" else "#,##0.0"
+        ws.cell(row=row, column=3, value=item.unit)
+        ws.cell(row=row, column=4, value=item.note)
+    _finish_table(ws, 1, 4, len(items) + 1)
+    ws.column_dimensions["A"].width = 55
+    ws.column_dimensions["D"].width = 45
+
+
+def _ref(row: int) -> str:
+    return f"Assumptions!$B${row}"
+
+
+def _workload(ws: Worksheet, years: pd.DataFrame, where: dict[tuple[str, str], int]) -> None:
+    headers = [
+        "Financial year",
+        "Status",
+        "Stalking crimes (expected)",
+        "Breaches (expected)",
+        "Investigation hours",
+        "Protection order applications",
+        "Application hours",
+        "Support referrals",
+        "Referral hours",
+        "Breach hours",
+        "Total hours",
+        "Full-time posts",
+    ]
+    ws.append(headers)
+    total = years[(years["series"] == TOTAL_SERIES) & years["years_ahead"].notna()]
+    total = pd.concat([years[(years["series"] == TOTAL_SERIES) & years["is_baseline"]], total])
+    value_col = get_column_letter(PROJECTION_VALUE_COLUMN)
+    row = 2
+    for record in total.to_dict("records"):
+        fy = record["financial_year"]
+        crimes_row = where.get((TOTAL_SERIES, fy))
+        breach_row = where.get((BREACH_SERIES, fy))
+        crimes = f"=Projection!{value_col}{crimes_row}" if crimes_row else 0
+        breaches = f"=Projection!{value_col}{breach_row}" if breach_row else 0
+
+        def num(ref: str) -> str:
+            return f"N({ref})"  # a hidden small number ('[c]') counts as 0
+
+        formulas = [
+            fy,
+            "baseline" if record["is_baseline"] else record["status"],
+            crimes,
+            breaches,
+            f"={num(f'C{row}')}*{_ref(A_HOURS_INVESTIGATION)}",
+            f"={num(f'C{row}')}*{_ref(A_SPO_SHARE)}",
+            f"=F{row}*{_ref(A_HOURS_SPO)}",
+            f"={num(f'C{row}')}*{_ref(A_REFERRAL_SHARE)}",
+            f"=H{row}*{_ref(A_HOURS_REFERRAL)}",
+            f"={num(f'D{row}')}*{_ref(A_HOURS_BREACH)}",
+            f"=E{row}+G{row}+I{row}+J{row}",
+            f"=K{row}/{_ref(A_HOURS_FTE)}",
+        ]
+        _write_rows(ws, row, [formulas])
+        for col in range(5, 13):
+            ws.cell(row=row, column=col).number_format = "#,##0.0"
+        row += 1
+    _finish_table(ws, 1, len(headers), row - 1)
+
+
+def _hidden_demand(ws: Worksheet, years: pd.DataFrame, where: dict[tuple[str, str], int]) -> None:
+    headers = [
+        "Financial year",
+        "Status",
+        "All stalking crimes, screened-in included (expected)",
+        "Recorded as stalking only (screened-in left out)",
+        "Scenario: recorded + the share of screened-in that are stalking",
+        "Difference the scenario makes to recorded-only",
+    ]
+    ws.append(headers)
+    shown = years[
+        (years["series"] == TOTAL_SERIES) & (years["is_baseline"] | years["years_ahead"].notna())
+    ]
+    value_col = get_column_letter(PROJECTION_VALUE_COLUMN)
+    row = 2
+    for record in shown.sort_values("financial_year_start").to_dict("records"):
+        source = where.get((TOTAL_SERIES, record["financial_year"]))
+        screened = _ref(A_SCREENED_SHARE)
+        _write_rows(
+            ws,
+            row,
+            [
+                [
+                    record["financial_year"],
+                    "baseline" if record["is_baseline"] else record["status"],
+                    f"=Projection!{value_col}{source}" if source else 0,
+                    f"=N(C{row})*(1-{screened})",
+                    f"=N(C{row})*(1-{screened}*(1-{_ref(A_CONFIRMED_SHARE)}))",
+                    f"=E{row}-D{row}",
+                ]
+            ],
+        )
+        for col in range(3, 7):
+            ws.cell(row=row, column=col).number_format = "#,##0"
+        row += 1
+    _finish_table(ws, 1, len(headers), row - 1)
+
+
+def _frame_sheet(ws: Worksheet, frame: pd.DataFrame, headers: dict[str, str]) -> None:
+    ws.append(list(headers.values()))
+    rows = frame[list(headers)].astype(object).values.tolist() if len(frame) else []
+    last = _write_rows(ws, 2, rows)
+    _finish_table(ws, 1, len(headers), last)
+
+
+QUARTER_HEADERS = {
+    "series_label": "Series",
+    "quarter": "Quarter",
+    "kind": "Recorded or forecast",
+    "months_recorded": "Months recorded",
+    "value": "Crimes in the quarter (central figure)",
+    "lo80": "80% range: low",
+    "hi80": "80% range: high",
+    "lo95": "95% range: low",
+    "hi95": "95% range: high",
+}
+BACKTEST_HEADERS = {
+    "dataset_label": "Test data",
+    "split_label": "Forces",
+    "horizon": "Years ahead",
+    "mase": "Error (MASE; under 1 beats naive)",
+    "naive_mase": "Naive forecast's error (MASE)",
+    "coverage80": "80% range held the actual",
+    "coverage95": "95% range held the actual",
+    "verdict": "Verdict",
+}
+TRACKING_HEADERS = {
+    "series_label": "Series",
+    "quarter": "Quarter",
+    "actual": "Recorded",
+    "expected": "Forecast a quarter earlier",
+    "lo80": "80% range: low",
+    "hi80": "80% range: high",
+    "direction": "Recorded figure was",
+}
+
+
+def write_fms(
+    con: duckdb.DuckDBPyConnection,
+    quarter: str,
+    folder: Path,
+    settings: FmsSettings,
+    min_count: int,
+    force_name: str,
+) -> FmsFiles:
+    """Write fms/demand.csv and fms/demand.xlsx under `folder` (the quarter's output folder)
+    from the reporting models, disclosure-controlled."""
+    figures = read_demand_figures(con)
+    out_dir = folder / "fms"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    csv = out_dir / "demand.csv"
+    neutralise_formulas(csv_table(figures, min_count)).to_csv(csv, index=False)
+
+    years = public_years(figures.years, min_count)
+    baseline_rows = years.loc[years["is_baseline"], "financial_year"]
+    baseline = str(baseline_rows.iloc[0]) if len(baseline_rows) else ""
+    book = Workbook()
+    readme = book.active
+    readme.title = "README"
+    _readme(readme, quarter, force_name, figures, min_count, baseline)
+    _history(book.create_sheet("History"), years)
+    where = _projection(book.create_sheet("Projection"), years)
+    _assumptions(book.create_sheet("Assumptions"), assumptions(settings, figures.rates))
+    _workload(book.create_sheet("Workload"), years, where)
+    _hidden_demand(book.create_sheet("Hidden demand"), years, where)
+    _frame_sheet(
+        book.create_sheet("Quarterly"),
+        public_quarters(figures.quarters, min_count),
+        QUARTER_HEADERS,
+    )
+    backtest = figures.backtest.assign(
+        verdict=np.where(figures.backtest["is_poor"], "poor: see README", "acceptable")
+    )
+    _frame_sheet(book.create_sheet("Testing"), backtest, BACKTEST_HEADERS)
+    for col in ("F", "G"):
+        for cell in book["Testing"][col][1:]:
+            cell.number_format = "0%"
+    tracking = figures.tracking.copy()
+    for column in ("actual", "expected", "lo80", "hi80"):
+        tracking[column] = [public_count(v, min_count) for v in tracking[column].to_numpy(float)]
+    _frame_sheet(book.create_sheet("Early warning"), tracking, TRACKING_HEADERS)
+    book.properties.title = f"Stalking demand for the FMS, {quarter}"
+    book.save(out_dir / "demand.xlsx")
+    return FmsFiles(csv=csv, workbook=out_dir / "demand.xlsx", rows=len(years))

@@ -1,0 +1,323 @@
+"""The FMS files, the monthly performance table and the dip sample, read from the real outputs
+of the session's pipeline run on the tiny force: the workbook's figures are the profile's
+figures, the parts add up, the workload and hidden-demand sheets are live formulas on the
+assumption cells, and the published files keep small counts hidden."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+import stat
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pytest
+
+from pipelines.disclosure import SUPPRESSED
+from pipelines.report.dip_sample import read_returned_samples
+from pipelines.report.fms import CSV_COLUMNS, model_label
+from pipelines.settings import load_settings
+from tests.report.html_tables import parse
+
+SETTINGS = load_settings()
+K = SETTINGS.disclosure.min_count
+FY_TABLE = "Stalking demand by financial year (April to March), with the 80% range"
+
+
+@pytest.fixture(scope="module")
+def quarter_dir(tiny_profile) -> Path:
+    return tiny_profile.quarter_dir
+
+
+@pytest.fixture(scope="module")
+def book(quarter_dir: Path) -> openpyxl.Workbook:
+    return openpyxl.load_workbook(quarter_dir / "fms" / "demand.xlsx")
+
+
+@pytest.fixture(scope="module")
+def con(tiny_profile):
+    with duckdb.connect(str(tiny_profile.warehouse), read_only=True) as connection:
+        yield connection
+
+
+def _records(sheet) -> list[dict[str, object]]:
+    rows = list(sheet.iter_rows(values_only=True))
+    header = rows[0]
+    return [dict(zip(header, row, strict=True)) for row in rows[1:] if any(row)]
+
+
+def _figure(text: str) -> int | str:
+    return text if text == SUPPRESSED else int(text.replace(",", ""))
+
+
+def test_every_workbook_figure_is_the_profiles_figure(quarter_dir: Path, book) -> None:
+    doc = parse((quarter_dir / "profile.html").read_text(encoding="utf-8"))
+    header, *body = doc.tables[FY_TABLE]
+    projection = _records(book["Projection"])
+    assert body and projection
+    compared = 0
+    for cells in body:
+        series = cells[0]
+        for heading, cell in zip(header[2:], cells[2:], strict=True):
+            year = heading.split()[0]
+            rows = [r for r in projection if r["Series"] == series and r["Financial year"] == year]
+            assert len(rows) == 1, (series, year)
+            row = rows[0]
+            match = re.fullmatch(r"(\S+)(?: \((\S+)–(\S+)\))?", cell)
+            assert match, cell
+            assert _figure(match.group(1)) == row["Expected (central figure)"], (series, year)
+            if match.group(2):
+                assert _figure(match.group(2)) == row["80% range: low"], (series, year)
+                assert _figure(match.group(3)) == row["80% range: high"], (series, year)
+            else:
+                assert "baseline" in str(row["Status"])
+            compared += 1
+    # every series, the baseline, the current year and four years ahead
+    assert compared >= 5 * 6
+    history = _records(book["History"])
+    base_col = next(h for h in history[0] if h and "baseline" in str(h))
+    for cells in body:
+        row = next(r for r in history if r["Series"] == cells[0])
+        assert _figure(cells[2]) == row[base_col]
+
+
+def test_parts_add_up_to_all_crimes(book, con) -> None:
+    """Exactly in the reporting rows (every month, recorded or forecast) and to within the
+    rounding of whole crimes in the workbook."""
+    worst = con.execute(
+        "select max(abs(parts - total)) from ("
+        " select m.period_start, m.series_family, sum(m.value) as parts,"
+        " any_value(t.value) as total"
+        " from reporting.rpt_fms_monthly m join reporting.rpt_fms_monthly t"
+        "   on t.series = 'all_stalking' and t.period_start = m.period_start"
+        " where m.series_family in ('domestic_abuse', 'online')"
+        " group by m.period_start, m.series_family having count(*) = 2)"
+    ).fetchone()[0]
+    assert worst is not None and worst < 1e-6
+    projection = _records(book["Projection"])
+    value = "Expected (central figure)"
+    by = {(r["Series"], r["Financial year"]): r[value] for r in projection}
+    for (series, year), total in by.items():
+        if series != "All stalking-universe crimes" or total == SUPPRESSED:
+            continue
+        for parts in (("Domestic abuse", "Not domestic abuse"), ("Online", "Not online")):
+            values = [by.get((p, year)) for p in parts]
+            assert None not in values, (parts, year)
+            if SUPPRESSED in values:
+                continue
+            assert abs(sum(values) - total) <= 1, (parts, year, values, total)
+
+
+def test_one_model_per_series_everywhere(book, con) -> None:
+    """The workbook and the profile print the monthly model of each series (the one the
+    figures come from), whatever the quarterly models chose."""
+    projection = _records(book["Projection"])
+    chosen = dict(
+        con.execute(
+            "select series_label, any_value(model) from reporting.rpt_fms_financial_years "
+            "group by series_label"
+        ).fetchall()
+    )
+    monthly = dict(
+        con.execute(
+            "select series, any_value(model) from marts.demand_forecast "
+            "where period = 'month' and kind = 'forecast' group by series"
+        ).fetchall()
+    )
+    assert set(monthly) >= {"all_stalking", "domestic_abuse", "non_domestic_abuse"}
+    for row in projection:
+        assert row["Forecast model"] == model_label(chosen[row["Series"]])
+
+
+def _evaluate(book, sheet: str, ref: str) -> float:
+    """A small evaluator for the workbook's own formulas: cell references (on any sheet),
+    N(), + - * / and parentheses; enough to recompute the workload and scenario sheets."""
+    value = book[sheet][ref].value
+    if not (isinstance(value, str) and value.startswith("=")):
+        return value if isinstance(value, int | float) else 0.0
+    expression = value[1:]
+
+    def cell(match: re.Match) -> str:
+        target_sheet = match.group(1) or sheet
+        return repr(float(_evaluate(book, target_sheet, match.group(2).replace("$", ""))))
+
+    expression = re.sub(r"(?:(\w+)!)?(\$?[A-Z]{1,2}\$?\d+)", cell, expression)
+    expression = expression.replace("N(", "(")
+    assert re.fullmatch(r"[-+*/(). 0-9e]+", expression), expression
+    return float(eval(expression))  # noqa: S307 - digits and operators only, checked above
+
+
+def test_workload_and_hidden_demand_are_live_formulas_on_the_assumptions(book) -> None:
+    assumptions = {r["Assumption"]: i + 2 for i, r in enumerate(_records(book["Assumptions"]))}
+    hours = assumptions["Hours per stalking investigation"]
+    fte = assumptions["Productive hours per full-time post per year"]
+    workload = book["Workload"]
+    projection = _records(book["Projection"])
+    rows = list(range(2, workload.max_row + 1))
+    assert len(rows) >= 6  # baseline, current year, four years ahead
+    for row in rows:
+        year = workload[f"A{row}"].value
+        crimes_ref = workload[f"C{row}"].value
+        assert re.fullmatch(r"=Projection!G\d+", crimes_ref)
+        target = int(crimes_ref.split("G")[1]) - 2
+        assert projection[target]["Series"] == "All stalking-universe crimes"
+        assert projection[target]["Financial year"] == year
+        assert f"Assumptions!$B${hours}" in workload[f"E{row}"].value
+        assert f"Assumptions!$B${fte}" in workload[f"L{row}"].value
+        crimes = projection[target]["Expected (central figure)"]
+        crimes = 0 if crimes == SUPPRESSED else crimes
+        expected_hours = crimes * book["Assumptions"][f"B{hours}"].value
+        assert _evaluate(book, "Workload", f"E{row}") == pytest.approx(expected_hours)
+        total = sum(_evaluate(book, "Workload", f"{c}{row}") for c in "EGIJ")
+        assert _evaluate(book, "Workload", f"K{row}") == pytest.approx(total)
+    # Changing an assumption changes the result (the formulas read the cell, not a copy).
+    book["Assumptions"][f"B{hours}"].value = 1000
+    assert _evaluate(book, "Workload", "E2") == pytest.approx(
+        _evaluate(book, "Workload", "C2") * 1000
+    )
+    hidden = book["Hidden demand"]
+    share = assumptions["Share of screened-in crimes that are stalking"]
+    screened = assumptions["Screened-in crimes as a share of all stalking crimes"]
+    for row in range(2, hidden.max_row + 1):
+        assert f"Assumptions!$B${share}" in hidden[f"E{row}"].value
+        assert f"Assumptions!$B${screened}" in hidden[f"D{row}"].value
+        universe = _evaluate(book, "Hidden demand", f"C{row}")
+        recorded = _evaluate(book, "Hidden demand", f"D{row}")
+        scenario = _evaluate(book, "Hidden demand", f"E{row}")
+        assert recorded <= scenario + 1e-9 <= universe + 2e-9
+
+
+def test_workbook_is_readable_for_an_fms_author(book, con) -> None:
+    assert book.sheetnames[0] == "README"
+    readme = "\n".join(str(c.value) for c in book["README"]["A"] if c.value)
+    for pointer in ("docs/", ".md", ".json", "marts.", "reporting.", "rpt_", "_"):
+        assert pointer not in readme, pointer
+    poor = con.execute(
+        "select bool_or(is_poor) from reporting.rpt_fms_backtest where is_held_out"
+    ).fetchone()[0]
+    assert ("Warning: the forecast did poorly" in readme) == bool(poor)
+    baseline = con.execute(
+        "select financial_year from reporting.rpt_fms_financial_years "
+        "where is_baseline and series = 'all_stalking'"
+    ).fetchone()[0]
+    assert f"({baseline})" in readme
+    for name in book.sheetnames[1:]:
+        sheet = book[name]
+        assert sheet.freeze_panes == "A2", name
+        assert sheet.auto_filter.ref and sheet.auto_filter.ref.startswith("A1:"), name
+        assert all("_" not in str(c.value) for c in sheet[1] if c.value), name
+    coverage = [r["Tested: how often the 80% range held"] for r in _records(book["Projection"])]
+    assert any(isinstance(v, float) and 0 <= v <= 1 for v in coverage)
+
+
+def test_demand_csv_keeps_its_columns_and_figures(quarter_dir: Path, book) -> None:
+    with (quarter_dir / "fms" / "demand.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    header = list(rows[0])
+    assert header[: len(CSV_COLUMNS)] == CSV_COLUMNS
+    assert any(h.startswith("backtest_") for h in header)
+    projection = {(r["Series"], r["Financial year"]): r for r in _records(book["Projection"])}
+    statuses = {r["status"] for r in rows}
+    assert {"current year (recorded to date + forecast)", "forecast", "recorded"} <= statuses
+    for row in rows:
+        key = (row["series_label"], row["financial_year"])
+        if key in projection:
+            assert str(projection[key]["Expected (central figure)"]) == row["value"]
+        if row["value"] != SUPPRESSED:
+            assert not 0 < int(row["value"]) < K
+
+
+def test_performance_monthly_is_one_disclosure_controlled_page(quarter_dir: Path, con) -> None:
+    with (quarter_dir / "performance_monthly.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    months = sorted({r["month"] for r in rows})
+    assert len(months) == SETTINGS.performance.months
+    measures = {r["measure"] for r in rows}
+    assert {"stalking_crimes", "support_referral_made", "spo_considered", "repeat_incident"} <= (
+        measures
+    )
+    for row in rows:
+        for side in ("all", "da", "non_da"):
+            value = row[side]
+            if row["kind"] == "count" and value not in (SUPPRESSED, ""):
+                assert not 0 < int(value) < K
+            if row["kind"] == "rate" and value not in (SUPPRESSED, ""):
+                assert 0 <= float(value) <= 1
+        if row["kind"] == "count" and SUPPRESSED not in (row["da"], row["non_da"], row["all"]):
+            assert int(row["da"]) + int(row["non_da"]) == int(row["all"])
+        # one side hidden, the other shown: the total would give it away, so it is hidden
+        if row["kind"] == "count" and (row["da"] == SUPPRESSED) != (row["non_da"] == SUPPRESSED):
+            assert row["all"] == SUPPRESSED
+    crimes = dict(
+        con.execute(
+            "select month, numerator from reporting.rpt_performance_monthly "
+            "where measure = 'stalking_crimes'"
+        ).fetchall()
+    )
+    for row in rows:
+        if row["measure"] == "stalking_crimes" and row["all"] != SUPPRESSED:
+            assert int(row["all"]) == crimes[row["month"]]
+    page = (quarter_dir / "performance_monthly.html").read_text(encoding="utf-8")
+    assert page.count("<table") == 3 and "OFFICIAL" in page
+
+
+def test_dip_sample_is_restricted_seeded_and_stratified(quarter_dir: Path, con) -> None:
+    folder = quarter_dir / "restricted"
+    paths = [folder / "dip_sample.csv", folder / "dip_sample.xlsx"]
+    for path in paths:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    lines = paths[0].read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("# OFFICIAL-SENSITIVE")
+    rows = list(csv.DictReader(lines[1:]))
+    assert rows and all(r["verdict_is_stalking"] == "" for r in rows)
+    # The draw, recomputed independently: per stratum the first n crimes in md5(seed:id) order.
+    crimes = con.execute(
+        "select crime_id, identified_by, is_domestic_abuse from marts.stalking_crimes "
+        "where quarter = ?",
+        [quarter_dir.name],
+    ).fetchall()
+    seed = SETTINGS.dip_sample.seed
+    strata: dict[tuple, list[str]] = {}
+    for crime, route, da in crimes:
+        strata.setdefault((route, da), []).append(crime)
+    sampled: dict[tuple, list[str]] = {}
+    for r in rows:
+        key = (r["identified_by"], r["is_domestic_abuse"] == "yes")
+        sampled.setdefault(key, []).append(r["crime_id"])
+        assert int(r["stratum_crimes"]) == len(strata[key])
+    for key, members in strata.items():
+        n = len(sampled.get(key, []))
+        assert n >= min(len(members), SETTINGS.dip_sample.min_per_stratum), key
+        order = sorted(members, key=lambda c: hashlib.md5(f"{seed}:{c}".encode()).hexdigest())
+        assert sorted(sampled.get(key, [])) == sorted(order[:n]), key
+
+    # Screened strata are over-sampled: a sampling fraction at least that of the others.
+    def fraction(screened: bool) -> float:
+        keys = [k for k in strata if (k[0] == "screened") == screened]
+        total = sum(len(strata[k]) for k in keys)
+        return sum(len(sampled.get(k, [])) for k in keys) / total if total else 1.0
+
+    assert fraction(True) >= fraction(False) or fraction(True) == 1.0
+    workbook = openpyxl.load_workbook(paths[1])
+    assert "OFFICIAL-SENSITIVE" in str(workbook.active["A1"].value)
+
+
+def test_returned_verdicts_are_read_back(quarter_dir: Path, tmp_path: Path) -> None:
+    lines = (quarter_dir / "restricted" / "dip_sample.csv").read_text().splitlines()
+    header = lines[1].split(",")
+    column = header.index("verdict_is_stalking")
+    filled = [lines[0], lines[1]]
+    typed = ["Yes", " n ", "maybe", ""]
+    for i, line in enumerate(lines[2:]):
+        cells = next(csv.reader([line]))
+        cells[column] = typed[i % len(typed)]
+        filled.append(",".join(f'"{c}"' for c in cells))
+    (tmp_path / "returned.csv").write_text("\n".join(filled) + "\n", encoding="utf-8")
+    (tmp_path / "unrelated.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    returns = read_returned_samples(tmp_path)
+    expected = [v for v in (typed * len(lines))[: len(lines) - 2] if v.strip()]
+    assert len(returns) == len(expected)
+    assert set(returns["verdict_is_stalking"]) <= {"yes", "no", "unsure"}
+    assert (returns["verdict_is_stalking"] == "yes").sum() == sum(v == "Yes" for v in expected)
