@@ -31,23 +31,27 @@ from pipelines.disclosure import (
 )
 from pipelines.disclosure.guard import GuardReport, strip_library
 from pipelines.quarters import parse_quarter
-from pipelines.report import findings, sections
+from pipelines.report import findings, problem_sections, sections
 from pipelines.report.compare import Periods
-from pipelines.settings import Settings, load_settings
+from pipelines.settings import DEFAULT_SETTINGS_FILE, Settings, load_settings
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SECTION_TITLES = [
+    ("assessment", "Assessment"),
     ("key-findings", "Key findings"),
     ("scope", "Scope and data quality"),
     ("demand", "Demand and trends"),
     ("victims", "Victims"),
     ("perpetrators", "Perpetrators"),
+    ("splits", "Domestic abuse and online"),
     ("locations", "Locations"),
     ("orders", "Protective orders"),
     ("compliance", "Victims' Code and SPO compliance"),
+    ("intelligence", "Intelligence"),
     ("forecast", "Demand forecast for the Force Management Statement"),
     ("gaps", "Information gaps"),
     ("methodology", "Methodology and definitions"),
+    ("settings", "Appendix: settings changed from the defaults"),
 ]
 
 
@@ -111,7 +115,14 @@ def build_context(
         "orders": sections.orders(ctx),
         "compliance": sections.compliance(ctx),
         "forecast": sections.forecast(ctx),
+        "effectiveness": problem_sections.order_effectiveness(ctx),
+        "splits": problem_sections.splits(ctx),
+        "intelligence": problem_sections.intelligence(ctx),
+        "perpetrator_demographics": problem_sections.perpetrator_demographics(ctx),
+        "compliance_trend": problem_sections.compliance_trend(ctx),
     }
+    # Last: the assessment reads every section's signals and gaps from the reporting layer.
+    body["assessment"] = problem_sections.assessment_section(ctx)
     return {
         "quarter": quarter,
         "periods": ctx.periods,
@@ -124,7 +135,8 @@ def build_context(
         "toc": SECTION_TITLES,
         "findings": findings.key_findings(quarter, ctx.figures, settings.disclosure.min_count),
         "gaps": ctx.gaps + boundary_caveats(boundary) + standing_gaps(ctx),
-        "settings": settings_rows(settings),
+        "settings": changed_settings_rows(settings),
+        "marking": "OFFICIAL",
         **body,
     }
 
@@ -188,6 +200,17 @@ def settings_rows(settings: Settings) -> list[tuple[str, str, str]]:
                 text = str(value)
             rows.append((section.replace("_", " "), key.replace("_", " "), text or "–"))
     return rows
+
+
+def changed_settings_rows(settings: Settings) -> list[tuple[str, str, str, str]]:
+    """(section, setting, value, default) for each setting that differs from the shipped
+    defaults (pipelines/config/settings.yaml): the appendix a reader needs, not the full file."""
+    defaults = {(s, k): v for s, k, v in settings_rows(load_settings(DEFAULT_SETTINGS_FILE))}
+    return [
+        (section, key, value, defaults.get((section, key), "(not set)"))
+        for section, key, value in settings_rows(settings)
+        if defaults.get((section, key)) != value
+    ]
 
 
 def render_html(context: dict[str, Any]) -> str:

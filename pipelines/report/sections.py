@@ -238,14 +238,16 @@ def victims(ctx: Context) -> dict[str, Any]:
     p, k = ctx.periods, ctx.k
     by_quarter = ctx.rows("select * from reporting.rpt_victims_by_quarter")
     out: dict[str, Any] = {"available": True}
-    out["repeat"] = _figure3("Repeat victims (resolved people)", by_quarter, p, k, "repeat_victims")
+    out["repeat"] = _figure3(
+        "Repeat victims (people, 12 months to quarter end)", by_quarter, p, k, "repeat_victims"
+    )
     now = by_quarter[by_quarter["quarter"] == p.quarter]
     counts = {band: int(now[column].sum()) for band, column in REPEAT_BANDS.items()}
     table = protect_series(counts, k)
     out["repeat_bands"] = [(b, table.count(b, "count")) for b in [*REPEAT_BANDS, TOTAL]]
     ctx.figures["repeat_victims"] = out["repeat"]
     out["victims"] = _figure3(
-        "Victims of stalking crimes (resolved people)", by_quarter, p, k, "victims"
+        "Victims of stalking crimes (people, in the quarter)", by_quarter, p, k, "victims"
     )
     # Share of this quarter's victims who are repeat victims (a victim this quarter who had 2+
     # crimes in the 12 months); repeat victims with no crime this quarter are out.
@@ -270,13 +272,22 @@ def victims(ctx: Context) -> dict[str, Any]:
 # --------------------------------------------------------------------------- perpetrators
 PERPETRATOR_ROWS = [
     # label, column, the whole it is a subset of (None: a count on its own)
-    ("Suspects and offenders (resolved people)", "perpetrators", None),
-    ("Repeat perpetrators", "repeat_perpetrators", "perpetrators"),
-    ("Serial perpetrators (2+ victims)", "serial_perpetrators", "perpetrators"),
-    ("High-harm perpetrators (tasking list)", "high_harm_perpetrators", "perpetrators"),
+    # {window}: the look-back of the quarter's perpetrator list (a setting), named on every row
+    ("Suspects and offenders (people, crime in the {window})", "perpetrators", None),
+    ("Repeat perpetrators ({window})", "repeat_perpetrators", "perpetrators"),
+    ("Serial perpetrators (2+ victims, {window})", "serial_perpetrators", "perpetrators"),
+    (
+        "High-harm perpetrators (tasking list at quarter end)",
+        "high_harm_perpetrators",
+        "perpetrators",
+    ),
     ("With an order breach in the last 12 months", "with_breach_12m", "perpetrators"),
-    ("With an active protective order", "with_active_order", "perpetrators"),
-    ("High-harm with no active order", "high_harm_without_order", "high_harm_perpetrators"),
+    ("With an active protective order at quarter end", "with_active_order", "perpetrators"),
+    (
+        "High-harm with no active order at quarter end",
+        "high_harm_without_order",
+        "high_harm_perpetrators",
+    ),
 ]
 
 
@@ -298,7 +309,8 @@ def perpetrators(ctx: Context) -> dict[str, Any]:
 
         return Figure3(label, at(p.quarter), at(p.previous), at(p.year_ago))
 
-    rows = [row(*spec) for spec in PERPETRATOR_ROWS]
+    window = f"{ctx.settings.rfgv.lookback_months} months to quarter end"
+    rows = [row(label.format(window=window), *spec) for label, *spec in PERPETRATOR_ROWS]
     ctx.figures.update(perpetrators=rows)
     relationships = ctx.rows(
         "select quarter, relationship_label as cat, perpetrator_records as n "
