@@ -62,17 +62,19 @@ def _headline(judgment: assessment.Judgment) -> str:
     phrase = test.phrase
     if test.comparison == "standard":
         return (
-            f"It is {phrase} that {signal.label} falls short of the standard of "
-            f"{test.standard:.0%}: it stands at {signal.now.rate:.0%}."
+            f"It is {phrase} that the share of crimes meeting “{signal.label}” falls short "
+            f"of the standard of {test.standard:.0%}: it stands at {signal.now.rate:.0%}."
         )
     verb = "rose" if test.direction == "up" else "fell"
+    where = f"on the {test.comparison}"
     if signal.kind == "count":
         size = "more than doubled" if test.change >= 1 else f"{verb} by {abs(test.change):.0%}"
-        if test.direction == "up" and test.change >= 1:
-            return f"It is {phrase} that {signal.label} really rose: they {size} on the {test.comparison}."
-        return f"It is {phrase} that {signal.label} really {verb}: {size} on the {test.comparison}."
+        return f"It is {phrase} that {signal.label} really {verb}: they {size} {where}."
     points = round(abs(test.change) * 100)
-    return f"It is {phrase} that {signal.label} really {verb}: {points} points on the {test.comparison}."
+    return (
+        f"It is {phrase} that the share of crimes meeting “{signal.label}” really {verb}: "
+        f"{points} points {where}."
+    )
 
 
 def assessment_section(ctx: Context) -> dict[str, Any]:
@@ -178,7 +180,8 @@ def order_effectiveness(ctx: Context) -> dict[str, Any]:
         rows.append({"order_type": label, "group": da_label, "cells": cells})
     actions = ctx.rows(
         "select action_label, da_label, da_order, action_order, breaches "
-        "from reporting.rpt_orders_breach_actions where quarter = ? order by da_order, action_order",
+        "from reporting.rpt_orders_breach_actions where quarter = ? "
+        "order by da_order, action_order",
         [p.quarter],
     )
     action_table = []
@@ -378,3 +381,16 @@ def compliance_trend(ctx: Context) -> str:
     )
     figure.update_layout(height=460, margin={"t": 150})
     return charts.to_div(figure, "chart-compliance-trend")
+
+
+# --------------------------------------------------------------------------- places
+def location_types(ctx: Context) -> list:
+    """Crimes by recorded place type, this quarter against the previous and a year ago."""
+    p, k = ctx.periods, ctx.k
+    frame = ctx.rows(
+        "select quarter, location_label as cat, location_order, crimes as n "
+        "from reporting.rpt_places_location_type order by location_order, quarter"
+    )
+    order = list(dict.fromkeys(frame["cat"]))
+    _, rows = comparison_table(frame[["quarter", "cat", "n"]], "cat", p, k, order)
+    return rows

@@ -147,7 +147,7 @@ final as (
     select
         quarter,
         measure as signal,
-        lower(measure_label) as signal_label,
+        coalesce(measure_description, measure_label) as signal_label,
         'rate' as measure_kind,
         'quarter' as window_label,
         numerator,
