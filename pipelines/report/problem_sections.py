@@ -152,6 +152,30 @@ def _rate_cells(part: int, whole: int, k: int) -> tuple[Count, Rate]:
     return protect_count(part, k), protect_rate(part, whole, k)
 
 
+def _suppress_group_pairs(rows: list[dict[str, Any]]) -> None:
+    """Secondary suppression across the DA groups: "All" is the sum of the two groups, so
+    when one group's figure is suppressed the other group's is too (else subtraction from
+    "All" would reveal it)."""
+    by_type: dict[str, dict[str, dict]] = {}
+    for row in rows:
+        by_type.setdefault(row["order_type"], {})[row["group"]] = row["cells"]
+    for groups in by_type.values():
+        sides = [cells for group, cells in groups.items() if group != "All"]
+        if len(sides) != 2:
+            continue
+        for months in sides[0]:
+            for metric in ("granted", "breached", "reoffended"):
+                figures = [side[months][metric] for side in sides if months in side]
+                if any(f.suppressed for f in figures):
+                    for side in sides:
+                        if months in side:
+                            side[months][metric] = _hidden(side[months][metric])
+
+
+def _hidden(figure: Count | Rate) -> Count | Rate:
+    return Count(0, True) if isinstance(figure, Count) else Rate(None, True)
+
+
 def order_effectiveness(ctx: Context) -> dict[str, Any]:
     """Rolling four-quarter cohorts per order type and DA group (the quarter's rows only)."""
     p, k = ctx.periods, ctx.k
@@ -178,6 +202,7 @@ def order_effectiveness(ctx: Context) -> dict[str, Any]:
                 "reoffended": protect_rate(int(r.reoffended_within), granted, k),
             }
         rows.append({"order_type": label, "group": da_label, "cells": cells})
+    _suppress_group_pairs(rows)
     actions = ctx.rows(
         "select action_label, da_label, da_order, action_order, breaches "
         "from reporting.rpt_orders_breach_actions where quarter = ? "
@@ -216,6 +241,11 @@ def order_effectiveness(ctx: Context) -> dict[str, Any]:
         }
         for r in funnel.itertuples()
     ]
+    sides = [row for row in funnel_rows if row["group"] != "All"]
+    for metric in ("crimes", "considered", "applied", "granted"):
+        if any(row[metric].suppressed for row in sides):
+            for row in sides:
+                row[metric] = _hidden(row[metric])
     applications = ctx.rows(
         "select * from reporting.rpt_orders_applications where quarter = ? and da_group = 'all' "
         "order by order_type_order",
