@@ -207,6 +207,7 @@ def cell_map(
     layers: Mapping[str, tuple[list[float | None], list[float | None], list[str]]],
     boundary: tuple[list[float | None], list[float | None]] | None,
     title: str,
+    districts: Mapping[str, list] | None = None,
 ) -> go.Figure:
     """Grid cells as filled squares on British National Grid metres, with the force boundary.
 
@@ -219,6 +220,18 @@ def cell_map(
         figure.add_scatter(
             x=boundary[0], y=boundary[1], mode="lines", name="Force area",
             line={"color": GREY, "width": 1}, hoverinfo="skip",
+        )  # fmt: skip
+    if districts is not None:
+        figure.add_scatter(
+            x=districts["xs"], y=districts["ys"], mode="lines", name="District boundary",
+            line={"color": "#9a9a9a", "width": 0.8, "dash": "dot"}, hoverinfo="skip",
+        )  # fmt: skip
+        figure.add_scatter(
+            x=[x for _, x, _ in districts["labels"]],
+            y=[y for _, _, y in districts["labels"]],
+            text=[name for name, _, _ in districts["labels"]],
+            mode="text", textfont={"size": 11, "color": "#444"}, showlegend=False,
+            hoverinfo="skip",
         )  # fmt: skip
     colours = {
         "Hotspot: new": PALETTE[5],

@@ -121,6 +121,7 @@ def build_context(
         "perpetrator_demographics": problem_sections.perpetrator_demographics(ctx),
         "compliance_trend": problem_sections.compliance_trend(ctx),
         "location_types": problem_sections.location_types(ctx),
+        "places": problem_sections.districts(ctx),
     }
     # Last: the assessment reads every section's signals and gaps from the reporting layer.
     body["assessment"] = problem_sections.assessment_section(ctx)

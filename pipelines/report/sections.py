@@ -371,7 +371,21 @@ def locations(ctx: Context, boundary_path: Path | None) -> dict[str, Any]:
     title = f"{len(published)} cells had {k} or more different victims in {p.quarter}"
     if published.empty:
         title = f"No grid cell had {k} or more different victims in {p.quarter}"
-    figure = charts.cell_map(layers, boundary, title)
+    from pipelines.places import load_districts, resolve_districts_file
+
+    places = ctx.settings.places
+    districts_file = resolve_districts_file(
+        boundary_path.parent if boundary_path is not None else None, places.districts_geojson
+    )
+    districts = load_districts(districts_file, places.district_property)
+    if not districts:
+        ctx.gaps.append(
+            "No district boundaries were available (no districts.geojson beside the extracts "
+            "and none configured under places): crimes are not placed in districts."
+        )
+    figure = charts.cell_map(layers, boundary, title, _district_lines(districts))
+    cell_district = ctx.rows("select cell_id, district from reporting.rpt_places_cells")
+    district_of = dict(zip(cell_district["cell_id"], cell_district["district"], strict=True))
     from pipelines.hotspots.predict import backtest_sentence
 
     backtest = backtest_sentence(ctx.rows("select * from marts.hotspot_method_backtest"))
@@ -385,11 +399,14 @@ def locations(ctx: Context, boundary_path: Path | None) -> dict[str, Any]:
         "hidden_hot": hidden_hot,
         "chart": charts.to_div(figure, "chart-hotspot-map"),
         "top_cells": [
-            (i + 1, Count(int(r.crimes)), r.change_label)
+            (i + 1, district_of.get(r.cell_id, "–"), Count(int(r.crimes)), r.change_label)
             for i, r in enumerate(
-                published.sort_values("crimes", ascending=False).head(10).itertuples()
+                published.sort_values(["crimes", "cell_id"], ascending=[False, True])
+                .head(10)
+                .itertuples()
             )
         ],
+        "districts": len(districts),
     }
 
 
@@ -407,6 +424,30 @@ def _map_layers(cells: pd.DataFrame, size_m: int) -> dict[str, tuple[list, list,
         texts += [f"{int(n)} crimes"] * 5 + [""]
     order = cells.sort_values("map_layer_order")["map_layer"]
     return {name: layers[name] for name in dict.fromkeys(order)}
+
+
+def _district_lines(districts: list) -> dict[str, list] | None:
+    """District outlines (BNG metres, simplified) and a label point inside each district."""
+    if not districts:
+        return None
+    import shapely
+
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    labels = []
+    for district in districts:
+        outline = district.geometry.simplify(0.002)
+        for polygon in getattr(outline, "geoms", [outline]):
+            if polygon.geom_type != "Polygon":
+                continue
+            lon, lat = np.asarray(polygon.exterior.coords).T
+            bx, by = lonlat_to_bng(lon, lat)
+            xs += [round(float(v)) for v in bx] + [None]
+            ys += [round(float(v)) for v in by] + [None]
+        point = shapely.point_on_surface(district.geometry)
+        lx, ly = lonlat_to_bng(np.array([point.x]), np.array([point.y]))
+        labels.append((district.name, round(float(lx[0])), round(float(ly[0]))))
+    return {"xs": xs, "ys": ys, "labels": labels}
 
 
 def _boundary_xy(path: Path | None) -> tuple[list, list] | None:

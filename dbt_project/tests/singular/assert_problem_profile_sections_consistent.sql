@@ -46,3 +46,20 @@ left join (
     group by quarter
 ) as universe on splits.quarter = universe.quarter
 where splits.crimes <> coalesce(universe.crimes, 0)
+union all
+select 'districts_vs_universe', districts.quarter
+from (
+    select
+        quarter,
+        sum(crimes) as crimes
+    from {{ ref('rpt_places_by_district') }}
+    group by quarter
+) as districts
+left join (
+    select
+        quarter,
+        count(*) as crimes
+    from {{ ref('stalking_crimes') }}
+    group by quarter
+) as universe on districts.quarter = universe.quarter
+where districts.crimes <> coalesce(universe.crimes, 0)
