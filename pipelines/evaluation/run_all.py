@@ -16,6 +16,7 @@ EVALUATIONS: list[str] = [
     "resolution",
     "resolution_sources",
     "serial",
+    "assessment",
 ]
 
 

@@ -37,7 +37,7 @@ types as (
     select
         order_type,
         order_name as order_type_label,
-        cast(row_number() over (order by is_stalking_order desc, order_type) as integer) as order_type_order
+        cast(row_number() over (order by is_stalking_order desc, order_type asc) as integer) as order_type_order
     from order_types
 ),
 
@@ -72,9 +72,9 @@ final as (
     cross join groups
     left join applications
         on
-            applications.order_type = types.order_type
+            types.order_type = applications.order_type
             and applications.application_date > quarters.q_end - interval 12 month
-            and applications.application_date <= quarters.q_end
+            and quarters.q_end >= applications.application_date
             and (
                 groups.da_group = 'all'
                 or (groups.da_group = 'domestic_abuse' and applications.is_domestic_abuse)

@@ -90,9 +90,9 @@ final as (
     from grid
     left join breach_rows
         on
-            breach_rows.action = grid.action
+            grid.action = breach_rows.action
             and breach_rows.breach_date > grid.q_end - interval 12 month
-            and breach_rows.breach_date <= grid.q_end
+            and grid.q_end >= breach_rows.breach_date
             and (
                 grid.da_group = 'all'
                 or (grid.da_group = 'domestic_abuse' and breach_rows.is_domestic_abuse)

@@ -25,7 +25,7 @@ crimes as (
 
 windows as (
     select followup_months
-    from (values (3), (6), (12)) as named (followup_months)
+    from (values (3), (6), (12))
 ),
 
 granted as (
@@ -58,7 +58,7 @@ types as (
     select
         order_type,
         order_name as order_type_label,
-        cast(row_number() over (order by is_stalking_order desc, order_type) as integer) as order_type_order
+        cast(row_number() over (order by is_stalking_order desc, order_type asc) as integer) as order_type_order
     from order_types
     union all
     select
@@ -110,8 +110,8 @@ final as (
     left join granted
         on
             granted.granted_date > grid.cohort_end - interval 12 month
-            and granted.granted_date <= grid.cohort_end
-            and (grid.order_type = 'ALL' or granted.order_type = grid.order_type)
+            and grid.cohort_end >= granted.granted_date
+            and (grid.order_type = 'ALL' or grid.order_type = granted.order_type)
             and (
                 grid.da_group = 'all'
                 or (grid.da_group = 'domestic_abuse' and granted.is_domestic_abuse)

@@ -61,7 +61,7 @@ final as (
     left join crime_rows
         on
             crime_rows.reported_date > quarters.q_end - interval 12 month
-            and crime_rows.reported_date <= quarters.q_end
+            and quarters.q_end >= crime_rows.reported_date
             and (
                 groups.da_group = 'all'
                 or (groups.da_group = 'domestic_abuse' and crime_rows.is_domestic_abuse)

@@ -101,36 +101,83 @@ report_rows as (
             and intelligence.subject_person_key = high_harm.person_key
 ),
 
+-- one row per report and breakdown it counts in (volume and linkage rows overlap by design)
+report_categories as (
+    select
+        quarter,
+        'volume' as breakdown,
+        'all' as category
+    from report_rows
+    union all
+    select
+        quarter,
+        'volume' as breakdown,
+        'stalking_related' as category
+    from report_rows
+    where is_stalking_related
+    union all
+    select
+        quarter,
+        'volume' as breakdown,
+        'online' as category
+    from report_rows
+    where is_online
+    union all
+    select
+        quarter,
+        'source_evaluation' as breakdown,
+        source_evaluation as category
+    from report_rows
+    union all
+    select
+        quarter,
+        'intelligence_assessment' as breakdown,
+        intelligence_assessment as category
+    from report_rows
+    union all
+    select
+        quarter,
+        'handling' as breakdown,
+        handling_code as category
+    from report_rows
+    union all
+    select
+        quarter,
+        'linkage' as breakdown,
+        'crime' as category
+    from report_rows
+    where is_linked_to_crime
+    union all
+    select
+        quarter,
+        'linkage' as breakdown,
+        'stalking_crime' as category
+    from report_rows
+    where is_linked_to_stalking_crime
+    union all
+    select
+        quarter,
+        'linkage' as breakdown,
+        'subject_resolved' as category
+    from report_rows
+    where is_subject_resolved
+    union all
+    select
+        quarter,
+        'linkage' as breakdown,
+        'tasking_subject' as category
+    from report_rows
+    where is_tasking_subject
+),
+
 counted as (
-    select quarter, 'volume' as breakdown, 'all' as category, count(*) as reports
-    from report_rows group by quarter
-    union all
-    select quarter, 'volume', 'stalking_related', count(*) filter (where is_stalking_related)
-    from report_rows group by quarter
-    union all
-    select quarter, 'volume', 'online', count(*) filter (where is_online)
-    from report_rows group by quarter
-    union all
-    select quarter, 'source_evaluation', source_evaluation, count(*)
-    from report_rows group by quarter, source_evaluation
-    union all
-    select quarter, 'intelligence_assessment', intelligence_assessment, count(*)
-    from report_rows group by quarter, intelligence_assessment
-    union all
-    select quarter, 'handling', handling_code, count(*)
-    from report_rows group by quarter, handling_code
-    union all
-    select quarter, 'linkage', 'crime', count(*) filter (where is_linked_to_crime)
-    from report_rows group by quarter
-    union all
-    select quarter, 'linkage', 'stalking_crime', count(*) filter (where is_linked_to_stalking_crime)
-    from report_rows group by quarter
-    union all
-    select quarter, 'linkage', 'subject_resolved', count(*) filter (where is_subject_resolved)
-    from report_rows group by quarter
-    union all
-    select quarter, 'linkage', 'tasking_subject', count(*) filter (where is_tasking_subject)
-    from report_rows group by quarter
+    select
+        quarter,
+        breakdown,
+        category,
+        count(*) as reports
+    from report_categories
+    group by quarter, breakdown, category
 ),
 
 final as (

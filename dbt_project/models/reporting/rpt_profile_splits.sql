@@ -107,25 +107,32 @@ people as (
     group by flagged_crimes.quarter, flagged_crimes.split, flagged_crimes.side
 ),
 
-granted as (
+flagged_orders as (
     select
         {{ quarter_of('orders.granted_date') }} as quarter,
-        flags.split,
-        flags.side,
-        count(*) as orders_granted
+        'domestic_abuse' as split,
+        all_crimes.is_domestic_abuse as side
     from orders
     inner join all_crimes on orders.crime_id = all_crimes.crime_id
-    cross join lateral (
-        select
-            'domestic_abuse' as split,
-            all_crimes.is_domestic_abuse as side
-        union all
-        select
-            'online' as split,
-            all_crimes.is_online as side
-    ) as flags
     where orders.granted_date is not null
-    group by all
+    union all
+    select
+        {{ quarter_of('orders.granted_date') }} as quarter,
+        'online' as split,
+        all_crimes.is_online as side
+    from orders
+    inner join all_crimes on orders.crime_id = all_crimes.crime_id
+    where orders.granted_date is not null
+),
+
+granted as (
+    select
+        quarter,
+        split,
+        side,
+        count(*) as orders_granted
+    from flagged_orders
+    group by quarter, split, side
 ),
 
 wide as (
