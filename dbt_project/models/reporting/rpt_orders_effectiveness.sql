@@ -24,8 +24,8 @@ crimes as (
 ),
 
 windows as (
-    select followup_months
-    from (values (3), (6), (12))
+    select named.followup_months
+    from (values (3), (6), (12)) as named (followup_months)
 ),
 
 granted as (
