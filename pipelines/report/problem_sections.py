@@ -409,7 +409,12 @@ def compliance_trend(ctx: Context) -> str:
     figure = charts.lines(
         quarters, series, "Compliance over the last eight quarters", "Share of crimes", percent=True
     )
-    figure.update_layout(height=460, margin={"t": 150})
+    # eight measures: the legend goes under the plot, where it has the width it needs
+    figure.update_layout(
+        height=520,
+        margin={"t": 56, "b": 150},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0},
+    )
     return charts.to_div(figure, "chart-compliance-trend")
 
 
