@@ -82,6 +82,7 @@ def measure(warehouse: Path, quarter: str, rules: AssessmentSettings, reps: int)
         "judgments": [
             {
                 "signal": j.signal.signal,
+                "kind": j.signal.kind,
                 "comparison": j.test.comparison,
                 "direction": j.test.direction,
                 "change": round(j.test.change, 3),
@@ -151,9 +152,14 @@ def write(results: dict, rules: AssessmentSettings) -> None:
         if not r["judgments"]:
             lines.append("None: no measure changed beyond chance and the minimum effect.")
         for j in r["judgments"]:
+            change = (
+                f"{j['change']:+.0%}"
+                if j.get("kind") == "count"
+                else f"{j['change'] * 100:+.0f} points"
+            )
             lines.append(
-                f"- {j['signal']}: {j['direction']} against the {j['comparison']} "
-                f"({j['change']:+.0%} or points), p = {j['p_value']}, {j['phrase']}"
+                f"- {j['signal']}: {j['direction'].replace('_', ' ')} against the "
+                f"{j['comparison']} ({change}), p = {j['p_value']:.2g}, {j['phrase']}"
             )
     (OUT / "assessment.md").write_text("\n".join(lines) + "\n")
 
