@@ -25,8 +25,10 @@ from scipy import stats
 
 from pipelines.settings import AssessmentSettings
 
-# PHIA probability yardstick: each phrase and the probability range it stands for. A
-# probability between two ranges takes the nearer phrase (cut at the midpoint of the gap).
+# PHIA probability yardstick: each phrase and the probability range it stands for, from the
+# UK Professional Head of Intelligence Assessment's published yardstick (not among the sources
+# checked in ../shared/DOMAIN.md: confirm against the force's current copy [U]). A probability
+# between two ranges takes the nearer phrase (cut at the midpoint of the gap).
 PHIA_YARDSTICK: tuple[tuple[str, float, float], ...] = (
     ("a remote chance", 0.00, 0.05),
     ("highly unlikely", 0.10, 0.20),

@@ -264,7 +264,24 @@ def guard_vocabulary(
     rows = settings_rows(settings or load_settings())
     settings_words = {w.lower() for row in rows for cell in row for w in _WORD.findall(cell)}
     caveat_words = {w.lower() for text in boundary_caveats(boundary) for w in _WORD.findall(text)}
-    return set(report_vocabulary()) | reference_vocabulary(con) | settings_words | caveat_words
+    return (
+        set(report_vocabulary())
+        | reference_vocabulary(con)
+        | settings_words
+        | caveat_words
+        | place_vocabulary(con)
+    )
+
+
+def place_vocabulary(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Words of the district and partnership names the places section prints (from the
+    boundary file, not from person records): a surname that is also a town is no leak."""
+    names = con.execute(
+        "select district from reporting.rpt_places_by_district "
+        "union select csp from reporting.rpt_places_by_district "
+        "union select district from reporting.rpt_places_cells"
+    ).fetchall()
+    return {w.lower() for (name,) in names if name for w in _WORD.findall(name)}
 
 
 def publish_profile(

@@ -85,7 +85,7 @@ def test_missing_or_bad_files_give_no_districts(tmp_path: Path) -> None:
 
 def test_generated_force_places_every_located_crime(tiny_force: Path, tiny_profile) -> None:
     districts = load_districts(tiny_force / "districts.geojson", "LAD_name")
-    assert len(districts) >= 2
+    assert districts  # the tiny preset is one local authority
     with duckdb.connect(str(tiny_profile.warehouse), read_only=True) as con:
         located, placed = con.execute(
             "select count(*), count(d.district) from marts.stalking_crimes c "
