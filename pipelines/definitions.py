@@ -10,6 +10,7 @@ from pipelines.assets.assurance import dip_sample_returns
 from pipelines.assets.automation import ingest_schedules, ingest_sensors
 from pipelines.assets.forecasting import demand_forecast
 from pipelines.assets.ingest import ingest_assets, ingest_checks
+from pipelines.assets.places import crime_places
 from pipelines.assets.publish import profile_report, tasking_pack
 from pipelines.assets.resolution import person_resolution
 from pipelines.assets.spatial import hotspots
@@ -27,6 +28,7 @@ ALL_ASSETS = [
     person_resolution,
     dbt_analytics,
     hotspots,
+    crime_places,
     demand_forecast,
     dip_sample_returns,
     dbt_reporting,

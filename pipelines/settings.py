@@ -280,6 +280,52 @@ class DipSampleSettings(_Section):
     returned_folder: str = ""
 
 
+class RecommendationRule(_Section):
+    """One row of the recommendation table: when the judgment on `signal` moves in
+    `direction` (up, down, or below_standard), recommend `action` under `area` (4P)."""
+
+    signal: str
+    direction: str = Field(pattern="^(up|down|below_standard)$")
+    area: str = Field(pattern="^(Prevent|Pursue|Protect|Prepare)$")
+    action: str
+
+
+class RequirementRule(_Section):
+    """An information gap (reporting.rpt_assessment_gaps) above `min_share` becomes this
+    intelligence requirement."""
+
+    gap: str
+    min_share: float = Field(ge=0, le=1)
+    requirement: str
+
+
+class AssessmentSettings(_Section):
+    # A change is a judgment only when the exact test rejects "no change" at this level...
+    significance: float = Field(0.01, gt=0, lt=0.5)
+    # ...and the count moved by at least this share (or a rate by at least this many points
+    # against the comparison), so that a large force's small real changes do not crowd out
+    # the ones that matter.
+    min_relative_change: float = Field(0.25, ge=0)
+    min_rate_gap: float = Field(0.10, ge=0, le=1)
+    max_judgments: int = Field(5, ge=1)
+    # Standards a rate is held to (e.g. the super-complaint: an SPO considered in every case).
+    rate_standards: dict[str, float] = Field(default_factory=lambda: {"spo_considered": 1.0})
+    # Harm of each signal for the threat/harm/risk ranking (3 high, 2 medium, 1 low; others 1).
+    harm: dict[str, int] = Field(default_factory=dict)
+    recommendations: list[RecommendationRule] = Field(default_factory=list)
+    intelligence_requirements: list[RequirementRule] = Field(default_factory=list)
+
+
+class PlacesSettings(_Section):
+    # District boundaries (GeoJSON polygons, e.g. LSOAs with their local authority): read at
+    # run time from this path when the extracts carry no districts.geojson; never copied.
+    districts_geojson: str = ""
+    # The feature property naming the district (LSOAs of the same district are dissolved).
+    district_property: str = "LAD_name"
+    # Optional CSV (district, csp) naming each district's community safety partnership.
+    csp_lookup_csv: str = ""
+
+
 class IngestSettings(_Section):
     # Folder watched by the `new_extracts_sensor` / used by the quarterly schedule ("" = none).
     landing_dir: str = ""
@@ -319,6 +365,8 @@ class Settings(_Section):
     fms: FmsSettings = FmsSettings()
     performance: PerformanceSettings = PerformanceSettings()
     dip_sample: DipSampleSettings = DipSampleSettings()
+    assessment: AssessmentSettings = AssessmentSettings()
+    places: PlacesSettings = PlacesSettings()
     ingest: IngestSettings = IngestSettings()
 
 

@@ -18,6 +18,7 @@ from pipelines.warehouse_tables import replace_table
 
 DIP_SAMPLE_RETURNS = dg.AssetKey(["marts", "dip_sample_returns"])
 
+
 @dg.asset(
     key=DIP_SAMPLE_RETURNS,
     group_name="assurance",

@@ -17,6 +17,7 @@ EVALUATIONS: list[str] = [
     "resolution_sources",
     "serial",
     "tasking_backtest",
+    "assessment",
 ]
 
 

@@ -207,6 +207,7 @@ def cell_map(
     layers: Mapping[str, tuple[list[float | None], list[float | None], list[str]]],
     boundary: tuple[list[float | None], list[float | None]] | None,
     title: str,
+    districts: Mapping[str, list] | None = None,
 ) -> go.Figure:
     """Grid cells as filled squares on British National Grid metres, with the force boundary.
 
@@ -220,6 +221,18 @@ def cell_map(
             x=boundary[0], y=boundary[1], mode="lines", name="Force area",
             line={"color": GREY, "width": 1}, hoverinfo="skip",
         )  # fmt: skip
+    if districts is not None:
+        figure.add_scatter(
+            x=districts["xs"], y=districts["ys"], mode="lines", name="District boundary",
+            line={"color": "#9a9a9a", "width": 0.8, "dash": "dot"}, hoverinfo="skip",
+        )  # fmt: skip
+        figure.add_scatter(
+            x=[x for _, x, _ in districts["labels"]],
+            y=[y for _, _, y in districts["labels"]],
+            text=[name for name, _, _ in districts["labels"]],
+            mode="text", textfont={"size": 11, "color": "#444"}, showlegend=False,
+            hoverinfo="skip",
+        )  # fmt: skip
     colours = {
         "Hotspot: new": PALETTE[5],
         "Hotspot: intensifying": PALETTE[3],
@@ -230,10 +243,18 @@ def cell_map(
     }
     for i, (name, (xs, ys, texts)) in enumerate(layers.items()):
         colour = colours.get(name, PALETTE[i % len(PALETTE)])
+        # A 500 m square is a pixel or two on a force-wide map: each cell is drawn as a square
+        # marker of fixed screen size at its centre (the hover names its crimes), outlined so
+        # neighbouring cells stay apart.
+        centres = [
+            (sum(v for v in xs[j : j + 4]) / 4, sum(v for v in ys[j : j + 4]) / 4, texts[j])
+            for j in range(0, len(xs), 6)
+        ]
         figure.add_scatter(
-            x=xs, y=ys, mode="lines", fill="toself", name=name, fillcolor=colour,
-            line={"color": colour, "width": 0.5}, text=texts, hoveron="fills",
-            hoverinfo="text+name",
+            x=[c[0] for c in centres], y=[c[1] for c in centres], mode="markers", name=name,
+            marker={"symbol": "square", "size": 11, "color": colour,
+                    "line": {"color": "#1a1a1a", "width": 0.6}},
+            text=[c[2] for c in centres], hoverinfo="text+name",
         )  # fmt: skip
     figure.update_layout(template=TEMPLATE, title={"text": title}, height=560)
     figure.update_xaxes(visible=False)

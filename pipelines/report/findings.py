@@ -87,11 +87,11 @@ def key_findings(quarter: str, figures: dict[str, Any], k: int) -> list[str]:
     share = figures.get("hot_share")
     if hot is not None and not hot.now.suppressed and hot.now.value == 0:
         out.append(
-            "No grid cell was a statistically significant hotspot this quarter: recorded "
-            "stalking locations were dispersed across the force area."
+            "No grid cell was predicted as a hotspot this quarter: recorded stalking "
+            "locations were dispersed across the force area."
         )
     elif hot is not None and not hot.now.suppressed and share is not None:
-        s = f"{hot.now} grid cells were statistically significant hotspots"
+        s = f"{hot.now} grid cells were predicted hotspots (method chosen by back-test)"
         if not share["now"].suppressed and share["now"].value is not None:
             s += f", holding {share['now']} of located stalking crimes"
         out.append(s + ".")

@@ -31,23 +31,27 @@ from pipelines.disclosure import (
 )
 from pipelines.disclosure.guard import GuardReport, strip_library
 from pipelines.quarters import parse_quarter
-from pipelines.report import findings, sections
+from pipelines.report import findings, problem_sections, sections
 from pipelines.report.compare import Periods
 from pipelines.settings import Settings
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SECTION_TITLES = [
+    ("assessment", "Assessment"),
     ("key-findings", "Key findings"),
     ("scope", "Scope and data quality"),
     ("demand", "Demand and trends"),
     ("victims", "Victims"),
     ("perpetrators", "Perpetrators"),
+    ("splits", "Domestic abuse and online"),
     ("locations", "Locations"),
     ("orders", "Protective orders"),
     ("compliance", "Victims' Code and SPO compliance"),
+    ("intelligence", "Intelligence"),
     ("forecast", "Demand forecast for the Force Management Statement"),
     ("gaps", "Information gaps"),
     ("methodology", "Methodology and definitions"),
+    ("settings", "Appendix: settings changed from the defaults"),
 ]
 
 
@@ -119,7 +123,16 @@ def build_context(
         "compliance": sections.compliance(ctx),
         "forecast": sections.forecast(ctx),
         "tasking_backtest": sections.tasking_backtest(ctx),
+        "effectiveness": problem_sections.order_effectiveness(ctx),
+        "splits": problem_sections.splits(ctx),
+        "intelligence": problem_sections.intelligence(ctx),
+        "perpetrator_demographics": problem_sections.perpetrator_demographics(ctx),
+        "compliance_trend": problem_sections.compliance_trend(ctx),
+        "location_types": problem_sections.location_types(ctx),
+        "places": problem_sections.districts(ctx),
     }
+    # Last: the assessment reads every section's signals and gaps from the reporting layer.
+    body["assessment"] = problem_sections.assessment_section(ctx)
     return {
         "quarter": quarter,
         "periods": ctx.periods,
@@ -132,7 +145,8 @@ def build_context(
         "toc": SECTION_TITLES,
         "findings": findings.key_findings(quarter, ctx.figures, settings.disclosure.min_count),
         "gaps": ctx.gaps + boundary_caveats(boundary) + standing_gaps(ctx),
-        "settings": settings_rows(settings),
+        "settings": changed_settings_rows(settings),
+        "marking": "OFFICIAL",
         **body,
     }
 
@@ -198,6 +212,17 @@ def settings_rows(settings: Settings) -> list[tuple[str, str, str]]:
     return rows
 
 
+def changed_settings_rows(settings: Settings) -> list[tuple[str, str, str, str]]:
+    """(section, setting, value, default) for each setting that differs from the shipped
+    defaults (pipelines/config/settings.yaml): the appendix a reader needs, not the full file."""
+    defaults = {(s, k): v for s, k, v in settings_rows(Settings())}
+    return [
+        (section, key, value, defaults.get((section, key), "(not set)"))
+        for section, key, value in settings_rows(settings)
+        if defaults.get((section, key)) != value
+    ]
+
+
 def render_html(context: dict[str, Any]) -> str:
     template = environment().get_template("profile.html.j2")
     css = (TEMPLATES / "profile.css").read_text(encoding="utf-8")
@@ -247,7 +272,24 @@ def guard_vocabulary(
     rows = settings_rows(settings or Settings())
     settings_words = {w.lower() for row in rows for cell in row for w in _WORD.findall(cell)}
     caveat_words = {w.lower() for text in boundary_caveats(boundary) for w in _WORD.findall(text)}
-    return set(report_vocabulary()) | reference_vocabulary(con) | settings_words | caveat_words
+    return (
+        set(report_vocabulary())
+        | reference_vocabulary(con)
+        | settings_words
+        | caveat_words
+        | place_vocabulary(con)
+    )
+
+
+def place_vocabulary(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Words of the district and partnership names the places section prints (from the
+    boundary file, not from person records): a surname that is also a town is no leak."""
+    names = con.execute(
+        "select district from reporting.rpt_places_by_district "
+        "union select csp from reporting.rpt_places_by_district "
+        "union select district from reporting.rpt_places_cells"
+    ).fetchall()
+    return {w.lower() for (name,) in names if name for w in _WORD.findall(name)}
 
 
 def publish_profile(

@@ -273,14 +273,16 @@ def victims(ctx: Context) -> dict[str, Any]:
     p, k = ctx.periods, ctx.k
     by_quarter = ctx.rows("select * from reporting.rpt_victims_by_quarter")
     out: dict[str, Any] = {"available": True}
-    out["repeat"] = _figure3("Repeat victims (resolved people)", by_quarter, p, k, "repeat_victims")
+    out["repeat"] = _figure3(
+        "Repeat victims (people, 12 months to quarter end)", by_quarter, p, k, "repeat_victims"
+    )
     now = by_quarter[by_quarter["quarter"] == p.quarter]
     counts = {band: int(now[column].sum()) for band, column in REPEAT_BANDS.items()}
     table = protect_series(counts, k)
     out["repeat_bands"] = [(b, table.count(b, "count")) for b in [*REPEAT_BANDS, TOTAL]]
     ctx.figures["repeat_victims"] = out["repeat"]
     out["victims"] = _figure3(
-        "Victims of stalking crimes (resolved people)", by_quarter, p, k, "victims"
+        "Victims of stalking crimes (people, in the quarter)", by_quarter, p, k, "victims"
     )
     # Share of this quarter's victims who are repeat victims (a victim this quarter who had 2+
     # crimes in the 12 months); repeat victims with no crime this quarter are out.
@@ -305,13 +307,22 @@ def victims(ctx: Context) -> dict[str, Any]:
 # --------------------------------------------------------------------------- perpetrators
 PERPETRATOR_ROWS = [
     # label, column, the whole it is a subset of (None: a count on its own)
-    ("Suspects and offenders (resolved people)", "perpetrators", None),
-    ("Repeat perpetrators", "repeat_perpetrators", "perpetrators"),
-    ("Serial perpetrators (2+ victims)", "serial_perpetrators", "perpetrators"),
-    ("High-harm perpetrators (tasking list)", "high_harm_perpetrators", "perpetrators"),
+    # {window}: the look-back of the quarter's perpetrator list (a setting), named on every row
+    ("Suspects and offenders (people, crime in the {window})", "perpetrators", None),
+    ("Repeat perpetrators ({window})", "repeat_perpetrators", "perpetrators"),
+    ("Serial perpetrators (2+ victims, {window})", "serial_perpetrators", "perpetrators"),
+    (
+        "High-harm perpetrators (tasking list at quarter end)",
+        "high_harm_perpetrators",
+        "perpetrators",
+    ),
     ("With an order breach in the last 12 months", "with_breach_12m", "perpetrators"),
-    ("With an active protective order", "with_active_order", "perpetrators"),
-    ("High-harm with no active order", "high_harm_without_order", "high_harm_perpetrators"),
+    ("With an active protective order at quarter end", "with_active_order", "perpetrators"),
+    (
+        "High-harm with no active order at quarter end",
+        "high_harm_without_order",
+        "high_harm_perpetrators",
+    ),
 ]
 
 
@@ -333,7 +344,8 @@ def perpetrators(ctx: Context) -> dict[str, Any]:
 
         return Figure3(label, at(p.quarter), at(p.previous), at(p.year_ago))
 
-    rows = [row(*spec) for spec in PERPETRATOR_ROWS]
+    window = f"{ctx.settings.rfgv.lookback_months} months to quarter end"
+    rows = [row(label.format(window=window), *spec) for label, *spec in PERPETRATOR_ROWS]
     ctx.figures.update(perpetrators=rows)
     relationships = ctx.rows(
         "select quarter, relationship_label as cat, perpetrator_records as n "
@@ -394,7 +406,21 @@ def locations(ctx: Context, boundary_path: Path | None) -> dict[str, Any]:
     title = f"{len(published)} cells had {k} or more different victims in {p.quarter}"
     if published.empty:
         title = f"No grid cell had {k} or more different victims in {p.quarter}"
-    figure = charts.cell_map(layers, boundary, title)
+    from pipelines.places import load_districts, resolve_districts_file
+
+    places = ctx.settings.places
+    districts_file = resolve_districts_file(
+        boundary_path.parent if boundary_path is not None else None, places.districts_geojson
+    )
+    districts = load_districts(districts_file, places.district_property)
+    if not districts:
+        ctx.gaps.append(
+            "No district boundaries were available (no districts.geojson beside the extracts "
+            "and none configured under places): crimes are not placed in districts."
+        )
+    figure = charts.cell_map(layers, boundary, title, _district_lines(districts))
+    cell_district = ctx.rows("select cell_id, district from reporting.rpt_places_cells")
+    district_of = dict(zip(cell_district["cell_id"], cell_district["district"], strict=True))
     from pipelines.hotspots.predict import backtest_sentence
 
     backtest = backtest_sentence(ctx.rows("select * from marts.hotspot_method_backtest"))
@@ -408,11 +434,14 @@ def locations(ctx: Context, boundary_path: Path | None) -> dict[str, Any]:
         "hidden_hot": hidden_hot,
         "chart": charts.to_div(figure, "chart-hotspot-map"),
         "top_cells": [
-            (i + 1, Count(int(r.crimes)), r.change_label)
+            (i + 1, district_of.get(r.cell_id, "–"), Count(int(r.crimes)), r.change_label)
             for i, r in enumerate(
-                published.sort_values("crimes", ascending=False).head(10).itertuples()
+                published.sort_values(["crimes", "cell_id"], ascending=[False, True])
+                .head(10)
+                .itertuples()
             )
         ],
+        "districts": len(districts),
     }
 
 
@@ -430,6 +459,30 @@ def _map_layers(cells: pd.DataFrame, size_m: int) -> dict[str, tuple[list, list,
         texts += [f"{int(n)} crimes"] * 5 + [""]
     order = cells.sort_values("map_layer_order")["map_layer"]
     return {name: layers[name] for name in dict.fromkeys(order)}
+
+
+def _district_lines(districts: list) -> dict[str, list] | None:
+    """District outlines (BNG metres, simplified) and a label point inside each district."""
+    if not districts:
+        return None
+    import shapely
+
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    labels = []
+    for district in districts:
+        outline = district.geometry.simplify(0.002)
+        for polygon in getattr(outline, "geoms", [outline]):
+            if polygon.geom_type != "Polygon":
+                continue
+            lon, lat = np.asarray(polygon.exterior.coords).T
+            bx, by = lonlat_to_bng(lon, lat)
+            xs += [round(float(v)) for v in bx] + [None]
+            ys += [round(float(v)) for v in by] + [None]
+        point = shapely.point_on_surface(district.geometry)
+        lx, ly = lonlat_to_bng(np.array([point.x]), np.array([point.y]))
+        labels.append((district.name, round(float(lx[0])), round(float(ly[0]))))
+    return {"xs": xs, "ys": ys, "labels": labels}
 
 
 def _boundary_xy(path: Path | None) -> tuple[list, list] | None:

@@ -20,6 +20,8 @@ from pipelines.synthetic import badrows, truth
 from pipelines.synthetic.geography import (
     LSOA_FILE,
     boundary_geojson,
+    district_polygons,
+    districts_geojson,
     load_base_area,
     tile_transforms,
     transform_area,
@@ -188,6 +190,15 @@ def generate_force(
         for w in [*writers.values(), *truth_writers.values()]:
             w.close()
     (out_dir / "force_area.geojson").write_text(boundary_geojson(_parts(boundaries)))
+    # The districts of the synthetic force (each tile's copies numbered), so the places
+    # section works from the extracts alone, as a force's own district file would.
+    districts = district_polygons(LSOA_FILE, preset.lads)
+    named = [
+        (name if len(transforms) == 1 else f"{name} {k + 1}", _transformed(geom, t))
+        for k, t in enumerate(transforms)
+        for name, geom in districts
+    ]
+    (out_dir / "districts.geojson").write_text(districts_geojson(named))
     return {
         "scale": scale,
         "seed": seed,
@@ -198,6 +209,13 @@ def generate_force(
         "bad_rows": truth_writers["bad_rows"].rows,
         "seconds": round(time.perf_counter() - t0, 3),
     }
+
+
+def _transformed(geom: shapely.Geometry, t: tuple) -> shapely.Geometry:
+    ax, bx, ay, by = t
+    if t == (1.0, 0.0, 1.0, 0.0):
+        return geom
+    return shapely.transform(geom, lambda c: c * [ax, ay] + [bx, by])
 
 
 def _bounds(b: tuple, t: tuple) -> tuple[float, float, float, float]:

@@ -79,6 +79,37 @@ def load_base_area(path: Path = LSOA_FILE, lads: tuple[str, ...] | None = None) 
     return Area(codes, lad, pop, district, sector, pool_x, pool_y, boundary)
 
 
+@functools.lru_cache(maxsize=4)
+def district_polygons(
+    path: Path = LSOA_FILE, lads: tuple[str, ...] | None = None
+) -> tuple[tuple[str, shapely.Geometry], ...]:
+    """The force's districts (local authorities) as (name, polygon) in WGS84: the LSOAs of
+    each district dissolved, from the real file or the stand-in grid (same source as
+    `load_base_area`, so every generated point falls in one of them)."""
+    features = json.loads(path.read_text())["features"] if path.exists() else _stand_in_lsoas()
+    by_name: dict[str, list] = {}
+    for f in features:
+        name = f["properties"]["LAD_name"]
+        if lads is None or name in lads:
+            by_name.setdefault(name, []).append(shapely.geometry.shape(f["geometry"]))
+    return tuple((name, shapely.union_all(parts)) for name, parts in sorted(by_name.items()))
+
+
+def districts_geojson(districts: list[tuple[str, shapely.Geometry]]) -> str:
+    """FeatureCollection of the districts, named in `LAD_name` like the LSOA files (so one
+    setting, places.district_property, reads both). Simplified to ~50 m: the file draws
+    boundaries and places crimes in districts, it is not a survey."""
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"LAD_name": name},
+            "geometry": json.loads(shapely.to_geojson(geom.simplify(0.0005), indent=None)),
+        }
+        for name, geom in districts
+    ]
+    return json.dumps({"type": "FeatureCollection", "features": features})
+
+
 def _stand_in_lsoas() -> list[dict]:
     """A stand-in for North Yorkshire's LSOAs: a 24 x 20 grid of cells over the force's
     bounding box, each given a district of the real force and a census-like population (denser

@@ -108,6 +108,8 @@ class Rates:
     stalking_recorded_2026: float = 0.56
     other_principal: float = 0.09  # true stalking recorded under another principal crime
     over_recording: float = 0.03  # non-stalking harassment recorded as stalking
+    # intimate-partner stalking courses by a current (not former) partner [U]
+    current_partner_stalking: float = 0.2
     serial_course_share: float = 0.16  # stalking courses by a member of the serial pool
     serial_pool_share: float = 0.05
     repeat_victim_share: float = 0.07  # courses against someone already victimised

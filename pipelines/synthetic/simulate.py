@@ -297,6 +297,12 @@ def simulate_courses(
         rng.random(int(online_type.sum())) < 0.5, "acquaintance", "stranger"
     )
     relationship[unrelated & domestic] = "partner"
+    # Stalking inside a current relationship (monitoring, tracking, controlling contact) is
+    # recorded as "partner": a share of the intimate-partner stalking courses. Its own random
+    # stream, so adding it moves nothing else the generator draws.
+    intimate = np.array([t.name for t in COURSE_TYPES])[type_idx] == "ex_partner_stalker"
+    current = np.random.default_rng([n, 2019]).random(n) < rates.current_partner_stalking
+    relationship[intimate & current] = "partner"
     relationship[~known] = "unknown"
 
     # Perpetrators: pools of serial stalkers / repeat harassers, the rest one course each.

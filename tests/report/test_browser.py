@@ -79,3 +79,45 @@ def test_profile_renders_in_chromium(tiny_profile, tmp_path: Path) -> None:
     # Nothing restricted is reachable from the published page.
     assert not [u for u in links if "restricted" in u or "subject_profiles" in u]
     assert "subject_profiles" not in html
+
+
+def test_every_section_drawn_and_printed_with_the_marking(tiny_profile, tmp_path: Path) -> None:
+    """Every section of the contents is on the page and visible in Chromium; the page printed
+    by Chromium (print-to-PDF) carries the OFFICIAL marking in the margin of every page, opens
+    with the cover (title and handling conditions on page 1), and the file stays small."""
+    import shutil
+    import subprocess
+
+    from pipelines.report.profile import SECTION_TITLES
+
+    profile = tiny_profile.quarter_dir / "profile.html"
+    assert profile.stat().st_size <= 6_000_000
+    with Browser(width=1280, height=900) as browser:
+        report = browser.open(profile.as_uri())
+        heights = browser.evaluate(
+            "Object.fromEntries(Array.from(document.querySelectorAll('main section[id]'))"
+            ".map(s => [s.id, Math.round(s.getBoundingClientRect().height)]))"
+        )
+        pdf = browser.pdf()
+    assert not report.problems, report.problems[:5]
+    expected = [anchor for anchor, _ in SECTION_TITLES]
+    assert list(heights) == expected  # in the order of the contents, assessment first
+    assert all(heights[a] > 50 for a in expected), heights
+    path = tmp_path / "profile.pdf"
+    path.write_bytes(pdf)
+    print(f"pdf: {path}")
+    if shutil.which("pdftotext"):
+        text = subprocess.run(
+            ["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, text=True
+        ).stdout
+        pages = text.split("\f")[:-1]
+    else:  # poppler-utils absent: the project's own reader of Chromium's PDF text
+        from tests.report.chromium import pdf_page_texts
+
+        pages = pdf_page_texts(pdf)
+    assert len(pages) >= 5
+    unmarked = [i + 1 for i, page in enumerate(pages) if "OFFICIAL" not in page]
+    assert not unmarked, f"pages without the marking: {unmarked}"
+    assert f"Stalking Problem Profile: {tiny_profile.quarter}" in pages[0]
+    assert "Handling conditions" in pages[0]
+    assert "1. Assessment" in pages[1]

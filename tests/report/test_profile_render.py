@@ -19,19 +19,25 @@ from tests.report.conftest import QUARTER
 from tests.report.html_tables import number, parse, table_rows
 
 SECTIONS = [
+    "assessment",
     "key-findings",
     "scope",
     "demand",
     "victims",
     "perpetrators",
+    "splits",
     "locations",
     "orders",
     "compliance",
+    "intelligence",
     "forecast",
     "gaps",
     "methodology",
+    "settings",
 ]
 K = load_settings().disclosure.min_count
+# the perpetrator list's look-back, as the profile names it on each row
+WINDOW = f"{load_settings().rfgv.lookback_months} months to quarter end"
 PERIODS = [shift_quarter(QUARTER, -4), shift_quarter(QUARTER, -1), QUARTER]
 
 
@@ -122,15 +128,15 @@ def test_comparison_tables_never_show_a_small_count(doc) -> None:
 
 
 def test_victim_and_perpetrator_figures_match_the_marts(doc, con) -> None:
-    rv = table_rows(doc, "Repeat victims")
+    rv = table_rows(doc, "Victims in the quarter and repeat victims")
     expected = _count(con, "select count(*) from marts.repeat_victims where quarter = ?", [QUARTER])
-    assert number(rv["Repeat victims (resolved people)"][2]) in (expected, None)
-    perps = table_rows(doc, "Perpetrators (aggregate)")
+    assert number(rv["Repeat victims (people, 12 months to quarter end)"][2]) in (expected, None)
+    perps = table_rows(doc, "Perpetrators (aggregate")
     everyone = _count(con, "select count(*) from marts.perpetrators where quarter = ?", [QUARTER])
     for label, where in (
-        ("Suspects and offenders (resolved people)", "true"),
-        ("Serial perpetrators (2+ victims)", "is_serial"),
-        ("High-harm perpetrators (tasking list)", "is_high_harm"),
+        (f"Suspects and offenders (people, crime in the {WINDOW})", "true"),
+        (f"Serial perpetrators (2+ victims, {WINDOW})", "is_serial"),
+        ("High-harm perpetrators (tasking list at quarter end)", "is_high_harm"),
     ):
         n = _count(
             con, f"select count(*) from marts.perpetrators where quarter = ? and {where}", [QUARTER]
@@ -157,12 +163,12 @@ def test_compliance_rates_match_the_mart(doc, con) -> None:
 
 
 def _drawn_cells(html: str) -> list[int]:
-    """Crime counts of the squares drawn on the profile's hotspot map (one per square)."""
+    """Crime counts of the cells drawn on the profile's hotspot map (one marker per cell)."""
     match = re.search(r'Plotly\.newPlot\(\s*"chart-hotspot-map",\s*(\[.*?\]),\s*\{"template"', html)
     assert match
     traces = json.loads(match.group(1))
-    texts = [x for t in traces if t.get("fill") == "toself" for x in t["text"] if x]
-    return [int(x.split()[0]) for x in texts[::5]]  # five vertices per square
+    texts = [x for t in traces if t.get("mode") == "markers" for x in t["text"] if x]
+    return [int(x.split()[0]) for x in texts]
 
 
 def test_map_draws_only_cells_with_enough_distinct_victims(
@@ -208,15 +214,19 @@ def test_map_draws_only_cells_with_enough_distinct_victims(
     assert len(_drawn_cells(result.path.read_text(encoding="utf-8"))) == publishable
 
 
-def test_methodology_states_the_configured_thresholds(doc) -> None:
-    rows = doc.tables["Settings used for this edition"]
-    pairs = {(r[0], r[1]): r[2] for r in rows[1:]}
+def test_settings_appendix_lists_only_changed_values(doc) -> None:
+    from pipelines.report.profile import changed_settings_rows
+
     settings = load_settings()
-    assert pairs[("disclosure", "min count")] == str(settings.disclosure.min_count)
-    assert pairs[("repeat victim", "window months")] == str(settings.repeat_victim.window_months)
-    assert pairs[("perpetrators", "serial min victims")] == str(
-        settings.perpetrators.serial_min_victims
+    # The shipped defaults: nothing to list (the cron schedule and memory limit stay out).
+    assert changed_settings_rows(settings) == []
+    assert "Settings of this edition that differ" not in " ".join(doc.tables)
+    changed = settings.model_copy(
+        update={"disclosure": settings.disclosure.model_copy(update={"min_count": 10})}
     )
+    assert changed_settings_rows(changed) == [
+        ("disclosure", "min count", "10", str(settings.disclosure.min_count))
+    ]
 
 
 def test_key_findings_are_sentences_with_direction(html) -> None:

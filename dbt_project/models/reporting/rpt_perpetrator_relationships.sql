@@ -34,7 +34,7 @@ records as (
     from crimes
     inner join crime_persons on crimes.crime_id = crime_persons.crime_id
     left join relationships on crime_persons.relationship_to_victim = relationships.relationship
-    where crime_persons.role <> 'victim'
+    where crime_persons.role in ('suspect', 'offender')
 ),
 
 counts as (

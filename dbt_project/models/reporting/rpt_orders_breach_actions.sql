@@ -1,0 +1,104 @@
+-- What happened after each recorded breach of a protective order, over the rolling four
+-- quarters ending with the quarter (by breach date), per domestic-abuse group of the order's
+-- crime (orders not linked to a crime count as non-domestic abuse). Every action is a row in
+-- every quarter, with zero where none was recorded.
+with
+
+quarters as (
+    select * from {{ ref('int_quarters') }}
+),
+
+breaches as (
+    select * from {{ ref('stg_breaches') }}
+),
+
+orders as (
+    select * from {{ ref('int_orders_resolved') }}
+),
+
+crimes as (
+    select * from {{ ref('int_crimes_classified') }}
+),
+
+actions as (
+    select
+        named.action,
+        named.action_label,
+        named.action_order
+    from (
+        values
+        ('arrest', 'Arrest', 1),
+        ('charge', 'Charge', 2),
+        ('caution', 'Caution', 3),
+        ('no_further_action', 'No further action', 4),
+        ('other', 'Other or not recorded', 5)
+    ) as named (action, action_label, action_order)
+),
+
+groups as (
+    select
+        named.da_group,
+        named.da_label,
+        named.da_order
+    from (
+        values
+        ('all', 'All', 1),
+        ('domestic_abuse', 'Domestic abuse', 2),
+        ('not_domestic_abuse', 'Not domestic abuse', 3)
+    ) as named (da_group, da_label, da_order)
+),
+
+breach_rows as (
+    select
+        breaches.breach_date,
+        case
+            when breaches.action_taken in ('arrest', 'charge', 'caution', 'no_further_action')
+                then breaches.action_taken
+            else 'other'
+        end as action,
+        coalesce(crimes.is_domestic_abuse, false) as is_domestic_abuse
+    from breaches
+    inner join orders on breaches.order_id = orders.order_id
+    left join crimes on orders.crime_id = crimes.crime_id
+),
+
+grid as (
+    select
+        quarters.quarter,
+        quarters.q_end,
+        actions.action,
+        actions.action_label,
+        actions.action_order,
+        groups.da_group,
+        groups.da_label,
+        groups.da_order
+    from quarters
+    cross join actions
+    cross join groups
+),
+
+final as (
+    select
+        grid.quarter,
+        grid.action,
+        grid.action_label,
+        cast(grid.action_order as integer) as action_order,
+        grid.da_group,
+        grid.da_label,
+        cast(grid.da_order as integer) as da_order,
+        count(breach_rows.breach_date) as breaches
+    from grid
+    left join breach_rows
+        on
+            grid.action = breach_rows.action
+            and breach_rows.breach_date > grid.q_end - interval 12 month
+            and grid.q_end >= breach_rows.breach_date
+            and (
+                grid.da_group = 'all'
+                or (grid.da_group = 'domestic_abuse' and breach_rows.is_domestic_abuse)
+                or (grid.da_group = 'not_domestic_abuse' and not breach_rows.is_domestic_abuse)
+            )
+    group by all
+)
+
+select * from final

@@ -1,0 +1,146 @@
+-- Suspects and offenders of each quarter's stalking-universe crimes by sex and by age at
+-- report (distinct people: resolved people once, an unresolved nominal once per record id),
+-- overall and split by the domestic-abuse flag of their crimes (a person with crimes on both
+-- sides counts on each side). Recorded as on the earliest-reported crime of the quarter.
+with
+
+crimes as (
+    select * from {{ ref('stalking_crimes') }}
+),
+
+crime_persons as (
+    select * from {{ ref('stg_crime_persons') }}
+),
+
+resolved as (
+    select * from {{ ref('int_crime_persons_resolved') }}
+),
+
+mentions as (
+    select
+        crimes.quarter,
+        crimes.crime_id,
+        crimes.reported_date,
+        crimes.is_domestic_abuse,
+        crime_persons.sex,
+        coalesce(resolved.person_key, 'id:' || crime_persons.person_id) as person_key,
+        date_diff('year', crime_persons.date_of_birth, crimes.reported_date)
+        - case
+            when strftime(crimes.reported_date, '%m%d') < strftime(crime_persons.date_of_birth, '%m%d') then 1
+            else 0
+        end as age
+    from crimes
+    inner join crime_persons on crimes.crime_id = crime_persons.crime_id
+    left join resolved
+        on
+            crime_persons.crime_id = resolved.crime_id
+            and crime_persons.person_id = resolved.person_id
+            and crime_persons.role = resolved.role
+    where crime_persons.role in ('suspect', 'offender')
+),
+
+groups as (
+    select
+        named.da_group,
+        named.da_order
+    from (values ('all', 1), ('domestic_abuse', 2), ('not_domestic_abuse', 3)) as named (da_group, da_order)
+),
+
+one_per_person as (
+    select
+        mentions.*,
+        groups.da_group
+    from mentions
+    inner join groups
+        on
+            groups.da_group = 'all'
+            or (groups.da_group = 'domestic_abuse' and mentions.is_domestic_abuse)
+            or (groups.da_group = 'not_domestic_abuse' and not mentions.is_domestic_abuse)
+    qualify row_number() over (
+        partition by mentions.quarter, groups.da_group, mentions.person_key
+        order by mentions.reported_date, mentions.crime_id, mentions.sex nulls last, mentions.age nulls last
+    ) = 1
+),
+
+categories as (
+    select
+        named.dimension,
+        named.category_label,
+        named.category_order
+    from (
+        values
+        ('sex', 'Female', 1),
+        ('sex', 'Male', 2),
+        ('sex', 'Other / not known', 3),
+        ('age_band', 'Under 18', 1),
+        ('age_band', '18–24', 2),
+        ('age_band', '25–34', 3),
+        ('age_band', '35–49', 4),
+        ('age_band', '50–64', 5),
+        ('age_band', '65 and over', 6),
+        ('age_band', 'Not recorded', 7)
+    ) as named (dimension, category_label, category_order)
+),
+
+labelled as (
+    select
+        quarter,
+        da_group,
+        case sex when 'F' then 'Female' when 'M' then 'Male' else 'Other / not known' end as sex,
+        case
+            when age between 0 and 17 then 'Under 18'
+            when age between 18 and 24 then '18–24'
+            when age between 25 and 34 then '25–34'
+            when age between 35 and 49 then '35–49'
+            when age between 50 and 64 then '50–64'
+            when age between 65 and 200 then '65 and over'
+            else 'Not recorded'
+        end as age_band
+    from one_per_person
+),
+
+counts as (
+    select
+        quarter,
+        da_group,
+        'sex' as dimension,
+        sex as category_label,
+        count(*) as perpetrators
+    from labelled
+    group by quarter, da_group, sex
+    union all
+    select
+        quarter,
+        da_group,
+        'age_band' as dimension,
+        age_band as category_label,
+        count(*) as perpetrators
+    from labelled
+    group by quarter, da_group, age_band
+),
+
+quarters as (
+    select distinct quarter from crimes
+),
+
+final as (
+    select
+        quarters.quarter,
+        groups.da_group,
+        cast(groups.da_order as integer) as da_order,
+        categories.dimension,
+        categories.category_label,
+        cast(categories.category_order as integer) as category_order,
+        coalesce(counts.perpetrators, 0) as perpetrators
+    from quarters
+    cross join groups
+    cross join categories
+    left join counts
+        on
+            quarters.quarter = counts.quarter
+            and groups.da_group = counts.da_group
+            and categories.dimension = counts.dimension
+            and categories.category_label = counts.category_label
+)
+
+select * from final

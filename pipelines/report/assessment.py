@@ -1,0 +1,293 @@
+"""The assessment: the few judgments a problem profile opens with, chosen by rule.
+
+A judgment is a measured change that an exact test says is unlikely to be noise and that is
+large enough to matter (both thresholds are settings). Counts are compared with the previous
+quarter and with the same quarter last year by the conditional binomial test of two Poisson
+counts (given their total, the quarter's share is Binomial(total, 1/2) when the rate did not
+change); rates with their standard by the exact binomial test, or with a year ago by Fisher's
+exact test. Each judgment carries a probability phrase of the Professional Head of
+Intelligence Assessment (PHIA) yardstick, from the posterior probability that the change is
+real (Jeffreys prior), and is ranked by harm (a setting), that probability and the size of
+the change. Recommendations (Prevent / Pursue / Protect / Prepare) come from the settings'
+rule table, intelligence requirements from the measured information gaps.
+
+Pure functions: rows of reporting.rpt_assessment_signals / rpt_assessment_gaps in, plain
+dataclasses out; the caller applies disclosure control to what it prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from pipelines.settings import AssessmentSettings
+
+# PHIA probability yardstick: each phrase and the probability range it stands for, from the
+# UK Professional Head of Intelligence Assessment's published yardstick (not among the sources
+# checked in ../shared/DOMAIN.md: confirm against the force's current copy [U]). A probability
+# between two ranges takes the nearer phrase (cut at the midpoint of the gap).
+PHIA_YARDSTICK: tuple[tuple[str, float, float], ...] = (
+    ("a remote chance", 0.00, 0.05),
+    ("highly unlikely", 0.10, 0.20),
+    ("unlikely", 0.25, 0.35),
+    ("a realistic possibility", 0.40, 0.50),
+    ("likely", 0.55, 0.75),
+    ("highly likely", 0.80, 0.90),
+    ("almost certain", 0.95, 1.00),
+)
+FOUR_P = ("Prevent", "Pursue", "Protect", "Prepare")
+HARM_LABELS = {3: "High", 2: "Medium", 1: "Low"}
+# Monte Carlo draws for the posterior probability that one rate exceeds another (fixed seed:
+# the same inputs always give the same phrase).
+RATE_DRAWS = 40_000
+
+
+def phia_phrase(probability: float) -> str:
+    """The yardstick phrase for a probability in [0, 1]."""
+    for (phrase, _, high), (_, next_low, _) in zip(
+        PHIA_YARDSTICK, PHIA_YARDSTICK[1:], strict=False
+    ):
+        if probability < (high + next_low) / 2:
+            return phrase
+    return PHIA_YARDSTICK[-1][0]
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One signal in one quarter: a count (denominator None) or a rate."""
+
+    numerator: int
+    denominator: int | None = None
+
+    @property
+    def rate(self) -> float | None:
+        if self.denominator is None or self.denominator == 0:
+            return None
+        return self.numerator / self.denominator
+
+
+@dataclass(frozen=True)
+class Signal:
+    signal: str
+    label: str
+    kind: str  # "count" | "rate"
+    window: str
+    now: Observation
+    previous: Observation | None
+    year_ago: Observation | None
+
+
+@dataclass(frozen=True)
+class Test:
+    """The outcome of one comparison of a signal."""
+
+    signal: str
+    comparison: str  # "previous quarter" | "same quarter last year" | "standard"
+    direction: str  # "up" | "down" | "below_standard"
+    now: Observation
+    before: Observation | None
+    standard: float | None
+    change: float  # relative change (counts) or difference in rate (rates)
+    p_value: float
+    probability: float  # posterior probability that the change is real
+
+    @property
+    def phrase(self) -> str:
+        return phia_phrase(self.probability)
+
+
+@dataclass(frozen=True)
+class Judgment:
+    signal: Signal
+    test: Test
+    harm: int
+
+    @property
+    def rank_key(self) -> tuple[float, float, float]:
+        return (-self.harm, -round(self.test.probability, 3), -abs(self.test.change))
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    area: str
+    action: str
+    trigger: Judgment
+
+
+@dataclass(frozen=True)
+class Requirement:
+    gap: str
+    requirement: str
+    numerator: int
+    denominator: int
+
+
+def count_test(now: int, before: int, comparison: str, signal: str) -> Test | None:
+    """Conditional binomial (exact Poisson) test of two counts over equal periods."""
+    total = now + before
+    if total == 0:
+        return None
+    p_value = float(stats.binomtest(now, total, 0.5).pvalue)
+    direction = "up" if now > before else "down"
+    change = (now - before) / before if before else float("inf")
+    # Posterior share of the quarter given the total (Jeffreys): P(share > 1/2) = P(rate rose).
+    rose = float(stats.beta.sf(0.5, now + 0.5, before + 0.5))
+    probability = rose if direction == "up" else 1.0 - rose
+    return Test(
+        signal,
+        comparison,
+        direction,
+        Observation(now),
+        Observation(before),
+        None,
+        change,
+        p_value,
+        probability,
+    )
+
+
+def rate_standard_test(now: Observation, standard: float, signal: str) -> Test | None:
+    """Exact binomial test of a rate against the standard it is held to (one-sided: below)."""
+    if not now.denominator:
+        return None
+    p_value = float(stats.binomtest(now.numerator, now.denominator, standard, "less").pvalue)
+    # Posterior probability that the true rate is below the standard (Jeffreys prior).
+    probability = float(
+        stats.beta.cdf(standard, now.numerator + 0.5, now.denominator - now.numerator + 0.5)
+    )
+    change = (now.rate or 0.0) - standard
+    return Test(
+        signal, "standard", "below_standard", now, None, standard, change, p_value, probability
+    )
+
+
+def rate_change_test(now: Observation, before: Observation, comparison: str, signal: str):
+    """Fisher's exact test of a rate against an earlier quarter's."""
+    if not now.denominator or not before or not before.denominator:
+        return None
+    table = [
+        [now.numerator, now.denominator - now.numerator],
+        [before.numerator, before.denominator - before.numerator],
+    ]
+    p_value = float(stats.fisher_exact(table).pvalue)
+    change = (now.rate or 0.0) - (before.rate or 0.0)
+    direction = "up" if change > 0 else "down"
+    rng = np.random.default_rng(20240927)
+    draws_now = rng.beta(now.numerator + 0.5, now.denominator - now.numerator + 0.5, RATE_DRAWS)
+    draws_before = rng.beta(
+        before.numerator + 0.5, before.denominator - before.numerator + 0.5, RATE_DRAWS
+    )
+    rose = float(np.mean(draws_now > draws_before))
+    probability = rose if direction == "up" else 1.0 - rose
+    return Test(signal, comparison, direction, now, before, None, change, p_value, probability)
+
+
+def signal_tests(signal: Signal, settings: AssessmentSettings) -> list[Test]:
+    """Every comparison the rules make for one signal (untested when data are missing)."""
+    tests: list[Test | None] = []
+    comparisons = (
+        ("previous quarter", signal.previous),
+        ("same quarter last year", signal.year_ago),
+    )
+    if signal.kind == "count":
+        for name, before in comparisons:
+            if before is not None:
+                tests.append(
+                    count_test(signal.now.numerator, before.numerator, name, signal.signal)
+                )
+    else:
+        standard = settings.rate_standards.get(signal.signal)
+        if standard is not None:
+            tests.append(rate_standard_test(signal.now, standard, signal.signal))
+        elif signal.year_ago is not None:
+            tests.append(
+                rate_change_test(
+                    signal.now, signal.year_ago, "same quarter last year", signal.signal
+                )
+            )
+    return [t for t in tests if t is not None]
+
+
+def is_judgment(test: Test, settings: AssessmentSettings) -> bool:
+    """The rule: significant at the configured level AND at least the minimum effect."""
+    if test.p_value >= settings.significance:
+        return False
+    if test.comparison == "standard" or test.now.denominator is not None:
+        return abs(test.change) >= settings.min_rate_gap
+    return abs(test.change) >= settings.min_relative_change
+
+
+def rank_judgments(signals: Iterable[Signal], settings: AssessmentSettings) -> list[Judgment]:
+    """Every signal whose strongest comparison passes the rule, ranked by threat/harm/risk:
+    harm first (a setting), then the probability the change is real, then its size."""
+    out = []
+    for signal in signals:
+        passing = [t for t in signal_tests(signal, settings) if is_judgment(t, settings)]
+        if not passing:
+            continue
+        strongest = min(passing, key=lambda t: (t.p_value, -abs(t.change)))
+        out.append(Judgment(signal, strongest, settings.harm.get(signal.signal, 1)))
+    return sorted(out, key=lambda j: j.rank_key)
+
+
+def recommendations(
+    judgments: Iterable[Judgment], settings: AssessmentSettings
+) -> list[Recommendation]:
+    """The rule table applied to the judgments, in 4P order then judgment rank."""
+    out = []
+    for judgment in judgments:
+        for rule in settings.recommendations:
+            if rule.signal == judgment.signal.signal and rule.direction == judgment.test.direction:
+                out.append(Recommendation(rule.area, rule.action, judgment))
+    return sorted(out, key=lambda r: FOUR_P.index(r.area))
+
+
+def intelligence_requirements(
+    gaps: Mapping[str, tuple[int, int]], settings: AssessmentSettings
+) -> list[Requirement]:
+    """Gaps (numerator, denominator) at or above their configured share, largest share first."""
+    out = []
+    for rule in settings.intelligence_requirements:
+        numerator, denominator = gaps.get(rule.gap, (0, 0))
+        if denominator and numerator / denominator >= rule.min_share and numerator > 0:
+            out.append(Requirement(rule.gap, rule.requirement, numerator, denominator))
+    return sorted(out, key=lambda r: -r.numerator / r.denominator)
+
+
+def signals_from_rows(
+    rows: Iterable[Mapping], quarter: str, previous: str, year_ago: str
+) -> list[Signal]:
+    """reporting.rpt_assessment_signals rows (any quarters) -> one Signal per signal that has
+    a row in the profile's quarter."""
+    by_key: dict[tuple[str, str], Mapping] = {(r["signal"], r["quarter"]): r for r in rows}
+    out = []
+    for (signal, q), row in sorted(by_key.items()):
+        if q != quarter:
+            continue
+
+        def obs(at: str, signal: str = signal) -> Observation | None:
+            r = by_key.get((signal, at))
+            if r is None:
+                return None
+            den = r["denominator"]
+            missing = den is None or den != den  # None, or NaN from a pandas frame
+            return Observation(int(r["numerator"]), None if missing else int(den))
+
+        now = obs(quarter)
+        if now is None:
+            continue
+        out.append(
+            Signal(
+                signal,
+                str(row["signal_label"]),
+                str(row["measure_kind"]),
+                str(row["window_label"]),
+                now,
+                obs(previous),
+                obs(year_ago),
+            )
+        )
+    return out

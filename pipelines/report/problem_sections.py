@@ -1,0 +1,474 @@
+"""The problem-profile sections: assessment, protective-order effectiveness, DA / online
+splits, intelligence, perpetrator demographics and the compliance trend. Like
+`pipelines.report.sections`, each builder reads reporting.rpt_* rows, applies disclosure
+control and returns plain data for the template; the judgments themselves are made by the
+pure rules of `pipelines.report.assessment`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from pipelines.disclosure import Count, protect_count, protect_rate, protect_table
+from pipelines.disclosure.suppression import Rate
+from pipelines.report import assessment, charts
+from pipelines.report.compare import comparison_table
+from pipelines.report.sections import Context
+
+WINDOW_WORDS = {
+    "quarter": "in the quarter",
+    "12 months to quarter end": "in the 12 months to the quarter's end",
+}
+
+
+# --------------------------------------------------------------------------- assessment
+def _count_text(value: int, k: int) -> str:
+    return str(protect_count(value, k))
+
+
+def _evidence(judgment: assessment.Judgment, ctx: Context) -> str:
+    """The figures behind a judgment, disclosure-controlled, with the test that chose it."""
+    p, k = ctx.periods, ctx.k
+    signal, test = judgment.signal, judgment.test
+    p_text = "p < 0.001" if test.p_value < 0.001 else f"p = {test.p_value:.3f}"
+    if signal.kind == "count":
+        parts = [f"{_count_text(signal.now.numerator, k)} in {p.quarter}"]
+        if signal.previous is not None:
+            parts.append(f"{_count_text(signal.previous.numerator, k)} in {p.previous}")
+        if signal.year_ago is not None:
+            parts.append(f"{_count_text(signal.year_ago.numerator, k)} in {p.year_ago}")
+        return (
+            f"{signal.label.capitalize()} ({WINDOW_WORDS.get(signal.window, signal.window)}): "
+            + ", ".join(parts)
+            + f". Exact conditional test against the {test.comparison}: {p_text}."
+        )
+    now = protect_rate(signal.now.numerator, signal.now.denominator or 0, k)
+    text = (
+        f"{signal.label.capitalize()}: {now} in {p.quarter} "
+        f"({_count_text(signal.now.numerator, k)} of {_count_text(signal.now.denominator or 0, k)})"
+    )
+    if test.comparison == "standard":
+        return text + f" against a standard of {test.standard:.0%}. Exact binomial test: {p_text}."
+    before = test.before
+    if before is not None and before.denominator:
+        text += f"; {protect_rate(before.numerator, before.denominator, k)} in {p.year_ago}"
+    return text + f". Fisher's exact test against the {test.comparison}: {p_text}."
+
+
+def _headline(judgment: assessment.Judgment) -> str:
+    """The judgment in words, with its PHIA phrase."""
+    signal, test = judgment.signal, judgment.test
+    phrase = test.phrase
+    if test.comparison == "standard":
+        return (
+            f"It is {phrase} that the share of crimes meeting “{signal.label}” falls short "
+            f"of the standard of {test.standard:.0%}: it stands at {signal.now.rate:.0%}."
+        )
+    verb = "rose" if test.direction == "up" else "fell"
+    where = f"on the {test.comparison}"
+    if signal.kind == "count":
+        size = "more than doubled" if test.change >= 1 else f"{verb} by {abs(test.change):.0%}"
+        return f"It is {phrase} that {signal.label} really {verb}: they {size} {where}."
+    points = round(abs(test.change) * 100)
+    return (
+        f"It is {phrase} that the share of crimes meeting “{signal.label}” really {verb}: "
+        f"{points} points {where}."
+    )
+
+
+def assessment_section(ctx: Context) -> dict[str, Any]:
+    p, k = ctx.periods, ctx.k
+    rules = ctx.settings.assessment
+    rows = ctx.rows(
+        "select * from reporting.rpt_assessment_signals where quarter in (?, ?, ?)", p.columns
+    ).to_dict("records")
+    signals = assessment.signals_from_rows(rows, p.quarter, p.previous, p.year_ago)
+    ranked = assessment.rank_judgments(signals, rules)
+    shown = ranked[: rules.max_judgments]
+    judgments = [
+        {
+            "headline": _headline(j),
+            "evidence": _evidence(j, ctx),
+            "harm": assessment.HARM_LABELS.get(j.harm, str(j.harm)),
+            "phrase": j.test.phrase,
+            "signal": j.signal.signal,
+        }
+        for j in shown
+    ]
+    ranking = [
+        {
+            "rank": i + 1,
+            "signal": j.signal.label.capitalize(),
+            "threat": (
+                f"{j.signal.now.rate:.0%} against {j.test.standard:.0%}"
+                if j.test.comparison == "standard"
+                else (
+                    f"{j.test.change:+.0%} on the {j.test.comparison}"
+                    if j.signal.kind == "count"
+                    else f"{j.test.change * 100:+.0f} pts on the {j.test.comparison}"
+                )
+            ),
+            "harm": assessment.HARM_LABELS.get(j.harm, str(j.harm)),
+            "risk": j.test.phrase,
+        }
+        for i, j in enumerate(ranked)
+    ]
+    recs = [
+        {"area": r.area, "action": r.action, "trigger": _headline(r.trigger)}
+        for r in assessment.recommendations(shown, rules)
+    ]
+    gap_rows = ctx.con.execute(
+        "select gap, numerator, denominator from reporting.rpt_assessment_gaps where quarter = ?",
+        [p.quarter],
+    ).fetchall()
+    gaps = {g: (int(n or 0), int(d or 0)) for g, n, d in gap_rows}
+    requirements = [
+        {
+            "requirement": r.requirement,
+            "evidence": f"{protect_rate(r.numerator, r.denominator, k)} "
+            f"({_count_text(r.numerator, k)} of {_count_text(r.denominator, k)}) this quarter",
+        }
+        for r in assessment.intelligence_requirements(gaps, rules)
+    ]
+    tested = sum(len(assessment.signal_tests(s, rules)) for s in signals)
+    ctx.figures["judgments"] = judgments
+    return {
+        "available": True,
+        "judgments": judgments,
+        "ranking": ranking,
+        "recommendations": recs,
+        "requirements": requirements,
+        "tested": tested,
+        "signals": len(signals),
+        "significance": rules.significance,
+        "min_change": rules.min_relative_change,
+        "min_gap": rules.min_rate_gap,
+    }
+
+
+# --------------------------------------------------------------------------- orders
+def _rate_cells(part: int, whole: int, k: int) -> tuple[Count, Rate]:
+    return protect_count(part, k), protect_rate(part, whole, k)
+
+
+def _suppress_group_pairs(rows: list[dict[str, Any]]) -> None:
+    """Secondary suppression across the DA groups: "All" is the sum of the two groups, so
+    when one group's figure is suppressed the other group's is too (else subtraction from
+    "All" would reveal it)."""
+    by_type: dict[str, dict[str, dict]] = {}
+    for row in rows:
+        by_type.setdefault(row["order_type"], {})[row["group"]] = row["cells"]
+    for groups in by_type.values():
+        sides = [cells for group, cells in groups.items() if group != "All"]
+        if len(sides) != 2:
+            continue
+        for months in sides[0]:
+            for metric in ("granted", "breached", "reoffended"):
+                figures = [side[months][metric] for side in sides if months in side]
+                if any(f.suppressed for f in figures):
+                    for side in sides:
+                        if months in side:
+                            side[months][metric] = _hidden(side[months][metric])
+
+
+def _hidden(figure: Count | Rate) -> Count | Rate:
+    return Count(0, True) if isinstance(figure, Count) else Rate(None, True)
+
+
+def order_effectiveness(ctx: Context) -> dict[str, Any]:
+    """Rolling four-quarter cohorts per order type and DA group (the quarter's rows only)."""
+    p, k = ctx.periods, ctx.k
+    frame = ctx.rows(
+        "select * from reporting.rpt_orders_effectiveness where quarter = ? "
+        "order by order_type_order, da_order, followup_months",
+        [p.quarter],
+    )
+    cohorts = {}
+    for months, part in frame.groupby("followup_months"):
+        first = part["cohort_first_quarter"].iloc[0]
+        last = part["cohort_last_quarter"].iloc[0]
+        cohorts[int(months)] = f"{first} to {last}"
+    rows = []
+    for (_, label, da_label), part in frame.groupby(
+        ["order_type_order", "order_type_label", "da_label"], sort=False
+    ):
+        cells = {}
+        for r in part.itertuples():
+            granted = int(r.orders_granted)
+            cells[int(r.followup_months)] = {
+                "granted": protect_count(granted, k),
+                "breached": protect_rate(int(r.breached_within), granted, k),
+                "reoffended": protect_rate(int(r.reoffended_within), granted, k),
+            }
+        rows.append({"order_type": label, "group": da_label, "cells": cells})
+    _suppress_group_pairs(rows)
+    actions = ctx.rows(
+        "select action_label, da_label, da_order, action_order, breaches "
+        "from reporting.rpt_orders_breach_actions where quarter = ? "
+        "order by da_order, action_order",
+        [p.quarter],
+    )
+    action_table = []
+    if not actions.empty:
+        wide = actions.pivot_table(
+            index="action_label", columns="da_label", values="breaches", aggfunc="sum"
+        )
+        order = list(dict.fromkeys(actions.sort_values("action_order")["action_label"]))
+        groups = list(dict.fromkeys(actions.sort_values("da_order")["da_label"]))
+        wide = wide.reindex(index=order, columns=groups).fillna(0).astype("int64")
+        # "All" is the total of the two groups: suppress within each group's column.
+        parts = wide[[g for g in groups if g != "All"]]
+        public = protect_table(parts, k, row_totals=True, column_totals=True)
+        action_table = [
+            (label, [public.count(label, g) for g in parts.columns], public.count(label, "Total"))
+            for label in [*order, "Total"]
+        ]
+        action_groups = list(parts.columns)
+    else:
+        action_groups = []
+    funnel = ctx.rows(
+        "select * from reporting.rpt_orders_spo_funnel where quarter = ? order by da_order",
+        [p.quarter],
+    )
+    funnel_rows = [
+        {
+            "group": r.da_label,
+            "crimes": protect_count(int(r.stalking_crimes), k),
+            "considered": protect_rate(int(r.spo_considered), int(r.stalking_crimes), k),
+            "applied": protect_rate(int(r.spo_applied), int(r.stalking_crimes), k),
+            "granted": protect_rate(int(r.spo_granted), int(r.spo_applied), k),
+        }
+        for r in funnel.itertuples()
+    ]
+    sides = [row for row in funnel_rows if row["group"] != "All"]
+    for metric in ("crimes", "considered", "applied", "granted"):
+        if any(row[metric].suppressed for row in sides):
+            for row in sides:
+                row[metric] = _hidden(row[metric])
+    applications = ctx.rows(
+        "select * from reporting.rpt_orders_applications where quarter = ? and da_group = 'all' "
+        "order by order_type_order",
+        [p.quarter],
+    )
+    application_rows = [
+        {
+            "order_type": r.order_type_label,
+            "applications": protect_count(int(r.applications), k),
+            "granted": protect_rate(int(r.granted), int(r.applications), k),
+            "refused": protect_rate(int(r.refused), int(r.applications), k),
+            # A median of fewer than k applications would describe a handful of cases.
+            "median_days": (
+                "–"
+                if pd.isna(r.median_days_report_to_application) or int(r.applications) < k
+                else f"{r.median_days_report_to_application:,.0f}"
+            ),
+        }
+        for r in applications.itertuples()
+    ]
+    window = funnel["window_first_quarter"].iloc[0] if not funnel.empty else p.quarter
+    return {
+        "cohorts": cohorts,
+        "rows": rows,
+        "actions": action_table,
+        "action_groups": action_groups,
+        "funnel": funnel_rows,
+        "applications": application_rows,
+        "window": f"{window} to {p.quarter}",
+    }
+
+
+# --------------------------------------------------------------------------- splits
+def splits(ctx: Context) -> list[dict[str, Any]]:
+    """Each measure split by DA and by online, this quarter against the same quarter last
+    year (secondary suppression inside each measure's pair of sides)."""
+    p, k = ctx.periods, ctx.k
+    frame = ctx.rows(
+        "select * from reporting.rpt_profile_splits where quarter in (?, ?) "
+        "order by split, measure_order, side_order",
+        [p.year_ago, p.quarter],
+    )
+    out = []
+    for split, label in (("domestic_abuse", "Domestic abuse"), ("online", "Online")):
+        part = frame[frame["split"] == split]
+        sides = list(dict.fromkeys(part.sort_values("side_order")["side_label"]))
+        rows = []
+        for measure, m in part.groupby("measure_order", sort=True):
+            wide = (
+                m.pivot_table(index="side_label", columns="quarter", values="value", aggfunc="sum")
+                .reindex(index=sides, columns=[p.year_ago, p.quarter])
+                .fillna(0)
+                .astype("int64")
+            )
+            protected = protect_table(wide, k, row_totals=False, column_totals=True)
+            rows.append(
+                {
+                    "measure": m["measure_label"].iloc[0],
+                    "window": m["window_label"].iloc[0],
+                    "cells": [
+                        (protected.count(s, p.year_ago), protected.count(s, p.quarter))
+                        for s in sides
+                    ],
+                }
+            )
+            del measure
+        out.append({"split": label, "sides": sides, "rows": rows})
+    return out
+
+
+# --------------------------------------------------------------------------- intelligence
+INTELLIGENCE_BREAKDOWNS = {
+    "volume": "Volume",
+    "source_evaluation": "Source evaluation (3x5x2)",
+    "intelligence_assessment": "Intelligence assessment (3x5x2)",
+    "handling": "Handling code (3x5x2)",
+    "linkage": "Linked to crimes and to people",
+}
+
+
+def intelligence(ctx: Context) -> dict[str, Any]:
+    p, k = ctx.periods, ctx.k
+    frame = ctx.rows(
+        "select * from reporting.rpt_profile_intelligence order by breakdown, category_order"
+    )
+    tables = []
+    for breakdown, caption in INTELLIGENCE_BREAKDOWNS.items():
+        part = frame[frame["breakdown"] == breakdown].rename(
+            columns={"category_label": "cat", "reports": "n"}
+        )
+        order = list(dict.fromkeys(part["cat"]))
+        _, rows = comparison_table(part[["quarter", "cat", "n"]], "cat", p, k, order)
+        # Volume and linkage are overlapping counts, not parts of a whole: no total row.
+        has_total = breakdown not in ("volume", "linkage")
+        tables.append((caption, rows if has_total else rows[:-1], has_total))
+    totals = frame[(frame["breakdown"] == "volume") & (frame["category"] == "all")]
+    linked = frame[(frame["breakdown"] == "linkage")].set_index(["quarter", "category"])["reports"]
+    all_now = int(totals.loc[totals["quarter"] == p.quarter, "reports"].sum())
+
+    def share(category: str) -> Rate:
+        return protect_rate(int(linked.get((p.quarter, category), 0)), all_now, k)
+
+    trend_q = p.trend(8)
+    series = totals.set_index("quarter")["reports"]
+    chart = charts.lines(
+        trend_q,
+        {"Intelligence reports": [protect_count(int(series.get(q, 0)), k).public for q in trend_q]},
+        f"{protect_count(all_now, k)} intelligence reports submitted in {p.quarter}",
+        "Reports",
+    )
+    return {
+        "available": True,
+        "tables": tables,
+        "share_crime": share("crime"),
+        "share_stalking_crime": share("stalking_crime"),
+        "share_tasking": share("tasking_subject"),
+        "chart": charts.to_div(chart, "chart-intelligence"),
+    }
+
+
+# --------------------------------------------------------------------------- perpetrators
+def perpetrator_demographics(ctx: Context) -> list[tuple[str, list]]:
+    p, k = ctx.periods, ctx.k
+    frame = ctx.rows(
+        "select quarter, dimension, category_label as cat, category_order, perpetrators as n "
+        "from reporting.rpt_profile_perpetrator_demographics "
+        "where da_group = 'all' and quarter in (?, ?, ?) order by dimension, category_order",
+        p.columns,
+    )
+    out = []
+    for label, dimension in (("Sex", "sex"), ("Age at report", "age_band")):
+        part = frame[frame["dimension"] == dimension]
+        order = list(dict.fromkeys(part["cat"]))
+        _, rows = comparison_table(part[["quarter", "cat", "n"]], "cat", p, k, order)
+        out.append((label, rows))
+    return out
+
+
+# --------------------------------------------------------------------------- compliance trend
+def compliance_trend(ctx: Context) -> str:
+    """Each compliance rate over the last eight quarters (suppressed rates are gaps)."""
+    p, k = ctx.periods, ctx.k
+    quarters = p.trend(8)
+    frame = ctx.rows(
+        "select quarter, measure_label, numerator, denominator from reporting.rpt_compliance "
+        "order by measure, quarter"
+    )
+    series: dict[str, list[float | None]] = {}
+    for label, part in frame.groupby("measure_label", sort=True):
+        indexed = part.set_index("quarter")
+        values = []
+        for q in quarters:
+            if q not in indexed.index:
+                values.append(None)
+                continue
+            rate = protect_rate(
+                int(indexed.at[q, "numerator"]), int(indexed.at[q, "denominator"]), k
+            )
+            values.append(rate.value)
+        series[str(label)] = values
+    figure = charts.lines(
+        quarters, series, "Compliance over the last eight quarters", "Share of crimes", percent=True
+    )
+    # eight measures: the legend goes under the plot, where it has the width it needs
+    figure.update_layout(
+        height=520,
+        margin={"t": 56, "b": 150},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0},
+    )
+    return charts.to_div(figure, "chart-compliance-trend")
+
+
+# --------------------------------------------------------------------------- places
+def location_types(ctx: Context) -> list:
+    """Crimes by recorded place type, this quarter against the previous and a year ago."""
+    p, k = ctx.periods, ctx.k
+    frame = ctx.rows(
+        "select quarter, location_label as cat, location_order, crimes as n "
+        "from reporting.rpt_places_location_type order by location_order, quarter"
+    )
+    order = list(dict.fromkeys(frame["cat"]))
+    _, rows = comparison_table(frame[["quarter", "cat", "n"]], "cat", p, k, order)
+    return rows
+
+
+def districts(ctx: Context) -> dict[str, Any]:
+    """Crimes, DA and online crimes and victims per district: this quarter (and its crimes a
+    year ago), suppressed with the quarter's districts as one table."""
+    p, k = ctx.periods, ctx.k
+    frame = ctx.rows(
+        "select * from reporting.rpt_places_by_district where quarter in (?, ?) "
+        "order by district_order, district",
+        [p.year_ago, p.quarter],
+    )
+    if frame.empty:
+        return {"rows": [], "has_csp": False}
+    order = list(dict.fromkeys(frame["district"]))
+    now = frame[frame["quarter"] == p.quarter].set_index("district")
+    wide = pd.DataFrame(index=order)
+    for column in ("crimes", "crimes_domestic_abuse", "crimes_online", "victims"):
+        wide[column] = now[column].reindex(order).fillna(0).astype("int64")
+    before = frame[frame["quarter"] == p.year_ago].set_index("district")["crimes"]
+    wide["crimes_before"] = before.reindex(order).fillna(0).astype("int64")
+    # Crimes (both quarters) and their DA / online parts are suppressed as tables with a
+    # total row; victims are people, suppressed on their own column with its total.
+    crimes = protect_table(
+        wide[["crimes_before", "crimes", "crimes_domestic_abuse", "crimes_online"]],
+        k,
+        row_totals=False,
+        column_totals=True,
+    )
+    victims = protect_table(wide[["victims"]], k, row_totals=False, column_totals=True)
+    csp = now["csp"].reindex(order).fillna("") if "csp" in now else pd.Series("", index=order)
+    rows = [
+        {
+            "district": label,
+            "csp": csp.get(label, "") if label != "Total" else "",
+            "crimes_before": crimes.count(label, "crimes_before"),
+            "crimes": crimes.count(label, "crimes"),
+            "da": crimes.count(label, "crimes_domestic_abuse"),
+            "online": crimes.count(label, "crimes_online"),
+            "victims": victims.count(label, "victims"),
+        }
+        for label in [*order, "Total"]
+    ]
+    return {"rows": rows, "has_csp": bool((csp != "").any())}

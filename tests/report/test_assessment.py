@@ -1,0 +1,132 @@
+"""The assessment rules on the real reporting rows of the session's end-to-end run: noise
+makes no judgment, a planted change does, and what is printed follows the rule table."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import duckdb
+import numpy as np
+import pytest
+
+from pipelines.report import assessment
+from pipelines.settings import load_settings
+from tests.report.conftest import QUARTER
+
+PREVIOUS, YEAR_AGO = "2025-Q3", "2024-Q4"
+
+
+@pytest.fixture(scope="module")
+def signals(fixture_db) -> list[assessment.Signal]:
+    with duckdb.connect(str(fixture_db), read_only=True) as con:
+        rows = con.execute("select * from reporting.rpt_assessment_signals").df()
+    found = assessment.signals_from_rows(rows.to_dict("records"), QUARTER, PREVIOUS, YEAR_AGO)
+    assert {"order_breaches", "stalking_crimes", "spo_considered"} <= {s.signal for s in found}
+    return found
+
+
+@pytest.fixture(scope="module")
+def rules():
+    return load_settings().assessment
+
+
+def _unchanged(signal: assessment.Signal) -> assessment.Signal:
+    return dataclasses.replace(signal, previous=signal.now, year_ago=signal.now)
+
+
+def test_no_change_makes_no_judgment(signals, rules) -> None:
+    # The same figures in every quarter: nothing changed, so nothing may be judged, except a
+    # rate held to a standard it misses (that is not a change but a shortfall).
+    still = [_unchanged(s) for s in signals if s.signal not in rules.rate_standards]
+    assert assessment.rank_judgments(still, rules) == []
+
+
+def test_poisson_noise_rarely_makes_a_judgment(signals, rules) -> None:
+    """Counts drawn at the real levels with no change in the rate: the share of comparisons
+    judged is at most the significance level (the exact test holds its size)."""
+    rng = np.random.default_rng(7)
+    counts = [s for s in signals if s.kind == "count" and s.now.numerator > 0]
+    judged = tests = 0
+    for _ in range(200):
+        noisy = [
+            dataclasses.replace(
+                s,
+                now=assessment.Observation(int(rng.poisson(s.now.numerator))),
+                previous=assessment.Observation(int(rng.poisson(s.now.numerator))),
+                year_ago=assessment.Observation(int(rng.poisson(s.now.numerator))),
+            )
+            for s in counts
+        ]
+        tests += sum(len(assessment.signal_tests(s, rules)) for s in noisy)
+        judged += len(assessment.rank_judgments(noisy, rules))
+    assert tests > 0
+    assert judged / tests <= rules.significance
+
+
+def test_planted_rise_is_judged_with_its_recommendations(signals, rules) -> None:
+    breaches = next(s for s in signals if s.signal == "order_breaches")
+    base = max(breaches.now.numerator, 20)
+    planted = dataclasses.replace(
+        breaches,
+        now=assessment.Observation(base * 3),
+        previous=assessment.Observation(base),
+        year_ago=assessment.Observation(base),
+    )
+    others = [_unchanged(s) for s in signals if s.signal != "order_breaches"]
+    judged = assessment.rank_judgments([*others, planted], rules)
+    top = judged[0]
+    assert top.signal.signal == "order_breaches" and top.test.direction == "up"
+    assert top.test.phrase == "almost certain"
+    recommended = assessment.recommendations(judged, rules)
+    expected = {(r.area, r.action) for r in rules.recommendations if r.signal == "order_breaches"}
+    assert expected and expected <= {(r.area, r.action) for r in recommended}
+    assert all(r.trigger.signal.signal in {j.signal.signal for j in judged} for r in recommended)
+
+
+def test_rate_below_standard_is_a_judgment(signals, rules) -> None:
+    spo = next(s for s in signals if s.signal == "spo_considered")
+    judged = [j for j in assessment.rank_judgments([spo], rules)]
+    standard = rules.rate_standards["spo_considered"]
+    if spo.now.rate is not None and standard - spo.now.rate >= rules.min_rate_gap + 0.1:
+        assert judged and judged[0].test.direction == "below_standard"
+
+
+@pytest.mark.parametrize(
+    ("probability", "phrase"),
+    [(0.99, "almost certain"), (0.85, "highly likely"), (0.6, "likely"),
+     (0.45, "a realistic possibility"), (0.3, "unlikely"), (0.15, "highly unlikely"),
+     (0.01, "a remote chance")],
+)  # fmt: skip
+def test_phia_yardstick(probability: float, phrase: str) -> None:
+    assert assessment.phia_phrase(probability) == phrase
+
+
+def test_requirements_follow_measured_gaps(fixture_db, rules) -> None:
+    with duckdb.connect(str(fixture_db), read_only=True) as con:
+        rows = con.execute(
+            "select gap, numerator, denominator from reporting.rpt_assessment_gaps "
+            "where quarter = ?",
+            [QUARTER],
+        ).fetchall()
+    gaps = {g: (int(n or 0), int(d or 0)) for g, n, d in rows}
+    found = {r.gap for r in assessment.intelligence_requirements(gaps, rules)}
+    expected = {
+        r.gap
+        for r in rules.intelligence_requirements
+        if gaps.get(r.gap, (0, 0))[1]
+        and gaps[r.gap][0] / gaps[r.gap][1] >= r.min_share
+        and gaps[r.gap][0] > 0
+    }
+    assert found == expected
+    # The same gaps with nothing missing raise no requirement.
+    assert (
+        assessment.intelligence_requirements({g: (0, d) for g, (_, d) in gaps.items()}, rules) == []
+    )
+
+
+def test_profile_opens_with_the_assessment(rendered) -> None:
+    html = rendered.path.read_text(encoding="utf-8")
+    first = html.index('<section id="')
+    assert html[first:].startswith('<section id="assessment">')
+    assert "Recommendations" in html and "Intelligence requirements" in html
+    assert 'id="judgment' not in html or "It is " in html
