@@ -308,10 +308,15 @@ def evaluate_synthetic(
     build_seconds = time.perf_counter() - started
     source = WarehouseTable(str(warehouse))
     cfg = dataclasses.replace(cfg, output_format="arrow")
+    load_at_start = os.getloadavg()[0]
     with PeakRss() as rss:
         started = time.perf_counter()
+        cpu_started = time.process_time()
         result = resolve_mentions(source, cfg)
         seconds = time.perf_counter() - started
+        # this process's CPU time (all its threads): on a shared machine the wall time
+        # grows with other jobs' load, the CPU time much less
+        cpu_seconds = time.process_time() - cpu_started
     truth_csv = extracts_dir / "truth" / "person_mentions.csv"
     keys = result.clusters.select(["source", "record_key", "person_key"])
     n_mentions = result.stats["mentions"]
@@ -334,6 +339,8 @@ def evaluate_synthetic(
         **metrics,
         "mentions": n_mentions,
         "seconds": round(seconds, 2),
+        "cpu_seconds": round(cpu_seconds, 2),
+        "load_average_1m_at_start": round(load_at_start, 2),
         "warehouse_build_seconds": round(build_seconds, 2),
         "records_per_second": round(n_mentions / seconds, 1),
         "comparisons_scored": result.stats["comparisons_scored"],
@@ -396,18 +403,19 @@ def _markdown(report: dict[str, Any]) -> str:
             "Synthetic runs, resolution only (mentions read from the dbt-built warehouse); "
             "peak RSS is the whole process, sampled; phases in seconds:",
             "",
-            "| dataset | mentions | seconds | peak RSS GB | DuckDB memory_limit | "
-            "load (1 min, at end) | phases |",
-            "|---|---|---|---|---|---|---|",
+            "| dataset | mentions | seconds | CPU seconds | peak RSS GB | DuckDB memory_limit | "
+            "load (1 min, start / end) | phases |",
+            "|---|---|---|---|---|---|---|---|",
         ]
         for r in speed:
             phases = ", ".join(
                 f"{k.removesuffix('_s')} {v:.0f}" for k, v in r["timings"].items() if k != "total_s"
             )
             lines.append(
-                f"| {r['dataset']} | {r['mentions']} | {r['seconds']} | {r.get('peak_rss_gb')} | "
-                f"{r.get('duckdb_memory_limit', '')} | {r.get('load_average_1m', '')} | "
-                f"{phases} |"
+                f"| {r['dataset']} | {r['mentions']} | {r['seconds']} | "
+                f"{r.get('cpu_seconds', '')} | {r.get('peak_rss_gb')} | "
+                f"{r.get('duckdb_memory_limit', '')} | {r.get('load_average_1m_at_start', '')} / "
+                f"{r.get('load_average_1m', '')} | {phases} |"
             )
     for r in report["results"]:
         if r.get("threshold_sweep"):

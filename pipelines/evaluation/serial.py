@@ -7,11 +7,15 @@ truth/crimes.csv, not from the project's own universe: the crimes of true stalki
 (`is_true_stalking`) whose suspect was recorded, loaded (not quarantined), per true person:
 - serial perpetrator at a quarter: true stalking crimes against 2+ distinct true victims
   reported in the 3 years up to the quarter's last day; repeat: 2+ such crimes;
-- repeat victim at a quarter: 2+ true stalking crimes against the victim in the 12 months.
+- repeat victim at a quarter: 2+ true stalking crimes against the victim in the 12 months
+  (suspect recorded or not: the project counts a victim's crimes either way).
 Predictions are marts.perpetrators / marts.repeat_victims, a person_key standing for the true
 person most of its mentions belong to. Beside the method (`is_serial`: established and
 confidently distinct victims) the previous judgment (`victims_total >= 2`) is the baseline.
 Screening: crimes with identified_by = 'screened' against truth `is_hidden_stalking`.
+Each wrong person-quarter is attributed to its first explaining cause (`error_causes`):
+screening (a crime pulled in that is not truly stalking, or a true one left out), resolution
+(records split or joined wrongly) or the judgment rule.
 
 Writes docs/evaluation/serial.json and .md.
 """
