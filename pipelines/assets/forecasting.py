@@ -233,7 +233,13 @@ def _interval_note(info: pd.DataFrame) -> str:
             "rolling-origin errors of all series, growing with the months ahead "
             f"({', '.join(methods)})."
         )
+    pooled = (
+        " and at least as wide as the errors that forecasts of the 22 forces' Home Office "
+        "series made at the same distance ahead (docs/evaluation/forecast_error_pool.json)"
+        if any(m.endswith("+error_pool") for m in methods)
+        else ""
+    )
     return (
         "Monthly intervals: each model's own, widened so that they cover its rolling-origin "
-        f"CV errors at the nominal rate ({', '.join(methods) or 'none'})."
+        f"CV errors at the nominal rate{pooled} ({', '.join(methods) or 'none'})."
     )
