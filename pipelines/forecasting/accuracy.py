@@ -111,7 +111,9 @@ def coverage_lines(rows: list[dict]) -> list[str]:
     out = []
     short = sorted({str(r["series"]) for r in rows if r.get("source") == NOT_FORECAST})
     if short:
-        names = ", ".join(s.replace("_", " ") for s in short)
+        names = ", ".join(
+            s.replace("_", " ").replace("non domestic", "non-domestic") for s in short
+        )
         out.append(
             f"Not forecast (not enough history: the delivery holds too few periods to fit "
             f"and test a model): {names}."
