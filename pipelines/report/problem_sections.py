@@ -293,7 +293,7 @@ def splits(ctx: Context) -> list[dict[str, Any]]:
         part = frame[frame["split"] == split]
         sides = list(dict.fromkeys(part.sort_values("side_order")["side_label"]))
         rows = []
-        for measure, m in part.groupby("measure_order", sort=True):
+        for _, m in part.groupby("measure_order", sort=True):
             wide = (
                 m.pivot_table(index="side_label", columns="quarter", values="value", aggfunc="sum")
                 .reindex(index=sides, columns=[p.year_ago, p.quarter])
@@ -311,7 +311,6 @@ def splits(ctx: Context) -> list[dict[str, Any]]:
                     ],
                 }
             )
-            del measure
         out.append({"split": label, "sides": sides, "rows": rows})
     return out
 

@@ -48,43 +48,43 @@ final as (
     select
         quarter,
         'crimes_without_location' as gap,
-        cast(stalking_crimes_without_location as bigint),
-        cast(stalking_crimes as bigint)
+        cast(stalking_crimes_without_location as bigint) as numerator,
+        cast(stalking_crimes as bigint) as denominator
     from scope
     union all
     select
         quarter,
         'relationship_unknown' as gap,
-        cast(unknown_records as bigint),
-        cast(records as bigint)
+        cast(unknown_records as bigint) as numerator,
+        cast(records as bigint) as denominator
     from relationships
     union all
     select
         quarter,
         'intelligence_not_graded' as gap,
-        cast(not_graded as bigint),
-        cast(reports as bigint)
+        cast(not_graded as bigint) as numerator,
+        cast(reports as bigint) as denominator
     from intelligence
     union all
     select
         quarter,
         'intelligence_subject_unresolved' as gap,
-        cast(reports - subject_resolved as bigint),
-        cast(reports as bigint)
+        cast(reports - subject_resolved as bigint) as numerator,
+        cast(reports as bigint) as denominator
     from intelligence
     union all
     select
         quarter,
         'intelligence_not_linked_to_crime' as gap,
-        cast(reports - linked_to_crime as bigint),
-        cast(reports as bigint)
+        cast(reports - linked_to_crime as bigint) as numerator,
+        cast(reports as bigint) as denominator
     from intelligence
     union all
     select
         quarter,
         'perpetrator_age_not_recorded' as gap,
-        cast(not_recorded as bigint),
-        cast(perpetrators as bigint)
+        cast(not_recorded as bigint) as numerator,
+        cast(perpetrators as bigint) as denominator
     from ages
 )
 
