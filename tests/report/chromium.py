@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import shutil
 import subprocess
 import tempfile
@@ -190,36 +189,3 @@ class Browser:
         data = self._call("Page.captureScreenshot", params, session=True)["data"]
         path.write_bytes(base64.b64decode(data))
         return path
-
-
-def pdf_page_texts(pdf: bytes) -> list[str]:
-    """Text of each page of a Chromium PDF (enough to find a marking): inflate the streams,
-    read the fonts' ToUnicode maps and decode the hex glyph strings of each content stream."""
-    import zlib
-
-    streams = []
-    for match in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
-        try:
-            streams.append(zlib.decompress(match.group(1)))
-        except zlib.error:
-            continue
-    glyphs: dict[int, str] = {}
-    for stream in streams:
-        for block in re.findall(rb"beginbfchar(.*?)endbfchar", stream, re.S):
-            for a, b in re.findall(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>", block):
-                glyphs.setdefault(int(a, 16), bytes.fromhex(b.decode()).decode("utf-16-be"))
-        for block in re.findall(rb"beginbfrange(.*?)endbfrange", stream, re.S):
-            for a, b, c in re.findall(
-                rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>", block
-            ):
-                for i, glyph in enumerate(range(int(a, 16), int(b, 16) + 1)):
-                    glyphs.setdefault(glyph, chr(int(c, 16) + i))
-    pages = [s for s in streams if b"BT" in s and b"Tf" in s]
-    return [
-        "".join(
-            glyphs.get(int(h[i : i + 4], 16), "?")
-            for h in re.findall(rb"<([0-9A-Fa-f]+)>", page)
-            for i in range(0, len(h), 4)
-        )
-        for page in pages
-    ]
