@@ -325,7 +325,8 @@ def test_returned_verdicts_are_read_back(quarter_dir: Path, tmp_path: Path) -> N
 
 def _sample(warehouse: Path) -> list[str]:
     with duckdb.connect(str(warehouse), read_only=True) as connection:
-        return [r[0] for r in connection.execute("select crime_id from reporting.rpt_dip_sample")]
+        rows = connection.execute("select crime_id from reporting.rpt_dip_sample").fetchall()
+        return [r[0] for r in rows]
 
 
 def test_returned_verdicts_reach_the_profile_and_the_seed_draws_the_sample(
