@@ -321,3 +321,66 @@ def test_returned_verdicts_are_read_back(quarter_dir: Path, tmp_path: Path) -> N
     assert len(returns) == len(expected)
     assert set(returns["verdict_is_stalking"]) <= {"yes", "no", "unsure"}
     assert (returns["verdict_is_stalking"] == "yes").sum() == sum(v == "Yes" for v in expected)
+
+
+def _sample(warehouse: Path) -> list[str]:
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        rows = connection.execute("select crime_id from reporting.rpt_dip_sample").fetchall()
+        return [r[0] for r in rows]
+
+
+def test_returned_verdicts_reach_the_profile_and_the_seed_draws_the_sample(
+    fixture_db_copy: Path,
+) -> None:
+    """Verdicts loaded the way the assurance asset loads them come out of
+    rpt_dip_sample_verdicts and the demand section per route; the same seed draws the same
+    crimes, other seeds other crimes."""
+    import pandas as pd
+
+    from pipelines.assets.assurance import RETURNS_SQL
+    from pipelines.report import sections
+    from pipelines.report.compare import Periods
+    from pipelines.settings import Settings
+    from tests.analytics.force_fixture import run_dbt
+    from tests.report.conftest import QUARTER
+
+    with duckdb.connect(str(fixture_db_copy)) as connection:
+        sample = connection.execute(
+            "select sample_id, crime_id, identified_by from reporting.rpt_dip_sample"
+        ).df()
+        verdicts = ["yes" if i % 3 else "no" for i in range(len(sample))]
+        returns = pd.DataFrame(
+            {
+                "sample_id": sample["sample_id"],
+                "crime_id": sample["crime_id"],
+                "verdict_is_stalking": verdicts,
+                "verdict_correctly_recorded": "yes",
+                "verdict_victims_code_met": None,
+            }
+        )
+        connection.register("_dip_returns", returns.astype(object))
+        connection.execute(RETURNS_SQL)
+    select = ["build", "--select", "rpt_dip_sample rpt_dip_sample_verdicts"]
+    small = {"sample_size": 2, "min_per_stratum": 0}
+    drawn = {}
+    for seed in (11, 11, 12, 13):
+        result = run_dbt(
+            fixture_db_copy, QUARTER, select, overrides={"dip_sample": {**small, "seed": seed}}
+        )
+        assert result.returncode == 0, result.stdout[-2000:]
+        draw = sorted(_sample(fixture_db_copy))
+        assert drawn.setdefault(seed, draw) == draw, "the same seed drew other crimes"
+    assert len({tuple(d) for d in drawn.values()}) > 1, "the seed does not move the draw"
+
+    settings = Settings.model_validate({"disclosure": {"min_count": 1}})
+    with duckdb.connect(str(fixture_db_copy), read_only=True) as connection:
+        ctx = sections.Context(connection, Periods(QUARTER), settings, fixture_db_copy.parent)
+        out = sections.dip_sample_verdicts(ctx)
+    assert out["rows"], out["sentence"]
+    for row, route in zip(out["rows"], sections.ROUTES, strict=True):
+        mine = returns[sample["identified_by"] == route]
+        assert row["audited"].value == len(mine)
+        if len(mine):
+            yes = (mine["verdict_is_stalking"] == "yes").mean()
+            assert row["stalking"].value == pytest.approx(yes)
+            assert row["code"].value is None  # nothing audited: no rate

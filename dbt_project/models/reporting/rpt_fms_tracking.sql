@@ -1,18 +1,23 @@
--- The FMS early warning (marts.forecast_tracking) with the series' printed label: the latest
--- complete quarter's recorded total against the 80% range forecast a quarter earlier.
+-- The FMS early warning (marts.forecast_tracking) with the series' printed label (the label
+-- of rpt_fms_monthly, so a series reads the same on every sheet): the latest complete
+-- quarter's recorded total against the 80% range forecast a quarter earlier.
 with
 
 tracking as (
     select * from {{ source('forecasting', 'forecast_tracking') }}
 ),
 
+labels as (
+    select distinct
+        series,
+        series_label
+    from {{ ref('rpt_fms_monthly') }}
+),
+
 final as (
     select
         tracking.series,
-        case
-            when tracking.series = 'all_stalking' then 'All stalking-universe crimes'
-            else replace(replace(tracking.series, '_', ' '), 'non domestic', 'not domestic')
-        end as series_label,
+        coalesce(labels.series_label, replace(tracking.series, '_', ' ')) as series_label,
         tracking.quarter,
         tracking.actual,
         tracking.expected,
@@ -22,6 +27,8 @@ final as (
         tracking.direction,
         tracking.model
     from tracking
+    left join labels
+        on tracking.series = labels.series
 )
 
 select * from final
