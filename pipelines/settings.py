@@ -299,6 +299,15 @@ class RequirementRule(_Section):
     requirement: str
 
 
+@functools.cache
+def _shipped_section(section: str) -> dict[str, Any]:
+    """A section of the shipped settings.yaml, for defaults that are tables (rule lists) and
+    so live in the YAML alone: the model's default is then the file's, by construction."""
+    return (yaml.safe_load(DEFAULT_SETTINGS_FILE.read_text(encoding="utf-8")) or {}).get(
+        section, {}
+    )
+
+
 class AssessmentSettings(_Section):
     # A change is a judgment only when the exact test rejects "no change" at this level...
     significance: float = Field(0.01, gt=0, lt=0.5)
@@ -311,9 +320,21 @@ class AssessmentSettings(_Section):
     # Standards a rate is held to (e.g. the super-complaint: an SPO considered in every case).
     rate_standards: dict[str, float] = Field(default_factory=lambda: {"spo_considered": 1.0})
     # Harm of each signal for the threat/harm/risk ranking (3 high, 2 medium, 1 low; others 1).
-    harm: dict[str, int] = Field(default_factory=dict)
-    recommendations: list[RecommendationRule] = Field(default_factory=list)
-    intelligence_requirements: list[RequirementRule] = Field(default_factory=list)
+    # The rule tables' defaults are the shipped settings.yaml's (too long to state twice).
+    harm: dict[str, int] = Field(
+        default_factory=lambda: dict(_shipped_section("assessment")["harm"])
+    )
+    recommendations: list[RecommendationRule] = Field(
+        default_factory=lambda: [
+            RecommendationRule(**rule) for rule in _shipped_section("assessment")["recommendations"]
+        ]
+    )
+    intelligence_requirements: list[RequirementRule] = Field(
+        default_factory=lambda: [
+            RequirementRule(**rule)
+            for rule in _shipped_section("assessment")["intelligence_requirements"]
+        ]
+    )
 
 
 class PlacesSettings(_Section):

@@ -52,11 +52,10 @@ def _leaves(model: BaseModel, prefix: tuple[str, ...] = ()) -> list[tuple[str, .
 
 def _read_by_code(path: tuple[str, ...]) -> bool:
     section, key = ".".join(path[:-1]), path[-1]
-    if path[0] in DBT_SQL_SECTIONS:
-        # `setting('<section>')['<key>']`, or the section held in a Jinja variable.
-        return bool(re.search(rf"\['{key}'\]|\.{key}\b", SQL)) or bool(
-            re.search(rf"\.{path[0]}\.{key}\b", PYTHON)
-        )
+    # dbt: `setting('<section>')['<key>']`, or the section held in a Jinja variable; some dbt
+    # sections are also read by Python writers (e.g. the FMS workbook's assumptions).
+    if path[0] in DBT_SQL_SECTIONS and re.search(rf"\[['\"]{key}['\"]\]|\.{key}\b", SQL):
+        return True
     if key in DATACLASS_FIELDS.get(section, set()):
         return True
     # `settings.<section>.<key>`, or a typed section held in a variable: `<name>.<key>`
