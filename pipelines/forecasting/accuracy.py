@@ -103,28 +103,3 @@ def headline_accuracy(rows: list[dict]) -> dict[str, float]:
             out[f"backtest_{name}_mase_1y"] = round(r["mase"], 3)
             out[f"backtest_{name}_coverage80"] = round(r["coverage80"], 3)
     return out
-
-
-def coverage_lines(rows: list[dict]) -> list[str]:
-    """One sentence per held-out back-test dataset: MASE of the chosen model and of naive,
-    and how often the 80% and 95% intervals held the actual (1 year ahead)."""
-    out = []
-    short = sorted({str(r["series"]) for r in rows if r.get("source") == NOT_FORECAST})
-    if short:
-        names = ", ".join(
-            s.replace("_", " ").replace("non domestic", "non-domestic") for s in short
-        )
-        out.append(
-            f"Not forecast (not enough history: the delivery holds too few periods to fit "
-            f"and test a model): {names}."
-        )
-    for r in rows:
-        if r["model"] != "chosen" or r["horizon"] != "1y" or "held_out" not in r["source"]:
-            continue
-        name = r["source"].split(":", 1)[1]
-        out.append(
-            f"Back-test on held-out series ({name}), 1 year ahead: MASE {r['mase']:.2f} "
-            f"(naive {r['naive_mase']:.2f}); the 80% interval held the actual "
-            f"{r['coverage80']:.0%} of the time, the 95% interval {r['coverage95']:.0%}."
-        )
-    return out

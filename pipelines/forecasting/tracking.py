@@ -75,37 +75,3 @@ def _row(name: str, quarter: str, actual: float, fc: pd.DataFrame) -> dict:
         "direction": direction,
         "model": str(fc["model"].iloc[0]),
     }
-
-
-def publishable_tracking(tracking: pd.DataFrame, min_count: int) -> pd.DataFrame:
-    """The tracking table as the FMS workbook prints it: counts rounded, 1..min_count-1 as
-    '[c]' (the same rule as the demand table)."""
-    from pipelines.disclosure import SUPPRESSED, protect_count
-
-    out = tracking[
-        ["series", "quarter", "actual", "expected", "lo80", "hi80", "direction", "model"]
-    ].copy()
-    for col in ("actual", "expected", "lo80", "hi80"):
-        out[col] = [
-            SUPPRESSED if protect_count(int(round(v)), min_count).suppressed else int(round(v))
-            for v in out[col].to_numpy(float)
-        ]
-    return out
-
-
-def warning_lines(tracking: pd.DataFrame) -> list[str]:
-    """One sentence per series outside its interval (none: one sentence saying so)."""
-    flagged = tracking[tracking["outside_interval"]]
-    if tracking.empty:
-        return ["Early warning: no series had a complete quarter to check."]
-    if flagged.empty:
-        return [
-            f"Early warning: every series' {tracking['quarter'].iloc[0]} total fell inside the "
-            "80% interval forecast a quarter earlier."
-        ]
-    return [
-        f"Early warning: {r.series} in {r.quarter} was {r.direction} the 80% interval "
-        "forecast a quarter earlier (FMS workbook, sheet 'tracking'); check for a change in "
-        "demand or in recording before relying on the forecast."
-        for r in flagged.itertuples()
-    ]

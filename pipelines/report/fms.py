@@ -84,6 +84,7 @@ class DemandFigures:
     backtest: pd.DataFrame  # rpt_fms_backtest
     rates: pd.DataFrame  # rpt_fms_baseline_rates
     tracking: pd.DataFrame  # rpt_fms_tracking
+    not_forecast: pd.DataFrame  # rpt_fms_not_forecast
 
     @property
     def empty(self) -> bool:
@@ -105,6 +106,7 @@ def read_demand_figures(con: duckdb.DuckDBPyConnection) -> DemandFigures:
         backtest=rows("select * from reporting.rpt_fms_backtest order by dataset, horizon_years"),
         rates=rows("select * from reporting.rpt_fms_baseline_rates order by financial_year_start"),
         tracking=rows("select * from reporting.rpt_fms_tracking order by series"),
+        not_forecast=rows("select * from reporting.rpt_fms_not_forecast order by series"),
     )
 
 
@@ -232,11 +234,23 @@ def tracking_sentences(tracking: pd.DataFrame) -> list[str]:
     ]
 
 
+def not_forecast_sentence(figures: DemandFigures) -> str:
+    """Which series have no forecast and why ('' when every series was forecast)."""
+    if figures.not_forecast.empty:
+        return ""
+    names = ", ".join(sorted(figures.not_forecast["series_label"]))
+    return (
+        "Not forecast (not enough history: the delivery holds too few periods to fit and test "
+        f"a model): {names}."
+    )
+
+
 def method_sentences(figures: DemandFigures) -> list[str]:
     """How the figures were made, in plain words (profile and workbook README alike)."""
     years = figures.years
     models = sorted({model_label(m) for m in years.loc[years["status"] != "recorded", "model"]})
-    return [
+    missing = [s for s in [not_forecast_sentence(figures)] if s]
+    return missing + [
         "Financial years run from April to March. Recorded figures count the crimes reported "
         "in each month (breaches: recorded breaches of protective orders by breach date).",
         "Each series is forecast month by month by the model that predicted its own recent "

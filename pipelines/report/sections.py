@@ -637,6 +637,8 @@ def forecast(ctx: Context) -> dict[str, Any]:
     k = ctx.k
     figures = fms.read_demand_figures(ctx.con)
     if figures.empty:
+        if sentence := fms.not_forecast_sentence(figures):
+            ctx.gaps.append(sentence)
         return ctx.missing("marts.demand_forecast (empty)", "The demand forecast")
     years = fms.public_years(figures.years, k)
     shown = years[years["is_baseline"] | years["years_ahead"].notna()]

@@ -4,8 +4,6 @@ interval calibration from CV errors, the `spp forecast` entry point and the FMS 
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,7 +16,6 @@ from pipelines.forecasting.core import (
     cv_plan,
     interval_scale,
 )
-from pipelines.forecasting.fms import apply_disclosure, fms_table
 
 PARAMS = ForecastParams(cv_windows=2)
 
@@ -245,35 +242,3 @@ def test_forecast_file_rejects_bad_input(tmp_path) -> None:
     pd.DataFrame({"series": ["a"], "value": [1]}).to_csv(src, index=False)
     with pytest.raises(ValueError, match="period_start"):
         forecast_file(src, horizon=4, out=None)
-
-
-def test_fms_table_years_and_disclosure() -> None:
-    months = pd.date_range("2024-04-01", "2025-12-01", freq="MS")
-    future = pd.date_range("2026-01-01", "2030-03-01", freq="MS")
-    actual = pd.DataFrame(
-        {"series": "online", "period_start": months, "kind": "actual", "value": 2.0}
-    )
-    fc = pd.DataFrame(
-        {
-            "series": "online",
-            "period_start": future,
-            "kind": "forecast",
-            "value": 3.0,
-            "lo80": 2.0,
-            "hi80": 4.0,
-            "lo95": 1.0,
-            "hi95": 5.0,
-            "model": "ets",
-            "cv_mase": 0.8,
-            "break_applied": "",
-        }
-    )
-    table = fms_table(pd.concat([actual, fc]), dt.date(2025, 12, 31), 4, {"backtest_x": 0.9})
-    assert list(table["financial_year"]) == ["2025/26", "2026/27", "2027/28", "2028/29", "2029/30"]
-    current = table.iloc[0]
-    # Apr-Dec 2025 recorded (9 x 2) + Jan-Mar 2026 forecast (3 x 3).
-    assert current["actual_to_date"] == 18 and current["value"] == 27
-    assert current["lo95"] == 18 + 3 and current["hi95"] == 18 + 15
-    assert table.iloc[1]["value"] == 36 and (table["backtest_x"] == 0.9).all()
-    small = apply_disclosure(table.assign(lo95=[3, 3, 3, 3, 0]), min_count=5)
-    assert list(small["lo95"]) == ["[c]"] * 4 + [0]

@@ -7,7 +7,7 @@ import pandas as pd
 
 from pipelines.forecasting import ForecastParams
 from pipelines.forecasting.core import pooled_error_intervals, pooled_error_quantiles
-from pipelines.forecasting.tracking import forecast_tracking, publishable_tracking, warning_lines
+from pipelines.forecasting.tracking import forecast_tracking
 
 
 def test_pooled_quantiles_are_the_scale_free_errors_of_each_step() -> None:
@@ -71,48 +71,13 @@ def test_tracking_flags_a_quarter_outside_last_quarters_interval() -> None:
     assert np.isclose(out.loc["jump", "actual"], jump[-3:].sum())
     # The interval was forecast from the data before the quarter: identical for all three.
     assert np.isclose(out.loc["jump", "lo80"], out.loc["steady", "lo80"])
-    lines = warning_lines(out.reset_index())
-    assert len(lines) == 2 and any("jump" in line and "above" in line for line in lines)
     # An incomplete quarter gets no row.
     assert forecast_tracking(data, "2024-Q1", ForecastParams(cv_windows=8)).empty
 
 
-def test_published_tracking_suppresses_small_counts() -> None:
-    table = pd.DataFrame(
-        {
-            "series": ["a"],
-            "quarter": ["2023-Q4"],
-            "actual": [3.0],
-            "expected": [12.2],
-            "lo80": [2.0],
-            "hi80": [20.0],
-            "outside_interval": [False],
-            "direction": ["within"],
-            "model": ["ets"],
-        }
-    )
-    out = publishable_tracking(table, min_count=5)
-    assert out.loc[0, "actual"] == "[c]" and out.loc[0, "expected"] == 12
-    assert out.loc[0, "lo80"] == "[c]" and out.loc[0, "hi80"] == 20
-
-
-def test_coverage_sentence_comes_from_the_held_out_backtest_rows() -> None:
-    from pipelines.forecasting.accuracy import coverage_lines
-
-    row = {"model": "chosen", "horizon": "1y", "mase": 6.75, "naive_mase": 7.43}
-    rows = [
-        {**row, "source": "backtest:ho_x:held_out", "coverage80": 0.71, "coverage95": 0.88},
-        {**row, "source": "backtest:ho_x:held_in", "coverage80": 0.5, "coverage95": 0.6},
-        {**row, "source": "backtest:ho_x:held_out", "horizon": "2y", "coverage80": 0.1},
-    ]
-    lines = coverage_lines(rows)
-    assert len(lines) == 1
-    assert "71%" in lines[0] and "88%" in lines[0] and "naive 7.43" in lines[0]
-
-
 def test_too_short_or_irregular_series_are_listed_not_forecast_and_do_not_crash() -> None:
     from pipelines.forecasting import forecast_series
-    from pipelines.forecasting.accuracy import coverage_lines, cv_accuracy_rows
+    from pipelines.forecasting.accuracy import cv_accuracy_rows
 
     months = pd.date_range("2023-01-01", periods=24, freq="MS")
     frame = pd.concat(
@@ -137,8 +102,6 @@ def test_too_short_or_irregular_series_are_listed_not_forecast_and_do_not_crash(
     rows = cv_accuracy_rows(info, "|")
     assert {r["series"] for r in rows if r["source"] == "not_forecast"} == {"one_day", "few"}
     assert sum(r["is_chosen"] for r in rows) == 1
-    lines = coverage_lines(rows)
-    assert lines[0].startswith("Not forecast (not enough history") and "one day" in lines[0]
     # Nothing long enough at all: an empty forecast, not an error.
     table, info = forecast_series(frame[frame["series"] != "long|month"], 3, params)
     assert (table["kind"] == "actual").all() and len(info) == 2
