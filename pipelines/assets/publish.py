@@ -92,10 +92,10 @@ def tasking_pack(
             con,
             quarter,
             profile_run.quarter_dir(quarter),
-            settings.tasking,
             settings.force.name,
-            settings.perpetrators.serial_lookback_years,
+            subject_profiles_top_n=settings.tasking.subject_profiles_top_n,
             generated=profile_run.today(),
+            lookback_years=settings.perpetrators.serial_lookback_years,
         )
     return dg.MaterializeResult(
         metadata={
