@@ -97,14 +97,18 @@ def demo_extracts(seed: int, scale: str = DEMO_SCALE) -> Path:
     return folder
 
 
-def gate_delivery(extracts: Path, quarter: str | None) -> str:
+def config_file(args: argparse.Namespace) -> Path | None:
+    """The --config file, resolved; None for the defaults (or SPP_CONFIG)."""
+    return Path(args.config).resolve() if getattr(args, "config", None) else None
+
+
+def gate_delivery(extracts: Path, quarter: str | None, configured_area: str) -> str:
     """The structural gate, before anything else (default quarter included): the quarter."""
     from pipelines.contracts.gate import QuarterOutsideData, structural_gate
     from pipelines.contracts.structure import StructuralError
-    from pipelines.settings import load_settings
 
     try:
-        passed = structural_gate(extracts, quarter, load_settings().force.area_geojson)
+        passed = structural_gate(extracts, quarter, configured_area)
     except StructuralError as error:
         raise BadDelivery(str(error)) from None
     except (QuarterOutsideData, ValueError) as error:
@@ -113,8 +117,6 @@ def gate_delivery(extracts: Path, quarter: str | None) -> str:
 
 
 def cmd_profile(args: argparse.Namespace) -> int:
-    if args.config:
-        os.environ["SPP_CONFIG"] = str(Path(args.config).resolve())
     if args.quarter:
         from pipelines.quarters import parse_quarter
 
@@ -133,7 +135,11 @@ def cmd_profile(args: argparse.Namespace) -> int:
 
 
 def _profile_delivery(args: argparse.Namespace, extracts: Path) -> int:
-    quarter = gate_delivery(extracts, args.quarter)
+    from pipelines.settings import load_settings
+
+    # The settings are read and validated here, once; the run receives the file's path.
+    settings = load_settings(config_file(args))
+    quarter = gate_delivery(extracts, args.quarter, settings.force.area_geojson)
     out = (Path(args.out) if args.out else default_output_dir()).resolve()
     warehouse = (Path(args.warehouse) if args.warehouse else default_warehouse()).resolve()
     from pipelines import run_safety
@@ -157,6 +163,7 @@ def _profile_delivery(args: argparse.Namespace, extracts: Path) -> int:
                     staged.working_warehouse,
                     args.run_date or "",
                     args.accept_quarantine,
+                    config_file(args),
                 )
             except BaseException:
                 run_safety.abandon_run(staged)
@@ -177,17 +184,24 @@ def run_profile(
     warehouse: Path,
     run_date: str,
     accept_quarantine: bool = False,
+    settings_file: Path | None = None,
 ) -> Path:
     """Materialise the whole quarterly job in-process through Dagster and return the report."""
     import dagster as dg
 
     from pipelines.dbt_project import prepare
+    from pipelines.settings import load_settings
 
-    prepare()
+    prepare(load_settings(settings_file))
     from pipelines.definitions import build_definitions
 
     defs = build_definitions(
-        extracts.resolve(), out.resolve(), warehouse.resolve(), run_date, accept_quarantine
+        extracts.resolve(),
+        out.resolve(),
+        warehouse.resolve(),
+        run_date,
+        accept_quarantine,
+        settings_file,
     )
     job = defs.resolve_job_def("quarterly_profile")
     from pipelines.event_log_sqlite import fast_commits
@@ -242,9 +256,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from pipelines.contracts.thresholds import QuarantineLimits
     from pipelines.settings import load_settings
 
-    if args.config:
-        os.environ["SPP_CONFIG"] = str(Path(args.config).resolve())
-    settings = load_settings()
+    settings = load_settings(config_file(args))
     extracts = Path(args.extracts)
     started = time.perf_counter()
     try:
@@ -281,16 +293,29 @@ def mapped_delivery(extracts: Path, mapping: str | None):
 # --------------------------------------------------------------------------- hotspots / forecast
 def cmd_hotspots(args: argparse.Namespace) -> int:
     from pipelines.hotspots import find_hotspots_in_file
+    from pipelines.settings import load_settings
 
-    out = find_hotspots_in_file(Path(args.points), cell_size_m=args.cell_size, out=args.out)
+    # The same settings file as `spp profile` (SPP_CONFIG, else the defaults): same method choice.
+    out = find_hotspots_in_file(
+        Path(args.points),
+        cell_size_m=args.cell_size,
+        out=args.out,
+        settings=load_settings().hotspots,
+    )
     print(f"Hotspots written: {out}")
     return 0
 
 
 def cmd_forecast(args: argparse.Namespace) -> int:
     from pipelines.forecasting import forecast_file
+    from pipelines.settings import load_settings
 
-    out = forecast_file(Path(args.series), horizon=args.horizon, out=args.out)
+    out = forecast_file(
+        Path(args.series),
+        horizon=args.horizon,
+        out=args.out,
+        settings=load_settings().forecasting,
+    )
     print(f"Forecast written: {out}")
     return 0
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from dagster_dbt import DbtProject
 
 from pipelines.paths import DBT_PROFILES_DIR, DBT_PROJECT_DIR
-from pipelines.settings import dbt_vars, load_settings
+from pipelines.settings import Settings, dbt_vars, load_settings
 
 
 def dbt_executable() -> str:
@@ -65,7 +65,7 @@ dbt_project = DbtProject(
 )
 
 
-def _parse_stamp() -> str:
+def _parse_stamp(settings: Settings) -> str:
     """What dbt's partial-parse check hashes besides the files: the vars, the target and the
     profile's connection (its path and settings come from these environment variables). If any
     differs from the last parse, every `dbt build` would re-parse the whole project."""
@@ -73,19 +73,20 @@ def _parse_stamp() -> str:
     return json.dumps(
         {
             "target": DBT_TARGET,
-            "vars": dbt_vars(load_settings()),
+            "vars": dbt_vars(settings),
             **{name: os.environ.get(name, "") for name in env},
         },
         sort_keys=True,
     )
 
 
-def prepare(force: bool = False) -> Path:
+def prepare(settings: Settings | None = None, force: bool = False) -> Path:
     """Write target/manifest.json with `dbt parse` unless it is newer than every dbt file and
     was parsed for the same vars and warehouse (so the runs' partial parse can reuse it)."""
     manifest = dbt_project.manifest_path
     stamp_file = manifest.parent / "spp_parse_stamp.json"
-    stamp = _parse_stamp()
+    settings = settings or load_settings()
+    stamp = _parse_stamp(settings)
     # Walk the project's own folders only: target/ gains a folder per dbt invocation.
     skip = {"target", "dbt_packages", "logs"}
     sources = [
@@ -106,7 +107,8 @@ def prepare(force: bool = False) -> Path:
     if stale:
         env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
         # The same vars as the runs (dbt_command's default), so their partial parse reuses it.
-        subprocess.run(dbt_command("parse", "--quiet"), check=True, env=env)
+        variables = dbt_vars(settings)
+        subprocess.run(dbt_command("parse", "--quiet", variables=variables), check=True, env=env)
         stamp_file.write_text(stamp)
     return manifest
 

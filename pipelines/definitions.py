@@ -47,6 +47,7 @@ def build_definitions(
     warehouse: Path | None = None,
     run_date: str = "",
     accept_quarantine: bool = False,
+    config_file: Path | None = None,
 ) -> dg.Definitions:
     """Definitions bound to one set of folders (the CLI builds its own; `dagster dev` uses env)."""
     return dg.Definitions(
@@ -55,7 +56,9 @@ def build_definitions(
         asset_checks=[*ingest_checks],
         sensors=[*ingest_sensors],
         schedules=[*ingest_schedules],
-        resources=build_resources(extracts_dir, output_dir, warehouse, run_date, accept_quarantine),
+        resources=build_resources(
+            extracts_dir, output_dir, warehouse, run_date, accept_quarantine, config_file
+        ),
         loggers={"progress": progress_logger},
     )
 

@@ -16,6 +16,7 @@ from packaging import version
 
 from pipelines.dbt_project import dbt_executable, dbt_project
 from pipelines.paths import default_output_dir, default_warehouse
+from pipelines.settings import Settings, load_settings, settings_path
 
 
 class LeanDbtCliResource(DbtCliResource):
@@ -48,6 +49,11 @@ class ProfileRun(dg.ConfigurableResource):
     # Publish even when an extract's quarantine is above the configured limits (the force
     # knows why); the limits' breaches are still logged.
     accept_quarantine: bool = False
+    # The settings file this run uses (validated once; every asset reads it from here).
+    config_file: str = ""
+
+    def settings(self) -> Settings:
+        return load_settings(Path(self.config_file) if self.config_file else None)
 
     def today(self) -> dt.date:
         return dt.date.fromisoformat(self.run_date) if self.run_date else dt.date.today()
@@ -73,6 +79,7 @@ def build_resources(
     warehouse: Path | None = None,
     run_date: str = "",
     accept_quarantine: bool = False,
+    config_file: Path | None = None,
 ) -> dict[str, object]:
     warehouse = Path(warehouse or default_warehouse())
     warehouse.parent.mkdir(parents=True, exist_ok=True)
@@ -90,5 +97,7 @@ def build_resources(
             output_dir=str(output_dir or default_output_dir()),
             run_date=run_date,
             accept_quarantine=accept_quarantine,
+            # `dagster dev` has no --config either: SPP_CONFIG, else the defaults.
+            config_file=str(Path(config_file).resolve() if config_file else settings_path()),
         ),
     }

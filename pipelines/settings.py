@@ -82,7 +82,8 @@ class HotspotSettings(_Section):
 
 class ForecastSettings(_Section):
     horizon_years: int = Field(4, ge=1)
-    break_dates: list[str] = Field(default_factory=list)
+    # As settings.yaml: recording practice changed in April 2018 (counting rules).
+    break_dates: list[str] = Field(default_factory=lambda: ["2018-04-01"])
     # "refit": fit only on data after the latest break; "level_shift": keep all history and
     # shift the pre-break part to the post-break level.
     break_method: str = Field("refit", pattern="^(refit|level_shift)$")

@@ -1,7 +1,8 @@
-"""Demand-forecast assets: marts.demand_series -> marts.demand_forecast (+ accuracy tables) and
-the FMS exports OUT/YYYY-Qn/fms/demand.{csv,xlsx}.
+"""Demand-forecast assets: marts.demand_series -> marts.demand_forecast, forecast_accuracy and
+forecast_tracking (the FMS files are written from them by the publish stage).
 
-Wiring only: the logic is pipelines.forecasting (statsforecast candidates, rolling-origin CV).
+Wiring only: the logic is pipelines.forecasting (statsforecast candidates, rolling-origin CV);
+the tables' columns are declared once, as dbt sources (pipelines/warehouse_tables.py).
 """
 
 import math
@@ -14,67 +15,13 @@ from dagster_duckdb import DuckDBResource
 from pipelines.partitions import quarterly_partitions
 from pipelines.quarters import quarter_end
 from pipelines.resources import ProfileRun
-from pipelines.settings import load_settings
+from pipelines.warehouse_tables import replace_table
 
 DEMAND_SERIES = dg.AssetKey(["marts", "demand_series"])
 DEMAND_FORECAST = dg.AssetKey(["marts", "demand_forecast"])
 FORECAST_ACCURACY = dg.AssetKey(["marts", "forecast_accuracy"])
 FORECAST_TRACKING = dg.AssetKey(["marts", "forecast_tracking"])
 SEP = "|"
-
-FORECAST_SQL = """
-create or replace table marts.demand_forecast as
-select
-    series::varchar as series,
-    period::varchar as period,
-    period_start::date as period_start,
-    kind::varchar as kind,
-    value::double as value,
-    lo80::double as lo80,
-    hi80::double as hi80,
-    lo95::double as lo95,
-    hi95::double as hi95,
-    model::varchar as model,
-    interval_method::varchar as interval_method,
-    break_applied::varchar as break_applied,
-    cv_mase::double as cv_mase
-from _fc_table
-order by series, period, period_start
-"""
-
-ACCURACY_SQL = """
-create or replace table marts.forecast_accuracy as
-select
-    source::varchar as source,
-    series::varchar as series,
-    period::varchar as period,
-    horizon::varchar as horizon,
-    model::varchar as model,
-    mase::double as mase,
-    naive_mase::double as naive_mase,
-    coverage80::double as coverage80,
-    coverage95::double as coverage95,
-    is_chosen::boolean as is_chosen,
-    break_applied::varchar as break_applied
-from _fc_accuracy
-order by source, series, period, horizon, model
-"""
-
-TRACKING_SQL = """
-create or replace table marts.forecast_tracking as
-select
-    series::varchar as series,
-    quarter::varchar as quarter,
-    actual::double as actual,
-    expected::double as expected,
-    lo80::double as lo80,
-    hi80::double as hi80,
-    outside_interval::boolean as outside_interval,
-    direction::varchar as direction,
-    model::varchar as model
-from _fc_tracking
-order by series
-"""
 
 
 @dg.multi_asset(
@@ -106,24 +53,15 @@ def demand_forecast(
     context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_run: ProfileRun
 ):
     quarter = context.partition_key
-    settings = load_settings()
+    settings = profile_run.settings()
     # Imported here, not at module level: statsforecast (with statsmodels, scipy, sklearn) is
     # this step's cost, not every process that loads the definitions (CLI, UI, sensors).
     from pipelines.forecasting import ForecastParams, forecast_series
-    from pipelines.forecasting.accuracy import backtest_rows, coverage_lines, headline_accuracy
-    from pipelines.forecasting.fms import (
-        apply_disclosure,
-        fms_table,
-        months_to_cover,
-        write_fms,
-    )
-    from pipelines.forecasting.tracking import (
-        forecast_tracking,
-        publishable_tracking,
-        warning_lines,
-    )
+    from pipelines.forecasting.accuracy import backtest_rows
+    from pipelines.forecasting.fms import months_to_cover
+    from pipelines.forecasting.tracking import forecast_tracking
 
-    params = ForecastParams.from_settings()
+    params = ForecastParams.from_settings(settings.forecasting)
     as_of = quarter_end(quarter)
     started = time.perf_counter()
     with duckdb.get_connection() as con:
@@ -185,38 +123,10 @@ def demand_forecast(
     )
     tracking = forecast_tracking(series[["series", "period_start", "value"]], quarter, params)
     with duckdb.get_connection() as con:
-        con.execute("create schema if not exists marts")
-        con.register("_fc_table", table)
-        con.register("_fc_accuracy", accuracy_df)
-        con.register("_fc_tracking", tracking)
-        con.execute(FORECAST_SQL)
-        con.execute(ACCURACY_SQL)
-        con.execute(TRACKING_SQL)
-        con.unregister("_fc_table")
-        con.unregister("_fc_accuracy")
-        con.unregister("_fc_tracking")
-    monthly = table[table["period"] == "month"] if len(table) else table
-    fms = fms_table(monthly, as_of, params.horizon_years, headline_accuracy(accuracy))
-    fms = apply_disclosure(fms, settings.disclosure.min_count)
+        replace_table(con, "marts.demand_forecast", table)
+        replace_table(con, "marts.forecast_accuracy", accuracy_df)
+        replace_table(con, "marts.forecast_tracking", tracking)
     breaks = sorted({b for b in info.get("break_applied", pd.Series(dtype=str)) if b})
-    notes = [
-        f"Quarter {quarter}; financial years April-March; data to {as_of}.",
-        "Model per series chosen by rolling-origin cross-validation on MASE among seasonal "
-        "naive, ETS, Theta, ARIMA and their ensemble (statsforecast).",
-        _interval_note(info),
-        *coverage_lines(accuracy),
-        *warning_lines(tracking),
-        "Year intervals: sums of monthly bounds (errors treated as perfectly correlated).",
-        f"Structural breaks applied: {', '.join(breaks) if breaks else 'none'}.",
-        f"Counts below {settings.disclosure.min_count} shown as [c].",
-        "Back-test accuracy: docs/evaluation/forecast_backtest.md.",
-    ]
-    csv, _ = write_fms(
-        fms,
-        profile_run.quarter_dir(quarter) / "fms",
-        notes,
-        sheets={"tracking": publishable_tracking(tracking, settings.disclosure.min_count)},
-    )
     seconds = round(time.perf_counter() - started, 2)
     yield dg.MaterializeResult(
         asset_key=DEMAND_FORECAST,
@@ -225,7 +135,6 @@ def demand_forecast(
             "rows": int(len(table)),
             "breaks_applied": len(breaks),
             "seconds": seconds,
-            "fms_csv": dg.MetadataValue.path(str(csv)),
         },
     )
     yield dg.MaterializeResult(asset_key=FORECAST_ACCURACY, metadata={"rows": len(accuracy_df)})
@@ -235,18 +144,4 @@ def demand_forecast(
             "series": len(tracking),
             "outside_interval": int(tracking["outside_interval"].sum()) if len(tracking) else 0,
         },
-    )
-
-
-def _interval_note(info: pd.DataFrame) -> str:
-    methods = sorted(set(info.get("interval_method", pd.Series(dtype=str)).dropna()))
-    if any(m.startswith("pooled_errors") for m in methods):
-        return (
-            "Monthly intervals: forecast + the series' scale x the quantiles of the scale-free "
-            "rolling-origin errors of all series, growing with the months ahead "
-            f"({', '.join(methods)})."
-        )
-    return (
-        "Monthly intervals: each model's own, widened so that they cover its rolling-origin "
-        f"CV errors at the nominal rate ({', '.join(methods) or 'none'})."
     )

@@ -6,9 +6,9 @@ against the loaded crimes), then orders before breaches. The crimes asset checks
 of the whole delivery (all five files) before anything is written.
 
 Each asset reconciles (read = loaded + quarantined; a mismatch fails the run), records the
-counts as metadata, in raw.load_log and in OUT/YYYY-Qn/data_quality.json, and reports the
-reconciliation as an asset check. A second asset check per table runs the contract suite with
-Great Expectations on what was loaded.
+counts as metadata and in raw.load_log (the publish stage writes data_quality.json from it),
+and reports the reconciliation as an asset check. A second asset check per table runs the
+contract suite with Great Expectations on what was loaded.
 """
 
 from pathlib import Path
@@ -22,14 +22,13 @@ from pipelines.contracts.loader import (
     apply_memory_limit,
     load_extract,
     offence_codes,
+    record_accepted_overrides,
 )
-from pipelines.contracts.reconcile import update_data_quality
 from pipelines.contracts.schema import EXTRACTS
 from pipelines.contracts.structure import check_delivery, inspect_extract
 from pipelines.contracts.thresholds import QuarantineLimits, enforce_limits
 from pipelines.partitions import quarterly_partitions
 from pipelines.resources import ProfileRun
-from pipelines.settings import load_settings
 
 # Validation order: each extract after the ones its contract reads.
 UPSTREAM: dict[str, list[str]] = {
@@ -45,7 +44,7 @@ CONTRACT_CHECK = "contract"
 
 def _force_area(profile_run: ProfileRun) -> geo.ForceArea:
     return geo.resolve_force_area(
-        Path(profile_run.extracts_dir), load_settings().force.area_geojson
+        Path(profile_run.extracts_dir), profile_run.settings().force.area_geojson
     )
 
 
@@ -97,7 +96,7 @@ def _ingest_asset(extract: str) -> dg.AssetsDefinition:
         extracts_dir = Path(profile_run.extracts_dir)
         area = _force_area(profile_run)
         with duckdb.get_connection() as con:
-            apply_memory_limit(con, load_settings().ingest.duckdb_memory_limit)
+            apply_memory_limit(con, profile_run.settings().ingest.duckdb_memory_limit)
             if not UPSTREAM[extract]:
                 # The root of the ingest graph: the whole delivery's structure, before any write.
                 sources = check_delivery(con, extracts_dir)
@@ -118,22 +117,18 @@ def _ingest_asset(extract: str) -> dg.AssetsDefinition:
             over_limit = enforce_limits(
                 con,
                 result,
-                QuarantineLimits.from_settings(load_settings().ingest),
+                QuarantineLimits.from_settings(profile_run.settings().ingest),
                 accept=profile_run.accept_quarantine,
             )
+            record_accepted_overrides(con, extract, over_limit)
         result.over_limit_accepted = over_limit
         for line in over_limit:
             context.log.warning(f"accepted by --accept-quarantine: {line}")
-        quarter = context.partition_key
-        path = update_data_quality(
-            profile_run.quarter_dir(quarter), result, context.run_id, area.description
-        )
         context.log.info(
             f"{extract}: read {result.read} = loaded {result.loaded} + quarantined "
             f"{result.quarantined} ({result.seconds:.1f}s)"
         )
         metadata = _metadata(result)
-        metadata["data_quality_json"] = dg.MetadataValue.path(str(path))
         return dg.MaterializeResult(
             metadata=metadata,
             check_results=[
@@ -172,7 +167,7 @@ def _contract_check(extract: str) -> dg.AssetChecksDefinition:
                 extract,
                 profile_run.today(),
                 _force_area(profile_run),
-                max_rows=load_settings().ingest.contract_check_max_rows,
+                max_rows=profile_run.settings().ingest.contract_check_max_rows,
             )
             record_outcome(con, outcome, context.run.run_id)
         metadata: dict[str, object] = {

@@ -1,10 +1,10 @@
-"""Publish assets: the files users read, under OUT/YYYY-Qn/.
+"""Publish assets: the files users read, under OUT/YYYY-Qn/ (wiring for pipelines.publish).
 
-- profile_report: the published profile (disclosure-controlled, guarded).
-- tasking_pack: the restricted high-harm list (OFFICIAL-SENSITIVE, restricted/ folder).
+- profile_report: the published files: data_quality.json, gis/, fms/, then profile.html, all
+  passed by the publish guard.
+- tasking_pack: the restricted outputs (OFFICIAL-SENSITIVE, restricted/ folder).
+No other asset writes under OUT/.
 """
-
-from pathlib import Path
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
@@ -12,47 +12,46 @@ from dagster_duckdb import DuckDBResource
 from pipelines.assets.transform import dbt_reporting
 from pipelines.disclosure import DisclosureError
 from pipelines.partitions import quarterly_partitions
-from pipelines.report.profile import publish_profile
-from pipelines.report.tasking import write_tasking_pack
+from pipelines.publish import (
+    PublishRequest,
+    force_boundary,
+    publish_open_outputs,
+    publish_restricted_outputs,
+)
 from pipelines.resources import ProfileRun
-from pipelines.settings import load_settings
 
 # What the publish assets read: every model of the reporting layer (dbt_reporting runs after
-# every mart, Python-written ones included, so the FMS and GIS files the profile's guard also
-# checks are written by then).
+# every mart, Python-written ones included).
 REPORTING_INPUTS = sorted(dbt_reporting.keys)
 
 
-def force_boundary(profile_run: ProfileRun) -> Path | None:
-    """Local geometry for the map: the extracts' force_area.geojson, else the configured area."""
-    candidates = [Path(profile_run.extracts_dir) / "force_area.geojson"]
-    configured = load_settings().force.area_geojson
-    if configured:
-        candidates.append(Path(configured))
-    return next((p for p in candidates if p.is_file()), None)
+def publish_request(quarter: str, profile_run: ProfileRun) -> PublishRequest:
+    settings = profile_run.settings()
+    return PublishRequest(
+        quarter=quarter,
+        folder=profile_run.quarter_dir(quarter),
+        settings=settings,
+        generated=profile_run.today(),
+        boundary=force_boundary(profile_run.extracts_dir, settings.force.area_geojson),
+    )
 
 
 @dg.asset(
     group_name="publish",
     partitions_def=quarterly_partitions,
     deps=REPORTING_INPUTS,
-    description="The published Stalking Problem Profile (OUT/YYYY-Qn/profile.html): "
+    description="The published Stalking Problem Profile (OUT/YYYY-Qn/profile.html) and the files "
+    "beside it (data_quality.json, gis/hotspots.geojson, fms/demand.csv and .xlsx): "
     "disclosure-controlled and checked by the publish guard.",
     kinds={"html"},
 )
 def profile_report(
     context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_run: ProfileRun
 ) -> dg.MaterializeResult:
-    quarter = context.partition_key
+    request = publish_request(context.partition_key, profile_run)
     with duckdb.get_connection() as con:
         try:
-            result = publish_profile(
-                con,
-                quarter,
-                profile_run.quarter_dir(quarter),
-                boundary=force_boundary(profile_run),
-                generated=profile_run.today(),
-            )
+            result = publish_open_outputs(con, request)
         except DisclosureError as error:
             # The message names kinds and counts only, never the values found.
             raise dg.Failure(description=str(error)) from None
@@ -77,32 +76,22 @@ def profile_report(
     group_name="publish",
     partitions_def=quarterly_partitions,
     deps=REPORTING_INPUTS,
-    description="Restricted tasking pack (OUT/YYYY-Qn/restricted/high_harm_perpetrators.csv, "
-    ".html and .xlsx, subject_profiles/ for the top N), OFFICIAL-SENSITIVE, owner-only file "
-    "permissions.",
+    description="Restricted outputs (OUT/YYYY-Qn/restricted/, OFFICIAL-SENSITIVE, owner-only): "
+    "the tasking list (high_harm_perpetrators.csv, .html and .xlsx), subject_profiles/ for the "
+    "top N and the person-resolution diagnostics.",
     kinds={"csv", "html", "xlsx"},
 )
 def tasking_pack(
     context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_run: ProfileRun
 ) -> dg.MaterializeResult:
-    quarter = context.partition_key
+    request = publish_request(context.partition_key, profile_run)
     with duckdb.get_connection() as con:
-        settings = load_settings()
-        pack = write_tasking_pack(
-            con,
-            quarter,
-            profile_run.quarter_dir(quarter),
-            settings.force.name,
-            subject_profiles_top_n=settings.tasking.subject_profiles_top_n,
-            generated=profile_run.today(),
-            lookback_years=settings.perpetrators.serial_lookback_years,
-        )
+        outputs = publish_restricted_outputs(con, request)
     return dg.MaterializeResult(
         metadata={
-            "folder": dg.MetadataValue.path(str(pack.csv.parent)),
-            "subjects": pack.rows,
-            "above_cutoff": pack.above_cutoff,
-            "subject_profiles": len(pack.subject_profiles),
-            "seconds": round(pack.seconds, 2),
+            "folder": dg.MetadataValue.path(str(outputs.pack.csv.parent)),
+            "subjects": outputs.pack.rows,
+            "subject_profiles": len(outputs.pack.subject_profiles),
+            "files": len(outputs.files),
         }
     )

@@ -15,66 +15,12 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.partitions import quarterly_partitions
 from pipelines.resources import ProfileRun
-from pipelines.settings import load_settings
+from pipelines.warehouse_tables import replace_table
 
 STALKING_CRIMES = dg.AssetKey(["marts", "stalking_crimes"])
 HOTSPOTS = dg.AssetKey(["marts", "hotspots"])
 HOTSPOT_DENSITY = dg.AssetKey(["marts", "hotspot_density"])
 HOTSPOT_METHOD_BACKTEST = dg.AssetKey(["marts", "hotspot_method_backtest"])
-
-HOTSPOTS_SQL = """
-create or replace table marts.hotspots as
-select
-    quarter::varchar as quarter,
-    cell_id::varchar as cell_id,
-    latitude::double as latitude,
-    longitude::double as longitude,
-    easting::double as easting,
-    northing::double as northing,
-    cell_size_m::integer as cell_size_m,
-    crimes::bigint as crimes,
-    victims::bigint as victims,
-    gi_z::double as gi_z,
-    p_norm::double as p_norm,
-    p_sim::double as p_sim,
-    p_fdr_cut::double as p_fdr_cut,
-    gi_class::varchar as gi_class,
-    is_significant::boolean as is_significant,
-    is_hotspot::boolean as is_hotspot,
-    prediction_method::varchar as prediction_method,
-    prediction_score::double as prediction_score,
-    change_class::varchar as change_class
-from _hot_cells
-order by quarter, cell_id
-"""
-
-METHOD_BACKTEST_SQL = """
-create or replace table marts.hotspot_method_backtest as
-select
-    quarter::varchar as quarter,
-    method::varchar as method,
-    folds::integer as folds,
-    mean_pai::double as mean_pai,
-    mean_hit_rate::double as mean_hit_rate,
-    area_share::double as area_share,
-    is_chosen::boolean as is_chosen,
-    naive_pai::double as naive_pai
-from _hot_methods
-order by method
-"""
-
-DENSITY_SQL = """
-create or replace table marts.hotspot_density as
-select
-    quarter::varchar as quarter,
-    cell_id::varchar as cell_id,
-    latitude::double as latitude,
-    longitude::double as longitude,
-    density_per_km2::double as density_per_km2,
-    bandwidth_m::double as bandwidth_m
-from _hot_density
-order by quarter, cell_id
-"""
 
 
 @dg.multi_asset(
@@ -112,11 +58,10 @@ def hotspots(context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_
         HotspotParams,
         hotspot_outputs,
         published_quarters,
-        write_geojson,
     )
     from pipelines.hotspots.victims import distinct_victims_by_cell, with_victims
 
-    params = HotspotParams.from_settings()
+    params = HotspotParams.from_settings(profile_run.settings().hotspots)
     started = time.perf_counter()
     with duckdb.get_connection() as con:
         points = con.execute(
@@ -138,21 +83,10 @@ def hotspots(context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_
     methods = methods.assign(quarter=quarter)
     cells = with_victims(cells, distinct_victims_by_cell(victimisations, params.cell_size_m))
     with duckdb.get_connection() as con:
-        con.execute("create schema if not exists marts")
-        con.register("_hot_cells", cells)
-        con.register("_hot_density", density)
-        con.register("_hot_methods", methods)
-        con.execute(HOTSPOTS_SQL)
-        con.execute(DENSITY_SQL)
-        con.execute(METHOD_BACKTEST_SQL)
-        con.unregister("_hot_cells")
-        con.unregister("_hot_density")
-        con.unregister("_hot_methods")
+        replace_table(con, "marts.hotspots", cells)
+        replace_table(con, "marts.hotspot_density", density)
+        replace_table(con, "marts.hotspot_method_backtest", methods)
     this = cells[cells["quarter"] == quarter]
-    min_victims = load_settings().disclosure.min_count
-    layer = write_geojson(
-        this, profile_run.quarter_dir(quarter) / "gis" / "hotspots.geojson", min_victims
-    )
     metadata = {
         "located_crimes": len(points),
         "quarters": int(cells["quarter"].nunique()) if len(cells) else 0,
@@ -163,11 +97,9 @@ def hotspots(context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_
         "prediction_method": str(methods.loc[methods["is_chosen"], "method"].iloc[0])
         if methods["is_chosen"].any()
         else "",
-        "publishable_cells": int((this["victims"] >= min_victims).sum()),
         "is_hotspot_cells": int(this["is_hotspot"].sum()),
         "cell_size_m": params.cell_size_m,
         "seconds": round(time.perf_counter() - started, 2),
-        "gis_layer": dg.MetadataValue.path(str(layer)),
     }
     yield dg.MaterializeResult(asset_key=HOTSPOTS, metadata=metadata)
     yield dg.MaterializeResult(

@@ -11,7 +11,8 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.dbt_project import dbt_project, prune_invocation_targets
 from pipelines.partitions import quarterly_partitions
-from pipelines.settings import dbt_vars, load_settings
+from pipelines.resources import ProfileRun
+from pipelines.settings import dbt_vars
 
 
 class ProfileDbtTranslator(DagsterDbtTranslator):
@@ -25,7 +26,10 @@ class ProfileDbtTranslator(DagsterDbtTranslator):
 
 
 def _build(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    duckdb: DuckDBResource,
+    profile_run: ProfileRun,
 ) -> Iterator[Any]:
     # dbt runs as a subprocess and finds the warehouse through SPP_WAREHOUSE (profiles.yml).
     os.environ["SPP_WAREHOUSE"] = duckdb.database
@@ -39,7 +43,7 @@ def _build(
             "create or replace table raw.profile_run as select ?::varchar as quarter",
             [context.partition_key],
         )
-    variables = dbt_vars(load_settings())
+    variables = dbt_vars(profile_run.settings())
     yield from dbt.cli(["build", "--vars", json.dumps(variables)], context=context).stream()
     prune_invocation_targets()
 
@@ -61,9 +65,12 @@ REPORTING = "reporting"
     name="dbt_staging",
 )
 def dbt_staging(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    duckdb: DuckDBResource,
+    profile_run: ProfileRun,
 ) -> Iterator[Any]:
-    yield from _build(context, dbt, duckdb)
+    yield from _build(context, dbt, duckdb, profile_run)
 
 
 @dbt_assets(
@@ -75,9 +82,12 @@ def dbt_staging(
     name="dbt_analytics",
 )
 def dbt_analytics(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    duckdb: DuckDBResource,
+    profile_run: ProfileRun,
 ) -> Iterator[Any]:
-    yield from _build(context, dbt, duckdb)
+    yield from _build(context, dbt, duckdb, profile_run)
 
 
 @dbt_assets(
@@ -89,6 +99,9 @@ def dbt_analytics(
     name="dbt_reporting",
 )
 def dbt_reporting(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, duckdb: DuckDBResource
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    duckdb: DuckDBResource,
+    profile_run: ProfileRun,
 ) -> Iterator[Any]:
-    yield from _build(context, dbt, duckdb)
+    yield from _build(context, dbt, duckdb, profile_run)

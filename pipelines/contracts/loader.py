@@ -125,6 +125,10 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
         "extra_columns_ignored varchar, run_id varchar, partition_key varchar, "
         "loaded_at timestamp, seconds double)"
     )
+    # Added after the first release: warehouses created before it gain the column.
+    con.execute(
+        "alter table raw.load_log add column if not exists over_limit_accepted varchar[] default []"
+    )
 
 
 def _stage(con: duckdb.DuckDBPyConnection, source: ExtractFile, compiled: Compiled) -> None:
@@ -250,9 +254,7 @@ def load_extract(
     extracts_dir = Path(extracts_dir)
     source = source or inspect_extract(extracts_dir, extract)
     if area is None:
-        from pipelines.settings import load_settings
-
-        area = geo.resolve_force_area(extracts_dir, load_settings().force.area_geojson)
+        area = geo.resolve_force_area(extracts_dir, "")
     parameters = runtime_parameters(today or dt.date.today(), codes or offence_codes())
     compiled = compile_suite(load_suite(extract), set(source.columns), parameters)
     ensure_tables(con)
@@ -329,8 +331,10 @@ def _quote(column: str) -> str:
 def _log(con: duckdb.DuckDBPyConnection, result: LoadResult, run_id: str, partition: str) -> None:
     con.execute("delete from raw.load_log where extract = ?", [result.extract])
     con.execute(
-        "insert into raw.load_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-        "current_timestamp, ?)",
+        "insert into raw.load_log (extract, file, format, rows_read, rows_loaded, "
+        "rows_quarantined, by_rule, unlinked_soft_links, unlinked_detail, force_area, "
+        "extra_columns_ignored, run_id, partition_key, loaded_at, seconds) "
+        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp, ?)",
         [
             result.extract,
             result.file,
@@ -347,6 +351,17 @@ def _log(con: duckdb.DuckDBPyConnection, result: LoadResult, run_id: str, partit
             partition,
             result.seconds,
         ],
+    )
+
+
+def record_accepted_overrides(
+    con: duckdb.DuckDBPyConnection, extract: str, over_limit_accepted: list[str]
+) -> None:
+    """Note in raw.load_log the quarantine limits `--accept-quarantine` let through (published
+    in data_quality.json, so a reader sees the run went ahead over a limit)."""
+    con.execute(
+        "update raw.load_log set over_limit_accepted = ? where extract = ?",
+        [list(over_limit_accepted), extract],
     )
 
 

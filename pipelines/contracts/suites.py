@@ -19,7 +19,6 @@ Regenerate the JSON and the README after changing this file:
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -354,24 +353,3 @@ def suite_text(extract: str) -> str:
 def load_suite(extract: str, directory: Path = DATA_CONTRACTS_DIR) -> dict[str, Any]:
     """The suite as kept in the repository (what both executors run)."""
     return json.loads(suite_path(extract, directory).read_text())
-
-
-def write_all(directory: Path = DATA_CONTRACTS_DIR) -> list[Path]:
-    from pipelines.contracts.docs import render_readme
-
-    directory.mkdir(parents=True, exist_ok=True)
-    written = []
-    for extract in EXTRACTS:
-        path = suite_path(extract, directory)
-        path.write_text(suite_text(extract))
-        written.append(path)
-    readme = directory / "README.md"
-    readme.write_text(render_readme({e: load_suite(e, directory) for e in EXTRACTS}))
-    written.append(readme)
-    return written
-
-
-if __name__ == "__main__":
-    for written_path in write_all():
-        print(f"wrote {written_path}")
-    sys.exit(0)

@@ -12,9 +12,12 @@ from pipelines.forecasting.core import (
     forecast_series,
     infer_frequency,
 )
+from pipelines.settings import ForecastSettings
 
 
-def forecast_file(series: Path, horizon: int, out: str | None) -> Path:
+def forecast_file(
+    series: Path, horizon: int, out: str | None, settings: ForecastSettings | None = None
+) -> Path:
     """`spp forecast`: forecast every series in a CSV (series, period_start, value) `horizon`
     periods ahead; writes the demand_forecast columns (plus period, break, CV MASE)."""
     series = Path(series)
@@ -27,7 +30,7 @@ def forecast_file(series: Path, horizon: int, out: str | None) -> Path:
     if missing:
         raise ValueError(f"{series}: missing columns {sorted(missing)}")
     frame["series"] = frame["series"].astype(str)
-    table, _ = forecast_series(frame, horizon, ForecastParams.from_settings())
+    table, _ = forecast_series(frame, horizon, ForecastParams.from_settings(settings))
     target = Path(out) if out else series.with_name(f"{series.stem}_forecast.csv")
     target.parent.mkdir(parents=True, exist_ok=True)
     from pipelines.disclosure.formulas import neutralise_formulas

@@ -36,6 +36,8 @@ from sklearn.isotonic import IsotonicRegression
 from statsforecast import StatsForecast
 from statsforecast.models import AutoARIMA, AutoETS, AutoTheta, Naive, SeasonalNaive
 
+from pipelines.settings import ForecastSettings
+
 ENSEMBLE_MEMBERS = ("ets", "theta", "arima")
 ALL_MODELS = ("naive", "seasonal_naive", "ets", "theta", "arima", "ensemble")
 # A CV that cannot calibrate (huge errors against near-zero model widths) is capped here.
@@ -78,10 +80,9 @@ class ForecastParams:
     interval_growth: str = "linear"
 
     @classmethod
-    def from_settings(cls) -> ForecastParams:
-        from pipelines.settings import load_settings
-
-        s = load_settings().forecasting
+    def from_settings(cls, forecasting: ForecastSettings | None = None) -> ForecastParams:
+        """From the run's forecasting settings (None: the defaults, as settings.yaml)."""
+        s = forecasting or ForecastSettings()
         return cls(
             models=tuple(s.models),
             cv_windows=s.cv_windows,

@@ -8,7 +8,7 @@ from pipelines.hotspots.core import (
     published_quarters,
 )
 from pipelines.hotspots.evaluate import pai, pei, rri
-from pipelines.hotspots.maps import hotspot_map_figure, write_geojson
+from pipelines.hotspots.maps import write_geojson
 
 __all__ = [
     "HotspotParams",
@@ -16,7 +16,6 @@ __all__ = [
     "published_quarters",
     "find_hotspots_in_file",
     "hotspot_outputs",
-    "hotspot_map_figure",
     "pai",
     "pei",
     "rri",

@@ -29,6 +29,7 @@ from pipelines.hotspots.predict import (
     summarise,
 )
 from pipelines.quarters import shift_quarter
+from pipelines.settings import HotspotSettings
 
 ALL_PERIODS = "all"
 
@@ -51,10 +52,11 @@ class HotspotParams:
     prediction: PredictParams = PredictParams()
 
     @classmethod
-    def from_settings(cls, cell_size_m: int | None = None) -> HotspotParams:
-        from pipelines.settings import load_settings
-
-        s = load_settings().hotspots
+    def from_settings(
+        cls, hotspots: HotspotSettings | None = None, cell_size_m: int | None = None
+    ) -> HotspotParams:
+        """From the run's hotspot settings (None: the defaults, the same as settings.yaml)."""
+        s = hotspots or HotspotSettings()
         fields = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in s.model_dump().items() if k in fields and k != "prediction"}
         if cell_size_m:
@@ -296,7 +298,12 @@ def read_points(path: Path) -> pd.DataFrame:
     return points[~points["quarter"].str.contains("<NA>", na=True)]
 
 
-def find_hotspots_in_file(points: Path, cell_size_m: int | None, out: str | None) -> Path:
+def find_hotspots_in_file(
+    points: Path,
+    cell_size_m: int | None,
+    out: str | None,
+    settings: HotspotSettings | None = None,
+) -> Path:
     """`spp hotspots`: hotspots for any CSV of WGS84 points (per quarter when the file has a
     date or month column); writes a CSV with the columns of marts.hotspots (is_hotspot: the
     cells of the method that won the back-test on the file's own quarters, as in the
@@ -305,7 +312,7 @@ def find_hotspots_in_file(points: Path, cell_size_m: int | None, out: str | None
     points = Path(points)
     if not points.exists():
         raise FileNotFoundError(f"{points}: file not found")
-    params = HotspotParams.from_settings(cell_size_m)
+    params = HotspotParams.from_settings(settings, cell_size_m)
     frame = read_points(points)
     if located(frame).empty:
         raise ValueError(f"{points}: no rows with valid latitude/longitude in Great Britain")

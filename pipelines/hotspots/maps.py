@@ -1,4 +1,5 @@
-"""GIS layer and an offline map of hotspot cells (plotly, local geometry, no tile server)."""
+"""The GIS layer of hotspot cells (GeoJSON polygons). The profile's map is drawn by
+pipelines/report/charts.py (`cell_map`), the one map builder."""
 
 from __future__ import annotations
 
@@ -7,12 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
 from pipelines.disclosure.locations import publishable
-from pipelines.hotspots.grid import bng_to_lonlat, lonlat_to_bng
-
-CLASS_COLOURS = {"hot": "#d7301f", "cold": "#2b8cbe", "ns": "#d9d9d9"}
+from pipelines.hotspots.grid import bng_to_lonlat
 
 
 def _square(e: float, n: float, size: float) -> list[tuple[float, float]]:
@@ -61,79 +59,3 @@ def write_geojson(cells: pd.DataFrame, path: Path, min_count: int) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
     return path
-
-
-def _rings(geometry: dict) -> list[list[list[float]]]:
-    if geometry["type"] == "Polygon":
-        return geometry["coordinates"]
-    if geometry["type"] == "MultiPolygon":
-        return [ring for poly in geometry["coordinates"] for ring in poly]
-    return []
-
-
-def hotspot_map_figure(
-    hotspots: pd.DataFrame,
-    quarter: str,
-    boundaries_geojson: Path | None = None,
-    min_count: int = 5,
-    title: str | None = None,
-) -> go.Figure:
-    """Hot/cold cells of one quarter over LSOA (or any polygon) boundaries, drawn in British
-    National Grid metres with plain scatter traces: renders offline, no tiles, no topojson.
-    Only cells with at least `min_count` different victims are drawn."""
-    cells = publishable_cells(hotspots[hotspots["quarter"] == quarter], min_count)
-    fig = go.Figure()
-    if boundaries_geojson is not None and Path(boundaries_geojson).exists():
-        xs: list[float | None] = []
-        ys: list[float | None] = []
-        for feature in json.loads(Path(boundaries_geojson).read_text())["features"]:
-            for ring in _rings(feature["geometry"]):
-                arr = np.asarray(ring, float)
-                x, y = lonlat_to_bng(arr[:, 0], arr[:, 1])
-                xs += [*x.tolist(), None]
-                ys += [*y.tolist(), None]
-        fig.add_trace(
-            go.Scatter(
-                x=xs,
-                y=ys,
-                mode="lines",
-                line={"width": 0.5, "color": "#969696"},
-                name="LSOA boundaries",
-                hoverinfo="skip",
-            )
-        )
-    for cls in ("hot", "cold"):
-        part = cells[cells["gi_class"] == cls]
-        xs, ys, text = [], [], []
-        for row in part.itertuples(index=False):
-            ring = _square(row.easting, row.northing, row.cell_size_m)
-            xs += [p[0] for p in ring] + [None]
-            ys += [p[1] for p in ring] + [None]
-            label = (
-                f"{row.cell_id}<br>crimes {row.crimes_display}<br>Gi* z {row.gi_z:.1f}"
-                f"<br>{row.change_class}"
-            )
-            text += [label] * 5 + [None]
-        fig.add_trace(
-            go.Scatter(
-                x=xs,
-                y=ys,
-                fill="toself",
-                mode="lines",
-                line={"width": 0.5, "color": CLASS_COLOURS[cls]},
-                fillcolor=CLASS_COLOURS[cls],
-                opacity=0.75,
-                name=f"{cls} spot ({len(part)})",
-                text=text,
-                hoverinfo="text",
-            )
-        )
-    fig.update_layout(
-        title=title or f"Gi* hotspots, {quarter}",
-        xaxis={"visible": False},
-        yaxis={"visible": False, "scaleanchor": "x", "scaleratio": 1},
-        plot_bgcolor="white",
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        legend={"orientation": "h"},
-    )
-    return fig

@@ -33,7 +33,7 @@ from pipelines.disclosure.guard import GuardReport, strip_library
 from pipelines.quarters import parse_quarter
 from pipelines.report import findings, sections
 from pipelines.report.compare import Periods
-from pipelines.settings import Settings, load_settings
+from pipelines.settings import Settings
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 SECTION_TITLES = [
@@ -100,7 +100,7 @@ def build_context(
     generated: dt.date | None = None,
 ) -> dict[str, Any]:
     parse_quarter(quarter)
-    settings = settings or load_settings()
+    settings = settings or Settings()
     ctx = sections.Context(con, Periods(quarter), settings, quarter_dir)
     body = {
         "scope": sections.data_quality(ctx),
@@ -237,7 +237,7 @@ def guard_vocabulary(
     reference labels, setting names/values (printed in the methodology section) and the
     caveats of the force's boundary file (printed under data gaps). A full name is still
     caught: name runs are checked whatever the single words are."""
-    rows = settings_rows(settings or load_settings())
+    rows = settings_rows(settings or Settings())
     settings_words = {w.lower() for row in rows for cell in row for w in _WORD.findall(cell)}
     caveat_words = {w.lower() for text in boundary_caveats(boundary) for w in _WORD.findall(text)}
     return set(report_vocabulary()) | reference_vocabulary(con) | settings_words | caveat_words
@@ -269,7 +269,7 @@ def publish_profile(
     # fails the step, like the profile's own. Then the location check: no published file may
     # show a suppressed cell (too few different victims) by its id or a point inside it.
     data_files = published_data_files(quarter_dir)
-    k = (settings or load_settings()).disclosure.min_count
+    k = (settings or Settings()).disclosure.min_count
     hidden = locations.load_suppressed(con, quarter, k)
     try:
         for data_file in data_files:

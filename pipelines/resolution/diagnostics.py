@@ -35,6 +35,21 @@ def parameter_table(model: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def model_summary(model: dict[str, Any], stats: dict[str, Any], threshold: float) -> pd.DataFrame:
+    """The run's model as one row for marts.resolution_model: the Splink settings with their
+    trained m/u probabilities and the run's counts (no record values: Splink's saved settings
+    hold no term-frequency tables)."""
+    return pd.DataFrame(
+        [
+            {
+                "model_json": json.dumps(model, sort_keys=True, default=str),
+                "stats_json": json.dumps(stats, sort_keys=True, default=str),
+                "match_probability_threshold": threshold,
+            }
+        ]
+    )
+
+
 def write_diagnostics(
     model: dict[str, Any], stats: dict[str, Any], threshold: float, path: Path
 ) -> Path:

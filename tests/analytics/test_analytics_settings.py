@@ -5,13 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from pipelines.settings import RfgvSettings, Settings, load_settings
-
-
-def test_defaults_file_matches_code_defaults_for_analytics_sections() -> None:
-    loaded = load_settings()
-    for section in ("stalking_universe", "screening", "rfgv", "high_harm", "compliance", "orders"):
-        assert getattr(loaded, section) == getattr(Settings(), section), section
+from pipelines.settings import RfgvSettings, Settings
 
 
 @pytest.mark.parametrize(

@@ -10,20 +10,20 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.evaluation import bench
-from pipelines.evaluation.bench import StepTiming
+from pipelines.evaluation import bench, bench_analysis
+from pipelines.evaluation.bench_analysis import StepTiming
 
 
 def test_stage_of_groups_the_steps_of_the_job() -> None:
-    assert bench.stage_of("raw__crimes") == "ingest"
-    assert bench.stage_of("raw__breaches_contract") == "ingest"
-    assert bench.stage_of("dbt_staging") == "dbt_staging"
-    assert bench.stage_of("dbt_analytics") == "dbt_analytics"
-    assert bench.stage_of("person_resolution") == "resolution"
-    assert bench.stage_of("hotspots") == "hotspots"
-    assert bench.stage_of("demand_forecast") == "forecast"
-    assert bench.stage_of("profile_report") == "publish"
-    assert bench.stage_of("something_new") == "something_new"
+    assert bench_analysis.stage_of("raw__crimes") == "ingest"
+    assert bench_analysis.stage_of("raw__breaches_contract") == "ingest"
+    assert bench_analysis.stage_of("dbt_staging") == "dbt_staging"
+    assert bench_analysis.stage_of("dbt_analytics") == "dbt_analytics"
+    assert bench_analysis.stage_of("person_resolution") == "resolution"
+    assert bench_analysis.stage_of("hotspots") == "hotspots"
+    assert bench_analysis.stage_of("demand_forecast") == "forecast"
+    assert bench_analysis.stage_of("profile_report") == "publish"
+    assert bench_analysis.stage_of("something_new") == "something_new"
 
 
 PROGRESS = """Profiling 2025-Q4 from x (warehouse y)
@@ -37,7 +37,7 @@ spp profile: error: step dbt_staging failed
 
 
 def test_parse_progress_lines_uses_run_relative_times() -> None:
-    steps = bench.parse_progress_lines(PROGRESS.splitlines())
+    steps = bench_analysis.parse_progress_lines(PROGRESS.splitlines())
     assert [s.step for s in steps] == ["raw__crimes", "dbt_staging"]
     assert steps[0].seconds == pytest.approx(1.5)
     assert steps[0].status == "SUCCESS"
@@ -47,16 +47,16 @@ def test_parse_progress_lines_uses_run_relative_times() -> None:
 
 def test_parse_progress_lines_prefers_arrival_times() -> None:
     lines = [(1000.0 + i * 10, text) for i, text in enumerate(PROGRESS.splitlines())]
-    steps = bench.parse_progress_lines(lines)
+    steps = bench_analysis.parse_progress_lines(lines)
     # ▶ raw__crimes is line 1 (t=1010), ■ raw__crimes line 3 (t=1030).
     assert (steps[0].start, steps[0].end) == (1010.0, 1030.0)
 
 
 def test_peak_between_window_and_nearest_fallback() -> None:
     samples = [(0.0, 10), (1.0, 50), (2.0, 30), (3.0, 20)]
-    assert bench.peak_between(samples, 0.5, 2.5) == 50
-    assert bench.peak_between(samples, 2.9, 2.95) == 20  # nothing inside: nearest sample
-    assert bench.peak_between([], 0, 1) is None
+    assert bench_analysis.peak_between(samples, 0.5, 2.5) == 50
+    assert bench_analysis.peak_between(samples, 2.9, 2.95) == 20  # nothing inside: nearest sample
+    assert bench_analysis.peak_between([], 0, 1) is None
 
 
 def test_aggregate_stages_sums_steps_and_computes_ratios() -> None:
@@ -68,7 +68,7 @@ def test_aggregate_stages_sums_steps_and_computes_ratios() -> None:
     samples = [(0.5, 100_000_000), (2.5, 300_000_000), (5.0, 200_000_000)]
     rows = {"ingest": 6_000, "resolution": 800}
     floors = {"ingest": {"seconds": 1.5, "what": "read"}, "resolution": {"seconds": None}}
-    stages = {s["stage"]: s for s in bench.aggregate_stages(steps, samples, rows, floors)}
+    stages = {s["stage"]: s for s in bench_analysis.aggregate_stages(steps, samples, rows, floors)}
     assert list(stages) == ["ingest", "resolution"]
     ingest = stages["ingest"]
     assert ingest["wall_s"] == 3.0
@@ -82,7 +82,7 @@ def test_aggregate_stages_sums_steps_and_computes_ratios() -> None:
 
 def test_orchestration_overhead_adds_dbt_startup_to_time_outside_steps() -> None:
     steps = [StepTiming("raw__crimes", 105.0, 106.0), StepTiming("dbt_staging", 107.0, 117.0)]
-    out = bench.orchestration_overhead(20.0, 100.0, 120.0, steps, {"dbt_staging": 4.0})
+    out = bench_analysis.orchestration_overhead(20.0, 100.0, 120.0, steps, {"dbt_staging": 4.0})
     assert out["steps_sum_s"] == 11.0
     assert out["startup_s"] == 5.0
     assert out["between_steps_s"] == 1.0
@@ -100,21 +100,21 @@ def _scale(rows: int, wall: float, peak: float) -> dict:
 
 
 def test_cost_growth_orders_by_rows_and_flags_linearity() -> None:
-    growth = bench.cost_growth(
+    growth = bench_analysis.cost_growth(
         {"large": _scale(1000, 100.0, 800.0), "force": _scale(100, 10.0, 400.0)}
     )
     assert [g["scale"] for g in growth] == ["force", "large"]
     assert growth[1]["rows_x"] == 10.0
     assert growth[1]["wall_x_per_rows_x"] == 1.0
     assert growth[1]["peak_x"] == 2.0
-    failed = bench.cost_growth({"force": {**_scale(100, 1.0, 1.0), "ok": False}})
+    failed = bench_analysis.cost_growth({"force": {**_scale(100, 1.0, 1.0), "ok": False}})
     assert failed == []
 
 
 def test_merge_keeps_scales_not_rerun() -> None:
     old = {"scales": {"force": _scale(100, 10.0, 400.0)}, "machine": {"cpu": "old"}}
     new = {"scales": {"national": _scale(10_000, 900.0, 9000.0)}, "machine": {"cpu": "new"}}
-    merged = bench.merge_report(old, new)
+    merged = bench_analysis.merge_report(old, new)
     assert set(merged["scales"]) == {"force", "national"}
     assert merged["machine"]["cpu"] == "new"
     assert [g["scale"] for g in merged["cost_growth"]] == ["force", "national"]
@@ -122,11 +122,11 @@ def test_merge_keeps_scales_not_rerun() -> None:
 
 def test_targets_pass_and_fail() -> None:
     ok = {**_scale(100, 59.0, 1999.0), "orchestration": {"total_s": 16.0}}
-    targets = bench.check_targets("force", ok)
+    targets = bench_analysis.check_targets("force", ok)
     assert targets["wall_ok"] and targets["peak_ok"]
     assert targets["orchestration_ok"] is False
-    assert bench.check_targets("large", _scale(100, 301.0, 10.0))["wall_ok"] is False
-    assert bench.check_targets("tiny", _scale(100, 1.0, 1.0)) == {}
+    assert bench_analysis.check_targets("large", _scale(100, 301.0, 10.0))["wall_ok"] is False
+    assert bench_analysis.check_targets("tiny", _scale(100, 1.0, 1.0)) == {}
 
 
 def test_markdown_renders_tables_and_keeps_notes(tmp_path: Path) -> None:
@@ -134,20 +134,22 @@ def test_markdown_renders_tables_and_keeps_notes(tmp_path: Path) -> None:
         **_scale(100, 10.0, 400.0),
         "command": "python -m pipelines.cli profile ...",
         "extract_rows": {"crimes": 100},
-        "stages": bench.aggregate_stages(
+        "stages": bench_analysis.aggregate_stages(
             [StepTiming("raw__crimes", 0.0, 2.0)], [(1.0, 5e8)], {"ingest": 100}, {}
         ),
         "orchestration": {"total_s": 8.0, "dbt_startup_s": {"dbt_staging": 3.0}},
     }
-    report = bench.merge_report(None, {"scales": {"force": result}, "machine": {"cpu": "X"}})
+    report = bench_analysis.merge_report(
+        None, {"scales": {"force": result}, "machine": {"cpu": "X"}}
+    )
     md_path = tmp_path / "benchmarks.md"
-    md_path.write_text(bench.render_markdown(report, "\nmy findings\n"), encoding="utf-8")
+    md_path.write_text(bench_analysis.render_markdown(report, "\nmy findings\n"), encoding="utf-8")
     text = md_path.read_text(encoding="utf-8")
     assert "| ingest | 2.00 |" in text
     assert "## Cost growth" in text
     assert "Orchestration overhead **8.0 s**" in text
-    assert bench.existing_notes(md_path).strip() == "my findings"
-    again = bench.render_markdown(report, bench.existing_notes(md_path))
+    assert bench_analysis.existing_notes(md_path).strip() == "my findings"
+    again = bench_analysis.render_markdown(report, bench_analysis.existing_notes(md_path))
     assert again.count("my findings") == 1
 
 

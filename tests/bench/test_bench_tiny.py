@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.evaluation import bench
+from pipelines.evaluation import bench, bench_analysis
 
 STAGE_FIELDS = {
     "stage",
@@ -72,4 +72,4 @@ def test_bench_tiny_writes_json_and_markdown(tmp_path: Path) -> None:
 
     text = md_path.read_text(encoding="utf-8")
     assert "## tiny" in text and "| ingest |" in text
-    assert bench.NOTES_MARKER in text
+    assert bench_analysis.NOTES_MARKER in text

@@ -93,24 +93,24 @@ def test_contract_results_are_kept_in_the_warehouse(ingested) -> None:
     assert rows == [("intelligence", "unlinked_soft_link", False, 1)]
 
 
-def test_data_quality_json(ingested) -> None:
+def test_load_log_records_what_data_quality_json_publishes(ingested) -> None:
+    """raw.load_log is the record the publish stage turns into data_quality.json (tested on a
+    whole run in tests/report/test_publish_end_to_end.py)."""
     root, _, _ = ingested
-    path = root / "out" / QUARTER / "data_quality.json"
-    assert path.stat().st_mode & 0o777 == 0o644  # published beside the profile, not restricted
-    report = json.loads(path.read_text())
-    crimes = report["extracts"]["crimes"]
-    assert (crimes["read"], crimes["loaded"], crimes["quarantined"]) == (4, 3, 1)
-    assert crimes["by_rule"] == {"unknown_code": 1}
-    assert report["extracts"]["crime_persons"]["by_rule"] == {"references_quarantined_row": 1}
-    assert report["reconciles"] is True
-    assert report["unlinked_soft_links"]["intelligence.crime_id->crimes.crime_id"] == 1
-    assert set(report["extracts"]) == {
-        "crimes",
-        "crime_persons",
-        "intelligence",
-        "orders",
-        "breaches",
-    }
+    with DuckDBResource(database=str(root / "wh.duckdb")).get_connection() as con:
+        rows = con.execute(
+            "select extract, rows_read, rows_loaded, rows_quarantined, by_rule, unlinked_detail "
+            "from raw.load_log order by extract"
+        ).fetchall()
+    log = {r[0]: r[1:] for r in rows}
+    assert set(log) == {"crimes", "crime_persons", "intelligence", "orders", "breaches"}
+    assert log["crimes"][:3] == (4, 3, 1)
+    assert json.loads(log["crimes"][3]) == {"unknown_code": 1}
+    assert json.loads(log["crime_persons"][3]) == {"references_quarantined_row": 1}
+    assert json.loads(log["intelligence"][4]) == {"crime_id->crimes.crime_id": 1}
+    assert all(read == loaded + quarantined for read, loaded, quarantined, *_ in log.values())
+    # Ingest writes nothing under OUT/: the publish stage does.
+    assert not (root / "out" / QUARTER / "data_quality.json").exists()
 
 
 def test_rerun_replaces(ingested) -> None:

@@ -19,14 +19,14 @@ from tests.contracts.delivery import TODAY
 @pytest.mark.parametrize("extract", list(EXTRACTS))
 def test_committed_suite_is_the_built_suite(extract: str) -> None:
     assert suite_path(extract).read_text() == suite_text(extract), (
-        "data_contracts/ is stale: run `python -m pipelines.contracts.suites`"
+        "data_contracts/ is stale: run `python -m pipelines.contracts.docs`"
     )
 
 
 def test_readme_is_generated_from_the_suites() -> None:
     expected = render_readme({e: load_suite(e) for e in EXTRACTS})
     assert (DATA_CONTRACTS_DIR / "README.md").read_text() == expected, (
-        "data_contracts/README.md is stale: run `python -m pipelines.contracts.suites`"
+        "data_contracts/README.md is stale: run `python -m pipelines.contracts.docs`"
     )
 
 

@@ -54,6 +54,28 @@ def test_guard_passes_on_the_published_profile(tiny_profile, profile_html: str) 
     assert scan_text(profile_html, sensitive, allowed_words=allowed, library=plotly_library()).ok
 
 
+def test_data_quality_json_reconciles_with_the_load_log(tiny_profile) -> None:
+    """Published beside the profile by the publish stage: the load log's counts, file names
+    and not paths, readable like the profile."""
+    import json
+
+    path = tiny_profile.quarter_dir / "data_quality.json"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    report = json.loads(path.read_text())
+    with duckdb.connect(str(tiny_profile.warehouse), read_only=True) as con:
+        log = con.execute(
+            "select extract, rows_read, rows_loaded, rows_quarantined from raw.load_log"
+        ).fetchall()
+    published = {
+        e: (r["read"], r["loaded"], r["quarantined"]) for e, r in report["extracts"].items()
+    }
+    assert published == {extract: tuple(counts) for extract, *counts in log}
+    assert len(published) == 5
+    assert report["reconciles"] is True
+    assert report["totals"]["read"] == sum(row[1] for row in log)
+    assert all("/" not in e["file"] and e["file"] for e in report["extracts"].values())
+
+
 def test_tasking_pack_is_restricted(tiny_profile, profile_html: str) -> None:
     folder = tiny_profile.quarter_dir / "restricted"
     for name in ("high_harm_perpetrators.csv", "high_harm_perpetrators.html"):

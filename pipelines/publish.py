@@ -1,0 +1,101 @@
+"""The publish stage: every file under OUT/YYYY-Qn/, from the reporting layer, in one place.
+
+Each output is written by one writer in pipelines/report/ that reads reporting.rpt_* (and the
+Python-written marts through their declared dbt sources). The order matters: the data files
+published beside the profile are written first, so the profile's publish guard (one pass of
+pipelines.disclosure over every published file) checks them too; a hit withdraws the file and
+fails the run. Restricted outputs go under restricted/ (owner-only, OFFICIAL-SENSITIVE) and are
+not published. During a CLI run `folder` is the staging folder (pipelines/run_safety.py), which
+replaces OUT/YYYY-Qn only after everything here passed.
+
+No Dagster here: pipelines/assets/publish.py only wires these two calls.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from pipelines.report.data_quality import write_data_quality
+from pipelines.report.fms_export import write_fms_export
+from pipelines.report.gis import write_gis_layer
+from pipelines.report.profile import PublishResult, publish_profile
+from pipelines.report.resolution_diagnostics import write_resolution_diagnostics
+from pipelines.report.tasking import PackResult, write_tasking_pack
+from pipelines.settings import Settings
+
+
+@dataclass(frozen=True)
+class PublishRequest:
+    quarter: str
+    folder: Path  # OUT/YYYY-Qn (its staging twin during a CLI run)
+    settings: Settings
+    generated: dt.date
+    # Local geometry for the map (no tiles): see `force_boundary`.
+    boundary: Path | None = None
+
+
+@dataclass(frozen=True)
+class RestrictedOutputs:
+    pack: PackResult
+    files: tuple[Path, ...]
+
+
+def force_boundary(extracts_dir: Path, configured_area: str) -> Path | None:
+    """The map's outline: the extracts' force_area.geojson, else the configured area file."""
+    candidates = [Path(extracts_dir) / "force_area.geojson"]
+    if configured_area:
+        candidates.append(Path(configured_area))
+    return next((p for p in candidates if p.is_file()), None)
+
+
+def write_data_files(con: duckdb.DuckDBPyConnection, request: PublishRequest) -> list[Path]:
+    """The published files beside the profile: data_quality.json, the GIS layer, the FMS
+    export (counts suppressed by each writer; the guard checks them with the profile)."""
+    settings = request.settings
+    return [
+        write_data_quality(con, request.folder),
+        *write_gis_layer(con, request.quarter, request.folder, settings.disclosure.min_count),
+        *write_fms_export(
+            con,
+            request.quarter,
+            request.folder,
+            settings.forecasting.horizon_years,
+            settings.disclosure.min_count,
+        ),
+    ]
+
+
+def publish_open_outputs(con: duckdb.DuckDBPyConnection, request: PublishRequest) -> PublishResult:
+    """Data files, then the profile; the guard passes every one of them or the run fails."""
+    write_data_files(con, request)
+    return publish_profile(
+        con,
+        request.quarter,
+        request.folder,
+        request.settings,
+        boundary=request.boundary,
+        generated=request.generated,
+    )
+
+
+def publish_restricted_outputs(
+    con: duckdb.DuckDBPyConnection, request: PublishRequest
+) -> RestrictedOutputs:
+    """The tasking pack (list, subject profiles) and the resolution diagnostics page."""
+    settings = request.settings
+    pack = write_tasking_pack(
+        con,
+        request.quarter,
+        request.folder,
+        settings.force.name,
+        subject_profiles_top_n=settings.tasking.subject_profiles_top_n,
+        generated=request.generated,
+        lookback_years=settings.perpetrators.serial_lookback_years,
+    )
+    diagnostics = write_resolution_diagnostics(con, request.folder)
+    files = (pack.csv, pack.html, pack.xlsx, *pack.subject_profiles, *diagnostics)
+    return RestrictedOutputs(pack=pack, files=files)

@@ -1,0 +1,143 @@
+"""The tables Python writes into the warehouse, created from their one declaration.
+
+Resolution, hotspots and forecasting write marts tables that dbt then reads as sources. Their
+columns and data types are declared once, in the dbt source files below (which also carry their
+descriptions and tests); this module builds each table's DDL from that declaration, so a column
+cannot exist in the writer and be missing from dbt's view of it, or the reverse.
+
+`replace_table(con, "marts.hotspots", frame)` casts every declared column, refuses a frame that
+lacks one or carries an undeclared one, and orders rows by `meta.order_by` (same inputs, same
+table, byte for byte).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pipelines.paths import DBT_PROJECT_DIR
+
+SOURCE_FILES = (
+    DBT_PROJECT_DIR / "models" / "intermediate" / "persons" / "_resolution__sources.yml",
+    DBT_PROJECT_DIR / "models" / "reporting" / "_python_marts__sources.yml",
+)
+
+# Columns a table may carry beyond its declared ones, by name pattern: the match evidence has one
+# weight column per comparison of the Splink model, which the model's settings decide.
+OPEN_COLUMNS = {"marts.person_match_evidence": (re.compile(r"^mw_[a-z0-9_]+$"), "double")}
+
+
+class TableShapeError(ValueError):
+    """A Python writer produced a frame that does not match the table's declaration."""
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str  # schema.table
+    columns: tuple[tuple[str, str], ...]  # (column, data type)
+    order_by: tuple[str, ...]
+    source_file: str
+    comment: str = ""
+
+    @property
+    def column_names(self) -> list[str]:
+        return [name for name, _ in self.columns]
+
+
+@functools.cache
+def python_tables(files: Sequence[Path] = SOURCE_FILES) -> dict[str, TableSpec]:
+    """Every Python-written table declared in the source files, by schema.table."""
+    specs: dict[str, TableSpec] = {}
+    for path in files:
+        document = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        for source in document.get("sources", []):
+            for table in source.get("tables", []):
+                name = f"{source['schema']}.{table['name']}"
+                columns = []
+                for column in table.get("columns", []):
+                    if "data_type" not in column:
+                        raise TableShapeError(
+                            f"{Path(path).name}: {name}.{column['name']} has no data_type"
+                        )
+                    columns.append((column["name"], str(column["data_type"])))
+                meta = table.get("meta") or {}
+                specs[name] = TableSpec(
+                    name,
+                    tuple(columns),
+                    tuple(meta.get("order_by", [])),
+                    Path(path).name,
+                    str(meta.get("comment", "")),
+                )
+    return specs
+
+
+def table_spec(name: str) -> TableSpec:
+    try:
+        return python_tables()[name]
+    except KeyError:
+        raise TableShapeError(
+            f"{name} is not declared in {', '.join(p.name for p in SOURCE_FILES)}"
+        ) from None
+
+
+def create_sql(
+    spec: TableSpec, relation: str, frame_columns: Sequence[str], keep_declared_only: bool = False
+) -> str:
+    """CREATE OR REPLACE ... AS SELECT with every declared column cast to its type."""
+    missing = [c for c in spec.column_names if c not in frame_columns]
+    pattern, open_type = OPEN_COLUMNS.get(spec.name, (None, ""))
+    if keep_declared_only:
+        frame_columns = [c for c in frame_columns if c in spec.column_names]
+    extra = [
+        c
+        for c in frame_columns
+        if c not in spec.column_names and not (pattern and pattern.match(c))
+    ]
+    if missing or extra:
+        raise TableShapeError(
+            f"{spec.name} (declared in {spec.source_file}): "
+            + "; ".join(
+                part
+                for part in (
+                    f"missing {', '.join(missing)}" if missing else "",
+                    f"undeclared {', '.join(extra)}" if extra else "",
+                )
+                if part
+            )
+        )
+    selected = [f'"{c}"::{t} as "{c}"' for c, t in spec.columns]
+    selected += [
+        f'"{c}"::{open_type} as "{c}"'
+        for c in frame_columns
+        if c not in spec.column_names and pattern
+    ]
+    order = f" order by {', '.join(spec.order_by)}" if spec.order_by else ""
+    return (
+        f"create or replace table {spec.name} as select {', '.join(selected)} "
+        f"from {relation}{order}"
+    )
+
+
+def replace_table(con: Any, name: str, frame: Any, keep_declared_only: bool = False) -> int:
+    """Replace the Python-written table `name` (schema.table) with `frame` (pandas or Arrow);
+    returns its row count. `keep_declared_only` drops the frame's other columns instead of
+    refusing them (for a frame that carries working columns the table must not store)."""
+    spec = table_spec(name)
+    columns = list(frame.column_names if hasattr(frame, "column_names") else frame.columns)
+    relation = "_spp_python_table"
+    con.execute(f"create schema if not exists {spec.name.split('.')[0]}")
+    con.register(relation, frame)
+    try:
+        con.execute(create_sql(spec, relation, columns, keep_declared_only))
+    finally:
+        con.unregister(relation)
+    if spec.comment:
+        quoted = spec.comment.replace("'", "''")
+        con.execute(f"comment on table {spec.name} is '{quoted}'")
+    return int(con.execute(f"select count(*) from {spec.name}").fetchone()[0])
