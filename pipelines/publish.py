@@ -92,10 +92,10 @@ def publish_restricted_outputs(
         con,
         request.quarter,
         request.folder,
-        settings.tasking,
         settings.force.name,
-        settings.perpetrators.serial_lookback_years,
+        subject_profiles_top_n=settings.tasking.subject_profiles_top_n,
         generated=request.generated,
+        lookback_years=settings.perpetrators.serial_lookback_years,
     )
     dip_sample = write_dip_sample(con, request.quarter, request.folder, settings.force.name)
     diagnostics = write_resolution_diagnostics(con, request.folder)

@@ -159,9 +159,9 @@ def time_writer(warehouse: Path, quarter: str, work: Path, settings: Settings) -
             con,
             quarter,
             work / "writer_out" / quarter,
-            settings.tasking,
             settings.force.name,
-            settings.perpetrators.serial_lookback_years,
+            subject_profiles_top_n=settings.tasking.subject_profiles_top_n,
+            lookback_years=settings.perpetrators.serial_lookback_years,
         )
         return time.perf_counter() - started
 

@@ -26,8 +26,8 @@ from pipelines.report.restricted import (
 )
 
 # Rows shown per subject, so that a page prints on about one A4 sheet.
-MAX_EVIDENCE_ROWS = 6
-MAX_TIMELINE_ROWS = 20
+MAX_EVIDENCE_ROWS = 4
+MAX_TIMELINE_ROWS = 10
 WEIGHT_LABELS = {
     "mw_forename": "forename",
     "mw_surname": "surname",

@@ -40,7 +40,6 @@ from pipelines.report.restricted import (
     write_private,
 )
 from pipelines.report.subjects import write_subject_profiles
-from pipelines.settings import TaskingSettings
 
 # The list's columns and their headings, in the order the tasking meeting reads them. Owner and
 # review date are left empty for the meeting to fill in.
@@ -303,12 +302,14 @@ def write_tasking_pack(
     con: duckdb.DuckDBPyConnection,
     quarter: str,
     quarter_dir: Path,
-    tasking: TaskingSettings,
     force: str = "",
-    lookback_years: int = 3,
+    subject_profiles_top_n: int = 0,
     generated: dt.date | None = None,
+    lookback_years: int = 3,
 ) -> PackResult:
-    """Write the restricted pack: the list as CSV, HTML and XLSX, and the top N subject pages."""
+    """Write the restricted pack: the list as CSV, HTML and XLSX, and one page for each of the
+    top `subject_profiles_top_n` subjects (tasking.subject_profiles_top_n). The list length, the
+    movement and flag rules live in the reporting models (settings reach them as dbt vars)."""
     started = time.perf_counter()
     generated = generated or dt.date.today()
     data = pack_data(con, quarter)
@@ -324,7 +325,7 @@ def write_tasking_pack(
     )
     write_private(csv_path, "\n".join(lines) + "\n" + body)
     profiles = write_subject_profiles(
-        con, quarter, frame.head(tasking.subject_profiles_top_n), folder, force, generated
+        con, quarter, frame.head(subject_profiles_top_n), folder, force, generated
     )
     write_private(
         html_path,

@@ -48,3 +48,10 @@ def test_subject_profile_prints_marked(tiny_profile) -> None:
     pages = _printed_pages(first)
     assert pages and all(text.count(MARKING) >= 2 for text in pages)
     assert "Timeline" in "".join(pages)
+    assert "Suggested action" in "".join(pages) and "Owner" in "".join(pages)
+
+
+def test_each_subject_profile_prints_on_one_page(tiny_profile) -> None:
+    folder = tiny_profile.quarter_dir / "restricted" / "subject_profiles"
+    pages = {path.name: len(_printed_pages(path)) for path in sorted(folder.glob("[0-9]*.html"))}
+    assert pages and set(pages.values()) == {1}, pages
