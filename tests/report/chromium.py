@@ -189,3 +189,19 @@ class Browser:
         data = self._call("Page.captureScreenshot", params, session=True)["data"]
         path.write_bytes(base64.b64decode(data))
         return path
+
+
+PDFTOTEXT = shutil.which("pdftotext")
+
+
+def pdf_page_texts(pdf: bytes) -> list[str]:
+    """Text of each page of a PDF, by poppler's pdftotext (skips the calling test when
+    poppler-utils is not installed: .ci/run installs it beside chromium)."""
+    import pytest
+
+    if PDFTOTEXT is None:
+        pytest.skip("poppler-utils (pdftotext) is not installed: the printed pages are unchecked")
+    text = subprocess.run(
+        [PDFTOTEXT, "-layout", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode("utf-8", errors="replace")
+    return text.split("\f")[:-1]

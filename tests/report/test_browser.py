@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.report.chromium import CHROMIUM, Browser
+from tests.report.chromium import CHROMIUM, Browser, pdf_page_texts
 
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)"
@@ -85,8 +85,6 @@ def test_every_section_drawn_and_printed_with_the_marking(tiny_profile, tmp_path
     """Every section of the contents is on the page and visible in Chromium; the page printed
     by Chromium (print-to-PDF) carries the OFFICIAL marking in the margin of every page, opens
     with the cover (title and handling conditions on page 1), and the file stays small."""
-    import shutil
-    import subprocess
 
     from pipelines.report.profile import SECTION_TITLES
 
@@ -106,12 +104,7 @@ def test_every_section_drawn_and_printed_with_the_marking(tiny_profile, tmp_path
     path = tmp_path / "profile.pdf"
     path.write_bytes(pdf)
     print(f"pdf: {path}")
-    if not shutil.which("pdftotext"):
-        pytest.skip("poppler-utils (pdftotext) is not installed: the printed pages are unchecked")
-    text = subprocess.run(
-        ["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, text=True
-    ).stdout
-    pages = text.split("\f")[:-1]
+    pages = pdf_page_texts(pdf)
     assert len(pages) >= 5
     unmarked = [i + 1 for i, page in enumerate(pages) if "OFFICIAL" not in page]
     assert not unmarked, f"pages without the marking: {unmarked}"
