@@ -21,16 +21,7 @@ crimes as (
 ),
 
 groups as (
-    select
-        named.da_group,
-        named.da_label,
-        named.da_order
-    from (
-        values
-        ('all', 'All', 1),
-        ('domestic_abuse', 'Domestic abuse', 2),
-        ('not_domestic_abuse', 'Not domestic abuse', 3)
-    ) as named (da_group, da_label, da_order)
+    select * from {{ ref('domestic_abuse_groups') }}
 ),
 
 types as (
