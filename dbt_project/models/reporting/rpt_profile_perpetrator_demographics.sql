@@ -63,39 +63,15 @@ one_per_person as (
 ),
 
 categories as (
-    select
-        named.dimension,
-        named.category_label,
-        named.category_order
-    from (
-        values
-        ('sex', 'Female', 1),
-        ('sex', 'Male', 2),
-        ('sex', 'Other / not known', 3),
-        ('age_band', 'Under 18', 1),
-        ('age_band', '18–24', 2),
-        ('age_band', '25–34', 3),
-        ('age_band', '35–49', 4),
-        ('age_band', '50–64', 5),
-        ('age_band', '65 and over', 6),
-        ('age_band', 'Not recorded', 7)
-    ) as named (dimension, category_label, category_order)
+    select * from {{ ref('demographic_categories') }}
 ),
 
 labelled as (
     select
         quarter,
         da_group,
-        case sex when 'F' then 'Female' when 'M' then 'Male' else 'Other / not known' end as sex,
-        case
-            when age between 0 and 17 then 'Under 18'
-            when age between 18 and 24 then '18–24'
-            when age between 25 and 34 then '25–34'
-            when age between 35 and 49 then '35–49'
-            when age between 50 and 64 then '50–64'
-            when age between 65 and 200 then '65 and over'
-            else 'Not recorded'
-        end as age_band
+        {{ sex_label('sex') }} as sex,
+        {{ age_band_label('age') }} as age_band
     from one_per_person
 ),
 

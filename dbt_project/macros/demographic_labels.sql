@@ -1,0 +1,17 @@
+{#- The sex and age-band labels the demographic tables print (victims and perpetrators alike);
+    their order is the demographic_categories seed. -#}
+{% macro sex_label(sex) -%}
+    case {{ sex }} when 'F' then 'Female' when 'M' then 'Male' else 'Other / not known' end
+{%- endmacro %}
+
+{% macro age_band_label(age) -%}
+    case
+        when {{ age }} between 0 and 17 then 'Under 18'
+        when {{ age }} between 18 and 24 then '18–24'
+        when {{ age }} between 25 and 34 then '25–34'
+        when {{ age }} between 35 and 49 then '35–49'
+        when {{ age }} between 50 and 64 then '50–64'
+        when {{ age }} between 65 and 200 then '65 and over'
+        else 'Not recorded'
+    end
+{%- endmacro %}
