@@ -332,15 +332,15 @@ def _sample(warehouse: Path) -> list[str]:
 def test_returned_verdicts_reach_the_profile_and_the_seed_draws_the_sample(
     fixture_db_copy: Path,
 ) -> None:
-    """Verdicts loaded the way the assurance asset loads them come out of
+    """Verdicts stored the way the assurance asset stores them come out of
     rpt_dip_sample_verdicts and the demand section per route; the same seed draws the same
     crimes, other seeds other crimes."""
     import pandas as pd
 
-    from pipelines.assets.assurance import RETURNS_SQL
     from pipelines.report import sections
     from pipelines.report.compare import Periods
     from pipelines.settings import Settings
+    from pipelines.warehouse_tables import replace_table
     from tests.analytics.force_fixture import run_dbt
     from tests.report.conftest import QUARTER
 
@@ -358,8 +358,7 @@ def test_returned_verdicts_reach_the_profile_and_the_seed_draws_the_sample(
                 "verdict_victims_code_met": None,
             }
         )
-        connection.register("_dip_returns", returns.astype(object))
-        connection.execute(RETURNS_SQL)
+        replace_table(connection, "marts.dip_sample_returns", returns.astype(object))
     select = ["build", "--select", "rpt_dip_sample rpt_dip_sample_verdicts"]
     small = {"sample_size": 2, "min_per_stratum": 0}
     drawn = {}
