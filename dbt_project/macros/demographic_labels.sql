@@ -1,5 +1,5 @@
-{#- The sex and age-band labels the demographic tables print (victims and perpetrators alike);
-    their order is the demographic_categories seed. -#}
+{#- The age and the sex and age-band labels the demographic tables print (victims and perpetrators
+    alike); the order of the labels is the demographic_categories seed. -#}
 {% macro sex_label(sex) -%}
     case {{ sex }} when 'F' then 'Female' when 'M' then 'Male' else 'Other / not known' end
 {%- endmacro %}
@@ -14,4 +14,9 @@
         when {{ age }} between 65 and 200 then '65 and over'
         else 'Not recorded'
     end
+{%- endmacro %}
+
+{% macro age_at(date_of_birth, on_date) -%}
+    date_diff('year', {{ date_of_birth }}, {{ on_date }})
+    - case when strftime({{ on_date }}, '%m%d') < strftime({{ date_of_birth }}, '%m%d') then 1 else 0 end
 {%- endmacro %}

@@ -22,11 +22,7 @@ final as (
         crimes.reported_date,
         crime_persons.sex,
         coalesce(resolved.person_key, 'id:' || crime_persons.person_id) as person_key,
-        date_diff('year', crime_persons.date_of_birth, crimes.reported_date)
-        - case
-            when strftime(crimes.reported_date, '%m%d') < strftime(crime_persons.date_of_birth, '%m%d') then 1
-            else 0
-        end as age
+        {{ age_at('crime_persons.date_of_birth', 'crimes.reported_date') }} as age
     from crimes
     inner join crime_persons on crimes.crime_id = crime_persons.crime_id
     left join resolved
