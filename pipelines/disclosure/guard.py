@@ -244,6 +244,35 @@ def _add_names(con: duckdb.DuckDBPyConnection, values: SensitiveValues) -> None:
 
 
 # --------------------------------------------------------------------------- scanning
+def _cell_text(value: object) -> str:
+    """A cell as printed: a date as its ISO day (its time, if any, apart) so it is one token."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ").removesuffix(" 00:00:00")
+    return value.isoformat() if isinstance(value, dt.date | dt.time) else str(value)
+
+
+def published_text(path: Path) -> str:
+    """The text a reader of a published file sees. A workbook is read cell by cell (every
+    sheet, its name, every value, dates in ISO form): its XML is zipped, so reading the file
+    as text would show the guard nothing."""
+    if path.suffix.lower() != ".xlsx":
+        return path.read_text(encoding="utf-8", errors="replace")
+    from openpyxl import load_workbook  # only publishing reads workbooks
+
+    book = load_workbook(path, read_only=True, data_only=False)
+    try:
+        lines: list[str] = []
+        for sheet in book.worksheets:
+            lines.append(sheet.title)
+            for row in sheet.iter_rows(values_only=True):
+                lines.append("\t".join(_cell_text(v) for v in row))
+        return "\n".join(lines)
+    finally:
+        book.close()
+
+
 def strip_library(text: str, library: str | None) -> str:
     """Remove the embedded plotly.js bundle, only where it is byte-identical to the library."""
     if library and library in text:
@@ -305,7 +334,7 @@ def check_published_file(
     """Scan a rendered file; on any hit delete it (so nothing half-checked stays published)
     and raise DisclosureError with a message that names kinds and counts only."""
     report = scan_text(
-        path.read_text(encoding="utf-8"),
+        published_text(path),
         sensitive,
         allowed_words=allowed_words,
         library=library,

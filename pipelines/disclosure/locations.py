@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipelines.disclosure.guard import published_text
+
 # A decimal number with at least 4 decimals (a WGS84 coordinate to ~10 m or finer), or an
 # integer of 5-7 digits with optional decimals (a BNG easting/northing in metres).
 _NUMBER = re.compile(r"(?<![\d.])(?:-?\d{1,3}\.\d{4,}|\d{5,7}(?:\.\d+)?)(?![\d])")
@@ -190,7 +192,7 @@ def scan_geojson(path: Path, cells: SuppressedCells) -> int:
 
 def check_file(path: Path, cells: SuppressedCells) -> dict[str, int]:
     """Every way a published data file could show a suppressed cell's location, by kind."""
-    found = location_hits(path.read_text(encoding="utf-8", errors="replace"), cells)
+    found = location_hits(published_text(path), cells)
     if path.suffix == ".geojson" and (squares := scan_geojson(path, cells)):
         found["feature on a suppressed cell"] = squares
     return found

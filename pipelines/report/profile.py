@@ -87,10 +87,10 @@ class PublishResult:
 
 # Published beside the profile (written by the forecasting, hotspots and ingest assets and the
 # publish step's writers): the FMS CSV, the GIS layer, the data-quality summary, the monthly
-# performance table. restricted/ is not published, so not scanned;
-# the FMS workbook holds the same figures as the CSV.
+# performance table. restricted/ is not published, so not scanned.
 PUBLISHED_DATA_FILES = (
     "fms/*.csv",
+    "fms/*.xlsx",
     "gis/*.geojson",
     "data_quality.json",
     "*.csv",

@@ -198,3 +198,53 @@ def test_data_files_published_beside_the_profile_are_guarded_too(
     assert extract_values[leak].lower() not in str(caught.value).lower()
     assert not (leaky_dir / published).exists()
     assert not list(leaky_dir.glob("profile.html*")), "the profile went out beside a leak"
+
+
+@pytest.mark.parametrize("leak", ["full_name", "dob_as_date_cell"])
+def test_workbook_cells_are_guarded(
+    fixture_db: Path, extract_values, tmp_path: Path, leak: str
+) -> None:
+    """The FMS workbook is zipped XML: the guard reads its cells (text and dates) rather than
+    its bytes, so a name or a date of birth typed into any sheet is caught."""
+    from openpyxl import Workbook
+
+    from pipelines.report.profile import publish_profile
+
+    quarter_dir = tmp_path / "2025-Q4"
+    target = quarter_dir / "fms" / "demand.xlsx"
+    target.parent.mkdir(parents=True)
+    book = Workbook()
+    book.active.title = "projection"
+    book.active.append(["series", "year", "value"])
+    book.active.append(["all_stalking", "2026/27", 42])
+    notes = book.create_sheet("assumptions")
+    if leak == "full_name":
+        notes.append(["Source", f"as advised by {extract_values['full_name']}"])
+    else:
+        notes.append(["Valid from", dt.date.fromisoformat(extract_values["dob_iso"])])
+    book.save(target)
+    with (
+        duckdb.connect(str(fixture_db), read_only=True) as con,
+        pytest.raises(DisclosureError) as caught,
+    ):
+        publish_profile(con, "2025-Q4", quarter_dir)
+    assert "fms/demand.xlsx" in str(caught.value)
+    assert not target.exists()
+    assert not list(quarter_dir.glob("profile.html*")), "the profile went out beside a leak"
+
+
+def test_clean_workbook_passes(fixture_db: Path, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    from pipelines.report.profile import publish_profile
+
+    quarter_dir = tmp_path / "2025-Q4"
+    target = quarter_dir / "fms" / "demand.xlsx"
+    target.parent.mkdir(parents=True)
+    book = Workbook()
+    book.active.append(["series", "year", "value"])
+    book.active.append(["all_stalking", "2026/27", 42])
+    book.save(target)
+    with duckdb.connect(str(fixture_db), read_only=True) as con:
+        result = publish_profile(con, "2025-Q4", quarter_dir)
+    assert "fms/demand.xlsx" in result.data_files_checked
