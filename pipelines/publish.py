@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.contracts.geo import force_area_file
 from pipelines.report.data_quality import write_data_quality
 from pipelines.report.dip_sample import write_dip_sample
 from pipelines.report.fms import write_fms
@@ -47,11 +48,9 @@ class RestrictedOutputs:
 
 
 def force_boundary(extracts_dir: Path, configured_area: str) -> Path | None:
-    """The map's outline: the extracts' force_area.geojson, else the configured area file."""
-    candidates = [Path(extracts_dir) / "force_area.geojson"]
-    if configured_area:
-        candidates.append(Path(configured_area))
-    return next((p for p in candidates if p.is_file()), None)
+    """The map's outline: the force area the location rule used, where it is a file."""
+    _, path = force_area_file(extracts_dir, configured_area)
+    return path if path is not None and path.is_file() else None
 
 
 def write_data_files(con: duckdb.DuckDBPyConnection, request: PublishRequest) -> list[Path]:

@@ -14,9 +14,8 @@ import numpy as np
 import shapely
 from shapely.geometry import shape
 
+from pipelines.contracts.schema import AREA_FILE_NAME
 from pipelines.paths import PROJECT_ROOT
-
-AREA_FILE_NAME = "force_area.geojson"
 
 
 @dataclass(frozen=True)
@@ -64,17 +63,23 @@ def read_area(path: Path) -> shapely.Geometry:
     return area
 
 
-def resolve_force_area(extracts_dir: Path, configured: str = "") -> ForceArea:
-    """force_area.geojson beside the extracts, else the configured file, else none."""
+def force_area_file(extracts_dir: Path, configured: str = "") -> tuple[str, Path | None]:
+    """Where the force area comes from: force_area.geojson beside the extracts, else the
+    configured file (relative to the project), else nowhere."""
     beside = Path(extracts_dir) / AREA_FILE_NAME
     if beside.exists():
-        return ForceArea("extracts", beside, read_area(beside))
+        return "extracts", beside
     if configured:
         path = Path(configured)
-        if not path.is_absolute():
-            path = PROJECT_ROOT / path
-        return ForceArea("settings", path, read_area(path))
-    return ForceArea("none", None, None)
+        return "settings", path if path.is_absolute() else PROJECT_ROOT / path
+    return "none", None
+
+
+def resolve_force_area(extracts_dir: Path, configured: str = "") -> ForceArea:
+    """The force area read from `force_area_file` (a named file that cannot be read stops
+    the run)."""
+    source, path = force_area_file(extracts_dir, configured)
+    return ForceArea(source, path, None if path is None else read_area(path))
 
 
 # Coordinates arrive rounded (6 decimals is ~0.1 m), so a point recorded on the boundary can

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.contracts.schema import EXTRACTS
+from pipelines.contracts.schema import BOUNDARY_FILE_NAMES, EXTRACTS
 from pipelines.contracts.structure import (
     StructuralError,
     explain_read_error,
@@ -50,11 +50,11 @@ def delivery_in(folder: Path, settle_seconds: float, now: float | None = None) -
         stat = path.stat()
         newest = max(newest, stat.st_mtime)
         parts.append(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}")
-    area = folder / "force_area.geojson"
-    if area.exists():
-        stat = area.stat()
-        newest = max(newest, stat.st_mtime)
-        parts.append(f"{area.name}:{stat.st_size}:{stat.st_mtime_ns}")
+    for name in BOUNDARY_FILE_NAMES:
+        if (boundary := folder / name).exists():
+            stat = boundary.stat()
+            newest = max(newest, stat.st_mtime)
+            parts.append(f"{boundary.name}:{stat.st_size}:{stat.st_mtime_ns}")
     if now - newest < settle_seconds:
         return None
     digest = hashlib.sha256(f"{folder.resolve()}|{'|'.join(parts)}".encode()).hexdigest()[:16]

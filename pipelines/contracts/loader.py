@@ -365,8 +365,7 @@ def record_accepted_overrides(
     )
 
 
-# Parents before children: each contract reads the extracts before it.
-LOAD_ORDER = ("crimes", "crime_persons", "intelligence", "orders", "breaches")
+LOAD_ORDER = tuple(EXTRACTS)  # parents before children
 
 
 def load_delivery(

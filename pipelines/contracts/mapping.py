@@ -36,10 +36,9 @@ import duckdb
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from pipelines.contracts.schema import EXTRACTS
+from pipelines.contracts.schema import BOUNDARY_FILE_NAMES, EXTRACTS
 from pipelines.contracts.structure import StructuralError, explain_read_error
 
-AREA_FILE = "force_area.geojson"
 ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-16": "utf-16", "latin-1": "latin-1"}
 
 
@@ -176,8 +175,9 @@ def apply_mapping(extracts: Path, mapping: DeliveryMapping, target: Path) -> Pat
                 source, f"missing file for extract {extract!r} (named in the mapping)"
             )
         _write_mapped(source, target / f"{extract}.csv", extract, spec)
-    if (extracts / AREA_FILE).exists():
-        shutil.copyfile(extracts / AREA_FILE, target / AREA_FILE)
+    for name in BOUNDARY_FILE_NAMES:
+        if (extracts / name).exists():
+            shutil.copyfile(extracts / name, target / name)
     return target
 
 

@@ -5,6 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Boundary files a delivery may carry beside the five extracts (WGS84 GeoJSON): the force
+# area for the location rule and the map outline, and named districts for the places section.
+AREA_FILE_NAME = "force_area.geojson"
+DISTRICTS_FILE_NAME = "districts.geojson"
+BOUNDARY_FILE_NAMES = (AREA_FILE_NAME, DISTRICTS_FILE_NAME)
+
 # Spec type -> DuckDB type.
 DUCKDB_TYPES = {
     "string": "VARCHAR",
@@ -37,6 +43,7 @@ class Extract:
         return [c.name for c in self.columns if c.required or c.name == self.key]
 
 
+# In load order, parents first: each extract's contract reads the ones before it.
 EXTRACTS: dict[str, Extract] = {
     e.name: e
     for e in (

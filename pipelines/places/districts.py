@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
-DISTRICTS_FILE_NAME = "districts.geojson"
+from pipelines.contracts.schema import DISTRICTS_FILE_NAME
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from pipelines.contracts.schema import EXTRACTS
+
 RULES: dict[str, tuple[str, ...]] = {
     "crimes": (
         "unparseable_date",
@@ -93,7 +95,7 @@ def inject(
     out: dict[str, pd.DataFrame] = {}
     records: list[dict] = []
     quarantined: dict[str, set] = {}
-    for file in ("crimes", "crime_persons", "intelligence", "orders", "breaches"):
+    for file in EXTRACTS:
         df = extracts[file].copy()
         blocked = np.zeros(len(df), bool)
         if file == "crime_persons":

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from pipelines.contracts.schema import EXTRACTS
 from pipelines.paths import PROJECT_ROOT
 
 OFFENCE_CODES = PROJECT_ROOT / "dbt_project" / "seeds" / "offence_codes.csv"
@@ -25,7 +26,7 @@ OUTCOMES = {str(i) for i in range(1, 23)}
 
 def read_extracts(folder: Path) -> dict[str, pd.DataFrame]:
     out = {}
-    for name in ("crimes", "crime_persons", "intelligence", "orders", "breaches"):
+    for name in EXTRACTS:
         csv = folder / f"{name}.csv"
         if csv.exists():
             out[name] = pd.read_csv(csv, dtype=str, keep_default_na=False).replace("", None)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-EXTRACTS = ("crimes", "crime_persons", "intelligence", "orders", "breaches")
+from pipelines.contracts.schema import BOUNDARY_FILE_NAMES, EXTRACTS
 
 
 def _on_or_before(column: str) -> str:
@@ -89,7 +89,7 @@ def cut_delivery(extracts: Path, as_of: dt.date, out: Path) -> Path:
         for name, query in queries.items():
             used = {"cut": as_of} if "$cut" in query else {}
             con.execute(f"copy ({query}) to '{out / f'{name}.csv'}' (header, delimiter ',')", used)
-    for extra in ("force_area.geojson",):
+    for extra in BOUNDARY_FILE_NAMES:
         if (extracts / extra).exists():
             shutil.copyfile(extracts / extra, out / extra)
     return out

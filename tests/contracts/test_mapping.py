@@ -105,3 +105,20 @@ def test_a_bad_mapping_file_is_named(tmp_path: Path, capsys, text: str, message:
     code, _ = _check(d.folder, tmp_path, "--mapping", str(mapping))
     err = capsys.readouterr().err.strip()
     assert code == EXIT_BAD_DELIVERY and "mine.yaml" in err and message in err and "\n" not in err
+
+
+def test_mapped_copy_keeps_the_boundary_files(tmp_path: Path) -> None:
+    """The force area and the districts travel with the mapped delivery: without them a mapped
+    run would silently lose the location rule's area and the places section's districts."""
+    from pipelines.contracts.mapping import mapped_copy
+    from pipelines.contracts.schema import BOUNDARY_FILE_NAMES
+
+    force = Delivery(tmp_path / "force")
+    force.write()
+    _to_force_export(force, force.folder)
+    for name in BOUNDARY_FILE_NAMES:
+        (force.folder / name).write_text(f'{{"type": "FeatureCollection", "name": "{name}"}}')
+    with mapped_copy(force.folder, EXAMPLE) as folder:
+        assert folder != force.folder
+        for name in BOUNDARY_FILE_NAMES:
+            assert (folder / name).read_text() == (force.folder / name).read_text()
