@@ -14,6 +14,7 @@ from pipelines.disclosure import Count, protect_count, protect_rate, protect_tab
 from pipelines.disclosure.suppression import Rate
 from pipelines.report import assessment, charts
 from pipelines.report.compare import comparison_table
+from pipelines.report.printed import printed_table
 from pipelines.report.sections import Context
 
 WINDOW_WORDS = {
@@ -246,26 +247,14 @@ def order_effectiveness(ctx: Context) -> dict[str, Any]:
         if any(row[metric].suppressed for row in sides):
             for row in sides:
                 row[metric] = _hidden(row[metric])
-    applications = ctx.rows(
-        "select * from reporting.rpt_orders_applications where quarter = ? and da_group = 'all' "
-        "order by order_type_order",
+    applications = printed_table(
+        ctx.con,
+        "rpt_orders_applications",
+        "applications",
+        k,
+        "where quarter = ? and da_group = 'all' order by order_type_order",
         [p.quarter],
     )
-    application_rows = [
-        {
-            "order_type": r.order_type_label,
-            "applications": protect_count(int(r.applications), k),
-            "granted": protect_rate(int(r.granted), int(r.applications), k),
-            "refused": protect_rate(int(r.refused), int(r.applications), k),
-            # A median of fewer than k applications would describe a handful of cases.
-            "median_days": (
-                "–"
-                if pd.isna(r.median_days_report_to_application) or int(r.applications) < k
-                else f"{r.median_days_report_to_application:,.0f}"
-            ),
-        }
-        for r in applications.itertuples()
-    ]
     window = funnel["window_first_quarter"].iloc[0] if not funnel.empty else p.quarter
     return {
         "cohorts": cohorts,
@@ -273,7 +262,7 @@ def order_effectiveness(ctx: Context) -> dict[str, Any]:
         "actions": action_table,
         "action_groups": action_groups,
         "funnel": funnel_rows,
-        "applications": application_rows,
+        "applications": applications,
         "window": f"{window} to {p.quarter}",
     }
 
@@ -457,7 +446,7 @@ def districts(ctx: Context) -> dict[str, Any]:
         column_totals=True,
     )
     victims = protect_table(wide[["victims"]], k, row_totals=False, column_totals=True)
-    csp = now["csp"].reindex(order).fillna("") if "csp" in now else pd.Series("", index=order)
+    csp = now["csp"].reindex(order).fillna("")
     rows = [
         {
             "district": label,

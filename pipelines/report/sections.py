@@ -35,6 +35,8 @@ from pipelines.report.compare import (
     subset_count,
     trend_table,
 )
+from pipelines.report.data_quality import FILE_NAME, data_quality_report
+from pipelines.report.printed import printed_table
 from pipelines.settings import Settings
 
 ROUTES = ["principal", "included", "screened"]
@@ -703,7 +705,9 @@ def forecast(ctx: Context) -> dict[str, Any]:
         "year_headers": ["Series", "Model", *headers],
         "years": table,
         "charts": charts_out,
-        "accuracy": _accuracy(figures.backtest),
+        "accuracy": printed_table(
+            ctx.con, "rpt_fms_backtest", "accuracy", k, "order by dataset, horizon_years"
+        ),
     }
 
 
@@ -742,62 +746,15 @@ def _headline_forecast(years: pd.DataFrame) -> dict[str, Any] | None:
     }
 
 
-ACCURACY_COLUMNS = {
-    "dataset_label": "Test data",
-    "split_label": "Forces",
-    "horizon": "Years ahead",
-    "mase": "MASE",
-    "naive_mase": "Naive MASE",
-    "coverage80": "80% range held the actual",
-    "coverage95": "95% range held the actual",
-}
-
-
-def _accuracy(backtest: pd.DataFrame) -> dict[str, Any] | None:
-    """The measured back-test of the published method (reporting.rpt_fms_backtest)."""
-    if backtest.empty:
-        return None
-    frame = backtest[list(ACCURACY_COLUMNS)].copy()
-    for column in ("mase", "naive_mase", "coverage80", "coverage95"):
-        fmt = "{:.0%}" if column.startswith("coverage") else "{:,.2f}"
-        frame[column] = frame[column].map(lambda v, f=fmt: "–" if pd.isna(v) else f.format(v))
-    return {
-        "table": "reporting.rpt_fms_backtest",
-        "columns": list(ACCURACY_COLUMNS.values()),
-        "rows": frame.astype(str).values.tolist(),
-    }
-
-
 # --------------------------------------------------------------------------- scope & data quality
 def data_quality(ctx: Context) -> dict[str, Any]:
-    """What was loaded and quarantined. These are counts of records, not of people, so they
-    are shown exactly (no person can be singled out from a count of bad rows)."""
+    """What was loaded and quarantined (the figures of data_quality.json, which the publish
+    stage writes before the profile). These are counts of records, not of people, so they are
+    shown exactly (no person can be singled out from a count of bad rows)."""
     p = ctx.periods
-    path = ctx.quarter_dir / "data_quality.json"
-    extracts: dict[str, Any] = {}
-    report: dict[str, Any] = {}
-    if path.exists():
-        try:
-            report = json.loads(path.read_text())
-            extracts = report.get("extracts", {})
-        except (OSError, json.JSONDecodeError):
-            extracts = {}
-    rows = []
-    for table, info in extracts.items():
-        read = int(info.get("read", 0))
-        quarantined = int(info.get("quarantined", 0))
-        rules = sorted(info.get("by_rule", {}).items(), key=lambda kv: -kv[1])
-        rows.append(
-            {
-                "extract": table,
-                "read": read,
-                "loaded": int(info.get("loaded", 0)),
-                "quarantined": quarantined,
-                "share": quarantined / read if read else 0.0,
-                "rules": ", ".join(f"{r.replace('_', ' ')} ({n:,})" for r, n in rules[:4]) or "–",
-            }
-        )
-    if not rows:
+    report = data_quality_report(ctx.con)
+    table = printed_table(ctx.con, "rpt_data_quality", "scope", ctx.k, "order by extract")
+    if not table["rows"]:
         ctx.gaps.append("No data-quality report was available for this run.")
     first, last, located, without_location = ctx.con.execute(
         "select any_value(first_reported_date), any_value(last_reported_date), "
@@ -812,13 +769,13 @@ def data_quality(ctx: Context) -> dict[str, Any]:
             f"{without_location / located:.0%} of this quarter's stalking crimes have no usable "
             "location and are absent from the hotspot analysis."
         )
-    if "reconciles" in report:
+    if report["extracts"]:
         caveats.append(
             "Every input row was either loaded or quarantined (the counts reconcile)."
             if report["reconciles"]
             else "Warning: the loaded and quarantined counts do not add up to the rows read."
         )
-    for link, n in (report.get("unlinked_soft_links") or {}).items():
+    for link, n in sorted(report["unlinked_soft_links"].items()):
         if isinstance(n, int) and n:
             source = link.split("->")[0].replace(".", " ")
             caveats.append(
@@ -827,10 +784,10 @@ def data_quality(ctx: Context) -> dict[str, Any]:
             )
     return {
         "available": True,
-        "rows": rows,
+        "table": table,
+        "source": FILE_NAME,
         "scope": scope,
         "caveats": caveats,
-        "source": path.name if path.exists() else "warehouse",
     }
 
 
@@ -846,14 +803,14 @@ def tasking_backtest(ctx: Context) -> dict[str, Any]:
     k = max(ctx.settings.tasking.backtest_list_lengths)
     horizon = min(ctx.settings.tasking.backtest_horizons_quarters)
     rows = ctx.rows(
-        "select * from reporting.rpt_tasking_backtest "
+        "select * from reporting.rpt_tasking_backtest_summary "
         "where quarter = ? and list_length = ? and horizon_quarters = ?",
         [ctx.periods.quarter, k, horizon],
     )
     if rows.empty:
         return {"available": False, "reason": "no ranking in the data is a year old yet"}
-    latest = rows[rows["origin_quarter"] == rows["origin_quarter"].max()].set_index("method")
-    mean = rows.groupby("method")[["precision_at_k", "auc"]].mean()
+    latest = rows[~rows["is_mean"]].set_index("method")
+    mean = rows[rows["is_mean"]].set_index("method")
     months = 3 * horizon
 
     def hits(method: str) -> Count:
@@ -862,10 +819,10 @@ def tasking_backtest(ctx: Context) -> dict[str, Any]:
     listed = int(latest.at["rfgv", "listed"])
     text = (
         f"Of the {listed} subjects ranked highest by the RFGV score in "
-        f"{rows['origin_quarter'].max()}, {hits('rfgv')} had a further stalking-universe crime "
+        f"{latest.at['rfgv', 'ranking_of']}, {hits('rfgv')} had a further stalking-universe crime "
         f"reported within {months} months, against {hits('crime_count_12m')} of the {listed} "
         f"with most crimes in the previous 12 months and {hits('most_recent')} of the {listed} "
-        f"who offended most recently. Over all {rows['origin_quarter'].nunique()} rankings at "
+        f"who offended most recently. Over all {mean.at['rfgv', 'rankings']} rankings at "
         f"least a year old, {mean.at['rfgv', 'precision_at_k']:.0%} of the RFGV top {k} "
         f"re-offended within {months} months on average (plain count "
         f"{mean.at['crime_count_12m', 'precision_at_k']:.0%}, most recent "
