@@ -159,7 +159,8 @@ def compare_file(name: str, before: Path, after: Path) -> list[str]:
 
 
 def _workbook_lines(path: Path) -> list[str]:
-    """Every non-empty cell of every sheet as 'sheet!A1 = value' (formulas as written), plus
+    """Every non-empty cell of every sheet as 'A1 = value [number format]' (formulas as
+    written), under its sheet's name, plus
     each sheet's print headers and footers: a workbook's content without the save time that
     makes its bytes differ from run to run."""
     workbook = openpyxl.load_workbook(path)
@@ -168,7 +169,10 @@ def _workbook_lines(path: Path) -> list[str]:
         lines.append(f"[{sheet.title}] state={sheet.sheet_state} freeze={sheet.freeze_panes}")
         for row in sheet.iter_rows():
             lines += [
-                f"{cell.coordinate} = {cell.value!r}" for cell in row if cell.value is not None
+                f"{cell.coordinate} = {cell.value!r}"
+                + ("" if cell.number_format == "General" else f" [{cell.number_format}]")
+                for cell in row
+                if cell.value is not None
             ]
         for part in ("oddHeader", "oddFooter"):
             lines.append(

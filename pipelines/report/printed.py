@@ -1,17 +1,20 @@
-"""How a reporting model is printed, read from the model's own YAML.
+"""How a reporting model is printed, read from the model's own YAML
+(`dbt_project/models/reporting/*.yml`).
 
-A model that an output prints as a table says so in its dbt YAML
-(`dbt_project/models/reporting/*.yml`): the model's `config.meta.printed_as` names each printed
-view and its columns in order, and each printed column's `config.meta` gives its `label` (the
-heading), its `kind` (count, number, rate, text, date or flag: how it is aligned and read) and,
-where needed, `wide: true` (a column of sentences) or `digits` (decimals kept). A published
-column of figures also names its `disclosure` rule: `none` (counts of records, not people,
-printed exactly), `count` (suppressed below disclosure.min_count), `rate` (the column counts
-a part of the row's column `of`, printed as that share under the rate rule) or `median` (a
-statistic of the `of` people or cases, hidden when they are fewer than disclosure.min_count).
-Writers take the columns
-from here, so adding a column or a table to an output is a change to that YAML, not to a
-renderer.
+Two shapes are described there. Category-by-quarter counts (the profile's comparison tables:
+this quarter, the previous one and a year ago, with a total row) name, under the model's
+`config.meta.compared_by_quarter`, the columns holding the count, the category label and its
+order, and the column that splits the model into several tables. Row tables name, under the
+model's `config.meta.printed_as`, each printed view and its columns in order; each printed
+column's `config.meta` gives its `label` (the heading; `label_in: {<view>: ...}` where one view
+heads it differently), its `kind` (count, number, rate, text, date or flag: how it is aligned
+and read) and, where needed, `wide: true` (a column of sentences) or `digits` (decimals
+printed). A published column of figures also names its `disclosure` rule: `none` (counts of
+records, not people, printed exactly), `count` (suppressed below disclosure.min_count), `rate`
+(the column counts a part of the row's column `of`, printed as that share under the rate rule)
+or `median` (a statistic of the `of` people or cases, hidden when they are fewer than
+disclosure.min_count). Writers take the columns from here, so adding a column or a table to an
+output is a change to that YAML, not to a renderer.
 """
 
 from __future__ import annotations
@@ -85,8 +88,8 @@ def printed_columns(model: str, view: str) -> tuple[PrintedColumn, ...]:
             raise PrintedTableError(f"{model}.{name}: a {disclosure} rule needs `of` (a column)")
         columns.append(
             PrintedColumn(
-                name, meta["label"], meta["kind"], bool(meta.get("wide")), meta.get("digits"),
-                disclosure, of,
+                name, (meta.get("label_in") or {}).get(view, meta["label"]), meta["kind"],
+                bool(meta.get("wide")), meta.get("digits"), disclosure, of,
             )
         )  # fmt: skip
     return tuple(columns)
@@ -155,3 +158,44 @@ def printed_table(
         [published_cell(row, column, k) for column in columns] for row in frame.to_dict("records")
     ]
     return {"columns": columns, "rows": rows}
+
+
+@dataclass(frozen=True)
+class ComparedByQuarter:
+    count: str
+    category: str
+    order: str
+    tables: str | None = None  # the column naming each table, when the model holds several
+    tables_order: str | None = None
+
+
+def compared_by_quarter(model: str) -> ComparedByQuarter:
+    return ComparedByQuarter(**_meta(_models()[model])["compared_by_quarter"])
+
+
+def compared_frames(
+    con: duckdb.DuckDBPyConnection,
+    model: str,
+    quarters: Sequence[str] | None = None,
+    where: str = "",
+) -> dict[str, tuple[pd.DataFrame, list[str]]]:
+    """Each table of a category-by-quarter model (in the model's table order) as its rows
+    (quarter, cat, n) and its categories in the model's order. `quarters` and `where` keep
+    the rows a section prints."""
+    spec = compared_by_quarter(model)
+    table = spec.tables or "''"
+    conditions, params = ([where] if where else []), []
+    if quarters is not None:
+        conditions.append("quarter in (select unnest(?))")
+        params.append(list(quarters))
+    order = [c for c in (spec.tables_order or spec.tables, spec.order, "quarter") if c]
+    frame = con.execute(
+        f"select {table} as table_name, quarter, {spec.category} as cat, {spec.count} as n "
+        f"from reporting.{model} {'where ' + ' and '.join(conditions) if conditions else ''} "
+        f"order by {', '.join(order)}",
+        params,
+    ).df()
+    return {
+        str(name): (part[["quarter", "cat", "n"]], list(dict.fromkeys(part["cat"])))
+        for name, part in frame.groupby("table_name", sort=False)
+    }

@@ -13,9 +13,8 @@ import pandas as pd
 from pipelines.disclosure import Count, protect_count, protect_rate, protect_table
 from pipelines.disclosure.suppression import Rate
 from pipelines.report import assessment, charts
-from pipelines.report.compare import comparison_table
 from pipelines.report.printed import printed_table
-from pipelines.report.sections import Context
+from pipelines.report.sections import Context, comparison_rows, table_of
 
 WINDOW_WORDS = {
     "quarter": "in the quarter",
@@ -319,13 +318,10 @@ def intelligence(ctx: Context) -> dict[str, Any]:
     frame = ctx.rows(
         "select * from reporting.rpt_profile_intelligence order by breakdown, category_order"
     )
+    breakdowns = comparison_rows(ctx, "rpt_profile_intelligence")
     tables = []
     for breakdown, caption in INTELLIGENCE_BREAKDOWNS.items():
-        part = frame[frame["breakdown"] == breakdown].rename(
-            columns={"category_label": "cat", "reports": "n"}
-        )
-        order = list(dict.fromkeys(part["cat"]))
-        _, rows = comparison_table(part[["quarter", "cat", "n"]], "cat", p, k, order)
+        rows = table_of(ctx, breakdowns, breakdown)
         # Volume and linkage are overlapping counts, not parts of a whole: no total row.
         has_total = breakdown not in ("volume", "linkage")
         tables.append((caption, rows if has_total else rows[:-1], has_total))
@@ -356,20 +352,13 @@ def intelligence(ctx: Context) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- perpetrators
 def perpetrator_demographics(ctx: Context) -> list[tuple[str, list]]:
-    p, k = ctx.periods, ctx.k
-    frame = ctx.rows(
-        "select quarter, dimension, category_label as cat, category_order, perpetrators as n "
-        "from reporting.rpt_profile_perpetrator_demographics "
-        "where da_group = 'all' and quarter in (?, ?, ?) order by dimension, category_order",
-        p.columns,
+    tables = comparison_rows(
+        ctx, "rpt_profile_perpetrator_demographics", ctx.periods.columns, "da_group = 'all'"
     )
-    out = []
-    for label, dimension in (("Sex", "sex"), ("Age at report", "age_band")):
-        part = frame[frame["dimension"] == dimension]
-        order = list(dict.fromkeys(part["cat"]))
-        _, rows = comparison_table(part[["quarter", "cat", "n"]], "cat", p, k, order)
-        out.append((label, rows))
-    return out
+    return [
+        (label, table_of(ctx, tables, dimension))
+        for label, dimension in (("Sex", "sex"), ("Age at report", "age_band"))
+    ]
 
 
 # --------------------------------------------------------------------------- compliance trend
@@ -409,14 +398,7 @@ def compliance_trend(ctx: Context) -> str:
 # --------------------------------------------------------------------------- places
 def location_types(ctx: Context) -> list:
     """Crimes by recorded place type, this quarter against the previous and a year ago."""
-    p, k = ctx.periods, ctx.k
-    frame = ctx.rows(
-        "select quarter, location_label as cat, location_order, crimes as n "
-        "from reporting.rpt_places_location_type order by location_order, quarter"
-    )
-    order = list(dict.fromkeys(frame["cat"]))
-    _, rows = comparison_table(frame[["quarter", "cat", "n"]], "cat", p, k, order)
-    return rows
+    return table_of(ctx, comparison_rows(ctx, "rpt_places_location_type"))
 
 
 def districts(ctx: Context) -> dict[str, Any]:

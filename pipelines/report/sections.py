@@ -36,7 +36,7 @@ from pipelines.report.compare import (
     trend_table,
 )
 from pipelines.report.data_quality import FILE_NAME, data_quality_report
-from pipelines.report.printed import printed_table
+from pipelines.report.printed import compared_frames, printed_table
 from pipelines.settings import Settings
 
 ROUTES = ["principal", "included", "screened"]
@@ -83,31 +83,47 @@ def _quarters_in(frame: pd.DataFrame, quarters: list[str]) -> pd.DataFrame:
     return frame[frame["quarter"].isin(quarters)]
 
 
+NO_COUNTS = pd.DataFrame({"quarter": [], "cat": [], "n": pd.Series(dtype="int64")})
+
+
+def comparison_rows(
+    ctx: Context, model: str, quarters: list[str] | None = None, where: str = ""
+) -> dict[str, list[Figure3]]:
+    """Each comparison table of a category-by-quarter model (its YAML names the columns; see
+    pipelines.report.printed), suppressed as a table with its total row."""
+    return {
+        name: comparison_table(frame, "cat", ctx.periods, ctx.k, order)[1]
+        for name, (frame, order) in compared_frames(ctx.con, model, quarters, where).items()
+    }
+
+
+def table_of(ctx: Context, tables: dict[str, list[Figure3]], name: str = "") -> list[Figure3]:
+    """One table of `comparison_rows`; only its total row when the model holds none of it."""
+    return tables.get(name) or comparison_table(NO_COUNTS, "cat", ctx.periods, ctx.k, [])[1]
+
+
 # --------------------------------------------------------------------------- demand & trends
-def _breakdown(rows: pd.DataFrame, name: str) -> tuple[pd.DataFrame, list[str]]:
-    """One breakdown of reporting.rpt_crimes_by_category as (quarter, cat, n) and its order."""
-    part = rows[rows["breakdown"] == name].sort_values(["category_order", "quarter"])
-    frame = part.rename(columns={"category_label": "cat", "crimes": "n"})
-    return frame[["quarter", "cat", "n"]], list(dict.fromkeys(part["category_label"]))
 
 
 def demand(ctx: Context) -> dict[str, Any]:
     p, k = ctx.periods, ctx.k
-    rows = ctx.rows(
-        "select quarter, breakdown, category_label, category_order, crimes "
-        "from reporting.rpt_crimes_by_category"
-    )
+    tables = compared_frames(ctx.con, "rpt_crimes_by_category")
+
+    def breakdown(name: str) -> tuple[pd.DataFrame, list[str]]:
+        return tables.get(name, (NO_COUNTS, []))
+
+    every = pd.concat([frame for frame, _ in tables.values()]) if tables else NO_COUNTS
     # an empty universe has no first quarter (min() is NaN, a float): start at this quarter
-    first = rows["quarter"].dropna().min() if not rows.empty else None
+    first = every["quarter"].dropna().min() if not every.empty else None
     first = first if isinstance(first, str) else p.quarter
     trend_q = [q for q in p.trend(12) if q >= first]
-    if rows.empty or int(rows["crimes"].sum()) == 0:
+    if every.empty or int(every["n"].sum()) == 0:
         ctx.gaps.append(
             "No crime in this delivery is in the stalking universe (no stalking "
             "classification and none screened in): demand, trends, hotspots, perpetrators "
             "and victims cannot be shown."
         )
-    da, _ = _breakdown(rows, "domestic_abuse")
+    da, _ = breakdown("domestic_abuse")
     # Both sides of a flag are always rows (zero when absent): charts and shares read them.
     da_order = ["Domestic abuse", "Not domestic abuse"]
     totals = da.groupby("quarter")["n"].sum().reset_index()
@@ -115,15 +131,15 @@ def demand(ctx: Context) -> dict[str, Any]:
     ctx.figures["total"] = total
 
     _, da_rows = comparison_table(da, "cat", p, k, da_order)
-    online, _ = _breakdown(rows, "online")
+    online, _ = breakdown("online")
     on_order = ["Online", "Not online"]
     _, on_rows = comparison_table(online, "cat", p, k, on_order)
-    routes, _ = _breakdown(rows, "identification_route")
+    routes, _ = breakdown("identification_route")
     # Every route is a row, with zero where no crime came in that way (the screened row is
     # read by position below and by the key findings).
     route_order = [ROUTE_LABELS[route] for route in ROUTES]
     _, route_rows = comparison_table(routes, "cat", p, k, route_order)
-    cat_frame, cat_order = _breakdown(rows, "offence_category")
+    cat_frame, cat_order = breakdown("offence_category")
     _, cat_rows = comparison_table(cat_frame, "cat", p, k, cat_order)
 
     extra_tables = []
@@ -131,7 +147,7 @@ def demand(ctx: Context) -> dict[str, Any]:
         ("risk_level", "Stalking crimes by recorded risk grade"),
         ("outcome_group", "Stalking crimes by outcome so far"),
     ):
-        grouped, order = _breakdown(rows, name)
+        grouped, order = breakdown(name)
         extra_tables.append((caption, comparison_table(grouped, "cat", p, k, order)[1]))
 
     # Shares: rates on the suppressed counts are suppressed too.
@@ -290,19 +306,11 @@ def victims(ctx: Context) -> dict[str, Any]:
     # crimes in the 12 months); repeat victims with no crime this quarter are out.
     repeat_now = int(now["repeat_victims_with_crime_in_quarter"].sum())
     out["repeat_share"] = protect_rate(repeat_now, out["victims"].now, k)
-    demographics = ctx.rows(
-        "select quarter, dimension, category_label as cat, category_order, victims as n "
-        "from reporting.rpt_victim_demographics where quarter in (?, ?) "
-        "order by dimension, category_order",
-        [p.quarter, p.year_ago],
-    )
-    demo = []
-    for label, dimension in (("Sex", "sex"), ("Age at report", "age_band")):
-        frame = demographics[demographics["dimension"] == dimension]
-        order = list(dict.fromkeys(frame["cat"]))
-        _, rows = comparison_table(frame[["quarter", "cat", "n"]], "cat", p, k, order)
-        demo.append((label, rows))
-    out["demographics"] = demo
+    demographics = comparison_rows(ctx, "rpt_victim_demographics", [p.quarter, p.year_ago])
+    out["demographics"] = [
+        (label, table_of(ctx, demographics, dimension))
+        for label, dimension in (("Sex", "sex"), ("Age at report", "age_band"))
+    ]
     return out
 
 
@@ -349,13 +357,8 @@ def perpetrators(ctx: Context) -> dict[str, Any]:
     window = f"{ctx.settings.rfgv.lookback_months} months to quarter end"
     rows = [row(label.format(window=window), *spec) for label, *spec in PERPETRATOR_ROWS]
     ctx.figures.update(perpetrators=rows)
-    relationships = ctx.rows(
-        "select quarter, relationship_label as cat, perpetrator_records as n "
-        "from reporting.rpt_perpetrator_relationships order by relationship_order, quarter"
-    )
-    order = list(dict.fromkeys(relationships["cat"]))
-    _, relationship_rows = comparison_table(relationships, "cat", p, k, order)
-    return {"available": True, "rows": rows, "relationships": relationship_rows}
+    relationships = table_of(ctx, comparison_rows(ctx, "rpt_perpetrator_relationships"))
+    return {"available": True, "rows": rows, "relationships": relationships}
 
 
 # --------------------------------------------------------------------------- locations
@@ -514,18 +517,7 @@ def _boundary_xy(path: Path | None) -> tuple[list, list] | None:
 # --------------------------------------------------------------------------- orders
 def orders(ctx: Context) -> dict[str, Any]:
     p, k = ctx.periods, ctx.k
-    events = ctx.rows(
-        "select event, quarter, order_type_label as cat, orders as n "
-        "from reporting.rpt_orders_by_quarter where quarter in (?, ?, ?) "
-        "order by event_order, order_type_order, quarter",
-        p.columns,
-    )
-    tables = []
-    for event in dict.fromkeys(events["event"]):
-        frame = events[events["event"] == event]
-        order = list(dict.fromkeys(frame["cat"]))
-        _, rows = comparison_table(frame[["quarter", "cat", "n"]], "cat", p, k, order)
-        tables.append((event, rows))
+    tables = list(comparison_rows(ctx, "rpt_orders_by_quarter", p.columns).items())
     stalking = ctx.rows(
         "select * from reporting.rpt_stalking_orders_by_quarter where quarter in (?, ?, ?)",
         p.columns,
