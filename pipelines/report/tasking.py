@@ -112,24 +112,9 @@ def headline(data: PackData, quarter: str) -> list[str]:
     s = data.summary
     if not s:
         return [f"No subject was scored for {quarter}."]
-    lines = [
-        f"{int(s['subjects_above_cutoff'])} subject(s) at or above the high-harm cut-off "
-        f"(RFGV {s['cutoff_score']:g}) of {int(s['subjects_scored'])} scored; the top "
-        f"{int(s['subjects_listed'])} are listed (list length {int(s['list_length'])}).",
-        f"Since the previous quarter: {int(s['subjects_new'])} new, "
-        f"{int(s['subjects_returning'])} returning, {int(s['subjects_up'])} up, "
-        f"{int(s['subjects_down'])} down, {int(s['subjects_same'])} about the same; "
-        f"{int(s['subjects_dropped_off'])} dropped off (below).",
-    ]
-    identity = data.identity
-    if identity:
-        lines.append(
-            f"Identity since the {identity['previous_run_quarter']} run: "
-            f"{int(identity['persons_keeping_key']):,} of {int(identity['persons_in_both']):,} "
-            f"people in both runs kept their key; {int(identity['keys_merged'])} key(s) merged, "
-            f"{int(identity['keys_split'])} split, {int(identity['keys_rekeyed'])} re-keyed "
-            "(named in the list's last columns)."
-        )
+    lines = [s["headline_counts"], s["headline_movement"]]
+    if data.identity:
+        lines.append(data.identity["headline"])
     else:
         lines.append(
             "No earlier run is kept in this warehouse, so no identity change can be shown; "
