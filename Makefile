@@ -4,7 +4,7 @@ PY := .venv/bin/python
 BIN := .venv/bin
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: setup profile test test-all lint fmt dbt-parse dev generate eval bench bench-national compare-outputs clean
+.PHONY: setup profile test test-all lint fmt dbt-parse dev generate eval bench bench-national compare-outputs bench-publish clean
 
 setup:            ## venv + locked dependencies + dbt manifest
 	python3 tasks.py setup
@@ -54,6 +54,13 @@ AFTER ?= /tmp/spp-after
 compare-outputs: setup  ## profile the demo force into AFTER and diff it against BEFORE
 	$(BIN)/spp profile --out $(AFTER) --warehouse $(AFTER).duckdb --run-date 2026-12-01
 	$(PY) -m pipelines.evaluation.compare_outputs $(BEFORE) $(AFTER) --warehouses $(BEFORE).duckdb $(AFTER).duckdb
+
+# CPU and wall time of the whole publish stage on a finished warehouse (docs/evaluation/
+# publish_stage.md); run it on the old code with LABEL=before for the baseline beside it.
+EXTRACTS ?= .state/demo/force-seed42-2026-Q3
+LABEL ?= after
+bench-publish: setup  ## time the publish stage on AFTER's warehouse
+	$(PY) -m pipelines.evaluation.publish_stage $(AFTER).duckdb --extracts $(EXTRACTS) --label $(LABEL)
 
 clean:
 	rm -rf .state output dbt_project/target

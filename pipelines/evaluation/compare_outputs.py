@@ -4,10 +4,12 @@
 
 BEFORE and AFTER are output folders of `spp profile --out` (one or more YYYY-Qn/ inside). Every
 file is compared: the profile HTML as its visible text, its tables (by caption) and its chart
-data, with the embedded plotly.js library left out; CSV files row by row; JSON as data; other
-files (workbooks, restricted pages) byte for byte. With --warehouses, every table of the schemas
-`marts` and `reporting` is exported to CSV (sorted rows) and compared too; a table found in only
-one warehouse is listed, not failed (a new reporting model has no "before").
+data, with the embedded plotly.js library left out; CSV files row by row; JSON as data;
+workbooks sheet by sheet, cell by cell (values and formulas; their save time is left out);
+other files byte for byte. With --warehouses, every table of the schemas
+`marts` and `reporting` is exported to CSV (sorted rows) and compared too, on the columns both
+hold; a table or column found only in AFTER is listed, not failed (a new reporting model or
+column has no "before"), a column found only in BEFORE is a difference.
 
 Prints each difference and exits 1 if there is any, 0 when the outputs are identical.
 """
@@ -24,17 +26,19 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import duckdb
+import openpyxl
+import pandas as pd
 
 # The plotly.js library embedded once per profile: 4.6 MB of a pinned dependency, not a figure.
 PLOTLY_LIBRARY = re.compile(r'(<script id="plotlyjs">)(.*?)(</script>)', re.S)
-# Workbooks store their creation time; their content is the CSV's, compared there.
-VOLATILE_BYTES = {".xlsx"}
 WAREHOUSE_SCHEMAS = ("marts", "reporting")
 # Known run-to-run variation that no published figure shows, reported as notes, not failures:
-# timings and the run id in data_quality.json; Splink's diagnostics page and its float noise;
+# timings and the run id in data_quality.json and in the warehouse (with Splink's timings and
+# random linker id in marts.resolution_model); Splink's diagnostics page and its float noise;
 # the best date of birth of a resolved person when two recorded ones tie (marts.dim_persons
 # picks either).
-VOLATILE_JSON_KEYS = {"seconds", "run_id"}
+VOLATILE_JSON_KEYS = {"seconds", "run_id", "timings", "records_per_second", "linker_uid"}
+VOLATILE_COLUMNS = {"seconds", "run_id"}  # the same timings and run id where a table holds them
 VOLATILE_FILES = {"restricted/resolution_diagnostics.html"}
 VOLATILE_TABLES = {"marts.dim_persons", "marts.person_match_evidence"}
 FLOAT_DIGITS = 10
@@ -135,8 +139,8 @@ def _split_json(script: str) -> list[str]:
 def compare_file(name: str, before: Path, after: Path) -> list[str]:
     if before.suffix == ".html" and before.name == "profile.html":
         return compare_profile(name, before, after)
-    if before.suffix in VOLATILE_BYTES:
-        return []
+    if before.suffix == ".xlsx":
+        return _diff_lines(name, _workbook_lines(before), _workbook_lines(after))
     if before.suffix == ".json":
         a = _without_keys(json.loads(before.read_text(encoding="utf-8")), VOLATILE_JSON_KEYS)
         b = _without_keys(json.loads(after.read_text(encoding="utf-8")), VOLATILE_JSON_KEYS)
@@ -152,6 +156,29 @@ def compare_file(name: str, before: Path, after: Path) -> list[str]:
         hashlib.sha256(before.read_bytes()).digest() == hashlib.sha256(after.read_bytes()).digest()
     )
     return [] if same else [f"{name}: bytes differ"]
+
+
+def _workbook_lines(path: Path) -> list[str]:
+    """Every non-empty cell of every sheet as 'A1 = value [number format]' (formulas as
+    written), under its sheet's name, plus
+    each sheet's print headers and footers: a workbook's content without the save time that
+    makes its bytes differ from run to run."""
+    workbook = openpyxl.load_workbook(path)
+    lines = []
+    for sheet in workbook.worksheets:
+        lines.append(f"[{sheet.title}] state={sheet.sheet_state} freeze={sheet.freeze_panes}")
+        for row in sheet.iter_rows():
+            lines += [
+                f"{cell.coordinate} = {cell.value!r}"
+                + ("" if cell.number_format == "General" else f" [{cell.number_format}]")
+                for cell in row
+                if cell.value is not None
+            ]
+        for part in ("oddHeader", "oddFooter"):
+            lines.append(
+                f"{part}: {getattr(sheet, part).center.text} {getattr(sheet, part).right.text}"
+            )
+    return lines
 
 
 def _without_keys(value: object, keys: set[str]) -> object:
@@ -173,8 +200,8 @@ def compare_folders(before: Path, after: Path) -> list[str]:
     return out
 
 
-def warehouse_tables(path: Path) -> dict[str, list[str]]:
-    """Every marts/reporting table as CSV lines (header, then rows sorted), read-only."""
+def warehouse_frames(path: Path) -> dict[str, pd.DataFrame]:
+    """Every marts/reporting table as text (floats to 10 digits), read-only."""
     con = duckdb.connect(str(path), read_only=True)
     try:
         names = con.execute(
@@ -185,24 +212,70 @@ def warehouse_tables(path: Path) -> dict[str, list[str]]:
         out = {}
         for (name,) in names:
             frame = con.execute(f"select * from {name}").df()
+            frame = frame.drop(columns=[c for c in frame.columns if c in VOLATILE_COLUMNS])
             for column in frame.columns:
                 if frame[column].dtype.kind == "f":  # float noise below 10 digits is not a figure
                     frame[column] = frame[column].map(lambda v: f"{v:.{FLOAT_DIGITS}g}")
-            frame = frame.astype(str).sort_values(list(frame.columns))
-            out[name] = [",".join(frame.columns), *(",".join(r) for r in frame.values.tolist())]
+                elif frame[column].dtype == object:  # nor in the numbers of a JSON document
+                    frame[column] = frame[column].map(_json_normalised)
+            out[name] = frame.astype(str)
         return out
     finally:
         con.close()
 
 
+def _json_normalised(value: object) -> object:
+    """A JSON document held in a text column, without its volatile keys and with its numbers
+    to FLOAT_DIGITS significant digits (other text as it is)."""
+    if not (isinstance(value, str) and value[:1] in "{["):
+        return value
+    try:
+        document = json.loads(value)
+    except json.JSONDecodeError:
+        return value
+    return json.dumps(_floats_rounded(_without_keys(document, VOLATILE_JSON_KEYS)), sort_keys=True)
+
+
+def _floats_rounded(value: object) -> object:
+    if isinstance(value, float):
+        return float(f"{value:.{FLOAT_DIGITS}g}")
+    if isinstance(value, dict):
+        return {k: _floats_rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_floats_rounded(v) for v in value]
+    return value
+
+
+def _csv_lines(frame: pd.DataFrame) -> list[str]:
+    """Header, then the rows sorted (row order is not a figure)."""
+    frame = frame.sort_values(list(frame.columns)) if len(frame.columns) else frame
+    return [",".join(frame.columns), *(",".join(r) for r in frame.values.tolist())]
+
+
+def warehouse_tables(path: Path) -> dict[str, list[str]]:
+    """Every marts/reporting table as CSV lines (header, then rows sorted), read-only."""
+    return {name: _csv_lines(frame) for name, frame in warehouse_frames(path).items()}
+
+
 def compare_warehouses(before: Path, after: Path) -> tuple[list[str], list[str]]:
-    """(differences, notes): tables in only one warehouse are notes."""
-    a, b = warehouse_tables(before), warehouse_tables(after)
+    """(differences, notes). Tables and columns only in AFTER are notes (a new model or column
+    has no "before"; outputs only grow); the columns both hold are compared row by row. A
+    column only in BEFORE is a difference."""
+    a, b = warehouse_frames(before), warehouse_frames(after)
     notes = [f"table {t}: only in before" for t in sorted(set(a) - set(b))]
     notes += [f"table {t}: only in after" for t in sorted(set(b) - set(a))]
     out: list[str] = []
     for table in sorted(set(a) & set(b)):
-        diff = _diff_lines(f"table {table}", a[table], b[table])
+        added = [c for c in b[table].columns if c not in a[table].columns]
+        dropped = [c for c in a[table].columns if c not in b[table].columns]
+        if added:
+            notes.append(f"table {table}: new column(s) {', '.join(added)} (not compared)")
+        if dropped:
+            out.append(f"table {table}: column(s) {', '.join(dropped)} only in before")
+        common = [c for c in a[table].columns if c in b[table].columns]
+        diff = _diff_lines(
+            f"table {table}", _csv_lines(a[table][common]), _csv_lines(b[table][common])
+        )
         if diff and table in VOLATILE_TABLES:
             notes.append(f"table {table}: differs (known run-to-run variation, not published)")
         else:

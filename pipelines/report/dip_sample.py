@@ -20,26 +20,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
 from pipelines.disclosure.formulas import neutralise_formulas, neutralise_text
+from pipelines.report.printed import printed_columns, printed_frame
 from pipelines.report.restricted import MARKING, RESTRICTED_DIR, owner_only_dir, write_private
 
-SAMPLE_HEADINGS = {
-    "sample_id": "Sample id",
-    "crime_id": "Crime reference",
-    "quarter": "Quarter",
-    "identified_by": "How it entered the profile",
-    "is_domestic_abuse": "Domestic abuse flag",
-    "is_online": "Online flag",
-    "reported_date": "Reported",
-    "offence_code": "Offence code",
-    "offence_category": "Offence category",
-    "risk_level": "Risk grade",
-    "outcome_group": "Outcome so far",
-    "screening_score": "Screening score",
-    "screening_reasons": "Why screening flagged it",
-    "stratum_crimes": "Crimes in its group this quarter",
-    "stratum_sample": "Sampled from its group",
-    "selection_weight": "Weight (crimes per sampled crime)",
-}
+SAMPLE_COLUMNS = printed_columns("rpt_dip_sample", "dip_sample")
 # The auditor's columns, left empty: yes / no / unsure, then free text.
 VERDICT_COLUMNS = {
     "verdict_is_stalking": "Auditor: is this stalking? (yes/no/unsure)",
@@ -65,9 +49,10 @@ class DipSampleFiles:
 
 def sample_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     frame = con.execute("select * from reporting.rpt_dip_sample order by sample_id").df()
-    frame = frame[list(SAMPLE_HEADINGS)].copy()
-    for flag in ("is_domestic_abuse", "is_online"):
-        frame[flag] = frame[flag].map({True: "yes", False: "no"})
+    frame = printed_frame(frame, SAMPLE_COLUMNS)
+    for column in SAMPLE_COLUMNS:
+        if column.kind == "flag":
+            frame[column.name] = frame[column.name].map({True: "yes", False: "no"})
     for column in VERDICT_COLUMNS:
         frame[column] = ""
     return frame
@@ -92,12 +77,12 @@ def write_dip_sample(
     sheet.title = "Dip sample"
     sheet.append([note.lstrip("# ")])
     sheet["A1"].font = Font(bold=True, color="9C0006")
-    sheet.append(list(SAMPLE_HEADINGS) + list(VERDICT_COLUMNS))
-    sheet.append(list(SAMPLE_HEADINGS.values()) + list(VERDICT_COLUMNS.values()))
+    sheet.append([c.name for c in SAMPLE_COLUMNS] + list(VERDICT_COLUMNS))
+    sheet.append([c.label for c in SAMPLE_COLUMNS] + list(VERDICT_COLUMNS.values()))
     for row in frame.astype(object).where(frame.notna(), None).values.tolist():
         sheet.append([_cell(v) for v in row])
     fill = PatternFill("solid", fgColor="FFF2CC")
-    first_verdict = len(SAMPLE_HEADINGS) + 1
+    first_verdict = len(SAMPLE_COLUMNS) + 1
     for row in sheet.iter_rows(min_row=4, min_col=first_verdict, max_col=sheet.max_column):
         for cell in row:
             cell.fill = fill

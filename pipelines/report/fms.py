@@ -24,6 +24,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from pipelines.disclosure import SUPPRESSED, protect_count, protect_table
 from pipelines.disclosure.formulas import neutralise_formulas
+from pipelines.report.printed import PrintedColumn, printed_columns
 from pipelines.settings import FmsSettings
 
 FIGURE_COLUMNS = ["recorded", "value", "lo80", "hi80", "lo95", "hi95"]
@@ -674,43 +675,16 @@ def _hidden_demand(ws: Worksheet, years: pd.DataFrame, where: dict[tuple[str, st
     _finish_table(ws, 1, len(headers), row - 1)
 
 
-def _frame_sheet(ws: Worksheet, frame: pd.DataFrame, headers: dict[str, str]) -> None:
-    ws.append(list(headers.values()))
-    rows = frame[list(headers)].astype(object).values.tolist() if len(frame) else []
+def _frame_sheet(ws: Worksheet, frame: pd.DataFrame, columns: tuple[PrintedColumn, ...]) -> None:
+    ws.append([column.label for column in columns])
+    names = [column.name for column in columns]
+    rows = frame[names].astype(object).values.tolist() if len(frame) else []
     last = _write_rows(ws, 2, rows)
-    _finish_table(ws, 1, len(headers), last)
-
-
-QUARTER_HEADERS = {
-    "series_label": "Series",
-    "quarter": "Quarter",
-    "kind": "Recorded or forecast",
-    "months_recorded": "Months recorded",
-    "value": "Crimes in the quarter (central figure)",
-    "lo80": "80% range: low",
-    "hi80": "80% range: high",
-    "lo95": "95% range: low",
-    "hi95": "95% range: high",
-}
-BACKTEST_HEADERS = {
-    "dataset_label": "Test data",
-    "split_label": "Forces",
-    "horizon": "Years ahead",
-    "mase": "Error (MASE; under 1 beats naive)",
-    "naive_mase": "Naive forecast's error (MASE)",
-    "coverage80": "80% range held the actual",
-    "coverage95": "95% range held the actual",
-    "verdict": "Verdict",
-}
-TRACKING_HEADERS = {
-    "series_label": "Series",
-    "quarter": "Quarter",
-    "actual": "Recorded",
-    "expected": "Forecast a quarter earlier",
-    "lo80": "80% range: low",
-    "hi80": "80% range: high",
-    "direction": "Recorded figure was",
-}
+    _finish_table(ws, 1, len(columns), last)
+    for index, column in enumerate(columns, start=1):
+        if column.kind == "rate":
+            for cell in ws[get_column_letter(index)][1:]:
+                cell.number_format = "0%"
 
 
 def write_fms(
@@ -744,19 +718,21 @@ def write_fms(
     _frame_sheet(
         book.create_sheet("Quarterly"),
         public_quarters(figures.quarters, min_count),
-        QUARTER_HEADERS,
+        printed_columns("rpt_fms_quarters", "workbook"),
     )
-    backtest = figures.backtest.assign(
-        verdict=np.where(figures.backtest["is_poor"], "poor: see README", "acceptable")
+    _frame_sheet(
+        book.create_sheet("Testing"),
+        figures.backtest,
+        printed_columns("rpt_fms_backtest", "workbook"),
     )
-    _frame_sheet(book.create_sheet("Testing"), backtest, BACKTEST_HEADERS)
-    for col in ("F", "G"):
-        for cell in book["Testing"][col][1:]:
-            cell.number_format = "0%"
     tracking = figures.tracking.copy()
     for column in ("actual", "expected", "lo80", "hi80"):
         tracking[column] = [public_count(v, min_count) for v in tracking[column].to_numpy(float)]
-    _frame_sheet(book.create_sheet("Early warning"), tracking, TRACKING_HEADERS)
+    _frame_sheet(
+        book.create_sheet("Early warning"),
+        tracking,
+        printed_columns("rpt_fms_tracking", "workbook"),
+    )
     book.properties.title = f"Stalking demand for the FMS, {quarter}"
     book.save(out_dir / "demand.xlsx")
     return FmsFiles(csv=csv, workbook=out_dir / "demand.xlsx", rows=len(years))

@@ -13,8 +13,8 @@ import pandas as pd
 from pipelines.disclosure import Count, protect_count, protect_rate, protect_table
 from pipelines.disclosure.suppression import Rate
 from pipelines.report import assessment, charts
-from pipelines.report.compare import comparison_table
-from pipelines.report.sections import Context
+from pipelines.report.printed import printed_table
+from pipelines.report.sections import Context, comparison_rows, table_of
 
 WINDOW_WORDS = {
     "quarter": "in the quarter",
@@ -246,26 +246,14 @@ def order_effectiveness(ctx: Context) -> dict[str, Any]:
         if any(row[metric].suppressed for row in sides):
             for row in sides:
                 row[metric] = _hidden(row[metric])
-    applications = ctx.rows(
-        "select * from reporting.rpt_orders_applications where quarter = ? and da_group = 'all' "
-        "order by order_type_order",
+    applications = printed_table(
+        ctx.con,
+        "rpt_orders_applications",
+        "applications",
+        k,
+        "where quarter = ? and da_group = 'all' order by order_type_order",
         [p.quarter],
     )
-    application_rows = [
-        {
-            "order_type": r.order_type_label,
-            "applications": protect_count(int(r.applications), k),
-            "granted": protect_rate(int(r.granted), int(r.applications), k),
-            "refused": protect_rate(int(r.refused), int(r.applications), k),
-            # A median of fewer than k applications would describe a handful of cases.
-            "median_days": (
-                "–"
-                if pd.isna(r.median_days_report_to_application) or int(r.applications) < k
-                else f"{r.median_days_report_to_application:,.0f}"
-            ),
-        }
-        for r in applications.itertuples()
-    ]
     window = funnel["window_first_quarter"].iloc[0] if not funnel.empty else p.quarter
     return {
         "cohorts": cohorts,
@@ -273,7 +261,7 @@ def order_effectiveness(ctx: Context) -> dict[str, Any]:
         "actions": action_table,
         "action_groups": action_groups,
         "funnel": funnel_rows,
-        "applications": application_rows,
+        "applications": applications,
         "window": f"{window} to {p.quarter}",
     }
 
@@ -330,13 +318,10 @@ def intelligence(ctx: Context) -> dict[str, Any]:
     frame = ctx.rows(
         "select * from reporting.rpt_profile_intelligence order by breakdown, category_order"
     )
+    breakdowns = comparison_rows(ctx, "rpt_profile_intelligence")
     tables = []
     for breakdown, caption in INTELLIGENCE_BREAKDOWNS.items():
-        part = frame[frame["breakdown"] == breakdown].rename(
-            columns={"category_label": "cat", "reports": "n"}
-        )
-        order = list(dict.fromkeys(part["cat"]))
-        _, rows = comparison_table(part[["quarter", "cat", "n"]], "cat", p, k, order)
+        rows = table_of(ctx, breakdowns, breakdown)
         # Volume and linkage are overlapping counts, not parts of a whole: no total row.
         has_total = breakdown not in ("volume", "linkage")
         tables.append((caption, rows if has_total else rows[:-1], has_total))
@@ -367,20 +352,13 @@ def intelligence(ctx: Context) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------- perpetrators
 def perpetrator_demographics(ctx: Context) -> list[tuple[str, list]]:
-    p, k = ctx.periods, ctx.k
-    frame = ctx.rows(
-        "select quarter, dimension, category_label as cat, category_order, perpetrators as n "
-        "from reporting.rpt_profile_perpetrator_demographics "
-        "where da_group = 'all' and quarter in (?, ?, ?) order by dimension, category_order",
-        p.columns,
+    tables = comparison_rows(
+        ctx, "rpt_profile_perpetrator_demographics", ctx.periods.columns, "da_group = 'all'"
     )
-    out = []
-    for label, dimension in (("Sex", "sex"), ("Age at report", "age_band")):
-        part = frame[frame["dimension"] == dimension]
-        order = list(dict.fromkeys(part["cat"]))
-        _, rows = comparison_table(part[["quarter", "cat", "n"]], "cat", p, k, order)
-        out.append((label, rows))
-    return out
+    return [
+        (label, table_of(ctx, tables, dimension))
+        for label, dimension in (("Sex", "sex"), ("Age at report", "age_band"))
+    ]
 
 
 # --------------------------------------------------------------------------- compliance trend
@@ -420,14 +398,7 @@ def compliance_trend(ctx: Context) -> str:
 # --------------------------------------------------------------------------- places
 def location_types(ctx: Context) -> list:
     """Crimes by recorded place type, this quarter against the previous and a year ago."""
-    p, k = ctx.periods, ctx.k
-    frame = ctx.rows(
-        "select quarter, location_label as cat, location_order, crimes as n "
-        "from reporting.rpt_places_location_type order by location_order, quarter"
-    )
-    order = list(dict.fromkeys(frame["cat"]))
-    _, rows = comparison_table(frame[["quarter", "cat", "n"]], "cat", p, k, order)
-    return rows
+    return table_of(ctx, comparison_rows(ctx, "rpt_places_location_type"))
 
 
 def districts(ctx: Context) -> dict[str, Any]:
@@ -457,7 +428,7 @@ def districts(ctx: Context) -> dict[str, Any]:
         column_totals=True,
     )
     victims = protect_table(wide[["victims"]], k, row_totals=False, column_totals=True)
-    csp = now["csp"].reindex(order).fillna("") if "csp" in now else pd.Series("", index=order)
+    csp = now["csp"].reindex(order).fillna("")
     rows = [
         {
             "district": label,

@@ -64,8 +64,6 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["num"] = lambda v: "–" if v is None else f"{v:,.0f}"
-    env.filters["pct"] = lambda v: "–" if v is None else f"{v:.1%}"
     return env
 
 

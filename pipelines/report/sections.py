@@ -35,6 +35,8 @@ from pipelines.report.compare import (
     subset_count,
     trend_table,
 )
+from pipelines.report.data_quality import FILE_NAME, data_quality_report
+from pipelines.report.printed import compared_frames, printed_table
 from pipelines.settings import Settings
 
 ROUTES = ["principal", "included", "screened"]
@@ -81,31 +83,47 @@ def _quarters_in(frame: pd.DataFrame, quarters: list[str]) -> pd.DataFrame:
     return frame[frame["quarter"].isin(quarters)]
 
 
+NO_COUNTS = pd.DataFrame({"quarter": [], "cat": [], "n": pd.Series(dtype="int64")})
+
+
+def comparison_rows(
+    ctx: Context, model: str, quarters: list[str] | None = None, where: str = ""
+) -> dict[str, list[Figure3]]:
+    """Each comparison table of a category-by-quarter model (its YAML names the columns; see
+    pipelines.report.printed), suppressed as a table with its total row."""
+    return {
+        name: comparison_table(frame, "cat", ctx.periods, ctx.k, order)[1]
+        for name, (frame, order) in compared_frames(ctx.con, model, quarters, where).items()
+    }
+
+
+def table_of(ctx: Context, tables: dict[str, list[Figure3]], name: str = "") -> list[Figure3]:
+    """One table of `comparison_rows`; only its total row when the model holds none of it."""
+    return tables.get(name) or comparison_table(NO_COUNTS, "cat", ctx.periods, ctx.k, [])[1]
+
+
 # --------------------------------------------------------------------------- demand & trends
-def _breakdown(rows: pd.DataFrame, name: str) -> tuple[pd.DataFrame, list[str]]:
-    """One breakdown of reporting.rpt_crimes_by_category as (quarter, cat, n) and its order."""
-    part = rows[rows["breakdown"] == name].sort_values(["category_order", "quarter"])
-    frame = part.rename(columns={"category_label": "cat", "crimes": "n"})
-    return frame[["quarter", "cat", "n"]], list(dict.fromkeys(part["category_label"]))
 
 
 def demand(ctx: Context) -> dict[str, Any]:
     p, k = ctx.periods, ctx.k
-    rows = ctx.rows(
-        "select quarter, breakdown, category_label, category_order, crimes "
-        "from reporting.rpt_crimes_by_category"
-    )
+    tables = compared_frames(ctx.con, "rpt_crimes_by_category")
+
+    def breakdown(name: str) -> tuple[pd.DataFrame, list[str]]:
+        return tables.get(name, (NO_COUNTS, []))
+
+    every = pd.concat([frame for frame, _ in tables.values()]) if tables else NO_COUNTS
     # an empty universe has no first quarter (min() is NaN, a float): start at this quarter
-    first = rows["quarter"].dropna().min() if not rows.empty else None
+    first = every["quarter"].dropna().min() if not every.empty else None
     first = first if isinstance(first, str) else p.quarter
     trend_q = [q for q in p.trend(12) if q >= first]
-    if rows.empty or int(rows["crimes"].sum()) == 0:
+    if every.empty or int(every["n"].sum()) == 0:
         ctx.gaps.append(
             "No crime in this delivery is in the stalking universe (no stalking "
             "classification and none screened in): demand, trends, hotspots, perpetrators "
             "and victims cannot be shown."
         )
-    da, _ = _breakdown(rows, "domestic_abuse")
+    da, _ = breakdown("domestic_abuse")
     # Both sides of a flag are always rows (zero when absent): charts and shares read them.
     da_order = ["Domestic abuse", "Not domestic abuse"]
     totals = da.groupby("quarter")["n"].sum().reset_index()
@@ -113,15 +131,15 @@ def demand(ctx: Context) -> dict[str, Any]:
     ctx.figures["total"] = total
 
     _, da_rows = comparison_table(da, "cat", p, k, da_order)
-    online, _ = _breakdown(rows, "online")
+    online, _ = breakdown("online")
     on_order = ["Online", "Not online"]
     _, on_rows = comparison_table(online, "cat", p, k, on_order)
-    routes, _ = _breakdown(rows, "identification_route")
+    routes, _ = breakdown("identification_route")
     # Every route is a row, with zero where no crime came in that way (the screened row is
     # read by position below and by the key findings).
     route_order = [ROUTE_LABELS[route] for route in ROUTES]
     _, route_rows = comparison_table(routes, "cat", p, k, route_order)
-    cat_frame, cat_order = _breakdown(rows, "offence_category")
+    cat_frame, cat_order = breakdown("offence_category")
     _, cat_rows = comparison_table(cat_frame, "cat", p, k, cat_order)
 
     extra_tables = []
@@ -129,7 +147,7 @@ def demand(ctx: Context) -> dict[str, Any]:
         ("risk_level", "Stalking crimes by recorded risk grade"),
         ("outcome_group", "Stalking crimes by outcome so far"),
     ):
-        grouped, order = _breakdown(rows, name)
+        grouped, order = breakdown(name)
         extra_tables.append((caption, comparison_table(grouped, "cat", p, k, order)[1]))
 
     # Shares: rates on the suppressed counts are suppressed too.
@@ -288,19 +306,11 @@ def victims(ctx: Context) -> dict[str, Any]:
     # crimes in the 12 months); repeat victims with no crime this quarter are out.
     repeat_now = int(now["repeat_victims_with_crime_in_quarter"].sum())
     out["repeat_share"] = protect_rate(repeat_now, out["victims"].now, k)
-    demographics = ctx.rows(
-        "select quarter, dimension, category_label as cat, category_order, victims as n "
-        "from reporting.rpt_victim_demographics where quarter in (?, ?) "
-        "order by dimension, category_order",
-        [p.quarter, p.year_ago],
-    )
-    demo = []
-    for label, dimension in (("Sex", "sex"), ("Age at report", "age_band")):
-        frame = demographics[demographics["dimension"] == dimension]
-        order = list(dict.fromkeys(frame["cat"]))
-        _, rows = comparison_table(frame[["quarter", "cat", "n"]], "cat", p, k, order)
-        demo.append((label, rows))
-    out["demographics"] = demo
+    demographics = comparison_rows(ctx, "rpt_victim_demographics", [p.quarter, p.year_ago])
+    out["demographics"] = [
+        (label, table_of(ctx, demographics, dimension))
+        for label, dimension in (("Sex", "sex"), ("Age at report", "age_band"))
+    ]
     return out
 
 
@@ -347,13 +357,8 @@ def perpetrators(ctx: Context) -> dict[str, Any]:
     window = f"{ctx.settings.rfgv.lookback_months} months to quarter end"
     rows = [row(label.format(window=window), *spec) for label, *spec in PERPETRATOR_ROWS]
     ctx.figures.update(perpetrators=rows)
-    relationships = ctx.rows(
-        "select quarter, relationship_label as cat, perpetrator_records as n "
-        "from reporting.rpt_perpetrator_relationships order by relationship_order, quarter"
-    )
-    order = list(dict.fromkeys(relationships["cat"]))
-    _, relationship_rows = comparison_table(relationships, "cat", p, k, order)
-    return {"available": True, "rows": rows, "relationships": relationship_rows}
+    relationships = table_of(ctx, comparison_rows(ctx, "rpt_perpetrator_relationships"))
+    return {"available": True, "rows": rows, "relationships": relationships}
 
 
 # --------------------------------------------------------------------------- locations
@@ -512,18 +517,7 @@ def _boundary_xy(path: Path | None) -> tuple[list, list] | None:
 # --------------------------------------------------------------------------- orders
 def orders(ctx: Context) -> dict[str, Any]:
     p, k = ctx.periods, ctx.k
-    events = ctx.rows(
-        "select event, quarter, order_type_label as cat, orders as n "
-        "from reporting.rpt_orders_by_quarter where quarter in (?, ?, ?) "
-        "order by event_order, order_type_order, quarter",
-        p.columns,
-    )
-    tables = []
-    for event in dict.fromkeys(events["event"]):
-        frame = events[events["event"] == event]
-        order = list(dict.fromkeys(frame["cat"]))
-        _, rows = comparison_table(frame[["quarter", "cat", "n"]], "cat", p, k, order)
-        tables.append((event, rows))
+    tables = list(comparison_rows(ctx, "rpt_orders_by_quarter", p.columns).items())
     stalking = ctx.rows(
         "select * from reporting.rpt_stalking_orders_by_quarter where quarter in (?, ?, ?)",
         p.columns,
@@ -703,7 +697,9 @@ def forecast(ctx: Context) -> dict[str, Any]:
         "year_headers": ["Series", "Model", *headers],
         "years": table,
         "charts": charts_out,
-        "accuracy": _accuracy(figures.backtest),
+        "accuracy": printed_table(
+            ctx.con, "rpt_fms_backtest", "accuracy", k, "order by dataset, horizon_years"
+        ),
     }
 
 
@@ -742,62 +738,15 @@ def _headline_forecast(years: pd.DataFrame) -> dict[str, Any] | None:
     }
 
 
-ACCURACY_COLUMNS = {
-    "dataset_label": "Test data",
-    "split_label": "Forces",
-    "horizon": "Years ahead",
-    "mase": "MASE",
-    "naive_mase": "Naive MASE",
-    "coverage80": "80% range held the actual",
-    "coverage95": "95% range held the actual",
-}
-
-
-def _accuracy(backtest: pd.DataFrame) -> dict[str, Any] | None:
-    """The measured back-test of the published method (reporting.rpt_fms_backtest)."""
-    if backtest.empty:
-        return None
-    frame = backtest[list(ACCURACY_COLUMNS)].copy()
-    for column in ("mase", "naive_mase", "coverage80", "coverage95"):
-        fmt = "{:.0%}" if column.startswith("coverage") else "{:,.2f}"
-        frame[column] = frame[column].map(lambda v, f=fmt: "–" if pd.isna(v) else f.format(v))
-    return {
-        "table": "reporting.rpt_fms_backtest",
-        "columns": list(ACCURACY_COLUMNS.values()),
-        "rows": frame.astype(str).values.tolist(),
-    }
-
-
 # --------------------------------------------------------------------------- scope & data quality
 def data_quality(ctx: Context) -> dict[str, Any]:
-    """What was loaded and quarantined. These are counts of records, not of people, so they
-    are shown exactly (no person can be singled out from a count of bad rows)."""
+    """What was loaded and quarantined (the figures of data_quality.json, which the publish
+    stage writes before the profile). These are counts of records, not of people, so they are
+    shown exactly (no person can be singled out from a count of bad rows)."""
     p = ctx.periods
-    path = ctx.quarter_dir / "data_quality.json"
-    extracts: dict[str, Any] = {}
-    report: dict[str, Any] = {}
-    if path.exists():
-        try:
-            report = json.loads(path.read_text())
-            extracts = report.get("extracts", {})
-        except (OSError, json.JSONDecodeError):
-            extracts = {}
-    rows = []
-    for table, info in extracts.items():
-        read = int(info.get("read", 0))
-        quarantined = int(info.get("quarantined", 0))
-        rules = sorted(info.get("by_rule", {}).items(), key=lambda kv: -kv[1])
-        rows.append(
-            {
-                "extract": table,
-                "read": read,
-                "loaded": int(info.get("loaded", 0)),
-                "quarantined": quarantined,
-                "share": quarantined / read if read else 0.0,
-                "rules": ", ".join(f"{r.replace('_', ' ')} ({n:,})" for r, n in rules[:4]) or "–",
-            }
-        )
-    if not rows:
+    report = data_quality_report(ctx.con)
+    table = printed_table(ctx.con, "rpt_data_quality", "scope", ctx.k, "order by extract")
+    if not table["rows"]:
         ctx.gaps.append("No data-quality report was available for this run.")
     first, last, located, without_location = ctx.con.execute(
         "select any_value(first_reported_date), any_value(last_reported_date), "
@@ -812,13 +761,13 @@ def data_quality(ctx: Context) -> dict[str, Any]:
             f"{without_location / located:.0%} of this quarter's stalking crimes have no usable "
             "location and are absent from the hotspot analysis."
         )
-    if "reconciles" in report:
+    if report["extracts"]:
         caveats.append(
             "Every input row was either loaded or quarantined (the counts reconcile)."
             if report["reconciles"]
             else "Warning: the loaded and quarantined counts do not add up to the rows read."
         )
-    for link, n in (report.get("unlinked_soft_links") or {}).items():
+    for link, n in sorted(report["unlinked_soft_links"].items()):
         if isinstance(n, int) and n:
             source = link.split("->")[0].replace(".", " ")
             caveats.append(
@@ -827,10 +776,10 @@ def data_quality(ctx: Context) -> dict[str, Any]:
             )
     return {
         "available": True,
-        "rows": rows,
+        "table": table,
+        "source": FILE_NAME,
         "scope": scope,
         "caveats": caveats,
-        "source": path.name if path.exists() else "warehouse",
     }
 
 
@@ -846,14 +795,14 @@ def tasking_backtest(ctx: Context) -> dict[str, Any]:
     k = max(ctx.settings.tasking.backtest_list_lengths)
     horizon = min(ctx.settings.tasking.backtest_horizons_quarters)
     rows = ctx.rows(
-        "select * from reporting.rpt_tasking_backtest "
+        "select * from reporting.rpt_tasking_backtest_summary "
         "where quarter = ? and list_length = ? and horizon_quarters = ?",
         [ctx.periods.quarter, k, horizon],
     )
     if rows.empty:
         return {"available": False, "reason": "no ranking in the data is a year old yet"}
-    latest = rows[rows["origin_quarter"] == rows["origin_quarter"].max()].set_index("method")
-    mean = rows.groupby("method")[["precision_at_k", "auc"]].mean()
+    latest = rows[~rows["is_mean"]].set_index("method")
+    mean = rows[rows["is_mean"]].set_index("method")
     months = 3 * horizon
 
     def hits(method: str) -> Count:
@@ -862,10 +811,10 @@ def tasking_backtest(ctx: Context) -> dict[str, Any]:
     listed = int(latest.at["rfgv", "listed"])
     text = (
         f"Of the {listed} subjects ranked highest by the RFGV score in "
-        f"{rows['origin_quarter'].max()}, {hits('rfgv')} had a further stalking-universe crime "
+        f"{latest.at['rfgv', 'ranking_of']}, {hits('rfgv')} had a further stalking-universe crime "
         f"reported within {months} months, against {hits('crime_count_12m')} of the {listed} "
         f"with most crimes in the previous 12 months and {hits('most_recent')} of the {listed} "
-        f"who offended most recently. Over all {rows['origin_quarter'].nunique()} rankings at "
+        f"who offended most recently. Over all {mean.at['rfgv', 'rankings']} rankings at "
         f"least a year old, {mean.at['rfgv', 'precision_at_k']:.0%} of the RFGV top {k} "
         f"re-offended within {months} months on average (plain count "
         f"{mean.at['crime_count_12m', 'precision_at_k']:.0%}, most recent "

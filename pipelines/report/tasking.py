@@ -30,6 +30,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from pipelines.disclosure.formulas import neutralise_formulas
+from pipelines.report.printed import PrintedColumn, printed_columns, printed_frame
 from pipelines.report.profile import environment
 from pipelines.report.restricted import (
     MARKING,
@@ -41,95 +42,10 @@ from pipelines.report.restricted import (
 )
 from pipelines.report.subjects import write_subject_profiles
 
-# The list's columns and their headings, in the order the tasking meeting reads them. Owner and
-# review date are left empty for the meeting to fill in.
-HEADINGS = {
-    "rank": "Rank",
-    "movement": "Movement",
-    "score_change": "Score change",
-    "previous_rank": "Previous rank",
-    "subject_reference": "Subject ref",
-    "person_key": "Person key",
-    "best_name": "Name",
-    "date_of_birth": "Date of birth",
-    "area": "Area",
-    "rfgv_score": "RFGV score (0-100)",
-    "recency_score": "R",
-    "frequency_score": "F",
-    "gravity_score": "G",
-    "victims_score": "V",
-    "score_band": "Score band",
-    "victims_total": "Victims",
-    "crimes_total": "Crimes (look-back)",
-    "crimes_12m": "Crimes 12 m",
-    "breaches_12m": "Breaches 12 m",
-    "has_active_order": "Active order",
-    "active_orders": "Active orders (expiry)",
-    "last_offence_date": "Last offence reported",
-    "flags": "Flags",
-    "flag_reasons": "Flag reasons",
-    "suggested_action": "Suggested action",
-    "owner": "Owner",
-    "review_date": "Review date",
-    "weakest_link_probability": "Weakest link (probability)",
-    "distinct_victims_confident": "Distinct victims (confident)",
-    "is_serial_recorded": "Serial (recorded stalking)",
-    "is_serial_including_screened": "Serial (incl. screened courses)",
-    "identity_note": "Identity since last run",
-    "why_on_list": "Why on this list",
-}
-PACK_COLUMNS = list(HEADINGS)
-NUMERIC = {
-    "rank",
-    "score_change",
-    "previous_rank",
-    "rfgv_score",
-    "recency_score",
-    "frequency_score",
-    "gravity_score",
-    "victims_score",
-    "victims_total",
-    "crimes_total",
-    "crimes_12m",
-    "breaches_12m",
-    "weakest_link_probability",
-    "distinct_victims_confident",
-}
-FLAG_LABELS = {
-    "flag_order_not_working": "order not working",
-    "flag_escalation": "escalating",
-    "flag_new_victim": "new victim",
-    "flag_no_spo_considered": "no SPO considered",
-    "flag_online_only": "online only",
-    "is_serial": "serial",
-    "has_domestic_abuse": "DA",
-}
-DROPPED_HEADINGS = {
-    "previous_rank": "Previous rank",
-    "subject_reference": "Subject ref",
-    "person_key": "Person key",
-    "best_name": "Name",
-    "previous_score": "Previous score",
-    "current_score": "Score now",
-    "current_rank": "Rank now",
-    "reason": "Why off the list",
-    "context": "Also this quarter",
-}
-BACKTEST_HEADINGS = {
-    "origin_quarter": "Ranking of",
-    "horizon_quarters": "Follow-up (quarters)",
-    "method": "Ranking",
-    "list_length": "Top k",
-    "listed_reoffending": "Re-offended (of top k)",
-    "precision_at_k": "Precision at k",
-    "recall_of_harm": "Share of follow-up harm",
-    "auc": "AUC",
-}
-METHOD_LABELS = {
-    "rfgv": "RFGV score",
-    "crime_count_12m": "Baseline: crimes in 12 months",
-    "most_recent": "Baseline: most recent offending",
-}
+# The printed columns, labels and kinds of each table live in the models' YAML.
+LIST_COLUMNS = printed_columns("rpt_tasking_list", "tasking_list")
+DROPPED_COLUMNS = printed_columns("rpt_tasking_dropped_off", "dropped_off")
+BACKTEST_COLUMNS = printed_columns("rpt_tasking_backtest_summary", "pack")
 
 
 @dataclass(frozen=True)
@@ -154,74 +70,20 @@ class PackData:
     backtest: pd.DataFrame
 
 
-def why_on_list(row: pd.Series) -> str:
-    """Plain-English reasons, strongest first."""
-    reasons = []
-    victims = int(row.get("victims_total") or 0)
-    crimes = int(row.get("crimes_total") or 0)
-    if bool(row.get("is_serial")):
-        reasons.append(f"serial: {victims} different victims")
-    crimes_12m = row.get("crimes_12m")
-    if crimes_12m is not None and pd.notna(crimes_12m):
-        reasons.append(
-            f"{int(crimes_12m)} stalking crime{'s' if int(crimes_12m) != 1 else ''} in 12 months "
-            f"({crimes} in the look-back)"
-        )
-    elif crimes:
-        reasons.append(f"{crimes} stalking-universe crime{'s' if crimes != 1 else ''}")
-    breaches = int(row.get("breaches_12m") or 0)
-    if breaches:
-        reasons.append(f"{breaches} order breach{'es' if breaches != 1 else ''} in 12 months")
-    if not bool(row.get("has_active_order")):
-        reasons.append("no active protective order")
-    if str(row.get("highest_recorded_risk_12m") or "").lower() == "high":
-        reasons.append("risk assessed as high on a crime in the last 12 months")
-    components = {
-        "recent offending": row.get("recency_score"),
-        "frequent offending": row.get("frequency_score"),
-        "grave offending": row.get("gravity_score"),
-        "several victims": row.get("victims_score"),
-    }
-    scored = {k: float(v) for k, v in components.items() if v is not None and pd.notna(v)}
-    if scored:
-        best = max(scored.values())
-        top = [k for k, v in scored.items() if v == best]  # ties named together
-        joined = " and ".join([", ".join(top[:-1]), top[-1]] if len(top) > 1 else top)
-        reasons.append(f"score driven most by {joined}")
-    text = "; ".join(reasons)
-    return text[:1].upper() + text[1:] if text else "Above the high-harm threshold"
-
-
-def flags(row: pd.Series) -> str:
-    """Short labels of the flags raised (their reasons are in flag_reasons)."""
-    return ", ".join(label for column, label in FLAG_LABELS.items() if bool(row.get(column)))
-
-
 def high_harm_list(con: duckdb.DuckDBPyConnection, quarter: str) -> pd.DataFrame:
-    """The quarter's listed subjects (columns: PACK_COLUMNS), from reporting.rpt_tasking_list."""
+    """The quarter's listed subjects, printed columns only (reporting.rpt_tasking_list)."""
     frame = con.execute(
-        "select * exclude (quarter) from reporting.rpt_tasking_list "
+        "select * from reporting.rpt_tasking_list "
         "where quarter = ? and is_on_tasking_list order by rank",
         [quarter],
     ).df()
-    if frame.empty:
-        # A quarter with nobody over the high-harm cut-off still gets its (empty) pack.
-        return pd.DataFrame({column: pd.Series(dtype=object) for column in PACK_COLUMNS})
-    frame["flags"] = frame.apply(flags, axis=1)
-    frame["why_on_list"] = frame.apply(why_on_list, axis=1)
-    frame["owner"] = ""
-    frame["review_date"] = ""
-    return frame[PACK_COLUMNS].reset_index(drop=True)
+    return printed_frame(frame, LIST_COLUMNS).reset_index(drop=True)
 
 
 def pack_data(con: duckdb.DuckDBPyConnection, quarter: str) -> PackData:
     listed = high_harm_list(con, quarter)
     dropped = con.execute(
-        "select d.*, l.subject_reference, l.best_name "
-        "from reporting.rpt_tasking_dropped_off d "
-        "left join (select distinct person_key, subject_reference, best_name "
-        "           from reporting.rpt_tasking_list) l using (person_key) "
-        "where d.quarter = ? order by d.previous_rank",
+        "select * from reporting.rpt_tasking_dropped_off where quarter = ? order by previous_rank",
         [quarter],
     ).df()
     summary = con.execute(
@@ -230,9 +92,10 @@ def pack_data(con: duckdb.DuckDBPyConnection, quarter: str) -> PackData:
     identity = con.execute(
         "select * from reporting.rpt_tasking_identity_changes where run_quarter = ?", [quarter]
     ).df()
+    # the latest ranking checked, then the mean over every ranking checked
     backtest = con.execute(
-        "select * from reporting.rpt_tasking_backtest where quarter = ? "
-        "order by origin_quarter desc, horizon_quarters, list_length, method",
+        "select * from reporting.rpt_tasking_backtest_summary where quarter = ? "
+        "order by is_mean, horizon_quarters, list_length, method",
         [quarter],
     ).df()
     return PackData(
@@ -249,53 +112,15 @@ def headline(data: PackData, quarter: str) -> list[str]:
     s = data.summary
     if not s:
         return [f"No subject was scored for {quarter}."]
-    lines = [
-        f"{int(s['subjects_above_cutoff'])} subject(s) at or above the high-harm cut-off "
-        f"(RFGV {s['cutoff_score']:g}) of {int(s['subjects_scored'])} scored; the top "
-        f"{int(s['subjects_listed'])} are listed (list length {int(s['list_length'])}).",
-        f"Since the previous quarter: {int(s['subjects_new'])} new, "
-        f"{int(s['subjects_returning'])} returning, {int(s['subjects_up'])} up, "
-        f"{int(s['subjects_down'])} down, {int(s['subjects_same'])} about the same; "
-        f"{int(s['subjects_dropped_off'])} dropped off (below).",
-    ]
-    identity = data.identity
-    if identity:
-        lines.append(
-            f"Identity since the {identity['previous_run_quarter']} run: "
-            f"{int(identity['persons_keeping_key']):,} of {int(identity['persons_in_both']):,} "
-            f"people in both runs kept their key; {int(identity['keys_merged'])} key(s) merged, "
-            f"{int(identity['keys_split'])} split, {int(identity['keys_rekeyed'])} re-keyed "
-            "(named in the list's last columns)."
-        )
+    lines = [s["headline_counts"], s["headline_movement"]]
+    if data.identity:
+        lines.append(data.identity["headline"])
     else:
         lines.append(
             "No earlier run is kept in this warehouse, so no identity change can be shown; "
             "movement compares both quarters on this delivery's person keys."
         )
     return lines
-
-
-def backtest_view(backtest: pd.DataFrame) -> pd.DataFrame:
-    """The latest ranking old enough to check, and the mean over every ranking checked."""
-    if backtest.empty:
-        return backtest
-    latest = backtest[backtest["origin_quarter"] == backtest["origin_quarter"].max()]
-    mean = (
-        backtest.groupby(["horizon_quarters", "list_length", "method"], as_index=False)
-        .agg(
-            listed_reoffending=("listed_reoffending", "sum"),
-            precision_at_k=("precision_at_k", "mean"),
-            recall_of_harm=("recall_of_harm", "mean"),
-            auc=("auc", "mean"),
-            rankings=("origin_quarter", "nunique"),
-        )
-        .assign(origin_quarter=lambda f: "mean of " + f["rankings"].astype(str) + " rankings")
-    )
-    view = pd.concat([latest, mean], ignore_index=True)[list(BACKTEST_HEADINGS)]
-    view["method"] = view["method"].map(METHOD_LABELS)
-    for column in ("precision_at_k", "recall_of_harm", "auc"):
-        view[column] = view[column].astype(float).round(3)
-    return view
 
 
 def write_tasking_pack(
@@ -351,19 +176,19 @@ def write_private_bytes(path: Path, payload: bytes) -> None:
     os.chmod(path, 0o600)
 
 
-def _sheet(workbook: Workbook, title: str, frame: pd.DataFrame, headings: dict[str, str]) -> None:
+def _sheet(
+    workbook: Workbook, title: str, frame: pd.DataFrame, columns: tuple[PrintedColumn, ...]
+) -> None:
     """One sheet: headed columns, frozen header row, filters, marking in header and footer."""
     sheet = workbook.create_sheet(title)
-    columns = [c for c in headings if c in frame.columns]
-    sheet.append([headings[c] for c in columns])
-    for record in neutralise_formulas(frame[columns]).itertuples(index=False):
+    sheet.append([column.label for column in columns])
+    for record in neutralise_formulas(printed_frame(frame, columns)).itertuples(index=False):
         sheet.append([_cell(v) for v in record])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for index, column in enumerate(columns, start=1):
-        wide = column in {"flag_reasons", "suggested_action", "why_on_list", "reason", "context"}
-        sheet.column_dimensions[get_column_letter(index)].width = 48 if wide else 14
+        sheet.column_dimensions[get_column_letter(index)].width = 48 if column.wide else 14
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = sheet.dimensions
     for header_footer in (sheet.oddHeader, sheet.evenHeader, sheet.firstHeader):
@@ -392,9 +217,9 @@ def render_pack_xlsx(data: PackData, quarter: str, force: str, generated: dt.dat
     workbook.properties.title = f"{MARKING} tasking list {quarter}"
     workbook.properties.keywords = MARKING
     workbook.properties.creator = force or "Stalking Problem Profile"
-    _sheet(workbook, "Tasking list", data.listed, HEADINGS)
-    _sheet(workbook, "Dropped off", data.dropped, DROPPED_HEADINGS)
-    _sheet(workbook, "Ranking back-test", backtest_view(data.backtest), BACKTEST_HEADINGS)
+    _sheet(workbook, "Tasking list", data.listed, LIST_COLUMNS)
+    _sheet(workbook, "Dropped off", data.dropped, DROPPED_COLUMNS)
+    _sheet(workbook, "Ranking back-test", data.backtest, BACKTEST_COLUMNS)
     about = workbook.create_sheet("About")
     for line in [
         MARKING,
@@ -418,23 +243,22 @@ def render_pack_html(
     data: PackData | None = None,
     lookback_years: int = 3,
 ) -> str:
-    columns = [c for c in frame.columns if c != "has_active_order"]
-    headers = [(HEADINGS.get(c, c.replace("_", " ")), c in NUMERIC) for c in columns]
+    # the page reads "none" under active orders, which says what the yes/no column would
+    columns = [c for c in LIST_COLUMNS if c.name != "has_active_order"]
+    headers = [(c.label, c.numeric) for c in columns]
     by_key = {p.stem.split("_", 1)[-1]: p for p in profiles}
     rows = []
-    shown = frame[columns].copy()
-    shown["active_orders"] = shown["active_orders"].fillna("none")
+    shown = frame.assign(active_orders=frame["active_orders"].fillna("none"))
+    key_index = [c.name for c in columns].index("person_key")
     for record in shown.to_dict("records"):
-        cells = [(fmt(record[c]), c in NUMERIC) for c in columns]
+        cells = [(fmt(record[c.name]), c.numeric) for c in columns]
         profile = by_key.get(str(record["person_key"]))
         link = f"{SUBJECTS_DIR}/{profile.name}" if profile else None
-        rows.append({"cells": cells, "link": link, "key_index": columns.index("person_key")})
+        rows.append({"cells": cells, "link": link, "key_index": key_index})
     dropped, backtest = [], []
     if data is not None:
-        dropped_cols = [c for c in DROPPED_HEADINGS if c in data.dropped.columns]
-        dropped = [[fmt(r[c]) for c in dropped_cols] for r in data.dropped.to_dict("records")]
-        view = backtest_view(data.backtest)
-        backtest = [[fmt(r[c]) for c in BACKTEST_HEADINGS] for r in view.to_dict("records")]
+        dropped = _text_rows(data.dropped, DROPPED_COLUMNS)
+        backtest = _text_rows(data.backtest, BACKTEST_COLUMNS)
     template = environment().get_template("tasking_pack.html.j2")
     return template.render(
         marking=MARKING,
@@ -446,13 +270,18 @@ def render_pack_html(
         lookback_years=lookback_years,
         generated=f"{(generated or dt.date.today()):%d %B %Y}",
         headline=headline(data, quarter) if data is not None else [],
-        dropped_headers=list(DROPPED_HEADINGS.values()) if dropped else [],
+        dropped_headers=[c.label for c in DROPPED_COLUMNS] if dropped else [],
         dropped=dropped,
         data_cannot_tell=(
             data.dropped["data_cannot_tell"].iloc[0]
             if data is not None and len(data.dropped)
             else ""
         ),
-        backtest_headers=list(BACKTEST_HEADINGS.values()),
+        backtest_headers=[c.label for c in BACKTEST_COLUMNS],
         backtest=backtest,
     )
+
+
+def _text_rows(frame: pd.DataFrame, columns: tuple[PrintedColumn, ...]) -> list[list[str]]:
+    records = printed_frame(frame, columns).to_dict("records")
+    return [[fmt(value) for value in record.values()] for record in records]

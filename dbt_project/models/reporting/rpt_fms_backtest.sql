@@ -38,4 +38,7 @@ final as (
     where regexp_matches(horizon, '^[0-9]+y$')
 )
 
-select * from final
+select
+    *,
+    case when is_poor then 'poor: see README' else 'acceptable' end as verdict
+from final

@@ -64,6 +64,14 @@ charged as (
     group by left_list.quarter, left_list.person_key
 ),
 
+subjects as (
+    select distinct
+        person_key,
+        subject_reference,
+        best_name
+    from {{ ref('rpt_tasking_list') }}
+),
+
 final as (
     select
         left_list.quarter,
@@ -102,7 +110,10 @@ final as (
             end
         ) as context,
         'custody, death, moving out of the force area, and orders or charges in another force '
-        || 'are not in the extracts: check the records system' as data_cannot_tell
+        || 'are not in the extracts: check the records system' as data_cannot_tell,
+        -- who they are, as the list named them
+        subjects.subject_reference,
+        subjects.best_name
     from left_list
     left join perpetrators as now
         on left_list.quarter = now.quarter and left_list.person_key = now.person_key
@@ -110,6 +121,7 @@ final as (
         on left_list.quarter = orders_granted.quarter and left_list.person_key = orders_granted.person_key
     left join charged
         on left_list.quarter = charged.quarter and left_list.person_key = charged.person_key
+    left join subjects on left_list.person_key = subjects.person_key
 )
 
 select * from final

@@ -76,4 +76,12 @@ final as (
     left join changes on people.run_quarter = changes.run_quarter
 )
 
-select * from final
+-- the pack's sentence on identity
+select
+    *,
+    'Identity since the ' || previous_run_quarter || ' run: '
+    || format('{:,}', persons_keeping_key) || ' of ' || format('{:,}', persons_in_both)
+    || ' people in both runs kept their key; ' || keys_merged || ' key(s) merged, '
+    || keys_split || ' split, ' || keys_rekeyed
+    || ' re-keyed (named in the list''s last columns).' as headline
+from final

@@ -6,7 +6,8 @@
 -- expiry, online conduct, flags with reasons and the suggested action (rpt_tasking_flags),
 -- movement since the previous quarter (rpt_tasking_movement) and the link confidence the row
 -- rests on (perpetrators: weakest_link_probability, distinct victims, serial recorded vs
--- including screened courses).
+-- including screened courses). The list's words are built here too: the short flag labels
+-- (flags) and the plain-English reasons for the listing, strongest first (why_on_list).
 with
 
 quarters as (
@@ -143,6 +144,100 @@ final as (
     left join movement on listed.quarter = movement.quarter and listed.person_key = movement.person_key
     left join active_orders on listed.quarter = active_orders.quarter and listed.person_key = active_orders.person_key
     left join online on listed.quarter = online.quarter and listed.person_key = online.person_key
+),
+
+-- the score components that equal the highest one (ties are named together)
+strongest as (
+    select
+        scored.quarter,
+        scored.person_key,
+        flatten([
+            case when scored.recency_score = scored.top then ['recent offending'] else [] end,
+            case when scored.frequency_score = scored.top then ['frequent offending'] else [] end,
+            case when scored.gravity_score = scored.top then ['grave offending'] else [] end,
+            case when scored.victims_score = scored.top then ['several victims'] else [] end
+        ]) as components
+    from (
+        select
+            quarter,
+            person_key,
+            recency_score,
+            frequency_score,
+            gravity_score,
+            victims_score,
+            greatest(recency_score, frequency_score, gravity_score, victims_score) as top
+        from final
+    ) as scored
+),
+
+reasons as (
+    select
+        final.quarter,
+        final.person_key,
+        concat_ws(
+            ', ',
+            case when final.flag_order_not_working then 'order not working' end,
+            case when final.flag_escalation then 'escalating' end,
+            case when final.flag_new_victim then 'new victim' end,
+            case when final.flag_no_spo_considered then 'no SPO considered' end,
+            case when final.flag_online_only then 'online only' end,
+            case when final.is_serial then 'serial' end,
+            case when final.has_domestic_abuse then 'DA' end
+        ) as flags,
+        -- concat_ws leaves out the reasons that do not apply (null)
+        concat_ws(
+            '; ',
+            case
+                when final.is_serial
+                    then 'serial: ' || coalesce(final.victims_total, 0) || ' different victims'
+            end,
+            case
+                when final.crimes_12m is not null
+                    then
+                        final.crimes_12m || ' stalking crime'
+                        || case when final.crimes_12m != 1 then 's' else '' end
+                        || ' in 12 months (' || coalesce(final.crimes_total, 0)
+                        || ' in the look-back)'
+                when coalesce(final.crimes_total, 0) != 0
+                    then
+                        final.crimes_total || ' stalking-universe crime'
+                        || case when final.crimes_total != 1 then 's' else '' end
+            end,
+            case
+                when coalesce(final.breaches_12m, 0) != 0
+                    then
+                        final.breaches_12m || ' order breach'
+                        || case when final.breaches_12m != 1 then 'es' else '' end
+                        || ' in 12 months'
+            end,
+            case when not coalesce(final.has_active_order, false) then 'no active protective order' end,
+            case
+                when lower(coalesce(final.highest_recorded_risk_12m, '')) = 'high'
+                    then 'risk assessed as high on a crime in the last 12 months'
+            end,
+            case
+                when len(strongest.components) = 1
+                    then 'score driven most by ' || strongest.components[1]
+                when len(strongest.components) > 1
+                    then
+                        'score driven most by '
+                        || array_to_string(strongest.components[1:-2], ', ')
+                        || ' and ' || strongest.components[-1]
+            end
+        ) as reason_text
+    from final
+    left join strongest on final.quarter = strongest.quarter and final.person_key = strongest.person_key
 )
 
-select * from final
+select
+    final.*,
+    reasons.flags,
+    case
+        when reasons.reason_text = '' then 'Above the high-harm threshold'
+        else upper(reasons.reason_text[1]) || reasons.reason_text[2:]
+    end as why_on_list,
+    -- filled in by the tasking meeting
+    '' as owner,
+    '' as review_date
+from final
+inner join reasons on final.quarter = reasons.quarter and final.person_key = reasons.person_key

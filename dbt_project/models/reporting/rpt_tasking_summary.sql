@@ -67,4 +67,13 @@ final as (
     left join dropped on scored.quarter = dropped.quarter
 )
 
-select * from final
+-- the pack's opening sentences
+select
+    *,
+    subjects_above_cutoff || ' subject(s) at or above the high-harm cut-off (RFGV '
+    || format('{:g}', cutoff_score) || ') of ' || subjects_scored || ' scored; the top '
+    || subjects_listed || ' are listed (list length ' || list_length || ').' as headline_counts,
+    'Since the previous quarter: ' || subjects_new || ' new, ' || subjects_returning
+    || ' returning, ' || subjects_up || ' up, ' || subjects_down || ' down, ' || subjects_same
+    || ' about the same; ' || subjects_dropped_off || ' dropped off (below).' as headline_movement
+from final

@@ -1,0 +1,201 @@
+"""How a reporting model is printed, read from the model's own YAML
+(`dbt_project/models/reporting/*.yml`).
+
+Two shapes are described there. Category-by-quarter counts (the profile's comparison tables:
+this quarter, the previous one and a year ago, with a total row) name, under the model's
+`config.meta.compared_by_quarter`, the columns holding the count, the category label and its
+order, and the column that splits the model into several tables. Row tables name, under the
+model's `config.meta.printed_as`, each printed view and its columns in order; each printed
+column's `config.meta` gives its `label` (the heading; `label_in: {<view>: ...}` where one view
+heads it differently), its `kind` (count, number, rate, text, date or flag: how it is aligned
+and read) and, where needed, `wide: true` (a column of sentences) or `digits` (decimals
+printed). A published column of figures also names its `disclosure` rule: `none` (counts of
+records, not people, printed exactly), `count` (suppressed below disclosure.min_count), `rate`
+(the column counts a part of the row's column `of`, printed as that share under the rate rule)
+or `median` (a statistic of the `of` people or cases, hidden when they are fewer than
+disclosure.min_count). Writers take the columns from here, so adding a column or a table to an
+output is a change to that YAML, not to a renderer.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import yaml
+
+from pipelines.disclosure import protect_count, protect_rate
+from pipelines.paths import DBT_PROJECT_DIR
+
+REPORTING_MODELS = DBT_PROJECT_DIR / "models" / "reporting"
+KINDS = ("count", "number", "rate", "text", "date", "flag")
+NUMERIC_KINDS = ("count", "number", "rate")
+DISCLOSURE_RULES = ("none", "count", "rate", "median")
+MISSING = "–"
+
+
+class PrintedTableError(ValueError):
+    """A printed view names a column the model does not declare or describe."""
+
+
+@dataclass(frozen=True)
+class PrintedColumn:
+    name: str
+    label: str
+    kind: str
+    wide: bool = False
+    digits: int | None = None
+    disclosure: str | None = None
+    of: str | None = None  # the whole a rate or a median is taken over
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in NUMERIC_KINDS
+
+
+def _meta(entry: dict[str, Any]) -> dict[str, Any]:
+    return (entry.get("config") or {}).get("meta") or {}
+
+
+@functools.cache
+def _models(folder: Path = REPORTING_MODELS) -> dict[str, dict[str, Any]]:
+    models: dict[str, dict[str, Any]] = {}
+    for path in sorted(folder.glob("*.yml")):
+        for model in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("models", []):
+            models[model["name"]] = model
+    return models
+
+
+@functools.cache
+def printed_columns(model: str, view: str) -> tuple[PrintedColumn, ...]:
+    """The columns of `model` that `view` prints, in order, with their labels and kinds."""
+    spec = _models()[model]
+    declared = {column["name"]: _meta(column) for column in spec.get("columns", [])}
+    columns = []
+    for name in _meta(spec)["printed_as"][view]:
+        meta = declared.get(name)
+        if meta is None or "label" not in meta or meta.get("kind") not in KINDS:
+            raise PrintedTableError(f"{model}.{name}: printed in {view} without a label and kind")
+        disclosure, of = meta.get("disclosure"), meta.get("of")
+        if disclosure is not None and disclosure not in DISCLOSURE_RULES:
+            raise PrintedTableError(f"{model}.{name}: unknown disclosure rule {disclosure!r}")
+        if (disclosure in ("rate", "median")) != (of in declared):
+            raise PrintedTableError(f"{model}.{name}: a {disclosure} rule needs `of` (a column)")
+        columns.append(
+            PrintedColumn(
+                name, (meta.get("label_in") or {}).get(view, meta["label"]), meta["kind"],
+                bool(meta.get("wide")), meta.get("digits"), disclosure, of,
+            )
+        )  # fmt: skip
+    return tuple(columns)
+
+
+def printed_frame(frame: pd.DataFrame, columns: tuple[PrintedColumn, ...]) -> pd.DataFrame:
+    """The printed columns of `frame` in order, decimals cut to each column's digits."""
+    shown = frame[[column.name for column in columns]].copy()
+    for column in columns:
+        if column.digits is not None:
+            shown[column.name] = shown[column.name].astype(float).round(column.digits)
+    return shown
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (not isinstance(value, str | list) and pd.isna(value))
+
+
+def _formatted(value: Any, column: PrintedColumn) -> str:
+    if _missing(value):
+        return MISSING
+    if column.kind == "count":
+        return f"{value:,.0f}"
+    if column.kind == "rate":
+        return f"{value:.{column.digits if column.digits is not None else 1}%}"
+    if column.kind == "number":
+        return f"{value:,.{column.digits if column.digits is not None else 2}f}"
+    if column.kind == "date":
+        return f"{value:%d %b %Y}"
+    if column.kind == "flag":
+        return "yes" if value else "no"
+    return str(value)
+
+
+def published_cell(row: dict[str, Any], column: PrintedColumn, k: int) -> str:
+    """A published cell: its figure through the column's disclosure rule, formatted by kind."""
+    value = row[column.name]
+    if column.disclosure == "count" and not _missing(value):
+        return str(protect_count(int(value), k))
+    if column.disclosure == "rate" and column.of is not None:
+        return str(protect_rate(int(value or 0), int(row[column.of] or 0), k))
+    if column.disclosure == "median" and column.of is not None and int(row[column.of] or 0) < k:
+        return MISSING
+    return _formatted(value, column)
+
+
+def printed_table(
+    con: duckdb.DuckDBPyConnection,
+    model: str,
+    view: str,
+    k: int,
+    clause: str = "",
+    params: Sequence[object] = (),
+) -> dict[str, Any]:
+    """A published table of reporting.<model> as its YAML describes it: the columns (labels,
+    kinds) and the rows as text. `clause` filters and orders the rows (where / order by)."""
+    columns = printed_columns(model, view)
+    for column in columns:
+        if column.numeric and column.disclosure is None:
+            raise PrintedTableError(f"{model}.{column.name}: a published figure needs a rule")
+    read = dict.fromkeys([c.name for c in columns] + [c.of for c in columns if c.of])
+    frame = con.execute(
+        f"select {', '.join(read)} from reporting.{model} {clause}", list(params)
+    ).df()
+    rows = [
+        [published_cell(row, column, k) for column in columns] for row in frame.to_dict("records")
+    ]
+    return {"columns": columns, "rows": rows}
+
+
+@dataclass(frozen=True)
+class ComparedByQuarter:
+    count: str
+    category: str
+    order: str
+    tables: str | None = None  # the column naming each table, when the model holds several
+    tables_order: str | None = None
+
+
+def compared_by_quarter(model: str) -> ComparedByQuarter:
+    return ComparedByQuarter(**_meta(_models()[model])["compared_by_quarter"])
+
+
+def compared_frames(
+    con: duckdb.DuckDBPyConnection,
+    model: str,
+    quarters: Sequence[str] | None = None,
+    where: str = "",
+) -> dict[str, tuple[pd.DataFrame, list[str]]]:
+    """Each table of a category-by-quarter model (in the model's table order) as its rows
+    (quarter, cat, n) and its categories in the model's order. `quarters` and `where` keep
+    the rows a section prints."""
+    spec = compared_by_quarter(model)
+    table = spec.tables or "''"
+    conditions, params = ([where] if where else []), []
+    if quarters is not None:
+        conditions.append("quarter in (select unnest(?))")
+        params.append(list(quarters))
+    order = [c for c in (spec.tables_order or spec.tables, spec.order, "quarter") if c]
+    frame = con.execute(
+        f"select {table} as table_name, quarter, {spec.category} as cat, {spec.count} as n "
+        f"from reporting.{model} {'where ' + ' and '.join(conditions) if conditions else ''} "
+        f"order by {', '.join(order)}",
+        params,
+    ).df()
+    return {
+        str(name): (part[["quarter", "cat", "n"]], list(dict.fromkeys(part["cat"])))
+        for name, part in frame.groupby("table_name", sort=False)
+    }

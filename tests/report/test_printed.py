@@ -1,0 +1,88 @@
+"""Tables printed from their model's YAML (pipelines.report.printed), on the warehouse of the
+session's real run: every described view resolves, and published cells follow their rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.disclosure import SUPPRESSED
+from pipelines.report.printed import (
+    PrintedColumn,
+    _models,
+    printed_columns,
+    printed_table,
+    published_cell,
+)
+from tests.report.conftest import QUARTER
+
+K = 3
+
+
+def _views() -> list[tuple[str, str]]:
+    return [
+        (model, view)
+        for model, spec in _models().items()
+        for view in ((spec.get("config") or {}).get("meta") or {}).get("printed_as", {})
+    ]
+
+
+def test_some_models_describe_their_printed_tables() -> None:
+    views = dict(_views())
+    assert {"rpt_tasking_list", "rpt_data_quality", "rpt_orders_applications"} <= set(views)
+
+
+@pytest.mark.parametrize(("model", "view"), _views())
+def test_every_printed_view_names_built_columns_with_labels(
+    fixture_db: Path, model: str, view: str
+) -> None:
+    columns = printed_columns(model, view)
+    assert columns and all(c.label and c.kind for c in columns)
+    with duckdb.connect(str(fixture_db), read_only=True) as con:
+        built = {
+            r[0]
+            for r in con.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = 'reporting' and table_name = ?",
+                [model],
+            ).fetchall()
+        }
+    assert {c.name for c in columns} | {c.of for c in columns if c.of} <= built
+
+
+def test_published_cells_follow_their_disclosure_rule() -> None:
+    count = PrintedColumn("n", "N", "count", disclosure="count")
+    exact = PrintedColumn("n", "N", "count", disclosure="none")
+    rate = PrintedColumn("part", "Share", "rate", disclosure="rate", of="n")
+    median = PrintedColumn("days", "Days", "number", digits=0, disclosure="median", of="n")
+    small = {"n": 2, "part": 1, "days": 40.4}
+    large = {"n": 1200, "part": 600, "days": 40.4}
+    assert published_cell(small, count, K) == SUPPRESSED
+    assert published_cell(small, exact, K) == "2"
+    assert published_cell(large, count, K) == "1,200"
+    assert published_cell(small, rate, K) == SUPPRESSED
+    assert published_cell(large, rate, K) != SUPPRESSED
+    assert published_cell(small, median, K) == "–"
+    assert published_cell(large, median, K) == "40"
+
+
+def test_applications_table_hides_medians_of_few_applications(fixture_db: Path) -> None:
+    clause = "where quarter = ? and da_group = 'all' order by order_type_order"
+    with duckdb.connect(str(fixture_db), read_only=True) as con:
+        table = printed_table(con, "rpt_orders_applications", "applications", K, clause, [QUARTER])
+        counts = con.execute(
+            "select applications, median_days_report_to_application "
+            f"from reporting.rpt_orders_applications {clause}",
+            [QUARTER],
+        ).fetchall()
+    assert [c.label for c in table["columns"]][0] == "Order type"
+    assert len(table["rows"]) == len(counts) > 0
+    for row, (applications, median) in zip(table["rows"], counts, strict=True):
+        if applications < K:
+            assert row[-1] == "–"
+        elif median is not None:
+            assert row[-1] == f"{median:,.0f}"
+        if 0 < applications < K:
+            assert row[1] == SUPPRESSED
