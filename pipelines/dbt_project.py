@@ -66,23 +66,17 @@ dbt_project = DbtProject(
 
 
 def _parse_stamp(settings: Settings) -> str:
-    """What dbt's partial-parse check hashes besides the files: the vars, the target and the
-    profile's connection (its path and settings come from these environment variables). If any
-    differs from the last parse, every `dbt build` would re-parse the whole project."""
-    env = ("SPP_WAREHOUSE", "SPP_DUCKDB_MEMORY_LIMIT", "SPP_DUCKDB_TEMP_DIR")
-    return json.dumps(
-        {
-            "target": DBT_TARGET,
-            "vars": dbt_vars(settings),
-            **{name: os.environ.get(name, "") for name in env},
-        },
-        sort_keys=True,
-    )
+    """What dbt's partial-parse check hashes besides the files: the vars and the target (the
+    profile's connection values are constants: the warehouse is attached by a plugin,
+    pipelines/dbt_warehouse.py). If either differs from the last parse, every `dbt build` would
+    re-parse the whole project."""
+    return json.dumps({"target": DBT_TARGET, "vars": dbt_vars(settings)}, sort_keys=True)
 
 
 def prepare(settings: Settings | None = None, force: bool = False) -> Path:
     """Write target/manifest.json with `dbt parse` unless it is newer than every dbt file and
-    was parsed for the same vars and warehouse (so the runs' partial parse can reuse it)."""
+    was parsed for the same vars: one parse per project version and settings, which every
+    warehouse's runs reuse (their partial parse starts from it)."""
     manifest = dbt_project.manifest_path
     stamp_file = manifest.parent / "spp_parse_stamp.json"
     settings = settings or load_settings()

@@ -15,6 +15,7 @@ from dagster_duckdb import DuckDBResource
 from packaging import version
 
 from pipelines.dbt_project import dbt_executable, dbt_project
+from pipelines.dbt_warehouse import duckdb_connection_config
 from pipelines.paths import default_output_dir, default_warehouse
 from pipelines.settings import Settings, load_settings, settings_path
 
@@ -64,15 +65,6 @@ class ProfileRun(dg.ConfigurableResource):
         return path
 
 
-def duckdb_memory_config(warehouse: Path) -> dict[str, str]:
-    """Bounded memory: DuckDB spills to temp_directory rather than failing. The same
-    SPP_DUCKDB_MEMORY_LIMIT as dbt's connection in profiles/profiles.yml."""
-    return {
-        "memory_limit": os.environ.get("SPP_DUCKDB_MEMORY_LIMIT", "4GB"),
-        "temp_directory": os.environ.get("SPP_DUCKDB_TEMP_DIR", f"{warehouse}.tmp"),
-    }
-
-
 def build_resources(
     extracts_dir: Path | None = None,
     output_dir: Path | None = None,
@@ -85,7 +77,7 @@ def build_resources(
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     return {
         "duckdb": DuckDBResource(
-            database=str(warehouse), connection_config=duckdb_memory_config(warehouse)
+            database=str(warehouse), connection_config=duckdb_connection_config(warehouse)
         ),
         "dbt": LeanDbtCliResource(
             project_dir=dbt_project,

@@ -3,12 +3,17 @@
 For each scale preset (tiny, force, large; national only when asked) it
 1. generates the synthetic force once into a cache (.state/bench/<scale>-seed<seed>/; set-up,
    excluded from the timings),
-2. runs the whole quarterly profile through Dagster in a SUBPROCESS
-   (`python -m pipelines.cli profile ...`) with a fresh DAGSTER_HOME and a fresh warehouse,
-   polling the RSS of the whole process tree (the CLI, dbt subprocesses, ...) every 0.1 s,
+2. runs the whole quarterly profile as an analyst does, through Dagster in a SUBPROCESS
+   (`python -m pipelines.cli profile ...`), twice: a COLD first run (the delivery ending the
+   quarter before END_QUARTER, a fresh DAGSTER_HOME, a fresh warehouse, dbt as the project's
+   set-up leaves it: one manifest per project version, parsed beforehand and timed apart), then
+   the SECOND QUARTER (the next delivery, ending END_QUARTER) into the same warehouse and
+   Dagster home; each polls the RSS of the whole process tree (the CLI, dbt subprocesses, ...)
+   every 0.1 s,
 3. reads each step's start/end from that DAGSTER_HOME's event log (STEP_START/STEP_SUCCESS)
    and groups steps into stages (ingest, dbt_staging, resolution, dbt_analytics (with the
-   reporting models), ...),
+   reporting models), ...), and each dbt model's and test's own time from the run_results.json
+   of every dbt step,
 4. measures each stage's floor: the same computation alone, with no orchestration (DuckDB
    reading the extracts for ingestion, `dbt build` alone for the dbt stages, the pure Python
    functions alone on the same warehouse for resolution, hotspots, forecasting),
@@ -55,6 +60,8 @@ from pipelines.evaluation.bench_analysis import (
     StepTiming,
     aggregate_stages,
     check_targets,
+    dbt_log_results,
+    dbt_node_summary,
     existing_notes,
     merge_report,
     orchestration_overhead,
@@ -69,6 +76,7 @@ from pipelines.evaluation.bench_floors import (
     measure_floors,
 )
 from pipelines.paths import DBT_PROJECT_DIR, PROJECT_ROOT, state_dir
+from pipelines.quarters import shift_quarter
 
 
 # =========================================================================== machine
@@ -114,13 +122,19 @@ def generator_fingerprint() -> str:
 
 
 def ensure_extracts(
-    scale: str, seed: int, cache: Path, keep_stale: bool = False
+    scale: str,
+    seed: int,
+    cache: Path,
+    keep_stale: bool = False,
+    end_quarter: str = END_QUARTER,
 ) -> tuple[Path, float | None]:
-    """The preset's extracts, generated once (`.complete` marks a finished folder and records
-    the generator fingerprint; a stale folder is regenerated unless keep_stale)."""
+    """The preset's extracts up to end_quarter, generated once (`.complete` marks a finished
+    folder and records the generator fingerprint; a stale folder is regenerated unless
+    keep_stale)."""
     from pipelines.synthetic import generate_force
 
-    folder = cache / f"{scale}-seed{seed}"
+    suffix = "" if end_quarter == END_QUARTER else f"-{end_quarter}"
+    folder = cache / f"{scale}-seed{seed}{suffix}"
     done = folder / ".complete"
     fingerprint = generator_fingerprint()
     if done.exists():
@@ -135,9 +149,9 @@ def ensure_extracts(
         shutil.rmtree(folder)
     print(f"[bench] generating {scale} (seed {seed}) into {folder}", flush=True)
     started = time.perf_counter()
-    generate_force(scale=scale, seed=seed, out_dir=folder, end_quarter=END_QUARTER, years=YEARS)
+    generate_force(scale=scale, seed=seed, out_dir=folder, end_quarter=end_quarter, years=YEARS)
     seconds = round(time.perf_counter() - started, 1)
-    marker = {"seconds": seconds, "end_quarter": END_QUARTER, "generator": fingerprint}
+    marker = {"seconds": seconds, "end_quarter": end_quarter, "generator": fingerprint}
     done.write_text(json.dumps(marker) + "\n")
     return folder, seconds
 
@@ -200,6 +214,7 @@ class RunMeasurement:
     process_end: float
     samples: list[tuple[float, int]]
     progress: list[tuple[float, str]] = field(default_factory=list)
+    cpu_s: float | None = None
 
     @property
     def wall(self) -> float:
@@ -210,11 +225,11 @@ class RunMeasurement:
         return max((rss for _, rss in self.samples), default=0)
 
 
-def profile_command(extracts: Path, run_dir: Path) -> list[str]:
+def profile_command(extracts: Path, run_dir: Path, quarter: str = END_QUARTER) -> list[str]:
     return [
         sys.executable, "-m", "pipelines.cli", "profile",
         "--extracts", str(extracts),
-        "--quarter", END_QUARTER,
+        "--quarter", quarter,
         "--out", str(run_dir / "out"),
         "--warehouse", str(run_dir / "warehouse.duckdb"),
         "--run-date", RUN_DATE,
@@ -235,20 +250,13 @@ def ensure_bytecode() -> float:
     return round(time.perf_counter() - started, 2)
 
 
-def prepare_dbt_for(warehouse: Path) -> float:
-    """Set-up, like generating the data: the dbt manifest parsed for this warehouse (dbt's
-    partial parse is keyed on the profile's path), as a force's repeat runs would find it."""
+def parse_project() -> float:
+    """Set-up, like generating the data: the project's one dbt parse, as `tasks.py setup`
+    leaves it after an install or upgrade (forced, so it is timed whole); every warehouse's
+    runs reuse it."""
     from pipelines.dbt_project import prepare
 
-    saved = os.environ.get("SPP_WAREHOUSE")
-    os.environ["SPP_WAREHOUSE"] = str(warehouse.resolve())
-    try:
-        seconds, _ = _timed(prepare)
-    finally:
-        if saved is None:
-            os.environ.pop("SPP_WAREHOUSE", None)
-        else:
-            os.environ["SPP_WAREHOUSE"] = saved
+    seconds, _ = _timed(lambda: prepare(force=True))
     return round(seconds, 2)
 
 
@@ -263,26 +271,29 @@ def _kill_tree(pid: int) -> None:
 
 
 def run_profile(
-    extracts: Path, run_dir: Path, py_spy: bool = False, timeout: float | None = None
+    extracts: Path,
+    run_dir: Path,
+    quarter: str = END_QUARTER,
+    py_spy: bool = False,
+    timeout: float | None = None,
+    log_name: str = "profile.log",
 ) -> RunMeasurement:
-    """`spp profile` in a subprocess with a fresh DAGSTER_HOME and warehouse, RSS polled."""
-    if run_dir.exists():
-        shutil.rmtree(run_dir)
-    (run_dir / "dagster_home").mkdir(parents=True)
+    """`spp profile` in a subprocess with run_dir's DAGSTER_HOME and warehouse, RSS polled."""
+    (run_dir / "dagster_home").mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
         "DAGSTER_HOME": str(run_dir / "dagster_home"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "PYTHONUNBUFFERED": "1",
     }
-    command = profile_command(extracts, run_dir)
+    command = profile_command(extracts, run_dir, quarter)
     if py_spy:
         command = [
             str(Path(sys.executable).parent / "py-spy"), "record", "--subprocesses",
             "--rate", "50", "--format", "raw",
-            "-o", str(run_dir / "py-spy.collapsed.txt"), "--", *command,
+            "-o", str(run_dir / f"{log_name}.py-spy.collapsed.txt"), "--", *command,
         ]  # fmt: skip
-    log = (run_dir / "profile.log").open("w", encoding="utf-8")
+    log = (run_dir / log_name).open("w", encoding="utf-8")
     progress: list[tuple[float, str]] = []
     start = time.time()
     proc = subprocess.Popen(
@@ -307,13 +318,17 @@ def run_profile(
         progress.append((time.time(), line.rstrip("\n")))
         log.write(line)
         log.flush()
-    returncode = proc.wait()
+    returncode, usage = os.wait4(proc.pid, 0)[1:]
+    proc.returncode = os.waitstatus_to_exitcode(returncode)
+    returncode = proc.returncode
     end = time.time()
     if watchdog:
         watchdog.cancel()
     sampler.stop()
     log.close()
-    return RunMeasurement(returncode, start, end, sampler.samples, progress)
+    # CPU of the run's process tree (its dbt subprocesses are waited for, so they count).
+    cpu = usage.ru_utime + usage.ru_stime
+    return RunMeasurement(returncode, start, end, sampler.samples, progress, cpu)
 
 
 def step_timings_from_instance(dagster_home: Path, killed_at: float) -> list[StepTiming]:
@@ -346,20 +361,20 @@ def run_id_of(dagster_home: Path) -> str | None:
         return runs[0].run_id if runs else None
 
 
-def dbt_elapsed_in_run(run_id: str | None, steps: Sequence[StepTiming]) -> dict[str, float]:
-    """dbt's own `elapsed_time` (run_results.json) for each dbt step of the run: dagster-dbt
-    writes each invocation's artifacts to target/<op>-<run id[:7]>-<random>/."""
-    out: dict[str, float] = {}
+def dbt_results_in_run(run_id: str | None, steps: Sequence[StepTiming]) -> dict[str, Any]:
+    """Each dbt step's results in run_results.json's shape (`elapsed_time`, and per node
+    `unique_id` and `execution_time`), read from the JSON log dagster-dbt keeps for each
+    invocation in target/<op>-<run id[:7]>-<random>/dbt.log (the runs do not write
+    run_results.json: see pipelines/assets/transform.py)."""
+    out: dict[str, Any] = {}
     if not run_id:
         return out
     for step in steps:
         if stage_of(step.step) not in DBT_STAGES:
             continue
-        found = sorted((DBT_PROJECT_DIR / "target").glob(f"{step.step}-{run_id[:7]}-*"))
-        for folder in found:
-            results = folder / "run_results.json"
-            if results.exists():
-                out[step.step] = float(json.loads(results.read_text())["elapsed_time"])
+        for folder in sorted((DBT_PROJECT_DIR / "target").glob(f"{step.step}-{run_id[:7]}-*")):
+            if (folder / "dbt.log").exists():
+                out[step.step] = dbt_log_results((folder / "dbt.log").read_text("utf-8"))
     return out
 
 
@@ -388,36 +403,34 @@ def stage_rows(warehouse: Path, read_rows: int) -> dict[str, int | None]:
 
 
 # =========================================================================== one scale
-def bench_scale(
-    scale: str,
-    seed: int,
-    cache: Path,
-    work: Path,
-    floors: bool,
+def measure_run(
+    extracts: Path,
+    quarter: str,
+    run_dir: Path,
+    label: str,
+    rows_read: int,
     py_spy: bool,
-    keep_stale: bool = False,
-    timeout: float | None = None,
+    timeout: float | None,
 ) -> dict[str, Any]:
-    extracts, generate_s = ensure_extracts(scale, seed, cache, keep_stale)
-    rows = extract_rows(extracts)
-    run_dir = work / scale
-    prepare_s = prepare_dbt_for(run_dir / "warehouse.duckdb")
+    """One `spp profile` of `quarter` into run_dir's warehouse and Dagster home: wall, CPU,
+    peak memory, the steps and stages, dbt's per-node times and the orchestration overhead."""
     load_before = round(os.getloadavg()[0], 2)
-    print(f"[bench] {scale}: profiling {sum(rows.values()):,} extract rows ...", flush=True)
-    run = run_profile(extracts, run_dir, py_spy=py_spy, timeout=timeout)
-    command = " ".join(profile_command(extracts, run_dir)).replace(sys.executable, "python")
+    print(f"[bench]   {label}: profiling {quarter} ({rows_read:,} extract rows) ...", flush=True)
+    run = run_profile(extracts, run_dir, quarter, py_spy, timeout, log_name=f"{label}.log")
+    command = " ".join(profile_command(extracts, run_dir, quarter)).replace(
+        sys.executable, "python"
+    )
     result: dict[str, Any] = {
         "command": command,
+        "quarter": quarter,
+        "extracts": str(extracts),
         "measured_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "load_before": load_before,
-        "extracts": str(extracts),
-        "extract_rows": rows,
-        "extract_rows_total": sum(rows.values()),
-        "generate_s": generate_s,
-        "prepare_s": prepare_s,
+        "load_after": round(os.getloadavg()[0], 2),
         "ok": run.returncode == 0,
         "run": {
             "process_wall_s": round(run.wall, 2),
+            "process_cpu_s": round(run.cpu_s, 2) if run.cpu_s is not None else None,
             "peak_rss_mb": round(run.peak / 1e6, 1),
             "returncode": run.returncode,
             "samples": len(run.samples),
@@ -438,21 +451,80 @@ def bench_scale(
         steps, run_id = parse_progress_lines(run.progress), None
         result["timings_from"] = "progress lines"
     steps.sort(key=lambda s: s.start)
-    warehouse = run_dir / "warehouse.duckdb"
-    # Floors of the stages that succeeded (their inputs are in the warehouse).
-    failed = {stage_of(s.step) for s in steps if s.status != "SUCCESS"}
-    stage_names = [n for n in dict.fromkeys(stage_of(s.step) for s in steps) if n not in failed]
-    measured_floors = measure_floors(stage_names, extracts, warehouse, run_dir) if floors else {}
-    result["floors"] = measured_floors
-    result["stages"] = aggregate_stages(
-        steps, run.samples, stage_rows(warehouse, sum(rows.values())), measured_floors
-    )
+    dbt_results = dbt_results_in_run(run_id, steps)
     result["steps"] = [
         {"step": s.step, "seconds": round(s.seconds, 2), "status": s.status} for s in steps
     ]
+    result["step_timings"] = steps
+    result["dbt"] = dbt_node_summary(dbt_results)
     result["orchestration"] = orchestration_overhead(
-        run.wall, run.process_start, run.process_end, steps, dbt_elapsed_in_run(run_id, steps)
+        run.wall,
+        run.process_start,
+        run.process_end,
+        steps,
+        {step: float(results["elapsed_time"]) for step, results in dbt_results.items()},
     )
+    result["samples"] = run.samples
+    return result
+
+
+def bench_scale(
+    scale: str,
+    seed: int,
+    cache: Path,
+    work: Path,
+    floors: bool,
+    py_spy: bool,
+    keep_stale: bool = False,
+    timeout: float | None = None,
+) -> dict[str, Any]:
+    """The cold first run (previous quarter's delivery, fresh state) and the second quarter
+    (this quarter's delivery into the same warehouse), then the floors on that warehouse."""
+    first_quarter = shift_quarter(END_QUARTER, -1)
+    first_extracts, first_generate_s = ensure_extracts(
+        scale, seed, cache, keep_stale, end_quarter=first_quarter
+    )
+    extracts, generate_s = ensure_extracts(scale, seed, cache, keep_stale)
+    first_rows, rows = extract_rows(first_extracts), extract_rows(extracts)
+    run_dir = work / scale
+    if run_dir.exists():
+        shutil.rmtree(run_dir)
+    run_dir.mkdir(parents=True)
+    parse_s = parse_project()
+    print(f"[bench] {scale}: project dbt parse {parse_s} s (set-up)", flush=True)
+    cold = measure_run(
+        first_extracts, first_quarter, run_dir, "cold", sum(first_rows.values()), py_spy, timeout
+    )
+    second = measure_run(
+        extracts, END_QUARTER, run_dir, "second_quarter", sum(rows.values()), py_spy, timeout
+    )
+    warehouse = run_dir / "warehouse.duckdb"
+    stage_names = [
+        name
+        for name in dict.fromkeys(stage_of(s.step) for s in second["step_timings"])
+        if all(s.status == "SUCCESS" for s in second["step_timings"] if stage_of(s.step) == name)
+    ]
+    measured_floors = measure_floors(stage_names, extracts, warehouse, run_dir) if floors else {}
+    volumes = stage_rows(warehouse, sum(rows.values()))
+    for run in (cold, second):
+        run["stages"] = aggregate_stages(
+            run.pop("step_timings"), run.pop("samples"), volumes, measured_floors
+        )
+    result: dict[str, Any] = {
+        **cold,
+        "extract_rows": first_rows,
+        "extract_rows_total": sum(first_rows.values()),
+        "generate_s": first_generate_s,
+        "project_parse_s": parse_s,
+        "floors": measured_floors,
+        "second_quarter": {
+            **second,
+            "extract_rows": rows,
+            "extract_rows_total": sum(rows.values()),
+            "generate_s": generate_s,
+        },
+    }
+    result["ok"] = cold["ok"] and second["ok"]
     result["targets"] = check_targets(scale, result)
     return result
 
@@ -524,12 +596,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         new["scales"][scale] = result
         failures += not result["ok"]
-        run = result["run"]
+        run, second = result["run"], result["second_quarter"]["run"]
         print(
-            f"[bench] {scale}: {'ok' if result['ok'] else 'FAILED'} wall {run['process_wall_s']} s"
-            f", peak {run['peak_rss_mb']:.0f} MB, orchestration "
-            f"{result['orchestration'].get('total_s')} s (bench {time.perf_counter() - started:.0f}"
-            " s)",
+            f"[bench] {scale}: {'ok' if result['ok'] else 'FAILED'} cold {run['process_wall_s']} s"
+            f" wall / {run['process_cpu_s']} s CPU, peak {run['peak_rss_mb']:.0f} MB, start-up "
+            f"{result['orchestration'].get('startup_s')} s; second quarter "
+            f"{second['process_wall_s']} s (bench {time.perf_counter() - started:.0f} s)",
             flush=True,
         )
         # Written after every scale, so a long national run leaves the smaller ones on disk.

@@ -21,7 +21,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from pipelines.settings import AssessmentSettings
 
@@ -127,6 +126,8 @@ class Requirement:
 
 def count_test(now: int, before: int, comparison: str, signal: str) -> Test | None:
     """Conditional binomial (exact Poisson) test of two counts over equal periods."""
+    from scipy import stats  # here, not at import: SciPy's stats take ~1.5 s to load
+
     total = now + before
     if total == 0:
         return None
@@ -151,6 +152,8 @@ def count_test(now: int, before: int, comparison: str, signal: str) -> Test | No
 
 def rate_standard_test(now: Observation, standard: float, signal: str) -> Test | None:
     """Exact binomial test of a rate against the standard it is held to (one-sided: below)."""
+    from scipy import stats
+
     if not now.denominator:
         return None
     p_value = float(stats.binomtest(now.numerator, now.denominator, standard, "less").pvalue)
@@ -166,6 +169,8 @@ def rate_standard_test(now: Observation, standard: float, signal: str) -> Test |
 
 def rate_change_test(now: Observation, before: Observation, comparison: str, signal: str):
     """Fisher's exact test of a rate against an earlier quarter's."""
+    from scipy import stats
+
     if not now.denominator or not before or not before.denominator:
         return None
     table = [

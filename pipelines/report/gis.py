@@ -6,8 +6,6 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.hotspots.maps import write_geojson
-
 
 def write_gis_layer(
     con: duckdb.DuckDBPyConnection, quarter: str, folder: Path, min_victims: int
@@ -16,4 +14,8 @@ def write_gis_layer(
     cells = con.execute(
         "select * from marts.hotspots where quarter = ? order by cell_id", [quarter]
     ).df()
+    # Imported here: the hotspots package loads PySAL and SciPy (~2 s), which the run's
+    # start-up (the publish assets import this module) should not wait for.
+    from pipelines.hotspots.maps import write_geojson
+
     return [write_geojson(cells, Path(folder) / "gis" / "hotspots.geojson", min_victims)]

@@ -121,33 +121,72 @@ def test_merge_keeps_scales_not_rerun() -> None:
 
 
 def test_targets_pass_and_fail() -> None:
-    ok = {**_scale(100, 59.0, 1999.0), "orchestration": {"total_s": 16.0}}
+    cold = {**_scale(100, 29.0, 999.0), "orchestration": {"startup_s": 6.0}}
+    ok = {**cold, "second_quarter": {"run": {"process_wall_s": 19.0}}}
     targets = bench_analysis.check_targets("force", ok)
-    assert targets["wall_ok"] and targets["peak_ok"]
-    assert targets["orchestration_ok"] is False
-    assert bench_analysis.check_targets("large", _scale(100, 301.0, 10.0))["wall_ok"] is False
+    assert targets["wall_ok"] and targets["peak_ok"] and targets["second_quarter_ok"]
+    assert targets["startup_ok"] is False
+    slow_second = {**cold, "second_quarter": {"run": {"process_wall_s": 21.0}}}
+    assert bench_analysis.check_targets("force", slow_second)["second_quarter_ok"] is False
+    assert bench_analysis.check_targets("large", _scale(100, 61.0, 10.0))["wall_ok"] is False
     assert bench_analysis.check_targets("tiny", _scale(100, 1.0, 1.0)) == {}
 
 
-def test_markdown_renders_tables_and_keeps_notes(tmp_path: Path) -> None:
-    result = {
-        **_scale(100, 10.0, 400.0),
-        "command": "python -m pipelines.cli profile ...",
-        "extract_rows": {"crimes": 100},
-        "stages": bench_analysis.aggregate_stages(
-            [StepTiming("raw__crimes", 0.0, 2.0)], [(1.0, 5e8)], {"ingest": 100}, {}
+def test_dbt_log_gives_run_results_figures_and_the_slowest_nodes() -> None:
+    import json
+
+    lines = [
+        {"info": {"name": "MainReportVersion"}, "data": {}},
+        *(
+            {
+                "info": {"name": "NodeFinished"},
+                "data": {
+                    "node_info": {"unique_id": node},
+                    "run_result": {"execution_time": seconds},
+                },
+            }
+            for node, seconds in [("model.p.a", 0.5), ("test.p.t1", 0.25), ("model.p.b", 1.5)]
         ),
-        "orchestration": {"total_s": 8.0, "dbt_startup_s": {"dbt_staging": 3.0}},
+        {"info": {"name": "FinishedRunningStats"}, "data": {"execution_time": 2.0}},
+    ]
+    text = "\n".join(json.dumps(line) for line in lines) + "\nnot json\n"
+    results = bench_analysis.dbt_log_results(text)
+    assert results["elapsed_time"] == 2.0
+    assert [r["unique_id"] for r in results["results"]] == ["model.p.a", "test.p.t1", "model.p.b"]
+    summary = bench_analysis.dbt_node_summary({"dbt_staging": results})
+    assert summary["steps"]["dbt_staging"] == {
+        "elapsed_s": 2.0,
+        "nodes_sum_s": 2.25,
+        "nodes": {"model": 2, "test": 1},
     }
+    assert [n["node"] for n in summary["slowest"]] == ["model.p.b", "model.p.a", "test.p.t1"]
+
+
+def test_markdown_renders_tables_and_keeps_notes(tmp_path: Path) -> None:
+    def run(wall: float, quarter: str) -> dict:
+        return {
+            **_scale(100, wall, 400.0),
+            "quarter": quarter,
+            "command": "python -m pipelines.cli profile ...",
+            "extract_rows": {"crimes": 100},
+            "stages": bench_analysis.aggregate_stages(
+                [StepTiming("raw__crimes", 0.0, wall / 5)], [(1.0, 5e8)], {"ingest": 100}, {}
+            ),
+            "orchestration": {"total_s": 8.0, "startup_s": 4.0, "dbt_startup_s": {"dbt_x": 3.0}},
+        }
+
+    result = {**run(10.0, "2025-Q3"), "second_quarter": run(5.0, "2025-Q4")}
     report = bench_analysis.merge_report(
         None, {"scales": {"force": result}, "machine": {"cpu": "X"}}
     )
     md_path = tmp_path / "benchmarks.md"
     md_path.write_text(bench_analysis.render_markdown(report, "\nmy findings\n"), encoding="utf-8")
     text = md_path.read_text(encoding="utf-8")
-    assert "| ingest | 2.00 |" in text
+    assert "| ingest | 2.00 | 1.00 |" in text
+    assert "Cold first run (2025-Q3): 10.0 s wall" in text
+    assert "Second quarter (2025-Q4): 5.0 s wall" in text
     assert "## Cost growth" in text
-    assert "Orchestration overhead **8.0 s**" in text
+    assert "Cold: orchestration overhead **8.0 s**" in text
     assert bench_analysis.existing_notes(md_path).strip() == "my findings"
     again = bench_analysis.render_markdown(report, bench_analysis.existing_notes(md_path))
     assert again.count("my findings") == 1

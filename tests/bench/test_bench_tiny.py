@@ -63,6 +63,16 @@ def test_bench_tiny_writes_json_and_markdown(tmp_path: Path) -> None:
             stages[name]["wall_s"] / stages[name]["floor_s"], abs=0.01
         )
 
+    # The second quarter: the next delivery into the same warehouse, timed the same way.
+    second = tiny["second_quarter"]
+    assert second["ok"] is True and second["quarter"] > tiny["quarter"]
+    assert second["run"]["process_wall_s"] > 0 and second["run"]["process_cpu_s"] > 0
+    assert {s["stage"] for s in second["stages"]} == set(stages)
+    assert tiny["project_parse_s"] > 0
+    # dbt's own per-node times, from each dbt step's log.
+    assert set(tiny["dbt"]["steps"]) == {"dbt_staging", "dbt_analytics", "dbt_reporting"}
+    assert all(step["nodes"].get("test", 0) > 0 for step in tiny["dbt"]["steps"].values())
+
     orchestration = tiny["orchestration"]
     assert orchestration["steps_sum_s"] == pytest.approx(
         sum(s["wall_s"] for s in tiny["stages"]), abs=0.05 * len(tiny["stages"])

@@ -1,0 +1,61 @@
+"""How dbt reaches the run's warehouse: a dbt-duckdb plugin (named in profiles/profiles.yml)
+that attaches the DuckDB file of SPP_WAREHOUSE under the fixed catalog name `warehouse`.
+
+Why not the profile's `path`: dbt keeps its partial parse only while the profile's connection
+values stay the same (it hashes them), and every warehouse file, including the `<warehouse>.next`
+of each CLI run, would then cost a full parse of the project (~10 s). The catalog name is fixed
+for the same reason: dbt writes it into every node of the manifest. So the profile holds only
+constants and one manifest serves every warehouse; the file is attached where it lives, so
+DuckDB keeps its write-ahead log beside it.
+
+Imported by dbt's process: keep it light (no Dagster, no pandas).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from dbt.adapters.duckdb.plugins import BasePlugin
+
+from pipelines.paths import default_warehouse
+
+# The catalog dbt builds into; profiles.yml names the same alias as the target's `database`.
+WAREHOUSE_CATALOG = "warehouse"
+
+
+def duckdb_connection_config(warehouse: Path) -> dict[str, str]:
+    """Bounded memory, given to duckdb.connect once (dbt and the Python steps alike): DuckDB
+    spills to temp_directory rather than failing. Not per-cursor `SET`s: once a query has
+    spilled, DuckDB refuses to change temp_directory, which failed the national-scale run."""
+    return {
+        "memory_limit": os.environ.get("SPP_DUCKDB_MEMORY_LIMIT", "4GB"),
+        "temp_directory": os.environ.get("SPP_DUCKDB_TEMP_DIR", f"{warehouse}.tmp"),
+    }
+
+
+def escape_sql_string(text: str) -> str:
+    return text.replace("'", "''")
+
+
+class Plugin(BasePlugin):
+    """Attaches the run's warehouse (SPP_WAREHOUSE, else the default) as `warehouse` and makes
+    it every cursor's default catalog, so unqualified names (raw.profile_run) resolve there."""
+
+    def initialize(self, plugin_config: dict[str, Any]) -> None:
+        self.warehouse = default_warehouse().resolve()
+
+    def update_connection_config(self, creds: Any, config: dict[str, Any]) -> None:
+        config.update(duckdb_connection_config(self.warehouse))
+
+    def configure_connection(self, conn: Any) -> None:
+        # Before the profile's own `attach` entries, whose IF NOT EXISTS then leaves this one.
+        conn.execute(
+            f"attach if not exists '{escape_sql_string(str(self.warehouse))}' "
+            f"as {WAREHOUSE_CATALOG}"
+        )
+        conn.execute(f"use {WAREHOUSE_CATALOG}")
+
+    def configure_cursor(self, cursor: Any) -> None:
+        cursor.execute(f"use {WAREHOUSE_CATALOG}")
