@@ -2,7 +2,9 @@
 -- The crimes screened for hidden stalking: every crime of a screened category (settings
 -- screening.candidate_categories) not already stalking by its principal or included
 -- classification, with the signals the record itself carries (offence period, risk grading,
--- relationship of the suspect, stalking-related intelligence linked to the crime).
+-- relationship of the suspect, stalking-related intelligence linked to the crime). One record
+-- can describe a whole course: its offence period spanning days (long course) or a week and
+-- more (sustained) is conduct on several occasions.
 with
 
 crimes as (
@@ -56,6 +58,7 @@ final as (
     select
         candidates.*,
         candidates.offence_span_days >= {{ screening['long_course_days'] }} as is_long_course,
+        candidates.offence_span_days >= {{ screening['sustained_course_days'] }} as is_sustained,
         linked_intelligence.crime_id is not null as has_linked_intelligence,
         coalesce(candidates.risk_level = 'high', false) as is_high_risk,
         coalesce(candidates.risk_level = 'medium', false) as is_medium_risk,

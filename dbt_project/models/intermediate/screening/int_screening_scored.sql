@@ -43,6 +43,7 @@ per_crime as (
         coalesce(pair_course.is_persistent, false) as is_persistent,
         coalesce(pair_course.course_span_days, 0) as course_span_days,
         candidates.is_long_course,
+        candidates.is_sustained,
         coalesce(pair_course.is_obsessive, false) as is_obsessive,
         coalesce(pair_course.is_fixated, false) as is_fixated,
         coalesce(unwanted_contact.is_unwanted, false) as is_unwanted,
@@ -58,6 +59,8 @@ per_crime as (
         coalesce(victim_signals.has_victim_intelligence, false) as has_victim_intelligence,
         coalesce(victim_signals.victim_other_crimes, 0) as victim_other_crimes,
         coalesce(victim_signals.is_repeat_victim, false) as is_repeat_victim,
+        coalesce(victim_signals.victim_unnamed_suspect_crimes, 0) as victim_unnamed_suspect_crimes,
+        coalesce(victim_signals.has_unnamed_suspect_course, false) as has_unnamed_suspect_course,
         candidates.offence_span_days
     from candidates
     left join pair_course
@@ -92,6 +95,8 @@ scored as (
             + case when has_suspect_stalking_history then {{ weights['suspect_stalking'] }} else 0 end
             + case when has_victim_intelligence then {{ weights['victim_intelligence'] }} else 0 end
             + case when is_repeat_victim then {{ weights['repeat_victim'] }} else 0 end
+            + case when is_sustained then {{ weights['sustained'] }} else 0 end
+            + case when has_unnamed_suspect_course then {{ weights['unnamed_suspect_course'] }} else 0 end
             as integer
         ) as score,
         concat_ws(
@@ -173,6 +178,18 @@ scored as (
                     then
                         'Repeated: the victim is the victim of ' || victim_other_crimes
                         || ' other crimes within {{ window_days }} days'
+            end,
+            case
+                when is_sustained and {{ weights['sustained'] }} > 0
+                    then
+                        'Repeated: the offence period spans ' || offence_span_days
+                        || ' days (a week or more)'
+            end,
+            case
+                when has_unnamed_suspect_course and {{ weights['unnamed_suspect_course'] }} > 0
+                    then
+                        'Repeated: ' || victim_unnamed_suspect_crimes
+                        || ' other crime(s) against this victim within {{ window_days }} days name no suspect'
             end
         ) as reasons
     from per_crime

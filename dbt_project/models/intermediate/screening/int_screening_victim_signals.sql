@@ -2,7 +2,8 @@
 {%- set window_days = screening['course_window_days'] -%}
 -- What the records show about the victim, whoever (if anyone) is the recorded suspect: the
 -- subject of intelligence is often unnamed or unresolved, and a victim's other crimes may carry
--- no suspect. One row per screened crime with a resolved victim.
+-- no suspect (counted apart: a course by someone no record names). One row per screened crime
+-- with a resolved victim.
 with
 
 candidates as (
@@ -15,6 +16,12 @@ crimes as (
 
 crime_persons as (
     select * from {{ ref('int_crime_persons_resolved') }}
+),
+
+crimes_with_suspect as (
+    select distinct crime_id
+    from crime_persons
+    where role_side = 'perpetrator'
 ),
 
 intelligence as (
@@ -47,7 +54,9 @@ victim_intelligence as (
 victim_crimes as (
     select
         candidate_victims.crime_id,
-        count(distinct other_crimes.crime_id) as victim_other_crimes
+        count(distinct other_crimes.crime_id) as victim_other_crimes,
+        count(distinct other_crimes.crime_id) filter (where crimes_with_suspect.crime_id is null)
+            as victim_unnamed_suspect_crimes
     from candidate_victims
     inner join crime_persons as other_victims
         on
@@ -56,6 +65,8 @@ victim_crimes as (
             and candidate_victims.crime_id <> other_victims.crime_id
     inner join crimes as other_crimes
         on other_victims.crime_id = other_crimes.crime_id
+    left join crimes_with_suspect
+        on other_crimes.crime_id = crimes_with_suspect.crime_id
     where abs(date_diff('day', candidate_victims.occasion_date, other_crimes.occasion_date)) <= {{ window_days }}
     group by candidate_victims.crime_id
 ),
@@ -66,7 +77,11 @@ final as (
         victim_intelligence.crime_id is not null as has_victim_intelligence,
         coalesce(victim_crimes.victim_other_crimes, 0) as victim_other_crimes,
         coalesce(victim_crimes.victim_other_crimes, 0) >= {{ screening['victim_min_other_crimes'] }}
-            as is_repeat_victim
+            as is_repeat_victim,
+        coalesce(victim_crimes.victim_unnamed_suspect_crimes, 0) as victim_unnamed_suspect_crimes,
+        -- a course against this victim by someone no record names: the same unknown person
+        -- (an anonymous online account, a figure seen outside the house) cannot be resolved
+        coalesce(victim_crimes.victim_unnamed_suspect_crimes, 0) >= 1 as has_unnamed_suspect_course
     from (select distinct crime_id from candidate_victims) as candidate_crimes
     left join victim_intelligence
         on candidate_crimes.crime_id = victim_intelligence.crime_id
