@@ -481,7 +481,8 @@ def parts_markdown(parts: dict[str, dict[str, Any]], command: str) -> str:
     row("screening at the settings' threshold", lambda r: pr(r["screening_at_default_threshold"]))
     row("baseline: course of conduct alone", lambda r: pr(r["baseline_course_of_conduct"]))
     row(
-        "best recall at precision >= 0.85 over thresholds",
+        "best recall at precision >= 0.85 over thresholds (the score alone, without the rule "
+        "on the suspect's history with others)",
         lambda r: str(r["best_recall_at_target_precision"]),
     )
     row(
