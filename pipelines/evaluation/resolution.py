@@ -31,11 +31,13 @@ import duckdb
 import pandas as pd
 import psutil
 
+from pipelines.paths import SHARED_DATA_DIR
 from pipelines.resolution import ResolutionConfig, WarehouseTable, resolve_mentions
 from pipelines.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
-DEDUP_DIR = ROOT.parent / "shared" / "data" / "dedup"
+# SPP_SHARED_DATA moves it, like every other reader of the shared data
+DEDUP_DIR = SHARED_DATA_DIR / "dedup"
 OUT_DIR = ROOT / "docs" / "evaluation"
 
 
