@@ -130,9 +130,9 @@ class ScreeningWeights(_Section):
     unwanted: int = Field(0, ge=0)
     escalation: int = Field(0, ge=0)
     online_repeated: int = Field(0, ge=0)
-    persistent: int = Field(1, ge=0)
+    persistent: int = Field(2, ge=0)
     recorded_stalking: int = Field(1, ge=0)
-    long_course: int = Field(2, ge=0)
+    long_course: int = Field(1, ge=0)
     linked_intelligence: int = Field(4, ge=0)
     pair_intelligence: int = Field(3, ge=0)
     high_risk: int = Field(4, ge=0)
@@ -142,6 +142,8 @@ class ScreeningWeights(_Section):
     suspect_stalking: int = Field(5, ge=0)
     victim_intelligence: int = Field(3, ge=0)
     repeat_victim: int = Field(2, ge=0)
+    sustained: int = Field(2, ge=0)
+    unnamed_suspect_course: int = Field(3, ge=0)
 
 
 class ScreeningSettings(_Section):
@@ -162,11 +164,12 @@ class ScreeningSettings(_Section):
     intense_window_days: int = Field(90, ge=1)
     intense_min_occasions: int = Field(3, ge=2)
     long_course_days: int = Field(2, ge=1)
+    sustained_course_days: int = Field(7, ge=1)
     persistent_min_days: int = Field(30, ge=1)
     suspect_history_days: int = Field(1095, ge=1)
     victim_min_other_crimes: int = Field(2, ge=1)
     weights: ScreeningWeights = ScreeningWeights()
-    threshold: int = Field(7, ge=1)
+    threshold: int = Field(8, ge=1)
 
 
 class RfgvWeights(_Section):

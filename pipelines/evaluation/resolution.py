@@ -31,11 +31,13 @@ import duckdb
 import pandas as pd
 import psutil
 
+from pipelines.paths import SHARED_DATA_DIR
 from pipelines.resolution import ResolutionConfig, WarehouseTable, resolve_mentions
 from pipelines.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
-DEDUP_DIR = ROOT.parent / "shared" / "data" / "dedup"
+# SPP_SHARED_DATA moves it, like every other reader of the shared data
+DEDUP_DIR = SHARED_DATA_DIR / "dedup"
 OUT_DIR = ROOT / "docs" / "evaluation"
 
 
@@ -102,7 +104,11 @@ def fake_mentions(path: Path) -> tuple[pd.DataFrame, pd.Series]:
             "forename": raw["first_name"],
             "surname": raw["surname"],
             "date_of_birth": pd.to_datetime(raw["dob"], errors="coerce").dt.date,
-            # no postcode or address in this file (city is too coarse to help)
+            # the file's only location is a town: compared as an address line (exact with a
+            # term-frequency adjustment, or close in spelling), and given to plain Splink as
+            # `city`, the Splink tutorial's comparison for it
+            "address": raw["city"],
+            "city": raw["city"],
             "email": raw["email"],
         }
     )

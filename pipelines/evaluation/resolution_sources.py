@@ -338,7 +338,8 @@ def markdown(report: dict[str, Any]) -> str:
         "../shared/data/dedup; generator = `spp generate --scale force --seed 42 --noise "
         "<profile>` built into mentions by the production dbt models. The benchmarks go "
         "through the thin column adapters of `pipelines.evaluation.resolution` (FEBRL: "
-        "names, date of birth, postcode, address; fake_*: names, date of birth, email). "
+        "names, date of birth, postcode, address; fake_*: names, date of birth, email, city, "
+        "which plain Splink compares too, as its tutorial does). "
         "On the generator the project also uses nominal ids and the crime context (as in "
         "production); plain Splink uses only the five fields.",
         "",

@@ -1,8 +1,8 @@
 """Plain Splink with a tutorial configuration: the reference the project's resolution is
 compared with (`pipelines.evaluation.resolution_sources`).
 
-Fields: forename, surname, date of birth, sex, postcode (those the source has; and email
-where the source has one, as in the Splink tutorial on the fake_* files). Blocking on
+Fields: forename, surname, date of birth, sex, postcode (those the source has; and email and
+city where the source has them, as in the Splink tutorial on the fake_* files). Blocking on
 the name pair, surname + dob, forename + dob, postcode + names; comparisons NameComparison /
 DateOfBirthComparison / PostcodeComparison (and ExactMatch on sex) from
 splink.comparison_library (Splink 5 API); lambda from a deterministic rule, u by random
@@ -30,7 +30,7 @@ FIELDS = ("forename", "surname", "date_of_birth", "sex", "postcode")
 
 def _prepare(mentions: pd.DataFrame) -> pd.DataFrame:
     frame = pd.DataFrame({"unique_id": mentions["unique_id"].astype(str)})
-    for name in ("forename", "surname", "sex", "postcode", "email"):
+    for name in ("forename", "surname", "sex", "postcode", "email", "city"):
         values = mentions[name] if name in mentions.columns else None
         if values is None:
             frame[name] = None
@@ -45,7 +45,7 @@ def _prepare(mentions: pd.DataFrame) -> pd.DataFrame:
 
 
 def reference_settings(
-    has_sex: bool, has_postcode: bool, has_email: bool = False
+    has_sex: bool, has_postcode: bool, has_email: bool = False, has_city: bool = False
 ) -> SettingsCreator:
     comparisons = [
         cl.NameComparison("forename"),
@@ -66,6 +66,9 @@ def reference_settings(
         # the Splink tutorial's comparison for the fake_* files' email column
         comparisons.append(cl.EmailComparison("email"))
         rules.append(block_on("email"))
+    if has_city:
+        # the tutorial's comparison for the fake_* files' city column
+        comparisons.append(cl.ExactMatch("city").configure(term_frequency_adjustments=True))
     return SettingsCreator(
         link_type="dedupe_only",
         comparisons=comparisons,
@@ -87,10 +90,13 @@ def splink_reference(
     has_sex = frame["sex"].notna().any()
     has_postcode = frame["postcode"].notna().any()
     has_email = frame["email"].notna().any()
+    has_city = frame["city"].notna().any()
     db_api = DuckDBAPI()
     data = db_api.register(frame)
     linker = Linker(
-        data, reference_settings(has_sex, has_postcode, has_email), log_level=logging.ERROR
+        data,
+        reference_settings(has_sex, has_postcode, has_email, has_city),
+        log_level=logging.ERROR,
     )
     # the tutorial's deterministic rules (any two of the three identifying fields), recall 0.7
     linker.training.estimate_probability_two_random_records_match(
@@ -131,6 +137,7 @@ def splink_reference(
                 ("sex", has_sex),
                 ("postcode", has_postcode),
                 ("email", has_email),
+                ("city", has_city),
             )
             if present
         ],

@@ -534,6 +534,9 @@ UNTRAINED_M_OVER_U = 8.0  # an unobserved non-else level counts as weak positive
 
 def calibrate(model: dict[str, Any]) -> dict[str, Any]:
     """Bound the trained m probabilities (see M_FLOOR, M_CAP) and fill untrained levels."""
+    prior = model.get("probability_two_random_records_match")
+    if isinstance(prior, float):
+        model["probability_two_random_records_match"] = _stable(prior)
     for comparison in model.get("comparisons", []):
         name = comparison.get("output_column_name")
         first = True
@@ -551,10 +554,19 @@ def calibrate(model: dict[str, Any]) -> dict[str, Any]:
             cap = M_CAP.get((name, condition))
             if cap is not None:
                 m = min(m, cap)
-            level["m_probability"] = m
+            level["m_probability"] = _stable(m)
             if u is None or (isinstance(u, float) and math.isnan(u)):
                 level["u_probability"] = 1e-3 if condition != "ELSE" else 0.9
+            else:
+                level["u_probability"] = _stable(u)
     return model
+
+
+def _stable(probability: float) -> float:
+    """The probability to 10 significant digits: EM's sums run over rows in whatever order
+    the database holds them, which moves the last digits from run to run; the rounding keeps
+    the same input's model (and so its links and weakest-link figures) the same."""
+    return float(f"{probability:.10g}")
 
 
 # Date-of-birth levels, nearest first, that a chain of matches may span, with the distance

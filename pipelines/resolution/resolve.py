@@ -343,6 +343,35 @@ def _fetch(con: duckdb.DuckDBPyConnection, sql: str, output_format: str) -> Any:
     return con.execute(sql).df()
 
 
+@dataclass(frozen=True)
+class FieldsPresent:
+    """Which optional details the nodes hold at all: a field nobody recorded is not compared."""
+
+    postcode: bool
+    sex: bool
+    address: bool
+    context: bool  # counterparts or crime roles (who was on the other side of an incident)
+    time: bool  # dated events (when a person was active)
+    email: bool
+
+    def compared_fields(self) -> list[str]:
+        fields = ["forename", "surname", "dob"]
+        fields += ["postcode"] * self.postcode + ["sex"] * self.sex + ["address"] * self.address
+        fields += ["counterpart", "crime_role"] * self.context + ["active"] * self.time
+        return fields + ["email"] * self.email
+
+
+@dataclass
+class ScoringRun:
+    """What training and scoring produced: the model, how it was trained, the pairs scored."""
+
+    model: dict[str, Any] = field(default_factory=dict)
+    training: dict[str, Any] = field(default_factory=dict)
+    rule_counts: list[dict[str, Any]] = field(default_factory=list)
+    dob_conflict_years: float = 10.0
+    n_scored: int = 0
+
+
 def _resolve_on(
     con: duckdb.DuckDBPyConnection,
     mentions: pd.DataFrame | pa.Table | WarehouseTable,
@@ -352,6 +381,74 @@ def _resolve_on(
     timings: dict[str, float] = {}
     started = time.perf_counter()
     con.execute("set preserve_insertion_order = false")
+    has = _load_mentions(con, mentions, nicknames)
+    n_mentions, n_nodes, n_input, present = _build_nodes(con, has)
+    _phase(timings, "prepare_s", started)
+    fields = present.compared_fields()
+    if n_input >= 2:
+        run = _train_and_score(con, config, n_input, present, fields, timings)
+    else:
+        run = ScoringRun(dob_conflict_years=float(config.dob_conflict_years))
+        con.execute(
+            "create or replace table predictions (unique_id_l bigint, unique_id_r bigint, "
+            "match_probability double, match_weight double)"
+        )
+
+    t = time.perf_counter()
+    cstats = cluster_with_constraints(
+        con,
+        "nodes",
+        "node_incidents",
+        "predictions",
+        config.match_probability_threshold,
+        run.dob_conflict_years,
+    )
+    _phase(timings, "cluster_s", t)
+    t = time.perf_counter()
+    _assign_person_keys(con)
+    fmt = config.output_format
+    out_clusters = _clustered_mentions(con, fmt)
+    links = None
+    if config.link_floor is not None:
+        links = _links_between_people(con, config.link_floor, fmt)
+    persons = _persons(con, has, fmt)
+    evidence = _match_evidence(con, fields, fmt)
+    pairs = None
+    if config.keep_pairs_above is not None:
+        pairs = con.execute("select * from predictions").df()
+    _phase(timings, "outputs_s", t)
+    total = time.perf_counter() - started
+    timings["total_s"] = total
+    n_persons, n_multi = con.execute(
+        "select count(distinct person_key), count(*) filter (where n > 1) from "
+        "(select person_key, count(*) as n from clusters join mentions_std using (unique_id) "
+        "group by person_key)"
+    ).fetchall()[0]
+    stats = {
+        "mentions": int(n_mentions),
+        "nodes": int(n_nodes),
+        "nodes_scored_by_splink": int(n_input),
+        "comparisons_scored": int(run.n_scored),
+        "blocking_rules": run.rule_counts,
+        "persons": int(n_persons),
+        "multi_record_persons": int(n_multi),
+        "fields": fields,
+        "training": run.training,
+        "clustering": {**asdict(cstats), "chain_dob_conflict_years": run.dob_conflict_years},
+        "timings": {k: round(v, 3) for k, v in timings.items()},
+        "records_per_second": round(n_mentions / total, 1) if total > 0 else math.nan,
+        "duckdb_memory_limit": config.memory_limit,
+    }
+    return ResolutionResult(out_clusters, persons, evidence, run.model, stats, pairs, links)
+
+
+def _load_mentions(
+    con: duckdb.DuckDBPyConnection,
+    mentions: pd.DataFrame | pa.Table | WarehouseTable,
+    nicknames: pd.DataFrame | None,
+) -> set[str]:
+    """Register the mentions (`mentions_in`) and the nickname table; check the required
+    columns and that mention ids are unique. Returns the input's column names."""
     if isinstance(mentions, WarehouseTable):
         # read in place (no copy of millions of mentions in Python)
         con.execute(f"attach '{mentions.path}' as mentions_src (read_only)")
@@ -371,6 +468,15 @@ def _resolve_on(
     ).fetchall()[0][0]
     if duplicated:
         raise ValueError(f"mention_id must be unique: {duplicated} duplicates")
+    return has
+
+
+def _build_nodes(
+    con: duckdb.DuckDBPyConnection, has: set[str]
+) -> tuple[int, int, int, FieldsPresent]:
+    """Standardise the mentions, group them into nodes and write `splink_input` (the nodes
+    with any detail to compare). Returns the mention, node and scored-node counts and which
+    optional fields the nodes hold."""
     con.execute(_standardise_sql(has))
     con.execute(INCIDENTS_SQL)
     con.execute(NODES_SQL.format(sector=SECTOR_REGEX, district=DISTRICT_REGEX))
@@ -382,162 +488,172 @@ def _resolve_on(
         "count(counterparts) > 0 or count(crime_roles) > 0, count(event_first) > 0, "
         "count(email_std) > 0 from nodes"
     ).fetchall()[0]
-    with_postcode, with_sex, with_address, with_context, with_time, with_email = (
-        bool(v) for v in present
-    )
     con.execute(
         "create or replace table splink_input as select * exclude (has_attributes, "
         "first_mention_id, n_mentions) from nodes where has_attributes"
     )
     n_input = con.execute("select count(*) from splink_input").fetchall()[0][0]
-    _phase(timings, "prepare_s", started)
+    return n_mentions, n_nodes, n_input, FieldsPresent(*(bool(v) for v in present))
 
-    fields = ["forename", "surname", "dob"]
-    fields += ["postcode"] * with_postcode + ["sex"] * with_sex + ["address"] * with_address
-    fields += ["counterpart", "crime_role"] * with_context + ["active"] * with_time
-    fields += ["email"] * with_email
-    n_scored = 0
-    dob_conflict_years = float(config.dob_conflict_years)
-    rule_counts: list[dict[str, Any]] = []
-    training: dict[str, Any] = {}
-    model: dict[str, Any] = {}
-    if n_input >= 2:
-        db_api = DuckDBAPI(con)
-        splink_input = db_api.register("splink_input")
-        budget = max(config.min_block_pairs, int(config.block_pairs_per_record * n_input))
-        total_budget = max(config.min_block_pairs, int(config.total_pairs_per_record * n_input))
-        t = time.perf_counter()
-        rules, rule_counts = select_blocking_rules(
-            con,
-            "splink_input",
-            blocking_candidates(with_address, with_email),
-            budget,
-            total_budget,
-        )
-        _phase(timings, "select_blocking_s", t)
-        log.info("resolution blocking rules %s", rule_counts)
-        settings = build_settings(
-            rules, with_address, with_postcode, with_sex, with_context, with_time, with_email
-        )
-        tf_tables = _term_frequency_tables(db_api, con, fields)
 
-        samples: dict[tuple[str, ...], Any] = {}
+def _train_and_score(
+    con: duckdb.DuckDBPyConnection,
+    config: ResolutionConfig,
+    n_input: int,
+    present: FieldsPresent,
+    fields: list[str],
+    timings: dict[str, float],
+) -> ScoringRun:
+    """Choose blocking rules within the pair budget, train the model on this run's records,
+    bound it (calibrate), and score the blocked pairs into `predictions`."""
+    db_api = DuckDBAPI(con)
+    splink_input = db_api.register("splink_input")
+    budget = max(config.min_block_pairs, int(config.block_pairs_per_record * n_input))
+    total_budget = max(config.min_block_pairs, int(config.total_pairs_per_record * n_input))
+    t = time.perf_counter()
+    rules, rule_counts = select_blocking_rules(
+        con,
+        "splink_input",
+        blocking_candidates(present.address, present.email),
+        budget,
+        total_budget,
+    )
+    _phase(timings, "select_blocking_s", t)
+    log.info("resolution blocking rules %s", rule_counts)
+    settings = build_settings(
+        rules,
+        present.address,
+        present.postcode,
+        present.sex,
+        present.context,
+        present.time,
+        present.email,
+    )
+    tf_tables = _term_frequency_tables(db_api, con, fields)
 
-        def make_linker(model_settings: Any, em_keys: tuple[str, ...] | None = None) -> Linker:
-            data = splink_input
-            if em_keys is not None and em_keys not in samples:
-                # Whole blocks, at most max_em_records records and max_em_pairs pairs: at
-                # national scale a date of birth is shared by ~20 times more records than in
-                # one force, so a record budget alone lets the pairs grow with the density.
-                pairs = count_block_pairs(con, "splink_input", em_keys)
-                share = min(
-                    1.0, config.max_em_records / n_input, config.max_em_pairs / max(pairs, 1)
-                )
-                samples[em_keys] = (
-                    _em_sample(db_api, con, em_keys, share, len(samples)) if share < 1 else None
-                )
-            if em_keys is not None and samples[em_keys] is not None:
-                data = samples[em_keys]
-            linker = Linker(data, model_settings, log_level=None)
-            for column, frame in tf_tables.items():
-                linker.table_management.register_term_frequency_lookup(frame, column)
-            return linker
+    samples: dict[tuple[str, ...], Any] = {}
 
-        t = time.perf_counter()
-        # share of records holding each field, squared: the chance a pair has it on both sides
-        shares = con.execute(
-            "select count(person_id) / count(*), count(forename_std) / count(*), "
-            "count(surname_std) / count(*), count(dob) / count(*) from splink_input"
-        ).fetchall()[0]
-        non_null_both = {
-            name: float(share) ** 2
-            for name, share in zip(("person_id", "forename", "surname", "dob"), shares, strict=True)
-        }
+    def make_linker(model_settings: Any, em_keys: tuple[str, ...] | None = None) -> Linker:
+        data = splink_input
+        if em_keys is not None and em_keys not in samples:
+            # Whole blocks, at most max_em_records records and max_em_pairs pairs: at
+            # national scale a date of birth is shared by ~20 times more records than in
+            # one force, so a record budget alone lets the pairs grow with the density.
+            pairs = count_block_pairs(con, "splink_input", em_keys)
+            share = min(1.0, config.max_em_records / n_input, config.max_em_pairs / max(pairs, 1))
+            samples[em_keys] = (
+                _em_sample(db_api, con, em_keys, share, len(samples)) if share < 1 else None
+            )
+        if em_keys is not None and samples[em_keys] is not None:
+            data = samples[em_keys]
+        linker = Linker(data, model_settings, log_level=None)
+        for column, frame in tf_tables.items():
+            linker.table_management.register_term_frequency_lookup(frame, column)
+        return linker
+
+    t = time.perf_counter()
+    # share of records holding each field, squared: the chance a pair has it on both sides
+    shares = con.execute(
+        "select count(person_id) / count(*), count(forename_std) / count(*), "
+        "count(surname_std) / count(*), count(dob) / count(*) from splink_input"
+    ).fetchall()[0]
+    non_null_both = {
+        name: float(share) ** 2
+        for name, share in zip(("person_id", "forename", "surname", "dob"), shares, strict=True)
+    }
+    # One thread while training: DuckDB's seeded sampling repeats only on one thread, and
+    # EM's sums over parallel partitions add in a different order each run, so the same
+    # input would give a slightly different model (and weakest links) from run to run.
+    con.execute("set threads = 1")
+    try:
         trained, report = train(
             make_linker, settings, config.max_u_pairs, config.seed, non_null_both
         )
-        training = {
-            "em_sessions": report.em_sessions,
-            "em_failures": list(report.em_failures),
-            "lambda_recall": report.lambda_recall,
-            # records in each sampled EM session (none when EM ran on all records)
-            "em_sample_records": {
-                ", ".join(keys): con.execute(f"select count(*) from {t.physical_name}").fetchall()[
-                    0
-                ][0]
-                for keys, t in samples.items()
-                if t is not None
-            },
-        }
-        # Re-load the trained model with domain bounds on its parameters (see calibrate).
-        model = calibrate(trained)
-        dob_conflict_years = chain_dob_conflict_years(
-            model, config.dob_conflict_years, config.dob_conflict_weight
-        )
-        linker = make_linker(model)
-        _phase(timings, "train_s", t)
-        floor = config.match_probability_threshold
-        if config.keep_pairs_above is not None:
-            floor = min(floor, config.keep_pairs_above)
-        if config.link_floor is not None:
-            floor = min(floor, config.link_floor)
-        # Block and score in chunks of the left-hand records: Splink de-duplicates the pairs
-        # of all rules with one group-by, which at national scale (tens of millions of
-        # pairs) does not fit in memory_limit in one go. Chunks are sized from the counted
-        # pairs of the rules (an upper bound: pairs found by several rules count once each).
-        planned = sum(c["pairs"] for c in rule_counts if not c.get("skipped"))
-        n_chunks = max(1, math.ceil(planned / config.pairs_per_chunk))
-        timings["block_s"] = timings["score_s"] = 0.0
-        for i in range(1, n_chunks + 1):
-            t = time.perf_counter()
-            chunk = ((i, n_chunks), (1, 1))
-            blocked = linker.inference.compute_blocked_pairs_for_predict_chunk(*chunk)
-            n_scored += con.execute(f"select count(*) from {blocked.physical_name}").fetchall()[0][
-                0
-            ]
-            timings["block_s"] += time.perf_counter() - t
-            t = time.perf_counter()
-            predictions = linker.inference.predict_chunk(
-                *chunk, threshold_match_probability=floor, warning_mode="never"
-            )
-            available = set(con.table(predictions.physical_name).columns)
-            select = f"""select unique_id_l, unique_id_r, match_probability, match_weight,
-                {_field_weights_sql(fields, available)}
-                from {predictions.physical_name}"""
-            con.execute(
-                f"create or replace table predictions as {select}"
-                if i == 1
-                else f"insert into predictions {select}"
-            )
-            # scored: free the chunk's pairs (tens of millions of rows at scale)
-            predictions.drop_table_from_database_and_remove_from_cache()
-            blocked.drop_table_from_database_and_remove_from_cache()
-            timings["score_s"] += time.perf_counter() - t
-        log.info(
-            "resolution scored %d pairs in %d chunks (block %.1f s, score %.1f s)",
-            n_scored,
-            n_chunks,
-            timings["block_s"],
-            timings["score_s"],
-        )
-    else:
-        con.execute(
-            "create or replace table predictions (unique_id_l bigint, unique_id_r bigint, "
-            "match_probability double, match_weight double)"
-        )
-
-    t = time.perf_counter()
-    cstats = cluster_with_constraints(
-        con,
-        "nodes",
-        "node_incidents",
-        "predictions",
-        config.match_probability_threshold,
-        dob_conflict_years,
+    finally:
+        con.execute("reset threads")
+    training = {
+        "em_sessions": report.em_sessions,
+        "em_failures": list(report.em_failures),
+        "lambda_recall": report.lambda_recall,
+        # records in each sampled EM session (none when EM ran on all records)
+        "em_sample_records": {
+            ", ".join(keys): con.execute(f"select count(*) from {t.physical_name}").fetchall()[0][0]
+            for keys, t in samples.items()
+            if t is not None
+        },
+    }
+    # Re-load the trained model with domain bounds on its parameters (see calibrate).
+    model = calibrate(trained)
+    dob_conflict_years = chain_dob_conflict_years(
+        model, config.dob_conflict_years, config.dob_conflict_weight
     )
-    _phase(timings, "cluster_s", t)
-    t = time.perf_counter()
-    # person_key: a hash of the smallest mention id of the person (stable while that holds).
+    linker = make_linker(model)
+    _phase(timings, "train_s", t)
+    n_scored = _score_blocked_pairs(con, linker, config, fields, rule_counts, timings)
+    return ScoringRun(model, training, rule_counts, dob_conflict_years, n_scored)
+
+
+def _score_blocked_pairs(
+    con: duckdb.DuckDBPyConnection,
+    linker: Linker,
+    config: ResolutionConfig,
+    fields: list[str],
+    rule_counts: list[dict[str, Any]],
+    timings: dict[str, float],
+) -> int:
+    """Block and score every pair into `predictions` (pairs at or above the lowest
+    probability any output needs); returns the number of pairs scored.
+
+    Chunks of the left-hand records: Splink de-duplicates the pairs of all rules with one
+    group-by, which at national scale (tens of millions of pairs) does not fit in
+    memory_limit in one go. Chunks are sized from the counted pairs of the rules (an upper
+    bound: pairs found by several rules count once each)."""
+    floor = config.match_probability_threshold
+    if config.keep_pairs_above is not None:
+        floor = min(floor, config.keep_pairs_above)
+    if config.link_floor is not None:
+        floor = min(floor, config.link_floor)
+    planned = sum(c["pairs"] for c in rule_counts if not c.get("skipped"))
+    n_chunks = max(1, math.ceil(planned / config.pairs_per_chunk))
+    timings["block_s"] = timings["score_s"] = 0.0
+    n_scored = 0
+    for i in range(1, n_chunks + 1):
+        t = time.perf_counter()
+        chunk = ((i, n_chunks), (1, 1))
+        blocked = linker.inference.compute_blocked_pairs_for_predict_chunk(*chunk)
+        n_scored += con.execute(f"select count(*) from {blocked.physical_name}").fetchall()[0][0]
+        timings["block_s"] += time.perf_counter() - t
+        t = time.perf_counter()
+        predictions = linker.inference.predict_chunk(
+            *chunk, threshold_match_probability=floor, warning_mode="never"
+        )
+        available = set(con.table(predictions.physical_name).columns)
+        select = f"""select unique_id_l, unique_id_r, match_probability, match_weight,
+            {_field_weights_sql(fields, available)}
+            from {predictions.physical_name}"""
+        con.execute(
+            f"create or replace table predictions as {select}"
+            if i == 1
+            else f"insert into predictions {select}"
+        )
+        # scored: free the chunk's pairs (tens of millions of rows at scale)
+        predictions.drop_table_from_database_and_remove_from_cache()
+        blocked.drop_table_from_database_and_remove_from_cache()
+        timings["score_s"] += time.perf_counter() - t
+    log.info(
+        "resolution scored %d pairs in %d chunks (block %.1f s, score %.1f s)",
+        n_scored,
+        n_chunks,
+        timings["block_s"],
+        timings["score_s"],
+    )
+    return n_scored
+
+
+def _assign_person_keys(con: duckdb.DuckDBPyConnection) -> None:
+    """`clusters` (unique_id, person_key) and `cluster_min` (each person's weakest kept edge).
+
+    person_key: a hash of the smallest mention id of the person (stable while that holds)."""
     con.execute(
         """create or replace table clusters as
         with c as (
@@ -549,7 +665,6 @@ def _resolve_on(
                 as person_key
         from c"""
     )
-    fmt = config.output_format
     # the weakest edge (scored or nominal-id) kept inside each person: 1.0 for a person of
     # one node
     con.execute(
@@ -560,7 +675,11 @@ def _resolve_on(
         join clusters as cr on e.unique_id_r = cr.unique_id and cl.person_key = cr.person_key
         group by cl.person_key"""
     )
-    out_clusters = _fetch(
+
+
+def _clustered_mentions(con: duckdb.DuckDBPyConnection, output_format: str) -> Any:
+    """The input mentions with their person_key, cluster size, node and weakest link."""
+    return _fetch(
         con,
         """select m.*, c.person_key, count(*) over (partition by c.person_key) as cluster_size,
             s.unique_id as node_id,
@@ -569,27 +688,35 @@ def _resolve_on(
         join mentions_std as s on m.mention_id::varchar = s.mention_id
         join clusters as c on s.unique_id = c.unique_id
         left join cluster_min as k on c.person_key = k.person_key""",
-        fmt,
+        output_format,
     )
-    links = None
-    if config.link_floor is not None:
-        links = _fetch(
-            con,
-            f"""select least(cl.person_key, cr.person_key) as person_key_l,
-                greatest(cl.person_key, cr.person_key) as person_key_r,
-                max(p.match_probability) as match_probability
-            from predictions as p
-            join clusters as cl on p.unique_id_l = cl.unique_id
-            join clusters as cr on p.unique_id_r = cr.unique_id
-            where cl.person_key <> cr.person_key
-                and p.match_probability >= {float(config.link_floor)}
-            group by 1, 2
-            order by 1, 2""",
-            fmt,
-        )
-    persons = _persons(con, has, fmt)
+
+
+def _links_between_people(
+    con: duckdb.DuckDBPyConnection, link_floor: float, output_format: str
+) -> Any:
+    """The best scored pair between every two different people at or above link_floor: how
+    sure it is that they are different people."""
+    return _fetch(
+        con,
+        f"""select least(cl.person_key, cr.person_key) as person_key_l,
+            greatest(cl.person_key, cr.person_key) as person_key_r,
+            max(p.match_probability) as match_probability
+        from predictions as p
+        join clusters as cl on p.unique_id_l = cl.unique_id
+        join clusters as cr on p.unique_id_r = cr.unique_id
+        where cl.person_key <> cr.person_key
+            and p.match_probability >= {float(link_floor)}
+        group by 1, 2
+        order by 1, 2""",
+        output_format,
+    )
+
+
+def _match_evidence(con: duckdb.DuckDBPyConnection, fields: list[str], output_format: str) -> Any:
+    """Every edge kept inside a person with the weight each field gave it."""
     weight_cols = ", ".join(f"p.mw_{f}" for f in fields)
-    evidence = _fetch(
+    return _fetch(
         con,
         f"""select cl.person_key, nl.first_mention_id as mention_id_l,
             nr.first_mention_id as mention_id_r,
@@ -603,35 +730,8 @@ def _resolve_on(
         left join predictions as p
             on e.unique_id_l = p.unique_id_l and e.unique_id_r = p.unique_id_r
         order by 1, 2, 3""",
-        fmt,
+        output_format,
     )
-    pairs = None
-    if config.keep_pairs_above is not None:
-        pairs = con.execute("select * from predictions").df()
-    _phase(timings, "outputs_s", t)
-    total = time.perf_counter() - started
-    timings["total_s"] = total
-    n_persons, n_multi = con.execute(
-        "select count(distinct person_key), count(*) filter (where n > 1) from "
-        "(select person_key, count(*) as n from clusters join mentions_std using (unique_id) "
-        "group by person_key)"
-    ).fetchall()[0]
-    stats = {
-        "mentions": int(n_mentions),
-        "nodes": int(n_nodes),
-        "nodes_scored_by_splink": int(n_input),
-        "comparisons_scored": int(n_scored),
-        "blocking_rules": rule_counts,
-        "persons": int(n_persons),
-        "multi_record_persons": int(n_multi),
-        "fields": fields,
-        "training": training,
-        "clustering": {**asdict(cstats), "chain_dob_conflict_years": dob_conflict_years},
-        "timings": {k: round(v, 3) for k, v in timings.items()},
-        "records_per_second": round(n_mentions / total, 1) if total > 0 else math.nan,
-        "duckdb_memory_limit": config.memory_limit,
-    }
-    return ResolutionResult(out_clusters, persons, evidence, model, stats, pairs, links)
 
 
 # dim_persons attributes: (output column, expression on the joined mentions)

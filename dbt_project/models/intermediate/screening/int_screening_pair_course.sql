@@ -1,0 +1,116 @@
+{%- set screening = setting('screening') -%}
+{%- set window_days = screening['course_window_days'] -%}
+{%- set intense_days = screening['intense_window_days'] -%}
+-- The course of conduct against this victim (FOUR: Repeated, Obsessive, Fixated, plus
+-- persistence, escalation, repeated online contact, stalking recorded or reported as
+-- intelligence): what the occasions of the same resolved suspect and victim around each
+-- screened crime show. One row per screened crime with a resolved pair; a crime with several
+-- pairs takes the strongest pair.
+with
+
+candidates as (
+    select * from {{ ref('int_screening_candidates') }}
+),
+
+crime_pairs as (
+    select * from {{ ref('int_crime_pairs') }}
+),
+
+occasions as (
+    select * from {{ ref('int_contact_occasions') }}
+),
+
+classified_stalking as (
+    select crime_id
+    from {{ ref('int_crimes_classified') }}
+    where {{ is_classified_stalking() }}
+),
+
+candidate_pairs as (
+    select
+        candidates.crime_id,
+        candidates.occasion_date,
+        candidates.harm_weight_days,
+        candidates.is_online,
+        crime_pairs.suspect_person_key,
+        crime_pairs.victim_person_key
+    from candidates
+    inner join crime_pairs
+        on candidates.crime_id = crime_pairs.crime_id
+),
+
+-- the pair's occasions around each candidate crime; an intelligence report linked to a crime
+-- describes that crime's occasion, so it is counted once with it
+pair_occasions as (
+    select
+        candidate_pairs.crime_id,
+        candidate_pairs.suspect_person_key,
+        candidate_pairs.victim_person_key,
+        candidate_pairs.occasion_date as candidate_date,
+        candidate_pairs.harm_weight_days as candidate_harm,
+        candidate_pairs.is_online as candidate_online,
+        occasions.occasion_kind,
+        occasions.occasion_date,
+        occasions.offence_category,
+        occasions.harm_weight_days,
+        occasions.is_online,
+        occasions.is_stalking_intelligence,
+        classified_stalking.crime_id is not null as is_classified_stalking,
+        coalesce(occasions.crime_id, occasions.occasion_id) as occasion_key,
+        abs(date_diff('day', candidate_pairs.occasion_date, occasions.occasion_date)) as days_apart
+    from candidate_pairs
+    inner join occasions
+        on
+            candidate_pairs.suspect_person_key = occasions.suspect_person_key
+            and candidate_pairs.victim_person_key = occasions.victim_person_key
+    left join classified_stalking
+        on
+            occasions.crime_id = classified_stalking.crime_id
+            and occasions.occasion_kind = 'crime'
+    where abs(date_diff('day', candidate_pairs.occasion_date, occasions.occasion_date)) <= {{ window_days }}
+),
+
+pair_signals as (
+    select
+        crime_id,
+        suspect_person_key,
+        victim_person_key,
+        count(distinct occasion_key) as occasions_in_window,
+        date_diff('day', min(occasion_date), max(occasion_date)) as span_days,
+        count(distinct occasion_key) filter (where days_apart <= {{ intense_days }}) as occasions_intense,
+        count(distinct offence_category) as categories_in_window,
+        coalesce(bool_or(is_online), false) and coalesce(bool_or(not is_online), false) as is_mixed_mode,
+        count(distinct occasion_key) filter (where is_online and occasion_key <> crime_id) as other_online,
+        min(harm_weight_days) filter (
+            where occasion_kind = 'crime' and occasion_date < candidate_date
+        ) as earlier_min_harm,
+        any_value(candidate_harm) as candidate_harm,
+        any_value(candidate_online) as candidate_online,
+        coalesce(bool_or(is_stalking_intelligence), false) as has_pair_intelligence,
+        coalesce(bool_or(is_classified_stalking), false) as has_recorded_stalking
+    from pair_occasions
+    group by crime_id, suspect_person_key, victim_person_key
+),
+
+per_crime as (
+    select
+        crime_id,
+        max(occasions_in_window) as occasions_in_window,
+        max(occasions_intense) as occasions_intense,
+        bool_or(occasions_in_window >= {{ screening['course_min_occasions'] }}) as is_repeated,
+        bool_or(has_recorded_stalking) as has_recorded_stalking,
+        bool_or(span_days >= {{ screening['persistent_min_days'] }}) as is_persistent,
+        max(span_days) as course_span_days,
+        bool_or(occasions_intense >= {{ screening['intense_min_occasions'] }}) as is_obsessive,
+        bool_or(
+            occasions_in_window >= 2
+            and (is_mixed_mode or categories_in_window >= 2)
+        ) as is_fixated,
+        coalesce(bool_or(candidate_harm > earlier_min_harm), false) as is_escalating,
+        bool_or(candidate_online and other_online >= 1) as is_online_repeated,
+        bool_or(has_pair_intelligence) as has_pair_intelligence
+    from pair_signals
+    group by crime_id
+)
+
+select * from per_crime
