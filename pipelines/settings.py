@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -82,6 +82,10 @@ class HotspotSettings(_Section):
     prediction: HotspotPredictionSettings = Field(default_factory=HotspotPredictionSettings)
 
 
+# The statsforecast base models pipelines/forecasting/core.py fits.
+ForecastModel = Literal["naive", "seasonal_naive", "ets", "theta", "arima"]
+
+
 class ForecastSettings(_Section):
     horizon_years: int = Field(4, ge=1)
     # As settings.yaml: recording practice changed in April 2018 (counting rules).
@@ -89,8 +93,12 @@ class ForecastSettings(_Section):
     # "refit": fit only on data after the latest break; "level_shift": keep all history and
     # shift the pre-break part to the post-break level.
     break_method: str = Field("refit", pattern="^(refit|level_shift)$")
-    models: list[str] = Field(
-        default_factory=lambda: ["seasonal_naive", "ets", "theta", "arima", "ensemble"]
+    models: list[ForecastModel | Literal["ensemble"]] = Field(
+        default_factory=lambda: ["ensemble"], min_length=1
+    )
+    # The ensemble candidate is the mean of these models' forecasts and bounds.
+    ensemble_members: list[ForecastModel] = Field(
+        default_factory=lambda: ["theta", "arima"], min_length=1
     )
     cv_windows: int = Field(3, ge=1)
     cv_step: int | None = Field(None, ge=1)

@@ -37,6 +37,7 @@ the load average, since the machine is shared. `--no-bench`, `--no-synthetic` an
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import resource
@@ -49,9 +50,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipelines.forecasting.core import ALL_MODELS, ForecastParams, forecast_series
+from pipelines.forecasting.core import ALL_MODELS, BASE_MODELS, ForecastParams, forecast_series
 from pipelines.forecasting.error_pool import (
     log_errors,
+    pool_bounds,
     pool_quantiles,
     pool_to_json,
     widen_with_pool,
@@ -242,13 +244,21 @@ def backtest(
     return pd.concat(rows, ignore_index=True)
 
 
+def relative_width(frame: pd.DataFrame, lo: str, hi: str) -> pd.Series:
+    """Interval width as a multiple of the chosen forecast (NaN where the forecast is 0): a
+    method that covers by being wide shows it here."""
+    forecast = frame["chosen"].where(frame["chosen"] > 0)
+    return (frame[hi] - frame[lo].clip(lower=0)) / forecast
+
+
 def _inside(frame: pd.DataFrame, lo: str, hi: str) -> pd.Series:
     # Bounds of counts are clipped at 0 in the pipeline's table; clip the candidates' too.
     return (frame["actual"] >= frame[lo].clip(lower=0)) & (frame["actual"] <= frame[hi])
 
 
 def summarise(results: pd.DataFrame, periods_per_year: int) -> dict:
-    models = [*ALL_MODELS, "chosen"]
+    fitted = [m for m in ALL_MODELS if m in results]
+    models = [*fitted, "chosen"]
     results = results.assign(year_ahead=(results["step"] - 1) // periods_per_year + 1)
     summary: dict = {"by_horizon": {}, "coverage": {}}
     for year, part in results.groupby("year_ahead"):
@@ -263,11 +273,12 @@ def summarise(results: pd.DataFrame, periods_per_year: int) -> dict:
     summary["coverage_by_horizon"] = {}
     for level in (80, 95):
         inside = _inside(results, f"lo{level}", f"hi{level}")
+        width = relative_width(results, f"lo{level}", f"hi{level}")
         summary["coverage"][f"chosen_{level}"] = float(inside.mean())
         for year, part in inside.groupby(results["year_ahead"]):
-            summary["coverage_by_horizon"].setdefault(f"{year}y", {})[f"chosen_{level}"] = float(
-                part.mean()
-            )
+            by_h = summary["coverage_by_horizon"].setdefault(f"{year}y", {})
+            by_h[f"chosen_{level}"] = float(part.mean())
+            by_h[f"chosen_{level}_width"] = float(width[part.index].median())
         # The chosen model's own (uncalibrated) interval, for comparison.
         native = pd.Series(False, index=results.index)
         for m, rows in results.groupby("model").groups.items():
@@ -275,7 +286,7 @@ def summarise(results: pd.DataFrame, periods_per_year: int) -> dict:
                 results.loc[rows], f"{m}-native-lo-{level}", f"{m}-native-hi-{level}"
             )
         summary["coverage"][f"chosen_native_{level}"] = float(native.mean())
-        for m in ALL_MODELS:
+        for m in fitted:
             summary["coverage"][f"{m}_{level}"] = float(
                 _inside(results, f"{m}-lo-{level}", f"{m}-hi-{level}").mean()
             )
@@ -300,6 +311,47 @@ def summarise(results: pd.DataFrame, periods_per_year: int) -> dict:
     return summary
 
 
+def combination_rows(
+    evaluated: pd.DataFrame, name: str, periods_per_year: int, splits: dict[str, set[str]]
+) -> list[dict]:
+    """MASE / naive of the mean forecast of every combination of 2-4 fitted base models (the
+    ensemble's possible memberships), per split and years ahead (1, 2)."""
+    base = [m for m in BASE_MODELS if m in evaluated]
+    frame = evaluated.assign(year_ahead=(evaluated["step"] - 1) // periods_per_year + 1)
+    frame = frame[frame["year_ahead"] <= 2]
+    rows = []
+    for split, forces in splits.items():
+        part = frame[frame["series"].isin(forces)]
+        keys = [part["series"], part["origin"], part["year_ahead"]]
+
+        def mase(forecast: pd.Series, part=part, keys=keys) -> pd.Series:
+            err = (forecast - part["actual"]).abs() / part["scale"]
+            return err.groupby(keys).mean().groupby(level=2).mean()
+
+        naive = mase(part["naive"])
+        for k in (2, 3, 4):
+            for members in itertools.combinations(base, k):
+                ratio = mase(part[list(members)].mean(axis=1)) / naive
+                rows.append(
+                    {
+                        "dataset": name,
+                        "members": "+".join(members),
+                        "split": split,
+                        **{f"ratio_{int(y)}y": float(r) for y, r in ratio.items()},
+                    }
+                )
+    return rows
+
+
+def choose_combination(rows: list[dict]) -> str:
+    """The combination with the lowest mean held-in MASE / naive over datasets and horizons."""
+    held_in = pd.DataFrame([r for r in rows if r["split"] == "held_in"])
+    if held_in.empty:
+        return ""
+    score = held_in.groupby("members")[["ratio_1y", "ratio_2y"]].mean().mean(axis=1)
+    return str(score.idxmin())
+
+
 def split_forces(names: list[str]) -> tuple[set[str], set[str]]:
     """Held-in / held-out forces: alternate forces in alphabetical order (fixed, no data
     looked at). Interval method and settings were chosen on the held-in ones only."""
@@ -307,29 +359,47 @@ def split_forces(names: list[str]) -> tuple[set[str], set[str]]:
     return set(ordered[0::2]), set(ordered[1::2])
 
 
-def choose_variant(rows: list[dict]) -> str:
-    """The interval variant whose held-in coverage (80% and 95%, 1 and 2 years ahead) is
-    closest to nominal (sum of absolute gaps)."""
+def choose_variant(rows: list[dict], protocol: str) -> str:
+    """Under one calibration protocol, the interval variant whose held-in coverage (80% and
+    95%, 1 and 2 years ahead) is closest to nominal (sum of absolute gaps)."""
     gaps: dict[str, float] = {}
     for r in rows:
-        if r["split"] != "held_in":
+        if r["split"] != "held_in" or r["protocol"] not in (protocol, "-"):
             continue
         gap = sum(abs(r[f"cov{lv}_{h}"] - lv / 100) for lv in (80, 95) for h in ("1y", "2y"))
         gaps[r["variant"]] = gaps.get(r["variant"], 0.0) + gap
     return min(gaps, key=gaps.get) if gaps else ""
 
 
-def _variant_row(name: str, variant: str, split: str, s: dict) -> dict:
+def _variant_row(name: str, variant: str, protocol: str, split: str, s: dict) -> dict:
     by = s["coverage_by_horizon"]
     return {
         "dataset": name,
         "variant": variant,
+        "protocol": protocol,
         "split": split,
         "series": s["series"],
         **{f"cov{lv}_{h}": by[h][f"chosen_{lv}"] for lv in (80, 95) for h in ("1y", "2y")},
+        **{f"width{lv}_{h}": by[h][f"chosen_{lv}_width"] for lv in (80, 95) for h in ("1y", "2y")},
         **{f"mase_{h}": s["by_horizon"][h]["chosen"] for h in ("1y", "2y")},
         **{f"naive_mase_{h}": s["by_horizon"][h]["naive"] for h in ("1y", "2y")},
     }
+
+
+# The issue's targets for interval coverage on held-out series, per level.
+COVERAGE_TARGETS = {80: (0.75, 0.85), 95: (0.90, 0.97)}
+
+
+def _coverage_verdict(c: dict) -> str:
+    """'80% coverage 0.81 (reached), width x1.20; 95% ...' for one horizon's figures."""
+    parts = []
+    for lv, (low, high) in COVERAGE_TARGETS.items():
+        ok = low <= c[f"chosen_{lv}"] <= high
+        parts.append(
+            f"{lv}% coverage {c[f'chosen_{lv}']:.2f} ({'reached' if ok else 'NOT reached'}), "
+            f"width x{c[f'chosen_{lv}_width']:.2f}"
+        )
+    return "; ".join(parts)
 
 
 def _last_hi(pool: list[dict], level: int) -> float:
@@ -376,46 +446,115 @@ def _markdown(payload: dict) -> str:
         if not name.endswith("held_out"):
             continue
         for h in ("1y", "2y"):
-            e, c = s["by_horizon"][h], s["coverage_by_horizon"][h]
+            e = s["by_horizon"][h]
             ok_mase = e["chosen_vs_naive"] <= 0.90
-            ok80 = 0.75 <= c["chosen_80"] <= 0.85
-            ok95 = 0.90 <= c["chosen_95"] <= 0.97
             lines.append(
                 f"- {name} {h}: MASE ratio {e['chosen_vs_naive']:.3f} "
-                f"({'reached' if ok_mase else 'NOT reached'}); 80% coverage "
-                f"{c['chosen_80']:.2f} ({'reached' if ok80 else 'NOT reached'}); 95% coverage "
-                f"{c['chosen_95']:.2f} ({'reached' if ok95 else 'NOT reached'})."
+                f"({'reached' if ok_mase else 'NOT reached'}); "
+                f"{_coverage_verdict(s['coverage_by_horizon'][h])}."
             )
+    combos = pd.DataFrame(payload.get("combinations", []))
+    if not combos.empty:
+        wide = combos.pivot_table(
+            index="members", columns=["dataset", "split"], values=["ratio_1y", "ratio_2y"]
+        )
+        held_in = wide.xs("held_in", axis=1, level=2).mean(axis=1)
+        top = wide.loc[held_in.sort_values().index[:6]]
+        cols = [
+            (r, d, s)
+            for d in sorted(combos["dataset"].unique())
+            for s in ("held_in", "held_out")
+            for r in ("ratio_1y", "ratio_2y")
+        ]
+        lines += [
+            "",
+            "## Ensemble membership (combinations of the base models' forecasts)",
+            "",
+            "MASE / naive of the mean of 2-4 base models' forecasts, for every combination; "
+            "the membership with the lowest mean over the held-in forces' ratios (both "
+            "datasets, 1 and 2 years) is chosen: "
+            f"`{payload['combination_chosen_on_held_in']}`; configured: "
+            f"`{'+'.join(payload['ensemble_members'])}`. The six best held in:",
+            "",
+            "| members | " + " | ".join(f"{d} {s} {r[-2:]}" for r, d, s in cols) + " |",
+            "|---|" + "---|" * len(cols),
+        ]
+        for members, row in top.iterrows():
+            lines.append(f"| {members} | " + " | ".join(f"{row[c]:.3f}" for c in cols) + " |")
     lines += [
         "",
         "## Interval methods compared (chosen model's interval; held-in decides)",
         "",
         "conformal_scale = each model's own half-widths x split-conformal factors per step, "
-        "from the series' own rolling-origin CV errors pooled over the group's series "
-        "(pooled_errors_<g>, with --variants: forecast + series scale x the quantile per step "
-        "of those CV errors). `+error_pool` = the union of that interval and the error-pool "
-        "interval: forecast x exp(quantile), per years ahead, of the log errors "
-        "log((actual + 1) / (forecast + 1)) of the pipeline's chosen forecasts at every "
-        "earlier rolling origin of all 22 forces whose actual was known at the origin "
-        "(time-ordered: no error from after the origin; the force's own past included). "
-        "`_same_period` (held-out forces only) = the pool of the held-in forces' errors over "
-        "the whole record, 2009-2018: a leave-forces-out check of the run-time table, which "
-        "also holds the whole record; it is NOT time-ordered (the pool has seen the "
-        "2014/15-2017/18 rise the held-out forces are scored on).",
+        "from the series' own rolling-origin CV errors pooled over the group's series. "
+        f"`{POOL_ONLY}` = the error-pool interval alone: forecast x exp(quantile), per years "
+        "ahead, of the log errors log((actual + 1) / (forecast + 1)) of the pipeline's chosen "
+        "forecasts at other rolling origins (split-conformal on pooled scale-free errors). "
+        "`conformal_scale+error_pool` = the union of the two (the pipeline's composition: the "
+        "series' own interval carries its period-to-period noise, which matters for small "
+        "monthly counts). Which errors calibrate the pool:",
         "",
-        "| dataset | variant | split | 80% 1y | 80% 2y | 95% 1y | 95% 2y |",
-        "|---|---|---|---|---|---|---|",
+        *[f"- `{k}`: {v}." for k, v in payload["protocols"].items()],
+        "",
+        "Coverage, and beside it the median width of the interval as a multiple of the "
+        "forecast (an interval that covers by being useless shows it there).",
+        "",
+        "| dataset | variant | calibration | split | 80% 1y | 80% 2y | 95% 1y | 95% 2y "
+        "| width 80% 1y | 80% 2y | 95% 1y | 95% 2y |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in payload["interval_variants"]:
         lines.append(
-            f"| {r['dataset']} | {r['variant']} | {r['split']} | {r['cov80_1y']:.2f} "
-            f"| {r['cov80_2y']:.2f} | {r['cov95_1y']:.2f} | {r['cov95_2y']:.2f} |"
+            f"| {r['dataset']} | {r['variant']} | {r['protocol']} | {r['split']} | "
+            + " | ".join(f"{r[f'cov{lv}_{h}']:.2f}" for lv in (80, 95) for h in ("1y", "2y"))
+            + " | "
+            + " | ".join(f"x{r[f'width{lv}_{h}']:.2f}" for lv in (80, 95) for h in ("1y", "2y"))
+            + " |"
         )
+    chosen = payload["variant_chosen_on_held_in"]
     lines += [
         "",
-        f"Closest to nominal on the held-in forces: `{payload['variant_chosen_on_held_in']}`; "
-        f"configured (pipelines/config/settings.yaml): `{payload['interval_method']}`.",
+        "Closest to nominal on the held-in forces: "
+        + "; ".join(f"`{v}` ({k})" for k, v in chosen.items())
+        + f". Configured (pipelines/config/settings.yaml): `{payload['interval_method']}`.",
         "",
+    ]
+    lfo = payload.get("leave_forces_out", {})
+    if lfo:
+        lines += [
+            "The configured interval calibrated across forces (`leave_forces_out`), against "
+            "the targets:",
+            "",
+        ]
+        for key, s in lfo.items():
+            if not key.endswith("held_out"):
+                continue
+            for h in ("1y", "2y"):
+                lines.append(f"- {key} {h}: {_coverage_verdict(s['coverage_by_horizon'][h])}.")
+        lines.append("")
+    synth = payload.get("synthetic_force_pool_only") or {}
+    if synth and "synthetic_force" in payload["datasets"]:
+        union = payload["datasets"]["synthetic_force"]["coverage_by_horizon"]
+        alone = synth["coverage_by_horizon"]
+        lines += [
+            "Why the pipeline keeps the union: on the synthetic force's monthly series (the "
+            "shape the pipeline forecasts: single months, some of a few crimes) the pool alone "
+            "covers "
+            + "; ".join(
+                f"{h} 80% {alone[h]['chosen_80']:.2f} (width x{alone[h]['chosen_80_width']:.2f})"
+                f", 95% {alone[h]['chosen_95']:.2f}"
+                for h in alone
+            )
+            + " against the union's "
+            + "; ".join(
+                f"{h} 80% {union[h]['chosen_80']:.2f} (width x{union[h]['chosen_80_width']:.2f})"
+                f", 95% {union[h]['chosen_95']:.2f}"
+                for h in union
+            )
+            + ".",
+            "",
+        ]
+    lines += [
         "80% coverage (published, chosen) by origin. The shortfall sits at the origins whose "
         "next two years hold the 2014/15-2016/17 rise in recorded harassment (recording "
         "practice), which no error before those origins shows, in any force: calibrating on "
@@ -477,33 +616,90 @@ def _markdown(payload: dict) -> str:
     return "\n".join(lines)
 
 
+# The error pool alone (no union with the series' own interval).
+POOL_ONLY = "error_pool"
+TIME_ORDERED = "time_ordered"
+LEAVE_FORCES_OUT = "leave_forces_out"
+PROTOCOLS = {
+    TIME_ORDERED: "the errors of every force whose target period is at or before the origin: "
+    "no error from the future (a change of level no earlier forecast met is not in the pool)",
+    LEAVE_FORCES_OUT: "split conformal across forces: the held-in forces' errors over the whole "
+    "record (a held-in force scored: the other held-in forces'), plus the scored force's own "
+    "errors known at the origin; exchangeable forces, but the pool has seen the common changes "
+    "of the period scored",
+}
+
+
+def calibration_errors(
+    results: pd.DataFrame, origin: pd.Timestamp, series: str, protocol: str, held_in: set[str]
+) -> pd.DataFrame:
+    """The back-test rows whose log errors calibrate the interval of `series` at `origin`."""
+    if protocol == TIME_ORDERED:
+        return results[results["period_start"] <= origin]
+    others = results["series"].isin(held_in - {series})
+    own_past = (results["series"] == series) & (results["period_start"] <= origin)
+    return results[others | own_past]
+
+
 def _pool_variant(
     results: pd.DataFrame,
     evaluated: pd.DataFrame,
     params: ForecastParams,
-    errors_from: pd.DataFrame | None = None,
+    protocol: str,
+    held_in: set[str],
+    with_own: bool,
 ) -> pd.DataFrame:
-    """`evaluated` (back-test rows of some origins) with each origin's intervals widened by the
-    pool of log errors (`error_pool`) observed by that origin: every row of `results` (all
-    forces, every origin) whose target period is at or before the origin. With `errors_from`,
-    that frame's rows whatever their date instead (the cross-section check)."""
+    """`evaluated` (back-test rows of some origins) with the error-pool interval of each series
+    at each origin: forecast x exp(quantile per years ahead) of the log errors chosen by
+    `calibration_errors`; with `with_own`, its union with the series' own calibrated interval
+    (the pipeline's composition), else the pooled interval alone."""
     out = evaluated.copy()
-    for origin, part in evaluated.groupby("origin"):
-        source = results[results["period_start"] <= origin] if errors_from is None else errors_from
+    for (origin, series), part in evaluated.groupby(["origin", "series"]):
+        source = calibration_errors(results, origin, series, protocol, held_in)
         source = source[source["years_ahead"] <= POOL_MAX_YEARS]
         pool = pool_quantiles(
             source["years_ahead"].to_numpy(), source["log_error"].to_numpy(), params.levels
         )
-        bounds = widen_with_pool(
-            part["chosen"].to_numpy(),
-            {lv: (part[f"lo{lv}"].to_numpy(), part[f"hi{lv}"].to_numpy()) for lv in params.levels},
-            part["years_ahead"].to_numpy(),
-            pool,
-            params.interval_growth,
-        )
+        own = {lv: (part[f"lo{lv}"].to_numpy(), part[f"hi{lv}"].to_numpy()) for lv in params.levels}
+        if with_own:
+            bounds = widen_with_pool(
+                part["chosen"].to_numpy(),
+                own,
+                part["years_ahead"].to_numpy(),
+                pool,
+                params.interval_growth,
+            )
+        else:
+            bounds = {
+                lv: pool_bounds(
+                    part["chosen"].to_numpy(),
+                    part["years_ahead"].to_numpy(),
+                    pool,
+                    lv,
+                    params.interval_growth,
+                )
+                or own[lv]
+                for lv in params.levels
+            }
         for lv, (lo, hi) in bounds.items():
             out.loc[part.index, f"lo{lv}"] = lo
             out.loc[part.index, f"hi{lv}"] = hi
+    return out
+
+
+def pool_alone(
+    results: pd.DataFrame, params: ForecastParams, periods_per_year: int
+) -> pd.DataFrame:
+    """`results` with the run-time error pool's interval alone in place of the published one
+    (each period of the j-th year ahead takes the j-year quantile, as at run time)."""
+    out = results.copy()
+    years_ahead = np.ceil(results["step"].to_numpy() / periods_per_year)
+    for lv in params.levels:
+        bounds = pool_bounds(
+            results["chosen"].to_numpy(), years_ahead, params.error_pool, lv, params.interval_growth
+        )
+        if bounds is not None:
+            out[f"lo{lv}"], out[f"hi{lv}"] = bounds
     return out
 
 
@@ -538,7 +734,15 @@ def main(argv: list[str] | None = None) -> int:
     # No break inside the back-test windows (data end before April 2018); the pool is what
     # this command measures, so the Home Office runs start without one.
     settings_params = ForecastParams.from_settings()
-    params = replace(settings_params, levels=(80, 95), break_dates=(), error_pool=())
+    # Every base model is fitted (never chosen unless configured) so that the ensemble's
+    # possible memberships can be compared on the same forecasts.
+    params = replace(
+        settings_params,
+        levels=(80, 95),
+        break_dates=(),
+        error_pool=(),
+        extra_models=BASE_MODELS,
+    )
     uses_pool = bool(load_settings().forecasting.error_pool_file)
     configured = (params.interval_method, params.interval_growth)
     configured_name = _variant_name(*configured, uses_pool)
@@ -547,6 +751,9 @@ def main(argv: list[str] | None = None) -> int:
         variants.append(configured)
     datasets: dict[str, dict] = {}
     variant_rows: list[dict] = []
+    leave_forces_out: dict[str, dict] = {}
+    combinations: list[dict] = []
+    synthetic_pool_only: dict = {}
     deployed_pool: tuple = ()
     beyond_pool: list = []
     have_ho = (SHARED_DATA_DIR / "demand" / HO_FILE).exists()
@@ -567,6 +774,13 @@ def main(argv: list[str] | None = None) -> int:
                 periods_per_year,
             )
             evaluated = results[results["origin"].isin(evaluated_origins)]
+            if (method, growth) == configured:
+                combinations += combination_rows(
+                    evaluated,
+                    name,
+                    periods_per_year,
+                    {"held_in": held_in, "held_out": held_out},
+                )
             if name == POOL_DATASET and (method, growth) == configured:
                 deployed_pool = pool_quantiles(
                     results["years_ahead"].to_numpy(),
@@ -575,27 +789,29 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 beyond_pool = [r for r in deployed_pool if r.years_ahead > POOL_MAX_YEARS]
                 deployed_pool = tuple(r for r in deployed_pool if r.years_ahead <= POOL_MAX_YEARS)
-            candidates = {
-                _variant_name(method, growth, False): evaluated,
-                _variant_name(method, growth, True): _pool_variant(results, evaluated, vp),
-            }
-            # Cross-section check (not time-ordered): the held-in forces' errors over the
-            # whole record, held-out forces scored.
-            same_period = _pool_variant(
-                results, evaluated, vp, errors_from=results[results["series"].isin(held_in)]
-            )
-            for variant, frame in candidates.items():
+            own_name = _variant_name(method, growth, False)
+            candidates = [(own_name, "-", evaluated)]
+            for protocol in PROTOCOLS:
+                candidates += [
+                    (
+                        _variant_name(method, growth, True),
+                        protocol,
+                        _pool_variant(results, evaluated, vp, protocol, held_in, with_own=True),
+                    ),
+                    (
+                        POOL_ONLY,
+                        protocol,
+                        _pool_variant(results, evaluated, vp, protocol, held_in, with_own=False),
+                    ),
+                ]
+            for variant, protocol, frame in candidates:
                 for split, forces in (("held_in", held_in), ("held_out", held_out)):
                     s = summarise(frame[frame["series"].isin(forces)], periods_per_year)
-                    variant_rows.append(_variant_row(name, variant, split, s))
-                    if variant == configured_name:
+                    variant_rows.append(_variant_row(name, variant, protocol, split, s))
+                    if variant == configured_name and protocol in ("-", TIME_ORDERED):
                         datasets[f"{name}:{split}"] = s
-            s = summarise(same_period[same_period["series"].isin(held_out)], periods_per_year)
-            variant_rows.append(
-                _variant_row(
-                    name, f"{_variant_name(method, growth, True)}_same_period", "held_out", s
-                )
-            )
+                    if variant == configured_name and protocol == LEAVE_FORCES_OUT:
+                        leave_forces_out[f"{name}:{split}"] = s
             print(name, method, growth, variant_rows[-5:], flush=True)
     if "synthetic_force" in wanted:
         # The pipeline as it runs on a force: with the pool measured above (or, without the
@@ -610,6 +826,8 @@ def main(argv: list[str] | None = None) -> int:
             sp,
         )
         datasets["synthetic_force"] = summarise(results, 12)
+        if sp.error_pool:
+            synthetic_pool_only = summarise(pool_alone(results, sp, 12), 12)
     bench = None if args.no_bench else benchmark_100_series()
     if bench:
         print(f"benchmark: {bench}", flush=True)
@@ -618,6 +836,7 @@ def main(argv: list[str] | None = None) -> int:
         "benchmark": bench,
         "params": {
             "models": list(params.models),
+            "ensemble_members": list(params.ensemble_members),
             "cv_windows": params.cv_windows,
             "cv_step": params.cv_step,
             "refit_below": params.refit_below,
@@ -633,7 +852,15 @@ def main(argv: list[str] | None = None) -> int:
         "held_in_forces": sorted(held_in),
         "held_out_forces": sorted(held_out),
         "interval_variants": variant_rows,
-        "variant_chosen_on_held_in": choose_variant(variant_rows),
+        "variant_chosen_on_held_in": {
+            protocol: choose_variant(variant_rows, protocol) for protocol in PROTOCOLS
+        },
+        "protocols": PROTOCOLS,
+        "ensemble_members": list(params.ensemble_members),
+        "combination_chosen_on_held_in": choose_combination(combinations),
+        "combinations": combinations,
+        "leave_forces_out": leave_forces_out,
+        "synthetic_force_pool_only": synthetic_pool_only,
         "datasets": datasets,
         "error_pool": {
             "dataset": POOL_DATASET,

@@ -2,7 +2,7 @@
 
 Per series: apply the configured structural break (fit after it, or shift the earlier level),
 then, per group of series of one frequency:
-- fit every candidate once per series (statsforecast, series split over 2 processes) and
+- fit every model needed once per series (statsforecast, series split over 2 processes) and
   evaluate it over rolling origins inside the training data. Long series (>= `refit_below`
   periods) are fitted once, before the first origin, and the fitted models are rolled forward
   with their parameters fixed (`model.forward`) to each origin and to the end of the data for
@@ -13,10 +13,11 @@ then, per group of series of one frequency:
   factors (per step ahead) estimated from the same CV errors, pooled over the group's series,
   so the CV actuals are covered at the nominal rate (`interval_scale`).
 
-Ensemble: the mean of the ETS, Theta and ARIMA forecasts; its interval bounds are the means of
+Ensemble: the mean of the `ensemble_members`' forecasts; its interval bounds are the means of
 the members' bounds at each level (quantile averaging / "Vincentisation"), which is simple,
 keeps the intervals nested and, unlike averaging variances, never assumes independent errors.
-It is calibrated like any other candidate.
+It is calibrated like any other candidate. Only the baselines, the candidates and the
+members are fitted (`fitted_models`).
 """
 
 from __future__ import annotations
@@ -40,8 +41,10 @@ from pipelines.forecasting.error_pool import PoolRow, read_error_pool, widen_wit
 from pipelines.paths import PROJECT_ROOT
 from pipelines.settings import ForecastSettings
 
-ENSEMBLE_MEMBERS = ("ets", "theta", "arima")
-ALL_MODELS = ("naive", "seasonal_naive", "ets", "theta", "arima", "ensemble")
+BASE_MODELS = ("naive", "seasonal_naive", "ets", "theta", "arima")
+ALL_MODELS = (*BASE_MODELS, "ensemble")
+# Always fitted: naive is the baseline every MASE is shown beside; seasonal naive costs nothing.
+BASELINES = ("naive", "seasonal_naive")
 # A CV that cannot calibrate (huge errors against near-zero model widths) is capped here.
 MAX_INTERVAL_SCALE = 20.0
 # Per-step interval factors need this many CV scores per step (series x origins); fewer give
@@ -58,7 +61,11 @@ class Frequency:
 
 @dataclass(frozen=True)
 class ForecastParams:
-    models: tuple[str, ...] = ("seasonal_naive", "ets", "theta", "arima", "ensemble")
+    models: tuple[str, ...] = ("ensemble",)
+    # The ensemble is the mean of these base models' forecasts and bounds.
+    ensemble_members: tuple[str, ...] = ("theta", "arima")
+    # Base models fitted beside the candidates but never chosen (back-tests compare them).
+    extra_models: tuple[str, ...] = ()
     cv_windows: int = 3
     levels: tuple[int, ...] = (80, 95)
     break_dates: tuple[str, ...] = ()
@@ -92,6 +99,7 @@ class ForecastParams:
         s = forecasting or ForecastSettings()
         return cls(
             models=tuple(s.models),
+            ensemble_members=tuple(s.ensemble_members),
             cv_windows=s.cv_windows,
             levels=tuple(s.levels),
             break_dates=tuple(s.break_dates),
@@ -174,8 +182,17 @@ def apply_break(
     return shifted, f"{brk.date()} {label} x{post / pre:.2f}"
 
 
-def _base_models(season: int) -> list:
-    return [
+def fitted_models(params: ForecastParams) -> tuple[str, ...]:
+    """The base models a run fits: the baselines, the configured candidates and the
+    ensemble's members (an unused ARIMA search would cost most of the run time)."""
+    wanted = set(BASELINES) | set(params.models) | set(params.extra_models)
+    if "ensemble" in params.models:
+        wanted |= set(params.ensemble_members)
+    return tuple(m for m in BASE_MODELS if m in wanted)
+
+
+def _base_models(season: int, names: tuple[str, ...]) -> list:
+    models = [
         Naive(alias="naive"),
         SeasonalNaive(season_length=season, alias="seasonal_naive"),
         AutoETS(season_length=season, alias="ets"),
@@ -197,6 +214,7 @@ def _base_models(season: int) -> list:
             alias="arima",
         ),
     ]
+    return [m for m in models if m.alias in names]
 
 
 def _columns(model: str, levels: tuple[int, ...]) -> list[str]:
@@ -280,9 +298,15 @@ def _stack(results: list[dict[str, np.ndarray]], levels: tuple[int, ...]) -> np.
 
 
 def _fit_roll_chunk(
-    df: pd.DataFrame, alias: str, season: int, plan: CVPlan, horizon: int, levels: tuple[int, ...]
+    df: pd.DataFrame,
+    alias: str,
+    season: int,
+    plan: CVPlan,
+    horizon: int,
+    levels: tuple[int, ...],
+    names: tuple[str, ...],
 ) -> tuple[list[str], dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """One worker's share. Fit every candidate per series with statsforecast: once, on the
+    """One worker's share. Fit the base models `names` per series with statsforecast: once, on the
     data before the first CV origin, or (plan.refit) at each origin and on all the data.
     Then apply the fitted models, parameters fixed (`forward`), to the data before each
     origin and to all the data. Returns (ids, CV forecasts per model with shape (series,
@@ -296,12 +320,12 @@ def _fit_roll_chunk(
         fitted = {}
         for d in sorted(set(fit_at)):
             sf = StatsForecast(
-                models=_base_models(season), freq=alias, n_jobs=1, fallback_model=Naive()
+                models=_base_models(season, names), freq=alias, n_jobs=1, fallback_model=Naive()
             )
             fitted[d] = sf.fit(df=df[from_end >= d]).fitted_
         ids = [str(u) for u in sf.uids]
         by_id = {str(k): g.to_numpy(float) for k, g in df.groupby("unique_id")["y"]}
-        names = [m.alias for m in sf.models]
+        names = tuple(m.alias for m in sf.models)
         cv: dict[str, list] = {m: [] for m in names}
         final: dict[str, list] = {m: [] for m in names}
         for i, uid in enumerate(ids):
@@ -338,7 +362,7 @@ def _fit_and_roll(
     df = df.sort_values(["unique_id", "ds"], ignore_index=True)
     uids = df["unique_id"].unique()
     jobs = _n_jobs(len(uids))
-    args = (freq.alias, season, plan, horizon, tuple(params.levels))
+    args = (freq.alias, season, plan, horizon, tuple(params.levels), fitted_models(params))
     if jobs == 1:
         parts = [_fit_roll_chunk(df, *args)]
     else:
@@ -350,9 +374,10 @@ def _fit_and_roll(
     ids = [u for p in parts for u in p[0]]
     cv = {m: np.concatenate([p[1][m] for p in parts]) for m in parts[0][1]}
     final = {m: np.concatenate([p[2][m] for p in parts]) for m in parts[0][2]}
-    for arrays in (cv, final):
-        # Ensemble: mean of the members' forecasts and of their bounds (quantile averaging).
-        arrays["ensemble"] = np.mean([arrays[m] for m in ENSEMBLE_MEMBERS], axis=0)
+    if "ensemble" in params.models:
+        for arrays in (cv, final):
+            # Ensemble: mean of the members' forecasts and bounds (quantile averaging).
+            arrays["ensemble"] = np.mean([arrays[m] for m in params.ensemble_members], axis=0)
     actual = np.full((len(ids), plan.windows, plan.h), np.nan)
     scale = np.full((len(ids), plan.windows), np.nan)
     by_id = {str(k): g.to_numpy(float) for k, g in df.groupby("unique_id")["y"]}
@@ -525,7 +550,7 @@ def forecast_group(
     pooled = params.calibrate and params.interval_method == "pooled_errors"
     full_scale = _full_scale(df, ids, season) if pooled else None
     method_used = {}
-    for model in ALL_MODELS:
+    for model in cv:
         f = cv[model]
         with np.errstate(invalid="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows -> NaN

@@ -68,7 +68,7 @@ MODEL_LABELS = {
     "ets": "exponential smoothing (ETS)",
     "theta": "Theta",
     "arima": "ARIMA",
-    "ensemble": "average of ETS, Theta and ARIMA",
+    "ensemble": "average of Theta and ARIMA",
 }
 
 HEADER_FILL = PatternFill("solid", fgColor="1F3864")
@@ -254,9 +254,10 @@ def method_sentences(figures: DemandFigures) -> list[str]:
     return missing + [
         "Financial years run from April to March. Recorded figures count the crimes reported "
         "in each month (breaches: recorded breaches of protective orders by breach date).",
-        "Each series is forecast month by month by the model that predicted its own recent "
-        "past best when tested on it (chosen among seasonal naive, exponential smoothing, "
-        f"Theta, ARIMA and their average; chosen here: {'; '.join(models) or 'none'}).",
+        "Each series is forecast month by month by the method that predicted best when tested "
+        "on the recorded stalking and harassment of other police forces (Home Office "
+        "figures), among seasonal naive, exponential smoothing, Theta, ARIMA and averages of "
+        f"them; used here: {'; '.join(models) or 'none'}.",
         "The parts of each split (domestic abuse and not; online and not online) are scaled "
         "month by month so that they add up to the forecast of all stalking crimes: the total "
         "rests on the most data and is the figure the FMS leads with; each part keeps its own "

@@ -153,7 +153,7 @@ def test_published_intervals_are_the_models_own_rescaled_by_the_cv_factor() -> N
     table, info = forecast_series(data, 24, params, candidates=candidates)
     wide = candidates[0]
     assert (info["cv_windows"] == 4).all() and np.isfinite(info["interval_scale80"]).all()
-    for model in ("ets", "theta", "arima", "ensemble"):
+    for model in (*params.ensemble_members, "ensemble"):
         mean, lo, native_lo = wide[model], wide[f"{model}-lo-80"], wide[f"{model}-native-lo-80"]
         factor = (mean - lo) / (mean - native_lo)
         # One factor per step ahead, shared by every series; constant after the CV year.
