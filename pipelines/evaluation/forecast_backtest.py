@@ -490,9 +490,8 @@ def _markdown(payload: dict) -> str:
         f"`{POOL_ONLY}` = the error-pool interval alone: forecast x exp(quantile), per years "
         "ahead, of the log errors log((actual + 1) / (forecast + 1)) of the pipeline's chosen "
         "forecasts at other rolling origins (split-conformal on pooled scale-free errors). "
-        "`conformal_scale+error_pool` = the union of the two (the pipeline's composition: the "
-        "series' own interval carries its period-to-period noise, which matters for small "
-        "monthly counts). Which errors calibrate the pool:",
+        "`conformal_scale+error_pool` = the union of the two (the pipeline's composition). "
+        "Which errors calibrate the pool:",
         "",
         *[f"- `{k}`: {v}." for k, v in payload["protocols"].items()],
         "",
@@ -537,15 +536,15 @@ def _markdown(payload: dict) -> str:
         union = payload["datasets"]["synthetic_force"]["coverage_by_horizon"]
         alone = synth["coverage_by_horizon"]
         lines += [
-            "Why the pipeline keeps the union: on the synthetic force's monthly series (the "
-            "shape the pipeline forecasts: single months, some of a few crimes) the pool alone "
-            "covers "
+            f"`{TIME_ORDERED}` calibration is the run-time situation: the run-time pool holds "
+            "only errors from before the run. On the synthetic force's monthly series (single "
+            "months, some of a few crimes) the pool alone covers "
             + "; ".join(
                 f"{h} 80% {alone[h]['chosen_80']:.2f} (width x{alone[h]['chosen_80_width']:.2f})"
                 f", 95% {alone[h]['chosen_95']:.2f}"
                 for h in alone
             )
-            + " against the union's "
+            + " and the union "
             + "; ".join(
                 f"{h} 80% {union[h]['chosen_80']:.2f} (width x{union[h]['chosen_80_width']:.2f})"
                 f", 95% {union[h]['chosen_95']:.2f}"
