@@ -284,5 +284,7 @@ TEST_SCREENING = {
         "suspect_stalking": 0,
         "victim_intelligence": 0,
         "repeat_victim": 0,
+        "sustained": 0,
+        "unnamed_suspect_course": 0,
     },
 }

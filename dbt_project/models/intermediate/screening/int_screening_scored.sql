@@ -140,7 +140,10 @@ scored as (
                     then 'Repeated: contacts with this victim span ' || course_span_days || ' days'
             end,
             case
-                when is_long_course and {{ weights['long_course'] }} > 0
+                -- a sustained period says it once, below
+                when
+                    is_long_course and {{ weights['long_course'] }} > 0
+                    and not (is_sustained and {{ weights['sustained'] }} > 0)
                     then 'Repeated: the offence period spans ' || offence_span_days || ' days'
             end,
             case
