@@ -10,6 +10,7 @@ import argparse
 import datetime as dt
 import logging
 import os
+import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -82,18 +83,21 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------------- profile
 def demo_extracts(seed: int, scale: str = DEMO_SCALE) -> Path:
-    """Generate (once, then cached) the demo force: `force` scale, 5 years to the last
-    complete quarter."""
+    """Generate (once per generator version, then cached) the demo force: `force` scale,
+    5 years to the last complete quarter."""
     from pipelines.quarters import last_complete_quarter
     from pipelines.synthetic import generate_force
+    from pipelines.synthetic.fingerprint import generator_fingerprint
 
     end_quarter = last_complete_quarter(dt.date.today())
     folder = state_dir() / "demo" / f"{scale}-seed{seed}-{end_quarter}"
     done = folder / ".complete"
-    if not done.exists():
+    version = generator_fingerprint()
+    if not done.exists() or done.read_text().strip() != version:
+        shutil.rmtree(folder, ignore_errors=True)
         print(f"Generating the demo force ({scale} scale, seed {seed}) into {folder}", flush=True)
         generate_force(scale=scale, seed=seed, out_dir=folder, end_quarter=end_quarter, years=5)
-        done.write_text("ok\n")
+        done.write_text(f"{version}\n")
     return folder
 
 

@@ -54,3 +54,30 @@ def test_default_quarter_is_last_complete_quarter_in_data() -> None:
     # Data stop on 3 August: Q3 is incomplete, so the profile is of Q2.
     assert default_quarter(dt.date(2025, 8, 3)) == "2025-Q2"
     assert default_quarter(dt.date(2025, 9, 28)) == "2025-Q3"
+
+
+def test_cached_demo_is_remade_when_the_generator_changes(tmp_path: Path, monkeypatch) -> None:
+    """The demo force is generated once per generator version: reused while the generator is
+    unchanged, made again (not reused) after an upgrade changes it."""
+    import pipelines.synthetic
+    import pipelines.synthetic.fingerprint as fingerprint
+    from pipelines import cli
+
+    made: list[Path] = []
+
+    def fake_generate(*, scale: str, seed: int, out_dir: Path, end_quarter: str, years: int):
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "crimes.csv").write_text(f"made {len(made)}\n")
+        made.append(out_dir)
+
+    monkeypatch.setenv("SPP_STATE_DIR", str(tmp_path))
+    monkeypatch.setattr(pipelines.synthetic, "generate_force", fake_generate)
+    first = cli.demo_extracts(seed=3, scale="tiny")
+    assert (first / ".complete").read_text().strip() == fingerprint.generator_fingerprint()
+    assert cli.demo_extracts(seed=3, scale="tiny") == first
+    assert len(made) == 1, "an unchanged generator regenerated the demo force"
+    monkeypatch.setattr(fingerprint, "generator_fingerprint", lambda: "a-newer-generator")
+    assert cli.demo_extracts(seed=3, scale="tiny") == first
+    assert len(made) == 2, "a changed generator reused the old demo force"
+    assert (first / "crimes.csv").read_text() == "made 1\n"
+    assert (first / ".complete").read_text().strip() == "a-newer-generator"
