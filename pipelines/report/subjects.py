@@ -97,19 +97,9 @@ def _pseudonymise(
     ).df()
     labels = {k: victim_label(i) for i, k in enumerate(victims["victim_key"])}
     events = events.assign(victim=events["victim_key"].map(labels).fillna(""))
-    summary = [
-        {
-            "label": labels[r["victim_key"]],
-            "crimes": r["crimes"],
-            "intelligence": r["intelligence"],
-            "orders": r["orders"],
-            "breaches": r["breaches"],
-            "first": _date(r["first_contact"]),
-            "last": _date(r["last_contact"]),
-        }
-        for r in victims.to_dict("records")
-    ]
-    return events.drop(columns=["victim_key"]), summary
+    # the page carries the label, never the victim's key
+    summary = victims.assign(label=victims["victim_key"].map(labels)).drop(columns=["victim_key"])
+    return events.drop(columns=["victim_key"]), summary.to_dict("records")
 
 
 def _timeline(events: pd.DataFrame) -> tuple[list[dict], int]:
@@ -125,8 +115,8 @@ def _timeline(events: pd.DataFrame) -> tuple[list[dict], int]:
 
 
 def _linked_records(con: duckdb.DuckDBPyConnection, key: str) -> tuple[list[dict], list[str]]:
-    """The subject's own records joined by resolution, one row per source
-    (reporting.rpt_subject_sources), and the names they were recorded under."""
+    """The subject's own records joined by resolution, one row per source (the columns of
+    reporting.rpt_subject_sources), and the names they were recorded under."""
     sources = con.execute(
         "select * from reporting.rpt_subject_sources where person_key = ? order by source_order",
         [key],
@@ -136,19 +126,7 @@ def _linked_records(con: duckdb.DuckDBPyConnection, key: str) -> tuple[list[dict
         "where person_key = ? and recorded_name is not null order by recorded_name",
         [key],
     ).fetchall()
-    rows = [
-        {
-            "source": r["source_label"],
-            "records": r["records"],
-            "roles": r["roles"],
-            "person_ids": r["person_ids"],
-            "names": r["recorded_names"],
-            "dobs": r["dates_of_birth"],
-            "first": _date(r["first_date"]),
-            "last": _date(r["last_date"]),
-        }
-        for r in sources.to_dict("records")
-    ]
+    rows = sources.to_dict("records")
     return rows, [name for (name,) in names]
 
 
