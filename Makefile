@@ -49,10 +49,13 @@ bench-national: setup
 # Same demo force, same run date: every published figure and marts/reporting table must match
 # BEFORE (e.g. a run of main). `make compare-outputs BEFORE=/tmp/before` after `spp profile
 # --out /tmp/before --warehouse /tmp/before.duckdb --run-date 2026-12-01` on the old code.
+# SAME_EXTRACTS=DIR profiles the very delivery BEFORE was made from (a demo force cached by an
+# older generator differs from a freshly generated one).
 BEFORE ?= /tmp/spp-before
 AFTER ?= /tmp/spp-after
+SAME_EXTRACTS ?=
 compare-outputs: setup  ## profile the demo force into AFTER and diff it against BEFORE
-	$(BIN)/spp profile --out $(AFTER) --warehouse $(AFTER).duckdb --run-date 2026-12-01
+	$(BIN)/spp profile $(if $(SAME_EXTRACTS),--extracts $(SAME_EXTRACTS)) --out $(AFTER) --warehouse $(AFTER).duckdb --run-date 2026-12-01
 	$(PY) -m pipelines.evaluation.compare_outputs $(BEFORE) $(AFTER) --warehouses $(BEFORE).duckdb $(AFTER).duckdb
 
 # CPU and wall time of the whole publish stage on a finished warehouse (docs/evaluation/

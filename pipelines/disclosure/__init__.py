@@ -23,6 +23,7 @@ from pipelines.disclosure.suppression import (
     protect_rate,
     protect_series,
     protect_table,
+    suppress_together,
 )
 
 __all__ = [
@@ -40,5 +41,6 @@ __all__ = [
     "protect_rate",
     "protect_series",
     "protect_table",
+    "suppress_together",
     "scan_text",
 ]

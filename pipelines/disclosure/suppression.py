@@ -167,6 +167,14 @@ def protect_counts(values: Sequence[int], threshold: int) -> list[Count]:
     return [protect_count(int(v), threshold) for v in values]
 
 
+def suppress_together(figures: Sequence[Count | Rate]) -> list[Count | Rate]:
+    """Figures printed beside the whole they add up to (the two sides of a domestic-abuse
+    split beside "All"): when one is suppressed, all are, or subtraction would reveal it."""
+    if not any(figure.suppressed for figure in figures):
+        return list(figures)
+    return [Count(0, True) if isinstance(f, Count) else Rate(None, True) for f in figures]
+
+
 def protect_rate(
     numerator: int | Count,
     denominator: int | Count,

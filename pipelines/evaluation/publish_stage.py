@@ -77,7 +77,7 @@ def time_stage(warehouse: Path, extracts: Path, quarter: str, repeats: int) -> d
 
 def write_report(figures: dict[str, dict], json_path: Path) -> Path:
     json_path.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    labels = sorted(figures, key=lambda label: (label != "before", label))
+    labels = sorted(figures, key=lambda label: (not label.startswith("before"), label))
     rows = [
         ("CPU seconds, minimum", "cpu_seconds_min"),
         ("CPU seconds, median", "cpu_seconds_median"),
@@ -87,13 +87,15 @@ def write_report(figures: dict[str, dict], json_path: Path) -> Path:
         ("load average (1 min) at the end", "load_average_1m"),
     ]
     lines = [
-        "# Publish stage time (the same warehouse, old and new code)",
+        "# Publish stage time: old and new code on the same delivery",
         "",
         "Written by `python -m pipelines.evaluation.publish_stage WAREHOUSE --extracts DIR "
         "--label LABEL` (see its docstring). The stage writes every file under OUT/YYYY-Qn/: "
         "the restricted outputs, the data files, then the profile and its publish guard. "
         "Timings are not a held-in/held-out measure; the baseline (`before`) is the code "
-        "before the change, run on the same warehouse.",
+        "before the change on the warehouse it built, `after` the new code on the warehouse "
+        "it built from the same extracts (the same figures: `make compare-outputs`). Pairs "
+        "were run alternately so that both sides meet the same load.",
         "",
         "| measure | " + " | ".join(labels) + " |",
         "|---|" + "---|" * len(labels),

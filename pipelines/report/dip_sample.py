@@ -20,10 +20,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
 from pipelines.disclosure.formulas import neutralise_formulas, neutralise_text
-from pipelines.report.printed import printed_columns, printed_frame
+from pipelines.report.printed import PrintedColumn, printed_columns, printed_frame
 from pipelines.report.restricted import MARKING, RESTRICTED_DIR, owner_only_dir, write_private
 
-SAMPLE_COLUMNS = printed_columns("rpt_dip_sample", "dip_sample")
 # The auditor's columns, left empty: yes / no / unsure, then free text.
 VERDICT_COLUMNS = {
     "verdict_is_stalking": "Auditor: is this stalking? (yes/no/unsure)",
@@ -47,10 +46,15 @@ class DipSampleFiles:
         return [self.csv, self.workbook]
 
 
+def sample_columns() -> tuple[PrintedColumn, ...]:
+    """The sample's columns and headings (reporting.rpt_dip_sample's YAML)."""
+    return printed_columns("rpt_dip_sample", "dip_sample")
+
+
 def sample_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     frame = con.execute("select * from reporting.rpt_dip_sample order by sample_id").df()
-    frame = printed_frame(frame, SAMPLE_COLUMNS)
-    for column in SAMPLE_COLUMNS:
+    frame = printed_frame(frame, sample_columns())
+    for column in sample_columns():
         if column.kind == "flag":
             frame[column.name] = frame[column.name].map({True: "yes", False: "no"})
     for column in VERDICT_COLUMNS:
@@ -77,12 +81,12 @@ def write_dip_sample(
     sheet.title = "Dip sample"
     sheet.append([note.lstrip("# ")])
     sheet["A1"].font = Font(bold=True, color="9C0006")
-    sheet.append([c.name for c in SAMPLE_COLUMNS] + list(VERDICT_COLUMNS))
-    sheet.append([c.label for c in SAMPLE_COLUMNS] + list(VERDICT_COLUMNS.values()))
+    sheet.append([c.name for c in sample_columns()] + list(VERDICT_COLUMNS))
+    sheet.append([c.label for c in sample_columns()] + list(VERDICT_COLUMNS.values()))
     for row in frame.astype(object).where(frame.notna(), None).values.tolist():
         sheet.append([_cell(v) for v in row])
     fill = PatternFill("solid", fgColor="FFF2CC")
-    first_verdict = len(SAMPLE_COLUMNS) + 1
+    first_verdict = len(sample_columns()) + 1
     for row in sheet.iter_rows(min_row=4, min_col=first_verdict, max_col=sheet.max_column):
         for cell in row:
             cell.fill = fill

@@ -83,6 +83,7 @@ class DemandFigures:
     years: pd.DataFrame  # rpt_fms_financial_years
     quarters: pd.DataFrame  # rpt_fms_quarters
     backtest: pd.DataFrame  # rpt_fms_backtest
+    horizons: pd.DataFrame  # rpt_fms_backtest_horizons (held out)
     rates: pd.DataFrame  # rpt_fms_baseline_rates
     tracking: pd.DataFrame  # rpt_fms_tracking
     not_forecast: pd.DataFrame  # rpt_fms_not_forecast
@@ -105,6 +106,7 @@ def read_demand_figures(con: duckdb.DuckDBPyConnection) -> DemandFigures:
             "select * from reporting.rpt_fms_quarters order by series_order, series, quarter"
         ),
         backtest=rows("select * from reporting.rpt_fms_backtest order by dataset, horizon_years"),
+        horizons=rows("select * from reporting.rpt_fms_backtest_horizons order by horizon_years"),
         rates=rows("select * from reporting.rpt_fms_baseline_rates order by financial_year_start"),
         tracking=rows("select * from reporting.rpt_fms_tracking order by series"),
         not_forecast=rows("select * from reporting.rpt_fms_not_forecast order by series"),
@@ -171,27 +173,23 @@ def public_count(value: float, k: int) -> int | str:
 
 
 # --------------------------------------------------------------------------- plain words
-def backtest_warning(backtest: pd.DataFrame) -> str | None:
+def backtest_warning(horizons: pd.DataFrame) -> str | None:
     """A plain-words warning when the held-out back-test calls the forecast poor (None when
     it does not, or when nothing was measured)."""
-    held = backtest[backtest["is_held_out"]] if len(backtest) else backtest
-    if held.empty or not bool(held["is_poor"].any()):
+    if horizons.empty or not bool(horizons["any_poor"].any()):
         return None
-    by_horizon = held.groupby("horizon_years").agg(
-        coverage80=("coverage80", "min"), coverage95=("coverage95", "min")
-    )
     spans = [
-        f"{v:.0%} of the time {h} year{'s' if h > 1 else ''} ahead"
-        for h, v in by_horizon["coverage80"].items()
-        if pd.notna(v)
+        f"{r.min_coverage80:.0%} of the time {r.horizon_years} "
+        f"year{'s' if r.horizon_years > 1 else ''} ahead"
+        for r in horizons.itertuples()
+        if pd.notna(r.min_coverage80)
     ]
-    no_better = bool((held["mase"] >= held["naive_mase"]).any())
     text = (
         "Warning: the forecast did poorly when tested. On police forces it had never seen, "
         f"the 80% range held the actual number only {' and '.join(spans)} (it should be about "
         "80%)"
     )
-    if no_better:
+    if bool(horizons["any_no_better_than_naive"].any()):
         text += (
             ", and in some tests the forecast was no more accurate than simply repeating the "
             "last year's figure"
@@ -202,17 +200,17 @@ def backtest_warning(backtest: pd.DataFrame) -> str | None:
     )
 
 
-def coverage_sentence(backtest: pd.DataFrame) -> str | None:
-    held = backtest[backtest["is_held_out"]] if len(backtest) else backtest
-    first = held[held["horizon_years"] == 1]
+def coverage_sentence(horizons: pd.DataFrame) -> str | None:
+    first = horizons[horizons["horizon_years"] == 1]
     if first.empty:
         return None
-    furthest = int(held["horizon_years"].max())
+    one = first.iloc[0]
+    furthest = int(horizons["horizon_years"].max())
     return (
         "Tested on police forces the method had never seen, one year ahead: the 80% range held "
-        f"the actual number {first['coverage80'].min():.0%} to {first['coverage80'].max():.0%} "
-        f"of the time, the 95% range {first['coverage95'].min():.0%} to "
-        f"{first['coverage95'].max():.0%}. The ranges were tested up to {furthest} "
+        f"the actual number {one['min_coverage80']:.0%} to {one['max_coverage80']:.0%} "
+        f"of the time, the 95% range {one['min_coverage95']:.0%} to "
+        f"{one['max_coverage95']:.0%}. The ranges were tested up to {furthest} "
         f"year{'s' if furthest > 1 else ''} ahead; beyond that they are untested and likely "
         "too narrow."
     )
@@ -393,10 +391,10 @@ def _readme(
         ("How the figures were made", "heading"),
         *[(line, "") for line in method_sentences(figures)],
     ]
-    warning = backtest_warning(figures.backtest)
+    warning = backtest_warning(figures.horizons)
     if warning:
         lines += [("", ""), (warning, "warning")]
-    if sentence := coverage_sentence(figures.backtest):
+    if sentence := coverage_sentence(figures.horizons):
         lines.append((sentence, ""))
     lines += [
         ("", ""),

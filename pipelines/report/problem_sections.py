@@ -10,7 +10,13 @@ from typing import Any
 
 import pandas as pd
 
-from pipelines.disclosure import Count, protect_count, protect_rate, protect_table
+from pipelines.disclosure import (
+    Count,
+    protect_count,
+    protect_rate,
+    protect_table,
+    suppress_together,
+)
 from pipelines.disclosure.suppression import Rate
 from pipelines.report import assessment, charts
 from pipelines.report.printed import printed_table
@@ -164,16 +170,11 @@ def _suppress_group_pairs(rows: list[dict[str, Any]]) -> None:
         if len(sides) != 2:
             continue
         for months in sides[0]:
+            present = [side for side in sides if months in side]
             for metric in ("granted", "breached", "reoffended"):
-                figures = [side[months][metric] for side in sides if months in side]
-                if any(f.suppressed for f in figures):
-                    for side in sides:
-                        if months in side:
-                            side[months][metric] = _hidden(side[months][metric])
-
-
-def _hidden(figure: Count | Rate) -> Count | Rate:
-    return Count(0, True) if isinstance(figure, Count) else Rate(None, True)
+                hidden = suppress_together([side[months][metric] for side in present])
+                for side, figure in zip(present, hidden, strict=True):
+                    side[months][metric] = figure
 
 
 def order_effectiveness(ctx: Context) -> dict[str, Any]:
@@ -243,9 +244,9 @@ def order_effectiveness(ctx: Context) -> dict[str, Any]:
     ]
     sides = [row for row in funnel_rows if row["group"] != "All"]
     for metric in ("crimes", "considered", "applied", "granted"):
-        if any(row[metric].suppressed for row in sides):
-            for row in sides:
-                row[metric] = _hidden(row[metric])
+        hidden = suppress_together([row[metric] for row in sides])
+        for row, figure in zip(sides, hidden, strict=True):
+            row[metric] = figure
     applications = printed_table(
         ctx.con,
         "rpt_orders_applications",

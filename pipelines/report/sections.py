@@ -687,12 +687,12 @@ def forecast(ctx: Context) -> dict[str, Any]:
         figure.update_xaxes(tickmode="array", tickvals=ticks, ticktext=[t[:4] for t in ticks])
         charts_out.append((label, charts.to_div(figure, f"chart-forecast-{i}")))
     notes = fms.method_sentences(figures)
-    if sentence := fms.coverage_sentence(figures.backtest):
+    if sentence := fms.coverage_sentence(figures.horizons):
         notes.append(sentence)
     notes += fms.tracking_sentences(figures.tracking)
     return {
         "available": True,
-        "warning": fms.backtest_warning(figures.backtest),
+        "warning": fms.backtest_warning(figures.horizons),
         "notes": notes,
         "year_headers": ["Series", "Model", *headers],
         "years": table,
@@ -748,17 +748,16 @@ def data_quality(ctx: Context) -> dict[str, Any]:
     table = printed_table(ctx.con, "rpt_data_quality", "scope", ctx.k, "order by extract")
     if not table["rows"]:
         ctx.gaps.append("No data-quality report was available for this run.")
-    first, last, located, without_location = ctx.con.execute(
+    first, last, without_location = ctx.con.execute(
         "select any_value(first_reported_date), any_value(last_reported_date), "
-        "sum(stalking_crimes), sum(stalking_crimes_without_location) "
-        "from reporting.rpt_data_scope where quarter = ?",
+        "any_value(share_without_location) from reporting.rpt_data_scope where quarter = ?",
         [p.quarter],
     ).fetchone()
     scope = {"first": first, "last": last} if first is not None else {}
     caveats = []
-    if located:
+    if without_location is not None:
         caveats.append(
-            f"{without_location / located:.0%} of this quarter's stalking crimes have no usable "
+            f"{without_location:.0%} of this quarter's stalking crimes have no usable "
             "location and are absent from the hotspot analysis."
         )
     if report["extracts"]:

@@ -38,13 +38,6 @@ WEIGHT_LABELS = {
     "mw_crime_role": "role",
     "mw_active": "active in same period",
 }
-SOURCE_LABELS = {
-    "crime_persons": "crime record",
-    "intelligence_subject": "intelligence (subject)",
-    "intelligence_victim": "intelligence (victim)",
-    "order_subject": "order (subject)",
-    "order_protected": "order (protected person)",
-}
 
 
 @dataclass
@@ -92,29 +85,21 @@ def _events(con: duckdb.DuckDBPyConnection, quarter: str, key: str) -> pd.DataFr
     return events
 
 
-def _pseudonymise(events: pd.DataFrame, subject_key: str) -> tuple[pd.DataFrame, list[dict]]:
-    """Replace victim keys with Victim A, B, ... (first contact first) and summarise each."""
-    known = events[events["victim_key"].notna() & (events["victim_key"] != subject_key)]
-    order = list(dict.fromkeys(known["victim_key"]))
-    labels = {k: victim_label(i) for i, k in enumerate(order)}
+def _pseudonymise(
+    con: duckdb.DuckDBPyConnection, quarter: str, key: str, events: pd.DataFrame
+) -> tuple[pd.DataFrame, list[dict]]:
+    """Replace victim keys with Victim A, B, ... in order of first contact
+    (reporting.rpt_subject_victims, which also counts each victim's events)."""
+    victims = con.execute(
+        "select * from reporting.rpt_subject_victims where quarter = ? and person_key = ? "
+        "order by contact_order",
+        [quarter, key],
+    ).df()
+    labels = {k: victim_label(i) for i, k in enumerate(victims["victim_key"])}
     events = events.assign(victim=events["victim_key"].map(labels).fillna(""))
-    victims = []
-    for victim_key in order:
-        mine = known[known["victim_key"] == victim_key]
-        crimes = mine[mine["kind"] == "crime"]
-        dates = [d for d in mine["event_date"] if d is not None]
-        victims.append(
-            {
-                "label": labels[victim_key],
-                "crimes": crimes["reference"].nunique(),
-                "intelligence": int((mine["kind"] == "intelligence").sum()),
-                "orders": int((mine["kind"] == "order").sum()),
-                "breaches": int((mine["kind"] == "breach").sum()),
-                "first": min(dates) if dates else None,
-                "last": max(dates) if dates else None,
-            }
-        )
-    return events.drop(columns=["victim_key"]), victims
+    # the page carries the label, never the victim's key
+    summary = victims.assign(label=victims["victim_key"].map(labels)).drop(columns=["victim_key"])
+    return events.drop(columns=["victim_key"]), summary.to_dict("records")
 
 
 def _timeline(events: pd.DataFrame) -> tuple[list[dict], int]:
@@ -130,33 +115,19 @@ def _timeline(events: pd.DataFrame) -> tuple[list[dict], int]:
 
 
 def _linked_records(con: duckdb.DuckDBPyConnection, key: str) -> tuple[list[dict], list[str]]:
-    """The subject's own records joined by resolution, and the names they were recorded under."""
-    records = con.execute(
-        "select source, record_key, person_id, role, event_date, recorded_name, "
-        "recorded_date_of_birth as recorded_dob from reporting.rpt_subject_records "
-        "where person_key = ? order by event_date desc nulls last, source, record_key",
+    """The subject's own records joined by resolution, one row per source (the columns of
+    reporting.rpt_subject_sources), and the names they were recorded under."""
+    sources = con.execute(
+        "select * from reporting.rpt_subject_sources where person_key = ? order by source_order",
         [key],
     ).df()
-    names = sorted({n for n in records["recorded_name"] if isinstance(n, str)})
-    # One row per source (a prolific subject has dozens of records; the page must stay short):
-    # how many, under which nominal ids, names and dates of birth, over which dates.
-    rows = []
-    for source, group in records.groupby("source", sort=False):
-        dates = [d for d in map(_date, group["event_date"]) if d is not None]
-        dobs = sorted({d for d in map(_date, group["recorded_dob"]) if d is not None})
-        rows.append(
-            {
-                "source": SOURCE_LABELS.get(source, source),
-                "records": len(group),
-                "roles": ", ".join(sorted({str(r) for r in group["role"].dropna()})),
-                "person_ids": ", ".join(sorted({str(i) for i in group["person_id"].dropna()})),
-                "names": "; ".join(sorted({n for n in group["recorded_name"].dropna()})),
-                "dobs": ", ".join(f"{d:%d %b %Y}" for d in dobs),
-                "first": min(dates) if dates else None,
-                "last": max(dates) if dates else None,
-            }
-        )
-    return rows, names
+    names = con.execute(
+        "select distinct recorded_name from reporting.rpt_subject_records "
+        "where person_key = ? and recorded_name is not null order by recorded_name",
+        [key],
+    ).fetchall()
+    rows = sources.to_dict("records")
+    return rows, [name for (name,) in names]
 
 
 def _evidence(con: duckdb.DuckDBPyConnection, key: str) -> tuple[list[dict], int]:
@@ -190,7 +161,7 @@ def _evidence(con: duckdb.DuckDBPyConnection, key: str) -> tuple[list[dict], int
 def subject_profile(con: duckdb.DuckDBPyConnection, quarter: str, header: dict) -> Subject:
     """One subject's page; `header` is the subject's row of the tasking list."""
     key = str(header["person_key"])
-    events, victims = _pseudonymise(_events(con, quarter, key), key)
+    events, victims = _pseudonymise(con, quarter, key, _events(con, quarter, key))
     timeline, hidden = _timeline(events)
     records, names = _linked_records(con, key)
     evidence, evidence_hidden = _evidence(con, key)

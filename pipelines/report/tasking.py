@@ -42,10 +42,19 @@ from pipelines.report.restricted import (
 )
 from pipelines.report.subjects import write_subject_profiles
 
-# The printed columns, labels and kinds of each table live in the models' YAML.
-LIST_COLUMNS = printed_columns("rpt_tasking_list", "tasking_list")
-DROPPED_COLUMNS = printed_columns("rpt_tasking_dropped_off", "dropped_off")
-BACKTEST_COLUMNS = printed_columns("rpt_tasking_backtest_summary", "pack")
+
+# The printed columns, labels and kinds of each table live in the models' YAML (read when
+# first printed, not on import).
+def list_columns() -> tuple[PrintedColumn, ...]:
+    return printed_columns("rpt_tasking_list", "tasking_list")
+
+
+def dropped_columns() -> tuple[PrintedColumn, ...]:
+    return printed_columns("rpt_tasking_dropped_off", "dropped_off")
+
+
+def backtest_columns() -> tuple[PrintedColumn, ...]:
+    return printed_columns("rpt_tasking_backtest_summary", "pack")
 
 
 @dataclass(frozen=True)
@@ -77,7 +86,7 @@ def high_harm_list(con: duckdb.DuckDBPyConnection, quarter: str) -> pd.DataFrame
         "where quarter = ? and is_on_tasking_list order by rank",
         [quarter],
     ).df()
-    return printed_frame(frame, LIST_COLUMNS).reset_index(drop=True)
+    return printed_frame(frame, list_columns()).reset_index(drop=True)
 
 
 def pack_data(con: duckdb.DuckDBPyConnection, quarter: str) -> PackData:
@@ -217,9 +226,9 @@ def render_pack_xlsx(data: PackData, quarter: str, force: str, generated: dt.dat
     workbook.properties.title = f"{MARKING} tasking list {quarter}"
     workbook.properties.keywords = MARKING
     workbook.properties.creator = force or "Stalking Problem Profile"
-    _sheet(workbook, "Tasking list", data.listed, LIST_COLUMNS)
-    _sheet(workbook, "Dropped off", data.dropped, DROPPED_COLUMNS)
-    _sheet(workbook, "Ranking back-test", data.backtest, BACKTEST_COLUMNS)
+    _sheet(workbook, "Tasking list", data.listed, list_columns())
+    _sheet(workbook, "Dropped off", data.dropped, dropped_columns())
+    _sheet(workbook, "Ranking back-test", data.backtest, backtest_columns())
     about = workbook.create_sheet("About")
     for line in [
         MARKING,
@@ -244,7 +253,7 @@ def render_pack_html(
     lookback_years: int = 3,
 ) -> str:
     # the page reads "none" under active orders, which says what the yes/no column would
-    columns = [c for c in LIST_COLUMNS if c.name != "has_active_order"]
+    columns = [c for c in list_columns() if c.name != "has_active_order"]
     headers = [(c.label, c.numeric) for c in columns]
     by_key = {p.stem.split("_", 1)[-1]: p for p in profiles}
     rows = []
@@ -257,8 +266,8 @@ def render_pack_html(
         rows.append({"cells": cells, "link": link, "key_index": key_index})
     dropped, backtest = [], []
     if data is not None:
-        dropped = _text_rows(data.dropped, DROPPED_COLUMNS)
-        backtest = _text_rows(data.backtest, BACKTEST_COLUMNS)
+        dropped = _text_rows(data.dropped, dropped_columns())
+        backtest = _text_rows(data.backtest, backtest_columns())
     template = environment().get_template("tasking_pack.html.j2")
     return template.render(
         marking=MARKING,
@@ -270,14 +279,14 @@ def render_pack_html(
         lookback_years=lookback_years,
         generated=f"{(generated or dt.date.today()):%d %B %Y}",
         headline=headline(data, quarter) if data is not None else [],
-        dropped_headers=[c.label for c in DROPPED_COLUMNS] if dropped else [],
+        dropped_headers=[c.label for c in dropped_columns()] if dropped else [],
         dropped=dropped,
         data_cannot_tell=(
             data.dropped["data_cannot_tell"].iloc[0]
             if data is not None and len(data.dropped)
             else ""
         ),
-        backtest_headers=[c.label for c in BACKTEST_COLUMNS],
+        backtest_headers=[c.label for c in backtest_columns()],
         backtest=backtest,
     )
 

@@ -7,7 +7,13 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines.disclosure import protect_rate, protect_series, protect_table
+from pipelines.disclosure import (
+    protect_count,
+    protect_rate,
+    protect_series,
+    protect_table,
+    suppress_together,
+)
 from pipelines.disclosure.suppression import TOTAL
 
 K = 5
@@ -106,3 +112,11 @@ def test_rates_on_suppressed_or_small_counts_are_suppressed() -> None:
     assert not rate.suppressed and rate.value == 0.4
     table = protect_series({"a": 3, "b": 12}, K)
     assert protect_rate(table.count("b", "count"), table.count(TOTAL, "count"), K).suppressed
+
+
+def test_sides_of_a_split_are_suppressed_together() -> None:
+    k = 3
+    hidden_side = [protect_count(2, k), protect_count(40, k), protect_rate(30, 40, k)]
+    assert all(f.suppressed for f in suppress_together(hidden_side))
+    shown = [protect_count(12, k), protect_count(40, k)]
+    assert suppress_together(shown) == shown

@@ -51,6 +51,9 @@ final as (
         loaded_crimes.last_reported_date,
         coalesce(locations.stalking_crimes, 0) as stalking_crimes,
         coalesce(locations.stalking_crimes_without_location, 0) as stalking_crimes_without_location,
+        -- the share the profile's caveat states (null when the quarter has no stalking crime)
+        locations.stalking_crimes_without_location
+        / nullif(locations.stalking_crimes, 0) as share_without_location,
         coalesce(suspects.suspect_records, 0) as suspect_records,
         coalesce(suspects.suspect_records_without_name, 0) as suspect_records_without_name
     from quarters
