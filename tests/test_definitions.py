@@ -62,3 +62,20 @@ def test_publish_reads_the_reporting_layer_built_after_every_mart() -> None:
     assert "marts/hotspots" in _parents(graph, "reporting/rpt_hotspot_cells")
     assert "marts/demand_forecast" in _parents(graph, "reporting/rpt_fms_monthly")
     assert "marts/dim_persons" in _parents(graph, "reporting/rpt_tasking_list")
+
+
+def test_start_up_leaves_the_heavy_analytics_libraries_to_their_steps() -> None:
+    """Loading the code location (what `spp profile` does before its first step) imports no
+    library that only a later step needs: each costs seconds of start-up."""
+    import subprocess
+    import sys
+
+    heavy = ["scipy", "esda", "libpysal", "statsforecast", "great_expectations", "geopandas"]
+    probe = (
+        "import sys, pipelines.definitions; "
+        f"print(','.join(m for m in {heavy!r} if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert loaded == "", f"imported at start-up: {loaded}"

@@ -62,14 +62,13 @@ def _run(shape: str, source: Path, root: Path) -> ShapeRun:
 
 
 # The shape run in every CI run is the crash of record; the others are opt-in with -m slow
-# (each shape is a whole `spp profile` with its own dbt parse, 60-70 s on the 2-core CI machine,
-# and the suite must stay under 15 minutes).
+# (each shape is a whole `spp profile`, about a minute on the 2-core CI machine, and the suite
+# must stay short).
 CI_SHAPES = ("empty_universe_no_location",)
 
 
 def _run_all(shapes: list[str], source: Path, root: Path) -> dict[str, ShapeRun]:
-    # One at a time: each run (its own warehouse) re-parses the dbt project into the shared
-    # dbt_project/target/manifest.json, and two parses at once corrupt it for the other run.
+    # One at a time: a whole run keeps both cores of the CI machine busy (DuckDB, 2 dbt threads).
     return {s: _run(s, source, root) for s in shapes}
 
 

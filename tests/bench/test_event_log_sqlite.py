@@ -53,6 +53,7 @@ def test_a_run_inside_is_stored_and_read_back_by_a_fresh_instance(tmp_path: Path
     """With the reused engines, a real Dagster run's events (materialisations, planned events,
     asset checks) are all in the history afterwards, and Dagster's own _connect is back."""
     dagster_connect = SqliteEventLogStorage._connect
+    dagster_has_table = SqliteEventLogStorage.has_table
 
     @dg.asset
     def first() -> int:
@@ -81,6 +82,7 @@ def test_a_run_inside_is_stored_and_read_back_by_a_fresh_instance(tmp_path: Path
             run_id = result.run_id
             stored_inside = len(instance.all_logs(run_id))
     assert SqliteEventLogStorage._connect is dagster_connect
+    assert SqliteEventLogStorage.has_table is dagster_has_table
     with dg.instance_for_test(temp_dir=str(home), overrides=storage_config) as fresh:
         assert len(fresh.all_logs(run_id)) == stored_inside > 10
         for key in ("first", "second"):
