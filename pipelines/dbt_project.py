@@ -91,12 +91,16 @@ def prepare(settings: Settings | None = None, force: bool = False) -> Path:
         if p.is_file()
     ] + list(DBT_PROFILES_DIR.glob("*.yml"))
     newest = max(p.stat().st_mtime for p in sources)
+    partial_parse = manifest.parent / "partial_parse.msgpack"
     stale = (
         force
         or not manifest.exists()
         or manifest.stat().st_mtime < newest
         or not stamp_file.exists()
         or stamp_file.read_text() != stamp
+        # Something else parsed into target/ after us (a hand-run dbt command with another
+        # target or vars): its parse state would make every run parse the project again.
+        or (partial_parse.exists() and partial_parse.stat().st_mtime > stamp_file.stat().st_mtime)
     )
     if stale:
         env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
