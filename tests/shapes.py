@@ -36,13 +36,15 @@ def no_stalking(folder: Path) -> None:
 
 
 def no_stalking_or_harassment(folder: Path) -> None:
-    """Nothing in the stalking universe: every crime is criminal damage, and no report or
-    intelligence mentions stalking."""
+    """Nothing in the stalking universe: every crime is criminal damage graded standard risk,
+    and no report or intelligence mentions stalking. (A victim's repeated crimes with no named
+    suspect are a screening signal; graded high risk as well, they would be screened in.)"""
     crimes = _read(folder, "crimes")
     crimes["offence_code"] = "058/01"
     crimes["offence_description"] = "Criminal damage to a dwelling"
     crimes["included_offence_codes"] = ""
     crimes["offence_end"] = crimes["offence_start"]
+    crimes["risk_level"] = "standard"
     _write(folder, "crimes", crimes)
     # and no suspect is named, so no course of conduct can be screened in
     every_person_a_victim(folder)
