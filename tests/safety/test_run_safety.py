@@ -196,7 +196,12 @@ def _digest(*roots: Path) -> dict[str, str]:
     return digests
 
 
-@pytest.mark.parametrize("kill_at", ["dbt_staging", "hotspots", "profile_report"])
+# Killed at the first step and at the last (the publish step, after every table is built);
+# a kill in the middle is the same mechanism and runs with the slow tests (the CI budget).
+@pytest.mark.parametrize(
+    "kill_at",
+    ["dbt_staging", pytest.param("hotspots", marks=pytest.mark.slow), "profile_report"],
+)
 def test_a_killed_run_leaves_the_previous_quarter_as_it_was(
     tiny_profile: ProfileRunOutputs, tmp_path: Path, kill_at: str
 ) -> None:
