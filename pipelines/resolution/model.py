@@ -332,14 +332,16 @@ def prediction_blocking_rules(
     rules: list[BlockingKeys], with_context: bool = False
 ) -> list[BlockingRuleCreator]:
     """Candidate pairs: the selected equi-join rules plus, for police data, the context rules
-    (an unresolved subject with only a forename or a surname, about the same victim or linked
-    to the same crime)."""
+    (linked to the same crime on the same side; about the same victim or suspect nominal id).
+    The counterpart rule asks for no name in common: an intelligence subject about a known
+    victim is often recorded with a mistyped or missing name and no date of birth, so a name
+    key left most such pairs unscored; the model weighs the shared counterpart against the
+    names, and a block holds only the records around one nominal id."""
     creators = [block_on(*keys) for keys in rules]
     if with_context:
         creators += [
             block_on("crime_roles", arrays_to_explode=["crime_roles"]),
-            block_on("counterparts", "forename_canon", arrays_to_explode=["counterparts"]),
-            block_on("counterparts", "surname_std", arrays_to_explode=["counterparts"]),
+            block_on("counterparts", arrays_to_explode=["counterparts"]),
         ]
     return creators
 
