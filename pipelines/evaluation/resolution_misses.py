@@ -37,9 +37,13 @@ from typing import Any
 import pandas as pd
 
 from pipelines.evaluation.resolution import OUT_DIR
-from pipelines.evaluation.resolution_sources import generator_source, held_out_part, part_metrics
+from pipelines.evaluation.resolution_sources import (
+    configured_resolution,
+    generator_source,
+    held_out_part,
+    part_metrics,
+)
 from pipelines.resolution import ResolutionConfig, resolve_mentions
-from pipelines.settings import load_settings
 
 SOURCE = "generator_force_default"
 PLACEHOLDER_DOBS = {"1900-01-01", "1901-01-01", "1970-01-01"}
@@ -262,14 +266,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=OUT_DIR)
     args = parser.parse_args(argv if argv is not None else sys.argv[1:])
-    settings = load_settings().resolution
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="spp_resolution_misses_"))
-    workdir.mkdir(parents=True, exist_ok=True)
-    cfg = ResolutionConfig(
-        match_probability_threshold=settings.match_probability_threshold,
-        dob_conflict_years=settings.dob_conflict_years,
-        temp_directory=str(workdir),
-    )
+    cfg = configured_resolution(workdir)
     mentions, truth = generator_source(workdir, "default", args.seed, "force")
     report = evaluate(mentions, truth, cfg)
     report["load"] = round(os.getloadavg()[0], 2)
