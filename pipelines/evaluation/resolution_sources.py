@@ -50,6 +50,17 @@ NOISE_PROFILES = ("default", "messy", "transliterated", "heavy")
 METRIC_KEYS = ("records", "true_people", "precision", "recall", "f1")
 
 
+def configured_resolution(workdir: Path) -> ResolutionConfig:
+    """The project's resolution as settings.yaml configures it, spilling into `workdir`."""
+    settings = load_settings().resolution
+    workdir.mkdir(parents=True, exist_ok=True)
+    return ResolutionConfig(
+        match_probability_threshold=settings.match_probability_threshold,
+        dob_conflict_years=settings.dob_conflict_years,
+        temp_directory=str(workdir),
+    )
+
+
 def held_out_part(source: str, truth: pd.Series) -> pd.Series:
     """True where the record's true person is in the held-out 30 % of `source` (a fixed hash
     of source and true id: the same split on every run)."""
@@ -363,14 +374,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=OUT_DIR)
     args = parser.parse_args(argv if argv is not None else sys.argv[1:])
-    settings = load_settings().resolution
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="spp_resolution_sources_"))
-    workdir.mkdir(parents=True, exist_ok=True)
-    cfg = ResolutionConfig(
-        match_probability_threshold=settings.match_probability_threshold,
-        dob_conflict_years=settings.dob_conflict_years,
-        temp_directory=str(workdir),
-    )
+    cfg = configured_resolution(workdir)
     only = set(args.only.split(",")) if args.only else None
     results: list[dict[str, Any]] = []
 

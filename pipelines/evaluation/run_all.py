@@ -15,6 +15,7 @@ EVALUATIONS: list[str] = [
     "ingest_bench",
     "resolution",
     "resolution_sources",
+    "resolution_misses",
     "serial",
     "tasking_backtest",
     "assessment",

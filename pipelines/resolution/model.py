@@ -273,10 +273,16 @@ def blocking_candidates(
     return candidates
 
 
-def count_block_pairs(con: Any, table: str, keys: BlockingKeys) -> int:
+def count_block_pairs(
+    con: Any, table: str, keys: BlockingKeys, arrays_to_explode: tuple[str, ...] = ()
+) -> int:
     """Pairs an equi-join on `keys` would create (before de-duplication across rules): the
-    sum of n(n-1)/2 over the blocks, counted with one group-by."""
-    select = ", ".join(f"{key} as k{i}" for i, key in enumerate(keys))
+    sum of n(n-1)/2 over the blocks, counted with one group-by. A key named in
+    `arrays_to_explode` is a list column whose every element is a block key."""
+    select = ", ".join(
+        f"{f'unnest({key})' if key in arrays_to_explode else key} as k{i}"
+        for i, key in enumerate(keys)
+    )
     not_null = " and ".join(f"k{i} is not null" for i in range(len(keys)))
     group = ", ".join(f"k{i}" for i in range(len(keys)))
     sql = (
@@ -328,18 +334,48 @@ def select_blocking_rules(
     return chosen, counts
 
 
+# Sharing a counterpart nominal id (a victim or suspect on the other side of both records'
+# incidents), loose to tight. The loose form asks for no name in common: an intelligence
+# subject about a known victim is often recorded with a mistyped or missing name and no date
+# of birth, so with a name key most such pairs were never scored; the model weighs the shared
+# counterpart against the names. A block holds the records around one nominal id, which is
+# small unless one id stands for many people (a placeholder victim such as "the public"):
+# then the name-keyed forms are used.
+COUNTERPART_RULES: tuple[tuple[BlockingKeys, ...], ...] = (
+    (("counterparts",),),
+    (("counterparts", "forename_canon"), ("counterparts", "surname_std")),
+)
+
+
+def select_counterpart_rules(
+    con: Any, table: str, budget: int
+) -> tuple[tuple[BlockingKeys, ...], list[dict[str, Any]]]:
+    """The loosest form of the counterpart rules whose pairs fit `budget` (the tightest
+    otherwise), with the counts (for stats)."""
+    counts: list[dict[str, Any]] = []
+    for rules in COUNTERPART_RULES:
+        pairs = sum(
+            count_block_pairs(con, table, keys, arrays_to_explode=("counterparts",))
+            for keys in rules
+        )
+        counts.append({"rule": " | ".join(", ".join(k) for k in rules), "pairs": pairs})
+        if pairs <= budget:
+            break
+    return rules, counts
+
+
 def prediction_blocking_rules(
-    rules: list[BlockingKeys], with_context: bool = False
+    rules: list[BlockingKeys],
+    with_context: bool = False,
+    counterpart_rules: tuple[BlockingKeys, ...] = COUNTERPART_RULES[-1],
 ) -> list[BlockingRuleCreator]:
     """Candidate pairs: the selected equi-join rules plus, for police data, the context rules
-    (an unresolved subject with only a forename or a surname, about the same victim or linked
-    to the same crime)."""
+    (linked to the same crime on the same side; sharing a counterpart nominal id)."""
     creators = [block_on(*keys) for keys in rules]
     if with_context:
+        creators.append(block_on("crime_roles", arrays_to_explode=["crime_roles"]))
         creators += [
-            block_on("crime_roles", arrays_to_explode=["crime_roles"]),
-            block_on("counterparts", "forename_canon", arrays_to_explode=["counterparts"]),
-            block_on("counterparts", "surname_std", arrays_to_explode=["counterparts"]),
+            block_on(*keys, arrays_to_explode=["counterparts"]) for keys in counterpart_rules
         ]
     return creators
 
@@ -401,6 +437,7 @@ def build_settings(
     with_context: bool,
     with_time: bool = False,
     with_email: bool = False,
+    counterpart_rules: tuple[BlockingKeys, ...] = COUNTERPART_RULES[-1],
 ) -> SettingsCreator:
     comparisons: list[ComparisonCreator] = [
         forename_comparison(),
@@ -423,7 +460,9 @@ def build_settings(
         link_type="dedupe_only",
         unique_id_column_name="unique_id",
         comparisons=comparisons,
-        blocking_rules_to_generate_predictions=prediction_blocking_rules(rules, with_context),
+        blocking_rules_to_generate_predictions=prediction_blocking_rules(
+            rules, with_context, counterpart_rules
+        ),
         retain_matching_columns=True,
         retain_intermediate_calculation_columns=True,
         additional_columns_to_retain=["person_id"],

@@ -23,6 +23,7 @@ from splink import DuckDBAPI, Linker
 
 from pipelines.resolution.clustering import cluster_with_constraints
 from pipelines.resolution.model import (
+    COUNTERPART_RULES,
     DISTRICT_REGEX,
     SECTOR_REGEX,
     blocking_candidates,
@@ -31,6 +32,7 @@ from pipelines.resolution.model import (
     chain_dob_conflict_years,
     count_block_pairs,
     select_blocking_rules,
+    select_counterpart_rules,
     train,
 )
 from pipelines.resolution.nicknames import load_nicknames
@@ -518,6 +520,12 @@ def _train_and_score(
         budget,
         total_budget,
     )
+    counterpart_rules = COUNTERPART_RULES[-1]
+    if present.context:
+        counterpart_rules, counterpart_counts = select_counterpart_rules(
+            con, "splink_input", budget
+        )
+        rule_counts += counterpart_counts
     _phase(timings, "select_blocking_s", t)
     log.info("resolution blocking rules %s", rule_counts)
     settings = build_settings(
@@ -528,6 +536,7 @@ def _train_and_score(
         present.context,
         present.time,
         present.email,
+        counterpart_rules,
     )
     tf_tables = _term_frequency_tables(db_api, con, fields)
 

@@ -9,9 +9,11 @@ import duckdb
 import pandas as pd
 
 from pipelines.resolution.model import (
+    COUNTERPART_RULES,
     blocking_candidates,
     count_block_pairs,
     select_blocking_rules,
+    select_counterpart_rules,
 )
 
 
@@ -83,3 +85,37 @@ def test_total_budget_tightens_the_largest_rule_first() -> None:
     # without a total budget nothing changes
     rules, _ = select_blocking_rules(con, "people", [(loose, tight), (small,)], budget=2000)
     assert rules == [loose, small]
+
+
+def _counterparts(placeholder_suspects: int) -> duckdb.DuckDBPyConnection:
+    # three suspects of one victim (N1), a victim of two suspects, and suspects recorded
+    # against one placeholder victim nominal id (PUBLIC)
+    rows = [
+        {"counterparts": ["N1"], "forename_canon": "kyle", "surname_std": name}
+        for name in ("savage", "savaue", "savage")
+    ] + [{"counterparts": ["S1", "S2"], "forename_canon": "fiona", "surname_std": "lister"}]
+    rows += [
+        {"counterparts": ["PUBLIC"], "forename_canon": f"f{i % 30}", "surname_std": f"s{i % 31}"}
+        for i in range(placeholder_suspects)
+    ]
+    con = duckdb.connect()
+    con.register("people_df", pd.DataFrame(rows))
+    con.execute("create table people as select * from people_df")
+    return con
+
+
+def test_counterpart_pairs_are_counted_per_array_element() -> None:
+    con = _counterparts(placeholder_suspects=10)
+    pairs = count_block_pairs(con, "people", ("counterparts",), ("counterparts",))
+    assert pairs == 3 + 45  # the three suspects of N1, the ten against PUBLIC
+
+
+def test_counterpart_rule_drops_the_name_key_only_within_budget() -> None:
+    small = _counterparts(placeholder_suspects=10)
+    rules, _ = select_counterpart_rules(small, "people", budget=100)
+    assert rules == COUNTERPART_RULES[0] == (("counterparts",),)
+    # a placeholder id shared by 300 suspects would block 44,850 pairs on its own
+    large = _counterparts(placeholder_suspects=300)
+    rules, counts = select_counterpart_rules(large, "people", budget=10_000)
+    assert rules == COUNTERPART_RULES[-1]
+    assert counts[0]["pairs"] > 10_000 >= counts[1]["pairs"]

@@ -371,3 +371,49 @@ def test_tied_person_details_are_chosen_the_same_way_every_time() -> None:
         assert tied_undated["surname"] == "Abernethey"
         chosen.append(persons.sort_index().astype(str))
     pd.testing.assert_frame_equal(chosen[0], chosen[1])
+
+
+def _intelligence(report: str, person_id: str | None, side: str, fore, sur, dob) -> dict:
+    source = "intelligence_subject" if side == "perpetrator" else "intelligence_victim"
+    return {
+        "mention_id": f"{source}:{report}|{person_id}",
+        "source": source,
+        "record_key": f"{report}|{person_id}",
+        "person_id": person_id,
+        "forename": fore,
+        "surname": sur,
+        "date_of_birth": dt.date.fromisoformat(dob) if dob else None,
+        "sex": None,
+        "postcode": None,
+        "role": "subject" if side == "perpetrator" else "victim",
+        "role_side": side,
+        "crime_id": None,
+        "event_key": report,
+        "event_date": dt.date(2024, 7, 1),
+    }
+
+
+def test_intelligence_subject_with_mistyped_names_joins_through_the_shared_victim() -> None:
+    # An intelligence report about a known victim names its subject with both names mistyped
+    # and no date of birth, as the generator's intelligence records often do: no name or date
+    # key brings it to the suspect of the crime against that victim; the shared victim does.
+    rng = np.random.default_rng(12)
+    background = _background(rng)
+    # background suspects and victims paired on their crimes, so that the counterpart
+    # comparison has data to be trained on
+    victims = [r for r in background if r["role"] == "victim"]
+    suspects = [r for r in background if r["role"] == "suspect"]
+    for victim, suspect in zip(victims, suspects, strict=False):
+        suspect["crime_id"] = suspect["event_key"] = victim["crime_id"]
+        suspect["mention_id"] = f"crime_persons:{victim['crime_id']}|{suspect['person_id']}"
+        suspect["record_key"] = f"{victim['crime_id']}|{suspect['person_id']}"
+    case = [
+        _mention("T20", "N20", "suspect", "Kyle", "Savage", "1994-05-14", "M", "YO21 8LU"),
+        _mention("T20", "N21", "victim", "Fiona", "Lister", "1996-02-03", "F", "YO21 8LX"),
+        _intelligence("I20", None, "perpetrator", "Kylle", "Savaue", None),
+        _intelligence("I20", "N21", "victim", "Fiona", "Lister", None),
+    ]
+    result = resolve_mentions(pd.DataFrame(background + case), ResolutionConfig())
+    keys = dict(zip(result.clusters["record_key"], result.clusters["person_key"], strict=True))
+    assert keys["I20|None"] == keys["T20|N20"]
+    assert keys["I20|None"] != keys["T20|N21"]

@@ -1,0 +1,282 @@
+"""Where the force preset's missed pairs are, and what linking could still reach them:
+`python -m pipelines.evaluation.resolution_misses`.
+
+Runs the project's resolution on the generator's force preset (built into mentions by the
+production dbt models, as `resolution_sources` does) and sorts every missed pair (two records
+of one true person left in different keys) by the evidence that joins the two records
+besides their details:
+
+- the same crime on opposite sides (kept apart by the incident constraint by design);
+- an intelligence subject whose report is linked to a crime on which its true person is
+  recorded on the same side (what blocking on "the people on the report's linked crime"
+  could reach);
+- a shared counterpart: a victim (or suspect) nominal id on the other side of both records'
+  incidents;
+- nothing but the records' own details.
+
+It also gives the recall and F1 ceiling of the linked-crime step: every intelligence subject
+with such a linked crime moved, as an oracle would, into the key of its true person's record
+on that crime. Figures are given for the held-in and held-out parts apart (the split of
+`resolution_sources`); nothing is chosen on them.
+
+Writes docs/evaluation/resolution_misses.json and .md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pipelines.evaluation.resolution import OUT_DIR
+from pipelines.evaluation.resolution_sources import (
+    configured_resolution,
+    generator_source,
+    held_out_part,
+    part_metrics,
+)
+from pipelines.resolution import ResolutionConfig, resolve_mentions
+
+SOURCE = "generator_force_default"
+PLACEHOLDER_DOBS = {"1900-01-01", "1901-01-01", "1970-01-01"}
+
+
+def counterparts_by_record(mentions: pd.DataFrame) -> pd.Series:
+    """Per mention: the nominal ids on the other side of its incidents (its report or crime
+    and the crime its report is linked to)."""
+    parts = [
+        mentions[["mention_id", key, "role_side", "person_id"]].rename(columns={key: "incident"})
+        for key in ("event_key", "crime_id")
+    ]
+    incidents = pd.concat(parts).dropna(subset=["incident", "role_side"])
+    joined = incidents.merge(incidents, on="incident", suffixes=("", "_other"))
+    joined = joined[
+        (joined["role_side"] != joined["role_side_other"]) & joined["person_id_other"].notna()
+    ]
+    return joined.groupby("mention_id")["person_id_other"].agg(frozenset)
+
+
+def linked_crime_reach(mentions: pd.DataFrame, truth: pd.Series) -> pd.Series:
+    """Per intelligence subject with a linked crime on which its true person is recorded on
+    the same side: the position of that crime record (else absent)."""
+    labelled = mentions.assign(truth=truth, position=mentions.index)
+    subjects = labelled[
+        (labelled["source"] == "intelligence_subject") & labelled["crime_id"].notna()
+    ]
+    crime_records = labelled[labelled["source"] == "crime_persons"].drop_duplicates(
+        ["crime_id", "role_side", "truth"]
+    )
+    found = subjects.rename(columns={"position": "subject"}).merge(
+        crime_records[["crime_id", "role_side", "truth", "position"]],
+        on=["crime_id", "role_side", "truth"],
+    )
+    return found.set_index("subject")["position"]
+
+
+def _has_dob(value: Any) -> bool:
+    return pd.notna(value) and str(value)[:10] not in PLACEHOLDER_DOBS
+
+
+def missed_pairs(
+    mentions: pd.DataFrame, keys: pd.Series, truth: pd.Series, mask: pd.Series
+) -> pd.DataFrame:
+    """Every pair of records in `mask` of one true person left in different keys, with the
+    evidence that joins them besides their details."""
+    counterparts = mentions["mention_id"].map(counterparts_by_record(mentions))
+    reach = linked_crime_reach(mentions, truth)
+    part = pd.DataFrame({"truth": truth[mask], "key": keys[mask]})
+    split = part[part.groupby("truth")["key"].transform("nunique") > 1]
+    pairs = split.reset_index(names="a").merge(
+        split.reset_index(names="b"), on="truth", suffixes=("_a", "_b")
+    )
+    pairs = pairs[(pairs["a"] < pairs["b"]) & (pairs["key_a"] != pairs["key_b"])]
+    rows = []
+    for a, b in zip(pairs["a"], pairs["b"], strict=True):
+        ra, rb = mentions.loc[a], mentions.loc[b]
+        sources = sorted([ra["source"], rb["source"]])
+        subject = next((r for r in (ra, rb) if r["source"] == "intelligence_subject"), None)
+        ca, cb = counterparts[a], counterparts[b]
+        if pd.notna(ra["crime_id"]) and ra["crime_id"] == rb["crime_id"]:
+            evidence = "same crime, opposite sides" if ra["role_side"] != rb["role_side"] else ""
+        else:
+            evidence = ""
+        if not evidence and (a in reach.index or b in reach.index):
+            evidence = "intelligence subject's linked crime"
+        if not evidence and isinstance(ca, frozenset) and isinstance(cb, frozenset) and ca & cb:
+            evidence = "shared counterpart"
+        rows.append(
+            {
+                "sources": " / ".join(sources),
+                "evidence": evidence or "details only",
+                "intelligence_subject": subject is not None,
+                "subject_has_linked_crime": subject is not None and pd.notna(subject["crime_id"]),
+                "subject_details": None
+                if subject is None
+                else ", ".join(
+                    name
+                    for name, present in (
+                        ("forename", subject["forename"] is not None),
+                        ("surname", subject["surname"] is not None),
+                        ("dob", _has_dob(subject["date_of_birth"])),
+                    )
+                    if present
+                )
+                or "none",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def linked_crime_ceiling(
+    mentions: pd.DataFrame, keys: pd.Series, truth: pd.Series, mask: pd.Series
+) -> dict[str, Any]:
+    """Metrics if every intelligence subject reachable through its linked crime took the key
+    of its true person's record there (an oracle: the most the step could add)."""
+    reach = linked_crime_reach(mentions, truth)
+    moved = keys.copy()
+    moved.loc[reach.index] = keys.loc[reach.to_numpy()].to_numpy()
+    return {
+        "subjects_reachable": int(mask[reach.index].sum()),
+        "subjects_already_in_key": int(
+            (keys.loc[reach.index].to_numpy() == keys.loc[reach.to_numpy()].to_numpy())[
+                mask[reach.index].to_numpy()
+            ].sum()
+        ),
+        **part_metrics(moved, truth, mask),
+    }
+
+
+def evaluate(mentions: pd.DataFrame, truth: pd.Series, cfg: ResolutionConfig) -> dict[str, Any]:
+    mentions = mentions.reset_index(drop=True)
+    truth = truth.reset_index(drop=True).astype(str)
+    cpu, wall = time.process_time(), time.perf_counter()
+    result = resolve_mentions(mentions, cfg)
+    seconds = {"cpu": time.process_time() - cpu, "wall": time.perf_counter() - wall}
+    keys = (
+        result.clusters.assign(mention_id=lambda f: f["mention_id"].astype(str))
+        .set_index("mention_id")["person_key"]
+        .astype(str)
+        .reindex(mentions["mention_id"].astype(str))
+        .reset_index(drop=True)
+    )
+    out_mask = held_out_part(SOURCE, truth)
+    parts: dict[str, Any] = {}
+    for part, mask in (("held_in", ~out_mask), ("held_out", out_mask)):
+        missed = missed_pairs(mentions, keys, truth, mask)
+        subject = missed[missed["intelligence_subject"]]
+        parts[part] = {
+            "metrics": part_metrics(keys, truth, mask),
+            "missed_pairs": len(missed),
+            "by_evidence": dict(Counter(missed["evidence"]).most_common()),
+            "by_sources": dict(Counter(missed["sources"]).most_common()),
+            "intelligence_subject_pairs": len(subject),
+            "intelligence_subject_with_linked_crime": int(
+                subject["subject_has_linked_crime"].sum()
+            ),
+            "intelligence_subject_details": dict(Counter(subject["subject_details"]).most_common()),
+            "linked_crime_ceiling": linked_crime_ceiling(mentions, keys, truth, mask),
+        }
+    return {
+        "source": SOURCE,
+        "records": len(mentions),
+        "resolution_seconds": {k: round(v, 2) for k, v in seconds.items()},
+        "blocking_rules": result.stats.get("blocking_rules"),
+        "parts": parts,
+    }
+
+
+def markdown(report: dict[str, Any]) -> str:
+    held_in, held_out = report["parts"]["held_in"], report["parts"]["held_out"]
+
+    def table(field: str) -> list[str]:
+        names = list(dict.fromkeys([*held_in[field], *held_out[field]]))
+        return [
+            f"| {name} | {held_in[field].get(name, 0)} | {held_out[field].get(name, 0)} |"
+            for name in names
+        ]
+
+    def metric_row(label: str, a: dict[str, Any], b: dict[str, Any]) -> str:
+        return (
+            f"| {label} | {a['precision']:.4f} / {a['recall']:.4f} / {a['f1']:.4f} | "
+            f"{b['precision']:.4f} / {b['recall']:.4f} / {b['f1']:.4f} |"
+        )
+
+    ceil_in, ceil_out = held_in["linked_crime_ceiling"], held_out["linked_crime_ceiling"]
+    lines = [
+        "# Missed pairs on the force preset, by what joins them",
+        "",
+        f"Command: `python -m pipelines.evaluation.resolution_misses`. Source: {SOURCE} "
+        f"({report['records']} records; `spp generate --scale force --seed 42`, production dbt "
+        "mentions). Held-out part: the 30 % split of `resolution_sources`. Resolution took "
+        f"{report['resolution_seconds']['cpu']} CPU s ({report['resolution_seconds']['wall']} s "
+        f"wall; load {report.get('load', '?')}).",
+        "",
+        "A missed pair is two records of one true person left in different keys.",
+        "",
+        "| evidence joining the two records | held-in | held-out |",
+        "|---|---|---|",
+        *table("by_evidence"),
+        f"| **all missed pairs** | **{held_in['missed_pairs']}** | "
+        f"**{held_out['missed_pairs']}** |",
+        "",
+        "| sources of the two records | held-in | held-out |",
+        "|---|---|---|",
+        *table("by_sources"),
+        "",
+        "Missed pairs with an intelligence subject: "
+        f"{held_in['intelligence_subject_pairs']} held-in, of which "
+        f"{held_in['intelligence_subject_with_linked_crime']} have a report linked to a crime "
+        f"({held_out['intelligence_subject_pairs']} / "
+        f"{held_out['intelligence_subject_with_linked_crime']} held-out). "
+        "The subject's details in those pairs:",
+        "",
+        "| subject holds | held-in | held-out |",
+        "|---|---|---|",
+        *table("intelligence_subject_details"),
+        "",
+        "## Ceiling of blocking intelligence subjects against their linked crime",
+        "",
+        "An oracle moves every intelligence subject whose linked crime records its true person "
+        "on the same side into that person's key.",
+        "",
+        "| | held-in | held-out |",
+        "|---|---|---|",
+        f"| subjects reachable this way | {ceil_in['subjects_reachable']} | "
+        f"{ceil_out['subjects_reachable']} |",
+        f"| of which already in that key | {ceil_in['subjects_already_in_key']} | "
+        f"{ceil_out['subjects_already_in_key']} |",
+        metric_row("project P / R / F1", held_in["metrics"], held_out["metrics"]),
+        metric_row("with the oracle P / R / F1", ceil_in, ceil_out),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipelines.evaluation.resolution_misses")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--out", type=Path, default=OUT_DIR)
+    args = parser.parse_args(argv if argv is not None else sys.argv[1:])
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="spp_resolution_misses_"))
+    cfg = configured_resolution(workdir)
+    mentions, truth = generator_source(workdir, "default", args.seed, "force")
+    report = evaluate(mentions, truth, cfg)
+    report["load"] = round(os.getloadavg()[0], 2)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "resolution_misses.json").write_text(json.dumps(report, indent=2, default=str))
+    (args.out / "resolution_misses.md").write_text(markdown(report))
+    print(markdown(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
