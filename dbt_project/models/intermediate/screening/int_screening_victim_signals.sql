@@ -88,13 +88,15 @@ final as (
         -- Only where this crime names nobody either: beside a named suspect, a crime naming
         -- no one is as likely someone else, and on records where many crimes name no suspect
         -- the signal would otherwise fire for any victim with two crimes.
-        candidate_crimes.crime_id not in (select crime_id from crimes_naming_suspect)
+        candidate_naming.crime_id is null
         and coalesce(victim_crimes.victim_unnamed_suspect_crimes, 0) >= 1 as has_unnamed_suspect_course
     from (select distinct crime_id from candidate_victims) as candidate_crimes
     left join victim_intelligence
         on candidate_crimes.crime_id = victim_intelligence.crime_id
     left join victim_crimes
         on candidate_crimes.crime_id = victim_crimes.crime_id
+    left join crimes_naming_suspect as candidate_naming
+        on candidate_crimes.crime_id = candidate_naming.crime_id
 )
 
 select * from final
