@@ -183,6 +183,39 @@ MISS_NOT_LINKED = "other records of the course exist but none joins this suspect
 MISS_BELOW_THRESHOLD = "a course of the pair is linked, its points stay below the threshold"
 
 
+RECORD_SIGNALS = [
+    "is_high_risk",
+    "is_medium_risk",
+    "is_ex_partner",
+    "is_long_course",
+    "is_sustained",
+    "has_linked_intelligence",
+    "has_victim_intelligence",
+    "is_repeat_victim",
+]
+
+
+def missed_profile(
+    scored: pd.DataFrame, hidden: set[str], flagged: set[str], course_types: pd.Series
+) -> dict[str, Any]:
+    """What the missed hidden crimes are by truth (their course's type) and how often each
+    signal of the record itself shows on them, beside the screened crimes that are not
+    stalking: where the shares are alike, nothing in the record tells them apart."""
+    missed = scored[scored["crime_id"].isin(hidden - flagged)]
+    others = scored[~scored["crime_id"].isin(hidden)]
+    return {
+        "by_course_type": missed["course_id"].map(course_types).value_counts().to_dict(),
+        "signal_share": {
+            column: {
+                "missed_hidden": round(float(missed[column].fillna(False).mean()), 3),
+                "not_stalking": round(float(others[column].fillna(False).mean()), 3),
+            }
+            for column in RECORD_SIGNALS
+            if column in scored and len(missed) and len(others)
+        },
+    }
+
+
 def miss_causes(
     scored: pd.DataFrame, truth: pd.DataFrame, flagged: set[str], course_records: pd.Series
 ) -> dict[str, int]:
@@ -325,6 +358,12 @@ def evaluate(extracts: Path, warehouse: Path, quarter: str, work: Path) -> dict[
             len(screened & visible) / len(visible) if visible else 1.0, 4
         ),
         "miss_causes": miss_causes(scored, crimes_truth, screened, course_records),
+        "missed_profile": missed_profile(
+            scored.merge(crimes_truth[["crime_id", "course_id"]], on="crime_id", how="left"),
+            hidden,
+            screened,
+            pd.read_csv(truth_dir / "courses.csv", dtype=str).set_index("course_id")["course_type"],
+        ),
         "baseline_course_of_conduct": precision_recall(
             set(scored.loc[scored["is_repeated"].fillna(False).astype(bool), "crime_id"]), hidden
         ),
@@ -460,6 +499,22 @@ def to_markdown(result: dict[str, Any], command: str) -> str:
         lines.append(
             f"| {row['indicator']} | {row['predicted']} | {row['precision']} | {row['recall']} |"
         )
+    profile = result.get("missed_profile")
+    if profile:
+        lines += [
+            "",
+            "## What the missed hidden crimes are",
+            "",
+            "By the true type of their course: "
+            + ", ".join(f"{k} {v}" for k, v in profile["by_course_type"].items())
+            + ". Share showing each signal of the record itself, beside the screened crimes "
+            "that are not stalking:",
+            "",
+            "| signal | missed hidden crimes | screened crimes not stalking |",
+            "|---|---|---|",
+        ]
+        for column, share in profile["signal_share"].items():
+            lines.append(f"| {column} | {share['missed_hidden']} | {share['not_stalking']} |")
     lines += [
         "",
         f"Hidden stalking crimes inside the screened categories: "
