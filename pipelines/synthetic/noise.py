@@ -14,6 +14,7 @@ Profiles in HELD_OUT are never used to choose a threshold, a weight or a rule.
 
 from __future__ import annotations
 
+import calendar
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, fields
@@ -142,6 +143,8 @@ def _digit_slip(dob_day: int, u: float, v: float) -> int:
         y = y + (1 if v < 0.5 else -1) * (1 if u < 0.25 else 10)
     else:
         d = min(28, max(1, d + (1 if v < 0.5 else -1) * (1 if u < 0.75 else 10)))
+    if (m, d) == (2, 29) and not calendar.isleap(y):  # 29 February slipped to a common year
+        d = 28
     new = np.datetime64(f"{y:04d}-{m:02d}-{d:02d}")
     return int((new - np.datetime64("1970-01-01")).astype(int))
 

@@ -115,6 +115,9 @@ class Rates:
     repeat_victim_share: float = 0.07  # courses against someone already victimised
     duplicate_nominal: float = 0.15  # true people with 2+ nominal ids
     breacher_share: float = 0.40
+    # share of crimes whose identified suspect is not recorded on the crime (no suspect row), as
+    # on forces where many crimes name no suspect; 0 keeps every identified suspect
+    unnamed_suspect_share: float = 0.0
     # extra recording noise on nominal records (pipelines.synthetic.noise.PROFILES)
     noise: str = "default"
     extras: dict = field(default_factory=dict)

@@ -397,6 +397,8 @@ def _crime_tables(
     s_nom = sim.pick_nominal(nominals, perp, rng)
     unknown_row = ~known & (rng.random(n) < 0.5)  # "unknown online suspect" with no name
     has_suspect = known | unknown_row
+    if rates.unnamed_suspect_share > 0:  # drawn only when set: the default force is unchanged
+        has_suspect &= unknown_row | (rng.random(n) >= rates.unnamed_suspect_share)
     offender = np.isin(out.astype(str), ["1", "3", "8"])
     rel = courses.relationship[crimes.course[sel]].astype(object)
     rel[rng.random(n) < 0.06] = "unknown"

@@ -5,6 +5,12 @@ from __future__ import annotations
 import pandas as pd
 
 from pipelines.evaluation.screening import (
+    MISS_BELOW_THRESHOLD,
+    MISS_NO_COURSE_RECORD,
+    MISS_NO_SUSPECT,
+    MISS_NOT_LINKED,
+    course_record_counts,
+    miss_causes,
     precision_recall,
     record_ceiling,
     threshold_curve,
@@ -69,3 +75,52 @@ def test_record_ceiling_finds_a_separating_signal_and_counts_lone_occasions() ->
     noise = [i % 2 == 0 for i in range(n)]
     blind = record_ceiling(_scored(n, noise, [2] * n), hidden)
     assert blind["classifier_best_recall_at_precision_0_8"] < 0.5
+
+
+def _write_truth(folder) -> None:
+    truth = folder / "truth"
+    truth.mkdir(parents=True)
+    pd.DataFrame(
+        {
+            "crime_id": ["a1", "a2", "b1", "c1", "d1", "d2", "late"],
+            "course_id": ["A", "A", "B", "C", "D", "D", "C"],
+            "is_hidden_stalking": [True, False, True, True, True, True, False],
+            "suspect_recorded": [True, True, True, False, True, True, True],
+            "reported_date": ["2024-01-01"] * 6 + ["2025-01-01"],
+        }
+    ).to_csv(truth / "crimes.csv", index=False)
+    pd.DataFrame({"intel_id": ["i1", "i2"], "course_id": ["C", "B"]}).to_csv(
+        truth / "intelligence.csv", index=False
+    )
+    # i2 is dated after the cut-off
+    pd.DataFrame({"intel_id": ["i1", "i2"], "submitted_date": ["2024-02-01", "2024-12-01"]}).to_csv(
+        folder / "intelligence.csv", index=False
+    )
+
+
+def test_course_record_counts_count_loaded_crimes_and_intelligence_up_to_the_cut(
+    tmp_path,
+) -> None:
+    _write_truth(tmp_path)
+    loaded = {"a1", "a2", "b1", "c1", "d1", "d2", "late"}
+    counts = course_record_counts(tmp_path, loaded, pd.Timestamp("2024-06-30"))
+    # "late" and i2 fall after the cut; C counts c1 and i1
+    assert counts.to_dict() == {"A": 2, "C": 2, "D": 2, "B": 1}
+    # a crime that was not loaded is no record
+    assert course_record_counts(tmp_path, loaded - {"a2"}, pd.Timestamp("2024-06-30"))["A"] == 1
+
+
+def test_miss_causes_name_the_first_reason_that_applies(tmp_path) -> None:
+    _write_truth(tmp_path)
+    truth = pd.read_csv(tmp_path / "truth" / "crimes.csv", dtype={"crime_id": str})
+    counts = course_record_counts(tmp_path, set(truth["crime_id"]), pd.Timestamp("2024-06-30"))
+    scored = pd.DataFrame(
+        {"crime_id": ["a1", "b1", "c1", "d1", "d2"], "occasions_in_window": [1, 1, 1, 2, 1]}
+    )
+    causes = miss_causes(scored, truth, flagged={"d2"}, course_records=counts)
+    assert causes == {
+        MISS_NOT_LINKED: 1,  # a1: its course has a2, but no pair link
+        MISS_NO_COURSE_RECORD: 1,  # b1: nothing else of course B by the cut
+        MISS_NO_SUSPECT: 1,  # c1
+        MISS_BELOW_THRESHOLD: 1,  # d1: linked to d2, not flagged
+    }

@@ -101,3 +101,18 @@ def test_serial_false_negatives_by_cause() -> None:
     truth_set = {(Q, "C"), (Q, "D"), (Q, "E")}
     found = _causes({}, truth_set, records, truth, key_map)
     assert found["false_negatives"] == {SCREENING_MISSED: 1, RESOLUTION: 1, RULE: 1}
+
+
+def test_record_visible_keeps_recorded_stalking_and_courses_with_another_record() -> None:
+    from pipelines.evaluation.serial import record_visible
+
+    crimes = pd.DataFrame(
+        {
+            "crime_id": ["recorded", "in_course", "lone", "lone_recorded"],
+            "course_id": ["A", "B", "C", "D"],
+            "identified_route": ["principal", "none", "none", "included"],
+        }
+    )
+    course_records = pd.Series({"A": 1, "B": 2, "C": 1, "D": 1})
+    kept = record_visible(crimes, course_records)
+    assert list(kept["crime_id"]) == ["recorded", "in_course", "lone_recorded"]

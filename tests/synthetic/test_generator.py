@@ -329,3 +329,23 @@ def test_worker_pool_gives_identical_output(tmp_path, monkeypatch):
     generate_force("tiles2", seed=5, out_dir=tmp_path / "a", end_quarter=END, years=1)
     generate_force("tiles2", seed=5, out_dir=tmp_path / "b", end_quarter=END, years=1, workers=2)
     assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
+
+
+def test_unnamed_suspect_share_leaves_identified_suspects_off_their_crimes(tmp_path, tiny):
+    from pipelines.synthetic.presets import Rates
+
+    generate_force(
+        "tiny", seed=7, out_dir=tmp_path, end_quarter=END, rates=Rates(unnamed_suspect_share=0.5)
+    )
+    crimes = {
+        name: _read(folder, "truth/crimes.csv")
+        for name, folder in (("base", tiny), ("half", tmp_path))
+    }
+    # the same crimes, only fewer of them with a suspect row, and truth says which
+    assert list(crimes["base"]["crime_id"]) == list(crimes["half"]["crime_id"])
+    recorded = {name: (c["suspect_recorded"] == "true").mean() for name, c in crimes.items()}
+    assert 0.35 * recorded["base"] < recorded["half"] < 0.65 * recorded["base"]
+    persons = _read(tmp_path, "crime_persons.csv")
+    with_suspect = set(persons.loc[persons["role"] != "victim", "crime_id"])
+    truth = crimes["half"]
+    assert set(truth.loc[truth["suspect_recorded"] == "true", "crime_id"]) <= with_suspect

@@ -70,3 +70,13 @@ def test_held_out_profile_exists_and_unknown_is_refused() -> None:
     assert set(noise.HELD_OUT) <= set(noise.PROFILES)
     with pytest.raises(ValueError):
         noise.profile("nope")
+
+
+def test_digit_slip_of_the_year_keeps_29_february_a_valid_date() -> None:
+    leap_day = int((np.datetime64("2004-02-29") - np.datetime64("1970-01-01")).astype(int))
+    # u < 0.25: the year moves by one, to 2005 or 2003, neither a leap year
+    for v in (0.1, 0.9):
+        slipped = np.datetime64("1970-01-01") + np.timedelta64(
+            noise._digit_slip(leap_day, 0.1, v), "D"
+        )
+        assert str(slipped) in {"2005-02-28", "2003-02-28"}

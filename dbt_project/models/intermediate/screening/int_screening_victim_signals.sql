@@ -18,10 +18,14 @@ crime_persons as (
     select * from {{ ref('int_crime_persons_resolved') }}
 ),
 
-crimes_with_suspect as (
+-- A crime names a suspect when a suspect or offender row carries a forename or surname; a row
+-- with neither ("unknown online suspect") names nobody.
+crimes_naming_suspect as (
     select distinct crime_id
-    from crime_persons
-    where role_side = 'perpetrator'
+    from {{ ref('stg_crime_persons') }}
+    where
+        role <> 'victim'
+        and (nullif(trim(forename), '') is not null or nullif(trim(surname), '') is not null)
 ),
 
 intelligence as (
@@ -55,7 +59,7 @@ victim_crimes as (
     select
         candidate_victims.crime_id,
         count(distinct other_crimes.crime_id) as victim_other_crimes,
-        count(distinct other_crimes.crime_id) filter (where crimes_with_suspect.crime_id is null)
+        count(distinct other_crimes.crime_id) filter (where crimes_naming_suspect.crime_id is null)
             as victim_unnamed_suspect_crimes
     from candidate_victims
     inner join crime_persons as other_victims
@@ -65,8 +69,8 @@ victim_crimes as (
             and candidate_victims.crime_id <> other_victims.crime_id
     inner join crimes as other_crimes
         on other_victims.crime_id = other_crimes.crime_id
-    left join crimes_with_suspect
-        on other_crimes.crime_id = crimes_with_suspect.crime_id
+    left join crimes_naming_suspect
+        on other_crimes.crime_id = crimes_naming_suspect.crime_id
     where abs(date_diff('day', candidate_victims.occasion_date, other_crimes.occasion_date)) <= {{ window_days }}
     group by candidate_victims.crime_id
 ),
@@ -80,13 +84,19 @@ final as (
             as is_repeat_victim,
         coalesce(victim_crimes.victim_unnamed_suspect_crimes, 0) as victim_unnamed_suspect_crimes,
         -- a course against this victim by someone no record names: the same unknown person
-        -- (an anonymous online account, a figure seen outside the house) cannot be resolved
-        coalesce(victim_crimes.victim_unnamed_suspect_crimes, 0) >= 1 as has_unnamed_suspect_course
+        -- (an anonymous online account, a figure seen outside the house) cannot be resolved.
+        -- Only where this crime names nobody either: beside a named suspect, a crime naming
+        -- no one is as likely someone else, and on records where many crimes name no suspect
+        -- the signal would otherwise fire for any victim with two crimes.
+        candidate_naming.crime_id is null
+        and coalesce(victim_crimes.victim_unnamed_suspect_crimes, 0) >= 1 as has_unnamed_suspect_course
     from (select distinct crime_id from candidate_victims) as candidate_crimes
     left join victim_intelligence
         on candidate_crimes.crime_id = victim_intelligence.crime_id
     left join victim_crimes
         on candidate_crimes.crime_id = victim_crimes.crime_id
+    left join crimes_naming_suspect as candidate_naming
+        on candidate_crimes.crime_id = candidate_naming.crime_id
 )
 
 select * from final
