@@ -227,14 +227,16 @@ def pooled_growth(histories: list[np.ndarray], periods_per_year: int, years: int
     ratio of its latest year's total to the total `years` earlier (+1, so zeros count),
     spread over the periods between; the median over the series. A change every series
     shows (recording practice, a new offence) is estimated from all of them instead of from
-    one short, noisy history; series too short for the window are left out (none: 0)."""
+    one short, noisy history; series too short for the window (or, not being counts, with a
+    total at or below -1) are left out (none left: 0)."""
     lag = years * periods_per_year
-    rates = [
-        math.log((y[-periods_per_year:].sum() + 1) / (y[-periods_per_year - lag : -lag].sum() + 1))
-        / lag
-        for y in histories
-        if len(y) >= periods_per_year + lag
-    ]
+    rates = []
+    for y in histories:
+        if len(y) < periods_per_year + lag:
+            continue
+        now, then = y[-periods_per_year:].sum() + 1, y[-periods_per_year - lag : -lag].sum() + 1
+        if now > 0 and then > 0:  # counts always; any other series only where a ratio exists
+            rates.append(math.log(now / then) / lag)
     return float(np.median(rates)) if rates else 0.0
 
 

@@ -72,3 +72,10 @@ def test_the_pooled_growth_at_an_origin_uses_no_later_data() -> None:
     assert np.allclose(runs[0][0], runs[1][0])
     assert np.allclose(runs[0][0][0, 0, :, 0], 1.1 ** np.array([1, 2]), rtol=1e-3)
     assert (runs[1][1] > 1.2 * runs[0][1]).all()
+
+
+def test_series_that_are_not_counts_do_not_break_the_pooled_growth() -> None:
+    negative = np.array([-5.0, -8.0, -3.0, -9.0])
+    growing = np.array([10.0, 11.0, 12.1, 13.3])
+    assert pooled_growth([negative], periods_per_year=1, years=2) == 0.0
+    assert abs(pooled_growth([negative, growing], 1, 2) - np.log(14.3 / 12.0) / 2) < 1e-9
