@@ -83,7 +83,7 @@ class HotspotSettings(_Section):
 
 
 # The statsforecast base models pipelines/forecasting/core.py fits.
-ForecastModel = Literal["naive", "seasonal_naive", "ets", "theta", "arima"]
+ForecastModel = Literal["naive", "seasonal_naive", "ets", "theta", "arima", "pooled_drift"]
 
 
 class ForecastSettings(_Section):
@@ -98,7 +98,7 @@ class ForecastSettings(_Section):
     )
     # The ensemble candidate is the mean of these models' forecasts and bounds.
     ensemble_members: list[ForecastModel] = Field(
-        default_factory=lambda: ["theta", "arima"], min_length=1
+        default_factory=lambda: ["arima", "pooled_drift"], min_length=1
     )
     cv_windows: int = Field(3, ge=1)
     cv_step: int | None = Field(None, ge=1)
@@ -109,6 +109,9 @@ class ForecastSettings(_Section):
     levels: list[int] = Field(default_factory=lambda: [80, 95])
     # Series with fewer periods are not forecast; the outputs say "not enough history".
     min_periods: int = Field(6, ge=2)
+    # pooled_drift: growth of the annual total over this many years, median over the series
+    # forecast together.
+    pooled_growth_years: int = Field(2, ge=1)
     # Pooled scale-free forecast errors by years ahead (written by the forecast back-test;
     # relative to the project root; "" = the series' own calibrated intervals only).
     error_pool_file: str = "docs/evaluation/forecast_error_pool.json"

@@ -50,7 +50,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipelines.forecasting.core import ALL_MODELS, BASE_MODELS, ForecastParams, forecast_series
+from pipelines.forecasting.core import (
+    ALL_MODELS,
+    BASE_MODELS,
+    ForecastParams,
+    fitted_models,
+    forecast_series,
+)
 from pipelines.forecasting.error_pool import (
     log_errors,
     pool_bounds,
@@ -68,6 +74,8 @@ LAST_BEFORE_BREAK = pd.Timestamp("2018-03-31")
 # history: the pipeline's long-series path (fit once, roll forward) is what gets back-tested.
 SYNTH_YEARS = 8
 DATASETS = ("ho_annual", "ho_rolling_quarterly", "synthetic_force")
+# Pooled-drift growth windows (years) compared beside the configured one (held-in decides).
+GROWTH_WINDOWS = (1, 2, 3)
 # Base interval methods run by default (pooled_errors:linear / :sqrt can be added with
 # --variants; their figures of the previous session were no closer to nominal).
 VARIANTS = (("conformal_scale", "linear"),)
@@ -352,6 +360,44 @@ def choose_combination(rows: list[dict]) -> str:
     return str(score.idxmin())
 
 
+def growth_window_rows(
+    annual: pd.DataFrame,
+    rolling: pd.DataFrame,
+    params: ForecastParams,
+    years: tuple[int, ...],
+    splits: dict[str, set[str]],
+) -> list[dict]:
+    """The configured ensemble's MASE / naive (1 and 2 years ahead) with the pooled drift's
+    growth measured over each of `years` (the scored origins only; the configured window's
+    rows come from the main run)."""
+    members = "+".join(m for m in BASE_MODELS if m in params.ensemble_members)
+    rows = []
+    for window in years:
+        for name, run in HO_RUNS.items():
+            data, periods_per_year, _, evaluated_origins = run(annual, rolling)
+            results = backtest(
+                data,
+                periods_per_year,
+                evaluated_origins,
+                replace(params, pooled_growth_years=window),
+            )
+            rows += [
+                {**r, "growth_years": window}
+                for r in combination_rows(results, name, periods_per_year, splits)
+                if r["members"] == members
+            ]
+    return rows
+
+
+def choose_growth_window(rows: list[dict]) -> int | None:
+    """The growth window with the lowest mean held-in ratio over datasets and horizons."""
+    held_in = pd.DataFrame([r for r in rows if r["split"] == "held_in"])
+    if held_in.empty:
+        return None
+    score = held_in.groupby("growth_years")[["ratio_1y", "ratio_2y"]].mean().mean(axis=1)
+    return int(score.idxmin())
+
+
 def split_forces(names: list[str]) -> tuple[set[str], set[str]]:
     """Held-in / held-out forces: alternate forces in alphabetical order (fixed, no data
     looked at). Interval method and settings were chosen on the held-in ones only."""
@@ -481,6 +527,37 @@ def _markdown(payload: dict) -> str:
         ]
         for members, row in top.iterrows():
             lines.append(f"| {members} | " + " | ".join(f"{row[c]:.3f}" for c in cols) + " |")
+    windows = pd.DataFrame(payload.get("growth_windows", []))
+    if not windows.empty:
+        lines += [
+            "",
+            "## Pooled drift: the growth window (years)",
+            "",
+            "`pooled_drift` = the seasonal-naive forecast (naive for annual series) grown by the "
+            "median, over the series forecast together (the 22 forces here; a force's own "
+            "series in a run), of each series' log growth of its annual total over the last "
+            "k years, known at the origin (cross-learning: a change every series shows is "
+            "estimated from all of them). MASE / naive of the configured ensemble "
+            f"(`{'+'.join(payload['ensemble_members'])}`) for each k; the lowest mean held-in "
+            f"ratio is chosen: k = {payload['growth_window_chosen_on_held_in']}; configured: "
+            f"k = {payload['pooled_growth_years']}.",
+            "",
+            "| k | dataset | held_in 1y | held_in 2y | held_out 1y | held_out 2y |",
+            "|---|---|---|---|---|---|",
+        ]
+        wide = windows.pivot_table(
+            index=["growth_years", "dataset"], columns="split", values=["ratio_1y", "ratio_2y"]
+        )
+        for (k, dataset), row in wide.iterrows():
+            lines.append(
+                f"| {k} | {dataset} | "
+                + " | ".join(
+                    f"{row[(r, sp)]:.3f}"
+                    for sp in ("held_in", "held_out")
+                    for r in ("ratio_1y", "ratio_2y")
+                )
+                + " |"
+            )
     lines += [
         "",
         "## Interval methods compared (chosen model's interval; held-in decides)",
@@ -827,6 +904,21 @@ def main(argv: list[str] | None = None) -> int:
         datasets["synthetic_force"] = summarise(results, 12)
         if sp.error_pool:
             synthetic_pool_only = summarise(pool_alone(results, sp, 12), 12)
+    growth_windows: list[dict] = []
+    uses_drift = "pooled_drift" in fitted_models(params)
+    if have_ho and uses_drift and {"ho_annual", "ho_rolling_quarterly"} <= wanted:
+        members = "+".join(m for m in BASE_MODELS if m in params.ensemble_members)
+        growth_windows = [
+            {**r, "growth_years": params.pooled_growth_years}
+            for r in combinations
+            if r["members"] == members
+        ] + growth_window_rows(
+            annual,
+            rolling,
+            params,
+            tuple(w for w in GROWTH_WINDOWS if w != params.pooled_growth_years),
+            {"held_in": held_in, "held_out": held_out},
+        )
     bench = None if args.no_bench else benchmark_100_series()
     if bench:
         print(f"benchmark: {bench}", flush=True)
@@ -858,6 +950,9 @@ def main(argv: list[str] | None = None) -> int:
         "ensemble_members": list(params.ensemble_members),
         "combination_chosen_on_held_in": choose_combination(combinations),
         "combinations": combinations,
+        "pooled_growth_years": params.pooled_growth_years,
+        "growth_windows": growth_windows,
+        "growth_window_chosen_on_held_in": choose_growth_window(growth_windows),
         "leave_forces_out": leave_forces_out,
         "synthetic_force_pool_only": synthetic_pool_only,
         "datasets": datasets,

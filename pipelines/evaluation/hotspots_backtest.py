@@ -4,8 +4,10 @@
 docs/evaluation/hotspots_backtest.{json,md}.
 
 Monthly rolling origins on 'Violence and sexual offences' points, 500 m cells (the default):
-train on the `TRAIN_MONTHS` months before the test month, flag the same share of the study
-cells with every candidate of pipelines.hotspots.predict (equal area), score the test month.
+every test month with at least the baseline's three months before it (as the pipeline's
+back-test), each method trained on up to `TRAIN_MONTHS` of those months (the recency-weighted
+counts on all of them), flag the same share of the study cells with every candidate of
+pipelines.hotspots.predict (equal area), score the test month.
 The baseline `naive` is the count of the last three months (last quarter's crimes).
 A (total area) is the force area from the LSOA boundaries; C counts every test crime in it.
 
@@ -14,7 +16,10 @@ training window) were looked at on Northumbria's test months up to `HELD_IN_UNTI
 Held out: Northumbria's later test months and all of North Yorkshire. `chosen` is what the
 pipeline would publish at each fold: the method with the best mean PAI over the dataset's
 earlier folds (the last `backtest_folds`, as the pipeline does); naive where a dataset has no
-earlier fold (North Yorkshire has one fold), as the pipeline does without a back-test.
+earlier fold, as the pipeline does without a back-test. North Yorkshire's extract holds five
+months (2018-10 to 2019-02), so it has two test months, the second chosen on one fold;
+Northumbria's twelve months give nine. Neither extract spans a year, so a same-quarter-
+last-year candidate cannot be scored here.
 `ceiling_*`: the count over every other month of the year (it sees the future, so no method
 can use it) and the test month itself (oracle): how much better than naive *any* ranking of
 past counts could be at this area.
@@ -213,7 +218,9 @@ def dataset_folds(dataset: str, params: HotspotParams) -> tuple[pd.DataFrame, di
     total_cells = force_km2 / cell_km2  # A in cells: the force area
     n = flagged_cells(len(cells), pp.area_share)
     rows = []
-    for t in range(pp.train_periods, len(months)):
+    # Every test month with the baseline's window before it (the pipeline's back-test does
+    # the same): methods with a longer window use what there is.
+    for t in range(pp.naive_periods, len(months)):
         test = counts[t]
         # Every month before the test month; each method keeps its own window of it.
         scores = fold_scores(counts[:t], test, raster, weights, pp, total_cells=total_cells)
@@ -365,7 +372,8 @@ def _markdown(
         "# Hotspot back-test (police.uk violence and sexual offences)",
         "",
         "`python -m pipelines.evaluation.hotspots_backtest` (run by `make eval`).",
-        f"Monthly rolling origins, {payload['cell_size_m']} m cells: train on the",
+        f"Monthly rolling origins, {payload['cell_size_m']} m cells: every test month with",
+        f"at least {p['naive_months']} months before it (the baseline's window); train on up to",
         f"{p['train_months']} months before the test month; every method flags the same",
         f"share of the study cells (equal area, {p['prediction']['area_share']:.0%} of them);",
         "score the test month.",
@@ -373,7 +381,10 @@ def _markdown(
         f"{p['prediction']['memory_periods']} months weighted 0.5^(age / h), "
         "h = half-life in months (the pipeline's half-lives and memory, set in quarters, x 3); "
         "ensemble = mean percentile rank of the longest-half-life ewm, the first smoothed "
-        "count and the first KDE.",
+        "count and the first KDE; rank_mix = mean percentile rank of last quarter's count and "
+        "the long-run count (chronic and recent places).",
+        "Neither extract spans a year (Northumbria 12 months, North Yorkshire 5), so a "
+        "same-quarter-last-year candidate cannot be scored on them.",
         f"naive = count of the last {p['naive_months']} months (last quarter).",
         "PAI = (c/C)/(a/A), A = force area (LSOA union).",
         "chosen = the method the pipeline would publish at that fold (best mean PAI on the",

@@ -12,6 +12,7 @@ import math
 
 import pandas as pd
 
+from pipelines.forecasting.core import ALL_MODELS
 from pipelines.paths import PROJECT_ROOT
 
 BACKTEST_JSON = PROJECT_ROOT / "docs" / "evaluation" / "forecast_backtest.json"
@@ -49,7 +50,6 @@ def backtest_rows() -> list[dict]:
     return rows
 
 
-CANDIDATES = ("naive", "seasonal_naive", "ets", "theta", "arima", "ensemble")
 NOT_FORECAST = "not_forecast"
 
 
@@ -76,7 +76,7 @@ def cv_accuracy_rows(info: pd.DataFrame, sep: str) -> list[dict]:
                 }
             )
             continue
-        for model in CANDIDATES:
+        for model in ALL_MODELS:
             rows.append(
                 {
                     "source": "cv",

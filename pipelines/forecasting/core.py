@@ -41,7 +41,9 @@ from pipelines.forecasting.error_pool import PoolRow, read_error_pool, widen_wit
 from pipelines.paths import PROJECT_ROOT
 from pipelines.settings import ForecastSettings
 
-BASE_MODELS = ("naive", "seasonal_naive", "ets", "theta", "arima")
+BASE_MODELS = ("naive", "seasonal_naive", "ets", "theta", "arima", "pooled_drift")
+# Not a statsforecast model: computed across the group's series (see `pooled_drift`).
+CROSS_SERIES_MODELS = ("pooled_drift",)
 ALL_MODELS = (*BASE_MODELS, "ensemble")
 # Always fitted: naive is the baseline every MASE is shown beside; seasonal naive costs nothing.
 BASELINES = ("naive", "seasonal_naive")
@@ -63,7 +65,7 @@ class Frequency:
 class ForecastParams:
     models: tuple[str, ...] = ("ensemble",)
     # The ensemble is the mean of these base models' forecasts and bounds.
-    ensemble_members: tuple[str, ...] = ("theta", "arima")
+    ensemble_members: tuple[str, ...] = ("arima", "pooled_drift")
     # Base models fitted beside the candidates but never chosen (back-tests compare them).
     extra_models: tuple[str, ...] = ()
     cv_windows: int = 3
@@ -92,6 +94,8 @@ class ForecastParams:
     # Pooled scale-free errors by years ahead (pipelines/forecasting/error_pool.py; read from
     # `error_pool_file` at the edge). Empty: the series' own calibrated intervals only.
     error_pool: tuple[PoolRow, ...] = ()
+    # pooled_drift: the annual-total growth over this many years, pooled over the series.
+    pooled_growth_years: int = 2
 
     @classmethod
     def from_settings(cls, forecasting: ForecastSettings | None = None) -> ForecastParams:
@@ -111,6 +115,7 @@ class ForecastParams:
             interval_method=s.interval_method,
             interval_growth=s.interval_growth,
             min_periods=s.min_periods,
+            pooled_growth_years=s.pooled_growth_years,
             error_pool=read_error_pool(PROJECT_ROOT / s.error_pool_file)
             if s.error_pool_file
             else (),
@@ -217,6 +222,57 @@ def _base_models(season: int, names: tuple[str, ...]) -> list:
     return [m for m in models if m.alias in names]
 
 
+def pooled_growth(histories: list[np.ndarray], periods_per_year: int, years: int) -> float:
+    """Log growth per period shared by the series forecast together: per series, the log
+    ratio of its latest year's total to the total `years` earlier (+1, so zeros count),
+    spread over the periods between; the median over the series. A change every series
+    shows (recording practice, a new offence) is estimated from all of them instead of from
+    one short, noisy history; series too short for the window (or, not being counts, with a
+    total at or below -1) are left out (none left: 0)."""
+    lag = years * periods_per_year
+    rates = []
+    for y in histories:
+        if len(y) < periods_per_year + lag:
+            continue
+        now, then = y[-periods_per_year:].sum() + 1, y[-periods_per_year - lag : -lag].sum() + 1
+        if now > 0 and then > 0:  # counts always; any other series only where a ratio exists
+            rates.append(math.log(now / then) / lag)
+    return float(np.median(rates)) if rates else 0.0
+
+
+def pooled_drift(
+    base_cv: np.ndarray,
+    base_final: np.ndarray,
+    histories: list[np.ndarray],
+    cv_ends: list[list[int]],
+    periods_per_year: int,
+    years: int,
+    season: int = 1,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The seasonal-naive forecasts (and bounds) grown by the pooled growth (`pooled_growth`)
+    known at each origin: cross-learning across the series for histories too short to
+    estimate a trend of their own. Step k repeats the period s x ceil(k / s) earlier (s =
+    `season`; 1: the last value), so it is grown over that many periods. `cv_ends[i][w]`:
+    periods of series i before CV origin w. Arrays as `_fit_and_roll`: CV (series, windows, h,
+    columns), final (series, horizon, columns)."""
+
+    def gaps(h: int) -> np.ndarray:
+        steps = np.arange(1, h + 1)
+        return season * np.ceil(steps / season)
+
+    cv = base_cv.copy()
+    for w in range(base_cv.shape[1]):
+        g = pooled_growth(
+            [y[: ends[w]] for y, ends in zip(histories, cv_ends, strict=True)],
+            periods_per_year,
+            years,
+        )
+        cv[:, w] *= np.exp(g * gaps(cv.shape[2]))[None, :, None]
+    g = pooled_growth(histories, periods_per_year, years)
+    final = base_final * np.exp(g * gaps(base_final.shape[1]))[None, :, None]
+    return cv, final
+
+
 def _columns(model: str, levels: tuple[int, ...]) -> list[str]:
     return [model] + [f"{model}-{side}-{lv}" for lv in levels for side in ("lo", "hi")]
 
@@ -255,6 +311,10 @@ class CVPlan:
     @property
     def test_size(self) -> int:
         return self.h + (self.windows - 1) * self.step if self.windows else 0
+
+    def ends(self, n_periods: int) -> list[int]:
+        """Periods before each origin, for a series of `n_periods`."""
+        return [n_periods - self.test_size + w * self.step for w in range(self.windows)]
 
     def held_out(self) -> list[int]:
         """Periods held out at each origin."""
@@ -362,7 +422,8 @@ def _fit_and_roll(
     df = df.sort_values(["unique_id", "ds"], ignore_index=True)
     uids = df["unique_id"].unique()
     jobs = _n_jobs(len(uids))
-    args = (freq.alias, season, plan, horizon, tuple(params.levels), fitted_models(params))
+    fitted = tuple(m for m in fitted_models(params) if m not in CROSS_SERIES_MODELS)
+    args = (freq.alias, season, plan, horizon, tuple(params.levels), fitted)
     if jobs == 1:
         parts = [_fit_roll_chunk(df, *args)]
     else:
@@ -374,17 +435,26 @@ def _fit_and_roll(
     ids = [u for p in parts for u in p[0]]
     cv = {m: np.concatenate([p[1][m] for p in parts]) for m in parts[0][1]}
     final = {m: np.concatenate([p[2][m] for p in parts]) for m in parts[0][2]}
+    by_id = {str(k): g.to_numpy(float) for k, g in df.groupby("unique_id")["y"]}
+    histories = [by_id[uid] for uid in ids]
+    if "pooled_drift" in fitted_models(params):
+        cv["pooled_drift"], final["pooled_drift"] = pooled_drift(
+            cv["seasonal_naive"],
+            final["seasonal_naive"],
+            histories,
+            [plan.ends(len(y)) for y in histories],
+            freq.periods_per_year,
+            params.pooled_growth_years,
+            season,
+        )
     if "ensemble" in params.models:
         for arrays in (cv, final):
             # Ensemble: mean of the members' forecasts and bounds (quantile averaging).
             arrays["ensemble"] = np.mean([arrays[m] for m in params.ensemble_members], axis=0)
     actual = np.full((len(ids), plan.windows, plan.h), np.nan)
     scale = np.full((len(ids), plan.windows), np.nan)
-    by_id = {str(k): g.to_numpy(float) for k, g in df.groupby("unique_id")["y"]}
-    for i, uid in enumerate(ids):
-        y = by_id[uid]
-        for w in range(plan.windows):
-            c = len(y) - plan.test_size + w * plan.step
+    for i, y in enumerate(histories):
+        for w, c in enumerate(plan.ends(len(y))):
             actual[i, w] = y[c : c + plan.h]
             # MASE scale: in-sample seasonal naive MAE of the data before the origin.
             s = season if c > season else 1

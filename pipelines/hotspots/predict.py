@@ -17,15 +17,21 @@ flags the same number of cells (equal area), so the methods differ only in *wher
   the training window, recent periods counting most;
 - `gistar_z`: the Getis-Ord Gi* z of the training count (ranking by z, not the FDR decision);
 - `ensemble`: the mean percentile rank (scipy `rankdata`) of count, the first smooth and the
-  first KDE.
+  first KDE;
+- `rank_mix`: the mean percentile rank of last quarter's count (`naive`) and the long-run
+  count over the last `memory_periods` periods: chronic places (stable over years) and
+  recent flare-ups both stay in view (the chronic / temporary hot spot distinction of Gorr
+  and Lee, 2015).
 Ties are broken by a seeded random jitter, so no method inherits an order from the grid layout.
 
-Back-test: rolling origins over the last `backtest_folds` periods with a full training window
-before them: train on the `train_periods` periods before the origin, flag, score the origin's
-period. PAI = (share of the period's crimes in the flagged cells) / (share of the study area
-flagged); at equal area it ranks methods as the hit rate does. The method with the highest mean
-PAI is chosen (naive on a tie: the simplest rule wins unless beaten). The profile publishes the
-chosen method's cells as `is_hotspot`, its back-test PAI and hit rate, and naive's beside them.
+Back-test: rolling origins over the last `backtest_folds` periods that have at least the
+baseline's `naive_periods` before them (a short history still gets a back-test; methods with a
+longer window use what there is): train on the periods before the origin, flag, score the
+origin's period. PAI = (share of the period's crimes in the flagged cells) / (share of the
+study area flagged); at equal area it ranks methods as the hit rate does. The method with the
+highest mean PAI is chosen (naive on a tie: the simplest rule wins unless beaten). The profile
+publishes the chosen method's cells as `is_hotspot`, its back-test PAI and hit rate, and
+naive's beside them.
 No Dagster here: the asset, `spp hotspots` and the evaluation call these functions.
 """
 
@@ -71,6 +77,7 @@ class PredictParams:
             *(f"ewm_{h:g}" for h in self.ewm_half_lives),
             "gistar_z",
             "ensemble",
+            "rank_mix",
         )
         return tuple(m for m in every if not self.methods or m in self.methods or m == NAIVE)
 
@@ -150,6 +157,9 @@ def method_scores(
         members += [f"smooth_{lam:g}" for lam in params.smoothing[:1]]
         members += [f"kde_{int(b)}" for b in params.kde_bandwidths_m[:1]]
         out["ensemble"] = np.mean([rankdata(out[m]) / len(total) for m in members], axis=0)
+    if "rank_mix" in wanted:
+        recent = full[-params.naive_periods :].sum(axis=0)
+        out["rank_mix"] = (rankdata(recent) + rankdata(full.sum(axis=0))) / (2 * len(total))
     return {m: out[m] for m in wanted if m in out}
 
 
@@ -205,12 +215,12 @@ def backtest(
     labels: list[str] | None = None,
 ) -> pd.DataFrame:
     """counts: (periods x cells), oldest first. Rolling origins over the last
-    `backtest_folds` periods that have `train_periods` periods before them. One row per
-    fold x method: period, method, pai, hit_rate, area_share."""
+    `backtest_folds` periods that have the baseline's `naive_periods` before them. One row
+    per fold x method: period, method, pai, hit_rate, area_share."""
     counts = np.atleast_2d(np.asarray(counts, float))
     periods = counts.shape[0]
     labels = labels or [str(i) for i in range(periods)]
-    first = max(params.train_periods, periods - params.backtest_folds)
+    first = max(params.naive_periods, periods - params.backtest_folds)
     rows = []
     for t in range(first, periods):
         # Everything before the origin: each method keeps its own window of it.
@@ -278,6 +288,7 @@ METHOD_LABELS = {
     "count": "the count over the training quarters",
     "gistar_z": "the Gi* z-score",
     "ensemble": "an ensemble of recency-weighted count, smoothed count and density",
+    "rank_mix": "the mean rank of last quarter's count and the long-run count",
 }
 
 

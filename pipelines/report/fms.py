@@ -68,7 +68,8 @@ MODEL_LABELS = {
     "ets": "exponential smoothing (ETS)",
     "theta": "Theta",
     "arima": "ARIMA",
-    "ensemble": "average of Theta and ARIMA",
+    "pooled_drift": "same month last year grown at the rate shared by the force's series",
+    "ensemble": "average of ARIMA and the growth shared by the force's series",
 }
 
 HEADER_FILL = PatternFill("solid", fgColor="1F3864")
@@ -254,8 +255,9 @@ def method_sentences(figures: DemandFigures) -> list[str]:
         "in each month (breaches: recorded breaches of protective orders by breach date).",
         "Each series is forecast month by month by the method that predicted best when tested "
         "on the recorded stalking and harassment of other police forces (Home Office "
-        "figures), among seasonal naive, exponential smoothing, Theta, ARIMA and averages of "
-        f"them; used here: {'; '.join(models) or 'none'}.",
+        "figures), among seasonal naive, exponential smoothing, Theta, ARIMA, the growth "
+        "shared by the force's series and averages of them; used here: "
+        f"{'; '.join(models) or 'none'}.",
         "The parts of each split (domestic abuse and not; online and not online) are scaled "
         "month by month so that they add up to the forecast of all stalking crimes: the total "
         "rests on the most data and is the figure the FMS leads with; each part keeps its own "

@@ -151,3 +151,35 @@ def test_recency_weighted_count_remembers_beyond_the_window_and_favours_recent_c
         ("ewm_1",),
     )
     assert short["ewm_1"][0] == 0  # memory_periods bounds how far back it looks
+
+
+def test_short_history_still_gets_a_back_test_from_the_baselines_window() -> None:
+    """Three periods, a 4-period training window: the back-test scores every period that has
+    the baseline's one period before it, and the longer-window methods use what there is."""
+    cells = pd.DataFrame({"col": np.arange(20) % 5, "row": np.arange(20) // 5})
+    weights = grid_weights(cells)
+    raster = Raster.from_cells(cells, 500)
+    counts = np.zeros((3, 20))
+    counts[:, 3] = [5, 6, 7]  # one place busy throughout
+    params = PredictParams(train_periods=4, backtest_folds=4, kde_bandwidths_m=(250.0,))
+    folds = backtest(counts, raster, weights, params)
+    assert sorted(folds["period"].unique()) == ["1", "2"]
+    assert (folds.loc[folds["method"] == "count", "hit_rate"] == 1).all()
+
+
+def test_rank_mix_keeps_chronic_and_recent_places_above_quiet_ones() -> None:
+    from pipelines.hotspots.predict import method_scores
+
+    cells = pd.DataFrame({"col": np.arange(6), "row": np.zeros(6, int)})
+    weights = grid_weights(cells)
+    raster = Raster.from_cells(cells, 500)
+    counts = np.zeros((8, 6))
+    counts[:7, 0] = 3  # chronic: busy every period but the latest
+    counts[7, 1] = 3  # a flare-up in the latest period only
+    counts[7, 2] = 1
+    params = PredictParams(naive_periods=1, memory_periods=8, kde_bandwidths_m=())
+    scores = method_scores(counts, raster, weights, params, ("naive", "rank_mix"))
+    quiet = scores["rank_mix"][3:]
+    assert scores["naive"][0] == 0  # last quarter's count misses the chronic place
+    assert scores["rank_mix"][0] > quiet.max() and scores["rank_mix"][1] > quiet.max()
+    assert scores["rank_mix"][1] > scores["rank_mix"][2]
