@@ -13,8 +13,10 @@ printed). A published column of figures also names its `disclosure` rule: `none`
 records, not people, printed exactly), `count` (suppressed below disclosure.min_count), `rate`
 (the column counts a part of the row's column `of`, printed as that share under the rate rule)
 or `median` (a statistic of the `of` people or cases, hidden when they are fewer than
-disclosure.min_count). Writers take the columns from here, so adding a column or a table to an
-output is a change to that YAML, not to a renderer.
+disclosure.min_count). Workbook sheets of live formulas are declared under the model's
+`config.meta.written_as.<sheet>`: each column a model column (`value`) or a formula template
+(`formula`) and its `number_format`. Writers take the columns from here, so adding a column or a
+table to an output is a change to that YAML, not to a renderer.
 """
 
 from __future__ import annotations
@@ -161,6 +163,30 @@ def printed_table(
         [published_cell(row, column, k) for column in columns] for row in frame.to_dict("records")
     ]
     return {"columns": columns, "rows": rows}
+
+
+@dataclass(frozen=True)
+class WrittenColumn:
+    """A workbook column declared under a model's `config.meta.written_as.<sheet>`: a column
+    of the model (`value`) or a live formula template (`formula`), with its number format."""
+
+    label: str
+    value: str | None = None
+    formula: str | None = None
+    number_format: str | None = None
+
+
+@functools.cache
+def written_columns(model: str, sheet: str) -> tuple[WrittenColumn, ...]:
+    columns = tuple(
+        WrittenColumn(**column) for column in _meta(_models()[model])["written_as"][sheet]
+    )
+    for column in columns:
+        if (column.value is None) == (column.formula is None):
+            raise PrintedTableError(
+                f"{model}, {sheet}: {column.label!r} needs a value or a formula"
+            )
+    return columns
 
 
 @dataclass(frozen=True)

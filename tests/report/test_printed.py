@@ -3,6 +3,7 @@ session's real run: every described view resolves, and published cells follow th
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
@@ -11,10 +12,12 @@ import pytest
 from pipelines.disclosure import SUPPRESSED
 from pipelines.report.printed import (
     PrintedColumn,
+    PrintedTableError,
     _models,
     printed_columns,
     printed_table,
     published_cell,
+    written_columns,
 )
 from tests.report.conftest import QUARTER
 
@@ -50,6 +53,53 @@ def test_every_printed_view_names_built_columns_with_labels(
             ).fetchall()
         }
     assert {c.name for c in columns} | {c.of for c in columns if c.of} <= built
+
+
+def _written_sheets() -> list[tuple[str, str]]:
+    return [
+        (model, sheet)
+        for model, spec in _models().items()
+        for sheet in ((spec.get("config") or {}).get("meta") or {}).get("written_as", {})
+    ]
+
+
+def test_workbook_formula_sheets_are_declared() -> None:
+    assert ("rpt_fms_workload_years", "Workload") in _written_sheets()
+    assert ("rpt_fms_workload_years", "Hidden demand") in _written_sheets()
+
+
+@pytest.mark.parametrize(("model", "sheet"), _written_sheets())
+def test_every_written_sheet_reads_built_columns_and_declared_assumptions(
+    fixture_db: Path, model: str, sheet: str
+) -> None:
+    """Each declared column is a built column of its model or a formula whose assumptions are
+    rows of rpt_fms_assumptions (so a renamed assumption fails here, not in the workbook)."""
+    with duckdb.connect(str(fixture_db), read_only=True) as con:
+        built = {
+            r[0]
+            for r in con.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = 'reporting' and table_name = ?",
+                [model],
+            ).fetchall()
+        }
+        assumptions = {
+            r[0]
+            for r in con.execute("select assumption from reporting.rpt_fms_assumptions").fetchall()
+        }
+    for column in written_columns(model, sheet):
+        if column.value is not None:
+            assert column.value in built, column.label
+        else:
+            named = re.findall(r"\{assumption:(\w+)\}", column.formula or "")
+            assert set(named) <= assumptions, column.label
+
+
+def test_a_written_column_needs_a_value_or_a_formula(monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = {"config": {"meta": {"written_as": {"Sheet": [{"label": "Neither"}]}}}}
+    monkeypatch.setitem(_models(), "rpt_made_up", spec)
+    with pytest.raises(PrintedTableError, match="value or a formula"):
+        written_columns("rpt_made_up", "Sheet")
 
 
 def test_published_cells_follow_their_disclosure_rule() -> None:
