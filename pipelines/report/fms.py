@@ -88,10 +88,10 @@ class DemandFigures:
     years: pd.DataFrame  # rpt_fms_financial_years
     quarters: pd.DataFrame  # rpt_fms_quarters
     backtest: pd.DataFrame  # rpt_fms_backtest
-    horizons: pd.DataFrame  # rpt_fms_backtest_horizons (held out)
     assumptions: pd.DataFrame  # rpt_fms_assumptions
     workload_years: pd.DataFrame  # rpt_fms_workload_years
     tracking: pd.DataFrame  # rpt_fms_tracking
+    sentences: pd.DataFrame  # rpt_fms_sentences
     not_forecast: pd.DataFrame  # rpt_fms_not_forecast
 
     @property
@@ -112,13 +112,15 @@ def read_demand_figures(con: duckdb.DuckDBPyConnection) -> DemandFigures:
             "select * from reporting.rpt_fms_quarters order by series_order, series, quarter"
         ),
         backtest=rows("select * from reporting.rpt_fms_backtest order by dataset, horizon_years"),
-        horizons=rows("select * from reporting.rpt_fms_backtest_horizons order by horizon_years"),
         assumptions=rows("select * from reporting.rpt_fms_assumptions order by assumption_order"),
         workload_years=rows(
             "select * from reporting.rpt_fms_workload_years order by financial_year_start"
         ),
         tracking=rows("select * from reporting.rpt_fms_tracking order by series"),
         not_forecast=rows("select * from reporting.rpt_fms_not_forecast order by series"),
+        sentences=rows(
+            "select * from reporting.rpt_fms_sentences order by sentence_kind, sentence_order"
+        ),
     )
 
 
@@ -182,75 +184,16 @@ def public_count(value: float, k: int) -> int | str:
 
 
 # --------------------------------------------------------------------------- plain words
-def backtest_warning(horizons: pd.DataFrame) -> str | None:
-    """A plain-words warning when the held-out back-test calls the forecast poor (None when
-    it does not, or when nothing was measured)."""
-    if horizons.empty or not bool(horizons["any_poor"].any()):
-        return None
-    spans = [
-        f"{r.min_coverage80:.0%} of the time {r.horizon_years} "
-        f"year{'s' if r.horizon_years > 1 else ''} ahead"
-        for r in horizons.itertuples()
-        if pd.notna(r.min_coverage80)
-    ]
-    text = (
-        "Warning: the forecast did poorly when tested. On police forces it had never seen, "
-        f"the 80% range held the actual number only {' and '.join(spans)} (it should be about "
-        "80%)"
-    )
-    if bool(horizons["any_no_better_than_naive"].any()):
-        text += (
-            ", and in some tests the forecast was no more accurate than simply repeating the "
-            "last year's figure"
-        )
-    return text + (
-        ". Read the central figures as a rough guide, treat the ranges as too narrow, and "
-        "plan for demand outside them."
-    )
-
-
-def coverage_sentence(horizons: pd.DataFrame) -> str | None:
-    first = horizons[horizons["horizon_years"] == 1]
-    if first.empty:
-        return None
-    one = first.iloc[0]
-    furthest = int(horizons["horizon_years"].max())
-    return (
-        "Tested on police forces the method had never seen, one year ahead: the 80% range held "
-        f"the actual number {one['min_coverage80']:.0%} to {one['max_coverage80']:.0%} "
-        f"of the time, the 95% range {one['min_coverage95']:.0%} to "
-        f"{one['max_coverage95']:.0%}. The ranges were tested up to {furthest} "
-        f"year{'s' if furthest > 1 else ''} ahead; beyond that they are untested and likely "
-        "too narrow."
-    )
-
-
-def tracking_sentences(tracking: pd.DataFrame) -> list[str]:
-    if tracking.empty:
-        return ["Early warning: no series had a complete quarter to check this time."]
-    flagged = tracking[tracking["outside_interval"]]
-    if flagged.empty:
-        return [
-            f"Early warning: every series' total for {tracking['quarter'].iloc[0]} fell inside "
-            "the 80% range forecast a quarter earlier."
-        ]
-    return [
-        f"Early warning: {r.series_label.lower()} in {r.quarter} came in {r.direction} the 80% "
-        "range forecast a quarter earlier; check for a change in demand or in recording "
-        "before relying on the forecast."
-        for r in flagged.itertuples()
-    ]
+def sentences(figures: DemandFigures, kind: str) -> list[str]:
+    """The sentences of one kind from reporting.rpt_fms_sentences, in order (none: nothing
+    to say): backtest_warning, coverage, not_forecast or early_warning."""
+    rows = figures.sentences
+    return list(rows.loc[rows["sentence_kind"] == kind, "sentence"])
 
 
 def not_forecast_sentence(figures: DemandFigures) -> str:
     """Which series have no forecast and why ('' when every series was forecast)."""
-    if figures.not_forecast.empty:
-        return ""
-    names = ", ".join(sorted(figures.not_forecast["series_label"]))
-    return (
-        "Not forecast (not enough history: the delivery holds too few periods to fit and test "
-        f"a model): {names}."
-    )
+    return "".join(sentences(figures, "not_forecast"))
 
 
 def method_sentences(figures: DemandFigures) -> list[str]:
@@ -400,11 +343,9 @@ def _readme(
         ("How the figures were made", "heading"),
         *[(line, "") for line in method_sentences(figures)],
     ]
-    warning = backtest_warning(figures.horizons)
-    if warning:
+    for warning in sentences(figures, "backtest_warning"):
         lines += [("", ""), (warning, "warning")]
-    if sentence := coverage_sentence(figures.horizons):
-        lines.append((sentence, ""))
+    lines += [(sentence, "") for sentence in sentences(figures, "coverage")]
     lines += [
         ("", ""),
         ("Changing the assumptions", "heading"),
@@ -427,7 +368,7 @@ def _readme(
         ),
         ("", ""),
         ("Early warning", "heading"),
-        *[(line, "") for line in tracking_sentences(figures.tracking)],
+        *[(line, "") for line in sentences(figures, "early_warning")],
     ]
     ws.column_dimensions["A"].width = 120
     for row, (text, kind) in enumerate(lines, start=1):

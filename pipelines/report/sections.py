@@ -687,12 +687,10 @@ def forecast(ctx: Context) -> dict[str, Any]:
         figure.update_xaxes(tickmode="array", tickvals=ticks, ticktext=[t[:4] for t in ticks])
         charts_out.append((label, charts.to_div(figure, f"chart-forecast-{i}")))
     notes = fms.method_sentences(figures)
-    if sentence := fms.coverage_sentence(figures.horizons):
-        notes.append(sentence)
-    notes += fms.tracking_sentences(figures.tracking)
+    notes += fms.sentences(figures, "coverage") + fms.sentences(figures, "early_warning")
     return {
         "available": True,
-        "warning": fms.backtest_warning(figures.horizons),
+        "warning": next(iter(fms.sentences(figures, "backtest_warning")), None),
         "notes": notes,
         "year_headers": ["Series", "Model", *headers],
         "years": table,
