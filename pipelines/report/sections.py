@@ -466,6 +466,22 @@ def _map_layers(cells: pd.DataFrame, size_m: int) -> dict[str, tuple[list, list,
     return {name: layers[name] for name in dict.fromkeys(order)}
 
 
+def _outline_xy(geometry: Any) -> tuple[list[float | None], list[float | None]]:
+    """A (multi)polygon's outer rings, simplified, in whole BNG metres: one line per ring,
+    rings separated by None (how plotly breaks a line)."""
+    outline = geometry.simplify(0.002)
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    for polygon in getattr(outline, "geoms", [outline]):
+        if polygon.geom_type != "Polygon":
+            continue
+        lon, lat = np.asarray(polygon.exterior.coords).T
+        bx, by = lonlat_to_bng(lon, lat)
+        xs += [round(float(v)) for v in bx] + [None]
+        ys += [round(float(v)) for v in by] + [None]
+    return xs, ys
+
+
 def _district_lines(districts: list) -> dict[str, list] | None:
     """District outlines (BNG metres, simplified) and a label point inside each district."""
     if not districts:
@@ -476,14 +492,9 @@ def _district_lines(districts: list) -> dict[str, list] | None:
     ys: list[float | None] = []
     labels = []
     for district in districts:
-        outline = district.geometry.simplify(0.002)
-        for polygon in getattr(outline, "geoms", [outline]):
-            if polygon.geom_type != "Polygon":
-                continue
-            lon, lat = np.asarray(polygon.exterior.coords).T
-            bx, by = lonlat_to_bng(lon, lat)
-            xs += [round(float(v)) for v in bx] + [None]
-            ys += [round(float(v)) for v in by] + [None]
+        district_xs, district_ys = _outline_xy(district.geometry)
+        xs += district_xs
+        ys += district_ys
         point = shapely.point_on_surface(district.geometry)
         lx, ly = lonlat_to_bng(np.array([point.x]), np.array([point.y]))
         labels.append((district.name, round(float(lx[0])), round(float(ly[0]))))
@@ -498,20 +509,7 @@ def _boundary_xy(path: Path | None) -> tuple[list, list] | None:
 
     features = json.loads(path.read_text())
     geoms = [shapely.geometry.shape(f["geometry"]) for f in features.get("features", [])]
-    if not geoms:
-        return None
-    outline = shapely.union_all(geoms).simplify(0.002)
-    xs: list[float | None] = []
-    ys: list[float | None] = []
-    polygons = getattr(outline, "geoms", [outline])
-    for polygon in polygons:
-        if polygon.geom_type != "Polygon":
-            continue
-        lon, lat = np.asarray(polygon.exterior.coords).T
-        bx, by = lonlat_to_bng(lon, lat)
-        xs += [round(float(v)) for v in bx] + [None]
-        ys += [round(float(v)) for v in by] + [None]
-    return xs, ys
+    return _outline_xy(shapely.union_all(geoms)) if geoms else None
 
 
 # --------------------------------------------------------------------------- orders
