@@ -11,7 +11,6 @@ from typing import Any
 import pandas as pd
 
 from pipelines.disclosure import (
-    Count,
     protect_count,
     protect_rate,
     protect_table,
@@ -154,10 +153,6 @@ def assessment_section(ctx: Context) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- orders
-def _rate_cells(part: int, whole: int, k: int) -> tuple[Count, Rate]:
-    return protect_count(part, k), protect_rate(part, whole, k)
-
-
 def _suppress_group_pairs(rows: list[dict[str, Any]]) -> None:
     """Secondary suppression across the DA groups: "All" is the sum of the two groups, so
     when one group's figure is suppressed the other group's is too (else subtraction from
