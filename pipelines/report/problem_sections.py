@@ -194,8 +194,8 @@ def order_effectiveness(ctx: Context) -> dict[str, Any]:
             granted = int(r.orders_granted)
             cells[int(r.followup_months)] = {
                 "granted": protect_count(granted, k),
-                "breached": protect_rate(int(r.breached_within), granted, k),
-                "reoffended": protect_rate(int(r.reoffended_within), granted, k),
+                "breached": protect_rate(int(r.breached_within), granted, k, attribute=True),
+                "reoffended": protect_rate(int(r.reoffended_within), granted, k, attribute=True),
             }
         rows.append({"order_type": label, "group": da_label, "cells": cells})
     _suppress_group_pairs(rows)
@@ -233,7 +233,7 @@ def order_effectiveness(ctx: Context) -> dict[str, Any]:
             "crimes": protect_count(int(r.stalking_crimes), k),
             "considered": protect_rate(int(r.spo_considered), int(r.stalking_crimes), k),
             "applied": protect_rate(int(r.spo_applied), int(r.stalking_crimes), k),
-            "granted": protect_rate(int(r.spo_granted), int(r.spo_applied), k),
+            "granted": protect_rate(int(r.spo_granted), int(r.spo_applied), k, attribute=True),
         }
         for r in funnel.itertuples()
     ]

@@ -537,7 +537,7 @@ def orders(ctx: Context) -> dict[str, Any]:
         followup = {
             "quarter": p.year_ago,
             "months": int(row["followup_months"]),
-            "rate": protect_rate(int(row["breached_in_followup"] or 0), granted, k),
+            "rate": protect_rate(int(row["breached_in_followup"] or 0), granted, k, attribute=True),
             "granted": protect_count(granted, k),
         }
     ctx.figures.update(orders=tables, spo_active=spo_active)
