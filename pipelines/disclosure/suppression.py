@@ -169,6 +169,14 @@ def protect_series(
     return protect_table(frame, threshold, row_totals=False, column_totals=total)
 
 
+def subset_count(part: int, whole: int, threshold: int) -> Count:
+    """A count that is a subset of a published whole (e.g. serial perpetrators of all
+    perpetrators): suppressed when it or its complement is a small non-zero count."""
+    return Count(
+        int(part), is_primary(int(part), threshold) or is_primary(int(whole - part), threshold)
+    )
+
+
 def protect_counts(values: Sequence[int], threshold: int) -> list[Count]:
     """Independent counts published without any total (e.g. one series over time)."""
     return [protect_count(int(v), threshold) for v in values]

@@ -22,6 +22,7 @@ from pipelines.disclosure import (
     protect_count,
     protect_rate,
     protect_series,
+    subset_count,
 )
 from pipelines.disclosure.locations import publishable
 from pipelines.disclosure.suppression import TOTAL, Rate
@@ -32,7 +33,6 @@ from pipelines.report.compare import (
     Periods,
     comparison_table,
     direction,
-    subset_count,
     trend_table,
 )
 from pipelines.report.data_quality import FILE_NAME, data_quality_report

@@ -24,12 +24,33 @@ from tests.report.conftest import QUARTER
 K = 3
 
 
-def _views() -> list[tuple[str, str]]:
+def _described(key: str) -> list[tuple[str, str]]:
+    """(model, view or sheet) for every entry under a models' `config.meta.<key>`."""
     return [
-        (model, view)
+        (model, name)
         for model, spec in _models().items()
-        for view in ((spec.get("config") or {}).get("meta") or {}).get("printed_as", {})
+        for name in ((spec.get("config") or {}).get("meta") or {}).get(key, {})
     ]
+
+
+def _views() -> list[tuple[str, str]]:
+    return _described("printed_as")
+
+
+def _written_sheets() -> list[tuple[str, str]]:
+    return _described("written_as")
+
+
+def _built_columns(fixture_db: Path, model: str) -> set[str]:
+    with duckdb.connect(str(fixture_db), read_only=True) as con:
+        return {
+            r[0]
+            for r in con.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = 'reporting' and table_name = ?",
+                [model],
+            ).fetchall()
+        }
 
 
 def test_some_models_describe_their_printed_tables() -> None:
@@ -43,24 +64,8 @@ def test_every_printed_view_names_built_columns_with_labels(
 ) -> None:
     columns = printed_columns(model, view)
     assert columns and all(c.label and c.kind for c in columns)
-    with duckdb.connect(str(fixture_db), read_only=True) as con:
-        built = {
-            r[0]
-            for r in con.execute(
-                "select column_name from information_schema.columns "
-                "where table_schema = 'reporting' and table_name = ?",
-                [model],
-            ).fetchall()
-        }
+    built = _built_columns(fixture_db, model)
     assert {c.name for c in columns} | {c.of for c in columns if c.of} <= built
-
-
-def _written_sheets() -> list[tuple[str, str]]:
-    return [
-        (model, sheet)
-        for model, spec in _models().items()
-        for sheet in ((spec.get("config") or {}).get("meta") or {}).get("written_as", {})
-    ]
 
 
 def test_workbook_formula_sheets_are_declared() -> None:
@@ -74,15 +79,8 @@ def test_every_written_sheet_reads_built_columns_and_declared_assumptions(
 ) -> None:
     """Each declared column is a built column of its model or a formula whose assumptions are
     rows of rpt_fms_assumptions (so a renamed assumption fails here, not in the workbook)."""
+    built = _built_columns(fixture_db, model)
     with duckdb.connect(str(fixture_db), read_only=True) as con:
-        built = {
-            r[0]
-            for r in con.execute(
-                "select column_name from information_schema.columns "
-                "where table_schema = 'reporting' and table_name = ?",
-                [model],
-            ).fetchall()
-        }
         assumptions = {
             r[0]
             for r in con.execute("select assumption from reporting.rpt_fms_assumptions").fetchall()
