@@ -23,6 +23,7 @@ from pipelines.disclosure.suppression import (
     protect_rate,
     protect_series,
     protect_table,
+    subset_count,
     suppress_together,
 )
 
@@ -41,6 +42,7 @@ __all__ = [
     "protect_rate",
     "protect_series",
     "protect_table",
+    "subset_count",
     "suppress_together",
     "scan_text",
 ]

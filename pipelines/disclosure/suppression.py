@@ -13,6 +13,13 @@ Rules (DOMAIN.md s7; the threshold is `disclosure.min_count` in settings, defaul
 3. Rates: a rate is suppressed when its numerator or denominator is suppressed, when the
    denominator is below the threshold, or when either the numerator or its complement
    (denominator - numerator) is a small non-zero count (98 of 100 discloses the 2).
+4. Group attribute disclosure: a share of people at 0 % or 100 % tells the attribute of every
+   member of the group ("all 19 people an order was applied for were granted one"): the
+   rows-of-zeros case of DOMAIN.md s7, where one cell of the group's row is zero and the other
+   is the whole group. Rates that describe people, such as what happened to the subjects of
+   protective orders (`protect_rate(..., attribute=True)`, the YAML rule `attribute_rate`), are
+   also suppressed when the numerator or its complement is zero, at any group size. Rates of
+   police process per crime (compliance, SPO considered) keep rule 3 only.
 
 Suppressed cells display as `[c]` (the ONS convention for "confidential"), never as `<5`,
 because a secondary suppression can hide any value.
@@ -162,6 +169,14 @@ def protect_series(
     return protect_table(frame, threshold, row_totals=False, column_totals=total)
 
 
+def subset_count(part: int, whole: int, threshold: int) -> Count:
+    """A count that is a subset of a published whole (e.g. serial perpetrators of all
+    perpetrators): suppressed when it or its complement is a small non-zero count."""
+    return Count(
+        int(part), is_primary(int(part), threshold) or is_primary(int(whole - part), threshold)
+    )
+
+
 def protect_counts(values: Sequence[int], threshold: int) -> list[Count]:
     """Independent counts published without any total (e.g. one series over time)."""
     return [protect_count(int(v), threshold) for v in values]
@@ -179,8 +194,11 @@ def protect_rate(
     numerator: int | Count,
     denominator: int | Count,
     threshold: int,
+    *,
+    attribute: bool = False,
 ) -> Rate:
-    """A proportion numerator / denominator under rule 3."""
+    """A proportion numerator / denominator under rule 3, and rule 4 when `attribute` (the
+    share of a group of people having an attribute)."""
     num = numerator if isinstance(numerator, Count) else Count(int(numerator))
     den = denominator if isinstance(denominator, Count) else Count(int(denominator))
     if num.suppressed or den.suppressed:
@@ -191,6 +209,7 @@ def protect_rate(
         den.value < threshold
         or is_primary(num.value, threshold)
         or is_primary(den.value - num.value, threshold)
+        or (attribute and num.value in (0, den.value))
     ):
         return Rate(None, True)
     return Rate(num.value / den.value, False)

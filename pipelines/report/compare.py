@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from pipelines.disclosure import SUPPRESSED, Count, protect_table
-from pipelines.disclosure.suppression import TOTAL, Rate, is_primary
+from pipelines.disclosure.suppression import TOTAL, Rate
 from pipelines.quarters import shift_quarter
 
 
@@ -80,14 +80,6 @@ class Figure3:
     @property
     def vs_year(self) -> str:
         return change_text(self.now, self.year_ago)
-
-
-def subset_count(part: int, whole: int, threshold: int) -> Count:
-    """A count that is a subset of a published whole (e.g. serial perpetrators of all
-    perpetrators): suppressed when it or its complement is a small non-zero count."""
-    return Count(
-        int(part), is_primary(int(part), threshold) or is_primary(int(whole - part), threshold)
-    )
 
 
 def comparison_table(

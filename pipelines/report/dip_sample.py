@@ -10,7 +10,7 @@ assurance asset) so the profile can report the verdicts in aggregate.
 
 from __future__ import annotations
 
-import os
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,10 +99,9 @@ def write_dip_sample(
     sheet.oddHeader.center.text = MARKING
     sheet.oddFooter.center.text = MARKING
     workbook = out_dir / "dip_sample.xlsx"
-    fd = os.open(workbook, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        book.save(handle)
-    os.chmod(workbook, 0o600)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    write_private(workbook, buffer.getvalue())
     return DipSampleFiles(csv=csv, workbook=workbook, rows=len(frame))
 
 

@@ -11,6 +11,7 @@ live formula on assumption cells the author can change, and the early-warning ch
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,8 +25,12 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from pipelines.disclosure import SUPPRESSED, protect_count, protect_table
 from pipelines.disclosure.formulas import neutralise_formulas
-from pipelines.report.printed import PrintedColumn, printed_columns
-from pipelines.settings import FmsSettings
+from pipelines.report.printed import (
+    PrintedColumn,
+    WrittenColumn,
+    printed_columns,
+    written_columns,
+)
 
 FIGURE_COLUMNS = ["recorded", "value", "lo80", "hi80", "lo95", "hi95"]
 # Splits whose parts add up to all crimes: their recorded years are suppressed together.
@@ -84,9 +89,10 @@ class DemandFigures:
     years: pd.DataFrame  # rpt_fms_financial_years
     quarters: pd.DataFrame  # rpt_fms_quarters
     backtest: pd.DataFrame  # rpt_fms_backtest
-    horizons: pd.DataFrame  # rpt_fms_backtest_horizons (held out)
-    rates: pd.DataFrame  # rpt_fms_baseline_rates
+    assumptions: pd.DataFrame  # rpt_fms_assumptions
+    workload_years: pd.DataFrame  # rpt_fms_workload_years
     tracking: pd.DataFrame  # rpt_fms_tracking
+    sentences: pd.DataFrame  # rpt_fms_sentences
     not_forecast: pd.DataFrame  # rpt_fms_not_forecast
 
     @property
@@ -107,10 +113,15 @@ def read_demand_figures(con: duckdb.DuckDBPyConnection) -> DemandFigures:
             "select * from reporting.rpt_fms_quarters order by series_order, series, quarter"
         ),
         backtest=rows("select * from reporting.rpt_fms_backtest order by dataset, horizon_years"),
-        horizons=rows("select * from reporting.rpt_fms_backtest_horizons order by horizon_years"),
-        rates=rows("select * from reporting.rpt_fms_baseline_rates order by financial_year_start"),
+        assumptions=rows("select * from reporting.rpt_fms_assumptions order by assumption_order"),
+        workload_years=rows(
+            "select * from reporting.rpt_fms_workload_years order by financial_year_start"
+        ),
         tracking=rows("select * from reporting.rpt_fms_tracking order by series"),
         not_forecast=rows("select * from reporting.rpt_fms_not_forecast order by series"),
+        sentences=rows(
+            "select * from reporting.rpt_fms_sentences order by sentence_kind, sentence_order"
+        ),
     )
 
 
@@ -174,75 +185,16 @@ def public_count(value: float, k: int) -> int | str:
 
 
 # --------------------------------------------------------------------------- plain words
-def backtest_warning(horizons: pd.DataFrame) -> str | None:
-    """A plain-words warning when the held-out back-test calls the forecast poor (None when
-    it does not, or when nothing was measured)."""
-    if horizons.empty or not bool(horizons["any_poor"].any()):
-        return None
-    spans = [
-        f"{r.min_coverage80:.0%} of the time {r.horizon_years} "
-        f"year{'s' if r.horizon_years > 1 else ''} ahead"
-        for r in horizons.itertuples()
-        if pd.notna(r.min_coverage80)
-    ]
-    text = (
-        "Warning: the forecast did poorly when tested. On police forces it had never seen, "
-        f"the 80% range held the actual number only {' and '.join(spans)} (it should be about "
-        "80%)"
-    )
-    if bool(horizons["any_no_better_than_naive"].any()):
-        text += (
-            ", and in some tests the forecast was no more accurate than simply repeating the "
-            "last year's figure"
-        )
-    return text + (
-        ". Read the central figures as a rough guide, treat the ranges as too narrow, and "
-        "plan for demand outside them."
-    )
-
-
-def coverage_sentence(horizons: pd.DataFrame) -> str | None:
-    first = horizons[horizons["horizon_years"] == 1]
-    if first.empty:
-        return None
-    one = first.iloc[0]
-    furthest = int(horizons["horizon_years"].max())
-    return (
-        "Tested on police forces the method had never seen, one year ahead: the 80% range held "
-        f"the actual number {one['min_coverage80']:.0%} to {one['max_coverage80']:.0%} "
-        f"of the time, the 95% range {one['min_coverage95']:.0%} to "
-        f"{one['max_coverage95']:.0%}. The ranges were tested up to {furthest} "
-        f"year{'s' if furthest > 1 else ''} ahead; beyond that they are untested and likely "
-        "too narrow."
-    )
-
-
-def tracking_sentences(tracking: pd.DataFrame) -> list[str]:
-    if tracking.empty:
-        return ["Early warning: no series had a complete quarter to check this time."]
-    flagged = tracking[tracking["outside_interval"]]
-    if flagged.empty:
-        return [
-            f"Early warning: every series' total for {tracking['quarter'].iloc[0]} fell inside "
-            "the 80% range forecast a quarter earlier."
-        ]
-    return [
-        f"Early warning: {r.series_label.lower()} in {r.quarter} came in {r.direction} the 80% "
-        "range forecast a quarter earlier; check for a change in demand or in recording "
-        "before relying on the forecast."
-        for r in flagged.itertuples()
-    ]
+def sentences(figures: DemandFigures, kind: str) -> list[str]:
+    """The sentences of one kind from reporting.rpt_fms_sentences, in order (none: nothing
+    to say): backtest_warning, coverage, not_forecast or early_warning."""
+    rows = figures.sentences
+    return list(rows.loc[rows["sentence_kind"] == kind, "sentence"])
 
 
 def not_forecast_sentence(figures: DemandFigures) -> str:
     """Which series have no forecast and why ('' when every series was forecast)."""
-    if figures.not_forecast.empty:
-        return ""
-    names = ", ".join(sorted(figures.not_forecast["series_label"]))
-    return (
-        "Not forecast (not enough history: the delivery holds too few periods to fit and test "
-        f"a model): {names}."
-    )
+    return "".join(sentences(figures, "not_forecast"))
 
 
 def method_sentences(figures: DemandFigures) -> list[str]:
@@ -393,11 +345,9 @@ def _readme(
         ("How the figures were made", "heading"),
         *[(line, "") for line in method_sentences(figures)],
     ]
-    warning = backtest_warning(figures.horizons)
-    if warning:
+    for warning in sentences(figures, "backtest_warning"):
         lines += [("", ""), (warning, "warning")]
-    if sentence := coverage_sentence(figures.horizons):
-        lines.append((sentence, ""))
+    lines += [(sentence, "") for sentence in sentences(figures, "coverage")]
     lines += [
         ("", ""),
         ("Changing the assumptions", "heading"),
@@ -420,7 +370,7 @@ def _readme(
         ),
         ("", ""),
         ("Early warning", "heading"),
-        *[(line, "") for line in tracking_sentences(figures.tracking)],
+        *[(line, "") for line in sentences(figures, "early_warning")],
     ]
     ws.column_dimensions["A"].width = 120
     for row, (text, kind) in enumerate(lines, start=1):
@@ -486,194 +436,77 @@ def _projection(ws: Worksheet, years: pd.DataFrame) -> dict[tuple[str, str], int
     return where
 
 
-@dataclass(frozen=True)
-class Assumption:
-    label: str
-    value: float
-    unit: str
-    note: str
-
-
-def assumptions(settings: FmsSettings, rates: pd.DataFrame) -> list[Assumption]:
-    """The workbook's editable assumptions, in sheet order (row 2 onwards): hours from the
-    settings, shares measured in the baseline year."""
-    base = rates[rates["is_baseline"]]
-
-    def measured(column: str) -> float:
-        if base.empty or pd.isna(base[column].iloc[0]):
-            return 0.0
-        return round(float(base[column].iloc[0]), 3)
-
-    year = base["financial_year"].iloc[0] if len(base) else "the baseline year"
-    return [
-        Assumption(
-            "Hours per stalking investigation",
-            settings.hours_per_investigation,
-            "hours",
-            "starting value: agree locally",
-        ),
-        Assumption(
-            "Stalking protection order applications per crime",
-            measured("stalking_order_applications_per_crime"),
-            "share",
-            f"measured in {year}",
-        ),
-        Assumption(
-            "Hours per stalking protection order application",
-            settings.hours_per_spo_application,
-            "hours",
-            "starting value: agree locally",
-        ),
-        Assumption(
-            "Share of victims referred to a support service",
-            measured("support_referral_share"),
-            "share",
-            f"measured in {year}",
-        ),
-        Assumption(
-            "Hours per support referral",
-            settings.hours_per_support_referral,
-            "hours",
-            "starting value: agree locally",
-        ),
-        Assumption(
-            "Hours per breach investigation",
-            settings.hours_per_breach_investigation,
-            "hours",
-            "starting value: agree locally",
-        ),
-        Assumption(
-            "Productive hours per full-time post per year",
-            settings.productive_hours_per_fte,
-            "hours",
-            "starting value: agree with HR",
-        ),
-        Assumption(
-            "Share of screened-in crimes that are stalking",
-            settings.screened_confirmation_share,
-            "share",
-            "starting value: a returned dip sample measures it",
-        ),
-        Assumption(
-            "Screened-in crimes as a share of all stalking crimes",
-            measured("screened_share"),
-            "share",
-            f"measured in {year}",
-        ),
-    ]
-
-
-# Row of each assumption on the Assumptions sheet (header on row 1).
-A_HOURS_INVESTIGATION, A_SPO_SHARE, A_HOURS_SPO, A_REFERRAL_SHARE, A_HOURS_REFERRAL = 2, 3, 4, 5, 6
-A_HOURS_BREACH, A_HOURS_FTE, A_CONFIRMED_SHARE, A_SCREENED_SHARE = 7, 8, 9, 10
-
-
-def _assumptions(ws: Worksheet, items: list[Assumption]) -> None:
-    ws.append(["Assumption", "Value (change me)", "Unit", "Where it comes from"])
-    for offset, item in enumerate(items):
-        row = offset + 2
-        ws.cell(row=row, column=1, value=item.label)
-        cell = ws.cell(row=row, column=2, value=float(item.value))
+def _assumptions(ws: Worksheet, assumptions: pd.DataFrame) -> dict[str, int]:
+    """The editable assumptions (reporting.rpt_fms_assumptions), yellow where the author types;
+    returns the row of each assumption for the formulas that read it."""
+    columns = printed_columns("rpt_fms_assumptions", "workbook")
+    ws.append([column.label for column in columns])
+    last = _write_rows(ws, 2, assumptions[[c.name for c in columns]].values.tolist())
+    for row, unit in enumerate(assumptions["unit"], start=2):
+        cell = ws.cell(row=row, column=2)
         cell.fill = INPUT_FILL
-        cell.number_format = "0%" if item.unit == "share" else "#,##0.0"
-        ws.cell(row=row, column=3, value=item.unit)
-        ws.cell(row=row, column=4, value=item.note)
-    _finish_table(ws, 1, 4, len(items) + 1)
+        cell.number_format = "0%" if unit == "share" else "#,##0.0"
+    _finish_table(ws, 1, len(columns), last)
     ws.column_dimensions["A"].width = 55
     ws.column_dimensions["D"].width = 45
+    return dict(zip(assumptions["assumption"], range(2, last + 1), strict=True))
 
 
-def _ref(row: int) -> str:
-    return f"Assumptions!$B${row}"
+# `{row}`, `{assumption:<name>}` or `{projected:<series>}` in a declared formula
+PLACEHOLDER = re.compile(r"\{(\w+)(?::(\w+))?\}")
 
 
-def _workload(ws: Worksheet, years: pd.DataFrame, where: dict[tuple[str, str], int]) -> None:
-    headers = [
-        "Financial year",
-        "Status",
-        "Stalking crimes (expected)",
-        "Breaches (expected)",
-        "Investigation hours",
-        "Protection order applications",
-        "Application hours",
-        "Support referrals",
-        "Referral hours",
-        "Breach hours",
-        "Total hours",
-        "Full-time posts",
-    ]
-    ws.append(headers)
-    total = years[(years["series"] == TOTAL_SERIES) & years["years_ahead"].notna()]
-    total = pd.concat([years[(years["series"] == TOTAL_SERIES) & years["is_baseline"]], total])
-    value_col = get_column_letter(PROJECTION_VALUE_COLUMN)
-    row = 2
-    for record in total.to_dict("records"):
-        fy = record["financial_year"]
-        crimes_row = where.get((TOTAL_SERIES, fy))
-        breach_row = where.get((BREACH_SERIES, fy))
-        crimes = f"=Projection!{value_col}{crimes_row}" if crimes_row else 0
-        breaches = f"=Projection!{value_col}{breach_row}" if breach_row else 0
+def _live_cell(
+    template: str,
+    row: int,
+    financial_year: str,
+    assumption_rows: dict[str, int],
+    projection_rows: dict[tuple[str, str], int],
+) -> str | int:
+    """A declared formula with its references filled in; 0 where the Projection sheet has no
+    row for the series and year it points at."""
+    unresolved = []
 
-        def num(ref: str) -> str:
-            return f"N({ref})"  # a hidden small number ('[c]') counts as 0
+    def cell(match: re.Match[str]) -> str:
+        kind, name = match.groups()
+        if kind == "row":
+            return str(row)
+        if kind == "assumption":
+            return f"Assumptions!$B${assumption_rows[name]}"
+        projected = projection_rows.get((name, financial_year))
+        if projected is None:
+            unresolved.append(name)
+            return ""
+        return f"Projection!{get_column_letter(PROJECTION_VALUE_COLUMN)}{projected}"
 
-        formulas = [
-            fy,
-            "baseline" if record["is_baseline"] else record["status"],
-            crimes,
-            breaches,
-            f"={num(f'C{row}')}*{_ref(A_HOURS_INVESTIGATION)}",
-            f"={num(f'C{row}')}*{_ref(A_SPO_SHARE)}",
-            f"=F{row}*{_ref(A_HOURS_SPO)}",
-            f"={num(f'C{row}')}*{_ref(A_REFERRAL_SHARE)}",
-            f"=H{row}*{_ref(A_HOURS_REFERRAL)}",
-            f"={num(f'D{row}')}*{_ref(A_HOURS_BREACH)}",
-            f"=E{row}+G{row}+I{row}+J{row}",
-            f"=K{row}/{_ref(A_HOURS_FTE)}",
-        ]
-        _write_rows(ws, row, [formulas])
-        for col in range(5, 13):
-            ws.cell(row=row, column=col).number_format = "#,##0.0"
-        row += 1
-    _finish_table(ws, 1, len(headers), row - 1)
+    formula = PLACEHOLDER.sub(cell, template)
+    return 0 if unresolved else formula
 
 
-def _hidden_demand(ws: Worksheet, years: pd.DataFrame, where: dict[tuple[str, str], int]) -> None:
-    headers = [
-        "Financial year",
-        "Status",
-        "All stalking crimes, screened-in included (expected)",
-        "Recorded as stalking only (screened-in left out)",
-        "Scenario: recorded + the share of screened-in that are stalking",
-        "Difference the scenario makes to recorded-only",
-    ]
-    ws.append(headers)
-    shown = years[
-        (years["series"] == TOTAL_SERIES) & (years["is_baseline"] | years["years_ahead"].notna())
-    ]
-    value_col = get_column_letter(PROJECTION_VALUE_COLUMN)
-    row = 2
-    for record in shown.sort_values("financial_year_start").to_dict("records"):
-        source = where.get((TOTAL_SERIES, record["financial_year"]))
-        screened = _ref(A_SCREENED_SHARE)
-        _write_rows(
-            ws,
-            row,
-            [
-                [
-                    record["financial_year"],
-                    "baseline" if record["is_baseline"] else record["status"],
-                    f"=Projection!{value_col}{source}" if source else 0,
-                    f"=N(C{row})*(1-{screened})",
-                    f"=N(C{row})*(1-{screened}*(1-{_ref(A_CONFIRMED_SHARE)}))",
-                    f"=E{row}-D{row}",
-                ]
-            ],
-        )
-        for col in range(3, 7):
-            ws.cell(row=row, column=col).number_format = "#,##0"
-        row += 1
-    _finish_table(ws, 1, len(headers), row - 1)
+def _formula_sheet(
+    ws: Worksheet,
+    years: pd.DataFrame,
+    columns: tuple[WrittenColumn, ...],
+    assumption_rows: dict[str, int],
+    projection_rows: dict[tuple[str, str], int],
+) -> None:
+    """A sheet of live formulas as its model's YAML declares it (`written_as`): one row per
+    year, each column a model column or a formula on the Assumptions and Projection sheets."""
+    ws.append([column.label for column in columns])
+    for row, record in enumerate(years.to_dict("records"), start=2):
+        for index, column in enumerate(columns, start=1):
+            value = (
+                record[column.value]
+                if column.formula is None
+                else _live_cell(
+                    column.formula, row, record["financial_year"], assumption_rows,
+                    projection_rows,
+                )
+            )  # fmt: skip
+            cell = ws.cell(row=row, column=index, value=_cell_value(value))
+            if column.number_format is not None:
+                cell.number_format = column.number_format
+    _finish_table(ws, 1, len(columns), len(years) + 1)
 
 
 def _frame_sheet(ws: Worksheet, frame: pd.DataFrame, columns: tuple[PrintedColumn, ...]) -> None:
@@ -692,7 +525,6 @@ def write_fms(
     con: duckdb.DuckDBPyConnection,
     quarter: str,
     folder: Path,
-    settings: FmsSettings,
     min_count: int,
     force_name: str,
 ) -> FmsFiles:
@@ -712,10 +544,16 @@ def write_fms(
     readme.title = "README"
     _readme(readme, quarter, force_name, figures, min_count, baseline)
     _history(book.create_sheet("History"), years)
-    where = _projection(book.create_sheet("Projection"), years)
-    _assumptions(book.create_sheet("Assumptions"), assumptions(settings, figures.rates))
-    _workload(book.create_sheet("Workload"), years, where)
-    _hidden_demand(book.create_sheet("Hidden demand"), years, where)
+    projection_rows = _projection(book.create_sheet("Projection"), years)
+    assumption_rows = _assumptions(book.create_sheet("Assumptions"), figures.assumptions)
+    for sheet in ("Workload", "Hidden demand"):
+        _formula_sheet(
+            book.create_sheet(sheet),
+            figures.workload_years,
+            written_columns("rpt_fms_workload_years", sheet),
+            assumption_rows,
+            projection_rows,
+        )
     _frame_sheet(
         book.create_sheet("Quarterly"),
         public_quarters(figures.quarters, min_count),

@@ -11,10 +11,14 @@ heads it differently), its `kind` (count, number, rate, text, date or flag: how 
 and read) and, where needed, `wide: true` (a column of sentences) or `digits` (decimals
 printed). A published column of figures also names its `disclosure` rule: `none` (counts of
 records, not people, printed exactly), `count` (suppressed below disclosure.min_count), `rate`
-(the column counts a part of the row's column `of`, printed as that share under the rate rule)
-or `median` (a statistic of the `of` people or cases, hidden when they are fewer than
-disclosure.min_count). Writers take the columns from here, so adding a column or a table to an
-output is a change to that YAML, not to a renderer.
+(the column counts a part of the row's column `of`, printed as that share under the rate rule),
+`attribute_rate` (the same, for a share of people having an attribute: 0 % and 100 % are
+hidden too, pipelines.disclosure rule 4) or `median` (a statistic of the `of` people or
+cases, hidden when they are fewer than disclosure.min_count). Workbook sheets of live
+formulas are declared under the model's `config.meta.written_as.<sheet>`: each column a model
+column (`value`) or a formula template (`formula`) and its `number_format`. Writers take the
+columns from here, so adding a column or a table to an output is a change to that YAML, not to
+a renderer.
 """
 
 from __future__ import annotations
@@ -35,7 +39,8 @@ from pipelines.paths import DBT_PROJECT_DIR
 REPORTING_MODELS = DBT_PROJECT_DIR / "models" / "reporting"
 KINDS = ("count", "number", "rate", "text", "date", "flag")
 NUMERIC_KINDS = ("count", "number", "rate")
-DISCLOSURE_RULES = ("none", "count", "rate", "median")
+DISCLOSURE_RULES = ("none", "count", "rate", "attribute_rate", "median")
+RATE_RULES = ("rate", "attribute_rate")
 MISSING = "–"
 # libyaml's loader when present: the pure-Python one takes ~0.2 s of CPU on these files
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -87,7 +92,7 @@ def printed_columns(model: str, view: str) -> tuple[PrintedColumn, ...]:
         disclosure, of = meta.get("disclosure"), meta.get("of")
         if disclosure is not None and disclosure not in DISCLOSURE_RULES:
             raise PrintedTableError(f"{model}.{name}: unknown disclosure rule {disclosure!r}")
-        if (disclosure in ("rate", "median")) != (of in declared):
+        if (disclosure in (*RATE_RULES, "median")) != (of in declared):
             raise PrintedTableError(f"{model}.{name}: a {disclosure} rule needs `of` (a column)")
         columns.append(
             PrintedColumn(
@@ -132,8 +137,9 @@ def published_cell(row: dict[str, Any], column: PrintedColumn, k: int) -> str:
     value = row[column.name]
     if column.disclosure == "count" and not _missing(value):
         return str(protect_count(int(value), k))
-    if column.disclosure == "rate" and column.of is not None:
-        return str(protect_rate(int(value or 0), int(row[column.of] or 0), k))
+    if column.disclosure in RATE_RULES and column.of is not None:
+        attribute = column.disclosure == "attribute_rate"
+        return str(protect_rate(int(value or 0), int(row[column.of] or 0), k, attribute=attribute))
     if column.disclosure == "median" and column.of is not None and int(row[column.of] or 0) < k:
         return MISSING
     return _formatted(value, column)
@@ -161,6 +167,30 @@ def printed_table(
         [published_cell(row, column, k) for column in columns] for row in frame.to_dict("records")
     ]
     return {"columns": columns, "rows": rows}
+
+
+@dataclass(frozen=True)
+class WrittenColumn:
+    """A workbook column declared under a model's `config.meta.written_as.<sheet>`: a column
+    of the model (`value`) or a live formula template (`formula`), with its number format."""
+
+    label: str
+    value: str | None = None
+    formula: str | None = None
+    number_format: str | None = None
+
+
+@functools.cache
+def written_columns(model: str, sheet: str) -> tuple[WrittenColumn, ...]:
+    columns = tuple(
+        WrittenColumn(**column) for column in _meta(_models()[model])["written_as"][sheet]
+    )
+    for column in columns:
+        if (column.value is None) == (column.formula is None):
+            raise PrintedTableError(
+                f"{model}, {sheet}: {column.label!r} needs a value or a formula"
+            )
+    return columns
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ from typing import Any
 import pandas as pd
 
 from pipelines.disclosure import (
-    Count,
     protect_count,
     protect_rate,
     protect_table,
@@ -154,10 +153,6 @@ def assessment_section(ctx: Context) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- orders
-def _rate_cells(part: int, whole: int, k: int) -> tuple[Count, Rate]:
-    return protect_count(part, k), protect_rate(part, whole, k)
-
-
 def _suppress_group_pairs(rows: list[dict[str, Any]]) -> None:
     """Secondary suppression across the DA groups: "All" is the sum of the two groups, so
     when one group's figure is suppressed the other group's is too (else subtraction from
@@ -199,8 +194,8 @@ def order_effectiveness(ctx: Context) -> dict[str, Any]:
             granted = int(r.orders_granted)
             cells[int(r.followup_months)] = {
                 "granted": protect_count(granted, k),
-                "breached": protect_rate(int(r.breached_within), granted, k),
-                "reoffended": protect_rate(int(r.reoffended_within), granted, k),
+                "breached": protect_rate(int(r.breached_within), granted, k, attribute=True),
+                "reoffended": protect_rate(int(r.reoffended_within), granted, k, attribute=True),
             }
         rows.append({"order_type": label, "group": da_label, "cells": cells})
     _suppress_group_pairs(rows)
@@ -238,7 +233,7 @@ def order_effectiveness(ctx: Context) -> dict[str, Any]:
             "crimes": protect_count(int(r.stalking_crimes), k),
             "considered": protect_rate(int(r.spo_considered), int(r.stalking_crimes), k),
             "applied": protect_rate(int(r.spo_applied), int(r.stalking_crimes), k),
-            "granted": protect_rate(int(r.spo_granted), int(r.spo_applied), k),
+            "granted": protect_rate(int(r.spo_granted), int(r.spo_applied), k, attribute=True),
         }
         for r in funnel.itertuples()
     ]

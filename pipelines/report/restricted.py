@@ -22,11 +22,13 @@ def owner_only_dir(path: Path) -> None:
     os.chmod(path, 0o700)
 
 
-def write_private(path: Path, text: str) -> None:
-    """Create with 0600 from the start (no window where the file is world-readable)."""
+def write_private(path: Path, content: str | bytes) -> None:
+    """Create with 0600 from the start (no window where the file is world-readable); text is
+    written as UTF-8, as it stands."""
+    payload = content.encode("utf-8") if isinstance(content, str) else content
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-        handle.write(text)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(payload)
     os.chmod(path, 0o600)
 
 

@@ -22,6 +22,7 @@ from pipelines.disclosure import (
     protect_count,
     protect_rate,
     protect_series,
+    subset_count,
 )
 from pipelines.disclosure.locations import publishable
 from pipelines.disclosure.suppression import TOTAL, Rate
@@ -32,7 +33,6 @@ from pipelines.report.compare import (
     Periods,
     comparison_table,
     direction,
-    subset_count,
     trend_table,
 )
 from pipelines.report.data_quality import FILE_NAME, data_quality_report
@@ -466,6 +466,22 @@ def _map_layers(cells: pd.DataFrame, size_m: int) -> dict[str, tuple[list, list,
     return {name: layers[name] for name in dict.fromkeys(order)}
 
 
+def _outline_xy(geometry: Any) -> tuple[list[float | None], list[float | None]]:
+    """A (multi)polygon's outer rings, simplified, in whole BNG metres: one line per ring,
+    rings separated by None (how plotly breaks a line)."""
+    outline = geometry.simplify(0.002)
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    for polygon in getattr(outline, "geoms", [outline]):
+        if polygon.geom_type != "Polygon":
+            continue
+        lon, lat = np.asarray(polygon.exterior.coords).T
+        bx, by = lonlat_to_bng(lon, lat)
+        xs += [round(float(v)) for v in bx] + [None]
+        ys += [round(float(v)) for v in by] + [None]
+    return xs, ys
+
+
 def _district_lines(districts: list) -> dict[str, list] | None:
     """District outlines (BNG metres, simplified) and a label point inside each district."""
     if not districts:
@@ -476,14 +492,9 @@ def _district_lines(districts: list) -> dict[str, list] | None:
     ys: list[float | None] = []
     labels = []
     for district in districts:
-        outline = district.geometry.simplify(0.002)
-        for polygon in getattr(outline, "geoms", [outline]):
-            if polygon.geom_type != "Polygon":
-                continue
-            lon, lat = np.asarray(polygon.exterior.coords).T
-            bx, by = lonlat_to_bng(lon, lat)
-            xs += [round(float(v)) for v in bx] + [None]
-            ys += [round(float(v)) for v in by] + [None]
+        district_xs, district_ys = _outline_xy(district.geometry)
+        xs += district_xs
+        ys += district_ys
         point = shapely.point_on_surface(district.geometry)
         lx, ly = lonlat_to_bng(np.array([point.x]), np.array([point.y]))
         labels.append((district.name, round(float(lx[0])), round(float(ly[0]))))
@@ -498,20 +509,7 @@ def _boundary_xy(path: Path | None) -> tuple[list, list] | None:
 
     features = json.loads(path.read_text())
     geoms = [shapely.geometry.shape(f["geometry"]) for f in features.get("features", [])]
-    if not geoms:
-        return None
-    outline = shapely.union_all(geoms).simplify(0.002)
-    xs: list[float | None] = []
-    ys: list[float | None] = []
-    polygons = getattr(outline, "geoms", [outline])
-    for polygon in polygons:
-        if polygon.geom_type != "Polygon":
-            continue
-        lon, lat = np.asarray(polygon.exterior.coords).T
-        bx, by = lonlat_to_bng(lon, lat)
-        xs += [round(float(v)) for v in bx] + [None]
-        ys += [round(float(v)) for v in by] + [None]
-    return xs, ys
+    return _outline_xy(shapely.union_all(geoms)) if geoms else None
 
 
 # --------------------------------------------------------------------------- orders
@@ -539,7 +537,7 @@ def orders(ctx: Context) -> dict[str, Any]:
         followup = {
             "quarter": p.year_ago,
             "months": int(row["followup_months"]),
-            "rate": protect_rate(int(row["breached_in_followup"] or 0), granted, k),
+            "rate": protect_rate(int(row["breached_in_followup"] or 0), granted, k, attribute=True),
             "granted": protect_count(granted, k),
         }
     ctx.figures.update(orders=tables, spo_active=spo_active)
@@ -687,12 +685,10 @@ def forecast(ctx: Context) -> dict[str, Any]:
         figure.update_xaxes(tickmode="array", tickvals=ticks, ticktext=[t[:4] for t in ticks])
         charts_out.append((label, charts.to_div(figure, f"chart-forecast-{i}")))
     notes = fms.method_sentences(figures)
-    if sentence := fms.coverage_sentence(figures.horizons):
-        notes.append(sentence)
-    notes += fms.tracking_sentences(figures.tracking)
+    notes += fms.sentences(figures, "coverage") + fms.sentences(figures, "early_warning")
     return {
         "available": True,
-        "warning": fms.backtest_warning(figures.horizons),
+        "warning": next(iter(fms.sentences(figures, "backtest_warning")), None),
         "notes": notes,
         "year_headers": ["Series", "Model", *headers],
         "years": table,

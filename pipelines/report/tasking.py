@@ -18,7 +18,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -165,7 +164,7 @@ def write_tasking_pack(
         html_path,
         render_pack_html(frame, quarter, force, generated, profiles, data, lookback_years),
     )
-    write_private_bytes(xlsx_path, render_pack_xlsx(data, quarter, force, generated))
+    write_private(xlsx_path, render_pack_xlsx(data, quarter, force, generated))
     return PackResult(
         csv=csv_path,
         html=html_path,
@@ -175,14 +174,6 @@ def write_tasking_pack(
         seconds=time.perf_counter() - started,
         subject_profiles=profiles,
     )
-
-
-def write_private_bytes(path: Path, payload: bytes) -> None:
-    """Binary twin of write_private: 0600 from creation."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(payload)
-    os.chmod(path, 0o600)
 
 
 def _sheet(

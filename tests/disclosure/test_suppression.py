@@ -114,6 +114,18 @@ def test_rates_on_suppressed_or_small_counts_are_suppressed() -> None:
     assert protect_rate(table.count("b", "count"), table.count(TOTAL, "count"), K).suppressed
 
 
+def test_a_share_of_people_at_none_or_all_is_suppressed() -> None:
+    """Rule 4: 0 % or 100 % of a group of people tells every member's attribute."""
+    assert protect_rate(0, 50, K, attribute=True).suppressed
+    assert protect_rate(50, 50, K, attribute=True).suppressed
+    assert protect_rate(400, 400, K, attribute=True).suppressed  # at any group size
+    rate = protect_rate(20, 50, K, attribute=True)
+    assert not rate.suppressed and rate.value == 0.4
+    assert not protect_rate(0, 0, K, attribute=True).suppressed  # no one: nothing to tell
+    # a rate of police process per crime keeps rule 3 only
+    assert not protect_rate(50, 50, K).suppressed
+
+
 def test_sides_of_a_split_are_suppressed_together() -> None:
     k = 3
     hidden_side = [protect_count(2, k), protect_count(40, k), protect_rate(30, 40, k)]

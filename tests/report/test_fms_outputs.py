@@ -383,3 +383,36 @@ def test_returned_verdicts_reach_the_profile_and_the_seed_draws_the_sample(
             yes = (mine["verdict_is_stalking"] == "yes").mean()
             assert row["stalking"].value == pytest.approx(yes)
             assert row["code"].value is None  # nothing audited: no rate
+
+
+def test_early_warning_and_backtest_sentences_follow_the_figures(book, con) -> None:
+    """The README's sentences (reporting.rpt_fms_sentences) say what the tracking and back-test
+    rows hold: each series outside its range is named, or every series is said to be inside;
+    the warning appears exactly when the held-out back-test calls the forecast poor."""
+    readme = [str(c.value) for c in book["README"]["A"] if c.value]
+    warnings = [line for line in readme if line.startswith("Early warning:")]
+    tracking = con.execute(
+        "select series_label, quarter, direction, outside_interval from reporting.rpt_fms_tracking"
+    ).fetchall()
+    outside = [row for row in tracking if row[3]]
+    if not tracking:
+        assert warnings == ["Early warning: no series had a complete quarter to check this time."]
+    elif outside:
+        assert len(warnings) == len(outside)
+        for label, quarter, direction, _ in outside:
+            assert any(
+                f"{label.lower()} in {quarter} came in {direction} the 80% range" in line
+                for line in warnings
+            )
+    else:
+        assert warnings == [
+            f"Early warning: every series' total for {tracking[0][1]} fell inside the 80% "
+            "range forecast a quarter earlier."
+        ]
+    coverage = con.execute(
+        "select min_coverage80, any_poor from reporting.rpt_fms_backtest_horizons "
+        "where horizon_years = 1"
+    ).fetchone()
+    if coverage is not None:
+        tested = [line for line in readme if line.startswith("Tested on police forces")]
+        assert tested and f"held the actual number {coverage[0]:.0%} to" in tested[0]

@@ -3,6 +3,7 @@ session's real run: every described view resolves, and published cells follow th
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
@@ -11,22 +12,45 @@ import pytest
 from pipelines.disclosure import SUPPRESSED
 from pipelines.report.printed import (
     PrintedColumn,
+    PrintedTableError,
     _models,
     printed_columns,
     printed_table,
     published_cell,
+    written_columns,
 )
 from tests.report.conftest import QUARTER
 
 K = 3
 
 
-def _views() -> list[tuple[str, str]]:
+def _described(key: str) -> list[tuple[str, str]]:
+    """(model, view or sheet) for every entry under a models' `config.meta.<key>`."""
     return [
-        (model, view)
+        (model, name)
         for model, spec in _models().items()
-        for view in ((spec.get("config") or {}).get("meta") or {}).get("printed_as", {})
+        for name in ((spec.get("config") or {}).get("meta") or {}).get(key, {})
     ]
+
+
+def _views() -> list[tuple[str, str]]:
+    return _described("printed_as")
+
+
+def _written_sheets() -> list[tuple[str, str]]:
+    return _described("written_as")
+
+
+def _built_columns(fixture_db: Path, model: str) -> set[str]:
+    with duckdb.connect(str(fixture_db), read_only=True) as con:
+        return {
+            r[0]
+            for r in con.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = 'reporting' and table_name = ?",
+                [model],
+            ).fetchall()
+        }
 
 
 def test_some_models_describe_their_printed_tables() -> None:
@@ -40,16 +64,40 @@ def test_every_printed_view_names_built_columns_with_labels(
 ) -> None:
     columns = printed_columns(model, view)
     assert columns and all(c.label and c.kind for c in columns)
-    with duckdb.connect(str(fixture_db), read_only=True) as con:
-        built = {
-            r[0]
-            for r in con.execute(
-                "select column_name from information_schema.columns "
-                "where table_schema = 'reporting' and table_name = ?",
-                [model],
-            ).fetchall()
-        }
+    built = _built_columns(fixture_db, model)
     assert {c.name for c in columns} | {c.of for c in columns if c.of} <= built
+
+
+def test_workbook_formula_sheets_are_declared() -> None:
+    assert ("rpt_fms_workload_years", "Workload") in _written_sheets()
+    assert ("rpt_fms_workload_years", "Hidden demand") in _written_sheets()
+
+
+@pytest.mark.parametrize(("model", "sheet"), _written_sheets())
+def test_every_written_sheet_reads_built_columns_and_declared_assumptions(
+    fixture_db: Path, model: str, sheet: str
+) -> None:
+    """Each declared column is a built column of its model or a formula whose assumptions are
+    rows of rpt_fms_assumptions (so a renamed assumption fails here, not in the workbook)."""
+    built = _built_columns(fixture_db, model)
+    with duckdb.connect(str(fixture_db), read_only=True) as con:
+        assumptions = {
+            r[0]
+            for r in con.execute("select assumption from reporting.rpt_fms_assumptions").fetchall()
+        }
+    for column in written_columns(model, sheet):
+        if column.value is not None:
+            assert column.value in built, column.label
+        else:
+            named = re.findall(r"\{assumption:(\w+)\}", column.formula or "")
+            assert set(named) <= assumptions, column.label
+
+
+def test_a_written_column_needs_a_value_or_a_formula(monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = {"config": {"meta": {"written_as": {"Sheet": [{"label": "Neither"}]}}}}
+    monkeypatch.setitem(_models(), "rpt_made_up", spec)
+    with pytest.raises(PrintedTableError, match="value or a formula"):
+        written_columns("rpt_made_up", "Sheet")
 
 
 def test_published_cells_follow_their_disclosure_rule() -> None:

@@ -162,6 +162,36 @@ def test_compliance_rates_match_the_mart(doc, con) -> None:
         assert shown == ("[c]" if small else f"{num / den:.0%}")
 
 
+def test_protective_order_outcomes_never_print_none_or_all(doc, con) -> None:
+    """What happened to the subjects of orders and applications is a personal attribute: a
+    share of 0 % or 100 % would tell it for everyone in the group (disclosure rule 4), so those
+    cells are hidden; other shares print as the marts hold them."""
+    applications = table_rows(doc, "Applications in")
+    rows = con.execute(
+        "select order_type_label, applications, granted, refused "
+        "from reporting.rpt_orders_applications where quarter = ? and da_group = 'all'",
+        [QUARTER],
+    ).fetchall()
+    assert rows
+    hidden_by_this_rule_only = 0
+    for label, applied, granted, refused in rows:
+        printed = applications[label]
+        for part, shown in ((granted, printed[1]), (refused, printed[2])):
+            if applied and part in (0, applied):
+                hidden_by_this_rule_only += applied >= K
+                assert shown == "[c]", (label, part, applied)
+            elif applied >= K and part >= K and applied - part >= K:
+                assert shown == f"{part / applied:.0%}", (label, part, applied)
+    effectiveness = next(
+        rows for caption, rows in doc.tables.items() if caption.startswith("Orders granted and")
+    )
+    rates = [cell for row in effectiveness[1:] for cell in row[2:] if cell.endswith("%")]
+    assert not {"0%", "100%"} & set(rates)
+    # the tiny force has groups of K or more with a 0 % or 100 % share (which the small-count
+    # rules alone would print), so the rule is exercised on real output, not only in unit tests
+    assert hidden_by_this_rule_only > 0
+
+
 def _drawn_cells(html: str) -> list[int]:
     """Crime counts of the cells drawn on the profile's hotspot map (one marker per cell)."""
     match = re.search(r'Plotly\.newPlot\(\s*"chart-hotspot-map",\s*(\[.*?\]),\s*\{"template"', html)

@@ -1,0 +1,75 @@
+-- The FMS workbook's editable assumptions, in sheet order: hours from the settings (starting
+-- values the force agrees locally) and shares measured in the baseline year of
+-- rpt_fms_baseline_rates (0 where there is no baseline year yet). The workbook's Workload and
+-- Hidden demand formulas point at these rows by `assumption`.
+{%- set fms = setting('fms') %}
+with
+
+baseline as (
+    -- an aggregate without a group: exactly one row, also when there is no baseline year
+    select
+        coalesce(any_value(financial_year), 'the baseline year') as financial_year,
+        coalesce(round(any_value(stalking_order_applications_per_crime), 3), 0.0)
+            as stalking_order_applications_per_crime,
+        coalesce(round(any_value(support_referral_share), 3), 0.0) as support_referral_share,
+        coalesce(round(any_value(screened_share), 3), 0.0) as screened_share
+    from {{ ref('rpt_fms_baseline_rates') }}
+    where is_baseline
+),
+
+assumptions as (
+    select
+        listed.assumption_order,
+        listed.assumption,
+        listed.label,
+        cast(listed.value as double) as value,
+        listed.unit,
+        case
+            when listed.note = 'measured' then 'measured in ' || baseline.financial_year
+            else listed.note
+        end as note
+    from baseline
+    cross join (
+        values
+        (
+            1, 'hours_per_investigation', 'Hours per stalking investigation',
+            {{ fms['hours_per_investigation'] }}, 'hours', 'starting value: agree locally'
+        ),
+        (
+            2, 'stalking_order_applications_per_crime',
+            'Stalking protection order applications per crime',
+            baseline.stalking_order_applications_per_crime, 'share', 'measured'
+        ),
+        (
+            3, 'hours_per_spo_application', 'Hours per stalking protection order application',
+            {{ fms['hours_per_spo_application'] }}, 'hours', 'starting value: agree locally'
+        ),
+        (
+            4, 'support_referral_share', 'Share of victims referred to a support service',
+            baseline.support_referral_share, 'share', 'measured'
+        ),
+        (
+            5, 'hours_per_support_referral', 'Hours per support referral',
+            {{ fms['hours_per_support_referral'] }}, 'hours', 'starting value: agree locally'
+        ),
+        (
+            6, 'hours_per_breach_investigation', 'Hours per breach investigation',
+            {{ fms['hours_per_breach_investigation'] }}, 'hours', 'starting value: agree locally'
+        ),
+        (
+            7, 'productive_hours_per_fte', 'Productive hours per full-time post per year',
+            {{ fms['productive_hours_per_fte'] }}, 'hours', 'starting value: agree with HR'
+        ),
+        (
+            8, 'screened_confirmation_share', 'Share of screened-in crimes that are stalking',
+            {{ fms['screened_confirmation_share'] }}, 'share',
+            'starting value: a returned dip sample measures it'
+        ),
+        (
+            9, 'screened_share', 'Screened-in crimes as a share of all stalking crimes',
+            baseline.screened_share, 'share', 'measured'
+        )
+    ) as listed (assumption_order, assumption, label, value, unit, note)
+)
+
+select * from assumptions

@@ -1,0 +1,126 @@
+-- The FMS figures' plain-words sentences, printed by the profile's forecast section and the
+-- workbook's README alike: the back-test warning and coverage (from the held-out back-test per
+-- horizon), the series not forecast, and the early warning (every series' latest quarter
+-- against the range forecast a quarter earlier). One row per sentence; a kind with nothing to
+-- say has no row.
+with
+
+horizons as (
+    select * from {{ ref('rpt_fms_backtest_horizons') }}
+),
+
+tracking as (
+    select * from {{ ref('rpt_fms_tracking') }}
+),
+
+not_forecast as (
+    select * from {{ ref('rpt_fms_not_forecast') }}
+),
+
+backtest_warning as (
+    select
+        'backtest_warning' as sentence_kind,
+        1 as sentence_order,
+        'Warning: the forecast did poorly when tested. On police forces it had never seen, '
+        || 'the 80% range held the actual number only '
+        || coalesce(
+            string_agg(
+                {{ percent_text('min_coverage80') }} || ' of the time '
+                || horizon_years || ' year'
+                || case when horizon_years > 1 then 's' else '' end || ' ahead',
+                ' and ' order by horizon_years
+            ) filter (where min_coverage80 is not null),
+            ''
+        )
+        || ' (it should be about 80%)'
+        || case
+            when bool_or(any_no_better_than_naive)
+                then
+                    ', and in some tests the forecast was no more accurate than simply '
+                    || 'repeating the last year''s figure'
+            else ''
+        end
+        || '. Read the central figures as a rough guide, treat the ranges as too narrow, and '
+        || 'plan for demand outside them.' as sentence
+    from horizons
+    having coalesce(bool_or(any_poor), false)
+),
+
+furthest as (
+    select max(horizon_years) as horizon_years from horizons
+),
+
+coverage as (
+    select
+        'coverage' as sentence_kind,
+        1 as sentence_order,
+        'Tested on police forces the method had never seen, one year ahead: the 80% range held '
+        || 'the actual number ' || {{ percent_text('horizons.min_coverage80') }} || ' to '
+        || {{ percent_text('horizons.max_coverage80') }} || ' of the time, the 95% range '
+        || {{ percent_text('horizons.min_coverage95') }} || ' to '
+        || {{ percent_text('horizons.max_coverage95') }}
+        || '. The ranges were tested up to ' || furthest.horizon_years || ' year'
+        || case when furthest.horizon_years > 1 then 's' else '' end
+        || ' ahead; beyond that they are untested and likely too narrow.' as sentence
+    from horizons
+    cross join furthest
+    where horizons.horizon_years = 1
+),
+
+series_not_forecast as (
+    select
+        'not_forecast' as sentence_kind,
+        1 as sentence_order,
+        'Not forecast (not enough history: the delivery holds too few periods to fit and '
+        || 'test a model): ' || string_agg(series_label, ', ' order by series_label) || '.'
+            as sentence
+    from not_forecast
+    having count(*) > 0
+),
+
+nothing_to_check as (
+    select
+        'early_warning' as sentence_kind,
+        1 as sentence_order,
+        'Early warning: no series had a complete quarter to check this time.' as sentence
+    from (select count(*) as series from tracking) as checked
+    where checked.series = 0
+),
+
+all_within as (
+    select
+        'early_warning' as sentence_kind,
+        1 as sentence_order,
+        'Early warning: every series'' total for ' || arg_min(quarter, series)
+        || ' fell inside the 80% range forecast a quarter earlier.' as sentence
+    from tracking
+    having count(*) > 0 and not bool_or(outside_interval)
+),
+
+outside as (
+    select
+        'early_warning' as sentence_kind,
+        row_number() over (order by series) as sentence_order,
+        'Early warning: ' || lower(series_label) || ' in ' || quarter || ' came in '
+        || direction || ' the 80% range forecast a quarter earlier; check for a change in '
+        || 'demand or in recording before relying on the forecast.' as sentence
+    from tracking
+    where outside_interval
+),
+
+final as (
+    select * from backtest_warning
+    union all
+    select * from coverage
+    union all
+    select * from series_not_forecast
+    union all
+    select * from nothing_to_check
+    union all
+    select * from all_within
+    union all
+    select * from outside
+)
+
+select * from final
+where sentence is not null
