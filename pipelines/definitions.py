@@ -64,6 +64,9 @@ def build_definitions(
             extracts_dir, output_dir, warehouse, run_date, accept_quarantine, config_file
         ),
         loggers={"progress": progress_logger},
+        # Every job, the UI's ad-hoc materialisations included, runs its steps in one process:
+        # one DuckDB writer, and the warehouse lock (resources.Warehouse) held once for the run.
+        executor=dg.in_process_executor,
     )
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import importlib.metadata
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 from packaging import version
 
+from pipelines import run_safety
 from pipelines.dbt_project import dbt_executable, dbt_project
 from pipelines.dbt_warehouse import duckdb_connection_config
 from pipelines.paths import default_output_dir, default_warehouse
@@ -38,6 +40,21 @@ class LeanDbtCliResource(DbtCliResource):
 
     def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:  # type: ignore[override]
         return None
+
+
+class Warehouse(DuckDBResource):
+    """The run's DuckDB warehouse, held by the run from its start to its end.
+
+    `spp profile` locks the live warehouse and works on a copy of it; a run started from the
+    Dagster UI (or `dagster asset materialize`) works on the warehouse itself, so it takes the
+    same lock here: a second run on a warehouse in use, from either side, is refused at once
+    with the holder's pid rather than meeting DuckDB's file lock half-way through. With the
+    in-process executor the resource is set up once per run, so the lock spans every step."""
+
+    @contextlib.contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[Warehouse]:
+        with run_safety.warehouse_lock(Path(self.database)):
+            yield self
 
 
 class ProfileRun(dg.ConfigurableResource):
@@ -76,7 +93,7 @@ def build_resources(
     warehouse = Path(warehouse or default_warehouse())
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     return {
-        "duckdb": DuckDBResource(
+        "duckdb": Warehouse(
             database=str(warehouse), connection_config=duckdb_connection_config(warehouse)
         ),
         "dbt": LeanDbtCliResource(

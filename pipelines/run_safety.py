@@ -6,6 +6,8 @@
   stays owner-only.
 - Single: one run per warehouse at a time, held by a lock file beside it naming the holder's
   pid, host and start time. A lock whose process is gone (same host) is stale and taken over.
+  `spp profile` holds it around the whole run; runs started from the Dagster UI take it through
+  their warehouse resource (pipelines/resources.py).
 - All-or-nothing: the run works on a copy of the warehouse (`<warehouse>.next`) and writes the
   quarter into a staging folder; only when every step (and the publish guard) has passed are
   the copy renamed over the warehouse and the staging folder over OUT/YYYY-Qn. A run killed

@@ -18,6 +18,7 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines import run_safety
 from pipelines.cli import main
+from pipelines.resources import Warehouse
 from tests.conftest import TINY_END_QUARTER, TINY_RUN_DATE, ProfileRunOutputs
 
 SPP = Path(sys.executable).parent / "spp"
@@ -171,6 +172,54 @@ def test_a_second_run_on_the_same_warehouse_is_refused(
     assert code != 0 and "\n" not in err
     assert f"another run is using this warehouse (pid {holder.pid}" in err
     assert not warehouse.exists() and not (tmp_path / "out").exists()
+
+
+def test_a_dagster_run_holds_the_warehouse_for_its_whole_length(tmp_path: Path) -> None:
+    """A run started from the Dagster UI works on the warehouse itself: it takes the lock at
+    its start, holds it while its steps run, and releases it at the end."""
+    warehouse = tmp_path / "warehouse.duckdb"
+
+    @dg.asset
+    def first(duckdb: Warehouse) -> bool:
+        return run_safety.lock_path(Path(duckdb.database)).exists()
+
+    @dg.asset
+    def second(first: bool, duckdb: Warehouse) -> bool:
+        return first and run_safety.lock_path(Path(duckdb.database)).exists()
+
+    result = dg.materialize(
+        [first, second], resources={"duckdb": Warehouse(database=str(warehouse))}
+    )
+    assert result.success and result.output_for_node("second") is True
+    assert not run_safety.lock_path(warehouse).exists(), "the lock is released"
+
+
+def test_a_dagster_run_on_a_warehouse_in_use_is_refused_before_any_step(
+    tiny_force: Path, tmp_path: Path
+) -> None:
+    """The UI path meets the same lock as `spp profile`: refused at once, naming the holder,
+    and nothing is written."""
+    from pipelines.definitions import build_definitions
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    out = tmp_path / "out"
+    defs = build_definitions(tiny_force, out, warehouse, TINY_RUN_DATE)
+    job = defs.resolve_job_def("quarterly_profile")
+    home = tmp_path / "dagster"
+    home.mkdir()
+    with (
+        run_safety.warehouse_lock(warehouse) as holder,
+        dg.DagsterInstance.local_temp(str(home)) as instance,
+    ):
+        result = job.execute_in_process(
+            partition_key=TINY_END_QUARTER, instance=instance, raise_on_error=False
+        )
+    assert not result.success
+    events = [e.event_type_value for e in result.all_events]
+    assert "STEP_START" not in events, "no step may run while another run holds the warehouse"
+    failures = " ".join(str(e.event_specific_data) for e in result.all_events if e.is_failure)
+    assert f"another run is using this warehouse (pid {holder.pid}" in failures
+    assert not warehouse.exists() and not list(out.rglob("*.html"))
 
 
 def test_a_stale_lock_is_taken_over(tmp_path: Path) -> None:
