@@ -1,6 +1,13 @@
-"""The dbt project as Dagster sees it, kept in its own module because dagster-dbt reads
-manifest.json when the definitions are imported. `python -m pipelines.dbt_project prepare`
-(run by tasks.py and the CLI) writes that manifest with `dbt parse`.
+"""How this project runs dbt: in the calling process, through dbt's programmatic API
+(`dbtRunner`), on a manifest parsed once per process and settings. One dbt start-up per run
+instead of one per dbt step (each a new process re-importing dbt and re-reading its parse
+state: ~3.5 s apiece on the 2-core benchmark machine).
+
+`python -m pipelines.dbt_project prepare` (run by tasks.py and the CLI) writes target/manifest.json,
+which dagster-dbt reads when the definitions are imported.
+
+dbt allows one invocation at a time per process (it keeps global state): the quarterly job runs
+its steps one after another (in-process executor), and every other caller is a script or a test.
 """
 
 from __future__ import annotations
@@ -8,61 +15,166 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from dagster_dbt import DbtProject
 
 from pipelines.paths import DBT_PROFILES_DIR, DBT_PROJECT_DIR
 from pipelines.settings import Settings, dbt_vars, load_settings
 
-
-def dbt_executable() -> str:
-    """The venv's dbt, found beside the running interpreter even when the venv is not activated."""
-    beside = Path(sys.executable).parent / "dbt"
-    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
-
+if TYPE_CHECKING:
+    from dbt.cli.main import dbtRunnerResult
+    from dbt.contracts.graph.manifest import Manifest
+    from dbt_common.events.base_types import EventMsg
 
 DBT_TARGET = os.environ.get("SPP_DBT_TARGET", "dev")
-
-
-def dbt_command(
-    command: str,
-    *args: str,
-    variables: dict | None = None,
-    target: str = DBT_TARGET,
-    target_path: Path | None = None,
-    log_path: Path | None = None,
-) -> list[str]:
-    """The dbt command line of every dbt run outside Dagster's dbt steps (parse, evaluations,
-    benchmarks, test fixtures): this project, its profiles, one target and the settings as
-    --vars (`variables`, default: the settings file), so each caller only says what differs."""
-    line = [
-        dbt_executable(),
-        command,
-        *args,
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--profiles-dir",
-        str(DBT_PROFILES_DIR),
-        "--target",
-        target,
-        "--vars",
-        json.dumps(dbt_vars(load_settings()) if variables is None else variables),
-    ]
-    if target_path is not None:
-        line += ["--target-path", str(target_path)]
-    if log_path is not None:
-        line += ["--log-path", str(log_path)]
-    return line
-
 
 dbt_project = DbtProject(
     project_dir=DBT_PROJECT_DIR,
     profiles_dir=DBT_PROFILES_DIR,
     target=DBT_TARGET,
 )
+
+
+class DbtRunFailed(RuntimeError):
+    """A dbt invocation that did not succeed: a model or test failed (its error lines, as dbt
+    logged them) or dbt itself raised (the cause)."""
+
+
+def _project_args(variables: dict[str, Any], target: str) -> list[str]:
+    return [
+        "--project-dir", str(DBT_PROJECT_DIR),
+        "--profiles-dir", str(DBT_PROFILES_DIR),
+        "--target", target,
+        "--vars", json.dumps(variables, sort_keys=True),
+        "--no-send-anonymous-usage-stats",
+        # The console shows dbt's lines as text (a log file or a pipe gets no escape codes).
+        "--no-use-colors",
+    ]  # fmt: skip
+
+
+# dbt's global state (adapters, event manager, flags) allows one invocation at a time.
+_ONE_INVOCATION = threading.Lock()
+# The parsed project per set of vars (JSON): model configs are rendered with the vars at parse
+# time, so a manifest serves only invocations with the vars it was parsed with. A run uses one
+# set; evaluations and tests that vary a setting keep only the latest few in memory.
+_MANIFESTS: dict[str, Manifest] = {}
+_KEEP_MANIFESTS = 2
+
+
+@contextmanager
+def _warehouse_attached(warehouse: Path | None) -> Iterator[None]:
+    """The plugin (pipelines/dbt_warehouse.py) attaches SPP_WAREHOUSE when dbt-duckdb opens its
+    database; afterwards the database is closed, because dbt-duckdb keeps it open in a class
+    attribute for the life of the process (it is a process-per-command tool). Closed, the next
+    invocation attaches its own warehouse (the plugin reads the path again), and the file is
+    free for the run's Python steps, which open it with their own configuration."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    previous = os.environ.get("SPP_WAREHOUSE")
+    if warehouse is not None:
+        os.environ["SPP_WAREHOUSE"] = str(warehouse)
+    try:
+        yield
+    finally:
+        with DuckDBConnectionManager._LOCK:
+            if DuckDBConnectionManager._ENV is not None:
+                DuckDBConnectionManager._ENV.close()
+                DuckDBConnectionManager._ENV = None
+        if previous is None:
+            os.environ.pop("SPP_WAREHOUSE", None)
+        else:
+            os.environ["SPP_WAREHOUSE"] = previous
+
+
+def _forget_compiled_sql(manifest: Manifest) -> None:
+    """Back to the state a parse leaves. dbt compiles into the manifest's nodes and, once a
+    node's ephemeral CTEs are injected, skips injecting them again, while it re-renders the
+    node's SQL on every compile: a second invocation on the same manifest would run SQL that
+    refers to a CTE it no longer defines."""
+    from dbt.contracts.graph.nodes import CompiledNode
+
+    for node in manifest.nodes.values():
+        if isinstance(node, CompiledNode):
+            node.compiled = False
+            node.compiled_code = None
+            node.extra_ctes_injected = False
+            node.extra_ctes = []
+
+
+def _invoke(
+    args: Sequence[str],
+    manifest: Manifest | None = None,
+    callbacks: Sequence[Callable[[EventMsg], None]] = (),
+    warehouse: Path | None = None,
+) -> dbtRunnerResult:
+    from dbt.cli.main import dbtRunner
+
+    errors: list[str] = []
+
+    def keep_errors(event: EventMsg) -> None:
+        if event.info.level == "error":
+            errors.append(event.info.msg)
+
+    with _ONE_INVOCATION, _warehouse_attached(warehouse):
+        if manifest is not None:
+            _forget_compiled_sql(manifest)
+        result = dbtRunner(manifest=manifest, callbacks=[keep_errors, *callbacks]).invoke(
+            list(args)
+        )
+    if not result.success:
+        detail = "\n".join(errors) or repr(result.exception)
+        raise DbtRunFailed(f"dbt {args[0]} failed:\n{detail}") from result.exception
+    return result
+
+
+def project_manifest(variables: dict[str, Any], target: str = DBT_TARGET) -> Manifest:
+    """The project parsed for these vars, once per process. The parse starts from dbt's
+    partial-parse state that `prepare` leaves (~0.3 s when nothing changed)."""
+    key = _manifest_key(variables, target)
+    if key not in _MANIFESTS:
+        result = _invoke(["parse", "--quiet", "--no-write-json", *_project_args(variables, target)])
+        _remember(key, result.result)
+    return _MANIFESTS[key]
+
+
+def _manifest_key(variables: dict[str, Any], target: str) -> str:
+    return json.dumps({"target": target, "vars": variables}, sort_keys=True)
+
+
+def _remember(key: str, manifest: Manifest) -> None:
+    _MANIFESTS[key] = manifest
+    while len(_MANIFESTS) > _KEEP_MANIFESTS:
+        del _MANIFESTS[next(iter(_MANIFESTS))]
+
+
+def run_dbt(
+    command: str,
+    *args: str,
+    warehouse: Path | None = None,
+    variables: dict[str, Any] | None = None,
+    target: str = DBT_TARGET,
+    target_path: Path | None = None,
+    log_path: Path | None = None,
+    callbacks: Sequence[Callable[[EventMsg], None]] = (),
+) -> dbtRunnerResult:
+    """Every dbt command of the project (Dagster's dbt steps, evaluations, benchmarks, test
+    fixtures): in this process, on the once-parsed manifest, against `warehouse` (default:
+    SPP_WAREHOUSE, else the default warehouse), with the settings as vars (`variables`, default:
+    the settings file). Raises DbtRunFailed unless dbt succeeded. `callbacks` receive every dbt
+    event as it happens (dbt's worker threads call them)."""
+    variables = dbt_vars(load_settings()) if variables is None else variables
+    line = [command, *args, *_project_args(variables, target)]
+    if target_path is not None:
+        line += ["--target-path", str(target_path)]
+    if log_path is not None:
+        line += ["--log-path", str(log_path)]
+    return _invoke(line, project_manifest(variables, target), callbacks, warehouse)
 
 
 def _parse_stamp(settings: Settings) -> str:
@@ -103,10 +215,10 @@ def prepare(settings: Settings | None = None, force: bool = False) -> Path:
         or (partial_parse.exists() and partial_parse.stat().st_mtime > stamp_file.stat().st_mtime)
     )
     if stale:
-        env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-        # The same vars as the runs (dbt_command's default), so their partial parse reuses it.
         variables = dbt_vars(settings)
-        subprocess.run(dbt_command("parse", "--quiet", variables=variables), check=True, env=env)
+        # The same vars as the runs (run_dbt's default), so their parse starts from this one.
+        result = _invoke(["parse", "--quiet", *_project_args(variables, DBT_TARGET)])
+        _remember(_manifest_key(variables, DBT_TARGET), result.result)
         stamp_file.write_text(stamp)
     return manifest
 
