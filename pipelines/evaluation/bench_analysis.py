@@ -3,7 +3,6 @@ floors and ratios, targets, cost growth, and the docs/benchmarks.md rendering.""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -255,29 +254,6 @@ def cost_growth(scales: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
         out.append(row)
         previous = name
     return out
-
-
-def dbt_log_results(log_text: str) -> dict[str, Any]:
-    """run_results.json's figures from a dbt JSON log (--log-format json): the run's
-    `elapsed_time` (FinishedRunningStats) and each node's `execution_time` (NodeFinished)."""
-    results: list[dict[str, Any]] = []
-    elapsed = 0.0
-    for line in log_text.splitlines():
-        try:
-            event = json.loads(line)
-        except ValueError:
-            continue
-        name, data = event.get("info", {}).get("name"), event.get("data", {})
-        if name == "NodeFinished":
-            results.append(
-                {
-                    "unique_id": data["node_info"]["unique_id"],
-                    "execution_time": data.get("run_result", {}).get("execution_time", 0.0),
-                }
-            )
-        elif name == "FinishedRunningStats":
-            elapsed = float(data.get("execution_time", 0.0))
-    return {"elapsed_time": elapsed, "results": results}
 
 
 def dbt_node_summary(results_by_step: dict[str, dict[str, Any]]) -> dict[str, Any]:
