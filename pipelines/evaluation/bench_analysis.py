@@ -464,8 +464,9 @@ def render_markdown(report: dict[str, Any], notes: str = "") -> str:
         "- **CPU**: user + system seconds of the whole process tree (the CLI, which runs dbt "
         "in-process); on a shared machine wall time means little without it and the load.",
         "- **peak RSS**: largest sampled RSS (every 0.1 s) of the whole process tree while the "
-        "stage ran (cold run). **rows**: ingest = extract rows read; resolution = person "
-        "mentions; other stages = rows loaded into raw (the volume the run carries).",
+        "stage ran (cold run). **rows** (the second quarter's, whose warehouse the floors run "
+        "on): ingest = extract rows read; resolution = person mentions; other stages = rows "
+        "loaded into raw (the volume the run carries).",
         "- **orchestration overhead** = process wall − Σ step walls (imports, dbt parse check, "
         "Definitions, Dagster between steps) + dbt's own work around the SQL inside each dbt "
         "step (step wall − `elapsed_time` of its run_results.json: the invocation's set-up, the "
