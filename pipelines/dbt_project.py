@@ -1,62 +1,39 @@
-"""The dbt project as Dagster sees it, kept in its own module because dagster-dbt reads
-manifest.json when the definitions are imported. `python -m pipelines.dbt_project prepare`
-(run by tasks.py and the CLI) writes that manifest with `dbt parse`.
+"""How this project runs dbt: in the calling process, through dbt's programmatic API
+(`dbtRunner`), on a manifest parsed once per process and settings. One dbt start-up per run
+instead of one per dbt step (each a new process re-importing dbt and re-reading its parse
+state: ~3.5 s apiece on the 2-core benchmark machine).
+
+`python -m pipelines.dbt_project prepare` (run by tasks.py and the CLI) writes target/manifest.json,
+which dagster-dbt reads when the definitions are imported.
+
+dbt allows one invocation at a time per process (it keeps global state): the quarterly job runs
+its steps one after another (in-process executor), and every other caller is a script or a test.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
-import subprocess
 import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from dagster_dbt import DbtProject
 
 from pipelines.paths import DBT_PROFILES_DIR, DBT_PROJECT_DIR
 from pipelines.settings import Settings, dbt_vars, load_settings
 
-
-def dbt_executable() -> str:
-    """The venv's dbt, found beside the running interpreter even when the venv is not activated."""
-    beside = Path(sys.executable).parent / "dbt"
-    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
-
+if TYPE_CHECKING:
+    from dbt.cli.main import dbtRunnerResult
+    from dbt.contracts.graph.manifest import Manifest
+    from dbt_common.events.base_types import EventMsg
 
 DBT_TARGET = os.environ.get("SPP_DBT_TARGET", "dev")
-
-
-def dbt_command(
-    command: str,
-    *args: str,
-    variables: dict | None = None,
-    target: str = DBT_TARGET,
-    target_path: Path | None = None,
-    log_path: Path | None = None,
-) -> list[str]:
-    """The dbt command line of every dbt run outside Dagster's dbt steps (parse, evaluations,
-    benchmarks, test fixtures): this project, its profiles, one target and the settings as
-    --vars (`variables`, default: the settings file), so each caller only says what differs."""
-    line = [
-        dbt_executable(),
-        command,
-        *args,
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--profiles-dir",
-        str(DBT_PROFILES_DIR),
-        "--target",
-        target,
-        "--vars",
-        json.dumps(dbt_vars(load_settings()) if variables is None else variables),
-    ]
-    if target_path is not None:
-        line += ["--target-path", str(target_path)]
-    if log_path is not None:
-        line += ["--log-path", str(log_path)]
-    return line
-
 
 dbt_project = DbtProject(
     project_dir=DBT_PROJECT_DIR,
@@ -65,12 +42,159 @@ dbt_project = DbtProject(
 )
 
 
-def _parse_stamp(settings: Settings) -> str:
+class DbtRunFailed(RuntimeError):
+    """A dbt invocation that did not succeed: a model or test failed (its error lines, as dbt
+    logged them) or dbt itself raised (the cause)."""
+
+
+def _project_args(variables: dict[str, Any], target: str) -> list[str]:
+    return [
+        "--project-dir", str(DBT_PROJECT_DIR),
+        "--profiles-dir", str(DBT_PROFILES_DIR),
+        "--target", target,
+        "--vars", json.dumps(variables, sort_keys=True),
+        "--no-send-anonymous-usage-stats",
+        # The console shows dbt's lines as text (a log file or a pipe gets no escape codes).
+        "--no-use-colors",
+    ]  # fmt: skip
+
+
+# dbt's global state (adapters, event manager, flags) allows one invocation at a time.
+_ONE_INVOCATION = threading.Lock()
+# The parsed project per set of vars (JSON): model configs are rendered with the vars at parse
+# time, so a manifest serves only invocations with the vars it was parsed with. A run uses one
+# set; evaluations and tests that vary a setting keep only the latest few in memory.
+_MANIFESTS: dict[str, Manifest] = {}
+_KEEP_MANIFESTS = 2
+
+
+@contextmanager
+def _warehouse_attached(warehouse: Path | None) -> Iterator[None]:
+    """The plugin (pipelines/dbt_warehouse.py) attaches SPP_WAREHOUSE when dbt-duckdb opens its
+    database; afterwards the database is closed, because dbt-duckdb keeps it open in a class
+    attribute for the life of the process (it is a process-per-command tool). Closed, the next
+    invocation attaches its own warehouse (the plugin reads the path again), and the file is
+    free for the run's Python steps, which open it with their own configuration."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    previous = os.environ.get("SPP_WAREHOUSE")
+    if warehouse is not None:
+        os.environ["SPP_WAREHOUSE"] = str(warehouse)
+    try:
+        yield
+    finally:
+        with DuckDBConnectionManager._LOCK:
+            if DuckDBConnectionManager._ENV is not None:
+                DuckDBConnectionManager._ENV.close()
+                DuckDBConnectionManager._ENV = None
+        if previous is None:
+            os.environ.pop("SPP_WAREHOUSE", None)
+        else:
+            os.environ["SPP_WAREHOUSE"] = previous
+
+
+def _forget_compiled_sql(manifest: Manifest) -> None:
+    """Back to the state a parse leaves. dbt compiles into the manifest's nodes and, once a
+    node's ephemeral CTEs are injected, skips injecting them again, while it re-renders the
+    node's SQL on every compile: a second invocation on the same manifest would run SQL that
+    refers to a CTE it no longer defines."""
+    from dbt.contracts.graph.nodes import CompiledNode
+
+    for node in manifest.nodes.values():
+        if isinstance(node, CompiledNode):
+            node.compiled = False
+            node.compiled_code = None
+            node.extra_ctes_injected = False
+            node.extra_ctes = []
+
+
+def _invoke(
+    args: Sequence[str],
+    manifest: Manifest | None = None,
+    callbacks: Sequence[Callable[[EventMsg], None]] = (),
+    warehouse: Path | None = None,
+) -> dbtRunnerResult:
+    from dbt.cli.main import dbtRunner
+
+    errors: list[str] = []
+
+    def keep_errors(event: EventMsg) -> None:
+        if event.info.level == "error":
+            errors.append(event.info.msg)
+
+    with _ONE_INVOCATION, _warehouse_attached(warehouse):
+        if manifest is not None:
+            _forget_compiled_sql(manifest)
+        result = dbtRunner(manifest=manifest, callbacks=[keep_errors, *callbacks]).invoke(
+            list(args)
+        )
+    if not result.success:
+        detail = "\n".join(errors) or repr(result.exception)
+        raise DbtRunFailed(f"dbt {args[0]} failed:\n{detail}") from result.exception
+    return result
+
+
+def project_manifest(variables: dict[str, Any], target: str = DBT_TARGET) -> Manifest:
+    """The project parsed for these vars, once per process. The parse starts from dbt's
+    partial-parse state that `prepare` leaves (~0.3 s when nothing changed)."""
+    key = _manifest_key(variables, target)
+    if key not in _MANIFESTS:
+        line = ["parse", "--quiet", "--no-write-json", *_project_args(variables, target)]
+        if key != _prepared_stamp():
+            # Other vars than `prepare` parsed with (an evaluation or a test varying a setting):
+            # dbt writes its parse state into the target path, and in target/ it would make the
+            # next run with the project's own vars parse the whole project again (~10 s).
+            digest = hashlib.sha1(key.encode()).hexdigest()[:10]
+            line += ["--target-path", str(dbt_project.manifest_path.parent / f"parse-{digest}")]
+        _remember(key, _invoke(line).result)
+    return _MANIFESTS[key]
+
+
+def _stamp_file() -> Path:
+    return dbt_project.manifest_path.parent / "spp_parse_stamp.json"
+
+
+def _prepared_stamp() -> str | None:
+    stamp_file = _stamp_file()
+    return stamp_file.read_text() if stamp_file.exists() else None
+
+
+def _manifest_key(variables: dict[str, Any], target: str) -> str:
     """What dbt's partial-parse check hashes besides the files: the vars and the target (the
     profile's connection values are constants: the warehouse is attached by a plugin,
-    pipelines/dbt_warehouse.py). If either differs from the last parse, every `dbt build` would
-    re-parse the whole project."""
-    return json.dumps({"target": DBT_TARGET, "vars": dbt_vars(settings)}, sort_keys=True)
+    pipelines/dbt_warehouse.py). If either differs from the last parse, dbt parses the whole
+    project again."""
+    return json.dumps({"target": target, "vars": variables}, sort_keys=True)
+
+
+def _remember(key: str, manifest: Manifest) -> None:
+    _MANIFESTS[key] = manifest
+    while len(_MANIFESTS) > _KEEP_MANIFESTS:
+        del _MANIFESTS[next(iter(_MANIFESTS))]
+
+
+def run_dbt(
+    command: str,
+    *args: str,
+    warehouse: Path | None = None,
+    variables: dict[str, Any] | None = None,
+    target: str = DBT_TARGET,
+    target_path: Path | None = None,
+    log_path: Path | None = None,
+    callbacks: Sequence[Callable[[EventMsg], None]] = (),
+) -> dbtRunnerResult:
+    """Every dbt command of the project (Dagster's dbt steps, evaluations, benchmarks, test
+    fixtures): in this process, on the once-parsed manifest, against `warehouse` (default:
+    SPP_WAREHOUSE, else the default warehouse), with the settings as vars (`variables`, default:
+    the settings file). Raises DbtRunFailed unless dbt succeeded. `callbacks` receive every dbt
+    event as it happens (dbt's worker threads call them)."""
+    variables = dbt_vars(load_settings()) if variables is None else variables
+    line = [command, *args, *_project_args(variables, target)]
+    if target_path is not None:
+        line += ["--target-path", str(target_path)]
+    if log_path is not None:
+        line += ["--log-path", str(log_path)]
+    return _invoke(line, project_manifest(variables, target), callbacks, warehouse)
 
 
 def prepare(settings: Settings | None = None, force: bool = False) -> Path:
@@ -78,9 +202,9 @@ def prepare(settings: Settings | None = None, force: bool = False) -> Path:
     was parsed for the same vars: one parse per project version and settings, which every
     warehouse's runs reuse (their partial parse starts from it)."""
     manifest = dbt_project.manifest_path
-    stamp_file = manifest.parent / "spp_parse_stamp.json"
+    stamp_file = _stamp_file()
     settings = settings or load_settings()
-    stamp = _parse_stamp(settings)
+    stamp = _manifest_key(dbt_vars(settings), DBT_TARGET)
     # Walk the project's own folders only: target/ gains a folder per dbt invocation.
     skip = {"target", "dbt_packages", "logs"}
     sources = [
@@ -103,10 +227,10 @@ def prepare(settings: Settings | None = None, force: bool = False) -> Path:
         or (partial_parse.exists() and partial_parse.stat().st_mtime > stamp_file.stat().st_mtime)
     )
     if stale:
-        env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-        # The same vars as the runs (dbt_command's default), so their partial parse reuses it.
         variables = dbt_vars(settings)
-        subprocess.run(dbt_command("parse", "--quiet", variables=variables), check=True, env=env)
+        # The same vars as the runs (run_dbt's default), so their parse starts from this one.
+        result = _invoke(["parse", "--quiet", *_project_args(variables, DBT_TARGET)])
+        _remember(_manifest_key(variables, DBT_TARGET), result.result)
         stamp_file.write_text(stamp)
     return manifest
 

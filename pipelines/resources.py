@@ -1,45 +1,21 @@
-"""Dagster resources: the DuckDB warehouse, the dbt CLI and the run's folders."""
+"""Dagster resources: the DuckDB warehouse and the run's folders (dbt runs in-process through
+pipelines/dbt_project.py and needs no resource)."""
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import importlib.metadata
 import os
-from collections.abc import Iterator, Sequence
-from functools import cached_property
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
-from packaging import version
 
 from pipelines import run_safety
-from pipelines.dbt_project import dbt_executable, dbt_project
 from pipelines.dbt_warehouse import duckdb_connection_config
 from pipelines.paths import default_output_dir, default_warehouse
 from pipelines.settings import Settings, load_settings, settings_path
-
-
-class LeanDbtCliResource(DbtCliResource):
-    """dagster-dbt's dbt resource without two start-up costs we measured on every dbt step
-    (~2-4 s each on the 2-core benchmark machine):
-
-    - it runs `dbt --version` in a subprocess to learn the version (to choose between dbt Core and
-      dbt Fusion); this project pins dbt-core in the same environment, so the installed
-      package's version is the answer;
-    - it builds a dbt adapter inside the Dagster process for post-run helpers
-      (`fetch_row_counts`, `fetch_column_metadata`) that this project does not use.
-    Both hooks are private dagster-dbt methods: re-check them when upgrading dagster-dbt
-    (tests/test_definitions.py runs a dbt step through this resource)."""
-
-    @cached_property
-    def _cli_version(self) -> version.Version:
-        return version.parse(importlib.metadata.version("dbt-core"))
-
-    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:  # type: ignore[override]
-        return None
 
 
 class Warehouse(DuckDBResource):
@@ -95,10 +71,6 @@ def build_resources(
     return {
         "duckdb": Warehouse(
             database=str(warehouse), connection_config=duckdb_connection_config(warehouse)
-        ),
-        "dbt": LeanDbtCliResource(
-            project_dir=dbt_project,
-            dbt_executable=dbt_executable(),
         ),
         "profile_run": ProfileRun(
             # `dagster dev` has no CLI options: it takes the folders from the environment.

@@ -1,15 +1,15 @@
 """The dbt project as assets: every model an asset, every dbt test an asset check."""
 
-import json
-import os
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, dbt_assets
 from dagster_duckdb import DuckDBResource
 
-from pipelines.dbt_project import dbt_project, prune_invocation_targets
+from pipelines.dbt_project import DbtRunFailed, dbt_project, prune_invocation_targets, run_dbt
 from pipelines.partitions import quarterly_partitions
 from pipelines.resources import ProfileRun
 from pipelines.settings import dbt_vars
@@ -25,41 +25,115 @@ class ProfileDbtTranslator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else "dbt"
 
 
+# dbt's events that say how one node ended; dagster-dbt turns them into materializations and
+# check results.
+_NODE_RESULT_EVENTS = frozenset({"LogSeedResult", "LogModelResult", "LogTestResult"})
+
+
+def _dbt_selection(context: dg.AssetExecutionContext) -> list[str]:
+    """The step's dbt selection, narrowed to the assets and checks Dagster selected (a subset in
+    `dagster dev`), as dagster-dbt computes it for its own invocations."""
+    from dagster_dbt.asset_utils import (
+        DAGSTER_DBT_EXCLUDE_METADATA_KEY,
+        DAGSTER_DBT_SELECT_METADATA_KEY,
+        DAGSTER_DBT_SELECTOR_METADATA_KEY,
+        get_manifest_and_translator_from_dbt_assets,
+        get_subset_selection_for_context,
+    )
+
+    manifest, translator, _ = get_manifest_and_translator_from_dbt_assets([context.assets_def])
+    tags = context.op.tags
+    selection, indirect_selection = get_subset_selection_for_context(
+        context=context,
+        manifest=manifest,
+        select=tags.get(DAGSTER_DBT_SELECT_METADATA_KEY),
+        exclude=tags.get(DAGSTER_DBT_EXCLUDE_METADATA_KEY),
+        selector=tags.get(DAGSTER_DBT_SELECTOR_METADATA_KEY),
+        dagster_dbt_translator=translator,
+        current_dbt_indirect_selection_env=None,
+    )
+    if indirect_selection:
+        selection += ["--indirect-selection", indirect_selection]
+    return selection
+
+
+def _dagster_events(
+    context: dg.AssetExecutionContext, results: list[Any], target_path: Path
+) -> Iterator[Any]:
+    """dbt's node results as the step's outputs and check results, through dagster-dbt's own
+    translation (the same events its subprocess runner yields)."""
+    from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
+    from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
+    from dbt_common.events.functions import msg_to_dict
+
+    manifest, translator, _ = get_manifest_and_translator_from_dbt_assets([context.assets_def])
+    for result in results:
+        event = DbtCoreCliEventMessage(raw_event=msg_to_dict(result), event_history_metadata={})
+        yield from event.to_default_asset_events(
+            manifest=manifest,
+            dagster_dbt_translator=translator,
+            context=context,
+            target_path=target_path,
+            project=dbt_project,
+        )
+
+
 def _build(
     context: dg.AssetExecutionContext,
-    dbt: DbtCliResource,
     duckdb: DuckDBResource,
     profile_run: ProfileRun,
 ) -> Iterator[Any]:
-    # dbt runs as a subprocess and finds the warehouse through SPP_WAREHOUSE (profiles.yml).
-    os.environ["SPP_WAREHOUSE"] = duckdb.database
-    # The quarter goes in a table, not --vars or an env var: anything that reaches dbt's Jinja
-    # and changes between runs makes dbt re-parse (the whole project for --vars, ~10 s; the
-    # models using it for an env var, ~0.8 s per dbt step). One run per warehouse at a time
-    # (DuckDB allows one writing process), so the one-row table cannot be raced.
+    # The quarter goes in a table, not --vars or an env var: dbt renders a model's config with
+    # the vars it was parsed with, so anything that changes between runs would need a parse of
+    # its own. One run per warehouse at a time (DuckDB allows one writing process), so the
+    # one-row table cannot be raced. The connection is closed before dbt opens the file.
     with duckdb.get_connection() as con:
         con.execute("create schema if not exists raw")
         con.execute(
             "create or replace table raw.profile_run as select ?::varchar as quarter",
             [context.partition_key],
         )
-    variables = dbt_vars(profile_run.settings())
-    # --no-write-json: dbt would otherwise write manifest.json twice per step (~1 s of CPU on
-    # the 2-core machine) for a manifest that `prepare` already wrote; the run's per-node
-    # timings stay in the step's JSON log (target/<step>-<run>-*/dbt.log).
-    # Unit tests check the models' SQL on fixed inputs, not the force's data: the same answer
-    # every run of one code version. The test suite runs them (tests/analytics); a
-    # quarterly run keeps every data test and skips them (~1.5 s of the analytics step).
-    command = [
-        "build",
-        "--no-write-json",
-        "--exclude-resource-type",
-        "unit_test",
-        "--vars",
-        json.dumps(variables),
-    ]
-    yield from dbt.cli(command, context=context).stream()
+    # One folder per step under target/ for the compiled SQL, dbt's log and run_results.json;
+    # named as dagster-dbt names them.
+    step_folder = f"{context.op.name}-{context.run.run_id[:7]}-{uuid.uuid4().hex[:7]}"
+    target_path = dbt_project.manifest_path.parent / step_folder
+    results: list[Any] = []
+
+    def keep_node_result(event: Any) -> None:
+        if event.info.name in _NODE_RESULT_EVENTS:
+            results.append(event)
+
+    # --no-write-json: dbt would otherwise write manifest.json per step (~1 s of CPU on the
+    # 2-core machine) for a manifest that `prepare` already wrote; the step writes only
+    # run_results.json (each node's time, read by the benchmark). The step's dbt.log keeps
+    # dbt's info lines: at debug level (every SQL statement) writing it took ~15 % of the
+    # reporting step's CPU. Unit tests check the models' SQL on fixed inputs, not the force's
+    # data: the same answer every run of one code version. The test suite runs them
+    # (tests/analytics); a quarterly run keeps every data test and skips them.
+    failure: DbtRunFailed | None = None
+    try:
+        outcome = run_dbt(
+            "build",
+            "--no-write-json",
+            "--exclude-resource-type",
+            "unit_test",
+            "--log-level-file",
+            "info",
+            *_dbt_selection(context),
+            warehouse=Path(duckdb.database),
+            variables=dbt_vars(profile_run.settings()),
+            target_path=target_path,
+            log_path=target_path,
+            callbacks=[keep_node_result],
+        )
+        outcome.result.write(str(target_path / "run_results.json"))
+    except DbtRunFailed as error:
+        failure = error
+    # What did finish is recorded before the step fails.
+    yield from _dagster_events(context, results, target_path)
     prune_invocation_targets()
+    if failure is not None:
+        raise failure
 
 
 # Person resolution (Python, Splink) sits in the middle of the dbt graph and the hotspot and
@@ -79,12 +153,9 @@ REPORTING = "reporting"
     name="dbt_staging",
 )
 def dbt_staging(
-    context: dg.AssetExecutionContext,
-    dbt: DbtCliResource,
-    duckdb: DuckDBResource,
-    profile_run: ProfileRun,
+    context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_run: ProfileRun
 ) -> Iterator[Any]:
-    yield from _build(context, dbt, duckdb, profile_run)
+    yield from _build(context, duckdb, profile_run)
 
 
 @dbt_assets(
@@ -96,12 +167,9 @@ def dbt_staging(
     name="dbt_analytics",
 )
 def dbt_analytics(
-    context: dg.AssetExecutionContext,
-    dbt: DbtCliResource,
-    duckdb: DuckDBResource,
-    profile_run: ProfileRun,
+    context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_run: ProfileRun
 ) -> Iterator[Any]:
-    yield from _build(context, dbt, duckdb, profile_run)
+    yield from _build(context, duckdb, profile_run)
 
 
 @dbt_assets(
@@ -113,9 +181,6 @@ def dbt_analytics(
     name="dbt_reporting",
 )
 def dbt_reporting(
-    context: dg.AssetExecutionContext,
-    dbt: DbtCliResource,
-    duckdb: DuckDBResource,
-    profile_run: ProfileRun,
+    context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_run: ProfileRun
 ) -> Iterator[Any]:
-    yield from _build(context, dbt, duckdb, profile_run)
+    yield from _build(context, duckdb, profile_run)

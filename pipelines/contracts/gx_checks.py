@@ -24,6 +24,9 @@ The outcome records both the rows checked and the rows in the table.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import itertools
+import json
 import logging
 import os
 from dataclasses import dataclass, field
@@ -76,7 +79,11 @@ class SuiteOutcome:
         return not self.critical_failures
 
 
-def _context():
+@functools.cache
+def _context() -> Any:
+    """One ephemeral GX context per process. Each data source, asset or suite added to a GX
+    context re-serialises its whole configuration to YAML (~0.1 s each on the 2-core machine),
+    so they are added once per extract (`_validation_for`), not on every check."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -85,6 +92,35 @@ def _context():
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     return context
+
+
+_REGISTRATIONS = itertools.count(1)
+
+
+@functools.cache
+def _validation_for(extract: str, suite_text: str) -> tuple[Any, Any]:
+    """The extract's suite (as GX runs it, see gx_expectations) and a batch definition over
+    whatever dataframe it is given, registered once per process and suite version in the shared
+    context. The run's own values (today, offence codes) are expectation parameters given at
+    validation."""
+    import great_expectations as gx
+
+    context = _context()
+    suite_json = json.loads(suite_text)
+    # GX names are unique within a context: a changed suite file registers anew.
+    registration = next(_REGISTRATIONS)
+    gx_suite = {
+        **suite_json,
+        "name": f"{suite_json['name']}_{registration}",
+        "expectations": gx_expectations(extract, suite_json["expectations"]),
+    }
+    suite = context.suites.add(gx.ExpectationSuite(**gx_suite))
+    batch_definition = (
+        context.data_sources.add_pandas(f"raw_{extract}_{registration}")
+        .add_dataframe_asset(extract)
+        .add_batch_definition_whole_dataframe("loaded")
+    )
+    return suite, batch_definition
 
 
 SAMPLE_SEED = 20240901
@@ -174,21 +210,12 @@ def run_suite(
     codes: list[str] | None = None,
     max_rows: int | None = None,
 ) -> SuiteOutcome:
-    import great_expectations as gx
-
     suite_json = load_suite(extract)
     frame, rows_in_table = batch_frame(con, extract, area, max_rows)
     parameters = runtime_parameters(today, codes or offence_codes())
     parameters["today"] = pd.Timestamp(today)
-    context = _context()
-    gx_suite = {**suite_json, "expectations": gx_expectations(extract, suite_json["expectations"])}
-    suite = context.suites.add(gx.ExpectationSuite(**gx_suite))
-    source = context.data_sources.add_pandas(f"raw_{extract}")
-    batch = (
-        source.add_dataframe_asset(extract)
-        .add_batch_definition_whole_dataframe("loaded")
-        .get_batch(batch_parameters={"dataframe": frame})
-    )
+    suite, batch_definition = _validation_for(extract, json.dumps(suite_json, sort_keys=True))
+    batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
     result = batch.validate(suite, expectation_parameters=parameters, result_format="BASIC")
     outcome = SuiteOutcome(extract=extract, rows=len(frame), rows_in_table=rows_in_table)
     # Match results to the suite's expectations by the ids GX gave them (suite order kept).

@@ -60,7 +60,6 @@ from pipelines.evaluation.bench_analysis import (
     StepTiming,
     aggregate_stages,
     check_targets,
-    dbt_log_results,
     dbt_node_summary,
     existing_notes,
     merge_report,
@@ -362,10 +361,9 @@ def run_id_of(dagster_home: Path) -> str | None:
 
 
 def dbt_results_in_run(run_id: str | None, steps: Sequence[StepTiming]) -> dict[str, Any]:
-    """Each dbt step's results in run_results.json's shape (`elapsed_time`, and per node
-    `unique_id` and `execution_time`), read from the JSON log dagster-dbt keeps for each
-    invocation in target/<op>-<run id[:7]>-<random>/dbt.log (the runs do not write
-    run_results.json: see pipelines/assets/transform.py)."""
+    """Each dbt step's run_results.json (`elapsed_time`, and per node `unique_id` and
+    `execution_time`), which each dbt step writes into its folder
+    target/<op>-<run id[:7]>-<random>/ (see pipelines/assets/transform.py)."""
     out: dict[str, Any] = {}
     if not run_id:
         return out
@@ -373,8 +371,8 @@ def dbt_results_in_run(run_id: str | None, steps: Sequence[StepTiming]) -> dict[
         if stage_of(step.step) not in DBT_STAGES:
             continue
         for folder in sorted((DBT_PROJECT_DIR / "target").glob(f"{step.step}-{run_id[:7]}-*")):
-            if (folder / "dbt.log").exists():
-                out[step.step] = dbt_log_results((folder / "dbt.log").read_text("utf-8"))
+            if (folder / "run_results.json").exists():
+                out[step.step] = json.loads((folder / "run_results.json").read_text("utf-8"))
     return out
 
 

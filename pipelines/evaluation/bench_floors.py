@@ -5,9 +5,6 @@ pure Python functions of resolution, hotspots and forecasting)."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -15,7 +12,6 @@ from typing import Any
 
 from pipelines.contracts.loader import LOAD_ORDER
 from pipelines.evaluation.bench_analysis import END_QUARTER
-from pipelines.paths import DBT_PROJECT_DIR, PROJECT_ROOT
 
 
 # =========================================================================== floors
@@ -64,26 +60,31 @@ def _dbt_selection() -> str:
 
 
 def floor_dbt(which: str, warehouse: Path, run_dir: Path) -> dict[str, Any]:
-    """`dbt build` alone, same selection and vars as the Dagster step, on the same warehouse."""
-    from pipelines.dbt_project import dbt_command
+    """`dbt build` alone, same selection and vars as the Dagster step, on the same warehouse,
+    in this process as the runs invoke it, the project already parsed (once per process, like a
+    run): what remains is dbt's own work around the SQL and the SQL."""
+    from pipelines.dbt_project import DbtRunFailed, project_manifest, run_dbt
+    from pipelines.settings import dbt_vars, load_settings
 
     target = run_dir / f"dbt-floor-{which}"
     target.mkdir(parents=True, exist_ok=True)
-    # The same partial-parse head start dagster-dbt gives its invocations.
-    partial = DBT_PROJECT_DIR / "target" / "partial_parse.msgpack"
-    if partial.exists():
-        shutil.copy(partial, target / "partial_parse.msgpack")
     selection = ["--select" if which == "dbt_staging" else "--exclude", *_dbt_selection().split()]
-    env = {
-        **os.environ,
-        "SPP_WAREHOUSE": str(warehouse.resolve()),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        "DBT_TARGET_PATH": str(target),
-    }
-    command = dbt_command("build", "--quiet", *selection)
-    seconds, proc = _timed(
-        lambda: subprocess.run(command, env=env, cwd=PROJECT_ROOT, capture_output=True, text=True)
-    )
+    variables = dbt_vars(load_settings())
+    project_manifest(variables)
+    error: str | None = None
+
+    def build() -> None:
+        nonlocal error
+        try:
+            run_dbt(
+                "build", "--quiet", *selection,
+                warehouse=warehouse.resolve(), variables=variables, target_path=target,
+                log_path=target,
+            )  # fmt: skip
+        except DbtRunFailed as failure:
+            error = str(failure).splitlines()[-1]
+
+    seconds, _ = _timed(build)
     results = target / "run_results.json"
     sql = json.loads(results.read_text())["elapsed_time"] if results.exists() else None
     out = {
@@ -92,8 +93,8 @@ def floor_dbt(which: str, warehouse: Path, run_dir: Path) -> dict[str, Any]:
         "dbt_elapsed_s": round(sql, 2) if sql is not None else None,
         "dbt_startup_s": round(seconds - sql, 2) if sql is not None else None,
     }
-    if proc.returncode != 0:
-        out["error"] = (proc.stdout + proc.stderr).strip().splitlines()[-1:] or ["dbt failed"]
+    if error is not None:
+        out["error"] = [error]
     return out
 
 

@@ -172,7 +172,7 @@ def _load_raw(extracts_dir: Path, con: duckdb.DuckDBPyConnection) -> None:
 def build_mentions_warehouse(extracts_dir: Path, warehouse: Path) -> None:
     """Raw tables + `dbt run` of int_person_mentions and its parents (the staging views):
     the exact table the production resolution asset reads. (dbt tests are not run here.)"""
-    from pipelines.dbt_project import dbt_command
+    from pipelines.dbt_project import run_dbt
     from pipelines.settings import dbt_vars
 
     warehouse.unlink(missing_ok=True)
@@ -183,20 +183,15 @@ def build_mentions_warehouse(extracts_dir: Path, warehouse: Path) -> None:
     ) as con:
         # bounded memory, spilling to disk: the national preset has gigabytes of extracts
         _load_raw(extracts_dir, con)
-    env = {
-        **os.environ,
-        "SPP_WAREHOUSE": str(warehouse),
-        "SPP_DUCKDB_MEMORY_LIMIT": memory_limit,
-        "SPP_DUCKDB_TEMP_DIR": temp_dir,
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
     variables = dbt_vars(load_settings(), profile_quarter="2024-Q1")
-    subprocess.run(
-        dbt_command(
-            "run", "--quiet", "--select", "+int_person_mentions", variables=variables, target="dev"
-        ),
-        check=True,
-        env=env,
+    run_dbt(
+        "run",
+        "--quiet",
+        "--select",
+        "+int_person_mentions",
+        warehouse=warehouse,
+        variables=variables,
+        target="dev",
     )
 
 

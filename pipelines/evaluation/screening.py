@@ -293,28 +293,21 @@ def run_pipeline(extracts: Path, quarter: str, work: Path) -> Path:
 
 def rebuild_without_screening(warehouse: Path, quarter: str, work: Path) -> Path:
     """A copy of the warehouse whose stalking universe is principal + included only."""
-    from pipelines.dbt_project import dbt_command
+    from pipelines.dbt_project import run_dbt
 
     copy = work / "warehouse_recorded.duckdb"
     shutil.copyfile(warehouse, copy)
     variables = dbt_vars(load_settings(), profile_quarter=quarter)
     variables["stalking_universe"] = {**variables["stalking_universe"], "use_screening": False}
-    env = {
-        **os.environ,
-        "SPP_WAREHOUSE": str(copy),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    command = dbt_command(
+    run_dbt(
         "run",
         "--select",
         "int_stalking_crimes+",
+        warehouse=copy,
         variables=variables,
         target_path=work / "dbt_target",
         log_path=work / "dbt_logs",
     )
-    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
-    if result.returncode != 0:
-        raise RuntimeError(f"dbt rebuild without screening failed:\n{result.stdout[-3000:]}")
     return copy
 
 

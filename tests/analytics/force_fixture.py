@@ -17,14 +17,15 @@ The scenarios (all dates 2023-2024; 2024-Q2 has no crimes at all):
 from __future__ import annotations
 
 import csv
-import os
-import subprocess
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 from pipelines.contracts.schema import DUCKDB_TYPES, EXTRACTS
-from pipelines.dbt_project import dbt_command
+from pipelines.dbt_project import DbtRunFailed
+from pipelines.dbt_project import run_dbt as invoke_dbt
 from pipelines.settings import dbt_vars, load_settings
 
 CRIME_COLUMNS = EXTRACTS["crimes"].column_names
@@ -220,30 +221,46 @@ def write_identity_person_records(warehouse: Path, keys: dict[str, str] | None =
         )
 
 
+@dataclass(frozen=True)
+class DbtOutput:
+    """What a `dbt` command line would have shown: its exit code and its console lines."""
+
+    returncode: int
+    stdout: str
+
+
 def run_dbt(
     warehouse: Path,
     profile_quarter: str,
     args: list[str] | None = None,
     overrides: dict[str, dict[str, object]] | None = None,
-) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "SPP_WAREHOUSE": str(warehouse),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
+) -> DbtOutput:
     variables = dbt_vars(load_settings(), profile_quarter=profile_quarter)
     for section, values in (overrides or {}).items():
         variables[section] = {**variables[section], **values}
+    lines: list[str] = []
+
+    def console(event: Any) -> None:
+        if event.info.level != "debug":
+            lines.append(event.info.msg)
+
+    command, *rest = args or ["build", "--exclude", "reporting"]
     # The reporting layer reads the Python-written marts (hotspots, forecasts), which this
     # fixture does not produce; the marts are what these tests check.
-    command = dbt_command(
-        *(args or ["build", "--exclude", "reporting"]),
-        variables=variables,
-        target="ci",
-        target_path=warehouse.parent / "dbt_target",
-        log_path=warehouse.parent / "dbt_logs",
-    )
-    return subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    try:
+        invoke_dbt(
+            command,
+            *rest,
+            warehouse=warehouse,
+            variables=variables,
+            target="ci",
+            target_path=warehouse.parent / "dbt_target",
+            log_path=warehouse.parent / "dbt_logs",
+            callbacks=[console],
+        )
+    except DbtRunFailed as failure:
+        return DbtOutput(1, "\n".join([*lines, str(failure)]))
+    return DbtOutput(0, "\n".join(lines))
 
 
 def build_warehouse(
@@ -252,7 +269,7 @@ def build_warehouse(
     profile_quarter: str,
     keys: dict[str, str] | None = None,
     overrides: dict[str, dict[str, object]] | None = None,
-) -> tuple[Path, subprocess.CompletedProcess[str]]:
+) -> tuple[Path, DbtOutput]:
     warehouse = folder / "warehouse.duckdb"
     load_raw(warehouse, extracts)
     write_identity_person_records(warehouse, keys)

@@ -132,27 +132,14 @@ def test_targets_pass_and_fail() -> None:
     assert bench_analysis.check_targets("tiny", _scale(100, 1.0, 1.0)) == {}
 
 
-def test_dbt_log_gives_run_results_figures_and_the_slowest_nodes() -> None:
-    import json
-
-    lines = [
-        {"info": {"name": "MainReportVersion"}, "data": {}},
-        *(
-            {
-                "info": {"name": "NodeFinished"},
-                "data": {
-                    "node_info": {"unique_id": node},
-                    "run_result": {"execution_time": seconds},
-                },
-            }
+def test_run_results_give_the_slowest_nodes() -> None:
+    results = {
+        "elapsed_time": 2.0,
+        "results": [
+            {"unique_id": node, "execution_time": seconds}
             for node, seconds in [("model.p.a", 0.5), ("test.p.t1", 0.25), ("model.p.b", 1.5)]
-        ),
-        {"info": {"name": "FinishedRunningStats"}, "data": {"execution_time": 2.0}},
-    ]
-    text = "\n".join(json.dumps(line) for line in lines) + "\nnot json\n"
-    results = bench_analysis.dbt_log_results(text)
-    assert results["elapsed_time"] == 2.0
-    assert [r["unique_id"] for r in results["results"]] == ["model.p.a", "test.p.t1", "model.p.b"]
+        ],
+    }
     summary = bench_analysis.dbt_node_summary({"dbt_staging": results})
     assert summary["steps"]["dbt_staging"] == {
         "elapsed_s": 2.0,
