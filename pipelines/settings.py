@@ -59,6 +59,7 @@ class HotspotPredictionSettings(_Section):
     kde_bandwidths_m: list[float] = Field(default_factory=lambda: [250.0, 500.0, 1000.0])
     ewm_half_lives: list[float] = Field(default_factory=lambda: [1.0, 2.0])
     memory_periods: int = Field(8, ge=1)
+    ranker_alpha: float = Field(0.1, gt=0)
     methods: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")

@@ -4,10 +4,16 @@
 docs/evaluation/hotspots_backtest.{json,md}.
 
 Monthly rolling origins on 'Violence and sexual offences' points, 500 m cells (the default):
-every test month with at least the baseline's three months before it (as the pipeline's
-back-test), each method trained on up to `TRAIN_MONTHS` of those months (the recency-weighted
-counts on all of them), flag the same share of the study cells with every candidate of
-pipelines.hotspots.predict (equal area), score the test month.
+every origin with at least the baseline's three months before it (as the pipeline's
+back-test) and the horizon after it, each method trained on up to `TRAIN_MONTHS` of those
+months (the recency-weighted counts, the shrinkage and the learned ranker on all of them),
+flag the same share of the study cells with every candidate of pipelines.hotspots.predict
+(equal area), score the horizon. Two horizons: the next month (primary: the only one at which
+North Yorkshire's five months give a fold) and the next three months summed (the profile's
+horizon, a quarter; Northumbria only).
+Scoring: the expected hits over every tie-break at the cut (predict.expected_hits), so each
+method's PAI is at exactly equal area; the seeded random tie-break the scores used before is
+kept beside it (`pai_random_ties`) to show how much a tie-break moved each ratio.
 The baseline `naive` is the count of the last three months (last quarter's crimes).
 A (total area) is the force area from the LSOA boundaries; C counts every test crime in it.
 
@@ -20,9 +26,11 @@ earlier fold, as the pipeline does without a back-test. North Yorkshire's extrac
 months (2018-10 to 2019-02), so it has two test months, the second chosen on one fold;
 Northumbria's twelve months give nine. Neither extract spans a year, so a same-quarter-
 last-year candidate cannot be scored here.
-`ceiling_*`: the count over every other month of the year (it sees the future, so no method
-can use it) and the test month itself (oracle): how much better than naive *any* ranking of
-past counts could be at this area.
+`ceiling_*`: the count over every month outside the scored ones (it sees the future, so no
+method can use it) and the scored months themselves (oracle): how much better than naive *any*
+ranking of past counts could be at this area.
+`poisson_glm`'s ridge penalty was picked on the held-in folds among `RANKER_ALPHAS` (reported
+as `glm_alpha_<a>` rows, evidence, not candidates).
 """
 
 from __future__ import annotations
@@ -30,6 +38,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -42,11 +52,14 @@ from pipelines.hotspots.core import HotspotParams, add_cells, hotspot_outputs, l
 from pipelines.hotspots.grid import grid_weights, study_cells
 from pipelines.hotspots.predict import (
     NAIVE,
+    OPT_IN_METHODS,
     PredictParams,
     Raster,
     chosen_method,
+    equal_area_scores,
     flagged_cells,
-    fold_scores,
+    learned_ranker,
+    method_scores,
     neighbour_mean,
     summarise,
     top_cells,
@@ -60,6 +73,11 @@ TRAIN_MONTHS = 4
 MONTHS_PER_QUARTER = 3
 HELD_IN_UNTIL = "2020-12"  # Northumbria test months up to here were looked at
 DATASETS = ("northumbria", "north_yorkshire")
+# Months summed in what is scored: the next month (primary) and the profile's next quarter.
+HORIZONS_MONTHS = (1, 3)
+PRIMARY_HORIZON_MONTHS = 1
+# Ridge penalties of the learned ranker compared on the held-in folds (primary horizon).
+RANKER_ALPHAS = (0.01, 0.1, 1.0, 10.0)
 # Shrinkage blends tried as evidence (not pipeline candidates): the recency-weighted count
 # shrunk toward its neighbourhood (score = ewm + weight x neighbours' mean ewm: the posterior
 # mean ranking of a Poisson-gamma model whose prior mean is the neighbours' rate) or toward its
@@ -95,7 +113,6 @@ def benchmark_large(seed: int = 42) -> dict:
     grid; permutations and KDE only for the three published quarters). Points: every located
     crime in crimes.csv, a superset of the stalking universe the asset reads. The machine's
     load average is recorded with the timings (2 shared cores)."""
-    import os
     import tempfile
 
     from pipelines.quarters import quarter_of, shift_quarter
@@ -160,7 +177,7 @@ def monthly_counts(
     return counts, months, cells
 
 
-def eval_params(base: PredictParams) -> PredictParams:
+def eval_params(base: PredictParams, horizon_months: int = 1) -> PredictParams:
     """The pipeline's candidates on monthly folds: periods given in quarters (half-lives,
     memory) become months."""
     return dataclasses.replace(
@@ -169,6 +186,7 @@ def eval_params(base: PredictParams) -> PredictParams:
         train_periods=TRAIN_MONTHS,
         ewm_half_lives=tuple(h * MONTHS_PER_QUARTER for h in base.ewm_half_lives),
         memory_periods=base.memory_periods * MONTHS_PER_QUARTER,
+        horizon_periods=horizon_months,
     )
 
 
@@ -189,77 +207,129 @@ def shrinkage_blends(
     return out
 
 
-def best_blend_on_held_in(table: pd.DataFrame) -> dict:
-    """The shrinkage blend with the best held-in PAI ratio (Northumbria), and its held-out
-    ratios: what an empirical-Bayes blend chosen honestly reaches."""
-    blends = table[table["method"].str.startswith("blend_")]
-    held_in = blends[blends["split"] == "held_in"]
+def best_on_held_in(table: pd.DataFrame, prefix: str) -> dict:
+    """The row family `prefix` (shrinkage blends, ranker penalties) member with the best
+    held-in PAI ratio (Northumbria, primary horizon), and its ratios everywhere: what that
+    family reaches when chosen honestly."""
+    family = table[table["method"].str.startswith(prefix)]
+    if "horizon_months" in family:
+        family = family[family["horizon_months"] == PRIMARY_HORIZON_MONTHS]
+    held_in = family[family["split"] == "held_in"]
     if held_in.empty:
         return {}
     best = str(held_in.sort_values("ratio_to_naive", ascending=False)["method"].iloc[0])
-    rows = blends[blends["method"] == best]
+    rows = family[family["method"] == best]
     return {
         "method": best,
-        "candidates": int(blends["method"].nunique()),
+        "candidates": int(family["method"].nunique()),
         "ratio_to_naive": {
             f"{r.dataset}:{r.split}": round(float(r.ratio_to_naive), 3) for r in rows.itertuples()
         },
     }
 
 
-def dataset_folds(dataset: str, params: HotspotParams) -> tuple[pd.DataFrame, dict]:
-    """One row per test month x method (PAI, hit rate, area share) incl. the ceilings."""
+def dataset_folds(
+    dataset: str, params: HotspotParams, horizons: tuple[int, ...] = HORIZONS_MONTHS
+) -> tuple[pd.DataFrame, dict]:
+    """One row per horizon x origin x method (PAI, hit rate, area share, and the PAI under
+    a seeded random tie-break) incl. the ceilings, the blends and the ranker's penalties."""
     points, force_km2 = load_dataset(dataset)
     counts, months, cells = monthly_counts(points, params.cell_size_m, params.study_buffer_cells)
-    pp = eval_params(params.prediction)
     weights = grid_weights(cells, params.neighbour_rings)
     raster = Raster.from_cells(cells, params.cell_size_m)
     cell_km2 = (params.cell_size_m / 1000) ** 2
     total_cells = force_km2 / cell_km2  # A in cells: the force area
-    n = flagged_cells(len(cells), pp.area_share)
-    rows = []
-    # Every test month with the baseline's window before it (the pipeline's back-test does
-    # the same): methods with a longer window use what there is.
-    for t in range(pp.naive_periods, len(months)):
-        test = counts[t]
-        # Every month before the test month; each method keeps its own window of it.
-        scores = fold_scores(counts[:t], test, raster, weights, pp, total_cells=total_cells)
-        blends = shrinkage_blends(counts[:t], raster, weights, params.cell_size_m)
-        for name, s in (
-            ("ceiling_other_months", np.delete(counts, t, axis=0).sum(axis=0)),
-            ("ceiling_oracle", test),
-            *blends.items(),
-        ):
-            hit = float(test[top_cells(s, n, pp.seed)].sum() / test.sum())
-            scores[name] = {
-                "pai": hit / (n / total_cells),
-                "hit_rate": hit,
-                "area_share": n / total_cells,
-            }
-        split = "held_in" if dataset == "northumbria" and months[t] <= HELD_IN_UNTIL else "held_out"
-        for method, s in scores.items():
-            rows.append(
-                {"dataset": dataset, "month": months[t], "split": split, "method": method, **s}
+    rows, naive_ties = [], []
+    for horizon in horizons:
+        pp = eval_params(params.prediction, horizon)
+        n = flagged_cells(len(cells), pp.area_share)
+        # Every origin with the baseline's window before it and the horizon after it (the
+        # pipeline's back-test does the same): methods with a longer window use what there is.
+        for t in range(pp.naive_periods, len(months) - horizon + 1):
+            history, scored = counts[:t], counts[t : t + horizon].sum(axis=0)
+            crimes = float(scored.sum())
+            # The default candidates and the opt-in ones, so the back-test shows both.
+            candidates = method_scores(
+                history, raster, weights, pp, (*pp.candidates(), *OPT_IN_METHODS)
             )
+            extra = {
+                "ceiling_other_months": np.delete(counts, range(t, t + horizon), axis=0).sum(
+                    axis=0
+                ),
+                "ceiling_oracle": scored,
+                **shrinkage_blends(history, raster, weights, params.cell_size_m),
+            }
+            if horizon == PRIMARY_HORIZON_MONTHS:
+                full = history[-pp.memory_periods :]
+                for alpha in RANKER_ALPHAS:
+                    extra[f"glm_alpha_{alpha:g}"] = learned_ranker(
+                        full, weights, dataclasses.replace(pp, ranker_alpha=alpha)
+                    )
+            scores = equal_area_scores(
+                {**candidates, **extra}, scored, pp.area_share, total_cells=total_cells
+            )
+            if horizon == PRIMARY_HORIZON_MONTHS:
+                # How many cells naive's count ties at the cut, and how many of them fit.
+                cut = np.sort(candidates[NAIVE])[::-1][n - 1]
+                above = int((candidates[NAIVE] > cut).sum())
+                naive_ties.append(
+                    {
+                        "month": months[t],
+                        "tied_at_cut": int((candidates[NAIVE] == cut).sum()),
+                        "places_at_cut": n - above,
+                    }
+                )
+            # Held in only when every scored month is.
+            last_scored = months[t + horizon - 1]
+            split = (
+                "held_in"
+                if dataset == "northumbria" and last_scored <= HELD_IN_UNTIL
+                else "held_out"
+            )
+            for method, s in scores.items():
+                # The tie-break the scores used before: a seeded random order at the cut.
+                random_ties = (
+                    float(scored[top_cells(candidates[method], n, pp.seed)].sum())
+                    / crimes
+                    / (n / total_cells)
+                    if method in candidates
+                    else math.nan
+                )
+                rows.append(
+                    {
+                        "dataset": dataset,
+                        "horizon_months": horizon,
+                        "month": months[t],
+                        "split": split,
+                        "method": method,
+                        **s,
+                        "pai_random_ties": random_ties,
+                    }
+                )
     info = {
         "points": int(len(points)),
         "months": months,
         "force_area_km2": round(force_km2, 1),
         "study_cells": int(len(cells)),
-        "flagged_cells": int(n),
+        "flagged_cells": int(flagged_cells(len(cells), params.prediction.area_share)),
+        "naive_ties_primary_horizon": naive_ties,
     }
     return pd.DataFrame(rows), info
 
 
-def add_chosen(folds: pd.DataFrame, pp: PredictParams, fallback: str) -> pd.DataFrame:
-    """The pipeline's pick at each fold: best mean PAI over the dataset's earlier folds (the
-    last `backtest_folds`); `fallback` where there is none. Rows method='chosen' added."""
+def add_chosen(
+    folds: pd.DataFrame, pp: PredictParams, fallback: str, label: str = "chosen"
+) -> pd.DataFrame:
+    """The pipeline's pick at each fold among `pp.candidates()`: best mean PAI over the
+    dataset's earlier folds whose scored months all lie before this origin (the last
+    `backtest_folds` of them); `fallback` where there is none. Rows method=`label` added."""
     candidates = folds[folds["method"].isin(pp.candidates())]
     out = [folds]
-    for _, part in candidates.groupby("dataset"):
+    for (_, horizon), part in candidates.groupby(["dataset", "horizon_months"]):
         months = sorted(part["month"].unique())
         for i, month in enumerate(months):
-            earlier = part[part["month"].isin(months[max(0, i - pp.backtest_folds) : i])]
+            known = months[: max(0, i - int(horizon) + 1)]
+            earlier = part[part["month"].isin(known[-pp.backtest_folds :])]
             method = (
                 chosen_method(summarise(earlier.rename(columns={"month": "period"}), pp))
                 if len(earlier)
@@ -267,33 +337,41 @@ def add_chosen(folds: pd.DataFrame, pp: PredictParams, fallback: str) -> pd.Data
             )
             row = part[(part["month"] == month) & (part["method"] == method)].iloc[0].copy()
             row["picked"] = method
-            row["method"] = "chosen"
+            row["method"] = label
             out.append(row.to_frame().T)
     return pd.concat(out, ignore_index=True)
 
 
+FOLD_KEY = ["dataset", "horizon_months", "month"]
+GROUP_KEY = ["dataset", "horizon_months", "split"]
+
+
 def summary_table(folds: pd.DataFrame) -> pd.DataFrame:
-    """dataset x split x method: folds, mean PAI, mean hit rate, ratio of mean PAI to naive's,
-    folds beating naive."""
-    naive = folds[folds["method"] == NAIVE].set_index(["dataset", "month"])["pai"]
+    """dataset x horizon x split x method: folds, mean PAI, mean hit rate, ratio of mean PAI
+    to naive's (and the same under the seeded random tie-break), folds beating naive."""
+    naive = folds[folds["method"] == NAIVE].set_index(FOLD_KEY)["pai"]
     f = folds.assign(
-        beats=folds["pai"].astype(float)
-        > folds.set_index(["dataset", "month"]).index.map(naive).to_numpy()
+        beats=folds["pai"].astype(float) > folds.set_index(FOLD_KEY).index.map(naive).to_numpy(),
+        pai=folds["pai"].astype(float),
+        pai_random_ties=folds["pai_random_ties"].astype(float),
     )
     g = (
-        f.groupby(["dataset", "split", "method"], sort=False)
+        f.groupby([*GROUP_KEY, "method"], sort=False)
         .agg(
             folds=("pai", "size"),
             mean_pai=("pai", "mean"),
             mean_hit_rate=("hit_rate", "mean"),
             area_share=("area_share", "mean"),
             folds_beating_naive=("beats", "sum"),
+            mean_pai_random_ties=("pai_random_ties", "mean"),
         )
         .reset_index()
     )
-    base = g[g["method"] == NAIVE].set_index(["dataset", "split"])["mean_pai"]
-    g["ratio_to_naive"] = (
-        g["mean_pai"] / g.set_index(["dataset", "split"]).index.map(base).to_numpy()
+    naive_rows = g[g["method"] == NAIVE].set_index(GROUP_KEY)
+    key = g.set_index(GROUP_KEY).index
+    g["ratio_to_naive"] = g["mean_pai"] / key.map(naive_rows["mean_pai"]).to_numpy()
+    g["ratio_random_ties"] = (
+        g["mean_pai_random_ties"] / key.map(naive_rows["mean_pai_random_ties"]).to_numpy()
     )
     return g
 
@@ -308,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     params = HotspotParams.from_settings()
     pp = eval_params(params.prediction)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     frames, infos = [], {}
     for dataset in DATASETS:
         folds, infos[dataset] = dataset_folds(dataset, params)
@@ -316,11 +394,23 @@ def main(argv: list[str] | None = None) -> int:
     folds = pd.concat(frames, ignore_index=True)
     # With no earlier fold the pipeline has no back-test and publishes naive; so does this.
     fallback = NAIVE
-    folds = add_chosen(folds, pp, fallback)
+    # The same choice with the opt-in candidates (the learned ranker) among them.
+    with_opt_in = dataclasses.replace(pp, methods=(*pp.candidates(), *OPT_IN_METHODS))
+    with_ranker = add_chosen(folds, with_opt_in, fallback, "chosen_with_ranker")
+    folds = pd.concat(
+        [
+            add_chosen(folds, pp, fallback),
+            with_ranker[with_ranker["method"] == "chosen_with_ranker"],
+        ],
+        ignore_index=True,
+    )
     table = summary_table(folds)
     overall = summary_table(folds.assign(split="all"))
-    overall = overall[~overall["method"].str.startswith("blend_")]
-    print(table[~table["method"].str.startswith("blend_")].to_string(), flush=True)
+    evidence = ("blend_", "glm_alpha_")
+    overall = overall[~overall["method"].str.startswith(evidence)]
+    shown = table[~table["method"].str.startswith(evidence)]
+    print(shown.drop(columns=["area_share"]).to_string(), flush=True)
+    runtime, runtime_cpu = time.perf_counter() - started, time.process_time() - cpu
     bench = None if args.no_bench else benchmark_large()
     if bench:
         print(f"benchmark: {bench}", flush=True)
@@ -331,22 +421,29 @@ def main(argv: list[str] | None = None) -> int:
         "protocol": {
             "naive_months": NAIVE_MONTHS,
             "train_months": TRAIN_MONTHS,
+            "horizons_months": list(HORIZONS_MONTHS),
+            "primary_horizon_months": PRIMARY_HORIZON_MONTHS,
+            "scoring": "expected hits over the tie-breaks at the cut (exactly equal area)",
             "held_in": f"northumbria test months <= {HELD_IN_UNTIL}",
             "held_out": f"northumbria test months > {HELD_IN_UNTIL}; north_yorkshire (all)",
             "fallback_method": fallback,
+            "ranker_alphas": list(RANKER_ALPHAS),
             "prediction": dataclasses.asdict(pp),
         },
         "datasets": infos,
         "summary": table.to_dict("records"),
         "summary_all_folds": overall.to_dict("records"),
         "chosen_vs_naive": {
-            f"{r.dataset}:{r.split}": round(float(r.ratio_to_naive), 3)
+            f"{r.dataset}:{r.split}:{r.horizon_months}m": round(float(r.ratio_to_naive), 3)
             for r in chosen_rows.itertuples()
         },
-        "shrinkage_blend_chosen_on_held_in": best_blend_on_held_in(table),
+        "shrinkage_blend_chosen_on_held_in": best_on_held_in(table, "blend_"),
+        "ranker_alpha_chosen_on_held_in": best_on_held_in(table, "glm_alpha_"),
         "folds": folds[~folds["method"].str.startswith("blend_")].to_dict("records"),
         "benchmark": bench,
-        "runtime_s": round(time.perf_counter() - started, 1),
+        "runtime_s": round(runtime, 1),
+        "runtime_cpu_s": round(runtime_cpu, 1),
+        "load_average_1min_end": round(os.getloadavg()[0], 2),
     }
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -362,123 +459,204 @@ def _plain(value):
     return str(value)
 
 
+def _ratio_grid(table: pd.DataFrame, value: str) -> pd.DataFrame:
+    """method x (dataset split horizon) of `value`, in the table's method order."""
+    wide = table.assign(
+        col=table["dataset"]
+        + " "
+        + table["split"]
+        + " "
+        + table["horizon_months"].astype(str)
+        + "m"
+    ).pivot(index="method", columns="col", values=value)
+    return wide.reindex(list(dict.fromkeys(table["method"])))
+
+
+def _grid_lines(wide: pd.DataFrame) -> list[str]:
+    lines = ["| method | " + " | ".join(wide.columns) + " |", "|---|" + "---|" * len(wide.columns)]
+    for method, row in wide.iterrows():
+        cells = " | ".join("-" if pd.isna(v) else f"{v:.3f}" for v in row)
+        lines.append(f"| {method} | {cells} |")
+    return lines
+
+
 def _markdown(
     payload: dict, table: pd.DataFrame, overall: pd.DataFrame, folds: pd.DataFrame
 ) -> str:
     p = payload["protocol"]
+    primary = p["primary_horizon_months"]
+    evidence = ("blend_", "glm_alpha_")
     blends = table[table["method"].str.startswith("blend_")]
-    table = table[~table["method"].str.startswith("blend_")]
+    alphas = table[table["method"].str.startswith("glm_alpha_")]
+    table = table[~table["method"].str.startswith(evidence)]
+    main_rows = table[table["horizon_months"] == primary]
     lines = [
         "# Hotspot back-test (police.uk violence and sexual offences)",
         "",
         "`python -m pipelines.evaluation.hotspots_backtest` (run by `make eval`).",
-        f"Monthly rolling origins, {payload['cell_size_m']} m cells: every test month with",
-        f"at least {p['naive_months']} months before it (the baseline's window); train on up to",
-        f"{p['train_months']} months before the test month; every method flags the same",
-        f"share of the study cells (equal area, {p['prediction']['area_share']:.0%} of them);",
-        "score the test month.",
+        f"Monthly rolling origins, {payload['cell_size_m']} m cells: every origin with at least",
+        f"{p['naive_months']} months before it (the baseline's window) and the horizon after it;",
+        f"train on up to {p['train_months']} months before the origin (the recency-weighted",
+        "counts, the shrinkage and the learned ranker on up to "
+        f"{p['prediction']['memory_periods']}); every method flags the same share of the study",
+        f"cells (equal area, {p['prediction']['area_share']:.0%} of them); score the horizon:",
+        "the next month (**primary**: the only horizon at which North Yorkshire's five months",
+        "give a fold) and the next three months summed (the profile's horizon, a quarter;",
+        "Northumbria only). Folds: every origin the data allow at each horizon (Northumbria 9",
+        "at one month, 7 at three; North Yorkshire 2 and 0); a fold is held in only when every",
+        "month it scores is.",
+        "Scoring: expected hits over every tie-break at the cut (tied cells at the cut count by",
+        "the share of them that fits), so every method is scored at exactly equal area.",
         "ewm_<h> = count over up to the last "
         f"{p['prediction']['memory_periods']} months weighted 0.5^(age / h), "
         "h = half-life in months (the pipeline's half-lives and memory, set in quarters, x 3); "
         "ensemble = mean percentile rank of the longest-half-life ewm, the first smoothed "
         "count and the first KDE; rank_mix = mean percentile rank of last quarter's count and "
-        "the long-run count (chronic and recent places).",
+        "the long-run count (chronic and recent places); lexicographic = last quarter's count, "
+        "ties broken by the long-run count; shrunk = empirical-Bayes rate shrunk toward the "
+        "neighbours' (Poisson-gamma, prior variance by moments); poisson_glm = a Poisson "
+        "regression on lagged, recency-weighted, long-run and neighbour counts, trained "
+        "time-ordered on the origins before the scored one (reported as `glm_alpha_<a>`, one "
+        "row per ridge penalty; not in the pipeline's default candidates, see below).",
         "Neither extract spans a year (Northumbria 12 months, North Yorkshire 5), so a "
         "same-quarter-last-year candidate cannot be scored on them.",
         f"naive = count of the last {p['naive_months']} months (last quarter).",
         "PAI = (c/C)/(a/A), A = force area (LSOA union).",
         "chosen = the method the pipeline would publish at that fold (best mean PAI on the",
-        "dataset's earlier folds; with none, as in the pipeline without a back-test:",
-        f"`{p['fallback_method']}`).",
+        "dataset's earlier folds whose scored months all precede the origin; with none, as in",
+        f"the pipeline without a back-test: `{p['fallback_method']}`).",
         f"Held in (settings looked at): {p['held_in']}.",
         f"Held out (never tuned on): {p['held_out']}.",
+        "",
+        f"## Primary horizon ({primary} month)",
         "",
         "| dataset | split | folds | method | mean PAI | hit rate | PAI / naive | folds > naive |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for r in table.itertuples():
+    for r in main_rows.itertuples():
         lines.append(
             f"| {r.dataset} | {r.split} | {r.folds} | {r.method} | {r.mean_pai:.2f} "
             f"| {r.mean_hit_rate:.3f} | {r.ratio_to_naive:.3f} "
             f"| {int(r.folds_beating_naive) if r.method != NAIVE else '-'} |"
         )
-    wide = table.assign(col=table["dataset"] + " " + table["split"]).pivot(
-        index="method", columns="col", values="ratio_to_naive"
-    )
-    wide = wide.reindex(list(dict.fromkeys(table["method"])))
     lines += [
         "",
-        "Mean PAI / naive's, held-in and held-out side by side:",
+        "## Mean PAI / naive's, both horizons, held-in and held-out side by side",
         "",
-        "| method | " + " | ".join(wide.columns) + " |",
-        "|---|" + "---|" * len(wide.columns),
-    ]
-    for method, row in wide.iterrows():
-        lines.append(
-            f"| {method} | " + " | ".join("-" if pd.isna(v) else f"{v:.3f}" for v in row) + " |"
+        *_grid_lines(_ratio_grid(table, "ratio_to_naive")),
+        "",
+        "## Tie-break audit",
+        "",
+        f"At {p['prediction']['area_share']:.0%} of the cells a three-month count ties at the "
+        "cut; per test month (primary horizon), cells sharing naive's cut value and the places "
+        "left for them: "
+        + "; ".join(
+            f"{name} "
+            + ", ".join(
+                f"{tie['tied_at_cut']} for {tie['places_at_cut']}"
+                for tie in info["naive_ties_primary_horizon"]
+            )
+            for name, info in payload["datasets"].items()
         )
-    lines += ["", "Methods picked by `chosen`, per fold:", ""]
+        + ". The scores before took the top cells after a seeded random tie-break (the same "
+        "draw for every method), one arbitrary sample of those places. PAI / naive under that "
+        "tie-break (the earlier scoring) minus PAI / naive at expected hits, per method "
+        "(positive: the random draw flattered the method against naive):",
+        "",
+        *_grid_lines(
+            _ratio_grid(
+                table.assign(
+                    delta=table["ratio_random_ties"].astype(float)
+                    - table["ratio_to_naive"].astype(float)
+                ),
+                "delta",
+            ).drop(
+                index=["chosen", "chosen_with_ranker", "ceiling_other_months", "ceiling_oracle"],
+                errors="ignore",
+            )
+        ),
+        "",
+        "## Chosen method per fold",
+        "",
+        "| dataset | horizon | month | split | picked | PAI | naive PAI | PAI / naive |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    naive = folds[folds["method"] == NAIVE].set_index(FOLD_KEY)["pai"]
     picked = folds[folds["method"] == "chosen"]
     for r in picked.itertuples():
-        lines.append(f"- {r.dataset} {r.month} ({r.split}): {r.picked}")
+        base = float(naive.loc[(r.dataset, r.horizon_months, r.month)])
+        lines.append(
+            f"| {r.dataset} | {r.horizon_months}m | {r.month} | {r.split} | {r.picked} "
+            f"| {float(r.pai):.2f} | {base:.2f} | {float(r.pai) / base:.3f} |"
+        )
     lines += ["", "## Against the targets", ""]
     for r in overall[overall["method"] == "chosen"].itertuples():
         lines.append(
-            f"- {r.dataset}, every fold: chosen mean PAI {r.mean_pai:.2f} vs naive "
-            f"{r.mean_pai / r.ratio_to_naive:.2f}, ratio {r.ratio_to_naive:.3f} "
+            f"- {r.dataset}, {r.horizon_months}m, every fold: chosen mean PAI {r.mean_pai:.2f} "
+            f"vs naive {r.mean_pai / r.ratio_to_naive:.2f}, ratio {r.ratio_to_naive:.3f} "
             f"({'not below' if r.ratio_to_naive >= 1 else 'BELOW'} 1.0)."
         )
     for key, ratio in payload["chosen_vs_naive"].items():
-        if key.endswith("held_out"):
+        if ":held_out:" in key:
             lines.append(
                 f"- {key}: chosen / naive {ratio:.3f} -> target 1.05 "
                 f"{'reached' if ratio >= 1.05 else 'NOT reached'}."
             )
     ceil = overall[overall["method"].str.startswith("ceiling")]
+    other = ceil[ceil["method"] == "ceiling_other_months"]
+    oracle = ceil[ceil["method"] == "ceiling_oracle"]
     lines += [
         "",
-        "Why 1.05 is out of reach here: ranking cells by the count of *every other month of the",
-        "year* (future months included, which no method can use) beats naive by only "
+        "Why 1.05 is out of reach here: ranking cells by the count of *every month outside the",
+        "scored ones* (future months included, which no method can use) beats naive by only "
         + ", ".join(
-            f"{r.ratio_to_naive:.3f} ({r.dataset})"
-            for r in ceil[ceil["method"] == "ceiling_other_months"].itertuples()
+            f"{r.ratio_to_naive:.3f} ({r.dataset}, {r.horizon_months}m)" for r in other.itertuples()
         )
         + "; the rest of the gap to the oracle ("
         + ", ".join(
-            f"{r.ratio_to_naive:.2f}" for r in ceil[ceil["method"] == "ceiling_oracle"].itertuples()
+            f"{r.ratio_to_naive:.2f} ({r.dataset}, {r.horizon_months}m)"
+            for r in oracle.itertuples()
         )
-        + ") is the month's own randomness. On these dense data last quarter's count is",
+        + ") is the scored months' own randomness. On these dense data last quarter's count is",
         "already close to the best ranking past counts allow. Whether sparser points (stalking",
         "alone) gain more from history and smoothing is not measured here.",
         "",
     ]
+    best_alpha = payload.get("ranker_alpha_chosen_on_held_in") or {}
+    if best_alpha:
+        lines += [
+            "## The learned ranker's penalty, picked held in",
+            "",
+            f"Ridge penalties {', '.join(f'{a:g}' for a in p['ranker_alphas'])} on standardised "
+            f"features, primary horizon. Best held in: `{best_alpha['method']}` (the setting "
+            f"`ranker_alpha` is {p['prediction']['ranker_alpha']:g}). The ranker is a candidate "
+            "only when `hotspots.prediction.methods` names `poisson_glm`: it beats naive held "
+            "in but less than the recency-weighted count and the shrinkage, and does not raise "
+            "the held-in PAI of the back-test's choice (`chosen_with_ranker` beside `chosen`).",
+            "",
+            *_grid_lines(_ratio_grid(alphas, "ratio_to_naive")),
+            "",
+        ]
     best = payload.get("shrinkage_blend_chosen_on_held_in") or {}
     if best:
-        wide_blends = blends.assign(col=blends["dataset"] + " " + blends["split"]).pivot(
-            index="method", columns="col", values="ratio_to_naive"
-        )
-        top = wide_blends.sort_values("northumbria held_in", ascending=False).head(5)
+        wide_blends = _ratio_grid(blends[blends["horizon_months"] == primary], "ratio_to_naive")
+        top = wide_blends.sort_values(wide_blends.columns[1], ascending=False).head(5)
         lines += [
-            "## Shrinkage toward the neighbourhood (empirical-Bayes blends), tried and not kept",
+            "## Shrinkage toward the neighbourhood (fixed-weight blends), tried and not kept",
             "",
             f"{best['candidates']} blends: the recency-weighted count (half-life "
             + ", ".join(f"{h:g}" for h in BLEND_HALF_LIVES_MONTHS)
             + " months) plus "
             + ", ".join(f"{w:g}" for w in BLEND_WEIGHTS)
-            + " x its neighbours' mean (the ranking of a Poisson-gamma posterior mean whose "
-            f"prior is the neighbourhood's rate) or x its {BLEND_KDE_BANDWIDTH_M:g} m kernel "
-            "density. Picked on the held-in folds only: "
+            + " x its neighbours' mean or x its "
+            f"{BLEND_KDE_BANDWIDTH_M:g} m kernel density. Picked on the held-in folds only: "
             f"`{best['method']}`, PAI / naive "
             + ", ".join(f"{k} {v:.3f}" for k, v in best["ratio_to_naive"].items())
-            + ". No better held out than the candidates the pipeline already has, so none was "
-            "added. The five best held in:",
+            + ". The five best held in (primary horizon):",
             "",
-            "| blend | " + " | ".join(top.columns) + " |",
-            "|---|" + "---|" * len(top.columns),
+            *_grid_lines(top),
+            "",
         ]
-        for method, row in top.iterrows():
-            lines.append(f"| {method} | " + " | ".join(f"{v:.3f}" for v in row) + " |")
-        lines.append("")
     b = payload.get("benchmark")
     if b:
         lines.append(
@@ -493,7 +671,12 @@ def _markdown(
             f"{b['load_average_1min'][0]} before, {b['load_average_1min'][1]} after, on "
             f"{b['cpu_count']} cores."
         )
-    lines += ["", f"Runtime {payload['runtime_s']} s.", ""]
+    lines += [
+        "",
+        f"Runtime of the back-test {payload['runtime_s']} s ({payload['runtime_cpu_s']} s CPU; "
+        f"1-minute load {payload['load_average_1min_end']} at the end).",
+        "",
+    ]
     return "\n".join(lines)
 
 

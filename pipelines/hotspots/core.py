@@ -71,6 +71,7 @@ class HotspotParams:
             kde_bandwidths_m=tuple(float(b) for b in p.kde_bandwidths_m),
             ewm_half_lives=tuple(float(h) for h in p.ewm_half_lives),
             memory_periods=p.memory_periods,
+            ranker_alpha=p.ranker_alpha,
             methods=tuple(p.methods),
             seed=s.seed,
         )

@@ -21,17 +21,29 @@ flags the same number of cells (equal area), so the methods differ only in *wher
 - `rank_mix`: the mean percentile rank of last quarter's count (`naive`) and the long-run
   count over the last `memory_periods` periods: chronic places (stable over years) and
   recent flare-ups both stay in view (the chronic / temporary hot spot distinction of Gorr
-  and Lee, 2015).
-Ties are broken by a seeded random jitter, so no method inherits an order from the grid layout.
+  and Lee, 2015);
+- `lexicographic`: last quarter's count, its ties broken by the long-run count (naive's own
+  ranking wherever it has one);
+- `shrunk`: empirical-Bayes shrinkage of each cell's rate over the memory window toward its
+  neighbours' rate (Poisson-gamma posterior mean; the prior's variance estimated from the
+  cells by moments, so nothing is tuned);
+- `poisson_glm`: a learned ranker (scikit-learn `PoissonRegressor` on standardised log1p
+  features known at the origin: counts at lags 1-3, the baseline's count, the recency-weighted
+  counts, the long-run mean and the neighbours' recent and long-run means), trained
+  time-ordered on the origins inside the history it is given, never on the period it predicts.
+Published cells break ties by a seeded random jitter, so no method inherits an order from the
+grid layout. The back-test scores the *expected* hits over every such tie-break (the cells
+tied at the cut count fractionally), so no method gains or loses by a lucky draw at the cut.
 
 Back-test: rolling origins over the last `backtest_folds` periods that have at least the
 baseline's `naive_periods` before them (a short history still gets a back-test; methods with a
 longer window use what there is): train on the periods before the origin, flag, score the
-origin's period. PAI = (share of the period's crimes in the flagged cells) / (share of the
-study area flagged); at equal area it ranks methods as the hit rate does. The method with the
-highest mean PAI is chosen (naive on a tie: the simplest rule wins unless beaten). The profile
-publishes the chosen method's cells as `is_hotspot`, its back-test PAI and hit rate, and
-naive's beside them.
+origin's next `horizon_periods` periods summed. PAI = (share of the scored crimes in the
+flagged cells) / (share of the study area flagged); at equal area it ranks methods as the
+hit rate does. The method with the highest mean PAI is chosen (naive on a tie: the simplest
+rule wins unless beaten: a force on which no candidate beat naive gets naive's cells and is
+told so). The profile publishes the chosen method's cells as `is_hotspot`, its back-test PAI
+and hit rate, and naive's beside them.
 No Dagster here: the asset, `spp hotspots` and the evaluation call these functions.
 """
 
@@ -44,10 +56,16 @@ import numpy as np
 import pandas as pd
 from scipy.ndimage import gaussian_filter
 from scipy.stats import rankdata
+from sklearn.linear_model import PoissonRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from pipelines.hotspots.gistar import GiWeights, gi_star_z
 
 NAIVE = "naive"
+# Candidates scored only when named in `methods`: the learned ranker added nothing to the
+# held-in choice (docs/evaluation/hotspots_backtest.md) and costs a model fit per fold.
+OPT_IN_METHODS = ("poisson_glm",)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,7 +83,11 @@ class PredictParams:
     # Half-lives (periods) of the exponentially weighted counts, and how far back they look.
     ewm_half_lives: tuple[float, ...] = (1.0, 2.0)
     memory_periods: int = 8
+    # Ridge penalty of the learned ranker (on standardised features).
+    ranker_alpha: float = 0.1
     methods: tuple[str, ...] = ()  # empty: every candidate
+    # Periods summed in what is predicted (and scored): 1 = the next period.
+    horizon_periods: int = 1
     seed: int = 12345
 
     def candidates(self) -> tuple[str, ...]:
@@ -78,8 +100,15 @@ class PredictParams:
             "gistar_z",
             "ensemble",
             "rank_mix",
+            "lexicographic",
+            "shrunk",
+            *OPT_IN_METHODS,
         )
-        return tuple(m for m in every if not self.methods or m in self.methods or m == NAIVE)
+        return tuple(
+            m
+            for m in every
+            if m == NAIVE or m in self.methods or (not self.methods and m not in OPT_IN_METHODS)
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,6 +146,59 @@ def neighbour_mean(counts: np.ndarray, weights: GiWeights) -> np.ndarray:
     return (weights.window @ y - y) / np.maximum(weights.cardinality - 1, 1)
 
 
+def recency_weighted(history: np.ndarray, half_life: float) -> np.ndarray:
+    """Each cell's count over the rows of `history` weighted 0.5^(age / half_life), the last
+    row (age 0) weighing 1."""
+    age = np.arange(len(history))[::-1]
+    return (0.5 ** (age / half_life)) @ history
+
+
+def shrunk_rate(history: np.ndarray, weights: GiWeights) -> np.ndarray:
+    """Empirical-Bayes rate per period of each cell: the Poisson-gamma posterior mean with a
+    prior centred on the neighbours' rate. The prior's variance is the spread of the cells'
+    rates around their neighbours' beyond Poisson noise (method of moments), so a cell with
+    a long, busy record keeps its own rate and a thin one leans on its neighbourhood."""
+    periods = max(len(history), 1)
+    total = history.sum(axis=0)
+    rate = total / periods
+    prior = np.maximum(neighbour_mean(total, weights) / periods, 1e-9)
+    variance = max(float(np.mean((rate - prior) ** 2) - np.mean(rate) / periods), 1e-9)
+    return (total + prior**2 / variance) / (periods + prior / variance)
+
+
+def ranker_features(history: np.ndarray, weights: GiWeights, params: PredictParams) -> np.ndarray:
+    """(cells x features) known at the origin after the last row of `history`."""
+    periods, n_cells = history.shape
+
+    def lag(k: int) -> np.ndarray:
+        return history[-k] if periods >= k else np.zeros(n_cells)
+
+    recent = history[-params.naive_periods :].sum(axis=0)
+    long_run = history.mean(axis=0) if periods else np.zeros(n_cells)
+    columns = [lag(1), lag(2), lag(3), recent]
+    columns += [recency_weighted(history, h) for h in params.ewm_half_lives]
+    columns += [long_run, neighbour_mean(recent, weights), neighbour_mean(long_run, weights)]
+    return np.log1p(np.column_stack(columns))
+
+
+def learned_ranker(history: np.ndarray, weights: GiWeights, params: PredictParams) -> np.ndarray:
+    """Expected count per cell over the next `horizon_periods` from a Poisson regression
+    trained on the origins inside `history` (features from the periods before each origin,
+    target the `horizon_periods` after it; only origins whose target lies wholly inside
+    `history`). With no such origin: the baseline's count."""
+    horizon = params.horizon_periods
+    origins = range(params.naive_periods, len(history) - horizon + 1)
+    if not len(origins):
+        return history[-params.naive_periods :].sum(axis=0)
+    features = np.vstack([ranker_features(history[:s], weights, params) for s in origins])
+    target = np.concatenate([history[s : s + horizon].sum(axis=0) for s in origins])
+    model = make_pipeline(
+        StandardScaler(), PoissonRegressor(alpha=params.ranker_alpha, max_iter=1000)
+    )
+    model.fit(features, target)
+    return model.predict(ranker_features(history, weights, params))
+
+
 def method_scores(
     history: np.ndarray,
     raster: Raster,
@@ -148,8 +230,7 @@ def method_scores(
     for half_life in params.ewm_half_lives:
         name = f"ewm_{half_life:g}"
         if name in wanted or "ensemble" in wanted:
-            age = np.arange(len(full))[::-1]
-            out[name] = (0.5 ** (age / half_life)) @ full
+            out[name] = recency_weighted(full, half_life)
     if "gistar_z" in wanted:
         out["gistar_z"] = gi_star_z(total, weights)
     if "ensemble" in wanted:
@@ -157,9 +238,16 @@ def method_scores(
         members += [f"smooth_{lam:g}" for lam in params.smoothing[:1]]
         members += [f"kde_{int(b)}" for b in params.kde_bandwidths_m[:1]]
         out["ensemble"] = np.mean([rankdata(out[m]) / len(total) for m in members], axis=0)
+    recent = full[-params.naive_periods :].sum(axis=0)
     if "rank_mix" in wanted:
-        recent = full[-params.naive_periods :].sum(axis=0)
         out["rank_mix"] = (rankdata(recent) + rankdata(full.sum(axis=0))) / (2 * len(total))
+    if "lexicographic" in wanted:
+        # A fraction below any step of the count: the long-run count only orders ties.
+        out["lexicographic"] = recent + rankdata(full.sum(axis=0)) / (len(total) + 1)
+    if "shrunk" in wanted:
+        out["shrunk"] = shrunk_rate(full, weights)
+    if "poisson_glm" in wanted:
+        out["poisson_glm"] = learned_ranker(full, weights, params)
     return {m: out[m] for m in wanted if m in out}
 
 
@@ -178,6 +266,21 @@ def top_cells(score: np.ndarray, n: int, seed: int) -> np.ndarray:
     return mask
 
 
+def expected_hits(score: np.ndarray, observed: np.ndarray, n: int) -> float:
+    """Crimes caught by the n highest-scoring cells, averaged over every way of breaking the
+    ties at the cut: cells above the cut count whole, the cells tied at it count by the
+    share of them that fits (the expectation of a random tie-break). PAI at exactly equal
+    area, whatever the tie-break draws."""
+    score = np.asarray(score, float)
+    observed = np.asarray(observed, float)
+    if n <= 0 or not len(score):
+        return 0.0
+    n = min(n, len(score))
+    cut = np.partition(score, len(score) - n)[len(score) - n]
+    above, tied = score > cut, score == cut
+    return float(observed[above].sum() + (n - above.sum()) / tied.sum() * observed[tied].sum())
+
+
 def fold_scores(
     train: np.ndarray,
     test: np.ndarray,
@@ -192,13 +295,24 @@ def fold_scores(
     `test` (counts per cell). `outside_test`: test crimes outside the study cells (they count
     in C, never hit); `total_cells`: the area A in cells (default: the study cells)."""
     scores = method_scores(train, raster, weights, params, methods)
-    n = flagged_cells(len(test), params.area_share)
+    return equal_area_scores(scores, test, params.area_share, outside_test, total_cells)
+
+
+def equal_area_scores(
+    scores: dict[str, np.ndarray],
+    test: np.ndarray,
+    area_share: float,
+    outside_test: float = 0.0,
+    total_cells: float | None = None,
+) -> dict[str, dict[str, float]]:
+    """PAI, hit rate and area share of each score's top `area_share` of the cells on `test`
+    (expected hits over the tie-breaks at the cut, see `expected_hits`)."""
+    n = flagged_cells(len(test), area_share)
     area_cells = float(total_cells or len(test))
     crimes = float(np.sum(test) + outside_test)
     out = {}
     for method, score in scores.items():
-        mask = top_cells(score, n, params.seed)
-        hit = float(np.sum(test[mask]) / crimes) if crimes else math.nan
+        hit = expected_hits(score, test, n) / crimes if crimes else math.nan
         out[method] = {
             "pai": hit / (n / area_cells) if crimes else math.nan,
             "hit_rate": hit,
@@ -215,17 +329,20 @@ def backtest(
     labels: list[str] | None = None,
 ) -> pd.DataFrame:
     """counts: (periods x cells), oldest first. Rolling origins over the last
-    `backtest_folds` periods that have the baseline's `naive_periods` before them. One row
-    per fold x method: period, method, pai, hit_rate, area_share."""
+    `backtest_folds` origins that have the baseline's `naive_periods` before them and
+    `horizon_periods` after. One row per fold x method: period (the first period scored),
+    method, pai, hit_rate, area_share."""
     counts = np.atleast_2d(np.asarray(counts, float))
     periods = counts.shape[0]
     labels = labels or [str(i) for i in range(periods)]
-    first = max(params.naive_periods, periods - params.backtest_folds)
+    horizon = params.horizon_periods
+    last = periods - horizon
+    first = max(params.naive_periods, last + 1 - params.backtest_folds)
     rows = []
-    for t in range(first, periods):
+    for t in range(first, last + 1):
         # Everything before the origin: each method keeps its own window of it.
-        train = counts[:t]
-        for method, s in fold_scores(train, counts[t], raster, weights, params).items():
+        train, test = counts[:t], counts[t : t + horizon].sum(axis=0)
+        for method, s in fold_scores(train, test, raster, weights, params).items():
             rows.append({"period": labels[t], "method": method, **s})
     return pd.DataFrame(rows, columns=["period", "method", "pai", "hit_rate", "area_share"])
 
@@ -289,6 +406,9 @@ METHOD_LABELS = {
     "gistar_z": "the Gi* z-score",
     "ensemble": "an ensemble of recency-weighted count, smoothed count and density",
     "rank_mix": "the mean rank of last quarter's count and the long-run count",
+    "lexicographic": "last quarter's count, ties broken by the long-run count",
+    "shrunk": "each cell's long-run rate shrunk toward its neighbours' (empirical Bayes)",
+    "poisson_glm": "a Poisson regression on past counts (learned ranker)",
 }
 
 
@@ -313,6 +433,13 @@ def backtest_sentence(summary: pd.DataFrame) -> str:
             "busiest (a plain count)."
         )
     c, n = chosen.iloc[0], naive.iloc[0]
+    if c["method"] == NAIVE:
+        return (
+            f"In a back-test on this force's last {int(c['folds'])} quarters no other method "
+            "beat a plain count of last quarter, so the cells shown are last quarter's "
+            f"busiest: they caught {n['mean_hit_rate']:.0%} of the next quarter's crimes on "
+            f"{n['area_share']:.1%} of the area analysed (PAI {n['mean_pai']:.1f})."
+        )
     return (
         f"In a back-test on this force's last {int(c['folds'])} quarters, the cells chosen by "
         f"{method_label(str(c['method']))} caught {c['mean_hit_rate']:.0%} of the next "

@@ -183,3 +183,120 @@ def test_rank_mix_keeps_chronic_and_recent_places_above_quiet_ones() -> None:
     assert scores["naive"][0] == 0  # last quarter's count misses the chronic place
     assert scores["rank_mix"][0] > quiet.max() and scores["rank_mix"][1] > quiet.max()
     assert scores["rank_mix"][1] > scores["rank_mix"][2]
+
+
+def test_expected_hits_is_the_mean_over_every_tie_break_at_the_cut() -> None:
+    from itertools import combinations
+
+    from pipelines.hotspots.predict import expected_hits
+
+    score = np.array([5.0, 3.0, 3.0, 3.0, 1.0, 0.0])
+    observed = np.array([4.0, 6.0, 0.0, 3.0, 9.0, 1.0])
+    # Top 3: the 5 and two of the three 3s; every pair of the tied cells equally likely.
+    draws = [observed[0] + observed[list(pair)].sum() for pair in combinations([1, 2, 3], 2)]
+    assert np.isclose(expected_hits(score, observed, 3), np.mean(draws))
+    # No tie at the cut: the plain top-n sum; n beyond the cells: every crime.
+    assert expected_hits(score, observed, 1) == 4.0
+    assert expected_hits(score, observed, 10) == observed.sum()
+    # A seeded random tie-break can land above or below the expectation.
+    picks = {float(observed[top_cells(score, 3, seed)].sum()) for seed in range(20)}
+    assert min(picks) < expected_hits(score, observed, 3) < max(picks)
+
+
+def test_lexicographic_keeps_naive_order_and_breaks_its_ties_by_the_long_run_count() -> None:
+    from pipelines.hotspots.predict import method_scores
+
+    cells = pd.DataFrame({"col": np.arange(5), "row": np.zeros(5, int)})
+    weights = grid_weights(cells)
+    raster = Raster.from_cells(cells, 500)
+    counts = np.zeros((6, 5))
+    counts[-1] = [2, 2, 2, 3, 0]  # last period: cell 3 busiest, cells 0-2 tied
+    counts[:-1, 1] = 4  # cell 1 busy for long
+    counts[:-1, 4] = 9  # cell 4 busy for long but quiet last period
+    params = PredictParams(naive_periods=1, memory_periods=6, kde_bandwidths_m=())
+    s = method_scores(counts, raster, weights, params, ("naive", "lexicographic"))
+    order = list(np.argsort(-s["lexicographic"], kind="stable"))
+    assert order[0] == 3  # naive's strict order stands
+    assert order[1] == 1  # the tie among 0-2 goes to the long-run busy cell
+    assert order[-1] == 4  # long-run count never lifts a cell over a higher recent count
+
+
+def test_shrinkage_lifts_a_thin_cell_with_busy_neighbours_over_a_lone_one() -> None:
+    from pipelines.hotspots.predict import shrunk_rate
+
+    cells = pd.DataFrame({"col": np.arange(49) % 7, "row": np.arange(49) // 7})
+    weights = grid_weights(cells)
+    history = np.zeros((4, 49))
+    history[:, [8, 9, 15]] = 5  # a busy block around cell 16 (col 2, row 2)
+    history[0, 16] = 2  # the block's own cell: 2 crimes in 4 periods
+    history[0, 40] = 2  # a lone cell, the same 2 crimes, quiet neighbours
+    rate = shrunk_rate(history, weights)
+    assert rate[16] > rate[40] > 0
+    # A long busy record keeps about its own rate (5 a period).
+    assert abs(rate[8] - 5) < 1.5
+
+
+def test_learned_ranker_learns_a_pattern_last_periods_count_misses() -> None:
+    """Crime returns to the cells hit two periods earlier: the ranker, trained only on the
+    origins inside the history, finds the lag-2 cells; last period's count cannot."""
+    from pipelines.hotspots.predict import learned_ranker
+
+    rng = np.random.default_rng(0)
+    n_cells, periods = 200, 12
+    cells = pd.DataFrame({"col": np.arange(n_cells) % 20, "row": np.arange(n_cells) // 20})
+    weights = grid_weights(cells)
+    counts = np.zeros((periods + 1, n_cells))
+    for t in range(periods + 1):
+        if t >= 2:
+            counts[t] = rng.poisson(3 * (counts[t - 2] > 0))
+        counts[t, rng.choice(n_cells, 10, replace=False)] += rng.poisson(4, 10)
+    params = PredictParams(naive_periods=1, ewm_half_lives=(1.0,), ranker_alpha=0.1)
+    history, scored = counts[:periods], counts[periods]
+    from pipelines.hotspots.predict import expected_hits
+
+    ranker = expected_hits(learned_ranker(history, weights, params), scored, 20)
+    naive = expected_hits(history[-1], scored, 20)
+    assert ranker > 1.5 * naive
+    # Too little history for a training origin: the baseline's count.
+    assert np.array_equal(learned_ranker(history[:1], weights, params), history[0])
+
+
+def test_horizon_scores_the_next_periods_summed_with_every_origin_the_data_allow() -> None:
+    cells = pd.DataFrame({"col": np.arange(20) % 5, "row": np.arange(20) // 5})
+    weights = grid_weights(cells)
+    raster = Raster.from_cells(cells, 500)
+    counts = np.zeros((6, 20))
+    counts[:, 3] = 4
+    counts[5, 7] = 50  # only in the last period
+    params = PredictParams(
+        area_share=0.05, backtest_folds=10, horizon_periods=2, kde_bandwidths_m=()
+    )
+    folds = backtest(counts, raster, weights, params)
+    # Origins 1..4: each has the baseline's period before it and two periods after.
+    assert sorted(folds["period"].unique()) == ["1", "2", "3", "4"]
+    naive = folds[folds["method"] == NAIVE].set_index("period")["hit_rate"]
+    assert naive["3"] == 1.0 and np.isclose(naive["4"], 8 / 58)
+
+
+def test_learned_ranker_is_a_candidate_only_when_named() -> None:
+    assert "poisson_glm" not in PredictParams().candidates()
+    assert "shrunk" in PredictParams().candidates()
+    named = PredictParams(methods=("poisson_glm",)).candidates()
+    assert named == (NAIVE, "poisson_glm")
+
+
+def test_sentence_says_when_nothing_beat_the_plain_count() -> None:
+    from pipelines.hotspots.predict import backtest_sentence
+
+    params = PredictParams()
+    folds = pd.DataFrame(
+        [
+            {"period": p, "method": m, "pai": pai, "hit_rate": pai / 50, "area_share": 0.02}
+            for p in ("a", "b")
+            for m, pai in zip(params.candidates(), [10.0] + [9.0] * 20, strict=False)
+        ]
+    )
+    sentence = backtest_sentence(summarise(folds, params))
+    assert "no other method beat a plain count" in sentence and "20%" in sentence
+    folds.loc[folds["method"] == "shrunk", "pai"] = 11.0
+    assert "no other method" not in backtest_sentence(summarise(folds, params))
