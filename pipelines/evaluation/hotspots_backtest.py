@@ -424,8 +424,9 @@ def main(argv: list[str] | None = None) -> int:
             "horizons_months": list(HORIZONS_MONTHS),
             "primary_horizon_months": PRIMARY_HORIZON_MONTHS,
             "scoring": "expected hits over the tie-breaks at the cut (exactly equal area)",
-            "held_in": f"northumbria test months <= {HELD_IN_UNTIL}",
-            "held_out": f"northumbria test months > {HELD_IN_UNTIL}; north_yorkshire (all)",
+            "held_in": f"northumbria folds whose scored months are all <= {HELD_IN_UNTIL}",
+            "held_out": f"northumbria folds scoring a month after {HELD_IN_UNTIL}; "
+            "north_yorkshire (all)",
             "fallback_method": fallback,
             "ranker_alphas": list(RANKER_ALPHAS),
             "prediction": dataclasses.asdict(pp),
@@ -516,8 +517,9 @@ def _markdown(
         "ties broken by the long-run count; shrunk = empirical-Bayes rate shrunk toward the "
         "neighbours' (Poisson-gamma, prior variance by moments); poisson_glm = a Poisson "
         "regression on lagged, recency-weighted, long-run and neighbour counts, trained "
-        "time-ordered on the origins before the scored one (reported as `glm_alpha_<a>`, one "
-        "row per ridge penalty; not in the pipeline's default candidates, see below).",
+        "time-ordered on the origins before the scored one, at the setting's ridge penalty "
+        "(`glm_alpha_<a>`: one row per penalty compared; not in the pipeline's default "
+        "candidates, see below).",
         "Neither extract spans a year (Northumbria 12 months, North Yorkshire 5), so a "
         "same-quarter-last-year candidate cannot be scored on them.",
         f"naive = count of the last {p['naive_months']} months (last quarter).",
