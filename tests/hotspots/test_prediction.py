@@ -78,15 +78,20 @@ def test_same_inputs_same_outputs() -> None:
     pd.testing.assert_frame_equal(a.method_backtest, b.method_backtest)
 
 
+def _naive_best_folds(params: PredictParams) -> pd.DataFrame:
+    """Two folds in which naive (PAI 10) beats every other candidate (PAI 9)."""
+    return pd.DataFrame(
+        [
+            {"period": p, "method": m, "pai": 10.0 if m == NAIVE else 9.0, "area_share": 0.02}
+            for p in ("a", "b")
+            for m in params.candidates()
+        ]
+    ).assign(hit_rate=lambda f: f["pai"] / 50)
+
+
 def test_naive_is_chosen_when_nothing_beats_it() -> None:
     params = PredictParams()
-    folds = pd.DataFrame(
-        [
-            {"period": p, "method": m, "pai": pai, "hit_rate": pai / 50, "area_share": 0.02}
-            for p in ("a", "b")
-            for m, pai in zip(params.candidates(), [10.0] + [9.0] * 20, strict=False)
-        ]
-    )
+    folds = _naive_best_folds(params)
     summary = summarise(folds, params)
     assert summary.loc[summary["is_chosen"], "method"].tolist() == [NAIVE]
     assert (summary["naive_pai"] == 10.0).all()
@@ -289,13 +294,7 @@ def test_sentence_says_when_nothing_beat_the_plain_count() -> None:
     from pipelines.hotspots.predict import backtest_sentence
 
     params = PredictParams()
-    folds = pd.DataFrame(
-        [
-            {"period": p, "method": m, "pai": pai, "hit_rate": pai / 50, "area_share": 0.02}
-            for p in ("a", "b")
-            for m, pai in zip(params.candidates(), [10.0] + [9.0] * 20, strict=False)
-        ]
-    )
+    folds = _naive_best_folds(params)
     sentence = backtest_sentence(summarise(folds, params))
     assert "no other method beat a plain count" in sentence and "20%" in sentence
     folds.loc[folds["method"] == "shrunk", "pai"] = 11.0
