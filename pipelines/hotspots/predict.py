@@ -185,13 +185,16 @@ def learned_ranker(history: np.ndarray, weights: GiWeights, params: PredictParam
     """Expected count per cell over the next `horizon_periods` from a Poisson regression
     trained on the origins inside `history` (features from the periods before each origin,
     target the `horizon_periods` after it; only origins whose target lies wholly inside
-    `history`). With no such origin: the baseline's count."""
+    `history`). With no such origin, or no crime in their targets: the baseline's count."""
     horizon = params.horizon_periods
     origins = range(params.naive_periods, len(history) - horizon + 1)
+    baseline = history[-params.naive_periods :].sum(axis=0)
     if not len(origins):
-        return history[-params.naive_periods :].sum(axis=0)
+        return baseline
     features = np.vstack([ranker_features(history[:s], weights, params) for s in origins])
     target = np.concatenate([history[s : s + horizon].sum(axis=0) for s in origins])
+    if not target.any():  # nothing to learn from
+        return baseline
     model = make_pipeline(
         StandardScaler(), PoissonRegressor(alpha=params.ranker_alpha, max_iter=1000)
     )
@@ -271,7 +274,8 @@ def expected_hits(score: np.ndarray, observed: np.ndarray, n: int) -> float:
     ties at the cut: cells above the cut count whole, the cells tied at it count by the
     share of them that fits (the expectation of a random tie-break). PAI at exactly equal
     area, whatever the tie-break draws."""
-    score = np.asarray(score, float)
+    # A score that could not be computed ranks last, never at the cut by accident.
+    score = np.nan_to_num(np.asarray(score, float), nan=-np.inf)
     observed = np.asarray(observed, float)
     if n <= 0 or not len(score):
         return 0.0

@@ -203,6 +203,8 @@ def test_expected_hits_is_the_mean_over_every_tie_break_at_the_cut() -> None:
     # No tie at the cut: the plain top-n sum; n beyond the cells: every crime.
     assert expected_hits(score, observed, 1) == 4.0
     assert expected_hits(score, observed, 10) == observed.sum()
+    # A score that could not be computed (NaN) ranks last.
+    assert expected_hits(np.array([np.nan, 1.0, 2.0]), np.array([5.0, 1.0, 3.0]), 1) == 3.0
     # A seeded random tie-break can land above or below the expectation.
     picks = {float(observed[top_cells(score, 3, seed)].sum()) for seed in range(20)}
     assert min(picks) < expected_hits(score, observed, 3) < max(picks)
@@ -264,6 +266,9 @@ def test_learned_ranker_learns_a_pattern_last_periods_count_misses() -> None:
     assert ranker > 1.5 * naive
     # Too little history for a training origin: the baseline's count.
     assert np.array_equal(learned_ranker(history[:1], weights, params), history[0])
+    # No crime at all: the baseline's (zero) count, no fit.
+    quiet = np.zeros((6, n_cells))
+    assert not learned_ranker(quiet, weights, params).any()
 
 
 def test_horizon_scores_the_next_periods_summed_with_every_origin_the_data_allow() -> None:
