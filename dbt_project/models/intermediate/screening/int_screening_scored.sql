@@ -40,6 +40,8 @@ per_crime as (
         coalesce(pair_course.occasions_intense, 1) as occasions_intense,
         coalesce(pair_course.is_repeated, false) as is_repeated,
         coalesce(pair_course.has_recorded_stalking, false) as has_recorded_stalking,
+        coalesce(pair_course.has_pair_stalking_history, false) as has_pair_stalking_history,
+        coalesce(pair_course.has_pair_stalking_order, false) as has_pair_stalking_order,
         coalesce(pair_course.is_persistent, false) as is_persistent,
         coalesce(pair_course.course_span_days, 0) as course_span_days,
         candidates.is_long_course,
@@ -85,6 +87,7 @@ scored as (
             + case when is_online_repeated then {{ weights['online_repeated'] }} else 0 end
             + case when is_persistent then {{ weights['persistent'] }} else 0 end
             + case when has_recorded_stalking then {{ weights['recorded_stalking'] }} else 0 end
+            + case when has_pair_stalking_order then {{ weights['stalking_order'] }} else 0 end
             + case when is_long_course then {{ weights['long_course'] }} else 0 end
             + case when has_linked_intelligence then {{ weights['linked_intelligence'] }} else 0 end
             + case when has_pair_intelligence then {{ weights['pair_intelligence'] }} else 0 end
@@ -134,6 +137,10 @@ scored as (
             case
                 when has_recorded_stalking and {{ weights['recorded_stalking'] }} > 0
                     then 'Repeated: the same suspect has a crime recorded as stalking against this victim'
+            end,
+            case
+                when has_pair_stalking_order and {{ weights['stalking_order'] }} > 0
+                    then 'Repeated: a stalking protection order was sought between the suspect and this victim'
             end,
             case
                 when is_persistent and {{ weights['persistent'] }} > 0
@@ -208,6 +215,8 @@ final as (
         score >= {{ screening['threshold'] }}
         and (
             is_repeated
+            or has_pair_stalking_history
+            or has_pair_stalking_order
             or score
             - case when has_suspect_stalking_history then {{ weights['suspect_stalking'] }} else 0 end
             - case when has_other_victims then {{ weights['other_victims'] }} else 0 end
