@@ -207,8 +207,19 @@ scored as (
 
 -- The suspect's history with other victims (a stalking record, other victims) raises
 -- attention but never by itself pulls in a crime against someone else: without a course
--- against this victim (2+ occasions of the pair), the crime's own points must reach the
--- threshold.
+-- against this victim (2+ occasions of the pair, the pair's stalking record or a stalking order
+-- between them), the crime's points without that history (score_on_this_victim) must reach
+-- the threshold.
+on_this_victim as (
+    select
+        *,
+        score
+        - case when has_suspect_stalking_history then {{ weights['suspect_stalking'] }} else 0 end
+        - case when has_other_victims then {{ weights['other_victims'] }} else 0 end
+        as score_on_this_victim
+    from scored
+),
+
 final as (
     select
         *,
@@ -217,12 +228,9 @@ final as (
             is_repeated
             or has_pair_stalking_history
             or has_pair_stalking_order
-            or score
-            - case when has_suspect_stalking_history then {{ weights['suspect_stalking'] }} else 0 end
-            - case when has_other_victims then {{ weights['other_victims'] }} else 0 end
-            >= {{ screening['threshold'] }}
+            or score_on_this_victim >= {{ screening['threshold'] }}
         ) as is_flagged
-    from scored
+    from on_this_victim
 )
 
 select * from final
