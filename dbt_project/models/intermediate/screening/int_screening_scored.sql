@@ -216,7 +216,7 @@ on_this_victim as (
         score
         - case when has_suspect_stalking_history then {{ weights['suspect_stalking'] }} else 0 end
         - case when has_other_victims then {{ weights['other_victims'] }} else 0 end
-        as score_on_this_victim
+            as score_on_this_victim
     from scored
 ),
 
