@@ -61,6 +61,7 @@ INDICATORS = [
     "is_repeat_victim",
     "is_sustained",
     "has_unnamed_suspect_course",
+    "has_pair_stalking_order",
 ]
 
 
