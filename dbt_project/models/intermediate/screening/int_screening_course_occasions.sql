@@ -118,16 +118,8 @@ victim_only as (
 
 suspect_only_given as (
     select
-        suspect_only.occasion_kind,
-        suspect_only.occasion_id,
-        suspect_only.crime_id,
-        suspect_only.suspect_person_key,
-        any_value(named_occasions.victim_person_key) as victim_person_key,
-        suspect_only.occasion_date,
-        suspect_only.offence_category,
-        suspect_only.harm_weight_days,
-        suspect_only.is_online,
-        suspect_only.is_stalking_intelligence
+        suspect_only.*,
+        any_value(named_occasions.victim_person_key) as victim_person_key
     from suspect_only
     inner join named_occasions
         on suspect_only.suspect_person_key = named_occasions.suspect_person_key
@@ -139,16 +131,8 @@ suspect_only_given as (
 -- the victim's only named suspect in the window
 victim_only_to_named as (
     select
-        victim_only.occasion_kind,
-        victim_only.occasion_id,
-        victim_only.crime_id,
-        any_value(named_occasions.suspect_person_key) as suspect_person_key,
-        victim_only.victim_person_key,
-        victim_only.occasion_date,
-        victim_only.offence_category,
-        victim_only.harm_weight_days,
-        victim_only.is_online,
-        victim_only.is_stalking_intelligence
+        victim_only.*,
+        any_value(named_occasions.suspect_person_key) as suspect_person_key
     from victim_only
     inner join named_occasions
         on victim_only.victim_person_key = named_occasions.victim_person_key
@@ -171,16 +155,8 @@ unnamed_occasions as (
 
 victim_only_to_unnamed as (
     select distinct
-        victim_only.occasion_kind,
-        victim_only.occasion_id,
-        victim_only.crime_id,
-        unnamed_occasions.suspect_person_key,
-        victim_only.victim_person_key,
-        victim_only.occasion_date,
-        victim_only.offence_category,
-        victim_only.harm_weight_days,
-        victim_only.is_online,
-        victim_only.is_stalking_intelligence
+        victim_only.*,
+        unnamed_occasions.suspect_person_key
     from victim_only
     inner join unnamed_occasions
         on victim_only.victim_person_key = unnamed_occasions.victim_person_key
@@ -191,38 +167,20 @@ victim_only_to_unnamed as (
 
 given as (
     select * from suspect_only_given
-    union all
+    union all by name
     select * from victim_only_to_named
-    union all
+    union all by name
     select * from victim_only_to_unnamed
 ),
 
 final as (
     select
-        occasion_kind,
-        occasion_id,
-        crime_id,
-        suspect_person_key,
-        victim_person_key,
-        occasion_date,
-        offence_category,
-        harm_weight_days,
-        is_online,
-        is_stalking_intelligence,
+        *,
         false as is_attributed
     from occasions
-    union all
+    union all by name
     select
-        occasion_kind,
-        occasion_id,
-        crime_id,
-        suspect_person_key,
-        victim_person_key,
-        occasion_date,
-        offence_category,
-        harm_weight_days,
-        is_online,
-        is_stalking_intelligence,
+        *,
         true as is_attributed
     from given
     where suspect_person_key <> victim_person_key
