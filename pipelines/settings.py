@@ -156,6 +156,7 @@ class ScreeningWeights(_Section):
     repeat_victim: int = Field(2, ge=0)
     sustained: int = Field(2, ge=0)
     unnamed_suspect_course: int = Field(3, ge=0)
+    stalking_order: int = Field(8, ge=0)
 
 
 class ScreeningSettings(_Section):

@@ -61,6 +61,7 @@ INDICATORS = [
     "is_repeat_victim",
     "is_sustained",
     "has_unnamed_suspect_course",
+    "has_pair_stalking_order",
 ]
 
 
@@ -239,6 +240,53 @@ def miss_causes(
     return out
 
 
+# What the records hold between a screened crime's suspect and victim beyond the points: orders
+# of any kind, stalking protection orders, breach records of their orders (the evidence weighed
+# before adding a weight for it).
+PAIR_EVIDENCE_SQL = """
+with pairs as (
+    select distinct scored.crime_id, scored.is_flagged, pairs.suspect_person_key,
+        pairs.victim_person_key
+    from intermediate.int_screening_scored as scored
+    inner join intermediate.int_crime_pairs as pairs on scored.crime_id = pairs.crime_id
+),
+orders as (
+    select pairs.crime_id, orders.order_id, orders.is_stalking_order
+    from pairs
+    inner join intermediate.int_orders_resolved as orders
+        on pairs.suspect_person_key = orders.subject_person_key
+        and pairs.victim_person_key = orders.protected_person_key
+)
+select
+    pairs.crime_id,
+    bool_or(pairs.is_flagged) as is_flagged,
+    count(orders.order_id) > 0 as has_pair_order,
+    coalesce(bool_or(orders.is_stalking_order), false) as has_pair_stalking_order,
+    count(breaches.breach_id) > 0 as has_pair_breach
+from pairs
+left join orders on pairs.crime_id = orders.crime_id
+left join staging.stg_breaches as breaches on orders.order_id = breaches.order_id
+group by pairs.crime_id
+"""
+
+
+def pair_evidence(evidence: pd.DataFrame, hidden: set[str]) -> dict[str, dict[str, int]]:
+    """For each kind of evidence between the pair: how many screened crimes carry it, flagged
+    or not, hidden stalking or not."""
+    is_hidden = evidence["crime_id"].isin(hidden)
+    out: dict[str, dict[str, int]] = {}
+    for column in ("has_pair_order", "has_pair_stalking_order", "has_pair_breach"):
+        has = evidence[column].astype(bool)
+        flagged = evidence["is_flagged"].astype(bool)
+        out[column] = {
+            "hidden": int((has & is_hidden).sum()),
+            "not_stalking": int((has & ~is_hidden).sum()),
+            "unflagged_hidden": int((has & is_hidden & ~flagged).sum()),
+            "unflagged_not_stalking": int((has & ~is_hidden & ~flagged).sum()),
+        }
+    return out
+
+
 def true_key_map(person_records: pd.DataFrame, mentions: pd.DataFrame) -> pd.Series:
     """person_key -> the true person most of its mentions belong to."""
     joined = person_records.merge(mentions, on=["source", "record_key"], how="inner")
@@ -357,6 +405,7 @@ def evaluate(extracts: Path, warehouse: Path, quarter: str, work: Path) -> dict[
             screened,
             pd.read_csv(truth_dir / "courses.csv", dtype=str).set_index("course_id")["course_type"],
         ),
+        "pair_evidence": pair_evidence(read(warehouse, PAIR_EVIDENCE_SQL), hidden),
         "baseline_course_of_conduct": precision_recall(
             set(scored.loc[scored["is_repeated"].fillna(False).astype(bool), "crime_id"]), hidden
         ),
@@ -508,6 +557,21 @@ def to_markdown(result: dict[str, Any], command: str) -> str:
         ]
         for column, share in profile["signal_share"].items():
             lines.append(f"| {column} | {share['missed_hidden']} | {share['not_stalking']} |")
+    evidence = result.get("pair_evidence")
+    if evidence:
+        lines += [
+            "",
+            "Evidence between the screened crime's suspect and victim (screened crimes with a "
+            "resolved pair carrying it; hidden stalking / not stalking):",
+            "",
+            "| evidence | all screened | not flagged |",
+            "|---|---|---|",
+        ]
+        for column, n in evidence.items():
+            lines.append(
+                f"| {column} | {n['hidden']} / {n['not_stalking']} | "
+                f"{n['unflagged_hidden']} / {n['unflagged_not_stalking']} |"
+            )
     lines += [
         "",
         f"Hidden stalking crimes inside the screened categories: "

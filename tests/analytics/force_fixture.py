@@ -303,5 +303,6 @@ TEST_SCREENING = {
         "repeat_victim": 0,
         "sustained": 0,
         "unnamed_suspect_course": 0,
+        "stalking_order": 0,
     },
 }

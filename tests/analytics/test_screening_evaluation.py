@@ -11,6 +11,7 @@ from pipelines.evaluation.screening import (
     MISS_NOT_LINKED,
     course_record_counts,
     miss_causes,
+    pair_evidence,
     precision_recall,
     record_ceiling,
     threshold_curve,
@@ -23,6 +24,33 @@ def test_precision_recall_counts_hits() -> None:
     assert result["true_positives"] == 2
     assert result["precision"] == 0.5
     assert result["recall"] == round(2 / 3, 4)
+
+
+def test_pair_evidence_counts_each_kind_by_truth_and_flag() -> None:
+    evidence = pd.DataFrame(
+        {
+            "crime_id": ["a", "b", "c"],
+            "is_flagged": [True, False, False],
+            "has_pair_order": [True, True, True],
+            "has_pair_stalking_order": [True, False, False],
+            "has_pair_breach": [False, False, True],
+        }
+    )
+    counts = pair_evidence(evidence, hidden={"a", "b"})
+    assert counts["has_pair_order"] == {
+        "hidden": 2,
+        "not_stalking": 1,
+        "unflagged_hidden": 1,
+        "unflagged_not_stalking": 1,
+    }
+    assert counts["has_pair_stalking_order"]["hidden"] == 1
+    assert counts["has_pair_stalking_order"]["unflagged_hidden"] == 0
+    assert counts["has_pair_breach"] == {
+        "hidden": 0,
+        "not_stalking": 1,
+        "unflagged_hidden": 0,
+        "unflagged_not_stalking": 1,
+    }
 
 
 def test_threshold_curve_trades_recall_for_precision() -> None:

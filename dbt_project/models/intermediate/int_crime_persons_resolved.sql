@@ -25,6 +25,9 @@ resolved as (
         crime_persons.crime_person_key,
         coalesce(person_records.person_key, 'unresolved:' || crime_persons.person_id) as person_key,
         person_records.person_key is not null as is_resolved,
+        -- a row with neither forename nor surname ("unknown online suspect") names nobody
+        nullif(trim(crime_persons.forename), '') is not null
+        or nullif(trim(crime_persons.surname), '') is not null as is_named,
         case when crime_persons.role = 'victim' then 'victim' else 'perpetrator' end as role_side
     from crime_persons
     left join person_records

@@ -17,7 +17,16 @@ crime_pairs as (
 ),
 
 occasions as (
-    select * from {{ ref('int_contact_occasions') }}
+    select * from {{ ref('int_screening_course_occasions') }}
+),
+
+stalking_orders as (
+    select
+        subject_person_key,
+        protected_person_key,
+        application_date
+    from {{ ref('int_orders_resolved') }}
+    where is_stalking_order
 ),
 
 classified_stalking as (
@@ -70,6 +79,36 @@ pair_occasions as (
     where abs(date_diff('day', candidate_pairs.occasion_date, occasions.occasion_date)) <= {{ window_days }}
 ),
 
+-- a crime recorded as stalking between the pair in the history window (a course that resumes
+-- after a year or more is the same course: stalking is fixated on one person)
+pair_recorded_history as (
+    select distinct candidate_pairs.crime_id
+    from candidate_pairs
+    inner join crime_pairs
+        on
+            candidate_pairs.suspect_person_key = crime_pairs.suspect_person_key
+            and candidate_pairs.victim_person_key = crime_pairs.victim_person_key
+    inner join classified_stalking
+        on crime_pairs.crime_id = classified_stalking.crime_id
+    where
+        abs(date_diff('day', candidate_pairs.occasion_date, crime_pairs.occasion_date))
+        <= {{ screening['suspect_history_days'] }}
+),
+
+-- a stalking protection order applied for or granted between the pair in the history window:
+-- the police (and, where granted, a court) have already judged this course to be stalking
+pair_stalking_order as (
+    select distinct candidate_pairs.crime_id
+    from candidate_pairs
+    inner join stalking_orders
+        on
+            candidate_pairs.suspect_person_key = stalking_orders.subject_person_key
+            and candidate_pairs.victim_person_key = stalking_orders.protected_person_key
+    where
+        abs(date_diff('day', candidate_pairs.occasion_date, stalking_orders.application_date))
+        <= {{ screening['suspect_history_days'] }}
+),
+
 pair_signals as (
     select
         crime_id,
@@ -111,6 +150,19 @@ per_crime as (
         bool_or(has_pair_intelligence) as has_pair_intelligence
     from pair_signals
     group by crime_id
+),
+
+final as (
+    select
+        per_crime.* exclude (has_recorded_stalking),
+        per_crime.has_recorded_stalking or pair_recorded_history.crime_id is not null as has_recorded_stalking,
+        pair_recorded_history.crime_id is not null as has_pair_stalking_history,
+        pair_stalking_order.crime_id is not null as has_pair_stalking_order
+    from per_crime
+    left join pair_recorded_history
+        on per_crime.crime_id = pair_recorded_history.crime_id
+    left join pair_stalking_order
+        on per_crime.crime_id = pair_stalking_order.crime_id
 )
 
-select * from per_crime
+select * from final

@@ -40,6 +40,8 @@ per_crime as (
         coalesce(pair_course.occasions_intense, 1) as occasions_intense,
         coalesce(pair_course.is_repeated, false) as is_repeated,
         coalesce(pair_course.has_recorded_stalking, false) as has_recorded_stalking,
+        coalesce(pair_course.has_pair_stalking_history, false) as has_pair_stalking_history,
+        coalesce(pair_course.has_pair_stalking_order, false) as has_pair_stalking_order,
         coalesce(pair_course.is_persistent, false) as is_persistent,
         coalesce(pair_course.course_span_days, 0) as course_span_days,
         candidates.is_long_course,
@@ -85,6 +87,7 @@ scored as (
             + case when is_online_repeated then {{ weights['online_repeated'] }} else 0 end
             + case when is_persistent then {{ weights['persistent'] }} else 0 end
             + case when has_recorded_stalking then {{ weights['recorded_stalking'] }} else 0 end
+            + case when has_pair_stalking_order then {{ weights['stalking_order'] }} else 0 end
             + case when is_long_course then {{ weights['long_course'] }} else 0 end
             + case when has_linked_intelligence then {{ weights['linked_intelligence'] }} else 0 end
             + case when has_pair_intelligence then {{ weights['pair_intelligence'] }} else 0 end
@@ -134,6 +137,10 @@ scored as (
             case
                 when has_recorded_stalking and {{ weights['recorded_stalking'] }} > 0
                     then 'Repeated: the same suspect has a crime recorded as stalking against this victim'
+            end,
+            case
+                when has_pair_stalking_order and {{ weights['stalking_order'] }} > 0
+                    then 'Repeated: a stalking protection order was sought between the suspect and this victim'
             end,
             case
                 when is_persistent and {{ weights['persistent'] }} > 0
@@ -200,20 +207,30 @@ scored as (
 
 -- The suspect's history with other victims (a stalking record, other victims) raises
 -- attention but never by itself pulls in a crime against someone else: without a course
--- against this victim (2+ occasions of the pair), the crime's own points must reach the
--- threshold.
+-- against this victim (2+ occasions of the pair, the pair's stalking record or a stalking order
+-- between them), the crime's points without that history (score_on_this_victim) must reach
+-- the threshold.
+on_this_victim as (
+    select
+        *,
+        score
+        - case when has_suspect_stalking_history then {{ weights['suspect_stalking'] }} else 0 end
+        - case when has_other_victims then {{ weights['other_victims'] }} else 0 end
+            as score_on_this_victim
+    from scored
+),
+
 final as (
     select
         *,
         score >= {{ screening['threshold'] }}
         and (
             is_repeated
-            or score
-            - case when has_suspect_stalking_history then {{ weights['suspect_stalking'] }} else 0 end
-            - case when has_other_victims then {{ weights['other_victims'] }} else 0 end
-            >= {{ screening['threshold'] }}
+            or has_pair_stalking_history
+            or has_pair_stalking_order
+            or score_on_this_victim >= {{ screening['threshold'] }}
         ) as is_flagged
-    from scored
+    from on_this_victim
 )
 
 select * from final

@@ -18,14 +18,10 @@ crime_persons as (
     select * from {{ ref('int_crime_persons_resolved') }}
 ),
 
--- A crime names a suspect when a suspect or offender row carries a forename or surname; a row
--- with neither ("unknown online suspect") names nobody.
 crimes_naming_suspect as (
     select distinct crime_id
-    from {{ ref('stg_crime_persons') }}
-    where
-        role <> 'victim'
-        and (nullif(trim(forename), '') is not null or nullif(trim(surname), '') is not null)
+    from crime_persons
+    where role_side = 'perpetrator' and is_named
 ),
 
 intelligence as (
