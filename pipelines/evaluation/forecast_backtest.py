@@ -607,9 +607,10 @@ def _markdown(payload: dict) -> str:
         "recorded harassment (recording practice), which no error before those origins shows.",
         "",
     ]
-    for name, s in {**payload["datasets"], **payload["time_ordered"]}.items():
-        by_origin = ", ".join(f"{o} {v:.2f}" for o, v in s["coverage80_by_origin"].items())
-        lines.append(f"- {name}: {by_origin}")
+    for protocol, figures in ((LEAVE_FORCES_OUT, "datasets"), (TIME_ORDERED, "time_ordered")):
+        for name, s in payload[figures].items():
+            by_origin = ", ".join(f"{o} {v:.2f}" for o, v in s["coverage80_by_origin"].items())
+            lines.append(f"- {name} ({protocol}): {by_origin}")
     pool = payload.get("error_pool", {}).get("rows", [])
     if pool:
         lines += [
