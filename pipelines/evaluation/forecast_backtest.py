@@ -556,6 +556,11 @@ def _markdown(payload: dict) -> str:
         f"`{UNION}` with the pool measured here.",
     )
     lines += [
+        f"`{FMS_DATASET}` by year is what the FMS workbook's Assumptions sheet states: a "
+        "financial year j years after the current one ends up to j + 1 years after the last "
+        "recorded month, so it is scored in the (j + 1)-th year here (the current year in the "
+        "first); ranges were never capped, so the widths are the measured ones.",
+        "",
         "Targets, held-out forces: MASE <= 0.90 x naive at 1 and 2 years; 80% intervals "
         "cover 75-85%, 95% intervals 90-97%.",
         "",
