@@ -116,6 +116,9 @@ class ForecastSettings(_Section):
     # Pooled scale-free forecast errors by years ahead (written by the forecast back-test;
     # relative to the project root; "" = the series' own calibrated intervals only).
     error_pool_file: str = "docs/evaluation/forecast_error_pool.json"
+    # Annual series: the pooled interval alone ("pool") or its union with the series'
+    # own ("union"); quarterly and monthly series always take the union.
+    error_pool_composition: str = Field("union", pattern="^(pool|union)$")
     # Demand series (marts.demand_series) forecast by the pipeline; empty = all of them.
     series: list[str] = Field(
         default_factory=lambda: [

@@ -21,6 +21,7 @@ DEMAND_SERIES = dg.AssetKey(["marts", "demand_series"])
 DEMAND_FORECAST = dg.AssetKey(["marts", "demand_forecast"])
 FORECAST_ACCURACY = dg.AssetKey(["marts", "forecast_accuracy"])
 FORECAST_TRACKING = dg.AssetKey(["marts", "forecast_tracking"])
+FORECAST_ERROR_POOL = dg.AssetKey(["marts", "forecast_error_pool"])
 SEP = "|"
 
 
@@ -43,6 +44,12 @@ SEP = "|"
             "interval forecast a quarter earlier (outside_interval, direction).",
             kinds={"duckdb", "python"},
         ),
+        "forecast_error_pool": dg.AssetOut(
+            key=FORECAST_ERROR_POOL,
+            description="The shipped error pool by months ahead: the log-ratio bounds the FMS "
+            "financial-year ranges are built from.",
+            kinds={"duckdb", "python"},
+        ),
     },
     deps=[DEMAND_SERIES],
     group_name="forecasting",
@@ -58,6 +65,7 @@ def demand_forecast(
     # this step's cost, not every process that loads the definitions (CLI, UI, sensors).
     from pipelines.forecasting import ForecastParams, forecast_series
     from pipelines.forecasting.accuracy import backtest_rows, cv_accuracy_rows
+    from pipelines.forecasting.error_pool import pool_by_month
     from pipelines.forecasting.fms import months_to_cover
     from pipelines.forecasting.tracking import forecast_tracking
 
@@ -104,10 +112,28 @@ def demand_forecast(
         ],
     )
     tracking = forecast_tracking(series[["series", "period_start", "value"]], quarter, params)
+    # Every financial year the FMS shows ends within horizon_years + 1 years of the data.
+    pool = pd.DataFrame(
+        pool_by_month(
+            params.error_pool,
+            (params.horizon_years + 1) * 12,
+            params.levels,
+            growth=params.interval_growth,
+        ),
+        columns=[
+            "kind",
+            "months_ahead",
+            "level",
+            "lower_log_ratio",
+            "upper_log_ratio",
+            "errors",
+        ],
+    )
     with duckdb.get_connection() as con:
         replace_table(con, "marts.demand_forecast", table)
         replace_table(con, "marts.forecast_accuracy", accuracy_df)
         replace_table(con, "marts.forecast_tracking", tracking)
+        replace_table(con, "marts.forecast_error_pool", pool)
     breaks = sorted({b for b in info.get("break_applied", pd.Series(dtype=str)) if b})
     seconds = round(time.perf_counter() - started, 2)
     yield dg.MaterializeResult(
@@ -127,3 +153,4 @@ def demand_forecast(
             "outside_interval": int(tracking["outside_interval"].sum()) if len(tracking) else 0,
         },
     )
+    yield dg.MaterializeResult(asset_key=FORECAST_ERROR_POOL, metadata={"rows": len(pool)})

@@ -37,7 +37,12 @@ from sklearn.isotonic import IsotonicRegression
 from statsforecast import StatsForecast
 from statsforecast.models import AutoARIMA, AutoETS, AutoTheta, Naive, SeasonalNaive
 
-from pipelines.forecasting.error_pool import PoolRow, read_error_pool, widen_with_pool
+from pipelines.forecasting.error_pool import (
+    PoolRow,
+    pool_kind,
+    pooled_interval,
+    read_error_pool,
+)
 from pipelines.paths import PROJECT_ROOT
 from pipelines.settings import ForecastSettings
 
@@ -94,6 +99,10 @@ class ForecastParams:
     # Pooled scale-free errors by years ahead (pipelines/forecasting/error_pool.py; read from
     # `error_pool_file` at the edge). Empty: the series' own calibrated intervals only.
     error_pool: tuple[PoolRow, ...] = ()
+    # Annual series: "pool" = the pooled interval alone, "union" = its union with the
+    # series' own interval. Quarterly and monthly series always take the union (see
+    # `pooled_union`).
+    error_pool_composition: str = "union"
     # pooled_drift: the annual-total growth over this many years, pooled over the series.
     pooled_growth_years: int = 2
 
@@ -119,6 +128,7 @@ class ForecastParams:
             error_pool=read_error_pool(PROJECT_ROOT / s.error_pool_file)
             if s.error_pool_file
             else (),
+            error_pool_composition=s.error_pool_composition,
         )
 
 
@@ -700,6 +710,34 @@ def choose(
     return chosen
 
 
+def pooled_union(freq: Frequency, params: ForecastParams) -> bool:
+    """Whether the pooled interval is joined to the series' own (else it replaces it). Only
+    an annual series is the quantity its pool describes (annual totals), so only there may
+    the pool replace the series' own interval (`error_pool_composition`). A quarterly value
+    may be a quarter's count or a year's total ending that quarter, and a month is a month:
+    their own interval carries the period-to-period noise, and the pool only widens it."""
+    return freq.periods_per_year != 1 or params.error_pool_composition == "union"
+
+
+def pool_years_ahead(steps: int, freq: Frequency) -> np.ndarray:
+    """The pool's years ahead of each forecast step. Annual and quarterly series: the step
+    in years (a quarterly value k steps ahead is a total k quarters ahead). Months of the j-th
+    year ahead take the j-year row, so that a year's summed monthly bounds widen at least as
+    much as a year's total."""
+    k = np.arange(1, steps + 1)
+    if freq.periods_per_year == 12:
+        return np.ceil(k / 12)
+    return k / freq.periods_per_year
+
+
+def interval_method_name(own: str, pooled: bool, union: bool) -> str:
+    """What made the published interval: the series' own method, `+error_pool` when the
+    pool widened it, `error_pool` when the pool alone is the interval."""
+    if not pooled:
+        return own
+    return f"{own}+error_pool" if union else "error_pool"
+
+
 def forecast_series(
     series: pd.DataFrame,
     horizon: int | None,
@@ -761,17 +799,16 @@ def forecast_series(
                 lv: (f[f"{model}-lo-{lv}"].to_numpy(), f[f"{model}-hi-{lv}"].to_numpy())
                 for lv in params.levels
             }
+            union = pooled_union(freq, params)
             if params.error_pool:
-                # The pool holds errors of annual totals (rolling-year series), and the FMS
-                # sums the periods' bounds into years: every period of the j-th year ahead
-                # takes the j-year quantile, so a year's summed bound is the pooled one.
-                years_ahead = np.ceil(np.arange(1, len(out) + 1) / freq.periods_per_year)
-                bounds = widen_with_pool(
+                bounds = pooled_interval(
                     out["value"].to_numpy(),
                     bounds,
-                    years_ahead,
+                    pool_years_ahead(len(out), freq),
                     params.error_pool,
                     params.interval_growth,
+                    pool_kind(freq.periods_per_year),
+                    union,
                 )
             for lv in params.levels:
                 out[f"lo{lv}"], out[f"hi{lv}"] = bounds[lv]
@@ -793,10 +830,11 @@ def forecast_series(
                         )
                         for lv in params.levels
                     },
-                    "interval_method": str(
-                        scores_by_id[uid].set_index("model")["interval_method"][model]
-                    )
-                    + ("+error_pool" if params.error_pool else ""),
+                    "interval_method": interval_method_name(
+                        str(scores_by_id[uid].set_index("model")["interval_method"][model]),
+                        bool(params.error_pool),
+                        union,
+                    ),
                     "break_applied": applied[uid],
                     "not_forecast": "",
                 }

@@ -12,6 +12,7 @@ live formula on assumption cells the author can change, and the early-warning ch
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,7 +67,8 @@ CSV_EXTRA_COLUMNS = [
     "backtest_is_poor",
 ]
 
-# The candidate models in plain words (statsforecast names in the warehouse).
+# The candidate models in plain words (statsforecast names in the warehouse). The ensemble's
+# label is built from the configured members (`ensemble_label`).
 MODEL_LABELS = {
     "naive": "naive (last month repeated)",
     "seasonal_naive": "seasonal naive (same month last year)",
@@ -74,7 +76,15 @@ MODEL_LABELS = {
     "theta": "Theta",
     "arima": "ARIMA",
     "pooled_drift": "same month last year grown at the rate shared by the force's series",
-    "ensemble": "average of ARIMA and the growth shared by the force's series",
+}
+# Each base model as a part of the ensemble's average.
+MEMBER_LABELS = {
+    "naive": "the last month repeated",
+    "seasonal_naive": "the same month last year",
+    "ets": "exponential smoothing (ETS)",
+    "theta": "Theta",
+    "arima": "ARIMA",
+    "pooled_drift": "the growth shared by the force's series",
 }
 
 HEADER_FILL = PatternFill("solid", fgColor="1F3864")
@@ -169,9 +179,20 @@ def _public(
     return out
 
 
-def model_label(model: object) -> str:
+def ensemble_label(members: Sequence[str]) -> str:
+    """'average of ARIMA and the growth shared by the force's series' for the configured
+    `forecasting.ensemble_members`."""
+    parts = [MEMBER_LABELS.get(m, m) for m in members]
+    if len(parts) < 2:
+        return f"average of {''.join(parts)}"
+    return f"average of {', '.join(parts[:-1])} and {parts[-1]}"
+
+
+def model_label(model: object, ensemble_members: Sequence[str]) -> str:
     if model is None or (isinstance(model, float) and np.isnan(model)) or model == "":
         return "–"
+    if model == "ensemble":
+        return ensemble_label(ensemble_members)
     return MODEL_LABELS.get(str(model), str(model))
 
 
@@ -197,10 +218,11 @@ def not_forecast_sentence(figures: DemandFigures) -> str:
     return "".join(sentences(figures, "not_forecast"))
 
 
-def method_sentences(figures: DemandFigures) -> list[str]:
+def method_sentences(figures: DemandFigures, ensemble_members: Sequence[str]) -> list[str]:
     """How the figures were made, in plain words (profile and workbook README alike)."""
     years = figures.years
-    models = sorted({model_label(m) for m in years.loc[years["status"] != "recorded", "model"]})
+    forecast_models = years.loc[years["status"] != "recorded", "model"]
+    models = sorted({model_label(m, ensemble_members) for m in forecast_models})
     missing = [s for s in [not_forecast_sentence(figures)] if s]
     return missing + [
         "Financial years run from April to March. Recorded figures count the crimes reported "
@@ -216,8 +238,11 @@ def method_sentences(figures: DemandFigures) -> list[str]:
         "pattern and its share. Quarters and years are sums of the months, so every table "
         "adds up.",
         "The ranges: the 80% range should hold the actual number in 8 years out of 10, the "
-        "95% range in 19 out of 20. A year's range adds up the monthly ranges, the cautious "
-        "reading that a busy month tends to come with other busy months.",
+        "95% range in 19 out of 20. A year's range comes from how far off forecasts of a "
+        "year's stalking and harassment were, that far ahead, in the Home Office figures of 22 "
+        "police forces, 2009 to 2018 (when recorded harassment doubled); the Assumptions sheet "
+        "says how often each year's ranges held when tested on forces the method had never "
+        "seen. A quarter's range adds up the monthly ranges.",
     ]
 
 
@@ -315,7 +340,13 @@ class FmsFiles:
 
 
 def _readme(
-    ws: Worksheet, quarter: str, force: str, figures: DemandFigures, k: int, baseline: str
+    ws: Worksheet,
+    quarter: str,
+    force: str,
+    figures: DemandFigures,
+    k: int,
+    baseline: str,
+    ensemble_members: Sequence[str],
 ) -> None:
     current = figures.years[figures.years["years_ahead"] == 0]["financial_year"]
     last = figures.years[figures.years["years_ahead"].notna()]["financial_year"]
@@ -343,7 +374,7 @@ def _readme(
         ),
         ("", ""),
         ("How the figures were made", "heading"),
-        *[(line, "") for line in method_sentences(figures)],
+        *[(line, "") for line in method_sentences(figures, ensemble_members)],
     ]
     for warning in sentences(figures, "backtest_warning"):
         lines += [("", ""), (warning, "warning")]
@@ -401,7 +432,9 @@ def _history(ws: Worksheet, years: pd.DataFrame) -> None:
     _finish_table(ws, 1, len(headers), last)
 
 
-def _projection(ws: Worksheet, years: pd.DataFrame) -> dict[tuple[str, str], int]:
+def _projection(
+    ws: Worksheet, years: pd.DataFrame, ensemble_members: Sequence[str]
+) -> dict[tuple[str, str], int]:
     """Baseline, current year and projection per series; returns the row of each (series,
     financial year) so other sheets' formulas can point at its central figure."""
     shown = years[years["is_baseline"] | years["years_ahead"].notna()]
@@ -413,7 +446,7 @@ def _projection(ws: Worksheet, years: pd.DataFrame) -> dict[tuple[str, str], int
     for _, part in shown.groupby("series_order", sort=True):
         base_row = None
         for record in part.sort_values("financial_year_start").to_dict("records"):
-            record["model"] = model_label(record["model"])
+            record["model"] = model_label(record["model"], ensemble_members)
             values = [record[c] for _, c in PROJECTION_HEADERS]
             if record["is_baseline"]:
                 values[2] = "baseline: last complete financial year"
@@ -527,6 +560,7 @@ def write_fms(
     folder: Path,
     min_count: int,
     force_name: str,
+    ensemble_members: Sequence[str],
 ) -> FmsFiles:
     """Write fms/demand.csv and fms/demand.xlsx under `folder` (the quarter's output folder)
     from the reporting models, disclosure-controlled."""
@@ -542,9 +576,9 @@ def write_fms(
     book = Workbook()
     readme = book.active
     readme.title = "README"
-    _readme(readme, quarter, force_name, figures, min_count, baseline)
+    _readme(readme, quarter, force_name, figures, min_count, baseline, ensemble_members)
     _history(book.create_sheet("History"), years)
-    projection_rows = _projection(book.create_sheet("Projection"), years)
+    projection_rows = _projection(book.create_sheet("Projection"), years, ensemble_members)
     assumption_rows = _assumptions(book.create_sheet("Assumptions"), figures.assumptions)
     for sheet in ("Workload", "Hidden demand"):
         _formula_sheet(

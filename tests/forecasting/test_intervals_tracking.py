@@ -109,14 +109,16 @@ def test_too_short_or_irregular_series_are_listed_not_forecast_and_do_not_crash(
 
 def test_error_pool_quantiles_by_years_ahead_and_the_union_interval(tmp_path) -> None:
     import json
+    import math
 
     from pipelines.forecasting.error_pool import (
+        ANNUAL,
         log_errors,
         pool_bounds,
         pool_quantiles,
         pool_to_json,
+        pooled_interval,
         read_error_pool,
-        widen_with_pool,
     )
 
     rng = np.random.default_rng(1)
@@ -125,12 +127,16 @@ def test_error_pool_quantiles_by_years_ahead_and_the_union_interval(tmp_path) ->
     pool = pool_quantiles(years, errors, (80, 95))
     by = {(r.years_ahead, r.level): r for r in pool}
     assert set(by) == {(y, lv) for y in (0.5, 1.0, 2.0) for lv in (80, 95)}
-    one = errors[years == 1.0]
-    assert np.isclose(by[(1.0, 80)].lo, np.quantile(one, 0.1, method="lower"))
-    assert np.isclose(by[(1.0, 95)].hi, np.quantile(one, 0.975, method="higher"))
+    one = np.sort(errors[years == 1.0])
+    # Split-conformal ranks with the finite-sample correction: floor / ceil of (n + 1) x tail.
+    assert np.isclose(by[(1.0, 80)].lo, one[math.floor(401 * 0.1) - 1])
+    assert np.isclose(by[(1.0, 95)].hi, one[math.ceil(401 * 0.975) - 1])
     assert by[(2.0, 80)].hi >= by[(1.0, 80)].hi >= by[(0.5, 80)].hi  # never narrows
-    # Too few errors at a horizon: that horizon has no row.
+    # Too few errors at a horizon: that horizon has no row; 30 errors hold an 80% rank but
+    # not a 95% one (ceil(31 x 0.975) = 31 > 30).
     assert pool_quantiles(np.array([1.0] * 5), np.zeros(5), (80,)) == ()
+    thirty = pool_quantiles(np.ones(30), rng.normal(0, 1, 30), (80, 95))
+    assert {r.level for r in thirty} == {80}
     # Scale-free: the same log error is the same share of any forecast.
     assert np.isclose(log_errors(np.array([199.0]), np.array([99.0]))[0], np.log(2))
     lo, hi = pool_bounds(np.array([99.0, 9.0]), np.array([1.0, 1.0]), pool, 80)
@@ -138,16 +144,62 @@ def test_error_pool_quantiles_by_years_ahead_and_the_union_interval(tmp_path) ->
     # Between horizons: interpolated; beyond the furthest: grown linearly from it.
     _, hi3 = pool_bounds(np.array([99.0]), np.array([3.0]), pool, 80, "linear")
     assert np.isclose(np.log((hi3[0] + 1) / 100), by[(2.0, 80)].hi * 1.5)
-    # The published interval is the union of the series' own and the pooled one.
+    # A pool of one kind says nothing about another.
+    assert pool_bounds(np.array([99.0]), np.array([1.0]), pool, 80, kind=ANNUAL) is None
+    # The union of the series' own interval and the pooled one, or the pooled one alone.
     own = {80: (np.array([90.0]), np.array([101.0])), 95: (np.array([80.0]), np.array([400.0]))}
-    union = widen_with_pool(np.array([99.0]), own, np.array([1.0]), pool, "linear")
+    union = pooled_interval(np.array([99.0]), own, np.array([1.0]), pool, "linear")
     assert union[80][1][0] > 101.0 and union[95][1][0] == 400.0
     assert union[95][0][0] <= union[80][0][0] and union[95][1][0] >= union[80][1][0]
+    alone = pooled_interval(np.array([99.0]), own, np.array([1.0]), pool, union=False)
+    assert np.isclose(alone[80][1][0], hi[0]) and alone[95][1][0] < 400.0
     # Read back from the file the back-test writes (a declared input of the run).
     path = tmp_path / "pool.json"
     path.write_text(json.dumps(pool_to_json(pool, "test")))
     assert read_error_pool(path) == pool
     assert read_error_pool(tmp_path / "missing.json") == ()
+
+
+def test_an_annual_series_takes_the_annual_pool_alone_or_joined_to_its_own() -> None:
+    from dataclasses import replace
+
+    from pipelines.forecasting import forecast_series
+    from pipelines.forecasting.error_pool import ANNUAL, ROLLING_YEAR, PoolRow
+
+    starts = pd.date_range("2005-04-01", periods=14, freq="YS-APR")
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame({"series": "a", "period_start": starts, "value": rng.poisson(300, 14)})
+    pool = (
+        PoolRow(1.0, 80, -0.2, 0.3, 50, ANNUAL),
+        PoolRow(2.0, 80, -0.3, 0.6, 50, ANNUAL),
+        PoolRow(1.0, 95, -0.4, 0.5, 50, ANNUAL),
+        PoolRow(2.0, 95, -0.5, 0.9, 50, ANNUAL),
+        # another kind's rows must not be used for an annual series
+        PoolRow(1.0, 80, -0.01, 0.01, 50, ROLLING_YEAR),
+    )
+    params = ForecastParams(models=("theta",), cv_windows=2, error_pool=pool)
+    alone, info = forecast_series(frame, 2, replace(params, error_pool_composition="pool"))
+    alone = alone[alone["kind"] == "forecast"]
+    ratio = np.log((alone["hi80"].to_numpy() + 1) / (alone["value"].to_numpy() + 1))
+    assert np.allclose(ratio, [0.3, 0.6])
+    assert info["interval_method"].iloc[0] == "error_pool"
+    joined, info = forecast_series(frame, 2, replace(params, error_pool_composition="union"))
+    joined = joined[joined["kind"] == "forecast"]
+    assert (joined["hi80"].to_numpy() >= alone["hi80"].to_numpy() - 1e-9).all()
+    assert info["interval_method"].iloc[0].endswith("+error_pool")
+
+
+def test_pool_by_month_gives_the_bounds_of_a_total_that_many_months_ahead() -> None:
+    from pipelines.forecasting.error_pool import PoolRow, pool_by_month
+
+    pool = (PoolRow(0.25, 80, -0.1, 0.2, 60), PoolRow(1.0, 80, -0.2, 0.5, 60))
+    rows = {r["months_ahead"]: r for r in pool_by_month(pool, 18, (80, 95))}
+    assert sorted(rows) == list(range(1, 19))  # no 95% rows in the pool: none written
+    assert np.isclose(rows[3]["upper_log_ratio"], 0.2)
+    assert np.isclose(rows[12]["upper_log_ratio"], 0.5)
+    assert np.isclose(rows[18]["upper_log_ratio"], 0.75)  # beyond: grown linearly
+    assert np.isclose(rows[6]["lower_log_ratio"], -0.1 - 0.1 * (0.25 / 0.75))
+    assert pool_by_month((), 12, (80,)) == []
 
 
 def test_forecast_series_widens_with_the_pool_and_says_so() -> None:

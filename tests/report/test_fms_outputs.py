@@ -12,12 +12,13 @@ import stat
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import openpyxl
 import pytest
 
 from pipelines.disclosure import SUPPRESSED
 from pipelines.report.dip_sample import read_returned_samples
-from pipelines.report.fms import CSV_COLUMNS, model_label
+from pipelines.report.fms import CSV_COLUMNS, ensemble_label, model_label
 from pipelines.settings import load_settings
 from tests.report.html_tables import parse
 
@@ -127,8 +128,47 @@ def test_one_model_per_series_everywhere(book, con) -> None:
         ).fetchall()
     )
     assert set(monthly) >= {"all_stalking", "domestic_abuse", "non_domestic_abuse"}
+    members = SETTINGS.forecasting.ensemble_members
     for row in projection:
-        assert row["Forecast model"] == model_label(chosen[row["Series"]])
+        assert row["Forecast model"] == model_label(chosen[row["Series"]], members)
+
+
+def test_the_ensemble_label_names_the_configured_members() -> None:
+    assert model_label("ensemble", ["arima", "pooled_drift"]) == (
+        "average of ARIMA and the growth shared by the force's series"
+    )
+    assert ensemble_label(["theta", "arima", "ets"]) == (
+        "average of Theta, ARIMA and exponential smoothing (ETS)"
+    )
+    assert model_label("theta", ["arima"]) == "Theta" and model_label(None, ["arima"]) == "–"
+
+
+def test_financial_year_ranges_come_from_the_error_pool_at_their_horizon(con) -> None:
+    """Each forecast year's range is its total x the pooled bounds of a total that many
+    months ahead (never below what is recorded), not the compounding sum of monthly ranges."""
+    years = con.execute(
+        "select y.series, y.years_ahead, y.months_ahead, y.recorded, y.value, y.lo80, y.hi80,"
+        " y.lo95, y.hi95, p80.lower_log_ratio as l80, p80.upper_log_ratio as u80,"
+        " p95.upper_log_ratio as u95"
+        " from reporting.rpt_fms_financial_years y"
+        " join marts.forecast_error_pool p80 on p80.months_ahead = y.months_ahead"
+        "  and p80.level = 80 and p80.kind = 'rolling_year'"
+        " join marts.forecast_error_pool p95 on p95.months_ahead = y.months_ahead"
+        "  and p95.level = 95 and p95.kind = 'rolling_year'"
+        " where y.years_ahead is not null order by y.series, y.years_ahead"
+    ).df()
+    assert len(years) and years["years_ahead"].max() == 4
+    expected_hi = np.maximum(years["value"], (years["value"] + 1) * np.exp(years["u80"]) - 1)
+    expected_lo = np.maximum(years["recorded"], (years["value"] + 1) * np.exp(years["l80"]) - 1)
+    assert np.allclose(years["hi80"], expected_hi) and np.allclose(years["lo80"], expected_lo)
+    assert (years["lo95"] <= years["lo80"]).all() and (years["hi95"] >= years["hi80"]).all()
+    assert (years["lo80"] >= years["recorded"]).all()
+    # The relative range widens with the years ahead, and by the pool's ratio, not by a sum
+    # over 12-48 months of monthly ranges.
+    for _, part in years.groupby("series"):
+        ratio = (part["hi80"] + 1) / (part["value"] + 1)
+        assert (np.diff(ratio.to_numpy()) >= -1e-9).all()
+        assert np.allclose(ratio, np.exp(part["u80"]))
 
 
 def _evaluate(book, sheet: str, ref: str) -> float:

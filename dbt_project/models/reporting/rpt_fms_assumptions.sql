@@ -1,7 +1,9 @@
 -- The FMS workbook's editable assumptions, in sheet order: hours from the settings (starting
 -- values the force agrees locally) and shares measured in the baseline year of
 -- rpt_fms_baseline_rates (0 where there is no baseline year yet). The workbook's Workload and
--- Hidden demand formulas point at these rows by `assumption`.
+-- Hidden demand formulas point at these rows by `assumption`. After them, for each forecast
+-- financial year, how often its 80% and 95% ranges held the actual when tested on held-out
+-- forces at that horizon (what the ranges assume; rpt_fms_financial_years).
 {%- set fms = setting('fms') %}
 with
 
@@ -70,6 +72,45 @@ assumptions as (
             baseline.screened_share, 'share', 'measured'
         )
     ) as listed (assumption_order, assumption, label, value, unit, note)
+),
+
+-- one row per forecast year and level (the coverage is the same for every series)
+range_coverage as (
+    select
+        financial_year,
+        any_value(years_ahead) as years_ahead,
+        any_value(months_ahead) as months_ahead,
+        any_value(measured_coverage80) as coverage80,
+        any_value(measured_coverage95) as coverage95
+    from {{ ref('rpt_fms_financial_years') }}
+    where years_ahead is not null and measured_coverage80 is not null
+    group by financial_year
+),
+
+coverage_rows as (
+    select
+        cast(
+            10 + 2 * range_coverage.years_ahead + coverage_level.level_rank as integer
+        ) as assumption_order,
+        'range' || coverage_level.pct || '_held_' || replace(range_coverage.financial_year, '/', '_')
+            as assumption,
+        'How often the ' || coverage_level.pct || '% range of ' || range_coverage.financial_year
+        || ' held the actual in testing' as label,
+        round(
+            case
+                when coverage_level.pct = 80 then range_coverage.coverage80
+                else range_coverage.coverage95
+            end,
+            3
+        ) as value,
+        'share' as unit,
+        'measured: Home Office series of held-out forces, financial-year totals '
+        || range_coverage.months_ahead || ' months ahead (docs/evaluation/forecast_backtest.md)'
+            as note
+    from range_coverage
+    cross join (values (80, 0), (95, 1)) as coverage_level (pct, level_rank)
 )
 
 select * from assumptions
+union all
+select * from coverage_rows

@@ -1,11 +1,14 @@
 -- Demand per series and financial year (April to March), summed from the reconciled months of
 -- rpt_fms_monthly: complete recorded years (the history; the latest is the baseline), the
 -- current year (months recorded so far plus the forecast of the rest) and the projection
--- years. A year's interval bounds are the recorded months plus the sums of the monthly bounds
--- (errors treated as perfectly correlated: the widest, most cautious reading). Beside each
--- forecast year, the interval coverage measured by the held-out back-test at that horizon
--- (the lowest over the held-out datasets; none beyond the horizons tested) and, on every
--- forecast year, whether that test calls the forecast poor.
+-- years. A forecast year's range is built directly from the shipped error pool
+-- (marts.forecast_error_pool): the year's total x the pooled log-ratio bounds of a year's total
+-- ending that many months after the last recorded month, never below what is already recorded.
+-- Summing monthly bounds instead would compound month after month (a four-year range of
+-- twenty times the forecast); it is kept only as the fallback when no pool is configured.
+-- Beside each forecast year, the interval coverage the held-out back-test measured for
+-- financial-year totals that far ahead (fms_annual_totals; without it, the lowest over the
+-- held-out datasets) and, on every forecast year, whether that test calls the forecast poor.
 with
 
 months as (
@@ -17,13 +20,45 @@ coverage as (
     where is_held_out
 ),
 
+fms_coverage as (
+    select * from coverage
+    where starts_with(dataset, 'fms_annual_totals')
+),
+
 coverage_by_horizon as (
     select
         horizon_years,
         min(coverage80) as measured_coverage80,
         min(coverage95) as measured_coverage95
-    from coverage
+    from (
+        select * from fms_coverage
+        union all
+        select * from coverage
+        where not exists (select 1 from fms_coverage)
+    ) as measured
     group by horizon_years
+),
+
+-- log-ratio bounds of a total ending `months_ahead` months after the last recorded month
+pool as (
+    select
+        months_ahead,
+        max(lower_log_ratio) filter (where level = 80) as lower80,
+        max(upper_log_ratio) filter (where level = 80) as upper80,
+        max(lower_log_ratio) filter (where level = 95) as lower95,
+        max(upper_log_ratio) filter (where level = 95) as upper95
+    from {{ source('forecasting', 'forecast_error_pool') }}
+    where kind = 'rolling_year'
+    group by months_ahead
+),
+
+last_recorded as (
+    select
+        series,
+        max(period_start) as last_recorded_month
+    from months
+    where kind = 'actual'
+    group by series
 ),
 
 -- the warning applies to every forecast year (untested horizons are no better than tested)
@@ -57,6 +92,44 @@ years as (
     having count(*) = 12
 ),
 
+-- the months from the last recorded month to the end (March) of each forecast year
+years_ahead_of_data as (
+    select
+        years.*,
+        case
+            when years.months_forecast > 0
+                then datediff(
+                    'month',
+                    last_recorded.last_recorded_month,
+                    make_date(years.financial_year_start + 1, 3, 1)
+                )
+        end as months_ahead
+    from years
+    left join last_recorded
+        on years.series = last_recorded.series
+),
+
+ranged as (
+    select
+        dated.* replace (
+            coalesce(
+                greatest(dated.recorded, (dated.value + 1) * exp(pool.lower80) - 1), dated.lo80
+            ) as lo80,
+            coalesce(
+                greatest(dated.value, (dated.value + 1) * exp(pool.upper80) - 1), dated.hi80
+            ) as hi80,
+            coalesce(
+                greatest(dated.recorded, (dated.value + 1) * exp(pool.lower95) - 1), dated.lo95
+            ) as lo95,
+            coalesce(
+                greatest(dated.value, (dated.value + 1) * exp(pool.upper95) - 1), dated.hi95
+            ) as hi95
+        )
+    from years_ahead_of_data as dated
+    left join pool
+        on dated.months_ahead = pool.months_ahead
+),
+
 current_year as (
     select min(financial_year_start) as first_forecast_year
     from years
@@ -65,20 +138,20 @@ current_year as (
 
 labelled as (
     select
-        years.*,
+        ranged.*,
         case
-            when years.months_forecast = 0 then 'recorded'
-            when years.months_recorded > 0 then 'current year (recorded to date + forecast)'
+            when ranged.months_forecast = 0 then 'recorded'
+            when ranged.months_recorded > 0 then 'current year (recorded to date + forecast)'
             else 'forecast'
         end as status,
         case
-            when years.months_forecast > 0 then years.financial_year_start - current_year.first_forecast_year
+            when ranged.months_forecast > 0 then ranged.financial_year_start - current_year.first_forecast_year
         end as years_ahead,
-        years.months_forecast = 0
-        and years.financial_year_start = max(years.financial_year_start) filter (
-            where years.months_forecast = 0
-        ) over (partition by years.series) as is_baseline
-    from years
+        ranged.months_forecast = 0
+        and ranged.financial_year_start = max(ranged.financial_year_start) filter (
+            where ranged.months_forecast = 0
+        ) over (partition by ranged.series) as is_baseline
+    from ranged
     cross join current_year
 ),
 
@@ -96,6 +169,7 @@ final as (
         coalesce(labelled.is_baseline, false) as is_baseline,
         cast(labelled.months_recorded as integer) as months_recorded,
         cast(labelled.months_forecast as integer) as months_forecast,
+        cast(labelled.months_ahead as integer) as months_ahead,
         labelled.recorded,
         labelled.value,
         labelled.lo80,
@@ -106,7 +180,8 @@ final as (
         coalesce(labelled.reconciliation, 'recorded') as reconciliation,
         labelled.cv_mase,
         labelled.break_applied,
-        -- the current year is at most one year ahead: it is read at the 1-year horizon
+        -- a year's total ending m months after the last recorded month was scored in the
+        -- back-test's ceil(m / 12)-th year ahead (the current year: the first)
         coverage_by_horizon.measured_coverage80,
         coverage_by_horizon.measured_coverage95,
         labelled.years_ahead is not null and verdict.backtest_is_poor as backtest_is_poor
@@ -114,8 +189,8 @@ final as (
     cross join verdict
     left join coverage_by_horizon
         on
-            labelled.years_ahead is not null
-            and greatest(labelled.years_ahead, 1) = coverage_by_horizon.horizon_years
+            labelled.months_ahead is not null
+            and greatest(ceil(labelled.months_ahead / 12), 1) = coverage_by_horizon.horizon_years
 )
 
 select * from final
