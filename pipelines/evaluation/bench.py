@@ -60,6 +60,7 @@ from pipelines.evaluation.bench_analysis import (
     StepTiming,
     aggregate_stages,
     check_targets,
+    contract_check_seconds,
     dbt_node_summary,
     existing_notes,
     merge_report,
@@ -454,6 +455,7 @@ def measure_run(
         {"step": s.step, "seconds": round(s.seconds, 2), "status": s.status} for s in steps
     ]
     result["step_timings"] = steps
+    result["contract_checks_s"] = contract_check_seconds(steps)
     result["dbt"] = dbt_node_summary(dbt_results)
     result["orchestration"] = orchestration_overhead(
         run.wall,

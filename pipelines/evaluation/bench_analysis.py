@@ -43,6 +43,8 @@ TARGETS: dict[str, tuple[float, float]] = {
 }
 SECOND_QUARTER_TARGET_S = {"force": 20.0}
 STARTUP_TARGET_S = 5.0
+# The contract checks (Great Expectations, one asset-check step per extract), all told.
+CONTRACT_CHECKS_TARGET_S = 1.5
 # A stage is within target at most this many times its floor.
 FLOOR_RATIO_TARGET = 2.0
 # dbt nodes listed per run in docs/benchmarks.md (slowest first).
@@ -95,6 +97,12 @@ def stage_of(step_key: str) -> str:
 _PROGRESS = re.compile(
     r"^\[\s*(?P<t>[\d.]+)s\]\s+(?P<mark>▶|■|✗ FAILED)\s+(?P<step>\S+)(?:\s+\((?P<took>[\d.]+)s\))?"
 )
+
+
+def contract_check_seconds(steps: Sequence[StepTiming]) -> float | None:
+    """Wall of the contract-check steps (`raw__<extract>_contract`), summed; None if none ran."""
+    checks = [s.seconds for s in steps if s.step.endswith("_contract")]
+    return round(sum(checks), 2) if checks else None
 
 
 def parse_progress_lines(lines: Iterable[str | tuple[float, str]]) -> list[StepTiming]:
@@ -305,6 +313,9 @@ def check_targets(scale: str, result: dict[str, Any]) -> dict[str, Any]:
         startup = result["orchestration"].get("startup_s")
         out["startup_target_s"] = STARTUP_TARGET_S
         out["startup_ok"] = startup is not None and startup <= STARTUP_TARGET_S
+        checks = result.get("contract_checks_s")
+        out["contract_checks_target_s"] = CONTRACT_CHECKS_TARGET_S
+        out["contract_checks_ok"] = checks is not None and checks <= CONTRACT_CHECKS_TARGET_S
     return out
 
 
@@ -336,7 +347,8 @@ def _run_line(name: str, result: dict[str, Any]) -> str:
     return (
         f"**{name}: {_fmt(run.get('process_wall_s'))} s wall, "
         f"{_fmt(run.get('process_cpu_s'))} s CPU, peak RSS {_fmt(run.get('peak_rss_mb'), 0)} MB; "
-        f"start-up (command to first step) {_fmt(orch.get('startup_s'))} s.** "
+        f"start-up (command to first step) {_fmt(orch.get('startup_s'))} s; contract checks "
+        f"{_fmt(result.get('contract_checks_s'), 2)} s.** "
         f"Load average {_fmt(result.get('load_before'), 2)} before, "
         f"{_fmt(result.get('load_after'), 2)} after. Command: `{result.get('command', '')}` · "
         f"measured {result.get('measured_at', '?')}"
@@ -400,6 +412,11 @@ def _scale_section(name: str, result: dict[str, Any]) -> list[str]:
             bits.append(
                 f"start-up ≤ {_fmt(targets['startup_target_s'], 0)} s: "
                 f"{_fmt(targets['startup_ok'])}"
+            )
+        if "contract_checks_ok" in targets:
+            bits.append(
+                f"contract checks ≤ {_fmt(targets['contract_checks_target_s'])} s: "
+                f"{_fmt(targets['contract_checks_ok'])}"
             )
         lines += [("Targets: " if second else "Targets of that time: ") + "; ".join(bits) + ".", ""]
     second_stages = {s["stage"]: s for s in second.get("stages", [])}

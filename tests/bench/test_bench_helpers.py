@@ -52,6 +52,17 @@ def test_parse_progress_lines_prefers_arrival_times() -> None:
     assert (steps[0].start, steps[0].end) == (1010.0, 1030.0)
 
 
+def test_contract_checks_are_the_sum_of_the_check_steps() -> None:
+    steps = [
+        StepTiming("raw__crimes", 0.0, 2.0),
+        StepTiming("raw__crimes_contract", 2.0, 2.4),
+        StepTiming("raw__orders_contract", 2.4, 3.0),
+        StepTiming("dbt_staging", 3.0, 7.0),
+    ]
+    assert bench_analysis.contract_check_seconds(steps) == pytest.approx(1.0)
+    assert bench_analysis.contract_check_seconds(steps[:1]) is None
+
+
 def test_peak_between_window_and_nearest_fallback() -> None:
     samples = [(0.0, 10), (1.0, 50), (2.0, 30), (3.0, 20)]
     assert bench_analysis.peak_between(samples, 0.5, 2.5) == 50
