@@ -10,6 +10,7 @@ import duckdb
 import pandas as pd
 
 from pipelines.cli import main
+from pipelines.contracts.schema import EXTRACTS
 from pipelines.paths import DBT_PROJECT_DIR
 
 _TRUE = {"true", "y", "1", "yes"}
@@ -80,6 +81,26 @@ def _table_counts(warehouse: Path) -> dict[str, int]:
             ]
             for schema, name in tables
         }
+
+
+def test_contract_checks_run_after_every_load_and_before_dbt(tiny_profile) -> None:
+    """The order that lets the loading hide GX's import (pipelines/contracts/gx_checks.py):
+    every extract loaded, then the five contract checks, then dbt."""
+    import dagster as dg
+
+    with dg.DagsterInstance.get() as instance:
+        runs = instance.get_run_records(dg.RunsFilter(job_name="quarterly_profile"), limit=1)
+        assert runs, "no quarterly_profile run in the session's Dagster instance"
+        started = [
+            record.event_log_entry.dagster_event.step_key
+            for record in instance.get_records_for_run(
+                runs[0].dagster_run.run_id, of_type=dg.DagsterEventType.STEP_START
+            ).records
+        ]
+    loads = [started.index(f"raw__{name}") for name in EXTRACTS]
+    checks = [started.index(f"raw__{name}_contract") for name in EXTRACTS]
+    assert max(loads) < min(checks)
+    assert max(checks) < started.index("dbt_staging")
 
 
 def test_rerunning_a_quarter_replaces_not_duplicates(tiny_profile) -> None:

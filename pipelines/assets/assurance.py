@@ -8,11 +8,9 @@ reporting layer can always read it.
 from pathlib import Path
 
 import dagster as dg
-import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from pipelines.partitions import quarterly_partitions
-from pipelines.report.dip_sample import RETURN_COLUMNS, read_returned_samples
 from pipelines.resources import ProfileRun
 from pipelines.warehouse_tables import replace_table
 
@@ -28,6 +26,11 @@ DIP_SAMPLE_RETURNS = dg.AssetKey(["marts", "dip_sample_returns"])
     kinds={"duckdb", "python"},
 )
 def dip_sample_returns(duckdb: DuckDBResource, profile_run: ProfileRun) -> dg.MaterializeResult:
+    # Imported here (openpyxl, pandas): loading the code location does not pay for them.
+    import pandas as pd
+
+    from pipelines.report.dip_sample import RETURN_COLUMNS, read_returned_samples
+
     folder = profile_run.settings().dip_sample.returned_folder
     returns = (
         read_returned_samples(Path(folder))

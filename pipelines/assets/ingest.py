@@ -17,6 +17,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from pipelines.contracts import geo
+from pipelines.contracts.gx_checks import start_warm_up
 from pipelines.contracts.loader import (
     LoadResult,
     apply_memory_limit,
@@ -93,6 +94,9 @@ def _ingest_asset(extract: str) -> dg.AssetsDefinition:
     def _asset(
         context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_run: ProfileRun
     ) -> dg.MaterializeResult:
+        if not UPSTREAM[extract]:
+            # The contract checks' engine is imported while the extracts load (see gx_checks).
+            start_warm_up(EXTRACTS)
         extracts_dir = Path(profile_run.extracts_dir)
         area = _force_area(profile_run)
         with duckdb.get_connection() as con:
@@ -155,6 +159,10 @@ def _contract_check(extract: str) -> dg.AssetChecksDefinition:
             f"Great Expectations runs data_contracts/{extract}.json on the loaded raw.{extract}."
         ),
         blocking=False,
+        # After every extract is loaded, and before the dbt steps (which would compete for the
+        # GIL): the loading hides GX's import (gx_checks.start_warm_up).
+        additional_deps=[dg.AssetKey(["raw", other]) for other in EXTRACTS if other != extract],
+        op_tags={"dagster/priority": "1"},
     )
     def _check(
         context: dg.AssetCheckExecutionContext, duckdb: DuckDBResource, profile_run: ProfileRun

@@ -7,26 +7,29 @@
 No other asset writes under OUT/.
 """
 
+from typing import TYPE_CHECKING
+
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from pipelines.assets.transform import dbt_reporting
-from pipelines.disclosure import DisclosureError
 from pipelines.partitions import quarterly_partitions
-from pipelines.publish import (
-    PublishRequest,
-    force_boundary,
-    publish_open_outputs,
-    publish_restricted_outputs,
-)
 from pipelines.resources import ProfileRun
+
+if TYPE_CHECKING:
+    from pipelines.publish import PublishRequest
+
+# pipelines.publish (the report writers, plotly, openpyxl) is imported by the publish steps
+# themselves: loading the code location, which every run waits for, does not pay for it.
 
 # What the publish assets read: every model of the reporting layer (dbt_reporting runs after
 # every mart, Python-written ones included).
 REPORTING_INPUTS = sorted(dbt_reporting.keys)
 
 
-def publish_request(quarter: str, profile_run: ProfileRun) -> PublishRequest:
+def publish_request(quarter: str, profile_run: ProfileRun) -> "PublishRequest":
+    from pipelines.publish import PublishRequest, force_boundary
+
     settings = profile_run.settings()
     return PublishRequest(
         quarter=quarter,
@@ -49,6 +52,9 @@ def publish_request(quarter: str, profile_run: ProfileRun) -> PublishRequest:
 def profile_report(
     context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_run: ProfileRun
 ) -> dg.MaterializeResult:
+    from pipelines.disclosure import DisclosureError
+    from pipelines.publish import publish_open_outputs
+
     request = publish_request(context.partition_key, profile_run)
     with duckdb.get_connection() as con:
         try:
@@ -85,6 +91,8 @@ def profile_report(
 def tasking_pack(
     context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_run: ProfileRun
 ) -> dg.MaterializeResult:
+    from pipelines.publish import publish_restricted_outputs
+
     request = publish_request(context.partition_key, profile_run)
     with duckdb.get_connection() as con:
         outputs = publish_restricted_outputs(con, request)

@@ -13,8 +13,6 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from pipelines.partitions import quarterly_partitions
-from pipelines.resolution import ResolutionConfig, resolve_mentions
-from pipelines.resolution.diagnostics import model_summary
 from pipelines.resources import ProfileRun
 from pipelines.warehouse_tables import replace_table
 
@@ -58,6 +56,10 @@ RESOLUTION_MODEL = dg.AssetKey(["marts", "resolution_model"])
 def person_resolution(
     context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_run: ProfileRun
 ) -> Iterator[dg.MaterializeResult]:
+    # Imported here (Splink): loading the code location does not pay for it.
+    from pipelines.resolution import ResolutionConfig, resolve_mentions
+    from pipelines.resolution.diagnostics import model_summary
+
     all_settings = profile_run.settings()
     settings = all_settings.resolution
     config = ResolutionConfig(

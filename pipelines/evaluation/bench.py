@@ -60,6 +60,8 @@ from pipelines.evaluation.bench_analysis import (
     StepTiming,
     aggregate_stages,
     check_targets,
+    contract_check_seconds,
+    cpu_between,
     dbt_node_summary,
     existing_notes,
     merge_report,
@@ -172,13 +174,15 @@ def extract_rows(extracts: Path) -> dict[str, int]:
 
 # =========================================================================== the measured run
 class TreeSampler(threading.Thread):
-    """Polls the summed RSS of a process and all its descendants."""
+    """Polls the summed RSS and CPU seconds (user + system) of a process and all its
+    descendants."""
 
     def __init__(self, pid: int, interval: float = 0.1) -> None:
         super().__init__(daemon=True)
         self.pid = pid
         self.interval = interval
         self.samples: list[tuple[float, int]] = []
+        self.cpu_samples: list[tuple[float, float]] = []
         self._halt = threading.Event()
 
     def run(self) -> None:
@@ -189,7 +193,7 @@ class TreeSampler(threading.Thread):
         except psutil.NoSuchProcess:
             return
         while not self._halt.is_set():
-            total = 0
+            total, cpu = 0, 0.0
             try:
                 procs = [root, *root.children(recursive=True)]
             except psutil.NoSuchProcess:
@@ -197,8 +201,12 @@ class TreeSampler(threading.Thread):
             for proc in procs:
                 with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
                     total += proc.memory_info().rss
+                    times = proc.cpu_times()
+                    cpu += times.user + times.system
             if total:
-                self.samples.append((time.time(), total))
+                now = time.time()
+                self.samples.append((now, total))
+                self.cpu_samples.append((now, cpu))
             self._halt.wait(self.interval)
 
     def stop(self) -> None:
@@ -214,6 +222,7 @@ class RunMeasurement:
     samples: list[tuple[float, int]]
     progress: list[tuple[float, str]] = field(default_factory=list)
     cpu_s: float | None = None
+    cpu_samples: list[tuple[float, float]] = field(default_factory=list)
 
     @property
     def wall(self) -> float:
@@ -327,7 +336,9 @@ def run_profile(
     log.close()
     # CPU of the run's process tree (its dbt subprocesses are waited for, so they count).
     cpu = usage.ru_utime + usage.ru_stime
-    return RunMeasurement(returncode, start, end, sampler.samples, progress, cpu)
+    return RunMeasurement(
+        returncode, start, end, sampler.samples, progress, cpu, sampler.cpu_samples
+    )
 
 
 def step_timings_from_instance(dagster_home: Path, killed_at: float) -> list[StepTiming]:
@@ -454,6 +465,7 @@ def measure_run(
         {"step": s.step, "seconds": round(s.seconds, 2), "status": s.status} for s in steps
     ]
     result["step_timings"] = steps
+    result["contract_checks_s"] = contract_check_seconds(steps)
     result["dbt"] = dbt_node_summary(dbt_results)
     result["orchestration"] = orchestration_overhead(
         run.wall,
@@ -462,7 +474,13 @@ def measure_run(
         steps,
         {step: float(results["elapsed_time"]) for step, results in dbt_results.items()},
     )
+    result["orchestration"]["startup_cpu_s"] = (
+        cpu_between(run.cpu_samples, run.process_start, min(s.start for s in steps))
+        if steps
+        else None
+    )
     result["samples"] = run.samples
+    result["cpu_samples"] = run.cpu_samples
     return result
 
 
@@ -506,7 +524,11 @@ def bench_scale(
     volumes = stage_rows(warehouse, sum(rows.values()))
     for run in (cold, second):
         run["stages"] = aggregate_stages(
-            run.pop("step_timings"), run.pop("samples"), volumes, measured_floors
+            run.pop("step_timings"),
+            run.pop("samples"),
+            volumes,
+            measured_floors,
+            run.pop("cpu_samples"),
         )
     result: dict[str, Any] = {
         **cold,

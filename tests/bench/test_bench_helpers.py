@@ -52,6 +52,31 @@ def test_parse_progress_lines_prefers_arrival_times() -> None:
     assert (steps[0].start, steps[0].end) == (1010.0, 1030.0)
 
 
+def test_contract_checks_are_the_sum_of_the_check_steps() -> None:
+    steps = [
+        StepTiming("raw__crimes", 0.0, 2.0),
+        StepTiming("raw__crimes_contract", 2.0, 2.4),
+        StepTiming("raw__orders_contract", 2.4, 3.0),
+        StepTiming("dbt_staging", 3.0, 7.0),
+    ]
+    assert bench_analysis.contract_check_seconds(steps) == pytest.approx(1.0)
+    assert bench_analysis.contract_check_seconds(steps[:1]) is None
+
+
+def test_cpu_between_takes_the_cumulative_samples_at_each_end() -> None:
+    cpu = [(1.0, 0.5), (2.0, 1.5), (3.0, 1.9), (4.0, 3.0)]
+    assert bench_analysis.cpu_between(cpu, 2.0, 3.5) == pytest.approx(0.4)
+    assert bench_analysis.cpu_between(cpu, 0.0, 1.5) == pytest.approx(0.5)  # from process start
+    stages = bench_analysis.aggregate_stages(
+        [StepTiming("raw__crimes", 1.0, 2.0), StepTiming("raw__orders", 3.0, 4.0)],
+        [(1.5, 100)],
+        {},
+        {},
+        cpu,
+    )
+    assert stages[0]["cpu_s"] == pytest.approx(1.0 + 1.1)
+
+
 def test_peak_between_window_and_nearest_fallback() -> None:
     samples = [(0.0, 10), (1.0, 50), (2.0, 30), (3.0, 20)]
     assert bench_analysis.peak_between(samples, 0.5, 2.5) == 50
@@ -169,7 +194,7 @@ def test_markdown_renders_tables_and_keeps_notes(tmp_path: Path) -> None:
     md_path = tmp_path / "benchmarks.md"
     md_path.write_text(bench_analysis.render_markdown(report, "\nmy findings\n"), encoding="utf-8")
     text = md_path.read_text(encoding="utf-8")
-    assert "| ingest | 2.00 | 1.00 |" in text
+    assert "| ingest | 2.00 | – | 1.00 |" in text  # cold wall, cold CPU (not sampled), second
     assert "Cold first run (2025-Q3): 10.0 s wall" in text
     assert "Second quarter (2025-Q4): 5.0 s wall" in text
     assert "## Cost growth" in text

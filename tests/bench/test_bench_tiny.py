@@ -56,6 +56,13 @@ def test_bench_tiny_writes_json_and_markdown(tmp_path: Path) -> None:
         assert stage["status"] == "SUCCESS"
         assert 0 < stage["wall_s"] <= run["process_wall_s"]
         assert 0 < stage["peak_rss_mb"] <= run["peak_rss_mb"]
+    # CPU per stage, sampled with the RSS: the busy stages used some, and no more in all than
+    # the whole process tree (sampled every 0.1 s, hence the tolerance).
+    for name in ("ingest", "dbt_staging", "resolution", "dbt_analytics"):
+        assert stages[name]["cpu_s"] > 0, name
+    assert sum(s["cpu_s"] for s in stages.values()) <= run["process_cpu_s"] + 0.5
+    assert 0 < tiny["orchestration"]["startup_cpu_s"] <= run["process_cpu_s"]
+    assert 0 < tiny["contract_checks_s"] < stages["ingest"]["wall_s"]
     # The rows column is the volume of the warehouse the floors ran on: the second quarter's.
     assert stages["ingest"]["rows"] == tiny["second_quarter"]["extract_rows_total"]
     for name in ("ingest", "dbt_staging", "resolution", "dbt_analytics"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.contracts import geo
+from pipelines.contracts import geo, gx_checks
 from pipelines.contracts.gx_checks import run_suite
 from tests.contracts.delivery import TODAY, Delivery
 from tests.contracts.test_catalogue import QUARANTINE
@@ -36,6 +36,17 @@ def _failures(d: Delivery) -> dict[str, set[str]]:
 
 def test_loaded_tables_pass_every_critical_expectation(loaded: Delivery) -> None:
     assert _failures(loaded) == {e: set() for e in EXTRACTS}
+
+
+def test_the_warm_up_registers_the_suites_the_checks_then_use(loaded: Delivery) -> None:
+    """GX imported and the suites registered in the background (while a run's extracts load):
+    the checks afterwards find them registered and give the same outcomes."""
+    gx_checks.start_warm_up(EXTRACTS)
+    gx_checks._wait_for_warm_up()
+    registered = gx_checks._validation_for.cache_info().currsize
+    assert registered >= len(EXTRACTS)
+    assert _failures(loaded) == {e: set() for e in EXTRACTS}
+    assert gx_checks._validation_for.cache_info().currsize == registered
 
 
 def test_rows_slipped_past_the_quarantine_fail_under_the_same_rule(loaded: Delivery) -> None:
