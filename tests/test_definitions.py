@@ -77,6 +77,7 @@ def test_start_up_leaves_the_heavy_analytics_libraries_to_their_steps() -> None:
         "statsforecast",
         "great_expectations",
         "geopandas",
+        "sklearn",
         # Only the resolution and publish steps need these.
         "splink",
         "plotly",
