@@ -135,8 +135,11 @@ scored as (
                     then 'Online: repeated online contact with this victim'
             end,
             case
+                -- the pair's suspect may be the unknown person behind the victim's unnamed crimes
                 when has_recorded_stalking and {{ weights['recorded_stalking'] }} > 0
-                    then 'Repeated: the same suspect has a crime recorded as stalking against this victim'
+                    then
+                        'Repeated: a crime recorded as stalking against this victim, by this '
+                        || 'suspect or (where none is named) an unnamed one'
             end,
             case
                 when has_pair_stalking_order and {{ weights['stalking_order'] }} > 0
