@@ -426,9 +426,9 @@ def locations(ctx: Context, boundary_path: Path | None) -> dict[str, Any]:
     figure = charts.cell_map(layers, boundary, title, _district_lines(districts))
     cell_district = ctx.rows("select cell_id, district from reporting.rpt_places_cells")
     district_of = dict(zip(cell_district["cell_id"], cell_district["district"], strict=True))
-    from pipelines.hotspots.predict import backtest_sentence
-
-    backtest = backtest_sentence(ctx.rows("select * from marts.hotspot_method_backtest"))
+    backtest = ctx.rows(
+        "select sentence from reporting.rpt_hotspot_sentences where sentence_kind = 'backtest'"
+    )["sentence"].iloc[0]
     return {
         "available": True,
         "backtest": backtest,

@@ -7,12 +7,15 @@ import html
 
 import duckdb
 
-from pipelines.hotspots.predict import NAIVE, backtest_sentence
+from pipelines.hotspots.predict import NAIVE
 
 
 def test_published_cells_come_from_the_back_tests_winner_never_a_loser(tiny_profile) -> None:
     with duckdb.connect(str(tiny_profile.warehouse), read_only=True) as con:
         summary = con.execute("select * from marts.hotspot_method_backtest").df()
+        (sentence,) = con.execute(
+            "select sentence from reporting.rpt_hotspot_sentences where sentence_kind = 'backtest'"
+        ).fetchone()
         methods = con.execute(
             "select distinct prediction_method from marts.hotspots where quarter = ?",
             [tiny_profile.quarter],
@@ -29,4 +32,4 @@ def test_published_cells_come_from_the_back_tests_winner_never_a_loser(tiny_prof
         assert winner["mean_pai"] > naive_pai
         assert winner["mean_pai"] == summary["mean_pai"].max()
     profile = html.unescape((tiny_profile.quarter_dir / "profile.html").read_text())
-    assert backtest_sentence(summary) in profile
+    assert sentence in profile

@@ -293,14 +293,3 @@ def test_learned_ranker_is_a_candidate_only_when_named() -> None:
     assert "shrunk" in PredictParams().candidates()
     named = PredictParams(methods=("poisson_glm",)).candidates()
     assert named == (NAIVE, "poisson_glm")
-
-
-def test_sentence_says_when_nothing_beat_the_plain_count() -> None:
-    from pipelines.hotspots.predict import backtest_sentence
-
-    params = PredictParams()
-    folds = _naive_best_folds(params)
-    sentence = backtest_sentence(summarise(folds, params))
-    assert "no other method beat a plain count" in sentence and "20%" in sentence
-    folds.loc[folds["method"] == "shrunk", "pai"] = 11.0
-    assert "no other method" not in backtest_sentence(summarise(folds, params))
