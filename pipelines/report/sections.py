@@ -35,7 +35,7 @@ from pipelines.report.compare import (
     direction,
     trend_table,
 )
-from pipelines.report.data_quality import FILE_NAME, data_quality_report
+from pipelines.report.data_quality import FILE_NAME
 from pipelines.report.printed import compared_frames, printed_table
 from pipelines.settings import Settings
 
@@ -741,35 +741,20 @@ def data_quality(ctx: Context) -> dict[str, Any]:
     stage writes before the profile). These are counts of records, not of people, so they are
     shown exactly (no person can be singled out from a count of bad rows)."""
     p = ctx.periods
-    report = data_quality_report(ctx.con)
     table = printed_table(ctx.con, "rpt_data_quality", "scope", ctx.k, "order by extract")
     if not table["rows"]:
         ctx.gaps.append("No data-quality report was available for this run.")
-    first, last, without_location = ctx.con.execute(
-        "select any_value(first_reported_date), any_value(last_reported_date), "
-        "any_value(share_without_location) from reporting.rpt_data_scope where quarter = ?",
+    first, last = ctx.con.execute(
+        "select any_value(first_reported_date), any_value(last_reported_date) "
+        "from reporting.rpt_data_scope where quarter = ?",
         [p.quarter],
     ).fetchone()
     scope = {"first": first, "last": last} if first is not None else {}
-    caveats = []
-    if without_location is not None:
-        caveats.append(
-            f"{without_location:.0%} of this quarter's stalking crimes have no usable "
-            "location and are absent from the hotspot analysis."
-        )
-    if report["extracts"]:
-        caveats.append(
-            "Every input row was either loaded or quarantined (the counts reconcile)."
-            if report["reconciles"]
-            else "Warning: the loaded and quarantined counts do not add up to the rows read."
-        )
-    for link, n in sorted(report["unlinked_soft_links"].items()):
-        if isinstance(n, int) and n:
-            source = link.split("->")[0].replace(".", " ")
-            caveats.append(
-                f"{n:,} references in {source} point to crimes not in the crimes extract; "
-                "those records are kept but cannot be joined to a crime."
-            )
+    caveats = ctx.rows(
+        "select caveat from reporting.rpt_data_quality_caveats "
+        "where quarter = ? or quarter is null order by caveat_order",
+        [p.quarter],
+    )["caveat"].tolist()
     return {
         "available": True,
         "table": table,
