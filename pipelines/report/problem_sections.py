@@ -182,9 +182,7 @@ def order_effectiveness(ctx: Context) -> dict[str, Any]:
     )
     cohorts = {}
     for months, part in frame.groupby("followup_months"):
-        first = part["cohort_first_quarter"].iloc[0]
-        last = part["cohort_last_quarter"].iloc[0]
-        cohorts[int(months)] = f"{first} to {last}"
+        cohorts[int(months)] = part["cohort_label"].iloc[0]
     rows = []
     for (_, label, da_label), part in frame.groupby(
         ["order_type_order", "order_type_label", "da_label"], sort=False

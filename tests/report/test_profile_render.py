@@ -192,6 +192,20 @@ def test_protective_order_outcomes_never_print_none_or_all(doc, con) -> None:
     assert hidden_by_this_rule_only > 0
 
 
+def test_effectiveness_caption_names_each_cohort(doc, con) -> None:
+    cohorts = con.execute(
+        "select distinct followup_months, cohort_first_quarter, cohort_last_quarter, "
+        "cohort_label from reporting.rpt_orders_effectiveness where quarter = ? order by 1",
+        [QUARTER],
+    ).fetchall()
+    assert cohorts
+    caption = next(c for c in doc.tables if c.startswith("Orders granted and"))
+    for _, first, last, label in cohorts:
+        assert label == f"{first} to {last}"
+    named = "; ".join(f"{months} months {label}" for months, _, _, label in cohorts)
+    assert caption.endswith(f"(cohorts: {named})")
+
+
 def _drawn_cells(html: str) -> list[int]:
     """Crime counts of the cells drawn on the profile's hotspot map (one marker per cell)."""
     match = re.search(r'Plotly\.newPlot\(\s*"chart-hotspot-map",\s*(\[.*?\]),\s*\{"template"', html)

@@ -111,4 +111,7 @@ final as (
     group by all
 )
 
-select * from final
+select
+    *,
+    cohort_first_quarter || ' to ' || cohort_last_quarter as cohort_label
+from final
