@@ -13,8 +13,11 @@ printed). A published column of figures also names its `disclosure` rule: `none`
 records, not people, printed exactly), `count` (suppressed below disclosure.min_count), `rate`
 (the column counts a part of the row's column `of`, printed as that share under the rate rule),
 `attribute_rate` (the same, for a share of people having an attribute: 0 % and 100 % are
-hidden too, pipelines.disclosure rule 4) or `median` (a statistic of the `of` people or
-cases, hidden when they are fewer than disclosure.min_count). Workbook sheets of live
+hidden too, pipelines.disclosure rule 4), `subset` (a count that is part of the row's column
+`of`: hidden when it or the rest of `of` is a small count) or `median` (a statistic of the
+`of` people or cases, hidden when they are fewer than disclosure.min_count). Sentences held in
+a model (`pipelines.disclosure.sentences`) read their placeholders' rules from the same
+column `meta`. Workbook sheets of live
 formulas are declared under the model's `config.meta.written_as.<sheet>`: each column a model
 column (`value`) or a formula template (`formula`) and its `number_format`. Writers take the
 columns from here, so adding a column or a table to an output is a change to that YAML, not to
@@ -24,8 +27,8 @@ a renderer.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,14 +36,15 @@ import duckdb
 import pandas as pd
 import yaml
 
-from pipelines.disclosure import protect_count, protect_rate
+from pipelines.disclosure import Count, protect_count, protect_rate, subset_count
 from pipelines.paths import DBT_PROJECT_DIR
 
 REPORTING_MODELS = DBT_PROJECT_DIR / "models" / "reporting"
 KINDS = ("count", "number", "rate", "text", "date", "flag")
 NUMERIC_KINDS = ("count", "number", "rate")
-DISCLOSURE_RULES = ("none", "count", "rate", "attribute_rate", "median")
+DISCLOSURE_RULES = ("none", "count", "rate", "attribute_rate", "subset", "median")
 RATE_RULES = ("rate", "attribute_rate")
+RULES_WITH_WHOLE = (*RATE_RULES, "subset", "median")
 MISSING = "–"
 # libyaml's loader when present: the pure-Python one takes ~0.2 s of CPU on these files
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -58,7 +62,8 @@ class PrintedColumn:
     wide: bool = False
     digits: int | None = None
     disclosure: str | None = None
-    of: str | None = None  # the whole a rate or a median is taken over
+    of: str | None = None  # the whole a rate, a subset or a median is taken over
+    derived_from: tuple[str, ...] = ()  # a sentence's `derived` figure: the columns it rests on
 
     @property
     def numeric(self) -> bool:
@@ -79,27 +84,53 @@ def _models(folder: Path = REPORTING_MODELS) -> dict[str, dict[str, Any]]:
     return models
 
 
+def declared_columns(model: str) -> dict[str, dict[str, Any]]:
+    """Each column of `model` declared in its YAML, with its `config.meta`."""
+    return {column["name"]: _meta(column) for column in _models()[model].get("columns", [])}
+
+
+def _column(
+    model: str, name: str, declared: dict[str, dict[str, Any]], rules: tuple[str, ...]
+) -> PrintedColumn:
+    """One declared column as printed (label, kind, rule), its rule checked against `rules`."""
+    meta = declared[name]
+    disclosure, of = meta.get("disclosure"), meta.get("of")
+    if disclosure is not None and disclosure not in rules:
+        raise PrintedTableError(f"{model}.{name}: unknown disclosure rule {disclosure!r}")
+    if (disclosure in RULES_WITH_WHOLE) != (of in declared):
+        raise PrintedTableError(f"{model}.{name}: a {disclosure} rule needs `of` (a column)")
+    derived_from = tuple(meta.get("from") or ())
+    if (disclosure == "derived") != bool(derived_from) or not set(derived_from) <= set(declared):
+        raise PrintedTableError(f"{model}.{name}: a derived figure names its `from` columns")
+    return PrintedColumn(
+        name, meta.get("label", name), meta["kind"], bool(meta.get("wide")),
+        meta.get("digits"), disclosure, of, derived_from,
+    )  # fmt: skip
+
+
+@functools.cache
+def described_column(
+    model: str, name: str, rules: tuple[str, ...] = DISCLOSURE_RULES
+) -> PrintedColumn:
+    """Column `name` of `model` as its YAML describes it (a kind is required, a label not)."""
+    declared = declared_columns(model)
+    if name not in declared or declared[name].get("kind") not in KINDS:
+        raise PrintedTableError(f"{model}.{name}: not declared with a kind")
+    return _column(model, name, declared, rules)
+
+
 @functools.cache
 def printed_columns(model: str, view: str) -> tuple[PrintedColumn, ...]:
     """The columns of `model` that `view` prints, in order, with their labels and kinds."""
-    spec = _models()[model]
-    declared = {column["name"]: _meta(column) for column in spec.get("columns", [])}
+    declared = declared_columns(model)
     columns = []
-    for name in _meta(spec)["printed_as"][view]:
+    for name in _meta(_models()[model])["printed_as"][view]:
         meta = declared.get(name)
         if meta is None or "label" not in meta or meta.get("kind") not in KINDS:
             raise PrintedTableError(f"{model}.{name}: printed in {view} without a label and kind")
-        disclosure, of = meta.get("disclosure"), meta.get("of")
-        if disclosure is not None and disclosure not in DISCLOSURE_RULES:
-            raise PrintedTableError(f"{model}.{name}: unknown disclosure rule {disclosure!r}")
-        if (disclosure in (*RATE_RULES, "median")) != (of in declared):
-            raise PrintedTableError(f"{model}.{name}: a {disclosure} rule needs `of` (a column)")
-        columns.append(
-            PrintedColumn(
-                name, (meta.get("label_in") or {}).get(view, meta["label"]), meta["kind"],
-                bool(meta.get("wide")), meta.get("digits"), disclosure, of,
-            )
-        )  # fmt: skip
+        column = _column(model, name, declared, DISCLOSURE_RULES)
+        label = (meta.get("label_in") or {}).get(view, meta["label"])
+        columns.append(replace(column, label=label))
     return tuple(columns)
 
 
@@ -132,14 +163,27 @@ def _formatted(value: Any, column: PrintedColumn) -> str:
     return str(value)
 
 
-def published_cell(row: dict[str, Any], column: PrintedColumn, k: int) -> str:
-    """A published cell: its figure through the column's disclosure rule, formatted by kind."""
-    value = row[column.name]
+def published_cell(
+    row: Mapping[str, Any],
+    column: PrintedColumn,
+    k: int,
+    protected: Mapping[str, Count] | None = None,
+) -> str:
+    """A published cell: its figure through the column's disclosure rule, formatted by kind.
+    `protected` holds counts of the row already suppressed with the others of their table
+    (secondary suppression); a count or a rate's numerator or whole found there is used as is."""
+    value, protected = row[column.name], protected or {}
+
+    def counted(name: str) -> Count | int:
+        return protected.get(name, int(row[name] or 0))
+
     if column.disclosure == "count" and not _missing(value):
-        return str(protect_count(int(value), k))
+        return str(protected.get(column.name, protect_count(int(value), k)))
+    if column.disclosure == "subset" and column.of is not None and not _missing(value):
+        return str(subset_count(int(value), int(row[column.of] or 0), k))
     if column.disclosure in RATE_RULES and column.of is not None:
         attribute = column.disclosure == "attribute_rate"
-        return str(protect_rate(int(value or 0), int(row[column.of] or 0), k, attribute=attribute))
+        return str(protect_rate(counted(column.name), counted(column.of), k, attribute=attribute))
     if column.disclosure == "median" and column.of is not None and int(row[column.of] or 0) < k:
         return MISSING
     return _formatted(value, column)
