@@ -449,6 +449,7 @@ DBT_SQL_SECTIONS = (
     "fms",
     "performance",
     "dip_sample",
+    "disclosure",
 )
 
 

@@ -141,7 +141,7 @@ def build_context(
         "cell_size": settings.hotspots.cell_size_m,
         "suppressed": SUPPRESSED,
         "toc": SECTION_TITLES,
-        "findings": findings.key_findings(quarter, ctx.figures, settings.disclosure.min_count),
+        "findings": findings.key_findings(ctx),
         "gaps": ctx.gaps + boundary_caveats(boundary) + standing_gaps(ctx),
         "settings": changed_settings_rows(settings),
         "marking": "OFFICIAL",

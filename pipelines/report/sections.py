@@ -25,6 +25,7 @@ from pipelines.disclosure import (
     subset_count,
 )
 from pipelines.disclosure.locations import publishable
+from pipelines.disclosure.sentences import published_sentence
 from pipelines.disclosure.suppression import TOTAL, Rate
 from pipelines.quarters import quarter_end, quarter_start
 from pipelines.report import charts, fms
@@ -32,7 +33,6 @@ from pipelines.report.compare import (
     Figure3,
     Periods,
     comparison_table,
-    direction,
     trend_table,
 )
 from pipelines.report.data_quality import FILE_NAME
@@ -40,6 +40,7 @@ from pipelines.report.printed import compared_frames, printed_table
 from pipelines.settings import Settings
 
 ROUTES = ["principal", "included", "screened"]
+SENTENCES = "rpt_profile_sentences"
 ROUTE_LABELS = {
     "principal": "Principal classification is stalking",
     "included": "Stalking recorded as an included classification",
@@ -63,6 +64,11 @@ class Context:
     def rows(self, sql: str, params: list | None = None) -> pd.DataFrame:
         """A reporting.rpt_* query as a frame (report code reads nothing else)."""
         return self.con.execute(sql, params or []).df()
+
+    def sentence(self, model: str, kind: str) -> str | None:
+        """A sentence of a reporting model for this quarter (or the delivery's), its figures
+        under disclosure control (pipelines.disclosure.sentences); None when none publishes."""
+        return published_sentence(self.con, model, kind, self.periods.quarter, self.k)
 
     def missing(self, table: str, what: str) -> dict[str, Any]:
         self.gaps.append(f"{what} could not be produced: the table {table} was not available.")
@@ -128,15 +134,13 @@ def demand(ctx: Context) -> dict[str, Any]:
     da_order = ["Domestic abuse", "Not domestic abuse"]
     totals = da.groupby("quarter")["n"].sum().reset_index()
     total = _figure3("Crimes in the stalking universe", totals, p, k)
-    ctx.figures["total"] = total
 
     _, da_rows = comparison_table(da, "cat", p, k, da_order)
     online, _ = breakdown("online")
     on_order = ["Online", "Not online"]
     _, on_rows = comparison_table(online, "cat", p, k, on_order)
     routes, _ = breakdown("identification_route")
-    # Every route is a row, with zero where no crime came in that way (the screened row is
-    # read by position below and by the key findings).
+    # Every route is a row, with zero where no crime came in that way.
     route_order = [ROUTE_LABELS[route] for route in ROUTES]
     _, route_rows = comparison_table(routes, "cat", p, k, route_order)
     cat_frame, cat_order = breakdown("offence_category")
@@ -157,21 +161,12 @@ def demand(ctx: Context) -> dict[str, Any]:
 
     da_share = {w: share(da_rows, w) for w in ("now", "previous", "year_ago")}
     online_share = {w: share(on_rows, w) for w in ("now", "previous", "year_ago")}
-    screened = route_rows[2]
-    ctx.figures.update(
-        da_share=da_share, online_share=online_share, screened=screened, routes=route_rows
-    )
 
     da_series = trend_table(_quarters_in(da, trend_q), "cat", trend_q, k, da_order, True)
     da_totals = da_series.pop("Total")
-    trend_dir = direction(total.now, total.year_ago)
-    title = "Stalking crimes by domestic-abuse flag"
-    if trend_dir == "was stable":
-        title = "Stalking crimes were stable on the same quarter last year"
-    elif trend_dir:
-        change = total.vs_year.lstrip("+−")
-        title = f"Stalking crimes {trend_dir} {change} on the same quarter last year"
-    da_chart = charts.stacked_bars(trend_q, da_series, title, totals=da_totals)
+    da_chart = charts.stacked_bars(
+        trend_q, da_series, ctx.sentence(SENTENCES, "da_chart_title"), totals=da_totals
+    )
 
     on_public = trend_table(_quarters_in(online, trend_q), "cat", trend_q, k, on_order)
     tot_public = [
@@ -187,7 +182,7 @@ def demand(ctx: Context) -> dict[str, Any]:
     online_chart = charts.lines(
         trend_q,
         {"Online share": shares},
-        _share_title("Online share", online_share),
+        ctx.sentence(SENTENCES, "online_chart_title"),
         "Share of crimes",
         percent=True,
     )
@@ -196,7 +191,7 @@ def demand(ctx: Context) -> dict[str, Any]:
     route_chart = charts.stacked_bars(
         trend_q,
         route_series,
-        f"{screened.now} crimes in {p.quarter} entered the profile only through screening",
+        ctx.sentence(SENTENCES, "routes_chart_title"),
         totals=route_totals,
     )
     return {
@@ -241,13 +236,9 @@ def dip_sample_verdicts(ctx: Context) -> dict[str, Any]:
     rate rule."""
     k = ctx.k
     frame = ctx.rows("select * from reporting.rpt_dip_sample_verdicts order by route_order")
-    audited = int(frame["audited"].sum()) if len(frame) else 0
-    sample = (
-        "Each quarter a restricted assurance dip sample of these crimes (screened crimes "
-        "over-sampled) goes to the auditors"
-    )
-    if audited == 0:
-        return {"sentence": f"{sample}; no completed sample has been returned yet.", "rows": []}
+    sentence = ctx.sentence(SENTENCES, "dip_sample")
+    if int(frame["audited"].sum()) == 0:
+        return {"sentence": sentence, "rows": []}
     counts = protect_series(dict(zip(frame["identified_by"], frame["audited"], strict=True)), k)
     rows = []
     for r in frame.itertuples():
@@ -261,22 +252,7 @@ def dip_sample_verdicts(ctx: Context) -> dict[str, Any]:
                 "code": protect_rate(r.victims_code_met, r.victims_code_audited, k),
             }
         )
-    screened = rows[ROUTES.index("screened")]
-    return {
-        "sentence": f"{sample}. Of the screened-in crimes audited so far, {screened['stalking']} "
-        "were judged to be stalking: the share the FMS workbook's hidden-demand scenario asks for.",
-        "rows": rows,
-    }
-
-
-def _share_title(prefix: str, shares: dict[str, Rate]) -> str:
-    now, before = shares["now"], shares["year_ago"]
-    if now.suppressed or now.value is None:
-        return prefix
-    text = f"{prefix}: {now.value:.0%} this quarter"
-    if not before.suppressed and before.value is not None:
-        text += f" ({before.value:.0%} a year earlier)"
-    return text
+    return {"sentence": sentence, "rows": rows}
 
 
 # --------------------------------------------------------------------------- victims
@@ -298,7 +274,6 @@ def victims(ctx: Context) -> dict[str, Any]:
     counts = {band: int(now[column].sum()) for band, column in REPEAT_BANDS.items()}
     table = protect_series(counts, k)
     out["repeat_bands"] = [(b, table.count(b, "count")) for b in [*REPEAT_BANDS, TOTAL]]
-    ctx.figures["repeat_victims"] = out["repeat"]
     out["victims"] = _figure3(
         "Victims of stalking crimes (people, in the quarter)", by_quarter, p, k, "victims"
     )
@@ -356,7 +331,6 @@ def perpetrators(ctx: Context) -> dict[str, Any]:
 
     window = f"{ctx.settings.rfgv.lookback_months} months to quarter end"
     rows = [row(label.format(window=window), *spec) for label, *spec in PERPETRATOR_ROWS]
-    ctx.figures.update(perpetrators=rows)
     relationships = table_of(ctx, comparison_rows(ctx, "rpt_perpetrator_relationships"))
     return {"available": True, "rows": rows, "relationships": relationships}
 
@@ -394,7 +368,6 @@ def locations(ctx: Context, boundary_path: Path | None) -> dict[str, Any]:
         (label, int(indexed.at[p.quarter, column]) if p.quarter in indexed.index else 0)
         for label, column in CHANGE_COLUMNS.items()
     ]
-    ctx.figures.update(hot_cells=hot_cells, hot_share=hot_share)
     now = ctx.rows(
         "select cell_id, latitude, longitude, crimes, victims, is_hotspot, change_label, "
         "map_layer, map_layer_order from reporting.rpt_hotspot_cells where quarter = ? "
@@ -540,7 +513,6 @@ def orders(ctx: Context) -> dict[str, Any]:
             "rate": protect_rate(int(row["breached_in_followup"] or 0), granted, k, attribute=True),
             "granted": protect_count(granted, k),
         }
-    ctx.figures.update(orders=tables, spo_active=spo_active)
     return {"available": True, "tables": tables, "spo_active": spo_active, "followup": followup}
 
 
@@ -592,19 +564,13 @@ def compliance(ctx: Context) -> dict[str, Any]:
                 "non_da": split_rate("non_da"),
             }
         )
-    rated = [r for r in rows if not r["now"].suppressed and r["now"].value is not None]
-    worst = min(rated, key=lambda r: r["now"].value) if rated else None
-    ctx.figures["compliance_worst"] = worst
-    title = "Victims' Code and SPO compliance"
-    if worst:
-        title = f"Lowest compliance: {worst['measure'].lower()} ({worst['now']})"
     figure = charts.compliance_bars(
         [r["measure"] for r in rows],
         [r["now"].value for r in rows],
         [r["year_ago"].value for r in rows],
         p.quarter,
         p.year_ago,
-        title,
+        ctx.sentence(SENTENCES, "compliance_chart_title"),
     )
     return {
         "available": True,

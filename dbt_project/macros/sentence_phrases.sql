@@ -1,0 +1,33 @@
+{#- Phrases of the profile's sentences about a change, as template text: placeholders name the
+    figure columns of rpt_profile_sentences (`<figure>`, `<figure>_year_ago`,
+    `<figure>_direction_year`, `<figure>_change_year_size`, ...), printed under disclosure
+    control by pipelines/disclosure/sentences.py. Within 5 % either way a change is stable. -#}
+
+{% macro change_words(change, stable_words) -%}
+    case
+        when abs({{ change }}) < 0.05 then '{{ stable_words }}'
+        when {{ change }} > 0 then 'rose'
+        when {{ change }} < 0 then 'fell'
+    end
+{%- endmacro %}
+
+{#- "rose 12% on the same quarter last year (from 100 to 112)" or "was stable on the same
+    quarter last year (100)". -#}
+{% macro year_phrase(relation, figure) -%}
+    case
+        when abs({{ relation }}.{{ figure }}_change_year) < 0.05
+            then '{{ "{" ~ figure ~ "_direction_year} on the same quarter last year ({" ~ figure ~ "_year_ago})" }}'
+        else
+            '{{ "{" ~ figure ~ "_direction_year} {" ~ figure ~ "_change_year_size} on the same quarter last year" }}'
+            || '{{ " (from {" ~ figure ~ "_year_ago} to {" ~ figure ~ "})" }}'
+    end
+{%- endmacro %}
+
+{#- "rose 12%" or "was stable", on the previous quarter. -#}
+{% macro previous_phrase(relation, figure) -%}
+    case
+        when abs({{ relation }}.{{ figure }}_change_previous) < 0.05
+            then '{{ "{" ~ figure ~ "_direction_previous}" }}'
+        else '{{ "{" ~ figure ~ "_direction_previous} {" ~ figure ~ "_change_previous_size}" }}'
+    end
+{%- endmacro %}

@@ -1,0 +1,139 @@
+{{ config(materialized="ephemeral", contract={"enforced": false}) }}
+-- Per quarter of the spine, the figures the profile's sentences print (rpt_profile_sentences):
+-- counts this quarter, the previous one and a year ago, the changes between them as
+-- proportions and the words for them. Zero where a model has no row for a quarter, as the
+-- tables print it.
+with
+
+quarters as (
+    select
+        quarter,
+        {{ quarter_of("q_start - interval 3 month") }} as previous_quarter,
+        {{ quarter_of("q_start - interval 12 month") }} as year_ago_quarter
+    from {{ ref('int_quarters') }}
+),
+
+crimes as (
+    select * from {{ ref('rpt_crimes_by_category') }}
+),
+
+victims as (
+    select * from {{ ref('rpt_victims_by_quarter') }}
+),
+
+perpetrators as (
+    select * from {{ ref('rpt_perpetrators_by_quarter') }}
+),
+
+hotspots as (
+    select * from {{ ref('rpt_hotspots_by_quarter') }}
+),
+
+stalking_orders as (
+    select * from {{ ref('rpt_stalking_orders_by_quarter') }}
+),
+
+crimes_by_quarter as (
+    select
+        quarter,
+        sum(crimes) filter (where breakdown = 'domestic_abuse') as crimes,
+        sum(crimes) filter (where breakdown = 'domestic_abuse' and category = 'domestic_abuse') as da_crimes,
+        sum(crimes) filter (where breakdown = 'domestic_abuse' and category = 'not_domestic_abuse') as not_da_crimes,
+        sum(crimes) filter (where breakdown = 'online' and category = 'online') as online_crimes,
+        sum(crimes) filter (where breakdown = 'online' and category = 'not_online') as not_online_crimes,
+        sum(crimes) filter (where breakdown = 'identification_route' and category = 'principal') as principal_crimes,
+        sum(crimes) filter (where breakdown = 'identification_route' and category = 'included') as included_crimes,
+        sum(crimes) filter (where breakdown = 'identification_route' and category = 'screened') as screened_crimes
+    from crimes
+    group by quarter
+),
+
+-- Every quarter of the spine, zero where a model has no row (as the tables print it).
+figures as (
+    select
+        quarters.quarter,
+        quarters.previous_quarter,
+        quarters.year_ago_quarter,
+        cast(coalesce(crimes_by_quarter.crimes, 0) as bigint) as crimes,
+        cast(coalesce(crimes_by_quarter.da_crimes, 0) as bigint) as da_crimes,
+        cast(coalesce(crimes_by_quarter.not_da_crimes, 0) as bigint) as not_da_crimes,
+        cast(coalesce(crimes_by_quarter.online_crimes, 0) as bigint) as online_crimes,
+        cast(coalesce(crimes_by_quarter.not_online_crimes, 0) as bigint) as not_online_crimes,
+        cast(coalesce(crimes_by_quarter.principal_crimes, 0) as bigint) as principal_crimes,
+        cast(coalesce(crimes_by_quarter.included_crimes, 0) as bigint) as included_crimes,
+        cast(coalesce(crimes_by_quarter.screened_crimes, 0) as bigint) as screened_crimes,
+        coalesce(victims.repeat_victims, 0) as repeat_victims,
+        coalesce(perpetrators.perpetrators, 0) as perpetrators,
+        coalesce(perpetrators.serial_perpetrators, 0) as serial_perpetrators,
+        coalesce(perpetrators.high_harm_perpetrators, 0) as high_harm_perpetrators,
+        coalesce(perpetrators.high_harm_without_order, 0) as high_harm_without_order,
+        coalesce(hotspots.hot_cells, 0) as hot_cells,
+        coalesce(hotspots.located_crimes, 0) as located_crimes,
+        coalesce(hotspots.crimes_in_hot_cells, 0) as crimes_in_hot_cells,
+        coalesce(stalking_orders.spo_in_force, 0) as spo_in_force
+    from quarters
+    left join crimes_by_quarter on quarters.quarter = crimes_by_quarter.quarter
+    left join victims on quarters.quarter = victims.quarter
+    left join perpetrators on quarters.quarter = perpetrators.quarter
+    left join hotspots on quarters.quarter = hotspots.quarter
+    left join stalking_orders on quarters.quarter = stalking_orders.quarter
+),
+
+-- A quarter before the spine's first counts as zero, as the comparison tables print it.
+compared as (
+    select
+        this_quarter.*,
+        coalesce(previous.crimes, 0) as crimes_previous,
+        coalesce(year_ago.crimes, 0) as crimes_year_ago,
+        coalesce(year_ago.da_crimes, 0) as da_crimes_year_ago,
+        coalesce(year_ago.not_da_crimes, 0) as not_da_crimes_year_ago,
+        coalesce(year_ago.online_crimes, 0) as online_crimes_year_ago,
+        coalesce(year_ago.not_online_crimes, 0) as not_online_crimes_year_ago,
+        coalesce(year_ago.repeat_victims, 0) as repeat_victims_year_ago,
+        coalesce(year_ago.spo_in_force, 0) as spo_in_force_year_ago
+    from figures as this_quarter
+    left join figures as previous on this_quarter.previous_quarter = previous.quarter
+    left join figures as year_ago on this_quarter.year_ago_quarter = year_ago.quarter
+),
+
+-- Changes as proportions (null when the earlier count is zero: no change can be said).
+changes as (
+    select
+        *,
+        (crimes - crimes_previous) / nullif(cast(crimes_previous as double), 0) as crimes_change_previous,
+        (crimes - crimes_year_ago) / nullif(cast(crimes_year_ago as double), 0) as crimes_change_year,
+        (repeat_victims - repeat_victims_year_ago)
+        / nullif(cast(repeat_victims_year_ago as double), 0) as repeat_victims_change_year,
+        (spo_in_force - spo_in_force_year_ago)
+        / nullif(cast(spo_in_force_year_ago as double), 0) as spo_in_force_change_year,
+        -- percentage points between the two online shares, whole points ties to even
+        cast(round_even(
+            (
+                online_crimes / nullif(cast(online_crimes + not_online_crimes as double), 0)
+                - online_crimes_year_ago
+                / nullif(cast(online_crimes_year_ago + not_online_crimes_year_ago as double), 0)
+            ) * 100,
+            0
+        ) as bigint) as online_points_change
+    from compared
+),
+
+-- The words of each change: within 5 % either way is stable.
+worded as (
+    select
+        *,
+        {{ change_words('crimes_change_previous', 'was stable') }} as crimes_direction_previous,
+        {{ change_words('crimes_change_year', 'was stable') }} as crimes_direction_year,
+        {{ change_words('crimes_change_year', 'were stable') }} as crimes_direction_year_plural,
+        {{ change_words('repeat_victims_change_year', 'was stable') }} as repeat_victims_direction_year,
+        {{ change_words('spo_in_force_change_year', 'was stable') }} as spo_in_force_direction_year,
+        case
+            when online_points_change = 0 then 'unchanged on a year earlier'
+            else
+                cast(abs(online_points_change) as varchar) || ' percentage points '
+                || case when online_points_change > 0 then 'up' else 'down' end || ' on a year ago'
+        end as online_change_words
+    from changes
+)
+
+select * from worded

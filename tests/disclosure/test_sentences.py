@@ -1,0 +1,177 @@
+"""Sentences filled from a reporting model's row (pipelines.disclosure.sentences): a figure the
+tables would hide never prints, and a published one prints exactly as the tables print it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from pipelines.disclosure import SUPPRESSED, protect_rate, protect_series
+from pipelines.disclosure.sentences import (
+    SentenceTemplateError,
+    fill_sentence,
+    first_complete,
+    placeholders,
+    published_sentence,
+)
+from pipelines.report.printed import PrintedTableError
+from tests.report.conftest import QUARTER
+
+K = 5
+SENTENCES = "rpt_profile_sentences"
+ROUTES = "{screened_crimes} crimes in {quarter} entered the profile only through screening"
+
+
+def _row(**figures: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {"quarter": "2026-Q3"}
+    return row | figures
+
+
+def _printed_numbers(text: str) -> set[str]:
+    return set(re.findall(r"\d[\d,]*", text.replace("2026-Q3", "")))
+
+
+def test_an_unsuppressed_count_prints_as_the_tables_print_it() -> None:
+    row = _row(template=ROUTES, principal_crimes=900, included_crimes=80, screened_crimes=1234)
+    filled = fill_sentence(SENTENCES, row, K)
+    assert filled.complete
+    assert filled.text == f"{1234:,} crimes in 2026-Q3 entered the profile only through screening"
+
+
+def test_a_small_count_never_prints() -> None:
+    row = _row(template=ROUTES, principal_crimes=900, included_crimes=80, screened_crimes=4)
+    filled = fill_sentence(SENTENCES, row, K)
+    assert not filled.complete
+    assert filled.text.startswith(SUPPRESSED)
+    assert "4" not in _printed_numbers(filled.text)
+
+
+def test_a_count_the_table_hides_to_protect_another_never_prints() -> None:
+    """Principal 3 is hidden; screened (20, the smallest other route) is hidden with it in the
+    routes table, so the sentence that prints screened alone must hide it too."""
+    figures = {"principal_crimes": 3, "included_crimes": 100, "screened_crimes": 20}
+    table = protect_series({"principal": 3, "included": 100, "screened": 20}, K)  # the routes table
+    assert table.count("screened", "count").suppressed
+    filled = fill_sentence(SENTENCES, _row(template=ROUTES, **figures), K)
+    assert filled.text.startswith(SUPPRESSED)
+    assert "20" not in _printed_numbers(filled.text)
+
+
+def test_a_rate_prints_whole_percent_and_hides_when_its_complement_is_small() -> None:
+    template = "Online share: {online_share} this quarter ({online_share_year_ago} a year earlier)"
+    row = _row(
+        template=template,
+        online_share=116,
+        not_online_crimes=117,
+        online_flag_total=233,
+        online_share_year_ago=97,
+        not_online_crimes_year_ago=3,
+        online_flag_total_year_ago=100,
+    )
+    filled = fill_sentence(SENTENCES, row, K)
+    assert filled.text == f"Online share: {116 / 233:.0%} this quarter ([c] a year earlier)"
+    assert str(protect_rate(97, 100, K)) == SUPPRESSED
+    assert not filled.complete
+
+
+def test_a_figure_derived_from_a_hidden_count_is_hidden_and_the_next_variant_prints() -> None:
+    variants = [
+        _row(
+            template="Crimes {crimes_direction_year} {crimes_change_year_size} on the same quarter",
+            crimes=233,
+            crimes_year_ago=3,
+            crimes_direction_year="rose",
+            crimes_change_year_size=(233 - 3) / 3,
+        ),
+        _row(template="Stalking crimes by domestic-abuse flag", crimes=233, crimes_year_ago=3),
+    ]
+    assert "rose" not in fill_sentence(SENTENCES, variants[0], K).text
+    assert first_complete(SENTENCES, variants, K) == "Stalking crimes by domestic-abuse flag"
+    variants[0] |= {"crimes_year_ago": 200, "crimes_change_year_size": 33 / 200}
+    assert first_complete(SENTENCES, variants, K) == (
+        f"Crimes rose {33 / 200:.0%} on the same quarter"
+    )
+
+
+def test_a_part_whose_rest_is_small_is_hidden_and_its_clause_dropped() -> None:
+    """10 of 12 high-harm perpetrators without an order would tell the other 2 have one."""
+    figures = {
+        "perpetrators": 400,
+        "serial_perpetrators": 30,
+        "high_harm_perpetrators": 12,
+        "high_harm_without_order": 10,
+    }
+    serial = "{serial_perpetrators} serial perpetrators (2 or more victims in 3 years)"
+    no_order = "; {high_harm_without_order} of the high-harm perpetrators had no active order"
+    variants = [
+        _row(template=f"The force dealt with {serial}{no_order}.", **figures),
+        _row(template=f"The force dealt with {serial}.", **figures),
+    ]
+    assert first_complete(SENTENCES, variants, K) == (
+        "The force dealt with 30 serial perpetrators (2 or more victims in 3 years)."
+    )
+    figures["high_harm_perpetrators"] = 40
+    assert "10 of the high-harm" in first_complete(SENTENCES, [variants[0] | figures], K)
+
+
+def test_no_variant_prints_unless_complete_or_its_placeholder_may_show_the_mark() -> None:
+    row = _row(template=ROUTES, principal_crimes=900, included_crimes=80, screened_crimes=2)
+    assert first_complete(SENTENCES, [row], K) is None
+    marked = row | {"template": ROUTES.replace("{screened_crimes}", "{screened_crimes?}")}
+    assert first_complete(SENTENCES, [marked], K) == (
+        f"{SUPPRESSED} crimes in 2026-Q3 entered the profile only through screening"
+    )
+
+
+def test_templates_name_described_columns_only() -> None:
+    assert placeholders("{a} of {b?} and {a}") == ["a", "b"]
+    with pytest.raises(SentenceTemplateError):
+        placeholders("{a} of {b")
+    with pytest.raises(PrintedTableError):
+        fill_sentence(SENTENCES, _row(template="{sentence_kind} crimes"), K)
+
+
+def _model_rows(con: duckdb.DuckDBPyConnection, model: str) -> list[dict[str, Any]]:
+    result = con.execute(f"select * from reporting.{model}")
+    names = [column[0] for column in result.description]
+    return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+
+
+def test_every_sentence_of_the_real_run_fills(fixture_db: Path) -> None:
+    """Every row of the tiny run's sentence model fills with no placeholder left, and a
+    complete sentence shows none of the suppression marks."""
+    with duckdb.connect(str(fixture_db), read_only=True) as con:
+        rows = _model_rows(con, SENTENCES)
+    assert rows
+    for row in rows:
+        filled = fill_sentence(SENTENCES, row, K)
+        assert "{" not in filled.text and "}" not in filled.text
+        if filled.complete and "?}" not in row["template"]:
+            assert SUPPRESSED not in filled.text and "–" not in filled.text
+
+
+def test_the_real_routes_title_prints_the_routes_tables_screened_count(fixture_db: Path) -> None:
+    with duckdb.connect(str(fixture_db), read_only=True) as con:
+        counts = dict(
+            con.execute(
+                "select category, crimes from reporting.rpt_crimes_by_category "
+                "where quarter = ? and breakdown = 'identification_route'",
+                [QUARTER],
+            ).fetchall()
+        )
+        title = published_sentence(con, SENTENCES, "routes_chart_title", QUARTER, K)
+    routes = {route: counts.get(route, 0) for route in ("principal", "included", "screened")}
+    screened = protect_series(routes, K).count("screened", "count")
+    assert title == f"{screened} crimes in {QUARTER} entered the profile only through screening"
+
+
+def test_the_published_profile_prints_the_models_sentences(fixture_db: Path, rendered) -> None:
+    with duckdb.connect(str(fixture_db), read_only=True) as con:
+        sentence = published_sentence(con, SENTENCES, "dip_sample", QUARTER, K)
+    assert sentence and sentence.startswith("Each quarter a restricted assurance dip sample")
+    html = Path(rendered.path).read_text(encoding="utf-8")
+    assert sentence.replace("'", "&#x27;") in html or sentence in html
