@@ -739,35 +739,7 @@ def quarter_span(quarter: str) -> str:
 def tasking_backtest(ctx: Context) -> dict[str, Any]:
     """How well last year's tasking ranking predicted the stalking that followed (aggregates
     of rpt_tasking_backtest; the subject-level detail stays in the restricted pack)."""
-    k = max(ctx.settings.tasking.backtest_list_lengths)
-    horizon = min(ctx.settings.tasking.backtest_horizons_quarters)
-    rows = ctx.rows(
-        "select * from reporting.rpt_tasking_backtest_summary "
-        "where quarter = ? and list_length = ? and horizon_quarters = ?",
-        [ctx.periods.quarter, k, horizon],
-    )
-    if rows.empty:
+    text = ctx.sentence(SENTENCES, "tasking_backtest")
+    if text is None:
         return {"available": False, "reason": "no ranking in the data is a year old yet"}
-    latest = rows[~rows["is_mean"]].set_index("method")
-    mean = rows[rows["is_mean"]].set_index("method")
-    months = 3 * horizon
-
-    def hits(method: str) -> Count:
-        return protect_count(int(latest.at[method, "listed_reoffending"]), ctx.k)
-
-    listed = int(latest.at["rfgv", "listed"])
-    text = (
-        f"Of the {listed} subjects ranked highest by the RFGV score in "
-        f"{latest.at['rfgv', 'ranking_of']}, {hits('rfgv')} had a further stalking-universe crime "
-        f"reported within {months} months, against {hits('crime_count_12m')} of the {listed} "
-        f"with most crimes in the previous 12 months and {hits('most_recent')} of the {listed} "
-        f"who offended most recently. Over all {mean.at['rfgv', 'rankings']} rankings at "
-        f"least a year old, {mean.at['rfgv', 'precision_at_k']:.0%} of the RFGV top {k} "
-        f"re-offended within {months} months on average (plain count "
-        f"{mean.at['crime_count_12m', 'precision_at_k']:.0%}, most recent "
-        f"{mean.at['most_recent', 'precision_at_k']:.0%}); the chance that a re-offender was "
-        f"ranked above someone who did not (AUC) was {mean.at['rfgv', 'auc']:.2f} for RFGV, "
-        f"{mean.at['crime_count_12m', 'auc']:.2f} for the count and "
-        f"{mean.at['most_recent', 'auc']:.2f} for recency."
-    )
     return {"available": True, "text": text}

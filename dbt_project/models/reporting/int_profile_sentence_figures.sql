@@ -33,6 +33,14 @@ stalking_orders as (
     select * from {{ ref('rpt_stalking_orders_by_quarter') }}
 ),
 
+-- The ranking back-test the profile quotes: the longest list, the shortest horizon.
+ranking_backtest as (
+    select * from {{ ref('rpt_tasking_backtest_summary') }}
+    where
+        list_length = {{ setting('tasking')['backtest_list_lengths'] | max }}
+        and horizon_quarters = {{ setting('tasking')['backtest_horizons_quarters'] | min }}
+),
+
 crimes_by_quarter as (
     select
         quarter,
@@ -134,6 +142,46 @@ worded as (
                 || case when online_points_change > 0 then 'up' else 'down' end || ' on a year ago'
         end as online_change_words
     from changes
+),
+
+-- The latest ranking a year old (is_mean false) and the mean over all such rankings, per method.
+backtest_by_quarter as (
+    select
+        quarter,
+        any_value(ranking_of) filter (where not is_mean and method = 'rfgv') as backtest_ranking_of,
+        any_value(listed) filter (where not is_mean and method = 'rfgv') as backtest_listed,
+        any_value(listed_reoffending) filter (where not is_mean and method = 'rfgv') as rfgv_reoffending,
+        any_value(listed_reoffending) filter (where not is_mean and method = 'crime_count_12m') as count_reoffending,
+        any_value(listed_reoffending) filter (where not is_mean and method = 'most_recent') as recency_reoffending,
+        any_value(rankings) filter (where is_mean and method = 'rfgv') as backtest_rankings,
+        any_value(precision_at_k) filter (where is_mean and method = 'rfgv') as rfgv_precision,
+        any_value(precision_at_k) filter (where is_mean and method = 'crime_count_12m') as count_precision,
+        any_value(precision_at_k) filter (where is_mean and method = 'most_recent') as recency_precision,
+        any_value(auc) filter (where is_mean and method = 'rfgv') as rfgv_auc,
+        any_value(auc) filter (where is_mean and method = 'crime_count_12m') as count_auc,
+        any_value(auc) filter (where is_mean and method = 'most_recent') as recency_auc
+    from ranking_backtest
+    group by quarter
+),
+
+final as (
+    select
+        worded.*,
+        backtest_by_quarter.backtest_ranking_of,
+        backtest_by_quarter.backtest_listed,
+        backtest_by_quarter.rfgv_reoffending,
+        backtest_by_quarter.count_reoffending,
+        backtest_by_quarter.recency_reoffending,
+        backtest_by_quarter.backtest_rankings,
+        backtest_by_quarter.rfgv_precision,
+        backtest_by_quarter.count_precision,
+        backtest_by_quarter.recency_precision,
+        backtest_by_quarter.rfgv_auc,
+        backtest_by_quarter.count_auc,
+        backtest_by_quarter.recency_auc
+    from worded
+    left join backtest_by_quarter
+        on worded.quarter = backtest_by_quarter.quarter
 )
 
-select * from worded
+select * from final

@@ -3,6 +3,8 @@
 -- variant_order: the fuller wording first), the figures its placeholders name beside it, before
 -- disclosure control. The profile prints the first variant whose figures publish
 -- (pipelines.disclosure.sentences); a figure's rule is its column's meta in the YAML.
+{% set months = 3 * (setting('tasking')['backtest_horizons_quarters'] | min) %}
+{% set listed = setting('tasking')['backtest_list_lengths'] | max %}
 with
 
 quarters as (
@@ -177,6 +179,23 @@ quarter_templates as (
     from worded
     cross join (values (1, true), (2, false)) as variants (variant_order, with_year)
 
+    union all
+
+    -- Only a quarter with a ranking at least a year old has this sentence.
+    select
+        worded.quarter,
+        'tasking_backtest' as sentence_kind,
+        1 as variant_order,
+        'Of the {backtest_listed} subjects ranked highest by the RFGV score in {backtest_ranking_of}, '
+        || '{rfgv_reoffending?} had a further stalking-universe crime reported within {{ months }} months, '
+        || 'against {count_reoffending?} of the {backtest_listed} with most crimes in the previous 12 months '
+        || 'and {recency_reoffending?} of the {backtest_listed} who offended most recently. Over all '
+        || '{backtest_rankings} rankings at least a year old, {rfgv_precision} of the RFGV top {{ listed }} '
+        || 're-offended within {{ months }} months on average (plain count {count_precision}, most recent '
+        || '{recency_precision}); the chance that a re-offender was ranked above someone who did not (AUC) '
+        || 'was {rfgv_auc} for RFGV, {count_auc} for the count and {recency_auc} for recency.' as template
+    from worded
+    where worded.backtest_listed is not null
     union all
 
     select
@@ -376,6 +395,18 @@ final as (
         cast(spo_in_force_year_ago as bigint) as spo_in_force_year_ago,
         spo_in_force_direction_year,
         abs(spo_in_force_change_year) as spo_in_force_change_year_size,
+        backtest_ranking_of,
+        cast(backtest_listed as bigint) as backtest_listed,
+        cast(rfgv_reoffending as bigint) as rfgv_reoffending,
+        cast(count_reoffending as bigint) as count_reoffending,
+        cast(recency_reoffending as bigint) as recency_reoffending,
+        cast(backtest_rankings as bigint) as backtest_rankings,
+        rfgv_precision,
+        count_precision,
+        recency_precision,
+        rfgv_auc,
+        count_auc,
+        recency_auc,
         cast(measure_name as varchar) as measure_name,
         cast(compliance_rate as bigint) as compliance_rate,
         cast(compliance_denominator as bigint) as compliance_denominator,
