@@ -8,8 +8,9 @@ order, and the column that splits the model into several tables. Row tables name
 model's `config.meta.printed_as`, each printed view and its columns in order; each printed
 column's `config.meta` gives its `label` (the heading; `label_in: {<view>: ...}` where one view
 heads it differently), its `kind` (count, number, rate, text, date or flag: how it is aligned
-and read) and, where needed, `wide: true` (a column of sentences) or `digits` (decimals
-printed). A published column of figures also names its `disclosure` rule: `none` (counts of
+and read) and, where needed, `wide: true` (a column of sentences), `digits` (decimals
+printed) or `signed: true` (a change, printed "+12%" or "−3%"). A published column of
+figures also names its `disclosure` rule: `none` (counts of
 records, not people, printed exactly), `count` (suppressed below disclosure.min_count), `rate`
 (the column counts a part of the row's column `of`, printed as that share under the rate rule),
 `attribute_rate` (the same, for a share of people having an attribute: 0 % and 100 % are
@@ -64,6 +65,7 @@ class PrintedColumn:
     disclosure: str | None = None
     of: str | None = None  # the whole a rate, a subset or a median is taken over
     derived_from: tuple[str, ...] = ()  # a sentence's `derived` figure: the columns it rests on
+    signed: bool = False  # a change: printed with its sign, "+12%" or "−3%"
 
     @property
     def numeric(self) -> bool:
@@ -104,7 +106,7 @@ def _column(
         raise PrintedTableError(f"{model}.{name}: a derived figure names its `from` columns")
     return PrintedColumn(
         name, meta.get("label", name), meta["kind"], bool(meta.get("wide")),
-        meta.get("digits"), disclosure, of, derived_from,
+        meta.get("digits"), disclosure, of, derived_from, bool(meta.get("signed")),
     )  # fmt: skip
 
 
@@ -153,7 +155,9 @@ def _formatted(value: Any, column: PrintedColumn) -> str:
     if column.kind == "count":
         return f"{value:,.0f}"
     if column.kind == "rate":
-        return f"{value:.{column.digits if column.digits is not None else 1}%}"
+        sign = "+" if column.signed else ""
+        text = f"{value:{sign}.{column.digits if column.digits is not None else 1}%}"
+        return text.replace("-", "−") if column.signed else text
     if column.kind == "number":
         return f"{value:,.{column.digits if column.digits is not None else 2}f}"
     if column.kind == "date":

@@ -16,10 +16,9 @@ from pipelines.disclosure import (
     protect_table,
     suppress_together,
 )
-from pipelines.disclosure.suppression import Rate
 from pipelines.report import assessment, charts
 from pipelines.report.printed import printed_table
-from pipelines.report.sections import Context, comparison_rows, table_of
+from pipelines.report.sections import SENTENCES, Context, comparison_rows, table_of
 
 WINDOW_WORDS = {
     "quarter": "in the quarter",
@@ -320,26 +319,18 @@ def intelligence(ctx: Context) -> dict[str, Any]:
         has_total = breakdown not in ("volume", "linkage")
         tables.append((caption, rows if has_total else rows[:-1], has_total))
     totals = frame[(frame["breakdown"] == "volume") & (frame["category"] == "all")]
-    linked = frame[(frame["breakdown"] == "linkage")].set_index(["quarter", "category"])["reports"]
-    all_now = int(totals.loc[totals["quarter"] == p.quarter, "reports"].sum())
-
-    def share(category: str) -> Rate:
-        return protect_rate(int(linked.get((p.quarter, category), 0)), all_now, k)
-
     trend_q = p.trend(8)
     series = totals.set_index("quarter")["reports"]
     chart = charts.lines(
         trend_q,
         {"Intelligence reports": [protect_count(int(series.get(q, 0)), k).public for q in trend_q]},
-        f"{protect_count(all_now, k)} intelligence reports submitted in {p.quarter}",
+        ctx.sentence(SENTENCES, "intelligence_chart_title"),
         "Reports",
     )
     return {
         "available": True,
         "tables": tables,
-        "share_crime": share("crime"),
-        "share_stalking_crime": share("stalking_crime"),
-        "share_tasking": share("tasking_subject"),
+        "linkage": ctx.sentence(SENTENCES, "intelligence_linkage"),
         "chart": charts.to_div(chart, "chart-intelligence"),
     }
 

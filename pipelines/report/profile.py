@@ -27,7 +27,6 @@ from pipelines.disclosure import (
     check_published_file,
     load_sensitive_values,
     locations,
-    protect_rate,
 )
 from pipelines.disclosure.guard import GuardReport, strip_library
 from pipelines.quarters import parse_quarter
@@ -167,17 +166,8 @@ def boundary_caveats(boundary: Path | None) -> list[str]:
 def standing_gaps(ctx: sections.Context) -> list[str]:
     """Gaps every stalking profile from records has, with this quarter's measure where one
     exists (aggregate rates only)."""
-    unnamed, records = ctx.con.execute(
-        "select coalesce(sum(suspect_records_without_name), 0), coalesce(sum(suspect_records), 0) "
-        "from reporting.rpt_data_scope where quarter = ?",
-        [ctx.periods.quarter],
-    ).fetchone()
-    rate = protect_rate(int(unnamed), int(records), ctx.k)
-    gaps = [
-        f"Unidentified suspects: {rate} of suspect/offender records on this quarter's "
-        "stalking crimes carry no name (often online suspects), so they cannot be linked "
-        "across crimes and repeat or serial offending is undercounted."
-    ]
+    unnamed = ctx.sentence(sections.SENTENCES, "gap_unnamed_suspects")
+    gaps = [unnamed] if unnamed else []
     gaps += [
         "Fear, fixation and obsession (the FOUR indicators) and the offender's motivation "
         "(Stalking Risk Profile types) live in free text and officer judgement, not in "

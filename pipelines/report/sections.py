@@ -154,14 +154,6 @@ def demand(ctx: Context) -> dict[str, Any]:
         grouped, order = breakdown(name)
         extra_tables.append((caption, comparison_table(grouped, "cat", p, k, order)[1]))
 
-    # Shares: rates on the suppressed counts are suppressed too.
-    def share(rows: list[Figure3], which: str) -> Rate:
-        tot = rows[-1]
-        return protect_rate(getattr(rows[0], which), getattr(tot, which), k)
-
-    da_share = {w: share(da_rows, w) for w in ("now", "previous", "year_ago")}
-    online_share = {w: share(on_rows, w) for w in ("now", "previous", "year_ago")}
-
     da_series = trend_table(_quarters_in(da, trend_q), "cat", trend_q, k, da_order, True)
     da_totals = da_series.pop("Total")
     da_chart = charts.stacked_bars(
@@ -205,8 +197,7 @@ def demand(ctx: Context) -> dict[str, Any]:
             ("Principal offence category", cat_rows),
         ],
         "extra_tables": extra_tables,
-        "da_share": da_share,
-        "online_share": online_share,
+        "summary": ctx.sentence(SENTENCES, "demand_summary"),
         "charts": [
             (
                 "da",
@@ -277,10 +268,7 @@ def victims(ctx: Context) -> dict[str, Any]:
     out["victims"] = _figure3(
         "Victims of stalking crimes (people, in the quarter)", by_quarter, p, k, "victims"
     )
-    # Share of this quarter's victims who are repeat victims (a victim this quarter who had 2+
-    # crimes in the 12 months); repeat victims with no crime this quarter are out.
-    repeat_now = int(now["repeat_victims_with_crime_in_quarter"].sum())
-    out["repeat_share"] = protect_rate(repeat_now, out["victims"].now, k)
+    out["repeat_share"] = ctx.sentence(SENTENCES, "victims_repeat_share")
     demographics = comparison_rows(ctx, "rpt_victim_demographics", [p.quarter, p.year_ago])
     out["demographics"] = [
         (label, table_of(ctx, demographics, dimension))
@@ -503,17 +491,13 @@ def orders(ctx: Context) -> dict[str, Any]:
         in_force(p.previous),
         in_force(p.year_ago),
     )
-    followup = None
-    if p.year_ago in stalking.index and pd.notna(stalking.at[p.year_ago, "grants_followed_up"]):
-        row = stalking.loc[p.year_ago]
-        granted = int(row["grants_followed_up"])
-        followup = {
-            "quarter": p.year_ago,
-            "months": int(row["followup_months"]),
-            "rate": protect_rate(int(row["breached_in_followup"] or 0), granted, k, attribute=True),
-            "granted": protect_count(granted, k),
-        }
-    return {"available": True, "tables": tables, "spo_active": spo_active, "followup": followup}
+    return {
+        "available": True,
+        "tables": tables,
+        "spo_active": spo_active,
+        "spo_in_force": ctx.sentence(SENTENCES, "orders_spo_in_force"),
+        "followup": ctx.sentence(SENTENCES, "orders_spo_followup"),
+    }
 
 
 # --------------------------------------------------------------------------- compliance

@@ -173,5 +173,28 @@ def test_the_published_profile_prints_the_models_sentences(fixture_db: Path, ren
     with duckdb.connect(str(fixture_db), read_only=True) as con:
         sentence = published_sentence(con, SENTENCES, "dip_sample", QUARTER, K)
     assert sentence and sentence.startswith("Each quarter a restricted assurance dip sample")
-    html = Path(rendered.path).read_text(encoding="utf-8")
-    assert sentence.replace("'", "&#x27;") in html or sentence in html
+    html = Path(rendered.path).read_text(encoding="utf-8").replace("&#39;", "'")
+    assert sentence in html
+
+
+def test_a_change_prints_signed_with_a_true_minus_and_hides_with_its_counts() -> None:
+    template = "{crimes?}: {crimes_change_previous?} on the previous quarter"
+    row = _row(template=template, crimes=88, crimes_previous=100, crimes_change_previous=-0.12)
+    assert fill_sentence(SENTENCES, row, K).text == "88: −12% on the previous quarter"
+    row |= {"crimes_previous": 3, "crimes_change_previous": (88 - 3) / 3}
+    assert fill_sentence(SENTENCES, row, K).text == f"88: {SUPPRESSED} on the previous quarter"
+
+
+def test_the_published_key_findings_are_the_models_sentences(fixture_db: Path, rendered) -> None:
+    """Each key finding of the real run's profile is its model row filled, and none shows a
+    suppression mark (a finding whose figure is hidden falls back to other words)."""
+    from pipelines.report.findings import FINDINGS
+
+    with duckdb.connect(str(fixture_db), read_only=True) as con:
+        findings = [published_sentence(con, SENTENCES, kind, QUARTER, K) for kind in FINDINGS]
+    printed = [finding for finding in findings if finding]
+    assert printed
+    html = Path(rendered.path).read_text(encoding="utf-8").replace("&#39;", "'")
+    for finding in printed:
+        assert finding in html
+        assert SUPPRESSED not in finding

@@ -33,12 +33,40 @@ stalking_orders as (
     select * from {{ ref('rpt_stalking_orders_by_quarter') }}
 ),
 
+intelligence as (
+    select * from {{ ref('rpt_profile_intelligence') }}
+),
+
+scope as (
+    select * from {{ ref('rpt_data_scope') }}
+),
+
 -- The ranking back-test the profile quotes: the longest list, the shortest horizon.
 ranking_backtest as (
     select * from {{ ref('rpt_tasking_backtest_summary') }}
     where
         list_length = {{ setting('tasking')['backtest_list_lengths'] | max }}
         and horizon_quarters = {{ setting('tasking')['backtest_horizons_quarters'] | min }}
+),
+
+intelligence_by_quarter as (
+    select
+        quarter,
+        sum(reports) filter (where breakdown = 'volume' and category = 'all') as intelligence_reports,
+        sum(reports) filter (where breakdown = 'linkage' and category = 'crime') as linked_to_crime,
+        sum(reports) filter (where breakdown = 'linkage' and category = 'stalking_crime') as linked_to_stalking_crime,
+        sum(reports) filter (where breakdown = 'linkage' and category = 'tasking_subject') as linked_to_tasking_subject
+    from intelligence
+    group by quarter
+),
+
+scope_by_quarter as (
+    select
+        quarter,
+        sum(suspect_records) as suspect_records,
+        sum(suspect_records_without_name) as unnamed_suspect_records
+    from scope
+    group by quarter
 ),
 
 crimes_by_quarter as (
@@ -78,13 +106,23 @@ figures as (
         coalesce(hotspots.hot_cells, 0) as hot_cells,
         coalesce(hotspots.located_crimes, 0) as located_crimes,
         coalesce(hotspots.crimes_in_hot_cells, 0) as crimes_in_hot_cells,
-        coalesce(stalking_orders.spo_in_force, 0) as spo_in_force
+        coalesce(stalking_orders.spo_in_force, 0) as spo_in_force,
+        coalesce(victims.victims, 0) as victims,
+        coalesce(victims.repeat_victims_with_crime_in_quarter, 0) as repeat_share,
+        cast(coalesce(intelligence_by_quarter.intelligence_reports, 0) as bigint) as intelligence_reports,
+        cast(coalesce(intelligence_by_quarter.linked_to_crime, 0) as bigint) as linked_to_crime,
+        cast(coalesce(intelligence_by_quarter.linked_to_stalking_crime, 0) as bigint) as linked_to_stalking_crime,
+        cast(coalesce(intelligence_by_quarter.linked_to_tasking_subject, 0) as bigint) as linked_to_tasking_subject,
+        cast(coalesce(scope_by_quarter.suspect_records, 0) as bigint) as suspect_records,
+        cast(coalesce(scope_by_quarter.unnamed_suspect_records, 0) as bigint) as unnamed_suspect_records
     from quarters
     left join crimes_by_quarter on quarters.quarter = crimes_by_quarter.quarter
     left join victims on quarters.quarter = victims.quarter
     left join perpetrators on quarters.quarter = perpetrators.quarter
     left join hotspots on quarters.quarter = hotspots.quarter
     left join stalking_orders on quarters.quarter = stalking_orders.quarter
+    left join intelligence_by_quarter on quarters.quarter = intelligence_by_quarter.quarter
+    left join scope_by_quarter on quarters.quarter = scope_by_quarter.quarter
 ),
 
 -- A quarter before the spine's first counts as zero, as the comparison tables print it.
@@ -98,10 +136,15 @@ compared as (
         coalesce(year_ago.online_crimes, 0) as online_crimes_year_ago,
         coalesce(year_ago.not_online_crimes, 0) as not_online_crimes_year_ago,
         coalesce(year_ago.repeat_victims, 0) as repeat_victims_year_ago,
-        coalesce(year_ago.spo_in_force, 0) as spo_in_force_year_ago
+        coalesce(year_ago.spo_in_force, 0) as spo_in_force_year_ago,
+        -- the stalking protection orders granted a year ago, followed up since
+        year_ago_orders.grants_followed_up as followup_granted,
+        year_ago_orders.breached_in_followup as followup_breached,
+        year_ago_orders.followup_months
     from figures as this_quarter
     left join figures as previous on this_quarter.previous_quarter = previous.quarter
     left join figures as year_ago on this_quarter.year_ago_quarter = year_ago.quarter
+    left join stalking_orders as year_ago_orders on this_quarter.year_ago_quarter = year_ago_orders.quarter
 ),
 
 -- Changes as proportions (null when the earlier count is zero: no change can be said).

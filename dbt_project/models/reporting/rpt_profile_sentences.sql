@@ -225,8 +225,49 @@ quarter_templates as (
         ('online_chart_title', 1, 'Online share: {online_share} this quarter ({online_share_year_ago} a year earlier)'),
         ('online_chart_title', 2, 'Online share: {online_share} this quarter'),
         ('online_chart_title', 3, 'Online share'),
-        ('routes_chart_title', 1, '{screened_crimes?} crimes in {quarter} entered the profile only through screening')
+        ('routes_chart_title', 1, '{screened_crimes?} crimes in {quarter} entered the profile only through screening'),
+        (
+            'demand_summary', 1,
+            '{crimes?} crimes entered the stalking universe in {quarter}: {crimes_change_previous?} on the previous '
+            || 'quarter and {crimes_change_year?} on the same quarter last year. {da_share?} were flagged as '
+            || 'domestic abuse and {online_share?} as online.'
+        ),
+        (
+            'victims_repeat_share', 1,
+            'In {quarter}, {repeat_share?} of the quarter''s victims were repeat victims (at least one other '
+            || 'stalking crime in the 12 months to the quarter''s end).'
+        ),
+        (
+            'orders_spo_in_force', 1,
+            '{spo_in_force?} stalking protection orders (full and interim) were in force at the end of {quarter} '
+            || '({spo_in_force_change_year?} on a year earlier).'
+        ),
+        (
+            'intelligence_linkage', 1,
+            'Intelligence reports submitted in the quarter, whatever their subject: {linked_to_crime?} were '
+            || 'linked to a crime, {linked_to_stalking_crime?} to a stalking-universe crime and '
+            || '{linked_to_tasking_subject?} named a subject on the quarter''s high-harm tasking list.'
+        ),
+        ('intelligence_chart_title', 1, '{intelligence_reports?} intelligence reports submitted in {quarter}'),
+        (
+            'gap_unnamed_suspects', 1,
+            'Unidentified suspects: {unnamed_suspect_records?} of suspect/offender records on this quarter''s '
+            || 'stalking crimes carry no name (often online suspects), so they cannot be linked across crimes '
+            || 'and repeat or serial offending is undercounted.'
+        )
     ) as fixed (sentence_kind, variant_order, template)
+
+    union all
+
+    -- The stalking protection orders granted a year ago, where they have been followed up.
+    select
+        worded.quarter,
+        'orders_spo_followup' as sentence_kind,
+        1 as variant_order,
+        'Of the stalking protection orders (full and interim) granted in {followup_quarter}, '
+        || '{followup_breached?} were breached within {followup_months} months.' as template
+    from worded
+    where worded.followup_granted is not null
 ),
 
 quarter_sentences as (
@@ -364,6 +405,8 @@ final as (
         crimes_direction_year,
         crimes_direction_year_plural,
         abs(crimes_change_year) as crimes_change_year_size,
+        crimes_change_previous,
+        crimes_change_year,
         cast(da_crimes as bigint) as da_share,
         cast(not_da_crimes as bigint) as not_da_crimes,
         cast(da_crimes + not_da_crimes as bigint) as da_flag_total,
@@ -395,6 +438,19 @@ final as (
         cast(spo_in_force_year_ago as bigint) as spo_in_force_year_ago,
         spo_in_force_direction_year,
         abs(spo_in_force_change_year) as spo_in_force_change_year_size,
+        spo_in_force_change_year,
+        year_ago_quarter as followup_quarter,
+        cast(followup_months as bigint) as followup_months,
+        cast(followup_granted as bigint) as followup_granted,
+        cast(followup_breached as bigint) as followup_breached,
+        cast(victims as bigint) as victims,
+        cast(repeat_share as bigint) as repeat_share,
+        intelligence_reports,
+        linked_to_crime,
+        linked_to_stalking_crime,
+        linked_to_tasking_subject,
+        suspect_records,
+        unnamed_suspect_records,
         backtest_ranking_of,
         cast(backtest_listed as bigint) as backtest_listed,
         cast(rfgv_reoffending as bigint) as rfgv_reoffending,
