@@ -41,7 +41,7 @@ sentence that has always printed the mark rather than fall back to other words.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,16 +136,19 @@ def first_complete(model: str, variants: Iterable[Mapping[str, Any]], k: int) ->
     return None
 
 
+def model_rows(
+    con: duckdb.DuckDBPyConnection, model: str, where: str, params: Sequence[object]
+) -> list[dict[str, Any]]:
+    """Rows of reporting.<model> as dicts (no figure turned into a float NaN on the way)."""
+    result = con.execute(f"select * from reporting.{model} where {where}", list(params))
+    names = [column[0] for column in result.description]
+    return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+
+
 def published_sentence(
     con: duckdb.DuckDBPyConnection, model: str, kind: str, quarter: str | None, k: int
 ) -> str | None:
     """Sentence `kind` of reporting.<model> for `quarter` (or the delivery's, quarter null):
     its first complete variant."""
-    result = con.execute(
-        f"select * from reporting.{model} where sentence_kind = ? "
-        "and (quarter = ? or quarter is null) order by variant_order",
-        [kind, quarter],
-    )
-    names = [column[0] for column in result.description]
-    rows = [dict(zip(names, row, strict=True)) for row in result.fetchall()]
-    return first_complete(model, rows, k)
+    where = "sentence_kind = ? and (quarter = ? or quarter is null) order by variant_order"
+    return first_complete(model, model_rows(con, model, where, [kind, quarter]), k)

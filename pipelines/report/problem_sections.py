@@ -16,10 +16,12 @@ from pipelines.disclosure import (
     protect_table,
     suppress_together,
 )
+from pipelines.disclosure.sentences import fill_sentence, model_rows
 from pipelines.report import assessment, charts
 from pipelines.report.printed import printed_table
 from pipelines.report.sections import SENTENCES, Context, comparison_rows, table_of
 
+GAPS = "rpt_assessment_gaps"
 WINDOW_WORDS = {
     "quarter": "in the quarter",
     "12 months to quarter end": "in the 12 months to the quarter's end",
@@ -122,16 +124,16 @@ def assessment_section(ctx: Context) -> dict[str, Any]:
         {"area": r.area, "action": r.action, "trigger": _headline(r.trigger)}
         for r in assessment.recommendations(shown, rules)
     ]
-    gap_rows = ctx.con.execute(
-        "select gap, numerator, denominator from reporting.rpt_assessment_gaps where quarter = ?",
-        [p.quarter],
-    ).fetchall()
-    gaps = {g: (int(n or 0), int(d or 0)) for g, n, d in gap_rows}
+    by_gap = {row["gap"]: row for row in model_rows(ctx.con, GAPS, "quarter = ?", [p.quarter])}
+    gaps = {
+        g: (int(row["numerator"] or 0), int(row["denominator"] or 0)) for g, row in by_gap.items()
+    }
     requirements = [
         {
             "requirement": r.requirement,
-            "evidence": f"{protect_rate(r.numerator, r.denominator, k)} "
-            f"({_count_text(r.numerator, k)} of {_count_text(r.denominator, k)}) this quarter",
+            "evidence": fill_sentence(
+                GAPS, by_gap[r.gap], k, template_column="evidence_template"
+            ).text,
         }
         for r in assessment.intelligence_requirements(gaps, rules)
     ]

@@ -88,4 +88,13 @@ final as (
     from ages
 )
 
-select * from final
+-- How an intelligence requirement quotes its gap: the share with the counts behind it, each
+-- printed under its column's rule (pipelines.disclosure.sentences).
+select
+    quarter,
+    gap,
+    numerator,
+    denominator,
+    numerator as gap_share,
+    '{gap_share?} ({numerator?} of {denominator?}) this quarter' as evidence_template
+from final
