@@ -31,3 +31,20 @@
         else '{{ "{" ~ figure ~ "_direction_previous} {" ~ figure ~ "_change_previous_size}" }}'
     end
 {%- endmacro %}
+
+{#- A sentence about a figure in two variants (the union branch of rpt_profile_sentences): its
+    opening words and "; the number <year_phrase>.", then the opening words alone. -#}
+{% macro with_year_phrase(sentence_kind, figure, opening) -%}
+    select
+        worded.quarter,
+        '{{ sentence_kind }}' as sentence_kind,
+        variants.variant_order,
+        '{{ opening }}'
+        || case
+            when variants.with_year then '; the number ' || {{ year_phrase('worded', figure) }}
+            else ''
+        end
+        || '.' as template
+    from worded
+    cross join (values (1, true), (2, false)) as variants (variant_order, with_year)
+{%- endmacro %}

@@ -1,5 +1,5 @@
 """Figures with their comparison points (previous quarter, same quarter last year), already
-through disclosure control, plus the words that describe a change."""
+through disclosure control, and the change printed beside them in tables."""
 
 from __future__ import annotations
 
@@ -52,16 +52,6 @@ def change_text(now: Count | Rate, before: Count | Rate) -> str:
     if change is None:
         return "–"
     return f"{change:+.0%}".replace("-", "−")
-
-
-def direction(now: Count, before: Count, steady: float = 0.05) -> str | None:
-    """'rose', 'fell' or 'was stable' (within ±5%); None when it cannot be said."""
-    change = None if now.suppressed or before.suppressed else pct_change(now.value, before.value)
-    if change is None:
-        return None
-    if abs(change) < steady:
-        return "was stable"
-    return "rose" if change > 0 else "fell"
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,6 @@
 {% set listed = setting('tasking')['backtest_list_lengths'] | max %}
 with
 
-quarters as (
-    select
-        quarter,
-        {{ quarter_of("q_start - interval 12 month") }} as year_ago_quarter
-    from {{ ref('int_quarters') }}
-),
-
 worded as (
     select * from {{ ref('int_profile_sentence_figures') }}
 ),
@@ -96,18 +89,10 @@ quarter_templates as (
 
     union all
 
-    select
-        worded.quarter,
-        'finding_repeat_victims' as sentence_kind,
-        variants.variant_order,
+    {{ with_year_phrase(
+        'finding_repeat_victims', 'repeat_victims',
         '{repeat_victims} victims were repeat victims (2 or more stalking crimes in 12 months)'
-        || case
-            when variants.with_year then '; the number ' || {{ year_phrase('worded', 'repeat_victims') }}
-            else ''
-        end
-        || '.' as template
-    from worded
-    cross join (values (1, true), (2, false)) as variants (variant_order, with_year)
+    ) }}
 
     union all
 
@@ -166,18 +151,10 @@ quarter_templates as (
 
     union all
 
-    select
-        worded.quarter,
-        'finding_spo' as sentence_kind,
-        variants.variant_order,
+    {{ with_year_phrase(
+        'finding_spo', 'spo_in_force',
         '{spo_in_force} stalking protection orders were in force at the end of the quarter'
-        || case
-            when variants.with_year then '; the number ' || {{ year_phrase('worded', 'spo_in_force') }}
-            else ''
-        end
-        || '.' as template
-    from worded
-    cross join (values (1, true), (2, false)) as variants (variant_order, with_year)
+    ) }}
 
     union all
 
@@ -299,10 +276,10 @@ compliance_compared as (
                 compliance.measure
         ) as weakest_order
     from compliance
-    inner join quarters
-        on compliance.quarter = quarters.quarter
+    inner join worded
+        on compliance.quarter = worded.quarter
     left join compliance as year_ago
-        on quarters.year_ago_quarter = year_ago.quarter and compliance.measure = year_ago.measure
+        on worded.year_ago_quarter = year_ago.quarter and compliance.measure = year_ago.measure
 ),
 
 compliance_sentences as (
@@ -337,7 +314,7 @@ compliance_sentences as (
 
     -- After every measure: the title when no rate publishes.
     select
-        quarters.quarter,
+        worded.quarter,
         'compliance_chart_title' as sentence_kind,
         count(compliance_compared.measure) + 1 as variant_order,
         'Victims'' Code and SPO compliance' as template,
@@ -346,10 +323,10 @@ compliance_sentences as (
         null as compliance_denominator,
         null as compliance_rate_year_ago,
         null as compliance_denominator_year_ago
-    from quarters
+    from worded
     left join compliance_compared
-        on quarters.quarter = compliance_compared.quarter
-    group by quarters.quarter
+        on worded.quarter = compliance_compared.quarter
+    group by worded.quarter
 ),
 
 audited as (
