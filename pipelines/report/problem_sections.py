@@ -17,6 +17,7 @@ from pipelines.disclosure import (
     suppress_together,
 )
 from pipelines.disclosure.sentences import fill_sentence, model_rows
+from pipelines.disclosure.suppression import Rate
 from pipelines.report import assessment, charts
 from pipelines.report.printed import printed_table
 from pipelines.report.sections import SENTENCES, Context, comparison_rows, table_of
@@ -49,7 +50,7 @@ def _evidence(judgment: assessment.Judgment, ctx: Context) -> str:
             + ", ".join(parts)
             + f". Exact conditional test against the {test.comparison}: {p_text}."
         )
-    now = protect_rate(signal.now.numerator, signal.now.denominator or 0, k)
+    now = _rate_now(signal, k)
     text = (
         f"{signal.label.capitalize()}: {now} in {p.quarter} "
         f"({_count_text(signal.now.numerator, k)} of {_count_text(signal.now.denominator or 0, k)})"
@@ -62,14 +63,20 @@ def _evidence(judgment: assessment.Judgment, ctx: Context) -> str:
     return text + f". Fisher's exact test against the {test.comparison}: {p_text}."
 
 
-def _headline(judgment: assessment.Judgment) -> str:
+def _rate_now(signal: assessment.Signal, k: int) -> Rate:
+    """The signal's rate this quarter under the rate rule: the same figure its evidence prints
+    (a rate of a small count would tell the count)."""
+    return protect_rate(signal.now.numerator, signal.now.denominator or 0, k)
+
+
+def _headline(judgment: assessment.Judgment, k: int) -> str:
     """The judgment in words, with its PHIA phrase."""
     signal, test = judgment.signal, judgment.test
     phrase = test.phrase
     if test.comparison == "standard":
         return (
             f"It is {phrase} that the share of crimes meeting “{signal.label}” falls short "
-            f"of the standard of {test.standard:.0%}: it stands at {signal.now.rate:.0%}."
+            f"of the standard of {test.standard:.0%}: it stands at {_rate_now(signal, k)}."
         )
     verb = "rose" if test.direction == "up" else "fell"
     where = f"on the {test.comparison}"
@@ -94,7 +101,7 @@ def assessment_section(ctx: Context) -> dict[str, Any]:
     shown = ranked[: rules.max_judgments]
     judgments = [
         {
-            "headline": _headline(j),
+            "headline": _headline(j, k),
             "evidence": _evidence(j, ctx),
             "harm": assessment.HARM_LABELS.get(j.harm, str(j.harm)),
             "phrase": j.test.phrase,
@@ -107,7 +114,7 @@ def assessment_section(ctx: Context) -> dict[str, Any]:
             "rank": i + 1,
             "signal": j.signal.label.capitalize(),
             "threat": (
-                f"{j.signal.now.rate:.0%} against {j.test.standard:.0%}"
+                f"{_rate_now(j.signal, k)} against {j.test.standard:.0%}"
                 if j.test.comparison == "standard"
                 else (
                     f"{j.test.change:+.0%} on the {j.test.comparison}"
@@ -121,7 +128,7 @@ def assessment_section(ctx: Context) -> dict[str, Any]:
         for i, j in enumerate(ranked)
     ]
     recs = [
-        {"area": r.area, "action": r.action, "trigger": _headline(r.trigger)}
+        {"area": r.area, "action": r.action, "trigger": _headline(r.trigger, k)}
         for r in assessment.recommendations(shown, rules)
     ]
     by_gap = {row["gap"]: row for row in model_rows(ctx.con, GAPS, "quarter = ?", [p.quarter])}

@@ -130,3 +130,24 @@ def test_profile_opens_with_the_assessment(rendered) -> None:
     assert html[first:].startswith('<section id="assessment">')
     assert "Recommendations" in html and "Intelligence requirements" in html
     assert 'id="judgment' not in html or "It is " in html
+
+
+def test_a_judgments_headline_hides_the_rate_its_evidence_hides(rendered) -> None:
+    """A rate below its standard is quoted in the headline and the ranking only as the
+    evidence prints it: when its count is suppressed there, no percentage leaks beside it."""
+    import re
+
+    from pipelines.disclosure import SUPPRESSED
+
+    html = rendered.path.read_text(encoding="utf-8")
+    judgments = re.findall(
+        r'<p class="judgment"><strong>(.*?)</strong>.*?<p class="evidence">Evidence: (.*?)</p>',
+        html,
+        re.S,
+    )
+    standards = [(h, e) for h, e in judgments if "falls short of the standard" in h]
+    for headline, evidence in standards:
+        quoted = re.search(r": (\S+) in \S+ \(", evidence).group(1)
+        assert headline.endswith(f"it stands at {quoted}.")
+    hidden = [h for h, e in standards if e.split(": ", 1)[1].startswith(SUPPRESSED)]
+    assert all(h.endswith(f"{SUPPRESSED}.") for h in hidden)
