@@ -81,7 +81,7 @@ quarter_templates as (
         ),
         (
             2,
-            'Screening identified fewer than {{ setting("disclosure")["min_count"] }} possible hidden '
+            'Screening identified fewer than {{ setting('disclosure')['min_count'] }} possible hidden '
             || 'stalking crimes this quarter (exact figure suppressed).'
         )
     ) as variants (variant_order, template)
