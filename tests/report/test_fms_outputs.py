@@ -16,8 +16,8 @@ import numpy as np
 import openpyxl
 import pytest
 
+from pipelines.dip_sample_returns import read_returned_samples
 from pipelines.disclosure import SUPPRESSED
-from pipelines.report.dip_sample import read_returned_samples
 from pipelines.settings import load_settings
 from tests.report.html_tables import parse
 
@@ -146,9 +146,8 @@ def test_the_ensemble_label_names_the_configured_members(con, fixture_db_copy: P
     from tests.report.conftest import QUARTER
 
     def labels(connection) -> dict[str, str]:
-        return dict(
-            connection.execute("select model, model_label from reporting.rpt_fms_model_labels")
-        )
+        sql = "select model, model_label from reporting.rpt_fms_model_labels"
+        return dict(connection.execute(sql).fetchall())
 
     assert SETTINGS.forecasting.ensemble_members == ["arima", "pooled_drift"]
     assert labels(con)["ensemble"] == (

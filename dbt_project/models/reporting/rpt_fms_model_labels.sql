@@ -30,7 +30,7 @@ base_models as (
     ) as labels (model, model_label, member_label)
 ),
 
-members as (
+ensemble_members as (
     select
         configured.member_order,
         coalesce(base_models.member_label, configured.model) as member_label
@@ -50,6 +50,11 @@ members as (
         on configured.model = base_models.model
 ),
 
+last_member as (
+    select max(ensemble_members.member_order) as member_order
+    from ensemble_members
+),
+
 -- 'A', 'A and B', 'A, B and C'
 ensemble as (
     select
@@ -62,8 +67,8 @@ ensemble as (
                 || ' and ' || arg_max(members.member_label, members.member_order)
         end as model_label,
         null as member_label
-    from members
-    cross join (select max(member_order) as member_order from members) as last_member
+    from ensemble_members as members
+    cross join last_member
 ),
 
 final as (
