@@ -63,9 +63,7 @@ def write_data_files(con: duckdb.DuckDBPyConnection, request: PublishRequest) ->
     return [
         write_data_quality(con, request.folder),
         *write_gis_layer(con, request.quarter, request.folder, k),
-        *write_fms(
-            con, request.quarter, request.folder, k, force, settings.forecasting.ensemble_members
-        ).paths,
+        *write_fms(con, request.quarter, request.folder, k, force).paths,
         *write_performance(con, request.quarter, request.folder, k, force).paths,
     ]
 

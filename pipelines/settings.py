@@ -450,6 +450,7 @@ DBT_SQL_SECTIONS = (
     "performance",
     "dip_sample",
     "disclosure",
+    "forecasting",
 )
 
 

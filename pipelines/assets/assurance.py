@@ -1,6 +1,6 @@
 """Assurance asset: the dip samples auditors returned -> marts.dip_sample_returns.
 
-Wiring only: the reading is pipelines.report.dip_sample.read_returned_samples. The table is
+Wiring only: the reading is pipelines.dip_sample_returns.read_returned_samples. The table is
 replaced on every run (empty when no folder is configured or nothing was returned), so the
 reporting layer can always read it.
 """
@@ -29,7 +29,7 @@ def dip_sample_returns(duckdb: DuckDBResource, profile_run: ProfileRun) -> dg.Ma
     # Imported here (openpyxl, pandas): loading the code location does not pay for them.
     import pandas as pd
 
-    from pipelines.report.dip_sample import RETURN_COLUMNS, read_returned_samples
+    from pipelines.dip_sample_returns import RETURN_COLUMNS, read_returned_samples
 
     folder = profile_run.settings().dip_sample.returned_folder
     returns = (

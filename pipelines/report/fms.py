@@ -12,7 +12,6 @@ live formula on assumption cells the author can change, and the early-warning ch
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,54 +38,6 @@ SPLIT_FAMILIES = ("domestic_abuse", "online")
 TOTAL_SERIES = "all_stalking"
 BREACH_SERIES = "breaches"
 
-# The CSV keeps the columns it has always had (spec/outputs.md: columns only grow).
-CSV_COLUMNS = [
-    "series",
-    "financial_year",
-    "status",
-    "months_recorded",
-    "months_covered",
-    "actual_to_date",
-    "value",
-    "lo80",
-    "hi80",
-    "lo95",
-    "hi95",
-    "model",
-    "break_applied",
-    "cv_mase",
-]
-CSV_EXTRA_COLUMNS = [
-    "series_label",
-    "financial_year_start",
-    "years_ahead",
-    "is_baseline",
-    "reconciliation",
-    "measured_coverage80",
-    "measured_coverage95",
-    "backtest_is_poor",
-]
-
-# The candidate models in plain words (statsforecast names in the warehouse). The ensemble's
-# label is built from the configured members (`ensemble_label`).
-MODEL_LABELS = {
-    "naive": "naive (last month repeated)",
-    "seasonal_naive": "seasonal naive (same month last year)",
-    "ets": "exponential smoothing (ETS)",
-    "theta": "Theta",
-    "arima": "ARIMA",
-    "pooled_drift": "same month last year grown at the rate shared by the force's series",
-}
-# Each base model as a part of the ensemble's average.
-MEMBER_LABELS = {
-    "naive": "the last month repeated",
-    "seasonal_naive": "the same month last year",
-    "ets": "exponential smoothing (ETS)",
-    "theta": "Theta",
-    "arima": "ARIMA",
-    "pooled_drift": "the growth shared by the force's series",
-}
-
 HEADER_FILL = PatternFill("solid", fgColor="1F3864")
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -104,6 +55,9 @@ class DemandFigures:
     tracking: pd.DataFrame  # rpt_fms_tracking
     sentences: pd.DataFrame  # rpt_fms_sentences
     not_forecast: pd.DataFrame  # rpt_fms_not_forecast
+    method: pd.DataFrame  # rpt_fms_method_sentences
+    readme: pd.DataFrame  # rpt_fms_readme
+    headline_accuracy: pd.DataFrame  # rpt_fms_headline_accuracy
 
     @property
     def empty(self) -> bool:
@@ -131,6 +85,11 @@ def read_demand_figures(con: duckdb.DuckDBPyConnection) -> DemandFigures:
         not_forecast=rows("select * from reporting.rpt_fms_not_forecast order by series"),
         sentences=rows(
             "select * from reporting.rpt_fms_sentences order by sentence_kind, sentence_order"
+        ),
+        method=rows("select * from reporting.rpt_fms_method_sentences order by sentence_order"),
+        readme=rows("select * from reporting.rpt_fms_readme order by line_order"),
+        headline_accuracy=rows(
+            "select * from reporting.rpt_fms_headline_accuracy order by column_order"
         ),
     )
 
@@ -179,23 +138,6 @@ def _public(
     return out
 
 
-def ensemble_label(members: Sequence[str]) -> str:
-    """'average of ARIMA and the growth shared by the force's series' for the configured
-    `forecasting.ensemble_members`."""
-    parts = [MEMBER_LABELS.get(m, m) for m in members]
-    if len(parts) < 2:
-        return f"average of {''.join(parts)}"
-    return f"average of {', '.join(parts[:-1])} and {parts[-1]}"
-
-
-def model_label(model: object, ensemble_members: Sequence[str]) -> str:
-    if model is None or (isinstance(model, float) and np.isnan(model)) or model == "":
-        return "–"
-    if model == "ensemble":
-        return ensemble_label(ensemble_members)
-    return MODEL_LABELS.get(str(model), str(model))
-
-
 def format_figure(value: object) -> str:
     """A published figure as text: '[c]' stays, numbers get thousands separators."""
     return value if isinstance(value, str) else f"{int(value):,}"
@@ -218,82 +160,28 @@ def not_forecast_sentence(figures: DemandFigures) -> str:
     return "".join(sentences(figures, "not_forecast"))
 
 
-def method_sentences(figures: DemandFigures, ensemble_members: Sequence[str]) -> list[str]:
+def method_sentences(figures: DemandFigures) -> list[str]:
     """How the figures were made, in plain words (profile and workbook README alike)."""
-    years = figures.years
-    forecast_models = years.loc[years["status"] != "recorded", "model"]
-    models = sorted({model_label(m, ensemble_members) for m in forecast_models})
-    missing = [s for s in [not_forecast_sentence(figures)] if s]
-    return missing + [
-        "Financial years run from April to March. Recorded figures count the crimes reported "
-        "in each month (breaches: recorded breaches of protective orders by breach date).",
-        "Each series is forecast month by month by the method that predicted best when tested "
-        "on the recorded stalking and harassment of other police forces (Home Office "
-        "figures), among seasonal naive, exponential smoothing, Theta, ARIMA, the growth "
-        "shared by the force's series and averages of them; used here: "
-        f"{'; '.join(models) or 'none'}.",
-        "The parts of each split (domestic abuse and not; online and not online) are scaled "
-        "month by month so that they add up to the forecast of all stalking crimes: the total "
-        "rests on the most data and is the figure the FMS leads with; each part keeps its own "
-        "pattern and its share. Quarters and years are sums of the months, so every table "
-        "adds up.",
-        "The ranges: the 80% range should hold the actual number in 8 years out of 10, the "
-        "95% range in 19 out of 20. A year's range comes from how far off forecasts of a "
-        "year's stalking and harassment were, that far ahead, in the Home Office figures of 22 "
-        "police forces, 2009 to 2018 (when recorded harassment doubled); the Assumptions sheet "
-        "says how often each year's ranges held when tested on forces the method had never "
-        "seen. A quarter's range adds up the monthly ranges.",
-    ]
+    return list(figures.method["sentence"])
 
 
 # --------------------------------------------------------------------------- the CSV
 def csv_table(figures: DemandFigures, k: int) -> pd.DataFrame:
     """fms/demand.csv: the current year and the projection (as before), plus the recorded
-    history; columns as before plus labels, baseline flag and measured coverage."""
+    history; its columns as before, the one-year-ahead back-test figures, then the columns
+    added since (labels, baseline flag, measured coverage), as the model's YAML declares them."""
     years = public_years(figures.years, k)
-    table = years.assign(
-        months_covered=years["months_recorded"] + years["months_forecast"],
-        actual_to_date=years["recorded"],
-        cv_mase=years["cv_mase"].round(3),
-    )
-    for name, value in headline_accuracy(figures.backtest).items():
-        table[name] = value
-    accuracy = [c for c in headline_accuracy(figures.backtest)]
-    return table[CSV_COLUMNS + accuracy + CSV_EXTRA_COLUMNS]
-
-
-def headline_accuracy(backtest: pd.DataFrame) -> dict[str, float]:
-    """One-year-ahead MASE and 80% coverage of the chosen model per back-test dataset (the
-    CSV's backtest_* columns)."""
-    out: dict[str, float] = {}
-    for row in backtest[backtest["horizon_years"] == 1].itertuples():
-        name = str(row.dataset).replace(":", "_")
-        out[f"backtest_{name}_mase_1y"] = round(float(row.mase), 3)
-        out[f"backtest_{name}_coverage80"] = round(float(row.coverage80), 3)
-    return out
+    table = pd.DataFrame(index=years.index)
+    for column in written_columns("rpt_fms_financial_years", "demand.csv"):
+        table[column.label] = years[column.value]
+    for accuracy in figures.headline_accuracy.itertuples():
+        table[accuracy.column_name] = accuracy.value
+    for column in written_columns("rpt_fms_financial_years", "demand.csv added"):
+        table[column.label] = years[column.value]
+    return table
 
 
 # --------------------------------------------------------------------------- the workbook
-PROJECTION_HEADERS = [
-    ("Series", "series_label"),
-    ("Financial year", "financial_year"),
-    ("Status", "status"),
-    ("Years ahead", "years_ahead"),
-    ("Months recorded", "months_recorded"),
-    ("Recorded so far", "recorded"),
-    ("Expected (central figure)", "value"),
-    ("80% range: low", "lo80"),
-    ("80% range: high", "hi80"),
-    ("95% range: low", "lo95"),
-    ("95% range: high", "hi95"),
-    ("Tested: how often the 80% range held", "measured_coverage80"),
-    ("Tested: how often the 95% range held", "measured_coverage95"),
-    ("Forecast model", "model"),
-    ("How the figure was made", "reconciliation"),
-]
-PROJECTION_VALUE_COLUMN = 7  # "Expected (central figure)", 1-based
-
-
 def _style_header(ws: Worksheet, row: int, columns: int) -> None:
     for col in range(1, columns + 1):
         cell = ws.cell(row=row, column=col)
@@ -339,81 +227,27 @@ class FmsFiles:
         return [self.csv, self.workbook]
 
 
-def _readme(
-    ws: Worksheet,
-    quarter: str,
-    force: str,
-    figures: DemandFigures,
-    k: int,
-    baseline: str,
-    ensemble_members: Sequence[str],
-) -> None:
-    current = figures.years[figures.years["years_ahead"] == 0]["financial_year"]
-    last = figures.years[figures.years["years_ahead"].notna()]["financial_year"]
-    lines: list[tuple[str, str]] = [
-        ("Stalking demand for the Force Management Statement", "title"),
-        (f"{force}. Figures to the end of {quarter}. OFFICIAL.", ""),
-        ("", ""),
-        ("What this workbook holds", "heading"),
-        (
-            f"Stalking crimes recorded by financial year (April to March), the last complete "
-            f"year ({baseline or 'none yet'}) as the baseline, the current year "
-            f"({current.iloc[0] if len(current) else '-'}) and the years to "
-            f"{last.iloc[-1] if len(last) else '-'}: the current demand and the demand "
-            "expected over the next four years that the FMS asks for.",
-            "",
-        ),
-        (
-            "Sheets: History (recorded crimes per year), Projection (baseline, current year "
-            "and four years ahead with ranges), Assumptions (the numbers you can change), "
-            "Workload (hours and posts that demand means), Hidden demand (if screened-in "
-            "crimes are stalking), Quarterly (the same figures per quarter), Testing (how "
-            "well the method forecast in tests), Early warning (is demand leaving the "
-            "forecast range). On the Projection sheet, years ahead 0 is the current year.",
-            "",
-        ),
-        ("", ""),
-        ("How the figures were made", "heading"),
-        *[(line, "") for line in method_sentences(figures, ensemble_members)],
-    ]
-    for warning in sentences(figures, "backtest_warning"):
-        lines += [("", ""), (warning, "warning")]
-    lines += [(sentence, "") for sentence in sentences(figures, "coverage")]
-    lines += [
-        ("", ""),
-        ("Changing the assumptions", "heading"),
-        (
-            "Yellow cells on the Assumptions sheet are yours to change (hours per "
-            "investigation, share of crimes with a stalking protection order application, "
-            "and so on). Every figure on the Workload and Hidden demand sheets is a formula "
-            "on those cells and on the Projection sheet, so it updates as you type. The "
-            "starting shares are measured in the baseline year; the hours are starting "
-            "values to agree locally.",
-            "",
-        ),
-        ("", ""),
-        ("Small numbers", "heading"),
-        (
-            f"Numbers from 1 to {k - 1} are shown as {SUPPRESSED} so that no victim can be "
-            "identified; where one part of a split is hidden, the other part is hidden too. "
-            "Figures are rounded to whole crimes, so parts may differ from the total by one.",
-            "",
-        ),
-        ("", ""),
-        ("Early warning", "heading"),
-        *[(line, "") for line in sentences(figures, "early_warning")],
-    ]
+README_FONTS = {
+    "title": Font(bold=True, size=14),
+    "heading": Font(bold=True),
+    "warning": Font(bold=True, color="9C0006"),
+}
+WARNING_FILL = PatternFill("solid", fgColor="FFC7CE")
+
+
+def _readme(ws: Worksheet, readme: pd.DataFrame, quarter: str, force: str) -> None:
+    """The README sheet: the lines of reporting.rpt_fms_readme, each in its style."""
     ws.column_dimensions["A"].width = 120
-    for row, (text, kind) in enumerate(lines, start=1):
+    for row, line in enumerate(readme.itertuples(), start=1):
+        text = None if pd.isna(line.line) else line.line
+        if text:
+            text = text.replace("{force}", force).replace("{quarter}", quarter)
         cell = ws.cell(row=row, column=1, value=text or None)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
-        if kind == "title":
-            cell.font = Font(bold=True, size=14)
-        elif kind == "heading":
-            cell.font = Font(bold=True)
-        elif kind == "warning":
-            cell.font = Font(bold=True, color="9C0006")
-            cell.fill = PatternFill("solid", fgColor="FFC7CE")
+        if line.style in README_FONTS:
+            cell.font = README_FONTS[line.style]
+        if line.style == "warning":
+            cell.fill = WARNING_FILL
 
 
 def _history(ws: Worksheet, years: pd.DataFrame) -> None:
@@ -432,41 +266,10 @@ def _history(ws: Worksheet, years: pd.DataFrame) -> None:
     _finish_table(ws, 1, len(headers), last)
 
 
-def _projection(
-    ws: Worksheet, years: pd.DataFrame, ensemble_members: Sequence[str]
-) -> dict[tuple[str, str], int]:
-    """Baseline, current year and projection per series; returns the row of each (series,
-    financial year) so other sheets' formulas can point at its central figure."""
-    shown = years[years["is_baseline"] | years["years_ahead"].notna()]
-    headers = [h for h, _ in PROJECTION_HEADERS] + ["Change on baseline"]
-    ws.append(headers)
-    where: dict[tuple[str, str], int] = {}
-    row_number = 2
-    value_col = get_column_letter(PROJECTION_VALUE_COLUMN)
-    for _, part in shown.groupby("series_order", sort=True):
-        base_row = None
-        for record in part.sort_values("financial_year_start").to_dict("records"):
-            record["model"] = model_label(record["model"], ensemble_members)
-            values = [record[c] for _, c in PROJECTION_HEADERS]
-            if record["is_baseline"]:
-                values[2] = "baseline: last complete financial year"
-                base_row = row_number
-            _write_rows(ws, row_number, [values])
-            for col in (12, 13):
-                ws.cell(row=row_number, column=col).number_format = "0%"
-            if base_row and row_number != base_row:
-                # A live formula: the author sees the change if a figure is edited.
-                this, base = f"{value_col}{row_number}", f"{value_col}{base_row}"
-                ws.cell(
-                    row=row_number,
-                    column=len(headers),
-                    value=f"=IF(AND(ISNUMBER({this}),ISNUMBER({base}),{base}<>0),"
-                    f'{this}/{base}-1,"")',
-                ).number_format = "+0%;-0%;0%"
-            where[(record["series"], record["financial_year"])] = row_number
-            row_number += 1
-    _finish_table(ws, 1, len(headers), row_number - 1)
-    return where
+def _projection_value_column() -> str:
+    """The Projection sheet's column of central figures (what `{projected:...}` points at)."""
+    columns = written_columns("rpt_fms_financial_years", "Projection")
+    return get_column_letter(1 + [c.value for c in columns].index("value"))
 
 
 def _assumptions(ws: Worksheet, assumptions: pd.DataFrame) -> dict[str, int]:
@@ -485,61 +288,65 @@ def _assumptions(ws: Worksheet, assumptions: pd.DataFrame) -> dict[str, int]:
     return dict(zip(assumptions["assumption"], range(2, last + 1), strict=True))
 
 
-# `{row}`, `{assumption:<name>}` or `{projected:<series>}` in a declared formula
+# `{row}`, `{baseline_row}`, `{assumption:<name>}` or `{projected:<series>}` in a formula
 PLACEHOLDER = re.compile(r"\{(\w+)(?::(\w+))?\}")
 
 
-def _live_cell(
-    template: str,
-    row: int,
-    financial_year: str,
-    assumption_rows: dict[str, int],
-    projection_rows: dict[tuple[str, str], int],
-) -> str | int:
+@dataclass(frozen=True)
+class SheetRows:
+    """Where a declared formula's references point: the Assumptions row of each assumption,
+    the Projection row of each (series, financial year) and of each series' baseline."""
+
+    assumptions: dict[str, int]
+    projection: dict[tuple[str, str], int]
+    baselines: dict[str, int]
+
+
+def _live_cell(template: str, row: int, record: dict, rows: SheetRows) -> str | int | None:
     """A declared formula with its references filled in; 0 where the Projection sheet has no
-    row for the series and year it points at."""
+    row for the series and year it points at; None (no cell) on a series' baseline row or
+    where it has no baseline, for a formula that compares with the baseline."""
     unresolved = []
+    baseline = rows.baselines.get(str(record.get("series")))
 
     def cell(match: re.Match[str]) -> str:
         kind, name = match.groups()
         if kind == "row":
             return str(row)
+        if kind == "baseline_row":
+            return str(baseline)
         if kind == "assumption":
-            return f"Assumptions!$B${assumption_rows[name]}"
-        projected = projection_rows.get((name, financial_year))
+            return f"Assumptions!$B${rows.assumptions[name]}"
+        projected = rows.projection.get((name, record["financial_year"]))
         if projected is None:
             unresolved.append(name)
             return ""
-        return f"Projection!{get_column_letter(PROJECTION_VALUE_COLUMN)}{projected}"
+        return f"Projection!{_projection_value_column()}{projected}"
 
+    if "{baseline_row}" in template and baseline in (None, row):
+        return None
     formula = PLACEHOLDER.sub(cell, template)
     return 0 if unresolved else formula
 
 
 def _formula_sheet(
-    ws: Worksheet,
-    years: pd.DataFrame,
-    columns: tuple[WrittenColumn, ...],
-    assumption_rows: dict[str, int],
-    projection_rows: dict[tuple[str, str], int],
+    ws: Worksheet, frame: pd.DataFrame, columns: tuple[WrittenColumn, ...], rows: SheetRows
 ) -> None:
-    """A sheet of live formulas as its model's YAML declares it (`written_as`): one row per
-    year, each column a model column or a formula on the Assumptions and Projection sheets."""
+    """A sheet as its model's YAML declares it (`written_as`): one row per row of `frame`,
+    each column a model column or a live formula on the Assumptions and Projection sheets."""
     ws.append([column.label for column in columns])
-    for row, record in enumerate(years.to_dict("records"), start=2):
+    for row, record in enumerate(frame.to_dict("records"), start=2):
         for index, column in enumerate(columns, start=1):
-            value = (
-                record[column.value]
-                if column.formula is None
-                else _live_cell(
-                    column.formula, row, record["financial_year"], assumption_rows,
-                    projection_rows,
-                )
-            )  # fmt: skip
+            if column.formula is None:
+                value = record[column.value]
+            else:
+                value = _live_cell(column.formula, row, record, rows)
+                if value is None:
+                    continue
             cell = ws.cell(row=row, column=index, value=_cell_value(value))
             if column.number_format is not None:
                 cell.number_format = column.number_format
-    _finish_table(ws, 1, len(columns), len(years) + 1)
+    _finish_table(ws, 1, len(columns), len(frame) + 1)
 
 
 def _frame_sheet(ws: Worksheet, frame: pd.DataFrame, columns: tuple[PrintedColumn, ...]) -> None:
@@ -555,12 +362,7 @@ def _frame_sheet(ws: Worksheet, frame: pd.DataFrame, columns: tuple[PrintedColum
 
 
 def write_fms(
-    con: duckdb.DuckDBPyConnection,
-    quarter: str,
-    folder: Path,
-    min_count: int,
-    force_name: str,
-    ensemble_members: Sequence[str],
+    con: duckdb.DuckDBPyConnection, quarter: str, folder: Path, min_count: int, force_name: str
 ) -> FmsFiles:
     """Write fms/demand.csv and fms/demand.xlsx under `folder` (the quarter's output folder)
     from the reporting models, disclosure-controlled."""
@@ -571,41 +373,41 @@ def write_fms(
     neutralise_formulas(csv_table(figures, min_count)).to_csv(csv, index=False)
 
     years = public_years(figures.years, min_count)
-    baseline_rows = years.loc[years["is_baseline"], "financial_year"]
-    baseline = str(baseline_rows.iloc[0]) if len(baseline_rows) else ""
     book = Workbook()
     readme = book.active
     readme.title = "README"
-    _readme(readme, quarter, force_name, figures, min_count, baseline, ensemble_members)
+    _readme(readme, figures.readme, quarter, force_name)
     _history(book.create_sheet("History"), years)
-    projection_rows = _projection(book.create_sheet("Projection"), years, ensemble_members)
-    assumption_rows = _assumptions(book.create_sheet("Assumptions"), figures.assumptions)
+    # baseline, current year and projection per series, in the years' order
+    projected = years[years["is_baseline"] | years["years_ahead"].notna()]
+    keys = list(zip(projected["series"], projected["financial_year"], strict=True))
+    projection_rows = {key: row for row, key in enumerate(keys, start=2)}
+    baselines = projected.loc[projected["is_baseline"], ["series", "financial_year"]]
+    projection = book.create_sheet("Projection")
+    rows = SheetRows(
+        _assumptions(book.create_sheet("Assumptions"), figures.assumptions),
+        projection_rows,
+        {series: projection_rows[(series, year)] for series, year in baselines.values},
+    )
+    _formula_sheet(
+        projection, projected, written_columns("rpt_fms_financial_years", "Projection"), rows
+    )
     for sheet in ("Workload", "Hidden demand"):
         _formula_sheet(
             book.create_sheet(sheet),
             figures.workload_years,
             written_columns("rpt_fms_workload_years", sheet),
-            assumption_rows,
-            projection_rows,
+            rows,
         )
-    _frame_sheet(
-        book.create_sheet("Quarterly"),
-        public_quarters(figures.quarters, min_count),
-        printed_columns("rpt_fms_quarters", "workbook"),
-    )
-    _frame_sheet(
-        book.create_sheet("Testing"),
-        figures.backtest,
-        printed_columns("rpt_fms_backtest", "workbook"),
-    )
     tracking = figures.tracking.copy()
     for column in ("actual", "expected", "lo80", "hi80"):
         tracking[column] = [public_count(v, min_count) for v in tracking[column].to_numpy(float)]
-    _frame_sheet(
-        book.create_sheet("Early warning"),
-        tracking,
-        printed_columns("rpt_fms_tracking", "workbook"),
-    )
+    for sheet, frame, model in (
+        ("Quarterly", public_quarters(figures.quarters, min_count), "rpt_fms_quarters"),
+        ("Testing", figures.backtest, "rpt_fms_backtest"),
+        ("Early warning", tracking, "rpt_fms_tracking"),
+    ):
+        _frame_sheet(book.create_sheet(sheet), frame, printed_columns(model, "workbook"))
     book.properties.title = f"Stalking demand for the FMS, {quarter}"
     book.save(out_dir / "demand.xlsx")
     return FmsFiles(csv=csv, workbook=out_dir / "demand.xlsx", rows=len(years))

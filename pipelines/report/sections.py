@@ -605,9 +605,8 @@ def forecast(ctx: Context) -> dict[str, Any]:
             if not row["is_baseline"]:
                 text += f" ({_range_text(row['lo80'], row['hi80'])})"
             cells.append(text)
-        model = part.loc[part["years_ahead"].notna(), "model"]
-        members = ctx.settings.forecasting.ensemble_members
-        label = fms.model_label(model.iloc[0], members) if len(model) else "–"
+        model = part.loc[part["years_ahead"].notna(), "model_label"]
+        label = model.iloc[0] if len(model) else "–"
         table.append([part["series_label"].iloc[0], label, *cells])
     ctx.figures["forecast"] = _headline_forecast(years)
 
@@ -635,7 +634,7 @@ def forecast(ctx: Context) -> dict[str, Any]:
         ticks = [q for q in s["quarter"] if q.endswith("-Q1")]
         figure.update_xaxes(tickmode="array", tickvals=ticks, ticktext=[t[:4] for t in ticks])
         charts_out.append((label, charts.to_div(figure, f"chart-forecast-{i}")))
-    notes = fms.method_sentences(figures, ctx.settings.forecasting.ensemble_members)
+    notes = fms.method_sentences(figures)
     notes += fms.sentences(figures, "coverage") + fms.sentences(figures, "early_warning")
     return {
         "available": True,

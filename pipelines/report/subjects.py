@@ -9,7 +9,6 @@ the meeting discusses the subject, and a victim's identity stays on the records 
 from __future__ import annotations
 
 import datetime as dt
-import string
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,20 +23,6 @@ from pipelines.report.restricted import (
     owner_only_dir,
     write_private,
 )
-
-# Rows shown per subject, so that a page prints on about one A4 sheet.
-MAX_EVIDENCE_ROWS = 4
-MAX_TIMELINE_ROWS = 10
-WEIGHT_LABELS = {
-    "mw_forename": "forename",
-    "mw_surname": "surname",
-    "mw_dob": "date of birth",
-    "mw_postcode": "postcode",
-    "mw_sex": "sex",
-    "mw_counterpart": "same other party",
-    "mw_crime_role": "role",
-    "mw_active": "active in same period",
-}
 
 
 @dataclass
@@ -55,126 +40,55 @@ class Subject:
     evidence_hidden: int = 0
 
 
-def victim_label(index: int) -> str:
-    """A, B, ... Z, AA, AB, ... (spreadsheet-style) for the index-th victim."""
-    letters = string.ascii_uppercase
-    label = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        label = letters[rest] + label
-    return f"Victim {label}"
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> list[dict]:
+    """The rows of a query as dicts of Python values (dates as dates, missing as None)."""
+    cursor = con.execute(sql, params)
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _date(value) -> dt.date | None:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return None
-    return pd.Timestamp(value).date()
-
-
-def _events(con: duckdb.DuckDBPyConnection, quarter: str, key: str) -> pd.DataFrame:
-    """Crimes, intelligence, orders and breaches of one subject up to the quarter's end:
-    one row per event with its date, kind, reference, detail and the victim's person_key."""
-    events = con.execute(
-        "select event_date, kind, reference, detail, victim_key "
-        "from reporting.rpt_subject_events where quarter = ? and person_key = ? "
-        "order by event_date nulls first, kind, reference, detail, victim_key",
+def subject_profile(con: duckdb.DuckDBPyConnection, quarter: str, header: dict) -> Subject:
+    """One subject's page; `header` is the subject's row of the tasking list. Victims carry
+    their page label (Victim A, B, ...), never their key."""
+    key = str(header["person_key"])
+    timeline = _rows(
+        con,
+        "select * from reporting.rpt_subject_timeline where quarter = ? and person_key = ? "
+        "order by timeline_order",
         [quarter, key],
-    ).df()
-    events["event_date"] = [_date(v) for v in events["event_date"]]
-    return events
-
-
-def _pseudonymise(
-    con: duckdb.DuckDBPyConnection, quarter: str, key: str, events: pd.DataFrame
-) -> tuple[pd.DataFrame, list[dict]]:
-    """Replace victim keys with Victim A, B, ... in order of first contact
-    (reporting.rpt_subject_victims, which also counts each victim's events)."""
-    victims = con.execute(
-        "select * from reporting.rpt_subject_victims where quarter = ? and person_key = ? "
-        "order by contact_order",
-        [quarter, key],
-    ).df()
-    labels = {k: victim_label(i) for i, k in enumerate(victims["victim_key"])}
-    events = events.assign(victim=events["victim_key"].map(labels).fillna(""))
-    # the page carries the label, never the victim's key
-    summary = victims.assign(label=victims["victim_key"].map(labels)).drop(columns=["victim_key"])
-    return events.drop(columns=["victim_key"]), summary.to_dict("records")
-
-
-def _timeline(events: pd.DataFrame) -> tuple[list[dict], int]:
-    """Newest first (what the meeting needs first); a crime with two victims is one row."""
-    grouped = (
-        events.groupby(["event_date", "kind", "reference", "detail"], dropna=False, sort=False)
-        .agg(victim=("victim", lambda v: ", ".join(sorted({x for x in v if x}))))
-        .reset_index()
     )
-    grouped = grouped.iloc[::-1]
-    rows = grouped.to_dict("records")
-    return rows[:MAX_TIMELINE_ROWS], max(0, len(rows) - MAX_TIMELINE_ROWS)
-
-
-def _linked_records(con: duckdb.DuckDBPyConnection, key: str) -> tuple[list[dict], list[str]]:
-    """The subject's own records joined by resolution, one row per source (the columns of
-    reporting.rpt_subject_sources), and the names they were recorded under."""
-    sources = con.execute(
+    victims = _rows(
+        con,
+        "select * exclude (victim_key) from reporting.rpt_subject_victims "
+        "where quarter = ? and person_key = ? order by contact_order",
+        [quarter, key],
+    )
+    records = _rows(
+        con,
         "select * from reporting.rpt_subject_sources where person_key = ? order by source_order",
         [key],
-    ).df()
+    )
     names = con.execute(
         "select distinct recorded_name from reporting.rpt_subject_records "
         "where person_key = ? and recorded_name is not null order by recorded_name",
         [key],
     ).fetchall()
-    rows = sources.to_dict("records")
-    return rows, [name for (name,) in names]
-
-
-def _evidence(con: duckdb.DuckDBPyConnection, key: str) -> tuple[list[dict], int]:
-    """How the records were joined, weakest links first (the joins worth checking), with the
-    three fields that weighed most for each and any field that weighed against."""
-    frame = con.execute(
+    evidence = _rows(
+        con,
         "select * from reporting.rpt_subject_match_evidence where person_key = ? "
-        "order by match_weight asc nulls last, mention_id_l, mention_id_r",
+        "order by evidence_order",
         [key],
-    ).df()
-    weight_columns = [c for c in frame.columns if c.startswith("mw_")]
-    rows = []
-    for r in frame.head(MAX_EVIDENCE_ROWS).to_dict("records"):
-        weights = {c: r[c] for c in weight_columns if r[c] is not None and pd.notna(r[c])}
-        top = sorted(weights.items(), key=lambda kv: -kv[1])[:3]
-        against = [WEIGHT_LABELS.get(c, c[3:]) for c, w in weights.items() if w < -1]
-        rows.append(
-            {
-                "left": str(r["mention_id_l"]).split(":", 1)[-1],
-                "right": str(r["mention_id_r"]).split(":", 1)[-1],
-                "joined_by": "same nominal id" if r["joined_by"] == "nominal_id" else "Splink",
-                "probability": r.get("match_probability"),
-                "weight": r.get("match_weight"),
-                "for": ", ".join(f"{WEIGHT_LABELS.get(c, c[3:])} {w:+.1f}" for c, w in top),
-                "against": ", ".join(against),
-            }
-        )
-    return rows, max(0, len(frame) - MAX_EVIDENCE_ROWS)
-
-
-def subject_profile(con: duckdb.DuckDBPyConnection, quarter: str, header: dict) -> Subject:
-    """One subject's page; `header` is the subject's row of the tasking list."""
-    key = str(header["person_key"])
-    events, victims = _pseudonymise(con, quarter, key, _events(con, quarter, key))
-    timeline, hidden = _timeline(events)
-    records, names = _linked_records(con, key)
-    evidence, evidence_hidden = _evidence(con, key)
+    )
     return Subject(
         header=header,
-        timeline=timeline,
-        timeline_hidden=hidden,
+        timeline=[row for row in timeline if row["is_shown"]],
+        timeline_hidden=timeline[0]["rows_not_shown"] if timeline else 0,
         victims=victims,
-        names_used=names,
+        names_used=[name for (name,) in names],
         records=records,
         n_records=sum(r["records"] for r in records),
-        evidence=evidence,
-        evidence_hidden=evidence_hidden,
+        evidence=[row for row in evidence if row["is_shown"]],
+        evidence_hidden=evidence[0]["rows_not_shown"] if evidence else 0,
     )
 
 

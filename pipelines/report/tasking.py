@@ -4,8 +4,8 @@ meeting from.
 OFFICIAL-SENSITIVE. Unlike the published profile it names people on purpose. Every figure comes
 from the reporting layer: the list with its movement, flags, suggested actions and link
 confidence (reporting.rpt_tasking_list), who dropped off and why (rpt_tasking_dropped_off), the
-headline counts (rpt_tasking_summary), identity changes since the last run
-(rpt_tasking_identity_changes) and the ranking back-test (rpt_tasking_backtest). This module
+headline counts and sentences (rpt_tasking_summary, with the identity changes since the last
+run) and the ranking back-test (rpt_tasking_backtest). This module
 only picks the quarter's rows, words the reasons and formats: the list as CSV, HTML and XLSX
 (one row per subject, frozen header, filters, the marking in header and footer) and one
 printable page per subject at the top of the list (pipelines.report.subjects). Written only
@@ -74,7 +74,6 @@ class PackData:
     listed: pd.DataFrame
     dropped: pd.DataFrame
     summary: dict
-    identity: dict | None
     backtest: pd.DataFrame
 
 
@@ -97,9 +96,6 @@ def pack_data(con: duckdb.DuckDBPyConnection, quarter: str) -> PackData:
     summary = con.execute(
         "select * from reporting.rpt_tasking_summary where quarter = ?", [quarter]
     ).df()
-    identity = con.execute(
-        "select * from reporting.rpt_tasking_identity_changes where run_quarter = ?", [quarter]
-    ).df()
     # the latest ranking checked, then the mean over every ranking checked
     backtest = con.execute(
         "select * from reporting.rpt_tasking_backtest_summary where quarter = ? "
@@ -110,25 +106,17 @@ def pack_data(con: duckdb.DuckDBPyConnection, quarter: str) -> PackData:
         listed=listed,
         dropped=dropped,
         summary=summary.iloc[0].to_dict() if len(summary) else {},
-        identity=identity.iloc[0].to_dict() if len(identity) else None,
         backtest=backtest,
     )
 
 
 def headline(data: PackData, quarter: str) -> list[str]:
-    """The sentences above the list: counts, movement, identity changes."""
+    """The sentences above the list: counts, movement, identity changes
+    (reporting.rpt_tasking_summary)."""
     s = data.summary
     if not s:
         return [f"No subject was scored for {quarter}."]
-    lines = [s["headline_counts"], s["headline_movement"]]
-    if data.identity:
-        lines.append(data.identity["headline"])
-    else:
-        lines.append(
-            "No earlier run is kept in this warehouse, so no identity change can be shown; "
-            "movement compares both quarters on this delivery's person keys."
-        )
-    return lines
+    return [s["headline_counts"], s["headline_movement"], s["headline_identity"]]
 
 
 def write_tasking_pack(

@@ -16,13 +16,18 @@ import numpy as np
 import openpyxl
 import pytest
 
+from pipelines.dip_sample_returns import read_returned_samples
 from pipelines.disclosure import SUPPRESSED
-from pipelines.report.dip_sample import read_returned_samples
-from pipelines.report.fms import CSV_COLUMNS, ensemble_label, model_label
 from pipelines.settings import load_settings
 from tests.report.html_tables import parse
 
 SETTINGS = load_settings()
+# fms/demand.csv's columns as they have always been (spec/outputs.md: columns only grow)
+CSV_COLUMNS = [
+    "series", "financial_year", "status", "months_recorded", "months_covered",
+    "actual_to_date", "value", "lo80", "hi80", "lo95", "hi95", "model", "break_applied",
+    "cv_mase",
+]  # fmt: skip
 K = SETTINGS.disclosure.min_count
 FY_TABLE = "Stalking demand by financial year (April to March), with the 80% range"
 
@@ -117,8 +122,8 @@ def test_one_model_per_series_everywhere(book, con) -> None:
     projection = _records(book["Projection"])
     chosen = dict(
         con.execute(
-            "select series_label, any_value(model) from reporting.rpt_fms_financial_years "
-            "group by series_label"
+            "select series_label, any_value(model_label) from reporting.rpt_fms_financial_years "
+            "group by series_label having count(distinct model_label) = 1"
         ).fetchall()
     )
     monthly = dict(
@@ -128,19 +133,35 @@ def test_one_model_per_series_everywhere(book, con) -> None:
         ).fetchall()
     )
     assert set(monthly) >= {"all_stalking", "domestic_abuse", "non_domestic_abuse"}
-    members = SETTINGS.forecasting.ensemble_members
+    labels = dict(
+        con.execute("select model, model_label from reporting.rpt_fms_model_labels").fetchall()
+    )
+    assert {labels[model] for model in monthly.values()} <= set(chosen.values())
     for row in projection:
-        assert row["Forecast model"] == model_label(chosen[row["Series"]], members)
+        assert row["Forecast model"] == chosen[row["Series"]]
 
 
-def test_the_ensemble_label_names_the_configured_members() -> None:
-    assert model_label("ensemble", ["arima", "pooled_drift"]) == (
+def test_the_ensemble_label_names_the_configured_members(con, fixture_db_copy: Path) -> None:
+    from tests.analytics.force_fixture import run_dbt
+    from tests.report.conftest import QUARTER
+
+    def labels(connection) -> dict[str, str]:
+        sql = "select model, model_label from reporting.rpt_fms_model_labels"
+        return dict(connection.execute(sql).fetchall())
+
+    assert SETTINGS.forecasting.ensemble_members == ["arima", "pooled_drift"]
+    assert labels(con)["ensemble"] == (
         "average of ARIMA and the growth shared by the force's series"
     )
-    assert ensemble_label(["theta", "arima", "ets"]) == (
-        "average of Theta, ARIMA and exponential smoothing (ETS)"
-    )
-    assert model_label("theta", ["arima"]) == "Theta" and model_label(None, ["arima"]) == "–"
+    assert labels(con)["theta"] == "Theta"
+    members = {"forecasting": {"ensemble_members": ["theta", "arima", "ets"]}}
+    select = ["run", "--select", "rpt_fms_model_labels"]
+    result = run_dbt(fixture_db_copy, QUARTER, select, overrides=members)
+    assert result.returncode == 0, result.stdout[-2000:]
+    with duckdb.connect(str(fixture_db_copy), read_only=True) as connection:
+        assert labels(connection)["ensemble"] == (
+            "average of Theta, ARIMA and exponential smoothing (ETS)"
+        )
 
 
 def test_financial_year_ranges_come_from_the_error_pool_at_their_horizon(con) -> None:

@@ -67,6 +67,10 @@ verdict as (
     from coverage
 ),
 
+model_labels as (
+    select * from {{ ref('rpt_fms_model_labels') }}
+),
+
 years as (
     select
         series,
@@ -170,6 +174,7 @@ final as (
         cast(labelled.months_recorded as integer) as months_recorded,
         cast(labelled.months_forecast as integer) as months_forecast,
         cast(labelled.months_ahead as integer) as months_ahead,
+        cast(labelled.months_recorded + labelled.months_forecast as integer) as months_covered,
         labelled.recorded,
         labelled.value,
         labelled.lo80,
@@ -177,8 +182,19 @@ final as (
         labelled.lo95,
         labelled.hi95,
         labelled.model,
+        case
+            when nullif(labelled.model, '') is null then '–'
+            else coalesce(model_labels.model_label, labelled.model)
+        end as model_label,
+        -- the Projection sheet's status: the baseline says what it is
+        case
+            when coalesce(labelled.is_baseline, false) then 'baseline: last complete financial year'
+            else labelled.status
+        end as projection_status,
         coalesce(labelled.reconciliation, 'recorded') as reconciliation,
         labelled.cv_mase,
+        -- three decimals as pandas rounds (x 1000, half to even, / 1000): the CSV's figure
+        round_even(labelled.cv_mase * 1000, 0) / 1000 as cv_mase_rounded,
         labelled.break_applied,
         -- a year's total ending m months after the last recorded month was scored in the
         -- back-test's ceil(m / 12)-th year ahead (the current year: the first)
@@ -187,6 +203,8 @@ final as (
         labelled.years_ahead is not null and verdict.backtest_is_poor as backtest_is_poor
     from labelled
     cross join verdict
+    left join model_labels
+        on labelled.model = model_labels.model
     left join coverage_by_horizon
         on
             labelled.months_ahead is not null

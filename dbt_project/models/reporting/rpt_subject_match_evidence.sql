@@ -1,5 +1,8 @@
 -- OFFICIAL-SENSITIVE. How resolution joined the records of each subject on any quarter's
--- tasking list: one row per pair with the match probability and weight per field.
+-- tasking list: one row per pair with the match probability and weight per field, worded as
+-- the subject page prints it: the records' references, how they were joined, the three fields
+-- that weighed most for the join and any that weighed against it (below -1). evidence_order
+-- puts the weakest links first (the joins worth checking); the page prints the first four.
 with
 
 subjects as (
@@ -10,24 +13,106 @@ evidence as (
     select * from {{ source('resolution', 'person_match_evidence') }}
 ),
 
-final as (
+pairs as (
     select
-        evidence.person_key,
-        evidence.mention_id_l,
-        evidence.mention_id_r,
-        evidence.joined_by,
-        evidence.match_probability,
-        evidence.match_weight,
-        evidence.mw_forename,
-        evidence.mw_surname,
-        evidence.mw_dob,
-        evidence.mw_postcode,
-        evidence.mw_sex,
-        evidence.mw_counterpart,
-        evidence.mw_crime_role,
-        evidence.mw_active
+        evidence.*,
+        row_number() over () as pair_id,
+        row_number() over (
+            partition by evidence.person_key
+            order by
+                evidence.match_weight asc nulls last,
+                evidence.mention_id_l asc,
+                evidence.mention_id_r asc
+        ) as evidence_order,
+        count(*) over (partition by evidence.person_key) as pairs_of_subject
     from evidence
     inner join subjects on evidence.person_key = subjects.person_key
+),
+
+-- each field's weight with its words, one row per pair and field
+field_weights as (
+    select
+        pairs.pair_id,
+        fields.field_order,
+        fields.field_label,
+        case fields.field_order
+            when 1 then pairs.mw_forename
+            when 2 then pairs.mw_surname
+            when 3 then pairs.mw_dob
+            when 4 then pairs.mw_postcode
+            when 5 then pairs.mw_sex
+            when 6 then pairs.mw_counterpart
+            when 7 then pairs.mw_crime_role
+            when 8 then pairs.mw_active
+        end as weight
+    from pairs
+    cross join (
+        values
+        (1, 'forename'),
+        (2, 'surname'),
+        (3, 'date of birth'),
+        (4, 'postcode'),
+        (5, 'sex'),
+        (6, 'same other party'),
+        (7, 'role'),
+        (8, 'active in same period')
+    ) as fields (field_order, field_label)
+),
+
+-- the strongest first; ties keep the order the fields are listed in
+ranked_weights as (
+    select
+        field_weights.*,
+        row_number() over (
+            partition by field_weights.pair_id
+            order by field_weights.weight desc, field_weights.field_order asc
+        ) as strength
+    from field_weights
+    where field_weights.weight is not null and not isnan(field_weights.weight)
+),
+
+worded as (
+    select
+        ranked_weights.pair_id,
+        string_agg(
+            ranked_weights.field_label || ' ' || printf('%+.1f', ranked_weights.weight),
+            ', ' order by ranked_weights.strength
+        ) filter (where ranked_weights.strength <= 3) as evidence_for,
+        string_agg(ranked_weights.field_label, ', ' order by ranked_weights.field_order)
+        filter (where ranked_weights.weight < -1) as evidence_against
+    from ranked_weights
+    group by ranked_weights.pair_id
+),
+
+final as (
+    select
+        pairs.person_key,
+        pairs.mention_id_l,
+        pairs.mention_id_r,
+        pairs.joined_by,
+        pairs.match_probability,
+        pairs.match_weight,
+        pairs.mw_forename,
+        pairs.mw_surname,
+        pairs.mw_dob,
+        pairs.mw_postcode,
+        pairs.mw_sex,
+        pairs.mw_counterpart,
+        pairs.mw_crime_role,
+        pairs.mw_active,
+        cast(pairs.evidence_order as integer) as evidence_order,
+        pairs.evidence_order <= 4 as is_shown,
+        cast(greatest(pairs.pairs_of_subject - 4, 0) as integer) as rows_not_shown,
+        -- the record's reference without its source prefix
+        regexp_replace(pairs.mention_id_l, '^[^:]*:', '') as left_reference,
+        regexp_replace(pairs.mention_id_r, '^[^:]*:', '') as right_reference,
+        case when pairs.joined_by = 'nominal_id' then 'same nominal id' else 'Splink' end
+            as joined_by_label,
+        coalesce(worded.evidence_for, '') as evidence_for,
+        coalesce(worded.evidence_against, '') as evidence_against
+    from pairs
+    left join worded
+        on pairs.pair_id = worded.pair_id
 )
 
 select * from final

@@ -1,7 +1,8 @@
 -- The victims on each subject page: every victim of the subject's events up to the quarter's
 -- end (rpt_subject_events), in order of first contact as the page's events are listed, with
 -- their crimes, intelligence reports, orders and breaches and the first and last contact. The
--- page calls them Victim A, B, ... in contact_order; their identity stays on the records system.
+-- page calls them Victim A, B, ... AA, ... (victim_label) in contact_order; their identity stays
+-- on the records system.
 with
 
 events as (
@@ -18,7 +19,7 @@ ordered as (
     from events
 ),
 
-final as (
+victims as (
     select
         quarter,
         person_key,
@@ -33,6 +34,15 @@ final as (
     from ordered
     where victim_key is not null and victim_key != person_key
     group by quarter, person_key, victim_key
+),
+
+final as (
+    select
+        *,
+        'Victim ' || {{ spreadsheet_letters(
+            'row_number() over (partition by quarter, person_key order by contact_order)'
+        ) }} as victim_label
+    from victims
 )
 
 select * from final

@@ -1,7 +1,8 @@
 {%- set gravity_points = setting('rfgv')['gravity_band_points'] -%}
 -- The tasking pack's headline per quarter: how many were scored, above the high-harm cut-off
 -- and listed (tasking.list_length), the movement counts, who dropped off, and how many sit at
--- the maximum gravity points (the check that gravity still discriminates).
+-- the maximum gravity points (the check that gravity still discriminates), and the pack's
+-- opening sentences (counts, movement, identity changes since the previous run).
 with
 
 perpetrators as (
@@ -26,6 +27,10 @@ dropped as (
         count(*) as subjects_dropped_off
     from {{ ref('rpt_tasking_dropped_off') }}
     group by quarter
+),
+
+identity as (
+    select * from {{ ref('rpt_tasking_identity_changes') }}
 ),
 
 scored as (
@@ -61,10 +66,16 @@ final as (
         coalesce(dropped.subjects_dropped_off, 0) as subjects_dropped_off,
         scored.scored_at_max_gravity,
         scored.above_cutoff_at_max_gravity,
-        scored.listed_at_max_gravity
+        scored.listed_at_max_gravity,
+        coalesce(
+            identity.headline,
+            'No earlier run is kept in this warehouse, so no identity change can be shown; '
+            || 'movement compares both quarters on this delivery''s person keys.'
+        ) as headline_identity
     from scored
     left join movement on scored.quarter = movement.quarter
     left join dropped on scored.quarter = dropped.quarter
+    left join identity on scored.quarter = identity.run_quarter
 )
 
 -- the pack's opening sentences

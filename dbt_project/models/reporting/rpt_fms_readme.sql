@@ -1,0 +1,157 @@
+-- The README sheet of fms/demand.xlsx, line by line: what the workbook holds, how the figures
+-- were made (rpt_fms_method_sentences), the back-test warning and coverage, how to change the
+-- assumptions, the small-numbers rule and the early warning (rpt_fms_sentences). `style` says
+-- how the line is set (title, heading, warning or plain text); an empty line has no text.
+-- `{force}` and `{quarter}` in a line are the force's name and the profile's quarter.
+with
+
+years as (
+    select * from {{ ref('rpt_fms_financial_years') }}
+),
+
+sentences as (
+    select * from {{ ref('rpt_fms_sentences') }}
+),
+
+method as (
+    select * from {{ ref('rpt_fms_method_sentences') }}
+),
+
+-- the years the opening sentence names, in the workbook's row order
+named_years as (
+    select
+        arg_min(
+            years.financial_year, (years.series_order, years.series, years.financial_year_start)
+        ) filter (where years.is_baseline) as baseline,
+        arg_min(
+            years.financial_year, (years.series_order, years.series, years.financial_year_start)
+        ) filter (where years.years_ahead = 0) as current_year,
+        arg_max(
+            years.financial_year, (years.series_order, years.series, years.financial_year_start)
+        ) filter (where years.years_ahead is not null) as last_year
+    from years
+),
+
+lines as (
+    select
+        1 as section_order,
+        opening.line_order,
+        opening.line,
+        opening.style
+    from (
+        values
+        (1, 'Stalking demand for the Force Management Statement', 'title'),
+        (2, '{force}. Figures to the end of {quarter}. OFFICIAL.', 'text'),
+        (3, null, 'text'),
+        (4, 'What this workbook holds', 'heading')
+    ) as opening (line_order, line, style)
+    union all
+    select
+        2 as section_order,
+        1 as line_order,
+        'Stalking crimes recorded by financial year (April to March), the last complete year ('
+        || coalesce(baseline, 'none yet') || ') as the baseline, the current year ('
+        || coalesce(named_years.current_year, '-') || ') and the years to '
+        || coalesce(named_years.last_year, '-')
+        || ': the current demand and the demand expected over the next four years that the FMS '
+        || 'asks for.' as line,
+        'text' as style
+    from named_years
+    union all
+    select
+        3 as section_order,
+        holds.line_order,
+        holds.line,
+        holds.style
+    from (
+        values
+        (
+            1,
+            'Sheets: History (recorded crimes per year), Projection (baseline, current year '
+            || 'and four years ahead with ranges), Assumptions (the numbers you can change), '
+            || 'Workload (hours and posts that demand means), Hidden demand (if screened-in '
+            || 'crimes are stalking), Quarterly (the same figures per quarter), Testing (how '
+            || 'well the method forecast in tests), Early warning (is demand leaving the '
+            || 'forecast range). On the Projection sheet, years ahead 0 is the current year.',
+            'text'
+        ),
+        (2, null, 'text'),
+        (3, 'How the figures were made', 'heading')
+    ) as holds (line_order, line, style)
+    union all
+    select
+        4 as section_order,
+        method.sentence_order as line_order,
+        method.sentence as line,
+        'text' as style
+    from method
+    union all
+    -- each warning after an empty line
+    select
+        5 as section_order,
+        2 * sentences.sentence_order - 1 + offsets.offset_line as line_order,
+        case when offsets.offset_line = 1 then sentences.sentence end as line,
+        case when offsets.offset_line = 1 then 'warning' else 'text' end as style
+    from sentences
+    cross join (values (0), (1)) as offsets (offset_line)
+    where sentences.sentence_kind = 'backtest_warning'
+    union all
+    select
+        6 as section_order,
+        sentences.sentence_order as line_order,
+        sentences.sentence as line,
+        'text' as style
+    from sentences
+    where sentences.sentence_kind = 'coverage'
+    union all
+    select
+        7 as section_order,
+        closing.line_order,
+        closing.line,
+        closing.style
+    from (
+        values
+        (1, null, 'text'),
+        (2, 'Changing the assumptions', 'heading'),
+        (
+            3,
+            'Yellow cells on the Assumptions sheet are yours to change (hours per '
+            || 'investigation, share of crimes with a stalking protection order application, '
+            || 'and so on). Every figure on the Workload and Hidden demand sheets is a formula '
+            || 'on those cells and on the Projection sheet, so it updates as you type. The '
+            || 'starting shares are measured in the baseline year; the hours are starting '
+            || 'values to agree locally.',
+            'text'
+        ),
+        (4, null, 'text'),
+        (5, 'Small numbers', 'heading'),
+        (
+            6,
+            'Numbers from 1 to {{ setting("disclosure")["min_count"] - 1 }} are shown as [c] '
+            || 'so that no victim can be identified; where one part of a split is hidden, the '
+            || 'other part is hidden too. Figures are rounded to whole crimes, so parts may '
+            || 'differ from the total by one.',
+            'text'
+        ),
+        (7, null, 'text'),
+        (8, 'Early warning', 'heading')
+    ) as closing (line_order, line, style)
+    union all
+    select
+        8 as section_order,
+        sentences.sentence_order as line_order,
+        sentences.sentence as line,
+        'text' as style
+    from sentences
+    where sentences.sentence_kind = 'early_warning'
+),
+
+final as (
+    select
+        cast(row_number() over (order by section_order, line_order) as integer) as line_order,
+        line,
+        style
+    from lines
+)
+
+select * from final
