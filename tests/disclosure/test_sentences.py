@@ -199,3 +199,26 @@ def test_the_published_key_findings_are_the_models_sentences(fixture_db: Path, r
     for finding in printed:
         assert finding in html
         assert SUPPRESSED not in finding.replace(f"same quarter last year: {SUPPRESSED}", "")
+
+
+def test_a_screened_count_hidden_beside_a_small_route_is_not_called_small(
+    fixture_db: Path,
+) -> None:
+    """Screened 20 is hidden in the routes table to protect principal 3: the finding must not
+    say it is below the threshold (it is not), only that it is not shown."""
+    with duckdb.connect(str(fixture_db), read_only=True) as con:
+        rows = [
+            row for row in _model_rows(con, SENTENCES) if row["sentence_kind"] == "finding_screened"
+        ]
+    assert rows, "the tiny run has no quarter with screened crimes"
+    quarter = rows[0]["quarter"]
+    figures = {"principal_crimes": 3, "included_crimes": 100, "screened_crimes": 20}
+    variants = sorted(
+        (row | figures for row in rows if row["quarter"] == quarter),
+        key=lambda row: row["variant_order"],
+    )
+    sentence = first_complete(SENTENCES, variants, K)
+    assert sentence is not None
+    assert SUPPRESSED in sentence and "20" not in _printed_numbers(sentence.replace(quarter, ""))
+    assert "fewer than" not in sentence.lower() and "protect small counts" in sentence
+
