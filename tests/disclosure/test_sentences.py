@@ -222,3 +222,15 @@ def test_a_screened_count_hidden_beside_a_small_route_is_not_called_small(
     assert SUPPRESSED in sentence and "20" not in _printed_numbers(sentence.replace(quarter, ""))
     assert "fewer than" not in sentence.lower() and "protect small counts" in sentence
 
+
+def test_a_gaps_part_is_hidden_when_its_rest_is_small() -> None:
+    """8 of 11 suspects unnamed tells that 3 are named: the share is hidden, and so is the 8."""
+    row = {
+        "quarter": "2026-Q3",
+        "evidence_template": "{gap_share?} ({numerator?} of {denominator?}) this quarter",
+        "numerator": 8,
+        "denominator": 11,
+        "gap_share": 8,
+    }
+    filled = fill_sentence("rpt_assessment_gaps", row, K, template_column="evidence_template")
+    assert filled.text == f"{SUPPRESSED} ({SUPPRESSED} of 11) this quarter"
