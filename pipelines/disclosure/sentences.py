@@ -20,9 +20,15 @@ cell prints:
 - `median`: a statistic of the `of` people or cases, `–` when they are fewer than the
   threshold.
 - `derived` (sentences only): a figure or words computed from other columns of the row,
-  named in the column's `from` list (a change between two counts, say); `[c]` when any of
+  named in the column's `from` list (the change between two shares, say); `[c]` when any of
   them is suppressed and `–` when any has no figure, so a hidden count cannot be recovered
   from it.
+- `change` (sentences only): a change between two counts (its size, its sign or the words
+  "rose", "fell", "more than doubled"), `from: [now, before]`, both count columns under a
+  count rule. It prints only when both counts publish under the same primary and secondary
+  suppression the tables apply (their relations below, or the counts a caller passes as
+  `protected`, suppressed with the table that prints them), and `–` when the earlier count
+  is zero: a change beside one known count, or between two small ones, would tell the other.
 
 Counts that add up to a total (the column `meta` names a `relation`, e.g. the routes by
 which crimes entered the profile) are suppressed as the table that prints them is: every column
@@ -30,6 +36,11 @@ of the model in that relation, in YAML order, with their total, through `protect
 (primary and secondary suppression), whether or not the sentence prints them all, so a
 sentence never shows a count the table hides. A rate over such a count uses the suppressed
 count; the column `meta` of their total names the relation under `total_of`.
+
+A caller may pass `protected`: counts of the row it has already suppressed with the table
+that prints them (secondary suppression across rows the sentence does not hold); they print,
+and rest under `rate` and `change`, as the table shows them. It may pass `words`: text no
+model can hold (a statistical test's result, computed with SciPy), printed exactly.
 
 A sentence whose `{column}` placeholders all publish is `complete`. A model gives a sentence
 several variants (rows in order, the fuller wording first); `first_complete` prints the first
@@ -57,7 +68,8 @@ from pipelines.report.printed import (
     published_cell,
 )
 
-SENTENCE_RULES = (*DISCLOSURE_RULES, "derived")
+SENTENCE_RULES = (*DISCLOSURE_RULES, "derived", "change")
+COUNT_RULES = ("count", "subset")
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)(\??)\}")
 
 
@@ -82,6 +94,11 @@ def _rule(model: str, name: str) -> PrintedColumn:
     column = described_column(model, name, SENTENCE_RULES)
     if column.numeric and column.disclosure is None:
         raise SentenceTemplateError(f"{model}.{name}: a printed figure needs a disclosure rule")
+    if column.disclosure == "change" and (
+        len(column.derived_from) != 2
+        or any(_rule(model, count).disclosure not in COUNT_RULES for count in column.derived_from)
+    ):
+        raise SentenceTemplateError(f"{model}.{name}: a change names its two counts in `from`")
     return column
 
 
@@ -116,21 +133,36 @@ def _published(
 
 
 def fill_sentence(
-    model: str, row: Mapping[str, Any], k: int, template_column: str = "template"
+    model: str,
+    row: Mapping[str, Any],
+    k: int,
+    template_column: str = "template",
+    protected: Mapping[str, Count] | None = None,
+    words: Mapping[str, str] | None = None,
 ) -> FilledSentence:
-    """The row's template with every placeholder printed under its column's rule."""
-    template = row[template_column]
-    protected = _relations(model, row, k)
-    printed = {name: _published(model, name, row, k, protected) for name in placeholders(template)}
+    """The row's template with every placeholder printed under its column's rule (`protected`
+    and `words`: see the module docstring)."""
+    template, words = row[template_column], words or {}
+    protected = _relations(model, row, k) | dict(protected or {})
+    printed = {
+        name: words[name] if name in words else _published(model, name, row, k, protected)
+        for name in placeholders(template)
+    }
     required = {name for name, optional in PLACEHOLDER.findall(template) if not optional}
     complete = not any(printed[name] in (SUPPRESSED, MISSING) for name in required)
     return FilledSentence(PLACEHOLDER.sub(lambda m: printed[m.group(1)], template), complete)
 
 
-def first_complete(model: str, variants: Iterable[Mapping[str, Any]], k: int) -> str | None:
+def first_complete(
+    model: str,
+    variants: Iterable[Mapping[str, Any]],
+    k: int,
+    protected: Mapping[str, Count] | None = None,
+    words: Mapping[str, str] | None = None,
+) -> str | None:
     """The first complete variant (rows in the model's order); None when there is none."""
     for row in variants:
-        filled = fill_sentence(model, row, k)
+        filled = fill_sentence(model, row, k, protected=protected, words=words)
         if filled.complete:
             return filled.text
     return None

@@ -64,7 +64,7 @@ class PrintedColumn:
     digits: int | None = None
     disclosure: str | None = None
     of: str | None = None  # the whole a rate, a subset or a median is taken over
-    derived_from: tuple[str, ...] = ()  # a sentence's `derived` figure: the columns it rests on
+    derived_from: tuple[str, ...] = ()  # a sentence's `derived` or `change`: what it rests on
     signed: bool = False  # a change: printed with its sign, "+12%" or "−3%"
 
     @property
@@ -102,8 +102,10 @@ def _column(
     if (disclosure in RULES_WITH_WHOLE) != (of in declared):
         raise PrintedTableError(f"{model}.{name}: a {disclosure} rule needs `of` (a column)")
     derived_from = tuple(meta.get("from") or ())
-    if (disclosure == "derived") != bool(derived_from) or not set(derived_from) <= set(declared):
-        raise PrintedTableError(f"{model}.{name}: a derived figure names its `from` columns")
+    if (disclosure in ("derived", "change")) != bool(derived_from) or not set(derived_from) <= set(
+        declared
+    ):
+        raise PrintedTableError(f"{model}.{name}: a {disclosure} figure names its `from` columns")
     return PrintedColumn(
         name, meta.get("label", name), meta["kind"], bool(meta.get("wide")),
         meta.get("digits"), disclosure, of, derived_from, bool(meta.get("signed")),

@@ -16,78 +16,61 @@ from pipelines.disclosure import (
     protect_table,
     suppress_together,
 )
-from pipelines.disclosure.sentences import fill_sentence, model_rows
-from pipelines.disclosure.suppression import Rate
+from pipelines.disclosure.sentences import fill_sentence, first_complete, model_rows
+from pipelines.disclosure.suppression import Count, is_primary
 from pipelines.report import assessment, charts
 from pipelines.report.printed import printed_table
 from pipelines.report.sections import SENTENCES, Context, comparison_rows, table_of
 
 GAPS = "rpt_assessment_gaps"
-WINDOW_WORDS = {
-    "quarter": "in the quarter",
-    "12 months to quarter end": "in the 12 months to the quarter's end",
-}
+ASSESSMENT = "rpt_assessment_sentences"
 
 
 # --------------------------------------------------------------------------- assessment
-def _count_text(value: int, k: int) -> str:
-    return str(protect_count(value, k))
-
-
-def _evidence(judgment: assessment.Judgment, ctx: Context) -> str:
-    """The figures behind a judgment, disclosure-controlled, with the test that chose it."""
+def _table_protected(ctx: Context, row: dict[str, Any]) -> dict[str, Count]:
+    """The signal's counts as the profile table that also prints them shows them (primary and
+    secondary suppression of that table), so no sentence prints a count the table hides."""
+    if row["table_model"] is None:
+        return {}
     p, k = ctx.periods, ctx.k
-    signal, test = judgment.signal, judgment.test
-    p_text = "p < 0.001" if test.p_value < 0.001 else f"p = {test.p_value:.3f}"
-    if signal.kind == "count":
-        parts = [f"{_count_text(signal.now.numerator, k)} in {p.quarter}"]
-        if signal.previous is not None:
-            parts.append(f"{_count_text(signal.previous.numerator, k)} in {p.previous}")
-        if signal.year_ago is not None:
-            parts.append(f"{_count_text(signal.year_ago.numerator, k)} in {p.year_ago}")
-        return (
-            f"{signal.label.capitalize()} ({WINDOW_WORDS.get(signal.window, signal.window)}): "
-            + ", ".join(parts)
-            + f". Exact conditional test against the {test.comparison}: {p_text}."
-        )
-    now = _rate_now(signal, k)
-    text = (
-        f"{signal.label.capitalize()}: {now} in {p.quarter} "
-        f"({_count_text(signal.now.numerator, k)} of {_count_text(signal.now.denominator or 0, k)})"
+    key = (row["table_model"], row["table_name"])
+    if key not in ctx.figures.setdefault("assessment_tables", {}):
+        tables = comparison_rows(ctx, row["table_model"], p.columns)
+        ctx.figures["assessment_tables"][key] = {
+            figure.label: figure for figure in table_of(ctx, tables, row["table_name"])
+        }
+    figure = ctx.figures["assessment_tables"][key].get(row["table_category"])
+    if figure is None:
+        return {}
+    shown = {"now_numerator": figure.now, "previous_numerator": figure.previous}
+    shown["year_ago_numerator"] = figure.year_ago
+    before = (
+        "previous_numerator" if row["comparison"] == "previous quarter" else "year_ago_numerator"
     )
-    if test.comparison == "standard":
-        return text + f" against a standard of {test.standard:.0%}. Exact binomial test: {p_text}."
-    before = test.before
-    if before is not None and before.denominator:
-        text += f"; {protect_rate(before.numerator, before.denominator, k)} in {p.year_ago}"
-    return text + f". Fisher's exact test against the {test.comparison}: {p_text}."
+    shown["before_numerator"] = shown[before]
+    return {
+        name: Count(int(row[name]), count.suppressed or is_primary(int(row[name]), k))
+        for name, count in shown.items()
+        if row[name] is not None
+    }
 
 
-def _rate_now(signal: assessment.Signal, k: int) -> Rate:
-    """The signal's rate this quarter under the rate rule: the same figure its evidence prints
-    (a rate of a small count would tell the count)."""
-    return protect_rate(signal.now.numerator, signal.now.denominator or 0, k)
-
-
-def _headline(judgment: assessment.Judgment, k: int) -> str:
-    """The judgment in words, with its PHIA phrase."""
-    signal, test = judgment.signal, judgment.test
-    phrase = test.phrase
-    if test.comparison == "standard":
-        return (
-            f"It is {phrase} that the share of crimes meeting “{signal.label}” falls short "
-            f"of the standard of {test.standard:.0%}: it stands at {_rate_now(signal, k)}."
-        )
-    verb = "rose" if test.direction == "up" else "fell"
-    where = f"on the {test.comparison}"
-    if signal.kind == "count":
-        size = "more than doubled" if test.change >= 1 else f"{verb} by {abs(test.change):.0%}"
-        return f"It is {phrase} that {signal.label} really {verb}: they {size} {where}."
-    points = round(abs(test.change) * 100)
-    return (
-        f"It is {phrase} that the share of crimes meeting “{signal.label}” really {verb}: "
-        f"{points} points {where}."
-    )
+def _words(
+    ctx: Context, variants: dict[tuple[str, str, str], list[dict]], judgment: assessment.Judgment
+) -> dict[str, str]:
+    """A judgment's headline, evidence and threat cell: the model's first variants that
+    publish, the test's phrase and result filled in."""
+    test = judgment.test
+    words = {
+        "probability_phrase": test.phrase,
+        "test_result": "p < 0.001" if test.p_value < 0.001 else f"p = {test.p_value:.3f}",
+    }
+    said = {}
+    for kind in ("headline", "evidence", "threat"):
+        rows = variants[(judgment.signal.signal, test.comparison, kind)]
+        protected = _table_protected(ctx, rows[0])
+        said[kind] = first_complete(ASSESSMENT, rows, ctx.k, protected, words) or ""
+    return said
 
 
 def assessment_section(ctx: Context) -> dict[str, Any]:
@@ -99,10 +82,16 @@ def assessment_section(ctx: Context) -> dict[str, Any]:
     signals = assessment.signals_from_rows(rows, p.quarter, p.previous, p.year_ago)
     ranked = assessment.rank_judgments(signals, rules)
     shown = ranked[: rules.max_judgments]
+    variants: dict[tuple[str, str, str], list[dict]] = {}
+    for row in model_rows(ctx.con, ASSESSMENT, "quarter = ? order by variant_order", [p.quarter]):
+        variants.setdefault((row["signal"], row["comparison"], row["sentence_kind"]), []).append(
+            row
+        )
+    said = {id(j): _words(ctx, variants, j) for j in ranked}
     judgments = [
         {
-            "headline": _headline(j, k),
-            "evidence": _evidence(j, ctx),
+            "headline": said[id(j)]["headline"],
+            "evidence": said[id(j)]["evidence"],
             "harm": assessment.HARM_LABELS.get(j.harm, str(j.harm)),
             "phrase": j.test.phrase,
             "signal": j.signal.signal,
@@ -113,22 +102,14 @@ def assessment_section(ctx: Context) -> dict[str, Any]:
         {
             "rank": i + 1,
             "signal": j.signal.label.capitalize(),
-            "threat": (
-                f"{_rate_now(j.signal, k)} against {j.test.standard:.0%}"
-                if j.test.comparison == "standard"
-                else (
-                    f"{j.test.change:+.0%} on the {j.test.comparison}"
-                    if j.signal.kind == "count"
-                    else f"{j.test.change * 100:+.0f} pts on the {j.test.comparison}"
-                )
-            ),
+            "threat": said[id(j)]["threat"],
             "harm": assessment.HARM_LABELS.get(j.harm, str(j.harm)),
             "risk": j.test.phrase,
         }
         for i, j in enumerate(ranked)
     ]
     recs = [
-        {"area": r.area, "action": r.action, "trigger": _headline(r.trigger, k)}
+        {"area": r.area, "action": r.action, "trigger": said[id(r.trigger)]["headline"]}
         for r in assessment.recommendations(shown, rules)
     ]
     by_gap = {row["gap"]: row for row in model_rows(ctx.con, GAPS, "quarter = ?", [p.quarter])}

@@ -199,3 +199,38 @@ def test_the_published_key_findings_are_the_models_sentences(fixture_db: Path, r
     for finding in printed:
         assert finding in html
         assert SUPPRESSED not in finding.replace(f"same quarter last year: {SUPPRESSED}", "")
+
+
+def test_a_screened_count_hidden_beside_a_small_route_is_not_called_small(
+    fixture_db: Path,
+) -> None:
+    """Screened 20 is hidden in the routes table to protect principal 3: the finding must not
+    say it is below the threshold (it is not), only that it is not shown."""
+    with duckdb.connect(str(fixture_db), read_only=True) as con:
+        rows = [
+            row for row in _model_rows(con, SENTENCES) if row["sentence_kind"] == "finding_screened"
+        ]
+    assert rows, "the tiny run has no quarter with screened crimes"
+    quarter = rows[0]["quarter"]
+    figures = {"principal_crimes": 3, "included_crimes": 100, "screened_crimes": 20}
+    variants = sorted(
+        (row | figures for row in rows if row["quarter"] == quarter),
+        key=lambda row: row["variant_order"],
+    )
+    sentence = first_complete(SENTENCES, variants, K)
+    assert sentence is not None
+    assert SUPPRESSED in sentence and "20" not in _printed_numbers(sentence.replace(quarter, ""))
+    assert "fewer than" not in sentence.lower() and "protect small counts" in sentence
+
+
+def test_a_gaps_part_is_hidden_when_its_rest_is_small() -> None:
+    """8 of 11 suspects unnamed tells that 3 are named: the share is hidden, and so is the 8."""
+    row = {
+        "quarter": "2026-Q3",
+        "evidence_template": "{gap_share?} ({numerator?} of {denominator?}) this quarter",
+        "numerator": 8,
+        "denominator": 11,
+        "gap_share": 8,
+    }
+    filled = fill_sentence("rpt_assessment_gaps", row, K, template_column="evidence_template")
+    assert filled.text == f"{SUPPRESSED} ({SUPPRESSED} of 11) this quarter"

@@ -151,3 +151,87 @@ def test_a_judgments_headline_hides_the_rate_its_evidence_hides(rendered) -> Non
         assert headline.endswith(f"it stands at {quoted}.")
     hidden = [h for h, e in standards if e.split(": ", 1)[1].startswith(SUPPRESSED)]
     assert all(h.endswith(f"{SUPPRESSED}.") for h in hidden)
+
+
+# The crime counts the assessment tests that the profile's crime tables also print: signal ->
+# (breakdown of reporting.rpt_crimes_by_category, category; None: the table's total).
+CRIME_TABLE_CELLS = {
+    "stalking_crimes": ("domestic_abuse", None),
+    "domestic_abuse_crimes": ("domestic_abuse", "domestic_abuse"),
+    "non_domestic_abuse_crimes": ("domestic_abuse", "not_domestic_abuse"),
+    "online_crimes": ("online", "online"),
+    "screened_crimes": ("identification_route", "screened"),
+    "high_risk_crimes": ("risk_level", "high"),
+    "breach_of_order_crimes": ("offence_category", "breach_of_order"),
+}
+
+
+def _hidden_in_tables(con: duckdb.DuckDBPyConnection, k: int) -> dict[tuple[str, str], bool]:
+    """(signal, quarter) -> whether the profile hides that count: primary suppression, and for
+    a count its crime tables print, the secondary suppression of that quarter's table."""
+    from pipelines.disclosure.suppression import TOTAL, is_primary, protect_series
+
+    hidden = {
+        (signal, quarter): is_primary(int(numerator), k)
+        for signal, quarter, numerator in con.execute(
+            "select signal, quarter, numerator from reporting.rpt_assessment_signals "
+            "where measure_kind = 'count' and quarter in (?, ?, ?)",
+            [QUARTER, PREVIOUS, YEAR_AGO],
+        ).fetchall()
+    }
+    for signal, (breakdown, category) in CRIME_TABLE_CELLS.items():
+        for quarter in (QUARTER, PREVIOUS, YEAR_AGO):
+            cells = dict(
+                con.execute(
+                    "select category, crimes from reporting.rpt_crimes_by_category "
+                    "where breakdown = ? and quarter = ? order by category_order",
+                    [breakdown, quarter],
+                ).fetchall()
+            )
+            table = protect_series(cells, k)
+            cell = table.count(category if category is not None else TOTAL, "count")
+            hidden[(signal, quarter)] = hidden.get((signal, quarter), False) or cell.suppressed
+    return hidden
+
+
+def test_no_change_is_printed_beside_a_count_the_tables_hide(fixture_db, tmp_path) -> None:
+    """The rule opened wide (every comparison with any figure is a judgment), the assessment of
+    the tiny run prints a change (its size or its direction) only when both counts it rests
+    on publish as the profile's tables print them; otherwise its other words."""
+    import re
+
+    from pipelines.report.compare import Periods
+    from pipelines.report.problem_sections import assessment_section
+    from pipelines.report.sections import Context
+
+    settings = load_settings()
+    wide = settings.assessment.model_copy(
+        update={
+            "significance": 1.01,
+            "min_relative_change": 0.0,
+            "min_rate_gap": 0.0,
+            "max_judgments": 100,
+        }
+    )
+    settings = settings.model_copy(update={"assessment": wide})
+    k = settings.disclosure.min_count
+    with duckdb.connect(str(fixture_db), read_only=True) as con:
+        hidden = _hidden_in_tables(con, k)
+        ctx = Context(con, Periods(QUARTER), settings, tmp_path)
+        section = assessment_section(ctx)
+    assert section["judgments"]
+    change_words = re.compile(r"\d+%|doubled|\brose\b|\bfell\b|\d+ points|\d+ pts")
+    resting_on_hidden = 0
+    # every comparison judged and shown: the ranking lists the same judgments in order
+    for judgment, ranked in zip(section["judgments"], section["ranking"], strict=True):
+        signal, headline = judgment["signal"], judgment["headline"]
+        if (signal, QUARTER) not in hidden:
+            continue  # a rate
+        before = PREVIOUS if "the previous quarter" in headline else YEAR_AGO
+        if hidden[(signal, QUARTER)] or hidden.get((signal, before), False):
+            resting_on_hidden += 1
+            assert not change_words.search(headline), headline
+            assert not change_words.search(ranked["threat"]), ranked["threat"]
+            assert "not shown, to protect small counts" in headline
+    # the tiny force has small counts: the check above ran on some judgment
+    assert resting_on_hidden > 0
