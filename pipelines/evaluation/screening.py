@@ -90,6 +90,89 @@ def threshold_curve(scored: pd.DataFrame, hidden: set[str]) -> list[dict[str, An
     return rows
 
 
+# settings screening.weights -> the int_screening_scored column it scores
+WEIGHT_COLUMNS = {
+    "repeated": "is_repeated",
+    "obsessive": "is_obsessive",
+    "fixated": "is_fixated",
+    "unwanted": "is_unwanted",
+    "escalation": "is_escalating",
+    "online_repeated": "is_online_repeated",
+    "persistent": "is_persistent",
+    "recorded_stalking": "has_recorded_stalking",
+    "long_course": "is_long_course",
+    "linked_intelligence": "has_linked_intelligence",
+    "pair_intelligence": "has_pair_intelligence",
+    "high_risk": "is_high_risk",
+    "medium_risk": "is_medium_risk",
+    "ex_partner": "is_ex_partner",
+    "other_victims": "has_other_victims",
+    "suspect_stalking": "has_suspect_stalking_history",
+    "victim_intelligence": "has_victim_intelligence",
+    "repeat_victim": "is_repeat_victim",
+    "sustained": "is_sustained",
+    "unnamed_suspect_course": "has_unnamed_suspect_course",
+    "stalking_order": "has_pair_stalking_order",
+}
+# the suspect's history with other victims: left out of score_on_this_victim
+HISTORY_WEIGHTS = ("suspect_stalking", "other_victims")
+# the weights chosen on the held-in part (choose_weights): the pair's own stalking record and the
+# suspect's stalking record against other victims
+CHOSEN_WEIGHTS = ("recorded_stalking", "suspect_stalking")
+
+
+def flagged_with(scored: pd.DataFrame, weights: dict[str, int], threshold: int) -> pd.Series:
+    """int_screening_scored's is_flagged recomputed with other weights: the score reaches the
+    threshold and either there is a course against this victim or the score without the
+    suspect's history with other victims reaches it too."""
+    flags = {
+        name: scored[column].fillna(False).astype(bool) for name, column in WEIGHT_COLUMNS.items()
+    }
+    score = sum(weights[name] * flag.astype(int) for name, flag in flags.items())
+    history = sum(weights[name] * flags[name].astype(int) for name in HISTORY_WEIGHTS)
+    course = scored["has_course_on_this_victim"].fillna(False).astype(bool)
+    return (score >= threshold) & (course | (score - history >= threshold))
+
+
+def choose_weights(
+    scored: pd.DataFrame,
+    hidden: set[str],
+    weights: dict[str, int],
+    threshold: int,
+    free: tuple[str, ...],
+    precision_floor: float = 0.85,
+    top: int = 10,
+) -> dict[str, Any]:
+    """Every combination of 0..top points for the `free` weights (the others and the threshold
+    as configured), ranked by recall at precision >= precision_floor, then precision: the
+    choice is made on a held-in part only. Returns the best and the configured weights'
+    figures."""
+    import itertools
+
+    def measure(candidate: dict[str, int]) -> dict[str, Any]:
+        flagged = set(scored.loc[flagged_with(scored, candidate, threshold), "crime_id"])
+        return precision_recall(flagged, hidden)
+
+    best: tuple[tuple[float, float], dict[str, int], dict[str, Any]] | None = None
+    for values in itertools.product(range(top + 1), repeat=len(free)):
+        candidate = {**weights, **dict(zip(free, values, strict=True))}
+        figures = measure(candidate)
+        rank = (
+            figures["recall"] if figures["precision"] >= precision_floor else -1.0,
+            figures["precision"],
+        )
+        if best is None or rank > best[0]:
+            best = (rank, candidate, figures)
+    assert best is not None
+    return {
+        "free": list(free),
+        "threshold": threshold,
+        "precision_floor": precision_floor,
+        "configured": {name: weights[name] for name in free} | {"figures": measure(weights)},
+        "chosen": {name: best[1][name] for name in free} | {"figures": best[2]},
+    }
+
+
 def indicator_table(scored: pd.DataFrame, hidden: set[str]) -> list[dict[str, Any]]:
     rows = []
     for column in INDICATORS:
@@ -365,6 +448,15 @@ def read(warehouse: Path, query: str) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- evaluation
+def hidden_crimes(extracts: Path, warehouse: Path) -> set[str]:
+    """The loaded crimes that are truly hidden stalking (truth/crimes.csv)."""
+    crimes = pd.read_csv(extracts / "truth" / "crimes.csv", dtype={"crime_id": str})
+    loaded = set(read(warehouse, "select crime_id from staging.stg_crimes")["crime_id"])
+    return set(
+        crimes.loc[crimes["is_hidden_stalking"] & crimes["crime_id"].isin(loaded), "crime_id"]
+    )
+
+
 def evaluate(extracts: Path, warehouse: Path, quarter: str, work: Path) -> dict[str, Any]:
     truth_dir = extracts / "truth"
     crimes_truth = pd.read_csv(truth_dir / "crimes.csv", dtype={"crime_id": str})
@@ -623,6 +715,17 @@ def evaluate_part(
     if not warehouse.exists():
         warehouse = run_pipeline(extracts, quarter, folder)
     result = evaluate(extracts, warehouse, quarter, folder)
+    if part == "held_in":
+        # the weights of the course against this victim and the suspect's stalking record are
+        # chosen here, on the held-in part only
+        settings = load_settings().screening
+        result["weight_choice"] = choose_weights(
+            read(warehouse, "select * from intermediate.int_screening_scored"),
+            hidden_crimes(extracts, warehouse),
+            settings.weights.model_dump(),
+            settings.threshold,
+            CHOSEN_WEIGHTS,
+        )
     return {**result, "part": part, "scale": scale, **spec}
 
 
@@ -688,6 +791,19 @@ def parts_markdown(parts: dict[str, dict[str, Any]], command: str) -> str:
     causes = sorted({c for part in parts.values() for c in part["miss_causes"]})
     for cause in causes:
         row(f"missed: {cause}", lambda r, c=cause: str(r["miss_causes"].get(c, 0)))
+    choice = parts.get("held_in", {}).get("weight_choice")
+    if choice:
+        free = choice["free"]
+        lines += [
+            "",
+            f"Weights chosen on the held-in part only: {', '.join(free)}, every 0..10 each, "
+            f"threshold {choice['threshold']} and the other weights as configured, ranked by "
+            f"recall at precision >= {choice['precision_floor']}: chosen "
+            + ", ".join(f"{name} {choice['chosen'][name]}" for name in free)
+            + f" ({pr(choice['chosen']['figures'])}); configured "
+            + ", ".join(f"{name} {choice['configured'][name]}" for name in free)
+            + f" ({pr(choice['configured']['figures'])}).",
+        ]
     target = next(iter(parts.values()))["target"]
     lines += [
         "",

@@ -189,6 +189,105 @@ def error_causes(
     return out
 
 
+SERIAL_FP_SCREENED = "a counted victim's crimes are none truly stalking (screened course)"
+SERIAL_FP_RECORDED = "a counted victim's crimes are none truly stalking (recorded as stalking)"
+SERIAL_FP_VICTIM_SPLIT = "two counted victim keys are one true person (victim split)"
+SERIAL_FP_JOINED = "a counted victim's crimes are another true person's (suspect joined)"
+SERIAL_FN_NOT_IN_UNIVERSE = "fewer than 2 true victims have a crime in the universe"
+SERIAL_FN_PERP_SPLIT = "the true victims' crimes are on different keys (perpetrator split)"
+SERIAL_FN_NOT_ESTABLISHED = "a true victim is not established (screened, no course on that victim)"
+SERIAL_FN_LINKED = "true victims linked at or above the cut (not confidently distinct)"
+SERIAL_OTHER = "other (victim joined or split, window)"
+
+
+def serial_causes(
+    predicted: dict[tuple[str, str], list[str]],
+    truth: set[tuple[str, str]],
+    perpetrator_victims: pd.DataFrame,
+    universe_pairs: pd.DataFrame,
+    truth_records: pd.DataFrame,
+    key_map: pd.Series,
+    months: int,
+) -> dict[str, dict[str, int]]:
+    """Why each wrong serial person-quarter is wrong, by the first cause that applies, read
+    from the victims the judgment counted (intermediate.int_perpetrator_victims).
+
+    A false serial is counted through a victim none of whose crimes by the subject in the
+    look-back is truly stalking (split by how that victim was established: a screened course
+    or a stalking record), through two victim keys of one true person, or through a victim
+    whose crimes are another true person's (the suspect key joins two people). A missed serial
+    has fewer than two true victims with a crime in the universe, or its true victims' crimes
+    on different suspect keys, or a true victim not established, or established victims
+    linked at or above the cut."""
+    true_crimes = set(truth_records["crime_id"])
+    true_perpetrator = truth_records.set_index("crime_id")["perpetrator_true_person_id"]
+    true_victim = truth_records.set_index("crime_id")["victim_true_person_id"]
+    out: dict[str, dict[str, int]] = {"false_positives": {}, "false_negatives": {}}
+
+    def add(kind: str, cause: str) -> None:
+        out[kind][cause] = out[kind].get(cause, 0) + 1
+
+    for (quarter, true_id), keys in sorted(predicted.items()):
+        if (quarter, true_id) in truth:
+            continue
+        counted = perpetrator_victims[
+            (perpetrator_victims["quarter"] == quarter)
+            & perpetrator_victims["person_key"].isin(keys)
+            & perpetrator_victims["is_distinct_established"]
+        ]
+        crimes = _in_window(
+            universe_pairs[universe_pairs["suspect_person_key"].isin(keys)], quarter, months
+        )
+        cause = SERIAL_OTHER
+        for row in counted.itertuples():
+            victim_crimes = crimes.loc[
+                (crimes["suspect_person_key"] == row.person_key)
+                & (crimes["victim_person_key"] == row.victim_person_key),
+                "crime_id",
+            ]
+            if not set(victim_crimes) & true_crimes:
+                cause = SERIAL_FP_RECORDED if row.is_recorded else SERIAL_FP_SCREENED
+                break
+        if cause == SERIAL_OTHER:
+            victims_true = counted["victim_person_key"].map(key_map)
+            if victims_true.dropna().duplicated().any():
+                cause = SERIAL_FP_VICTIM_SPLIT
+            elif (crimes["crime_id"].map(true_perpetrator).dropna() != true_id).any():
+                cause = SERIAL_FP_JOINED
+        add("false_positives", cause)
+    for quarter, true_id in sorted(truth - set(predicted)):
+        mine = _in_window(
+            truth_records[truth_records["perpetrator_true_person_id"] == true_id], quarter, months
+        )
+        held = universe_pairs[universe_pairs["crime_id"].isin(set(mine["crime_id"]))]
+        if (
+            mine[mine["crime_id"].isin(set(held["crime_id"]))]["victim_true_person_id"].nunique()
+            < 2
+        ):
+            add("false_negatives", SERIAL_FN_NOT_IN_UNIVERSE)
+            continue
+        held = held.assign(victim_true=held["crime_id"].map(true_victim))
+        per_key = held.groupby("suspect_person_key")["victim_true"].nunique()
+        if per_key.max() < 2:
+            add("false_negatives", SERIAL_FN_PERP_SPLIT)
+            continue
+        best = per_key.idxmax()
+        rows = perpetrator_victims[
+            (perpetrator_victims["quarter"] == quarter)
+            & (perpetrator_victims["person_key"] == best)
+            & perpetrator_victims["victim_person_key"].isin(
+                set(held.loc[held["suspect_person_key"] == best, "victim_person_key"])
+            )
+        ]
+        if rows["is_established"].sum() < 2:
+            add("false_negatives", SERIAL_FN_NOT_ESTABLISHED)
+        elif rows["is_distinct_established"].sum() < 2:
+            add("false_negatives", SERIAL_FN_LINKED)
+        else:
+            add("false_negatives", SERIAL_OTHER)
+    return out
+
+
 def predicted_keys(
     frame: pd.DataFrame, key_map: pd.Series, quarters: list[str]
 ) -> dict[tuple[str, str], list[str]]:
@@ -287,6 +386,11 @@ def evaluate_part(part: str, scale: str, work: Path, quarters: int) -> dict:
         "person_key": "suspect_person_key",
         "person_true": "perpetrator_true_person_id",
     }
+    perpetrator_victims = read(
+        warehouse,
+        "select quarter, person_key, victim_person_key, is_recorded, is_established, "
+        "is_distinct_established from intermediate.int_perpetrator_victims",
+    )
     causes = {
         "serial": error_causes(
             predicted_keys(perps[perps["is_serial"]], key_map, chosen),
@@ -315,6 +419,15 @@ def evaluate_part(part: str, scale: str, work: Path, quarters: int) -> dict:
             person_true="victim_true_person_id",
         ),
     }
+    serial_detail = serial_causes(
+        predicted_keys(perps[perps["is_serial"]], key_map, chosen),
+        truth["serial"],
+        perpetrator_victims,
+        universe_pairs,
+        with_suspect,
+        key_map,
+        lookback,
+    )
     predicted_sets = {
         "serial": mapped(perps[perps["is_serial"]], key_map, chosen),
         "repeat": mapped(perps[perps["is_repeat"]], key_map, chosen),
@@ -329,6 +442,7 @@ def evaluate_part(part: str, scale: str, work: Path, quarters: int) -> dict:
             key: precision_recall(predicted_sets[key], visible[key]) for key in predicted_sets
         },
         "error_causes": causes,
+        "serial_causes": serial_detail,
         "scale": scale,
         "seed": seed,
         "quarters": chosen,
@@ -441,6 +555,24 @@ def markdown(report: dict[str, Any]) -> str:
                     lines.append(
                         f"| {measure} | {r['part']} | {kind.replace('_', ' ')} | {cause} | {n} |"
                     )
+    lines += [
+        "",
+        "## Serial: which victim the wrong judgments rest on",
+        "",
+        "Each wrong serial person-quarter by the first cause that applies, read from the "
+        "victims the judgment counted (intermediate.int_perpetrator_victims): a false serial "
+        "through a counted victim none of whose crimes by the subject is truly stalking, two "
+        "victim keys of one true person, or another true person's crimes on the subject's key; "
+        "a missed serial through true victims with no crime in the universe, crimes on "
+        "different suspect keys, a victim not established or victims linked at or above the cut.",
+        "",
+        "| part | error | cause | person-quarters |",
+        "|---|---|---|---|",
+    ]
+    for r in results:
+        for kind, counts in r.get("serial_causes", {}).items():
+            for cause, n in sorted(counts.items(), key=lambda item: -item[1]):
+                lines.append(f"| {r['part']} | {kind.replace('_', ' ')} | {cause} | {n} |")
     lines.append("")
     return "\n".join(lines)
 

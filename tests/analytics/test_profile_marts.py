@@ -92,7 +92,8 @@ def _universe_people(built) -> pd.DataFrame:
     universe = mart(
         built,
         "select s.crime_id, s.reported_date, s.identified_by, "
-        "coalesce(c.is_repeated, false) as is_screened_course from marts.stalking_crimes as s "
+        "coalesce(c.has_course_on_this_victim, false) as is_screened_course "
+        "from marts.stalking_crimes as s "
         "left join intermediate.int_screening_scored as c using (crime_id)",
     )
     persons = extracts(built, "crime_persons")
@@ -142,15 +143,11 @@ def test_serial_and_repeat_perpetrators_recomputed_in_pandas(built) -> None:
         in_window = _windowed(pairs, quarter, settings.serial_lookback_years * 12)
         victim_counts = in_window.groupby("person_key")["person_key_victim"].nunique()
         # outputs.md: a victim counts toward serial where stalking against them is
-        # established (recorded, or a screened course: 2+ crimes or 2+ occasions)
+        # established (recorded, or a screened crime with a course against that victim)
         per_victim = in_window.assign(
             recorded=in_window["identified_by"].isin(["principal", "included"])
         ).groupby(["person_key", "person_key_victim"])
-        established = (
-            per_victim["recorded"].any()
-            | per_victim["is_screened_course"].any()
-            | (per_victim["crime_id"].nunique() >= 2)
-        )
+        established = per_victim["recorded"].any() | per_victim["is_screened_course"].any()
         serial_counts = established[established].groupby(level=0).size()
         for key, count in crimes.items():
             row = got.loc[(quarter, key)]

@@ -210,16 +210,21 @@ scored as (
 
 -- The suspect's history with other victims (a stalking record, other victims) raises
 -- attention but never by itself pulls in a crime against someone else: without a course
--- against this victim (2+ occasions of the pair, the pair's stalking record or a stalking order
--- between them), the crime's points without that history (score_on_this_victim) must reach
--- the threshold.
+-- against this victim (has_course_on_this_victim), the crime's points without that history
+-- (score_on_this_victim) must reach the threshold. has_course_on_this_victim is the one test of
+-- a course of conduct against the crime's victim: the serial rule (int_perpetrator_victims)
+-- reads it too.
 on_this_victim as (
     select
         *,
         score
         - case when has_suspect_stalking_history then {{ weights['suspect_stalking'] }} else 0 end
         - case when has_other_victims then {{ weights['other_victims'] }} else 0 end
-            as score_on_this_victim
+            as score_on_this_victim,
+        -- 2+ occasions of the pair in the window, the pair's stalking record or a stalking
+        -- order sought between them
+        is_repeated or has_pair_stalking_history or has_pair_stalking_order
+            as has_course_on_this_victim
     from scored
 ),
 
@@ -228,9 +233,7 @@ final as (
         *,
         score >= {{ screening['threshold'] }}
         and (
-            is_repeated
-            or has_pair_stalking_history
-            or has_pair_stalking_order
+            has_course_on_this_victim
             or score_on_this_victim >= {{ screening['threshold'] }}
         ) as is_flagged
     from on_this_victim

@@ -3,7 +3,8 @@
 -- or other victims; prior stalking): it raises attention but never by itself brings a crime
 -- against someone else into the stalking universe (int_screening_scored). One row per screened
 -- crime with a resolved suspect who has other victims in the course window or a crime recorded
--- as stalking (against anyone) within the history window.
+-- as stalking against another victim within the history window (the pair's own stalking record
+-- is the course against this victim, counted once, in int_screening_pair_course).
 with
 
 candidates as (
@@ -28,7 +29,8 @@ candidate_suspects as (
     select distinct
         candidates.crime_id,
         candidates.occasion_date,
-        crime_pairs.suspect_person_key
+        crime_pairs.suspect_person_key,
+        crime_pairs.victim_person_key
     from candidates
     inner join crime_pairs
         on candidates.crime_id = crime_pairs.crime_id
@@ -48,8 +50,10 @@ suspect_victims as (
     group by candidate_suspects.crime_id
 ),
 
--- the suspect has a crime recorded as stalking (against this or another victim) within the
--- history window: stalking behaviour already recognised in this person (SST: prior stalking)
+-- the suspect has a crime recorded as stalking against another victim within the history
+-- window: stalking behaviour already recognised in this person (SST: prior stalking). A record
+-- against this crime's victim is not history with others: counted here too it would score the
+-- pair's own record twice (recorded_stalking and suspect_stalking)
 suspect_stalking as (
     select
         candidate_suspects.crime_id,
@@ -61,6 +65,7 @@ suspect_stalking as (
         on crime_pairs.crime_id = classified_stalking.crime_id
     where
         crime_pairs.crime_id <> candidate_suspects.crime_id
+        and crime_pairs.victim_person_key <> candidate_suspects.victim_person_key
         and abs(date_diff('day', candidate_suspects.occasion_date, crime_pairs.occasion_date))
         <= {{ screening['suspect_history_days'] }}
     group by candidate_suspects.crime_id

@@ -6,8 +6,6 @@
 {%- set victims_mins, victims_points = rfgv['victims_band_min'], rfgv['victims_band_points'] -%}
 {%- set weight_sum = weights['recency'] + weights['frequency'] + weights['gravity'] + weights['victims'] -%}
 {%- set lookback_months = [perp['serial_lookback_years'] * 12, rfgv['lookback_months']] | max -%}
-{%- set link_cut = perp['distinct_victim_max_link_probability'] -%}
-{%- set course_min = setting('screening')['course_min_occasions'] -%}
 -- Suspects and offenders of the stalking universe per quarter, scored for tasking (MATAC-style
 -- RFGV). A person is in a quarter's list when they have a crime reported in the look-back up to
 -- the quarter's last day. Each component scores 0-10 points:
@@ -18,9 +16,9 @@
 -- rfgv_score = weighted mean of the four x 10 (0-100). All numbers come from settings.yaml.
 -- score_band is the RFGV score's band (rfgv.band_*_min_score), not a DASH or risk grade.
 -- Serial (outputs.md): 2+ victims in the serial look-back against whom stalking is established
--- (a recorded stalking classification, or a screened course: 2+ universe crimes against that
--- victim, or a screened crime with 2+ occasions of the pair) and who are confidently different
--- people (no link at or above distinct_victim_max_link_probability between them).
+-- (a recorded stalking classification, or a screened crime with a course against that same
+-- victim) and who are confidently different people (no link at or above
+-- distinct_victim_max_link_probability between them): int_perpetrator_victims.
 -- weakest_link_probability: the lowest match probability inside the subject's cluster or a
 -- counted victim's, i.e. the weakest link the row rests on.
 with
@@ -34,23 +32,10 @@ perpetrations as (
 ),
 
 pairs as (
-    select
-        crime_pairs.*,
-        coalesce(stalking_crimes.identified_by in ('principal', 'included'), false) as is_recorded,
-        coalesce(screening.is_repeated, false) as is_screened_course
+    select crime_pairs.*
     from {{ ref('int_crime_pairs') }} as crime_pairs
     inner join {{ ref('int_stalking_crimes') }} as stalking_crimes
         on crime_pairs.crime_id = stalking_crimes.crime_id
-    left join {{ ref('int_screening_scored') }} as screening
-        on crime_pairs.crime_id = screening.crime_id
-),
-
-links as (
-    select
-        person_key_l,
-        person_key_r
-    from {{ source('resolution', 'person_links') }}
-    where match_probability >= {{ link_cut }}
 ),
 
 person_weakest as (
@@ -61,68 +46,17 @@ person_weakest as (
     group by person_key
 ),
 
--- each victim of each suspect in the serial look-back, and whether stalking against that
--- victim is established (recorded, or a screened course of conduct)
-victim_status as (
-    select
-        quarters.quarter,
-        pairs.suspect_person_key as person_key,
-        pairs.victim_person_key,
-        bool_or(pairs.is_recorded) as is_recorded,
-        bool_or(pairs.is_recorded)
-        or bool_or(pairs.is_screened_course)
-        or count(distinct pairs.crime_id) >= {{ course_min }} as is_established
-    from quarters
-    inner join pairs
-        on
-            pairs.reported_date > quarters.q_end - interval {{ perp['serial_lookback_years'] }} year
-            and quarters.q_end >= pairs.reported_date
-    group by quarters.quarter, pairs.suspect_person_key, pairs.victim_person_key
-),
-
--- a victim is shadowed when a lower-keyed victim of the same suspect may be the same person
--- (a link at or above the cut): each group of possibly-same victims counts once
-victim_shadowed as (
-    select
-        later.quarter,
-        later.person_key,
-        later.victim_person_key,
-        bool_or(earlier.is_established) as by_established,
-        bool_or(earlier.is_recorded) as by_recorded
-    from victim_status as later
-    inner join victim_status as earlier
-        on
-            later.quarter = earlier.quarter
-            and later.person_key = earlier.person_key
-            and later.victim_person_key > earlier.victim_person_key
-    inner join links
-        on
-            earlier.victim_person_key = links.person_key_l
-            and later.victim_person_key = links.person_key_r
-    group by later.quarter, later.person_key, later.victim_person_key
-),
-
+-- the victims each perpetrator counts toward serial, with their evidence
+-- (int_perpetrator_victims: established, confidently distinct)
 serial_summary as (
     select
-        victim_status.quarter,
-        victim_status.person_key,
-        count(*) filter (
-            where victim_status.is_recorded and not coalesce(victim_shadowed.by_recorded, false)
-        ) as distinct_victims_recorded,
-        count(*) filter (
-            where victim_status.is_established and not coalesce(victim_shadowed.by_established, false)
-        ) as distinct_victims_confident,
-        min(coalesce(person_weakest.weakest, 1.0)) filter (where victim_status.is_established)
-            as victims_weakest
-    from victim_status
-    left join victim_shadowed
-        on
-            victim_status.quarter = victim_shadowed.quarter
-            and victim_status.person_key = victim_shadowed.person_key
-            and victim_status.victim_person_key = victim_shadowed.victim_person_key
-    left join person_weakest
-        on victim_status.victim_person_key = person_weakest.person_key
-    group by victim_status.quarter, victim_status.person_key
+        quarter,
+        person_key,
+        count(*) filter (where is_distinct_recorded) as distinct_victims_recorded,
+        count(*) filter (where is_distinct_established) as distinct_victims_confident,
+        min(victim_weakest_link_probability) filter (where is_established) as victims_weakest
+    from {{ ref('int_perpetrator_victims') }}
+    group by quarter, person_key
 ),
 
 orders as (

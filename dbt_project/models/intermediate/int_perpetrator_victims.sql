@@ -1,0 +1,134 @@
+{%- set perp = setting('perpetrators') -%}
+{%- set link_cut = perp['distinct_victim_max_link_probability'] -%}
+-- The victims each perpetrator counts toward "serial" with, per quarter: one row per quarter,
+-- resolved suspect and resolved victim of a stalking-universe crime reported in the serial
+-- look-back up to the quarter's last day, with the evidence the marts.perpetrators serial
+-- judgment reads:
+--   is_recorded     a crime against this victim is recorded as stalking (principal, included);
+--   is_established  recorded, or a screened crime with a course against this same victim
+--                   (int_screening_scored.has_course_on_this_victim: 2+ occasions of the pair,
+--                   the pair's stalking record or a stalking order between them). One screened
+--                   crime against someone else never establishes a victim;
+--   best_link_probability  the highest match probability between this victim and another
+--                   victim of the same perpetrator (null: none at or above the stored floor),
+--                   i.e. how possibly the two are one person;
+--   is_distinct_*   counted once: a victim linked at or above
+--                   distinct_victim_max_link_probability to a lower-keyed victim of the same
+--                   perpetrator with the same evidence may be that person, so only the group's
+--                   lowest key counts;
+--   victim_weakest_link_probability  the weakest match probability inside the victim's cluster.
+with
+
+quarters as (
+    select * from {{ ref('int_quarters') }}
+),
+
+pairs as (
+    select
+        crime_pairs.crime_id,
+        crime_pairs.reported_date,
+        crime_pairs.suspect_person_key,
+        crime_pairs.victim_person_key,
+        coalesce(stalking_crimes.identified_by in ('principal', 'included'), false) as is_recorded,
+        coalesce(screening.has_course_on_this_victim, false) as has_screened_course
+    from {{ ref('int_crime_pairs') }} as crime_pairs
+    inner join {{ ref('int_stalking_crimes') }} as stalking_crimes
+        on crime_pairs.crime_id = stalking_crimes.crime_id
+    left join {{ ref('int_screening_scored') }} as screening
+        on crime_pairs.crime_id = screening.crime_id
+),
+
+links as (
+    select
+        person_key_l,
+        person_key_r,
+        match_probability
+    from {{ source('resolution', 'person_links') }}
+),
+
+victim_weakest as (
+    select
+        person_key,
+        min(cluster_min_probability) as weakest
+    from {{ source('resolution', 'person_records') }}
+    group by person_key
+),
+
+victim_status as (
+    select
+        quarters.quarter,
+        pairs.suspect_person_key as person_key,
+        pairs.victim_person_key,
+        count(distinct pairs.crime_id) as crimes_against_victim,
+        bool_or(pairs.is_recorded) as is_recorded,
+        bool_or(pairs.has_screened_course) as has_screened_course,
+        bool_or(pairs.is_recorded) or bool_or(pairs.has_screened_course) as is_established
+    from quarters
+    inner join pairs
+        on
+            pairs.reported_date > quarters.q_end - interval {{ perp['serial_lookback_years'] }} year
+            and quarters.q_end >= pairs.reported_date
+    group by quarters.quarter, pairs.suspect_person_key, pairs.victim_person_key
+),
+
+-- links between two victims of the same perpetrator in the same quarter's look-back
+victim_links as (
+    select
+        this_victim.quarter,
+        this_victim.person_key,
+        this_victim.victim_person_key,
+        links.match_probability,
+        other_victim.victim_person_key < this_victim.victim_person_key
+        and links.match_probability >= {{ link_cut }} as is_shadowing,
+        other_victim.is_established as other_established,
+        other_victim.is_recorded as other_recorded
+    from victim_status as this_victim
+    inner join victim_status as other_victim
+        on
+            this_victim.quarter = other_victim.quarter
+            and this_victim.person_key = other_victim.person_key
+            and this_victim.victim_person_key <> other_victim.victim_person_key
+    inner join links
+        on
+            least(this_victim.victim_person_key, other_victim.victim_person_key) = links.person_key_l
+            and greatest(this_victim.victim_person_key, other_victim.victim_person_key) = links.person_key_r
+),
+
+link_summary as (
+    select
+        quarter,
+        person_key,
+        victim_person_key,
+        max(match_probability) as best_link_probability,
+        coalesce(bool_or(is_shadowing and other_established), false) as is_shadowed_established,
+        coalesce(bool_or(is_shadowing and other_recorded), false) as is_shadowed_recorded
+    from victim_links
+    group by quarter, person_key, victim_person_key
+),
+
+final as (
+    select
+        victim_status.quarter,
+        victim_status.person_key,
+        victim_status.victim_person_key,
+        victim_status.crimes_against_victim,
+        victim_status.is_recorded,
+        victim_status.has_screened_course,
+        victim_status.is_established,
+        link_summary.best_link_probability,
+        victim_status.is_recorded and not coalesce(link_summary.is_shadowed_recorded, false)
+            as is_distinct_recorded,
+        victim_status.is_established and not coalesce(link_summary.is_shadowed_established, false)
+            as is_distinct_established,
+        coalesce(victim_weakest.weakest, 1.0) as victim_weakest_link_probability
+    from victim_status
+    left join link_summary
+        on
+            victim_status.quarter = link_summary.quarter
+            and victim_status.person_key = link_summary.person_key
+            and victim_status.victim_person_key = link_summary.victim_person_key
+    left join victim_weakest
+        on victim_status.victim_person_key = victim_weakest.person_key
+)
+
+select * from final
