@@ -73,6 +73,14 @@ def test_data_quality_json_reconciles_with_the_load_log(tiny_profile) -> None:
     assert len(published) == 5
     assert report["reconciles"] is True
     assert report["totals"]["read"] == sum(row[1] for row in log)
+    assert report["totals"]["loaded"] == sum(row[2] for row in log)
+    assert report["totals"]["quarantined"] == sum(row[3] for row in log)
+    # every unlinked count of an extract, keyed <extract>.<link>, and nothing else
+    assert report["unlinked_soft_links"] == {
+        f"{name}.{link}": count
+        for name, extract in report["extracts"].items()
+        for link, count in extract["unlinked_soft_links"].items()
+    }
     assert all("/" not in e["file"] and e["file"] for e in report["extracts"].values())
 
 
