@@ -36,7 +36,6 @@ FIGURE_COLUMNS = ["recorded", "value", "lo80", "hi80", "lo95", "hi95"]
 # Splits whose parts add up to all crimes: their recorded years are suppressed together.
 SPLIT_FAMILIES = ("domestic_abuse", "online")
 TOTAL_SERIES = "all_stalking"
-BREACH_SERIES = "breaches"
 
 HEADER_FILL = PatternFill("solid", fgColor="1F3864")
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
@@ -54,7 +53,6 @@ class DemandFigures:
     workload_years: pd.DataFrame  # rpt_fms_workload_years
     tracking: pd.DataFrame  # rpt_fms_tracking
     sentences: pd.DataFrame  # rpt_fms_sentences
-    not_forecast: pd.DataFrame  # rpt_fms_not_forecast
     method: pd.DataFrame  # rpt_fms_method_sentences
     readme: pd.DataFrame  # rpt_fms_readme
     headline_accuracy: pd.DataFrame  # rpt_fms_headline_accuracy
@@ -82,7 +80,6 @@ def read_demand_figures(con: duckdb.DuckDBPyConnection) -> DemandFigures:
             "select * from reporting.rpt_fms_workload_years order by financial_year_start"
         ),
         tracking=rows("select * from reporting.rpt_fms_tracking order by series"),
-        not_forecast=rows("select * from reporting.rpt_fms_not_forecast order by series"),
         sentences=rows(
             "select * from reporting.rpt_fms_sentences order by sentence_kind, sentence_order"
         ),

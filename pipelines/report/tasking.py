@@ -48,6 +48,10 @@ def list_columns() -> tuple[PrintedColumn, ...]:
     return printed_columns("rpt_tasking_list", "tasking_list")
 
 
+def page_columns() -> tuple[PrintedColumn, ...]:
+    return printed_columns("rpt_tasking_list", "tasking_page")
+
+
 def dropped_columns() -> tuple[PrintedColumn, ...]:
     return printed_columns("rpt_tasking_dropped_off", "dropped_off")
 
@@ -78,13 +82,13 @@ class PackData:
 
 
 def high_harm_list(con: duckdb.DuckDBPyConnection, quarter: str) -> pd.DataFrame:
-    """The quarter's listed subjects, printed columns only (reporting.rpt_tasking_list)."""
-    frame = con.execute(
+    """The quarter's listed subjects in rank order (reporting.rpt_tasking_list), every column:
+    each output prints its own view of them."""
+    return con.execute(
         "select * from reporting.rpt_tasking_list "
         "where quarter = ? and is_on_tasking_list order by rank",
         [quarter],
     ).df()
-    return printed_frame(frame, list_columns()).reset_index(drop=True)
 
 
 def pack_data(con: duckdb.DuckDBPyConnection, quarter: str) -> PackData:
@@ -134,7 +138,7 @@ def write_tasking_pack(
     started = time.perf_counter()
     generated = generated or dt.date.today()
     data = pack_data(con, quarter)
-    frame = data.listed
+    frame = printed_frame(data.listed, list_columns())
     folder = quarter_dir / RESTRICTED_DIR
     owner_only_dir(folder)
     csv_path = folder / "high_harm_perpetrators.csv"
@@ -150,7 +154,7 @@ def write_tasking_pack(
     )
     write_private(
         html_path,
-        render_pack_html(frame, quarter, force, generated, profiles, data, lookback_years),
+        render_pack_html(data.listed, quarter, force, generated, profiles, data, lookback_years),
     )
     write_private(xlsx_path, render_pack_xlsx(data, quarter, force, generated))
     return PackResult(
@@ -231,12 +235,11 @@ def render_pack_html(
     data: PackData | None = None,
     lookback_years: int = 3,
 ) -> str:
-    # the page reads "none" under active orders, which says what the yes/no column would
-    columns = [c for c in list_columns() if c.name != "has_active_order"]
+    columns = page_columns()
     headers = [(c.label, c.numeric) for c in columns]
     by_key = {p.stem.split("_", 1)[-1]: p for p in profiles}
     rows = []
-    shown = frame.assign(active_orders=frame["active_orders"].fillna("none"))
+    shown = printed_frame(frame, columns)
     key_index = [c.name for c in columns].index("person_key")
     for record in shown.to_dict("records"):
         cells = [(fmt(record[c.name]), c.numeric) for c in columns]

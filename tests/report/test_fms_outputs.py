@@ -290,6 +290,28 @@ def test_demand_csv_keeps_its_columns_and_figures(quarter_dir: Path, book) -> No
             assert not 0 < int(row["value"]) < K
 
 
+def test_demand_csv_carries_the_one_year_ahead_backtest_of_each_dataset(
+    quarter_dir: Path, con
+) -> None:
+    with (quarter_dir / "fms" / "demand.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    backtest = con.execute(
+        "select dataset, mase, coverage80 from reporting.rpt_fms_backtest where horizon_years = 1"
+    ).fetchall()
+    assert backtest
+    expected = {}
+    for dataset, mase, coverage80 in backtest:
+        name = dataset.replace(":", "_")
+        expected[f"backtest_{name}_mase_1y"] = round(mase, 3)
+        expected[f"backtest_{name}_coverage80"] = round(coverage80, 3)
+    printed = [
+        h for h in rows[0] if h.startswith("backtest_") and h.endswith(("_mase_1y", "_coverage80"))
+    ]
+    assert sorted(printed) == sorted(expected)
+    for row in rows:
+        assert {h: float(row[h]) for h in printed} == expected
+
+
 def test_performance_monthly_is_one_disclosure_controlled_page(quarter_dir: Path, con) -> None:
     with (quarter_dir / "performance_monthly.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))

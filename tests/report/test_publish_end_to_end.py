@@ -73,6 +73,14 @@ def test_data_quality_json_reconciles_with_the_load_log(tiny_profile) -> None:
     assert len(published) == 5
     assert report["reconciles"] is True
     assert report["totals"]["read"] == sum(row[1] for row in log)
+    assert report["totals"]["loaded"] == sum(row[2] for row in log)
+    assert report["totals"]["quarantined"] == sum(row[3] for row in log)
+    # every unlinked count of an extract, keyed <extract>.<link>, and nothing else
+    assert report["unlinked_soft_links"] == {
+        f"{name}.{link}": count
+        for name, extract in report["extracts"].items()
+        for link, count in extract["unlinked_soft_links"].items()
+    }
     assert all("/" not in e["file"] and e["file"] for e in report["extracts"].values())
 
 
@@ -178,9 +186,8 @@ def test_tasking_pack_names_orders_and_subject_profiles(tiny_profile) -> None:
 
 def test_subject_timeline_holds_every_crime_order_and_intelligence(tiny_profile) -> None:
     from pipelines.quarters import quarter_end
-    from pipelines.report.subjects import MAX_TIMELINE_ROWS, subject_file_name, victim_label
+    from pipelines.report.subjects import subject_file_name
 
-    assert [victim_label(i) for i in (0, 25, 26)] == ["Victim A", "Victim Z", "Victim AA"]
     end = quarter_end(tiny_profile.quarter)
     with duckdb.connect(str(tiny_profile.warehouse), read_only=True) as con:
         rank, key = con.execute(
@@ -201,11 +208,34 @@ def test_subject_timeline_holds_every_crime_order_and_intelligence(tiny_profile)
                 [key, end, key, end, key, end],
             ).fetchall()
         }
+        events_left_out = con.execute(
+            "select max(rows_not_shown) from reporting.rpt_subject_timeline "
+            "where quarter = ? and person_key = ?",
+            [tiny_profile.quarter, key],
+        ).fetchone()[0]
     page = (
         tiny_profile.quarter_dir / "restricted" / "subject_profiles" / subject_file_name(rank, key)
     ).read_text()
     timeline = page.split("<h2>Timeline", 1)[1].split("</table>", 1)[0]
     shown = set(re.findall(r"<td>([A-Z]{2}\d+)</td>", timeline))
     assert expected
-    if len(expected) <= MAX_TIMELINE_ROWS:
+    if not events_left_out:
         assert expected <= shown
+    else:
+        assert f"{events_left_out} earlier event" in page
+
+
+def test_victim_labels_run_from_a_to_z_then_aa() -> None:
+    """The subject pages' victim labels (macro spreadsheet_letters, used by
+    rpt_subject_victims), as spreadsheet columns are named."""
+    import jinja2
+
+    from pipelines.paths import DBT_PROJECT_DIR
+
+    macro = (DBT_PROJECT_DIR / "macros" / "spreadsheet_letters.sql").read_text(encoding="utf-8")
+    letters = jinja2.Environment().from_string(macro + "{{ spreadsheet_letters('n') }}").render()
+    rows = duckdb.sql(
+        f"select n, {letters} from (values (1), (26), (27), (52), (53), (702), (703), (18278)) "
+        "as t(n) order by n"
+    ).fetchall()
+    assert [label for _, label in rows] == ["A", "Z", "AA", "AZ", "BA", "ZZ", "AAA", "ZZZ"]

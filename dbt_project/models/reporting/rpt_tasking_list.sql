@@ -238,6 +238,8 @@ select
     end as why_on_list,
     -- filled in by the tasking meeting
     '' as owner,
-    '' as review_date
+    '' as review_date,
+    -- the HTML page reads 'none' where the sheets leave the cell empty
+    coalesce(final.active_orders, 'none') as active_orders_on_page
 from final
 inner join reasons on final.quarter = reasons.quarter and final.person_key = reasons.person_key

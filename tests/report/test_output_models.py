@@ -1,0 +1,19 @@
+"""The restricted pages' wording models on fixed rows: the dbt unit tests of
+dbt_project/models/reporting/_outputs__unit_tests.yml (a quarterly run skips unit tests, so
+they run here, on a copy of the session's warehouse for the input tables' types)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.analytics.force_fixture import run_dbt
+from tests.report.conftest import QUARTER
+
+UNIT_TESTED = ("rpt_subject_timeline", "rpt_subject_match_evidence")
+
+
+def test_subject_page_models_pass_their_unit_tests(fixture_db_copy: Path) -> None:
+    selection = [f"test_type:unit,{model}" for model in UNIT_TESTED]
+    result = run_dbt(fixture_db_copy, QUARTER, ["test", "--select", *selection])
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert f"PASS={len(UNIT_TESTED)}" in result.stdout
