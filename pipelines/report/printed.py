@@ -39,6 +39,7 @@ import yaml
 
 from pipelines.disclosure import Count, protect_count, protect_rate, subset_count
 from pipelines.paths import DBT_PROJECT_DIR
+from pipelines.report.compare import Figure3, Periods
 
 REPORTING_MODELS = DBT_PROJECT_DIR / "models" / "reporting"
 KINDS = ("count", "number", "rate", "text", "date", "flag")
@@ -217,6 +218,38 @@ def printed_table(
         [published_cell(row, column, k) for column in columns] for row in frame.to_dict("records")
     ]
     return {"columns": columns, "rows": rows}
+
+
+def quarter_figures(
+    con: duckdb.DuckDBPyConnection, model: str, view: str, periods: Periods, k: int
+) -> list[Figure3]:
+    """Each column of `view` (of a model with one row per quarter) at the quarter, the
+    previous one and a year ago, under its rule (`count`, `subset` of its `of` or `none`): the
+    rows of a figure table, a quarter without a row counting zero."""
+    frame = con.execute(
+        f"select * from reporting.{model} where quarter in (?, ?, ?)", periods.columns
+    ).df()
+    rows = frame.set_index("quarter")
+
+    def at(column: PrintedColumn, quarter: str) -> Count:
+        if quarter not in rows.index:
+            return Count(0)
+        value = int(rows.at[quarter, column.name])
+        if column.disclosure == "subset" and column.of is not None:
+            return subset_count(value, int(rows.at[quarter, column.of]), k)
+        if column.disclosure == "count":
+            return protect_count(value, k)
+        if column.disclosure == "none":
+            return Count(value)
+        raise PrintedTableError(f"{model}.{column.name}: a figure by quarter needs a count rule")
+
+    return [
+        Figure3(
+            column.label,
+            *(at(column, q) for q in (periods.quarter, periods.previous, periods.year_ago)),
+        )
+        for column in printed_columns(model, view)
+    ]
 
 
 @dataclass(frozen=True)

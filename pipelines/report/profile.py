@@ -29,9 +29,11 @@ from pipelines.disclosure import (
     locations,
 )
 from pipelines.disclosure.guard import GuardReport, strip_library
+from pipelines.paths import DBT_PROJECT_DIR
 from pipelines.quarters import parse_quarter
 from pipelines.report import findings, problem_sections, sections
 from pipelines.report.compare import Periods
+from pipelines.report.printed import REPORTING_MODELS
 from pipelines.settings import Settings
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -225,9 +227,13 @@ _WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+")
 
 @functools.cache
 def report_vocabulary() -> frozenset[str]:
+    """Every word of the report's code, templates and reporting models (their SQL holds the
+    sentence templates, their YAML the labels), and the month names."""
     words: set[str] = set()
     here = Path(__file__).resolve().parent
-    for path in [*here.glob("*.py"), *TEMPLATES.glob("*")]:
+    models = [*REPORTING_MODELS.glob("*.sql"), *REPORTING_MODELS.glob("*.yml")]
+    phrases = DBT_PROJECT_DIR / "macros" / "sentence_phrases.sql"
+    for path in [*here.glob("*.py"), *TEMPLATES.glob("*"), *models, phrases]:
         words |= {w.lower() for w in _WORD.findall(path.read_text(encoding="utf-8"))}
     words |= {m.lower() for m in dt.date(2000, 1, 1).strftime("%B %b").split()}
     months = [dt.date(2000, m, 1) for m in range(1, 13)]

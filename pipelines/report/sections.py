@@ -8,7 +8,7 @@ figure is an aggregate that has been through `pipelines.disclosure`.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ from pipelines.report.compare import (
     trend_table,
 )
 from pipelines.report.data_quality import FILE_NAME
-from pipelines.report.printed import compared_frames, printed_table
+from pipelines.report.printed import compared_frames, printed_table, quarter_figures
 from pipelines.settings import Settings
 
 ROUTES = ["principal", "included", "screened"]
@@ -257,17 +257,12 @@ REPEAT_BANDS = {
 def victims(ctx: Context) -> dict[str, Any]:
     p, k = ctx.periods, ctx.k
     by_quarter = ctx.rows("select * from reporting.rpt_victims_by_quarter")
-    out: dict[str, Any] = {"available": True}
-    out["repeat"] = _figure3(
-        "Repeat victims (people, 12 months to quarter end)", by_quarter, p, k, "repeat_victims"
-    )
+    repeat, victims = quarter_figures(ctx.con, "rpt_victims_by_quarter", "profile", p, k)
+    out: dict[str, Any] = {"available": True, "repeat": repeat, "victims": victims}
     now = by_quarter[by_quarter["quarter"] == p.quarter]
     counts = {band: int(now[column].sum()) for band, column in REPEAT_BANDS.items()}
     table = protect_series(counts, k)
     out["repeat_bands"] = [(b, table.count(b, "count")) for b in [*REPEAT_BANDS, TOTAL]]
-    out["victims"] = _figure3(
-        "Victims of stalking crimes (people, in the quarter)", by_quarter, p, k, "victims"
-    )
     out["repeat_share"] = ctx.sentence(SENTENCES, "victims_repeat_share")
     demographics = comparison_rows(ctx, "rpt_victim_demographics", [p.quarter, p.year_ago])
     out["demographics"] = [
@@ -278,47 +273,15 @@ def victims(ctx: Context) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- perpetrators
-PERPETRATOR_ROWS = [
-    # label, column, the whole it is a subset of (None: a count on its own)
-    # {window}: the look-back of the quarter's perpetrator list (a setting), named on every row
-    ("Suspects and offenders (people, crime in the {window})", "perpetrators", None),
-    ("Repeat perpetrators ({window})", "repeat_perpetrators", "perpetrators"),
-    ("Serial perpetrators (2+ victims, {window})", "serial_perpetrators", "perpetrators"),
-    (
-        "High-harm perpetrators (tasking list at quarter end)",
-        "high_harm_perpetrators",
-        "perpetrators",
-    ),
-    ("With an order breach in the last 12 months", "with_breach_12m", "perpetrators"),
-    ("With an active protective order at quarter end", "with_active_order", "perpetrators"),
-    (
-        "High-harm with no active order at quarter end",
-        "high_harm_without_order",
-        "high_harm_perpetrators",
-    ),
-]
-
-
 def perpetrators(ctx: Context) -> dict[str, Any]:
-    p, k = ctx.periods, ctx.k
-    frame = ctx.rows(
-        "select * from reporting.rpt_perpetrators_by_quarter where quarter in (?, ?, ?)",
-        p.columns,
-    ).set_index("quarter")
-
-    def row(label: str, column: str, whole: str | None) -> Figure3:
-        def at(q: str) -> Count:
-            if q not in frame.index:
-                return Count(0)
-            part = int(frame.at[q, column])
-            if whole is None:
-                return protect_count(part, k)
-            return subset_count(part, int(frame.at[q, whole]), k)
-
-        return Figure3(label, at(p.quarter), at(p.previous), at(p.year_ago))
-
+    # {window} in a label: the look-back of the quarter's perpetrator list (a setting)
     window = f"{ctx.settings.rfgv.lookback_months} months to quarter end"
-    rows = [row(label.format(window=window), *spec) for label, *spec in PERPETRATOR_ROWS]
+    rows = [
+        replace(figure, label=figure.label.format(window=window))
+        for figure in quarter_figures(
+            ctx.con, "rpt_perpetrators_by_quarter", "profile", ctx.periods, ctx.k
+        )
+    ]
     relationships = table_of(ctx, comparison_rows(ctx, "rpt_perpetrator_relationships"))
     return {"available": True, "rows": rows, "relationships": relationships}
 
@@ -336,9 +299,7 @@ CHANGE_COLUMNS = {
 def locations(ctx: Context, boundary_path: Path | None) -> dict[str, Any]:
     p, k = ctx.periods, ctx.k
     by_quarter = ctx.rows("select * from reporting.rpt_hotspots_by_quarter")
-    hot_cells = _figure3(
-        "Predicted hotspot cells (method chosen by back-test)", by_quarter, p, 1, "hot_cells"
-    )
+    (hot_cells,) = quarter_figures(ctx.con, "rpt_hotspots_by_quarter", "profile", p, k)
     indexed = by_quarter.set_index("quarter")
     if by_quarter.empty or int(by_quarter["located_crimes"].sum()) == 0:
         ctx.gaps.append(
@@ -477,20 +438,7 @@ def _boundary_xy(path: Path | None) -> tuple[list, list] | None:
 def orders(ctx: Context) -> dict[str, Any]:
     p, k = ctx.periods, ctx.k
     tables = list(comparison_rows(ctx, "rpt_orders_by_quarter", p.columns).items())
-    stalking = ctx.rows(
-        "select * from reporting.rpt_stalking_orders_by_quarter where quarter in (?, ?, ?)",
-        p.columns,
-    ).set_index("quarter")
-
-    def in_force(q: str) -> Count:
-        return protect_count(int(stalking.at[q, "spo_in_force"]) if q in stalking.index else 0, k)
-
-    spo_active = Figure3(
-        "Stalking protection orders in force at quarter end",
-        in_force(p.quarter),
-        in_force(p.previous),
-        in_force(p.year_ago),
-    )
+    (spo_active,) = quarter_figures(ctx.con, "rpt_stalking_orders_by_quarter", "profile", p, k)
     return {
         "available": True,
         "tables": tables,

@@ -248,3 +248,11 @@ def test_clean_workbook_passes(fixture_db: Path, tmp_path: Path) -> None:
     with duckdb.connect(str(fixture_db), read_only=True) as con:
         result = publish_profile(con, "2025-Q4", quarter_dir)
     assert "fms/demand.xlsx" in result.data_files_checked
+
+
+def test_the_reports_own_words_include_its_models_templates_and_labels() -> None:
+    """Words the report prints from its models' templates and YAML labels (not from person
+    data) are the report's own: "Fisher's exact test" is no person called Fisher."""
+    from pipelines.report.profile import report_vocabulary
+
+    assert {"fisher", "doubled", "perpetrators", "serial", "offenders"} <= report_vocabulary()
