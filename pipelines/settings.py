@@ -154,7 +154,7 @@ class ScreeningWeights(_Section):
     medium_risk: int = Field(2, ge=0)
     ex_partner: int = Field(1, ge=0)
     other_victims: int = Field(1, ge=0)
-    suspect_stalking: int = Field(1, ge=0)
+    suspect_stalking: int = Field(5, ge=0)
     victim_intelligence: int = Field(3, ge=0)
     repeat_victim: int = Field(2, ge=0)
     sustained: int = Field(2, ge=0)

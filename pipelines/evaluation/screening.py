@@ -142,34 +142,40 @@ def choose_weights(
     free: tuple[str, ...],
     precision_floor: float = 0.85,
     top: int = 10,
+    tie_precision: float = 0.005,
 ) -> dict[str, Any]:
     """Every combination of 0..top points for the `free` weights (the others and the threshold
     as configured), ranked by recall at precision >= precision_floor, then precision: the
-    choice is made on a held-in part only. Returns the best and the configured weights'
-    figures."""
+    choice is made on a held-in part only. Returns the best, those tied with it (same recall,
+    precision within tie_precision) and the configured weights' figures."""
     import itertools
 
     def measure(candidate: dict[str, int]) -> dict[str, Any]:
         flagged = set(scored.loc[flagged_with(scored, candidate, threshold), "crime_id"])
         return precision_recall(flagged, hidden)
 
-    best: tuple[tuple[float, float], dict[str, int], dict[str, Any]] | None = None
+    ranked = []
     for values in itertools.product(range(top + 1), repeat=len(free)):
-        candidate = {**weights, **dict(zip(free, values, strict=True))}
-        figures = measure(candidate)
-        rank = (
-            figures["recall"] if figures["precision"] >= precision_floor else -1.0,
-            figures["precision"],
-        )
-        if best is None or rank > best[0]:
-            best = (rank, candidate, figures)
-    assert best is not None
+        candidate = dict(zip(free, values, strict=True))
+        figures = measure({**weights, **candidate})
+        recall = figures["recall"] if figures["precision"] >= precision_floor else -1.0
+        ranked.append(((recall, figures["precision"]), candidate, figures))
+    ranked.sort(key=lambda item: item[0], reverse=True)
+    (best_recall, best_precision), best, best_figures = ranked[0]
+    # the same recall at a precision within tie_precision of the best: the records cannot tell
+    # these apart, so a choice among them is made on other held-in evidence and said so
+    tied = [
+        candidate | {"figures": figures}
+        for (recall, precision), candidate, figures in ranked
+        if recall == best_recall and best_precision - precision <= tie_precision
+    ]
     return {
         "free": list(free),
         "threshold": threshold,
         "precision_floor": precision_floor,
         "configured": {name: weights[name] for name in free} | {"figures": measure(weights)},
-        "chosen": {name: best[1][name] for name in free} | {"figures": best[2]},
+        "chosen": best | {"figures": best_figures},
+        "tied": tied,
     }
 
 
@@ -802,7 +808,16 @@ def parts_markdown(parts: dict[str, dict[str, Any]], command: str) -> str:
             + ", ".join(f"{name} {choice['chosen'][name]}" for name in free)
             + f" ({pr(choice['chosen']['figures'])}); configured "
             + ", ".join(f"{name} {choice['configured'][name]}" for name in free)
-            + f" ({pr(choice['configured']['figures'])}).",
+            + f" ({pr(choice['configured']['figures'])}). Tied with the best (same recall, "
+            "precision within 0.005): "
+            + "; ".join(
+                ", ".join(f"{name} {tie[name]}" for name in free)
+                + f" (P {tie['figures']['precision']})"
+                for tie in choice["tied"]
+            )
+            + ". Among tied weights the settings keep a weight's configured value where it "
+            "is among them (docs/analytics.md: on the serial evaluation's held-in part it also "
+            "gives the better serial recall).",
         ]
     target = next(iter(parts.values()))["target"]
     lines += [
