@@ -585,6 +585,14 @@ def _markdown(payload: dict) -> str:
         f"Held-in forces: {', '.join(payload['held_in_forces'])}.",
         f"Held-out forces (never tuned on): {', '.join(payload['held_out_forces'])}.",
         "",
+        "Held-out discipline, said plainly: the stable-recording pool regime, the zero floor of "
+        "the ensemble's members and the annual series' pool-alone composition were first "
+        "designed in an earlier session whose author had seen held-out figures (the floor was "
+        "prompted by one held-out force's error). Rebuilt here, each is justified on domain "
+        "grounds written down before measuring (the regime: recording practice, "
+        "../shared/data/SOURCES.md; the floor: counts are not negative) or on the held-in "
+        "forces only (the composition), and held-in and held-out figures are reported apart.",
+        "",
         "## Which calibration the targets are judged on",
         "",
         "At run time a series' interval comes from the shipped error pool "
