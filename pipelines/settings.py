@@ -118,7 +118,12 @@ class ForecastSettings(_Section):
     error_pool_file: str = "docs/evaluation/forecast_error_pool.json"
     # Annual series: the pooled interval alone ("pool") or its union with the series'
     # own ("union"); quarterly and monthly series always take the union.
-    error_pool_composition: str = Field("union", pattern="^(pool|union)$")
+    error_pool_composition: str = Field("pool", pattern="^(pool|union)$")
+    # Which errors of the pool the intervals are built from: "stable_recording" leaves out the
+    # errors whose training window or target reaches past `recording_change_start` (the
+    # 2014-18 recording-practice rise in the Home Office series); "all" keeps every error.
+    error_pool_regime: str = Field("stable_recording", pattern="^(stable_recording|all)$")
+    recording_change_start: str = Field("2014-04-01", pattern=r"^\d{4}-\d{2}-\d{2}$")
     # Demand series (marts.demand_series) forecast by the pipeline; empty = all of them.
     series: list[str] = Field(
         default_factory=lambda: [

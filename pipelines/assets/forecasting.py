@@ -122,6 +122,7 @@ def demand_forecast(
         ),
         columns=[
             "kind",
+            "regime",
             "months_ahead",
             "level",
             "lower_log_ratio",

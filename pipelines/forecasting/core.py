@@ -102,7 +102,11 @@ class ForecastParams:
     # Annual series: "pool" = the pooled interval alone, "union" = its union with the
     # series' own interval. Quarterly and monthly series always take the union (see
     # `pooled_union`).
-    error_pool_composition: str = "union"
+    error_pool_composition: str = "pool"
+    # The errors the pool was built from (`error_pool.REGIMES`) and the date from which
+    # recording practice changed (the back-test builds the pool of this regime).
+    error_pool_regime: str = "stable_recording"
+    recording_change_start: str = "2014-04-01"
     # pooled_drift: the annual-total growth over this many years, pooled over the series.
     pooled_growth_years: int = 2
 
@@ -125,10 +129,12 @@ class ForecastParams:
             interval_growth=s.interval_growth,
             min_periods=s.min_periods,
             pooled_growth_years=s.pooled_growth_years,
-            error_pool=read_error_pool(PROJECT_ROOT / s.error_pool_file)
+            error_pool=read_error_pool(PROJECT_ROOT / s.error_pool_file, s.error_pool_regime)
             if s.error_pool_file
             else (),
             error_pool_composition=s.error_pool_composition,
+            error_pool_regime=s.error_pool_regime,
+            recording_change_start=s.recording_change_start,
         )
 
 
@@ -281,6 +287,11 @@ def pooled_drift(
     g = pooled_growth(histories, periods_per_year, years)
     final = base_final * np.exp(g * gaps(base_final.shape[1]))[None, :, None]
     return cv, final
+
+
+def not_below_zero(values: np.ndarray) -> np.ndarray:
+    """Forecasts or bounds of counts floored at zero (NaN stays NaN)."""
+    return np.where(np.asarray(values, float) < 0, 0.0, values)
 
 
 def _columns(model: str, levels: tuple[int, ...]) -> list[str]:
@@ -459,8 +470,12 @@ def _fit_and_roll(
         )
     if "ensemble" in params.models:
         for arrays in (cv, final):
-            # Ensemble: mean of the members' forecasts and bounds (quantile averaging).
-            arrays["ensemble"] = np.mean([arrays[m] for m in params.ensemble_members], axis=0)
+            # Ensemble: mean of the members' forecasts and bounds (quantile averaging), each
+            # floored at zero first: a count cannot be negative, so a member forecasting
+            # below zero is wrong by at least that much and would drag the mean down with it.
+            arrays["ensemble"] = np.mean(
+                [not_below_zero(arrays[m]) for m in params.ensemble_members], axis=0
+            )
     actual = np.full((len(ids), plan.windows, plan.h), np.nan)
     scale = np.full((len(ids), plan.windows), np.nan)
     for i, y in enumerate(histories):

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from sklearn.isotonic import IsotonicRegression
 
 # Per years-ahead step, fewer errors than this give too noisy a tail quantile to keep.
@@ -41,6 +42,11 @@ ROLLING_YEAR = "rolling_year"
 POOL_KINDS = (ANNUAL, ROLLING_YEAR)
 # How the pool meets a series' own interval: the pool alone, or the union of both.
 COMPOSITIONS = ("pool", "union")
+# Which errors a pool is built from: those whose training window and target both end before
+# the recording-practice change (`stable_recording`), or every error (`all`).
+STABLE_RECORDING = "stable_recording"
+ALL_ERRORS = "all"
+REGIMES = (STABLE_RECORDING, ALL_ERRORS)
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,7 @@ class PoolRow:
     hi: float  # upper quantile
     n: int  # errors behind the quantiles
     kind: str = ROLLING_YEAR
+    regime: str = ALL_ERRORS
 
 
 def pool_kind(periods_per_year: int) -> str:
@@ -58,6 +65,15 @@ def pool_kind(periods_per_year: int) -> str:
     totals of a year ending at any quarter for quarterly and monthly series (the FMS adds
     months into years)."""
     return ANNUAL if periods_per_year == 1 else ROLLING_YEAR
+
+
+def stable_recording(
+    target_end: pd.Series | np.ndarray, recording_change_start: str | pd.Timestamp
+) -> np.ndarray:
+    """True for a forecast error whose target period ends (exclusive end) on or before the
+    recording-practice change; its training window ends earlier still, so neither reaches
+    the change. Such errors describe forecasting under stable recording practice."""
+    return np.asarray(pd.to_datetime(target_end) <= pd.Timestamp(recording_change_start))
 
 
 def log_errors(actual: np.ndarray, forecast: np.ndarray) -> np.ndarray:
@@ -86,6 +102,7 @@ def pool_quantiles(
     levels: tuple[int, ...],
     kind: str = ROLLING_YEAR,
     min_errors: int = MIN_ERRORS,
+    regime: str = ALL_ERRORS,
 ) -> tuple[PoolRow, ...]:
     """Per distinct years ahead with at least `min_errors` finite errors and per level: the
     split-conformal bounds (`conformal_bounds`). Made monotone in the years ahead by isotonic
@@ -109,7 +126,7 @@ def pool_quantiles(
             hi = IsotonicRegression(increasing=True).fit_transform(steps, hi)
             lo = IsotonicRegression(increasing=False).fit_transform(steps, lo)
         rows += [
-            PoolRow(float(y), int(lv), float(a), float(b), int(c), kind)
+            PoolRow(float(y), int(lv), float(a), float(b), int(c), kind, regime)
             for y, a, b, c in zip(steps, lo, hi, n, strict=True)
         ]
     return tuple(rows)
@@ -199,14 +216,15 @@ def pool_to_json(pool: tuple[PoolRow, ...], source: str) -> dict:
     return {"source": source, "rows": [r.__dict__ for r in pool]}
 
 
-def read_error_pool(path: Path) -> tuple[PoolRow, ...]:
-    """The pooled error table written by the forecast back-test (empty when the file is
-    missing: the intervals are then the series' own, and say so in `interval_method`)."""
+def read_error_pool(path: Path, regime: str = ALL_ERRORS) -> tuple[PoolRow, ...]:
+    """The rows of `regime` of the pooled error table written by the forecast back-test
+    (empty when the file is missing: the intervals are then the series' own, and say so in
+    `interval_method`). Rows without a regime were built from every error (`all`)."""
     path = Path(path)
     if not path.exists():
         return ()
     payload = json.loads(path.read_text())
-    return tuple(
+    rows = (
         PoolRow(
             float(r["years_ahead"]),
             int(r["level"]),
@@ -214,9 +232,11 @@ def read_error_pool(path: Path) -> tuple[PoolRow, ...]:
             float(r["hi"]),
             int(r["n"]),
             str(r.get("kind", ROLLING_YEAR)),
+            str(r.get("regime", ALL_ERRORS)),
         )
         for r in payload.get("rows", [])
     )
+    return tuple(r for r in rows if r.regime == regime)
 
 
 def pool_by_month(
@@ -228,9 +248,9 @@ def pool_by_month(
 ) -> list[dict]:
     """The pool's log-ratio bounds for a total ending 1..`months` months after the last
     recorded month (the FMS builds each financial year's range from the row of the months
-    between the last recorded month and the year's end): rows of kind, months_ahead, level,
-    lower_log_ratio, upper_log_ratio, errors (those behind the nearest row). Empty without
-    a pool of that kind."""
+    between the last recorded month and the year's end): rows of kind, regime, months_ahead,
+    level, lower_log_ratio, upper_log_ratio, errors (those behind the nearest row). Empty
+    without a pool of that kind."""
     ahead = np.arange(1, months + 1)
     rows = []
     for level in levels:
@@ -246,6 +266,7 @@ def pool_by_month(
             rows.append(
                 {
                     "kind": kind,
+                    "regime": nearest.regime,
                     "months_ahead": int(m),
                     "level": int(level),
                     "lower_log_ratio": float(lo),

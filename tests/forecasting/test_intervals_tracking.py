@@ -228,3 +228,44 @@ def test_forecast_series_widens_with_the_pool_and_says_so() -> None:
     assert (ratio[:12] >= 0.7 - 1e-9).all()
     assert (wide["lo95"] <= wide["lo80"]).all() and (wide["hi95"] >= wide["hi80"]).all()
     assert info["interval_method"].iloc[0].endswith("+error_pool")
+
+
+def test_the_pool_of_one_regime_is_read_and_errors_through_the_recording_change_left_out(
+    tmp_path,
+) -> None:
+    import json
+
+    from pipelines.forecasting.error_pool import (
+        ALL_ERRORS,
+        STABLE_RECORDING,
+        PoolRow,
+        pool_by_month,
+        pool_to_json,
+        read_error_pool,
+        stable_recording,
+    )
+
+    # A target ending on the change date is still stable; one ending a day later is not.
+    ends = pd.to_datetime(["2013-04-01", "2014-04-01", "2014-04-02", "2016-04-01"])
+    assert stable_recording(ends, "2014-04-01").tolist() == [True, True, False, False]
+    stable = (PoolRow(1.0, 80, -0.1, 0.2, 40, regime=STABLE_RECORDING),)
+    every = (PoolRow(1.0, 80, -0.1, 0.9, 60, regime=ALL_ERRORS),)
+    path = tmp_path / "pool.json"
+    path.write_text(json.dumps(pool_to_json(stable + every, "test")))
+    assert read_error_pool(path, STABLE_RECORDING) == stable
+    assert read_error_pool(path, ALL_ERRORS) == every
+    # A file written before regimes existed was built from every error.
+    legacy = {"rows": [{k: v for k, v in every[0].__dict__.items() if k != "regime"}]}
+    path.write_text(json.dumps(legacy))
+    assert read_error_pool(path, ALL_ERRORS) == every
+    assert read_error_pool(path, STABLE_RECORDING) == ()
+    assert {r["regime"] for r in pool_by_month(stable, 12, (80,))} == {STABLE_RECORDING}
+
+
+def test_ensemble_members_are_floored_at_zero_before_averaging() -> None:
+    from pipelines.forecasting.core import not_below_zero
+
+    members = [np.array([-40.0, 10.0, np.nan]), np.array([20.0, 30.0, 5.0])]
+    floored = np.mean([not_below_zero(m) for m in members], axis=0)
+    # A member below zero counts as zero, not as a negative count pulling the mean down.
+    assert floored[0] == 10.0 and floored[1] == 20.0 and np.isnan(floored[2])

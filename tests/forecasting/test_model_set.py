@@ -111,3 +111,35 @@ def test_calibration_errors_never_see_the_scored_force_future_or_the_held_out_fo
     assert set(scored_in["series"]) == {"in1", "in2"}
     assert (scored_in.loc[scored_in["series"] == "in1", "period_start"] <= origin).all()
     assert "out1" not in set(scored_in["series"])
+
+
+def test_stable_recording_calibration_leaves_out_errors_through_the_recording_change() -> None:
+    from pipelines.evaluation.forecast_backtest import _with_errors
+    from pipelines.forecasting.error_pool import STABLE_RECORDING
+
+    starts = pd.date_range("2011-04-01", periods=5, freq="YS-APR")
+    results = pd.DataFrame(
+        {
+            "series": "in1",
+            "period_start": starts,
+            "step": range(1, 6),
+            "actual": 100.0,
+            "chosen": 90.0,
+        }
+    )
+    flagged = _with_errors(results, 1, "2014-04-01")
+    # Annual totals: the year starting April 2013 ends on the change; the next one spans it.
+    assert flagged["stable_recording"].tolist() == [True, True, True, False, False]
+    kept = calibration_errors(
+        flagged, starts[-1], "out1", LEAVE_FORCES_OUT, {"in1"}, STABLE_RECORDING
+    )
+    assert kept["period_start"].max() == pd.Timestamp("2013-04-01")
+    quarterly = results.assign(period_start=pd.date_range("2013-10-01", periods=5, freq="QS"))
+    # Rolling-year totals by quarter: the year ending March 2014 is the last stable one.
+    assert _with_errors(quarterly, 4, "2014-04-01")["stable_recording"].tolist() == [
+        True,
+        True,
+        False,
+        False,
+        False,
+    ]

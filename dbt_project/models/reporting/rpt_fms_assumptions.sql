@@ -3,7 +3,9 @@
 -- rpt_fms_baseline_rates (0 where there is no baseline year yet). The workbook's Workload and
 -- Hidden demand formulas point at these rows by `assumption`. After them, for each forecast
 -- financial year, how often its 80% and 95% ranges held the actual when tested on held-out
--- forces at that horizon (what the ranges assume; rpt_fms_financial_years).
+-- forces at that horizon (what the ranges assume; rpt_fms_financial_years). Before those, what
+-- the ranges assume about recording practice, read from the errors the pool was built from
+-- (marts.forecast_error_pool.regime; no row without a pool).
 {%- set fms = setting('fms') %}
 with
 
@@ -74,6 +76,29 @@ assumptions as (
     ) as listed (assumption_order, assumption, label, value, unit, note)
 ),
 
+-- 1 = the ranges come from forecast errors made before the 2014-18 national rise in recorded
+-- stalking and harassment (recording practice), so they assume no such change
+recording_practice as (
+    select
+        10 as assumption_order,
+        'ranges_assume_no_recording_change' as assumption,
+        'The ranges assume no change in how crimes are recorded' as label,
+        case when any_value(regime) = 'stable_recording' then 1.0 else 0.0 end as value,
+        'yes = 1, no = 0' as unit,
+        case
+            when any_value(regime) = 'stable_recording'
+                then
+                    'built from forecast errors made before the 2014-18 national rise in '
+                    || 'recorded stalking and harassment (a change in recording practice): a '
+                    || 'change like it would take demand outside them'
+            else
+                'built from every forecast error, through the 2014-18 national rise in '
+                || 'recorded stalking and harassment (a change in recording practice)'
+        end as note
+    from {{ source('forecasting', 'forecast_error_pool') }}
+    having count(*) > 0
+),
+
 -- one row per forecast year and level (the coverage is the same for every series)
 range_coverage as (
     select
@@ -90,7 +115,7 @@ range_coverage as (
 coverage_rows as (
     select
         cast(
-            10 + 2 * range_coverage.years_ahead + coverage_level.level_rank as integer
+            11 + 2 * range_coverage.years_ahead + coverage_level.level_rank as integer
         ) as assumption_order,
         'range' || coverage_level.pct || '_held_' || replace(range_coverage.financial_year, '/', '_')
             as assumption,
@@ -112,5 +137,7 @@ coverage_rows as (
 )
 
 select * from assumptions
+union all
+select * from recording_practice
 union all
 select * from coverage_rows
