@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from dagster_dbt import DbtProject
 
-from pipelines.paths import DBT_PROFILES_DIR, DBT_PROJECT_DIR
+from pipelines.paths import DBT_PROFILES_DIR, DBT_PROJECT_DIR, default_warehouse
 from pipelines.settings import Settings, dbt_vars, load_settings
 
 if TYPE_CHECKING:
@@ -122,16 +122,62 @@ def _invoke(
         if event.info.level == "error":
             errors.append(event.info.msg)
 
-    with _ONE_INVOCATION, _warehouse_attached(warehouse):
-        if manifest is not None:
-            _forget_compiled_sql(manifest)
-        result = dbtRunner(manifest=manifest, callbacks=[keep_errors, *callbacks]).invoke(
-            list(args)
-        )
+    with _ONE_INVOCATION:
+        with _warehouse_attached(warehouse):
+            attached = default_warehouse()
+            if manifest is not None:
+                _forget_compiled_sql(manifest)
+            result = dbtRunner(manifest=manifest, callbacks=[keep_errors, *callbacks]).invoke(
+                list(args)
+            )
+        if not result.success:
+            # dbt has let go of the warehouse: the failing rule tests can be asked which rules.
+            errors += failing_column_checks(result, attached)
     if not result.success:
         detail = "\n".join(errors) or repr(result.exception)
         raise DbtRunFailed(f"dbt {args[0]} failed:\n{detail}") from result.exception
     return result
+
+
+COLUMN_CHECKS_TEST = "column_checks"
+
+
+def failing_column_checks(result: dbtRunnerResult, warehouse: Path) -> list[str]:
+    """For each failed `column_checks` test (dbt_project/tests/generic/column_checks.sql, every
+    column rule of a model in one scan), which rules failed: dbt itself says only "Got N
+    results". The test's compiled SQL is run again on the warehouse; it returns the column, the
+    rule and the count of rows breaking it, never a row's values (they may be personal)."""
+    from dbt.artifacts.schemas.results import TestStatus
+
+    failed = [
+        outcome.node
+        for outcome in getattr(result.result, "results", None) or []
+        if outcome.status == TestStatus.Fail
+        and getattr(getattr(outcome.node, "test_metadata", None), "name", None)
+        == COLUMN_CHECKS_TEST
+        and outcome.node.compiled_code
+    ]
+    if not failed:
+        return []
+    import duckdb
+
+    from pipelines.dbt_warehouse import WAREHOUSE_CATALOG, escape_sql_string
+
+    lines: list[str] = []
+    try:
+        with duckdb.connect(":memory:") as con:
+            con.execute(
+                f"attach '{escape_sql_string(str(warehouse))}' as {WAREHOUSE_CATALOG} (read_only)"
+            )
+            con.execute(f"use {WAREHOUSE_CATALOG}")
+            for node in failed:
+                model = node.attached_node.split(".")[-1] if node.attached_node else node.name
+                for column, check, rows in con.execute(node.compiled_code).fetchall():
+                    lines.append(f"{model}.{column} fails {check}: {rows} row(s)")
+    except duckdb.Error as error:
+        # The rule names are a help, not the verdict: dbt's own failure stands.
+        lines.append(f"(could not re-run the failing column checks: {error})")
+    return lines
 
 
 def project_manifest(variables: dict[str, Any], target: str = DBT_TARGET) -> Manifest:
