@@ -281,6 +281,32 @@ def prepare(settings: Settings | None = None, force: bool = False) -> Path:
     return manifest
 
 
+# Person resolution (Python, Splink) sits in the middle of the dbt graph and the hotspot and
+# forecast marts (Python) feed the reporting layer, so the project runs in three steps: what
+# resolution reads (seeds, staging, models tagged before_resolution), the analytics after it,
+# and the reporting models once every mart exists.
+BEFORE_RESOLUTION = "resource_type:seed staging tag:before_resolution"
+REPORTING = "reporting"
+# Each step's dbt selection (the Dagster assets of pipelines/assets/transform.py select the same).
+STEP_SELECTIONS: dict[str, list[str]] = {
+    "dbt_staging": ["--select", *BEFORE_RESOLUTION.split()],
+    "dbt_analytics": ["--exclude", *BEFORE_RESOLUTION.split(), REPORTING],
+    "dbt_reporting": ["--select", REPORTING],
+}
+# How a quarterly step runs `dbt build`. --no-write-json: dbt would otherwise write
+# manifest.json per step (~1 s of CPU on the 2-core machine) for a manifest that `prepare`
+# already wrote; the step writes only run_results.json (each node's time, read by the
+# benchmark). The step's dbt.log keeps dbt's info lines: at debug level (every SQL statement)
+# writing it took ~15 % of the reporting step's CPU. Unit tests check the models' SQL on fixed
+# inputs, not the force's data: the same answer every run of one code version. The test suite
+# runs them (tests/analytics); a quarterly run keeps every data test and skips them.
+STEP_BUILD_FLAGS = (
+    "--no-write-json",
+    "--exclude-resource-type", "unit_test",
+    "--log-level-file", "info",
+)  # fmt: skip
+
+
 # dagster-dbt gives every dbt invocation its own folder under target/ (compiled SQL, run
 # results, logs: ~6 MB each, two per run). The newest few are kept for debugging.
 KEEP_INVOCATION_TARGETS = 6
