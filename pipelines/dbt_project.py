@@ -61,9 +61,14 @@ def _project_args(variables: dict[str, Any], target: str) -> list[str]:
 
 # dbt's global state (adapters, event manager, flags) allows one invocation at a time.
 _ONE_INVOCATION = threading.Lock()
-# The parsed project per set of vars (JSON): model configs are rendered with the vars at parse
-# time, so a manifest serves only invocations with the vars it was parsed with. A run uses one
-# set; evaluations and tests that vary a setting keep only the latest few in memory.
+# The settings sections that change what dbt's parse records (a ref taken or not, a config):
+# a manifest serves only invocations with the same values of these. Every other section is
+# read when dbt compiles, with the invocation's own vars; tests/test_dbt_parse.py changes every
+# other setting and checks that the parse records the same graph and configs.
+PARSE_SECTIONS = frozenset({"stalking_universe"})
+# The parsed project per set of vars and target (JSON). dbt renders model configs with the vars
+# at parse time, and a setting may decide whether a model or test refs another: run_dbt parses
+# for the values of PARSE_SECTIONS only; `project_manifest` parses for any vars it is given.
 _MANIFESTS: dict[str, Manifest] = {}
 _KEEP_MANIFESTS = 2
 
@@ -234,13 +239,22 @@ def run_dbt(
     SPP_WAREHOUSE, else the default warehouse), with the settings as vars (`variables`, default:
     the settings file). Raises DbtRunFailed unless dbt succeeded. `callbacks` receive every dbt
     event as it happens (dbt's worker threads call them)."""
-    variables = dbt_vars(load_settings()) if variables is None else variables
+    project_variables = dbt_vars(load_settings())
+    variables = project_variables if variables is None else variables
+    parse_variables = {
+        **project_variables,
+        **{section: variables[section] for section in PARSE_SECTIONS if section in variables},
+    }
     line = [command, *args, *_project_args(variables, target)]
     if target_path is not None:
         line += ["--target-path", str(target_path)]
     if log_path is not None:
         line += ["--log-path", str(log_path)]
-    return _invoke(line, project_manifest(variables, target), callbacks, warehouse)
+    # The manifest is parsed with the settings file's vars but for PARSE_SECTIONS: the other
+    # settings are read in the models' SQL only (the `setting()` macro), which dbt renders when
+    # it compiles, with this invocation's vars. An evaluation or test varying such a setting (or
+    # the quarter) no longer pays a whole parse (~10 s) per set of settings.
+    return _invoke(line, project_manifest(parse_variables, target), callbacks, warehouse)
 
 
 def prepare(settings: Settings | None = None, force: bool = False) -> Path:

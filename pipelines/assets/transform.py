@@ -91,10 +91,11 @@ def _build(
     duckdb: DuckDBResource,
     profile_run: ProfileRun,
 ) -> Iterator[Any]:
-    # The quarter goes in a table, not --vars or an env var: dbt renders a model's config with
-    # the vars it was parsed with, so anything that changes between runs would need a parse of
-    # its own. One run per warehouse at a time (DuckDB allows one writing process), so the
-    # one-row table cannot be raced. The connection is closed before dbt opens the file.
+    # The quarter goes in a table, not --vars or an env var: dbt hashes the vars into its
+    # partial-parse state, so a quarter in the vars would cost a whole parse per quarter (and a
+    # config could come to depend on it). One run per warehouse at a time (DuckDB allows one
+    # writing process), so the one-row table cannot be raced. The connection is closed before
+    # dbt opens the file.
     with duckdb.get_connection() as con:
         con.execute("create schema if not exists raw")
         con.execute(
