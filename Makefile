@@ -4,7 +4,7 @@ PY := .venv/bin/python
 BIN := .venv/bin
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: setup profile test test-all lint fmt dbt-parse dev generate eval bench bench-national compare-outputs bench-publish clean
+.PHONY: setup profile test test-all lint fmt dbt-parse dev generate eval bench bench-national bench-dbt compare-outputs bench-publish clean
 
 setup:            ## venv + locked dependencies + dbt manifest
 	python3 tasks.py setup
@@ -64,6 +64,12 @@ EXTRACTS ?= .state/demo/force-seed42-2026-Q3
 LABEL ?= after
 bench-publish: setup  ## time the publish stage on AFTER's warehouse
 	$(PY) -m pipelines.evaluation.publish_stage $(AFTER).duckdb --extracts $(EXTRACTS) --label $(LABEL)
+
+# CPU and wall time of the three dbt steps alone on a finished warehouse (AFTER's, from
+# compare-outputs); for an A/B, run it in two worktrees alternately on the same warehouse.
+REPEAT ?= 3
+bench-dbt: setup  ## time the dbt steps on AFTER's warehouse
+	$(PY) -m pipelines.evaluation.bench_dbt $(AFTER).duckdb --repeat $(REPEAT) --label $(LABEL)
 
 clean:
 	rm -rf .state output dbt_project/target

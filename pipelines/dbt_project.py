@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from dagster_dbt import DbtProject
 
-from pipelines.paths import DBT_PROFILES_DIR, DBT_PROJECT_DIR
+from pipelines.paths import DBT_PROFILES_DIR, DBT_PROJECT_DIR, default_warehouse
 from pipelines.settings import Settings, dbt_vars, load_settings
 
 if TYPE_CHECKING:
@@ -61,9 +61,14 @@ def _project_args(variables: dict[str, Any], target: str) -> list[str]:
 
 # dbt's global state (adapters, event manager, flags) allows one invocation at a time.
 _ONE_INVOCATION = threading.Lock()
-# The parsed project per set of vars (JSON): model configs are rendered with the vars at parse
-# time, so a manifest serves only invocations with the vars it was parsed with. A run uses one
-# set; evaluations and tests that vary a setting keep only the latest few in memory.
+# The settings sections that change what dbt's parse records (a ref taken or not, a config):
+# a manifest serves only invocations with the same values of these. Every other section is
+# read when dbt compiles, with the invocation's own vars; tests/test_dbt_parse.py changes every
+# other setting and checks that the parse records the same graph and configs.
+PARSE_SECTIONS = frozenset({"stalking_universe"})
+# The parsed project per set of vars and target (JSON). dbt renders model configs with the vars
+# at parse time, and a setting may decide whether a model or test refs another: run_dbt parses
+# for the values of PARSE_SECTIONS only; `project_manifest` parses for any vars it is given.
 _MANIFESTS: dict[str, Manifest] = {}
 _KEEP_MANIFESTS = 2
 
@@ -122,16 +127,62 @@ def _invoke(
         if event.info.level == "error":
             errors.append(event.info.msg)
 
-    with _ONE_INVOCATION, _warehouse_attached(warehouse):
-        if manifest is not None:
-            _forget_compiled_sql(manifest)
-        result = dbtRunner(manifest=manifest, callbacks=[keep_errors, *callbacks]).invoke(
-            list(args)
-        )
+    with _ONE_INVOCATION:
+        with _warehouse_attached(warehouse):
+            attached = default_warehouse()
+            if manifest is not None:
+                _forget_compiled_sql(manifest)
+            result = dbtRunner(manifest=manifest, callbacks=[keep_errors, *callbacks]).invoke(
+                list(args)
+            )
+        if not result.success:
+            # dbt has let go of the warehouse: the failing rule tests can be asked which rules.
+            errors += failing_column_checks(result, attached)
     if not result.success:
         detail = "\n".join(errors) or repr(result.exception)
         raise DbtRunFailed(f"dbt {args[0]} failed:\n{detail}") from result.exception
     return result
+
+
+COLUMN_CHECKS_TEST = "column_checks"
+
+
+def failing_column_checks(result: dbtRunnerResult, warehouse: Path) -> list[str]:
+    """For each failed `column_checks` test (dbt_project/tests/generic/column_checks.sql, every
+    column rule of a model in one scan), which rules failed: dbt itself says only "Got N
+    results". The test's compiled SQL is run again on the warehouse; it returns the column, the
+    rule and the count of rows breaking it, never a row's values (they may be personal)."""
+    from dbt.artifacts.schemas.results import TestStatus
+
+    failed = [
+        outcome.node
+        for outcome in getattr(result.result, "results", None) or []
+        if outcome.status == TestStatus.Fail
+        and getattr(getattr(outcome.node, "test_metadata", None), "name", None)
+        == COLUMN_CHECKS_TEST
+        and outcome.node.compiled_code
+    ]
+    if not failed:
+        return []
+    import duckdb
+
+    from pipelines.dbt_warehouse import WAREHOUSE_CATALOG, escape_sql_string
+
+    lines: list[str] = []
+    try:
+        with duckdb.connect(":memory:") as con:
+            con.execute(
+                f"attach '{escape_sql_string(str(warehouse))}' as {WAREHOUSE_CATALOG} (read_only)"
+            )
+            con.execute(f"use {WAREHOUSE_CATALOG}")
+            for node in failed:
+                model = node.attached_node.split(".")[-1] if node.attached_node else node.name
+                for column, check, rows in con.execute(node.compiled_code).fetchall():
+                    lines.append(f"{model}.{column} fails {check}: {rows} row(s)")
+    except duckdb.Error as error:
+        # The rule names are a help, not the verdict: dbt's own failure stands.
+        lines.append(f"(could not re-run the failing column checks: {error})")
+    return lines
 
 
 def project_manifest(variables: dict[str, Any], target: str = DBT_TARGET) -> Manifest:
@@ -188,13 +239,22 @@ def run_dbt(
     SPP_WAREHOUSE, else the default warehouse), with the settings as vars (`variables`, default:
     the settings file). Raises DbtRunFailed unless dbt succeeded. `callbacks` receive every dbt
     event as it happens (dbt's worker threads call them)."""
-    variables = dbt_vars(load_settings()) if variables is None else variables
+    project_variables = dbt_vars(load_settings())
+    variables = project_variables if variables is None else variables
+    parse_variables = {
+        **project_variables,
+        **{section: variables[section] for section in PARSE_SECTIONS if section in variables},
+    }
     line = [command, *args, *_project_args(variables, target)]
     if target_path is not None:
         line += ["--target-path", str(target_path)]
     if log_path is not None:
         line += ["--log-path", str(log_path)]
-    return _invoke(line, project_manifest(variables, target), callbacks, warehouse)
+    # The manifest is parsed with the settings file's vars but for PARSE_SECTIONS: the other
+    # settings are read in the models' SQL only (the `setting()` macro), which dbt renders when
+    # it compiles, with this invocation's vars. An evaluation or test varying such a setting (or
+    # the quarter) no longer pays a whole parse (~10 s) per set of settings.
+    return _invoke(line, project_manifest(parse_variables, target), callbacks, warehouse)
 
 
 def prepare(settings: Settings | None = None, force: bool = False) -> Path:
@@ -233,6 +293,32 @@ def prepare(settings: Settings | None = None, force: bool = False) -> Path:
         _remember(_manifest_key(variables, DBT_TARGET), result.result)
         stamp_file.write_text(stamp)
     return manifest
+
+
+# Person resolution (Python, Splink) sits in the middle of the dbt graph and the hotspot and
+# forecast marts (Python) feed the reporting layer, so the project runs in three steps: what
+# resolution reads (seeds, staging, models tagged before_resolution), the analytics after it,
+# and the reporting models once every mart exists.
+BEFORE_RESOLUTION = "resource_type:seed staging tag:before_resolution"
+REPORTING = "reporting"
+# Each step's dbt selection (the Dagster assets of pipelines/assets/transform.py select the same).
+STEP_SELECTIONS: dict[str, list[str]] = {
+    "dbt_staging": ["--select", *BEFORE_RESOLUTION.split()],
+    "dbt_analytics": ["--exclude", *BEFORE_RESOLUTION.split(), REPORTING],
+    "dbt_reporting": ["--select", REPORTING],
+}
+# How a quarterly step runs `dbt build`. --no-write-json: dbt would otherwise write
+# manifest.json per step (~1 s of CPU on the 2-core machine) for a manifest that `prepare`
+# already wrote; the step writes only run_results.json (each node's time, read by the
+# benchmark). The step's dbt.log keeps dbt's info lines: at debug level (every SQL statement)
+# writing it took ~15 % of the reporting step's CPU. Unit tests check the models' SQL on fixed
+# inputs, not the force's data: the same answer every run of one code version. The test suite
+# runs them (tests/analytics); a quarterly run keeps every data test and skips them.
+STEP_BUILD_FLAGS = (
+    "--no-write-json",
+    "--exclude-resource-type", "unit_test",
+    "--log-level-file", "info",
+)  # fmt: skip
 
 
 # dagster-dbt gives every dbt invocation its own folder under target/ (compiled SQL, run

@@ -69,3 +69,109 @@ def tiny_profile(tiny_force: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     )  # fmt: skip
     assert code == 0, "spp profile failed on the tiny force"
     return outputs
+
+
+# A full made-up identity that the re-run's delivery carries in one extra crime_persons row; its
+# date of birth is not ISO, so the contract quarantines the row (unparseable_date).
+PLANTED = {
+    "forename": "Zebedee",
+    "surname": "Quillfeather",
+    "person_id": "PZQ777001",
+    "postcode": "ZZ1 9QQ",
+}
+PLANTED_DOB = "17/07/1977"
+
+
+def plant_identity_row(extracts: Path, malformed: bool = False) -> None:
+    """Append a crime_persons row holding the PLANTED identity (quarantined, or with one field
+    too many: a structural error)."""
+    import csv
+
+    path = extracts / "crime_persons.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        header = next(csv.reader(handle))
+    with (extracts / "crimes.csv").open(encoding="utf-8", newline="") as handle:
+        first_crime = list(next(csv.DictReader(handle)).values())[0]
+    values = dict.fromkeys(header, "")
+    values.update(PLANTED, crime_id=first_crime, role="victim")
+    values["date_of_birth"] = PLANTED_DOB
+    row = ",".join(values[c] for c in header) + (",surplus" if malformed else "")
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(row + "\n")
+
+
+def table_counts(warehouse: Path) -> dict[str, int]:
+    """Rows of every base table of a warehouse, by schema.table."""
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_type = 'BASE TABLE'"
+        ).fetchall()
+        return {
+            f"{schema}.{name}": con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[
+                0
+            ]
+            for schema, name in tables
+        }
+
+
+@dataclass(frozen=True)
+class RerunOutputs:
+    """The tiny force's quarter profiled AGAIN into a copy of tiny_profile's warehouse and
+    output folder, by `spp profile` in its own process with its own state (as an analyst re-runs
+    a quarter), on the same delivery plus one planted identity row that the contract
+    quarantines."""
+
+    run: ProfileRunOutputs
+    counts_before: dict[str, int]  # every table's rows after the first run
+    console: Path  # the re-run's stdout and stderr
+    state: Path  # its SPP_STATE_DIR (Dagster's storage under dagster/)
+
+
+@pytest.fixture(scope="session")
+def tiny_rerun(
+    tiny_profile: ProfileRunOutputs, tmp_path_factory: pytest.TempPathFactory
+) -> RerunOutputs:
+    """One whole run shared by the tests of re-running a quarter (replaces, never duplicates)
+    and of planted personal values (they never leave the warehouse): each used to pay a whole
+    run of its own."""
+    import shutil
+    import subprocess
+    import sys
+
+    root = tmp_path_factory.mktemp("tiny_rerun")
+    extracts = root / "in"
+    shutil.copytree(tiny_profile.extracts, extracts, ignore=shutil.ignore_patterns("truth"))
+    plant_identity_row(extracts)
+    run = ProfileRunOutputs(
+        extracts=extracts,
+        out=root / "out",
+        warehouse=root / "wh" / "warehouse.duckdb",
+        quarter=tiny_profile.quarter,
+    )
+    shutil.copytree(tiny_profile.out, run.out)
+    run.warehouse.parent.mkdir()
+    shutil.copyfile(tiny_profile.warehouse, run.warehouse)
+    counts_before = table_counts(run.warehouse)
+    state = root / "state"
+    env = {**os.environ, "SPP_STATE_DIR": str(state), "DAGSTER_HOME": str(state / "dagster")}
+    completed = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "spp"),
+            "profile",
+            "--extracts", str(run.extracts),
+            "--quarter", run.quarter,
+            "--out", str(run.out),
+            "--warehouse", str(run.warehouse),
+            "--run-date", TINY_RUN_DATE,
+        ],
+        capture_output=True,
+        env=env,
+        check=False,
+    )  # fmt: skip
+    console = root / "console.txt"
+    console.write_bytes(completed.stdout + completed.stderr)
+    assert completed.returncode == 0, completed.stderr.decode()[-2000:]
+    return RerunOutputs(run=run, counts_before=counts_before, console=console, state=state)

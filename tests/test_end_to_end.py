@@ -8,10 +8,11 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pytest
 
-from pipelines.cli import main
 from pipelines.contracts.schema import EXTRACTS
 from pipelines.paths import DBT_PROJECT_DIR
+from tests.conftest import table_counts
 
 _TRUE = {"true", "y", "1", "yes"}
 
@@ -69,20 +70,6 @@ def test_report_is_written_with_chart(tiny_profile) -> None:
     assert '<script src="http' not in html, "the report must not load scripts from the web"
 
 
-def _table_counts(warehouse: Path) -> dict[str, int]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        tables = con.execute(
-            "select table_schema, table_name from information_schema.tables "
-            "where table_type = 'BASE TABLE'"
-        ).fetchall()
-        return {
-            f"{schema}.{name}": con.execute(f'select count(*) from "{schema}"."{name}"').fetchone()[
-                0
-            ]
-            for schema, name in tables
-        }
-
-
 def test_contract_checks_run_after_every_load_and_before_dbt(tiny_profile) -> None:
     """The order that lets the loading hide GX's import (pipelines/contracts/gx_checks.py):
     every extract loaded, then the five contract checks, then dbt."""
@@ -103,28 +90,19 @@ def test_contract_checks_run_after_every_load_and_before_dbt(tiny_profile) -> No
     assert max(checks) < started.index("dbt_staging")
 
 
-def test_rerunning_a_quarter_replaces_not_duplicates(tiny_profile) -> None:
-    before = _table_counts(tiny_profile.warehouse)
-    code = main(
-        [
-            "profile",
-            "--extracts", str(tiny_profile.extracts),
-            "--quarter", tiny_profile.quarter,
-            "--out", str(tiny_profile.out),
-            "--warehouse", str(tiny_profile.warehouse),
-            "--run-date", "2026-01-15",
-        ]
-    )  # fmt: skip
-    assert code == 0
-    after = _table_counts(tiny_profile.warehouse)
-    assert after == before
+def test_rerunning_a_quarter_replaces_not_duplicates(tiny_rerun) -> None:
+    """The same quarter profiled again into the same warehouse: every table holds what it held,
+    but for the re-run delivery's one extra (quarantined) row."""
+    after = table_counts(tiny_rerun.run.warehouse)
+    expected = dict(tiny_rerun.counts_before)
+    expected["raw.quarantine"] += 1
+    assert after == expected
 
 
-def test_main_command_on_the_demo_force_without_shared_data(tmp_path: Path) -> None:
-    """The README's main command on a fresh machine: no extracts given, so the demo force is
-    generated (force scale) and profiled; without ../shared/data it uses the stand-in
-    geography and says so. Runs `spp profile` as `tasks.py profile` does (own process, own
-    state, output and Dagster folders). Caught a guard refusal on the stand-in caveat once."""
+def _main_command_without_shared_data(state: Path, tmp_path: Path) -> str:
+    """`spp profile` with no extracts, as `tasks.py profile` runs it (own process, own state,
+    output and Dagster folders) on a machine without ../shared/data: it profiles the demo force
+    with the stand-in geography and says so. Caught a guard refusal on the stand-in caveat once."""
     import os
     import subprocess
     import sys
@@ -134,7 +112,7 @@ def test_main_command_on_the_demo_force_without_shared_data(tmp_path: Path) -> N
     env = {
         **os.environ,
         "SPP_SHARED_DATA": str(tmp_path / "no_shared_data"),
-        "SPP_STATE_DIR": str(tmp_path / "state"),
+        "SPP_STATE_DIR": str(state),
         "SPP_OUTPUT_DIR": str(tmp_path / "output"),
         "DAGSTER_HOME": str(tmp_path / "dagster_home"),
     }
@@ -155,3 +133,45 @@ def test_main_command_on_the_demo_force_without_shared_data(tmp_path: Path) -> N
     quarter_dir = profiles[0].parent
     assert (quarter_dir / "restricted" / "high_harm_perpetrators.csv").exists()
     assert (quarter_dir / "fms" / "demand.csv").exists()
+    return proc.stdout
+
+
+def test_main_command_without_shared_data(tmp_path: Path) -> None:
+    """The README's main command, its demo force a tiny one already in the demo cache (as a
+    second run finds it), generated as that machine would (no ../shared/data): the whole command
+    path in a fraction of the force's time. The force-scale generation and run on a fresh
+    machine is the slow test below."""
+    import datetime as dt
+    import os
+    import subprocess
+    import sys
+
+    from pipelines.cli import DEMO_SEED
+    from pipelines.paths import PROJECT_ROOT
+    from pipelines.quarters import last_complete_quarter
+    from pipelines.synthetic.fingerprint import generator_fingerprint
+
+    state = tmp_path / "state"
+    end_quarter = last_complete_quarter(dt.date.today())
+    # Where and how demo_extracts caches the demo force (pipelines/cli.py).
+    demo = state / "demo" / f"force-seed{DEMO_SEED}-{end_quarter}"
+    subprocess.run(
+        [
+            sys.executable, "-m", "pipelines.cli", "generate", "--scale", "tiny",
+            "--seed", str(DEMO_SEED), "--out", str(demo), "--end-quarter", end_quarter,
+        ],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "SPP_SHARED_DATA": str(tmp_path / "no_shared_data")},
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    (demo / ".complete").write_text(f"{generator_fingerprint()}\n")
+    console = _main_command_without_shared_data(state, tmp_path)
+    assert "Generating the demo force" not in console, "the cached tiny force was not used"
+
+
+@pytest.mark.slow
+def test_main_command_on_the_demo_force_without_shared_data(tmp_path: Path) -> None:
+    """The README's main command on a fresh machine: no extracts given, so the demo force is
+    generated (force scale) and profiled."""
+    _main_command_without_shared_data(tmp_path / "state", tmp_path)

@@ -9,7 +9,15 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, dbt_assets
 from dagster_duckdb import DuckDBResource
 
-from pipelines.dbt_project import DbtRunFailed, dbt_project, prune_invocation_targets, run_dbt
+from pipelines.dbt_project import (
+    BEFORE_RESOLUTION,
+    REPORTING,
+    STEP_BUILD_FLAGS,
+    DbtRunFailed,
+    dbt_project,
+    prune_invocation_targets,
+    run_dbt,
+)
 from pipelines.partitions import quarterly_partitions
 from pipelines.resources import ProfileRun
 from pipelines.settings import dbt_vars
@@ -83,10 +91,11 @@ def _build(
     duckdb: DuckDBResource,
     profile_run: ProfileRun,
 ) -> Iterator[Any]:
-    # The quarter goes in a table, not --vars or an env var: dbt renders a model's config with
-    # the vars it was parsed with, so anything that changes between runs would need a parse of
-    # its own. One run per warehouse at a time (DuckDB allows one writing process), so the
-    # one-row table cannot be raced. The connection is closed before dbt opens the file.
+    # The quarter goes in a table, not --vars or an env var: dbt hashes the vars into its
+    # partial-parse state, so a quarter in the vars would cost a whole parse per quarter (and a
+    # config could come to depend on it). One run per warehouse at a time (DuckDB allows one
+    # writing process), so the one-row table cannot be raced. The connection is closed before
+    # dbt opens the file.
     with duckdb.get_connection() as con:
         con.execute("create schema if not exists raw")
         con.execute(
@@ -103,22 +112,11 @@ def _build(
         if event.info.name in _NODE_RESULT_EVENTS:
             results.append(event)
 
-    # --no-write-json: dbt would otherwise write manifest.json per step (~1 s of CPU on the
-    # 2-core machine) for a manifest that `prepare` already wrote; the step writes only
-    # run_results.json (each node's time, read by the benchmark). The step's dbt.log keeps
-    # dbt's info lines: at debug level (every SQL statement) writing it took ~15 % of the
-    # reporting step's CPU. Unit tests check the models' SQL on fixed inputs, not the force's
-    # data: the same answer every run of one code version. The test suite runs them
-    # (tests/analytics); a quarterly run keeps every data test and skips them.
     failure: DbtRunFailed | None = None
     try:
         outcome = run_dbt(
             "build",
-            "--no-write-json",
-            "--exclude-resource-type",
-            "unit_test",
-            "--log-level-file",
-            "info",
+            *STEP_BUILD_FLAGS,
             *_dbt_selection(context),
             warehouse=Path(duckdb.database),
             variables=dbt_vars(profile_run.settings()),
@@ -134,14 +132,6 @@ def _build(
     prune_invocation_targets()
     if failure is not None:
         raise failure
-
-
-# Person resolution (Python, Splink) sits in the middle of the dbt graph and the hotspot and
-# forecast marts (Python) feed the reporting layer, so the project runs in three steps: what
-# resolution reads (seeds, staging, models tagged before_resolution), the analytics after it,
-# and the reporting models once every mart exists.
-BEFORE_RESOLUTION = "resource_type:seed staging tag:before_resolution"
-REPORTING = "reporting"
 
 
 @dbt_assets(

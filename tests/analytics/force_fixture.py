@@ -253,7 +253,8 @@ def run_dbt(
             *rest,
             warehouse=warehouse,
             variables=variables,
-            target="ci",
+            # The run's own target (the profile's `ci` is the same connection): its manifest is
+            # the one `prepare` parsed, where `ci` would cost a whole parse per session.
             target_path=warehouse.parent / "dbt_target",
             log_path=warehouse.parent / "dbt_logs",
             callbacks=[console],

@@ -19,34 +19,18 @@ from dagster_duckdb import DuckDBResource
 from pipelines import run_safety
 from pipelines.cli import main
 from pipelines.resources import Warehouse
-from tests.conftest import TINY_END_QUARTER, TINY_RUN_DATE, ProfileRunOutputs
+from tests.conftest import (
+    PLANTED,
+    PLANTED_DOB,
+    TINY_END_QUARTER,
+    TINY_RUN_DATE,
+    ProfileRunOutputs,
+    RerunOutputs,
+    plant_identity_row,
+)
 
 SPP = Path(sys.executable).parent / "spp"
-PLANTED = {
-    "forename": "Zebedee",
-    "surname": "Quillfeather",
-    "person_id": "PZQ777001",
-    "postcode": "ZZ1 9QQ",
-}
-PLANTED_DOB = "17/07/1977"  # not ISO: the row is quarantined (unparseable_date)
 NEEDLES = [v.lower().encode() for v in (*PLANTED.values(), PLANTED_DOB, "1977-07-17")]
-
-
-def _plant_row(extracts: Path, malformed: bool = False) -> None:
-    """Append a crime_persons row holding a full identity (quarantined, or one field too many)."""
-    import csv
-
-    path = extracts / "crime_persons.csv"
-    with path.open(encoding="utf-8", newline="") as handle:
-        header = next(csv.reader(handle))
-    with (extracts / "crimes.csv").open(encoding="utf-8", newline="") as handle:
-        first_crime = list(next(csv.DictReader(handle)).values())[0]
-    values = {c: "" for c in header}
-    values.update(PLANTED, crime_id=first_crime, role="victim")
-    values["date_of_birth"] = PLANTED_DOB
-    row = ",".join(values[c] for c in header) + (",surplus" if malformed else "")
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(row + "\n")
 
 
 def _files_holding_needles(*roots: Path) -> list[str]:
@@ -76,33 +60,20 @@ def _profile_args(extracts: Path, out: Path, warehouse: Path) -> list[str]:
     ]  # fmt: skip
 
 
-def test_planted_personal_values_never_leave_the_warehouse(
-    tiny_force: Path, tmp_path: Path
-) -> None:
-    extracts = tmp_path / "in"
-    shutil.copytree(tiny_force, extracts, ignore=shutil.ignore_patterns("truth"))
-    _plant_row(extracts)
-    out, warehouse = tmp_path / "out", tmp_path / "wh" / "warehouse.duckdb"
-    completed = subprocess.run(
-        [str(SPP), *_profile_args(extracts, out, warehouse)],
-        capture_output=True,
-        env=_env(tmp_path),
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr.decode()[-2000:]
-    logs = tmp_path / "logs.txt"
-    logs.write_bytes(completed.stdout + completed.stderr)
-    # The planted row did reach the system (else the scan proves nothing) ...
+def test_planted_personal_values_never_leave_the_warehouse(tiny_rerun: RerunOutputs) -> None:
+    """A whole run (`spp profile` in its own process) on a delivery holding a planted identity."""
     import duckdb
 
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    # The planted row did reach the system (else the scan proves nothing) ...
+    with duckdb.connect(str(tiny_rerun.run.warehouse), read_only=True) as con:
         held = con.execute(
             "select rule from raw.quarantine where cast(original_row as varchar) like ?",
             [f"%{PLANTED['surname']}%"],
         ).fetchall()
     assert held == [("unparseable_date",)], "the planted row should be in raw.quarantine"
     # ... and nothing outside the warehouse holds any of its values.
-    assert _files_holding_needles(logs, tmp_path / "state" / "dagster", out) == []
+    roots = (tiny_rerun.console, tiny_rerun.state / "dagster", tiny_rerun.run.out)
+    assert _files_holding_needles(*roots) == []
 
 
 def test_malformed_row_through_dagster_keeps_values_out_of_its_storage(
@@ -115,7 +86,7 @@ def test_malformed_row_through_dagster_keeps_values_out_of_its_storage(
 
     extracts = tmp_path / "in"
     shutil.copytree(tiny_force, extracts, ignore=shutil.ignore_patterns("truth"))
-    _plant_row(extracts, malformed=True)
+    plant_identity_row(extracts, malformed=True)
     home = tmp_path / "dagster"
     home.mkdir()
     with dg.DagsterInstance.local_temp(str(home)) as instance:
