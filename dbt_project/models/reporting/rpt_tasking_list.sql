@@ -189,7 +189,10 @@ reasons as (
             '; ',
             case
                 when final.is_serial
-                    then 'serial: ' || coalesce(final.victims_total, 0) || ' different victims'
+                    then
+                        'serial: ' || final.distinct_victims_confident
+                        || ' established, confidently different victims ('
+                        || coalesce(final.victims_total, 0) || ' in all)'
             end,
             case
                 when final.crimes_12m is not null
