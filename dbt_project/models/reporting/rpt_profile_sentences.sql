@@ -64,8 +64,8 @@ quarter_templates as (
 
     union all
 
-    -- Only a quarter with screened crimes has this sentence. A hidden count prints as the tables
-    -- print it, [c], and is said to be hidden: it may be 5 or more, hidden beside a small route.
+    -- Only a quarter with screened crimes has this sentence. A hidden count is said to be hidden,
+    -- not small: it may be 5 or more, hidden beside a small route.
     select
         worded.quarter,
         'finding_screened' as sentence_kind,
@@ -81,8 +81,8 @@ quarter_templates as (
         ),
         (
             2,
-            'Screening flagged {screened_crimes?} crimes recorded under other classifications as possible '
-            || 'hidden stalking this quarter (the figure is not shown, to protect small counts).'
+            'Screening flagged crimes recorded under other classifications as possible hidden stalking '
+            || 'this quarter; how many is not shown, to protect small counts.'
         )
     ) as variants (variant_order, template)
     where worded.screened_crimes > 0
