@@ -158,11 +158,13 @@ def test_scan_is_one_pass_over_tokens_not_one_regex_per_value() -> None:
     values.add_tokens("crime_id", (f"cr{i:010d}" for i in range(200_000)))
     values.add_tokens("name", (f"name{i}" for i in range(100_000)))
     text = " ".join(f"word{i} 12 345 fig" for i in range(100_000)) + " CR0000123456"
-    started = time.perf_counter()
+    # CPU time, not wall: the bound is about the algorithm (one pass, not one regex per value,
+    # which would take hours here), so it must not fail because the machine is busy.
+    started = time.process_time()
     report = scan_text(text, values)
-    elapsed = time.perf_counter() - started
+    cpu_seconds = time.process_time() - started
     assert report.hits == {"crime_id": 1}
-    assert elapsed < 5, f"scan took {elapsed:.1f}s for 300k values over 400k tokens"
+    assert cpu_seconds < 20, f"scan took {cpu_seconds:.1f} s CPU for 300k values over 400k tokens"
 
 
 def test_dates_that_are_not_births_do_not_trip_the_guard(sensitive, allowed) -> None:
