@@ -33,7 +33,10 @@ def _parse_record(manifest: Any) -> dict[str, Any]:
         record[unique_id] = {
             "config": node.config.to_dict(),
             "depends_on": sorted(getattr(node.depends_on, "nodes", [])),
-            "macros": sorted(node.depends_on.macros),
+            # dbt's own macros join a node's list when it is executed (the test
+            # materialization's), and a partial parse keeps them from an earlier build in the same
+            # target: only the project's macros are what the parse itself records.
+            "macros": sorted(m for m in node.depends_on.macros if not m.startswith("macro.dbt.")),
             "refs": [] if is_seed else sorted(str(ref) for ref in node.refs),
             "sources": [] if is_seed else sorted(str(source) for source in node.sources),
             "test": getattr(getattr(node, "test_metadata", None), "kwargs", None),
