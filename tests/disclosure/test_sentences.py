@@ -234,3 +234,28 @@ def test_a_gaps_part_is_hidden_when_its_rest_is_small() -> None:
     }
     filled = fill_sentence("rpt_assessment_gaps", row, K, template_column="evidence_template")
     assert filled.text == f"{SUPPRESSED} ({SUPPRESSED} of 11) this quarter"
+
+
+def test_the_ranking_back_test_hides_re_offenders_whose_rest_of_the_list_is_small() -> None:
+    """'22 of the 25 re-offended' tells that 3 did not; a mean share over one ranking is that
+    same ratio, so it hides with the summed count it rests on."""
+    template = (
+        "Of the {backtest_listed}, {rfgv_reoffending?} re-offended; over {backtest_rankings} "
+        "rankings {rfgv_precision?} did"
+    )
+    row = _row(
+        template=template,
+        backtest_listed=25,
+        rfgv_reoffending=22,
+        backtest_rankings=1,
+        rfgv_listed_all=25,
+        rfgv_reoffending_all=22,
+        rfgv_precision=0.88,
+    )
+    assert fill_sentence(SENTENCES, row, K).text == (
+        f"Of the 25, {SUPPRESSED} re-offended; over 1 rankings {SUPPRESSED} did"
+    )
+    many = row | {"rfgv_reoffending": 8, "rfgv_listed_all": 400, "rfgv_reoffending_all": 112}
+    assert fill_sentence(SENTENCES, many | {"rfgv_precision": 0.28}, K).text == (
+        "Of the 25, 8 re-offended; over 1 rankings 28% did"
+    )

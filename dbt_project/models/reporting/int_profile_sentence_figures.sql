@@ -197,6 +197,18 @@ backtest_by_quarter as (
         any_value(listed_reoffending) filter (where not is_mean and method = 'crime_count_12m') as count_reoffending,
         any_value(listed_reoffending) filter (where not is_mean and method = 'most_recent') as recency_reoffending,
         any_value(rankings) filter (where is_mean and method = 'rfgv') as backtest_rankings,
+        -- re-offenders summed over those rankings with the list places they fill: a mean share
+        -- over few rankings is their ratio, so it prints only when this count would
+        any_value(listed) filter (where is_mean and method = 'rfgv') as rfgv_listed_all,
+        any_value(listed_reoffending) filter (where is_mean and method = 'rfgv') as rfgv_reoffending_all,
+        any_value(listed) filter (where is_mean and method = 'crime_count_12m') as count_listed_all,
+        any_value(listed_reoffending) filter (
+            where is_mean and method = 'crime_count_12m'
+        ) as count_reoffending_all,
+        any_value(listed) filter (where is_mean and method = 'most_recent') as recency_listed_all,
+        any_value(listed_reoffending) filter (
+            where is_mean and method = 'most_recent'
+        ) as recency_reoffending_all,
         any_value(precision_at_k) filter (where is_mean and method = 'rfgv') as rfgv_precision,
         any_value(precision_at_k) filter (where is_mean and method = 'crime_count_12m') as count_precision,
         any_value(precision_at_k) filter (where is_mean and method = 'most_recent') as recency_precision,
@@ -216,6 +228,12 @@ final as (
         backtest_by_quarter.count_reoffending,
         backtest_by_quarter.recency_reoffending,
         backtest_by_quarter.backtest_rankings,
+        backtest_by_quarter.rfgv_listed_all,
+        backtest_by_quarter.rfgv_reoffending_all,
+        backtest_by_quarter.count_listed_all,
+        backtest_by_quarter.count_reoffending_all,
+        backtest_by_quarter.recency_listed_all,
+        backtest_by_quarter.recency_reoffending_all,
         backtest_by_quarter.rfgv_precision,
         backtest_by_quarter.count_precision,
         backtest_by_quarter.recency_precision,

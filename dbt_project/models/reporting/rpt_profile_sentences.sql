@@ -167,9 +167,9 @@ quarter_templates as (
         || '{rfgv_reoffending?} had a further stalking-universe crime reported within {{ months }} months, '
         || 'against {count_reoffending?} of the {backtest_listed} with most crimes in the previous 12 months '
         || 'and {recency_reoffending?} of the {backtest_listed} who offended most recently. Over all '
-        || '{backtest_rankings} rankings at least a year old, {rfgv_precision} of the RFGV top {{ listed }} '
-        || 're-offended within {{ months }} months on average (plain count {count_precision}, most recent '
-        || '{recency_precision}); the chance that a re-offender was ranked above someone who did not (AUC) '
+        || '{backtest_rankings} rankings at least a year old, {rfgv_precision?} of the RFGV top {{ listed }} '
+        || 're-offended within {{ months }} months on average (plain count {count_precision?}, most recent '
+        || '{recency_precision?}); the chance that a re-offender was ranked above someone who did not (AUC) '
         || 'was {rfgv_auc} for RFGV, {count_auc} for the count and {recency_auc} for recency.' as template
     from worded
     where worded.backtest_listed is not null
@@ -434,6 +434,12 @@ final as (
         cast(count_reoffending as bigint) as count_reoffending,
         cast(recency_reoffending as bigint) as recency_reoffending,
         cast(backtest_rankings as bigint) as backtest_rankings,
+        cast(rfgv_listed_all as bigint) as rfgv_listed_all,
+        cast(rfgv_reoffending_all as bigint) as rfgv_reoffending_all,
+        cast(count_listed_all as bigint) as count_listed_all,
+        cast(count_reoffending_all as bigint) as count_reoffending_all,
+        cast(recency_listed_all as bigint) as recency_listed_all,
+        cast(recency_reoffending_all as bigint) as recency_reoffending_all,
         rfgv_precision,
         count_precision,
         recency_precision,
