@@ -1,12 +1,13 @@
 """The Force Management Statement files: fms/demand.csv and fms/demand.xlsx.
 
 Both read the reporting models the profile's forecast section reads (`reporting.rpt_fms_*`),
-through the same disclosure function (`public_years`), so a figure in the workbook is the
-profile's figure for the same series and financial year. The workbook is made for an FMS
-author to paste from: a README in plain words, history by financial year with the last
-complete year as the baseline, the four-year projection with its 80/95% ranges and how often
-such ranges held in testing, workload and hidden-demand scenarios whose every figure is a
-live formula on assumption cells the author can change, and the early-warning check.
+through the same disclosure functions (`pipelines.disclosure.demand`), so a figure in the
+workbook is the profile's figure for the same series and financial year. The workbook is
+made for an FMS author to paste from: a README in plain words, history by financial year
+with the last complete year as the baseline, the four-year projection with its 80/95% ranges
+and how often such ranges held in testing, workload and hidden-demand scenarios whose every
+figure is a live formula on assumption cells the author can change, and the early-warning
+check.
 """
 
 from __future__ import annotations
@@ -23,7 +24,11 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from pipelines.disclosure import SUPPRESSED, protect_count, protect_table
+from pipelines.disclosure.demand import (
+    protect_demand_figure,
+    protect_demand_quarters,
+    protect_demand_years,
+)
 from pipelines.disclosure.formulas import neutralise_formulas
 from pipelines.report.printed import (
     PrintedColumn,
@@ -32,9 +37,6 @@ from pipelines.report.printed import (
     written_columns,
 )
 
-FIGURE_COLUMNS = ["recorded", "value", "lo80", "hi80", "lo95", "hi95"]
-# Splits whose parts add up to all crimes: their recorded years are suppressed together.
-SPLIT_FAMILIES = ("domestic_abuse", "online")
 TOTAL_SERIES = "all_stalking"
 
 HEADER_FILL = PatternFill("solid", fgColor="1F3864")
@@ -91,57 +93,10 @@ def read_demand_figures(con: duckdb.DuckDBPyConnection) -> DemandFigures:
     )
 
 
-# --------------------------------------------------------------------------- disclosure
-def _rounded(value: float) -> int:
-    return int(round(float(value)))
-
-
-def public_years(years: pd.DataFrame, k: int) -> pd.DataFrame:
-    """The financial-year table as every output prints it: figures rounded to whole crimes;
-    recorded counts of 1..k-1 shown as '[c]', with the parts of a split suppressed together
-    (secondary suppression per year, so no part can be worked out from the total); forecast
-    figures below k shown as '[c]' too (the FMS export's rule), since a forecast of 2 a year
-    reads as a count."""
-    return _public(years, k, "financial_year", years["status"] == "recorded", FIGURE_COLUMNS)
-
-
-def public_quarters(quarters: pd.DataFrame, k: int) -> pd.DataFrame:
-    """The quarterly table under the same rules as `public_years`."""
-    columns = FIGURE_COLUMNS[1:]
-    return _public(quarters, k, "quarter", quarters["kind"] == "recorded", columns)
-
-
-def _public(
-    frame: pd.DataFrame, k: int, period: str, recorded: pd.Series, columns: list[str]
-) -> pd.DataFrame:
-    out = frame.copy()
-    for column in columns:
-        out[column] = [public_count(v, k) for v in out[column].to_numpy(float)]
-    for family in SPLIT_FAMILIES:
-        parts = frame[recorded & (frame["series_family"] == family)]
-        if parts["series"].nunique() < 2:
-            continue
-        wide = (
-            parts.pivot_table(index="series", columns=period, values="value", aggfunc="sum")
-            .round()
-            .astype("int64")
-        )
-        public = protect_table(wide, k, row_totals=False, column_totals=True).public()
-        for series in wide.index:
-            for when in wide.columns:
-                if pd.isna(public.at[series, when]):
-                    mask = recorded & (out["series"] == series) & (out[period] == when)
-                    out.loc[mask, columns] = SUPPRESSED
-    return out
-
-
+# --------------------------------------------------------------------------- formatting
 def format_figure(value: object) -> str:
     """A published figure as text: '[c]' stays, numbers get thousands separators."""
     return value if isinstance(value, str) else f"{int(value):,}"
-
-
-def public_count(value: float, k: int) -> int | str:
-    return SUPPRESSED if protect_count(_rounded(value), k).suppressed else _rounded(value)
 
 
 # --------------------------------------------------------------------------- plain words
@@ -167,7 +122,7 @@ def csv_table(figures: DemandFigures, k: int) -> pd.DataFrame:
     """fms/demand.csv: the current year and the projection (as before), plus the recorded
     history; its columns as before, the one-year-ahead back-test figures, then the columns
     added since (labels, baseline flag, measured coverage), as the model's YAML declares them."""
-    years = public_years(figures.years, k)
+    years = protect_demand_years(figures.years, k)
     table = pd.DataFrame(index=years.index)
     for column in written_columns("rpt_fms_financial_years", "demand.csv"):
         table[column.label] = years[column.value]
@@ -369,7 +324,7 @@ def write_fms(
     csv = out_dir / "demand.csv"
     neutralise_formulas(csv_table(figures, min_count)).to_csv(csv, index=False)
 
-    years = public_years(figures.years, min_count)
+    years = protect_demand_years(figures.years, min_count)
     book = Workbook()
     readme = book.active
     readme.title = "README"
@@ -398,9 +353,10 @@ def write_fms(
         )
     tracking = figures.tracking.copy()
     for column in ("actual", "expected", "lo80", "hi80"):
-        tracking[column] = [public_count(v, min_count) for v in tracking[column].to_numpy(float)]
+        figures_of_column = tracking[column].to_numpy(float)
+        tracking[column] = [protect_demand_figure(v, min_count) for v in figures_of_column]
     for sheet, frame, model in (
-        ("Quarterly", public_quarters(figures.quarters, min_count), "rpt_fms_quarters"),
+        ("Quarterly", protect_demand_quarters(figures.quarters, min_count), "rpt_fms_quarters"),
         ("Testing", figures.backtest, "rpt_fms_backtest"),
         ("Early warning", tracking, "rpt_fms_tracking"),
     ):

@@ -24,6 +24,7 @@ from pipelines.disclosure import (
     protect_series,
     subset_count,
 )
+from pipelines.disclosure.demand import protect_demand_quarters, protect_demand_years
 from pipelines.disclosure.locations import publishable
 from pipelines.disclosure.sentences import published_sentence
 from pipelines.disclosure.suppression import TOTAL, Rate
@@ -530,7 +531,7 @@ def forecast(ctx: Context) -> dict[str, Any]:
         if sentence := fms.not_forecast_sentence(figures):
             ctx.gaps.append(sentence)
         return ctx.missing("marts.demand_forecast (empty)", "The demand forecast")
-    years = fms.public_years(figures.years, k)
+    years = protect_demand_years(figures.years, k)
     shown = years[years["is_baseline"] | years["years_ahead"].notna()]
     columns = list(dict.fromkeys(shown.sort_values("financial_year_start")["financial_year"]))
     baseline = shown.loc[shown["is_baseline"], "financial_year"]
@@ -558,7 +559,7 @@ def forecast(ctx: Context) -> dict[str, Any]:
         table.append([part["series_label"].iloc[0], label, *cells])
     ctx.figures["forecast"] = _headline_forecast(years)
 
-    quarters = fms.public_quarters(figures.quarters, k)
+    quarters = protect_demand_quarters(figures.quarters, k)
     charts_out = []
     for i, name in enumerate(CHARTED_SERIES):
         s = quarters[quarters["series"] == name]

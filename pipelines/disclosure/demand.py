@@ -1,0 +1,67 @@
+"""Disclosure control for the demand figures: the recorded and forecast crimes per series by
+financial year and by quarter (reporting.rpt_fms_*), as the profile's forecast section and the
+FMS files (demand.csv, demand.xlsx) print them. Both outputs call these functions, so a figure
+in the workbook is the profile's figure for the same series and period.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pipelines.disclosure.suppression import SUPPRESSED, protect_count, protect_table
+
+# The figures of one financial-year row: the recorded count, then the forecast and its ranges.
+DEMAND_FIGURE_COLUMNS = ["recorded", "value", "lo80", "hi80", "lo95", "hi95"]
+# Splits whose parts add up to all crimes: their recorded periods are suppressed together.
+SPLIT_FAMILIES = ("domestic_abuse", "online")
+
+
+def _whole_crimes(value: float) -> int:
+    return int(round(float(value)))
+
+
+def protect_demand_figure(value: float, k: int) -> int | str:
+    """One demand figure rounded to whole crimes, '[c]' when 1..k-1 (primary suppression)."""
+    rounded = _whole_crimes(value)
+    return SUPPRESSED if protect_count(rounded, k).suppressed else rounded
+
+
+def protect_demand_years(years: pd.DataFrame, k: int) -> pd.DataFrame:
+    """The financial-year table as every output prints it: figures rounded to whole crimes;
+    recorded counts of 1..k-1 shown as '[c]', with the parts of a split suppressed together
+    (secondary suppression per year, so no part can be worked out from the total); forecast
+    figures below k shown as '[c]' too (the FMS export's rule), since a forecast of 2 a year
+    reads as a count."""
+    recorded = years["status"] == "recorded"
+    return _protect_demand(years, k, "financial_year", recorded, DEMAND_FIGURE_COLUMNS)
+
+
+def protect_demand_quarters(quarters: pd.DataFrame, k: int) -> pd.DataFrame:
+    """The quarterly table under the same rules as `protect_demand_years` (it has no
+    separate recorded column: a recorded quarter's count is its value)."""
+    recorded = quarters["kind"] == "recorded"
+    return _protect_demand(quarters, k, "quarter", recorded, DEMAND_FIGURE_COLUMNS[1:])
+
+
+def _protect_demand(
+    frame: pd.DataFrame, k: int, period: str, recorded: pd.Series, columns: list[str]
+) -> pd.DataFrame:
+    out = frame.copy()
+    for column in columns:
+        out[column] = [protect_demand_figure(v, k) for v in out[column].to_numpy(float)]
+    for family in SPLIT_FAMILIES:
+        parts = frame[recorded & (frame["series_family"] == family)]
+        if parts["series"].nunique() < 2:
+            continue
+        wide = (
+            parts.pivot_table(index="series", columns=period, values="value", aggfunc="sum")
+            .round()
+            .astype("int64")
+        )
+        public = protect_table(wide, k, row_totals=False, column_totals=True).public()
+        for series in wide.index:
+            for when in wide.columns:
+                if pd.isna(public.at[series, when]):
+                    mask = recorded & (out["series"] == series) & (out[period] == when)
+                    out.loc[mask, columns] = SUPPRESSED
+    return out
