@@ -532,14 +532,12 @@ def forecast(ctx: Context) -> dict[str, Any]:
         return ctx.missing("marts.demand_forecast (empty)", "The demand forecast")
     years = fms.public_years(figures.years, k)
     shown = years[years["is_baseline"] | years["years_ahead"].notna()]
-    columns = list(dict.fromkeys(shown.sort_values("financial_year_start")["financial_year"]))
-    baseline = shown.loc[shown["is_baseline"], "financial_year"]
-    headers = [
-        f"{fy} recorded (baseline)"
-        if len(baseline) and fy == baseline.iloc[0]
-        else f"{fy} expected (80% range)"
-        for fy in columns
-    ]
+    headings = dict(
+        shown.sort_values("financial_year_start", kind="stable")[
+            ["financial_year", "table_heading"]
+        ].itertuples(index=False)
+    )
+    columns, headers = list(headings), list(headings.values())
     table = []
     for _, part in shown.groupby("series_order", sort=True):
         by_year = part.set_index("financial_year")
