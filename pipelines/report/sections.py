@@ -571,10 +571,12 @@ def forecast(ctx: Context) -> dict[str, Any]:
                 for v, wanted in zip(s[col], keep, strict=True)
             ]
 
+        # the plain wording prints no figure, so a title always publishes
+        title = forecast_sentence(ctx.con, years, name, "chart_title", k) or str(label)
         figure = charts.forecast_chart(
             list(s["quarter"]), numbers("value", ~fc), numbers("value", fc),
             numbers("lo80", fc), numbers("hi80", fc), numbers("lo95", fc),
-            numbers("hi95", fc), forecast_sentence(ctx.con, years, name, "chart_title", k),
+            numbers("hi95", fc), title,
             y_title="Crimes per quarter",
         )  # fmt: skip
         ticks = [q for q in s["quarter"] if q.endswith("-Q1")]
