@@ -26,7 +26,7 @@ from pipelines.disclosure import (
 )
 from pipelines.disclosure.demand import protect_demand_quarters, protect_demand_years
 from pipelines.disclosure.locations import publishable
-from pipelines.disclosure.sentences import published_sentence
+from pipelines.disclosure.sentences import first_complete, model_rows, published_sentence
 from pipelines.disclosure.suppression import TOTAL, Rate
 from pipelines.quarters import quarter_end, quarter_start
 from pipelines.report import charts, fms
@@ -533,14 +533,12 @@ def forecast(ctx: Context) -> dict[str, Any]:
         return ctx.missing("marts.demand_forecast (empty)", "The demand forecast")
     years = protect_demand_years(figures.years, k)
     shown = years[years["is_baseline"] | years["years_ahead"].notna()]
-    columns = list(dict.fromkeys(shown.sort_values("financial_year_start")["financial_year"]))
-    baseline = shown.loc[shown["is_baseline"], "financial_year"]
-    headers = [
-        f"{fy} recorded (baseline)"
-        if len(baseline) and fy == baseline.iloc[0]
-        else f"{fy} expected (80% range)"
-        for fy in columns
-    ]
+    headings = dict(
+        shown.sort_values("financial_year_start", kind="stable")[
+            ["financial_year", "table_heading"]
+        ].itertuples(index=False)
+    )
+    columns, headers = list(headings), list(headings.values())
     table = []
     for _, part in shown.groupby("series_order", sort=True):
         by_year = part.set_index("financial_year")
@@ -557,7 +555,7 @@ def forecast(ctx: Context) -> dict[str, Any]:
         model = part.loc[part["years_ahead"].notna(), "model_label"]
         label = model.iloc[0] if len(model) else "–"
         table.append([part["series_label"].iloc[0], label, *cells])
-    ctx.figures["forecast"] = _headline_forecast(years)
+    ctx.figures["forecast"] = forecast_sentence(ctx.con, years, fms.TOTAL_SERIES, "headline", k)
 
     quarters = protect_demand_quarters(figures.quarters, k)
     charts_out = []
@@ -574,10 +572,12 @@ def forecast(ctx: Context) -> dict[str, Any]:
                 for v, wanted in zip(s[col], keep, strict=True)
             ]
 
+        # the plain wording prints no figure, so a title always publishes
+        title = forecast_sentence(ctx.con, years, name, "chart_title", k) or str(label)
         figure = charts.forecast_chart(
             list(s["quarter"]), numbers("value", ~fc), numbers("value", fc),
             numbers("lo80", fc), numbers("hi80", fc), numbers("lo95", fc),
-            numbers("hi95", fc), _forecast_title(label, years[years["series"] == name]),
+            numbers("hi95", fc), title,
             y_title="Crimes per quarter",
         )  # fmt: skip
         ticks = [q for q in s["quarter"] if q.endswith("-Q1")]
@@ -598,39 +598,34 @@ def forecast(ctx: Context) -> dict[str, Any]:
     }
 
 
-def _forecast_title(label: str, years: pd.DataFrame) -> str:
-    """The chart's finding: the first full forecast year against the baseline year."""
-    base = years[years["is_baseline"]]
-    ahead = years[years["years_ahead"] == 1]
-    title = f"{label}: crimes per quarter, recorded and forecast"
-    if base.empty or ahead.empty:
-        return title
-    last, nxt = base["value"].iloc[0], ahead["value"].iloc[0]
-    if isinstance(last, str) or isinstance(nxt, str) or not last:
-        return title
-    change = (nxt - last) / last
-    verb = "rise" if change > 0.05 else "fall" if change < -0.05 else "stay level"
-    return (
-        f"{label}: expected to {verb} in {ahead['financial_year'].iloc[0]} on the "
-        f"{base['financial_year'].iloc[0]} baseline ({change:+.0%}); per quarter"
-    )
+FORECAST_SENTENCES = "rpt_fms_forecast_sentences"
 
 
-def _headline_forecast(years: pd.DataFrame) -> dict[str, Any] | None:
-    """All crimes: the baseline year against the first full forecast year (key findings)."""
-    total = years[years["series"] == fms.TOTAL_SERIES]
-    base = total[total["is_baseline"]]
-    ahead = total[total["years_ahead"] == 1]
-    if base.empty or ahead.empty:
-        return None
-    last, nxt = base["value"].iloc[0], ahead["value"].iloc[0]
-    return {
-        "series": str(total["series_label"].iloc[0]).lower(),
-        "last_year": None if isinstance(last, str) else float(last),
-        "next_year": None if isinstance(nxt, str) else float(nxt),
-        "last_label": base["financial_year"].iloc[0],
-        "next_label": ahead["financial_year"].iloc[0],
+def forecast_sentence(
+    con: duckdb.DuckDBPyConnection, years: pd.DataFrame, series: str, kind: str, k: int
+) -> str | None:
+    """Sentence `kind` (chart_title, headline) of reporting.rpt_fms_forecast_sentences for
+    `series`: its figures as the financial-year table prints them (`years`, already through
+    disclosure control), so a change beside a hidden figure never prints."""
+    rows = years[years["series"] == series]
+    printed = {
+        "baseline_value": rows.loc[rows["is_baseline"], "value"],
+        "forecast_value": rows.loc[rows["years_ahead"] == 1, "value"],
     }
+    protected = {
+        name: Count(0, suppressed=True) if isinstance(v, str) else Count(int(v))
+        for name, values in printed.items()
+        if len(values) and not _missing_figure(v := values.iloc[0])
+    }
+    variants = model_rows(
+        con, FORECAST_SENTENCES, "series = ? and sentence_kind = ? order by variant_order",
+        [series, kind],
+    )  # fmt: skip
+    return first_complete(FORECAST_SENTENCES, variants, k, protected=protected)
+
+
+def _missing_figure(value: object) -> bool:
+    return not isinstance(value, str) and pd.isna(value)
 
 
 # --------------------------------------------------------------------------- scope & data quality

@@ -259,3 +259,43 @@ def test_the_ranking_back_test_hides_re_offenders_whose_rest_of_the_list_is_smal
     assert fill_sentence(SENTENCES, many | {"rfgv_precision": 0.28}, K).text == (
         "Of the 25, 8 re-offended; over 1 rankings 28% did"
     )
+
+
+def test_the_forecast_headline_prints_the_years_tables_figures_and_their_change(
+    fixture_db: Path,
+) -> None:
+    """The headline's figures are the financial-year table's (whole crimes, as published) and
+    its change is worked out here from them, independently of the model's arithmetic."""
+    from pipelines.report import fms
+    from pipelines.report.sections import forecast_sentence
+
+    with duckdb.connect(str(fixture_db), read_only=True) as con:
+        years = fms.public_years(fms.read_demand_figures(con).years, K)
+        headline = forecast_sentence(con, years, fms.TOTAL_SERIES, "headline", K)
+        title = forecast_sentence(con, years, fms.TOTAL_SERIES, "chart_title", K)
+    total = years[years["series"] == fms.TOTAL_SERIES]
+    last = total.loc[total["is_baseline"], "value"].iloc[0]
+    nxt = total.loc[total["years_ahead"] == 1, "value"].iloc[0]
+    assert not isinstance(last, str) and not isinstance(nxt, str) and last
+    change = (nxt - last) / last
+    assert headline is not None and f"forecast at about {nxt:,} in " in headline
+    assert f"against {last:,} recorded in " in headline and f"({change:+.0%});" in headline
+    verb = "rise" if change > 0.05 else "fall" if change < -0.05 else "stay level"
+    assert title is not None and f": expected to {verb} in " in title
+    assert title.endswith(f"baseline ({change:+.0%}); per quarter")
+
+
+def test_the_forecast_change_is_dropped_when_the_baseline_is_hidden(fixture_db: Path) -> None:
+    """A baseline the table prints as [c] (primary or secondary suppression) takes the change
+    with it: no headline, and the chart keeps its plain title."""
+    from pipelines.report import fms
+    from pipelines.report.sections import forecast_sentence
+
+    with duckdb.connect(str(fixture_db), read_only=True) as con:
+        years = fms.public_years(fms.read_demand_figures(con).years, K)
+        years.loc[years["is_baseline"], "value"] = SUPPRESSED
+        headline = forecast_sentence(con, years, fms.TOTAL_SERIES, "headline", K)
+        title = forecast_sentence(con, years, fms.TOTAL_SERIES, "chart_title", K)
+    assert headline is None
+    assert title is not None and title.endswith(": crimes per quarter, recorded and forecast")
+    assert "%" not in title and SUPPRESSED not in title

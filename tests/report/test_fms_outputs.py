@@ -89,6 +89,22 @@ def test_every_workbook_figure_is_the_profiles_figure(quarter_dir: Path, book) -
         assert _figure(cells[2]) == row[base_col]
 
 
+def test_the_year_headings_name_the_workbooks_baseline_and_expected_years(
+    quarter_dir: Path, book
+) -> None:
+    """The table's year headings: the workbook's baseline year as recorded, each projection
+    year the workbook lists as expected with its range, in year order."""
+    doc = parse((quarter_dir / "profile.html").read_text(encoding="utf-8"))
+    header = doc.tables[FY_TABLE][0]
+    projection = _records(book["Projection"])
+    baseline = {r["Financial year"] for r in projection if "baseline" in str(r["Status"])}
+    ahead = {r["Financial year"] for r in projection if "baseline" not in str(r["Status"])}
+    assert len(baseline) == 1 and ahead
+    expected = [f"{year} recorded (baseline)" for year in baseline]
+    expected += [f"{year} expected (80% range)" for year in sorted(ahead)]
+    assert header[:2] == ["Series", "Model"] and header[2:] == expected
+
+
 def test_parts_add_up_to_all_crimes(book, con) -> None:
     """Exactly in the reporting rows (every month, recorded or forecast) and to within the
     rounding of whole crimes in the workbook."""

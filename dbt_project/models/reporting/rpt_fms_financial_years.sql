@@ -159,6 +159,16 @@ labelled as (
     cross join current_year
 ),
 
+-- the forecast table's columns are years: the first series' baseline year is headed as
+-- recorded, every other year it shows (a baseline or forecast year) as expected
+heading_baseline as (
+    select financial_year_start
+    from labelled
+    where is_baseline
+    order by series_order, series
+    limit 1
+),
+
 final as (
     select
         labelled.series,
@@ -209,6 +219,19 @@ final as (
         on
             labelled.months_ahead is not null
             and greatest(ceil(labelled.months_ahead / 12), 1) = coverage_by_horizon.horizon_years
+),
+
+headed as (
+    select
+        final.*,
+        case
+            when not final.is_baseline and final.years_ahead is null then null
+            when final.financial_year_start = heading_baseline.financial_year_start
+                then final.financial_year || ' recorded (baseline)'
+            else final.financial_year || ' expected (80% range)'
+        end as table_heading
+    from final
+    left join heading_baseline on true
 )
 
-select * from final
+select * from headed
