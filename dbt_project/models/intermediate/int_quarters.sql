@@ -26,7 +26,10 @@ final as (
     select
         {{ quarter_of('q_start') }} as quarter,
         q_start,
-        cast(q_start + interval 3 month - interval 1 day as date) as q_end
+        cast(q_start + interval 3 month - interval 1 day as date) as q_end,
+        -- the quarters a figure is compared with (the previous one, the same one a year ago)
+        {{ quarter_of("q_start - interval 3 month") }} as previous_quarter,
+        {{ quarter_of("q_start - interval 12 month") }} as year_ago_quarter
     from spine
 )
 

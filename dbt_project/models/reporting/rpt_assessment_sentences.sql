@@ -14,8 +14,8 @@ with
 quarters as (
     select
         quarter,
-        {{ quarter_of("q_start - interval 3 month") }} as previous_quarter,
-        {{ quarter_of("q_start - interval 12 month") }} as year_ago_quarter
+        previous_quarter,
+        year_ago_quarter
     from {{ ref('int_quarters') }}
 ),
 
