@@ -63,5 +63,7 @@ def _protect_demand(
             for when in wide.columns:
                 if pd.isna(public.at[series, when]):
                     mask = recorded & (out["series"] == series) & (out[period] == when)
+                    # Whole-number columns take '[c]' only as objects (pandas will not upcast).
+                    out[columns] = out[columns].astype(object)
                     out.loc[mask, columns] = SUPPRESSED
     return out

@@ -4,10 +4,13 @@ the published total."""
 
 from __future__ import annotations
 
+import warnings
+
 import pandas as pd
 
 from pipelines.disclosure import SUPPRESSED
 from pipelines.disclosure.demand import (
+    DEMAND_FIGURE_COLUMNS,
     protect_demand_figure,
     protect_demand_quarters,
     protect_demand_years,
@@ -58,6 +61,22 @@ def test_a_small_part_of_a_split_year_hides_its_partner_and_leaves_the_total() -
     # a forecast is not a part of a recorded split: only its own size can hide it
     assert public.at[("non_da", "2026/27"), "value"] == 41
     assert public.at[("non_da", "2026/27"), "lo95"] == 39
+
+
+def test_a_partner_hidden_only_by_secondary_suppression_keeps_every_column_hidden() -> None:
+    """The partner's columns hold no small figure of their own (all whole numbers), so '[c]'
+    reaches them only through secondary suppression: it must land in every column."""
+    years = pd.DataFrame(
+        [
+            {**_year("da", "domestic_abuse", "2025/26", "recorded", 3.0), "lo80": 10.0},
+            _year("non_da", "domestic_abuse", "2025/26", "recorded", 50.0),
+        ]
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # pandas refuses '[c]' in a whole-number column
+        public = protect_demand_years(years, K).set_index("series")
+    assert (public.loc["non_da", DEMAND_FIGURE_COLUMNS] == SUPPRESSED).all()
+    assert public.at["da", "lo80"] == SUPPRESSED
 
 
 def test_demand_quarters_follow_the_same_rules_without_a_recorded_column() -> None:
