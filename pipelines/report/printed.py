@@ -203,10 +203,14 @@ def printed_table(
     k: int,
     clause: str = "",
     params: Sequence[object] = (),
+    headings: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """A published table of reporting.<model> as its YAML describes it: the columns (labels,
-    kinds) and the rows as text. `clause` filters and orders the rows (where / order by)."""
+    kinds) and the rows as text. `clause` filters and orders the rows (where / order by);
+    `headings` fills the placeholders of labels that name a period (e.g. "{quarter}")."""
     columns = printed_columns(model, view)
+    if headings:
+        columns = tuple(replace(c, label=c.label.format_map(headings)) for c in columns)
     for column in columns:
         if column.numeric and column.disclosure is None:
             raise PrintedTableError(f"{model}.{column.name}: a published figure needs a rule")

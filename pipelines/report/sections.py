@@ -22,7 +22,6 @@ from pipelines.disclosure import (
     protect_count,
     protect_rate,
     protect_series,
-    subset_count,
 )
 from pipelines.disclosure.demand import protect_demand_quarters, protect_demand_years
 from pipelines.disclosure.locations import publishable
@@ -70,6 +69,15 @@ class Context:
         """A sentence of a reporting model for this quarter (or the delivery's), its figures
         under disclosure control (pipelines.disclosure.sentences); None when none publishes."""
         return published_sentence(self.con, model, kind, self.periods.quarter, self.k)
+
+    def table(
+        self, model: str, view: str, clause: str = "", params: list | None = None
+    ) -> dict[str, Any]:
+        """A printed table of a reporting model (pipelines.report.printed), its headings naming
+        the compared quarters where they say {quarter}, {previous} or {year_ago}."""
+        p = self.periods
+        quarters = {"quarter": p.quarter, "previous": p.previous, "year_ago": p.year_ago}
+        return printed_table(self.con, model, view, self.k, clause, params or [], quarters)
 
     def missing(self, table: str, what: str) -> dict[str, Any]:
         self.gaps.append(f"{what} could not be produced: the table {table} was not available.")
@@ -452,65 +460,18 @@ def orders(ctx: Context) -> dict[str, Any]:
 # --------------------------------------------------------------------------- compliance
 def compliance(ctx: Context) -> dict[str, Any]:
     p, k = ctx.periods, ctx.k
-    frame = ctx.rows(
-        "select * from reporting.rpt_compliance where quarter in (?, ?, ?) order by measure",
-        p.columns,
-    )
-    split = True
-    rows = []
-    for measure in dict.fromkeys(frame["measure"]):
-        per_q = frame[frame["measure"] == measure].set_index("quarter")
-
-        def rate(q: str, per_q: pd.DataFrame = per_q) -> tuple[Rate, Count, Count]:
-            if q not in per_q.index:
-                return Rate(None), Count(0), Count(0)
-            num, den = int(per_q.at[q, "numerator"]), int(per_q.at[q, "denominator"])
-            return (
-                protect_rate(num, den, k),
-                subset_count(num, den, k),
-                protect_count(den, k),
-            )
-
-        now, num, den = rate(p.quarter)
-
-        def split_rate(side: str, per_q: pd.DataFrame = per_q) -> Rate:
-            if p.quarter not in per_q.index:
-                return Rate(None)
-            n, d = (
-                per_q.at[p.quarter, f"numerator_{side}"],
-                per_q.at[p.quarter, f"denominator_{side}"],
-            )
-            if pd.isna(n) or pd.isna(d):
-                return Rate(None)
-            return protect_rate(int(n), int(d), k)
-
-        rows.append(
-            {
-                "measure": per_q["measure_label"].iloc[0],
-                "description": per_q["measure_description"].fillna("").iloc[0],
-                "now": now,
-                "numerator": num,
-                "denominator": den,
-                "previous": rate(p.previous)[0],
-                "year_ago": rate(p.year_ago)[0],
-                "da": split_rate("da"),
-                "non_da": split_rate("non_da"),
-            }
-        )
+    clause = "where quarter = ? order by measure"
+    table = ctx.table("rpt_profile_compliance", "profile", clause, [p.quarter])
+    frame = ctx.rows(f"select * from reporting.rpt_profile_compliance {clause}", [p.quarter])
     figure = charts.compliance_bars(
-        [r["measure"] for r in rows],
-        [r["now"].value for r in rows],
-        [r["year_ago"].value for r in rows],
+        list(frame["measure_label"]),
+        [protect_rate(r.met_share, r.eligible, k).value for r in frame.itertuples()],
+        [protect_rate(r.met_year_ago, r.eligible_year_ago, k).value for r in frame.itertuples()],
         p.quarter,
         p.year_ago,
         ctx.sentence(SENTENCES, "compliance_chart_title"),
     )
-    return {
-        "available": True,
-        "rows": rows,
-        "split": split,
-        "chart": charts.to_div(figure, "chart-compliance"),
-    }
+    return {"available": True, "table": table, "chart": charts.to_div(figure, "chart-compliance")}
 
 
 # --------------------------------------------------------------------------- forecast
