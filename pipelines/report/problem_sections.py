@@ -336,40 +336,6 @@ def perpetrator_demographics(ctx: Context) -> list[tuple[str, list]]:
     ]
 
 
-# --------------------------------------------------------------------------- compliance trend
-def compliance_trend(ctx: Context) -> str:
-    """Each compliance rate over the last eight quarters (suppressed rates are gaps)."""
-    p, k = ctx.periods, ctx.k
-    quarters = p.trend(8)
-    frame = ctx.rows(
-        "select quarter, measure_label, numerator, denominator from reporting.rpt_compliance "
-        "order by measure, quarter"
-    )
-    series: dict[str, list[float | None]] = {}
-    for label, part in frame.groupby("measure_label", sort=True):
-        indexed = part.set_index("quarter")
-        values = []
-        for q in quarters:
-            if q not in indexed.index:
-                values.append(None)
-                continue
-            rate = protect_rate(
-                int(indexed.at[q, "numerator"]), int(indexed.at[q, "denominator"]), k
-            )
-            values.append(rate.value)
-        series[str(label)] = values
-    figure = charts.lines(
-        quarters, series, "Compliance over the last eight quarters", "Share of crimes", percent=True
-    )
-    # eight measures: the legend goes under the plot, where it has the width it needs
-    figure.update_layout(
-        height=520,
-        margin={"t": 56, "b": 150},
-        legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0},
-    )
-    return charts.to_div(figure, "chart-compliance-trend")
-
-
 # --------------------------------------------------------------------------- places
 def location_types(ctx: Context) -> list:
     """Crimes by recorded place type, this quarter against the previous and a year ago."""

@@ -126,7 +126,6 @@ def build_context(
         "splits": problem_sections.splits(ctx),
         "intelligence": problem_sections.intelligence(ctx),
         "perpetrator_demographics": problem_sections.perpetrator_demographics(ctx),
-        "compliance_trend": problem_sections.compliance_trend(ctx),
         "location_types": problem_sections.location_types(ctx),
         "places": problem_sections.districts(ctx),
     }

@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 
 from pipelines.bng import lonlat_to_bng
 from pipelines.disclosure import (
@@ -471,7 +472,36 @@ def compliance(ctx: Context) -> dict[str, Any]:
         p.year_ago,
         ctx.sentence(SENTENCES, "compliance_chart_title"),
     )
-    return {"available": True, "table": table, "chart": charts.to_div(figure, "chart-compliance")}
+    return {
+        "available": True,
+        "table": table,
+        "chart": charts.to_div(figure, "chart-compliance"),
+        "trend": charts.to_div(compliance_trend(ctx), "chart-compliance-trend"),
+    }
+
+
+def compliance_trend(ctx: Context) -> go.Figure:
+    """Each compliance rate over the last eight quarters (suppressed rates are gaps)."""
+    quarters = ctx.periods.trend(8)
+    frame = ctx.rows(
+        "select measure_label, quarter, numerator, denominator from reporting.rpt_compliance "
+        "order by measure_label, quarter"
+    )
+    series: dict[str, list[float | None]] = {
+        m: [None] * len(quarters) for m in frame["measure_label"]
+    }
+    for r in frame[frame["quarter"].isin(quarters)].itertuples():
+        rate = protect_rate(r.numerator, r.denominator, ctx.k)
+        series[r.measure_label][quarters.index(r.quarter)] = rate.value
+    figure = charts.lines(
+        quarters, series, "Compliance over the last eight quarters", "Share of crimes", percent=True
+    )
+    # eight measures: the legend goes under the plot, where it has the width it needs
+    return figure.update_layout(
+        height=520,
+        margin={"t": 56, "b": 150},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0},
+    )
 
 
 # --------------------------------------------------------------------------- forecast
