@@ -16,13 +16,15 @@ records, not people, printed exactly), `count` (suppressed below disclosure.min_
 `attribute_rate` (the same, for a share of people having an attribute: 0 % and 100 % are
 hidden too, pipelines.disclosure rule 4), `subset` (a count that is part of the row's column
 `of`: hidden when it or the rest of `of` is a small count) or `median` (a statistic of the
-`of` people or cases, hidden when they are fewer than disclosure.min_count). Sentences held in
-a model (`pipelines.disclosure.sentences`) read their placeholders' rules from the same
-column `meta`. Workbook sheets of live
-formulas are declared under the model's `config.meta.written_as.<sheet>`: each column a model
-column (`value`) or a formula template (`formula`) and its `number_format`. Writers take the
-columns from here, so adding a column or a table to an output is a change to that YAML, not to
-a renderer.
+`of` people or cases, hidden when they are fewer than disclosure.min_count). A view that
+prints a total row names, under `config.meta.total_row.<view>`, the column that reads "Total"
+(`label`) and the groups of count columns suppressed `together` as one table with that row
+(primary and secondary suppression, pipelines.disclosure). Sentences held in a model
+(`pipelines.disclosure.sentences`) read their placeholders' rules from the same column `meta`.
+Workbook sheets of live formulas are declared under the model's
+`config.meta.written_as.<sheet>`: each column a model column (`value`) or a formula template
+(`formula`) and its `number_format`. Writers take the columns from here, so adding a column
+or a table to an output is a change to that YAML, not to a renderer.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ import duckdb
 import pandas as pd
 import yaml
 
-from pipelines.disclosure import Count, protect_count, protect_rate, subset_count
+from pipelines.disclosure import Count, protect_count, protect_rate, protect_table, subset_count
+from pipelines.disclosure.suppression import TOTAL
 from pipelines.paths import DBT_PROJECT_DIR
 from pipelines.report.compare import Figure3, Periods
 
@@ -218,10 +221,25 @@ def printed_table(
     frame = con.execute(
         f"select {', '.join(read)} from reporting.{model} {clause}", list(params)
     ).df()
+    total = (_meta(_models()[model]).get("total_row") or {}).get(view)
+    if total is None or frame.empty:
+        rows = [[published_cell(row, c, k) for c in columns] for row in frame.to_dict("records")]
+        return {"columns": columns, "rows": rows, "total": False}
+    # each group of counts is suppressed as one table with its total row
+    protected: list[dict[str, Count]] = [{} for _ in range(len(frame))]
+    totals: dict[str, object] = {total["label"]: TOTAL}
+    for group in total["together"]:
+        table = protect_table(frame[group], k, row_totals=False, column_totals=True)
+        for name in group:
+            totals[name] = table.count(TOTAL, name)
+            for i, row in enumerate(protected):
+                row[name] = table.count(i, name)
     rows = [
-        [published_cell(row, column, k) for column in columns] for row in frame.to_dict("records")
+        [published_cell(row, c, k, protected[i]) for c in columns]
+        for i, row in enumerate(frame.to_dict("records"))
     ]
-    return {"columns": columns, "rows": rows}
+    rows.append([str(totals.get(c.name, "")) for c in columns])
+    return {"columns": columns, "rows": rows, "total": True}
 
 
 def quarter_figures(

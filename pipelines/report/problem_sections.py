@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
-
 from pipelines.disclosure import (
     protect_count,
     protect_rate,
@@ -343,43 +341,14 @@ def location_types(ctx: Context) -> list:
 
 
 def districts(ctx: Context) -> dict[str, Any]:
-    """Crimes, DA and online crimes and victims per district: this quarter (and its crimes a
-    year ago), suppressed with the quarter's districts as one table."""
-    p, k = ctx.periods, ctx.k
-    frame = ctx.rows(
-        "select * from reporting.rpt_places_by_district where quarter in (?, ?) "
-        "order by district_order, district",
-        [p.year_ago, p.quarter],
-    )
-    if frame.empty:
-        return {"rows": [], "has_csp": False}
-    order = list(dict.fromkeys(frame["district"]))
-    now = frame[frame["quarter"] == p.quarter].set_index("district")
-    wide = pd.DataFrame(index=order)
-    for column in ("crimes", "crimes_domestic_abuse", "crimes_online", "victims"):
-        wide[column] = now[column].reindex(order).fillna(0).astype("int64")
-    before = frame[frame["quarter"] == p.year_ago].set_index("district")["crimes"]
-    wide["crimes_before"] = before.reindex(order).fillna(0).astype("int64")
-    # Crimes (both quarters) and their DA / online parts are suppressed as tables with a
-    # total row; victims are people, suppressed on their own column with its total.
-    crimes = protect_table(
-        wide[["crimes_before", "crimes", "crimes_domestic_abuse", "crimes_online"]],
-        k,
-        row_totals=False,
-        column_totals=True,
-    )
-    victims = protect_table(wide[["victims"]], k, row_totals=False, column_totals=True)
-    csp = now["csp"].reindex(order).fillna("")
-    rows = [
-        {
-            "district": label,
-            "csp": csp.get(label, "") if label != "Total" else "",
-            "crimes_before": crimes.count(label, "crimes_before"),
-            "crimes": crimes.count(label, "crimes"),
-            "da": crimes.count(label, "crimes_domestic_abuse"),
-            "online": crimes.count(label, "crimes_online"),
-            "victims": victims.count(label, "victims"),
-        }
-        for label in [*order, "Total"]
-    ]
-    return {"rows": rows, "has_csp": bool((csp != "").any())}
+    """Crimes, DA and online crimes and victims per district (reporting.rpt_profile_districts),
+    with the partnership column where a lookup names one."""
+    quarter = [ctx.periods.quarter]
+    (has_csp,) = ctx.con.execute(
+        "select coalesce(bool_or(csp <> ''), false) from reporting.rpt_profile_districts "
+        "where quarter = ?",
+        quarter,
+    ).fetchone()
+    view = "with_csp" if has_csp else "without_csp"
+    clause = "where quarter = ? order by district_order, district"
+    return {"table": ctx.table("rpt_profile_districts", view, clause, quarter), "has_csp": has_csp}
