@@ -27,7 +27,7 @@ from pipelines.disclosure import (
 from pipelines.disclosure.demand import protect_demand_quarters, protect_demand_years
 from pipelines.disclosure.locations import publishable
 from pipelines.disclosure.sentences import first_complete, model_rows, published_sentence
-from pipelines.disclosure.suppression import TOTAL, Rate
+from pipelines.disclosure.suppression import Rate
 from pipelines.quarters import quarter_end, quarter_start
 from pipelines.report import charts, fms
 from pipelines.report.compare import (
@@ -257,22 +257,12 @@ def dip_sample_verdicts(ctx: Context) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- victims
-REPEAT_BANDS = {
-    "2": "repeat_victims_2_crimes",
-    "3–4": "repeat_victims_3_to_4_crimes",
-    "5 or more": "repeat_victims_5_or_more_crimes",
-}
-
-
 def victims(ctx: Context) -> dict[str, Any]:
     p, k = ctx.periods, ctx.k
-    by_quarter = ctx.rows("select * from reporting.rpt_victims_by_quarter")
     repeat, victims = quarter_figures(ctx.con, "rpt_victims_by_quarter", "profile", p, k)
     out: dict[str, Any] = {"available": True, "repeat": repeat, "victims": victims}
-    now = by_quarter[by_quarter["quarter"] == p.quarter]
-    counts = {band: int(now[column].sum()) for band, column in REPEAT_BANDS.items()}
-    table = protect_series(counts, k)
-    out["repeat_bands"] = [(b, table.count(b, "count")) for b in [*REPEAT_BANDS, TOTAL]]
+    clause = "where quarter = ? order by band_order"
+    out["repeat_bands"] = ctx.table("rpt_profile_repeat_bands", "profile", clause, [p.quarter])
     out["repeat_share"] = ctx.sentence(SENTENCES, "victims_repeat_share")
     demographics = comparison_rows(ctx, "rpt_victim_demographics", [p.quarter, p.year_ago])
     out["demographics"] = [
