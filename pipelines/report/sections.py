@@ -287,15 +287,6 @@ def perpetrators(ctx: Context) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- locations
-CHANGE_COLUMNS = {
-    "Hotspot: new": "new_hot_cells",
-    "Hotspot: intensifying": "intensifying_hot_cells",
-    "Hotspot: persistent": "persistent_hot_cells",
-    "Hotspot: diminishing": "diminishing_hot_cells",
-    "Former hotspot": "former_hot_cells",
-}
-
-
 def locations(ctx: Context, boundary_path: Path | None) -> dict[str, Any]:
     p, k = ctx.periods, ctx.k
     by_quarter = ctx.rows("select * from reporting.rpt_hotspots_by_quarter")
@@ -313,10 +304,8 @@ def locations(ctx: Context, boundary_path: Path | None) -> dict[str, Any]:
         return protect_rate(int(row["crimes_in_hot_cells"]), int(row["located_crimes"]), k)
 
     hot_share = {"now": share(p.quarter), "year_ago": share(p.year_ago)}
-    change_rows = [
-        (label, int(indexed.at[p.quarter, column]) if p.quarter in indexed.index else 0)
-        for label, column in CHANGE_COLUMNS.items()
-    ]
+    clause = "where quarter = ? order by change_order"
+    changes = ctx.table("rpt_profile_hotspot_changes", "profile", clause, [p.quarter])
     now = ctx.rows(
         "select cell_id, latitude, longitude, crimes, victims, is_hotspot, change_label, "
         "map_layer, map_layer_order from reporting.rpt_hotspot_cells where quarter = ? "
@@ -356,7 +345,7 @@ def locations(ctx: Context, boundary_path: Path | None) -> dict[str, Any]:
         "backtest": backtest,
         "hot_cells": hot_cells,
         "hot_share": hot_share,
-        "change_rows": change_rows,
+        "changes": changes,
         "published_cells": len(published),
         "hidden_hot": hidden_hot,
         "chart": charts.to_div(figure, "chart-hotspot-map"),
