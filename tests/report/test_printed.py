@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from pipelines.disclosure import SUPPRESSED
+from pipelines.report.compare import Periods
 from pipelines.report.printed import (
     PrintedColumn,
     PrintedTableError,
@@ -134,3 +135,38 @@ def test_applications_table_hides_medians_of_few_applications(fixture_db: Path) 
             assert row[-1] == f"{median:,.0f}"
         if 0 < applications < K:
             assert row[1] == SUPPRESSED
+
+
+def test_a_total_row_suppresses_its_group_together() -> None:
+    """One small band hides a second (else the total would give it away); the total prints."""
+    with duckdb.connect() as con:
+        con.execute("create schema reporting")
+        con.execute(
+            "create table reporting.rpt_profile_repeat_bands as select * from (values "
+            "('2026-Q1', '2', 1, 10), ('2026-Q1', '3–4', 2, 2), ('2026-Q1', '5 or more', 3, 7)"
+            ") as t (quarter, band_label, band_order, repeat_victims)"
+        )
+        table = printed_table(con, "rpt_profile_repeat_bands", "profile", K, "order by band_order")
+        empty = printed_table(con, "rpt_profile_repeat_bands", "profile", K, "where band_order > 3")
+    assert table["total"] and not empty["total"] and empty["rows"] == []
+    assert table["rows"] == [
+        ["2", "10"], ["3–4", SUPPRESSED], ["5 or more", SUPPRESSED], ["Total", "19"],
+    ]  # fmt: skip
+
+
+def test_printed_headings_name_the_compared_quarters(fixture_db: Path) -> None:
+    periods = Periods(QUARTER)
+    headings = {"quarter": QUARTER, "previous": periods.previous, "year_ago": periods.year_ago}
+    with duckdb.connect(str(fixture_db), read_only=True) as con:
+        clause = "where quarter = ? order by measure"
+        table = printed_table(
+            con, "rpt_profile_compliance", "profile", K, clause, [QUARTER], headings
+        )
+        (measures,) = con.execute(
+            "select count(distinct measure) from reporting.rpt_compliance "
+            "where quarter in (select unnest(?))",
+            [periods.columns],
+        ).fetchone()
+    labels = [c.label for c in table["columns"]]
+    assert labels[4:] == [*periods.columns, f"{QUARTER} DA", f"{QUARTER} non-DA"]
+    assert len(table["rows"]) == measures > 0
