@@ -4,27 +4,28 @@
 Two shapes are described there. Category-by-quarter counts (the profile's comparison tables:
 this quarter, the previous one and a year ago, with a total row) name, under the model's
 `config.meta.compared_by_quarter`, the columns holding the count, the category label and its
-order, and the column that splits the model into several tables. Row tables name, under the
-model's `config.meta.printed_as`, each printed view and its columns in order; each printed
-column's `config.meta` gives its `label` (the heading; `label_in: {<view>: ...}` where one view
-heads it differently), its `kind` (count, number, rate, text, date or flag: how it is aligned
-and read) and, where needed, `wide: true` (a column of sentences), `digits` (decimals
-printed) or `signed: true` (a change, printed "+12%" or "−3%"). A published column of
-figures also names its `disclosure` rule: `none` (counts of
-records, not people, printed exactly), `count` (suppressed below disclosure.min_count), `rate`
-(the column counts a part of the row's column `of`, printed as that share under the rate rule),
-`attribute_rate` (the same, for a share of people having an attribute: 0 % and 100 % are
-hidden too, pipelines.disclosure rule 4), `subset` (a count that is part of the row's column
-`of`: hidden when it or the rest of `of` is a small count) or `median` (a statistic of the
-`of` people or cases, hidden when they are fewer than disclosure.min_count). A view that
-prints a total row names, under `config.meta.total_row.<view>`, the column that reads "Total"
-(`label`) and the groups of count columns suppressed `together` as one table with that row
-(primary and secondary suppression, pipelines.disclosure). Sentences held in a model
-(`pipelines.disclosure.sentences`) read their placeholders' rules from the same column `meta`.
-Workbook sheets of live formulas are declared under the model's
-`config.meta.written_as.<sheet>`: each column a model column (`value`) or a formula template
-(`formula`) and its `number_format`. Writers take the columns from here, so adding a column
-or a table to an output is a change to that YAML, not to a renderer.
+order, the column that splits the model into several tables and, under `listed`, the tables a
+section prints in turn with their captions (`without_total`: those of overlapping counts, whose
+total row is not printed). Row tables name, under the model's `config.meta.printed_as`, each
+printed view and its columns in order; each printed column's `config.meta` gives its `label`
+(the heading; `label_in: {<view>: ...}` where one view heads it differently), its `kind`
+(count, number, rate, text, date or flag: how it is aligned and read) and, where needed, `wide:
+true` (a column of sentences), `digits` (decimals printed) or `signed: true` (a change, printed
+"+12%" or "−3%"). A published column of figures also names its `disclosure` rule: `none`
+(counts of records, not people, printed exactly), `count` (suppressed below
+disclosure.min_count), `rate` (the column counts a part of the row's column `of`, printed as
+that share under the rate rule), `attribute_rate` (the same, for a share of people having an
+attribute: 0 % and 100 % are hidden too, pipelines.disclosure rule 4), `subset` (a count that
+is part of the row's column `of`: hidden when it or the rest of `of` is a small count) or
+`median` (a statistic of the `of` people or cases, hidden when they are fewer than
+disclosure.min_count). A view that prints a total row names, under
+`config.meta.total_row.<view>`, the column that reads "Total" (`label`) and the groups of count
+columns suppressed `together` as one table with that row (primary and secondary suppression,
+pipelines.disclosure). Sentences held in a model (`pipelines.disclosure.sentences`) read their
+placeholders' rules from the same column `meta`. Workbook sheets of live formulas are declared
+under the model's `config.meta.written_as.<sheet>`: each column a model column (`value`) or a
+formula template (`formula`) and its `number_format`. Writers take the columns from here, so
+adding a column or a table to an output is a change to that YAML, not to a renderer.
 """
 
 from __future__ import annotations
@@ -305,10 +306,13 @@ class ComparedByQuarter:
     order: str
     tables: str | None = None  # the column naming each table, when the model holds several
     tables_order: str | None = None
+    listed: dict[str, str] | None = None  # tables printed in turn: name -> caption
+    without_total: tuple[str, ...] = ()  # tables of overlapping counts: no total row printed
 
 
 def compared_by_quarter(model: str) -> ComparedByQuarter:
-    return ComparedByQuarter(**_meta(_models()[model])["compared_by_quarter"])
+    spec = _meta(_models()[model])["compared_by_quarter"]
+    return ComparedByQuarter(**{**spec, "without_total": tuple(spec.get("without_total", ()))})
 
 
 def compared_frames(

@@ -18,7 +18,13 @@ from pipelines.disclosure.sentences import fill_sentence, first_complete, model_
 from pipelines.disclosure.suppression import Count, is_primary
 from pipelines.report import assessment, charts
 from pipelines.report.printed import printed_table
-from pipelines.report.sections import SENTENCES, Context, comparison_rows, table_of
+from pipelines.report.sections import (
+    SENTENCES,
+    Context,
+    comparison_rows,
+    listed_tables,
+    table_of,
+)
 
 GAPS = "rpt_assessment_gaps"
 ASSESSMENT = "rpt_assessment_sentences"
@@ -285,53 +291,31 @@ def splits(ctx: Context) -> list[dict[str, Any]]:
 
 
 # --------------------------------------------------------------------------- intelligence
-INTELLIGENCE_BREAKDOWNS = {
-    "volume": "Volume",
-    "source_evaluation": "Source evaluation (3x5x2)",
-    "intelligence_assessment": "Intelligence assessment (3x5x2)",
-    "handling": "Handling code (3x5x2)",
-    "linkage": "Linked to crimes and to people",
-}
-
-
 def intelligence(ctx: Context) -> dict[str, Any]:
-    p, k = ctx.periods, ctx.k
-    frame = ctx.rows(
-        "select * from reporting.rpt_profile_intelligence order by breakdown, category_order"
-    )
-    breakdowns = comparison_rows(ctx, "rpt_profile_intelligence")
-    tables = []
-    for breakdown, caption in INTELLIGENCE_BREAKDOWNS.items():
-        rows = table_of(ctx, breakdowns, breakdown)
-        # Volume and linkage are overlapping counts, not parts of a whole: no total row.
-        has_total = breakdown not in ("volume", "linkage")
-        tables.append((caption, rows if has_total else rows[:-1], has_total))
-    totals = frame[(frame["breakdown"] == "volume") & (frame["category"] == "all")]
-    trend_q = p.trend(8)
-    series = totals.set_index("quarter")["reports"]
+    quarters = ctx.periods.trend(8)
+    volume = ctx.rows(
+        "select quarter, reports from reporting.rpt_profile_intelligence "
+        "where breakdown = 'volume' and category = 'all'"
+    ).set_index("quarter")["reports"]
+    reports = [protect_count(int(volume.get(q, 0)), ctx.k).public for q in quarters]
     chart = charts.lines(
-        trend_q,
-        {"Intelligence reports": [protect_count(int(series.get(q, 0)), k).public for q in trend_q]},
+        quarters,
+        {"Intelligence reports": reports},
         ctx.sentence(SENTENCES, "intelligence_chart_title"),
         "Reports",
     )
     return {
         "available": True,
-        "tables": tables,
+        "tables": listed_tables(ctx, "rpt_profile_intelligence"),
         "linkage": ctx.sentence(SENTENCES, "intelligence_linkage"),
         "chart": charts.to_div(chart, "chart-intelligence"),
     }
 
 
 # --------------------------------------------------------------------------- perpetrators
-def perpetrator_demographics(ctx: Context) -> list[tuple[str, list]]:
-    tables = comparison_rows(
-        ctx, "rpt_profile_perpetrator_demographics", ctx.periods.columns, "da_group = 'all'"
-    )
-    return [
-        (label, table_of(ctx, tables, dimension))
-        for label, dimension in (("Sex", "sex"), ("Age at report", "age_band"))
-    ]
+def perpetrator_demographics(ctx: Context) -> list[tuple[str, list, bool]]:
+    model, quarters = "rpt_profile_perpetrator_demographics", ctx.periods.columns
+    return listed_tables(ctx, model, quarters, "da_group = 'all'")
 
 
 # --------------------------------------------------------------------------- places

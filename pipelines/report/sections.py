@@ -37,7 +37,12 @@ from pipelines.report.compare import (
     trend_table,
 )
 from pipelines.report.data_quality import FILE_NAME
-from pipelines.report.printed import compared_frames, printed_table, quarter_figures
+from pipelines.report.printed import (
+    compared_by_quarter,
+    compared_frames,
+    printed_table,
+    quarter_figures,
+)
 from pipelines.settings import Settings
 
 ROUTES = ["principal", "included", "screened"]
@@ -118,6 +123,20 @@ def table_of(ctx: Context, tables: dict[str, list[Figure3]], name: str = "") -> 
     return tables.get(name) or comparison_table(NO_COUNTS, "cat", ctx.periods, ctx.k, [])[1]
 
 
+def listed_tables(
+    ctx: Context, model: str, quarters: list[str] | None = None, where: str = ""
+) -> list[tuple[str, list[Figure3], bool]]:
+    """The tables a category-by-quarter model lists (`compared_by_quarter.listed`): caption,
+    rows and whether the total row is printed, in the YAML's order."""
+    spec = compared_by_quarter(model)
+    tables = comparison_rows(ctx, model, quarters, where)
+    listed = []
+    for name, caption in (spec.listed or {}).items():
+        rows, has_total = table_of(ctx, tables, name), name not in spec.without_total
+        listed.append((caption, rows if has_total else rows[:-1], has_total))
+    return listed
+
+
 # --------------------------------------------------------------------------- demand & trends
 
 
@@ -155,14 +174,6 @@ def demand(ctx: Context) -> dict[str, Any]:
     _, route_rows = comparison_table(routes, "cat", p, k, route_order)
     cat_frame, cat_order = breakdown("offence_category")
     _, cat_rows = comparison_table(cat_frame, "cat", p, k, cat_order)
-
-    extra_tables = []
-    for name, caption in (
-        ("risk_level", "Stalking crimes by recorded risk grade"),
-        ("outcome_group", "Stalking crimes by outcome so far"),
-    ):
-        grouped, order = breakdown(name)
-        extra_tables.append((caption, comparison_table(grouped, "cat", p, k, order)[1]))
 
     da_series = trend_table(_quarters_in(da, trend_q), "cat", trend_q, k, da_order, True)
     da_totals = da_series.pop("Total")
@@ -206,7 +217,7 @@ def demand(ctx: Context) -> dict[str, Any]:
             ("Identification route", route_rows),
             ("Principal offence category", cat_rows),
         ],
-        "extra_tables": extra_tables,
+        "extra_tables": listed_tables(ctx, "rpt_crimes_by_category"),
         "summary": ctx.sentence(SENTENCES, "demand_summary"),
         "charts": [
             (
@@ -264,11 +275,7 @@ def victims(ctx: Context) -> dict[str, Any]:
     clause = "where quarter = ? order by band_order"
     out["repeat_bands"] = ctx.table("rpt_profile_repeat_bands", "profile", clause, [p.quarter])
     out["repeat_share"] = ctx.sentence(SENTENCES, "victims_repeat_share")
-    demographics = comparison_rows(ctx, "rpt_victim_demographics", [p.quarter, p.year_ago])
-    out["demographics"] = [
-        (label, table_of(ctx, demographics, dimension))
-        for label, dimension in (("Sex", "sex"), ("Age at report", "age_band"))
-    ]
+    out["demographics"] = listed_tables(ctx, "rpt_victim_demographics", [p.quarter, p.year_ago])
     return out
 
 
