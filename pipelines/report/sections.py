@@ -219,25 +219,12 @@ def demand(ctx: Context) -> dict[str, Any]:
         ],
         "extra_tables": listed_tables(ctx, "rpt_crimes_by_category"),
         "summary": ctx.sentence(SENTENCES, "demand_summary"),
-        "charts": [
-            (
-                "da",
-                charts.to_div(da_chart, "chart-demand-da"),
-                f"Stacked bars of stalking crimes per quarter for the last {len(trend_q)} "
-                "quarters, domestic abuse and not domestic abuse.",
-            ),
-            (
-                "online",
-                charts.to_div(online_chart, "chart-demand-online"),
-                "Line chart of the share of stalking crimes flagged online, per quarter.",
-            ),
-            (
-                "routes",
-                charts.to_div(route_chart, "chart-demand-routes"),
-                "Stacked bars of stalking crimes per quarter by how they were identified: "
-                "principal classification, included classification, or screening.",
-            ),
-        ],
+        "trend_quarters": len(trend_q),
+        "charts": {
+            "da": charts.to_div(da_chart, "chart-demand-da"),
+            "online": charts.to_div(online_chart, "chart-demand-online"),
+            "routes": charts.to_div(route_chart, "chart-demand-routes"),
+        },
     }
 
 
