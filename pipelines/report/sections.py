@@ -302,8 +302,8 @@ def locations(ctx: Context, boundary_path: Path | None) -> dict[str, Any]:
     changes = ctx.table("rpt_profile_hotspot_changes", "profile", clause, [p.quarter])
     now = ctx.rows(
         "select cell_id, latitude, longitude, crimes, victims, is_hotspot, change_label, "
-        "map_layer, map_layer_order from reporting.rpt_hotspot_cells where quarter = ? "
-        "order by cell_id",
+        "map_layer, map_layer_order, map_colour, district, crimes_rank "
+        "from reporting.rpt_hotspot_cells where quarter = ? order by cell_id",
         [p.quarter],
     )
     # The map: only cells with k or more different victims are drawn (disclosure rule for
@@ -329,8 +329,6 @@ def locations(ctx: Context, boundary_path: Path | None) -> dict[str, Any]:
             "and none configured under places): crimes are not placed in districts."
         )
     figure = charts.cell_map(layers, boundary, title, _district_lines(districts))
-    cell_district = ctx.rows("select cell_id, district from reporting.rpt_places_cells")
-    district_of = dict(zip(cell_district["cell_id"], cell_district["district"], strict=True))
     backtest = ctx.rows(
         "select sentence from reporting.rpt_hotspot_sentences where sentence_kind = 'backtest'"
     )["sentence"].iloc[0]
@@ -344,29 +342,25 @@ def locations(ctx: Context, boundary_path: Path | None) -> dict[str, Any]:
         "hidden_hot": hidden_hot,
         "chart": charts.to_div(figure, "chart-hotspot-map"),
         "top_cells": [
-            (i + 1, district_of.get(r.cell_id, "–"), Count(int(r.crimes)), r.change_label)
-            for i, r in enumerate(
-                published.sort_values(["crimes", "cell_id"], ascending=[False, True])
-                .head(10)
-                .itertuples()
-            )
+            (i + 1, r.district, Count(int(r.crimes)), r.change_label)
+            for i, r in enumerate(published.sort_values("crimes_rank").head(10).itertuples())
         ],
         "districts": len(districts),
     }
 
 
-def _map_layers(cells: pd.DataFrame, size_m: int) -> dict[str, tuple[list, list, list]]:
-    layers: dict[str, tuple[list, list, list]] = {}
+def _map_layers(cells: pd.DataFrame, size_m: int) -> dict[str, charts.MapLayer]:
+    layers: dict[str, charts.MapLayer] = {}
     if cells.empty:
         return layers
     x, y = lonlat_to_bng(cells["longitude"].to_numpy(), cells["latitude"].to_numpy())
     half = size_m / 2
-    for cx, cy, n, label in zip(x, y, cells["crimes"], cells["map_layer"], strict=True):
-        xs, ys, texts = layers.setdefault(label, ([], [], []))
-        # Rounded to 100 m: a published cell is an area, its centre to the metre adds nothing.
-        xs += [cx - half, cx + half, cx + half, cx - half, cx - half, None]
-        ys += [cy - half, cy - half, cy + half, cy + half, cy - half, None]
-        texts += [f"{int(n)} crimes"] * 5 + [""]
+    rows = zip(x, y, cells["crimes"], cells["map_layer"], cells["map_colour"], strict=True)
+    for cx, cy, n, label, colour in rows:
+        layer = layers.setdefault(label, charts.MapLayer([], [], [], colour))
+        layer.xs.extend([cx - half, cx + half, cx + half, cx - half, cx - half, None])
+        layer.ys.extend([cy - half, cy - half, cy + half, cy + half, cy - half, None])
+        layer.texts.extend([f"{int(n)} crimes"] * 5 + [""])
     order = cells.sort_values("map_layer_order")["map_layer"]
     return {name: layers[name] for name in dict.fromkeys(order)}
 
