@@ -22,10 +22,12 @@ disclosure.min_count). A view that prints a total row names, under
 `config.meta.total_row.<view>`, the column that reads "Total" (`label`) and the groups of count
 columns suppressed `together` as one table with that row (primary and secondary suppression,
 pipelines.disclosure). Sentences held in a model (`pipelines.disclosure.sentences`) read their
-placeholders' rules from the same column `meta`. Workbook sheets of live formulas are declared
-under the model's `config.meta.written_as.<sheet>`: each column a model column (`value`) or a
-formula template (`formula`) and its `number_format`. Writers take the columns from here, so
-adding a column or a table to an output is a change to that YAML, not to a renderer.
+placeholders' rules from the same column `meta`; the sentences a section prints in turn are
+listed under the model's `config.meta.sentences_in.<section>`. Workbook sheets of live formulas
+are declared under the model's `config.meta.written_as.<sheet>`: each column a model column
+(`value`) or a formula template (`formula`) and its `number_format`. Writers take the columns
+from here, so adding a column or a table to an output is a change to that YAML, not to a
+renderer.
 """
 
 from __future__ import annotations
@@ -273,6 +275,12 @@ def quarter_figures(
         )
         for column in printed_columns(model, view)
     ]
+
+
+def sentences_in(model: str, section: str) -> tuple[str, ...]:
+    """The sentence kinds of `model` that `section` prints in turn (`config.meta.sentences_in`;
+    each printed in its first wording whose figures publish, pipelines.disclosure.sentences)."""
+    return tuple(_meta(_models()[model])["sentences_in"][section])
 
 
 @dataclass(frozen=True)

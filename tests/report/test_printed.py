@@ -18,6 +18,7 @@ from pipelines.report.printed import (
     printed_columns,
     printed_table,
     published_cell,
+    sentences_in,
     written_columns,
 )
 from tests.report.conftest import QUARTER
@@ -170,3 +171,12 @@ def test_printed_headings_name_the_compared_quarters(fixture_db: Path) -> None:
     labels = [c.label for c in table["columns"]]
     assert labels[4:] == [*periods.columns, f"{QUARTER} DA", f"{QUARTER} non-DA"]
     assert len(table["rows"]) == measures > 0
+
+
+def test_sentences_a_section_lists_are_sentences_of_the_model(fixture_db: Path) -> None:
+    listed = _described("sentences_in")
+    assert ("rpt_profile_sentences", "key_findings") in listed
+    with duckdb.connect(str(fixture_db), read_only=True) as con:
+        for model, section in listed:
+            kinds = {k for (k,) in con.execute(f"select sentence_kind from reporting.{model}")}
+            assert set(sentences_in(model, section)) <= kinds, (model, section)
