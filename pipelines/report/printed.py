@@ -21,13 +21,14 @@ is part of the row's column `of`: hidden when it or the rest of `of` is a small 
 disclosure.min_count). A view that prints a total row names, under
 `config.meta.total_row.<view>`, the column that reads "Total" (`label`) and the groups of count
 columns suppressed `together` as one table with that row (primary and secondary suppression,
-pipelines.disclosure). Sentences held in a model (`pipelines.disclosure.sentences`) read their
-placeholders' rules from the same column `meta`; the sentences a section prints in turn are
-listed under the model's `config.meta.sentences_in.<section>`. Workbook sheets of live formulas
-are declared under the model's `config.meta.written_as.<sheet>`: each column a model column
-(`value`) or a formula template (`formula`) and its `number_format`. Writers take the columns
-from here, so adding a column or a table to an output is a change to that YAML, not to a
-renderer.
+pipelines.disclosure; a group is a list of columns, or `{columns, row_total}` where `row_total`
+names the column printing each row's sum, suppressed with them). Sentences held in a model
+(`pipelines.disclosure.sentences`) read their placeholders' rules from the same column `meta`;
+the sentences a section prints in turn are listed under the model's
+`config.meta.sentences_in.<section>`. Workbook sheets of live formulas are declared under the
+model's `config.meta.written_as.<sheet>`: each column a model column (`value`) or a formula
+template (`formula`) and its `number_format`. Writers take the columns from here, so adding a
+column or a table to an output is a change to that YAML, not to a renderer.
 """
 
 from __future__ import annotations
@@ -232,11 +233,16 @@ def printed_table(
     protected: list[dict[str, Count]] = [{} for _ in range(len(frame))]
     totals: dict[str, object] = {total["label"]: TOTAL}
     for group in total["together"]:
-        table = protect_table(frame[group], k, row_totals=False, column_totals=True)
-        for name in group:
-            totals[name] = table.count(TOTAL, name)
+        # a group is its columns, or {columns, row_total: the column printing each row's sum}
+        columns_in, row_total = (
+            (group["columns"], group.get("row_total")) if isinstance(group, dict) else (group, None)
+        )
+        table = protect_table(frame[columns_in], k, row_totals=bool(row_total), column_totals=True)
+        margins = {c: c for c in columns_in} | ({row_total: TOTAL} if row_total else {})
+        for name, margin in margins.items():
+            totals[name] = table.count(TOTAL, margin)
             for i, row in enumerate(protected):
-                row[name] = table.count(i, name)
+                row[name] = table.count(i, margin)
     rows = [
         [published_cell(row, c, k, protected[i]) for c in columns]
         for i, row in enumerate(frame.to_dict("records"))

@@ -190,30 +190,8 @@ def order_effectiveness(ctx: Context) -> dict[str, Any]:
             }
         rows.append({"order_type": label, "group": da_label, "cells": cells})
     _suppress_group_pairs(rows)
-    actions = ctx.rows(
-        "select action_label, da_label, da_order, action_order, breaches "
-        "from reporting.rpt_orders_breach_actions where quarter = ? "
-        "order by da_order, action_order",
-        [p.quarter],
-    )
-    action_table = []
-    if not actions.empty:
-        wide = actions.pivot_table(
-            index="action_label", columns="da_label", values="breaches", aggfunc="sum"
-        )
-        order = list(dict.fromkeys(actions.sort_values("action_order")["action_label"]))
-        groups = list(dict.fromkeys(actions.sort_values("da_order")["da_label"]))
-        wide = wide.reindex(index=order, columns=groups).fillna(0).astype("int64")
-        # "All" is the total of the two groups: suppress within each group's column.
-        parts = wide[[g for g in groups if g != "All"]]
-        public = protect_table(parts, k, row_totals=True, column_totals=True)
-        action_table = [
-            (label, [public.count(label, g) for g in parts.columns], public.count(label, "Total"))
-            for label in [*order, "Total"]
-        ]
-        action_groups = list(parts.columns)
-    else:
-        action_groups = []
+    clause = "where quarter = ? order by action_order"
+    actions = ctx.table("rpt_profile_breach_actions", "profile", clause, [p.quarter])
     funnel = ctx.rows(
         "select * from reporting.rpt_orders_spo_funnel where quarter = ? order by da_order",
         [p.quarter],
@@ -245,8 +223,7 @@ def order_effectiveness(ctx: Context) -> dict[str, Any]:
     return {
         "cohorts": cohorts,
         "rows": rows,
-        "actions": action_table,
-        "action_groups": action_groups,
+        "actions": actions,
         "funnel": funnel_rows,
         "applications": applications,
         "window": f"{window} to {p.quarter}",

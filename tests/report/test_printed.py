@@ -180,3 +180,21 @@ def test_sentences_a_section_lists_are_sentences_of_the_model(fixture_db: Path) 
         for model, section in listed:
             kinds = {k for (k,) in con.execute(f"select sentence_kind from reporting.{model}")}
             assert set(sentences_in(model, section)) <= kinds, (model, section)
+
+
+def test_a_row_total_is_suppressed_with_its_table() -> None:
+    """A small cell hides a partner in its row and in its column; the margins still print."""
+    with duckdb.connect() as con:
+        con.execute("create schema reporting")
+        con.execute(
+            "create table reporting.rpt_profile_breach_actions as select * from (values "
+            "('Q', 'Arrest', 1, 10, 2, 12), ('Q', 'Charge', 2, 6, 8, 14)) as t (quarter, "
+            "action_label, action_order, breaches_domestic_abuse, breaches_not_domestic_abuse, "
+            "breaches_all)"
+        )
+        table = printed_table(con, "rpt_profile_breach_actions", "profile", K, "order by 3")
+    assert table["rows"] == [
+        ["Arrest", SUPPRESSED, SUPPRESSED, "12"],
+        ["Charge", SUPPRESSED, SUPPRESSED, "14"],
+        ["Total", "16", "10", "26"],
+    ]
