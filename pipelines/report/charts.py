@@ -9,6 +9,7 @@ Suppressed values arrive as None and are drawn as gaps, never as zero.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -203,8 +204,19 @@ def forecast_chart(
     return _finish(figure, title, y_title)
 
 
+@dataclass(frozen=True)
+class MapLayer:
+    """Closed squares (corners, None between squares) of one map layer, their hover texts and
+    the layer's colour (reporting.rpt_hotspot_cells.map_colour)."""
+
+    xs: list[float | None]
+    ys: list[float | None]
+    texts: list[str]
+    colour: str
+
+
 def cell_map(
-    layers: Mapping[str, tuple[list[float | None], list[float | None], list[str]]],
+    layers: Mapping[str, MapLayer],
     boundary: tuple[list[float | None], list[float | None]] | None,
     title: str,
     districts: Mapping[str, list] | None = None,
@@ -213,7 +225,6 @@ def cell_map(
 
     No tiles and no geo projection (plotly's geo traces fetch topojson from a CDN): plain
     cartesian axes locked to equal scale, drawn from local geometry only.
-    layers: name -> (xs, ys, hover texts) of closed squares separated by None.
     """
     figure = go.Figure()
     if boundary is not None:
@@ -233,16 +244,8 @@ def cell_map(
             mode="text", textfont={"size": 11, "color": "#444"}, showlegend=False,
             hoverinfo="skip",
         )  # fmt: skip
-    colours = {
-        "Hotspot: new": PALETTE[5],
-        "Hotspot: intensifying": PALETTE[3],
-        "Hotspot: persistent": PALETTE[1],
-        "Hotspot: diminishing": PALETTE[6],
-        "Former hotspot": PALETTE[4],
-        "Other cells": "#bdbdbd",
-    }
-    for i, (name, (xs, ys, texts)) in enumerate(layers.items()):
-        colour = colours.get(name, PALETTE[i % len(PALETTE)])
+    for name, layer in layers.items():
+        xs, ys, texts = layer.xs, layer.ys, layer.texts
         # A 500 m square is a pixel or two on a force-wide map: each cell is drawn as a square
         # marker of fixed screen size at its centre (the hover names its crimes), outlined so
         # neighbouring cells stay apart.
@@ -252,7 +255,7 @@ def cell_map(
         ]
         figure.add_scatter(
             x=[c[0] for c in centres], y=[c[1] for c in centres], mode="markers", name=name,
-            marker={"symbol": "square", "size": 11, "color": colour,
+            marker={"symbol": "square", "size": 11, "color": layer.colour,
                     "line": {"color": "#1a1a1a", "width": 0.6}},
             text=[c[2] for c in centres], hoverinfo="text+name",
         )  # fmt: skip

@@ -4,25 +4,31 @@
 Two shapes are described there. Category-by-quarter counts (the profile's comparison tables:
 this quarter, the previous one and a year ago, with a total row) name, under the model's
 `config.meta.compared_by_quarter`, the columns holding the count, the category label and its
-order, and the column that splits the model into several tables. Row tables name, under the
-model's `config.meta.printed_as`, each printed view and its columns in order; each printed
-column's `config.meta` gives its `label` (the heading; `label_in: {<view>: ...}` where one view
-heads it differently), its `kind` (count, number, rate, text, date or flag: how it is aligned
-and read) and, where needed, `wide: true` (a column of sentences), `digits` (decimals
-printed) or `signed: true` (a change, printed "+12%" or "−3%"). A published column of
-figures also names its `disclosure` rule: `none` (counts of
-records, not people, printed exactly), `count` (suppressed below disclosure.min_count), `rate`
-(the column counts a part of the row's column `of`, printed as that share under the rate rule),
-`attribute_rate` (the same, for a share of people having an attribute: 0 % and 100 % are
-hidden too, pipelines.disclosure rule 4), `subset` (a count that is part of the row's column
-`of`: hidden when it or the rest of `of` is a small count) or `median` (a statistic of the
-`of` people or cases, hidden when they are fewer than disclosure.min_count). Sentences held in
-a model (`pipelines.disclosure.sentences`) read their placeholders' rules from the same
-column `meta`. Workbook sheets of live
-formulas are declared under the model's `config.meta.written_as.<sheet>`: each column a model
-column (`value`) or a formula template (`formula`) and its `number_format`. Writers take the
-columns from here, so adding a column or a table to an output is a change to that YAML, not to
-a renderer.
+order, the column that splits the model into several tables and, under `listed`, the tables a
+section prints in turn with their captions (`without_total`: those of overlapping counts, whose
+total row is not printed). Row tables name, under the model's `config.meta.printed_as`, each
+printed view and its columns in order; each printed column's `config.meta` gives its `label`
+(the heading; `label_in: {<view>: ...}` where one view heads it differently), its `kind`
+(count, number, rate, text, date or flag: how it is aligned and read) and, where needed, `wide:
+true` (a column of sentences), `digits` (decimals printed) or `signed: true` (a change, printed
+"+12%" or "−3%"). A published column of figures also names its `disclosure` rule: `none`
+(counts of records, not people, printed exactly), `count` (suppressed below
+disclosure.min_count), `rate` (the column counts a part of the row's column `of`, printed as
+that share under the rate rule), `attribute_rate` (the same, for a share of people having an
+attribute: 0 % and 100 % are hidden too, pipelines.disclosure rule 4), `subset` (a count that
+is part of the row's column `of`: hidden when it or the rest of `of` is a small count) or
+`median` (a statistic of the `of` people or cases, hidden when they are fewer than
+disclosure.min_count). A view that prints a total row names, under
+`config.meta.total_row.<view>`, the column that reads "Total" (`label`) and the groups of count
+columns suppressed `together` as one table with that row (primary and secondary suppression,
+pipelines.disclosure; a group is a list of columns, or `{columns, row_total}` where `row_total`
+names the column printing each row's sum, suppressed with them). Sentences held in a model
+(`pipelines.disclosure.sentences`) read their placeholders' rules from the same column `meta`;
+the sentences a section prints in turn are listed under the model's
+`config.meta.sentences_in.<section>`. Workbook sheets of live formulas are declared under the
+model's `config.meta.written_as.<sheet>`: each column a model column (`value`) or a formula
+template (`formula`) and its `number_format`. Writers take the columns from here, so adding a
+column or a table to an output is a change to that YAML, not to a renderer.
 """
 
 from __future__ import annotations
@@ -37,7 +43,8 @@ import duckdb
 import pandas as pd
 import yaml
 
-from pipelines.disclosure import Count, protect_count, protect_rate, subset_count
+from pipelines.disclosure import Count, protect_count, protect_rate, protect_table, subset_count
+from pipelines.disclosure.suppression import TOTAL
 from pipelines.paths import DBT_PROJECT_DIR
 from pipelines.report.compare import Figure3, Periods
 
@@ -203,10 +210,14 @@ def printed_table(
     k: int,
     clause: str = "",
     params: Sequence[object] = (),
+    headings: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """A published table of reporting.<model> as its YAML describes it: the columns (labels,
-    kinds) and the rows as text. `clause` filters and orders the rows (where / order by)."""
+    kinds) and the rows as text. `clause` filters and orders the rows (where / order by);
+    `headings` fills the placeholders of labels that name a period (e.g. "{quarter}")."""
     columns = printed_columns(model, view)
+    if headings:
+        columns = tuple(replace(c, label=c.label.format_map(headings)) for c in columns)
     for column in columns:
         if column.numeric and column.disclosure is None:
             raise PrintedTableError(f"{model}.{column.name}: a published figure needs a rule")
@@ -214,10 +225,30 @@ def printed_table(
     frame = con.execute(
         f"select {', '.join(read)} from reporting.{model} {clause}", list(params)
     ).df()
+    total = (_meta(_models()[model]).get("total_row") or {}).get(view)
+    if total is None or frame.empty:
+        rows = [[published_cell(row, c, k) for c in columns] for row in frame.to_dict("records")]
+        return {"columns": columns, "rows": rows, "total": False}
+    # each group of counts is suppressed as one table with its total row
+    protected: list[dict[str, Count]] = [{} for _ in range(len(frame))]
+    totals: dict[str, object] = {total["label"]: TOTAL}
+    for group in total["together"]:
+        # a group is its columns, or {columns, row_total: the column printing each row's sum}
+        columns_in, row_total = (
+            (group["columns"], group.get("row_total")) if isinstance(group, dict) else (group, None)
+        )
+        table = protect_table(frame[columns_in], k, row_totals=bool(row_total), column_totals=True)
+        margins = {c: c for c in columns_in} | ({row_total: TOTAL} if row_total else {})
+        for name, margin in margins.items():
+            totals[name] = table.count(TOTAL, margin)
+            for i, row in enumerate(protected):
+                row[name] = table.count(i, margin)
     rows = [
-        [published_cell(row, column, k) for column in columns] for row in frame.to_dict("records")
+        [published_cell(row, c, k, protected[i]) for c in columns]
+        for i, row in enumerate(frame.to_dict("records"))
     ]
-    return {"columns": columns, "rows": rows}
+    rows.append([str(totals.get(c.name, "")) for c in columns])
+    return {"columns": columns, "rows": rows, "total": True}
 
 
 def quarter_figures(
@@ -252,6 +283,12 @@ def quarter_figures(
     ]
 
 
+def sentences_in(model: str, section: str) -> tuple[str, ...]:
+    """The sentence kinds of `model` that `section` prints in turn (`config.meta.sentences_in`;
+    each printed in its first wording whose figures publish, pipelines.disclosure.sentences)."""
+    return tuple(_meta(_models()[model])["sentences_in"][section])
+
+
 @dataclass(frozen=True)
 class WrittenColumn:
     """A workbook column declared under a model's `config.meta.written_as.<sheet>`: a column
@@ -283,10 +320,13 @@ class ComparedByQuarter:
     order: str
     tables: str | None = None  # the column naming each table, when the model holds several
     tables_order: str | None = None
+    listed: dict[str, str] | None = None  # tables printed in turn: name -> caption
+    without_total: tuple[str, ...] = ()  # tables of overlapping counts: no total row printed
 
 
 def compared_by_quarter(model: str) -> ComparedByQuarter:
-    return ComparedByQuarter(**_meta(_models()[model])["compared_by_quarter"])
+    spec = _meta(_models()[model])["compared_by_quarter"]
+    return ComparedByQuarter(**{**spec, "without_total": tuple(spec.get("without_total", ()))})
 
 
 def compared_frames(

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
-
 from pipelines.disclosure import (
     protect_count,
     protect_rate,
@@ -20,7 +18,13 @@ from pipelines.disclosure.sentences import fill_sentence, first_complete, model_
 from pipelines.disclosure.suppression import Count, is_primary
 from pipelines.report import assessment, charts
 from pipelines.report.printed import printed_table
-from pipelines.report.sections import SENTENCES, Context, comparison_rows, table_of
+from pipelines.report.sections import (
+    SENTENCES,
+    Context,
+    comparison_rows,
+    listed_tables,
+    table_of,
+)
 
 GAPS = "rpt_assessment_gaps"
 ASSESSMENT = "rpt_assessment_sentences"
@@ -186,30 +190,8 @@ def order_effectiveness(ctx: Context) -> dict[str, Any]:
             }
         rows.append({"order_type": label, "group": da_label, "cells": cells})
     _suppress_group_pairs(rows)
-    actions = ctx.rows(
-        "select action_label, da_label, da_order, action_order, breaches "
-        "from reporting.rpt_orders_breach_actions where quarter = ? "
-        "order by da_order, action_order",
-        [p.quarter],
-    )
-    action_table = []
-    if not actions.empty:
-        wide = actions.pivot_table(
-            index="action_label", columns="da_label", values="breaches", aggfunc="sum"
-        )
-        order = list(dict.fromkeys(actions.sort_values("action_order")["action_label"]))
-        groups = list(dict.fromkeys(actions.sort_values("da_order")["da_label"]))
-        wide = wide.reindex(index=order, columns=groups).fillna(0).astype("int64")
-        # "All" is the total of the two groups: suppress within each group's column.
-        parts = wide[[g for g in groups if g != "All"]]
-        public = protect_table(parts, k, row_totals=True, column_totals=True)
-        action_table = [
-            (label, [public.count(label, g) for g in parts.columns], public.count(label, "Total"))
-            for label in [*order, "Total"]
-        ]
-        action_groups = list(parts.columns)
-    else:
-        action_groups = []
+    clause = "where quarter = ? order by action_order"
+    actions = ctx.table("rpt_profile_breach_actions", "profile", clause, [p.quarter])
     funnel = ctx.rows(
         "select * from reporting.rpt_orders_spo_funnel where quarter = ? order by da_order",
         [p.quarter],
@@ -241,8 +223,7 @@ def order_effectiveness(ctx: Context) -> dict[str, Any]:
     return {
         "cohorts": cohorts,
         "rows": rows,
-        "actions": action_table,
-        "action_groups": action_groups,
+        "actions": actions,
         "funnel": funnel_rows,
         "applications": applications,
         "window": f"{window} to {p.quarter}",
@@ -287,87 +268,31 @@ def splits(ctx: Context) -> list[dict[str, Any]]:
 
 
 # --------------------------------------------------------------------------- intelligence
-INTELLIGENCE_BREAKDOWNS = {
-    "volume": "Volume",
-    "source_evaluation": "Source evaluation (3x5x2)",
-    "intelligence_assessment": "Intelligence assessment (3x5x2)",
-    "handling": "Handling code (3x5x2)",
-    "linkage": "Linked to crimes and to people",
-}
-
-
 def intelligence(ctx: Context) -> dict[str, Any]:
-    p, k = ctx.periods, ctx.k
-    frame = ctx.rows(
-        "select * from reporting.rpt_profile_intelligence order by breakdown, category_order"
-    )
-    breakdowns = comparison_rows(ctx, "rpt_profile_intelligence")
-    tables = []
-    for breakdown, caption in INTELLIGENCE_BREAKDOWNS.items():
-        rows = table_of(ctx, breakdowns, breakdown)
-        # Volume and linkage are overlapping counts, not parts of a whole: no total row.
-        has_total = breakdown not in ("volume", "linkage")
-        tables.append((caption, rows if has_total else rows[:-1], has_total))
-    totals = frame[(frame["breakdown"] == "volume") & (frame["category"] == "all")]
-    trend_q = p.trend(8)
-    series = totals.set_index("quarter")["reports"]
+    quarters = ctx.periods.trend(8)
+    volume = ctx.rows(
+        "select quarter, reports from reporting.rpt_profile_intelligence "
+        "where breakdown = 'volume' and category = 'all'"
+    ).set_index("quarter")["reports"]
+    reports = [protect_count(int(volume.get(q, 0)), ctx.k).public for q in quarters]
     chart = charts.lines(
-        trend_q,
-        {"Intelligence reports": [protect_count(int(series.get(q, 0)), k).public for q in trend_q]},
+        quarters,
+        {"Intelligence reports": reports},
         ctx.sentence(SENTENCES, "intelligence_chart_title"),
         "Reports",
     )
     return {
         "available": True,
-        "tables": tables,
+        "tables": listed_tables(ctx, "rpt_profile_intelligence"),
         "linkage": ctx.sentence(SENTENCES, "intelligence_linkage"),
         "chart": charts.to_div(chart, "chart-intelligence"),
     }
 
 
 # --------------------------------------------------------------------------- perpetrators
-def perpetrator_demographics(ctx: Context) -> list[tuple[str, list]]:
-    tables = comparison_rows(
-        ctx, "rpt_profile_perpetrator_demographics", ctx.periods.columns, "da_group = 'all'"
-    )
-    return [
-        (label, table_of(ctx, tables, dimension))
-        for label, dimension in (("Sex", "sex"), ("Age at report", "age_band"))
-    ]
-
-
-# --------------------------------------------------------------------------- compliance trend
-def compliance_trend(ctx: Context) -> str:
-    """Each compliance rate over the last eight quarters (suppressed rates are gaps)."""
-    p, k = ctx.periods, ctx.k
-    quarters = p.trend(8)
-    frame = ctx.rows(
-        "select quarter, measure_label, numerator, denominator from reporting.rpt_compliance "
-        "order by measure, quarter"
-    )
-    series: dict[str, list[float | None]] = {}
-    for label, part in frame.groupby("measure_label", sort=True):
-        indexed = part.set_index("quarter")
-        values = []
-        for q in quarters:
-            if q not in indexed.index:
-                values.append(None)
-                continue
-            rate = protect_rate(
-                int(indexed.at[q, "numerator"]), int(indexed.at[q, "denominator"]), k
-            )
-            values.append(rate.value)
-        series[str(label)] = values
-    figure = charts.lines(
-        quarters, series, "Compliance over the last eight quarters", "Share of crimes", percent=True
-    )
-    # eight measures: the legend goes under the plot, where it has the width it needs
-    figure.update_layout(
-        height=520,
-        margin={"t": 56, "b": 150},
-        legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0},
-    )
-    return charts.to_div(figure, "chart-compliance-trend")
+def perpetrator_demographics(ctx: Context) -> list[tuple[str, list, bool]]:
+    model, quarters = "rpt_profile_perpetrator_demographics", ctx.periods.columns
+    return listed_tables(ctx, model, quarters, "da_group = 'all'")
 
 
 # --------------------------------------------------------------------------- places
@@ -377,43 +302,14 @@ def location_types(ctx: Context) -> list:
 
 
 def districts(ctx: Context) -> dict[str, Any]:
-    """Crimes, DA and online crimes and victims per district: this quarter (and its crimes a
-    year ago), suppressed with the quarter's districts as one table."""
-    p, k = ctx.periods, ctx.k
-    frame = ctx.rows(
-        "select * from reporting.rpt_places_by_district where quarter in (?, ?) "
-        "order by district_order, district",
-        [p.year_ago, p.quarter],
-    )
-    if frame.empty:
-        return {"rows": [], "has_csp": False}
-    order = list(dict.fromkeys(frame["district"]))
-    now = frame[frame["quarter"] == p.quarter].set_index("district")
-    wide = pd.DataFrame(index=order)
-    for column in ("crimes", "crimes_domestic_abuse", "crimes_online", "victims"):
-        wide[column] = now[column].reindex(order).fillna(0).astype("int64")
-    before = frame[frame["quarter"] == p.year_ago].set_index("district")["crimes"]
-    wide["crimes_before"] = before.reindex(order).fillna(0).astype("int64")
-    # Crimes (both quarters) and their DA / online parts are suppressed as tables with a
-    # total row; victims are people, suppressed on their own column with its total.
-    crimes = protect_table(
-        wide[["crimes_before", "crimes", "crimes_domestic_abuse", "crimes_online"]],
-        k,
-        row_totals=False,
-        column_totals=True,
-    )
-    victims = protect_table(wide[["victims"]], k, row_totals=False, column_totals=True)
-    csp = now["csp"].reindex(order).fillna("")
-    rows = [
-        {
-            "district": label,
-            "csp": csp.get(label, "") if label != "Total" else "",
-            "crimes_before": crimes.count(label, "crimes_before"),
-            "crimes": crimes.count(label, "crimes"),
-            "da": crimes.count(label, "crimes_domestic_abuse"),
-            "online": crimes.count(label, "crimes_online"),
-            "victims": victims.count(label, "victims"),
-        }
-        for label in [*order, "Total"]
-    ]
-    return {"rows": rows, "has_csp": bool((csp != "").any())}
+    """Crimes, DA and online crimes and victims per district (reporting.rpt_profile_districts),
+    with the partnership column where a lookup names one."""
+    quarter = [ctx.periods.quarter]
+    (has_csp,) = ctx.con.execute(
+        "select coalesce(bool_or(csp <> ''), false) from reporting.rpt_profile_districts "
+        "where quarter = ?",
+        quarter,
+    ).fetchone()
+    view = "with_csp" if has_csp else "without_csp"
+    clause = "where quarter = ? order by district_order, district"
+    return {"table": ctx.table("rpt_profile_districts", view, clause, quarter), "has_csp": has_csp}

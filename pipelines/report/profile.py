@@ -126,7 +126,6 @@ def build_context(
         "splits": problem_sections.splits(ctx),
         "intelligence": problem_sections.intelligence(ctx),
         "perpetrator_demographics": problem_sections.perpetrator_demographics(ctx),
-        "compliance_trend": problem_sections.compliance_trend(ctx),
         "location_types": problem_sections.location_types(ctx),
         "places": problem_sections.districts(ctx),
     }
@@ -143,7 +142,8 @@ def build_context(
         "suppressed": SUPPRESSED,
         "toc": SECTION_TITLES,
         "findings": findings.key_findings(ctx),
-        "gaps": ctx.gaps + boundary_caveats(boundary) + standing_gaps(ctx),
+        # the standing gaps every profile from records has are fixed text in the template
+        "gaps": [*ctx.gaps, *boundary_caveats(boundary), *unnamed_suspects_gap(ctx)],
         "settings": changed_settings_rows(settings),
         "marking": "OFFICIAL",
         **body,
@@ -165,23 +165,10 @@ def boundary_caveats(boundary: Path | None) -> list[str]:
     ]
 
 
-def standing_gaps(ctx: sections.Context) -> list[str]:
-    """Gaps every stalking profile from records has, with this quarter's measure where one
-    exists (aggregate rates only)."""
+def unnamed_suspects_gap(ctx: sections.Context) -> list[str]:
+    """The measured standing gap: this quarter's share of crimes with no named suspect."""
     unnamed = ctx.sentence(sections.SENTENCES, "gap_unnamed_suspects")
-    gaps = [unnamed] if unnamed else []
-    gaps += [
-        "Fear, fixation and obsession (the FOUR indicators) and the offender's motivation "
-        "(Stalking Risk Profile types) live in free text and officer judgement, not in "
-        "structured fields; the profile cannot measure them.",
-        "Stalking Screening Tool answers are not in the extracts, so risk is taken from the "
-        "recorded risk grade only.",
-        "Partner-agency data (IDVA/ISAC referrals, health, probation) are not included; victims "
-        "who never report are invisible to every figure here.",
-        "Person resolution is probabilistic: a small share of people may be split into two "
-        "identities or merged, which moves repeat and serial counts.",
-    ]
-    return gaps
+    return [unnamed] if unnamed else []
 
 
 def settings_rows(settings: Settings) -> list[tuple[str, str, str]]:

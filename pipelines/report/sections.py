@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 
 from pipelines.bng import lonlat_to_bng
 from pipelines.disclosure import (
@@ -22,12 +23,11 @@ from pipelines.disclosure import (
     protect_count,
     protect_rate,
     protect_series,
-    subset_count,
 )
 from pipelines.disclosure.demand import protect_demand_quarters, protect_demand_years
 from pipelines.disclosure.locations import publishable
 from pipelines.disclosure.sentences import first_complete, model_rows, published_sentence
-from pipelines.disclosure.suppression import TOTAL, Rate
+from pipelines.disclosure.suppression import Rate
 from pipelines.quarters import quarter_end, quarter_start
 from pipelines.report import charts, fms
 from pipelines.report.compare import (
@@ -37,7 +37,12 @@ from pipelines.report.compare import (
     trend_table,
 )
 from pipelines.report.data_quality import FILE_NAME
-from pipelines.report.printed import compared_frames, printed_table, quarter_figures
+from pipelines.report.printed import (
+    compared_by_quarter,
+    compared_frames,
+    printed_table,
+    quarter_figures,
+)
 from pipelines.settings import Settings
 
 ROUTES = ["principal", "included", "screened"]
@@ -70,6 +75,15 @@ class Context:
         """A sentence of a reporting model for this quarter (or the delivery's), its figures
         under disclosure control (pipelines.disclosure.sentences); None when none publishes."""
         return published_sentence(self.con, model, kind, self.periods.quarter, self.k)
+
+    def table(
+        self, model: str, view: str, clause: str = "", params: list | None = None
+    ) -> dict[str, Any]:
+        """A printed table of a reporting model (pipelines.report.printed), its headings naming
+        the compared quarters where they say {quarter}, {previous} or {year_ago}."""
+        p = self.periods
+        quarters = {"quarter": p.quarter, "previous": p.previous, "year_ago": p.year_ago}
+        return printed_table(self.con, model, view, self.k, clause, params or [], quarters)
 
     def missing(self, table: str, what: str) -> dict[str, Any]:
         self.gaps.append(f"{what} could not be produced: the table {table} was not available.")
@@ -109,6 +123,20 @@ def table_of(ctx: Context, tables: dict[str, list[Figure3]], name: str = "") -> 
     return tables.get(name) or comparison_table(NO_COUNTS, "cat", ctx.periods, ctx.k, [])[1]
 
 
+def listed_tables(
+    ctx: Context, model: str, quarters: list[str] | None = None, where: str = ""
+) -> list[tuple[str, list[Figure3], bool]]:
+    """The tables a category-by-quarter model lists (`compared_by_quarter.listed`): caption,
+    rows and whether the total row is printed, in the YAML's order."""
+    spec = compared_by_quarter(model)
+    tables = comparison_rows(ctx, model, quarters, where)
+    listed = []
+    for name, caption in (spec.listed or {}).items():
+        rows, has_total = table_of(ctx, tables, name), name not in spec.without_total
+        listed.append((caption, rows if has_total else rows[:-1], has_total))
+    return listed
+
+
 # --------------------------------------------------------------------------- demand & trends
 
 
@@ -146,14 +174,6 @@ def demand(ctx: Context) -> dict[str, Any]:
     _, route_rows = comparison_table(routes, "cat", p, k, route_order)
     cat_frame, cat_order = breakdown("offence_category")
     _, cat_rows = comparison_table(cat_frame, "cat", p, k, cat_order)
-
-    extra_tables = []
-    for name, caption in (
-        ("risk_level", "Stalking crimes by recorded risk grade"),
-        ("outcome_group", "Stalking crimes by outcome so far"),
-    ):
-        grouped, order = breakdown(name)
-        extra_tables.append((caption, comparison_table(grouped, "cat", p, k, order)[1]))
 
     da_series = trend_table(_quarters_in(da, trend_q), "cat", trend_q, k, da_order, True)
     da_totals = da_series.pop("Total")
@@ -197,27 +217,14 @@ def demand(ctx: Context) -> dict[str, Any]:
             ("Identification route", route_rows),
             ("Principal offence category", cat_rows),
         ],
-        "extra_tables": extra_tables,
+        "extra_tables": listed_tables(ctx, "rpt_crimes_by_category"),
         "summary": ctx.sentence(SENTENCES, "demand_summary"),
-        "charts": [
-            (
-                "da",
-                charts.to_div(da_chart, "chart-demand-da"),
-                f"Stacked bars of stalking crimes per quarter for the last {len(trend_q)} "
-                "quarters, domestic abuse and not domestic abuse.",
-            ),
-            (
-                "online",
-                charts.to_div(online_chart, "chart-demand-online"),
-                "Line chart of the share of stalking crimes flagged online, per quarter.",
-            ),
-            (
-                "routes",
-                charts.to_div(route_chart, "chart-demand-routes"),
-                "Stacked bars of stalking crimes per quarter by how they were identified: "
-                "principal classification, included classification, or screening.",
-            ),
-        ],
+        "trend_quarters": len(trend_q),
+        "charts": {
+            "da": charts.to_div(da_chart, "chart-demand-da"),
+            "online": charts.to_div(online_chart, "chart-demand-online"),
+            "routes": charts.to_div(route_chart, "chart-demand-routes"),
+        },
     }
 
 
@@ -248,28 +255,14 @@ def dip_sample_verdicts(ctx: Context) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- victims
-REPEAT_BANDS = {
-    "2": "repeat_victims_2_crimes",
-    "3–4": "repeat_victims_3_to_4_crimes",
-    "5 or more": "repeat_victims_5_or_more_crimes",
-}
-
-
 def victims(ctx: Context) -> dict[str, Any]:
     p, k = ctx.periods, ctx.k
-    by_quarter = ctx.rows("select * from reporting.rpt_victims_by_quarter")
     repeat, victims = quarter_figures(ctx.con, "rpt_victims_by_quarter", "profile", p, k)
     out: dict[str, Any] = {"available": True, "repeat": repeat, "victims": victims}
-    now = by_quarter[by_quarter["quarter"] == p.quarter]
-    counts = {band: int(now[column].sum()) for band, column in REPEAT_BANDS.items()}
-    table = protect_series(counts, k)
-    out["repeat_bands"] = [(b, table.count(b, "count")) for b in [*REPEAT_BANDS, TOTAL]]
+    clause = "where quarter = ? order by band_order"
+    out["repeat_bands"] = ctx.table("rpt_profile_repeat_bands", "profile", clause, [p.quarter])
     out["repeat_share"] = ctx.sentence(SENTENCES, "victims_repeat_share")
-    demographics = comparison_rows(ctx, "rpt_victim_demographics", [p.quarter, p.year_ago])
-    out["demographics"] = [
-        (label, table_of(ctx, demographics, dimension))
-        for label, dimension in (("Sex", "sex"), ("Age at report", "age_band"))
-    ]
+    out["demographics"] = listed_tables(ctx, "rpt_victim_demographics", [p.quarter, p.year_ago])
     return out
 
 
@@ -288,15 +281,6 @@ def perpetrators(ctx: Context) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- locations
-CHANGE_COLUMNS = {
-    "Hotspot: new": "new_hot_cells",
-    "Hotspot: intensifying": "intensifying_hot_cells",
-    "Hotspot: persistent": "persistent_hot_cells",
-    "Hotspot: diminishing": "diminishing_hot_cells",
-    "Former hotspot": "former_hot_cells",
-}
-
-
 def locations(ctx: Context, boundary_path: Path | None) -> dict[str, Any]:
     p, k = ctx.periods, ctx.k
     by_quarter = ctx.rows("select * from reporting.rpt_hotspots_by_quarter")
@@ -314,14 +298,12 @@ def locations(ctx: Context, boundary_path: Path | None) -> dict[str, Any]:
         return protect_rate(int(row["crimes_in_hot_cells"]), int(row["located_crimes"]), k)
 
     hot_share = {"now": share(p.quarter), "year_ago": share(p.year_ago)}
-    change_rows = [
-        (label, int(indexed.at[p.quarter, column]) if p.quarter in indexed.index else 0)
-        for label, column in CHANGE_COLUMNS.items()
-    ]
+    clause = "where quarter = ? order by change_order"
+    changes = ctx.table("rpt_profile_hotspot_changes", "profile", clause, [p.quarter])
     now = ctx.rows(
         "select cell_id, latitude, longitude, crimes, victims, is_hotspot, change_label, "
-        "map_layer, map_layer_order from reporting.rpt_hotspot_cells where quarter = ? "
-        "order by cell_id",
+        "map_layer, map_layer_order, map_colour, district, crimes_rank "
+        "from reporting.rpt_hotspot_cells where quarter = ? order by cell_id",
         [p.quarter],
     )
     # The map: only cells with k or more different victims are drawn (disclosure rule for
@@ -347,8 +329,6 @@ def locations(ctx: Context, boundary_path: Path | None) -> dict[str, Any]:
             "and none configured under places): crimes are not placed in districts."
         )
     figure = charts.cell_map(layers, boundary, title, _district_lines(districts))
-    cell_district = ctx.rows("select cell_id, district from reporting.rpt_places_cells")
-    district_of = dict(zip(cell_district["cell_id"], cell_district["district"], strict=True))
     backtest = ctx.rows(
         "select sentence from reporting.rpt_hotspot_sentences where sentence_kind = 'backtest'"
     )["sentence"].iloc[0]
@@ -357,34 +337,30 @@ def locations(ctx: Context, boundary_path: Path | None) -> dict[str, Any]:
         "backtest": backtest,
         "hot_cells": hot_cells,
         "hot_share": hot_share,
-        "change_rows": change_rows,
+        "changes": changes,
         "published_cells": len(published),
         "hidden_hot": hidden_hot,
         "chart": charts.to_div(figure, "chart-hotspot-map"),
         "top_cells": [
-            (i + 1, district_of.get(r.cell_id, "–"), Count(int(r.crimes)), r.change_label)
-            for i, r in enumerate(
-                published.sort_values(["crimes", "cell_id"], ascending=[False, True])
-                .head(10)
-                .itertuples()
-            )
+            (i + 1, r.district, Count(int(r.crimes)), r.change_label)
+            for i, r in enumerate(published.sort_values("crimes_rank").head(10).itertuples())
         ],
         "districts": len(districts),
     }
 
 
-def _map_layers(cells: pd.DataFrame, size_m: int) -> dict[str, tuple[list, list, list]]:
-    layers: dict[str, tuple[list, list, list]] = {}
+def _map_layers(cells: pd.DataFrame, size_m: int) -> dict[str, charts.MapLayer]:
+    layers: dict[str, charts.MapLayer] = {}
     if cells.empty:
         return layers
     x, y = lonlat_to_bng(cells["longitude"].to_numpy(), cells["latitude"].to_numpy())
     half = size_m / 2
-    for cx, cy, n, label in zip(x, y, cells["crimes"], cells["map_layer"], strict=True):
-        xs, ys, texts = layers.setdefault(label, ([], [], []))
-        # Rounded to 100 m: a published cell is an area, its centre to the metre adds nothing.
-        xs += [cx - half, cx + half, cx + half, cx - half, cx - half, None]
-        ys += [cy - half, cy - half, cy + half, cy + half, cy - half, None]
-        texts += [f"{int(n)} crimes"] * 5 + [""]
+    rows = zip(x, y, cells["crimes"], cells["map_layer"], cells["map_colour"], strict=True)
+    for cx, cy, n, label, colour in rows:
+        layer = layers.setdefault(label, charts.MapLayer([], [], [], colour))
+        layer.xs.extend([cx - half, cx + half, cx + half, cx - half, cx - half, None])
+        layer.ys.extend([cy - half, cy - half, cy + half, cy + half, cy - half, None])
+        layer.texts.extend([f"{int(n)} crimes"] * 5 + [""])
     order = cells.sort_values("map_layer_order")["map_layer"]
     return {name: layers[name] for name in dict.fromkeys(order)}
 
@@ -452,65 +428,47 @@ def orders(ctx: Context) -> dict[str, Any]:
 # --------------------------------------------------------------------------- compliance
 def compliance(ctx: Context) -> dict[str, Any]:
     p, k = ctx.periods, ctx.k
-    frame = ctx.rows(
-        "select * from reporting.rpt_compliance where quarter in (?, ?, ?) order by measure",
-        p.columns,
-    )
-    split = True
-    rows = []
-    for measure in dict.fromkeys(frame["measure"]):
-        per_q = frame[frame["measure"] == measure].set_index("quarter")
-
-        def rate(q: str, per_q: pd.DataFrame = per_q) -> tuple[Rate, Count, Count]:
-            if q not in per_q.index:
-                return Rate(None), Count(0), Count(0)
-            num, den = int(per_q.at[q, "numerator"]), int(per_q.at[q, "denominator"])
-            return (
-                protect_rate(num, den, k),
-                subset_count(num, den, k),
-                protect_count(den, k),
-            )
-
-        now, num, den = rate(p.quarter)
-
-        def split_rate(side: str, per_q: pd.DataFrame = per_q) -> Rate:
-            if p.quarter not in per_q.index:
-                return Rate(None)
-            n, d = (
-                per_q.at[p.quarter, f"numerator_{side}"],
-                per_q.at[p.quarter, f"denominator_{side}"],
-            )
-            if pd.isna(n) or pd.isna(d):
-                return Rate(None)
-            return protect_rate(int(n), int(d), k)
-
-        rows.append(
-            {
-                "measure": per_q["measure_label"].iloc[0],
-                "description": per_q["measure_description"].fillna("").iloc[0],
-                "now": now,
-                "numerator": num,
-                "denominator": den,
-                "previous": rate(p.previous)[0],
-                "year_ago": rate(p.year_ago)[0],
-                "da": split_rate("da"),
-                "non_da": split_rate("non_da"),
-            }
-        )
+    clause = "where quarter = ? order by measure"
+    table = ctx.table("rpt_profile_compliance", "profile", clause, [p.quarter])
+    frame = ctx.rows(f"select * from reporting.rpt_profile_compliance {clause}", [p.quarter])
     figure = charts.compliance_bars(
-        [r["measure"] for r in rows],
-        [r["now"].value for r in rows],
-        [r["year_ago"].value for r in rows],
+        list(frame["measure_label"]),
+        [protect_rate(r.met_share, r.eligible, k).value for r in frame.itertuples()],
+        [protect_rate(r.met_year_ago, r.eligible_year_ago, k).value for r in frame.itertuples()],
         p.quarter,
         p.year_ago,
         ctx.sentence(SENTENCES, "compliance_chart_title"),
     )
     return {
         "available": True,
-        "rows": rows,
-        "split": split,
+        "table": table,
         "chart": charts.to_div(figure, "chart-compliance"),
+        "trend": charts.to_div(compliance_trend(ctx), "chart-compliance-trend"),
     }
+
+
+def compliance_trend(ctx: Context) -> go.Figure:
+    """Each compliance rate over the last eight quarters (suppressed rates are gaps)."""
+    quarters = ctx.periods.trend(8)
+    frame = ctx.rows(
+        "select measure_label, quarter, numerator, denominator from reporting.rpt_compliance "
+        "order by measure_label, quarter"
+    )
+    series: dict[str, list[float | None]] = {
+        m: [None] * len(quarters) for m in frame["measure_label"]
+    }
+    for r in frame[frame["quarter"].isin(quarters)].itertuples():
+        rate = protect_rate(r.numerator, r.denominator, ctx.k)
+        series[r.measure_label][quarters.index(r.quarter)] = rate.value
+    figure = charts.lines(
+        quarters, series, "Compliance over the last eight quarters", "Share of crimes", percent=True
+    )
+    # eight measures: the legend goes under the plot, where it has the width it needs
+    return figure.update_layout(
+        height=520,
+        margin={"t": 56, "b": 150},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0},
+    )
 
 
 # --------------------------------------------------------------------------- forecast

@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from pipelines.disclosure import SUPPRESSED
+from pipelines.report.compare import Periods
 from pipelines.report.printed import (
     PrintedColumn,
     PrintedTableError,
@@ -17,6 +18,7 @@ from pipelines.report.printed import (
     printed_columns,
     printed_table,
     published_cell,
+    sentences_in,
     written_columns,
 )
 from tests.report.conftest import QUARTER
@@ -134,3 +136,65 @@ def test_applications_table_hides_medians_of_few_applications(fixture_db: Path) 
             assert row[-1] == f"{median:,.0f}"
         if 0 < applications < K:
             assert row[1] == SUPPRESSED
+
+
+def test_a_total_row_suppresses_its_group_together() -> None:
+    """One small band hides a second (else the total would give it away); the total prints."""
+    with duckdb.connect() as con:
+        con.execute("create schema reporting")
+        con.execute(
+            "create table reporting.rpt_profile_repeat_bands as select * from (values "
+            "('2026-Q1', '2', 1, 10), ('2026-Q1', '3–4', 2, 2), ('2026-Q1', '5 or more', 3, 7)"
+            ") as t (quarter, band_label, band_order, repeat_victims)"
+        )
+        table = printed_table(con, "rpt_profile_repeat_bands", "profile", K, "order by band_order")
+        empty = printed_table(con, "rpt_profile_repeat_bands", "profile", K, "where band_order > 3")
+    assert table["total"] and not empty["total"] and empty["rows"] == []
+    assert table["rows"] == [
+        ["2", "10"], ["3–4", SUPPRESSED], ["5 or more", SUPPRESSED], ["Total", "19"],
+    ]  # fmt: skip
+
+
+def test_printed_headings_name_the_compared_quarters(fixture_db: Path) -> None:
+    periods = Periods(QUARTER)
+    headings = {"quarter": QUARTER, "previous": periods.previous, "year_ago": periods.year_ago}
+    with duckdb.connect(str(fixture_db), read_only=True) as con:
+        clause = "where quarter = ? order by measure"
+        table = printed_table(
+            con, "rpt_profile_compliance", "profile", K, clause, [QUARTER], headings
+        )
+        (measures,) = con.execute(
+            "select count(distinct measure) from reporting.rpt_compliance "
+            "where quarter in (select unnest(?))",
+            [periods.columns],
+        ).fetchone()
+    labels = [c.label for c in table["columns"]]
+    assert labels[4:] == [*periods.columns, f"{QUARTER} DA", f"{QUARTER} non-DA"]
+    assert len(table["rows"]) == measures > 0
+
+
+def test_sentences_a_section_lists_are_sentences_of_the_model(fixture_db: Path) -> None:
+    listed = _described("sentences_in")
+    assert ("rpt_profile_sentences", "key_findings") in listed
+    with duckdb.connect(str(fixture_db), read_only=True) as con:
+        for model, section in listed:
+            kinds = {k for (k,) in con.execute(f"select sentence_kind from reporting.{model}")}
+            assert set(sentences_in(model, section)) <= kinds, (model, section)
+
+
+def test_a_row_total_is_suppressed_with_its_table() -> None:
+    """A small cell hides a partner in its row and in its column; the margins still print."""
+    with duckdb.connect() as con:
+        con.execute("create schema reporting")
+        con.execute(
+            "create table reporting.rpt_profile_breach_actions as select * from (values "
+            "('Q', 'Arrest', 1, 10, 2, 12), ('Q', 'Charge', 2, 6, 8, 14)) as t (quarter, "
+            "action_label, action_order, breaches_domestic_abuse, breaches_not_domestic_abuse, "
+            "breaches_all)"
+        )
+        table = printed_table(con, "rpt_profile_breach_actions", "profile", K, "order by 3")
+    assert table["rows"] == [
+        ["Arrest", SUPPRESSED, SUPPRESSED, "12"],
+        ["Charge", SUPPRESSED, SUPPRESSED, "14"],
+        ["Total", "16", "10", "26"],
+    ]
