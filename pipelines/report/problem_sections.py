@@ -2,7 +2,7 @@
 splits, intelligence, perpetrator demographics and the compliance trend. Like
 `pipelines.report.sections`, each builder reads reporting.rpt_* rows, applies disclosure
 control and returns plain data for the template; the judgments themselves are made by the
-pure rules of `pipelines.report.assessment`."""
+pure rules of `pipelines.assessment`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from pipelines import assessment
 from pipelines.disclosure import (
     protect_count,
     protect_rate,
@@ -18,7 +19,7 @@ from pipelines.disclosure import (
 )
 from pipelines.disclosure.sentences import fill_sentence, first_complete, model_rows
 from pipelines.disclosure.suppression import Count, is_primary
-from pipelines.report import assessment, charts
+from pipelines.report import charts
 from pipelines.report.printed import printed_table
 from pipelines.report.sections import SENTENCES, Context, comparison_rows, table_of
 

@@ -9,7 +9,7 @@ import duckdb
 import numpy as np
 import pytest
 
-from pipelines.report import assessment
+from pipelines import assessment
 from pipelines.settings import load_settings
 from tests.report.conftest import QUARTER
 

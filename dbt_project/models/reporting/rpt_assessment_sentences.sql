@@ -3,7 +3,7 @@
 -- sentence templates beside the figures they print (pipelines/disclosure/sentences.py; a
 -- figure's rule is its column's meta in the YAML). Variant 1 prints the change; the next
 -- variant, for when a count or rate it rests on is hidden, withholds it. Which comparisons
--- become judgments is decided by the exact tests in pipelines/report/assessment.py (SciPy),
+-- become judgments is decided by the exact tests in pipelines/assessment.py (SciPy),
 -- which also fill the two words no model can hold: the probability phrase and the test result.
 {#- The rates held to a standard (settings assessment.rate_standards). The pipeline passes every
     settings section as a var; the defaults macro the `setting` macro falls back on does not

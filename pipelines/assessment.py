@@ -1,4 +1,5 @@
-"""The assessment: the few judgments a problem profile opens with, chosen by rule.
+"""The assessment (analysis, not printing): the few judgments a problem profile opens with,
+chosen by rule.
 
 A judgment is a measured change that an exact test says is unlikely to be noise and that is
 large enough to matter (both thresholds are settings). Counts are compared with the previous
