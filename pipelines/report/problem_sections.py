@@ -23,7 +23,7 @@ from pipelines.report import charts
 from pipelines.report.printed import printed_table
 from pipelines.report.sections import SENTENCES, Context, comparison_rows, table_of
 
-GAPS = "rpt_assessment_gaps"
+REQUIREMENTS = "rpt_assessment_requirements"
 ASSESSMENT = "rpt_assessment_sentences"
 
 
@@ -113,18 +113,16 @@ def assessment_section(ctx: Context) -> dict[str, Any]:
         {"area": r.area, "action": r.action, "trigger": said[id(r.trigger)]["headline"]}
         for r in assessment.recommendations(shown, rules)
     ]
-    by_gap = {row["gap"]: row for row in model_rows(ctx.con, GAPS, "quarter = ?", [p.quarter])}
-    gaps = {
-        g: (int(row["numerator"] or 0), int(row["denominator"] or 0)) for g, row in by_gap.items()
-    }
     requirements = [
         {
-            "requirement": r.requirement,
+            "requirement": row["requirement"],
             "evidence": fill_sentence(
-                GAPS, by_gap[r.gap], k, template_column="evidence_template"
+                REQUIREMENTS, row, k, template_column="evidence_template"
             ).text,
         }
-        for r in assessment.intelligence_requirements(gaps, rules)
+        for row in model_rows(
+            ctx.con, REQUIREMENTS, "quarter = ? order by requirement_order", [p.quarter]
+        )
     ]
     tested = sum(len(assessment.signal_tests(s, rules)) for s in signals)
     ctx.figures["judgments"] = judgments
