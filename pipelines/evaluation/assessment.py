@@ -25,9 +25,9 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
+from pipelines import assessment
 from pipelines.paths import PROJECT_ROOT
 from pipelines.quarters import shift_quarter
-from pipelines.report import assessment
 from pipelines.settings import AssessmentSettings, load_settings
 
 OUT = PROJECT_ROOT / "docs" / "evaluation"

@@ -2,12 +2,13 @@
 splits, intelligence, perpetrator demographics and the compliance trend. Like
 `pipelines.report.sections`, each builder reads reporting.rpt_* rows, applies disclosure
 control and returns plain data for the template; the judgments themselves are made by the
-pure rules of `pipelines.report.assessment`."""
+pure rules of `pipelines.assessment`."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from pipelines import assessment
 from pipelines.disclosure import (
     protect_count,
     protect_rate,
@@ -16,7 +17,7 @@ from pipelines.disclosure import (
 )
 from pipelines.disclosure.sentences import fill_sentence, first_complete, model_rows
 from pipelines.disclosure.suppression import Count, is_primary
-from pipelines.report import assessment, charts
+from pipelines.report import charts
 from pipelines.report.printed import printed_table
 from pipelines.report.sections import (
     SENTENCES,
@@ -26,7 +27,7 @@ from pipelines.report.sections import (
     table_of,
 )
 
-GAPS = "rpt_assessment_gaps"
+REQUIREMENTS = "rpt_assessment_requirements"
 ASSESSMENT = "rpt_assessment_sentences"
 
 
@@ -116,18 +117,16 @@ def assessment_section(ctx: Context) -> dict[str, Any]:
         {"area": r.area, "action": r.action, "trigger": said[id(r.trigger)]["headline"]}
         for r in assessment.recommendations(shown, rules)
     ]
-    by_gap = {row["gap"]: row for row in model_rows(ctx.con, GAPS, "quarter = ?", [p.quarter])}
-    gaps = {
-        g: (int(row["numerator"] or 0), int(row["denominator"] or 0)) for g, row in by_gap.items()
-    }
     requirements = [
         {
-            "requirement": r.requirement,
+            "requirement": row["requirement"],
             "evidence": fill_sentence(
-                GAPS, by_gap[r.gap], k, template_column="evidence_template"
+                REQUIREMENTS, row, k, template_column="evidence_template"
             ).text,
         }
-        for r in assessment.intelligence_requirements(gaps, rules)
+        for row in model_rows(
+            ctx.con, REQUIREMENTS, "quarter = ? order by requirement_order", [p.quarter]
+        )
     ]
     tested = sum(len(assessment.signal_tests(s, rules)) for s in signals)
     ctx.figures["judgments"] = judgments

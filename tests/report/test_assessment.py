@@ -9,7 +9,7 @@ import duckdb
 import numpy as np
 import pytest
 
-from pipelines.report import assessment
+from pipelines import assessment
 from pipelines.settings import load_settings
 from tests.report.conftest import QUARTER
 
@@ -102,26 +102,31 @@ def test_phia_yardstick(probability: float, phrase: str) -> None:
 
 
 def test_requirements_follow_measured_gaps(fixture_db, rules) -> None:
+    """reporting.rpt_assessment_requirements raises exactly the settings' requirements whose
+    gap holds something at or above its share, largest share first."""
     with duckdb.connect(str(fixture_db), read_only=True) as con:
         rows = con.execute(
             "select gap, numerator, denominator from reporting.rpt_assessment_gaps "
             "where quarter = ?",
             [QUARTER],
         ).fetchall()
+        raised = con.execute(
+            "select gap, requirement from reporting.rpt_assessment_requirements "
+            "where quarter = ? order by requirement_order",
+            [QUARTER],
+        ).fetchall()
     gaps = {g: (int(n or 0), int(d or 0)) for g, n, d in rows}
-    found = {r.gap for r in assessment.intelligence_requirements(gaps, rules)}
-    expected = {
-        r.gap
+    expected = [
+        (r.gap, r.requirement)
         for r in rules.intelligence_requirements
         if gaps.get(r.gap, (0, 0))[1]
         and gaps[r.gap][0] / gaps[r.gap][1] >= r.min_share
         and gaps[r.gap][0] > 0
-    }
-    assert found == expected
-    # The same gaps with nothing missing raise no requirement.
-    assert (
-        assessment.intelligence_requirements({g: (0, d) for g, (_, d) in gaps.items()}, rules) == []
-    )
+    ]
+    assert expected, "the tiny force raises no requirement: the check would be empty"
+    # stable: equal shares keep the rule table's order
+    expected.sort(key=lambda pair: -gaps[pair[0]][0] / gaps[pair[0]][1])
+    assert raised == expected
 
 
 def test_profile_opens_with_the_assessment(rendered) -> None:

@@ -1,6 +1,6 @@
 -- Measured information gaps per quarter, each as a share (numerator over denominator): the
 -- assessment turns a gap above its configured share into an intelligence requirement
--- (pipelines/report/assessment.py; the rule table is in the settings).
+-- (pipelines/assessment.py; the rule table is in the settings).
 with
 
 scope as (

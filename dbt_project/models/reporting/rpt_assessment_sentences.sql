@@ -3,7 +3,7 @@
 -- sentence templates beside the figures they print (pipelines/disclosure/sentences.py; a
 -- figure's rule is its column's meta in the YAML). Variant 1 prints the change; the next
 -- variant, for when a count or rate it rests on is hidden, withholds it. Which comparisons
--- become judgments is decided by the exact tests in pipelines/report/assessment.py (SciPy),
+-- become judgments is decided by the exact tests in pipelines/assessment.py (SciPy),
 -- which also fill the two words no model can hold: the probability phrase and the test result.
 {#- The rates held to a standard (settings assessment.rate_standards). The pipeline passes every
     settings section as a var; the defaults macro the `setting` macro falls back on does not
@@ -133,114 +133,106 @@ figures as (
     where comparison != 'standard' or standard is not null
 ),
 
--- Each sentence's variants, the fuller first.
-templates as (
-    -- counts
+-- Each sentence's variants, the fuller first: the second withholds the change. A rate held to
+-- its standard prints no change, so it has one variant.
+variants as (
     select
         figures.quarter,
         figures.signal,
         figures.comparison,
+        case
+            when figures.measure_kind = 'count' then 'count'
+            when figures.comparison = 'standard' then 'standard'
+            else 'rate_change'
+        end as test_kind,
+        case
+            when figures.measure_kind = 'count' then '{signal_label}'
+            else 'the share of crimes meeting “{signal_label}”'
+        end as subject_words,
         variants.sentence_kind,
         variants.variant_order,
-        case
-            when variants.sentence_kind = 'headline' and variants.variant_order = 1
-                then
-                    'It is {probability_phrase} that {signal_label} really {count_direction}: they '
-                    || case
-                        when figures.now_numerator - figures.before_numerator >= figures.before_numerator
-                            then 'more than doubled'
-                        else '{count_direction} by {count_change_size}'
-                    end
-                    || ' on the {comparison}.'
-            when variants.sentence_kind = 'headline'
-                then
-                    'It is {probability_phrase} that {signal_label} really changed on the {comparison} '
-                    || '(the size of the change is not shown, to protect small counts).'
-            when variants.sentence_kind = 'threat' and variants.variant_order = 1
-                then
-                    case
-                        when figures.before_numerator = 0 then '{count_direction} from {before_numerator}'
-                        else '{count_change_sign}{count_change_size}'
-                    end
-                    || ' on the {comparison}'
-            when variants.sentence_kind = 'threat'
-                then 'changed on the {comparison} (not shown, to protect small counts)'
-            else
-                '{signal_label_opening} ({window_words}): {now_numerator?} in {quarter}'
-                || case
-                    when figures.previous_numerator is not null then ', {previous_numerator?} in {previous_quarter}'
-                    else ''
-                end
-                || case
-                    when figures.year_ago_numerator is not null then ', {year_ago_numerator?} in {year_ago_quarter}'
-                    else ''
-                end
-                || '. Exact conditional test against the {comparison}: {test_result}.'
-        end as template
+        figures.now_numerator,
+        figures.before_numerator,
+        figures.previous_numerator,
+        figures.year_ago_numerator,
+        figures.year_ago_denominator
     from figures
     cross join (
         values ('headline', 1), ('headline', 2), ('threat', 1), ('threat', 2), ('evidence', 1)
     ) as variants (sentence_kind, variant_order)
-    where figures.measure_kind = 'count'
+    where variants.variant_order = 1 or figures.comparison != 'standard'
+),
 
-    union all
-
-    -- rates against their standard
+templates as (
     select
-        figures.quarter,
-        figures.signal,
-        figures.comparison,
-        variants.sentence_kind,
-        1 as variant_order,
-        case variants.sentence_kind
-            when 'headline'
-                then
-                    'It is {probability_phrase} that the share of crimes meeting “{signal_label}” falls short '
-                    || 'of the standard of {standard}: it stands at {now_rate?}.'
-            when 'threat' then '{now_rate?} against {standard}'
-            else
-                '{signal_label_opening}: {now_rate?} in {quarter} ({now_rate_numerator?} of {now_denominator?}) '
-                || 'against a standard of {standard}. Exact binomial test: {test_result}.'
-        end as template
-    from figures
-    cross join (values ('headline'), ('threat'), ('evidence')) as variants (sentence_kind)
-    where figures.measure_kind = 'rate' and figures.comparison = 'standard'
-
-    union all
-
-    -- rates against a year ago
-    select
-        figures.quarter,
-        figures.signal,
-        figures.comparison,
-        variants.sentence_kind,
-        variants.variant_order,
+        quarter,
+        signal,
+        comparison,
+        sentence_kind,
+        variant_order,
         case
-            when variants.sentence_kind = 'headline' and variants.variant_order = 1
+            when sentence_kind = 'headline' and variant_order = 2
                 then
-                    'It is {probability_phrase} that the share of crimes meeting “{signal_label}” really '
-                    || '{rate_direction}: {rate_change_points} points on the {comparison}.'
-            when variants.sentence_kind = 'headline'
-                then
-                    'It is {probability_phrase} that the share of crimes meeting “{signal_label}” really changed '
-                    || 'on the {comparison} (the size of the change is not shown, to protect small counts).'
-            when variants.sentence_kind = 'threat' and variants.variant_order = 1
-                then '{rate_change_sign}{rate_change_points} pts on the {comparison}'
-            when variants.sentence_kind = 'threat'
+                    'It is {probability_phrase} that ' || subject_words || ' really changed on the '
+                    || '{comparison} (the size of the change is not shown, to protect small counts).'
+            when sentence_kind = 'threat' and variant_order = 2
                 then 'changed on the {comparison} (not shown, to protect small counts)'
+            when sentence_kind = 'headline'
+                then
+                    'It is {probability_phrase} that ' || subject_words
+                    || case test_kind
+                        when 'count'
+                            then
+                                ' really {count_direction}: they '
+                                || case
+                                    when now_numerator - before_numerator >= before_numerator
+                                        then 'more than doubled'
+                                    else '{count_direction} by {count_change_size}'
+                                end
+                                || ' on the {comparison}.'
+                        when 'standard'
+                            then ' falls short of the standard of {standard}: it stands at {now_rate?}.'
+                        else ' really {rate_direction}: {rate_change_points} points on the {comparison}.'
+                    end
+            when sentence_kind = 'threat'
+                then
+                    case test_kind
+                        when 'count'
+                            then
+                                case
+                                    when before_numerator = 0 then '{count_direction} from {before_numerator}'
+                                    else '{count_change_sign}{count_change_size}'
+                                end
+                                || ' on the {comparison}'
+                        when 'standard' then '{now_rate?} against {standard}'
+                        else '{rate_change_sign}{rate_change_points} pts on the {comparison}'
+                    end
+            when test_kind = 'count'
+                then
+                    '{signal_label_opening} ({window_words}): {now_numerator?} in {quarter}'
+                    || case
+                        when previous_numerator is not null then ', {previous_numerator?} in {previous_quarter}'
+                        else ''
+                    end
+                    || case
+                        when year_ago_numerator is not null then ', {year_ago_numerator?} in {year_ago_quarter}'
+                        else ''
+                    end
+                    || '. Exact conditional test against the {comparison}: {test_result}.'
             else
                 '{signal_label_opening}: {now_rate?} in {quarter} ({now_rate_numerator?} of {now_denominator?})'
                 || case
-                    when figures.year_ago_denominator > 0 then '; {year_ago_rate?} in {year_ago_quarter}'
-                    else ''
+                    when test_kind = 'standard'
+                        then ' against a standard of {standard}. Exact binomial test: {test_result}.'
+                    else
+                        case
+                            when year_ago_denominator > 0 then '; {year_ago_rate?} in {year_ago_quarter}'
+                            else ''
+                        end
+                        || '. Fisher''s exact test against the {comparison}: {test_result}.'
                 end
-                || '. Fisher''s exact test against the {comparison}: {test_result}.'
         end as template
-    from figures
-    cross join (
-        values ('headline', 1), ('headline', 2), ('threat', 1), ('threat', 2), ('evidence', 1)
-    ) as variants (sentence_kind, variant_order)
-    where figures.measure_kind = 'rate' and figures.comparison = 'same quarter last year'
+    from variants
 ),
 
 final as (

@@ -1,7 +1,7 @@
 -- The measures the assessment tests for real change, one row per quarter and signal: counts
 -- of the quarter (compared by the report with the previous quarter and the same quarter last
 -- year) and rates (numerator over denominator, compared with a standard or a year ago). The
--- rule that turns a tested change into a judgment is Python (pipelines/report/assessment.py);
+-- rule that turns a tested change into a judgment is Python (pipelines/assessment.py);
 -- every number it tests is here.
 with
 

@@ -32,19 +32,69 @@ named_years as (
     from years
 ),
 
-lines as (
+-- The workbook's fixed lines, by section: the opening (1), what it holds (3) and the closing
+-- notes (7); sections 2, 4, 5, 6 and 8 are the model-made sentences below.
+fixed_lines as (
     select
-        1 as section_order,
-        opening.line_order,
-        opening.line,
-        opening.style
+        fixed.section_order,
+        fixed.line_order,
+        fixed.line,
+        fixed.style
     from (
         values
-        (1, 'Stalking demand for the Force Management Statement', 'title'),
-        (2, '{force}. Figures to the end of {quarter}. OFFICIAL.', 'text'),
-        (3, null, 'text'),
-        (4, 'What this workbook holds', 'heading')
-    ) as opening (line_order, line, style)
+        (1, 1, 'Stalking demand for the Force Management Statement', 'title'),
+        (1, 2, '{force}. Figures to the end of {quarter}. OFFICIAL.', 'text'),
+        (1, 3, null, 'text'),
+        (1, 4, 'What this workbook holds', 'heading'),
+        (
+            3,
+            1,
+            'Sheets: History (recorded crimes per year), Projection (baseline, current year '
+            || 'and four years ahead with ranges), Assumptions (the numbers you can change), '
+            || 'Workload (hours and posts that demand means), Hidden demand (if screened-in '
+            || 'crimes are stalking), Quarterly (the same figures per quarter), Testing (how '
+            || 'well the method forecast in tests), Early warning (is demand leaving the '
+            || 'forecast range). On the Projection sheet, years ahead 0 is the current year.',
+            'text'
+        ),
+        (3, 2, null, 'text'),
+        (3, 3, 'How the figures were made', 'heading'),
+        (7, 1, null, 'text'),
+        (7, 2, 'Changing the assumptions', 'heading'),
+        (
+            7,
+            3,
+            'Yellow cells on the Assumptions sheet are yours to change (hours per '
+            || 'investigation, share of crimes with a stalking protection order application, '
+            || 'and so on). Every figure on the Workload and Hidden demand sheets is a formula '
+            || 'on those cells and on the Projection sheet, so it updates as you type. The '
+            || 'starting shares are measured in the baseline year; the hours are starting '
+            || 'values to agree locally.',
+            'text'
+        ),
+        (7, 4, null, 'text'),
+        (7, 5, 'Small numbers', 'heading'),
+        (
+            7,
+            6,
+            'Numbers from 1 to {{ setting("disclosure")["min_count"] - 1 }} are shown as [c] '
+            || 'so that no victim can be identified; where one part of a split is hidden, the '
+            || 'other part is hidden too. Figures are rounded to whole crimes, so parts may '
+            || 'differ from the total by one.',
+            'text'
+        ),
+        (7, 7, null, 'text'),
+        (7, 8, 'Early warning', 'heading')
+    ) as fixed (section_order, line_order, line, style)
+),
+
+lines as (
+    select
+        section_order,
+        line_order,
+        line,
+        style
+    from fixed_lines
     union all
     select
         2 as section_order,
@@ -57,27 +107,6 @@ lines as (
         || 'asks for.' as line,
         'text' as style
     from named_years
-    union all
-    select
-        3 as section_order,
-        holds.line_order,
-        holds.line,
-        holds.style
-    from (
-        values
-        (
-            1,
-            'Sheets: History (recorded crimes per year), Projection (baseline, current year '
-            || 'and four years ahead with ranges), Assumptions (the numbers you can change), '
-            || 'Workload (hours and posts that demand means), Hidden demand (if screened-in '
-            || 'crimes are stalking), Quarterly (the same figures per quarter), Testing (how '
-            || 'well the method forecast in tests), Early warning (is demand leaving the '
-            || 'forecast range). On the Projection sheet, years ahead 0 is the current year.',
-            'text'
-        ),
-        (2, null, 'text'),
-        (3, 'How the figures were made', 'heading')
-    ) as holds (line_order, line, style)
     union all
     select
         4 as section_order,
@@ -96,54 +125,14 @@ lines as (
     cross join (values (0), (1)) as offsets (offset_line)
     where sentences.sentence_kind = 'backtest_warning'
     union all
+    -- the coverage sentences, then (after the closing notes) the early warning
     select
-        6 as section_order,
+        case sentences.sentence_kind when 'coverage' then 6 else 8 end as section_order,
         sentences.sentence_order as line_order,
         sentences.sentence as line,
         'text' as style
     from sentences
-    where sentences.sentence_kind = 'coverage'
-    union all
-    select
-        7 as section_order,
-        closing.line_order,
-        closing.line,
-        closing.style
-    from (
-        values
-        (1, null, 'text'),
-        (2, 'Changing the assumptions', 'heading'),
-        (
-            3,
-            'Yellow cells on the Assumptions sheet are yours to change (hours per '
-            || 'investigation, share of crimes with a stalking protection order application, '
-            || 'and so on). Every figure on the Workload and Hidden demand sheets is a formula '
-            || 'on those cells and on the Projection sheet, so it updates as you type. The '
-            || 'starting shares are measured in the baseline year; the hours are starting '
-            || 'values to agree locally.',
-            'text'
-        ),
-        (4, null, 'text'),
-        (5, 'Small numbers', 'heading'),
-        (
-            6,
-            'Numbers from 1 to {{ setting("disclosure")["min_count"] - 1 }} are shown as [c] '
-            || 'so that no victim can be identified; where one part of a split is hidden, the '
-            || 'other part is hidden too. Figures are rounded to whole crimes, so parts may '
-            || 'differ from the total by one.',
-            'text'
-        ),
-        (7, null, 'text'),
-        (8, 'Early warning', 'heading')
-    ) as closing (line_order, line, style)
-    union all
-    select
-        8 as section_order,
-        sentences.sentence_order as line_order,
-        sentences.sentence as line,
-        'text' as style
-    from sentences
-    where sentences.sentence_kind = 'early_warning'
+    where sentences.sentence_kind in ('coverage', 'early_warning')
 ),
 
 final as (

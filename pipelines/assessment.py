@@ -1,4 +1,5 @@
-"""The assessment: the few judgments a problem profile opens with, chosen by rule.
+"""The assessment (analysis, not printing): the few judgments a problem profile opens with,
+chosen by rule.
 
 A judgment is a measured change that an exact test says is unlikely to be noise and that is
 large enough to matter (both thresholds are settings). Counts are compared with the previous
@@ -9,9 +10,10 @@ exact test. Each judgment carries a probability phrase of the Professional Head 
 Intelligence Assessment (PHIA) yardstick, from the posterior probability that the change is
 real (Jeffreys prior), and is ranked by harm (a setting), that probability and the size of
 the change. Recommendations (Prevent / Pursue / Protect / Prepare) come from the settings'
-rule table, intelligence requirements from the measured information gaps.
+rule table (the intelligence requirements the measured gaps raise are the rows of
+reporting.rpt_assessment_requirements).
 
-Pure functions: rows of reporting.rpt_assessment_signals / rpt_assessment_gaps in, plain
+Pure functions: rows of reporting.rpt_assessment_signals in, plain
 dataclasses out; the caller applies disclosure control to what it prints.
 """
 
@@ -114,14 +116,6 @@ class Recommendation:
     area: str
     action: str
     trigger: Judgment
-
-
-@dataclass(frozen=True)
-class Requirement:
-    gap: str
-    requirement: str
-    numerator: int
-    denominator: int
 
 
 def count_test(now: int, before: int, comparison: str, signal: str) -> Test | None:
@@ -248,18 +242,6 @@ def recommendations(
             if rule.signal == judgment.signal.signal and rule.direction == judgment.test.direction:
                 out.append(Recommendation(rule.area, rule.action, judgment))
     return sorted(out, key=lambda r: FOUR_P.index(r.area))
-
-
-def intelligence_requirements(
-    gaps: Mapping[str, tuple[int, int]], settings: AssessmentSettings
-) -> list[Requirement]:
-    """Gaps (numerator, denominator) at or above their configured share, largest share first."""
-    out = []
-    for rule in settings.intelligence_requirements:
-        numerator, denominator = gaps.get(rule.gap, (0, 0))
-        if denominator and numerator / denominator >= rule.min_share and numerator > 0:
-            out.append(Requirement(rule.gap, rule.requirement, numerator, denominator))
-    return sorted(out, key=lambda r: -r.numerator / r.denominator)
 
 
 def signals_from_rows(
