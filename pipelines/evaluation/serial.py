@@ -34,6 +34,7 @@ import argparse
 import json
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +141,26 @@ def _meets(rows: pd.DataFrame, count_column: str) -> bool:
     return rows[count_column].nunique() >= 2
 
 
+def tally_misses(
+    predicted: dict[tuple[str, str], list[str]],
+    truth: set[tuple[str, str]],
+    false_positive_cause: Callable[[str, str, list[str]], str],
+    false_negative_cause: Callable[[str, str], str],
+) -> dict[str, dict[str, int]]:
+    """Person-quarters counted by cause: every predicted one not in truth under
+    false_positive_cause(quarter, true_id, keys), every true one not predicted under
+    false_negative_cause(quarter, true_id)."""
+    out: dict[str, dict[str, int]] = {"false_positives": {}, "false_negatives": {}}
+    for (quarter, true_id), keys in sorted(predicted.items()):
+        if (quarter, true_id) not in truth:
+            cause = false_positive_cause(quarter, true_id, keys)
+            out["false_positives"][cause] = out["false_positives"].get(cause, 0) + 1
+    for quarter, true_id in sorted(truth - set(predicted)):
+        cause = false_negative_cause(quarter, true_id)
+        out["false_negatives"][cause] = out["false_negatives"].get(cause, 0) + 1
+    return out
+
+
 def error_causes(
     predicted: dict[tuple[str, str], list[str]],
     truth: set[tuple[str, str]],
@@ -163,30 +184,24 @@ def error_causes(
     key of the person meets it on those crimes, else the judgment rule's."""
     true_crimes = set(truth_records["crime_id"])
     universe = set(records["crime_id"])
-    out: dict[str, dict[str, int]] = {"false_positives": {}, "false_negatives": {}}
 
-    def add(kind: str, cause: str) -> None:
-        out[kind][cause] = out[kind].get(cause, 0) + 1
-
-    for (quarter, true_id), keys in sorted(predicted.items()):
-        if (quarter, true_id) in truth:
-            continue
+    def false_positive(quarter: str, true_id: str, keys: list[str]) -> str:
         rows = _in_window(records[records[person_key].isin(keys)], quarter, months)
         kept = rows[rows["crime_id"].isin(true_crimes)]
         meets = any(_meets(g, count_key) for _, g in kept.groupby(person_key))
-        add("false_positives", RESOLUTION if meets else SCREENING_ADDED)
-    found = set(predicted)
-    for quarter, true_id in sorted(truth - found):
+        return RESOLUTION if meets else SCREENING_ADDED
+
+    def false_negative(quarter: str, true_id: str) -> str:
         mine = _in_window(truth_records[truth_records[person_true] == true_id], quarter, months)
         held = mine[mine["crime_id"].isin(universe)]
         if not _meets(held, count_true):
-            add("false_negatives", SCREENING_MISSED)
-            continue
+            return SCREENING_MISSED
         rows = records[records["crime_id"].isin(set(held["crime_id"]))]
         rows = rows[rows[person_key].map(key_map) == true_id]
         meets = any(_meets(g, count_key) for _, g in rows.groupby(person_key))
-        add("false_negatives", RULE if meets else RESOLUTION)
-    return out
+        return RULE if meets else RESOLUTION
+
+    return tally_misses(predicted, truth, false_positive, false_negative)
 
 
 SERIAL_FP_SCREENED = "a counted victim's crimes are none truly stalking (screened course)"
@@ -222,14 +237,8 @@ def serial_causes(
     true_crimes = set(truth_records["crime_id"])
     true_perpetrator = truth_records.set_index("crime_id")["perpetrator_true_person_id"]
     true_victim = truth_records.set_index("crime_id")["victim_true_person_id"]
-    out: dict[str, dict[str, int]] = {"false_positives": {}, "false_negatives": {}}
 
-    def add(kind: str, cause: str) -> None:
-        out[kind][cause] = out[kind].get(cause, 0) + 1
-
-    for (quarter, true_id), keys in sorted(predicted.items()):
-        if (quarter, true_id) in truth:
-            continue
+    def false_positive(quarter: str, true_id: str, keys: list[str]) -> str:
         counted = perpetrator_victims[
             (perpetrator_victims["quarter"] == quarter)
             & perpetrator_victims["person_key"].isin(keys)
@@ -238,7 +247,6 @@ def serial_causes(
         crimes = _in_window(
             universe_pairs[universe_pairs["suspect_person_key"].isin(keys)], quarter, months
         )
-        cause = SERIAL_OTHER
         for row in counted.itertuples():
             victim_crimes = crimes.loc[
                 (crimes["suspect_person_key"] == row.person_key)
@@ -246,16 +254,15 @@ def serial_causes(
                 "crime_id",
             ]
             if not set(victim_crimes) & true_crimes:
-                cause = SERIAL_FP_RECORDED if row.is_recorded else SERIAL_FP_SCREENED
-                break
-        if cause == SERIAL_OTHER:
-            victims_true = counted["victim_person_key"].map(key_map)
-            if victims_true.dropna().duplicated().any():
-                cause = SERIAL_FP_VICTIM_SPLIT
-            elif (crimes["crime_id"].map(true_perpetrator).dropna() != true_id).any():
-                cause = SERIAL_FP_JOINED
-        add("false_positives", cause)
-    for quarter, true_id in sorted(truth - set(predicted)):
+                return SERIAL_FP_RECORDED if row.is_recorded else SERIAL_FP_SCREENED
+        victims_true = counted["victim_person_key"].map(key_map)
+        if victims_true.dropna().duplicated().any():
+            return SERIAL_FP_VICTIM_SPLIT
+        if (crimes["crime_id"].map(true_perpetrator).dropna() != true_id).any():
+            return SERIAL_FP_JOINED
+        return SERIAL_OTHER
+
+    def false_negative(quarter: str, true_id: str) -> str:
         mine = _in_window(
             truth_records[truth_records["perpetrator_true_person_id"] == true_id], quarter, months
         )
@@ -264,13 +271,11 @@ def serial_causes(
             mine[mine["crime_id"].isin(set(held["crime_id"]))]["victim_true_person_id"].nunique()
             < 2
         ):
-            add("false_negatives", SERIAL_FN_NOT_IN_UNIVERSE)
-            continue
+            return SERIAL_FN_NOT_IN_UNIVERSE
         held = held.assign(victim_true=held["crime_id"].map(true_victim))
         per_key = held.groupby("suspect_person_key")["victim_true"].nunique()
         if per_key.max() < 2:
-            add("false_negatives", SERIAL_FN_PERP_SPLIT)
-            continue
+            return SERIAL_FN_PERP_SPLIT
         best = per_key.idxmax()
         rows = perpetrator_victims[
             (perpetrator_victims["quarter"] == quarter)
@@ -280,12 +285,12 @@ def serial_causes(
             )
         ]
         if rows["is_established"].sum() < 2:
-            add("false_negatives", SERIAL_FN_NOT_ESTABLISHED)
-        elif rows["is_distinct_established"].sum() < 2:
-            add("false_negatives", SERIAL_FN_LINKED)
-        else:
-            add("false_negatives", SERIAL_OTHER)
-    return out
+            return SERIAL_FN_NOT_ESTABLISHED
+        if rows["is_distinct_established"].sum() < 2:
+            return SERIAL_FN_LINKED
+        return SERIAL_OTHER
+
+    return tally_misses(predicted, truth, false_positive, false_negative)
 
 
 def predicted_keys(

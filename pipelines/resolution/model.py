@@ -57,7 +57,9 @@ def forename_comparison() -> ComparisonCreator:
                 'len(list_intersect("forename_groups_l", "forename_groups_r")) > 0',
                 label_for_charts="Nickname or same formal name",
             ),
-            cll.JaroWinklerLevel("forename_std", 0.92),
+            cll.JaroWinklerLevel("forename_std", 0.92).configure(
+                tf_adjustment_column="forename_std", tf_adjustment_weight=1.0
+            ),
             cll.JaroWinklerLevel("forename_std", 0.8),
             cll.ElseLevel(),
         ],
@@ -73,7 +75,9 @@ def surname_comparison() -> ComparisonCreator:
             # A shared common surname (Smith) is weaker evidence than a rare one.
             cll.ExactMatchLevel("surname_std", term_frequency_adjustments=True),
             _names_swapped(),
-            cll.DamerauLevenshteinLevel("surname_std", 1),
+            cll.DamerauLevenshteinLevel("surname_std", 1).configure(
+                tf_adjustment_column="surname_std", tf_adjustment_weight=1.0
+            ),
             cll.JaroWinklerLevel("surname_std", 0.88),
             cll.ElseLevel(),
         ],
