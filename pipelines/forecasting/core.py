@@ -107,6 +107,9 @@ class ForecastParams:
     # recording practice changed (the back-test builds the pool of this regime).
     error_pool_regime: str = "stable_recording"
     recording_change_start: str = "2014-04-01"
+    # Whether the pool's quantiles are of |error| on both sides or of each tail on its side
+    # (`error_pool.SIDES`; the back-test builds the pool of these sides).
+    error_pool_sides: str = "signed"
     # pooled_drift: the annual-total growth over this many years, pooled over the series.
     pooled_growth_years: int = 2
 
@@ -129,12 +132,15 @@ class ForecastParams:
             interval_growth=s.interval_growth,
             min_periods=s.min_periods,
             pooled_growth_years=s.pooled_growth_years,
-            error_pool=read_error_pool(PROJECT_ROOT / s.error_pool_file, s.error_pool_regime)
+            error_pool=read_error_pool(
+                PROJECT_ROOT / s.error_pool_file, s.error_pool_regime, s.error_pool_sides
+            )
             if s.error_pool_file
             else (),
             error_pool_composition=s.error_pool_composition,
             error_pool_regime=s.error_pool_regime,
             recording_change_start=s.recording_change_start,
+            error_pool_sides=s.error_pool_sides,
         )
 
 
