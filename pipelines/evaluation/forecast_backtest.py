@@ -64,6 +64,8 @@ from pipelines.forecasting.error_pool import (
     ANNUAL,
     REGIMES,
     ROLLING_YEAR,
+    SIDES,
+    SIGNED,
     STABLE_RECORDING,
     conformal_bounds,
     log_errors,
@@ -469,10 +471,11 @@ def choose_variant(
     variants: set[str],
     regime: str = ALL_ERRORS,
     scored: str = SCORED_ORIGINS,
+    sides: str = "-",
 ) -> str:
-    """Under one calibration protocol and error regime, of `variants`, the one whose held-in
-    coverage of `dataset` (80% and 95%, 1 and 2 years ahead) is closest to nominal (sum of
-    absolute gaps; ties: the narrower 80% interval)."""
+    """Under one calibration protocol, error regime and pool sides, of `variants`, the one
+    whose held-in coverage of `dataset` (80% and 95%, 1 and 2 years ahead) is closest to
+    nominal (`_nominal_gap`; ties: the narrower 80% interval)."""
     gaps: dict[str, tuple[float, float]] = {}
     for r in rows:
         if (
@@ -482,11 +485,39 @@ def choose_variant(
             or r["protocol"] not in (protocol, "-")
             or r.get("regime", "-") not in (regime, "-")
             or r.get("scored", scored) != scored
+            or r.get("sides", "-") not in (sides, "-")
         ):
             continue
-        gap = sum(abs(r[f"cov{lv}_{h}"] - lv / 100) for lv in (80, 95) for h in ("1y", "2y"))
-        gaps[r["variant"]] = (round(gap, 6), r["width80_1y"] + r["width80_2y"])
+        gaps[r["variant"]] = (_nominal_gap(r), r["width80_1y"] + r["width80_2y"])
     return min(gaps, key=gaps.get) if gaps else ""
+
+
+def _nominal_gap(row: dict) -> float:
+    """Sum of |coverage - level| over 80% and 95%, 1 and 2 years ahead."""
+    gap = sum(abs(row[f"cov{lv}_{h}"] - lv / 100) for lv in (80, 95) for h in ("1y", "2y"))
+    return round(gap, 6)
+
+
+def choose_sides(
+    rows: list[dict], published: dict[str, str], regime: str, scored: str
+) -> tuple[str, dict[str, float]]:
+    """The pool sides (`error_pool.SIDES`) whose published intervals are closest to nominal
+    on the held-in forces under leave-forces-out: the sum of `_nominal_gap` over the
+    datasets' published variants (the FMS's pool-alone rolling-year totals included).
+    Returns (chosen, gap per sides)."""
+    wanted = {(d, v) for d, v in published.items()} | {("ho_rolling_quarterly", POOL_ONLY)}
+    gaps: dict[str, float] = {}
+    for r in rows:
+        if (
+            r["split"] == "held_in"
+            and (r["dataset"], r["variant"]) in wanted
+            and r["protocol"] == LEAVE_FORCES_OUT
+            and r.get("regime") == regime
+            and r.get("scored") == scored
+            and r.get("sides", "-") in SIDES
+        ):
+            gaps[r["sides"]] = round(gaps.get(r["sides"], 0.0) + _nominal_gap(r), 6)
+    return (min(gaps, key=gaps.get) if gaps else ""), gaps
 
 
 def _variant_row(
@@ -497,6 +528,7 @@ def _variant_row(
     s: dict,
     regime: str = "-",
     scored: str = "-",
+    sides: str = "-",
 ) -> dict:
     by = s["coverage_by_horizon"]
     return {
@@ -505,6 +537,7 @@ def _variant_row(
         "protocol": protocol,
         "regime": regime,
         "scored": scored,
+        "sides": sides,
         "split": split,
         "series": s["series"],
         **{f"cov{lv}_{h}": by[h][f"chosen_{lv}"] for lv in (80, 95) for h in ("1y", "2y")},
@@ -591,7 +624,14 @@ def _markdown(payload: dict) -> str:
         "prompted by one held-out force's error). Rebuilt here, each is justified on domain "
         "grounds written down before measuring (the regime: recording practice, "
         "../shared/data/SOURCES.md; the floor: counts are not negative) or on the held-in "
-        "forces only (the composition), and held-in and held-out figures are reported apart.",
+        "forces only (the composition), and held-in and held-out figures are reported apart. "
+        "The symmetric pool (`forecasting.error_pool_sides`, session 7) was prompted by "
+        "held-out knowledge too: the held-out forces' log errors at 1-2 years were seen to lean "
+        "the other way from the held-in forces'. Its reason was written down before its "
+        "coverage was measured (the pooled drift is a median across the forces, so the side a "
+        "force's error falls on says which forces the pool holds), and it was chosen on the "
+        "held-in forces' coverage alone (below); the held-out figures were first computed "
+        "after that choice.",
         "",
         "## Which calibration the targets are judged on",
         "",
@@ -685,16 +725,16 @@ def _markdown(payload: dict) -> str:
         f"Leave-forces-out and the own interval, on each set of rows; `{TIME_ORDERED}` only on "
         "the published set.",
         "",
-        "| dataset | variant | calibration | pool regime | scored on | split | 80% 1y | 80% 2y "
-        "| 95% 1y | 95% 2y | width 80% 1y | 80% 2y | 95% 1y | 95% 2y |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| dataset | variant | calibration | pool regime | pool sides | scored on | split "
+        "| 80% 1y | 80% 2y | 95% 1y | 95% 2y | width 80% 1y | 80% 2y | 95% 1y | 95% 2y |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in payload["interval_variants"]:
         if r["protocol"] == TIME_ORDERED and r.get("scored") != payload["coverage_scored_on"]:
             continue
         lines.append(
             f"| {r['dataset']} | {r['variant']} | {r['protocol']} | {r.get('regime', '-')} "
-            f"| {r.get('scored', '-')} | {r['split']} | "
+            f"| {r.get('sides', '-')} | {r.get('scored', '-')} | {r['split']} | "
             + " | ".join(f"{r[f'cov{lv}_{h}']:.2f}" for lv in (80, 95) for h in ("1y", "2y"))
             + " | "
             + " | ".join(f"x{r[f'width{lv}_{h}']:.2f}" for lv in (80, 95) for h in ("1y", "2y"))
@@ -710,6 +750,7 @@ def _markdown(payload: dict) -> str:
         f"always take `{UNION}` (a quarterly value may be a quarter's count, whose noise the "
         "pool of annual totals does not describe).",
         "",
+        *_sides_lines(payload),
         "80% coverage (published, chosen) by origin, on the rows each table above scores. "
         "The shortfall sits where the targets hold the 2014/15-2017/18 rise in recorded "
         "harassment (recording practice).",
@@ -724,17 +765,19 @@ def _markdown(payload: dict) -> str:
             by_origin = ", ".join(f"{o} {v:.2f}" for o, v in s["coverage80_by_origin"].items())
             lines.append(f"- {name} ({protocol}): {by_origin}")
     regime = payload["params"].get("error_pool_regime", ALL_ERRORS)
+    sides = payload["params"].get("error_pool_sides", "signed")
     pool = [
         r
         for r in payload.get("error_pool", {}).get("rows", [])
-        if r.get("regime", ALL_ERRORS) == regime
+        if r.get("regime", ALL_ERRORS) == regime and r.get("sides", "signed") == sides
     ]
     if pool:
         lines += [
             "",
             "## Error pool read at run time (docs/evaluation/forecast_error_pool.json)",
             "",
-            f"Regime `{regime}` (the file holds `all` too). The chosen forecasts' log errors at "
+            f"Regime `{regime}`, sides `{sides}` (the file holds `all` and the other sides "
+            "too). The chosen forecasts' log errors at "
             "every origin of every force to March 2018 (`forecasting.error_pool_file`), under "
             "`stable_recording` only those whose target ends by the recording-practice change, "
             "per kind of series. Bounds as "
@@ -760,6 +803,47 @@ def _markdown(payload: dict) -> str:
         )
     lines.append("")
     return "\n".join(lines)
+
+
+def _sides_lines(payload: dict) -> list[str]:
+    """The choice between a signed and a symmetric pool, held in and held out apart."""
+    gaps = payload.get("sides_nominal_gap_held_in") or {}
+    if not gaps:
+        return []
+    regime, scored = payload["params"]["error_pool_regime"], payload["coverage_scored_on"]
+    lines = [
+        "## Signed or symmetric pool (`forecasting.error_pool_sides`)",
+        "",
+        "`signed`: each tail's split-conformal quantile of the log errors on its own side; "
+        "`symmetric`: the quantile of |log error| on both sides. The pooled drift grows each "
+        "force by the median growth of the forces forecast with it, so about half the forces "
+        "outgrow it and half fall short; a signed pool built from some forces carries their "
+        "balance of the two to every force. Chosen on the held-in forces: the sum over the "
+        "published intervals (annual, rolling-year with its own interval, the FMS's "
+        "rolling-year totals) of |coverage - level| at 80% and 95%, 1 and 2 years ahead, "
+        f"`{LEAVE_FORCES_OUT}`, regime `{regime}`, scored on `{scored}`: "
+        + ", ".join(f"{k} {v:.3f}" for k, v in sorted(gaps.items()))
+        + f"; chosen `{payload['sides_chosen_on_held_in']}`, configured "
+        f"`{payload['params']['error_pool_sides']}`.",
+        "",
+        "| dataset | variant | sides | split | 80% 1y | 80% 2y | 95% 1y | 95% 2y "
+        "| width 80% 1y | 80% 2y |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in payload["interval_variants"]:
+        if (
+            r["protocol"] == LEAVE_FORCES_OUT
+            and r.get("regime") == regime
+            and r.get("scored") == scored
+            and r.get("sides", "-") in SIDES
+            and r["variant"] in (UNION, POOL_ONLY)
+        ):
+            lines.append(
+                f"| {r['dataset']} | {r['variant']} | {r['sides']} | {r['split']} | "
+                + " | ".join(f"{r[f'cov{lv}_{h}']:.2f}" for lv in (80, 95) for h in ("1y", "2y"))
+                + f" | x{r['width80_1y']:.2f} | x{r['width80_2y']:.2f} |"
+            )
+    return [*lines, ""]
 
 
 def _combination_lines(payload: dict) -> list[str]:
@@ -877,11 +961,13 @@ def pool_variant(
     kind: str,
     variant: str,
     regime: str = ALL_ERRORS,
+    sides: str = "signed",
 ) -> pd.DataFrame:
     """`evaluated` (back-test rows of some origins) with the interval of `variant` of each
     series at each origin, from the errors chosen by `calibration_errors`: the pooled interval
     alone (`POOL_ONLY`, `POOL_MASE_SCALE`) or its union with the series' own (`UNION`), made
-    by the run's own function (`pooled_interval`) at each row's years ahead."""
+    by the run's own function (`pooled_interval`) at each row's years ahead, its quantiles
+    signed or symmetric (`sides`)."""
     out = evaluated.copy()
     for (origin, series), part in evaluated.groupby(["origin", "series"]):
         source = calibration_errors(results, origin, series, protocol, held_in, regime)
@@ -894,6 +980,7 @@ def pool_variant(
                 source["log_error"].to_numpy(),
                 params.levels,
                 kind,
+                sides=sides,
             )
             bounds = pooled_interval(
                 part["chosen"].to_numpy(),
@@ -938,9 +1025,9 @@ def cached_backtest(
     forecasts, so that interval variants can be iterated without refitting."""
     if cache_dir is None:
         return backtest(data, periods_per_year, origins, params, years)
-    key = hashlib.sha256(
-        repr((name, origins, replace(params, error_pool=()), years)).encode()
-    ).hexdigest()[:16]
+    # The back-test forecasts without a pool, so neither the pool nor its sides shape them.
+    unpooled = replace(params, error_pool=(), error_pool_sides=SIGNED)
+    key = hashlib.sha256(repr((name, origins, unpooled, years)).encode()).hexdigest()[:16]
     path = Path(cache_dir) / f"{name}-{key}.pkl"
     if path.exists():
         return pd.read_pickle(path)
@@ -1032,7 +1119,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         evaluated = results[results["origin"].isin(evaluated_origins)]
         combinations += combination_rows(evaluated, name, periods_per_year, splits)
-        for regime in REGIMES:
+        for regime, sides in itertools.product(REGIMES, SIDES):
             kept = results[results["stable_recording"]] if regime == STABLE_RECORDING else results
             deployed_pool += pool_quantiles(
                 kept["years_ahead"].to_numpy(),
@@ -1040,6 +1127,7 @@ def main(argv: list[str] | None = None) -> int:
                 params.levels,
                 kind,
                 regime=regime,
+                sides=sides,
             )
         scored_sets = {
             # Where the intervals' assumption holds: every origin's targets that end by the
@@ -1057,7 +1145,8 @@ def main(argv: list[str] | None = None) -> int:
             ]
             for split, forces in splits.items()
         }
-        candidates = [(OWN, "-", "-", results)]
+        sides = params.error_pool_sides
+        candidates = [(OWN, "-", "-", "-", results)]
         for protocol in PROTOCOLS:
             for regime in REGIMES:
                 candidates += [
@@ -1065,19 +1154,48 @@ def main(argv: list[str] | None = None) -> int:
                         v,
                         protocol,
                         regime,
-                        pool_variant(results, results, params, protocol, held_in, kind, v, regime),
+                        "-" if v == POOL_MASE_SCALE else sides,
+                        pool_variant(
+                            results, results, params, protocol, held_in, kind, v, regime, sides
+                        ),
                     )
                     for v in (UNION, POOL_ONLY, POOL_MASE_SCALE)
                 ]
-        for variant, protocol, regime, frame in candidates:
+        # The other sides, for the choice between them (held-in decides): the published
+        # calibration and regime only.
+        for other in (o for o in SIDES if o != sides):
+            candidates += [
+                (
+                    v,
+                    LEAVE_FORCES_OUT,
+                    params.error_pool_regime,
+                    other,
+                    pool_variant(
+                        results,
+                        results,
+                        params,
+                        LEAVE_FORCES_OUT,
+                        held_in,
+                        kind,
+                        v,
+                        params.error_pool_regime,
+                        other,
+                    ),
+                )
+                for v in (UNION, POOL_ONLY)
+            ]
+        for variant, protocol, regime, pool_sides, frame in candidates:
             for scored, rows in scored_sets.items():
                 for split, forces in splits.items():
                     part = frame[rows & frame["series"].isin(forces)]
                     s = summarise(part, periods_per_year)
                     variant_rows.append(
-                        _variant_row(name, variant, protocol, split, s, regime, scored)
+                        _variant_row(name, variant, protocol, split, s, regime, scored, pool_sides)
                     )
-                    if regime not in ("-", params.error_pool_regime):
+                    if regime not in ("-", params.error_pool_regime) or pool_sides not in (
+                        "-",
+                        sides,
+                    ):
                         continue
                     s = {**s, "by_horizon": accuracy[split], "scored": scored}
                     for figures in _published_figures(protocol, scored, published_set, reports):
@@ -1089,7 +1207,11 @@ def main(argv: list[str] | None = None) -> int:
     if "synthetic_force" in wanted:
         # The pipeline as it runs on a force: with the pool measured above (or, without the
         # Home Office data, the one in the settings' file).
-        measured = tuple(r for r in deployed_pool if r.regime == params.error_pool_regime)
+        measured = tuple(
+            r
+            for r in deployed_pool
+            if r.regime == params.error_pool_regime and r.sides == params.error_pool_sides
+        )
         sp = replace(params, error_pool=measured or settings_params.error_pool)
         if not uses_pool:
             sp = replace(sp, error_pool=())
@@ -1117,6 +1239,7 @@ def main(argv: list[str] | None = None) -> int:
             splits,
             cache_dir,
         )
+    sides_choice = choose_sides(variant_rows, published, params.error_pool_regime, published_set)
     bench = None if args.no_bench else benchmark_100_series()
     if bench:
         print(f"benchmark: {bench}", flush=True)
@@ -1136,6 +1259,7 @@ def main(argv: list[str] | None = None) -> int:
             "error_pool_composition": params.error_pool_composition,
             "error_pool_regime": params.error_pool_regime,
             "recording_change_start": params.recording_change_start,
+            "error_pool_sides": params.error_pool_sides,
         },
         "interval_method": published.get("ho_annual", OWN),
         "interval_method_annual": annual_variant,
@@ -1153,7 +1277,10 @@ def main(argv: list[str] | None = None) -> int:
             {UNION, POOL_ONLY},
             params.error_pool_regime,
             published_set,
+            params.error_pool_sides,
         ),
+        "sides_chosen_on_held_in": sides_choice[0],
+        "sides_nominal_gap_held_in": sides_choice[1],
         "coverage_scored_on": published_set,
         "scored_sets": SCORED_SETS,
         "through_rise": through_rise,

@@ -107,6 +107,9 @@ class ForecastParams:
     # recording practice changed (the back-test builds the pool of this regime).
     error_pool_regime: str = "stable_recording"
     recording_change_start: str = "2014-04-01"
+    # Whether the pool's quantiles are of |error| on both sides or of each tail on its side
+    # (`error_pool.SIDES`; the back-test builds the pool of these sides).
+    error_pool_sides: str = "signed"
     # pooled_drift: the annual-total growth over this many years, pooled over the series.
     pooled_growth_years: int = 2
 
@@ -129,12 +132,15 @@ class ForecastParams:
             interval_growth=s.interval_growth,
             min_periods=s.min_periods,
             pooled_growth_years=s.pooled_growth_years,
-            error_pool=read_error_pool(PROJECT_ROOT / s.error_pool_file, s.error_pool_regime)
+            error_pool=read_error_pool(
+                PROJECT_ROOT / s.error_pool_file, s.error_pool_regime, s.error_pool_sides
+            )
             if s.error_pool_file
             else (),
             error_pool_composition=s.error_pool_composition,
             error_pool_regime=s.error_pool_regime,
             recording_change_start=s.recording_change_start,
+            error_pool_sides=s.error_pool_sides,
         )
 
 
@@ -304,9 +310,18 @@ def _season_for(n: int, freq: Frequency) -> int:
     return s if s > 1 and n >= 2 * s + 2 else 1
 
 
-def _n_jobs(n_series: int) -> int:
-    # Two processes pay off only with enough series to amortise the start-up (~1 s).
-    return min(2, os.cpu_count() or 1) if n_series >= 16 else 1
+# Model searches (series x fits per series) from which the work is split over processes.
+MIN_FITS_TO_SPLIT = 4
+
+
+def _n_jobs(n_series: int, fits_per_series: int) -> int:
+    """Processes for the fits: two when there are at least two series and MIN_FITS_TO_SPLIT
+    model searches. A forked worker starts in ~0.04 s (the imports are inherited) while one
+    ARIMA search costs 0.1-0.5 s, so even a force's six series pay off: its quarterly series
+    are refitted at every CV origin (24 searches), and one process left half the CPUs idle."""
+    if n_series < 2 or n_series * fits_per_series < MIN_FITS_TO_SPLIT:
+        return 1
+    return min(2, os.cpu_count() or 1)
 
 
 def _quiet():
@@ -442,7 +457,7 @@ def _fit_and_roll(
     (series, windows, h), MASE scales (series, windows))."""
     df = df.sort_values(["unique_id", "ds"], ignore_index=True)
     uids = df["unique_id"].unique()
-    jobs = _n_jobs(len(uids))
+    jobs = _n_jobs(len(uids), plan.windows + 1 if plan.refit else 1)
     fitted = tuple(m for m in fitted_models(params) if m not in CROSS_SERIES_MODELS)
     args = (freq.alias, season, plan, horizon, tuple(params.levels), fitted)
     if jobs == 1:

@@ -47,6 +47,11 @@ COMPOSITIONS = ("pool", "union")
 STABLE_RECORDING = "stable_recording"
 ALL_ERRORS = "all"
 REGIMES = (STABLE_RECORDING, ALL_ERRORS)
+# How the quantiles treat the sign of an error: `symmetric` takes the conformal quantile of
+# |error| and puts it on both sides of the forecast; `signed` takes each tail on its own side.
+SYMMETRIC = "symmetric"
+SIGNED = "signed"
+SIDES = (SYMMETRIC, SIGNED)
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,7 @@ class PoolRow:
     n: int  # errors behind the quantiles
     kind: str = ROLLING_YEAR
     regime: str = ALL_ERRORS
+    sides: str = SIGNED
 
 
 def pool_kind(periods_per_year: int) -> str:
@@ -83,11 +89,20 @@ def log_errors(actual: np.ndarray, forecast: np.ndarray) -> np.ndarray:
     return np.log((a + 1) / (f + 1))
 
 
-def conformal_bounds(errors: np.ndarray, level: int) -> tuple[float, float] | None:
-    """Two-sided split-conformal quantiles of `errors` at `level` %: the floor((n + 1) a/2)-th
-    and ceil((n + 1)(1 - a/2))-th smallest (a = 1 - level / 100), never excluding a zero error.
-    None when there are too few errors for those ranks to exist."""
+def conformal_bounds(
+    errors: np.ndarray, level: int, sides: str = SIGNED
+) -> tuple[float, float] | None:
+    """Two-sided split-conformal quantiles of `errors` at `level` %. `signed`: the
+    floor((n + 1) a/2)-th and ceil((n + 1)(1 - a/2))-th smallest (a = 1 - level / 100), never
+    excluding a zero error. `symmetric`: -q and q, q the ceil((n + 1)(1 - a))-th smallest
+    |error|. None when there are too few errors for those ranks to exist."""
     e = np.sort(np.asarray(errors, float)[np.isfinite(errors)])
+    if sides == SYMMETRIC:
+        size = np.sort(np.abs(e))
+        rank = math.ceil((len(size) + 1) * level / 100)
+        if rank > len(size):
+            return None
+        return -float(size[rank - 1]), float(size[rank - 1])
     n = len(e)
     tail = (1 - level / 100) / 2
     low_rank, high_rank = math.floor((n + 1) * tail), math.ceil((n + 1) * (1 - tail))
@@ -103,10 +118,11 @@ def pool_quantiles(
     kind: str = ROLLING_YEAR,
     min_errors: int = MIN_ERRORS,
     regime: str = ALL_ERRORS,
+    sides: str = SIGNED,
 ) -> tuple[PoolRow, ...]:
     """Per distinct years ahead with at least `min_errors` finite errors and per level: the
-    split-conformal bounds (`conformal_bounds`). Made monotone in the years ahead by isotonic
-    regression (the interval never narrows further ahead)."""
+    split-conformal bounds (`conformal_bounds`, signed or symmetric). Made monotone in the
+    years ahead by isotonic regression (the interval never narrows further ahead)."""
     years = np.round(np.asarray(years_ahead, float), 4)
     errors = np.asarray(errors, float)
     keep = np.isfinite(errors) & np.isfinite(years)
@@ -116,7 +132,7 @@ def pool_quantiles(
         found = []
         for y in np.unique(years):
             at = errors[years == y]
-            bounds = conformal_bounds(at, lv) if len(at) >= min_errors else None
+            bounds = conformal_bounds(at, lv, sides) if len(at) >= min_errors else None
             if bounds is not None:
                 found.append((float(y), *bounds, len(at)))
         if not found:
@@ -126,7 +142,7 @@ def pool_quantiles(
             hi = IsotonicRegression(increasing=True).fit_transform(steps, hi)
             lo = IsotonicRegression(increasing=False).fit_transform(steps, lo)
         rows += [
-            PoolRow(float(y), int(lv), float(a), float(b), int(c), kind, regime)
+            PoolRow(float(y), int(lv), float(a), float(b), int(c), kind, regime, sides)
             for y, a, b, c in zip(steps, lo, hi, n, strict=True)
         ]
     return tuple(rows)
@@ -216,10 +232,13 @@ def pool_to_json(pool: tuple[PoolRow, ...], source: str) -> dict:
     return {"source": source, "rows": [r.__dict__ for r in pool]}
 
 
-def read_error_pool(path: Path, regime: str = ALL_ERRORS) -> tuple[PoolRow, ...]:
-    """The rows of `regime` of the pooled error table written by the forecast back-test
-    (empty when the file is missing: the intervals are then the series' own, and say so in
-    `interval_method`). Rows without a regime were built from every error (`all`)."""
+def read_error_pool(
+    path: Path, regime: str = ALL_ERRORS, sides: str = SIGNED
+) -> tuple[PoolRow, ...]:
+    """The rows of `regime` and `sides` of the pooled error table written by the forecast
+    back-test (empty when the file is missing: the intervals are then the series' own, and
+    say so in `interval_method`). Rows without a regime were built from every error (`all`),
+    rows without sides from signed quantiles."""
     path = Path(path)
     if not path.exists():
         return ()
@@ -233,10 +252,11 @@ def read_error_pool(path: Path, regime: str = ALL_ERRORS) -> tuple[PoolRow, ...]
             int(r["n"]),
             str(r.get("kind", ROLLING_YEAR)),
             str(r.get("regime", ALL_ERRORS)),
+            str(r.get("sides", SIGNED)),
         )
         for r in payload.get("rows", [])
     )
-    return tuple(r for r in rows if r.regime == regime)
+    return tuple(r for r in rows if r.regime == regime and r.sides == sides)
 
 
 def pool_by_month(

@@ -269,3 +269,81 @@ def test_ensemble_members_are_floored_at_zero_before_averaging() -> None:
     floored = np.mean([not_below_zero(m) for m in members], axis=0)
     # A member below zero counts as zero, not as a negative count pulling the mean down.
     assert floored[0] == 10.0 and floored[1] == 20.0 and np.isnan(floored[2])
+
+
+def test_a_symmetric_pool_puts_the_quantile_of_absolute_errors_on_both_sides(tmp_path) -> None:
+    import json
+    import math
+
+    from pipelines.forecasting.error_pool import (
+        SIGNED,
+        SYMMETRIC,
+        conformal_bounds,
+        pool_quantiles,
+        pool_to_json,
+        read_error_pool,
+    )
+
+    rng = np.random.default_rng(7)
+    # Errors leaning one way (the forces in the pool mostly outgrew the forecast).
+    errors = rng.normal(0.15, 0.2, 199)
+    lo, hi = conformal_bounds(errors, 80, SYMMETRIC)
+    size = np.sort(np.abs(errors))
+    assert hi == -lo == size[math.ceil(200 * 0.8) - 1]
+    # At least the level of the errors fall inside, whatever their sign.
+    assert np.mean(np.abs(errors) <= hi) >= 0.8
+    # The signed bounds follow the lean; the symmetric ones do not.
+    signed_lo, signed_hi = conformal_bounds(errors, 80, SIGNED)
+    assert signed_hi > hi and signed_lo > lo
+    assert conformal_bounds(errors[:3], 80, SYMMETRIC) is None  # rank beyond the errors
+    years = np.repeat([1.0, 2.0], 100)
+    pool = pool_quantiles(years, rng.normal(0.1, 0.2, 200) * years, (80, 95), sides=SYMMETRIC)
+    assert all(np.isclose(r.lo, -r.hi) and r.sides == SYMMETRIC for r in pool)
+    by = {(r.years_ahead, r.level): r.hi for r in pool}
+    assert by[(2.0, 80)] >= by[(1.0, 80)] and by[(1.0, 95)] >= by[(1.0, 80)]
+    # The file holds both; the run reads the configured sides only.
+    signed = pool_quantiles(years, rng.normal(0.1, 0.2, 200), (80,), sides=SIGNED)
+    path = tmp_path / "pool.json"
+    path.write_text(json.dumps(pool_to_json(pool + signed, "test")))
+    assert read_error_pool(path, sides=SYMMETRIC) == pool
+    assert read_error_pool(path, sides=SIGNED) == signed
+
+
+def test_the_pool_sides_closest_to_nominal_on_the_held_in_forces_are_chosen() -> None:
+    from pipelines.evaluation.forecast_backtest import (
+        LEAVE_FORCES_OUT,
+        POOL_ONLY,
+        STABLE_TARGETS,
+        UNION,
+        choose_sides,
+    )
+
+    def row(dataset, variant, sides, split, cov80, cov95):
+        return {
+            "dataset": dataset,
+            "variant": variant,
+            "protocol": LEAVE_FORCES_OUT,
+            "regime": "stable_recording",
+            "scored": STABLE_TARGETS,
+            "sides": sides,
+            "split": split,
+            **{f"cov80_{h}": cov80 for h in ("1y", "2y")},
+            **{f"cov95_{h}": cov95 for h in ("1y", "2y")},
+        }
+
+    published = {"ho_annual": POOL_ONLY, "ho_rolling_quarterly": UNION}
+    rows = [
+        row("ho_annual", POOL_ONLY, "signed", "held_in", 0.70, 0.95),
+        row("ho_annual", POOL_ONLY, "symmetric", "held_in", 0.80, 0.94),
+        row("ho_rolling_quarterly", UNION, "signed", "held_in", 0.80, 0.95),
+        row("ho_rolling_quarterly", UNION, "symmetric", "held_in", 0.82, 0.95),
+        # held-out rows never decide, however close to nominal they are
+        row("ho_annual", POOL_ONLY, "signed", "held_out", 0.80, 0.95),
+        row("ho_annual", POOL_ONLY, "symmetric", "held_out", 0.50, 0.60),
+    ]
+    chosen, gaps = choose_sides(rows, published, "stable_recording", STABLE_TARGETS)
+    assert chosen == "symmetric"
+    assert np.isclose(gaps["signed"], 0.2) and np.isclose(gaps["symmetric"], 0.06)
+    # Only the published variants count: the pool alone of the annual series decides there.
+    rows.append(row("ho_annual", UNION, "symmetric", "held_in", 0.0, 0.0))
+    assert choose_sides(rows, published, "stable_recording", STABLE_TARGETS)[0] == "symmetric"
