@@ -22,13 +22,15 @@ disclosure.min_count). A view that prints a total row names, under
 `config.meta.total_row.<view>`, the column that reads "Total" (`label`) and the groups of count
 columns suppressed `together` as one table with that row (primary and secondary suppression,
 pipelines.disclosure; a group is a list of columns, or `{columns, row_total}` where `row_total`
-names the column printing each row's sum, suppressed with them). Sentences held in a model
-(`pipelines.disclosure.sentences`) read their placeholders' rules from the same column `meta`;
-the sentences a section prints in turn are listed under the model's
-`config.meta.sentences_in.<section>`. Workbook sheets of live formulas are declared under the
-model's `config.meta.written_as.<sheet>`: each column a model column (`value`) or a formula
-template (`formula`) and its `number_format`. Writers take the columns from here, so adding a
-column or a table to an output is a change to that YAML, not to a renderer.
+names the column printing each row's sum, suppressed with them). Counts of one row that add up
+to a whole printed elsewhere (a split's two sides) are listed under
+`config.meta.suppressed_in_rows.<view>`, each group suppressed together with its unprinted
+total. Sentences held in a model (`pipelines.disclosure.sentences`) read their placeholders'
+rules from the same column `meta`; the sentences a section prints in turn are listed under the
+model's `config.meta.sentences_in.<section>`. Workbook sheets of live formulas are declared
+under the model's `config.meta.written_as.<sheet>`: each column a model column (`value`) or a
+formula template (`formula`) and its `number_format`. Writers take the columns from here, so
+adding a column or a table to an output is a change to that YAML, not to a renderer.
 """
 
 from __future__ import annotations
@@ -43,7 +45,14 @@ import duckdb
 import pandas as pd
 import yaml
 
-from pipelines.disclosure import Count, protect_count, protect_rate, protect_table, subset_count
+from pipelines.disclosure import (
+    Count,
+    protect_count,
+    protect_rate,
+    protect_series,
+    protect_table,
+    subset_count,
+)
 from pipelines.disclosure.suppression import TOTAL
 from pipelines.paths import DBT_PROJECT_DIR
 from pipelines.report.compare import Figure3, Periods
@@ -225,30 +234,44 @@ def printed_table(
     frame = con.execute(
         f"select {', '.join(read)} from reporting.{model} {clause}", list(params)
     ).df()
-    total = (_meta(_models()[model]).get("total_row") or {}).get(view)
-    if total is None or frame.empty:
-        rows = [[published_cell(row, c, k) for c in columns] for row in frame.to_dict("records")]
-        return {"columns": columns, "rows": rows, "total": False}
-    # each group of counts is suppressed as one table with its total row
-    protected: list[dict[str, Count]] = [{} for _ in range(len(frame))]
-    totals: dict[str, object] = {total["label"]: TOTAL}
-    for group in total["together"]:
-        # a group is its columns, or {columns, row_total: the column printing each row's sum}
-        columns_in, row_total = (
+    records = frame.to_dict("records")
+    protected: list[dict[str, Count]] = [{} for _ in records]
+    meta = _meta(_models()[model])
+    # counts of one row that add up to a whole (its two sides): suppressed together
+    for group in (meta.get("suppressed_in_rows") or {}).get(view, []):
+        for row, shown in zip(records, protected, strict=True):
+            pair = protect_series({name: int(row[name]) for name in group}, k)
+            shown.update({name: pair.count(name, "count") for name in group})
+    total = (meta.get("total_row") or {}).get(view)
+    totals = _protect_columns(frame, total["together"], k, protected) if total and records else {}
+    rows = [
+        [published_cell(row, c, k, shown) for c in columns]
+        for row, shown in zip(records, protected, strict=True)
+    ]
+    if totals:
+        cells = {**{name: str(count) for name, count in totals.items()}, total["label"]: TOTAL}
+        rows.append([cells.get(c.name, "") for c in columns])
+    return {"columns": columns, "rows": rows, "total": bool(totals)}
+
+
+def _protect_columns(
+    frame: pd.DataFrame, groups: list, k: int, protected: list[dict[str, Count]]
+) -> dict[str, Count]:
+    """Each group of count columns suppressed as one table with a total row (a group is its
+    columns, or {columns, row_total: the column printing each row's sum}): the rows' counts go
+    into `protected`, the total row's are returned."""
+    totals: dict[str, Count] = {}
+    for group in groups:
+        columns, row_total = (
             (group["columns"], group.get("row_total")) if isinstance(group, dict) else (group, None)
         )
-        table = protect_table(frame[columns_in], k, row_totals=bool(row_total), column_totals=True)
-        margins = {c: c for c in columns_in} | ({row_total: TOTAL} if row_total else {})
+        table = protect_table(frame[columns], k, row_totals=bool(row_total), column_totals=True)
+        margins = {c: c for c in columns} | ({row_total: TOTAL} if row_total else {})
         for name, margin in margins.items():
             totals[name] = table.count(TOTAL, margin)
-            for i, row in enumerate(protected):
-                row[name] = table.count(i, margin)
-    rows = [
-        [published_cell(row, c, k, protected[i]) for c in columns]
-        for i, row in enumerate(frame.to_dict("records"))
-    ]
-    rows.append([str(totals.get(c.name, "")) for c in columns])
-    return {"columns": columns, "rows": rows, "total": True}
+            for i, shown in enumerate(protected):
+                shown[name] = table.count(i, margin)
+    return totals
 
 
 def quarter_figures(

@@ -11,7 +11,6 @@ from typing import Any
 from pipelines.disclosure import (
     protect_count,
     protect_rate,
-    protect_table,
     suppress_together,
 )
 from pipelines.disclosure.sentences import fill_sentence, first_complete, model_rows
@@ -231,40 +230,14 @@ def order_effectiveness(ctx: Context) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- splits
-def splits(ctx: Context) -> list[dict[str, Any]]:
+def splits(ctx: Context) -> dict[str, dict[str, Any]]:
     """Each measure split by DA and by online, this quarter against the same quarter last
-    year (secondary suppression inside each measure's pair of sides)."""
-    p, k = ctx.periods, ctx.k
-    frame = ctx.rows(
-        "select * from reporting.rpt_profile_splits where quarter in (?, ?) "
-        "order by split, measure_order, side_order",
-        [p.year_ago, p.quarter],
-    )
-    out = []
-    for split, label in (("domestic_abuse", "Domestic abuse"), ("online", "Online")):
-        part = frame[frame["split"] == split]
-        sides = list(dict.fromkeys(part.sort_values("side_order")["side_label"]))
-        rows = []
-        for _, m in part.groupby("measure_order", sort=True):
-            wide = (
-                m.pivot_table(index="side_label", columns="quarter", values="value", aggfunc="sum")
-                .reindex(index=sides, columns=[p.year_ago, p.quarter])
-                .fillna(0)
-                .astype("int64")
-            )
-            protected = protect_table(wide, k, row_totals=False, column_totals=True)
-            rows.append(
-                {
-                    "measure": m["measure_label"].iloc[0],
-                    "window": m["window_label"].iloc[0],
-                    "cells": [
-                        (protected.count(s, p.year_ago), protected.count(s, p.quarter))
-                        for s in sides
-                    ],
-                }
-            )
-        out.append({"split": label, "sides": sides, "rows": rows})
-    return out
+    year (reporting.rpt_profile_split_tables, a view per split)."""
+    clause = "where quarter = ? and split = ? order by measure_order"
+    return {
+        split: ctx.table("rpt_profile_split_tables", split, clause, [ctx.periods.quarter, split])
+        for split in ("domestic_abuse", "online")
+    }
 
 
 # --------------------------------------------------------------------------- intelligence

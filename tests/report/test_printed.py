@@ -192,9 +192,32 @@ def test_a_row_total_is_suppressed_with_its_table() -> None:
             "action_label, action_order, breaches_domestic_abuse, breaches_not_domestic_abuse, "
             "breaches_all)"
         )
-        table = printed_table(con, "rpt_profile_breach_actions", "profile", K, "order by 3")
+        table = printed_table(
+            con, "rpt_profile_breach_actions", "profile", K, "order by action_label"
+        )
     assert table["rows"] == [
         ["Arrest", SUPPRESSED, SUPPRESSED, "12"],
         ["Charge", SUPPRESSED, SUPPRESSED, "14"],
         ["Total", "16", "10", "26"],
+    ]
+
+
+def test_counts_of_one_row_that_add_up_are_suppressed_together() -> None:
+    """A small side hides the other side of its quarter (else the whole would reveal it),
+    unless the other side is zero; the two quarters are separate."""
+    with duckdb.connect() as con:
+        con.execute("create schema reporting")
+        con.execute(
+            "create table reporting.rpt_profile_split_tables as select * from (values "
+            "('Q', 'online', 'Crimes', 1, 2, 10, 7, 0), ('Q', 'online', 'Victims', 2, 1, 9, 0, 4)"
+            ") as t (quarter, split, measure_label, measure_order, first_side_year_ago, "
+            "first_side_now, second_side_year_ago, second_side_now)"
+        )
+        table = printed_table(
+            con, "rpt_profile_split_tables", "online", K, "order by measure_label"
+        )
+    assert [c.label for c in table["columns"]][1] == "Online {year_ago}"
+    assert table["rows"] == [
+        ["Crimes", SUPPRESSED, "10", SUPPRESSED, "0"],
+        ["Victims", SUPPRESSED, "9", "0", "4"],
     ]
