@@ -25,12 +25,15 @@ pipelines.disclosure; a group is a list of columns, or `{columns, row_total}` wh
 names the column printing each row's sum, suppressed with them). Counts of one row that add up
 to a whole printed elsewhere (a split's two sides) are listed under
 `config.meta.suppressed_in_rows.<view>`, each group suppressed together with its unprinted
-total. Sentences held in a model (`pipelines.disclosure.sentences`) read their placeholders'
-rules from the same column `meta`; the sentences a section prints in turn are listed under the
-model's `config.meta.sentences_in.<section>`. Workbook sheets of live formulas are declared
-under the model's `config.meta.written_as.<sheet>`: each column a model column (`value`) or a
-formula template (`formula`) and its `number_format`. Writers take the columns from here, so
-adding a column or a table to an output is a change to that YAML, not to a renderer.
+total. Rows that add up to another printed row (the two sides beside All) are named under
+`config.meta.suppressed_across_rows.<view>` (its `key` column and their `rows` values): a
+figure suppressed in one of them is suppressed in each. Sentences held in a model
+(`pipelines.disclosure.sentences`) read their placeholders' rules from the same column `meta`;
+the sentences a section prints in turn are listed under the model's
+`config.meta.sentences_in.<section>`. Workbook sheets of live formulas are declared under the
+model's `config.meta.written_as.<sheet>`: each column a model column (`value`) or a formula
+template (`formula`) and its `number_format`. Writers take the columns from here, so adding a
+column or a table to an output is a change to that YAML, not to a renderer.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ import pandas as pd
 import yaml
 
 from pipelines.disclosure import (
+    SUPPRESSED,
     Count,
     protect_count,
     protect_rate,
@@ -230,13 +234,15 @@ def printed_table(
     for column in columns:
         if column.numeric and column.disclosure is None:
             raise PrintedTableError(f"{model}.{column.name}: a published figure needs a rule")
-    read = dict.fromkeys([c.name for c in columns] + [c.of for c in columns if c.of])
+    meta = _meta(_models()[model])
+    across = (meta.get("suppressed_across_rows") or {}).get(view)
+    keys = [across["key"]] if across else []
+    read = dict.fromkeys([c.name for c in columns] + [c.of for c in columns if c.of] + keys)
     frame = con.execute(
         f"select {', '.join(read)} from reporting.{model} {clause}", list(params)
     ).df()
     records = frame.to_dict("records")
     protected: list[dict[str, Count]] = [{} for _ in records]
-    meta = _meta(_models()[model])
     # counts of one row that add up to a whole (its two sides): suppressed together
     for group in (meta.get("suppressed_in_rows") or {}).get(view, []):
         for row, shown in zip(records, protected, strict=True):
@@ -248,6 +254,12 @@ def printed_table(
         [published_cell(row, c, k, shown) for c in columns]
         for row, shown in zip(records, protected, strict=True)
     ]
+    if across:  # rows that add up to another printed row: a figure hidden in one is in all
+        members = [i for i, row in enumerate(records) if row[across["key"]] in across["rows"]]
+        for j in range(len(columns)):
+            if any(rows[i][j] == SUPPRESSED for i in members):
+                for i in members:
+                    rows[i][j] = SUPPRESSED
     if totals:
         cells = {**{name: str(count) for name, count in totals.items()}, total["label"]: TOTAL}
         rows.append([cells.get(c.name, "") for c in columns])

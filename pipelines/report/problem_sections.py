@@ -191,25 +191,8 @@ def order_effectiveness(ctx: Context) -> dict[str, Any]:
     _suppress_group_pairs(rows)
     clause = "where quarter = ? order by action_order"
     actions = ctx.table("rpt_profile_breach_actions", "profile", clause, [p.quarter])
-    funnel = ctx.rows(
-        "select * from reporting.rpt_orders_spo_funnel where quarter = ? order by da_order",
-        [p.quarter],
-    )
-    funnel_rows = [
-        {
-            "group": r.da_label,
-            "crimes": protect_count(int(r.stalking_crimes), k),
-            "considered": protect_rate(int(r.spo_considered), int(r.stalking_crimes), k),
-            "applied": protect_rate(int(r.spo_applied), int(r.stalking_crimes), k),
-            "granted": protect_rate(int(r.spo_granted), int(r.spo_applied), k, attribute=True),
-        }
-        for r in funnel.itertuples()
-    ]
-    sides = [row for row in funnel_rows if row["group"] != "All"]
-    for metric in ("crimes", "considered", "applied", "granted"):
-        hidden = suppress_together([row[metric] for row in sides])
-        for row, figure in zip(sides, hidden, strict=True):
-            row[metric] = figure
+    clause = "where quarter = ? order by da_order"
+    funnel = ctx.table("rpt_orders_spo_funnel", "profile", clause, [p.quarter])
     applications = printed_table(
         ctx.con,
         "rpt_orders_applications",
@@ -218,12 +201,16 @@ def order_effectiveness(ctx: Context) -> dict[str, Any]:
         "where quarter = ? and da_group = 'all' order by order_type_order",
         [p.quarter],
     )
-    window = funnel["window_first_quarter"].iloc[0] if not funnel.empty else p.quarter
+    (window,) = ctx.con.execute(
+        "select coalesce(any_value(window_first_quarter), ?) from reporting.rpt_orders_spo_funnel "
+        "where quarter = ?",
+        [p.quarter, p.quarter],
+    ).fetchone()
     return {
         "cohorts": cohorts,
         "rows": rows,
         "actions": actions,
-        "funnel": funnel_rows,
+        "funnel": funnel,
         "applications": applications,
         "window": f"{window} to {p.quarter}",
     }

@@ -221,3 +221,23 @@ def test_counts_of_one_row_that_add_up_are_suppressed_together() -> None:
         ["Crimes", SUPPRESSED, "10", SUPPRESSED, "0"],
         ["Victims", SUPPRESSED, "9", "0", "4"],
     ]
+
+
+def test_a_figure_hidden_in_one_side_is_hidden_in_the_other() -> None:
+    """The two sides add up to All: the other side's publishable share would reveal it."""
+    with duckdb.connect() as con:
+        con.execute("create schema reporting")
+        con.execute(
+            "create table reporting.rpt_orders_spo_funnel as select * from (values "
+            "('Q', 'all', 'All', 1, 20, 10, 6, 3), "
+            "('Q', 'domestic_abuse', 'Domestic abuse', 2, 10, 5, 1, 0), "
+            "('Q', 'not_domestic_abuse', 'Not domestic abuse', 3, 10, 5, 5, 3)"
+            ") as t (quarter, da_group, da_label, da_order, stalking_crimes, spo_considered, "
+            "spo_applied, spo_granted)"
+        )
+        table = printed_table(con, "rpt_orders_spo_funnel", "profile", K, "order by da_order")
+    assert table["rows"] == [
+        ["All", "20", "50%", "30%", "50%"],
+        ["Domestic abuse", "10", "50%", SUPPRESSED, SUPPRESSED],
+        ["Not domestic abuse", "10", "50%", SUPPRESSED, SUPPRESSED],
+    ]
