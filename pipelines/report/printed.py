@@ -26,14 +26,15 @@ names the column printing each row's sum, suppressed with them). Counts of one r
 to a whole printed elsewhere (a split's two sides) are listed under
 `config.meta.suppressed_in_rows.<view>`, each group suppressed together with its unprinted
 total. Rows that add up to another printed row (the two sides beside All) are named under
-`config.meta.suppressed_across_rows.<view>` (its `key` column and their `rows` values): a
-figure suppressed in one of them is suppressed in each. Sentences held in a model
-(`pipelines.disclosure.sentences`) read their placeholders' rules from the same column `meta`;
-the sentences a section prints in turn are listed under the model's
-`config.meta.sentences_in.<section>`. Workbook sheets of live formulas are declared under the
-model's `config.meta.written_as.<sheet>`: each column a model column (`value`) or a formula
-template (`formula`) and its `number_format`. Writers take the columns from here, so adding a
-column or a table to an output is a change to that YAML, not to a renderer.
+`config.meta.suppressed_across_rows.<view>` (its `key` column and their `rows` values;
+`within`: a column grouping them, e.g. per order type): a figure suppressed in one of them is
+suppressed in each. Sentences held in a model (`pipelines.disclosure.sentences`) read their
+placeholders' rules from the same column `meta`; the sentences a section prints in turn are
+listed under the model's `config.meta.sentences_in.<section>`. Workbook sheets of live formulas
+are declared under the model's `config.meta.written_as.<sheet>`: each column a model column
+(`value`) or a formula template (`formula`) and its `number_format`. Writers take the columns
+from here, so adding a column or a table to an output is a change to that YAML, not to a
+renderer.
 """
 
 from __future__ import annotations
@@ -236,7 +237,7 @@ def printed_table(
             raise PrintedTableError(f"{model}.{column.name}: a published figure needs a rule")
     meta = _meta(_models()[model])
     across = (meta.get("suppressed_across_rows") or {}).get(view)
-    keys = [across["key"]] if across else []
+    keys = [across["key"], *([across["within"]] if "within" in across else [])] if across else []
     read = dict.fromkeys([c.name for c in columns] + [c.of for c in columns if c.of] + keys)
     frame = con.execute(
         f"select {', '.join(read)} from reporting.{model} {clause}", list(params)
@@ -255,15 +256,25 @@ def printed_table(
         for row, shown in zip(records, protected, strict=True)
     ]
     if across:  # rows that add up to another printed row: a figure hidden in one is in all
-        members = [i for i, row in enumerate(records) if row[across["key"]] in across["rows"]]
-        for j in range(len(columns)):
-            if any(rows[i][j] == SUPPRESSED for i in members):
-                for i in members:
-                    rows[i][j] = SUPPRESSED
+        _suppress_across(rows, records, across)
     if totals:
         cells = {**{name: str(count) for name, count in totals.items()}, total["label"]: TOTAL}
         rows.append([cells.get(c.name, "") for c in columns])
     return {"columns": columns, "rows": rows, "total": bool(totals)}
+
+
+def _suppress_across(rows: list[list[str]], records: list[dict], across: dict[str, Any]) -> None:
+    """In the rows whose `key` is one of `rows` (per value of `within`, when named), a figure
+    suppressed in one row is suppressed in each."""
+    groups: dict[object, list[int]] = {}
+    for i, row in enumerate(records):
+        if row[across["key"]] in across["rows"]:
+            groups.setdefault(row.get(across.get("within", ""), None), []).append(i)
+    for members in groups.values():
+        for j in range(len(rows[0]) if rows else 0):
+            if any(rows[i][j] == SUPPRESSED for i in members):
+                for i in members:
+                    rows[i][j] = SUPPRESSED
 
 
 def _protect_columns(

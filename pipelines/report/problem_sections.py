@@ -10,8 +10,6 @@ from typing import Any
 
 from pipelines.disclosure import (
     protect_count,
-    protect_rate,
-    suppress_together,
 )
 from pipelines.disclosure.sentences import fill_sentence, first_complete, model_rows
 from pipelines.disclosure.suppression import Count, is_primary
@@ -145,50 +143,16 @@ def assessment_section(ctx: Context) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- orders
-def _suppress_group_pairs(rows: list[dict[str, Any]]) -> None:
-    """Secondary suppression across the DA groups: "All" is the sum of the two groups, so
-    when one group's figure is suppressed the other group's is too (else subtraction from
-    "All" would reveal it)."""
-    by_type: dict[str, dict[str, dict]] = {}
-    for row in rows:
-        by_type.setdefault(row["order_type"], {})[row["group"]] = row["cells"]
-    for groups in by_type.values():
-        sides = [cells for group, cells in groups.items() if group != "All"]
-        if len(sides) != 2:
-            continue
-        for months in sides[0]:
-            present = [side for side in sides if months in side]
-            for metric in ("granted", "breached", "reoffended"):
-                hidden = suppress_together([side[months][metric] for side in present])
-                for side, figure in zip(present, hidden, strict=True):
-                    side[months][metric] = figure
-
-
 def order_effectiveness(ctx: Context) -> dict[str, Any]:
     """Rolling four-quarter cohorts per order type and DA group (the quarter's rows only)."""
     p, k = ctx.periods, ctx.k
-    frame = ctx.rows(
-        "select * from reporting.rpt_orders_effectiveness where quarter = ? "
-        "order by order_type_order, da_order, followup_months",
+    cohorts = ctx.con.execute(
+        "select followup_months, any_value(cohort_label) from reporting.rpt_orders_effectiveness "
+        "where quarter = ? group by followup_months order by followup_months",
         [p.quarter],
-    )
-    cohorts = {}
-    for months, part in frame.groupby("followup_months"):
-        cohorts[int(months)] = part["cohort_label"].iloc[0]
-    rows = []
-    for (_, label, da_label), part in frame.groupby(
-        ["order_type_order", "order_type_label", "da_label"], sort=False
-    ):
-        cells = {}
-        for r in part.itertuples():
-            granted = int(r.orders_granted)
-            cells[int(r.followup_months)] = {
-                "granted": protect_count(granted, k),
-                "breached": protect_rate(int(r.breached_within), granted, k, attribute=True),
-                "reoffended": protect_rate(int(r.reoffended_within), granted, k, attribute=True),
-            }
-        rows.append({"order_type": label, "group": da_label, "cells": cells})
-    _suppress_group_pairs(rows)
+    ).fetchall()
+    clause = "where quarter = ? order by order_type_order, da_order"
+    table = ctx.table("rpt_profile_order_effectiveness", "profile", clause, [p.quarter])
     clause = "where quarter = ? order by action_order"
     actions = ctx.table("rpt_profile_breach_actions", "profile", clause, [p.quarter])
     clause = "where quarter = ? order by da_order"
@@ -207,8 +171,8 @@ def order_effectiveness(ctx: Context) -> dict[str, Any]:
         [p.quarter, p.quarter],
     ).fetchone()
     return {
-        "cohorts": cohorts,
-        "rows": rows,
+        "cohorts": dict(cohorts),
+        "table": table,
         "actions": actions,
         "funnel": funnel,
         "applications": applications,

@@ -241,3 +241,30 @@ def test_a_figure_hidden_in_one_side_is_hidden_in_the_other() -> None:
         ["Domestic abuse", "10", "50%", SUPPRESSED, SUPPRESSED],
         ["Not domestic abuse", "10", "50%", SUPPRESSED, SUPPRESSED],
     ]
+
+
+def test_sides_are_suppressed_together_within_their_order_type() -> None:
+    figures = [f"{name}_{m}m" for m in (3, 6, 12) for name in ("granted", "breached", "reoffended")]
+    data = [
+        ("A", 1, "all", 1, 12),
+        ("A", 1, "domestic_abuse", 2, 2),
+        ("A", 1, "not_domestic_abuse", 3, 10),
+        ("B", 2, "all", 1, 12),
+        ("B", 2, "domestic_abuse", 2, 6),
+        ("B", 2, "not_domestic_abuse", 3, 6),
+    ]
+    values = ", ".join(
+        f"('Q', '{t}', '{t}', {o}, '{g}', '{g}', {d}, {n})" for t, o, g, d, n in data
+    )
+    with duckdb.connect() as con:
+        con.execute("create schema reporting")
+        con.execute(
+            "create table reporting.rpt_profile_order_effectiveness as select t.*, "
+            + ", ".join(f"{'t.n' if 'granted' in f else 't.n // 2'} as {f}" for f in figures)
+            + f" from (values {values}) as t (quarter, order_type, order_type_label, "
+            "order_type_order, da_group, da_label, da_order, n)"
+        )
+        table = printed_table(
+            con, "rpt_profile_order_effectiveness", "profile", K, "order by order_type, da_order"
+        )
+    assert [row[2] for row in table["rows"]] == ["12", SUPPRESSED, SUPPRESSED, "12", "6", "6"]
