@@ -211,12 +211,7 @@ def demand(ctx: Context) -> dict[str, Any]:
         "available": True,
         "total": total,
         "assurance": dip_sample_verdicts(ctx),
-        "tables": [
-            ("Domestic abuse flag", da_rows),
-            ("Online flag", on_rows),
-            ("Identification route", route_rows),
-            ("Principal offence category", cat_rows),
-        ],
+        "tables": {"da": da_rows, "online": on_rows, "routes": route_rows, "category": cat_rows},
         "extra_tables": listed_tables(ctx, "rpt_crimes_by_category"),
         "summary": ctx.sentence(SENTENCES, "demand_summary"),
         "trend_quarters": len(trend_q),
