@@ -178,7 +178,8 @@ def test_sentences_a_section_lists_are_sentences_of_the_model(fixture_db: Path) 
     assert ("rpt_profile_sentences", "key_findings") in listed
     with duckdb.connect(str(fixture_db), read_only=True) as con:
         for model, section in listed:
-            kinds = {k for (k,) in con.execute(f"select sentence_kind from reporting.{model}")}
+            rows = con.execute(f"select sentence_kind from reporting.{model}").fetchall()
+            kinds = {kind for (kind,) in rows}
             assert set(sentences_in(model, section)) <= kinds, (model, section)
 
 
