@@ -22,13 +22,19 @@ disclosure.min_count). A view that prints a total row names, under
 `config.meta.total_row.<view>`, the column that reads "Total" (`label`) and the groups of count
 columns suppressed `together` as one table with that row (primary and secondary suppression,
 pipelines.disclosure; a group is a list of columns, or `{columns, row_total}` where `row_total`
-names the column printing each row's sum, suppressed with them). Sentences held in a model
-(`pipelines.disclosure.sentences`) read their placeholders' rules from the same column `meta`;
-the sentences a section prints in turn are listed under the model's
-`config.meta.sentences_in.<section>`. Workbook sheets of live formulas are declared under the
-model's `config.meta.written_as.<sheet>`: each column a model column (`value`) or a formula
-template (`formula`) and its `number_format`. Writers take the columns from here, so adding a
-column or a table to an output is a change to that YAML, not to a renderer.
+names the column printing each row's sum, suppressed with them). Counts of one row that add up
+to a whole printed elsewhere (a split's two sides) are listed under
+`config.meta.suppressed_in_rows.<view>`, each group suppressed together with its unprinted
+total. Rows that add up to another printed row (the two sides beside All) are named under
+`config.meta.suppressed_across_rows.<view>` (its `key` column and their `rows` values;
+`within`: a column grouping them, e.g. per order type): a figure suppressed in one of them is
+suppressed in each. Sentences held in a model (`pipelines.disclosure.sentences`) read their
+placeholders' rules from the same column `meta`; the sentences a section prints in turn are
+listed under the model's `config.meta.sentences_in.<section>`. Workbook sheets of live formulas
+are declared under the model's `config.meta.written_as.<sheet>`: each column a model column
+(`value`) or a formula template (`formula`) and its `number_format`. Writers take the columns
+from here, so adding a column or a table to an output is a change to that YAML, not to a
+renderer.
 """
 
 from __future__ import annotations
@@ -43,7 +49,15 @@ import duckdb
 import pandas as pd
 import yaml
 
-from pipelines.disclosure import Count, protect_count, protect_rate, protect_table, subset_count
+from pipelines.disclosure import (
+    SUPPRESSED,
+    Count,
+    protect_count,
+    protect_rate,
+    protect_series,
+    protect_table,
+    subset_count,
+)
 from pipelines.disclosure.suppression import TOTAL
 from pipelines.paths import DBT_PROJECT_DIR
 from pipelines.report.compare import Figure3, Periods
@@ -221,34 +235,66 @@ def printed_table(
     for column in columns:
         if column.numeric and column.disclosure is None:
             raise PrintedTableError(f"{model}.{column.name}: a published figure needs a rule")
-    read = dict.fromkeys([c.name for c in columns] + [c.of for c in columns if c.of])
+    meta = _meta(_models()[model])
+    across = (meta.get("suppressed_across_rows") or {}).get(view)
+    keys = [across["key"], *([across["within"]] if "within" in across else [])] if across else []
+    read = dict.fromkeys([c.name for c in columns] + [c.of for c in columns if c.of] + keys)
     frame = con.execute(
         f"select {', '.join(read)} from reporting.{model} {clause}", list(params)
     ).df()
-    total = (_meta(_models()[model]).get("total_row") or {}).get(view)
-    if total is None or frame.empty:
-        rows = [[published_cell(row, c, k) for c in columns] for row in frame.to_dict("records")]
-        return {"columns": columns, "rows": rows, "total": False}
-    # each group of counts is suppressed as one table with its total row
-    protected: list[dict[str, Count]] = [{} for _ in range(len(frame))]
-    totals: dict[str, object] = {total["label"]: TOTAL}
-    for group in total["together"]:
-        # a group is its columns, or {columns, row_total: the column printing each row's sum}
-        columns_in, row_total = (
+    records = frame.to_dict("records")
+    protected: list[dict[str, Count]] = [{} for _ in records]
+    # counts of one row that add up to a whole (its two sides): suppressed together
+    for group in (meta.get("suppressed_in_rows") or {}).get(view, []):
+        for row, shown in zip(records, protected, strict=True):
+            pair = protect_series({name: int(row[name]) for name in group}, k)
+            shown.update({name: pair.count(name, "count") for name in group})
+    total = (meta.get("total_row") or {}).get(view)
+    totals = _protect_columns(frame, total["together"], k, protected) if total and records else {}
+    rows = [
+        [published_cell(row, c, k, shown) for c in columns]
+        for row, shown in zip(records, protected, strict=True)
+    ]
+    if across:  # rows that add up to another printed row: a figure hidden in one is in all
+        _suppress_across(rows, records, across)
+    if totals:
+        cells = {**{name: str(count) for name, count in totals.items()}, total["label"]: TOTAL}
+        rows.append([cells.get(c.name, "") for c in columns])
+    return {"columns": columns, "rows": rows, "total": bool(totals)}
+
+
+def _suppress_across(rows: list[list[str]], records: list[dict], across: dict[str, Any]) -> None:
+    """In the rows whose `key` is one of `rows` (per value of `within`, when named), a figure
+    suppressed in one row is suppressed in each."""
+    groups: dict[object, list[int]] = {}
+    for i, row in enumerate(records):
+        if row[across["key"]] in across["rows"]:
+            groups.setdefault(row.get(across.get("within", ""), None), []).append(i)
+    for members in groups.values():
+        for j in range(len(rows[0]) if rows else 0):
+            if any(rows[i][j] == SUPPRESSED for i in members):
+                for i in members:
+                    rows[i][j] = SUPPRESSED
+
+
+def _protect_columns(
+    frame: pd.DataFrame, groups: list, k: int, protected: list[dict[str, Count]]
+) -> dict[str, Count]:
+    """Each group of count columns suppressed as one table with a total row (a group is its
+    columns, or {columns, row_total: the column printing each row's sum}): the rows' counts go
+    into `protected`, the total row's are returned."""
+    totals: dict[str, Count] = {}
+    for group in groups:
+        columns, row_total = (
             (group["columns"], group.get("row_total")) if isinstance(group, dict) else (group, None)
         )
-        table = protect_table(frame[columns_in], k, row_totals=bool(row_total), column_totals=True)
-        margins = {c: c for c in columns_in} | ({row_total: TOTAL} if row_total else {})
+        table = protect_table(frame[columns], k, row_totals=bool(row_total), column_totals=True)
+        margins = {c: c for c in columns} | ({row_total: TOTAL} if row_total else {})
         for name, margin in margins.items():
             totals[name] = table.count(TOTAL, margin)
-            for i, row in enumerate(protected):
-                row[name] = table.count(i, margin)
-    rows = [
-        [published_cell(row, c, k, protected[i]) for c in columns]
-        for i, row in enumerate(frame.to_dict("records"))
-    ]
-    rows.append([str(totals.get(c.name, "")) for c in columns])
-    return {"columns": columns, "rows": rows, "total": True}
+            for i, shown in enumerate(protected):
+                shown[name] = table.count(i, margin)
+    return totals
 
 
 def quarter_figures(

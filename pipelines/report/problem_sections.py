@@ -11,9 +11,6 @@ from typing import Any
 from pipelines import assessment
 from pipelines.disclosure import (
     protect_count,
-    protect_rate,
-    protect_table,
-    suppress_together,
 )
 from pipelines.disclosure.sentences import fill_sentence, first_complete, model_rows
 from pipelines.disclosure.suppression import Count, is_primary
@@ -145,71 +142,20 @@ def assessment_section(ctx: Context) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- orders
-def _suppress_group_pairs(rows: list[dict[str, Any]]) -> None:
-    """Secondary suppression across the DA groups: "All" is the sum of the two groups, so
-    when one group's figure is suppressed the other group's is too (else subtraction from
-    "All" would reveal it)."""
-    by_type: dict[str, dict[str, dict]] = {}
-    for row in rows:
-        by_type.setdefault(row["order_type"], {})[row["group"]] = row["cells"]
-    for groups in by_type.values():
-        sides = [cells for group, cells in groups.items() if group != "All"]
-        if len(sides) != 2:
-            continue
-        for months in sides[0]:
-            present = [side for side in sides if months in side]
-            for metric in ("granted", "breached", "reoffended"):
-                hidden = suppress_together([side[months][metric] for side in present])
-                for side, figure in zip(present, hidden, strict=True):
-                    side[months][metric] = figure
-
-
 def order_effectiveness(ctx: Context) -> dict[str, Any]:
     """Rolling four-quarter cohorts per order type and DA group (the quarter's rows only)."""
     p, k = ctx.periods, ctx.k
-    frame = ctx.rows(
-        "select * from reporting.rpt_orders_effectiveness where quarter = ? "
-        "order by order_type_order, da_order, followup_months",
+    cohorts = ctx.con.execute(
+        "select followup_months, any_value(cohort_label) from reporting.rpt_orders_effectiveness "
+        "where quarter = ? group by followup_months order by followup_months",
         [p.quarter],
-    )
-    cohorts = {}
-    for months, part in frame.groupby("followup_months"):
-        cohorts[int(months)] = part["cohort_label"].iloc[0]
-    rows = []
-    for (_, label, da_label), part in frame.groupby(
-        ["order_type_order", "order_type_label", "da_label"], sort=False
-    ):
-        cells = {}
-        for r in part.itertuples():
-            granted = int(r.orders_granted)
-            cells[int(r.followup_months)] = {
-                "granted": protect_count(granted, k),
-                "breached": protect_rate(int(r.breached_within), granted, k, attribute=True),
-                "reoffended": protect_rate(int(r.reoffended_within), granted, k, attribute=True),
-            }
-        rows.append({"order_type": label, "group": da_label, "cells": cells})
-    _suppress_group_pairs(rows)
+    ).fetchall()
+    clause = "where quarter = ? order by order_type_order, da_order"
+    table = ctx.table("rpt_profile_order_effectiveness", "profile", clause, [p.quarter])
     clause = "where quarter = ? order by action_order"
     actions = ctx.table("rpt_profile_breach_actions", "profile", clause, [p.quarter])
-    funnel = ctx.rows(
-        "select * from reporting.rpt_orders_spo_funnel where quarter = ? order by da_order",
-        [p.quarter],
-    )
-    funnel_rows = [
-        {
-            "group": r.da_label,
-            "crimes": protect_count(int(r.stalking_crimes), k),
-            "considered": protect_rate(int(r.spo_considered), int(r.stalking_crimes), k),
-            "applied": protect_rate(int(r.spo_applied), int(r.stalking_crimes), k),
-            "granted": protect_rate(int(r.spo_granted), int(r.spo_applied), k, attribute=True),
-        }
-        for r in funnel.itertuples()
-    ]
-    sides = [row for row in funnel_rows if row["group"] != "All"]
-    for metric in ("crimes", "considered", "applied", "granted"):
-        hidden = suppress_together([row[metric] for row in sides])
-        for row, figure in zip(sides, hidden, strict=True):
-            row[metric] = figure
+    clause = "where quarter = ? order by da_order"
+    funnel = ctx.table("rpt_orders_spo_funnel", "profile", clause, [p.quarter])
     applications = printed_table(
         ctx.con,
         "rpt_orders_applications",
@@ -218,52 +164,30 @@ def order_effectiveness(ctx: Context) -> dict[str, Any]:
         "where quarter = ? and da_group = 'all' order by order_type_order",
         [p.quarter],
     )
-    window = funnel["window_first_quarter"].iloc[0] if not funnel.empty else p.quarter
+    (window,) = ctx.con.execute(
+        "select coalesce(any_value(window_first_quarter), ?) from reporting.rpt_orders_spo_funnel "
+        "where quarter = ?",
+        [p.quarter, p.quarter],
+    ).fetchone()
     return {
-        "cohorts": cohorts,
-        "rows": rows,
+        "cohorts": dict(cohorts),
+        "table": table,
         "actions": actions,
-        "funnel": funnel_rows,
+        "funnel": funnel,
         "applications": applications,
         "window": f"{window} to {p.quarter}",
     }
 
 
 # --------------------------------------------------------------------------- splits
-def splits(ctx: Context) -> list[dict[str, Any]]:
+def splits(ctx: Context) -> dict[str, dict[str, Any]]:
     """Each measure split by DA and by online, this quarter against the same quarter last
-    year (secondary suppression inside each measure's pair of sides)."""
-    p, k = ctx.periods, ctx.k
-    frame = ctx.rows(
-        "select * from reporting.rpt_profile_splits where quarter in (?, ?) "
-        "order by split, measure_order, side_order",
-        [p.year_ago, p.quarter],
-    )
-    out = []
-    for split, label in (("domestic_abuse", "Domestic abuse"), ("online", "Online")):
-        part = frame[frame["split"] == split]
-        sides = list(dict.fromkeys(part.sort_values("side_order")["side_label"]))
-        rows = []
-        for _, m in part.groupby("measure_order", sort=True):
-            wide = (
-                m.pivot_table(index="side_label", columns="quarter", values="value", aggfunc="sum")
-                .reindex(index=sides, columns=[p.year_ago, p.quarter])
-                .fillna(0)
-                .astype("int64")
-            )
-            protected = protect_table(wide, k, row_totals=False, column_totals=True)
-            rows.append(
-                {
-                    "measure": m["measure_label"].iloc[0],
-                    "window": m["window_label"].iloc[0],
-                    "cells": [
-                        (protected.count(s, p.year_ago), protected.count(s, p.quarter))
-                        for s in sides
-                    ],
-                }
-            )
-        out.append({"split": label, "sides": sides, "rows": rows})
-    return out
+    year (reporting.rpt_profile_split_tables, a view per split)."""
+    clause = "where quarter = ? and split = ? order by measure_order"
+    return {
+        split: ctx.table("rpt_profile_split_tables", split, clause, [ctx.periods.quarter, split])
+        for split in ("domestic_abuse", "online")
+    }
 
 
 # --------------------------------------------------------------------------- intelligence

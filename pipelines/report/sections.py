@@ -20,7 +20,6 @@ import plotly.graph_objects as go
 from pipelines.bng import lonlat_to_bng
 from pipelines.disclosure import (
     Count,
-    protect_count,
     protect_rate,
     protect_series,
 )
@@ -90,16 +89,6 @@ class Context:
         return {"available": False, "reason": f"{table} not available in this run"}
 
 
-def _figure3(label: str, frame: pd.DataFrame, periods: Periods, k: int, col: str = "n") -> Figure3:
-    """A single count at three quarters (primary suppression each: no total beside it)."""
-    values = frame.set_index("quarter")[col] if len(frame) else pd.Series(dtype="int64")
-
-    def at(q: str) -> Count:
-        return protect_count(int(values.get(q, 0) or 0), k)
-
-    return Figure3(label, at(periods.quarter), at(periods.previous), at(periods.year_ago))
-
-
 def _quarters_in(frame: pd.DataFrame, quarters: list[str]) -> pd.DataFrame:
     return frame[frame["quarter"].isin(quarters)]
 
@@ -147,12 +136,13 @@ def demand(ctx: Context) -> dict[str, Any]:
     def breakdown(name: str) -> tuple[pd.DataFrame, list[str]]:
         return tables.get(name, (NO_COUNTS, []))
 
-    every = pd.concat([frame for frame, _ in tables.values()]) if tables else NO_COUNTS
-    # an empty universe has no first quarter (min() is NaN, a float): start at this quarter
-    first = every["quarter"].dropna().min() if not every.empty else None
-    first = first if isinstance(first, str) else p.quarter
-    trend_q = [q for q in p.trend(12) if q >= first]
-    if every.empty or int(every["n"].sum()) == 0:
+    (total,) = quarter_figures(ctx.con, "rpt_profile_demand_by_quarter", "profile", p, k)
+    first, crimes = ctx.con.execute(
+        "select min(quarter), coalesce(sum(crimes), 0) from reporting.rpt_profile_demand_by_quarter"
+    ).fetchone()
+    # an empty universe has no first quarter: the trend starts at this quarter
+    trend_q = [q for q in p.trend(12) if q >= (first or p.quarter)]
+    if crimes == 0:
         ctx.gaps.append(
             "No crime in this delivery is in the stalking universe (no stalking "
             "classification and none screened in): demand, trends, hotspots, perpetrators "
@@ -161,8 +151,6 @@ def demand(ctx: Context) -> dict[str, Any]:
     da, _ = breakdown("domestic_abuse")
     # Both sides of a flag are always rows (zero when absent): charts and shares read them.
     da_order = ["Domestic abuse", "Not domestic abuse"]
-    totals = da.groupby("quarter")["n"].sum().reset_index()
-    total = _figure3("Crimes in the stalking universe", totals, p, k)
 
     _, da_rows = comparison_table(da, "cat", p, k, da_order)
     online, _ = breakdown("online")
@@ -211,12 +199,7 @@ def demand(ctx: Context) -> dict[str, Any]:
         "available": True,
         "total": total,
         "assurance": dip_sample_verdicts(ctx),
-        "tables": [
-            ("Domestic abuse flag", da_rows),
-            ("Online flag", on_rows),
-            ("Identification route", route_rows),
-            ("Principal offence category", cat_rows),
-        ],
+        "tables": {"da": da_rows, "online": on_rows, "routes": route_rows, "category": cat_rows},
         "extra_tables": listed_tables(ctx, "rpt_crimes_by_category"),
         "summary": ctx.sentence(SENTENCES, "demand_summary"),
         "trend_quarters": len(trend_q),

@@ -178,7 +178,8 @@ def test_sentences_a_section_lists_are_sentences_of_the_model(fixture_db: Path) 
     assert ("rpt_profile_sentences", "key_findings") in listed
     with duckdb.connect(str(fixture_db), read_only=True) as con:
         for model, section in listed:
-            kinds = {k for (k,) in con.execute(f"select sentence_kind from reporting.{model}")}
+            rows = con.execute(f"select sentence_kind from reporting.{model}").fetchall()
+            kinds = {kind for (kind,) in rows}
             assert set(sentences_in(model, section)) <= kinds, (model, section)
 
 
@@ -192,9 +193,79 @@ def test_a_row_total_is_suppressed_with_its_table() -> None:
             "action_label, action_order, breaches_domestic_abuse, breaches_not_domestic_abuse, "
             "breaches_all)"
         )
-        table = printed_table(con, "rpt_profile_breach_actions", "profile", K, "order by 3")
+        table = printed_table(
+            con, "rpt_profile_breach_actions", "profile", K, "order by action_label"
+        )
     assert table["rows"] == [
         ["Arrest", SUPPRESSED, SUPPRESSED, "12"],
         ["Charge", SUPPRESSED, SUPPRESSED, "14"],
         ["Total", "16", "10", "26"],
     ]
+
+
+def test_counts_of_one_row_that_add_up_are_suppressed_together() -> None:
+    """A small side hides the other side of its quarter (else the whole would reveal it),
+    unless the other side is zero; the two quarters are separate."""
+    with duckdb.connect() as con:
+        con.execute("create schema reporting")
+        con.execute(
+            "create table reporting.rpt_profile_split_tables as select * from (values "
+            "('Q', 'online', 'Crimes', 1, 2, 10, 7, 0), ('Q', 'online', 'Victims', 2, 1, 9, 0, 4)"
+            ") as t (quarter, split, measure_label, measure_order, first_side_year_ago, "
+            "first_side_now, second_side_year_ago, second_side_now)"
+        )
+        table = printed_table(
+            con, "rpt_profile_split_tables", "online", K, "order by measure_label"
+        )
+    assert [c.label for c in table["columns"]][1] == "Online {year_ago}"
+    assert table["rows"] == [
+        ["Crimes", SUPPRESSED, "10", SUPPRESSED, "0"],
+        ["Victims", SUPPRESSED, "9", "0", "4"],
+    ]
+
+
+def test_a_figure_hidden_in_one_side_is_hidden_in_the_other() -> None:
+    """The two sides add up to All: the other side's publishable share would reveal it."""
+    with duckdb.connect() as con:
+        con.execute("create schema reporting")
+        con.execute(
+            "create table reporting.rpt_orders_spo_funnel as select * from (values "
+            "('Q', 'all', 'All', 1, 20, 10, 6, 3), "
+            "('Q', 'domestic_abuse', 'Domestic abuse', 2, 10, 5, 1, 0), "
+            "('Q', 'not_domestic_abuse', 'Not domestic abuse', 3, 10, 5, 5, 3)"
+            ") as t (quarter, da_group, da_label, da_order, stalking_crimes, spo_considered, "
+            "spo_applied, spo_granted)"
+        )
+        table = printed_table(con, "rpt_orders_spo_funnel", "profile", K, "order by da_order")
+    assert table["rows"] == [
+        ["All", "20", "50%", "30%", "50%"],
+        ["Domestic abuse", "10", "50%", SUPPRESSED, SUPPRESSED],
+        ["Not domestic abuse", "10", "50%", SUPPRESSED, SUPPRESSED],
+    ]
+
+
+def test_sides_are_suppressed_together_within_their_order_type() -> None:
+    figures = [f"{name}_{m}m" for m in (3, 6, 12) for name in ("granted", "breached", "reoffended")]
+    data = [
+        ("A", 1, "all", 1, 12),
+        ("A", 1, "domestic_abuse", 2, 2),
+        ("A", 1, "not_domestic_abuse", 3, 10),
+        ("B", 2, "all", 1, 12),
+        ("B", 2, "domestic_abuse", 2, 6),
+        ("B", 2, "not_domestic_abuse", 3, 6),
+    ]
+    values = ", ".join(
+        f"('Q', '{t}', '{t}', {o}, '{g}', '{g}', {d}, {n})" for t, o, g, d, n in data
+    )
+    with duckdb.connect() as con:
+        con.execute("create schema reporting")
+        con.execute(
+            "create table reporting.rpt_profile_order_effectiveness as select t.*, "
+            + ", ".join(f"{'t.n' if 'granted' in f else 't.n // 2'} as {f}" for f in figures)
+            + f" from (values {values}) as t (quarter, order_type, order_type_label, "
+            "order_type_order, da_group, da_label, da_order, n)"
+        )
+        table = printed_table(
+            con, "rpt_profile_order_effectiveness", "profile", K, "order by order_type, da_order"
+        )
+    assert [row[2] for row in table["rows"]] == ["12", SUPPRESSED, SUPPRESSED, "12", "6", "6"]
