@@ -1,5 +1,8 @@
 """The assessment's exact tests: reporting.rpt_assessment_signals -> marts.assessment_tests.
 
+The run's quarter only (replaced by each run): the profile prints no other, and the tests of
+every quarter would cost the run about a second of CPU more.
+
 Wiring only: the statistics are pipelines.assessment (SciPy); the table's columns are declared
 once, as a dbt source (pipelines/warehouse_tables.py). The rpt_assessment_* models that rank and
 word the judgments read it, so the reporting step runs in two parts around this one.
@@ -22,7 +25,7 @@ ASSESSMENT_TESTS = dg.AssetKey(["marts", "assessment_tests"])
     deps=[ASSESSMENT_SIGNALS],
     group_name="assessment",
     partitions_def=quarterly_partitions,
-    description="Every comparison the assessment tests, every quarter: exact test p-value, "
+    description="Every comparison the assessment tests in the run's quarter: exact test p-value, "
     "posterior probability that the change is real, and whether the settings' rule makes it "
     "a judgment.",
     kinds={"duckdb", "python"},
@@ -36,7 +39,7 @@ def assessment_tests(
         signals = con.execute("select * from reporting.rpt_assessment_signals").df()
         quarters = con.execute(
             "select quarter, previous_quarter, year_ago_quarter from intermediate.int_quarters "
-            "where quarter <= ? order by quarter",
+            "where quarter = ?",
             [context.partition_key],
         ).fetchall()
         rows = tested_comparisons(

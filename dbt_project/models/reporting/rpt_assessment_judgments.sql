@@ -1,4 +1,4 @@
--- The assessment's judgments, ranked: for every quarter, each signal whose exact test passes the
+-- The assessment's judgments, ranked: for the quarter tested, each signal whose exact test passes the
 -- settings' rule (marts.assessment_tests, pipelines/assessment.py), with its strongest comparison
 -- (the smallest p-value, then the largest change), its probability phrase, its test result and
 -- its place in the threat/harm/risk ranking: harm first (settings assessment.harm, unlisted 1),
