@@ -4,10 +4,7 @@
 -- its place in the threat/harm/risk ranking: harm first (settings assessment.harm, unlisted 1),
 -- then the probability that the change is real, then its size. The first
 -- assessment.max_judgments open the profile; the rest are in the ranking only.
-{#- The pipeline passes every settings section as a var; the defaults macro the `setting` macro
-    falls back on does not carry this section (its texts hold quotes), so a run without vars (a
-    lint) has no harm table and the default number of judgments. -#}
-{% set rules = var('assessment', {'harm': {}, 'max_judgments': 5}) %}
+{% set rules = setting('assessment') %}
 with
 
 tests as (
@@ -43,7 +40,7 @@ yardstick as (
 ),
 
 harm as (
-    {% if rules.get('harm') %}
+    {% if rules['harm'] %}
         select
             harm.signal,
             harm.harm
@@ -121,7 +118,7 @@ final as (
             else cast(ranked.harm as varchar)
         end as harm_label,
         cast(ranked.judgment_rank as integer) as judgment_rank,
-        ranked.judgment_rank <= {{ rules.get('max_judgments', 5) }} as is_shown
+        ranked.judgment_rank <= {{ rules['max_judgments'] }} as is_shown
     from ranked
     inner join signals on ranked.signal = signals.signal
 )

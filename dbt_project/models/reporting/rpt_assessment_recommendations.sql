@@ -2,8 +2,7 @@
 -- judgments that open the profile (rpt_assessment_judgments.is_shown): a rule whose signal and
 -- direction match a judgment recommends its action under its area. In 4P order (Prevent,
 -- Pursue, Protect, Prepare), then the judgment's rank, then the rule's place in the table.
-{#- A run without vars (a lint) has no rule table: see rpt_assessment_judgments. -#}
-{% set rule_table = var('assessment', {'recommendations': []}).get('recommendations', []) %}
+{% set rule_table = setting('assessment')['recommendations'] %}
 with
 
 judgments as (
