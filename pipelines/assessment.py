@@ -1,20 +1,16 @@
-"""The assessment (analysis, not printing): the few judgments a problem profile opens with,
-chosen by rule.
+"""The assessment's statistics (analysis, not printing): which measured changes an exact test
+says are unlikely to be noise and large enough to matter (both thresholds are settings).
 
-A judgment is a measured change that an exact test says is unlikely to be noise and that is
-large enough to matter (both thresholds are settings). Counts are compared with the previous
-quarter and with the same quarter last year by the conditional binomial test of two Poisson
-counts (given their total, the quarter's share is Binomial(total, 1/2) when the rate did not
-change); rates with their standard by the exact binomial test, or with a year ago by Fisher's
-exact test. Each judgment carries a probability phrase of the Professional Head of
-Intelligence Assessment (PHIA) yardstick, from the posterior probability that the change is
-real (Jeffreys prior), and is ranked by harm (a setting), that probability and the size of
-the change. Recommendations (Prevent / Pursue / Protect / Prepare) come from the settings'
-rule table (the intelligence requirements the measured gaps raise are the rows of
-reporting.rpt_assessment_requirements).
+Counts are compared with the previous quarter and with the same quarter last year by the
+conditional binomial test of two Poisson counts (given their total, the quarter's share is
+Binomial(total, 1/2) when the rate did not change); rates with their standard by the exact
+binomial test, or with a year ago by Fisher's exact test. Each test carries the posterior
+probability that the change is real (Jeffreys prior).
 
-Pure functions: rows of reporting.rpt_assessment_signals in, plain
-dataclasses out; the caller applies disclosure control to what it prints.
+Pure functions: rows of reporting.rpt_assessment_signals in, one row per test out
+(`tested_comparisons`), which the assessment asset writes to marts.assessment_tests. The
+judgments' ranking (harm, probability, size), their PHIA probability phrase, the 4P
+recommendations and the intelligence requirements are rows of the rpt_assessment_* models.
 """
 
 from __future__ import annotations
@@ -26,34 +22,9 @@ import numpy as np
 
 from pipelines.settings import AssessmentSettings
 
-# PHIA probability yardstick: each phrase and the probability range it stands for, from the
-# UK Professional Head of Intelligence Assessment's published yardstick (not among the sources
-# checked in ../shared/DOMAIN.md: confirm against the force's current copy [U]). A probability
-# between two ranges takes the nearer phrase (cut at the midpoint of the gap).
-PHIA_YARDSTICK: tuple[tuple[str, float, float], ...] = (
-    ("a remote chance", 0.00, 0.05),
-    ("highly unlikely", 0.10, 0.20),
-    ("unlikely", 0.25, 0.35),
-    ("a realistic possibility", 0.40, 0.50),
-    ("likely", 0.55, 0.75),
-    ("highly likely", 0.80, 0.90),
-    ("almost certain", 0.95, 1.00),
-)
-FOUR_P = ("Prevent", "Pursue", "Protect", "Prepare")
-HARM_LABELS = {3: "High", 2: "Medium", 1: "Low"}
 # Monte Carlo draws for the posterior probability that one rate exceeds another (fixed seed:
 # the same inputs always give the same phrase).
 RATE_DRAWS = 40_000
-
-
-def phia_phrase(probability: float) -> str:
-    """The yardstick phrase for a probability in [0, 1]."""
-    for (phrase, _, high), (_, next_low, _) in zip(
-        PHIA_YARDSTICK, PHIA_YARDSTICK[1:], strict=False
-    ):
-        if probability < (high + next_low) / 2:
-            return phrase
-    return PHIA_YARDSTICK[-1][0]
 
 
 @dataclass(frozen=True)
@@ -94,28 +65,6 @@ class Test:
     change: float  # relative change (counts) or difference in rate (rates)
     p_value: float
     probability: float  # posterior probability that the change is real
-
-    @property
-    def phrase(self) -> str:
-        return phia_phrase(self.probability)
-
-
-@dataclass(frozen=True)
-class Judgment:
-    signal: Signal
-    test: Test
-    harm: int
-
-    @property
-    def rank_key(self) -> tuple[float, float, float]:
-        return (-self.harm, -round(self.test.probability, 3), -abs(self.test.change))
-
-
-@dataclass(frozen=True)
-class Recommendation:
-    area: str
-    action: str
-    trigger: Judgment
 
 
 def count_test(now: int, before: int, comparison: str, signal: str) -> Test | None:
@@ -219,29 +168,9 @@ def is_judgment(test: Test, settings: AssessmentSettings) -> bool:
     return abs(test.change) >= settings.min_relative_change
 
 
-def rank_judgments(signals: Iterable[Signal], settings: AssessmentSettings) -> list[Judgment]:
-    """Every signal whose strongest comparison passes the rule, ranked by threat/harm/risk:
-    harm first (a setting), then the probability the change is real, then its size."""
-    out = []
-    for signal in signals:
-        passing = [t for t in signal_tests(signal, settings) if is_judgment(t, settings)]
-        if not passing:
-            continue
-        strongest = min(passing, key=lambda t: (t.p_value, -abs(t.change)))
-        out.append(Judgment(signal, strongest, settings.harm.get(signal.signal, 1)))
-    return sorted(out, key=lambda j: j.rank_key)
-
-
-def recommendations(
-    judgments: Iterable[Judgment], settings: AssessmentSettings
-) -> list[Recommendation]:
-    """The rule table applied to the judgments, in 4P order then judgment rank."""
-    out = []
-    for judgment in judgments:
-        for rule in settings.recommendations:
-            if rule.signal == judgment.signal.signal and rule.direction == judgment.test.direction:
-                out.append(Recommendation(rule.area, rule.action, judgment))
-    return sorted(out, key=lambda r: FOUR_P.index(r.area))
+def judged_tests(signals: Iterable[Signal], settings: AssessmentSettings) -> list[Test]:
+    """Every comparison of the signals that the rule makes a judgment."""
+    return [t for s in signals for t in signal_tests(s, settings) if is_judgment(t, settings)]
 
 
 def signals_from_rows(
@@ -278,3 +207,51 @@ def signals_from_rows(
             )
         )
     return out
+
+
+# marts.assessment_tests' columns (declared in reporting/_python_marts__sources.yml)
+TESTED_COLUMNS = (
+    "quarter",
+    "signal",
+    "comparison",
+    "direction",
+    "change",
+    "p_value",
+    "probability",
+    "is_judgment",
+)
+
+
+def quarter_tests(
+    quarter: str, signals: Iterable[Signal], settings: AssessmentSettings
+) -> list[tuple]:
+    """One tuple of TESTED_COLUMNS per comparison the rules make for the quarter's signals."""
+    return [
+        (
+            quarter,
+            test.signal,
+            test.comparison,
+            test.direction,
+            test.change,
+            test.p_value,
+            test.probability,
+            is_judgment(test, settings),
+        )
+        for signal in signals
+        for test in signal_tests(signal, settings)
+    ]
+
+
+def tested_comparisons(
+    rows: Iterable[Mapping], quarters: Iterable[tuple[str, str, str]], settings: AssessmentSettings
+) -> list[tuple]:
+    """Every comparison the rules make in every quarter of `quarters` (quarter, the previous
+    quarter, the same quarter a year earlier), from reporting.rpt_assessment_signals rows."""
+    rows = list(rows)
+    return [
+        test
+        for quarter, previous, year_ago in quarters
+        for test in quarter_tests(
+            quarter, signals_from_rows(rows, quarter, previous, year_ago), settings
+        )
+    ]

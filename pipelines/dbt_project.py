@@ -301,11 +301,15 @@ def prepare(settings: Settings | None = None, force: bool = False) -> Path:
 # and the reporting models once every mart exists.
 BEFORE_RESOLUTION = "resource_type:seed staging tag:before_resolution"
 REPORTING = "reporting"
+# The assessment's ranking and words read its exact tests (marts.assessment_tests, Python), which
+# read a reporting model (rpt_assessment_signals): they are a fourth step, after both.
+ASSESSMENT = "source:assessment+"
 # Each step's dbt selection (the Dagster assets of pipelines/assets/transform.py select the same).
 STEP_SELECTIONS: dict[str, list[str]] = {
     "dbt_staging": ["--select", *BEFORE_RESOLUTION.split()],
     "dbt_analytics": ["--exclude", *BEFORE_RESOLUTION.split(), REPORTING],
-    "dbt_reporting": ["--select", REPORTING],
+    "dbt_reporting": ["--select", REPORTING, "--exclude", ASSESSMENT],
+    "dbt_assessment": ["--select", ASSESSMENT],
 }
 # How a quarterly step runs `dbt build`. --no-write-json: dbt would otherwise write
 # manifest.json per step (~1 s of CPU on the 2-core machine) for a manifest that `prepare`

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipelines.assets.assessment import assessment_tests
 from pipelines.assets.assurance import dip_sample_returns
 from pipelines.assets.automation import ingest_schedules, ingest_sensors
 from pipelines.assets.forecasting import demand_forecast
@@ -14,7 +15,7 @@ from pipelines.assets.places import crime_places
 from pipelines.assets.publish import profile_report, tasking_pack
 from pipelines.assets.resolution import person_resolution
 from pipelines.assets.spatial import hotspots
-from pipelines.assets.transform import dbt_analytics, dbt_reporting, dbt_staging
+from pipelines.assets.transform import dbt_analytics, dbt_assessment, dbt_reporting, dbt_staging
 from pipelines.partitions import quarterly_partitions
 from pipelines.paths import ensure_dagster_home
 from pipelines.progress import progress_logger
@@ -32,6 +33,8 @@ ALL_ASSETS = [
     demand_forecast,
     dip_sample_returns,
     dbt_reporting,
+    assessment_tests,
+    dbt_assessment,
     profile_report,
     tasking_pack,
 ]

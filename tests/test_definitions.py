@@ -62,6 +62,9 @@ def test_publish_reads_the_reporting_layer_built_after_every_mart() -> None:
     assert "marts/hotspots" in _parents(graph, "reporting/rpt_hotspot_cells")
     assert "marts/demand_forecast" in _parents(graph, "reporting/rpt_fms_monthly")
     assert "marts/dim_persons" in _parents(graph, "reporting/rpt_tasking_list")
+    # The assessment's tests read a reporting model; the models over the tests wait for them.
+    assert "reporting/rpt_assessment_signals" in _parents(graph, "marts/assessment_tests")
+    assert "marts/assessment_tests" in _parents(graph, "reporting/rpt_assessment_judgments")
 
 
 def test_start_up_leaves_the_heavy_analytics_libraries_to_their_steps() -> None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from pipelines.assets.transform import dbt_reporting
+from pipelines.assets.transform import dbt_assessment, dbt_reporting
 from pipelines.partitions import quarterly_partitions
 from pipelines.resources import ProfileRun
 
@@ -23,8 +23,8 @@ if TYPE_CHECKING:
 # themselves: loading the code location, which every run waits for, does not pay for it.
 
 # What the publish assets read: every model of the reporting layer (dbt_reporting runs after
-# every mart, Python-written ones included).
-REPORTING_INPUTS = sorted(dbt_reporting.keys)
+# every mart, Python-written ones included; dbt_assessment after the assessment's tests).
+REPORTING_INPUTS = sorted([*dbt_reporting.keys, *dbt_assessment.keys])
 
 
 def publish_request(quarter: str, profile_run: ProfileRun) -> "PublishRequest":

@@ -10,6 +10,7 @@ from dagster_dbt import DagsterDbtTranslator, dbt_assets
 from dagster_duckdb import DuckDBResource
 
 from pipelines.dbt_project import (
+    ASSESSMENT,
     BEFORE_RESOLUTION,
     REPORTING,
     STEP_BUILD_FLAGS,
@@ -166,11 +167,26 @@ def dbt_analytics(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
     select=REPORTING,
+    exclude=ASSESSMENT,
     partitions_def=quarterly_partitions,
     dagster_dbt_translator=ProfileDbtTranslator(),
     name="dbt_reporting",
 )
 def dbt_reporting(
+    context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_run: ProfileRun
+) -> Iterator[Any]:
+    yield from _build(context, duckdb, profile_run)
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    select=ASSESSMENT,
+    partitions_def=quarterly_partitions,
+    dagster_dbt_translator=ProfileDbtTranslator(),
+    name="dbt_assessment",
+)
+def dbt_assessment(
     context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_run: ProfileRun
 ) -> Iterator[Any]:
     yield from _build(context, duckdb, profile_run)

@@ -6,7 +6,8 @@
 
 For each force (held-in: seed 42; held-out: seed 7, never looked at while the rule's
 thresholds were set; both `small` scale unless warehouses are given) it reports:
-- the judgments the rule makes on the real quarter (signal, comparison, change, p, phrase);
+- the judgments the run made on the real quarter (signal, comparison, change, p, phrase:
+  reporting.rpt_assessment_judgments);
 - size: on Poisson noise drawn at every count signal's real level (no change at all), the
   share of comparisons judged, for the rule (exact test + minimum effect) and for the
   baseline a hand-made profile uses (a change of at least the same minimum, no test);
@@ -73,24 +74,35 @@ def simulate(
     }
 
 
+def _judgments(warehouse: Path, quarter: str) -> list[dict]:
+    """The judgments the run made (reporting.rpt_assessment_judgments), in rank order."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(
+            "select signal, measure_kind, comparison, direction, change, p_value, "
+            "probability_phrase from reporting.rpt_assessment_judgments where quarter = ? "
+            "order by judgment_rank",
+            [quarter],
+        ).fetchall()
+    return [
+        {
+            "signal": signal,
+            "kind": kind,
+            "comparison": comparison,
+            "direction": direction,
+            "change": round(change, 3),
+            "p_value": float(f"{p_value:.3g}"),
+            "phrase": phrase,
+        }
+        for signal, kind, comparison, direction, change, p_value, phrase in rows
+    ]
+
+
 def measure(warehouse: Path, quarter: str, rules: AssessmentSettings, reps: int) -> dict:
     signals = _signals(warehouse, quarter)
-    judged = assessment.rank_judgments(signals, rules)
     return {
         "quarter": quarter,
         "signals": len(signals),
-        "judgments": [
-            {
-                "signal": j.signal.signal,
-                "kind": j.signal.kind,
-                "comparison": j.test.comparison,
-                "direction": j.test.direction,
-                "change": round(j.test.change, 3),
-                "p_value": float(f"{j.test.p_value:.3g}"),
-                "phrase": j.test.phrase,
-            }
-            for j in judged
-        ],
+        "judgments": _judgments(warehouse, quarter),
         "noise": simulate(signals, rules, reps, 0.0, 1),
         "planted_50pct": simulate(signals, rules, reps, 0.5, 2),
         "planted_100pct": simulate(signals, rules, reps, 1.0, 3),

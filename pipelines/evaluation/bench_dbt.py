@@ -1,4 +1,4 @@
-"""CPU and wall time of the three dbt steps of a quarterly run, alone, on a finished warehouse:
+"""CPU and wall time of the dbt steps of a quarterly run, alone, on a finished warehouse:
 `python -m pipelines.evaluation.bench_dbt [WAREHOUSE]` (`make bench-dbt`).
 
 The steps run as the Dagster steps run them (pipelines/assets/transform.py): in this process,
@@ -12,7 +12,7 @@ profile`, e.g. of `make compare-outputs`), with --label; each run appends one JS
 repeat to --json. The load average is printed and recorded beside every figure.
 
 Options: --quarter Q (default: the warehouse's raw.profile_run)  --repeat N (3)
-         --steps dbt_staging,dbt_analytics,dbt_reporting  --label NAME  --json FILE
+         --steps dbt_staging,dbt_analytics,dbt_reporting,dbt_assessment  --label NAME  --json FILE
 """
 
 from __future__ import annotations

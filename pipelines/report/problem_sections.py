@@ -1,14 +1,13 @@
 """The problem-profile sections: assessment, protective-order effectiveness, DA / online
 splits, intelligence, perpetrator demographics and the compliance trend. Like
 `pipelines.report.sections`, each builder reads reporting.rpt_* rows, applies disclosure
-control and returns plain data for the template; the judgments themselves are made by the
-pure rules of `pipelines.assessment`."""
+control and returns plain data for the template; the judgments themselves are ranked and
+worded by the rpt_assessment_* models over the exact tests of `pipelines.assessment`."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pipelines import assessment
 from pipelines.disclosure import (
     protect_count,
 )
@@ -25,6 +24,9 @@ from pipelines.report.sections import (
 )
 
 REQUIREMENTS = "rpt_assessment_requirements"
+JUDGMENTS = "rpt_assessment_judgments"
+RECOMMENDATIONS = "rpt_assessment_recommendations"
+SCOPE = "rpt_assessment_scope"
 ASSESSMENT = "rpt_assessment_sentences"
 
 
@@ -58,18 +60,14 @@ def _table_protected(ctx: Context, row: dict[str, Any]) -> dict[str, Count]:
 
 
 def _words(
-    ctx: Context, variants: dict[tuple[str, str, str], list[dict]], judgment: assessment.Judgment
+    ctx: Context, variants: dict[tuple[str, str, str], list[dict]], judgment: dict[str, Any]
 ) -> dict[str, str]:
     """A judgment's headline, evidence and threat cell: the model's first variants that
-    publish, the test's phrase and result filled in."""
-    test = judgment.test
-    words = {
-        "probability_phrase": test.phrase,
-        "test_result": "p < 0.001" if test.p_value < 0.001 else f"p = {test.p_value:.3f}",
-    }
+    publish, with the judgment's phrase and test result (rpt_assessment_judgments)."""
+    words = {name: judgment[name] for name in ("probability_phrase", "test_result")}
     said = {}
     for kind in ("headline", "evidence", "threat"):
-        rows = variants[(judgment.signal.signal, test.comparison, kind)]
+        rows = variants[(judgment["signal"], judgment["comparison"], kind)]
         protected = _table_protected(ctx, rows[0])
         said[kind] = first_complete(ASSESSMENT, rows, ctx.k, protected, words) or ""
     return said
@@ -78,41 +76,39 @@ def _words(
 def assessment_section(ctx: Context) -> dict[str, Any]:
     p, k = ctx.periods, ctx.k
     rules = ctx.settings.assessment
-    rows = ctx.rows(
-        "select * from reporting.rpt_assessment_signals where quarter in (?, ?, ?)", p.columns
-    ).to_dict("records")
-    signals = assessment.signals_from_rows(rows, p.quarter, p.previous, p.year_ago)
-    ranked = assessment.rank_judgments(signals, rules)
-    shown = ranked[: rules.max_judgments]
+    ranked = model_rows(ctx.con, JUDGMENTS, "quarter = ? order by judgment_rank", [p.quarter])
     variants: dict[tuple[str, str, str], list[dict]] = {}
     for row in model_rows(ctx.con, ASSESSMENT, "quarter = ? order by variant_order", [p.quarter]):
         variants.setdefault((row["signal"], row["comparison"], row["sentence_kind"]), []).append(
             row
         )
-    said = {id(j): _words(ctx, variants, j) for j in ranked}
+    said = {j["signal"]: _words(ctx, variants, j) for j in ranked}
     judgments = [
         {
-            "headline": said[id(j)]["headline"],
-            "evidence": said[id(j)]["evidence"],
-            "harm": assessment.HARM_LABELS.get(j.harm, str(j.harm)),
-            "phrase": j.test.phrase,
-            "signal": j.signal.signal,
+            "headline": said[j["signal"]]["headline"],
+            "evidence": said[j["signal"]]["evidence"],
+            "harm": j["harm_label"],
+            "phrase": j["probability_phrase"],
+            "signal": j["signal"],
         }
-        for j in shown
+        for j in ranked
+        if j["is_shown"]
     ]
     ranking = [
         {
-            "rank": i + 1,
-            "signal": j.signal.label.capitalize(),
-            "threat": said[id(j)]["threat"],
-            "harm": assessment.HARM_LABELS.get(j.harm, str(j.harm)),
-            "risk": j.test.phrase,
+            "rank": j["judgment_rank"],
+            "signal": j["signal_label_opening"],
+            "threat": said[j["signal"]]["threat"],
+            "harm": j["harm_label"],
+            "risk": j["probability_phrase"],
         }
-        for i, j in enumerate(ranked)
+        for j in ranked
     ]
     recs = [
-        {"area": r.area, "action": r.action, "trigger": said[id(r.trigger)]["headline"]}
-        for r in assessment.recommendations(shown, rules)
+        {"area": r["area"], "action": r["action"], "trigger": said[r["signal"]]["headline"]}
+        for r in model_rows(
+            ctx.con, RECOMMENDATIONS, "quarter = ? order by recommendation_order", [p.quarter]
+        )
     ]
     requirements = [
         {
@@ -125,7 +121,7 @@ def assessment_section(ctx: Context) -> dict[str, Any]:
             ctx.con, REQUIREMENTS, "quarter = ? order by requirement_order", [p.quarter]
         )
     ]
-    tested = sum(len(assessment.signal_tests(s, rules)) for s in signals)
+    scope = model_rows(ctx.con, SCOPE, "quarter = ?", [p.quarter])
     ctx.figures["judgments"] = judgments
     return {
         "available": True,
@@ -133,8 +129,8 @@ def assessment_section(ctx: Context) -> dict[str, Any]:
         "ranking": ranking,
         "recommendations": recs,
         "requirements": requirements,
-        "tested": tested,
-        "signals": len(signals),
+        "tested": scope[0]["tests"] if scope else 0,
+        "signals": scope[0]["signals"] if scope else 0,
         "significance": rules.significance,
         "min_change": rules.min_relative_change,
         "min_gap": rules.min_rate_gap,

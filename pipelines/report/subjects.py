@@ -33,7 +33,7 @@ class Subject:
     timeline: list[dict] = field(default_factory=list)
     timeline_hidden: int = 0
     victims: list[dict] = field(default_factory=list)
-    names_used: list[str] = field(default_factory=list)
+    names_used: str = ""  # every name recorded under any source
     records: list[dict] = field(default_factory=list)  # per source
     n_records: int = 0
     evidence: list[dict] = field(default_factory=list)
@@ -68,11 +68,6 @@ def subject_profile(con: duckdb.DuckDBPyConnection, quarter: str, header: dict) 
         "select * from reporting.rpt_subject_sources where person_key = ? order by source_order",
         [key],
     )
-    names = con.execute(
-        "select distinct recorded_name from reporting.rpt_subject_records "
-        "where person_key = ? and recorded_name is not null order by recorded_name",
-        [key],
-    ).fetchall()
     evidence = _rows(
         con,
         "select * from reporting.rpt_subject_match_evidence where person_key = ? "
@@ -84,9 +79,9 @@ def subject_profile(con: duckdb.DuckDBPyConnection, quarter: str, header: dict) 
         timeline=[row for row in timeline if row["is_shown"]],
         timeline_hidden=timeline[0]["rows_not_shown"] if timeline else 0,
         victims=victims,
-        names_used=[name for (name,) in names],
+        names_used=records[0]["subject_names"] if records else "",
         records=records,
-        n_records=sum(r["records"] for r in records),
+        n_records=records[0]["subject_records"] if records else 0,
         evidence=[row for row in evidence if row["is_shown"]],
         evidence_hidden=evidence[0]["rows_not_shown"] if evidence else 0,
     )

@@ -1,5 +1,7 @@
 """The assessment rules on the real reporting rows of the session's end-to-end run: noise
-makes no judgment, a planted change does, and what is printed follows the rule table."""
+makes no judgment, a planted change does, and what is printed follows the rule table. Where a
+test plants tests, it writes them to marts.assessment_tests of a copy of the run's warehouse and
+rebuilds the rpt_assessment_* models over them, as the run does."""
 
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ import numpy as np
 import pytest
 
 from pipelines import assessment
-from pipelines.settings import load_settings
+from pipelines.settings import AssessmentSettings, load_settings
+from pipelines.warehouse_tables import replace_table
 from tests.report.conftest import QUARTER
 
 PREVIOUS, YEAR_AGO = "2025-Q3", "2024-Q4"
@@ -34,11 +37,27 @@ def _unchanged(signal: assessment.Signal) -> assessment.Signal:
     return dataclasses.replace(signal, previous=signal.now, year_ago=signal.now)
 
 
+def _rebuilt(warehouse, tests: list[tuple], rules: AssessmentSettings) -> None:
+    """marts.assessment_tests replaced by `tests` and the models over it rebuilt with `rules`."""
+    import pandas as pd
+
+    from tests.analytics.force_fixture import run_dbt
+
+    with duckdb.connect(str(warehouse)) as con:
+        frame = pd.DataFrame(tests, columns=list(assessment.TESTED_COLUMNS))
+        replace_table(con, "marts.assessment_tests", frame)
+    select = ["build", "--select", "source:assessment+"]
+    result = run_dbt(
+        warehouse, QUARTER, select, overrides={"assessment": rules.model_dump(mode="json")}
+    )
+    assert result.returncode == 0, result.stdout[-2000:]
+
+
 def test_no_change_makes_no_judgment(signals, rules) -> None:
     # The same figures in every quarter: nothing changed, so nothing may be judged, except a
     # rate held to a standard it misses (that is not a change but a shortfall).
     still = [_unchanged(s) for s in signals if s.signal not in rules.rate_standards]
-    assert assessment.rank_judgments(still, rules) == []
+    assert assessment.judged_tests(still, rules) == []
 
 
 def test_poisson_noise_rarely_makes_a_judgment(signals, rules) -> None:
@@ -58,12 +77,12 @@ def test_poisson_noise_rarely_makes_a_judgment(signals, rules) -> None:
             for s in counts
         ]
         tests += sum(len(assessment.signal_tests(s, rules)) for s in noisy)
-        judged += len(assessment.rank_judgments(noisy, rules))
+        judged += len({test.signal for test in assessment.judged_tests(noisy, rules)})
     assert tests > 0
     assert judged / tests <= rules.significance
 
 
-def test_planted_rise_is_judged_with_its_recommendations(signals, rules) -> None:
+def test_planted_rise_is_judged_with_its_recommendations(signals, rules, fixture_db_copy) -> None:
     breaches = next(s for s in signals if s.signal == "order_breaches")
     base = max(breaches.now.numerator, 20)
     planted = dataclasses.replace(
@@ -73,32 +92,66 @@ def test_planted_rise_is_judged_with_its_recommendations(signals, rules) -> None
         year_ago=assessment.Observation(base),
     )
     others = [_unchanged(s) for s in signals if s.signal != "order_breaches"]
-    judged = assessment.rank_judgments([*others, planted], rules)
-    top = judged[0]
-    assert top.signal.signal == "order_breaches" and top.test.direction == "up"
-    assert top.test.phrase == "almost certain"
-    recommended = assessment.recommendations(judged, rules)
+    _rebuilt(fixture_db_copy, assessment.quarter_tests(QUARTER, [*others, planted], rules), rules)
+    with duckdb.connect(str(fixture_db_copy), read_only=True) as con:
+        top = con.execute(
+            "select signal, direction, probability_phrase, judgment_rank, is_shown "
+            "from reporting.rpt_assessment_judgments where quarter = ? order by judgment_rank",
+            [QUARTER],
+        ).fetchall()[0]
+        recommended = con.execute(
+            "select area, action, signal from reporting.rpt_assessment_recommendations "
+            "where quarter = ? order by recommendation_order",
+            [QUARTER],
+        ).fetchall()
+    assert top == ("order_breaches", "up", "almost certain", 1, True)
     expected = {(r.area, r.action) for r in rules.recommendations if r.signal == "order_breaches"}
-    assert expected and expected <= {(r.area, r.action) for r in recommended}
-    assert all(r.trigger.signal.signal in {j.signal.signal for j in judged} for r in recommended)
+    assert expected and expected <= {(area, action) for area, action, _ in recommended}
+    # in 4P order
+    areas = [area for area, _, _ in recommended]
+    order = ("Prevent", "Pursue", "Protect", "Prepare")
+    assert areas == sorted(areas, key=order.index)
 
 
 def test_rate_below_standard_is_a_judgment(signals, rules) -> None:
     spo = next(s for s in signals if s.signal == "spo_considered")
-    judged = [j for j in assessment.rank_judgments([spo], rules)]
+    judged = assessment.judged_tests([spo], rules)
     standard = rules.rate_standards["spo_considered"]
     if spo.now.rate is not None and standard - spo.now.rate >= rules.min_rate_gap + 0.1:
-        assert judged and judged[0].test.direction == "below_standard"
+        assert judged and judged[0].direction == "below_standard"
 
 
-@pytest.mark.parametrize(
-    ("probability", "phrase"),
-    [(0.99, "almost certain"), (0.85, "highly likely"), (0.6, "likely"),
-     (0.45, "a realistic possibility"), (0.3, "unlikely"), (0.15, "highly unlikely"),
-     (0.01, "a remote chance")],
-)  # fmt: skip
-def test_phia_yardstick(probability: float, phrase: str) -> None:
-    assert assessment.phia_phrase(probability) == phrase
+PHIA = {0.99: "almost certain", 0.85: "highly likely", 0.6: "likely",
+        0.45: "a realistic possibility", 0.3: "unlikely", 0.15: "highly unlikely",
+        0.01: "a remote chance"}  # fmt: skip
+
+
+def test_phia_yardstick_and_harm_ranking(rules, fixture_db_copy) -> None:
+    """One judgment per yardstick phrase, each on a signal of its own: the model words each
+    probability with its phrase and ranks harm first, then the probability."""
+    harm = {f"signal_{i}": 3 if i % 2 else 1 for i in range(len(PHIA))}
+    tests = [
+        (QUARTER, f"signal_{i}", "previous quarter", "up", 0.5, 0.0001, probability, True)
+        for i, probability in enumerate(PHIA)
+    ]
+    with duckdb.connect(str(fixture_db_copy)) as con:
+        con.execute(
+            "insert into reporting.rpt_assessment_signals by name "
+            "select quarter, signal, 'planted' as signal_label, 'count' as measure_kind, "
+            "'quarter' as window_label, 1 as numerator from (select unnest(?) as signal) "
+            "cross join (select ? as quarter)",
+            [list(harm), QUARTER],
+        )
+    _rebuilt(fixture_db_copy, tests, rules.model_copy(update={"harm": harm}))
+    with duckdb.connect(str(fixture_db_copy), read_only=True) as con:
+        rows = con.execute(
+            "select signal, probability, probability_phrase, harm from "
+            "reporting.rpt_assessment_judgments where quarter = ? order by judgment_rank",
+            [QUARTER],
+        ).fetchall()
+    assert {probability: phrase for _, probability, phrase, _ in rows} == PHIA
+    expected = sorted(rows, key=lambda row: (-row[3], -row[1]))
+    assert rows == expected
 
 
 def test_requirements_follow_measured_gaps(fixture_db, rules) -> None:
@@ -199,7 +252,7 @@ def _hidden_in_tables(con: duckdb.DuckDBPyConnection, k: int) -> dict[tuple[str,
     return hidden
 
 
-def test_no_change_is_printed_beside_a_count_the_tables_hide(fixture_db, tmp_path) -> None:
+def test_no_change_is_printed_beside_a_count_the_tables_hide(fixture_db_copy, tmp_path) -> None:
     """The rule opened wide (every comparison with any figure is a judgment), the assessment of
     the tiny run prints a change (its size or its direction) only when both counts it rests
     on publish as the profile's tables print them; otherwise its other words."""
@@ -220,7 +273,12 @@ def test_no_change_is_printed_beside_a_count_the_tables_hide(fixture_db, tmp_pat
     )
     settings = settings.model_copy(update={"assessment": wide})
     k = settings.disclosure.min_count
-    with duckdb.connect(str(fixture_db), read_only=True) as con:
+    with duckdb.connect(str(fixture_db_copy), read_only=True) as con:
+        rows = con.execute("select * from reporting.rpt_assessment_signals").df()
+        quarters = [(QUARTER, PREVIOUS, YEAR_AGO)]
+        tests = assessment.tested_comparisons(rows.to_dict("records"), quarters, wide)
+    _rebuilt(fixture_db_copy, tests, wide)
+    with duckdb.connect(str(fixture_db_copy), read_only=True) as con:
         hidden = _hidden_in_tables(con, k)
         ctx = Context(con, Periods(QUARTER), settings, tmp_path)
         section = assessment_section(ctx)

@@ -2,8 +2,7 @@
 -- applied to the measured gaps (rpt_assessment_gaps): a gap that holds anything and whose share
 -- is at least the rule's raises its requirement, quoting the gap as its evidence. Largest share
 -- first, then the rule's place.
-{#- A run without vars (a lint) has no rule table: see rpt_assessment_judgments. -#}
-{% set rule_table = var('assessment', {'intelligence_requirements': []}).get('intelligence_requirements', []) %}
+{% set rule_table = setting('assessment')['intelligence_requirements'] %}
 with
 
 gaps as (

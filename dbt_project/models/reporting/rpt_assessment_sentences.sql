@@ -5,10 +5,8 @@
 -- variant, for when a count or rate it rests on is hidden, withholds it. Which comparisons
 -- become judgments is decided by the exact tests in pipelines/assessment.py (SciPy),
 -- which also fill the two words no model can hold: the probability phrase and the test result.
-{#- The rates held to a standard (settings assessment.rate_standards). The pipeline passes every
-    settings section as a var; the defaults macro the `setting` macro falls back on does not
-    carry this section (its texts hold quotes), so a run without vars (a lint) has none. -#}
-{% set standards = var('assessment', {'rate_standards': {}})['rate_standards'] %}
+{#- The rates held to a standard (settings assessment.rate_standards). -#}
+{% set standards = setting('assessment')['rate_standards'] %}
 with
 
 quarters as (

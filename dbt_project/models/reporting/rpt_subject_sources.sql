@@ -1,7 +1,8 @@
 -- The subject pages' linked records, one row per subject and source (a prolific subject has
 -- dozens of records; the page must stay short): how many, under which roles, nominal ids,
 -- recorded names and dates of birth, over which dates. source_order lists first the source of
--- the subject's most recent record, as the page does.
+-- the subject's most recent record, as the page does. Beside each row, the subject's totals the
+-- page heads them with: every linked record, and every name recorded under any source.
 with
 
 records as (
@@ -51,6 +52,15 @@ by_source as (
     group by person_key, source
 ),
 
+subject_totals as (
+    select
+        person_key,
+        count(*) as subject_records,
+        coalesce(string_agg(distinct recorded_name, '; ' order by recorded_name), '') as subject_names
+    from records
+    group by person_key
+),
+
 final as (
     select
         by_source.person_key,
@@ -70,10 +80,13 @@ final as (
         by_source.recorded_names,
         coalesce(dates_of_birth.dates_of_birth, '') as dates_of_birth,
         by_source.first_date,
-        by_source.last_date
+        by_source.last_date,
+        subject_totals.subject_records,
+        subject_totals.subject_names
     from by_source
     left join dates_of_birth
         on by_source.person_key = dates_of_birth.person_key and by_source.source = dates_of_birth.source
+    inner join subject_totals on by_source.person_key = subject_totals.person_key
 )
 
 select * from final
