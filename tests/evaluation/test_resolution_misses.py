@@ -6,12 +6,15 @@ from __future__ import annotations
 import pandas as pd
 
 from pipelines.evaluation.resolution_misses import (
+    ID_ONLY_ONE_RIGHT,
+    ID_ONLY_ONE_WRONG,
     NAMES_DIFFER,
     NAMES_EQUAL,
     NO_DETAILS,
     ONE_NAME,
     calibration,
     details_class,
+    id_only_reach,
     linked_crime_ceiling,
     missed_pairs,
 )
@@ -115,3 +118,24 @@ def test_calibration_counts_scored_pairs_inside_the_part_by_band() -> None:
     assert rows["0.3-0.4"]["pairs"] == 2
     assert rows["0.3-0.4"]["true_share"] == 0.5
     assert rows["0.3-0.4"]["linked_share"] == 0.0
+
+
+def test_id_only_records_are_counted_by_the_keys_their_counterpart_reaches() -> None:
+    bare = {"forename": None, "surname": None}
+    mentions = pd.DataFrame(
+        [
+            _record("crime_persons", "N1", "perpetrator", "C1", "C1"),
+            _record("crime_persons", "N2", "victim", "C1", "C1", fore="Bea"),
+            # report I2 about the suspect N1: its victim recorded under a second id, no details
+            _record("intelligence_subject", "N1", "perpetrator", None, "I2"),
+            {**_record("intelligence_victim", "N3", "victim", None, "I2"), **bare},
+            # report I3 about N1 and another victim, no details either
+            _record("intelligence_subject", "N1", "perpetrator", None, "I3"),
+            {**_record("intelligence_victim", "N4", "victim", None, "I3"), **bare},
+        ]
+    )
+    truth = pd.Series(["T1", "T2", "T1", "T2", "T1", "T3"])
+    keys = pd.Series(["k1", "k2", "k1", "k3", "k1", "k4"])
+    reach = id_only_reach(mentions, keys, truth, pd.Series(True, index=truth.index))
+    # N3 and N4 share the counterpart N1 with N2, the only victim with details
+    assert reach == {"ids_without_details": 2, ID_ONLY_ONE_RIGHT: 1, ID_ONLY_ONE_WRONG: 1}
