@@ -159,6 +159,7 @@ def missed_pairs(
     return pd.DataFrame(rows)
 
 
+ID_ONLY_ALL = "nominal ids with a counterpart and no name or date of birth anywhere"
 ID_ONLY_NO_CANDIDATE = "no record with details shares a counterpart on the same side"
 ID_ONLY_ONE_RIGHT = "one such key, the same true person"
 ID_ONLY_ONE_WRONG = "one such key, another true person"
@@ -206,7 +207,7 @@ def id_only_reach(
             found[ID_ONLY_ONE_RIGHT] += 1
         else:
             found[ID_ONLY_ONE_WRONG] += 1
-    return {"ids_without_details": len(bare), **dict(found.most_common())}
+    return {ID_ONLY_ALL: len(bare), **dict(found.most_common())}
 
 
 def linked_crime_ceiling(

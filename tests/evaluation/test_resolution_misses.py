@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from pipelines.evaluation.resolution_misses import (
+    ID_ONLY_ALL,
     ID_ONLY_ONE_RIGHT,
     ID_ONLY_ONE_WRONG,
     NAMES_DIFFER,
@@ -138,4 +139,4 @@ def test_id_only_records_are_counted_by_the_keys_their_counterpart_reaches() -> 
     keys = pd.Series(["k1", "k2", "k1", "k3", "k1", "k4"])
     reach = id_only_reach(mentions, keys, truth, pd.Series(True, index=truth.index))
     # N3 and N4 share the counterpart N1 with N2, the only victim with details
-    assert reach == {"ids_without_details": 2, ID_ONLY_ONE_RIGHT: 1, ID_ONLY_ONE_WRONG: 1}
+    assert reach == {ID_ONLY_ALL: 2, ID_ONLY_ONE_RIGHT: 1, ID_ONLY_ONE_WRONG: 1}
