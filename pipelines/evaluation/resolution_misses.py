@@ -25,6 +25,7 @@ Writes docs/evaluation/resolution_misses.json and .md.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -85,6 +86,28 @@ def _has_dob(value: Any) -> bool:
     return pd.notna(value) and str(value)[:10] not in PLACEHOLDER_DOBS
 
 
+NO_DETAILS = "one record holds no name and no date of birth (out of reach)"
+ONE_NAME = "one record holds a single name (forename or surname alone)"
+NAMES_DIFFER = "both hold both names, spelt differently (typo, nickname, new surname)"
+NAMES_EQUAL = "both hold both names, spelt the same"
+
+
+def details_class(a: pd.Series, b: pd.Series) -> str:
+    """What the two records' own details leave to match on: nothing on one side, a single
+    name, full names that differ or full names that agree (the date of birth aside)."""
+    names = [(r["forename"], r["surname"]) for r in (a, b)]
+    if any(
+        pd.isna(fore) and pd.isna(sur) and not _has_dob(r["date_of_birth"])
+        for (fore, sur), r in zip(names, (a, b), strict=True)
+    ):
+        return NO_DETAILS
+    if any(pd.isna(fore) or pd.isna(sur) for fore, sur in names):
+        return ONE_NAME
+    (fa, sa), (fb, sb) = names
+    same = str(fa).upper() == str(fb).upper() and str(sa).upper() == str(sb).upper()
+    return NAMES_EQUAL if same else NAMES_DIFFER
+
+
 def missed_pairs(
     mentions: pd.DataFrame, keys: pd.Series, truth: pd.Series, mask: pd.Series
 ) -> pd.DataFrame:
@@ -116,6 +139,7 @@ def missed_pairs(
             {
                 "sources": " / ".join(sources),
                 "evidence": evidence or "details only",
+                "details": details_class(ra, rb),
                 "intelligence_subject": subject is not None,
                 "subject_has_linked_crime": subject is not None and pd.notna(subject["crime_id"]),
                 "subject_details": None
@@ -133,6 +157,57 @@ def missed_pairs(
             }
         )
     return pd.DataFrame(rows)
+
+
+ID_ONLY_ALL = "nominal ids with a counterpart and no name or date of birth anywhere"
+ID_ONLY_NO_CANDIDATE = "no record with details shares a counterpart on the same side"
+ID_ONLY_ONE_RIGHT = "one such key, the same true person"
+ID_ONLY_ONE_WRONG = "one such key, another true person"
+ID_ONLY_SEVERAL = "several such keys"
+
+
+def id_only_reach(
+    mentions: pd.DataFrame, keys: pd.Series, truth: pd.Series, mask: pd.Series
+) -> dict[str, int]:
+    """What linking a nominal id with no details anywhere (an intelligence victim, a protected
+    person) through its counterpart alone would do: per such id in the part, the keys of the
+    records with details on the same side that share one of its counterparts. One key of the
+    same true person is a pair gained, one key of another person a wrong merge."""
+    counterparts = mentions["mention_id"].map(counterparts_by_record(mentions))
+    has_details = (
+        mentions["forename"].notna()
+        | mentions["surname"].notna()
+        | mentions["date_of_birth"].map(_has_dob)
+    )
+    frame = mentions.assign(truth=truth, key=keys, cp=counterparts, details=has_details)[mask]
+    with_id = frame[frame["person_id"].notna()]
+    groups = with_id.groupby("person_id").agg(
+        any_details=("details", "max"),
+        truth=("truth", "first"),
+        side=("role_side", "first"),
+        cps=("cp", lambda s: frozenset().union(*[x for x in s if isinstance(x, frozenset)])),
+    )
+    bare = groups[~groups["any_details"] & (groups["cps"].map(len) > 0)]
+    detailed = frame[frame["details"] & frame["cp"].map(lambda x: isinstance(x, frozenset))]
+    by_counterpart = (
+        detailed.assign(counterpart=detailed["cp"].map(sorted))
+        .explode("counterpart")
+        .groupby("counterpart")
+    )
+    found: Counter[str] = Counter()
+    for row in bare.itertuples():
+        near = [by_counterpart.get_group(c) for c in row.cps if c in by_counterpart.groups]
+        candidates = pd.concat(near) if near else detailed.iloc[0:0]
+        candidates = candidates[candidates["role_side"] == row.side]
+        if candidates.empty:
+            found[ID_ONLY_NO_CANDIDATE] += 1
+        elif candidates["key"].nunique() > 1:
+            found[ID_ONLY_SEVERAL] += 1
+        elif row.truth in set(candidates["truth"]):
+            found[ID_ONLY_ONE_RIGHT] += 1
+        else:
+            found[ID_ONLY_ONE_WRONG] += 1
+    return {ID_ONLY_ALL: len(bare), **dict(found.most_common())}
 
 
 def linked_crime_ceiling(
@@ -154,19 +229,62 @@ def linked_crime_ceiling(
     }
 
 
+CALIBRATION_BANDS = (0.02, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.99, 1.0)
+
+
+def calibration(
+    pairs: pd.DataFrame, clusters: pd.DataFrame, truth: pd.Series, mask: pd.Series
+) -> list[dict[str, Any]]:
+    """Scored node pairs of the part by match probability band: how many, the share that are
+    one true person and the share the clustering put in one key. A band whose true share is
+    well above its probabilities is one where the model is less sure than it could be."""
+    mention_truth = pd.Series(truth.to_numpy(), index=clusters.index)
+    nodes = clusters.assign(truth=mention_truth, in_part=mask.to_numpy()).groupby("node_id")
+    node = pd.DataFrame(
+        {
+            "truth": nodes["truth"].first(),
+            "key": nodes["person_key"].first(),
+            "in_part": nodes["in_part"].all(),
+        }
+    )
+    scored = pairs.join(node.add_suffix("_l"), on="unique_id_l").join(
+        node.add_suffix("_r"), on="unique_id_r"
+    )
+    scored = scored[scored["in_part_l"].eq(True) & scored["in_part_r"].eq(True)]
+    scored = scored.assign(
+        same=scored["truth_l"] == scored["truth_r"],
+        linked=scored["key_l"] == scored["key_r"],
+        band=pd.cut(scored["match_probability"], list(CALIBRATION_BANDS)),
+    )
+    out = []
+    for band, rows in scored.groupby("band", observed=True):
+        out.append(
+            {
+                "band": f"{band.left:g}-{band.right:g}",
+                "pairs": len(rows),
+                "true_share": round(float(rows["same"].mean()), 3),
+                "linked_share": round(float(rows["linked"].mean()), 3),
+            }
+        )
+    return out
+
+
 def evaluate(mentions: pd.DataFrame, truth: pd.Series, cfg: ResolutionConfig) -> dict[str, Any]:
     mentions = mentions.reset_index(drop=True)
     truth = truth.reset_index(drop=True).astype(str)
     cpu, wall = time.process_time(), time.perf_counter()
-    result = resolve_mentions(mentions, cfg)
-    seconds = {"cpu": time.process_time() - cpu, "wall": time.perf_counter() - wall}
-    keys = (
-        result.clusters.assign(mention_id=lambda f: f["mention_id"].astype(str))
-        .set_index("mention_id")["person_key"]
-        .astype(str)
-        .reindex(mentions["mention_id"].astype(str))
-        .reset_index(drop=True)
+    # the scored pairs above the lowest calibration band are kept for the calibration table
+    result = resolve_mentions(
+        mentions, dataclasses.replace(cfg, keep_pairs_above=CALIBRATION_BANDS[0])
     )
+    seconds = {"cpu": time.process_time() - cpu, "wall": time.perf_counter() - wall}
+    clusters = (
+        result.clusters.assign(mention_id=lambda f: f["mention_id"].astype(str))
+        .set_index("mention_id")
+        .reindex(mentions["mention_id"].astype(str))
+        .reset_index()
+    )
+    keys = clusters["person_key"].astype(str)
     out_mask = held_out_part(SOURCE, truth)
     parts: dict[str, Any] = {}
     for part, mask in (("held_in", ~out_mask), ("held_out", out_mask)):
@@ -176,6 +294,8 @@ def evaluate(mentions: pd.DataFrame, truth: pd.Series, cfg: ResolutionConfig) ->
             "metrics": part_metrics(keys, truth, mask),
             "missed_pairs": len(missed),
             "by_evidence": dict(Counter(missed["evidence"]).most_common()),
+            "by_details": dict(Counter(missed["details"]).most_common()),
+            "calibration": calibration(result.pairs, clusters, truth, mask),
             "by_sources": dict(Counter(missed["sources"]).most_common()),
             "intelligence_subject_pairs": len(subject),
             "intelligence_subject_with_linked_crime": int(
@@ -183,14 +303,28 @@ def evaluate(mentions: pd.DataFrame, truth: pd.Series, cfg: ResolutionConfig) ->
             ),
             "intelligence_subject_details": dict(Counter(subject["subject_details"]).most_common()),
             "linked_crime_ceiling": linked_crime_ceiling(mentions, keys, truth, mask),
+            "id_only_reach": id_only_reach(mentions, keys, truth, mask),
         }
     return {
         "source": SOURCE,
+        "threshold": cfg.match_probability_threshold,
         "records": len(mentions),
         "resolution_seconds": {k: round(v, 2) for k, v in seconds.items()},
         "blocking_rules": result.stats.get("blocking_rules"),
         "parts": parts,
     }
+
+
+def calibration_rows(held_in: list[dict[str, Any]], held_out: list[dict[str, Any]]) -> list[str]:
+    by_band = {row["band"]: row for row in held_out}
+    empty = {"pairs": 0, "true_share": "", "linked_share": ""}
+    return [
+        f"| {row['band']} | {row['pairs']} | {row['true_share']} | {row['linked_share']} | "
+        f"{by_band.get(row['band'], empty)['pairs']} | "
+        f"{by_band.get(row['band'], empty)['true_share']} | "
+        f"{by_band.get(row['band'], empty)['linked_share']} |"
+        for row in held_in
+    ]
 
 
 def markdown(report: dict[str, Any]) -> str:
@@ -231,6 +365,23 @@ def markdown(report: dict[str, Any]) -> str:
         "|---|---|---|",
         *table("by_sources"),
         "",
+        "| what the two records' own details leave to match on | held-in | held-out |",
+        "|---|---|---|",
+        *table("by_details"),
+        "",
+        "## Calibration of the scored pairs",
+        "",
+        "Node pairs scored by the model (both records in the part) by match probability: the "
+        "share that are one true person and the share the clustering put in one key "
+        f"(threshold {report['threshold']}). Where the true share is well above the band, "
+        "the model is less sure than the data allows; linking those pairs directly still "
+        "chains wrong ones (the held-in threshold sweep of `resolution_sources`).",
+        "",
+        "| match probability | held-in pairs | true share | in one key | held-out pairs "
+        "| true share | in one key |",
+        "|---|---|---|---|---|---|---|",
+        *calibration_rows(held_in["calibration"], held_out["calibration"]),
+        "",
         "Missed pairs with an intelligence subject: "
         f"{held_in['intelligence_subject_pairs']} held-in, of which "
         f"{held_in['intelligence_subject_with_linked_crime']} have a report linked to a crime "
@@ -255,6 +406,21 @@ def markdown(report: dict[str, Any]) -> str:
         f"{ceil_out['subjects_already_in_key']} |",
         metric_row("project P / R / F1", held_in["metrics"], held_out["metrics"]),
         metric_row("with the oracle P / R / F1", ceil_in, ceil_out),
+        "",
+        "## Nominal ids with no details, linked through a counterpart alone?",
+        "",
+        "Most missed pairs reach a nominal id that holds no name and no date of birth "
+        "anywhere (an intelligence victim or protected person recorded under a second id). "
+        "Its only evidence is a counterpart: the suspect on the other side of its report or "
+        "order. Per such id with a counterpart, the keys of the records with details on the "
+        "same side that share one: linking it where there is one such key would gain the "
+        "first count's pairs and merge two people in the second's (victims of one suspect "
+        "are often two people: the serial judgment rests on telling them apart), so it is "
+        "not done.",
+        "",
+        "| nominal ids without details | held-in | held-out |",
+        "|---|---|---|",
+        *table("id_only_reach"),
         "",
     ]
     return "\n".join(lines)

@@ -5,7 +5,20 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipelines.evaluation.resolution_misses import linked_crime_ceiling, missed_pairs
+from pipelines.evaluation.resolution_misses import (
+    ID_ONLY_ALL,
+    ID_ONLY_ONE_RIGHT,
+    ID_ONLY_ONE_WRONG,
+    NAMES_DIFFER,
+    NAMES_EQUAL,
+    NO_DETAILS,
+    ONE_NAME,
+    calibration,
+    details_class,
+    id_only_reach,
+    linked_crime_ceiling,
+    missed_pairs,
+)
 
 
 def _record(source: str, person_id, side: str, crime, event: str, fore="Ann") -> dict:
@@ -62,3 +75,68 @@ def test_oracle_moves_only_subjects_reachable_through_their_linked_crime() -> No
     # seven true pairs: T2's (1, 4) was found before, the oracle adds (0, 2) of T1's six
     assert ceiling["precision"] == 1.0
     assert round(ceiling["recall"], 4) == round(2 / 7, 4)
+
+
+def test_missed_pairs_say_what_the_records_own_details_leave() -> None:
+    records = pd.DataFrame(
+        [
+            {"forename": "Ann", "surname": "Lee", "date_of_birth": None},
+            {"forename": "Anne", "surname": "Lee", "date_of_birth": None},
+            {"forename": None, "surname": "Lee", "date_of_birth": None},
+            {"forename": None, "surname": None, "date_of_birth": "1970-01-01"},
+            {"forename": "ANN", "surname": "lee", "date_of_birth": "1990-02-03"},
+        ]
+    )
+    first = records.loc[0]
+    assert details_class(first, records.loc[1]) == NAMES_DIFFER
+    assert details_class(first, records.loc[2]) == ONE_NAME
+    # a placeholder date of birth is no detail
+    assert details_class(first, records.loc[3]) == NO_DETAILS
+    assert details_class(first, records.loc[4]) == NAMES_EQUAL
+
+
+def test_calibration_counts_scored_pairs_inside_the_part_by_band() -> None:
+    clusters = pd.DataFrame({"node_id": [1, 2, 3, 4, 5], "person_key": ["a", "a", "b", "c", "d"]})
+    truth = pd.Series(["T1", "T1", "T1", "T2", "T3"])
+    pairs = pd.DataFrame(
+        {
+            "unique_id_l": [1, 1, 3, 4],
+            "unique_id_r": [2, 3, 4, 5],
+            "match_probability": [0.95, 0.35, 0.32, 0.5],
+        }
+    )
+    in_part = pd.Series([True, True, True, True, False])
+    rows = {row["band"]: row for row in calibration(pairs, clusters, truth, in_part)}
+    # (4, 5) has a record outside the part: not counted
+    assert set(rows) == {"0.3-0.4", "0.9-0.99"}
+    assert rows["0.9-0.99"] == {
+        "band": "0.9-0.99",
+        "pairs": 1,
+        "true_share": 1.0,
+        "linked_share": 1.0,
+    }
+    # (1, 3) is one true person in two keys, (3, 4) two people apart
+    assert rows["0.3-0.4"]["pairs"] == 2
+    assert rows["0.3-0.4"]["true_share"] == 0.5
+    assert rows["0.3-0.4"]["linked_share"] == 0.0
+
+
+def test_id_only_records_are_counted_by_the_keys_their_counterpart_reaches() -> None:
+    bare = {"forename": None, "surname": None}
+    mentions = pd.DataFrame(
+        [
+            _record("crime_persons", "N1", "perpetrator", "C1", "C1"),
+            _record("crime_persons", "N2", "victim", "C1", "C1", fore="Bea"),
+            # report I2 about the suspect N1: its victim recorded under a second id, no details
+            _record("intelligence_subject", "N1", "perpetrator", None, "I2"),
+            {**_record("intelligence_victim", "N3", "victim", None, "I2"), **bare},
+            # report I3 about N1 and another victim, no details either
+            _record("intelligence_subject", "N1", "perpetrator", None, "I3"),
+            {**_record("intelligence_victim", "N4", "victim", None, "I3"), **bare},
+        ]
+    )
+    truth = pd.Series(["T1", "T2", "T1", "T2", "T1", "T3"])
+    keys = pd.Series(["k1", "k2", "k1", "k3", "k1", "k4"])
+    reach = id_only_reach(mentions, keys, truth, pd.Series(True, index=truth.index))
+    # N3 and N4 share the counterpart N1 with N2, the only victim with details
+    assert reach == {ID_ONLY_ALL: 2, ID_ONLY_ONE_RIGHT: 1, ID_ONLY_ONE_WRONG: 1}
