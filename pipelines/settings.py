@@ -126,7 +126,7 @@ class ForecastSettings(_Section):
     recording_change_start: str = Field("2014-04-01", pattern=r"^\d{4}-\d{2}-\d{2}$")
     # How the pool's quantiles treat an error's sign: "symmetric" (the quantile of |error| on
     # both sides of the forecast) or "signed" (each tail on its own side).
-    error_pool_sides: str = Field("signed", pattern="^(symmetric|signed)$")
+    error_pool_sides: str = Field("symmetric", pattern="^(symmetric|signed)$")
     # Demand series (marts.demand_series) forecast by the pipeline; empty = all of them.
     series: list[str] = Field(
         default_factory=lambda: [
