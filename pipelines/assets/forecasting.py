@@ -111,7 +111,9 @@ def demand_forecast(
             "break_applied",
         ],
     )
-    tracking = forecast_tracking(series[["series", "period_start", "value"]], quarter, params)
+    tracking = forecast_tracking(
+        series[["series", "period", "period_start", "value"]], quarter, params
+    )
     # Every financial year the FMS shows ends within horizon_years + 1 years of the data.
     pool = pd.DataFrame(
         pool_by_month(
