@@ -127,6 +127,8 @@ class ForecastSettings(_Section):
     # How the pool's quantiles treat an error's sign: "symmetric" (the quantile of |error| on
     # both sides of the forecast) or "signed" (each tail on its own side).
     error_pool_sides: str = Field("symmetric", pattern="^(symmetric|signed)$")
+    # Periods of marts.demand_series forecast (month, quarter); empty = every period.
+    periods: list[str] = Field(default_factory=lambda: ["month", "quarter"])
     # Demand series (marts.demand_series) forecast by the pipeline; empty = all of them.
     series: list[str] = Field(
         default_factory=lambda: [

@@ -80,6 +80,8 @@ def demand_forecast(
         ).df()
     if settings.forecasting.series:
         series = series[series["series"].isin(settings.forecasting.series)]
+    if settings.forecasting.periods:
+        series = series[series["period"].isin(settings.forecasting.periods)]
     tables, infos = [], []
     for period, part in series.groupby("period"):
         last = pd.Timestamp(part["period_start"].max()).date()
