@@ -128,7 +128,7 @@ class ForecastSettings(_Section):
     # both sides of the forecast) or "signed" (each tail on its own side).
     error_pool_sides: str = Field("symmetric", pattern="^(symmetric|signed)$")
     # Periods of marts.demand_series forecast (month, quarter); empty = every period.
-    periods: list[str] = Field(default_factory=lambda: ["month", "quarter"])
+    periods: list[str] = Field(default_factory=lambda: ["month"])
     # Demand series (marts.demand_series) forecast by the pipeline; empty = all of them.
     series: list[str] = Field(
         default_factory=lambda: [
