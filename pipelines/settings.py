@@ -126,7 +126,9 @@ class ForecastSettings(_Section):
     recording_change_start: str = Field("2014-04-01", pattern=r"^\d{4}-\d{2}-\d{2}$")
     # How the pool's quantiles treat an error's sign: "symmetric" (the quantile of |error| on
     # both sides of the forecast) or "signed" (each tail on its own side).
-    error_pool_sides: str = Field("signed", pattern="^(symmetric|signed)$")
+    error_pool_sides: str = Field("symmetric", pattern="^(symmetric|signed)$")
+    # Periods of marts.demand_series forecast (month, quarter); empty = every period.
+    periods: list[str] = Field(default_factory=lambda: ["month"])
     # Demand series (marts.demand_series) forecast by the pipeline; empty = all of them.
     series: list[str] = Field(
         default_factory=lambda: [

@@ -80,6 +80,8 @@ def demand_forecast(
         ).df()
     if settings.forecasting.series:
         series = series[series["series"].isin(settings.forecasting.series)]
+    if settings.forecasting.periods:
+        series = series[series["period"].isin(settings.forecasting.periods)]
     tables, infos = [], []
     for period, part in series.groupby("period"):
         last = pd.Timestamp(part["period_start"].max()).date()
@@ -111,7 +113,9 @@ def demand_forecast(
             "break_applied",
         ],
     )
-    tracking = forecast_tracking(series[["series", "period_start", "value"]], quarter, params)
+    tracking = forecast_tracking(
+        series[["series", "period", "period_start", "value"]], quarter, params
+    )
     # Every financial year the FMS shows ends within horizon_years + 1 years of the data.
     pool = pd.DataFrame(
         pool_by_month(

@@ -109,7 +109,7 @@ class ForecastParams:
     recording_change_start: str = "2014-04-01"
     # Whether the pool's quantiles are of |error| on both sides or of each tail on its side
     # (`error_pool.SIDES`; the back-test builds the pool of these sides).
-    error_pool_sides: str = "signed"
+    error_pool_sides: str = "symmetric"
     # pooled_drift: the annual-total growth over this many years, pooled over the series.
     pooled_growth_years: int = 2
 

@@ -30,11 +30,14 @@ TRACKING_COLUMNS = [
 
 
 def forecast_tracking(series: pd.DataFrame, quarter: str, params: ForecastParams) -> pd.DataFrame:
-    """series: series, period_start, value (monthly or quarterly periods)."""
+    """series: series, period_start, value (monthly or quarterly periods) and, optionally,
+    period: a series held both by month and by quarter (marts.demand_series) is tracked once,
+    from its finest period (`finest_period`)."""
     start = pd.Timestamp(quarter_start(quarter))
     end = pd.Timestamp(quarter_end(quarter))
     before_end = pd.Timestamp(quarter_end(shift_quarter(quarter, -1)))
-    data = series.assign(period_start=pd.to_datetime(series["period_start"]))
+    data = finest_period(series)
+    data = data.assign(period_start=pd.to_datetime(data["period_start"]))
     todo: dict[int, list[pd.DataFrame]] = {}
     actuals: dict[str, float] = {}
     for name, part in data.groupby("series"):
@@ -59,6 +62,18 @@ def forecast_tracking(series: pd.DataFrame, quarter: str, params: ForecastParams
         for name, part in fc.groupby("series"):
             rows.append(_row(name, quarter, actuals[name], part))
     return pd.DataFrame(rows, columns=TRACKING_COLUMNS)
+
+
+def finest_period(series: pd.DataFrame) -> pd.DataFrame:
+    """Per series, only the rows of its finest period (month before quarter before year) when
+    a `period` column says which rows are which: a series held by month and by quarter would
+    otherwise add each quarter's total to the quarter's first month, and count the quarter
+    twice. Without the column, the rows as given (one period per series)."""
+    if "period" not in series:
+        return series
+    rank = series["period"].map({"month": 0, "quarter": 1, "year": 2}).fillna(3)
+    finest = rank.groupby(series["series"]).transform("min")
+    return series[rank == finest].drop(columns="period")
 
 
 def _row(name: str, quarter: str, actual: float, fc: pd.DataFrame) -> dict:

@@ -347,3 +347,22 @@ def test_the_pool_sides_closest_to_nominal_on_the_held_in_forces_are_chosen() ->
     # Only the published variants count: the pool alone of the annual series decides there.
     rows.append(row("ho_annual", UNION, "symmetric", "held_in", 0.0, 0.0))
     assert choose_sides(rows, published, "stable_recording", STABLE_TARGETS)[0] == "symmetric"
+
+
+def test_a_series_held_by_month_and_by_quarter_is_tracked_once_from_its_months() -> None:
+    rng = np.random.default_rng(11)
+    values = 100 + rng.normal(0, 3, 60)
+    months = _monthly("s", values).assign(period="month")
+    quarters = (
+        months.assign(period_start=months["period_start"].dt.to_period("Q").dt.start_time)
+        .groupby(["series", "period_start"], as_index=False)["value"]
+        .sum()
+        .assign(period="quarter")
+    )
+    params = ForecastParams(cv_windows=8)
+    both = forecast_tracking(pd.concat([months, quarters]), "2023-Q4", params)
+    alone = forecast_tracking(months.drop(columns="period"), "2023-Q4", params)
+    # The quarter's recorded count once (not the months plus the quarter's own total), and
+    # the interval forecast from the months alone.
+    assert np.isclose(both["actual"].iloc[0], values[-3:].sum())
+    pd.testing.assert_frame_equal(both, alone)
