@@ -1,6 +1,19 @@
 -- How the FMS figures were made, in plain words, as the profile's forecast section and the
 -- workbook's README print them: which series have no forecast (when any), then how years,
 -- models, splits and ranges work, naming the models the forecast years used.
+-- The years whose forecast errors set the ranges follow forecasting.error_pool_regime: under
+-- stable_recording the pool leaves out every error reaching past recording_change_start.
+{% set forecasting = setting('forecasting') %}
+{% if forecasting['error_pool_regime'] == 'stable_recording' %}
+    {% set error_pool_years = "figures of 22 police forces from 2009 until recording practice "
+        ~ "changed in " ~ forecasting['recording_change_start'][:4]
+        ~ " (later forecasts, which met the rise in recorded harassment that followed, are "
+        ~ "left out, so the ranges assume recording practice stays as it is)" %}
+{% else %}
+    {% set error_pool_years = "figures of 22 police forces, 2009 to 2018 (when recorded "
+        ~ "harassment doubled)" %}
+{% endif %}
+
 with
 
 years as (
@@ -50,7 +63,7 @@ fixed as (
             'The ranges: the 80% range should hold the actual number in 8 years out of 10, the '
             || '95% range in 19 out of 20. A year''s range comes from how far off forecasts of '
             || 'a year''s stalking and harassment were, that far ahead, in the Home Office '
-            || 'figures of 22 police forces, 2009 to 2018 (when recorded harassment doubled); '
+            || '{{ error_pool_years }}; '
             || 'the Assumptions sheet says how often each year''s ranges held when tested on '
             || 'forces the method had never seen. A quarter''s range adds up the monthly ranges.'
         )
