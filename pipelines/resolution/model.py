@@ -489,12 +489,28 @@ DEFAULT_LAMBDA_RECALL = 0.7
 EM_SESSIONS: tuple[tuple[str, ...], ...] = (("dob",), ("forename_canon", "surname_std"))
 
 
+def _with_lambda_floor(
+    make_linker: Callable[..., Linker], linker: Linker, n_records: int, recall: float
+) -> Linker:
+    """The linker, its lambda raised to what one deterministic match would give where the
+    rules found none (an input without a single exact duplicate, e.g. a small delivery):
+    lambda 0 makes every match weight minus infinity and Splink fails on it."""
+    model = copy.deepcopy(linker.misc.save_model_to_json())
+    prior = model.get("probability_two_random_records_match")
+    if isinstance(prior, float) and prior > 0 and not math.isnan(prior):
+        return linker
+    pairs = max(1.0, n_records * (n_records - 1) / 2)
+    model["probability_two_random_records_match"] = min(1.0 / (recall * pairs), 0.5)
+    return make_linker(model)
+
+
 def train(
     make_linker: Callable[..., Linker],
     settings: SettingsCreator,
     max_u_pairs: float,
     seed: int,
     non_null_both: dict[str, float] | None = None,
+    n_records: int = 0,
 ) -> tuple[dict[str, Any], TrainingReport]:
     """Unsupervised estimation on this run's data: lambda from deterministic rules, u from
     random pairs, m by expectation maximisation in two sessions that block on different
@@ -503,6 +519,7 @@ def train(
     linker.training.estimate_probability_two_random_records_match(
         LAMBDA_RULES, recall=DEFAULT_LAMBDA_RECALL
     )
+    linker = _with_lambda_floor(make_linker, linker, n_records, DEFAULT_LAMBDA_RECALL)
     linker.training.estimate_u_using_random_sampling(max_pairs=max_u_pairs, seed=seed)
     failures: list[str] = []
     sessions = 0
@@ -534,6 +551,7 @@ def train(
         # underestimate how many pairs match.
         linker = make_linker(model)
         linker.training.estimate_probability_two_random_records_match(LAMBDA_RULES, recall=recall)
+        linker = _with_lambda_floor(make_linker, linker, n_records, recall)
         model = copy.deepcopy(linker.misc.save_model_to_json())
     return model, TrainingReport(sessions, failures, recall)
 

@@ -576,7 +576,7 @@ def _train_and_score(
     con.execute("set threads = 1")
     try:
         trained, report = train(
-            make_linker, settings, config.max_u_pairs, config.seed, non_null_both
+            make_linker, settings, config.max_u_pairs, config.seed, non_null_both, n_input
         )
     finally:
         con.execute("reset threads")

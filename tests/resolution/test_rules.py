@@ -417,3 +417,56 @@ def test_intelligence_subject_with_mistyped_names_joins_through_the_shared_victi
     keys = dict(zip(result.clusters["record_key"], result.clusters["person_key"], strict=True))
     assert keys["I20|None"] == keys["T20|N20"]
     assert keys["I20|None"] != keys["T20|N21"]
+
+
+def test_a_typo_of_a_rare_surname_weighs_more_than_a_typo_of_a_common_one() -> None:
+    # the near-miss surname level carries the term-frequency adjustment of the commoner
+    # spelling: "Pennyfaether" for "Pennyfeather" says more than "Smiht" for "Smith"
+    rng = np.random.default_rng(5)
+    smiths = [
+        _mention(f"S{i}", f"NS{i}", "victim", name, "Smith", f"19{60 + i}-02-03", "F", "YO8 1AA")
+        for i, name in enumerate(draw_forenames(np.array(["F"] * 30), rng))
+    ]
+    cases = [
+        _mention("R1", "NR1", "suspect", "Tobias", "Pennyfeather", "1981-05-06", "M", "YO26 4DD"),
+        _mention("R2", "NR2", "suspect", "Tobias", "Pennyfaether", "1981-05-06", "M", "YO26 4DD"),
+        _mention("C1", "NC1", "suspect", "Tobias", "Smith", "1979-08-09", "M", "YO23 5EE"),
+        _mention("C2", "NC2", "suspect", "Tobias", "Smiht", "1979-08-09", "M", "YO23 5EE"),
+    ]
+    rows = _background(np.random.default_rng(11)) + smiths + cases
+    result = resolve_mentions(pd.DataFrame(rows), ResolutionConfig(keep_pairs_above=1e-6))
+    node = dict(zip(result.clusters["record_key"], result.clusters["node_id"], strict=True))
+    pairs = result.pairs.set_index(["unique_id_l", "unique_id_r"])
+
+    def surname_weight(a: str, b: str) -> float:
+        left, right = sorted([node[a], node[b]])
+        return float(pairs.loc[(left, right), "mw_surname"])
+
+    rare = surname_weight("R1|NR1", "R2|NR2")
+    common = surname_weight("C1|NC1", "C2|NC2")
+    assert rare > common + 2
+
+
+def test_an_input_without_a_single_exact_duplicate_resolves() -> None:
+    # no two records share a nominal id or their names and date of birth: the deterministic
+    # rules find no match, and lambda takes what one match would give instead of 0 (with
+    # which Splink failed on a log of 0)
+    rng = np.random.default_rng(3)
+    sex = np.array(["F", "M"] * 10)
+    rows = [
+        _mention(
+            f"X{i}",
+            f"NX{i}",
+            "victim" if i % 2 else "suspect",
+            fore,
+            sur,
+            f"19{50 + i}-0{1 + i % 9}-1{i % 10}",
+            sex[i],
+            f"YO{1 + i} 1AA",
+        )
+        for i, (fore, sur) in enumerate(
+            zip(draw_forenames(sex, rng), draw_surnames(20, rng), strict=True)
+        )
+    ]
+    result = resolve_mentions(pd.DataFrame(rows), ResolutionConfig())
+    assert result.clusters["person_key"].nunique() == 20
