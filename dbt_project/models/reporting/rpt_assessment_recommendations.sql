@@ -2,7 +2,7 @@
 -- judgments that open the profile (rpt_assessment_judgments.is_shown): a rule whose signal and
 -- direction match a judgment recommends its action under its area. In 4P order (Prevent,
 -- Pursue, Protect, Prepare), then the judgment's rank, then the rule's place in the table.
-{% set rule_table = setting('assessment')['recommendations'] %}
+{% set rules = setting('assessment')['recommendations'] %}
 with
 
 judgments as (
@@ -11,34 +11,7 @@ judgments as (
 ),
 
 rules as (
-    {% if rule_table %}
-        select
-            rules.rule_order,
-            rules.signal,
-            rules.direction,
-            rules.area,
-            rules.action
-        from (
-            values
-            {%- for rule in rule_table %}
-                (
-                    {{ loop.index }},
-                    '{{ rule.signal }}',
-                    '{{ rule.direction }}',
-                    '{{ rule.area }}',
-                    '{{ rule.action | replace("'", "''") }}'
-                ){{ ',' if not loop.last }}
-            {%- endfor %}
-        ) as rules (rule_order, signal, direction, area, action)
-    {% else %}
-        select
-            cast(null as integer) as rule_order,
-            cast(null as varchar) as signal,
-            cast(null as varchar) as direction,
-            cast(null as varchar) as area,
-            cast(null as varchar) as action
-        where false
-    {% endif %}
+    {{ rule_table(rules, {'signal': 'varchar', 'direction': 'varchar', 'area': 'varchar', 'action': 'varchar'}) }}
 ),
 
 final as (

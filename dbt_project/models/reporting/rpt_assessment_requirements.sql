@@ -2,7 +2,7 @@
 -- applied to the measured gaps (rpt_assessment_gaps): a gap that holds anything and whose share
 -- is at least the rule's raises its requirement, quoting the gap as its evidence. Largest share
 -- first, then the rule's place.
-{% set rule_table = setting('assessment')['intelligence_requirements'] %}
+{% set rules = setting('assessment')['intelligence_requirements'] %}
 with
 
 gaps as (
@@ -10,31 +10,7 @@ gaps as (
 ),
 
 rules as (
-    {% if rule_table %}
-        select
-            rules.rule_order,
-            rules.gap,
-            rules.min_share,
-            rules.requirement
-        from (
-            values
-            {%- for rule in rule_table %}
-                (
-                    {{ loop.index }},
-                    '{{ rule.gap }}',
-                    cast({{ rule.min_share }} as double),
-                    '{{ rule.requirement | replace("'", "''") }}'
-                ){{ ',' if not loop.last }}
-            {%- endfor %}
-        ) as rules (rule_order, gap, min_share, requirement)
-    {% else %}
-        select
-            cast(null as integer) as rule_order,
-            cast(null as varchar) as gap,
-            cast(null as double) as min_share,
-            cast(null as varchar) as requirement
-        where false
-    {% endif %}
+    {{ rule_table(rules, {'gap': 'varchar', 'min_share': 'double', 'requirement': 'varchar'}) }}
 ),
 
 raised as (
