@@ -178,8 +178,13 @@ def test_a_dagster_run_on_a_warehouse_in_use_is_refused_before_any_step(
     job = defs.resolve_job_def("quarterly_profile")
     home = tmp_path / "dagster"
     home.mkdir()
+    from pipelines.event_log_sqlite import fast_commits
+
+    # The CLI's SQLite settings (no disk sync per event): the run stores some 600 "planned"
+    # events before it is refused, which synced one by one took most of this test's time.
     with (
         run_safety.warehouse_lock(warehouse) as holder,
+        fast_commits(home),
         dg.DagsterInstance.local_temp(str(home)) as instance,
     ):
         result = job.execute_in_process(
