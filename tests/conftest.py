@@ -4,6 +4,9 @@ so every test that reads real pipeline outputs shares the same (slow-ish) materi
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +71,10 @@ def tiny_profile(tiny_force: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         ]
     )  # fmt: skip
     assert code == 0, "spp profile failed on the tiny force"
+    if _RERUN_WANTED:
+        # The re-run is a process of its own: it runs on the second core while the tests that
+        # read this run's outputs go on in this one (the suite is mostly one busy core).
+        _start_rerun(outputs, tmp_path_factory)
     return outputs
 
 
@@ -130,48 +137,80 @@ class RerunOutputs:
     state: Path  # its SPP_STATE_DIR (Dagster's storage under dagster/)
 
 
+# Whether any collected test asks for tiny_rerun (set at collection): only then does tiny_profile
+# start it in the background.
+_RERUN_WANTED = False
+# The background re-run: its outputs, the process and its console file.
+_RERUN: dict[str, object] = {}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    global _RERUN_WANTED
+    _RERUN_WANTED = any("tiny_rerun" in getattr(item, "fixturenames", ()) for item in items)
+
+
+def pytest_sessionfinish() -> None:
+    # A re-run nobody waited for (the session stopped early) does not outlive the session.
+    process = _RERUN.get("process")
+    if isinstance(process, subprocess.Popen) and process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+def _start_rerun(first: ProfileRunOutputs, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Copy the first run's warehouse and outputs, plant the identity row in a copy of its
+    delivery, and start `spp profile` on them in its own process with its own state."""
+    root = tmp_path_factory.mktemp("tiny_rerun")
+    extracts = root / "in"
+    shutil.copytree(first.extracts, extracts, ignore=shutil.ignore_patterns("truth"))
+    plant_identity_row(extracts)
+    run = ProfileRunOutputs(
+        extracts=extracts,
+        out=root / "out",
+        warehouse=root / "wh" / "warehouse.duckdb",
+        quarter=first.quarter,
+    )
+    shutil.copytree(first.out, run.out)
+    run.warehouse.parent.mkdir()
+    shutil.copyfile(first.warehouse, run.warehouse)
+    counts_before = table_counts(run.warehouse)
+    state = root / "state"
+    env = {**os.environ, "SPP_STATE_DIR": str(state), "DAGSTER_HOME": str(state / "dagster")}
+    console = root / "console.txt"
+    with console.open("wb") as console_file:
+        process = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "spp"),
+                "profile",
+                "--extracts", str(run.extracts),
+                "--quarter", run.quarter,
+                "--out", str(run.out),
+                "--warehouse", str(run.warehouse),
+                "--run-date", TINY_RUN_DATE,
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=console_file,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )  # fmt: skip
+    _RERUN.update(
+        outputs=RerunOutputs(run=run, counts_before=counts_before, console=console, state=state),
+        process=process,
+    )
+
+
 @pytest.fixture(scope="session")
 def tiny_rerun(
     tiny_profile: ProfileRunOutputs, tmp_path_factory: pytest.TempPathFactory
 ) -> RerunOutputs:
     """One whole run shared by the tests of re-running a quarter (replaces, never duplicates)
     and of planted personal values (they never leave the warehouse): each used to pay a whole
-    run of its own."""
-    import shutil
-    import subprocess
-    import sys
-
-    root = tmp_path_factory.mktemp("tiny_rerun")
-    extracts = root / "in"
-    shutil.copytree(tiny_profile.extracts, extracts, ignore=shutil.ignore_patterns("truth"))
-    plant_identity_row(extracts)
-    run = ProfileRunOutputs(
-        extracts=extracts,
-        out=root / "out",
-        warehouse=root / "wh" / "warehouse.duckdb",
-        quarter=tiny_profile.quarter,
-    )
-    shutil.copytree(tiny_profile.out, run.out)
-    run.warehouse.parent.mkdir()
-    shutil.copyfile(tiny_profile.warehouse, run.warehouse)
-    counts_before = table_counts(run.warehouse)
-    state = root / "state"
-    env = {**os.environ, "SPP_STATE_DIR": str(state), "DAGSTER_HOME": str(state / "dagster")}
-    completed = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "spp"),
-            "profile",
-            "--extracts", str(run.extracts),
-            "--quarter", run.quarter,
-            "--out", str(run.out),
-            "--warehouse", str(run.warehouse),
-            "--run-date", TINY_RUN_DATE,
-        ],
-        capture_output=True,
-        env=env,
-        check=False,
-    )  # fmt: skip
-    console = root / "console.txt"
-    console.write_bytes(completed.stdout + completed.stderr)
-    assert completed.returncode == 0, completed.stderr.decode()[-2000:]
-    return RerunOutputs(run=run, counts_before=counts_before, console=console, state=state)
+    run of its own. Started by tiny_profile as soon as that run is done (here if it was not)."""
+    if "process" not in _RERUN:
+        _start_rerun(tiny_profile, tmp_path_factory)
+    process = _RERUN["process"]
+    outputs = _RERUN["outputs"]
+    assert isinstance(process, subprocess.Popen) and isinstance(outputs, RerunOutputs)
+    returncode = process.wait()
+    assert returncode == 0, outputs.console.read_text(errors="replace")[-2000:]
+    return outputs
