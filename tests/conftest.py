@@ -10,8 +10,12 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.test_end_to_end import MainCommandRun
 
 # Dagster and dbt state of the test session stay out of the project's .state/ folder.
 _SESSION_STATE = Path(tempfile.mkdtemp(prefix="spp-tests-"))
@@ -144,17 +148,42 @@ _RERUN_WANTED = False
 _RERUN: dict[str, object] = {}
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+# The README's main command (tests/test_end_to_end.py), started with the session when collected.
+MAIN_COMMAND_TEST = "test_main_command_without_shared_data"
+_MAIN_COMMAND: dict[str, MainCommandRun] = {}
+
+
+# After -m / -k have deselected: only the tests that will run count.
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     global _RERUN_WANTED
+    if config.option.collectonly:
+        return
     _RERUN_WANTED = any("tiny_rerun" in getattr(item, "fixturenames", ()) for item in items)
+    if any(getattr(item, "originalname", item.name) == MAIN_COMMAND_TEST for item in items):
+        # Two processes of its own (generate, then profile), waited for in a thread: they run
+        # on the second core while the suite goes on; the test joins them.
+        from tests.test_end_to_end import MainCommandRun
+
+        run = MainCommandRun(Path(tempfile.mkdtemp(prefix="main-command-", dir=_SESSION_STATE)))
+        run.start()
+        _MAIN_COMMAND["run"] = run
+
+
+def started_main_command() -> MainCommandRun | None:
+    """The main command's run started with the session, if it was."""
+    return _MAIN_COMMAND.get("run")
 
 
 def pytest_sessionfinish() -> None:
-    # A re-run nobody waited for (the session stopped early) does not outlive the session.
+    # A background run nobody waited for (the session stopped early) does not outlive it.
     process = _RERUN.get("process")
     if isinstance(process, subprocess.Popen) and process.poll() is None:
         process.kill()
         process.wait()
+    main_command = _MAIN_COMMAND.get("run")
+    if main_command is not None:
+        main_command.stop()
 
 
 def _start_rerun(first: ProfileRunOutputs, tmp_path_factory: pytest.TempPathFactory) -> None:
