@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
+    from tests.safety.test_run_safety import KilledRuns
     from tests.test_end_to_end import MainCommandRun
 
 # Dagster and dbt state of the test session stay out of the project's .state/ folder.
@@ -79,6 +80,12 @@ def tiny_profile(tiny_force: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         # The re-run is a process of its own: it runs on the second core while the tests that
         # read this run's outputs go on in this one (the suite is mostly one busy core).
         _start_rerun(outputs, tmp_path_factory)
+    if _KILLED_RUN_STEPS:
+        from tests.safety.test_run_safety import KilledRuns
+
+        runs = KilledRuns(outputs, tmp_path_factory.mktemp("killed_runs"), list(_KILLED_RUN_STEPS))
+        runs.start()
+        _KILLED_RUNS["runs"] = runs
     return outputs
 
 
@@ -148,6 +155,11 @@ _RERUN_WANTED = False
 _RERUN: dict[str, object] = {}
 
 
+# The killed-run tests' steps selected (tests/safety/test_run_safety.py): tiny_profile starts
+# them in the background, one after another, once its run is done.
+KILLED_RUN_TEST = "test_a_killed_run_leaves_the_previous_quarter_as_it_was"
+_KILLED_RUN_STEPS: list[str] = []
+_KILLED_RUNS: dict[str, KilledRuns] = {}
 # The README's main command (tests/test_end_to_end.py), started with the session when collected.
 MAIN_COMMAND_TEST = "test_main_command_without_shared_data"
 _MAIN_COMMAND: dict[str, MainCommandRun] = {}
@@ -160,6 +172,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if config.option.collectonly:
         return
     _RERUN_WANTED = any("tiny_rerun" in getattr(item, "fixturenames", ()) for item in items)
+    _KILLED_RUN_STEPS[:] = [
+        item.callspec.params["kill_at"]
+        for item in items
+        if getattr(item, "originalname", None) == KILLED_RUN_TEST and hasattr(item, "callspec")
+    ]
     if any(getattr(item, "originalname", item.name) == MAIN_COMMAND_TEST for item in items):
         # Two processes of its own (generate, then profile), waited for in a thread: they run
         # on the second core while the suite goes on; the test joins them.
@@ -168,6 +185,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         run = MainCommandRun(Path(tempfile.mkdtemp(prefix="main-command-", dir=_SESSION_STATE)))
         run.start()
         _MAIN_COMMAND["run"] = run
+
+
+def started_killed_runs() -> KilledRuns | None:
+    """The killed runs started when tiny_profile was done, if they were."""
+    return _KILLED_RUNS.get("runs")
 
 
 def started_main_command() -> MainCommandRun | None:
@@ -181,6 +203,9 @@ def pytest_sessionfinish() -> None:
     if isinstance(process, subprocess.Popen) and process.poll() is None:
         process.kill()
         process.wait()
+    killed_runs = _KILLED_RUNS.get("runs")
+    if killed_runs is not None:
+        killed_runs.stop()
     main_command = _MAIN_COMMAND.get("run")
     if main_command is not None:
         main_command.stop()
