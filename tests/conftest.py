@@ -4,11 +4,19 @@ so every test that reads real pipeline outputs shares the same (slow-ish) materi
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.safety.test_run_safety import KilledRuns
+    from tests.test_end_to_end import MainCommandRun
 
 # Dagster and dbt state of the test session stay out of the project's .state/ folder.
 _SESSION_STATE = Path(tempfile.mkdtemp(prefix="spp-tests-"))
@@ -68,6 +76,16 @@ def tiny_profile(tiny_force: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         ]
     )  # fmt: skip
     assert code == 0, "spp profile failed on the tiny force"
+    if _RERUN_WANTED:
+        # The re-run is a process of its own: it runs on the second core while the tests that
+        # read this run's outputs go on in this one (the suite is mostly one busy core).
+        _start_rerun(outputs, tmp_path_factory)
+    if _KILLED_RUN_STEPS:
+        from tests.safety.test_run_safety import KilledRuns
+
+        runs = KilledRuns(outputs, tmp_path_factory.mktemp("killed_runs"), list(_KILLED_RUN_STEPS))
+        runs.start()
+        _KILLED_RUNS["runs"] = runs
     return outputs
 
 
@@ -130,48 +148,123 @@ class RerunOutputs:
     state: Path  # its SPP_STATE_DIR (Dagster's storage under dagster/)
 
 
+# Whether any collected test asks for tiny_rerun (set at collection): only then does tiny_profile
+# start it in the background.
+_RERUN_WANTED = False
+# The background re-run: its outputs, the process and its console file.
+_RERUN: dict[str, object] = {}
+
+
+# The killed-run tests' steps selected (tests/safety/test_run_safety.py): tiny_profile starts
+# them in the background, one after another, once its run is done.
+KILLED_RUN_TEST = "test_a_killed_run_leaves_the_previous_quarter_as_it_was"
+_KILLED_RUN_STEPS: list[str] = []
+_KILLED_RUNS: dict[str, KilledRuns] = {}
+# The README's main command (tests/test_end_to_end.py), started with the session when collected.
+MAIN_COMMAND_TEST = "test_main_command_without_shared_data"
+_MAIN_COMMAND: dict[str, MainCommandRun] = {}
+
+
+# After -m / -k have deselected: only the tests that will run count.
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    global _RERUN_WANTED
+    if config.option.collectonly:
+        return
+    _RERUN_WANTED = any("tiny_rerun" in getattr(item, "fixturenames", ()) for item in items)
+    _KILLED_RUN_STEPS[:] = [
+        item.callspec.params["kill_at"]
+        for item in items
+        if getattr(item, "originalname", None) == KILLED_RUN_TEST and hasattr(item, "callspec")
+    ]
+    if any(getattr(item, "originalname", item.name) == MAIN_COMMAND_TEST for item in items):
+        # Two processes of its own (generate, then profile), waited for in a thread: they run
+        # on the second core while the suite goes on; the test joins them.
+        from tests.test_end_to_end import MainCommandRun
+
+        run = MainCommandRun(Path(tempfile.mkdtemp(prefix="main-command-", dir=_SESSION_STATE)))
+        run.start()
+        _MAIN_COMMAND["run"] = run
+
+
+def started_killed_runs() -> KilledRuns | None:
+    """The killed runs started when tiny_profile was done, if they were."""
+    return _KILLED_RUNS.get("runs")
+
+
+def started_main_command() -> MainCommandRun | None:
+    """The main command's run started with the session, if it was."""
+    return _MAIN_COMMAND.get("run")
+
+
+def pytest_sessionfinish() -> None:
+    # A background run nobody waited for (the session stopped early) does not outlive it.
+    process = _RERUN.get("process")
+    if isinstance(process, subprocess.Popen) and process.poll() is None:
+        process.kill()
+        process.wait()
+    killed_runs = _KILLED_RUNS.get("runs")
+    if killed_runs is not None:
+        killed_runs.stop()
+    main_command = _MAIN_COMMAND.get("run")
+    if main_command is not None:
+        main_command.stop()
+
+
+def _start_rerun(first: ProfileRunOutputs, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Copy the first run's warehouse and outputs, plant the identity row in a copy of its
+    delivery, and start `spp profile` on them in its own process with its own state."""
+    root = tmp_path_factory.mktemp("tiny_rerun")
+    extracts = root / "in"
+    shutil.copytree(first.extracts, extracts, ignore=shutil.ignore_patterns("truth"))
+    plant_identity_row(extracts)
+    run = ProfileRunOutputs(
+        extracts=extracts,
+        out=root / "out",
+        warehouse=root / "wh" / "warehouse.duckdb",
+        quarter=first.quarter,
+    )
+    shutil.copytree(first.out, run.out)
+    run.warehouse.parent.mkdir()
+    shutil.copyfile(first.warehouse, run.warehouse)
+    counts_before = table_counts(run.warehouse)
+    state = root / "state"
+    env = {**os.environ, "SPP_STATE_DIR": str(state), "DAGSTER_HOME": str(state / "dagster")}
+    console = root / "console.txt"
+    with console.open("wb") as console_file:
+        process = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "spp"),
+                "profile",
+                "--extracts", str(run.extracts),
+                "--quarter", run.quarter,
+                "--out", str(run.out),
+                "--warehouse", str(run.warehouse),
+                "--run-date", TINY_RUN_DATE,
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=console_file,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )  # fmt: skip
+    _RERUN.update(
+        outputs=RerunOutputs(run=run, counts_before=counts_before, console=console, state=state),
+        process=process,
+    )
+
+
 @pytest.fixture(scope="session")
 def tiny_rerun(
     tiny_profile: ProfileRunOutputs, tmp_path_factory: pytest.TempPathFactory
 ) -> RerunOutputs:
     """One whole run shared by the tests of re-running a quarter (replaces, never duplicates)
     and of planted personal values (they never leave the warehouse): each used to pay a whole
-    run of its own."""
-    import shutil
-    import subprocess
-    import sys
-
-    root = tmp_path_factory.mktemp("tiny_rerun")
-    extracts = root / "in"
-    shutil.copytree(tiny_profile.extracts, extracts, ignore=shutil.ignore_patterns("truth"))
-    plant_identity_row(extracts)
-    run = ProfileRunOutputs(
-        extracts=extracts,
-        out=root / "out",
-        warehouse=root / "wh" / "warehouse.duckdb",
-        quarter=tiny_profile.quarter,
-    )
-    shutil.copytree(tiny_profile.out, run.out)
-    run.warehouse.parent.mkdir()
-    shutil.copyfile(tiny_profile.warehouse, run.warehouse)
-    counts_before = table_counts(run.warehouse)
-    state = root / "state"
-    env = {**os.environ, "SPP_STATE_DIR": str(state), "DAGSTER_HOME": str(state / "dagster")}
-    completed = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "spp"),
-            "profile",
-            "--extracts", str(run.extracts),
-            "--quarter", run.quarter,
-            "--out", str(run.out),
-            "--warehouse", str(run.warehouse),
-            "--run-date", TINY_RUN_DATE,
-        ],
-        capture_output=True,
-        env=env,
-        check=False,
-    )  # fmt: skip
-    console = root / "console.txt"
-    console.write_bytes(completed.stdout + completed.stderr)
-    assert completed.returncode == 0, completed.stderr.decode()[-2000:]
-    return RerunOutputs(run=run, counts_before=counts_before, console=console, state=state)
+    run of its own. Started by tiny_profile as soon as that run is done (here if it was not)."""
+    if "process" not in _RERUN:
+        _start_rerun(tiny_profile, tmp_path_factory)
+    process = _RERUN["process"]
+    outputs = _RERUN["outputs"]
+    assert isinstance(process, subprocess.Popen) and isinstance(outputs, RerunOutputs)
+    returncode = process.wait()
+    assert returncode == 0, outputs.console.read_text(errors="replace")[-2000:]
+    return outputs

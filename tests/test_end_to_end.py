@@ -4,14 +4,22 @@ pandas computation from the delivered CSV."""
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
 
+from pipelines.cli import DEMO_SEED
 from pipelines.contracts.schema import EXTRACTS
-from pipelines.paths import DBT_PROJECT_DIR
+from pipelines.paths import DBT_PROJECT_DIR, PROJECT_ROOT
+from pipelines.quarters import last_complete_quarter
+from pipelines.synthetic.fingerprint import generator_fingerprint
 from tests.conftest import table_counts
 
 _TRUE = {"true", "y", "1", "yes"}
@@ -99,34 +107,40 @@ def test_rerunning_a_quarter_replaces_not_duplicates(tiny_rerun) -> None:
     assert after == expected
 
 
-def _main_command_without_shared_data(state: Path, tmp_path: Path) -> str:
+MAIN_COMMAND = [sys.executable, "-m", "pipelines.cli", "profile"]
+
+
+def _main_command_env(state: Path, root: Path) -> dict[str, str]:
     """`spp profile` with no extracts, as `tasks.py profile` runs it (own process, own state,
-    output and Dagster folders) on a machine without ../shared/data: it profiles the demo force
-    with the stand-in geography and says so. Caught a guard refusal on the stand-in caveat once."""
-    import os
-    import subprocess
-    import sys
-
-    from pipelines.paths import PROJECT_ROOT
-
+    output and Dagster folders) on a machine without ../shared/data."""
     env = {
         **os.environ,
-        "SPP_SHARED_DATA": str(tmp_path / "no_shared_data"),
+        "SPP_SHARED_DATA": str(root / "no_shared_data"),
         "SPP_STATE_DIR": str(state),
-        "SPP_OUTPUT_DIR": str(tmp_path / "output"),
-        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
+        "SPP_OUTPUT_DIR": str(root / "output"),
+        "DAGSTER_HOME": str(root / "dagster_home"),
     }
     env.pop("SPP_WAREHOUSE", None)
-    proc = subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", "profile"],
+    return env
+
+
+def _run_main_command(state: Path, root: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        MAIN_COMMAND,
         cwd=PROJECT_ROOT,
-        env=env,
+        env=_main_command_env(state, root),
+        stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
         timeout=600,
     )
+
+
+def _check_main_command(proc: subprocess.CompletedProcess[str], root: Path) -> str:
+    """It profiled the demo force with the stand-in geography and says so. Caught a guard
+    refusal on the stand-in caveat once."""
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    profiles = list((tmp_path / "output").glob("*/profile.html"))
+    profiles = list((root / "output").glob("*/profile.html"))
     assert len(profiles) == 1
     html = profiles[0].read_text()
     assert "stand-in grid" in html
@@ -136,37 +150,86 @@ def _main_command_without_shared_data(state: Path, tmp_path: Path) -> str:
     return proc.stdout
 
 
+class MainCommandRun(threading.Thread):
+    """The README's main command on a tiny demo force put in the demo cache (as a second run
+    finds it), generated as that machine would (no ../shared/data). Two processes, waited for in
+    a thread: tests/conftest.py starts it when the session starts, so it runs on the second core
+    while the suite goes on, and the test joins it."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(daemon=True)
+        self.root = root
+        self.proc: subprocess.CompletedProcess[str] | None = None
+        self.error: BaseException | None = None
+        self._running: subprocess.Popen[str] | None = None
+        self._stopped = False
+
+    def run(self) -> None:
+        try:
+            self.proc = self._generate_and_profile()
+        except BaseException as error:  # re-raised in the test that joins
+            self.error = error
+
+    def _process(self, command: list[str], env: dict[str, str]) -> tuple[int, str, str]:
+        if self._stopped:
+            raise RuntimeError("stopped with the session")
+        self._running = subprocess.Popen(
+            command,
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        out, err = self._running.communicate(timeout=600)
+        return self._running.returncode, out, err
+
+    def _generate_and_profile(self) -> subprocess.CompletedProcess[str]:
+        state = self.root / "state"
+        end_quarter = last_complete_quarter(dt.date.today())
+        # Where and how demo_extracts caches the demo force (pipelines/cli.py).
+        demo = state / "demo" / f"force-seed{DEMO_SEED}-{end_quarter}"
+        code, out, err = self._process(
+            [
+                sys.executable, "-m", "pipelines.cli", "generate", "--scale", "tiny",
+                "--seed", str(DEMO_SEED), "--out", str(demo), "--end-quarter", end_quarter,
+            ],
+            {**os.environ, "SPP_SHARED_DATA": str(self.root / "no_shared_data")},
+        )  # fmt: skip
+        assert code == 0, f"spp generate failed: {err[-2000:]}"
+        (demo / ".complete").write_text(f"{generator_fingerprint()}\n")
+        code, out, err = self._process(MAIN_COMMAND, _main_command_env(state, self.root))
+        return subprocess.CompletedProcess(MAIN_COMMAND, code, out, err)
+
+    def stop(self) -> None:
+        """End the run's process (the session ended before the test joined it)."""
+        self._stopped = True
+        running = self._running
+        if running is not None and running.poll() is None:
+            running.kill()
+        self.join(timeout=30)
+
+    def console(self) -> str:
+        """Wait for the run; its checked console output."""
+        self.join()
+        if self.error is not None:
+            raise self.error
+        assert self.proc is not None
+        return _check_main_command(self.proc, self.root)
+
+
 def test_main_command_without_shared_data(tmp_path: Path) -> None:
-    """The README's main command, its demo force a tiny one already in the demo cache (as a
-    second run finds it), generated as that machine would (no ../shared/data): the whole command
-    path in a fraction of the force's time. The force-scale generation and run on a fresh
-    machine is the slow test below."""
-    import datetime as dt
-    import os
-    import subprocess
-    import sys
+    """The README's main command, its demo force a tiny one already in the demo cache: the whole
+    command path in a fraction of the force's time. The force-scale generation and run on a
+    fresh machine is the slow test below."""
+    from tests.conftest import started_main_command
 
-    from pipelines.cli import DEMO_SEED
-    from pipelines.paths import PROJECT_ROOT
-    from pipelines.quarters import last_complete_quarter
-    from pipelines.synthetic.fingerprint import generator_fingerprint
-
-    state = tmp_path / "state"
-    end_quarter = last_complete_quarter(dt.date.today())
-    # Where and how demo_extracts caches the demo force (pipelines/cli.py).
-    demo = state / "demo" / f"force-seed{DEMO_SEED}-{end_quarter}"
-    subprocess.run(
-        [
-            sys.executable, "-m", "pipelines.cli", "generate", "--scale", "tiny",
-            "--seed", str(DEMO_SEED), "--out", str(demo), "--end-quarter", end_quarter,
-        ],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, "SPP_SHARED_DATA": str(tmp_path / "no_shared_data")},
-        check=True,
-        capture_output=True,
-    )  # fmt: skip
-    (demo / ".complete").write_text(f"{generator_fingerprint()}\n")
-    console = _main_command_without_shared_data(state, tmp_path)
+    run = started_main_command()
+    if run is None:
+        run = MainCommandRun(tmp_path)
+        run.start()
+    console = run.console()
     assert "Generating the demo force" not in console, "the cached tiny force was not used"
 
 
@@ -174,4 +237,4 @@ def test_main_command_without_shared_data(tmp_path: Path) -> None:
 def test_main_command_on_the_demo_force_without_shared_data(tmp_path: Path) -> None:
     """The README's main command on a fresh machine: no extracts given, so the demo force is
     generated (force scale) and profiled."""
-    _main_command_without_shared_data(tmp_path / "state", tmp_path)
+    _check_main_command(_run_main_command(tmp_path / "state", tmp_path), tmp_path)

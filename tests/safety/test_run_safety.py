@@ -10,6 +10,8 @@ import signal
 import stat
 import subprocess
 import sys
+import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
@@ -27,6 +29,7 @@ from tests.conftest import (
     ProfileRunOutputs,
     RerunOutputs,
     plant_identity_row,
+    started_killed_runs,
 )
 
 SPP = Path(sys.executable).parent / "spp"
@@ -178,8 +181,13 @@ def test_a_dagster_run_on_a_warehouse_in_use_is_refused_before_any_step(
     job = defs.resolve_job_def("quarterly_profile")
     home = tmp_path / "dagster"
     home.mkdir()
+    from pipelines.event_log_sqlite import fast_commits
+
+    # The CLI's SQLite settings (no disk sync per event): the run stores some 600 "planned"
+    # events before it is refused, which synced one by one took most of this test's time.
     with (
         run_safety.warehouse_lock(warehouse) as holder,
+        fast_commits(home),
         dg.DagsterInstance.local_temp(str(home)) as instance,
     ):
         result = job.execute_in_process(
@@ -216,8 +224,86 @@ def _digest(*roots: Path) -> dict[str, str]:
     return digests
 
 
+@dataclass
+class KilledRun:
+    """A copy of the first run's outputs and warehouse, digested before and after `spp profile`
+    on them was sent SIGTERM as the step `kill_at` started."""
+
+    warehouse: Path
+    before: dict[str, str]
+    after: dict[str, str]
+    returncode: int | None
+
+
+class KilledRuns(threading.Thread):
+    """The killed runs, one after another, in processes waited for by this thread:
+    tests/conftest.py starts it as soon as tiny_profile is done, so they run on the second core
+    while the suite goes on; each test joins it for its own step."""
+
+    def __init__(self, first: ProfileRunOutputs, root: Path, steps: list[str]) -> None:
+        super().__init__(daemon=True)
+        self.first, self.root, self.steps = first, root, steps
+        self.outcomes: dict[str, KilledRun | BaseException] = {}
+        self._finished = {step: threading.Event() for step in steps}
+        self._running: subprocess.Popen[bytes] | None = None
+        self._stopped = False
+
+    def run(self) -> None:
+        for step in self.steps:
+            try:
+                self.outcomes[step] = self._killed_at(step)
+            except BaseException as error:  # re-raised in the test that asks for this step
+                self.outcomes[step] = error
+            self._finished[step].set()
+
+    def _killed_at(self, kill_at: str) -> KilledRun:
+        if self._stopped:
+            raise RuntimeError("stopped with the session")
+        tmp = self.root / kill_at
+        out, warehouse = tmp / "out", tmp / "wh" / "warehouse.duckdb"
+        shutil.copytree(self.first.out, out)
+        warehouse.parent.mkdir(parents=True)
+        shutil.copyfile(self.first.warehouse, warehouse)
+        before = _digest(out / TINY_END_QUARTER, warehouse)
+        self._running = process = subprocess.Popen(
+            [str(SPP), *_profile_args(self.first.extracts, out, warehouse)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=_env(tmp),
+        )
+        assert process.stdout is not None
+        for line in process.stdout:
+            if f"▶ {kill_at}".encode() in line:
+                process.send_signal(signal.SIGTERM)
+                break
+        process.wait(timeout=120)
+        return KilledRun(
+            warehouse, before, _digest(out / TINY_END_QUARTER, warehouse), process.returncode
+        )
+
+    def outcome(self, step: str) -> KilledRun:
+        """Wait for this step's run (not the ones after it)."""
+        self._finished[step].wait()
+        outcome = self.outcomes[step]
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    def stop(self) -> None:
+        """End the running process (the session ended before the tests joined)."""
+        self._stopped = True
+        running = self._running
+        if running is not None and running.poll() is None:
+            running.kill()
+        self.join(timeout=30)
+
+
 # Killed at the first step and at the last (the publish step, after every table is built);
 # a kill in the middle is the same mechanism and runs with the slow tests (the CI budget).
+KILLED_RUN_TEST = "test_a_killed_run_leaves_the_previous_quarter_as_it_was"
+
+
 @pytest.mark.parametrize(
     "kill_at",
     ["dbt_staging", pytest.param("hotspots", marks=pytest.mark.slow), "profile_report"],
@@ -227,25 +313,13 @@ def test_a_killed_run_leaves_the_previous_quarter_as_it_was(
 ) -> None:
     """SIGTERM when a step starts: the published quarter and the warehouse are byte for byte
     the previous run's."""
-    out, warehouse = tmp_path / "out", tmp_path / "wh" / "warehouse.duckdb"
-    shutil.copytree(tiny_profile.out, out)
-    warehouse.parent.mkdir()
-    shutil.copyfile(tiny_profile.warehouse, warehouse)
-    before = _digest(out / TINY_END_QUARTER, warehouse)
-    process = subprocess.Popen(
-        [str(SPP), *_profile_args(tiny_profile.extracts, out, warehouse)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env=_env(tmp_path),
-    )
-    assert process.stdout is not None
-    for line in process.stdout:
-        if f"▶ {kill_at}".encode() in line:
-            process.send_signal(signal.SIGTERM)
-            break
-    process.wait(timeout=120)
-    assert process.returncode != 0, f"the run ended before {kill_at} started"
-    assert _digest(out / TINY_END_QUARTER, warehouse) == before
+    runs = started_killed_runs()
+    if runs is None or kill_at not in runs.steps:
+        runs = KilledRuns(tiny_profile, tmp_path, [kill_at])
+        runs.start()
+    outcome = runs.outcome(kill_at)
+    assert outcome.returncode != 0, f"the run ended before {kill_at} started"
+    assert outcome.after == outcome.before
     # The next run is not blocked by the dead run's lock and leftovers.
-    with run_safety.warehouse_lock(warehouse):
+    with run_safety.warehouse_lock(outcome.warehouse):
         pass
