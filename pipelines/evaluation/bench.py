@@ -174,14 +174,19 @@ def extract_rows(extracts: Path) -> dict[str, int]:
 
 # =========================================================================== the measured run
 class TreeSampler(threading.Thread):
-    """Polls the summed RSS and CPU seconds (user + system) of a process and all its
-    descendants."""
+    """Polls the summed RSS, the summed PSS and the CPU seconds (user + system) of a process and
+    all its descendants. Summed RSS counts a forked worker's copy-on-write pages once per
+    process; PSS splits shared pages among the processes sharing them, so its sum is the memory
+    the run holds."""
+
+    PSS_EVERY = 10
 
     def __init__(self, pid: int, interval: float = 0.1) -> None:
         super().__init__(daemon=True)
         self.pid = pid
         self.interval = interval
         self.samples: list[tuple[float, int]] = []
+        self.pss_samples: list[int] = []
         self.cpu_samples: list[tuple[float, float]] = []
         self._halt = threading.Event()
 
@@ -192,8 +197,13 @@ class TreeSampler(threading.Thread):
             root = psutil.Process(self.pid)
         except psutil.NoSuchProcess:
             return
+        polls = 0
         while not self._halt.is_set():
-            total, cpu = 0, 0.0
+            # PSS walks every page of every process: read it on one poll in PSS_EVERY only, so
+            # the sampler does not slow the run it measures.
+            with_pss = polls % self.PSS_EVERY == 0
+            polls += 1
+            total, pss, cpu = 0, 0, 0.0
             try:
                 procs = [root, *root.children(recursive=True)]
             except psutil.NoSuchProcess:
@@ -201,11 +211,16 @@ class TreeSampler(threading.Thread):
             for proc in procs:
                 with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
                     total += proc.memory_info().rss
+                    if with_pss:
+                        memory = proc.memory_full_info()
+                        pss += getattr(memory, "pss", memory.rss)  # PSS is Linux-only
                     times = proc.cpu_times()
                     cpu += times.user + times.system
             if total:
                 now = time.time()
                 self.samples.append((now, total))
+                if with_pss:
+                    self.pss_samples.append(pss)
                 self.cpu_samples.append((now, cpu))
             self._halt.wait(self.interval)
 
@@ -223,6 +238,7 @@ class RunMeasurement:
     progress: list[tuple[float, str]] = field(default_factory=list)
     cpu_s: float | None = None
     cpu_samples: list[tuple[float, float]] = field(default_factory=list)
+    pss_samples: list[int] = field(default_factory=list)
 
     @property
     def wall(self) -> float:
@@ -231,6 +247,10 @@ class RunMeasurement:
     @property
     def peak(self) -> int:
         return max((rss for _, rss in self.samples), default=0)
+
+    @property
+    def peak_pss(self) -> int:
+        return max(self.pss_samples, default=0)
 
 
 def profile_command(extracts: Path, run_dir: Path, quarter: str = END_QUARTER) -> list[str]:
@@ -337,7 +357,14 @@ def run_profile(
     # CPU of the run's process tree (its dbt subprocesses are waited for, so they count).
     cpu = usage.ru_utime + usage.ru_stime
     return RunMeasurement(
-        returncode, start, end, sampler.samples, progress, cpu, sampler.cpu_samples
+        returncode,
+        start,
+        end,
+        sampler.samples,
+        progress,
+        cpu,
+        sampler.cpu_samples,
+        sampler.pss_samples,
     )
 
 
@@ -441,6 +468,7 @@ def measure_run(
             "process_wall_s": round(run.wall, 2),
             "process_cpu_s": round(run.cpu_s, 2) if run.cpu_s is not None else None,
             "peak_rss_mb": round(run.peak / 1e6, 1),
+            "peak_pss_mb": round(run.peak_pss / 1e6, 1),
             "returncode": run.returncode,
             "samples": len(run.samples),
         },
@@ -619,7 +647,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         run, second = result["run"], result["second_quarter"]["run"]
         print(
             f"[bench] {scale}: {'ok' if result['ok'] else 'FAILED'} cold {run['process_wall_s']} s"
-            f" wall / {run['process_cpu_s']} s CPU, peak {run['peak_rss_mb']:.0f} MB, start-up "
+            f" wall / {run['process_cpu_s']} s CPU, peak {run['peak_pss_mb']:.0f} MB PSS"
+            f" ({run['peak_rss_mb']:.0f} MB summed RSS), start-up "
             f"{result['orchestration'].get('startup_s')} s; second quarter "
             f"{second['process_wall_s']} s (bench {time.perf_counter() - started:.0f} s)",
             flush=True,

@@ -319,7 +319,9 @@ def check_targets(scale: str, result: dict[str, Any]) -> dict[str, Any]:
         "wall_target_s": wall_target,
         "wall_ok": run["process_wall_s"] <= wall_target,
         "peak_target_mb": peak_target / 1e6,
-        "peak_ok": run["peak_rss_mb"] * 1e6 <= peak_target,
+        # The memory the run holds: summed PSS (summed RSS counts forked workers' shared pages
+        # once per process); results measured before PSS was recorded fall back to RSS.
+        "peak_ok": run.get("peak_pss_mb", run["peak_rss_mb"]) * 1e6 <= peak_target,
     }
     second = result.get("second_quarter", {}).get("run")
     if scale in SECOND_QUARTER_TARGET_S and second:
@@ -362,7 +364,8 @@ def _run_line(name: str, result: dict[str, Any]) -> str:
     orch = result.get("orchestration", {})
     return (
         f"**{name}: {_fmt(run.get('process_wall_s'))} s wall, "
-        f"{_fmt(run.get('process_cpu_s'))} s CPU, peak RSS {_fmt(run.get('peak_rss_mb'), 0)} MB; "
+        f"{_fmt(run.get('process_cpu_s'))} s CPU, peak {_fmt(run.get('peak_pss_mb'), 0)} MB PSS "
+        f"({_fmt(run.get('peak_rss_mb'), 0)} MB summed RSS); "
         f"start-up (command to first step) {_fmt(orch.get('startup_s'))} s wall, "
         f"{_fmt(orch.get('startup_cpu_s'))} s CPU; contract checks "
         f"{_fmt(result.get('contract_checks_s'), 2)} s.** "

@@ -53,6 +53,8 @@ def test_bench_tiny_writes_json_and_markdown(tmp_path: Path) -> None:
     run = tiny["run"]
     assert run["process_wall_s"] > 0
     assert run["peak_rss_mb"] > 100  # a Python process with Dagster and DuckDB loaded
+    # shared pages counted once: never more than summed RSS, never nothing
+    assert 0 < run["peak_pss_mb"] <= run["peak_rss_mb"]
     stages = {s["stage"]: s for s in tiny["stages"]}
     assert {"ingest", "dbt_staging", "resolution", "dbt_analytics"} <= set(stages)
     for stage in stages.values():
