@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import time
 from pathlib import Path
 
 import numpy as np
@@ -81,11 +82,13 @@ def test_summary_and_files(tmp_path):
 
 def test_tiny_is_fast(tmp_path):
     generate_force("tiny", seed=1, out_dir=tmp_path / "warm", end_quarter=END)  # caches geography
-    runs = [
-        generate_force("tiny", seed=2, out_dir=tmp_path / f"t{i}", end_quarter=END)["seconds"]
-        for i in range(2)
-    ]
-    assert min(runs) < 1.0  # best of two: the test machine is shared
+    # CPU time, not wall: on a shared machine the wall clock measures the neighbours.
+    runs = []
+    for i in range(2):
+        started = time.process_time()
+        generate_force("tiny", seed=2, out_dir=tmp_path / f"t{i}", end_quarter=END)
+        runs.append(time.process_time() - started)
+    assert min(runs) < 1.0
 
 
 def test_columns_exactly_as_spec(tiny):
