@@ -135,58 +135,29 @@ def _build(
         raise failure
 
 
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    select=BEFORE_RESOLUTION,
-    partitions_def=quarterly_partitions,
-    dagster_dbt_translator=ProfileDbtTranslator(),
-    name="dbt_staging",
-)
-def dbt_staging(
-    context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_run: ProfileRun
-) -> Iterator[Any]:
-    yield from _build(context, duckdb, profile_run)
+def _dbt_step(name: str, select: str = "fqn:*", exclude: str = "") -> dg.AssetsDefinition:
+    """One dbt build of the run (a Dagster step): the nodes `select` picks, less `exclude`."""
+
+    @dbt_assets(
+        manifest=dbt_project.manifest_path,
+        project=dbt_project,
+        select=select,
+        exclude=exclude,
+        partitions_def=quarterly_partitions,
+        dagster_dbt_translator=ProfileDbtTranslator(),
+        name=name,
+    )
+    def step(
+        context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_run: ProfileRun
+    ) -> Iterator[Any]:
+        yield from _build(context, duckdb, profile_run)
+
+    return step
 
 
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    exclude=f"{BEFORE_RESOLUTION} {REPORTING}",
-    partitions_def=quarterly_partitions,
-    dagster_dbt_translator=ProfileDbtTranslator(),
-    name="dbt_analytics",
-)
-def dbt_analytics(
-    context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_run: ProfileRun
-) -> Iterator[Any]:
-    yield from _build(context, duckdb, profile_run)
-
-
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    select=REPORTING,
-    exclude=ASSESSMENT,
-    partitions_def=quarterly_partitions,
-    dagster_dbt_translator=ProfileDbtTranslator(),
-    name="dbt_reporting",
-)
-def dbt_reporting(
-    context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_run: ProfileRun
-) -> Iterator[Any]:
-    yield from _build(context, duckdb, profile_run)
-
-
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    select=ASSESSMENT,
-    partitions_def=quarterly_partitions,
-    dagster_dbt_translator=ProfileDbtTranslator(),
-    name="dbt_assessment",
-)
-def dbt_assessment(
-    context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_run: ProfileRun
-) -> Iterator[Any]:
-    yield from _build(context, duckdb, profile_run)
+# The run's dbt steps, in order: staging before person resolution, the analytics after it,
+# the reporting layer, then the assessment models that read the Python-computed tests.
+dbt_staging = _dbt_step("dbt_staging", select=BEFORE_RESOLUTION)
+dbt_analytics = _dbt_step("dbt_analytics", exclude=f"{BEFORE_RESOLUTION} {REPORTING}")
+dbt_reporting = _dbt_step("dbt_reporting", select=REPORTING, exclude=ASSESSMENT)
+dbt_assessment = _dbt_step("dbt_assessment", select=ASSESSMENT)
