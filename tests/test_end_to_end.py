@@ -140,6 +140,8 @@ def _check_main_command(proc: subprocess.CompletedProcess[str], root: Path) -> s
     """It profiled the demo force with the stand-in geography and says so. Caught a guard
     refusal on the stand-in caveat once."""
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    # The run ends without the multiprocessing resource tracker's leaked-semaphore warning.
+    assert "resource_tracker" not in proc.stderr, proc.stderr[-2000:]
     profiles = list((root / "output").glob("*/profile.html"))
     assert len(profiles) == 1
     html = profiles[0].read_text()
