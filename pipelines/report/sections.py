@@ -19,7 +19,9 @@ import plotly.graph_objects as go
 
 from pipelines.bng import lonlat_to_bng
 from pipelines.disclosure import (
+    SUPPRESSED,
     Count,
+    protect_count,
     protect_rate,
     protect_series,
 )
@@ -28,7 +30,7 @@ from pipelines.disclosure.locations import publishable
 from pipelines.disclosure.sentences import first_complete, model_rows, published_sentence
 from pipelines.disclosure.suppression import Rate
 from pipelines.quarters import quarter_end, quarter_start
-from pipelines.report import charts, fms
+from pipelines.report import charts, fms, printed
 from pipelines.report.compare import (
     Figure3,
     Periods,
@@ -39,6 +41,7 @@ from pipelines.report.data_quality import FILE_NAME
 from pipelines.report.printed import (
     compared_by_quarter,
     compared_frames,
+    printed_columns,
     printed_table,
     quarter_figures,
 )
@@ -237,32 +240,6 @@ def dip_sample_verdicts(ctx: Context) -> dict[str, Any]:
     return {"sentence": sentence, "rows": rows}
 
 
-# --------------------------------------------------------------------------- victims
-def victims(ctx: Context) -> dict[str, Any]:
-    p, k = ctx.periods, ctx.k
-    repeat, victims = quarter_figures(ctx.con, "rpt_victims_by_quarter", "profile", p, k)
-    out: dict[str, Any] = {"available": True, "repeat": repeat, "victims": victims}
-    clause = "where quarter = ? order by band_order"
-    out["repeat_bands"] = ctx.table("rpt_profile_repeat_bands", "profile", clause, [p.quarter])
-    out["repeat_share"] = ctx.sentence(SENTENCES, "victims_repeat_share")
-    out["demographics"] = listed_tables(ctx, "rpt_victim_demographics", [p.quarter, p.year_ago])
-    return out
-
-
-# --------------------------------------------------------------------------- perpetrators
-def perpetrators(ctx: Context) -> dict[str, Any]:
-    # {window} in a label: the look-back of the quarter's perpetrator list (a setting)
-    window = f"{ctx.settings.rfgv.lookback_months} months to quarter end"
-    rows = [
-        replace(figure, label=figure.label.format(window=window))
-        for figure in quarter_figures(
-            ctx.con, "rpt_perpetrators_by_quarter", "profile", ctx.periods, ctx.k
-        )
-    ]
-    relationships = table_of(ctx, comparison_rows(ctx, "rpt_perpetrator_relationships"))
-    return {"available": True, "rows": rows, "relationships": relationships}
-
-
 # --------------------------------------------------------------------------- locations
 def locations(ctx: Context, boundary_path: Path | None) -> dict[str, Any]:
     p, k = ctx.periods, ctx.k
@@ -392,20 +369,6 @@ def _boundary_xy(path: Path | None) -> tuple[list, list] | None:
     features = json.loads(path.read_text())
     geoms = [shapely.geometry.shape(f["geometry"]) for f in features.get("features", [])]
     return _outline_xy(shapely.union_all(geoms)) if geoms else None
-
-
-# --------------------------------------------------------------------------- orders
-def orders(ctx: Context) -> dict[str, Any]:
-    p, k = ctx.periods, ctx.k
-    tables = list(comparison_rows(ctx, "rpt_orders_by_quarter", p.columns).items())
-    (spo_active,) = quarter_figures(ctx.con, "rpt_stalking_orders_by_quarter", "profile", p, k)
-    return {
-        "available": True,
-        "tables": tables,
-        "spo_active": spo_active,
-        "spo_in_force": ctx.sentence(SENTENCES, "orders_spo_in_force"),
-        "followup": ctx.sentence(SENTENCES, "orders_spo_followup"),
-    }
 
 
 # --------------------------------------------------------------------------- compliance
@@ -603,11 +566,199 @@ def quarter_span(quarter: str) -> str:
     return f"{start.day} {start:%B %Y} to {end.day} {end:%B %Y}"
 
 
-# --------------------------------------------------------------------------- tasking back-test
-def tasking_backtest(ctx: Context) -> dict[str, Any]:
-    """How well last year's tasking ranking predicted the stalking that followed (aggregates
-    of rpt_tasking_backtest; the subject-level detail stays in the restricted pack)."""
-    text = ctx.sentence(SENTENCES, "tasking_backtest")
+# --------------------------------------------------------------------------- declared sections
+SECTIONS = "rpt_profile_sections"
+SECTION_VALUES = "rpt_profile_section_values"
+
+
+def page_values(ctx: Context) -> dict[str, Any]:
+    """What a declared caption, text or label may name in braces: the compared quarters, the
+    settings the page states and the quarter's row of rpt_profile_section_values."""
+    p, settings = ctx.periods, ctx.settings
+    if "section_values" not in ctx.figures:
+        rows = model_rows(ctx.con, SECTION_VALUES, "quarter = ?", [p.quarter])
+        ctx.figures["section_values"] = rows[0] if rows else {}
+    return {
+        **ctx.figures["section_values"],
+        "quarter": p.quarter,
+        "previous": p.previous,
+        "year_ago": p.year_ago,
+        "k": ctx.k,
+        "cell_size": settings.hotspots.cell_size_m,
+        "suppressed": SUPPRESSED,
+        "span": quarter_span(p.quarter),
+        "lookback": f"{settings.rfgv.lookback_months} months to quarter end",
+    }
+
+
+def _filled(ctx: Context, text: str, **more: str) -> str:
+    return text.format_map({**page_values(ctx), **more})
+
+
+Item = dict[str, Any]
+
+
+def _text(ctx: Context, spec: dict[str, Any]) -> list[Item]:
+    parts = [ctx.sentence(SENTENCES, spec["sentence_before"])] if "sentence_before" in spec else []
+    parts.append(_filled(ctx, spec["text"]))
+    if "sentence_after" in spec:
+        parts.append(ctx.sentence(SENTENCES, spec["sentence_after"]))
+    text = " ".join(part for part in parts if part)
+    return [{"kind": "text", "text": text, "css": spec.get("css", ""), "markup": "markup" in spec}]
+
+
+def _heading(ctx: Context, spec: dict[str, Any]) -> list[Item]:
+    return [{"kind": "heading", "text": _filled(ctx, spec["heading"])}]
+
+
+def _sentence(ctx: Context, spec: dict[str, Any]) -> list[Item]:
+    text = ctx.sentence(spec.get("model", SENTENCES), spec["sentence"])
     if text is None:
-        return {"available": False, "reason": "no ranking in the data is a year old yet"}
-    return {"available": True, "text": text}
+        return []
+    heading = _heading(ctx, spec) if "heading" in spec else []
+    return [*heading, {"kind": "text", "text": text, "css": spec.get("css", ""), "markup": False}]
+
+
+def _table(ctx: Context, spec: dict[str, Any]) -> list[Item]:
+    conditions, params = [], []
+    if not spec.get("all_quarters"):
+        conditions.append("quarter = ?")
+        params.append(ctx.periods.quarter)
+    for column, value in (spec.get("filter") or {}).items():
+        conditions.append(f"{column} = ?")
+        params.append(value)
+    clause = f"where {' and '.join(conditions)}" if conditions else ""
+    if "order_by" in spec:
+        clause += f" order by {spec['order_by']}"
+    table = ctx.table(spec["table"], spec["view"], clause, params)
+    if marked := spec.get("marked_rows"):
+        at = [column.name for column in table["columns"]].index(marked["column"])
+        table["row_css"] = [
+            marked["css"] if row[at] == marked["value"] else "" for row in table["rows"]
+        ]
+    caption = _filled(ctx, spec["caption"])
+    return [{"kind": "table", "caption": caption, "table": table, "css": spec.get("css", "")}]
+
+
+def _compared(ctx: Context, spec: dict[str, Any]) -> list[Item]:
+    """The comparison tables of a category-by-quarter model, each suppressed with its total."""
+    model, p = spec["compared"], ctx.periods
+    declared = compared_by_quarter(model)
+    quarters = {"year": [p.quarter, p.year_ago], "compared": p.columns}.get(spec.get("quarters"))
+    tables = comparison_rows(ctx, model, quarters, spec.get("where", ""))
+    if "table" in spec or declared.tables is None:
+        named = {spec.get("table", ""): ""}
+    else:
+        named = declared.listed or dict.fromkeys(tables, "")
+    items = []
+    for name, listed in named.items():
+        rows, has_total = table_of(ctx, tables, name), name not in declared.without_total
+        words = {"listed": listed, "listed_lower": listed.lower(), "name_lower": name.lower()}
+        items.append(
+            {
+                "kind": "compared",
+                "caption": _filled(ctx, spec["caption"], **words),
+                "label": _filled(ctx, spec.get("label", "Category"), **words),
+                "rows": rows if has_total else rows[:-1],
+                "has_total": has_total,
+                "sortable": bool(spec.get("sortable")),
+                "layout": "year" if spec.get("quarters") == "year" else "three",
+            }
+        )
+    return items
+
+
+def _figures(ctx: Context, spec: dict[str, Any]) -> list[Item]:
+    """A model's figures at the quarter, the previous one and a year ago, a row each."""
+    rows = quarter_figures(ctx.con, spec["figures"], "profile", ctx.periods, ctx.k)
+    return [
+        {
+            "kind": "compared",
+            "caption": _filled(ctx, spec["caption"]),
+            "label": spec.get("label", "Measure"),
+            "rows": [replace(row, label=_filled(ctx, row.label)) for row in rows],
+            "has_total": False,
+            "sortable": False,
+            "layout": "three",
+        }
+    ]
+
+
+def _kpis(ctx: Context, spec: dict[str, Any]) -> list[Item]:
+    """Headline figures: each a column of a model with a row per quarter, at the quarter with
+    its change on the previous quarter and a year ago."""
+    shown = []
+    for kpi in spec["kpis"]:
+        names = [c.name for c in printed_columns(kpi["figures"], "profile")]
+        figures = quarter_figures(ctx.con, kpi["figures"], "profile", ctx.periods, ctx.k)
+        shown.append((figures[names.index(kpi["column"])], _filled(ctx, kpi["label"])))
+    return [{"kind": "kpis", "figures": shown}]
+
+
+def _sentences(ctx: Context, spec: dict[str, Any]) -> list[Item]:
+    """The sentences the model lists for a section (`sentences_in`), each in its first wording
+    that publishes, then any the sections before have added (the forecast's headline)."""
+    kinds = printed.sentences_in(SENTENCES, spec["sentences"])
+    lines = [text for kind in kinds if (text := ctx.sentence(SENTENCES, kind))]
+    lines += [ctx.figures[name] for name in spec.get("then", []) if ctx.figures.get(name)]
+    return [{"kind": "list", "lines": lines, "css": spec.get("css", ""), "empty": spec["empty"]}]
+
+
+def _group(ctx: Context, spec: dict[str, Any]) -> list[Item]:
+    items = [item for part in spec["group"] for item in _items(ctx, part)]
+    return [{"kind": "group", "parts": items, "css": spec.get("css", "")}]
+
+
+def _count_lines(ctx: Context, spec: dict[str, Any]) -> go.Figure:
+    """One count per quarter over the last `quarters` quarters, each under primary
+    suppression (a suppressed count is a gap in the line)."""
+    quarters = ctx.periods.trend(spec["quarters"])
+    counts = ctx.rows(
+        f"select quarter, {spec['value']} as n from reporting.{spec['model']} where {spec['where']}"
+    ).set_index("quarter")["n"]
+    values = [protect_count(int(counts.get(q, 0)), ctx.k).public for q in quarters]
+    title = ctx.sentence(SENTENCES, spec["title"])
+    return charts.lines(quarters, {spec["series"]: values}, title, spec["y_title"])
+
+
+CHARTS = {"count_lines": _count_lines}
+
+
+def _chart(ctx: Context, spec: dict[str, Any]) -> list[Item]:
+    figure = CHARTS[spec["chart"]](ctx, spec)
+    div = charts.to_div(figure, spec["div"])
+    return [{"kind": "chart", "div": div, "caption": _filled(ctx, spec["caption"])}]
+
+
+ITEMS = {
+    "text": _text,
+    "heading": _heading,
+    "sentence": _sentence,
+    "table": _table,
+    "compared": _compared,
+    "figures": _figures,
+    "group": _group,
+    "kpis": _kpis,
+    "sentences": _sentences,
+    "chart": _chart,
+}
+
+
+def _items(ctx: Context, spec: dict[str, Any]) -> list[Item]:
+    """One declared item as the template's items (a table spec may print several tables)."""
+    kind = next(iter(spec))
+    if kind not in ITEMS:
+        raise ValueError(f"{SECTIONS}: unknown item kind {kind!r}")
+    values = page_values(ctx)
+    if ("when" in spec and not values[spec["when"]]) or (
+        "unless" in spec and values[spec["unless"]]
+    ):
+        return []
+    return ITEMS[kind](ctx, spec)
+
+
+def section_items(ctx: Context, section: str) -> list[Item]:
+    """A declared section (rpt_profile_sections' `meta.items`) as the template's items, in
+    order: the one function every declared section goes through."""
+    declared = printed.section_items(SECTIONS, section)
+    return [item for spec in declared for item in _items(ctx, spec)]
