@@ -128,23 +128,3 @@ def assessment_section(ctx: Context) -> dict[str, Any]:
         "min_change": rules.min_relative_change,
         "min_gap": rules.min_rate_gap,
     }
-
-
-# --------------------------------------------------------------------------- places
-def location_types(ctx: Context) -> list:
-    """Crimes by recorded place type, this quarter against the previous and a year ago."""
-    return table_of(ctx, comparison_rows(ctx, "rpt_places_location_type"))
-
-
-def districts(ctx: Context) -> dict[str, Any]:
-    """Crimes, DA and online crimes and victims per district (reporting.rpt_profile_districts),
-    with the partnership column where a lookup names one."""
-    quarter = [ctx.periods.quarter]
-    (has_csp,) = ctx.con.execute(
-        "select coalesce(bool_or(csp <> ''), false) from reporting.rpt_profile_districts "
-        "where quarter = ?",
-        quarter,
-    ).fetchone()
-    view = "with_csp" if has_csp else "without_csp"
-    clause = "where quarter = ? order by district_order, district"
-    return {"table": ctx.table("rpt_profile_districts", view, clause, quarter), "has_csp": has_csp}

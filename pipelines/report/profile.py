@@ -111,17 +111,22 @@ def build_context(
 ) -> dict[str, Any]:
     parse_quarter(quarter)
     settings = settings or Settings()
-    ctx = sections.Context(con, Periods(quarter), settings, quarter_dir)
+    ctx = sections.Context(con, Periods(quarter), settings, quarter_dir, boundary)
     body = {
         "scope": sections.data_quality(ctx),
         "demand": sections.demand(ctx),
-        "locations": sections.locations(ctx, boundary),
-        "compliance": sections.compliance(ctx),
         "forecast": sections.forecast(ctx),
-        "location_types": problem_sections.location_types(ctx),
-        "places": problem_sections.districts(ctx),
     }
-    declared = ("key-findings", "victims", "perpetrators", "splits", "orders", "intelligence")
+    declared = (
+        "key-findings",
+        "victims",
+        "perpetrators",
+        "splits",
+        "locations",
+        "orders",
+        "compliance",
+        "intelligence",
+    )
     body["sections"] = {name: sections.section_items(ctx, name) for name in declared}
     # Last: the assessment reads every section's signals and gaps from the reporting layer.
     body["assessment"] = problem_sections.assessment_section(ctx)
