@@ -115,7 +115,10 @@ def lines(
     title: str,
     y_title: str = "",
     percent: bool = False,
+    legend_below: bool = False,
 ) -> go.Figure:
+    """A line per series (dash and marker differ too); `legend_below` for many series: the
+    legend goes under the plot, where it has the width it needs."""
     figure = go.Figure()
     for i, (name, values) in enumerate(series.items()):
         figure.add_scatter(
@@ -135,6 +138,12 @@ def lines(
     figure = _finish(figure, title, y_title)
     if percent:
         figure.update_yaxes(tickformat=".0%", range=[0, 1])
+    if legend_below:
+        figure.update_layout(
+            height=520,
+            margin={"t": 56, "b": 150},
+            legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0},
+        )
     return figure
 
 

@@ -329,6 +329,12 @@ def quarter_figures(
     ]
 
 
+def section_items(model: str, section: str) -> list[dict[str, Any]]:
+    """The items `section` prints in turn, as `config.meta.items.<section>` of `model` declares
+    them (pipelines.report.sections renders them)."""
+    return list(_meta(_models()[model])["items"][section])
+
+
 def sentences_in(model: str, section: str) -> tuple[str, ...]:
     """The sentence kinds of `model` that `section` prints in turn (`config.meta.sentences_in`;
     each printed in its first wording whose figures publish, pipelines.disclosure.sentences)."""

@@ -8,18 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipelines.disclosure import (
-    protect_count,
-)
 from pipelines.disclosure.sentences import fill_sentence, first_complete, model_rows
 from pipelines.disclosure.suppression import Count, is_primary
-from pipelines.report import charts
-from pipelines.report.printed import printed_table
 from pipelines.report.sections import (
-    SENTENCES,
     Context,
     comparison_rows,
-    listed_tables,
     table_of,
 )
 
@@ -135,100 +128,3 @@ def assessment_section(ctx: Context) -> dict[str, Any]:
         "min_change": rules.min_relative_change,
         "min_gap": rules.min_rate_gap,
     }
-
-
-# --------------------------------------------------------------------------- orders
-def order_effectiveness(ctx: Context) -> dict[str, Any]:
-    """Rolling four-quarter cohorts per order type and DA group (the quarter's rows only)."""
-    p, k = ctx.periods, ctx.k
-    cohorts = ctx.con.execute(
-        "select followup_months, any_value(cohort_label) from reporting.rpt_orders_effectiveness "
-        "where quarter = ? group by followup_months order by followup_months",
-        [p.quarter],
-    ).fetchall()
-    clause = "where quarter = ? order by order_type_order, da_order"
-    table = ctx.table("rpt_profile_order_effectiveness", "profile", clause, [p.quarter])
-    clause = "where quarter = ? order by action_order"
-    actions = ctx.table("rpt_profile_breach_actions", "profile", clause, [p.quarter])
-    clause = "where quarter = ? order by da_order"
-    funnel = ctx.table("rpt_orders_spo_funnel", "profile", clause, [p.quarter])
-    applications = printed_table(
-        ctx.con,
-        "rpt_orders_applications",
-        "applications",
-        k,
-        "where quarter = ? and da_group = 'all' order by order_type_order",
-        [p.quarter],
-    )
-    (window,) = ctx.con.execute(
-        "select coalesce(any_value(window_first_quarter), ?) from reporting.rpt_orders_spo_funnel "
-        "where quarter = ?",
-        [p.quarter, p.quarter],
-    ).fetchone()
-    return {
-        "cohorts": dict(cohorts),
-        "table": table,
-        "actions": actions,
-        "funnel": funnel,
-        "applications": applications,
-        "window": f"{window} to {p.quarter}",
-    }
-
-
-# --------------------------------------------------------------------------- splits
-def splits(ctx: Context) -> dict[str, dict[str, Any]]:
-    """Each measure split by DA and by online, this quarter against the same quarter last
-    year (reporting.rpt_profile_split_tables, a view per split)."""
-    clause = "where quarter = ? and split = ? order by measure_order"
-    return {
-        split: ctx.table("rpt_profile_split_tables", split, clause, [ctx.periods.quarter, split])
-        for split in ("domestic_abuse", "online")
-    }
-
-
-# --------------------------------------------------------------------------- intelligence
-def intelligence(ctx: Context) -> dict[str, Any]:
-    quarters = ctx.periods.trend(8)
-    volume = ctx.rows(
-        "select quarter, reports from reporting.rpt_profile_intelligence "
-        "where breakdown = 'volume' and category = 'all'"
-    ).set_index("quarter")["reports"]
-    reports = [protect_count(int(volume.get(q, 0)), ctx.k).public for q in quarters]
-    chart = charts.lines(
-        quarters,
-        {"Intelligence reports": reports},
-        ctx.sentence(SENTENCES, "intelligence_chart_title"),
-        "Reports",
-    )
-    return {
-        "available": True,
-        "tables": listed_tables(ctx, "rpt_profile_intelligence"),
-        "linkage": ctx.sentence(SENTENCES, "intelligence_linkage"),
-        "chart": charts.to_div(chart, "chart-intelligence"),
-    }
-
-
-# --------------------------------------------------------------------------- perpetrators
-def perpetrator_demographics(ctx: Context) -> list[tuple[str, list, bool]]:
-    model, quarters = "rpt_profile_perpetrator_demographics", ctx.periods.columns
-    return listed_tables(ctx, model, quarters, "da_group = 'all'")
-
-
-# --------------------------------------------------------------------------- places
-def location_types(ctx: Context) -> list:
-    """Crimes by recorded place type, this quarter against the previous and a year ago."""
-    return table_of(ctx, comparison_rows(ctx, "rpt_places_location_type"))
-
-
-def districts(ctx: Context) -> dict[str, Any]:
-    """Crimes, DA and online crimes and victims per district (reporting.rpt_profile_districts),
-    with the partnership column where a lookup names one."""
-    quarter = [ctx.periods.quarter]
-    (has_csp,) = ctx.con.execute(
-        "select coalesce(bool_or(csp <> ''), false) from reporting.rpt_profile_districts "
-        "where quarter = ?",
-        quarter,
-    ).fetchone()
-    view = "with_csp" if has_csp else "without_csp"
-    clause = "where quarter = ? order by district_order, district"
-    return {"table": ctx.table("rpt_profile_districts", view, clause, quarter), "has_csp": has_csp}

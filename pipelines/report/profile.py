@@ -31,7 +31,7 @@ from pipelines.disclosure import (
 from pipelines.disclosure.guard import GuardReport, strip_library
 from pipelines.paths import DBT_PROJECT_DIR
 from pipelines.quarters import parse_quarter
-from pipelines.report import findings, problem_sections, sections
+from pipelines.report import problem_sections, sections
 from pipelines.report.compare import Periods
 from pipelines.report.printed import REPORTING_MODELS
 from pipelines.settings import Settings
@@ -111,24 +111,23 @@ def build_context(
 ) -> dict[str, Any]:
     parse_quarter(quarter)
     settings = settings or Settings()
-    ctx = sections.Context(con, Periods(quarter), settings, quarter_dir)
+    ctx = sections.Context(con, Periods(quarter), settings, quarter_dir, boundary)
     body = {
         "scope": sections.data_quality(ctx),
         "demand": sections.demand(ctx),
-        "victims": sections.victims(ctx),
-        "perpetrators": sections.perpetrators(ctx),
-        "locations": sections.locations(ctx, boundary),
-        "orders": sections.orders(ctx),
-        "compliance": sections.compliance(ctx),
         "forecast": sections.forecast(ctx),
-        "tasking_backtest": sections.tasking_backtest(ctx),
-        "effectiveness": problem_sections.order_effectiveness(ctx),
-        "splits": problem_sections.splits(ctx),
-        "intelligence": problem_sections.intelligence(ctx),
-        "perpetrator_demographics": problem_sections.perpetrator_demographics(ctx),
-        "location_types": problem_sections.location_types(ctx),
-        "places": problem_sections.districts(ctx),
     }
+    declared = (
+        "key-findings",
+        "victims",
+        "perpetrators",
+        "splits",
+        "locations",
+        "orders",
+        "compliance",
+        "intelligence",
+    )
+    body["sections"] = {name: sections.section_items(ctx, name) for name in declared}
     # Last: the assessment reads every section's signals and gaps from the reporting layer.
     body["assessment"] = problem_sections.assessment_section(ctx)
     return {
@@ -141,7 +140,6 @@ def build_context(
         "cell_size": settings.hotspots.cell_size_m,
         "suppressed": SUPPRESSED,
         "toc": SECTION_TITLES,
-        "findings": findings.key_findings(ctx),
         # the standing gaps every profile from records has are fixed text in the template
         "gaps": [*ctx.gaps, *boundary_caveats(boundary), *unnamed_suspects_gap(ctx)],
         "settings": changed_settings_rows(settings),

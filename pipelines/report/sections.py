@@ -19,7 +19,9 @@ import plotly.graph_objects as go
 
 from pipelines.bng import lonlat_to_bng
 from pipelines.disclosure import (
+    SUPPRESSED,
     Count,
+    protect_count,
     protect_rate,
     protect_series,
 )
@@ -28,7 +30,7 @@ from pipelines.disclosure.locations import publishable
 from pipelines.disclosure.sentences import first_complete, model_rows, published_sentence
 from pipelines.disclosure.suppression import Rate
 from pipelines.quarters import quarter_end, quarter_start
-from pipelines.report import charts, fms
+from pipelines.report import charts, fms, printed
 from pipelines.report.compare import (
     Figure3,
     Periods,
@@ -39,6 +41,7 @@ from pipelines.report.data_quality import FILE_NAME
 from pipelines.report.printed import (
     compared_by_quarter,
     compared_frames,
+    printed_columns,
     printed_table,
     quarter_figures,
 )
@@ -59,6 +62,7 @@ class Context:
     periods: Periods
     settings: Settings
     quarter_dir: Path
+    boundary: Path | None = None  # the force-area file the map draws (local geometry only)
     gaps: list[str] = field(default_factory=list)  # information gaps found while building
     figures: dict[str, Any] = field(default_factory=dict)  # headline figures for findings
 
@@ -237,101 +241,7 @@ def dip_sample_verdicts(ctx: Context) -> dict[str, Any]:
     return {"sentence": sentence, "rows": rows}
 
 
-# --------------------------------------------------------------------------- victims
-def victims(ctx: Context) -> dict[str, Any]:
-    p, k = ctx.periods, ctx.k
-    repeat, victims = quarter_figures(ctx.con, "rpt_victims_by_quarter", "profile", p, k)
-    out: dict[str, Any] = {"available": True, "repeat": repeat, "victims": victims}
-    clause = "where quarter = ? order by band_order"
-    out["repeat_bands"] = ctx.table("rpt_profile_repeat_bands", "profile", clause, [p.quarter])
-    out["repeat_share"] = ctx.sentence(SENTENCES, "victims_repeat_share")
-    out["demographics"] = listed_tables(ctx, "rpt_victim_demographics", [p.quarter, p.year_ago])
-    return out
-
-
-# --------------------------------------------------------------------------- perpetrators
-def perpetrators(ctx: Context) -> dict[str, Any]:
-    # {window} in a label: the look-back of the quarter's perpetrator list (a setting)
-    window = f"{ctx.settings.rfgv.lookback_months} months to quarter end"
-    rows = [
-        replace(figure, label=figure.label.format(window=window))
-        for figure in quarter_figures(
-            ctx.con, "rpt_perpetrators_by_quarter", "profile", ctx.periods, ctx.k
-        )
-    ]
-    relationships = table_of(ctx, comparison_rows(ctx, "rpt_perpetrator_relationships"))
-    return {"available": True, "rows": rows, "relationships": relationships}
-
-
-# --------------------------------------------------------------------------- locations
-def locations(ctx: Context, boundary_path: Path | None) -> dict[str, Any]:
-    p, k = ctx.periods, ctx.k
-    by_quarter = ctx.rows("select * from reporting.rpt_hotspots_by_quarter")
-    (hot_cells,) = quarter_figures(ctx.con, "rpt_hotspots_by_quarter", "profile", p, k)
-    indexed = by_quarter.set_index("quarter")
-    if by_quarter.empty or int(by_quarter["located_crimes"].sum()) == 0:
-        ctx.gaps.append(
-            "No stalking crime in these quarters has a location: hotspots cannot be shown."
-        )
-
-    def share(q: str) -> Rate:
-        if q not in indexed.index:
-            return protect_rate(0, 0, k)
-        row = indexed.loc[q]
-        return protect_rate(int(row["crimes_in_hot_cells"]), int(row["located_crimes"]), k)
-
-    hot_share = {"now": share(p.quarter), "year_ago": share(p.year_ago)}
-    clause = "where quarter = ? order by change_order"
-    changes = ctx.table("rpt_profile_hotspot_changes", "profile", clause, [p.quarter])
-    now = ctx.rows(
-        "select cell_id, latitude, longitude, crimes, victims, is_hotspot, change_label, "
-        "map_layer, map_layer_order, map_colour, district, crimes_rank "
-        "from reporting.rpt_hotspot_cells where quarter = ? order by cell_id",
-        [p.quarter],
-    )
-    # The map: only cells with k or more different victims are drawn (disclosure rule for
-    # locations, pipelines.disclosure.locations); fewer is in effect the square around a home.
-    shown = publishable(now, k)
-    published = now[shown]
-    hidden_hot = int((now["is_hotspot"] & ~shown).sum())
-    layers = _map_layers(published, ctx.settings.hotspots.cell_size_m)
-    boundary = _boundary_xy(boundary_path)
-    title = f"{len(published)} cells had {k} or more different victims in {p.quarter}"
-    if published.empty:
-        title = f"No grid cell had {k} or more different victims in {p.quarter}"
-    from pipelines.places import load_districts, resolve_districts_file
-
-    places = ctx.settings.places
-    districts_file = resolve_districts_file(
-        boundary_path.parent if boundary_path is not None else None, places.districts_geojson
-    )
-    districts = load_districts(districts_file, places.district_property)
-    if not districts:
-        ctx.gaps.append(
-            "No district boundaries were available (no districts.geojson beside the extracts "
-            "and none configured under places): crimes are not placed in districts."
-        )
-    figure = charts.cell_map(layers, boundary, title, _district_lines(districts))
-    backtest = ctx.rows(
-        "select sentence from reporting.rpt_hotspot_sentences where sentence_kind = 'backtest'"
-    )["sentence"].iloc[0]
-    return {
-        "available": True,
-        "backtest": backtest,
-        "hot_cells": hot_cells,
-        "hot_share": hot_share,
-        "changes": changes,
-        "published_cells": len(published),
-        "hidden_hot": hidden_hot,
-        "chart": charts.to_div(figure, "chart-hotspot-map"),
-        "top_cells": [
-            (i + 1, r.district, Count(int(r.crimes)), r.change_label)
-            for i, r in enumerate(published.sort_values("crimes_rank").head(10).itertuples())
-        ],
-        "districts": len(districts),
-    }
-
-
+# --------------------------------------------------------------------------- the map
 def _map_layers(cells: pd.DataFrame, size_m: int) -> dict[str, charts.MapLayer]:
     layers: dict[str, charts.MapLayer] = {}
     if cells.empty:
@@ -392,66 +302,6 @@ def _boundary_xy(path: Path | None) -> tuple[list, list] | None:
     features = json.loads(path.read_text())
     geoms = [shapely.geometry.shape(f["geometry"]) for f in features.get("features", [])]
     return _outline_xy(shapely.union_all(geoms)) if geoms else None
-
-
-# --------------------------------------------------------------------------- orders
-def orders(ctx: Context) -> dict[str, Any]:
-    p, k = ctx.periods, ctx.k
-    tables = list(comparison_rows(ctx, "rpt_orders_by_quarter", p.columns).items())
-    (spo_active,) = quarter_figures(ctx.con, "rpt_stalking_orders_by_quarter", "profile", p, k)
-    return {
-        "available": True,
-        "tables": tables,
-        "spo_active": spo_active,
-        "spo_in_force": ctx.sentence(SENTENCES, "orders_spo_in_force"),
-        "followup": ctx.sentence(SENTENCES, "orders_spo_followup"),
-    }
-
-
-# --------------------------------------------------------------------------- compliance
-def compliance(ctx: Context) -> dict[str, Any]:
-    p, k = ctx.periods, ctx.k
-    clause = "where quarter = ? order by measure"
-    table = ctx.table("rpt_profile_compliance", "profile", clause, [p.quarter])
-    frame = ctx.rows(f"select * from reporting.rpt_profile_compliance {clause}", [p.quarter])
-    figure = charts.compliance_bars(
-        list(frame["measure_label"]),
-        [protect_rate(r.met_share, r.eligible, k).value for r in frame.itertuples()],
-        [protect_rate(r.met_year_ago, r.eligible_year_ago, k).value for r in frame.itertuples()],
-        p.quarter,
-        p.year_ago,
-        ctx.sentence(SENTENCES, "compliance_chart_title"),
-    )
-    return {
-        "available": True,
-        "table": table,
-        "chart": charts.to_div(figure, "chart-compliance"),
-        "trend": charts.to_div(compliance_trend(ctx), "chart-compliance-trend"),
-    }
-
-
-def compliance_trend(ctx: Context) -> go.Figure:
-    """Each compliance rate over the last eight quarters (suppressed rates are gaps)."""
-    quarters = ctx.periods.trend(8)
-    frame = ctx.rows(
-        "select measure_label, quarter, numerator, denominator from reporting.rpt_compliance "
-        "order by measure_label, quarter"
-    )
-    series: dict[str, list[float | None]] = {
-        m: [None] * len(quarters) for m in frame["measure_label"]
-    }
-    for r in frame[frame["quarter"].isin(quarters)].itertuples():
-        rate = protect_rate(r.numerator, r.denominator, ctx.k)
-        series[r.measure_label][quarters.index(r.quarter)] = rate.value
-    figure = charts.lines(
-        quarters, series, "Compliance over the last eight quarters", "Share of crimes", percent=True
-    )
-    # eight measures: the legend goes under the plot, where it has the width it needs
-    return figure.update_layout(
-        height=520,
-        margin={"t": 56, "b": 150},
-        legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0},
-    )
 
 
 # --------------------------------------------------------------------------- forecast
@@ -603,11 +453,354 @@ def quarter_span(quarter: str) -> str:
     return f"{start.day} {start:%B %Y} to {end.day} {end:%B %Y}"
 
 
-# --------------------------------------------------------------------------- tasking back-test
-def tasking_backtest(ctx: Context) -> dict[str, Any]:
-    """How well last year's tasking ranking predicted the stalking that followed (aggregates
-    of rpt_tasking_backtest; the subject-level detail stays in the restricted pack)."""
-    text = ctx.sentence(SENTENCES, "tasking_backtest")
-    if text is None:
-        return {"available": False, "reason": "no ranking in the data is a year old yet"}
-    return {"available": True, "text": text}
+# --------------------------------------------------------------------------- declared sections
+SECTIONS = "rpt_profile_sections"
+SECTION_VALUES = "rpt_profile_section_values"
+
+
+def page_values(ctx: Context) -> dict[str, Any]:
+    """What a declared caption, text or label may name in braces: the compared quarters, the
+    settings the page states and the quarter's row of rpt_profile_section_values."""
+    p, settings = ctx.periods, ctx.settings
+    if "section_values" not in ctx.figures:
+        rows = model_rows(ctx.con, SECTION_VALUES, "quarter = ?", [p.quarter])
+        ctx.figures["section_values"] = rows[0] if rows else {}
+    return {
+        **ctx.figures["section_values"],
+        "quarter": p.quarter,
+        "previous": p.previous,
+        "year_ago": p.year_ago,
+        "k": ctx.k,
+        "cell_size": settings.hotspots.cell_size_m,
+        "suppressed": SUPPRESSED,
+        "span": quarter_span(p.quarter),
+        "lookback": f"{settings.rfgv.lookback_months} months to quarter end",
+    }
+
+
+def _filled(ctx: Context, text: str, **more: str) -> str:
+    return text.format_map({**page_values(ctx), **more})
+
+
+Item = dict[str, Any]
+
+
+def _text(ctx: Context, spec: dict[str, Any]) -> list[Item]:
+    parts = [ctx.sentence(SENTENCES, spec["sentence_before"])] if "sentence_before" in spec else []
+    parts.append(_filled(ctx, spec["text"]))
+    if "sentence_after" in spec:
+        parts.append(ctx.sentence(SENTENCES, spec["sentence_after"]))
+    text = " ".join(part for part in parts if part)
+    return [{"kind": "text", "text": text, "css": spec.get("css", ""), "markup": "markup" in spec}]
+
+
+def _heading(ctx: Context, spec: dict[str, Any]) -> list[Item]:
+    return [{"kind": "heading", "text": _filled(ctx, spec["heading"])}]
+
+
+def _plain_sentence(ctx: Context, model: str, kind: str) -> str | None:
+    """A sentence a model holds whole (no figure to fill): its first of `kind`."""
+    rows = model_rows(ctx.con, model, "sentence_kind = ? order by sentence_order", [kind])
+    return rows[0]["sentence"] if rows else None
+
+
+def _sentence(ctx: Context, spec: dict[str, Any]) -> list[Item]:
+    model = spec.get("model", SENTENCES)
+    if spec.get("whole"):
+        text = _plain_sentence(ctx, model, spec["sentence"])
+    else:
+        text = ctx.sentence(model, spec["sentence"])
+    if not text:
+        return []
+    heading = _heading(ctx, spec) if "heading" in spec else []
+    return [*heading, {"kind": "text", "text": text, "css": spec.get("css", ""), "markup": False}]
+
+
+def _table(ctx: Context, spec: dict[str, Any]) -> list[Item]:
+    conditions, params = [], []
+    if not spec.get("all_quarters"):
+        conditions.append("quarter = ?")
+        params.append(ctx.periods.quarter)
+    for column, value in (spec.get("filter") or {}).items():
+        conditions.append(f"{column} = ?")
+        params.append(value)
+    clause = f"where {' and '.join(conditions)}" if conditions else ""
+    if "order_by" in spec:
+        clause += f" order by {spec['order_by']}"
+    table = ctx.table(spec["table"], spec["view"], clause, params)
+    if marked := spec.get("marked_rows"):
+        at = [column.name for column in table["columns"]].index(marked["column"])
+        table["row_css"] = [
+            marked["css"] if row[at] == marked["value"] else "" for row in table["rows"]
+        ]
+    caption = _filled(ctx, spec["caption"])
+    return [{"kind": "table", "caption": caption, "table": table, "css": spec.get("css", "")}]
+
+
+def _compared(ctx: Context, spec: dict[str, Any]) -> list[Item]:
+    """The comparison tables of a category-by-quarter model, each suppressed with its total."""
+    model, p = spec["compared"], ctx.periods
+    declared = compared_by_quarter(model)
+    quarters = {"year": [p.quarter, p.year_ago], "compared": p.columns}.get(spec.get("quarters"))
+    tables = comparison_rows(ctx, model, quarters, spec.get("where", ""))
+    if "table" in spec or declared.tables is None:
+        named = {spec.get("table", ""): ""}
+    else:
+        named = declared.listed or dict.fromkeys(tables, "")
+    items = []
+    for name, listed in named.items():
+        rows, has_total = table_of(ctx, tables, name), name not in declared.without_total
+        words = {"listed": listed, "listed_lower": listed.lower(), "name_lower": name.lower()}
+        items.append(
+            {
+                "kind": "compared",
+                "caption": _filled(ctx, spec["caption"], **words),
+                "label": _filled(ctx, spec.get("label", "Category"), **words),
+                "rows": rows if has_total else rows[:-1],
+                "has_total": has_total,
+                "sortable": bool(spec.get("sortable")),
+                "layout": "year" if spec.get("quarters") == "year" else "three",
+            }
+        )
+    return items
+
+
+def _figures(ctx: Context, spec: dict[str, Any]) -> list[Item]:
+    """A model's figures at the quarter, the previous one and a year ago, a row each."""
+    rows = quarter_figures(ctx.con, spec["figures"], "profile", ctx.periods, ctx.k)
+    return [
+        {
+            "kind": "compared",
+            "caption": _filled(ctx, spec["caption"]),
+            "label": spec.get("label", "Measure"),
+            "rows": [replace(row, label=_filled(ctx, row.label)) for row in rows],
+            "has_total": False,
+            "sortable": False,
+            "layout": "three",
+        }
+    ]
+
+
+def _share_kpi(ctx: Context, kpi: dict[str, Any]) -> dict[str, Any]:
+    """A share of two columns of a model with a row per quarter, under the rate rule, at the
+    quarter and a year ago (a quarter without a row: no share)."""
+    part, whole = kpi["share"]
+    frame = ctx.rows(
+        f"select quarter, {part} as part, {whole} as whole from reporting.{kpi['figures']}"
+    )
+    rows = frame.set_index("quarter")
+
+    def share(quarter: str) -> Rate:
+        if quarter not in rows.index:
+            return protect_rate(0, 0, ctx.k)
+        return protect_rate(int(rows.at[quarter, "part"]), int(rows.at[quarter, "whole"]), ctx.k)
+
+    return {"now": share(ctx.periods.quarter), "year_ago": share(ctx.periods.year_ago)}
+
+
+def _kpis(ctx: Context, spec: dict[str, Any]) -> list[Item]:
+    """Headline figures: each a column of a model with a row per quarter, at the quarter with
+    its change on the previous quarter and a year ago (or a `share` of two columns beside its
+    value a year ago)."""
+    shown = []
+    for kpi in spec["kpis"]:
+        if "share" in kpi:
+            shown.append((_share_kpi(ctx, kpi), _filled(ctx, kpi["label"])))
+            continue
+        names = [c.name for c in printed_columns(kpi["figures"], "profile")]
+        figures = quarter_figures(ctx.con, kpi["figures"], "profile", ctx.periods, ctx.k)
+        shown.append((figures[names.index(kpi["column"])], _filled(ctx, kpi["label"])))
+    return [{"kind": "kpis", "figures": shown}]
+
+
+def _sentences(ctx: Context, spec: dict[str, Any]) -> list[Item]:
+    """The sentences the model lists for a section (`sentences_in`), each in its first wording
+    that publishes, then any the sections before have added (the forecast's headline)."""
+    kinds = printed.sentences_in(SENTENCES, spec["sentences"])
+    lines = [text for kind in kinds if (text := ctx.sentence(SENTENCES, kind))]
+    lines += [ctx.figures[name] for name in spec.get("then", []) if ctx.figures.get(name)]
+    return [{"kind": "list", "lines": lines, "css": spec.get("css", ""), "empty": spec["empty"]}]
+
+
+def _gap(ctx: Context, spec: dict[str, Any]) -> list[Item]:
+    """An information gap (printed under information gaps, nothing here)."""
+    ctx.gaps.append(_filled(ctx, spec["gap"]))
+    return []
+
+
+def _published_cells(ctx: Context) -> tuple[pd.DataFrame, int]:
+    """The quarter's grid cells that may be drawn or listed (k or more different victims:
+    pipelines.disclosure.locations; fewer is in effect the square around a home) and the
+    number of hotspot cells left out."""
+    if "published_cells" not in ctx.figures:
+        now = ctx.rows(
+            "select cell_id, latitude, longitude, crimes, victims, is_hotspot, change_label, "
+            "map_layer, map_layer_order, map_colour, district, crimes_rank "
+            "from reporting.rpt_hotspot_cells where quarter = ? order by cell_id",
+            [ctx.periods.quarter],
+        )
+        shown = publishable(now, ctx.k)
+        ctx.figures["published_cells"] = (now[shown], int((now["is_hotspot"] & ~shown).sum()))
+    return ctx.figures["published_cells"]
+
+
+def _cell_map(ctx: Context, spec: dict[str, Any]) -> list[Item]:
+    """The map of the published cells over the force and district boundaries, then its note
+    (which may name {hidden_hot}, the hotspot cells left off)."""
+    from pipelines.places import load_districts, resolve_districts_file
+
+    published, hidden_hot = _published_cells(ctx)
+    p, k, places = ctx.periods, ctx.k, ctx.settings.places
+    layers = _map_layers(published, ctx.settings.hotspots.cell_size_m)
+    title = f"{len(published)} cells had {k} or more different victims in {p.quarter}"
+    if published.empty:
+        title = f"No grid cell had {k} or more different victims in {p.quarter}"
+    folder = ctx.boundary.parent if ctx.boundary is not None else None
+    districts_file = resolve_districts_file(folder, places.districts_geojson)
+    districts = load_districts(districts_file, places.district_property)
+    if not districts:
+        ctx.gaps.append(
+            "No district boundaries were available (no districts.geojson beside the extracts "
+            "and none configured under places): crimes are not placed in districts."
+        )
+    figure = charts.cell_map(layers, _boundary_xy(ctx.boundary), title, _district_lines(districts))
+    note = _filled(ctx, spec["note"], hidden_hot=str(hidden_hot))
+    return [
+        {
+            "kind": "chart",
+            "div": charts.to_div(figure, spec["div"]),
+            "caption": _filled(ctx, spec["caption"]),
+        },
+        {"kind": "text", "text": note, "css": "note", "markup": False},
+    ]
+
+
+def _busiest_cells(ctx: Context, spec: dict[str, Any]) -> list[Item]:
+    """The busiest published cells: rank, district, crimes and change class."""
+    published, _ = _published_cells(ctx)
+    top = published.sort_values("crimes_rank").head(spec["busiest_cells"])
+    rows = [
+        [i + 1, r.district, Count(int(r.crimes)), r.change_label]
+        for i, r in enumerate(top.itertuples())
+    ]
+    return [
+        {
+            "kind": "rows",
+            "caption": _filled(ctx, spec["caption"]),
+            "headings": spec["headings"],
+            "rows": rows,
+            "empty": _filled(ctx, spec["empty"]),
+            "css": spec.get("css", ""),
+        }
+    ]
+
+
+def _group(ctx: Context, spec: dict[str, Any]) -> list[Item]:
+    items = [item for part in spec["group"] for item in _items(ctx, part)]
+    tables = [item["table"]["rows"] for item in items if item["kind"] == "table"]
+    if spec.get("if_rows") and not any(tables):
+        return []
+    return [{"kind": "group", "parts": items, "css": spec.get("css", "")}]
+
+
+def _count_lines(ctx: Context, spec: dict[str, Any]) -> go.Figure:
+    """One count per quarter over the last `quarters` quarters, each under primary
+    suppression (a suppressed count is a gap in the line)."""
+    quarters = ctx.periods.trend(spec["quarters"])
+    counts = ctx.rows(
+        f"select quarter, {spec['value']} as n from reporting.{spec['model']} where {spec['where']}"
+    ).set_index("quarter")["n"]
+    values = [protect_count(int(counts.get(q, 0)), ctx.k).public for q in quarters]
+    title = ctx.sentence(SENTENCES, spec["title"])
+    return charts.lines(quarters, {spec["series"]: values}, title, spec["y_title"])
+
+
+def _title(ctx: Context, spec: dict[str, Any]) -> str:
+    """A chart's title: its sentence (`title`, rpt_profile_sentences) or fixed `title_text`."""
+    if "title" in spec:
+        return ctx.sentence(SENTENCES, spec["title"])
+    return _filled(ctx, spec["title_text"])
+
+
+def _rate_bars(ctx: Context, spec: dict[str, Any]) -> go.Figure:
+    """A bar per row of the quarter (a rate of two columns) with a marker a year before, each
+    rate under the rate rule."""
+    p, k = ctx.periods, ctx.k
+    frame = ctx.rows(
+        f"select * from reporting.{spec['model']} where quarter = ? order by {spec['order_by']}",
+        [p.quarter],
+    )
+
+    def rates(numerator: str, whole: str) -> list[float | None]:
+        pairs = zip(frame[numerator], frame[whole], strict=True)
+        return [protect_rate(part, of, k).value for part, of in pairs]
+
+    return charts.compliance_bars(
+        list(frame[spec["label"]]), rates(*spec["now"]), rates(*spec["year_ago"]),
+        p.quarter, p.year_ago, _title(ctx, spec),
+    )  # fmt: skip
+
+
+def _rate_lines(ctx: Context, spec: dict[str, Any]) -> go.Figure:
+    """A rate of two columns per quarter and series over the last `quarters` quarters (a
+    suppressed rate is a gap)."""
+    quarters = ctx.periods.trend(spec["quarters"])
+    numerator, whole = spec["rate"]
+    frame = ctx.rows(
+        f"select {spec['series']} as series, quarter, {numerator} as part, {whole} as whole "
+        f"from reporting.{spec['model']} order by series, quarter"
+    )
+    series: dict[str, list[float | None]] = {
+        name: [None] * len(quarters) for name in frame["series"]
+    }
+    for row in frame[frame["quarter"].isin(quarters)].itertuples():
+        rate = protect_rate(row.part, row.whole, ctx.k)
+        series[row.series][quarters.index(row.quarter)] = rate.value
+    title = _title(ctx, spec)
+    return charts.lines(quarters, series, title, spec["y_title"], percent=True, legend_below=True)
+
+
+CHARTS = {"count_lines": _count_lines, "rate_bars": _rate_bars, "rate_lines": _rate_lines}
+
+
+def _chart(ctx: Context, spec: dict[str, Any]) -> list[Item]:
+    figure = CHARTS[spec["chart"]](ctx, spec)
+    div = charts.to_div(figure, spec["div"])
+    return [{"kind": "chart", "div": div, "caption": _filled(ctx, spec["caption"])}]
+
+
+ITEMS = {
+    "text": _text,
+    "heading": _heading,
+    "sentence": _sentence,
+    "table": _table,
+    "compared": _compared,
+    "figures": _figures,
+    "group": _group,
+    "kpis": _kpis,
+    "gap": _gap,
+    "map": _cell_map,
+    "busiest_cells": _busiest_cells,
+    "sentences": _sentences,
+    "chart": _chart,
+}
+
+
+def _items(ctx: Context, spec: dict[str, Any]) -> list[Item]:
+    """One declared item as the template's items (a table spec may print several tables)."""
+    kind = next(iter(spec))
+    if kind not in ITEMS:
+        raise ValueError(f"{SECTIONS}: unknown item kind {kind!r}")
+    values = page_values(ctx)
+    if ("when" in spec and not values[spec["when"]]) or (
+        "unless" in spec and values[spec["unless"]]
+    ):
+        return []
+    return ITEMS[kind](ctx, spec)
+
+
+def section_items(ctx: Context, section: str) -> list[Item]:
+    """A declared section (rpt_profile_sections' `meta.items`) as the template's items, in
+    order: the one function every declared section goes through."""
+    declared = printed.section_items(SECTIONS, section)
+    return [item for spec in declared for item in _items(ctx, spec)]

@@ -1,0 +1,71 @@
+"""Sections declared in rpt_profile_sections' YAML (`meta.items`) and rendered by the one loop
+of pipelines.report.sections, on the warehouse of the session's real run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.report.compare import Periods
+from pipelines.report.printed import _models, printed_columns, section_items
+from pipelines.report.sections import ITEMS, SECTIONS, Context, _items
+from pipelines.report.sections import section_items as rendered_items
+from pipelines.settings import Settings
+from tests.report.conftest import QUARTER
+
+DECLARED = dict(_models()[SECTIONS]["config"]["meta"]["items"])
+
+
+def _specs(items: list[dict]) -> list[dict]:
+    """Every declared item, those inside groups too."""
+    return [
+        inner
+        for spec in items
+        for inner in [spec, *(_specs(spec["group"]) if "group" in spec else [])]
+    ]
+
+
+@pytest.mark.parametrize("section", sorted(DECLARED))
+def test_every_declared_item_is_a_known_kind_of_a_described_model(section: str) -> None:
+    models = _models()
+    for spec in _specs(section_items(SECTIONS, section)):
+        kind = next(iter(spec))
+        assert kind in ITEMS, (section, kind)
+        if kind == "table":
+            assert spec["view"] in models[spec["table"]]["config"]["meta"]["printed_as"]
+        if kind == "compared":
+            assert "compared_by_quarter" in models[spec["compared"]]["config"]["meta"]
+
+
+def test_declared_sections_are_rows_of_the_model(fixture_db: Path) -> None:
+    with duckdb.connect(str(fixture_db), read_only=True) as con:
+        rows = con.execute(
+            f"select section from reporting.{SECTIONS} order by section_order"
+        ).fetchall()
+    assert set(DECLARED) <= {section for (section,) in rows}
+
+
+def test_each_declared_section_renders_its_items_in_order(fixture_db: Path) -> None:
+    with duckdb.connect(str(fixture_db), read_only=True) as con:
+        ctx = Context(con, Periods(QUARTER), Settings(), fixture_db.parent)
+        for section in DECLARED:
+            items = rendered_items(ctx, section)
+            assert items, section
+            captions = [item["caption"] for item in items if "caption" in item]
+            # every caption's placeholders were filled from the quarter and the section values
+            assert not [c for c in captions if "{" in c], (section, captions)
+        victims = rendered_items(ctx, "victims")
+    figures = next(item for item in victims if item["kind"] == "compared")
+    labels = [c.label for c in printed_columns("rpt_victims_by_quarter", "profile")]
+    assert [row.label for row in figures["rows"]] == labels
+    # a figure table prints no total row: its rows are the model's columns only
+    assert not figures["has_total"]
+
+
+def test_an_unknown_item_kind_is_refused(fixture_db: Path) -> None:
+    with duckdb.connect(str(fixture_db), read_only=True) as con:
+        ctx = Context(con, Periods(QUARTER), Settings(), fixture_db.parent)
+        with pytest.raises(ValueError, match="unknown item kind"):
+            _items(ctx, {"paragraph": "words"})
