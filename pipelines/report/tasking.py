@@ -114,13 +114,13 @@ def pack_data(con: duckdb.DuckDBPyConnection, quarter: str) -> PackData:
     )
 
 
-def headline(data: PackData, quarter: str) -> list[str]:
-    """The sentences above the list: counts, movement, identity changes
-    (reporting.rpt_tasking_summary)."""
-    s = data.summary
-    if not s:
-        return [f"No subject was scored for {quarter}."]
-    return [s["headline_counts"], s["headline_movement"], s["headline_identity"]]
+HEADLINES = ("headline_counts", "headline_movement", "headline_identity")
+
+
+def headline(data: PackData) -> list[str]:
+    """The sentences above the list: counts, movement, identity changes, or that nothing was
+    scored (reporting.rpt_tasking_summary)."""
+    return [data.summary[name] for name in HEADLINES if data.summary.get(name)]
 
 
 def write_tasking_pack(
@@ -186,7 +186,7 @@ def render_pack_xlsx(data: PackData, quarter: str, force: str, generated: dt.dat
     for line in [
         MARKING,
         f"{force}: tasking list {quarter}, produced {generated:%d %B %Y}.",
-        *headline(data, quarter),
+        *headline(data),
         "Names and dates of birth are the best values of each resolved person: confirm "
         "identity on the records system before any action.",
     ]:
@@ -230,7 +230,7 @@ def render_pack_html(
         profiles=len(profiles),
         lookback_years=lookback_years,
         generated=f"{(generated or dt.date.today()):%d %B %Y}",
-        headline=headline(data, quarter) if data is not None else [],
+        headline=headline(data) if data is not None else [],
         dropped_headers=[c.label for c in dropped_columns()] if dropped else [],
         dropped=dropped,
         data_cannot_tell=(
