@@ -17,12 +17,13 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Font
 
 from pipelines.dip_sample_returns import VERDICT_COLUMNS
-from pipelines.disclosure.formulas import neutralise_formulas, neutralise_text
-from pipelines.report.printed import PrintedColumn, printed_columns, printed_frame
+from pipelines.disclosure.formulas import neutralise_formulas
+from pipelines.report.printed import PrintedColumn, WrittenColumn, printed_columns, printed_frame
 from pipelines.report.restricted import MARKING, RESTRICTED_DIR, owner_only_dir, write_private
+from pipelines.report.sheets import from_printed, write_table
 
 
 @dataclass(frozen=True)
@@ -71,21 +72,13 @@ def write_dip_sample(
     sheet.title = "Dip sample"
     sheet.append([note.lstrip("# ")])
     sheet["A1"].font = Font(bold=True, color="9C0006")
+    # the auditors' file is read back by these names (pipelines.dip_sample_returns)
     sheet.append([c.name for c in sample_columns()] + list(VERDICT_COLUMNS))
-    sheet.append([c.label for c in sample_columns()] + list(VERDICT_COLUMNS.values()))
-    for row in frame.astype(object).where(frame.notna(), None).values.tolist():
-        sheet.append([_cell(v) for v in row])
-    fill = PatternFill("solid", fgColor="FFF2CC")
-    first_verdict = len(sample_columns()) + 1
-    for row in sheet.iter_rows(min_row=4, min_col=first_verdict, max_col=sheet.max_column):
-        for cell in row:
-            cell.fill = fill
-    for cell in sheet[3]:
-        cell.font = Font(bold=True)
-    sheet.freeze_panes = "C4"
-    sheet.auto_filter.ref = f"A3:{sheet.cell(row=3, column=sheet.max_column).column_letter}" + str(
-        max(sheet.max_row, 3)
-    )
+    verdicts = [
+        WrittenColumn(label, value=name, editable=True) for name, label in VERDICT_COLUMNS.items()
+    ]
+    columns = (*from_printed(sample_columns()), *verdicts)
+    write_table(sheet, frame, columns, header_row=3, frozen_columns=2)
     sheet.oddHeader.center.text = MARKING
     sheet.oddFooter.center.text = MARKING
     workbook = out_dir / "dip_sample.xlsx"
@@ -93,11 +86,3 @@ def write_dip_sample(
     book.save(buffer)
     write_private(workbook, buffer.getvalue())
     return DipSampleFiles(csv=csv, workbook=workbook, rows=len(frame))
-
-
-def _cell(value: object) -> object:
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    if hasattr(value, "item"):
-        return value.item()
-    return neutralise_text(value)

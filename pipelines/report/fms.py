@@ -12,12 +12,12 @@ check.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -30,18 +30,10 @@ from pipelines.disclosure.demand import (
     protect_demand_years,
 )
 from pipelines.disclosure.formulas import neutralise_formulas
-from pipelines.report.printed import (
-    PrintedColumn,
-    WrittenColumn,
-    printed_columns,
-    written_columns,
-)
+from pipelines.report.printed import WrittenColumn, written_columns
+from pipelines.report.sheets import write_table
 
 TOTAL_SERIES = "all_stalking"
-
-HEADER_FILL = PatternFill("solid", fgColor="1F3864")
-INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
-HEADER_FONT = Font(bold=True, color="FFFFFF")
 
 
 @dataclass(frozen=True)
@@ -134,40 +126,6 @@ def csv_table(figures: DemandFigures, k: int) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- the workbook
-def _style_header(ws: Worksheet, row: int, columns: int) -> None:
-    for col in range(1, columns + 1):
-        cell = ws.cell(row=row, column=col)
-        cell.fill = HEADER_FILL
-        cell.font = HEADER_FONT
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-
-
-def _finish_table(ws: Worksheet, header_row: int, columns: int, last_row: int) -> None:
-    """Frozen header, filter over the table, readable widths."""
-    _style_header(ws, header_row, columns)
-    ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
-    ws.auto_filter.ref = f"A{header_row}:{get_column_letter(columns)}{max(last_row, header_row)}"
-    for col in range(1, columns + 1):
-        ws.column_dimensions[get_column_letter(col)].width = 16 if col > 1 else 30
-
-
-def _cell_value(value: object) -> object:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return value
-
-
-def _write_rows(ws: Worksheet, start_row: int, rows: list[list[object]]) -> int:
-    for offset, row in enumerate(rows):
-        for col, value in enumerate(row, start=1):
-            ws.cell(row=start_row + offset, column=col, value=_cell_value(value))
-    return start_row + len(rows) - 1
-
-
 @dataclass(frozen=True)
 class FmsFiles:
     csv: Path
@@ -202,42 +160,17 @@ def _readme(ws: Worksheet, readme: pd.DataFrame, quarter: str, force: str) -> No
             cell.fill = WARNING_FILL
 
 
-def _history(ws: Worksheet, years: pd.DataFrame) -> None:
+def _history(years: pd.DataFrame) -> tuple[pd.DataFrame, tuple[WrittenColumn, ...]]:
+    """The History sheet: a series a row, its complete recorded years as columns, headed as
+    the model heads them (`history_heading`)."""
     recorded = years[years["status"] == "recorded"]
-    columns = list(dict.fromkeys(recorded["financial_year"]))
-    baseline = recorded.loc[recorded["is_baseline"], "financial_year"]
-    headers = ["Series"] + [
-        f"{y} (baseline)" if len(baseline) and y == baseline.iloc[0] else y for y in columns
-    ]
-    ws.append(headers)
-    rows = []
-    for _, part in recorded.groupby("series_order", sort=True):
-        values = part.set_index("financial_year")["recorded"]
-        rows.append([part["series_label"].iloc[0], *[values.get(y) for y in columns]])
-    last = _write_rows(ws, 2, rows)
-    _finish_table(ws, 1, len(headers), last)
-
-
-def _projection_value_column() -> str:
-    """The Projection sheet's column of central figures (what `{projected:...}` points at)."""
-    columns = written_columns("rpt_fms_financial_years", "Projection")
-    return get_column_letter(1 + [c.value for c in columns].index("value"))
-
-
-def _assumptions(ws: Worksheet, assumptions: pd.DataFrame) -> dict[str, int]:
-    """The editable assumptions (reporting.rpt_fms_assumptions), yellow where the author types;
-    returns the row of each assumption for the formulas that read it."""
-    columns = printed_columns("rpt_fms_assumptions", "workbook")
-    ws.append([column.label for column in columns])
-    last = _write_rows(ws, 2, assumptions[[c.name for c in columns]].values.tolist())
-    for row, unit in enumerate(assumptions["unit"], start=2):
-        cell = ws.cell(row=row, column=2)
-        cell.fill = INPUT_FILL
-        cell.number_format = "0%" if unit == "share" else "#,##0.0"
-    _finish_table(ws, 1, len(columns), last)
-    ws.column_dimensions["A"].width = 55
-    ws.column_dimensions["D"].width = 45
-    return dict(zip(assumptions["assumption"], range(2, last + 1), strict=True))
+    headings = list(dict.fromkeys(recorded["history_heading"]))
+    wide = recorded.pivot(
+        index=["series_order", "series_label"], columns="history_heading", values="recorded"
+    )
+    table = wide[headings].reset_index()
+    columns = [WrittenColumn(heading, value=heading) for heading in headings]
+    return table, (WrittenColumn("Series", value="series_label", width=30), *columns)
 
 
 # `{row}`, `{baseline_row}`, `{assumption:<name>}` or `{projected:<series>}` in a formula
@@ -247,77 +180,47 @@ PLACEHOLDER = re.compile(r"\{(\w+)(?::(\w+))?\}")
 @dataclass(frozen=True)
 class SheetRows:
     """Where a declared formula's references point: the Assumptions row of each assumption,
-    the Projection row of each (series, financial year) and of each series' baseline."""
+    the Projection row of each (series, financial year) and of each series' baseline, and the
+    Projection sheet's column of central figures."""
 
     assumptions: dict[str, int]
     projection: dict[tuple[str, str], int]
     baselines: dict[str, int]
+    projected_column: str
 
+    def live_cell(self, template: str, row: int, record: dict) -> str | int | None:
+        """A declared formula with its references filled in; 0 where the Projection sheet
+        has no row for the series and year it points at; None (no cell) on a series'
+        baseline row or where it has no baseline, for a formula comparing with the baseline."""
+        unresolved = []
+        baseline = self.baselines.get(str(record.get("series")))
 
-def _live_cell(template: str, row: int, record: dict, rows: SheetRows) -> str | int | None:
-    """A declared formula with its references filled in; 0 where the Projection sheet has no
-    row for the series and year it points at; None (no cell) on a series' baseline row or
-    where it has no baseline, for a formula that compares with the baseline."""
-    unresolved = []
-    baseline = rows.baselines.get(str(record.get("series")))
+        def cell(match: re.Match[str]) -> str:
+            kind, name = match.groups()
+            if kind == "row":
+                return str(row)
+            if kind == "baseline_row":
+                return str(baseline)
+            if kind == "assumption":
+                return f"Assumptions!$B${self.assumptions[name]}"
+            projected = self.projection.get((name, record["financial_year"]))
+            if projected is None:
+                unresolved.append(name)
+                return ""
+            return f"Projection!{self.projected_column}{projected}"
 
-    def cell(match: re.Match[str]) -> str:
-        kind, name = match.groups()
-        if kind == "row":
-            return str(row)
-        if kind == "baseline_row":
-            return str(baseline)
-        if kind == "assumption":
-            return f"Assumptions!$B${rows.assumptions[name]}"
-        projected = rows.projection.get((name, record["financial_year"]))
-        if projected is None:
-            unresolved.append(name)
-            return ""
-        return f"Projection!{_projection_value_column()}{projected}"
-
-    if "{baseline_row}" in template and baseline in (None, row):
-        return None
-    formula = PLACEHOLDER.sub(cell, template)
-    return 0 if unresolved else formula
-
-
-def _formula_sheet(
-    ws: Worksheet, frame: pd.DataFrame, columns: tuple[WrittenColumn, ...], rows: SheetRows
-) -> None:
-    """A sheet as its model's YAML declares it (`written_as`): one row per row of `frame`,
-    each column a model column or a live formula on the Assumptions and Projection sheets."""
-    ws.append([column.label for column in columns])
-    for row, record in enumerate(frame.to_dict("records"), start=2):
-        for index, column in enumerate(columns, start=1):
-            if column.formula is None:
-                value = record[column.value]
-            else:
-                value = _live_cell(column.formula, row, record, rows)
-                if value is None:
-                    continue
-            cell = ws.cell(row=row, column=index, value=_cell_value(value))
-            if column.number_format is not None:
-                cell.number_format = column.number_format
-    _finish_table(ws, 1, len(columns), len(frame) + 1)
-
-
-def _frame_sheet(ws: Worksheet, frame: pd.DataFrame, columns: tuple[PrintedColumn, ...]) -> None:
-    ws.append([column.label for column in columns])
-    names = [column.name for column in columns]
-    rows = frame[names].astype(object).values.tolist() if len(frame) else []
-    last = _write_rows(ws, 2, rows)
-    _finish_table(ws, 1, len(columns), last)
-    for index, column in enumerate(columns, start=1):
-        if column.kind == "rate":
-            for cell in ws[get_column_letter(index)][1:]:
-                cell.number_format = "0%"
+        if "{baseline_row}" in template and baseline in (None, row):
+            return None
+        formula = PLACEHOLDER.sub(cell, template)
+        return 0 if unresolved else formula
 
 
 def write_fms(
     con: duckdb.DuckDBPyConnection, quarter: str, folder: Path, min_count: int, force_name: str
 ) -> FmsFiles:
     """Write fms/demand.csv and fms/demand.xlsx under `folder` (the quarter's output folder)
-    from the reporting models, disclosure-controlled."""
+    from the reporting models, disclosure-controlled. Every sheet but the README is a table
+    written as its model's YAML declares it (`written_as`)."""
     figures = read_demand_figures(con)
     out_dir = folder / "fms"
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -325,42 +228,43 @@ def write_fms(
     neutralise_formulas(csv_table(figures, min_count)).to_csv(csv, index=False)
 
     years = protect_demand_years(figures.years, min_count)
-    book = Workbook()
-    readme = book.active
-    readme.title = "README"
-    _readme(readme, figures.readme, quarter, force_name)
-    _history(book.create_sheet("History"), years)
-    # baseline, current year and projection per series, in the years' order
-    projected = years[years["is_baseline"] | years["years_ahead"].notna()]
-    keys = list(zip(projected["series"], projected["financial_year"], strict=True))
+    projected = years[years["is_projection_row"]]
+    projection_columns = written_columns("rpt_fms_financial_years", "Projection")
+    keys = zip(projected["series"], projected["financial_year"], strict=True)
     projection_rows = {key: row for row, key in enumerate(keys, start=2)}
     baselines = projected.loc[projected["is_baseline"], ["series", "financial_year"]]
-    projection = book.create_sheet("Projection")
     rows = SheetRows(
-        _assumptions(book.create_sheet("Assumptions"), figures.assumptions),
-        projection_rows,
-        {series: projection_rows[(series, year)] for series, year in baselines.values},
+        assumptions=dict(zip(figures.assumptions["assumption"], itertools.count(2))),
+        projection=projection_rows,
+        baselines={series: projection_rows[(series, year)] for series, year in baselines.values},
+        projected_column=get_column_letter(
+            1 + [column.value for column in projection_columns].index("value")
+        ),
     )
-    _formula_sheet(
-        projection, projected, written_columns("rpt_fms_financial_years", "Projection"), rows
-    )
-    for sheet in ("Workload", "Hidden demand"):
-        _formula_sheet(
-            book.create_sheet(sheet),
-            figures.workload_years,
-            written_columns("rpt_fms_workload_years", sheet),
-            rows,
-        )
     tracking = figures.tracking.copy()
     for column in ("actual", "expected", "lo80", "hi80"):
-        figures_of_column = tracking[column].to_numpy(float)
-        tracking[column] = [protect_demand_figure(v, min_count) for v in figures_of_column]
-    for sheet, frame, model in (
-        ("Quarterly", protect_demand_quarters(figures.quarters, min_count), "rpt_fms_quarters"),
-        ("Testing", figures.backtest, "rpt_fms_backtest"),
-        ("Early warning", tracking, "rpt_fms_tracking"),
-    ):
-        _frame_sheet(book.create_sheet(sheet), frame, printed_columns(model, "workbook"))
+        tracking[column] = [protect_demand_figure(v, min_count) for v in tracking[column]]
+    sheets = {
+        "History": _history(years),
+        "Projection": (projected, projection_columns),
+        "Assumptions": (figures.assumptions, written_columns("rpt_fms_assumptions", "Assumptions")),
+        **{
+            sheet: (figures.workload_years, written_columns("rpt_fms_workload_years", sheet))
+            for sheet in ("Workload", "Hidden demand")
+        },
+        "Quarterly": (
+            protect_demand_quarters(figures.quarters, min_count),
+            written_columns("rpt_fms_quarters", "Quarterly"),
+        ),
+        "Testing": (figures.backtest, written_columns("rpt_fms_backtest", "Testing")),
+        "Early warning": (tracking, written_columns("rpt_fms_tracking", "Early warning")),
+    }
+    book = Workbook()
+    book.active.title = "README"
+    _readme(book.active, figures.readme, quarter, force_name)
+    for name, (frame, columns) in sheets.items():
+        sheet = book.create_sheet(name)
+        write_table(sheet, frame, columns, formula=rows.live_cell, yes_no=True)
     book.properties.title = f"Stalking demand for the FMS, {quarter}"
     book.save(out_dir / "demand.xlsx")
     return FmsFiles(csv=csv, workbook=out_dir / "demand.xlsx", rows=len(years))

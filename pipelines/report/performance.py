@@ -20,9 +20,7 @@ import pandas as pd
 from pipelines.disclosure import SUPPRESSED
 from pipelines.disclosure.formulas import neutralise_formulas
 from pipelines.disclosure.performance import PERFORMANCE_SIDES, protect_performance_months
-
-SIDE_LABELS = ("All crimes", "Domestic abuse", "Not domestic abuse")
-SIDES = dict(zip(PERFORMANCE_SIDES, SIDE_LABELS, strict=True))
+from pipelines.report.printed import printed_columns
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 PAGE = jinja2.Environment(
@@ -64,8 +62,11 @@ def write_performance(
     # As text: a column mixing counts and rates would otherwise print counts as 6.0.
     neutralise_formulas(table.astype(str)).to_csv(csv, index=False)
     months = sorted(table["month"].unique())
+    # each side headed as the model's YAML labels its numerator column
+    labels = [column.label for column in printed_columns("rpt_performance_monthly", "sides")]
+    sides = dict(zip(PERFORMANCE_SIDES, labels, strict=True))
     tables = {}
-    for side in SIDES:
+    for side in sides:
         wide = table.pivot(index="measure", columns="month", values=side)
         order = table.drop_duplicates("measure")[["measure", "measure_label", "kind"]]
         tables[side] = [
@@ -80,7 +81,7 @@ def write_performance(
             first=months[0] if months else "",
             last=months[-1] if months else "",
             months=months,
-            sides=SIDES,
+            sides=sides,
             tables=tables,
             suppressed=SUPPRESSED,
             k=min_count,

@@ -32,9 +32,10 @@ suppressed in each. Sentences held in a model (`pipelines.disclosure.sentences`)
 placeholders' rules from the same column `meta`; the sentences a section prints in turn are
 listed under the model's `config.meta.sentences_in.<section>`. Workbook sheets of live formulas
 are declared under the model's `config.meta.written_as.<sheet>`: each column a model column
-(`value`) or a formula template (`formula`) and its `number_format`. Writers take the columns
-from here, so adding a column or a table to an output is a change to that YAML, not to a
-renderer.
+(`value`) or a formula template (`formula`), its `number_format` (or `number_format_from`, a
+column naming each row's), `width` and `editable: true` where the reader types. Writers take
+the columns from here, so adding a column or a table to an output is a change to that YAML,
+not to a renderer.
 """
 
 from __future__ import annotations
@@ -344,12 +345,17 @@ def sentences_in(model: str, section: str) -> tuple[str, ...]:
 @dataclass(frozen=True)
 class WrittenColumn:
     """A workbook column declared under a model's `config.meta.written_as.<sheet>`: a column
-    of the model (`value`) or a live formula template (`formula`), with its number format."""
+    of the model (`value`) or a live formula template (`formula`), with its number format
+    (or the model column naming each row's, `number_format_from`), its `width` and whether
+    the reader types in it (`editable`)."""
 
     label: str
     value: str | None = None
     formula: str | None = None
     number_format: str | None = None
+    number_format_from: str | None = None
+    width: float | None = None
+    editable: bool = False
 
 
 @functools.cache

@@ -56,13 +56,12 @@ def _words(
     ctx: Context, variants: dict[tuple[str, str, str], list[dict]], judgment: dict[str, Any]
 ) -> dict[str, str]:
     """A judgment's headline, evidence and threat cell: the model's first variants that
-    publish, with the judgment's phrase and test result (rpt_assessment_judgments)."""
-    words = {name: judgment[name] for name in ("probability_phrase", "test_result")}
+    publish (their rows carry the judgment's phrase and test result)."""
     said = {}
     for kind in ("headline", "evidence", "threat"):
         rows = variants[(judgment["signal"], judgment["comparison"], kind)]
         protected = _table_protected(ctx, rows[0])
-        said[kind] = first_complete(ASSESSMENT, rows, ctx.k, protected, words) or ""
+        said[kind] = first_complete(ASSESSMENT, rows, ctx.k, protected) or ""
     return said
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from openpyxl.worksheet.worksheet import Worksheet
 
 MARKING = "OFFICIAL-SENSITIVE"
 RESTRICTED_DIR = "restricted"
@@ -30,6 +31,17 @@ def write_private(path: Path, content: str | bytes) -> None:
     with os.fdopen(fd, "wb") as handle:
         handle.write(payload)
     os.chmod(path, 0o600)
+
+
+def mark_sheet(sheet: Worksheet) -> None:
+    """The marking in every printed page's header and footer, landscape, headings repeated."""
+    for header_footer in (sheet.oddHeader, sheet.evenHeader, sheet.firstHeader):
+        header_footer.center.text = MARKING
+    for header_footer in (sheet.oddFooter, sheet.evenFooter, sheet.firstFooter):
+        header_footer.center.text = MARKING
+        header_footer.right.text = "Page &P of &N"
+    sheet.page_setup.orientation = "landscape"
+    sheet.print_title_rows = "1:1"
 
 
 def fmt(value: Any) -> str:

@@ -25,8 +25,6 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
 
 from pipelines.disclosure.formulas import neutralise_formulas
 from pipelines.report.printed import PrintedColumn, printed_columns, printed_frame
@@ -36,9 +34,11 @@ from pipelines.report.restricted import (
     RESTRICTED_DIR,
     SUBJECTS_DIR,
     fmt,
+    mark_sheet,
     owner_only_dir,
     write_private,
 )
+from pipelines.report.sheets import from_printed, write_table
 from pipelines.report.subjects import write_subject_profiles
 
 
@@ -114,13 +114,13 @@ def pack_data(con: duckdb.DuckDBPyConnection, quarter: str) -> PackData:
     )
 
 
-def headline(data: PackData, quarter: str) -> list[str]:
-    """The sentences above the list: counts, movement, identity changes
-    (reporting.rpt_tasking_summary)."""
-    s = data.summary
-    if not s:
-        return [f"No subject was scored for {quarter}."]
-    return [s["headline_counts"], s["headline_movement"], s["headline_identity"]]
+HEADLINES = ("headline_counts", "headline_movement", "headline_identity")
+
+
+def headline(data: PackData) -> list[str]:
+    """The sentences above the list: counts, movement, identity changes, or that nothing was
+    scored (reporting.rpt_tasking_summary)."""
+    return [data.summary[name] for name in HEADLINES if data.summary.get(name)]
 
 
 def write_tasking_pack(
@@ -168,55 +168,25 @@ def write_tasking_pack(
     )
 
 
-def _sheet(
-    workbook: Workbook, title: str, frame: pd.DataFrame, columns: tuple[PrintedColumn, ...]
-) -> None:
-    """One sheet: headed columns, frozen header row, filters, marking in header and footer."""
-    sheet = workbook.create_sheet(title)
-    sheet.append([column.label for column in columns])
-    for record in neutralise_formulas(printed_frame(frame, columns)).itertuples(index=False):
-        sheet.append([_cell(v) for v in record])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for index, column in enumerate(columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = 48 if column.wide else 14
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = sheet.dimensions
-    for header_footer in (sheet.oddHeader, sheet.evenHeader, sheet.firstHeader):
-        header_footer.center.text = MARKING
-    for header_footer in (sheet.oddFooter, sheet.evenFooter, sheet.firstFooter):
-        header_footer.center.text = MARKING
-        header_footer.right.text = "Page &P of &N"
-    sheet.page_setup.orientation = "landscape"
-    sheet.print_title_rows = "1:1"
-
-
-def _cell(value: object) -> object:
-    """Excel-native values: numbers and dates stay typed, missing is empty."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime().date()
-    if hasattr(value, "item"):  # numpy scalars
-        return value.item()
-    return value
-
-
 def render_pack_xlsx(data: PackData, quarter: str, force: str, generated: dt.date) -> bytes:
     workbook = Workbook()
     workbook.remove(workbook.active)
     workbook.properties.title = f"{MARKING} tasking list {quarter}"
     workbook.properties.keywords = MARKING
     workbook.properties.creator = force or "Stalking Problem Profile"
-    _sheet(workbook, "Tasking list", data.listed, list_columns())
-    _sheet(workbook, "Dropped off", data.dropped, dropped_columns())
-    _sheet(workbook, "Ranking back-test", data.backtest, backtest_columns())
+    for title, frame, columns in (
+        ("Tasking list", data.listed, list_columns()),
+        ("Dropped off", data.dropped, dropped_columns()),
+        ("Ranking back-test", data.backtest, backtest_columns()),
+    ):
+        sheet = workbook.create_sheet(title)
+        write_table(sheet, printed_frame(frame, columns), from_printed(columns))
+        mark_sheet(sheet)
     about = workbook.create_sheet("About")
     for line in [
         MARKING,
         f"{force}: tasking list {quarter}, produced {generated:%d %B %Y}.",
-        *headline(data, quarter),
+        *headline(data),
         "Names and dates of birth are the best values of each resolved person: confirm "
         "identity on the records system before any action.",
     ]:
@@ -260,7 +230,7 @@ def render_pack_html(
         profiles=len(profiles),
         lookback_years=lookback_years,
         generated=f"{(generated or dt.date.today()):%d %B %Y}",
-        headline=headline(data, quarter) if data is not None else [],
+        headline=headline(data) if data is not None else [],
         dropped_headers=[c.label for c in dropped_columns()] if dropped else [],
         dropped=dropped,
         data_cannot_tell=(

@@ -1,6 +1,7 @@
-"""The restricted pages' wording models on fixed rows: the dbt unit tests of
-dbt_project/models/reporting/_outputs__unit_tests.yml (a quarterly run skips unit tests, so
-they run here, on a copy of the session's warehouse for the input tables' types)."""
+"""The restricted pages' wording and the FMS files' series not forecast, on fixed rows: the
+dbt unit tests of dbt_project/models/reporting/_outputs__unit_tests.yml (a quarterly run skips
+unit tests, so they run here, on a copy of the session's warehouse for the input tables'
+types)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,12 @@ from pathlib import Path
 from tests.analytics.force_fixture import run_dbt
 from tests.report.conftest import QUARTER
 
-UNIT_TESTED = ("rpt_subject_timeline", "rpt_subject_match_evidence")
+UNIT_TESTED = (
+    "rpt_subject_timeline",
+    "rpt_subject_match_evidence",
+    "rpt_tasking_summary",
+    "rpt_fms_not_forecast",
+)
 
 
 def test_subject_page_models_pass_their_unit_tests(fixture_db_copy: Path) -> None:

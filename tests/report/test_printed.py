@@ -88,6 +88,8 @@ def test_every_written_sheet_reads_built_columns_and_declared_assumptions(
             for r in con.execute("select assumption from reporting.rpt_fms_assumptions").fetchall()
         }
     for column in written_columns(model, sheet):
+        if column.number_format_from is not None:
+            assert column.number_format_from in built, column.label
         if column.value is not None:
             assert column.value in built, column.label
         else:

@@ -3,8 +3,9 @@
 -- sentence templates beside the figures they print (pipelines/disclosure/sentences.py; a
 -- figure's rule is its column's meta in the YAML). Variant 1 prints the change; the next
 -- variant, for when a count or rate it rests on is hidden, withholds it. Which comparisons
--- become judgments is decided by the exact tests in pipelines/assessment.py (SciPy),
--- which also fill the two words no model can hold: the probability phrase and the test result.
+-- become judgments is decided by the exact tests in pipelines/assessment.py (SciPy); a judged
+-- comparison's probability phrase and test result come from rpt_assessment_judgments (so
+-- this model is built in the assessment step, after the tests).
 {#- The rates held to a standard (settings assessment.rate_standards). -#}
 {% set standards = setting('assessment')['rate_standards'] %}
 with
@@ -19,6 +20,10 @@ quarters as (
 
 signals as (
     select * from {{ ref('rpt_assessment_signals') }}
+),
+
+judgments as (
+    select * from {{ ref('rpt_assessment_judgments') }}
 ),
 
 crimes_by_category as (
@@ -281,8 +286,8 @@ final as (
         end as rate_change_sign,
         abs(figures.rate_change) * 100 as rate_change_points,
         figures.standard,
-        cast(null as varchar) as probability_phrase,
-        cast(null as varchar) as test_result
+        judgments.probability_phrase,
+        judgments.test_result
     from figures
     inner join templates
         on
@@ -290,6 +295,11 @@ final as (
             and figures.signal = templates.signal
             and figures.comparison = templates.comparison
     left join printed_in on figures.signal = printed_in.signal
+    left join judgments
+        on
+            figures.quarter = judgments.quarter
+            and figures.signal = judgments.signal
+            and figures.comparison = judgments.comparison
 )
 
 select * from final

@@ -134,10 +134,18 @@ coverage_rows as (
             as note
     from range_coverage
     cross join (values (80, 0), (95, 1)) as coverage_level (pct, level_rank)
+),
+
+all_rows as (
+    select * from assumptions
+    union all
+    select * from recording_practice
+    union all
+    select * from coverage_rows
 )
 
-select * from assumptions
-union all
-select * from recording_practice
-union all
-select * from coverage_rows
+-- how the workbook shows the editable value: a share as a percentage
+select
+    *,
+    case when unit = 'share' then '0%' else '#,##0.0' end as number_format
+from all_rows

@@ -229,7 +229,18 @@ headed as (
             when final.financial_year_start = heading_baseline.financial_year_start
                 then final.financial_year || ' recorded (baseline)'
             else final.financial_year || ' expected (80% range)'
-        end as table_heading
+        end as table_heading,
+        -- the rows of the Projection sheet and the profile's table: baseline and ahead
+        final.is_baseline or final.years_ahead is not null as is_projection_row,
+        -- the History sheet's column of a recorded year, the same baseline named
+        case
+            when final.status = 'recorded'
+                then final.financial_year || case
+                    when final.financial_year_start = heading_baseline.financial_year_start
+                        then ' (baseline)'
+                    else ''
+                end
+        end as history_heading
     from final
     left join heading_baseline on true
 )

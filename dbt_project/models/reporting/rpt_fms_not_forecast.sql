@@ -1,12 +1,15 @@
 -- Demand series the forecasting step left unforecast because the delivery holds too few
 -- periods to fit and test a model (forecast_accuracy rows with source 'not_forecast'), with the
 -- printed label, so the profile and the FMS workbook say which series have no forecast and why.
+-- Only the monthly series count: every published figure is a sum of months (rpt_fms_monthly),
+-- so a quarterly series too short to forecast (when forecasting.periods includes quarters)
+-- leaves no published figure without a forecast.
 with
 
 not_forecast as (
     select distinct series
     from {{ source('forecasting', 'forecast_accuracy') }}
-    where source = 'not_forecast'
+    where source = 'not_forecast' and period = 'month'
 ),
 
 labels as (

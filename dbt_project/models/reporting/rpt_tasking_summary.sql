@@ -2,7 +2,8 @@
 -- The tasking pack's headline per quarter: how many were scored, above the high-harm cut-off
 -- and listed (tasking.list_length), the movement counts, who dropped off, and how many sit at
 -- the maximum gravity points (the check that gravity still discriminates), and the pack's
--- opening sentences (counts, movement, identity changes since the previous run).
+-- opening sentences (counts, movement, identity changes since the previous run; one sentence
+-- saying so when nothing was scored).
 with
 
 perpetrators as (
@@ -33,21 +34,35 @@ identity as (
     select * from {{ ref('rpt_tasking_identity_changes') }}
 ),
 
+-- every quarter scored, and the profiled quarter even when nothing was scored in it (its
+-- pack still opens with a sentence saying so)
+quarters as (
+    select quarter from perpetrators
+    union
+    select {{ profile_quarter() }} as quarter
+),
+
 scored as (
     select
-        quarter,
-        count(*) as subjects_scored,
-        count(*) filter (where is_high_harm) as subjects_above_cutoff,
-        count(*) filter (where is_on_tasking_list) as subjects_listed,
-        count(*) filter (where gravity_score >= {{ gravity_points | max }}) as scored_at_max_gravity,
+        quarters.quarter,
+        count(perpetrators.quarter) as subjects_scored,
+        count(*) filter (where perpetrators.is_high_harm) as subjects_above_cutoff,
+        count(*) filter (where perpetrators.is_on_tasking_list) as subjects_listed,
         count(*) filter (
-            where is_high_harm and gravity_score >= {{ gravity_points | max }}
+            where perpetrators.gravity_score >= {{ gravity_points | max }}
+        ) as scored_at_max_gravity,
+        count(*) filter (
+            where perpetrators.is_high_harm
+            and perpetrators.gravity_score >= {{ gravity_points | max }}
         ) as above_cutoff_at_max_gravity,
         count(*) filter (
-            where is_on_tasking_list and gravity_score >= {{ gravity_points | max }}
+            where perpetrators.is_on_tasking_list
+            and perpetrators.gravity_score >= {{ gravity_points | max }}
         ) as listed_at_max_gravity
-    from perpetrators
-    group by quarter
+    from quarters
+    left join perpetrators on quarters.quarter = perpetrators.quarter
+    where quarters.quarter is not null
+    group by quarters.quarter
 ),
 
 final as (
@@ -67,24 +82,36 @@ final as (
         scored.scored_at_max_gravity,
         scored.above_cutoff_at_max_gravity,
         scored.listed_at_max_gravity,
-        coalesce(
-            identity.headline,
-            'No earlier run is kept in this warehouse, so no identity change can be shown; '
-            || 'movement compares both quarters on this delivery''s person keys.'
-        ) as headline_identity
+        case
+            when scored.subjects_scored > 0
+                then coalesce(
+                    identity.headline,
+                    'No earlier run is kept in this warehouse, so no identity change can be '
+                    || 'shown; movement compares both quarters on this delivery''s person keys.'
+                )
+        end as headline_identity
     from scored
     left join movement on scored.quarter = movement.quarter
     left join dropped on scored.quarter = dropped.quarter
     left join identity on scored.quarter = identity.run_quarter
 )
 
--- the pack's opening sentences
+-- the pack's opening sentences (one when nothing was scored)
 select
     *,
-    subjects_above_cutoff || ' subject(s) at or above the high-harm cut-off (RFGV '
-    || format('{:g}', cutoff_score) || ') of ' || subjects_scored || ' scored; the top '
-    || subjects_listed || ' are listed (list length ' || list_length || ').' as headline_counts,
-    'Since the previous quarter: ' || subjects_new || ' new, ' || subjects_returning
-    || ' returning, ' || subjects_up || ' up, ' || subjects_down || ' down, ' || subjects_same
-    || ' about the same; ' || subjects_dropped_off || ' dropped off (below).' as headline_movement
+    case
+        when subjects_scored = 0 then 'No subject was scored for ' || quarter || '.'
+        else
+            subjects_above_cutoff || ' subject(s) at or above the high-harm cut-off (RFGV '
+            || format('{:g}', cutoff_score) || ') of ' || subjects_scored || ' scored; the top '
+            || subjects_listed || ' are listed (list length ' || list_length || ').'
+    end as headline_counts,
+    case
+        when subjects_scored > 0
+            then
+                'Since the previous quarter: ' || subjects_new || ' new, ' || subjects_returning
+                || ' returning, ' || subjects_up || ' up, ' || subjects_down || ' down, '
+                || subjects_same || ' about the same; ' || subjects_dropped_off
+                || ' dropped off (below).'
+    end as headline_movement
 from final

@@ -1,0 +1,88 @@
+"""Workbook sheets, written one way for every workbook the project writes (the FMS workbook,
+the tasking pack, the dip sample): a header row of labels, then one row per record, each
+column a model column or a live formula as the model's YAML declares it (`written_as`, read by
+`pipelines.report.printed.written_columns`), with its number format and width, the cells the
+reader types in shaded. Values become Excel values by one rule, text neutralised so that no
+cell can start a formula (`pipelines.disclosure.formulas`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from pipelines.disclosure.formulas import neutralise_text
+from pipelines.report.printed import PrintedColumn, WrittenColumn
+
+HEADER_FILL = PatternFill("solid", fgColor="1F3864")
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+EDITABLE_FILL = PatternFill("solid", fgColor="FFF2CC")
+DEFAULT_WIDTH = 16
+WIDE = 48  # a column of sentences
+
+# A declared formula filled for one cell: (template, sheet row, the row's record) -> the
+# cell's formula or value, None for no cell.
+FormulaCell = Callable[[str, int, dict], object]
+
+
+def excel_value(value: object, yes_no: bool = False) -> object:
+    """A value as a cell holds it: missing is empty, numpy scalars and timestamps become
+    Python values, text is neutralised; a flag reads yes / no where `yes_no` (a sheet an FMS
+    author pastes from), else stays TRUE / FALSE (a column the tasking chair filters)."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime().date()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if yes_no and isinstance(value, bool):
+        return "yes" if value else "no"
+    return neutralise_text(value)
+
+
+def from_printed(columns: Sequence[PrintedColumn]) -> tuple[WrittenColumn, ...]:
+    """A printed view (`printed_as`) as a sheet's columns, where the sheet prints what the
+    view's CSV prints: the same labels, sentences wide."""
+    return tuple(
+        WrittenColumn(column.label, value=column.name, width=WIDE if column.wide else None)
+        for column in columns
+    )
+
+
+def write_table(
+    sheet: Worksheet,
+    frame: pd.DataFrame,
+    columns: Sequence[WrittenColumn],
+    *,
+    formula: FormulaCell | None = None,
+    yes_no: bool = False,
+    header_row: int = 1,
+    frozen_columns: int = 0,
+) -> None:
+    """`frame` as a table under a header row of the columns' labels at `header_row`: the
+    header and the first `frozen_columns` frozen, a filter over the table."""
+    for index, column in enumerate(columns, start=1):
+        header = sheet.cell(row=header_row, column=index, value=column.label)
+        header.fill, header.font = HEADER_FILL, HEADER_FONT
+        header.alignment = Alignment(wrap_text=True, vertical="top")
+        sheet.column_dimensions[get_column_letter(index)].width = column.width or DEFAULT_WIDTH
+    for row, record in enumerate(frame.to_dict("records"), start=header_row + 1):
+        for index, column in enumerate(columns, start=1):
+            if column.formula is None:
+                value = excel_value(record[column.value], yes_no)
+            elif formula is None or (value := formula(column.formula, row, record)) is None:
+                continue
+            cell = sheet.cell(row=row, column=index, value=value)
+            if column.number_format_from is not None:
+                cell.number_format = record[column.number_format_from]
+            elif column.number_format is not None:
+                cell.number_format = column.number_format
+            if column.editable:
+                cell.fill = EDITABLE_FILL
+    sheet.freeze_panes = sheet.cell(row=header_row + 1, column=frozen_columns + 1)
+    last = get_column_letter(len(columns))
+    sheet.auto_filter.ref = f"A{header_row}:{last}{header_row + len(frame)}"
