@@ -9,7 +9,6 @@ word the judgments read it, so the reporting step runs in two parts around this 
 """
 
 import dagster as dg
-import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from pipelines.partitions import quarterly_partitions
@@ -33,6 +32,8 @@ ASSESSMENT_TESTS = dg.AssetKey(["marts", "assessment_tests"])
 def assessment_tests(
     context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_run: ProfileRun
 ) -> dg.MaterializeResult:
+    import pandas as pd  # imported in the step: not at start-up
+
     from pipelines.assessment import TESTED_COLUMNS, tested_comparisons
 
     with duckdb.get_connection() as con:

@@ -9,7 +9,6 @@ import math
 import time
 
 import dagster as dg
-import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from pipelines.partitions import quarterly_partitions
@@ -59,6 +58,8 @@ SEP = "|"
 def demand_forecast(
     context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_run: ProfileRun
 ):
+    import pandas as pd  # imported in the step: not at start-up
+
     quarter = context.partition_key
     settings = profile_run.settings()
     # Imported here, not at module level: statsforecast (with statsmodels, scipy, sklearn) is

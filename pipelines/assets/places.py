@@ -5,7 +5,6 @@ marts.cell_districts. Wiring only: the logic is pipelines.places."""
 from pathlib import Path
 
 import dagster as dg
-import pandas as pd
 from dagster_duckdb import DuckDBResource
 
 from pipelines.assets.spatial import HOTSPOTS, STALKING_CRIMES
@@ -42,6 +41,8 @@ CELL_SNAP_DEGREES = 0.01
 def crime_places(
     context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_run: ProfileRun
 ):
+    import pandas as pd  # imported in the step: not at start-up
+
     from pipelines.places import (
         assign_districts,
         load_csp_lookup,

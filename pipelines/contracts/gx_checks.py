@@ -32,10 +32,9 @@ import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pandas as pd
 
 from pipelines.contracts import geo
 from pipelines.contracts.loader import offence_codes, runtime_parameters
@@ -48,6 +47,10 @@ from pipelines.contracts.suites import (
     load_suite,
     reference_parameter,
 )
+
+if TYPE_CHECKING:
+    # pandas comes with GX, imported beside the extract loads (start_warm_up), not at start-up.
+    import pandas as pd
 
 
 @dataclass
@@ -176,6 +179,8 @@ def batch_frame(
 
     Above `max_rows` rows, a reproducible reservoir sample of `max_rows` rows (see settings:
     ingest.contract_check_max_rows)."""
+    import pandas as pd
+
     total = con.execute(f"select count(*) from raw.{extract}").fetchone()[0]
     sample = (
         f"using sample reservoir({int(max_rows)} rows) repeatable ({SAMPLE_SEED})"
@@ -250,6 +255,8 @@ def run_suite(
     codes: list[str] | None = None,
     max_rows: int | None = None,
 ) -> SuiteOutcome:
+    import pandas as pd
+
     suite_json = load_suite(extract)
     frame, rows_in_table = batch_frame(con, extract, area, max_rows)
     parameters = runtime_parameters(today, codes or offence_codes())
