@@ -62,6 +62,7 @@ INDICATORS = [
     "is_sustained",
     "has_unnamed_suspect_course",
     "has_pair_stalking_order",
+    "has_victim_recorded_stalking",
 ]
 
 
@@ -113,12 +114,14 @@ WEIGHT_COLUMNS = {
     "sustained": "is_sustained",
     "unnamed_suspect_course": "has_unnamed_suspect_course",
     "stalking_order": "has_pair_stalking_order",
+    "victim_recorded_stalking": "has_victim_recorded_stalking",
 }
 # the suspect's history with other victims: left out of score_on_this_victim
 HISTORY_WEIGHTS = ("suspect_stalking", "other_victims")
-# the weights chosen on the held-in part (choose_weights): the pair's own stalking record and the
-# suspect's stalking record against other victims
-CHOSEN_WEIGHTS = ("recorded_stalking", "suspect_stalking")
+# the weights chosen on the held-in part (choose_weights): the pair's own stalking record, the
+# suspect's stalking record against other victims and the victim's stalking record where the
+# crime names no suspect
+CHOSEN_WEIGHTS = ("recorded_stalking", "suspect_stalking", "victim_recorded_stalking")
 
 
 def flagged_with(scored: pd.DataFrame, weights: dict[str, int], threshold: int) -> pd.Series:
