@@ -170,6 +170,7 @@ class ScreeningWeights(_Section):
     sustained: int = Field(2, ge=0)
     unnamed_suspect_course: int = Field(3, ge=0)
     stalking_order: int = Field(8, ge=0)
+    victim_recorded_stalking: int = Field(6, ge=0)
 
 
 class ScreeningSettings(_Section):

@@ -43,6 +43,7 @@ from pipelines.evaluation.resolution_sources import (
     generator_source,
     held_out_part,
     part_metrics,
+    recall_ceiling,
 )
 from pipelines.resolution import ResolutionConfig, resolve_mentions
 
@@ -232,6 +233,46 @@ def linked_crime_ceiling(
 CALIBRATION_BANDS = (0.02, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.99, 1.0)
 
 
+def lone_name_records(mentions: pd.DataFrame) -> pd.Series:
+    """Records a method could match on one name alone: no nominal id, a forename or a surname
+    but not both, no date of birth (placeholders count as missing), no counterpart on the
+    other side of its incident and no linked crime. Linking such a record is a guess among
+    the people who share that one name."""
+
+    def present(column: str) -> pd.Series:
+        values = mentions[column]
+        return values.notna() & ~values.astype(str).str.strip().isin(["", "nan", "None", "NaT"])
+
+    dob = mentions["date_of_birth"].map(_has_dob)
+    counterparts = mentions["mention_id"].map(counterparts_by_record(mentions))
+    crime = mentions["crime_id"] if "crime_id" in mentions else pd.Series(None, mentions.index)
+    return (
+        ~present("person_id")
+        & (present("forename") ^ present("surname"))
+        & ~dob
+        & counterparts.isna()
+        & crime.isna()
+    )
+
+
+def ceilings(
+    mentions: pd.DataFrame, truth: pd.Series, mask: pd.Series, precision: float
+) -> dict[str, Any]:
+    """The recall ceiling of `resolution_sources` (pairs reaching a record or nominal-id group
+    with no name and no date of birth are out of reach) beside a stricter one that also puts
+    the lone single-name records (lone_name_records) out of reach, and the F1 each allows at
+    the project's precision."""
+    lone = lone_name_records(mentions)
+    blanked = mentions.copy()
+    blanked.loc[lone, ["forename", "surname", "date_of_birth"]] = None
+    out: dict[str, Any] = {"lone_name_records": int((lone & mask).sum())}
+    for name, frame in (("as_computed", mentions), ("lone_names_out_of_reach", blanked)):
+        recall = recall_ceiling(frame, truth, mask)
+        f1 = 2 * precision * recall / (precision + recall) if recall else None
+        out[name] = {"recall": recall, "f1_at_project_precision": round(f1, 4) if f1 else None}
+    return out
+
+
 def calibration(
     pairs: pd.DataFrame, clusters: pd.DataFrame, truth: pd.Series, mask: pd.Series
 ) -> list[dict[str, Any]]:
@@ -305,6 +346,9 @@ def evaluate(mentions: pd.DataFrame, truth: pd.Series, cfg: ResolutionConfig) ->
             "linked_crime_ceiling": linked_crime_ceiling(mentions, keys, truth, mask),
             "id_only_reach": id_only_reach(mentions, keys, truth, mask),
         }
+        parts[part]["ceilings"] = ceilings(
+            mentions, truth, mask, parts[part]["metrics"]["precision"]
+        )
     return {
         "source": SOURCE,
         "threshold": cfg.match_probability_threshold,
@@ -368,6 +412,31 @@ def markdown(report: dict[str, Any]) -> str:
         "| what the two records' own details leave to match on | held-in | held-out |",
         "|---|---|---|",
         *table("by_details"),
+        "",
+        "## How far recall can go",
+        "",
+        "The recall ceiling of `resolution_sources` counts every record holding a name as "
+        "reachable. A record with no nominal id, one name (forename or surname alone), no date "
+        "of birth, no counterpart and no linked crime can only be linked by guessing among the "
+        "people sharing that name; most are intelligence subjects of a prolific suspect, so "
+        "each leaves many pairs. With them out of reach too:",
+        "",
+        "| | held-in | held-out |",
+        "|---|---|---|",
+        f"| lone single-name records | {held_in['ceilings']['lone_name_records']} | "
+        f"{held_out['ceilings']['lone_name_records']} |",
+        *[
+            f"| recall ceiling, {label} (F1 at the project's precision) | "
+            f"{held_in['ceilings'][key]['recall']} "
+            f"({held_in['ceilings'][key]['f1_at_project_precision']}) | "
+            f"{held_out['ceilings'][key]['recall']} "
+            f"({held_out['ceilings'][key]['f1_at_project_precision']}) |"
+            for key, label in (
+                ("as_computed", "as computed"),
+                ("lone_names_out_of_reach", "lone single-name records out of reach"),
+            )
+        ],
+        metric_row("project P / R / F1", held_in["metrics"], held_out["metrics"]),
         "",
         "## Calibration of the scored pairs",
         "",

@@ -62,6 +62,7 @@ INDICATORS = [
     "is_sustained",
     "has_unnamed_suspect_course",
     "has_pair_stalking_order",
+    "has_victim_recorded_stalking",
 ]
 
 
@@ -113,12 +114,14 @@ WEIGHT_COLUMNS = {
     "sustained": "is_sustained",
     "unnamed_suspect_course": "has_unnamed_suspect_course",
     "stalking_order": "has_pair_stalking_order",
+    "victim_recorded_stalking": "has_victim_recorded_stalking",
 }
 # the suspect's history with other victims: left out of score_on_this_victim
 HISTORY_WEIGHTS = ("suspect_stalking", "other_victims")
-# the weights chosen on the held-in part (choose_weights): the pair's own stalking record and the
-# suspect's stalking record against other victims
-CHOSEN_WEIGHTS = ("recorded_stalking", "suspect_stalking")
+# the weights chosen on the held-in part (choose_weights): the pair's own stalking record, the
+# suspect's stalking record against other victims and the victim's stalking record where the
+# crime names no suspect
+CHOSEN_WEIGHTS = ("recorded_stalking", "suspect_stalking", "victim_recorded_stalking")
 
 
 def flagged_with(scored: pd.DataFrame, weights: dict[str, int], threshold: int) -> pd.Series:
@@ -306,6 +309,60 @@ def missed_profile(
     }
 
 
+def single_record_signals(
+    scored: pd.DataFrame,
+    crimes_truth: pd.DataFrame,
+    course_records: pd.Series,
+    hidden: set[str],
+    min_hidden: int = 5,
+) -> dict[str, Any]:
+    """What a screened crime whose course has no other record carries, and whether any of it
+    reads as a course: among the screened crimes whose (true) course has one record by the
+    quarter's end, every signal of the record itself (RECORD_SIGNALS, the offence category, the
+    domestic abuse and online flags) and every pair of them, with the hidden stalking crimes
+    it would flag and its precision there. A signal that an analyst could use to flag such a
+    crime alone needs a precision near the screening's own; the table says whether one exists.
+    Rows with fewer than `min_hidden` hidden crimes are left out (too few to read)."""
+    course = scored["crime_id"].map(crimes_truth.set_index("crime_id")["course_id"])
+    single = scored[course.map(course_records).fillna(0).to_numpy() <= 1]
+    if single.empty:
+        return {"single_record_screened": 0, "single_record_hidden": 0, "signals": []}
+    flags = {
+        column: single[column].fillna(False).astype(bool)
+        for column in RECORD_SIGNALS
+        if column in single
+    }
+    for category in sorted(single["offence_category"].dropna().unique()):
+        flags[f"category={category}"] = single["offence_category"] == category
+    for column in ("is_domestic_abuse", "is_online"):
+        if column in single:
+            flags[column] = single[column].fillna(False).astype(bool)
+    is_hidden = single["crime_id"].isin(hidden)
+    names = list(flags)
+    combos = [(name,) for name in names] + [
+        (a, b) for i, a in enumerate(names) for b in names[i + 1 :]
+    ]
+    rows = []
+    for combo in combos:
+        mask = flags[combo[0]] if len(combo) == 1 else flags[combo[0]] & flags[combo[1]]
+        hits = int((mask & is_hidden).sum())
+        if hits >= min_hidden:
+            rows.append(
+                {
+                    "signal": " & ".join(combo),
+                    "flagged": int(mask.sum()),
+                    "hidden": hits,
+                    "precision": round(hits / int(mask.sum()), 4),
+                }
+            )
+    rows.sort(key=lambda row: (row["precision"], row["hidden"]), reverse=True)
+    return {
+        "single_record_screened": len(single),
+        "single_record_hidden": int(is_hidden.sum()),
+        "signals": rows[:12],
+    }
+
+
 def miss_causes(
     scored: pd.DataFrame, truth: pd.DataFrame, flagged: set[str], course_records: pd.Series
 ) -> dict[str, int]:
@@ -356,6 +413,13 @@ from pairs
 left join orders on pairs.crime_id = orders.crime_id
 left join staging.stg_breaches as breaches on orders.order_id = breaches.order_id
 group by pairs.crime_id
+"""
+
+
+# the record's own flags beside int_screening_scored's signals (single_record_signals)
+SINGLE_RECORD_FLAGS_SQL = """
+select crime_id, is_domestic_abuse, is_online
+from intermediate.int_crimes_classified
 """
 
 
@@ -504,6 +568,12 @@ def evaluate(extracts: Path, warehouse: Path, quarter: str, work: Path) -> dict[
             pd.read_csv(truth_dir / "courses.csv", dtype=str).set_index("course_id")["course_type"],
         ),
         "pair_evidence": pair_evidence(read(warehouse, PAIR_EVIDENCE_SQL), hidden),
+        "single_record_signals": single_record_signals(
+            scored.merge(read(warehouse, SINGLE_RECORD_FLAGS_SQL), on="crime_id", how="left"),
+            crimes_truth,
+            course_records,
+            hidden,
+        ),
         "baseline_course_of_conduct": precision_recall(
             set(scored.loc[scored["is_repeated"].fillna(False).astype(bool), "crime_id"]), hidden
         ),
@@ -669,6 +739,24 @@ def to_markdown(result: dict[str, Any], command: str) -> str:
             lines.append(
                 f"| {column} | {n['hidden']} / {n['not_stalking']} | "
                 f"{n['unflagged_hidden']} / {n['unflagged_not_stalking']} |"
+            )
+    single = result.get("single_record_signals")
+    if single and single["signals"]:
+        lines += [
+            "",
+            "## Crimes whose course has no other record: what the one record carries",
+            "",
+            f"{single['single_record_hidden']} hidden stalking crimes among "
+            f"{single['single_record_screened']} screened crimes whose true course has no other "
+            "record by the quarter's end. Each signal of the record itself, alone or two "
+            "together, as a rule flagging such crimes (the best 12 by precision, 5+ hidden):",
+            "",
+            "| signal | flagged | hidden | precision |",
+            "|---|---|---|---|",
+        ]
+        for row in single["signals"]:
+            lines.append(
+                f"| {row['signal']} | {row['flagged']} | {row['hidden']} | {row['precision']} |"
             )
     lines += [
         "",

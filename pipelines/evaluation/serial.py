@@ -125,6 +125,21 @@ def visible_truth_sets(
     return out
 
 
+def visible_crimes_by_quarter(
+    crimes: pd.DataFrame, quarters: list[str], extracts: Path, loaded: set[str]
+) -> dict[str, set[str]]:
+    """Per quarter, the true stalking crimes the records could show by its end
+    (record_visible)."""
+    return {
+        q: set(
+            record_visible(
+                crimes, course_record_counts(extracts, loaded, pd.Timestamp(quarter_end(q)))
+            )["crime_id"]
+        )
+        for q in quarters
+    }
+
+
 def mapped(frame: pd.DataFrame, key_map: pd.Series, quarters: list[str]) -> set:
     frame = frame[frame["quarter"].isin(quarters)]
     true_ids = frame["person_key"].map(key_map)
@@ -133,6 +148,13 @@ def mapped(frame: pd.DataFrame, key_map: pd.Series, quarters: list[str]) -> set:
 
 SCREENING_ADDED = "screening: a crime not truly stalking counted"
 SCREENING_MISSED = "screening: a true stalking crime not in the universe"
+# the two above split, where the evaluation knows which crimes were screened and which true
+# crimes the records show as a course: screening's own errors apart from what no screening of
+# these records could change
+SCREENED_ADDED = "screening: a screened crime not truly stalking counted"
+RECORDED_ADDED = "recording: a crime recorded as stalking that is not truly stalking counted"
+SCREENING_MISSED_VISIBLE = "screening: a true stalking crime the records show left out"
+INVISIBLE_MISSED = "records: a true stalking crime whose course no other record shows"
 RESOLUTION = "resolution: records split or joined wrongly"
 RULE = "judgment rule (not established / not confidently distinct / window)"
 
@@ -172,6 +194,8 @@ def error_causes(
     count_true: str,
     person_key: str,
     person_true: str,
+    screened: set[str] | None = None,
+    visible: dict[str, set[str]] | None = None,
 ) -> dict[str, dict[str, int]]:
     """Why each wrong person-quarter is wrong, first cause that explains it.
 
@@ -181,7 +205,16 @@ def error_causes(
     no longer meets the measure (2+ of count_key) once crimes that are not truly stalking are
     removed, else a resolution error. A false negative is a screening error when the true
     crimes the universe holds no longer meet it by truth, a resolution error when no single
-    key of the person meets it on those crimes, else the judgment rule's."""
+    key of the person meets it on those crimes, else the judgment rule's.
+
+    With `screened` (the screened crimes of the universe) the screening errors are split: a
+    false positive that stops meeting the measure once the screened crimes not truly stalking
+    are removed is screening's; else, once every crime not truly stalking is removed, the
+    recording's (a crime recorded as stalking that is not). With `visible` (per quarter, the
+    true stalking crimes the records show as stalking or as a course: another record of the
+    course by the quarter's end) a false negative that meets the measure on the universe's true
+    crimes plus the visible ones left out is screening's; else no screening of these records
+    could have found it."""
     true_crimes = set(truth_records["crime_id"])
     universe = set(records["crime_id"])
 
@@ -189,13 +222,23 @@ def error_causes(
         rows = _in_window(records[records[person_key].isin(keys)], quarter, months)
         kept = rows[rows["crime_id"].isin(true_crimes)]
         meets = any(_meets(g, count_key) for _, g in kept.groupby(person_key))
-        return RESOLUTION if meets else SCREENING_ADDED
+        if meets:
+            return RESOLUTION
+        if screened is None:
+            return SCREENING_ADDED
+        wrong_screened = rows["crime_id"].isin(screened) & ~rows["crime_id"].isin(true_crimes)
+        without_screened = rows[~wrong_screened]
+        still = any(_meets(g, count_key) for _, g in without_screened.groupby(person_key))
+        return RECORDED_ADDED if still else SCREENED_ADDED
 
     def false_negative(quarter: str, true_id: str) -> str:
         mine = _in_window(truth_records[truth_records[person_true] == true_id], quarter, months)
         held = mine[mine["crime_id"].isin(universe)]
         if not _meets(held, count_true):
-            return SCREENING_MISSED
+            if visible is None:
+                return SCREENING_MISSED
+            findable = mine[mine["crime_id"].isin(universe | visible.get(quarter, set()))]
+            return SCREENING_MISSED_VISIBLE if _meets(findable, count_true) else INVISIBLE_MISSED
         rows = records[records["crime_id"].isin(set(held["crime_id"]))]
         rows = rows[rows[person_key].map(key_map) == true_id]
         meets = any(_meets(g, count_key) for _, g in rows.groupby(person_key))
@@ -383,6 +426,7 @@ def evaluate_part(part: str, scale: str, work: Path, quarters: int) -> dict:
     )
     with_suspect = crimes[crimes["suspect_recorded"]]
     lookback = settings.perpetrators.serial_lookback_years * 12
+    visible_crimes = visible_crimes_by_quarter(crimes, chosen, extracts, loaded)
     perpetrator_args = {
         "records": universe_pairs,
         "truth_records": with_suspect,
@@ -390,6 +434,8 @@ def evaluate_part(part: str, scale: str, work: Path, quarters: int) -> dict:
         "months": lookback,
         "person_key": "suspect_person_key",
         "person_true": "perpetrator_true_person_id",
+        "screened": screened,
+        "visible": visible_crimes,
     }
     perpetrator_victims = read(
         warehouse,
@@ -422,6 +468,8 @@ def evaluate_part(part: str, scale: str, work: Path, quarters: int) -> dict:
             count_true="crime_id",
             person_key="person_key",
             person_true="victim_true_person_id",
+            screened=screened,
+            visible=visible_crimes,
         ),
     }
     serial_detail = serial_causes(

@@ -305,5 +305,6 @@ TEST_SCREENING = {
         "sustained": 0,
         "unnamed_suspect_course": 0,
         "stalking_order": 0,
+        "victim_recorded_stalking": 0,
     },
 }

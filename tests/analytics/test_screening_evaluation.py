@@ -179,3 +179,24 @@ def test_choose_weights_finds_the_points_that_reach_the_threshold_on_a_course() 
     assert choice["chosen"]["recorded_stalking"] >= 8
     assert choice["chosen"]["figures"]["recall"] == 1.0
     assert choice["configured"]["figures"]["recall"] == 0.0
+
+
+def test_single_record_signals_reads_only_crimes_whose_course_has_one_record() -> None:
+    from pipelines.evaluation.screening import single_record_signals
+
+    # courses A (one record: a1 hidden, sustained), B (one record: b1 not stalking,
+    # sustained) and C (two records: c1 hidden, sustained, left out)
+    scored = pd.DataFrame(
+        {
+            "crime_id": ["a1", "b1", "c1"],
+            "is_sustained": [True, True, True],
+            "offence_category": ["harassment", "harassment", "harassment"],
+        }
+    )
+    truth = pd.DataFrame({"crime_id": ["a1", "b1", "c1"], "course_id": ["A", "B", "C"]})
+    records = pd.Series({"A": 1, "B": 1, "C": 2})
+    result = single_record_signals(scored, truth, records, {"a1", "c1"}, min_hidden=1)
+    assert result["single_record_screened"] == 2
+    assert result["single_record_hidden"] == 1
+    sustained = next(row for row in result["signals"] if row["signal"] == "is_sustained")
+    assert sustained == {"signal": "is_sustained", "flagged": 2, "hidden": 1, "precision": 0.5}

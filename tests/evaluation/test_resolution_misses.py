@@ -140,3 +140,35 @@ def test_id_only_records_are_counted_by_the_keys_their_counterpart_reaches() -> 
     reach = id_only_reach(mentions, keys, truth, pd.Series(True, index=truth.index))
     # N3 and N4 share the counterpart N1 with N2, the only victim with details
     assert reach == {ID_ONLY_ALL: 2, ID_ONLY_ONE_RIGHT: 1, ID_ONLY_ONE_WRONG: 1}
+
+
+def test_lone_name_records_are_out_of_reach_only_without_any_other_evidence() -> None:
+    from pipelines.evaluation.resolution_misses import ceilings, lone_name_records
+
+    lone = {"source": "intelligence_subject", "person_id": None, "date_of_birth": None}
+    mentions = pd.DataFrame(
+        [
+            # 0, 1: one person's crime records (full names, one nominal id)
+            _record("crime_persons", "N1", "perpetrator", None, "C1"),
+            _record("crime_persons", "N1", "perpetrator", None, "C2"),
+            # 2: a surname alone, nothing else: lone
+            {**_record("intelligence_subject", None, "perpetrator", None, "I1"), "forename": None},
+            # 3: a surname alone with a placeholder date of birth: lone all the same
+            {
+                **_record("intelligence_subject", None, "perpetrator", None, "I2"),
+                **lone,
+                "forename": None,
+                "date_of_birth": "1970-01-01",
+            },
+            # 4: a surname alone on a report linked to a crime: not lone
+            {**_record("intelligence_subject", None, "perpetrator", "C1", "I3"), "forename": None},
+        ]
+    )
+    assert lone_name_records(mentions).tolist() == [False, False, True, True, False]
+    truth = pd.Series(["T1"] * 5)
+    found = ceilings(mentions, truth, pd.Series(True, index=truth.index), precision=1.0)
+    # 10 pairs: all reachable as computed; with 2 and 3 out of reach only the 3 pairs among
+    # 0, 1 and 4 remain
+    assert found["as_computed"]["recall"] == 1.0
+    assert found["lone_names_out_of_reach"]["recall"] == round(3 / 10, 4)
+    assert found["lone_name_records"] == 2

@@ -116,3 +116,55 @@ def test_record_visible_keeps_recorded_stalking_and_courses_with_another_record(
     course_records = pd.Series({"A": 1, "B": 2, "C": 1, "D": 1})
     kept = record_visible(crimes, course_records)
     assert list(kept["crime_id"]) == ["recorded", "in_course", "lone_recorded"]
+
+
+def test_screening_errors_split_from_recording_and_what_no_record_shows() -> None:
+    from pipelines.evaluation.serial import (
+        INVISIBLE_MISSED,
+        RECORDED_ADDED,
+        SCREENED_ADDED,
+        SCREENING_MISSED_VISIBLE,
+    )
+
+    key_map = {"KA": "A", "KB": "B", "KC": "C", "V1": "X", "V2": "Y"}
+    records = _records(
+        [
+            # A: a true victim and a screened crime against another that is not stalking
+            ("a1", "KA", "V1"),
+            ("a2", "KA", "V2"),
+            # B: a true victim and a crime recorded as stalking against another that is not
+            ("b1", "KB", "V1"),
+            ("b2", "KB", "V2"),
+            # C: one of its two true victims' crimes in the universe
+            ("c1", "KC", "V1"),
+        ]
+    )
+    truth = _truth(
+        [
+            ("a1", "A", "X"),
+            ("b1", "B", "X"),
+            ("c1", "C", "X"),
+            ("c2", "C", "Y"),
+            ("d1", "D", "X"),
+            ("d2", "D", "Y"),
+        ]
+    )
+    predicted = {(Q, "A"): ["KA"], (Q, "B"): ["KB"]}
+    # D's crimes are in no universe and only d1's course shows in the records: no screening
+    # could make D serial; C's missing crime c2 shows, so screening left it out
+    found = error_causes(
+        predicted,
+        {(Q, "C"), (Q, "D")},
+        records=records,
+        truth_records=truth,
+        key_map=pd.Series(key_map),
+        months=36,
+        count_key="victim_person_key",
+        count_true="victim_true_person_id",
+        person_key="suspect_person_key",
+        person_true="perpetrator_true_person_id",
+        screened={"a2"},
+        visible={Q: {"c2", "d1"}},
+    )
+    assert found["false_positives"] == {SCREENED_ADDED: 1, RECORDED_ADDED: 1}
+    assert found["false_negatives"] == {SCREENING_MISSED_VISIBLE: 1, INVISIBLE_MISSED: 1}

@@ -63,6 +63,7 @@ per_crime as (
         coalesce(victim_signals.is_repeat_victim, false) as is_repeat_victim,
         coalesce(victim_signals.victim_unnamed_suspect_crimes, 0) as victim_unnamed_suspect_crimes,
         coalesce(victim_signals.has_unnamed_suspect_course, false) as has_unnamed_suspect_course,
+        coalesce(victim_signals.has_victim_recorded_stalking, false) as has_victim_recorded_stalking,
         candidates.offence_span_days
     from candidates
     left join pair_course
@@ -100,6 +101,7 @@ scored as (
             + case when is_repeat_victim then {{ weights['repeat_victim'] }} else 0 end
             + case when is_sustained then {{ weights['sustained'] }} else 0 end
             + case when has_unnamed_suspect_course then {{ weights['unnamed_suspect_course'] }} else 0 end
+            + case when has_victim_recorded_stalking then {{ weights['victim_recorded_stalking'] }} else 0 end
             as integer
         ) as score,
         concat_ws(
@@ -203,6 +205,12 @@ scored as (
                     then
                         'Repeated: ' || victim_unnamed_suspect_crimes
                         || ' other crime(s) against this victim within {{ window_days }} days name no suspect'
+            end,
+            case
+                when has_victim_recorded_stalking and {{ weights['victim_recorded_stalking'] }} > 0
+                    then
+                        'Repeated: this crime names no suspect and a crime against this victim within '
+                        || '{{ window_days }} days is recorded as stalking'
             end
         ) as reasons
     from per_crime

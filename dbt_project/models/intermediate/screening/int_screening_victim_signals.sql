@@ -2,8 +2,9 @@
 {%- set window_days = screening['course_window_days'] -%}
 -- What the records show about the victim, whoever (if anyone) is the recorded suspect: the
 -- subject of intelligence is often unnamed or unresolved, and a victim's other crimes may carry
--- no suspect (counted apart: a course by someone no record names). One row per screened crime
--- with a resolved victim.
+-- no suspect (counted apart: a course by someone no record names), or be recorded as stalking
+-- (a crime naming no suspect against a recorded stalking victim is read as that course). One
+-- row per screened crime with a resolved victim.
 with
 
 candidates as (
@@ -50,6 +51,23 @@ victim_intelligence as (
         and abs(date_diff('day', candidate_victims.occasion_date, intelligence.submitted_date)) <= {{ window_days }}
 ),
 
+-- a crime recorded as stalking (principal or included) against this victim in the window,
+-- whoever (if anyone) it names
+victim_recorded_stalking as (
+    select distinct candidate_victims.crime_id
+    from candidate_victims
+    inner join crime_persons as other_victims
+        on
+            candidate_victims.victim_person_key = other_victims.person_key
+            and other_victims.role_side = 'victim'
+            and candidate_victims.crime_id <> other_victims.crime_id
+    inner join crimes as other_crimes
+        on other_victims.crime_id = other_crimes.crime_id
+    where
+        {{ is_classified_stalking('other_crimes') }}
+        and abs(date_diff('day', candidate_victims.occasion_date, other_crimes.occasion_date)) <= {{ window_days }}
+),
+
 -- the victim's other crimes in the window, whoever (if anyone) is recorded as suspect
 victim_crimes as (
     select
@@ -85,12 +103,21 @@ final as (
         -- no one is as likely someone else, and on records where many crimes name no suspect
         -- the signal would otherwise fire for any victim with two crimes.
         candidate_naming.crime_id is null
-        and coalesce(victim_crimes.victim_unnamed_suspect_crimes, 0) >= 1 as has_unnamed_suspect_course
+        and coalesce(victim_crimes.victim_unnamed_suspect_crimes, 0) >= 1 as has_unnamed_suspect_course,
+        -- a crime naming no suspect against someone already recorded as stalked in the window:
+        -- stalking is fixated on one person, and the later report often leaves the known
+        -- stalker off the record (the victim says "he's messaging again"; the officer records
+        -- malicious communications with the suspect unknown). Beside a named suspect the
+        -- crime's own pair decides (recorded_stalking): a different named person is someone else.
+        candidate_naming.crime_id is null
+        and victim_recorded_stalking.crime_id is not null as has_victim_recorded_stalking
     from (select distinct crime_id from candidate_victims) as candidate_crimes
     left join victim_intelligence
         on candidate_crimes.crime_id = victim_intelligence.crime_id
     left join victim_crimes
         on candidate_crimes.crime_id = victim_crimes.crime_id
+    left join victim_recorded_stalking
+        on candidate_crimes.crime_id = victim_recorded_stalking.crime_id
     left join crimes_naming_suspect as candidate_naming
         on candidate_crimes.crime_id = candidate_naming.crime_id
 )
