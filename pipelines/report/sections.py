@@ -93,10 +93,6 @@ class Context:
         return {"available": False, "reason": f"{table} not available in this run"}
 
 
-def _quarters_in(frame: pd.DataFrame, quarters: list[str]) -> pd.DataFrame:
-    return frame[frame["quarter"].isin(quarters)]
-
-
 NO_COUNTS = pd.DataFrame({"quarter": [], "cat": [], "n": pd.Series(dtype="int64")})
 
 
@@ -116,105 +112,7 @@ def table_of(ctx: Context, tables: dict[str, list[Figure3]], name: str = "") -> 
     return tables.get(name) or comparison_table(NO_COUNTS, "cat", ctx.periods, ctx.k, [])[1]
 
 
-def listed_tables(
-    ctx: Context, model: str, quarters: list[str] | None = None, where: str = ""
-) -> list[tuple[str, list[Figure3], bool]]:
-    """The tables a category-by-quarter model lists (`compared_by_quarter.listed`): caption,
-    rows and whether the total row is printed, in the YAML's order."""
-    spec = compared_by_quarter(model)
-    tables = comparison_rows(ctx, model, quarters, where)
-    listed = []
-    for name, caption in (spec.listed or {}).items():
-        rows, has_total = table_of(ctx, tables, name), name not in spec.without_total
-        listed.append((caption, rows if has_total else rows[:-1], has_total))
-    return listed
-
-
-# --------------------------------------------------------------------------- demand & trends
-
-
-def demand(ctx: Context) -> dict[str, Any]:
-    p, k = ctx.periods, ctx.k
-    tables = compared_frames(ctx.con, "rpt_crimes_by_category")
-
-    def breakdown(name: str) -> tuple[pd.DataFrame, list[str]]:
-        return tables.get(name, (NO_COUNTS, []))
-
-    (total,) = quarter_figures(ctx.con, "rpt_profile_demand_by_quarter", "profile", p, k)
-    first, crimes = ctx.con.execute(
-        "select min(quarter), coalesce(sum(crimes), 0) from reporting.rpt_profile_demand_by_quarter"
-    ).fetchone()
-    # an empty universe has no first quarter: the trend starts at this quarter
-    trend_q = [q for q in p.trend(12) if q >= (first or p.quarter)]
-    if crimes == 0:
-        ctx.gaps.append(
-            "No crime in this delivery is in the stalking universe (no stalking "
-            "classification and none screened in): demand, trends, hotspots, perpetrators "
-            "and victims cannot be shown."
-        )
-    da, _ = breakdown("domestic_abuse")
-    # Both sides of a flag are always rows (zero when absent): charts and shares read them.
-    da_order = ["Domestic abuse", "Not domestic abuse"]
-
-    _, da_rows = comparison_table(da, "cat", p, k, da_order)
-    online, _ = breakdown("online")
-    on_order = ["Online", "Not online"]
-    _, on_rows = comparison_table(online, "cat", p, k, on_order)
-    routes, _ = breakdown("identification_route")
-    # Every route is a row, with zero where no crime came in that way.
-    route_order = [ROUTE_LABELS[route] for route in ROUTES]
-    _, route_rows = comparison_table(routes, "cat", p, k, route_order)
-    cat_frame, cat_order = breakdown("offence_category")
-    _, cat_rows = comparison_table(cat_frame, "cat", p, k, cat_order)
-
-    da_series = trend_table(_quarters_in(da, trend_q), "cat", trend_q, k, da_order, True)
-    da_totals = da_series.pop("Total")
-    da_chart = charts.stacked_bars(
-        trend_q, da_series, ctx.sentence(SENTENCES, "da_chart_title"), totals=da_totals
-    )
-
-    on_public = trend_table(_quarters_in(online, trend_q), "cat", trend_q, k, on_order)
-    tot_public = [
-        (a or 0) + (b or 0) if a is not None and b is not None else None
-        for a, b in zip(on_public["Online"], on_public["Not online"], strict=True)
-    ]
-    shares = [
-        protect_rate(Count(int(o)), Count(int(t)), k).value
-        if o is not None and t is not None
-        else None
-        for o, t in zip(on_public["Online"], tot_public, strict=True)
-    ]
-    online_chart = charts.lines(
-        trend_q,
-        {"Online share": shares},
-        ctx.sentence(SENTENCES, "online_chart_title"),
-        "Share of crimes",
-        percent=True,
-    )
-    route_series = trend_table(_quarters_in(routes, trend_q), "cat", trend_q, k, route_order, True)
-    route_totals = route_series.pop("Total")
-    route_chart = charts.stacked_bars(
-        trend_q,
-        route_series,
-        ctx.sentence(SENTENCES, "routes_chart_title"),
-        totals=route_totals,
-    )
-    return {
-        "available": True,
-        "total": total,
-        "assurance": dip_sample_verdicts(ctx),
-        "tables": {"da": da_rows, "online": on_rows, "routes": route_rows, "category": cat_rows},
-        "extra_tables": listed_tables(ctx, "rpt_crimes_by_category"),
-        "summary": ctx.sentence(SENTENCES, "demand_summary"),
-        "trend_quarters": len(trend_q),
-        "charts": {
-            "da": charts.to_div(da_chart, "chart-demand-da"),
-            "online": charts.to_div(online_chart, "chart-demand-online"),
-            "routes": charts.to_div(route_chart, "chart-demand-routes"),
-        },
-    }
-
-
+# --------------------------------------------------------------------------- demand
 def dip_sample_verdicts(ctx: Context) -> dict[str, Any]:
     """The returned assurance dip samples in aggregate (reporting.rpt_dip_sample_verdicts):
     per route, crimes audited and the shares judged stalking, recorded correctly and meeting
@@ -317,7 +215,7 @@ def forecast(ctx: Context) -> dict[str, Any]:
     """The forecast for the FMS: the same reporting rows and disclosure as fms/demand.xlsx
     (pipelines.report.fms), so every figure here is the workbook's figure."""
     k = ctx.k
-    figures = fms.read_demand_figures(ctx.con)
+    figures = _demand_figures(ctx)
     if figures.empty:
         if sentence := fms.not_forecast_sentence(figures):
             ctx.gaps.append(sentence)
@@ -346,7 +244,6 @@ def forecast(ctx: Context) -> dict[str, Any]:
         model = part.loc[part["years_ahead"].notna(), "model_label"]
         label = model.iloc[0] if len(model) else "–"
         table.append([part["series_label"].iloc[0], label, *cells])
-    ctx.figures["forecast"] = forecast_sentence(ctx.con, years, fms.TOTAL_SERIES, "headline", k)
 
     quarters = protect_demand_quarters(figures.quarters, k)
     charts_out = []
@@ -392,6 +289,24 @@ def forecast(ctx: Context) -> dict[str, Any]:
 FORECAST_SENTENCES = "rpt_fms_forecast_sentences"
 
 
+def _demand_figures(ctx: Context) -> fms.DemandFigures:
+    """The FMS rows (pipelines.report.fms), read once for the forecast section and the key
+    findings' headline."""
+    if "demand" not in ctx.figures:
+        ctx.figures["demand"] = fms.read_demand_figures(ctx.con)
+    return ctx.figures["demand"]
+
+
+def forecast_headline(ctx: Context) -> str | None:
+    """The key findings' forecast sentence: the first full forecast year against the baseline,
+    its figures as the forecast section's table prints them."""
+    figures = _demand_figures(ctx)
+    if figures.empty:
+        return None
+    years = protect_demand_years(figures.years, ctx.k)
+    return forecast_sentence(ctx.con, years, fms.TOTAL_SERIES, "headline", ctx.k)
+
+
 def forecast_sentence(
     con: duckdb.DuckDBPyConnection, years: pd.DataFrame, series: str, kind: str, k: int
 ) -> str | None:
@@ -419,38 +334,54 @@ def _missing_figure(value: object) -> bool:
     return not isinstance(value, str) and pd.isna(value)
 
 
-# --------------------------------------------------------------------------- scope & data quality
-def data_quality(ctx: Context) -> dict[str, Any]:
-    """What was loaded and quarantined (the figures of data_quality.json, which the publish
-    stage writes before the profile). These are counts of records, not of people, so they are
-    shown exactly (no person can be singled out from a count of bad rows)."""
-    p = ctx.periods
-    table = printed_table(ctx.con, "rpt_data_quality", "scope", ctx.k, "order by extract")
-    if not table["rows"]:
-        ctx.gaps.append("No data-quality report was available for this run.")
-    first, last = ctx.con.execute(
-        "select any_value(first_reported_date), any_value(last_reported_date) "
-        "from reporting.rpt_data_scope where quarter = ?",
-        [p.quarter],
-    ).fetchone()
-    scope = {"first": first, "last": last} if first is not None else {}
-    caveats = ctx.rows(
-        "select caveat from reporting.rpt_data_quality_caveats "
-        "where quarter = ? or quarter is null order by caveat_order",
-        [p.quarter],
-    )["caveat"].tolist()
-    return {
-        "available": True,
-        "table": table,
-        "source": FILE_NAME,
-        "scope": scope,
-        "caveats": caveats,
-    }
-
-
 def quarter_span(quarter: str) -> str:
     start, end = quarter_start(quarter), quarter_end(quarter)
     return f"{start.day} {start:%B %Y} to {end.day} {end:%B %Y}"
+
+
+# --------------------------------------------------------------------------- gaps and settings
+def boundary_caveats(boundary: Path | None) -> list[str]:
+    """Caveats the force-area file carries (the demo generator marks a stand-in geography)."""
+    if boundary is None or not Path(boundary).exists():
+        return []
+    try:
+        features = json.loads(Path(boundary).read_text(encoding="utf-8")).get("features", [])
+    except (json.JSONDecodeError, AttributeError):
+        return []  # the ingest step reports an unreadable area file; nothing to add here
+    return [
+        str(f["properties"]["caveat"])
+        for f in features
+        if isinstance(f, dict) and (f.get("properties") or {}).get("caveat")
+    ]
+
+
+def settings_rows(settings: Settings) -> list[tuple[str, str, str]]:
+    rows = []
+    for section, values in settings.model_dump(mode="json").items():
+        for key, value in values.items():
+            if key == "area_geojson" and not value:
+                value = "(none configured)"
+            if isinstance(value, dict):
+                text = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in value.items())
+            elif isinstance(value, bool):
+                text = "yes" if value else "no"
+            elif isinstance(value, list):
+                text = ", ".join(str(v).replace("_", " ") for v in value)
+            else:
+                text = str(value)
+            rows.append((section.replace("_", " "), key.replace("_", " "), text or "–"))
+    return rows
+
+
+def changed_settings_rows(settings: Settings) -> list[tuple[str, str, str, str]]:
+    """(section, setting, value, default) for each setting that differs from the shipped
+    defaults (pipelines/config/settings.yaml): the appendix a reader needs, not the full file."""
+    defaults = {(s, k): v for s, k, v in settings_rows(Settings())}
+    return [
+        (section, key, value, defaults.get((section, key), "(not set)"))
+        for section, key, value in settings_rows(settings)
+        if defaults.get((section, key)) != value
+    ]
 
 
 # --------------------------------------------------------------------------- declared sections
@@ -474,7 +405,9 @@ def page_values(ctx: Context) -> dict[str, Any]:
         "cell_size": settings.hotspots.cell_size_m,
         "suppressed": SUPPRESSED,
         "span": quarter_span(p.quarter),
+        "k_below": ctx.k - 1,
         "lookback": f"{settings.rfgv.lookback_months} months to quarter end",
+        "data_quality_file": FILE_NAME,
     }
 
 
@@ -618,7 +551,8 @@ def _sentences(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     that publishes, then any the sections before have added (the forecast's headline)."""
     kinds = printed.sentences_in(SENTENCES, spec["sentences"])
     lines = [text for kind in kinds if (text := ctx.sentence(SENTENCES, kind))]
-    lines += [ctx.figures[name] for name in spec.get("then", []) if ctx.figures.get(name)]
+    if spec.get("then") == "forecast_headline" and (headline := forecast_headline(ctx)):
+        lines.append(headline)
     return [{"kind": "list", "lines": lines, "css": spec.get("css", ""), "empty": spec["empty"]}]
 
 
@@ -695,6 +629,62 @@ def _busiest_cells(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     ]
 
 
+def _paragraphs(ctx: Context, spec: dict[str, Any]) -> list[Item]:
+    """A paragraph per row of a model's `column`: the quarter's rows (and the delivery's,
+    quarter null, with `or_every_quarter`)."""
+    where = "(quarter = ? or quarter is null)" if spec.get("or_every_quarter") else "quarter = ?"
+    rows = model_rows(
+        ctx.con, spec["paragraphs"], f"{where} order by {spec['order_by']}", [ctx.periods.quarter]
+    )
+    return [
+        {"kind": "text", "text": row[spec["column"]], "css": "", "markup": False} for row in rows
+    ]
+
+
+def _gaps(ctx: Context, spec: dict[str, Any]) -> list[Item]:
+    """The information gaps: those the sections above found, the force-area file's caveats,
+    the measured gap sentence `then` and the standing gaps every profile from records has."""
+    measured = ctx.sentence(SENTENCES, spec["then"]) if "then" in spec else None
+    lines = [*ctx.gaps, *boundary_caveats(ctx.boundary), *([measured] if measured else [])]
+    lines += spec.get("standing", [])
+    return [{"kind": "list", "lines": lines, "css": "", "empty": ""}]
+
+
+def _definitions(ctx: Context, spec: dict[str, Any]) -> list[Item]:
+    terms = [(term["term"], _filled(ctx, term["text"])) for term in spec["definitions"]]
+    return [{"kind": "definitions", "terms": terms}]
+
+
+def _changed_settings(ctx: Context, spec: dict[str, Any]) -> list[Item]:
+    """The settings of this edition that differ from the shipped defaults, or a sentence that
+    none does."""
+    rows = changed_settings_rows(ctx.settings)
+    if not rows:
+        return [{"kind": "text", "text": spec["none"], "css": "", "markup": False}]
+    caption, headings = spec["changed_settings"], spec["headings"]
+    return [{"kind": "rows", "caption": caption, "headings": headings, "rows": rows,
+             "empty": "", "css": "sortable lead2", "wide": spec.get("wide", [])}]  # fmt: skip
+
+
+def _dip_sample(ctx: Context, spec: dict[str, Any]) -> list[Item]:
+    verdicts = dip_sample_verdicts(ctx)["rows"]
+    if not verdicts:
+        return []
+    rows = [[r["route"], r["audited"], r["stalking"], r["recorded"], r["code"]] for r in verdicts]
+    return [{"kind": "rows", "caption": _filled(ctx, spec["caption"]), "headings": spec["headings"],
+             "rows": rows, "empty": "", "css": spec.get("css", "")}]  # fmt: skip
+
+
+def _forecast(ctx: Context, spec: dict[str, Any]) -> list[Item]:
+    return [{"kind": "forecast", "forecast": forecast(ctx)}]
+
+
+def _assessment(ctx: Context, spec: dict[str, Any]) -> list[Item]:
+    from pipelines.report.problem_sections import assessment_section
+
+    return [{"kind": "assessment", "assessment": assessment_section(ctx)}]
+
+
 def _group(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     items = [item for part in spec["group"] for item in _items(ctx, part)]
     tables = [item["table"]["rows"] for item in items if item["kind"] == "table"]
@@ -760,7 +750,48 @@ def _rate_lines(ctx: Context, spec: dict[str, Any]) -> go.Figure:
     return charts.lines(quarters, series, title, spec["y_title"], percent=True, legend_below=True)
 
 
-CHARTS = {"count_lines": _count_lines, "rate_bars": _rate_bars, "rate_lines": _rate_lines}
+def _trend(ctx: Context, spec: dict[str, Any], with_total: bool) -> tuple[list[str], dict]:
+    """The demand window (rpt_profile_section_values.trend_first_quarter to the quarter) and a
+    table of a category-by-quarter model over it, suppressed per quarter with its total."""
+    first = page_values(ctx)["trend_first_quarter"]
+    quarters = [q for q in ctx.periods.trend(12) if q >= first]
+    tables = compared_frames(ctx.con, spec["model"], quarters)
+    frame, order = tables.get(spec["table"], (NO_COUNTS, []))
+    return quarters, trend_table(frame, "cat", quarters, ctx.k, order, with_total)
+
+
+def _stacked_counts(ctx: Context, spec: dict[str, Any]) -> go.Figure:
+    """A table's categories stacked per quarter; what is suppressed shows as one grey part."""
+    quarters, series = _trend(ctx, spec, with_total=True)
+    totals = series.pop("Total")
+    return charts.stacked_bars(quarters, series, _title(ctx, spec), totals=totals)
+
+
+def _share_lines(ctx: Context, spec: dict[str, Any]) -> go.Figure:
+    """The share of one category of a table per quarter, under the rate rule; a quarter with
+    a suppressed part has no share."""
+    quarters, series = _trend(ctx, spec, with_total=False)
+    totals = [
+        None if any(v is None for v in values) else sum(values)
+        for values in zip(*series.values(), strict=True)
+    ]
+    shares = [
+        protect_rate(Count(int(part)), Count(int(total)), ctx.k).value
+        if part is not None and total is not None
+        else None
+        for part, total in zip(series[spec["share"]], totals, strict=True)
+    ]
+    title = _title(ctx, spec)
+    return charts.lines(quarters, {spec["series"]: shares}, title, spec["y_title"], percent=True)
+
+
+CHARTS = {
+    "count_lines": _count_lines,
+    "rate_bars": _rate_bars,
+    "rate_lines": _rate_lines,
+    "stacked_counts": _stacked_counts,
+    "share_lines": _share_lines,
+}
 
 
 def _chart(ctx: Context, spec: dict[str, Any]) -> list[Item]:
@@ -780,6 +811,13 @@ ITEMS = {
     "kpis": _kpis,
     "gap": _gap,
     "map": _cell_map,
+    "paragraphs": _paragraphs,
+    "gaps": _gaps,
+    "definitions": _definitions,
+    "changed_settings": _changed_settings,
+    "dip_sample": _dip_sample,
+    "forecast": _forecast,
+    "assessment": _assessment,
     "busiest_cells": _busiest_cells,
     "sentences": _sentences,
     "chart": _chart,
@@ -797,6 +835,16 @@ def _items(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     ):
         return []
     return ITEMS[kind](ctx, spec)
+
+
+def profile_sections(ctx: Context) -> list[dict[str, Any]]:
+    """Every section of the profile in order (rpt_profile_sections), with its items. The
+    assessment is rendered last: it quotes the other sections' tables."""
+    listed = model_rows(ctx.con, SECTIONS, "true order by section_order", [])
+    rendered = {}
+    for row in sorted(listed, key=lambda row: row["section"] == "assessment"):
+        rendered[row["section"]] = section_items(ctx, row["section"])
+    return [{**row, "parts": rendered[row["section"]]} for row in listed]
 
 
 def section_items(ctx: Context, section: str) -> list[Item]:

@@ -3,11 +3,46 @@
 -- the twelve months the orders' tables cover, the cohorts of the order-effectiveness table and
 -- whether a partnership lookup names the districts' community safety partnerships; and, for
 -- the information gaps, whether the delivery holds any crime of the universe and any located
--- one.
+-- one; the demand charts' window (the last twelve quarters, from the first with a crime); the
+-- dates the extracts hold and whether a data-quality report is there.
 with
 
 quarters as (
-    select quarter from {{ ref('int_quarters') }}
+    select
+        quarter,
+        q_start
+    from {{ ref('int_quarters') }}
+),
+
+first_crime as (
+    select min(quarter) as first_quarter
+    from {{ ref('rpt_profile_demand_by_quarter') }}
+),
+
+trend as (
+    select
+        quarters.quarter,
+        -- an empty universe has no first quarter: the trend starts at this quarter
+        greatest(
+            coalesce(first_crime.first_quarter, quarters.quarter),
+            {{ quarter_of('cast(quarters.q_start - interval 33 month as date)') }}
+        ) as trend_first_quarter
+    from quarters
+    cross join first_crime
+),
+
+scope as (
+    select
+        quarter,
+        cast(any_value(first_reported_date) as varchar) as first_reported,
+        cast(any_value(last_reported_date) as varchar) as last_reported
+    from {{ ref('rpt_data_scope') }}
+    group by quarter
+),
+
+data_quality as (
+    select count(*) > 0 as has_data_quality
+    from {{ ref('rpt_data_quality') }}
 ),
 
 funnel as (
@@ -64,10 +99,25 @@ final as (
         coalesce(cohorts.order_cohorts, '') as order_cohorts,
         coalesce(districts.has_csp, false) as has_csp,
         delivery.has_crimes,
-        located.has_located_crimes
+        located.has_located_crimes,
+        trend.trend_first_quarter,
+        -- quarters from the first to this one (none when the data start after it)
+        cast(greatest(
+            0,
+            (cast(left(quarters.quarter, 4) as integer) - cast(left(trend.trend_first_quarter, 4) as integer)) * 4
+            + cast(right(quarters.quarter, 1) as integer) - cast(right(trend.trend_first_quarter, 1) as integer)
+            + 1
+        ) as integer) as trend_quarters,
+        scope.first_reported is not null as has_scope,
+        coalesce(scope.first_reported, '') as first_reported,
+        coalesce(scope.last_reported, '') as last_reported,
+        data_quality.has_data_quality
     from quarters
     cross join delivery
     cross join located
+    cross join data_quality
+    left join trend on quarters.quarter = trend.quarter
+    left join scope on quarters.quarter = scope.quarter
     left join funnel on quarters.quarter = funnel.quarter
     left join cohorts on quarters.quarter = cohorts.quarter
     left join districts on quarters.quarter = districts.quarter
