@@ -98,7 +98,7 @@ def build_context(
     return {
         "quarter": quarter,
         "periods": ctx.periods,
-        "span": sections.quarter_span(quarter),
+        "span": sections.page_values(ctx)["span"],
         "force": settings.force.name,
         "generated": f"{(generated or dt.date.today()):%d %B %Y}",
         "k": settings.disclosure.min_count,

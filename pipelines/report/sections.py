@@ -1,8 +1,10 @@
-"""The profile's sections, in the order of a NIM problem profile. Each builder reads its
-rows from the reporting layer (dbt models `reporting.rpt_*`, where every number is computed),
-applies disclosure control and returns plain data for the template (numbers as `Count`/`Rate`,
-tables as strings, charts as HTML divs). Nothing here prints a person-level value: every
-figure is an aggregate that has been through `pipelines.disclosure`.
+"""The profile's sections, rendered by one loop. What a section prints is declared, item by
+item, in the YAML of `reporting.rpt_profile_sections` (`config.meta.items.<section>`; see its
+description and docs/DESIGN.md, "How a profile section is declared"); `profile_sections` turns
+every section into the template's items, one function per item kind (`ITEMS`, charts:
+`CHARTS`), and the template prints each with its kind's macro. Every number comes from a
+reporting model (`reporting.rpt_*`); here it only goes through disclosure control
+(`pipelines.disclosure`) and is formatted. Nothing here prints a person-level value.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from markupsafe import Markup
 
-from pipelines.bng import lonlat_to_bng
 from pipelines.disclosure import (
     SUPPRESSED,
     Count,
@@ -29,7 +31,6 @@ from pipelines.disclosure.demand import protect_demand_quarters, protect_demand_
 from pipelines.disclosure.locations import publishable
 from pipelines.disclosure.sentences import first_complete, model_rows, published_sentence
 from pipelines.disclosure.suppression import Rate
-from pipelines.quarters import quarter_end, quarter_start
 from pipelines.report import charts, fms, printed
 from pipelines.report.compare import (
     Figure3,
@@ -64,7 +65,7 @@ class Context:
     quarter_dir: Path
     boundary: Path | None = None  # the force-area file the map draws (local geometry only)
     gaps: list[str] = field(default_factory=list)  # information gaps found while building
-    figures: dict[str, Any] = field(default_factory=dict)  # headline figures for findings
+    figures: dict[str, Any] = field(default_factory=dict)  # rows read once per profile
 
     @property
     def k(self) -> int:
@@ -87,10 +88,6 @@ class Context:
         p = self.periods
         quarters = {"quarter": p.quarter, "previous": p.previous, "year_ago": p.year_ago}
         return printed_table(self.con, model, view, self.k, clause, params or [], quarters)
-
-    def missing(self, table: str, what: str) -> dict[str, Any]:
-        self.gaps.append(f"{what} could not be produced: the table {table} was not available.")
-        return {"available": False, "reason": f"{table} not available in this run"}
 
 
 NO_COUNTS = pd.DataFrame({"quarter": [], "cat": [], "n": pd.Series(dtype="int64")})
@@ -139,87 +136,17 @@ def dip_sample_verdicts(ctx: Context) -> dict[str, Any]:
     return {"sentence": sentence, "rows": rows}
 
 
-# --------------------------------------------------------------------------- the map
-def _map_layers(cells: pd.DataFrame, size_m: int) -> dict[str, charts.MapLayer]:
-    layers: dict[str, charts.MapLayer] = {}
-    if cells.empty:
-        return layers
-    x, y = lonlat_to_bng(cells["longitude"].to_numpy(), cells["latitude"].to_numpy())
-    half = size_m / 2
-    rows = zip(x, y, cells["crimes"], cells["map_layer"], cells["map_colour"], strict=True)
-    for cx, cy, n, label, colour in rows:
-        layer = layers.setdefault(label, charts.MapLayer([], [], [], colour))
-        layer.xs.extend([cx - half, cx + half, cx + half, cx - half, cx - half, None])
-        layer.ys.extend([cy - half, cy - half, cy + half, cy + half, cy - half, None])
-        layer.texts.extend([f"{int(n)} crimes"] * 5 + [""])
-    order = cells.sort_values("map_layer_order")["map_layer"]
-    return {name: layers[name] for name in dict.fromkeys(order)}
-
-
-def _outline_xy(geometry: Any) -> tuple[list[float | None], list[float | None]]:
-    """A (multi)polygon's outer rings, simplified, in whole BNG metres: one line per ring,
-    rings separated by None (how plotly breaks a line)."""
-    outline = geometry.simplify(0.002)
-    xs: list[float | None] = []
-    ys: list[float | None] = []
-    for polygon in getattr(outline, "geoms", [outline]):
-        if polygon.geom_type != "Polygon":
-            continue
-        lon, lat = np.asarray(polygon.exterior.coords).T
-        bx, by = lonlat_to_bng(lon, lat)
-        xs += [round(float(v)) for v in bx] + [None]
-        ys += [round(float(v)) for v in by] + [None]
-    return xs, ys
-
-
-def _district_lines(districts: list) -> dict[str, list] | None:
-    """District outlines (BNG metres, simplified) and a label point inside each district."""
-    if not districts:
-        return None
-    import shapely
-
-    xs: list[float | None] = []
-    ys: list[float | None] = []
-    labels = []
-    for district in districts:
-        district_xs, district_ys = _outline_xy(district.geometry)
-        xs += district_xs
-        ys += district_ys
-        point = shapely.point_on_surface(district.geometry)
-        lx, ly = lonlat_to_bng(np.array([point.x]), np.array([point.y]))
-        labels.append((district.name, round(float(lx[0])), round(float(ly[0]))))
-    return {"xs": xs, "ys": ys, "labels": labels}
-
-
-def _boundary_xy(path: Path | None) -> tuple[list, list] | None:
-    """The force boundary outline in BNG metres from a local GeoJSON (never a tile server)."""
-    if path is None or not path.exists():
-        return None
-    import shapely
-
-    features = json.loads(path.read_text())
-    geoms = [shapely.geometry.shape(f["geometry"]) for f in features.get("features", [])]
-    return _outline_xy(shapely.union_all(geoms)) if geoms else None
-
-
 # --------------------------------------------------------------------------- forecast
-# Series charted per quarter (every forecast series is in the financial-year table).
-CHARTED_SERIES = ("all_stalking", "domestic_abuse", "non_domestic_abuse")
-
-
-def _range_text(low: object, high: object) -> str:
-    return f"{fms.format_figure(low)}–{fms.format_figure(high)}"
-
-
-def forecast(ctx: Context) -> dict[str, Any]:
+def _forecast(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     """The forecast for the FMS: the same reporting rows and disclosure as fms/demand.xlsx
-    (pipelines.report.fms), so every figure here is the workbook's figure."""
-    k = ctx.k
-    figures = _demand_figures(ctx)
+    (pipelines.report.fms), so every figure here is the workbook's figure. The financial-year
+    table (a figure and its 80% range per year), a chart per charted series, then the notes."""
+    k, figures = ctx.k, _demand_figures(ctx)
     if figures.empty:
-        if sentence := fms.not_forecast_sentence(figures):
-            ctx.gaps.append(sentence)
-        return ctx.missing("marts.demand_forecast (empty)", "The demand forecast")
+        ctx.gaps += [s for s in [fms.not_forecast_sentence(figures), spec["missing_gap"]] if s]
+        return [_p(spec["missing"], "unavailable")]
+    items = [_p(Markup("<strong>{}</strong>").format(warning), "warning", markup=True)
+             for warning in fms.sentences(figures, "backtest_warning")[:1]]  # fmt: skip
     years = protect_demand_years(figures.years, k)
     shown = years[years["is_baseline"] | years["years_ahead"].notna()]
     headings = dict(
@@ -227,32 +154,26 @@ def forecast(ctx: Context) -> dict[str, Any]:
             ["financial_year", "table_heading"]
         ].itertuples(index=False)
     )
-    columns, headers = list(headings), list(headings.values())
     table = []
     for _, part in shown.groupby("series_order", sort=True):
         by_year = part.set_index("financial_year")
         cells = []
-        for fy in columns:
-            if fy not in by_year.index:
-                cells.append("–")
-                continue
-            row = by_year.loc[fy]
-            text = fms.format_figure(row["value"])
-            if not row["is_baseline"]:
-                text += f" ({_range_text(row['lo80'], row['hi80'])})"
+        for fy in headings:
+            row = by_year.loc[fy] if fy in by_year.index else None
+            text = "–" if row is None else fms.format_figure(row["value"])
+            if row is not None and not row["is_baseline"]:
+                text += f" ({fms.format_figure(row['lo80'])}–{fms.format_figure(row['hi80'])})"
             cells.append(text)
         model = part.loc[part["years_ahead"].notna(), "model_label"]
-        label = model.iloc[0] if len(model) else "–"
-        table.append([part["series_label"].iloc[0], label, *cells])
-
+        table.append([part["series_label"].iloc[0], model.iloc[0] if len(model) else "–", *cells])
+    items.append({"kind": "rows", "caption": spec["caption"], "rows": table, "empty": "",
+                  "headings": ["Series", "Model", *headings.values()], "css": "lead2"})  # fmt: skip
     quarters = protect_demand_quarters(figures.quarters, k)
-    charts_out = []
-    for i, name in enumerate(CHARTED_SERIES):
+    for i, name in enumerate(spec["charted"]):
         s = quarters[quarters["series"] == name]
         if s.empty or not (s["kind"] == "forecast").any():
             continue
-        label = s["series_label"].iloc[0]
-        fc = (s["kind"] == "forecast").to_numpy()
+        label, fc = s["series_label"].iloc[0], (s["kind"] == "forecast").to_numpy()
 
         def numbers(col: str, keep: np.ndarray, s: pd.DataFrame = s) -> list[float | None]:
             return [
@@ -270,20 +191,12 @@ def forecast(ctx: Context) -> dict[str, Any]:
         )  # fmt: skip
         ticks = [q for q in s["quarter"] if q.endswith("-Q1")]
         figure.update_xaxes(tickmode="array", tickvals=ticks, ticktext=[t[:4] for t in ticks])
-        charts_out.append((label, charts.to_div(figure, f"chart-forecast-{i}")))
+        caption = _filled(ctx, spec["chart_caption"], series_lower=str(label).lower())
+        items.append({"kind": "chart", "div": charts.to_div(figure, f"chart-forecast-{i}"),
+                      "caption": caption})  # fmt: skip
     notes = fms.method_sentences(figures)
     notes += fms.sentences(figures, "coverage") + fms.sentences(figures, "early_warning")
-    return {
-        "available": True,
-        "warning": next(iter(fms.sentences(figures, "backtest_warning")), None),
-        "notes": notes,
-        "year_headers": ["Series", "Model", *headers],
-        "years": table,
-        "charts": charts_out,
-        "accuracy": printed_table(
-            ctx.con, "rpt_fms_backtest", "accuracy", k, "order by dataset, horizon_years"
-        ),
-    }
+    return items + [_p(note) for note in notes]
 
 
 FORECAST_SENTENCES = "rpt_fms_forecast_sentences"
@@ -332,11 +245,6 @@ def forecast_sentence(
 
 def _missing_figure(value: object) -> bool:
     return not isinstance(value, str) and pd.isna(value)
-
-
-def quarter_span(quarter: str) -> str:
-    start, end = quarter_start(quarter), quarter_end(quarter)
-    return f"{start.day} {start:%B %Y} to {end.day} {end:%B %Y}"
 
 
 # --------------------------------------------------------------------------- gaps and settings
@@ -404,7 +312,6 @@ def page_values(ctx: Context) -> dict[str, Any]:
         "k": ctx.k,
         "cell_size": settings.hotspots.cell_size_m,
         "suppressed": SUPPRESSED,
-        "span": quarter_span(p.quarter),
         "k_below": ctx.k - 1,
         "lookback": f"{settings.rfgv.lookback_months} months to quarter end",
         "data_quality_file": FILE_NAME,
@@ -418,13 +325,17 @@ def _filled(ctx: Context, text: str, **more: str) -> str:
 Item = dict[str, Any]
 
 
+def _p(text: str, css: str = "", markup: bool = False) -> Item:
+    """A paragraph item (`markup`: fixed words of the YAML with inline emphasis)."""
+    return {"kind": "text", "text": text, "css": css, "markup": markup}
+
+
 def _text(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     parts = [ctx.sentence(SENTENCES, spec["sentence_before"])] if "sentence_before" in spec else []
     parts.append(_filled(ctx, spec["text"]))
     if "sentence_after" in spec:
         parts.append(ctx.sentence(SENTENCES, spec["sentence_after"]))
-    text = " ".join(part for part in parts if part)
-    return [{"kind": "text", "text": text, "css": spec.get("css", ""), "markup": "markup" in spec}]
+    return [_p(" ".join(part for part in parts if part), spec.get("css", ""), "markup" in spec)]
 
 
 def _heading(ctx: Context, spec: dict[str, Any]) -> list[Item]:
@@ -446,7 +357,7 @@ def _sentence(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     if not text:
         return []
     heading = _heading(ctx, spec) if "heading" in spec else []
-    return [*heading, {"kind": "text", "text": text, "css": spec.get("css", ""), "markup": False}]
+    return [*heading, _p(text, spec.get("css", ""))]
 
 
 def _table(ctx: Context, spec: dict[str, Any]) -> list[Item]:
@@ -585,7 +496,7 @@ def _cell_map(ctx: Context, spec: dict[str, Any]) -> list[Item]:
 
     published, hidden_hot = _published_cells(ctx)
     p, k, places = ctx.periods, ctx.k, ctx.settings.places
-    layers = _map_layers(published, ctx.settings.hotspots.cell_size_m)
+    layers = charts.map_layers(published, ctx.settings.hotspots.cell_size_m)
     title = f"{len(published)} cells had {k} or more different victims in {p.quarter}"
     if published.empty:
         title = f"No grid cell had {k} or more different victims in {p.quarter}"
@@ -597,7 +508,9 @@ def _cell_map(ctx: Context, spec: dict[str, Any]) -> list[Item]:
             "No district boundaries were available (no districts.geojson beside the extracts "
             "and none configured under places): crimes are not placed in districts."
         )
-    figure = charts.cell_map(layers, _boundary_xy(ctx.boundary), title, _district_lines(districts))
+    figure = charts.cell_map(
+        layers, charts.boundary_xy(ctx.boundary), title, charts.district_lines(districts)
+    )
     note = _filled(ctx, spec["note"], hidden_hot=str(hidden_hot))
     return [
         {
@@ -605,7 +518,7 @@ def _cell_map(ctx: Context, spec: dict[str, Any]) -> list[Item]:
             "div": charts.to_div(figure, spec["div"]),
             "caption": _filled(ctx, spec["caption"]),
         },
-        {"kind": "text", "text": note, "css": "note", "markup": False},
+        _p(note, "note"),
     ]
 
 
@@ -660,7 +573,7 @@ def _changed_settings(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     none does."""
     rows = changed_settings_rows(ctx.settings)
     if not rows:
-        return [{"kind": "text", "text": spec["none"], "css": "", "markup": False}]
+        return [_p(spec["none"])]
     caption, headings = spec["changed_settings"], spec["headings"]
     return [{"kind": "rows", "caption": caption, "headings": headings, "rows": rows,
              "empty": "", "css": "sortable lead2", "wide": spec.get("wide", [])}]  # fmt: skip
@@ -675,10 +588,6 @@ def _dip_sample(ctx: Context, spec: dict[str, Any]) -> list[Item]:
              "rows": rows, "empty": "", "css": spec.get("css", "")}]  # fmt: skip
 
 
-def _forecast(ctx: Context, spec: dict[str, Any]) -> list[Item]:
-    return [{"kind": "forecast", "forecast": forecast(ctx)}]
-
-
 def _assessment(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     from pipelines.report.problem_sections import assessment_section
 
@@ -689,7 +598,7 @@ def _group(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     items = [item for part in spec["group"] for item in _items(ctx, part)]
     tables = [item["table"]["rows"] for item in items if item["kind"] == "table"]
     if spec.get("if_rows") and not any(tables):
-        return []
+        return [_p(_filled(ctx, spec["otherwise"]), "unavailable")] if "otherwise" in spec else []
     return [{"kind": "group", "parts": items, "css": spec.get("css", "")}]
 
 

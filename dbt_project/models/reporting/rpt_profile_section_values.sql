@@ -1,16 +1,17 @@
 -- What a profile section's captions and texts name besides the compared quarters, one row per
 -- quarter (pipelines.report.sections fills a declared {placeholder} from the quarter's row):
--- the twelve months the orders' tables cover, the cohorts of the order-effectiveness table and
--- whether a partnership lookup names the districts' community safety partnerships; and, for
--- the information gaps, whether the delivery holds any crime of the universe and any located
--- one; the demand charts' window (the last twelve quarters, from the first with a crime); the
--- dates the extracts hold and whether a data-quality report is there.
+-- the quarter in words; the twelve months the orders' tables cover and the cohorts of the
+-- order-effectiveness table; whether a partnership lookup names the districts' community
+-- safety partnerships; for the information gaps, whether the delivery holds any crime of the
+-- universe and any located one; the demand charts' window (the last twelve quarters, from the
+-- first with a crime); the dates the extracts hold; whether a forecast and a data-quality report are there.
 with
 
 quarters as (
     select
         quarter,
-        q_start
+        q_start,
+        q_end
     from {{ ref('int_quarters') }}
 ),
 
@@ -38,6 +39,11 @@ scope as (
         cast(any_value(last_reported_date) as varchar) as last_reported
     from {{ ref('rpt_data_scope') }}
     group by quarter
+),
+
+forecast as (
+    select count(*) > 0 as has_forecast
+    from {{ ref('rpt_fms_financial_years') }}
 ),
 
 data_quality as (
@@ -94,6 +100,8 @@ located as (
 final as (
     select
         quarters.quarter,
+        -- the cover's and the scope's period: "1 July 2026 to 30 September 2026"
+        strftime(quarters.q_start, '%-d %B %Y') || ' to ' || strftime(quarters.q_end, '%-d %B %Y') as span,
         coalesce(funnel.window_first_quarter, quarters.quarter)
         || ' to ' || quarters.quarter as orders_window,
         coalesce(cohorts.order_cohorts, '') as order_cohorts,
@@ -111,11 +119,13 @@ final as (
         scope.first_reported is not null as has_scope,
         coalesce(scope.first_reported, '') as first_reported,
         coalesce(scope.last_reported, '') as last_reported,
+        forecast.has_forecast,
         data_quality.has_data_quality
     from quarters
     cross join delivery
     cross join located
     cross join data_quality
+    cross join forecast
     left join trend on quarters.quarter = trend.quarter
     left join scope on quarters.quarter = scope.quarter
     left join funnel on quarters.quarter = funnel.quarter
