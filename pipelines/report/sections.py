@@ -166,8 +166,7 @@ def _forecast(ctx: Context, spec: dict[str, Any]) -> list[Item]:
             cells.append(text)
         model = part.loc[part["years_ahead"].notna(), "model_label"]
         table.append([part["series_label"].iloc[0], model.iloc[0] if len(model) else "–", *cells])
-    items.append({"kind": "rows", "caption": spec["caption"], "rows": table, "empty": "",
-                  "headings": ["Series", "Model", *headings.values()], "css": "lead2"})  # fmt: skip
+    items.append(_rows(ctx, spec, table, ["Series", "Model", *headings.values()]))
     quarters = protect_demand_quarters(figures.quarters, k)
     for i, name in enumerate(spec["charted"]):
         s = quarters[quarters["series"] == name]
@@ -191,9 +190,8 @@ def _forecast(ctx: Context, spec: dict[str, Any]) -> list[Item]:
         )  # fmt: skip
         ticks = [q for q in s["quarter"] if q.endswith("-Q1")]
         figure.update_xaxes(tickmode="array", tickvals=ticks, ticktext=[t[:4] for t in ticks])
-        caption = _filled(ctx, spec["chart_caption"], series_lower=str(label).lower())
-        items.append({"kind": "chart", "div": charts.to_div(figure, f"chart-forecast-{i}"),
-                      "caption": caption})  # fmt: skip
+        chart = {"div": "chart-forecast-{i}", "caption": spec["chart_caption"]}
+        items += _chart_item(ctx, chart, figure, i=str(i), series_lower=str(label).lower())
     notes = fms.method_sentences(figures)
     notes += fms.sentences(figures, "coverage") + fms.sentences(figures, "early_warning")
     return items + [_p(note) for note in notes]
@@ -330,6 +328,20 @@ def _p(text: str, css: str = "", markup: bool = False) -> Item:
     return {"kind": "text", "text": text, "css": css, "markup": markup}
 
 
+def _fig3(caption: str, label: str, rows: list[Figure3], has_total: bool, **how: Any) -> Item:
+    """A comparison table item: `sortable`, `layout` ("three" quarters or a "year" apart)."""
+    how = {"sortable": False, "layout": "three", **how}
+    return {"kind": "compared", "caption": caption, "label": label, "rows": rows,
+            "has_total": has_total, **how}  # fmt: skip
+
+
+def _rows(ctx: Context, spec: dict[str, Any], rows: list, headings: list[str]) -> Item:
+    """A table of cells already published (its `caption`, `empty` text and `css` declared)."""
+    return {"kind": "rows", "caption": _filled(ctx, spec["caption"]), "headings": headings,
+            "rows": rows, "empty": _filled(ctx, spec.get("empty", "")),
+            "css": spec.get("css", ""), "wide": spec.get("wide", [])}  # fmt: skip
+
+
 def _text(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     parts = [ctx.sentence(SENTENCES, spec["sentence_before"])] if "sentence_before" in spec else []
     parts.append(_filled(ctx, spec["text"]))
@@ -395,16 +407,15 @@ def _compared(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     for name, listed in named.items():
         rows, has_total = table_of(ctx, tables, name), name not in declared.without_total
         words = {"listed": listed, "listed_lower": listed.lower(), "name_lower": name.lower()}
+        caption, label = (
+            _filled(ctx, spec.get(key, "Category"), **words) for key in ("caption", "label")
+        )
+        layout = "year" if spec.get("quarters") == "year" else "three"
+        rows = rows if has_total else rows[:-1]
         items.append(
-            {
-                "kind": "compared",
-                "caption": _filled(ctx, spec["caption"], **words),
-                "label": _filled(ctx, spec.get("label", "Category"), **words),
-                "rows": rows if has_total else rows[:-1],
-                "has_total": has_total,
-                "sortable": bool(spec.get("sortable")),
-                "layout": "year" if spec.get("quarters") == "year" else "three",
-            }
+            _fig3(
+                caption, label, rows, has_total, sortable=bool(spec.get("sortable")), layout=layout
+            )
         )
     return items
 
@@ -412,17 +423,8 @@ def _compared(ctx: Context, spec: dict[str, Any]) -> list[Item]:
 def _figures(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     """A model's figures at the quarter, the previous one and a year ago, a row each."""
     rows = quarter_figures(ctx.con, spec["figures"], "profile", ctx.periods, ctx.k)
-    return [
-        {
-            "kind": "compared",
-            "caption": _filled(ctx, spec["caption"]),
-            "label": spec.get("label", "Measure"),
-            "rows": [replace(row, label=_filled(ctx, row.label)) for row in rows],
-            "has_total": False,
-            "sortable": False,
-            "layout": "three",
-        }
-    ]
+    rows = [replace(row, label=_filled(ctx, row.label)) for row in rows]
+    return [_fig3(_filled(ctx, spec["caption"]), spec.get("label", "Measure"), rows, False)]
 
 
 def _share_kpi(ctx: Context, kpi: dict[str, Any]) -> dict[str, Any]:
@@ -512,14 +514,7 @@ def _cell_map(ctx: Context, spec: dict[str, Any]) -> list[Item]:
         layers, charts.boundary_xy(ctx.boundary), title, charts.district_lines(districts)
     )
     note = _filled(ctx, spec["note"], hidden_hot=str(hidden_hot))
-    return [
-        {
-            "kind": "chart",
-            "div": charts.to_div(figure, spec["div"]),
-            "caption": _filled(ctx, spec["caption"]),
-        },
-        _p(note, "note"),
-    ]
+    return [*_chart_item(ctx, spec, figure), _p(note, "note")]
 
 
 def _busiest_cells(ctx: Context, spec: dict[str, Any]) -> list[Item]:
@@ -530,16 +525,7 @@ def _busiest_cells(ctx: Context, spec: dict[str, Any]) -> list[Item]:
         [i + 1, r.district, Count(int(r.crimes)), r.change_label]
         for i, r in enumerate(top.itertuples())
     ]
-    return [
-        {
-            "kind": "rows",
-            "caption": _filled(ctx, spec["caption"]),
-            "headings": spec["headings"],
-            "rows": rows,
-            "empty": _filled(ctx, spec["empty"]),
-            "css": spec.get("css", ""),
-        }
-    ]
+    return [_rows(ctx, spec, rows, spec["headings"])]
 
 
 def _paragraphs(ctx: Context, spec: dict[str, Any]) -> list[Item]:
@@ -549,9 +535,7 @@ def _paragraphs(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     rows = model_rows(
         ctx.con, spec["paragraphs"], f"{where} order by {spec['order_by']}", [ctx.periods.quarter]
     )
-    return [
-        {"kind": "text", "text": row[spec["column"]], "css": "", "markup": False} for row in rows
-    ]
+    return [_p(row[spec["column"]]) for row in rows]
 
 
 def _gaps(ctx: Context, spec: dict[str, Any]) -> list[Item]:
@@ -574,9 +558,7 @@ def _changed_settings(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     rows = changed_settings_rows(ctx.settings)
     if not rows:
         return [_p(spec["none"])]
-    caption, headings = spec["changed_settings"], spec["headings"]
-    return [{"kind": "rows", "caption": caption, "headings": headings, "rows": rows,
-             "empty": "", "css": "sortable lead2", "wide": spec.get("wide", [])}]  # fmt: skip
+    return [_rows(ctx, spec, rows, spec["headings"])]
 
 
 def _dip_sample(ctx: Context, spec: dict[str, Any]) -> list[Item]:
@@ -584,8 +566,7 @@ def _dip_sample(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     if not verdicts:
         return []
     rows = [[r["route"], r["audited"], r["stalking"], r["recorded"], r["code"]] for r in verdicts]
-    return [{"kind": "rows", "caption": _filled(ctx, spec["caption"]), "headings": spec["headings"],
-             "rows": rows, "empty": "", "css": spec.get("css", "")}]  # fmt: skip
+    return [_rows(ctx, spec, rows, spec["headings"])]
 
 
 def _assessment(ctx: Context, spec: dict[str, Any]) -> list[Item]:
@@ -703,10 +684,13 @@ CHARTS = {
 }
 
 
+def _chart_item(ctx: Context, spec: dict[str, Any], figure: go.Figure, **words: str) -> list[Item]:
+    div = charts.to_div(figure, spec["div"].format_map(words))
+    return [{"kind": "chart", "div": div, "caption": _filled(ctx, spec["caption"], **words)}]
+
+
 def _chart(ctx: Context, spec: dict[str, Any]) -> list[Item]:
-    figure = CHARTS[spec["chart"]](ctx, spec)
-    div = charts.to_div(figure, spec["div"])
-    return [{"kind": "chart", "div": div, "caption": _filled(ctx, spec["caption"])}]
+    return _chart_item(ctx, spec, CHARTS[spec["chart"]](ctx, spec))
 
 
 ITEMS = {
