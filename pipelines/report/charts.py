@@ -8,11 +8,18 @@ Suppressed values arrive as None and are drawn as gaps, never as zero.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
+import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
+
+from pipelines.bng import lonlat_to_bng
 
 # Okabe & Ito (2008), ordered for contrast on white.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
@@ -272,3 +279,66 @@ def cell_map(
     figure.update_xaxes(visible=False)
     figure.update_yaxes(visible=False, scaleanchor="x", scaleratio=1, rangemode="normal")
     return figure
+
+
+def map_layers(cells: pd.DataFrame, size_m: int) -> dict[str, MapLayer]:
+    """The cells as closed squares of `size_m` (BNG metres), one layer per `map_layer`."""
+    layers: dict[str, MapLayer] = {}
+    if cells.empty:
+        return layers
+    x, y = lonlat_to_bng(cells["longitude"].to_numpy(), cells["latitude"].to_numpy())
+    half = size_m / 2
+    rows = zip(x, y, cells["crimes"], cells["map_layer"], cells["map_colour"], strict=True)
+    for cx, cy, n, label, colour in rows:
+        layer = layers.setdefault(label, MapLayer([], [], [], colour))
+        layer.xs.extend([cx - half, cx + half, cx + half, cx - half, cx - half, None])
+        layer.ys.extend([cy - half, cy - half, cy + half, cy + half, cy - half, None])
+        layer.texts.extend([f"{int(n)} crimes"] * 5 + [""])
+    order = cells.sort_values("map_layer_order")["map_layer"]
+    return {name: layers[name] for name in dict.fromkeys(order)}
+
+
+def _outline_xy(geometry: Any) -> tuple[list[float | None], list[float | None]]:
+    """A (multi)polygon's outer rings, simplified, in whole BNG metres: one line per ring,
+    rings separated by None (how plotly breaks a line)."""
+    outline = geometry.simplify(0.002)
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    for polygon in getattr(outline, "geoms", [outline]):
+        if polygon.geom_type != "Polygon":
+            continue
+        lon, lat = np.asarray(polygon.exterior.coords).T
+        bx, by = lonlat_to_bng(lon, lat)
+        xs += [round(float(v)) for v in bx] + [None]
+        ys += [round(float(v)) for v in by] + [None]
+    return xs, ys
+
+
+def district_lines(districts: list) -> dict[str, list] | None:
+    """District outlines (BNG metres, simplified) and a label point inside each district."""
+    if not districts:
+        return None
+    import shapely
+
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    labels = []
+    for district in districts:
+        district_xs, district_ys = _outline_xy(district.geometry)
+        xs += district_xs
+        ys += district_ys
+        point = shapely.point_on_surface(district.geometry)
+        lx, ly = lonlat_to_bng(np.array([point.x]), np.array([point.y]))
+        labels.append((district.name, round(float(lx[0])), round(float(ly[0]))))
+    return {"xs": xs, "ys": ys, "labels": labels}
+
+
+def boundary_xy(path: Path | None) -> tuple[list, list] | None:
+    """The force boundary outline in BNG metres from a local GeoJSON (never a tile server)."""
+    if path is None or not path.exists():
+        return None
+    import shapely
+
+    features = json.loads(path.read_text())
+    geoms = [shapely.geometry.shape(f["geometry"]) for f in features.get("features", [])]
+    return _outline_xy(shapely.union_all(geoms)) if geoms else None

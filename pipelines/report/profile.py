@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 import re
 import time
 from dataclasses import dataclass
@@ -31,29 +30,13 @@ from pipelines.disclosure import (
 from pipelines.disclosure.guard import GuardReport, strip_library
 from pipelines.paths import DBT_PROJECT_DIR
 from pipelines.quarters import parse_quarter
-from pipelines.report import problem_sections, sections
+from pipelines.report import sections
 from pipelines.report.compare import Periods
 from pipelines.report.printed import REPORTING_MODELS
+from pipelines.report.sections import boundary_caveats, settings_rows
 from pipelines.settings import Settings
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-SECTION_TITLES = [
-    ("assessment", "Assessment"),
-    ("key-findings", "Key findings"),
-    ("scope", "Scope and data quality"),
-    ("demand", "Demand and trends"),
-    ("victims", "Victims"),
-    ("perpetrators", "Perpetrators"),
-    ("splits", "Domestic abuse and online"),
-    ("locations", "Locations"),
-    ("orders", "Protective orders"),
-    ("compliance", "Victims' Code and SPO compliance"),
-    ("intelligence", "Intelligence"),
-    ("forecast", "Demand forecast for the Force Management Statement"),
-    ("gaps", "Information gaps"),
-    ("methodology", "Methodology and definitions"),
-    ("settings", "Appendix: settings changed from the defaults"),
-]
 
 
 @functools.cache
@@ -112,90 +95,17 @@ def build_context(
     parse_quarter(quarter)
     settings = settings or Settings()
     ctx = sections.Context(con, Periods(quarter), settings, quarter_dir, boundary)
-    body = {
-        "scope": sections.data_quality(ctx),
-        "demand": sections.demand(ctx),
-        "forecast": sections.forecast(ctx),
-    }
-    declared = (
-        "key-findings",
-        "victims",
-        "perpetrators",
-        "splits",
-        "locations",
-        "orders",
-        "compliance",
-        "intelligence",
-    )
-    body["sections"] = {name: sections.section_items(ctx, name) for name in declared}
-    # Last: the assessment reads every section's signals and gaps from the reporting layer.
-    body["assessment"] = problem_sections.assessment_section(ctx)
     return {
         "quarter": quarter,
         "periods": ctx.periods,
-        "span": sections.quarter_span(quarter),
+        "span": sections.page_values(ctx)["span"],
         "force": settings.force.name,
         "generated": f"{(generated or dt.date.today()):%d %B %Y}",
         "k": settings.disclosure.min_count,
-        "cell_size": settings.hotspots.cell_size_m,
         "suppressed": SUPPRESSED,
-        "toc": SECTION_TITLES,
-        # the standing gaps every profile from records has are fixed text in the template
-        "gaps": [*ctx.gaps, *boundary_caveats(boundary), *unnamed_suspects_gap(ctx)],
-        "settings": changed_settings_rows(settings),
         "marking": "OFFICIAL",
-        **body,
+        "sections": sections.profile_sections(ctx),
     }
-
-
-def boundary_caveats(boundary: Path | None) -> list[str]:
-    """Caveats the force-area file carries (the demo generator marks a stand-in geography)."""
-    if boundary is None or not Path(boundary).exists():
-        return []
-    try:
-        features = json.loads(Path(boundary).read_text(encoding="utf-8")).get("features", [])
-    except (json.JSONDecodeError, AttributeError):
-        return []  # the ingest step reports an unreadable area file; nothing to add here
-    return [
-        str(f["properties"]["caveat"])
-        for f in features
-        if isinstance(f, dict) and (f.get("properties") or {}).get("caveat")
-    ]
-
-
-def unnamed_suspects_gap(ctx: sections.Context) -> list[str]:
-    """The measured standing gap: this quarter's share of crimes with no named suspect."""
-    unnamed = ctx.sentence(sections.SENTENCES, "gap_unnamed_suspects")
-    return [unnamed] if unnamed else []
-
-
-def settings_rows(settings: Settings) -> list[tuple[str, str, str]]:
-    rows = []
-    for section, values in settings.model_dump(mode="json").items():
-        for key, value in values.items():
-            if key == "area_geojson" and not value:
-                value = "(none configured)"
-            if isinstance(value, dict):
-                text = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in value.items())
-            elif isinstance(value, bool):
-                text = "yes" if value else "no"
-            elif isinstance(value, list):
-                text = ", ".join(str(v).replace("_", " ") for v in value)
-            else:
-                text = str(value)
-            rows.append((section.replace("_", " "), key.replace("_", " "), text or "–"))
-    return rows
-
-
-def changed_settings_rows(settings: Settings) -> list[tuple[str, str, str, str]]:
-    """(section, setting, value, default) for each setting that differs from the shipped
-    defaults (pipelines/config/settings.yaml): the appendix a reader needs, not the full file."""
-    defaults = {(s, k): v for s, k, v in settings_rows(Settings())}
-    return [
-        (section, key, value, defaults.get((section, key), "(not set)"))
-        for section, key, value in settings_rows(settings)
-        if defaults.get((section, key)) != value
-    ]
 
 
 def render_html(context: dict[str, Any]) -> str:
@@ -320,8 +230,3 @@ def publish_profile(
         suppressed_cells=html.count(f">{SUPPRESSED}<"),
         data_files_checked=tuple(p.relative_to(quarter_dir).as_posix() for p in data_files),
     )
-
-
-def render_profile(quarter: str, con: duckdb.DuckDBPyConnection, out_path: Path) -> Path:
-    """Compatibility entry point: publish the quarter's profile to `out_path`'s folder."""
-    return publish_profile(con, quarter, out_path.parent).path

@@ -1,8 +1,10 @@
-"""The profile's sections, in the order of a NIM problem profile. Each builder reads its
-rows from the reporting layer (dbt models `reporting.rpt_*`, where every number is computed),
-applies disclosure control and returns plain data for the template (numbers as `Count`/`Rate`,
-tables as strings, charts as HTML divs). Nothing here prints a person-level value: every
-figure is an aggregate that has been through `pipelines.disclosure`.
+"""The profile's sections, rendered by one loop. What a section prints is declared, item by
+item, in the YAML of `reporting.rpt_profile_sections` (`config.meta.items.<section>`; see its
+description and docs/DESIGN.md, "How a profile section is declared"); `profile_sections` turns
+every section into the template's items, one function per item kind (`ITEMS`, charts:
+`CHARTS`), and the template prints each with its kind's macro. Every number comes from a
+reporting model (`reporting.rpt_*`); here it only goes through disclosure control
+(`pipelines.disclosure`) and is formatted. Nothing here prints a person-level value.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from markupsafe import Markup
 
-from pipelines.bng import lonlat_to_bng
 from pipelines.disclosure import (
     SUPPRESSED,
     Count,
@@ -29,7 +31,6 @@ from pipelines.disclosure.demand import protect_demand_quarters, protect_demand_
 from pipelines.disclosure.locations import publishable
 from pipelines.disclosure.sentences import first_complete, model_rows, published_sentence
 from pipelines.disclosure.suppression import Rate
-from pipelines.quarters import quarter_end, quarter_start
 from pipelines.report import charts, fms, printed
 from pipelines.report.compare import (
     Figure3,
@@ -64,7 +65,7 @@ class Context:
     quarter_dir: Path
     boundary: Path | None = None  # the force-area file the map draws (local geometry only)
     gaps: list[str] = field(default_factory=list)  # information gaps found while building
-    figures: dict[str, Any] = field(default_factory=dict)  # headline figures for findings
+    figures: dict[str, Any] = field(default_factory=dict)  # rows read once per profile
 
     @property
     def k(self) -> int:
@@ -88,14 +89,6 @@ class Context:
         quarters = {"quarter": p.quarter, "previous": p.previous, "year_ago": p.year_ago}
         return printed_table(self.con, model, view, self.k, clause, params or [], quarters)
 
-    def missing(self, table: str, what: str) -> dict[str, Any]:
-        self.gaps.append(f"{what} could not be produced: the table {table} was not available.")
-        return {"available": False, "reason": f"{table} not available in this run"}
-
-
-def _quarters_in(frame: pd.DataFrame, quarters: list[str]) -> pd.DataFrame:
-    return frame[frame["quarter"].isin(quarters)]
-
 
 NO_COUNTS = pd.DataFrame({"quarter": [], "cat": [], "n": pd.Series(dtype="int64")})
 
@@ -116,105 +109,7 @@ def table_of(ctx: Context, tables: dict[str, list[Figure3]], name: str = "") -> 
     return tables.get(name) or comparison_table(NO_COUNTS, "cat", ctx.periods, ctx.k, [])[1]
 
 
-def listed_tables(
-    ctx: Context, model: str, quarters: list[str] | None = None, where: str = ""
-) -> list[tuple[str, list[Figure3], bool]]:
-    """The tables a category-by-quarter model lists (`compared_by_quarter.listed`): caption,
-    rows and whether the total row is printed, in the YAML's order."""
-    spec = compared_by_quarter(model)
-    tables = comparison_rows(ctx, model, quarters, where)
-    listed = []
-    for name, caption in (spec.listed or {}).items():
-        rows, has_total = table_of(ctx, tables, name), name not in spec.without_total
-        listed.append((caption, rows if has_total else rows[:-1], has_total))
-    return listed
-
-
-# --------------------------------------------------------------------------- demand & trends
-
-
-def demand(ctx: Context) -> dict[str, Any]:
-    p, k = ctx.periods, ctx.k
-    tables = compared_frames(ctx.con, "rpt_crimes_by_category")
-
-    def breakdown(name: str) -> tuple[pd.DataFrame, list[str]]:
-        return tables.get(name, (NO_COUNTS, []))
-
-    (total,) = quarter_figures(ctx.con, "rpt_profile_demand_by_quarter", "profile", p, k)
-    first, crimes = ctx.con.execute(
-        "select min(quarter), coalesce(sum(crimes), 0) from reporting.rpt_profile_demand_by_quarter"
-    ).fetchone()
-    # an empty universe has no first quarter: the trend starts at this quarter
-    trend_q = [q for q in p.trend(12) if q >= (first or p.quarter)]
-    if crimes == 0:
-        ctx.gaps.append(
-            "No crime in this delivery is in the stalking universe (no stalking "
-            "classification and none screened in): demand, trends, hotspots, perpetrators "
-            "and victims cannot be shown."
-        )
-    da, _ = breakdown("domestic_abuse")
-    # Both sides of a flag are always rows (zero when absent): charts and shares read them.
-    da_order = ["Domestic abuse", "Not domestic abuse"]
-
-    _, da_rows = comparison_table(da, "cat", p, k, da_order)
-    online, _ = breakdown("online")
-    on_order = ["Online", "Not online"]
-    _, on_rows = comparison_table(online, "cat", p, k, on_order)
-    routes, _ = breakdown("identification_route")
-    # Every route is a row, with zero where no crime came in that way.
-    route_order = [ROUTE_LABELS[route] for route in ROUTES]
-    _, route_rows = comparison_table(routes, "cat", p, k, route_order)
-    cat_frame, cat_order = breakdown("offence_category")
-    _, cat_rows = comparison_table(cat_frame, "cat", p, k, cat_order)
-
-    da_series = trend_table(_quarters_in(da, trend_q), "cat", trend_q, k, da_order, True)
-    da_totals = da_series.pop("Total")
-    da_chart = charts.stacked_bars(
-        trend_q, da_series, ctx.sentence(SENTENCES, "da_chart_title"), totals=da_totals
-    )
-
-    on_public = trend_table(_quarters_in(online, trend_q), "cat", trend_q, k, on_order)
-    tot_public = [
-        (a or 0) + (b or 0) if a is not None and b is not None else None
-        for a, b in zip(on_public["Online"], on_public["Not online"], strict=True)
-    ]
-    shares = [
-        protect_rate(Count(int(o)), Count(int(t)), k).value
-        if o is not None and t is not None
-        else None
-        for o, t in zip(on_public["Online"], tot_public, strict=True)
-    ]
-    online_chart = charts.lines(
-        trend_q,
-        {"Online share": shares},
-        ctx.sentence(SENTENCES, "online_chart_title"),
-        "Share of crimes",
-        percent=True,
-    )
-    route_series = trend_table(_quarters_in(routes, trend_q), "cat", trend_q, k, route_order, True)
-    route_totals = route_series.pop("Total")
-    route_chart = charts.stacked_bars(
-        trend_q,
-        route_series,
-        ctx.sentence(SENTENCES, "routes_chart_title"),
-        totals=route_totals,
-    )
-    return {
-        "available": True,
-        "total": total,
-        "assurance": dip_sample_verdicts(ctx),
-        "tables": {"da": da_rows, "online": on_rows, "routes": route_rows, "category": cat_rows},
-        "extra_tables": listed_tables(ctx, "rpt_crimes_by_category"),
-        "summary": ctx.sentence(SENTENCES, "demand_summary"),
-        "trend_quarters": len(trend_q),
-        "charts": {
-            "da": charts.to_div(da_chart, "chart-demand-da"),
-            "online": charts.to_div(online_chart, "chart-demand-online"),
-            "routes": charts.to_div(route_chart, "chart-demand-routes"),
-        },
-    }
-
-
+# --------------------------------------------------------------------------- demand
 def dip_sample_verdicts(ctx: Context) -> dict[str, Any]:
     """The returned assurance dip samples in aggregate (reporting.rpt_dip_sample_verdicts):
     per route, crimes audited and the shares judged stalking, recorded correctly and meeting
@@ -241,87 +136,17 @@ def dip_sample_verdicts(ctx: Context) -> dict[str, Any]:
     return {"sentence": sentence, "rows": rows}
 
 
-# --------------------------------------------------------------------------- the map
-def _map_layers(cells: pd.DataFrame, size_m: int) -> dict[str, charts.MapLayer]:
-    layers: dict[str, charts.MapLayer] = {}
-    if cells.empty:
-        return layers
-    x, y = lonlat_to_bng(cells["longitude"].to_numpy(), cells["latitude"].to_numpy())
-    half = size_m / 2
-    rows = zip(x, y, cells["crimes"], cells["map_layer"], cells["map_colour"], strict=True)
-    for cx, cy, n, label, colour in rows:
-        layer = layers.setdefault(label, charts.MapLayer([], [], [], colour))
-        layer.xs.extend([cx - half, cx + half, cx + half, cx - half, cx - half, None])
-        layer.ys.extend([cy - half, cy - half, cy + half, cy + half, cy - half, None])
-        layer.texts.extend([f"{int(n)} crimes"] * 5 + [""])
-    order = cells.sort_values("map_layer_order")["map_layer"]
-    return {name: layers[name] for name in dict.fromkeys(order)}
-
-
-def _outline_xy(geometry: Any) -> tuple[list[float | None], list[float | None]]:
-    """A (multi)polygon's outer rings, simplified, in whole BNG metres: one line per ring,
-    rings separated by None (how plotly breaks a line)."""
-    outline = geometry.simplify(0.002)
-    xs: list[float | None] = []
-    ys: list[float | None] = []
-    for polygon in getattr(outline, "geoms", [outline]):
-        if polygon.geom_type != "Polygon":
-            continue
-        lon, lat = np.asarray(polygon.exterior.coords).T
-        bx, by = lonlat_to_bng(lon, lat)
-        xs += [round(float(v)) for v in bx] + [None]
-        ys += [round(float(v)) for v in by] + [None]
-    return xs, ys
-
-
-def _district_lines(districts: list) -> dict[str, list] | None:
-    """District outlines (BNG metres, simplified) and a label point inside each district."""
-    if not districts:
-        return None
-    import shapely
-
-    xs: list[float | None] = []
-    ys: list[float | None] = []
-    labels = []
-    for district in districts:
-        district_xs, district_ys = _outline_xy(district.geometry)
-        xs += district_xs
-        ys += district_ys
-        point = shapely.point_on_surface(district.geometry)
-        lx, ly = lonlat_to_bng(np.array([point.x]), np.array([point.y]))
-        labels.append((district.name, round(float(lx[0])), round(float(ly[0]))))
-    return {"xs": xs, "ys": ys, "labels": labels}
-
-
-def _boundary_xy(path: Path | None) -> tuple[list, list] | None:
-    """The force boundary outline in BNG metres from a local GeoJSON (never a tile server)."""
-    if path is None or not path.exists():
-        return None
-    import shapely
-
-    features = json.loads(path.read_text())
-    geoms = [shapely.geometry.shape(f["geometry"]) for f in features.get("features", [])]
-    return _outline_xy(shapely.union_all(geoms)) if geoms else None
-
-
 # --------------------------------------------------------------------------- forecast
-# Series charted per quarter (every forecast series is in the financial-year table).
-CHARTED_SERIES = ("all_stalking", "domestic_abuse", "non_domestic_abuse")
-
-
-def _range_text(low: object, high: object) -> str:
-    return f"{fms.format_figure(low)}–{fms.format_figure(high)}"
-
-
-def forecast(ctx: Context) -> dict[str, Any]:
+def _forecast(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     """The forecast for the FMS: the same reporting rows and disclosure as fms/demand.xlsx
-    (pipelines.report.fms), so every figure here is the workbook's figure."""
-    k = ctx.k
-    figures = fms.read_demand_figures(ctx.con)
+    (pipelines.report.fms), so every figure here is the workbook's figure. The financial-year
+    table (a figure and its 80% range per year), a chart per charted series, then the notes."""
+    k, figures = ctx.k, _demand_figures(ctx)
     if figures.empty:
-        if sentence := fms.not_forecast_sentence(figures):
-            ctx.gaps.append(sentence)
-        return ctx.missing("marts.demand_forecast (empty)", "The demand forecast")
+        ctx.gaps += [s for s in [fms.not_forecast_sentence(figures), spec["missing_gap"]] if s]
+        return [_p(spec["missing"], "unavailable")]
+    items = [_p(Markup("<strong>{}</strong>").format(warning), "warning", markup=True)
+             for warning in fms.sentences(figures, "backtest_warning")[:1]]  # fmt: skip
     years = protect_demand_years(figures.years, k)
     shown = years[years["is_baseline"] | years["years_ahead"].notna()]
     headings = dict(
@@ -329,33 +154,25 @@ def forecast(ctx: Context) -> dict[str, Any]:
             ["financial_year", "table_heading"]
         ].itertuples(index=False)
     )
-    columns, headers = list(headings), list(headings.values())
     table = []
     for _, part in shown.groupby("series_order", sort=True):
         by_year = part.set_index("financial_year")
         cells = []
-        for fy in columns:
-            if fy not in by_year.index:
-                cells.append("–")
-                continue
-            row = by_year.loc[fy]
-            text = fms.format_figure(row["value"])
-            if not row["is_baseline"]:
-                text += f" ({_range_text(row['lo80'], row['hi80'])})"
+        for fy in headings:
+            row = by_year.loc[fy] if fy in by_year.index else None
+            text = "–" if row is None else fms.format_figure(row["value"])
+            if row is not None and not row["is_baseline"]:
+                text += f" ({fms.format_figure(row['lo80'])}–{fms.format_figure(row['hi80'])})"
             cells.append(text)
         model = part.loc[part["years_ahead"].notna(), "model_label"]
-        label = model.iloc[0] if len(model) else "–"
-        table.append([part["series_label"].iloc[0], label, *cells])
-    ctx.figures["forecast"] = forecast_sentence(ctx.con, years, fms.TOTAL_SERIES, "headline", k)
-
+        table.append([part["series_label"].iloc[0], model.iloc[0] if len(model) else "–", *cells])
+    items.append(_rows(ctx, spec, table, ["Series", "Model", *headings.values()]))
     quarters = protect_demand_quarters(figures.quarters, k)
-    charts_out = []
-    for i, name in enumerate(CHARTED_SERIES):
+    for i, name in enumerate(spec["charted"]):
         s = quarters[quarters["series"] == name]
         if s.empty or not (s["kind"] == "forecast").any():
             continue
-        label = s["series_label"].iloc[0]
-        fc = (s["kind"] == "forecast").to_numpy()
+        label, fc = s["series_label"].iloc[0], (s["kind"] == "forecast").to_numpy()
 
         def numbers(col: str, keep: np.ndarray, s: pd.DataFrame = s) -> list[float | None]:
             return [
@@ -373,23 +190,32 @@ def forecast(ctx: Context) -> dict[str, Any]:
         )  # fmt: skip
         ticks = [q for q in s["quarter"] if q.endswith("-Q1")]
         figure.update_xaxes(tickmode="array", tickvals=ticks, ticktext=[t[:4] for t in ticks])
-        charts_out.append((label, charts.to_div(figure, f"chart-forecast-{i}")))
+        chart = {"div": "chart-forecast-{i}", "caption": spec["chart_caption"]}
+        items += _chart_item(ctx, chart, figure, i=str(i), series_lower=str(label).lower())
     notes = fms.method_sentences(figures)
     notes += fms.sentences(figures, "coverage") + fms.sentences(figures, "early_warning")
-    return {
-        "available": True,
-        "warning": next(iter(fms.sentences(figures, "backtest_warning")), None),
-        "notes": notes,
-        "year_headers": ["Series", "Model", *headers],
-        "years": table,
-        "charts": charts_out,
-        "accuracy": printed_table(
-            ctx.con, "rpt_fms_backtest", "accuracy", k, "order by dataset, horizon_years"
-        ),
-    }
+    return items + [_p(note) for note in notes]
 
 
 FORECAST_SENTENCES = "rpt_fms_forecast_sentences"
+
+
+def _demand_figures(ctx: Context) -> fms.DemandFigures:
+    """The FMS rows (pipelines.report.fms), read once for the forecast section and the key
+    findings' headline."""
+    if "demand" not in ctx.figures:
+        ctx.figures["demand"] = fms.read_demand_figures(ctx.con)
+    return ctx.figures["demand"]
+
+
+def forecast_headline(ctx: Context) -> str | None:
+    """The key findings' forecast sentence: the first full forecast year against the baseline,
+    its figures as the forecast section's table prints them."""
+    figures = _demand_figures(ctx)
+    if figures.empty:
+        return None
+    years = protect_demand_years(figures.years, ctx.k)
+    return forecast_sentence(ctx.con, years, fms.TOTAL_SERIES, "headline", ctx.k)
 
 
 def forecast_sentence(
@@ -419,38 +245,49 @@ def _missing_figure(value: object) -> bool:
     return not isinstance(value, str) and pd.isna(value)
 
 
-# --------------------------------------------------------------------------- scope & data quality
-def data_quality(ctx: Context) -> dict[str, Any]:
-    """What was loaded and quarantined (the figures of data_quality.json, which the publish
-    stage writes before the profile). These are counts of records, not of people, so they are
-    shown exactly (no person can be singled out from a count of bad rows)."""
-    p = ctx.periods
-    table = printed_table(ctx.con, "rpt_data_quality", "scope", ctx.k, "order by extract")
-    if not table["rows"]:
-        ctx.gaps.append("No data-quality report was available for this run.")
-    first, last = ctx.con.execute(
-        "select any_value(first_reported_date), any_value(last_reported_date) "
-        "from reporting.rpt_data_scope where quarter = ?",
-        [p.quarter],
-    ).fetchone()
-    scope = {"first": first, "last": last} if first is not None else {}
-    caveats = ctx.rows(
-        "select caveat from reporting.rpt_data_quality_caveats "
-        "where quarter = ? or quarter is null order by caveat_order",
-        [p.quarter],
-    )["caveat"].tolist()
-    return {
-        "available": True,
-        "table": table,
-        "source": FILE_NAME,
-        "scope": scope,
-        "caveats": caveats,
-    }
+# --------------------------------------------------------------------------- gaps and settings
+def boundary_caveats(boundary: Path | None) -> list[str]:
+    """Caveats the force-area file carries (the demo generator marks a stand-in geography)."""
+    if boundary is None or not Path(boundary).exists():
+        return []
+    try:
+        features = json.loads(Path(boundary).read_text(encoding="utf-8")).get("features", [])
+    except (json.JSONDecodeError, AttributeError):
+        return []  # the ingest step reports an unreadable area file; nothing to add here
+    return [
+        str(f["properties"]["caveat"])
+        for f in features
+        if isinstance(f, dict) and (f.get("properties") or {}).get("caveat")
+    ]
 
 
-def quarter_span(quarter: str) -> str:
-    start, end = quarter_start(quarter), quarter_end(quarter)
-    return f"{start.day} {start:%B %Y} to {end.day} {end:%B %Y}"
+def settings_rows(settings: Settings) -> list[tuple[str, str, str]]:
+    rows = []
+    for section, values in settings.model_dump(mode="json").items():
+        for key, value in values.items():
+            if key == "area_geojson" and not value:
+                value = "(none configured)"
+            if isinstance(value, dict):
+                text = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in value.items())
+            elif isinstance(value, bool):
+                text = "yes" if value else "no"
+            elif isinstance(value, list):
+                text = ", ".join(str(v).replace("_", " ") for v in value)
+            else:
+                text = str(value)
+            rows.append((section.replace("_", " "), key.replace("_", " "), text or "–"))
+    return rows
+
+
+def changed_settings_rows(settings: Settings) -> list[tuple[str, str, str, str]]:
+    """(section, setting, value, default) for each setting that differs from the shipped
+    defaults (pipelines/config/settings.yaml): the appendix a reader needs, not the full file."""
+    defaults = {(s, k): v for s, k, v in settings_rows(Settings())}
+    return [
+        (section, key, value, defaults.get((section, key), "(not set)"))
+        for section, key, value in settings_rows(settings)
+        if defaults.get((section, key)) != value
+    ]
 
 
 # --------------------------------------------------------------------------- declared sections
@@ -473,8 +310,9 @@ def page_values(ctx: Context) -> dict[str, Any]:
         "k": ctx.k,
         "cell_size": settings.hotspots.cell_size_m,
         "suppressed": SUPPRESSED,
-        "span": quarter_span(p.quarter),
+        "k_below": ctx.k - 1,
         "lookback": f"{settings.rfgv.lookback_months} months to quarter end",
+        "data_quality_file": FILE_NAME,
     }
 
 
@@ -485,13 +323,31 @@ def _filled(ctx: Context, text: str, **more: str) -> str:
 Item = dict[str, Any]
 
 
+def _p(text: str, css: str = "", markup: bool = False) -> Item:
+    """A paragraph item (`markup`: fixed words of the YAML with inline emphasis)."""
+    return {"kind": "text", "text": text, "css": css, "markup": markup}
+
+
+def _fig3(caption: str, label: str, rows: list[Figure3], has_total: bool, **how: Any) -> Item:
+    """A comparison table item: `sortable`, `layout` ("three" quarters or a "year" apart)."""
+    how = {"sortable": False, "layout": "three", **how}
+    return {"kind": "compared", "caption": caption, "label": label, "rows": rows,
+            "has_total": has_total, **how}  # fmt: skip
+
+
+def _rows(ctx: Context, spec: dict[str, Any], rows: list, headings: list[str]) -> Item:
+    """A table of cells already published (its `caption`, `empty` text and `css` declared)."""
+    return {"kind": "rows", "caption": _filled(ctx, spec["caption"]), "headings": headings,
+            "rows": rows, "empty": _filled(ctx, spec.get("empty", "")),
+            "css": spec.get("css", ""), "wide": spec.get("wide", [])}  # fmt: skip
+
+
 def _text(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     parts = [ctx.sentence(SENTENCES, spec["sentence_before"])] if "sentence_before" in spec else []
     parts.append(_filled(ctx, spec["text"]))
     if "sentence_after" in spec:
         parts.append(ctx.sentence(SENTENCES, spec["sentence_after"]))
-    text = " ".join(part for part in parts if part)
-    return [{"kind": "text", "text": text, "css": spec.get("css", ""), "markup": "markup" in spec}]
+    return [_p(" ".join(part for part in parts if part), spec.get("css", ""), "markup" in spec)]
 
 
 def _heading(ctx: Context, spec: dict[str, Any]) -> list[Item]:
@@ -513,7 +369,7 @@ def _sentence(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     if not text:
         return []
     heading = _heading(ctx, spec) if "heading" in spec else []
-    return [*heading, {"kind": "text", "text": text, "css": spec.get("css", ""), "markup": False}]
+    return [*heading, _p(text, spec.get("css", ""))]
 
 
 def _table(ctx: Context, spec: dict[str, Any]) -> list[Item]:
@@ -551,16 +407,15 @@ def _compared(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     for name, listed in named.items():
         rows, has_total = table_of(ctx, tables, name), name not in declared.without_total
         words = {"listed": listed, "listed_lower": listed.lower(), "name_lower": name.lower()}
+        caption, label = (
+            _filled(ctx, spec.get(key, "Category"), **words) for key in ("caption", "label")
+        )
+        layout = "year" if spec.get("quarters") == "year" else "three"
+        rows = rows if has_total else rows[:-1]
         items.append(
-            {
-                "kind": "compared",
-                "caption": _filled(ctx, spec["caption"], **words),
-                "label": _filled(ctx, spec.get("label", "Category"), **words),
-                "rows": rows if has_total else rows[:-1],
-                "has_total": has_total,
-                "sortable": bool(spec.get("sortable")),
-                "layout": "year" if spec.get("quarters") == "year" else "three",
-            }
+            _fig3(
+                caption, label, rows, has_total, sortable=bool(spec.get("sortable")), layout=layout
+            )
         )
     return items
 
@@ -568,17 +423,8 @@ def _compared(ctx: Context, spec: dict[str, Any]) -> list[Item]:
 def _figures(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     """A model's figures at the quarter, the previous one and a year ago, a row each."""
     rows = quarter_figures(ctx.con, spec["figures"], "profile", ctx.periods, ctx.k)
-    return [
-        {
-            "kind": "compared",
-            "caption": _filled(ctx, spec["caption"]),
-            "label": spec.get("label", "Measure"),
-            "rows": [replace(row, label=_filled(ctx, row.label)) for row in rows],
-            "has_total": False,
-            "sortable": False,
-            "layout": "three",
-        }
-    ]
+    rows = [replace(row, label=_filled(ctx, row.label)) for row in rows]
+    return [_fig3(_filled(ctx, spec["caption"]), spec.get("label", "Measure"), rows, False)]
 
 
 def _share_kpi(ctx: Context, kpi: dict[str, Any]) -> dict[str, Any]:
@@ -618,7 +464,8 @@ def _sentences(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     that publishes, then any the sections before have added (the forecast's headline)."""
     kinds = printed.sentences_in(SENTENCES, spec["sentences"])
     lines = [text for kind in kinds if (text := ctx.sentence(SENTENCES, kind))]
-    lines += [ctx.figures[name] for name in spec.get("then", []) if ctx.figures.get(name)]
+    if spec.get("then") == "forecast_headline" and (headline := forecast_headline(ctx)):
+        lines.append(headline)
     return [{"kind": "list", "lines": lines, "css": spec.get("css", ""), "empty": spec["empty"]}]
 
 
@@ -651,7 +498,7 @@ def _cell_map(ctx: Context, spec: dict[str, Any]) -> list[Item]:
 
     published, hidden_hot = _published_cells(ctx)
     p, k, places = ctx.periods, ctx.k, ctx.settings.places
-    layers = _map_layers(published, ctx.settings.hotspots.cell_size_m)
+    layers = charts.map_layers(published, ctx.settings.hotspots.cell_size_m)
     title = f"{len(published)} cells had {k} or more different victims in {p.quarter}"
     if published.empty:
         title = f"No grid cell had {k} or more different victims in {p.quarter}"
@@ -663,16 +510,11 @@ def _cell_map(ctx: Context, spec: dict[str, Any]) -> list[Item]:
             "No district boundaries were available (no districts.geojson beside the extracts "
             "and none configured under places): crimes are not placed in districts."
         )
-    figure = charts.cell_map(layers, _boundary_xy(ctx.boundary), title, _district_lines(districts))
+    figure = charts.cell_map(
+        layers, charts.boundary_xy(ctx.boundary), title, charts.district_lines(districts)
+    )
     note = _filled(ctx, spec["note"], hidden_hot=str(hidden_hot))
-    return [
-        {
-            "kind": "chart",
-            "div": charts.to_div(figure, spec["div"]),
-            "caption": _filled(ctx, spec["caption"]),
-        },
-        {"kind": "text", "text": note, "css": "note", "markup": False},
-    ]
+    return [*_chart_item(ctx, spec, figure), _p(note, "note")]
 
 
 def _busiest_cells(ctx: Context, spec: dict[str, Any]) -> list[Item]:
@@ -683,23 +525,61 @@ def _busiest_cells(ctx: Context, spec: dict[str, Any]) -> list[Item]:
         [i + 1, r.district, Count(int(r.crimes)), r.change_label]
         for i, r in enumerate(top.itertuples())
     ]
-    return [
-        {
-            "kind": "rows",
-            "caption": _filled(ctx, spec["caption"]),
-            "headings": spec["headings"],
-            "rows": rows,
-            "empty": _filled(ctx, spec["empty"]),
-            "css": spec.get("css", ""),
-        }
-    ]
+    return [_rows(ctx, spec, rows, spec["headings"])]
+
+
+def _paragraphs(ctx: Context, spec: dict[str, Any]) -> list[Item]:
+    """A paragraph per row of a model's `column`: the quarter's rows (and the delivery's,
+    quarter null, with `or_every_quarter`)."""
+    where = "(quarter = ? or quarter is null)" if spec.get("or_every_quarter") else "quarter = ?"
+    rows = model_rows(
+        ctx.con, spec["paragraphs"], f"{where} order by {spec['order_by']}", [ctx.periods.quarter]
+    )
+    return [_p(row[spec["column"]]) for row in rows]
+
+
+def _gaps(ctx: Context, spec: dict[str, Any]) -> list[Item]:
+    """The information gaps: those the sections above found, the force-area file's caveats,
+    the measured gap sentence `then` and the standing gaps every profile from records has."""
+    measured = ctx.sentence(SENTENCES, spec["then"]) if "then" in spec else None
+    lines = [*ctx.gaps, *boundary_caveats(ctx.boundary), *([measured] if measured else [])]
+    lines += spec.get("standing", [])
+    return [{"kind": "list", "lines": lines, "css": "", "empty": ""}]
+
+
+def _definitions(ctx: Context, spec: dict[str, Any]) -> list[Item]:
+    terms = [(term["term"], _filled(ctx, term["text"])) for term in spec["definitions"]]
+    return [{"kind": "definitions", "terms": terms}]
+
+
+def _changed_settings(ctx: Context, spec: dict[str, Any]) -> list[Item]:
+    """The settings of this edition that differ from the shipped defaults, or a sentence that
+    none does."""
+    rows = changed_settings_rows(ctx.settings)
+    if not rows:
+        return [_p(spec["none"])]
+    return [_rows(ctx, spec, rows, spec["headings"])]
+
+
+def _dip_sample(ctx: Context, spec: dict[str, Any]) -> list[Item]:
+    verdicts = dip_sample_verdicts(ctx)["rows"]
+    if not verdicts:
+        return []
+    rows = [[r["route"], r["audited"], r["stalking"], r["recorded"], r["code"]] for r in verdicts]
+    return [_rows(ctx, spec, rows, spec["headings"])]
+
+
+def _assessment(ctx: Context, spec: dict[str, Any]) -> list[Item]:
+    from pipelines.report.problem_sections import assessment_section
+
+    return [{"kind": "assessment", "assessment": assessment_section(ctx)}]
 
 
 def _group(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     items = [item for part in spec["group"] for item in _items(ctx, part)]
     tables = [item["table"]["rows"] for item in items if item["kind"] == "table"]
     if spec.get("if_rows") and not any(tables):
-        return []
+        return [_p(_filled(ctx, spec["otherwise"]), "unavailable")] if "otherwise" in spec else []
     return [{"kind": "group", "parts": items, "css": spec.get("css", "")}]
 
 
@@ -760,13 +640,57 @@ def _rate_lines(ctx: Context, spec: dict[str, Any]) -> go.Figure:
     return charts.lines(quarters, series, title, spec["y_title"], percent=True, legend_below=True)
 
 
-CHARTS = {"count_lines": _count_lines, "rate_bars": _rate_bars, "rate_lines": _rate_lines}
+def _trend(ctx: Context, spec: dict[str, Any], with_total: bool) -> tuple[list[str], dict]:
+    """The demand window (rpt_profile_section_values.trend_first_quarter to the quarter) and a
+    table of a category-by-quarter model over it, suppressed per quarter with its total."""
+    first = page_values(ctx)["trend_first_quarter"]
+    quarters = [q for q in ctx.periods.trend(12) if q >= first]
+    tables = compared_frames(ctx.con, spec["model"], quarters)
+    frame, order = tables.get(spec["table"], (NO_COUNTS, []))
+    return quarters, trend_table(frame, "cat", quarters, ctx.k, order, with_total)
+
+
+def _stacked_counts(ctx: Context, spec: dict[str, Any]) -> go.Figure:
+    """A table's categories stacked per quarter; what is suppressed shows as one grey part."""
+    quarters, series = _trend(ctx, spec, with_total=True)
+    totals = series.pop("Total")
+    return charts.stacked_bars(quarters, series, _title(ctx, spec), totals=totals)
+
+
+def _share_lines(ctx: Context, spec: dict[str, Any]) -> go.Figure:
+    """The share of one category of a table per quarter, under the rate rule; a quarter with
+    a suppressed part has no share."""
+    quarters, series = _trend(ctx, spec, with_total=False)
+    totals = [
+        None if any(v is None for v in values) else sum(values)
+        for values in zip(*series.values(), strict=True)
+    ]
+    shares = [
+        protect_rate(Count(int(part)), Count(int(total)), ctx.k).value
+        if part is not None and total is not None
+        else None
+        for part, total in zip(series[spec["share"]], totals, strict=True)
+    ]
+    title = _title(ctx, spec)
+    return charts.lines(quarters, {spec["series"]: shares}, title, spec["y_title"], percent=True)
+
+
+CHARTS = {
+    "count_lines": _count_lines,
+    "rate_bars": _rate_bars,
+    "rate_lines": _rate_lines,
+    "stacked_counts": _stacked_counts,
+    "share_lines": _share_lines,
+}
+
+
+def _chart_item(ctx: Context, spec: dict[str, Any], figure: go.Figure, **words: str) -> list[Item]:
+    div = charts.to_div(figure, spec["div"].format_map(words))
+    return [{"kind": "chart", "div": div, "caption": _filled(ctx, spec["caption"], **words)}]
 
 
 def _chart(ctx: Context, spec: dict[str, Any]) -> list[Item]:
-    figure = CHARTS[spec["chart"]](ctx, spec)
-    div = charts.to_div(figure, spec["div"])
-    return [{"kind": "chart", "div": div, "caption": _filled(ctx, spec["caption"])}]
+    return _chart_item(ctx, spec, CHARTS[spec["chart"]](ctx, spec))
 
 
 ITEMS = {
@@ -780,6 +704,13 @@ ITEMS = {
     "kpis": _kpis,
     "gap": _gap,
     "map": _cell_map,
+    "paragraphs": _paragraphs,
+    "gaps": _gaps,
+    "definitions": _definitions,
+    "changed_settings": _changed_settings,
+    "dip_sample": _dip_sample,
+    "forecast": _forecast,
+    "assessment": _assessment,
     "busiest_cells": _busiest_cells,
     "sentences": _sentences,
     "chart": _chart,
@@ -797,6 +728,16 @@ def _items(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     ):
         return []
     return ITEMS[kind](ctx, spec)
+
+
+def profile_sections(ctx: Context) -> list[dict[str, Any]]:
+    """Every section of the profile in order (rpt_profile_sections), with its items. The
+    assessment is rendered last: it quotes the other sections' tables."""
+    listed = model_rows(ctx.con, SECTIONS, "true order by section_order", [])
+    rendered = {}
+    for row in sorted(listed, key=lambda row: row["section"] == "assessment"):
+        rendered[row["section"]] = section_items(ctx, row["section"])
+    return [{**row, "parts": rendered[row["section"]]} for row in listed]
 
 
 def section_items(ctx: Context, section: str) -> list[Item]:

@@ -31,11 +31,11 @@ def test_profile_prints_the_caveats_in_order(tiny_profile) -> None:
             "select bool_and(reconciles) from reporting.rpt_data_quality"
         ).fetchone()[0]
     profile = html.unescape((tiny_profile.quarter_dir / "profile.html").read_text())
-    printed = "".join(f"<p>{caveat}</p>" for caveat in caveats)
-    assert caveats and printed in profile
+    at = [profile.find(f"<p>{caveat}</p>") for caveat in caveats]
+    assert caveats and -1 not in at and at == sorted(at)  # each a paragraph, in the model's order
     if share is not None:
         assert caveats[0].startswith(f"{share:.0%} of this quarter's stalking crimes")
-    assert ("(the counts reconcile)" in printed) == bool(reconciles)
+    assert ("(the counts reconcile)" in " ".join(caveats)) == bool(reconciles)
 
 
 def test_unreconciled_delivery_and_unlinked_references_are_said(fixture_db_copy: Path) -> None:

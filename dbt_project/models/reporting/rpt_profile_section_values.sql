@@ -1,13 +1,54 @@
 -- What a profile section's captions and texts name besides the compared quarters, one row per
 -- quarter (pipelines.report.sections fills a declared {placeholder} from the quarter's row):
--- the twelve months the orders' tables cover, the cohorts of the order-effectiveness table and
--- whether a partnership lookup names the districts' community safety partnerships; and, for
--- the information gaps, whether the delivery holds any crime of the universe and any located
--- one.
+-- the quarter in words; the twelve months the orders' tables cover and the cohorts of the
+-- order-effectiveness table; whether a partnership lookup names the districts' community
+-- safety partnerships; for the information gaps, whether the delivery holds any crime of the
+-- universe and any located one; the demand charts' window (the last twelve quarters, from the
+-- first with a crime); the dates the extracts hold; whether a forecast and a data-quality report are there.
 with
 
 quarters as (
-    select quarter from {{ ref('int_quarters') }}
+    select
+        quarter,
+        q_start,
+        q_end
+    from {{ ref('int_quarters') }}
+),
+
+first_crime as (
+    select min(quarter) as first_quarter
+    from {{ ref('rpt_profile_demand_by_quarter') }}
+),
+
+trend as (
+    select
+        quarters.quarter,
+        -- an empty universe has no first quarter: the trend starts at this quarter
+        greatest(
+            coalesce(first_crime.first_quarter, quarters.quarter),
+            {{ quarter_of('cast(quarters.q_start - interval 33 month as date)') }}
+        ) as trend_first_quarter
+    from quarters
+    cross join first_crime
+),
+
+scope as (
+    select
+        quarter,
+        cast(any_value(first_reported_date) as varchar) as first_reported,
+        cast(any_value(last_reported_date) as varchar) as last_reported
+    from {{ ref('rpt_data_scope') }}
+    group by quarter
+),
+
+forecast as (
+    select count(*) > 0 as has_forecast
+    from {{ ref('rpt_fms_financial_years') }}
+),
+
+data_quality as (
+    select count(*) > 0 as has_data_quality
+    from {{ ref('rpt_data_quality') }}
 ),
 
 funnel as (
@@ -59,15 +100,34 @@ located as (
 final as (
     select
         quarters.quarter,
+        -- the cover's and the scope's period: "1 July 2026 to 30 September 2026"
+        strftime(quarters.q_start, '%-d %B %Y') || ' to ' || strftime(quarters.q_end, '%-d %B %Y') as span,
         coalesce(funnel.window_first_quarter, quarters.quarter)
         || ' to ' || quarters.quarter as orders_window,
         coalesce(cohorts.order_cohorts, '') as order_cohorts,
         coalesce(districts.has_csp, false) as has_csp,
         delivery.has_crimes,
-        located.has_located_crimes
+        located.has_located_crimes,
+        trend.trend_first_quarter,
+        -- quarters from the first to this one (none when the data start after it)
+        cast(greatest(
+            0,
+            (cast(left(quarters.quarter, 4) as integer) - cast(left(trend.trend_first_quarter, 4) as integer)) * 4
+            + cast(right(quarters.quarter, 1) as integer) - cast(right(trend.trend_first_quarter, 1) as integer)
+            + 1
+        ) as integer) as trend_quarters,
+        scope.first_reported is not null as has_scope,
+        coalesce(scope.first_reported, '') as first_reported,
+        coalesce(scope.last_reported, '') as last_reported,
+        forecast.has_forecast,
+        data_quality.has_data_quality
     from quarters
     cross join delivery
     cross join located
+    cross join data_quality
+    cross join forecast
+    left join trend on quarters.quarter = trend.quarter
+    left join scope on quarters.quarter = scope.quarter
     left join funnel on quarters.quarter = funnel.quarter
     left join cohorts on quarters.quarter = cohorts.quarter
     left join districts on quarters.quarter = districts.quarter
