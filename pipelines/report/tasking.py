@@ -149,7 +149,7 @@ def write_tasking_pack(
     )
     write_private(
         html_path,
-        render_pack_html(data.listed, quarter, force, generated, profiles, data, lookback_years),
+        render_pack_html(data, quarter, force, generated, profiles, lookback_years),
     )
     write_private(xlsx_path, render_pack_xlsx(data, quarter, force, generated))
     return PackResult(
@@ -192,29 +192,25 @@ def render_pack_xlsx(data: PackData, quarter: str, force: str, generated: dt.dat
 
 
 def render_pack_html(
-    frame: pd.DataFrame,
+    data: PackData,
     quarter: str,
     force: str,
-    generated: dt.date | None = None,
+    generated: dt.date,
     profiles: tuple[Path, ...] = (),
-    data: PackData | None = None,
     lookback_years: int = 3,
 ) -> str:
     columns = columns_of("page")
     headers = [(c.label, c.numeric) for c in columns]
     by_key = {p.stem.split("_", 1)[-1]: p for p in profiles}
     rows = []
-    shown = printed_frame(frame, columns)
+    shown = printed_frame(data.listed, columns)
     key_index = [c.name for c in columns].index("person_key")
     for record in shown.to_dict("records"):
         cells = [(fmt(record[c.name]), c.numeric) for c in columns]
         profile = by_key.get(str(record["person_key"]))
         link = f"{SUBJECTS_DIR}/{profile.name}" if profile else None
         rows.append({"cells": cells, "link": link, "key_index": key_index})
-    dropped, backtest = [], []
-    if data is not None:
-        dropped = _text_rows(data.dropped, columns_of("dropped"))
-        backtest = _text_rows(data.backtest, columns_of("backtest"))
+    dropped = _text_rows(data.dropped, columns_of("dropped"))
     template = environment().get_template("tasking_pack.html.j2")
     return template.render(
         marking=MARKING,
@@ -224,17 +220,13 @@ def render_pack_html(
         rows=rows,
         profiles=len(profiles),
         lookback_years=lookback_years,
-        generated=f"{(generated or dt.date.today()):%d %B %Y}",
-        headline=headline(data) if data is not None else [],
+        generated=f"{generated:%d %B %Y}",
+        headline=headline(data),
         dropped_headers=[c.label for c in columns_of("dropped")] if dropped else [],
         dropped=dropped,
-        data_cannot_tell=(
-            data.dropped["data_cannot_tell"].iloc[0]
-            if data is not None and len(data.dropped)
-            else ""
-        ),
+        data_cannot_tell=data.dropped["data_cannot_tell"].iloc[0] if dropped else "",
         backtest_headers=[c.label for c in columns_of("backtest")],
-        backtest=backtest,
+        backtest=_text_rows(data.backtest, columns_of("backtest")),
     )
 
 
