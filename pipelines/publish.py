@@ -63,8 +63,8 @@ def write_data_files(con: duckdb.DuckDBPyConnection, request: PublishRequest) ->
     return [
         write_data_quality(con, request.folder),
         *write_gis_layer(con, request.quarter, request.folder, k),
-        *write_fms(con, request.quarter, request.folder, k, force).paths,
-        *write_performance(con, request.quarter, request.folder, k, force).paths,
+        *write_fms(con, request.quarter, request.folder, k, force),
+        *write_performance(con, request.quarter, request.folder, k, force),
     ]
 
 
@@ -103,7 +103,7 @@ def publish_restricted_outputs(
         pack.html,
         pack.xlsx,
         *pack.subject_profiles,
-        *dip_sample.paths,
+        *dip_sample,
         *diagnostics,
     )
     return RestrictedOutputs(pack=pack, files=files)

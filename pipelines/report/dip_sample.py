@@ -11,7 +11,6 @@ by the assurance asset) so the profile can report the verdicts in aggregate.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -24,17 +23,6 @@ from pipelines.disclosure.formulas import neutralise_formulas
 from pipelines.report.printed import PrintedColumn, WrittenColumn, printed_columns, printed_frame
 from pipelines.report.restricted import MARKING, RESTRICTED_DIR, owner_only_dir, write_private
 from pipelines.report.sheets import from_printed, write_table
-
-
-@dataclass(frozen=True)
-class DipSampleFiles:
-    csv: Path
-    workbook: Path
-    rows: int
-
-    @property
-    def paths(self) -> list[Path]:
-        return [self.csv, self.workbook]
 
 
 def sample_columns() -> tuple[PrintedColumn, ...]:
@@ -55,7 +43,7 @@ def sample_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 def write_dip_sample(
     con: duckdb.DuckDBPyConnection, quarter: str, folder: Path, force_name: str
-) -> DipSampleFiles:
+) -> list[Path]:
     """Write restricted/dip_sample.csv and .xlsx under `folder` (owner-only, marked)."""
     frame = neutralise_formulas(sample_frame(con))
     out_dir = folder / RESTRICTED_DIR
@@ -85,4 +73,4 @@ def write_dip_sample(
     buffer = io.BytesIO()
     book.save(buffer)
     write_private(workbook, buffer.getvalue())
-    return DipSampleFiles(csv=csv, workbook=workbook, rows=len(frame))
+    return [csv, workbook]

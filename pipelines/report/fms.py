@@ -36,20 +36,36 @@ from pipelines.report.sheets import write_table
 TOTAL_SERIES = "all_stalking"
 
 
+# Each field of DemandFigures: its reporting model and the order its rows are printed in.
+DEMAND_MODELS = {
+    "years": ("rpt_fms_financial_years", "series_order, series, financial_year_start"),
+    "quarters": ("rpt_fms_quarters", "series_order, series, quarter"),
+    "backtest": ("rpt_fms_backtest", "dataset, horizon_years"),
+    "assumptions": ("rpt_fms_assumptions", "assumption_order"),
+    "workload_years": ("rpt_fms_workload_years", "financial_year_start"),
+    "tracking": ("rpt_fms_tracking", "series"),
+    "sentences": ("rpt_fms_sentences", "sentence_kind, sentence_order"),
+    "method": ("rpt_fms_method_sentences", "sentence_order"),
+    "readme": ("rpt_fms_readme", "line_order"),
+    "headline_accuracy": ("rpt_fms_headline_accuracy", "column_order"),
+}
+
+
 @dataclass(frozen=True)
 class DemandFigures:
-    """The reporting rows behind every demand figure of the profile and the FMS files."""
+    """The reporting rows behind every demand figure of the profile and the FMS files (the
+    models of DEMAND_MODELS)."""
 
-    years: pd.DataFrame  # rpt_fms_financial_years
-    quarters: pd.DataFrame  # rpt_fms_quarters
-    backtest: pd.DataFrame  # rpt_fms_backtest
-    assumptions: pd.DataFrame  # rpt_fms_assumptions
-    workload_years: pd.DataFrame  # rpt_fms_workload_years
-    tracking: pd.DataFrame  # rpt_fms_tracking
-    sentences: pd.DataFrame  # rpt_fms_sentences
-    method: pd.DataFrame  # rpt_fms_method_sentences
-    readme: pd.DataFrame  # rpt_fms_readme
-    headline_accuracy: pd.DataFrame  # rpt_fms_headline_accuracy
+    years: pd.DataFrame
+    quarters: pd.DataFrame
+    backtest: pd.DataFrame
+    assumptions: pd.DataFrame
+    workload_years: pd.DataFrame
+    tracking: pd.DataFrame
+    sentences: pd.DataFrame
+    method: pd.DataFrame
+    readme: pd.DataFrame
+    headline_accuracy: pd.DataFrame
 
     @property
     def empty(self) -> bool:
@@ -57,31 +73,11 @@ class DemandFigures:
 
 
 def read_demand_figures(con: duckdb.DuckDBPyConnection) -> DemandFigures:
-    def rows(sql: str) -> pd.DataFrame:
-        return con.execute(sql).df()
-
     return DemandFigures(
-        years=rows(
-            "select * from reporting.rpt_fms_financial_years "
-            "order by series_order, series, financial_year_start"
-        ),
-        quarters=rows(
-            "select * from reporting.rpt_fms_quarters order by series_order, series, quarter"
-        ),
-        backtest=rows("select * from reporting.rpt_fms_backtest order by dataset, horizon_years"),
-        assumptions=rows("select * from reporting.rpt_fms_assumptions order by assumption_order"),
-        workload_years=rows(
-            "select * from reporting.rpt_fms_workload_years order by financial_year_start"
-        ),
-        tracking=rows("select * from reporting.rpt_fms_tracking order by series"),
-        sentences=rows(
-            "select * from reporting.rpt_fms_sentences order by sentence_kind, sentence_order"
-        ),
-        method=rows("select * from reporting.rpt_fms_method_sentences order by sentence_order"),
-        readme=rows("select * from reporting.rpt_fms_readme order by line_order"),
-        headline_accuracy=rows(
-            "select * from reporting.rpt_fms_headline_accuracy order by column_order"
-        ),
+        **{
+            field: con.execute(f"select * from reporting.{model} order by {order}").df()
+            for field, (model, order) in DEMAND_MODELS.items()
+        }
     )
 
 
@@ -126,17 +122,6 @@ def csv_table(figures: DemandFigures, k: int) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- the workbook
-@dataclass(frozen=True)
-class FmsFiles:
-    csv: Path
-    workbook: Path
-    rows: int
-
-    @property
-    def paths(self) -> list[Path]:
-        return [self.csv, self.workbook]
-
-
 README_FONTS = {
     "title": Font(bold=True, size=14),
     "heading": Font(bold=True),
@@ -217,7 +202,7 @@ class SheetRows:
 
 def write_fms(
     con: duckdb.DuckDBPyConnection, quarter: str, folder: Path, min_count: int, force_name: str
-) -> FmsFiles:
+) -> list[Path]:
     """Write fms/demand.csv and fms/demand.xlsx under `folder` (the quarter's output folder)
     from the reporting models, disclosure-controlled. Every sheet but the README is a table
     written as its model's YAML declares it (`written_as`)."""
@@ -267,4 +252,4 @@ def write_fms(
         write_table(sheet, frame, columns, formula=rows.live_cell, yes_no=True)
     book.properties.title = f"Stalking demand for the FMS, {quarter}"
     book.save(out_dir / "demand.xlsx")
-    return FmsFiles(csv=csv, workbook=out_dir / "demand.xlsx", rows=len(years))
+    return [csv, out_dir / "demand.xlsx"]

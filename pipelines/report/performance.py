@@ -10,7 +10,6 @@ the two parts and their total per month; rates hidden together where one part's 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -30,17 +29,6 @@ PAGE = jinja2.Environment(
 ).get_template("performance_monthly.html.j2")
 
 
-@dataclass(frozen=True)
-class PerformanceFiles:
-    csv: Path
-    html: Path
-    months: int
-
-    @property
-    def paths(self) -> list[Path]:
-        return [self.csv, self.html]
-
-
 def _cell(value: object, kind: str) -> str:
     if value is None or value == "" or (isinstance(value, float) and pd.isna(value)):
         return "–"
@@ -51,7 +39,7 @@ def _cell(value: object, kind: str) -> str:
 
 def write_performance(
     con: duckdb.DuckDBPyConnection, quarter: str, folder: Path, min_count: int, force_name: str
-) -> PerformanceFiles:
+) -> list[Path]:
     """Write performance_monthly.csv and .html under `folder` (the quarter's output folder)."""
     rows = con.execute(
         "select * from reporting.rpt_performance_monthly order by measure_order, month"
@@ -88,4 +76,4 @@ def write_performance(
         ),
         encoding="utf-8",
     )
-    return PerformanceFiles(csv=csv, html=html, months=len(months))
+    return [csv, html]

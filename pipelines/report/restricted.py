@@ -51,9 +51,7 @@ def fmt(value: Any) -> str:
     if isinstance(value, bool | np.bool_):
         return "yes" if value else "no"
     if isinstance(value, float | np.floating):
-        if pd.isna(value):
-            return ""
         return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
     if isinstance(value, dt.date | pd.Timestamp):
         return f"{value:%d %b %Y}"
-    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+    return str(value)

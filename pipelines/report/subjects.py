@@ -54,7 +54,7 @@ def subject_profile(con: duckdb.DuckDBPyConnection, quarter: str, header: dict) 
     timeline = _rows(
         con,
         "select * from reporting.rpt_subject_timeline where quarter = ? and person_key = ? "
-        "order by timeline_order",
+        "and is_shown order by timeline_order",
         [quarter, key],
     )
     victims = _rows(
@@ -70,19 +70,19 @@ def subject_profile(con: duckdb.DuckDBPyConnection, quarter: str, header: dict) 
     )
     evidence = _rows(
         con,
-        "select * from reporting.rpt_subject_match_evidence where person_key = ? "
+        "select * from reporting.rpt_subject_match_evidence where person_key = ? and is_shown "
         "order by evidence_order",
         [key],
     )
     return Subject(
         header=header,
-        timeline=[row for row in timeline if row["is_shown"]],
+        timeline=timeline,
         timeline_hidden=timeline[0]["rows_not_shown"] if timeline else 0,
         victims=victims,
         names_used=records[0]["subject_names"] if records else "",
         records=records,
         n_records=records[0]["subject_records"] if records else 0,
-        evidence=[row for row in evidence if row["is_shown"]],
+        evidence=evidence,
         evidence_hidden=evidence[0]["rows_not_shown"] if evidence else 0,
     )
 

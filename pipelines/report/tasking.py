@@ -41,23 +41,18 @@ from pipelines.report.restricted import (
 from pipelines.report.sheets import from_printed, write_table
 from pipelines.report.subjects import write_subject_profiles
 
-
-# The printed columns, labels and kinds of each table live in the models' YAML (read when
-# first printed, not on import).
-def list_columns() -> tuple[PrintedColumn, ...]:
-    return printed_columns("rpt_tasking_list", "tasking_list")
-
-
-def page_columns() -> tuple[PrintedColumn, ...]:
-    return printed_columns("rpt_tasking_list", "tasking_page")
-
-
-def dropped_columns() -> tuple[PrintedColumn, ...]:
-    return printed_columns("rpt_tasking_dropped_off", "dropped_off")
+# Each table the pack prints: its model and printed view, whose columns, labels and kinds
+# live in the model's YAML (read when first printed, not on import).
+TABLES = {
+    "list": ("rpt_tasking_list", "tasking_list"),
+    "page": ("rpt_tasking_list", "tasking_page"),
+    "dropped": ("rpt_tasking_dropped_off", "dropped_off"),
+    "backtest": ("rpt_tasking_backtest_summary", "pack"),
+}
 
 
-def backtest_columns() -> tuple[PrintedColumn, ...]:
-    return printed_columns("rpt_tasking_backtest_summary", "pack")
+def columns_of(table: str) -> tuple[PrintedColumn, ...]:
+    return printed_columns(*TABLES[table])
 
 
 @dataclass(frozen=True)
@@ -138,7 +133,7 @@ def write_tasking_pack(
     started = time.perf_counter()
     generated = generated or dt.date.today()
     data = pack_data(con, quarter)
-    frame = printed_frame(data.listed, list_columns())
+    frame = printed_frame(data.listed, columns_of("list"))
     folder = quarter_dir / RESTRICTED_DIR
     owner_only_dir(folder)
     csv_path = folder / "high_harm_perpetrators.csv"
@@ -154,7 +149,7 @@ def write_tasking_pack(
     )
     write_private(
         html_path,
-        render_pack_html(data.listed, quarter, force, generated, profiles, data, lookback_years),
+        render_pack_html(data, quarter, force, generated, profiles, lookback_years),
     )
     write_private(xlsx_path, render_pack_xlsx(data, quarter, force, generated))
     return PackResult(
@@ -175,9 +170,9 @@ def render_pack_xlsx(data: PackData, quarter: str, force: str, generated: dt.dat
     workbook.properties.keywords = MARKING
     workbook.properties.creator = force or "Stalking Problem Profile"
     for title, frame, columns in (
-        ("Tasking list", data.listed, list_columns()),
-        ("Dropped off", data.dropped, dropped_columns()),
-        ("Ranking back-test", data.backtest, backtest_columns()),
+        ("Tasking list", data.listed, columns_of("list")),
+        ("Dropped off", data.dropped, columns_of("dropped")),
+        ("Ranking back-test", data.backtest, columns_of("backtest")),
     ):
         sheet = workbook.create_sheet(title)
         write_table(sheet, printed_frame(frame, columns), from_printed(columns))
@@ -197,29 +192,25 @@ def render_pack_xlsx(data: PackData, quarter: str, force: str, generated: dt.dat
 
 
 def render_pack_html(
-    frame: pd.DataFrame,
+    data: PackData,
     quarter: str,
     force: str,
-    generated: dt.date | None = None,
+    generated: dt.date,
     profiles: tuple[Path, ...] = (),
-    data: PackData | None = None,
     lookback_years: int = 3,
 ) -> str:
-    columns = page_columns()
+    columns = columns_of("page")
     headers = [(c.label, c.numeric) for c in columns]
     by_key = {p.stem.split("_", 1)[-1]: p for p in profiles}
     rows = []
-    shown = printed_frame(frame, columns)
+    shown = printed_frame(data.listed, columns)
     key_index = [c.name for c in columns].index("person_key")
     for record in shown.to_dict("records"):
         cells = [(fmt(record[c.name]), c.numeric) for c in columns]
         profile = by_key.get(str(record["person_key"]))
         link = f"{SUBJECTS_DIR}/{profile.name}" if profile else None
         rows.append({"cells": cells, "link": link, "key_index": key_index})
-    dropped, backtest = [], []
-    if data is not None:
-        dropped = _text_rows(data.dropped, dropped_columns())
-        backtest = _text_rows(data.backtest, backtest_columns())
+    dropped = _text_rows(data.dropped, columns_of("dropped"))
     template = environment().get_template("tasking_pack.html.j2")
     return template.render(
         marking=MARKING,
@@ -229,17 +220,13 @@ def render_pack_html(
         rows=rows,
         profiles=len(profiles),
         lookback_years=lookback_years,
-        generated=f"{(generated or dt.date.today()):%d %B %Y}",
-        headline=headline(data) if data is not None else [],
-        dropped_headers=[c.label for c in dropped_columns()] if dropped else [],
+        generated=f"{generated:%d %B %Y}",
+        headline=headline(data),
+        dropped_headers=[c.label for c in columns_of("dropped")] if dropped else [],
         dropped=dropped,
-        data_cannot_tell=(
-            data.dropped["data_cannot_tell"].iloc[0]
-            if data is not None and len(data.dropped)
-            else ""
-        ),
-        backtest_headers=[c.label for c in backtest_columns()],
-        backtest=backtest,
+        data_cannot_tell=data.dropped["data_cannot_tell"].iloc[0] if dropped else "",
+        backtest_headers=[c.label for c in columns_of("backtest")],
+        backtest=_text_rows(data.backtest, columns_of("backtest")),
     )
 
 

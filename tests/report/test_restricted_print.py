@@ -3,7 +3,9 @@ page, read back page by page). Skipped only where chromium is absent."""
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -27,16 +29,20 @@ def _printed_pages(path: Path) -> list[str]:
 
 
 def test_every_printed_page_of_a_long_tasking_list_is_marked(tiny_profile, tmp_path) -> None:
-    from pipelines.report.tasking import high_harm_list, render_pack_html
+    from pipelines.report.tasking import pack_data, render_pack_html
 
     warehouse = tmp_path / "wh.duckdb"
     shutil.copy(tiny_profile.warehouse, warehouse)
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        frame = high_harm_list(con, tiny_profile.quarter)
+        data = pack_data(con, tiny_profile.quarter)
+    frame = data.listed
     assert len(frame)
     long = pd.concat([frame] * (60 // len(frame) + 1), ignore_index=True)  # several pages
     page = tmp_path / "pack.html"
-    page.write_text(render_pack_html(long, tiny_profile.quarter, "Test force"))
+    html = render_pack_html(
+        replace(data, listed=long), tiny_profile.quarter, "Test force", dt.date(2026, 12, 1)
+    )
+    page.write_text(html)
     pages = _printed_pages(page)
     assert len(pages) >= 3
     assert all(text.count(MARKING) >= 2 for text in pages), [t.count(MARKING) for t in pages]
