@@ -603,11 +603,14 @@ def markdown(report: dict[str, Any]) -> str:
         "## Why the wrong ones are wrong",
         "",
         "Each false positive and false negative person-quarter (full truth), by the first "
-        "cause that explains it: a false positive is a screening error when it no longer meets "
-        "the measure once the crimes that are not truly stalking are removed (else resolution); "
-        "a false negative is a screening error when the true stalking crimes the universe holds "
-        "no longer meet it, a resolution error when no single person key of the true person "
-        "meets it on those crimes, else the judgment rule's.",
+        "cause that explains it. A false positive that no longer meets the measure once the "
+        "crimes that are not truly stalking are removed rests on screened crimes (screening), "
+        "on crimes the police recorded as stalking (recording) or on both; else resolution's. "
+        "A false negative whose true stalking crimes in the universe no longer meet it is "
+        "screening's when the true crimes the records show (recorded as stalking, or another "
+        "record of the course by the quarter's end) would meet it, else beyond the records; "
+        "it is resolution's when no single person key of the true person meets it on those "
+        "crimes, else the judgment rule's.",
         "",
         "| measure | part | error | cause | person-quarters |",
         "|---|---|---|---|---|",
