@@ -41,7 +41,7 @@ def _truth(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
     )
 
 
-def _causes(predicted, truth_set, records, truth, key_map) -> dict:
+def _causes(predicted, truth_set, records, truth, key_map, **split) -> dict:
     return error_causes(
         predicted,
         truth_set,
@@ -53,6 +53,7 @@ def _causes(predicted, truth_set, records, truth, key_map) -> dict:
         count_true="victim_true_person_id",
         person_key="suspect_person_key",
         person_true="perpetrator_true_person_id",
+        **split,
     )
 
 
@@ -156,17 +157,12 @@ def test_screening_errors_split_from_recording_and_what_no_record_shows() -> Non
     predicted = {(Q, "A"): ["KA"], (Q, "B"): ["KB"], (Q, "E"): ["KE"]}
     # D's crimes are in no universe and only d1's course shows in the records: no screening
     # could make D serial; C's missing crime c2 shows, so screening left it out
-    found = error_causes(
+    found = _causes(
         predicted,
         {(Q, "C"), (Q, "D")},
-        records=records,
-        truth_records=truth,
-        key_map=pd.Series(key_map),
-        months=36,
-        count_key="victim_person_key",
-        count_true="victim_true_person_id",
-        person_key="suspect_person_key",
-        person_true="perpetrator_true_person_id",
+        records,
+        truth,
+        key_map,
         screened={"a2", "e1"},
         visible={Q: {"c2", "d1"}},
     )
