@@ -153,6 +153,7 @@ SCREENING_MISSED = "screening: a true stalking crime not in the universe"
 # these records could change
 SCREENED_ADDED = "screening: a screened crime not truly stalking counted"
 RECORDED_ADDED = "recording: a crime recorded as stalking that is not truly stalking counted"
+BOTH_ADDED = "screening and recording: it rests on both kinds of crime not truly stalking"
 SCREENING_MISSED_VISIBLE = "screening: a true stalking crime the records show left out"
 INVISIBLE_MISSED = "records: a true stalking crime whose course no other record shows"
 RESOLUTION = "resolution: records split or joined wrongly"
@@ -208,9 +209,10 @@ def error_causes(
     key of the person meets it on those crimes, else the judgment rule's.
 
     With `screened` (the screened crimes of the universe) the screening errors are split: a
-    false positive that stops meeting the measure once the screened crimes not truly stalking
-    are removed is screening's; else, once every crime not truly stalking is removed, the
-    recording's (a crime recorded as stalking that is not). With `visible` (per quarter, the
+    false positive that still meets the measure without the crimes recorded as stalking that
+    are not (the recording's errors) but not without the screened ones is screening's; the
+    other way round, the recording's; where it meets it without either kind alone, or
+    without neither, it rests on both. With `visible` (per quarter, the
     true stalking crimes the records show as stalking or as a course: another record of the
     course by the quarter's end) a false negative that meets the measure on the universe's true
     crimes plus the visible ones left out is screening's; else no screening of these records
@@ -226,10 +228,19 @@ def error_causes(
             return RESOLUTION
         if screened is None:
             return SCREENING_ADDED
-        wrong_screened = rows["crime_id"].isin(screened) & ~rows["crime_id"].isin(true_crimes)
-        without_screened = rows[~wrong_screened]
-        still = any(_meets(g, count_key) for _, g in without_screened.groupby(person_key))
-        return RECORDED_ADDED if still else SCREENED_ADDED
+        wrong = ~rows["crime_id"].isin(true_crimes)
+        wrong_screened = wrong & rows["crime_id"].isin(screened)
+
+        def meets_without(removed: pd.Series) -> bool:
+            return any(_meets(g, count_key) for _, g in rows[~removed].groupby(person_key))
+
+        without_screened = meets_without(wrong_screened)
+        without_recorded = meets_without(wrong & ~wrong_screened)
+        if without_recorded and not without_screened:
+            return SCREENED_ADDED
+        if without_screened and not without_recorded:
+            return RECORDED_ADDED
+        return BOTH_ADDED
 
     def false_negative(quarter: str, true_id: str) -> str:
         mine = _in_window(truth_records[truth_records[person_true] == true_id], quarter, months)
@@ -592,11 +603,14 @@ def markdown(report: dict[str, Any]) -> str:
         "## Why the wrong ones are wrong",
         "",
         "Each false positive and false negative person-quarter (full truth), by the first "
-        "cause that explains it: a false positive is a screening error when it no longer meets "
-        "the measure once the crimes that are not truly stalking are removed (else resolution); "
-        "a false negative is a screening error when the true stalking crimes the universe holds "
-        "no longer meet it, a resolution error when no single person key of the true person "
-        "meets it on those crimes, else the judgment rule's.",
+        "cause that explains it. A false positive that no longer meets the measure once the "
+        "crimes that are not truly stalking are removed rests on screened crimes (screening), "
+        "on crimes the police recorded as stalking (recording) or on both; else resolution's. "
+        "A false negative whose true stalking crimes in the universe no longer meet it is "
+        "screening's when the true crimes the records show (recorded as stalking, or another "
+        "record of the course by the quarter's end) would meet it, else beyond the records; "
+        "it is resolution's when no single person key of the true person meets it on those "
+        "crimes, else the judgment rule's.",
         "",
         "| measure | part | error | cause | person-quarters |",
         "|---|---|---|---|---|",

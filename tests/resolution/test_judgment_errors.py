@@ -41,7 +41,7 @@ def _truth(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
     )
 
 
-def _causes(predicted, truth_set, records, truth, key_map) -> dict:
+def _causes(predicted, truth_set, records, truth, key_map, **split) -> dict:
     return error_causes(
         predicted,
         truth_set,
@@ -53,6 +53,7 @@ def _causes(predicted, truth_set, records, truth, key_map) -> dict:
         count_true="victim_true_person_id",
         person_key="suspect_person_key",
         person_true="perpetrator_true_person_id",
+        **split,
     )
 
 
@@ -120,13 +121,14 @@ def test_record_visible_keeps_recorded_stalking_and_courses_with_another_record(
 
 def test_screening_errors_split_from_recording_and_what_no_record_shows() -> None:
     from pipelines.evaluation.serial import (
+        BOTH_ADDED,
         INVISIBLE_MISSED,
         RECORDED_ADDED,
         SCREENED_ADDED,
         SCREENING_MISSED_VISIBLE,
     )
 
-    key_map = {"KA": "A", "KB": "B", "KC": "C", "V1": "X", "V2": "Y"}
+    key_map = {"KA": "A", "KB": "B", "KC": "C", "KE": "E", "V1": "X", "V2": "Y"}
     records = _records(
         [
             # A: a true victim and a screened crime against another that is not stalking
@@ -135,6 +137,9 @@ def test_screening_errors_split_from_recording_and_what_no_record_shows() -> Non
             # B: a true victim and a crime recorded as stalking against another that is not
             ("b1", "KB", "V1"),
             ("b2", "KB", "V2"),
+            # E: no true victim: a screened crime against one, a recorded one against the other
+            ("e1", "KE", "V1"),
+            ("e2", "KE", "V2"),
             # C: one of its two true victims' crimes in the universe
             ("c1", "KC", "V1"),
         ]
@@ -149,22 +154,17 @@ def test_screening_errors_split_from_recording_and_what_no_record_shows() -> Non
             ("d2", "D", "Y"),
         ]
     )
-    predicted = {(Q, "A"): ["KA"], (Q, "B"): ["KB"]}
+    predicted = {(Q, "A"): ["KA"], (Q, "B"): ["KB"], (Q, "E"): ["KE"]}
     # D's crimes are in no universe and only d1's course shows in the records: no screening
     # could make D serial; C's missing crime c2 shows, so screening left it out
-    found = error_causes(
+    found = _causes(
         predicted,
         {(Q, "C"), (Q, "D")},
-        records=records,
-        truth_records=truth,
-        key_map=pd.Series(key_map),
-        months=36,
-        count_key="victim_person_key",
-        count_true="victim_true_person_id",
-        person_key="suspect_person_key",
-        person_true="perpetrator_true_person_id",
-        screened={"a2"},
+        records,
+        truth,
+        key_map,
+        screened={"a2", "e1"},
         visible={Q: {"c2", "d1"}},
     )
-    assert found["false_positives"] == {SCREENED_ADDED: 1, RECORDED_ADDED: 1}
+    assert found["false_positives"] == {SCREENED_ADDED: 1, RECORDED_ADDED: 1, BOTH_ADDED: 1}
     assert found["false_negatives"] == {SCREENING_MISSED_VISIBLE: 1, INVISIBLE_MISSED: 1}

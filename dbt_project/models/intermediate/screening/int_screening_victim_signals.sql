@@ -51,30 +51,16 @@ victim_intelligence as (
         and abs(date_diff('day', candidate_victims.occasion_date, intelligence.submitted_date)) <= {{ window_days }}
 ),
 
--- a crime recorded as stalking (principal or included) against this victim in the window,
--- whoever (if anyone) it names
-victim_recorded_stalking as (
-    select distinct candidate_victims.crime_id
-    from candidate_victims
-    inner join crime_persons as other_victims
-        on
-            candidate_victims.victim_person_key = other_victims.person_key
-            and other_victims.role_side = 'victim'
-            and candidate_victims.crime_id <> other_victims.crime_id
-    inner join crimes as other_crimes
-        on other_victims.crime_id = other_crimes.crime_id
-    where
-        {{ is_classified_stalking('other_crimes') }}
-        and abs(date_diff('day', candidate_victims.occasion_date, other_crimes.occasion_date)) <= {{ window_days }}
-),
-
--- the victim's other crimes in the window, whoever (if anyone) is recorded as suspect
+-- the victim's other crimes in the window, whoever (if anyone) is recorded as suspect: those
+-- naming no suspect, and those recorded as stalking (principal or included)
 victim_crimes as (
     select
         candidate_victims.crime_id,
         count(distinct other_crimes.crime_id) as victim_other_crimes,
         count(distinct other_crimes.crime_id) filter (where crimes_naming_suspect.crime_id is null)
-            as victim_unnamed_suspect_crimes
+            as victim_unnamed_suspect_crimes,
+        count(distinct other_crimes.crime_id) filter (where {{ is_classified_stalking('other_crimes') }})
+            as victim_recorded_stalking_crimes
     from candidate_victims
     inner join crime_persons as other_victims
         on
@@ -110,14 +96,12 @@ final as (
         -- malicious communications with the suspect unknown). Beside a named suspect the
         -- crime's own pair decides (recorded_stalking): a different named person is someone else.
         candidate_naming.crime_id is null
-        and victim_recorded_stalking.crime_id is not null as has_victim_recorded_stalking
+        and coalesce(victim_crimes.victim_recorded_stalking_crimes, 0) >= 1 as has_victim_recorded_stalking
     from (select distinct crime_id from candidate_victims) as candidate_crimes
     left join victim_intelligence
         on candidate_crimes.crime_id = victim_intelligence.crime_id
     left join victim_crimes
         on candidate_crimes.crime_id = victim_crimes.crime_id
-    left join victim_recorded_stalking
-        on candidate_crimes.crime_id = victim_recorded_stalking.crime_id
     left join crimes_naming_suspect as candidate_naming
         on candidate_crimes.crime_id = candidate_naming.crime_id
 )
