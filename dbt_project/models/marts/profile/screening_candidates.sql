@@ -33,7 +33,14 @@ final as (
         is_high_risk,
         is_medium_risk,
         is_ex_partner,
-        has_other_victims
+        has_other_victims,
+        has_suspect_stalking_history,
+        has_victim_intelligence,
+        is_repeat_victim,
+        is_sustained,
+        has_unnamed_suspect_course,
+        has_victim_recorded_stalking,
+        has_course_on_this_victim
     from scored
     where is_flagged
 )
