@@ -39,8 +39,7 @@ count; the column `meta` of their total names the relation under `total_of`.
 
 A caller may pass `protected`: counts of the row it has already suppressed with the table
 that prints them (secondary suppression across rows the sentence does not hold); they print,
-and rest under `rate` and `change`, as the table shows them. It may pass `words`: text no
-model can hold (a statistical test's result, computed with SciPy), printed exactly.
+and rest under `rate` and `change`, as the table shows them.
 
 A sentence whose `{column}` placeholders all publish is `complete`. A model gives a sentence
 several variants (rows in order, the fuller wording first); `first_complete` prints the first
@@ -138,16 +137,12 @@ def fill_sentence(
     k: int,
     template_column: str = "template",
     protected: Mapping[str, Count] | None = None,
-    words: Mapping[str, str] | None = None,
 ) -> FilledSentence:
-    """The row's template with every placeholder printed under its column's rule (`protected`
-    and `words`: see the module docstring)."""
-    template, words = row[template_column], words or {}
+    """The row's template with every placeholder printed under its column's rule (`protected`:
+    see the module docstring)."""
+    template = row[template_column]
     protected = _relations(model, row, k) | dict(protected or {})
-    printed = {
-        name: words[name] if name in words else _published(model, name, row, k, protected)
-        for name in placeholders(template)
-    }
+    printed = {name: _published(model, name, row, k, protected) for name in placeholders(template)}
     required = {name for name, optional in PLACEHOLDER.findall(template) if not optional}
     complete = not any(printed[name] in (SUPPRESSED, MISSING) for name in required)
     return FilledSentence(PLACEHOLDER.sub(lambda m: printed[m.group(1)], template), complete)
@@ -158,11 +153,10 @@ def first_complete(
     variants: Iterable[Mapping[str, Any]],
     k: int,
     protected: Mapping[str, Count] | None = None,
-    words: Mapping[str, str] | None = None,
 ) -> str | None:
     """The first complete variant (rows in the model's order); None when there is none."""
     for row in variants:
-        filled = fill_sentence(model, row, k, protected=protected, words=words)
+        filled = fill_sentence(model, row, k, protected=protected)
         if filled.complete:
             return filled.text
     return None
