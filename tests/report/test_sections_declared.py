@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines.disclosure.sentences import model_rows
 from pipelines.report.compare import Periods
 from pipelines.report.printed import _models, printed_columns, section_items
 from pipelines.report.sections import ITEMS, SECTIONS, Context, _items
@@ -44,7 +45,8 @@ def test_declared_sections_are_rows_of_the_model(fixture_db: Path) -> None:
         rows = con.execute(
             f"select section from reporting.{SECTIONS} order by section_order"
         ).fetchall()
-    assert set(DECLARED) <= {section for (section,) in rows}
+    # every section of the page is declared, in the page's order
+    assert [section for (section,) in rows] == list(DECLARED)
 
 
 def test_each_declared_section_renders_its_items_in_order(fixture_db: Path) -> None:
@@ -69,3 +71,25 @@ def test_an_unknown_item_kind_is_refused(fixture_db: Path) -> None:
         ctx = Context(con, Periods(QUARTER), Settings(), fixture_db.parent)
         with pytest.raises(ValueError, match="unknown item kind"):
             _items(ctx, {"paragraph": "words"})
+
+
+def test_section_values_follow_the_quarter_and_the_data(fixture_db: Path) -> None:
+    """rpt_profile_section_values: the span in words, the demand charts' window (twelve
+    quarters, none before the first with a crime) and the orders' twelve months."""
+    from pipelines.quarters import quarter_end, quarter_start, shift_quarter
+
+    with duckdb.connect(str(fixture_db), read_only=True) as con:
+        values = model_rows(con, "rpt_profile_section_values", "quarter = ?", [QUARTER])[0]
+        (first,) = con.execute(
+            "select min(quarter) from reporting.rpt_profile_demand_by_quarter"
+        ).fetchone()
+        (crimes,) = con.execute(
+            "select sum(crimes) from reporting.rpt_profile_demand_by_quarter"
+        ).fetchone()
+    start, end = quarter_start(QUARTER), quarter_end(QUARTER)
+    assert values["span"] == f"{start.day} {start:%B %Y} to {end.day} {end:%B %Y}"
+    assert values["trend_first_quarter"] == max(first, shift_quarter(QUARTER, -11))
+    window = [q for q in Periods(QUARTER).trend(12) if q >= values["trend_first_quarter"]]
+    assert values["trend_quarters"] == len(window) > 0
+    assert values["has_crimes"] == (crimes > 0)
+    assert values["orders_window"].endswith(f" to {QUARTER}")
