@@ -1,9 +1,10 @@
 {#-
   The project's table materialization (it takes the place of dbt-duckdb's for every table
   model). dbt-duckdb builds a table under a temporary name, looks up its indexes, renames the
-  old table to a backup, renames the new one into place, commits and drops the backup: six
-  statements around the model's own, each one a round of dbt's Python and events, for ~110
-  tables a run. Here the old table is dropped and the new one created under its final name
+  old table to a backup, renames the new one into place, commits and drops the backup: nine
+  statements for a rebuilt table with a contract (six here), each one a round of dbt's Python
+  and events, plus its foreign-key and index checks' Jinja, for ~110 tables a run. Here the old
+  table is dropped and the new one created under its final name
   inside one transaction (dbt-duckdb's own path for tables with foreign keys): if the build
   fails, the rollback leaves the old table as it was, as the swap did.
 
