@@ -97,7 +97,8 @@ def stacked_bars(
             hovertemplate="%{x}: %{y:,}<extra>" + name + "</extra>",
         )
     if totals is not None:
-        columns = list(zip(*series.values(), strict=True)) if series else []
+        # No category at all (an empty stalking universe): each bar is its total alone.
+        columns = list(zip(*series.values(), strict=True)) if series else [()] * len(totals)
         rest = [
             total - sum(v for v in column if v is not None)
             if total is not None and any(v is None for v in column)

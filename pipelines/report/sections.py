@@ -661,15 +661,16 @@ def _share_lines(ctx: Context, spec: dict[str, Any]) -> go.Figure:
     """The share of one category of a table per quarter, under the rate rule; a quarter with
     a suppressed part has no share."""
     quarters, series = _trend(ctx, spec, with_total=False)
+    # A category or a whole table with no crimes has no rows: its counts are zero.
     totals = [
         None if any(v is None for v in values) else sum(values)
         for values in zip(*series.values(), strict=True)
-    ]
+    ] or [0] * len(quarters)
     shares = [
         protect_rate(Count(int(part)), Count(int(total)), ctx.k).value
         if part is not None and total is not None
         else None
-        for part, total in zip(series[spec["share"]], totals, strict=True)
+        for part, total in zip(series.get(spec["share"], [0] * len(quarters)), totals, strict=True)
     ]
     title = _title(ctx, spec)
     return charts.lines(quarters, {spec["series"]: shares}, title, spec["y_title"], percent=True)
