@@ -27,8 +27,9 @@ because a secondary suppression can hide any value.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import pandas as pd
 
@@ -73,14 +74,40 @@ def protect_count(value: int, threshold: int) -> Count:
 
 @dataclass(frozen=True)
 class ProtectedTable:
-    """Counts with their margins and the suppression pattern (same shape)."""
+    """Counts with their margins and the suppression pattern (same shape). The search runs on
+    plain lists and the frames are built when asked for: a sentence protects one small relation
+    at a time, and pandas' per-cell indexing cost ~3 ms a table (most of a profile's sentence
+    filling)."""
 
-    values: pd.DataFrame  # ints, including the Total row/column when requested
-    suppressed: pd.DataFrame  # bools
-    primary: pd.DataFrame  # bools: which suppressions were primary
+    rows: tuple[object, ...]  # row labels, `Total` last when requested
+    columns: tuple[object, ...]  # column labels, `Total` last when requested
+    cells: tuple[tuple[int, ...], ...]
+    hidden: tuple[tuple[bool, ...], ...]
+    hidden_first: tuple[tuple[bool, ...], ...]  # the primary suppressions
+    names: tuple[object, object] = (None, None)  # the index's and the columns' names
+
+    def _frame(self, cells: tuple[tuple, ...], dtype: str) -> pd.DataFrame:
+        index = pd.Index(list(self.rows), name=self.names[0], tupleize_cols=False)
+        columns = pd.Index(list(self.columns), name=self.names[1], tupleize_cols=False)
+        return pd.DataFrame(list(cells), index=index, columns=columns, dtype=dtype)
+
+    @cached_property
+    def values(self) -> pd.DataFrame:
+        """Ints, including the Total row/column when requested."""
+        return self._frame(self.cells, "int64")
+
+    @cached_property
+    def suppressed(self) -> pd.DataFrame:
+        return self._frame(self.hidden, "bool")
+
+    @cached_property
+    def primary(self) -> pd.DataFrame:
+        """Which suppressions were primary."""
+        return self._frame(self.hidden_first, "bool")
 
     def count(self, row: object, column: object) -> Count:
-        return Count(int(self.values.at[row, column]), bool(self.suppressed.at[row, column]))
+        r, c = self.rows.index(row), self.columns.index(column)
+        return Count(self.cells[r][c], self.hidden[r][c])
 
     def public(self) -> pd.DataFrame:
         """Values with suppressed cells as None: what charts may plot."""
@@ -93,7 +120,7 @@ class ProtectedTable:
 
     @property
     def n_suppressed(self) -> int:
-        return int(self.suppressed.to_numpy().sum())
+        return sum(map(sum, self.hidden))
 
 
 def protect_table(
@@ -108,53 +135,92 @@ def protect_table(
     Margins are added as a `Total` row and/or column and take part in suppression: a total
     below the threshold is itself suppressed, and then protected by its own relation.
     """
-    values = counts.fillna(0).astype("int64").copy()
+    inner = counts.fillna(0).astype("int64")
+    return _protect(
+        list(inner.index),
+        list(inner.columns),
+        [[int(v) for v in row] for row in inner.to_numpy()],
+        threshold,
+        row_totals=row_totals,
+        column_totals=column_totals,
+        names=(inner.index.name, inner.columns.name),
+    )
+
+
+def _protect(
+    rows: list[object],
+    cols: list[object],
+    values: list[list[int]],
+    threshold: int,
+    *,
+    row_totals: bool,
+    column_totals: bool,
+    names: tuple[object, object] = (None, None),
+) -> ProtectedTable:
     if row_totals:
-        values[TOTAL] = values.sum(axis=1)
+        values = [row + [sum(row)] for row in values]
+        cols = [*cols, TOTAL]
     if column_totals:
-        values.loc[TOTAL] = values.sum(axis=0)
-    suppressed = values.map(lambda v: is_primary(int(v), threshold))
-    primary = suppressed.copy()
-    relations = _relations(values, row_totals, column_totals)
+        values = [*values, [sum(column) for column in zip(*values, strict=True)] or [0] * len(cols)]
+        rows = [*rows, TOTAL]
+    suppressed = [[is_primary(v, threshold) for v in row] for row in values]
+    primary = tuple(tuple(row) for row in suppressed)
+    last_row, last_col = len(rows) - 1, len(cols) - 1
+
+    def is_total(r: int, c: int) -> bool:
+        return (row_totals and c == last_col) or (column_totals and r == last_row)
+
     changed = True
     while changed:
         changed = False
-        for members in relations:
-            flags = [suppressed.at[r, c] for r, c in members]
-            if sum(flags) != 1:
+        for members in _relations(len(rows), len(cols), row_totals, column_totals):
+            if sum(suppressed[r][c] for r, c in members) != 1:
                 continue
-            partner = _partner(values, suppressed, members)
+            partner = _partner(values, suppressed, members, is_total)
             if partner is None:  # every other member is zero: nothing left to hide behind
                 continue
-            suppressed.at[partner] = True
+            suppressed[partner[0]][partner[1]] = True
             changed = True
-    return ProtectedTable(values=values, suppressed=suppressed, primary=primary)
+    return ProtectedTable(
+        rows=tuple(rows),
+        columns=tuple(cols),
+        cells=tuple(tuple(row) for row in values),
+        hidden=tuple(tuple(row) for row in suppressed),
+        hidden_first=primary,
+        names=names,
+    )
 
 
 def _relations(
-    values: pd.DataFrame, row_totals: bool, column_totals: bool
-) -> list[list[tuple[object, object]]]:
-    """Each published total with the cells it sums: (row, column) members of one equation."""
-    rows = list(values.index)
-    cols = list(values.columns)
-    relations: list[list[tuple[object, object]]] = []
+    n_rows: int, n_cols: int, row_totals: bool, column_totals: bool
+) -> list[list[tuple[int, int]]]:
+    """Each published total with the cells it sums: (row, column) positions of one equation
+    (the totals are the last row and column)."""
+    relations: list[list[tuple[int, int]]] = []
     if row_totals:
-        inner_cols = [c for c in cols if c != TOTAL]
-        relations += [[(r, c) for c in inner_cols] + [(r, TOTAL)] for r in rows]
+        inner_cols = n_cols - 1
+        relations += [
+            [(r, c) for c in range(inner_cols)] + [(r, inner_cols)] for r in range(n_rows)
+        ]
     if column_totals:
-        inner_rows = [r for r in rows if r != TOTAL]
-        relations += [[(r, c) for r in inner_rows] + [(TOTAL, c)] for c in cols]
+        inner_rows = n_rows - 1
+        relations += [
+            [(r, c) for r in range(inner_rows)] + [(inner_rows, c)] for c in range(n_cols)
+        ]
     return relations
 
 
 def _partner(
-    values: pd.DataFrame, suppressed: pd.DataFrame, members: list[tuple[object, object]]
-) -> tuple[object, object] | None:
+    values: list[list[int]],
+    suppressed: list[list[bool]],
+    members: list[tuple[int, int]],
+    is_total: Callable[[int, int], bool],
+) -> tuple[int, int] | None:
     """The smallest non-zero published member, inner cells before the total."""
     candidates = [
-        (TOTAL in (r, c), int(values.at[r, c]), i, (r, c))
+        (is_total(r, c), values[r][c], i, (r, c))
         for i, (r, c) in enumerate(members)
-        if not suppressed.at[r, c] and int(values.at[r, c]) > 0
+        if not suppressed[r][c] and values[r][c] > 0
     ]
     if not candidates:
         return None
@@ -165,8 +231,14 @@ def protect_series(
     counts: Mapping[str, int], threshold: int, *, total: bool = True
 ) -> ProtectedTable:
     """A one-way breakdown (category -> count), with a Total row unless `total=False`."""
-    frame = pd.DataFrame({"count": pd.Series(dict(counts), dtype="int64")})
-    return protect_table(frame, threshold, row_totals=False, column_totals=total)
+    return _protect(
+        list(counts),
+        ["count"],
+        [[int(v)] for v in counts.values()],
+        threshold,
+        row_totals=False,
+        column_totals=total,
+    )
 
 
 def subset_count(part: int, whole: int, threshold: int) -> Count:
