@@ -148,7 +148,7 @@ def _forecast(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     items = [_p(Markup("<strong>{}</strong>").format(warning), "warning", markup=True)
              for warning in fms.sentences(figures, "backtest_warning")[:1]]  # fmt: skip
     years = protect_demand_years(figures.years, k)
-    shown = years[years["is_baseline"] | years["years_ahead"].notna()]
+    shown = years[years["is_projection_row"]]
     headings = dict(
         shown.sort_values("financial_year_start", kind="stable")[
             ["financial_year", "table_heading"]
