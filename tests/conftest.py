@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
+    from tests.report.test_tasking_lineage import LineageRuns
     from tests.safety.test_run_safety import KilledRuns
     from tests.test_end_to_end import MainCommandRun
 
@@ -86,6 +87,8 @@ def tiny_profile(tiny_force: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         runs = KilledRuns(outputs, tmp_path_factory.mktemp("killed_runs"), list(_KILLED_RUN_STEPS))
         runs.start()
         _KILLED_RUNS["runs"] = runs
+    if _LINEAGE_WANTED:
+        start_lineage_runs(tiny_force, tmp_path_factory)
     return outputs
 
 
@@ -163,15 +166,21 @@ _KILLED_RUNS: dict[str, KilledRuns] = {}
 # The README's main command (tests/test_end_to_end.py), started with the session when collected.
 MAIN_COMMAND_TEST = "test_main_command_without_shared_data"
 _MAIN_COMMAND: dict[str, MainCommandRun] = {}
+# The tasking lineage's two consecutive runs (tests/report/test_tasking_lineage.py): started in
+# the background by tiny_profile when a collected test asks for them, else by their fixture.
+LINEAGE_FIXTURE = "two_runs"
+_LINEAGE_WANTED = False
+_LINEAGE: dict[str, LineageRuns] = {}
 
 
 # After -m / -k have deselected: only the tests that will run count.
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    global _RERUN_WANTED
+    global _RERUN_WANTED, _LINEAGE_WANTED
     if config.option.collectonly:
         return
     _RERUN_WANTED = any("tiny_rerun" in getattr(item, "fixturenames", ()) for item in items)
+    _LINEAGE_WANTED = any(LINEAGE_FIXTURE in getattr(item, "fixturenames", ()) for item in items)
     _KILLED_RUN_STEPS[:] = [
         item.callspec.params["kill_at"]
         for item in items
@@ -192,6 +201,17 @@ def started_killed_runs() -> KilledRuns | None:
     return _KILLED_RUNS.get("runs")
 
 
+def start_lineage_runs(tiny_force: Path, tmp_path_factory: pytest.TempPathFactory) -> LineageRuns:
+    """The lineage's two runs, started once per session (here, if tiny_profile did not)."""
+    if "runs" not in _LINEAGE:
+        from tests.report.test_tasking_lineage import LineageRuns
+
+        runs = LineageRuns(tiny_force, tmp_path_factory.mktemp("tasking_two_runs"))
+        runs.start()
+        _LINEAGE["runs"] = runs
+    return _LINEAGE["runs"]
+
+
 def started_main_command() -> MainCommandRun | None:
     """The main command's run started with the session, if it was."""
     return _MAIN_COMMAND.get("run")
@@ -209,6 +229,9 @@ def pytest_sessionfinish() -> None:
     main_command = _MAIN_COMMAND.get("run")
     if main_command is not None:
         main_command.stop()
+    lineage_runs = _LINEAGE.get("runs")
+    if lineage_runs is not None:
+        lineage_runs.stop()
 
 
 def _start_rerun(first: ProfileRunOutputs, tmp_path_factory: pytest.TempPathFactory) -> None:

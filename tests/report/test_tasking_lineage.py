@@ -14,7 +14,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import os
 import shutil
+import subprocess
+import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,21 +42,28 @@ class TwoRuns:
     other_key: str  # the suspect whose details the bridging record carries
 
 
-def _profile(extracts: Path, quarter: str, out: Path, warehouse: Path) -> None:
-    from pipelines.cli import main
-
+def _profile(
+    extracts: Path, quarter: str, out: Path, warehouse: Path, state: Path, running: list
+) -> None:
+    """`spp profile` in its own process with its own state, as an analyst runs a quarter; the
+    process is put in `running` so that a session stopping early can kill it."""
     run_date = (quarter_end(quarter) + dt.timedelta(days=15)).isoformat()
-    code = main(
+    env = {**os.environ, "SPP_STATE_DIR": str(state), "DAGSTER_HOME": str(state / "dagster")}
+    process = subprocess.Popen(
         [
-            "profile",
+            sys.executable, "-m", "pipelines.cli", "profile",
             "--extracts", str(extracts),
             "--quarter", quarter,
             "--out", str(out),
             "--warehouse", str(warehouse),
             "--run-date", run_date,
-        ]
+        ],
+        env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
     )  # fmt: skip
-    assert code == 0, f"spp profile {quarter} failed"
+    running.append(process)
+    _, stderr = process.communicate(timeout=1200)
+    assert process.returncode == 0, f"spp profile {quarter} failed: {stderr[-2000:]}"
 
 
 def _pick_pair(warehouse: Path, extracts: Path) -> tuple[str, str, dict, str]:
@@ -142,18 +153,58 @@ def _with_bridging_record(extracts: Path, target: Path, other: dict, subject_id:
     return target
 
 
-@pytest.fixture(scope="module")
-def two_runs(tiny_force: Path, tmp_path_factory: pytest.TempPathFactory) -> TwoRuns:
+def profile_two_runs(tiny_force: Path, root: Path, running: list) -> TwoRuns:
+    """Run 1 on the extracts cut at the earlier quarter, then run 2 on the whole extract with
+    the bridging record, into one warehouse and output folder."""
     from pipelines.synthetic.delivery import cut_delivery
 
-    root = tmp_path_factory.mktemp("tasking_two_runs")
-    warehouse, out = root / "warehouse.duckdb", root / "out"
+    warehouse, out, state = root / "warehouse.duckdb", root / "out", root / "state"
     earlier = cut_delivery(tiny_force, quarter_end(EARLIER), root / "earlier")
-    _profile(earlier, EARLIER, out, warehouse)
+    _profile(earlier, EARLIER, out, warehouse, state, running)
     subject, other_key, other, subject_id = _pick_pair(warehouse, tiny_force)
     later = _with_bridging_record(tiny_force, root / "later", other, subject_id)
-    _profile(later, LATER, out, warehouse)
+    _profile(later, LATER, out, warehouse, state, running)
     return TwoRuns(warehouse, out, subject, other_key)
+
+
+class LineageRuns(threading.Thread):
+    """The two runs, in processes waited for by this thread: tests/conftest.py starts it once
+    the tiny force's first run is done, so the runs go on the second core while the suite goes
+    on (they used to run one after the other in the suite's own process)."""
+
+    def __init__(self, tiny_force: Path, root: Path) -> None:
+        super().__init__(daemon=True)
+        self.tiny_force, self.root = tiny_force, root
+        self.result: TwoRuns | None = None
+        self.error: BaseException | None = None
+        self._running: list[subprocess.Popen[str]] = []
+
+    def run(self) -> None:
+        try:
+            self.result = profile_two_runs(self.tiny_force, self.root, self._running)
+        except BaseException as error:  # re-raised in the fixture that joins
+            self.error = error
+
+    def stop(self) -> None:
+        """Kill a run still going (the session stopped before a test waited for it)."""
+        for process in self._running:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+    def outputs(self) -> TwoRuns:
+        self.join()
+        if self.error is not None:
+            raise self.error
+        assert self.result is not None
+        return self.result
+
+
+@pytest.fixture(scope="module")
+def two_runs(tiny_force: Path, tmp_path_factory: pytest.TempPathFactory) -> TwoRuns:
+    from tests.conftest import start_lineage_runs
+
+    return start_lineage_runs(tiny_force, tmp_path_factory).outputs()
 
 
 def _rows(warehouse: Path, sql: str, params: list | None = None) -> pd.DataFrame:
