@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -221,24 +220,15 @@ def forecast_chart(
     return _finish(figure, title, y_title)
 
 
-@dataclass(frozen=True)
-class MapLayer:
-    """Closed squares (corners, None between squares) of one map layer, their hover texts and
-    the layer's colour (reporting.rpt_hotspot_cells.map_colour)."""
-
-    xs: list[float | None]
-    ys: list[float | None]
-    texts: list[str]
-    colour: str
-
-
 def cell_map(
-    layers: Mapping[str, MapLayer],
+    cells: pd.DataFrame,
+    size_m: int,
     boundary: tuple[list[float | None], list[float | None]] | None,
     title: str,
     districts: Mapping[str, list] | None = None,
 ) -> go.Figure:
-    """Grid cells as filled squares on British National Grid metres, with the force boundary.
+    """Grid cells of `size_m` (BNG metres) on British National Grid metres, one layer per
+    `map_layer` in `map_layer_order` (its colour `map_colour`), with the force boundary.
 
     No tiles and no geo projection (plotly's geo traces fetch topojson from a CDN): plain
     cartesian axes locked to equal scale, drawn from local geometry only.
@@ -261,42 +251,28 @@ def cell_map(
             mode="text", textfont={"size": 11, "color": "#444"}, showlegend=False,
             hoverinfo="skip",
         )  # fmt: skip
-    for name, layer in layers.items():
-        xs, ys, texts = layer.xs, layer.ys, layer.texts
+    if not cells.empty:
+        x, y = lonlat_to_bng(cells["longitude"].to_numpy(), cells["latitude"].to_numpy())
+        lo, hi = x - size_m / 2, x + size_m / 2
+        bottom, top = y - size_m / 2, y + size_m / 2
+        # each centre the mean of its square's corners in the order the square is drawn
+        cells = cells.assign(x=(lo + hi + hi + lo) / 4, y=(bottom + bottom + top + top) / 4)
+    order = cells.sort_values("map_layer_order")["map_layer"] if not cells.empty else []
+    for name in dict.fromkeys(order):
+        layer = cells[cells["map_layer"] == name]
         # A 500 m square is a pixel or two on a force-wide map: each cell is drawn as a square
         # marker of fixed screen size at its centre (the hover names its crimes), outlined so
         # neighbouring cells stay apart.
-        centres = [
-            (sum(v for v in xs[j : j + 4]) / 4, sum(v for v in ys[j : j + 4]) / 4, texts[j])
-            for j in range(0, len(xs), 6)
-        ]
         figure.add_scatter(
-            x=[c[0] for c in centres], y=[c[1] for c in centres], mode="markers", name=name,
-            marker={"symbol": "square", "size": 11, "color": layer.colour,
+            x=list(layer["x"]), y=list(layer["y"]), mode="markers", name=name,
+            marker={"symbol": "square", "size": 11, "color": layer["map_colour"].iloc[0],
                     "line": {"color": "#1a1a1a", "width": 0.6}},
-            text=[c[2] for c in centres], hoverinfo="text+name",
+            text=[f"{int(n)} crimes" for n in layer["crimes"]], hoverinfo="text+name",
         )  # fmt: skip
     figure.update_layout(template=TEMPLATE, title={"text": title}, height=560)
     figure.update_xaxes(visible=False)
     figure.update_yaxes(visible=False, scaleanchor="x", scaleratio=1, rangemode="normal")
     return figure
-
-
-def map_layers(cells: pd.DataFrame, size_m: int) -> dict[str, MapLayer]:
-    """The cells as closed squares of `size_m` (BNG metres), one layer per `map_layer`."""
-    layers: dict[str, MapLayer] = {}
-    if cells.empty:
-        return layers
-    x, y = lonlat_to_bng(cells["longitude"].to_numpy(), cells["latitude"].to_numpy())
-    half = size_m / 2
-    rows = zip(x, y, cells["crimes"], cells["map_layer"], cells["map_colour"], strict=True)
-    for cx, cy, n, label, colour in rows:
-        layer = layers.setdefault(label, MapLayer([], [], [], colour))
-        layer.xs.extend([cx - half, cx + half, cx + half, cx - half, cx - half, None])
-        layer.ys.extend([cy - half, cy - half, cy + half, cy + half, cy - half, None])
-        layer.texts.extend([f"{int(n)} crimes"] * 5 + [""])
-    order = cells.sort_values("map_layer_order")["map_layer"]
-    return {name: layers[name] for name in dict.fromkeys(order)}
 
 
 def _outline_xy(geometry: Any) -> tuple[list[float | None], list[float | None]]:

@@ -498,7 +498,6 @@ def _cell_map(ctx: Context, spec: dict[str, Any]) -> list[Item]:
 
     published, hidden_hot = _published_cells(ctx)
     p, k, places = ctx.periods, ctx.k, ctx.settings.places
-    layers = charts.map_layers(published, ctx.settings.hotspots.cell_size_m)
     title = f"{len(published)} cells had {k} or more different victims in {p.quarter}"
     if published.empty:
         title = f"No grid cell had {k} or more different victims in {p.quarter}"
@@ -511,8 +510,9 @@ def _cell_map(ctx: Context, spec: dict[str, Any]) -> list[Item]:
             "and none configured under places): crimes are not placed in districts."
         )
     figure = charts.cell_map(
-        layers, charts.boundary_xy(ctx.boundary), title, charts.district_lines(districts)
-    )
+        published, ctx.settings.hotspots.cell_size_m, charts.boundary_xy(ctx.boundary), title,
+        charts.district_lines(districts),
+    )  # fmt: skip
     note = _filled(ctx, spec["note"], hidden_hot=str(hidden_hot))
     return [*_chart_item(ctx, spec, figure), _p(note, "note")]
 
