@@ -389,6 +389,7 @@ def _table(ctx: Context, spec: dict[str, Any]) -> list[Item]:
         table["row_css"] = [
             marked["css"] if row[at] == marked["value"] else "" for row in table["rows"]
         ]
+    table["empty"] = _filled(ctx, spec.get("empty", ""))
     caption = _filled(ctx, spec["caption"])
     return [{"kind": "table", "caption": caption, "table": table, "css": spec.get("css", "")}]
 
@@ -475,32 +476,18 @@ def _gap(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     return []
 
 
-def _published_cells(ctx: Context) -> tuple[pd.DataFrame, int]:
-    """The quarter's grid cells that may be drawn or listed (k or more different victims:
-    pipelines.disclosure.locations; fewer is in effect the square around a home) and the
-    number of hotspot cells left out."""
-    if "published_cells" not in ctx.figures:
-        now = ctx.rows(
-            "select cell_id, latitude, longitude, crimes, victims, is_hotspot, change_label, "
-            "map_layer, map_layer_order, map_colour, district, crimes_rank "
-            "from reporting.rpt_hotspot_cells where quarter = ? order by cell_id",
-            [ctx.periods.quarter],
-        )
-        shown = publishable(now, ctx.k)
-        ctx.figures["published_cells"] = (now[shown], int((now["is_hotspot"] & ~shown).sum()))
-    return ctx.figures["published_cells"]
-
-
 def _cell_map(ctx: Context, spec: dict[str, Any]) -> list[Item]:
-    """The map of the published cells over the force and district boundaries, then its note
-    (which may name {hidden_hot}, the hotspot cells left off)."""
+    """The map of the quarter's published grid cells (k or more different victims:
+    pipelines.disclosure.locations; fewer is in effect the square around a home) over the force
+    and district boundaries, then its note."""
     from pipelines.places import load_districts, resolve_districts_file
 
-    published, hidden_hot = _published_cells(ctx)
-    p, k, places = ctx.periods, ctx.k, ctx.settings.places
-    title = f"{len(published)} cells had {k} or more different victims in {p.quarter}"
-    if published.empty:
-        title = f"No grid cell had {k} or more different victims in {p.quarter}"
+    cells = ctx.rows(
+        "select latitude, longitude, crimes, victims, map_layer, map_layer_order, map_colour "
+        "from reporting.rpt_hotspot_cells where quarter = ? order by cell_id",
+        [ctx.periods.quarter],
+    )
+    places = ctx.settings.places
     folder = ctx.boundary.parent if ctx.boundary is not None else None
     districts_file = resolve_districts_file(folder, places.districts_geojson)
     districts = load_districts(districts_file, places.district_property)
@@ -510,22 +497,10 @@ def _cell_map(ctx: Context, spec: dict[str, Any]) -> list[Item]:
             "and none configured under places): crimes are not placed in districts."
         )
     figure = charts.cell_map(
-        published, ctx.settings.hotspots.cell_size_m, charts.boundary_xy(ctx.boundary), title,
-        charts.district_lines(districts),
+        cells[publishable(cells, ctx.k)], ctx.settings.hotspots.cell_size_m,
+        charts.boundary_xy(ctx.boundary), _title(ctx, spec), charts.district_lines(districts),
     )  # fmt: skip
-    note = _filled(ctx, spec["note"], hidden_hot=str(hidden_hot))
-    return [*_chart_item(ctx, spec, figure), _p(note, "note")]
-
-
-def _busiest_cells(ctx: Context, spec: dict[str, Any]) -> list[Item]:
-    """The busiest published cells: rank, district, crimes and change class."""
-    published, _ = _published_cells(ctx)
-    top = published.sort_values("crimes_rank").head(spec["busiest_cells"])
-    rows = [
-        [i + 1, r.district, Count(int(r.crimes)), r.change_label]
-        for i, r in enumerate(top.itertuples())
-    ]
-    return [_rows(ctx, spec, rows, spec["headings"])]
+    return [*_chart_item(ctx, spec, figure), _p(_filled(ctx, spec["note"]), "note")]
 
 
 def _paragraphs(ctx: Context, spec: dict[str, Any]) -> list[Item]:
@@ -712,7 +687,6 @@ ITEMS = {
     "dip_sample": _dip_sample,
     "forecast": _forecast,
     "assessment": _assessment,
-    "busiest_cells": _busiest_cells,
     "sentences": _sentences,
     "chart": _chart,
 }

@@ -93,3 +93,35 @@ def test_section_values_follow_the_quarter_and_the_data(fixture_db: Path) -> Non
     assert values["trend_quarters"] == len(window) > 0
     assert values["has_crimes"] == (crimes > 0)
     assert values["orders_window"].endswith(f" to {QUARTER}")
+
+
+def test_map_title_hidden_hotspots_and_busiest_cells_follow_the_location_rule(
+    fixture_db: Path,
+) -> None:
+    """The map's title, the hotspot cells it leaves out and the busiest-cells table
+    (rpt_profile_section_values, rpt_profile_busiest_cells) count the cells that
+    pipelines.disclosure.locations lets the profile draw."""
+    from pipelines.disclosure.locations import publishable
+
+    k = Settings().disclosure.min_count
+    with duckdb.connect(str(fixture_db), read_only=True) as con:
+        values = model_rows(con, "rpt_profile_section_values", "quarter = ?", [QUARTER])[0]
+        cells = con.execute(
+            "select * from reporting.rpt_hotspot_cells where quarter = ? order by crimes_rank",
+            [QUARTER],
+        ).df()
+        busiest = model_rows(
+            con, "rpt_profile_busiest_cells", "quarter = ? order by busiest_rank", [QUARTER]
+        )
+    shown = publishable(cells, k)
+    assert values["hidden_hotspot_cells"] == int((cells["is_hotspot"] & ~shown).sum())
+    published = cells[shown]
+    if published.empty:
+        assert values["map_title"].startswith("No grid cell had")
+    else:
+        assert values["map_title"].startswith(f"{len(published)} cells had {k} or more")
+    top = published.head(10)
+    assert [row["busiest_rank"] for row in busiest] == list(range(1, len(top) + 1))
+    assert [(row["district"], row["crimes"]) for row in busiest] == list(
+        zip(top["district"], top["crimes"], strict=True)
+    )

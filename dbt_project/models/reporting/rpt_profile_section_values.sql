@@ -4,7 +4,10 @@
 -- order-effectiveness table; whether a partnership lookup names the districts' community
 -- safety partnerships; for the information gaps, whether the delivery holds any crime of the
 -- universe and any located one; the demand charts' window (the last twelve quarters, from the
--- first with a crime); the dates the extracts hold; whether a forecast and a data-quality report are there.
+-- first with a crime); the dates the extracts hold; whether a forecast and a data-quality report are there;
+-- the hotspot map's title and the hotspot cells it leaves out (fewer than disclosure.min_count
+-- different victims: the location rule of pipelines.disclosure.locations).
+{%- set min_victims = setting('disclosure')['min_count'] %}
 with
 
 quarters as (
@@ -97,6 +100,15 @@ located as (
     from {{ ref('rpt_hotspots_by_quarter') }}
 ),
 
+cells as (
+    select
+        quarter,
+        count(*) filter (where victims >= {{ min_victims }}) as published_cells,
+        count(*) filter (where is_hotspot and victims < {{ min_victims }}) as hidden_hotspot_cells
+    from {{ ref('rpt_hotspot_cells') }}
+    group by quarter
+),
+
 final as (
     select
         quarters.quarter,
@@ -120,7 +132,15 @@ final as (
         coalesce(scope.first_reported, '') as first_reported,
         coalesce(scope.last_reported, '') as last_reported,
         forecast.has_forecast,
-        data_quality.has_data_quality
+        data_quality.has_data_quality,
+        case
+            when coalesce(cells.published_cells, 0) = 0
+                then 'No grid cell had {{ min_victims }} or more different victims in ' || quarters.quarter
+            else
+                cast(cells.published_cells as varchar)
+                || ' cells had {{ min_victims }} or more different victims in ' || quarters.quarter
+        end as map_title,
+        cast(coalesce(cells.hidden_hotspot_cells, 0) as integer) as hidden_hotspot_cells
     from quarters
     cross join delivery
     cross join located
@@ -131,6 +151,7 @@ final as (
     left join funnel on quarters.quarter = funnel.quarter
     left join cohorts on quarters.quarter = cohorts.quarter
     left join districts on quarters.quarter = districts.quarter
+    left join cells on quarters.quarter = cells.quarter
 )
 
 select * from final
