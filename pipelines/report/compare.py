@@ -74,17 +74,17 @@ class Figure3:
 
 def comparison_table(
     frame: pd.DataFrame, category: str, periods: Periods, threshold: int, order: list[str]
-) -> tuple[pd.DataFrame, list[Figure3]]:
+) -> list[Figure3]:
     """frame: quarter, <category>, n. A categories x [year ago, previous, quarter] table of
-    counts with a Total row, suppressed (primary + secondary on each quarter's total), and
-    the rows as Figure3 for the template."""
+    counts with a Total row, suppressed (primary + secondary on each quarter's total), as
+    Figure3 rows for the template."""
     wide = (
         frame[frame["quarter"].isin(periods.columns)]
         .pivot_table(index=category, columns="quarter", values="n", aggfunc="sum", fill_value=0)
         .reindex(index=order, columns=periods.columns, fill_value=0)
     )
     protected = protect_table(wide, threshold, row_totals=False, column_totals=True)
-    rows = [
+    return [
         Figure3(
             label=str(label),
             now=protected.count(label, periods.quarter),
@@ -93,7 +93,6 @@ def comparison_table(
         )
         for label in [*order, TOTAL]
     ]
-    return protected.display(), rows
 
 
 def trend_table(

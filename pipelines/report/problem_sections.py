@@ -75,51 +75,22 @@ def assessment_section(ctx: Context) -> dict[str, Any]:
             row
         )
     said = {j["signal"]: _words(ctx, variants, j) for j in ranked}
-    judgments = [
-        {
-            "headline": said[j["signal"]]["headline"],
-            "evidence": said[j["signal"]]["evidence"],
-            "harm": j["harm_label"],
-            "phrase": j["probability_phrase"],
-            "signal": j["signal"],
-        }
-        for j in ranked
-        if j["is_shown"]
-    ]
-    ranking = [
-        {
-            "rank": j["judgment_rank"],
-            "signal": j["signal_label_opening"],
-            "threat": said[j["signal"]]["threat"],
-            "harm": j["harm_label"],
-            "risk": j["probability_phrase"],
-        }
-        for j in ranked
-    ]
-    recs = [
-        {"area": r["area"], "action": r["action"], "trigger": said[r["signal"]]["headline"]}
-        for r in model_rows(
-            ctx.con, RECOMMENDATIONS, "quarter = ? order by recommendation_order", [p.quarter]
-        )
-    ]
+    # the model's rows with their words: the template prints their columns
+    ranked = [{**j, **said[j["signal"]]} for j in ranked]
+    recs = model_rows(
+        ctx.con, RECOMMENDATIONS, "quarter = ? order by recommendation_order", [p.quarter]
+    )
     requirements = [
-        {
-            "requirement": row["requirement"],
-            "evidence": fill_sentence(
-                REQUIREMENTS, row, k, template_column="evidence_template"
-            ).text,
-        }
+        {**row, "evidence": fill_sentence(REQUIREMENTS, row, k, "evidence_template").text}
         for row in model_rows(
             ctx.con, REQUIREMENTS, "quarter = ? order by requirement_order", [p.quarter]
         )
     ]
     scope = model_rows(ctx.con, SCOPE, "quarter = ?", [p.quarter])
-    ctx.figures["judgments"] = judgments
     return {
-        "available": True,
-        "judgments": judgments,
-        "ranking": ranking,
-        "recommendations": recs,
+        "judgments": [j for j in ranked if j["is_shown"]],
+        "ranking": ranked,
+        "recommendations": [{**r, "trigger": said[r["signal"]]["headline"]} for r in recs],
         "requirements": requirements,
         "tested": scope[0]["tests"] if scope else 0,
         "signals": scope[0]["signals"] if scope else 0,

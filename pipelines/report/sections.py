@@ -48,7 +48,6 @@ from pipelines.report.printed import (
 )
 from pipelines.settings import Settings
 
-ROUTES = ["principal", "included", "screened"]
 SENTENCES = "rpt_profile_sentences"
 ROUTE_LABELS = {
     "principal": "Principal classification is stalking",
@@ -80,15 +79,6 @@ class Context:
         under disclosure control (pipelines.disclosure.sentences); None when none publishes."""
         return published_sentence(self.con, model, kind, self.periods.quarter, self.k)
 
-    def table(
-        self, model: str, view: str, clause: str = "", params: list | None = None
-    ) -> dict[str, Any]:
-        """A printed table of a reporting model (pipelines.report.printed), its headings naming
-        the compared quarters where they say {quarter}, {previous} or {year_ago}."""
-        p = self.periods
-        quarters = {"quarter": p.quarter, "previous": p.previous, "year_ago": p.year_ago}
-        return printed_table(self.con, model, view, self.k, clause, params or [], quarters)
-
 
 NO_COUNTS = pd.DataFrame({"quarter": [], "cat": [], "n": pd.Series(dtype="int64")})
 
@@ -99,41 +89,40 @@ def comparison_rows(
     """Each comparison table of a category-by-quarter model (its YAML names the columns; see
     pipelines.report.printed), suppressed as a table with its total row."""
     return {
-        name: comparison_table(frame, "cat", ctx.periods, ctx.k, order)[1]
+        name: comparison_table(frame, "cat", ctx.periods, ctx.k, order)
         for name, (frame, order) in compared_frames(ctx.con, model, quarters, where).items()
     }
 
 
 def table_of(ctx: Context, tables: dict[str, list[Figure3]], name: str = "") -> list[Figure3]:
     """One table of `comparison_rows`; only its total row when the model holds none of it."""
-    return tables.get(name) or comparison_table(NO_COUNTS, "cat", ctx.periods, ctx.k, [])[1]
+    return tables.get(name) or comparison_table(NO_COUNTS, "cat", ctx.periods, ctx.k, [])
 
 
 # --------------------------------------------------------------------------- demand
-def dip_sample_verdicts(ctx: Context) -> dict[str, Any]:
+def dip_sample_rows(ctx: Context) -> list[list[Any]]:
     """The returned assurance dip samples in aggregate (reporting.rpt_dip_sample_verdicts):
     per route, crimes audited and the shares judged stalking, recorded correctly and meeting
-    the Victims' Code. Counts suppressed as a table (routes and their total), shares under the
-    rate rule."""
+    the Victims' Code (none when nothing is audited). Counts suppressed as a table (routes and
+    their total), shares under the rate rule."""
     k = ctx.k
     frame = ctx.rows("select * from reporting.rpt_dip_sample_verdicts order by route_order")
-    sentence = ctx.sentence(SENTENCES, "dip_sample")
     if int(frame["audited"].sum()) == 0:
-        return {"sentence": sentence, "rows": []}
+        return []
     counts = protect_series(dict(zip(frame["identified_by"], frame["audited"], strict=True)), k)
     rows = []
     for r in frame.itertuples():
         count = counts.count(r.identified_by, "count")
         rows.append(
-            {
-                "route": ROUTE_LABELS[r.identified_by],
-                "audited": count,
-                "stalking": protect_rate(r.judged_stalking, count, k),
-                "recorded": protect_rate(r.recorded_correctly, r.recording_audited, k),
-                "code": protect_rate(r.victims_code_met, r.victims_code_audited, k),
-            }
+            [
+                ROUTE_LABELS[r.identified_by],
+                count,
+                protect_rate(r.judged_stalking, count, k),
+                protect_rate(r.recorded_correctly, r.recording_audited, k),
+                protect_rate(r.victims_code_met, r.victims_code_audited, k),
+            ]
         )
-    return {"sentence": sentence, "rows": rows}
+    return rows
 
 
 # --------------------------------------------------------------------------- forecast
@@ -354,18 +343,15 @@ def _heading(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     return [{"kind": "heading", "text": _filled(ctx, spec["heading"])}]
 
 
-def _plain_sentence(ctx: Context, model: str, kind: str) -> str | None:
-    """A sentence a model holds whole (no figure to fill): its first of `kind`."""
-    rows = model_rows(ctx.con, model, "sentence_kind = ? order by sentence_order", [kind])
-    return rows[0]["sentence"] if rows else None
-
-
 def _sentence(ctx: Context, spec: dict[str, Any]) -> list[Item]:
-    model = spec.get("model", SENTENCES)
+    """A sentence of a model in its first wording that publishes (`whole`: held whole, no
+    figure to fill), with its `heading` above it."""
+    model, kind = spec.get("model", SENTENCES), spec["sentence"]
     if spec.get("whole"):
-        text = _plain_sentence(ctx, model, spec["sentence"])
+        rows = model_rows(ctx.con, model, "sentence_kind = ? order by sentence_order", [kind])
+        text = rows[0]["sentence"] if rows else None
     else:
-        text = ctx.sentence(model, spec["sentence"])
+        text = ctx.sentence(model, kind)
     if not text:
         return []
     heading = _heading(ctx, spec) if "heading" in spec else []
@@ -373,6 +359,8 @@ def _sentence(ctx: Context, spec: dict[str, Any]) -> list[Item]:
 
 
 def _table(ctx: Context, spec: dict[str, Any]) -> list[Item]:
+    """A row table of a model (pipelines.report.printed), its headings naming the compared
+    quarters where they say {quarter}, {previous} or {year_ago}."""
     conditions, params = [], []
     if not spec.get("all_quarters"):
         conditions.append("quarter = ?")
@@ -383,7 +371,9 @@ def _table(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     clause = f"where {' and '.join(conditions)}" if conditions else ""
     if "order_by" in spec:
         clause += f" order by {spec['order_by']}"
-    table = ctx.table(spec["table"], spec["view"], clause, params)
+    p = ctx.periods
+    quarters = {"quarter": p.quarter, "previous": p.previous, "year_ago": p.year_ago}
+    table = printed_table(ctx.con, spec["table"], spec["view"], ctx.k, clause, params, quarters)
     if marked := spec.get("marked_rows"):
         at = [column.name for column in table["columns"]].index(marked["column"])
         table["row_css"] = [
@@ -537,11 +527,8 @@ def _changed_settings(ctx: Context, spec: dict[str, Any]) -> list[Item]:
 
 
 def _dip_sample(ctx: Context, spec: dict[str, Any]) -> list[Item]:
-    verdicts = dip_sample_verdicts(ctx)["rows"]
-    if not verdicts:
-        return []
-    rows = [[r["route"], r["audited"], r["stalking"], r["recorded"], r["code"]] for r in verdicts]
-    return [_rows(ctx, spec, rows, spec["headings"])]
+    rows = dip_sample_rows(ctx)
+    return [_rows(ctx, spec, rows, spec["headings"])] if rows else []
 
 
 def _assessment(ctx: Context, spec: dict[str, Any]) -> list[Item]:

@@ -473,15 +473,15 @@ def test_returned_verdicts_reach_the_profile_and_the_seed_draws_the_sample(
     settings = Settings.model_validate({"disclosure": {"min_count": 1}})
     with duckdb.connect(str(fixture_db_copy), read_only=True) as connection:
         ctx = sections.Context(connection, Periods(QUARTER), settings, fixture_db_copy.parent)
-        out = sections.dip_sample_verdicts(ctx)
-    assert out["rows"], out["sentence"]
-    for row, route in zip(out["rows"], sections.ROUTES, strict=True):
+        rows = sections.dip_sample_rows(ctx)
+    assert [row[0] for row in rows] == list(sections.ROUTE_LABELS.values())
+    for (_, audited, stalking, _, code), route in zip(rows, sections.ROUTE_LABELS, strict=True):
         mine = returns[sample["identified_by"] == route]
-        assert row["audited"].value == len(mine)
+        assert audited.value == len(mine)
         if len(mine):
             yes = (mine["verdict_is_stalking"] == "yes").mean()
-            assert row["stalking"].value == pytest.approx(yes)
-            assert row["code"].value is None  # nothing audited: no rate
+            assert stalking.value == pytest.approx(yes)
+            assert code.value is None  # nothing audited: no rate
 
 
 def test_early_warning_and_backtest_sentences_follow_the_figures(book, con) -> None:
