@@ -40,6 +40,7 @@ from pipelines.report.compare import (
 )
 from pipelines.report.data_quality import FILE_NAME
 from pipelines.report.printed import (
+    PrintedColumn,
     compared_by_quarter,
     compared_frames,
     printed_columns,
@@ -317,18 +318,36 @@ def _p(text: str, css: str = "", markup: bool = False) -> Item:
     return {"kind": "text", "text": text, "css": css, "markup": markup}
 
 
-def _fig3(caption: str, label: str, rows: list[Figure3], has_total: bool, **how: Any) -> Item:
-    """A comparison table item: `sortable`, `layout` ("three" quarters or a "year" apart)."""
-    how = {"sortable": False, "layout": "three", **how}
-    return {"kind": "compared", "caption": caption, "label": label, "rows": rows,
-            "has_total": has_total, **how}  # fmt: skip
+def _table_item(caption: str, headings: list[str], rows: list, **how: Any) -> Item:
+    """A table item of cells already published: `total` (its last row is a total), `css`,
+    `empty` (the sentence printed when it has no row) and `wide` (columns of sentences)."""
+    columns = [
+        PrintedColumn(h, h, "text", i in how.get("wide", [])) for i, h in enumerate(headings)
+    ]
+    table = {"columns": columns, "rows": rows, "total": how.get("total", False)}
+    return {"kind": "table", "caption": caption, "table": {**table, "empty": how.get("empty", "")},
+            "css": how.get("css", "")}  # fmt: skip
 
 
 def _rows(ctx: Context, spec: dict[str, Any], rows: list, headings: list[str]) -> Item:
-    """A table of cells already published (its `caption`, `empty` text and `css` declared)."""
-    return {"kind": "rows", "caption": _filled(ctx, spec["caption"]), "headings": headings,
-            "rows": rows, "empty": _filled(ctx, spec.get("empty", "")),
-            "css": spec.get("css", ""), "wide": spec.get("wide", [])}  # fmt: skip
+    """A table of cells already published, as declared (`caption`, `css`, `empty`, `wide`)."""
+    empty, wide = _filled(ctx, spec.get("empty", "")), spec.get("wide", [])
+    caption = _filled(ctx, spec["caption"])
+    return _table_item(caption, headings, rows, css=spec.get("css", ""), empty=empty, wide=wide)
+
+
+def _fig3(ctx: Context, spec: dict[str, Any], caption: str, label: str, rows: list[Figure3],
+          total: bool) -> Item:  # fmt: skip
+    """A comparison table: each figure at the quarter, the previous one and a year ago with
+    its changes (`quarters: year`: the quarter and a year ago only)."""
+    p, css = ctx.periods, "sortable" if spec.get("sortable") else ""
+    if spec.get("quarters") == "year":
+        headings = [label, p.year_ago, p.quarter, "vs same quarter last year"]
+        cells = [[f.label, f.year_ago, f.now, f.vs_year] for f in rows]
+    else:
+        headings = [label, *p.columns, "vs previous quarter", "vs same quarter last year"]
+        cells = [[f.label, f.year_ago, f.previous, f.now, f.vs_previous, f.vs_year] for f in rows]
+    return _table_item(caption, headings, cells, total=total, css=css)
 
 
 def _text(ctx: Context, spec: dict[str, Any]) -> list[Item]:
@@ -401,13 +420,8 @@ def _compared(ctx: Context, spec: dict[str, Any]) -> list[Item]:
         caption, label = (
             _filled(ctx, spec.get(key, "Category"), **words) for key in ("caption", "label")
         )
-        layout = "year" if spec.get("quarters") == "year" else "three"
         rows = rows if has_total else rows[:-1]
-        items.append(
-            _fig3(
-                caption, label, rows, has_total, sortable=bool(spec.get("sortable")), layout=layout
-            )
-        )
+        items.append(_fig3(ctx, spec, caption, label, rows, has_total))
     return items
 
 
@@ -415,7 +429,8 @@ def _figures(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     """A model's figures at the quarter, the previous one and a year ago, a row each."""
     rows = quarter_figures(ctx.con, spec["figures"], "profile", ctx.periods, ctx.k)
     rows = [replace(row, label=_filled(ctx, row.label)) for row in rows]
-    return [_fig3(_filled(ctx, spec["caption"]), spec.get("label", "Measure"), rows, False)]
+    caption, label = _filled(ctx, spec["caption"]), spec.get("label", "Measure")
+    return [_fig3(ctx, spec, caption, label, rows, total=False)]
 
 
 def _share_kpi(ctx: Context, kpi: dict[str, Any]) -> dict[str, Any]:

@@ -59,11 +59,11 @@ def test_each_declared_section_renders_its_items_in_order(fixture_db: Path) -> N
             # every caption's placeholders were filled from the quarter and the section values
             assert not [c for c in captions if "{" in c], (section, captions)
         victims = rendered_items(ctx, "victims")
-    figures = next(item for item in victims if item["kind"] == "compared")
+    figures = next(item["table"] for item in victims if item["kind"] == "table")
     labels = [c.label for c in printed_columns("rpt_victims_by_quarter", "profile")]
-    assert [row.label for row in figures["rows"]] == labels
+    assert [row[0] for row in figures["rows"]] == labels
     # a figure table prints no total row: its rows are the model's columns only
-    assert not figures["has_total"]
+    assert not figures["total"]
 
 
 def test_an_unknown_item_kind_is_refused(fixture_db: Path) -> None:
