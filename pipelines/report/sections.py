@@ -560,18 +560,6 @@ def _group(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     return [{"kind": "group", "parts": items, "css": spec.get("css", "")}]
 
 
-def _count_lines(ctx: Context, spec: dict[str, Any]) -> go.Figure:
-    """One count per quarter over the last `quarters` quarters, each under primary
-    suppression (a suppressed count is a gap in the line)."""
-    quarters = ctx.periods.trend(spec["quarters"])
-    counts = ctx.rows(
-        f"select quarter, {spec['value']} as n from reporting.{spec['model']} where {spec['where']}"
-    ).set_index("quarter")["n"]
-    values = [protect_count(int(counts.get(q, 0)), ctx.k).public for q in quarters]
-    title = ctx.sentence(SENTENCES, spec["title"])
-    return charts.lines(quarters, {spec["series"]: values}, title, spec["y_title"])
-
-
 def _title(ctx: Context, spec: dict[str, Any]) -> str:
     """A chart's title: its sentence (`title`, rpt_profile_sentences) or fixed `title_text`."""
     if "title" in spec:
@@ -598,23 +586,28 @@ def _rate_bars(ctx: Context, spec: dict[str, Any]) -> go.Figure:
     )  # fmt: skip
 
 
-def _rate_lines(ctx: Context, spec: dict[str, Any]) -> go.Figure:
-    """A rate of two columns per quarter and series over the last `quarters` quarters (a
-    suppressed rate is a gap)."""
-    quarters = ctx.periods.trend(spec["quarters"])
-    numerator, whole = spec["rate"]
+def _lines(ctx: Context, spec: dict[str, Any]) -> go.Figure:
+    """A line over the last `quarters` quarters: of a `count` column (one line, `name`; a
+    quarter without a row counts zero) or of a `rate` of two columns per value of the `series`
+    column, each figure under the count or the rate rule (a suppressed one is a gap)."""
+    quarters, rate = ctx.periods.trend(spec["quarters"]), "rate" in spec
+    part, whole = spec["rate"] if rate else (spec["count"], "null")
     frame = ctx.rows(
-        f"select {spec['series']} as series, quarter, {numerator} as part, {whole} as whole "
-        f"from reporting.{spec['model']} order by series, quarter"
+        f"select {spec['series'] if rate else 'null'} as series, quarter, {part} as part, "
+        f"{whole} as whole from reporting.{spec['model']} where {spec.get('where', 'true')} "
+        "order by series, quarter"
     )
-    series: dict[str, list[float | None]] = {
-        name: [None] * len(quarters) for name in frame["series"]
-    }
+    names = list(frame["series"]) if rate else [spec["name"]]
+    lines: dict[str, list] = {name: [None if rate else 0] * len(quarters) for name in names}
     for row in frame[frame["quarter"].isin(quarters)].itertuples():
-        rate = protect_rate(row.part, row.whole, ctx.k)
-        series[row.series][quarters.index(row.quarter)] = rate.value
-    title = _title(ctx, spec)
-    return charts.lines(quarters, series, title, spec["y_title"], percent=True, legend_below=True)
+        at = quarters.index(row.quarter)
+        if rate:
+            lines[row.series][at] = protect_rate(row.part, row.whole, ctx.k).value
+        else:
+            lines[spec["name"]][at] = protect_count(int(row.part), ctx.k).public
+    return charts.lines(
+        quarters, lines, _title(ctx, spec), spec["y_title"], percent=rate, legend_below=rate
+    )
 
 
 def _trend(ctx: Context, spec: dict[str, Any], with_total: bool) -> tuple[list[str], dict]:
@@ -654,9 +647,8 @@ def _share_lines(ctx: Context, spec: dict[str, Any]) -> go.Figure:
 
 
 CHARTS = {
-    "count_lines": _count_lines,
+    "lines": _lines,
     "rate_bars": _rate_bars,
-    "rate_lines": _rate_lines,
     "stacked_counts": _stacked_counts,
     "share_lines": _share_lines,
 }
