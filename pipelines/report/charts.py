@@ -136,11 +136,7 @@ def lines(
             connectgaps=False,
             line={"color": PALETTE[i % len(PALETTE)], "dash": DASHES[i % len(DASHES)]},
             marker={"symbol": MARKERS[i % len(MARKERS)], "size": 7},
-            hovertemplate="%{x}: %{y"
-            + (":.0%" if percent else ":,")
-            + "}<extra>"
-            + name
-            + "</extra>",
+            hovertemplate=f"%{{x}}: %{{y{':.0%' if percent else ':,'}}}<extra>{name}</extra>",
         )
     figure = _finish(figure, title, y_title)
     if percent:

@@ -130,21 +130,25 @@ def report_vocabulary() -> frozenset[str]:
     phrases = DBT_PROJECT_DIR / "macros" / "sentence_phrases.sql"
     for path in [*here.glob("*.py"), *TEMPLATES.glob("*"), *models, phrases]:
         words |= {w.lower() for w in _WORD.findall(path.read_text(encoding="utf-8"))}
-    words |= {m.lower() for m in dt.date(2000, 1, 1).strftime("%B %b").split()}
     months = [dt.date(2000, m, 1) for m in range(1, 13)]
     words |= {f"{d:%B}".lower() for d in months} | {f"{d:%b}".lower() for d in months}
     return frozenset(words)
 
 
 def reference_vocabulary(con: duckdb.DuckDBPyConnection) -> set[str]:
-    """Labels the report prints from reference and summary tables (not from person data)."""
+    """Labels the report prints from reference and summary tables, and the district and
+    partnership names the places section prints (from the boundary file): not from person
+    data, so a surname that is also a town is no leak."""
     words: set[str] = set()
     for kind, label in con.execute(
-        "select kind, label from reporting.rpt_report_vocabulary"
+        "select kind, label from reporting.rpt_report_vocabulary union all "
+        "select 'place', district from reporting.rpt_places_by_district "
+        "union all select 'place', csp from reporting.rpt_places_by_district "
+        "union all select 'place', district from reporting.rpt_places_cells"
     ).fetchall():
         if kind == "column":
             words.add(label)
-        else:
+        elif label:
             words |= {w.lower() for w in _WORD.findall(label)}
     return {w.replace("_", " ") for w in words} | words
 
@@ -158,27 +162,10 @@ def guard_vocabulary(
     reference labels, setting names/values (printed in the methodology section) and the
     caveats of the force's boundary file (printed under data gaps). A full name is still
     caught: name runs are checked whatever the single words are."""
-    rows = settings_rows(settings or Settings())
-    settings_words = {w.lower() for row in rows for cell in row for w in _WORD.findall(cell)}
-    caveat_words = {w.lower() for text in boundary_caveats(boundary) for w in _WORD.findall(text)}
-    return (
-        set(report_vocabulary())
-        | reference_vocabulary(con)
-        | settings_words
-        | caveat_words
-        | place_vocabulary(con)
-    )
-
-
-def place_vocabulary(con: duckdb.DuckDBPyConnection) -> set[str]:
-    """Words of the district and partnership names the places section prints (from the
-    boundary file, not from person records): a surname that is also a town is no leak."""
-    names = con.execute(
-        "select district from reporting.rpt_places_by_district "
-        "union select csp from reporting.rpt_places_by_district "
-        "union select district from reporting.rpt_places_cells"
-    ).fetchall()
-    return {w.lower() for (name,) in names if name for w in _WORD.findall(name)}
+    texts = [cell for row in settings_rows(settings or Settings()) for cell in row]
+    texts += boundary_caveats(boundary)
+    own = {w.lower() for text in texts for w in _WORD.findall(text)}
+    return set(report_vocabulary()) | reference_vocabulary(con) | own
 
 
 def publish_profile(
