@@ -195,16 +195,12 @@ def forecast_chart(
 ) -> go.Figure:
     figure = go.Figure()
     band = {"mode": "lines", "line": {"width": 0}, "hoverinfo": "skip", "showlegend": False}
-    figure.add_scatter(x=list(x), y=list(hi95), **band)
-    figure.add_scatter(
-        x=list(x), y=list(lo95), fill="tonexty", fillcolor="rgba(0,114,178,0.12)",
-        name="95% interval", **{**band, "showlegend": True},
-    )  # fmt: skip
-    figure.add_scatter(x=list(x), y=list(hi80), **band)
-    figure.add_scatter(
-        x=list(x), y=list(lo80), fill="tonexty", fillcolor="rgba(0,114,178,0.25)",
-        name="80% interval", **{**band, "showlegend": True},
-    )  # fmt: skip
+    for level, lo, hi, alpha in ((95, lo95, hi95, 0.12), (80, lo80, hi80, 0.25)):
+        figure.add_scatter(x=list(x), y=list(hi), **band)
+        figure.add_scatter(
+            x=list(x), y=list(lo), fill="tonexty", fillcolor=f"rgba(0,114,178,{alpha})",
+            name=f"{level}% interval", **{**band, "showlegend": True},
+        )  # fmt: skip
     figure.add_scatter(
         x=list(x), y=list(actual), name="Recorded", mode="lines+markers",
         line={"color": "#1a1a1a"}, marker={"size": 5},

@@ -33,12 +33,6 @@ class Periods:
         return [shift_quarter(self.quarter, -k) for k in range(quarters - 1, -1, -1)]
 
 
-def pct_change(now: int | float | None, before: int | float | None) -> float | None:
-    if now is None or before is None or before == 0:
-        return None
-    return (now - before) / before
-
-
 def change_text(now: Count | Rate, before: Count | Rate) -> str:
     """'+12%', '−3%', '0%' for counts; '+4 pts' for rates; [c] if either is suppressed."""
     if now.suppressed or before.suppressed:
@@ -48,10 +42,9 @@ def change_text(now: Count | Rate, before: Count | Rate) -> str:
             return "–"
         points = round((now.value - before.value) * 100)
         return f"{points:+d} pts".replace("-", "−")
-    change = pct_change(now.value, before.value)
-    if change is None:
+    if now.value is None or not before.value:
         return "–"
-    return f"{change:+.0%}".replace("-", "−")
+    return f"{(now.value - before.value) / before.value:+.0%}".replace("-", "−")
 
 
 @dataclass(frozen=True)
