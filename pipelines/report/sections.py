@@ -138,24 +138,19 @@ def _forecast(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     items = [_p(Markup("<strong>{}</strong>").format(warning), "warning", markup=True)
              for warning in fms.sentences(figures, "backtest_warning")[:1]]  # fmt: skip
     years = protect_demand_years(figures.years, k)
-    shown = years[years["is_projection_row"]]
-    headings = dict(
-        shown.sort_values("financial_year_start", kind="stable")[
-            ["financial_year", "table_heading"]
-        ].itertuples(index=False)
-    )
+    shown = years[years["is_projection_row"]].sort_values("financial_year_start", kind="stable")
+    headings = dict(zip(shown["financial_year"], shown["table_heading"], strict=True))
+    figure = fms.format_figure
+    shown["cell"] = [
+        figure(r.value) + ("" if r.is_baseline else f" ({figure(r.lo80)}–{figure(r.hi80)})")
+        for r in shown.itertuples()
+    ]
     table = []
     for _, part in shown.groupby("series_order", sort=True):
-        by_year = part.set_index("financial_year")
-        cells = []
-        for fy in headings:
-            row = by_year.loc[fy] if fy in by_year.index else None
-            text = "–" if row is None else fms.format_figure(row["value"])
-            if row is not None and not row["is_baseline"]:
-                text += f" ({fms.format_figure(row['lo80'])}–{fms.format_figure(row['hi80'])})"
-            cells.append(text)
+        cells = dict(zip(part["financial_year"], part["cell"], strict=True))
         model = part.loc[part["years_ahead"].notna(), "model_label"]
-        table.append([part["series_label"].iloc[0], model.iloc[0] if len(model) else "–", *cells])
+        first = [part["series_label"].iloc[0], model.iloc[0] if len(model) else "–"]
+        table.append([*first, *(cells.get(year, "–") for year in headings)])
     items.append(_rows(ctx, spec, table, ["Series", "Model", *headings.values()]))
     quarters = protect_demand_quarters(figures.quarters, k)
     for i, name in enumerate(spec["charted"]):
