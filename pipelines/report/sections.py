@@ -527,18 +527,17 @@ def _definitions(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     return [{"kind": "definitions", "terms": terms}]
 
 
-def _changed_settings(ctx: Context, spec: dict[str, Any]) -> list[Item]:
-    """The settings of this edition that differ from the shipped defaults, or a sentence that
-    none does."""
-    rows = changed_settings_rows(ctx.settings)
+def _computed_rows(ctx: Context, spec: dict[str, Any]) -> list[Item]:
+    """A table whose cells are worked out here: the dip samples' verdicts (`rows: dip_sample`)
+    or the settings that differ from the shipped defaults (`rows: changed_settings`); with no
+    row, its `none` sentence (if it has one)."""
+    if spec["rows"] == "dip_sample":
+        rows = dip_sample_rows(ctx)
+    else:
+        rows = changed_settings_rows(ctx.settings)
     if not rows:
-        return [_p(spec["none"])]
+        return [_p(spec["none"])] if "none" in spec else []
     return [_rows(ctx, spec, rows, spec["headings"])]
-
-
-def _dip_sample(ctx: Context, spec: dict[str, Any]) -> list[Item]:
-    rows = dip_sample_rows(ctx)
-    return [_rows(ctx, spec, rows, spec["headings"])] if rows else []
 
 
 def _assessment(ctx: Context, spec: dict[str, Any]) -> list[Item]:
@@ -672,8 +671,7 @@ ITEMS = {
     "paragraphs": _paragraphs,
     "gaps": _gaps,
     "definitions": _definitions,
-    "changed_settings": _changed_settings,
-    "dip_sample": _dip_sample,
+    "rows": _computed_rows,
     "forecast": _forecast,
     "assessment": _assessment,
     "sentences": _sentences,
