@@ -62,13 +62,13 @@ def to_div(figure: go.Figure, div_id: str) -> str:
 LEGEND_ONE_LINE_CHARS = 70
 
 
-def _finish(figure: go.Figure, title: str, y_title: str = "", x_title: str = "") -> go.Figure:
+def _finish(figure: go.Figure, title: str, y_title: str = "") -> go.Figure:
     figure.update_layout(template=TEMPLATE, title={"text": title})
     shown = [t.name or "" for t in figure.data if t.showlegend is not False]
     if sum(len(n) + 6 for n in shown) > LEGEND_ONE_LINE_CHARS:
         figure.update_layout(margin={"t": 96}, height=380)
     figure.update_yaxes(title_text=y_title)
-    figure.update_xaxes(title_text=x_title, type="category")
+    figure.update_xaxes(title_text="", type="category")
     return figure
 
 
