@@ -188,29 +188,23 @@ def render_pack_html(
     lookback_years: int = 3,
 ) -> str:
     by_key = {p.stem.split("_", 1)[-1]: f"{SUBJECTS_DIR}/{p.name}" for p in profiles}
-    return (
-        environment()
-        .get_template("tasking_pack.html.j2")
-        .render(
-            marking=MARKING,
-            quarter=quarter,
-            force=force,
-            profiles=len(profiles),
-            lookback_years=lookback_years,
-            generated=f"{generated:%d %B %Y}",
-            headline=headline(data),
-            # each table: its printed columns and its rows as text; a listed subject's page link
-            tables={
-                table: (columns_of(table), _text_rows(frame, columns_of(table)))
-                for table, frame in (
-                    ("page", data.listed),
-                    ("dropped", data.dropped),
-                    ("backtest", data.backtest),
-                )
-            },
-            links=[by_key.get(str(key)) for key in data.listed["person_key"]],
-            data_cannot_tell=data.dropped["data_cannot_tell"].iloc[0] if len(data.dropped) else "",
-        )
+    # each table: its printed columns and its rows as text; a listed subject's page link
+    shown = {"page": data.listed, "dropped": data.dropped, "backtest": data.backtest}
+    template = environment().get_template("tasking_pack.html.j2")
+    return template.render(
+        marking=MARKING,
+        quarter=quarter,
+        force=force,
+        profiles=len(profiles),
+        lookback_years=lookback_years,
+        generated=f"{generated:%d %B %Y}",
+        headline=headline(data),
+        tables={
+            name: (columns_of(name), _text_rows(frame, columns_of(name)))
+            for name, frame in shown.items()
+        },
+        links=[by_key.get(str(key)) for key in data.listed["person_key"]],
+        data_cannot_tell=data.dropped["data_cannot_tell"].iloc[0] if len(data.dropped) else "",
     )
 
 
