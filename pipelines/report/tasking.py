@@ -133,7 +133,7 @@ def write_tasking_pack(
     )
     write_private(csv_path, note + body)
     profiles = write_subject_profiles(
-        con, quarter, frame.head(subject_profiles_top_n), folder, force, generated
+        con, quarter, data.listed.head(subject_profiles_top_n), folder, force, generated
     )
     write_private(
         html_path,
