@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -31,41 +32,32 @@ from pipelines.disclosure.demand import (
 )
 from pipelines.disclosure.formulas import neutralise_formulas
 from pipelines.report.printed import WrittenColumn, written_columns
-from pipelines.report.sheets import write_table
+from pipelines.report.sheets import FormulaCell, write_table
 
 TOTAL_SERIES = "all_stalking"
 
 
-# Each field of DemandFigures: its reporting model and the order its rows are printed in.
-DEMAND_MODELS = {
-    "years": ("rpt_fms_financial_years", "series_order, series, financial_year_start"),
-    "quarters": ("rpt_fms_quarters", "series_order, series, quarter"),
-    "backtest": ("rpt_fms_backtest", "dataset, horizon_years"),
-    "assumptions": ("rpt_fms_assumptions", "assumption_order"),
-    "workload_years": ("rpt_fms_workload_years", "financial_year_start"),
-    "tracking": ("rpt_fms_tracking", "series"),
-    "sentences": ("rpt_fms_sentences", "sentence_kind, sentence_order"),
-    "method": ("rpt_fms_method_sentences", "sentence_order"),
-    "readme": ("rpt_fms_readme", "line_order"),
-    "headline_accuracy": ("rpt_fms_headline_accuracy", "column_order"),
-}
+def _rows(model: str, order: str) -> Any:
+    """A field of DemandFigures: the rows of reporting.<model>, in the order they print."""
+    return field(metadata={"model": model, "order": order})
 
 
 @dataclass(frozen=True)
 class DemandFigures:
-    """The reporting rows behind every demand figure of the profile and the FMS files (the
-    models of DEMAND_MODELS)."""
+    """The reporting rows behind every demand figure of the profile and the FMS files."""
 
-    years: pd.DataFrame
-    quarters: pd.DataFrame
-    backtest: pd.DataFrame
-    assumptions: pd.DataFrame
-    workload_years: pd.DataFrame
-    tracking: pd.DataFrame
-    sentences: pd.DataFrame
-    method: pd.DataFrame
-    readme: pd.DataFrame
-    headline_accuracy: pd.DataFrame
+    years: pd.DataFrame = _rows(
+        "rpt_fms_financial_years", "series_order, series, financial_year_start"
+    )
+    quarters: pd.DataFrame = _rows("rpt_fms_quarters", "series_order, series, quarter")
+    backtest: pd.DataFrame = _rows("rpt_fms_backtest", "dataset, horizon_years")
+    assumptions: pd.DataFrame = _rows("rpt_fms_assumptions", "assumption_order")
+    workload_years: pd.DataFrame = _rows("rpt_fms_workload_years", "financial_year_start")
+    tracking: pd.DataFrame = _rows("rpt_fms_tracking", "series")
+    sentences: pd.DataFrame = _rows("rpt_fms_sentences", "sentence_kind, sentence_order")
+    method: pd.DataFrame = _rows("rpt_fms_method_sentences", "sentence_order")
+    readme: pd.DataFrame = _rows("rpt_fms_readme", "line_order")
+    headline_accuracy: pd.DataFrame = _rows("rpt_fms_headline_accuracy", "column_order")
 
     @property
     def empty(self) -> bool:
@@ -73,10 +65,11 @@ class DemandFigures:
 
 
 def read_demand_figures(con: duckdb.DuckDBPyConnection) -> DemandFigures:
+    query = "select * from reporting.{model} order by {order}"
     return DemandFigures(
         **{
-            field: con.execute(f"select * from reporting.{model} order by {order}").df()
-            for field, (model, order) in DEMAND_MODELS.items()
+            part.name: con.execute(query.format_map(part.metadata)).df()
+            for part in fields(DemandFigures)
         }
     )
 
@@ -162,42 +155,42 @@ def _history(years: pd.DataFrame) -> tuple[pd.DataFrame, tuple[WrittenColumn, ..
 PLACEHOLDER = re.compile(r"\{(\w+)(?::(\w+))?\}")
 
 
-@dataclass(frozen=True)
-class SheetRows:
-    """Where a declared formula's references point: the Assumptions row of each assumption,
-    the Projection row of each (series, financial year) and of each series' baseline, and the
-    Projection sheet's column of central figures."""
+def live_formulas(assumptions: pd.DataFrame, projected: pd.DataFrame) -> FormulaCell:
+    """A declared formula's cell, its references filled in: the Assumptions row of each
+    assumption, the Projection sheet's central figure of a series' year and the row of each
+    series' baseline. 0 where the Projection sheet has no row for the series and year it
+    points at; no cell (None) on a series' baseline row or where it has no baseline, for a
+    formula comparing with the baseline."""
+    assumption_rows = dict(zip(assumptions["assumption"], itertools.count(2)))
+    keys = zip(projected["series"], projected["financial_year"], strict=True)
+    projection_rows = {key: row for row, key in enumerate(keys, start=2)}
+    baseline_years = projected.loc[projected["is_baseline"], ["series", "financial_year"]]
+    baselines = {series: projection_rows[(series, year)] for series, year in baseline_years.values}
+    projection = [
+        column.value for column in written_columns("rpt_fms_financial_years", "Projection")
+    ]
+    central = get_column_letter(1 + projection.index("value"))
 
-    assumptions: dict[str, int]
-    projection: dict[tuple[str, str], int]
-    baselines: dict[str, int]
-    projected_column: str
-
-    def live_cell(self, template: str, row: int, record: dict) -> str | int | None:
-        """A declared formula with its references filled in; 0 where the Projection sheet
-        has no row for the series and year it points at; None (no cell) on a series'
-        baseline row or where it has no baseline, for a formula comparing with the baseline."""
-        unresolved = []
-        baseline = self.baselines.get(str(record.get("series")))
-
-        def cell(match: re.Match[str]) -> str:
-            kind, name = match.groups()
-            if kind == "row":
-                return str(row)
-            if kind == "baseline_row":
-                return str(baseline)
-            if kind == "assumption":
-                return f"Assumptions!$B${self.assumptions[name]}"
-            projected = self.projection.get((name, record["financial_year"]))
-            if projected is None:
-                unresolved.append(name)
-                return ""
-            return f"Projection!{self.projected_column}{projected}"
-
+    def cell(template: str, row: int, record: dict) -> str | int | None:
+        baseline = baselines.get(str(record.get("series")))
         if "{baseline_row}" in template and baseline in (None, row):
             return None
-        formula = PLACEHOLDER.sub(cell, template)
+        unresolved = []
+
+        def reference(match: re.Match[str]) -> str:
+            kind, name = match.groups()
+            if kind == "assumption":
+                return f"Assumptions!$B${assumption_rows[name]}"
+            if kind == "projected":
+                projected_row = projection_rows.get((name, record["financial_year"]))
+                unresolved.extend([name] if projected_row is None else [])
+                return f"Projection!{central}{projected_row}"
+            return str(row if kind == "row" else baseline)
+
+        formula = PLACEHOLDER.sub(reference, template)
         return 0 if unresolved else formula
+
+    return cell
 
 
 def write_fms(
@@ -214,24 +207,12 @@ def write_fms(
 
     years = protect_demand_years(figures.years, min_count)
     projected = years[years["is_projection_row"]]
-    projection_columns = written_columns("rpt_fms_financial_years", "Projection")
-    keys = zip(projected["series"], projected["financial_year"], strict=True)
-    projection_rows = {key: row for row, key in enumerate(keys, start=2)}
-    baselines = projected.loc[projected["is_baseline"], ["series", "financial_year"]]
-    rows = SheetRows(
-        assumptions=dict(zip(figures.assumptions["assumption"], itertools.count(2))),
-        projection=projection_rows,
-        baselines={series: projection_rows[(series, year)] for series, year in baselines.values},
-        projected_column=get_column_letter(
-            1 + [column.value for column in projection_columns].index("value")
-        ),
-    )
     tracking = figures.tracking.copy()
     for column in ("actual", "expected", "lo80", "hi80"):
         tracking[column] = [protect_demand_figure(v, min_count) for v in tracking[column]]
     sheets = {
         "History": _history(years),
-        "Projection": (projected, projection_columns),
+        "Projection": (projected, written_columns("rpt_fms_financial_years", "Projection")),
         "Assumptions": (figures.assumptions, written_columns("rpt_fms_assumptions", "Assumptions")),
         **{
             sheet: (figures.workload_years, written_columns("rpt_fms_workload_years", sheet))
@@ -247,9 +228,9 @@ def write_fms(
     book = Workbook()
     book.active.title = "README"
     _readme(book.active, figures.readme, quarter, force_name)
+    formulas = live_formulas(figures.assumptions, projected)
     for name, (frame, columns) in sheets.items():
-        sheet = book.create_sheet(name)
-        write_table(sheet, frame, columns, formula=rows.live_cell, yes_no=True)
+        write_table(book.create_sheet(name), frame, columns, formula=formulas, yes_no=True)
     book.properties.title = f"Stalking demand for the FMS, {quarter}"
     book.save(out_dir / "demand.xlsx")
     return [csv, out_dir / "demand.xlsx"]

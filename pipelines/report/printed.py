@@ -1,42 +1,6 @@
 """How a reporting model is printed, read from the model's own YAML
-(`dbt_project/models/reporting/*.yml`).
-
-Two shapes are described there. Category-by-quarter counts (the profile's comparison tables:
-this quarter, the previous one and a year ago, with a total row) name, under the model's
-`config.meta.compared_by_quarter`, the columns holding the count, the category label and its
-order, the column that splits the model into several tables and, under `listed`, the tables a
-section prints in turn with their captions (`without_total`: those of overlapping counts, whose
-total row is not printed). Row tables name, under the model's `config.meta.printed_as`, each
-printed view and its columns in order; each printed column's `config.meta` gives its `label`
-(the heading; `label_in: {<view>: ...}` where one view heads it differently), its `kind`
-(count, number, rate, text, date or flag: how it is aligned and read) and, where needed, `wide:
-true` (a column of sentences), `digits` (decimals printed) or `signed: true` (a change, printed
-"+12%" or "−3%"). A published column of figures also names its `disclosure` rule: `none`
-(counts of records, not people, printed exactly), `count` (suppressed below
-disclosure.min_count), `rate` (the column counts a part of the row's column `of`, printed as
-that share under the rate rule), `attribute_rate` (the same, for a share of people having an
-attribute: 0 % and 100 % are hidden too, pipelines.disclosure rule 4), `subset` (a count that
-is part of the row's column `of`: hidden when it or the rest of `of` is a small count) or
-`median` (a statistic of the `of` people or cases, hidden when they are fewer than
-disclosure.min_count). A view that prints a total row names, under
-`config.meta.total_row.<view>`, the column that reads "Total" (`label`) and the groups of count
-columns suppressed `together` as one table with that row (primary and secondary suppression,
-pipelines.disclosure; a group is a list of columns, or `{columns, row_total}` where `row_total`
-names the column printing each row's sum, suppressed with them). Counts of one row that add up
-to a whole printed elsewhere (a split's two sides) are listed under
-`config.meta.suppressed_in_rows.<view>`, each group suppressed together with its unprinted
-total. Rows that add up to another printed row (the two sides beside All) are named under
-`config.meta.suppressed_across_rows.<view>` (its `key` column and their `rows` values;
-`within`: a column grouping them, e.g. per order type): a figure suppressed in one of them is
-suppressed in each. Sentences held in a model (`pipelines.disclosure.sentences`) read their
-placeholders' rules from the same column `meta`; the sentences a section prints in turn are
-listed under the model's `config.meta.sentences_in.<section>`. Workbook sheets of live formulas
-are declared under the model's `config.meta.written_as.<sheet>`: each column a model column
-(`value`) or a formula template (`formula`), its `number_format` (or `number_format_from`, a
-column naming each row's), `width` and `editable: true` where the reader types. Writers take
-the columns from here, so adding a column or a table to an output is a change to that YAML,
-not to a renderer.
-"""
+(`dbt_project/models/reporting/*.yml`); the keys it reads are listed in docs/DESIGN.md,
+"The YAML keys a reporting model is printed by"."""
 
 from __future__ import annotations
 
@@ -114,11 +78,16 @@ def declared_columns(model: str) -> dict[str, dict[str, Any]]:
     return {column["name"]: _meta(column) for column in _models()[model].get("columns", [])}
 
 
-def _column(
-    model: str, name: str, declared: dict[str, dict[str, Any]], rules: tuple[str, ...]
+@functools.cache
+def described_column(
+    model: str, name: str, rules: tuple[str, ...] = DISCLOSURE_RULES
 ) -> PrintedColumn:
-    """One declared column as printed (label, kind, rule), its rule checked against `rules`."""
-    meta = declared[name]
+    """Column `name` of `model` as its YAML describes it (a kind is required, a label not),
+    its disclosure rule checked against `rules`."""
+    declared = declared_columns(model)
+    meta = declared.get(name) or {}
+    if meta.get("kind") not in KINDS:
+        raise PrintedTableError(f"{model}.{name}: not declared with a kind")
     disclosure, of = meta.get("disclosure"), meta.get("of")
     if disclosure is not None and disclosure not in rules:
         raise PrintedTableError(f"{model}.{name}: unknown disclosure rule {disclosure!r}")
@@ -136,28 +105,14 @@ def _column(
 
 
 @functools.cache
-def described_column(
-    model: str, name: str, rules: tuple[str, ...] = DISCLOSURE_RULES
-) -> PrintedColumn:
-    """Column `name` of `model` as its YAML describes it (a kind is required, a label not)."""
-    declared = declared_columns(model)
-    if name not in declared or declared[name].get("kind") not in KINDS:
-        raise PrintedTableError(f"{model}.{name}: not declared with a kind")
-    return _column(model, name, declared, rules)
-
-
-@functools.cache
 def printed_columns(model: str, view: str) -> tuple[PrintedColumn, ...]:
     """The columns of `model` that `view` prints, in order, with their labels and kinds."""
-    declared = declared_columns(model)
     columns = []
     for name in _meta(_models()[model])["printed_as"][view]:
-        meta = declared.get(name)
-        if meta is None or "label" not in meta or meta.get("kind") not in KINDS:
-            raise PrintedTableError(f"{model}.{name}: printed in {view} without a label and kind")
-        column = _column(model, name, declared, DISCLOSURE_RULES)
-        label = (meta.get("label_in") or {}).get(view, meta["label"])
-        columns.append(replace(column, label=label))
+        column, meta = described_column(model, name), declared_columns(model)[name]
+        if "label" not in meta:
+            raise PrintedTableError(f"{model}.{name}: printed in {view} without a label")
+        columns.append(replace(column, label=(meta.get("label_in") or {}).get(view, column.label)))
     return tuple(columns)
 
 
@@ -206,14 +161,14 @@ def published_cell(
     def counted(name: str) -> Count | int:
         return protected.get(name, int(row[name] or 0))
 
-    if column.disclosure == "count" and not _missing(value):
-        return str(protected.get(column.name, protect_count(int(value), k)))
-    if column.disclosure == "subset" and column.of is not None and not _missing(value):
-        return str(subset_count(int(value), int(row[column.of] or 0), k))
-    if column.disclosure in RATE_RULES and column.of is not None:
+    if column.disclosure == "count" and column.name in protected and not _missing(value):
+        return str(protected[column.name])
+    if column.disclosure in ("count", "subset") and not _missing(value):
+        return str(_counted_under_rule(row, column, k))
+    if column.disclosure in RATE_RULES:
         attribute = column.disclosure == "attribute_rate"
         return str(protect_rate(counted(column.name), counted(column.of), k, attribute=attribute))
-    if column.disclosure == "median" and column.of is not None and int(row[column.of] or 0) < k:
+    if column.disclosure == "median" and int(row[column.of] or 0) < k:
         return MISSING
     return _formatted(value, column)
 
@@ -298,6 +253,19 @@ def _protect_columns(
     return totals
 
 
+def _counted_under_rule(row: Mapping[str, Any], column: PrintedColumn, k: int) -> Count:
+    """A count under its column's rule: `count` (primary suppression), `subset` of its `of`
+    or `none` (printed exactly)."""
+    value = int(row[column.name])
+    if column.disclosure == "subset":
+        return subset_count(value, int(row[column.of] or 0), k)
+    if column.disclosure == "count":
+        return protect_count(value, k)
+    if column.disclosure == "none":
+        return Count(value)
+    raise PrintedTableError(f"{column.name}: a count needs a count rule, not {column.disclosure}")
+
+
 def quarter_figures(
     con: duckdb.DuckDBPyConnection, model: str, view: str, periods: Periods, k: int
 ) -> list[Figure3]:
@@ -307,24 +275,14 @@ def quarter_figures(
     frame = con.execute(
         f"select * from reporting.{model} where quarter in (?, ?, ?)", periods.columns
     ).df()
-    rows = frame.set_index("quarter")
-
-    def at(column: PrintedColumn, quarter: str) -> Count:
-        if quarter not in rows.index:
-            return Count(0)
-        value = int(rows.at[quarter, column.name])
-        if column.disclosure == "subset" and column.of is not None:
-            return subset_count(value, int(rows.at[quarter, column.of]), k)
-        if column.disclosure == "count":
-            return protect_count(value, k)
-        if column.disclosure == "none":
-            return Count(value)
-        raise PrintedTableError(f"{model}.{column.name}: a figure by quarter needs a count rule")
-
+    rows = {row["quarter"]: row for row in frame.to_dict("records")}
     return [
         Figure3(
             column.label,
-            *(at(column, q) for q in (periods.quarter, periods.previous, periods.year_ago)),
+            *(
+                _counted_under_rule(rows[q], column, k) if q in rows else Count(0)
+                for q in (periods.quarter, periods.previous, periods.year_ago)
+            ),
         )
         for column in printed_columns(model, view)
     ]

@@ -9,82 +9,49 @@ the meeting discusses the subject, and a victim's identity stays on the records 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from pipelines.report.profile import environment
-from pipelines.report.restricted import (
-    MARKING,
-    SUBJECTS_DIR,
-    fmt,
-    owner_only_dir,
-    write_private,
-)
+from pipelines.report.restricted import MARKING, SUBJECTS_DIR, fmt, owner_only_dir, write_private
+
+# Each part of a subject's page: its model, the columns it reads (a victim's key never), the
+# rows it shows (`is_shown`: the models cut long timelines and evidence) and their order.
+PAGE_PARTS = {
+    "timeline": ("rpt_subject_timeline", "*", "quarter = $quarter and is_shown", "timeline_order"),
+    "victims": (
+        "rpt_subject_victims",
+        "* exclude (victim_key)",
+        "quarter = $quarter",
+        "contact_order",
+    ),
+    "records": ("rpt_subject_sources", "*", "true", "source_order"),
+    "evidence": ("rpt_subject_match_evidence", "*", "is_shown", "evidence_order"),
+}
 
 
-@dataclass
-class Subject:
-    """Everything one page shows; built by subject_profile(), rendered by the template."""
-
-    header: dict
-    timeline: list[dict] = field(default_factory=list)
-    timeline_hidden: int = 0
-    victims: list[dict] = field(default_factory=list)
-    names_used: str = ""  # every name recorded under any source
-    records: list[dict] = field(default_factory=list)  # per source
-    n_records: int = 0
-    evidence: list[dict] = field(default_factory=list)
-    evidence_hidden: int = 0
-
-
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> list[dict]:
-    """The rows of a query as dicts of Python values (dates as dates, missing as None)."""
-    cursor = con.execute(sql, params)
-    names = [column[0] for column in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
-def subject_profile(con: duckdb.DuckDBPyConnection, quarter: str, header: dict) -> Subject:
-    """One subject's page; `header` is the subject's row of the tasking list. Victims carry
-    their page label (Victim A, B, ...), never their key."""
-    key = str(header["person_key"])
-    timeline = _rows(
-        con,
-        "select * from reporting.rpt_subject_timeline where quarter = ? and person_key = ? "
-        "and is_shown order by timeline_order",
-        [quarter, key],
-    )
-    victims = _rows(
-        con,
-        "select * exclude (victim_key) from reporting.rpt_subject_victims "
-        "where quarter = ? and person_key = ? order by contact_order",
-        [quarter, key],
-    )
-    records = _rows(
-        con,
-        "select * from reporting.rpt_subject_sources where person_key = ? order by source_order",
-        [key],
-    )
-    evidence = _rows(
-        con,
-        "select * from reporting.rpt_subject_match_evidence where person_key = ? and is_shown "
-        "order by evidence_order",
-        [key],
-    )
-    return Subject(
-        header=header,
-        timeline=timeline,
-        timeline_hidden=timeline[0]["rows_not_shown"] if timeline else 0,
-        victims=victims,
-        names_used=records[0]["subject_names"] if records else "",
-        records=records,
-        n_records=records[0]["subject_records"] if records else 0,
-        evidence=evidence,
-        evidence_hidden=evidence[0]["rows_not_shown"] if evidence else 0,
-    )
+def subject_pages(
+    con: duckdb.DuckDBPyConnection, quarter: str, keys: list[str]
+) -> dict[str, dict[str, list[dict]]]:
+    """Each subject's rows of every page part (Python values: dates as dates, missing as
+    None), by person key: one query per model for every subject on the list."""
+    pages: dict[str, dict[str, list[dict]]] = {
+        key: {part: [] for part in PAGE_PARTS} for key in keys
+    }
+    for part, (model, columns, where, order) in PAGE_PARTS.items():
+        params = {"keys": keys} | ({"quarter": quarter} if "$quarter" in where else {})
+        cursor = con.execute(
+            f"select {columns} from reporting.{model} "
+            f"where person_key in (select unnest($keys)) and {where} order by {order}",
+            params,
+        )
+        names = [column[0] for column in cursor.description]
+        for row in cursor.fetchall():
+            record = dict(zip(names, row, strict=True))
+            pages[record["person_key"]][part].append(record)
+    return pages
 
 
 def subject_file_name(rank: int, person_key: str) -> str:
@@ -99,7 +66,8 @@ def write_subject_profiles(
     force: str,
     generated: dt.date,
 ) -> tuple[Path, ...]:
-    """One owner-only page per subject of `top` (the head of the tasking list) and an index."""
+    """One owner-only page per subject of `top` (the head of the tasking list, whose row heads
+    the page) and an index."""
     folder = restricted_dir / SUBJECTS_DIR
     owner_only_dir(folder)
     for stale in folder.glob("*.html"):  # a re-run replaces the quarter's pages
@@ -107,34 +75,17 @@ def write_subject_profiles(
     env = environment()
     env.filters["cell"] = fmt
     page = env.get_template("subject_profile.html.j2")
-    written = []
+    headers = top.to_dict("records")
+    pages = subject_pages(con, quarter, [str(header["person_key"]) for header in headers])
+    shared = {"marking": MARKING, "quarter": quarter, "force": force}
+    shared["generated"] = f"{generated:%d %B %Y}"
     subjects = []
-    for header in top.to_dict("records"):
-        subject = subject_profile(con, quarter, header)
+    for header in headers:
         path = folder / subject_file_name(header["rank"], str(header["person_key"]))
-        write_private(
-            path,
-            page.render(
-                marking=MARKING,
-                quarter=quarter,
-                force=force,
-                generated=f"{generated:%d %B %Y}",
-                s=subject,
-                h=header,
-            ),
-        )
-        written.append(path)
-        subjects.append((path.name, header))
-    if written:
+        write_private(path, page.render(**shared, s=pages[str(header["person_key"])], h=header))
+        subjects.append((path, header))
+    if subjects:
         index = env.get_template("subject_index.html.j2")
-        write_private(
-            folder / "index.html",
-            index.render(
-                marking=MARKING,
-                quarter=quarter,
-                force=force,
-                generated=f"{generated:%d %B %Y}",
-                subjects=subjects,
-            ),
-        )
-    return tuple(written)
+        listed = [(path.name, header) for path, header in subjects]
+        write_private(folder / "index.html", index.render(**shared, subjects=listed))
+    return tuple(path for path, _ in subjects)

@@ -1,15 +1,9 @@
 """The restricted tasking pack: the ranked high-harm perpetrator list a tasking chair runs the
-meeting from.
-
-OFFICIAL-SENSITIVE. Unlike the published profile it names people on purpose. Every figure comes
-from the reporting layer: the list with its movement, flags, suggested actions and link
-confidence (reporting.rpt_tasking_list), who dropped off and why (rpt_tasking_dropped_off), the
-headline counts and sentences (rpt_tasking_summary, with the identity changes since the last
-run) and the ranking back-test (rpt_tasking_backtest). This module
-only picks the quarter's rows, words the reasons and formats: the list as CSV, HTML and XLSX
-(one row per subject, frozen header, filters, the marking in header and footer) and one
-printable page per subject at the top of the list (pipelines.report.subjects). Written only
-under OUT/YYYY-Qn/restricted/ (folder 0700, files 0600 from creation), never linked from the
+meeting from, as CSV, HTML and XLSX, and one printable page per subject at the top of the list
+(pipelines.report.subjects). OFFICIAL-SENSITIVE: unlike the published profile it names people on
+purpose. Every figure and sentence is a row of reporting.rpt_tasking_* (PACK_ROWS); this module
+picks the quarter's rows and prints the views their YAML declares. Written only under
+OUT/YYYY-Qn/restricted/ (folder 0700, files 0600 from creation), never linked from the
 published profile.
 """
 
@@ -76,37 +70,31 @@ class PackData:
     backtest: pd.DataFrame
 
 
-def high_harm_list(con: duckdb.DuckDBPyConnection, quarter: str) -> pd.DataFrame:
-    """The quarter's listed subjects in rank order (reporting.rpt_tasking_list), every column:
-    each output prints its own view of them."""
-    return con.execute(
-        "select * from reporting.rpt_tasking_list "
-        "where quarter = ? and is_on_tasking_list order by rank",
-        [quarter],
-    ).df()
+# The quarter's rows of each model the pack prints: the model, the rows kept and their order.
+PACK_ROWS = {
+    "listed": ("rpt_tasking_list", "is_on_tasking_list", "rank"),
+    "dropped": ("rpt_tasking_dropped_off", "true", "previous_rank"),
+    "summary": ("rpt_tasking_summary", "true", "quarter"),
+    # the latest ranking checked, then the mean over every ranking checked
+    "backtest": (
+        "rpt_tasking_backtest_summary",
+        "true",
+        "is_mean, horizon_quarters, list_length, method",
+    ),
+}
 
 
 def pack_data(con: duckdb.DuckDBPyConnection, quarter: str) -> PackData:
-    listed = high_harm_list(con, quarter)
-    dropped = con.execute(
-        "select * from reporting.rpt_tasking_dropped_off where quarter = ? order by previous_rank",
-        [quarter],
-    ).df()
-    summary = con.execute(
-        "select * from reporting.rpt_tasking_summary where quarter = ?", [quarter]
-    ).df()
-    # the latest ranking checked, then the mean over every ranking checked
-    backtest = con.execute(
-        "select * from reporting.rpt_tasking_backtest_summary where quarter = ? "
-        "order by is_mean, horizon_quarters, list_length, method",
-        [quarter],
-    ).df()
-    return PackData(
-        listed=listed,
-        dropped=dropped,
-        summary=summary.iloc[0].to_dict() if len(summary) else {},
-        backtest=backtest,
-    )
+    """Every column of the rows (each output prints its own view of them)."""
+    frames = {
+        name: con.execute(
+            f"select * from reporting.{model} where quarter = ? and {where} order by {order}",
+            [quarter],
+        ).df()
+        for name, (model, where, order) in PACK_ROWS.items()
+    }
+    summary = frames.pop("summary")
+    return PackData(**frames, summary=summary.iloc[0].to_dict() if len(summary) else {})
 
 
 HEADLINES = ("headline_counts", "headline_movement", "headline_identity")
@@ -139,13 +127,13 @@ def write_tasking_pack(
     csv_path = folder / "high_harm_perpetrators.csv"
     html_path = folder / "high_harm_perpetrators.html"
     xlsx_path = folder / "high_harm_perpetrators.xlsx"
-    lines = [f"# {MARKING}: tasking list {quarter}. Do not forward outside the tasking group."]
+    note = f"# {MARKING}: tasking list {quarter}. Do not forward outside the tasking group.\n"
     body = neutralise_formulas(frame).to_csv(
         index=False, quoting=csv.QUOTE_MINIMAL, float_format="%.2f", date_format="%Y-%m-%d"
     )
-    write_private(csv_path, "\n".join(lines) + "\n" + body)
+    write_private(csv_path, note + body)
     profiles = write_subject_profiles(
-        con, quarter, frame.head(subject_profiles_top_n), folder, force, generated
+        con, quarter, data.listed.head(subject_profiles_top_n), folder, force, generated
     )
     write_private(
         html_path,
@@ -199,34 +187,24 @@ def render_pack_html(
     profiles: tuple[Path, ...] = (),
     lookback_years: int = 3,
 ) -> str:
-    columns = columns_of("page")
-    headers = [(c.label, c.numeric) for c in columns]
-    by_key = {p.stem.split("_", 1)[-1]: p for p in profiles}
-    rows = []
-    shown = printed_frame(data.listed, columns)
-    key_index = [c.name for c in columns].index("person_key")
-    for record in shown.to_dict("records"):
-        cells = [(fmt(record[c.name]), c.numeric) for c in columns]
-        profile = by_key.get(str(record["person_key"]))
-        link = f"{SUBJECTS_DIR}/{profile.name}" if profile else None
-        rows.append({"cells": cells, "link": link, "key_index": key_index})
-    dropped = _text_rows(data.dropped, columns_of("dropped"))
+    by_key = {p.stem.split("_", 1)[-1]: f"{SUBJECTS_DIR}/{p.name}" for p in profiles}
+    # each table: its printed columns and its rows as text; a listed subject's page link
+    shown = {"page": data.listed, "dropped": data.dropped, "backtest": data.backtest}
     template = environment().get_template("tasking_pack.html.j2")
     return template.render(
         marking=MARKING,
         quarter=quarter,
         force=force,
-        headers=headers,
-        rows=rows,
         profiles=len(profiles),
         lookback_years=lookback_years,
         generated=f"{generated:%d %B %Y}",
         headline=headline(data),
-        dropped_headers=[c.label for c in columns_of("dropped")] if dropped else [],
-        dropped=dropped,
-        data_cannot_tell=data.dropped["data_cannot_tell"].iloc[0] if dropped else "",
-        backtest_headers=[c.label for c in columns_of("backtest")],
-        backtest=_text_rows(data.backtest, columns_of("backtest")),
+        tables={
+            name: (columns_of(name), _text_rows(frame, columns_of(name)))
+            for name, frame in shown.items()
+        },
+        links=[by_key.get(str(key)) for key in data.listed["person_key"]],
+        data_cannot_tell=data.dropped["data_cannot_tell"].iloc[0] if len(data.dropped) else "",
     )
 
 

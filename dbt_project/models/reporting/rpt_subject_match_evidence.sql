@@ -109,7 +109,17 @@ final as (
         case when pairs.joined_by = 'nominal_id' then 'same nominal id' else 'Splink' end
             as joined_by_label,
         coalesce(worded.evidence_for, '') as evidence_for,
-        coalesce(worded.evidence_against, '') as evidence_against
+        coalesce(worded.evidence_against, '') as evidence_against,
+        -- the page's line under the evidence table
+        'The ' || least(pairs.pairs_of_subject, 4) || ' weakest link'
+        || case when pairs.pairs_of_subject = 1 then '' else 's' end
+        || ' of the ' || pairs.pairs_of_subject || ' joining these records'
+        || case
+            when pairs.pairs_of_subject > 4
+                then ' (' || (pairs.pairs_of_subject - 4) || ' stronger not shown)'
+            else ''
+        end
+        || ': the joins worth checking first.' as evidence_note
     from pairs
     left join worded
         on pairs.pair_id = worded.pair_id

@@ -2,7 +2,7 @@
 -- quarter's end (rpt_subject_events) newest first, a crime with two victims one row naming both
 -- by their page labels (rpt_subject_victims: Victim A, B, ...). timeline_order numbers the
 -- rows as printed; the page prints the first ten (is_shown: about one A4 sheet) and says how
--- many earlier events it leaves on the records system (rows_not_shown).
+-- many earlier events it leaves on the records system (rows_not_shown, not_shown_note).
 with
 
 events as (
@@ -59,7 +59,15 @@ final as (
         detail,
         victim,
         timeline_order <= 10 as is_shown,
-        cast(greatest(timeline_rows - 10, 0) as integer) as rows_not_shown
+        cast(greatest(timeline_rows - 10, 0) as integer) as rows_not_shown,
+        -- the page's line under the timeline, when it leaves events out
+        case
+            when timeline_rows > 10
+                then
+                    (timeline_rows - 10) || ' earlier event'
+                    || case when timeline_rows - 10 = 1 then '' else 's' end
+                    || ' not shown (on the records system).'
+        end as not_shown_note
     from numbered
 )
 

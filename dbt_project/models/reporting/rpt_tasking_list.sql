@@ -242,7 +242,13 @@ select
     -- filled in by the tasking meeting
     '' as owner,
     '' as review_date,
-    -- the HTML page reads 'none' where the sheets leave the cell empty
-    coalesce(final.active_orders, 'none') as active_orders_on_page
+    -- the HTML pages read 'none' where the sheets leave the cell empty
+    coalesce(final.active_orders, 'none') as active_orders_on_page,
+    -- the subject page says in words what the sheets' two serial flags say
+    case
+        when final.is_serial_recorded then 'recorded'
+        when final.is_serial_including_screened then 'with screened courses'
+        else 'no'
+    end as serial_on_page
 from final
 inner join reasons on final.quarter = reasons.quarter and final.person_key = reasons.person_key
