@@ -145,6 +145,19 @@ def _profile_delivery(args: argparse.Namespace, extracts: Path) -> int:
     # The settings are read and validated here, once; the run receives the file's path.
     settings = load_settings(config_file(args))
     quarter = gate_delivery(extracts, args.quarter, settings.force.area_geojson)
+    from pipelines.contracts import gx_process
+    from pipelines.contracts.schema import EXTRACTS
+
+    # Great Expectations is imported on the other core while this process imports Dagster
+    # (pipelines/contracts/gx_process.py); the run's contract checks use it.
+    gx_process.start(EXTRACTS)
+    try:
+        return _profile_staged(args, extracts, quarter)
+    finally:
+        gx_process.stop()
+
+
+def _profile_staged(args: argparse.Namespace, extracts: Path, quarter: str) -> int:
     out = (Path(args.out) if args.out else default_output_dir()).resolve()
     warehouse = (Path(args.warehouse) if args.warehouse else default_warehouse()).resolve()
     from pipelines import run_safety
