@@ -205,14 +205,16 @@ def project_manifest(variables: dict[str, Any], target: str = DBT_TARGET) -> Man
         return _MANIFESTS[key]
 
 
-def start_warm_up(variables: dict[str, Any], target: str = DBT_TARGET) -> None:
+def start_warm_up(variables: dict[str, Any], target: str = DBT_TARGET) -> threading.Thread:
     """Load the parsed project that `run_dbt` will use with these vars, in a background thread.
     Loading it is ~1.5 s of CPU (dbt's partial-parse check of the whole project) that the first
     dbt step of a run paid; started when the extracts start loading, which is mostly DuckDB
     work outside the GIL, the first dbt step finds it loaded."""
-    threading.Thread(
+    thread = threading.Thread(
         target=_warm_up, args=(_parse_variables(variables), target), name="dbt-warm-up", daemon=True
-    ).start()
+    )
+    thread.start()
+    return thread
 
 
 def _warm_up(variables: dict[str, Any], target: str) -> None:
