@@ -22,6 +22,7 @@ import contextlib
 import logging
 import os
 import pickle
+import signal
 import subprocess
 import sys
 import threading
@@ -171,6 +172,9 @@ def _serve(extracts: Sequence[str], requests: IO[bytes], replies: IO[bytes]) -> 
 
 
 if __name__ == "__main__":
+    # Ctrl-C reaches the whole process group: the run's process ends this one (or its pipe
+    # closes), so no second traceback is printed from here.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Replies go to a copy of stdout; stdout itself becomes stderr, so nothing GX prints can
     # corrupt them.
     replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
