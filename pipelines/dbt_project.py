@@ -70,6 +70,8 @@ PARSE_SECTIONS = frozenset({"stalking_universe"})
 # at parse time, and a setting may decide whether a model or test refs another: run_dbt parses
 # for the values of PARSE_SECTIONS only; `project_manifest` parses for any vars it is given.
 _MANIFESTS: dict[str, Manifest] = {}
+# One parse at a time: a caller waits for a parse under way (start_warm_up's) and reuses it.
+_PARSING = threading.Lock()
 _KEEP_MANIFESTS = 2
 
 
@@ -189,16 +191,38 @@ def project_manifest(variables: dict[str, Any], target: str = DBT_TARGET) -> Man
     """The project parsed for these vars, once per process. The parse starts from dbt's
     partial-parse state that `prepare` leaves (~0.3 s when nothing changed)."""
     key = _manifest_key(variables, target)
-    if key not in _MANIFESTS:
-        line = ["parse", "--quiet", "--no-write-json", *_project_args(variables, target)]
-        if key != _prepared_stamp():
-            # Other vars than `prepare` parsed with (an evaluation or a test varying a setting):
-            # dbt writes its parse state into the target path, and in target/ it would make the
-            # next run with the project's own vars parse the whole project again (~10 s).
-            digest = hashlib.sha1(key.encode()).hexdigest()[:10]
-            line += ["--target-path", str(dbt_project.manifest_path.parent / f"parse-{digest}")]
-        _remember(key, _invoke(line).result)
-    return _MANIFESTS[key]
+    with _PARSING:
+        if key not in _MANIFESTS:
+            line = ["parse", "--quiet", "--no-write-json", *_project_args(variables, target)]
+            if key != _prepared_stamp():
+                # Other vars than `prepare` parsed with (an evaluation or a test varying a
+                # setting): dbt writes its parse state into the target path, and in target/ it
+                # would make the next run with the project's own vars parse the whole project
+                # again (~10 s).
+                digest = hashlib.sha1(key.encode()).hexdigest()[:10]
+                line += ["--target-path", str(dbt_project.manifest_path.parent / f"parse-{digest}")]
+            _remember(key, _invoke(line).result)
+        return _MANIFESTS[key]
+
+
+def start_warm_up(variables: dict[str, Any], target: str = DBT_TARGET) -> threading.Thread:
+    """Load the parsed project that `run_dbt` will use with these vars, in a background thread.
+    Loading it is ~1.5 s of CPU (dbt's partial-parse check of the whole project) that the first
+    dbt step of a run paid; started when the extracts start loading, which is mostly DuckDB
+    work outside the GIL, the first dbt step finds it loaded."""
+    thread = threading.Thread(
+        target=_warm_up, args=(_parse_variables(variables), target), name="dbt-warm-up", daemon=True
+    )
+    thread.start()
+    return thread
+
+
+def _warm_up(variables: dict[str, Any], target: str) -> None:
+    try:
+        project_manifest(variables, target)
+    except Exception:
+        # The dbt step parses again itself and reports the error where it belongs.
+        return
 
 
 def _stamp_file() -> Path:
@@ -239,12 +263,7 @@ def run_dbt(
     SPP_WAREHOUSE, else the default warehouse), with the settings as vars (`variables`, default:
     the settings file). Raises DbtRunFailed unless dbt succeeded. `callbacks` receive every dbt
     event as it happens (dbt's worker threads call them)."""
-    project_variables = dbt_vars(load_settings())
-    variables = project_variables if variables is None else variables
-    parse_variables = {
-        **project_variables,
-        **{section: variables[section] for section in PARSE_SECTIONS if section in variables},
-    }
+    variables = dbt_vars(load_settings()) if variables is None else variables
     line = [command, *args, *_project_args(variables, target)]
     if target_path is not None:
         line += ["--target-path", str(target_path)]
@@ -254,7 +273,16 @@ def run_dbt(
     # settings are read in the models' SQL only (the `setting()` macro), which dbt renders when
     # it compiles, with this invocation's vars. An evaluation or test varying such a setting (or
     # the quarter) no longer pays a whole parse (~10 s) per set of settings.
-    return _invoke(line, project_manifest(parse_variables, target), callbacks, warehouse)
+    manifest = project_manifest(_parse_variables(variables), target)
+    return _invoke(line, manifest, callbacks, warehouse)
+
+
+def _parse_variables(variables: dict[str, Any]) -> dict[str, Any]:
+    """The vars a run's manifest is parsed with: the settings file's, but for PARSE_SECTIONS."""
+    return {
+        **dbt_vars(load_settings()),
+        **{section: variables[section] for section in PARSE_SECTIONS if section in variables},
+    }
 
 
 def prepare(settings: Settings | None = None, force: bool = False) -> Path:

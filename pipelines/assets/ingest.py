@@ -28,8 +28,10 @@ from pipelines.contracts.loader import (
 from pipelines.contracts.schema import EXTRACTS
 from pipelines.contracts.structure import check_delivery, inspect_extract
 from pipelines.contracts.thresholds import QuarantineLimits, enforce_limits
+from pipelines.dbt_project import start_warm_up as start_dbt_warm_up
 from pipelines.partitions import quarterly_partitions
 from pipelines.resources import ProfileRun
+from pipelines.settings import dbt_vars
 
 # Validation order: each extract after the ones its contract reads.
 UPSTREAM: dict[str, list[str]] = {
@@ -95,8 +97,10 @@ def _ingest_asset(extract: str) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_run: ProfileRun
     ) -> dg.MaterializeResult:
         if not UPSTREAM[extract]:
-            # The contract checks' engine is imported while the extracts load (see gx_checks).
+            # While the extracts load (DuckDB, outside the GIL): the contract checks' engine is
+            # imported (see gx_checks) and dbt's parsed project loaded for the dbt steps.
             start_warm_up(EXTRACTS)
+            start_dbt_warm_up(dbt_vars(profile_run.settings()))
         extracts_dir = Path(profile_run.extracts_dir)
         area = _force_area(profile_run)
         with duckdb.get_connection() as con:

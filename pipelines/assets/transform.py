@@ -34,6 +34,10 @@ class ProfileDbtTranslator(DagsterDbtTranslator):
         return fqn[1] if len(fqn) > 2 else "dbt"
 
 
+# One translator for every dbt step: it memoises each node's asset spec, and the steps share
+# the manifest's nodes (the dependencies of one step's nodes lie in another's).
+_TRANSLATOR = ProfileDbtTranslator()
+
 # dbt's events that say how one node ended; dagster-dbt turns them into materializations and
 # check results.
 _NODE_RESULT_EVENTS = frozenset({"LogSeedResult", "LogModelResult", "LogTestResult"})
@@ -144,7 +148,7 @@ def _dbt_step(name: str, select: str = "fqn:*", exclude: str = "") -> dg.AssetsD
         select=select,
         exclude=exclude,
         partitions_def=quarterly_partitions,
-        dagster_dbt_translator=ProfileDbtTranslator(),
+        dagster_dbt_translator=_TRANSLATOR,
         name=name,
     )
     def step(

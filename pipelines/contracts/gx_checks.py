@@ -141,17 +141,22 @@ _WARM_UP_STARTED = threading.Lock()
 
 
 def start_warm_up(extracts: Sequence[str]) -> None:
-    """Import GX and register the extracts' suites in a background thread (once per process)."""
+    """Import GX and register the extracts' suites in a background thread (once per process),
+    unless the run validates in its own process (gx_process), which has done it already."""
     global _warm_up
+    from pipelines.contracts import gx_process
+
+    if gx_process.is_running():
+        return
     with _WARM_UP_STARTED:
         if _warm_up is None:
             _warm_up = threading.Thread(
-                target=_register_suites, args=(tuple(extracts),), name="gx-warm-up", daemon=True
+                target=register_suites, args=(tuple(extracts),), name="gx-warm-up", daemon=True
             )
             _warm_up.start()
 
 
-def _register_suites(extracts: tuple[str, ...]) -> None:
+def register_suites(extracts: Sequence[str]) -> None:
     try:
         for extract in extracts:
             _validation_for(extract, _suite_text(load_suite(extract)))
@@ -255,17 +260,32 @@ def run_suite(
     codes: list[str] | None = None,
     max_rows: int | None = None,
 ) -> SuiteOutcome:
+    """The extract's suite run by GX on the loaded table: in the validation process when one
+    was started for this run (pipelines/contracts/gx_process.py), else in this process."""
     import pandas as pd
+
+    from pipelines.contracts import gx_process
 
     suite_json = load_suite(extract)
     frame, rows_in_table = batch_frame(con, extract, area, max_rows)
     parameters = runtime_parameters(today, codes or offence_codes())
     parameters["today"] = pd.Timestamp(today)
+    outcome = gx_process.validate_elsewhere(extract, suite_json, frame, parameters)
+    if outcome is None:
+        outcome = validate_frame(extract, suite_json, frame, parameters)
+    outcome.rows_in_table = rows_in_table
+    return outcome
+
+
+def validate_frame(
+    extract: str, suite_json: dict[str, Any], frame: pd.DataFrame, parameters: dict[str, Any]
+) -> SuiteOutcome:
+    """GX's verdict on one batch: each of the suite's expectations, in suite order."""
     _wait_for_warm_up()
     suite, batch_definition = _validation_for(extract, _suite_text(suite_json))
     batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
     result = batch.validate(suite, expectation_parameters=parameters, result_format="BASIC")
-    outcome = SuiteOutcome(extract=extract, rows=len(frame), rows_in_table=rows_in_table)
+    outcome = SuiteOutcome(extract=extract, rows=len(frame), rows_in_table=len(frame))
     # Match results to the suite's expectations by the ids GX gave them (suite order kept).
     by_id = {res.expectation_config.id: res for res in result.results}
     ordered = [by_id[exp.id] for exp in suite.expectations]

@@ -1,0 +1,182 @@
+"""Great Expectations in a process of its own, for `spp profile`.
+
+Importing GX (with pandas and SciPy) and registering the five suites is ~3 s of CPU, pure
+Python. Inside the run it held the GIL while the extracts loaded, and the run's process does
+nothing else at the same time on a 2-core machine. So the CLI starts this process before it
+imports Dagster: GX is imported and the suites registered on the other core while the run
+starts up. The contract checks then build each batch in the run's process as before
+(gx_checks.batch_frame: the DuckDB reads and derived columns) and send it here; the verdict
+comes from the same function either way (gx_checks.validate_frame), so nothing is checked
+differently.
+
+The process validates each extract it was started for once and then exits, so its memory is
+not held for the rest of the run. If it fails in any way (it died, GX raised), the check runs
+in the calling process instead, which then reports the error as it always did. Batches travel
+pickled over the process's stdin and replies over a duplicate of its stdout (anything GX
+prints goes to stderr). When the run's process dies, the pipe closes and this process exits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from pipelines.contracts.gx_checks import SuiteOutcome
+
+log = logging.getLogger(__name__)
+
+_PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# It exits as soon as its input closes; this only bounds a hung one.
+_EXIT_TIMEOUT_SECONDS = 10
+
+
+class _ValidationProcess:
+    def __init__(self, extracts: Sequence[str]) -> None:
+        self.pending = set(extracts)
+        env = dict(os.environ)
+        # The same code as the run's process, wherever the command was started.
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(_PROJECT_ROOT), env.get("PYTHONPATH", "")) if p
+        )
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "pipelines.contracts.gx_process", *extracts],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+        )
+
+    def validate(
+        self,
+        extract: str,
+        suite_json: dict[str, Any],
+        frame: pd.DataFrame,
+        parameters: dict[str, Any],
+    ) -> SuiteOutcome:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        pickle.dump(
+            (extract, suite_json, frame, parameters),
+            self.process.stdin,
+            protocol=pickle.HIGHEST_PROTOCOL,
+        )
+        self.process.stdin.flush()
+        status, reply = pickle.load(self.process.stdout)
+        if status != "ok":
+            raise RuntimeError(f"GX raised {reply} in the validation process")
+        self.pending.discard(extract)
+        return reply
+
+    def close(self, wait: bool = True) -> None:
+        """Close its input, on which it exits; `wait=False` ends it at once (its work is no
+        longer wanted)."""
+        if not wait:
+            self.process.kill()
+        if self.process.stdin is not None:
+            # A process that died has closed its end already.
+            with contextlib.suppress(OSError):
+                self.process.stdin.close()
+        try:
+            self.process.wait(timeout=_EXIT_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+_process: _ValidationProcess | None = None
+_LOCK = threading.Lock()
+
+
+def start(extracts: Sequence[str]) -> None:
+    """Start the validation process for these extracts (once; the CLI calls it first thing)."""
+    global _process
+    with _LOCK:
+        if _process is None:
+            _process = _ValidationProcess(extracts)
+
+
+def is_running() -> bool:
+    return _process is not None
+
+
+def stop() -> None:
+    """End the validation process if it is still running (the run is over or failed early)."""
+    global _process
+    with _LOCK:
+        if _process is not None:
+            _process.close(wait=False)
+            _process = None
+
+
+def validate_elsewhere(
+    extract: str,
+    suite_json: dict[str, Any],
+    frame: pd.DataFrame,
+    parameters: dict[str, Any],
+) -> SuiteOutcome | None:
+    """The batch's outcome from the validation process, or None when there is none for this
+    extract (not started, already used, or failed: the caller validates in-process)."""
+    global _process
+    with _LOCK:
+        if _process is None or extract not in _process.pending:
+            return None
+        try:
+            outcome = _process.validate(extract, suite_json, frame, parameters)
+        except (OSError, EOFError, pickle.PickleError, RuntimeError) as error:
+            # The error's type only: a message could quote a value of the batch.
+            log.warning(
+                "contract check of %s: validation process failed (%s); checking here instead",
+                extract,
+                type(error).__name__,
+            )
+            _process.close(wait=False)
+            _process = None
+            return None
+        if not _process.pending:
+            # Its work is done: ended now, rather than waiting for the interpreter to unload GX.
+            _process.close(wait=False)
+            _process = None
+        return outcome
+
+
+def _serve(extracts: Sequence[str], requests: IO[bytes], replies: IO[bytes]) -> None:
+    from pipelines.contracts import gx_checks
+
+    gx_checks.register_suites(extracts)
+    while True:
+        try:
+            extract, suite_json, frame, parameters = pickle.load(requests)
+        except EOFError:
+            return
+        try:
+            reply: tuple[str, Any] = (
+                "ok",
+                gx_checks.validate_frame(extract, suite_json, frame, parameters),
+            )
+        except Exception as error:
+            reply = ("error", type(error).__name__)
+        pickle.dump(reply, replies, protocol=pickle.HIGHEST_PROTOCOL)
+        replies.flush()
+
+
+if __name__ == "__main__":
+    # Ctrl-C reaches the whole process group: the run's process ends this one (or its pipe
+    # closes), so no second traceback is printed from here.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Replies go to a copy of stdout; stdout itself becomes stderr, so nothing GX prints can
+    # corrupt them.
+    replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    _serve(sys.argv[1:], sys.stdin.buffer, replies)

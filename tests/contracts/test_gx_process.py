@@ -1,0 +1,68 @@
+"""The contract checks give the same outcome in the validation process (what `spp profile`
+uses, pipelines/contracts/gx_process.py) as in the calling process, and fall back to the
+calling process when that one fails."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import asdict
+
+import pytest
+
+from pipelines.contracts import geo, gx_process
+from pipelines.contracts.gx_checks import run_suite
+from tests.contracts.delivery import TODAY, Delivery
+
+EXTRACTS = ("crimes", "crime_persons", "intelligence", "orders", "breaches")
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> Delivery:
+    """A delivery whose loaded crimes carry a row the quarantine would have stopped, so one
+    expectation fails and the outcome is not all passes."""
+    d = Delivery(tmp_path_factory.mktemp("gx_process") / "in")
+    d.load()
+    d.con.execute(
+        "insert into raw.crimes by name select * replace ('999/99' as offence_code) "
+        "from raw.crimes where crime_id = 'C1'"
+    )
+    return d
+
+
+@pytest.fixture
+def no_process_left() -> Iterator[None]:
+    yield
+    gx_process.stop()
+
+
+def _outcomes(d: Delivery) -> dict[str, dict]:
+    area = geo.resolve_force_area(d.folder)
+    return {e: asdict(run_suite(d.con, e, TODAY, area)) for e in EXTRACTS}
+
+
+def test_the_validation_process_gives_the_same_outcomes(loaded: Delivery, no_process_left) -> None:
+    here = _outcomes(loaded)
+    assert here["crimes"]["outcomes"] and any(
+        not o["success"] for o in here["crimes"]["outcomes"]
+    ), "the planted row should fail an expectation"
+    gx_process.start(EXTRACTS)
+    process = gx_process._process
+    assert process is not None
+    elsewhere = _outcomes(loaded)
+    assert elsewhere == here
+    # Every extract checked there once, it has ended and let go of its memory.
+    assert not gx_process.is_running()
+    assert process.process.poll() is not None
+
+
+def test_a_failed_validation_process_falls_back_to_this_one(
+    loaded: Delivery, no_process_left
+) -> None:
+    here = _outcomes(loaded)
+    gx_process.start(EXTRACTS)
+    process = gx_process._process
+    assert process is not None
+    process.process.kill()
+    process.process.wait()
+    assert _outcomes(loaded) == here
+    assert not gx_process.is_running()
