@@ -120,6 +120,14 @@ def stop() -> None:
             _process = None
 
 
+def wait() -> None:
+    """Return when the validation process has exited (it does after its last extract, or when
+    stopped); at once when none was started."""
+    process = _process
+    if process is not None:
+        process.process.wait()
+
+
 def validate_elsewhere(
     extract: str,
     suite_json: dict[str, Any],

@@ -25,12 +25,9 @@ from __future__ import annotations
 import itertools
 import logging
 import math
-import multiprocessing
 import os
 import warnings
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from multiprocessing import forkserver
 
 import numpy as np
 import pandas as pd
@@ -39,6 +36,7 @@ from sklearn.isotonic import IsotonicRegression
 from statsforecast import StatsForecast
 from statsforecast.models import AutoARIMA, AutoETS, AutoTheta, Naive, SeasonalNaive
 
+from pipelines import fork_server
 from pipelines.forecasting.error_pool import (
     PoolRow,
     pool_kind,
@@ -318,31 +316,13 @@ MIN_FITS_TO_SPLIT = 4
 
 def _n_jobs(n_series: int, fits_per_series: int) -> int:
     """Processes for the fits: two when there are at least two series and MIN_FITS_TO_SPLIT
-    model searches. A worker from the fork server starts in ~0.05 s (the server has imported
-    this module) while one ARIMA search costs 0.1-0.5 s, so even a force's six series pay off:
-    its quarterly series are refitted at every CV origin (24 searches), and one process left
-    half the CPUs idle."""
+    model searches. A worker from the fork server (pipelines.fork_server) starts in ~0.05 s
+    (the server has imported this module) while one ARIMA search costs 0.1-0.5 s, so even a
+    force's six series pay off: its quarterly series are refitted at every CV origin (24
+    searches), and one process left half the CPUs idle."""
     if n_series < 2 or n_series * fits_per_series < MIN_FITS_TO_SPLIT:
         return 1
     return min(2, os.cpu_count() or 1)
-
-
-def start_fit_workers() -> None:
-    """Start the fork server the fit workers come from, with this module imported in it.
-
-    The workers are not forked from the calling process: a pipeline run holds threads
-    (DuckDB's, dbt's, Dagster's), and a child forked while one of them held a libc lock
-    crashed in libc now and then under load (BrokenProcessPool in the forecast step). The
-    fork server is a fresh single-threaded process, so its forks are safe. Starting it costs
-    the import of this module (~2.5 s CPU) once per process: a caller may start it early, on
-    the other core, so the forecast step does not wait for it. Idempotent."""
-    multiprocessing.set_forkserver_preload([__name__])
-    forkserver.ensure_running()
-
-
-def _fit_pool(jobs: int) -> ProcessPoolExecutor:
-    start_fit_workers()
-    return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("forkserver"))
 
 
 def _quiet():
@@ -487,7 +467,7 @@ def _fit_and_roll(
         # The fit and the roll-forward both run in the workers (statsforecast's own n_jobs
         # would leave the roll-forward in one process).
         chunks = [df[df["unique_id"].isin(c)] for c in np.array_split(uids, jobs)]
-        with _fit_pool(jobs) as pool:
+        with fork_server.pool(jobs, [__name__]) as pool:
             parts = list(pool.map(_fit_roll_chunk, chunks, *[[a] * jobs for a in args]))
     ids = [u for p in parts for u in p[0]]
     cv = {m: np.concatenate([p[1][m] for p in parts]) for m in parts[0][1]}

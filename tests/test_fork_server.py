@@ -1,0 +1,41 @@
+"""Worker processes come from the fork server, never forked from the (threaded) caller."""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+
+from pipelines import fork_server
+from pipelines.forecasting import ForecastParams, core, forecast_series
+from pipelines.settings import ForecastSettings
+
+
+def test_workers_are_forked_from_the_server_not_from_the_caller() -> None:
+    with fork_server.pool(2, ["pipelines.forecasting.core"]) as pool:
+        parents = set(pool.map(_parent_pid, range(4)))
+    assert os.getpid() not in parents
+    assert len(parents) == 1
+
+
+def test_forecasts_split_over_workers_equal_those_made_in_one_process(monkeypatch) -> None:
+    periods = pd.date_range("2019-01-01", periods=16, freq="QS")
+    frame = pd.DataFrame(
+        [
+            (f"series{k}", day, float(10 + k + (i * (k + 1)) % 7))
+            for k in range(4)
+            for i, day in enumerate(periods)
+        ],
+        columns=["series", "period_start", "value"],
+    )
+    params = ForecastParams.from_settings(ForecastSettings())
+    assert core._n_jobs(4, 1) == min(2, os.cpu_count() or 1)
+    split = forecast_series(frame, 4, params)
+    monkeypatch.setattr(core, "_n_jobs", lambda *_: 1)
+    alone = forecast_series(frame, 4, params)
+    for made_split, made_alone in zip(split, alone, strict=True):
+        pd.testing.assert_frame_equal(made_split, made_alone)
+
+
+def _parent_pid(_: int) -> int:
+    return os.getppid()
