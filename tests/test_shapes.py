@@ -1,7 +1,8 @@
 """Unusual deliveries never crash: each shape of tests/shapes.py, made from the tiny force,
 goes through `spp profile` (its own process and state) and must exit 0 with a profile that
-says what it cannot show. The shapes run one after another in session fixtures; three run in
-CI, the rest (with the known failure) with -m slow."""
+says what it cannot show. The shapes run one after another in session fixtures; the CI shape
+runs in the background (tests/conftest.py starts it once the first run is done), the others
+with -m slow."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +37,9 @@ def _text(path: Path) -> str:
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", raw)))
 
 
-def _run(shape: str, source: Path, root: Path) -> ShapeRun:
+def _run(shape: str, source: Path, root: Path, running: list | None = None) -> ShapeRun:
+    """`spp profile` on the shape made from `source`; the process is put in `running` so that
+    a session stopping early can kill it."""
     extracts = make_shape(source, root / shape / "extracts", shape)
     state = root / shape / "state"
     env = {
@@ -45,7 +49,7 @@ def _run(shape: str, source: Path, root: Path) -> ShapeRun:
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
     out = root / shape / "out"
-    done = subprocess.run(
+    process = subprocess.Popen(
         [
             sys.executable, "-m", "pipelines.cli", "profile",
             "--extracts", str(extracts),
@@ -54,10 +58,14 @@ def _run(shape: str, source: Path, root: Path) -> ShapeRun:
             "--warehouse", str(root / shape / "warehouse.duckdb"),
             "--run-date", TINY_RUN_DATE,
         ],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+        cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
+    if running is not None:
+        running.append(process)
+    _, stderr = process.communicate(timeout=600)
     return ShapeRun(
-        done.returncode, done.stderr[-2000:], _text(out / TINY_END_QUARTER / "profile.html")
+        process.returncode, stderr[-2000:], _text(out / TINY_END_QUARTER / "profile.html")
     )
 
 
@@ -67,14 +75,51 @@ def _run(shape: str, source: Path, root: Path) -> ShapeRun:
 CI_SHAPES = ("empty_universe_no_location",)
 
 
-def _run_all(shapes: list[str], source: Path, root: Path) -> dict[str, ShapeRun]:
+def _run_all(
+    shapes: list[str], source: Path, root: Path, running: list | None = None
+) -> dict[str, ShapeRun]:
     # One at a time: a whole run keeps both cores of the CI machine busy (DuckDB, 2 dbt threads).
-    return {s: _run(s, source, root) for s in shapes}
+    return {s: _run(s, source, root, running) for s in shapes}
+
+
+class ShapeRuns(threading.Thread):
+    """The shapes' runs, one after another in processes waited for by this thread:
+    tests/conftest.py starts it once the session's first run is done, so the runs go on the
+    second core while the suite goes on (the CI shape's run used to keep the suite waiting)."""
+
+    def __init__(self, shapes: list[str], source: Path, root: Path) -> None:
+        super().__init__(daemon=True)
+        self.shapes, self.source, self.root = shapes, source, root
+        self.result: dict[str, ShapeRun] | None = None
+        self.error: BaseException | None = None
+        self._running: list[subprocess.Popen[str]] = []
+
+    def run(self) -> None:
+        try:
+            self.result = _run_all(self.shapes, self.source, self.root, self._running)
+        except BaseException as error:  # re-raised in the fixture that joins
+            self.error = error
+
+    def stop(self) -> None:
+        """Kill a run still going (the session stopped before a test waited for it)."""
+        for process in self._running:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+    def outputs(self) -> dict[str, ShapeRun]:
+        self.join()
+        if self.error is not None:
+            raise self.error
+        assert self.result is not None
+        return self.result
 
 
 @pytest.fixture(scope="session")
-def shape_runs(tiny_force: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, ShapeRun]:
-    return _run_all(list(CI_SHAPES), tiny_force, tmp_path_factory.mktemp("shapes"))
+def shape_runs(tiny_force: Path) -> dict[str, ShapeRun]:
+    from tests.conftest import start_shape_runs
+
+    return start_shape_runs(tiny_force).outputs()
 
 
 @pytest.fixture(scope="session")

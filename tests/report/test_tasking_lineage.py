@@ -168,9 +168,9 @@ def profile_two_runs(tiny_force: Path, root: Path, running: list) -> TwoRuns:
 
 
 class LineageRuns(threading.Thread):
-    """The two runs, in processes waited for by this thread: tests/conftest.py starts it once
-    the tiny force's first run is done, so the runs go on the second core while the suite goes
-    on (they used to run one after the other in the suite's own process)."""
+    """The two runs, in processes waited for by this thread: tests/conftest.py starts it when
+    the session starts (they need the tiny force only), so the runs go on the second core while
+    the suite goes on (they used to run one after the other in the suite's own process)."""
 
     def __init__(self, tiny_force: Path, root: Path) -> None:
         super().__init__(daemon=True)
@@ -201,10 +201,10 @@ class LineageRuns(threading.Thread):
 
 
 @pytest.fixture(scope="module")
-def two_runs(tiny_force: Path, tmp_path_factory: pytest.TempPathFactory) -> TwoRuns:
+def two_runs(tiny_force: Path) -> TwoRuns:
     from tests.conftest import start_lineage_runs
 
-    return start_lineage_runs(tiny_force, tmp_path_factory).outputs()
+    return start_lineage_runs(tiny_force).outputs()
 
 
 def _rows(warehouse: Path, sql: str, params: list | None = None) -> pd.DataFrame:
