@@ -262,8 +262,9 @@ _MAIN_COMMAND: dict[str, MainCommandRun] = {}
 LINEAGE_FIXTURE = "two_runs"
 _LINEAGE: dict[str, LineageRuns] = {}
 # The unusual deliveries run in every CI run (tests/test_shapes.py): started in the background
-# once the first run is done.
-SHAPES_FIXTURE = "shape_runs"
+# once the first run is done. (The shapes' test asks for its runs by name, as each shape's runs
+# are CI's or -m slow's.)
+SHAPES_TEST = "test_unusual_delivery_gives_a_profile"
 _SHAPES_WANTED = False
 _SHAPES: dict[str, ShapeRuns] = {}
 
@@ -271,8 +272,8 @@ _SHAPES: dict[str, ShapeRuns] = {}
 # first run's outputs (it is started with the session), then the later background runs. A
 # module moves as a whole so that its module-scoped fixtures are made once.
 FIRST_RUN_FIXTURES = {"tiny_profile"}
-LATER_RUN_FIXTURES = {"tiny_rerun", LINEAGE_FIXTURE, SHAPES_FIXTURE}
-LATER_RUN_TESTS = {KILLED_RUN_TEST, MAIN_COMMAND_TEST}
+LATER_RUN_FIXTURES = {"tiny_rerun", LINEAGE_FIXTURE}
+LATER_RUN_TESTS = {KILLED_RUN_TEST, MAIN_COMMAND_TEST, SHAPES_TEST}
 
 
 def _runs_read(item: pytest.Item) -> int:
@@ -304,7 +305,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     items[:] = _by_runs_read(items)
     _RERUN_WANTED = _wanted(items, "tiny_rerun")
-    _SHAPES_WANTED = _wanted(items, SHAPES_FIXTURE)
+    _SHAPES_WANTED = any(
+        getattr(item, "originalname", None) == SHAPES_TEST and not item.get_closest_marker("slow")
+        for item in items
+    )
     _KILLED_RUN_STEPS[:] = [
         item.callspec.params["kill_at"]
         for item in items
