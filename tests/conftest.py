@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import pytest
 
@@ -42,6 +42,7 @@ TINY_SEED = 7
 TINY_END_QUARTER = "2025-Q4"
 TINY_RUN_DATE = "2026-01-15"
 SPP = Path(sys.executable).parent / "spp"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -91,50 +92,77 @@ def generate_tiny_force(folder: Path) -> Path:
     return folder
 
 
-class FirstRun(threading.Thread):
-    """The tiny force's quarter profiled by `spp profile` in its own process, started with the
-    session; when it is done it starts the runs that begin from its outputs (`then`)."""
+class BackgroundRuns(threading.Thread, Generic[T]):
+    """Whole runs in processes of their own, waited for by this thread, so that they go on the
+    second core while the suite goes on. `work` puts every process it starts in `running` (a
+    session stopping early kills them); `outputs()` waits, then returns what it returned or
+    raises what it raised."""
 
-    def __init__(self, run: ProfileRunOutputs, then: list[Callable[[ProfileRunOutputs], None]]):
+    def __init__(self) -> None:
         super().__init__(daemon=True)
-        self.run_outputs, self.then = run, then
-        self.console = run.out.parent / "first_run_console.txt"
-        self.error: BaseException | None = None
-        self._process: subprocess.Popen[bytes] | None = None
-        self._stopped = False
+        self.running: list[subprocess.Popen] = []
+        self._result: T | None = None
+        self._error: BaseException | None = None
+
+    def work(self) -> T:
+        raise NotImplementedError
 
     def run(self) -> None:
         try:
-            with self.console.open("wb") as console:
-                self._process = subprocess.Popen(
-                    profile_command(self.run_outputs),
-                    stdin=subprocess.DEVNULL,
-                    stdout=console,
-                    stderr=subprocess.STDOUT,
-                    env=run_env(self.run_outputs.state),
-                )
-            code = self._process.wait()
-            assert code == 0, (
-                "spp profile failed on the tiny force:\n"
-                + self.console.read_text(errors="replace")[-3000:]
-            )
-            for start in self.then:
-                if not self._stopped:
-                    start(self.run_outputs)
-        except BaseException as error:  # re-raised in every test that asks for the run
-            self.error = error
+            self._result = self.work()
+        except BaseException as error:  # re-raised in the fixture that waits
+            self._error = error
 
-    def outputs(self) -> ProfileRunOutputs:
+    def stop(self) -> None:
+        """Kill a run still going (the session stopped before a test waited for it)."""
+        for process in self.running:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+    def outputs(self) -> T:
         self.join()
-        if self.error is not None:
-            raise self.error
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
+
+
+class FirstRun(BackgroundRuns[ProfileRunOutputs]):
+    """The tiny force's quarter profiled by `spp profile`, started with the session; when it is
+    done it starts the runs that begin from its outputs (`then`)."""
+
+    def __init__(self, run: ProfileRunOutputs, then: list[Callable[[ProfileRunOutputs], None]]):
+        super().__init__()
+        self.run_outputs, self.then = run, then
+        self.console = run.out.parent / "first_run_console.txt"
+        self._stopped = False
+
+    def work(self) -> ProfileRunOutputs:
+        assert self.run_outputs.state is not None
+        with self.console.open("wb") as console:
+            process = subprocess.Popen(
+                profile_command(self.run_outputs),
+                stdin=subprocess.DEVNULL,
+                stdout=console,
+                stderr=subprocess.STDOUT,
+                env=run_env(self.run_outputs.state),
+            )
+        self.running.append(process)
+        code = process.wait()
+        assert code == 0, (
+            "spp profile failed on the tiny force:\n"
+            + self.console.read_text(errors="replace")[-3000:]
+        )
+        for start in self.then:
+            if not self._stopped:
+                start(self.run_outputs)
         return self.run_outputs
 
     def stop(self) -> None:
+        # Waited for, so that the runs it starts are started (and stopped next) or never are.
         self._stopped = True
-        process = self._process
-        if process is not None and process.poll() is None:
-            process.kill()
+        super().stop()
         self.join(timeout=30)
 
 

@@ -11,13 +11,12 @@ import os
 import re
 import subprocess
 import sys
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import TINY_END_QUARTER, TINY_RUN_DATE
+from tests.conftest import TINY_END_QUARTER, TINY_RUN_DATE, BackgroundRuns
 from tests.shapes import SHAPES, make_shape
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,37 +81,16 @@ def _run_all(
     return {s: _run(s, source, root, running) for s in shapes}
 
 
-class ShapeRuns(threading.Thread):
-    """The shapes' runs, one after another in processes waited for by this thread:
-    tests/conftest.py starts it once the session's first run is done, so the runs go on the
-    second core while the suite goes on (the CI shape's run used to keep the suite waiting)."""
+class ShapeRuns(BackgroundRuns[dict[str, ShapeRun]]):
+    """The shapes' runs, one after another: tests/conftest.py starts them once the session's
+    first run is done (the CI shape's run used to keep the suite waiting)."""
 
     def __init__(self, shapes: list[str], source: Path, root: Path) -> None:
-        super().__init__(daemon=True)
+        super().__init__()
         self.shapes, self.source, self.root = shapes, source, root
-        self.result: dict[str, ShapeRun] | None = None
-        self.error: BaseException | None = None
-        self._running: list[subprocess.Popen[str]] = []
 
-    def run(self) -> None:
-        try:
-            self.result = _run_all(self.shapes, self.source, self.root, self._running)
-        except BaseException as error:  # re-raised in the fixture that joins
-            self.error = error
-
-    def stop(self) -> None:
-        """Kill a run still going (the session stopped before a test waited for it)."""
-        for process in self._running:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-
-    def outputs(self) -> dict[str, ShapeRun]:
-        self.join()
-        if self.error is not None:
-            raise self.error
-        assert self.result is not None
-        return self.result
+    def work(self) -> dict[str, ShapeRun]:
+        return _run_all(self.shapes, self.source, self.root, self.running)
 
 
 @pytest.fixture(scope="session")
