@@ -401,7 +401,7 @@ def started_main_command() -> MainCommandRun | None:
     return _MAIN_COMMAND.get("run")
 
 
-def pytest_sessionfinish() -> None:
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     # A background run nobody waited for (the session stopped early) does not outlive it.
     first = _FIRST_RUN.get("run")
     if first is not None:
@@ -414,6 +414,11 @@ def pytest_sessionfinish() -> None:
         runs = started.get("runs", started.get("run"))
         if runs is not None:
             runs.stop()
+    # The runs' folders (~300 MB a session) are kept only when a test failed, to look into.
+    if exitstatus == 0:
+        shutil.rmtree(_SESSION_RUNS, ignore_errors=True)
+    else:
+        print(f"\nThe background runs' folders are kept in {_SESSION_RUNS}", file=sys.stderr)
 
 
 def _start_rerun(first: ProfileRunOutputs) -> None:
