@@ -1,5 +1,12 @@
 """Shared fixtures: a tiny synthetic force and ONE end-to-end profile run on it per session,
-so every test that reads real pipeline outputs shares the same (slow-ish) materialisation."""
+so every test that reads real pipeline outputs shares the same (slow-ish) materialisation.
+
+The suite is one busy core on a 2-core machine; the whole runs (`spp profile` in processes of
+their own) fill the other. When the session starts (after collection) the tiny force is
+generated and profiled in the background, with the other runs that need only the force; the
+runs that start from the first run's outputs follow as soon as it is done. The tests are
+ordered so that those reading no run go first, then those reading the first run, then those
+waiting for the later runs: a test seldom waits for a run."""
 
 from __future__ import annotations
 
@@ -8,9 +15,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import pytest
 
@@ -18,16 +27,22 @@ if TYPE_CHECKING:
     from tests.report.test_tasking_lineage import LineageRuns
     from tests.safety.test_run_safety import KilledRuns
     from tests.test_end_to_end import MainCommandRun
+    from tests.test_shapes import ShapeRuns
 
 # Dagster and dbt state of the test session stay out of the project's .state/ folder.
 _SESSION_STATE = Path(tempfile.mkdtemp(prefix="spp-tests-"))
 os.environ["SPP_STATE_DIR"] = str(_SESSION_STATE)
 os.environ["DAGSTER_HOME"] = str(_SESSION_STATE / "dagster_home")
 os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+# The background runs' inputs and outputs: apart from the session's state folder, which a run in
+# this process makes owner-only all through (the runs' published files keep their own modes).
+_SESSION_RUNS = Path(tempfile.mkdtemp(prefix="spp-test-runs-"))
 
 TINY_SEED = 7
 TINY_END_QUARTER = "2025-Q4"
 TINY_RUN_DATE = "2026-01-15"
+SPP = Path(sys.executable).parent / "spp"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -36,60 +51,163 @@ class ProfileRunOutputs:
     out: Path
     warehouse: Path
     quarter: str
+    # The run's SPP_STATE_DIR; its Dagster home is dagster/ in it.
+    state: Path | None = None
 
     @property
     def quarter_dir(self) -> Path:
         return self.out / self.quarter
 
+    @property
+    def dagster_home(self) -> Path:
+        assert self.state is not None, "a run without a state folder of its own"
+        return self.state / "dagster"
 
-@pytest.fixture(scope="session")
-def tiny_force(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny synthetic force's extracts (with ground truth in truth/)."""
+
+def profile_command(run: ProfileRunOutputs) -> list[str]:
+    """`spp profile` on a run's delivery, quarter, output folder and warehouse."""
+    return [
+        str(SPP),
+        "profile",
+        "--extracts", str(run.extracts),
+        "--quarter", run.quarter,
+        "--out", str(run.out),
+        "--warehouse", str(run.warehouse),
+        "--run-date", TINY_RUN_DATE,
+    ]  # fmt: skip
+
+
+def run_env(state: Path) -> dict[str, str]:
+    """The environment of a run in its own process with its own state (as an analyst runs)."""
+    return {**os.environ, "SPP_STATE_DIR": str(state), "DAGSTER_HOME": str(state / "dagster")}
+
+
+def generate_tiny_force(folder: Path) -> Path:
+    """The tiny synthetic force's extracts (with ground truth in truth/): well under a second."""
     from pipelines.synthetic import generate_force
 
-    folder = tmp_path_factory.mktemp("tiny_force")
     generate_force(
         scale="tiny", seed=TINY_SEED, out_dir=folder, end_quarter=TINY_END_QUARTER, years=5
     )
     return folder
 
 
-@pytest.fixture(scope="session")
-def tiny_profile(tiny_force: Path, tmp_path_factory: pytest.TempPathFactory) -> ProfileRunOutputs:
-    """The whole quarterly job run once through Dagster on the tiny force, via the CLI."""
-    from pipelines.cli import main
+class BackgroundRuns(threading.Thread, Generic[T]):
+    """Whole runs in processes of their own, waited for by this thread, so that they go on the
+    second core while the suite goes on. `work` puts every process it starts in `running` (a
+    session stopping early kills them); `outputs()` waits, then returns what it returned or
+    raises what it raised."""
 
-    root = tmp_path_factory.mktemp("tiny_profile")
-    outputs = ProfileRunOutputs(
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.running: list[subprocess.Popen] = []
+        self._result: T | None = None
+        self._error: BaseException | None = None
+
+    def work(self) -> T:
+        raise NotImplementedError
+
+    def run(self) -> None:
+        try:
+            self._result = self.work()
+        except BaseException as error:  # re-raised in the fixture that waits
+            self._error = error
+
+    def stop(self) -> None:
+        """Kill a run still going (the session stopped before a test waited for it)."""
+        for process in self.running:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+    def outputs(self) -> T:
+        self.join()
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
+
+
+class FirstRun(BackgroundRuns[ProfileRunOutputs]):
+    """The tiny force's quarter profiled by `spp profile`, started with the session; when it is
+    done it starts the runs that begin from its outputs (`then`)."""
+
+    def __init__(self, run: ProfileRunOutputs, then: list[Callable[[ProfileRunOutputs], None]]):
+        super().__init__()
+        self.run_outputs, self.then = run, then
+        self.console = run.out.parent / "first_run_console.txt"
+        self._stopped = False
+
+    def work(self) -> ProfileRunOutputs:
+        assert self.run_outputs.state is not None
+        with self.console.open("wb") as console:
+            process = subprocess.Popen(
+                profile_command(self.run_outputs),
+                stdin=subprocess.DEVNULL,
+                stdout=console,
+                stderr=subprocess.STDOUT,
+                env=run_env(self.run_outputs.state),
+            )
+        self.running.append(process)
+        code = process.wait()
+        assert code == 0, (
+            "spp profile failed on the tiny force:\n"
+            + self.console.read_text(errors="replace")[-3000:]
+        )
+        for start in self.then:
+            if not self._stopped:
+                start(self.run_outputs)
+        return self.run_outputs
+
+    def stop(self) -> None:
+        # Waited for, so that the runs it starts are started (and stopped next) or never are.
+        self._stopped = True
+        super().stop()
+        self.join(timeout=30)
+
+
+# The session's tiny force and its first run, made when the session starts (collection hook).
+_TINY: dict[str, Path] = {}
+_FIRST_RUN: dict[str, FirstRun] = {}
+
+
+@pytest.fixture(scope="session")
+def tiny_force() -> Path:
+    """The tiny synthetic force's extracts (with ground truth in truth/)."""
+    if "force" not in _TINY:
+        _TINY["force"] = generate_tiny_force(_SESSION_RUNS / "tiny_force")
+    return _TINY["force"]
+
+
+@pytest.fixture(scope="session")
+def tiny_profile(tiny_force: Path) -> ProfileRunOutputs:
+    """The whole quarterly job run once through Dagster on the tiny force, by `spp profile` in
+    its own process (started with the session, here if it was not)."""
+    if "run" not in _FIRST_RUN:
+        _start_first_run(tiny_force)
+    return _FIRST_RUN["run"].outputs()
+
+
+def _start_first_run(tiny_force: Path) -> None:
+    root = _SESSION_RUNS / "tiny_profile"
+    root.mkdir()
+    run = ProfileRunOutputs(
         extracts=tiny_force,
         out=root / "out",
         warehouse=root / "warehouse.duckdb",
         quarter=TINY_END_QUARTER,
+        state=root / "state",
     )
-    code = main(
-        [
-            "profile",
-            "--extracts", str(outputs.extracts),
-            "--quarter", outputs.quarter,
-            "--out", str(outputs.out),
-            "--warehouse", str(outputs.warehouse),
-            "--run-date", TINY_RUN_DATE,
-        ]
-    )  # fmt: skip
-    assert code == 0, "spp profile failed on the tiny force"
+    then: list[Callable[[ProfileRunOutputs], None]] = []
     if _RERUN_WANTED:
-        # The re-run is a process of its own: it runs on the second core while the tests that
-        # read this run's outputs go on in this one (the suite is mostly one busy core).
-        _start_rerun(outputs, tmp_path_factory)
+        then.append(_start_rerun)
     if _KILLED_RUN_STEPS:
-        from tests.safety.test_run_safety import KilledRuns
-
-        runs = KilledRuns(outputs, tmp_path_factory.mktemp("killed_runs"), list(_KILLED_RUN_STEPS))
-        runs.start()
-        _KILLED_RUNS["runs"] = runs
-    if _LINEAGE_WANTED:
-        start_lineage_runs(tiny_force, tmp_path_factory)
-    return outputs
+        then.append(_start_killed_runs)
+    if _SHAPES_WANTED:
+        then.append(lambda first: start_shape_runs(first.extracts))
+    first = FirstRun(run, then)
+    first.start()
+    _FIRST_RUN["run"] = first
 
 
 # A full made-up identity that the re-run's delivery carries in one extra crime_persons row; its
@@ -151,36 +269,74 @@ class RerunOutputs:
     state: Path  # its SPP_STATE_DIR (Dagster's storage under dagster/)
 
 
-# Whether any collected test asks for tiny_rerun (set at collection): only then does tiny_profile
-# start it in the background.
+# Whether any collected test asks for tiny_rerun (set at collection): only then does the first
+# run start it in the background when it is done.
 _RERUN_WANTED = False
 # The background re-run: its outputs, the process and its console file.
 _RERUN: dict[str, object] = {}
 
 
-# The killed-run tests' steps selected (tests/safety/test_run_safety.py): tiny_profile starts
-# them in the background, one after another, once its run is done.
+# The killed-run tests' steps selected (tests/safety/test_run_safety.py): started in the
+# background, one after another, once the first run is done.
 KILLED_RUN_TEST = "test_a_killed_run_leaves_the_previous_quarter_as_it_was"
 _KILLED_RUN_STEPS: list[str] = []
 _KILLED_RUNS: dict[str, KilledRuns] = {}
 # The README's main command (tests/test_end_to_end.py), started with the session when collected.
 MAIN_COMMAND_TEST = "test_main_command_without_shared_data"
 _MAIN_COMMAND: dict[str, MainCommandRun] = {}
-# The tasking lineage's two consecutive runs (tests/report/test_tasking_lineage.py): started in
-# the background by tiny_profile when a collected test asks for them, else by their fixture.
+# The tasking lineage's two consecutive runs (tests/report/test_tasking_lineage.py): started
+# with the session (they need the force only) when a collected test asks for them, else by
+# their fixture.
 LINEAGE_FIXTURE = "two_runs"
-_LINEAGE_WANTED = False
 _LINEAGE: dict[str, LineageRuns] = {}
+# The unusual deliveries run in every CI run (tests/test_shapes.py): started in the background
+# once the first run is done. (The shapes' test asks for its runs by name, as each shape's runs
+# are CI's or -m slow's.)
+SHAPES_TEST = "test_unusual_delivery_gives_a_profile"
+_SHAPES_WANTED = False
+_SHAPES: dict[str, ShapeRuns] = {}
+
+# Where a test module goes in the session, by the runs its tests read: none first, then the
+# first run's outputs (it is started with the session), then the later background runs. A
+# module moves as a whole so that its module-scoped fixtures are made once.
+FIRST_RUN_FIXTURES = {"tiny_profile"}
+LATER_RUN_FIXTURES = {"tiny_rerun", LINEAGE_FIXTURE}
+LATER_RUN_TESTS = {KILLED_RUN_TEST, MAIN_COMMAND_TEST, SHAPES_TEST}
+
+
+def _runs_read(item: pytest.Item) -> int:
+    """0: no run of the pipeline, 1: the session's first run, 2: a run started after it."""
+    names = set(getattr(item, "fixturenames", ()))
+    if names & LATER_RUN_FIXTURES or getattr(item, "originalname", None) in LATER_RUN_TESTS:
+        return 2
+    return 1 if names & FIRST_RUN_FIXTURES else 0
+
+
+def _by_runs_read(items: list[pytest.Item]) -> list[pytest.Item]:
+    """The items, modules in order of the runs they read (stable within each group)."""
+    module_rank: dict[str, int] = {}
+    for item in items:
+        module = item.nodeid.split("::")[0]
+        module_rank[module] = max(module_rank.get(module, 0), _runs_read(item))
+    return sorted(items, key=lambda item: module_rank[item.nodeid.split("::")[0]])
+
+
+def _wanted(items: list[pytest.Item], fixture: str) -> bool:
+    return any(fixture in getattr(item, "fixturenames", ()) for item in items)
 
 
 # After -m / -k have deselected: only the tests that will run count.
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    global _RERUN_WANTED, _LINEAGE_WANTED
+    global _RERUN_WANTED, _SHAPES_WANTED
     if config.option.collectonly:
         return
-    _RERUN_WANTED = any("tiny_rerun" in getattr(item, "fixturenames", ()) for item in items)
-    _LINEAGE_WANTED = any(LINEAGE_FIXTURE in getattr(item, "fixturenames", ()) for item in items)
+    items[:] = _by_runs_read(items)
+    _RERUN_WANTED = _wanted(items, "tiny_rerun")
+    _SHAPES_WANTED = any(
+        getattr(item, "originalname", None) == SHAPES_TEST and not item.get_closest_marker("slow")
+        for item in items
+    )
     _KILLED_RUN_STEPS[:] = [
         item.callspec.params["kill_at"]
         for item in items
@@ -194,22 +350,50 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         run = MainCommandRun(Path(tempfile.mkdtemp(prefix="main-command-", dir=_SESSION_STATE)))
         run.start()
         _MAIN_COMMAND["run"] = run
+    if any(_runs_read(item) for item in items):
+        # The first run and the runs that start from the force alone begin now; the runs that
+        # start from the first run's outputs follow it.
+        force = _TINY["force"] = generate_tiny_force(_SESSION_RUNS / "tiny_force")
+        _start_first_run(force)
+        if _wanted(items, LINEAGE_FIXTURE):
+            start_lineage_runs(force)
 
 
 def started_killed_runs() -> KilledRuns | None:
-    """The killed runs started when tiny_profile was done, if they were."""
+    """The killed runs started when the first run was done, if they were."""
     return _KILLED_RUNS.get("runs")
 
 
-def start_lineage_runs(tiny_force: Path, tmp_path_factory: pytest.TempPathFactory) -> LineageRuns:
-    """The lineage's two runs, started once per session (here, if tiny_profile did not)."""
+def _start_killed_runs(first: ProfileRunOutputs) -> None:
+    from tests.safety.test_run_safety import KilledRuns
+
+    runs = KilledRuns(first, _SESSION_RUNS / "killed_runs", list(_KILLED_RUN_STEPS))
+    runs.start()
+    _KILLED_RUNS["runs"] = runs
+
+
+def start_lineage_runs(tiny_force: Path) -> LineageRuns:
+    """The lineage's two runs, started once per session (at its start, or by their fixture)."""
     if "runs" not in _LINEAGE:
         from tests.report.test_tasking_lineage import LineageRuns
 
-        runs = LineageRuns(tiny_force, tmp_path_factory.mktemp("tasking_two_runs"))
+        root = _SESSION_RUNS / "tasking_two_runs"
+        root.mkdir()
+        runs = LineageRuns(tiny_force, root)
         runs.start()
         _LINEAGE["runs"] = runs
     return _LINEAGE["runs"]
+
+
+def start_shape_runs(tiny_force: Path) -> ShapeRuns:
+    """The CI shapes' runs, started once per session (by the first run, or by their fixture)."""
+    if "runs" not in _SHAPES:
+        from tests.test_shapes import CI_SHAPES, ShapeRuns
+
+        runs = ShapeRuns(list(CI_SHAPES), tiny_force, _SESSION_RUNS / "shapes")
+        runs.start()
+        _SHAPES["runs"] = runs
+    return _SHAPES["runs"]
 
 
 def started_main_command() -> MainCommandRun | None:
@@ -217,59 +401,55 @@ def started_main_command() -> MainCommandRun | None:
     return _MAIN_COMMAND.get("run")
 
 
-def pytest_sessionfinish() -> None:
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     # A background run nobody waited for (the session stopped early) does not outlive it.
+    first = _FIRST_RUN.get("run")
+    if first is not None:
+        first.stop()
     process = _RERUN.get("process")
     if isinstance(process, subprocess.Popen) and process.poll() is None:
         process.kill()
         process.wait()
-    killed_runs = _KILLED_RUNS.get("runs")
-    if killed_runs is not None:
-        killed_runs.stop()
-    main_command = _MAIN_COMMAND.get("run")
-    if main_command is not None:
-        main_command.stop()
-    lineage_runs = _LINEAGE.get("runs")
-    if lineage_runs is not None:
-        lineage_runs.stop()
+    for started in (_KILLED_RUNS, _MAIN_COMMAND, _LINEAGE, _SHAPES):
+        runs = started.get("runs", started.get("run"))
+        if runs is not None:
+            runs.stop()
+    # The runs' folders (~300 MB a session) are kept only when a test failed, to look into.
+    if exitstatus == 0:
+        shutil.rmtree(_SESSION_RUNS, ignore_errors=True)
+    else:
+        print(f"\nThe background runs' folders are kept in {_SESSION_RUNS}", file=sys.stderr)
 
 
-def _start_rerun(first: ProfileRunOutputs, tmp_path_factory: pytest.TempPathFactory) -> None:
+def _start_rerun(first: ProfileRunOutputs) -> None:
     """Copy the first run's warehouse and outputs, plant the identity row in a copy of its
     delivery, and start `spp profile` on them in its own process with its own state."""
-    root = tmp_path_factory.mktemp("tiny_rerun")
+    root = _SESSION_RUNS / "tiny_rerun"
+    root.mkdir()
     extracts = root / "in"
     shutil.copytree(first.extracts, extracts, ignore=shutil.ignore_patterns("truth"))
     plant_identity_row(extracts)
+    state = root / "state"
     run = ProfileRunOutputs(
         extracts=extracts,
         out=root / "out",
         warehouse=root / "wh" / "warehouse.duckdb",
         quarter=first.quarter,
+        state=state,
     )
     shutil.copytree(first.out, run.out)
     run.warehouse.parent.mkdir()
     shutil.copyfile(first.warehouse, run.warehouse)
     counts_before = table_counts(run.warehouse)
-    state = root / "state"
-    env = {**os.environ, "SPP_STATE_DIR": str(state), "DAGSTER_HOME": str(state / "dagster")}
     console = root / "console.txt"
     with console.open("wb") as console_file:
         process = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "spp"),
-                "profile",
-                "--extracts", str(run.extracts),
-                "--quarter", run.quarter,
-                "--out", str(run.out),
-                "--warehouse", str(run.warehouse),
-                "--run-date", TINY_RUN_DATE,
-            ],
+            profile_command(run),
             stdin=subprocess.DEVNULL,
             stdout=console_file,
             stderr=subprocess.STDOUT,
-            env=env,
-        )  # fmt: skip
+            env=run_env(state),
+        )
     _RERUN.update(
         outputs=RerunOutputs(run=run, counts_before=counts_before, console=console, state=state),
         process=process,
@@ -277,14 +457,12 @@ def _start_rerun(first: ProfileRunOutputs, tmp_path_factory: pytest.TempPathFact
 
 
 @pytest.fixture(scope="session")
-def tiny_rerun(
-    tiny_profile: ProfileRunOutputs, tmp_path_factory: pytest.TempPathFactory
-) -> RerunOutputs:
+def tiny_rerun(tiny_profile: ProfileRunOutputs) -> RerunOutputs:
     """One whole run shared by the tests of re-running a quarter (replaces, never duplicates)
     and of planted personal values (they never leave the warehouse): each used to pay a whole
-    run of its own. Started by tiny_profile as soon as that run is done (here if it was not)."""
+    run of its own. Started by the first run as soon as it is done (here if it was not)."""
     if "process" not in _RERUN:
-        _start_rerun(tiny_profile, tmp_path_factory)
+        _start_rerun(tiny_profile)
     process = _RERUN["process"]
     outputs = _RERUN["outputs"]
     assert isinstance(process, subprocess.Popen) and isinstance(outputs, RerunOutputs)

@@ -83,9 +83,10 @@ def test_contract_checks_run_after_every_load_and_before_dbt(tiny_profile) -> No
     every extract loaded, then the five contract checks, then dbt."""
     import dagster as dg
 
-    with dg.DagsterInstance.get() as instance:
+    # The Dagster instance of the run's own DAGSTER_HOME.
+    with dg.DagsterInstance.from_config(str(tiny_profile.dagster_home)) as instance:
         runs = instance.get_run_records(dg.RunsFilter(job_name="quarterly_profile"), limit=1)
-        assert runs, "no quarterly_profile run in the session's Dagster instance"
+        assert runs, "no quarterly_profile run in the first run's Dagster instance"
         started = [
             record.event_log_entry.dagster_event.step_key
             for record in instance.get_records_for_run(

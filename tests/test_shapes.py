@@ -1,7 +1,8 @@
 """Unusual deliveries never crash: each shape of tests/shapes.py, made from the tiny force,
 goes through `spp profile` (its own process and state) and must exit 0 with a profile that
-says what it cannot show. The shapes run one after another in session fixtures; three run in
-CI, the rest (with the known failure) with -m slow."""
+says what it cannot show. The shapes run one after another in session fixtures; the CI shape
+runs in the background (tests/conftest.py starts it once the first run is done), the others
+with -m slow."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TINY_END_QUARTER, TINY_RUN_DATE
+from tests.conftest import TINY_END_QUARTER, TINY_RUN_DATE, BackgroundRuns
 from tests.shapes import SHAPES, make_shape
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,7 +36,9 @@ def _text(path: Path) -> str:
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", raw)))
 
 
-def _run(shape: str, source: Path, root: Path) -> ShapeRun:
+def _run(shape: str, source: Path, root: Path, running: list | None = None) -> ShapeRun:
+    """`spp profile` on the shape made from `source`; the process is put in `running` so that
+    a session stopping early can kill it."""
     extracts = make_shape(source, root / shape / "extracts", shape)
     state = root / shape / "state"
     env = {
@@ -45,7 +48,7 @@ def _run(shape: str, source: Path, root: Path) -> ShapeRun:
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
     out = root / shape / "out"
-    done = subprocess.run(
+    process = subprocess.Popen(
         [
             sys.executable, "-m", "pipelines.cli", "profile",
             "--extracts", str(extracts),
@@ -54,10 +57,14 @@ def _run(shape: str, source: Path, root: Path) -> ShapeRun:
             "--warehouse", str(root / shape / "warehouse.duckdb"),
             "--run-date", TINY_RUN_DATE,
         ],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+        cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
+    if running is not None:
+        running.append(process)
+    _, stderr = process.communicate(timeout=600)
     return ShapeRun(
-        done.returncode, done.stderr[-2000:], _text(out / TINY_END_QUARTER / "profile.html")
+        process.returncode, stderr[-2000:], _text(out / TINY_END_QUARTER / "profile.html")
     )
 
 
@@ -67,14 +74,30 @@ def _run(shape: str, source: Path, root: Path) -> ShapeRun:
 CI_SHAPES = ("empty_universe_no_location",)
 
 
-def _run_all(shapes: list[str], source: Path, root: Path) -> dict[str, ShapeRun]:
+def _run_all(
+    shapes: list[str], source: Path, root: Path, running: list | None = None
+) -> dict[str, ShapeRun]:
     # One at a time: a whole run keeps both cores of the CI machine busy (DuckDB, 2 dbt threads).
-    return {s: _run(s, source, root) for s in shapes}
+    return {s: _run(s, source, root, running) for s in shapes}
+
+
+class ShapeRuns(BackgroundRuns[dict[str, ShapeRun]]):
+    """The shapes' runs, one after another: tests/conftest.py starts them once the session's
+    first run is done (the CI shape's run used to keep the suite waiting)."""
+
+    def __init__(self, shapes: list[str], source: Path, root: Path) -> None:
+        super().__init__()
+        self.shapes, self.source, self.root = shapes, source, root
+
+    def work(self) -> dict[str, ShapeRun]:
+        return _run_all(self.shapes, self.source, self.root, self.running)
 
 
 @pytest.fixture(scope="session")
-def shape_runs(tiny_force: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, ShapeRun]:
-    return _run_all(list(CI_SHAPES), tiny_force, tmp_path_factory.mktemp("shapes"))
+def shape_runs(tiny_force: Path) -> dict[str, ShapeRun]:
+    from tests.conftest import start_shape_runs
+
+    return start_shape_runs(tiny_force).outputs()
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,6 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +26,7 @@ import pandas as pd
 import pytest
 
 from pipelines.quarters import quarter_end, shift_quarter
-from tests.conftest import TINY_END_QUARTER
+from tests.conftest import TINY_END_QUARTER, BackgroundRuns
 
 LATER = TINY_END_QUARTER
 EARLIER = shift_quarter(LATER, -1)
@@ -167,44 +166,23 @@ def profile_two_runs(tiny_force: Path, root: Path, running: list) -> TwoRuns:
     return TwoRuns(warehouse, out, subject, other_key)
 
 
-class LineageRuns(threading.Thread):
-    """The two runs, in processes waited for by this thread: tests/conftest.py starts it once
-    the tiny force's first run is done, so the runs go on the second core while the suite goes
-    on (they used to run one after the other in the suite's own process)."""
+class LineageRuns(BackgroundRuns[TwoRuns]):
+    """The two runs: tests/conftest.py starts them when the session starts (they need the tiny
+    force only; they used to run one after the other in the suite's own process)."""
 
     def __init__(self, tiny_force: Path, root: Path) -> None:
-        super().__init__(daemon=True)
+        super().__init__()
         self.tiny_force, self.root = tiny_force, root
-        self.result: TwoRuns | None = None
-        self.error: BaseException | None = None
-        self._running: list[subprocess.Popen[str]] = []
 
-    def run(self) -> None:
-        try:
-            self.result = profile_two_runs(self.tiny_force, self.root, self._running)
-        except BaseException as error:  # re-raised in the fixture that joins
-            self.error = error
-
-    def stop(self) -> None:
-        """Kill a run still going (the session stopped before a test waited for it)."""
-        for process in self._running:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-
-    def outputs(self) -> TwoRuns:
-        self.join()
-        if self.error is not None:
-            raise self.error
-        assert self.result is not None
-        return self.result
+    def work(self) -> TwoRuns:
+        return profile_two_runs(self.tiny_force, self.root, self.running)
 
 
 @pytest.fixture(scope="module")
-def two_runs(tiny_force: Path, tmp_path_factory: pytest.TempPathFactory) -> TwoRuns:
+def two_runs(tiny_force: Path) -> TwoRuns:
     from tests.conftest import start_lineage_runs
 
-    return start_lineage_runs(tiny_force, tmp_path_factory).outputs()
+    return start_lineage_runs(tiny_force).outputs()
 
 
 def _rows(warehouse: Path, sql: str, params: list | None = None) -> pd.DataFrame:

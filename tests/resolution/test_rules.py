@@ -107,11 +107,35 @@ CASES = [
 ]
 
 
+def _surname_cases() -> list[dict]:
+    """Thirty Smiths (a common surname) and two pairs of one suspect each, one pair with a
+    typo of a rare surname, the other with a typo of Smith."""
+    rng = np.random.default_rng(5)
+    smiths = [
+        _mention(f"S{i}", f"NS{i}", "victim", name, "Smith", f"19{60 + i}-02-03", "F", "YO8 1AA")
+        for i, name in enumerate(draw_forenames(np.array(["F"] * 30), rng))
+    ]
+    return smiths + [
+        _mention("R1", "NR1", "suspect", "Tobias", "Pennyfeather", "1981-05-06", "M", "YO26 4DD"),
+        _mention("R2", "NR2", "suspect", "Tobias", "Pennyfaether", "1981-05-06", "M", "YO26 4DD"),
+        _mention("C1", "NC1", "suspect", "Tobias", "Smith", "1979-08-09", "M", "YO23 5EE"),
+        _mention("C2", "NC2", "suspect", "Tobias", "Smiht", "1979-08-09", "M", "YO23 5EE"),
+    ]
+
+
 @pytest.fixture(scope="module")
-def resolved() -> dict[str, str]:
-    rows = _background(np.random.default_rng(11)) + CASES
-    result = resolve_mentions(pd.DataFrame(rows), ResolutionConfig())
-    return dict(zip(result.clusters["record_key"], result.clusters["person_key"], strict=True))
+def resolution():
+    """One Splink model trained on the background population with every rule's case and the
+    surname cases in it (each case used to train a model of its own on the same background);
+    pairs kept down to 1e-6 so that the surname test can read the weights of its pairs."""
+    rows = _background(np.random.default_rng(11)) + CASES + _surname_cases()
+    return resolve_mentions(pd.DataFrame(rows), ResolutionConfig(keep_pairs_above=1e-6))
+
+
+@pytest.fixture(scope="module")
+def resolved(resolution) -> dict[str, str]:
+    clusters = resolution.clusters
+    return dict(zip(clusters["record_key"], clusters["person_key"], strict=True))
 
 
 def _same(resolved: dict[str, str], a: str, b: str) -> bool:
@@ -266,9 +290,22 @@ def test_chains_cannot_join_far_apart_dates_of_birth() -> None:
     assert mapping["b"] == mapping["x"] != mapping["a"]
 
 
-def test_outputs_cover_every_mention_once() -> None:
-    rows = _background(np.random.default_rng(3))[:600] + CASES
-    result = resolve_mentions(pd.DataFrame(rows))
+@pytest.fixture(scope="module")
+def small_rows() -> pd.DataFrame:
+    """800 background people with every rule's case: the small input of the tests of what a
+    resolution outputs, by the DataFrame path and by the warehouse path."""
+    return pd.DataFrame(_background(np.random.default_rng(5))[:800] + CASES)
+
+
+@pytest.fixture(scope="module")
+def small_resolution(small_rows: pd.DataFrame):
+    """The small input resolved in memory with the default settings (one model for the two
+    tests that read it)."""
+    return resolve_mentions(small_rows.copy())
+
+
+def test_outputs_cover_every_mention_once(small_rows: pd.DataFrame, small_resolution) -> None:
+    rows, result = small_rows, small_resolution
     assert result.clusters["mention_id"].is_unique
     assert len(result.clusters) == len(rows)
     assert result.persons["n_records"].sum() == len(rows)
@@ -298,20 +335,22 @@ def test_sampled_training_keeps_the_rules() -> None:
     test_background_duplicates_mostly_join(resolved)
 
 
-def test_warehouse_input_and_arrow_output_match_the_dataframe_path(tmp_path) -> None:
+def test_warehouse_input_and_arrow_output_match_the_dataframe_path(
+    tmp_path, small_rows: pd.DataFrame, small_resolution
+) -> None:
     # the national path: mentions read in place from a DuckDB file, columnar outputs, a
     # small memory limit (DuckDB spills) — same people as the in-memory DataFrame path
     import duckdb
 
     from pipelines.resolution import WarehouseTable
 
-    rows = pd.DataFrame(_background(np.random.default_rng(5))[:800] + CASES)
+    rows = small_rows
     warehouse = tmp_path / "mentions.duckdb"
     with duckdb.connect(str(warehouse)) as con:
         con.register("rows_df", rows)
         con.execute("create schema intermediate")
         con.execute("create table intermediate.int_person_mentions as select * from rows_df")
-    in_memory = resolve_mentions(rows)
+    in_memory = small_resolution
     in_place = resolve_mentions(
         WarehouseTable(str(warehouse)),
         ResolutionConfig(output_format="arrow", memory_limit="200MB", temp_directory=str(tmp_path)),
@@ -419,22 +458,10 @@ def test_intelligence_subject_with_mistyped_names_joins_through_the_shared_victi
     assert keys["I20|None"] != keys["T20|N21"]
 
 
-def test_a_typo_of_a_rare_surname_weighs_more_than_a_typo_of_a_common_one() -> None:
+def test_a_typo_of_a_rare_surname_weighs_more_than_a_typo_of_a_common_one(resolution) -> None:
     # the near-miss surname level carries the term-frequency adjustment of the commoner
     # spelling: "Pennyfaether" for "Pennyfeather" says more than "Smiht" for "Smith"
-    rng = np.random.default_rng(5)
-    smiths = [
-        _mention(f"S{i}", f"NS{i}", "victim", name, "Smith", f"19{60 + i}-02-03", "F", "YO8 1AA")
-        for i, name in enumerate(draw_forenames(np.array(["F"] * 30), rng))
-    ]
-    cases = [
-        _mention("R1", "NR1", "suspect", "Tobias", "Pennyfeather", "1981-05-06", "M", "YO26 4DD"),
-        _mention("R2", "NR2", "suspect", "Tobias", "Pennyfaether", "1981-05-06", "M", "YO26 4DD"),
-        _mention("C1", "NC1", "suspect", "Tobias", "Smith", "1979-08-09", "M", "YO23 5EE"),
-        _mention("C2", "NC2", "suspect", "Tobias", "Smiht", "1979-08-09", "M", "YO23 5EE"),
-    ]
-    rows = _background(np.random.default_rng(11)) + smiths + cases
-    result = resolve_mentions(pd.DataFrame(rows), ResolutionConfig(keep_pairs_above=1e-6))
+    result = resolution
     node = dict(zip(result.clusters["record_key"], result.clusters["node_id"], strict=True))
     pairs = result.pairs.set_index(["unique_id_l", "unique_id_r"])
 

@@ -123,8 +123,9 @@ def test_stores_are_owner_only_and_the_quarter_is_published(
     tiny_profile: ProfileRunOutputs,
 ) -> None:
     assert _mode(tiny_profile.warehouse) == 0o600
-    state = Path(os.environ["SPP_STATE_DIR"])
-    assert _mode(state) == 0o700 and _mode(Path(os.environ["DAGSTER_HOME"])) == 0o700
+    # The run's own state folder and Dagster home (its SPP_STATE_DIR and DAGSTER_HOME).
+    state = tiny_profile.state
+    assert _mode(state) == 0o700 and _mode(tiny_profile.dagster_home) == 0o700
     quarter = tiny_profile.quarter_dir
     assert _mode(quarter) == 0o755 and _mode(quarter / "profile.html") == 0o644
     assert _mode(quarter / "data_quality.json") == 0o644
