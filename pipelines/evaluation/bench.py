@@ -215,7 +215,10 @@ class TreeSampler(threading.Thread):
                         memory = proc.memory_full_info()
                         pss += getattr(memory, "pss", memory.rss)  # PSS is Linux-only
                     times = proc.cpu_times()
-                    cpu += times.user + times.system
+                    # With the CPU of the children each process has reaped: a helper process
+                    # that ended (the GX validation process, forecast workers) leaves the tree,
+                    # and its CPU would otherwise drop out of the sum mid-run.
+                    cpu += times.user + times.system + times.children_user + times.children_system
             if total:
                 now = time.time()
                 self.samples.append((now, total))

@@ -502,7 +502,8 @@ def render_markdown(report: dict[str, Any], notes: str = "") -> str:
         "- **CPU**: user + system seconds of the whole process tree (the CLI, which runs dbt "
         "in-process); on a shared machine wall time means little without it and the load. "
         "**cold CPU s**: the same, sampled every 0.1 s, over the stage's steps (so a stage's CPU "
-        "includes work of background threads then running, e.g. the GX import during ingest).",
+        "includes work of background threads and helper processes then running, e.g. the GX "
+        "validation process during ingest; a helper that has ended keeps its CPU in the sum).",
         "- **peak RSS**: largest sampled RSS (every 0.1 s) of the whole process tree while the "
         "stage ran (cold run). **rows** (the second quarter's, whose warehouse the floors run "
         "on): ingest = extract rows read; resolution = person mentions; other stages = rows "
