@@ -213,10 +213,10 @@ def printed_table(
     ]
     if across:  # rows that add up to another printed row: a figure hidden in one is in all
         _suppress_across(rows, records, across)
-    if totals:
+    if totals and "label" in total:  # without a label the total is suppressed, not printed
         cells = {**{name: str(count) for name, count in totals.items()}, total["label"]: TOTAL}
         rows.append([cells.get(c.name, "") for c in columns])
-    return {"columns": columns, "rows": rows, "total": bool(totals)}
+    return {"columns": columns, "rows": rows, "total": bool(totals) and "label" in total}
 
 
 def _suppress_across(rows: list[list[str]], records: list[dict], across: dict[str, Any]) -> None:

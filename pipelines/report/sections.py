@@ -25,7 +25,6 @@ from pipelines.disclosure import (
     Count,
     protect_count,
     protect_rate,
-    protect_series,
 )
 from pipelines.disclosure.demand import protect_demand_quarters, protect_demand_years
 from pipelines.disclosure.locations import publishable
@@ -50,11 +49,6 @@ from pipelines.report.printed import (
 from pipelines.settings import Settings
 
 SENTENCES = "rpt_profile_sentences"
-ROUTE_LABELS = {
-    "principal": "Principal classification is stalking",
-    "included": "Stalking recorded as an included classification",
-    "screened": "Flagged by screening (possible hidden stalking)",
-}
 
 
 @dataclass
@@ -98,32 +92,6 @@ def comparison_rows(
 def table_of(ctx: Context, tables: dict[str, list[Figure3]], name: str = "") -> list[Figure3]:
     """One table of `comparison_rows`; only its total row when the model holds none of it."""
     return tables.get(name) or comparison_table(NO_COUNTS, "cat", ctx.periods, ctx.k, [])
-
-
-# --------------------------------------------------------------------------- demand
-def dip_sample_rows(ctx: Context) -> list[list[Any]]:
-    """The returned assurance dip samples in aggregate (reporting.rpt_dip_sample_verdicts):
-    per route, crimes audited and the shares judged stalking, recorded correctly and meeting
-    the Victims' Code (none when nothing is audited). Counts suppressed as a table (routes and
-    their total), shares under the rate rule."""
-    k = ctx.k
-    frame = ctx.rows("select * from reporting.rpt_dip_sample_verdicts order by route_order")
-    if int(frame["audited"].sum()) == 0:
-        return []
-    counts = protect_series(dict(zip(frame["identified_by"], frame["audited"], strict=True)), k)
-    rows = []
-    for r in frame.itertuples():
-        count = counts.count(r.identified_by, "count")
-        rows.append(
-            [
-                ROUTE_LABELS[r.identified_by],
-                count,
-                protect_rate(r.judged_stalking, count, k),
-                protect_rate(r.recorded_correctly, r.recording_audited, k),
-                protect_rate(r.victims_code_met, r.victims_code_audited, k),
-            ]
-        )
-    return rows
 
 
 # --------------------------------------------------------------------------- forecast
@@ -528,16 +496,10 @@ def _definitions(ctx: Context, spec: dict[str, Any]) -> list[Item]:
 
 
 def _computed_rows(ctx: Context, spec: dict[str, Any]) -> list[Item]:
-    """A table whose cells are worked out here: the dip samples' verdicts (`rows: dip_sample`)
-    or the settings that differ from the shipped defaults (`rows: changed_settings`); with no
-    row, its `none` sentence (if it has one)."""
-    if spec["rows"] == "dip_sample":
-        rows = dip_sample_rows(ctx)
-    else:
-        rows = changed_settings_rows(ctx.settings)
-    if not rows:
-        return [_p(spec["none"])] if "none" in spec else []
-    return [_rows(ctx, spec, rows, spec["headings"])]
+    """A table whose cells are worked out here (`rows: changed_settings`, the settings that
+    differ from the shipped defaults); with no row, its `none` sentence."""
+    rows = changed_settings_rows(ctx.settings)
+    return [_rows(ctx, spec, rows, spec["headings"])] if rows else [_p(spec["none"])]
 
 
 def _assessment(ctx: Context, spec: dict[str, Any]) -> list[Item]:

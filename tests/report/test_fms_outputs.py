@@ -436,7 +436,8 @@ def test_returned_verdicts_reach_the_profile_and_the_seed_draws_the_sample(
     crimes, other seeds other crimes."""
     import pandas as pd
 
-    from pipelines.report import sections
+    from pipelines.disclosure import protect_rate
+    from pipelines.report import printed, sections
     from pipelines.report.compare import Periods
     from pipelines.settings import Settings
     from pipelines.warehouse_tables import replace_table
@@ -473,15 +474,31 @@ def test_returned_verdicts_reach_the_profile_and_the_seed_draws_the_sample(
     settings = Settings.model_validate({"disclosure": {"min_count": 1}})
     with duckdb.connect(str(fixture_db_copy), read_only=True) as connection:
         ctx = sections.Context(connection, Periods(QUARTER), settings, fixture_db_copy.parent)
-        rows = sections.dip_sample_rows(ctx)
-    assert [row[0] for row in rows] == list(sections.ROUTE_LABELS.values())
-    for (_, audited, stalking, _, code), route in zip(rows, sections.ROUTE_LABELS, strict=True):
+        spec = next(
+            spec
+            for spec in printed.section_items(sections.SECTIONS, "demand")
+            if spec.get("table") == "rpt_dip_sample_verdicts"
+        )
+        (item,) = sections._items(ctx, spec)
+        routes = connection.execute(
+            "select identified_by, route_label from reporting.rpt_dip_sample_verdicts "
+            "order by route_order"
+        ).fetchall()
+    rows = item["table"]["rows"]
+    assert [row[0] for row in rows] == [label for _, label in routes]
+    for (_, audited, stalking, _, code), (route, _) in zip(rows, routes, strict=True):
         mine = returns[sample["identified_by"] == route]
-        assert audited.value == len(mine)
-        if len(mine):
-            yes = (mine["verdict_is_stalking"] == "yes").mean()
-            assert stalking.value == pytest.approx(yes)
-            assert code.value is None  # nothing audited: no rate
+        assert audited == f"{len(mine):,}"
+        judged = int((mine["verdict_is_stalking"] == "yes").sum())
+        assert stalking == str(protect_rate(judged, len(mine), 1))
+        assert code == "–"  # nothing audited: no rate
+    with duckdb.connect(str(fixture_db_copy)) as connection:
+        connection.execute("delete from marts.dip_sample_returns")
+    result = run_dbt(fixture_db_copy, QUARTER, select, overrides={"dip_sample": small})
+    assert result.returncode == 0, result.stdout[-2000:]
+    with duckdb.connect(str(fixture_db_copy), read_only=True) as connection:
+        ctx = sections.Context(connection, Periods(QUARTER), settings, fixture_db_copy.parent)
+        assert sections._items(ctx, spec) == [], "no verdict returned: the table is not printed"
 
 
 def test_early_warning_and_backtest_sentences_follow_the_figures(book, con) -> None:

@@ -1,7 +1,8 @@
 -- The returned dip samples' verdicts in aggregate, per identification route (the profile's
 -- assurance paragraph): crimes audited and how many the auditors judged stalking, not
 -- stalking or unsure, recorded correctly, and Victims' Code met. Every route is a row (zero
--- when none audited). Counts before disclosure control.
+-- when none audited). Counts before disclosure control: the profile prints the crimes audited
+-- suppressed across the routes (against their unprinted total), the shares under the rate rule.
 with
 
 returns as (
@@ -18,8 +19,14 @@ crimes as (
 routes as (
     select
         listed.identified_by,
-        listed.route_order
-    from (values ('principal', 1), ('included', 2), ('screened', 3)) as listed (identified_by, route_order)
+        listed.route_order,
+        listed.route_label
+    from (
+        values
+        ('principal', 1, 'Principal classification is stalking'),
+        ('included', 2, 'Stalking recorded as an included classification'),
+        ('screened', 3, 'Flagged by screening (possible hidden stalking)')
+    ) as listed (identified_by, route_order, route_label)
 ),
 
 audited as (
@@ -35,6 +42,7 @@ final as (
     select
         routes.identified_by,
         cast(routes.route_order as integer) as route_order,
+        routes.route_label,
         count(audited.crime_id) filter (where audited.verdict_is_stalking is not null) as audited,
         count(audited.crime_id) filter (where audited.verdict_is_stalking = 'yes') as judged_stalking,
         count(audited.crime_id) filter (where audited.verdict_is_stalking = 'no') as judged_not_stalking,
@@ -46,7 +54,7 @@ final as (
     from routes
     left join audited
         on routes.identified_by = audited.identified_by
-    group by routes.identified_by, routes.route_order
+    group by routes.identified_by, routes.route_order, routes.route_label
 )
 
 select * from final

@@ -4,7 +4,8 @@
 -- order-effectiveness table; whether a partnership lookup names the districts' community
 -- safety partnerships; for the information gaps, whether the delivery holds any crime of the
 -- universe and any located one; the demand charts' window (the last twelve quarters, from the
--- first with a crime); the dates the extracts hold; whether a forecast and a data-quality report are there;
+-- first with a crime); the dates the extracts hold; whether a forecast, a data-quality report and
+-- returned dip-sample verdicts are there;
 -- the hotspot map's title and the hotspot cells it leaves out (fewer than disclosure.min_count
 -- different victims: the location rule of pipelines.disclosure.locations).
 {%- set min_victims = setting('disclosure')['min_count'] %}
@@ -52,6 +53,11 @@ forecast as (
 data_quality as (
     select count(*) > 0 as has_data_quality
     from {{ ref('rpt_data_quality') }}
+),
+
+dip_samples as (
+    select coalesce(sum(audited), 0) > 0 as has_dip_sample_verdicts
+    from {{ ref('rpt_dip_sample_verdicts') }}
 ),
 
 funnel as (
@@ -133,6 +139,7 @@ final as (
         coalesce(scope.last_reported, '') as last_reported,
         forecast.has_forecast,
         data_quality.has_data_quality,
+        dip_samples.has_dip_sample_verdicts,
         case
             when coalesce(cells.published_cells, 0) = 0
                 then 'No grid cell had {{ min_victims }} or more different victims in ' || quarters.quarter
@@ -146,6 +153,7 @@ final as (
     cross join located
     cross join data_quality
     cross join forecast
+    cross join dip_samples
     left join trend on quarters.quarter = trend.quarter
     left join scope on quarters.quarter = scope.quarter
     left join funnel on quarters.quarter = funnel.quarter
