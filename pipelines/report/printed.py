@@ -1,6 +1,7 @@
 """How a reporting model is printed, read from the model's own YAML
 (`dbt_project/models/reporting/*.yml`); the keys it reads are listed in docs/DESIGN.md,
-"The YAML keys a reporting model is printed by"."""
+"The YAML keys a reporting model is printed by". Figures are compared across quarters (the
+quarter, the previous one, the same quarter last year) already through disclosure control."""
 
 from __future__ import annotations
 
@@ -23,9 +24,9 @@ from pipelines.disclosure import (
     protect_table,
     subset_count,
 )
-from pipelines.disclosure.suppression import TOTAL
+from pipelines.disclosure.suppression import TOTAL, ProtectedTable, Rate
 from pipelines.paths import DBT_PROJECT_DIR
-from pipelines.report.compare import Figure3, Periods
+from pipelines.quarters import shift_quarter
 
 REPORTING_MODELS = DBT_PROJECT_DIR / "models" / "reporting"
 KINDS = ("count", "number", "rate", "text", "date", "flag")
@@ -38,6 +39,99 @@ MISSING = "–"
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+# --------------------------------------------------------------------------- compared quarters
+@dataclass(frozen=True)
+class Periods:
+    quarter: str
+
+    @property
+    def previous(self) -> str:
+        return shift_quarter(self.quarter, -1)
+
+    @property
+    def year_ago(self) -> str:
+        return shift_quarter(self.quarter, -4)
+
+    @property
+    def columns(self) -> list[str]:
+        """Oldest first: how comparison tables read left to right."""
+        return [self.year_ago, self.previous, self.quarter]
+
+    @property
+    def compared(self) -> tuple[str, str, str]:
+        """The quarter, then the figures it is compared with: a Figure3's order."""
+        return self.quarter, self.previous, self.year_ago
+
+    def trend(self, quarters: int = 12) -> list[str]:
+        return [shift_quarter(self.quarter, -k) for k in range(quarters - 1, -1, -1)]
+
+
+def change_text(now: Count | Rate, before: Count | Rate) -> str:
+    """'+12%', '−3%', '0%' for counts; '+4 pts' for rates; [c] if either is suppressed."""
+    if now.suppressed or before.suppressed:
+        return SUPPRESSED
+    if isinstance(now, Rate):
+        if now.value is None or before.value is None:
+            return "–"
+        points = round((now.value - before.value) * 100)
+        return f"{points:+d} pts".replace("-", "−")
+    if now.value is None or not before.value:
+        return "–"
+    return f"{(now.value - before.value) / before.value:+.0%}".replace("-", "−")
+
+
+@dataclass(frozen=True)
+class Figure3:
+    """One figure at the quarter, the previous quarter and the same quarter last year."""
+
+    label: str
+    now: Count
+    previous: Count
+    year_ago: Count
+
+    @property
+    def vs_previous(self) -> str:
+        return change_text(self.now, self.previous)
+
+    @property
+    def vs_year(self) -> str:
+        return change_text(self.now, self.year_ago)
+
+
+def _protected_by_quarter(
+    frame: pd.DataFrame, quarters: list[str], threshold: int, order: list[str]
+) -> ProtectedTable:
+    """frame: quarter, cat, n. The categories (in `order`) by `quarters`, a quarter without a
+    row counting zero, suppressed with each quarter's total (primary and secondary)."""
+    frame = frame[frame["quarter"].isin(quarters)]
+    wide = frame.pivot_table(index="cat", columns="quarter", values="n", aggfunc="sum")
+    wide = wide.reindex(index=order, columns=quarters)
+    return protect_table(wide, threshold, row_totals=False, column_totals=True)
+
+
+def comparison_table(
+    frame: pd.DataFrame, periods: Periods, threshold: int, order: list[str]
+) -> list[Figure3]:
+    """Each category at the three compared quarters, then the Total row, as suppressed with
+    each quarter's total."""
+    protected = _protected_by_quarter(frame, periods.columns, threshold, order)
+    return [
+        Figure3(str(label), *(protected.count(label, q) for q in periods.compared))
+        for label in [*order, TOTAL]
+    ]
+
+
+def trend_table(
+    frame: pd.DataFrame, quarters: list[str], threshold: int, order: list[str], with_total: bool
+) -> dict[str, list[int | None]]:
+    """A series per category over `quarters` for a chart, a suppressed cell None; with_total
+    adds the quarters' totals (which the stack height shows) under "Total"."""
+    public = _protected_by_quarter(frame, quarters, threshold, order).public()
+    shown = [*order, TOTAL] if with_total else order
+    return {str(k): [public.at[k, q] for q in quarters] for k in shown}
+
+
+# --------------------------------------------------------------------------- printed columns
 class PrintedTableError(ValueError):
     """A printed view names a column the model does not declare or describe."""
 
@@ -281,7 +375,7 @@ def quarter_figures(
             column.label,
             *(
                 _counted_under_rule(rows[q], column, k) if q in rows else Count(0)
-                for q in (periods.quarter, periods.previous, periods.year_ago)
+                for q in periods.compared
             ),
         )
         for column in printed_columns(model, view)

@@ -31,8 +31,7 @@ from pipelines.disclosure.guard import GuardReport, strip_library
 from pipelines.paths import DBT_PROJECT_DIR
 from pipelines.quarters import parse_quarter
 from pipelines.report import sections
-from pipelines.report.compare import Periods
-from pipelines.report.printed import REPORTING_MODELS
+from pipelines.report.printed import REPORTING_MODELS, Periods
 from pipelines.report.sections import boundary_caveats, settings_rows
 from pipelines.settings import Settings
 

@@ -258,9 +258,8 @@ def test_no_change_is_printed_beside_a_count_the_tables_hide(fixture_db_copy, tm
     on publish as the profile's tables print them; otherwise its other words."""
     import re
 
-    from pipelines.report.compare import Periods
-    from pipelines.report.problem_sections import assessment_section
-    from pipelines.report.sections import Context
+    from pipelines.report.printed import Periods
+    from pipelines.report.sections import Context, assessment_section
 
     settings = load_settings()
     wide = settings.assessment.model_copy(

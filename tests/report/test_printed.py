@@ -10,8 +10,8 @@ import duckdb
 import pytest
 
 from pipelines.disclosure import SUPPRESSED
-from pipelines.report.compare import Periods
 from pipelines.report.printed import (
+    Periods,
     PrintedColumn,
     PrintedTableError,
     _models,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -35,12 +34,12 @@ def test_every_printed_page_of_a_long_tasking_list_is_marked(tiny_profile, tmp_p
     shutil.copy(tiny_profile.warehouse, warehouse)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         data = pack_data(con, tiny_profile.quarter)
-    frame = data.listed
+    frame = data["listed"]
     assert len(frame)
     long = pd.concat([frame] * (60 // len(frame) + 1), ignore_index=True)  # several pages
     page = tmp_path / "pack.html"
     html = render_pack_html(
-        replace(data, listed=long), tiny_profile.quarter, "Test force", dt.date(2026, 12, 1)
+        {**data, "listed": long}, tiny_profile.quarter, "Test force", dt.date(2026, 12, 1)
     )
     page.write_text(html)
     pages = _printed_pages(page)

@@ -9,8 +9,7 @@ import duckdb
 import pytest
 
 from pipelines.disclosure.sentences import model_rows
-from pipelines.report.compare import Periods
-from pipelines.report.printed import _models, printed_columns, section_items
+from pipelines.report.printed import Periods, _models, printed_columns, section_items
 from pipelines.report.sections import ITEMS, SECTIONS, Context, _items
 from pipelines.report.sections import section_items as rendered_items
 from pipelines.settings import Settings
