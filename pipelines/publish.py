@@ -21,12 +21,11 @@ import duckdb
 
 from pipelines.contracts.geo import force_area_file
 from pipelines.report.data_quality import write_data_quality
-from pipelines.report.dip_sample import write_dip_sample
 from pipelines.report.fms import write_fms
 from pipelines.report.gis import write_gis_layer
 from pipelines.report.performance import write_performance
 from pipelines.report.profile import PublishResult, publish_profile
-from pipelines.report.resolution_diagnostics import write_resolution_diagnostics
+from pipelines.report.restricted import write_dip_sample, write_resolution_diagnostics
 from pipelines.report.tasking import PackResult, write_tasking_pack
 from pipelines.settings import Settings
 

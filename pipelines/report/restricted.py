@@ -1,36 +1,59 @@
-"""What every restricted (OFFICIAL-SENSITIVE) file shares: its marking, where it goes, how it is
-written (owner-only from creation) and how a cell reads. Used by the tasking pack and the
-subject pages alike."""
+"""What every restricted (OFFICIAL-SENSITIVE) output shares: its marking, where it goes, how it
+is written (owner-only from creation) and how a cell reads; and the restricted outputs besides
+the tasking pack (pipelines.report.tasking): the assurance dip sample for the auditors and the
+person-resolution diagnostics page. None is published or linked from the profile."""
 
 from __future__ import annotations
 
 import datetime as dt
+import io
+import json
 import os
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
+
+from pipelines.dip_sample_returns import VERDICT_COLUMNS
+from pipelines.disclosure.formulas import neutralise_formulas
+from pipelines.report.printed import WrittenColumn, printed_columns, printed_frame
+from pipelines.report.sheets import from_printed, write_table
 
 MARKING = "OFFICIAL-SENSITIVE"
 RESTRICTED_DIR = "restricted"
 SUBJECTS_DIR = "subject_profiles"
 
 
-def owner_only_dir(path: Path) -> None:
+def owner_only_dir(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     os.chmod(path, 0o700)
+    return path
 
 
-def write_private(path: Path, content: str | bytes) -> None:
+def write_private(path: Path, content: str | bytes | Workbook) -> Path:
     """Create with 0600 from the start (no window where the file is world-readable); text is
-    written as UTF-8, as it stands."""
+    written as UTF-8, as it stands, a workbook as its saved bytes."""
+    if isinstance(content, Workbook):
+        buffer = io.BytesIO()
+        content.save(buffer)
+        content = buffer.getvalue()
     payload = content.encode("utf-8") if isinstance(content, str) else content
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(payload)
     os.chmod(path, 0o600)
+    return path
+
+
+def write_private_csv(path: Path, note: str, frame: pd.DataFrame, **options: Any) -> Path:
+    """A CSV under its marking note (a `#` line), no cell able to start a formula."""
+    body = neutralise_formulas(frame).to_csv(index=False, **options)
+    return write_private(path, f"# {note}\n{body}")
 
 
 def mark_sheet(sheet: Worksheet) -> None:
@@ -55,3 +78,58 @@ def fmt(value: Any) -> str:
     if isinstance(value, dt.date | pd.Timestamp):
         return f"{value:%d %b %Y}"
     return str(value)
+
+
+# --------------------------------------------------------------------------- the dip sample
+def write_dip_sample(
+    con: duckdb.DuckDBPyConnection, quarter: str, folder: Path, force_name: str
+) -> list[Path]:
+    """restricted/dip_sample.csv and .xlsx: the sample drawn in dbt (reporting.rpt_dip_sample:
+    stratified, seeded) with empty verdict columns for the auditors, whose returns are read back
+    by `pipelines.dip_sample_returns` under the column names the sheet's second row gives."""
+    columns = printed_columns("rpt_dip_sample", "dip_sample")
+    frame = con.execute("select * from reporting.rpt_dip_sample order by sample_id").df()
+    frame = printed_frame(frame, columns)
+    for column in columns:
+        if column.kind == "flag":
+            frame[column.name] = frame[column.name].map({True: "yes", False: "no"})
+    frame = frame.assign(**dict.fromkeys(VERDICT_COLUMNS, ""))
+    out_dir = owner_only_dir(folder / RESTRICTED_DIR)
+    note = (
+        f"{MARKING}: {force_name} stalking assurance dip sample {quarter}. Fill in the "
+        "auditor columns and return the file to the assurance folder; do not forward."
+    )
+    csv = write_private_csv(out_dir / "dip_sample.csv", note, frame)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Dip sample"
+    sheet.append([note])
+    sheet["A1"].font = Font(bold=True, color="9C0006")
+    sheet.append([c.name for c in columns] + list(VERDICT_COLUMNS))
+    verdicts = [
+        WrittenColumn(label, value=name, editable=True) for name, label in VERDICT_COLUMNS.items()
+    ]
+    written = (*from_printed(columns), *verdicts)
+    write_table(sheet, neutralise_formulas(frame), written, header_row=3, frozen_columns=2)
+    sheet.oddHeader.center.text = MARKING
+    sheet.oddFooter.center.text = MARKING
+    return [csv, write_private(out_dir / "dip_sample.xlsx", book)]
+
+
+# --------------------------------------------------------------------------- diagnostics
+def write_resolution_diagnostics(con: duckdb.DuckDBPyConnection, folder: Path) -> list[Path]:
+    """restricted/resolution_diagnostics.html, the run's person-resolution model for analysts
+    who check how people were linked, from marts.resolution_model (a declared dbt source);
+    nothing when the run has no model."""
+    from pipelines.resolution.diagnostics import write_diagnostics
+
+    row = con.execute(
+        "select model_json, stats_json, match_probability_threshold from marts.resolution_model"
+    ).fetchone()
+    if row is None:
+        return []
+    model_json, stats_json, threshold = row
+    path = Path(folder) / RESTRICTED_DIR / "resolution_diagnostics.html"
+    return [
+        write_diagnostics(json.loads(model_json), json.loads(stats_json), float(threshold), path)
+    ]

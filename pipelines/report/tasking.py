@@ -1,17 +1,17 @@
 """The restricted tasking pack: the ranked high-harm perpetrator list a tasking chair runs the
 meeting from, as CSV, HTML and XLSX, and one printable page per subject at the top of the list
-(pipelines.report.subjects). OFFICIAL-SENSITIVE: unlike the published profile it names people on
-purpose. Every figure and sentence is a row of reporting.rpt_tasking_* (PACK_ROWS); this module
-picks the quarter's rows and prints the views their YAML declares. Written only under
-OUT/YYYY-Qn/restricted/ (folder 0700, files 0600 from creation), never linked from the
-published profile.
+with an index. OFFICIAL-SENSITIVE: unlike the published profile it names people on purpose.
+Every figure and sentence is a row of reporting.rpt_tasking_* and rpt_subject_* (PACK_ROWS,
+PAGE_PARTS); this module picks the quarter's rows and prints the views their YAML declares.
+Written only under OUT/YYYY-Qn/restricted/ (folder 0700, files 0600 from creation), never
+linked from the published profile. On a subject's page victims are pseudonymised (Victim A,
+B, ... in order of first contact): the meeting discusses the subject, and a victim's identity
+stays on the records system.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +20,6 @@ import duckdb
 import pandas as pd
 from openpyxl import Workbook
 
-from pipelines.disclosure.formulas import neutralise_formulas
 from pipelines.report.printed import PrintedColumn, printed_columns, printed_frame
 from pipelines.report.profile import environment
 from pipelines.report.restricted import (
@@ -31,44 +30,9 @@ from pipelines.report.restricted import (
     mark_sheet,
     owner_only_dir,
     write_private,
+    write_private_csv,
 )
 from pipelines.report.sheets import from_printed, write_table
-from pipelines.report.subjects import write_subject_profiles
-
-# Each table the pack prints: its model and printed view, whose columns, labels and kinds
-# live in the model's YAML (read when first printed, not on import).
-TABLES = {
-    "list": ("rpt_tasking_list", "tasking_list"),
-    "page": ("rpt_tasking_list", "tasking_page"),
-    "dropped": ("rpt_tasking_dropped_off", "dropped_off"),
-    "backtest": ("rpt_tasking_backtest_summary", "pack"),
-}
-
-
-def columns_of(table: str) -> tuple[PrintedColumn, ...]:
-    return printed_columns(*TABLES[table])
-
-
-@dataclass(frozen=True)
-class PackResult:
-    csv: Path
-    html: Path
-    xlsx: Path
-    rows: int
-    above_cutoff: int
-    seconds: float
-    subject_profiles: tuple[Path, ...] = ()
-
-
-@dataclass(frozen=True)
-class PackData:
-    """The quarter's rows of every reporting model the pack prints."""
-
-    listed: pd.DataFrame
-    dropped: pd.DataFrame
-    summary: dict
-    backtest: pd.DataFrame
-
 
 # The quarter's rows of each model the pack prints: the model, the rows kept and their order.
 PACK_ROWS = {
@@ -82,28 +46,63 @@ PACK_ROWS = {
         "is_mean, horizon_quarters, list_length, method",
     ),
 }
+# Each table the pack prints: its rows and their model's printed view, whose columns, labels
+# and kinds live in the model's YAML (read when first printed, not on import).
+TABLES = {
+    "list": ("listed", "tasking_list"),
+    "page": ("listed", "tasking_page"),
+    "dropped": ("dropped", "dropped_off"),
+    "backtest": ("backtest", "pack"),
+}
+HEADLINES = ("headline_counts", "headline_movement", "headline_identity")
+# Each part of a subject's page: its model, the columns it reads (a victim's key never), the
+# rows it shows (`is_shown`: the models cut long timelines and evidence) and their order.
+PAGE_PARTS = {
+    "timeline": ("rpt_subject_timeline", "*", "quarter = $quarter and is_shown", "timeline_order"),
+    "victims": (
+        "rpt_subject_victims",
+        "* exclude (victim_key)",
+        "quarter = $quarter",
+        "contact_order",
+    ),
+    "records": ("rpt_subject_sources", "*", "true", "source_order"),
+    "evidence": ("rpt_subject_match_evidence", "*", "is_shown", "evidence_order"),
+}
 
 
-def pack_data(con: duckdb.DuckDBPyConnection, quarter: str) -> PackData:
-    """Every column of the rows (each output prints its own view of them)."""
-    frames = {
+def columns_of(table: str) -> tuple[PrintedColumn, ...]:
+    rows, view = TABLES[table]
+    return printed_columns(PACK_ROWS[rows][0], view)
+
+
+@dataclass(frozen=True)
+class PackResult:
+    csv: Path
+    html: Path
+    xlsx: Path
+    rows: int
+    above_cutoff: int
+    seconds: float
+    subject_profiles: tuple[Path, ...] = ()
+
+
+def pack_data(con: duckdb.DuckDBPyConnection, quarter: str) -> dict[str, pd.DataFrame]:
+    """The quarter's rows of every model the pack prints, every column (each output prints
+    its own view of them)."""
+    return {
         name: con.execute(
             f"select * from reporting.{model} where quarter = ? and {where} order by {order}",
             [quarter],
         ).df()
         for name, (model, where, order) in PACK_ROWS.items()
     }
-    summary = frames.pop("summary")
-    return PackData(**frames, summary=summary.iloc[0].to_dict() if len(summary) else {})
 
 
-HEADLINES = ("headline_counts", "headline_movement", "headline_identity")
-
-
-def headline(data: PackData) -> list[str]:
+def headline(data: dict[str, pd.DataFrame]) -> list[str]:
     """The sentences above the list: counts, movement, identity changes, or that nothing was
     scored (reporting.rpt_tasking_summary)."""
-    return [data.summary[name] for name in HEADLINES if data.summary.get(name)]
+    summary = data["summary"].head(1).to_dict("records")
+    return [line for name in HEADLINES for row in summary if (line := row[name])]
 
 
 def write_tasking_pack(
@@ -121,49 +120,47 @@ def write_tasking_pack(
     started = time.perf_counter()
     generated = generated or dt.date.today()
     data = pack_data(con, quarter)
-    frame = printed_frame(data.listed, columns_of("list"))
-    folder = quarter_dir / RESTRICTED_DIR
-    owner_only_dir(folder)
-    csv_path = folder / "high_harm_perpetrators.csv"
-    html_path = folder / "high_harm_perpetrators.html"
-    xlsx_path = folder / "high_harm_perpetrators.xlsx"
-    note = f"# {MARKING}: tasking list {quarter}. Do not forward outside the tasking group.\n"
-    body = neutralise_formulas(frame).to_csv(
-        index=False, quoting=csv.QUOTE_MINIMAL, float_format="%.2f", date_format="%Y-%m-%d"
+    folder = owner_only_dir(quarter_dir / RESTRICTED_DIR)
+    csv_path = write_private_csv(
+        folder / "high_harm_perpetrators.csv",
+        f"{MARKING}: tasking list {quarter}. Do not forward outside the tasking group.",
+        printed_frame(data["listed"], columns_of("list")),
+        float_format="%.2f",
+        date_format="%Y-%m-%d",
     )
-    write_private(csv_path, note + body)
-    profiles = write_subject_profiles(
-        con, quarter, data.listed.head(subject_profiles_top_n), folder, force, generated
-    )
-    write_private(
-        html_path,
-        render_pack_html(data, quarter, force, generated, profiles, lookback_years),
-    )
-    write_private(xlsx_path, render_pack_xlsx(data, quarter, force, generated))
+    top = data["listed"].head(subject_profiles_top_n)
+    profiles = write_subject_profiles(con, quarter, top, folder, force, generated)
+    html = render_pack_html(data, quarter, force, generated, profiles, lookback_years)
+    summary = data["summary"].to_dict("records")
     return PackResult(
         csv=csv_path,
-        html=html_path,
-        xlsx=xlsx_path,
-        rows=len(frame),
-        above_cutoff=int(data.summary.get("subjects_above_cutoff", 0) or 0),
+        html=write_private(folder / "high_harm_perpetrators.html", html),
+        xlsx=write_private(
+            folder / "high_harm_perpetrators.xlsx",
+            render_pack_xlsx(data, quarter, force, generated),
+        ),
+        rows=len(data["listed"]),
+        above_cutoff=int(summary[0].get("subjects_above_cutoff", 0) or 0) if summary else 0,
         seconds=time.perf_counter() - started,
         subject_profiles=profiles,
     )
 
 
-def render_pack_xlsx(data: PackData, quarter: str, force: str, generated: dt.date) -> bytes:
+def render_pack_xlsx(
+    data: dict[str, pd.DataFrame], quarter: str, force: str, generated: dt.date
+) -> Workbook:
     workbook = Workbook()
     workbook.remove(workbook.active)
     workbook.properties.title = f"{MARKING} tasking list {quarter}"
     workbook.properties.keywords = MARKING
     workbook.properties.creator = force or "Stalking Problem Profile"
-    for title, frame, columns in (
-        ("Tasking list", data.listed, columns_of("list")),
-        ("Dropped off", data.dropped, columns_of("dropped")),
-        ("Ranking back-test", data.backtest, columns_of("backtest")),
+    for title, table in (
+        ("Tasking list", "list"),
+        ("Dropped off", "dropped"),
+        ("Ranking back-test", "backtest"),
     ):
-        sheet = workbook.create_sheet(title)
-        write_table(sheet, printed_frame(frame, columns), from_printed(columns))
+        sheet, columns = workbook.create_sheet(title), columns_of(table)
+        write_table(sheet, printed_frame(data[TABLES[table][0]], columns), from_printed(columns))
         mark_sheet(sheet)
     about = workbook.create_sheet("About")
     for line in [
@@ -174,13 +171,11 @@ def render_pack_xlsx(data: PackData, quarter: str, force: str, generated: dt.dat
         "identity on the records system before any action.",
     ]:
         about.append([line])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook
 
 
 def render_pack_html(
-    data: PackData,
+    data: dict[str, pd.DataFrame],
     quarter: str,
     force: str,
     generated: dt.date,
@@ -188,26 +183,85 @@ def render_pack_html(
     lookback_years: int = 3,
 ) -> str:
     by_key = {p.stem.split("_", 1)[-1]: f"{SUBJECTS_DIR}/{p.name}" for p in profiles}
+    dropped = data["dropped"]
     # each table: its printed columns and its rows as text; a listed subject's page link
-    shown = {"page": data.listed, "dropped": data.dropped, "backtest": data.backtest}
-    template = environment().get_template("tasking_pack.html.j2")
-    return template.render(
-        marking=MARKING,
-        quarter=quarter,
-        force=force,
-        profiles=len(profiles),
-        lookback_years=lookback_years,
-        generated=f"{generated:%d %B %Y}",
-        headline=headline(data),
-        tables={
-            name: (columns_of(name), _text_rows(frame, columns_of(name)))
-            for name, frame in shown.items()
-        },
-        links=[by_key.get(str(key)) for key in data.listed["person_key"]],
-        data_cannot_tell=data.dropped["data_cannot_tell"].iloc[0] if len(data.dropped) else "",
+    tables = {}
+    for name in ("page", "dropped", "backtest"):
+        columns = columns_of(name)
+        records = printed_frame(data[TABLES[name][0]], columns).to_dict("records")
+        tables[name] = (columns, [[fmt(value) for value in row.values()] for row in records])
+    return (
+        environment()
+        .get_template("tasking_pack.html.j2")
+        .render(
+            marking=MARKING,
+            quarter=quarter,
+            force=force,
+            profiles=len(profiles),
+            lookback_years=lookback_years,
+            generated=f"{generated:%d %B %Y}",
+            headline=headline(data),
+            tables=tables,
+            links=[by_key.get(str(key)) for key in data["listed"]["person_key"]],
+            data_cannot_tell=dropped["data_cannot_tell"].iloc[0] if len(dropped) else "",
+        )
     )
 
 
-def _text_rows(frame: pd.DataFrame, columns: tuple[PrintedColumn, ...]) -> list[list[str]]:
-    records = printed_frame(frame, columns).to_dict("records")
-    return [[fmt(value) for value in record.values()] for record in records]
+# --------------------------------------------------------------------------- subject pages
+def subject_pages(
+    con: duckdb.DuckDBPyConnection, quarter: str, keys: list[str]
+) -> dict[str, dict[str, list[dict]]]:
+    """Each subject's rows of every page part (Python values: dates as dates, missing as
+    None), by person key: one query per model for every subject on the list."""
+    pages: dict[str, dict[str, list[dict]]] = {
+        key: {part: [] for part in PAGE_PARTS} for key in keys
+    }
+    for part, (model, columns, where, order) in PAGE_PARTS.items():
+        params = {"keys": keys} | ({"quarter": quarter} if "$quarter" in where else {})
+        cursor = con.execute(
+            f"select {columns} from reporting.{model} "
+            f"where person_key in (select unnest($keys)) and {where} order by {order}",
+            params,
+        )
+        names = [column[0] for column in cursor.description]
+        for row in cursor.fetchall():
+            record = dict(zip(names, row, strict=True))
+            pages[record["person_key"]][part].append(record)
+    return pages
+
+
+def subject_file_name(rank: int, person_key: str) -> str:
+    return f"{int(rank):02d}_{person_key}.html"
+
+
+def write_subject_profiles(
+    con: duckdb.DuckDBPyConnection,
+    quarter: str,
+    top: pd.DataFrame,
+    restricted_dir: Path,
+    force: str,
+    generated: dt.date,
+) -> tuple[Path, ...]:
+    """One owner-only page per subject of `top` (the head of the tasking list, whose row heads
+    the page) under restricted/subject_profiles/, and an index."""
+    folder = owner_only_dir(restricted_dir / SUBJECTS_DIR)
+    for stale in folder.glob("*.html"):  # a re-run replaces the quarter's pages
+        stale.unlink()
+    env = environment()
+    env.filters["cell"] = fmt
+    page = env.get_template("subject_profile.html.j2")
+    headers = top.to_dict("records")
+    pages = subject_pages(con, quarter, [str(header["person_key"]) for header in headers])
+    shared = {"marking": MARKING, "quarter": quarter, "force": force}
+    shared["generated"] = f"{generated:%d %B %Y}"
+    subjects = []
+    for header in headers:
+        path = folder / subject_file_name(header["rank"], str(header["person_key"]))
+        write_private(path, page.render(**shared, s=pages[str(header["person_key"])], h=header))
+        subjects.append((path, header))
+    if subjects:
+        index = env.get_template("subject_index.html.j2")
+        listed = [(path.name, header) for path, header in subjects]
+        write_private(folder / "index.html", index.render(**shared, subjects=listed))
+    return tuple(path for path, _ in subjects)
