@@ -20,10 +20,8 @@ from pathlib import Path
 import duckdb
 
 from pipelines.contracts.geo import force_area_file
-from pipelines.report.data_quality import write_data_quality
+from pipelines.report.data_files import write_data_quality, write_gis_layer, write_performance
 from pipelines.report.fms import write_fms
-from pipelines.report.gis import write_gis_layer
-from pipelines.report.performance import write_performance
 from pipelines.report.profile import PublishResult, publish_profile
 from pipelines.report.restricted import write_dip_sample, write_resolution_diagnostics
 from pipelines.report.tasking import PackResult, write_tasking_pack

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pandas as pd
@@ -31,47 +29,43 @@ from pipelines.disclosure.demand import (
     protect_demand_years,
 )
 from pipelines.disclosure.formulas import neutralise_formulas
-from pipelines.report.printed import WrittenColumn, written_columns
+from pipelines.report.printed import WrittenColumn, model_frames, written_columns
 from pipelines.report.sheets import FormulaCell, write_table
 
 TOTAL_SERIES = "all_stalking"
 
 
-def _rows(model: str, order: str) -> Any:
-    """A field of DemandFigures: the rows of reporting.<model>, in the order they print."""
-    return field(metadata={"model": model, "order": order})
+# The reporting models behind every demand figure of the profile and the FMS files: each
+# one's rows (every row) and the order they print in.
+DEMAND_MODELS = {
+    "years": ("rpt_fms_financial_years", "true", "series_order, series, financial_year_start"),
+    "quarters": ("rpt_fms_quarters", "true", "series_order, series, quarter"),
+    "backtest": ("rpt_fms_backtest", "true", "dataset, horizon_years"),
+    "assumptions": ("rpt_fms_assumptions", "true", "assumption_order"),
+    "workload_years": ("rpt_fms_workload_years", "true", "financial_year_start"),
+    "tracking": ("rpt_fms_tracking", "true", "series"),
+    "sentences": ("rpt_fms_sentences", "true", "sentence_kind, sentence_order"),
+    "method": ("rpt_fms_method_sentences", "true", "sentence_order"),
+    "readme": ("rpt_fms_readme", "true", "line_order"),
+    "headline_accuracy": ("rpt_fms_headline_accuracy", "true", "column_order"),
+}
 
 
-@dataclass(frozen=True)
-class DemandFigures:
-    """The reporting rows behind every demand figure of the profile and the FMS files."""
-
-    years: pd.DataFrame = _rows(
-        "rpt_fms_financial_years", "series_order, series, financial_year_start"
-    )
-    quarters: pd.DataFrame = _rows("rpt_fms_quarters", "series_order, series, quarter")
-    backtest: pd.DataFrame = _rows("rpt_fms_backtest", "dataset, horizon_years")
-    assumptions: pd.DataFrame = _rows("rpt_fms_assumptions", "assumption_order")
-    workload_years: pd.DataFrame = _rows("rpt_fms_workload_years", "financial_year_start")
-    tracking: pd.DataFrame = _rows("rpt_fms_tracking", "series")
-    sentences: pd.DataFrame = _rows("rpt_fms_sentences", "sentence_kind, sentence_order")
-    method: pd.DataFrame = _rows("rpt_fms_method_sentences", "sentence_order")
-    readme: pd.DataFrame = _rows("rpt_fms_readme", "line_order")
-    headline_accuracy: pd.DataFrame = _rows("rpt_fms_headline_accuracy", "column_order")
-
-    @property
-    def empty(self) -> bool:
-        return self.years.empty
+# The workbook's sheets after its README and History: each one's rows (as published), written
+# as its model's YAML declares the sheet (`written_as`).
+WORKBOOK_SHEETS = {
+    "Projection": "years",  # the projection rows of the financial years
+    "Assumptions": "assumptions",
+    "Workload": "workload_years",
+    "Hidden demand": "workload_years",
+    "Quarterly": "quarters",
+    "Testing": "backtest",
+    "Early warning": "tracking",
+}
 
 
-def read_demand_figures(con: duckdb.DuckDBPyConnection) -> DemandFigures:
-    query = "select * from reporting.{model} order by {order}"
-    return DemandFigures(
-        **{
-            part.name: con.execute(query.format_map(part.metadata)).df()
-            for part in fields(DemandFigures)
-        }
-    )
+def read_demand_figures(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
+    return model_frames(con, DEMAND_MODELS)
 
 
 # --------------------------------------------------------------------------- formatting
@@ -80,34 +74,23 @@ def format_figure(value: object) -> str:
     return value if isinstance(value, str) else f"{int(value):,}"
 
 
-# --------------------------------------------------------------------------- plain words
-def sentences(figures: DemandFigures, kind: str) -> list[str]:
+def sentences(figures: dict[str, pd.DataFrame], kind: str) -> list[str]:
     """The sentences of one kind from reporting.rpt_fms_sentences, in order (none: nothing
     to say): backtest_warning, coverage, not_forecast or early_warning."""
-    rows = figures.sentences
+    rows = figures["sentences"]
     return list(rows.loc[rows["sentence_kind"] == kind, "sentence"])
 
 
-def not_forecast_sentence(figures: DemandFigures) -> str:
-    """Which series have no forecast and why ('' when every series was forecast)."""
-    return "".join(sentences(figures, "not_forecast"))
-
-
-def method_sentences(figures: DemandFigures) -> list[str]:
-    """How the figures were made, in plain words (profile and workbook README alike)."""
-    return list(figures.method["sentence"])
-
-
 # --------------------------------------------------------------------------- the CSV
-def csv_table(figures: DemandFigures, k: int) -> pd.DataFrame:
+def csv_table(figures: dict[str, pd.DataFrame], k: int) -> pd.DataFrame:
     """fms/demand.csv: the current year and the projection (as before), plus the recorded
     history; its columns as before, the one-year-ahead back-test figures, then the columns
     added since (labels, baseline flag, measured coverage), as the model's YAML declares them."""
-    years = protect_demand_years(figures.years, k)
+    years = protect_demand_years(figures["years"], k)
     table = pd.DataFrame(index=years.index)
     for column in written_columns("rpt_fms_financial_years", "demand.csv"):
         table[column.label] = years[column.value]
-    for accuracy in figures.headline_accuracy.itertuples():
+    for accuracy in figures["headline_accuracy"].itertuples():
         table[accuracy.column_name] = accuracy.value
     for column in written_columns("rpt_fms_financial_years", "demand.csv added"):
         table[column.label] = years[column.value]
@@ -205,30 +188,27 @@ def write_fms(
     csv = out_dir / "demand.csv"
     neutralise_formulas(csv_table(figures, min_count)).to_csv(csv, index=False)
 
-    years = protect_demand_years(figures.years, min_count)
-    projected = years[years["is_projection_row"]]
-    tracking = figures.tracking.copy()
+    years = protect_demand_years(figures["years"], min_count)
+    tracking = figures["tracking"].copy()
     for column in ("actual", "expected", "lo80", "hi80"):
         tracking[column] = [protect_demand_figure(v, min_count) for v in tracking[column]]
+    shown = {
+        **figures,
+        "years": years[years["is_projection_row"]],
+        "quarters": protect_demand_quarters(figures["quarters"], min_count),
+        "tracking": tracking,
+    }
     sheets = {
         "History": _history(years),
-        "Projection": (projected, written_columns("rpt_fms_financial_years", "Projection")),
-        "Assumptions": (figures.assumptions, written_columns("rpt_fms_assumptions", "Assumptions")),
         **{
-            sheet: (figures.workload_years, written_columns("rpt_fms_workload_years", sheet))
-            for sheet in ("Workload", "Hidden demand")
+            sheet: (shown[rows], written_columns(DEMAND_MODELS[rows][0], sheet))
+            for sheet, rows in WORKBOOK_SHEETS.items()
         },
-        "Quarterly": (
-            protect_demand_quarters(figures.quarters, min_count),
-            written_columns("rpt_fms_quarters", "Quarterly"),
-        ),
-        "Testing": (figures.backtest, written_columns("rpt_fms_backtest", "Testing")),
-        "Early warning": (tracking, written_columns("rpt_fms_tracking", "Early warning")),
     }
     book = Workbook()
     book.active.title = "README"
-    _readme(book.active, figures.readme, quarter, force_name)
-    formulas = live_formulas(figures.assumptions, projected)
+    _readme(book.active, figures["readme"], quarter, force_name)
+    formulas = live_formulas(figures["assumptions"], shown["years"])
     for name, (frame, columns) in sheets.items():
         write_table(book.create_sheet(name), frame, columns, formula=formulas, yes_no=True)
     book.properties.title = f"Stalking demand for the FMS, {quarter}"

@@ -382,6 +382,21 @@ def quarter_figures(
     ]
 
 
+def model_frames(
+    con: duckdb.DuckDBPyConnection,
+    models: Mapping[str, tuple[str, str, str]],
+    params: Sequence[object] = (),
+) -> dict[str, pd.DataFrame]:
+    """Every column of the rows of several reporting models (name -> model, the rows kept and
+    their order; `params` fill each one's `?`), for outputs that print several views of them."""
+    return {
+        name: con.execute(
+            f"select * from reporting.{model} where {where} order by {order}", list(params)
+        ).df()
+        for name, (model, where, order) in models.items()
+    }
+
+
 def section_items(model: str, section: str) -> list[dict[str, Any]]:
     """The items `section` prints in turn, as `config.meta.items.<section>` of `model` declares
     them (pipelines.report.sections renders them)."""

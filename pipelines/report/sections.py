@@ -36,7 +36,7 @@ from pipelines.disclosure.sentences import (
 )
 from pipelines.disclosure.suppression import Rate, is_primary
 from pipelines.report import charts, fms, printed
-from pipelines.report.data_quality import FILE_NAME
+from pipelines.report.data_files import DATA_QUALITY_FILE
 from pipelines.report.printed import (
     Figure3,
     Periods,
@@ -103,12 +103,13 @@ def _forecast(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     (pipelines.report.fms), so every figure here is the workbook's figure. The financial-year
     table (a figure and its 80% range per year), a chart per charted series, then the notes."""
     k, figures = ctx.k, _demand_figures(ctx)
-    if figures.empty:
-        ctx.gaps += [s for s in [fms.not_forecast_sentence(figures), spec["missing_gap"]] if s]
+    if figures["years"].empty:
+        not_forecast = "".join(fms.sentences(figures, "not_forecast"))
+        ctx.gaps += [s for s in [not_forecast, spec["missing_gap"]] if s]
         return [_p(spec["missing"], "unavailable")]
     items = [_p(Markup("<strong>{}</strong>").format(warning), "warning", markup=True)
              for warning in fms.sentences(figures, "backtest_warning")[:1]]  # fmt: skip
-    years = protect_demand_years(figures.years, k)
+    years = protect_demand_years(figures["years"], k)
     shown = years[years["is_projection_row"]].sort_values("financial_year_start", kind="stable")
     headings = dict(zip(shown["financial_year"], shown["table_heading"], strict=True))
     figure = fms.format_figure
@@ -123,7 +124,7 @@ def _forecast(ctx: Context, spec: dict[str, Any]) -> list[Item]:
         first = [part["series_label"].iloc[0], model.iloc[0] if len(model) else "–"]
         table.append([*first, *(cells.get(year, "–") for year in headings)])
     items.append(_rows(ctx, spec, table, ["Series", "Model", *headings.values()]))
-    quarters = protect_demand_quarters(figures.quarters, k)
+    quarters = protect_demand_quarters(figures["quarters"], k)
     for i, name in enumerate(spec["charted"]):
         s = quarters[quarters["series"] == name]
         if s.empty or not (s["kind"] == "forecast").any():
@@ -148,7 +149,7 @@ def _forecast(ctx: Context, spec: dict[str, Any]) -> list[Item]:
         figure.update_xaxes(tickmode="array", tickvals=ticks, ticktext=[t[:4] for t in ticks])
         chart = {"div": "chart-forecast-{i}", "caption": spec["chart_caption"]}
         items += _chart_item(ctx, chart, figure, i=str(i), series_lower=str(label).lower())
-    notes = fms.method_sentences(figures)
+    notes = list(figures["method"]["sentence"])
     notes += fms.sentences(figures, "coverage") + fms.sentences(figures, "early_warning")
     return items + [_p(note) for note in notes]
 
@@ -156,7 +157,7 @@ def _forecast(ctx: Context, spec: dict[str, Any]) -> list[Item]:
 FORECAST_SENTENCES = "rpt_fms_forecast_sentences"
 
 
-def _demand_figures(ctx: Context) -> fms.DemandFigures:
+def _demand_figures(ctx: Context) -> dict[str, pd.DataFrame]:
     """The FMS rows (pipelines.report.fms), read once for the forecast section and the key
     findings' headline."""
     if "demand" not in ctx.figures:
@@ -168,9 +169,9 @@ def forecast_headline(ctx: Context) -> str | None:
     """The key findings' forecast sentence: the first full forecast year against the baseline,
     its figures as the forecast section's table prints them."""
     figures = _demand_figures(ctx)
-    if figures.empty:
+    if figures["years"].empty:
         return None
-    years = protect_demand_years(figures.years, ctx.k)
+    years = protect_demand_years(figures["years"], ctx.k)
     return forecast_sentence(ctx.con, years, fms.TOTAL_SERIES, "headline", ctx.k)
 
 
@@ -354,7 +355,7 @@ def page_values(ctx: Context) -> dict[str, Any]:
         "suppressed": SUPPRESSED,
         "k_below": ctx.k - 1,
         "lookback": f"{settings.rfgv.lookback_months} months to quarter end",
-        "data_quality_file": FILE_NAME,
+        "data_quality_file": DATA_QUALITY_FILE,
     }
 
 

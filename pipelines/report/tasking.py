@@ -20,7 +20,7 @@ import duckdb
 import pandas as pd
 from openpyxl import Workbook
 
-from pipelines.report.printed import PrintedColumn, printed_columns, printed_frame
+from pipelines.report.printed import PrintedColumn, model_frames, printed_columns, printed_frame
 from pipelines.report.profile import environment
 from pipelines.report.restricted import (
     MARKING,
@@ -36,13 +36,13 @@ from pipelines.report.sheets import from_printed, write_table
 
 # The quarter's rows of each model the pack prints: the model, the rows kept and their order.
 PACK_ROWS = {
-    "listed": ("rpt_tasking_list", "is_on_tasking_list", "rank"),
-    "dropped": ("rpt_tasking_dropped_off", "true", "previous_rank"),
-    "summary": ("rpt_tasking_summary", "true", "quarter"),
+    "listed": ("rpt_tasking_list", "quarter = ? and is_on_tasking_list", "rank"),
+    "dropped": ("rpt_tasking_dropped_off", "quarter = ?", "previous_rank"),
+    "summary": ("rpt_tasking_summary", "quarter = ?", "quarter"),
     # the latest ranking checked, then the mean over every ranking checked
     "backtest": (
         "rpt_tasking_backtest_summary",
-        "true",
+        "quarter = ?",
         "is_mean, horizon_quarters, list_length, method",
     ),
 }
@@ -87,15 +87,8 @@ class PackResult:
 
 
 def pack_data(con: duckdb.DuckDBPyConnection, quarter: str) -> dict[str, pd.DataFrame]:
-    """The quarter's rows of every model the pack prints, every column (each output prints
-    its own view of them)."""
-    return {
-        name: con.execute(
-            f"select * from reporting.{model} where quarter = ? and {where} order by {order}",
-            [quarter],
-        ).df()
-        for name, (model, where, order) in PACK_ROWS.items()
-    }
+    """The quarter's rows of every model the pack prints (each output prints its own view)."""
+    return model_frames(con, PACK_ROWS, [quarter])
 
 
 def headline(data: dict[str, pd.DataFrame]) -> list[str]:

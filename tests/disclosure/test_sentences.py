@@ -272,7 +272,7 @@ def test_the_forecast_headline_prints_the_years_tables_figures_and_their_change(
     from pipelines.report.sections import forecast_sentence
 
     with duckdb.connect(str(fixture_db), read_only=True) as con:
-        years = protect_demand_years(fms.read_demand_figures(con).years, K)
+        years = protect_demand_years(fms.read_demand_figures(con)["years"], K)
         headline = forecast_sentence(con, years, fms.TOTAL_SERIES, "headline", K)
         title = forecast_sentence(con, years, fms.TOTAL_SERIES, "chart_title", K)
     total = years[years["series"] == fms.TOTAL_SERIES]
@@ -294,7 +294,7 @@ def test_the_forecast_change_is_dropped_when_the_baseline_is_hidden(fixture_db: 
     from pipelines.report.sections import forecast_sentence
 
     with duckdb.connect(str(fixture_db), read_only=True) as con:
-        years = protect_demand_years(fms.read_demand_figures(con).years, K)
+        years = protect_demand_years(fms.read_demand_figures(con)["years"], K)
         years.loc[years["is_baseline"], "value"] = SUPPRESSED
         headline = forecast_sentence(con, years, fms.TOTAL_SERIES, "headline", K)
         title = forecast_sentence(con, years, fms.TOTAL_SERIES, "chart_title", K)
