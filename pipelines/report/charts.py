@@ -182,34 +182,38 @@ def compliance_bars(
     return figure
 
 
-def forecast_chart(
-    x: Sequence[str],
-    actual: Sequence[float | None],
-    forecast: Sequence[float | None],
-    lo80: Sequence[float | None],
-    hi80: Sequence[float | None],
-    lo95: Sequence[float | None],
-    hi95: Sequence[float | None],
-    title: str,
-    y_title: str = "Crimes",
-) -> go.Figure:
+def forecast_chart(quarters: pd.DataFrame, title: str, y_title: str) -> go.Figure:
+    """A series' recorded quarters (a line) and forecast ones (dashed) in its 80% and 95%
+    ranges: its rows of reporting.rpt_fms_quarters (`kind` recorded or forecast) as published,
+    a suppressed figure ('[c]') a gap; a year is ticked at its first quarter."""
+    x, forecast = list(quarters["quarter"]), (quarters["kind"] == "forecast").to_numpy()
+
+    def y(column: str, keep: np.ndarray) -> list[float | None]:
+        return [
+            float(v) if wanted and not isinstance(v, str) else None
+            for v, wanted in zip(quarters[column], keep, strict=True)
+        ]
+
     figure = go.Figure()
     band = {"mode": "lines", "line": {"width": 0}, "hoverinfo": "skip", "showlegend": False}
-    for level, lo, hi, alpha in ((95, lo95, hi95, 0.12), (80, lo80, hi80, 0.25)):
-        figure.add_scatter(x=list(x), y=list(hi), **band)
+    for level, alpha in ((95, 0.12), (80, 0.25)):
+        figure.add_scatter(x=x, y=y(f"hi{level}", forecast), **band)
         figure.add_scatter(
-            x=list(x), y=list(lo), fill="tonexty", fillcolor=f"rgba(0,114,178,{alpha})",
-            name=f"{level}% interval", **{**band, "showlegend": True},
+            x=x, y=y(f"lo{level}", forecast), fill="tonexty",
+            fillcolor=f"rgba(0,114,178,{alpha})", name=f"{level}% interval",
+            **{**band, "showlegend": True},
         )  # fmt: skip
     figure.add_scatter(
-        x=list(x), y=list(actual), name="Recorded", mode="lines+markers",
+        x=x, y=y("value", ~forecast), name="Recorded", mode="lines+markers",
         line={"color": "#1a1a1a"}, marker={"size": 5},
     )  # fmt: skip
     figure.add_scatter(
-        x=list(x), y=list(forecast), name="Forecast", mode="lines",
+        x=x, y=y("value", forecast), name="Forecast", mode="lines",
         line={"color": PALETTE[0], "dash": "dash", "width": 2.5},
     )  # fmt: skip
-    return _finish(figure, title, y_title)
+    ticks = [q for q in x if q.endswith("-Q1")]
+    figure = _finish(figure, title, y_title)
+    return figure.update_xaxes(tickmode="array", tickvals=ticks, ticktext=[t[:4] for t in ticks])
 
 
 def cell_map(
@@ -287,27 +291,35 @@ def district_lines(districts: list) -> dict[str, list] | None:
     """District outlines (BNG metres, simplified) and a label point inside each district."""
     if not districts:
         return None
-    import shapely
+    from pipelines.places import district_labels
 
-    xs: list[float | None] = []
-    ys: list[float | None] = []
-    labels = []
-    for district in districts:
-        district_xs, district_ys = _outline_xy(district.geometry)
-        xs += district_xs
-        ys += district_ys
-        point = shapely.point_on_surface(district.geometry)
-        lx, ly = lonlat_to_bng(np.array([point.x]), np.array([point.y]))
-        labels.append((district.name, round(float(lx[0])), round(float(ly[0]))))
-    return {"xs": xs, "ys": ys, "labels": labels}
+    outlines = [_outline_xy(district.geometry) for district in districts]
+    names, lon, lat = zip(*district_labels(districts), strict=True)
+    x, y = lonlat_to_bng(np.array(lon), np.array(lat))
+    return {
+        "xs": [v for xs, _ in outlines for v in xs],
+        "ys": [v for _, ys in outlines for v in ys],
+        "labels": [
+            (n, round(float(a)), round(float(b))) for n, a, b in zip(names, x, y, strict=True)
+        ],
+    }
+
+
+def boundary_features(path: Path | None) -> list[dict]:
+    """The features of a local GeoJSON (the force area; never a tile server); none when it is
+    missing or unreadable (the ingest step reports an unreadable area file)."""
+    if path is None or not Path(path).exists():
+        return []
+    try:
+        features = json.loads(Path(path).read_text(encoding="utf-8")).get("features", [])
+    except (json.JSONDecodeError, AttributeError):
+        return []
+    return [feature for feature in features if isinstance(feature, dict)]
 
 
 def boundary_xy(path: Path | None) -> tuple[list, list] | None:
-    """The force boundary outline in BNG metres from a local GeoJSON (never a tile server)."""
-    if path is None or not path.exists():
-        return None
+    """The force boundary outline in BNG metres."""
     import shapely
 
-    features = json.loads(path.read_text())
-    geoms = [shapely.geometry.shape(f["geometry"]) for f in features.get("features", [])]
+    geoms = [shapely.geometry.shape(f["geometry"]) for f in boundary_features(path)]
     return _outline_xy(shapely.union_all(geoms)) if geoms else None

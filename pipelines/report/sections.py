@@ -9,13 +9,11 @@ reporting model (`reporting.rpt_*`); here it only goes through disclosure contro
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from markupsafe import Markup
@@ -129,26 +127,12 @@ def _forecast(ctx: Context, spec: dict[str, Any]) -> list[Item]:
         s = quarters[quarters["series"] == name]
         if s.empty or not (s["kind"] == "forecast").any():
             continue
-        label, fc = s["series_label"].iloc[0], (s["kind"] == "forecast").to_numpy()
-
-        def numbers(col: str, keep: np.ndarray, s: pd.DataFrame = s) -> list[float | None]:
-            return [
-                float(v) if wanted and not isinstance(v, str) else None
-                for v, wanted in zip(s[col], keep, strict=True)
-            ]
-
+        label = str(s["series_label"].iloc[0])
         # the plain wording prints no figure, so a title always publishes
-        title = forecast_sentence(ctx.con, years, name, "chart_title", k) or str(label)
-        figure = charts.forecast_chart(
-            list(s["quarter"]), numbers("value", ~fc), numbers("value", fc),
-            numbers("lo80", fc), numbers("hi80", fc), numbers("lo95", fc),
-            numbers("hi95", fc), title,
-            y_title="Crimes per quarter",
-        )  # fmt: skip
-        ticks = [q for q in s["quarter"] if q.endswith("-Q1")]
-        figure.update_xaxes(tickmode="array", tickvals=ticks, ticktext=[t[:4] for t in ticks])
+        title = forecast_sentence(ctx.con, years, name, "chart_title", k) or label
+        figure = charts.forecast_chart(s, title, y_title="Crimes per quarter")
         chart = {"div": "chart-forecast-{i}", "caption": spec["chart_caption"]}
-        items += _chart_item(ctx, chart, figure, i=str(i), series_lower=str(label).lower())
+        items += _chart_item(ctx, chart, figure, i=str(i), series_lower=label.lower())
     notes = list(figures["method"]["sentence"])
     notes += fms.sentences(figures, "coverage") + fms.sentences(figures, "early_warning")
     return items + [_p(note) for note in notes]
@@ -291,16 +275,10 @@ def assessment_section(ctx: Context) -> dict[str, Any]:
 # --------------------------------------------------------------------------- gaps and settings
 def boundary_caveats(boundary: Path | None) -> list[str]:
     """Caveats the force-area file carries (the demo generator marks a stand-in geography)."""
-    if boundary is None or not Path(boundary).exists():
-        return []
-    try:
-        features = json.loads(Path(boundary).read_text(encoding="utf-8")).get("features", [])
-    except (json.JSONDecodeError, AttributeError):
-        return []  # the ingest step reports an unreadable area file; nothing to add here
     return [
-        str(f["properties"]["caveat"])
-        for f in features
-        if isinstance(f, dict) and (f.get("properties") or {}).get("caveat")
+        str(properties["caveat"])
+        for feature in charts.boundary_features(boundary)
+        if (properties := feature.get("properties") or {}).get("caveat")
     ]
 
 
