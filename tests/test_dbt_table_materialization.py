@@ -1,8 +1,9 @@
 """The project's table and view materializations (dbt_project/macros/materializations/
-table_in_place.sql, view_in_place.sql): a rebuilt table or view replaces the old one in one
-transaction, a failed build leaves the old relation as it was, and what they do not support
-fails loudly. Run on a small dbt project that uses the project's materialization macros, with
-the same adapter and an enforced contract like the marts' and the reporting views'."""
+table_in_place.sql, view_in_place.sql, rebuild_in_transaction.sql): a rebuilt table or view
+replaces the old one in one transaction, a failed build leaves the old relation as it was, and
+what they do not support fails loudly. Run on a small dbt project that uses the project's
+materialization macros, with the same adapter and an enforced contract like the marts' and the
+reporting views'."""
 
 from __future__ import annotations
 
@@ -135,3 +136,10 @@ def test_view_rebuilt_in_place_kept_when_the_build_fails(project: Path) -> None:
             "select data_type from duckdb_columns() where table_name = 'answer_view'"
         ).fetchall()
     assert column_type == [("INTEGER",)]
+    # Hooks would run outside the rebuild's transaction: refused, not run differently.
+    (project / "models" / "hooked.sql").write_text(
+        "{{ config(materialized='view', pre_hook='select 1') }}\nselect 1 as value\n"
+    )
+    with pytest.raises(DbtRunFailed, match="run no hooks"):
+        _build(project, "5", model="hooked")
+    assert "hooked" not in _tables(project, "views")

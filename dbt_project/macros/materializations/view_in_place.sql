@@ -3,12 +3,12 @@
   model). dbt's default creates the view under a temporary name, renames the old relation to a
   backup, renames the new one into place, commits and drops the backup: each rename and drop an
   `adapter` call that builds dbt's whole macro context. Here the old relation is dropped and the
-  view created under its final name in one statement inside one transaction, as
-  table_in_place.sql does for tables: a failed build (an enforced contract that does not match,
-  an error in the SQL) rolls back to the old relation.
+  view created under its final name in one statement inside one transaction
+  (rebuild_in_transaction.sql), as table_in_place.sql does for tables: a failed build (an
+  enforced contract that does not match, an error in the SQL) leaves the old relation.
 
-  Grants are not applied (no model of the project has any): a model that declares them fails to
-  build here rather than being built without them.
+  Grants, hooks and persist_docs are not applied (no view of the project has any): a model that
+  declares them fails to build here rather than being built without them.
 -#}
 {% materialization view, adapter="duckdb", supported_languages=['sql'] %}
   {%- set existing_relation = load_cached_relation(this) -%}
@@ -17,19 +17,7 @@
     {{ exceptions.raise_compiler_error("view_in_place.sql does not apply grants") }}
   {%- endif -%}
 
-  {{ run_hooks(pre_hooks, inside_transaction=False) }}
-  {% do adapter.ensure_transaction() %}
-  {{ run_hooks(pre_hooks, inside_transaction=True) }}
-
-  {% call statement('main') -%}
-    {{- drop_in_transaction(existing_relation) }}
-    {{ get_create_view_as_sql(target_relation, sql) }}
-  {%- endcall %}
-
-  {{ run_hooks(post_hooks, inside_transaction=True) }}
-  {% do persist_docs(target_relation, model) %}
-  {{ adapter.commit() }}
-  {{ run_hooks(post_hooks, inside_transaction=False) }}
+  {{ rebuild_in_transaction(existing_relation, get_create_view_as_sql(target_relation, sql)) }}
 
   {{ return({'relations': [target_relation]}) }}
 {% endmaterialization %}
