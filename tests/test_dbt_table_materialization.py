@@ -110,19 +110,14 @@ def test_rebuilt_in_place_kept_when_the_build_fails_and_unsupported_configs_refu
 
 def test_view_rebuilt_in_place_kept_when_the_build_fails(project: Path) -> None:
     # A view a previous run left, and a table where a view is now declared (a model whose
-    # materialization changed): both are replaced by the view.
-    with duckdb.connect(str(project.parent / "warehouse.duckdb")) as con:
-        con.execute("create table main.given as select 1::integer as value")
-        con.execute("create view main.answer_view as select 1::integer as value")
-    _build(project, "2", model="answer_view")
-    assert _tables(project, "views") == {"answer_view": [(2,)]}
-    assert _tables(project) == {}
-    with duckdb.connect(str(project.parent / "warehouse.duckdb")) as con:
-        con.execute("drop view main.answer_view")
-        con.execute("create table main.answer_view as select 1::integer as value")
-    _build(project, "3", model="answer_view")
-    assert _tables(project, "views") == {"answer_view": [(3,)]}
-    assert _tables(project) == {}
+    # materialization changed): each is replaced by the view.
+    for previous_kind, value in (("view", 2), ("table", 3)):
+        with duckdb.connect(str(project.parent / "warehouse.duckdb")) as con:
+            con.execute("drop view if exists main.answer_view")
+            con.execute(f"create {previous_kind} main.answer_view as select 1::integer as value")
+        _build(project, str(value), model="answer_view")
+        assert _tables(project, "views") == {"answer_view": [(value,)]}
+        assert _tables(project) == {}
     # The model's columns no longer match its contract: the build fails and the old view stays.
     (project / "models" / "answer_view.sql").write_text(
         "select value::varchar as value from main.given\n"
