@@ -32,7 +32,7 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -306,19 +306,24 @@ def gx_expectations(extract: str, expectations: list[dict[str, Any]]) -> list[di
     return rewritten
 
 
-def run_suite(
+@dataclass
+class _Batch:
+    suite_json: dict[str, Any]
+    frame: pd.DataFrame
+    parameters: dict[str, Any]
+    rows_in_table: int
+
+
+def _batch(
     con: duckdb.DuckDBPyConnection,
     extract: str,
     today: dt.date,
     area: geo.ForceArea,
-    codes: list[str] | None = None,
-    max_rows: int | None = None,
-) -> SuiteOutcome:
-    """The extract's suite run by GX on the loaded table: in the validation process when one
-    was started for this run (pipelines/contracts/gx_process.py), else in this process."""
+    codes: list[str] | None,
+    max_rows: int | None,
+) -> _Batch:
+    """What GX checks for one extract: its suite, the batch and the run's parameters."""
     import pandas as pd
-
-    from pipelines.contracts import gx_process
 
     suite_json = load_suite(extract)
     table_columns = [
@@ -334,11 +339,60 @@ def run_suite(
     )
     parameters = runtime_parameters(today, codes or offence_codes())
     parameters["today"] = pd.Timestamp(today)
-    outcome = gx_process.validate_elsewhere(extract, suite_json, frame, parameters)
+    return _Batch(suite_json, frame, parameters, rows_in_table)
+
+
+def run_suite(
+    con: duckdb.DuckDBPyConnection,
+    extract: str,
+    today: dt.date,
+    area: geo.ForceArea,
+    codes: list[str] | None = None,
+    max_rows: int | None = None,
+) -> SuiteOutcome:
+    """The extract's suite run by GX on the loaded table: in the validation process when one
+    was started for this run (pipelines/contracts/gx_process.py), else in this process."""
+    from pipelines.contracts import gx_process
+
+    batch = _batch(con, extract, today, area, codes, max_rows)
+    outcome = gx_process.validate_elsewhere(
+        extract, batch.suite_json, batch.frame, batch.parameters
+    )
     if outcome is None:
-        outcome = validate_frame(extract, suite_json, frame, parameters)
-    outcome.rows_in_table = rows_in_table
+        outcome = validate_frame(extract, batch.suite_json, batch.frame, batch.parameters)
+    outcome.rows_in_table = batch.rows_in_table
     return outcome
+
+
+def run_suites(
+    con: duckdb.DuckDBPyConnection,
+    extracts: Sequence[str],
+    today: dt.date,
+    area: geo.ForceArea,
+    codes: list[str] | None = None,
+    max_rows: int | None = None,
+) -> dict[str, SuiteOutcome]:
+    """run_suite for several extracts, in order. With a validation process, each batch is sent
+    as soon as it is built, so the process checks one extract while this process reads the
+    next from DuckDB; the outcomes are those run_suite gives one by one."""
+    from pipelines.contracts import gx_process
+
+    rows_in_table: dict[str, int] = {}
+
+    def batches() -> Iterator[tuple[str, dict[str, Any], pd.DataFrame, dict[str, Any]]]:
+        for extract in extracts:
+            batch = _batch(con, extract, today, area, codes, max_rows)
+            rows_in_table[extract] = batch.rows_in_table
+            yield extract, batch.suite_json, batch.frame, batch.parameters
+
+    outcomes = gx_process.validate_elsewhere_many(batches())
+    for extract, outcome in outcomes.items():
+        outcome.rows_in_table = rows_in_table[extract]
+    # Without a validation process (or for an extract it did not answer), here.
+    return {
+        extract: outcomes.get(extract) or run_suite(con, extract, today, area, codes, max_rows)
+        for extract in extracts
+    }
 
 
 def validate_frame(
