@@ -15,7 +15,9 @@ import shutil
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent import futures
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from pipelines.paths import default_output_dir, default_warehouse, ensure_dagster_home, state_dir
@@ -182,8 +184,15 @@ def _profile_delivery(args: argparse.Namespace, extracts: Path) -> int:
     )
     print(f"Profiling {quarter} from {extracts} (warehouse {warehouse})", flush=True)
     try:
-        with run_safety.warehouse_lock(warehouse):
-            staged = run_safety.stage_run(warehouse, out, quarter)
+        with (
+            run_safety.warehouse_lock(warehouse),
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="stage-run") as pool,
+        ):
+            staged = run_safety.staged_paths(warehouse, out, quarter)
+            # The working copy of the warehouse (a second quarter's is hundreds of MB at the
+            # large preset) is written by the kernel while this thread imports Dagster and dbt;
+            # the run waits for it before its first step.
+            staging = pool.submit(run_safety.stage_run, warehouse, out, quarter)
             # dbt reads the warehouse path from the environment (profiles/profiles.yml).
             os.environ["SPP_WAREHOUSE"] = str(staged.working_warehouse)
             try:
@@ -195,8 +204,10 @@ def _profile_delivery(args: argparse.Namespace, extracts: Path) -> int:
                     args.run_date or "",
                     args.accept_quarantine,
                     config_file(args),
+                    before_run=staging.result,
                 )
             except BaseException:
+                futures.wait([staging])
                 run_safety.abandon_run(staged)
                 raise
             published = run_safety.commit_run(staged)
@@ -216,8 +227,11 @@ def run_profile(
     run_date: str,
     accept_quarantine: bool = False,
     settings_file: Path | None = None,
+    before_run: Callable[[], object] | None = None,
 ) -> Path:
-    """Materialise the whole quarterly job in-process through Dagster and return the report."""
+    """Materialise the whole quarterly job in-process through Dagster and return the report.
+    `before_run` is called once the job is built, before it starts (the CLI waits there for
+    the warehouse's working copy)."""
     import dagster as dg
 
     from pipelines.dbt_project import prepare
@@ -236,6 +250,9 @@ def run_profile(
     )
     job = defs.resolve_job_def("quarterly_profile")
     from pipelines.event_log_sqlite import fast_commits
+
+    if before_run is not None:
+        before_run()
 
     # Dagster's SQLite run history otherwise syncs the disk on every event (~20 ms each).
     with fast_commits(Path(os.environ["DAGSTER_HOME"])), dg.DagsterInstance.get() as instance:

@@ -159,10 +159,17 @@ def side_files(database: Path) -> list[Path]:
     return [database.with_name(database.name + s) for s in WAREHOUSE_SIDE_FILES]
 
 
+def staged_paths(warehouse: Path, out: Path, quarter: str) -> StagedRun:
+    """Where a run on this warehouse and output root works (nothing is created)."""
+    working = warehouse.with_name(warehouse.name + ".next")
+    return StagedRun(warehouse, working, out, out / f".staging-{quarter}", quarter)
+
+
 def stage_run(warehouse: Path, out: Path, quarter: str) -> StagedRun:
     """Copy the warehouse to its working copy and make an empty staging output folder.
     Leftovers of a killed run are replaced."""
-    working = warehouse.with_name(warehouse.name + ".next")
+    run = staged_paths(warehouse, out, quarter)
+    working = run.working_warehouse
     for path in [working, *side_files(working)]:
         path.unlink(missing_ok=True)
     if warehouse.exists():
@@ -173,10 +180,9 @@ def stage_run(warehouse: Path, out: Path, quarter: str) -> StagedRun:
     if not out.exists():
         out.mkdir(parents=True)
         out.chmod(PUBLISHED_DIR)  # the published root; what is private inside stays so
-    staging = out / f".staging-{quarter}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    return StagedRun(warehouse, working, out, staging, quarter)
+    shutil.rmtree(run.staging_out, ignore_errors=True)
+    run.staging_out.mkdir(parents=True)
+    return run
 
 
 def commit_run(run: StagedRun) -> Path:

@@ -1,7 +1,9 @@
-"""The project's table materialization (dbt_project/macros/materializations/table_in_place.sql):
-a rebuilt table replaces the old one in one transaction, a failed build leaves the old table as
-it was, and what it does not support fails loudly. Run on a two-model dbt project that uses the
-project's macro file, with the same adapter and an enforced contract like the marts'."""
+"""The project's table and view materializations (dbt_project/macros/materializations/
+table_in_place.sql, view_in_place.sql, rebuild_in_transaction.sql): a rebuilt table or view
+replaces the old one in one transaction, a failed build leaves the old relation as it was, and
+what they do not support fails loudly. Run on a small dbt project that uses the project's
+materialization macros, with the same adapter and an enforced contract like the marts' and the
+reporting views'."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import pytest
 from pipelines.dbt_project import DbtRunFailed, _invoke
 from pipelines.paths import DBT_PROJECT_DIR
 
-MACRO = DBT_PROJECT_DIR / "macros" / "materializations" / "table_in_place.sql"
+MATERIALIZATIONS = DBT_PROJECT_DIR / "macros" / "materializations"
 
 MODELS_YML = """
 version: 2
@@ -26,6 +28,13 @@ models:
       - name: value
         data_type: integer
         constraints: [{type: not_null}]
+  - name: answer_view
+    config:
+      materialized: view
+      contract: {enforced: true}
+    columns:
+      - name: value
+        data_type: integer
 """
 
 
@@ -34,7 +43,8 @@ def project(tmp_path: Path) -> Path:
     root = tmp_path / "project"
     (root / "models").mkdir(parents=True)
     (root / "macros").mkdir()
-    shutil.copy(MACRO, root / "macros" / MACRO.name)
+    for macro in MATERIALIZATIONS.glob("*.sql"):
+        shutil.copy(macro, root / "macros" / macro.name)
     (root / "dbt_project.yml").write_text(
         "name: materialization_check\nversion: '1.0'\nprofile: materialization_check\n"
         "models:\n  materialization_check:\n    +materialized: table\n"
@@ -46,6 +56,7 @@ def project(tmp_path: Path) -> Path:
     # The value comes from a table the test writes, not a var: dbt re-parses a project whose
     # vars changed, and the test would pay a parse per build.
     (root / "models" / "answer.sql").write_text("select value from main.given\n")
+    (root / "models" / "answer_view.sql").write_text("select value from main.given\n")
     (root / "models" / "_models.yml").write_text(MODELS_YML)
     return root
 
@@ -63,10 +74,14 @@ def _build(project: Path, value: str, model: str = "answer") -> None:
     )  # fmt: skip
 
 
-def _tables(project: Path) -> dict[str, list[tuple]]:
+def _tables(project: Path, kind: str = "tables") -> dict[str, list[tuple]]:
+    """The rows of every table (or view) the builds left, by name."""
     with duckdb.connect(str(project.parent / "warehouse.duckdb"), read_only=True) as con:
-        tables = con.execute("select table_name from duckdb_tables() where table_name != 'given'")
-        names = [row[0] for row in tables.fetchall()]
+        relations = con.execute(
+            f"select {kind[:-1]}_name from duckdb_{kind}() "
+            "where not internal and schema_name = 'main' and database_name = 'warehouse'"
+        )
+        names = [row[0] for row in relations.fetchall() if row[0] != "given"]
         return {name: con.execute(f'select * from "{name}"').fetchall() for name in names}
 
 
@@ -91,3 +106,35 @@ def test_rebuilt_in_place_kept_when_the_build_fails_and_unsupported_configs_refu
     with pytest.raises(DbtRunFailed, match="plain tables"):
         _build(project, "3", model="sorted")
     assert "sorted" not in _tables(project)
+
+
+def test_view_rebuilt_in_place_kept_when_the_build_fails(project: Path) -> None:
+    # A view a previous run left, and a table where a view is now declared (a model whose
+    # materialization changed): each is replaced by the view.
+    for previous_kind, value in (("view", 2), ("table", 3)):
+        with duckdb.connect(str(project.parent / "warehouse.duckdb")) as con:
+            con.execute("drop view if exists main.answer_view")
+            con.execute(f"create {previous_kind} main.answer_view as select 1::integer as value")
+        _build(project, str(value), model="answer_view")
+        assert _tables(project, "views") == {"answer_view": [(value,)]}
+        assert _tables(project) == {}
+    # The model's columns no longer match its contract: the build fails and the old view stays.
+    (project / "models" / "answer_view.sql").write_text(
+        "select value::varchar as value from main.given\n"
+    )
+    with pytest.raises(DbtRunFailed):
+        _build(project, "4", model="answer_view")
+    # The old view (its query reads the new value) with its integer column.
+    assert _tables(project, "views") == {"answer_view": [(4,)]}
+    with duckdb.connect(str(project.parent / "warehouse.duckdb"), read_only=True) as con:
+        column_type = con.execute(
+            "select data_type from duckdb_columns() where table_name = 'answer_view'"
+        ).fetchall()
+    assert column_type == [("INTEGER",)]
+    # Hooks would run outside the rebuild's transaction: refused, not run differently.
+    (project / "models" / "hooked.sql").write_text(
+        "{{ config(materialized='view', pre_hook='select 1') }}\nselect 1 as value\n"
+    )
+    with pytest.raises(DbtRunFailed, match="run no hooks"):
+        _build(project, "5", model="hooked")
+    assert "hooked" not in _tables(project, "views")

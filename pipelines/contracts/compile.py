@@ -218,7 +218,7 @@ def compile_suite(suite: dict[str, Any], present: set[str], parameters: dict[str
                 parts.append(f"c.v_{col} < {q(str(resolve(kw['min_value'])))}")
             broken = f"c.v_{col} is not null and ({' or '.join(parts)})"
         elif kind == "expect_column_values_to_be_unique":
-            broken = "c._dup_rank > 1"
+            broken = "c._repeats_key"
         else:
             raise ValueError(f"{extract}: expectation type {kind!r} has no SQL compilation")
         if "lookup" in meta and not any("lk_orders" in j for j in compiled.joins):

@@ -5,9 +5,10 @@ Python. Inside the run it held the GIL while the extracts loaded, and the run's 
 nothing else at the same time on a 2-core machine. So the CLI starts this process before it
 imports Dagster: GX is imported and the suites registered on the other core while the run
 starts up. The contract checks then build each batch in the run's process as before
-(gx_checks.batch_frame: the DuckDB reads and derived columns) and send it here; the verdict
-comes from the same function either way (gx_checks.validate_frame), so nothing is checked
-differently.
+(gx_checks.batch_frame: the DuckDB reads and derived columns) and send it here, each as soon
+as it is built, so this process checks one while the run builds the next
+(validate_elsewhere_many); the verdict comes from the same function either way
+(gx_checks.validate_frame), so nothing is checked differently.
 
 The process validates each extract it was started for once and then exits, so its memory is
 not held for the rest of the run. If it fails in any way (it died, GX raised), the check runs
@@ -26,7 +27,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -34,6 +35,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from pipelines.contracts.gx_checks import SuiteOutcome
+
+    # (extract, suite, batch, expectation parameters): what one validation is sent.
+    Batch = tuple[str, dict[str, Any], pd.DataFrame, dict[str, Any]]
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +80,50 @@ class _ValidationProcess:
             raise RuntimeError(f"GX raised {reply} in the validation process")
         self.pending.discard(extract)
         return reply
+
+    def validate_many(self, batches: Iterable[Batch]) -> dict[str, SuiteOutcome]:
+        """Each batch's outcome, sent as soon as it is built: the process checks one batch
+        while the caller builds the next. Replies are read by a thread of their own, so
+        neither side can wait on a full pipe. An extract whose batch failed is left out."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        stdout = self.process.stdout
+        outcomes: dict[str, SuiteOutcome] = {}
+        sent: list[str] = []
+        replies: list[tuple[str, Any]] = []
+
+        def read_replies() -> None:
+            with contextlib.suppress(OSError, EOFError, pickle.PickleError):
+                while True:
+                    replies.append(pickle.load(stdout))
+
+        reader = threading.Thread(target=read_replies, name="gx-replies", daemon=True)
+        reader.start()
+        try:
+            for extract, suite_json, frame, parameters in batches:
+                pickle.dump(
+                    (extract, suite_json, frame, parameters),
+                    self.process.stdin,
+                    protocol=pickle.HIGHEST_PROTOCOL,
+                )
+                self.process.stdin.flush()
+                sent.append(extract)
+                self.pending.discard(extract)
+        finally:
+            # Its input closed, the process answers what it was sent, then exits.
+            with contextlib.suppress(OSError):
+                self.process.stdin.close()
+            reader.join()
+        for extract, (status, reply) in zip(sent, replies, strict=False):
+            if status == "ok":
+                outcomes[extract] = reply
+            else:
+                log.warning(
+                    "contract check of %s: GX raised %s in the validation process; checking "
+                    "here instead",
+                    extract,
+                    reply,
+                )
+        return outcomes
 
     def close(self, wait: bool = True) -> None:
         """Close its input, on which it exits; `wait=False` ends it at once (its work is no
@@ -157,6 +205,30 @@ def validate_elsewhere(
             _process.close(wait=False)
             _process = None
         return outcome
+
+
+def validate_elsewhere_many(batches: Iterable[Batch]) -> dict[str, SuiteOutcome]:
+    """validate_elsewhere for several batches, built one by one as the process checks the one
+    before (`gx_checks.run_suites`). Returns the outcomes the process gave; the caller checks
+    the rest in its own process (none when no process was started, or it failed)."""
+    global _process
+    with _LOCK:
+        process = _process
+        if process is None:
+            return {}
+        _process = None
+    wanted = (batch for batch in batches if batch[0] in process.pending)
+    try:
+        return process.validate_many(wanted)
+    except (OSError, pickle.PickleError) as error:
+        # The error's type only: a message could quote a value of the batch.
+        log.warning(
+            "contract checks: validation process failed (%s); checking here instead",
+            type(error).__name__,
+        )
+        return {}
+    finally:
+        process.close(wait=False)
 
 
 def _serve(extracts: Sequence[str], requests: IO[bytes], replies: IO[bytes]) -> None:

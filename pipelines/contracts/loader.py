@@ -132,7 +132,8 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _stage(con: duckdb.DuckDBPyConnection, source: ExtractFile, compiled: Compiled) -> None:
-    """_spp_land (the file as text, in file order) and _spp_typed (text + typed + dup rank)."""
+    """_spp_land (the file as text, in file order) and _spp_typed (text + typed values +
+    `_repeats_key`: the row repeats the key of an earlier row of the file)."""
     try:
         con.execute(f"create or replace temp table _spp_land as select * from {reader_sql(source)}")
     except duckdb.Error as error:
@@ -140,11 +141,15 @@ def _stage(con: duckdb.DuckDBPyConnection, source: ExtractFile, compiled: Compil
     spec = EXTRACTS[compiled.extract]
     texts = ", ".join(f"{expr} as t_{name}" for name, expr in compiled.text_columns.items())
     typed = ", ".join(f"{expr} as v_{name}" for name, expr in compiled.typed_columns.items())
-    dup = (
-        f"case when v_{spec.key} is not null then row_number() over "
-        f"(partition by v_{spec.key} order by _source_row) end"
+    # The first row of each repeated key, by a grouping rather than a window numbering every
+    # key's rows in file order (the same rows, half the time at large scale).
+    repeats = "d.first_row is not null and t._source_row > d.first_row" if spec.key else "false"
+    repeated_keys = (
+        f"left join (select {compiled.typed_columns[spec.key]} as k, min(_source_row) as "
+        "first_row from _spp_text where k is not null group by k having count(*) > 1) d "
+        f"on d.k = t.v_{spec.key}"
         if spec.key
-        else "cast(null as bigint)"
+        else ""
     )
     # rowid follows insertion order, which DuckDB keeps as file order.
     # Texts are materialised first: each typed expression reads its text several times, and
@@ -154,8 +159,8 @@ def _stage(con: duckdb.DuckDBPyConnection, source: ExtractFile, compiled: Compil
         f"select rowid + 1 as _source_row, {texts} from _spp_land"
     )
     con.execute(
-        "create or replace temp table _spp_typed as "
-        f"select *, {dup} as _dup_rank from (select *, {typed} from _spp_text)"
+        "create or replace temp table _spp_typed as select t.*, "
+        f"{repeats} as _repeats_key from (select *, {typed} from _spp_text) t {repeated_keys}"
     )
     con.execute("drop table _spp_text")
 

@@ -17,6 +17,7 @@ from pipelines.evaluation.bench_analysis import StepTiming
 def test_stage_of_groups_the_steps_of_the_job() -> None:
     assert bench_analysis.stage_of("raw__crimes") == "ingest"
     assert bench_analysis.stage_of("raw__breaches_contract") == "ingest"
+    assert bench_analysis.stage_of("raw__contract_checks") == "ingest"
     assert bench_analysis.stage_of("dbt_staging") == "dbt_staging"
     assert bench_analysis.stage_of("dbt_analytics") == "dbt_analytics"
     assert bench_analysis.stage_of("person_resolution") == "resolution"
@@ -61,6 +62,8 @@ def test_contract_checks_are_the_sum_of_the_check_steps() -> None:
     ]
     assert bench_analysis.contract_check_seconds(steps) == pytest.approx(1.0)
     assert bench_analysis.contract_check_seconds(steps[:1]) is None
+    one_step = [StepTiming("raw__crimes", 0.0, 2.0), StepTiming("raw__contract_checks", 2.0, 2.7)]
+    assert bench_analysis.contract_check_seconds(one_step) == pytest.approx(0.7)
 
 
 def test_cpu_between_takes_the_cumulative_samples_at_each_end() -> None:

@@ -10,7 +10,7 @@ from dataclasses import asdict
 import pytest
 
 from pipelines.contracts import geo, gx_process
-from pipelines.contracts.gx_checks import run_suite
+from pipelines.contracts.gx_checks import run_suite, run_suites
 from tests.contracts.delivery import TODAY, Delivery
 
 EXTRACTS = ("crimes", "crime_persons", "intelligence", "orders", "breaches")
@@ -65,4 +65,37 @@ def test_a_failed_validation_process_falls_back_to_this_one(
     process.process.kill()
     process.process.wait()
     assert _outcomes(loaded) == here
+    assert not gx_process.is_running()
+
+
+def _outcomes_together(d: Delivery) -> dict[str, dict]:
+    area = geo.resolve_force_area(d.folder)
+    return {e: asdict(o) for e, o in run_suites(d.con, EXTRACTS, TODAY, area).items()}
+
+
+def test_batches_sent_as_they_are_built_give_the_same_outcomes(
+    loaded: Delivery, no_process_left
+) -> None:
+    """The contract-check step sends each batch as soon as it is built (run_suites): the same
+    outcomes as one by one, here or in the process, and the process ends afterwards."""
+    here = _outcomes(loaded)
+    assert _outcomes_together(loaded) == here  # no process: every suite checked here
+    gx_process.start(EXTRACTS)
+    process = gx_process._process
+    assert process is not None
+    assert _outcomes_together(loaded) == here
+    assert not gx_process.is_running()
+    assert process.process.poll() is not None
+
+
+def test_a_validation_process_dying_among_the_batches_falls_back_to_this_one(
+    loaded: Delivery, no_process_left
+) -> None:
+    here = _outcomes(loaded)
+    gx_process.start(EXTRACTS)
+    process = gx_process._process
+    assert process is not None
+    process.process.kill()
+    process.process.wait()
+    assert _outcomes_together(loaded) == here
     assert not gx_process.is_running()

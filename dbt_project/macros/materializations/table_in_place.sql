@@ -2,15 +2,16 @@
   The project's table materialization (it takes the place of dbt-duckdb's for every table
   model). dbt-duckdb builds a table under a temporary name, looks up its indexes, renames the
   old table to a backup, renames the new one into place, commits and drops the backup: nine
-  statements for a rebuilt table with a contract (six here), each one a round of dbt's Python
-  and events, plus its foreign-key and index checks' Jinja, for ~110 tables a run. Here the old
-  table is dropped and the new one created under its final name
-  inside one transaction (dbt-duckdb's own path for tables with foreign keys): if the build
-  fails, the rollback leaves the old table as it was, as the swap did.
+  statements for a rebuilt table with a contract (three here: the contract check's two
+  DESCRIBEs and the build), each one a round of dbt's Python and events, plus its foreign-key
+  and index checks' Jinja, for ~110 tables a run. Here the old table is dropped and the new one
+  created under its final name inside one transaction, in one statement
+  (rebuild_in_transaction.sql): if the build fails, the rollback leaves the old table as it
+  was, as the swap did.
 
   What dbt-duckdb's version handles and this one does not, because no model of the project
-  uses it: Python models, foreign keys, indexes, partitioned_by / sorted_by, grants and
-  DuckLake catalogs. A model that declares one of them fails to build here (checks below)
+  uses it: Python models, foreign keys, indexes, partitioned_by / sorted_by, grants, hooks,
+  persist_docs and DuckLake catalogs. A model that declares one of them fails to build here (checks below)
   rather than being built without it.
 -#}
 {% materialization table, adapter="duckdb", supported_languages=['sql'] %}
@@ -25,21 +26,7 @@
     {{ exceptions.raise_compiler_error("table_in_place.sql does not build tables with foreign keys") }}
   {%- endif -%}
 
-  {{ run_hooks(pre_hooks, inside_transaction=False) }}
-  {% do adapter.ensure_transaction() %}
-  {{ run_hooks(pre_hooks, inside_transaction=True) }}
-
-  {% if existing_relation is not none %}
-    {% do adapter.drop_relation(existing_relation) %}
-  {% endif %}
-  {% call statement('main') -%}
-    {{- create_table_as(False, target_relation, compiled_code) }}
-  {%- endcall %}
-
-  {{ run_hooks(post_hooks, inside_transaction=True) }}
-  {% do persist_docs(target_relation, model) %}
-  {{ adapter.commit() }}
-  {{ run_hooks(post_hooks, inside_transaction=False) }}
+  {{ rebuild_in_transaction(existing_relation, create_table_as(False, target_relation, compiled_code)) }}
 
   {{ return({'relations': [target_relation]}) }}
 {% endmaterialization %}
