@@ -77,10 +77,7 @@ def _build(project: Path, value: str, model: str = "answer") -> None:
 def _tables(project: Path, kind: str = "tables") -> dict[str, list[tuple]]:
     """The rows of every table (or view) the builds left, by name."""
     with duckdb.connect(str(project.parent / "warehouse.duckdb"), read_only=True) as con:
-        relations = con.execute(
-            f"select {kind[:-1]}_name from duckdb_{kind}() "
-            "where not internal and schema_name = 'main' and database_name = 'warehouse'"
-        )
+        relations = con.execute(f"select {kind[:-1]}_name from duckdb_{kind}() where not internal")
         names = [row[0] for row in relations.fetchall() if row[0] != "given"]
         return {name: con.execute(f'select * from "{name}"').fetchall() for name in names}
 

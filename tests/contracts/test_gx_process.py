@@ -4,7 +4,7 @@ calling process when that one fails."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 
 import pytest
@@ -36,27 +36,43 @@ def no_process_left() -> Iterator[None]:
 
 
 def _outcomes(d: Delivery) -> dict[str, dict]:
+    """One suite at a time (run_suite)."""
     area = geo.resolve_force_area(d.folder)
     return {e: asdict(run_suite(d.con, e, TODAY, area)) for e in EXTRACTS}
 
 
-def test_the_validation_process_gives_the_same_outcomes(loaded: Delivery, no_process_left) -> None:
+def _outcomes_together(d: Delivery) -> dict[str, dict]:
+    """The five suites as the contract-check step runs them: each batch sent as soon as it
+    is built (run_suites)."""
+    area = geo.resolve_force_area(d.folder)
+    return {e: asdict(o) for e, o in run_suites(d.con, EXTRACTS, TODAY, area).items()}
+
+
+CHECKED = pytest.mark.parametrize("checked", [_outcomes, _outcomes_together])
+
+
+@CHECKED
+def test_the_validation_process_gives_the_same_outcomes(
+    loaded: Delivery, no_process_left, checked: Callable[[Delivery], dict[str, dict]]
+) -> None:
     here = _outcomes(loaded)
     assert here["crimes"]["outcomes"] and any(
         not o["success"] for o in here["crimes"]["outcomes"]
     ), "the planted row should fail an expectation"
+    assert checked(loaded) == here  # no process: every suite checked in this one
     gx_process.start(EXTRACTS)
     process = gx_process._process
     assert process is not None
-    elsewhere = _outcomes(loaded)
+    elsewhere = checked(loaded)
     assert elsewhere == here
     # Every extract checked there once, it has ended and let go of its memory.
     assert not gx_process.is_running()
     assert process.process.poll() is not None
 
 
+@CHECKED
 def test_a_failed_validation_process_falls_back_to_this_one(
-    loaded: Delivery, no_process_left
+    loaded: Delivery, no_process_left, checked: Callable[[Delivery], dict[str, dict]]
 ) -> None:
     here = _outcomes(loaded)
     gx_process.start(EXTRACTS)
@@ -64,38 +80,5 @@ def test_a_failed_validation_process_falls_back_to_this_one(
     assert process is not None
     process.process.kill()
     process.process.wait()
-    assert _outcomes(loaded) == here
-    assert not gx_process.is_running()
-
-
-def _outcomes_together(d: Delivery) -> dict[str, dict]:
-    area = geo.resolve_force_area(d.folder)
-    return {e: asdict(o) for e, o in run_suites(d.con, EXTRACTS, TODAY, area).items()}
-
-
-def test_batches_sent_as_they_are_built_give_the_same_outcomes(
-    loaded: Delivery, no_process_left
-) -> None:
-    """The contract-check step sends each batch as soon as it is built (run_suites): the same
-    outcomes as one by one, here or in the process, and the process ends afterwards."""
-    here = _outcomes(loaded)
-    assert _outcomes_together(loaded) == here  # no process: every suite checked here
-    gx_process.start(EXTRACTS)
-    process = gx_process._process
-    assert process is not None
-    assert _outcomes_together(loaded) == here
-    assert not gx_process.is_running()
-    assert process.process.poll() is not None
-
-
-def test_a_validation_process_dying_among_the_batches_falls_back_to_this_one(
-    loaded: Delivery, no_process_left
-) -> None:
-    here = _outcomes(loaded)
-    gx_process.start(EXTRACTS)
-    process = gx_process._process
-    assert process is not None
-    process.process.kill()
-    process.process.wait()
-    assert _outcomes_together(loaded) == here
+    assert checked(loaded) == here
     assert not gx_process.is_running()
