@@ -401,7 +401,9 @@ def _runs_every_test_module(config: pytest.Config) -> bool:
         folders == {tests_root}
         and not config.option.keyword
         and not config.option.collectonly
-        and not config.option.lf
+        # --lf / --sw run a few tests (their options exist only with the cache plugin).
+        and not getattr(config.option, "lf", False)
+        and not getattr(config.option, "stepwise", False)
     )
 
 
