@@ -2,14 +2,16 @@
 so every test that reads real pipeline outputs shares the same (slow-ish) materialisation.
 
 The suite is one busy core on a 2-core machine; the whole runs (`spp profile` in processes of
-their own) fill the other. When the session starts (after collection) the tiny force is
-generated and profiled in the background, with the other runs that need only the force; the
-runs that start from the first run's outputs follow as soon as it is done. The tests are
-ordered so that those reading no run go first, then those reading the first run, then those
-waiting for the later runs: a test seldom waits for a run."""
+their own) fill the other, every run but the first at a lower priority than the suite's own
+process. When the session starts (before the collection when it collects the whole of tests/,
+else after it) the tiny force is generated and profiled in the background, with the other runs
+that need only the force; the runs that start from the first run's outputs follow as soon as it
+is done. The tests are ordered so that those reading no run go first, then those reading the
+first run, then those waiting for the later runs: a test seldom waits for a run."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -43,6 +45,25 @@ TINY_END_QUARTER = "2025-Q4"
 TINY_RUN_DATE = "2026-01-15"
 SPP = Path(sys.executable).parent / "spp"
 T = TypeVar("T")
+
+# The suite's own process runs one test at a time and is most of the session's critical path;
+# the first run comes next (most tests read it). Every other whole run is started at a lower
+# priority, so that it takes the CPU those two leave (of CI's 2 cores) instead of slowing them:
+# at equal priority five processes shared the cores and the suite's process got under half of one.
+LATER_RUN_NICENESS = 5  # above the suite's own
+# How long a test waits for such a run: on a machine shared with other work (load ~25) a run at
+# lower priority took over 600 s; the limit is there to end a hung run, not to time a slow one.
+LATER_RUN_TIMEOUT = 1800  # seconds
+
+
+def run_at_lower_priority(process: subprocess.Popen) -> None:
+    """Lower a whole run's priority just after it started (before it starts processes of its
+    own, which inherit it). Settable from any thread, unlike Popen's preexec_fn."""
+    # A run that has ended already has nothing to lower.
+    if hasattr(os, "setpriority"):
+        niceness = min(19, os.getpriority(os.PRIO_PROCESS, 0) + LATER_RUN_NICENESS)
+        with contextlib.suppress(ProcessLookupError):
+            os.setpriority(os.PRIO_PROCESS, process.pid, niceness)
 
 
 @dataclass(frozen=True)
@@ -130,11 +151,16 @@ class BackgroundRuns(threading.Thread, Generic[T]):
 
 class FirstRun(BackgroundRuns[ProfileRunOutputs]):
     """The tiny force's quarter profiled by `spp profile`, started with the session; when it is
-    done it starts the runs that begin from its outputs (`then`)."""
+    done (and the collection has said which runs the session needs) it starts the runs that
+    begin from its outputs (`follow_ups()`)."""
 
-    def __init__(self, run: ProfileRunOutputs, then: list[Callable[[ProfileRunOutputs], None]]):
+    def __init__(
+        self,
+        run: ProfileRunOutputs,
+        follow_ups: Callable[[], list[Callable[[ProfileRunOutputs], None]]],
+    ):
         super().__init__()
-        self.run_outputs, self.then = run, then
+        self.run_outputs, self.follow_ups = run, follow_ups
         self.console = run.out.parent / "first_run_console.txt"
         self._stopped = False
 
@@ -154,7 +180,8 @@ class FirstRun(BackgroundRuns[ProfileRunOutputs]):
             "spp profile failed on the tiny force:\n"
             + self.console.read_text(errors="replace")[-3000:]
         )
-        for start in self.then:
+        _COLLECTED.wait()
+        for start in self.follow_ups():
             if not self._stopped:
                 start(self.run_outputs)
         return self.run_outputs
@@ -162,8 +189,33 @@ class FirstRun(BackgroundRuns[ProfileRunOutputs]):
     def stop(self) -> None:
         # Waited for, so that the runs it starts are started (and stopped next) or never are.
         self._stopped = True
+        _COLLECTED.set()
         super().stop()
         self.join(timeout=30)
+
+
+class MartsFixture(BackgroundRuns[Path]):
+    """The marts tests' warehouse (tests/analytics/force_fixture.py: a hand-made force through
+    `dbt build`, ~10 s of CPU) built in a process of its own started with the session, so that
+    it goes on the second core; returns its folder."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__()
+        self.folder = folder
+
+    def work(self) -> Path:
+        console = self.folder / "console.txt"
+        with console.open("wb") as console_file:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "tests.analytics.force_fixture", str(self.folder)],
+                cwd=Path(__file__).resolve().parents[1],
+                stdin=subprocess.DEVNULL,
+                stdout=console_file,
+                stderr=subprocess.STDOUT,
+            )
+        self.running.append(process)
+        assert process.wait() == 0, console.read_text(errors="replace")[-3000:]
+        return self.folder
 
 
 # The session's tiny force and its first run, made when the session starts (collection hook).
@@ -189,8 +241,7 @@ def tiny_profile(tiny_force: Path) -> ProfileRunOutputs:
 
 
 def _start_first_run(tiny_force: Path) -> None:
-    root = _SESSION_RUNS / "tiny_profile"
-    root.mkdir()
+    root = Path(tempfile.mkdtemp(prefix="tiny_profile-", dir=_SESSION_RUNS))
     run = ProfileRunOutputs(
         extracts=tiny_force,
         out=root / "out",
@@ -198,6 +249,13 @@ def _start_first_run(tiny_force: Path) -> None:
         quarter=TINY_END_QUARTER,
         state=root / "state",
     )
+    first = FirstRun(run, _follow_ups)
+    first.start()
+    _FIRST_RUN["run"] = first
+
+
+def _follow_ups() -> list[Callable[[ProfileRunOutputs], None]]:
+    """The runs that start from the first run's outputs, those the collected tests ask for."""
     then: list[Callable[[ProfileRunOutputs], None]] = []
     if _RERUN_WANTED:
         then.append(_start_rerun)
@@ -205,9 +263,7 @@ def _start_first_run(tiny_force: Path) -> None:
         then.append(_start_killed_runs)
     if _SHAPES_WANTED:
         then.append(lambda first: start_shape_runs(first.extracts))
-    first = FirstRun(run, then)
-    first.start()
-    _FIRST_RUN["run"] = first
+    return then
 
 
 # A full made-up identity that the re-run's delivery carries in one extra crime_persons row; its
@@ -296,6 +352,11 @@ SHAPES_TEST = "test_unusual_delivery_gives_a_profile"
 _SHAPES_WANTED = False
 _SHAPES: dict[str, ShapeRuns] = {}
 
+# The marts tests' warehouse (tests/analytics/test_profile_marts.py), built in the background
+# when a collected test asks for it; its module goes with those reading the first run.
+MARTS_FIXTURE = "built"
+_MARTS: dict[str, MartsFixture] = {}
+
 # Where a test module goes in the session, by the runs its tests read: none first, then the
 # first run's outputs (it is started with the session), then the later background runs. A
 # module moves as a whole so that its module-scoped fixtures are made once.
@@ -313,11 +374,13 @@ def _runs_read(item: pytest.Item) -> int:
 
 
 def _by_runs_read(items: list[pytest.Item]) -> list[pytest.Item]:
-    """The items, modules in order of the runs they read (stable within each group)."""
+    """The items, modules in order of the runs they read (stable within each group); a module
+    reading the marts warehouse built in the background goes with the first run's readers."""
     module_rank: dict[str, int] = {}
     for item in items:
         module = item.nodeid.split("::")[0]
-        module_rank[module] = max(module_rank.get(module, 0), _runs_read(item))
+        rank = _runs_read(item) or int(MARTS_FIXTURE in getattr(item, "fixturenames", ()))
+        module_rank[module] = max(module_rank.get(module, 0), rank)
     return sorted(items, key=lambda item: module_rank[item.nodeid.split("::")[0]])
 
 
@@ -325,11 +388,65 @@ def _wanted(items: list[pytest.Item], fixture: str) -> bool:
     return any(fixture in getattr(item, "fixturenames", ()) for item in items)
 
 
+# Set once the collection has said which runs the session needs (the first run waits for it
+# before it starts the runs that follow it).
+_COLLECTED = threading.Event()
+
+
+def _runs_every_test_module(config: pytest.Config) -> bool:
+    """Whether the session collects the whole of tests/ (CI's and `make test`'s command)."""
+    tests_root = Path(__file__).resolve().parent
+    folders = {(config.invocation_params.dir / arg).resolve() for arg in config.args}
+    return (
+        folders == {tests_root}
+        and not config.option.keyword
+        and not config.option.collectonly
+        # --lf / --sw run a few tests (their options exist only with the cache plugin).
+        and not getattr(config.option, "lf", False)
+        and not getattr(config.option, "stepwise", False)
+    )
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # The whole suite reads every run: the runs that need only the force start before the
+    # collection (10-15 s of imports on one core), which leaves the second core idle otherwise.
+    # A run the collected tests turn out not to need is stopped when they are known.
+    if _runs_every_test_module(session.config):
+        _start_session_runs(main_command=True, first_run=True, lineage=True, marts=True)
+
+
+def _start_session_runs(main_command: bool, first_run: bool, lineage: bool, marts: bool) -> None:
+    """Start the runs asked for that start with the session (each once): the README's main
+    command, the marts tests' warehouse, the tiny force's first run and the lineage's two runs
+    (the force generated here)."""
+    if main_command and "run" not in _MAIN_COMMAND:
+        # Two processes of its own (generate, then profile), waited for in a thread: they run
+        # on the second core while the suite goes on; the test joins them.
+        from tests.test_end_to_end import MainCommandRun
+
+        run = MainCommandRun(Path(tempfile.mkdtemp(prefix="main-command-", dir=_SESSION_STATE)))
+        run.start()
+        _MAIN_COMMAND["run"] = run
+    if marts and "run" not in _MARTS:
+        build = MartsFixture(Path(tempfile.mkdtemp(prefix="marts-", dir=_SESSION_RUNS)))
+        build.start()
+        _MARTS["run"] = build
+    if not (first_run or lineage):
+        return
+    if "force" not in _TINY:
+        _TINY["force"] = generate_tiny_force(_SESSION_RUNS / "tiny_force")
+    if first_run and "run" not in _FIRST_RUN:
+        _start_first_run(_TINY["force"])
+    if lineage:
+        start_lineage_runs(_TINY["force"])
+
+
 # After -m / -k have deselected: only the tests that will run count.
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     global _RERUN_WANTED, _SHAPES_WANTED
     if config.option.collectonly:
+        _COLLECTED.set()
         return
     items[:] = _by_runs_read(items)
     _RERUN_WANTED = _wanted(items, "tiny_rerun")
@@ -342,21 +459,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for item in items
         if getattr(item, "originalname", None) == KILLED_RUN_TEST and hasattr(item, "callspec")
     ]
-    if any(getattr(item, "originalname", item.name) == MAIN_COMMAND_TEST for item in items):
-        # Two processes of its own (generate, then profile), waited for in a thread: they run
-        # on the second core while the suite goes on; the test joins them.
-        from tests.test_end_to_end import MainCommandRun
-
-        run = MainCommandRun(Path(tempfile.mkdtemp(prefix="main-command-", dir=_SESSION_STATE)))
-        run.start()
-        _MAIN_COMMAND["run"] = run
-    if any(_runs_read(item) for item in items):
-        # The first run and the runs that start from the force alone begin now; the runs that
-        # start from the first run's outputs follow it.
-        force = _TINY["force"] = generate_tiny_force(_SESSION_RUNS / "tiny_force")
-        _start_first_run(force)
-        if _wanted(items, LINEAGE_FIXTURE):
-            start_lineage_runs(force)
+    main_command = any(
+        getattr(item, "originalname", item.name) == MAIN_COMMAND_TEST for item in items
+    )
+    reads_a_run = any(_runs_read(item) for item in items)
+    lineage = reads_a_run and _wanted(items, LINEAGE_FIXTURE)
+    marts = _wanted(items, MARTS_FIXTURE)
+    # Started before the collection but not wanted (e.g. -m deselected their tests): stopped.
+    for wanted, started in (
+        (main_command, _MAIN_COMMAND),
+        (marts, _MARTS),
+        (reads_a_run, _FIRST_RUN),
+        (lineage, _LINEAGE),
+    ):
+        if not wanted and started:
+            started.pop(next(iter(started))).stop()
+    _COLLECTED.set()
+    # The first run and the runs that start from the force alone begin now (if they did not
+    # before the collection); the runs that start from the first run's outputs follow it.
+    _start_session_runs(main_command, first_run=reads_a_run, lineage=lineage, marts=marts)
 
 
 def started_killed_runs() -> KilledRuns | None:
@@ -377,8 +498,7 @@ def start_lineage_runs(tiny_force: Path) -> LineageRuns:
     if "runs" not in _LINEAGE:
         from tests.report.test_tasking_lineage import LineageRuns
 
-        root = _SESSION_RUNS / "tasking_two_runs"
-        root.mkdir()
+        root = Path(tempfile.mkdtemp(prefix="tasking_two_runs-", dir=_SESSION_RUNS))
         runs = LineageRuns(tiny_force, root)
         runs.start()
         _LINEAGE["runs"] = runs
@@ -396,6 +516,11 @@ def start_shape_runs(tiny_force: Path) -> ShapeRuns:
     return _SHAPES["runs"]
 
 
+def started_marts_fixture() -> MartsFixture | None:
+    """The marts tests' warehouse build started with the session, if it was."""
+    return _MARTS.get("run")
+
+
 def started_main_command() -> MainCommandRun | None:
     """The main command's run started with the session, if it was."""
     return _MAIN_COMMAND.get("run")
@@ -410,7 +535,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if isinstance(process, subprocess.Popen) and process.poll() is None:
         process.kill()
         process.wait()
-    for started in (_KILLED_RUNS, _MAIN_COMMAND, _LINEAGE, _SHAPES):
+    for started in (_KILLED_RUNS, _MAIN_COMMAND, _LINEAGE, _SHAPES, _MARTS):
         runs = started.get("runs", started.get("run"))
         if runs is not None:
             runs.stop()
@@ -450,6 +575,7 @@ def _start_rerun(first: ProfileRunOutputs) -> None:
             stderr=subprocess.STDOUT,
             env=run_env(state),
         )
+    run_at_lower_priority(process)
     _RERUN.update(
         outputs=RerunOutputs(run=run, counts_before=counts_before, console=console, state=state),
         process=process,

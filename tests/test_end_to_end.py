@@ -20,7 +20,7 @@ from pipelines.contracts.schema import EXTRACTS
 from pipelines.paths import DBT_PROJECT_DIR, PROJECT_ROOT
 from pipelines.quarters import last_complete_quarter
 from pipelines.synthetic.fingerprint import generator_fingerprint
-from tests.conftest import table_counts
+from tests.conftest import LATER_RUN_TIMEOUT, run_at_lower_priority, table_counts
 
 _TRUE = {"true", "y", "1", "yes"}
 
@@ -185,7 +185,8 @@ class MainCommandRun(threading.Thread):
             stderr=subprocess.PIPE,
             text=True,
         )
-        out, err = self._running.communicate(timeout=600)
+        run_at_lower_priority(self._running)
+        out, err = self._running.communicate(timeout=LATER_RUN_TIMEOUT)
         return self._running.returncode, out, err
 
     def _generate_and_profile(self) -> subprocess.CompletedProcess[str]:

@@ -16,7 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TINY_END_QUARTER, TINY_RUN_DATE, BackgroundRuns
+from tests.conftest import (
+    LATER_RUN_TIMEOUT,
+    TINY_END_QUARTER,
+    TINY_RUN_DATE,
+    BackgroundRuns,
+    run_at_lower_priority,
+)
 from tests.shapes import SHAPES, make_shape
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,9 +66,10 @@ def _run(shape: str, source: Path, root: Path, running: list | None = None) -> S
         cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
+    run_at_lower_priority(process)
     if running is not None:
         running.append(process)
-    _, stderr = process.communicate(timeout=600)
+    _, stderr = process.communicate(timeout=LATER_RUN_TIMEOUT)
     return ShapeRun(
         process.returncode, stderr[-2000:], _text(out / TINY_END_QUARTER / "profile.html")
     )

@@ -17,7 +17,9 @@ The scenarios (all dates 2023-2024; 2024-Q2 has no crimes at all):
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+import json
+import sys
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -308,3 +310,31 @@ TEST_SCREENING = {
         "victim_recorded_stalking": 0,
     },
 }
+
+
+# The quarter the marts tests (tests/analytics/test_profile_marts.py) profile.
+MARTS_QUARTER = "2024-Q4"
+
+
+def build_marts_fixture(folder: Path) -> tuple[Path, Path, DbtOutput]:
+    """The marts tests' warehouse: the scenarios' extracts, their person keys and the screening
+    settings they are written for, through `dbt build` (warehouse, extracts, dbt's output)."""
+    extracts = write_fixture(folder / "extracts")
+    warehouse, result = build_warehouse(
+        folder, extracts, MARTS_QUARTER, PERSON_KEYS, overrides={"screening": TEST_SCREENING}
+    )
+    return warehouse, extracts, result
+
+
+def read_marts_fixture(folder: Path) -> tuple[Path, Path, DbtOutput]:
+    """What `python -m tests.analytics.force_fixture FOLDER` built in a process of its own."""
+    output = DbtOutput(**json.loads((folder / "dbt_output.json").read_text()))
+    return folder / "warehouse.duckdb", folder / "extracts", output
+
+
+if __name__ == "__main__":
+    # tests/conftest.py builds the marts tests' warehouse in a process of its own, started with
+    # the session: its `dbt build` (~10 s of CPU) goes on the second core, not the suite's.
+    marts_folder = Path(sys.argv[1])
+    _, _, marts_output = build_marts_fixture(marts_folder)
+    (marts_folder / "dbt_output.json").write_text(json.dumps(asdict(marts_output)))

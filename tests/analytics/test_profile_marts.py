@@ -17,22 +17,26 @@ from pipelines.paths import DBT_PROJECT_DIR
 from pipelines.quarters import quarter_end, quarter_of
 from pipelines.settings import DEFAULT_SETTINGS_FILE, dbt_defaults_macro, load_settings
 from tests.analytics.force_fixture import (
+    MARTS_QUARTER,
     PERSON_KEYS,
     TEST_SCREENING,
-    build_warehouse,
-    write_fixture,
+    build_marts_fixture,
+    read_marts_fixture,
 )
 
-PROFILE_QUARTER = "2024-Q4"
+PROFILE_QUARTER = MARTS_QUARTER
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    folder = tmp_path_factory.mktemp("analytics")
-    extracts = write_fixture(folder / "extracts")
-    warehouse, result = build_warehouse(
-        folder, extracts, PROFILE_QUARTER, PERSON_KEYS, overrides={"screening": TEST_SCREENING}
-    )
+    """Built in a process of its own started with the session (tests/conftest.py), else here."""
+    from tests.conftest import started_marts_fixture
+
+    started = started_marts_fixture()
+    if started is not None:
+        warehouse, extracts, result = read_marts_fixture(started.outputs())
+    else:
+        warehouse, extracts, result = build_marts_fixture(tmp_path_factory.mktemp("analytics"))
     return {"warehouse": warehouse, "extracts": extracts, "result": result}
 
 

@@ -22,6 +22,7 @@ from pipelines import run_safety
 from pipelines.cli import main
 from pipelines.resources import Warehouse
 from tests.conftest import (
+    LATER_RUN_TIMEOUT,
     PLANTED,
     PLANTED_DOB,
     TINY_END_QUARTER,
@@ -29,6 +30,7 @@ from tests.conftest import (
     ProfileRunOutputs,
     RerunOutputs,
     plant_identity_row,
+    run_at_lower_priority,
     started_killed_runs,
 )
 
@@ -273,12 +275,13 @@ class KilledRuns(threading.Thread):
             stderr=subprocess.STDOUT,
             env=_env(tmp),
         )
+        run_at_lower_priority(process)
         assert process.stdout is not None
         for line in process.stdout:
             if f"▶ {kill_at}".encode() in line:
                 process.send_signal(signal.SIGTERM)
                 break
-        process.wait(timeout=120)
+        process.wait(timeout=LATER_RUN_TIMEOUT)
         return KilledRun(
             warehouse, before, _digest(out / TINY_END_QUARTER, warehouse), process.returncode
         )
