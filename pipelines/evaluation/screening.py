@@ -129,11 +129,12 @@ def flagged_with(scored: pd.DataFrame, weights: dict[str, int], threshold: int) 
     threshold and either there is a course against this victim or the score without the
     suspect's history with other victims reaches it too."""
     flags = {
-        name: scored[column].fillna(False).astype(bool) for name, column in WEIGHT_COLUMNS.items()
+        name: scored[column].astype("boolean").fillna(False).astype(bool)
+        for name, column in WEIGHT_COLUMNS.items()
     }
     score = sum(weights[name] * flag.astype(int) for name, flag in flags.items())
     history = sum(weights[name] * flags[name].astype(int) for name in HISTORY_WEIGHTS)
-    course = scored["has_course_on_this_victim"].fillna(False).astype(bool)
+    course = scored["has_course_on_this_victim"].astype("boolean").fillna(False).astype(bool)
     return (score >= threshold) & (course | (score - history >= threshold))
 
 
@@ -186,7 +187,9 @@ def indicator_table(scored: pd.DataFrame, hidden: set[str]) -> list[dict[str, An
     rows = []
     for column in INDICATORS:
         if column in scored:
-            flagged = set(scored.loc[scored[column].fillna(False).astype(bool), "crime_id"])
+            flagged = set(
+                scored.loc[scored[column].astype("boolean").fillna(False).astype(bool), "crime_id"]
+            )
             rows.append({"indicator": column, **precision_recall(flagged, hidden)})
     return rows
 
@@ -328,7 +331,7 @@ def single_record_signals(
     if single.empty:
         return {"single_record_screened": 0, "single_record_hidden": 0, "signals": []}
     flags = {
-        column: single[column].fillna(False).astype(bool)
+        column: single[column].astype("boolean").fillna(False).astype(bool)
         for column in RECORD_SIGNALS
         if column in single
     }
@@ -336,7 +339,7 @@ def single_record_signals(
         flags[f"category={category}"] = single["offence_category"] == category
     for column in ("is_domestic_abuse", "is_online"):
         if column in single:
-            flags[column] = single[column].fillna(False).astype(bool)
+            flags[column] = single[column].astype("boolean").fillna(False).astype(bool)
     is_hidden = single["crime_id"].isin(hidden)
     names = list(flags)
     combos = [(name,) for name in names] + [
@@ -575,7 +578,12 @@ def evaluate(extracts: Path, warehouse: Path, quarter: str, work: Path) -> dict[
             hidden,
         ),
         "baseline_course_of_conduct": precision_recall(
-            set(scored.loc[scored["is_repeated"].fillna(False).astype(bool), "crime_id"]), hidden
+            set(
+                scored.loc[
+                    scored["is_repeated"].astype("boolean").fillna(False).astype(bool), "crime_id"
+                ]
+            ),
+            hidden,
         ),
         "screening_threshold_curve": threshold_curve(scored, hidden),
         "target": {"recall": 0.85, "precision": 0.85},
