@@ -3,13 +3,14 @@
     python -m pipelines.evaluation.compare_outputs BEFORE AFTER [--warehouses A.duckdb B.duckdb]
 
 BEFORE and AFTER are output folders of `spp profile --out` (one or more YYYY-Qn/ inside). Every
-file is compared: the profile HTML as its visible text, its tables (by caption) and its chart
-data, with the embedded plotly.js library left out; CSV files row by row; JSON as data;
+file is compared: the profile HTML as its visible text, its tables (by caption) and its charts
+by what they plot (title, axis titles, each series' name, x, y and text; not how a chart is
+styled), with the embedded plotly.js library left out; CSV files row by row; JSON as data;
 workbooks sheet by sheet, cell by cell (values and formulas; their save time is left out);
-other files byte for byte. With --warehouses, every table of the schemas
-`marts` and `reporting` is exported to CSV (sorted rows) and compared too, on the columns both
-hold; a table or column found only in AFTER is listed, not failed (a new reporting model or
-column has no "before"), a column found only in BEFORE is a difference.
+other files byte for byte. With --warehouses, every table of the schemas `marts` and
+`reporting` is exported to CSV (sorted rows) and compared too, on the columns both hold; a
+table or column found only in AFTER is listed, not failed (a new reporting model or column has
+no "before"), a column found only in BEFORE is a difference.
 
 Prints each difference and exits 1 if there is any, 0 when the outputs are identical.
 """
@@ -17,6 +18,7 @@ Prints each difference and exits 1 if there is any, 0 when the outputs are ident
 from __future__ import annotations
 
 import argparse
+import base64
 import difflib
 import hashlib
 import json
@@ -26,6 +28,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import openpyxl
 import pandas as pd
 
@@ -122,18 +125,57 @@ def compare_profile(name: str, before: Path, after: Path) -> list[str]:
             )
         else:
             out += _diff_lines(f"{name} table {caption!r}", rows_a, rows_b)
-    if len(a.scripts) != len(b.scripts):
-        out.append(f"{name}: {len(a.scripts)} scripts before, {len(b.scripts)} after")
-    for i, (sa, sb) in enumerate(zip(a.scripts, b.scripts, strict=False)):
-        if sa != sb:
-            out += _diff_lines(f"{name} chart script {i}", _split_json(sa), _split_json(sb))
+    charts_a, charts_b = _plotted(a.scripts), _plotted(b.scripts)
+    if list(charts_a) != list(charts_b):
+        out.append(f"{name}: charts {list(charts_a)} before, {list(charts_b)} after")
+    for div in charts_a.keys() & charts_b.keys():
+        out += _diff_lines(f"{name} chart {div}", charts_a[div], charts_b[div])
     out += _diff_lines(f"{name} text", a.lines, b.lines)
     return out
 
 
-def _split_json(script: str) -> list[str]:
-    """A chart script broken at commas, so a diff points at the value that changed."""
-    return re.sub(r",\s*", ",\n", script).splitlines()
+NEW_PLOT = "Plotly.newPlot("
+PLOTTED = ("name", "x", "y", "text")  # what a trace plots; its styling is not a figure
+
+
+def _plotted(scripts: list[str]) -> dict[str, list[str]]:
+    """Each chart of the page (by div id) as what a reader sees: its title and axis titles,
+    then each trace's name, x, y and text, numbers to FLOAT_DIGITS (plotly's binary arrays
+    decoded); how a trace is styled or the figure built is not compared."""
+    charts = {}
+    decoder = json.JSONDecoder()
+    for script in scripts:
+        if (at := script.find(NEW_PLOT)) < 0:
+            continue
+        args, at = [], at + len(NEW_PLOT)
+        while len(args) < 3:
+            at = len(script) - len(script[at:].lstrip(" \n\t,"))
+            value, at = decoder.raw_decode(script, at)
+            args.append(value)
+        div, traces, layout = args
+        lines = [f"title: {_title(layout)}"]
+        lines += [f"{axis} title: {_title(layout.get(axis) or {})}" for axis in ("xaxis", "yaxis")]
+        for trace in traces:
+            shown = {key: _values(trace[key]) for key in PLOTTED if key in trace}
+            lines.append(json.dumps(shown, sort_keys=True))
+        charts[div] = lines
+    return charts
+
+
+def _title(part: dict) -> str:
+    title = part.get("title") or {}
+    return str(title.get("text", "") if isinstance(title, dict) else title)
+
+
+def _values(value: object) -> object:
+    """Plotly's arrays as lists (a binary one decoded), numbers to FLOAT_DIGITS digits."""
+    if isinstance(value, dict) and "bdata" in value:
+        value = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"]).tolist()
+    if isinstance(value, list):
+        return [_values(v) for v in value]
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(f"{value:.{FLOAT_DIGITS}g}")
+    return value
 
 
 def compare_file(name: str, before: Path, after: Path) -> list[str]:

@@ -60,6 +60,8 @@ def to_div(figure: go.Figure, div_id: str) -> str:
 # Legend text (characters) that fits on one line above a half-width chart; a longer legend
 # wraps, and gets a taller top margin so it does not run into the title or the text above.
 LEGEND_ONE_LINE_CHARS = 70
+SMALL_COUNTS = "Small counts (not split)"  # a stack's suppressed part, one grey segment
+GREY_PART = {"color": "#d9d9d9", "pattern": {"shape": "/", "fgcolor": "#999"}}
 
 
 def _finish(figure: go.Figure, title: str, y_title: str = "") -> go.Figure:
@@ -72,113 +74,48 @@ def _finish(figure: go.Figure, title: str, y_title: str = "") -> go.Figure:
     return figure
 
 
-SMALL_COUNTS = "Small counts (not split)"
-
-
-def stacked_bars(
-    x: Sequence[str],
-    series: Mapping[str, Sequence[int | None]],
-    title: str,
-    y_title: str = "Crimes",
-    totals: Sequence[int | None] | None = None,
-) -> go.Figure:
-    """Stacked bars. With `totals` (published quarter totals), the suppressed part of a bar is
-    drawn as one grey segment, so the bar keeps its true height and a lone visible category
-    never looks like the whole quarter. The segment is total minus the published cells, which
-    the tables already allow anyone to work out: it reveals no suppressed cell."""
-    figure = go.Figure()
-    for i, (name, values) in enumerate(series.items()):
-        figure.add_bar(
-            x=list(x),
-            y=list(values),
-            name=name,
-            marker_color=PALETTE[i % len(PALETTE)],
-            hovertemplate="%{x}: %{y:,}<extra>" + name + "</extra>",
-        )
-    if totals is not None:
-        # No category at all (an empty stalking universe): each bar is its total alone.
-        columns = list(zip(*series.values(), strict=True)) if series else [()] * len(totals)
-        rest = [
-            total - sum(v for v in column if v is not None)
-            if total is not None and any(v is None for v in column)
-            else None
-            for total, column in zip(totals, columns, strict=True)
-        ]
-        if any(r for r in rest):
-            figure.add_bar(
-                x=list(x),
-                y=rest,
-                name=SMALL_COUNTS,
-                marker={"color": "#d9d9d9", "pattern": {"shape": "/", "fgcolor": "#999"}},
-                hovertemplate="%{x}: %{y:,} in categories too small to show<extra></extra>",
-            )
-    figure.update_layout(barmode="stack")
-    return _finish(figure, title, y_title)
-
-
-def lines(
+def chart(
+    kind: str,
     x: Sequence[str],
     series: Mapping[str, Sequence[float | None]],
     title: str,
     y_title: str = "",
     percent: bool = False,
-    legend_below: bool = False,
 ) -> go.Figure:
-    """A line per series (dash and marker differ too); `legend_below` for many series: the
-    legend goes under the plot, where it has the width it needs."""
-    figure = go.Figure()
-    for i, (name, values) in enumerate(series.items()):
-        figure.add_scatter(
-            x=list(x),
-            y=list(values),
-            name=name,
-            mode="lines+markers",
-            connectgaps=False,
-            line={"color": PALETTE[i % len(PALETTE)], "dash": DASHES[i % len(DASHES)]},
-            marker={"symbol": MARKERS[i % len(MARKERS)], "size": 7},
-            hovertemplate=f"%{{x}}: %{{y{':.0%' if percent else ':,'}}}<extra>{name}</extra>",
-        )
-    figure = _finish(figure, title, y_title)
+    """One figure of named series over `x` (None: a gap). `stacked`: stacked bars, the
+    SMALL_COUNTS series grey; `lines`: a line per series, dash and marker differing too, the
+    legend under the plot when there are many; `rate_bars`: horizontal bars of the first
+    series, a marker for the second, one row per `x`."""
+    figure, value = go.Figure(), "%{y:.0%}" if percent else "%{y:,}"
+    for i, (name, y) in enumerate(series.items()):
+        colour, hover = PALETTE[i % len(PALETTE)], f"%{{x}}: {value}<extra>{name}</extra>"
+        if kind == "stacked":
+            marker = GREY_PART if name == SMALL_COUNTS else {"color": colour}
+            figure.add_bar(x=list(x), y=list(y), name=name, marker=marker, hovertemplate=hover)
+        elif kind == "lines":
+            figure.add_scatter(
+                x=list(x), y=list(y), name=name, mode="lines+markers", connectgaps=False,
+                line={"color": colour, "dash": DASHES[i % len(DASHES)]}, hovertemplate=hover,
+                marker={"symbol": MARKERS[i % len(MARKERS)], "size": 7},
+            )  # fmt: skip
+        else:
+            marker = {"symbol": "line-ns", "size": 22, "line": {"width": 3, "color": PALETTE[5]}}
+            trace = (
+                go.Bar(marker_color=colour) if i == 0 else go.Scatter(mode="markers", marker=marker)
+            )
+            trace.update(y=list(x), x=list(y), name=name, orientation="h" if i == 0 else None,
+                         hovertemplate=f"%{{y}}: %{{x:.0%}}<extra>{name}</extra>")  # fmt: skip
+            figure.add_trace(trace)
+    if kind == "rate_bars":
+        figure.update_layout(template=TEMPLATE, title={"text": title}, height=90 + 42 * len(x))
+        figure.update_xaxes(tickformat=".0%", range=[0, 1.02], showgrid=True, gridcolor="#e5e5e5")
+        return figure.update_yaxes(autorange="reversed", type="category", automargin=True)
+    figure = _finish(figure.update_layout(barmode="stack"), title, y_title)
     if percent:
         figure.update_yaxes(tickformat=".0%", range=[0, 1])
-    if legend_below:
-        figure.update_layout(
-            height=520,
-            margin={"t": 56, "b": 150},
-            legend={"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0},
-        )
-    return figure
-
-
-def compliance_bars(
-    measures: Sequence[str],
-    now: Sequence[float | None],
-    last_year: Sequence[float | None],
-    quarter: str,
-    year_ago: str,
-    title: str,
-) -> go.Figure:
-    """Horizontal bars for this quarter, a marker for the same quarter last year."""
-    figure = go.Figure()
-    figure.add_bar(
-        y=list(measures),
-        x=list(now),
-        orientation="h",
-        name=quarter,
-        marker_color=PALETTE[0],
-        hovertemplate="%{y}: %{x:.0%}<extra>" + quarter + "</extra>",
-    )
-    figure.add_scatter(
-        y=list(measures),
-        x=list(last_year),
-        mode="markers",
-        name=year_ago,
-        marker={"symbol": "line-ns", "size": 22, "line": {"width": 3, "color": PALETTE[5]}},
-        hovertemplate="%{y}: %{x:.0%}<extra>" + year_ago + "</extra>",
-    )
-    figure.update_layout(template=TEMPLATE, title={"text": title}, height=90 + 42 * len(measures))
-    figure.update_xaxes(tickformat=".0%", range=[0, 1.02], showgrid=True, gridcolor="#e5e5e5")
-    figure.update_yaxes(autorange="reversed", type="category", automargin=True)
+    if kind == "lines" and len(series) > 2:  # many lines: the legend under the plot
+        legend = {"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0}
+        figure.update_layout(height=520, margin={"t": 56, "b": 150}, legend=legend)
     return figure
 
 

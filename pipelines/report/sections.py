@@ -589,29 +589,28 @@ def _title(ctx: Context, spec: dict[str, Any]) -> str:
     return _filled(ctx, spec["title_text"])
 
 
-def _rate_bars(ctx: Context, spec: dict[str, Any]) -> go.Figure:
-    """A bar per row of the quarter (a rate of two columns) with a marker a year before, each
-    rate under the rate rule."""
-    p, k = ctx.periods, ctx.k
+Series = tuple[list[str], dict[str, list]]  # a chart's x values and its named series
+
+
+def _rate_bars(ctx: Context, spec: dict[str, Any]) -> Series:
+    """A rate of two columns per row of the quarter, and a year before, under the rate rule."""
+    p = ctx.periods
     frame = ctx.rows(
         f"select * from reporting.{spec['model']} where quarter = ? order by {spec['order_by']}",
         [p.quarter],
     )
-
-    def rates(numerator: str, whole: str) -> list[float | None]:
-        pairs = zip(frame[numerator], frame[whole], strict=True)
-        return [protect_rate(part, of, k).value for part, of in pairs]
-
-    return charts.compliance_bars(
-        list(frame[spec["label"]]), rates(*spec["now"]), rates(*spec["year_ago"]),
-        p.quarter, p.year_ago, _title(ctx, spec),
-    )  # fmt: skip
+    return list(frame[spec["label"]]), {
+        quarter: [
+            protect_rate(a, b, ctx.k).value for a, b in zip(frame[part], frame[whole], strict=True)
+        ]
+        for quarter, (part, whole) in ((p.quarter, spec["now"]), (p.year_ago, spec["year_ago"]))
+    }
 
 
-def _lines(ctx: Context, spec: dict[str, Any]) -> go.Figure:
-    """A line over the last `quarters` quarters: of a `count` column (one line, `name`; a
-    quarter without a row counts zero) or of a `rate` of two columns per value of the `series`
-    column, each figure under the count or the rate rule (a suppressed one is a gap)."""
+def _lines(ctx: Context, spec: dict[str, Any]) -> Series:
+    """The last `quarters` quarters of a `count` column (one line, `name`; a quarter without
+    a row counts zero) or of a `rate` of two columns per value of the `series` column, each
+    figure under the count or the rate rule (a suppressed one is a gap)."""
     quarters, rate = ctx.periods.trend(spec["quarters"]), "rate" in spec
     part, whole = spec["rate"] if rate else (spec["count"], "null")
     frame = ctx.rows(
@@ -622,17 +621,17 @@ def _lines(ctx: Context, spec: dict[str, Any]) -> go.Figure:
     names = list(frame["series"]) if rate else [spec["name"]]
     lines: dict[str, list] = {name: [None if rate else 0] * len(quarters) for name in names}
     for row in frame[frame["quarter"].isin(quarters)].itertuples():
-        at = quarters.index(row.quarter)
-        if rate:
-            lines[row.series][at] = protect_rate(row.part, row.whole, ctx.k).value
-        else:
-            lines[spec["name"]][at] = protect_count(int(row.part), ctx.k).public
-    return charts.lines(
-        quarters, lines, _title(ctx, spec), spec["y_title"], percent=rate, legend_below=rate
-    )
+        at, name = quarters.index(row.quarter), row.series if rate else spec["name"]
+        shown = (
+            protect_rate(row.part, row.whole, ctx.k)
+            if rate
+            else protect_count(int(row.part), ctx.k)
+        )
+        lines[name][at] = shown.value if rate else shown.public
+    return quarters, lines
 
 
-def _trend(ctx: Context, spec: dict[str, Any], with_total: bool) -> tuple[list[str], dict]:
+def _trend(ctx: Context, spec: dict[str, Any], with_total: bool) -> Series:
     """The demand window (rpt_profile_section_values.trend_first_quarter to the quarter) and a
     table of a category-by-quarter model over it, suppressed per quarter with its total."""
     first = page_values(ctx)["trend_first_quarter"]
@@ -642,37 +641,46 @@ def _trend(ctx: Context, spec: dict[str, Any], with_total: bool) -> tuple[list[s
     return quarters, trend_table(frame, quarters, ctx.k, order, with_total)
 
 
-def _stacked_counts(ctx: Context, spec: dict[str, Any]) -> go.Figure:
-    """A table's categories stacked per quarter; what is suppressed shows as one grey part."""
+def _stacked_counts(ctx: Context, spec: dict[str, Any]) -> Series:
+    """A table's categories per quarter, what is suppressed one SMALL_COUNTS part: the
+    quarter's published total less its published cells (which the tables already let anyone
+    work out), so a bar keeps its true height and reveals no suppressed cell."""
     quarters, series = _trend(ctx, spec, with_total=True)
     totals = series.pop("Total")
-    return charts.stacked_bars(quarters, series, _title(ctx, spec), totals=totals)
+    columns = list(zip(*series.values(), strict=True)) if series else [()] * len(totals)
+    rest = [
+        total - sum(v for v in column if v is not None)
+        if total is not None and None in column
+        else None
+        for total, column in zip(totals, columns, strict=True)
+    ]
+    return quarters, {**series, **({charts.SMALL_COUNTS: rest} if any(rest) else {})}
 
 
-def _share_lines(ctx: Context, spec: dict[str, Any]) -> go.Figure:
+def _share_lines(ctx: Context, spec: dict[str, Any]) -> Series:
     """The share of one category of a table per quarter, under the rate rule; a quarter with
     a suppressed part has no share."""
     quarters, series = _trend(ctx, spec, with_total=False)
     # A category or a whole table with no crimes has no rows: its counts are zero.
     totals = [
-        None if any(v is None for v in values) else sum(values)
-        for values in zip(*series.values(), strict=True)
+        None if None in values else sum(values) for values in zip(*series.values(), strict=True)
     ] or [0] * len(quarters)
+    parts = series.get(spec["share"], [0] * len(quarters))
     shares = [
-        protect_rate(Count(int(part)), Count(int(total)), ctx.k).value
-        if part is not None and total is not None
-        else None
-        for part, total in zip(series.get(spec["share"], [0] * len(quarters)), totals, strict=True)
+        None
+        if None in (part, total)
+        else protect_rate(Count(int(part)), Count(int(total)), ctx.k).value
+        for part, total in zip(parts, totals, strict=True)
     ]
-    title = _title(ctx, spec)
-    return charts.lines(quarters, {spec["series"]: shares}, title, spec["y_title"], percent=True)
+    return quarters, {spec["series"]: shares}
 
 
+# Each declared chart kind: its figures and the figure it is drawn as (pipelines.report.charts)
 CHARTS = {
-    "lines": _lines,
-    "rate_bars": _rate_bars,
-    "stacked_counts": _stacked_counts,
-    "share_lines": _share_lines,
+    "lines": (_lines, "lines"),
+    "rate_bars": (_rate_bars, "rate_bars"),
+    "stacked_counts": (_stacked_counts, "stacked"),
+    "share_lines": (_share_lines, "lines"),
 }
 
 
@@ -682,7 +690,13 @@ def _chart_item(ctx: Context, spec: dict[str, Any], figure: go.Figure, **words: 
 
 
 def _chart(ctx: Context, spec: dict[str, Any]) -> list[Item]:
-    return _chart_item(ctx, spec, CHARTS[spec["chart"]](ctx, spec))
+    figures, kind = CHARTS[spec["chart"]]
+    x, series = figures(ctx, spec)
+    percent = kind != "stacked" and "count" not in spec
+    figure = charts.chart(
+        kind, x, series, _title(ctx, spec), spec.get("y_title", "Crimes"), percent
+    )
+    return _chart_item(ctx, spec, figure)
 
 
 ITEMS = {

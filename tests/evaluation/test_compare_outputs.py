@@ -58,3 +58,29 @@ def test_new_columns_are_notes_and_changed_figures_differences(tmp_path: Path) -
     assert any("+1,11" in line for line in differences)
     differences, _ = compare_warehouses(grown, before)
     assert any("only in before" in line for line in differences)
+
+
+def _profile(path: Path, y: list, dash: str, numpy_arrays: bool = False) -> None:
+    import numpy as np
+    import plotly.graph_objects as go
+
+    from pipelines.report.charts import to_div
+
+    figure = go.Figure(layout={"title": {"text": "Crimes rose"}})
+    values = np.array(y, dtype=float) if numpy_arrays else y
+    figure.add_scatter(x=["2026-Q2", "2026-Q3"], y=values, name="Crimes", line={"dash": dash})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"<html><body>{to_div(figure, 'chart-demand')}</body></html>")
+
+
+def test_charts_differ_by_what_they_plot_not_by_how_they_are_drawn(tmp_path: Path) -> None:
+    before, restyled, changed = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+    page = Path("2026-Q3") / "profile.html"
+    _profile(before / page, [10, 12], "solid")
+    # another dash and the figures as plotly's binary arrays: the same plotted data
+    _profile(restyled / page, [10, 12], "dash", numpy_arrays=True)
+    _profile(changed / page, [10, 13], "solid")
+    assert compare_folders(before, restyled) == []
+    differences = compare_folders(before, changed)
+    assert any("chart chart-demand" in line for line in differences)
+    assert any(line.strip().startswith("+") and "13.0" in line for line in differences)
