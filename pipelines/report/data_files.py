@@ -26,12 +26,11 @@ from typing import Any
 
 import duckdb
 import jinja2
-import pandas as pd
 
 from pipelines.disclosure import SUPPRESSED
 from pipelines.disclosure.formulas import neutralise_formulas
 from pipelines.disclosure.performance import PERFORMANCE_SIDES, protect_performance_months
-from pipelines.report.printed import printed_columns
+from pipelines.report.printed import PrintedColumn, cell_text, printed_columns
 
 DATA_QUALITY_FILE = "data_quality.json"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -75,14 +74,6 @@ def write_gis_layer(
     return [write_geojson(cells, Path(folder) / "gis" / "hotspots.geojson", min_victims)]
 
 
-def _cell(value: object, kind: str) -> str:
-    if value is None or value == "" or (isinstance(value, float) and pd.isna(value)):
-        return "–"
-    if isinstance(value, str):
-        return value
-    return f"{value:.0%}" if kind == "rate" else f"{int(value):,}"
-
-
 def write_performance(
     con: duckdb.DuckDBPyConnection, quarter: str, folder: Path, min_count: int, force_name: str
 ) -> list[Path]:
@@ -99,12 +90,13 @@ def write_performance(
     # each side headed as the model's YAML labels its numerator column
     labels = [column.label for column in printed_columns("rpt_performance_monthly", "sides")]
     sides = dict(zip(PERFORMANCE_SIDES, labels, strict=True))
+    figure = {kind: PrintedColumn(kind, kind, kind, digits=0) for kind in ("count", "rate")}
     tables = {}
     for side in sides:
         wide = table.pivot(index="measure", columns="month", values=side)
         order = table.drop_duplicates("measure")[["measure", "measure_label", "kind"]]
         tables[side] = [
-            [r.measure_label, *[_cell(wide.at[r.measure, m], r.kind) for m in months]]
+            [r.measure_label, *[cell_text(wide.at[r.measure, m], figure[r.kind]) for m in months]]
             for r in order.itertuples()
         ]
     html = folder / "performance_monthly.html"

@@ -68,12 +68,6 @@ def read_demand_figures(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFram
     return model_frames(con, DEMAND_MODELS)
 
 
-# --------------------------------------------------------------------------- formatting
-def format_figure(value: object) -> str:
-    """A published figure as text: '[c]' stays, numbers get thousands separators."""
-    return value if isinstance(value, str) else f"{int(value):,}"
-
-
 def sentences(figures: dict[str, pd.DataFrame], kind: str) -> list[str]:
     """The sentences of one kind from reporting.rpt_fms_sentences, in order (none: nothing
     to say): backtest_warning, coverage, not_forecast or early_warning."""

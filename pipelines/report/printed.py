@@ -5,6 +5,7 @@ quarter, the previous one, the same quarter last year) already through disclosur
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -223,9 +225,16 @@ def _missing(value: Any) -> bool:
     return value is None or (not isinstance(value, str | list) and pd.isna(value))
 
 
-def _formatted(value: Any, column: PrintedColumn) -> str:
+def cell_text(value: Any, column: PrintedColumn | None = None, missing: str = MISSING) -> str:
+    """A cell as every output prints it: missing as `missing`, text (and [c]) as it is, a figure
+    by its column's kind and digits; without a column (a restricted page's values) by the
+    value's type: a flag yes / no, a date, a whole number as a count, others to one decimal."""
     if _missing(value):
-        return MISSING
+        return missing
+    if isinstance(value, str):
+        return value
+    if column is None:
+        column = PrintedColumn("", "", _kind_of(value), digits=1)
     if column.kind == "count":
         return f"{value:,.0f}"
     if column.kind == "rate":
@@ -239,6 +248,16 @@ def _formatted(value: Any, column: PrintedColumn) -> str:
     if column.kind == "flag":
         return "yes" if value else "no"
     return str(value)
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, bool | np.bool_):
+        return "flag"
+    if isinstance(value, dt.date):  # a Timestamp too
+        return "date"
+    if isinstance(value, float | np.floating) and not float(value).is_integer():
+        return "number"
+    return "count" if isinstance(value, int | float | np.number) else "text"
 
 
 def published_cell(
@@ -264,7 +283,7 @@ def published_cell(
         return str(protect_rate(counted(column.name), counted(column.of), k, attribute=attribute))
     if column.disclosure == "median" and int(row[column.of] or 0) < k:
         return MISSING
-    return _formatted(value, column)
+    return cell_text(value, column)
 
 
 def printed_table(

@@ -1,11 +1,10 @@
 """What every restricted (OFFICIAL-SENSITIVE) output shares: its marking, where it goes, how it
-is written (owner-only from creation) and how a cell reads; and the restricted outputs besides
+is written (owner-only from creation); and the restricted outputs besides
 the tasking pack (pipelines.report.tasking): the assurance dip sample for the auditors and the
 person-resolution diagnostics page. None is published or linked from the profile."""
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import json
 import os
@@ -13,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -65,19 +63,6 @@ def mark_sheet(sheet: Worksheet) -> None:
         header_footer.right.text = "Page &P of &N"
     sheet.page_setup.orientation = "landscape"
     sheet.print_title_rows = "1:1"
-
-
-def fmt(value: Any) -> str:
-    """A cell as the meeting reads it: yes/no, one decimal, 03 Mar 2026, blank for missing."""
-    if value is None or (not isinstance(value, str | list | tuple) and pd.isna(value)):
-        return ""  # None, NaN and NaT (a missing date is a datetime instance)
-    if isinstance(value, bool | np.bool_):
-        return "yes" if value else "no"
-    if isinstance(value, float | np.floating):
-        return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
-    if isinstance(value, dt.date | pd.Timestamp):
-        return f"{value:%d %b %Y}"
-    return str(value)
 
 
 # --------------------------------------------------------------------------- the dip sample

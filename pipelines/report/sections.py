@@ -9,6 +9,8 @@ reporting model (`reporting.rpt_*`); here it only goes through disclosure contro
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -39,6 +41,7 @@ from pipelines.report.printed import (
     Figure3,
     Periods,
     PrintedColumn,
+    cell_text,
     compared_by_quarter,
     compared_frames,
     comparison_table,
@@ -110,7 +113,7 @@ def _forecast(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     years = protect_demand_years(figures["years"], k)
     shown = years[years["is_projection_row"]].sort_values("financial_year_start", kind="stable")
     headings = dict(zip(shown["financial_year"], shown["table_heading"], strict=True))
-    figure = fms.format_figure
+    figure = functools.partial(cell_text, column=PrintedColumn("", "", "count"))
     shown["cell"] = [
         figure(r.value) + ("" if r.is_baseline else f" ({figure(r.lo80)}–{figure(r.hi80)})")
         for r in shown.itertuples()
@@ -349,22 +352,21 @@ def _p(text: str, css: str = "", markup: bool = False) -> Item:
     return {"kind": "text", "text": text, "css": css, "markup": markup}
 
 
-def _table_item(caption: str, headings: list[str], rows: list, **how: Any) -> Item:
+def _table_item(caption: str, headings: list[str], rows: list, total: bool = False,
+                css: str = "", empty: str = "", wide: Sequence[int] = ()) -> Item:  # fmt: skip
     """A table item of cells already published: `total` (its last row is a total), `css`,
     `empty` (the sentence printed when it has no row) and `wide` (columns of sentences)."""
-    columns = [
-        PrintedColumn(h, h, "text", i in how.get("wide", [])) for i, h in enumerate(headings)
-    ]
-    table = {"columns": columns, "rows": rows, "total": how.get("total", False)}
-    return {"kind": "table", "caption": caption, "table": {**table, "empty": how.get("empty", "")},
-            "css": how.get("css", "")}  # fmt: skip
+    columns = [PrintedColumn(h, h, "text", i in wide) for i, h in enumerate(headings)]
+    table = {"columns": columns, "rows": rows, "total": total, "empty": empty}
+    return {"kind": "table", "caption": caption, "table": table, "css": css}
 
 
 def _rows(ctx: Context, spec: dict[str, Any], rows: list, headings: list[str]) -> Item:
     """A table of cells already published, as declared (`caption`, `css`, `empty`, `wide`)."""
-    empty, wide = _filled(ctx, spec.get("empty", "")), spec.get("wide", [])
-    caption = _filled(ctx, spec["caption"])
-    return _table_item(caption, headings, rows, css=spec.get("css", ""), empty=empty, wide=wide)
+    empty, caption = _filled(ctx, spec.get("empty", "")), _filled(ctx, spec["caption"])
+    return _table_item(
+        caption, headings, rows, False, spec.get("css", ""), empty, spec.get("wide", [])
+    )
 
 
 def _fig3(ctx: Context, spec: dict[str, Any], caption: str, label: str, rows: list[Figure3],
@@ -382,10 +384,9 @@ def _fig3(ctx: Context, spec: dict[str, Any], caption: str, label: str, rows: li
 
 
 def _text(ctx: Context, spec: dict[str, Any]) -> list[Item]:
-    parts = [ctx.sentence(SENTENCES, spec["sentence_before"])] if "sentence_before" in spec else []
-    parts.append(_filled(ctx, spec["text"]))
-    if "sentence_after" in spec:
-        parts.append(ctx.sentence(SENTENCES, spec["sentence_after"]))
+    before, after = (ctx.sentence(SENTENCES, spec[key]) if key in spec else None
+                     for key in ("sentence_before", "sentence_after"))  # fmt: skip
+    parts = [before, _filled(ctx, spec["text"]), after]
     return [_p(" ".join(part for part in parts if part), spec.get("css", ""), "markup" in spec)]
 
 
@@ -411,27 +412,20 @@ def _sentence(ctx: Context, spec: dict[str, Any]) -> list[Item]:
 def _table(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     """A row table of a model (pipelines.report.printed), its headings naming the compared
     quarters where they say {quarter}, {previous} or {year_ago}."""
-    conditions, params = [], []
-    if not spec.get("all_quarters"):
-        conditions.append("quarter = ?")
-        params.append(ctx.periods.quarter)
-    for column, value in (spec.get("filter") or {}).items():
-        conditions.append(f"{column} = ?")
-        params.append(value)
-    clause = f"where {' and '.join(conditions)}" if conditions else ""
-    if "order_by" in spec:
-        clause += f" order by {spec['order_by']}"
-    p = ctx.periods
-    quarters = {"quarter": p.quarter, "previous": p.previous, "year_ago": p.year_ago}
-    table = printed_table(ctx.con, spec["table"], spec["view"], ctx.k, clause, params, quarters)
+    kept = {} if spec.get("all_quarters") else {"quarter": ctx.periods.quarter}
+    kept |= spec.get("filter") or {}
+    clause = f"where {' and '.join(f'{c} = ?' for c in kept)}" if kept else ""
+    clause += f" order by {spec['order_by']}" if "order_by" in spec else ""
+    model, params = spec["table"], list(kept.values())
+    table = printed_table(ctx.con, model, spec["view"], ctx.k, clause, params, page_values(ctx))
     if marked := spec.get("marked_rows"):
         at = [column.name for column in table["columns"]].index(marked["column"])
         table["row_css"] = [
             marked["css"] if row[at] == marked["value"] else "" for row in table["rows"]
         ]
     table["empty"] = _filled(ctx, spec.get("empty", ""))
-    caption = _filled(ctx, spec["caption"])
-    return [{"kind": "table", "caption": caption, "table": table, "css": spec.get("css", "")}]
+    return [{"kind": "table", "caption": _filled(ctx, spec["caption"]), "table": table,
+             "css": spec.get("css", "")}]  # fmt: skip
 
 
 def _compared(ctx: Context, spec: dict[str, Any]) -> list[Item]:

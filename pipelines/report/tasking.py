@@ -20,13 +20,18 @@ import duckdb
 import pandas as pd
 from openpyxl import Workbook
 
-from pipelines.report.printed import PrintedColumn, model_frames, printed_columns, printed_frame
+from pipelines.report.printed import (
+    PrintedColumn,
+    cell_text,
+    model_frames,
+    printed_columns,
+    printed_frame,
+)
 from pipelines.report.profile import environment
 from pipelines.report.restricted import (
     MARKING,
     RESTRICTED_DIR,
     SUBJECTS_DIR,
-    fmt,
     mark_sheet,
     owner_only_dir,
     write_private,
@@ -182,7 +187,7 @@ def render_pack_html(
     for name in ("page", "dropped", "backtest"):
         columns = columns_of(name)
         records = printed_frame(data[TABLES[name][0]], columns).to_dict("records")
-        tables[name] = (columns, [[fmt(value) for value in row.values()] for row in records])
+        tables[name] = (columns, [[cell_text(value) for value in row.values()] for row in records])
     return (
         environment()
         .get_template("tasking_pack.html.j2")
@@ -242,7 +247,7 @@ def write_subject_profiles(
     for stale in folder.glob("*.html"):  # a re-run replaces the quarter's pages
         stale.unlink()
     env = environment()
-    env.filters["cell"] = fmt
+    env.filters["cell"] = cell_text
     page = env.get_template("subject_profile.html.j2")
     headers = top.to_dict("records")
     pages = subject_pages(con, quarter, [str(header["person_key"]) for header in headers])
