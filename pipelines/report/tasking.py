@@ -51,13 +51,13 @@ PACK_ROWS = {
         "is_mean, horizon_quarters, list_length, method",
     ),
 }
-# Each table the pack prints: its rows and their model's printed view, whose columns, labels
-# and kinds live in the model's YAML (read when first printed, not on import).
+# Each table the pack prints: its rows, their model's printed view (whose columns, labels and
+# kinds live in the model's YAML, read when first printed, not on import) and its sheet.
 TABLES = {
-    "list": ("listed", "tasking_list"),
-    "page": ("listed", "tasking_page"),
-    "dropped": ("dropped", "dropped_off"),
-    "backtest": ("backtest", "pack"),
+    "list": ("listed", "tasking_list", "Tasking list"),
+    "page": ("listed", "tasking_page", None),  # the HTML page's view of the list
+    "dropped": ("dropped", "dropped_off", "Dropped off"),
+    "backtest": ("backtest", "pack", "Ranking back-test"),
 }
 HEADLINES = ("headline_counts", "headline_movement", "headline_identity")
 # Each part of a subject's page: its model, the columns it reads (a victim's key never), the
@@ -76,8 +76,13 @@ PAGE_PARTS = {
 
 
 def columns_of(table: str) -> tuple[PrintedColumn, ...]:
-    rows, view = TABLES[table]
+    rows, view, _ = TABLES[table]
     return printed_columns(PACK_ROWS[rows][0], view)
+
+
+def printed(data: dict[str, pd.DataFrame], table: str) -> pd.DataFrame:
+    """A table's rows as its view prints them."""
+    return printed_frame(data[TABLES[table][0]], columns_of(table))
 
 
 @dataclass(frozen=True)
@@ -122,7 +127,7 @@ def write_tasking_pack(
     csv_path = write_private_csv(
         folder / "high_harm_perpetrators.csv",
         f"{MARKING}: tasking list {quarter}. Do not forward outside the tasking group.",
-        printed_frame(data["listed"], columns_of("list")),
+        printed(data, "list"),
         float_format="%.2f",
         date_format="%Y-%m-%d",
     )
@@ -152,14 +157,11 @@ def render_pack_xlsx(
     workbook.properties.title = f"{MARKING} tasking list {quarter}"
     workbook.properties.keywords = MARKING
     workbook.properties.creator = force or "Stalking Problem Profile"
-    for title, table in (
-        ("Tasking list", "list"),
-        ("Dropped off", "dropped"),
-        ("Ranking back-test", "backtest"),
-    ):
-        sheet, columns = workbook.create_sheet(title), columns_of(table)
-        write_table(sheet, printed_frame(data[TABLES[table][0]], columns), from_printed(columns))
-        mark_sheet(sheet)
+    for table, (_, _, title) in TABLES.items():
+        if title is not None:
+            sheet = workbook.create_sheet(title)
+            write_table(sheet, printed(data, table), from_printed(columns_of(table)))
+            mark_sheet(sheet)
     about = workbook.create_sheet("About")
     for line in [
         MARKING,
@@ -185,9 +187,8 @@ def render_pack_html(
     # each table: its printed columns and its rows as text; a listed subject's page link
     tables = {}
     for name in ("page", "dropped", "backtest"):
-        columns = columns_of(name)
-        records = printed_frame(data[TABLES[name][0]], columns).to_dict("records")
-        tables[name] = (columns, [[cell_text(value) for value in row.values()] for row in records])
+        rows = printed(data, name).to_dict("split")["data"]
+        tables[name] = (columns_of(name), [[cell_text(value) for value in row] for row in rows])
     return (
         environment()
         .get_template("tasking_pack.html.j2")
