@@ -34,7 +34,7 @@ from pipelines.disclosure.sentences import (
     model_rows,
     published_sentence,
 )
-from pipelines.disclosure.suppression import Rate, is_primary
+from pipelines.disclosure.suppression import is_primary
 from pipelines.report import charts, fms, printed
 from pipelines.report.data_files import DATA_QUALITY_FILE
 from pipelines.report.printed import (
@@ -72,6 +72,10 @@ class Context:
     def rows(self, sql: str, params: list | None = None) -> pd.DataFrame:
         """A reporting.rpt_* query as a frame (report code reads nothing else)."""
         return self.con.execute(sql, params or []).df()
+
+    def quarter_rows(self, model: str, order: str = "quarter") -> list[dict[str, Any]]:
+        """The quarter's rows of a reporting model, in `order`."""
+        return model_rows(self.con, model, f"quarter = ? order by {order}", [self.periods.quarter])
 
     def sentence(self, model: str, kind: str) -> str | None:
         """A sentence of a reporting model for this quarter (or the delivery's), its figures
@@ -176,17 +180,13 @@ def forecast_sentence(
     protected = {
         name: Count(0, suppressed=True) if isinstance(v, str) else Count(int(v))
         for name, values in printed.items()
-        if len(values) and not _missing_figure(v := values.iloc[0])
+        if len(values) and (isinstance(v := values.iloc[0], str) or pd.notna(v))
     }
     variants = model_rows(
         con, FORECAST_SENTENCES, "series = ? and sentence_kind = ? order by variant_order",
         [series, kind],
     )  # fmt: skip
     return first_complete(FORECAST_SENTENCES, variants, k, protected=protected)
-
-
-def _missing_figure(value: object) -> bool:
-    return not isinstance(value, str) and pd.isna(value)
 
 
 # --------------------------------------------------------------------------- assessment
@@ -214,12 +214,9 @@ def _table_protected(ctx: Context, row: dict[str, Any]) -> dict[str, Count]:
     figure = ctx.figures["assessment_tables"][key].get(row["table_category"])
     if figure is None:
         return {}
-    shown = {"now_numerator": figure.now, "previous_numerator": figure.previous}
-    shown["year_ago_numerator"] = figure.year_ago
-    before = (
-        "previous_numerator" if row["comparison"] == "previous quarter" else "year_ago_numerator"
-    )
-    shown["before_numerator"] = shown[before]
+    before = figure.previous if row["comparison"] == "previous quarter" else figure.year_ago
+    shown = {"now_numerator": figure.now, "previous_numerator": figure.previous,
+             "year_ago_numerator": figure.year_ago, "before_numerator": before}  # fmt: skip
     return {
         name: Count(int(row[name]), count.suppressed or is_primary(int(row[name]), k))
         for name, count in shown.items()
@@ -241,34 +238,26 @@ def _words(
 
 
 def assessment_section(ctx: Context) -> dict[str, Any]:
-    p, k = ctx.periods, ctx.k
-    rules = ctx.settings.assessment
-    ranked = model_rows(ctx.con, JUDGMENTS, "quarter = ? order by judgment_rank", [p.quarter])
+    rules, ranked = ctx.settings.assessment, ctx.quarter_rows(JUDGMENTS, "judgment_rank")
     variants: dict[tuple[str, str, str], list[dict]] = {}
-    for row in model_rows(ctx.con, ASSESSMENT, "quarter = ? order by variant_order", [p.quarter]):
-        variants.setdefault((row["signal"], row["comparison"], row["sentence_kind"]), []).append(
-            row
-        )
+    for row in ctx.quarter_rows(ASSESSMENT, "variant_order"):
+        key = (row["signal"], row["comparison"], row["sentence_kind"])
+        variants.setdefault(key, []).append(row)
     said = {j["signal"]: _words(ctx, variants, j) for j in ranked}
-    # the model's rows with their words: the template prints their columns
-    ranked = [{**j, **said[j["signal"]]} for j in ranked]
-    recs = model_rows(
-        ctx.con, RECOMMENDATIONS, "quarter = ? order by recommendation_order", [p.quarter]
-    )
-    requirements = [
-        {**row, "evidence": fill_sentence(REQUIREMENTS, row, k, "evidence_template").text}
-        for row in model_rows(
-            ctx.con, REQUIREMENTS, "quarter = ? order by requirement_order", [p.quarter]
-        )
-    ]
-    scope = model_rows(ctx.con, SCOPE, "quarter = ?", [p.quarter])
+    ranked = [{**j, **said[j["signal"]]} for j in ranked]  # the template prints their columns
+    recs = ctx.quarter_rows(RECOMMENDATIONS, "recommendation_order")
+    requirements = ctx.quarter_rows(REQUIREMENTS, "requirement_order")
+    scope = (ctx.quarter_rows(SCOPE) or [{"tests": 0, "signals": 0}])[0]
     return {
         "judgments": [j for j in ranked if j["is_shown"]],
         "ranking": ranked,
         "recommendations": [{**r, "trigger": said[r["signal"]]["headline"]} for r in recs],
-        "requirements": requirements,
-        "tested": scope[0]["tests"] if scope else 0,
-        "signals": scope[0]["signals"] if scope else 0,
+        "requirements": [
+            {**r, "evidence": fill_sentence(REQUIREMENTS, r, ctx.k, "evidence_template").text}
+            for r in requirements
+        ],
+        "tested": scope["tests"],
+        "signals": scope["signals"],
         "significance": rules.significance,
         "min_change": rules.min_relative_change,
         "min_gap": rules.min_rate_gap,
@@ -324,8 +313,7 @@ def page_values(ctx: Context) -> dict[str, Any]:
     settings the page states and the quarter's row of rpt_profile_section_values."""
     p, settings = ctx.periods, ctx.settings
     if "section_values" not in ctx.figures:
-        rows = model_rows(ctx.con, SECTION_VALUES, "quarter = ?", [p.quarter])
-        ctx.figures["section_values"] = rows[0] if rows else {}
+        ctx.figures["section_values"] = (ctx.quarter_rows(SECTION_VALUES) or [{}])[0]
     return {
         **ctx.figures["section_values"],
         "quarter": p.quarter,
@@ -461,18 +449,11 @@ def _figures(ctx: Context, spec: dict[str, Any]) -> list[Item]:
 def _share_kpi(ctx: Context, kpi: dict[str, Any]) -> dict[str, Any]:
     """A share of two columns of a model with a row per quarter, under the rate rule, at the
     quarter and a year ago (a quarter without a row: no share)."""
-    part, whole = kpi["share"]
-    frame = ctx.rows(
-        f"select quarter, {part} as part, {whole} as whole from reporting.{kpi['figures']}"
-    )
-    rows = frame.set_index("quarter")
-
-    def share(quarter: str) -> Rate:
-        if quarter not in rows.index:
-            return protect_rate(0, 0, ctx.k)
-        return protect_rate(int(rows.at[quarter, "part"]), int(rows.at[quarter, "whole"]), ctx.k)
-
-    return {"now": share(ctx.periods.quarter), "year_ago": share(ctx.periods.year_ago)}
+    part, whole, p = *kpi["share"], ctx.periods
+    frame = ctx.rows(f"select quarter, {part}, {whole} from reporting.{kpi['figures']}")
+    rows = {q: (int(a), int(b)) for q, a, b in frame.itertuples(index=False)}
+    return {key: protect_rate(*rows.get(q, (0, 0)), ctx.k) for key, q in
+            (("now", p.quarter), ("year_ago", p.year_ago))}  # fmt: skip
 
 
 def _kpis(ctx: Context, spec: dict[str, Any]) -> list[Item]:
