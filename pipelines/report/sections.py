@@ -10,6 +10,7 @@ reporting model (`reporting.rpt_*`); here it only goes through disclosure contro
 from __future__ import annotations
 
 import functools
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -90,16 +91,14 @@ def comparison_rows(
     ctx: Context, model: str, quarters: list[str] | None = None, where: str = ""
 ) -> dict[str, list[Figure3]]:
     """Each comparison table of a category-by-quarter model (its YAML names the columns; see
-    pipelines.report.printed), suppressed as a table with its total row."""
-    return {
-        name: comparison_table(frame, ctx.periods, ctx.k, order)
-        for name, (frame, order) in compared_frames(ctx.con, model, quarters, where).items()
-    }
-
-
-def table_of(ctx: Context, tables: dict[str, list[Figure3]], name: str = "") -> list[Figure3]:
-    """One table of `comparison_rows`; only its total row when the model holds none of it."""
-    return tables.get(name) or comparison_table(NO_COUNTS, ctx.periods, ctx.k, [])
+    pipelines.report.printed), suppressed as a table with its total row; a table the model
+    holds no row of is its total row alone."""
+    tables = compared_frames(ctx.con, model, quarters, where)
+    return defaultdict(
+        lambda: comparison_table(NO_COUNTS, ctx.periods, ctx.k, []),
+        {name: comparison_table(frame, ctx.periods, ctx.k, order)
+         for name, (frame, order) in tables.items()},
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- forecast
@@ -209,7 +208,7 @@ def _table_protected(ctx: Context, row: dict[str, Any]) -> dict[str, Count]:
     if key not in ctx.figures.setdefault("assessment_tables", {}):
         tables = comparison_rows(ctx, row["table_model"], p.columns)
         ctx.figures["assessment_tables"][key] = {
-            figure.label: figure for figure in table_of(ctx, tables, row["table_name"])
+            figure.label: figure for figure in tables[row["table_name"]]
         }
     figure = ctx.figures["assessment_tables"][key].get(row["table_category"])
     if figure is None:
@@ -428,7 +427,7 @@ def _compared(ctx: Context, spec: dict[str, Any]) -> list[Item]:
         named = declared.listed or dict.fromkeys(tables, "")
     items = []
     for name, listed in named.items():
-        rows, has_total = table_of(ctx, tables, name), name not in declared.without_total
+        rows, has_total = tables[name], name not in declared.without_total
         words = {"listed": listed, "listed_lower": listed.lower(), "name_lower": name.lower()}
         caption, label = (
             _filled(ctx, spec.get(key, "Category"), **words) for key in ("caption", "label")
