@@ -15,6 +15,7 @@ from pipelines.report.printed import (
     PrintedColumn,
     PrintedTableError,
     _models,
+    cell_text,
     printed_columns,
     printed_table,
     published_cell,
@@ -271,3 +272,23 @@ def test_sides_are_suppressed_together_within_their_order_type() -> None:
             con, "rpt_profile_order_effectiveness", "profile", K, "order by order_type, da_order"
         )
     assert [row[2] for row in table["rows"]] == ["12", SUPPRESSED, SUPPRESSED, "12", "6", "6"]
+
+
+def test_one_cell_formatter_by_kind_or_by_type() -> None:
+    """printed.cell_text: a figure by its column's kind and digits; a restricted page's value
+    (no column) by its type; a missing one '–' unless the page words it."""
+    import datetime as dt
+
+    import numpy as np
+
+    rate = PrintedColumn("share", "Share", "rate", digits=0)
+    signed = PrintedColumn("change", "Change", "rate", signed=True)
+    assert cell_text(0.256, rate) == "26%"
+    assert cell_text(-0.0312, signed) == "−3.1%"
+    assert cell_text(1234, PrintedColumn("n", "N", "count")) == "1,234"
+    assert cell_text(2.5, PrintedColumn("x", "X", "number")) == "2.50"
+    assert cell_text(SUPPRESSED, PrintedColumn("n", "N", "count")) == SUPPRESSED
+    typed = [np.True_, dt.date(2026, 3, 3), 7.0, np.float64(0.66), np.int64(3), "Craven"]
+    assert [cell_text(v) for v in typed] == ["yes", "03 Mar 2026", "7", "0.7", "3", "Craven"]
+    assert [cell_text(v) for v in (None, float("nan"), np.datetime64("NaT"))] == ["–"] * 3
+    assert cell_text(None, missing="not recorded") == "not recorded"
