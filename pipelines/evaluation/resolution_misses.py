@@ -87,7 +87,7 @@ def _has_dob(value: Any) -> bool:
     return pd.notna(value) and str(value)[:10] not in PLACEHOLDER_DOBS
 
 
-NO_DETAILS = "one record holds no name and no date of birth (out of reach)"
+NO_DETAILS = "one record holds no name and no date of birth (reachable only through a linked crime)"
 ONE_NAME = "one record holds a single name (forename or surname alone)"
 NAMES_DIFFER = "both hold both names, spelt differently (typo, nickname, new surname)"
 NAMES_EQUAL = "both hold both names, spelt the same"
@@ -259,7 +259,7 @@ def ceilings(
     mentions: pd.DataFrame, truth: pd.Series, mask: pd.Series, precision: float
 ) -> dict[str, Any]:
     """The recall ceiling of `resolution_sources` (pairs reaching a record or nominal-id group
-    with no name and no date of birth are out of reach) beside a stricter one that also puts
+    with no name, date of birth or linked crime are out of reach) beside a stricter one that puts
     the lone single-name records (lone_name_records) out of reach, and the F1 each allows at
     the project's precision."""
     lone = lone_name_records(mentions)
