@@ -415,8 +415,9 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         "## How far recall can go",
         "",
-        "The recall ceiling of `resolution_sources` counts every record holding a name as "
-        "reachable. A record with no nominal id, one name (forename or surname alone), no date "
+        "The recall ceiling of `resolution_sources` counts every record holding a name, or "
+        "linked to a crime whose same side holds a record with details, as reachable. A "
+        "record with no nominal id, one name (forename or surname alone), no date "
         "of birth, no counterpart and no linked crime can only be linked by guessing among the "
         "people sharing that name; most are intelligence subjects of a prolific suspect, so "
         "each leaves many pairs. With them out of reach too:",
