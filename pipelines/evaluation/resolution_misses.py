@@ -87,7 +87,7 @@ def _has_dob(value: Any) -> bool:
     return pd.notna(value) and str(value)[:10] not in PLACEHOLDER_DOBS
 
 
-NO_DETAILS = "one record holds no name and no date of birth (out of reach)"
+NO_DETAILS = "one record holds no name and no date of birth (reachable only through a linked crime)"
 ONE_NAME = "one record holds a single name (forename or surname alone)"
 NAMES_DIFFER = "both hold both names, spelt differently (typo, nickname, new surname)"
 NAMES_EQUAL = "both hold both names, spelt the same"
@@ -259,7 +259,7 @@ def ceilings(
     mentions: pd.DataFrame, truth: pd.Series, mask: pd.Series, precision: float
 ) -> dict[str, Any]:
     """The recall ceiling of `resolution_sources` (pairs reaching a record or nominal-id group
-    with no name and no date of birth are out of reach) beside a stricter one that also puts
+    with no name, date of birth or linked crime are out of reach) beside a stricter one that puts
     the lone single-name records (lone_name_records) out of reach, and the F1 each allows at
     the project's precision."""
     lone = lone_name_records(mentions)
@@ -415,8 +415,9 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         "## How far recall can go",
         "",
-        "The recall ceiling of `resolution_sources` counts every record holding a name as "
-        "reachable. A record with no nominal id, one name (forename or surname alone), no date "
+        "The recall ceiling of `resolution_sources` counts every record holding a name, or "
+        "linked to a crime whose same side holds a record with details, as reachable. A "
+        "record with no nominal id, one name (forename or surname alone), no date "
         "of birth, no counterpart and no linked crime can only be linked by guessing among the "
         "people sharing that name; most are intelligence subjects of a prolific suspect, so "
         "each leaves many pairs. With them out of reach too:",

@@ -81,14 +81,21 @@ def part_metrics(keys: pd.Series, truth: pd.Series, mask: pd.Series) -> dict[str
 def recall_ceiling(mentions: pd.DataFrame, truth: pd.Series, mask: pd.Series) -> float | None:
     """The pairwise recall no method can pass on the part. Records sharing a nominal id are
     joined through it; a group of them (or a lone record without an id) that holds no
-    forename, surname or date of birth anywhere has nothing to be matched on, so its pairs
-    with the person's other records are out of reach."""
+    forename, surname or date of birth anywhere, and no link to a crime on whose side
+    (victim or perpetrator) a record with details sits, has nothing to be matched on, so
+    its pairs with the person's other records are out of reach."""
     if not mask.any():
         return None
     fields = [c for c in ("forename", "surname", "date_of_birth") if c in mentions.columns]
-    present = mentions[fields].apply(
+    details = mentions[fields].apply(
         lambda column: column.notna() & ~column.astype(str).str.strip().isin(["", "NaT", "nan"])
     )
+    present = details.any(axis=1)
+    if {"crime_id", "role_side"} <= set(mentions.columns):
+        # a bare record linked to a crime meets the records on the same side of it
+        side = mentions["crime_id"].astype(str) + "|" + mentions["role_side"].astype(str)
+        linked = mentions["crime_id"].notna() & mentions["role_side"].notna()
+        present |= linked & side.isin(set(side[linked & present]))
     ids = mentions["person_id"] if "person_id" in mentions.columns else pd.Series(None)
     ids = ids.reindex(mentions.index)
     group = ids.where(ids.notna(), "record:" + mentions.index.astype(str)).astype(str)
@@ -96,7 +103,7 @@ def recall_ceiling(mentions: pd.DataFrame, truth: pd.Series, mask: pd.Series) ->
         {
             "t": truth[mask].to_numpy(),
             "g": group[mask].to_numpy(),
-            "info": present.any(axis=1)[mask].to_numpy(),
+            "info": present[mask].to_numpy(),
         }
     )
     groups = frame.groupby(["t", "g"])["info"].agg(["size", "max"]).reset_index()
@@ -292,8 +299,8 @@ def markdown(report: dict[str, Any]) -> str:
         "pairs are scored within each part. The project's clustering threshold (settings.yaml) "
         "is checked on the held-in parts only (table below, with `--sweep`). "
         "*R ceiling*: the recall no method can pass: pairs reaching a record (or a group "
-        "of records sharing a nominal id) with no forename, surname or date of birth at all "
-        "are out of reach.",
+        "of records sharing a nominal id) with no forename, surname or date of birth at all, "
+        "and no link to a crime whose same side holds a record with details, are out of reach.",
         "",
         "| source | records | true people | part | project P | project R | project F1 | "
         "Splink P | Splink R | Splink F1 | Splink threshold | R ceiling | project s | Splink s |",

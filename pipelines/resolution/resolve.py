@@ -163,6 +163,11 @@ def _standardise_sql(has: set[str]) -> str:
     """
 
 
+def _has_details(alias: str = "") -> str:
+    """SQL: the node holds a name or a date of birth (what the model compares a person on)."""
+    return " or ".join(f"{alias}{c} is not null" for c in ("forename_std", "surname_std", "dob"))
+
+
 NODES_SQL = """
 create or replace table nodes as
 with n as (
@@ -208,22 +213,46 @@ counterparts as (
         on a.incident_key = b.incident_key and a.role_side <> b.role_side
     where b.person_id is not null
     group by a.unique_id
+),
+sole_roles as (
+    -- crime sides on which the records holding a name or date of birth are one identity
+    -- (a crime has one victim): a record with no details linked to such a side (an
+    -- intelligence victim or protected person under a second nominal id) is that person;
+    -- linked to a side held by two people it could be either, and is left alone
+    select role
+    from (
+        select unnest(crime_roles) as role, coalesce(person_id, unique_id::varchar) as identity
+        from n where {details}
+    )
+    group by role
+    having count(distinct identity) = 1
+),
+bare_roles as (
+    select b.unique_id, list_sort(list(b.role)) as crime_roles
+    from (select unique_id, unnest(crime_roles) as role from n where not {details}) as b
+    semi join sole_roles as s using (role)
+    group by b.unique_id
 )
 select
     n.* exclude (crime_roles),
-    c.counterparts,
-    case when len(n.crime_roles) > 0 then n.crime_roles end as crime_roles,
+    -- a record with no details meets others only through the crime it is linked to, not
+    -- through its counterpart: a suspect's other victims share that counterpart too
+    case when {details} then c.counterparts end as counterparts,
+    case
+        when {details} and len(n.crime_roles) > 0 then n.crime_roles
+        when not {details} then r.crime_roles
+    end as crime_roles,
     g.forename_groups,
     g.forename_canon,
     strftime(n.dob, '%Y-%m-%d') as dob_str,
     nullif(regexp_extract(n.postcode_std, {sector}), '') as postcode_sector,
     nullif(regexp_extract(n.postcode_std, {district}), '') as postcode_district,
     year(n.dob) as dob_year,
-    (n.forename_std is not null or n.surname_std is not null or n.dob is not null)
-        as has_attributes
+    ({details} or r.crime_roles is not null) as has_attributes
 from n
 left join groups as g using (unique_id)
 left join counterparts as c using (unique_id)
+left join bare_roles as r using (unique_id)
 """
 
 INCIDENTS_SQL = """
@@ -270,7 +299,7 @@ def _em_sample(
     key = " || '|' || ".join(f"coalesce({k}::varchar, '')" for k in keys)
     buckets = 10_000
     con.execute(
-        f"create or replace table {table} as select * from splink_input "
+        f"create or replace table {table} as select * from splink_train "
         f"where hash({key}) % {buckets} < {max(1, int(share * buckets))}"
     )
     return db_api.register(table, table_name=f"{table}_registered")
@@ -384,11 +413,11 @@ def _resolve_on(
     started = time.perf_counter()
     con.execute("set preserve_insertion_order = false")
     has = _load_mentions(con, mentions, nicknames)
-    n_mentions, n_nodes, n_input, present = _build_nodes(con, has)
+    n_mentions, n_nodes, n_input, n_train, present = _build_nodes(con, has)
     _phase(timings, "prepare_s", started)
     fields = present.compared_fields()
-    if n_input >= 2:
-        run = _train_and_score(con, config, n_input, present, fields, timings)
+    if n_train >= 2:
+        run = _train_and_score(con, config, n_input, n_train, present, fields, timings)
     else:
         run = ScoringRun(dob_conflict_years=float(config.dob_conflict_years))
         con.execute(
@@ -475,13 +504,18 @@ def _load_mentions(
 
 def _build_nodes(
     con: duckdb.DuckDBPyConnection, has: set[str]
-) -> tuple[int, int, int, FieldsPresent]:
+) -> tuple[int, int, int, int, FieldsPresent]:
     """Standardise the mentions, group them into nodes and write `splink_input` (the nodes
-    with any detail to compare). Returns the mention, node and scored-node counts and which
-    optional fields the nodes hold."""
+    with anything to compare: a detail or a linked crime) and `splink_train` (those holding
+    a name or a date of birth). Returns the mention, node, scored-node and training-node
+    counts and which optional fields the nodes hold."""
     con.execute(_standardise_sql(has))
     con.execute(INCIDENTS_SQL)
-    con.execute(NODES_SQL.format(sector=SECTOR_REGEX, district=DISTRICT_REGEX))
+    con.execute(
+        NODES_SQL.format(
+            sector=SECTOR_REGEX, district=DISTRICT_REGEX, details=f"({_has_details('n.')})"
+        )
+    )
     n_mentions, n_nodes = con.execute(
         "select (select count(*) from mentions_std), (select count(*) from nodes)"
     ).fetchall()[0]
@@ -494,14 +528,23 @@ def _build_nodes(
         "create or replace table splink_input as select * exclude (has_attributes, "
         "first_mention_id, n_mentions) from nodes where has_attributes"
     )
-    n_input = con.execute("select count(*) from splink_input").fetchall()[0][0]
-    return n_mentions, n_nodes, n_input, FieldsPresent(*(bool(v) for v in present))
+    # the model is trained on the records holding a name or a date of birth only: a bare
+    # record linked to a crime is scored (it meets that crime's records), but it says
+    # nothing about how names and dates of birth agree, and would shift the model
+    con.execute(
+        f"create or replace view splink_train as select * from splink_input where {_has_details()}"
+    )
+    n_input, n_train = con.execute(
+        "select (select count(*) from splink_input), (select count(*) from splink_train)"
+    ).fetchall()[0]
+    return n_mentions, n_nodes, n_input, n_train, FieldsPresent(*(bool(v) for v in present))
 
 
 def _train_and_score(
     con: duckdb.DuckDBPyConnection,
     config: ResolutionConfig,
     n_input: int,
+    n_train: int,
     present: FieldsPresent,
     fields: list[str],
     timings: dict[str, float],
@@ -539,17 +582,20 @@ def _train_and_score(
         counterpart_rules,
     )
     tf_tables = _term_frequency_tables(db_api, con, fields)
+    splink_train = db_api.register("splink_train")
 
     samples: dict[tuple[str, ...], Any] = {}
 
-    def make_linker(model_settings: Any, em_keys: tuple[str, ...] | None = None) -> Linker:
-        data = splink_input
+    def make_linker(
+        model_settings: Any, em_keys: tuple[str, ...] | None = None, scoring: bool = False
+    ) -> Linker:
+        data = splink_input if scoring else splink_train
         if em_keys is not None and em_keys not in samples:
             # Whole blocks, at most max_em_records records and max_em_pairs pairs: at
             # national scale a date of birth is shared by ~20 times more records than in
             # one force, so a record budget alone lets the pairs grow with the density.
-            pairs = count_block_pairs(con, "splink_input", em_keys)
-            share = min(1.0, config.max_em_records / n_input, config.max_em_pairs / max(pairs, 1))
+            pairs = count_block_pairs(con, "splink_train", em_keys)
+            share = min(1.0, config.max_em_records / n_train, config.max_em_pairs / max(pairs, 1))
             samples[em_keys] = (
                 _em_sample(db_api, con, em_keys, share, len(samples)) if share < 1 else None
             )
@@ -564,7 +610,7 @@ def _train_and_score(
     # share of records holding each field, squared: the chance a pair has it on both sides
     shares = con.execute(
         "select count(person_id) / count(*), count(forename_std) / count(*), "
-        "count(surname_std) / count(*), count(dob) / count(*) from splink_input"
+        "count(surname_std) / count(*), count(dob) / count(*) from splink_train"
     ).fetchall()[0]
     non_null_both = {
         name: float(share) ** 2
@@ -576,7 +622,7 @@ def _train_and_score(
     con.execute("set threads = 1")
     try:
         trained, report = train(
-            make_linker, settings, config.max_u_pairs, config.seed, non_null_both, n_input
+            make_linker, settings, config.max_u_pairs, config.seed, non_null_both, n_train
         )
     finally:
         con.execute("reset threads")
@@ -596,7 +642,7 @@ def _train_and_score(
     dob_conflict_years = chain_dob_conflict_years(
         model, config.dob_conflict_years, config.dob_conflict_weight
     )
-    linker = make_linker(model)
+    linker = make_linker(model, scoring=True)
     _phase(timings, "train_s", t)
     n_scored = _score_blocked_pairs(con, linker, config, fields, rule_counts, timings)
     return ScoringRun(model, training, rule_counts, dob_conflict_years, n_scored)

@@ -497,3 +497,56 @@ def test_an_input_without_a_single_exact_duplicate_resolves() -> None:
     ]
     result = resolve_mentions(pd.DataFrame(rows), ResolutionConfig())
     assert result.clusters["person_key"].nunique() == 20
+
+
+def _paired_background(rng: np.random.Generator) -> list[dict]:
+    """The background with every suspect put on a victim's crime and one suspect in four
+    also the subject (no nominal id) of an intelligence report linked to that crime a month
+    later, so that the counterpart, crime and time comparisons have data to be trained on
+    and the share of true matches among pairs is nearer a force's."""
+    background = _background(rng)
+    victims = [r for r in background if r["role"] == "victim"]
+    suspects = [r for r in background if r["role"] == "suspect"]
+    reports = []
+    for i, (victim, suspect) in enumerate(zip(victims, suspects, strict=False)):
+        suspect["crime_id"] = suspect["event_key"] = victim["crime_id"]
+        suspect["mention_id"] = f"crime_persons:{victim['crime_id']}|{suspect['person_id']}"
+        suspect["record_key"] = f"{victim['crime_id']}|{suspect['person_id']}"
+        suspect["event_date"] = victim["event_date"]
+        if i % 4 == 0:
+            report = _intelligence(
+                f"BI{i:05d}", None, "perpetrator", suspect["forename"], suspect["surname"], None
+            )
+            report["date_of_birth"] = suspect["date_of_birth"]
+            report["crime_id"] = victim["crime_id"]
+            report["event_date"] = victim["event_date"] + dt.timedelta(days=30)
+            reports.append(report)
+    return background + reports
+
+
+def test_a_record_without_details_joins_the_one_victim_of_its_linked_crime() -> None:
+    # An intelligence report or order linked to a crime names that crime's victim, often
+    # under a second nominal id with no name or date of birth: the linked crime is all there
+    # is to match on. A crime has one victim; where it records two, the bare record could be
+    # either and stays apart (joining both would make two victims one person).
+    background = _paired_background(np.random.default_rng(13))
+    bare_victim = {**_intelligence("I30", "N32", "victim", None, None, None), "crime_id": "T30"}
+    two_victims_bare = {
+        **_intelligence("I31", "N36", "victim", None, None, None),
+        "crime_id": "T31",
+    }
+    case = [
+        _mention("T30", "N30", "suspect", "Kyle", "Savage", "1994-05-14", "M", "YO21 8LU"),
+        _mention("T30", "N31", "victim", "Fiona", "Lister", "1996-02-03", "F", "YO21 8LX"),
+        bare_victim,
+        _mention("T31", "N35", "suspect", "Dean", "Marlow", "1979-03-08", "M", "YO12 5PQ"),
+        _mention("T31", "N33", "victim", "Anna", "Greaves", "1983-10-21", "F", "YO12 5PR"),
+        _mention("T31", "N34", "victim", "Beth", "Colley", "1991-12-30", "F", "YO12 6AB"),
+        two_victims_bare,
+    ]
+    result = resolve_mentions(pd.DataFrame(background + case), ResolutionConfig())
+    keys = dict(zip(result.clusters["record_key"], result.clusters["person_key"], strict=True))
+    assert keys["I30|N32"] == keys["T30|N31"]
+    assert keys["I30|N32"] != keys["T30|N30"]
+    assert keys["T31|N33"] != keys["T31|N34"]
+    assert keys["I31|N36"] not in {keys["T31|N33"], keys["T31|N34"], keys["T31|N35"]}
