@@ -71,39 +71,30 @@ def _project(folder: Path, rows: list[str]) -> Path:
     return folder
 
 
-# The probe's one column_checks test, as dbt names it.
+def _probe_args(command: str, folder: Path) -> list[str]:
+    return [
+        command,
+        "--project-dir", str(folder),
+        "--profiles-dir", str(folder),
+        "--target-path", str(folder / "target"),
+        "--log-path", str(folder / "logs"),
+        "--no-send-anonymous-usage-stats",
+        "--no-use-colors",
+    ]  # fmt: skip
+
+
 def _build(folder: Path, in_model: bool = False) -> None:
     """dbt build of the probe; `in_model`: the test excluded by name, so that the model's node
     runs it, as a quarterly step does."""
-    _invoke(
-        [
-            "build",
-            "--project-dir", str(folder),
-            "--profiles-dir", str(folder),
-            "--target-path", str(folder / "target"),
-            "--log-path", str(folder / "logs"),
-            "--no-send-anonymous-usage-stats",
-            "--no-use-colors",
-            *(["--exclude", _probe_test_name(folder)] if in_model else []),
-        ],
-        warehouse=folder / "warehouse.duckdb",
-    )  # fmt: skip
+    exclude = ["--exclude", _probe_test_name(folder)] if in_model else []
+    _invoke([*_probe_args("build", folder), *exclude], warehouse=folder / "warehouse.duckdb")
 
 
 def _probe_test_name(folder: Path) -> str:
     """The probe's test, as dbt names it (from a parse of the probe as it is now)."""
     import json
 
-    _invoke(
-        [
-            "parse",
-            "--project-dir", str(folder),
-            "--profiles-dir", str(folder),
-            "--target-path", str(folder / "target"),
-            "--log-path", str(folder / "logs"),
-            "--no-send-anonymous-usage-stats",
-        ]
-    )  # fmt: skip
+    _invoke(_probe_args("parse", folder))
     manifest = json.loads((folder / "target" / "manifest.json").read_text())
     (name,) = [n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "test"]
     return name
