@@ -24,7 +24,9 @@ from pipelines.paths import default_output_dir, default_warehouse, ensure_dagste
 
 DEMO_SCALE = "force"
 # Imported by the fork server the forecast step's workers are forked from.
-FIT_WORKER_MODULES = ("pipelines.forecasting.core",)
+# What the fork server imports for its workers: the forecast fits and the hotspot step's
+# computation (pipelines/hotspots/step.py), so that neither step imports its libraries.
+FIT_WORKER_MODULES = ("pipelines.forecasting.core", "pipelines.hotspots.step")
 DEMO_SEED = 42
 
 

@@ -15,10 +15,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -147,6 +148,65 @@ def _invoke(
 
 
 COLUMN_CHECKS_TEST = "column_checks"
+# The materializations that can run a model's column_checks inside its node
+# (dbt_project/macros/materializations/column_checks_in_build.sql).
+_CHECKING_MATERIALIZATIONS = frozenset({"table", "view"})
+
+
+def folded_column_checks(manifest: Mapping[str, Any]) -> dict[str, str]:
+    """The `column_checks` tests a quarterly dbt step runs inside their model's node instead of
+    as test nodes of their own (test unique id -> test name; the step excludes them by name):
+    those on a table or view model (whose materializations run them), with plain arguments (a
+    test argument holding Jinja is rendered only for a test node). `manifest` is manifest.json
+    as a dict. A test node costs ~30 ms of dbt's CPU whatever its query; the same query as one
+    statement of the model's node costs a few."""
+    nodes = manifest["nodes"]
+    folded: dict[str, str] = {}
+    for unique_id, node in nodes.items():
+        metadata = node.get("test_metadata") or {}
+        if node.get("resource_type") != "test" or metadata.get("name") != COLUMN_CHECKS_TEST:
+            continue
+        model = nodes.get(node.get("attached_node") or "")
+        if model is None or model["config"].get("materialized") not in _CHECKING_MATERIALIZATIONS:
+            continue
+        arguments = {k: v for k, v in metadata.get("kwargs", {}).items() if k != "model"}
+        config = node.get("config", {})
+        plain = "{{" not in json.dumps(arguments) and "{%" not in json.dumps(arguments)
+        # The materialization fails the node on any failing rule: only tests with dbt's
+        # defaults (severity error, fail on any row, no where / limit) mean that.
+        default_verdict = (
+            str(config.get("severity", "error")).lower() == "error"
+            and config.get("warn_if", "!= 0") == "!= 0"
+            and config.get("error_if", "!= 0") == "!= 0"
+            and config.get("fail_calc", "count(*)") == "count(*)"
+            and not config.get("where")
+            and config.get("limit") is None
+            and not config.get("store_failures")
+        )
+        if plain and default_verdict:
+            folded[unique_id] = node["name"]
+    return folded
+
+
+def folded_column_checks_exclusion() -> list[str]:
+    """`--exclude` and the folded tests' names, for a dbt build outside Dagster that should run
+    as a quarterly step runs (the benchmarks); from target/manifest.json."""
+    folded = folded_column_checks(json.loads(dbt_project.manifest_path.read_text("utf-8")))
+    return ["--exclude", *folded.values()] if folded else []
+
+
+# How column_checks_in_build.sql names a failing rule in the model's error (one line each).
+_FAILING_RULE = re.compile(r"^\s*(test\.[^:\s]+): (.+? fails .+: \d+ row\(s\))\s*$", re.MULTILINE)
+
+
+def failing_rules_in_build(message: str) -> dict[str, list[str]]:
+    """The failing rules a model's node reported for the column_checks it ran
+    (column_checks_in_build.sql): test unique id -> `model.column fails rule: N row(s)`."""
+    failing: dict[str, list[str]] = {}
+    for test, rule in _FAILING_RULE.findall(message):
+        if rule not in failing.setdefault(test, []):
+            failing[test].append(rule)
+    return failing
 
 
 def failing_column_checks(result: dbtRunnerResult, warehouse: Path) -> list[str]:

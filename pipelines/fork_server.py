@@ -13,10 +13,12 @@ Kept free of heavy imports: the CLI imports it before Dagster.
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import forkserver
+from typing import Any
 
 
 def start(modules: Sequence[str]) -> None:
@@ -30,3 +32,16 @@ def pool(jobs: int, modules: Sequence[str]) -> ProcessPoolExecutor:
     """A process pool whose workers come from the fork server (started here if need be)."""
     start(modules)
     return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("forkserver"))
+
+
+def call(target: str, *args: Any, modules: Sequence[str] = ()) -> Any:
+    """`target` ("package.module:function") called with `args` in one worker of the fork
+    server, its result returned. By name, so that the caller need not import the module (a
+    step whose library the server imported in advance, on the other core)."""
+    with pool(1, modules or [target.partition(":")[0]]) as worker:
+        return worker.submit(_call, target, *args).result()
+
+
+def _call(target: str, *args: Any) -> Any:
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)(*args)

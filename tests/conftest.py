@@ -7,7 +7,11 @@ process. When the session starts (before the collection when it collects the who
 else after it) the tiny force is generated and profiled in the background, with the other runs
 that need only the force; the runs that start from the first run's outputs follow as soon as it
 is done. The tests are ordered so that those reading no run go first, then those reading the
-first run, then those waiting for the later runs: a test seldom waits for a run."""
+first run, then those waiting for the later runs: a test seldom waits for a run.
+
+The whole runs are processes forked from one that imported what a run imports once per session
+(tests/run_server.py), not fresh processes each paying that start-up; the README's main command
+alone runs as a process of its own, as CI's machine would start it."""
 
 from __future__ import annotations
 
@@ -24,6 +28,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 import pytest
+
+from tests.run_server import ForkedRun, RunServer
 
 if TYPE_CHECKING:
     from tests.report.test_tasking_lineage import LineageRuns
@@ -98,6 +104,31 @@ def profile_command(run: ProfileRunOutputs) -> list[str]:
     ]  # fmt: skip
 
 
+# The session's run server (tests/run_server.py), started with the session or by the first run.
+_RUN_SERVER: dict[str, RunServer] = {}
+
+
+def fork_run(
+    target: str, argv: list[str], env: dict[str, str], console: Path, niceness: int = 0
+) -> ForkedRun:
+    """A whole run of `target` ("module:function" or a module run as __main__) in a process
+    forked from the session's run server, its stdout and stderr in `console`; `niceness` above
+    the suite's own priority."""
+    if "server" not in _RUN_SERVER:
+        _RUN_SERVER["server"] = RunServer()
+    return _RUN_SERVER["server"].start(target, argv, env, console, niceness)
+
+
+def fork_profile(
+    run: ProfileRunOutputs, console: Path, niceness: int = 0, env: dict[str, str] | None = None
+) -> ForkedRun:
+    """`spp profile` (its console script's function) on a run's delivery, quarter, output folder
+    and warehouse, with the run's own state, forked from the run server."""
+    assert run.state is not None, "a run without a state folder of its own"
+    argv = profile_command(run)[1:]
+    return fork_run("pipelines.cli:entry", argv, env or run_env(run.state), console, niceness)
+
+
 def run_env(state: Path) -> dict[str, str]:
     """The environment of a run in its own process with its own state (as an analyst runs)."""
     return {**os.environ, "SPP_STATE_DIR": str(state), "DAGSTER_HOME": str(state / "dagster")}
@@ -121,7 +152,7 @@ class BackgroundRuns(threading.Thread, Generic[T]):
 
     def __init__(self) -> None:
         super().__init__(daemon=True)
-        self.running: list[subprocess.Popen] = []
+        self.running: list[subprocess.Popen | ForkedRun] = []
         self._result: T | None = None
         self._error: BaseException | None = None
 
@@ -165,15 +196,7 @@ class FirstRun(BackgroundRuns[ProfileRunOutputs]):
         self._stopped = False
 
     def work(self) -> ProfileRunOutputs:
-        assert self.run_outputs.state is not None
-        with self.console.open("wb") as console:
-            process = subprocess.Popen(
-                profile_command(self.run_outputs),
-                stdin=subprocess.DEVNULL,
-                stdout=console,
-                stderr=subprocess.STDOUT,
-                env=run_env(self.run_outputs.state),
-            )
+        process = fork_profile(self.run_outputs, self.console)
         self.running.append(process)
         code = process.wait()
         assert code == 0, (
@@ -196,8 +219,8 @@ class FirstRun(BackgroundRuns[ProfileRunOutputs]):
 
 class MartsFixture(BackgroundRuns[Path]):
     """The marts tests' warehouse (tests/analytics/force_fixture.py: a hand-made force through
-    `dbt build`, ~10 s of CPU) built in a process of its own started with the session, so that
-    it goes on the second core; returns its folder."""
+    `dbt build`, ~10 s of CPU) built in a process of its own (forked from the run server)
+    started with the session, so that it goes on the second core; returns its folder."""
 
     def __init__(self, folder: Path) -> None:
         super().__init__()
@@ -205,14 +228,9 @@ class MartsFixture(BackgroundRuns[Path]):
 
     def work(self) -> Path:
         console = self.folder / "console.txt"
-        with console.open("wb") as console_file:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "tests.analytics.force_fixture", str(self.folder)],
-                cwd=Path(__file__).resolve().parents[1],
-                stdin=subprocess.DEVNULL,
-                stdout=console_file,
-                stderr=subprocess.STDOUT,
-            )
+        process = fork_run(
+            "tests.analytics.force_fixture", [str(self.folder)], dict(os.environ), console
+        )
         self.running.append(process)
         assert process.wait() == 0, console.read_text(errors="replace")[-3000:]
         return self.folder
@@ -412,6 +430,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     # collection (10-15 s of imports on one core), which leaves the second core idle otherwise.
     # A run the collected tests turn out not to need is stopped when they are known.
     if _runs_every_test_module(session.config):
+        # Its imports (~10 s of CPU) go on the second core while this process collects.
+        _RUN_SERVER["server"] = RunServer()
         _start_session_runs(main_command=True, first_run=True, lineage=True, marts=True)
 
 
@@ -532,13 +552,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if first is not None:
         first.stop()
     process = _RERUN.get("process")
-    if isinstance(process, subprocess.Popen) and process.poll() is None:
+    if isinstance(process, ForkedRun) and process.poll() is None:
         process.kill()
         process.wait()
     for started in (_KILLED_RUNS, _MAIN_COMMAND, _LINEAGE, _SHAPES, _MARTS):
         runs = started.get("runs", started.get("run"))
         if runs is not None:
             runs.stop()
+    # Once every run it forked has been stopped (it kills any left when its input closes).
+    server = _RUN_SERVER.pop("server", None)
+    if server is not None:
+        server.stop()
     # The runs' folders (~300 MB a session) are kept only when a test failed, to look into.
     if exitstatus == 0:
         shutil.rmtree(_SESSION_RUNS, ignore_errors=True)
@@ -567,15 +591,7 @@ def _start_rerun(first: ProfileRunOutputs) -> None:
     shutil.copyfile(first.warehouse, run.warehouse)
     counts_before = table_counts(run.warehouse)
     console = root / "console.txt"
-    with console.open("wb") as console_file:
-        process = subprocess.Popen(
-            profile_command(run),
-            stdin=subprocess.DEVNULL,
-            stdout=console_file,
-            stderr=subprocess.STDOUT,
-            env=run_env(state),
-        )
-    run_at_lower_priority(process)
+    process = fork_profile(run, console, niceness=LATER_RUN_NICENESS)
     _RERUN.update(
         outputs=RerunOutputs(run=run, counts_before=counts_before, console=console, state=state),
         process=process,
@@ -591,7 +607,7 @@ def tiny_rerun(tiny_profile: ProfileRunOutputs) -> RerunOutputs:
         _start_rerun(tiny_profile)
     process = _RERUN["process"]
     outputs = _RERUN["outputs"]
-    assert isinstance(process, subprocess.Popen) and isinstance(outputs, RerunOutputs)
+    assert isinstance(process, ForkedRun) and isinstance(outputs, RerunOutputs)
     returncode = process.wait()
     assert returncode == 0, outputs.console.read_text(errors="replace")[-2000:]
     return outputs

@@ -39,3 +39,33 @@ def test_forecasts_split_over_workers_equal_those_made_in_one_process(monkeypatc
 
 def _parent_pid(_: int) -> int:
     return os.getppid()
+
+
+def test_hotspot_tables_made_in_a_worker_equal_those_made_in_this_process() -> None:
+    """The hotspot step computes in a fork-server worker (pipelines/assets/spatial.py): same
+    function, same inputs, the same tables as in the caller's process."""
+    import numpy as np
+
+    from pipelines.hotspots.step import hotspot_tables
+    from pipelines.settings import HotspotSettings
+
+    rng = np.random.default_rng(7)
+    quarters = [f"{year}-Q{q}" for year in (2023, 2024, 2025) for q in (1, 2, 3, 4)]
+    # Crimes around two centres in North Yorkshire, more around the first.
+    rows = [
+        (quarter, centre[0] + rng.normal(0, 0.01), centre[1] + rng.normal(0, 0.01))
+        for quarter in quarters
+        for centre, n in (((54.0, -1.08), 12), ((53.99, -1.54), 5))
+        for _ in range(n)
+    ]
+    points = pd.DataFrame(rows, columns=["quarter", "latitude", "longitude"])
+    victimisations = points.assign(victim_key=[f"V{i % 40}" for i in range(len(points))])
+    settings = HotspotSettings()
+    in_worker = fork_server.call(
+        "pipelines.hotspots.step:hotspot_tables", points, victimisations, settings, "2025-Q4"
+    )
+    here = hotspot_tables(points, victimisations, settings, "2025-Q4")
+    assert in_worker.keys() == here.keys()
+    assert len(here["cells"]) and here["density_quarters"] == in_worker["density_quarters"]
+    for name in ("cells", "density", "methods"):
+        pd.testing.assert_frame_equal(in_worker[name], here[name])

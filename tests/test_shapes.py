@@ -7,31 +7,27 @@ with -m slow."""
 from __future__ import annotations
 
 import html
-import os
 import re
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import (
+    LATER_RUN_NICENESS,
     LATER_RUN_TIMEOUT,
     TINY_END_QUARTER,
-    TINY_RUN_DATE,
     BackgroundRuns,
-    run_at_lower_priority,
+    ProfileRunOutputs,
+    fork_profile,
 )
 from tests.shapes import SHAPES, make_shape
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
 class ShapeRun:
     code: int
-    stderr: str
+    console: str  # the end of its stdout and stderr
     profile_text: str
 
 
@@ -43,36 +39,21 @@ def _text(path: Path) -> str:
 
 
 def _run(shape: str, source: Path, root: Path, running: list | None = None) -> ShapeRun:
-    """`spp profile` on the shape made from `source`; the process is put in `running` so that
-    a session stopping early can kill it."""
+    """`spp profile` on the shape made from `source` (forked from the run server); the process
+    is put in `running` so that a session stopping early can kill it."""
     extracts = make_shape(source, root / shape / "extracts", shape)
-    state = root / shape / "state"
-    env = {
-        **os.environ,
-        "SPP_STATE_DIR": str(state),
-        "DAGSTER_HOME": str(state / "dagster_home"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    out = root / shape / "out"
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "pipelines.cli", "profile",
-            "--extracts", str(extracts),
-            "--quarter", TINY_END_QUARTER,
-            "--out", str(out),
-            "--warehouse", str(root / shape / "warehouse.duckdb"),
-            "--run-date", TINY_RUN_DATE,
-        ],
-        cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    run_at_lower_priority(process)
+    run = ProfileRunOutputs(
+        extracts,
+        out=root / shape / "out",
+        warehouse=root / shape / "warehouse.duckdb",
+        quarter=TINY_END_QUARTER,
+        state=root / shape / "state",
+    )
+    process = fork_profile(run, root / shape / "console.txt", LATER_RUN_NICENESS)
     if running is not None:
         running.append(process)
-    _, stderr = process.communicate(timeout=LATER_RUN_TIMEOUT)
-    return ShapeRun(
-        process.returncode, stderr[-2000:], _text(out / TINY_END_QUARTER / "profile.html")
-    )
+    code = process.wait(timeout=LATER_RUN_TIMEOUT)
+    return ShapeRun(code, process.console_text()[-2000:], _text(run.quarter_dir / "profile.html"))
 
 
 # The shape run in every CI run is the crash of record; the others are opt-in with -m slow
@@ -143,7 +124,7 @@ def _marks(shape: str) -> list[pytest.MarkDecorator]:
 def test_unusual_delivery_gives_a_profile(shape: str, request: pytest.FixtureRequest) -> None:
     runs = request.getfixturevalue("shape_runs" if shape in CI_SHAPES else "slow_shape_runs")
     run = runs[shape]
-    assert run.code == 0, f"{shape}: spp profile exited {run.code}: {run.stderr}"
+    assert run.code == 0, f"{shape}: spp profile exited {run.code}: {run.console}"
     assert "Stalking" in run.profile_text, f"{shape}: no profile written"
     expected = CANNOT_SHOW[shape]
     if expected:

@@ -13,6 +13,7 @@ import time
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from pipelines import fork_server
 from pipelines.partitions import quarterly_partitions
 from pipelines.resources import ProfileRun
 from pipelines.warehouse_tables import replace_table
@@ -21,6 +22,8 @@ STALKING_CRIMES = dg.AssetKey(["marts", "stalking_crimes"])
 HOTSPOTS = dg.AssetKey(["marts", "hotspots"])
 HOTSPOT_DENSITY = dg.AssetKey(["marts", "hotspot_density"])
 HOTSPOT_METHOD_BACKTEST = dg.AssetKey(["marts", "hotspot_method_backtest"])
+# What the step computes, by name (pipelines/hotspots/step.py); the CLI's fork server imports it.
+HOTSPOT_TABLES = "pipelines.hotspots.step:hotspot_tables"
 
 
 @dg.multi_asset(
@@ -52,16 +55,6 @@ HOTSPOT_METHOD_BACKTEST = dg.AssetKey(["marts", "hotspot_method_backtest"])
 )
 def hotspots(context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_run: ProfileRun):
     quarter = context.partition_key
-    # Imported here, not at module level: esda/libpysal are this step's cost, not every
-    # process that loads the definitions (CLI, UI, sensors).
-    from pipelines.hotspots import (
-        HotspotParams,
-        hotspot_outputs,
-        published_quarters,
-    )
-    from pipelines.hotspots.victims import distinct_victims_by_cell, with_victims
-
-    params = HotspotParams.from_settings(profile_run.settings().hotspots)
     started = time.perf_counter()
     with duckdb.get_connection() as con:
         points = con.execute(
@@ -77,11 +70,15 @@ def hotspots(context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_
             "where c.latitude is not null and c.longitude is not null and c.quarter <= ?",
             [quarter],
         ).df()
-    published = published_quarters(quarter)
-    out = hotspot_outputs(points, params, density_quarters=published)
-    cells, density, methods = out.hotspots, out.density, out.method_backtest
-    methods = methods.assign(quarter=quarter)
-    cells = with_victims(cells, distinct_victims_by_cell(victimisations, params.cell_size_m))
+    # Computed in a worker of the fork server, which `spp profile` started with the hotspot
+    # package imported (esda, libpysal: ~1-2 s of CPU) on the other core while ingest and dbt
+    # ran: this step no longer imports it. The same function, inputs and results as in this
+    # process (without the CLI the worker imports the package itself).
+    tables = fork_server.call(
+        HOTSPOT_TABLES, points, victimisations, profile_run.settings().hotspots, quarter
+    )
+    cells, density, methods = tables["cells"], tables["density"], tables["methods"]
+    published = tables["density_quarters"]
     with duckdb.get_connection() as con:
         replace_table(con, "marts.hotspots", cells)
         replace_table(con, "marts.hotspot_density", density)
@@ -98,7 +95,7 @@ def hotspots(context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_
         if methods["is_chosen"].any()
         else "",
         "is_hotspot_cells": int(this["is_hotspot"].sum()),
-        "cell_size_m": params.cell_size_m,
+        "cell_size_m": tables["cell_size_m"],
         "seconds": round(time.perf_counter() - started, 2),
     }
     yield dg.MaterializeResult(asset_key=HOTSPOTS, metadata=metadata)

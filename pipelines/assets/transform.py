@@ -16,6 +16,8 @@ from pipelines.dbt_project import (
     STEP_BUILD_FLAGS,
     DbtRunFailed,
     dbt_project,
+    failing_rules_in_build,
+    folded_column_checks,
     prune_invocation_targets,
     run_dbt,
 )
@@ -70,12 +72,64 @@ def _dbt_selection(context: dg.AssetExecutionContext) -> list[str]:
     return selection
 
 
+def _checks_in_build(context: dg.AssetExecutionContext) -> dict[str, str]:
+    """The step's selected `column_checks` tests that its models run in their own nodes
+    (test unique id -> name; see `folded_column_checks`)."""
+    from dagster_dbt.asset_utils import (
+        get_asset_check_key_for_test,
+        get_manifest_and_translator_from_dbt_assets,
+    )
+
+    manifest, translator, _ = get_manifest_and_translator_from_dbt_assets([context.assets_def])
+    selected = context.selected_asset_check_keys
+    return {
+        unique_id: name
+        for unique_id, name in folded_column_checks(manifest).items()
+        if get_asset_check_key_for_test(manifest, translator, unique_id, project=dbt_project)
+        in selected
+    }
+
+
+def _outcomes_in_build(
+    manifest: dict[str, Any],
+    checks_in_build: dict[str, str],
+    results: list[Any],
+    error_messages: list[str],
+) -> dict[str, list[str]]:
+    """Each folded test whose model's node ran it -> its failing rules ([] when it passed).
+    A model that built has passed all its folded tests (they ran in its statement); one that
+    failed on its column checks names the failing rules per test, its other tests passed; one
+    that failed before them (or was skipped) ran none, which gets no result, as a test node
+    skipped after its model failed."""
+    status = {
+        result.data.node_info.unique_id: result.data.node_info.node_status
+        for result in results
+        if result.info.name == "LogModelResult"
+    }
+    failing = failing_rules_in_build("\n".join(error_messages))
+    failed_on_checks = {manifest["nodes"][test]["attached_node"] for test in failing}
+    outcomes: dict[str, list[str]] = {}
+    for test in checks_in_build:
+        model = manifest["nodes"][test]["attached_node"]
+        if status.get(model) == "success" or model in failed_on_checks:
+            outcomes[test] = failing.get(test, [])
+    return outcomes
+
+
 def _dagster_events(
-    context: dg.AssetExecutionContext, results: list[Any], target_path: Path
+    context: dg.AssetExecutionContext,
+    results: list[Any],
+    checked_in_build: dict[str, list[str]],
+    target_path: Path,
 ) -> Iterator[Any]:
     """dbt's node results as the step's outputs and check results, through dagster-dbt's own
-    translation (the same events its subprocess runner yields)."""
-    from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
+    translation (the same events its subprocess runner yields); then the check result of each
+    `column_checks` test its model ran in its own node, as dagster-dbt reports a test node's
+    (passed, severity error, the failing rules' count), with the failing rules named."""
+    from dagster_dbt.asset_utils import (
+        get_asset_check_key_for_test,
+        get_manifest_and_translator_from_dbt_assets,
+    )
     from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
     from dbt_common.events.functions import msg_to_dict
 
@@ -88,6 +142,25 @@ def _dagster_events(
             context=context,
             target_path=target_path,
             project=dbt_project,
+        )
+    for unique_id, failing in checked_in_build.items():
+        key = get_asset_check_key_for_test(manifest, translator, unique_id, project=dbt_project)
+        if key is None:
+            continue
+        yield dg.AssetCheckResult(
+            asset_key=key.asset_key,
+            check_name=key.name,
+            passed=not failing,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={
+                "unique_id": unique_id,
+                # The node that ran the test's query: its model's (column_checks_in_build.sql).
+                "run_in_node": manifest["nodes"][unique_id]["attached_node"],
+                "status": "fail" if failing else "pass",
+                "dagster_dbt/failed_row_count": len(failing),
+                # Counts and rule names only: a row's values may be personal.
+                **({"failing_rules": "\n".join(failing)} if failing else {}),
+            },
         )
 
 
@@ -112,10 +185,14 @@ def _build(
     step_folder = f"{context.op.name}-{context.run.run_id[:7]}-{uuid.uuid4().hex[:7]}"
     target_path = dbt_project.manifest_path.parent / step_folder
     results: list[Any] = []
+    checks_in_build = _checks_in_build(context)
+    error_messages: list[str] = []
 
     def keep_node_result(event: Any) -> None:
         if event.info.name in _NODE_RESULT_EVENTS:
             results.append(event)
+        elif event.info.level == "error":
+            error_messages.append(event.info.msg)
 
     failure: DbtRunFailed | None = None
     try:
@@ -123,6 +200,8 @@ def _build(
             "build",
             *STEP_BUILD_FLAGS,
             *_dbt_selection(context),
+            # Their models run these tests in their own nodes (column_checks_in_build.sql).
+            *(["--exclude", *checks_in_build.values()] if checks_in_build else []),
             warehouse=Path(duckdb.database),
             variables=dbt_vars(profile_run.settings()),
             target_path=target_path,
@@ -133,7 +212,11 @@ def _build(
     except DbtRunFailed as error:
         failure = error
     # What did finish is recorded before the step fails.
-    yield from _dagster_events(context, results, target_path)
+    from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
+
+    manifest, _, _ = get_manifest_and_translator_from_dbt_assets([context.assets_def])
+    checked_in_build = _outcomes_in_build(manifest, checks_in_build, results, error_messages)
+    yield from _dagster_events(context, results, checked_in_build, target_path)
     prune_invocation_targets()
     if failure is not None:
         raise failure

@@ -61,7 +61,7 @@ def time_step(
     step: str, warehouse: Path, variables: dict[str, Any], target: Path
 ) -> dict[str, Any]:
     """One dbt step: wall and CPU seconds, dbt's own elapsed time and its node counts."""
-    from pipelines.dbt_project import run_dbt
+    from pipelines.dbt_project import folded_column_checks_exclusion, run_dbt
 
     load = load_average()
     wall_start, cpu_start = time.perf_counter(), time.process_time()
@@ -69,6 +69,7 @@ def time_step(
         "build",
         *STEP_BUILD_FLAGS,
         *STEP_SELECTIONS[step],
+        *folded_column_checks_exclusion(),
         warehouse=warehouse,
         variables=variables,
         target_path=target,

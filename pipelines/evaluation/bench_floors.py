@@ -63,7 +63,12 @@ def floor_dbt(which: str, warehouse: Path, run_dir: Path) -> dict[str, Any]:
     """`dbt build` alone, same selection and vars as the Dagster step, on the same warehouse,
     in this process as the runs invoke it, the project already parsed (once per process, like a
     run): what remains is dbt's own work around the SQL and the SQL."""
-    from pipelines.dbt_project import DbtRunFailed, project_manifest, run_dbt
+    from pipelines.dbt_project import (
+        DbtRunFailed,
+        folded_column_checks_exclusion,
+        project_manifest,
+        run_dbt,
+    )
     from pipelines.settings import dbt_vars, load_settings
 
     target = run_dir / f"dbt-floor-{which}"
@@ -77,7 +82,7 @@ def floor_dbt(which: str, warehouse: Path, run_dir: Path) -> dict[str, Any]:
         nonlocal error
         try:
             run_dbt(
-                "build", "--quiet", *selection,
+                "build", "--quiet", *selection, *folded_column_checks_exclusion(),
                 warehouse=warehouse.resolve(), variables=variables, target_path=target,
                 log_path=target,
             )  # fmt: skip

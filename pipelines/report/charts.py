@@ -110,7 +110,9 @@ def chart(
         figure.update_layout(template=TEMPLATE, title={"text": title}, height=90 + 42 * len(x))
         figure.update_xaxes(tickformat=".0%", range=[0, 1.02], showgrid=True, gridcolor="#e5e5e5")
         return figure.update_yaxes(autorange="reversed", type="category", automargin=True)
-    figure = _finish(figure.update_layout(barmode="stack"), title, y_title)
+    figure = _finish(
+        figure.update_layout(barmode="stack" if kind == "stacked" else None), title, y_title
+    )
     if percent:
         figure.update_yaxes(tickformat=".0%", range=[0, 1])
     if kind == "lines" and len(series) > 2:  # many lines: the legend under the plot

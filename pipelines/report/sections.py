@@ -351,9 +351,8 @@ def _table_item(caption: str, headings: list[str], rows: list, total: bool = Fal
 def _rows(ctx: Context, spec: dict[str, Any], rows: list, headings: list[str]) -> Item:
     """A table of cells already published, as declared (`caption`, `css`, `empty`, `wide`)."""
     empty, caption = _filled(ctx, spec.get("empty", "")), _filled(ctx, spec["caption"])
-    return _table_item(
-        caption, headings, rows, False, spec.get("css", ""), empty, spec.get("wide", [])
-    )
+    css, wide = spec.get("css", ""), spec.get("wide", [])
+    return _table_item(caption, headings, rows, css=css, empty=empty, wide=wide)
 
 
 def _fig3(ctx: Context, spec: dict[str, Any], caption: str, label: str, rows: list[Figure3],
@@ -502,10 +501,7 @@ def _cell_map(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     districts_file = resolve_districts_file(folder, places.districts_geojson)
     districts = load_districts(districts_file, places.district_property)
     if not districts:
-        ctx.gaps.append(
-            "No district boundaries were available (no districts.geojson beside the extracts "
-            "and none configured under places): crimes are not placed in districts."
-        )
+        ctx.gaps.append(_filled(ctx, spec["no_districts_gap"]))
     figure = charts.cell_map(
         cells[publishable(cells, ctx.k)], ctx.settings.hotspots.cell_size_m,
         charts.boundary_xy(ctx.boundary), _title(ctx, spec), charts.district_lines(districts),

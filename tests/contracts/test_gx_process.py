@@ -51,11 +51,21 @@ def _outcomes_together(d: Delivery) -> dict[str, dict]:
 CHECKED = pytest.mark.parametrize("checked", [_outcomes, _outcomes_together])
 
 
+@pytest.fixture(scope="module")
+def here(loaded: Delivery) -> dict[str, dict]:
+    """The outcomes checked one suite at a time in this process, with no validation process:
+    what every way of checking must give (computed once: the delivery does not change)."""
+    assert not gx_process.is_running()
+    return _outcomes(loaded)
+
+
 @CHECKED
 def test_the_validation_process_gives_the_same_outcomes(
-    loaded: Delivery, no_process_left, checked: Callable[[Delivery], dict[str, dict]]
+    loaded: Delivery,
+    here: dict[str, dict],
+    no_process_left,
+    checked: Callable[[Delivery], dict[str, dict]],
 ) -> None:
-    here = _outcomes(loaded)
     assert here["crimes"]["outcomes"] and any(
         not o["success"] for o in here["crimes"]["outcomes"]
     ), "the planted row should fail an expectation"
@@ -72,9 +82,11 @@ def test_the_validation_process_gives_the_same_outcomes(
 
 @CHECKED
 def test_a_failed_validation_process_falls_back_to_this_one(
-    loaded: Delivery, no_process_left, checked: Callable[[Delivery], dict[str, dict]]
+    loaded: Delivery,
+    here: dict[str, dict],
+    no_process_left,
+    checked: Callable[[Delivery], dict[str, dict]],
 ) -> None:
-    here = _outcomes(loaded)
     gx_process.start(EXTRACTS)
     process = gx_process._process
     assert process is not None

@@ -16,8 +16,6 @@ import datetime as dt
 import json
 import os
 import shutil
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,10 +25,11 @@ import pytest
 
 from pipelines.quarters import quarter_end, shift_quarter
 from tests.conftest import (
+    LATER_RUN_NICENESS,
     LATER_RUN_TIMEOUT,
     TINY_END_QUARTER,
     BackgroundRuns,
-    run_at_lower_priority,
+    fork_run,
 )
 
 LATER = TINY_END_QUARTER
@@ -49,26 +48,24 @@ class TwoRuns:
 def _profile(
     extracts: Path, quarter: str, out: Path, warehouse: Path, state: Path, running: list
 ) -> None:
-    """`spp profile` in its own process with its own state, as an analyst runs a quarter; the
-    process is put in `running` so that a session stopping early can kill it."""
+    """`spp profile` in its own process (forked from the session's run server) with its own
+    state, as an analyst runs a quarter; the process is put in `running` so that a session
+    stopping early can kill it."""
     run_date = (quarter_end(quarter) + dt.timedelta(days=15)).isoformat()
     env = {**os.environ, "SPP_STATE_DIR": str(state), "DAGSTER_HOME": str(state / "dagster")}
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "pipelines.cli", "profile",
-            "--extracts", str(extracts),
-            "--quarter", quarter,
-            "--out", str(out),
-            "--warehouse", str(warehouse),
-            "--run-date", run_date,
-        ],
-        env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True,
-    )  # fmt: skip
-    run_at_lower_priority(process)
+    argv = [
+        "profile",
+        "--extracts", str(extracts),
+        "--quarter", quarter,
+        "--out", str(out),
+        "--warehouse", str(warehouse),
+        "--run-date", run_date,
+    ]  # fmt: skip
+    console = state.parent / f"console-{quarter}.txt"
+    process = fork_run("pipelines.cli:entry", argv, env, console, LATER_RUN_NICENESS)
     running.append(process)
-    _, stderr = process.communicate(timeout=LATER_RUN_TIMEOUT)
-    assert process.returncode == 0, f"spp profile {quarter} failed: {stderr[-2000:]}"
+    code = process.wait(timeout=LATER_RUN_TIMEOUT)
+    assert code == 0, f"spp profile {quarter} failed: {process.console_text()[-2000:]}"
 
 
 def _pick_pair(warehouse: Path, extracts: Path) -> tuple[str, str, dict, str]:

@@ -22,6 +22,7 @@ from pipelines import run_safety
 from pipelines.cli import main
 from pipelines.resources import Warehouse
 from tests.conftest import (
+    LATER_RUN_NICENESS,
     LATER_RUN_TIMEOUT,
     PLANTED,
     PLANTED_DOB,
@@ -29,12 +30,12 @@ from tests.conftest import (
     TINY_RUN_DATE,
     ProfileRunOutputs,
     RerunOutputs,
+    fork_profile,
     plant_identity_row,
-    run_at_lower_priority,
     started_killed_runs,
 )
+from tests.run_server import ForkedRun
 
-SPP = Path(sys.executable).parent / "spp"
 NEEDLES = [v.lower().encode() for v in (*PLANTED.values(), PLANTED_DOB, "1977-07-17")]
 
 
@@ -46,12 +47,6 @@ def _files_holding_needles(*roots: Path) -> list[str]:
                 data = path.read_bytes().lower()
                 found += [f"{path}: {n.decode()}" for n in NEEDLES if n in data]
     return found
-
-
-def _env(tmp: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(SPP_STATE_DIR=str(tmp / "state"), DAGSTER_HOME=str(tmp / "state" / "dagster"))
-    return env
 
 
 def _profile_args(extracts: Path, out: Path, warehouse: Path) -> list[str]:
@@ -248,7 +243,7 @@ class KilledRuns(threading.Thread):
         self.first, self.root, self.steps = first, root, steps
         self.outcomes: dict[str, KilledRun | BaseException] = {}
         self._finished = {step: threading.Event() for step in steps}
-        self._running: subprocess.Popen[bytes] | None = None
+        self._running: ForkedRun | None = None
         self._stopped = False
 
     def run(self) -> None:
@@ -268,16 +263,11 @@ class KilledRuns(threading.Thread):
         warehouse.parent.mkdir(parents=True)
         shutil.copyfile(self.first.warehouse, warehouse)
         before = _digest(out / TINY_END_QUARTER, warehouse)
-        self._running = process = subprocess.Popen(
-            [str(SPP), *_profile_args(self.first.extracts, out, warehouse)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            env=_env(tmp),
+        run = ProfileRunOutputs(
+            self.first.extracts, out, warehouse, TINY_END_QUARTER, state=tmp / "state"
         )
-        run_at_lower_priority(process)
-        assert process.stdout is not None
-        for line in process.stdout:
+        self._running = process = fork_profile(run, tmp / "console.txt", LATER_RUN_NICENESS)
+        for line in process.console_lines():
             if f"▶ {kill_at}".encode() in line:
                 process.send_signal(signal.SIGTERM)
                 break

@@ -3,7 +3,8 @@
   its own transaction, the old relation dropped and the new one created under its final name,
   then the commit, sent to DuckDB as one `statement('main')`. If any part fails, DuckDB aborts
   the transaction and dbt closes the node's cursor, which rolls it back: the old relation stays
-  as it was.
+  as it was. `checks_sql` (column_checks_in_build.sql: the model's column rules, failing the
+  statement if any fails) runs after the commit, as the model's tests would run after it.
 
   Why not dbt's own calls: each statement dbt runs for a node is a round of dbt's Python and
   three events (~3 ms of CPU apiece, more than the SQL of most models here), and dbt's
@@ -17,7 +18,7 @@
   update as `adapter.drop_relation`. Hooks and persist_docs would run outside this transaction,
   so a model that declares them fails to build here rather than being built differently.
 -#}
-{% macro rebuild_in_transaction(existing_relation, create_sql) -%}
+{% macro rebuild_in_transaction(existing_relation, create_sql, checks_sql='') -%}
   {%- if pre_hooks or post_hooks or config.get('persist_docs') -%}
     {{ exceptions.raise_compiler_error(
       "the project's table and view materializations run no hooks and persist no docs"
@@ -34,5 +35,8 @@
     {{ create_sql }}
     ;
     commit;
+    {%- if checks_sql | trim %}
+    {{ checks_sql | trim }};
+    {%- endif %}
   {%- endcall -%}
 {%- endmacro %}

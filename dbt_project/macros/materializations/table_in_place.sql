@@ -26,7 +26,10 @@
     {{ exceptions.raise_compiler_error("table_in_place.sql does not build tables with foreign keys") }}
   {%- endif -%}
 
-  {{ rebuild_in_transaction(existing_relation, create_table_as(False, target_relation, compiled_code)) }}
+  {{ rebuild_in_transaction(
+    existing_relation,
+    create_table_as(False, target_relation, compiled_code),
+    column_checks_in_build_sql(target_relation)) }}
 
   {{ return({'relations': [target_relation]}) }}
 {% endmaterialization %}

@@ -17,7 +17,10 @@
     {{ exceptions.raise_compiler_error("view_in_place.sql does not apply grants") }}
   {%- endif -%}
 
-  {{ rebuild_in_transaction(existing_relation, get_create_view_as_sql(target_relation, sql)) }}
+  {{ rebuild_in_transaction(
+    existing_relation,
+    get_create_view_as_sql(target_relation, sql),
+    column_checks_in_build_sql(target_relation)) }}
 
   {{ return({'relations': [target_relation]}) }}
 {% endmaterialization %}
