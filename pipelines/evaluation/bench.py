@@ -357,8 +357,14 @@ def run_profile(
         watchdog.cancel()
     sampler.stop()
     log.close()
-    # CPU of the run's process tree (its dbt subprocesses are waited for, so they count).
+    # CPU of the run's process tree: rusage counts the children the run waited for (dbt
+    # subprocesses, the GX process) but not the fork server, which outlives the run and is never
+    # reaped by it, nor the workers it forked (the forecast fits, the hotspot step). The sampled
+    # tree (each process's own CPU plus what it reaped) sees them; its last sample is at most one
+    # poll short of the end. The larger of the two is the lower bound that counts every process.
     cpu = usage.ru_utime + usage.ru_stime
+    if sampler.cpu_samples:
+        cpu = max(cpu, sampler.cpu_samples[-1][1])
     return RunMeasurement(
         returncode,
         start,

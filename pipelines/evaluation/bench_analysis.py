@@ -501,7 +501,10 @@ def render_markdown(report: dict[str, Any], notes: str = "") -> str:
         "the second quarter's warehouse (what it is: last column). **cold / floor** = ratio; "
         f"target ≤ {_fmt(FLOOR_RATIO_TARGET)}.",
         "- **CPU**: user + system seconds of the whole process tree (the CLI, which runs dbt "
-        "in-process); on a shared machine wall time means little without it and the load. "
+        "in-process, its helper processes, the fork server and its workers: the larger of the "
+        "run's rusage and its last sampled tree CPU, since rusage misses the fork server, which "
+        "the run never reaps); on a shared machine wall time means little without it and the "
+        "load. "
         "**cold CPU s**: the same, sampled every 0.1 s, over the stage's steps (so a stage's CPU "
         "includes work of background threads and helper processes then running, e.g. the GX "
         "validation process during ingest; a helper that has ended keeps its CPU in the sum).",
