@@ -59,7 +59,6 @@ import duckdb
 
 from pipelines.disclosure.suppression import SUPPRESSED, TOTAL, Count, protect_series
 from pipelines.report.printed import (
-    DISCLOSURE_RULES,
     MISSING,
     PrintedColumn,
     declared_columns,
@@ -67,7 +66,6 @@ from pipelines.report.printed import (
     published_cell,
 )
 
-SENTENCE_RULES = (*DISCLOSURE_RULES, "derived", "change")
 COUNT_RULES = ("count", "subset")
 PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)(\??)\}")
 
@@ -90,7 +88,9 @@ def placeholders(template: str) -> list[str]:
 
 
 def _rule(model: str, name: str) -> PrintedColumn:
-    column = described_column(model, name, SENTENCE_RULES)
+    column = described_column(model, name)
+    if column.kind is None:  # a template names a column its YAML does not describe
+        raise SentenceTemplateError(f"{model}.{name}: not declared with a kind")
     if column.numeric and column.disclosure is None:
         raise SentenceTemplateError(f"{model}.{name}: a printed figure needs a disclosure rule")
     if column.disclosure == "change" and (

@@ -19,7 +19,6 @@ from pipelines.disclosure.sentences import (
     placeholders,
     published_sentence,
 )
-from pipelines.report.printed import PrintedTableError
 from tests.report.conftest import QUARTER
 
 K = 5
@@ -132,7 +131,7 @@ def test_templates_name_described_columns_only() -> None:
     assert placeholders("{a} of {b?} and {a}") == ["a", "b"]
     with pytest.raises(SentenceTemplateError):
         placeholders("{a} of {b")
-    with pytest.raises(PrintedTableError):
+    with pytest.raises(SentenceTemplateError, match="not declared with a kind"):
         fill_sentence(SENTENCES, _row(template="{sentence_kind} crimes"), K)
 
 

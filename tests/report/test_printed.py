@@ -13,7 +13,6 @@ from pipelines.disclosure import SUPPRESSED
 from pipelines.report.printed import (
     Periods,
     PrintedColumn,
-    PrintedTableError,
     _models,
     cell_text,
     printed_columns,
@@ -96,13 +95,6 @@ def test_every_written_sheet_reads_built_columns_and_declared_assumptions(
         else:
             named = re.findall(r"\{assumption:(\w+)\}", column.formula or "")
             assert set(named) <= assumptions, column.label
-
-
-def test_a_written_column_needs_a_value_or_a_formula(monkeypatch: pytest.MonkeyPatch) -> None:
-    spec = {"config": {"meta": {"written_as": {"Sheet": [{"label": "Neither"}]}}}}
-    monkeypatch.setitem(_models(), "rpt_made_up", spec)
-    with pytest.raises(PrintedTableError, match="value or a formula"):
-        written_columns("rpt_made_up", "Sheet")
 
 
 def test_published_cells_follow_their_disclosure_rule() -> None:
