@@ -3,14 +3,15 @@
     python -m pipelines.evaluation.compare_outputs BEFORE AFTER [--warehouses A.duckdb B.duckdb]
 
 BEFORE and AFTER are output folders of `spp profile --out` (one or more YYYY-Qn/ inside). Every
-file is compared: the profile HTML as its visible text, its tables (by caption) and its charts
-by what they plot (title, axis titles, each series' name, x, y and text; not how a chart is
-styled), with the embedded plotly.js library left out; CSV files row by row; JSON as data;
-workbooks sheet by sheet, cell by cell (values and formulas; their save time is left out);
-other files byte for byte. With --warehouses, every table of the schemas `marts` and
-`reporting` is exported to CSV (sorted rows) and compared too, on the columns both hold; a
-table or column found only in AFTER is listed, not failed (a new reporting model or column has
-no "before"), a column found only in BEFORE is a difference.
+file is compared: every HTML page (the profile, the performance page, the restricted pages) as
+its visible text, its tables (by caption), its links and its charts by what they plot (title,
+axis titles, each series' name, x, y and text; not how a chart is styled), with the embedded
+plotly.js library left out, so markup may change while what a reader sees may not; CSV files
+row by row; JSON as data; workbooks sheet by sheet, cell by cell (values and formulas; their
+save time is left out); other files byte for byte. With --warehouses, every table of the
+schemas `marts` and `reporting` is exported to CSV (sorted rows) and compared too, on the
+columns both hold; a table or column found only in AFTER is listed, not failed (a new
+reporting model or column has no "before"), a column found only in BEFORE is a difference.
 
 Prints each difference and exits 1 if there is any, 0 when the outputs are identical.
 """
@@ -49,19 +50,22 @@ MAX_LINES_SHOWN = 40
 
 
 class _ProfileText(HTMLParser):
-    """Visible text (one line per block), tables by caption, chart scripts."""
+    """Visible text (one line per block), tables by caption, link targets, chart scripts."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.lines: list[str] = []
         self.tables: dict[str, list[list[str]]] = {}
         self.scripts: list[str] = []
+        self.links: list[str] = []
         self._in_script = False
         self._caption: str | None = None
         self._rows: list[list[str]] | None = None
         self._cell: list[str] | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a" and (href := dict(attrs).get("href")):
+            self.links.append(href)
         if tag == "script":
             self._in_script = True
             self.scripts.append("")
@@ -131,7 +135,7 @@ def compare_profile(name: str, before: Path, after: Path) -> list[str]:
     for div in charts_a.keys() & charts_b.keys():
         out += _diff_lines(f"{name} chart {div}", charts_a[div], charts_b[div])
     out += _diff_lines(f"{name} text", a.lines, b.lines)
-    return out
+    return out + _diff_lines(f"{name} links", a.links, b.links)
 
 
 NEW_PLOT = "Plotly.newPlot("
@@ -179,7 +183,7 @@ def _values(value: object) -> object:
 
 
 def compare_file(name: str, before: Path, after: Path) -> list[str]:
-    if before.suffix == ".html" and before.name == "profile.html":
+    if before.suffix == ".html":  # every page by what it shows, not by its markup
         return compare_profile(name, before, after)
     if before.suffix == ".xlsx":
         return _diff_lines(name, _workbook_lines(before), _workbook_lines(after))

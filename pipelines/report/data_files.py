@@ -25,20 +25,13 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import jinja2
 
 from pipelines.disclosure import SUPPRESSED
 from pipelines.disclosure.formulas import neutralise_formulas
 from pipelines.disclosure.performance import PERFORMANCE_SIDES, protect_performance_months
-from pipelines.report.printed import PrintedColumn, cell_text, printed_columns
+from pipelines.report.printed import PrintedColumn, cell_text, environment, printed_columns
 
 DATA_QUALITY_FILE = "data_quality.json"
-TEMPLATES = Path(__file__).resolve().parent / "templates"
-PAGE = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(TEMPLATES),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-).get_template("performance_monthly.html.j2")
 
 
 def data_quality_report(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
@@ -101,7 +94,9 @@ def write_performance(
         ]
     html = folder / "performance_monthly.html"
     html.write_text(
-        PAGE.render(
+        environment()
+        .get_template("performance_monthly.html.j2")
+        .render(
             quarter=quarter,
             force=force_name,
             first=months[0] if months else "",

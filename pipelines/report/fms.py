@@ -6,21 +6,18 @@ workbook is the profile's figure for the same series and financial year. The wor
 made for an FMS author to paste from: a README in plain words, history by financial year
 with the last complete year as the baseline, the four-year projection with its 80/95% ranges
 and how often such ranges held in testing, workload and hidden-demand scenarios whose every
-figure is a live formula on assumption cells the author can change, and the early-warning
-check.
+figure is a live formula on assumption cells the author can change (written whole by the
+models, `rpt_fms_workload_years`), and the early-warning check.
 """
 
 from __future__ import annotations
 
-import itertools
-import re
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from pipelines.disclosure.demand import (
@@ -30,7 +27,7 @@ from pipelines.disclosure.demand import (
 )
 from pipelines.disclosure.formulas import neutralise_formulas
 from pipelines.report.printed import WrittenColumn, model_frames, written_columns
-from pipelines.report.sheets import FormulaCell, write_table
+from pipelines.report.sheets import write_table
 
 TOTAL_SERIES = "all_stalking"
 
@@ -128,48 +125,6 @@ def _history(years: pd.DataFrame) -> tuple[pd.DataFrame, tuple[WrittenColumn, ..
     return table, (WrittenColumn("Series", value="series_label", width=30), *columns)
 
 
-# `{row}`, `{baseline_row}`, `{assumption:<name>}` or `{projected:<series>}` in a formula
-PLACEHOLDER = re.compile(r"\{(\w+)(?::(\w+))?\}")
-
-
-def live_formulas(assumptions: pd.DataFrame, projected: pd.DataFrame) -> FormulaCell:
-    """A declared formula's cell, its references filled in: the Assumptions row of each
-    assumption, the Projection sheet's central figure of a series' year and the row of each
-    series' baseline. 0 where the Projection sheet has no row for the series and year it
-    points at; no cell (None) on a series' baseline row or where it has no baseline, for a
-    formula comparing with the baseline."""
-    assumption_rows = dict(zip(assumptions["assumption"], itertools.count(2)))
-    keys = zip(projected["series"], projected["financial_year"], strict=True)
-    projection_rows = {key: row for row, key in enumerate(keys, start=2)}
-    baseline_years = projected.loc[projected["is_baseline"], ["series", "financial_year"]]
-    baselines = {series: projection_rows[(series, year)] for series, year in baseline_years.values}
-    projection = [
-        column.value for column in written_columns("rpt_fms_financial_years", "Projection")
-    ]
-    central = get_column_letter(1 + projection.index("value"))
-
-    def cell(template: str, row: int, record: dict) -> str | int | None:
-        baseline = baselines.get(str(record.get("series")))
-        if "{baseline_row}" in template and baseline in (None, row):
-            return None
-        unresolved = []
-
-        def reference(match: re.Match[str]) -> str:
-            kind, name = match.groups()
-            if kind == "assumption":
-                return f"Assumptions!$B${assumption_rows[name]}"
-            if kind == "projected":
-                projected_row = projection_rows.get((name, record["financial_year"]))
-                unresolved.extend([name] if projected_row is None else [])
-                return f"Projection!{central}{projected_row}"
-            return str(row if kind == "row" else baseline)
-
-        formula = PLACEHOLDER.sub(reference, template)
-        return 0 if unresolved else formula
-
-    return cell
-
-
 def write_fms(
     con: duckdb.DuckDBPyConnection, quarter: str, folder: Path, min_count: int, force_name: str
 ) -> list[Path]:
@@ -202,9 +157,8 @@ def write_fms(
     book = Workbook()
     book.active.title = "README"
     _readme(book.active, figures["readme"], quarter, force_name)
-    formulas = live_formulas(figures["assumptions"], shown["years"])
     for name, (frame, columns) in sheets.items():
-        write_table(book.create_sheet(name), frame, columns, formula=formulas, yes_no=True)
+        write_table(book.create_sheet(name), frame, columns, yes_no=True)
     book.properties.title = f"Stalking demand for the FMS, {quarter}"
     book.save(out_dir / "demand.xlsx")
     return [csv, out_dir / "demand.xlsx"]

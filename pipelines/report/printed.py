@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import jinja2
 import numpy as np
 import pandas as pd
 import yaml
@@ -31,6 +32,7 @@ from pipelines.paths import DBT_PROJECT_DIR
 from pipelines.quarters import shift_quarter
 
 REPORTING_MODELS = DBT_PROJECT_DIR / "models" / "reporting"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 NUMERIC_KINDS = ("count", "number", "rate")
 RATE_RULES = ("rate", "attribute_rate")
 MISSING = "–"
@@ -229,6 +231,20 @@ def cell_text(value: Any, column: PrintedColumn | None = None, missing: str = MI
     return str(value)
 
 
+@functools.cache
+def environment() -> jinja2.Environment:
+    """The one Jinja environment of every page the project writes; `cell` is cell_text."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["cell"] = cell_text
+    return env
+
+
 def _kind_of(value: Any) -> str:
     if isinstance(value, bool | np.bool_):
         return "flag"
@@ -404,9 +420,9 @@ def sentences_in(model: str, section: str) -> tuple[str, ...]:
 @dataclass(frozen=True)
 class WrittenColumn:
     """A workbook column declared under a model's `config.meta.written_as.<sheet>`: a column
-    of the model (`value`) or a live formula template (`formula`), with its number format
-    (or the model column naming each row's, `number_format_from`), its `width` and whether
-    the reader types in it (`editable`)."""
+    of the model (`value`) or a column holding each row's live formula (`formula`; null: no
+    cell), with its number format (or the model column naming each row's,
+    `number_format_from`), its `width` and whether the reader types in it (`editable`)."""
 
     label: str
     value: str | None = None

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import jinja2
 from plotly.offline import get_plotlyjs
 
 from pipelines.disclosure import (
@@ -31,23 +30,9 @@ from pipelines.disclosure.guard import GuardReport, strip_library
 from pipelines.paths import DBT_PROJECT_DIR
 from pipelines.quarters import parse_quarter
 from pipelines.report import sections
-from pipelines.report.printed import REPORTING_MODELS, Periods
+from pipelines.report.printed import REPORTING_MODELS, TEMPLATES, Periods, environment
 from pipelines.report.sections import boundary_caveats, settings_rows
 from pipelines.settings import Settings
-
-TEMPLATES = Path(__file__).resolve().parent / "templates"
-
-
-@functools.cache
-def environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=jinja2.select_autoescape(["html", "j2"]),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    return env
 
 
 @functools.cache

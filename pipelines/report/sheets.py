@@ -1,13 +1,14 @@
 """Workbook sheets, written one way for every workbook the project writes (the FMS workbook,
 the tasking pack, the dip sample): a header row of labels, then one row per record, each
-column a model column or a live formula as the model's YAML declares it (`written_as`, read by
+column a model column or a live formula (a model column too, written as a formula) as the
+model's YAML declares it (`written_as`, read by
 `pipelines.report.printed.written_columns`), with its number format and width, the cells the
 reader types in shaded. Values become Excel values by one rule, text neutralised so that no
 cell can start a formula (`pipelines.disclosure.formulas`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -23,10 +24,6 @@ HEADER_FONT = Font(bold=True, color="FFFFFF")
 EDITABLE_FILL = PatternFill("solid", fgColor="FFF2CC")
 DEFAULT_WIDTH = 16
 WIDE = 48  # a column of sentences
-
-# A declared formula filled for one cell: (template, sheet row, the row's record) -> the
-# cell's formula or value, None for no cell.
-FormulaCell = Callable[[str, int, dict], object]
 
 
 def excel_value(value: object, yes_no: bool = False) -> object:
@@ -58,7 +55,6 @@ def write_table(
     frame: pd.DataFrame,
     columns: Sequence[WrittenColumn],
     *,
-    formula: FormulaCell | None = None,
     yes_no: bool = False,
     header_row: int = 1,
     frozen_columns: int = 0,
@@ -74,8 +70,8 @@ def write_table(
         for index, column in enumerate(columns, start=1):
             if column.formula is None:
                 value = excel_value(record[column.value], yes_no)
-            elif formula is None or (value := formula(column.formula, row, record)) is None:
-                continue
+            elif not isinstance(value := record[column.formula], str):
+                continue  # no formula for this row: no cell
             cell = sheet.cell(row=row, column=index, value=value)
             if column.number_format_from is not None:
                 cell.number_format = record[column.number_format_from]

@@ -23,11 +23,11 @@ from openpyxl import Workbook
 from pipelines.report.printed import (
     PrintedColumn,
     cell_text,
+    environment,
     model_frames,
     printed_columns,
     printed_frame,
 )
-from pipelines.report.profile import environment
 from pipelines.report.restricted import (
     MARKING,
     RESTRICTED_DIR,
@@ -248,7 +248,6 @@ def write_subject_profiles(
     for stale in folder.glob("*.html"):  # a re-run replaces the quarter's pages
         stale.unlink()
     env = environment()
-    env.filters["cell"] = cell_text
     page = env.get_template("subject_profile.html.j2")
     headers = top.to_dict("records")
     pages = subject_pages(con, quarter, [str(header["person_key"]) for header in headers])

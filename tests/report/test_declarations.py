@@ -71,7 +71,7 @@ def view_problems(models: dict[str, dict]) -> Iterator[str]:
             for column in columns:
                 if ("value" in column) == ("formula" in column):
                     yield f"{model}, {sheet}: {column['label']!r} needs a value or a formula"
-                named = [column.get("value"), column.get("number_format_from")]
+                named = [column.get(key) for key in ("value", "formula", "number_format_from")]
                 if [n for n in named if n is not None and n not in declared]:
                     yield f"{model}, {sheet}: {column['label']!r} names no column of the model"
 
@@ -154,12 +154,14 @@ def test_every_reporting_model_enforces_its_contract() -> None:
         (lambda m: m["rpt_profile_districts"]["columns"][1]["config"]["meta"].update(
             disclosure="made_up"), "unknown disclosure rule"),
         (lambda m: m["rpt_fms_financial_years"]["config"]["meta"]["written_as"]["Projection"]
-            [0].update(formula="=1"), "needs a value or a formula"),
+            [0].update(formula="series"), "needs a value or a formula"),
         (lambda m: m[SECTIONS]["config"]["meta"]["items"]["victims"].append(
             {"paragraphs": SENTENCES, "column": "no_such_column", "order_by": "quarter"}),
             "'no_such_column' is no column"),
         (lambda m: m[SECTIONS]["config"]["meta"]["items"]["victims"].append(
             {"table": "rpt_no_such_model", "view": "profile"}), "is no reporting model"),
+        (lambda m: m[SECTIONS]["config"]["meta"]["items"]["victims"].append(
+            {"paragraph": "words"}), "unknown item kind"),
     ],
 )  # fmt: skip
 def test_a_broken_declaration_is_found(broken, found: str) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from pipelines.disclosure.sentences import model_rows
 from pipelines.report.printed import Periods, _models, printed_columns, section_items
-from pipelines.report.sections import ITEMS, SECTIONS, Context, _items
+from pipelines.report.sections import ITEMS, SECTIONS, Context
 from pipelines.report.sections import section_items as rendered_items
 from pipelines.settings import Settings
 from tests.report.conftest import QUARTER
@@ -63,13 +63,6 @@ def test_each_declared_section_renders_its_items_in_order(fixture_db: Path) -> N
     assert [row[0] for row in figures["rows"]] == labels
     # a figure table prints no total row: its rows are the model's columns only
     assert not figures["total"]
-
-
-def test_an_unknown_item_kind_is_refused(fixture_db: Path) -> None:
-    with duckdb.connect(str(fixture_db), read_only=True) as con:
-        ctx = Context(con, Periods(QUARTER), Settings(), fixture_db.parent)
-        with pytest.raises(ValueError, match="unknown item kind"):
-            _items(ctx, {"paragraph": "words"})
 
 
 def test_section_values_follow_the_quarter_and_the_data(fixture_db: Path) -> None:

@@ -243,6 +243,33 @@ headed as (
         end as history_heading
     from final
     left join heading_baseline on true
+),
+
+numbered as (
+    select
+        *,
+        -- the row of the workbook's Projection sheet: a header, then the projection rows
+        case
+            when is_projection_row
+                then cast(row_number() over (
+                    partition by is_projection_row
+                    order by series_order, series, financial_year_start
+                ) + 1 as integer)
+        end as projection_row
+    from headed
 )
 
-select * from headed
+select
+    numbered.*,
+    -- the Projection sheet's change on the series' baseline as a live formula on the central
+    -- figures (column G), so the author sees the change if a figure is edited; none on the
+    -- baseline itself or for a series without one
+    '=IF(AND(ISNUMBER(G' || numbered.projection_row || '),ISNUMBER(G' || baseline.projection_row
+    || '),G' || baseline.projection_row || '<>0),G' || numbered.projection_row || '/G'
+    || baseline.projection_row || '-1,"")' as change_on_baseline_formula
+from numbered
+left join numbered as baseline
+    on
+        numbered.series = baseline.series
+        and baseline.is_baseline
+        and numbered.projection_row != baseline.projection_row
