@@ -22,7 +22,6 @@ from openpyxl import Workbook
 
 from pipelines.report.printed import (
     PrintedColumn,
-    cell_text,
     environment,
     model_frames,
     printed_columns,
@@ -184,11 +183,9 @@ def render_pack_html(
 ) -> str:
     by_key = {p.stem.split("_", 1)[-1]: f"{SUBJECTS_DIR}/{p.name}" for p in profiles}
     dropped = data["dropped"]
-    # each table: its printed columns and its rows as text; a listed subject's page link
-    tables = {}
-    for name in ("page", "dropped", "backtest"):
-        rows = printed(data, name).to_dict("split")["data"]
-        tables[name] = (columns_of(name), [[cell_text(value) for value in row] for row in rows])
+    # each table: its printed columns and its rows (the template prints each cell by cell_text)
+    tables = {name: (columns_of(name), printed(data, name).to_dict("split")["data"])
+              for name in ("page", "dropped", "backtest")}  # fmt: skip
     return (
         environment()
         .get_template("tasking_pack.html.j2")
