@@ -71,14 +71,13 @@ def published_data_files(quarter_dir: Path) -> list[Path]:
 def build_context(
     con: duckdb.DuckDBPyConnection,
     quarter: str,
-    quarter_dir: Path,
     settings: Settings | None = None,
     boundary: Path | None = None,
     generated: dt.date | None = None,
 ) -> dict[str, Any]:
     parse_quarter(quarter)
     settings = settings or Settings()
-    ctx = sections.Context(con, Periods(quarter), settings, quarter_dir, boundary)
+    ctx = sections.Context(con, Periods(quarter), settings, boundary)
     return {
         "quarter": quarter,
         "periods": ctx.periods,
@@ -163,7 +162,7 @@ def publish_profile(
     """Render, write, then guard. On a guard hit the file is removed and DisclosureError
     raised, so a profile that failed the check is never left where readers look."""
     started = time.perf_counter()
-    context = build_context(con, quarter, quarter_dir, settings, boundary, generated)
+    context = build_context(con, quarter, settings, boundary, generated)
     html = render_html(context)
     path = quarter_dir / "profile.html"
     path.parent.mkdir(parents=True, exist_ok=True)

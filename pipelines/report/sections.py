@@ -61,7 +61,6 @@ class Context:
     con: duckdb.DuckDBPyConnection
     periods: Periods
     settings: Settings
-    quarter_dir: Path
     boundary: Path | None = None  # the force-area file the map draws (local geometry only)
     gaps: list[str] = field(default_factory=list)  # information gaps found while building
     figures: dict[str, Any] = field(default_factory=dict)  # rows read once per profile

@@ -252,7 +252,7 @@ def _hidden_in_tables(con: duckdb.DuckDBPyConnection, k: int) -> dict[tuple[str,
     return hidden
 
 
-def test_no_change_is_printed_beside_a_count_the_tables_hide(fixture_db_copy, tmp_path) -> None:
+def test_no_change_is_printed_beside_a_count_the_tables_hide(fixture_db_copy) -> None:
     """The rule opened wide (every comparison with any figure is a judgment), the assessment of
     the tiny run prints a change (its size or its direction) only when both counts it rests
     on publish as the profile's tables print them; otherwise its other words."""
@@ -279,7 +279,7 @@ def test_no_change_is_printed_beside_a_count_the_tables_hide(fixture_db_copy, tm
     _rebuilt(fixture_db_copy, tests, wide)
     with duckdb.connect(str(fixture_db_copy), read_only=True) as con:
         hidden = _hidden_in_tables(con, k)
-        ctx = Context(con, Periods(QUARTER), settings, tmp_path)
+        ctx = Context(con, Periods(QUARTER), settings)
         section = assessment_section(ctx)
     assert section["judgments"]
     change_words = re.compile(r"\d+%|doubled|\brose\b|\bfell\b|\d+ points|\d+ pts")

@@ -473,7 +473,7 @@ def test_returned_verdicts_reach_the_profile_and_the_seed_draws_the_sample(
 
     settings = Settings.model_validate({"disclosure": {"min_count": 1}})
     with duckdb.connect(str(fixture_db_copy), read_only=True) as connection:
-        ctx = sections.Context(connection, Periods(QUARTER), settings, fixture_db_copy.parent)
+        ctx = sections.Context(connection, Periods(QUARTER), settings)
         spec = next(
             spec
             for spec in printed.section_items(sections.SECTIONS, "demand")
@@ -497,7 +497,7 @@ def test_returned_verdicts_reach_the_profile_and_the_seed_draws_the_sample(
     result = run_dbt(fixture_db_copy, QUARTER, select, overrides={"dip_sample": small})
     assert result.returncode == 0, result.stdout[-2000:]
     with duckdb.connect(str(fixture_db_copy), read_only=True) as connection:
-        ctx = sections.Context(connection, Periods(QUARTER), settings, fixture_db_copy.parent)
+        ctx = sections.Context(connection, Periods(QUARTER), settings)
         assert sections._items(ctx, spec) == [], "no verdict returned: the table is not printed"
 
 

@@ -50,7 +50,7 @@ def test_declared_sections_are_rows_of_the_model(fixture_db: Path) -> None:
 
 def test_each_declared_section_renders_its_items_in_order(fixture_db: Path) -> None:
     with duckdb.connect(str(fixture_db), read_only=True) as con:
-        ctx = Context(con, Periods(QUARTER), Settings(), fixture_db.parent)
+        ctx = Context(con, Periods(QUARTER), Settings())
         for section in DECLARED:
             items = rendered_items(ctx, section)
             assert items, section
