@@ -73,15 +73,15 @@ def sentences(figures: dict[str, pd.DataFrame], kind: str) -> list[str]:
 
 
 # --------------------------------------------------------------------------- the CSV
-def csv_table(figures: dict[str, pd.DataFrame], k: int) -> pd.DataFrame:
-    """fms/demand.csv: the current year and the projection (as before), plus the recorded
-    history; its columns as before, the one-year-ahead back-test figures, then the columns
-    added since (labels, baseline flag, measured coverage), as the model's YAML declares them."""
-    years = protect_demand_years(figures["years"], k)
+def csv_table(years: pd.DataFrame, headline_accuracy: pd.DataFrame) -> pd.DataFrame:
+    """fms/demand.csv from the financial years as published: the current year and the
+    projection (as before), plus the recorded history; its columns as before, the one-year-ahead
+    back-test figures, then the columns added since (labels, baseline flag, measured coverage),
+    as the model's YAML declares them."""
     table = pd.DataFrame(index=years.index)
     for column in written_columns("rpt_fms_financial_years", "demand.csv"):
         table[column.label] = years[column.value]
-    for accuracy in figures["headline_accuracy"].itertuples():
+    for accuracy in headline_accuracy.itertuples():
         table[accuracy.column_name] = accuracy.value
     for column in written_columns("rpt_fms_financial_years", "demand.csv added"):
         table[column.label] = years[column.value]
@@ -134,10 +134,9 @@ def write_fms(
     figures = read_demand_figures(con)
     out_dir = folder / "fms"
     out_dir.mkdir(parents=True, exist_ok=True)
-    csv = out_dir / "demand.csv"
-    neutralise_formulas(csv_table(figures, min_count)).to_csv(csv, index=False)
-
     years = protect_demand_years(figures["years"], min_count)
+    csv = out_dir / "demand.csv"
+    neutralise_formulas(csv_table(years, figures["headline_accuracy"])).to_csv(csv, index=False)
     tracking = figures["tracking"].copy()
     for column in ("actual", "expected", "lo80", "hi80"):
         tracking[column] = [protect_demand_figure(v, min_count) for v in tracking[column]]
