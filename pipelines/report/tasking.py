@@ -111,14 +111,16 @@ def write_tasking_pack(
     con: duckdb.DuckDBPyConnection,
     quarter: str,
     quarter_dir: Path,
-    force: str = "",
-    subject_profiles_top_n: int = 0,
+    force: str,
+    *,
+    subject_profiles_top_n: int,
+    lookback_years: int,
     generated: dt.date | None = None,
-    lookback_years: int = 3,
 ) -> PackResult:
     """Write the restricted pack: the list as CSV, HTML and XLSX, and one page for each of the
-    top `subject_profiles_top_n` subjects (tasking.subject_profiles_top_n). The list length, the
-    movement and flag rules live in the reporting models (settings reach them as dbt vars)."""
+    top `subject_profiles_top_n` subjects (tasking.subject_profiles_top_n; `lookback_years`:
+    perpetrators.serial_lookback_years, which the page states). The list length, the movement
+    and flag rules live in the reporting models (settings reach them as dbt vars)."""
     started = time.perf_counter()
     generated = generated or dt.date.today()
     data = pack_data(con, quarter)
@@ -132,7 +134,9 @@ def write_tasking_pack(
     )
     top = data["listed"].head(subject_profiles_top_n)
     profiles = write_subject_profiles(con, quarter, top, folder, force, generated)
-    html = render_pack_html(data, quarter, force, generated, profiles, lookback_years)
+    html = render_pack_html(
+        data, quarter, force, generated, profiles=profiles, lookback_years=lookback_years
+    )
     summary = data["summary"].to_dict("records")
     return PackResult(
         csv=csv_path,
@@ -178,8 +182,9 @@ def render_pack_html(
     quarter: str,
     force: str,
     generated: dt.date,
+    *,
+    lookback_years: int,
     profiles: tuple[Path, ...] = (),
-    lookback_years: int = 3,
 ) -> str:
     by_key = {p.stem.split("_", 1)[-1]: f"{SUBJECTS_DIR}/{p.name}" for p in profiles}
     dropped = data["dropped"]

@@ -289,8 +289,15 @@ def test_tasking_pack_is_restricted_and_complete(
     from pipelines.settings import load_settings
 
     with duckdb.connect(str(fixture_db_copy)) as con:
-        top_n = load_settings().tasking.subject_profiles_top_n
-        pack = write_tasking_pack(con, QUARTER, tmp_path / QUARTER, "Test force", top_n)
+        settings = load_settings()
+        pack = write_tasking_pack(
+            con,
+            QUARTER,
+            tmp_path / QUARTER,
+            "Test force",
+            subject_profiles_top_n=settings.tasking.subject_profiles_top_n,
+            lookback_years=settings.perpetrators.serial_lookback_years,
+        )
         expected = con.execute(
             "select person_key from marts.perpetrators where quarter = ? "
             "and is_on_tasking_list order by rank",
@@ -341,8 +348,15 @@ def test_tasking_pack_for_a_quarter_with_nobody_over_the_cut_off(
     with duckdb.connect(str(fixture_db_copy)) as con:
         # The pack renders the reporting layer's rows: none for this quarter.
         con.execute("delete from reporting.rpt_tasking_list where quarter = ?", [QUARTER])
-        top_n = load_settings().tasking.subject_profiles_top_n
-        pack = write_tasking_pack(con, QUARTER, tmp_path / QUARTER, "Test force", top_n)
+        settings = load_settings()
+        pack = write_tasking_pack(
+            con,
+            QUARTER,
+            tmp_path / QUARTER,
+            "Test force",
+            subject_profiles_top_n=settings.tasking.subject_profiles_top_n,
+            lookback_years=settings.perpetrators.serial_lookback_years,
+        )
     lines = pack.csv.read_text().splitlines()
     assert lines[0].startswith(f"# {MARKING}")
     assert len(lines) == 2, "header only: nobody is on the list"

@@ -11,6 +11,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from pipelines.settings import Settings
 from tests.report.chromium import CHROMIUM, Browser, pdf_page_texts
 
 pytestmark = pytest.mark.skipif(
@@ -39,7 +40,11 @@ def test_every_printed_page_of_a_long_tasking_list_is_marked(tiny_profile, tmp_p
     long = pd.concat([frame] * (60 // len(frame) + 1), ignore_index=True)  # several pages
     page = tmp_path / "pack.html"
     html = render_pack_html(
-        {**data, "listed": long}, tiny_profile.quarter, "Test force", dt.date(2026, 12, 1)
+        {**data, "listed": long},
+        tiny_profile.quarter,
+        "Test force",
+        dt.date(2026, 12, 1),
+        lookback_years=Settings().perpetrators.serial_lookback_years,
     )
     page.write_text(html)
     pages = _printed_pages(page)
