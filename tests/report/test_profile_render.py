@@ -282,22 +282,28 @@ def test_key_findings_are_sentences_with_direction(html) -> None:
     )
 
 
+def _write_pack(con: duckdb.DuckDBPyConnection, tmp_path: Path):
+    """The pack of the fixture's quarter, as the settings file sets it."""
+    from pipelines.report.tasking import write_tasking_pack
+
+    settings = load_settings()
+    return write_tasking_pack(
+        con,
+        QUARTER,
+        tmp_path / QUARTER,
+        "Test force",
+        subject_profiles_top_n=settings.tasking.subject_profiles_top_n,
+        lookback_years=settings.perpetrators.serial_lookback_years,
+    )
+
+
 def test_tasking_pack_is_restricted_and_complete(
     fixture_db_copy: Path, tmp_path: Path, html
 ) -> None:
-    from pipelines.report.tasking import MARKING, write_tasking_pack
-    from pipelines.settings import load_settings
+    from pipelines.report.tasking import MARKING
 
     with duckdb.connect(str(fixture_db_copy)) as con:
-        settings = load_settings()
-        pack = write_tasking_pack(
-            con,
-            QUARTER,
-            tmp_path / QUARTER,
-            "Test force",
-            subject_profiles_top_n=settings.tasking.subject_profiles_top_n,
-            lookback_years=settings.perpetrators.serial_lookback_years,
-        )
+        pack = _write_pack(con, tmp_path)
         expected = con.execute(
             "select person_key from marts.perpetrators where quarter = ? "
             "and is_on_tasking_list order by rank",
@@ -342,21 +348,12 @@ def test_tasking_pack_is_restricted_and_complete(
 def test_tasking_pack_for_a_quarter_with_nobody_over_the_cut_off(
     fixture_db_copy: Path, tmp_path: Path
 ) -> None:
-    from pipelines.report.tasking import MARKING, write_tasking_pack
-    from pipelines.settings import load_settings
+    from pipelines.report.tasking import MARKING
 
     with duckdb.connect(str(fixture_db_copy)) as con:
         # The pack renders the reporting layer's rows: none for this quarter.
         con.execute("delete from reporting.rpt_tasking_list where quarter = ?", [QUARTER])
-        settings = load_settings()
-        pack = write_tasking_pack(
-            con,
-            QUARTER,
-            tmp_path / QUARTER,
-            "Test force",
-            subject_profiles_top_n=settings.tasking.subject_profiles_top_n,
-            lookback_years=settings.perpetrators.serial_lookback_years,
-        )
+        pack = _write_pack(con, tmp_path)
     lines = pack.csv.read_text().splitlines()
     assert lines[0].startswith(f"# {MARKING}")
     assert len(lines) == 2, "header only: nobody is on the list"
