@@ -62,3 +62,23 @@ def test_the_kept_manifest_is_the_parse_until_a_project_file_changes(
     added.write_text("select 1 as x\n")
     monkeypatch.setattr(dbt_project, "_project_files", lambda: [*project_files, added])
     assert dbt_project._kept_manifest(key) is None
+
+
+def test_the_warm_up_builds_what_the_first_invocation_would(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every dbt contract the first invocation validates against has its schema built by the
+    warm-up: a dbt upgrade that moves one would fail here, not silently slow the first step."""
+    import dbt_common.dataclass_schema as dataclass_schema
+
+    dbt_project._prepare_first_invocation()
+    built: list[str] = []
+    build = dataclass_schema.build_json_schema
+
+    def recording_build(cls: Any, *args: Any, **kwargs: Any) -> Any:
+        built.append(cls.__name__)
+        return build(cls, *args, **kwargs)
+
+    monkeypatch.setattr(dataclass_schema, "build_json_schema", recording_build)
+    dbt_project.run_dbt("parse", "--quiet", "--no-write-json")
+    assert built == []
