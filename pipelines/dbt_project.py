@@ -4,7 +4,9 @@ instead of one per dbt step (each a new process re-importing dbt and re-reading 
 state: ~3.5 s apiece on the 2-core benchmark machine).
 
 `python -m pipelines.dbt_project prepare` (run by tasks.py and the CLI) writes target/manifest.json,
-which dagster-dbt reads when the definitions are imported.
+which dagster-dbt reads when the definitions are imported, and keeps the parsed manifest
+(target/spp_manifest.pickle) that a run loads instead of parsing while no project file, var or
+version it was parsed from has changed (`project_manifest`).
 
 dbt allows one invocation at a time per process (it keeps global state): the quarterly job runs
 its steps one after another (in-process executor), and every other caller is a script or a test.
