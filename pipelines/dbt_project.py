@@ -4,9 +4,7 @@ instead of one per dbt step (each a new process re-importing dbt and re-reading 
 state: ~3.5 s apiece on the 2-core benchmark machine).
 
 `python -m pipelines.dbt_project prepare` (run by tasks.py and the CLI) writes target/manifest.json,
-which dagster-dbt reads when the definitions are imported, and keeps the parsed manifest
-(target/spp_manifest.pickle) that a run loads instead of parsing while no project file, var or
-version it was parsed from has changed (`project_manifest`).
+which dagster-dbt reads when the definitions are imported.
 
 dbt allows one invocation at a time per process (it keeps global state): the quarterly job runs
 its steps one after another (in-process executor), and every other caller is a script or a test.
@@ -250,108 +248,28 @@ def failing_column_checks(result: dbtRunnerResult, warehouse: Path) -> list[str]
 
 
 def project_manifest(variables: dict[str, Any], target: str = DBT_TARGET) -> Manifest:
-    """The project parsed for these vars, once per process. With the vars `prepare` parsed
-    with, the manifest it kept (`_kept_manifest`) while no project file has changed; else a
-    parse that starts from dbt's partial-parse state (~1.5 s of CPU when nothing changed)."""
+    """The project parsed for these vars, once per process. The parse starts from dbt's
+    partial-parse state that `prepare` leaves (~0.3 s when nothing changed)."""
     key = _manifest_key(variables, target)
     with _PARSING:
         if key not in _MANIFESTS:
-            prepared = key == _prepared_stamp()
-            kept = _kept_manifest(key) if prepared else None
-            if kept is not None:
-                _remember(key, kept)
-                return kept
             line = ["parse", "--quiet", "--no-write-json", *_project_args(variables, target)]
-            if not prepared:
+            if key != _prepared_stamp():
                 # Other vars than `prepare` parsed with (an evaluation or a test varying a
                 # setting): dbt writes its parse state into the target path, and in target/ it
                 # would make the next run with the project's own vars parse the whole project
                 # again (~10 s).
                 digest = hashlib.sha1(key.encode()).hexdigest()[:10]
                 line += ["--target-path", str(dbt_project.manifest_path.parent / f"parse-{digest}")]
-            files = _file_signature()
-            manifest = _invoke(line).result
-            if prepared:
-                _keep_manifest(key, manifest, files)
-            _remember(key, manifest)
+            _remember(key, _invoke(line).result)
         return _MANIFESTS[key]
-
-
-def _kept_manifest_file() -> Path:
-    return dbt_project.manifest_path.parent / "spp_manifest.pickle"
-
-
-def _file_signature() -> list[tuple[str, int, int]]:
-    """Every project file's path, size and modification time (for its content, as `prepare`
-    decides whether to parse again)."""
-    return [
-        (str(path), stat.st_size, stat.st_mtime_ns)
-        for path in _project_files()
-        for stat in [path.stat()]
-    ]
-
-
-def _manifest_validity(
-    key: str, env_vars: Mapping[str, str], files: list[tuple[str, int, int]]
-) -> dict[str, Any]:
-    """What a kept manifest must have been parsed with to stand for a parse now: what dbt's own
-    partial-parse check compares (vars and target, every project file, the environment
-    variables the project read, dbt's version)."""
-    from importlib.metadata import version
-
-    return {
-        "key": key,
-        "files": files,
-        "env_vars": {name: os.environ.get(name) for name in sorted(env_vars)},
-        "versions": [sys.version, version("dbt-core"), version("dbt-duckdb")],
-    }
-
-
-def _keep_manifest(key: str, manifest: Manifest, files: list[tuple[str, int, int]]) -> None:
-    """Keep the parsed manifest beside dbt's parse state, with what it was parsed from (`files`:
-    the signature taken before the parse, so a file changed during it is seen as changed).
-    Loading it is ~0.25 s of CPU, against ~1.5 s for dbt's partial-parse check, which every
-    run paid (in the warm-up thread, beside the extract loads)."""
-    import pickle
-
-    kept = _kept_manifest_file()
-    # One name per process: two processes keeping at once never write into one file.
-    partial = kept.with_suffix(f".{os.getpid()}.partial")
-    try:
-        with partial.open("wb") as file:
-            pickle.dump(
-                (_manifest_validity(key, manifest.env_vars, files), manifest),
-                file,
-                protocol=pickle.HIGHEST_PROTOCOL,
-            )
-        partial.replace(kept)
-    except Exception:
-        # Only a saving: the next run parses as before.
-        partial.unlink(missing_ok=True)
-
-
-def _kept_manifest(key: str) -> Manifest | None:
-    """The manifest `_keep_manifest` kept for these vars, if nothing it was parsed from has
-    changed since; None otherwise (the caller parses)."""
-    import pickle
-
-    try:
-        with _kept_manifest_file().open("rb") as file:
-            validity, manifest = pickle.load(file)
-        if validity != _manifest_validity(key, validity["env_vars"], _file_signature()):
-            return None
-    except Exception:
-        # Missing, from another version of dbt or Python, or torn: dbt parses instead.
-        return None
-    return manifest
 
 
 def start_warm_up(variables: dict[str, Any], target: str = DBT_TARGET) -> threading.Thread:
     """Load the parsed project that `run_dbt` will use with these vars, in a background thread.
-    Loading it (the kept manifest, ~0.25 s of CPU, or dbt's partial-parse check of the whole
-    project, ~1.5 s) and dbt's runner is work the first dbt step of a run paid; started when the
-    extracts start loading, which is mostly DuckDB work outside the GIL, the first dbt step
-    finds it loaded."""
+    Loading it is ~1.5 s of CPU (dbt's partial-parse check of the whole project) that the first
+    dbt step of a run paid; started when the extracts start loading, which is mostly DuckDB
+    work outside the GIL, the first dbt step finds it loaded."""
     thread = threading.Thread(
         target=_warm_up, args=(_parse_variables(variables), target), name="dbt-warm-up", daemon=True
     )
@@ -362,43 +280,9 @@ def start_warm_up(variables: dict[str, Any], target: str = DBT_TARGET) -> thread
 def _warm_up(variables: dict[str, Any], target: str) -> None:
     try:
         project_manifest(variables, target)
-        _prepare_first_invocation()
     except Exception:
         # The dbt step parses again itself and reports the error where it belongs.
         return
-
-
-def _prepare_first_invocation() -> None:
-    """What the first dbt invocation of a process does once and loading the kept manifest does
-    not (a parse did it): import dbt's runner and the DuckDB adapter with the project's plugin
-    (~0.45 s of CPU), and build the JSON schemas dbt checks the project, the profile, the
-    selectors and the test results against (~0.7 s; cached per class for the process). Without
-    it the run's first dbt step paid both."""
-    import dbt.cli.main  # noqa: F401
-    from dbt.adapters.duckdb.credentials import DuckDBCredentials
-    from dbt.contracts.project import (
-        Configuration,
-        PackageConfig,
-        ProfileConfig,
-        Project,
-        ProjectFlags,
-    )
-    from dbt.contracts.selection import SelectorFile
-    from dbt.task.test import TestResultData
-
-    import pipelines.dbt_warehouse  # noqa: F401
-
-    for contract in (
-        ProjectFlags,
-        DuckDBCredentials,
-        ProfileConfig,
-        Project,
-        PackageConfig,
-        SelectorFile,
-        Configuration,
-        TestResultData,
-    ):
-        contract.json_schema()
 
 
 def _stamp_file() -> Path:
@@ -469,7 +353,16 @@ def prepare(settings: Settings | None = None, force: bool = False) -> Path:
     stamp_file = _stamp_file()
     settings = settings or load_settings()
     stamp = _manifest_key(dbt_vars(settings), DBT_TARGET)
-    newest = max(p.stat().st_mtime for p in _project_files())
+    # Walk the project's own folders only: target/ gains a folder per dbt invocation.
+    skip = {"target", "dbt_packages", "logs"}
+    sources = [
+        p
+        for top in DBT_PROJECT_DIR.iterdir()
+        if top.name not in skip
+        for p in ([top] if top.is_file() else top.rglob("*"))
+        if p.is_file()
+    ] + list(DBT_PROFILES_DIR.glob("*.yml"))
+    newest = max(p.stat().st_mtime for p in sources)
     partial_parse = manifest.parent / "partial_parse.msgpack"
     stale = (
         force
@@ -483,29 +376,11 @@ def prepare(settings: Settings | None = None, force: bool = False) -> Path:
     )
     if stale:
         variables = dbt_vars(settings)
-        files = _file_signature()
         # The same vars as the runs (run_dbt's default), so their parse starts from this one.
         result = _invoke(["parse", "--quiet", *_project_args(variables, DBT_TARGET)])
         _remember(_manifest_key(variables, DBT_TARGET), result.result)
         stamp_file.write_text(stamp)
-        _keep_manifest(stamp, result.result, files)
     return manifest
-
-
-def _project_files() -> list[Path]:
-    """Every file dbt parses the project from: the project's own folders (not target/, which
-    gains a folder per dbt invocation) and the profiles, in a fixed order."""
-    skip = {"target", "dbt_packages", "logs"}
-    return sorted(
-        [
-            p
-            for top in DBT_PROJECT_DIR.iterdir()
-            if top.name not in skip
-            for p in ([top] if top.is_file() else top.rglob("*"))
-            if p.is_file()
-        ]
-        + list(DBT_PROFILES_DIR.glob("*.yml"))
-    )
 
 
 # Person resolution (Python, Splink) sits in the middle of the dbt graph and the hotspot and
