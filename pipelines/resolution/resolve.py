@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 from splink import DuckDBAPI, Linker
 
-from pipelines.resolution.clustering import cluster_with_constraints
+from pipelines.resolution.clustering import attach_second_ids, cluster_with_constraints
 from pipelines.resolution.model import (
     COUNTERPART_RULES,
     DISTRICT_REGEX,
@@ -65,6 +65,10 @@ class ResolutionConfig:
     # log2 Bayes factor: a date-of-birth disagreement the model weighs below this (1:100)
     # is too strong to be spanned by a chain without a direct link.
     dob_conflict_weight: float = -6.64
+    # A nominal id with no name or date of birth anywhere joins the one person its
+    # counterpart points to only if that person was active within this many days of it
+    # (clustering.attach_second_ids).
+    second_id_max_gap_days: int = 365
     max_u_pairs: float = 1e6
     # Blocking budget: a rule is used (or tightened with a geographic key until it fits) only
     # if it creates at most this many pairs per record scored (with a floor for small inputs),
@@ -434,6 +438,9 @@ def _resolve_on(
         config.match_probability_threshold,
         run.dob_conflict_years,
     )
+    second_ids = attach_second_ids(
+        con, "nodes", "mentions_std", "node_incidents", config.second_id_max_gap_days
+    )
     _phase(timings, "cluster_s", t)
     t = time.perf_counter()
     _assign_person_keys(con)
@@ -465,7 +472,11 @@ def _resolve_on(
         "multi_record_persons": int(n_multi),
         "fields": fields,
         "training": run.training,
-        "clustering": {**asdict(cstats), "chain_dob_conflict_years": run.dob_conflict_years},
+        "clustering": {
+            **asdict(cstats),
+            "chain_dob_conflict_years": run.dob_conflict_years,
+            "second_ids_joined": second_ids,
+        },
         "timings": {k: round(v, 3) for k, v in timings.items()},
         "records_per_second": round(n_mentions / total, 1) if total > 0 else math.nan,
         "duckdb_memory_limit": config.memory_limit,

@@ -550,3 +550,38 @@ def test_a_record_without_details_joins_the_one_victim_of_its_linked_crime() -> 
     assert keys["I30|N32"] != keys["T30|N30"]
     assert keys["T31|N33"] != keys["T31|N34"]
     assert keys["I31|N36"] not in {keys["T31|N33"], keys["T31|N34"], keys["T31|N35"]}
+
+
+def test_a_second_id_without_details_joins_the_one_known_victim_of_its_suspect() -> None:
+    # An intelligence report names its victim under a second nominal id with no name or date
+    # of birth, and is linked to no crime: its only evidence is the suspect on the other side.
+    # Where that suspect has one known victim, active within a year, the id is that victim;
+    # a report years later may be about a new victim, and a crime's own victim recorded
+    # without details is that crime's (unknown) victim: both stay apart.
+    background = _paired_background(np.random.default_rng(14))
+    late_report = [
+        {**_intelligence("I50", "N50", "perpetrator", "Dean", "Marlow", None)},
+        {**_intelligence("I50", "N52", "victim", None, None, None)},
+    ]
+    for record in late_report:
+        record["event_date"] = dt.date(2028, 1, 1)
+    case = [
+        _mention("T40", "N40", "suspect", "Kyle", "Savage", "1994-05-14", "M", "YO21 8LU"),
+        _mention("T40", "N41", "victim", "Fiona", "Lister", "1996-02-03", "F", "YO21 8LX"),
+        _intelligence("I40", "N40", "perpetrator", "Kyle", "Savage", None),
+        _intelligence("I40", "N42", "victim", None, None, None),
+        _mention("T50", "N50", "suspect", "Dean", "Marlow", "1979-03-08", "M", "YO12 5PQ"),
+        _mention("T50", "N51", "victim", "Anna", "Greaves", "1983-10-21", "F", "YO12 5PR"),
+        *late_report,
+        _mention("T60", "N60", "suspect", "Colin", "Barraclough", "1969-04-02", "M", "YO15 2RT"),
+        _mention("T60", "N61", "victim", "Beth", "Colley", "1991-12-30", "F", "YO15 2RU"),
+        _mention("T61", "N60", "suspect", "Colin", "Barraclough", "1969-04-02", "M", "YO15 2RT"),
+        _mention("T61", "N62", "victim", None, None, None, None, None),
+    ]
+    result = resolve_mentions(pd.DataFrame(background + case), ResolutionConfig())
+    keys = dict(zip(result.clusters["record_key"], result.clusters["person_key"], strict=True))
+    assert keys["I40|N42"] == keys["T40|N41"]
+    assert keys["I40|N42"] != keys["T40|N40"]
+    assert keys["I50|N52"] != keys["T50|N51"]
+    assert keys["T61|N62"] != keys["T60|N61"]
+    assert result.stats["clustering"]["second_ids_joined"] >= 1
