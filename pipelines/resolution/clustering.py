@@ -305,7 +305,9 @@ def attach_second_ids(
 ) -> int:
     """Join a nominal id that holds no name and no date of birth anywhere (an intelligence
     victim or a protected person recorded under a second id) to the one person its
-    counterpart points to; returns the number of ids joined. Updates `_res_clusters`.
+    counterpart points to; returns the number of ids joined. Updates `_res_clusters` and
+    writes `_res_second_id_edges` (unique_id_l, unique_id_r): one edge per id joined, from the
+    id's first node to the first record with details that made the person its candidate.
 
     Such an id has nothing for the model to compare, only a counterpart: the person (as
     resolved, so a subject recorded without a nominal id counts) on the other side of its
@@ -336,11 +338,11 @@ def attach_second_ids(
                     where person_id is not null and event_key = crime_id
                 )
         ),
-        -- the id still stands alone (no scored or nominal edge joined it to anyone else)
         sizes as (select cluster_id, count(*) as n from _res_clusters group by cluster_id),
         -- the id still stands alone (no scored or nominal edge joined it to anyone else)
         alone as (
             select b.person_id, any_value(c.cluster_id) as cluster_id, count(*) as n,
+                min(b.unique_id) as bare_node,
                 min(b.event_first) as event_first, max(b.event_last) as event_last
             from bare as b join _res_clusters as c using (unique_id)
             group by b.person_id
@@ -360,7 +362,7 @@ def attach_second_ids(
             join _res_clusters as c on c.unique_id = o.unique_id
         ),
         candidates as (
-            select distinct cp.person_id, c.cluster_id, n.event_first, n.event_last
+            select distinct cp.person_id, c.cluster_id, n.unique_id, n.event_first, n.event_last
             from counterparts as cp
             join _res_clusters as oc on oc.cluster_id = cp.counterpart
             join {incidents_table} as o on o.unique_id = oc.unique_id
@@ -372,6 +374,7 @@ def attach_second_ids(
         ),
         single as (
             select person_id, any_value(cluster_id) as target,
+                min(unique_id) as target_node,
                 min(event_first) as event_first, max(event_last) as event_last
             from candidates group by person_id having count(distinct cluster_id) = 1
         ),
@@ -383,7 +386,9 @@ def attach_second_ids(
                 on s.incident_key = o.incident_key and s.role_side <> o.role_side
             join _res_clusters as c on c.unique_id = o.unique_id
         )
-        select a.cluster_id as source_cluster, s.target
+        select a.cluster_id as source_cluster, s.target,
+            least(a.bare_node, s.target_node) as unique_id_l,
+            greatest(a.bare_node, s.target_node) as unique_id_r
         from alone as a
         join sizes using (cluster_id)
         join single as s using (person_id)
@@ -402,6 +407,12 @@ def attach_second_ids(
     con.execute(
         """update _res_clusters as c set cluster_id = s.target
         from _res_second_ids as s where c.cluster_id = s.source_cluster"""
+    )
+    # each join is an edge too, so the evidence lists it; apart from the scored and
+    # nominal-id edges (`_res_edges_ok`), as it has no probability to count in the weakest link
+    con.execute(
+        """create or replace temp table _res_second_id_edges as
+        select unique_id_l, unique_id_r from _res_second_ids"""
     )
     con.execute("drop table _res_second_ids")
     return int(attached)
