@@ -165,6 +165,7 @@ ID_ONLY_NO_CANDIDATE = "no record with details shares a counterpart on the same 
 ID_ONLY_ONE_RIGHT = "one such key, the same true person"
 ID_ONLY_ONE_WRONG = "one such key, another true person"
 ID_ONLY_SEVERAL = "several such keys"
+ID_ONLY_IN_KEY = "of the one-key ids, in that key (its true person / another)"
 
 
 def id_only_reach(
@@ -185,6 +186,7 @@ def id_only_reach(
     groups = with_id.groupby("person_id").agg(
         any_details=("details", "max"),
         truth=("truth", "first"),
+        key=("key", "first"),
         side=("role_side", "first"),
         cps=("cp", lambda s: frozenset().union(*[x for x in s if isinstance(x, frozenset)])),
     )
@@ -196,6 +198,7 @@ def id_only_reach(
         .groupby("counterpart")
     )
     found: Counter[str] = Counter()
+    in_key = {"right": 0, "wrong": 0}
     for row in bare.itertuples():
         near = [by_counterpart.get_group(c) for c in row.cps if c in by_counterpart.groups]
         candidates = pd.concat(near) if near else detailed.iloc[0:0]
@@ -206,9 +209,15 @@ def id_only_reach(
             found[ID_ONLY_SEVERAL] += 1
         elif row.truth in set(candidates["truth"]):
             found[ID_ONLY_ONE_RIGHT] += 1
+            in_key["right"] += int(row.key in set(candidates["key"]))
         else:
             found[ID_ONLY_ONE_WRONG] += 1
-    return {ID_ONLY_ALL: len(bare), **dict(found.most_common())}
+            in_key["wrong"] += int(row.key in set(candidates["key"]))
+    return {
+        ID_ONLY_ALL: len(bare),
+        **dict(found.most_common()),
+        ID_ONLY_IN_KEY: f"{in_key['right']} / {in_key['wrong']}",
+    }
 
 
 def linked_crime_ceiling(
@@ -477,16 +486,20 @@ def markdown(report: dict[str, Any]) -> str:
         metric_row("project P / R / F1", held_in["metrics"], held_out["metrics"]),
         metric_row("with the oracle P / R / F1", ceil_in, ceil_out),
         "",
-        "## Nominal ids with no details, linked through a counterpart alone?",
+        "## Nominal ids with no details, linked through a counterpart",
         "",
-        "Most missed pairs reach a nominal id that holds no name and no date of birth "
+        "Many missed pairs reach a nominal id that holds no name and no date of birth "
         "anywhere (an intelligence victim or protected person recorded under a second id). "
         "Its only evidence is a counterpart: the suspect on the other side of its report or "
-        "order. Per such id with a counterpart, the keys of the records with details on the "
-        "same side that share one: linking it where there is one such key would gain the "
-        "first count's pairs and merge two people in the second's (victims of one suspect "
-        "are often two people: the serial judgment rests on telling them apart), so it is "
-        "not done.",
+        "order. Per such id with a counterpart nominal id, the keys of the records with "
+        "details on the same side that share one. Resolution joins such an id to the one "
+        "person on its side of its counterpart's incidents (the counterpart as resolved, so "
+        "a subject without a nominal id counts) where that person was active within a year "
+        "and the id is not a party to a crime itself (`clustering.attach_second_ids`); a "
+        "crime's victim recorded without details is that crime's own victim, and victims of "
+        "one suspect are often two people (the serial judgment rests on telling them apart), "
+        "so one key of another person is left apart. The last row: of the ids with one such "
+        "key, how many are in it now.",
         "",
         "| nominal ids without details | held-in | held-out |",
         "|---|---|---|",

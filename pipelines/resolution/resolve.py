@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 from splink import DuckDBAPI, Linker
 
-from pipelines.resolution.clustering import cluster_with_constraints
+from pipelines.resolution.clustering import attach_second_ids, cluster_with_constraints
 from pipelines.resolution.model import (
     COUNTERPART_RULES,
     DISTRICT_REGEX,
@@ -65,6 +65,10 @@ class ResolutionConfig:
     # log2 Bayes factor: a date-of-birth disagreement the model weighs below this (1:100)
     # is too strong to be spanned by a chain without a direct link.
     dob_conflict_weight: float = -6.64
+    # A nominal id with no name or date of birth anywhere joins the one person its
+    # counterpart points to only if that person was active within this many days of it
+    # (clustering.attach_second_ids).
+    second_id_max_gap_days: int = 365
     max_u_pairs: float = 1e6
     # Blocking budget: a rule is used (or tightened with a geographic key until it fits) only
     # if it creates at most this many pairs per record scored (with a floor for small inputs),
@@ -434,6 +438,9 @@ def _resolve_on(
         config.match_probability_threshold,
         run.dob_conflict_years,
     )
+    second_ids = attach_second_ids(
+        con, "nodes", "mentions_std", "node_incidents", config.second_id_max_gap_days
+    )
     _phase(timings, "cluster_s", t)
     t = time.perf_counter()
     _assign_person_keys(con)
@@ -465,7 +472,11 @@ def _resolve_on(
         "multi_record_persons": int(n_multi),
         "fields": fields,
         "training": run.training,
-        "clustering": {**asdict(cstats), "chain_dob_conflict_years": run.dob_conflict_years},
+        "clustering": {
+            **asdict(cstats),
+            "chain_dob_conflict_years": run.dob_conflict_years,
+            "second_ids_joined": second_ids,
+        },
         "timings": {k: round(v, 3) for k, v in timings.items()},
         "records_per_second": round(n_mentions / total, 1) if total > 0 else math.nan,
         "duckdb_memory_limit": config.memory_limit,
@@ -721,7 +732,8 @@ def _assign_person_keys(con: duckdb.DuckDBPyConnection) -> None:
         from c"""
     )
     # the weakest edge (scored or nominal-id) kept inside each person: 1.0 for a person of
-    # one node
+    # one node. A second-id join (`_res_second_id_edges`) has no probability and is not
+    # counted: the evidence lists it (joined_by 'second_id')
     con.execute(
         """create or replace table cluster_min as
         select cl.person_key, min(e.match_probability) as cluster_min_probability
@@ -769,21 +781,32 @@ def _links_between_people(
 
 
 def _match_evidence(con: duckdb.DuckDBPyConnection, fields: list[str], output_format: str) -> Any:
-    """Every edge kept inside a person with the weight each field gave it."""
+    """Every edge kept inside a person with the weight each field gave it. A second-id join
+    (`attach_second_ids`) is listed too, joined_by 'second_id', with no probability and no
+    weights: it is a rule, not a score."""
     weight_cols = ", ".join(f"p.mw_{f}" for f in fields)
+    no_weights = ", ".join(f"null::double as mw_{f}" for f in fields)
     return _fetch(
         con,
-        f"""select cl.person_key, nl.first_mention_id as mention_id_l,
-            nr.first_mention_id as mention_id_r,
-            case when e.is_nominal then 'nominal_id' else 'splink' end as joined_by,
-            e.match_probability, p.match_weight, {weight_cols}
-        from _res_edges_ok as e
+        f"""with edges as (
+            select e.unique_id_l, e.unique_id_r,
+                case when e.is_nominal then 'nominal_id' else 'splink' end as joined_by,
+                e.match_probability, p.match_weight, {weight_cols}
+            from _res_edges_ok as e
+            left join predictions as p
+                on e.unique_id_l = p.unique_id_l and e.unique_id_r = p.unique_id_r
+            union all
+            select unique_id_l, unique_id_r, 'second_id', null::double, null::double,
+                {no_weights}
+            from _res_second_id_edges
+        )
+        select cl.person_key, nl.first_mention_id as mention_id_l,
+            nr.first_mention_id as mention_id_r, e.* exclude (unique_id_l, unique_id_r)
+        from edges as e
         join clusters as cl on e.unique_id_l = cl.unique_id
         join clusters as cr on e.unique_id_r = cr.unique_id and cl.person_key = cr.person_key
         join nodes as nl on e.unique_id_l = nl.unique_id
         join nodes as nr on e.unique_id_r = nr.unique_id
-        left join predictions as p
-            on e.unique_id_l = p.unique_id_l and e.unique_id_r = p.unique_id_r
         order by 1, 2, 3""",
         output_format,
     )

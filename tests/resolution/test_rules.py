@@ -550,3 +550,73 @@ def test_a_record_without_details_joins_the_one_victim_of_its_linked_crime() -> 
     assert keys["I30|N32"] != keys["T30|N30"]
     assert keys["T31|N33"] != keys["T31|N34"]
     assert keys["I31|N36"] not in {keys["T31|N33"], keys["T31|N34"], keys["T31|N35"]}
+
+
+@pytest.fixture(scope="module")
+def second_id_case():
+    """Intelligence victims under a second nominal id with no name or date of birth, linked
+    to no crime, beside a suspect's known victim (joined), a report years later (apart) and
+    a crime's own victim recorded without details (apart)."""
+    background = _paired_background(np.random.default_rng(14))
+    late_report = [
+        {**_intelligence("I50", "N50", "perpetrator", "Dean", "Marlow", None)},
+        {**_intelligence("I50", "N52", "victim", None, None, None)},
+    ]
+    for record in late_report:
+        record["event_date"] = dt.date(2028, 1, 1)
+    case = [
+        _mention("T40", "N40", "suspect", "Kyle", "Savage", "1994-05-14", "M", "YO21 8LU"),
+        _mention("T40", "N41", "victim", "Fiona", "Lister", "1996-02-03", "F", "YO21 8LX"),
+        _intelligence("I40", "N40", "perpetrator", "Kyle", "Savage", None),
+        _intelligence("I40", "N42", "victim", None, None, None),
+        _mention("T50", "N50", "suspect", "Dean", "Marlow", "1979-03-08", "M", "YO12 5PQ"),
+        _mention("T50", "N51", "victim", "Anna", "Greaves", "1983-10-21", "F", "YO12 5PR"),
+        *late_report,
+        _mention("T60", "N60", "suspect", "Colin", "Barraclough", "1969-04-02", "M", "YO15 2RT"),
+        _mention("T60", "N61", "victim", "Beth", "Colley", "1991-12-30", "F", "YO15 2RU"),
+        _mention("T61", "N60", "suspect", "Colin", "Barraclough", "1969-04-02", "M", "YO15 2RT"),
+        _mention("T61", "N62", "victim", None, None, None, None, None),
+    ]
+    return resolve_mentions(pd.DataFrame(background + case), ResolutionConfig())
+
+
+def test_a_second_id_without_details_joins_the_one_known_victim_of_its_suspect(
+    second_id_case,
+) -> None:
+    # The id's only evidence is the suspect on the other side of its report. Where that
+    # suspect has one known victim, active within a year, the id is that victim; a report
+    # years later may be about a new victim, and a crime's own victim recorded without
+    # details is that crime's (unknown) victim: both stay apart.
+    result = second_id_case
+    keys = dict(zip(result.clusters["record_key"], result.clusters["person_key"], strict=True))
+    assert keys["I40|N42"] == keys["T40|N41"]
+    assert keys["I40|N42"] != keys["T40|N40"]
+    assert keys["I50|N52"] != keys["T50|N51"]
+    assert keys["T61|N62"] != keys["T60|N61"]
+    assert result.stats["clustering"]["second_ids_joined"] >= 1
+
+
+def test_a_second_id_join_is_in_the_evidence_without_a_probability(second_id_case) -> None:
+    # A join made by the rule is a merge like any other: the evidence lists it, as a rule
+    # (joined_by 'second_id') with no probability or field weight, and the person's weakest
+    # link stays the weakest scored or nominal-id edge (none invented for the rule).
+    result = second_id_case
+    clusters = result.clusters.set_index("record_key")
+    evidence = result.evidence
+    rule_joins = evidence[evidence["joined_by"] == "second_id"]
+    assert len(rule_joins) == result.stats["clustering"]["second_ids_joined"]
+    joined = rule_joins[rule_joins["person_key"] == clusters.loc["I40|N42", "person_key"]]
+    assert len(joined) == 1
+    pair = {joined["mention_id_l"].iloc[0], joined["mention_id_r"].iloc[0]}
+    assert pair == {clusters.loc["I40|N42", "mention_id"], clusters.loc["T40|N41", "mention_id"]}
+    weights = [c for c in evidence.columns if c.startswith("mw_")] + ["match_weight"]
+    assert rule_joins[["match_probability", *weights]].isna().all().all()
+    # the person's other edges keep their probabilities; the weakest link is theirs alone
+    person = clusters.loc["I40|N42", "person_key"]
+    scored = evidence[(evidence["person_key"] == person) & (evidence["joined_by"] != "second_id")]
+    expected_min = scored["match_probability"].min() if len(scored) else 1.0
+    assert (
+        result.clusters.loc[result.clusters["person_key"] == person, "cluster_min_probability"]
+        == expected_min
+    ).all()
+    assert scored["match_probability"].notna().all()
