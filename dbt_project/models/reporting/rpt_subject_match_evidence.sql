@@ -20,6 +20,8 @@ pairs as (
         row_number() over (
             partition by evidence.person_key
             order by
+                -- a second-id join rests on a rule, not a score: shown among the first to check
+                evidence.joined_by = 'second_id' desc,
                 evidence.match_weight asc nulls last,
                 evidence.mention_id_l asc,
                 evidence.mention_id_r asc
@@ -106,8 +108,11 @@ final as (
         -- the record's reference without its source prefix
         regexp_replace(pairs.mention_id_l, '^[^:]*:', '') as left_reference,
         regexp_replace(pairs.mention_id_r, '^[^:]*:', '') as right_reference,
-        case when pairs.joined_by = 'nominal_id' then 'same nominal id' else 'Splink' end
-            as joined_by_label,
+        case pairs.joined_by
+            when 'nominal_id' then 'same nominal id'
+            when 'second_id' then 'second id: the one known person on its side (no score)'
+            else 'Splink'
+        end as joined_by_label,
         coalesce(worded.evidence_for, '') as evidence_for,
         coalesce(worded.evidence_against, '') as evidence_against,
         -- the page's line under the evidence table
