@@ -217,6 +217,12 @@ def write_identity_person_records(warehouse: Path, keys: dict[str, str] | None =
             "create or replace table marts.person_links (person_key_l varchar, "
             "person_key_r varchar, match_probability double)"
         )
+        # every person is one nominal id: no pair of records joined inside a person
+        con.execute(
+            "create or replace table marts.person_match_evidence (person_key varchar, "
+            "mention_id_l varchar, mention_id_r varchar, joined_by varchar, "
+            "match_probability double, match_weight double)"
+        )
         con.execute(
             "create or replace table marts.dim_persons as "
             "select distinct person_key from marts.person_records"

@@ -7,6 +7,7 @@ import pandas as pd
 
 from pipelines.evaluation.resolution_misses import (
     ID_ONLY_ALL,
+    ID_ONLY_IN_KEY,
     ID_ONLY_ONE_RIGHT,
     ID_ONLY_ONE_WRONG,
     NAMES_DIFFER,
@@ -136,10 +137,22 @@ def test_id_only_records_are_counted_by_the_keys_their_counterpart_reaches() -> 
         ]
     )
     truth = pd.Series(["T1", "T2", "T1", "T2", "T1", "T3"])
-    keys = pd.Series(["k1", "k2", "k1", "k3", "k1", "k4"])
+    # resolution put both second ids into N2's person: N3 rightly (its true person), N4 wrongly
+    keys = pd.Series(["k1", "k2", "k1", "k2", "k1", "k2"])
     reach = id_only_reach(mentions, keys, truth, pd.Series(True, index=truth.index))
     # N3 and N4 share the counterpart N1 with N2, the only victim with details
-    assert reach == {ID_ONLY_ALL: 2, ID_ONLY_ONE_RIGHT: 1, ID_ONLY_ONE_WRONG: 1}
+    assert reach == {
+        ID_ONLY_ALL: 2,
+        ID_ONLY_ONE_RIGHT: 1,
+        ID_ONLY_ONE_WRONG: 1,
+        ID_ONLY_IN_KEY: "1 / 1",
+    }
+    # left in keys of their own, neither is counted as in that key
+    apart = pd.Series(["k1", "k2", "k1", "k3", "k1", "k4"])
+    assert (
+        id_only_reach(mentions, apart, truth, pd.Series(True, index=truth.index))[ID_ONLY_IN_KEY]
+        == "0 / 0"
+    )
 
 
 def test_lone_name_records_are_out_of_reach_only_without_any_other_evidence() -> None:
