@@ -48,6 +48,7 @@ class PerpetratorSettings(_Section):
 class ResolutionSettings(_Section):
     match_probability_threshold: float = Field(0.5, gt=0, lt=1)
     dob_conflict_years: int = Field(10, ge=1)
+    second_id_max_gap_days: int = Field(365, ge=0)
 
 
 class HotspotPredictionSettings(_Section):
