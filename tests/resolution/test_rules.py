@@ -23,6 +23,9 @@ from pipelines.resolution.model import (
 from pipelines.synthetic.names import draw_forenames, draw_surnames
 
 N_BACKGROUND = 2500
+# The floor of the links between people in the rules' resolution (tests/resolution/conftest.py),
+# which the confidence test reads
+LINK_FLOOR = 0.01
 
 
 def _background(rng: np.random.Generator) -> list[dict]:
@@ -121,15 +124,6 @@ def _surname_cases() -> list[dict]:
         _mention("C1", "NC1", "suspect", "Tobias", "Smith", "1979-08-09", "M", "YO23 5EE"),
         _mention("C2", "NC2", "suspect", "Tobias", "Smiht", "1979-08-09", "M", "YO23 5EE"),
     ]
-
-
-@pytest.fixture(scope="module")
-def resolution():
-    """One Splink model trained on the background population with every rule's case and the
-    surname cases in it (each case used to train a model of its own on the same background);
-    pairs kept down to 1e-6 so that the surname test can read the weights of its pairs."""
-    rows = _background(np.random.default_rng(11)) + CASES + _surname_cases()
-    return resolve_mentions(pd.DataFrame(rows), ResolutionConfig(keep_pairs_above=1e-6))
 
 
 @pytest.fixture(scope="module")
@@ -288,21 +282,6 @@ def test_chains_cannot_join_far_apart_dates_of_birth() -> None:
     )
     mapping, _ = constrained_greedy(nodes, incidents, edges, dob_conflict_years=10)
     assert mapping["b"] == mapping["x"] != mapping["a"]
-
-
-@pytest.fixture(scope="module")
-def small_rows() -> pd.DataFrame:
-    """800 background people with every rule's case and the tied details: the small input
-    of the tests of what a resolution outputs, by the DataFrame path, by the warehouse path
-    and in reverse order."""
-    return pd.DataFrame(_background(np.random.default_rng(5))[:800] + CASES + TIED_DETAILS_CASE)
-
-
-@pytest.fixture(scope="module")
-def small_resolution(small_rows: pd.DataFrame):
-    """The small input resolved in memory with the default settings (one model for the
-    three tests that read it)."""
-    return resolve_mentions(small_rows.copy())
 
 
 def test_outputs_cover_every_mention_once(small_rows: pd.DataFrame, small_resolution) -> None:
