@@ -7,14 +7,15 @@ import numpy as np
 import pandas as pd
 
 from pipelines.evaluation.resolution_sources import held_out_part
-from pipelines.resolution import ResolutionConfig, resolve_mentions
-from tests.resolution.test_rules import CASES, _background
+from pipelines.resolution import ResolutionConfig
+from tests.resolution.test_rules import LINK_FLOOR
 
 
-def test_cluster_min_probability_and_links() -> None:
-    rows = pd.DataFrame(_background(np.random.default_rng(3))[:600] + CASES)
-    config = ResolutionConfig(link_floor=0.01)
-    result = resolve_mentions(rows, config)
+def test_cluster_min_probability_and_links(resolution) -> None:
+    # the rules' resolution (tests/resolution/conftest.py): every rule's case in a background
+    # population, links between people kept down to LINK_FLOOR
+    config = ResolutionConfig(link_floor=LINK_FLOOR)
+    result = resolution
     clusters = result.clusters
     weakest = clusters["cluster_min_probability"]
     assert weakest.between(config.match_probability_threshold, 1.0).all()
@@ -38,9 +39,9 @@ def test_cluster_min_probability_and_links() -> None:
     assert (between["match_probability"] < config.match_probability_threshold).all()
 
 
-def test_no_links_unless_asked() -> None:
-    rows = pd.DataFrame(_background(np.random.default_rng(4))[:300] + CASES)
-    assert resolve_mentions(rows).links is None
+def test_no_links_unless_asked(small_resolution) -> None:
+    # resolved with the default settings (tests/resolution/conftest.py)
+    assert small_resolution.links is None
 
 
 def test_held_out_part_is_a_fixed_share_of_true_people() -> None:

@@ -23,6 +23,9 @@ from pipelines.resolution.model import (
 from pipelines.synthetic.names import draw_forenames, draw_surnames
 
 N_BACKGROUND = 2500
+# The floor of the links between people in the rules' resolution (tests/resolution/conftest.py),
+# which the confidence test reads
+LINK_FLOOR = 0.01
 
 
 def _background(rng: np.random.Generator) -> list[dict]:
@@ -121,15 +124,6 @@ def _surname_cases() -> list[dict]:
         _mention("C1", "NC1", "suspect", "Tobias", "Smith", "1979-08-09", "M", "YO23 5EE"),
         _mention("C2", "NC2", "suspect", "Tobias", "Smiht", "1979-08-09", "M", "YO23 5EE"),
     ]
-
-
-@pytest.fixture(scope="module")
-def resolution():
-    """One Splink model trained on the background population with every rule's case and the
-    surname cases in it (each case used to train a model of its own on the same background);
-    pairs kept down to 1e-6 so that the surname test can read the weights of its pairs."""
-    rows = _background(np.random.default_rng(11)) + CASES + _surname_cases()
-    return resolve_mentions(pd.DataFrame(rows), ResolutionConfig(keep_pairs_above=1e-6))
 
 
 @pytest.fixture(scope="module")
@@ -290,20 +284,6 @@ def test_chains_cannot_join_far_apart_dates_of_birth() -> None:
     assert mapping["b"] == mapping["x"] != mapping["a"]
 
 
-@pytest.fixture(scope="module")
-def small_rows() -> pd.DataFrame:
-    """800 background people with every rule's case: the small input of the tests of what a
-    resolution outputs, by the DataFrame path and by the warehouse path."""
-    return pd.DataFrame(_background(np.random.default_rng(5))[:800] + CASES)
-
-
-@pytest.fixture(scope="module")
-def small_resolution(small_rows: pd.DataFrame):
-    """The small input resolved in memory with the default settings (one model for the two
-    tests that read it)."""
-    return resolve_mentions(small_rows.copy())
-
-
 def test_outputs_cover_every_mention_once(small_rows: pd.DataFrame, small_resolution) -> None:
     rows, result = small_rows, small_resolution
     assert result.clusters["mention_id"].is_unique
@@ -378,15 +358,14 @@ def _dated(mention: dict, crime: str, event_date: dt.date | None) -> dict:
     }
 
 
-def test_tied_person_details_are_chosen_the_same_way_every_time() -> None:
-    # One nominal id, two dates of birth on two records each (a tie): the date on the most
-    # recently dated record wins. A second nominal with the tie and no dates at all: the
-    # earliest date of birth (and, for the surname, the alphabetically first spelling).
+def _tied_details_case() -> list[dict]:
+    """One nominal id, two dates of birth on two records each (a tie), and a second nominal
+    with the tie and no dates at all."""
     a = _mention("", "N20", "victim", "Imogen", "Tranter", "1981-02-03", "F", "YO8 9AB")
     b = {**a, "date_of_birth": dt.date(1981, 3, 2)}
     c = _mention("", "N21", "victim", "Lorcan", "Abernethy", "1975-07-01", "M", "YO9 1CD")
     d = {**c, "date_of_birth": dt.date(1975, 1, 7), "surname": "Abernethey"}
-    cases = [
+    return [
         _dated(a, "D1", dt.date(2024, 1, 1)),
         _dated(b, "D2", dt.date(2024, 2, 1)),
         _dated(a, "D3", dt.date(2024, 3, 1)),
@@ -396,10 +375,20 @@ def test_tied_person_details_are_chosen_the_same_way_every_time() -> None:
         _dated(c, "D7", None),
         _dated(d, "D8", None),
     ]
-    rows = _background(np.random.default_rng(5))[:600] + cases
+
+
+TIED_DETAILS_CASE = _tied_details_case()
+
+
+def test_tied_person_details_are_chosen_the_same_way_every_time(
+    small_rows: pd.DataFrame, small_resolution
+) -> None:
+    # The tie on dated records: the date on the most recently dated record wins. The tie
+    # with no dates at all: the earliest date of birth (and, for the surname, the
+    # alphabetically first spelling). The same in either order of the input.
+    in_reverse = resolve_mentions(small_rows.iloc[::-1].reset_index(drop=True))
     chosen = []
-    for order in (rows, rows[::-1]):
-        result = resolve_mentions(pd.DataFrame(order))
+    for result in (small_resolution, in_reverse):
         keys = dict(zip(result.clusters["record_key"], result.clusters["person_key"], strict=True))
         persons = result.persons.set_index("person_key")
         assert keys["D1|N20"] == keys["D4|N20"] and keys["D5|N21"] == keys["D8|N21"]
@@ -432,28 +421,47 @@ def _intelligence(report: str, person_id: str | None, side: str, fore, sur, dob)
     }
 
 
-def test_intelligence_subject_with_mistyped_names_joins_through_the_shared_victim() -> None:
-    # An intelligence report about a known victim names its subject with both names mistyped
-    # and no date of birth, as the generator's intelligence records often do: no name or date
-    # key brings it to the suspect of the crime against that victim; the shared victim does.
-    rng = np.random.default_rng(12)
-    background = _background(rng)
-    # background suspects and victims paired on their crimes, so that the counterpart
-    # comparison has data to be trained on
-    victims = [r for r in background if r["role"] == "victim"]
-    suspects = [r for r in background if r["role"] == "suspect"]
-    for victim, suspect in zip(victims, suspects, strict=False):
-        suspect["crime_id"] = suspect["event_key"] = victim["crime_id"]
-        suspect["mention_id"] = f"crime_persons:{victim['crime_id']}|{suspect['person_id']}"
-        suspect["record_key"] = f"{victim['crime_id']}|{suspect['person_id']}"
-    case = [
-        _mention("T20", "N20", "suspect", "Kyle", "Savage", "1994-05-14", "M", "YO21 8LU"),
-        _mention("T20", "N21", "victim", "Fiona", "Lister", "1996-02-03", "F", "YO21 8LX"),
-        _intelligence("I20", None, "perpetrator", "Kylle", "Savaue", None),
-        _intelligence("I20", "N21", "victim", "Fiona", "Lister", None),
-    ]
-    result = resolve_mentions(pd.DataFrame(background + case), ResolutionConfig())
-    keys = dict(zip(result.clusters["record_key"], result.clusters["person_key"], strict=True))
+# An intelligence report about a known victim names its subject with both names mistyped and
+# no date of birth, as the generator's intelligence records often do
+MISTYPED_SUBJECT_CASE = [
+    _mention("T20", "N20", "suspect", "Kyle", "Savage", "1994-05-14", "M", "YO21 8LU"),
+    _mention("T20", "N21", "victim", "Fiona", "Lister", "1996-02-03", "F", "YO21 8LX"),
+    _intelligence("I20", None, "perpetrator", "Kylle", "Savaue", None),
+    _intelligence("I20", "N21", "victim", "Fiona", "Lister", None),
+]
+
+
+@pytest.fixture(scope="module")
+def paired_resolution():
+    """One Splink model for the cases that match on the other side of a crime or report: the
+    paired background (suspects on victims' crimes, some also the subjects of intelligence
+    reports, so that the counterpart, crime and time comparisons have data to be trained on)
+    with the mistyped subject, the records without details and the second ids in it (each
+    case used to train a model of its own). Each case has people, ids and crimes of its own,
+    so that no case can join another's, and each test reads only its own case's records.
+    (The rules' cases keep their own model on the unpaired background: the background
+    duplicates test reads that population's record keys.)"""
+    rows = (
+        _paired_background(np.random.default_rng(13))
+        + MISTYPED_SUBJECT_CASE
+        + LINKED_CRIME_CASE
+        + SECOND_ID_CASE
+    )
+    return resolve_mentions(pd.DataFrame(rows), ResolutionConfig())
+
+
+@pytest.fixture(scope="module")
+def paired_resolved(paired_resolution) -> dict[str, str]:
+    clusters = paired_resolution.clusters
+    return dict(zip(clusters["record_key"], clusters["person_key"], strict=True))
+
+
+def test_intelligence_subject_with_mistyped_names_joins_through_the_shared_victim(
+    paired_resolved: dict[str, str],
+) -> None:
+    # no name or date key brings the report's subject to the suspect of the crime against
+    # that victim; the shared victim does
+    keys = paired_resolved
     assert keys["I20|None"] == keys["T20|N20"]
     assert keys["I20|None"] != keys["T20|N21"]
 
@@ -524,70 +532,62 @@ def _paired_background(rng: np.random.Generator) -> list[dict]:
     return background + reports
 
 
-def test_a_record_without_details_joins_the_one_victim_of_its_linked_crime() -> None:
-    # An intelligence report or order linked to a crime names that crime's victim, often
-    # under a second nominal id with no name or date of birth: the linked crime is all there
-    # is to match on. A crime has one victim; where it records two, the bare record could be
-    # either and stays apart (joining both would make two victims one person).
-    background = _paired_background(np.random.default_rng(13))
-    bare_victim = {**_intelligence("I30", "N32", "victim", None, None, None), "crime_id": "T30"}
-    two_victims_bare = {
-        **_intelligence("I31", "N36", "victim", None, None, None),
-        "crime_id": "T31",
-    }
-    case = [
-        _mention("T30", "N30", "suspect", "Kyle", "Savage", "1994-05-14", "M", "YO21 8LU"),
-        _mention("T30", "N31", "victim", "Fiona", "Lister", "1996-02-03", "F", "YO21 8LX"),
-        bare_victim,
-        _mention("T31", "N35", "suspect", "Dean", "Marlow", "1979-03-08", "M", "YO12 5PQ"),
-        _mention("T31", "N33", "victim", "Anna", "Greaves", "1983-10-21", "F", "YO12 5PR"),
-        _mention("T31", "N34", "victim", "Beth", "Colley", "1991-12-30", "F", "YO12 6AB"),
-        two_victims_bare,
-    ]
-    result = resolve_mentions(pd.DataFrame(background + case), ResolutionConfig())
-    keys = dict(zip(result.clusters["record_key"], result.clusters["person_key"], strict=True))
+# An intelligence report or order linked to a crime names that crime's victim, often under a
+# second nominal id with no name or date of birth; one crime with one victim, one with two
+LINKED_CRIME_CASE = [
+    _mention("T30", "N30", "suspect", "Wayne", "Caldicott", "1988-09-17", "M", "YO22 4HT"),
+    _mention("T30", "N31", "victim", "Gemma", "Ashworth", "1990-12-05", "F", "YO22 4HU"),
+    {**_intelligence("I30", "N32", "victim", None, None, None), "crime_id": "T30"},
+    _mention("T31", "N35", "suspect", "Gareth", "Tunstall", "1976-06-23", "M", "YO14 9DW"),
+    _mention("T31", "N33", "victim", "Rhian", "Poulter", "1985-04-11", "F", "YO14 9DX"),
+    _mention("T31", "N34", "victim", "Keeley", "Danby", "1993-08-29", "F", "YO14 9EA"),
+    {**_intelligence("I31", "N36", "victim", None, None, None), "crime_id": "T31"},
+]
+
+
+def test_a_record_without_details_joins_the_one_victim_of_its_linked_crime(
+    paired_resolved: dict[str, str],
+) -> None:
+    # The linked crime is all there is to match on. A crime has one victim; where it records
+    # two, the bare record could be either and stays apart (joining both would make two
+    # victims one person).
+    keys = paired_resolved
     assert keys["I30|N32"] == keys["T30|N31"]
     assert keys["I30|N32"] != keys["T30|N30"]
     assert keys["T31|N33"] != keys["T31|N34"]
     assert keys["I31|N36"] not in {keys["T31|N33"], keys["T31|N34"], keys["T31|N35"]}
 
 
-@pytest.fixture(scope="module")
-def second_id_case():
-    """Intelligence victims under a second nominal id with no name or date of birth, linked
-    to no crime, beside a suspect's known victim (joined), a report years later (apart) and
-    a crime's own victim recorded without details (apart)."""
-    background = _paired_background(np.random.default_rng(14))
-    late_report = [
-        {**_intelligence("I50", "N50", "perpetrator", "Dean", "Marlow", None)},
-        {**_intelligence("I50", "N52", "victim", None, None, None)},
-    ]
-    for record in late_report:
-        record["event_date"] = dt.date(2028, 1, 1)
-    case = [
-        _mention("T40", "N40", "suspect", "Kyle", "Savage", "1994-05-14", "M", "YO21 8LU"),
-        _mention("T40", "N41", "victim", "Fiona", "Lister", "1996-02-03", "F", "YO21 8LX"),
-        _intelligence("I40", "N40", "perpetrator", "Kyle", "Savage", None),
-        _intelligence("I40", "N42", "victim", None, None, None),
-        _mention("T50", "N50", "suspect", "Dean", "Marlow", "1979-03-08", "M", "YO12 5PQ"),
-        _mention("T50", "N51", "victim", "Anna", "Greaves", "1983-10-21", "F", "YO12 5PR"),
-        *late_report,
-        _mention("T60", "N60", "suspect", "Colin", "Barraclough", "1969-04-02", "M", "YO15 2RT"),
-        _mention("T60", "N61", "victim", "Beth", "Colley", "1991-12-30", "F", "YO15 2RU"),
-        _mention("T61", "N60", "suspect", "Colin", "Barraclough", "1969-04-02", "M", "YO15 2RT"),
-        _mention("T61", "N62", "victim", None, None, None, None, None),
-    ]
-    return resolve_mentions(pd.DataFrame(background + case), ResolutionConfig())
+# Intelligence victims under a second nominal id with no name or date of birth, linked to no
+# crime, beside a suspect's known victim (joined), a report years later (apart) and a crime's
+# own victim recorded without details (apart)
+SECOND_ID_CASE = [
+    _mention("T40", "N40", "suspect", "Liam", "Ormerod", "1992-01-26", "M", "YO17 3GB"),
+    _mention("T40", "N41", "victim", "Chloe", "Brightwell", "1997-11-08", "F", "YO17 3GD"),
+    _intelligence("I40", "N40", "perpetrator", "Liam", "Ormerod", None),
+    _intelligence("I40", "N42", "victim", None, None, None),
+    _mention("T50", "N50", "suspect", "Dean", "Marlow", "1979-03-08", "M", "YO12 5PQ"),
+    _mention("T50", "N51", "victim", "Anna", "Greaves", "1983-10-21", "F", "YO12 5PR"),
+    {
+        **_intelligence("I50", "N50", "perpetrator", "Dean", "Marlow", None),
+        "event_date": dt.date(2028, 1, 1),
+    },
+    {**_intelligence("I50", "N52", "victim", None, None, None), "event_date": dt.date(2028, 1, 1)},
+    _mention("T60", "N60", "suspect", "Colin", "Barraclough", "1969-04-02", "M", "YO15 2RT"),
+    _mention("T60", "N61", "victim", "Beth", "Colley", "1991-12-30", "F", "YO15 2RU"),
+    _mention("T61", "N60", "suspect", "Colin", "Barraclough", "1969-04-02", "M", "YO15 2RT"),
+    _mention("T61", "N62", "victim", None, None, None, None, None),
+]
 
 
 def test_a_second_id_without_details_joins_the_one_known_victim_of_its_suspect(
-    second_id_case,
+    paired_resolution,
 ) -> None:
     # The id's only evidence is the suspect on the other side of its report. Where that
     # suspect has one known victim, active within a year, the id is that victim; a report
     # years later may be about a new victim, and a crime's own victim recorded without
     # details is that crime's (unknown) victim: both stay apart.
-    result = second_id_case
+    result = paired_resolution
     keys = dict(zip(result.clusters["record_key"], result.clusters["person_key"], strict=True))
     assert keys["I40|N42"] == keys["T40|N41"]
     assert keys["I40|N42"] != keys["T40|N40"]
@@ -596,11 +596,13 @@ def test_a_second_id_without_details_joins_the_one_known_victim_of_its_suspect(
     assert result.stats["clustering"]["second_ids_joined"] >= 1
 
 
-def test_a_second_id_join_is_in_the_evidence_without_a_probability(second_id_case) -> None:
+def test_a_second_id_join_is_in_the_evidence_without_a_probability(
+    paired_resolution,
+) -> None:
     # A join made by the rule is a merge like any other: the evidence lists it, as a rule
     # (joined_by 'second_id') with no probability or field weight, and the person's weakest
     # link stays the weakest scored or nominal-id edge (none invented for the rule).
-    result = second_id_case
+    result = paired_resolution
     clusters = result.clusters.set_index("record_key")
     evidence = result.evidence
     rule_joins = evidence[evidence["joined_by"] == "second_id"]
