@@ -157,13 +157,12 @@ def forecast_chart(quarters: pd.DataFrame, title: str, y_title: str) -> go.Figur
 
 def cell_map(
     cells: pd.DataFrame,
-    size_m: int,
     boundary: tuple[list[float | None], list[float | None]] | None,
     title: str,
     districts: Mapping[str, list] | None = None,
 ) -> go.Figure:
-    """Grid cells of `size_m` (BNG metres) on British National Grid metres, one layer per
-    `map_layer` in `map_layer_order` (its colour `map_colour`), with the force boundary.
+    """Grid cells at their centres on British National Grid metres, one layer per `map_layer`
+    in `map_layer_order` (its colour `map_colour`), with the force boundary.
 
     No tiles and no geo projection (plotly's geo traces fetch topojson from a CDN): plain
     cartesian axes locked to equal scale, drawn from local geometry only.
@@ -180,21 +179,13 @@ def cell_map(
             line={"color": "#9a9a9a", "width": 0.8, "dash": "dot"}, hoverinfo="skip",
         )  # fmt: skip
         figure.add_scatter(
-            x=[x for _, x, _ in districts["labels"]],
-            y=[y for _, _, y in districts["labels"]],
-            text=[name for name, _, _ in districts["labels"]],
+            x=districts["label_x"], y=districts["label_y"], text=districts["labels"],
             mode="text", textfont={"size": 11, "color": "#444"}, showlegend=False,
             hoverinfo="skip",
         )  # fmt: skip
-    if not cells.empty:
-        x, y = lonlat_to_bng(cells["longitude"].to_numpy(), cells["latitude"].to_numpy())
-        lo, hi = x - size_m / 2, x + size_m / 2
-        bottom, top = y - size_m / 2, y + size_m / 2
-        # each centre the mean of its square's corners in the order the square is drawn
-        cells = cells.assign(x=(lo + hi + hi + lo) / 4, y=(bottom + bottom + top + top) / 4)
-    order = cells.sort_values("map_layer_order")["map_layer"] if not cells.empty else []
-    for name in dict.fromkeys(order):
-        layer = cells[cells["map_layer"] == name]
+    x, y = lonlat_to_bng(cells["longitude"].to_numpy(), cells["latitude"].to_numpy())
+    cells = cells.assign(x=x, y=y).sort_values("map_layer_order", kind="stable")
+    for name, layer in cells.groupby("map_layer", sort=False):
         # A 500 m square is a pixel or two on a force-wide map: each cell is drawn as a square
         # marker of fixed screen size at its centre (the hover names its crimes), outlined so
         # neighbouring cells stay apart.
@@ -238,9 +229,9 @@ def district_lines(districts: list) -> dict[str, list] | None:
     return {
         "xs": [v for xs, _ in outlines for v in xs],
         "ys": [v for _, ys in outlines for v in ys],
-        "labels": [
-            (n, round(float(a)), round(float(b))) for n, a, b in zip(names, x, y, strict=True)
-        ],
+        "labels": list(names),
+        "label_x": [round(v) for v in x.tolist()],
+        "label_y": [round(v) for v in y.tolist()],
     }
 
 

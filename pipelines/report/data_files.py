@@ -1,28 +1,17 @@
-"""The published data files beside the profile (the FMS files aside: pipelines.report.fms):
-data_quality.json, gis/hotspots.geojson and the monthly performance table. Each reads its
-reporting model (or a declared Python-written mart) and applies its disclosure rule; the
-profile's publish guard then checks every one of them.
-
-- data_quality.json: the reconciliation of the run's delivery as spec/outputs.md lays it out
-  (reporting.rpt_data_quality_document). Counts of records, not of people, so published
-  exactly; file names, never paths.
-- gis/hotspots.geojson: the quarter's publishable cells (marts.hotspots) as polygons for the
-  force's GIS, only cells with at least disclosure.min_count different victims.
-- performance_monthly.csv and .html: the last N months to the end of the profiled quarter
-  (reporting.rpt_performance_monthly): stalking crimes recorded, the Victims' Code and referral
-  measures, SPO considered and repeat incidents, for all crimes and split domestic abuse / not,
-  as the action plan's monthly review through the Force Performance Framework asks; counts
-  suppressed as a table of the two parts and their total per month, rates hidden together
-  where one part's is hidden (`pipelines.disclosure.performance`).
+"""The published data files beside the profile (the FMS files: pipelines.report.fms), each
+read from its reporting model (or a declared Python-written mart) through its disclosure rule,
+then checked by the profile's publish guard: data_quality.json (the delivery's reconciliation,
+counts of records published exactly, file names never paths); gis/hotspots.geojson (the
+quarter's cells with at least disclosure.min_count victims, for the force's GIS); and
+performance_monthly.csv and .html (the last N months' Force Performance Framework measures,
+all crimes and split domestic abuse / not: `pipelines.disclosure.performance`).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
-from typing import Any
 
 import duckdb
 
@@ -34,22 +23,14 @@ from pipelines.report.printed import PrintedColumn, cell_text, environment, prin
 DATA_QUALITY_FILE = "data_quality.json"
 
 
-def data_quality_report(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    row = con.execute("select document from reporting.rpt_data_quality_document").fetchone()
-    return json.loads(row[0])
-
-
 def write_data_quality(con: duckdb.DuckDBPyConnection, folder: Path) -> Path:
     """Write folder/data_quality.json (written then renamed: a reader never sees half a file)."""
     path = Path(folder) / DATA_QUALITY_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=".data_quality.", suffix=".json")
-    with os.fdopen(handle, "w") as out:
-        json.dump(data_quality_report(con), out, indent=2, sort_keys=True)
-        out.write("\n")
-    # mkstemp makes the file owner-only; this is a published output (counts only), readable
-    # like the profile beside it. Restricted outputs live under restricted/.
-    os.chmod(tmp, 0o644)
+    (document,) = con.execute("select document from reporting.rpt_data_quality_document").fetchone()
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(json.loads(document), indent=2, sort_keys=True) + "\n")
+    tmp.chmod(0o644)  # a published output (counts only), readable like the profile beside it
     os.replace(tmp, path)
     return path
 
@@ -83,15 +64,16 @@ def write_performance(
     # each side headed as the model's YAML labels its numerator column
     labels = [column.label for column in printed_columns("rpt_performance_monthly", "sides")]
     sides = dict(zip(PERFORMANCE_SIDES, labels, strict=True))
-    figure = {kind: PrintedColumn(kind, kind, kind, digits=0) for kind in ("count", "rate")}
-    tables = {}
-    for side in sides:
-        wide = table.pivot(index="measure", columns="month", values=side)
-        order = table.drop_duplicates("measure")[["measure", "measure_label", "kind"]]
-        tables[side] = [
-            [r.measure_label, *[cell_text(wide.at[r.measure, m], figure[r.kind]) for m in months]]
-            for r in order.itertuples()
+    kinds = {kind: PrintedColumn(kind, kind, kind, digits=0) for kind in ("count", "rate")}
+    # a row per measure in the model's order, its months (every one: the model's grid) in turn
+    measures = table.groupby(["measure_label", "kind"], sort=False)
+    tables = {
+        side: [
+            [label, *(cell_text(v, kinds[kind]) for v in part[side])]
+            for (label, kind), part in measures
         ]
+        for side in sides
+    }
     html = folder / "performance_monthly.html"
     html.write_text(
         environment()

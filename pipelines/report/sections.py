@@ -502,8 +502,8 @@ def _cell_map(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     if not districts:
         ctx.gaps.append(_filled(ctx, spec["no_districts_gap"]))
     figure = charts.cell_map(
-        cells[publishable(cells, ctx.k)], ctx.settings.hotspots.cell_size_m,
-        charts.boundary_xy(ctx.boundary), _title(ctx, spec), charts.district_lines(districts),
+        cells[publishable(cells, ctx.k)], charts.boundary_xy(ctx.boundary), _title(ctx, spec),
+        charts.district_lines(districts),
     )  # fmt: skip
     return [*_chart_item(ctx, spec, figure), _p(_filled(ctx, spec["note"]), "note")]
 

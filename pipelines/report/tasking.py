@@ -1,12 +1,9 @@
-"""The restricted tasking pack: the ranked high-harm perpetrator list a tasking chair runs the
-meeting from, as CSV, HTML and XLSX, and one printable page per subject at the top of the list
-with an index. OFFICIAL-SENSITIVE: unlike the published profile it names people on purpose.
-Every figure and sentence is a row of reporting.rpt_tasking_* and rpt_subject_* (PACK_ROWS,
-PAGE_PARTS); this module picks the quarter's rows and prints the views their YAML declares.
-Written only under OUT/YYYY-Qn/restricted/ (folder 0700, files 0600 from creation), never
-linked from the published profile. On a subject's page victims are pseudonymised (Victim A,
-B, ... in order of first contact): the meeting discusses the subject, and a victim's identity
-stays on the records system.
+"""The restricted tasking pack (OFFICIAL-SENSITIVE: it names people on purpose): the ranked
+high-harm perpetrator list as CSV, HTML and XLSX, and a printable page per top subject with an
+index. Every figure and sentence is a row of reporting.rpt_tasking_* and rpt_subject_*; this
+module picks the quarter's rows and prints the views their YAML declares. Written only under
+OUT/YYYY-Qn/restricted/ (owner-only), never linked from the profile; a subject's victims are
+pseudonymised (Victim A, B, ...): their identity stays on the records system.
 """
 
 from __future__ import annotations
@@ -15,6 +12,7 @@ import datetime as dt
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -74,14 +72,13 @@ PAGE_PARTS = {
 }
 
 
-def columns_of(table: str) -> tuple[PrintedColumn, ...]:
-    rows, view, _ = TABLES[table]
-    return printed_columns(PACK_ROWS[rows][0], view)
-
-
-def printed(data: dict[str, pd.DataFrame], table: str) -> pd.DataFrame:
-    """A table's rows as its view prints them."""
-    return printed_frame(data[TABLES[table][0]], columns_of(table))
+def printed(data: dict[str, pd.DataFrame]) -> dict[str, tuple[tuple[PrintedColumn, ...], Any]]:
+    """Each table's printed columns and its rows as its view prints them."""
+    tables = {}
+    for table, (rows, view, _) in TABLES.items():
+        columns = printed_columns(PACK_ROWS[rows][0], view)
+        tables[table] = (columns, printed_frame(data[rows], columns))
+    return tables
 
 
 @dataclass(frozen=True)
@@ -128,7 +125,7 @@ def write_tasking_pack(
     csv_path = write_private_csv(
         folder / "high_harm_perpetrators.csv",
         f"{MARKING}: tasking list {quarter}. Do not forward outside the tasking group.",
-        printed(data, "list"),
+        printed(data)["list"][1],
         float_format="%.2f",
         date_format="%Y-%m-%d",
     )
@@ -137,7 +134,6 @@ def write_tasking_pack(
     html = render_pack_html(
         data, quarter, force, generated, profiles=profiles, lookback_years=lookback_years
     )
-    summary = data["summary"].to_dict("records")
     return PackResult(
         csv=csv_path,
         html=write_private(folder / "high_harm_perpetrators.html", html),
@@ -146,7 +142,7 @@ def write_tasking_pack(
             render_pack_xlsx(data, quarter, force, generated),
         ),
         rows=len(data["listed"]),
-        above_cutoff=int(summary[0].get("subjects_above_cutoff", 0) or 0) if summary else 0,
+        above_cutoff=int(data["summary"]["subjects_above_cutoff"].sum()),  # one row or none
         seconds=time.perf_counter() - started,
         subject_profiles=profiles,
     )
@@ -160,10 +156,10 @@ def render_pack_xlsx(
     workbook.properties.title = f"{MARKING} tasking list {quarter}"
     workbook.properties.keywords = MARKING
     workbook.properties.creator = force or "Stalking Problem Profile"
-    for table, (_, _, title) in TABLES.items():
-        if title is not None:
+    for table, (columns, frame) in printed(data).items():
+        if title := TABLES[table][2]:
             sheet = workbook.create_sheet(title)
-            write_table(sheet, printed(data, table), from_printed(columns_of(table)))
+            write_table(sheet, frame, from_printed(columns))
             mark_sheet(sheet)
     about = workbook.create_sheet("About")
     for line in [
@@ -189,8 +185,9 @@ def render_pack_html(
     by_key = {p.stem.split("_", 1)[-1]: f"{SUBJECTS_DIR}/{p.name}" for p in profiles}
     dropped = data["dropped"]
     # each table: its printed columns and its rows (the template prints each cell by cell_text)
-    tables = {name: (columns_of(name), printed(data, name).to_dict("split")["data"])
-              for name in ("page", "dropped", "backtest")}  # fmt: skip
+    tables = {
+        name: (c, frame.to_dict("split")["data"]) for name, (c, frame) in printed(data).items()
+    }
     return (
         environment()
         .get_template("tasking_pack.html.j2")
@@ -249,19 +246,15 @@ def write_subject_profiles(
     folder = owner_only_dir(restricted_dir / SUBJECTS_DIR)
     for stale in folder.glob("*.html"):  # a re-run replaces the quarter's pages
         stale.unlink()
-    env = environment()
-    page = env.get_template("subject_profile.html.j2")
-    headers = top.to_dict("records")
-    pages = subject_pages(con, quarter, [str(header["person_key"]) for header in headers])
+    headers = {str(header["person_key"]): header for header in top.to_dict("records")}
+    pages = subject_pages(con, quarter, list(headers))
     shared = {"marking": MARKING, "quarter": quarter, "force": force}
     shared["generated"] = f"{generated:%d %B %Y}"
-    subjects = []
-    for header in headers:
-        path = folder / subject_file_name(header["rank"], str(header["person_key"]))
-        write_private(path, page.render(**shared, s=pages[str(header["person_key"])], h=header))
-        subjects.append((path, header))
-    if subjects:
-        index = env.get_template("subject_index.html.j2")
-        listed = [(path.name, header) for path, header in subjects]
+    page = environment().get_template("subject_profile.html.j2")
+    listed = [(subject_file_name(h["rank"], key), h) for key, h in headers.items()]
+    for (name, header), key in zip(listed, headers, strict=True):
+        write_private(folder / name, page.render(**shared, s=pages[key], h=header))
+    if listed:
+        index = environment().get_template("subject_index.html.j2")
         write_private(folder / "index.html", index.render(**shared, subjects=listed))
-    return tuple(path for path, _ in subjects)
+    return tuple(folder / name for name, _ in listed)
