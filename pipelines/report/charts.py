@@ -9,7 +9,7 @@ Suppressed values arrive as None and are drawn as gaps, never as zero.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -201,19 +201,18 @@ def cell_map(
     return figure
 
 
-def _outline_xy(geometry: Any) -> tuple[list[float | None], list[float | None]]:
-    """A (multi)polygon's outer rings, simplified, in whole BNG metres: one line per ring,
-    rings separated by None (how plotly breaks a line)."""
-    outline = geometry.simplify(0.002)
+def _outline_xy(geometries: Iterable[Any]) -> tuple[list[float | None], list[float | None]]:
+    """(Multi)polygons' outer rings, simplified, in whole BNG metres: one line per ring, rings
+    separated by None (how plotly breaks a line)."""
     xs: list[float | None] = []
     ys: list[float | None] = []
-    for polygon in getattr(outline, "geoms", [outline]):
-        if polygon.geom_type != "Polygon":
-            continue
-        lon, lat = np.asarray(polygon.exterior.coords).T
-        bx, by = lonlat_to_bng(lon, lat)
-        xs += [round(float(v)) for v in bx] + [None]
-        ys += [round(float(v)) for v in by] + [None]
+    for geometry in geometries:
+        outline = geometry.simplify(0.002)
+        for polygon in getattr(outline, "geoms", [outline]):
+            if polygon.geom_type == "Polygon":
+                bx, by = lonlat_to_bng(*np.asarray(polygon.exterior.coords).T)
+                xs += [round(float(v)) for v in bx] + [None]
+                ys += [round(float(v)) for v in by] + [None]
     return xs, ys
 
 
@@ -223,12 +222,12 @@ def district_lines(districts: list) -> dict[str, list] | None:
         return None
     from pipelines.places import district_labels
 
-    outlines = [_outline_xy(district.geometry) for district in districts]
+    xs, ys = _outline_xy(district.geometry for district in districts)
     names, lon, lat = zip(*district_labels(districts), strict=True)
     x, y = lonlat_to_bng(np.array(lon), np.array(lat))
     return {
-        "xs": [v for xs, _ in outlines for v in xs],
-        "ys": [v for _, ys in outlines for v in ys],
+        "xs": xs,
+        "ys": ys,
         "labels": list(names),
         "label_x": [round(v) for v in x.tolist()],
         "label_y": [round(v) for v in y.tolist()],
@@ -252,4 +251,4 @@ def boundary_xy(path: Path | None) -> tuple[list, list] | None:
     import shapely
 
     geoms = [shapely.geometry.shape(f["geometry"]) for f in boundary_features(path)]
-    return _outline_xy(shapely.union_all(geoms)) if geoms else None
+    return _outline_xy([shapely.union_all(geoms)]) if geoms else None

@@ -1,13 +1,9 @@
-"""The Force Management Statement files: fms/demand.csv and fms/demand.xlsx.
-
-Both read the reporting models the profile's forecast section reads (`reporting.rpt_fms_*`),
-through the same disclosure functions (`pipelines.disclosure.demand`), so a figure in the
-workbook is the profile's figure for the same series and financial year. The workbook is
-made for an FMS author to paste from: a README in plain words, history by financial year
-with the last complete year as the baseline, the four-year projection with its 80/95% ranges
-and how often such ranges held in testing, workload and hidden-demand scenarios whose every
-figure is a live formula on assumption cells the author can change (written whole by the
-models, `rpt_fms_workload_years`), and the early-warning check.
+"""The Force Management Statement files, fms/demand.csv and fms/demand.xlsx, from the
+reporting models the profile's forecast section reads (`reporting.rpt_fms_*`) through the same
+disclosure functions (`pipelines.disclosure.demand`): a figure in the workbook is the profile's.
+The workbook is for an FMS author to paste from: a README, history by financial year, the
+projection with its 80/95% ranges and their tested coverage, workload and hidden-demand
+scenarios as live formulas on assumption cells the author can change, the early warning.
 """
 
 from __future__ import annotations
@@ -101,10 +97,10 @@ def _readme(ws: Worksheet, readme: pd.DataFrame, quarter: str, force: str) -> No
     """The README sheet: the lines of reporting.rpt_fms_readme, each in its style."""
     ws.column_dimensions["A"].width = 120
     for row, line in enumerate(readme.itertuples(), start=1):
-        text = None if pd.isna(line.line) else line.line
-        if text:
-            text = text.replace("{force}", force).replace("{quarter}", quarter)
-        cell = ws.cell(row=row, column=1, value=text or None)
+        text = (
+            line.line.replace("{force}", force).replace("{quarter}", quarter) if line.line else None
+        )
+        cell = ws.cell(row=row, column=1, value=text)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         if line.style in README_FONTS:
             cell.font = README_FONTS[line.style]
@@ -146,18 +142,13 @@ def write_fms(
         "quarters": protect_demand_quarters(figures["quarters"], min_count),
         "tracking": tracking,
     }
-    sheets = {
-        "History": _history(years),
-        **{
-            sheet: (shown[rows], written_columns(DEMAND_MODELS[rows][0], sheet))
-            for sheet, rows in WORKBOOK_SHEETS.items()
-        },
-    }
     book = Workbook()
     book.active.title = "README"
     _readme(book.active, figures["readme"], quarter, force_name)
-    for name, (frame, columns) in sheets.items():
-        write_table(book.create_sheet(name), frame, columns, yes_no=True)
+    write_table(book.create_sheet("History"), *_history(years), yes_no=True)
+    for sheet, rows in WORKBOOK_SHEETS.items():
+        columns = written_columns(DEMAND_MODELS[rows][0], sheet)
+        write_table(book.create_sheet(sheet), shown[rows], columns, yes_no=True)
     book.properties.title = f"Stalking demand for the FMS, {quarter}"
     book.save(out_dir / "demand.xlsx")
     return [csv, out_dir / "demand.xlsx"]

@@ -5,7 +5,6 @@ person-resolution diagnostics page. None is published or linked from the profile
 
 from __future__ import annotations
 
-import io
 import json
 import os
 from pathlib import Path
@@ -35,16 +34,14 @@ def owner_only_dir(path: Path) -> Path:
 
 def write_private(path: Path, content: str | bytes | Workbook) -> Path:
     """Create with 0600 from the start (no window where the file is world-readable); text is
-    written as UTF-8, as it stands, a workbook as its saved bytes."""
-    if isinstance(content, Workbook):
-        buffer = io.BytesIO()
-        content.save(buffer)
-        content = buffer.getvalue()
-    payload = content.encode("utf-8") if isinstance(content, str) else content
+    written as UTF-8, as it stands, a workbook as it saves."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # a file already there keeps its mode through O_CREAT
     with os.fdopen(fd, "wb") as handle:
-        handle.write(payload)
-    os.chmod(path, 0o600)
+        if isinstance(content, Workbook):
+            content.save(handle)
+        else:
+            handle.write(content.encode("utf-8") if isinstance(content, str) else content)
     return path
 
 
@@ -74,11 +71,10 @@ def write_dip_sample(
     by `pipelines.dip_sample_returns` under the column names the sheet's second row gives."""
     columns = printed_columns("rpt_dip_sample", "dip_sample")
     frame = con.execute("select * from reporting.rpt_dip_sample order by sample_id").df()
-    frame = printed_frame(frame, columns)
+    frame = printed_frame(frame, columns).assign(**dict.fromkeys(VERDICT_COLUMNS, ""))
     for column in columns:
         if column.kind == "flag":
             frame[column.name] = frame[column.name].map({True: "yes", False: "no"})
-    frame = frame.assign(**dict.fromkeys(VERDICT_COLUMNS, ""))
     out_dir = owner_only_dir(folder / RESTRICTED_DIR)
     note = (
         f"{MARKING}: {force_name} stalking assurance dip sample {quarter}. Fill in the "
@@ -90,12 +86,12 @@ def write_dip_sample(
     sheet.title = "Dip sample"
     sheet.append([note])
     sheet["A1"].font = Font(bold=True, color="9C0006")
-    sheet.append([c.name for c in columns] + list(VERDICT_COLUMNS))
+    sheet.append(list(frame.columns))  # the names a return is read back by
     verdicts = [
         WrittenColumn(label, value=name, editable=True) for name, label in VERDICT_COLUMNS.items()
     ]
     written = (*from_printed(columns), *verdicts)
-    write_table(sheet, neutralise_formulas(frame), written, header_row=3, frozen_columns=2)
+    write_table(sheet, frame, written, header_row=3, frozen_columns=2)
     sheet.oddHeader.center.text = MARKING
     sheet.oddFooter.center.text = MARKING
     return [csv, write_private(out_dir / "dip_sample.xlsx", book)]

@@ -1,10 +1,7 @@
-"""Workbook sheets, written one way for every workbook the project writes (the FMS workbook,
-the tasking pack, the dip sample): a header row of labels, then one row per record, each
-column a model column or a live formula (a model column too, written as a formula) as the
-model's YAML declares it (`written_as`, read by
-`pipelines.report.printed.written_columns`), with its number format and width, the cells the
-reader types in shaded. Values become Excel values by one rule, text neutralised so that no
-cell can start a formula (`pipelines.disclosure.formulas`)."""
+"""Workbook sheets, written one way for every workbook (the FMS workbook, the tasking pack, the
+dip sample): a header row of labels, then a row per record, each column a model column or its
+live formula as the model's YAML declares it (`written_as`), with its number format and width,
+the cells the reader types in shaded; no text cell can start a formula."""
 
 from __future__ import annotations
 

@@ -12,7 +12,6 @@ import datetime as dt
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pandas as pd
@@ -72,7 +71,9 @@ PAGE_PARTS = {
 }
 
 
-def printed(data: dict[str, pd.DataFrame]) -> dict[str, tuple[tuple[PrintedColumn, ...], Any]]:
+def printed(
+    data: dict[str, pd.DataFrame],
+) -> dict[str, tuple[tuple[PrintedColumn, ...], pd.DataFrame]]:
     """Each table's printed columns and its rows as its view prints them."""
     tables = {}
     for table, (rows, view, _) in TABLES.items():
@@ -217,14 +218,12 @@ def subject_pages(
     }
     for part, (model, columns, where, order) in PAGE_PARTS.items():
         params = {"keys": keys} | ({"quarter": quarter} if "$quarter" in where else {})
-        cursor = con.execute(
+        rows = con.sql(
             f"select {columns} from reporting.{model} "
             f"where person_key in (select unnest($keys)) and {where} order by {order}",
-            params,
+            params=params,
         )
-        names = [column[0] for column in cursor.description]
-        for row in cursor.fetchall():
-            record = dict(zip(names, row, strict=True))
+        for record in rows.to_arrow_table().to_pylist():
             pages[record["person_key"]][part].append(record)
     return pages
 
