@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -111,7 +112,7 @@ def _protected_by_quarter(
 
 
 def comparison_table(
-    frame: pd.DataFrame, periods: Periods, threshold: int, order: list[str]
+    frame: pd.DataFrame, order: list[str], periods: Periods, threshold: int
 ) -> list[Figure3]:
     """Each category at the three compared quarters, then the Total row, as suppressed with
     each quarter's total."""
@@ -154,6 +155,11 @@ def _meta(entry: dict[str, Any]) -> dict[str, Any]:
     return (entry.get("config") or {}).get("meta") or {}
 
 
+def model_meta(model: str) -> dict[str, Any]:
+    """The `config.meta` of a reporting model: how it is printed (docs/DESIGN.md)."""
+    return _meta(_models()[model])
+
+
 @functools.cache
 def _models(folder: Path = REPORTING_MODELS) -> dict[str, dict[str, Any]]:
     models: dict[str, dict[str, Any]] = {}
@@ -189,7 +195,7 @@ def printed_columns(model: str, view: str) -> tuple[PrintedColumn, ...]:
         name: (meta.get("label_in") or {}).get(view, meta.get("label"))
         for name, meta in declared_columns(model).items()
     }
-    names = _meta(_models()[model])["printed_as"][view]
+    names = model_meta(model)["printed_as"][view]
     return tuple(replace(described_column(model, name), label=labels[name]) for name in names)
 
 
@@ -296,7 +302,7 @@ def printed_table(
     columns = printed_columns(model, view)
     if headings:
         columns = tuple(replace(c, label=c.label.format_map(headings)) for c in columns)
-    meta = _meta(_models()[model])
+    meta = model_meta(model)
     across = (meta.get("suppressed_across_rows") or {}).get(view)
     keys = [across["key"], *([across["within"]] if "within" in across else [])] if across else []
     read = dict.fromkeys([c.name for c in columns] + [c.of for c in columns if c.of] + keys)
@@ -405,18 +411,6 @@ def model_frames(
     }
 
 
-def section_items(model: str, section: str) -> list[dict[str, Any]]:
-    """The items `section` prints in turn, as `config.meta.items.<section>` of `model` declares
-    them (pipelines.report.sections renders them)."""
-    return list(_meta(_models()[model])["items"][section])
-
-
-def sentences_in(model: str, section: str) -> tuple[str, ...]:
-    """The sentence kinds of `model` that `section` prints in turn (`config.meta.sentences_in`;
-    each printed in its first wording whose figures publish, pipelines.disclosure.sentences)."""
-    return tuple(_meta(_models()[model])["sentences_in"][section])
-
-
 @dataclass(frozen=True)
 class WrittenColumn:
     """A workbook column declared under a model's `config.meta.written_as.<sheet>`: a column
@@ -435,23 +429,10 @@ class WrittenColumn:
 
 @functools.cache
 def written_columns(model: str, sheet: str) -> tuple[WrittenColumn, ...]:
-    return tuple(WrittenColumn(**column) for column in _meta(_models()[model])["written_as"][sheet])
+    return tuple(WrittenColumn(**column) for column in model_meta(model)["written_as"][sheet])
 
 
-@dataclass(frozen=True)
-class ComparedByQuarter:
-    count: str
-    category: str
-    order: str
-    tables: str | None = None  # the column naming each table, when the model holds several
-    tables_order: str | None = None
-    listed: dict[str, str] | None = None  # tables printed in turn: name -> caption
-    without_total: tuple[str, ...] = ()  # tables of overlapping counts: no total row printed
-
-
-def compared_by_quarter(model: str) -> ComparedByQuarter:
-    spec = _meta(_models()[model])["compared_by_quarter"]
-    return ComparedByQuarter(**{**spec, "without_total": tuple(spec.get("without_total", ()))})
+NO_COUNTS = pd.DataFrame({"quarter": [], "cat": [], "n": pd.Series(dtype="int64")})
 
 
 def compared_frames(
@@ -459,24 +440,25 @@ def compared_frames(
     model: str,
     quarters: Sequence[str] | None = None,
     where: str = "",
-) -> dict[str, tuple[pd.DataFrame, list[str]]]:
+) -> defaultdict[str, tuple[pd.DataFrame, list[str]]]:
     """Each table of a category-by-quarter model (in the model's table order) as its rows
-    (quarter, cat, n) and its categories in the model's order. `quarters` and `where` keep
-    the rows a section prints."""
-    spec = compared_by_quarter(model)
-    table = spec.tables or "''"
+    (quarter, cat, n) and its categories in the model's order; a table without a row is
+    empty. `quarters` and `where` keep the rows a section prints."""
+    spec = model_meta(model)["compared_by_quarter"]
     conditions, params = ([where] if where else []), []
     if quarters is not None:
         conditions.append("quarter in (select unnest(?))")
         params.append(list(quarters))
-    order = [c for c in (spec.tables_order or spec.tables, spec.order, "quarter") if c]
+    table = spec.get("tables", "''")  # a model of one table: its name is ""
+    order = [spec.get("tables_order") or spec.get("tables"), spec["order"], "quarter"]
     frame = con.execute(
-        f"select {table} as table_name, quarter, {spec.category} as cat, {spec.count} as n "
-        f"from reporting.{model} {'where ' + ' and '.join(conditions) if conditions else ''} "
-        f"order by {', '.join(order)}",
+        f"select {table} as table_name, quarter, {spec['category']} as cat, "
+        f"{spec['count']} as n from reporting.{model} "
+        f"{'where ' + ' and '.join(conditions) if conditions else ''} "
+        f"order by {', '.join(filter(None, order))}",
         params,
     ).df()
-    return {
-        str(name): (part[["quarter", "cat", "n"]], list(dict.fromkeys(part["cat"])))
-        for name, part in frame.groupby("table_name", sort=False)
-    }
+    tables = defaultdict(lambda: (NO_COUNTS, []))
+    for name, part in frame.groupby("table_name", sort=False):
+        tables[str(name)] = (part[["quarter", "cat", "n"]], list(dict.fromkeys(part["cat"])))
+    return tables

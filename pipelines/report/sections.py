@@ -10,8 +10,6 @@ reporting model (`reporting.rpt_*`); here it only goes through disclosure contro
 from __future__ import annotations
 
 import functools
-from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -43,7 +41,6 @@ from pipelines.report.printed import (
     Periods,
     PrintedColumn,
     cell_text,
-    compared_by_quarter,
     compared_frames,
     comparison_table,
     printed_columns,
@@ -83,36 +80,18 @@ class Context:
         return published_sentence(self.con, model, kind, self.periods.quarter, self.k)
 
 
-NO_COUNTS = pd.DataFrame({"quarter": [], "cat": [], "n": pd.Series(dtype="int64")})
-
-
-def comparison_rows(
-    ctx: Context, model: str, quarters: list[str] | None = None, where: str = ""
-) -> dict[str, list[Figure3]]:
-    """Each comparison table of a category-by-quarter model (its YAML names the columns; see
-    pipelines.report.printed), suppressed as a table with its total row; a table the model
-    holds no row of is its total row alone."""
-    tables = compared_frames(ctx.con, model, quarters, where)
-    return defaultdict(
-        lambda: comparison_table(NO_COUNTS, ctx.periods, ctx.k, []),
-        {name: comparison_table(frame, ctx.periods, ctx.k, order)
-         for name, (frame, order) in tables.items()},
-    )  # fmt: skip
-
-
 # --------------------------------------------------------------------------- forecast
 def _forecast(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     """The forecast for the FMS: the same reporting rows and disclosure as fms/demand.xlsx
     (pipelines.report.fms), so every figure here is the workbook's figure. The financial-year
     table (a figure and its 80% range per year), a chart per charted series, then the notes."""
-    k, figures = ctx.k, _demand_figures(ctx)
-    if figures["years"].empty:
+    (figures, years), k = _demand(ctx), ctx.k
+    if years.empty:
         not_forecast = "".join(fms.sentences(figures, "not_forecast"))
         ctx.gaps += [s for s in [not_forecast, spec["missing_gap"]] if s]
         return [_p(spec["missing"], "unavailable")]
-    items = [_p(Markup("<strong>{}</strong>").format(warning), "warning", markup=True)
-             for warning in fms.sentences(figures, "backtest_warning")[:1]]  # fmt: skip
-    years = protect_demand_years(figures["years"], k)
+    warnings = fms.sentences(figures, "backtest_warning")[:1]
+    items = [_p(Markup("<strong>{}</strong>").format(w), "warning", markup=True) for w in warnings]
     shown = years[years["is_projection_row"]].sort_values("financial_year_start", kind="stable")
     headings = dict(zip(shown["financial_year"], shown["table_heading"], strict=True))
     figure = functools.partial(cell_text, column=PrintedColumn("", "", "count"))
@@ -146,21 +125,21 @@ def _forecast(ctx: Context, spec: dict[str, Any]) -> list[Item]:
 FORECAST_SENTENCES = "rpt_fms_forecast_sentences"
 
 
-def _demand_figures(ctx: Context) -> dict[str, pd.DataFrame]:
-    """The FMS rows (pipelines.report.fms), read once for the forecast section and the key
-    findings' headline."""
+def _demand(ctx: Context) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """The FMS rows (pipelines.report.fms) and their financial years through disclosure
+    control, read once for the forecast section and the key findings' headline."""
     if "demand" not in ctx.figures:
-        ctx.figures["demand"] = fms.read_demand_figures(ctx.con)
+        figures = fms.read_demand_figures(ctx.con)
+        ctx.figures["demand"] = figures, protect_demand_years(figures["years"], ctx.k)
     return ctx.figures["demand"]
 
 
 def forecast_headline(ctx: Context) -> str | None:
     """The key findings' forecast sentence: the first full forecast year against the baseline,
     its figures as the forecast section's table prints them."""
-    figures = _demand_figures(ctx)
-    if figures["years"].empty:
+    years = _demand(ctx)[1]
+    if years.empty:
         return None
-    years = protect_demand_years(figures["years"], ctx.k)
     return forecast_sentence(ctx.con, years, fms.TOTAL_SERIES, "headline", ctx.k)
 
 
@@ -180,10 +159,8 @@ def forecast_sentence(
         for name, values in printed.items()
         if len(values) and (isinstance(v := values.iloc[0], str) or pd.notna(v))
     }
-    variants = model_rows(
-        con, FORECAST_SENTENCES, "series = ? and sentence_kind = ? order by variant_order",
-        [series, kind],
-    )  # fmt: skip
+    where = "series = ? and sentence_kind = ? order by variant_order"
+    variants = model_rows(con, FORECAST_SENTENCES, where, [series, kind])
     return first_complete(FORECAST_SENTENCES, variants, k, protected=protected)
 
 
@@ -202,22 +179,20 @@ def _table_protected(ctx: Context, row: dict[str, Any]) -> dict[str, Count]:
     secondary suppression of that table), so no sentence prints a count the table hides."""
     if row["table_model"] is None:
         return {}
-    p, k = ctx.periods, ctx.k
     key = (row["table_model"], row["table_name"])
     if key not in ctx.figures.setdefault("assessment_tables", {}):
-        tables = comparison_rows(ctx, row["table_model"], p.columns)
-        ctx.figures["assessment_tables"][key] = {
-            figure.label: figure for figure in tables[row["table_name"]]
-        }
+        tables = compared_frames(ctx.con, row["table_model"], ctx.periods.columns)
+        rows = comparison_table(*tables[row["table_name"]], ctx.periods, ctx.k)
+        ctx.figures["assessment_tables"][key] = {figure.label: figure for figure in rows}
     figure = ctx.figures["assessment_tables"][key].get(row["table_category"])
     if figure is None:
         return {}
     before = figure.previous if row["comparison"] == "previous quarter" else figure.year_ago
-    shown = {"now_numerator": figure.now, "previous_numerator": figure.previous,
-             "year_ago_numerator": figure.year_ago, "before_numerator": before}  # fmt: skip
+    counts = (figure.now, figure.previous, figure.year_ago, before)
+    names = ("now_numerator", "previous_numerator", "year_ago_numerator", "before_numerator")
     return {
-        name: Count(int(row[name]), count.suppressed or is_primary(int(row[name]), k))
-        for name, count in shown.items()
+        name: Count(int(row[name]), count.suppressed or is_primary(int(row[name]), ctx.k))
+        for name, count in zip(names, counts, strict=True)
         if row[name] is not None
     }
 
@@ -236,7 +211,7 @@ def _words(
 
 
 def assessment_section(ctx: Context) -> dict[str, Any]:
-    rules, ranked = ctx.settings.assessment, ctx.quarter_rows(JUDGMENTS, "judgment_rank")
+    ranked = ctx.quarter_rows(JUDGMENTS, "judgment_rank")
     variants: dict[tuple[str, str, str], list[dict]] = {}
     for row in ctx.quarter_rows(ASSESSMENT, "variant_order"):
         key = (row["signal"], row["comparison"], row["sentence_kind"])
@@ -245,7 +220,6 @@ def assessment_section(ctx: Context) -> dict[str, Any]:
     ranked = [{**j, **said[j["signal"]]} for j in ranked]  # the template prints their columns
     recs = ctx.quarter_rows(RECOMMENDATIONS, "recommendation_order")
     requirements = ctx.quarter_rows(REQUIREMENTS, "requirement_order")
-    scope = (ctx.quarter_rows(SCOPE) or [{"tests": 0, "signals": 0}])[0]
     return {
         "judgments": [j for j in ranked if j["is_shown"]],
         "ranking": ranked,
@@ -254,11 +228,8 @@ def assessment_section(ctx: Context) -> dict[str, Any]:
             {**r, "evidence": fill_sentence(REQUIREMENTS, r, ctx.k, "evidence_template").text}
             for r in requirements
         ],
-        "tested": scope["tests"],
-        "signals": scope["signals"],
-        "significance": rules.significance,
-        "min_change": rules.min_relative_change,
-        "min_gap": rules.min_rate_gap,
+        "scope": (ctx.quarter_rows(SCOPE) or [{"tests": 0, "signals": 0}])[0],
+        "rules": ctx.settings.assessment,
     }
 
 
@@ -338,34 +309,38 @@ def _p(text: str, css: str = "", markup: bool = False) -> Item:
     return {"kind": "text", "text": text, "css": css, "markup": markup}
 
 
-def _table_item(caption: str, headings: list[str], rows: list, total: bool = False,
-                css: str = "", empty: str = "", wide: Sequence[int] = ()) -> Item:  # fmt: skip
-    """A table item of cells already published: `total` (its last row is a total), `css`,
-    `empty` (the sentence printed when it has no row) and `wide` (columns of sentences)."""
+def _rows(
+    ctx: Context,
+    spec: dict[str, Any],
+    rows: list,
+    headings: list[str],
+    caption: str | None = None,
+    total: bool = False,
+) -> Item:
+    """A table of cells already published, as declared: `caption` (unless given), `css`,
+    `empty` (printed without a row) and `wide` (columns of sentences); `total`: its last row
+    is a total."""
+    wide = spec.get("wide", [])
     columns = [PrintedColumn(h, h, "text", i in wide) for i, h in enumerate(headings)]
-    table = {"columns": columns, "rows": rows, "total": total, "empty": empty}
-    return {"kind": "table", "caption": caption, "table": table, "css": css}
+    table = {"columns": columns, "rows": rows, "total": total}
+    table["empty"] = _filled(ctx, spec.get("empty", ""))
+    caption = _filled(ctx, spec["caption"]) if caption is None else caption
+    return {"kind": "table", "caption": caption, "table": table, "css": spec.get("css", "")}
 
 
-def _rows(ctx: Context, spec: dict[str, Any], rows: list, headings: list[str]) -> Item:
-    """A table of cells already published, as declared (`caption`, `css`, `empty`, `wide`)."""
-    empty, caption = _filled(ctx, spec.get("empty", "")), _filled(ctx, spec["caption"])
-    css, wide = spec.get("css", ""), spec.get("wide", [])
-    return _table_item(caption, headings, rows, css=css, empty=empty, wide=wide)
-
-
-def _fig3(ctx: Context, spec: dict[str, Any], caption: str, label: str, rows: list[Figure3],
-          total: bool) -> Item:  # fmt: skip
+def _fig3(
+    ctx: Context, spec: dict[str, Any], caption: str, label: str, rows: list[Figure3], total: bool
+) -> Item:
     """A comparison table: each figure at the quarter, the previous one and a year ago with
     its changes (`quarters: year`: the quarter and a year ago only)."""
-    p, css = ctx.periods, "sortable" if spec.get("sortable") else ""
+    p = ctx.periods
     if spec.get("quarters") == "year":
         headings = [label, p.year_ago, p.quarter, "vs same quarter last year"]
         cells = [[f.label, f.year_ago, f.now, f.vs_year] for f in rows]
     else:
         headings = [label, *p.columns, "vs previous quarter", "vs same quarter last year"]
         cells = [[f.label, f.year_ago, f.previous, f.now, f.vs_previous, f.vs_year] for f in rows]
-    return _table_item(caption, headings, cells, total=total, css=css)
+    return _rows(ctx, spec, cells, headings, caption, total)
 
 
 def _text(ctx: Context, spec: dict[str, Any]) -> list[Item]:
@@ -416,22 +391,22 @@ def _table(ctx: Context, spec: dict[str, Any]) -> list[Item]:
 def _compared(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     """The comparison tables of a category-by-quarter model, each suppressed with its total."""
     model, p = spec["compared"], ctx.periods
-    declared = compared_by_quarter(model)
+    declared = printed.model_meta(model)["compared_by_quarter"]
     quarters = {"year": [p.quarter, p.year_ago], "compared": p.columns}.get(spec.get("quarters"))
-    tables = comparison_rows(ctx, model, quarters, spec.get("where", ""))
-    if "table" in spec or declared.tables is None:
+    tables = compared_frames(ctx.con, model, quarters, spec.get("where", ""))
+    if "table" in spec or "tables" not in declared:
         named = {spec.get("table", ""): ""}
     else:
-        named = declared.listed or dict.fromkeys(tables, "")
+        named = declared.get("listed") or dict.fromkeys(tables, "")
     items = []
     for name, listed in named.items():
-        rows, has_total = tables[name], name not in declared.without_total
+        rows = comparison_table(*tables[name], p, ctx.k)
+        has_total = name not in declared.get("without_total", ())
         words = {"listed": listed, "listed_lower": listed.lower(), "name_lower": name.lower()}
         caption, label = (
             _filled(ctx, spec.get(key, "Category"), **words) for key in ("caption", "label")
         )
-        rows = rows if has_total else rows[:-1]
-        items.append(_fig3(ctx, spec, caption, label, rows, has_total))
+        items.append(_fig3(ctx, spec, caption, label, rows[: None if has_total else -1], has_total))
     return items
 
 
@@ -471,7 +446,7 @@ def _kpis(ctx: Context, spec: dict[str, Any]) -> list[Item]:
 def _sentences(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     """The sentences the model lists for a section (`sentences_in`), each in its first wording
     that publishes, then any the sections before have added (the forecast's headline)."""
-    kinds = printed.sentences_in(SENTENCES, spec["sentences"])
+    kinds = printed.model_meta(SENTENCES)["sentences_in"][spec["sentences"]]
     lines = [text for kind in kinds if (text := ctx.sentence(SENTENCES, kind))]
     if spec.get("then") == "forecast_headline" and (headline := forecast_headline(ctx)):
         lines.append(headline)
@@ -606,7 +581,7 @@ def _trend(ctx: Context, spec: dict[str, Any], with_total: bool) -> Series:
     first = page_values(ctx)["trend_first_quarter"]
     quarters = [q for q in ctx.periods.trend(12) if q >= first]
     tables = compared_frames(ctx.con, spec["model"], quarters)
-    frame, order = tables.get(spec["table"], (NO_COUNTS, []))
+    frame, order = tables[spec["table"]]
     return quarters, trend_table(frame, quarters, ctx.k, order, with_total)
 
 
@@ -693,10 +668,8 @@ ITEMS = {
 def _items(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     """One declared item as the template's items (a table spec may print several tables)."""
     kind = next(iter(spec))  # every kind is one of ITEMS (tests/report/test_declarations.py)
-    values = page_values(ctx)
-    if ("when" in spec and not values[spec["when"]]) or (
-        "unless" in spec and values[spec["unless"]]
-    ):
+    values = page_values(ctx)  # `when` / `unless`: a yes/no column of the section values
+    if not values.get(spec.get("when"), True) or values.get(spec.get("unless"), False):
         return []
     return ITEMS[kind](ctx, spec)
 
@@ -714,5 +687,5 @@ def profile_sections(ctx: Context) -> list[dict[str, Any]]:
 def section_items(ctx: Context, section: str) -> list[Item]:
     """A declared section (rpt_profile_sections' `meta.items`) as the template's items, in
     order: the one function every declared section goes through."""
-    declared = printed.section_items(SECTIONS, section)
+    declared = printed.model_meta(SECTIONS)["items"][section]
     return [item for spec in declared for item in _items(ctx, spec)]
