@@ -181,11 +181,10 @@ def described_column(model: str, name: str) -> PrintedColumn:
     the columns they name, labels of printed views) is checked by tests/report/
     test_declarations.py, not here on every run."""
     meta = declared_columns(model).get(name) or {}
-    return PrintedColumn(
-        name, meta.get("label", name), meta.get("kind"), bool(meta.get("wide")),
-        meta.get("digits"), meta.get("disclosure"), meta.get("of"),
-        tuple(meta.get("from") or ()), bool(meta.get("signed")),
-    )  # fmt: skip
+    keys = ("wide", "digits", "disclosure", "of", "signed")
+    rules = {key: meta[key] for key in keys if key in meta}
+    label, derived_from = meta.get("label", name), tuple(meta.get("from") or ())
+    return PrintedColumn(name, label, meta.get("kind"), **rules, derived_from=derived_from)
 
 
 @functools.cache

@@ -33,7 +33,7 @@ from pipelines.disclosure.sentences import (
     model_rows,
     published_sentence,
 )
-from pipelines.disclosure.suppression import is_primary
+from pipelines.disclosure.suppression import Rate, is_primary
 from pipelines.report import charts, fms, printed
 from pipelines.report.data_files import DATA_QUALITY_FILE
 from pipelines.report.printed import (
@@ -344,9 +344,9 @@ def _fig3(
 
 
 def _text(ctx: Context, spec: dict[str, Any]) -> list[Item]:
-    before, after = (ctx.sentence(SENTENCES, spec[key]) if key in spec else None
-                     for key in ("sentence_before", "sentence_after"))  # fmt: skip
-    parts = [before, _filled(ctx, spec["text"]), after]
+    """Fixed words, with the sentences `sentence_before` / `sentence_after` that publish."""
+    said = {key: ctx.sentence(SENTENCES, spec[key]) for key in spec if key.startswith("sentence_")}
+    parts = [said.get("sentence_before"), _filled(ctx, spec["text"]), said.get("sentence_after")]
     return [_p(" ".join(part for part in parts if part), spec.get("css", ""), "markup" in spec)]
 
 
@@ -355,18 +355,11 @@ def _heading(ctx: Context, spec: dict[str, Any]) -> list[Item]:
 
 
 def _sentence(ctx: Context, spec: dict[str, Any]) -> list[Item]:
-    """A sentence of a model in its first wording that publishes (`whole`: held whole, no
-    figure to fill), with its `heading` above it."""
-    model, kind = spec.get("model", SENTENCES), spec["sentence"]
-    if spec.get("whole"):
-        rows = model_rows(ctx.con, model, "sentence_kind = ? order by sentence_order", [kind])
-        text = rows[0]["sentence"] if rows else None
-    else:
-        text = ctx.sentence(model, kind)
-    if not text:
+    """A sentence of rpt_profile_sentences in its first wording that publishes, with its
+    `heading` above it."""
+    if not (text := ctx.sentence(SENTENCES, spec["sentence"])):
         return []
-    heading = _heading(ctx, spec) if "heading" in spec else []
-    return [*heading, _p(text, spec.get("css", ""))]
+    return [*(_heading(ctx, spec) if "heading" in spec else []), _p(text, spec.get("css", ""))]
 
 
 def _table(ctx: Context, spec: dict[str, Any]) -> list[Item]:
@@ -383,9 +376,8 @@ def _table(ctx: Context, spec: dict[str, Any]) -> list[Item]:
         table["row_css"] = [
             marked["css"] if row[at] == marked["value"] else "" for row in table["rows"]
         ]
-    table["empty"] = _filled(ctx, spec.get("empty", ""))
-    return [{"kind": "table", "caption": _filled(ctx, spec["caption"]), "table": table,
-             "css": spec.get("css", "")}]  # fmt: skip
+    table["empty"], caption = _filled(ctx, spec.get("empty", "")), _filled(ctx, spec["caption"])
+    return [{"kind": "table", "caption": caption, "table": table, "css": spec.get("css", "")}]
 
 
 def _compared(ctx: Context, spec: dict[str, Any]) -> list[Item]:
@@ -418,29 +410,26 @@ def _figures(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     return [_fig3(ctx, spec, caption, label, rows, total=False)]
 
 
-def _share_kpi(ctx: Context, kpi: dict[str, Any]) -> dict[str, Any]:
-    """A share of two columns of a model with a row per quarter, under the rate rule, at the
-    quarter and a year ago (a quarter without a row: no share)."""
-    part, whole, p = *kpi["share"], ctx.periods
-    frame = ctx.rows(f"select quarter, {part}, {whole} from reporting.{kpi['figures']}")
+def _kpi(ctx: Context, kpi: dict[str, Any]) -> Figure3 | dict[str, Rate]:
+    """A headline figure: a column of a model with a row per quarter, at the quarter with its
+    change on the previous quarter and a year ago; or a `share` of two columns under the rate
+    rule, at the quarter and a year ago (a quarter without a row: no share)."""
+    p, model = ctx.periods, kpi["figures"]
+    if "share" not in kpi:
+        names = [c.name for c in printed_columns(model, "profile")]
+        return quarter_figures(ctx.con, model, "profile", p, ctx.k)[names.index(kpi["column"])]
+    part, whole = kpi["share"]
+    frame = ctx.rows(f"select quarter, {part}, {whole} from reporting.{model}")
     rows = {q: (int(a), int(b)) for q, a, b in frame.itertuples(index=False)}
-    return {key: protect_rate(*rows.get(q, (0, 0)), ctx.k) for key, q in
-            (("now", p.quarter), ("year_ago", p.year_ago))}  # fmt: skip
+    return {
+        "now": protect_rate(*rows.get(p.quarter, (0, 0)), ctx.k),
+        "year_ago": protect_rate(*rows.get(p.year_ago, (0, 0)), ctx.k),
+    }
 
 
 def _kpis(ctx: Context, spec: dict[str, Any]) -> list[Item]:
-    """Headline figures: each a column of a model with a row per quarter, at the quarter with
-    its change on the previous quarter and a year ago (or a `share` of two columns beside its
-    value a year ago)."""
-    shown = []
-    for kpi in spec["kpis"]:
-        if "share" in kpi:
-            shown.append((_share_kpi(ctx, kpi), _filled(ctx, kpi["label"])))
-            continue
-        names = [c.name for c in printed_columns(kpi["figures"], "profile")]
-        figures = quarter_figures(ctx.con, kpi["figures"], "profile", ctx.periods, ctx.k)
-        shown.append((figures[names.index(kpi["column"])], _filled(ctx, kpi["label"])))
-    return [{"kind": "kpis", "figures": shown}]
+    figures = [(_kpi(ctx, kpi), _filled(ctx, kpi["label"])) for kpi in spec["kpis"]]
+    return [{"kind": "kpis", "figures": figures}]
 
 
 def _sentences(ctx: Context, spec: dict[str, Any]) -> list[Item]:
@@ -476,20 +465,23 @@ def _cell_map(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     districts = load_districts(districts_file, places.district_property)
     if not districts:
         ctx.gaps.append(_filled(ctx, spec["no_districts_gap"]))
-    figure = charts.cell_map(
-        cells[publishable(cells, ctx.k)], ctx.settings.hotspots.cell_size_m,
-        charts.boundary_xy(ctx.boundary), _title(ctx, spec), charts.district_lines(districts),
-    )  # fmt: skip
+    cells, size = cells[publishable(cells, ctx.k)], ctx.settings.hotspots.cell_size_m
+    outline, lines = charts.boundary_xy(ctx.boundary), charts.district_lines(districts)
+    figure = charts.cell_map(cells, size, outline, _title(ctx, spec), lines)
     return [*_chart_item(ctx, spec, figure), _p(_filled(ctx, spec["note"]), "note")]
 
 
 def _paragraphs(ctx: Context, spec: dict[str, Any]) -> list[Item]:
-    """A paragraph per row of a model's `column`: the quarter's rows (and the delivery's,
-    quarter null, with `or_every_quarter`)."""
-    where = "(quarter = ? or quarter is null)" if spec.get("or_every_quarter") else "quarter = ?"
-    rows = model_rows(
-        ctx.con, spec["paragraphs"], f"{where} order by {spec['order_by']}", [ctx.periods.quarter]
-    )
+    """A paragraph per row of a model's `column`, in `order_by`: the quarter's rows (and the
+    delivery's, quarter null, with `or_every_quarter`), or every row with `all_quarters`."""
+    if spec.get("all_quarters"):
+        where, params = "true", []
+    else:
+        where = (
+            "(quarter = ? or quarter is null)" if spec.get("or_every_quarter") else "quarter = ?"
+        )
+        params = [ctx.periods.quarter]
+    rows = model_rows(ctx.con, spec["paragraphs"], f"{where} order by {spec['order_by']}", params)
     return [_p(row[spec["column"]]) for row in rows]
 
 
