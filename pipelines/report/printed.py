@@ -24,11 +24,11 @@ from pipelines.disclosure import (
     Count,
     protect_count,
     protect_rate,
-    protect_series,
     protect_table,
     subset_count,
 )
 from pipelines.disclosure.suppression import TOTAL, ProtectedTable, Rate
+from pipelines.disclosure.tables import protected_together, suppress_across
 from pipelines.paths import DBT_PROJECT_DIR
 from pipelines.quarters import shift_quarter
 
@@ -59,11 +59,6 @@ class Periods:
         """Oldest first: how comparison tables read left to right."""
         return [self.year_ago, self.previous, self.quarter]
 
-    @property
-    def compared(self) -> tuple[str, str, str]:
-        """The quarter, then the figures it is compared with: a Figure3's order."""
-        return self.quarter, self.previous, self.year_ago
-
     def trend(self, quarters: int = 12) -> list[str]:
         return [shift_quarter(self.quarter, -k) for k in range(quarters - 1, -1, -1)]
 
@@ -84,12 +79,13 @@ def change_text(now: Count | Rate, before: Count | Rate) -> str:
 
 @dataclass(frozen=True)
 class Figure3:
-    """One figure at the quarter, the previous quarter and the same quarter last year."""
+    """One figure at the same quarter last year, the previous quarter and the quarter (the
+    order of Periods.columns)."""
 
     label: str
-    now: Count
-    previous: Count
     year_ago: Count
+    previous: Count
+    now: Count
 
     @property
     def vs_previous(self) -> str:
@@ -118,7 +114,7 @@ def comparison_table(
     each quarter's total."""
     protected = _protected_by_quarter(frame, periods.columns, threshold, order)
     return [
-        Figure3(str(label), *(protected.count(label, q) for q in periods.compared))
+        Figure3(str(label), *(protected.count(label, q) for q in periods.columns))
         for label in [*order, TOTAL]
     ]
 
@@ -308,59 +304,20 @@ def printed_table(
     frame = con.execute(
         f"select {', '.join(read)} from reporting.{model} {clause}", list(params)
     ).df()
-    records = frame.to_dict("records")
-    protected: list[dict[str, Count]] = [{} for _ in records]
-    # counts of one row that add up to a whole (its two sides): suppressed together
-    for group in (meta.get("suppressed_in_rows") or {}).get(view, []):
-        for row, shown in zip(records, protected, strict=True):
-            pair = protect_series({name: int(row[name]) for name in group}, k)
-            shown.update({name: pair.count(name, "count") for name in group})
     total = (meta.get("total_row") or {}).get(view)
-    totals = _protect_columns(frame, total["together"], k, protected) if total and records else {}
+    in_rows = (meta.get("suppressed_in_rows") or {}).get(view, [])
+    protected, totals = protected_together(frame, in_rows, total, k)
+    records = frame.to_dict("records")
     rows = [
         [published_cell(row, c, k, shown) for c in columns]
         for row, shown in zip(records, protected, strict=True)
     ]
     if across:  # rows that add up to another printed row: a figure hidden in one is in all
-        _suppress_across(rows, records, across)
+        suppress_across(rows, records, across)
     if totals and "label" in total:  # without a label the total is suppressed, not printed
         cells = {**{name: str(count) for name, count in totals.items()}, total["label"]: TOTAL}
         rows.append([cells.get(c.name, "") for c in columns])
     return {"columns": columns, "rows": rows, "total": bool(totals) and "label" in total}
-
-
-def _suppress_across(rows: list[list[str]], records: list[dict], across: dict[str, Any]) -> None:
-    """In the rows whose `key` is one of `rows` (per value of `within`, when named), a figure
-    suppressed in one row is suppressed in each."""
-    groups: dict[object, list[int]] = {}
-    for i, row in enumerate(records):
-        if row[across["key"]] in across["rows"]:
-            groups.setdefault(row.get(across.get("within", ""), None), []).append(i)
-    for members in groups.values():
-        for j in range(len(rows[0]) if rows else 0):
-            if any(rows[i][j] == SUPPRESSED for i in members):
-                for i in members:
-                    rows[i][j] = SUPPRESSED
-
-
-def _protect_columns(
-    frame: pd.DataFrame, groups: list, k: int, protected: list[dict[str, Count]]
-) -> dict[str, Count]:
-    """Each group of count columns suppressed as one table with a total row (a group is its
-    columns, or {columns, row_total: the column printing each row's sum}): the rows' counts go
-    into `protected`, the total row's are returned."""
-    totals: dict[str, Count] = {}
-    for group in groups:
-        columns, row_total = (
-            (group["columns"], group.get("row_total")) if isinstance(group, dict) else (group, None)
-        )
-        table = protect_table(frame[columns], k, row_totals=bool(row_total), column_totals=True)
-        margins = {c: c for c in columns} | ({row_total: TOTAL} if row_total else {})
-        for name, margin in margins.items():
-            totals[name] = table.count(TOTAL, margin)
-            for i, shown in enumerate(protected):
-                shown[name] = table.count(i, margin)
-    return totals
 
 
 def _counted_under_rule(row: Mapping[str, Any], column: PrintedColumn, k: int) -> Count:
@@ -388,7 +345,7 @@ def quarter_figures(
             column.label,
             *(
                 _counted_under_rule(rows[q], column, k) if q in rows else Count(0)
-                for q in periods.compared
+                for q in periods.columns
             ),
         )
         for column in printed_columns(model, view)

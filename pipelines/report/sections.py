@@ -34,9 +34,11 @@ from pipelines.disclosure.sentences import (
     published_sentence,
 )
 from pipelines.disclosure.suppression import Rate, is_primary
+from pipelines.disclosure.tables import published_shares, stacked_rest
 from pipelines.report import charts, fms, printed
 from pipelines.report.data_files import DATA_QUALITY_FILE
 from pipelines.report.printed import (
+    MISSING,
     Figure3,
     Periods,
     PrintedColumn,
@@ -74,10 +76,10 @@ class Context:
         """The quarter's rows of a reporting model, in `order`."""
         return model_rows(self.con, model, f"quarter = ? order by {order}", [self.periods.quarter])
 
-    def sentence(self, model: str, kind: str) -> str | None:
-        """A sentence of a reporting model for this quarter (or the delivery's), its figures
+    def sentence(self, kind: str) -> str | None:
+        """A sentence of rpt_profile_sentences for this quarter (or the delivery's), its figures
         under disclosure control (pipelines.disclosure.sentences); None when none publishes."""
-        return published_sentence(self.con, model, kind, self.periods.quarter, self.k)
+        return published_sentence(self.con, SENTENCES, kind, self.periods.quarter, self.k)
 
 
 # --------------------------------------------------------------------------- forecast
@@ -93,23 +95,24 @@ def _forecast(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     warnings = fms.sentences(figures, "backtest_warning")[:1]
     items = [_p(Markup("<strong>{}</strong>").format(w), "warning", markup=True) for w in warnings]
     shown = years[years["is_projection_row"]].sort_values("financial_year_start", kind="stable")
-    headings = dict(zip(shown["financial_year"], shown["table_heading"], strict=True))
-    figure = functools.partial(cell_text, column=PrintedColumn("", "", "count"))
+    whole = functools.partial(cell_text, column=PrintedColumn("", "", "count"))
     shown["cell"] = [
-        figure(r.value) + ("" if r.is_baseline else f" ({figure(r.lo80)}–{figure(r.hi80)})")
+        whole(r.value) + ("" if r.is_baseline else f" ({whole(r.lo80)}–{whole(r.hi80)})")
         for r in shown.itertuples()
     ]
-    table = []
-    for _, part in shown.groupby("series_order", sort=True):
-        cells = dict(zip(part["financial_year"], part["cell"], strict=True))
-        model = part.loc[part["years_ahead"].notna(), "model_label"]
-        first = [part["series_label"].iloc[0], model.iloc[0] if len(model) else "–"]
-        table.append([*first, *(cells.get(year, "–") for year in headings)])
-    items.append(_rows(ctx, spec, table, ["Series", "Model", *headings.values()]))
+    # a row per series, a column per financial year; the model of its forecast years beside it
+    cells = shown.pivot(index="series_order", columns="financial_year_start", values="cell")
+    labels = shown.groupby("series_order")["series_label"].first()
+    models = shown.dropna(subset="years_ahead").groupby("series_order")["model_label"].first()
+    table = [
+        [labels[s], models.get(s, MISSING), *cells.loc[s].fillna(MISSING)] for s in labels.index
+    ]
+    headings = shown.drop_duplicates("financial_year_start")["table_heading"]
+    items.append(_rows(ctx, spec, table, ["Series", "Model", *headings]))
     quarters = protect_demand_quarters(figures["quarters"], k)
     for i, name in enumerate(spec["charted"]):
         s = quarters[quarters["series"] == name]
-        if s.empty or not (s["kind"] == "forecast").any():
+        if not (s["kind"] == "forecast").any():
             continue
         label = str(s["series_label"].iloc[0])
         # the plain wording prints no figure, so a title always publishes
@@ -345,7 +348,7 @@ def _fig3(
 
 def _text(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     """Fixed words, with the sentences `sentence_before` / `sentence_after` that publish."""
-    said = {key: ctx.sentence(SENTENCES, spec[key]) for key in spec if key.startswith("sentence_")}
+    said = {key: ctx.sentence(spec[key]) for key in spec if key.startswith("sentence_")}
     parts = [said.get("sentence_before"), _filled(ctx, spec["text"]), said.get("sentence_after")]
     return [_p(" ".join(part for part in parts if part), spec.get("css", ""), "markup" in spec)]
 
@@ -357,7 +360,7 @@ def _heading(ctx: Context, spec: dict[str, Any]) -> list[Item]:
 def _sentence(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     """A sentence of rpt_profile_sentences in its first wording that publishes, with its
     `heading` above it."""
-    if not (text := ctx.sentence(SENTENCES, spec["sentence"])):
+    if not (text := ctx.sentence(spec["sentence"])):
         return []
     return [*(_heading(ctx, spec) if "heading" in spec else []), _p(text, spec.get("css", ""))]
 
@@ -436,7 +439,7 @@ def _sentences(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     """The sentences the model lists for a section (`sentences_in`), each in its first wording
     that publishes, then any the sections before have added (the forecast's headline)."""
     kinds = printed.model_meta(SENTENCES)["sentences_in"][spec["sentences"]]
-    lines = [text for kind in kinds if (text := ctx.sentence(SENTENCES, kind))]
+    lines = [text for kind in kinds if (text := ctx.sentence(kind))]
     if spec.get("then") == "forecast_headline" and (headline := forecast_headline(ctx)):
         lines.append(headline)
     return [{"kind": "list", "lines": lines, "css": spec.get("css", ""), "empty": spec["empty"]}]
@@ -488,7 +491,7 @@ def _paragraphs(ctx: Context, spec: dict[str, Any]) -> list[Item]:
 def _gaps(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     """The information gaps: those the sections above found, the force-area file's caveats,
     the measured gap sentence `then` and the standing gaps every profile from records has."""
-    measured = ctx.sentence(SENTENCES, spec["then"]) if "then" in spec else None
+    measured = ctx.sentence(spec["then"]) if "then" in spec else None
     lines = [*ctx.gaps, *boundary_caveats(ctx.boundary), *([measured] if measured else [])]
     lines += spec.get("standing", [])
     return [{"kind": "list", "lines": lines, "css": "", "empty": ""}]
@@ -521,7 +524,7 @@ def _group(ctx: Context, spec: dict[str, Any]) -> list[Item]:
 def _title(ctx: Context, spec: dict[str, Any]) -> str:
     """A chart's title: its sentence (`title`, rpt_profile_sentences) or fixed `title_text`."""
     if "title" in spec:
-        return ctx.sentence(SENTENCES, spec["title"])
+        return ctx.sentence(spec["title"])
     return _filled(ctx, spec["title_text"])
 
 
@@ -578,18 +581,10 @@ def _trend(ctx: Context, spec: dict[str, Any], with_total: bool) -> Series:
 
 
 def _stacked_counts(ctx: Context, spec: dict[str, Any]) -> Series:
-    """A table's categories per quarter, what is suppressed one SMALL_COUNTS part: the
-    quarter's published total less its published cells (which the tables already let anyone
-    work out), so a bar keeps its true height and reveals no suppressed cell."""
+    """A table's categories per quarter, what is suppressed one SMALL_COUNTS part
+    (pipelines.disclosure.tables.stacked_rest)."""
     quarters, series = _trend(ctx, spec, with_total=True)
-    totals = series.pop("Total")
-    columns = list(zip(*series.values(), strict=True)) if series else [()] * len(totals)
-    rest = [
-        total - sum(v for v in column if v is not None)
-        if total is not None and None in column
-        else None
-        for total, column in zip(totals, columns, strict=True)
-    ]
+    rest = stacked_rest(series, series.pop("Total"))
     return quarters, {**series, **({charts.SMALL_COUNTS: rest} if any(rest) else {})}
 
 
@@ -597,18 +592,7 @@ def _share_lines(ctx: Context, spec: dict[str, Any]) -> Series:
     """The share of one category of a table per quarter, under the rate rule; a quarter with
     a suppressed part has no share."""
     quarters, series = _trend(ctx, spec, with_total=False)
-    # A category or a whole table with no crimes has no rows: its counts are zero.
-    totals = [
-        None if None in values else sum(values) for values in zip(*series.values(), strict=True)
-    ] or [0] * len(quarters)
-    parts = series.get(spec["share"], [0] * len(quarters))
-    shares = [
-        None
-        if None in (part, total)
-        else protect_rate(Count(int(part)), Count(int(total)), ctx.k).value
-        for part, total in zip(parts, totals, strict=True)
-    ]
-    return quarters, {spec["series"]: shares}
+    return quarters, {spec["series"]: published_shares(series, spec["share"], len(quarters), ctx.k)}
 
 
 # Each declared chart kind: its figures and the figure it is drawn as (pipelines.report.charts)
@@ -670,9 +654,8 @@ def profile_sections(ctx: Context) -> list[dict[str, Any]]:
     """Every section of the profile in order (rpt_profile_sections), with its items. The
     assessment is rendered last: it quotes the other sections' tables."""
     listed = model_rows(ctx.con, SECTIONS, "true order by section_order", [])
-    rendered = {}
-    for row in sorted(listed, key=lambda row: row["section"] == "assessment"):
-        rendered[row["section"]] = section_items(ctx, row["section"])
+    assessment_last = sorted(listed, key=lambda row: row["section"] == "assessment")
+    rendered = {row["section"]: section_items(ctx, row["section"]) for row in assessment_last}
     return [{**row, "parts": rendered[row["section"]]} for row in listed]
 
 
