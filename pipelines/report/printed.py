@@ -157,9 +157,9 @@ def model_meta(model: str) -> dict[str, Any]:
 
 
 @functools.cache
-def _models(folder: Path = REPORTING_MODELS) -> dict[str, dict[str, Any]]:
+def _models() -> dict[str, dict[str, Any]]:
     models: dict[str, dict[str, Any]] = {}
-    for path in sorted(folder.glob("*.yml")):
+    for path in sorted(REPORTING_MODELS.glob("*.yml")):
         document = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER) or {}
         for model in document.get("models", []):
             models[model["name"]] = model

@@ -53,6 +53,8 @@ from pipelines.report.printed import (
 from pipelines.settings import Settings
 
 SENTENCES = "rpt_profile_sentences"
+SECTIONS = "rpt_profile_sections"
+SECTION_VALUES = "rpt_profile_section_values"
 
 
 @dataclass
@@ -62,7 +64,8 @@ class Context:
     settings: Settings
     boundary: Path | None = None  # the force-area file the map draws (local geometry only)
     gaps: list[str] = field(default_factory=list)  # information gaps found while building
-    figures: dict[str, Any] = field(default_factory=dict)  # rows read once per profile
+    # the assessment's comparison tables, each worked out once: (model, table) -> its figures
+    assessment_tables: dict[tuple[str, str], dict[str, Figure3]] = field(default_factory=dict)
 
     @property
     def k(self) -> int:
@@ -76,6 +79,18 @@ class Context:
         """The quarter's rows of a reporting model, in `order`."""
         return model_rows(self.con, model, f"quarter = ? order by {order}", [self.periods.quarter])
 
+    @functools.cached_property
+    def section_values(self) -> dict[str, Any]:
+        """The quarter's row of rpt_profile_section_values (what captions name in braces)."""
+        return (self.quarter_rows(SECTION_VALUES) or [{}])[0]
+
+    @functools.cached_property
+    def demand(self) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+        """The FMS rows (pipelines.report.fms) and their financial years through disclosure
+        control, for the forecast section and the key findings' headline."""
+        figures = fms.read_demand_figures(self.con)
+        return figures, protect_demand_years(figures["years"], self.k)
+
     def sentence(self, kind: str) -> str | None:
         """A sentence of rpt_profile_sentences for this quarter (or the delivery's), its figures
         under disclosure control (pipelines.disclosure.sentences); None when none publishes."""
@@ -87,7 +102,7 @@ def _forecast(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     """The forecast for the FMS: the same reporting rows and disclosure as fms/demand.xlsx
     (pipelines.report.fms), so every figure here is the workbook's figure. The financial-year
     table (a figure and its 80% range per year), a chart per charted series, then the notes."""
-    (figures, years), k = _demand(ctx), ctx.k
+    (figures, years), k = ctx.demand, ctx.k
     if years.empty:
         not_forecast = "".join(fms.sentences(figures, "not_forecast"))
         ctx.gaps += [s for s in [not_forecast, spec["missing_gap"]] if s]
@@ -128,19 +143,10 @@ def _forecast(ctx: Context, spec: dict[str, Any]) -> list[Item]:
 FORECAST_SENTENCES = "rpt_fms_forecast_sentences"
 
 
-def _demand(ctx: Context) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
-    """The FMS rows (pipelines.report.fms) and their financial years through disclosure
-    control, read once for the forecast section and the key findings' headline."""
-    if "demand" not in ctx.figures:
-        figures = fms.read_demand_figures(ctx.con)
-        ctx.figures["demand"] = figures, protect_demand_years(figures["years"], ctx.k)
-    return ctx.figures["demand"]
-
-
 def forecast_headline(ctx: Context) -> str | None:
     """The key findings' forecast sentence: the first full forecast year against the baseline,
     its figures as the forecast section's table prints them."""
-    years = _demand(ctx)[1]
+    years = ctx.demand[1]
     if years.empty:
         return None
     return forecast_sentence(ctx.con, years, fms.TOTAL_SERIES, "headline", ctx.k)
@@ -183,11 +189,11 @@ def _table_protected(ctx: Context, row: dict[str, Any]) -> dict[str, Count]:
     if row["table_model"] is None:
         return {}
     key = (row["table_model"], row["table_name"])
-    if key not in ctx.figures.setdefault("assessment_tables", {}):
+    if key not in ctx.assessment_tables:
         tables = compared_frames(ctx.con, row["table_model"], ctx.periods.columns)
         rows = comparison_table(*tables[row["table_name"]], ctx.periods, ctx.k)
-        ctx.figures["assessment_tables"][key] = {figure.label: figure for figure in rows}
-    figure = ctx.figures["assessment_tables"][key].get(row["table_category"])
+        ctx.assessment_tables[key] = {figure.label: figure for figure in rows}
+    figure = ctx.assessment_tables[key].get(row["table_category"])
     if figure is None:
         return {}
     before = figure.previous if row["comparison"] == "previous quarter" else figure.year_ago
@@ -276,18 +282,14 @@ def changed_settings_rows(settings: Settings) -> list[tuple[str, str, str, str]]
 
 
 # --------------------------------------------------------------------------- declared sections
-SECTIONS = "rpt_profile_sections"
-SECTION_VALUES = "rpt_profile_section_values"
 
 
 def page_values(ctx: Context) -> dict[str, Any]:
     """What a declared caption, text or label may name in braces: the compared quarters, the
     settings the page states and the quarter's row of rpt_profile_section_values."""
     p, settings = ctx.periods, ctx.settings
-    if "section_values" not in ctx.figures:
-        ctx.figures["section_values"] = (ctx.quarter_rows(SECTION_VALUES) or [{}])[0]
     return {
-        **ctx.figures["section_values"],
+        **ctx.section_values,
         "quarter": p.quarter,
         "previous": p.previous,
         "year_ago": p.year_ago,
