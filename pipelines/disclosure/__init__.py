@@ -1,8 +1,8 @@
 """Disclosure control for every published output.
 
 - `suppression`: primary and secondary cell suppression of counts, and of rates built on them.
-- `demand`, `performance`: those rules applied to the demand tables (profile forecast section,
-  FMS files) and the monthly performance table.
+- `demand`, `performance`, `tables`: those rules applied to the demand tables (profile forecast
+  section, FMS files), the monthly performance table and the row tables a model's YAML declares.
 - `guard`: the publish guard that refuses a rendered file containing any personal identifier
   present in the input extracts.
 """

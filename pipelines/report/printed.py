@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -23,11 +24,11 @@ from pipelines.disclosure import (
     Count,
     protect_count,
     protect_rate,
-    protect_series,
     protect_table,
     subset_count,
 )
 from pipelines.disclosure.suppression import TOTAL, ProtectedTable, Rate
+from pipelines.disclosure.tables import protected_together, suppress_across
 from pipelines.paths import DBT_PROJECT_DIR
 from pipelines.quarters import shift_quarter
 
@@ -58,11 +59,6 @@ class Periods:
         """Oldest first: how comparison tables read left to right."""
         return [self.year_ago, self.previous, self.quarter]
 
-    @property
-    def compared(self) -> tuple[str, str, str]:
-        """The quarter, then the figures it is compared with: a Figure3's order."""
-        return self.quarter, self.previous, self.year_ago
-
     def trend(self, quarters: int = 12) -> list[str]:
         return [shift_quarter(self.quarter, -k) for k in range(quarters - 1, -1, -1)]
 
@@ -83,12 +79,13 @@ def change_text(now: Count | Rate, before: Count | Rate) -> str:
 
 @dataclass(frozen=True)
 class Figure3:
-    """One figure at the quarter, the previous quarter and the same quarter last year."""
+    """One figure at the same quarter last year, the previous quarter and the quarter (the
+    order of Periods.columns)."""
 
     label: str
-    now: Count
-    previous: Count
     year_ago: Count
+    previous: Count
+    now: Count
 
     @property
     def vs_previous(self) -> str:
@@ -111,13 +108,13 @@ def _protected_by_quarter(
 
 
 def comparison_table(
-    frame: pd.DataFrame, periods: Periods, threshold: int, order: list[str]
+    frame: pd.DataFrame, order: list[str], periods: Periods, threshold: int
 ) -> list[Figure3]:
     """Each category at the three compared quarters, then the Total row, as suppressed with
     each quarter's total."""
     protected = _protected_by_quarter(frame, periods.columns, threshold, order)
     return [
-        Figure3(str(label), *(protected.count(label, q) for q in periods.compared))
+        Figure3(str(label), *(protected.count(label, q) for q in periods.columns))
         for label in [*order, TOTAL]
     ]
 
@@ -154,10 +151,15 @@ def _meta(entry: dict[str, Any]) -> dict[str, Any]:
     return (entry.get("config") or {}).get("meta") or {}
 
 
+def model_meta(model: str) -> dict[str, Any]:
+    """The `config.meta` of a reporting model: how it is printed (docs/DESIGN.md)."""
+    return _meta(_models()[model])
+
+
 @functools.cache
-def _models(folder: Path = REPORTING_MODELS) -> dict[str, dict[str, Any]]:
+def _models() -> dict[str, dict[str, Any]]:
     models: dict[str, dict[str, Any]] = {}
-    for path in sorted(folder.glob("*.yml")):
+    for path in sorted(REPORTING_MODELS.glob("*.yml")):
         document = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER) or {}
         for model in document.get("models", []):
             models[model["name"]] = model
@@ -175,11 +177,10 @@ def described_column(model: str, name: str) -> PrintedColumn:
     the columns they name, labels of printed views) is checked by tests/report/
     test_declarations.py, not here on every run."""
     meta = declared_columns(model).get(name) or {}
-    return PrintedColumn(
-        name, meta.get("label", name), meta.get("kind"), bool(meta.get("wide")),
-        meta.get("digits"), meta.get("disclosure"), meta.get("of"),
-        tuple(meta.get("from") or ()), bool(meta.get("signed")),
-    )  # fmt: skip
+    keys = ("wide", "digits", "disclosure", "of", "signed")
+    rules = {key: meta[key] for key in keys if key in meta}
+    label, derived_from = meta.get("label", name), tuple(meta.get("from") or ())
+    return PrintedColumn(name, label, meta.get("kind"), **rules, derived_from=derived_from)
 
 
 @functools.cache
@@ -189,7 +190,7 @@ def printed_columns(model: str, view: str) -> tuple[PrintedColumn, ...]:
         name: (meta.get("label_in") or {}).get(view, meta.get("label"))
         for name, meta in declared_columns(model).items()
     }
-    names = _meta(_models()[model])["printed_as"][view]
+    names = model_meta(model)["printed_as"][view]
     return tuple(replace(described_column(model, name), label=labels[name]) for name in names)
 
 
@@ -296,66 +297,27 @@ def printed_table(
     columns = printed_columns(model, view)
     if headings:
         columns = tuple(replace(c, label=c.label.format_map(headings)) for c in columns)
-    meta = _meta(_models()[model])
+    meta = model_meta(model)
     across = (meta.get("suppressed_across_rows") or {}).get(view)
     keys = [across["key"], *([across["within"]] if "within" in across else [])] if across else []
     read = dict.fromkeys([c.name for c in columns] + [c.of for c in columns if c.of] + keys)
     frame = con.execute(
         f"select {', '.join(read)} from reporting.{model} {clause}", list(params)
     ).df()
-    records = frame.to_dict("records")
-    protected: list[dict[str, Count]] = [{} for _ in records]
-    # counts of one row that add up to a whole (its two sides): suppressed together
-    for group in (meta.get("suppressed_in_rows") or {}).get(view, []):
-        for row, shown in zip(records, protected, strict=True):
-            pair = protect_series({name: int(row[name]) for name in group}, k)
-            shown.update({name: pair.count(name, "count") for name in group})
     total = (meta.get("total_row") or {}).get(view)
-    totals = _protect_columns(frame, total["together"], k, protected) if total and records else {}
+    in_rows = (meta.get("suppressed_in_rows") or {}).get(view, [])
+    protected, totals = protected_together(frame, in_rows, total, k)
+    records = frame.to_dict("records")
     rows = [
         [published_cell(row, c, k, shown) for c in columns]
         for row, shown in zip(records, protected, strict=True)
     ]
     if across:  # rows that add up to another printed row: a figure hidden in one is in all
-        _suppress_across(rows, records, across)
+        suppress_across(rows, records, across)
     if totals and "label" in total:  # without a label the total is suppressed, not printed
         cells = {**{name: str(count) for name, count in totals.items()}, total["label"]: TOTAL}
         rows.append([cells.get(c.name, "") for c in columns])
     return {"columns": columns, "rows": rows, "total": bool(totals) and "label" in total}
-
-
-def _suppress_across(rows: list[list[str]], records: list[dict], across: dict[str, Any]) -> None:
-    """In the rows whose `key` is one of `rows` (per value of `within`, when named), a figure
-    suppressed in one row is suppressed in each."""
-    groups: dict[object, list[int]] = {}
-    for i, row in enumerate(records):
-        if row[across["key"]] in across["rows"]:
-            groups.setdefault(row.get(across.get("within", ""), None), []).append(i)
-    for members in groups.values():
-        for j in range(len(rows[0]) if rows else 0):
-            if any(rows[i][j] == SUPPRESSED for i in members):
-                for i in members:
-                    rows[i][j] = SUPPRESSED
-
-
-def _protect_columns(
-    frame: pd.DataFrame, groups: list, k: int, protected: list[dict[str, Count]]
-) -> dict[str, Count]:
-    """Each group of count columns suppressed as one table with a total row (a group is its
-    columns, or {columns, row_total: the column printing each row's sum}): the rows' counts go
-    into `protected`, the total row's are returned."""
-    totals: dict[str, Count] = {}
-    for group in groups:
-        columns, row_total = (
-            (group["columns"], group.get("row_total")) if isinstance(group, dict) else (group, None)
-        )
-        table = protect_table(frame[columns], k, row_totals=bool(row_total), column_totals=True)
-        margins = {c: c for c in columns} | ({row_total: TOTAL} if row_total else {})
-        for name, margin in margins.items():
-            totals[name] = table.count(TOTAL, margin)
-            for i, shown in enumerate(protected):
-                shown[name] = table.count(i, margin)
-    return totals
 
 
 def _counted_under_rule(row: Mapping[str, Any], column: PrintedColumn, k: int) -> Count:
@@ -383,7 +345,7 @@ def quarter_figures(
             column.label,
             *(
                 _counted_under_rule(rows[q], column, k) if q in rows else Count(0)
-                for q in periods.compared
+                for q in periods.columns
             ),
         )
         for column in printed_columns(model, view)
@@ -405,18 +367,6 @@ def model_frames(
     }
 
 
-def section_items(model: str, section: str) -> list[dict[str, Any]]:
-    """The items `section` prints in turn, as `config.meta.items.<section>` of `model` declares
-    them (pipelines.report.sections renders them)."""
-    return list(_meta(_models()[model])["items"][section])
-
-
-def sentences_in(model: str, section: str) -> tuple[str, ...]:
-    """The sentence kinds of `model` that `section` prints in turn (`config.meta.sentences_in`;
-    each printed in its first wording whose figures publish, pipelines.disclosure.sentences)."""
-    return tuple(_meta(_models()[model])["sentences_in"][section])
-
-
 @dataclass(frozen=True)
 class WrittenColumn:
     """A workbook column declared under a model's `config.meta.written_as.<sheet>`: a column
@@ -435,23 +385,10 @@ class WrittenColumn:
 
 @functools.cache
 def written_columns(model: str, sheet: str) -> tuple[WrittenColumn, ...]:
-    return tuple(WrittenColumn(**column) for column in _meta(_models()[model])["written_as"][sheet])
+    return tuple(WrittenColumn(**column) for column in model_meta(model)["written_as"][sheet])
 
 
-@dataclass(frozen=True)
-class ComparedByQuarter:
-    count: str
-    category: str
-    order: str
-    tables: str | None = None  # the column naming each table, when the model holds several
-    tables_order: str | None = None
-    listed: dict[str, str] | None = None  # tables printed in turn: name -> caption
-    without_total: tuple[str, ...] = ()  # tables of overlapping counts: no total row printed
-
-
-def compared_by_quarter(model: str) -> ComparedByQuarter:
-    spec = _meta(_models()[model])["compared_by_quarter"]
-    return ComparedByQuarter(**{**spec, "without_total": tuple(spec.get("without_total", ()))})
+NO_COUNTS = pd.DataFrame({"quarter": [], "cat": [], "n": pd.Series(dtype="int64")})
 
 
 def compared_frames(
@@ -459,24 +396,25 @@ def compared_frames(
     model: str,
     quarters: Sequence[str] | None = None,
     where: str = "",
-) -> dict[str, tuple[pd.DataFrame, list[str]]]:
+) -> defaultdict[str, tuple[pd.DataFrame, list[str]]]:
     """Each table of a category-by-quarter model (in the model's table order) as its rows
-    (quarter, cat, n) and its categories in the model's order. `quarters` and `where` keep
-    the rows a section prints."""
-    spec = compared_by_quarter(model)
-    table = spec.tables or "''"
+    (quarter, cat, n) and its categories in the model's order; a table without a row is
+    empty. `quarters` and `where` keep the rows a section prints."""
+    spec = model_meta(model)["compared_by_quarter"]
     conditions, params = ([where] if where else []), []
     if quarters is not None:
         conditions.append("quarter in (select unnest(?))")
         params.append(list(quarters))
-    order = [c for c in (spec.tables_order or spec.tables, spec.order, "quarter") if c]
+    table = spec.get("tables", "''")  # a model of one table: its name is ""
+    order = [spec.get("tables_order") or spec.get("tables"), spec["order"], "quarter"]
     frame = con.execute(
-        f"select {table} as table_name, quarter, {spec.category} as cat, {spec.count} as n "
-        f"from reporting.{model} {'where ' + ' and '.join(conditions) if conditions else ''} "
-        f"order by {', '.join(order)}",
+        f"select {table} as table_name, quarter, {spec['category']} as cat, "
+        f"{spec['count']} as n from reporting.{model} "
+        f"{'where ' + ' and '.join(conditions) if conditions else ''} "
+        f"order by {', '.join(filter(None, order))}",
         params,
     ).df()
-    return {
-        str(name): (part[["quarter", "cat", "n"]], list(dict.fromkeys(part["cat"])))
-        for name, part in frame.groupby("table_name", sort=False)
-    }
+    tables = defaultdict(lambda: (NO_COUNTS, []))
+    for name, part in frame.groupby("table_name", sort=False):
+        tables[str(name)] = (part[["quarter", "cat", "n"]], list(dict.fromkeys(part["cat"])))
+    return tables

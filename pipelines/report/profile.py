@@ -64,10 +64,6 @@ PUBLISHED_DATA_FILES = (
 )
 
 
-def published_data_files(quarter_dir: Path) -> list[Path]:
-    return sorted(p for pattern in PUBLISHED_DATA_FILES for p in quarter_dir.glob(pattern))
-
-
 def build_context(
     con: duckdb.DuckDBPyConnection,
     quarter: str,
@@ -176,7 +172,7 @@ def publish_profile(
     # The same check on the data files published beside it: a hit withdraws that file and
     # fails the step, like the profile's own. Then the location check: no published file may
     # show a suppressed cell (too few different victims) by its id or a point inside it.
-    data_files = published_data_files(quarter_dir)
+    data_files = sorted(p for pattern in PUBLISHED_DATA_FILES for p in quarter_dir.glob(pattern))
     k = (settings or Settings()).disclosure.min_count
     hidden = locations.load_suppressed(con, quarter, k)
     try:

@@ -10,8 +10,6 @@ reporting model (`reporting.rpt_*`); here it only goes through disclosure contro
 from __future__ import annotations
 
 import functools
-from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -35,15 +33,16 @@ from pipelines.disclosure.sentences import (
     model_rows,
     published_sentence,
 )
-from pipelines.disclosure.suppression import is_primary
+from pipelines.disclosure.suppression import Rate, is_primary
+from pipelines.disclosure.tables import published_shares, stacked_rest
 from pipelines.report import charts, fms, printed
 from pipelines.report.data_files import DATA_QUALITY_FILE
 from pipelines.report.printed import (
+    MISSING,
     Figure3,
     Periods,
     PrintedColumn,
     cell_text,
-    compared_by_quarter,
     compared_frames,
     comparison_table,
     printed_columns,
@@ -54,6 +53,8 @@ from pipelines.report.printed import (
 from pipelines.settings import Settings
 
 SENTENCES = "rpt_profile_sentences"
+SECTIONS = "rpt_profile_sections"
+SECTION_VALUES = "rpt_profile_section_values"
 
 
 @dataclass
@@ -63,7 +64,8 @@ class Context:
     settings: Settings
     boundary: Path | None = None  # the force-area file the map draws (local geometry only)
     gaps: list[str] = field(default_factory=list)  # information gaps found while building
-    figures: dict[str, Any] = field(default_factory=dict)  # rows read once per profile
+    # the assessment's comparison tables, each worked out once: (model, table) -> its figures
+    assessment_tables: dict[tuple[str, str], dict[str, Figure3]] = field(default_factory=dict)
 
     @property
     def k(self) -> int:
@@ -77,27 +79,22 @@ class Context:
         """The quarter's rows of a reporting model, in `order`."""
         return model_rows(self.con, model, f"quarter = ? order by {order}", [self.periods.quarter])
 
-    def sentence(self, model: str, kind: str) -> str | None:
-        """A sentence of a reporting model for this quarter (or the delivery's), its figures
+    @functools.cached_property
+    def section_values(self) -> dict[str, Any]:
+        """The quarter's row of rpt_profile_section_values (what captions name in braces)."""
+        return (self.quarter_rows(SECTION_VALUES) or [{}])[0]
+
+    @functools.cached_property
+    def demand(self) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+        """The FMS rows (pipelines.report.fms) and their financial years through disclosure
+        control, for the forecast section and the key findings' headline."""
+        figures = fms.read_demand_figures(self.con)
+        return figures, protect_demand_years(figures["years"], self.k)
+
+    def sentence(self, kind: str) -> str | None:
+        """A sentence of rpt_profile_sentences for this quarter (or the delivery's), its figures
         under disclosure control (pipelines.disclosure.sentences); None when none publishes."""
-        return published_sentence(self.con, model, kind, self.periods.quarter, self.k)
-
-
-NO_COUNTS = pd.DataFrame({"quarter": [], "cat": [], "n": pd.Series(dtype="int64")})
-
-
-def comparison_rows(
-    ctx: Context, model: str, quarters: list[str] | None = None, where: str = ""
-) -> dict[str, list[Figure3]]:
-    """Each comparison table of a category-by-quarter model (its YAML names the columns; see
-    pipelines.report.printed), suppressed as a table with its total row; a table the model
-    holds no row of is its total row alone."""
-    tables = compared_frames(ctx.con, model, quarters, where)
-    return defaultdict(
-        lambda: comparison_table(NO_COUNTS, ctx.periods, ctx.k, []),
-        {name: comparison_table(frame, ctx.periods, ctx.k, order)
-         for name, (frame, order) in tables.items()},
-    )  # fmt: skip
+        return published_sentence(self.con, SENTENCES, kind, self.periods.quarter, self.k)
 
 
 # --------------------------------------------------------------------------- forecast
@@ -105,32 +102,32 @@ def _forecast(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     """The forecast for the FMS: the same reporting rows and disclosure as fms/demand.xlsx
     (pipelines.report.fms), so every figure here is the workbook's figure. The financial-year
     table (a figure and its 80% range per year), a chart per charted series, then the notes."""
-    k, figures = ctx.k, _demand_figures(ctx)
-    if figures["years"].empty:
+    (figures, years), k = ctx.demand, ctx.k
+    if years.empty:
         not_forecast = "".join(fms.sentences(figures, "not_forecast"))
         ctx.gaps += [s for s in [not_forecast, spec["missing_gap"]] if s]
         return [_p(spec["missing"], "unavailable")]
-    items = [_p(Markup("<strong>{}</strong>").format(warning), "warning", markup=True)
-             for warning in fms.sentences(figures, "backtest_warning")[:1]]  # fmt: skip
-    years = protect_demand_years(figures["years"], k)
+    warnings = fms.sentences(figures, "backtest_warning")[:1]
+    items = [_p(Markup("<strong>{}</strong>").format(w), "warning", markup=True) for w in warnings]
     shown = years[years["is_projection_row"]].sort_values("financial_year_start", kind="stable")
-    headings = dict(zip(shown["financial_year"], shown["table_heading"], strict=True))
-    figure = functools.partial(cell_text, column=PrintedColumn("", "", "count"))
+    whole = functools.partial(cell_text, column=PrintedColumn("", "", "count"))
     shown["cell"] = [
-        figure(r.value) + ("" if r.is_baseline else f" ({figure(r.lo80)}–{figure(r.hi80)})")
+        whole(r.value) + ("" if r.is_baseline else f" ({whole(r.lo80)}–{whole(r.hi80)})")
         for r in shown.itertuples()
     ]
-    table = []
-    for _, part in shown.groupby("series_order", sort=True):
-        cells = dict(zip(part["financial_year"], part["cell"], strict=True))
-        model = part.loc[part["years_ahead"].notna(), "model_label"]
-        first = [part["series_label"].iloc[0], model.iloc[0] if len(model) else "–"]
-        table.append([*first, *(cells.get(year, "–") for year in headings)])
-    items.append(_rows(ctx, spec, table, ["Series", "Model", *headings.values()]))
+    # a row per series, a column per financial year; the model of its forecast years beside it
+    cells = shown.pivot(index="series_order", columns="financial_year_start", values="cell")
+    labels = shown.groupby("series_order")["series_label"].first()
+    models = shown.dropna(subset="years_ahead").groupby("series_order")["model_label"].first()
+    table = [
+        [labels[s], models.get(s, MISSING), *cells.loc[s].fillna(MISSING)] for s in labels.index
+    ]
+    headings = shown.drop_duplicates("financial_year_start")["table_heading"]
+    items.append(_rows(ctx, spec, table, ["Series", "Model", *headings]))
     quarters = protect_demand_quarters(figures["quarters"], k)
     for i, name in enumerate(spec["charted"]):
         s = quarters[quarters["series"] == name]
-        if s.empty or not (s["kind"] == "forecast").any():
+        if not (s["kind"] == "forecast").any():
             continue
         label = str(s["series_label"].iloc[0])
         # the plain wording prints no figure, so a title always publishes
@@ -146,21 +143,12 @@ def _forecast(ctx: Context, spec: dict[str, Any]) -> list[Item]:
 FORECAST_SENTENCES = "rpt_fms_forecast_sentences"
 
 
-def _demand_figures(ctx: Context) -> dict[str, pd.DataFrame]:
-    """The FMS rows (pipelines.report.fms), read once for the forecast section and the key
-    findings' headline."""
-    if "demand" not in ctx.figures:
-        ctx.figures["demand"] = fms.read_demand_figures(ctx.con)
-    return ctx.figures["demand"]
-
-
 def forecast_headline(ctx: Context) -> str | None:
     """The key findings' forecast sentence: the first full forecast year against the baseline,
     its figures as the forecast section's table prints them."""
-    figures = _demand_figures(ctx)
-    if figures["years"].empty:
+    years = ctx.demand[1]
+    if years.empty:
         return None
-    years = protect_demand_years(figures["years"], ctx.k)
     return forecast_sentence(ctx.con, years, fms.TOTAL_SERIES, "headline", ctx.k)
 
 
@@ -180,10 +168,8 @@ def forecast_sentence(
         for name, values in printed.items()
         if len(values) and (isinstance(v := values.iloc[0], str) or pd.notna(v))
     }
-    variants = model_rows(
-        con, FORECAST_SENTENCES, "series = ? and sentence_kind = ? order by variant_order",
-        [series, kind],
-    )  # fmt: skip
+    where = "series = ? and sentence_kind = ? order by variant_order"
+    variants = model_rows(con, FORECAST_SENTENCES, where, [series, kind])
     return first_complete(FORECAST_SENTENCES, variants, k, protected=protected)
 
 
@@ -202,22 +188,20 @@ def _table_protected(ctx: Context, row: dict[str, Any]) -> dict[str, Count]:
     secondary suppression of that table), so no sentence prints a count the table hides."""
     if row["table_model"] is None:
         return {}
-    p, k = ctx.periods, ctx.k
     key = (row["table_model"], row["table_name"])
-    if key not in ctx.figures.setdefault("assessment_tables", {}):
-        tables = comparison_rows(ctx, row["table_model"], p.columns)
-        ctx.figures["assessment_tables"][key] = {
-            figure.label: figure for figure in tables[row["table_name"]]
-        }
-    figure = ctx.figures["assessment_tables"][key].get(row["table_category"])
+    if key not in ctx.assessment_tables:
+        tables = compared_frames(ctx.con, row["table_model"], ctx.periods.columns)
+        rows = comparison_table(*tables[row["table_name"]], ctx.periods, ctx.k)
+        ctx.assessment_tables[key] = {figure.label: figure for figure in rows}
+    figure = ctx.assessment_tables[key].get(row["table_category"])
     if figure is None:
         return {}
     before = figure.previous if row["comparison"] == "previous quarter" else figure.year_ago
-    shown = {"now_numerator": figure.now, "previous_numerator": figure.previous,
-             "year_ago_numerator": figure.year_ago, "before_numerator": before}  # fmt: skip
+    counts = (figure.now, figure.previous, figure.year_ago, before)
+    names = ("now_numerator", "previous_numerator", "year_ago_numerator", "before_numerator")
     return {
-        name: Count(int(row[name]), count.suppressed or is_primary(int(row[name]), k))
-        for name, count in shown.items()
+        name: Count(int(row[name]), count.suppressed or is_primary(int(row[name]), ctx.k))
+        for name, count in zip(names, counts, strict=True)
         if row[name] is not None
     }
 
@@ -236,7 +220,7 @@ def _words(
 
 
 def assessment_section(ctx: Context) -> dict[str, Any]:
-    rules, ranked = ctx.settings.assessment, ctx.quarter_rows(JUDGMENTS, "judgment_rank")
+    ranked = ctx.quarter_rows(JUDGMENTS, "judgment_rank")
     variants: dict[tuple[str, str, str], list[dict]] = {}
     for row in ctx.quarter_rows(ASSESSMENT, "variant_order"):
         key = (row["signal"], row["comparison"], row["sentence_kind"])
@@ -245,7 +229,6 @@ def assessment_section(ctx: Context) -> dict[str, Any]:
     ranked = [{**j, **said[j["signal"]]} for j in ranked]  # the template prints their columns
     recs = ctx.quarter_rows(RECOMMENDATIONS, "recommendation_order")
     requirements = ctx.quarter_rows(REQUIREMENTS, "requirement_order")
-    scope = (ctx.quarter_rows(SCOPE) or [{"tests": 0, "signals": 0}])[0]
     return {
         "judgments": [j for j in ranked if j["is_shown"]],
         "ranking": ranked,
@@ -254,11 +237,8 @@ def assessment_section(ctx: Context) -> dict[str, Any]:
             {**r, "evidence": fill_sentence(REQUIREMENTS, r, ctx.k, "evidence_template").text}
             for r in requirements
         ],
-        "tested": scope["tests"],
-        "signals": scope["signals"],
-        "significance": rules.significance,
-        "min_change": rules.min_relative_change,
-        "min_gap": rules.min_rate_gap,
+        "scope": (ctx.quarter_rows(SCOPE) or [{"tests": 0, "signals": 0}])[0],
+        "rules": ctx.settings.assessment,
     }
 
 
@@ -302,18 +282,14 @@ def changed_settings_rows(settings: Settings) -> list[tuple[str, str, str, str]]
 
 
 # --------------------------------------------------------------------------- declared sections
-SECTIONS = "rpt_profile_sections"
-SECTION_VALUES = "rpt_profile_section_values"
 
 
 def page_values(ctx: Context) -> dict[str, Any]:
     """What a declared caption, text or label may name in braces: the compared quarters, the
     settings the page states and the quarter's row of rpt_profile_section_values."""
     p, settings = ctx.periods, ctx.settings
-    if "section_values" not in ctx.figures:
-        ctx.figures["section_values"] = (ctx.quarter_rows(SECTION_VALUES) or [{}])[0]
     return {
-        **ctx.figures["section_values"],
+        **ctx.section_values,
         "quarter": p.quarter,
         "previous": p.previous,
         "year_ago": p.year_ago,
@@ -338,40 +314,44 @@ def _p(text: str, css: str = "", markup: bool = False) -> Item:
     return {"kind": "text", "text": text, "css": css, "markup": markup}
 
 
-def _table_item(caption: str, headings: list[str], rows: list, total: bool = False,
-                css: str = "", empty: str = "", wide: Sequence[int] = ()) -> Item:  # fmt: skip
-    """A table item of cells already published: `total` (its last row is a total), `css`,
-    `empty` (the sentence printed when it has no row) and `wide` (columns of sentences)."""
+def _rows(
+    ctx: Context,
+    spec: dict[str, Any],
+    rows: list,
+    headings: list[str],
+    caption: str | None = None,
+    total: bool = False,
+) -> Item:
+    """A table of cells already published, as declared: `caption` (unless given), `css`,
+    `empty` (printed without a row) and `wide` (columns of sentences); `total`: its last row
+    is a total."""
+    wide = spec.get("wide", [])
     columns = [PrintedColumn(h, h, "text", i in wide) for i, h in enumerate(headings)]
-    table = {"columns": columns, "rows": rows, "total": total, "empty": empty}
-    return {"kind": "table", "caption": caption, "table": table, "css": css}
+    table = {"columns": columns, "rows": rows, "total": total}
+    table["empty"] = _filled(ctx, spec.get("empty", ""))
+    caption = _filled(ctx, spec["caption"]) if caption is None else caption
+    return {"kind": "table", "caption": caption, "table": table, "css": spec.get("css", "")}
 
 
-def _rows(ctx: Context, spec: dict[str, Any], rows: list, headings: list[str]) -> Item:
-    """A table of cells already published, as declared (`caption`, `css`, `empty`, `wide`)."""
-    empty, caption = _filled(ctx, spec.get("empty", "")), _filled(ctx, spec["caption"])
-    css, wide = spec.get("css", ""), spec.get("wide", [])
-    return _table_item(caption, headings, rows, css=css, empty=empty, wide=wide)
-
-
-def _fig3(ctx: Context, spec: dict[str, Any], caption: str, label: str, rows: list[Figure3],
-          total: bool) -> Item:  # fmt: skip
+def _fig3(
+    ctx: Context, spec: dict[str, Any], caption: str, label: str, rows: list[Figure3], total: bool
+) -> Item:
     """A comparison table: each figure at the quarter, the previous one and a year ago with
     its changes (`quarters: year`: the quarter and a year ago only)."""
-    p, css = ctx.periods, "sortable" if spec.get("sortable") else ""
+    p = ctx.periods
     if spec.get("quarters") == "year":
         headings = [label, p.year_ago, p.quarter, "vs same quarter last year"]
         cells = [[f.label, f.year_ago, f.now, f.vs_year] for f in rows]
     else:
         headings = [label, *p.columns, "vs previous quarter", "vs same quarter last year"]
         cells = [[f.label, f.year_ago, f.previous, f.now, f.vs_previous, f.vs_year] for f in rows]
-    return _table_item(caption, headings, cells, total=total, css=css)
+    return _rows(ctx, spec, cells, headings, caption, total)
 
 
 def _text(ctx: Context, spec: dict[str, Any]) -> list[Item]:
-    before, after = (ctx.sentence(SENTENCES, spec[key]) if key in spec else None
-                     for key in ("sentence_before", "sentence_after"))  # fmt: skip
-    parts = [before, _filled(ctx, spec["text"]), after]
+    """Fixed words, with the sentences `sentence_before` / `sentence_after` that publish."""
+    said = {key: ctx.sentence(spec[key]) for key in spec if key.startswith("sentence_")}
+    parts = [said.get("sentence_before"), _filled(ctx, spec["text"]), said.get("sentence_after")]
     return [_p(" ".join(part for part in parts if part), spec.get("css", ""), "markup" in spec)]
 
 
@@ -380,18 +360,11 @@ def _heading(ctx: Context, spec: dict[str, Any]) -> list[Item]:
 
 
 def _sentence(ctx: Context, spec: dict[str, Any]) -> list[Item]:
-    """A sentence of a model in its first wording that publishes (`whole`: held whole, no
-    figure to fill), with its `heading` above it."""
-    model, kind = spec.get("model", SENTENCES), spec["sentence"]
-    if spec.get("whole"):
-        rows = model_rows(ctx.con, model, "sentence_kind = ? order by sentence_order", [kind])
-        text = rows[0]["sentence"] if rows else None
-    else:
-        text = ctx.sentence(model, kind)
-    if not text:
+    """A sentence of rpt_profile_sentences in its first wording that publishes, with its
+    `heading` above it."""
+    if not (text := ctx.sentence(spec["sentence"])):
         return []
-    heading = _heading(ctx, spec) if "heading" in spec else []
-    return [*heading, _p(text, spec.get("css", ""))]
+    return [*(_heading(ctx, spec) if "heading" in spec else []), _p(text, spec.get("css", ""))]
 
 
 def _table(ctx: Context, spec: dict[str, Any]) -> list[Item]:
@@ -408,30 +381,29 @@ def _table(ctx: Context, spec: dict[str, Any]) -> list[Item]:
         table["row_css"] = [
             marked["css"] if row[at] == marked["value"] else "" for row in table["rows"]
         ]
-    table["empty"] = _filled(ctx, spec.get("empty", ""))
-    return [{"kind": "table", "caption": _filled(ctx, spec["caption"]), "table": table,
-             "css": spec.get("css", "")}]  # fmt: skip
+    table["empty"], caption = _filled(ctx, spec.get("empty", "")), _filled(ctx, spec["caption"])
+    return [{"kind": "table", "caption": caption, "table": table, "css": spec.get("css", "")}]
 
 
 def _compared(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     """The comparison tables of a category-by-quarter model, each suppressed with its total."""
     model, p = spec["compared"], ctx.periods
-    declared = compared_by_quarter(model)
+    declared = printed.model_meta(model)["compared_by_quarter"]
     quarters = {"year": [p.quarter, p.year_ago], "compared": p.columns}.get(spec.get("quarters"))
-    tables = comparison_rows(ctx, model, quarters, spec.get("where", ""))
-    if "table" in spec or declared.tables is None:
+    tables = compared_frames(ctx.con, model, quarters, spec.get("where", ""))
+    if "table" in spec or "tables" not in declared:
         named = {spec.get("table", ""): ""}
     else:
-        named = declared.listed or dict.fromkeys(tables, "")
+        named = declared.get("listed") or dict.fromkeys(tables, "")
     items = []
     for name, listed in named.items():
-        rows, has_total = tables[name], name not in declared.without_total
+        rows = comparison_table(*tables[name], p, ctx.k)
+        has_total = name not in declared.get("without_total", ())
         words = {"listed": listed, "listed_lower": listed.lower(), "name_lower": name.lower()}
         caption, label = (
             _filled(ctx, spec.get(key, "Category"), **words) for key in ("caption", "label")
         )
-        rows = rows if has_total else rows[:-1]
-        items.append(_fig3(ctx, spec, caption, label, rows, has_total))
+        items.append(_fig3(ctx, spec, caption, label, rows[: None if has_total else -1], has_total))
     return items
 
 
@@ -443,36 +415,33 @@ def _figures(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     return [_fig3(ctx, spec, caption, label, rows, total=False)]
 
 
-def _share_kpi(ctx: Context, kpi: dict[str, Any]) -> dict[str, Any]:
-    """A share of two columns of a model with a row per quarter, under the rate rule, at the
-    quarter and a year ago (a quarter without a row: no share)."""
-    part, whole, p = *kpi["share"], ctx.periods
-    frame = ctx.rows(f"select quarter, {part}, {whole} from reporting.{kpi['figures']}")
+def _kpi(ctx: Context, kpi: dict[str, Any]) -> Figure3 | dict[str, Rate]:
+    """A headline figure: a column of a model with a row per quarter, at the quarter with its
+    change on the previous quarter and a year ago; or a `share` of two columns under the rate
+    rule, at the quarter and a year ago (a quarter without a row: no share)."""
+    p, model = ctx.periods, kpi["figures"]
+    if "share" not in kpi:
+        names = [c.name for c in printed_columns(model, "profile")]
+        return quarter_figures(ctx.con, model, "profile", p, ctx.k)[names.index(kpi["column"])]
+    part, whole = kpi["share"]
+    frame = ctx.rows(f"select quarter, {part}, {whole} from reporting.{model}")
     rows = {q: (int(a), int(b)) for q, a, b in frame.itertuples(index=False)}
-    return {key: protect_rate(*rows.get(q, (0, 0)), ctx.k) for key, q in
-            (("now", p.quarter), ("year_ago", p.year_ago))}  # fmt: skip
+    return {
+        "now": protect_rate(*rows.get(p.quarter, (0, 0)), ctx.k),
+        "year_ago": protect_rate(*rows.get(p.year_ago, (0, 0)), ctx.k),
+    }
 
 
 def _kpis(ctx: Context, spec: dict[str, Any]) -> list[Item]:
-    """Headline figures: each a column of a model with a row per quarter, at the quarter with
-    its change on the previous quarter and a year ago (or a `share` of two columns beside its
-    value a year ago)."""
-    shown = []
-    for kpi in spec["kpis"]:
-        if "share" in kpi:
-            shown.append((_share_kpi(ctx, kpi), _filled(ctx, kpi["label"])))
-            continue
-        names = [c.name for c in printed_columns(kpi["figures"], "profile")]
-        figures = quarter_figures(ctx.con, kpi["figures"], "profile", ctx.periods, ctx.k)
-        shown.append((figures[names.index(kpi["column"])], _filled(ctx, kpi["label"])))
-    return [{"kind": "kpis", "figures": shown}]
+    figures = [(_kpi(ctx, kpi), _filled(ctx, kpi["label"])) for kpi in spec["kpis"]]
+    return [{"kind": "kpis", "figures": figures}]
 
 
 def _sentences(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     """The sentences the model lists for a section (`sentences_in`), each in its first wording
     that publishes, then any the sections before have added (the forecast's headline)."""
-    kinds = printed.sentences_in(SENTENCES, spec["sentences"])
-    lines = [text for kind in kinds if (text := ctx.sentence(SENTENCES, kind))]
+    kinds = printed.model_meta(SENTENCES)["sentences_in"][spec["sentences"]]
+    lines = [text for kind in kinds if (text := ctx.sentence(kind))]
     if spec.get("then") == "forecast_headline" and (headline := forecast_headline(ctx)):
         lines.append(headline)
     return [{"kind": "list", "lines": lines, "css": spec.get("css", ""), "empty": spec["empty"]}]
@@ -501,27 +470,30 @@ def _cell_map(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     districts = load_districts(districts_file, places.district_property)
     if not districts:
         ctx.gaps.append(_filled(ctx, spec["no_districts_gap"]))
-    figure = charts.cell_map(
-        cells[publishable(cells, ctx.k)], charts.boundary_xy(ctx.boundary), _title(ctx, spec),
-        charts.district_lines(districts),
-    )  # fmt: skip
+    cells = cells[publishable(cells, ctx.k)]
+    outline, lines = charts.boundary_xy(ctx.boundary), charts.district_lines(districts)
+    figure = charts.cell_map(cells, outline, _title(ctx, spec), lines)
     return [*_chart_item(ctx, spec, figure), _p(_filled(ctx, spec["note"]), "note")]
 
 
 def _paragraphs(ctx: Context, spec: dict[str, Any]) -> list[Item]:
-    """A paragraph per row of a model's `column`: the quarter's rows (and the delivery's,
-    quarter null, with `or_every_quarter`)."""
-    where = "(quarter = ? or quarter is null)" if spec.get("or_every_quarter") else "quarter = ?"
-    rows = model_rows(
-        ctx.con, spec["paragraphs"], f"{where} order by {spec['order_by']}", [ctx.periods.quarter]
-    )
+    """A paragraph per row of a model's `column`, in `order_by`: the quarter's rows (and the
+    delivery's, quarter null, with `or_every_quarter`), or every row with `all_quarters`."""
+    if spec.get("all_quarters"):
+        where, params = "true", []
+    else:
+        where = (
+            "(quarter = ? or quarter is null)" if spec.get("or_every_quarter") else "quarter = ?"
+        )
+        params = [ctx.periods.quarter]
+    rows = model_rows(ctx.con, spec["paragraphs"], f"{where} order by {spec['order_by']}", params)
     return [_p(row[spec["column"]]) for row in rows]
 
 
 def _gaps(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     """The information gaps: those the sections above found, the force-area file's caveats,
     the measured gap sentence `then` and the standing gaps every profile from records has."""
-    measured = ctx.sentence(SENTENCES, spec["then"]) if "then" in spec else None
+    measured = ctx.sentence(spec["then"]) if "then" in spec else None
     lines = [*ctx.gaps, *boundary_caveats(ctx.boundary), *([measured] if measured else [])]
     lines += spec.get("standing", [])
     return [{"kind": "list", "lines": lines, "css": "", "empty": ""}]
@@ -554,7 +526,7 @@ def _group(ctx: Context, spec: dict[str, Any]) -> list[Item]:
 def _title(ctx: Context, spec: dict[str, Any]) -> str:
     """A chart's title: its sentence (`title`, rpt_profile_sentences) or fixed `title_text`."""
     if "title" in spec:
-        return ctx.sentence(SENTENCES, spec["title"])
+        return ctx.sentence(spec["title"])
     return _filled(ctx, spec["title_text"])
 
 
@@ -606,23 +578,15 @@ def _trend(ctx: Context, spec: dict[str, Any], with_total: bool) -> Series:
     first = page_values(ctx)["trend_first_quarter"]
     quarters = [q for q in ctx.periods.trend(12) if q >= first]
     tables = compared_frames(ctx.con, spec["model"], quarters)
-    frame, order = tables.get(spec["table"], (NO_COUNTS, []))
+    frame, order = tables[spec["table"]]
     return quarters, trend_table(frame, quarters, ctx.k, order, with_total)
 
 
 def _stacked_counts(ctx: Context, spec: dict[str, Any]) -> Series:
-    """A table's categories per quarter, what is suppressed one SMALL_COUNTS part: the
-    quarter's published total less its published cells (which the tables already let anyone
-    work out), so a bar keeps its true height and reveals no suppressed cell."""
+    """A table's categories per quarter, what is suppressed one SMALL_COUNTS part
+    (pipelines.disclosure.tables.stacked_rest)."""
     quarters, series = _trend(ctx, spec, with_total=True)
-    totals = series.pop("Total")
-    columns = list(zip(*series.values(), strict=True)) if series else [()] * len(totals)
-    rest = [
-        total - sum(v for v in column if v is not None)
-        if total is not None and None in column
-        else None
-        for total, column in zip(totals, columns, strict=True)
-    ]
+    rest = stacked_rest(series, series.pop("Total"))
     return quarters, {**series, **({charts.SMALL_COUNTS: rest} if any(rest) else {})}
 
 
@@ -630,18 +594,7 @@ def _share_lines(ctx: Context, spec: dict[str, Any]) -> Series:
     """The share of one category of a table per quarter, under the rate rule; a quarter with
     a suppressed part has no share."""
     quarters, series = _trend(ctx, spec, with_total=False)
-    # A category or a whole table with no crimes has no rows: its counts are zero.
-    totals = [
-        None if None in values else sum(values) for values in zip(*series.values(), strict=True)
-    ] or [0] * len(quarters)
-    parts = series.get(spec["share"], [0] * len(quarters))
-    shares = [
-        None
-        if None in (part, total)
-        else protect_rate(Count(int(part)), Count(int(total)), ctx.k).value
-        for part, total in zip(parts, totals, strict=True)
-    ]
-    return quarters, {spec["series"]: shares}
+    return quarters, {spec["series"]: published_shares(series, spec["share"], len(quarters), ctx.k)}
 
 
 # Each declared chart kind: its figures and the figure it is drawn as (pipelines.report.charts)
@@ -693,10 +646,8 @@ ITEMS = {
 def _items(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     """One declared item as the template's items (a table spec may print several tables)."""
     kind = next(iter(spec))  # every kind is one of ITEMS (tests/report/test_declarations.py)
-    values = page_values(ctx)
-    if ("when" in spec and not values[spec["when"]]) or (
-        "unless" in spec and values[spec["unless"]]
-    ):
+    values = page_values(ctx)  # `when` / `unless`: a yes/no column of the section values
+    if not values.get(spec.get("when"), True) or values.get(spec.get("unless"), False):
         return []
     return ITEMS[kind](ctx, spec)
 
@@ -705,14 +656,13 @@ def profile_sections(ctx: Context) -> list[dict[str, Any]]:
     """Every section of the profile in order (rpt_profile_sections), with its items. The
     assessment is rendered last: it quotes the other sections' tables."""
     listed = model_rows(ctx.con, SECTIONS, "true order by section_order", [])
-    rendered = {}
-    for row in sorted(listed, key=lambda row: row["section"] == "assessment"):
-        rendered[row["section"]] = section_items(ctx, row["section"])
+    assessment_last = sorted(listed, key=lambda row: row["section"] == "assessment")
+    rendered = {row["section"]: section_items(ctx, row["section"]) for row in assessment_last}
     return [{**row, "parts": rendered[row["section"]]} for row in listed]
 
 
 def section_items(ctx: Context, section: str) -> list[Item]:
     """A declared section (rpt_profile_sections' `meta.items`) as the template's items, in
     order: the one function every declared section goes through."""
-    declared = printed.section_items(SECTIONS, section)
+    declared = printed.model_meta(SECTIONS)["items"][section]
     return [item for spec in declared for item in _items(ctx, spec)]

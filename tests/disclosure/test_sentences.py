@@ -189,9 +189,9 @@ def test_the_published_key_findings_are_the_models_sentences(fixture_db: Path, r
     """Each key finding of the real run's profile is its model row filled, and none shows a
     suppression mark (a finding whose figure is hidden falls back to other words) except the
     weakest compliance measure's comparison with a year ago, which has always printed it."""
-    from pipelines.report.printed import sentences_in
+    from pipelines.report.printed import model_meta
 
-    kinds = sentences_in(SENTENCES, "key_findings")
+    kinds = model_meta(SENTENCES)["sentences_in"]["key_findings"]
     with duckdb.connect(str(fixture_db), read_only=True) as con:
         findings = [published_sentence(con, SENTENCES, kind, QUARTER, K) for kind in kinds]
     printed = [finding for finding in findings if finding]

@@ -476,7 +476,7 @@ def test_returned_verdicts_reach_the_profile_and_the_seed_draws_the_sample(
         ctx = sections.Context(connection, Periods(QUARTER), settings)
         spec = next(
             spec
-            for spec in printed.section_items(sections.SECTIONS, "demand")
+            for spec in printed.model_meta(sections.SECTIONS)["items"]["demand"]
             if spec.get("table") == "rpt_dip_sample_verdicts"
         )
         (item,) = sections._items(ctx, spec)

@@ -14,10 +14,10 @@ from pipelines.report.printed import (
     PrintedColumn,
     _models,
     cell_text,
+    model_meta,
     printed_columns,
     printed_table,
     published_cell,
-    sentences_in,
     written_columns,
 )
 from tests.report.conftest import QUARTER
@@ -163,7 +163,7 @@ def test_sentences_a_section_lists_are_sentences_of_the_model(fixture_db: Path) 
         for model, section in listed:
             rows = con.execute(f"select sentence_kind from reporting.{model}").fetchall()
             kinds = {kind for (kind,) in rows}
-            assert set(sentences_in(model, section)) <= kinds, (model, section)
+            assert set(model_meta(model)["sentences_in"][section]) <= kinds, (model, section)
 
 
 def test_a_row_total_is_suppressed_with_its_table() -> None:

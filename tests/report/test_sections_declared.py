@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from pipelines.disclosure.sentences import model_rows
-from pipelines.report.printed import Periods, _models, printed_columns, section_items
+from pipelines.report.printed import Periods, _models, model_meta, printed_columns
 from pipelines.report.sections import ITEMS, SECTIONS, Context
 from pipelines.report.sections import section_items as rendered_items
 from pipelines.settings import Settings
@@ -30,7 +30,7 @@ def _specs(items: list[dict]) -> list[dict]:
 @pytest.mark.parametrize("section", sorted(DECLARED))
 def test_every_declared_item_is_a_known_kind_of_a_described_model(section: str) -> None:
     models = _models()
-    for spec in _specs(section_items(SECTIONS, section)):
+    for spec in _specs(model_meta(SECTIONS)["items"][section]):
         kind = next(iter(spec))
         assert kind in ITEMS, (section, kind)
         if kind == "table":

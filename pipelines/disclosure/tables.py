@@ -1,0 +1,91 @@
+"""Disclosure control of a row table as its reporting model's YAML declares it (the keys:
+docs/DESIGN.md, "The YAML keys a reporting model is printed by"), for
+`pipelines.report.printed.printed_table`: counts suppressed together with others of their row
+(`suppressed_in_rows`) or of their columns with a total row (`total_row`) before the table is
+printed, and a figure hidden in one of the rows adding up to another printed row hidden in each
+once it is printed (`suppressed_across_rows`); and a category-by-quarter table's published cells
+as a chart's series (a stacked bar's suppressed part, a category's share)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from pipelines.disclosure.suppression import (
+    SUPPRESSED,
+    TOTAL,
+    Count,
+    protect_rate,
+    protect_series,
+    protect_table,
+)
+
+
+def protected_together(
+    frame: pd.DataFrame, in_rows: list[list[str]], total: dict[str, Any] | None, k: int
+) -> tuple[list[dict[str, Count]], dict[str, Count]]:
+    """Each row's counts that are suppressed with others, and the total row's counts.
+    `in_rows`: groups of one row's counts adding up to a whole printed elsewhere (a split's
+    two sides); `total["together"]`: groups of count columns suppressed as one table with a
+    total row (a group is its columns, or {columns, row_total: the column printing each row's
+    sum})."""
+    records = frame.to_dict("records")
+    protected: list[dict[str, Count]] = [{} for _ in records]
+    for group in in_rows:
+        for row, shown in zip(records, protected, strict=True):
+            pair = protect_series({name: int(row[name]) for name in group}, k)
+            shown.update({name: pair.count(name, "count") for name in group})
+    totals: dict[str, Count] = {}
+    for group in total["together"] if total and records else []:
+        columns, row_total = (
+            (group["columns"], group.get("row_total")) if isinstance(group, dict) else (group, None)
+        )
+        table = protect_table(frame[columns], k, row_totals=bool(row_total), column_totals=True)
+        margins = {c: c for c in columns} | ({row_total: TOTAL} if row_total else {})
+        for name, margin in margins.items():
+            totals[name] = table.count(TOTAL, margin)
+            for i, shown in enumerate(protected):
+                shown[name] = table.count(i, margin)
+    return protected, totals
+
+
+def suppress_across(rows: list[list[str]], records: list[dict], across: dict[str, Any]) -> None:
+    """In the printed rows whose `key` is one of `rows` (per value of `within`, when named), a
+    figure suppressed in one row is suppressed in each."""
+    groups: dict[object, list[int]] = {}
+    for i, row in enumerate(records):
+        if row[across["key"]] in across["rows"]:
+            groups.setdefault(row.get(across.get("within", ""), None), []).append(i)
+    for members in groups.values():
+        for j in range(len(rows[0]) if rows else 0):
+            if any(rows[i][j] == SUPPRESSED for i in members):
+                for i in members:
+                    rows[i][j] = SUPPRESSED
+
+
+def stacked_rest(series: dict[str, list[int | None]], totals: list[int | None]) -> list[int | None]:
+    """Per bar of a stacked chart of a table's published cells (`series`, a suppressed cell
+    None): what its suppressed cells add up to, the published total less the published cells
+    (which the table already lets anyone work out), so the bar keeps its true height and no
+    suppressed cell shows alone; None where nothing is suppressed or the total is too."""
+    bars = list(zip(*series.values(), strict=True)) if series else [()] * len(totals)
+    return [
+        total - sum(v for v in bar if v is not None) if total is not None and None in bar else None
+        for total, bar in zip(totals, bars, strict=True)
+    ]
+
+
+def published_shares(
+    series: dict[str, list[int | None]], part: str, periods: int, k: int
+) -> list[float | None]:
+    """The share of category `part` of a table's published cells per period, under the rate
+    rule; a period with a suppressed cell has no share. A category or a whole table with no
+    count has no row: its counts are zero."""
+    totals = [
+        None if None in cells else sum(cells) for cells in zip(*series.values(), strict=True)
+    ] or [0] * periods
+    return [
+        None if None in (n, total) else protect_rate(Count(int(n)), Count(int(total)), k).value
+        for n, total in zip(series.get(part, [0] * periods), totals, strict=True)
+    ]
