@@ -60,6 +60,19 @@ PARTS: dict[str, dict[str, Any]] = {
     "default": {"seed": 42, "rates": {}, "held_out": False},
     "heavy": {"seed": 42, "rates": {"noise": "heavy"}, "held_out": True},
     "held_out": {"seed": HELD_OUT["seed"], "rates": HELD_OUT["rates"], "held_out": True},
+    # held-in diagnostic: another seed and other rates than seed 42's (more duplicate
+    # nominals, repeat victims and serial courses, the messy noise profile), on which the
+    # resolution and judgment errors are studied and fixes chosen
+    "diag13": {
+        "seed": 13,
+        "rates": {
+            "duplicate_nominal": 0.25,
+            "repeat_victim_share": 0.12,
+            "serial_course_share": 0.22,
+            "noise": "messy",
+        },
+        "held_out": False,
+    },
 }
 
 

@@ -466,6 +466,32 @@ def test_intelligence_subject_with_mistyped_names_joins_through_the_shared_victi
     assert keys["I20|None"] != keys["T20|N21"]
 
 
+def test_typoed_duplicates_join_though_their_crimes_have_other_counterparts(
+    paired_resolved: dict[str, str],
+) -> None:
+    # On the paired background a typo'd duplicate nominal sits on a crime with another
+    # suspect (or victim) than its person's other crimes, while the exact-name true pairs
+    # (a suspect and the report about the same crime) always share one. The exact-names EM
+    # session alone would make "no shared counterpart" near-proof of two people; with both
+    # sessions' estimates combined the duplicates join as they do without counterparts.
+    # (Suspects' records moved onto victims' crimes: the duplicate's person is found by
+    # the nominal id's number.)
+    keys = paired_resolved
+    first = {}
+    for key in sorted(keys):
+        crime, _, person = key.partition("|")
+        if crime.startswith("BG") and person.startswith("BGP"):
+            first.setdefault(person[3:], key)
+    pairs = [
+        (key, first[person[3:]])
+        for key in keys
+        for crime, _, person in [key.partition("|")]
+        if crime.startswith("BG") and person.startswith("BGD") and person[3:] in first
+    ]
+    joined = sum(keys[a] == keys[b] for a, b in pairs)
+    assert len(pairs) > 300 and joined / len(pairs) > 0.9
+
+
 def test_a_typo_of_a_rare_surname_weighs_more_than_a_typo_of_a_common_one(resolution) -> None:
     # the near-miss surname level carries the term-frequency adjustment of the commoner
     # spelling: "Pennyfaether" for "Pennyfeather" says more than "Smiht" for "Smith"
