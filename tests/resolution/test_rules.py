@@ -19,6 +19,7 @@ from pipelines.resolution.model import (
     DOB_WITHIN_1_YEAR,
     DOB_WITHIN_10_YEARS,
     chain_dob_conflict_years,
+    median_context_m,
 )
 from pipelines.synthetic.names import draw_forenames, draw_surnames
 
@@ -203,6 +204,42 @@ def test_chain_dob_span_is_learnt_from_the_trained_weights() -> None:
     assert chain_dob_conflict_years(drifting, 10, -6.64) == 1.0
     assert chain_dob_conflict_years(loose, 10, -6.64) == 10.0
     assert chain_dob_conflict_years(loose, 5, -6.64) == 5.0
+
+
+def _two_field_model(counterpart_else: float, postcode_else: float) -> dict:
+    def comparison(name: str, m_else: float) -> dict:
+        return {
+            "output_column_name": name,
+            "comparison_levels": [
+                {"is_null_level": True},
+                {"sql_condition": "agree", "m_probability": 1 - m_else},
+                {"sql_condition": "ELSE", "m_probability": m_else},
+            ],
+        }
+
+    return {
+        "comparisons": [
+            comparison("counterpart", counterpart_else),
+            comparison("postcode", postcode_else),
+        ]
+    }
+
+
+def test_context_levels_take_the_median_of_the_em_sessions() -> None:
+    # the last session's model, and the two sessions' estimates: the counterpart levels take
+    # their median, the identity field (postcode) keeps the last session's estimate
+    dob_session, names_session = _two_field_model(0.2, 0.3), _two_field_model(0.04, 0.1)
+    combined = median_context_m(_two_field_model(0.04, 0.1), [dob_session, names_session])
+    counterpart, postcode = combined["comparisons"]
+    assert [lv.get("m_probability") for lv in counterpart["comparison_levels"]] == [
+        None,
+        pytest.approx(0.88),
+        pytest.approx(0.12),
+    ]
+    assert postcode["comparison_levels"][2]["m_probability"] == 0.1
+    # one session only: nothing to combine
+    alone = median_context_m(_two_field_model(0.04, 0.1), [names_session])
+    assert alone["comparisons"][0]["comparison_levels"][2]["m_probability"] == 0.04
 
 
 def test_background_duplicates_mostly_join(resolved: dict[str, str]) -> None:
