@@ -5,7 +5,9 @@ For each part a synthetic force is generated and the production job runs through
 `default` (seed 42, default settings: held-in, the screening weights were chosen on it),
 `heavy` (the same force with the held-out `heavy` name-noise profile: held out for resolution
 only, its courses are the held-in ones) and `held_out` (seed 7 with the screening
-evaluation's held-out generator settings and the heavy noise: nothing was chosen on it).
+evaluation's held-out generator settings and the heavy noise: nothing was chosen on it),
+and `diag13` (held-in diagnostic: seed 13, more duplicate nominals, repeat victims and serial
+courses than seed 42, the messy noise profile; errors are studied and fixes chosen on it).
 Truth comes from truth/crimes.csv, not from the project's own universe: the crimes of true
 stalking courses (`is_true_stalking`) whose suspect was recorded, loaded (not quarantined),
 per true person:
@@ -60,6 +62,19 @@ PARTS: dict[str, dict[str, Any]] = {
     "default": {"seed": 42, "rates": {}, "held_out": False},
     "heavy": {"seed": 42, "rates": {"noise": "heavy"}, "held_out": True},
     "held_out": {"seed": HELD_OUT["seed"], "rates": HELD_OUT["rates"], "held_out": True},
+    # held-in diagnostic: another seed and other rates than seed 42's (more duplicate
+    # nominals, repeat victims and serial courses, the messy noise profile), on which the
+    # resolution and judgment errors are studied and fixes chosen
+    "diag13": {
+        "seed": 13,
+        "rates": {
+            "duplicate_nominal": 0.25,
+            "repeat_victim_share": 0.12,
+            "serial_course_share": 0.22,
+            "noise": "messy",
+        },
+        "held_out": False,
+    },
 }
 
 
@@ -534,6 +549,7 @@ PART_LABELS = {
     "default": "held-in",
     "heavy": "names held out (courses held-in)",
     "held_out": "**held-out**",
+    "diag13": "held-in diagnostic",
 }
 MEASURES = (
     ("serial", "serial (is_serial: established, confidently distinct victims)"),

@@ -19,6 +19,7 @@ from pipelines.resolution.model import (
     DOB_WITHIN_1_YEAR,
     DOB_WITHIN_10_YEARS,
     chain_dob_conflict_years,
+    median_context_m,
 )
 from pipelines.synthetic.names import draw_forenames, draw_surnames
 
@@ -203,6 +204,42 @@ def test_chain_dob_span_is_learnt_from_the_trained_weights() -> None:
     assert chain_dob_conflict_years(drifting, 10, -6.64) == 1.0
     assert chain_dob_conflict_years(loose, 10, -6.64) == 10.0
     assert chain_dob_conflict_years(loose, 5, -6.64) == 5.0
+
+
+def _two_field_model(counterpart_else: float, postcode_else: float) -> dict:
+    def comparison(name: str, m_else: float) -> dict:
+        return {
+            "output_column_name": name,
+            "comparison_levels": [
+                {"is_null_level": True},
+                {"sql_condition": "agree", "m_probability": 1 - m_else},
+                {"sql_condition": "ELSE", "m_probability": m_else},
+            ],
+        }
+
+    return {
+        "comparisons": [
+            comparison("counterpart", counterpart_else),
+            comparison("postcode", postcode_else),
+        ]
+    }
+
+
+def test_context_levels_take_the_median_of_the_em_sessions() -> None:
+    # the last session's model, and the two sessions' estimates: the counterpart levels take
+    # their median, the identity field (postcode) keeps the last session's estimate
+    dob_session, names_session = _two_field_model(0.2, 0.3), _two_field_model(0.04, 0.1)
+    combined = median_context_m(_two_field_model(0.04, 0.1), [dob_session, names_session])
+    counterpart, postcode = combined["comparisons"]
+    assert [lv.get("m_probability") for lv in counterpart["comparison_levels"]] == [
+        None,
+        pytest.approx(0.88),
+        pytest.approx(0.12),
+    ]
+    assert postcode["comparison_levels"][2]["m_probability"] == 0.1
+    # one session only: nothing to combine
+    alone = median_context_m(_two_field_model(0.04, 0.1), [names_session])
+    assert alone["comparisons"][0]["comparison_levels"][2]["m_probability"] == 0.04
 
 
 def test_background_duplicates_mostly_join(resolved: dict[str, str]) -> None:
@@ -464,6 +501,32 @@ def test_intelligence_subject_with_mistyped_names_joins_through_the_shared_victi
     keys = paired_resolved
     assert keys["I20|None"] == keys["T20|N20"]
     assert keys["I20|None"] != keys["T20|N21"]
+
+
+def test_typoed_duplicates_join_though_their_crimes_have_other_counterparts(
+    paired_resolved: dict[str, str],
+) -> None:
+    # On the paired background a typo'd duplicate nominal sits on a crime with another
+    # suspect (or victim) than its person's other crimes, while the exact-name true pairs
+    # (a suspect and the report about the same crime) always share one. The exact-names EM
+    # session alone would make "no shared counterpart" near-proof of two people; with both
+    # sessions' estimates combined the duplicates join as they do without counterparts.
+    # (Suspects' records moved onto victims' crimes: the duplicate's person is found by
+    # the nominal id's number.)
+    keys = paired_resolved
+    first = {}
+    for key in sorted(keys):
+        crime, _, person = key.partition("|")
+        if crime.startswith("BG") and person.startswith("BGP"):
+            first.setdefault(person[3:], key)
+    pairs = [
+        (key, first[person[3:]])
+        for key in keys
+        for crime, _, person in [key.partition("|")]
+        if crime.startswith("BG") and person.startswith("BGD") and person[3:] in first
+    ]
+    joined = sum(keys[a] == keys[b] for a, b in pairs)
+    assert len(pairs) > 300 and joined / len(pairs) > 0.9
 
 
 def test_a_typo_of_a_rare_surname_weighs_more_than_a_typo_of_a_common_one(resolution) -> None:
