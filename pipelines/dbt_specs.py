@@ -59,9 +59,26 @@ def import_dagster_dbt() -> ModuleType:
             import dagster_dbt  # noqa: F401
         finally:
             sys.meta_path.remove(finder)
+        _report_dbt_core()
     import dagster_dbt
 
     return dagster_dbt
+
+
+def _report_dbt_core() -> None:
+    """The code location's library versions (shown by Dagster's UI) name dbt-core, as they
+    would had dagster-dbt imported it, not the dbt Fusion that dagster-dbt assumes when it finds
+    no dbt-core (the registry has no call to remove an entry)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from dagster_shared.libraries import DagsterLibraryRegistry
+
+    try:
+        dbt_core = version("dbt-core")
+    except PackageNotFoundError:
+        return
+    DagsterLibraryRegistry._libraries.pop("dbt-fusion", None)
+    DagsterLibraryRegistry.register("dbt-core", dbt_core, is_dagster_package=False)
 
 
 def import_dbt_core() -> None:

@@ -24,7 +24,9 @@ if sys.argv[1] == "core":
     import dbt.version
 from pipelines.assets import transform
 from dagster_dbt.compat import DBT_PYTHON_VERSION
+from dagster_shared.libraries import DagsterLibraryRegistry
 out = {"dbt_core_at_import": DBT_PYTHON_VERSION is not None,
+       "libraries": {k: v for k, v in DagsterLibraryRegistry.get().items() if "dbt" in k},
        "dbt_modules": sorted(m for m in sys.modules if m == "dbt" or m.startswith("dbt."))[:3]}
 for step in (transform.dbt_staging, transform.dbt_analytics, transform.dbt_reporting,
              transform.dbt_assessment):
