@@ -63,6 +63,8 @@ def test_specs_without_dbt_core_are_dagster_dbts_own() -> None:
     assert core.pop("dbt_core_at_import") is True
     core.pop("dbt_modules")
     assert light == core
+    # The code location's library versions name dbt-core both ways.
+    assert "dbt-core" in light.pop("libraries") and "dbt-fusion" not in core.pop("libraries")
     # Not four empty steps: each selects its part of the project.
     sizes = {step: len(specs["keys"]) for step, specs in light.items()}
     assert all(sizes.values()), sizes
