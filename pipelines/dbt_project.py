@@ -24,8 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dagster_dbt import DbtProject
-
+from pipelines.dbt_specs import import_dagster_dbt, import_dbt_core, selected_unique_ids
 from pipelines.paths import DBT_PROFILES_DIR, DBT_PROJECT_DIR, default_warehouse
 from pipelines.settings import Settings, dbt_vars, load_settings
 
@@ -36,7 +35,8 @@ if TYPE_CHECKING:
 
 DBT_TARGET = os.environ.get("SPP_DBT_TARGET", "dev")
 
-dbt_project = DbtProject(
+# dagster-dbt without dbt-core unless this process has it already (pipelines/dbt_specs.py).
+dbt_project = import_dagster_dbt().DbtProject(
     project_dir=DBT_PROJECT_DIR,
     profiles_dir=DBT_PROFILES_DIR,
     target=DBT_TARGET,
@@ -122,6 +122,7 @@ def _invoke(
     callbacks: Sequence[Callable[[EventMsg], None]] = (),
     warehouse: Path | None = None,
 ) -> dbtRunnerResult:
+    import_dbt_core()
     from dbt.cli.main import dbtRunner
 
     errors: list[str] = []
@@ -228,7 +229,7 @@ def failing_column_checks(result: dbtRunnerResult, warehouse: Path) -> list[str]
         return []
     import duckdb
 
-    from pipelines.dbt_warehouse import WAREHOUSE_CATALOG, escape_sql_string
+    from pipelines.warehouse_connection import WAREHOUSE_CATALOG, escape_sql_string
 
     lines: list[str] = []
     try:
@@ -380,7 +381,15 @@ def prepare(settings: Settings | None = None, force: bool = False) -> Path:
         result = _invoke(["parse", "--quiet", *_project_args(variables, DBT_TARGET)])
         _remember(_manifest_key(variables, DBT_TARGET), result.result)
         stamp_file.write_text(stamp)
+        # The steps' selections for this manifest, evaluated now rather than by the next run's
+        # start-up (pipelines/dbt_specs.py).
+        selected_unique_ids(manifest, step_node_selections())
     return manifest
+
+
+def step_node_selections() -> list[tuple[str, str, str]]:
+    """The dbt steps' (select, exclude, selector), as dagster-dbt evaluates them."""
+    return [(select, exclude, "") for select, exclude in STEP_NODES.values()]
 
 
 # Person resolution (Python, Splink) sits in the middle of the dbt graph and the hotspot and
@@ -392,7 +401,15 @@ REPORTING = "reporting"
 # The assessment's ranking and words read its exact tests (marts.assessment_tests, Python), which
 # read a reporting model (rpt_assessment_signals): they are a fourth step, after both.
 ASSESSMENT = "source:assessment+"
-# Each step's dbt selection (the Dagster assets of pipelines/assets/transform.py select the same).
+# Each dbt step's (select, exclude), as its Dagster asset (pipelines/assets/transform.py) gives
+# them to dagster-dbt.
+STEP_NODES: dict[str, tuple[str, str]] = {
+    "dbt_staging": (BEFORE_RESOLUTION, ""),
+    "dbt_analytics": ("fqn:*", f"{BEFORE_RESOLUTION} {REPORTING}"),
+    "dbt_reporting": (REPORTING, ASSESSMENT),
+    "dbt_assessment": (ASSESSMENT, ""),
+}
+# Each step's dbt selection on dbt's command line (the same nodes).
 STEP_SELECTIONS: dict[str, list[str]] = {
     "dbt_staging": ["--select", *BEFORE_RESOLUTION.split()],
     "dbt_analytics": ["--exclude", *BEFORE_RESOLUTION.split(), REPORTING],

@@ -13,30 +13,18 @@ Imported by dbt's process: keep it light (no Dagster, no pandas).
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 from dbt.adapters.duckdb.plugins import BasePlugin
 
 from pipelines.paths import default_warehouse
+from pipelines.warehouse_connection import (
+    WAREHOUSE_CATALOG,
+    duckdb_connection_config,
+    escape_sql_string,
+)
 
-# The catalog dbt builds into; profiles.yml names the same alias as the target's `database`.
-WAREHOUSE_CATALOG = "warehouse"
-
-
-def duckdb_connection_config(warehouse: Path) -> dict[str, str]:
-    """Bounded memory, given to duckdb.connect once (dbt and the Python steps alike): DuckDB
-    spills to temp_directory rather than failing. Not per-cursor `SET`s: once a query has
-    spilled, DuckDB refuses to change temp_directory, which failed the national-scale run."""
-    return {
-        "memory_limit": os.environ.get("SPP_DUCKDB_MEMORY_LIMIT", "4GB"),
-        "temp_directory": os.environ.get("SPP_DUCKDB_TEMP_DIR", f"{warehouse}.tmp"),
-    }
-
-
-def escape_sql_string(text: str) -> str:
-    return text.replace("'", "''")
+__all__ = ["WAREHOUSE_CATALOG", "Plugin", "duckdb_connection_config", "escape_sql_string"]
 
 
 class Plugin(BasePlugin):

@@ -13,9 +13,9 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from pipelines import run_safety
-from pipelines.dbt_warehouse import duckdb_connection_config
 from pipelines.paths import default_output_dir, default_warehouse
 from pipelines.settings import Settings, load_settings, settings_path
+from pipelines.warehouse_connection import duckdb_connection_config
 
 
 class Warehouse(DuckDBResource):

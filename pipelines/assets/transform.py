@@ -6,27 +6,34 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, dbt_assets
 from dagster_duckdb import DuckDBResource
 
 from pipelines.dbt_project import (
-    ASSESSMENT,
-    BEFORE_RESOLUTION,
-    REPORTING,
     STEP_BUILD_FLAGS,
+    STEP_NODES,
     DbtRunFailed,
     dbt_project,
     failing_rules_in_build,
     folded_column_checks,
     prune_invocation_targets,
     run_dbt,
+    step_node_selections,
+)
+from pipelines.dbt_specs import (
+    import_dagster_dbt,
+    selected_unique_ids,
+    use_selections,
+    without_dbt_core,
 )
 from pipelines.partitions import quarterly_partitions
 from pipelines.resources import ProfileRun
 from pipelines.settings import dbt_vars
 
+# Without dbt-core unless this process has imported it already (pipelines/dbt_specs.py).
+_dagster_dbt = import_dagster_dbt()
 
-class ProfileDbtTranslator(DagsterDbtTranslator):
+
+class ProfileDbtTranslator(_dagster_dbt.DagsterDbtTranslator):
     """Groups follow the model folders (staging / intermediate / marts / reference)."""
 
     def get_group_name(self, dbt_resource_props: dict[str, Any]) -> str | None:
@@ -225,7 +232,7 @@ def _build(
 def _dbt_step(name: str, select: str = "fqn:*", exclude: str = "") -> dg.AssetsDefinition:
     """One dbt build of the run (a Dagster step): the nodes `select` picks, less `exclude`."""
 
-    @dbt_assets(
+    @_dagster_dbt.dbt_assets(
         manifest=dbt_project.manifest_path,
         project=dbt_project,
         select=select,
@@ -244,7 +251,16 @@ def _dbt_step(name: str, select: str = "fqn:*", exclude: str = "") -> dg.AssetsD
 
 # The run's dbt steps, in order: staging before person resolution, the analytics after it,
 # the reporting layer, then the assessment models that read the Python-computed tests.
-dbt_staging = _dbt_step("dbt_staging", select=BEFORE_RESOLUTION)
-dbt_analytics = _dbt_step("dbt_analytics", exclude=f"{BEFORE_RESOLUTION} {REPORTING}")
-dbt_reporting = _dbt_step("dbt_reporting", select=REPORTING, exclude=ASSESSMENT)
-dbt_assessment = _dbt_step("dbt_assessment", select=ASSESSMENT)
+if without_dbt_core():
+    # dagster-dbt cannot evaluate a dbt selection without dbt-core: the selected unique ids
+    # come from dagster-dbt's own evaluation with dbt-core, kept per manifest.
+    from dagster_dbt.dbt_manifest import validate_manifest
+
+    use_selections(
+        validate_manifest(dbt_project.manifest_path),
+        selected_unique_ids(dbt_project.manifest_path, step_node_selections()),
+    )
+dbt_staging, dbt_analytics, dbt_reporting, dbt_assessment = (
+    _dbt_step(name, select=select, exclude=exclude)
+    for name, (select, exclude) in STEP_NODES.items()
+)

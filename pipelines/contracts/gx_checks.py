@@ -364,6 +364,29 @@ def run_suite(
     return outcome
 
 
+def submit_suite(
+    con: duckdb.DuckDBPyConnection,
+    extract: str,
+    today: dt.date,
+    area: geo.ForceArea,
+    codes: list[str] | None = None,
+    max_rows: int | None = None,
+) -> bool:
+    """Hand the extract's batch to the validation process as soon as the extract is loaded,
+    when a run has one (pipelines/contracts/gx_process.py): GX checks it on the other core
+    while the next extracts load, and `run_suites` collects the outcome. The batch is the one
+    `run_suites` would build: it reads the extract's table and those of the parents it refers
+    to, which load before it and are not written again. False (nothing done) without one."""
+    from pipelines.contracts import gx_process
+
+    if not gx_process.is_running():
+        return False
+    batch = _batch(con, extract, today, area, codes, max_rows)
+    return gx_process.submit(
+        (extract, batch.suite_json, batch.frame, batch.parameters), batch.rows_in_table
+    )
+
+
 def run_suites(
     con: duckdb.DuckDBPyConnection,
     extracts: Sequence[str],
@@ -374,20 +397,26 @@ def run_suites(
 ) -> dict[str, SuiteOutcome]:
     """run_suite for several extracts, in order. With a validation process, each batch is sent
     as soon as it is built, so the process checks one extract while this process reads the
-    next from DuckDB; the outcomes are those run_suite gives one by one."""
+    next from DuckDB, and the outcomes of batches it was given as their extracts loaded
+    (submit_suite) are collected with them; the outcomes are those run_suite gives one by
+    one."""
     from pipelines.contracts import gx_process
 
     rows_in_table: dict[str, int] = {}
+    # Batches the loads handed over already (submit_suite): their outcomes come back too.
+    submitted = gx_process.submitted()
 
     def batches() -> Iterator[tuple[str, dict[str, Any], pd.DataFrame, dict[str, Any]]]:
         for extract in extracts:
+            if extract in submitted:
+                continue
             batch = _batch(con, extract, today, area, codes, max_rows)
             rows_in_table[extract] = batch.rows_in_table
             yield extract, batch.suite_json, batch.frame, batch.parameters
 
     outcomes = gx_process.validate_elsewhere_many(batches())
     for extract, outcome in outcomes.items():
-        outcome.rows_in_table = rows_in_table[extract]
+        outcome.rows_in_table = rows_in_table.get(extract, outcome.rows_in_table)
     # Without a validation process (or for an extract it did not answer), here.
     return {
         extract: outcomes.get(extract) or run_suite(con, extract, today, area, codes, max_rows)
@@ -437,11 +466,16 @@ def record_outcome(con: duckdb.DuckDBPyConnection, outcome: SuiteOutcome, run_id
         "checked_at timestamp)"
     )
     con.execute("delete from raw.contract_results where extract = ?", [outcome.extract])
-    for item in outcome.outcomes:
-        con.execute(
-            "insert into raw.contract_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-            "current_timestamp)",
-            [
+    if not outcome.outcomes:
+        return
+    # One statement for the suite's rows (a statement per row cost ~5 ms each).
+    rows = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp)"
+    con.execute(
+        "insert into raw.contract_results values " + ", ".join(rows for _ in outcome.outcomes),
+        [
+            value
+            for item in outcome.outcomes
+            for value in (
                 outcome.extract,
                 item.number,
                 item.rule,
@@ -452,5 +486,6 @@ def record_outcome(con: duckdb.DuckDBPyConnection, outcome: SuiteOutcome, run_id
                 item.unexpected_count,
                 outcome.rows,
                 run_id,
-            ],
-        )
+            )
+        ],
+    )

@@ -23,6 +23,7 @@ import contextlib
 import logging
 import os
 import pickle
+import queue
 import signal
 import subprocess
 import sys
@@ -60,6 +61,13 @@ class _ValidationProcess:
             stdout=subprocess.PIPE,
             env=env,
         )
+        # Batches handed over while the run goes on (submit): written to the process by a
+        # thread of their own, its replies read by another, so no side waits on a full pipe.
+        self.submitted: list[str] = []
+        self.rows_in_table: dict[str, int] = {}
+        self._outbox: queue.Queue[Batch | None] | None = None
+        self._replies: list[tuple[str, Any]] = []
+        self._threads: list[threading.Thread] = []
 
     def validate(
         self,
@@ -81,40 +89,52 @@ class _ValidationProcess:
         self.pending.discard(extract)
         return reply
 
-    def validate_many(self, batches: Iterable[Batch]) -> dict[str, SuiteOutcome]:
-        """Each batch's outcome, sent as soon as it is built: the process checks one batch
-        while the caller builds the next. Replies are read by a thread of their own, so
-        neither side can wait on a full pipe. An extract whose batch failed is left out."""
-        assert self.process.stdin is not None and self.process.stdout is not None
-        stdout = self.process.stdout
-        outcomes: dict[str, SuiteOutcome] = {}
-        sent: list[str] = []
-        replies: list[tuple[str, Any]] = []
+    def submit(self, batch: Batch, rows_in_table: int | None = None) -> None:
+        """Hand over one batch without waiting: the process checks it while the caller goes
+        on (the next extract's load, the next batch). `finish` collects the outcomes."""
+        if self._outbox is None:
+            self._outbox = queue.Queue()
+            self._threads = [
+                threading.Thread(target=self._send, name="gx-batches", daemon=True),
+                threading.Thread(target=self._read_replies, name="gx-replies", daemon=True),
+            ]
+            for thread in self._threads:
+                thread.start()
+        self.submitted.append(batch[0])
+        self.pending.discard(batch[0])
+        if rows_in_table is not None:
+            self.rows_in_table[batch[0]] = rows_in_table
+        self._outbox.put(batch)
 
-        def read_replies() -> None:
-            with contextlib.suppress(OSError, EOFError, pickle.PickleError):
-                while True:
-                    replies.append(pickle.load(stdout))
-
-        reader = threading.Thread(target=read_replies, name="gx-replies", daemon=True)
-        reader.start()
-        try:
-            for extract, suite_json, frame, parameters in batches:
-                pickle.dump(
-                    (extract, suite_json, frame, parameters),
-                    self.process.stdin,
-                    protocol=pickle.HIGHEST_PROTOCOL,
-                )
+    def _send(self) -> None:
+        assert self._outbox is not None and self.process.stdin is not None
+        with contextlib.suppress(OSError, pickle.PickleError):
+            while (batch := self._outbox.get()) is not None:
+                pickle.dump(batch, self.process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
                 self.process.stdin.flush()
-                sent.append(extract)
-                self.pending.discard(extract)
-        finally:
-            # Its input closed, the process answers what it was sent, then exits.
-            with contextlib.suppress(OSError):
-                self.process.stdin.close()
-            reader.join()
-        for extract, (status, reply) in zip(sent, replies, strict=False):
+        # Its input closed, the process answers what it was sent, then exits.
+        with contextlib.suppress(OSError):
+            self.process.stdin.close()
+
+    def _read_replies(self) -> None:
+        assert self.process.stdout is not None
+        with contextlib.suppress(OSError, EOFError, pickle.PickleError):
+            while True:
+                self._replies.append(pickle.load(self.process.stdout))
+
+    def finish(self) -> dict[str, SuiteOutcome]:
+        """The outcome of every batch submitted, once the process has answered them all and
+        exited. An extract whose batch failed is left out (the caller checks it itself)."""
+        if self._outbox is None:
+            return {}
+        self._outbox.put(None)
+        for thread in self._threads:
+            thread.join()
+        outcomes: dict[str, SuiteOutcome] = {}
+        for extract, (status, reply) in zip(self.submitted, self._replies, strict=False):
             if status == "ok":
+                if extract in self.rows_in_table:
+                    reply.rows_in_table = self.rows_in_table[extract]
                 outcomes[extract] = reply
             else:
                 log.warning(
@@ -124,6 +144,13 @@ class _ValidationProcess:
                     reply,
                 )
         return outcomes
+
+    def validate_many(self, batches: Iterable[Batch]) -> dict[str, SuiteOutcome]:
+        """Each batch's outcome (and those submitted before), each sent as soon as it is
+        built: the process checks one batch while the caller builds the next."""
+        for batch in batches:
+            self.submit(batch)
+        return self.finish()
 
     def close(self, wait: bool = True) -> None:
         """Close its input, on which it exits; `wait=False` ends it at once (its work is no
@@ -176,6 +203,23 @@ def wait() -> None:
         process.process.wait()
 
 
+def submit(batch: Batch, rows_in_table: int) -> bool:
+    """Hand the extract's batch to the validation process now, to be checked while the run
+    goes on; `validate_elsewhere_many` returns its outcome with the others. False when there
+    is no process for this extract (the contract-check step then checks it as before)."""
+    with _LOCK:
+        if _process is None or batch[0] not in _process.pending:
+            return False
+        _process.submit(batch, rows_in_table)
+        return True
+
+
+def submitted() -> frozenset[str]:
+    """The extracts whose batch the validation process has been given already."""
+    with _LOCK:
+        return frozenset(_process.submitted) if _process is not None else frozenset()
+
+
 def validate_elsewhere(
     extract: str,
     suite_json: dict[str, Any],
@@ -186,7 +230,8 @@ def validate_elsewhere(
     extract (not started, already used, or failed: the caller validates in-process)."""
     global _process
     with _LOCK:
-        if _process is None or extract not in _process.pending:
+        # A process given batches to check in the background answers them all at the end.
+        if _process is None or extract not in _process.pending or _process.submitted:
             return None
         try:
             outcome = _process.validate(extract, suite_json, frame, parameters)
@@ -209,8 +254,9 @@ def validate_elsewhere(
 
 def validate_elsewhere_many(batches: Iterable[Batch]) -> dict[str, SuiteOutcome]:
     """validate_elsewhere for several batches, built one by one as the process checks the one
-    before (`gx_checks.run_suites`). Returns the outcomes the process gave; the caller checks
-    the rest in its own process (none when no process was started, or it failed)."""
+    before (`gx_checks.run_suites`), and those `submit` gave it earlier. Returns the outcomes
+    the process gave; the caller checks the rest in its own process (none when no process was
+    started, or it failed)."""
     global _process
     with _LOCK:
         process = _process

@@ -52,7 +52,7 @@ def floor_ingest(extracts: Path, warehouse: Path, run_dir: Path) -> dict[str, An
 
 def _dbt_selection() -> str:
     try:
-        from pipelines.assets.transform import BEFORE_RESOLUTION
+        from pipelines.dbt_project import BEFORE_RESOLUTION
 
         return BEFORE_RESOLUTION
     except Exception:  # the wiring module is someone else's; fall back to its known value

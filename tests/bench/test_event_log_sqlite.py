@@ -25,6 +25,11 @@ def _synchronous(engine: sa.Engine) -> int:
         return conn.execute(sa.text("pragma synchronous")).scalar_one()
 
 
+def _journal_mode(engine: sa.Engine) -> str:
+    with engine.connect() as conn:
+        return conn.execute(sa.text("pragma journal_mode")).scalar_one()
+
+
 def test_only_files_under_home_are_tuned(tmp_path: Path) -> None:
     home, elsewhere = tmp_path / "dagster_home", tmp_path / "other"
     home.mkdir()
@@ -32,6 +37,9 @@ def test_only_files_under_home_are_tuned(tmp_path: Path) -> None:
     with fast_commits(home):
         assert _synchronous(_engine(home / "runs.db")) == NORMAL
         assert _synchronous(_engine(elsewhere / "x.db")) == FULL
+        # A new file is in WAL mode before Dagster creates its tables (no sync per statement).
+        assert _journal_mode(_engine(home / "fresh.db")) == "wal"
+        assert _journal_mode(_engine(elsewhere / "fresh.db")) == "delete"
     assert _synchronous(_engine(home / "runs.db")) == FULL  # the listener is gone
 
 

@@ -10,7 +10,7 @@ from dataclasses import asdict
 import pytest
 
 from pipelines.contracts import geo, gx_process
-from pipelines.contracts.gx_checks import run_suite, run_suites
+from pipelines.contracts.gx_checks import run_suite, run_suites, submit_suite
 from tests.contracts.delivery import TODAY, Delivery
 
 EXTRACTS = ("crimes", "crime_persons", "intelligence", "orders", "breaches")
@@ -48,7 +48,19 @@ def _outcomes_together(d: Delivery) -> dict[str, dict]:
     return {e: asdict(o) for e, o in run_suites(d.con, EXTRACTS, TODAY, area).items()}
 
 
-CHECKED = pytest.mark.parametrize("checked", [_outcomes, _outcomes_together])
+def _outcomes_submitted_as_loaded(d: Delivery) -> dict[str, dict]:
+    """As a `spp profile` run checks them: each batch handed over as its extract is loaded
+    (submit_suite), the outcomes collected by the contract-check step (run_suites)."""
+    area = geo.resolve_force_area(d.folder)
+    submitted = [submit_suite(d.con, e, TODAY, area) for e in EXTRACTS]
+    # Handed over exactly when there is a process to take them.
+    assert submitted == [gx_process.is_running()] * len(EXTRACTS)
+    return {e: asdict(o) for e, o in run_suites(d.con, EXTRACTS, TODAY, area).items()}
+
+
+CHECKED = pytest.mark.parametrize(
+    "checked", [_outcomes, _outcomes_together, _outcomes_submitted_as_loaded]
+)
 
 
 @pytest.fixture(scope="module")
