@@ -297,3 +297,16 @@ def test_no_change_is_printed_beside_a_count_the_tables_hide(fixture_db_copy) ->
             assert "not shown, to protect small counts" in headline
     # the tiny force has small counts: the check above ran on some judgment
     assert resting_on_hidden > 0
+
+
+def test_an_opening_label_keeps_its_initialisms(fixture_db) -> None:
+    """A measure's label opening a sentence gets a capital first letter and nothing else:
+    "SPO" and "Victims' Code" stay as written."""
+    with duckdb.connect(str(fixture_db), read_only=True) as con:
+        labels = con.execute(
+            "select distinct signal_label, signal_label_opening"
+            " from reporting.rpt_assessment_sentences"
+        ).fetchall()
+    assert any("SPO" in label for label, _ in labels)
+    for label, opening in labels:
+        assert opening == label[:1].upper() + label[1:]

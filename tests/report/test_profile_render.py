@@ -373,3 +373,35 @@ def test_forecast_accuracy_shows_the_measured_backtest(doc, con) -> None:
     mase, cover = header.index("MASE"), header.index("80% range held the actual")
     assert [cells[mase] for cells in body] == [f"{m:.2f}" for m, _ in chosen]
     assert [cells[cover] for cells in body] == [f"{c:.0%}" for _, c in chosen]
+
+
+def test_hotspot_share_is_of_the_cells_predicted_a_quarter_earlier(html, con) -> None:
+    """The located crimes of the quarter in the cells flagged at the end of the quarter before
+    it (the prediction made for this quarter), recomputed from marts.hotspots: never the cells
+    flagged at this quarter's end, which are chosen from these same crimes."""
+    from pipelines.disclosure.suppression import protect_rate
+
+    def in_cells_flagged_at(flagged_at: str) -> int:
+        return _count(
+            con,
+            "select coalesce(sum(now.crimes), 0) from marts.hotspots as now"
+            " join marts.hotspots as flagged on flagged.cell_id = now.cell_id"
+            " where now.quarter = ? and flagged.quarter = ? and flagged.is_hotspot",
+            [QUARTER, flagged_at],
+        )
+
+    located = _count(
+        con, "select coalesce(sum(crimes), 0) from marts.hotspots where quarter = ?", [QUARTER]
+    )
+    share = protect_rate(in_cells_flagged_at(shift_quarter(QUARTER, -1)), located, K)
+    kpi = re.search(
+        r'<div class="value">([^<]*)</div><div class="label">'
+        r"Located crimes in the cells predicted a quarter earlier</div>",
+        html,
+    )
+    assert kpi is not None and kpi.group(1) == str(share)
+    finding = re.search(r"the cells predicted a quarter earlier held ([^ ]+) of this", html)
+    if share.value is None:
+        assert finding is None  # the sentence falls back to its variant without the share
+    else:
+        assert finding is not None and finding.group(1) == str(share)

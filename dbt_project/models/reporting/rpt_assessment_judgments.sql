@@ -94,7 +94,8 @@ final as (
         ranked.signal,
         ranked.comparison,
         signals.measure_kind,
-        upper(left(signals.signal_label, 1)) || lower(substr(signals.signal_label, 2)) as signal_label_opening,
+        -- the rest as written: labels hold proper nouns and initialisms (SPO, Victims' Code)
+        upper(left(signals.signal_label, 1)) || substr(signals.signal_label, 2) as signal_label_opening,
         ranked.direction,
         ranked.change,
         ranked.p_value,

@@ -77,7 +77,8 @@ compared as (
         signals.quarter,
         signals.signal,
         signals.signal_label,
-        upper(left(signals.signal_label, 1)) || lower(substr(signals.signal_label, 2)) as signal_label_opening,
+        -- the rest as written: labels hold proper nouns and initialisms (SPO, Victims' Code)
+        upper(left(signals.signal_label, 1)) || substr(signals.signal_label, 2) as signal_label_opening,
         signals.measure_kind,
         case signals.window_label
             when 'quarter' then 'in the quarter'

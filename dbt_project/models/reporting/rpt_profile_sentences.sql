@@ -140,12 +140,21 @@ quarter_templates as (
                     'No grid cell was predicted as a hotspot this quarter: recorded stalking locations '
                     || 'were dispersed across the force area.'
             else
-                '{hot_cells} grid cells were predicted hotspots (method chosen by back-test)'
+                '{hot_cells} grid cells are the predicted hotspots for next quarter (method chosen by '
+                || 'back-test)'
                 || variants.ending
         end as template
     from worded
     cross join (
-        values (1, ', holding {hot_share} of located stalking crimes.'), (2, '.')
+        -- the cells flagged at this quarter's end were chosen from its own crimes: only the
+        -- cells flagged a quarter earlier say how well the prediction did
+        values
+        (
+            1,
+            '; the cells predicted a quarter earlier held {predicted_share} of this quarter''s '
+            || 'located stalking crimes.'
+        ),
+        (2, '.')
     ) as variants (variant_order, ending)
     where worded.hot_cells > 0 or variants.variant_order = 1
 
@@ -410,7 +419,8 @@ final as (
         cast(high_harm_without_order as bigint) as high_harm_without_order,
         cast(hot_cells as bigint) as hot_cells,
         cast(located_crimes as bigint) as located_crimes,
-        cast(crimes_in_hot_cells as bigint) as hot_share,
+        cast(crimes_in_predicted_cells as bigint) as predicted_share,
+        cast(located_crimes_predicted as bigint) as located_crimes_predicted,
         cast(spo_in_force as bigint) as spo_in_force,
         cast(spo_in_force_year_ago as bigint) as spo_in_force_year_ago,
         spo_in_force_direction_year,
