@@ -405,3 +405,25 @@ def test_hotspot_share_is_of_the_cells_predicted_a_quarter_earlier(html, con) ->
         assert finding is None  # the sentence falls back to its variant without the share
     else:
         assert finding is not None and finding.group(1) == str(share)
+
+
+def test_the_map_colours_prediction_and_significance_apart(con) -> None:
+    """A cell's map layer follows the mart's two flags, the predicted hotspot first: a predicted
+    cell that is no significant cluster is still drawn as predicted (it was once drawn among
+    "other cells"), and a cluster's change class never calls it a hotspot."""
+    rows = con.execute(
+        "select cells.map_layer, cells.change_label, mart.is_hotspot, mart.is_significant"
+        " from reporting.rpt_hotspot_cells as cells join marts.hotspots as mart"
+        " using (quarter, cell_id)"
+    ).fetchall()
+    assert rows
+    layers = {
+        (True, True): "Predicted hotspot and significant cluster",
+        (True, False): "Predicted hotspot",
+        (False, True): "Significant cluster, not predicted",
+        (False, False): "Other cells",
+    }
+    for layer, change_label, hot, significant in rows:
+        assert layer == layers[(bool(hot), bool(significant))]
+        assert "hotspot" not in change_label.lower()
+    assert any(hot and not significant for _, _, hot, significant in rows)

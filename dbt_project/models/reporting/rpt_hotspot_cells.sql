@@ -1,9 +1,10 @@
 -- The grid cells of every quarter the locations section counts, draws or lists (cells with a
--- located crime, a hotspot or a change class; the empty rest of the grid adds nothing): centre,
--- located stalking crimes and distinct victims, whether it is a hotspot, its change class, the
--- label the table prints, the map layer it is drawn in (and its colour), its district and its
--- rank by crimes in the quarter. Which cells may be published is
--- decided at publish time (pipelines/disclosure/locations.py, on `victims`), not here.
+-- located crime, a predicted hotspot, a significant cluster or a change class; the empty rest of
+-- the grid adds nothing): centre, located stalking crimes and distinct victims, whether it is a
+-- predicted hotspot and whether a significant cluster (two questions, two columns), the
+-- cluster's change class and its label, the map layer it is drawn in (and its colour), its
+-- district and its rank by crimes in the quarter. Which cells may be published is decided at
+-- publish time (pipelines/disclosure/locations.py, on `victims`), not here.
 with
 
 hotspots as (
@@ -11,70 +12,80 @@ hotspots as (
 ),
 
 change_classes as (
+    select * from {{ ref('int_hotspot_change_classes') }}
+),
+
+map_layers as (
+    -- what the map colours: where to act next quarter (predicted) first, significance beside
+    -- it; colours from the Okabe-Ito palette of pipelines/report/charts.py
     select
-        named.change_class,
-        named.change_label,
-        named.change_order,
+        named.is_hotspot,
+        named.is_significant,
+        named.map_layer,
+        cast(named.map_layer_order as integer) as map_layer_order,
         named.map_colour
     from (
-        -- map colours: the Okabe-Ito palette of pipelines/report/charts.py
         values
-        ('new', 'Hotspot: new', 1, '#D55E00'),
-        ('intensifying', 'Hotspot: intensifying', 2, '#CC79A7'),
-        ('persistent', 'Hotspot: persistent', 3, '#E69F00'),
-        ('diminishing', 'Hotspot: diminishing', 4, '#F0E442'),
-        ('former', 'Former hotspot', 5, '#56B4E9')
-    ) as named (change_class, change_label, change_order, map_colour)
+        (true, true, 'Predicted hotspot and significant cluster', 1, '#D55E00'),
+        (true, false, 'Predicted hotspot', 2, '#E69F00'),
+        (false, true, 'Significant cluster, not predicted', 3, '#56B4E9'),
+        (false, false, 'Other cells', 4, '#bdbdbd')
+    ) as named (is_hotspot, is_significant, map_layer, map_layer_order, map_colour)
 ),
 
 cell_places as (
     select * from {{ ref('rpt_places_cells') }}
 ),
 
+flagged as (
+    select
+        quarter,
+        cell_id,
+        latitude,
+        longitude,
+        coalesce(crimes, 0) as crimes,
+        -- Distinct victims decide whether the cell's location may be published.
+        coalesce(victims, 0) as victims,
+        coalesce(is_hotspot, false) as is_hotspot,
+        coalesce(is_significant, false) as is_significant,
+        coalesce(change_class, 'none') as change_class
+    from hotspots
+    where
+        coalesce(crimes, 0) > 0
+        or coalesce(is_hotspot, false)
+        or coalesce(is_significant, false)
+        or coalesce(change_class, 'none') <> 'none'
+),
+
 final as (
     select
-        hotspots.quarter,
-        hotspots.cell_id,
-        hotspots.latitude,
-        hotspots.longitude,
-        coalesce(hotspots.crimes, 0) as crimes,
-        -- Distinct victims decide whether the cell's location may be published.
-        coalesce(hotspots.victims, 0) as victims,
-        coalesce(hotspots.is_hotspot, false) as is_hotspot,
-        coalesce(hotspots.change_class, 'none') as change_class,
-        coalesce(change_classes.change_label, 'Not a hotspot') as change_label,
-        -- A change class is drawn only on a hotspot (or a former one); the rest is background.
-        case
-            when coalesce(hotspots.is_hotspot, false) or hotspots.change_class = 'former'
-                then coalesce(change_classes.change_label, 'Other cells')
-            else 'Other cells'
-        end as map_layer,
-        cast(
-            case
-                when coalesce(hotspots.is_hotspot, false) or hotspots.change_class = 'former'
-                    then coalesce(change_classes.change_order, 6)
-                else 6
-            end as integer
-        ) as map_layer_order,
-        case
-            when coalesce(hotspots.is_hotspot, false) or hotspots.change_class = 'former'
-                then coalesce(change_classes.map_colour, '#bdbdbd')
-            else '#bdbdbd'
-        end as map_colour,
+        flagged.quarter,
+        flagged.cell_id,
+        flagged.latitude,
+        flagged.longitude,
+        flagged.crimes,
+        flagged.victims,
+        flagged.is_hotspot,
+        flagged.change_class,
+        coalesce(change_classes.change_label, 'No significant cluster') as change_label,
+        map_layers.map_layer,
+        map_layers.map_layer_order,
+        map_layers.map_colour,
         coalesce(cell_places.district, '–') as district,
         -- the busiest cells first (the table lists the first published ones)
         cast(
             row_number() over (
-                partition by hotspots.quarter order by coalesce(hotspots.crimes, 0) desc, hotspots.cell_id
+                partition by flagged.quarter order by flagged.crimes desc, flagged.cell_id asc
             ) as integer
-        ) as crimes_rank
-    from hotspots
-    left join change_classes on hotspots.change_class = change_classes.change_class
-    left join cell_places on hotspots.cell_id = cell_places.cell_id
-    where
-        coalesce(hotspots.crimes, 0) > 0
-        or coalesce(hotspots.is_hotspot, false)
-        or coalesce(hotspots.change_class, 'none') <> 'none'
+        ) as crimes_rank,
+        flagged.is_significant
+    from flagged
+    inner join map_layers
+        on
+            flagged.is_hotspot = map_layers.is_hotspot
+            and flagged.is_significant = map_layers.is_significant
+    left join change_classes on flagged.change_class = change_classes.change_class
+    left join cell_places on flagged.cell_id = cell_places.cell_id
 )
 
 select * from final

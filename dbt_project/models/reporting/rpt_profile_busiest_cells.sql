@@ -1,7 +1,7 @@
 -- The locations section's busiest published grid cells per quarter: the ten cells with the
 -- most crimes among those the location rule lets the profile draw or list (at least
 -- disclosure.min_count different victims, as pipelines.disclosure.locations.publishable),
--- ranked among themselves, with their district and change class.
+-- ranked among themselves, with their district, map layer and cluster change class.
 {%- set min_victims = setting('disclosure')['min_count'] %}
 with
 
@@ -11,7 +11,8 @@ published as (
         crimes_rank,
         district,
         crimes,
-        change_label
+        change_label,
+        map_layer
     from {{ ref('rpt_hotspot_cells') }}
     where victims >= {{ min_victims }}
 ),
@@ -22,7 +23,8 @@ ranked as (
         cast(row_number() over (partition by quarter order by crimes_rank) as integer) as busiest_rank,
         district,
         crimes,
-        change_label
+        change_label,
+        map_layer
     from published
 ),
 

@@ -1,6 +1,7 @@
--- Hotspot cells per quarter by change class (new, intensifying, persistent, diminishing,
--- former), one row per class in every quarter (zero where none), as the profile's hotspot
--- change table prints them. Cells are areas, not people: counts printed exactly.
+-- Cells per quarter by the change class of their significant cluster (new, intensifying,
+-- persistent, diminishing, former), one row per class in every quarter (zero where none), as
+-- the profile's cluster change table prints them. Cells are areas, not people: counts printed
+-- exactly.
 with
 
 quarters as (
@@ -12,18 +13,7 @@ by_quarter as (
 ),
 
 change_classes as (
-    select
-        named.change_class,
-        named.change_label,
-        named.change_order
-    from (
-        values
-        ('new', 'Hotspot: new', 1),
-        ('intensifying', 'Hotspot: intensifying', 2),
-        ('persistent', 'Hotspot: persistent', 3),
-        ('diminishing', 'Hotspot: diminishing', 4),
-        ('former', 'Former hotspot', 5)
-    ) as named (change_class, change_label, change_order)
+    select * from {{ ref('int_hotspot_change_classes') }}
 ),
 
 final as (
@@ -31,7 +21,7 @@ final as (
         quarters.quarter,
         change_classes.change_class,
         change_classes.change_label,
-        cast(change_classes.change_order as integer) as change_order,
+        change_classes.change_order,
         coalesce(
             case change_classes.change_class
                 when 'new' then by_quarter.new_hot_cells
