@@ -26,7 +26,7 @@ DEMO_SCALE = "force"
 # Imported by the fork server the forecast step's workers are forked from.
 # What the fork server imports for its workers: the forecast fits and the hotspot step's
 # computation (pipelines/hotspots/step.py), so that neither step imports its libraries.
-FIT_WORKER_MODULES = ("pipelines.forecasting.core", "pipelines.hotspots.step")
+FIT_WORKER_MODULES = ("pipelines.forecasting.step", "pipelines.hotspots.step")
 DEMO_SEED = 42
 
 

@@ -28,8 +28,18 @@ def start(modules: Sequence[str]) -> None:
     forkserver.ensure_running()
 
 
+# True in a worker running a function for `call`. A pool opened there forks its workers from
+# that worker, a process with no threads of its own forked from the server, as safe to fork
+# as the server; a fork server of its own would cost the worker a fresh interpreter importing
+# everything again.
+_in_worker = False
+
+
 def pool(jobs: int, modules: Sequence[str]) -> ProcessPoolExecutor:
-    """A process pool whose workers come from the fork server (started here if need be)."""
+    """A process pool whose workers come from the fork server (started here if need be), or,
+    in a worker of `call`, are forked from that worker."""
+    if _in_worker:
+        return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"))
     start(modules)
     return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("forkserver"))
 
@@ -43,5 +53,7 @@ def call(target: str, *args: Any, modules: Sequence[str] = ()) -> Any:
 
 
 def _call(target: str, *args: Any) -> Any:
+    global _in_worker
+    _in_worker = True
     module, _, name = target.partition(":")
     return getattr(importlib.import_module(module), name)(*args)

@@ -101,3 +101,21 @@ def test_start_up_leaves_the_heavy_analytics_libraries_to_their_steps() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert loaded == "", f"imported at start-up: {loaded}"
+
+
+def test_the_publish_writers_leave_pysal_to_the_hotspot_worker() -> None:
+    """The hotspots are computed in the fork server's worker; the publish step's writers (the
+    GIS layer, the location checks of disclosure) need only the coordinate conversions, so the
+    run's own process never loads PySAL and SciPy for them (~1.7 s and their memory at the
+    run's peak)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, pipelines.publish, pipelines.hotspots.maps, pipelines.disclosure.locations; "
+        "print(','.join(m for m in ('esda', 'libpysal', 'scipy.stats') if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert loaded == "", f"imported by the publish writers: {loaded}"

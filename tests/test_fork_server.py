@@ -69,3 +69,39 @@ def test_hotspot_tables_made_in_a_worker_equal_those_made_in_this_process() -> N
     assert len(here["cells"]) and here["density_quarters"] == in_worker["density_quarters"]
     for name in ("cells", "density", "methods"):
         pd.testing.assert_frame_equal(in_worker[name], here[name])
+
+
+def test_forecast_tables_made_in_a_worker_equal_those_made_in_this_process() -> None:
+    """The forecast step computes in a fork-server worker (pipelines/assets/forecasting.py),
+    whose fits are split again over processes forked from it: the same tables as in the
+    caller's process."""
+    from pipelines.forecasting.step import forecast_tables
+    from pipelines.quarters import quarter_end
+
+    months = pd.date_range("2020-01-01", "2025-09-01", freq="MS")
+    monthly = pd.DataFrame(
+        [
+            (name, "month", day, float(8 + k + (i * (k + 3)) % 11))
+            for k, name in enumerate(["all_stalking", "online", "offline", "breaches"])
+            for i, day in enumerate(months)
+        ],
+        columns=["series", "period", "period_start", "value"],
+    )
+    quarterly = (
+        monthly.assign(period_start=monthly["period_start"].dt.to_period("Q").dt.start_time)
+        .groupby(["series", "period_start"], as_index=False)["value"]
+        .sum()
+        .assign(period="quarter")
+    )
+    series = pd.concat([monthly, quarterly[monthly.columns]], ignore_index=True)
+    settings = ForecastSettings(periods=["month", "quarter"])
+    assert series["period_start"].max() <= pd.Timestamp(quarter_end("2025-Q3"))
+    in_worker = fork_server.call(
+        "pipelines.forecasting.step:forecast_tables", series, "2025-Q3", settings
+    )
+    here = forecast_tables(series, "2025-Q3", settings)
+    assert in_worker.keys() == here.keys()
+    assert len(here["forecast"]) and here["series_forecast"] == 8
+    for name in ("forecast", "accuracy", "tracking", "pool"):
+        pd.testing.assert_frame_equal(in_worker[name], here[name])
+    assert in_worker["breaks_applied"] == here["breaks_applied"]

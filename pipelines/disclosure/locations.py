@@ -83,7 +83,7 @@ class SuppressedCells:
 def _candidate_points(numbers: np.ndarray, bng: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """BNG (x, y) of every neighbouring pair of numbers that reads as a coordinate: WGS84
     lon/lat or lat/lon in Great Britain, or (when `bng`) a BNG easting/northing."""
-    from pipelines.hotspots.grid import lonlat_to_bng
+    from pipelines.bng import lonlat_to_bng
 
     if len(numbers) < 2:
         return np.zeros(0), np.zeros(0)
@@ -168,7 +168,7 @@ def _ring_centres(xs: list, ys: list) -> np.ndarray:
 
 def scan_geojson(path: Path, cells: SuppressedCells) -> int:
     """Features of a GeoJSON layer whose polygon's centre lies in a suppressed cell."""
-    from pipelines.hotspots.grid import lonlat_to_bng
+    from pipelines.bng import lonlat_to_bng
 
     try:
         features = json.loads(path.read_text(encoding="utf-8")).get("features", [])

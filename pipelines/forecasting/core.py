@@ -465,10 +465,13 @@ def _fit_and_roll(
         parts = [_fit_roll_chunk(df, *args)]
     else:
         # The fit and the roll-forward both run in the workers (statsforecast's own n_jobs
-        # would leave the roll-forward in one process).
-        chunks = [df[df["unique_id"].isin(c)] for c in np.array_split(uids, jobs)]
+        # would leave the roll-forward in one process). One series per task, handed to
+        # whichever worker is free: an ARIMA search costs 0.02-0.6 s by series, so halves
+        # split in advance left one worker idle for a third of the step (force preset's
+        # quarterly series: 2.4 s against 3.6 s of CPU).
+        chunks = [df[df["unique_id"] == uid] for uid in uids]
         with fork_server.pool(jobs, [__name__]) as pool:
-            parts = list(pool.map(_fit_roll_chunk, chunks, *[[a] * jobs for a in args]))
+            parts = list(pool.map(_fit_roll_chunk, chunks, *[[a] * len(chunks) for a in args]))
     ids = [u for p in parts for u in p[0]]
     cv = {m: np.concatenate([p[1][m] for p in parts]) for m in parts[0][1]}
     final = {m: np.concatenate([p[2][m] for p in parts]) for m in parts[0][2]}

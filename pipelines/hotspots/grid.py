@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-# Re-exported: the hotspot and disclosure modules import the conversions from here.
+# Re-exported for the hotspot modules; the publish stage imports pipelines.bng itself (light).
 from pipelines.bng import bng_to_lonlat, lonlat_to_bng  # noqa: F401
 from pipelines.hotspots.gistar import GiWeights
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipelines.bng import bng_to_lonlat
 from pipelines.disclosure.locations import publishable
-from pipelines.hotspots.grid import bng_to_lonlat
 
 
 def _square(e: float, n: float, size: float) -> list[tuple[float, float]]:

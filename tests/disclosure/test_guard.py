@@ -258,3 +258,15 @@ def test_the_reports_own_words_include_its_models_templates_and_labels() -> None
     from pipelines.report.profile import report_vocabulary
 
     assert {"fisher", "doubled", "perpetrators", "serial", "offenders"} <= report_vocabulary()
+
+
+def test_values_added_after_a_scan_are_caught_by_the_next() -> None:
+    """The lookup a scan builds is kept for the next file; a value added since is not missed."""
+    values = SensitiveValues()
+    values.add_tokens("person_id", ["p-000123"])
+    assert scan_text("seen p-000123 here", values).hits == {"person_id": 1}
+    assert scan_text("then zz9 8qq", values).ok
+    values.add_pairs("postcode", ["zz98qq"])
+    assert scan_text("then zz9 8qq", values).hits == {"postcode": 1}
+    values.add_tokens("name", ["okonkwo"])
+    assert scan_text("Mr Okonkwo", values).hits == {"name": 1}
