@@ -7,6 +7,7 @@ input has one, address) so that the evidence table can show the match weight of 
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import logging
 import math
 import statistics
@@ -87,6 +88,39 @@ def surname_comparison() -> ComparisonCreator:
 
 DOB_WITHIN_1_YEAR = "Within 1 year"
 DOB_WITHIN_10_YEARS = "Within 10 years"
+DOB_YEAR_TYPO = "Year mistyped, day and month within a month"
+# A mistyped year (1985 keyed as 1975 or 1958) beside a near day and month: the days of the
+# year (wrapping round the new year) at most this many days apart.
+DOB_YEAR_TYPO_DAYS = 31
+
+
+def dob_year_typo_sql(left: str, right: str, days: int = DOB_YEAR_TYPO_DAYS) -> str:
+    """SQL (DuckDB) true where two dates' years are one character apart (a substituted digit
+    or two adjacent digits swapped) and their days of the year at most `days` apart: a decade
+    keyed wrongly moves a date of birth ten years, which no date-difference level can tell
+    from two different people; the day and month still agree."""
+    gap = f"abs(dayofyear({left}) - dayofyear({right}))"
+    return (
+        f"damerau_levenshtein(strftime({left}, '%Y'), strftime({right}, '%Y')) = 1 "
+        f"and least({gap}, 365 - {gap}) <= {days}"
+    )
+
+
+def dob_year_typo(a: dt.date, b: dt.date, days: int = DOB_YEAR_TYPO_DAYS) -> bool:
+    """`dob_year_typo_sql` for two Python dates (the constraint checks of clustering)."""
+    gap = abs(a.timetuple().tm_yday - b.timetuple().tm_yday)
+    years = f"{a.year:04d}", f"{b.year:04d}"
+    return years[0] != years[1] and one_slip(*years) and min(gap, 365 - gap) <= days
+
+
+def one_slip(sa: str, sb: str) -> bool:
+    """Same-length strings one substituted character or one adjacent transposition apart
+    (1914 for 1941)."""
+    diff = [i for i, (x, y) in enumerate(zip(sa, sb, strict=True)) if x != y]
+    if len(diff) <= 1:
+        return True
+    i, j = diff[0], diff[-1]
+    return len(diff) == 2 and j == i + 1 and sa[i] == sb[j] and sa[j] == sb[i]
 
 
 def dob_comparison() -> ComparisonCreator:
@@ -107,6 +141,9 @@ def dob_comparison() -> ComparisonCreator:
             cll.AbsoluteDateDifferenceLevel(
                 "dob", input_is_string=False, threshold=1, metric="year"
             ).configure(label_for_charts=DOB_WITHIN_1_YEAR),
+            cll.CustomLevel(
+                dob_year_typo_sql('"dob_l"', '"dob_r"'), label_for_charts=DOB_YEAR_TYPO
+            ),
             cll.AbsoluteDateDifferenceLevel(
                 "dob", input_is_string=False, threshold=10, metric="year"
             ).configure(label_for_charts=DOB_WITHIN_10_YEARS),
