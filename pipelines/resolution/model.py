@@ -45,6 +45,29 @@ def _names_swapped() -> cll.CustomLevel:
     )
 
 
+def _one_edit(column: str, label: str) -> cll.CustomLevel:
+    # Splink's DamerauLevenshteinLevel(column, 1) behind a cheap necessary condition (one edit
+    # changes the length by at most one): the same pairs at the level, while DuckDB's
+    # damerau_levenshtein, the costliest part of scoring, runs only on the pairs that pass
+    return cll.CustomLevel(
+        f'abs(length("{column}_l") - length("{column}_r")) <= 1 '
+        f'and damerau_levenshtein("{column}_l", "{column}_r") <= 1',
+        label_for_charts=label,
+    )
+
+
+def _one_slip_same_length(column: str, label: str) -> cll.CustomLevel:
+    # as _one_edit for strings of one fixed length (dates as YYYY-MM-DD): one edit between
+    # them is a substituted character or two adjacent characters swapped, at most two
+    # positions differing (hamming), which is far cheaper to test first
+    return cll.CustomLevel(
+        f'case when length("{column}_l") = length("{column}_r") '
+        f'then hamming("{column}_l", "{column}_r") <= 2 else true end '
+        f'and damerau_levenshtein("{column}_l", "{column}_r") <= 1',
+        label_for_charts=label,
+    )
+
+
 def forename_comparison() -> ComparisonCreator:
     return cl.CustomComparison(
         output_column_name="forename",
@@ -56,7 +79,7 @@ def forename_comparison() -> ComparisonCreator:
             # forename_groups holds the name and every formal name it is a nickname of, so
             # Bob ~ Robert and Bobby ~ Bob (both Robert) meet here.
             cll.CustomLevel(
-                'len(list_intersect("forename_groups_l", "forename_groups_r")) > 0',
+                'list_has_any("forename_groups_l", "forename_groups_r")',
                 label_for_charts="Nickname or same formal name",
             ),
             cll.JaroWinklerLevel("forename_std", 0.92).configure(
@@ -77,7 +100,7 @@ def surname_comparison() -> ComparisonCreator:
             # A shared common surname (Smith) is weaker evidence than a rare one.
             cll.ExactMatchLevel("surname_std", term_frequency_adjustments=True),
             _names_swapped(),
-            cll.DamerauLevenshteinLevel("surname_std", 1).configure(
+            _one_edit("surname_std", "Damerau-Levenshtein distance of surname_std <= 1").configure(
                 tf_adjustment_column="surname_std", tf_adjustment_weight=1.0
             ),
             cll.JaroWinklerLevel("surname_std", 0.88),
@@ -100,9 +123,10 @@ def dob_year_typo_sql(left: str, right: str, days: int = DOB_YEAR_TYPO_DAYS) -> 
     keyed wrongly moves a date of birth ten years, which no date-difference level can tell
     from two different people; the day and month still agree."""
     gap = f"abs(dayofyear({left}) - dayofyear({right}))"
+    # the cheap day-of-year test first: the edit distance runs only on the pairs it passes
     return (
-        f"damerau_levenshtein(strftime({left}, '%Y'), strftime({right}, '%Y')) = 1 "
-        f"and least({gap}, 365 - {gap}) <= {days}"
+        f"least({gap}, 365 - {gap}) <= {days} "
+        f"and damerau_levenshtein(strftime({left}, '%Y'), strftime({right}, '%Y')) = 1"
     )
 
 
@@ -135,9 +159,7 @@ def dob_comparison() -> ComparisonCreator:
                 'and day("dob_l") = month("dob_r")',
                 label_for_charts="Day and month swapped",
             ),
-            cll.DamerauLevenshteinLevel("dob_str", 1).configure(
-                label_for_charts="One character typo"
-            ),
+            _one_slip_same_length("dob_str", "One character typo"),
             cll.AbsoluteDateDifferenceLevel(
                 "dob", input_is_string=False, threshold=1, metric="year"
             ).configure(label_for_charts=DOB_WITHIN_1_YEAR),
@@ -422,15 +444,19 @@ def prediction_blocking_rules(
     return creators
 
 
+def _shares_element(column: str, label: str) -> cll.CustomLevel:
+    # Splink's ArrayIntersectLevel(column, min_intersection=1) builds the intersection and
+    # counts it; list_has_any answers the same question without building a list per pair
+    return cll.CustomLevel(f'list_has_any("{column}_l", "{column}_r")', label_for_charts=label)
+
+
 def counterpart_comparison() -> ComparisonCreator:
     return cl.CustomComparison(
         output_column_name="counterpart",
         comparison_description="Shares a victim (or suspect) nominal id across incidents",
         comparison_levels=[
             cll.NullLevel("counterparts"),
-            cll.ArrayIntersectLevel("counterparts", min_intersection=1).configure(
-                label_for_charts="Same victim / suspect in another record"
-            ),
+            _shares_element("counterparts", "Same victim / suspect in another record"),
             cll.ElseLevel(),
         ],
     )
@@ -442,9 +468,7 @@ def crime_role_comparison() -> ComparisonCreator:
         comparison_description="Linked to the same crime on the same side",
         comparison_levels=[
             cll.NullLevel("crime_roles"),
-            cll.ArrayIntersectLevel("crime_roles", min_intersection=1).configure(
-                label_for_charts="Same crime, same side"
-            ),
+            _shares_element("crime_roles", "Same crime, same side"),
             cll.ElseLevel(),
         ],
     )
