@@ -224,17 +224,32 @@ def address_comparison() -> ComparisonCreator:
     )
 
 
-# Blocking keys (SQL expressions on the Splink input table).
-_F1 = "substr(forename_std, 1, 1)"
-_S1 = "substr(surname_std, 1, 1)"
-_AREA = "substr(postcode_std, 1, 2)"
+# Blocking keys: columns of the Splink input table, each computed once per record
+# (`BLOCKING_KEY_COLUMNS`) rather than an expression in the rules: Splink repeats every
+# earlier rule's condition for each candidate pair of a later rule ("not already blocked"),
+# so an expression in a key ran once per pair and rule.
+_F1 = "forename_initial"
+_S1 = "surname_initial"
+_AREA = "postcode_area"
 # '' when the record has no (UK) postcode: such records block with each other
-_DISTRICT_OR_NONE = "coalesce(postcode_district, '')"
-_AREA_OR_NONE = f"coalesce({_AREA}, '')"
-_POSTCODE_OR_NONE = "coalesce(postcode_std, '')"
-_EMAIL_LOCAL = "split_part(email_std, '@', 1)"
+_DISTRICT_OR_NONE = "postcode_district_or_none"
+_AREA_OR_NONE = "postcode_area_or_none"
+_POSTCODE_OR_NONE = "postcode_or_none"
+_EMAIL_LOCAL = "email_local"
 # Forename and surname as an unordered pair: catches names entered the wrong way round.
-_NAME_SET = "least(forename_std, surname_std) || '|' || greatest(forename_std, surname_std)"
+_NAME_SET = "name_set"
+# The SQL of each key column over the standardised record (`postcode_district` is the
+# record's own column, computed before these)
+BLOCKING_KEY_COLUMNS: dict[str, str] = {
+    _F1: "substr(forename_std, 1, 1)",
+    _S1: "substr(surname_std, 1, 1)",
+    _AREA: "substr(postcode_std, 1, 2)",
+    _DISTRICT_OR_NONE: "coalesce(postcode_district, '')",
+    _AREA_OR_NONE: "coalesce(substr(postcode_std, 1, 2), '')",
+    _POSTCODE_OR_NONE: "coalesce(postcode_std, '')",
+    _EMAIL_LOCAL: "split_part(email_std, '@', 1)",
+    _NAME_SET: "least(forename_std, surname_std) || '|' || greatest(forename_std, surname_std)",
+}
 
 BlockingKeys = tuple[str, ...]
 
