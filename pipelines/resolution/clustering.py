@@ -24,6 +24,8 @@ import pandas as pd
 from splink import DuckDBAPI
 from splink.clustering import cluster_pairwise_predictions_at_threshold
 
+from pipelines.resolution.model import dob_year_typo, dob_year_typo_sql, one_slip
+
 
 @dataclass(frozen=True)
 class ClusterStats:
@@ -36,22 +38,13 @@ class ClusterStats:
 
 def _far_apart(a: dt.date, b: dt.date, years: float) -> bool:
     """Dates of birth that cannot be one person's: more than `years` apart, and not a typo
-    (one character) or a day/month swap of each other."""
+    (one character), a day/month swap or a mistyped year beside a near day and month
+    (`model.dob_year_typo`) of each other."""
     if abs((a - b).days) <= years * 365.25:
         return False
     if a.year == b.year and a.month == b.day and a.day == b.month:
         return False
-    return not _one_slip(a.isoformat(), b.isoformat())
-
-
-def _one_slip(sa: str, sb: str) -> bool:
-    """Same-length strings one substituted character or one adjacent transposition apart
-    (1914 for 1941)."""
-    diff = [i for i, (x, y) in enumerate(zip(sa, sb, strict=True)) if x != y]
-    if len(diff) <= 1:
-        return True
-    i, j = diff[0], diff[-1]
-    return len(diff) == 2 and j == i + 1 and sa[i] == sb[j] and sa[j] == sb[i]
+    return not (one_slip(a.isoformat(), b.isoformat()) or dob_year_typo(a, b))
 
 
 @dataclass
@@ -238,6 +231,7 @@ def cluster_with_constraints(
               and damerau_levenshtein(strftime(a.dob, '%Y-%m-%d'), strftime(b.dob, '%Y-%m-%d')) > 1
               and not (year(a.dob) = year(b.dob) and month(a.dob) = day(b.dob)
                   and day(a.dob) = month(b.dob))
+              and not ({dob_year_typo_sql("a.dob", "b.dob")})
               -- a direct edge has weighed the two dates against the rest of the evidence
               and not exists (
                   select 1 from _res_edges_ok as e

@@ -7,6 +7,7 @@ input has one, address) so that the evidence table can show the match weight of 
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import logging
 import math
 import statistics
@@ -44,6 +45,29 @@ def _names_swapped() -> cll.CustomLevel:
     )
 
 
+def _one_edit(column: str, label: str) -> cll.CustomLevel:
+    # Splink's DamerauLevenshteinLevel(column, 1) behind a cheap necessary condition (one edit
+    # changes the length by at most one): the same pairs at the level, while DuckDB's
+    # damerau_levenshtein, the costliest part of scoring, runs only on the pairs that pass
+    return cll.CustomLevel(
+        f'abs(length("{column}_l") - length("{column}_r")) <= 1 '
+        f'and damerau_levenshtein("{column}_l", "{column}_r") <= 1',
+        label_for_charts=label,
+    )
+
+
+def _one_slip_same_length(column: str, label: str) -> cll.CustomLevel:
+    # as _one_edit for strings of one fixed length (dates as YYYY-MM-DD): one edit between
+    # them is a substituted character or two adjacent characters swapped, at most two
+    # positions differing (hamming), which is far cheaper to test first
+    return cll.CustomLevel(
+        f'case when length("{column}_l") = length("{column}_r") '
+        f'then hamming("{column}_l", "{column}_r") <= 2 else true end '
+        f'and damerau_levenshtein("{column}_l", "{column}_r") <= 1',
+        label_for_charts=label,
+    )
+
+
 def forename_comparison() -> ComparisonCreator:
     return cl.CustomComparison(
         output_column_name="forename",
@@ -55,7 +79,7 @@ def forename_comparison() -> ComparisonCreator:
             # forename_groups holds the name and every formal name it is a nickname of, so
             # Bob ~ Robert and Bobby ~ Bob (both Robert) meet here.
             cll.CustomLevel(
-                'len(list_intersect("forename_groups_l", "forename_groups_r")) > 0',
+                'list_has_any("forename_groups_l", "forename_groups_r")',
                 label_for_charts="Nickname or same formal name",
             ),
             cll.JaroWinklerLevel("forename_std", 0.92).configure(
@@ -76,7 +100,7 @@ def surname_comparison() -> ComparisonCreator:
             # A shared common surname (Smith) is weaker evidence than a rare one.
             cll.ExactMatchLevel("surname_std", term_frequency_adjustments=True),
             _names_swapped(),
-            cll.DamerauLevenshteinLevel("surname_std", 1).configure(
+            _one_edit("surname_std", "Damerau-Levenshtein distance of surname_std <= 1").configure(
                 tf_adjustment_column="surname_std", tf_adjustment_weight=1.0
             ),
             cll.JaroWinklerLevel("surname_std", 0.88),
@@ -87,6 +111,40 @@ def surname_comparison() -> ComparisonCreator:
 
 DOB_WITHIN_1_YEAR = "Within 1 year"
 DOB_WITHIN_10_YEARS = "Within 10 years"
+DOB_YEAR_TYPO = "Year mistyped, day and month within a month"
+# A mistyped year (1985 keyed as 1975 or 1958) beside a near day and month: the days of the
+# year (wrapping round the new year) at most this many days apart.
+DOB_YEAR_TYPO_DAYS = 31
+
+
+def dob_year_typo_sql(left: str, right: str, days: int = DOB_YEAR_TYPO_DAYS) -> str:
+    """SQL (DuckDB) true where two dates' years are one character apart (a substituted digit
+    or two adjacent digits swapped) and their days of the year at most `days` apart: a decade
+    keyed wrongly moves a date of birth ten years, which no date-difference level can tell
+    from two different people; the day and month still agree."""
+    gap = f"abs(dayofyear({left}) - dayofyear({right}))"
+    # the cheap day-of-year test first: the edit distance runs only on the pairs it passes
+    return (
+        f"least({gap}, 365 - {gap}) <= {days} "
+        f"and damerau_levenshtein(strftime({left}, '%Y'), strftime({right}, '%Y')) = 1"
+    )
+
+
+def dob_year_typo(a: dt.date, b: dt.date, days: int = DOB_YEAR_TYPO_DAYS) -> bool:
+    """`dob_year_typo_sql` for two Python dates (the constraint checks of clustering)."""
+    gap = abs(a.timetuple().tm_yday - b.timetuple().tm_yday)
+    years = f"{a.year:04d}", f"{b.year:04d}"
+    return years[0] != years[1] and one_slip(*years) and min(gap, 365 - gap) <= days
+
+
+def one_slip(sa: str, sb: str) -> bool:
+    """Same-length strings one substituted character or one adjacent transposition apart
+    (1914 for 1941)."""
+    diff = [i for i, (x, y) in enumerate(zip(sa, sb, strict=True)) if x != y]
+    if len(diff) <= 1:
+        return True
+    i, j = diff[0], diff[-1]
+    return len(diff) == 2 and j == i + 1 and sa[i] == sb[j] and sa[j] == sb[i]
 
 
 def dob_comparison() -> ComparisonCreator:
@@ -101,12 +159,13 @@ def dob_comparison() -> ComparisonCreator:
                 'and day("dob_l") = month("dob_r")',
                 label_for_charts="Day and month swapped",
             ),
-            cll.DamerauLevenshteinLevel("dob_str", 1).configure(
-                label_for_charts="One character typo"
-            ),
+            _one_slip_same_length("dob_str", "One character typo"),
             cll.AbsoluteDateDifferenceLevel(
                 "dob", input_is_string=False, threshold=1, metric="year"
             ).configure(label_for_charts=DOB_WITHIN_1_YEAR),
+            cll.CustomLevel(
+                dob_year_typo_sql('"dob_l"', '"dob_r"'), label_for_charts=DOB_YEAR_TYPO
+            ),
             cll.AbsoluteDateDifferenceLevel(
                 "dob", input_is_string=False, threshold=10, metric="year"
             ).configure(label_for_charts=DOB_WITHIN_10_YEARS),
@@ -165,17 +224,32 @@ def address_comparison() -> ComparisonCreator:
     )
 
 
-# Blocking keys (SQL expressions on the Splink input table).
-_F1 = "substr(forename_std, 1, 1)"
-_S1 = "substr(surname_std, 1, 1)"
-_AREA = "substr(postcode_std, 1, 2)"
+# Blocking keys: columns of the Splink input table, each computed once per record
+# (`BLOCKING_KEY_COLUMNS`) rather than an expression in the rules: Splink repeats every
+# earlier rule's condition for each candidate pair of a later rule ("not already blocked"),
+# so an expression in a key ran once per pair and rule.
+_F1 = "forename_initial"
+_S1 = "surname_initial"
+_AREA = "postcode_area"
 # '' when the record has no (UK) postcode: such records block with each other
-_DISTRICT_OR_NONE = "coalesce(postcode_district, '')"
-_AREA_OR_NONE = f"coalesce({_AREA}, '')"
-_POSTCODE_OR_NONE = "coalesce(postcode_std, '')"
-_EMAIL_LOCAL = "split_part(email_std, '@', 1)"
+_DISTRICT_OR_NONE = "postcode_district_or_none"
+_AREA_OR_NONE = "postcode_area_or_none"
+_POSTCODE_OR_NONE = "postcode_or_none"
+_EMAIL_LOCAL = "email_local"
 # Forename and surname as an unordered pair: catches names entered the wrong way round.
-_NAME_SET = "least(forename_std, surname_std) || '|' || greatest(forename_std, surname_std)"
+_NAME_SET = "name_set"
+# The SQL of each key column over the standardised record (`postcode_district` is the
+# record's own column, computed before these)
+BLOCKING_KEY_COLUMNS: dict[str, str] = {
+    _F1: "substr(forename_std, 1, 1)",
+    _S1: "substr(surname_std, 1, 1)",
+    _AREA: "substr(postcode_std, 1, 2)",
+    _DISTRICT_OR_NONE: "coalesce(postcode_district, '')",
+    _AREA_OR_NONE: "coalesce(substr(postcode_std, 1, 2), '')",
+    _POSTCODE_OR_NONE: "coalesce(postcode_std, '')",
+    _EMAIL_LOCAL: "split_part(email_std, '@', 1)",
+    _NAME_SET: "least(forename_std, surname_std) || '|' || greatest(forename_std, surname_std)",
+}
 
 BlockingKeys = tuple[str, ...]
 
@@ -385,15 +459,19 @@ def prediction_blocking_rules(
     return creators
 
 
+def _shares_element(column: str, label: str) -> cll.CustomLevel:
+    # Splink's ArrayIntersectLevel(column, min_intersection=1) builds the intersection and
+    # counts it; list_has_any answers the same question without building a list per pair
+    return cll.CustomLevel(f'list_has_any("{column}_l", "{column}_r")', label_for_charts=label)
+
+
 def counterpart_comparison() -> ComparisonCreator:
     return cl.CustomComparison(
         output_column_name="counterpart",
         comparison_description="Shares a victim (or suspect) nominal id across incidents",
         comparison_levels=[
             cll.NullLevel("counterparts"),
-            cll.ArrayIntersectLevel("counterparts", min_intersection=1).configure(
-                label_for_charts="Same victim / suspect in another record"
-            ),
+            _shares_element("counterparts", "Same victim / suspect in another record"),
             cll.ElseLevel(),
         ],
     )
@@ -405,9 +483,7 @@ def crime_role_comparison() -> ComparisonCreator:
         comparison_description="Linked to the same crime on the same side",
         comparison_levels=[
             cll.NullLevel("crime_roles"),
-            cll.ArrayIntersectLevel("crime_roles", min_intersection=1).configure(
-                label_for_charts="Same crime, same side"
-            ),
+            _shares_element("crime_roles", "Same crime, same side"),
             cll.ElseLevel(),
         ],
     )

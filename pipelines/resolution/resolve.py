@@ -23,6 +23,7 @@ from splink import DuckDBAPI, Linker
 
 from pipelines.resolution.clustering import attach_second_ids, cluster_with_constraints
 from pipelines.resolution.model import (
+    BLOCKING_KEY_COLUMNS,
     COUNTERPART_RULES,
     DISTRICT_REGEX,
     SECTOR_REGEX,
@@ -535,9 +536,10 @@ def _build_nodes(
         "count(counterparts) > 0 or count(crime_roles) > 0, count(event_first) > 0, "
         "count(email_std) > 0 from nodes"
     ).fetchall()[0]
+    keys = ", ".join(f"{sql} as {name}" for name, sql in BLOCKING_KEY_COLUMNS.items())
     con.execute(
         "create or replace table splink_input as select * exclude (has_attributes, "
-        "first_mention_id, n_mentions) from nodes where has_attributes"
+        f"first_mention_id, n_mentions), {keys} from nodes where has_attributes"
     )
     # the model is trained on the records holding a name or a date of birth only: a bare
     # record linked to a crime is scored (it meets that crime's records), but it says

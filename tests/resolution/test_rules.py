@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -19,6 +20,8 @@ from pipelines.resolution.model import (
     DOB_WITHIN_1_YEAR,
     DOB_WITHIN_10_YEARS,
     chain_dob_conflict_years,
+    dob_year_typo,
+    dob_year_typo_sql,
     median_context_m,
 )
 from pipelines.synthetic.names import draw_forenames, draw_surnames
@@ -185,6 +188,59 @@ def test_chain_spans_only_the_learnt_date_of_birth_gap() -> None:
     assert kept_apart["older"] != kept_apart["younger"] and rejected == 1
     # the stronger link wins the undated record
     assert kept_apart["undated"] == kept_apart["younger"]
+
+
+def test_chain_spans_a_mistyped_year_beside_a_near_day_only() -> None:
+    # a decade keyed wrongly (1985 for 1975) with the day and month a few days out is one
+    # person's date even where the model lets no chain span a gap; a decade apart with
+    # another month is not
+    nodes = pd.DataFrame(
+        {
+            "unique_id": ["typed", "undated", "mistyped", "other"],
+            "dob": [dt.date(1985, 6, 8), None, dt.date(1975, 6, 20), dt.date(1975, 11, 20)],
+        }
+    )
+    incidents = pd.DataFrame(columns=["unique_id", "incident_key", "role_side"])
+    edges = pd.DataFrame(
+        {
+            "unique_id_l": ["typed", "undated", "other"],
+            "unique_id_r": ["undated", "mistyped", "undated"],
+            "match_probability": [0.9, 0.8, 0.7],
+            "is_nominal": [False, False, False],
+        }
+    )
+    mapping, rejected = constrained_greedy(nodes, incidents, edges, dob_conflict_years=0.0)
+    assert mapping["typed"] == mapping["undated"] == mapping["mistyped"] != mapping["other"]
+    assert rejected == 1
+
+
+def test_mistyped_year_is_the_same_in_sql_and_python() -> None:
+    # the scoring level (SQL) and the chain check (Python) must agree on every pair
+    dates = [
+        dt.date(1985, 6, 8),
+        dt.date(1975, 6, 20),
+        dt.date(1958, 7, 1),
+        dt.date(1985, 7, 20),
+        dt.date(1995, 12, 28),
+        dt.date(1965, 1, 10),
+        dt.date(1968, 1, 10),
+        dt.date(2009, 3, 3),
+        dt.date(1999, 3, 3),
+        dt.date(1984, 2, 29),
+        dt.date(1948, 3, 1),
+    ]
+    pairs = pd.DataFrame([(a, b) for a in dates for b in dates], columns=["a", "b"])
+    con = duckdb.connect()
+    con.register("pairs", pairs)
+    sql = con.execute(f"select coalesce({dob_year_typo_sql('a', 'b')}, false) from pairs")
+    from_sql = [bool(row[0]) for row in sql.fetchall()]
+    from_python = [dob_year_typo(a, b) for a, b in zip(pairs["a"], pairs["b"], strict=True)]
+    assert from_sql == from_python
+    assert dob_year_typo(dt.date(1985, 6, 8), dt.date(1975, 6, 20))
+    assert dob_year_typo(dt.date(1995, 12, 28), dt.date(1965, 1, 10))  # round the new year
+    assert dob_year_typo(dt.date(1995, 12, 28), dt.date(1968, 1, 10)) is False  # two digits
+    assert dob_year_typo(dt.date(2009, 3, 3), dt.date(1999, 3, 3)) is False
+    assert dob_year_typo(dt.date(1985, 6, 8), dt.date(1985, 7, 20)) is False  # same year
 
 
 def _dob_model(weights: dict[str, float]) -> dict:
