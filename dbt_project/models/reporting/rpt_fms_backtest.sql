@@ -15,7 +15,9 @@ accuracy as (
 final as (
     select
         substr(source, 10) as dataset,
-        replace(replace(split(substr(source, 10), ':')[1], 'ho_', 'Home Office '), '_', ' ') as dataset_label,
+        replace(
+            replace(replace(split(substr(source, 10), ':')[1], 'ho_', 'Home Office '), 'fms_', 'FMS '), '_', ' '
+        ) as dataset_label,
         case
             when source like '%held_out%' then 'held out (never tuned on)'
             when source like '%held_in%' then 'held in (methods chosen on these)'
