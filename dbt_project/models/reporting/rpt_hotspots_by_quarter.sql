@@ -31,8 +31,7 @@ predicted_for_quarter as (
     select
         quarters.quarter,
         cast(coalesce(sum(cells.crimes) filter (where flagged.cell_id is not null), 0) as bigint)
-            as crimes_in_predicted_cells,
-        cast(coalesce(sum(cells.crimes), 0) as bigint) as located_crimes
+            as crimes_in_predicted_cells
     from quarters
     inner join cells on quarters.quarter = cells.quarter
     left join cells as flagged
@@ -74,7 +73,10 @@ final as (
         cast(coalesce(predicted_for_quarter.crimes_in_predicted_cells, 0) as bigint)
             as crimes_in_predicted_cells,
         -- zero for the first quarter, which no earlier flagging predicted: no share is printed
-        cast(coalesce(predicted_for_quarter.located_crimes, 0) as bigint) as located_crimes_predicted
+        cast(
+            case when predicted_for_quarter.quarter is not null then by_quarter.located_crimes else 0 end
+            as bigint
+        ) as located_crimes_predicted
     from by_quarter
     left join grid on by_quarter.quarter = grid.quarter
     left join predicted_for_quarter on by_quarter.quarter = predicted_for_quarter.quarter
