@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,12 +25,10 @@ from pipelines.disclosure import (
     load_sensitive_values,
     locations,
 )
-from pipelines.disclosure.guard import GuardReport, strip_library
-from pipelines.paths import DBT_PROJECT_DIR
+from pipelines.disclosure.guard import GuardReport, guard_vocabulary, strip_library
 from pipelines.quarters import parse_quarter
 from pipelines.report import sections
-from pipelines.report.printed import REPORTING_MODELS, TEMPLATES, Periods, environment
-from pipelines.report.sections import boundary_caveats, settings_rows
+from pipelines.report.printed import TEMPLATES, Periods, environment
 from pipelines.settings import Settings
 
 
@@ -92,59 +89,6 @@ def render_html(context: dict[str, Any]) -> str:
     css = (TEMPLATES / "profile.css").read_text(encoding="utf-8")
     js = (TEMPLATES / "sortable.js").read_text(encoding="utf-8")
     return template.render(**context, css=css, sortable_js=js, plotlyjs=plotly_library())
-
-
-# Words of the report's own fixed text: a surname that is also one of these words (e.g. a
-# person called "Young" or "Online") does not block publication on its own.
-_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+")
-
-
-@functools.cache
-def report_vocabulary() -> frozenset[str]:
-    """Every word of the report's code, templates and reporting models (their SQL holds the
-    sentence templates, their YAML the labels), and the month names."""
-    words: set[str] = set()
-    here = Path(__file__).resolve().parent
-    models = [*REPORTING_MODELS.glob("*.sql"), *REPORTING_MODELS.glob("*.yml")]
-    phrases = DBT_PROJECT_DIR / "macros" / "sentence_phrases.sql"
-    for path in [*here.glob("*.py"), *TEMPLATES.glob("*"), *models, phrases]:
-        words |= {w.lower() for w in _WORD.findall(path.read_text(encoding="utf-8"))}
-    months = [dt.date(2000, m, 1) for m in range(1, 13)]
-    words |= {f"{d:%B}".lower() for d in months} | {f"{d:%b}".lower() for d in months}
-    return frozenset(words)
-
-
-def reference_vocabulary(con: duckdb.DuckDBPyConnection) -> set[str]:
-    """Labels the report prints from reference and summary tables, and the district and
-    partnership names the places section prints (from the boundary file): not from person
-    data, so a surname that is also a town is no leak."""
-    words: set[str] = set()
-    for kind, label in con.execute(
-        "select kind, label from reporting.rpt_report_vocabulary union all "
-        "select 'place', district from reporting.rpt_places_by_district "
-        "union all select 'place', csp from reporting.rpt_places_by_district "
-        "union all select 'place', district from reporting.rpt_places_cells"
-    ).fetchall():
-        if kind == "column":
-            words.add(label)
-        elif label:
-            words |= {w.lower() for w in _WORD.findall(label)}
-    return {w.replace("_", " ") for w in words} | words
-
-
-def guard_vocabulary(
-    con: duckdb.DuckDBPyConnection,
-    settings: Settings | None = None,
-    boundary: Path | None = None,
-) -> set[str]:
-    """Words the guard does not count as a name on their own: the report's fixed text,
-    reference labels, setting names/values (printed in the methodology section) and the
-    caveats of the force's boundary file (printed under data gaps). A full name is still
-    caught: name runs are checked whatever the single words are."""
-    texts = [cell for row in settings_rows(settings or Settings()) for cell in row]
-    texts += boundary_caveats(boundary)
-    own = {w.lower() for text in texts for w in _WORD.findall(text)}
-    return set(report_vocabulary()) | reference_vocabulary(con) | own
 
 
 def publish_profile(

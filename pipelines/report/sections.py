@@ -35,6 +35,8 @@ from pipelines.disclosure.sentences import (
 )
 from pipelines.disclosure.suppression import Rate, is_primary
 from pipelines.disclosure.tables import published_shares, stacked_rest
+from pipelines.places import load_districts, resolve_districts_file
+from pipelines.places.outlines import boundary_caveats, boundary_xy, district_lines
 from pipelines.report import charts, fms, printed
 from pipelines.report.data_files import DATA_QUALITY_FILE
 from pipelines.report.printed import (
@@ -50,7 +52,7 @@ from pipelines.report.printed import (
     quarter_figures,
     trend_table,
 )
-from pipelines.settings import Settings
+from pipelines.settings import Settings, changed_settings_rows
 
 SENTENCES = "rpt_profile_sentences"
 SECTIONS = "rpt_profile_sections"
@@ -242,45 +244,6 @@ def assessment_section(ctx: Context) -> dict[str, Any]:
     }
 
 
-# --------------------------------------------------------------------------- gaps and settings
-def boundary_caveats(boundary: Path | None) -> list[str]:
-    """Caveats the force-area file carries (the demo generator marks a stand-in geography)."""
-    return [
-        str(properties["caveat"])
-        for feature in charts.boundary_features(boundary)
-        if (properties := feature.get("properties") or {}).get("caveat")
-    ]
-
-
-def settings_rows(settings: Settings) -> list[tuple[str, str, str]]:
-    rows = []
-    for section, values in settings.model_dump(mode="json").items():
-        for key, value in values.items():
-            if key == "area_geojson" and not value:
-                value = "(none configured)"
-            if isinstance(value, dict):
-                text = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in value.items())
-            elif isinstance(value, bool):
-                text = "yes" if value else "no"
-            elif isinstance(value, list):
-                text = ", ".join(str(v).replace("_", " ") for v in value)
-            else:
-                text = str(value)
-            rows.append((section.replace("_", " "), key.replace("_", " "), text or "–"))
-    return rows
-
-
-def changed_settings_rows(settings: Settings) -> list[tuple[str, str, str, str]]:
-    """(section, setting, value, default) for each setting that differs from the shipped
-    defaults (pipelines/config/settings.yaml): the appendix a reader needs, not the full file."""
-    defaults = {(s, k): v for s, k, v in settings_rows(Settings())}
-    return [
-        (section, key, value, defaults.get((section, key), "(not set)"))
-        for section, key, value in settings_rows(settings)
-        if defaults.get((section, key)) != value
-    ]
-
-
 # --------------------------------------------------------------------------- declared sections
 
 
@@ -457,7 +420,6 @@ def _cell_map(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     """The map of the quarter's published grid cells (k or more different victims:
     pipelines.disclosure.locations; fewer is in effect the square around a home) over the force
     and district boundaries, then its note."""
-    from pipelines.places import load_districts, resolve_districts_file
 
     cells = ctx.rows(
         "select latitude, longitude, crimes, victims, map_layer, map_layer_order, map_colour "
@@ -471,7 +433,7 @@ def _cell_map(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     if not districts:
         ctx.gaps.append(_filled(ctx, spec["no_districts_gap"]))
     cells = cells[publishable(cells, ctx.k)]
-    outline, lines = charts.boundary_xy(ctx.boundary), charts.district_lines(districts)
+    outline, lines = boundary_xy(ctx.boundary), district_lines(districts)
     figure = charts.cell_map(cells, outline, _title(ctx, spec), lines)
     return [*_chart_item(ctx, spec, figure), _p(_filled(ctx, spec["note"]), "note")]
 

@@ -17,7 +17,8 @@ from pipelines.disclosure import (
     load_sensitive_values,
     scan_text,
 )
-from pipelines.report.profile import guard_vocabulary, plotly_library
+from pipelines.disclosure.guard import guard_vocabulary
+from pipelines.report.profile import plotly_library
 
 
 @pytest.fixture(scope="module")
@@ -255,7 +256,7 @@ def test_clean_workbook_passes(fixture_db: Path, tmp_path: Path) -> None:
 def test_the_reports_own_words_include_its_models_templates_and_labels() -> None:
     """Words the report prints from its models' templates and YAML labels (not from person
     data) are the report's own: "Fisher's exact test" is no person called Fisher."""
-    from pipelines.report.profile import report_vocabulary
+    from pipelines.disclosure.guard import report_vocabulary
 
     assert {"fisher", "doubled", "perpetrators", "serial", "offenders"} <= report_vocabulary()
 

@@ -15,7 +15,8 @@ import pytest
 from plotly.offline import get_plotlyjs
 
 from pipelines.disclosure import load_sensitive_values, scan_text
-from pipelines.report.profile import guard_vocabulary, plotly_library
+from pipelines.disclosure.guard import guard_vocabulary
+from pipelines.report.profile import plotly_library
 from tests.report.html_tables import number, parse, table_rows
 from tests.report.test_profile_render import SECTIONS
 
