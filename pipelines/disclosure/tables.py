@@ -3,8 +3,9 @@ docs/DESIGN.md, "The YAML keys a reporting model is printed by"), for
 `pipelines.report.printed.printed_table`: counts suppressed together with others of their row
 (`suppressed_in_rows`) or of their columns with a total row (`total_row`) before the table is
 printed, and a figure hidden in one of the rows adding up to another printed row hidden in each
-once it is printed (`suppressed_across_rows`); and a category-by-quarter table's published cells
-as a chart's series (a stacked bar's suppressed part, a category's share)."""
+once it is printed (`suppressed_across_rows`); and a category-by-quarter table suppressed with
+each quarter's total, its published cells as a chart's series (a stacked bar's suppressed part,
+a category's share)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pipelines.disclosure.suppression import (
     SUPPRESSED,
     TOTAL,
     Count,
+    ProtectedTable,
     protect_rate,
     protect_series,
     protect_table,
@@ -89,3 +91,24 @@ def published_shares(
         None if None in (n, total) else protect_rate(Count(int(n)), Count(int(total)), k).value
         for n, total in zip(series.get(part, [0] * periods), totals, strict=True)
     ]
+
+
+def protected_by_quarter(
+    frame: pd.DataFrame, quarters: list[str], threshold: int, order: list[str]
+) -> ProtectedTable:
+    """frame: quarter, cat, n. The categories (in `order`) by `quarters`, a quarter without a
+    row counting zero, suppressed with each quarter's total (primary and secondary)."""
+    frame = frame[frame["quarter"].isin(quarters)]
+    wide = frame.pivot_table(index="cat", columns="quarter", values="n", aggfunc="sum")
+    wide = wide.reindex(index=order, columns=quarters)
+    return protect_table(wide, threshold, row_totals=False, column_totals=True)
+
+
+def trend_table(
+    frame: pd.DataFrame, quarters: list[str], threshold: int, order: list[str], with_total: bool
+) -> dict[str, list[int | None]]:
+    """A series per category over `quarters` for a chart, a suppressed cell None; with_total
+    adds the quarters' totals (which the stack height shows) under "Total"."""
+    public = protected_by_quarter(frame, quarters, threshold, order).public()
+    shown = [*order, TOTAL] if with_total else order
+    return {str(k): [public.at[k, q] for q in quarters] for k in shown}

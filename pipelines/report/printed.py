@@ -24,13 +24,12 @@ from pipelines.disclosure import (
     Count,
     protect_count,
     protect_rate,
-    protect_table,
     subset_count,
 )
-from pipelines.disclosure.suppression import TOTAL, ProtectedTable, Rate
-from pipelines.disclosure.tables import protected_together, suppress_across
+from pipelines.disclosure.suppression import TOTAL, Rate
+from pipelines.disclosure.tables import protected_by_quarter, protected_together, suppress_across
 from pipelines.paths import DBT_PROJECT_DIR
-from pipelines.quarters import shift_quarter
+from pipelines.quarters import Periods
 
 REPORTING_MODELS = DBT_PROJECT_DIR / "models" / "reporting"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -42,27 +41,6 @@ YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 # --------------------------------------------------------------------------- compared quarters
-@dataclass(frozen=True)
-class Periods:
-    quarter: str
-
-    @property
-    def previous(self) -> str:
-        return shift_quarter(self.quarter, -1)
-
-    @property
-    def year_ago(self) -> str:
-        return shift_quarter(self.quarter, -4)
-
-    @property
-    def columns(self) -> list[str]:
-        """Oldest first: how comparison tables read left to right."""
-        return [self.year_ago, self.previous, self.quarter]
-
-    def trend(self, quarters: int = 12) -> list[str]:
-        return [shift_quarter(self.quarter, -k) for k in range(quarters - 1, -1, -1)]
-
-
 def change_text(now: Count | Rate, before: Count | Rate) -> str:
     """'+12%', '−3%', '0%' for counts; '+4 pts' for rates; [c] if either is suppressed."""
     if now.suppressed or before.suppressed:
@@ -96,37 +74,16 @@ class Figure3:
         return change_text(self.now, self.year_ago)
 
 
-def _protected_by_quarter(
-    frame: pd.DataFrame, quarters: list[str], threshold: int, order: list[str]
-) -> ProtectedTable:
-    """frame: quarter, cat, n. The categories (in `order`) by `quarters`, a quarter without a
-    row counting zero, suppressed with each quarter's total (primary and secondary)."""
-    frame = frame[frame["quarter"].isin(quarters)]
-    wide = frame.pivot_table(index="cat", columns="quarter", values="n", aggfunc="sum")
-    wide = wide.reindex(index=order, columns=quarters)
-    return protect_table(wide, threshold, row_totals=False, column_totals=True)
-
-
 def comparison_table(
     frame: pd.DataFrame, order: list[str], periods: Periods, threshold: int
 ) -> list[Figure3]:
     """Each category at the three compared quarters, then the Total row, as suppressed with
     each quarter's total."""
-    protected = _protected_by_quarter(frame, periods.columns, threshold, order)
+    protected = protected_by_quarter(frame, periods.columns, threshold, order)
     return [
         Figure3(str(label), *(protected.count(label, q) for q in periods.columns))
         for label in [*order, TOTAL]
     ]
-
-
-def trend_table(
-    frame: pd.DataFrame, quarters: list[str], threshold: int, order: list[str], with_total: bool
-) -> dict[str, list[int | None]]:
-    """A series per category over `quarters` for a chart, a suppressed cell None; with_total
-    adds the quarters' totals (which the stack height shows) under "Total"."""
-    public = _protected_by_quarter(frame, quarters, threshold, order).public()
-    shown = [*order, TOTAL] if with_total else order
-    return {str(k): [public.at[k, q] for q in quarters] for k in shown}
 
 
 # --------------------------------------------------------------------------- printed columns

@@ -26,9 +26,9 @@ from pipelines.disclosure import (
     locations,
 )
 from pipelines.disclosure.guard import GuardReport, guard_vocabulary, strip_library
-from pipelines.quarters import parse_quarter
+from pipelines.quarters import Periods, parse_quarter
 from pipelines.report import sections
-from pipelines.report.printed import TEMPLATES, Periods, environment
+from pipelines.report.printed import TEMPLATES, environment
 from pipelines.settings import Settings
 
 

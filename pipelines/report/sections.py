@@ -34,15 +34,15 @@ from pipelines.disclosure.sentences import (
     published_sentence,
 )
 from pipelines.disclosure.suppression import Rate, is_primary
-from pipelines.disclosure.tables import published_shares, stacked_rest
+from pipelines.disclosure.tables import published_shares, stacked_rest, trend_table
 from pipelines.places import load_districts, resolve_districts_file
 from pipelines.places.outlines import boundary_caveats, boundary_xy, district_lines
+from pipelines.quarters import Periods
 from pipelines.report import charts, fms, printed
 from pipelines.report.data_files import DATA_QUALITY_FILE
 from pipelines.report.printed import (
     MISSING,
     Figure3,
-    Periods,
     PrintedColumn,
     cell_text,
     compared_frames,
@@ -50,7 +50,6 @@ from pipelines.report.printed import (
     printed_columns,
     printed_table,
     quarter_figures,
-    trend_table,
 )
 from pipelines.settings import Settings, changed_settings_rows
 
@@ -72,10 +71,6 @@ class Context:
     @property
     def k(self) -> int:
         return self.settings.disclosure.min_count
-
-    def rows(self, sql: str, params: list | None = None) -> pd.DataFrame:
-        """A reporting.rpt_* query as a frame (report code reads nothing else)."""
-        return self.con.execute(sql, params or []).df()
 
     def quarter_rows(self, model: str, order: str = "quarter") -> list[dict[str, Any]]:
         """The quarter's rows of a reporting model, in `order`."""
@@ -143,15 +138,6 @@ def _forecast(ctx: Context, spec: dict[str, Any]) -> list[Item]:
 
 
 FORECAST_SENTENCES = "rpt_fms_forecast_sentences"
-
-
-def forecast_headline(ctx: Context) -> str | None:
-    """The key findings' forecast sentence: the first full forecast year against the baseline,
-    its figures as the forecast section's table prints them."""
-    years = ctx.demand[1]
-    if years.empty:
-        return None
-    return forecast_sentence(ctx.con, years, fms.TOTAL_SERIES, "headline", ctx.k)
 
 
 def forecast_sentence(
@@ -333,12 +319,11 @@ def _sentence(ctx: Context, spec: dict[str, Any]) -> list[Item]:
 def _table(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     """A row table of a model (pipelines.report.printed), its headings naming the compared
     quarters where they say {quarter}, {previous} or {year_ago}."""
-    kept = {} if spec.get("all_quarters") else {"quarter": ctx.periods.quarter}
-    kept |= spec.get("filter") or {}
-    clause = f"where {' and '.join(f'{c} = ?' for c in kept)}" if kept else ""
-    clause += f" order by {spec['order_by']}" if "order_by" in spec else ""
-    model, params = spec["table"], list(kept.values())
-    table = printed_table(ctx.con, model, spec["view"], ctx.k, clause, params, page_values(ctx))
+    where, params = _kept(ctx, spec)
+    clause = f"where {where}" + (f" order by {spec['order_by']}" if "order_by" in spec else "")
+    table = printed_table(
+        ctx.con, spec["table"], spec["view"], ctx.k, clause, params, page_values(ctx)
+    )
     if marked := spec.get("marked_rows"):
         at = [column.name for column in table["columns"]].index(marked["column"])
         table["row_css"] = [
@@ -387,7 +372,7 @@ def _kpi(ctx: Context, kpi: dict[str, Any]) -> Figure3 | dict[str, Rate]:
         names = [c.name for c in printed_columns(model, "profile")]
         return quarter_figures(ctx.con, model, "profile", p, ctx.k)[names.index(kpi["column"])]
     part, whole = kpi["share"]
-    frame = ctx.rows(f"select quarter, {part}, {whole} from reporting.{model}")
+    frame = ctx.con.execute(f"select quarter, {part}, {whole} from reporting.{model}").df()
     rows = {q: (int(a), int(b)) for q, a, b in frame.itertuples(index=False)}
     return {
         "now": protect_rate(*rows.get(p.quarter, (0, 0)), ctx.k),
@@ -405,8 +390,10 @@ def _sentences(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     that publishes, then any the sections before have added (the forecast's headline)."""
     kinds = printed.model_meta(SENTENCES)["sentences_in"][spec["sentences"]]
     lines = [text for kind in kinds if (text := ctx.sentence(kind))]
-    if spec.get("then") == "forecast_headline" and (headline := forecast_headline(ctx)):
-        lines.append(headline)
+    if spec.get("then") == "forecast_headline" and not (years := ctx.demand[1]).empty:
+        # the first full forecast year against the baseline, as the forecast table prints them
+        headline = forecast_sentence(ctx.con, years, fms.TOTAL_SERIES, "headline", ctx.k)
+        lines += [headline] if headline else []
     return [{"kind": "list", "lines": lines, "css": spec.get("css", ""), "empty": spec["empty"]}]
 
 
@@ -421,11 +408,11 @@ def _cell_map(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     pipelines.disclosure.locations; fewer is in effect the square around a home) over the force
     and district boundaries, then its note."""
 
-    cells = ctx.rows(
+    cells = ctx.con.execute(
         "select latitude, longitude, crimes, victims, map_layer, map_layer_order, map_colour "
         "from reporting.rpt_hotspot_cells where quarter = ? order by cell_id",
         [ctx.periods.quarter],
-    )
+    ).df()
     places = ctx.settings.places
     folder = ctx.boundary.parent if ctx.boundary is not None else None
     districts_file = resolve_districts_file(folder, places.districts_geojson)
@@ -438,16 +425,20 @@ def _cell_map(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     return [*_chart_item(ctx, spec, figure), _p(_filled(ctx, spec["note"]), "note")]
 
 
+def _kept(ctx: Context, spec: dict[str, Any]) -> tuple[str, list]:
+    """The rows a table or paragraphs item prints: the quarter's (and the delivery's, quarter
+    null, with `or_every_quarter`) unless `all_quarters`, and each `filter` column's value."""
+    kept = {} if spec.get("all_quarters") else {"quarter": ctx.periods.quarter}
+    kept |= spec.get("filter") or {}
+    where = [f"{column} = ?" for column in kept]
+    if spec.get("or_every_quarter"):
+        where[0] = "(quarter = ? or quarter is null)"
+    return " and ".join(where) or "true", list(kept.values())
+
+
 def _paragraphs(ctx: Context, spec: dict[str, Any]) -> list[Item]:
-    """A paragraph per row of a model's `column`, in `order_by`: the quarter's rows (and the
-    delivery's, quarter null, with `or_every_quarter`), or every row with `all_quarters`."""
-    if spec.get("all_quarters"):
-        where, params = "true", []
-    else:
-        where = (
-            "(quarter = ? or quarter is null)" if spec.get("or_every_quarter") else "quarter = ?"
-        )
-        params = [ctx.periods.quarter]
+    """A paragraph per row of a model's `column` (the rows `_kept`), in `order_by`."""
+    where, params = _kept(ctx, spec)
     rows = model_rows(ctx.con, spec["paragraphs"], f"{where} order by {spec['order_by']}", params)
     return [_p(row[spec["column"]]) for row in rows]
 
@@ -498,10 +489,10 @@ Series = tuple[list[str], dict[str, list]]  # a chart's x values and its named s
 def _rate_bars(ctx: Context, spec: dict[str, Any]) -> Series:
     """A rate of two columns per row of the quarter, and a year before, under the rate rule."""
     p = ctx.periods
-    frame = ctx.rows(
+    frame = ctx.con.execute(
         f"select * from reporting.{spec['model']} where quarter = ? order by {spec['order_by']}",
         [p.quarter],
-    )
+    ).df()
     return list(frame[spec["label"]]), {
         quarter: [
             protect_rate(a, b, ctx.k).value for a, b in zip(frame[part], frame[whole], strict=True)
@@ -516,11 +507,11 @@ def _lines(ctx: Context, spec: dict[str, Any]) -> Series:
     figure under the count or the rate rule (a suppressed one is a gap)."""
     quarters, rate = ctx.periods.trend(spec["quarters"]), "rate" in spec
     part, whole = spec["rate"] if rate else (spec["count"], "null")
-    frame = ctx.rows(
+    frame = ctx.con.execute(
         f"select {spec['series'] if rate else 'null'} as series, quarter, {part} as part, "
         f"{whole} as whole from reporting.{spec['model']} where {spec.get('where', 'true')} "
         "order by series, quarter"
-    )
+    ).df()
     names = list(frame["series"]) if rate else [spec["name"]]
     lines: dict[str, list] = {name: [None if rate else 0] * len(quarters) for name in names}
     for row in frame[frame["quarter"].isin(quarters)].itertuples():

@@ -93,11 +93,6 @@ class PackResult:
     subject_profiles: tuple[Path, ...] = ()
 
 
-def pack_data(con: duckdb.DuckDBPyConnection, quarter: str) -> dict[str, pd.DataFrame]:
-    """The quarter's rows of every model the pack prints (each output prints its own view)."""
-    return model_frames(con, PACK_ROWS, [quarter])
-
-
 def headline(data: dict[str, pd.DataFrame]) -> list[str]:
     """The sentences above the list: counts, movement, identity changes, or that nothing was
     scored (reporting.rpt_tasking_summary)."""
@@ -121,7 +116,7 @@ def write_tasking_pack(
     and flag rules live in the reporting models (settings reach them as dbt vars)."""
     started = time.perf_counter()
     generated = generated or dt.date.today()
-    data = pack_data(con, quarter)
+    data = model_frames(con, PACK_ROWS, [quarter])  # each output prints its own view of them
     folder = owner_only_dir(quarter_dir / RESTRICTED_DIR)
     csv_path = write_private_csv(
         folder / "high_harm_perpetrators.csv",
