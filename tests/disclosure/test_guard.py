@@ -184,7 +184,7 @@ def test_data_files_published_beside_the_profile_are_guarded_too(
 ) -> None:
     """The FMS CSV and the GIS layer go out with the profile: a clean one passes (and is
     listed), a planted identifier withdraws that file and the profile, naming the file."""
-    from pipelines.report.profile import publish_profile
+    from pipelines.publish import publish_profile
 
     clean_dir, leaky_dir = tmp_path / "clean" / "2025-Q4", tmp_path / "leaky" / "2025-Q4"
     for quarter_dir, extra in ((clean_dir, ""), (leaky_dir, extract_values[leak])):
@@ -211,7 +211,7 @@ def test_workbook_cells_are_guarded(
     its bytes, so a name or a date of birth typed into any sheet is caught."""
     from openpyxl import Workbook
 
-    from pipelines.report.profile import publish_profile
+    from pipelines.publish import publish_profile
 
     quarter_dir = tmp_path / "2025-Q4"
     target = quarter_dir / "fms" / "demand.xlsx"
@@ -239,7 +239,7 @@ def test_workbook_cells_are_guarded(
 def test_clean_workbook_passes(fixture_db: Path, tmp_path: Path) -> None:
     from openpyxl import Workbook
 
-    from pipelines.report.profile import publish_profile
+    from pipelines.publish import publish_profile
 
     quarter_dir = tmp_path / "2025-Q4"
     target = quarter_dir / "fms" / "demand.xlsx"

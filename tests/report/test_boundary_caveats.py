@@ -40,7 +40,8 @@ def test_a_surname_in_the_caveat_does_not_block_the_profile_but_a_full_name_does
 
     from pipelines.disclosure import load_sensitive_values, scan_text
     from pipelines.disclosure.guard import guard_vocabulary
-    from pipelines.report.profile import plotly_library, publish_profile
+    from pipelines.publish import publish_profile
+    from pipelines.report.profile import plotly_library
 
     boundary = _write(tmp_path, stand_in=True)
     with duckdb.connect(str(fixture_db_copy)) as con:

@@ -218,7 +218,7 @@ def _drawn_cells(html: str) -> list[int]:
 def test_map_draws_only_cells_with_enough_distinct_victims(
     html, con, fixture_db_copy: Path, tmp_path: Path
 ) -> None:
-    from pipelines.report.profile import publish_profile
+    from pipelines.publish import publish_profile
 
     drawn = _drawn_cells(html)
     assert all(c >= K for c in drawn)
