@@ -21,19 +21,23 @@ from markupsafe import Markup
 
 from pipelines.disclosure import (
     SUPPRESSED,
-    Count,
     protect_count,
     protect_rate,
 )
-from pipelines.disclosure.demand import protect_demand_quarters, protect_demand_years
+from pipelines.disclosure.demand import (
+    forecast_sentence,
+    protect_demand_quarters,
+    protect_demand_years,
+)
 from pipelines.disclosure.locations import publishable
 from pipelines.disclosure.sentences import (
     fill_sentence,
     first_complete,
     model_rows,
     published_sentence,
+    table_protected,
 )
-from pipelines.disclosure.suppression import Rate, is_primary
+from pipelines.disclosure.suppression import Rate
 from pipelines.disclosure.tables import published_shares, stacked_rest, trend_table
 from pipelines.places import load_districts, resolve_districts_file
 from pipelines.places.outlines import boundary_caveats, boundary_xy, district_lines
@@ -137,30 +141,6 @@ def _forecast(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     return items + [_p(note) for note in notes]
 
 
-FORECAST_SENTENCES = "rpt_fms_forecast_sentences"
-
-
-def forecast_sentence(
-    con: duckdb.DuckDBPyConnection, years: pd.DataFrame, series: str, kind: str, k: int
-) -> str | None:
-    """Sentence `kind` (chart_title, headline) of reporting.rpt_fms_forecast_sentences for
-    `series`: its figures as the financial-year table prints them (`years`, already through
-    disclosure control), so a change beside a hidden figure never prints."""
-    rows = years[years["series"] == series]
-    printed = {
-        "baseline_value": rows.loc[rows["is_baseline"], "value"],
-        "forecast_value": rows.loc[rows["years_ahead"] == 1, "value"],
-    }
-    protected = {
-        name: Count(0, suppressed=True) if isinstance(v, str) else Count(int(v))
-        for name, values in printed.items()
-        if len(values) and (isinstance(v := values.iloc[0], str) or pd.notna(v))
-    }
-    where = "series = ? and sentence_kind = ? order by variant_order"
-    variants = model_rows(con, FORECAST_SENTENCES, where, [series, kind])
-    return first_complete(FORECAST_SENTENCES, variants, k, protected=protected)
-
-
 # --------------------------------------------------------------------------- assessment
 # The judgments are ranked and worded by the rpt_assessment_* models over the exact tests of
 # pipelines.assessment; here their sentences go through disclosure control.
@@ -171,29 +151,6 @@ SCOPE = "rpt_assessment_scope"
 ASSESSMENT = "rpt_assessment_sentences"
 
 
-def _table_protected(ctx: Context, row: dict[str, Any]) -> dict[str, Count]:
-    """The signal's counts as the profile table that also prints them shows them (primary and
-    secondary suppression of that table), so no sentence prints a count the table hides."""
-    if row["table_model"] is None:
-        return {}
-    key = (row["table_model"], row["table_name"])
-    if key not in ctx.assessment_tables:
-        tables = compared_frames(ctx.con, row["table_model"], ctx.periods.columns)
-        rows = comparison_table(*tables[row["table_name"]], ctx.periods, ctx.k)
-        ctx.assessment_tables[key] = {figure.label: figure for figure in rows}
-    figure = ctx.assessment_tables[key].get(row["table_category"])
-    if figure is None:
-        return {}
-    before = figure.previous if row["comparison"] == "previous quarter" else figure.year_ago
-    counts = (figure.now, figure.previous, figure.year_ago, before)
-    names = ("now_numerator", "previous_numerator", "year_ago_numerator", "before_numerator")
-    return {
-        name: Count(int(row[name]), count.suppressed or is_primary(int(row[name]), ctx.k))
-        for name, count in zip(names, counts, strict=True)
-        if row[name] is not None
-    }
-
-
 def _words(
     ctx: Context, variants: dict[tuple[str, str, str], list[dict]], judgment: dict[str, Any]
 ) -> dict[str, str]:
@@ -202,7 +159,7 @@ def _words(
     said = {}
     for kind in ("headline", "evidence", "threat"):
         rows = variants[(judgment["signal"], judgment["comparison"], kind)]
-        protected = _table_protected(ctx, rows[0])
+        protected = table_protected(ctx.con, rows[0], ctx.periods, ctx.k, ctx.assessment_tables)
         said[kind] = first_complete(ASSESSMENT, rows, ctx.k, protected) or ""
     return said
 
