@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from pipelines.bng import lonlat_to_bng
+from pipelines.settings import PlacesSettings
 
 
 def boundary_features(path: Path | None) -> list[dict]:
@@ -58,11 +59,15 @@ def boundary_xy(path: Path | None) -> tuple[list, list] | None:
     return _outline_xy([shapely.union_all(geoms)]) if geoms else None
 
 
-def district_lines(districts: list) -> dict[str, list] | None:
-    """District outlines (BNG metres, simplified) and a label point inside each district."""
-    if not districts:
+def district_lines(boundary: Path | None, places: PlacesSettings) -> dict[str, list] | None:
+    """District outlines (BNG metres, simplified) and a label point inside each district, from
+    the districts file beside the force area's (else the configured one); None without one."""
+    from pipelines.places import district_labels, load_districts, resolve_districts_file
+
+    folder = boundary.parent if boundary is not None else None
+    districts_file = resolve_districts_file(folder, places.districts_geojson)
+    if not (districts := load_districts(districts_file, places.district_property)):
         return None
-    from pipelines.places import district_labels
 
     xs, ys = _outline_xy(district.geometry for district in districts)
     names, lon, lat = zip(*district_labels(districts), strict=True)

@@ -39,7 +39,6 @@ from pipelines.disclosure.sentences import (
 )
 from pipelines.disclosure.suppression import Rate
 from pipelines.disclosure.tables import published_shares, stacked_rest, trend_table
-from pipelines.places import load_districts, resolve_districts_file
 from pipelines.places.outlines import boundary_caveats, boundary_xy, district_lines
 from pipelines.quarters import Periods
 from pipelines.report import charts, fms, printed
@@ -364,20 +363,14 @@ def _cell_map(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     """The map of the quarter's published grid cells (k or more different victims:
     pipelines.disclosure.locations; fewer is in effect the square around a home) over the force
     and district boundaries, then its note."""
-
     cells = ctx.con.execute(
         "select latitude, longitude, crimes, victims, map_layer, map_layer_order, map_colour "
         "from reporting.rpt_hotspot_cells where quarter = ? order by cell_id",
         [ctx.periods.quarter],
     ).df()
-    places = ctx.settings.places
-    folder = ctx.boundary.parent if ctx.boundary is not None else None
-    districts_file = resolve_districts_file(folder, places.districts_geojson)
-    districts = load_districts(districts_file, places.district_property)
-    if not districts:
+    if (lines := district_lines(ctx.boundary, ctx.settings.places)) is None:
         ctx.gaps.append(_filled(ctx, spec["no_districts_gap"]))
-    cells = cells[publishable(cells, ctx.k)]
-    outline, lines = boundary_xy(ctx.boundary), district_lines(districts)
+    cells, outline = cells[publishable(cells, ctx.k)], boundary_xy(ctx.boundary)
     figure = charts.cell_map(cells, outline, _title(ctx, spec), lines)
     return [*_chart_item(ctx, spec, figure), _p(_filled(ctx, spec["note"]), "note")]
 

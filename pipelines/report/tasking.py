@@ -24,16 +24,9 @@ from pipelines.report.printed import (
     printed_columns,
     printed_frame,
 )
-from pipelines.report.restricted import (
-    MARKING,
-    RESTRICTED_DIR,
-    SUBJECTS_DIR,
-    mark_sheet,
-    owner_only_dir,
-    write_private,
-    write_private_csv,
-)
+from pipelines.report.restricted import MARKING, SUBJECTS_DIR, mark_sheet, write_private_csv
 from pipelines.report.sheets import from_printed, write_table
+from pipelines.run_safety import RESTRICTED_DIR, owner_only_dir, write_private
 
 # The quarter's rows of each model the pack prints: the model, the rows kept and their order.
 PACK_ROWS = {
