@@ -19,11 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from markupsafe import Markup
 
-from pipelines.disclosure import (
-    SUPPRESSED,
-    protect_count,
-    protect_rate,
-)
+from pipelines.disclosure import SUPPRESSED, protect_count, protect_rate
 from pipelines.disclosure.demand import (
     forecast_sentence,
     protect_demand_quarters,
@@ -187,8 +183,6 @@ def assessment_section(ctx: Context) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- declared sections
-
-
 def page_values(ctx: Context) -> dict[str, Any]:
     """What a declared caption, text or label may name in braces: the compared quarters, the
     settings the page states and the quarter's row of rpt_profile_section_values."""
