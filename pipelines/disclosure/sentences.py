@@ -57,10 +57,16 @@ from typing import Any
 
 import duckdb
 
-from pipelines.disclosure.suppression import SUPPRESSED, TOTAL, Count, is_primary, protect_series
+from pipelines.disclosure.suppression import (
+    MISSING,
+    SUPPRESSED,
+    TOTAL,
+    Count,
+    is_primary,
+    protect_series,
+)
 from pipelines.quarters import Periods
 from pipelines.report.printed import (
-    MISSING,
     Figure3,
     PrintedColumn,
     compared_frames,

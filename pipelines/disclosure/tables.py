@@ -1,5 +1,6 @@
-"""Disclosure control of a row table as its reporting model's YAML declares it (the keys:
-docs/DESIGN.md, "The YAML keys a reporting model is printed by"), for
+"""Disclosure control of a cell under its column's rule (`cell_under_rule`), and of a row table
+as its reporting model's YAML declares it (the keys: docs/DESIGN.md, "The YAML keys a reporting
+model is printed by"), for
 `pipelines.report.printed.printed_table`: counts suppressed together with others of their row
 (`suppressed_in_rows`) or of their columns with a total row (`total_row`) before the table is
 printed, and a figure hidden in one of the rows adding up to another printed row hidden in each
@@ -9,19 +10,69 @@ a category's share)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from pipelines.disclosure.suppression import (
+    MISSING,
     SUPPRESSED,
     TOTAL,
     Count,
     ProtectedTable,
+    protect_count,
     protect_rate,
     protect_series,
     protect_table,
+    subset_count,
 )
+
+if TYPE_CHECKING:  # the report's reader of a model's YAML; it imports this module
+    from pipelines.report.printed import PrintedColumn
+
+RATE_RULES = ("rate", "attribute_rate")
+
+
+def is_missing(value: Any) -> bool:
+    return value is None or (not isinstance(value, str | list) and pd.isna(value))
+
+
+def counted_under_rule(row: Mapping[str, Any], column: PrintedColumn, k: int) -> Count:
+    """A count under its column's rule: `count` (primary suppression), `subset` of its `of`
+    or `none` (printed exactly)."""
+    value = int(row[column.name])
+    if column.disclosure == "subset":
+        return subset_count(value, int(row[column.of] or 0), k)
+    # `none`: counts of records, printed exactly (a declaration test allows no other rule)
+    return protect_count(value, k) if column.disclosure == "count" else Count(value)
+
+
+def cell_under_rule(
+    row: Mapping[str, Any],
+    column: PrintedColumn,
+    k: int,
+    protected: Mapping[str, Count] | None = None,
+) -> str | None:
+    """A cell's figure as published under its column's disclosure rule; None where no rule
+    applies (the figure prints as its kind formats it). `protected` holds counts of the row
+    already suppressed with the others of their table (secondary suppression); a count or a
+    rate's numerator or whole found there is used as is."""
+    value, protected = row[column.name], protected or {}
+
+    def counted(name: str) -> Count | int:
+        return protected.get(name, int(row[name] or 0))
+
+    if column.disclosure == "count" and column.name in protected and not is_missing(value):
+        return str(protected[column.name])
+    if column.disclosure in ("count", "subset") and not is_missing(value):
+        return str(counted_under_rule(row, column, k))
+    if column.disclosure in RATE_RULES:
+        attribute = column.disclosure == "attribute_rate"
+        return str(protect_rate(counted(column.name), counted(column.of), k, attribute=attribute))
+    if column.disclosure == "median" and int(row[column.of] or 0) < k:
+        return MISSING
+    return None
 
 
 def protected_together(

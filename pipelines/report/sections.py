@@ -33,14 +33,13 @@ from pipelines.disclosure.sentences import (
     published_sentence,
     table_protected,
 )
-from pipelines.disclosure.suppression import Rate
+from pipelines.disclosure.suppression import MISSING, Rate
 from pipelines.disclosure.tables import published_shares, stacked_rest, trend_table
 from pipelines.places.outlines import boundary_caveats, boundary_xy, district_lines
 from pipelines.quarters import Periods
 from pipelines.report import charts, fms, printed
 from pipelines.report.data_files import DATA_QUALITY_FILE
 from pipelines.report.printed import (
-    MISSING,
     Figure3,
     PrintedColumn,
     cell_text,
