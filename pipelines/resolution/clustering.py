@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 from splink import DuckDBAPI
 from splink.clustering import cluster_pairwise_predictions_at_threshold
@@ -410,3 +411,72 @@ def attach_second_ids(
     )
     con.execute("drop table _res_second_ids")
     return int(attached)
+
+
+def maximum_spanning_forest(
+    left: np.ndarray, right: np.ndarray, strength: np.ndarray
+) -> np.ndarray:
+    """Which edges form the maximum spanning forest: per person, the fewest and strongest links
+    that hold all its records together. `left` and `right` number the nodes 0..n-1 (one edge per
+    pair of nodes); `strength` ranks the edges, 0 the strongest, every rank distinct, so the
+    forest is unique. Returns a mask over the edges.
+
+    Why: a record joined by a weak link AND by a strong one rests on the strong one; the weakest
+    link a person rests on is the weakest edge of this forest (the bottleneck), not the weakest
+    edge between any two of its records."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import minimum_spanning_tree
+
+    kept = np.zeros(len(strength), dtype=bool)
+    if len(strength) == 0:
+        return kept
+    n = int(max(left.max(), right.max())) + 1
+    # a minimum tree over the ranks (strongest first, +1: csgraph reads a 0 as no edge)
+    ranks = strength.astype(np.float64) + 1.0
+    tree = minimum_spanning_tree(coo_matrix((ranks, (left, right)), shape=(n, n)).tocsr())
+    kept[tree.tocoo().data.astype(np.int64) - 1] = True
+    return kept
+
+
+def spanning_links(con: duckdb.DuckDBPyConnection, edges_table: str, clusters_table: str) -> None:
+    """Writes `_res_spanning_edges` (unique_id_l, unique_id_r, match_probability): the edges
+    of `edges_table` (scored and nominal-id) that belong to the maximum spanning forest of the
+    edges inside each person of `clusters_table` (unique_id, person_key)."""
+    con.execute(
+        f"""
+        create or replace temp table _res_inside_edges as
+        with inside as (
+            select least(e.unique_id_l, e.unique_id_r) as a,
+                greatest(e.unique_id_l, e.unique_id_r) as b,
+                max(e.match_probability) as p
+            from {edges_table} as e
+            join {clusters_table} as cl on e.unique_id_l = cl.unique_id
+            join {clusters_table} as cr
+                on e.unique_id_r = cr.unique_id and cl.person_key = cr.person_key
+            where e.unique_id_l <> e.unique_id_r
+            group by 1, 2
+        ),
+        numbered as (
+            select unique_id, (dense_rank() over (order by unique_id) - 1)::bigint as ix
+            from (select a as unique_id from inside union select b from inside)
+        )
+        select inside.a, inside.b, inside.p, na.ix as left_ix, nb.ix as right_ix,
+            (row_number() over (order by inside.p desc, inside.a, inside.b) - 1)::bigint
+                as strength
+        from inside
+        join numbered as na on inside.a = na.unique_id
+        join numbered as nb on inside.b = nb.unique_id
+        """
+    )
+    # only the node numbers and ranks leave DuckDB (millions of edges at scale)
+    edges = con.execute("select left_ix, right_ix, strength from _res_inside_edges").fetchnumpy()
+    mask = maximum_spanning_forest(edges["left_ix"], edges["right_ix"], edges["strength"])
+    kept = pd.DataFrame({"strength": edges["strength"][mask]})
+    con.register("_res_spanning_view", kept)
+    con.execute(
+        """create or replace temp table _res_spanning_edges as
+        select e.a as unique_id_l, e.b as unique_id_r, e.p as match_probability
+        from _res_inside_edges as e join _res_spanning_view using (strength)"""
+    )
+    con.unregister("_res_spanning_view")
+    con.execute("drop table _res_inside_edges")
