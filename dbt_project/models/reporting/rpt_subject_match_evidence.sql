@@ -141,8 +141,9 @@ final as (
             when pairs.confirming_pairs = 1
                 then ' 1 further link only confirms records already joined by stronger ones.'
             when pairs.confirming_pairs > 1
-                then ' ' || pairs.confirming_pairs
-                || ' further links only confirm records already joined by stronger ones.'
+                then
+                    ' ' || pairs.confirming_pairs
+                    || ' further links only confirm records already joined by stronger ones.'
             else ''
         end as evidence_note
     from pairs
