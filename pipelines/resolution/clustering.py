@@ -434,7 +434,9 @@ def maximum_spanning_forest(
     # a minimum tree over the ranks (strongest first, +1: csgraph reads a 0 as no edge)
     ranks = strength.astype(np.float64) + 1.0
     tree = minimum_spanning_tree(coo_matrix((ranks, (left, right)), shape=(n, n)).tocsr())
-    kept[tree.tocoo().data.astype(np.int64) - 1] = True
+    edge_of_rank = np.empty(len(strength), dtype=np.int64)
+    edge_of_rank[strength] = np.arange(len(strength))
+    kept[edge_of_rank[tree.tocoo().data.astype(np.int64) - 1]] = True
     return kept
 
 
@@ -442,41 +444,32 @@ def spanning_links(con: duckdb.DuckDBPyConnection, edges_table: str, clusters_ta
     """Writes `_res_spanning_edges` (unique_id_l, unique_id_r, match_probability): the edges
     of `edges_table` (scored and nominal-id) that belong to the maximum spanning forest of the
     edges inside each person of `clusters_table` (unique_id, person_key)."""
-    con.execute(
+    edges = con.execute(
         f"""
-        create or replace temp table _res_inside_edges as
-        with inside as (
-            select least(e.unique_id_l, e.unique_id_r) as a,
-                greatest(e.unique_id_l, e.unique_id_r) as b,
-                max(e.match_probability) as p
-            from {edges_table} as e
-            join {clusters_table} as cl on e.unique_id_l = cl.unique_id
-            join {clusters_table} as cr
-                on e.unique_id_r = cr.unique_id and cl.person_key = cr.person_key
-            where e.unique_id_l <> e.unique_id_r
-            group by 1, 2
-        ),
-        numbered as (
-            select unique_id, (dense_rank() over (order by unique_id) - 1)::bigint as ix
-            from (select a as unique_id from inside union select b from inside)
-        )
-        select inside.a, inside.b, inside.p, na.ix as left_ix, nb.ix as right_ix,
-            (row_number() over (order by inside.p desc, inside.a, inside.b) - 1)::bigint
-                as strength
-        from inside
-        join numbered as na on inside.a = na.unique_id
-        join numbered as nb on inside.b = nb.unique_id
+        select least(e.unique_id_l, e.unique_id_r) as a,
+            greatest(e.unique_id_l, e.unique_id_r) as b,
+            max(e.match_probability) as p
+        from {edges_table} as e
+        join {clusters_table} as cl on e.unique_id_l = cl.unique_id
+        join {clusters_table} as cr
+            on e.unique_id_r = cr.unique_id and cl.person_key = cr.person_key
+        where e.unique_id_l <> e.unique_id_r
+        group by 1, 2
         """
+    ).fetchnumpy()
+    a, b, p = (np.asarray(edges[c]) for c in ("a", "b", "p"))
+    # nodes numbered in id order, edges ranked strongest first with ties in id order: the
+    # same input gives the same forest, whatever order DuckDB returned the rows in
+    _, numbers = np.unique(np.concatenate([a, b]), return_inverse=True)
+    left, right = numbers[: len(a)], numbers[len(a) :]
+    strength = np.empty(len(p), dtype=np.int64)
+    strength[np.lexsort((right, left, -p))] = np.arange(len(p))
+    mask = maximum_spanning_forest(left, right, strength)
+    kept = pd.DataFrame(
+        {"unique_id_l": a[mask], "unique_id_r": b[mask], "match_probability": p[mask]}
     )
-    # only the node numbers and ranks leave DuckDB (millions of edges at scale)
-    edges = con.execute("select left_ix, right_ix, strength from _res_inside_edges").fetchnumpy()
-    mask = maximum_spanning_forest(edges["left_ix"], edges["right_ix"], edges["strength"])
-    kept = pd.DataFrame({"strength": edges["strength"][mask]})
     con.register("_res_spanning_view", kept)
     con.execute(
-        """create or replace temp table _res_spanning_edges as
-        select e.a as unique_id_l, e.b as unique_id_r, e.p as match_probability
-        from _res_inside_edges as e join _res_spanning_view using (strength)"""
+        "create or replace temp table _res_spanning_edges as select * from _res_spanning_view"
     )
     con.unregister("_res_spanning_view")
-    con.execute("drop table _res_inside_edges")
