@@ -75,6 +75,44 @@ def pairwise_metrics(predicted: pd.Series, truth: pd.Series) -> dict[str, Any]:
     }
 
 
+# how the tasking pack's "weakest link" is read: bands a chair would treat alike
+LINK_BANDS = ((0.0, 0.6), (0.6, 0.8), (0.8, 0.95), (0.95, 1.01))
+DOUBTFUL_LINK = 0.8
+
+
+def link_confidence(persons: pd.DataFrame) -> dict[str, Any]:
+    """Does the weakest link printed for a person warn of a wrong join? `persons`: one row per
+    resolved person of two or more records, with `weakest_spanning` (what the pipeline prints:
+    the weakest of the links holding its records together), `weakest_any` (the weakest of all
+    its kept links, the earlier definition) and `impure` (its records are of two or more true
+    people). For each: ROC AUC of the weakness as a predictor of impurity, and by band the
+    persons and the share of them impure."""
+    from sklearn.metrics import roc_auc_score
+
+    impure = persons["impure"].astype(bool)
+    out: dict[str, Any] = {"persons": len(persons), "impure": int(impure.sum())}
+    for measure in ("weakest_spanning", "weakest_any"):
+        value = persons[measure].astype(float)
+        doubtful = value < DOUBTFUL_LINK
+        out[measure] = {
+            "roc_auc": round(float(roc_auc_score(impure, -value)), 4)
+            if 0 < impure.sum() < len(persons)
+            else None,
+            "doubtful": int(doubtful.sum()),
+            "doubtful_impure": int((doubtful & impure).sum()),
+            "bands": [
+                {
+                    "band": f"{lo:g}-{min(hi, 1.0):g}",
+                    "persons": int(band.sum()),
+                    "impure": int((band & impure).sum()),
+                }
+                for lo, hi in LINK_BANDS
+                for band in [(value >= lo) & (value < hi)]
+            ],
+        }
+    return out
+
+
 # ---------------------------------------------------------------- benchmark adapters
 def febrl_mentions(path: Path) -> tuple[pd.DataFrame, pd.Series]:
     raw = pd.read_csv(path, skipinitialspace=True, dtype=str)
@@ -128,12 +166,43 @@ def evaluate_benchmark(
     return {
         "dataset": name,
         **metrics,
+        "link_confidence": link_confidence(_benchmark_persons(result, truth)),
         "seconds": round(seconds, 2),
         "records_per_second": round(len(mentions) / seconds, 1),
         "comparisons_scored": result.stats["comparisons_scored"],
         "blocking_rules": result.stats["blocking_rules"],
         "training": result.stats["training"],
     }
+
+
+def _benchmark_persons(result: Any, truth: pd.Series) -> pd.DataFrame:
+    """`link_confidence`'s input for a benchmark resolved in memory."""
+    clusters = result.clusters.assign(true_id=result.clusters["mention_id"].map(truth))
+    return _persons_with_links(clusters, result.evidence)
+
+
+def _persons_with_links(clusters: Any, evidence: Any) -> pd.DataFrame:
+    """Per person of 2+ records: its printed weakest link, its weakest kept link and whether
+    its records are of several true people (clusters: person_key, cluster_min_probability,
+    true_id; evidence: person_key, joined_by, match_probability)."""
+    with duckdb.connect() as con:
+        con.register("clusters", clusters)
+        con.register("evidence", evidence)
+        return con.execute(
+            """with per as (
+                select person_key, any_value(cluster_min_probability) as weakest_spanning,
+                    count(distinct true_id) > 1 as impure
+                from clusters group by person_key having count(*) > 1
+            ),
+            links as (
+                select person_key, min(match_probability) as weakest_any
+                from evidence where joined_by <> 'second_id' group by person_key
+            )
+            select per.person_key, per.weakest_spanning,
+                coalesce(links.weakest_any, 1.0) as weakest_any, per.impure
+            from per left join links using (person_key)
+            order by per.person_key"""
+        ).df()
 
 
 # ---------------------------------------------------------------- synthetic force
@@ -292,6 +361,19 @@ class PeakRss:
         self._thread.join()
 
 
+def _synthetic_persons(result: Any, truth_csv: Path) -> pd.DataFrame:
+    """`link_confidence`'s input for the synthetic force (Arrow outputs, truth on disk)."""
+    with duckdb.connect() as con:
+        con.register("resolved", result.clusters)
+        clusters = con.sql(
+            f"""select r.person_key, r.cluster_min_probability, t.true_person_id as true_id
+            from resolved as r
+            join read_csv('{truth_csv}', all_varchar=true, header=true) as t
+                on r.source = t.source and r.record_key = t.record_key"""
+        ).to_arrow_table()
+    return _persons_with_links(clusters, result.evidence)
+
+
 def evaluate_synthetic(
     extracts_dir: Path,
     cfg: ResolutionConfig,
@@ -321,8 +403,10 @@ def evaluate_synthetic(
     truth_csv = extracts_dir / "truth" / "person_mentions.csv"
     keys = result.clusters.select(["source", "record_key", "person_key"])
     n_mentions = result.stats["mentions"]
+    confidence = link_confidence(_synthetic_persons(result, truth_csv))
     result.clusters = result.persons = result.evidence = None  # free before scoring
     metrics = score_against_truth(keys, truth_csv)
+    metrics["link_confidence"] = confidence
     metrics["mentions_with_truth"] = metrics["records"]
     metrics["records"] = n_mentions
     sweep = []
@@ -432,6 +516,31 @@ def _markdown(report: dict[str, Any]) -> str:
                     f"| {w['threshold']} | {w['precision']:.4f} | {w['recall']:.4f} | "
                     f"{w['f1']:.4f} | {w['true_people_split']} | "
                     f"{w['true_people_wrongly_merged']} |"
+                )
+    confident = [r for r in rows if r.get("link_confidence")]
+    if confident:
+        lines += [
+            "",
+            "Does the weakest link printed for a subject (tasking pack, subject pages) warn of a "
+            "wrong join? Persons of two or more records; *impure* = its records are of two or "
+            "more true people. *printed*: the weakest of the links that hold the records "
+            "together (maximum spanning forest); *any link*: the weakest of all its kept links "
+            f"(the definition before). ROC AUC of the weakness as a warning; doubtful = below "
+            f"{DOUBTFUL_LINK}.",
+            "",
+            "| dataset | persons | impure | measure | ROC AUC | doubtful (impure) | "
+            + " | ".join(f"{lo:g}-{min(hi, 1.0):g} (impure)" for lo, hi in LINK_BANDS)
+            + " |",
+            "|---|---|---|---|---|---|" + "---|" * len(LINK_BANDS),
+        ]
+        for r in confident:
+            c = r["link_confidence"]
+            for measure, label in (("weakest_spanning", "printed"), ("weakest_any", "any link")):
+                m = c[measure]
+                bands = " | ".join(f"{b['persons']} ({b['impure']})" for b in m["bands"])
+                lines.append(
+                    f"| {r['dataset']} | {c['persons']} | {c['impure']} | {label} | "
+                    f"{m['roc_auc']} | {m['doubtful']} ({m['doubtful_impure']}) | {bands} |"
                 )
     lines += [
         "",

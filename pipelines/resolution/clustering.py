@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 from splink import DuckDBAPI
 from splink.clustering import cluster_pairwise_predictions_at_threshold
@@ -410,3 +411,65 @@ def attach_second_ids(
     )
     con.execute("drop table _res_second_ids")
     return int(attached)
+
+
+def maximum_spanning_forest(
+    left: np.ndarray, right: np.ndarray, strength: np.ndarray
+) -> np.ndarray:
+    """Which edges form the maximum spanning forest: per person, the fewest and strongest links
+    that hold all its records together. `left` and `right` number the nodes 0..n-1 (one edge per
+    pair of nodes); `strength` ranks the edges, 0 the strongest, every rank distinct, so the
+    forest is unique. Returns a mask over the edges.
+
+    Why: a record joined by a weak link AND by a strong one rests on the strong one; the weakest
+    link a person rests on is the weakest edge of this forest (the bottleneck), not the weakest
+    edge between any two of its records."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import minimum_spanning_tree
+
+    kept = np.zeros(len(strength), dtype=bool)
+    if len(strength) == 0:
+        return kept
+    n = int(max(left.max(), right.max())) + 1
+    # a minimum tree over the ranks (strongest first, +1: csgraph reads a 0 as no edge)
+    ranks = strength.astype(np.float64) + 1.0
+    tree = minimum_spanning_tree(coo_matrix((ranks, (left, right)), shape=(n, n)).tocsr())
+    edge_of_rank = np.empty(len(strength), dtype=np.int64)
+    edge_of_rank[strength] = np.arange(len(strength))
+    kept[edge_of_rank[tree.tocoo().data.astype(np.int64) - 1]] = True
+    return kept
+
+
+def spanning_links(con: duckdb.DuckDBPyConnection, edges_table: str, clusters_table: str) -> None:
+    """Writes `_res_spanning_edges` (unique_id_l, unique_id_r, match_probability): the edges
+    of `edges_table` (scored and nominal-id) that belong to the maximum spanning forest of the
+    edges inside each person of `clusters_table` (unique_id, person_key)."""
+    edges = con.execute(
+        f"""
+        select least(e.unique_id_l, e.unique_id_r) as a,
+            greatest(e.unique_id_l, e.unique_id_r) as b,
+            max(e.match_probability) as p
+        from {edges_table} as e
+        join {clusters_table} as cl on e.unique_id_l = cl.unique_id
+        join {clusters_table} as cr
+            on e.unique_id_r = cr.unique_id and cl.person_key = cr.person_key
+        where e.unique_id_l <> e.unique_id_r
+        group by 1, 2
+        """
+    ).fetchnumpy()
+    a, b, p = (np.asarray(edges[c]) for c in ("a", "b", "p"))
+    # nodes numbered in id order, edges ranked strongest first with ties in id order: the
+    # same input gives the same forest, whatever order DuckDB returned the rows in
+    _, numbers = np.unique(np.concatenate([a, b]), return_inverse=True)
+    left, right = numbers[: len(a)], numbers[len(a) :]
+    strength = np.empty(len(p), dtype=np.int64)
+    strength[np.lexsort((right, left, -p))] = np.arange(len(p))
+    mask = maximum_spanning_forest(left, right, strength)
+    kept = pd.DataFrame(
+        {"unique_id_l": a[mask], "unique_id_r": b[mask], "match_probability": p[mask]}
+    )
+    con.register("_res_spanning_view", kept)
+    con.execute(
+        "create or replace temp table _res_spanning_edges as select * from _res_spanning_view"
+    )
+    con.unregister("_res_spanning_view")

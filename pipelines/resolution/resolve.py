@@ -21,7 +21,11 @@ import pandas as pd
 import pyarrow as pa
 from splink import DuckDBAPI, Linker
 
-from pipelines.resolution.clustering import attach_second_ids, cluster_with_constraints
+from pipelines.resolution.clustering import (
+    attach_second_ids,
+    cluster_with_constraints,
+    spanning_links,
+)
 from pipelines.resolution.model import (
     BLOCKING_KEY_COLUMNS,
     COUNTERPART_RULES,
@@ -733,15 +737,16 @@ def _assign_person_keys(con: duckdb.DuckDBPyConnection) -> None:
                 as person_key
         from c"""
     )
-    # the weakest edge (scored or nominal-id) kept inside each person: 1.0 for a person of
+    # the weakest link each person rests on: the weakest edge (scored or nominal-id) of the
+    # strongest links that hold its records together (`spanning_links`); 1.0 for a person of
     # one node. A second-id join (`_res_second_id_edges`) has no probability and is not
     # counted: the evidence lists it (joined_by 'second_id')
+    spanning_links(con, "_res_edges_ok", "clusters")
     con.execute(
         """create or replace table cluster_min as
         select cl.person_key, min(e.match_probability) as cluster_min_probability
-        from _res_edges_ok as e
+        from _res_spanning_edges as e
         join clusters as cl on e.unique_id_l = cl.unique_id
-        join clusters as cr on e.unique_id_r = cr.unique_id and cl.person_key = cr.person_key
         group by cl.person_key"""
     )
 
@@ -783,9 +788,11 @@ def _links_between_people(
 
 
 def _match_evidence(con: duckdb.DuckDBPyConnection, fields: list[str], output_format: str) -> Any:
-    """Every edge kept inside a person with the weight each field gave it. A second-id join
-    (`attach_second_ids`) is listed too, joined_by 'second_id', with no probability and no
-    weights: it is a rule, not a score."""
+    """Every edge kept inside a person with the weight each field gave it, and whether it is
+    one of the links that hold the person's records together (`spanning_links`; the others
+    only confirm joins already made by stronger links). A second-id join (`attach_second_ids`)
+    is listed too, joined_by 'second_id', with no probability and no weights: it is a rule,
+    not a score, and it holds the person together."""
     weight_cols = ", ".join(f"p.mw_{f}" for f in fields)
     no_weights = ", ".join(f"null::double as mw_{f}" for f in fields)
     return _fetch(
@@ -793,12 +800,16 @@ def _match_evidence(con: duckdb.DuckDBPyConnection, fields: list[str], output_fo
         f"""with edges as (
             select e.unique_id_l, e.unique_id_r,
                 case when e.is_nominal then 'nominal_id' else 'splink' end as joined_by,
-                e.match_probability, p.match_weight, {weight_cols}
+                e.match_probability, p.match_weight, s.unique_id_l is not null as holds_person,
+                {weight_cols}
             from _res_edges_ok as e
             left join predictions as p
                 on e.unique_id_l = p.unique_id_l and e.unique_id_r = p.unique_id_r
+            left join _res_spanning_edges as s
+                on least(e.unique_id_l, e.unique_id_r) = s.unique_id_l
+                and greatest(e.unique_id_l, e.unique_id_r) = s.unique_id_r
             union all
-            select unique_id_l, unique_id_r, 'second_id', null::double, null::double,
+            select unique_id_l, unique_id_r, 'second_id', null::double, null::double, true,
                 {no_weights}
             from _res_second_id_edges
         )

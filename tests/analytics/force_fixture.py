@@ -221,7 +221,7 @@ def write_identity_person_records(warehouse: Path, keys: dict[str, str] | None =
         con.execute(
             "create or replace table marts.person_match_evidence (person_key varchar, "
             "mention_id_l varchar, mention_id_r varchar, joined_by varchar, "
-            "match_probability double, match_weight double)"
+            "match_probability double, match_weight double, holds_person boolean)"
         )
         con.execute(
             "create or replace table marts.dim_persons as "

@@ -16,7 +16,7 @@
 --                   distinct_victim_max_link_probability to a lower-keyed victim of the same
 --                   perpetrator with the same evidence may be that person, so only the group's
 --                   lowest key counts;
---   victim_weakest_link_probability  the weakest match probability inside the victim's cluster.
+--   victim_weakest_link_probability  the weakest link the victim's person rests on.
 with
 
 quarters as (

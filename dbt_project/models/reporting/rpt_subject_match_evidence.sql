@@ -2,7 +2,10 @@
 -- tasking list: one row per pair with the match probability and weight per field, worded as
 -- the subject page prints it: the records' references, how they were joined, the three fields
 -- that weighed most for the join and any that weighed against it (below -1). evidence_order
--- puts the weakest links first (the joins worth checking); the page prints the first four.
+-- puts the weakest of the links that hold the records together first (holds_person: the joins
+-- worth checking); the page prints the first four of those. A link that does not hold the
+-- person together only confirms records a stronger path already joins: doubting it changes
+-- nothing, so it is counted under the table, not listed.
 with
 
 subjects as (
@@ -22,11 +25,17 @@ pairs as (
             order by
                 -- a second-id join rests on a rule, not a score: shown among the first to check
                 evidence.joined_by = 'second_id' desc,
+                evidence.holds_person desc,
                 evidence.match_weight asc nulls last,
                 evidence.mention_id_l asc,
                 evidence.mention_id_r asc
         ) as evidence_order,
-        count(*) over (partition by evidence.person_key) as pairs_of_subject
+        count(*) filter (where evidence.holds_person) over (
+            partition by evidence.person_key
+        ) as holding_pairs,
+        count(*) filter (where not evidence.holds_person) over (
+            partition by evidence.person_key
+        ) as confirming_pairs
     from evidence
     inner join subjects on evidence.person_key = subjects.person_key
 ),
@@ -102,9 +111,12 @@ final as (
         pairs.mw_counterpart,
         pairs.mw_crime_role,
         pairs.mw_active,
+        pairs.holds_person,
         cast(pairs.evidence_order as integer) as evidence_order,
-        pairs.evidence_order <= 4 as is_shown,
-        cast(greatest(pairs.pairs_of_subject - 4, 0) as integer) as rows_not_shown,
+        pairs.holds_person and pairs.evidence_order <= 4 as is_shown,
+        cast(
+            greatest(pairs.holding_pairs - 4, 0) + pairs.confirming_pairs as integer
+        ) as rows_not_shown,
         -- the record's reference without its source prefix
         regexp_replace(pairs.mention_id_l, '^[^:]*:', '') as left_reference,
         regexp_replace(pairs.mention_id_r, '^[^:]*:', '') as right_reference,
@@ -116,15 +128,24 @@ final as (
         coalesce(worded.evidence_for, '') as evidence_for,
         coalesce(worded.evidence_against, '') as evidence_against,
         -- the page's line under the evidence table
-        'The ' || least(pairs.pairs_of_subject, 4) || ' weakest link'
-        || case when pairs.pairs_of_subject = 1 then '' else 's' end
-        || ' of the ' || pairs.pairs_of_subject || ' joining these records'
+        'The ' || least(pairs.holding_pairs, 4) || ' weakest link'
+        || case when pairs.holding_pairs = 1 then '' else 's' end
+        || ' of the ' || pairs.holding_pairs || ' holding these records together'
         || case
-            when pairs.pairs_of_subject > 4
-                then ' (' || (pairs.pairs_of_subject - 4) || ' stronger not shown)'
+            when pairs.holding_pairs > 4
+                then ' (' || (pairs.holding_pairs - 4) || ' stronger not shown)'
             else ''
         end
-        || ': the joins worth checking first.' as evidence_note
+        || ': the joins worth checking first.'
+        || case
+            when pairs.confirming_pairs = 1
+                then ' 1 further link only confirms records already joined by stronger ones.'
+            when pairs.confirming_pairs > 1
+                then
+                    ' ' || pairs.confirming_pairs
+                    || ' further links only confirm records already joined by stronger ones.'
+            else ''
+        end as evidence_note
     from pairs
     left join worded
         on pairs.pair_id = worded.pair_id

@@ -1,9 +1,12 @@
 {%- set gravity_points = setting('rfgv')['gravity_band_points'] -%}
+{%- set listed = setting('tasking')['backtest_list_lengths'] | max -%}
+{%- set horizon = setting('tasking')['backtest_horizons_quarters'] | min -%}
 -- The tasking pack's headline per quarter: how many were scored, above the high-harm cut-off
 -- and listed (tasking.list_length), the movement counts, who dropped off, and how many sit at
 -- the maximum gravity points (the check that gravity still discriminates), and the pack's
 -- opening sentences (counts, movement, identity changes since the previous run; one sentence
--- saying so when nothing was scored).
+-- saying so when nothing was scored; how the RFGV ranking fared against the plain rankings in
+-- the back-test, saying so plainly when a plain ranking did better).
 with
 
 perpetrators as (
@@ -32,6 +35,25 @@ dropped as (
 
 identity as (
     select * from {{ ref('rpt_tasking_identity_changes') }}
+),
+
+-- the back-test over every ranking old enough to check, at the longest list and the shortest
+-- follow-up (the figures the profile's sentence quotes): RFGV and the best plain ranking
+backtest as (
+    select
+        quarter,
+        any_value(rankings) as rankings,
+        max(precision_at_k) filter (where method = 'rfgv') as rfgv_precision,
+        max(auc) filter (where method = 'rfgv') as rfgv_auc,
+        arg_max(method_label, precision_at_k) filter (where method <> 'rfgv') as best_plain_label,
+        max(precision_at_k) filter (where method <> 'rfgv') as best_plain_precision,
+        arg_max(auc, precision_at_k) filter (where method <> 'rfgv') as best_plain_auc
+    from {{ ref('rpt_tasking_backtest_summary') }}
+    where
+        is_mean
+        and list_length = {{ listed }}
+        and horizon_quarters = {{ horizon }}
+    group by quarter
 ),
 
 -- every quarter scored, and the profiled quarter even when nothing was scored in it (its
@@ -89,11 +111,31 @@ final as (
                     'No earlier run is kept in this warehouse, so no identity change can be '
                     || 'shown; movement compares both quarters on this delivery''s person keys.'
                 )
-        end as headline_identity
+        end as headline_identity,
+        case
+            when backtest.rfgv_precision is null then null
+            when backtest.best_plain_precision > backtest.rfgv_precision
+                then
+                    'Back-test (' || backtest.rankings || ' rankings at least a year old, below): '
+                    || cast(round(100 * backtest.rfgv_precision) as integer) || '% of the RFGV top {{ listed }} '
+                    || 'had a further stalking crime within {{ 3 * horizon }} months; ranking by '
+                    || lower(replace(backtest.best_plain_label, 'Baseline: ', '')) || ' alone '
+                    || 'did better (' || cast(round(100 * backtest.best_plain_precision) as integer)
+                    || '%; AUC ' || printf('%.2f', backtest.best_plain_auc) || ' against '
+                    || printf('%.2f', backtest.rfgv_auc) || '). The score also weighs harm and '
+                    || 'victims: read Last offence reported beside it.'
+            else
+                'Back-test (' || backtest.rankings || ' rankings at least a year old, below): '
+                || cast(round(100 * backtest.rfgv_precision) as integer) || '% of the RFGV top {{ listed }} had '
+                || 'a further stalking crime within {{ 3 * horizon }} months, against '
+                || cast(round(100 * backtest.best_plain_precision) as integer) || '% for the best plain ranking ('
+                || lower(replace(backtest.best_plain_label, 'Baseline: ', '')) || ').'
+        end as headline_backtest
     from scored
     left join movement on scored.quarter = movement.quarter
     left join dropped on scored.quarter = dropped.quarter
     left join identity on scored.quarter = identity.run_quarter
+    left join backtest on scored.quarter = backtest.quarter
 )
 
 -- the pack's opening sentences (one when nothing was scored)

@@ -19,8 +19,8 @@
 -- (a recorded stalking classification, or a screened crime with a course against that same
 -- victim) and who are confidently different people (no link at or above
 -- distinct_victim_max_link_probability between them): int_perpetrator_victims.
--- weakest_link_probability: the lowest match probability inside the subject's cluster or a
--- counted victim's, i.e. the weakest link the row rests on.
+-- weakest_link_probability: the weakest link the row rests on, the lowest
+-- cluster_min_probability of the subject and its counted victims.
 with
 
 quarters as (

@@ -1,0 +1,39 @@
+"""The tasking pack's HTML prints every figure as its column declares (kind and decimals), the
+same as the workbook: a back-test precision of 0.273 is not shown as 0.3, a weakest link of
+0.97 not as 1.0."""
+
+from __future__ import annotations
+
+import re
+
+from pipelines.report.printed import printed_columns
+from pipelines.report.tasking import PACK_ROWS, TABLES
+from tests.report.html_tables import ProfileParser
+
+
+def _pack_tables(tiny_profile) -> list[list[list[str]]]:
+    html = (tiny_profile.quarter_dir / "restricted" / "high_harm_perpetrators.html").read_text()
+    parser = ProfileParser()
+    parser.feed(html)
+    return list(parser.tables.values())
+
+
+def test_pack_numbers_carry_their_declared_decimals(tiny_profile) -> None:
+    tables = _pack_tables(tiny_profile)
+    checked = 0
+    for table, (rows, view, _) in TABLES.items():
+        columns = printed_columns(PACK_ROWS[rows][0], view)
+        labels = [c.label for c in columns]
+        # the page's table with these headings (the pack prints each table once)
+        found = [t for t in tables if t and t[0] == labels]
+        if not found:
+            continue  # an empty table prints a sentence instead
+        body = found[0][1:]
+        for i, column in enumerate(columns):
+            if column.kind != "number" or column.digits is None:
+                continue
+            pattern = r"−?-?[0-9,]+" + (rf"\.[0-9]{{{column.digits}}}" if column.digits else "")
+            cells = [row[i] for row in body if row[i] not in ("", "–")]
+            assert all(re.fullmatch(pattern, cell) for cell in cells), (table, column.name, cells)
+            checked += len(cells)
+    assert checked > 0
