@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 
@@ -54,3 +55,27 @@ def quarter_range(first: str, last: str) -> list[str]:
         if len(out) > 400:
             raise ValueError(f"{first} is not before {last}")
     return out
+
+
+@dataclass(frozen=True)
+class Periods:
+    """The quarters a profile compares: the quarter, the previous one, the same quarter last
+    year, and the trend window ending at the quarter."""
+
+    quarter: str
+
+    @property
+    def previous(self) -> str:
+        return shift_quarter(self.quarter, -1)
+
+    @property
+    def year_ago(self) -> str:
+        return shift_quarter(self.quarter, -4)
+
+    @property
+    def columns(self) -> list[str]:
+        """Oldest first: how comparison tables read left to right."""
+        return [self.year_ago, self.previous, self.quarter]
+
+    def trend(self, quarters: int = 12) -> list[str]:
+        return [shift_quarter(self.quarter, -k) for k in range(quarters - 1, -1, -1)]

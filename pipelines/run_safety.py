@@ -25,6 +25,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # openpyxl is not loaded at start-up for a type
+    from openpyxl import Workbook
 
 PRIVATE_UMASK = 0o077
 PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
@@ -71,6 +75,26 @@ def open_published(quarter_dir: Path) -> None:
             (here / name).chmod(PRIVATE_DIR if private else PUBLISHED_DIR)
         for name in files:
             (here / name).chmod(PRIVATE_FILE if restricted else PUBLISHED_FILE)
+
+
+def owner_only_dir(path: Path) -> Path:
+    """A folder of restricted outputs, owner-only whatever the umask."""
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, PRIVATE_DIR)
+    return path
+
+
+def write_private(path: Path, content: str | bytes | Workbook) -> Path:
+    """Create with 0600 from the start (no window where the file is world-readable); text is
+    written as UTF-8, as it stands, a workbook as it saves."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+    os.fchmod(fd, PRIVATE_FILE)  # a file already there keeps its mode through O_CREAT
+    with os.fdopen(fd, "wb") as handle:
+        if isinstance(content, str | bytes):
+            handle.write(content.encode("utf-8") if isinstance(content, str) else content)
+        else:
+            content.save(handle)
+    return path
 
 
 # --------------------------------------------------------------------------- the lock

@@ -484,6 +484,36 @@ def dbt_defaults_macro(settings: Settings) -> str:
     )
 
 
+def settings_rows(settings: Settings) -> list[tuple[str, str, str]]:
+    """(section, setting, value) of every setting as the profile's method section prints it."""
+    rows = []
+    for section, values in settings.model_dump(mode="json").items():
+        for key, value in values.items():
+            if key == "area_geojson" and not value:
+                value = "(none configured)"
+            if isinstance(value, dict):
+                text = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in value.items())
+            elif isinstance(value, bool):
+                text = "yes" if value else "no"
+            elif isinstance(value, list):
+                text = ", ".join(str(v).replace("_", " ") for v in value)
+            else:
+                text = str(value)
+            rows.append((section.replace("_", " "), key.replace("_", " "), text or "–"))
+    return rows
+
+
+def changed_settings_rows(settings: Settings) -> list[tuple[str, str, str, str]]:
+    """(section, setting, value, default) for each setting that differs from the shipped
+    defaults (pipelines/config/settings.yaml): the appendix a reader needs, not the full file."""
+    defaults = {(s, k): v for s, k, v in settings_rows(Settings())}
+    return [
+        (section, key, value, defaults.get((section, key), "(not set)"))
+        for section, key, value in settings_rows(settings)
+        if defaults.get((section, key)) != value
+    ]
+
+
 if __name__ == "__main__":
     # `python -m pipelines.settings --dbt-vars` prints the vars for a standalone dbt run:
     # dbt build --vars "$(python -m pipelines.settings --dbt-vars [YYYY-Qn])"

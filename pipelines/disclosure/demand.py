@@ -1,14 +1,17 @@
 """Disclosure control for the demand figures: the recorded and forecast crimes per series by
 financial year and by quarter (reporting.rpt_fms_*), as the profile's forecast section and the
 FMS files (demand.csv, demand.xlsx) print them. Both outputs call these functions, so a figure
-in the workbook is the profile's figure for the same series and period.
+in the workbook is the profile's figure for the same series and period; and the forecast's
+sentences, whose figures are those of the financial-year table as published.
 """
 
 from __future__ import annotations
 
+import duckdb
 import pandas as pd
 
-from pipelines.disclosure.suppression import SUPPRESSED, protect_count, protect_table
+from pipelines.disclosure.sentences import first_complete, model_rows
+from pipelines.disclosure.suppression import SUPPRESSED, Count, protect_count, protect_table
 
 # The figures of one financial-year row: the recorded count, then the forecast and its ranges.
 DEMAND_FIGURE_COLUMNS = ["recorded", "value", "lo80", "hi80", "lo95", "hi95"]
@@ -43,6 +46,15 @@ def protect_demand_quarters(quarters: pd.DataFrame, k: int) -> pd.DataFrame:
     return _protect_demand(quarters, k, "quarter", recorded, DEMAND_FIGURE_COLUMNS[1:])
 
 
+def protect_demand_tracking(tracking: pd.DataFrame, k: int) -> pd.DataFrame:
+    """The early warning's rows (the quarter's recorded crimes against the expected ones and
+    their 80% range) with each figure under the demand figure rule."""
+    out = tracking.copy()
+    for column in ("actual", "expected", "lo80", "hi80"):
+        out[column] = [protect_demand_figure(v, k) for v in out[column]]
+    return out
+
+
 def _protect_demand(
     frame: pd.DataFrame, k: int, period: str, recorded: pd.Series, columns: list[str]
 ) -> pd.DataFrame:
@@ -67,3 +79,27 @@ def _protect_demand(
                     out[columns] = out[columns].astype(object)
                     out.loc[mask, columns] = SUPPRESSED
     return out
+
+
+FORECAST_SENTENCES = "rpt_fms_forecast_sentences"
+
+
+def forecast_sentence(
+    con: duckdb.DuckDBPyConnection, years: pd.DataFrame, series: str, kind: str, k: int
+) -> str | None:
+    """Sentence `kind` (chart_title, headline) of reporting.rpt_fms_forecast_sentences for
+    `series`: its figures as the financial-year table prints them (`years`, already through
+    disclosure control), so a change beside a hidden figure never prints."""
+    rows = years[years["series"] == series]
+    printed = {
+        "baseline_value": rows.loc[rows["is_baseline"], "value"],
+        "forecast_value": rows.loc[rows["years_ahead"] == 1, "value"],
+    }
+    protected = {
+        name: Count(0, suppressed=True) if isinstance(v, str) else Count(int(v))
+        for name, values in printed.items()
+        if len(values) and (isinstance(v := values.iloc[0], str) or pd.notna(v))
+    }
+    where = "series = ? and sentence_kind = ? order by variant_order"
+    variants = model_rows(con, FORECAST_SENTENCES, where, [series, kind])
+    return first_complete(FORECAST_SENTENCES, variants, k, protected=protected)

@@ -16,6 +16,7 @@ Messages say which kind of value was found and how often, never the value itself
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import re
 from collections import Counter
@@ -24,6 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+
+from pipelines.paths import DBT_PROJECT_DIR, PROJECT_ROOT
+from pipelines.places.outlines import boundary_caveats
+from pipelines.settings import Settings, settings_rows
 
 # Tokens: runs of letters/digits, joined through - / _ . when inside one word (ids, dates).
 _TOKEN = re.compile(r"[0-9A-Za-z\u00c0-\u024f]+(?:[-/_.][0-9A-Za-z\u00c0-\u024f]+)*")
@@ -353,3 +358,55 @@ def check_published_file(
             path.unlink(missing_ok=True)
         raise DisclosureError(report.message(label or path.name))
     return report
+
+
+# Words of the report's own fixed text: a surname that is also one of these words (e.g. a
+# person called "Young" or "Online") does not block publication on its own.
+_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+")
+
+
+@functools.cache
+def report_vocabulary() -> frozenset[str]:
+    """Every word of the report's code, templates and reporting models (their SQL holds the
+    sentence templates, their YAML the labels), and the month names."""
+    report = PROJECT_ROOT / "pipelines" / "report"
+    models = DBT_PROJECT_DIR / "models" / "reporting"
+    phrases = DBT_PROJECT_DIR / "macros" / "sentence_phrases.sql"
+    words = {*MONTHS, *(month[:3] for month in MONTHS)}  # as a date prints them: %B and %b
+    code = [*report.glob("*.py"), *report.glob("templates/*")]
+    for path in [*code, *models.glob("*.sql"), *models.glob("*.yml"), phrases]:
+        words |= {w.lower() for w in _WORD.findall(path.read_text(encoding="utf-8"))}
+    return frozenset(words)
+
+
+def reference_vocabulary(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Labels the report prints from reference and summary tables, and the district and
+    partnership names the places section prints (from the boundary file): not from person
+    data, so a surname that is also a town is no leak."""
+    words: set[str] = set()
+    for kind, label in con.execute(
+        "select kind, label from reporting.rpt_report_vocabulary union all "
+        "select 'place', district from reporting.rpt_places_by_district "
+        "union all select 'place', csp from reporting.rpt_places_by_district "
+        "union all select 'place', district from reporting.rpt_places_cells"
+    ).fetchall():
+        if kind == "column":
+            words.add(label)
+        elif label:
+            words |= {w.lower() for w in _WORD.findall(label)}
+    return {w.replace("_", " ") for w in words} | words
+
+
+def guard_vocabulary(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings | None = None,
+    boundary: Path | None = None,
+) -> set[str]:
+    """Words the guard does not count as a name on their own: the report's fixed text,
+    reference labels, setting names/values (printed in the methodology section) and the
+    caveats of the force's boundary file (printed under data gaps). A full name is still
+    caught: name runs are checked whatever the single words are."""
+    texts = [cell for row in settings_rows(settings or Settings()) for cell in row]
+    texts += boundary_caveats(boundary)
+    own = {w.lower() for text in texts for w in _WORD.findall(text)}
+    return set(report_vocabulary()) | reference_vocabulary(con) | own

@@ -57,10 +57,20 @@ from typing import Any
 
 import duckdb
 
-from pipelines.disclosure.suppression import SUPPRESSED, TOTAL, Count, protect_series
-from pipelines.report.printed import (
+from pipelines.disclosure.suppression import (
     MISSING,
+    SUPPRESSED,
+    TOTAL,
+    Count,
+    is_primary,
+    protect_series,
+)
+from pipelines.quarters import Periods
+from pipelines.report.printed import (
+    Figure3,
     PrintedColumn,
+    compared_frames,
+    comparison_table,
     declared_columns,
     described_column,
     published_cell,
@@ -178,3 +188,33 @@ def published_sentence(
     its first complete variant."""
     where = "sentence_kind = ? and (quarter = ? or quarter is null) order by variant_order"
     return first_complete(model, model_rows(con, model, where, [kind, quarter]), k)
+
+
+def table_protected(
+    con: duckdb.DuckDBPyConnection,
+    row: Mapping[str, Any],
+    periods: Periods,
+    k: int,
+    tables: dict[tuple[str, str], dict[str, Figure3]],
+) -> dict[str, Count]:
+    """An assessment signal's counts (a row of rpt_assessment_sentences) as the profile table
+    that also prints them shows them (primary and secondary suppression of that table), so no
+    sentence prints a count the table hides. `tables`: each table worked out once per page."""
+    if row["table_model"] is None:
+        return {}
+    key = (row["table_model"], row["table_name"])
+    if key not in tables:
+        frames = compared_frames(con, row["table_model"], periods.columns)
+        rows = comparison_table(*frames[row["table_name"]], periods, k)
+        tables[key] = {figure.label: figure for figure in rows}
+    figure = tables[key].get(row["table_category"])
+    if figure is None:
+        return {}
+    before = figure.previous if row["comparison"] == "previous quarter" else figure.year_ago
+    counts = (figure.now, figure.previous, figure.year_ago, before)
+    names = ("now_numerator", "previous_numerator", "year_ago_numerator", "before_numerator")
+    return {
+        name: Count(int(row[name]), count.suppressed or is_primary(int(row[name]), k))
+        for name, count in zip(names, counts, strict=True)
+        if row[name] is not None
+    }

@@ -34,6 +34,7 @@ from functools import cached_property
 import pandas as pd
 
 SUPPRESSED = "[c]"
+MISSING = "–"  # no figure (none recorded, or a statistic of too few to print)
 TOTAL = "Total"
 
 

@@ -1,25 +1,78 @@
-"""Disclosure control of a row table as its reporting model's YAML declares it (the keys:
-docs/DESIGN.md, "The YAML keys a reporting model is printed by"), for
+"""Disclosure control of a cell under its column's rule (`cell_under_rule`), and of a row table
+as its reporting model's YAML declares it (the keys: docs/DESIGN.md, "The YAML keys a reporting
+model is printed by"), for
 `pipelines.report.printed.printed_table`: counts suppressed together with others of their row
 (`suppressed_in_rows`) or of their columns with a total row (`total_row`) before the table is
 printed, and a figure hidden in one of the rows adding up to another printed row hidden in each
-once it is printed (`suppressed_across_rows`); and a category-by-quarter table's published cells
-as a chart's series (a stacked bar's suppressed part, a category's share)."""
+once it is printed (`suppressed_across_rows`); and a category-by-quarter table suppressed with
+each quarter's total, its published cells as a chart's series (a stacked bar's suppressed part,
+a category's share)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from pipelines.disclosure.suppression import (
+    MISSING,
     SUPPRESSED,
     TOTAL,
     Count,
+    ProtectedTable,
+    protect_count,
     protect_rate,
     protect_series,
     protect_table,
+    subset_count,
 )
+
+if TYPE_CHECKING:  # the report's reader of a model's YAML; it imports this module
+    from pipelines.report.printed import PrintedColumn
+
+RATE_RULES = ("rate", "attribute_rate")
+
+
+def is_missing(value: Any) -> bool:
+    return value is None or (not isinstance(value, str | list) and pd.isna(value))
+
+
+def counted_under_rule(row: Mapping[str, Any], column: PrintedColumn, k: int) -> Count:
+    """A count under its column's rule: `count` (primary suppression), `subset` of its `of`
+    or `none` (printed exactly)."""
+    value = int(row[column.name])
+    if column.disclosure == "subset":
+        return subset_count(value, int(row[column.of] or 0), k)
+    # `none`: counts of records, printed exactly (a declaration test allows no other rule)
+    return protect_count(value, k) if column.disclosure == "count" else Count(value)
+
+
+def cell_under_rule(
+    row: Mapping[str, Any],
+    column: PrintedColumn,
+    k: int,
+    protected: Mapping[str, Count] | None = None,
+) -> str | None:
+    """A cell's figure as published under its column's disclosure rule; None where no rule
+    applies (the figure prints as its kind formats it). `protected` holds counts of the row
+    already suppressed with the others of their table (secondary suppression); a count or a
+    rate's numerator or whole found there is used as is."""
+    value, protected = row[column.name], protected or {}
+
+    def counted(name: str) -> Count | int:
+        return protected.get(name, int(row[name] or 0))
+
+    if column.disclosure == "count" and column.name in protected and not is_missing(value):
+        return str(protected[column.name])
+    if column.disclosure in ("count", "subset") and not is_missing(value):
+        return str(counted_under_rule(row, column, k))
+    if column.disclosure in RATE_RULES:
+        attribute = column.disclosure == "attribute_rate"
+        return str(protect_rate(counted(column.name), counted(column.of), k, attribute=attribute))
+    if column.disclosure == "median" and int(row[column.of] or 0) < k:
+        return MISSING
+    return None
 
 
 def protected_together(
@@ -89,3 +142,24 @@ def published_shares(
         None if None in (n, total) else protect_rate(Count(int(n)), Count(int(total)), k).value
         for n, total in zip(series.get(part, [0] * periods), totals, strict=True)
     ]
+
+
+def protected_by_quarter(
+    frame: pd.DataFrame, quarters: list[str], threshold: int, order: list[str]
+) -> ProtectedTable:
+    """frame: quarter, cat, n. The categories (in `order`) by `quarters`, a quarter without a
+    row counting zero, suppressed with each quarter's total (primary and secondary)."""
+    frame = frame[frame["quarter"].isin(quarters)]
+    wide = frame.pivot_table(index="cat", columns="quarter", values="n", aggfunc="sum")
+    wide = wide.reindex(index=order, columns=quarters)
+    return protect_table(wide, threshold, row_totals=False, column_totals=True)
+
+
+def trend_table(
+    frame: pd.DataFrame, quarters: list[str], threshold: int, order: list[str], with_total: bool
+) -> dict[str, list[int | None]]:
+    """A series per category over `quarters` for a chart, a suppressed cell None; with_total
+    adds the quarters' totals (which the stack height shows) under "Total"."""
+    public = protected_by_quarter(frame, quarters, threshold, order).public()
+    shown = [*order, TOTAL] if with_total else order
+    return {str(k): [public.at[k, q] for q in quarters] for k in shown}

@@ -38,7 +38,9 @@ def _planted_leaks(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 def measure(warehouse: Path, extracts: Path, quarter: str, scratch: Path) -> dict:
     from pipelines.disclosure import load_sensitive_values, scan_text
-    from pipelines.report.profile import guard_vocabulary, plotly_library, publish_profile
+    from pipelines.disclosure.guard import guard_vocabulary
+    from pipelines.publish import publish_profile
+    from pipelines.report.profile import plotly_library
 
     copy = scratch / "publish.duckdb"
     shutil.copy(warehouse, copy)

@@ -8,10 +8,7 @@ Suppressed values arrive as None and are drawn as gaps, never as zero.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -199,56 +196,3 @@ def cell_map(
     figure.update_xaxes(visible=False)
     figure.update_yaxes(visible=False, scaleanchor="x", scaleratio=1, rangemode="normal")
     return figure
-
-
-def _outline_xy(geometries: Iterable[Any]) -> tuple[list[float | None], list[float | None]]:
-    """(Multi)polygons' outer rings, simplified, in whole BNG metres: one line per ring, rings
-    separated by None (how plotly breaks a line)."""
-    xs: list[float | None] = []
-    ys: list[float | None] = []
-    for geometry in geometries:
-        outline = geometry.simplify(0.002)
-        for polygon in getattr(outline, "geoms", [outline]):
-            if polygon.geom_type == "Polygon":
-                bx, by = lonlat_to_bng(*np.asarray(polygon.exterior.coords).T)
-                xs += [round(float(v)) for v in bx] + [None]
-                ys += [round(float(v)) for v in by] + [None]
-    return xs, ys
-
-
-def district_lines(districts: list) -> dict[str, list] | None:
-    """District outlines (BNG metres, simplified) and a label point inside each district."""
-    if not districts:
-        return None
-    from pipelines.places import district_labels
-
-    xs, ys = _outline_xy(district.geometry for district in districts)
-    names, lon, lat = zip(*district_labels(districts), strict=True)
-    x, y = lonlat_to_bng(np.array(lon), np.array(lat))
-    return {
-        "xs": xs,
-        "ys": ys,
-        "labels": list(names),
-        "label_x": [round(v) for v in x.tolist()],
-        "label_y": [round(v) for v in y.tolist()],
-    }
-
-
-def boundary_features(path: Path | None) -> list[dict]:
-    """The features of a local GeoJSON (the force area; never a tile server); none when it is
-    missing or unreadable (the ingest step reports an unreadable area file)."""
-    if path is None or not Path(path).exists():
-        return []
-    try:
-        features = json.loads(Path(path).read_text(encoding="utf-8")).get("features", [])
-    except (json.JSONDecodeError, AttributeError):
-        return []
-    return [feature for feature in features if isinstance(feature, dict)]
-
-
-def boundary_xy(path: Path | None) -> tuple[list, list] | None:
-    """The force boundary outline in BNG metres."""
-    import shapely
-
-    geoms = [shapely.geometry.shape(f["geometry"]) for f in boundary_features(path)]
-    return _outline_xy([shapely.union_all(geoms)]) if geoms else None

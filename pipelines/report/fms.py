@@ -17,8 +17,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
 from pipelines.disclosure.demand import (
-    protect_demand_figure,
     protect_demand_quarters,
+    protect_demand_tracking,
     protect_demand_years,
 )
 from pipelines.disclosure.formulas import neutralise_formulas
@@ -133,14 +133,11 @@ def write_fms(
     years = protect_demand_years(figures["years"], min_count)
     csv = out_dir / "demand.csv"
     neutralise_formulas(csv_table(years, figures["headline_accuracy"])).to_csv(csv, index=False)
-    tracking = figures["tracking"].copy()
-    for column in ("actual", "expected", "lo80", "hi80"):
-        tracking[column] = [protect_demand_figure(v, min_count) for v in tracking[column]]
     shown = {
         **figures,
         "years": years[years["is_projection_row"]],
         "quarters": protect_demand_quarters(figures["quarters"], min_count),
-        "tracking": tracking,
+        "tracking": protect_demand_tracking(figures["tracking"], min_count),
     }
     book = Workbook()
     book.active.title = "README"

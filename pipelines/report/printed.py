@@ -19,50 +19,27 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from pipelines.disclosure import (
-    SUPPRESSED,
-    Count,
-    protect_count,
-    protect_rate,
-    protect_table,
-    subset_count,
+from pipelines.disclosure import SUPPRESSED, Count
+from pipelines.disclosure.suppression import MISSING, TOTAL, Rate
+from pipelines.disclosure.tables import (
+    cell_under_rule,
+    counted_under_rule,
+    is_missing,
+    protected_by_quarter,
+    protected_together,
+    suppress_across,
 )
-from pipelines.disclosure.suppression import TOTAL, ProtectedTable, Rate
-from pipelines.disclosure.tables import protected_together, suppress_across
 from pipelines.paths import DBT_PROJECT_DIR
-from pipelines.quarters import shift_quarter
+from pipelines.quarters import Periods
 
 REPORTING_MODELS = DBT_PROJECT_DIR / "models" / "reporting"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 NUMERIC_KINDS = ("count", "number", "rate")
-RATE_RULES = ("rate", "attribute_rate")
-MISSING = "–"
 # libyaml's loader when present: the pure-Python one takes ~0.2 s of CPU on these files
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 # --------------------------------------------------------------------------- compared quarters
-@dataclass(frozen=True)
-class Periods:
-    quarter: str
-
-    @property
-    def previous(self) -> str:
-        return shift_quarter(self.quarter, -1)
-
-    @property
-    def year_ago(self) -> str:
-        return shift_quarter(self.quarter, -4)
-
-    @property
-    def columns(self) -> list[str]:
-        """Oldest first: how comparison tables read left to right."""
-        return [self.year_ago, self.previous, self.quarter]
-
-    def trend(self, quarters: int = 12) -> list[str]:
-        return [shift_quarter(self.quarter, -k) for k in range(quarters - 1, -1, -1)]
-
-
 def change_text(now: Count | Rate, before: Count | Rate) -> str:
     """'+12%', '−3%', '0%' for counts; '+4 pts' for rates; [c] if either is suppressed."""
     if now.suppressed or before.suppressed:
@@ -96,37 +73,16 @@ class Figure3:
         return change_text(self.now, self.year_ago)
 
 
-def _protected_by_quarter(
-    frame: pd.DataFrame, quarters: list[str], threshold: int, order: list[str]
-) -> ProtectedTable:
-    """frame: quarter, cat, n. The categories (in `order`) by `quarters`, a quarter without a
-    row counting zero, suppressed with each quarter's total (primary and secondary)."""
-    frame = frame[frame["quarter"].isin(quarters)]
-    wide = frame.pivot_table(index="cat", columns="quarter", values="n", aggfunc="sum")
-    wide = wide.reindex(index=order, columns=quarters)
-    return protect_table(wide, threshold, row_totals=False, column_totals=True)
-
-
 def comparison_table(
     frame: pd.DataFrame, order: list[str], periods: Periods, threshold: int
 ) -> list[Figure3]:
     """Each category at the three compared quarters, then the Total row, as suppressed with
     each quarter's total."""
-    protected = _protected_by_quarter(frame, periods.columns, threshold, order)
+    protected = protected_by_quarter(frame, periods.columns, threshold, order)
     return [
         Figure3(str(label), *(protected.count(label, q) for q in periods.columns))
         for label in [*order, TOTAL]
     ]
-
-
-def trend_table(
-    frame: pd.DataFrame, quarters: list[str], threshold: int, order: list[str], with_total: bool
-) -> dict[str, list[int | None]]:
-    """A series per category over `quarters` for a chart, a suppressed cell None; with_total
-    adds the quarters' totals (which the stack height shows) under "Total"."""
-    public = _protected_by_quarter(frame, quarters, threshold, order).public()
-    shown = [*order, TOTAL] if with_total else order
-    return {str(k): [public.at[k, q] for q in quarters] for k in shown}
 
 
 # --------------------------------------------------------------------------- printed columns
@@ -203,15 +159,11 @@ def printed_frame(frame: pd.DataFrame, columns: tuple[PrintedColumn, ...]) -> pd
     return shown
 
 
-def _missing(value: Any) -> bool:
-    return value is None or (not isinstance(value, str | list) and pd.isna(value))
-
-
 def cell_text(value: Any, column: PrintedColumn | None = None, missing: str = MISSING) -> str:
     """A cell as every output prints it: missing as `missing`, text (and [c]) as it is, a figure
     by its column's kind and digits; without a column (a restricted page's values) by the
     value's type: a flag yes / no, a date, a whole number as a count, others to one decimal."""
-    if _missing(value):
+    if is_missing(value):
         return missing
     if isinstance(value, str):
         return value
@@ -262,24 +214,10 @@ def published_cell(
     k: int,
     protected: Mapping[str, Count] | None = None,
 ) -> str:
-    """A published cell: its figure through the column's disclosure rule, formatted by kind.
-    `protected` holds counts of the row already suppressed with the others of their table
-    (secondary suppression); a count or a rate's numerator or whole found there is used as is."""
-    value, protected = row[column.name], protected or {}
-
-    def counted(name: str) -> Count | int:
-        return protected.get(name, int(row[name] or 0))
-
-    if column.disclosure == "count" and column.name in protected and not _missing(value):
-        return str(protected[column.name])
-    if column.disclosure in ("count", "subset") and not _missing(value):
-        return str(_counted_under_rule(row, column, k))
-    if column.disclosure in RATE_RULES:
-        attribute = column.disclosure == "attribute_rate"
-        return str(protect_rate(counted(column.name), counted(column.of), k, attribute=attribute))
-    if column.disclosure == "median" and int(row[column.of] or 0) < k:
-        return MISSING
-    return cell_text(value, column)
+    """A published cell: its figure through the column's disclosure rule
+    (`pipelines.disclosure.tables.cell_under_rule`), else formatted by its kind."""
+    shown = cell_under_rule(row, column, k, protected)
+    return cell_text(row[column.name], column) if shown is None else shown
 
 
 def printed_table(
@@ -320,16 +258,6 @@ def printed_table(
     return {"columns": columns, "rows": rows, "total": bool(totals) and "label" in total}
 
 
-def _counted_under_rule(row: Mapping[str, Any], column: PrintedColumn, k: int) -> Count:
-    """A count under its column's rule: `count` (primary suppression), `subset` of its `of`
-    or `none` (printed exactly)."""
-    value = int(row[column.name])
-    if column.disclosure == "subset":
-        return subset_count(value, int(row[column.of] or 0), k)
-    # `none`: counts of records, printed exactly (a declaration test allows no other rule)
-    return protect_count(value, k) if column.disclosure == "count" else Count(value)
-
-
 def quarter_figures(
     con: duckdb.DuckDBPyConnection, model: str, view: str, periods: Periods, k: int
 ) -> list[Figure3]:
@@ -344,7 +272,7 @@ def quarter_figures(
         Figure3(
             column.label,
             *(
-                _counted_under_rule(rows[q], column, k) if q in rows else Count(0)
+                counted_under_rule(rows[q], column, k) if q in rows else Count(0)
                 for q in periods.columns
             ),
         )

@@ -3,65 +3,29 @@
 Sections follow a National Intelligence Model problem profile (key findings first, then scope,
 the problem's demand, victims, offenders, locations, the response, the outlook, gaps and
 method). Every number passes through `pipelines.disclosure`; the finished file is then checked
-by the publish guard before it is left in place (see `publish_profile`).
+by the publish guard before it is left in place (`pipelines.publish.publish_profile`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-import re
-import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
 from plotly.offline import get_plotlyjs
 
-from pipelines.disclosure import (
-    SUPPRESSED,
-    DisclosureError,
-    check_published_file,
-    load_sensitive_values,
-    locations,
-)
-from pipelines.disclosure.guard import GuardReport, strip_library
-from pipelines.paths import DBT_PROJECT_DIR
-from pipelines.quarters import parse_quarter
+from pipelines.disclosure import SUPPRESSED
+from pipelines.quarters import Periods, parse_quarter
 from pipelines.report import sections
-from pipelines.report.printed import REPORTING_MODELS, TEMPLATES, Periods, environment
-from pipelines.report.sections import boundary_caveats, settings_rows
+from pipelines.report.printed import TEMPLATES, environment
 from pipelines.settings import Settings
 
 
 @functools.cache
 def plotly_library() -> str:
     return get_plotlyjs()
-
-
-@dataclass(frozen=True)
-class PublishResult:
-    path: Path
-    bytes: int
-    seconds: float
-    guard: GuardReport
-    suppressed_cells: int
-    # The quarter's other published files the guard also passed (relative to the quarter dir).
-    data_files_checked: tuple[str, ...] = ()
-
-
-# Published beside the profile (written by the forecasting, hotspots and ingest assets and the
-# publish step's writers): the FMS CSV, the GIS layer, the data-quality summary, the monthly
-# performance table. restricted/ is not published, so not scanned.
-PUBLISHED_DATA_FILES = (
-    "fms/*.csv",
-    "fms/*.xlsx",
-    "gis/*.geojson",
-    "data_quality.json",
-    "*.csv",
-    "performance_monthly.html",
-)
 
 
 def build_context(
@@ -92,107 +56,3 @@ def render_html(context: dict[str, Any]) -> str:
     css = (TEMPLATES / "profile.css").read_text(encoding="utf-8")
     js = (TEMPLATES / "sortable.js").read_text(encoding="utf-8")
     return template.render(**context, css=css, sortable_js=js, plotlyjs=plotly_library())
-
-
-# Words of the report's own fixed text: a surname that is also one of these words (e.g. a
-# person called "Young" or "Online") does not block publication on its own.
-_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+")
-
-
-@functools.cache
-def report_vocabulary() -> frozenset[str]:
-    """Every word of the report's code, templates and reporting models (their SQL holds the
-    sentence templates, their YAML the labels), and the month names."""
-    words: set[str] = set()
-    here = Path(__file__).resolve().parent
-    models = [*REPORTING_MODELS.glob("*.sql"), *REPORTING_MODELS.glob("*.yml")]
-    phrases = DBT_PROJECT_DIR / "macros" / "sentence_phrases.sql"
-    for path in [*here.glob("*.py"), *TEMPLATES.glob("*"), *models, phrases]:
-        words |= {w.lower() for w in _WORD.findall(path.read_text(encoding="utf-8"))}
-    months = [dt.date(2000, m, 1) for m in range(1, 13)]
-    words |= {f"{d:%B}".lower() for d in months} | {f"{d:%b}".lower() for d in months}
-    return frozenset(words)
-
-
-def reference_vocabulary(con: duckdb.DuckDBPyConnection) -> set[str]:
-    """Labels the report prints from reference and summary tables, and the district and
-    partnership names the places section prints (from the boundary file): not from person
-    data, so a surname that is also a town is no leak."""
-    words: set[str] = set()
-    for kind, label in con.execute(
-        "select kind, label from reporting.rpt_report_vocabulary union all "
-        "select 'place', district from reporting.rpt_places_by_district "
-        "union all select 'place', csp from reporting.rpt_places_by_district "
-        "union all select 'place', district from reporting.rpt_places_cells"
-    ).fetchall():
-        if kind == "column":
-            words.add(label)
-        elif label:
-            words |= {w.lower() for w in _WORD.findall(label)}
-    return {w.replace("_", " ") for w in words} | words
-
-
-def guard_vocabulary(
-    con: duckdb.DuckDBPyConnection,
-    settings: Settings | None = None,
-    boundary: Path | None = None,
-) -> set[str]:
-    """Words the guard does not count as a name on their own: the report's fixed text,
-    reference labels, setting names/values (printed in the methodology section) and the
-    caveats of the force's boundary file (printed under data gaps). A full name is still
-    caught: name runs are checked whatever the single words are."""
-    texts = [cell for row in settings_rows(settings or Settings()) for cell in row]
-    texts += boundary_caveats(boundary)
-    own = {w.lower() for text in texts for w in _WORD.findall(text)}
-    return set(report_vocabulary()) | reference_vocabulary(con) | own
-
-
-def publish_profile(
-    con: duckdb.DuckDBPyConnection,
-    quarter: str,
-    quarter_dir: Path,
-    settings: Settings | None = None,
-    boundary: Path | None = None,
-    generated: dt.date | None = None,
-) -> PublishResult:
-    """Render, write, then guard. On a guard hit the file is removed and DisclosureError
-    raised, so a profile that failed the check is never left where readers look."""
-    started = time.perf_counter()
-    context = build_context(con, quarter, settings, boundary, generated)
-    html = render_html(context)
-    path = quarter_dir / "profile.html"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".html.partial")
-    tmp.write_text(html, encoding="utf-8")
-    sensitive = load_sensitive_values(con)
-    allowed = guard_vocabulary(con, settings, boundary)
-    guard = check_published_file(
-        tmp, sensitive, allowed_words=allowed, library=plotly_library(), label=path.name
-    )
-    # The same check on the data files published beside it: a hit withdraws that file and
-    # fails the step, like the profile's own. Then the location check: no published file may
-    # show a suppressed cell (too few different victims) by its id or a point inside it.
-    data_files = sorted(p for pattern in PUBLISHED_DATA_FILES for p in quarter_dir.glob(pattern))
-    k = (settings or Settings()).disclosure.min_count
-    hidden = locations.load_suppressed(con, quarter, k)
-    try:
-        for data_file in data_files:
-            label = data_file.relative_to(quarter_dir).as_posix()
-            check_published_file(data_file, sensitive, allowed_words=allowed, label=label)
-            if found := locations.check_file(data_file, hidden):
-                data_file.unlink(missing_ok=True)
-                raise DisclosureError(locations.leak_message(label, found))
-        if found := locations.check_page(strip_library(html, plotly_library()), hidden):
-            raise DisclosureError(locations.leak_message(path.name, found))
-    except DisclosureError:
-        tmp.unlink(missing_ok=True)
-        raise
-    tmp.replace(path)
-    return PublishResult(
-        path=path,
-        bytes=path.stat().st_size,
-        seconds=time.perf_counter() - started,
-        guard=guard,
-        suppressed_cells=html.count(f">{SUPPRESSED}<"),
-        data_files_checked=tuple(p.relative_to(quarter_dir).as_posix() for p in data_files),
-    )

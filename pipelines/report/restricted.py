@@ -1,12 +1,12 @@
-"""What every restricted (OFFICIAL-SENSITIVE) output shares: its marking, where it goes, how it
-is written (owner-only from creation); and the restricted outputs besides
-the tasking pack (pipelines.report.tasking): the assurance dip sample for the auditors and the
-person-resolution diagnostics page. None is published or linked from the profile."""
+"""What every restricted (OFFICIAL-SENSITIVE) output shares: its marking, its CSV note and its
+sheets' page setup (written owner-only from creation: pipelines.run_safety); and the restricted
+outputs besides the tasking pack (pipelines.report.tasking): the assurance dip sample for the
+auditors and the person-resolution diagnostics page. None is published or linked from the
+profile."""
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -20,29 +20,10 @@ from pipelines.dip_sample_returns import VERDICT_COLUMNS
 from pipelines.disclosure.formulas import neutralise_formulas
 from pipelines.report.printed import WrittenColumn, printed_columns, printed_frame
 from pipelines.report.sheets import from_printed, write_table
+from pipelines.run_safety import RESTRICTED_DIR, owner_only_dir, write_private
 
 MARKING = "OFFICIAL-SENSITIVE"
-RESTRICTED_DIR = "restricted"
 SUBJECTS_DIR = "subject_profiles"
-
-
-def owner_only_dir(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    os.chmod(path, 0o700)
-    return path
-
-
-def write_private(path: Path, content: str | bytes | Workbook) -> Path:
-    """Create with 0600 from the start (no window where the file is world-readable); text is
-    written as UTF-8, as it stands, a workbook as it saves."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)  # a file already there keeps its mode through O_CREAT
-    with os.fdopen(fd, "wb") as handle:
-        if isinstance(content, Workbook):
-            content.save(handle)
-        else:
-            handle.write(content.encode("utf-8") if isinstance(content, str) else content)
-    return path
 
 
 def write_private_csv(path: Path, note: str, frame: pd.DataFrame, **options: Any) -> Path:

@@ -19,28 +19,28 @@ import pandas as pd
 import plotly.graph_objects as go
 from markupsafe import Markup
 
-from pipelines.disclosure import (
-    SUPPRESSED,
-    Count,
-    protect_count,
-    protect_rate,
+from pipelines.disclosure import SUPPRESSED, protect_count, protect_rate
+from pipelines.disclosure.demand import (
+    forecast_sentence,
+    protect_demand_quarters,
+    protect_demand_years,
 )
-from pipelines.disclosure.demand import protect_demand_quarters, protect_demand_years
 from pipelines.disclosure.locations import publishable
 from pipelines.disclosure.sentences import (
     fill_sentence,
     first_complete,
     model_rows,
     published_sentence,
+    table_protected,
 )
-from pipelines.disclosure.suppression import Rate, is_primary
-from pipelines.disclosure.tables import published_shares, stacked_rest
+from pipelines.disclosure.suppression import MISSING, Rate
+from pipelines.disclosure.tables import published_shares, stacked_rest, trend_table
+from pipelines.places.outlines import boundary_caveats, boundary_xy, district_lines
+from pipelines.quarters import Periods
 from pipelines.report import charts, fms, printed
 from pipelines.report.data_files import DATA_QUALITY_FILE
 from pipelines.report.printed import (
-    MISSING,
     Figure3,
-    Periods,
     PrintedColumn,
     cell_text,
     compared_frames,
@@ -48,9 +48,8 @@ from pipelines.report.printed import (
     printed_columns,
     printed_table,
     quarter_figures,
-    trend_table,
 )
-from pipelines.settings import Settings
+from pipelines.settings import Settings, changed_settings_rows
 
 SENTENCES = "rpt_profile_sentences"
 SECTIONS = "rpt_profile_sections"
@@ -70,10 +69,6 @@ class Context:
     @property
     def k(self) -> int:
         return self.settings.disclosure.min_count
-
-    def rows(self, sql: str, params: list | None = None) -> pd.DataFrame:
-        """A reporting.rpt_* query as a frame (report code reads nothing else)."""
-        return self.con.execute(sql, params or []).df()
 
     def quarter_rows(self, model: str, order: str = "quarter") -> list[dict[str, Any]]:
         """The quarter's rows of a reporting model, in `order`."""
@@ -140,39 +135,6 @@ def _forecast(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     return items + [_p(note) for note in notes]
 
 
-FORECAST_SENTENCES = "rpt_fms_forecast_sentences"
-
-
-def forecast_headline(ctx: Context) -> str | None:
-    """The key findings' forecast sentence: the first full forecast year against the baseline,
-    its figures as the forecast section's table prints them."""
-    years = ctx.demand[1]
-    if years.empty:
-        return None
-    return forecast_sentence(ctx.con, years, fms.TOTAL_SERIES, "headline", ctx.k)
-
-
-def forecast_sentence(
-    con: duckdb.DuckDBPyConnection, years: pd.DataFrame, series: str, kind: str, k: int
-) -> str | None:
-    """Sentence `kind` (chart_title, headline) of reporting.rpt_fms_forecast_sentences for
-    `series`: its figures as the financial-year table prints them (`years`, already through
-    disclosure control), so a change beside a hidden figure never prints."""
-    rows = years[years["series"] == series]
-    printed = {
-        "baseline_value": rows.loc[rows["is_baseline"], "value"],
-        "forecast_value": rows.loc[rows["years_ahead"] == 1, "value"],
-    }
-    protected = {
-        name: Count(0, suppressed=True) if isinstance(v, str) else Count(int(v))
-        for name, values in printed.items()
-        if len(values) and (isinstance(v := values.iloc[0], str) or pd.notna(v))
-    }
-    where = "series = ? and sentence_kind = ? order by variant_order"
-    variants = model_rows(con, FORECAST_SENTENCES, where, [series, kind])
-    return first_complete(FORECAST_SENTENCES, variants, k, protected=protected)
-
-
 # --------------------------------------------------------------------------- assessment
 # The judgments are ranked and worded by the rpt_assessment_* models over the exact tests of
 # pipelines.assessment; here their sentences go through disclosure control.
@@ -183,29 +145,6 @@ SCOPE = "rpt_assessment_scope"
 ASSESSMENT = "rpt_assessment_sentences"
 
 
-def _table_protected(ctx: Context, row: dict[str, Any]) -> dict[str, Count]:
-    """The signal's counts as the profile table that also prints them shows them (primary and
-    secondary suppression of that table), so no sentence prints a count the table hides."""
-    if row["table_model"] is None:
-        return {}
-    key = (row["table_model"], row["table_name"])
-    if key not in ctx.assessment_tables:
-        tables = compared_frames(ctx.con, row["table_model"], ctx.periods.columns)
-        rows = comparison_table(*tables[row["table_name"]], ctx.periods, ctx.k)
-        ctx.assessment_tables[key] = {figure.label: figure for figure in rows}
-    figure = ctx.assessment_tables[key].get(row["table_category"])
-    if figure is None:
-        return {}
-    before = figure.previous if row["comparison"] == "previous quarter" else figure.year_ago
-    counts = (figure.now, figure.previous, figure.year_ago, before)
-    names = ("now_numerator", "previous_numerator", "year_ago_numerator", "before_numerator")
-    return {
-        name: Count(int(row[name]), count.suppressed or is_primary(int(row[name]), ctx.k))
-        for name, count in zip(names, counts, strict=True)
-        if row[name] is not None
-    }
-
-
 def _words(
     ctx: Context, variants: dict[tuple[str, str, str], list[dict]], judgment: dict[str, Any]
 ) -> dict[str, str]:
@@ -214,7 +153,7 @@ def _words(
     said = {}
     for kind in ("headline", "evidence", "threat"):
         rows = variants[(judgment["signal"], judgment["comparison"], kind)]
-        protected = _table_protected(ctx, rows[0])
+        protected = table_protected(ctx.con, rows[0], ctx.periods, ctx.k, ctx.assessment_tables)
         said[kind] = first_complete(ASSESSMENT, rows, ctx.k, protected) or ""
     return said
 
@@ -242,48 +181,7 @@ def assessment_section(ctx: Context) -> dict[str, Any]:
     }
 
 
-# --------------------------------------------------------------------------- gaps and settings
-def boundary_caveats(boundary: Path | None) -> list[str]:
-    """Caveats the force-area file carries (the demo generator marks a stand-in geography)."""
-    return [
-        str(properties["caveat"])
-        for feature in charts.boundary_features(boundary)
-        if (properties := feature.get("properties") or {}).get("caveat")
-    ]
-
-
-def settings_rows(settings: Settings) -> list[tuple[str, str, str]]:
-    rows = []
-    for section, values in settings.model_dump(mode="json").items():
-        for key, value in values.items():
-            if key == "area_geojson" and not value:
-                value = "(none configured)"
-            if isinstance(value, dict):
-                text = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in value.items())
-            elif isinstance(value, bool):
-                text = "yes" if value else "no"
-            elif isinstance(value, list):
-                text = ", ".join(str(v).replace("_", " ") for v in value)
-            else:
-                text = str(value)
-            rows.append((section.replace("_", " "), key.replace("_", " "), text or "–"))
-    return rows
-
-
-def changed_settings_rows(settings: Settings) -> list[tuple[str, str, str, str]]:
-    """(section, setting, value, default) for each setting that differs from the shipped
-    defaults (pipelines/config/settings.yaml): the appendix a reader needs, not the full file."""
-    defaults = {(s, k): v for s, k, v in settings_rows(Settings())}
-    return [
-        (section, key, value, defaults.get((section, key), "(not set)"))
-        for section, key, value in settings_rows(settings)
-        if defaults.get((section, key)) != value
-    ]
-
-
 # --------------------------------------------------------------------------- declared sections
-
-
 def page_values(ctx: Context) -> dict[str, Any]:
     """What a declared caption, text or label may name in braces: the compared quarters, the
     settings the page states and the quarter's row of rpt_profile_section_values."""
@@ -370,12 +268,11 @@ def _sentence(ctx: Context, spec: dict[str, Any]) -> list[Item]:
 def _table(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     """A row table of a model (pipelines.report.printed), its headings naming the compared
     quarters where they say {quarter}, {previous} or {year_ago}."""
-    kept = {} if spec.get("all_quarters") else {"quarter": ctx.periods.quarter}
-    kept |= spec.get("filter") or {}
-    clause = f"where {' and '.join(f'{c} = ?' for c in kept)}" if kept else ""
-    clause += f" order by {spec['order_by']}" if "order_by" in spec else ""
-    model, params = spec["table"], list(kept.values())
-    table = printed_table(ctx.con, model, spec["view"], ctx.k, clause, params, page_values(ctx))
+    where, params = _kept(ctx, spec)
+    clause = f"where {where}" + (f" order by {spec['order_by']}" if "order_by" in spec else "")
+    table = printed_table(
+        ctx.con, spec["table"], spec["view"], ctx.k, clause, params, page_values(ctx)
+    )
     if marked := spec.get("marked_rows"):
         at = [column.name for column in table["columns"]].index(marked["column"])
         table["row_css"] = [
@@ -424,7 +321,7 @@ def _kpi(ctx: Context, kpi: dict[str, Any]) -> Figure3 | dict[str, Rate]:
         names = [c.name for c in printed_columns(model, "profile")]
         return quarter_figures(ctx.con, model, "profile", p, ctx.k)[names.index(kpi["column"])]
     part, whole = kpi["share"]
-    frame = ctx.rows(f"select quarter, {part}, {whole} from reporting.{model}")
+    frame = ctx.con.execute(f"select quarter, {part}, {whole} from reporting.{model}").df()
     rows = {q: (int(a), int(b)) for q, a, b in frame.itertuples(index=False)}
     return {
         "now": protect_rate(*rows.get(p.quarter, (0, 0)), ctx.k),
@@ -442,8 +339,10 @@ def _sentences(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     that publishes, then any the sections before have added (the forecast's headline)."""
     kinds = printed.model_meta(SENTENCES)["sentences_in"][spec["sentences"]]
     lines = [text for kind in kinds if (text := ctx.sentence(kind))]
-    if spec.get("then") == "forecast_headline" and (headline := forecast_headline(ctx)):
-        lines.append(headline)
+    if spec.get("then") == "forecast_headline" and not (years := ctx.demand[1]).empty:
+        # the first full forecast year against the baseline, as the forecast table prints them
+        headline = forecast_sentence(ctx.con, years, fms.TOTAL_SERIES, "headline", ctx.k)
+        lines += [headline] if headline else []
     return [{"kind": "list", "lines": lines, "css": spec.get("css", ""), "empty": spec["empty"]}]
 
 
@@ -457,35 +356,32 @@ def _cell_map(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     """The map of the quarter's published grid cells (k or more different victims:
     pipelines.disclosure.locations; fewer is in effect the square around a home) over the force
     and district boundaries, then its note."""
-    from pipelines.places import load_districts, resolve_districts_file
-
-    cells = ctx.rows(
+    cells = ctx.con.execute(
         "select latitude, longitude, crimes, victims, map_layer, map_layer_order, map_colour "
         "from reporting.rpt_hotspot_cells where quarter = ? order by cell_id",
         [ctx.periods.quarter],
-    )
-    places = ctx.settings.places
-    folder = ctx.boundary.parent if ctx.boundary is not None else None
-    districts_file = resolve_districts_file(folder, places.districts_geojson)
-    districts = load_districts(districts_file, places.district_property)
-    if not districts:
+    ).df()
+    if (lines := district_lines(ctx.boundary, ctx.settings.places)) is None:
         ctx.gaps.append(_filled(ctx, spec["no_districts_gap"]))
-    cells = cells[publishable(cells, ctx.k)]
-    outline, lines = charts.boundary_xy(ctx.boundary), charts.district_lines(districts)
+    cells, outline = cells[publishable(cells, ctx.k)], boundary_xy(ctx.boundary)
     figure = charts.cell_map(cells, outline, _title(ctx, spec), lines)
     return [*_chart_item(ctx, spec, figure), _p(_filled(ctx, spec["note"]), "note")]
 
 
+def _kept(ctx: Context, spec: dict[str, Any]) -> tuple[str, list]:
+    """The rows a table or paragraphs item prints: the quarter's (and the delivery's, quarter
+    null, with `or_every_quarter`) unless `all_quarters`, and each `filter` column's value."""
+    kept = {} if spec.get("all_quarters") else {"quarter": ctx.periods.quarter}
+    kept |= spec.get("filter") or {}
+    where = [f"{column} = ?" for column in kept]
+    if spec.get("or_every_quarter"):
+        where[0] = "(quarter = ? or quarter is null)"
+    return " and ".join(where) or "true", list(kept.values())
+
+
 def _paragraphs(ctx: Context, spec: dict[str, Any]) -> list[Item]:
-    """A paragraph per row of a model's `column`, in `order_by`: the quarter's rows (and the
-    delivery's, quarter null, with `or_every_quarter`), or every row with `all_quarters`."""
-    if spec.get("all_quarters"):
-        where, params = "true", []
-    else:
-        where = (
-            "(quarter = ? or quarter is null)" if spec.get("or_every_quarter") else "quarter = ?"
-        )
-        params = [ctx.periods.quarter]
+    """A paragraph per row of a model's `column` (the rows `_kept`), in `order_by`."""
+    where, params = _kept(ctx, spec)
     rows = model_rows(ctx.con, spec["paragraphs"], f"{where} order by {spec['order_by']}", params)
     return [_p(row[spec["column"]]) for row in rows]
 
@@ -536,10 +432,10 @@ Series = tuple[list[str], dict[str, list]]  # a chart's x values and its named s
 def _rate_bars(ctx: Context, spec: dict[str, Any]) -> Series:
     """A rate of two columns per row of the quarter, and a year before, under the rate rule."""
     p = ctx.periods
-    frame = ctx.rows(
+    frame = ctx.con.execute(
         f"select * from reporting.{spec['model']} where quarter = ? order by {spec['order_by']}",
         [p.quarter],
-    )
+    ).df()
     return list(frame[spec["label"]]), {
         quarter: [
             protect_rate(a, b, ctx.k).value for a, b in zip(frame[part], frame[whole], strict=True)
@@ -554,11 +450,11 @@ def _lines(ctx: Context, spec: dict[str, Any]) -> Series:
     figure under the count or the rate rule (a suppressed one is a gap)."""
     quarters, rate = ctx.periods.trend(spec["quarters"]), "rate" in spec
     part, whole = spec["rate"] if rate else (spec["count"], "null")
-    frame = ctx.rows(
+    frame = ctx.con.execute(
         f"select {spec['series'] if rate else 'null'} as series, quarter, {part} as part, "
         f"{whole} as whole from reporting.{spec['model']} where {spec.get('where', 'true')} "
         "order by series, quarter"
-    )
+    ).df()
     names = list(frame["series"]) if rate else [spec["name"]]
     lines: dict[str, list] = {name: [None if rate else 0] * len(quarters) for name in names}
     for row in frame[frame["quarter"].isin(quarters)].itertuples():

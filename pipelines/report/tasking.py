@@ -24,16 +24,9 @@ from pipelines.report.printed import (
     printed_columns,
     printed_frame,
 )
-from pipelines.report.restricted import (
-    MARKING,
-    RESTRICTED_DIR,
-    SUBJECTS_DIR,
-    mark_sheet,
-    owner_only_dir,
-    write_private,
-    write_private_csv,
-)
+from pipelines.report.restricted import MARKING, SUBJECTS_DIR, mark_sheet, write_private_csv
 from pipelines.report.sheets import from_printed, write_table
+from pipelines.run_safety import RESTRICTED_DIR, owner_only_dir, write_private
 
 # The quarter's rows of each model the pack prints: the model, the rows kept and their order.
 PACK_ROWS = {
@@ -93,11 +86,6 @@ class PackResult:
     subject_profiles: tuple[Path, ...] = ()
 
 
-def pack_data(con: duckdb.DuckDBPyConnection, quarter: str) -> dict[str, pd.DataFrame]:
-    """The quarter's rows of every model the pack prints (each output prints its own view)."""
-    return model_frames(con, PACK_ROWS, [quarter])
-
-
 def headline(data: dict[str, pd.DataFrame]) -> list[str]:
     """The sentences above the list: counts, movement, identity changes, or that nothing was
     scored (reporting.rpt_tasking_summary)."""
@@ -121,7 +109,7 @@ def write_tasking_pack(
     and flag rules live in the reporting models (settings reach them as dbt vars)."""
     started = time.perf_counter()
     generated = generated or dt.date.today()
-    data = pack_data(con, quarter)
+    data = model_frames(con, PACK_ROWS, [quarter])  # each output prints its own view of them
     folder = owner_only_dir(quarter_dir / RESTRICTED_DIR)
     csv_path = write_private_csv(
         folder / "high_harm_perpetrators.csv",

@@ -17,7 +17,8 @@ from pipelines.disclosure import (
     load_sensitive_values,
     scan_text,
 )
-from pipelines.report.profile import guard_vocabulary, plotly_library
+from pipelines.disclosure.guard import guard_vocabulary
+from pipelines.report.profile import plotly_library
 
 
 @pytest.fixture(scope="module")
@@ -183,7 +184,7 @@ def test_data_files_published_beside_the_profile_are_guarded_too(
 ) -> None:
     """The FMS CSV and the GIS layer go out with the profile: a clean one passes (and is
     listed), a planted identifier withdraws that file and the profile, naming the file."""
-    from pipelines.report.profile import publish_profile
+    from pipelines.publish import publish_profile
 
     clean_dir, leaky_dir = tmp_path / "clean" / "2025-Q4", tmp_path / "leaky" / "2025-Q4"
     for quarter_dir, extra in ((clean_dir, ""), (leaky_dir, extract_values[leak])):
@@ -210,7 +211,7 @@ def test_workbook_cells_are_guarded(
     its bytes, so a name or a date of birth typed into any sheet is caught."""
     from openpyxl import Workbook
 
-    from pipelines.report.profile import publish_profile
+    from pipelines.publish import publish_profile
 
     quarter_dir = tmp_path / "2025-Q4"
     target = quarter_dir / "fms" / "demand.xlsx"
@@ -238,7 +239,7 @@ def test_workbook_cells_are_guarded(
 def test_clean_workbook_passes(fixture_db: Path, tmp_path: Path) -> None:
     from openpyxl import Workbook
 
-    from pipelines.report.profile import publish_profile
+    from pipelines.publish import publish_profile
 
     quarter_dir = tmp_path / "2025-Q4"
     target = quarter_dir / "fms" / "demand.xlsx"
@@ -255,7 +256,7 @@ def test_clean_workbook_passes(fixture_db: Path, tmp_path: Path) -> None:
 def test_the_reports_own_words_include_its_models_templates_and_labels() -> None:
     """Words the report prints from its models' templates and YAML labels (not from person
     data) are the report's own: "Fisher's exact test" is no person called Fisher."""
-    from pipelines.report.profile import report_vocabulary
+    from pipelines.disclosure.guard import report_vocabulary
 
     assert {"fisher", "doubled", "perpetrators", "serial", "offenders"} <= report_vocabulary()
 

@@ -267,8 +267,8 @@ def test_the_forecast_headline_prints_the_years_tables_figures_and_their_change(
 ) -> None:
     """The headline's figures are the financial-year table's (whole crimes, as published) and
     its change is worked out here from them, independently of the model's arithmetic."""
+    from pipelines.disclosure.demand import forecast_sentence
     from pipelines.report import fms
-    from pipelines.report.sections import forecast_sentence
 
     with duckdb.connect(str(fixture_db), read_only=True) as con:
         years = protect_demand_years(fms.read_demand_figures(con)["years"], K)
@@ -289,8 +289,8 @@ def test_the_forecast_headline_prints_the_years_tables_figures_and_their_change(
 def test_the_forecast_change_is_dropped_when_the_baseline_is_hidden(fixture_db: Path) -> None:
     """A baseline the table prints as [c] (primary or secondary suppression) takes the change
     with it: no headline, and the chart keeps its plain title."""
+    from pipelines.disclosure.demand import forecast_sentence
     from pipelines.report import fms
-    from pipelines.report.sections import forecast_sentence
 
     with duckdb.connect(str(fixture_db), read_only=True) as con:
         years = protect_demand_years(fms.read_demand_figures(con)["years"], K)

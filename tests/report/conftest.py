@@ -36,7 +36,7 @@ def fixture_db_copy(fixture_db: Path, tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def rendered(fixture_db: Path, tmp_path_factory: pytest.TempPathFactory):
     """(published profile path, PublishResult) for the fixture warehouse."""
-    from pipelines.report.profile import publish_profile
+    from pipelines.publish import publish_profile
 
     out = tmp_path_factory.mktemp("fixture_out") / QUARTER
     boundary = SHARED_DATA_DIR / "geo" / "LSOA11_north_yorkshire.geojson"

@@ -258,7 +258,7 @@ def test_no_change_is_printed_beside_a_count_the_tables_hide(fixture_db_copy) ->
     on publish as the profile's tables print them; otherwise its other words."""
     import re
 
-    from pipelines.report.printed import Periods
+    from pipelines.quarters import Periods
     from pipelines.report.sections import Context, assessment_section
 
     settings = load_settings()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import shapely
 
-from pipelines.report.profile import boundary_caveats
+from pipelines.places.outlines import boundary_caveats
 from pipelines.synthetic.geography import STAND_IN_CAVEAT, boundary_geojson
 
 
@@ -39,7 +39,9 @@ def test_a_surname_in_the_caveat_does_not_block_the_profile_but_a_full_name_does
     import duckdb
 
     from pipelines.disclosure import load_sensitive_values, scan_text
-    from pipelines.report.profile import guard_vocabulary, plotly_library, publish_profile
+    from pipelines.disclosure.guard import guard_vocabulary
+    from pipelines.publish import publish_profile
+    from pipelines.report.profile import plotly_library
 
     boundary = _write(tmp_path, stand_in=True)
     with duckdb.connect(str(fixture_db_copy)) as con:

@@ -437,8 +437,8 @@ def test_returned_verdicts_reach_the_profile_and_the_seed_draws_the_sample(
     import pandas as pd
 
     from pipelines.disclosure import protect_rate
+    from pipelines.quarters import Periods
     from pipelines.report import printed, sections
-    from pipelines.report.printed import Periods
     from pipelines.settings import Settings
     from pipelines.warehouse_tables import replace_table
     from tests.analytics.force_fixture import run_dbt

@@ -218,7 +218,7 @@ def _drawn_cells(html: str) -> list[int]:
 def test_map_draws_only_cells_with_enough_distinct_victims(
     html, con, fixture_db_copy: Path, tmp_path: Path
 ) -> None:
-    from pipelines.report.profile import publish_profile
+    from pipelines.publish import publish_profile
 
     drawn = _drawn_cells(html)
     assert all(c >= K for c in drawn)
@@ -259,7 +259,7 @@ def test_map_draws_only_cells_with_enough_distinct_victims(
 
 
 def test_settings_appendix_lists_only_changed_values(doc) -> None:
-    from pipelines.report.sections import changed_settings_rows
+    from pipelines.settings import changed_settings_rows
 
     settings = load_settings()
     # The shipped defaults: nothing to list (the cron schedule and memory limit stay out).

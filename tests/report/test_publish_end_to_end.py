@@ -15,7 +15,8 @@ import pytest
 from plotly.offline import get_plotlyjs
 
 from pipelines.disclosure import load_sensitive_values, scan_text
-from pipelines.report.profile import guard_vocabulary, plotly_library
+from pipelines.disclosure.guard import guard_vocabulary
+from pipelines.report.profile import plotly_library
 from tests.report.html_tables import number, parse, table_rows
 from tests.report.test_profile_render import SECTIONS
 
@@ -100,8 +101,8 @@ def test_tasking_pack_is_restricted(tiny_profile, profile_html: str) -> None:
 def test_asset_fails_without_echoing_a_planted_leak(
     tiny_profile, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from pipelines import publish
     from pipelines.assets.publish import profile_report
-    from pipelines.report import profile
     from pipelines.resources import build_resources
 
     warehouse = tmp_path / "wh.duckdb"
@@ -111,9 +112,9 @@ def test_asset_fails_without_echoing_a_planted_leak(
             "select forename, surname from raw.crime_persons "
             "where length(forename) > 3 and length(surname) > 3 limit 1"
         ).fetchone()
-    original = profile.render_html
+    original = publish.render_html
     monkeypatch.setattr(
-        profile,
+        publish,
         "render_html",
         lambda context: original(context).replace("</main>", f"<p>{fore} {sur}</p></main>"),
     )

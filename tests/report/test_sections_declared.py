@@ -9,7 +9,8 @@ import duckdb
 import pytest
 
 from pipelines.disclosure.sentences import model_rows
-from pipelines.report.printed import Periods, _models, model_meta, printed_columns
+from pipelines.quarters import Periods
+from pipelines.report.printed import _models, model_meta, printed_columns
 from pipelines.report.sections import ITEMS, SECTIONS, Context
 from pipelines.report.sections import section_items as rendered_items
 from pipelines.settings import Settings
