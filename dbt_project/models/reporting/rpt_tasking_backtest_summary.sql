@@ -60,6 +60,8 @@ both_views as (
 
 select
     *,
+    -- of how many: a mean row's re-offenders are summed over its rankings' lists
+    listed_reoffending || ' of ' || listed as reoffending_of_listed,
     case method
         when 'rfgv' then 'RFGV score'
         when 'crime_count_12m' then 'Baseline: crimes in 12 months'
