@@ -178,7 +178,7 @@ def publish_restricted_outputs(
         lookback_years=settings.perpetrators.serial_lookback_years,
     )
     dip_sample = write_dip_sample(con, request.quarter, request.folder, settings.force.name)
-    diagnostics = write_resolution_diagnostics(con, request.folder)
+    diagnostics = write_resolution_diagnostics(con, request.quarter, request.folder)
     files = (
         pack.csv,
         pack.html,

@@ -7,18 +7,26 @@ profile."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pandas as pd
+from markupsafe import Markup
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from pipelines.dip_sample_returns import VERDICT_COLUMNS
 from pipelines.disclosure.formulas import neutralise_formulas
-from pipelines.report.printed import WrittenColumn, printed_columns, printed_frame
+from pipelines.report.printed import (
+    PrintedColumn,
+    WrittenColumn,
+    environment,
+    printed_columns,
+    printed_frame,
+)
 from pipelines.report.sheets import from_printed, write_table
 from pipelines.run_safety import RESTRICTED_DIR, owner_only_dir, write_private
 
@@ -79,19 +87,109 @@ def write_dip_sample(
 
 
 # --------------------------------------------------------------------------- diagnostics
-def write_resolution_diagnostics(con: duckdb.DuckDBPyConnection, folder: Path) -> list[Path]:
-    """restricted/resolution_diagnostics.html, the run's person-resolution model for analysts
-    who check how people were linked, from marts.resolution_model (a declared dbt source);
-    nothing when the run has no model."""
-    from pipelines.resolution.diagnostics import write_diagnostics
+# what the run's counts are called on the page (stats of pipelines.resolution.resolve_mentions)
+RUN_COUNTS = (
+    ("mentions", "Person mentions (records) read"),
+    ("nodes", "Distinct nodes (a nominal id with one set of details is one node)"),
+    ("comparisons_scored", "Pairs compared and scored by Splink"),
+    ("clustering.edges_scored_above_threshold", "Pairs at or above the match threshold"),
+    ("clustering.nominal_edges", "Joins by shared nominal id"),
+    ("clustering.second_ids_joined", "Bare second ids joined by rule"),
+    ("clustering.edges_dropped_same_incident", "Joins refused: two sides of one incident"),
+    (
+        "clustering.edges_rejected_by_constraints",
+        "Joins refused by a constraint when re-clustering",
+    ),
+    ("clustering.components_reclustered", "Groups re-clustered under the constraints"),
+    ("persons", "Resolved people"),
+    ("multi_record_persons", "People of two or more records"),
+    ("training.em_sessions", "Training sessions (expectation maximisation)"),
+)
+
+
+# resolve_mentions' phases in the order they run, the total last
+PHASES = ("prepare_s", "select_blocking_s", "train_s", "block_s", "score_s", "cluster_s")
+PHASES += ("outputs_s", "total_s")
+
+
+def _stat(stats: dict[str, Any], dotted: str) -> Any:
+    value: Any = stats
+    for part in dotted.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def write_resolution_diagnostics(
+    con: duckdb.DuckDBPyConnection, quarter: str, folder: Path
+) -> list[Path]:
+    """restricted/resolution_diagnostics.html, for analysts who check how people were linked:
+    the run's counts, how sure the joins are (reporting.rpt_resolution_link_confidence), the
+    blocking rules, the trained model's match weights (marts.resolution_model, a declared dbt
+    source) and the time per phase; nothing when the run has no model."""
+    from pipelines.resolution.diagnostics import match_weight_chart, parameter_table
 
     row = con.execute(
         "select model_json, stats_json, match_probability_threshold from marts.resolution_model"
     ).fetchone()
     if row is None:
         return []
-    model_json, stats_json, threshold = row
-    path = Path(folder) / RESTRICTED_DIR / "resolution_diagnostics.html"
-    return [
-        write_diagnostics(json.loads(model_json), json.loads(stats_json), float(threshold), path)
-    ]
+    model, stats, threshold = json.loads(row[0]), json.loads(row[1]), float(row[2])
+    count, text, number = (
+        PrintedColumn("", label, kind)
+        for label, kind in (("Count", "count"), ("", "text"), ("Value", "number"))
+    )
+    confidence_columns = printed_columns("rpt_resolution_link_confidence", "diagnostics")
+    confidence = con.execute(
+        "select * from reporting.rpt_resolution_link_confidence order by band_order"
+    ).df()
+    params = parameter_table(model)
+    chart = match_weight_chart(params)
+    html = (
+        environment()
+        .get_template("resolution_diagnostics.html.j2")
+        .render(
+            marking=MARKING,
+            quarter=quarter,
+            threshold=threshold,
+            prior=f"{model.get('probability_two_random_records_match', float('nan')):.3g}",
+            count_columns=(replace(text, label="Measure"), count),
+            counts=[(label, _stat(stats, key)) for key, label in RUN_COUNTS],
+            confidence={
+                "columns": confidence_columns,
+                "rows": printed_frame(confidence, confidence_columns).to_dict("split")["data"],
+                "total": False,
+                "empty": "",
+            },
+            blocking_columns=(
+                replace(text, label="Rule (fields that must agree)"),
+                replace(count, label="Pairs compared"),
+            ),
+            blocking=[(r.get("rule"), r.get("pairs")) for r in stats.get("blocking_rules") or []],
+            # plotly.js embedded with the chart: the page opens offline, like every other page
+            chart=Markup(chart.to_html(full_html=False, include_plotlyjs=True))
+            if chart is not None
+            else "",
+            parameter_columns=(
+                replace(text, label="Field"),
+                replace(text, label="Level"),
+                replace(number, label="m probability", digits=6),
+                replace(number, label="u probability", digits=6),
+                replace(number, label="Match weight (log2 m/u)", digits=2),
+                PrintedColumn("", "Term-frequency adjusted", "flag"),
+            ),
+            parameters=params.to_dict("split")["data"],
+            timing_columns=(
+                replace(text, label="Phase"),
+                replace(number, label="Seconds", digits=1),
+            ),
+            timings=[
+                (phase.removesuffix("_s").replace("_", " "), seconds)
+                for phase, seconds in sorted(
+                    (stats.get("timings") or {}).items(),
+                    key=lambda item: PHASES.index(item[0]) if item[0] in PHASES else len(PHASES),
+                )
+            ],
+        )
+    )
+    out_dir = owner_only_dir(Path(folder) / RESTRICTED_DIR)
+    return [write_private(out_dir / "resolution_diagnostics.html", html)]

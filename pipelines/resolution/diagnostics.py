@@ -1,11 +1,10 @@
-"""The restricted model summary: parameters and a match-weight chart (plotly, offline HTML)."""
+"""The trained model read for people: its parameters per comparison level and their match-weight
+chart (the restricted diagnostics page, pipelines.report.restricted, prints them)."""
 
 from __future__ import annotations
 
-import html
 import json
 import math
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -50,39 +49,21 @@ def model_summary(model: dict[str, Any], stats: dict[str, Any], threshold: float
     )
 
 
-def write_diagnostics(
-    model: dict[str, Any], stats: dict[str, Any], threshold: float, path: Path
-) -> Path:
-    """Write the diagnostics page (plotly.js embedded, so it opens offline)."""
-    params = parameter_table(model)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    parts = [
-        "<html><head><meta charset='utf-8'><title>Person resolution diagnostics</title></head>",
-        "<body style='font-family:sans-serif;max-width:1100px;margin:auto'>",
-        "<p><b>OFFICIAL-SENSITIVE</b>: restricted model summary of person resolution.</p>",
-        "<h1>Person resolution: model summary</h1>",
-        f"<p>Match probability threshold: {threshold}. Prior probability that two random "
-        f"mentions match: {model.get('probability_two_random_records_match', float('nan')):.3g}."
-        "</p>",
-        "<h2>Run</h2><pre>" + html.escape(json.dumps(stats, indent=2, default=str)) + "</pre>",
-    ]
-    if not params.empty:
-        labels = params["field"] + ": " + params["level"]
-        colours = ["#2a7" if (w or 0) > 0 else "#c33" for w in params["match_weight"]]
-        figure = go.Figure(
-            go.Bar(x=params["match_weight"], y=labels, orientation="h", marker_color=colours)
-        )
-        figure.update_layout(
-            title="Match weight per comparison level (log2 m/u; before term-frequency adjustment)",
-            height=28 * len(params) + 150,
-            yaxis={"autorange": "reversed"},
-            xaxis_title="match weight",
-            margin={"l": 320},
-        )
-        parts.append(figure.to_html(full_html=False, include_plotlyjs=True))
-        parts.append("<h2>Parameters</h2>")
-        parts.append(params.to_html(index=False, float_format=lambda v: f"{v:.4g}"))
-    parts.append("</body></html>")
-    path.write_text("\n".join(parts), encoding="utf-8")
-    path.chmod(0o600)  # restricted: readable by the owner only, like the tasking pack
-    return path
+def match_weight_chart(params: pd.DataFrame) -> go.Figure | None:
+    """Each comparison level's match weight (log2 m/u) as a bar, for the restricted diagnostics
+    page; None without parameters."""
+    if params.empty:
+        return None
+    labels = params["field"] + ": " + params["level"]
+    colours = ["#2a7" if (w or 0) > 0 else "#c33" for w in params["match_weight"]]
+    figure = go.Figure(
+        go.Bar(x=params["match_weight"], y=labels, orientation="h", marker_color=colours)
+    )
+    figure.update_layout(
+        title="Match weight per comparison level (log2 m/u; before term-frequency adjustment)",
+        height=28 * len(params) + 150,
+        yaxis={"autorange": "reversed"},
+        xaxis_title="match weight",
+        margin={"l": 320},
+    )
+    return figure

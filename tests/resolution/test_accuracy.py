@@ -60,6 +60,28 @@ def test_restricted_diagnostics_written(tiny_profile) -> None:
     text = page.read_text(encoding="utf-8")
     assert "OFFICIAL-SENSITIVE" in text and "match weight" in text.lower()
     assert page.stat().st_mode & 0o077 == 0, "restricted file readable by group or others"
+    # how sure the joins are: every person of 2+ records in one band of its weakest link, and
+    # every such tasking subject of the quarter counted once
+    with duckdb.connect(str(tiny_profile.warehouse), read_only=True) as con:
+        bands = con.execute(
+            "select band_label, persons, records, tasking_subjects "
+            "from reporting.rpt_resolution_link_confidence order by band_order"
+        ).df()
+        persons, records = con.execute(
+            "select count(*), sum(n) from (select person_key, count(*) as n "
+            "from marts.person_records group by person_key having count(*) > 1)"
+        ).fetchone()
+        listed = con.execute(
+            "select count(*) from reporting.rpt_tasking_list as t "
+            "where t.quarter = ? and t.is_on_tasking_list and (select count(*) "
+            "from marts.person_records as r where r.person_key = t.person_key) > 1",
+            [tiny_profile.quarter],
+        ).fetchone()[0]
+    assert len(bands) == 4 and bands["persons"].sum() == persons > 0
+    assert bands["records"].sum() == records
+    assert bands["tasking_subjects"].sum() == listed
+    for label in bands["band_label"]:
+        assert label in text
 
 
 def test_small_preset_accuracy(tmp_path: Path) -> None:
