@@ -27,13 +27,17 @@ backtest_warning as (
             string_agg(
                 horizon_years || ' year'
                 || case when horizon_years > 1 then 's' else '' end || ' ahead the 80% range '
-                || 'held the actual number ' || {{ percent_text('min_coverage80') }}
-                || ' of the time and the 95% range ' || {{ percent_text('min_coverage95') }},
+                -- to a tenth: a whole percent can round a shortfall onto the tolerance (74.5%
+                -- printed as 75% beside a limit of 75% read as no shortfall at all)
+                || 'held the actual number ' || printf('%.1f%%', 100 * min_coverage80)
+                || ' of the time and the 95% range ' || printf('%.1f%%', 100 * min_coverage95),
                 '; ' order by horizon_years
             ) filter (where any_poor and min_coverage80 is not null),
             'the ranges held the actual number less often than they claim'
         )
-        || ' (they should hold it about 80% and 95% of the time)'
+        || ' (they should hold it about 80% and 95% of the time; more than '
+        || '{{ (100 * setting('fms')['poor_coverage_tolerance']) | round | int }} points below '
+        || 'is a shortfall)'
         || case
             when bool_or(any_no_better_than_naive)
                 then
