@@ -136,7 +136,7 @@ def test_victim_and_perpetrator_figures_match_the_marts(doc, con) -> None:
     for label, where in (
         (f"Suspects and offenders (people, crime in the {WINDOW})", "true"),
         (f"Serial perpetrators (2+ victims, {WINDOW})", "is_serial"),
-        ("High-harm perpetrators (tasking list at quarter end)", "is_high_harm"),
+        ("High-harm perpetrators (at or above the tasking cut-off, quarter end)", "is_high_harm"),
     ):
         n = _count(
             con, f"select count(*) from marts.perpetrators where quarter = ? and {where}", [QUARTER]
