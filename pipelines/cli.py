@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import logging
 import multiprocessing.util
 import os
@@ -475,7 +476,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# CPython's cyclic garbage collector with its default thresholds (700, 10, 10) walks every
+# tracked object of the process about once per 70,000 allocations that outlive the young
+# generations. A profile run holds ~600,000 long-lived objects (Dagster, dbt-core and its parsed
+# project, pandas, Splink) and allocates ~2 million: ten full collections of 0.1-0.3 s each,
+# every one holding the GIL, so every thread of the run waited (2.6 s of a force second
+# quarter's 44 s at load 5, timed with gc.callbacks). With a first generation of 10,000 the
+# young collections cost the same in all (their work is per allocation) and the full
+# collections come once per million: one per run. Cycles are still collected; the run's peak
+# memory did not grow (docs/benchmarks.md).
+GC_THRESHOLDS = (10_000, 10, 10)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    gc.set_threshold(*GC_THRESHOLDS)
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["bench"]:
         # argparse's REMAINDER rejects options that come first (`spp bench --scales x`), so the

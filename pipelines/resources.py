@@ -8,14 +8,17 @@ import datetime as dt
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
+import duckdb
 from dagster_duckdb import DuckDBResource
+from pydantic import PrivateAttr
 
 from pipelines import run_safety
 from pipelines.paths import default_output_dir, default_warehouse
 from pipelines.settings import Settings, load_settings, settings_path
-from pipelines.warehouse_connection import duckdb_connection_config
+from pipelines.warehouse_connection import duckdb_connection_config, escape_sql_string
 
 
 class Warehouse(DuckDBResource):
@@ -25,12 +28,64 @@ class Warehouse(DuckDBResource):
     Dagster UI (or `dagster asset materialize`) works on the warehouse itself, so it takes the
     same lock here: a second run on a warehouse in use, from either side, is refused at once
     with the holder's pid rather than meeting DuckDB's file lock half-way through. With the
-    in-process executor the resource is set up once per run, so the lock spans every step."""
+    in-process executor the resource is set up once per run, so the lock spans every step.
+
+    During a run the Python steps share one open database: each `get_connection()` is a new
+    connection (cursor) to it, with its own session, closed at the end of the block, and the
+    database itself stays open until a dbt step needs the file (`release`: dbt-duckdb opens it
+    in an instance of its own, and DuckDB allows one per file) or the run ends. A run opened
+    and closed the file 22 times, each close a checkpoint; now once per stretch of Python steps
+    between dbt steps. What each step reads and writes is the same: its statements commit as
+    they did, and the release checkpoints them before dbt opens the file."""
+
+    _held: contextlib.AbstractContextManager[Any] | None = PrivateAttr(default=None)
+    _connection: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
+    _sharing: bool = PrivateAttr(default=False)
 
     @contextlib.contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[Warehouse]:
         with run_safety.warehouse_lock(Path(self.database)):
-            yield self
+            self._sharing = True
+            try:
+                yield self
+            finally:
+                self._sharing = False
+                self.release()
+
+    @contextlib.contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        if not self._sharing:
+            with super().get_connection() as con:
+                yield con
+            return
+        if self._connection is None:
+            # Opened as DuckDBResource opens it (its configuration, its retries).
+            self._held = super().get_connection()
+            self._connection = self._held.__enter__()
+        cursor = self._connection.cursor()
+        try:
+            yield cursor
+        finally:
+            cursor.close()
+            # A step may raise DuckDB's memory limit for itself (ingest's loads): settings are
+            # the database's, so the next step gets the configured limit back, as it did from a
+            # database of its own.
+            limit = self.connection_config.get("memory_limit")
+            if limit:
+                self._connection.execute(f"set memory_limit = '{escape_sql_string(limit)}'")
+
+    def release(self) -> None:
+        """Close the shared database (DuckDB checkpoints it): before dbt opens the file, and at
+        the end of the run. The next `get_connection()` opens it again."""
+        held, self._held, self._connection = self._held, None, None
+        if held is not None:
+            held.__exit__(None, None, None)
+
+
+def release_warehouse(resource: DuckDBResource) -> None:
+    """Let go of the warehouse file before another DuckDB instance opens it (a dbt step)."""
+    if isinstance(resource, Warehouse):
+        resource.release()
 
 
 class ProfileRun(dg.ConfigurableResource):

@@ -13,7 +13,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from pipelines.partitions import quarterly_partitions
-from pipelines.resources import ProfileRun
+from pipelines.resources import ProfileRun, release_warehouse
 from pipelines.warehouse_tables import replace_table
 
 MENTIONS = dg.AssetKey(["intermediate", "int_person_mentions"])
@@ -73,6 +73,9 @@ def person_resolution(
     started = time.perf_counter()
     with duckdb.get_connection() as con:
         mentions = con.sql("select * from intermediate.int_person_mentions").to_arrow_table()
+    # The run's peak memory is here (Splink): the warehouse's pages just read are not kept
+    # beside it (the database the Python steps share is closed until the writes below).
+    release_warehouse(duckdb)
     result = resolve_mentions(mentions, config)
     with duckdb.get_connection() as con:
         # The clusters frame still carries the mentions' names and dates of birth: person_records

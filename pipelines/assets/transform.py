@@ -26,7 +26,7 @@ from pipelines.dbt_specs import (
     without_dbt_core,
 )
 from pipelines.partitions import quarterly_partitions
-from pipelines.resources import ProfileRun
+from pipelines.resources import ProfileRun, release_warehouse
 from pipelines.settings import dbt_vars
 
 # Without dbt-core unless this process has imported it already (pipelines/dbt_specs.py).
@@ -187,6 +187,7 @@ def _build(
             "create or replace table raw.profile_run as select ?::varchar as quarter",
             [context.partition_key],
         )
+    release_warehouse(duckdb)
     # One folder per step under target/ for the compiled SQL, dbt's log and run_results.json;
     # named as dagster-dbt names them.
     step_folder = f"{context.op.name}-{context.run.run_id[:7]}-{uuid.uuid4().hex[:7]}"

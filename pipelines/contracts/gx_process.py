@@ -298,6 +298,13 @@ def _serve(extracts: Sequence[str], requests: IO[bytes], replies: IO[bytes]) -> 
 
 
 if __name__ == "__main__":
+    import gc
+
+    from pipelines.cli import GC_THRESHOLDS
+
+    # Importing GX leaves ~280,000 long-lived objects: the run's thresholds spare this process
+    # its full collections as they spare the run's (pipelines/cli.py).
+    gc.set_threshold(*GC_THRESHOLDS)
     # Ctrl-C reaches the whole process group: the run's process ends this one (or its pipe
     # closes), so no second traceback is printed from here.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

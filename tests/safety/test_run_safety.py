@@ -317,3 +317,57 @@ def test_a_killed_run_leaves_the_previous_quarter_as_it_was(
     # The next run is not blocked by the dead run's lock and leftovers.
     with run_safety.warehouse_lock(outcome.warehouse):
         pass
+
+
+def test_the_python_steps_of_a_run_share_one_open_warehouse(tmp_path: Path) -> None:
+    """Within a run the steps' connections are sessions of one open database: what a step
+    commits the next one reads; a memory limit a step sets for itself does not reach the
+    next; the file is held between steps, and `release` (before a dbt step opens the file in
+    an instance of its own) and the run's end let go of it."""
+    import duckdb as duckdb_lib
+
+    from pipelines.resources import release_warehouse
+
+    warehouse = tmp_path / "warehouse.duckdb"
+
+    def opens_elsewhere() -> bool:
+        """Whether another DuckDB instance of this process can open the file, as dbt's does."""
+        try:
+            with duckdb_lib.connect(":memory:") as other:
+                other.execute(f"attach '{warehouse}' as elsewhere")
+        except duckdb_lib.Error:
+            return False
+        return True
+
+    @dg.asset
+    def writes(duckdb: Warehouse) -> dict[str, object]:
+        with duckdb.get_connection() as con:
+            limit = con.execute("select current_setting('memory_limit')").fetchone()[0]
+            con.execute("set memory_limit = '123MB'")
+            con.execute("create table t as select 42 as x")
+        return {"limit": limit, "held": not opens_elsewhere()}
+
+    @dg.asset
+    def reads(writes: dict[str, object], duckdb: Warehouse) -> dict[str, object]:
+        with duckdb.get_connection() as con:
+            x = con.execute("select x from t").fetchone()[0]
+            limit = con.execute("select current_setting('memory_limit')").fetchone()[0]
+        held = not opens_elsewhere()
+        release_warehouse(duckdb)
+        return {"x": x, "limit": limit, "held": held, "released": opens_elsewhere()}
+
+    result = dg.materialize(
+        [writes, reads],
+        resources={
+            "duckdb": Warehouse(database=str(warehouse), connection_config={"memory_limit": "1GB"})
+        },
+    )
+    assert result.success
+    first, second = result.output_for_node("writes"), result.output_for_node("reads")
+    assert first["held"] and second["held"], "the database stays open between steps"
+    assert second["x"] == 42
+    assert second["limit"] == first["limit"], "the next step has the configured limit"
+    assert second["released"], "release lets another instance open the file"
+    assert opens_elsewhere(), "the run's end closes it"
+    with duckdb_lib.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select x from t").fetchone()[0] == 42
