@@ -48,7 +48,13 @@ TABLES = {
     "dropped": ("dropped", "dropped_off", "Dropped off"),
     "backtest": ("backtest", "pack", "Ranking back-test"),
 }
-HEADLINES = ("headline_counts", "headline_movement", "headline_identity", "headline_backtest")
+HEADLINES = (
+    "headline_counts",
+    "headline_beyond_list",
+    "headline_movement",
+    "headline_identity",
+    "headline_backtest",
+)
 # Each part of a subject's page: its model, the columns it reads (a victim's key never), the
 # rows it shows (`is_shown`: the models cut long timelines and evidence) and their order.
 PAGE_PARTS = {

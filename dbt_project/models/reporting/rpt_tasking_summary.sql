@@ -37,6 +37,22 @@ identity as (
     select * from {{ ref('rpt_tasking_identity_changes') }}
 ),
 
+-- the subjects at or above the cut-off that the list's length leaves out: named by their
+-- references, so the meeting knows who they are without a second list
+beyond_list as (
+    select
+        quarter,
+        count(*) as subjects_beyond_list,
+        string_agg(
+            subject_reference || ' ' || coalesce(best_name, '(no name recorded)') || ' (rank '
+            || rank || ', score ' || format('{:.1f}', rfgv_score) || ')',
+            ', ' order by rank
+        ) as beyond_list_references
+    from {{ ref('rpt_tasking_list') }}
+    where not is_on_tasking_list
+    group by quarter
+),
+
 -- the back-test over every ranking old enough to check, at the longest list and the shortest
 -- follow-up (the figures the profile's sentence quotes): RFGV and the best plain ranking
 backtest as (
@@ -130,12 +146,21 @@ final as (
                 || 'a further stalking crime within {{ 3 * horizon }} months, against '
                 || cast(round(100 * backtest.best_plain_precision) as integer) || '% for the best plain ranking ('
                 || lower(replace(backtest.best_plain_label, 'Baseline: ', '')) || ').'
-        end as headline_backtest
+        end as headline_backtest,
+        case
+            when beyond_list.subjects_beyond_list > 0
+                then
+                    'Also at or above the cut-off but beyond the list of '
+                    || {{ setting('tasking')['list_length'] }} || ': '
+                    || beyond_list.beyond_list_references
+                    || ' (tasking.list_length sets how many are listed).'
+        end as headline_beyond_list
     from scored
     left join movement on scored.quarter = movement.quarter
     left join dropped on scored.quarter = dropped.quarter
     left join identity on scored.quarter = identity.run_quarter
     left join backtest on scored.quarter = backtest.quarter
+    left join beyond_list on scored.quarter = beyond_list.quarter
 )
 
 -- the pack's opening sentences (one when nothing was scored)
