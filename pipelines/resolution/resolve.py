@@ -851,9 +851,13 @@ def _persons(con: duckdb.DuckDBPyConnection, has: set[str], output_format: str) 
             from j where {expr} is not null group by person_key, {expr}
         ),
         {column}_pick as (
-            select person_key,
-                first(value order by n desc, latest desc nulls last, value) as {column}
-            from {column}_counts group by person_key
+            -- a window, not an ordered aggregate: DuckDB can spill a window's sort to disk,
+            -- not an ordered aggregate's buffers (11 M mentions ran out of memory_limit)
+            select person_key, value as {column}
+            from {column}_counts
+            qualify row_number() over (
+                partition by person_key order by n desc, latest desc nulls last, value
+            ) = 1
         )"""
         )
     joins = "\n".join(f"left join {c}_pick using (person_key)" for c, _ in PERSON_ATTRIBUTES)
