@@ -26,6 +26,7 @@ from pipelines.report.printed import (
     environment,
     printed_columns,
     printed_frame,
+    printed_table,
 )
 from pipelines.report.sheets import from_printed, write_table
 from pipelines.run_safety import RESTRICTED_DIR, owner_only_dir, write_private
@@ -87,63 +88,35 @@ def write_dip_sample(
 
 
 # --------------------------------------------------------------------------- diagnostics
-# what the run's counts are called on the page (stats of pipelines.resolution.resolve_mentions)
-RUN_COUNTS = (
-    ("mentions", "Person mentions (records) read"),
-    ("nodes", "Distinct nodes (a nominal id with one set of details is one node)"),
-    ("comparisons_scored", "Pairs compared and scored by Splink"),
-    ("clustering.edges_scored_above_threshold", "Pairs at or above the match threshold"),
-    ("clustering.nominal_edges", "Joins by shared nominal id"),
-    ("clustering.second_ids_joined", "Bare second ids joined by rule"),
-    ("clustering.edges_dropped_same_incident", "Joins refused: two sides of one incident"),
-    (
-        "clustering.edges_rejected_by_constraints",
-        "Joins refused by a constraint when re-clustering",
-    ),
-    ("clustering.components_reclustered", "Groups re-clustered under the constraints"),
-    ("persons", "Resolved people"),
-    ("multi_record_persons", "People of two or more records"),
-    ("training.em_sessions", "Training sessions (expectation maximisation)"),
-)
-
-
-# resolve_mentions' phases in the order they run, the total last
-PHASES = ("prepare_s", "select_blocking_s", "train_s", "block_s", "score_s", "cluster_s")
-PHASES += ("outputs_s", "total_s")
-
-
-def _stat(stats: dict[str, Any], dotted: str) -> Any:
-    value: Any = stats
-    for part in dotted.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
-    return value
-
-
 def write_resolution_diagnostics(
     con: duckdb.DuckDBPyConnection, quarter: str, folder: Path
 ) -> list[Path]:
     """restricted/resolution_diagnostics.html, for analysts who check how people were linked:
-    the run's counts, how sure the joins are (reporting.rpt_resolution_link_confidence), the
-    blocking rules, the trained model's match weights (marts.resolution_model, a declared dbt
-    source) and the time per phase; nothing when the run has no model."""
+    the run's counts, the blocking rules and the time per phase (reporting.rpt_resolution_run),
+    how sure the joins are (reporting.rpt_resolution_link_confidence) and the trained model's
+    match weights (marts.resolution_model, a declared dbt source); nothing when the run has no
+    model."""
     from pipelines.resolution.diagnostics import match_weight_chart, parameter_table
 
     row = con.execute(
-        "select model_json, stats_json, match_probability_threshold from marts.resolution_model"
+        "select model_json, match_probability_threshold from marts.resolution_model"
     ).fetchone()
     if row is None:
         return []
-    model, stats, threshold = json.loads(row[0]), json.loads(row[1]), float(row[2])
-    count, text, number = (
-        PrintedColumn("", label, kind)
-        for label, kind in (("Count", "count"), ("", "text"), ("Value", "number"))
+    model, threshold = json.loads(row[0]), float(row[1])
+
+    def part(view: str, empty: str = "") -> dict[str, Any]:
+        """A table of rpt_resolution_run (counts of a restricted page: no column declares a
+        disclosure rule, so the threshold given is not used)."""
+        clause = "where part = ? order by row_order"
+        return {**printed_table(con, "rpt_resolution_run", view, 0, clause, [view]), "empty": empty}
+
+    confidence = printed_table(
+        con, "rpt_resolution_link_confidence", "diagnostics", 0, "order by band_order"
     )
-    confidence_columns = printed_columns("rpt_resolution_link_confidence", "diagnostics")
-    confidence = con.execute(
-        "select * from reporting.rpt_resolution_link_confidence order by band_order"
-    ).df()
     params = parameter_table(model)
     chart = match_weight_chart(params)
+    number = PrintedColumn("", "", "number")
     html = (
         environment()
         .get_template("resolution_diagnostics.html.j2")
@@ -152,43 +125,23 @@ def write_resolution_diagnostics(
             quarter=quarter,
             threshold=threshold,
             prior=f"{model.get('probability_two_random_records_match', float('nan')):.3g}",
-            count_columns=(replace(text, label="Measure"), count),
-            counts=[(label, _stat(stats, key)) for key, label in RUN_COUNTS],
-            confidence={
-                "columns": confidence_columns,
-                "rows": printed_frame(confidence, confidence_columns).to_dict("split")["data"],
-                "total": False,
-                "empty": "",
-            },
-            blocking_columns=(
-                replace(text, label="Rule (fields that must agree)"),
-                replace(count, label="Pairs compared"),
-            ),
-            blocking=[(r.get("rule"), r.get("pairs")) for r in stats.get("blocking_rules") or []],
+            counts=part("run"),
+            confidence={**confidence, "empty": ""},
+            blocking=part("blocking", "No rule recorded."),
             # plotly.js embedded with the chart: the page opens offline, like every other page
             chart=Markup(chart.to_html(full_html=False, include_plotlyjs=True))
             if chart is not None
             else "",
             parameter_columns=(
-                replace(text, label="Field"),
-                replace(text, label="Level"),
+                PrintedColumn("", "Field", "text"),
+                PrintedColumn("", "Level", "text"),
                 replace(number, label="m probability", digits=6),
                 replace(number, label="u probability", digits=6),
                 replace(number, label="Match weight (log2 m/u)", digits=2),
                 PrintedColumn("", "Term-frequency adjusted", "flag"),
             ),
             parameters=params.to_dict("split")["data"],
-            timing_columns=(
-                replace(text, label="Phase"),
-                replace(number, label="Seconds", digits=1),
-            ),
-            timings=[
-                (phase.removesuffix("_s").replace("_", " "), seconds)
-                for phase, seconds in sorted(
-                    (stats.get("timings") or {}).items(),
-                    key=lambda item: PHASES.index(item[0]) if item[0] in PHASES else len(PHASES),
-                )
-            ],
+            timings=part("timings"),
         )
     )
     out_dir = owner_only_dir(Path(folder) / RESTRICTED_DIR)

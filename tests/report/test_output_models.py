@@ -18,6 +18,7 @@ UNIT_TESTED = (
     "rpt_subject_match_evidence",
     "rpt_tasking_summary",
     "rpt_fms_not_forecast",
+    "rpt_resolution_run",
 )
 
 
