@@ -54,6 +54,7 @@ from pipelines.settings import Settings, changed_settings_rows
 SENTENCES = "rpt_profile_sentences"
 SECTIONS = "rpt_profile_sections"
 SECTION_VALUES = "rpt_profile_section_values"
+CHART_POINTS = "rpt_profile_chart_points"
 
 
 @dataclass
@@ -429,43 +430,28 @@ def _title(ctx: Context, spec: dict[str, Any]) -> str:
 Series = tuple[list[str], dict[str, list]]  # a chart's x values and its named series
 
 
-def _rate_bars(ctx: Context, spec: dict[str, Any]) -> Series:
-    """A rate of two columns per row of the quarter, and a year before, under the rate rule."""
-    p = ctx.periods
-    frame = ctx.con.execute(
-        f"select * from reporting.{spec['model']} where quarter = ? order by {spec['order_by']}",
-        [p.quarter],
-    ).df()
-    return list(frame[spec["label"]]), {
-        quarter: [
-            protect_rate(a, b, ctx.k).value for a, b in zip(frame[part], frame[whole], strict=True)
-        ]
-        for quarter, (part, whole) in ((p.quarter, spec["now"]), (p.year_ago, spec["year_ago"]))
-    }
-
-
-def _lines(ctx: Context, spec: dict[str, Any]) -> Series:
-    """The last `quarters` quarters of a `count` column (one line, `name`; a quarter without
-    a row counts zero) or of a `rate` of two columns per value of the `series` column, each
-    figure under the count or the rate rule (a suppressed one is a gap)."""
-    quarters, rate = ctx.periods.trend(spec["quarters"]), "rate" in spec
-    part, whole = spec["rate"] if rate else (spec["count"], "null")
-    frame = ctx.con.execute(
-        f"select {spec['series'] if rate else 'null'} as series, quarter, {part} as part, "
-        f"{whole} as whole from reporting.{spec['model']} where {spec.get('where', 'true')} "
-        "order by series, quarter"
-    ).df()
-    names = list(frame["series"]) if rate else [spec["name"]]
-    lines: dict[str, list] = {name: [None if rate else 0] * len(quarters) for name in names}
-    for row in frame[frame["quarter"].isin(quarters)].itertuples():
-        at, name = quarters.index(row.quarter), row.series if rate else spec["name"]
-        shown = (
-            protect_rate(row.part, row.whole, ctx.k)
-            if rate
-            else protect_count(int(row.part), ctx.k)
-        )
-        lines[name][at] = shown.value if rate else shown.public
-    return quarters, lines
+def _points(ctx: Context, spec: dict[str, Any]) -> Series:
+    """A chart's points (rpt_profile_chart_points `points`: every series at every x, in order),
+    each under its rule: a count under the count rule, a rate of part in whole under the rate
+    rule (a quarter without a row has no rate); a suppressed figure is a gap."""
+    rows = model_rows(
+        ctx.con,
+        CHART_POINTS,
+        "quarter = ? and chart = ? order by series_order, x_order",
+        [ctx.periods.quarter, spec["points"]],
+    )
+    series: dict[str, list] = {}
+    for row in rows:
+        if row["rule"] == "count":
+            shown = protect_count(int(row["part"]), ctx.k).public
+        else:
+            shown = (
+                None
+                if row["whole"] is None
+                else protect_rate(row["part"], row["whole"], ctx.k).value
+            )
+        series.setdefault(row["series"], []).append(shown)
+    return list(dict.fromkeys(row["x"] for row in rows)), series
 
 
 def _trend(ctx: Context, spec: dict[str, Any], with_total: bool) -> Series:
@@ -495,8 +481,8 @@ def _share_lines(ctx: Context, spec: dict[str, Any]) -> Series:
 
 # Each declared chart kind: its figures and the figure it is drawn as (pipelines.report.charts)
 CHARTS = {
-    "lines": (_lines, "lines"),
-    "rate_bars": (_rate_bars, "rate_bars"),
+    "lines": (_points, "lines"),
+    "rate_bars": (_points, "rate_bars"),
     "stacked_counts": (_stacked_counts, "stacked"),
     "share_lines": (_share_lines, "lines"),
 }
@@ -510,7 +496,7 @@ def _chart_item(ctx: Context, spec: dict[str, Any], figure: go.Figure, **words: 
 def _chart(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     figures, kind = CHARTS[spec["chart"]]
     x, series = figures(ctx, spec)
-    percent = kind != "stacked" and "count" not in spec
+    percent = kind != "stacked" and not spec.get("counts")
     figure = charts.chart(
         kind, x, series, _title(ctx, spec), spec.get("y_title", "Crimes"), percent
     )

@@ -23,8 +23,6 @@ RULES_FROM = ("derived", "change")
 # The keys of an item kind (of a chart: its chart kind) that name columns of its model, one
 # each or a pair each
 ITEM_COLUMNS = {
-    "lines": (("count", "series"), ("rate",)),
-    "rate_bars": (("label", "order_by"), ("now", "year_ago")),
     "paragraphs": (("column", "order_by"), ()),
     "table": (("order_by",), ()),
 }

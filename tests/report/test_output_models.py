@@ -1,7 +1,7 @@
-"""The restricted pages' wording and the FMS files' series not forecast, on fixed rows: the
-dbt unit tests of dbt_project/models/reporting/_outputs__unit_tests.yml (a quarterly run skips
-unit tests, so they run here, on a copy of the session's warehouse for the input tables'
-types)."""
+"""The restricted pages' wording and tables, the FMS files' series not forecast and the
+profile's chart points, on fixed rows: the dbt unit tests of
+dbt_project/models/reporting/_outputs__unit_tests.yml (a quarterly run skips unit tests, so they
+run here, on a copy of the session's warehouse for the input tables' types)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ UNIT_TESTED = (
     "rpt_tasking_summary",
     "rpt_fms_not_forecast",
     "rpt_resolution_run",
+    "rpt_profile_chart_points",
 )
 
 
