@@ -22,26 +22,13 @@ from pipelines.disclosure.demand import (
     protect_demand_years,
 )
 from pipelines.disclosure.formulas import neutralise_formulas
-from pipelines.report.printed import WrittenColumn, model_frames, written_columns
+from pipelines.report.printed import WrittenColumn, model_frames, read_by, written_columns
 from pipelines.report.sheets import write_table
 
 TOTAL_SERIES = "all_stalking"
-
-
-# The reporting models behind every demand figure of the profile and the FMS files: each
-# one's rows (every row) and the order they print in.
-DEMAND_MODELS = {
-    "years": ("rpt_fms_financial_years", "true", "series_order, series, financial_year_start"),
-    "quarters": ("rpt_fms_quarters", "true", "series_order, series, quarter"),
-    "backtest": ("rpt_fms_backtest", "true", "dataset, horizon_years"),
-    "assumptions": ("rpt_fms_assumptions", "true", "assumption_order"),
-    "workload_years": ("rpt_fms_workload_years", "true", "financial_year_start"),
-    "tracking": ("rpt_fms_tracking", "true", "series"),
-    "sentences": ("rpt_fms_sentences", "true", "sentence_kind, sentence_order"),
-    "method": ("rpt_fms_method_sentences", "true", "sentence_order"),
-    "readme": ("rpt_fms_readme", "true", "line_order"),
-    "headline_accuracy": ("rpt_fms_headline_accuracy", "true", "column_order"),
-}
+# The reporting models behind every demand figure of the profile and the FMS files: those whose
+# YAML declares `read_by` it, each one's rows (every row) in the order they print in.
+DEMAND = "fms"
 
 
 # The workbook's sheets after its README and History: each one's rows (as published), written
@@ -55,10 +42,6 @@ WORKBOOK_SHEETS = {
     "Testing": "backtest",
     "Early warning": "tracking",
 }
-
-
-def read_demand_figures(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
-    return model_frames(con, DEMAND_MODELS)
 
 
 def sentences(figures: dict[str, pd.DataFrame], kind: str) -> list[str]:
@@ -127,7 +110,7 @@ def write_fms(
     """Write fms/demand.csv and fms/demand.xlsx under `folder` (the quarter's output folder)
     from the reporting models, disclosure-controlled. Every sheet but the README is a table
     written as its model's YAML declares it (`written_as`)."""
-    figures = read_demand_figures(con)
+    figures = model_frames(con, DEMAND)
     out_dir = folder / "fms"
     out_dir.mkdir(parents=True, exist_ok=True)
     years = protect_demand_years(figures["years"], min_count)
@@ -144,7 +127,7 @@ def write_fms(
     _readme(book.active, figures["readme"], quarter, force_name)
     write_table(book.create_sheet("History"), *_history(years), yes_no=True)
     for sheet, rows in WORKBOOK_SHEETS.items():
-        columns = written_columns(DEMAND_MODELS[rows][0], sheet)
+        columns = written_columns(read_by(DEMAND)[rows]["model"], sheet)
         write_table(book.create_sheet(sheet), shown[rows], columns, yes_no=True)
     book.properties.title = f"Stalking demand for the FMS, {quarter}"
     book.save(out_dir / "demand.xlsx")

@@ -280,18 +280,25 @@ def quarter_figures(
     ]
 
 
+def read_by(output: str) -> dict[str, dict[str, str]]:
+    """The reporting models an output prints several views of, by the name it reads each as:
+    each model's `config.meta.read_by.<output>` (`as`, the rows kept: `where`, their `order`)."""
+    read = {model: (model_meta(model).get("read_by") or {}).get(output) for model in _models()}
+    return {spec["as"]: {"model": model, **spec} for model, spec in read.items() if spec}
+
+
 def model_frames(
-    con: duckdb.DuckDBPyConnection,
-    models: Mapping[str, tuple[str, str, str]],
-    params: Sequence[object] = (),
+    con: duckdb.DuckDBPyConnection, output: str, params: Sequence[object] = ()
 ) -> dict[str, pd.DataFrame]:
-    """Every column of the rows of several reporting models (name -> model, the rows kept and
-    their order; `params` fill each one's `?`), for outputs that print several views of them."""
+    """Every column of the rows of the models `output` reads (`read_by`; `params` fill each
+    one's `?`), by the name it reads each as."""
     return {
         name: con.execute(
-            f"select * from reporting.{model} where {where} order by {order}", list(params)
+            f"select * from reporting.{spec['model']} where {spec.get('where', 'true')} "
+            f"order by {spec['order']}",
+            list(params),
         ).df()
-        for name, (model, where, order) in models.items()
+        for name, spec in read_by(output).items()
     }
 
 

@@ -45,6 +45,7 @@ from pipelines.report.printed import (
     cell_text,
     compared_frames,
     comparison_table,
+    model_frames,
     printed_columns,
     printed_table,
     quarter_figures,
@@ -84,7 +85,7 @@ class Context:
     def demand(self) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
         """The FMS rows (pipelines.report.fms) and their financial years through disclosure
         control, for the forecast section and the key findings' headline."""
-        figures = fms.read_demand_figures(self.con)
+        figures = model_frames(self.con, fms.DEMAND)
         return figures, protect_demand_years(figures["years"], self.k)
 
     def sentence(self, kind: str) -> str | None:

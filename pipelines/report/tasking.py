@@ -23,23 +23,14 @@ from pipelines.report.printed import (
     model_frames,
     printed_columns,
     printed_frame,
+    read_by,
 )
 from pipelines.report.restricted import MARKING, SUBJECTS_DIR, mark_sheet, write_private_csv
 from pipelines.report.sheets import from_printed, write_table
 from pipelines.run_safety import RESTRICTED_DIR, owner_only_dir, write_private
 
-# The quarter's rows of each model the pack prints: the model, the rows kept and their order.
-PACK_ROWS = {
-    "listed": ("rpt_tasking_list", "quarter = ? and is_on_tasking_list", "rank"),
-    "dropped": ("rpt_tasking_dropped_off", "quarter = ?", "previous_rank"),
-    "summary": ("rpt_tasking_summary", "quarter = ?", "quarter"),
-    # the latest ranking checked, then the mean over every ranking checked
-    "backtest": (
-        "rpt_tasking_backtest_summary",
-        "quarter = ?",
-        "is_mean, horizon_quarters, list_length, method",
-    ),
-}
+# The quarter's rows of each model the pack prints: those whose YAML declares `read_by` it.
+PACK = "tasking_pack"
 # Each table the pack prints: its rows, their model's printed view (whose columns, labels and
 # kinds live in the model's YAML, read when first printed, not on import) and its sheet.
 TABLES = {
@@ -76,7 +67,7 @@ def printed(
     """Each table's printed columns and its rows as its view prints them."""
     tables = {}
     for table, (rows, view, _) in TABLES.items():
-        columns = printed_columns(PACK_ROWS[rows][0], view)
+        columns = printed_columns(read_by(PACK)[rows]["model"], view)
         tables[table] = (columns, printed_frame(data[rows], columns))
     return tables
 
@@ -115,7 +106,7 @@ def write_tasking_pack(
     and flag rules live in the reporting models (settings reach them as dbt vars)."""
     started = time.perf_counter()
     generated = generated or dt.date.today()
-    data = model_frames(con, PACK_ROWS, [quarter])  # each output prints its own view of them
+    data = model_frames(con, PACK, [quarter])  # each output prints its own view of them
     folder = owner_only_dir(quarter_dir / RESTRICTED_DIR)
     csv_path = write_private_csv(
         folder / "high_harm_perpetrators.csv",

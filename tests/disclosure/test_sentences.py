@@ -269,9 +269,10 @@ def test_the_forecast_headline_prints_the_years_tables_figures_and_their_change(
     its change is worked out here from them, independently of the model's arithmetic."""
     from pipelines.disclosure.demand import forecast_sentence
     from pipelines.report import fms
+    from pipelines.report.printed import model_frames
 
     with duckdb.connect(str(fixture_db), read_only=True) as con:
-        years = protect_demand_years(fms.read_demand_figures(con)["years"], K)
+        years = protect_demand_years(model_frames(con, fms.DEMAND)["years"], K)
         headline = forecast_sentence(con, years, fms.TOTAL_SERIES, "headline", K)
         title = forecast_sentence(con, years, fms.TOTAL_SERIES, "chart_title", K)
     total = years[years["series"] == fms.TOTAL_SERIES]
@@ -291,9 +292,10 @@ def test_the_forecast_change_is_dropped_when_the_baseline_is_hidden(fixture_db: 
     with it: no headline, and the chart keeps its plain title."""
     from pipelines.disclosure.demand import forecast_sentence
     from pipelines.report import fms
+    from pipelines.report.printed import model_frames
 
     with duckdb.connect(str(fixture_db), read_only=True) as con:
-        years = protect_demand_years(fms.read_demand_figures(con)["years"], K)
+        years = protect_demand_years(model_frames(con, fms.DEMAND)["years"], K)
         years.loc[years["is_baseline"], "value"] = SUPPRESSED
         headline = forecast_sentence(con, years, fms.TOTAL_SERIES, "headline", K)
         title = forecast_sentence(con, years, fms.TOTAL_SERIES, "chart_title", K)

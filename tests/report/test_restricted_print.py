@@ -30,12 +30,12 @@ def _printed_pages(path: Path) -> list[str]:
 
 def test_every_printed_page_of_a_long_tasking_list_is_marked(tiny_profile, tmp_path) -> None:
     from pipelines.report.printed import model_frames
-    from pipelines.report.tasking import PACK_ROWS, render_pack_html
+    from pipelines.report.tasking import PACK, render_pack_html
 
     warehouse = tmp_path / "wh.duckdb"
     shutil.copy(tiny_profile.warehouse, warehouse)
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        data = model_frames(con, PACK_ROWS, [tiny_profile.quarter])
+        data = model_frames(con, PACK, [tiny_profile.quarter])
     frame = data["listed"]
     assert len(frame)
     long = pd.concat([frame] * (60 // len(frame) + 1), ignore_index=True)  # several pages

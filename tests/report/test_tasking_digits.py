@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import re
 
-from pipelines.report.printed import printed_columns
-from pipelines.report.tasking import PACK_ROWS, TABLES
+from pipelines.report.printed import printed_columns, read_by
+from pipelines.report.tasking import PACK, TABLES
 from tests.report.html_tables import ProfileParser
 
 
@@ -22,7 +22,7 @@ def test_pack_numbers_carry_their_declared_decimals(tiny_profile) -> None:
     tables = _pack_tables(tiny_profile)
     checked = 0
     for table, (rows, view, _) in TABLES.items():
-        columns = printed_columns(PACK_ROWS[rows][0], view)
+        columns = printed_columns(read_by(PACK)[rows]["model"], view)
         labels = [c.label for c in columns]
         # the page's table with these headings (the pack prints each table once)
         found = [t for t in tables if t and t[0] == labels]
