@@ -46,19 +46,6 @@ HEADLINES = (
     "headline_identity",
     "headline_backtest",
 )
-# Each part of a subject's page: its model, the columns it reads (a victim's key never), the
-# rows it shows (`is_shown`: the models cut long timelines and evidence) and their order.
-PAGE_PARTS = {
-    "timeline": ("rpt_subject_timeline", "*", "quarter = $quarter and is_shown", "timeline_order"),
-    "victims": (
-        "rpt_subject_victims",
-        "* exclude (victim_key)",
-        "quarter = $quarter",
-        "contact_order",
-    ),
-    "records": ("rpt_subject_sources", "*", "true", "source_order"),
-    "evidence": ("rpt_subject_match_evidence", "*", "is_shown", "evidence_order"),
-}
 
 
 def printed(
@@ -197,15 +184,19 @@ def subject_pages(
     con: duckdb.DuckDBPyConnection, quarter: str, keys: list[str]
 ) -> dict[str, dict[str, list[dict]]]:
     """Each subject's rows of every page part (Python values: dates as dates, missing as
-    None), by person key: one query per model for every subject on the list."""
-    pages: dict[str, dict[str, list[dict]]] = {
-        key: {part: [] for part in PAGE_PARTS} for key in keys
-    }
-    for part, (model, columns, where, order) in PAGE_PARTS.items():
+    None), by person key: one query per model for every subject on the list. The parts are
+    the models declaring `read_by: subject_page`: the rows each shows (`where`; `is_shown`: the
+    models cut long timelines and evidence), their order and the columns never read
+    (`exclude`: a victim's key)."""
+    parts = read_by("subject_page")
+    pages: dict[str, dict[str, list[dict]]] = {key: {part: [] for part in parts} for key in keys}
+    for part, spec in parts.items():
+        where = spec.get("where", "true")
         params = {"keys": keys} | ({"quarter": quarter} if "$quarter" in where else {})
+        columns = f"* exclude ({spec['exclude']})" if "exclude" in spec else "*"
         rows = con.sql(
-            f"select {columns} from reporting.{model} "
-            f"where person_key in (select unnest($keys)) and {where} order by {order}",
+            f"select {columns} from reporting.{spec['model']} "
+            f"where person_key in (select unnest($keys)) and {where} order by {spec['order']}",
             params=params,
         )
         for record in rows.to_arrow_table().to_pylist():
