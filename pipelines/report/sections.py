@@ -445,12 +445,10 @@ def _points(ctx: Context, spec: dict[str, Any]) -> Series:
     for row in rows:
         if row["rule"] == "count":
             shown = protect_count(int(row["part"]), ctx.k).public
+        elif row["whole"] is not None:
+            shown = protect_rate(row["part"], row["whole"], ctx.k).value
         else:
-            shown = (
-                None
-                if row["whole"] is None
-                else protect_rate(row["part"], row["whole"], ctx.k).value
-            )
+            shown = None  # a quarter without a row: no rate
         series.setdefault(row["series"], []).append(shown)
     return list(dict.fromkeys(row["x"] for row in rows)), series
 
