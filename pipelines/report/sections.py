@@ -434,15 +434,19 @@ Series = tuple[list[str], dict[str, list]]  # a chart's x values and its named s
 def _points(ctx: Context, spec: dict[str, Any]) -> Series:
     """A chart's points (rpt_profile_chart_points `points`: every series at every x, in order),
     each under its rule: a count under the count rule, a rate of part in whole under the rate
-    rule (a quarter without a row has no rate); a suppressed figure is a gap."""
+    rule (a quarter without a row has no rate); a suppressed figure is a gap. A table's cells
+    (`stacked_counts`, `share_lines`) are suppressed per quarter with its total (`_table`)."""
     rows = model_rows(
         ctx.con,
         CHART_POINTS,
         "quarter = ? and chart = ? order by series_order, x_order",
         [ctx.periods.quarter, spec["points"]],
     )
+    x = list(dict.fromkeys(row["x"] for row in rows))
+    if spec["chart"] in ("stacked_counts", "share_lines"):
+        return x, _table_series(ctx, spec, rows, x)
     series: dict[str, list] = {}
-    for row in rows:
+    for row in (row for row in rows if row["series"] is not None):  # no series: only the x
         if row["rule"] == "count":
             shown = protect_count(int(row["part"]), ctx.k).public
         elif row["whole"] is not None:
@@ -450,40 +454,33 @@ def _points(ctx: Context, spec: dict[str, Any]) -> Series:
         else:
             shown = None  # a quarter without a row: no rate
         series.setdefault(row["series"], []).append(shown)
-    return list(dict.fromkeys(row["x"] for row in rows)), series
+    return x, series
 
 
-def _trend(ctx: Context, spec: dict[str, Any], with_total: bool) -> Series:
-    """The demand window (rpt_profile_section_values.trend_first_quarter to the quarter) and a
-    table of a category-by-quarter model over it, suppressed per quarter with its total."""
-    first = page_values(ctx)["trend_first_quarter"]
-    quarters = [q for q in ctx.periods.trend(12) if q >= first]
-    tables = compared_frames(ctx.con, spec["model"], quarters)
-    frame, order = tables[spec["table"]]
-    return quarters, trend_table(frame, quarters, ctx.k, order, with_total)
-
-
-def _stacked_counts(ctx: Context, spec: dict[str, Any]) -> Series:
-    """A table's categories per quarter, what is suppressed one SMALL_COUNTS part
-    (pipelines.disclosure.tables.stacked_rest)."""
-    quarters, series = _trend(ctx, spec, with_total=True)
+def _table_series(
+    ctx: Context, spec: dict[str, Any], rows: list[dict[str, Any]], quarters: list[str]
+) -> dict[str, list]:
+    """A table's categories per quarter, suppressed with each quarter's total
+    (pipelines.disclosure.tables.trend_table): stacked, what is suppressed one SMALL_COUNTS
+    part (stacked_rest); or the share of one category (`share`, the line `series`) under the
+    rate rule, a quarter with a suppressed part having no share."""
+    cells = [(r["x"], r["series"], r["part"]) for r in rows if r["part"] is not None]
+    frame = pd.DataFrame(cells, columns=["quarter", "cat", "n"]).astype({"n": "int64"})
+    order = list(dict.fromkeys(r["series"] for r in rows if r["series"] is not None))
+    stacked = spec["chart"] == "stacked_counts"
+    series = trend_table(frame, quarters, ctx.k, order, with_total=stacked)
+    if not stacked:
+        return {spec["series"]: published_shares(series, spec["share"], len(quarters), ctx.k)}
     rest = stacked_rest(series, series.pop("Total"))
-    return quarters, {**series, **({charts.SMALL_COUNTS: rest} if any(rest) else {})}
+    return {**series, **({charts.SMALL_COUNTS: rest} if any(rest) else {})}
 
 
-def _share_lines(ctx: Context, spec: dict[str, Any]) -> Series:
-    """The share of one category of a table per quarter, under the rate rule; a quarter with
-    a suppressed part has no share."""
-    quarters, series = _trend(ctx, spec, with_total=False)
-    return quarters, {spec["series"]: published_shares(series, spec["share"], len(quarters), ctx.k)}
-
-
-# Each declared chart kind: its figures and the figure it is drawn as (pipelines.report.charts)
+# Each declared chart kind: the figure its points are drawn as (pipelines.report.charts)
 CHARTS = {
-    "lines": (_points, "lines"),
-    "rate_bars": (_points, "rate_bars"),
-    "stacked_counts": (_stacked_counts, "stacked"),
-    "share_lines": (_share_lines, "lines"),
+    "lines": "lines",
+    "rate_bars": "rate_bars",
+    "stacked_counts": "stacked",
+    "share_lines": "lines",
 }
 
 
@@ -493,8 +490,8 @@ def _chart_item(ctx: Context, spec: dict[str, Any], figure: go.Figure, **words: 
 
 
 def _chart(ctx: Context, spec: dict[str, Any]) -> list[Item]:
-    figures, kind = CHARTS[spec["chart"]]
-    x, series = figures(ctx, spec)
+    kind = CHARTS[spec["chart"]]
+    x, series = _points(ctx, spec)
     percent = kind != "stacked" and not spec.get("counts")
     figure = charts.chart(
         kind, x, series, _title(ctx, spec), spec.get("y_title", "Crimes"), percent

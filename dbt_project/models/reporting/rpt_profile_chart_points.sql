@@ -1,37 +1,142 @@
--- The points of the profile's line and rate-bar charts, in long form: per profiled quarter and
--- chart, a row per series and x value, in print order (series_order, x_order; every series has
--- every x), with the figure it plots: a count (`rule` count: `part`) or a rate of `part` in
--- `whole` (`rule` rate; a quarter without a row has neither, so no rate). The profile only puts
--- each point through its rule's disclosure control (pipelines.report.sections._points) and
--- draws it.
+-- The points of every chart of the profile but the forecast and the map, in long form: per
+-- profiled quarter and chart, a row per series and x value in print order (series_order,
+-- x_order; every series has every x), with the figure it plots under its `rule`: a count
+-- (`part`; a quarter without a row counts zero), a rate of `part` in `whole` (a quarter without
+-- a row has neither, so no rate) or a table's cell (`part`; the profile suppresses each
+-- quarter's cells with the quarter's total). The profile only puts each point through its
+-- rule's disclosure control (pipelines.report.sections._points) and draws it.
 --   compliance_bars: each compliance rate of the quarter (x: the measure, in measure order), the
 --     quarter's and the same quarter's a year before (the two series, named by their quarter).
 --   compliance_trend: a line per compliance measure (in label order; a measure recorded in any
 --     quarter has a line), its rate in each of the last eight quarters.
---   intelligence_volume: intelligence reports submitted in each of the last eight quarters (a
---     quarter without a row counts zero).
+--   intelligence_volume: intelligence reports submitted in each of the last eight quarters.
+--   demand_domestic_abuse, demand_online, demand_routes: a table of rpt_crimes_by_category
+--     (domestic-abuse flag, online flag, identification route) over the demand charts' window
+--     (rpt_profile_section_values.trend_first_quarter to the quarter), a series per category
+--     with crimes in the window (in category order), a quarter without its row missing. With
+--     no category in the window, a row per quarter without a series keeps the window.
 with
 
 quarters as (
     select * from {{ ref('int_quarters') }}
 ),
 
-compliance as (
-    select * from {{ ref('rpt_compliance') }}
+charts (chart, rule, quarters_shown, breakdown) as (
+    values
+    ('compliance_trend', 'rate', 'last_eight', null),
+    ('intelligence_volume', 'count', 'last_eight', null),
+    ('demand_domestic_abuse', 'table', 'demand_window', 'domestic_abuse'),
+    ('demand_online', 'table', 'demand_window', 'online'),
+    ('demand_routes', 'table', 'demand_window', 'identification_route')
 ),
 
--- the last eight quarters to each quarter, oldest first
-last_eight as (
+-- every figure a line or table chart plots, by chart, quarter (x) and series
+figures as (
     select
+        'compliance_trend' as chart,
+        quarter as x,
+        measure_label as series,
+        0 as category_order,
+        numerator as part,
+        denominator as whole
+    from {{ ref('rpt_compliance') }}
+    union all
+    select
+        'intelligence_volume' as chart,
+        quarter as x,
+        'Intelligence reports' as series,
+        0 as category_order,
+        reports as part,
+        cast(null as bigint) as whole
+    from {{ ref('rpt_profile_intelligence') }}
+    where breakdown = 'volume' and category = 'all'
+    union all
+    select
+        charts.chart,
+        categories.quarter as x,
+        categories.category_label as series,
+        categories.category_order,
+        categories.crimes as part,
+        cast(null as bigint) as whole
+    from {{ ref('rpt_crimes_by_category') }} as categories
+    inner join charts on categories.breakdown = charts.breakdown
+),
+
+-- the quarters each chart shows, oldest first: the last eight, or the demand charts' window
+shown_quarters as (
+    select
+        'last_eight' as quarters_shown,
         quarters.quarter,
-        {{ quarter_of('window_start.q_start') }} as x,
-        cast(row_number() over (partition by quarters.quarter order by window_start.q_start) as integer)
-            as x_order
+        {{ quarter_of('window_start.q_start') }} as x
     from quarters
     cross join
         generate_series(
             quarters.q_start - interval 21 month, quarters.q_start, interval 3 month
         ) as window_start (q_start)
+    union all
+    select
+        'demand_window' as quarters_shown,
+        quarters.quarter,
+        shown.quarter as x
+    from quarters
+    inner join {{ ref('rpt_profile_section_values') }} as section_values
+        on quarters.quarter = section_values.quarter
+    inner join quarters as shown
+        on shown.quarter between section_values.trend_first_quarter and quarters.quarter
+),
+
+chart_quarters as (
+    select
+        shown_quarters.quarter,
+        charts.chart,
+        charts.rule,
+        shown_quarters.x,
+        cast(row_number() over (
+            partition by shown_quarters.quarter, charts.chart order by shown_quarters.x
+        ) as integer) as x_order
+    from charts
+    inner join shown_quarters on charts.quarters_shown = shown_quarters.quarters_shown
+),
+
+-- a line's series: every one the model records; a table's: the categories with crimes shown
+-- (a category keeps one order in every quarter)
+chart_series as (
+    select distinct
+        chart_quarters.quarter,
+        chart_quarters.chart,
+        figures.series,
+        figures.category_order
+    from chart_quarters
+    inner join figures
+        on
+            chart_quarters.chart = figures.chart
+            and (chart_quarters.rule != 'table' or chart_quarters.x = figures.x)
+),
+
+lines_and_tables as (
+    select
+        chart_quarters.quarter,
+        chart_quarters.chart,
+        chart_series.series,
+        cast(dense_rank() over (
+            partition by chart_quarters.quarter, chart_quarters.chart
+            order by chart_series.category_order, chart_series.series
+        ) as integer) as series_order,
+        chart_quarters.x,
+        chart_quarters.x_order,
+        chart_quarters.rule,
+        case when chart_quarters.rule = 'count' then coalesce(figures.part, 0) else figures.part end as part,
+        figures.whole
+    from chart_quarters
+    -- a point is a quarter shown of a chart's series: joined on both as one key each
+    left join chart_series
+        on
+            (chart_quarters.quarter, chart_quarters.chart)
+            = (chart_series.quarter, chart_series.chart)
+    left join figures
+        on
+            (chart_quarters.chart, chart_quarters.x, chart_series.series)
+            = (figures.chart, figures.x, figures.series)
 ),
 
 compliance_bars as (
@@ -49,54 +154,8 @@ compliance_bars as (
     from {{ ref('rpt_profile_compliance') }} as bars
     inner join quarters on bars.quarter = quarters.quarter
     cross join (values (1), (2)) as sides (side)
-),
-
-trend_measures as (
-    select distinct measure_label
-    from compliance
-),
-
-compliance_trend as (
-    select
-        last_eight.quarter,
-        'compliance_trend' as chart,
-        trend_measures.measure_label as series,
-        cast(dense_rank() over (partition by last_eight.quarter order by trend_measures.measure_label) as integer)
-            as series_order,
-        last_eight.x,
-        last_eight.x_order,
-        'rate' as rule,
-        compliance.numerator as part,
-        compliance.denominator as whole
-    from last_eight
-    cross join trend_measures
-    left join compliance
-        on
-            last_eight.x = compliance.quarter
-            and trend_measures.measure_label = compliance.measure_label
-),
-
-intelligence_volume as (
-    select
-        last_eight.quarter,
-        'intelligence_volume' as chart,
-        'Intelligence reports' as series,
-        1 as series_order,
-        last_eight.x,
-        last_eight.x_order,
-        'count' as rule,
-        coalesce(intelligence.reports, 0) as part,
-        cast(null as bigint) as whole
-    from last_eight
-    left join {{ ref('rpt_profile_intelligence') }} as intelligence
-        on
-            last_eight.x = intelligence.quarter
-            and intelligence.breakdown = 'volume'
-            and intelligence.category = 'all'
 )
 
 select * from compliance_bars
 union all
-select * from compliance_trend
-union all
-select * from intelligence_volume
+select * from lines_and_tables
