@@ -20,12 +20,8 @@ KINDS = ("count", "number", "rate", "text", "date", "flag")
 RULES = ("none", "count", "rate", "attribute_rate", "subset", "median", "derived", "change")
 RULES_WITH_WHOLE = ("rate", "attribute_rate", "subset", "median")
 RULES_FROM = ("derived", "change")
-# The keys of an item kind (of a chart: its chart kind) that name columns of its model, one
-# each or a pair each
-ITEM_COLUMNS = {
-    "paragraphs": (("column", "order_by"), ()),
-    "table": (("order_by",), ()),
-}
+# The keys of an item kind that name columns of its model
+ITEM_COLUMNS = {"paragraphs": ("column", "order_by"), "table": ("order_by",)}
 MODEL_KEYS = ("table", "compared", "figures", "paragraphs", "model")
 
 
@@ -92,6 +88,10 @@ def item_problems(models: dict[str, dict]) -> Iterator[str]:
             for condition in ("when", "unless"):
                 if condition in spec and spec[condition] not in values:
                     yield f"{where}: {spec[condition]!r} is no column of {SECTION_VALUES}"
+            if kind == "chart" and spec["chart"] not in CHARTS:
+                yield f"{where}: unknown chart kind {spec['chart']!r}"
+            if kind == "chart" and "points" not in spec:
+                yield f"{where}: a chart names its `points` (a chart of rpt_profile_chart_points)"
             model = spec.get(kind if kind in MODEL_KEYS else "model")
             if kind in ("sentence", "text", "sentences", "gaps") and "model" not in spec:
                 model = SENTENCES
@@ -101,19 +101,15 @@ def item_problems(models: dict[str, dict]) -> Iterator[str]:
                 yield f"{where}: {model!r} is no reporting model"
                 continue
             meta, declared = _meta(models[model]), _columns(models, model)
-            single, pairs = ITEM_COLUMNS.get(spec["chart"] if kind == "chart" else kind, ((), ()))
-            columns = [spec[key] for key in single if key in spec]
-            columns += [c for key in pairs if key in spec for c in spec[key]]
+            columns = [spec[key] for key in ITEM_COLUMNS.get(kind, ()) if key in spec]
             columns += list(spec.get("filter") or {})
-            if kind == "chart" and spec["chart"] not in CHARTS:
-                yield f"{where}: unknown chart kind {spec['chart']!r}"
             if kind == "table" and spec["view"] not in meta.get("printed_as", {}):
                 yield f"{where}: {model} has no printed view {spec['view']!r}"
             for name in meta.get("printed_as", {}).get(spec["view"], []) if kind == "table" else []:
                 column = declared.get(name) or {}
                 if column.get("kind") in NUMERIC_KINDS and column.get("disclosure") is None:
                     yield f"{where}: {model}.{name}, a published figure, needs a disclosure rule"
-            if kind in ("compared", "figures") or (kind == "chart" and "table" in spec):
+            if kind in ("compared", "figures"):
                 key = "compared_by_quarter" if kind != "figures" else "printed_as"
                 if key not in meta:
                     yield f"{where}: {model} declares no {key}"
@@ -160,6 +156,8 @@ def test_every_reporting_model_enforces_its_contract() -> None:
             {"table": "rpt_no_such_model", "view": "profile"}), "is no reporting model"),
         (lambda m: m[SECTIONS]["config"]["meta"]["items"]["victims"].append(
             {"paragraph": "words"}), "unknown item kind"),
+        (lambda m: m[SECTIONS]["config"]["meta"]["items"]["victims"].append(
+            {"chart": "lines", "div": "chart-x"}), "names its `points`"),
     ],
 )  # fmt: skip
 def test_a_broken_declaration_is_found(broken, found: str) -> None:
