@@ -281,6 +281,16 @@ def test_distributions_look_like_a_force(small):
     assert 0.2 < (true_st.is_hidden_stalking == "true").mean() < 0.6
 
 
+def test_breaches_do_not_pile_up_at_the_extract_end(small):
+    # An order's breaches are spread over its life and cut at the extract's end; squeezing them
+    # into the months before the end once tripled the last quarter's breaches, and the demo
+    # profile led with that rise.
+    days = pd.to_datetime(_read(small, "breaches.csv").breach_date, errors="coerce").dropna()
+    per_quarter = days.dt.to_period("Q").value_counts().sort_index()
+    last, year_before = per_quarter.iloc[-1], per_quarter.iloc[-5:-1].mean()
+    assert last < 1.5 * year_before, per_quarter.tail(5).to_dict()
+
+
 def test_annual_volume_scales_with_preset(small):
     crimes = _read(small, "crimes.csv").merge(_codes(), on="offence_code", how="left")
     group = crimes[crimes.category.isin(["stalking", "harassment", "malicious_communications"])]
