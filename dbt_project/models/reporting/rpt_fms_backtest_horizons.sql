@@ -1,11 +1,12 @@
 -- The held-out back-test per horizon, as the profile and the FMS workbook put it in words: the
 -- lowest and highest share of the time the 80% and 95% ranges held the actual, whether any test
--- called the forecast poor and whether any did no better than the naive forecast.
+-- called the forecast poor and whether any did no better than the naive forecast. Only the tests
+-- of the ranges the FMS figures print (rpt_fms_backtest.tests_fms_figures).
 with
 
 held_out as (
     select * from {{ ref('rpt_fms_backtest') }}
-    where is_held_out
+    where is_held_out and tests_fms_figures
 ),
 
 final as (

@@ -7,8 +7,8 @@
 -- Summing monthly bounds instead would compound month after month (a four-year range of
 -- twenty times the forecast); it is kept only as the fallback when no pool is configured.
 -- Beside each forecast year, the interval coverage the held-out back-test measured for
--- financial-year totals that far ahead (fms_annual_totals; without it, the lowest over the
--- held-out datasets) and, on every forecast year, whether that test calls the forecast poor.
+-- financial-year totals that far ahead (rpt_fms_backtest.tests_fms_figures) and, on every
+-- forecast year, whether that test calls the forecast poor.
 with
 
 months as (
@@ -17,12 +17,7 @@ months as (
 
 coverage as (
     select * from {{ ref('rpt_fms_backtest') }}
-    where is_held_out
-),
-
-fms_coverage as (
-    select * from coverage
-    where starts_with(dataset, 'fms_annual_totals')
+    where is_held_out and tests_fms_figures
 ),
 
 coverage_by_horizon as (
@@ -30,12 +25,7 @@ coverage_by_horizon as (
         horizon_years,
         min(coverage80) as measured_coverage80,
         min(coverage95) as measured_coverage95
-    from (
-        select * from fms_coverage
-        union all
-        select * from coverage
-        where not exists (select 1 from fms_coverage)
-    ) as measured
+    from coverage
     group by horizon_years
 ),
 

@@ -1,6 +1,7 @@
 -- The FMS figures' plain-words sentences, printed by the profile's forecast section and the
 -- workbook's README alike: the back-test warning and coverage (from the held-out back-test per
--- horizon), the series not forecast, and the early warning (every series' latest quarter
+-- horizon, on the tests of the printed financial-year ranges; other tests that fell short are
+-- said beside them), the series not forecast, and the early warning (every series' latest quarter
 -- against the range forecast a quarter earlier). One row per sentence; a kind with nothing to
 -- say has no row.
 with
@@ -59,17 +60,41 @@ coverage as (
     select
         'coverage' as sentence_kind,
         1 as sentence_order,
-        'Tested on police forces the method had never seen, one year ahead: the 80% range held '
-        || 'the actual number ' || {{ percent_text('horizons.min_coverage80') }} || ' to '
-        || {{ percent_text('horizons.max_coverage80') }} || ' of the time, the 95% range '
-        || {{ percent_text('horizons.min_coverage95') }} || ' to '
-        || {{ percent_text('horizons.max_coverage95') }}
+        'Tested on police forces the method had never seen, financial-year totals one year '
+        || 'ahead: the 80% range held the actual number '
+        || {{ percent_range('horizons.min_coverage80', 'horizons.max_coverage80') }}
+        || ' of the time, the 95% range '
+        || {{ percent_range('horizons.min_coverage95', 'horizons.max_coverage95') }}
         || '. The ranges were tested up to ' || furthest.horizon_years || ' year'
         || case when furthest.horizon_years > 1 then 's' else '' end
         || ' ahead; beyond that they are untested and likely too narrow.' as sentence
     from horizons
     cross join furthest
     where horizons.horizon_years = 1
+),
+
+-- Held-out tests of ranges other than the financial-year ones (e.g. forecasts from annual figures
+-- alone) that fell short: not the printed ranges' verdict, but said, never left to the Testing
+-- sheet alone.
+other_tests as (
+    select
+        'coverage' as sentence_kind,
+        2 as sentence_order,
+        'Other tests on forces the method had never seen fell short of the 80% and 95% their '
+        || 'ranges claim: '
+        || string_agg(
+            dataset_label || ', ' || horizon_years || ' year'
+            || case when horizon_years > 1 then 's' else '' end || ' ahead: the 80% range held '
+            || 'the actual number ' || printf('%.1f%%', 100 * coverage80)
+            || ' of the time and the 95% range ' || printf('%.1f%%', 100 * coverage95)
+            || case when mase >= naive_mase then ', no more accurate than the naive forecast' else '' end,
+            '; ' order by dataset_label, horizon_years
+        )
+        || '. They are not tests of the financial-year ranges printed here; every test is on the '
+        || 'FMS workbook''s Testing sheet.' as sentence
+    from {{ ref('rpt_fms_backtest') }}
+    where is_held_out and not tests_fms_figures and is_poor
+    having count(*) > 0
 ),
 
 series_not_forecast as (
@@ -117,6 +142,8 @@ final as (
     select * from backtest_warning
     union all
     select * from coverage
+    union all
+    select * from other_tests
     union all
     select * from series_not_forecast
     union all
