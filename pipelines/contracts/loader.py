@@ -194,11 +194,19 @@ def _build_checked(con: duckdb.DuckDBPyConnection, compiled: Compiled) -> None:
     order), in one statement over the landed text (the only materialisation after it)."""
     critical = [c for c in compiled.checks if c.severity == "critical"]
     rule = ", ".join(f"case when {c.broken} then {c.rule_sql} end" for c in critical)
-    con.execute(
-        "create or replace temp table _spp_checked as "
-        f"select c.*, coalesce({rule}, cast(null as varchar)) as _rule "
-        f"from ({_repeats_sql(compiled)}) c {_joins(compiled)}"
-    )
+    # Its row order is never read (the raw table and the quarantine are written ordered by
+    # `_source_row`, which is the landed table's rowid, not the scan order): without keeping
+    # insertion order DuckDB runs the joins of this one statement on every core (with it, the
+    # national crimes' statement ran on one).
+    con.execute("set preserve_insertion_order = false")
+    try:
+        con.execute(
+            "create or replace temp table _spp_checked as "
+            f"select c.*, coalesce({rule}, cast(null as varchar)) as _rule "
+            f"from ({_repeats_sql(compiled)}) c {_joins(compiled)}"
+        )
+    finally:
+        con.execute("reset preserve_insertion_order")
 
 
 def _joins(compiled: Compiled) -> str:
