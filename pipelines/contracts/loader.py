@@ -198,6 +198,7 @@ def _build_checked(con: duckdb.DuckDBPyConnection, compiled: Compiled) -> None:
     # `_source_row`, which is the landed table's rowid, not the scan order): without keeping
     # insertion order DuckDB runs the joins of this one statement on every core (with it, the
     # national crimes' statement ran on one).
+    kept = con.execute("select current_setting('preserve_insertion_order')").fetchone()[0]
     con.execute("set preserve_insertion_order = false")
     try:
         con.execute(
@@ -206,7 +207,7 @@ def _build_checked(con: duckdb.DuckDBPyConnection, compiled: Compiled) -> None:
             f"from ({_repeats_sql(compiled)}) c {_joins(compiled)}"
         )
     finally:
-        con.execute("reset preserve_insertion_order")
+        con.execute(f"set preserve_insertion_order = {'true' if kept else 'false'}")
 
 
 def _joins(compiled: Compiled) -> str:
