@@ -131,38 +131,40 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _stage(con: duckdb.DuckDBPyConnection, source: ExtractFile, compiled: Compiled) -> None:
-    """_spp_land (the file as text, in file order) and _spp_typed (text + typed values +
-    `_repeats_key`: the row repeats the key of an earlier row of the file)."""
+def _stage(con: duckdb.DuckDBPyConnection, source: ExtractFile) -> None:
+    """_spp_land: the file as text, in file order (rowid + 1 is the source row)."""
     try:
         con.execute(f"create or replace temp table _spp_land as select * from {reader_sql(source)}")
     except duckdb.Error as error:
         raise explain_read_error(source, error) from None
+
+
+def _typed_sql(compiled: Compiled, columns: list[str] | None = None) -> str:
+    """The landed rows as `_source_row`, text (`t_<column>`) and typed (`v_<column>`) values,
+    computed in one pass (nested projections: each text is trimmed once, however often its
+    typed expression reads it) rather than materialised table by table. `columns`: only
+    these (the force-area test reads two)."""
+    names = list(compiled.text_columns) if columns is None else columns
+    texts = ", ".join(f"{compiled.text_columns[name]} as t_{name}" for name in names)
+    typed = ", ".join(f"{compiled.typed_columns[name]} as v_{name}" for name in names)
+    return f"select *, {typed} from (select rowid + 1 as _source_row, {texts} from _spp_land)"
+
+
+def _repeats_sql(compiled: Compiled) -> str:
+    """The typed rows plus `_repeats_key`: the row repeats the key of an earlier row of the
+    file."""
     spec = EXTRACTS[compiled.extract]
-    texts = ", ".join(f"{expr} as t_{name}" for name, expr in compiled.text_columns.items())
-    typed = ", ".join(f"{expr} as v_{name}" for name, expr in compiled.typed_columns.items())
+    if not spec.key:
+        return f"select t.*, false as _repeats_key from ({_typed_sql(compiled)}) t"
     # The first row of each repeated key, by a grouping rather than a window numbering every
     # key's rows in file order (the same rows, half the time at large scale).
-    repeats = "d.first_row is not null and t._source_row > d.first_row" if spec.key else "false"
-    repeated_keys = (
-        f"left join (select {compiled.typed_columns[spec.key]} as k, min(_source_row) as "
-        "first_row from _spp_text where k is not null group by k having count(*) > 1) d "
+    return (
+        "select t.*, d.first_row is not null and t._source_row > d.first_row as _repeats_key "
+        f"from ({_typed_sql(compiled)}) t left join (select v_{spec.key} as k, "
+        f"min(_source_row) as first_row from ({_typed_sql(compiled, [spec.key])}) "
+        f"where v_{spec.key} is not null group by v_{spec.key} having count(*) > 1) d "
         f"on d.k = t.v_{spec.key}"
-        if spec.key
-        else ""
     )
-    # rowid follows insertion order, which DuckDB keeps as file order.
-    # Texts are materialised first: each typed expression reads its text several times, and
-    # an inlined trim() would be recomputed for every read.
-    con.execute(
-        "create or replace temp table _spp_text as "
-        f"select rowid + 1 as _source_row, {texts} from _spp_land"
-    )
-    con.execute(
-        "create or replace temp table _spp_typed as select t.*, "
-        f"{repeats} as _repeats_key from (select *, {typed} from _spp_text) t {repeated_keys}"
-    )
-    con.execute("drop table _spp_text")
 
 
 def _outside_rows(con: duckdb.DuckDBPyConnection, compiled: Compiled, area: geo.ForceArea) -> None:
@@ -172,7 +174,8 @@ def _outside_rows(con: duckdb.DuckDBPyConnection, compiled: Compiled, area: geo.
         lat, lon = compiled.needs_area
         # Only rows with both coordinates leave DuckDB, as Arrow columns (no pandas).
         points = con.sql(
-            f"select _source_row, v_{lat} as lat, v_{lon} as lon from _spp_typed "
+            f"select _source_row, v_{lat} as lat, v_{lon} as lon "
+            f"from ({_typed_sql(compiled, [lat, lon])}) "
             f"where v_{lat} is not null and v_{lon} is not null"
         ).to_arrow_table()
         mask = geo.outside(
@@ -187,14 +190,24 @@ def _outside_rows(con: duckdb.DuckDBPyConnection, compiled: Compiled, area: geo.
 
 
 def _build_checked(con: duckdb.DuckDBPyConnection, compiled: Compiled) -> None:
-    """_spp_checked: typed values + _rule, the first broken expectation (suite order)."""
+    """_spp_checked: text and typed values + _rule, the first broken expectation (suite
+    order), in one statement over the landed text (the only materialisation after it)."""
     critical = [c for c in compiled.checks if c.severity == "critical"]
     rule = ", ".join(f"case when {c.broken} then {c.rule_sql} end" for c in critical)
-    con.execute(
-        "create or replace temp table _spp_checked as "
-        f"select c.*, coalesce({rule}, cast(null as varchar)) as _rule "
-        f"from _spp_typed c {_joins(compiled)}"
-    )
+    # Its row order is never read (the raw table and the quarantine are written ordered by
+    # `_source_row`, which is the landed table's rowid, not the scan order): without keeping
+    # insertion order DuckDB runs the joins of this one statement on every core (with it, the
+    # national crimes' statement ran on one).
+    kept = con.execute("select current_setting('preserve_insertion_order')").fetchone()[0]
+    con.execute("set preserve_insertion_order = false")
+    try:
+        con.execute(
+            "create or replace temp table _spp_checked as "
+            f"select c.*, coalesce({rule}, cast(null as varchar)) as _rule "
+            f"from ({_repeats_sql(compiled)}) c {_joins(compiled)}"
+        )
+    finally:
+        con.execute(f"set preserve_insertion_order = {'true' if kept else 'false'}")
 
 
 def _joins(compiled: Compiled) -> str:
@@ -265,7 +278,7 @@ def load_extract(
     ensure_tables(con)
     _require_parents(con, compiled)
 
-    _stage(con, source, compiled)
+    _stage(con, source)
     _outside_rows(con, compiled, area)
     _build_checked(con, compiled)
 
@@ -324,7 +337,7 @@ def load_extract(
         con.execute("rollback")
         raise
     finally:
-        for table in ("_spp_land", "_spp_typed", "_spp_outside", "_spp_checked"):
+        for table in ("_spp_land", "_spp_outside", "_spp_checked"):
             con.execute(f"drop table if exists {table}")
     return result
 

@@ -122,10 +122,43 @@ def location_hits(text: str, cells: SuppressedCells, bng_pairs: bool = True) -> 
     numbers = np.array([float(m) for m in _NUMBER.findall(text)], dtype=float)
     x, y = _candidate_points(numbers, bng=bng_pairs)
     hits = {
-        "suppressed cell id": sum(lowered.count(cell_id) for cell_id in cells.ids),
+        "suppressed cell id": count_ids(lowered, cells.ids),
         "point inside a suppressed cell": int(cells.inside(x, y).sum()),
     }
     return {kind: n for kind, n in hits.items() if n}
+
+
+# Ids are looked for where their first characters occur: a national grid has ~10^5
+# suppressed cells, and one `str.count` per id over a 6 MB page took ~17 s.
+_ID_ANCHOR = 4
+
+
+def count_ids(text: str, ids: frozenset[str]) -> int:
+    """`sum(text.count(i) for i in ids)` in one pass over the text: each id's non-overlapping
+    occurrences (as `str.count` counts them), found from the positions where an id's first
+    characters occur rather than by a scan of the text per id."""
+    short = [i for i in ids if len(i) < _ID_ANCHOR]
+    total = sum(text.count(i) for i in short)
+    by_anchor: dict[str, set[int]] = {}
+    for cell_id in ids:
+        if len(cell_id) >= _ID_ANCHOR:
+            by_anchor.setdefault(cell_id[:_ID_ANCHOR], set()).add(len(cell_id))
+    found: dict[str, list[int]] = {}
+    for anchor, lengths in by_anchor.items():
+        start = text.find(anchor)
+        while start >= 0:
+            for length in lengths:
+                candidate = text[start : start + length]
+                if candidate in ids:
+                    found.setdefault(candidate, []).append(start)
+            start = text.find(anchor, start + 1)
+    for cell_id, starts in found.items():
+        end = -1  # str.count's occurrences do not overlap: greedy, left to right
+        for start in starts:
+            if start >= end:
+                total += 1
+                end = start + len(cell_id)
+    return total
 
 
 _NEW_PLOT = re.compile(r"Plotly\.newPlot\(\s*\"[^\"]*\",\s*")
