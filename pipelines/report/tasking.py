@@ -225,10 +225,15 @@ def write_subject_profiles(
     pages = subject_pages(con, quarter, list(headers))
     shared = {"marking": MARKING, "quarter": quarter, "force": force}
     shared["generated"] = f"{generated:%d %B %Y}"
+    # the list's row heads the page: its figures printed as the list prints them (declared digits)
+    columns = {
+        column.name: column
+        for column in printed_columns(read_by(PACK)["listed"]["model"], "tasking_page")
+    }
     page = environment().get_template("subject_profile.html.j2")
     listed = [(subject_file_name(h["rank"], key), h) for key, h in headers.items()]
     for (name, header), key in zip(listed, headers, strict=True):
-        write_private(folder / name, page.render(**shared, s=pages[key], h=header))
+        write_private(folder / name, page.render(**shared, s=pages[key], h=header, columns=columns))
     if listed:
         index = environment().get_template("subject_index.html.j2")
         write_private(folder / "index.html", index.render(**shared, subjects=listed))

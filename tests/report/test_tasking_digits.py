@@ -37,3 +37,23 @@ def test_pack_numbers_carry_their_declared_decimals(tiny_profile) -> None:
             assert all(re.fullmatch(pattern, cell) for cell in cells), (table, column.name, cells)
             checked += len(cells)
     assert checked > 0
+
+
+def test_subject_pages_print_the_scores_as_the_list_does(tiny_profile) -> None:
+    """A subject page is headed by the subject's row of the list: its score and components carry
+    the list's declared decimals (R 9.75 on the list is not R 9.8 on the page)."""
+    columns = {c.name: c for c in printed_columns(read_by(PACK)["listed"]["model"], "tasking_page")}
+    digits = {name: columns[name].digits for name in ("rfgv_score", "recency_score")}
+    pages = sorted((tiny_profile.quarter_dir / "restricted" / "subject_profiles").glob("0*.html"))
+    assert pages
+    for page in pages:
+        text = page.read_text()
+        score = re.search(r"RFGV score</dt><dd>([0-9.]+) / 100 \(R ([0-9.]+) ·", text)
+        assert score, page.name
+        for value, name in zip(score.groups(), digits, strict=True):
+            assert len(value.partition(".")[2]) == (digits[name] or 0), (page.name, name, value)
+        link = re.search(r"weakest link ([0-9.]+)", text)
+        assert (
+            link
+            and len(link.group(1).partition(".")[2]) == columns["weakest_link_probability"].digits
+        ), page.name
