@@ -393,7 +393,7 @@ def step_node_selections() -> list[tuple[str, str, str]]:
 
 
 # Person resolution (Python, Splink) sits in the middle of the dbt graph and the hotspot and
-# forecast marts (Python) feed the reporting layer, so the project runs in three steps: what
+# forecast marts (Python) feed the reporting layer, so the project runs in steps: what
 # resolution reads (seeds, staging, models tagged before_resolution), the analytics after it,
 # and the reporting models once every mart exists.
 BEFORE_RESOLUTION = "resource_type:seed staging tag:before_resolution"
