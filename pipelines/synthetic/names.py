@@ -1,7 +1,8 @@
 """Names and the recording noise applied to them.
 
 Name lists ship as package data (drawn once from faker's en_GB provider) so output does not
-change when faker is upgraded. nicknames.csv is shared with person resolution (pipelines/resolution/nicknames.py).
+change when faker is upgraded. nicknames.csv is shared with person resolution
+(pipelines/resolution/nicknames.py).
 """
 
 from __future__ import annotations
