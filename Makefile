@@ -18,17 +18,17 @@ test:             ## everything CI runs (lint, dbt parse, fast tests)
 test-all: setup   ## include the slow scale tests
 	$(PY) -m pytest -m "slow or not slow"
 
-lint: setup
+lint: setup       ## ruff, ruff format --check, sqlfluff (what CI lints)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint dbt_project/models
 
-fmt: setup
+fmt: setup        ## fix what ruff and sqlfluff can fix
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 	$(BIN)/sqlfluff fix dbt_project/models
 
-dbt-parse: setup
+dbt-parse: setup  ## re-parse dbt after changing dbt files (Dagster reads the manifest)
 	$(PY) -m pipelines.dbt_project prepare
 
 dev: setup        ## the Dagster UI on http://127.0.0.1:3000
@@ -43,7 +43,7 @@ eval: setup       ## every accuracy evaluation against ground truth and public d
 bench: setup      ## end-to-end benchmarks tiny/force/large -> docs/benchmarks.md
 	$(BIN)/spp bench
 
-bench-national: setup
+bench-national: setup  ## the national-scale benchmark (long; see docs/benchmarks.md)
 	$(BIN)/spp bench --scales national
 
 # Same demo force, same run date: every published figure and marts/reporting table must match
@@ -71,5 +71,5 @@ REPEAT ?= 3
 bench-dbt: setup  ## time the dbt steps on AFTER's warehouse
 	$(PY) -m pipelines.evaluation.bench_dbt $(AFTER).duckdb --repeat $(REPEAT) --label $(LABEL)
 
-clean:
+clean:            ## remove .state, output and dbt's target
 	rm -rf .state output dbt_project/target
