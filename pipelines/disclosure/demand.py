@@ -109,6 +109,7 @@ def forecast_sentence(
     printed = {
         "baseline_value": rows.loc[rows["is_baseline"], "value"],
         "forecast_value": rows.loc[rows["years_ahead"] == 1, "value"],
+        "naive_value": rows.loc[rows["years_ahead"] == 1, "naive_value"],
     }
     protected = {
         name: Count(0, suppressed=True) if isinstance(v, str) else Count(int(v))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import html
 import re
 import stat
 from pathlib import Path
@@ -155,6 +156,13 @@ def test_the_naive_forecast_is_the_last_recorded_year_repeated(quarter_dir: Path
         values = [printed[p] for p in parts]
         if SUPPRESSED not in values:
             assert sum(values) == printed["All stalking-universe crimes"], parts
+    # the key findings' forecast headline names the same naive figure (when it publishes)
+    total = printed["All stalking-universe crimes"]
+    text = html.unescape(re.sub(r"<[^>]+>", " ", (quarter_dir / "profile.html").read_text()))
+    headline = re.search(r"Demand \(all stalking-universe crimes\) is forecast[^.]*\.[^.]*\.", text)
+    assert headline, "no forecast headline in the key findings"
+    said = re.search(r"the naive forecast\) would give ([\d,]+)", headline.group(0))
+    assert (said is None) if total == SUPPRESSED else (_figure(said.group(1)) == total), headline
 
 
 def test_parts_add_up_to_all_crimes(book, con) -> None:
