@@ -34,9 +34,24 @@ def protect_demand_years(years: pd.DataFrame, k: int) -> pd.DataFrame:
     recorded counts of 1..k-1 shown as '[c]', with the parts of a split suppressed together
     (secondary suppression per year, so no part can be worked out from the total); forecast
     figures below k shown as '[c]' too (the FMS export's rule), since a forecast of 2 a year
-    reads as a count."""
+    reads as a count. The naive forecast (`naive_value`, the last 12 recorded months repeated)
+    is a sum of recorded counts: under the same rules, a split's parts hidden together."""
     recorded = years["status"] == "recorded"
-    return _protect_demand(years, k, "financial_year", recorded, DEMAND_FIGURE_COLUMNS)
+    out = _protect_demand(years, k, "financial_year", recorded, DEMAND_FIGURE_COLUMNS)
+    return _protect_naive(years, out, k)
+
+
+def _protect_naive(years: pd.DataFrame, out: pd.DataFrame, k: int) -> pd.DataFrame:
+    """`naive_value` rounded to whole crimes, '[c]' when 1..k-1; where one part of a split is
+    hidden in a year, every part of it is (the total minus the others would show it)."""
+    naive = [None if pd.isna(v) else protect_demand_figure(v, k) for v in years["naive_value"]]
+    out["naive_value"] = pd.Series(naive, index=years.index, dtype=object)
+    hidden = out["naive_value"].eq(SUPPRESSED) & years["series_family"].isin(SPLIT_FAMILIES)
+    keys = ["series_family", "financial_year"]
+    for family, year in years.loc[hidden, keys].drop_duplicates().itertuples(index=False):
+        parts = (years["series_family"] == family) & (years["financial_year"] == year)
+        out.loc[parts & out["naive_value"].notna(), "naive_value"] = SUPPRESSED
+    return out
 
 
 def protect_demand_quarters(quarters: pd.DataFrame, k: int) -> pd.DataFrame:
@@ -94,6 +109,7 @@ def forecast_sentence(
     printed = {
         "baseline_value": rows.loc[rows["is_baseline"], "value"],
         "forecast_value": rows.loc[rows["years_ahead"] == 1, "value"],
+        "naive_value": rows.loc[rows["years_ahead"] == 1, "naive_value"],
     }
     protected = {
         name: Count(0, suppressed=True) if isinstance(v, str) else Count(int(v))

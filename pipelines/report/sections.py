@@ -113,14 +113,19 @@ def _forecast(ctx: Context, spec: dict[str, Any]) -> list[Item]:
         for r in shown.itertuples()
     ]
     # a row per series, a column per financial year; the model of its forecast years beside it
+    # and, last, the naive forecast the tests measure it against (a year's worth of the last
+    # 12 recorded months: the first full forecast year's)
     cells = shown.pivot(index="series_order", columns="financial_year_start", values="cell")
     labels = shown.groupby("series_order")["series_label"].first()
     models = shown.dropna(subset="years_ahead").groupby("series_order")["model_label"].first()
+    first_full_year = shown[shown["years_ahead"].eq(1).fillna(False)]
+    naive = first_full_year.set_index("series_order")["naive_value"].map(whole)
     table = [
-        [labels[s], models.get(s, MISSING), *cells.loc[s].fillna(MISSING)] for s in labels.index
+        [labels[s], models.get(s, MISSING), *cells.loc[s].fillna(MISSING), naive.get(s, MISSING)]
+        for s in labels.index
     ]
     headings = shown.drop_duplicates("financial_year_start")["table_heading"]
-    items.append(_rows(ctx, spec, table, ["Series", "Model", *headings]))
+    items.append(_rows(ctx, spec, table, ["Series", "Model", *headings, spec["naive_heading"]]))
     quarters = protect_demand_quarters(figures["quarters"], k)
     for i, name in enumerate(spec["charted"]):
         s = quarters[quarters["series"] == name]

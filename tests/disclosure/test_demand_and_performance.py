@@ -32,6 +32,8 @@ def _year(series: str, family: str, year: str, status: str, value: float) -> dic
         "hi80": value + 1,
         "lo95": value - 2,
         "hi95": value + 2,
+        # the naive forecast (last 12 months repeated) on forecast years only
+        "naive_value": None if status == "recorded" else value,
     }
 
 
@@ -61,6 +63,29 @@ def test_a_small_part_of_a_split_year_hides_its_partner_and_leaves_the_total() -
     # a forecast is not a part of a recorded split: only its own size can hide it
     assert public.at[("non_da", "2026/27"), "value"] == 41
     assert public.at[("non_da", "2026/27"), "lo95"] == 39
+
+
+def test_a_small_naive_part_hides_its_partner_in_that_year_and_leaves_the_total() -> None:
+    """The naive forecast is a sum of recorded counts: a part of 1..k-1 is hidden, and so is
+    its partner that year (the total minus it would show it); other years and the total stay."""
+    years = pd.DataFrame(
+        [
+            _year("all_stalking", "all", "2027/28", "forecast", 44.0),
+            {**_year("da", "domestic_abuse", "2027/28", "forecast", 9.0), "naive_value": 3.0},
+            {**_year("non_da", "domestic_abuse", "2027/28", "forecast", 35.0), "naive_value": 41.0},
+            _year("da", "domestic_abuse", "2028/29", "forecast", 9.0),
+            _year("non_da", "domestic_abuse", "2028/29", "forecast", 35.0),
+            _year("da", "domestic_abuse", "2025/26", "recorded", 20.0),
+        ]
+    )
+    public = protect_demand_years(years, K).set_index(["series", "financial_year"])
+    assert public.at[("da", "2027/28"), "naive_value"] == SUPPRESSED
+    assert public.at[("non_da", "2027/28"), "naive_value"] == SUPPRESSED
+    assert public.at[("all_stalking", "2027/28"), "naive_value"] == 44
+    assert public.at[("da", "2028/29"), "naive_value"] == 9
+    assert public.at[("non_da", "2028/29"), "naive_value"] == 35
+    assert public.at[("non_da", "2027/28"), "value"] == 35  # the forecast itself is not hidden
+    assert pd.isna(public.at[("da", "2025/26"), "naive_value"])  # a recorded year has none
 
 
 def test_a_partner_hidden_only_by_secondary_suppression_keeps_every_column_hidden() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import html
 import re
 import stat
 from pathlib import Path
@@ -30,6 +31,8 @@ CSV_COLUMNS = [
 ]  # fmt: skip
 K = SETTINGS.disclosure.min_count
 FY_TABLE = "Stalking demand by financial year (April to March), with the 80% range"
+NAIVE_HEADING = "Naive forecast a year (the last 12 months repeated)"
+NAIVE_COLUMN = "Naive forecast (the last 12 months repeated)"
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +69,7 @@ def test_every_workbook_figure_is_the_profiles_figure(quarter_dir: Path, book) -
     compared = 0
     for cells in body:
         series = cells[0]
-        for heading, cell in zip(header[2:], cells[2:], strict=True):
+        for heading, cell in zip(header[2:-1], cells[2:-1], strict=True):
             year = heading.split()[0]
             rows = [r for r in projection if r["Series"] == series and r["Financial year"] == year]
             assert len(rows) == 1, (series, year)
@@ -102,7 +105,64 @@ def test_the_year_headings_name_the_workbooks_baseline_and_expected_years(
     assert len(baseline) == 1 and ahead
     expected = [f"{year} recorded (baseline)" for year in baseline]
     expected += [f"{year} expected (80% range)" for year in sorted(ahead)]
-    assert header[:2] == ["Series", "Model"] and header[2:] == expected
+    assert header[:2] == ["Series", "Model"] and header[2:-1] == expected
+    assert header[-1] == NAIVE_HEADING
+
+
+def test_the_naive_forecast_is_the_last_recorded_year_repeated(quarter_dir: Path, book, con):
+    """Beside the forecast, the naive one its tests score it against: every projection year
+    of a series is its last 12 complete recorded months (counted here from marts.demand_series), the
+    current year its recorded months plus the same calendar months a year before; the profile
+    prints the workbook's figure, and a split's parts add up to the total."""
+    last_year = dict(
+        con.execute(
+            "select series, sum(value) from ("
+            " select series, value, row_number() over ("
+            "   partition by series order by period_start desc) as back"
+            " from marts.demand_series where period = 'month' and is_complete)"
+            " where back <= 12 group by series"
+        ).fetchall()
+    )
+    labels = dict(
+        con.execute(
+            "select distinct series_label, series from reporting.rpt_fms_financial_years"
+        ).fetchall()
+    )
+    projection = _records(book["Projection"])
+    checked = 0
+    for row in projection:
+        naive = row[NAIVE_COLUMN]
+        if "baseline" in str(row["Status"]):
+            assert naive is None, row
+            continue
+        expected = last_year[labels[row["Series"]]]
+        if 0 < expected < K:
+            assert naive == SUPPRESSED, row
+        elif naive == SUPPRESSED:  # only as the partner of a hidden part of a split
+            assert row["Series"] not in (
+                "All stalking-universe crimes",
+                "Breaches of protective orders",
+            )
+        else:
+            assert naive == round(expected), row
+        checked += 1
+    assert checked >= 5 * 6
+    doc = parse((quarter_dir / "profile.html").read_text(encoding="utf-8"))
+    header, *body = doc.tables[FY_TABLE]
+    printed = {cells[0]: _figure(cells[-1]) for cells in body}
+    first_year = {r["Series"]: r[NAIVE_COLUMN] for r in projection if r["Years ahead"] == 1}
+    assert printed == first_year
+    for parts in (("Domestic abuse", "Not domestic abuse"), ("Online", "Not online")):
+        values = [printed[p] for p in parts]
+        if SUPPRESSED not in values:
+            assert sum(values) == printed["All stalking-universe crimes"], parts
+    # the key findings' forecast headline names the same naive figure (when it publishes)
+    total = printed["All stalking-universe crimes"]
+    text = html.unescape(re.sub(r"<[^>]+>", " ", (quarter_dir / "profile.html").read_text()))
+    headline = re.search(r"Demand \(all stalking-universe crimes\) is forecast[^.]*\.[^.]*\.", text)
+    assert headline, "no forecast headline in the key findings"
+    said = re.search(r"the naive forecast\) would give ([\d,]+)", headline.group(0))
+    assert (said is None) if total == SUPPRESSED else (_figure(said.group(1)) == total), headline
 
 
 def test_parts_add_up_to_all_crimes(book, con) -> None:

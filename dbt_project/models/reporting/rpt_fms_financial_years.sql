@@ -8,7 +8,8 @@
 -- twenty times the forecast); it is kept only as the fallback when no pool is configured.
 -- Beside each forecast year, the interval coverage the held-out back-test measured for
 -- financial-year totals that far ahead (rpt_fms_backtest.tests_fms_figures) and, on every
--- forecast year, whether that test calls the forecast poor.
+-- forecast year, whether that test calls the forecast poor; and the naive forecast the
+-- back-tests measure the method against, so an author sees what the model adds.
 with
 
 months as (
@@ -49,6 +50,45 @@ last_recorded as (
     from months
     where kind = 'actual'
     group by series
+),
+
+-- The naive forecast: the series' last 12 recorded months repeated (each forecast month takes
+-- the count of the same calendar month in the last recorded year), the forecast the back-tests'
+-- naive MASE scores. A series with fewer than 12 recorded months has none.
+last_recorded_year as (
+    select
+        months.series,
+        month(months.period_start) as calendar_month,
+        months.value
+    from months
+    inner join last_recorded
+        on months.series = last_recorded.series
+    where
+        months.kind = 'actual'
+        and months.period_start > last_recorded.last_recorded_month - interval 12 month
+),
+
+complete_last_year as (
+    select series
+    from last_recorded_year
+    group by series
+    having count(*) = 12
+),
+
+naive_years as (
+    select
+        months.series,
+        months.financial_year_start,
+        sum(case when months.kind = 'actual' then months.value else repeated.value end) as naive_value
+    from months
+    inner join complete_last_year
+        on months.series = complete_last_year.series
+    left join last_recorded_year as repeated
+        on
+            months.kind = 'forecast'
+            and months.series = repeated.series
+            and month(months.period_start) = repeated.calendar_month
+    group by months.series, months.financial_year_start
 ),
 
 -- the warning applies to every forecast year (untested horizons are no better than tested)
@@ -181,6 +221,7 @@ final as (
         labelled.hi80,
         labelled.lo95,
         labelled.hi95,
+        case when labelled.years_ahead is not null then naive_years.naive_value end as naive_value,
         labelled.model,
         case
             when nullif(labelled.model, '') is null then '–'
@@ -203,6 +244,10 @@ final as (
         labelled.years_ahead is not null and verdict.backtest_is_poor as backtest_is_poor
     from labelled
     cross join verdict
+    left join naive_years
+        on
+            labelled.series = naive_years.series
+            and labelled.financial_year_start = naive_years.financial_year_start
     left join model_labels
         on labelled.model = model_labels.model
     left join coverage_by_horizon

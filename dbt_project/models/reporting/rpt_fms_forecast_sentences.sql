@@ -1,6 +1,7 @@
 -- The forecast's words per series, as sentence templates (pipelines.disclosure.sentences):
 -- each chart's title and the key findings' headline (all crimes), comparing the first full
--- forecast year with the baseline year. The figures are the whole crimes every output prints;
+-- forecast year with the baseline year (the headline with the naive forecast the tests score
+-- the method against, where it publishes). The figures are the whole crimes every output prints;
 -- the change is between those rounded figures, and its words ("rise" / "fall" beyond 5 %,
 -- else "stay level") come with it, so the profile only prints.
 with
@@ -22,7 +23,8 @@ compared as (
         baseline.financial_year as baseline_year,
         ahead.financial_year as forecast_year,
         cast(round_even(baseline.value, 0) as bigint) as baseline_value,
-        cast(round_even(ahead.value, 0) as bigint) as forecast_value
+        cast(round_even(ahead.value, 0) as bigint) as forecast_value,
+        cast(round_even(ahead.naive_value, 0) as bigint) as naive_value
     from years as baseline
     inner join years as ahead
         on
@@ -40,6 +42,7 @@ changed as (
         compared.forecast_year,
         compared.baseline_value,
         compared.forecast_value,
+        compared.naive_value,
         -- no change on a baseline of none
         cast(compared.forecast_value - compared.baseline_value as double)
         / nullif(compared.baseline_value, 0) as change_on_baseline
@@ -83,6 +86,15 @@ templates as (
             'headline', 1,
             'Demand ({series_name}) is forecast at about {forecast_value} in {forecast_year} '
             || 'against {baseline_value} recorded in {baseline_year} '
+            || '({change_sign}{change_size}); repeating the last 12 months (the naive '
+            || 'forecast) would give {naive_value}. Ranges and how the method fared in tests '
+            || 'are in the forecast section.',
+            true
+        ),
+        (
+            'headline', 2,
+            'Demand ({series_name}) is forecast at about {forecast_value} in {forecast_year} '
+            || 'against {baseline_value} recorded in {baseline_year} '
             || '({change_sign}{change_size}); ranges and how the method fared in tests are in '
             || 'the forecast section.',
             true
@@ -102,6 +114,7 @@ final as (
         worded.forecast_year,
         worded.baseline_value,
         worded.forecast_value,
+        worded.naive_value,
         worded.change_direction,
         worded.change_sign,
         worded.change_size

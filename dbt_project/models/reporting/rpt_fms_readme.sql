@@ -54,7 +54,9 @@ fixed_lines as (
             || 'Workload (hours and posts that demand means), Hidden demand (if screened-in '
             || 'crimes are stalking), Quarterly (the same figures per quarter), Testing (how '
             || 'well the method forecast in tests), Early warning (is demand leaving the '
-            || 'forecast range). On the Projection sheet, years ahead 0 is the current year.',
+            || 'forecast range). On the Projection sheet, years ahead 0 is the current year; '
+            || 'its last column is the naive forecast the tests measure the method against '
+            || '(the last 12 recorded months repeated), to show what the model adds.',
             'text'
         ),
         (3, 2, null, 'text'),
