@@ -105,7 +105,9 @@ def protected_together(
 
 def suppress_across(rows: list[list[str]], records: list[dict], across: dict[str, Any]) -> None:
     """In the printed rows whose `key` is one of `rows` (per value of `within`, when named), a
-    figure suppressed in one row is suppressed in each."""
+    figure suppressed in one row is suppressed in each. A cell with no figure (`MISSING`: a
+    share of none, e.g. of no orders granted) stays as it is: it shows nothing to hide, and
+    '[c]' there would claim a small count that does not exist."""
     groups: dict[object, list[int]] = {}
     for i, row in enumerate(records):
         if row[across["key"]] in across["rows"]:
@@ -114,7 +116,8 @@ def suppress_across(rows: list[list[str]], records: list[dict], across: dict[str
         for j in range(len(rows[0]) if rows else 0):
             if any(rows[i][j] == SUPPRESSED for i in members):
                 for i in members:
-                    rows[i][j] = SUPPRESSED
+                    if rows[i][j] != MISSING:
+                        rows[i][j] = SUPPRESSED
 
 
 def stacked_rest(series: dict[str, list[int | None]], totals: list[int | None]) -> list[int | None]:

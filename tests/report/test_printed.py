@@ -254,6 +254,31 @@ def test_sides_are_suppressed_together_within_their_order_type() -> None:
     assert [row[2] for row in table["rows"]] == ["12", SUPPRESSED, SUPPRESSED, "12", "6", "6"]
 
 
+def test_a_group_with_nothing_granted_shows_no_share_not_a_hidden_one() -> None:
+    """An order type whose domestic-abuse side had no orders (a share of none, '–'): when the
+    other side's small re-offending count is hidden, the side with none stays '–' ('[c]'
+    there would claim a small count that does not exist); the partner figures still hide."""
+    with duckdb.connect() as con:
+        con.execute("create schema reporting")
+        con.execute(
+            "create table reporting.rpt_profile_order_effectiveness as select * from (values "
+            "('Q', 'IAH', 'IAH', 1, 'all', 'All', 1, 40, 10, 2, 40, 10, 2, 40, 10, 2), "
+            "('Q', 'IAH', 'IAH', 1, 'domestic_abuse', 'DA', 2, 0, 0, 0, 0, 0, 0, 0, 0, 0), "
+            "('Q', 'IAH', 'IAH', 1, 'not_domestic_abuse', 'Not DA', 3, "
+            "40, 10, 2, 40, 10, 2, 40, 10, 2)"
+            ") as t (quarter, order_type, order_type_label, order_type_order, da_group, "
+            "da_label, da_order, granted_3m, breached_3m, reoffended_3m, granted_6m, "
+            "breached_6m, reoffended_6m, granted_12m, breached_12m, reoffended_12m)"
+        )
+        table = printed_table(
+            con, "rpt_profile_order_effectiveness", "profile", K, "order by da_order"
+        )
+    reoffended_3m = [row[4] for row in table["rows"]]
+    breached_3m = [row[3] for row in table["rows"]]
+    assert reoffended_3m == [SUPPRESSED, "–", SUPPRESSED]
+    assert breached_3m == ["25%", "–", "25%"]
+
+
 def test_one_cell_formatter_by_kind_or_by_type() -> None:
     """printed.cell_text: a figure by its column's kind and digits; a restricted page's value
     (no column) by its type; a missing one '–' unless the page words it."""
