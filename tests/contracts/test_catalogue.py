@@ -94,6 +94,12 @@ STRUCTURAL = {
         _replace_line("breaches", 0, b"breach_id,order_id,breach_date,crime_id,breach_id"),
         r"breaches\.csv: duplicate column 'breach_id'",
     ),
+    "columns_differing_only_in_case": (
+        _replace_line(
+            "breaches", 0, b"breach_id,order_id,breach_date,crime_id,action_taken,Crime_ID"
+        ),
+        r"breaches\.csv: columns 'crime_id' and 'Crime_ID' differ only in case",
+    ),
     "unnamed_column": (
         _replace_line("breaches", 0, b"breach_id,,breach_date,crime_id,action_taken"),
         r"breaches\.csv: column 2 of the header has no name",
