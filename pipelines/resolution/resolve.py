@@ -787,14 +787,33 @@ def _links_between_people(
     )
 
 
+# Comparisons whose weights marts.person_match_evidence always holds (declared in
+# _resolution__sources.yml; the subject pages print them).
+EVIDENCE_FIELDS = (
+    "forename",
+    "surname",
+    "dob",
+    "postcode",
+    "sex",
+    "counterpart",
+    "crime_role",
+    "active",
+)
+
+
 def _match_evidence(con: duckdb.DuckDBPyConnection, fields: list[str], output_format: str) -> Any:
     """Every edge kept inside a person with the weight each field gave it, and whether it is
     one of the links that hold the person's records together (`spanning_links`; the others
     only confirm joins already made by stronger links). A second-id join (`attach_second_ids`)
     is listed too, joined_by 'second_id', with no probability and no weights: it is a rule,
     not a score, and it holds the person together."""
-    weight_cols = ", ".join(f"p.mw_{f}" for f in fields)
-    no_weights = ", ".join(f"null::double as mw_{f}" for f in fields)
+    # The fields the evidence always carries a weight for (null when not compared: a delivery
+    # where nobody has a postcode compares none), so its readers meet one shape.
+    unweighed = [f for f in EVIDENCE_FIELDS if f not in fields]
+    weight_cols = ", ".join(
+        [f"p.mw_{f}" for f in fields] + [f"null::double as mw_{f}" for f in unweighed]
+    )
+    no_weights = ", ".join(f"null::double as mw_{f}" for f in [*fields, *unweighed])
     return _fetch(
         con,
         f"""with edges as (
