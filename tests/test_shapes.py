@@ -7,6 +7,7 @@ with -m slow."""
 from __future__ import annotations
 
 import html
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ class ShapeRun:
     code: int
     console: str  # the end of its stdout and stderr
     profile_text: str
+    data_quality: dict  # the published data_quality.json ({} when none was written)
 
 
 def _text(path: Path) -> str:
@@ -53,7 +55,13 @@ def _run(shape: str, source: Path, root: Path, running: list | None = None) -> S
     if running is not None:
         running.append(process)
     code = process.wait(timeout=LATER_RUN_TIMEOUT)
-    return ShapeRun(code, process.console_text()[-2000:], _text(run.quarter_dir / "profile.html"))
+    quality = run.quarter_dir / "data_quality.json"
+    return ShapeRun(
+        code,
+        process.console_text()[-2000:],
+        _text(run.quarter_dir / "profile.html"),
+        json.loads(quality.read_text()) if quality.exists() else {},
+    )
 
 
 # The shape run in every CI run is the crash of record; the others are opt-in with -m slow
@@ -106,6 +114,12 @@ CANNOT_SHOW = {
     "one_offence_code": None,
     "one_day": "not enough history",
     "force_of_20_crimes": None,
+    "gap_year": None,
+    "nominal_victim_and_suspect": None,
+    "no_postcode_or_sex": None,
+    "typed_parquet": None,
+    "csv_quirks": None,
+    "force_export_quirks": None,
 }
 
 
@@ -126,6 +140,13 @@ def test_unusual_delivery_gives_a_profile(shape: str, request: pytest.FixtureReq
     run = runs[shape]
     assert run.code == 0, f"{shape}: spp profile exited {run.code}: {run.console}"
     assert "Stalking" in run.profile_text, f"{shape}: no profile written"
+    # every row read is loaded or quarantined, file by file
+    extracts = run.data_quality["extracts"]
+    assert run.data_quality["reconciles"] and len(extracts) == 5, shape
+    for name, counts in extracts.items():
+        assert counts["read"] == counts["loaded"] + counts["quarantined"] > 0 or (
+            counts["read"] == 0 and name in ("intelligence", "orders", "breaches")
+        ), (shape, name, counts)
     expected = CANNOT_SHOW[shape]
     if expected:
         assert expected in run.profile_text, f"{shape}: the profile does not say '{expected}'"
