@@ -169,7 +169,8 @@ def _parquet_types(path: Path, extract: str) -> None:
                 column=column.name,
                 hint=f"write {column.name} as text",
             )
-        if column.type not in _PARQUET_OK:
+        # "null": every value empty (pandas writes a column with no value so), valid anywhere
+        if column.type not in _PARQUET_OK or arrow_type == "null":
             continue
         if not arrow_type.startswith(_PARQUET_OK[column.type]):
             raise StructuralError(

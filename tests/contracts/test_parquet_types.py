@@ -104,3 +104,22 @@ def test_codes_written_as_floating_point_stop_the_run(tmp_path: Path) -> None:
     _as_parquet(d, "crimes", {"outcome_code": pa.array([None, 1.0, None, None], pa.float64())})
     with pytest.raises(StructuralError, match=r"crimes\.parquet: column 'outcome_code': Parquet"):
         d.load()
+
+
+def test_a_column_with_no_value_at_all_loads(tmp_path: Path) -> None:
+    """pandas writes a column holding no value (a flag the force never fills, or a file with
+    no rows) with the Parquet type null: it holds any contract type."""
+    d = Delivery(tmp_path / "in")
+    _as_parquet(d, "crimes", {"spo_considered": pa.nulls(4)})
+
+    def no_rows(folder: Path) -> None:
+        (folder / "breaches.csv").unlink()
+        columns = {c: pa.nulls(0) for c in base_rows()["breaches"][0]}
+        pq.write_table(pa.table(columns), folder / "breaches.parquet")
+
+    d.after_write.append(no_rows)
+    results = d.load()
+    assert d.quarantine() == set()
+    assert results["crimes"].loaded == len(base_rows()["crimes"])
+    assert (results["breaches"].read, results["breaches"].loaded) == (0, 0)
+    assert d.con.execute("select count(spo_considered) from raw.crimes").fetchone()[0] == 0
