@@ -52,7 +52,8 @@ and run by Great Expectations on the loaded tables as Dagster asset checks.
 - Parquet columns may carry their own types: a date may be a Parquet date or a timestamp at
   midnight (any other time of day is quarantined as `unparseable_date`); a timestamp with a time
   zone is read as the UK local time it was; a boolean may be a Parquet boolean or an integer
-  1/0. A text column (codes, ids) must not be floating point (16 would read back as `16.0`).
+  1/0; a column with no value at all may have the type null. A text column (codes, ids) must
+  not be floating point (16 would read back as `16.0`).
 
 ## What stops a delivery (nothing is loaded)
 The run stops before anything is written, with a message naming the file and the column or
