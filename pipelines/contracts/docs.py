@@ -57,10 +57,11 @@ and run by Great Expectations on the loaded tables as Dagster asset checks.
 
 ## What stops a delivery (nothing is loaded)
 The run stops before anything is written, with a message naming the file and the column or
-record, when: a file is missing; a file cannot be read; a file is not UTF-8; the header is
-empty, has an unnamed column, a duplicate column name or two names differing only in case; a
-required column is missing; a Parquet column's type cannot hold its contract type; a record
-has the wrong number of fields (e.g. an unclosed quote).
+record, when: a file is missing; an extract is there twice (`.csv` and `.parquet`); a file
+cannot be read; a file is not UTF-8; the header is empty, has an unnamed column, a duplicate
+column name or two names differing only in case; a required column is missing; a Parquet
+column's type cannot hold its contract type; a record has the wrong number of fields (e.g. an
+unclosed quote).
 
 ## What quarantines a row (the rest is loaded)
 A row that breaks a rule goes to the warehouse table `raw.quarantine` (extract, source row

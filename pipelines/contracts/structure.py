@@ -64,10 +64,21 @@ class ExtractFile:
 
 
 def find_extract_file(extracts_dir: Path, extract: str) -> Path:
-    for suffix in (".csv", ".parquet"):
-        candidate = Path(extracts_dir) / f"{extract}{suffix}"
-        if candidate.exists():
-            return candidate
+    found = [
+        Path(extracts_dir) / f"{extract}{suffix}"
+        for suffix in (".csv", ".parquet")
+        if (Path(extracts_dir) / f"{extract}{suffix}").exists()
+    ]
+    if len(found) > 1:
+        # one of them is stale (an old export left beside a new one): loading either silently
+        # could profile the wrong data
+        raise StructuralError(
+            found[0],
+            f"both {found[0].name} and {found[1].name} are in the folder",
+            hint="deliver one file per extract",
+        )
+    if found:
+        return found[0]
     raise StructuralError(
         Path(extracts_dir) / f"{extract}.csv",
         f"missing file for extract {extract!r}",

@@ -68,6 +68,16 @@ def _damaged_parquet(d: Delivery) -> None:
     d.after_write.append(hook)
 
 
+def _both_formats(d: Delivery) -> None:
+    def hook(folder: Path) -> None:
+        rows = d.rows["orders"]
+        pq.write_table(
+            pa.table({c: [r[c] for r in rows] for c in rows[0]}), folder / "orders.parquet"
+        )
+
+    d.after_write.append(hook)
+
+
 STRUCTURAL = {
     "missing_file": (_drop_file, r"orders\.csv: missing file for extract 'orders'"),
     "missing_required_column": (
@@ -117,6 +127,10 @@ STRUCTURAL = {
         r"breaches\.csv: ",
     ),
     "damaged_parquet": (_damaged_parquet, r"breaches\.parquet: unreadable Parquet file"),
+    "csv_and_parquet_of_one_extract": (
+        _both_formats,
+        r"orders\.csv: both orders\.csv and orders\.parquet are in the folder",
+    ),
 }
 
 
