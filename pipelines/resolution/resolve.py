@@ -429,9 +429,12 @@ def _resolve_on(
         run = _train_and_score(con, config, n_input, n_train, present, fields, timings)
     else:
         run = ScoringRun(dob_conflict_years=float(config.dob_conflict_years))
+        # nothing to train on (no record with a name or date of birth): no pair is scored, and
+        # the empty predictions keep the scored shape, field weights included
+        weights = "".join(f", mw_{f} double" for f in fields)
         con.execute(
             "create or replace table predictions (unique_id_l bigint, unique_id_r bigint, "
-            "match_probability double, match_weight double)"
+            f"match_probability double, match_weight double{weights})"
         )
 
     t = time.perf_counter()

@@ -22,3 +22,21 @@ def test_fields_nobody_recorded_keep_their_weight_columns(small_rows: pd.DataFra
     assert evidence[["mw_postcode", "mw_sex"]].isna().all().all()
     # the fields still compared keep their weights
     assert evidence.loc[evidence["joined_by"] == "splink", "mw_surname"].notna().any()
+
+
+def test_no_name_or_date_of_birth_anywhere_resolves_by_nominal_id(
+    small_rows: pd.DataFrame,
+) -> None:
+    """A delivery that leaves the optional name, date-of-birth, sex and postcode columns out:
+    nothing to train a model on, so records join by nominal id only (it used to fail to bind
+    the field weights of the unscored pairs)."""
+    rows = small_rows.copy()
+    for column in ("forename", "surname", "date_of_birth", "sex", "postcode"):
+        rows[column] = None
+    result = resolve_mentions(rows)
+    keys = result.clusters.groupby("person_id")["person_key"].nunique()
+    assert (keys == 1).all()
+    assert result.clusters["person_key"].nunique() == rows["person_id"].nunique()
+    assert set(result.evidence["joined_by"]) <= {"nominal_id"}
+    for field in EVIDENCE_FIELDS:
+        assert f"mw_{field}" in result.evidence.columns, field
