@@ -159,6 +159,16 @@ def no_postcode_or_sex(folder: Path) -> None:
     _write(folder, "crime_persons", persons)
 
 
+def required_columns_only(folder: Path) -> None:
+    """Every optional column left out (the spec allows it): no names, dates of birth,
+    locations or outcomes anywhere; breaches header-only (with no granted date on any order,
+    every breach would be one of an order never granted)."""
+    for name in EXTRACTS:
+        frame = _read(folder, name)
+        frame = frame.iloc[0:0] if name == "breaches" else frame
+        _write(folder, name, frame[EXTRACTS_SPEC[name].required_columns])
+
+
 def _typed(frame: pd.DataFrame, name: str) -> pa.Table:
     """An extract as a warehouse's Parquet export types it: dates as midnight timestamps
     (pandas' default), date-times as UTC instants, flags as booleans; text stays text.
@@ -257,6 +267,7 @@ SHAPES: dict[str, Callable[[Path], None]] = {
     "typed_parquet": typed_parquet,
     "csv_quirks": csv_quirks,
     "force_export_quirks": force_export_quirks,
+    "required_columns_only": required_columns_only,
 }
 
 

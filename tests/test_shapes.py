@@ -121,6 +121,7 @@ CANNOT_SHOW = {
     "typed_parquet": None,
     "csv_quirks": None,
     "force_export_quirks": None,
+    "required_columns_only": "hotspots cannot be shown",
 }
 
 
