@@ -115,13 +115,18 @@ def config_file(args: argparse.Namespace) -> Path | None:
     return Path(args.config).resolve() if getattr(args, "config", None) else None
 
 
-def gate_delivery(extracts: Path, quarter: str | None, configured_area: str) -> str:
+def gate_delivery(
+    extracts: Path, quarter: str | None, configured_area: str, run_date: str = ""
+) -> str:
     """The structural gate, before anything else (default quarter included): the quarter."""
+    import datetime as dt
+
     from pipelines.contracts.gate import QuarterOutsideData, structural_gate
     from pipelines.contracts.structure import StructuralError
 
     try:
-        passed = structural_gate(extracts, quarter, configured_area)
+        today = dt.date.fromisoformat(run_date) if run_date else None
+        passed = structural_gate(extracts, quarter, configured_area, today)
     except StructuralError as error:
         raise BadDelivery(str(error)) from None
     except (QuarterOutsideData, ValueError) as error:
@@ -175,7 +180,9 @@ def _profile_delivery(args: argparse.Namespace, extracts: Path) -> int:
 
     # The settings are read and validated here, once; the run receives the file's path.
     settings = load_settings(config_file(args))
-    quarter = gate_delivery(extracts, args.quarter, settings.force.area_geojson)
+    quarter = gate_delivery(
+        extracts, args.quarter, settings.force.area_geojson, args.run_date or ""
+    )
     out = (Path(args.out) if args.out else default_output_dir()).resolve()
     warehouse = (Path(args.warehouse) if args.warehouse else default_warehouse()).resolve()
     from pipelines import run_safety

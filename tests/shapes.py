@@ -9,6 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipelines.contracts.schema import EXTRACTS as EXTRACTS_SPEC
 
 EXTRACTS = ("crimes", "crime_persons", "intelligence", "orders", "breaches")
 STALKING_CODES = ("195/12", "008/65", "008/66")
@@ -116,6 +120,138 @@ def force_of_20_crimes(folder: Path) -> None:
     header_only_side_files(folder)
 
 
+def gap_year(folder: Path, year: str = "2024") -> None:
+    """No crime was reported for a whole year in the middle of the history (a records-system
+    migration), with the people, intelligence, orders and breaches of that year."""
+    crimes = _read(folder, "crimes")
+    kept = crimes[~crimes["reported_date"].str.startswith(year)]
+    _write(folder, "crimes", kept)
+    persons = _read(folder, "crime_persons")
+    _write(folder, "crime_persons", persons[persons["crime_id"].isin(kept["crime_id"])])
+    intel = _read(folder, "intelligence")
+    _write(folder, "intelligence", intel[~intel["submitted_date"].str.startswith(year)])
+    orders = _read(folder, "orders")
+    orders = orders[~orders["applied_date"].str.startswith(year)]
+    _write(folder, "orders", orders)
+    breaches = _read(folder, "breaches")
+    breaches = breaches[
+        ~breaches["breach_date"].str.startswith(year)
+        & breaches["order_id"].isin(orders["order_id"])
+    ]
+    _write(folder, "breaches", breaches)
+
+
+def nominal_victim_and_suspect(folder: Path, count: int = 50) -> None:
+    """The same nominal stands on a crime as victim and as suspect (a counter-allegation),
+    and one crime_persons row is repeated whole (an export's join fan-out)."""
+    persons = _read(folder, "crime_persons")
+    victims = persons[persons["role"] == "victim"].head(count).copy()
+    victims["role"] = "suspect"
+    victims["relationship_to_victim"] = "unknown"
+    _write(folder, "crime_persons", pd.concat([persons, victims, persons.head(1)]))
+
+
+def no_postcode_or_sex(folder: Path) -> None:
+    """No person has a postcode or a sex recorded (so resolution cannot compare them)."""
+    persons = _read(folder, "crime_persons")
+    persons["postcode"] = ""
+    persons["sex"] = ""
+    _write(folder, "crime_persons", persons)
+
+
+def required_columns_only(folder: Path) -> None:
+    """Every optional column left out (the spec allows it): no names, dates of birth,
+    locations or outcomes anywhere; breaches header-only (with no granted date on any order,
+    every breach would be one of an order never granted)."""
+    for name in EXTRACTS:
+        frame = _read(folder, name)
+        frame = frame.iloc[0:0] if name == "breaches" else frame
+        _write(folder, name, frame[EXTRACTS_SPEC[name].required_columns])
+
+
+def _typed(frame: pd.DataFrame, name: str) -> pa.Table:
+    """An extract as a warehouse's Parquet export types it: dates as midnight timestamps
+    (pandas' default), date-times as UTC instants, flags as booleans; text stays text.
+    A value that cannot be typed (the generator's deliberate errors) is written empty."""
+    columns = {}
+    for column in EXTRACTS_SPEC[name].columns:
+        if column.name not in frame.columns:
+            continue
+        text = frame[column.name].replace("", None)
+        if column.type == "date":
+            values = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+            columns[column.name] = pa.array(values, pa.timestamp("ns"))
+        elif column.type == "timestamp":
+            local = pd.to_datetime(text, format="ISO8601", errors="coerce")
+            zoned = local.dt.tz_localize("Europe/London", ambiguous="NaT", nonexistent="NaT")
+            columns[column.name] = pa.array(zoned.dt.tz_convert("UTC"), pa.timestamp("us", "UTC"))
+        elif column.type == "bool":
+            flags = text.str.lower().map({"true": True, "false": False})
+            columns[column.name] = pa.array(flags, pa.bool_())
+        else:
+            columns[column.name] = pa.array(text, pa.string())
+    return pa.table(columns)
+
+
+def typed_parquet(folder: Path) -> None:
+    """Crimes and their people as typed Parquet (see `_typed`), the rest as CSV."""
+    for name in ("crimes", "crime_persons"):
+        pq.write_table(_typed(_read(folder, name), name), folder / f"{name}.parquet")
+        (folder / f"{name}.csv").unlink()
+
+
+def csv_quirks(folder: Path) -> None:
+    """Valid CSV a force's export tool writes, in every extract still delivered as CSV: CRLF
+    line ends and a byte-order mark, flags as Y/N and 1/0 in mixed case, date-times without
+    seconds or with a space, extra columns (one a quoted name holding a comma), quoted commas,
+    quotes and line breaks in free text, names in Welsh, Polish, Arabic script and emoji."""
+    frames = {n: _read(folder, n) for n in EXTRACTS if (folder / f"{n}.csv").exists()}
+    names = [("Siân", "Llŷr"), ("Małgorzata", "Wójcik-Żółć"), ("محمد", "العلي"), ("Zoë", "😀")]
+    if "crimes" in frames:
+        crimes = frames["crimes"]
+        crimes["is_domestic_abuse"] = crimes["is_domestic_abuse"].replace(
+            {"true": "Y", "false": "n"}
+        )
+        crimes["is_online"] = crimes["is_online"].replace({"true": "1", "false": "0"})
+        crimes["spo_considered"] = crimes["spo_considered"].replace(
+            {"true": "TRUE", "false": "False"}
+        )
+        crimes["offence_start"] = crimes["offence_start"].str.slice(0, 16)
+        crimes["offence_end"] = crimes["offence_end"].str.replace("T", " ")
+        described = crimes["offence_description"] != ""
+        crimes.loc[described, "offence_description"] += ', "as recorded"\r\nsecond line'
+    if "crime_persons" in frames:
+        persons = frames["crime_persons"]
+        for i, (forename, surname) in enumerate(names):
+            persons.loc[i :: len(names) * 3, ["forename", "surname"]] = [forename, surname]
+    if "intelligence" in frames:
+        intel = frames["intelligence"]
+        intel["is_stalking_related"] = intel["is_stalking_related"].replace(
+            {"true": "y", "false": "N"}
+        )
+        for i, (forename, surname) in enumerate(names):
+            intel.loc[i :: len(names) * 2, ["subject_forename", "subject_surname"]] = [
+                forename,
+                surname,
+            ]
+    for name, frame in frames.items():
+        frame.insert(0, "force_reference", "REF")
+        frame["notes, free text"] = 'She said: "stop", twice'
+        text = frame.to_csv(index=False, lineterminator="\r\n")
+        (folder / f"{name}.csv").write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+
+
+def force_export_quirks(folder: Path) -> None:
+    """The valid quirks above in one delivery: a year with no crimes, a nominal as victim and
+    suspect of one crime, no postcode or sex anywhere, crimes and people as typed Parquet, the
+    other extracts as quirky CSV."""
+    gap_year(folder)
+    nominal_victim_and_suspect(folder)
+    no_postcode_or_sex(folder)
+    typed_parquet(folder)
+    csv_quirks(folder)
+
+
 SHAPES: dict[str, Callable[[Path], None]] = {
     "empty_universe_no_location": empty_universe_no_location,
     "no_stalking": no_stalking,
@@ -125,6 +261,13 @@ SHAPES: dict[str, Callable[[Path], None]] = {
     "one_offence_code": one_offence_code,
     "one_day": one_day,
     "force_of_20_crimes": force_of_20_crimes,
+    "gap_year": gap_year,
+    "nominal_victim_and_suspect": nominal_victim_and_suspect,
+    "no_postcode_or_sex": no_postcode_or_sex,
+    "typed_parquet": typed_parquet,
+    "csv_quirks": csv_quirks,
+    "force_export_quirks": force_export_quirks,
+    "required_columns_only": required_columns_only,
 }
 
 

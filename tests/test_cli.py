@@ -81,3 +81,18 @@ def test_cached_demo_is_remade_when_the_generator_changes(tmp_path: Path, monkey
     assert len(made) == 2, "a changed generator reused the old demo force"
     assert (first / "crimes.csv").read_text() == "made 1\n"
     assert (first / ".complete").read_text().strip() == "a-newer-generator"
+
+
+def test_a_mistyped_future_year_does_not_choose_the_quarter(tmp_path: Path) -> None:
+    """One crime dated 2062 (for 2026) must not make an empty future quarter the default:
+    crimes after the run date play no part in choosing it."""
+    import datetime as dt
+
+    from pipelines.contracts.gate import structural_gate
+    from tests.contracts.delivery import Delivery
+
+    d = Delivery(tmp_path / "in")
+    d.set("crimes", 4, reported_date="2062-01-04")
+    d.write()
+    passed = structural_gate(d.folder, today=dt.date(2024, 3, 31))
+    assert (passed.quarter, passed.last_reported) == ("2024-Q1", dt.date(2024, 1, 3))

@@ -103,7 +103,7 @@ def check_delivery_folder(
 ) -> DeliveryCheck:
     """Gate, load into a throw-away in-memory DuckDB, and compare with the quarantine limits.
     Raises StructuralError (or QuarterOutsideData) exactly where a run would stop."""
-    gate = structural_gate(Path(extracts_dir), quarter, configured_area)
+    gate = structural_gate(Path(extracts_dir), quarter, configured_area, today)
     limits = limits or QuarantineLimits()
     results: dict[str, LoadResult] = {}
     examples: dict[str, dict[str, list[int]]] = {}

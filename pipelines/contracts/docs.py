@@ -49,12 +49,19 @@ and run by Great Expectations on the loaded tables as Dagster asset checks.
 - Empty means null. Spaces around values are trimmed. Booleans accept `true`/`false`, `Y`/`N`,
   `1`/`0` in any case. Dates are `YYYY-MM-DD`; date-times `YYYY-MM-DD HH:MM[:SS]` (or with `T`),
   local UK time.
+- Parquet columns may carry their own types: a date may be a Parquet date or a timestamp at
+  midnight (any other time of day is quarantined as `unparseable_date`); a timestamp with a time
+  zone is read as the UK local time it was; a boolean may be a Parquet boolean or an integer
+  1/0; a column with no value at all may have the type null. A text column (codes, ids) must
+  not be floating point (16 would read back as `16.0`).
 
 ## What stops a delivery (nothing is loaded)
 The run stops before anything is written, with a message naming the file and the column or
-record, when: a file is missing; a file cannot be read; a file is not UTF-8; the header is
-empty, has an unnamed column or a duplicate column name; a required column is missing; a record
-has the wrong number of fields (e.g. an unclosed quote).
+record, when: a file is missing; an extract is there twice (`.csv` and `.parquet`); a file
+cannot be read; a file is not UTF-8; the header is empty, has an unnamed column, a duplicate
+column name or two names differing only in case; a required column is missing; a Parquet
+column's type cannot hold its contract type; a record has the wrong number of fields (e.g. an
+unclosed quote).
 
 ## What quarantines a row (the rest is loaded)
 A row that breaks a rule goes to the warehouse table `raw.quarantine` (extract, source row

@@ -45,16 +45,20 @@ def check_quarter(quarter: str, first: dt.date, last: dt.date) -> None:
 
 
 def structural_gate(
-    extracts_dir: Path, quarter: str | None = None, configured_area: str = ""
+    extracts_dir: Path,
+    quarter: str | None = None,
+    configured_area: str = "",
+    today: dt.date | None = None,
 ) -> GatePassed:
-    """Check the whole delivery's structure, then choose (or check) the quarter."""
+    """Check the whole delivery's structure, then choose (or check) the quarter; crimes dated
+    after `today` (the run date) play no part in either."""
     extracts_dir = Path(extracts_dir)
     if not extracts_dir.is_dir():
         raise StructuralError(extracts_dir, "extracts folder not found")
     with duckdb.connect() as con:
         files = check_delivery(con, extracts_dir)
     area = geo.resolve_force_area(extracts_dir, configured_area)
-    first, last = crimes_date_range(extracts_dir)
+    first, last = crimes_date_range(extracts_dir, today or dt.date.today())
     chosen = quarter or default_quarter(last, first)
     check_quarter(chosen, first, last)
     return GatePassed(files, first, last, chosen, area)

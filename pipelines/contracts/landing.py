@@ -81,16 +81,20 @@ def delivery_quarter(folder: Path) -> str:
     return last_complete_quarter_in_crimes(folder)
 
 
-def crimes_date_range(folder: Path) -> tuple[dt.date, dt.date]:
+def crimes_date_range(folder: Path, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
     """First and last parseable reported_date of the crimes extract, read with the same strict
-    reader as the load (never DuckDB's sniffer, whose errors echo raw lines)."""
+    reader as the load (never DuckDB's sniffer, whose errors echo raw lines). With `today`,
+    the last is the last on or before it: one mistyped year (2062 for 2026) would otherwise
+    make an empty future quarter the default."""
     source = inspect_extract(folder, "crimes")
     text = "trim(cast(reported_date as varchar))"
+    upto = "" if today is None else f" filter (where try_cast({text} as date) <= ?)"
     with duckdb.connect() as con:
         try:
             first, last = con.execute(
-                f"select min(try_cast({text} as date)), max(try_cast({text} as date)) "
-                f"from {reader_sql(source)}"
+                f"select min(try_cast({text} as date)), max(try_cast({text} as date)){upto} "
+                f"from {reader_sql(source)}",
+                [] if today is None else [today],
             ).fetchone()
         except duckdb.Error as error:
             raise explain_read_error(source, error) from None
@@ -128,7 +132,7 @@ def default_quarter(last_reported: dt.date, first_reported: dt.date | None = Non
     return quarter
 
 
-def last_complete_quarter_in_crimes(folder: Path) -> str:
+def last_complete_quarter_in_crimes(folder: Path, today: dt.date | None = None) -> str:
     """The quarter a delivery's crimes support (see `default_quarter`)."""
-    first, last = crimes_date_range(folder)
+    first, last = crimes_date_range(folder, today or dt.date.today())
     return default_quarter(last, first)

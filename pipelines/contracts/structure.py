@@ -64,10 +64,21 @@ class ExtractFile:
 
 
 def find_extract_file(extracts_dir: Path, extract: str) -> Path:
-    for suffix in (".csv", ".parquet"):
-        candidate = Path(extracts_dir) / f"{extract}{suffix}"
-        if candidate.exists():
-            return candidate
+    found = [
+        Path(extracts_dir) / f"{extract}{suffix}"
+        for suffix in (".csv", ".parquet")
+        if (Path(extracts_dir) / f"{extract}{suffix}").exists()
+    ]
+    if len(found) > 1:
+        # one of them is stale (an old export left beside a new one): loading either silently
+        # could profile the wrong data
+        raise StructuralError(
+            found[0],
+            f"both {found[0].name} and {found[1].name} are in the folder",
+            hint="deliver one file per extract",
+        )
+    if found:
+        return found[0]
     raise StructuralError(
         Path(extracts_dir) / f"{extract}.csv",
         f"missing file for extract {extract!r}",
@@ -146,9 +157,12 @@ def _column_hint(columns: list[str], wanted: str) -> str:
 _PARQUET_OK = {
     "date": ("date", "timestamp", "string", "large_string"),
     "timestamp": ("timestamp", "date", "string", "large_string"),
-    "bool": ("bool", "string", "large_string"),
+    "bool": ("bool", "int", "uint", "string", "large_string"),
     "float": ("double", "float", "int", "uint", "decimal", "string", "large_string", "halffloat"),
 }
+# Floating-point types cannot hold a text column (codes, ids): a code written as a number reads
+# back as "16.0" (pandas writes an integer column with gaps as double).
+_PARQUET_NOT_TEXT = ("double", "float", "halffloat")
 
 
 def _parquet_types(path: Path, extract: str) -> None:
@@ -156,9 +170,19 @@ def _parquet_types(path: Path, extract: str) -> None:
 
     schema = pq.read_schema(path)
     for column in EXTRACTS[extract].columns:
-        if column.name not in schema.names or column.type not in _PARQUET_OK:
+        if column.name not in schema.names:
             continue
         arrow_type = str(schema.field(column.name).type)
+        if column.type == "string" and arrow_type.startswith(_PARQUET_NOT_TEXT):
+            raise StructuralError(
+                path,
+                f"Parquet type {arrow_type} writes text as numbers (16 reads back as 16.0)",
+                column=column.name,
+                hint=f"write {column.name} as text",
+            )
+        # "null": every value empty (pandas writes a column with no value so), valid anywhere
+        if column.type not in _PARQUET_OK or arrow_type == "null":
+            continue
         if not arrow_type.startswith(_PARQUET_OK[column.type]):
             raise StructuralError(
                 path,
@@ -179,10 +203,20 @@ def inspect_extract(extracts_dir: Path, extract: str) -> ExtractFile:
         if not name:
             raise StructuralError(path, f"column {position} of the header has no name")
     seen: set[str] = set()
+    by_lower: dict[str, str] = {}
     for name in columns:
         if name in seen:
             raise StructuralError(path, f"duplicate column {name!r} in the header", column=name)
+        if name.lower() in by_lower:
+            # SQL names ignore case: the reader cannot hold both columns apart
+            raise StructuralError(
+                path,
+                f"columns {by_lower[name.lower()]!r} and {name!r} differ only in case",
+                column=name,
+                hint="rename or drop one of them",
+            )
         seen.add(name)
+        by_lower[name.lower()] = name
     for name in EXTRACTS[extract].required_columns:
         if name not in seen:
             raise StructuralError(
@@ -204,15 +238,58 @@ def _sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+# The zone of the contract's timestamps (local UK time): a Parquet timestamp that carries a
+# zone is an instant, written as the UK wall-clock time it was.
+LOCAL_ZONE = "Europe/London"
+
+
+def _parquet_text(name: str, spec_type: str, arrow_type: str) -> str | None:
+    """The text of a Parquet timestamp column the way the contract writes it, or None when
+    DuckDB's own cast to text already does (dates, strings, numbers, zone-less timestamps of a
+    timestamp column)."""
+    if not arrow_type.startswith("timestamp") or spec_type not in ("date", "timestamp"):
+        return None
+    column = _ident(name)
+    zoned = "tz=" in arrow_type
+    if spec_type == "timestamp":
+        local = f"timezone({_sql_str(LOCAL_ZONE)}, {column})" if zoned else column
+        # microseconds at most: the contract's timestamps have no nanoseconds
+        return f"cast(cast({local} as timestamp) as varchar)"
+    # A date written as a timestamp (pandas' and most warehouses' default) is midnight of its
+    # day, in UTC when zoned; any other time of day is not a date and stays visible as text.
+    wall = f"timezone('UTC', {column})" if zoned else f"cast({column} as timestamp)"
+    return (
+        f"case when cast({wall} as time) = time '00:00:00' "
+        f"then cast(cast({wall} as date) as varchar) else cast({wall} as varchar) end"
+    )
+
+
+def _parquet_reader(path: Path, extract: str) -> str:
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(path)
+    types = {c.name: c.type for c in EXTRACTS[extract].columns}
+    replaced = [
+        f"{expr} as {_ident(name)}"
+        for name in schema.names
+        if name in types
+        and (expr := _parquet_text(name, types[name], str(schema.field(name).type)))
+    ]
+    scan = f"read_parquet({_sql_str(str(path))})"
+    if not replaced:
+        return scan
+    return f"(select * replace ({', '.join(replaced)}) from {scan})"
+
+
 def reader_sql(source: ExtractFile) -> str:
     """A DuckDB table function reading the file as text, one column per header name.
 
     CSV: no sniffing (the spec fixes the dialect), every field VARCHAR, RFC 4180 quotes,
     strict field counts, long fields allowed. Parquet: every column cast to text, so both
-    formats meet the same typed validation.
+    formats meet the same typed validation (timestamps written the contract's way first).
     """
     if source.format == "parquet":
-        return f"read_parquet({_sql_str(str(source.path))})"
+        return _parquet_reader(source.path, source.extract)
     columns = ", ".join(f"{_sql_str(c)}: 'VARCHAR'" for c in source.columns)
     return (
         f"read_csv({_sql_str(str(source.path))}, header=true, auto_detect=false, "

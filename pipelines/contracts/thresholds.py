@@ -79,11 +79,8 @@ _SHAPES = (
         r"[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?\s*(Z|[+-][0-9]{2}:?[0-9]{2})$",
         "carries a timezone suffix (Z or +hh:mm): the contract wants local UK time without it",
     ),
+    # (a 'T' between date and time is ISO 8601 and loads: it explains nothing)
     (r"^[0-9]{1,2}/[0-9]{1,2}/[0-9]{2,4}", "looks DD/MM/YYYY: the contract wants YYYY-MM-DD"),
-    (
-        r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T",
-        "uses a 'T' separator: the contract wants 'YYYY-MM-DD HH:MM'",
-    ),
     (r"^[0-9]+,[0-9]+$", "uses a decimal comma: the contract wants a decimal point"),
 )
 

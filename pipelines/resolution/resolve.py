@@ -429,9 +429,12 @@ def _resolve_on(
         run = _train_and_score(con, config, n_input, n_train, present, fields, timings)
     else:
         run = ScoringRun(dob_conflict_years=float(config.dob_conflict_years))
+        # nothing to train on (no record with a name or date of birth): no pair is scored, and
+        # the empty predictions keep the scored shape, field weights included
+        weights = "".join(f", mw_{f} double" for f in fields)
         con.execute(
             "create or replace table predictions (unique_id_l bigint, unique_id_r bigint, "
-            "match_probability double, match_weight double)"
+            f"match_probability double, match_weight double{weights})"
         )
 
     t = time.perf_counter()
@@ -787,14 +790,33 @@ def _links_between_people(
     )
 
 
+# Comparisons whose weights marts.person_match_evidence always holds (declared in
+# _resolution__sources.yml; the subject pages print them).
+EVIDENCE_FIELDS = (
+    "forename",
+    "surname",
+    "dob",
+    "postcode",
+    "sex",
+    "counterpart",
+    "crime_role",
+    "active",
+)
+
+
 def _match_evidence(con: duckdb.DuckDBPyConnection, fields: list[str], output_format: str) -> Any:
     """Every edge kept inside a person with the weight each field gave it, and whether it is
     one of the links that hold the person's records together (`spanning_links`; the others
     only confirm joins already made by stronger links). A second-id join (`attach_second_ids`)
     is listed too, joined_by 'second_id', with no probability and no weights: it is a rule,
     not a score, and it holds the person together."""
-    weight_cols = ", ".join(f"p.mw_{f}" for f in fields)
-    no_weights = ", ".join(f"null::double as mw_{f}" for f in fields)
+    # The fields the evidence always carries a weight for (null when not compared: a delivery
+    # where nobody has a postcode compares none), so its readers meet one shape.
+    unweighed = [f for f in EVIDENCE_FIELDS if f not in fields]
+    weight_cols = ", ".join(
+        [f"p.mw_{f}" for f in fields] + [f"null::double as mw_{f}" for f in unweighed]
+    )
+    no_weights = ", ".join(f"null::double as mw_{f}" for f in [*fields, *unweighed])
     return _fetch(
         con,
         f"""with edges as (

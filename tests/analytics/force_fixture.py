@@ -28,6 +28,7 @@ import duckdb
 from pipelines.contracts.schema import DUCKDB_TYPES, EXTRACTS
 from pipelines.dbt_project import DbtRunFailed
 from pipelines.dbt_project import run_dbt as invoke_dbt
+from pipelines.resolution.resolve import EVIDENCE_FIELDS
 from pipelines.settings import dbt_vars, load_settings
 
 CRIME_COLUMNS = EXTRACTS["crimes"].column_names
@@ -221,7 +222,9 @@ def write_identity_person_records(warehouse: Path, keys: dict[str, str] | None =
         con.execute(
             "create or replace table marts.person_match_evidence (person_key varchar, "
             "mention_id_l varchar, mention_id_r varchar, joined_by varchar, "
-            "match_probability double, match_weight double, holds_person boolean)"
+            "match_probability double, match_weight double, holds_person boolean, "
+            + ", ".join(f"mw_{field} double" for field in EVIDENCE_FIELDS)
+            + ")"
         )
         con.execute(
             "create or replace table marts.dim_persons as "

@@ -68,6 +68,16 @@ def _damaged_parquet(d: Delivery) -> None:
     d.after_write.append(hook)
 
 
+def _both_formats(d: Delivery) -> None:
+    def hook(folder: Path) -> None:
+        rows = d.rows["orders"]
+        pq.write_table(
+            pa.table({c: [r[c] for r in rows] for c in rows[0]}), folder / "orders.parquet"
+        )
+
+    d.after_write.append(hook)
+
+
 STRUCTURAL = {
     "missing_file": (_drop_file, r"orders\.csv: missing file for extract 'orders'"),
     "missing_required_column": (
@@ -94,6 +104,12 @@ STRUCTURAL = {
         _replace_line("breaches", 0, b"breach_id,order_id,breach_date,crime_id,breach_id"),
         r"breaches\.csv: duplicate column 'breach_id'",
     ),
+    "columns_differing_only_in_case": (
+        _replace_line(
+            "breaches", 0, b"breach_id,order_id,breach_date,crime_id,action_taken,Crime_ID"
+        ),
+        r"breaches\.csv: columns 'crime_id' and 'Crime_ID' differ only in case",
+    ),
     "unnamed_column": (
         _replace_line("breaches", 0, b"breach_id,,breach_date,crime_id,action_taken"),
         r"breaches\.csv: column 2 of the header has no name",
@@ -111,6 +127,10 @@ STRUCTURAL = {
         r"breaches\.csv: ",
     ),
     "damaged_parquet": (_damaged_parquet, r"breaches\.parquet: unreadable Parquet file"),
+    "csv_and_parquet_of_one_extract": (
+        _both_formats,
+        r"orders\.csv: both orders\.csv and orders\.parquet are in the folder",
+    ),
 }
 
 

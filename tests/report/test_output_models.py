@@ -20,6 +20,7 @@ UNIT_TESTED = (
     "rpt_fms_not_forecast",
     "rpt_resolution_run",
     "rpt_profile_chart_points",
+    "rpt_tasking_backtest_subjects",
 )
 
 

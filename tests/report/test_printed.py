@@ -297,3 +297,24 @@ def test_one_cell_formatter_by_kind_or_by_type() -> None:
     assert [cell_text(v) for v in typed] == ["yes", "03 Mar 2026", "7", "0.7", "3", "Craven"]
     assert [cell_text(v) for v in (None, float("nan"), np.datetime64("NaT"))] == ["–"] * 3
     assert cell_text(None, missing="not recorded") == "not recorded"
+
+
+def test_perpetrator_finding_without_the_serial_count_names_its_subject(
+    fixture_db: Path,
+) -> None:
+    """When the serial count is suppressed the sentence still has a subject (it printed "The
+    force dealt with 0 met the high-harm threshold" on a quarter with few serial offenders)."""
+    with duckdb.connect(str(fixture_db), read_only=True) as con:
+        templates = {
+            t
+            for (t,) in con.execute(
+                "select template from reporting.rpt_profile_sentences "
+                "where sentence_kind = 'finding_perpetrators' "
+                "and not contains(template, '{serial_perpetrators}')"
+            ).fetchall()
+        }
+    assert templates
+    for template in templates:
+        assert template.startswith("{high_harm_perpetrators} perpetrators met the high-harm"), (
+            template
+        )

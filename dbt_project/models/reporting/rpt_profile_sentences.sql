@@ -97,23 +97,25 @@ quarter_templates as (
     union all
 
     -- Serial and high-harm perpetrators as far as each publishes; those without an order only
-    -- when there are some.
+    -- when there are some. Without the serial count the high-harm count names its own noun.
     select
         worded.quarter,
         'finding_perpetrators' as sentence_kind,
         variants.variant_order,
-        'The force dealt with '
-        || concat_ws(
-            ' and ',
-            case
-                when variants.with_serial
-                    then '{serial_perpetrators} serial perpetrators (2 or more victims in 3 years)'
-            end,
-            case
-                when variants.with_high_harm
-                    then '{high_harm_perpetrators} met the high-harm threshold for tasking'
-            end
-        )
+        case
+            when variants.with_serial
+                then
+                    'The force dealt with '
+                    || concat_ws(
+                        ' and ',
+                        '{serial_perpetrators} serial perpetrators (2 or more victims in 3 years)',
+                        case
+                            when variants.with_high_harm
+                                then '{high_harm_perpetrators} met the high-harm threshold for tasking'
+                        end
+                    )
+            else '{high_harm_perpetrators} perpetrators met the high-harm threshold for tasking'
+        end
         || case
             when variants.with_no_order
                 then '; {high_harm_without_order} of the high-harm perpetrators had no active protective order'

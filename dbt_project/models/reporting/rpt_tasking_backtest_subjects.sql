@@ -116,7 +116,9 @@ by_method as (
         methods.method,
         methods.method_rank,
         methods.score,
-        harm_in_follow_up.harm_next_total
+        -- nobody offended in the follow-up (a quarter with no crimes after the ranking):
+        -- everyone's follow-up harm is nothing, not unknown
+        coalesce(harm_in_follow_up.harm_next_total, 0) as harm_next_total
     from ranked_population
     cross join
         lateral (

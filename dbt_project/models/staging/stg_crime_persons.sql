@@ -15,7 +15,15 @@ renamed as (
         upper(sex) as sex,
         upper(postcode) as postcode,
         lower(relationship_to_victim) as relationship_to_victim,
-        crime_id || '|' || person_id as crime_person_key,
+        -- one key per row: crime_persons has no key, and the same nominal can stand on a
+        -- crime twice (victim and suspect, or a repeated row); a repeat of a crime's nominal
+        -- keeps its source row in its key
+        crime_id || '|' || person_id
+        || case
+            when row_number() over (partition by crime_id, person_id order by _source_row) > 1
+                then '|' || _source_row
+            else ''
+        end as crime_person_key,
         _source_row
     from source
 )

@@ -8,7 +8,7 @@ with
 
 crime_persons as (
     select
-        cp.crime_id || '|' || cp.person_id as record_key,
+        cp.crime_person_key as record_key,
         cp.person_id,
         cp.forename,
         cp.surname,
