@@ -130,7 +130,9 @@ def test_comparison_tables_never_show_a_small_count(doc) -> None:
 def test_victim_and_perpetrator_figures_match_the_marts(doc, con) -> None:
     rv = table_rows(doc, "Victims in the quarter and repeat victims")
     expected = _count(con, "select count(*) from marts.repeat_victims where quarter = ?", [QUARTER])
-    assert number(rv["Repeat victims (people, 12 months to quarter end)"][2]) in (expected, None)
+    shown = number(rv["Repeat victims (people, 12 months to quarter end)"][2])
+    # hidden only as a small count: a figure the rule need not hide must print as the mart's
+    assert shown == expected or (shown is None and 0 < expected < K), (shown, expected)
     perps = table_rows(doc, "Perpetrators (aggregate")
     everyone = _count(con, "select count(*) from marts.perpetrators where quarter = ?", [QUARTER])
     for label, where in (
