@@ -552,7 +552,8 @@ def test_early_warning_names_each_series_outside_its_range_and_no_other(
     """The tiny run has no quarter to track (its tracking table is empty, so the test above
     meets only the "nothing to check" sentence): here two of the run's series are given a
     tracked quarter, one above its 80% range and one inside it, and the sentences are rebuilt
-    by the real models. Only the one outside is named, with its quarter and direction."""
+    by the real models. Only the one outside is named, with its quarter and direction; with
+    both inside, one sentence says every series fell inside."""
     import pandas as pd
 
     from pipelines.warehouse_tables import replace_table
@@ -577,20 +578,29 @@ def test_early_warning_names_each_series_outside_its_range_and_no_other(
                 "model": ["ensemble", "ensemble"],
             }
         )
-        replace_table(connection, "marts.forecast_tracking", tracked)
-    select = ["run", "--select", "rpt_fms_tracking rpt_fms_sentences"]
-    result = run_dbt(fixture_db_copy, QUARTER, select)
-    assert result.returncode == 0, result.stdout[-2000:]
-    with duckdb.connect(str(fixture_db_copy), read_only=True) as connection:
-        warnings = [
-            sentence
-            for (sentence,) in connection.execute(
-                "select sentence from reporting.rpt_fms_sentences "
-                "where sentence_kind = 'early_warning' order by sentence_order"
-            ).fetchall()
-        ]
-    assert warnings == [
+
+    def warnings_of(tracked: pd.DataFrame) -> list[str]:
+        with duckdb.connect(str(fixture_db_copy)) as connection:
+            replace_table(connection, "marts.forecast_tracking", tracked)
+        select = ["run", "--select", "rpt_fms_tracking rpt_fms_sentences"]
+        result = run_dbt(fixture_db_copy, QUARTER, select)
+        assert result.returncode == 0, result.stdout[-2000:]
+        with duckdb.connect(str(fixture_db_copy), read_only=True) as connection:
+            return [
+                sentence
+                for (sentence,) in connection.execute(
+                    "select sentence from reporting.rpt_fms_sentences "
+                    "where sentence_kind = 'early_warning' order by sentence_order"
+                ).fetchall()
+            ]
+
+    assert warnings_of(tracked) == [
         f"Early warning: {above_label.lower()} in {QUARTER} came in above the 80% range "
         "forecast a quarter earlier; check for a change in demand or in recording before "
         "relying on the forecast."
+    ]
+    inside_only = tracked.assign(actual=50.0, outside_interval=False, direction="within")
+    assert warnings_of(inside_only) == [
+        f"Early warning: every series' total for {QUARTER} fell inside the 80% range forecast "
+        "a quarter earlier."
     ]
