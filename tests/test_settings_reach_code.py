@@ -21,16 +21,18 @@ from pipelines.hotspots.predict import PredictParams
 from pipelines.paths import DBT_PROJECT_DIR, PROJECT_ROOT
 from pipelines.settings import DBT_SQL_SECTIONS, DEFAULT_SETTINGS_FILE, Settings, load_settings
 
-PYTHON = "\n".join(
+# File by file: a key counts as read only where its own section is, so that a key of a common
+# name (`seed`, `months`) is not found read in some other section's file.
+PYTHON = [
     p.read_text(encoding="utf-8")
     for p in (PROJECT_ROOT / "pipelines").rglob("*.py")
     if p.name != "settings.py"
-)
-SQL = "\n".join(
+]
+SQL = [
     p.read_text(encoding="utf-8")
     for folder in ("models", "macros")
     for p in (DBT_PROJECT_DIR / folder).rglob("*.sql")
-)
+]
 # Sections turned into a parameter dataclass field by field (from_settings).
 DATACLASS_FIELDS = {
     "hotspots": {f.name for f in dataclasses.fields(HotspotParams)},
@@ -51,16 +53,24 @@ def _leaves(model: BaseModel, prefix: tuple[str, ...] = ()) -> list[tuple[str, .
 
 
 def _read_by_code(path: tuple[str, ...]) -> bool:
-    section, key = ".".join(path[:-1]), path[-1]
-    # dbt: `setting('<section>')['<key>']`, or the section held in a Jinja variable; some dbt
-    # sections are also read by Python writers (e.g. the FMS workbook's assumptions).
-    if path[0] in DBT_SQL_SECTIONS and re.search(rf"\[['\"]{key}['\"]\]|\.{key}\b", SQL):
+    top, section, key = path[0], ".".join(path[:-1]), path[-1]
+    # dbt: `setting('<section>')['<key>']`, or the section held in a Jinja variable, in a file
+    # that reads the section; some dbt sections are also read by Python writers (e.g. the FMS
+    # workbook's assumptions).
+    reads_section = rf"setting\(\s*['\"]{top}['\"]\s*\)"
+    reads_key = rf"\[['\"]{key}['\"]\]|\.{key}\b"
+    if top in DBT_SQL_SECTIONS and any(
+        re.search(reads_section, sql) and re.search(reads_key, sql) for sql in SQL
+    ):
         return True
     if key in DATACLASS_FIELDS.get(section, set()):
         return True
     # `settings.<section>.<key>`, or a typed section held in a variable: `<name>.<key>`
-    # where the section is passed (e.g. `ingest.duckdb_memory_limit`, `s.prediction`).
-    return bool(re.search(rf"\.{key}\b", PYTHON))
+    # where the section is passed (e.g. `ingest.duckdb_memory_limit`, `s.prediction`), in a
+    # file that names the section.
+    return any(
+        re.search(rf"\b{top}\b", python) and re.search(rf"\.{key}\b", python) for python in PYTHON
+    )
 
 
 @pytest.mark.parametrize("path", _leaves(Settings()), ids=".".join)

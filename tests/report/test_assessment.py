@@ -117,8 +117,12 @@ def test_rate_below_standard_is_a_judgment(signals, rules) -> None:
     spo = next(s for s in signals if s.signal == "spo_considered")
     judged = assessment.judged_tests([spo], rules)
     standard = rules.rate_standards["spo_considered"]
-    if spo.now.rate is not None and standard - spo.now.rate >= rules.min_rate_gap + 0.1:
-        assert judged and judged[0].direction == "below_standard"
+    # The tiny run's rate is far below the standard (else this test would judge nothing).
+    assert spo.now.rate is not None and standard - spo.now.rate >= rules.min_rate_gap + 0.1, (
+        spo.now,
+        standard,
+    )
+    assert judged and judged[0].direction == "below_standard"
 
 
 PHIA = {0.99: "almost certain", 0.85: "highly likely", 0.6: "likely",
@@ -204,10 +208,12 @@ def test_a_judgments_headline_hides_the_rate_its_evidence_hides(rendered) -> Non
         re.S,
     )
     standards = [(h, e) for h, e in judgments if "falls short of the standard" in h]
+    assert standards, "the tiny run's profile opens with no rate below its standard"
     for headline, evidence in standards:
         quoted = re.search(r": (\S+) in \S+ \(", evidence).group(1)
         assert headline.endswith(f"it stands at {quoted}.")
     hidden = [h for h, e in standards if e.split(": ", 1)[1].startswith(SUPPRESSED)]
+    assert hidden, "no judged rate's evidence is suppressed: the rule is not exercised"
     assert all(h.endswith(f"{SUPPRESSED}.") for h in hidden)
 
 

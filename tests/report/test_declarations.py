@@ -12,8 +12,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import yaml
 
-from pipelines.report.printed import NUMERIC_KINDS, _models
+from pipelines.paths import DBT_PROJECT_DIR
+from pipelines.report.printed import NUMERIC_KINDS, REPORTING_MODELS, _models
 from pipelines.report.sections import CHARTS, ITEMS, SECTION_VALUES, SECTIONS, SENTENCES
 
 KINDS = ("count", "number", "rate", "text", "date", "flag")
@@ -136,10 +138,18 @@ def test_every_reporting_declaration_holds() -> None:
 
 def test_every_reporting_model_enforces_its_contract() -> None:
     # The items' columns are checked against the YAML's columns; the enforced contract (the
-    # reporting folder's `+contract`) makes those the built table's columns exactly.
+    # reporting folder's `+contract`) makes those the built table's columns exactly, unless a
+    # model turns it off for itself (its YAML's or its SQL's config).
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    reporting = project["models"][project["name"]]["reporting"]
+    assert reporting["+contract"] == {"enforced": True}
     for model, spec in _models().items():
         assert spec.get("columns"), model
         assert all("data_type" in column for column in spec["columns"]), model
+        own = (spec.get("config") or {}).get("contract") or {}
+        assert own.get("enforced", True), f"{model} turns its contract off in its YAML"
+        sql = (REPORTING_MODELS / f"{model}.sql").read_text(encoding="utf-8")
+        assert not re.search(r"config\([^)]*contract", sql), f"{model} sets its contract in SQL"
 
 
 @pytest.mark.parametrize(

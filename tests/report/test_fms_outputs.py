@@ -595,6 +595,72 @@ def test_early_warning_and_backtest_sentences_follow_the_figures(book, con) -> N
         "select min_coverage80, any_poor from reporting.rpt_fms_backtest_horizons "
         "where horizon_years = 1"
     ).fetchone()
-    if coverage is not None:
-        tested = [line for line in readme if line.startswith("Tested on police forces")]
-        assert tested and f"held the actual number {coverage[0]:.0%}" in tested[0]
+    assert coverage is not None, "the run has no one-year held-out back-test to state"
+    tested = [line for line in readme if line.startswith("Tested on police forces")]
+    assert tested and f"held the actual number {coverage[0]:.0%}" in tested[0]
+    # The warning is printed exactly when some horizon's held-out test fell short.
+    (poor,) = con.execute(
+        "select coalesce(bool_or(any_poor), false) from reporting.rpt_fms_backtest_horizons"
+    ).fetchone()
+    warned = [line for line in readme if line.startswith("Warning: the forecast did poorly")]
+    assert len(warned) == int(poor), (poor, warned)
+
+
+def test_early_warning_names_each_series_outside_its_range_and_no_other(
+    fixture_db_copy: Path,
+) -> None:
+    """The tiny run has no quarter to track (its tracking table is empty, so the test above
+    meets only the "nothing to check" sentence): here two of the run's series are given a
+    tracked quarter, one above its 80% range and one inside it, and the sentences are rebuilt
+    by the real models. Only the one outside is named, with its quarter and direction; with
+    both inside, one sentence says every series fell inside."""
+    import pandas as pd
+
+    from pipelines.warehouse_tables import replace_table
+    from tests.analytics.force_fixture import run_dbt
+    from tests.report.conftest import QUARTER
+
+    with duckdb.connect(str(fixture_db_copy)) as connection:
+        (above, above_label), (inside, _) = connection.execute(
+            "select distinct series, series_label from reporting.rpt_fms_monthly "
+            "order by series limit 2"
+        ).fetchall()
+        tracked = pd.DataFrame(
+            {
+                "series": [above, inside],
+                "quarter": [QUARTER, QUARTER],
+                "actual": [90.0, 50.0],
+                "expected": [50.0, 50.0],
+                "lo80": [40.0, 40.0],
+                "hi80": [60.0, 60.0],
+                "outside_interval": [True, False],
+                "direction": ["above", "within"],
+                "model": ["ensemble", "ensemble"],
+            }
+        )
+
+    def warnings_of(tracked: pd.DataFrame) -> list[str]:
+        with duckdb.connect(str(fixture_db_copy)) as connection:
+            replace_table(connection, "marts.forecast_tracking", tracked)
+        select = ["run", "--select", "rpt_fms_tracking rpt_fms_sentences"]
+        result = run_dbt(fixture_db_copy, QUARTER, select)
+        assert result.returncode == 0, result.stdout[-2000:]
+        with duckdb.connect(str(fixture_db_copy), read_only=True) as connection:
+            return [
+                sentence
+                for (sentence,) in connection.execute(
+                    "select sentence from reporting.rpt_fms_sentences "
+                    "where sentence_kind = 'early_warning' order by sentence_order"
+                ).fetchall()
+            ]
+
+    assert warnings_of(tracked) == [
+        f"Early warning: {above_label.lower()} in {QUARTER} came in above the 80% range "
+        "forecast a quarter earlier; check for a change in demand or in recording before "
+        "relying on the forecast."
+    ]
+    inside_only = tracked.assign(actual=50.0, outside_interval=False, direction="within")
+    assert warnings_of(inside_only) == [
+        f"Early warning: every series' total for {QUARTER} fell inside the 80% range forecast "
+        "a quarter earlier."
+    ]

@@ -88,16 +88,13 @@ def test_section_values_follow_the_quarter_and_the_data(fixture_db: Path) -> Non
     assert values["orders_window"].endswith(f" to {QUARTER}")
 
 
-def test_map_title_hidden_hotspots_and_busiest_cells_follow_the_location_rule(
-    fixture_db: Path,
-) -> None:
-    """The map's title, the hotspot cells it leaves out and the busiest-cells table
-    (rpt_profile_section_values, rpt_profile_busiest_cells) count the cells that
-    pipelines.disclosure.locations lets the profile draw."""
+def _location_rule_holds(warehouse: Path) -> int:
+    """The map's title, the hotspot cells it leaves out and the busiest-cells table of the
+    warehouse follow pipelines.disclosure.locations; the number of cells it lets be drawn."""
     from pipelines.disclosure.locations import publishable
 
     k = Settings().disclosure.min_count
-    with duckdb.connect(str(fixture_db), read_only=True) as con:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
         values = model_rows(con, "rpt_profile_section_values", "quarter = ?", [QUARTER])[0]
         cells = con.execute(
             "select * from reporting.rpt_hotspot_cells where quarter = ? order by crimes_rank",
@@ -118,3 +115,36 @@ def test_map_title_hidden_hotspots_and_busiest_cells_follow_the_location_rule(
     assert [(row["district"], row["crimes"]) for row in busiest] == list(
         zip(top["district"], top["crimes"], strict=True)
     )
+    return len(published)
+
+
+def test_map_title_hidden_hotspots_and_busiest_cells_follow_the_location_rule(
+    fixture_db: Path,
+) -> None:
+    """The map's title, the hotspot cells it leaves out and the busiest-cells table
+    (rpt_profile_section_values, rpt_profile_busiest_cells) count the cells that
+    pipelines.disclosure.locations lets the profile draw."""
+    _location_rule_holds(fixture_db)
+
+
+def test_busiest_cells_list_only_cells_the_location_rule_lets_be_drawn(
+    fixture_db_copy: Path,
+) -> None:
+    """The tiny run has no cell with K different victims (the test above meets only the empty
+    map): here the quarter's three busiest cells are given K, K - 1 and K victims and the two
+    models rebuilt. The first and third are drawn and listed, ranked among themselves; the
+    second is left out and counted among the hidden hotspot cells."""
+    from tests.analytics.force_fixture import run_dbt
+
+    k = Settings().disclosure.min_count
+    with duckdb.connect(str(fixture_db_copy)) as con:
+        for rank, crimes, victims in ((1, k + 2, k), (2, k + 1, k - 1), (3, k, k)):
+            con.execute(
+                "update reporting.rpt_hotspot_cells set crimes = ?, victims = ? "
+                "where quarter = ? and crimes_rank = ?",
+                [crimes, victims, QUARTER, rank],
+            )
+    select = ["run", "--select", "rpt_profile_section_values rpt_profile_busiest_cells"]
+    result = run_dbt(fixture_db_copy, QUARTER, select)
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert _location_rule_holds(fixture_db_copy) == 2
