@@ -28,6 +28,7 @@ from pipelines.resolution.clustering import (
 )
 from pipelines.resolution.model import (
     BLOCKING_KEY_COLUMNS,
+    BLOCKING_ONLY_COLUMNS,
     COUNTERPART_RULES,
     DISTRICT_REGEX,
     SECTOR_REGEX,
@@ -660,14 +661,41 @@ def _train_and_score(
         model, config.dob_conflict_years, config.dob_conflict_weight
     )
     linker = make_linker(model, scoring=True)
+    scorer = _scoring_linker(db_api, con, model, tf_tables)
     _phase(timings, "train_s", t)
-    n_scored = _score_blocked_pairs(con, linker, config, fields, rule_counts, timings)
+    n_scored = _score_blocked_pairs(con, linker, scorer, config, fields, rule_counts, timings)
     return ScoringRun(model, training, rule_counts, dob_conflict_years, n_scored)
+
+
+def _scoring_linker(
+    db_api: DuckDBAPI, con: duckdb.DuckDBPyConnection, model: dict[str, Any], tf_tables: dict
+) -> Linker:
+    """The trained model over `splink_score`: the scoring input without the columns only
+    blocking reads, keeping each field's weight (the intermediate columns) but not the
+    compared values of both records. Splink materialises the records of each chunk's pairs
+    (all the input's columns) and, retaining matching columns, carried the compared values
+    and every blocking key through each of ~10^8 pairs at national scale; nothing reads them
+    from the scored pairs. The same SQL computes the weights, so the scores do not change."""
+    con.execute(
+        "create or replace view splink_score as select * exclude "
+        f"({', '.join(BLOCKING_ONLY_COLUMNS)}) from splink_input"
+    )
+    settings = {
+        **model,
+        "retain_matching_columns": False,
+        # the pairs come from the blocking linker (registered per chunk)
+        "blocking_rules_to_generate_predictions": [],
+    }
+    scorer = Linker(db_api.register("splink_score"), settings, log_level=None)
+    for column, frame in tf_tables.items():
+        scorer.table_management.register_term_frequency_lookup(frame, column)
+    return scorer
 
 
 def _score_blocked_pairs(
     con: duckdb.DuckDBPyConnection,
     linker: Linker,
+    scorer: Linker,
     config: ResolutionConfig,
     fields: list[str],
     rule_counts: list[dict[str, Any]],
@@ -696,8 +724,11 @@ def _score_blocked_pairs(
         n_scored += con.execute(f"select count(*) from {blocked.physical_name}").fetchall()[0][0]
         timings["block_s"] += time.perf_counter() - t
         t = time.perf_counter()
-        predictions = linker.inference.predict_chunk(
-            *chunk, threshold_match_probability=floor, warning_mode="never"
+        # the chunk's pairs scored by the scoring linker (Splink's documented way to score
+        # blocked pairs computed elsewhere, chunk by chunk)
+        scorer.table_management.register_blocked_pairs_for_predict(blocked)
+        predictions = scorer.inference.predict(
+            threshold_match_probability=floor, warning_mode="never"
         )
         available = set(con.table(predictions.physical_name).columns)
         select = f"""select unique_id_l, unique_id_r, match_probability, match_weight,
