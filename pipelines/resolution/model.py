@@ -251,6 +251,10 @@ BLOCKING_KEY_COLUMNS: dict[str, str] = {
     _NAME_SET: "least(forename_std, surname_std) || '|' || greatest(forename_std, surname_std)",
 }
 
+# Columns of the Splink input that only blocking reads (the keys above and the two node
+# columns used as keys): the scoring linker's input leaves them out (resolve._scoring_linker).
+BLOCKING_ONLY_COLUMNS: tuple[str, ...] = (*BLOCKING_KEY_COLUMNS, "forename_canon", "dob_year")
+
 BlockingKeys = tuple[str, ...]
 
 

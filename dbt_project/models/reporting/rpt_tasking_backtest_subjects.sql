@@ -71,54 +71,50 @@ harm_in_follow_up as (
     group by origin_quarter, horizon_quarters
 ),
 
+-- the ranked population of each ranking's quarter: who is ranked, their ranks and scores do
+-- not depend on the follow-up horizon, so they are computed once per quarter (at national
+-- scale ~3 M subject-quarters) and only then set beside each horizon's follow-up
+ranking_quarters as (
+    select distinct
+        run_quarter,
+        origin_quarter
+    from origins
+),
+
 ranked_population as (
     select
-        origins.run_quarter,
-        origins.origin_quarter,
-        origins.horizon_quarters,
+        ranking_quarters.run_quarter,
+        ranking_quarters.origin_quarter,
         perpetrators.person_key,
         perpetrators.rank as rank_rfgv,
         row_number() over (
-            partition by origins.origin_quarter, origins.horizon_quarters
+            partition by ranking_quarters.origin_quarter
             order by
                 perpetrators.crimes_12m desc, perpetrators.last_reported_date desc,
                 perpetrators.person_key asc
         ) as rank_crime_count_12m,
         row_number() over (
-            partition by origins.origin_quarter, origins.horizon_quarters
+            partition by ranking_quarters.origin_quarter
             order by
                 perpetrators.last_reported_date desc, perpetrators.crimes_12m desc,
                 perpetrators.person_key asc
         ) as rank_most_recent,
         perpetrators.rfgv_score as score_rfgv,
         cast(perpetrators.crimes_12m as double) as score_crime_count_12m,
-        -1.0 * perpetrators.days_since_last_crime as score_most_recent,
-        follow_up.person_key is not null as reoffended,
-        coalesce(follow_up.harm_next, 0) as harm_next
-    from origins
+        -1.0 * perpetrators.days_since_last_crime as score_most_recent
+    from ranking_quarters
     inner join {{ ref('perpetrators') }} as perpetrators
-        on origins.origin_quarter = perpetrators.quarter
-    left join follow_up
-        on
-            origins.origin_quarter = follow_up.origin_quarter
-            and origins.horizon_quarters = follow_up.horizon_quarters
-            and perpetrators.person_key = follow_up.person_key
+        on ranking_quarters.origin_quarter = perpetrators.quarter
 ),
 
 by_method as (
     select
         ranked_population.run_quarter,
         ranked_population.origin_quarter,
-        ranked_population.horizon_quarters,
         ranked_population.person_key,
-        ranked_population.reoffended,
-        ranked_population.harm_next,
         methods.method,
         methods.method_rank,
-        methods.score,
-        -- nobody offended in the follow-up (a quarter with no crimes after the ranking):
-        -- everyone's follow-up harm is nothing, not unknown
-        coalesce(harm_in_follow_up.harm_next_total, 0) as harm_next_total
+        methods.score
     from ranked_population
     cross join
         lateral (
@@ -131,29 +127,47 @@ by_method as (
             ),
             ('most_recent', ranked_population.rank_most_recent, ranked_population.score_most_recent)
         ) as methods (method, method_rank, score)
-    left join harm_in_follow_up
-        on
-            ranked_population.origin_quarter = harm_in_follow_up.origin_quarter
-            and ranked_population.horizon_quarters = harm_in_follow_up.horizon_quarters
 ),
 
--- average rank of each subject by score (ties share the mean of their ranks), for the AUC
+-- average rank of each subject by score (ties share the mean of their ranks), for the AUC;
+-- the same for every horizon
 score_ranks as (
     select
-        run_quarter as quarter,
+        run_quarter,
         origin_quarter,
-        horizon_quarters,
         method,
         person_key,
         method_rank,
         score,
-        reoffended,
-        harm_next,
-        rank() over (partition by origin_quarter, horizon_quarters, method order by score)
-        + (count(*) over (partition by origin_quarter, horizon_quarters, method, score) - 1) / 2.0
-            as average_rank,
-        harm_next_total
+        rank() over (partition by origin_quarter, method order by score)
+        + (count(*) over (partition by origin_quarter, method, score) - 1) / 2.0
+            as average_rank
     from by_method
 )
 
-select * from score_ranks
+select
+    score_ranks.run_quarter as quarter,
+    score_ranks.origin_quarter,
+    origins.horizon_quarters,
+    score_ranks.method,
+    score_ranks.person_key,
+    score_ranks.method_rank,
+    score_ranks.score,
+    follow_up.person_key is not null as reoffended,
+    coalesce(follow_up.harm_next, 0) as harm_next,
+    score_ranks.average_rank,
+    -- nobody offended in the follow-up (a quarter with no crimes after the ranking):
+    -- everyone's follow-up harm is nothing, not unknown
+    coalesce(harm_in_follow_up.harm_next_total, 0) as harm_next_total
+from score_ranks
+inner join origins
+    on score_ranks.origin_quarter = origins.origin_quarter
+left join follow_up
+    on
+        origins.origin_quarter = follow_up.origin_quarter
+        and origins.horizon_quarters = follow_up.horizon_quarters
+        and score_ranks.person_key = follow_up.person_key
+left join harm_in_follow_up
+    on
+        origins.origin_quarter = harm_in_follow_up.origin_quarter
+        and origins.horizon_quarters = harm_in_follow_up.horizon_quarters
