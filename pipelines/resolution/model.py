@@ -99,7 +99,15 @@ def surname_comparison() -> ComparisonCreator:
             cll.NullLevel("surname_std"),
             # A shared common surname (Smith) is weaker evidence than a rare one.
             cll.ExactMatchLevel("surname_std", term_frequency_adjustments=True),
-            _names_swapped(),
+            # the same swap as the forename comparison's level: one event, so it is weighed
+            # there alone (Bayes factor 1 here); trained in both, it counted twice once its
+            # u was measured rather than a stand-in
+            _names_swapped().configure(
+                m_probability=1.0,
+                u_probability=1.0,
+                fix_m_probability=True,
+                fix_u_probability=True,
+            ),
             _one_edit("surname_std", "Damerau-Levenshtein distance of surname_std <= 1").configure(
                 tf_adjustment_column="surname_std", tf_adjustment_weight=1.0
             ),
