@@ -99,7 +99,15 @@ def surname_comparison() -> ComparisonCreator:
             cll.NullLevel("surname_std"),
             # A shared common surname (Smith) is weaker evidence than a rare one.
             cll.ExactMatchLevel("surname_std", term_frequency_adjustments=True),
-            _names_swapped(),
+            # the same swap as the forename comparison's level: one event, so it is weighed
+            # there alone (Bayes factor 1 here); trained in both, it counted twice once its
+            # u was measured rather than a stand-in
+            _names_swapped().configure(
+                m_probability=1.0,
+                u_probability=1.0,
+                fix_m_probability=True,
+                fix_u_probability=True,
+            ),
             _one_edit("surname_std", "Damerau-Levenshtein distance of surname_std <= 1").configure(
                 tf_adjustment_column="surname_std", tf_adjustment_weight=1.0
             ),
@@ -602,6 +610,11 @@ def train(
     )
     linker = _with_lambda_floor(make_linker, linker, n_records, DEFAULT_LAMBDA_RECALL)
     linker.training.estimate_u_using_random_sampling(max_pairs=max_u_pairs, seed=seed)
+    # the random pairs u was measured on: all pairs where there are fewer than max_u_pairs
+    sampled = min(max_u_pairs, n_records * (n_records - 1) / 2) if n_records > 1 else max_u_pairs
+    linker = make_linker(
+        fill_unobserved_u(copy.deepcopy(linker.misc.save_model_to_json()), sampled)
+    )
     failures: list[str] = []
     sessions = 0
     estimates: list[dict[str, Any]] = []
@@ -637,6 +650,27 @@ def train(
         linker = _with_lambda_floor(make_linker, linker, n_records, recall)
         model = copy.deepcopy(linker.misc.save_model_to_json())
     return model, TrainingReport(sessions, failures, recall)
+
+
+def fill_unobserved_u(model: dict[str, Any], pairs_sampled: float) -> dict[str, Any]:
+    """`model` with the u of each non-else level that none of the `pairs_sampled` random
+    pairs reached set to 0.5 / pairs_sampled (the Jeffreys estimate of a rate never seen).
+
+    Splink leaves such a level without a u. A level about the same crime (or a swapped
+    name) is so rare among random pairs that a million of them miss it on a force of
+    hundreds of thousands of records, and a fixed stand-in then decides its weight: 1e-3
+    made "same crime, same side" 8.6 bits where ten million pairs measure 18.9, so the
+    records joined by it fell below the threshold, and more so the bigger the force."""
+    u_missing = 0.5 / max(pairs_sampled, 1.0)
+    for comparison in model.get("comparisons", []):
+        for level in comparison.get("comparison_levels", []):
+            if level.get("is_null_level"):
+                continue
+            u = level.get("u_probability")
+            condition = str(level.get("sql_condition", "")).strip().upper()
+            if condition != "ELSE" and (u is None or (isinstance(u, float) and math.isnan(u))):
+                level["u_probability"] = u_missing
+    return model
 
 
 # Comparisons about the incidents around a record rather than its identity: every EM session
@@ -736,8 +770,12 @@ def calibrate(model: dict[str, Any]) -> dict[str, Any]:
                 # the first level after null is agreement: most true pairs agree
                 m = 0.8 if first else min(0.1, (u or 1e-3) * UNTRAINED_M_OVER_U)
                 m = m if condition != "ELSE" else 0.01
+            else:
+                # a trained m, not the ratio to u above (which the floor would turn into
+                # strong evidence where u is tiny)
+                m = max(m, M_FLOOR)
             first = False
-            m = max(m, M_FLOOR, M_MIN.get((name, condition), 0.0))
+            m = max(m, M_MIN.get((name, condition), 0.0))
             cap = M_CAP.get((name, condition))
             if cap is not None:
                 m = min(m, cap)

@@ -19,9 +19,11 @@ from pipelines.resolution.clustering import constrained_greedy
 from pipelines.resolution.model import (
     DOB_WITHIN_1_YEAR,
     DOB_WITHIN_10_YEARS,
+    calibrate,
     chain_dob_conflict_years,
     dob_year_typo,
     dob_year_typo_sql,
+    fill_unobserved_u,
     median_context_m,
 )
 from pipelines.synthetic.names import draw_forenames, draw_surnames
@@ -296,6 +298,42 @@ def test_context_levels_take_the_median_of_the_em_sessions() -> None:
     # one session only: nothing to combine
     alone = median_context_m(_two_field_model(0.04, 0.1), [names_session])
     assert alone["comparisons"][0]["comparison_levels"][2]["m_probability"] == 0.04
+
+
+def test_a_level_no_random_pair_reached_weighs_by_how_many_pairs_were_sampled() -> None:
+    # "same crime" unseen among the sampled random pairs: its u is the Jeffreys estimate
+    # 0.5 / pairs sampled, so its weight grows with the sample (as the true rate shrinks
+    # with the force); an observed u and the else level keep theirs
+    def model() -> dict:
+        return {
+            "comparisons": [
+                {
+                    "output_column_name": "crime_role",
+                    "comparison_levels": [
+                        {"sql_condition": "x is null", "is_null_level": True},
+                        {"sql_condition": "a = b", "m_probability": 0.4},
+                        {"sql_condition": "a like b", "m_probability": 0.1, "u_probability": 0.01},
+                        {"sql_condition": "ELSE", "m_probability": 0.5, "u_probability": 0.99},
+                    ],
+                }
+            ]
+        }
+
+    weights = []
+    for pairs in (1e6, 1e7):
+        levels = calibrate(fill_unobserved_u(model(), pairs))["comparisons"][0]["comparison_levels"]
+        assert levels[1]["u_probability"] == pytest.approx(0.5 / pairs)
+        assert [lv["u_probability"] for lv in levels[2:]] == [0.01, 0.99]
+        weights.append(np.log2(levels[1]["m_probability"] / levels[1]["u_probability"]))
+    assert weights[1] - weights[0] == pytest.approx(np.log2(10))
+    # untrained on both sides (a level neither random nor true pairs reach): weak positive
+    # evidence of UNTRAINED_M_OVER_U, however small the filled u
+    untrained = model()
+    level = untrained["comparisons"][0]["comparison_levels"][2]
+    del level["m_probability"], level["u_probability"]
+    level = calibrate(fill_unobserved_u(untrained, 1e7))["comparisons"][0]["comparison_levels"][2]
+    assert level["u_probability"] == pytest.approx(0.5 / 1e7)
+    assert level["m_probability"] / level["u_probability"] == pytest.approx(8.0)
 
 
 def test_background_duplicates_mostly_join(resolved: dict[str, str]) -> None:
