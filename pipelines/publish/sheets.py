@@ -16,6 +16,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from pipelines.disclosure.formulas import neutralise_text
+from pipelines.disclosure.tables import is_missing
 from pipelines.report.printed import PrintedColumn, model_meta
 
 HEADER_FILL = PatternFill("solid", fgColor="1F3864")
@@ -50,7 +51,7 @@ def excel_value(value: object, yes_no: bool = False) -> object:
     """A value as a cell holds it: missing is empty, numpy scalars and timestamps become
     Python values, text is neutralised; a flag reads yes / no where `yes_no` (a sheet an FMS
     author pastes from), else stays TRUE / FALSE (a column the tasking chair filters)."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
+    if is_missing(value):
         return None
     if isinstance(value, pd.Timestamp):
         return value.to_pydatetime().date()
