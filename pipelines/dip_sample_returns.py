@@ -1,6 +1,6 @@
 """The assurance dip samples auditors return, read back for the warehouse.
 
-restricted/dip_sample.csv and .xlsx (pipelines.report.restricted) are written with empty verdict
+restricted/dip_sample.csv and .xlsx (pipelines.publish.restricted) are written with empty verdict
 columns; the auditors fill them in and return the files to the configured folder
 (dip_sample.returned_folder). The assurance asset reads them here into
 marts.dip_sample_returns, so the profile reports the verdicts in aggregate

@@ -11,6 +11,9 @@ DBT_PROFILES_DIR = PROJECT_ROOT / "profiles"
 DATA_CONTRACTS_DIR = PROJECT_ROOT / "data_contracts"
 # Shared public reference data lives beside the project and is never copied into it.
 SHARED_DATA_DIR = Path(os.environ.get("SPP_SHARED_DATA", PROJECT_ROOT.parent / "shared" / "data"))
+# The delivery's reconciliation under OUT/YYYY-Qn/ (pipelines.publish.data_files writes it; the
+# profile names it as the source of its data-quality table).
+DATA_QUALITY_FILE = "data_quality.json"
 
 
 def state_dir() -> Path:

@@ -19,7 +19,7 @@ from pipelines.resources import ProfileRun
 if TYPE_CHECKING:
     from pipelines.publish import PublishRequest
 
-# pipelines.publish (the report writers, plotly, openpyxl) is imported by the publish steps
+# pipelines.publish (its writers, the report, plotly, openpyxl) is imported by the publish steps
 # themselves: loading the code location, which every run waits for, does not pay for it.
 
 # What the publish assets read: every model of the reporting layer (dbt_reporting runs after

@@ -371,12 +371,14 @@ _WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+")
 @functools.cache
 def report_vocabulary() -> frozenset[str]:
     """Every word of the report's code, templates and reporting models (their SQL holds the
-    sentence templates, their YAML the labels), and the month names."""
+    sentence templates, their YAML the labels), of the publish stage's writers (the modules of
+    pipelines/publish/ but the stage itself, its __init__), and the month names."""
     report = PROJECT_ROOT / "pipelines" / "report"
+    writers = (PROJECT_ROOT / "pipelines" / "publish").glob("[!_]*.py")
     models = DBT_PROJECT_DIR / "models" / "reporting"
     phrases = DBT_PROJECT_DIR / "macros" / "sentence_phrases.sql"
     words = {*MONTHS, *(month[:3] for month in MONTHS)}  # as a date prints them: %B and %b
-    code = [*report.glob("*.py"), *report.glob("templates/*")]
+    code = [*report.glob("*.py"), *writers, *report.glob("templates/*")]
     for path in [*code, *models.glob("*.sql"), *models.glob("*.yml"), phrases]:
         words |= {w.lower() for w in _WORD.findall(path.read_text(encoding="utf-8"))}
     return frozenset(words)

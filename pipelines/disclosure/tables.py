@@ -11,7 +11,7 @@ a category's share)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -28,8 +28,18 @@ from pipelines.disclosure.suppression import (
     subset_count,
 )
 
-if TYPE_CHECKING:  # the report's reader of a model's YAML; it imports this module
-    from pipelines.report.printed import PrintedColumn
+
+class RuledColumn(Protocol):
+    """What a rule reads of a column (pipelines.report.printed.PrintedColumn, as the model's
+    YAML declares it): its name, its `disclosure` rule and the column `of` its whole."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def disclosure(self) -> str | None: ...
+    @property
+    def of(self) -> str | None: ...
+
 
 RATE_RULES = ("rate", "attribute_rate")
 
@@ -38,7 +48,7 @@ def is_missing(value: Any) -> bool:
     return value is None or (not isinstance(value, str | list) and pd.isna(value))
 
 
-def counted_under_rule(row: Mapping[str, Any], column: PrintedColumn, k: int) -> Count:
+def counted_under_rule(row: Mapping[str, Any], column: RuledColumn, k: int) -> Count:
     """A count under its column's rule: `count` (primary suppression), `subset` of its `of`
     or `none` (printed exactly)."""
     value = int(row[column.name])
@@ -50,7 +60,7 @@ def counted_under_rule(row: Mapping[str, Any], column: PrintedColumn, k: int) ->
 
 def cell_under_rule(
     row: Mapping[str, Any],
-    column: PrintedColumn,
+    column: RuledColumn,
     k: int,
     protected: Mapping[str, Count] | None = None,
 ) -> str | None:

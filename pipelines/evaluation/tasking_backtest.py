@@ -149,7 +149,7 @@ def gravity_saturation(warehouse: Path, quarter: str, settings: Settings) -> dic
 
 
 def time_writer(warehouse: Path, quarter: str, work: Path, settings: Settings) -> float:
-    from pipelines.report.tasking import write_tasking_pack
+    from pipelines.publish.tasking import write_tasking_pack
 
     copy = work / "writer.duckdb"
     shutil.copyfile(warehouse, copy)

@@ -302,27 +302,6 @@ def model_frames(
     }
 
 
-@dataclass(frozen=True)
-class WrittenColumn:
-    """A workbook column declared under a model's `config.meta.written_as.<sheet>`: a column
-    of the model (`value`) or a column holding each row's live formula (`formula`; null: no
-    cell), with its number format (or the model column naming each row's,
-    `number_format_from`), its `width` and whether the reader types in it (`editable`)."""
-
-    label: str
-    value: str | None = None
-    formula: str | None = None
-    number_format: str | None = None
-    number_format_from: str | None = None
-    width: float | None = None
-    editable: bool = False
-
-
-@functools.cache
-def written_columns(model: str, sheet: str) -> tuple[WrittenColumn, ...]:
-    return tuple(WrittenColumn(**column) for column in model_meta(model)["written_as"][sheet])
-
-
 NO_COUNTS = pd.DataFrame({"quarter": [], "cat": [], "n": pd.Series(dtype="int64")})
 
 

@@ -35,10 +35,10 @@ from pipelines.disclosure.sentences import (
 )
 from pipelines.disclosure.suppression import MISSING, Rate
 from pipelines.disclosure.tables import published_shares, stacked_rest, trend_table
+from pipelines.paths import DATA_QUALITY_FILE
 from pipelines.places.outlines import boundary_caveats, boundary_xy, district_lines
 from pipelines.quarters import Periods
-from pipelines.report import charts, fms, printed
-from pipelines.report.data_files import DATA_QUALITY_FILE
+from pipelines.report import charts, printed
 from pipelines.report.printed import (
     Figure3,
     PrintedColumn,
@@ -56,6 +56,10 @@ SENTENCES = "rpt_profile_sentences"
 SECTIONS = "rpt_profile_sections"
 SECTION_VALUES = "rpt_profile_section_values"
 CHART_POINTS = "rpt_profile_chart_points"
+# The reporting models behind every demand figure of the profile and the FMS files
+# (pipelines.publish.fms): those whose YAML declares `read_by` it, every row, in print order.
+DEMAND = "fms"
+TOTAL_SERIES = "all_stalking"
 
 
 @dataclass
@@ -83,9 +87,9 @@ class Context:
 
     @functools.cached_property
     def demand(self) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
-        """The FMS rows (pipelines.report.fms) and their financial years through disclosure
+        """The FMS rows (pipelines.publish.fms) and their financial years through disclosure
         control, for the forecast section and the key findings' headline."""
-        figures = model_frames(self.con, fms.DEMAND)
+        figures = model_frames(self.con, DEMAND)
         return figures, protect_demand_years(figures["years"], self.k)
 
     def sentence(self, kind: str) -> str | None:
@@ -95,16 +99,23 @@ class Context:
 
 
 # --------------------------------------------------------------------------- forecast
+def fms_sentences(figures: dict[str, pd.DataFrame], kind: str) -> list[str]:
+    """The sentences of one kind from reporting.rpt_fms_sentences, in order (none: nothing
+    to say): backtest_warning, coverage, not_forecast or early_warning."""
+    rows = figures["sentences"]
+    return list(rows.loc[rows["sentence_kind"] == kind, "sentence"])
+
+
 def _forecast(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     """The forecast for the FMS: the same reporting rows and disclosure as fms/demand.xlsx
-    (pipelines.report.fms), so every figure here is the workbook's figure. The financial-year
+    (pipelines.publish.fms), so every figure here is the workbook's figure. The financial-year
     table (a figure and its 80% range per year), a chart per charted series, then the notes."""
     (figures, years), k = ctx.demand, ctx.k
     if years.empty:
-        not_forecast = "".join(fms.sentences(figures, "not_forecast"))
+        not_forecast = "".join(fms_sentences(figures, "not_forecast"))
         ctx.gaps += [s for s in [not_forecast, spec["missing_gap"]] if s]
         return [_p(spec["missing"], "unavailable")]
-    warnings = fms.sentences(figures, "backtest_warning")[:1]
+    warnings = fms_sentences(figures, "backtest_warning")[:1]
     items = [_p(Markup("<strong>{}</strong>").format(w), "warning", markup=True) for w in warnings]
     shown = years[years["is_projection_row"]].sort_values("financial_year_start", kind="stable")
     whole = functools.partial(cell_text, column=PrintedColumn("", "", "count"))
@@ -138,7 +149,7 @@ def _forecast(ctx: Context, spec: dict[str, Any]) -> list[Item]:
         chart = {"div": "chart-forecast-{i}", "caption": spec["chart_caption"]}
         items += _chart_item(ctx, chart, figure, i=str(i), series_lower=label.lower())
     notes = list(figures["method"]["sentence"])
-    notes += fms.sentences(figures, "coverage") + fms.sentences(figures, "early_warning")
+    notes += fms_sentences(figures, "coverage") + fms_sentences(figures, "early_warning")
     return items + [_p(note) for note in notes]
 
 
@@ -348,7 +359,7 @@ def _sentences(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     lines = [text for kind in kinds if (text := ctx.sentence(kind))]
     if spec.get("then") == "forecast_headline" and not (years := ctx.demand[1]).empty:
         # the first full forecast year against the baseline, as the forecast table prints them
-        headline = forecast_sentence(ctx.con, years, fms.TOTAL_SERIES, "headline", ctx.k)
+        headline = forecast_sentence(ctx.con, years, TOTAL_SERIES, "headline", ctx.k)
         lines += [headline] if headline else []
     return [{"kind": "list", "lines": lines, "css": spec.get("css", ""), "empty": spec["empty"]}]
 

@@ -261,6 +261,15 @@ def test_the_reports_own_words_include_its_models_templates_and_labels() -> None
     assert {"fisher", "doubled", "perpetrators", "serial", "offenders"} <= report_vocabulary()
 
 
+def test_the_reports_own_words_include_the_publish_writers_fixed_text() -> None:
+    """The fixed text of the writers in pipelines/publish/ is the report's own too, as when they
+    lived in pipelines/report/: "auditor" (the dip sample's note) and "adjusted" (a heading of
+    the diagnostics page) are written by those modules only."""
+    from pipelines.disclosure.guard import report_vocabulary
+
+    assert {"auditor", "adjusted"} <= report_vocabulary()
+
+
 def test_values_added_after_a_scan_are_caught_by_the_next() -> None:
     """The lookup a scan builds is kept for the next file; a value added since is not missed."""
     values = SensitiveValues()

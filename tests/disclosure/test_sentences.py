@@ -268,14 +268,14 @@ def test_the_forecast_headline_prints_the_years_tables_figures_and_their_change(
     """The headline's figures are the financial-year table's (whole crimes, as published) and
     its change is worked out here from them, independently of the model's arithmetic."""
     from pipelines.disclosure.demand import forecast_sentence
-    from pipelines.report import fms
     from pipelines.report.printed import model_frames
+    from pipelines.report.sections import DEMAND, TOTAL_SERIES
 
     with duckdb.connect(str(fixture_db), read_only=True) as con:
-        years = protect_demand_years(model_frames(con, fms.DEMAND)["years"], K)
-        headline = forecast_sentence(con, years, fms.TOTAL_SERIES, "headline", K)
-        title = forecast_sentence(con, years, fms.TOTAL_SERIES, "chart_title", K)
-    total = years[years["series"] == fms.TOTAL_SERIES]
+        years = protect_demand_years(model_frames(con, DEMAND)["years"], K)
+        headline = forecast_sentence(con, years, TOTAL_SERIES, "headline", K)
+        title = forecast_sentence(con, years, TOTAL_SERIES, "chart_title", K)
+    total = years[years["series"] == TOTAL_SERIES]
     last = total.loc[total["is_baseline"], "value"].iloc[0]
     nxt = total.loc[total["years_ahead"] == 1, "value"].iloc[0]
     assert not isinstance(last, str) and not isinstance(nxt, str) and last
@@ -291,14 +291,14 @@ def test_the_forecast_change_is_dropped_when_the_baseline_is_hidden(fixture_db: 
     """A baseline the table prints as [c] (primary or secondary suppression) takes the change
     with it: no headline, and the chart keeps its plain title."""
     from pipelines.disclosure.demand import forecast_sentence
-    from pipelines.report import fms
     from pipelines.report.printed import model_frames
+    from pipelines.report.sections import DEMAND, TOTAL_SERIES
 
     with duckdb.connect(str(fixture_db), read_only=True) as con:
-        years = protect_demand_years(model_frames(con, fms.DEMAND)["years"], K)
+        years = protect_demand_years(model_frames(con, DEMAND)["years"], K)
         years.loc[years["is_baseline"], "value"] = SUPPRESSED
-        headline = forecast_sentence(con, years, fms.TOTAL_SERIES, "headline", K)
-        title = forecast_sentence(con, years, fms.TOTAL_SERIES, "chart_title", K)
+        headline = forecast_sentence(con, years, TOTAL_SERIES, "headline", K)
+        title = forecast_sentence(con, years, TOTAL_SERIES, "chart_title", K)
     assert headline is None
     assert title is not None and title.endswith(": crimes per quarter, recorded and forecast")
     assert "%" not in title and SUPPRESSED not in title

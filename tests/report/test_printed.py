@@ -1,5 +1,6 @@
-"""Tables printed from their model's YAML (pipelines.report.printed), on the warehouse of the
-session's real run: every described view resolves, and published cells follow their rule."""
+"""Tables printed from their model's YAML (pipelines.report.printed; workbook sheets:
+pipelines.publish.sheets), on the warehouse of the session's real run: every described view
+resolves, and published cells follow their rule."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import duckdb
 import pytest
 
 from pipelines.disclosure import SUPPRESSED
+from pipelines.publish.sheets import written_columns
 from pipelines.report.printed import (
     Periods,
     PrintedColumn,
@@ -18,7 +20,6 @@ from pipelines.report.printed import (
     printed_columns,
     printed_table,
     published_cell,
-    written_columns,
 )
 from tests.report.conftest import QUARTER
 

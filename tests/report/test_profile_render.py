@@ -333,7 +333,7 @@ def test_key_findings_are_sentences_with_direction(html) -> None:
 
 def _write_pack(con: duckdb.DuckDBPyConnection, tmp_path: Path):
     """The pack of the fixture's quarter, as the settings file sets it."""
-    from pipelines.report.tasking import write_tasking_pack
+    from pipelines.publish.tasking import write_tasking_pack
 
     settings = load_settings()
     return write_tasking_pack(
@@ -349,7 +349,7 @@ def _write_pack(con: duckdb.DuckDBPyConnection, tmp_path: Path):
 def test_tasking_pack_is_restricted_and_complete(
     fixture_db_copy: Path, tmp_path: Path, html
 ) -> None:
-    from pipelines.report.tasking import MARKING
+    from pipelines.publish.tasking import MARKING
 
     with duckdb.connect(str(fixture_db_copy)) as con:
         pack = _write_pack(con, tmp_path)
@@ -397,7 +397,7 @@ def test_tasking_pack_is_restricted_and_complete(
 def test_tasking_pack_for_a_quarter_with_nobody_over_the_cut_off(
     fixture_db_copy: Path, tmp_path: Path
 ) -> None:
-    from pipelines.report.tasking import MARKING
+    from pipelines.publish.tasking import MARKING
 
     with duckdb.connect(str(fixture_db_copy)) as con:
         # The pack renders the reporting layer's rows: none for this quarter.

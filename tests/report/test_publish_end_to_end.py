@@ -136,7 +136,7 @@ def test_asset_fails_without_echoing_a_planted_leak(
 def test_tasking_pack_names_orders_and_subject_profiles(tiny_profile) -> None:
     """The restricted pack carries the resolved name and date of birth, and one owner-only,
     marked page per subject at the top of the list, with victims pseudonymised."""
-    from pipelines.report.tasking import subject_file_name
+    from pipelines.publish.tasking import subject_file_name
     from pipelines.settings import load_settings
 
     folder = tiny_profile.quarter_dir / "restricted"
@@ -186,8 +186,8 @@ def test_tasking_pack_names_orders_and_subject_profiles(tiny_profile) -> None:
 
 
 def test_subject_timeline_holds_every_crime_order_and_intelligence(tiny_profile) -> None:
+    from pipelines.publish.tasking import subject_file_name
     from pipelines.quarters import quarter_end
-    from pipelines.report.tasking import subject_file_name
 
     end = quarter_end(tiny_profile.quarter)
     with duckdb.connect(str(tiny_profile.warehouse), read_only=True) as con:

@@ -29,8 +29,8 @@ def _printed_pages(path: Path) -> list[str]:
 
 
 def test_every_printed_page_of_a_long_tasking_list_is_marked(tiny_profile, tmp_path) -> None:
+    from pipelines.publish.tasking import PACK, render_pack_html
     from pipelines.report.printed import model_frames
-    from pipelines.report.tasking import PACK, render_pack_html
 
     warehouse = tmp_path / "wh.duckdb"
     shutil.copy(tiny_profile.warehouse, warehouse)

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import re
 
+from pipelines.publish.tasking import PACK, TABLES
 from pipelines.report.printed import printed_columns, read_by
-from pipelines.report.tasking import PACK, TABLES
 from tests.report.html_tables import ProfileParser
 
 

@@ -1,6 +1,6 @@
 """What every restricted (OFFICIAL-SENSITIVE) output shares: its marking, its CSV note and its
 sheets' page setup (written owner-only from creation: pipelines.run_safety); and the restricted
-outputs besides the tasking pack (pipelines.report.tasking): the assurance dip sample for the
+outputs besides the tasking pack (pipelines.publish.tasking): the assurance dip sample for the
 auditors and the person-resolution diagnostics page. None is published or linked from the
 profile."""
 
@@ -20,15 +20,14 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from pipelines.dip_sample_returns import VERDICT_COLUMNS
 from pipelines.disclosure.formulas import neutralise_formulas
+from pipelines.publish.sheets import WrittenColumn, from_printed, write_table
 from pipelines.report.printed import (
     PrintedColumn,
-    WrittenColumn,
     environment,
     printed_columns,
     printed_frame,
     printed_table,
 )
-from pipelines.report.sheets import from_printed, write_table
 from pipelines.run_safety import RESTRICTED_DIR, owner_only_dir, write_private
 
 MARKING = "OFFICIAL-SENSITIVE"

@@ -1,4 +1,4 @@
-"""The published data files beside the profile (the FMS files: pipelines.report.fms), each
+"""The published data files beside the profile (the FMS files: pipelines.publish.fms), each
 read from its reporting model (or a declared Python-written mart) through its disclosure rule,
 then checked by the profile's publish guard: data_quality.json (the delivery's reconciliation,
 counts of records published exactly, file names never paths); gis/hotspots.geojson (the
@@ -18,9 +18,8 @@ import duckdb
 from pipelines.disclosure import SUPPRESSED
 from pipelines.disclosure.formulas import neutralise_formulas
 from pipelines.disclosure.performance import PERFORMANCE_SIDES, protect_performance_months
+from pipelines.paths import DATA_QUALITY_FILE
 from pipelines.report.printed import PrintedColumn, cell_text, environment, printed_columns
-
-DATA_QUALITY_FILE = "data_quality.json"
 
 
 def write_data_quality(con: duckdb.DuckDBPyConnection, folder: Path) -> Path:

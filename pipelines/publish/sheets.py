@@ -5,7 +5,9 @@ the cells the reader types in shaded; no text cell can start a formula."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -14,7 +16,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from pipelines.disclosure.formulas import neutralise_text
-from pipelines.report.printed import PrintedColumn, WrittenColumn
+from pipelines.disclosure.tables import is_missing
+from pipelines.report.printed import PrintedColumn, model_meta
 
 HEADER_FILL = PatternFill("solid", fgColor="1F3864")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -23,11 +26,32 @@ DEFAULT_WIDTH = 16
 WIDE = 48  # a column of sentences
 
 
+@dataclass(frozen=True)
+class WrittenColumn:
+    """A workbook column declared under a model's `config.meta.written_as.<sheet>`: a column
+    of the model (`value`) or a column holding each row's live formula (`formula`; null: no
+    cell), with its number format (or the model column naming each row's,
+    `number_format_from`), its `width` and whether the reader types in it (`editable`)."""
+
+    label: str
+    value: str | None = None
+    formula: str | None = None
+    number_format: str | None = None
+    number_format_from: str | None = None
+    width: float | None = None
+    editable: bool = False
+
+
+@functools.cache
+def written_columns(model: str, sheet: str) -> tuple[WrittenColumn, ...]:
+    return tuple(WrittenColumn(**column) for column in model_meta(model)["written_as"][sheet])
+
+
 def excel_value(value: object, yes_no: bool = False) -> object:
     """A value as a cell holds it: missing is empty, numpy scalars and timestamps become
     Python values, text is neutralised; a flag reads yes / no where `yes_no` (a sheet an FMS
     author pastes from), else stays TRUE / FALSE (a column the tasking chair filters)."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
+    if is_missing(value):
         return None
     if isinstance(value, pd.Timestamp):
         return value.to_pydatetime().date()

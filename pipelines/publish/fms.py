@@ -22,14 +22,9 @@ from pipelines.disclosure.demand import (
     protect_demand_years,
 )
 from pipelines.disclosure.formulas import neutralise_formulas
-from pipelines.report.printed import WrittenColumn, model_frames, read_by, written_columns
-from pipelines.report.sheets import write_table
-
-TOTAL_SERIES = "all_stalking"
-# The reporting models behind every demand figure of the profile and the FMS files: those whose
-# YAML declares `read_by` it, each one's rows (every row) in the order they print in.
-DEMAND = "fms"
-
+from pipelines.publish.sheets import WrittenColumn, write_table, written_columns
+from pipelines.report.printed import model_frames, read_by
+from pipelines.report.sections import DEMAND
 
 # The workbook's sheets after its README and History: each one's rows (as published), written
 # as its model's YAML declares the sheet (`written_as`).
@@ -42,13 +37,6 @@ WORKBOOK_SHEETS = {
     "Testing": "backtest",
     "Early warning": "tracking",
 }
-
-
-def sentences(figures: dict[str, pd.DataFrame], kind: str) -> list[str]:
-    """The sentences of one kind from reporting.rpt_fms_sentences, in order (none: nothing
-    to say): backtest_warning, coverage, not_forecast or early_warning."""
-    rows = figures["sentences"]
-    return list(rows.loc[rows["sentence_kind"] == kind, "sentence"])
 
 
 # --------------------------------------------------------------------------- the CSV

@@ -1,12 +1,14 @@
 """The publish stage: every file under OUT/YYYY-Qn/, from the reporting layer, in one place.
 
-Each output is written by one writer in pipelines/report/ that reads reporting.rpt_* (and the
-Python-written marts through their declared dbt sources). The order matters: the data files
-published beside the profile are written first, so the profile's publish guard (one pass of
-pipelines.disclosure over every published file) checks them too; a hit withdraws the file and
-fails the run. Restricted outputs go under restricted/ (owner-only, OFFICIAL-SENSITIVE) and are
-not published. During a CLI run `folder` is the staging folder (pipelines/run_safety.py), which
-replaces OUT/YYYY-Qn only after everything here passed.
+The profile document is rendered by pipelines/report/ (its sections, charts and printed
+tables); every other output is written by one writer of this package (tasking.py, fms.py,
+restricted.py, data_files.py; sheets.py writes every workbook's tables), each reading
+reporting.rpt_* (and the Python-written marts through their declared dbt sources). The order
+matters: the data files published beside the profile are written first, so the profile's
+publish guard (one pass of pipelines.disclosure over every published file) checks them too; a
+hit withdraws the file and fails the run. Restricted outputs go under restricted/ (owner-only,
+OFFICIAL-SENSITIVE) and are not published. During a CLI run `folder` is the staging folder
+(pipelines/run_safety.py), which replaces OUT/YYYY-Qn only after everything here passed.
 
 No Dagster here: pipelines/assets/publish.py only wires these two calls.
 """
@@ -29,11 +31,11 @@ from pipelines.disclosure import (
     locations,
 )
 from pipelines.disclosure.guard import GuardReport, guard_vocabulary, strip_library
-from pipelines.report.data_files import write_data_quality, write_gis_layer, write_performance
-from pipelines.report.fms import write_fms
+from pipelines.publish.data_files import write_data_quality, write_gis_layer, write_performance
+from pipelines.publish.fms import write_fms
+from pipelines.publish.restricted import write_dip_sample, write_resolution_diagnostics
+from pipelines.publish.tasking import PackResult, write_tasking_pack
 from pipelines.report.profile import build_context, plotly_library, render_html
-from pipelines.report.restricted import write_dip_sample, write_resolution_diagnostics
-from pipelines.report.tasking import PackResult, write_tasking_pack
 from pipelines.settings import Settings
 
 

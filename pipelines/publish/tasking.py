@@ -17,6 +17,8 @@ import duckdb
 import pandas as pd
 from openpyxl import Workbook
 
+from pipelines.publish.restricted import MARKING, SUBJECTS_DIR, mark_sheet, write_private_csv
+from pipelines.publish.sheets import from_printed, write_table
 from pipelines.report.printed import (
     PrintedColumn,
     environment,
@@ -25,8 +27,6 @@ from pipelines.report.printed import (
     printed_frame,
     read_by,
 )
-from pipelines.report.restricted import MARKING, SUBJECTS_DIR, mark_sheet, write_private_csv
-from pipelines.report.sheets import from_printed, write_table
 from pipelines.run_safety import RESTRICTED_DIR, owner_only_dir, write_private
 
 # The quarter's rows of each model the pack prints: those whose YAML declares `read_by` it.
