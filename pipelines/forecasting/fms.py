@@ -1,7 +1,7 @@
 """Financial-year arithmetic for the Force Management Statement horizon.
 
 Years are financial years (April-March), as the FMS and Home Office statistics use. The FMS
-tables themselves are reporting models (`rpt_fms_*`) written by pipelines/report/fms.py.
+tables themselves are reporting models (`rpt_fms_*`) written by pipelines/publish/fms.py.
 """
 
 from __future__ import annotations

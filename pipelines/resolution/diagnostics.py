@@ -1,5 +1,5 @@
 """The trained model read for people: its parameters per comparison level and their match-weight
-chart (the restricted diagnostics page, pipelines.report.restricted, prints them)."""
+chart (the restricted diagnostics page, pipelines.publish.restricted, prints them)."""
 
 from __future__ import annotations
 
