@@ -52,6 +52,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipelines.evaluation.bench_analysis import NOTES_MARKER, existing_notes
 from pipelines.forecasting.core import (
     ALL_MODELS,
     BASE_MODELS,
@@ -1299,7 +1300,11 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{NAME}.json").write_text(json.dumps(payload, indent=2, default=str))
-    (out / f"{NAME}.md").write_text(_markdown(payload))
+    md_path = out / f"{NAME}.md"
+    # The tables are regenerated; the hand-written analysis below the notes marker is kept.
+    md_path.write_text(
+        "\n".join([_markdown(payload), NOTES_MARKER, existing_notes(md_path).strip("\n"), ""])
+    )
     if deployed_pool:
         source = (
             "python -m pipelines.evaluation.forecast_backtest: log errors of the chosen "
