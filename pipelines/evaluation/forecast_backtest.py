@@ -1038,6 +1038,13 @@ def cached_backtest(
     return results
 
 
+def write_markdown(md_path: Path, generated: str) -> None:
+    """The regenerated tables, then the hand-written analysis already below the notes marker
+    (kept: the command overwrites everything above it)."""
+    notes = existing_notes(md_path).strip("\n")
+    md_path.write_text("\n".join([generated, NOTES_MARKER, notes, ""]))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="demand-forecast back-test")
     parser.add_argument("--out-dir", default=str(PROJECT_ROOT / "docs" / "evaluation"))
@@ -1300,11 +1307,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{NAME}.json").write_text(json.dumps(payload, indent=2, default=str))
-    md_path = out / f"{NAME}.md"
-    # The tables are regenerated; the hand-written analysis below the notes marker is kept.
-    md_path.write_text(
-        "\n".join([_markdown(payload), NOTES_MARKER, existing_notes(md_path).strip("\n"), ""])
-    )
+    write_markdown(out / f"{NAME}.md", _markdown(payload))
     if deployed_pool:
         source = (
             "python -m pipelines.evaluation.forecast_backtest: log errors of the chosen "
