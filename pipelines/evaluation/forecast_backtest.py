@@ -82,7 +82,8 @@ NAME = "forecast_backtest"
 HO_FILE = "stalking_harassment_rolling_year_dev_forces.csv"
 LAST_BEFORE_BREAK = pd.Timestamp("2018-03-31")
 # Eight years, so that at the origins (2022-12..2023-12) the monthly series have 5-6 years of
-# history: the pipeline's long-series path (fit once, roll forward) is what gets back-tested.
+# history: the pipeline's long-series path (the CV fitted once and rolled forward to each origin,
+# the forecast refitted on all the data) is what gets back-tested.
 SYNTH_YEARS = 8
 DATASETS = ("ho_annual", "ho_rolling_quarterly", "synthetic_force")
 # Pooled-drift growth windows (years) compared beside the configured one (held-in decides).
