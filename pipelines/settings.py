@@ -114,6 +114,11 @@ class ForecastSettings(_Section):
     # pooled_drift: growth of the annual total over this many years, median over the series
     # forecast together.
     pooled_growth_years: int = Field(2, ge=1)
+    # Whether ARIMA may carry a drift (linear trend) of its own.
+    arima_drift: bool = True
+    # Long series: fit the final forecast again on all the data (else roll forward the fit
+    # made before the first CV origin).
+    refit_final: bool = True
     # Pooled scale-free forecast errors by years ahead (written by the forecast back-test;
     # relative to the project root; "" = the series' own calibrated intervals only).
     error_pool_file: str = "docs/evaluation/forecast_error_pool.json"

@@ -52,6 +52,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipelines.evaluation.bench_analysis import NOTES_MARKER, existing_notes
 from pipelines.forecasting.core import (
     ALL_MODELS,
     BASE_MODELS,
@@ -81,7 +82,8 @@ NAME = "forecast_backtest"
 HO_FILE = "stalking_harassment_rolling_year_dev_forces.csv"
 LAST_BEFORE_BREAK = pd.Timestamp("2018-03-31")
 # Eight years, so that at the origins (2022-12..2023-12) the monthly series have 5-6 years of
-# history: the pipeline's long-series path (fit once, roll forward) is what gets back-tested.
+# history: the pipeline's long-series path (the CV fitted once and rolled forward to each origin,
+# the forecast refitted on all the data) is what gets back-tested.
 SYNTH_YEARS = 8
 DATASETS = ("ho_annual", "ho_rolling_quarterly", "synthetic_force")
 # Pooled-drift growth windows (years) compared beside the configured one (held-in decides).
@@ -1037,6 +1039,13 @@ def cached_backtest(
     return results
 
 
+def write_markdown(md_path: Path, generated: str) -> None:
+    """The regenerated tables, then the hand-written analysis already below the notes marker
+    (kept: the command overwrites everything above it)."""
+    notes = existing_notes(md_path).strip("\n")
+    md_path.write_text("\n".join([generated, NOTES_MARKER, notes, ""]))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="demand-forecast back-test")
     parser.add_argument("--out-dir", default=str(PROJECT_ROOT / "docs" / "evaluation"))
@@ -1299,7 +1308,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{NAME}.json").write_text(json.dumps(payload, indent=2, default=str))
-    (out / f"{NAME}.md").write_text(_markdown(payload))
+    write_markdown(out / f"{NAME}.md", _markdown(payload))
     if deployed_pool:
         source = (
             "python -m pipelines.evaluation.forecast_backtest: log errors of the chosen "

@@ -2,12 +2,14 @@
 
 Per series: apply the configured structural break (fit after it, or shift the earlier level),
 then, per group of series of one frequency:
-- fit every model needed once per series (statsforecast, series split over 2 processes) and
+- fit every model needed per series (statsforecast, series split over 2 processes) and
   evaluate it over rolling origins inside the training data. Long series (>= `refit_below`
   periods) are fitted once, before the first origin, and the fitted models are rolled forward
-  with their parameters fixed (`model.forward`) to each origin and to the end of the data for
-  the forecast: one model search per series instead of one per origin plus a final refit.
-  Short series are cheap to fit and are refitted at each origin and on all the data;
+  with their parameters fixed (`model.forward`) to each origin: one model search for the CV
+  instead of one per origin. The forecast itself is fitted again on all the data
+  (`refit_final`): rolled forward, a fit made on the first 70% of the data carried a trend
+  fitted to a peak on after it. Short series are cheap to fit and are refitted at each origin
+  and on all the data;
 - keep per series the candidate with the lowest mean CV MASE (see `choose`);
 - calibrate the intervals: each model's 80/95% half-widths are multiplied by split-conformal
   factors (per step ahead) estimated from the same CV errors, pooled over the group's series,
@@ -112,6 +114,11 @@ class ForecastParams:
     error_pool_sides: str = "symmetric"
     # pooled_drift: the annual-total growth over this many years, pooled over the series.
     pooled_growth_years: int = 2
+    # Whether ARIMA may carry a drift (a linear trend) of its own.
+    arima_drift: bool = True
+    # Long series (not refitted at each CV origin): whether the final forecast is fitted
+    # again on all the data (True) or rolls forward the fit made before the first CV origin.
+    refit_final: bool = True
 
     @classmethod
     def from_settings(cls, forecasting: ForecastSettings | None = None) -> ForecastParams:
@@ -132,6 +139,8 @@ class ForecastParams:
             interval_growth=s.interval_growth,
             min_periods=s.min_periods,
             pooled_growth_years=s.pooled_growth_years,
+            arima_drift=s.arima_drift,
+            refit_final=s.refit_final,
             error_pool=read_error_pool(
                 PROJECT_ROOT / s.error_pool_file, s.error_pool_regime, s.error_pool_sides
             )
@@ -218,7 +227,7 @@ def fitted_models(params: ForecastParams) -> tuple[str, ...]:
     return tuple(m for m in BASE_MODELS if m in wanted)
 
 
-def _base_models(season: int, names: tuple[str, ...]) -> list:
+def _base_models(season: int, names: tuple[str, ...], arima_drift: bool = True) -> list:
     models = [
         Naive(alias="naive"),
         SeasonalNaive(season_length=season, alias="seasonal_naive"),
@@ -238,6 +247,7 @@ def _base_models(season: int, names: tuple[str, ...]) -> list:
             max_order=3,
             nmodels=10,
             approximation=True,
+            allowdrift=arima_drift,
             alias="arima",
         ),
     ]
@@ -362,10 +372,11 @@ def cv_plan(
     n_min: int, season: int, freq: Frequency, horizon: int, params: ForecastParams
 ) -> CVPlan:
     """One year ahead (at least 2 periods), origins a quarter of that apart. Series of at
-    least `refit_below` periods are fitted once and rolled forward (the fit costs ~10x the
-    roll-forward), which is why that fit keeps at least half the shortest series: the final
-    forecast rolls the same models forward to the end of the data. Shorter series are cheap
-    to refit and lose too much by being fitted on half their length."""
+    least `refit_below` periods are fitted once for the CV and rolled forward to each origin
+    (the fit costs ~10x the roll-forward), and that fit keeps at least half the shortest
+    series (the final forecast is fitted on all the data, `refit_final`, or rolls the same
+    models forward). Shorter series are cheap to refit and lose too much by being fitted on
+    half their length."""
     h = min(horizon, max(freq.periods_per_year, 2))
     step = params.cv_step or max(1, h // 4)
     refit = n_min < params.refit_below
@@ -402,22 +413,31 @@ def _fit_roll_chunk(
     horizon: int,
     levels: tuple[int, ...],
     names: tuple[str, ...],
+    arima_drift: bool = True,
+    refit_final: bool = True,
 ) -> tuple[list[str], dict[str, np.ndarray], dict[str, np.ndarray]]:
     """One worker's share. Fit the base models `names` per series with statsforecast: once, on the
-    data before the first CV origin, or (plan.refit) at each origin and on all the data.
-    Then apply the fitted models, parameters fixed (`forward`), to the data before each
-    origin and to all the data. Returns (ids, CV forecasts per model with shape (series,
-    windows, h, mean/lo/hi columns), final forecasts (series, horizon, columns))."""
+    data before the first CV origin (and, `refit_final`, again on all the data for the
+    forecast), or (plan.refit) at each origin and on all the data. Then apply the fitted
+    models, parameters fixed (`forward`), to the data before each origin and to all the data.
+    Returns (ids, CV forecasts per model with shape (series, windows, h, mean/lo/hi columns),
+    final forecasts (series, horizon, columns))."""
     from_end = df.groupby("unique_id").cumcount(ascending=False)
     held_out = plan.held_out()
     # Periods held out when fitting the models used at each origin and for the forecast.
-    fit_at = held_out + [0] if plan.refit else [plan.test_size] * (plan.windows + 1)
+    if plan.refit:
+        fit_at = [*held_out, 0]
+    else:
+        fit_at = [plan.test_size] * plan.windows + [0 if refit_final else plan.test_size]
     ctx = _quiet()
     try:
         fitted = {}
         for d in sorted(set(fit_at)):
             sf = StatsForecast(
-                models=_base_models(season, names), freq=alias, n_jobs=1, fallback_model=Naive()
+                models=_base_models(season, names, arima_drift),
+                freq=alias,
+                n_jobs=1,
+                fallback_model=Naive(),
             )
             fitted[d] = sf.fit(df=df[from_end >= d]).fitted_
         ids = [str(u) for u in sf.uids]
@@ -458,9 +478,18 @@ def _fit_and_roll(
     (series, windows, h), MASE scales (series, windows))."""
     df = df.sort_values(["unique_id", "ds"], ignore_index=True)
     uids = df["unique_id"].unique()
-    jobs = _n_jobs(len(uids), plan.windows + 1 if plan.refit else 1)
+    jobs = _n_jobs(len(uids), plan.windows + 1 if plan.refit else 1 + params.refit_final)
     fitted = tuple(m for m in fitted_models(params) if m not in CROSS_SERIES_MODELS)
-    args = (freq.alias, season, plan, horizon, tuple(params.levels), fitted)
+    args = (
+        freq.alias,
+        season,
+        plan,
+        horizon,
+        tuple(params.levels),
+        fitted,
+        params.arima_drift,
+        params.refit_final,
+    )
     if jobs == 1:
         parts = [_fit_roll_chunk(df, *args)]
     else:

@@ -45,11 +45,45 @@ POOL_COLUMNS = [
 ]
 
 
+def member_rows(
+    table: pd.DataFrame, candidates: list[pd.DataFrame], members: tuple[str, ...]
+) -> pd.DataFrame:
+    """The ensemble members' own forecasts (kind 'member', model = the member) of every series
+    whose chosen model is the ensemble, at the forecast's periods: what the FMS says when the
+    forecast departs from recent demand (which member carries the change). Bounds are left
+    empty: only the ensemble's interval is published. Counts are floored at zero, as the
+    ensemble floors its members."""
+    forecast = table[(table["kind"] == "forecast") & (table["model"] == "ensemble")]
+    if forecast.empty or not candidates:
+        return table.iloc[0:0]
+    wide = pd.concat(candidates, ignore_index=True)
+    wide = wide[wide["unique_id"].isin(set(forecast["series"]))]
+    keep = forecast.drop(columns=["kind", "model", "value"]).assign(
+        period_start=pd.to_datetime(forecast["period_start"])
+    )
+    for bound in ("lo80", "hi80", "lo95", "hi95"):
+        keep[bound] = float("nan")
+    rows = [
+        keep.merge(
+            wide[["unique_id", "ds", m]].rename(
+                columns={"unique_id": "series", "ds": "period_start", m: "value"}
+            ),
+            on=["series", "period_start"],
+        ).assign(kind="member", model=m, value=lambda f: f["value"].clip(lower=0))
+        for m in members
+        if m in wide
+    ]
+    out = pd.concat(rows, ignore_index=True)[table.columns]
+    out["period_start"] = out["period_start"].dt.date
+    return out
+
+
 def forecast_tables(
     series: pd.DataFrame, quarter: str, settings: ForecastSettings
 ) -> dict[str, Any]:
     """series: marts.demand_series' complete periods up to the quarter's end (series, period,
-    period_start, value). Returns the frames of marts.demand_forecast (`forecast`),
+    period_start, value). Returns the frames of marts.demand_forecast (`forecast`: actuals,
+    forecasts and, for the ensemble, its members' forecasts),
     .forecast_accuracy (`accuracy`), .forecast_tracking (`tracking`), .forecast_error_pool
     (`pool`), and the counts the step reports (`series_forecast`, `breaks_applied`)."""
     params = ForecastParams.from_settings(settings)
@@ -64,8 +98,12 @@ def forecast_tables(
         months = months_to_cover(last, as_of, params.horizon_years)
         horizon = months if period == "month" else math.ceil(months / 3)
         frame = part.assign(series=part["series"] + SEP + part["period"])
-        table, info = forecast_series(frame[["series", "period_start", "value"]], horizon, params)
-        tables.append(table)
+        candidates: list[pd.DataFrame] = []
+        table, info = forecast_series(
+            frame[["series", "period_start", "value"]], horizon, params, candidates
+        )
+        members = member_rows(table, candidates, params.ensemble_members)
+        tables.append(pd.concat([table, members], ignore_index=True) if len(members) else table)
         infos.append(info)
     table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
     info = pd.concat(infos, ignore_index=True) if infos else pd.DataFrame()

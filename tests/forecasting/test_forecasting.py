@@ -4,6 +4,8 @@ interval calibration from CV errors, the `spp forecast` entry point and the FMS 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -101,6 +103,48 @@ def test_cv_plan_fits_long_series_once_and_refits_short_ones() -> None:
     assert (annual.h, annual.step, annual.windows, annual.refit) == (2, 1, 2, True)
     # Too short for any origin: no CV, the model is fitted on everything.
     assert cv_plan(7, 1, year, 2, ForecastParams()).windows == 0
+
+
+def _bump_then_flat() -> pd.DataFrame:
+    """60 months: a level, a rise to a peak in the fourth year, then flat below the peak (the
+    demo force's shape: the fit made before the first CV origin ends at the peak)."""
+    rng = np.random.default_rng(7)
+    level = np.r_[np.full(24, 60.0), np.linspace(60, 80, 12), np.full(6, 78.0), np.full(18, 66.0)]
+    return pd.DataFrame(
+        {
+            "series": "bump",
+            "period_start": pd.date_range("2021-10-01", periods=60, freq="MS"),
+            "value": np.round(level + rng.normal(0, 4, 60)),
+        }
+    )
+
+
+@pytest.mark.parametrize("drift", [True, False])
+def test_long_series_forecast_is_fitted_on_all_the_data_when_configured(drift: bool) -> None:
+    frame = _bump_then_flat()
+    y = frame["value"].to_numpy(float)
+    params = ForecastParams(extra_models=("arima",), arima_drift=drift)
+    plan = cv_plan(len(y), 12, Frequency("month", "MS", 12), 24, params)
+    assert not plan.refit  # the long-series path: fitted once before the first CV origin
+    forecasts = {}
+    for refit_final in (False, True):
+        candidates: list[pd.DataFrame] = []
+        forecast_series(frame, 24, replace(params, refit_final=refit_final), candidates)
+        forecasts[refit_final] = candidates[0]["arima"].to_numpy()
+    # Refitted: the same model search on all 60 months; otherwise the fit on the months before
+    # the first origin, rolled forward with its parameters fixed.
+    assert np.allclose(forecasts[True], _arima_fit(y, drift).predict(24)["mean"])
+    early = _arima_fit(y[: len(y) - plan.test_size], drift)
+    assert np.allclose(forecasts[False], early.forward(y=y, h=24)["mean"])
+    assert not np.allclose(forecasts[True], forecasts[False])
+
+
+def _arima_fit(y: np.ndarray, drift: bool):
+    """The pipeline's ARIMA (the same bounded search) fitted by statsforecast on `y` alone."""
+    from pipelines.forecasting.core import _base_models
+
+    (model,) = _base_models(12, ("arima",), arima_drift=drift)
+    return model.fit(y)
 
 
 def _cv_with_errors(n_series: int, windows: int) -> tuple[np.ndarray, np.ndarray]:

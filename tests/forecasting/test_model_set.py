@@ -143,3 +143,18 @@ def test_stable_recording_calibration_leaves_out_errors_through_the_recording_ch
         False,
         False,
     ]
+
+
+def test_the_backtest_markdown_keeps_the_hand_written_notes(tmp_path) -> None:
+    from pipelines.evaluation.bench_analysis import NOTES_MARKER
+    from pipelines.evaluation.forecast_backtest import write_markdown
+
+    md = tmp_path / "forecast_backtest.md"
+    write_markdown(md, "# Tables\n\n| a |\n")
+    assert md.read_text().startswith("# Tables") and NOTES_MARKER in md.read_text()
+    md.write_text(md.read_text() + "## My analysis\n\nFigures and why.\n")
+    write_markdown(md, "# Tables, regenerated\n")
+    text = md.read_text()
+    assert "# Tables, regenerated" in text and "| a |" not in text
+    assert text.split(NOTES_MARKER, 1)[1].strip() == "## My analysis\n\nFigures and why."
+    assert text.count(NOTES_MARKER) == 1

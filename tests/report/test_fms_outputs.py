@@ -664,3 +664,102 @@ def test_early_warning_names_each_series_outside_its_range_and_no_other(
         f"Early warning: every series' total for {QUARTER} fell inside the 80% range forecast "
         "a quarter earlier."
     ]
+
+
+def _departure_facts(connection) -> tuple[str, float, dict[str, float]] | None:
+    """From the published tables, not the sentence model: all stalking crimes' furthest full
+    forecast financial year, its departure from the naive forecast and each ensemble member's
+    (None when the run has no such year)."""
+    row = connection.execute(
+        "select financial_year, financial_year_start, value / naive_value - 1, model "
+        "from reporting.rpt_fms_financial_years where series = 'all_stalking' "
+        "and years_ahead is not null and months_forecast = 12 and naive_value > 0 "
+        "order by financial_year_start desc limit 1"
+    ).fetchone()
+    if row is None:
+        return None
+    year, start, departure, model = row
+    naive = connection.execute(
+        "select naive_value from reporting.rpt_fms_financial_years "
+        "where series = 'all_stalking' and financial_year_start = ?",
+        [start],
+    ).fetchone()[0]
+    members = dict(
+        connection.execute(
+            "select model, sum(greatest(value, 0)) / ? - 1 from marts.demand_forecast "
+            "where series = 'all_stalking' and period = 'month' and kind = 'member' "
+            "and period_start >= make_date(?, 4, 1) and period_start < make_date(? + 1, 4, 1) "
+            "group by model",
+            [naive, start, start],
+        ).fetchall()
+    )
+    return year, departure, members if model == "ensemble" else {}
+
+
+def _expected_departure_sentence(year: str, departure: float, members: dict[str, float]) -> str:
+    names = {"arima": "ARIMA", "pooled_drift": "the growth shared by the force's series"}
+
+    def words(x: float) -> str:
+        return f"{round(100 * abs(x))}% {'below' if x < 0 else 'above'}"
+
+    if abs(departure) <= 0.05:
+        return (
+            f"Through {year} the forecast of all stalking-universe crimes stays within 5% of the "
+            "last 12 months repeated (the naive forecast): it does not depart from recent demand."
+        )
+    order = SETTINGS.forecasting.ensemble_members
+    said = " and ".join(
+        f"{names[m]}{' is' if i == 0 else ''} {words(members[m])}" for i, m in enumerate(order)
+    )
+    leading = max(order, key=lambda m: members[m] * np.sign(departure))
+    return (
+        f"By {year} the forecast of all stalking-universe crimes is {words(departure)} the last "
+        f"12 months repeated (the naive forecast); of the {len(order)} models it averages, "
+        f"{said}, so the {'fall' if departure < 0 else 'rise'} comes mostly from "
+        f"{names[leading]}."
+    )
+
+
+def test_the_forecast_says_when_it_departs_from_recent_demand_and_why(
+    quarter_dir: Path, book, con, fixture_db_copy: Path
+) -> None:
+    """One sentence, in the profile's forecast section and the README alike, says whether the
+    furthest forecast year departs from the last 12 months repeated and, when it does, which of
+    the ensemble's members carries it, with the figures the published tables hold. The tiny run
+    is then given a falling ARIMA member (and the forecast its mean makes), and the real models
+    say so."""
+    from pipelines.warehouse_tables import replace_table
+    from tests.analytics.force_fixture import run_dbt
+    from tests.report.conftest import QUARTER
+
+    facts = _departure_facts(con)
+    assert facts is not None, "the tiny run has no full forecast year to compare"
+    expected = _expected_departure_sentence(*facts)
+    readme = [str(c.value) for c in book["README"]["A"] if c.value]
+    assert readme.count(expected) == 1, (expected, readme)
+    profile = html.unescape((quarter_dir / "profile.html").read_text(encoding="utf-8"))
+    assert profile.count(expected) == 1
+
+    with duckdb.connect(str(fixture_db_copy)) as connection:
+        table = connection.execute("select * from marts.demand_forecast").df()
+    total = (table["series"] == "all_stalking") & (table["period"] == "month")
+    arima = total & (table["kind"] == "member") & (table["model"] == "arima")
+    forecast = total & (table["kind"] == "forecast")
+    assert arima.sum() == forecast.sum() > 0
+    # ARIMA at half its forecast: the ensemble (their mean) falls by a quarter of ARIMA's figure.
+    arima_by_month = table[arima].set_index("period_start")["value"]
+    months = table.loc[forecast, "period_start"]
+    table.loc[forecast, "value"] -= 0.25 * arima_by_month.reindex(months).to_numpy()
+    table.loc[arima, "value"] *= 0.5
+    with duckdb.connect(str(fixture_db_copy)) as connection:
+        replace_table(connection, "marts.demand_forecast", table)
+    result = run_dbt(fixture_db_copy, QUARTER, ["run", "--select", "rpt_fms_monthly+"])
+    assert result.returncode == 0, result.stdout[-2000:]
+    with duckdb.connect(str(fixture_db_copy), read_only=True) as connection:
+        facts = _departure_facts(connection)
+        (sentence,) = connection.execute(
+            "select sentence from reporting.rpt_fms_method_sentences where sentence_order = 6"
+        ).fetchone()
+    assert facts is not None and facts[1] < -0.05 and facts[2]["arima"] < facts[1]
+    assert sentence == _expected_departure_sentence(*facts)
+    assert "the fall comes mostly from ARIMA" in sentence

@@ -1,6 +1,7 @@
 -- How the FMS figures were made, in plain words, as the profile's forecast section and the
 -- workbook's README print them: which series have no forecast (when any), then how years,
--- models, splits and ranges work, naming the models the forecast years used.
+-- models, splits and ranges work, naming the models the forecast years used, and last whether
+-- the forecast departs from recent demand and which model carries it (rpt_fms_departure).
 -- The years whose forecast errors set the ranges follow forecasting.error_pool_regime: under
 -- stable_recording the pool leaves out every error reaching past recording_change_start.
 {% set forecasting = setting('forecasting') %}
@@ -23,6 +24,10 @@ years as (
 not_forecast as (
     select sentence from {{ ref('rpt_fms_sentences') }}
     where sentence_kind = 'not_forecast'
+),
+
+departure as (
+    select distinct sentence from {{ ref('rpt_fms_departure') }}
 ),
 
 models_used as (
@@ -82,6 +87,11 @@ final as (
         sentence_order,
         sentence
     from fixed
+    union all
+    select
+        6 as sentence_order,
+        sentence
+    from departure
 )
 
 select * from final

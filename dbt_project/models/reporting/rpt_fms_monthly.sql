@@ -10,7 +10,8 @@ with
 
 forecast as (
     select * from {{ source('forecasting', 'demand_forecast') }}
-    where period = 'month'
+    -- the ensemble members' own forecasts are not demand figures (rpt_fms_departure reads them)
+    where period = 'month' and kind in ('actual', 'forecast')
 ),
 
 families as (
