@@ -712,11 +712,13 @@ def _expected_departure_sentence(year: str, departure: float, members: dict[str,
         f"{names[m]}{' is' if i == 0 else ''} {words(members[m])}" for i, m in enumerate(order)
     )
     leading = max(order, key=lambda m: members[m] * np.sign(departure))
+    towards = sorted((members[m] * np.sign(departure) for m in order), reverse=True)
+    led = len(towards) < 2 or towards[0] >= 2 * max(towards[1], 0)
+    carried = f"comes mostly from {names[leading]}." if led else "comes from the models alike."
     return (
         f"By {year} the forecast of all stalking-universe crimes is {words(departure)} the last "
         f"12 months repeated (the naive forecast); of the {len(order)} models it averages, "
-        f"{said}, so the {'fall' if departure < 0 else 'rise'} comes mostly from "
-        f"{names[leading]}."
+        f"{said}, so the {'fall' if departure < 0 else 'rise'} {carried}"
     )
 
 
