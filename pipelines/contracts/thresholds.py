@@ -3,8 +3,9 @@
 A run that quarantined 97 % of crimes (every timestamp carried a timezone suffix) used to
 succeed and publish "0 repeat victims". Each extract's quarantine is compared, rule by rule and
 in total, with configured shares; above them the run stops with one line naming the extract,
-the rule, the share and two example data rows, plus a hint where the cause can be guessed from
-the shape of the values. The values themselves are never shown.
+the column, the rule, the share and two example data rows, plus a hint where the cause can be
+guessed from the shape of the values. A rule's own breach leads (the total only adds rules up)
+and the line names the column(s) the quarantined rows broke. The values themselves are never shown.
 """
 
 from __future__ import annotations
@@ -70,7 +71,8 @@ def over_limits(result: LoadResult, limits: QuarantineLimits) -> list[Breach]:
                 limits.max_share_per_extract,
             )
         )
-    return sorted(found, key=lambda b: -b.share)
+    # a rule's own breach first: it names the cause, the total only adds the rules up
+    return sorted(found, key=lambda b: (b.rule == "all rules", -b.share))
 
 
 # Shapes of a value that explain a whole column failing (regular expressions, DuckDB syntax).
@@ -96,6 +98,20 @@ def _example_rows(con: duckdb.DuckDBPyConnection, extract: str, rule: str) -> li
             params,
         ).fetchall()
     ]
+
+
+def _columns(con: duckdb.DuckDBPyConnection, extract: str, rule: str) -> list[str]:
+    """The columns the quarantined rows broke first, most rows first (at most two): every
+    detail opens with the column it names (`column = value (expected: ...)`)."""
+    where = "" if rule == "all rules" else "and rule = ?"
+    params = [extract] if rule == "all rules" else [extract, rule]
+    named = con.execute(
+        "select regexp_extract(detail, '^([A-Za-z0-9_/]+)', 1) as column_name, count(*) as n "
+        f"from raw.quarantine where extract = ? {where} group by column_name "
+        "having column_name != '' order by n desc, column_name limit 2",
+        params,
+    ).fetchall()
+    return [str(r[0]) for r in named]
 
 
 def _shape_hint(con: duckdb.DuckDBPyConnection, extract: str, rule: str) -> str:
@@ -125,8 +141,13 @@ def describe(con: duckdb.DuckDBPyConnection, breach: Breach, file_name: str) -> 
     examples = " and ".join(str(r) for r in rows)
     hint = _shape_hint(con, breach.extract, breach.rule)
     rule = "all rules together" if breach.rule == "all rules" else f"rule {breach.rule!r}"
+    columns = _columns(con, breach.extract, breach.rule)
+    named = ""
+    if columns:
+        noun = "column" if len(columns) == 1 else "columns"
+        named = f"{noun} {' and '.join(map(repr, columns))}: "
     return (
-        f"{file_name}: {breach.share:.1%} of {breach.read:,} rows quarantined by {rule} "
+        f"{file_name}: {named}{breach.share:.1%} of {breach.read:,} rows quarantined by {rule} "
         f"(limit {breach.limit:.0%}), e.g. data rows {examples}"
         + (f"; {hint}" if hint else "")
         + "; fix the export, or re-run with --accept-quarantine if this is understood"
