@@ -223,6 +223,16 @@ def test_boolean_spellings(tmp_path: Path, text: str, expected: bool) -> None:
     assert value.fetchone()[0] is expected
 
 
+@pytest.mark.parametrize("postcode", ["YO1 7HH", "yo17hh", "YO1  7HH", "YO10  5DD"])
+def test_postcode_spellings_load(tmp_path: Path, postcode: str) -> None:
+    """Any case, with or without the space, or padded to a fixed width (the ONS 7-character
+    form writes "S1  2AB"): a padded postcode used to quarantine its person's whole row."""
+    d = Delivery(tmp_path / "in")
+    d.set("crime_persons", 1, postcode=postcode)
+    d.load()
+    assert d.quarantine() == set()
+
+
 def test_whitespace_around_values_is_trimmed(tmp_path: Path) -> None:
     d = Delivery(tmp_path / "in")
     d.set("crimes", 3, crime_id="  C3 ", reported_date=" 2024-01-03\t", latitude=" 54.0 ")
