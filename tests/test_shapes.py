@@ -31,6 +31,7 @@ class ShapeRun:
     console: str  # the end of its stdout and stderr
     profile_text: str
     data_quality: dict  # the published data_quality.json ({} when none was written)
+    demand_csv: str  # the published fms/demand.csv ("" when none was written)
 
 
 def _text(path: Path) -> str:
@@ -56,11 +57,13 @@ def _run(shape: str, source: Path, root: Path, running: list | None = None) -> S
         running.append(process)
     code = process.wait(timeout=LATER_RUN_TIMEOUT)
     quality = run.quarter_dir / "data_quality.json"
+    demand = run.quarter_dir / "fms" / "demand.csv"
     return ShapeRun(
         code,
         process.console_text()[-2000:],
         _text(run.quarter_dir / "profile.html"),
         json.loads(quality.read_text()) if quality.exists() else {},
+        demand.read_text(encoding="utf-8") if demand.exists() else "",
     )
 
 
@@ -152,6 +155,9 @@ def test_unusual_delivery_gives_a_profile(shape: str, request: pytest.FixtureReq
     expected = CANNOT_SHOW[shape]
     if expected:
         assert expected in run.profile_text, f"{shape}: the profile does not say '{expected}'"
+    # a delivery too short to forecast says why in the FMS file too (it was header-only)
+    if expected == "not enough history":
+        assert "not forecast: not enough history" in run.demand_csv, shape
 
 
 def test_every_shape_has_an_expectation() -> None:
