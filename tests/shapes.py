@@ -141,6 +141,19 @@ def gap_year(folder: Path, year: str = "2024") -> None:
     _write(folder, "breaches", breaches)
 
 
+def quarter_without_crimes(
+    folder: Path, first: str = "2025-07-01", last: str = "2025-09-30"
+) -> None:
+    """No crime was reported in one quarter (profiled: QUARTERS in tests/test_shapes.py), with
+    crimes in the quarters before and after it: every count falls 100%, on numbers the
+    assessment cannot separate from chance."""
+    crimes = _read(folder, "crimes")
+    kept = crimes[~crimes["reported_date"].between(first, last)]
+    _write(folder, "crimes", kept)
+    persons = _read(folder, "crime_persons")
+    _write(folder, "crime_persons", persons[persons["crime_id"].isin(kept["crime_id"])])
+
+
 def nominal_victim_and_suspect(folder: Path, count: int = 50) -> None:
     """The same nominal stands on a crime as victim and as suspect (a counter-allegation),
     and one crime_persons row is repeated whole (an export's join fan-out)."""
@@ -262,6 +275,7 @@ SHAPES: dict[str, Callable[[Path], None]] = {
     "one_day": one_day,
     "force_of_20_crimes": force_of_20_crimes,
     "gap_year": gap_year,
+    "quarter_without_crimes": quarter_without_crimes,
     "nominal_victim_and_suspect": nominal_victim_and_suspect,
     "no_postcode_or_sex": no_postcode_or_sex,
     "typed_parquet": typed_parquet,
