@@ -186,7 +186,7 @@ def build_suite(extract: str) -> dict[str, Any]:
                 "expect_column_values_to_match_regex",
                 "unknown_code",
                 "`included_offence_codes` is empty or `|`-separated codes of the offence-code "
-                "reference table.",
+                "reference table (an empty element, as a trailing `|` makes, names no code).",
                 column="included_offence_codes",
                 regex={"$PARAMETER": "included_offence_codes_regex"},
                 meta={"separator": "|", "codes_parameter": "offence_codes"},

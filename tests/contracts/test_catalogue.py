@@ -233,6 +233,16 @@ def test_postcode_spellings_load(tmp_path: Path, postcode: str) -> None:
     assert d.quarantine() == set()
 
 
+@pytest.mark.parametrize("codes", ["008/65|", "|008/65", "195/94||008/65", " 195/94 | 008/65 |"])
+def test_included_codes_with_an_empty_element_load(tmp_path: Path, codes: str) -> None:
+    """A trailing or doubled bar (an export joining codes) names no code: the crime loads (it
+    used to be quarantined as an unknown code, with its people) and keeps its real codes."""
+    d = Delivery(tmp_path / "in")
+    d.set("crimes", 2, included_offence_codes=codes)
+    d.load()
+    assert d.quarantine() == set()
+
+
 def test_whitespace_around_values_is_trimmed(tmp_path: Path) -> None:
     d = Delivery(tmp_path / "in")
     d.set("crimes", 3, crime_id="  C3 ", reported_date=" 2024-01-03\t", latitude=" 54.0 ")
