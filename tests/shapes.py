@@ -182,6 +182,28 @@ def required_columns_only(folder: Path) -> None:
         _write(folder, name, frame[EXTRACTS_SPEC[name].required_columns])
 
 
+def values_in_other_spellings(folder: Path) -> None:
+    """Listed values as a force's system spells them: risk grades in capitals, roles in title
+    case, sex in lower case, relationships in capitals with a space ("EX PARTNER"), order
+    types and statuses and breach actions in other cases."""
+    crimes = _read(folder, "crimes")
+    crimes["risk_level"] = crimes["risk_level"].str.upper()
+    _write(folder, "crimes", crimes)
+    persons = _read(folder, "crime_persons")
+    persons["role"] = persons["role"].str.title()
+    persons["sex"] = persons["sex"].str.lower()
+    relationship = persons["relationship_to_victim"].str.upper().str.replace("_", " ")
+    persons["relationship_to_victim"] = relationship
+    _write(folder, "crime_persons", persons)
+    orders = _read(folder, "orders")
+    orders["order_type"] = orders["order_type"].str.lower()
+    orders["status"] = orders["status"].str.title()
+    _write(folder, "orders", orders)
+    breaches = _read(folder, "breaches")
+    breaches["action_taken"] = breaches["action_taken"].str.upper()
+    _write(folder, "breaches", breaches)
+
+
 def _typed(frame: pd.DataFrame, name: str) -> pa.Table:
     """An extract as a warehouse's Parquet export types it: dates as midnight timestamps
     (pandas' default), date-times as UTC instants, flags as booleans; text stays text.
@@ -282,6 +304,7 @@ SHAPES: dict[str, Callable[[Path], None]] = {
     "csv_quirks": csv_quirks,
     "force_export_quirks": force_export_quirks,
     "required_columns_only": required_columns_only,
+    "values_in_other_spellings": values_in_other_spellings,
 }
 
 

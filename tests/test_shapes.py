@@ -130,6 +130,7 @@ CANNOT_SHOW = {
     "csv_quirks": None,
     "force_export_quirks": None,
     "required_columns_only": "hotspots cannot be shown",
+    "values_in_other_spellings": None,
 }
 
 
