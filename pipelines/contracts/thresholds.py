@@ -85,6 +85,14 @@ _SHAPES = (
     (r"^[0-9]{1,2}/[0-9]{1,2}/[0-9]{2,4}", "looks DD/MM/YYYY: the contract wants YYYY-MM-DD"),
     (r"^[0-9]+,[0-9]+$", "uses a decimal comma: the contract wants a decimal point"),
 )
+# A date column exported as a date-time (a database's default); on date columns only (a
+# timestamp column's time of day is valid).
+_DATE_SHAPES = (
+    (
+        r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}",
+        "carries a time of day: the contract wants a date alone (YYYY-MM-DD)",
+    ),
+)
 
 
 def _example_rows(con: duckdb.DuckDBPyConnection, extract: str, rule: str) -> list[int]:
@@ -123,9 +131,10 @@ def _shape_hint(con: duckdb.DuckDBPyConnection, extract: str, rule: str) -> str:
     ).fetchone()[0]
     if not total:
         return ""
-    for column in EXTRACTS[extract].column_names:
+    for spec in EXTRACTS[extract].columns:
+        column = spec.name
         value = f"json_extract_string(original_row, '$.{column}')"
-        for pattern, words in _SHAPES:
+        for pattern, words in _SHAPES + (_DATE_SHAPES if spec.type == "date" else ()):
             matching = con.execute(
                 f"select count(*) from raw.quarantine where extract = ? {where} "
                 f"and regexp_matches(trim({value}), '{pattern}')",
