@@ -150,6 +150,14 @@ def _column_hint(columns: list[str], wanted: str) -> str:
     found = by_lower.get(wanted)
     if found is not None and found != wanted:
         return f"found {found!r}: column names are lower case with underscores"
+    # ', "name"': under RFC 4180 a quote after a space opens no quoted field, so the quotes
+    # stay in the name (a header written with ", " between its names)
+    quoted = f'"{wanted}"'
+    if quoted in columns:
+        return (
+            f"found {quoted!r}: a space after a comma keeps the quotes in the name: the "
+            "contract wants commas with no space after them"
+        )
     return _delimiter_hint(columns) or "a mapping file can rename a force's own columns"
 
 

@@ -110,6 +110,14 @@ STRUCTURAL = {
         ),
         r"breaches\.csv: columns 'crime_id' and 'Crime_ID' differ only in case",
     ),
+    # a header written with ", " between quoted names: it used to say only "missing"
+    "space_after_each_comma_of_the_header": (
+        _replace_line(
+            "breaches", 0, b'"breach_id", "order_id", "breach_date", "crime_id", "action_taken"'
+        ),
+        r"breaches\.csv: missing required column 'order_id' \(found '\"order_id\"': a space "
+        r"after a comma keeps the quotes",
+    ),
     "unnamed_column": (
         _replace_line("breaches", 0, b"breach_id,,breach_date,crime_id,action_taken"),
         r"breaches\.csv: column 2 of the header has no name",
