@@ -141,6 +141,19 @@ def gap_year(folder: Path, year: str = "2024") -> None:
     _write(folder, "breaches", breaches)
 
 
+def quarter_without_crimes(
+    folder: Path, first: str = "2025-07-01", last: str = "2025-09-30"
+) -> None:
+    """No crime was reported in one quarter (profiled: QUARTERS in tests/test_shapes.py), with
+    crimes in the quarters before and after it: every count falls 100%, on numbers the
+    assessment cannot separate from chance."""
+    crimes = _read(folder, "crimes")
+    kept = crimes[~crimes["reported_date"].between(first, last)]
+    _write(folder, "crimes", kept)
+    persons = _read(folder, "crime_persons")
+    _write(folder, "crime_persons", persons[persons["crime_id"].isin(kept["crime_id"])])
+
+
 def nominal_victim_and_suspect(folder: Path, count: int = 50) -> None:
     """The same nominal stands on a crime as victim and as suspect (a counter-allegation),
     and one crime_persons row is repeated whole (an export's join fan-out)."""
@@ -167,6 +180,28 @@ def required_columns_only(folder: Path) -> None:
         frame = _read(folder, name)
         frame = frame.iloc[0:0] if name == "breaches" else frame
         _write(folder, name, frame[EXTRACTS_SPEC[name].required_columns])
+
+
+def values_in_other_spellings(folder: Path) -> None:
+    """Listed values as a force's system spells them: risk grades in capitals, roles in title
+    case, sex in lower case, relationships in capitals with a space ("EX PARTNER"), order
+    types and statuses and breach actions in other cases."""
+    crimes = _read(folder, "crimes")
+    crimes["risk_level"] = crimes["risk_level"].str.upper()
+    _write(folder, "crimes", crimes)
+    persons = _read(folder, "crime_persons")
+    persons["role"] = persons["role"].str.title()
+    persons["sex"] = persons["sex"].str.lower()
+    relationship = persons["relationship_to_victim"].str.upper().str.replace("_", " ")
+    persons["relationship_to_victim"] = relationship
+    _write(folder, "crime_persons", persons)
+    orders = _read(folder, "orders")
+    orders["order_type"] = orders["order_type"].str.lower()
+    orders["status"] = orders["status"].str.title()
+    _write(folder, "orders", orders)
+    breaches = _read(folder, "breaches")
+    breaches["action_taken"] = breaches["action_taken"].str.upper()
+    _write(folder, "breaches", breaches)
 
 
 def _typed(frame: pd.DataFrame, name: str) -> pa.Table:
@@ -262,12 +297,14 @@ SHAPES: dict[str, Callable[[Path], None]] = {
     "one_day": one_day,
     "force_of_20_crimes": force_of_20_crimes,
     "gap_year": gap_year,
+    "quarter_without_crimes": quarter_without_crimes,
     "nominal_victim_and_suspect": nominal_victim_and_suspect,
     "no_postcode_or_sex": no_postcode_or_sex,
     "typed_parquet": typed_parquet,
     "csv_quirks": csv_quirks,
     "force_export_quirks": force_export_quirks,
     "required_columns_only": required_columns_only,
+    "values_in_other_spellings": values_in_other_spellings,
 }
 
 

@@ -31,9 +31,11 @@ def ident(name: str) -> str:
 
 
 def included_codes_regex(codes: list[str]) -> str:
-    """`|`-separated known codes (spaces around the bars allowed), anchored for GX and SQL."""
+    """`|`-separated known codes (spaces around the bars allowed), anchored for GX and SQL.
+    An empty element (a trailing or doubled bar, as an export that joins codes writes) names
+    no code and is allowed: the classification skips it, so it is no reason to lose a crime."""
     alternatives = "|".join(re.escape(c) for c in sorted(codes, key=lambda c: (-len(c), c)))
-    one = rf"\s*(?:{alternatives})\s*"
+    one = rf"\s*(?:{alternatives})?\s*"
     return rf"^{one}(?:\|{one})*$"
 
 

@@ -13,6 +13,7 @@ import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -149,6 +150,14 @@ def _column_hint(columns: list[str], wanted: str) -> str:
     found = by_lower.get(wanted)
     if found is not None and found != wanted:
         return f"found {found!r}: column names are lower case with underscores"
+    # ', "name"': under RFC 4180 a quote after a space opens no quoted field, so the quotes
+    # stay in the name (a header written with ", " between its names)
+    quoted = f'"{wanted}"'
+    if quoted in columns:
+        return (
+            f"found {quoted!r}: a space after a comma keeps the quotes in the name: the "
+            "contract wants commas with no space after them"
+        )
     return _delimiter_hint(columns) or "a mapping file can rename a force's own columns"
 
 
@@ -165,6 +174,16 @@ _PARQUET_OK = {
 _PARQUET_NOT_TEXT = ("double", "float", "halffloat")
 
 
+def _value_type(arrow_type: Any) -> str:
+    """The type a column's values read as: a dictionary-encoded column (pandas writes its
+    category columns so) holds values of its dictionary's type, and is read as them."""
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(arrow_type):
+        return str(arrow_type.value_type)
+    return str(arrow_type)
+
+
 def _parquet_types(path: Path, extract: str) -> None:
     import pyarrow.parquet as pq
 
@@ -172,7 +191,7 @@ def _parquet_types(path: Path, extract: str) -> None:
     for column in EXTRACTS[extract].columns:
         if column.name not in schema.names:
             continue
-        arrow_type = str(schema.field(column.name).type)
+        arrow_type = _value_type(schema.field(column.name).type)
         if column.type == "string" and arrow_type.startswith(_PARQUET_NOT_TEXT):
             raise StructuralError(
                 path,
@@ -273,7 +292,7 @@ def _parquet_reader(path: Path, extract: str) -> str:
         f"{expr} as {_ident(name)}"
         for name in schema.names
         if name in types
-        and (expr := _parquet_text(name, types[name], str(schema.field(name).type)))
+        and (expr := _parquet_text(name, types[name], _value_type(schema.field(name).type)))
     ]
     scan = f"read_parquet({_sql_str(str(path))})"
     if not replaced:

@@ -64,8 +64,9 @@ TYPE_WORDS = {
 
 # Home Office outcome types (crime outcomes framework), 1-22.
 OUTCOME_CODES = [str(n) for n in range(1, 23)]
-# A UK postcode (outward code, optional space, inward code), any case.
-POSTCODE_REGEX = r"(?i)^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$"
+# A UK postcode (outward code, spaces or none, inward code), any case: fixed-width exports
+# pad the outward code (the ONS 7-character form writes "S1  2AB"); resolution drops spaces.
+POSTCODE_REGEX = r"(?i)^[A-Z]{1,2}[0-9][A-Z0-9]? *[0-9][A-Z]{2}$"
 
 # Allowed-value lists of ../shared/spec/extracts.md (matched case-insensitively after
 # trimming; the loaded value is the spelling given here).
@@ -185,7 +186,7 @@ def build_suite(extract: str) -> dict[str, Any]:
                 "expect_column_values_to_match_regex",
                 "unknown_code",
                 "`included_offence_codes` is empty or `|`-separated codes of the offence-code "
-                "reference table.",
+                "reference table (an empty element, as a trailing `|` makes, names no code).",
                 column="included_offence_codes",
                 regex={"$PARAMETER": "included_offence_codes_regex"},
                 meta={"separator": "|", "codes_parameter": "offence_codes"},

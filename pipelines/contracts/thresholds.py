@@ -3,8 +3,9 @@
 A run that quarantined 97 % of crimes (every timestamp carried a timezone suffix) used to
 succeed and publish "0 repeat victims". Each extract's quarantine is compared, rule by rule and
 in total, with configured shares; above them the run stops with one line naming the extract,
-the rule, the share and two example data rows, plus a hint where the cause can be guessed from
-the shape of the values. The values themselves are never shown.
+the column, the rule, the share and two example data rows, plus a hint where the cause can be
+guessed from the shape of the values. A rule's own breach leads (the total only adds rules up)
+and the line names the column(s) the quarantined rows broke. The values themselves are never shown.
 """
 
 from __future__ import annotations
@@ -70,7 +71,8 @@ def over_limits(result: LoadResult, limits: QuarantineLimits) -> list[Breach]:
                 limits.max_share_per_extract,
             )
         )
-    return sorted(found, key=lambda b: -b.share)
+    # a rule's own breach first: it names the cause, the total only adds the rules up
+    return sorted(found, key=lambda b: (b.rule == "all rules", -b.share))
 
 
 # Shapes of a value that explain a whole column failing (regular expressions, DuckDB syntax).
@@ -82,6 +84,14 @@ _SHAPES = (
     # (a 'T' between date and time is ISO 8601 and loads: it explains nothing)
     (r"^[0-9]{1,2}/[0-9]{1,2}/[0-9]{2,4}", "looks DD/MM/YYYY: the contract wants YYYY-MM-DD"),
     (r"^[0-9]+,[0-9]+$", "uses a decimal comma: the contract wants a decimal point"),
+)
+# A date column exported as a date-time (a database's default); on date columns only (a
+# timestamp column's time of day is valid).
+_DATE_SHAPES = (
+    (
+        r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}",
+        "carries a time of day: the contract wants a date alone (YYYY-MM-DD)",
+    ),
 )
 
 
@@ -98,6 +108,20 @@ def _example_rows(con: duckdb.DuckDBPyConnection, extract: str, rule: str) -> li
     ]
 
 
+def _columns(con: duckdb.DuckDBPyConnection, extract: str, rule: str) -> list[str]:
+    """The columns the quarantined rows broke first, most rows first (at most two): every
+    detail opens with the column it names (`column = value (expected: ...)`)."""
+    where = "" if rule == "all rules" else "and rule = ?"
+    params = [extract] if rule == "all rules" else [extract, rule]
+    named = con.execute(
+        "select regexp_extract(detail, '^([A-Za-z0-9_/]+)', 1) as column_name, count(*) as n "
+        f"from raw.quarantine where extract = ? {where} group by column_name "
+        "having column_name != '' order by n desc, column_name limit 2",
+        params,
+    ).fetchall()
+    return [str(r[0]) for r in named]
+
+
 def _shape_hint(con: duckdb.DuckDBPyConnection, extract: str, rule: str) -> str:
     """The first column whose quarantined values mostly share a tell-tale shape."""
     where = "" if rule == "all rules" else "and rule = ?"
@@ -107,9 +131,10 @@ def _shape_hint(con: duckdb.DuckDBPyConnection, extract: str, rule: str) -> str:
     ).fetchone()[0]
     if not total:
         return ""
-    for column in EXTRACTS[extract].column_names:
+    for spec in EXTRACTS[extract].columns:
+        column = spec.name
         value = f"json_extract_string(original_row, '$.{column}')"
-        for pattern, words in _SHAPES:
+        for pattern, words in _SHAPES + (_DATE_SHAPES if spec.type == "date" else ()):
             matching = con.execute(
                 f"select count(*) from raw.quarantine where extract = ? {where} "
                 f"and regexp_matches(trim({value}), '{pattern}')",
@@ -125,8 +150,13 @@ def describe(con: duckdb.DuckDBPyConnection, breach: Breach, file_name: str) -> 
     examples = " and ".join(str(r) for r in rows)
     hint = _shape_hint(con, breach.extract, breach.rule)
     rule = "all rules together" if breach.rule == "all rules" else f"rule {breach.rule!r}"
+    columns = _columns(con, breach.extract, breach.rule)
+    named = ""
+    if columns:
+        noun = "column" if len(columns) == 1 else "columns"
+        named = f"{noun} {' and '.join(map(repr, columns))}: "
     return (
-        f"{file_name}: {breach.share:.1%} of {breach.read:,} rows quarantined by {rule} "
+        f"{file_name}: {named}{breach.share:.1%} of {breach.read:,} rows quarantined by {rule} "
         f"(limit {breach.limit:.0%}), e.g. data rows {examples}"
         + (f"; {hint}" if hint else "")
         + "; fix the export, or re-run with --accept-quarantine if this is understood"

@@ -40,11 +40,14 @@ WORKBOOK_SHEETS = {
 
 
 # --------------------------------------------------------------------------- the CSV
-def csv_table(years: pd.DataFrame, headline_accuracy: pd.DataFrame) -> pd.DataFrame:
+def csv_table(
+    years: pd.DataFrame, headline_accuracy: pd.DataFrame, not_forecast: pd.DataFrame
+) -> pd.DataFrame:
     """fms/demand.csv from the financial years as published: the current year and the
     projection (as before), plus the recorded history; its columns as before, the one-year-ahead
     back-test figures, then the columns added since (labels, baseline flag, measured coverage),
-    as the model's YAML declares them."""
+    as the model's YAML declares them. A series not forecast follows as a row whose status says
+    why (no figures), so a delivery too short to forecast does not give a header-only file."""
     table = pd.DataFrame(index=years.index)
     for column in written_columns("rpt_fms_financial_years", "demand.csv"):
         table[column.label] = years[column.value]
@@ -52,7 +55,15 @@ def csv_table(years: pd.DataFrame, headline_accuracy: pd.DataFrame) -> pd.DataFr
         table[accuracy.column_name] = accuracy.value
     for column in written_columns("rpt_fms_financial_years", "demand.csv added"):
         table[column.label] = years[column.value]
-    return table
+    if not_forecast.empty:
+        return table
+    unforecast = pd.DataFrame(
+        {
+            column.label: not_forecast[column.value].to_numpy()
+            for column in written_columns("rpt_fms_not_forecast", "demand.csv")
+        }
+    )
+    return pd.concat([table, unforecast], ignore_index=True)[table.columns]
 
 
 # --------------------------------------------------------------------------- the workbook
@@ -103,7 +114,9 @@ def write_fms(
     out_dir.mkdir(parents=True, exist_ok=True)
     years = protect_demand_years(figures["years"], min_count)
     csv = out_dir / "demand.csv"
-    neutralise_formulas(csv_table(years, figures["headline_accuracy"])).to_csv(csv, index=False)
+    neutralise_formulas(
+        csv_table(years, figures["headline_accuracy"], figures["not_forecast"])
+    ).to_csv(csv, index=False)
     shown = {
         **figures,
         "years": years[years["is_projection_row"]],

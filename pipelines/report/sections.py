@@ -111,10 +111,11 @@ def _forecast(ctx: Context, spec: dict[str, Any]) -> list[Item]:
     (pipelines.publish.fms), so every figure here is the workbook's figure. The financial-year
     table (a figure and its 80% range per year), a chart per charted series, then the notes."""
     (figures, years), k = ctx.demand, ctx.k
+    not_forecast = fms_sentences(figures, "not_forecast")
     if years.empty:
-        not_forecast = "".join(fms_sentences(figures, "not_forecast"))
-        ctx.gaps += [s for s in [not_forecast, spec["missing_gap"]] if s]
-        return [_p(spec["missing"], "unavailable")]
+        # a delivery too short to forecast says so; "not available" is for a forecast lost
+        ctx.gaps += not_forecast or [spec["missing_gap"]]
+        return [_p(not_forecast[0] if not_forecast else spec["missing"], "unavailable")]
     warnings = fms_sentences(figures, "backtest_warning")[:1]
     items = [_p(Markup("<strong>{}</strong>").format(w), "warning", markup=True) for w in warnings]
     shown = years[years["is_projection_row"]].sort_values("financial_year_start", kind="stable")
@@ -150,6 +151,7 @@ def _forecast(ctx: Context, spec: dict[str, Any]) -> list[Item]:
         items += _chart_item(ctx, chart, figure, i=str(i), series_lower=label.lower())
     notes = list(figures["method"]["sentence"])
     notes += fms_sentences(figures, "coverage") + fms_sentences(figures, "early_warning")
+    notes += not_forecast  # a series too short to forecast, beside those that were
     return items + [_p(note) for note in notes]
 
 

@@ -110,6 +110,14 @@ STRUCTURAL = {
         ),
         r"breaches\.csv: columns 'crime_id' and 'Crime_ID' differ only in case",
     ),
+    # a header written with ", " between quoted names: it used to say only "missing"
+    "space_after_each_comma_of_the_header": (
+        _replace_line(
+            "breaches", 0, b'"breach_id", "order_id", "breach_date", "crime_id", "action_taken"'
+        ),
+        r"breaches\.csv: missing required column 'order_id' \(found '\"order_id\"': a space "
+        r"after a comma keeps the quotes",
+    ),
     "unnamed_column": (
         _replace_line("breaches", 0, b"breach_id,,breach_date,crime_id,action_taken"),
         r"breaches\.csv: column 2 of the header has no name",
@@ -221,6 +229,26 @@ def test_boolean_spellings(tmp_path: Path, text: str, expected: bool) -> None:
     assert d.quarantine() == set()
     value = d.con.execute("select is_domestic_abuse from raw.crimes where crime_id = 'C1'")
     assert value.fetchone()[0] is expected
+
+
+@pytest.mark.parametrize("postcode", ["YO1 7HH", "yo17hh", "YO1  7HH", "YO10  5DD"])
+def test_postcode_spellings_load(tmp_path: Path, postcode: str) -> None:
+    """Any case, with or without the space, or padded to a fixed width (the ONS 7-character
+    form writes "S1  2AB"): a padded postcode used to quarantine its person's whole row."""
+    d = Delivery(tmp_path / "in")
+    d.set("crime_persons", 1, postcode=postcode)
+    d.load()
+    assert d.quarantine() == set()
+
+
+@pytest.mark.parametrize("codes", ["008/65|", "|008/65", "195/94||008/65", " 195/94 | 008/65 |"])
+def test_included_codes_with_an_empty_element_load(tmp_path: Path, codes: str) -> None:
+    """A trailing or doubled bar (an export joining codes) names no code: the crime loads (it
+    used to be quarantined as an unknown code, with its people) and keeps its real codes."""
+    d = Delivery(tmp_path / "in")
+    d.set("crimes", 2, included_offence_codes=codes)
+    d.load()
+    assert d.quarantine() == set()
 
 
 def test_whitespace_around_values_is_trimmed(tmp_path: Path) -> None:

@@ -123,3 +123,30 @@ def test_a_column_with_no_value_at_all_loads(tmp_path: Path) -> None:
     assert results["crimes"].loaded == len(base_rows()["crimes"])
     assert (results["breaches"].read, results["breaches"].loaded) == (0, 0)
     assert d.con.execute("select count(spo_considered) from raw.crimes").fetchone()[0] == 0
+
+
+def test_dictionary_encoded_text_loads_in_every_column(tmp_path: Path) -> None:
+    """pandas writes a category column as a dictionary of strings: text in a date, flag or
+    number column like any other text (it used to stop the run as a type that "cannot hold a
+    date"); a dictionary of doubles is still numbers in a code column."""
+    d = Delivery(tmp_path / "in")
+    rows = base_rows()["crimes"]
+    text = {
+        c: pa.array([r[c] or None for r in rows], pa.string()).dictionary_encode()
+        for c in ("reported_date", "offence_start", "is_online", "latitude", "longitude")
+    }
+    _as_parquet(d, "crimes", text)
+    results = d.load()
+    assert d.quarantine() == set()
+    assert results["crimes"].loaded == len(rows)
+    loaded = d.con.execute(
+        "select list(reported_date order by crime_id), list(is_online order by crime_id) "
+        "from raw.crimes"
+    ).fetchone()
+    assert loaded[0] == [dt.date.fromisoformat(r["reported_date"]) for r in rows]
+    assert loaded[1] == [r["is_online"].lower() in ("true", "y", "1") for r in rows]
+    codes = Delivery(tmp_path / "codes")
+    outcome = pa.array([None, 1.0, None, None], pa.float64()).dictionary_encode()
+    _as_parquet(codes, "crimes", {"outcome_code": outcome})
+    with pytest.raises(StructuralError, match=r"crimes\.parquet: column 'outcome_code': Parquet"):
+        codes.load()

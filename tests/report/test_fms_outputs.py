@@ -15,10 +15,13 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import openpyxl
+import pandas as pd
 import pytest
 
 from pipelines.dip_sample_returns import read_returned_samples
 from pipelines.disclosure import SUPPRESSED
+from pipelines.publish.fms import csv_table
+from pipelines.publish.sheets import written_columns
 from pipelines.settings import load_settings
 from tests.report.html_tables import parse
 
@@ -370,6 +373,33 @@ def test_demand_csv_keeps_its_columns_and_figures(quarter_dir: Path, book) -> No
             assert str(projection[key]["Expected (central figure)"]) == row["value"]
         if row["value"] != SUPPRESSED:
             assert not 0 < int(row["value"]) < K
+
+
+def test_demand_csv_says_why_a_series_has_no_forecast() -> None:
+    """A delivery too short to forecast any series (one quarter of history) used to give a
+    header-only demand.csv: each series not forecast is a row whose status says why."""
+    year_columns = [
+        c.value
+        for sheet in ("demand.csv", "demand.csv added")
+        for c in written_columns("rpt_fms_financial_years", sheet)
+    ]
+    years = pd.DataFrame(columns=year_columns)
+    accuracy = pd.DataFrame({"column_name": ["backtest_x_mase_1y"], "value": [0.9]})
+    not_forecast = pd.DataFrame(
+        {
+            "series": ["all_stalking", "online"],
+            "series_label": ["All stalking-universe crimes", "Online"],
+            "reason": "not enough history",
+            "status": "not forecast: not enough history",
+        }
+    )
+    table = csv_table(years, accuracy, not_forecast)
+    assert list(table.columns[: len(CSV_COLUMNS)]) == CSV_COLUMNS
+    assert list(table["series"]) == ["all_stalking", "online"]
+    assert set(table["status"]) == {"not forecast: not enough history"}
+    assert table["value"].isna().all() and table["backtest_x_mase_1y"].isna().all()
+    # a delivery with every series forecast prints only its years
+    assert csv_table(years, accuracy, not_forecast.iloc[0:0]).empty
 
 
 def test_demand_csv_carries_the_one_year_ahead_backtest_of_each_dataset(

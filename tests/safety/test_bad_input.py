@@ -280,7 +280,8 @@ CASES: dict[str, Case] = {
         ),
         "check",
         EXIT_BAD_DELIVERY,
-        r"crimes\.csv: 100\.0% of 40 rows quarantined by rule 'unparseable_date' \(limit 5%\), "
+        r"crimes\.csv: column 'offence_start': 100\.0% of 40 rows quarantined by rule "
+        r"'unparseable_date' \(limit 5%\), "
         r"e\.g\. data rows 1 and 2; column 'offence_start' carries a timezone suffix",
     ),
     "day_first_dates_on_half": Case(
@@ -304,13 +305,15 @@ CASES: dict[str, Case] = {
         _grown(_some_crimes(3, offence_code="STALK-01")),
         "check",
         EXIT_BAD_DELIVERY,
-        r"crimes\.csv: 3\d\.\d% of 40 rows quarantined by rule 'unknown_code'",
+        r"crimes\.csv: column 'offence_code': 3\d\.\d% of 40 rows quarantined by rule "
+        r"'unknown_code'",
     ),
     "many_rules_together_over_the_extract_limit": Case(
         _many_small_problems,
         "check",
         EXIT_BAD_DELIVERY,
-        r"crimes\.csv: 12\.0% of 100 rows quarantined by all rules together \(limit 10%\)",
+        r"crimes\.csv: columns 'is_online' and 'latitude': 12\.0% of 100 rows quarantined by all "
+        r"rules together \(limit 10%\)",
     ),
     "few_bad_rows_in_a_small_extract_proceed": Case(_all_crimes(is_online="maybe"), "check", 0),
     # Row-level problems: quarantined with a reason, the run proceeds, every row accounted for.

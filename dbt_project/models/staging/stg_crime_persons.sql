@@ -14,7 +14,9 @@ renamed as (
         date_of_birth,
         upper(sex) as sex,
         upper(postcode) as postcode,
-        lower(relationship_to_victim) as relationship_to_victim,
+        -- the spec spells the values in snake case (ex_partner); a force's "Ex-partner" or
+        -- "EX PARTNER" is the same relationship, not an unknown one
+        regexp_replace(lower(relationship_to_victim), '[ -]+', '_', 'g') as relationship_to_victim,
         -- one key per row: crime_persons has no key, and the same nominal can stand on a
         -- crime twice (victim and suspect, or a repeated row); a repeat of a crime's nominal
         -- keeps its source row in its key
