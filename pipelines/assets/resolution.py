@@ -57,7 +57,7 @@ def person_resolution(
     context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_run: ProfileRun
 ) -> Iterator[dg.MaterializeResult]:
     # Imported here (Splink): loading the code location does not pay for it.
-    from pipelines.resolution import ResolutionConfig, resolve_mentions
+    from pipelines.resolution import ResolutionConfig, mentions_input, resolve_mentions
     from pipelines.resolution.diagnostics import model_summary
 
     all_settings = profile_run.settings()
@@ -72,9 +72,10 @@ def person_resolution(
     )
     started = time.perf_counter()
     with duckdb.get_connection() as con:
-        mentions = con.sql("select * from intermediate.int_person_mentions").to_arrow_table()
+        mentions = mentions_input(con, duckdb.database, config)
     # The run's peak memory is here (Splink): the warehouse's pages just read are not kept
-    # beside it (the database the Python steps share is closed until the writes below).
+    # beside it (the database the Python steps share is closed until the writes below), and
+    # resolution reads a large input in place from the file (opened read-only).
     release_warehouse(duckdb)
     result = resolve_mentions(mentions, config)
     with duckdb.get_connection() as con:

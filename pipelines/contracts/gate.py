@@ -15,8 +15,15 @@ from pathlib import Path
 import duckdb
 
 from pipelines.contracts import geo
-from pipelines.contracts.landing import crimes_date_range, default_quarter
-from pipelines.contracts.structure import ExtractFile, StructuralError, check_delivery
+from pipelines.contracts.landing import checked_range, default_quarter, reported_range_sql
+from pipelines.contracts.structure import (
+    ExtractFile,
+    StructuralError,
+    check_delivery,
+    check_readable,
+    ensure_readable,
+    mark_readable,
+)
 from pipelines.quarters import parse_quarter, quarter_end, quarter_of, quarter_start
 
 
@@ -55,10 +62,19 @@ def structural_gate(
     extracts_dir = Path(extracts_dir)
     if not extracts_dir.is_dir():
         raise StructuralError(extracts_dir, "extracts folder not found")
+    (first_sql, last_sql), parameters = reported_range_sql(today or dt.date.today())
     with duckdb.connect() as con:
-        files = check_delivery(con, extracts_dir)
+        # every header, then every file read whole in the extracts' order (as check_delivery):
+        # the crimes' read also finds their date range (the largest file, parsed once)
+        files = check_delivery(con, extracts_dir, full_read=False)
+        for source in files.values():
+            if source.extract == "crimes":
+                _, first, last = check_readable(con, source, (first_sql, last_sql), parameters)
+                mark_readable(source)
+            else:
+                ensure_readable(con, source)
     area = geo.resolve_force_area(extracts_dir, configured_area)
-    first, last = crimes_date_range(extracts_dir, today or dt.date.today())
+    first, last = checked_range(files["crimes"], first, last)
     chosen = quarter or default_quarter(last, first)
     check_quarter(chosen, first, last)
     return GatePassed(files, first, last, chosen, area)

@@ -20,6 +20,7 @@ import duckdb
 
 from pipelines.contracts.schema import BOUNDARY_FILE_NAMES, EXTRACTS
 from pipelines.contracts.structure import (
+    ExtractFile,
     StructuralError,
     explain_read_error,
     find_extract_file,
@@ -81,24 +82,44 @@ def delivery_quarter(folder: Path) -> str:
     return last_complete_quarter_in_crimes(folder)
 
 
+def _reported_text() -> str:
+    return "trim(cast(reported_date as varchar))"
+
+
+def reported_range_sql(today: dt.date | None) -> tuple[tuple[str, str], list[object]]:
+    """The first and last parseable reported_date as two aggregates over the crimes file (the
+    last on or before `today` when given), with their parameters."""
+    text = _reported_text()
+    upto = "" if today is None else f" filter (where try_cast({text} as date) <= ?)"
+    first = f"min(try_cast({text} as date))"
+    last = f"max(try_cast({text} as date)){upto}"
+    return (first, last), [] if today is None else [today]
+
+
 def crimes_date_range(folder: Path, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
     """First and last parseable reported_date of the crimes extract, read with the same strict
     reader as the load (never DuckDB's sniffer, whose errors echo raw lines). With `today`,
     the last is the last on or before it: one mistyped year (2062 for 2026) would otherwise
     make an empty future quarter the default."""
     source = inspect_extract(folder, "crimes")
-    text = "trim(cast(reported_date as varchar))"
-    upto = "" if today is None else f" filter (where try_cast({text} as date) <= ?)"
+    (first_sql, last_sql), parameters = reported_range_sql(today)
     with duckdb.connect() as con:
         try:
             first, last = con.execute(
-                f"select min(try_cast({text} as date)), max(try_cast({text} as date)){upto} "
-                f"from {reader_sql(source)}",
-                [] if today is None else [today],
+                f"select {first_sql}, {last_sql} from {reader_sql(source)}", parameters
             ).fetchone()
         except duckdb.Error as error:
             raise explain_read_error(source, error) from None
+    return checked_range(source, first, last)
+
+
+def checked_range(
+    source: ExtractFile, first: dt.date | None, last: dt.date | None
+) -> tuple[dt.date, dt.date]:
+    """The crimes' date range, or the structural error of a file with no usable date (why,
+    from a second read of the file: only a failing delivery pays for it)."""
     if last is None:
+        text = _reported_text()
         with duckdb.connect() as con:
             rows, day_first = con.execute(
                 f"select count(*), count(*) filter (where regexp_matches({text}, "

@@ -349,16 +349,25 @@ def explain_read_error(source: ExtractFile, error: Exception) -> StructuralError
     return StructuralError(source.path, f"not readable as CSV ({type(error).__name__})", row=row)
 
 
-def check_readable(con: duckdb.DuckDBPyConnection, source: ExtractFile) -> int:
-    """Parse the whole file once (encoding, quoting, field counts); returns its row count.
+def check_readable(
+    con: duckdb.DuckDBPyConnection,
+    source: ExtractFile,
+    also: tuple[str, ...] = (),
+    parameters: list[object] | None = None,
+) -> tuple[object, ...]:
+    """Parse the whole file once (encoding, quoting, field counts); returns its row count, then
+    the values of `also` (aggregates computed in the same pass: the gate's crimes date range,
+    so that the largest file is not parsed a second time for it).
 
     Every column is counted: DuckDB only decodes (and so only checks the UTF-8 of) the
     columns a query uses."""
     counts = ", ".join(f"count({_ident(c)})" for c in source.columns)
+    select = ", ".join(["count(*)", *also, counts])
     try:
-        return con.execute(f"select count(*), {counts} from {reader_sql(source)}").fetchone()[0]
+        row = con.execute(f"select {select} from {reader_sql(source)}", parameters or []).fetchall()
     except duckdb.Error as error:
         raise explain_read_error(source, error) from None
+    return tuple(row[0][: 1 + len(also)])
 
 
 # Files this process has read whole without a structural error, by path, inode, size and
@@ -373,15 +382,25 @@ def _file_version(path: Path) -> tuple[str, int, int, int, int]:
     return (str(path.resolve()), stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
 
 
+def mark_readable(source: ExtractFile) -> None:
+    """Record that the file, as it is now, was read whole without a structural error."""
+    _READABLE.add(_file_version(source.path))
+
+
+def ensure_readable(con: duckdb.DuckDBPyConnection, source: ExtractFile) -> None:
+    """`check_readable`, unless this process has read the file unchanged already."""
+    if _file_version(source.path) not in _READABLE:
+        check_readable(con, source)
+        mark_readable(source)
+
+
 def check_delivery(
     con: duckdb.DuckDBPyConnection, extracts_dir: Path, full_read: bool = True
 ) -> dict[str, ExtractFile]:
-    """Every extract's structure, checked before any of them is loaded."""
+    """Every extract's structure, checked before any of them is loaded: every header first,
+    then (`full_read`) every file read whole, in the extracts' order."""
     files = {extract: inspect_extract(Path(extracts_dir), extract) for extract in EXTRACTS}
     if full_read:
         for source in files.values():
-            version = _file_version(source.path)
-            if version not in _READABLE:
-                check_readable(con, source)
-                _READABLE.add(version)
+            ensure_readable(con, source)
     return files

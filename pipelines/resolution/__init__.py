@@ -10,7 +10,14 @@ from pipelines.resolution.resolve import (
     ResolutionConfig,
     ResolutionResult,
     WarehouseTable,
+    mentions_input,
     resolve_mentions,
 )
 
-__all__ = ["ResolutionConfig", "ResolutionResult", "WarehouseTable", "resolve_mentions"]
+__all__ = [
+    "ResolutionConfig",
+    "ResolutionResult",
+    "WarehouseTable",
+    "mentions_input",
+    "resolve_mentions",
+]

@@ -129,6 +129,26 @@ class ResolutionResult:
     links: Any = None
 
 
+def mentions_input(
+    con: duckdb.DuckDBPyConnection,
+    database: str,
+    config: ResolutionConfig,
+    table: str = "intermediate.int_person_mentions",
+) -> pa.Table | WarehouseTable:
+    """The mentions of `table` (in the database file `database`, open on `con`) as
+    `resolve_mentions` takes them: from `config.file_backed_from` mentions, where resolution
+    works in a scratch database file anyway, read in place (a WarehouseTable: the caller
+    closes its own connection first); fewer, read to Arrow and resolved in memory.
+
+    In place, the mentions are not held in memory beside Splink's work for the whole of it
+    (at national scale ~11 M mentions, ~2.5 GB as Arrow, and their clustered copy beside
+    them at the end): DuckDB reads the file's compressed blocks under its memory_limit."""
+    n_mentions = con.execute(f"select count(*) from {table}").fetchall()[0][0]
+    if n_mentions >= config.file_backed_from and database not in ("", ":memory:"):
+        return WarehouseTable(str(database), table)
+    return con.sql(f"select * from {table}").to_arrow_table()
+
+
 def _standardise_sql(has: set[str]) -> str:
     def col(name: str) -> str:
         return f"m.{name}" if name in has else "null::varchar"

@@ -478,6 +478,37 @@ def test_warehouse_input_and_arrow_output_match_the_dataframe_path(
     assert not list(tmp_path.glob("spp_resolution_*"))
 
 
+def test_the_asset_reads_many_mentions_in_place_and_few_to_arrow(
+    tmp_path, small_rows: pd.DataFrame
+) -> None:
+    # from file_backed_from mentions the asset hands resolution the warehouse table itself
+    # (nothing held in memory beside Splink's work); fewer are read to Arrow, as before
+    import duckdb
+    import pyarrow as pa
+
+    from pipelines.resolution import WarehouseTable, mentions_input
+
+    warehouse = tmp_path / "wh.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.register("rows_df", small_rows)
+        con.execute("create schema intermediate")
+        con.execute("create table intermediate.int_person_mentions as select * from rows_df")
+        n = len(small_rows)
+        in_place = mentions_input(con, str(warehouse), ResolutionConfig(file_backed_from=n))
+        in_memory = mentions_input(con, str(warehouse), ResolutionConfig(file_backed_from=n + 1))
+        assert in_place == WarehouseTable(str(warehouse), "intermediate.int_person_mentions")
+        assert isinstance(in_memory, pa.Table) and in_memory.num_rows == n
+        assert in_memory.column_names == list(small_rows.columns)
+    with duckdb.connect() as con:
+        con.register("rows_df", small_rows)
+        con.execute("create schema intermediate")
+        con.execute("create table intermediate.int_person_mentions as select * from rows_df")
+        # an in-memory database has no file to read in place
+        assert isinstance(
+            mentions_input(con, ":memory:", ResolutionConfig(file_backed_from=1)), pa.Table
+        )
+
+
 def _dated(mention: dict, crime: str, event_date: dt.date | None) -> dict:
     return {
         **mention,
