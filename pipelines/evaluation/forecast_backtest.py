@@ -1261,6 +1261,8 @@ def main(argv: list[str] | None = None) -> int:
             "cv_windows": params.cv_windows,
             "cv_step": params.cv_step,
             "refit_below": params.refit_below,
+            "refit_final": params.refit_final,
+            "arima_drift": params.arima_drift,
             "calibrate": params.calibrate,
             "interval_method": params.interval_method,
             "interval_growth": params.interval_growth,
