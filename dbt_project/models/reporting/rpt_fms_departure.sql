@@ -47,21 +47,6 @@ member_years as (
     group by series, model, year(period_start - interval 3 month)
 ),
 
-{%- set members = setting('forecasting')['ensemble_members'] %}
-
-member_order as (
-    select
-        generate_subscripts(listed.members, 1) as member_order,
-        unnest(listed.members) as model
-    from (
-        select
-            [
-                {%- for member in members %}'{{ member }}'{% if not loop.last %}, {% endif %}
-                {%- endfor -%}
-            ]::varchar[] as members
-    ) as listed
-),
-
 compared as (
     select
         furthest.series,
@@ -72,7 +57,7 @@ compared as (
     union all
     select
         furthest.series,
-        member_order.member_order,
+        labels.member_order,
         member_years.model,
         member_years.value
     from furthest
@@ -82,8 +67,8 @@ compared as (
             and furthest.financial_year_start = member_years.financial_year_start
             and furthest.model = 'ensemble'
             and member_years.months = 12
-    inner join member_order
-        on member_years.model = member_order.model
+    inner join labels
+        on member_years.model = labels.model and labels.member_order is not null
 ),
 
 departures as (

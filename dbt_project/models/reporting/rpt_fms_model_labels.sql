@@ -2,7 +2,7 @@
 -- table prints for a series' model and the words for each model as a part of the ensemble's
 -- average. The ensemble's own label names its configured members in order
 -- (forecasting.ensemble_members), e.g. 'average of ARIMA and the growth shared by the force's
--- series'.
+-- series'; member_order is a base model's place among those members (null if not one).
 {%- set members = setting('forecasting')['ensemble_members'] %}
 with
 
@@ -33,6 +33,7 @@ base_models as (
 ensemble_members as (
     select
         configured.member_order,
+        configured.model,
         coalesce(base_models.member_label, configured.model) as member_label
     from (
         select
@@ -66,22 +67,27 @@ ensemble as (
                 filter (where members.member_order < last_member.member_order)
                 || ' and ' || arg_max(members.member_label, members.member_order)
         end as model_label,
-        null as member_label
+        null as member_label,
+        null as member_order
     from ensemble_members as members
     cross join last_member
 ),
 
 final as (
     select
-        model,
-        model_label,
-        member_label
+        base_models.model,
+        base_models.model_label,
+        base_models.member_label,
+        cast(ensemble_members.member_order as integer) as member_order
     from base_models
+    left join ensemble_members
+        on base_models.model = ensemble_members.model
     union all
     select
         model,
         model_label,
-        member_label
+        member_label,
+        cast(member_order as integer) as member_order
     from ensemble
 )
 
