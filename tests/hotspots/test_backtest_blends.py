@@ -5,10 +5,18 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from pipelines.evaluation.hotspots_backtest import add_chosen, best_on_held_in, shrinkage_blends
+from pipelines.evaluation.hotspots_backtest import (
+    add_chosen,
+    best_on_held_in,
+    load_dataset,
+    shrinkage_blends,
+    thinned_section,
+)
 from pipelines.hotspots.grid import grid_weights
 from pipelines.hotspots.predict import NAIVE, PredictParams, Raster
+from pipelines.paths import SHARED_DATA_DIR
 
 
 def test_blends_shrink_a_cell_toward_its_neighbourhood() -> None:
@@ -63,3 +71,53 @@ def test_the_choice_at_a_fold_sees_only_folds_scored_before_its_origin() -> None
     # Origin 4 sees origins 0 and 1: count's mean 12.5 still beats 10; origin 5 adds a loss.
     assert picked.loc[months[4], "picked"] == "count"
     assert picked.loc[months[5], "picked"] == NAIVE
+
+
+@pytest.mark.skipif(
+    not (SHARED_DATA_DIR / "hotspots").exists(), reason="shared police.uk points not present"
+)
+def test_thinning_is_a_seeded_draw_of_about_the_share_kept() -> None:
+    full, area = load_dataset("north_yorkshire")
+    kept, same_area = load_dataset("north_yorkshire", keep_share=0.1, seed=1)
+    again, _ = load_dataset("north_yorkshire", keep_share=0.1, seed=1)
+    other, _ = load_dataset("north_yorkshire", keep_share=0.1, seed=2)
+    assert same_area == area
+    assert 0.08 < len(kept) / len(full) < 0.12
+    assert kept.equals(again) and not kept.equals(other)
+    # Thinning keeps points, never moves them.
+    assert kept.merge(full.drop_duplicates(), how="left", indicator=True)["_merge"].eq("both").all()
+
+
+def test_the_stalking_density_section_shows_the_lowest_draw_beside_the_mean() -> None:
+    rows = []
+    for seed, chosen in ((1, 1.2), (2, 0.9)):
+        for method, pai in ((NAIVE, 10.0), ("chosen", 10.0 * chosen)):
+            rows.append(
+                {
+                    "keep_share": 0.02,
+                    "dataset": "a",
+                    "horizon_months": 1,
+                    "split": "held_out",
+                    "method": method,
+                    "folds": 3,
+                    "mean_pai": pai,
+                    "ratio_to_naive": pai / 10.0,
+                    "seed": seed,
+                    "points_per_month": 50.0,
+                }
+            )
+    table = (
+        pd.DataFrame(rows)
+        .groupby(["keep_share", "dataset", "horizon_months", "split", "method"], as_index=False)
+        .agg(
+            draws=("seed", "size"),
+            folds=("folds", "first"),
+            mean_pai=("mean_pai", "mean"),
+            ratio_to_naive=("ratio_to_naive", "mean"),
+            lowest_draw_ratio=("ratio_to_naive", "min"),
+            points_per_month=("points_per_month", "mean"),
+        )
+    )
+    text = "\n".join(thinned_section(table.to_dict("records")))
+    assert "| 2% | a | held_out | 1m | 3 | 10.00 | 1.050 (0.900) |" in text
+    assert "2 seeded draws" in text and "a 50" in text
