@@ -435,7 +435,12 @@ def thinned_summary(
                     points_per_month=table["dataset"].map(per_month),
                 )
             )
-    table = pd.concat(tables, ignore_index=True)
+    return pool_draws(pd.concat(tables, ignore_index=True))
+
+
+def pool_draws(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per share x dataset x horizon x split x method over the draws (`seed`): the
+    mean PAI, the mean of the draws' PAI / naive and the lowest draw's."""
     return (
         table.groupby(["keep_share", *GROUP_KEY, "method"], sort=False)
         .agg(

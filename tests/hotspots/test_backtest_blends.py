@@ -11,6 +11,7 @@ from pipelines.evaluation.hotspots_backtest import (
     add_chosen,
     best_on_held_in,
     load_dataset,
+    pool_draws,
     shrinkage_blends,
     thinned_section,
 )
@@ -106,18 +107,7 @@ def test_the_stalking_density_section_shows_the_lowest_draw_beside_the_mean() ->
                     "points_per_month": 50.0,
                 }
             )
-    table = (
-        pd.DataFrame(rows)
-        .groupby(["keep_share", "dataset", "horizon_months", "split", "method"], as_index=False)
-        .agg(
-            draws=("seed", "size"),
-            folds=("folds", "first"),
-            mean_pai=("mean_pai", "mean"),
-            ratio_to_naive=("ratio_to_naive", "mean"),
-            lowest_draw_ratio=("ratio_to_naive", "min"),
-            points_per_month=("points_per_month", "mean"),
-        )
-    )
+    table = pool_draws(pd.DataFrame(rows))
     text = "\n".join(thinned_section(table.to_dict("records")))
     assert "| 2% | a | held_out | 1m | 3 | 10.00 | 1.050 (0.900) |" in text
     assert "2 seeded draws" in text and "a 50" in text
