@@ -97,7 +97,8 @@ def _universe_people(built) -> pd.DataFrame:
     universe = mart(
         built,
         "select s.crime_id, s.reported_date, s.identified_by, "
-        "coalesce(c.has_course_on_this_victim, false) as is_screened_course "
+        "coalesce(c.has_course_on_this_victim, false) as is_screened_course, "
+        "coalesce(c.has_pair_intelligence, false) as has_stalking_intelligence "
         "from marts.stalking_crimes as s "
         "left join intermediate.int_screening_scored as c using (crime_id)",
     )
@@ -134,7 +135,9 @@ def test_serial_and_repeat_perpetrators_recomputed_in_pandas(built) -> None:
     people = _universe_people(built)
     suspects = people[people["role"] != "victim"][["crime_id", "person_key", "reported_date"]]
     victims = people[people["role"] == "victim"][["crime_id", "person_key"]]
-    routes = people[["crime_id", "identified_by", "is_screened_course"]].drop_duplicates()
+    routes = people[
+        ["crime_id", "identified_by", "is_screened_course", "has_stalking_intelligence"]
+    ].drop_duplicates()
     pairs = suspects.merge(victims, on="crime_id", suffixes=("", "_victim")).merge(
         routes, on="crime_id"
     )
@@ -148,11 +151,16 @@ def test_serial_and_repeat_perpetrators_recomputed_in_pandas(built) -> None:
         in_window = _windowed(pairs, quarter, settings.serial_lookback_years * 12)
         victim_counts = in_window.groupby("person_key")["person_key_victim"].nunique()
         # outputs.md: a victim counts toward serial where stalking against them is
-        # established (recorded, or a screened crime with a course against that victim)
+        # established (recorded, or a screened crime with a course against that victim or
+        # stalking-related intelligence naming the pair)
         per_victim = in_window.assign(
             recorded=in_window["identified_by"].isin(["principal", "included"])
         ).groupby(["person_key", "person_key_victim"])
-        established = per_victim["recorded"].any() | per_victim["is_screened_course"].any()
+        established = (
+            per_victim["recorded"].any()
+            | per_victim["is_screened_course"].any()
+            | per_victim["has_stalking_intelligence"].any()
+        )
         serial_counts = established[established].groupby(level=0).size()
         for key, count in crimes.items():
             row = got.loc[(quarter, key)]

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import pandas as pd
 
+from pipelines.evaluation.bench_analysis import NOTES_MARKER
 from pipelines.evaluation.serial import (
+    MEASURES,
     SERIAL_FN_LINKED,
     SERIAL_FN_NOT_ESTABLISHED,
     SERIAL_FN_NOT_IN_UNIVERSE,
     SERIAL_FP_SCREENED,
     SERIAL_FP_VICTIM_SPLIT,
+    pooled,
     serial_causes,
 )
 
@@ -82,3 +85,45 @@ def test_missed_serials_name_what_the_universe_or_the_rule_lacked() -> None:
         SERIAL_FN_NOT_ESTABLISHED: 1,
         SERIAL_FN_LINKED: 1,
     }
+
+
+def _measure(hits: int, predicted: int, true: int) -> dict[str, int]:
+    return {"true_positives": hits, "predicted": predicted, "true": true}
+
+
+def test_pooled_keeps_held_in_parts_apart_from_held_out_draws() -> None:
+    results = [
+        {"part": "default", "held_out": False, "serial": _measure(9, 10, 10)},
+        {"part": "heavy", "held_out": True, "serial": _measure(1, 1, 100)},
+        {"part": "held_out", "held_out": True, "serial": _measure(3, 4, 6)},
+        {"part": "held_out_s11", "held_out": True, "serial": _measure(1, 2, 2)},
+        {"part": "diag13", "held_out": False, "serial": _measure(1, 2, 2)},
+    ]
+    # held-in: default + diag13; held-out: the draws of the held-out settings; heavy in neither
+    assert pooled(results, "serial", held_out=False) == "0.8333 / 0.8333 (10 of 12, 2 parts)"
+    assert pooled(results, "serial") == "0.6667 / 0.5000 (4 of 8, 2 parts)"
+
+
+def test_the_hand_note_below_the_marker_survives_a_rerun(tmp_path, monkeypatch) -> None:
+    from pipelines.evaluation import serial
+
+    result = {
+        "part": "default",
+        "seed": 42,
+        "rates": {},
+        "held_out": False,
+        "record_visible": {k: _measure(1, 1, 1) for k in ("serial", "repeat", "repeat_victims")},
+        "error_causes": {},
+        "serial_causes": {},
+        **{key: {**_measure(1, 1, 1), "precision": 1.0, "recall": 1.0} for key, _ in MEASURES},
+    }
+    for key in result["record_visible"]:
+        result["record_visible"][key].update(precision=1.0, recall=1.0)
+    monkeypatch.setattr(serial, "PARTS", {"default": serial.PARTS["default"]})
+    monkeypatch.setattr(serial, "evaluate_part", lambda *args: result)
+    (tmp_path / "serial.md").write_text(f"old tables\n{NOTES_MARKER}\nwhy the rule changed\n")
+    assert serial.main(["--parts", "default", "--work", str(tmp_path), "--out", str(tmp_path)]) == 0
+    text = (tmp_path / "serial.md").read_text()
+    assert "old tables" not in text
+    assert text.index("| serial (is_serial") < text.index(NOTES_MARKER)
+    assert text.split(NOTES_MARKER, 1)[1].strip() == "why the rule changed"

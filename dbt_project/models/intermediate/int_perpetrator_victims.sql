@@ -7,8 +7,13 @@
 --   is_recorded     a crime against this victim is recorded as stalking (principal, included);
 --   is_established  recorded, or a screened crime with a course against this same victim
 --                   (int_screening_scored.has_course_on_this_victim: 2+ occasions of the pair,
---                   the pair's stalking record or a stalking order between them). One screened
---                   crime against someone else never establishes a victim;
+--                   the pair's stalking record or a stalking order between them), or a screened
+--                   crime with stalking-related intelligence naming this suspect and this victim
+--                   (has_stalking_intelligence: a police record that calls the pair's conduct
+--                   stalking, the intelligence counterpart of a recorded classification; it is
+--                   often linked to the crime itself, so it adds no occasion to the course).
+--                   One screened crime against someone else, with neither, never establishes
+--                   a victim, whatever the suspect's history;
 --   best_link_probability  the highest match probability between this victim and another
 --                   victim of the same perpetrator (null: none at or above the stored floor),
 --                   i.e. how possibly the two are one person;
@@ -30,7 +35,8 @@ pairs as (
         crime_pairs.suspect_person_key,
         crime_pairs.victim_person_key,
         coalesce(stalking_crimes.identified_by in ('principal', 'included'), false) as is_recorded,
-        coalesce(screening.has_course_on_this_victim, false) as has_screened_course
+        coalesce(screening.has_course_on_this_victim, false) as has_screened_course,
+        coalesce(screening.has_pair_intelligence, false) as has_stalking_intelligence
     from {{ ref('int_crime_pairs') }} as crime_pairs
     inner join {{ ref('int_stalking_crimes') }} as stalking_crimes
         on crime_pairs.crime_id = stalking_crimes.crime_id
@@ -62,7 +68,10 @@ victim_status as (
         count(distinct pairs.crime_id) as crimes_against_victim,
         bool_or(pairs.is_recorded) as is_recorded,
         bool_or(pairs.has_screened_course) as has_screened_course,
-        bool_or(pairs.is_recorded) or bool_or(pairs.has_screened_course) as is_established
+        bool_or(pairs.has_stalking_intelligence) as has_stalking_intelligence,
+        bool_or(pairs.is_recorded)
+        or bool_or(pairs.has_screened_course)
+        or bool_or(pairs.has_stalking_intelligence) as is_established
     from quarters
     inner join pairs
         on
@@ -114,6 +123,7 @@ final as (
         victim_status.crimes_against_victim,
         victim_status.is_recorded,
         victim_status.has_screened_course,
+        victim_status.has_stalking_intelligence,
         victim_status.is_established,
         link_summary.best_link_probability,
         victim_status.is_recorded and not coalesce(link_summary.is_shadowed_recorded, false)
