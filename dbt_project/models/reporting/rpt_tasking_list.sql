@@ -247,7 +247,7 @@ select
     -- the subject page says in words what the sheets' two serial flags say
     case
         when final.is_serial_recorded then 'recorded'
-        when final.is_serial_including_screened then 'with screened courses'
+        when final.is_serial_including_screened then 'with screened victims'
         else 'no'
     end as serial_on_page
 from final
