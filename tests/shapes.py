@@ -359,6 +359,8 @@ SHAPES: dict[str, Callable[[Path], None]] = {
     "gap_year": gap_year,
     "quarter_without_crimes": quarter_without_crimes,
     "delivery_gap_quarter": delivery_gap_quarter,
+    # the same delivery, profiled at the quarter after the gap (tests/test_shapes.py QUARTERS)
+    "delivery_gap_previous_quarter": delivery_gap_quarter,
     "stray_old_crimes": stray_old_crimes,
     "nominal_victim_and_suspect": nominal_victim_and_suspect,
     "no_postcode_or_sex": no_postcode_or_sex,
