@@ -153,9 +153,10 @@ def quarter_without_crimes(
 ) -> None:
     """No stalking-universe crime in one quarter, with crimes in the quarters before and after
     it, and crimes of other kinds in it: the quarter's crimes are recorded as criminal damage
-    graded standard risk with no suspect named (see `no_stalking_or_harassment`). Every
-    stalking count falls 100%, on numbers the assessment cannot separate from chance; the
-    force did record crimes, so this is a fall, not a gap in the delivery."""
+    graded standard risk, without their people (a victim of repeated crimes with no suspect
+    named would be screened in). Every stalking count falls 100%, on numbers the assessment
+    cannot separate from chance; the force did record crimes, so this is a fall, not a gap in
+    the delivery."""
     crimes = _read(folder, "crimes")
     inside = crimes["reported_date"].between(first, last)
     crimes.loc[inside, "offence_code"] = "058/01"
@@ -165,10 +166,9 @@ def quarter_without_crimes(
     crimes.loc[inside, "risk_level"] = "standard"
     _write(folder, "crimes", crimes)
     persons = _read(folder, "crime_persons")
-    theirs = persons["crime_id"].isin(crimes.loc[inside, "crime_id"])
-    persons.loc[theirs, "role"] = "victim"
-    persons.loc[theirs, "relationship_to_victim"] = ""
-    _write(folder, "crime_persons", persons)
+    _write(
+        folder, "crime_persons", persons[~persons["crime_id"].isin(crimes.loc[inside, "crime_id"])]
+    )
 
 
 def delivery_gap_quarter(

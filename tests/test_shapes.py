@@ -353,7 +353,8 @@ def test_a_delivery_gap_inside_the_history_is_missing_not_zero(slow_shape) -> No
 @pytest.mark.slow
 def test_a_quarter_without_stalking_crimes_is_a_fall_not_a_gap(slow_shape) -> None:
     """Stalking crimes fall to none in a quarter in which the force recorded other crimes: a
-    fall (within chance), judged as before, never a gap in the delivery."""
+    fall, tested on both comparisons and judged on its counts as any other, never a gap in the
+    delivery (nothing says the quarter cannot be judged)."""
     run = slow_shape("quarter_without_crimes")
     assert "cannot judge" not in run.profile_text
     assert "no crime of any kind" not in run.profile_text
@@ -361,5 +362,14 @@ def test_a_quarter_without_stalking_crimes_is_a_fall_not_a_gap(slow_shape) -> No
     universe = _rows(
         run, "select count(*) from marts.stalking_crimes where quarter = ?", [quarter]
     )[0][0]
-    tested = _rows(run, "select count(*) from marts.assessment_tests where quarter = ?", [quarter])
-    assert universe == 0 and tested[0][0] > 0
+    delivered = _rows(
+        run, "select count(*) from staging.stg_crimes where reported_quarter = ?", [quarter]
+    )
+    assert universe == 0 and delivered[0][0] > 0
+    tested = _rows(
+        run,
+        "select comparison, direction from marts.assessment_tests "
+        "where quarter = ? and signal = 'stalking_crimes' order by all",
+        [quarter],
+    )
+    assert tested == [("previous quarter", "down"), ("same quarter last year", "down")]
