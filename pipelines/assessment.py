@@ -177,7 +177,10 @@ def signals_from_rows(
     rows: Iterable[Mapping], quarter: str, previous: str, year_ago: str
 ) -> list[Signal]:
     """reporting.rpt_assessment_signals rows (any quarters) -> one Signal per signal that has
-    a row in the profile's quarter."""
+    a row in the profile's quarter. A quarter of a delivery gap (`is_delivery_gap`: a month in
+    which the delivery has no crime of any kind) is no observation: its counts are what was
+    delivered, not what happened, so its own signals are not tested and no other quarter is
+    compared with it (rpt_assessment_scope says so)."""
     by_key: dict[tuple[str, str], Mapping] = {(r["signal"], r["quarter"]): r for r in rows}
     out = []
     for (signal, q), row in sorted(by_key.items()):
@@ -186,7 +189,8 @@ def signals_from_rows(
 
         def obs(at: str, signal: str = signal) -> Observation | None:
             r = by_key.get((signal, at))
-            if r is None:
+            gap = r.get("is_delivery_gap") if r is not None else None
+            if r is None or (isinstance(gap, bool | np.bool_) and gap):  # None or NaN: no gap
                 return None
             den = r["denominator"]
             missing = den is None or den != den  # None, or NaN from a pandas frame

@@ -111,6 +111,9 @@ class ForecastSettings(_Section):
     levels: list[int] = Field(default_factory=lambda: [80, 95])
     # Series with fewer periods are not forecast; the outputs say "not enough history".
     min_periods: int = Field(6, ge=2)
+    # The demand history starts after the last run of at least this many months with no crime
+    # of any kind; shorter empty runs inside it are delivery gaps (missing, not zeros).
+    history_gap_months: int = Field(12, ge=2)
     # pooled_drift: growth of the annual total over this many years, median over the series
     # forecast together.
     pooled_growth_years: int = Field(2, ge=1)

@@ -141,17 +141,77 @@ def gap_year(folder: Path, year: str = "2024") -> None:
     _write(folder, "breaches", breaches)
 
 
+# The quarters the two shapes below empty (each profiled at its quarter: QUARTERS in
+# tests/test_shapes.py). The delivery gap is the last quarter of a financial year, so that the
+# year holding it is a recorded year of the FMS History when the quarter is profiled.
+FALL_QUARTER = ("2025-07-01", "2025-09-30")
+GAP_QUARTER = ("2025-01-01", "2025-03-31")
+
+
 def quarter_without_crimes(
-    folder: Path, first: str = "2025-07-01", last: str = "2025-09-30"
+    folder: Path, first: str = FALL_QUARTER[0], last: str = FALL_QUARTER[1]
 ) -> None:
-    """No crime was reported in one quarter (profiled: QUARTERS in tests/test_shapes.py), with
-    crimes in the quarters before and after it: every count falls 100%, on numbers the
-    assessment cannot separate from chance."""
+    """No stalking-universe crime in one quarter, with crimes in the quarters before and after
+    it, and crimes of other kinds in it: the quarter's crimes are recorded as criminal damage
+    graded standard risk, without their people (a victim of repeated crimes with no suspect
+    named would be screened in). Every stalking count falls 100%, on numbers the assessment
+    cannot separate from chance; the force did record crimes, so this is a fall, not a gap in
+    the delivery."""
+    crimes = _read(folder, "crimes")
+    inside = crimes["reported_date"].between(first, last)
+    crimes.loc[inside, "offence_code"] = "058/01"
+    crimes.loc[inside, "offence_description"] = "Criminal damage to a dwelling"
+    crimes.loc[inside, "included_offence_codes"] = ""
+    crimes.loc[inside, "offence_end"] = crimes.loc[inside, "offence_start"]
+    crimes.loc[inside, "risk_level"] = "standard"
+    _write(folder, "crimes", crimes)
+    persons = _read(folder, "crime_persons")
+    _write(
+        folder, "crime_persons", persons[~persons["crime_id"].isin(crimes.loc[inside, "crime_id"])]
+    )
+
+
+def delivery_gap_quarter(
+    folder: Path, first: str = GAP_QUARTER[0], last: str = GAP_QUARTER[1]
+) -> None:
+    """Nothing at all recorded in one quarter inside a continuous history (an export that
+    skipped it): no crime of any kind reported in it, with their people. Not a fall: the
+    assessment must say it cannot judge the quarter, the demand history must hold it as
+    missing, not zero."""
     crimes = _read(folder, "crimes")
     kept = crimes[~crimes["reported_date"].between(first, last)]
     _write(folder, "crimes", kept)
     persons = _read(folder, "crime_persons")
     _write(folder, "crime_persons", persons[persons["crime_id"].isin(kept["crime_id"])])
+
+
+# Reported dates of the stray crimes of `stray_old_crimes` (years before the delivery starts).
+STRAY_DATES = ("1995-03-14", "1996-06-02", "1997-01-20", "1997-11-05", "1998-08-30")
+
+
+def stray_old_crimes(folder: Path) -> None:
+    """Five stalking crimes reported in 1995-98 before a delivery that starts in 2021 (dates
+    typed decades early, or an old archive's leftovers), each with the people of the crime it
+    copies: the years between hold no crime of any kind, which is no recording, not no demand."""
+    crimes = _read(folder, "crimes")
+    stalking = crimes[crimes["offence_code"].isin(STALKING_CODES)].head(len(STRAY_DATES)).copy()
+    ids = {old: f"OLD{i:09d}" for i, old in enumerate(stalking["crime_id"])}
+    stalking["crime_id"] = stalking["crime_id"].map(ids)
+    stalking["reported_date"] = list(STRAY_DATES)
+    stalking["offence_start"] = [f"{d}T10:00:00" for d in STRAY_DATES]
+    stalking["offence_end"] = stalking["offence_start"]
+    for column in (
+        "outcome_code",
+        "outcome_date",
+        "needs_assessment_date",
+        "support_referral_date",
+    ):
+        stalking[column] = ""
+    _write(folder, "crimes", pd.concat([stalking, crimes], ignore_index=True))
+    persons = _read(folder, "crime_persons")
+    theirs = persons[persons["crime_id"].isin(ids)].copy()
+    theirs["crime_id"] = theirs["crime_id"].map(ids)
+    _write(folder, "crime_persons", pd.concat([theirs, persons], ignore_index=True))
 
 
 def nominal_victim_and_suspect(folder: Path, count: int = 50) -> None:
@@ -298,6 +358,10 @@ SHAPES: dict[str, Callable[[Path], None]] = {
     "force_of_20_crimes": force_of_20_crimes,
     "gap_year": gap_year,
     "quarter_without_crimes": quarter_without_crimes,
+    "delivery_gap_quarter": delivery_gap_quarter,
+    # the same delivery, profiled at the quarter after the gap (tests/test_shapes.py QUARTERS)
+    "delivery_gap_previous_quarter": delivery_gap_quarter,
+    "stray_old_crimes": stray_old_crimes,
     "nominal_victim_and_suspect": nominal_victim_and_suspect,
     "no_postcode_or_sex": no_postcode_or_sex,
     "typed_parquet": typed_parquet,

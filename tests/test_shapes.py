@@ -6,12 +6,15 @@ with -m slow."""
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from tests.conftest import (
@@ -32,6 +35,9 @@ class ShapeRun:
     profile_text: str
     data_quality: dict  # the published data_quality.json ({} when none was written)
     demand_csv: str  # the published fms/demand.csv ("" when none was written)
+    warehouse: Path  # the run's DuckDB file (read-only, after the run)
+    quarter_dir: Path  # the run's outputs for its quarter
+    extracts: Path  # the shape's delivery
 
 
 def _text(path: Path) -> str:
@@ -42,7 +48,11 @@ def _text(path: Path) -> str:
 
 
 # The quarter a shape is profiled at, when not the tiny force's last complete one.
-QUARTERS = {"quarter_without_crimes": "2025-Q3"}
+QUARTERS = {
+    "quarter_without_crimes": "2025-Q3",
+    "delivery_gap_quarter": "2025-Q1",  # the gap itself (tests/shapes.py GAP_QUARTER)
+    "delivery_gap_previous_quarter": "2025-Q2",  # the quarter after it
+}
 
 
 def _run(shape: str, source: Path, root: Path, running: list | None = None) -> ShapeRun:
@@ -68,6 +78,9 @@ def _run(shape: str, source: Path, root: Path, running: list | None = None) -> S
         _text(run.quarter_dir / "profile.html"),
         json.loads(quality.read_text()) if quality.exists() else {},
         demand.read_text(encoding="utf-8") if demand.exists() else "",
+        run.warehouse,
+        run.quarter_dir,
+        extracts,
     )
 
 
@@ -105,11 +118,20 @@ def shape_runs(tiny_force: Path) -> dict[str, ShapeRun]:
 
 
 @pytest.fixture(scope="session")
-def slow_shape_runs(
+def slow_shape(
     tiny_force: Path, tmp_path_factory: pytest.TempPathFactory
-) -> dict[str, ShapeRun]:
-    others = [s for s in SHAPES if s not in CI_SHAPES]
-    return _run_all(others, tiny_force, tmp_path_factory.mktemp("slow_shapes"))
+) -> Callable[[str], ShapeRun]:
+    """A slow shape's run, made the first time a test asks for it (one at a time): a session
+    that selects a few shapes' tests runs only those shapes."""
+    root = tmp_path_factory.mktemp("slow_shapes")
+    runs: dict[str, ShapeRun] = {}
+
+    def run(shape: str) -> ShapeRun:
+        if shape not in runs:
+            runs[shape] = _run(shape, tiny_force, root)
+        return runs[shape]
+
+    return run
 
 
 # what each profile must say it cannot show (None: exit 0 and a profile are enough)
@@ -124,6 +146,9 @@ CANNOT_SHOW = {
     "force_of_20_crimes": None,
     "gap_year": None,
     "quarter_without_crimes": None,
+    "delivery_gap_quarter": "The assessment cannot judge 2025-Q1",
+    "delivery_gap_previous_quarter": "Comparisons with 2025-Q1 (the previous quarter) are not made",
+    "stray_old_crimes": None,
     "nominal_victim_and_suspect": None,
     "no_postcode_or_sex": None,
     "typed_parquet": None,
@@ -147,8 +172,10 @@ def _marks(shape: str) -> list[pytest.MarkDecorator]:
 
 @pytest.mark.parametrize("shape", [pytest.param(s, marks=_marks(s)) for s in sorted(SHAPES)])
 def test_unusual_delivery_gives_a_profile(shape: str, request: pytest.FixtureRequest) -> None:
-    runs = request.getfixturevalue("shape_runs" if shape in CI_SHAPES else "slow_shape_runs")
-    run = runs[shape]
+    if shape in CI_SHAPES:
+        run = request.getfixturevalue("shape_runs")[shape]
+    else:
+        run = request.getfixturevalue("slow_shape")(shape)
     assert run.code == 0, f"{shape}: spp profile exited {run.code}: {run.console}"
     assert "Stalking" in run.profile_text, f"{shape}: no profile written"
     # every row read is loaded or quarantined, file by file
@@ -174,3 +201,175 @@ def test_unusual_delivery_gives_a_profile(shape: str, request: pytest.FixtureReq
 
 def test_every_shape_has_an_expectation() -> None:
     assert set(CANNOT_SHOW) == set(SHAPES)
+
+
+# ---------------------------------------------------------------- the demand history's coverage
+def _rows(run: ShapeRun, sql: str, params: list | None = None) -> list[tuple]:
+    import duckdb
+
+    with duckdb.connect(str(run.warehouse), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def _workbook_sheet(run: ShapeRun, sheet: str) -> list[tuple]:
+    import openpyxl
+
+    book = openpyxl.load_workbook(run.quarter_dir / "fms" / "demand.xlsx", read_only=True)
+    return [tuple(row) for row in book[sheet].iter_rows(values_only=True)]
+
+
+def _month_words(first: dt.date, last: dt.date) -> str:
+    return f"{first:%B %Y}" + (f" to {last:%B %Y}" if last != first else "")
+
+
+@pytest.mark.slow
+def test_stray_old_crimes_stay_out_of_the_demand_history(slow_shape, tiny_profile) -> None:
+    """Five crimes of 1995-98 before the delivery: the demand series start with the delivery's
+    first month, and everything the demand history makes is what the delivery alone gives
+    (the 2026/27 forecast went 26 -> 32 when 26 years of zeros entered the history); the
+    crimes stay in the universe; the data-quality section and the FMS README say how many
+    were left out before which month."""
+    from tests.shapes import STRAY_DATES
+
+    run = slow_shape("stray_old_crimes")
+    crimes = pd.read_csv(run.extracts / "crimes.csv", dtype=str, keep_default_na=False)
+    delivered = crimes[~crimes["reported_date"].isin(STRAY_DATES)]["reported_date"]
+    first = dt.date.fromisoformat(delivered.min()).replace(day=1)
+    starts = dict(
+        _rows(run, "select period, min(period_start) from marts.demand_series group by period")
+    )
+    quarter_start = first.replace(month=(first.month - 1) // 3 * 3 + 1)
+    assert starts == {"month": first, "quarter": quarter_start}
+    # the stray crimes stay in the universe and its quarterly counts
+    old = _rows(
+        run,
+        "select count(*) from marts.stalking_crimes where reported_date < ?",
+        [first],
+    )[0][0]
+    assert old == len(STRAY_DATES)
+    said = f"{len(STRAY_DATES)} crimes reported before {first:%B %Y}"
+    assert said in run.profile_text
+    readme = [row[0] for row in _workbook_sheet(run, "README") if row and row[0]]
+    assert any(said in line for line in readme), readme
+    # the same demand history and forecast as the delivery without them
+    demand = "select series, period, period_start, value from marts.demand_series order by all"
+    forecast = (
+        "select series, financial_year, round(value, 6), round(lo80, 6), round(hi80, 6) "
+        "from reporting.rpt_fms_financial_years order by all"
+    )
+    plain = ShapeRun(0, "", "", {}, "", tiny_profile.warehouse, tiny_profile.quarter_dir, Path())
+    assert _rows(run, demand) == _rows(plain, demand)
+    assert _rows(run, forecast) == _rows(plain, forecast)
+
+
+def _gap_months() -> tuple[dt.date, dt.date, int]:
+    from tests.shapes import GAP_QUARTER
+
+    first = dt.date.fromisoformat(GAP_QUARTER[0])
+    last = dt.date.fromisoformat(GAP_QUARTER[1]).replace(day=1)
+    return first, last, (last.year - first.year) * 12 + last.month - first.month + 1
+
+
+@pytest.mark.slow
+def test_a_delivery_gap_is_not_judged_as_a_fall(slow_shape) -> None:
+    """A quarter with nothing at all recorded, profiled at that quarter: the assessment says
+    it cannot judge it and why, and tests nothing in it (it used to be "almost certain that
+    crimes really fell"); the data-quality section names the gap; the demand series hold no
+    value for its months (not zero), and the forecast, whose data end in the gap, covers them
+    instead of learning zeros."""
+    run = slow_shape("delivery_gap_quarter")
+    first, last, months = _gap_months()
+    quarter = QUARTERS["delivery_gap_quarter"]
+    assert (
+        f"The assessment cannot judge {quarter}: the delivery holds no crime of any kind "
+        f"reported in {_month_words(first, last)}, which is a gap in the delivery, not a fall"
+    ) in run.profile_text
+    assert "No measure changed this quarter" not in run.profile_text
+    assert (
+        _rows(run, "select count(*) from marts.assessment_tests where quarter = ?", [quarter])[0][0]
+        == 0
+    )
+    assert (
+        f"The delivery holds no crime of any kind reported in {_month_words(first, last)} "
+        f"({months} months inside an otherwise continuous history)"
+    ) in run.profile_text
+    gap = _rows(
+        run,
+        "select period, period_start, value, is_delivery_gap from marts.demand_series "
+        "where series = 'all_stalking' and period_start between ? and ? order by all",
+        [first, last],
+    )
+    assert gap and all(value is None and is_gap for _, _, value, is_gap in gap), gap
+    kinds = _rows(
+        run,
+        "select distinct kind from marts.demand_forecast where series = 'all_stalking' "
+        "and period = 'month' and period_start between ? and ? and kind <> 'member'",
+        [first, last],
+    )
+    assert kinds == [("forecast",)]
+
+
+@pytest.mark.slow
+def test_a_delivery_gap_inside_the_history_is_missing_not_zero(slow_shape) -> None:
+    """The same delivery profiled a quarter after the gap: the assessment compares nothing
+    with the gap quarter and says so, while still testing the year-ago comparison; the
+    forecast's recorded months keep the gap as missing; the FMS History marks the year
+    holding it."""
+    run = slow_shape("delivery_gap_previous_quarter")
+    first, last, months = _gap_months()
+    quarter = QUARTERS["delivery_gap_previous_quarter"]
+    gap_quarter = QUARTERS["delivery_gap_quarter"]
+    assert (
+        f"Comparisons with {gap_quarter} (the previous quarter) are not made: the delivery "
+        f"holds no crime of any kind reported in {_month_words(first, last)}"
+    ) in run.profile_text
+    compared = dict(
+        _rows(
+            run,
+            "select comparison, count(*) from marts.assessment_tests where quarter = ? "
+            "group by comparison",
+            [quarter],
+        )
+    )
+    assert "previous quarter" not in compared and compared["same quarter last year"] > 0
+    # the gap quarter's own words, in the same warehouse
+    (note,) = _rows(
+        run, "select gap_note from reporting.rpt_assessment_scope where quarter = ?", [gap_quarter]
+    )[0]
+    assert note.startswith(f"The assessment cannot judge {gap_quarter}")
+    recorded = _rows(
+        run,
+        "select period_start, value from marts.demand_forecast where series = 'all_stalking' "
+        "and period = 'month' and kind = 'actual' and period_start between ? and ?",
+        [first, last],
+    )
+    assert len(recorded) == months and all(value is None for _, value in recorded), recorded
+    fy = first.year if first.month >= 4 else first.year - 1
+    headings = _workbook_sheet(run, "History")[0]
+    marked = [h for h in headings if h and h.startswith(f"{fy}/{str(fy + 1)[-2:]}")]
+    assert marked and marked[0].endswith(f"({months} months not delivered)"), headings
+
+
+@pytest.mark.slow
+def test_a_quarter_without_stalking_crimes_is_a_fall_not_a_gap(slow_shape) -> None:
+    """Stalking crimes fall to none in a quarter in which the force recorded other crimes: a
+    fall, tested on both comparisons and judged on its counts as any other, never a gap in the
+    delivery (nothing says the quarter cannot be judged)."""
+    run = slow_shape("quarter_without_crimes")
+    assert "cannot judge" not in run.profile_text
+    assert "no crime of any kind" not in run.profile_text
+    quarter = QUARTERS["quarter_without_crimes"]
+    universe = _rows(
+        run, "select count(*) from marts.stalking_crimes where quarter = ?", [quarter]
+    )[0][0]
+    delivered = _rows(
+        run, "select count(*) from staging.stg_crimes where reported_quarter = ?", [quarter]
+    )
+    assert universe == 0 and delivered[0][0] > 0
+    tested = _rows(
+        run,
+        "select comparison, direction from marts.assessment_tests "
+        "where quarter = ? and signal = 'stalking_crimes' order by all",
+        [quarter],
+    )
+    assert tested == [("previous quarter", "down"), ("same quarter last year", "down")]

@@ -49,8 +49,14 @@ def text_expr(column: str, present: set[str]) -> str:
     return f"nullif(case when {odd} then trim({x}, {q(WHITESPACE)}) else trim({x}) end, '')"
 
 
-def typed_expr(t: str, spec_type: str, canonical: list[str] | None = None) -> str:
-    """The typed value of text `t`; null when empty or unparseable."""
+def typed_expr(
+    t: str, spec_type: str, canonical: list[str] | None = None, zero_padded: bool = False
+) -> str:
+    """The typed value of text `t`; null when empty or unparseable. `zero_padded`: a number
+    written with leading zeros (`016`) loads as the number's text (`16`)."""
+    if zero_padded:
+        padded = f"regexp_full_match({t}, '0+[1-9][0-9]*')"
+        return f"case when {padded} then ltrim({t}, '0') else {t} end"
     # ISO shape first (cheap string tests, not a regex: this runs on every date of every row),
     # so DuckDB's lenient casts cannot accept other layouts.
     iso = (
@@ -127,16 +133,20 @@ def compile_suite(suite: dict[str, Any], present: set[str], parameters: dict[str
     extract = suite["meta"]["extract"]
     spec = EXTRACTS[extract]
     allowed: dict[str, list[str]] = {}
+    padded: set[str] = set()
     for exp in suite["expectations"]:
-        if exp["type"] == "expect_column_values_to_be_in_set" and exp["meta"].get(
-            "case_insensitive"
-        ):
+        if exp["type"] != "expect_column_values_to_be_in_set":
+            continue
+        if exp["meta"].get("case_insensitive"):
             allowed[exp["kwargs"]["column"]] = list(exp["kwargs"]["value_set"])
+        if exp["meta"].get("zero_padded"):
+            padded.add(exp["kwargs"]["column"])
     compiled = Compiled(
         extract=extract,
         text_columns={c.name: text_expr(c.name, present) for c in spec.columns},
         typed_columns={
-            c.name: typed_expr(f"t_{c.name}", c.type, allowed.get(c.name)) for c in spec.columns
+            c.name: typed_expr(f"t_{c.name}", c.type, allowed.get(c.name), c.name in padded)
+            for c in spec.columns
         },
     )
 
@@ -194,7 +204,9 @@ def compile_suite(suite: dict[str, Any], present: set[str], parameters: dict[str
                 broken = f"c.t_{col} is not null and lower(c.t_{col}) not in ({listed})"
             else:
                 listed = ", ".join(q(v) for v in values)
-                broken = f"c.t_{col} is not null and c.t_{col} not in ({listed})"
+                # checked as it loads (a zero-padded number as the number, `typed_expr`)
+                checked = f"c.v_{col}" if meta.get("zero_padded") else f"c.t_{col}"
+                broken = f"c.t_{col} is not null and {checked} not in ({listed})"
         elif kind == "expect_column_values_to_match_regex":
             regex = resolve(kw["regex"])
             broken = f"c.t_{col} is not null and not regexp_matches(c.t_{col}, {q(regex)})"

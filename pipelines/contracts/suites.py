@@ -196,9 +196,13 @@ def build_suite(extract: str) -> dict[str, Any]:
             _exp(
                 "expect_column_values_to_be_in_set",
                 "unknown_code",
-                "`outcome_code` is a Home Office outcome type, 1 to 22, or empty.",
+                "`outcome_code` is a Home Office outcome type, 1 to 22 (zero-padded, as `016`, "
+                "allowed), or empty.",
                 column="outcome_code",
                 value_set=OUTCOME_CODES,
+                # The spec's outcome type is a number from 1 to 22 written as text: a
+                # fixed-width export's `016` is type 16, loaded as `16`.
+                meta={"zero_padded": True},
             )
         )
     if extract == "crime_persons":

@@ -23,8 +23,11 @@ def _whole_crimes(value: float) -> int:
     return int(round(float(value)))
 
 
-def protect_demand_figure(value: float, k: int) -> int | str:
-    """One demand figure rounded to whole crimes, '[c]' when 1..k-1 (primary suppression)."""
+def protect_demand_figure(value: float | None, k: int) -> int | str | None:
+    """One demand figure rounded to whole crimes, '[c]' when 1..k-1 (primary suppression);
+    None when there is none (a quarter of a delivery gap: nothing was delivered to count)."""
+    if value is None or pd.isna(value):
+        return None
     rounded = _whole_crimes(value)
     return SUPPRESSED if protect_count(rounded, k).suppressed else rounded
 
@@ -75,9 +78,14 @@ def _protect_demand(
 ) -> pd.DataFrame:
     out = frame.copy()
     for column in columns:
-        out[column] = [protect_demand_figure(v, k) for v in out[column].to_numpy(float)]
+        out[column] = pd.Series(
+            [protect_demand_figure(v, k) for v in out[column].to_numpy(float)],
+            index=out.index,
+            dtype=object,
+        )
     for family in SPLIT_FAMILIES:
-        parts = frame[recorded & (frame["series_family"] == family)]
+        # a delivery gap has no count to protect (nor to work out from the total)
+        parts = frame[recorded & (frame["series_family"] == family) & frame["value"].notna()]
         if parts["series"].nunique() < 2:
             continue
         wide = (

@@ -801,6 +801,19 @@ def interval_method_name(own: str, pooled: bool, union: bool) -> str:
     return f"{own}+error_pool" if union else "error_pool"
 
 
+def fill_delivery_gaps(frame: pd.DataFrame) -> pd.DataFrame:
+    """frame: unique_id, ds, y of one series at regular periods, sorted; y missing in a delivery
+    gap (periods in which the force delivered no crime of any kind). The models need a value
+    in every period, and a zero would teach them a fall that never happened: a gap inside the
+    series takes the straight line between the recorded periods either side (pandas' linear
+    interpolation); missing periods at either end are left out (at the end, the forecast
+    covers them). The actuals keep a gap inside the series."""
+    if not frame["y"].isna().any():
+        return frame
+    filled = frame.assign(y=frame["y"].interpolate(method="linear", limit_area="inside"))
+    return filled.dropna(subset=["y"]).reset_index(drop=True)
+
+
 def forecast_series(
     series: pd.DataFrame,
     horizon: int | None,
@@ -814,14 +827,16 @@ def forecast_series(
     data = series.assign(
         period_start=pd.to_datetime(series["period_start"]),
         value=pd.to_numeric(series["value"], errors="coerce"),
-    ).dropna(subset=["period_start", "value"])
-    data = data.groupby(["series", "period_start"], as_index=False)["value"].sum()
+    ).dropna(subset=["period_start"])
+    # A missing value is a delivery gap (marts.demand_series): it stays missing among the
+    # actuals, and only the fit sees it filled (`fill_delivery_gaps`).
+    data = data.groupby(["series", "period_start"], as_index=False)["value"].sum(min_count=1)
     groups: dict[Frequency, list[pd.DataFrame]] = {}
     applied: dict[str, str] = {}
     frequencies: dict[str, Frequency] = {}
     not_forecast: list[dict] = []
     for name, part in data.groupby("series"):
-        reason = too_short(len(part), max(params.min_periods, 2))
+        reason = too_short(int(part["value"].notna().sum()), max(params.min_periods, 2))
         try:
             freq = infer_frequency(part["period_start"]) if not reason else None
         except ValueError as error:  # irregular spacing: no model of ours fits it
@@ -836,9 +851,11 @@ def forecast_series(
             )
             continue
         frequencies[name] = freq
-        frame = pd.DataFrame(
-            {"unique_id": name, "ds": part["period_start"], "y": part["value"].astype(float)}
-        ).sort_values("ds")
+        frame = fill_delivery_gaps(
+            pd.DataFrame(
+                {"unique_id": name, "ds": part["period_start"], "y": part["value"].astype(float)}
+            ).sort_values("ds", ignore_index=True)
+        )
         frame, applied[name] = apply_break(
             frame, params.break_dates, params.break_method, freq.periods_per_year
         )
@@ -902,7 +919,11 @@ def forecast_series(
                     "not_forecast": "",
                 }
             )
-    actual = data.rename(columns={})[["series", "period_start", "value"]].assign(
+    # A gap at the end of a series (the data end inside it) is no recorded month: the forecast
+    # starts after the last recorded period and covers it, so only gaps inside stay actuals.
+    last_recorded = data.dropna(subset=["value"]).groupby("series")["period_start"].max()
+    recorded = data["period_start"] <= data["series"].map(last_recorded)
+    actual = data.loc[recorded, ["series", "period_start", "value"]].assign(
         kind="actual", model=None
     )
     table = pd.concat([actual, *rows], ignore_index=True)

@@ -94,7 +94,9 @@ def forecast_tables(
         series = series[series["period"].isin(settings.periods)]
     tables, infos = [], []
     for period, part in series.groupby("period"):
-        last = pd.Timestamp(part["period_start"].max()).date()
+        # the forecast starts after the last recorded period (a delivery gap at the end is
+        # forecast, pipelines.forecasting.core.fill_delivery_gaps)
+        last = pd.Timestamp(part.dropna(subset=["value"])["period_start"].max()).date()
         months = months_to_cover(last, as_of, params.horizon_years)
         horizon = months if period == "month" else math.ceil(months / 3)
         frame = part.assign(series=part["series"] + SEP + part["period"])

@@ -6,7 +6,7 @@ periods of Q (monthly bounds summed: the errors treated as perfectly correlated,
 most cautious quarter interval) and compare the quarter's recorded total. A tracking signal
 in the sense of the crime-forecasting toolkit (../shared/DOMAIN.md s6): `outside_interval`
 with `direction` above / below (within otherwise). Series without a complete quarter Q, or
-without data before it, get no row.
+without data before it, or with a delivery gap in Q (a missing value), get no row.
 """
 
 from __future__ import annotations
@@ -52,6 +52,8 @@ def forecast_tracking(series: pd.DataFrame, quarter: str, params: ForecastParams
         needed = {12: 3, 4: 1}.get(freq.periods_per_year, 0)  # periods in a quarter
         if needed == 0 or len(inside) < needed:
             continue  # annual series, or the quarter is not complete
+        if inside["value"].isna().any():
+            continue  # a delivery gap: nothing recorded to hold against the forecast
         actuals[name] = float(inside["value"].sum())
         todo.setdefault(needed, []).append(train[["series", "period_start", "value"]])
     rows = []

@@ -121,12 +121,13 @@ def chart(
 def forecast_chart(quarters: pd.DataFrame, title: str, y_title: str) -> go.Figure:
     """A series' recorded quarters (a line) and forecast ones (dashed) in its 80% and 95%
     ranges: its rows of reporting.rpt_fms_quarters (`kind` recorded or forecast) as published,
-    a suppressed figure ('[c]') a gap; a year is ticked at its first quarter."""
+    a suppressed figure ('[c]') or a quarter of a delivery gap (no figure) a gap in the line; a
+    year is ticked at its first quarter."""
     x, forecast = list(quarters["quarter"]), (quarters["kind"] == "forecast").to_numpy()
 
     def y(column: str, keep: np.ndarray) -> list[float | None]:
         return [
-            float(v) if wanted and not isinstance(v, str) else None
+            float(v) if wanted and v is not None and not isinstance(v, str) else None
             for v, wanted in zip(quarters[column], keep, strict=True)
         ]
 

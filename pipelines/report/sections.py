@@ -196,7 +196,7 @@ def assessment_section(ctx: Context) -> dict[str, Any]:
             {**r, "evidence": fill_sentence(REQUIREMENTS, r, ctx.k, "evidence_template").text}
             for r in requirements
         ],
-        "scope": (ctx.quarter_rows(SCOPE) or [{"tests": 0, "signals": 0}])[0],
+        "scope": (ctx.quarter_rows(SCOPE) or [{"tests": 0, "signals": 0, "gap_note": None}])[0],
         "rules": ctx.settings.assessment,
     }
 

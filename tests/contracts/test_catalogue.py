@@ -289,6 +289,24 @@ def test_allowed_values_any_case_load_in_contract_spelling(tmp_path: Path) -> No
     ).fetchone() == ("SPO", "granted")
 
 
+def test_zero_padded_outcome_codes_load_as_the_outcome_type(tmp_path: Path) -> None:
+    """`016` (a fixed-width export) is outcome type 16; `0`, `00` and `023` are still no type."""
+    d = Delivery(tmp_path / "in")
+    d.set("crimes", 1, outcome_code="016")
+    d.set("crimes", 2, outcome_code="01")
+    d.set("crimes", 3, outcome_code="023")
+    d.set("crimes", 4, outcome_code="00")
+    d.load()
+    crimes = {row for row in d.quarantine() if row[0] == "crimes"}
+    assert crimes == {("crimes", 3, "unknown_code"), ("crimes", 4, "unknown_code")}
+    loaded = dict(
+        d.con.execute(
+            "select crime_id, outcome_code from raw.crimes where crime_id in ('C1', 'C2')"
+        ).fetchall()
+    )
+    assert loaded == {"C1": "16", "C2": "1"}
+
+
 def test_parquet_delivery_with_typed_columns(tmp_path: Path) -> None:
     d = Delivery(tmp_path / "in")
     d.write()

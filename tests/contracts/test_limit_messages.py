@@ -23,12 +23,12 @@ def test_a_valid_t_separator_is_not_named_as_the_cause(tmp_path: Path) -> None:
 
 
 def test_the_rule_and_column_that_broke_lead_the_stop_line(tmp_path: Path) -> None:
-    """A zero-padded outcome code on most crimes and one other bad flag: the line that stops
-    the run names the rule and the column (it used to lead with "all rules together", the
+    """An outcome code that is no outcome type on most crimes and one other bad flag: the line
+    that stops the run names the rule and the column (it used to lead with "all rules together", the
     total share, and name neither)."""
     d = Delivery(tmp_path / "in")
     for i in range(5, 41):
-        d.append("crimes", crime_id=f"C{i}", outcome_code="016")
+        d.append("crimes", crime_id=f"C{i}", outcome_code="99")
     d.set("crimes", 1, is_online="maybe")
     results = d.load(only="crimes")
     breaches = over_limits(results["crimes"], QuarantineLimits(min_rows_to_stop=1))
@@ -36,7 +36,7 @@ def test_the_rule_and_column_that_broke_lead_the_stop_line(tmp_path: Path) -> No
     assert breaches[1].share > breaches[0].share  # the total is larger, yet comes second
     first = describe(d.con, breaches[0], "crimes.csv")
     assert first.startswith("crimes.csv: column 'outcome_code': "), first
-    assert "rule 'unknown_code'" in first and "016" not in first
+    assert "rule 'unknown_code'" in first and "99" not in first
 
 
 def test_a_date_written_as_a_date_time_is_named_as_the_cause(tmp_path: Path) -> None:

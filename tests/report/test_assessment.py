@@ -316,3 +316,23 @@ def test_an_opening_label_keeps_its_initialisms(fixture_db) -> None:
     assert any("SPO" in label for label, _ in labels)
     for label, opening in labels:
         assert opening == label[:1].upper() + label[1:]
+
+
+def test_a_quarter_of_a_delivery_gap_is_neither_tested_nor_compared_with(fixture_db) -> None:
+    """The run's rows with the previous quarter marked as a delivery gap (as
+    rpt_assessment_signals marks a quarter holding a month with no crime of any kind): nothing
+    is compared with it, the year-ago comparisons stay; marked on the quarter itself, nothing
+    of the quarter is tested."""
+    with duckdb.connect(str(fixture_db), read_only=True) as con:
+        rows = con.execute("select * from reporting.rpt_assessment_signals").df()
+    assert not rows["is_delivery_gap"].any()  # the tiny force has no gap
+    settings = load_settings().assessment
+    quarters = [(QUARTER, PREVIOUS, YEAR_AGO)]
+    before = assessment.tested_comparisons(rows.to_dict("records"), quarters, settings)
+    assert {"previous quarter", "same quarter last year"} <= {t[2] for t in before}
+    gap_before = rows.assign(is_delivery_gap=rows["quarter"] == PREVIOUS)
+    after = assessment.tested_comparisons(gap_before.to_dict("records"), quarters, settings)
+    assert "previous quarter" not in {t[2] for t in after}
+    assert [t for t in before if t[2] != "previous quarter"] == after
+    gap_now = rows.assign(is_delivery_gap=rows["quarter"] == QUARTER)
+    assert assessment.tested_comparisons(gap_now.to_dict("records"), quarters, settings) == []

@@ -71,7 +71,8 @@ printed_in as (
         on named.table_name = labels.breakdown and named.category = labels.category
 ),
 
--- Each signal at its quarter, the previous one and a year ago (null where it has no row).
+-- Each signal at its quarter, the previous one and a year ago (null where it has no row or
+-- the quarter is a delivery gap).
 compared as (
     select
         signals.quarter,
@@ -89,9 +90,10 @@ compared as (
         quarters.year_ago_quarter,
         signals.numerator as now_numerator,
         signals.denominator as now_denominator,
-        previous.numerator as previous_numerator,
-        year_ago.numerator as year_ago_numerator,
-        year_ago.denominator as year_ago_denominator
+        -- a quarter of a delivery gap is no figure to compare with (rpt_assessment_signals)
+        case when not coalesce(previous.is_delivery_gap, false) then previous.numerator end as previous_numerator,
+        case when not coalesce(year_ago.is_delivery_gap, false) then year_ago.numerator end as year_ago_numerator,
+        case when not coalesce(year_ago.is_delivery_gap, false) then year_ago.denominator end as year_ago_denominator
     from signals
     inner join quarters on signals.quarter = quarters.quarter
     left join signals as previous

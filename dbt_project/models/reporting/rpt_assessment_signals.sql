@@ -2,7 +2,9 @@
 -- of the quarter (compared by the report with the previous quarter and the same quarter last
 -- year) and rates (numerator over denominator, compared with a standard or a year ago). The
 -- rule that turns a tested change into a judgment is Python (pipelines/assessment.py);
--- every number it tests is here.
+-- every number it tests is here. A quarter holding a delivery gap (a month in which the
+-- delivery has no crime of any kind, int_recording_months) is flagged: its counts are what was
+-- delivered, not what happened, so it is neither tested nor compared with.
 with
 
 quarters as (
@@ -31,6 +33,12 @@ victims as (
 
 compliance as (
     select * from {{ ref('rpt_compliance') }}
+),
+
+gap_quarters as (
+    select distinct {{ quarter_of('month_start') }} as quarter
+    from {{ ref('int_recording_months') }}
+    where is_delivery_gap
 ),
 
 crime_counts as (
@@ -132,7 +140,7 @@ labels as (
     ) as named (signal, signal_label, window_label)
 ),
 
-final as (
+signal_rows as (
     select
         count_signals.quarter,
         count_signals.signal,
@@ -153,6 +161,14 @@ final as (
         numerator,
         denominator
     from compliance
+),
+
+final as (
+    select
+        signal_rows.*,
+        gap_quarters.quarter is not null as is_delivery_gap
+    from signal_rows
+    left join gap_quarters on signal_rows.quarter = gap_quarters.quarter
 )
 
 select * from final

@@ -1,7 +1,8 @@
 -- The caveats the scope and data-quality section prints under its table, in print order: per
 -- quarter, the share of its stalking crimes without a usable location (rpt_data_scope); for the
 -- whole delivery (quarter null), whether the loaded and quarantined counts reconcile and, per
--- soft link, the references that point to no crime (rpt_data_quality).
+-- soft link, the references that point to no crime (rpt_data_quality); then what the demand
+-- history leaves out: crimes before continuous recording, delivery gaps (rpt_demand_history_notes).
 with
 
 scope as (
@@ -56,6 +57,15 @@ unlinked_caveats as (
         || ' point to crimes not in the crimes extract; those records are kept but cannot be '
         || 'joined to a crime.' as caveat
     from unlinked
+),
+
+history_notes as (
+    select
+        cast(null as varchar) as quarter,
+        -- after the reconciliation and the unlinked references (one per soft link)
+        1000 + note_order as caveat_order,
+        note as caveat
+    from {{ ref('rpt_demand_history_notes') }}
 )
 
 select * from without_location
@@ -63,3 +73,5 @@ union all
 select * from reconciliation
 union all
 select * from unlinked_caveats
+union all
+select * from history_notes

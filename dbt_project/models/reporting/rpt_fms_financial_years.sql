@@ -110,6 +110,7 @@ years as (
         financial_year_start,
         count(*) filter (where kind = 'actual') as months_recorded,
         count(*) filter (where kind = 'forecast') as months_forecast,
+        count(*) filter (where is_delivery_gap) as months_not_delivered,
         coalesce(sum(value) filter (where kind = 'actual'), 0) as recorded,
         sum(value) as value,
         sum(case when kind = 'forecast' then lo80 else value end) as lo80,
@@ -215,6 +216,7 @@ final as (
         cast(labelled.months_forecast as integer) as months_forecast,
         cast(labelled.months_ahead as integer) as months_ahead,
         cast(labelled.months_recorded + labelled.months_forecast as integer) as months_covered,
+        cast(labelled.months_not_delivered as integer) as months_not_delivered,
         labelled.recorded,
         labelled.value,
         labelled.lo80,
@@ -262,7 +264,10 @@ headed as (
         case
             when not final.is_baseline and final.years_ahead is null then null
             when final.financial_year_start = heading_baseline.financial_year_start
-                then final.financial_year || ' recorded (baseline)'
+                then
+                    final.financial_year || ' recorded (baseline'
+                    || case when final.months_not_delivered > 0 then ', short by a delivery gap' else '' end
+                    || ')'
             else final.financial_year || ' expected (80% range)'
         end as table_heading,
         -- the rows of the Projection sheet and the profile's table: baseline and ahead
@@ -273,6 +278,13 @@ headed as (
                 then final.financial_year || case
                     when final.financial_year_start = heading_baseline.financial_year_start
                         then ' (baseline)'
+                    else ''
+                end
+                -- a year holding a delivery gap is short by it: said in its heading
+                || case
+                    when final.months_not_delivered = 1 then ' (1 month not delivered)'
+                    when final.months_not_delivered > 1
+                        then ' (' || final.months_not_delivered || ' months not delivered)'
                     else ''
                 end
         end as history_heading

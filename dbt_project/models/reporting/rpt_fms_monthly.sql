@@ -6,6 +6,7 @@
 -- The total's own model is kept because it rests on the most data and is the FMS headline;
 -- the parts keep their models' shape and their share of each month. A part's interval is
 -- scaled with it. Negative forecasts and bounds are read as zero (a count cannot be below 0).
+-- A recorded month of a delivery gap (no crime of any kind delivered) has no value.
 with
 
 forecast as (
@@ -39,7 +40,9 @@ clipped as (
         coalesce(families.series_label, replace(forecast.series, '_', ' ')) as series_label,
         forecast.period_start,
         forecast.kind,
-        greatest(forecast.value, 0) as value,
+        -- a recorded month without a value is a delivery gap (greatest() would make it 0)
+        case when forecast.value is not null then greatest(forecast.value, 0) end as value,
+        forecast.kind = 'actual' and forecast.value is null as is_delivery_gap,
         case when forecast.kind = 'forecast' then greatest(forecast.lo80, 0) end as lo80,
         case when forecast.kind = 'forecast' then greatest(forecast.hi80, 0) end as hi80,
         case when forecast.kind = 'forecast' then greatest(forecast.lo95, 0) end as lo95,
@@ -119,7 +122,8 @@ final as (
         model,
         interval_method,
         cv_mase,
-        coalesce(break_applied, '') as break_applied
+        coalesce(break_applied, '') as break_applied,
+        is_delivery_gap
     from scaled
 )
 

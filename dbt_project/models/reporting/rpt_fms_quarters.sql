@@ -18,12 +18,14 @@ final as (
         min(period_start) as quarter_start,
         case when count(*) filter (where kind = 'forecast') = 0 then 'recorded' else 'forecast' end as kind,
         cast(count(*) filter (where kind = 'actual') as integer) as months_recorded,
-        sum(value) as value,
-        sum(case when kind = 'forecast' then lo80 else value end) as lo80,
-        sum(case when kind = 'forecast' then hi80 else value end) as hi80,
-        sum(case when kind = 'forecast' then lo95 else value end) as lo95,
-        sum(case when kind = 'forecast' then hi95 else value end) as hi95,
-        any_value(model) as model
+        -- a quarter holding a delivery gap has no count (its recorded months are short by it)
+        case when not bool_or(is_delivery_gap) then sum(value) end as value,
+        case when not bool_or(is_delivery_gap) then sum(if(kind = 'forecast', lo80, value)) end as lo80,
+        case when not bool_or(is_delivery_gap) then sum(if(kind = 'forecast', hi80, value)) end as hi80,
+        case when not bool_or(is_delivery_gap) then sum(if(kind = 'forecast', lo95, value)) end as lo95,
+        case when not bool_or(is_delivery_gap) then sum(if(kind = 'forecast', hi95, value)) end as hi95,
+        any_value(model) as model,
+        bool_or(is_delivery_gap) as is_delivery_gap
     from months
     group by series, quarter
     having count(*) = 3

@@ -110,6 +110,14 @@ lines as (
         'text' as style
     from named_years
     union all
+    -- what the history leaves out (crimes before continuous recording, delivery gaps)
+    select
+        2 as section_order,
+        1 + notes.note_order as line_order,
+        notes.note as line,
+        'text' as style
+    from {{ ref('rpt_demand_history_notes') }} as notes
+    union all
     select
         4 as section_order,
         method.sentence_order as line_order,

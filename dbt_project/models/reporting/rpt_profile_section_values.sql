@@ -5,7 +5,8 @@
 -- safety partnerships; for the information gaps, whether the delivery holds any crime of the
 -- universe and any located one; the demand charts' window (the last twelve quarters, from the
 -- first with a crime); the dates the extracts hold; whether a forecast, a data-quality report and
--- returned dip-sample verdicts are there;
+-- returned dip-sample verdicts are there; whether the quarter holds a delivery gap (months in
+-- which the delivery has no crime of any kind, int_recording_months) and those months in words;
 -- the hotspot map's title and the hotspot cells it leaves out (fewer than disclosure.min_count
 -- different victims: the location rule of pipelines.disclosure.locations).
 {%- set min_victims = setting('disclosure')['min_count'] %}
@@ -106,6 +107,17 @@ located as (
     from {{ ref('rpt_hotspots_by_quarter') }}
 ),
 
+gap_months as (
+    select
+        {{ quarter_of('month_start') }} as quarter,
+        strftime(min(month_start), '%B %Y')
+        || case when count(*) > 1 then ' to ' || strftime(max(month_start), '%B %Y') else '' end
+            as delivery_gap_months
+    from {{ ref('int_recording_months') }}
+    where is_delivery_gap
+    group by {{ quarter_of('month_start') }}
+),
+
 cells as (
     select
         quarter,
@@ -147,7 +159,9 @@ final as (
                 cast(cells.published_cells as varchar)
                 || ' cells had {{ min_victims }} or more different victims in ' || quarters.quarter
         end as map_title,
-        cast(coalesce(cells.hidden_hotspot_cells, 0) as integer) as hidden_hotspot_cells
+        cast(coalesce(cells.hidden_hotspot_cells, 0) as integer) as hidden_hotspot_cells,
+        gap_months.quarter is not null as is_delivery_gap,
+        coalesce(gap_months.delivery_gap_months, '') as delivery_gap_months
     from quarters
     cross join delivery
     cross join located
@@ -158,6 +172,7 @@ final as (
     left join scope on quarters.quarter = scope.quarter
     left join funnel on quarters.quarter = funnel.quarter
     left join cohorts on quarters.quarter = cohorts.quarter
+    left join gap_months on quarters.quarter = gap_months.quarter
     left join districts on quarters.quarter = districts.quarter
     left join cells on quarters.quarter = cells.quarter
 )

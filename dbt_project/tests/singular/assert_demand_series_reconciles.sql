@@ -1,6 +1,7 @@
--- The demand series add up: monthly all_stalking totals the stalking universe; DA + non-DA,
--- online + offline and the three identification routes each equal all_stalking in every
--- period; monthly values add up to the quarterly ones.
+-- The demand series add up: monthly all_stalking totals the stalking universe reported from
+-- the start of continuous recording, outside delivery gaps; DA + non-DA, online + offline and
+-- the three identification routes each equal all_stalking in every period; monthly values add
+-- up to the quarterly ones; a value is missing exactly in a delivery gap.
 with
 
 series as (
@@ -33,17 +34,29 @@ split_mismatch as (
         or all_stalking <> by_category
 ),
 
+-- stalking crimes the monthly series count: none before the history or in a gap
+counted_crimes as (
+    select count(*) as crimes
+    from {{ ref('stalking_crimes') }} as crimes
+    left join {{ ref('int_recording_months') }} as recording
+        on date_trunc('month', crimes.reported_date) = recording.month_start
+    where not coalesce(recording.is_before_history or recording.is_delivery_gap, false)
+),
+
+monthly_total as (
+    select coalesce(sum(value), 0) as total
+    from series
+    where series = 'all_stalking' and period = 'month'
+),
+
 total_mismatch as (
     select
         'month' as period,
         cast(null as date) as period_start,
         'monthly total differs from stalking_crimes' as problem
-    from (select count(*) as crimes from {{ ref('stalking_crimes') }}) as universe
-    cross join (
-        select coalesce(sum(value), 0) as total from series
-        where series = 'all_stalking' and period = 'month'
-    ) as monthly
-    where universe.crimes <> monthly.total
+    from counted_crimes
+    cross join monthly_total
+    where counted_crimes.crimes <> monthly_total.total
 ),
 
 quarter_mismatch as (
@@ -56,14 +69,25 @@ quarter_mismatch as (
         on
             quarters.series = months.series
             and months.period = 'month'
-            and months.period_start >= quarters.period_start
-            and months.period_start < quarters.period_start + interval 3 month
+            and quarters.period_start <= months.period_start
+            and quarters.period_start + interval 3 month > months.period_start
     where quarters.period = 'quarter'
     group by quarters.series, quarters.period_start, quarters.value
     having sum(months.value) <> quarters.value
+),
+
+missing_mismatch as (
+    select
+        period,
+        period_start,
+        'value missing outside a delivery gap, or present in one' as problem
+    from series
+    where (value is null) <> is_delivery_gap
 )
 
 select * from split_mismatch
+union all
+select * from missing_mismatch
 union all
 select * from total_mismatch
 union all
