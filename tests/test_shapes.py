@@ -32,6 +32,7 @@ class ShapeRun:
     profile_text: str
     data_quality: dict  # the published data_quality.json ({} when none was written)
     demand_csv: str  # the published fms/demand.csv ("" when none was written)
+    warehouse: Path
 
 
 def _text(path: Path) -> str:
@@ -68,6 +69,7 @@ def _run(shape: str, source: Path, root: Path, running: list | None = None) -> S
         _text(run.quarter_dir / "profile.html"),
         json.loads(quality.read_text()) if quality.exists() else {},
         demand.read_text(encoding="utf-8") if demand.exists() else "",
+        run.warehouse,
     )
 
 
@@ -131,6 +133,7 @@ CANNOT_SHOW = {
     "force_export_quirks": None,
     "required_columns_only": "hotspots cannot be shown",
     "values_in_other_spellings": None,
+    "many_victims_one_crime": None,
 }
 
 
@@ -174,3 +177,21 @@ def test_unusual_delivery_gives_a_profile(shape: str, request: pytest.FixtureReq
 
 def test_every_shape_has_an_expectation() -> None:
     assert set(CANNOT_SHOW) == set(SHAPES)
+
+
+@pytest.mark.slow
+def test_many_victims_of_one_crime_are_as_many_people(slow_shape_runs) -> None:
+    # each victim has a nominal id and a name of their own; many share a surname or a
+    # forename, none has a date of birth, and all share the crime, its suspect and its date
+    import duckdb
+
+    from tests.shapes import MANY_VICTIMS_ID_PREFIX
+
+    run = slow_shape_runs["many_victims_one_crime"]
+    with duckdb.connect(str(run.warehouse), read_only=True) as con:
+        ids, people = con.execute(
+            "select count(distinct person_id), count(distinct person_key) "
+            "from marts.person_records where person_id like ?",
+            [f"{MANY_VICTIMS_ID_PREFIX}%"],
+        ).fetchall()[0]
+    assert ids > 1 and people == ids
