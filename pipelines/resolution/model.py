@@ -471,32 +471,36 @@ def prediction_blocking_rules(
     return creators
 
 
+def _shares(column: str) -> str:
+    return f'list_has_any("{column}_l", "{column}_r")'
+
+
 def _shares_element(column: str, label: str) -> cll.CustomLevel:
     # Splink's ArrayIntersectLevel(column, min_intersection=1) builds the intersection and
     # counts it; list_has_any answers the same question without building a list per pair
-    return cll.CustomLevel(f'list_has_any("{column}_l", "{column}_r")', label_for_charts=label)
+    return cll.CustomLevel(_shares(column), label_for_charts=label)
 
 
 CO_PARTIES = "Two parties of one crime, same side"
+# Both records are recorded on one crime, on the same side, as parties of it (crime_persons
+# rows, not a report or order linked to it), under two nominal ids (or without one): the crime
+# records two people there. A repeated row of one nominal is one node, or joins by its id, and
+# is not at this level.
+_CO_PARTIES_SQL = f'{_shares("crime_parties")} and coalesce("person_id_l" <> "person_id_r", true)'
 
 
-def _co_parties() -> cll.CustomLevel:
-    # Both records are recorded on one crime, on the same side, as parties of it (crime_persons
-    # rows, not a report or order linked to it), under two nominal ids (or without one): the
-    # crime records two people there. A repeated row of one nominal is one node, or joins by
-    # its id, and is not at this level.
-    return cll.CustomLevel(
-        'list_has_any("crime_parties_l", "crime_parties_r") '
-        'and coalesce("person_id_l" <> "person_id_r", true)',
-        label_for_charts=CO_PARTIES,
-    )
+def _co_parties(implied_by: str) -> cll.CustomLevel:
+    # `implied_by`: the comparison's own condition that every co-party pair meets, tested
+    # first so that the lists are compared only on the few pairs that pass it (the level is
+    # in three comparisons of every scored pair)
+    return cll.CustomLevel(f"{implied_by} and {_CO_PARTIES_SQL}", label_for_charts=CO_PARTIES)
 
 
-def _weighed_in_crime_role() -> cll.CustomLevel:
-    # Co-parties of one crime share its other side (their counterpart) and its date (active)
+def _weighed_in_crime_role(implied_by: str) -> cll.CustomLevel:
+    # Co-parties of one crime share its other side (a counterpart) and its date (active)
     # because they are on it together: one event, weighed in the crime_role comparison alone
     # (Bayes factor 1 here), as the swapped names are weighed in the forename comparison
-    return _co_parties().configure(
+    return _co_parties(implied_by).configure(
         m_probability=1.0, u_probability=1.0, fix_m_probability=True, fix_u_probability=True
     )
 
@@ -507,7 +511,7 @@ def counterpart_comparison() -> ComparisonCreator:
         comparison_description="Shares a victim (or suspect) nominal id across incidents",
         comparison_levels=[
             cll.NullLevel("counterparts"),
-            _weighed_in_crime_role(),
+            _weighed_in_crime_role(_shares("counterparts")),
             _shares_element("counterparts", "Same victim / suspect in another record"),
             cll.ElseLevel(),
         ],
@@ -523,7 +527,7 @@ def crime_role_comparison() -> ComparisonCreator:
             # before "same crime": two records the crime holds as two of its parties are not
             # a record meeting the crime it is linked to. Its u is measured on random pairs;
             # its m is set from u by `bound_co_parties`, not by EM (see there)
-            _co_parties().configure(fix_m_probability=True),
+            _co_parties(_shares("crime_roles")).configure(fix_m_probability=True),
             _shares_element("crime_roles", "Same crime, same side"),
             cll.ElseLevel(),
         ],
@@ -543,7 +547,7 @@ def active_comparison() -> ComparisonCreator:
             cll.CustomLevel('"event_first_l" is null or "event_first_r" is null').configure(
                 is_null_level=True
             ),
-            _weighed_in_crime_role(),
+            _weighed_in_crime_role(f"{gap} <= 90"),
             cll.CustomLevel(f"{gap} <= 90", label_for_charts="Active within 90 days"),
             cll.CustomLevel(f"{gap} <= 365", label_for_charts="Active within a year"),
             cll.CustomLevel(f"{gap} <= 1095", label_for_charts="Active within 3 years"),
