@@ -336,6 +336,35 @@ def csv_quirks(folder: Path) -> None:
         (folder / f"{name}.csv").write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
 
 
+MANY_VICTIMS_ID_PREFIX = "PMV"
+
+
+def many_victims_one_crime(folder: Path, count: int = 60) -> None:
+    """One crime with `count` victims (a workplace, a family), each under a nominal id of
+    their own with a distinct name and no date of birth or postcode: the names recombine the
+    delivery's own forenames and surnames, so many victims share a surname or a forename."""
+    persons = _read(folder, "crime_persons")
+    crime = sorted(persons["crime_id"])[0]
+    named = persons[(persons["forename"] != "") & (persons["surname"] != "")]
+    forenames = sorted(set(named["forename"]))[:12]
+    surnames = sorted(set(named["surname"]))[:8]
+    pairs = [(f, s) for s in surnames for f in forenames][:count]
+    victims = pd.DataFrame(
+        {
+            "crime_id": crime,
+            "person_id": [f"{MANY_VICTIMS_ID_PREFIX}{i:07d}" for i in range(len(pairs))],
+            "role": "victim",
+            "forename": [f for f, _ in pairs],
+            "surname": [s for _, s in pairs],
+            "date_of_birth": "",
+            "sex": "",
+            "postcode": "",
+            "relationship_to_victim": "",
+        }
+    )
+    _write(folder, "crime_persons", pd.concat([persons, victims[persons.columns]]))
+
+
 def force_export_quirks(folder: Path) -> None:
     """The valid quirks above in one delivery: a year with no crimes, a nominal as victim and
     suspect of one crime, no postcode or sex anywhere, crimes and people as typed Parquet, the
@@ -369,6 +398,7 @@ SHAPES: dict[str, Callable[[Path], None]] = {
     "force_export_quirks": force_export_quirks,
     "required_columns_only": required_columns_only,
     "values_in_other_spellings": values_in_other_spellings,
+    "many_victims_one_crime": many_victims_one_crime,
 }
 
 

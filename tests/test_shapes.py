@@ -156,6 +156,7 @@ CANNOT_SHOW = {
     "force_export_quirks": None,
     "required_columns_only": "hotspots cannot be shown",
     "values_in_other_spellings": None,
+    "many_victims_one_crime": None,
 }
 
 
@@ -373,3 +374,21 @@ def test_a_quarter_without_stalking_crimes_is_a_fall_not_a_gap(slow_shape) -> No
         [quarter],
     )
     assert tested == [("previous quarter", "down"), ("same quarter last year", "down")]
+
+
+@pytest.mark.slow
+def test_many_victims_of_one_crime_are_as_many_people(slow_shape) -> None:
+    # each victim has a nominal id and a name of their own; many share a surname or a
+    # forename, none has a date of birth, and all share the crime, its suspect and its date
+    import duckdb
+
+    from tests.shapes import MANY_VICTIMS_ID_PREFIX
+
+    run = slow_shape("many_victims_one_crime")
+    with duckdb.connect(str(run.warehouse), read_only=True) as con:
+        ids, people = con.execute(
+            "select count(distinct person_id), count(distinct person_key) "
+            "from marts.person_records where person_id like ?",
+            [f"{MANY_VICTIMS_ID_PREFIX}%"],
+        ).fetchall()[0]
+    assert ids > 1 and people == ids

@@ -471,10 +471,38 @@ def prediction_blocking_rules(
     return creators
 
 
+def _shares(column: str) -> str:
+    return f'list_has_any("{column}_l", "{column}_r")'
+
+
 def _shares_element(column: str, label: str) -> cll.CustomLevel:
     # Splink's ArrayIntersectLevel(column, min_intersection=1) builds the intersection and
     # counts it; list_has_any answers the same question without building a list per pair
-    return cll.CustomLevel(f'list_has_any("{column}_l", "{column}_r")', label_for_charts=label)
+    return cll.CustomLevel(_shares(column), label_for_charts=label)
+
+
+CO_PARTIES = "Two parties of one crime, same side"
+# Both records are recorded on one crime, on the same side, as parties of it (crime_persons
+# rows, not a report or order linked to it), under two nominal ids (or without one): the crime
+# records two people there. A repeated row of one nominal is one node, or joins by its id, and
+# is not at this level.
+_CO_PARTIES_SQL = f'{_shares("crime_parties")} and coalesce("person_id_l" <> "person_id_r", true)'
+
+
+def _co_parties(implied_by: str) -> cll.CustomLevel:
+    # `implied_by`: the comparison's own condition that every co-party pair meets, tested
+    # first so that the lists are compared only on the few pairs that pass it (the level is
+    # in three comparisons of every scored pair)
+    return cll.CustomLevel(f"{implied_by} and {_CO_PARTIES_SQL}", label_for_charts=CO_PARTIES)
+
+
+def _weighed_in_crime_role(implied_by: str) -> cll.CustomLevel:
+    # Co-parties of one crime share its other side (a counterpart) and its date (active)
+    # because they are on it together: one event, weighed in the crime_role comparison alone
+    # (Bayes factor 1 here), as the swapped names are weighed in the forename comparison
+    return _co_parties(implied_by).configure(
+        m_probability=1.0, u_probability=1.0, fix_m_probability=True, fix_u_probability=True
+    )
 
 
 def counterpart_comparison() -> ComparisonCreator:
@@ -483,6 +511,7 @@ def counterpart_comparison() -> ComparisonCreator:
         comparison_description="Shares a victim (or suspect) nominal id across incidents",
         comparison_levels=[
             cll.NullLevel("counterparts"),
+            _weighed_in_crime_role(_shares("counterparts")),
             _shares_element("counterparts", "Same victim / suspect in another record"),
             cll.ElseLevel(),
         ],
@@ -495,6 +524,10 @@ def crime_role_comparison() -> ComparisonCreator:
         comparison_description="Linked to the same crime on the same side",
         comparison_levels=[
             cll.NullLevel("crime_roles"),
+            # before "same crime": two records the crime holds as two of its parties are not
+            # a record meeting the crime it is linked to. Its u is measured on random pairs;
+            # its m is set from u by `bound_co_parties`, not by EM (see there)
+            _co_parties(_shares("crime_roles")).configure(fix_m_probability=True),
             _shares_element("crime_roles", "Same crime, same side"),
             cll.ElseLevel(),
         ],
@@ -514,6 +547,7 @@ def active_comparison() -> ComparisonCreator:
             cll.CustomLevel('"event_first_l" is null or "event_first_r" is null').configure(
                 is_null_level=True
             ),
+            _weighed_in_crime_role(f"{gap} <= 90"),
             cll.CustomLevel(f"{gap} <= 90", label_for_charts="Active within 90 days"),
             cll.CustomLevel(f"{gap} <= 365", label_for_charts="Active within a year"),
             cll.CustomLevel(f"{gap} <= 1095", label_for_charts="Active within 3 years"),
@@ -613,7 +647,9 @@ def train(
     # the random pairs u was measured on: all pairs where there are fewer than max_u_pairs
     sampled = min(max_u_pairs, n_records * (n_records - 1) / 2) if n_records > 1 else max_u_pairs
     linker = make_linker(
-        fill_unobserved_u(copy.deepcopy(linker.misc.save_model_to_json()), sampled)
+        bound_co_parties(
+            fill_unobserved_u(copy.deepcopy(linker.misc.save_model_to_json()), sampled)
+        )
     )
     failures: list[str] = []
     sessions = 0
@@ -670,6 +706,27 @@ def fill_unobserved_u(model: dict[str, Any], pairs_sampled: float) -> dict[str, 
             condition = str(level.get("sql_condition", "")).strip().upper()
             if condition != "ELSE" and (u is None or (isinstance(u, float) and math.isnan(u))):
                 level["u_probability"] = u_missing
+    return model
+
+
+def bound_co_parties(model: dict[str, Any]) -> dict[str, Any]:
+    """`model` with the m of the crime_role level "two parties of one crime, same side" set to
+    M_FLOOR x its u: a Bayes factor of M_FLOOR, -13.3 bits, as far against a match as any
+    field's disagreement may go (not a veto: two such records agreeing on names, date of
+    birth and postcode still join, as a person entered twice on one crime would).
+
+    EM cannot estimate this m. The only pairs of the level in its blocks are co-parties whose
+    names agree (a family, a workplace: one surname, a shared nickname), which it counts as
+    one person because the level is not independent of the names; on a crime with 60 named
+    victims it put 1.1 % of true pairs at the level (u 0.0028, +2 bits), and with M_FLOOR on
+    m where no pair reached the level (the force preset: u 5e-7) it weighed +7.6 bits."""
+    for comparison in model.get("comparisons", []):
+        if comparison.get("output_column_name") != "crime_role":
+            continue
+        for level in comparison.get("comparison_levels", []):
+            u = level.get("u_probability")
+            if level.get("label_for_charts") == CO_PARTIES and _known(u):
+                level["m_probability"] = M_FLOOR * u
     return model
 
 
@@ -766,6 +823,12 @@ def calibrate(model: dict[str, Any]) -> dict[str, Any]:
                 continue
             m, u = level.get("m_probability"), level.get("u_probability")
             condition = str(level.get("sql_condition", "")).strip().upper()
+            if not _known(u):
+                u = 1e-3 if condition != "ELSE" else 0.9
+            if (name, level.get("label_for_charts")) == ("crime_role", CO_PARTIES):
+                level["m_probability"] = _stable(M_FLOOR * u)
+                level["u_probability"] = _stable(u)
+                continue  # not the comparison's agreement level (`first`)
             if m is None or (isinstance(m, float) and math.isnan(m)):
                 # the first level after null is agreement: most true pairs agree
                 m = 0.8 if first else min(0.1, (u or 1e-3) * UNTRAINED_M_OVER_U)
@@ -780,11 +843,12 @@ def calibrate(model: dict[str, Any]) -> dict[str, Any]:
             if cap is not None:
                 m = min(m, cap)
             level["m_probability"] = _stable(m)
-            if u is None or (isinstance(u, float) and math.isnan(u)):
-                level["u_probability"] = 1e-3 if condition != "ELSE" else 0.9
-            else:
-                level["u_probability"] = _stable(u)
+            level["u_probability"] = _stable(u)
     return model
+
+
+def _known(probability: Any) -> bool:
+    return isinstance(probability, float) and not math.isnan(probability)
 
 
 def _stable(probability: float) -> float:

@@ -220,7 +220,13 @@ with n as (
         -- to crime C and the suspect of crime C are probably one person (one pass over the
         -- mentions with the rest: this is the widest aggregation at national scale)
         list_sort(list(distinct role_side || '|' || crime_id)
-            filter (where crime_id is not null and role_side is not null)) as crime_roles
+            filter (where crime_id is not null and role_side is not null)) as crime_roles,
+        -- the crime sides the node is recorded on as a party (a crime_persons row, not a
+        -- report or order linked to the crime): two records so recorded on one crime under
+        -- different nominals are the crime's record of two people
+        list_sort(list(distinct role_side || '|' || crime_id)
+            filter (where crime_id is not null and role_side is not null
+                and event_key = crime_id)) as crime_parties
     from mentions_std
     group by unique_id
 ),
@@ -264,7 +270,8 @@ bare_roles as (
     group by b.unique_id
 )
 select
-    n.* exclude (crime_roles),
+    n.* exclude (crime_roles, crime_parties),
+    case when len(n.crime_parties) > 0 then n.crime_parties end as crime_parties,
     -- a record with no details meets others only through the crime it is linked to, not
     -- through its counterpart: a suspect's other victims share that counterpart too
     case when {details} then c.counterparts end as counterparts,

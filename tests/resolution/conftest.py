@@ -10,6 +10,7 @@ import pytest
 from pipelines.resolution import ResolutionConfig, resolve_mentions
 from tests.resolution.test_rules import (
     CASES,
+    CO_PARTIES_CASE,
     LINK_FLOOR,
     TIED_DETAILS_CASE,
     _background,
@@ -19,12 +20,13 @@ from tests.resolution.test_rules import (
 
 @pytest.fixture(scope="session")
 def resolution():
-    """One Splink model trained on the background population with every rule's case and the
-    surname cases in it (each case used to train a model of its own on the same background);
-    pairs kept down to 1e-6 so that the surname test can read the weights of its pairs, and
-    links between people down to LINK_FLOOR for the confidence test (neither changes who is
-    joined: the clustering reads pairs above the match threshold only)."""
-    rows = _background(np.random.default_rng(11)) + CASES + _surname_cases()
+    """One Splink model trained on the background population with every rule's case, the
+    surname cases and the parties of one crime in it (each case used to train a model of its
+    own on the same background); pairs kept down to 1e-6 so that the surname test can read
+    the weights of its pairs, and links between people down to LINK_FLOOR for the confidence
+    test (neither changes who is joined: the clustering reads pairs above the match threshold
+    only)."""
+    rows = _background(np.random.default_rng(11)) + CASES + _surname_cases() + CO_PARTIES_CASE
     config = ResolutionConfig(keep_pairs_above=1e-6, link_floor=LINK_FLOOR)
     return resolve_mentions(pd.DataFrame(rows), config)
 

@@ -17,8 +17,11 @@ import pytest
 from pipelines.resolution import ResolutionConfig, resolve_mentions
 from pipelines.resolution.clustering import constrained_greedy
 from pipelines.resolution.model import (
+    CO_PARTIES,
     DOB_WITHIN_1_YEAR,
     DOB_WITHIN_10_YEARS,
+    M_FLOOR,
+    bound_co_parties,
     calibrate,
     chain_dob_conflict_years,
     dob_year_typo,
@@ -116,6 +119,29 @@ CASES = [
 ]
 
 
+# Parties of one crime on one side under nominal ids of their own: a family of victims with
+# no date of birth, sharing surnames, a forename and a nickname (Sam, Samuel), who the crime
+# records as seven people; and one person entered twice on a crime under two nominals with
+# every detail the same, whom the crime's record does not keep apart (evidence, not a veto).
+CO_PARTIES_VICTIMS = [
+    ("Aisha", "Khan"),
+    ("Amir", "Khan"),
+    ("Imran", "Khan"),
+    ("Sam", "Khan"),
+    ("Samuel", "Khan"),
+    ("Aisha", "Begum"),
+    ("Zara", "Begum"),
+]
+CO_PARTIES_CASE = [
+    _mention("T20", f"NV{i}", "victim", fore, sur, None, None, "YO19 6AA")
+    for i, (fore, sur) in enumerate(CO_PARTIES_VICTIMS)
+] + [
+    _mention("T20", "NV9", "suspect", "Tariq", "Malik", "1979-03-02", "M", "YO19 7BB"),
+    _mention("T21", "N31", "victim", "Philippa", "Garside", "1983-09-14", "F", "YO26 7GG"),
+    _mention("T21", "N32", "victim", "Philippa", "Garside", "1983-09-14", "F", "YO26 7GG"),
+]
+
+
 def _surname_cases() -> list[dict]:
     """Thirty Smiths (a common surname) and two pairs of one suspect each, one pair with a
     typo of a rare surname, the other with a typo of Smith."""
@@ -164,6 +190,45 @@ def test_same_nominal_id_stays_together(resolved: dict[str, str]) -> None:
 
 def test_far_apart_dates_of_birth_stay_apart(resolved: dict[str, str]) -> None:
     assert not _same(resolved, "T10|N10", "T11|N11")
+
+
+def test_parties_of_one_crime_on_one_side_stay_apart(resolved: dict[str, str]) -> None:
+    # they share the crime, its suspect and its date, and surnames or a forename: before the
+    # crime's record of them as two parties counted, those joined them
+    keys = {resolved[f"T20|NV{i}"] for i in range(len(CO_PARTIES_VICTIMS))}
+    assert len(keys) == len(CO_PARTIES_VICTIMS)
+
+
+def test_one_person_entered_twice_on_a_crime_still_joins(resolved: dict[str, str]) -> None:
+    assert _same(resolved, "T21|N31", "T21|N32")
+
+
+def test_co_parties_weigh_as_far_against_as_a_field_may() -> None:
+    # whatever EM made of the level (co-parties whose names agree look like one person to
+    # it), its Bayes factor is M_FLOOR: log2(M_FLOOR) bits against, not a veto
+    def model(m: float | None) -> dict:
+        level = {"label_for_charts": CO_PARTIES, "sql_condition": "x", "u_probability": 2e-3}
+        if m is not None:
+            level["m_probability"] = m
+        return {
+            "comparisons": [
+                {
+                    "output_column_name": "crime_role",
+                    "comparison_levels": [
+                        {"sql_condition": "x is null", "is_null_level": True},
+                        level,
+                        {"sql_condition": "y", "m_probability": 0.3, "u_probability": 1e-4},
+                        {"sql_condition": "ELSE", "m_probability": 0.7, "u_probability": 0.99},
+                    ],
+                }
+            ]
+        }
+
+    for m in (0.011, None, 1e-12):
+        levels = calibrate(bound_co_parties(model(m)))["comparisons"][0]["comparison_levels"]
+        assert levels[1]["m_probability"] / levels[1]["u_probability"] == pytest.approx(M_FLOOR)
+        # the level after it keeps its trained m (the co-parties level is not the agreement)
+        assert levels[2]["m_probability"] == 0.3
 
 
 def test_chain_spans_only_the_learnt_date_of_birth_gap() -> None:
