@@ -333,6 +333,8 @@ def test_a_delivery_gap_inside_the_history_is_missing_not_zero(slow_shape) -> No
         )
     )
     assert "previous quarter" not in compared and compared["same quarter last year"] > 0
+    # the comparison tables' column for the gap quarter says so: its crime counts read 0
+    assert f"{gap_quarter} (no crimes delivered)" in run.profile_text
     # the gap quarter's own words, in the same warehouse
     (note,) = _rows(
         run, "select gap_note from reporting.rpt_assessment_scope where quarter = ?", [gap_quarter]
@@ -359,6 +361,7 @@ def test_a_quarter_without_stalking_crimes_is_a_fall_not_a_gap(slow_shape) -> No
     run = slow_shape("quarter_without_crimes")
     assert "cannot judge" not in run.profile_text
     assert "no crime of any kind" not in run.profile_text
+    assert "no crimes delivered" not in run.profile_text
     quarter = QUARTERS["quarter_without_crimes"]
     universe = _rows(
         run, "select count(*) from marts.stalking_crimes where quarter = ?", [quarter]

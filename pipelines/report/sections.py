@@ -92,6 +92,18 @@ class Context:
         figures = model_frames(self.con, DEMAND)
         return figures, protect_demand_years(figures["years"], self.k)
 
+    @functools.cached_property
+    def gap_quarters(self) -> frozenset[str]:
+        """Quarters whose months hold no crime of any kind inside the delivery's history (a gap
+        in the delivery, int_recording_months): a table's column for one says so, since its
+        crime counts read 0 and would pass for a fall."""
+        rows = model_rows(self.con, SECTION_VALUES, "is_delivery_gap", [])
+        return frozenset(row["quarter"] for row in rows)
+
+    def column_heading(self, quarter: str) -> str:
+        """A compared quarter as a column heading, marked where it is a gap in the delivery."""
+        return f"{quarter} (no crimes delivered)" if quarter in self.gap_quarters else quarter
+
     def sentence(self, kind: str) -> str | None:
         """A sentence of rpt_profile_sentences for this quarter (or the delivery's), its figures
         under disclosure control (pipelines.disclosure.sentences); None when none publishes."""
@@ -258,10 +270,12 @@ def _fig3(
     its changes (`quarters: year`: the quarter and a year ago only)."""
     p = ctx.periods
     if spec.get("quarters") == "year":
-        headings = [label, p.year_ago, p.quarter, "vs same quarter last year"]
+        headings = [label, *map(ctx.column_heading, (p.year_ago, p.quarter))]
+        headings.append("vs same quarter last year")
         cells = [[f.label, f.year_ago, f.now, f.vs_year] for f in rows]
     else:
-        headings = [label, *p.columns, "vs previous quarter", "vs same quarter last year"]
+        headings = [label, *map(ctx.column_heading, p.columns)]
+        headings += ["vs previous quarter", "vs same quarter last year"]
         cells = [[f.label, f.year_ago, f.previous, f.now, f.vs_previous, f.vs_year] for f in rows]
     return _rows(ctx, spec, cells, headings, caption, total)
 
