@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Collection
+from concurrent.futures import Executor
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from pipelines.hotspots.change import change_classes
-from pipelines.hotspots.gistar import gi_star
+from pipelines.hotspots.gistar import gi_star, prefetch_permutation_table
 from pipelines.hotspots.grid import (
     cell_centres_wgs84,
     cell_ids,
@@ -126,6 +127,7 @@ def hotspot_outputs(
     params: HotspotParams,
     inference_quarters: Collection[str] | None = None,
     density_quarters: Collection[str] | None = None,
+    executor: Executor | None = None,
 ) -> HotspotOutputs:
     """points: latitude, longitude, quarter. Returns (hotspots, density): hotspots has one row
     per study cell per quarter; density one row per study cell per quarter in
@@ -136,6 +138,8 @@ def hotspot_outputs(
     FDR cut); the others the exact-randomisation FDR decision alone, `p_sim` null.
     `density_quarters` get a KDE surface. None = every quarter, for both arguments (the asset
     passes only `density_quarters`: nothing reads older surfaces).
+    `executor` (another process, optional): draws the permutation table of the Monte-Carlo
+    check there while the density surfaces are computed here (the same table either way).
     """
     pts = add_cells(located(points), params.cell_size_m)
     pts["quarter"] = pts["quarter"].astype(str)
@@ -161,7 +165,35 @@ def hotspot_outputs(
     counts_by_quarter = np.zeros((len(quarters), len(cells)), np.int64)
     np.add.at(counts_by_quarter, (quarter_code, point_cell), 1)
 
-    frames, densities = [], []
+    if executor is not None and params.permutations and inference & set(quarters):
+        prefetch_permutation_table(
+            executor,
+            int(weights.cardinality.max()) - 1,
+            len(cells),
+            params.permutations,
+            params.seed,
+        )
+    # The density surfaces first: they do not need the permutation table, which can be drawn
+    # meanwhile in `executor`.
+    densities = []
+    for qi, quarter in enumerate(quarters):
+        if quarter in with_density:
+            xy = pts.loc[quarter_code == qi, ["x", "y"]].to_numpy()
+            densities.append(
+                pd.DataFrame(
+                    {
+                        "quarter": quarter,
+                        "cell_id": ids,
+                        "latitude": lat,
+                        "longitude": lon,
+                        "density_per_km2": kde_at(
+                            xy, centres, params.kde_bandwidth_m, params.kde_tolerance_per_km2
+                        ),
+                        "bandwidth_m": float(params.kde_bandwidth_m),
+                    }
+                )
+            )
+    frames = []
     for qi, quarter in enumerate(quarters):
         counts = counts_by_quarter[qi]
         gi = gi_star(
@@ -191,22 +223,6 @@ def hotspot_outputs(
                 }
             )
         )
-        if quarter in with_density:
-            xy = pts.loc[quarter_code == qi, ["x", "y"]].to_numpy()
-            densities.append(
-                pd.DataFrame(
-                    {
-                        "quarter": quarter,
-                        "cell_id": ids,
-                        "latitude": lat,
-                        "longitude": lon,
-                        "density_per_km2": kde_at(
-                            xy, centres, params.kde_bandwidth_m, params.kde_tolerance_per_km2
-                        ),
-                        "bandwidth_m": float(params.kde_bandwidth_m),
-                    }
-                )
-            )
     hot = pd.concat(frames, ignore_index=True)
     hot["is_significant"] = hot["gi_class"] == "hot"
     if params.hotspot_needs_crime:

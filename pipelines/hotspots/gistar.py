@@ -11,7 +11,7 @@ esda's per-cell draw over all cells is quadratic.
 
 from __future__ import annotations
 
-import functools
+from concurrent.futures import Executor, Future
 
 import esda.crand
 import numpy as np
@@ -21,16 +21,49 @@ from esda.getisord import _g_local_star_crand
 from libpysal.weights import W
 from scipy import sparse
 
+# Tables drawn or being drawn (a Future), by their arguments: every quarter of a grid shares one.
+_TABLES: dict[tuple[int, int, int, int], np.ndarray | Future] = {}
 
-@functools.lru_cache(maxsize=4)
-def _permutation_table(max_neighbours: int, n: int, permutations: int, seed: int) -> np.ndarray:
+
+def draw_permutation_table(max_neighbours: int, n: int, permutations: int, seed: int) -> np.ndarray:
     """esda's permutation table exactly as `esda.crand.crand` draws it (permutations x largest
-    neighbour count, positions into the other n - 1 cells). It depends only on its arguments, so
-    every quarter of a grid shares one; drawing it is ~0.7 s per quarter at force scale without
-    numba. Read-only, so no caller can alter the shared table."""
-    table = esda.crand.vec_permutations(max_neighbours, n, permutations, seed)
+    neighbour count, positions into the other n - 1 cells): each draw shuffles all n cells, so
+    it costs ~8 s of CPU on the national grid (~650,000 cells, 999 draws) without numba."""
+    return esda.crand.vec_permutations(max_neighbours, n, permutations, seed)
+
+
+def prefetch_permutation_table(
+    executor: Executor, max_neighbours: int, n: int, permutations: int, seed: int
+) -> None:
+    """Start drawing the table in `executor` (another process): it depends only on its
+    arguments, so it can be drawn on the other core while the caller computes what does not
+    need it (the density surfaces); `permutation_p` waits for it when it needs it."""
+    key = (max_neighbours, n, permutations, seed)
+    if key not in _TABLES:
+        _remember(key, executor.submit(draw_permutation_table, *key))
+
+
+def _permutation_table(max_neighbours: int, n: int, permutations: int, seed: int) -> np.ndarray:
+    """The table for these arguments: drawn once (here, or by `prefetch_permutation_table`) and
+    shared by every quarter of the grid. Read-only, so no caller can alter the shared table."""
+    key = (max_neighbours, n, permutations, seed)
+    table = _TABLES.get(key)
+    if isinstance(table, Future):
+        try:
+            table = table.result()
+        except Exception:  # the drawing process died (e.g. killed): draw the same table here
+            table = None
+    if table is None:
+        table = draw_permutation_table(*key)
     table.setflags(write=False)
+    _remember(key, table)
     return table
+
+
+def _remember(key: tuple[int, int, int, int], table: np.ndarray | Future) -> None:
+    if key not in _TABLES and len(_TABLES) >= 4:
+        _TABLES.pop(next(iter(_TABLES)))  # the oldest grid's
+    _TABLES[key] = table
 
 
 class GiWeights:

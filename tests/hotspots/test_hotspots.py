@@ -308,3 +308,50 @@ def test_permutation_p_for_chosen_cells_is_pysals() -> None:
     assert len(np.unique(expected[chosen])) > 2  # the check compares distinct values
     everything = permutation_p(y, as_gi_weights(queen), permutations, seed)
     assert np.allclose(everything, expected)
+
+
+def test_permutation_table_drawn_in_another_process_gives_the_same_hotspots() -> None:
+    """The worker draws the Gi* permutation table in a second process while it computes the
+    density surfaces: the same table, so the same hotspots, as drawn in this process; and a
+    drawing process that died leaves the table to be drawn here."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from pipelines.hotspots import gistar
+    from pipelines.hotspots.core import hotspot_outputs
+
+    rng = np.random.default_rng(11)
+    frames = []
+    for i, quarter in enumerate(("2025-Q1", "2025-Q2", "2025-Q3")):
+        cluster = _points(
+            X0 + 6_000 + rng.normal(0, 400, 60 + 20 * i),
+            Y0 + 9_000 + rng.normal(0, 400, 60 + 20 * i),
+            quarter,
+        )
+        frames += [_uniform(300, 20 + i).assign(quarter=quarter), cluster]
+    points = pd.concat(frames, ignore_index=True)
+    params = HotspotParams(cell_size_m=500, permutations=97, fdr_alpha=0.05, seed=5)
+
+    gistar._TABLES.clear()
+    here = hotspot_outputs(points, params, density_quarters=["2025-Q3"])
+    assert (here.hotspots["gi_class"] == "hot").any()  # the check drew and used a table
+    (key,) = gistar._TABLES
+    gistar._TABLES.clear()
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as executor:
+        elsewhere = hotspot_outputs(points, params, density_quarters=["2025-Q3"], executor=executor)
+    # the one table, drawn elsewhere under the key the check asked for
+    assert list(gistar._TABLES) == [key] and isinstance(gistar._TABLES[key], np.ndarray)
+    pd.testing.assert_frame_equal(here.hotspots, elsewhere.hotspots, check_exact=True)
+    pd.testing.assert_frame_equal(here.density, elsewhere.density, check_exact=True)
+
+    class Died:
+        def submit(self, *args):
+            from concurrent.futures import Future
+
+            future: Future = Future()
+            future.set_exception(RuntimeError("the drawing process died"))
+            return future
+
+    gistar._TABLES.clear()
+    fallback = hotspot_outputs(points, params, density_quarters=["2025-Q3"], executor=Died())
+    pd.testing.assert_frame_equal(here.hotspots, fallback.hotspots, check_exact=True)
