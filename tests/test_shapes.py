@@ -335,6 +335,22 @@ def test_a_delivery_gap_inside_the_history_is_missing_not_zero(slow_shape) -> No
     assert "previous quarter" not in compared and compared["same quarter last year"] > 0
     # the comparison tables' column for the gap quarter says so: its crime counts read 0
     assert f"{gap_quarter} (no crimes delivered)" in run.profile_text
+    # the naive forecast repeats each calendar month's latest delivered count: a gap month
+    # takes the year before's, not nothing
+    latest = dict(
+        _rows(
+            run,
+            "select month(period_start), arg_max(value, period_start) from "
+            "reporting.rpt_fms_monthly where series = 'all_stalking' and kind = 'actual' "
+            "and value is not null group by all",
+        )
+    )
+    (naive,) = _rows(
+        run,
+        "select naive_value from reporting.rpt_fms_financial_years where series = "
+        "'all_stalking' and years_ahead = 2",
+    )[0]
+    assert len(latest) == 12 and naive == pytest.approx(sum(latest.values()))
     # the gap quarter's own words, in the same warehouse
     (note,) = _rows(
         run, "select gap_note from reporting.rpt_assessment_scope where quarter = ?", [gap_quarter]

@@ -54,18 +54,34 @@ last_recorded as (
 
 -- The naive forecast: the series' last 12 recorded months repeated (each forecast month takes
 -- the count of the same calendar month in the last recorded year), the forecast the back-tests'
--- naive MASE scores. A series with fewer than 12 recorded months has none.
-last_recorded_year as (
+-- naive MASE scores. A month of the last year that is a gap in the delivery (no value) takes
+-- its calendar month of the year before, so a gap does not read as no demand. A series
+-- without each calendar month delivered in its last two years has none.
+delivered_months as (
     select
         months.series,
         month(months.period_start) as calendar_month,
-        months.value
+        months.value,
+        row_number() over (
+            partition by months.series, month(months.period_start)
+            order by months.period_start desc
+        ) as recency
     from months
     inner join last_recorded
         on months.series = last_recorded.series
     where
         months.kind = 'actual'
-        and months.period_start > last_recorded.last_recorded_month - interval 12 month
+        and months.value is not null
+        and months.period_start > last_recorded.last_recorded_month - interval 24 month
+),
+
+last_recorded_year as (
+    select
+        series,
+        calendar_month,
+        value
+    from delivered_months
+    where recency = 1
 ),
 
 complete_last_year as (
