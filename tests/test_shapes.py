@@ -367,6 +367,33 @@ def test_a_delivery_gap_inside_the_history_is_missing_not_zero(slow_shape) -> No
     headings = _workbook_sheet(run, "History")[0]
     marked = [h for h in headings if h and h.startswith(f"{fy}/{str(fy + 1)[-2:]}")]
     assert marked and marked[0].endswith(f"({months} months not delivered)"), headings
+    # the baseline year holds the gap: its orders were delivered, its crimes not, so the
+    # applications per crime are measured over the quarters delivered in full
+    (delivered, rate, universe) = _rows(
+        run,
+        "select quarters_delivered, stalking_order_applications_per_crime, universe_crimes "
+        "from reporting.rpt_fms_baseline_rates where is_baseline",
+    )[0]
+    assert delivered == 4 - months // 3 and universe > 0
+    year = [dt.date(fy, 4, 1), dt.date(fy + 1, 3, 31), first, last]
+    (applications,) = _rows(
+        run,
+        "select sum(o.applications) from marts.protective_orders as o inner join "
+        "intermediate.int_quarters as q on o.quarter = q.quarter where o.is_stalking_order "
+        "and q.q_start between ? and ? and not q.q_start between ? and ?",
+        year,
+    )[0]
+    (crimes,) = _rows(
+        run,
+        "select sum(value) from reporting.rpt_fms_monthly where series = 'all_stalking' "
+        "and kind = 'actual' and period_start between ? and ? "
+        "and not period_start between ? and ?",
+        year,
+    )[0]
+    assert rate == pytest.approx(applications / crimes)
+    sheet = _workbook_sheet(run, "Assumptions")
+    note = [row for row in sheet if "applications per crime" in str(row)]
+    assert note and f"over the {delivered} quarters delivered in full" in str(note[0]), note
 
 
 @pytest.mark.slow

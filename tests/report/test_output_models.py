@@ -1,4 +1,4 @@
-"""The restricted pages' wording and tables, the FMS files' series not forecast and the
+"""The restricted pages' wording and tables, the FMS files' series not forecast and baseline rates, the
 profile's chart points, on fixed rows: the dbt unit tests of
 dbt_project/models/reporting/_outputs__unit_tests.yml (a quarterly run skips unit tests, so they
 run here, on a copy of the session's warehouse for the input tables' types)."""
@@ -18,6 +18,7 @@ UNIT_TESTED = (
     "rpt_subject_match_evidence",
     "rpt_tasking_summary",
     "rpt_fms_not_forecast",
+    "rpt_fms_baseline_rates",
     "rpt_resolution_run",
     "rpt_profile_chart_points",
     "rpt_tasking_backtest_subjects",

@@ -16,7 +16,8 @@ baseline as (
         coalesce(round(any_value(stalking_order_applications_per_crime), 3), 0.0)
             as stalking_order_applications_per_crime,
         coalesce(round(any_value(support_referral_share), 3), 0.0) as support_referral_share,
-        coalesce(round(any_value(screened_share), 3), 0.0) as screened_share
+        coalesce(round(any_value(screened_share), 3), 0.0) as screened_share,
+        coalesce(any_value(quarters_delivered), 4) as quarters_delivered
     from {{ ref('rpt_fms_baseline_rates') }}
     where is_baseline
 ),
@@ -30,6 +31,8 @@ assumptions as (
         listed.unit,
         case
             when listed.note = 'measured' then 'measured in ' || baseline.financial_year
+            when listed.note like 'measured over %'
+                then replace(listed.note, 'measured over', 'measured in ' || baseline.financial_year || ' over')
             else listed.note
         end as note
     from baseline
@@ -42,7 +45,13 @@ assumptions as (
         (
             2, 'stalking_order_applications_per_crime',
             'Stalking protection order applications per crime',
-            baseline.stalking_order_applications_per_crime, 'share', 'measured'
+            baseline.stalking_order_applications_per_crime, 'share',
+            -- a delivery gap's quarter is left out of this rate (rpt_fms_baseline_rates)
+            case
+                when baseline.quarters_delivered < 4
+                    then 'measured over the ' || baseline.quarters_delivered || ' quarters delivered in full'
+                else 'measured'
+            end
         ),
         (
             3, 'hours_per_spo_application', 'Hours per stalking protection order application',
