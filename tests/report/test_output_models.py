@@ -1,5 +1,5 @@
-"""The restricted pages' wording and tables, the FMS files' series not forecast and baseline rates, the
-profile's chart points, on fixed rows: the dbt unit tests of
+"""The restricted pages' wording and tables, the FMS files' series not forecast and baseline
+rates, the profile's chart points, on fixed rows: the dbt unit tests of
 dbt_project/models/reporting/_outputs__unit_tests.yml (a quarterly run skips unit tests, so they
 run here, on a copy of the session's warehouse for the input tables' types)."""
 
