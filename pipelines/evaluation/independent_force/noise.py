@@ -105,6 +105,7 @@ def record_name(
     nicknames: tuple[str, ...],
     other_surname: str,
     rates: NoiseRates,
+    sex: str = "",
 ) -> tuple[str, str]:
     f, s = forename, surname
     if other_surname and rng.random() < rates.other_surname:
@@ -122,8 +123,9 @@ def record_name(
     if rng.random() < rates.initial_only:
         f = f[0] if rng.random() < 0.7 else f"{f[0]}."
     if rng.random() < rates.title_or_suffix:
-        if rng.random() < 0.6:
-            f = f"{TITLES_BEFORE[int(rng.integers(len(TITLES_BEFORE)))]} {f}"
+        titles = TITLES_BEFORE.get(sex, ())
+        if titles and rng.random() < 0.6:
+            f = f"{titles[int(rng.integers(len(titles)))]} {f}"
         else:
             s = f"{s} {SUFFIXES_AFTER[int(rng.integers(len(SUFFIXES_AFTER)))]}"
     if rng.random() < rates.swapped:
