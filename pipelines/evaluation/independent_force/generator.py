@@ -282,7 +282,7 @@ class _Force:
             self._new_id("N", 8),
             forename,
             surname,
-            noise.record_dob(rng, person.dob, rates),
+            noise.record_dob(rng, person.dob, rates, self.end),
             sex,
             postcode,
         )
@@ -744,7 +744,7 @@ class _Force:
                 noise.DUPLICATE_TYPING,
                 perp.sex,
             )
-            dob = noise.record_dob(rng, perp.dob, noise.DUPLICATE_TYPING)
+            dob = noise.record_dob(rng, perp.dob, noise.DUPLICATE_TYPING, self.end)
         protected = self.nominal_for(vict, applied).person_id if rng.random() < 0.92 else ""
         self.order_rows.append(
             {
@@ -835,7 +835,7 @@ class _Force:
                 elif k < 0.2:
                     s = ""
                 dob = (
-                    noise.record_dob(rng, subject.dob, noise.INTEL_TYPING)
+                    noise.record_dob(rng, subject.dob, noise.INTEL_TYPING, self.end)
                     if rng.random() < 0.45
                     else None
                 )

@@ -135,7 +135,11 @@ def record_name(
     return f, s
 
 
-def record_dob(rng: np.random.Generator, dob: dt.date, rates: NoiseRates) -> dt.date | None:
+def record_dob(
+    rng: np.random.Generator, dob: dt.date, rates: NoiseRates, latest: dt.date
+) -> dt.date | None:
+    """The date of birth as typed; a slip never lands after `latest` (the extract's last day):
+    future dates are the deliberately bad rows' job, marked in truth."""
     k = rng.random()
     if k < rates.dob_missing:
         return None
@@ -152,13 +156,15 @@ def record_dob(rng: np.random.Generator, dob: dt.date, rates: NoiseRates) -> dt.
             digit = str((int(text[i]) + int(rng.choice([-1, 1]))) % 10)
             slipped = text[:i] + digit + text[i + 1 :]
             try:
-                return dt.datetime.strptime(slipped, "%Y%m%d").date()
+                typed = dt.datetime.strptime(slipped, "%Y%m%d").date()
             except ValueError:
                 continue
+            if typed <= latest:
+                return typed
         return dob
     k -= rates.dob_digit_slip
     if k < rates.dob_age_estimate:
-        return dt.date(dob.year + int(rng.integers(-1, 2)), 1, 1)
+        return min(dt.date(dob.year + int(rng.integers(-1, 2)), 1, 1), latest)
     return dob
 
 
