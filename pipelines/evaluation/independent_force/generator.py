@@ -148,6 +148,7 @@ class Course:
     recognition: float
     unknown_suspect: float
     crimes: list[str] = field(default_factory=list)
+    associate: Person | None = None  # a second suspect on some occasions (proxy stalking)
 
 
 class _Force:
@@ -619,6 +620,19 @@ class _Force:
                 self._mention("crime_persons", f"{crime_id}|{pid}", pid, course.perpetrator)
         else:
             self._crime_person(crime_id, course.perpetrator, role, reported, course.relationship)
+            if course.is_stalking and rng.random() < 0.04:
+                # stalking by proxy: a relative or friend of the stalker joins in on an occasion
+                if course.associate is None:
+                    course.associate = (
+                        self.household_member(
+                            course.perpetrator, "M" if rng.random() < 0.6 else "F"
+                        )
+                        if rng.random() < 0.5
+                        else self.new_person(
+                            "M" if rng.random() < 0.7 else "F", near=course.perpetrator
+                        )
+                    )
+                self._crime_person(crime_id, course.associate, "suspect", reported, "acquaintance")
         self.crime_truth.append(
             {
                 "crime_id": crime_id,
