@@ -718,11 +718,7 @@ class _Force:
     def _write_order(self, course: Course, order_type: str, day: dt.date, crime_id: str) -> dict:
         rng = self.rng
         applied = day + dt.timedelta(days=int(rng.integers(1, 45)))
-        if order_type == "SPO" and rng.random() < 0.3:
-            interim = {"type": "ISPO", "granted": applied, "expiry": applied}
-            interim_expiry = applied + dt.timedelta(days=int(rng.integers(20, 60)))
-            interim["expiry"] = interim_expiry
-            self._order_row(course, "ISPO", "expired", applied, applied, interim_expiry, crime_id)
+        interim = order_type == "SPO" and rng.random() < 0.3
         status = str(rng.choice(["granted", "refused", "applied"], p=[0.78, 0.12, 0.10]))
         granted = expiry = None
         if status == "granted":
@@ -738,6 +734,10 @@ class _Force:
             return {"type": order_type, "granted": None, "expiry": None}
         if status == "applied" and applied < self.end - dt.timedelta(days=120):
             status = "refused"
+        if interim:  # an interim order made on the day of application, until the full hearing
+            interim_end = applied + dt.timedelta(days=int(rng.integers(20, 60)))
+            interim_status = "expired" if interim_end < self.end else "granted"
+            self._order_row(course, "ISPO", interim_status, applied, applied, interim_end, crime_id)
         order_id = self._order_row(
             course,
             order_type,
