@@ -130,6 +130,13 @@ def replace_table(con: Any, name: str, frame: Any, keep_declared_only: bool = Fa
     refusing them (for a frame that carries working columns the table must not store)."""
     spec = table_spec(name)
     columns = list(frame.column_names if hasattr(frame, "column_names") else frame.columns)
+    if not columns and not len(frame):
+        # nothing computed at all (e.g. no series long enough to forecast): the declared
+        # table, empty, rather than a frame DuckDB cannot register
+        import pandas as pd
+
+        frame = pd.DataFrame(columns=spec.column_names)
+        columns = spec.column_names
     relation = "_spp_python_table"
     con.execute(f"create schema if not exists {spec.name.split('.')[0]}")
     con.register(relation, frame)

@@ -67,12 +67,18 @@ def demand_forecast(
             "where is_complete and period_start <= ?",
             [quarter_end(quarter)],
         ).df()
+        delivered = con.execute(
+            "select distinct series, period from marts.demand_series where period_start <= ?",
+            [quarter_end(quarter)],
+        ).df()
     # Computed in a worker of the fork server, which `spp profile` started with the forecasting
     # modules imported (statsforecast, statsmodels, scikit-learn: ~1.5 s of CPU, ~130 MB) on
     # the other core while ingest and dbt ran: this process no longer imports them. The same
     # function, inputs and results as in this process (without the CLI the worker imports
     # the modules itself).
-    tables = fork_server.call(FORECAST_TABLES, series, quarter, profile_run.settings().forecasting)
+    tables = fork_server.call(
+        FORECAST_TABLES, series, quarter, profile_run.settings().forecasting, delivered
+    )
     table, tracking = tables["forecast"], tables["tracking"]
     with duckdb.get_connection() as con:
         replace_table(con, "marts.demand_forecast", table)

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from pipelines.forecasting.accuracy import backtest_rows, cv_accuracy_rows
-from pipelines.forecasting.core import ForecastParams, forecast_series
+from pipelines.forecasting.core import ForecastParams, forecast_series, too_short
 from pipelines.forecasting.error_pool import pool_by_month
 from pipelines.forecasting.fms import months_to_cover
 from pipelines.forecasting.tracking import forecast_tracking
@@ -78,11 +78,57 @@ def member_rows(
     return out
 
 
+def not_yet_complete(
+    series: pd.DataFrame, delivered: pd.DataFrame, min_periods: int
+) -> pd.DataFrame:
+    """Per-series summary rows (as `forecast_series`' info) of the delivered series (series,
+    period) with no complete period yet (a delivery of a few days): not forecast, for want of
+    history, so the outputs still say why rather than showing nothing."""
+    have = set(zip(series["series"], series["period"], strict=True))
+    missing = sorted(
+        {
+            (name, period)
+            for name, period in zip(delivered["series"], delivered["period"], strict=True)
+        }
+        - have
+    )
+    return pd.DataFrame(
+        [
+            {
+                "series": name + SEP + period,
+                "period": period,
+                "not_forecast": too_short(0, max(min_periods, 2)),
+                "model": "",
+                "interval_method": "",
+                "break_applied": "",
+                "cv_mase": math.nan,
+                "cv_windows": 0,
+            }
+            for name, period in missing
+        ],
+        columns=[
+            "series",
+            "period",
+            "not_forecast",
+            "model",
+            "interval_method",
+            "break_applied",
+            "cv_mase",
+            "cv_windows",
+        ],
+    )
+
+
 def forecast_tables(
-    series: pd.DataFrame, quarter: str, settings: ForecastSettings
+    series: pd.DataFrame,
+    quarter: str,
+    settings: ForecastSettings,
+    delivered: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """series: marts.demand_series' complete periods up to the quarter's end (series, period,
-    period_start, value). Returns the frames of marts.demand_forecast (`forecast`: actuals,
+    period_start, value); delivered: every series and period the demand series hold (series,
+    period), complete or not, so a series with no complete period yet is listed as not
+    forecast. Returns the frames of marts.demand_forecast (`forecast`: actuals,
     forecasts and, for the ensemble, its members' forecasts),
     .forecast_accuracy (`accuracy`), .forecast_tracking (`tracking`), .forecast_error_pool
     (`pool`), and the counts the step reports (`series_forecast`, `breaks_applied`)."""
@@ -107,7 +153,14 @@ def forecast_tables(
         members = member_rows(table, candidates, params.ensemble_members)
         tables.append(pd.concat([table, members], ignore_index=True) if len(members) else table)
         infos.append(info)
+    if delivered is not None:
+        if settings.series:
+            delivered = delivered[delivered["series"].isin(settings.series)]
+        if settings.periods:
+            delivered = delivered[delivered["period"].isin(settings.periods)]
+        infos.append(not_yet_complete(series, delivered, params.min_periods))
     table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+    infos = [frame for frame in infos if len(frame)]
     info = pd.concat(infos, ignore_index=True) if infos else pd.DataFrame()
     if len(table):
         split = table["series"].str.rsplit(SEP, n=1, expand=True)
