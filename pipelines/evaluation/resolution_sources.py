@@ -7,12 +7,16 @@ settings) beside plain Splink with a tutorial configuration (`splink_reference`)
 
 Held-out parts. Each source's true people are split by a fixed hash of their true id: 30 %
 are held out (`held_out_part`), and no threshold, weight or rule is chosen on them; the
-generator's `heavy` noise profile (noise.HELD_OUT) is held out whole. Both methods run on the
-whole source (they are unsupervised: no label is read); pairwise precision/recall/F1 are then
+generator's `heavy` noise profile (noise.HELD_OUT) is held out whole, and so is the
+independent force (`independent_force`: pipelines.evaluation.independent_force, written
+blind to the project's generator; skipped with a message when the package is absent). Both
+methods run on the whole source (they are unsupervised: no label is read); pairwise
+precision/recall/F1 are then
 computed within each part. Plain Splink's clustering threshold is the best of a small grid on
 the held-in part (its best case); the project's is the configured one (settings.yaml).
 
-Writes docs/evaluation/resolution_sources.json and .md.
+`--sources independent_force` runs that source alone (`--independent-extracts DIR`: extracts
+with truth/ standing in for it). Writes docs/evaluation/resolution_sources.json and .md.
 """
 
 from __future__ import annotations
@@ -30,6 +34,18 @@ from typing import Any
 
 import pandas as pd
 
+from pipelines.evaluation.independent_source import (
+    DEFAULT_SEED,
+    PART,
+    Runtime,
+    carried,
+    carried_line,
+    describe,
+    independent_extracts,
+    previous_report,
+    runtime_line,
+    skip_message,
+)
 from pipelines.evaluation.resolution import (
     DEDUP_DIR,
     OUT_DIR,
@@ -47,6 +63,9 @@ from pipelines.synthetic import noise
 HELD_OUT_SHARE = 0.3
 REFERENCE_THRESHOLDS = (0.5, 0.8, 0.9, 0.95, 0.99)
 NOISE_PROFILES = ("default", "messy", "transliterated", "heavy")
+# the last quarter of the generated deliveries (the mentions are built for it)
+END_QUARTER = "2024-Q1"
+INDEPENDENT = f"{PART}_force"
 METRIC_KEYS = ("records", "true_people", "precision", "recall", "f1")
 
 
@@ -146,8 +165,32 @@ def generator_source(
 
     extracts = workdir / f"{scale}_{seed}_{profile}"
     if not (extracts / "truth" / "person_mentions.csv").exists():
-        generate_force(scale, seed, extracts, end_quarter="2024-Q1", rates=Rates(noise=profile))
-    warehouse = workdir / f"{scale}_{seed}_{profile}.duckdb"
+        generate_force(scale, seed, extracts, end_quarter=END_QUARTER, rates=Rates(noise=profile))
+    return mentions_with_truth(extracts, workdir / f"{scale}_{seed}_{profile}.duckdb")
+
+
+def independent_source(
+    workdir: Path, seed: int, scale: str, given: Path | None = None
+) -> tuple[pd.DataFrame, pd.Series] | None:
+    """The independent force (or `given` stand-in extracts) built into mentions by the
+    production dbt models, with its truth; None when the package is absent."""
+    extracts = independent_extracts(
+        workdir / f"independent_{scale}_{seed}",
+        seed=seed,
+        scale=scale,
+        end_quarter=END_QUARTER,
+        given=given,
+    )
+    if extracts is None:
+        return None
+    name = "given" if given is not None else f"{scale}_{seed}"
+    return mentions_with_truth(extracts, workdir / f"independent_{name}.duckdb")
+
+
+def mentions_with_truth(extracts: Path, warehouse: Path) -> tuple[pd.DataFrame, pd.Series]:
+    """The mentions of a delivery with truth/ (built into `warehouse` unless there already),
+    each with its true person (truth/person_mentions.csv by source and record key); mentions
+    the truth does not name are dropped and counted (`truth_coverage` in attrs)."""
     if not warehouse.exists():
         build_mentions_warehouse(extracts, warehouse)
     mentions = read_mentions(warehouse)
@@ -156,8 +199,9 @@ def generator_source(
     index = pd.MultiIndex.from_frame(mentions[["source", "record_key"]].astype(str))
     true_ids = keyed.reindex(index)
     kept = true_ids.notna().to_numpy()
-    mentions = mentions[kept].reset_index(drop=True)
-    return mentions, pd.Series(true_ids[kept].to_numpy())
+    out = mentions[kept].reset_index(drop=True)
+    out.attrs["truth_coverage"] = {"mentions": len(mentions), "with_truth": int(kept.sum())}
+    return out, pd.Series(true_ids[kept].to_numpy())
 
 
 def evaluate_source(
@@ -285,6 +329,10 @@ def markdown(report: dict[str, Any]) -> str:
     lines = [
         "# Person resolution across sources: the project beside plain Splink",
         "",
+        " ".join(
+            [runtime_line(report.get("runtime")), carried_line(report.get("carried"))]
+        ).strip(),
+        "",
         f"Command: `{report['command']}`. Project threshold "
         f"{report['project_threshold']} (settings.yaml); plain Splink = "
         "`pipelines/evaluation/splink_reference.py` (tutorial configuration on forename, "
@@ -294,7 +342,8 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         "**Held out**: in every source, the true people whose "
         f"crc32(source|true id) mod 1000 < {int(HELD_OUT_SHARE * 1000)} (~30 %); the generator "
-        f"noise profile(s) {', '.join(noise.HELD_OUT)} whole. No threshold, weight or rule "
+        f"noise profile(s) {', '.join(noise.HELD_OUT)} whole, and `{INDEPENDENT}` whole: "
+        f"{report.get('independent', 'the independent force')}. No threshold, weight or rule "
         "is chosen on a held-out part. Both methods run on the whole source without labels; "
         "pairs are scored within each part. The project's clustering threshold (settings.yaml) "
         "is checked on the held-in parts only (table below, with `--sweep`). "
@@ -359,9 +408,21 @@ def markdown(report: dict[str, Any]) -> str:
         "names, date of birth, postcode, address; fake_*: names, date of birth, email, city, "
         "which plain Splink compares too, as its tutorial does). "
         "On the generator the project also uses nominal ids and the crime context (as in "
-        "production); plain Splink uses only the five fields.",
+        "production); plain Splink uses only the five fields. "
+        f"`{INDEPENDENT}`: the independent generator's extracts built into mentions the same "
+        "way, its truth read from its truth/person_mentions.csv by source and record key.",
         "",
     ]
+    coverage = [
+        f"- {r['source']}: {r['truth_coverage']['with_truth']} of "
+        f"{r['truth_coverage']['mentions']} mentions named in its truth (the others are not "
+        "scored)"
+        for r in report["results"]
+        if r.get("truth_coverage")
+        and r["truth_coverage"]["with_truth"] < r["truth_coverage"]["mentions"]
+    ]
+    if coverage:
+        lines += ["Mentions without truth:", "", *coverage, ""]
     return "\n".join(lines)
 
 
@@ -371,7 +432,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--profiles", default=",".join(NOISE_PROFILES))
     parser.add_argument("--no-benchmarks", action="store_true")
-    parser.add_argument("--only", help="comma-separated source names")
+    parser.add_argument("--only", help="comma-separated source names (prints JSON, no docs)")
+    parser.add_argument(
+        "--sources",
+        help="comma-separated source names to run and write (e.g. independent_force); "
+        "default every source",
+    )
+    parser.add_argument("--independent-scale", default="small")
+    parser.add_argument("--independent-seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument(
+        "--independent-extracts",
+        type=Path,
+        default=None,
+        help="extracts with truth/ standing in for the independent force",
+    )
     parser.add_argument(
         "--sweep",
         default="0.35,0.5,0.7",
@@ -380,19 +454,36 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=OUT_DIR)
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the sources not run now from the resolution_sources.json already in --out "
+        "(said so)",
+    )
     args = parser.parse_args(argv if argv is not None else sys.argv[1:])
+    runtime = Runtime()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="spp_resolution_sources_"))
     cfg = configured_resolution(workdir)
     only = set(args.only.split(",")) if args.only else None
+    selected = only or (set(args.sources.split(",")) if args.sources else None)
     results: list[dict[str, Any]] = []
 
-    def run(name: str, load: Callable[[], tuple[pd.DataFrame, pd.Series]], whole: bool) -> None:
-        if only and name not in only:
+    def run(
+        name: str, load: Callable[[], tuple[pd.DataFrame, pd.Series] | None], whole: bool
+    ) -> None:
+        if selected and name not in selected:
             return
-        mentions, truth = load()
+        loaded = load()
+        if loaded is None:
+            print(skip_message("resolution_sources"), flush=True)
+            return
+        mentions, truth = loaded
+        coverage = mentions.attrs.get("truth_coverage")
         sweep = tuple(float(t) for t in args.sweep.split(",") if t)
         results.append(evaluate_source(name, mentions, truth, cfg, whole, sweep))
         r = results[-1]
+        if coverage:
+            r["truth_coverage"] = coverage
         print(
             f"{name}: project F1 in/out {r['project']['held_in'].get('f1')} / "
             f"{r['project']['held_out'].get('f1')}; Splink {r['splink']['held_in'].get('f1')} "
@@ -412,17 +503,39 @@ def main(argv: list[str] | None = None) -> int:
             lambda p=profile: generator_source(workdir, p, args.seed, args.scale),
             profile in noise.HELD_OUT,
         )
+    # held out whole: written blind to the project's generator, nothing chosen on it
+    run(
+        INDEPENDENT,
+        lambda: independent_source(
+            workdir, args.independent_seed, args.independent_scale, args.independent_extracts
+        ),
+        True,
+    )
     argv_used = list(argv if argv is not None else sys.argv[1:])
     report = {
         "command": " ".join(["python -m pipelines.evaluation.resolution_sources", *argv_used]),
         "project_threshold": cfg.match_probability_threshold,
         "held_out_share": HELD_OUT_SHARE,
         "held_out_profiles": list(noise.HELD_OUT),
+        "independent": describe(
+            args.independent_scale, args.independent_seed, args.independent_extracts
+        ),
         "results": results,
+        "runtime": runtime.figures(),
     }
     if only:
         print(json.dumps(report, indent=2, default=str))
         return 0
+    if not results:  # nothing ran: keep the docs of the last run
+        print("resolution_sources: no source ran; nothing written", flush=True)
+        return 0
+    previous = previous_report(args.out / "resolution_sources.json", args.merge)
+    if previous is not None:
+        ran = {r["source"] for r in results}
+        kept = [r for r in previous.get("results", []) if r["source"] not in ran]
+        # the carried sources first, in their order, then those run now
+        report["results"] = kept + results
+        report["carried"] = carried(previous, [r["source"] for r in kept])
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "resolution_sources.json").write_text(json.dumps(report, indent=2, default=str))
     (args.out / "resolution_sources.md").write_text(markdown(report))
