@@ -144,6 +144,37 @@ def truth_sets(
     return {"serial": serial, "repeat": repeat, "repeat_victims": repeat_victims}
 
 
+# a name field holding only a placeholder says no more than an empty one
+PLACEHOLDER_NAMES = frozenset({"unknown", "not known", "n/k", "nk"})
+
+
+def identified_suspect_crimes(extracts: Path) -> set[str]:
+    """The crimes on which a row of the true perpetrator (truth/person_mentions.csv) holds a
+    forename, surname or date of birth, a name holding a placeholder only counting as empty. A
+    suspect row with none of them (a nominal made for an unknown suspect) tells nobody reading
+    the records who the suspect is, so no resolution can join it to the suspect's other crimes."""
+    rows = pd.read_csv(extracts / "crime_persons.csv", dtype=str)
+    rows["record_key"] = rows["crime_id"] + "|" + rows["person_id"].fillna("")
+    mentions = pd.read_csv(extracts / "truth" / "person_mentions.csv", dtype=str)
+    mentions = mentions[mentions["source"] == "crime_persons"][["record_key", "true_person_id"]]
+    crimes = pd.read_csv(extracts / "truth" / "crimes.csv", dtype=str)
+    rows = rows.merge(mentions, on="record_key").merge(
+        crimes[["crime_id", "perpetrator_true_person_id"]], on="crime_id"
+    )
+    rows = rows[rows["true_person_id"] == rows["perpetrator_true_person_id"]]
+
+    def given(column: str, placeholders: frozenset[str] = frozenset()) -> pd.Series:
+        text = rows[column].fillna("").str.strip()
+        return (text != "") & ~text.str.lower().isin(placeholders)
+
+    named = (
+        given("forename", PLACEHOLDER_NAMES)
+        | given("surname", PLACEHOLDER_NAMES)
+        | given("date_of_birth")
+    )
+    return set(rows.loc[named, "crime_id"])
+
+
 def record_visible(crimes: pd.DataFrame, course_records: pd.Series) -> pd.DataFrame:
     """The true stalking crimes the records could show as stalking: recorded as stalking
     (principal, included, SPO breach) or with another record of their course."""
@@ -464,6 +495,18 @@ def evaluate_part(
         settings.perpetrators.serial_lookback_years,
         settings.repeat_victim.window_months,
     )
+    # the perpetrators the records could name: a crime counts for its suspect only where a
+    # row of the suspect on it holds a name or a date of birth
+    named = crimes.assign(
+        suspect_recorded=crimes["suspect_recorded"]
+        & crimes["crime_id"].isin(identified_suspect_crimes(extracts))
+    )
+    named_truth = truth_sets(
+        named,
+        chosen,
+        settings.perpetrators.serial_lookback_years,
+        settings.repeat_victim.window_months,
+    )
     mentions = pd.read_csv(truth_dir / "person_mentions.csv", dtype=str)[
         ["source", "record_key", "true_person_id"]
     ]
@@ -572,6 +615,10 @@ def evaluate_part(
         "held_out": spec["held_out"],
         "record_visible": {
             key: precision_recall(predicted_sets[key], visible[key]) for key in predicted_sets
+        },
+        "suspect_named": {
+            key: precision_recall(predicted_sets[key], named_truth[key])
+            for key in ("serial", "repeat")
         },
         "error_causes": causes,
         "serial_causes": serial_detail,
@@ -723,6 +770,27 @@ def markdown(report: dict[str, Any]) -> str:
     for key, label in VISIBLE_MEASURES:
         lines.append(
             f"| {label} | " + " | ".join(cell(r["record_visible"][key]) for r in results) + " |"
+        )
+    lines += [
+        "",
+        "## Against the crimes whose suspect the records name",
+        "",
+        "Truth limited to the true stalking crimes on which a row of the true perpetrator holds "
+        "a forename, surname or date of birth (a placeholder name such as UNKNOWN counts as "
+        "none): a suspect row without any (a nominal made for an unknown suspect) names nobody, "
+        "so no resolution could join it to the suspect's other crimes. – : a part carried from a "
+        "run before this measure.",
+        "",
+        "| measure | " + " | ".join(f"{n} ({PART_LABELS.get(n, n)})" for n in names) + " |",
+        "|---|" + "---|" * len(names),
+    ]
+    for key, label in VISIBLE_MEASURES[:2]:
+        lines.append(
+            f"| {label} | "
+            + " | ".join(
+                cell(r["suspect_named"][key]) if "suspect_named" in r else "–" for r in results
+            )
+            + " |"
         )
     lines += [
         "",

@@ -144,3 +144,28 @@ def test_screening_reports_the_independent_part_held_out(tmp_path: Path, tiny_pr
     assert "| measure | held_in | held_out | held_out_unnamed | independent |" in text
     assert "held out whole, `independent`: stand-in extracts" in text
     assert "Carried from an earlier run, not re-run now: held_in, held_out" in text
+
+
+def test_a_suspect_row_without_name_or_birth_date_names_no_suspect(tmp_path: Path) -> None:
+    (tmp_path / "truth").mkdir()
+    (tmp_path / "crime_persons.csv").write_text(
+        "crime_id,person_id,role,forename,surname,date_of_birth\n"
+        "C1,N1,suspect,Ann,Lee,1980-01-02\n"
+        "C2,N2,suspect,,UNKNOWN,\n"  # a placeholder nominal for an unknown suspect
+        "C3,N3,suspect,,,1979-05-06\n"
+        "C3,N4,victim,Bo,Ray,\n"
+        "C4,N5,suspect,,,\n"
+        "C4,N6,witness,Cy,Day,1990-01-01\n"  # details, but not the perpetrator's row
+    )
+    (tmp_path / "truth" / "person_mentions.csv").write_text(
+        "source,record_key,person_id,true_person_id,quarantined\n"
+        + "".join(
+            f"crime_persons,C{c}|N{n},N{n},{t},false\n"
+            for c, n, t in [(1, 1, "P"), (2, 2, "P"), (3, 3, "P"), (3, 4, "V"), (4, 5, "P")]
+        )
+        + "crime_persons,C4|N6,N6,W,false\n"
+    )
+    (tmp_path / "truth" / "crimes.csv").write_text(
+        "crime_id,perpetrator_true_person_id\nC1,P\nC2,P\nC3,P\nC4,P\n"
+    )
+    assert serial.identified_suspect_crimes(tmp_path) == {"C1", "C3"}
