@@ -143,11 +143,20 @@ def test_identified_route_and_hidden_follow_the_record(tiny: Path) -> None:
     assert facts["duplicate_nominal_share_of_people"] > 0.05
 
 
-def test_project_ingest_quarantines_only_the_rows_truth_marks(tiny: Path) -> None:
-    report = check_delivery_folder(tiny, today=RUN_DATE)
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return generate_independent_force(tmp_path_factory.mktemp("indie") / "small", scale="small")
+
+
+@pytest.mark.parametrize("scale", ["tiny", "small"])
+def test_project_ingest_quarantines_only_the_rows_truth_marks(
+    scale: str, request: pytest.FixtureRequest
+) -> None:
+    folder = request.getfixturevalue(scale)
+    report = check_delivery_folder(folder, today=RUN_DATE)
     assert report.would_run, report.over_limit
-    truth_crimes = _read(tiny / "truth" / "crimes.csv")
-    mentions = _read(tiny / "truth" / "person_mentions.csv")
+    truth_crimes = _read(folder / "truth" / "crimes.csv")
+    mentions = _read(folder / "truth" / "person_mentions.csv")
     cp_bad = mentions[(mentions["source"] == "crime_persons") & (mentions["quarantined"] == "true")]
     assert report.results["crimes"].quarantined == (truth_crimes["quarantined"] == "true").sum()
     assert report.results["crime_persons"].quarantined == len(cp_bad)

@@ -20,9 +20,11 @@ Design
   partners (DA), acquaintances, strangers, family, online stalkers whose suspect is mostly
   unknown; serial stalkers (a stalker starts a new course against another victim, ~13 % of
   stalking courses); a stalker may harass the ex-partner's new partner (mostly not stalking),
-  commit unrelated crimes against others, and face a counter-allegation. Not stalking:
-  neighbour harassment, one-off malicious communications, coercive control, domestic incidents,
-  intimate-image abuse, one-off stranger crimes. Repeat victims are reused across perpetrators.
+  commit unrelated crimes against others, face a counter-allegation, and on about 4 % of
+  occasions have a relative or friend recorded as a second suspect (stalking by proxy).
+  Not stalking: neighbour harassment, one-off malicious communications, coercive control,
+  domestic incidents, intimate-image abuse, one-off stranger crimes. Repeat victims are
+  reused across perpetrators.
 - Recording: each occasion of a course is one crime. A stalking course has a recognition
   propensity (low/medium/high, rising with each occasion): recognised occasions get a stalking
   principal code (s2A mostly, s4A some) or, behind a more serious principal (assault, threats,

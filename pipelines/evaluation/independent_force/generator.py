@@ -108,7 +108,7 @@ class Nominal:
     postcode: str
 
 
-@dataclass
+@dataclass(eq=False)  # people are compared by identity: two may share every detail
 class Person:
     tpid: str
     sex: str
@@ -124,6 +124,7 @@ class Person:
     duplicate_propensity: float = 0.1
     is_victim: bool = False
     is_perpetrator: bool = False
+    is_stalker: bool = False
 
     def postcode_on(self, day: dt.date) -> tuple[str, str]:
         """(address at the time, the address before it if the person had moved by then)."""
@@ -132,7 +133,7 @@ class Person:
         return self.postcode, self.previous_postcode
 
 
-@dataclass
+@dataclass(eq=False)
 class Course:
     course_id: str
     course_type: str
@@ -147,6 +148,7 @@ class Course:
     recognition: float
     unknown_suspect: float
     crimes: list[str] = field(default_factory=list)
+    associate: Person | None = None  # a second suspect on some occasions (proxy stalking)
 
 
 class _Force:
@@ -197,7 +199,7 @@ class _Force:
         return codes[int(self.rng.integers(len(codes)))]
 
     def new_person(
-        self, sex: str, age_range: tuple[int, int] = (16, 75), near: Person | None = None
+        self, sex: str, age_range: tuple[int, int] = (17, 80), near: Person | None = None
     ) -> Person:
         rng = self.rng
         if sex == "F":
@@ -264,7 +266,13 @@ class _Force:
     def _type_nominal(self, person: Person, day: dt.date, rates: noise.NoiseRates) -> Nominal:
         rng = self.rng
         forename, surname = noise.record_name(
-            rng, person.forename, person.surname, person.nicknames, person.other_surname, rates
+            rng,
+            person.forename,
+            person.surname,
+            person.nicknames,
+            person.other_surname,
+            rates,
+            person.sex,
         )
         current, previous = person.postcode_on(day)
         postcode = noise.record_postcode(
@@ -275,7 +283,7 @@ class _Force:
             self._new_id("N", 8),
             forename,
             surname,
-            noise.record_dob(rng, person.dob, rates),
+            noise.record_dob(rng, person.dob, rates, self.end),
             sex,
             postcode,
         )
@@ -301,7 +309,7 @@ class _Force:
         if self.people and rng.random() < 0.08:
             return self.people[int(rng.integers(len(self.people)))]
         male = 0.8 if stalking or relationship in ("partner", "ex_partner") else 0.6
-        return self.new_person("M" if rng.random() < male else "F", (17, 68))
+        return self.new_person("M" if rng.random() < male else "F", (20, 70))
 
     def _pick_victim(self, perpetrator: Person, relationship: str) -> Person:
         rng = self.rng
@@ -314,7 +322,7 @@ class _Force:
         sex = "F" if (perpetrator.sex == "M") == (rng.random() < 0.85) else "M"
         if relationship in ("partner", "ex_partner"):
             age = (self.end - perpetrator.dob).days // 365
-            lo = int(max(16, age - 8))
+            lo = int(max(18, age - 8))
             v = self.new_person(sex, (lo, max(lo, int(age + 4))), near=perpetrator)
             if relationship == "ex_partner" and rng.random() < 0.4:
                 # they lived together: the perpetrator's previous address is hers
@@ -390,12 +398,14 @@ class _Force:
             unknown_suspect=unknown,
         )
         self.courses.append(course)
+        # lists keep the draw order deterministic; flags make membership O(1)
+        if not vict.is_victim:
+            self.victims.append(vict)
+        if is_stalking and not perp.is_stalker:
+            perp.is_stalker = True
+            self.stalkers.append(perp)
         perp.is_perpetrator = True
         vict.is_victim = True
-        if vict not in self.victims:
-            self.victims.append(vict)
-        if is_stalking and perp not in self.stalkers:
-            self.stalkers.append(perp)
         self._record_course(course)
         return course
 
@@ -610,6 +620,19 @@ class _Force:
                 self._mention("crime_persons", f"{crime_id}|{pid}", pid, course.perpetrator)
         else:
             self._crime_person(crime_id, course.perpetrator, role, reported, course.relationship)
+            if course.is_stalking and rng.random() < 0.04:
+                # stalking by proxy: a relative or friend of the stalker joins in on an occasion
+                if course.associate is None:
+                    course.associate = (
+                        self.household_member(
+                            course.perpetrator, "M" if rng.random() < 0.6 else "F"
+                        )
+                        if rng.random() < 0.5
+                        else self.new_person(
+                            "M" if rng.random() < 0.7 else "F", near=course.perpetrator
+                        )
+                    )
+                self._crime_person(crime_id, course.associate, "suspect", reported, "acquaintance")
         self.crime_truth.append(
             {
                 "crime_id": crime_id,
@@ -727,9 +750,15 @@ class _Force:
         else:  # typed on the court papers without a nominal link
             pid = ""
             f, s = noise.record_name(
-                rng, perp.forename, perp.surname, perp.nicknames, "", noise.DUPLICATE_TYPING
+                rng,
+                perp.forename,
+                perp.surname,
+                perp.nicknames,
+                "",
+                noise.DUPLICATE_TYPING,
+                perp.sex,
             )
-            dob = noise.record_dob(rng, perp.dob, noise.DUPLICATE_TYPING)
+            dob = noise.record_dob(rng, perp.dob, noise.DUPLICATE_TYPING, self.end)
         protected = self.nominal_for(vict, applied).person_id if rng.random() < 0.92 else ""
         self.order_rows.append(
             {
@@ -812,6 +841,7 @@ class _Force:
                     subject.nicknames,
                     subject.other_surname,
                     noise.INTEL_TYPING,
+                    subject.sex,
                 )
                 k = rng.random()
                 if k < 0.15:
@@ -819,7 +849,7 @@ class _Force:
                 elif k < 0.2:
                     s = ""
                 dob = (
-                    noise.record_dob(rng, subject.dob, noise.INTEL_TYPING)
+                    noise.record_dob(rng, subject.dob, noise.INTEL_TYPING, self.end)
                     if rng.random() < 0.45
                     else None
                 )

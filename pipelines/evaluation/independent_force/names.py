@@ -231,7 +231,7 @@ TRANSLITERATIONS: list[tuple[str, ...]] = [
     ("Kowalski", "Kowalska"),
 ]
 
-TITLES_BEFORE = ("Mr", "Mrs", "Miss", "Ms", "Mr.", "MRS", "Dr")
+TITLES_BEFORE = {"M": ("Mr", "Mr.", "MR", "Dr"), "F": ("Mrs", "Miss", "Ms", "MRS", "Dr")}
 SUFFIXES_AFTER = ("Jnr", "Snr", "Jr", "II", "(dec)", "AKA")
 
 

@@ -105,6 +105,7 @@ def record_name(
     nicknames: tuple[str, ...],
     other_surname: str,
     rates: NoiseRates,
+    sex: str = "",
 ) -> tuple[str, str]:
     f, s = forename, surname
     if other_surname and rng.random() < rates.other_surname:
@@ -122,8 +123,9 @@ def record_name(
     if rng.random() < rates.initial_only:
         f = f[0] if rng.random() < 0.7 else f"{f[0]}."
     if rng.random() < rates.title_or_suffix:
-        if rng.random() < 0.6:
-            f = f"{TITLES_BEFORE[int(rng.integers(len(TITLES_BEFORE)))]} {f}"
+        titles = TITLES_BEFORE.get(sex, ())
+        if titles and rng.random() < 0.6:
+            f = f"{titles[int(rng.integers(len(titles)))]} {f}"
         else:
             s = f"{s} {SUFFIXES_AFTER[int(rng.integers(len(SUFFIXES_AFTER)))]}"
     if rng.random() < rates.swapped:
@@ -133,7 +135,11 @@ def record_name(
     return f, s
 
 
-def record_dob(rng: np.random.Generator, dob: dt.date, rates: NoiseRates) -> dt.date | None:
+def record_dob(
+    rng: np.random.Generator, dob: dt.date, rates: NoiseRates, latest: dt.date
+) -> dt.date | None:
+    """The date of birth as typed; a slip never lands after `latest` (the extract's last day):
+    future dates are the deliberately bad rows' job, marked in truth."""
     k = rng.random()
     if k < rates.dob_missing:
         return None
@@ -150,13 +156,15 @@ def record_dob(rng: np.random.Generator, dob: dt.date, rates: NoiseRates) -> dt.
             digit = str((int(text[i]) + int(rng.choice([-1, 1]))) % 10)
             slipped = text[:i] + digit + text[i + 1 :]
             try:
-                return dt.datetime.strptime(slipped, "%Y%m%d").date()
+                typed = dt.datetime.strptime(slipped, "%Y%m%d").date()
             except ValueError:
                 continue
+            if typed <= latest:
+                return typed
         return dob
     k -= rates.dob_digit_slip
     if k < rates.dob_age_estimate:
-        return dt.date(dob.year + int(rng.integers(-1, 2)), 1, 1)
+        return min(dt.date(dob.year + int(rng.integers(-1, 2)), 1, 1), latest)
     return dob
 
 

@@ -15,7 +15,14 @@ def summarise(out_dir: Path) -> dict[str, float | int]:
     mentions = pd.read_csv(out / "truth" / "person_mentions.csv", **read)
     courses = pd.read_csv(out / "truth" / "courses.csv", **read)
     stalking = crimes[crimes["is_true_stalking"] == "true"]
-    with_id = mentions[mentions["person_id"] != ""]
+    persons = pd.read_csv(out / "crime_persons.csv", **read)
+    # an unknown suspect's empty nominal is not a duplicate anyone could find
+    nameless = set(
+        persons.loc[
+            persons["forename"].eq("") & persons["surname"].isin(["", "UNKNOWN"]), "person_id"
+        ]
+    )
+    with_id = mentions[(mentions["person_id"] != "") & ~mentions["person_id"].isin(nameless)]
     ids_per_person = with_id.groupby("true_person_id")["person_id"].nunique()
     perpetrators = (
         courses[courses["is_stalking"] == "true"]
@@ -44,7 +51,9 @@ def summarise(out_dir: Path) -> dict[str, float | int]:
             ),
             4,
         ),
+        # of the people holding a named nominal, the share holding two or more
         "duplicate_nominal_share_of_people": round(float((ids_per_person > 1).mean()), 4),
+        "nameless_suspect_nominals": len(nameless),
         "serial_stalkers": int((perpetrators >= 2).sum()),
         "quarantined_crimes": int((crimes["quarantined"] == "true").sum()),
         "quarantined_mentions": int((mentions["quarantined"] == "true").sum()),
