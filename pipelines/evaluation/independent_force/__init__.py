@@ -41,7 +41,9 @@ Design
   transposition, dropped or doubled letter), title or suffix in a name field, forename and
   surname swapped, initial only, capitals/lower case/extra spaces, dob missing, day/month
   swapped, one digit slipped, age-estimated (1 January), old or retired postcode, postcode
-  missing or unspaced. Unknown suspects get a fresh nominal with no name (or UNKNOWN) or no row.
+  missing or unspaced. About 4 % of new perpetrators have an alias (a false surname, sometimes
+  a false forename too) under which half of their later nominals are created. Unknown suspects
+  get a fresh nominal with no name (or UNKNOWN) or no row.
 - Intelligence: about 0.7 reports per stalking course, 0.08 per other course, plus background
   reports; the subject is resolved to a nominal in a third of them, otherwise typed by the
   officer (more nicknames and initials, often surname only, dob in under half).

@@ -125,6 +125,7 @@ class Person:
     is_victim: bool = False
     is_perpetrator: bool = False
     is_stalker: bool = False
+    alias: tuple[str, str] | None = None  # (forename, surname) given falsely on some occasions
 
     def postcode_on(self, day: dt.date) -> tuple[str, str]:
         """(address at the time, the address before it if the person had moved by then)."""
@@ -265,15 +266,16 @@ class _Force:
 
     def _type_nominal(self, person: Person, day: dt.date, rates: noise.NoiseRates) -> Nominal:
         rng = self.rng
-        forename, surname = noise.record_name(
-            rng,
+        given, family, nicks, other = (
             person.forename,
             person.surname,
             person.nicknames,
             person.other_surname,
-            rates,
-            person.sex,
         )
+        if person.alias and person.nominals and rng.random() < 0.5:
+            # a later nominal created under the alias the person gave (PNC "AKA" names)
+            given, family, nicks, other = person.alias[0], person.alias[1], (), ""
+        forename, surname = noise.record_name(rng, given, family, nicks, other, rates, person.sex)
         current, previous = person.postcode_on(day)
         postcode = noise.record_postcode(
             rng, current, previous, self.geo.retired.get(current, ""), rates
@@ -309,7 +311,14 @@ class _Force:
         if self.people and rng.random() < 0.08:
             return self.people[int(rng.integers(len(self.people)))]
         male = 0.8 if stalking or relationship in ("partner", "ex_partner") else 0.6
-        return self.new_person("M" if rng.random() < male else "F", (20, 70))
+        person = self.new_person("M" if rng.random() < male else "F", (20, 70))
+        if rng.random() < 0.04:
+            names = FEMALE if person.sex == "F" else MALE
+            alias_forename = names[int(rng.integers(len(names)))][0]
+            if rng.random() < 0.5:  # often only one of the two names is false
+                alias_forename = person.forename
+            person.alias = (alias_forename, SURNAMES[int(rng.integers(len(SURNAMES)))])
+        return person
 
     def _pick_victim(self, perpetrator: Person, relationship: str) -> Person:
         rng = self.rng
