@@ -438,7 +438,8 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated source names to run and write (e.g. independent_force); "
         "default every source",
     )
-    parser.add_argument("--independent-scale", default="small")
+    # the force scale, like the generator sources beside it
+    parser.add_argument("--independent-scale", default="force")
     parser.add_argument("--independent-seed", type=int, default=DEFAULT_SEED)
     parser.add_argument(
         "--independent-extracts",
