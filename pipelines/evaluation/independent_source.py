@@ -117,6 +117,10 @@ def carried(previous: dict | None, names: list[str]) -> dict | None:
     """What the report says of the parts carried from `previous` (None when none are)."""
     if previous is None or not names:
         return None
+    earlier = previous.get("carried") or {}
+    if set(names) <= set(earlier.get("names", [])):
+        # carried into the previous report already: name the run they come from
+        return {**earlier, "names": names}
     return {
         "names": names,
         "command": previous.get("command"),
