@@ -169,3 +169,14 @@ def test_a_suspect_row_without_name_or_birth_date_names_no_suspect(tmp_path: Pat
         "crime_id,perpetrator_true_person_id\nC1,P\nC2,P\nC3,P\nC4,P\n"
     )
     assert serial.identified_suspect_crimes(tmp_path) == {"C1", "C3"}
+
+
+def test_parts_carried_twice_name_the_run_they_come_from() -> None:
+    full = {"command": "full run", "runtime": {"wall_seconds": 9.0}}
+    first = independent_source.carried(full, ["a", "b"])
+    assert first == {"names": ["a", "b"], "command": "full run", "runtime": full["runtime"]}
+    # a second run of the one part alone carries the same parts from the first's report
+    second = independent_source.carried({"command": "part alone", "carried": first}, ["a", "b"])
+    assert second is not None and second["command"] == "full run"
+    assert independent_source.carried(full, []) is None
+    assert independent_source.carried(None, ["a"]) is None
