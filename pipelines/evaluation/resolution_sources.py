@@ -34,6 +34,7 @@ from typing import Any
 
 import pandas as pd
 
+from pipelines.evaluation.bench_analysis import NOTES_MARKER, existing_notes
 from pipelines.evaluation.independent_source import (
     DEFAULT_SEED,
     PART,
@@ -539,7 +540,10 @@ def main(argv: list[str] | None = None) -> int:
         report["carried"] = carried(previous, [r["source"] for r in kept])
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "resolution_sources.json").write_text(json.dumps(report, indent=2, default=str))
-    (args.out / "resolution_sources.md").write_text(markdown(report))
+    md_path = args.out / "resolution_sources.md"
+    # a hand-written note below the marker (what a run found and why) survives regeneration
+    notes = existing_notes(md_path).strip("\n")
+    md_path.write_text("\n".join([markdown(report).rstrip("\n"), "", NOTES_MARKER, notes, ""]))
     return 0
 
 

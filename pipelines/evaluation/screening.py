@@ -38,6 +38,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from pipelines.evaluation.bench_analysis import NOTES_MARKER, existing_notes
 from pipelines.evaluation.independent_source import (
     DEFAULT_SEED,
     PART,
@@ -1074,7 +1075,10 @@ def main(argv: list[str] | None = None) -> int:
         text = parts_markdown(parts, command, report["runtime"], report["carried"])
     report["seconds"] = round(time.perf_counter() - started, 1)
     (out / "screening.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
-    (out / "screening.md").write_text(text)
+    md_path = out / "screening.md"
+    # a hand-written note below the marker (what a run found and why) survives regeneration
+    notes = existing_notes(md_path).strip("\n")
+    md_path.write_text("\n".join([text.rstrip("\n"), "", NOTES_MARKER, notes, ""]))
     print(text)
     return 0
 

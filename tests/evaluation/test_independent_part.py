@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from pipelines.evaluation import independent_source, resolution_sources, screening, serial
+from pipelines.evaluation.bench_analysis import NOTES_MARKER
+from pipelines.evaluation.independent_source import PART
 from tests.conftest import TINY_END_QUARTER
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "evaluation"
@@ -75,8 +77,9 @@ def test_resolution_holds_the_independent_source_out_whole(
     out = tmp_path / "docs"
     out.mkdir()
     shutil.copy(DOCS / "resolution_sources.json", out / "resolution_sources.json")
+    (out / "resolution_sources.md").write_text(f"old tables\n{NOTES_MARKER}\nA hand note.\n")
     earlier = json.loads((out / "resolution_sources.json").read_text())["results"]
-    before = [r["source"] for r in earlier]
+    before = [r["source"] for r in earlier if r["source"] != "independent_force"]
     argv = ["--sources", "independent_force", "--no-benchmarks", "--profiles", "", "--sweep", ""]
     argv += ["--independent-extracts", str(tiny_force), "--workdir", str(tmp_path / "w")]
     assert resolution_sources.main([*argv, "--out", str(out), "--merge"]) == 0
@@ -93,6 +96,7 @@ def test_resolution_holds_the_independent_source_out_whole(
     assert text.splitlines()[2].startswith("Runtime: ")
     assert "| independent_force |" in text and "stand-in extracts (tiny_force" in text
     assert "Carried from an earlier run, not re-run now: febrl_dataset1" in text
+    assert "old tables" not in text and text.endswith(f"{NOTES_MARKER}\nA hand note.\n")
 
 
 def _warehouse_copy(tiny_profile, folder: Path) -> None:
@@ -109,7 +113,9 @@ def test_serial_scores_the_independent_part_beside_the_generator_draws(
     _warehouse_copy(tiny_profile, work / "run_independent")
     out.mkdir()
     shutil.copy(DOCS / "serial.json", out / "serial.json")
-    before = json.loads((out / "serial.json").read_text())["results"]
+    before = [
+        r for r in json.loads((out / "serial.json").read_text())["results"] if r["part"] != PART
+    ]
     argv = ["--parts", "independent", "--scale", "tiny", "--work", str(work), "--out", str(out)]
     argv += ["--independent-extracts", str(tiny_profile.extracts), "--merge"]
     assert serial.main(argv) == 0
@@ -132,6 +138,7 @@ def test_screening_reports_the_independent_part_held_out(tmp_path: Path, tiny_pr
     _warehouse_copy(tiny_profile, work / "independent")
     out.mkdir()
     shutil.copy(DOCS / "screening.json", out / "screening.json")
+    (out / "screening.md").write_text(f"old tables\n{NOTES_MARKER}\nA hand note.\n")
     argv = ["--parts", "independent", "--scale", "tiny", "--end-quarter", TINY_END_QUARTER]
     argv += ["--independent-extracts", str(tiny_profile.extracts), "--merge"]
     assert screening.main([*argv, "--work", str(work), "--out", str(out)]) == 0
@@ -144,6 +151,7 @@ def test_screening_reports_the_independent_part_held_out(tmp_path: Path, tiny_pr
     assert "| measure | held_in | held_out | held_out_unnamed | independent |" in text
     assert "held out whole, `independent`: stand-in extracts" in text
     assert "Carried from an earlier run, not re-run now: held_in, held_out" in text
+    assert "old tables" not in text and text.endswith(f"{NOTES_MARKER}\nA hand note.\n")
 
 
 def test_a_suspect_row_without_name_or_birth_date_names_no_suspect(tmp_path: Path) -> None:
