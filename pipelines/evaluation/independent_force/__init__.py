@@ -25,6 +25,9 @@ Design
   Not stalking: neighbour harassment, one-off malicious communications, coercive control,
   domestic incidents, intimate-image abuse, one-off stranger crimes. Repeat victims are
   reused across perpetrators.
+- Time: courses start from a year before the five-year window to its end, a little more often
+  later (recording has grown); occasions before the window are not in the extracts, so its
+  first months hold courses already under way.
 - Recording: each occasion of a course is one crime. A stalking course has a recognition
   propensity (low/medium/high, rising with each occasion): recognised occasions get a stalking
   principal code (s2A mostly, s4A some) or, behind a more serious principal (assault, threats,

@@ -122,8 +122,7 @@ class Person:
     moved_on: dt.date | None
     nominals: list[Nominal] = field(default_factory=list)
     duplicate_propensity: float = 0.1
-    is_victim: bool = False
-    is_perpetrator: bool = False
+    is_victim: bool = False  # already in the repeat-victim pool
     is_stalker: bool = False
     alias: tuple[str, str] | None = None  # (forename, surname) given falsely on some occasions
 
@@ -348,16 +347,18 @@ class _Force:
         for _ in range(min(n, 14)):
             if day > self.end:
                 break
-            dates.append(day)
+            if day >= self.start:  # occasions before the extract's window are not in it
+                dates.append(day)
             gap = self.rng.exponential(28 if stalking else 45)
             day = day + dt.timedelta(days=int(3 + gap))
         return dates
 
     def _course_start(self) -> dt.date:
-        # recording of these offences has grown: later quarters carry more courses
-        span = (self.end - self.start).days
-        u = self.rng.random() ** 0.8
-        return self.start + dt.timedelta(days=int(u * span))
+        # recording of these offences has grown: later quarters carry more courses. Courses
+        # start up to a year before the window, so its first months hold courses under way.
+        first = self.start - dt.timedelta(days=365)
+        u = self.rng.random() ** 0.9
+        return first + dt.timedelta(days=int(u * (self.end - first).days))
 
     def add_course(
         self,
@@ -413,7 +414,6 @@ class _Force:
         if is_stalking and not perp.is_stalker:
             perp.is_stalker = True
             self.stalkers.append(perp)
-        perp.is_perpetrator = True
         vict.is_victim = True
         self._record_course(course)
         return course
@@ -718,11 +718,7 @@ class _Force:
     def _write_order(self, course: Course, order_type: str, day: dt.date, crime_id: str) -> dict:
         rng = self.rng
         applied = day + dt.timedelta(days=int(rng.integers(1, 45)))
-        if order_type == "SPO" and rng.random() < 0.3:
-            interim = {"type": "ISPO", "granted": applied, "expiry": applied}
-            interim_expiry = applied + dt.timedelta(days=int(rng.integers(20, 60)))
-            interim["expiry"] = interim_expiry
-            self._order_row(course, "ISPO", "expired", applied, applied, interim_expiry, crime_id)
+        interim = order_type == "SPO" and rng.random() < 0.3
         status = str(rng.choice(["granted", "refused", "applied"], p=[0.78, 0.12, 0.10]))
         granted = expiry = None
         if status == "granted":
@@ -738,6 +734,10 @@ class _Force:
             return {"type": order_type, "granted": None, "expiry": None}
         if status == "applied" and applied < self.end - dt.timedelta(days=120):
             status = "refused"
+        if interim:  # an interim order made on the day of application, until the full hearing
+            interim_end = applied + dt.timedelta(days=int(rng.integers(20, 60)))
+            interim_status = "expired" if interim_end < self.end else "granted"
+            self._order_row(course, "ISPO", interim_status, applied, applied, interim_end, crime_id)
         order_id = self._order_row(
             course,
             order_type,
@@ -1021,9 +1021,10 @@ class _Force:
             truth / "courses.csv",
         )
         # everyone behind a mention or a recorded course (an unrecorded suspect is still real)
-        mentioned = {m["true_person_id"] for m in self.mentions} | {
-            p.tpid for c in self.courses if c.crimes for p in (c.perpetrator, c.victim)
-        }
+        recorded = [c for c in self.courses if c.crimes]
+        victims = {c.victim.tpid for c in recorded}
+        perpetrators = {c.perpetrator.tpid for c in recorded}
+        mentioned = {m["true_person_id"] for m in self.mentions} | victims | perpetrators
         _csv(
             [
                 {
@@ -1033,8 +1034,8 @@ class _Force:
                     "sex": p.sex,
                     "date_of_birth": p.dob.isoformat(),
                     "postcode": p.postcode,
-                    "is_victim": _b(p.is_victim),
-                    "is_perpetrator": _b(p.is_perpetrator),
+                    "is_victim": _b(p.tpid in victims),
+                    "is_perpetrator": _b(p.tpid in perpetrators),
                 }
                 for p in self.people
                 if p.tpid in mentioned
