@@ -21,6 +21,9 @@ import time
 from pathlib import Path
 
 PACKAGE = "pipelines.evaluation.independent_force"
+# a name field holding only a placeholder (a nominal made for an unknown person) says no more
+# than an empty one
+PLACEHOLDER_NAMES = frozenset({"unknown", "not known", "n/k", "nk"})
 PART = "independent"
 DEFAULT_SEED = 1
 

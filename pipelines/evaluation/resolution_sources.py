@@ -15,8 +15,10 @@ precision/recall/F1 are then
 computed within each part. Plain Splink's clustering threshold is the best of a small grid on
 the held-in part (its best case); the project's is the configured one (settings.yaml).
 
-`--sources independent_force` runs that source alone (`--independent-extracts DIR`: extracts
-with truth/ standing in for it). Writes docs/evaluation/resolution_sources.json and .md.
+The project's missed pairs of each part are also sorted by what differs between the two keys
+(`missed_pair_causes`). `--sources independent_force` runs that source alone
+(`--independent-extracts DIR`: extracts with truth/ standing in for it). Writes
+docs/evaluation/resolution_sources.json and .md.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from pipelines.evaluation.bench_analysis import NOTES_MARKER, existing_notes
 from pipelines.evaluation.independent_source import (
     DEFAULT_SEED,
     PART,
+    PLACEHOLDER_NAMES,
     Runtime,
     carried,
     carried_line,
@@ -136,6 +139,52 @@ def recall_ceiling(mentions: pd.DataFrame, truth: pd.Series, mask: pd.Series) ->
     with_info = groups[groups["max"]].groupby("t")["size"].sum()
     reachable = pairs(with_info) + pairs(groups.loc[~groups["max"], "size"])
     return round(reachable / total, 4) if total else None
+
+
+NO_DETAILS = "a side has only records without forename, surname or date of birth"
+
+
+def missed_pair_causes(
+    mentions: pd.DataFrame, keys: pd.Series, truth: pd.Series, mask: pd.Series
+) -> dict[str, int]:
+    """The missed pairs of the part (two records of one true person in different keys), by
+    what differs between the two keys: each key stands for its first record with a forename,
+    surname or date of birth (a placeholder name counting as none), and a pair is named by the
+    fields that differ there (`dob (one missing)` where one side has none). Pairs reaching a key
+    without any such record count under NO_DETAILS. An approximation (one record per key), to
+    say which kind of noise the misses come from."""
+    frame = pd.DataFrame(index=mentions.index)
+    for column in ("forename", "surname", "date_of_birth"):
+        text = (
+            mentions[column].astype("string").fillna("").str.strip().str.lower()
+            if column in mentions.columns
+            else pd.Series("", index=mentions.index)
+        )
+        frame[column] = text.where(~text.isin(PLACEHOLDER_NAMES | {"nat", "nan", "none"}), "")
+    frame["key"], frame["truth"] = keys.to_numpy(), truth.to_numpy()
+    frame = frame[mask.to_numpy()]
+    frame["details"] = (frame[["forename", "surname", "date_of_birth"]] != "").any(axis=1)
+    split = frame.groupby("truth")["key"].transform("nunique") > 1
+    frame = frame[split]
+    sizes = frame.groupby(["truth", "key"]).size().rename("n")
+    firsts = frame[frame["details"]].groupby(["truth", "key"]).first()
+    keyed = sizes.to_frame().join(firsts).reset_index()
+    out: dict[str, int] = {}
+    for _, person in keyed.groupby("truth"):
+        rows = list(person.itertuples(index=False))
+        for i, a in enumerate(rows):
+            for b in rows[i + 1 :]:
+                pairs = int(a.n * b.n)
+                if pd.isna(a.forename) or pd.isna(b.forename):  # a key with no details
+                    cause = NO_DETAILS
+                else:
+                    differ = [f for f in ("forename", "surname") if getattr(a, f) != getattr(b, f)]
+                    if a.date_of_birth != b.date_of_birth:
+                        missing = "" in (a.date_of_birth, b.date_of_birth)
+                        differ.append("dob (one missing)" if missing else "dob")
+                    cause = " + ".join(differ) or "same forename, surname and dob"
+                out[cause] = out.get(cause, 0) + pairs
+    return dict(sorted(out.items(), key=lambda item: (-item[1], item[0])))
 
 
 def febrl4_mentions(directory: Path) -> tuple[pd.DataFrame, pd.Series]:
@@ -280,6 +329,12 @@ def evaluate_source(
             "chain_dob_conflict_years": result.stats["clustering"].get("chain_dob_conflict_years"),
         },
         "held_in_f1_by_threshold": held_in_f1,
+        "project_missed_pairs": {
+            "held_in": missed_pair_causes(mentions, project_keys, truth, in_mask)
+            if in_mask.any()
+            else {},
+            "held_out": missed_pair_causes(mentions, project_keys, truth, out_mask),
+        },
         "recall_ceiling": {
             "held_in": recall_ceiling(mentions, truth, in_mask),
             "held_out": recall_ceiling(mentions, truth, out_mask),
@@ -397,6 +452,27 @@ def markdown(report: dict[str, Any]) -> str:
             "",
             f"Best mean held-in F1: {best}; configured: {report['project_threshold']}.",
         ]
+    missed = [r for r in report["results"] if r.get("project_missed_pairs")]
+    if missed:
+        lines += [
+            "",
+            "## The project's missed pairs by what differs",
+            "",
+            "Pairs of records of one true person left in different keys, by the fields that "
+            "differ between the two keys' first records with a forename, surname or date of "
+            "birth (an approximation: one record per key; a placeholder name such as UNKNOWN "
+            f"counts as none); `{NO_DETAILS}` holds most of the pairs beyond the R ceiling. "
+            "The six largest per part; sources carried from an earlier run have none.",
+            "",
+            "| source | part | what differs | missed pairs | share |",
+            "|---|---|---|---|---|",
+        ]
+        for r in missed:
+            for part, causes in r["project_missed_pairs"].items():
+                total = sum(causes.values())
+                for cause, n in list(causes.items())[:6]:
+                    label = "held-out" if part == "held_out" else "held-in"
+                    lines.append(f"| {r['source']} | {label} | {cause} | {n} | {n / total:.1%} |")
     lines += ["", "Targets, on the held-out parts:", ""]
     lines += [f"- {text}" for text in target_lines(report["results"])]
     lines += [

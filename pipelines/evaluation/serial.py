@@ -52,6 +52,7 @@ from pipelines.evaluation.bench_analysis import NOTES_MARKER, existing_notes
 from pipelines.evaluation.independent_source import (
     DEFAULT_SEED,
     PART,
+    PLACEHOLDER_NAMES,
     Runtime,
     carried,
     carried_line,
@@ -142,10 +143,6 @@ def truth_sets(
         per_victim = recent.groupby("victim_true_person_id")["crime_id"].nunique()
         repeat_victims |= {(q, v) for v in per_victim.index[per_victim >= 2]}
     return {"serial": serial, "repeat": repeat, "repeat_victims": repeat_victims}
-
-
-# a name field holding only a placeholder says no more than an empty one
-PLACEHOLDER_NAMES = frozenset({"unknown", "not known", "n/k", "nk"})
 
 
 def identified_suspect_crimes(extracts: Path) -> set[str]:

@@ -11,6 +11,7 @@ import sys
 import types
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from pipelines.evaluation import independent_source, resolution_sources, screening, serial
@@ -91,6 +92,8 @@ def test_resolution_holds_the_independent_source_out_whole(
     assert mine["records"] > 0 and 0.0 < mine["project"]["held_out"]["f1"] <= 1.0
     assert mine["truth_coverage"]["with_truth"] == mine["records"]
     assert 0.0 < mine["recall_ceiling"]["held_out"] <= 1.0
+    missed = mine["project_missed_pairs"]
+    assert missed["held_in"] == {} and all(n > 0 for n in missed["held_out"].values())
     assert report["carried"]["names"] == before
     text = (out / "resolution_sources.md").read_text()
     assert text.splitlines()[2].startswith("Runtime: ")
@@ -188,3 +191,22 @@ def test_parts_carried_twice_name_the_run_they_come_from() -> None:
     assert second is not None and second["command"] == "full run"
     assert independent_source.carried(full, []) is None
     assert independent_source.carried(None, ["a"]) is None
+
+
+def test_missed_pairs_are_named_by_what_differs_between_the_keys() -> None:
+    mentions = pd.DataFrame(
+        {
+            "forename": ["Ann", "ann ", None, "Bob", "Robert", "Robert", "Cy"],
+            "surname": ["Lee", "Lee", "UNKNOWN", "Ray", "Ray", "Ray", "Day"],
+            "date_of_birth": ["1980-01-01", None, None, "1970-02-02", "1970-02-02", None, None],
+        }
+    )
+    keys = pd.Series(["k1", "k2", "k3", "k4", "k5", "k5", "k6"])
+    truth = pd.Series(["A", "A", "A", "B", "B", "B", "C"])
+    everyone = pd.Series(True, index=mentions.index)
+    causes = resolution_sources.missed_pair_causes(mentions, keys, truth, everyone)
+    # A: k1-k2 differ only by the missing date of birth; k3 holds a placeholder name only
+    # B: k4 against k5's first record with details (Robert, same date of birth): 1 x 2 pairs
+    assert causes == {resolution_sources.NO_DETAILS: 2, "forename": 2, "dob (one missing)": 1}
+    only_b = truth == "B"
+    assert resolution_sources.missed_pair_causes(mentions, keys, truth, only_b) == {"forename": 2}
