@@ -3,6 +3,7 @@ project's own ingest loads it with only the rows the truth marks as deliberately
 
 from __future__ import annotations
 
+import ast
 import csv
 import datetime as dt
 import os
@@ -10,11 +11,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from pipelines.contracts.check import check_delivery_folder
-from pipelines.evaluation.independent_force import generate_independent_force
+from pipelines.evaluation.independent_force import generate_independent_force, noise
 from pipelines.evaluation.independent_force.summary import summarise
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -191,3 +193,54 @@ def test_spp_profile_runs_on_the_tiny_independent_force(tiny: Path, tmp_path: Pa
         timeout=1800,
     )
     assert run.returncode == 0, run.stderr[-3000:]
+
+
+def test_the_generator_stays_independent_of_the_projects_own() -> None:
+    """Imports only the standard library, numpy, pandas and itself, and reads no file of the
+    shared data folder: the force is only worth holding out while nothing ties it to what the
+    pipeline was tuned on (the project's generator, its name lists, its reference data)."""
+    package = ROOT / "pipelines" / "evaluation" / "independent_force"
+    sources = {p.name: p.read_text(encoding="utf-8") for p in package.glob("*.py")}
+    assert {"generator.py", "noise.py", "names.py", "geography.py"} <= set(sources)
+    own = "pipelines.evaluation.independent_force"
+    for name, text in sources.items():
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                modules = [node.module or ""]
+            else:
+                continue
+            for module in modules:
+                top = module.split(".")[0]
+                assert (
+                    module.startswith(own)
+                    or top in {"numpy", "pandas"}
+                    or top in sys.stdlib_module_names
+                ), (name, module)
+        assert "shared/" not in text, name
+    assert not [p for p in package.rglob("*") if p.suffix in {".csv", ".json", ".parquet"}]
+
+
+def test_typing_slips_stay_plausible() -> None:
+    rng = np.random.default_rng(3)
+    born = dt.date(1990, 4, 7)
+    latest = dt.date(2026, 9, 30)
+    rates = noise.NoiseRates(dob_missing=0.0, dob_day_month_swap=0.0, dob_digit_slip=1.0)
+    typed = {noise.record_dob(rng, born, rates, latest) for _ in range(300)}
+    assert len(typed) > 3 and all(d is not None and d <= latest for d in typed)
+    # a slip changes one digit of the date, never the whole of it
+    for d in typed:
+        assert sum(a != b for a, b in zip(d.isoformat(), born.isoformat(), strict=True)) == 1
+    swapped = noise.NoiseRates(dob_missing=0.0, dob_day_month_swap=1.0)
+    assert noise.record_dob(rng, born, swapped, latest) == dt.date(1990, 7, 4)
+    estimated = noise.NoiseRates(
+        dob_missing=0.0, dob_day_month_swap=0.0, dob_digit_slip=0.0, dob_age_estimate=1.0
+    )
+    guess = noise.record_dob(rng, born, estimated, latest)
+    assert guess is not None and (guess.month, guess.day) == (1, 1)
+    assert abs(guess.year - born.year) <= 1
+    for _ in range(200):
+        word = noise.typo(rng, "Pritchard")
+        assert word != "Pritchard" or len(set("Pritchard")) < 9
+        assert abs(len(word) - len("Pritchard")) <= 1

@@ -53,6 +53,14 @@ Design
 - Deliberately bad rows (about 1 in 400 crimes each): an offence end before its start, and a
   date of birth whose century was mistyped into the future; truth marks them quarantined (with
   the crime_persons rows of the quarantined crimes).
+
+Truth (truth/): person_mentions (one row per person reference, the nominal id on the record
+and the real person), crimes (course, true stalking, hidden, identified_route, recorded_as:
+stalking, harassment, malcomms, criminal_damage, assault, threats, coercive_control,
+image_abuse, breach), intelligence (plus `quarantined`), courses (course_type: the keys of
+generator.COURSE_TYPES and SPAWNED_TYPES) and persons. An unknown suspect's mention still
+names the real perpetrator: no resolution can link it, so leave nameless mentions (empty
+names or UNKNOWN, or no nominal id and no name) out of pairwise scores or report them apart.
 """
 
 from pipelines.evaluation.independent_force.generator import generate_independent_force
