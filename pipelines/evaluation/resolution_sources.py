@@ -148,11 +148,11 @@ def missed_pair_causes(
     mentions: pd.DataFrame, keys: pd.Series, truth: pd.Series, mask: pd.Series
 ) -> dict[str, int]:
     """The missed pairs of the part (two records of one true person in different keys), by
-    what differs between the two keys: each key stands for its first record with a forename,
-    surname or date of birth (a placeholder name counting as none), and a pair is named by the
-    fields that differ there (`dob (one missing)` where one side has none). Pairs reaching a key
-    without any such record count under NO_DETAILS. An approximation (one record per key), to
-    say which kind of noise the misses come from."""
+    what differs between the two keys: each key stands for its record with the most of
+    forename, surname and date of birth (a placeholder name counting as none; ties by mention
+    id), and a pair is named by the fields that differ there (`dob (one missing)` where one
+    side has none). Pairs reaching a key without any such record count under NO_DETAILS. An
+    approximation (one record per key), to say which kind of noise the misses come from."""
     frame = pd.DataFrame(index=mentions.index)
     for column in ("forename", "surname", "date_of_birth"):
         text = (
@@ -163,7 +163,15 @@ def missed_pair_causes(
         frame[column] = text.where(~text.isin(PLACEHOLDER_NAMES | {"nat", "nan", "none"}), "")
     frame["key"], frame["truth"] = keys.to_numpy(), truth.to_numpy()
     frame = frame[mask.to_numpy()]
-    frame["details"] = (frame[["forename", "surname", "date_of_birth"]] != "").any(axis=1)
+    given = (frame[["forename", "surname", "date_of_birth"]] != "").sum(axis=1)
+    frame["details"] = given > 0
+    # each key's record with the most details stands for it, ties by id: the same on every run
+    # whatever order the warehouse returns the mentions in
+    order = mentions["mention_id"].astype(str) if "mention_id" in mentions.columns else None
+    frame["order"] = (order if order is not None else mentions.index.to_series()).to_numpy()[
+        mask.to_numpy()
+    ]
+    frame = frame.assign(given=given).sort_values(["given", "order"], ascending=[False, True])
     split = frame.groupby("truth")["key"].transform("nunique") > 1
     frame = frame[split]
     sizes = frame.groupby(["truth", "key"]).size().rename("n")
@@ -459,8 +467,8 @@ def markdown(report: dict[str, Any]) -> str:
             "## The project's missed pairs by what differs",
             "",
             "Pairs of records of one true person left in different keys, by the fields that "
-            "differ between the two keys' first records with a forename, surname or date of "
-            "birth (an approximation: one record per key; a placeholder name such as UNKNOWN "
+            "differ between the two keys' records with the most of forename, surname and date "
+            "of birth (an approximation: one record per key; a placeholder name such as UNKNOWN "
             f"counts as none); `{NO_DETAILS}` holds most of the pairs beyond the R ceiling. "
             "The six largest per part; sources carried from an earlier run have none.",
             "",

@@ -210,3 +210,14 @@ def test_missed_pairs_are_named_by_what_differs_between_the_keys() -> None:
     assert causes == {resolution_sources.NO_DETAILS: 2, "forename": 2, "dob (one missing)": 1}
     only_b = truth == "B"
     assert resolution_sources.missed_pair_causes(mentions, keys, truth, only_b) == {"forename": 2}
+    # the same whatever order the records come in: a key's record with the most details
+    # stands for it, ties by mention id
+    mentions["mention_id"] = [f"m{i}" for i in range(len(mentions))]
+    turned = [6, 5, 4, 3, 2, 1, 0]
+    again = resolution_sources.missed_pair_causes(
+        mentions.iloc[turned].reset_index(drop=True),
+        keys.iloc[turned].reset_index(drop=True),
+        truth.iloc[turned].reset_index(drop=True),
+        everyone,
+    )
+    assert again == causes
