@@ -993,7 +993,9 @@ def parts_markdown(
     for name in names:
         lines.append(f"## {name}")
         lines.append("")
-        lines.append(to_markdown(parts[name], command).split("\n", 2)[2])
+        # a part carried from an earlier report was made by that report's command
+        made_by = carry["command"] if carry and name in carry["names"] else command
+        lines.append(to_markdown(parts[name], made_by).split("\n", 2)[2])
     return "\n".join(lines)
 
 
