@@ -141,6 +141,8 @@ def test_screening_reports_the_independent_part_held_out(tmp_path: Path, tiny_pr
     _warehouse_copy(tiny_profile, work / "independent")
     out.mkdir()
     shutil.copy(DOCS / "screening.json", out / "screening.json")
+    earlier = json.loads((out / "screening.json").read_text())
+    made_by = (earlier.get("carried") or {}).get("command") or earlier["command"]
     (out / "screening.md").write_text(f"old tables\n{NOTES_MARKER}\nA hand note.\n")
     argv = ["--parts", "independent", "--scale", "tiny", "--end-quarter", TINY_END_QUARTER]
     argv += ["--independent-extracts", str(tiny_profile.extracts), "--merge"]
@@ -154,6 +156,8 @@ def test_screening_reports_the_independent_part_held_out(tmp_path: Path, tiny_pr
     assert "| measure | held_in | held_out | held_out_unnamed | independent |" in text
     assert "held out whole, `independent`: stand-in extracts" in text
     assert "Carried from an earlier run, not re-run now: held_in, held_out" in text
+    # each carried part's own section names the command that made it
+    assert text.count(f"Command: `{made_by}` (quarter") == 3
     assert "old tables" not in text and text.endswith(f"{NOTES_MARKER}\nA hand note.\n")
 
 
