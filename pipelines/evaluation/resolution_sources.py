@@ -7,12 +7,18 @@ settings) beside plain Splink with a tutorial configuration (`splink_reference`)
 
 Held-out parts. Each source's true people are split by a fixed hash of their true id: 30 %
 are held out (`held_out_part`), and no threshold, weight or rule is chosen on them; the
-generator's `heavy` noise profile (noise.HELD_OUT) is held out whole. Both methods run on the
-whole source (they are unsupervised: no label is read); pairwise precision/recall/F1 are then
+generator's `heavy` noise profile (noise.HELD_OUT) is held out whole, and so is the
+independent force (`independent_force`: pipelines.evaluation.independent_force, written
+blind to the project's generator; skipped with a message when the package is absent). Both
+methods run on the whole source (they are unsupervised: no label is read); pairwise
+precision/recall/F1 are then
 computed within each part. Plain Splink's clustering threshold is the best of a small grid on
 the held-in part (its best case); the project's is the configured one (settings.yaml).
 
-Writes docs/evaluation/resolution_sources.json and .md.
+The project's missed pairs of each part are also sorted by what differs between the two keys
+(`missed_pair_causes`). `--sources independent_force` runs that source alone
+(`--independent-extracts DIR`: extracts with truth/ standing in for it). Writes
+docs/evaluation/resolution_sources.json and .md.
 """
 
 from __future__ import annotations
@@ -30,6 +36,20 @@ from typing import Any
 
 import pandas as pd
 
+from pipelines.evaluation.bench_analysis import NOTES_MARKER, existing_notes
+from pipelines.evaluation.independent_source import (
+    DEFAULT_SEED,
+    PART,
+    PLACEHOLDER_NAMES,
+    Runtime,
+    carried,
+    carried_line,
+    describe,
+    independent_extracts,
+    previous_report,
+    runtime_line,
+    skip_message,
+)
 from pipelines.evaluation.resolution import (
     DEDUP_DIR,
     OUT_DIR,
@@ -47,6 +67,9 @@ from pipelines.synthetic import noise
 HELD_OUT_SHARE = 0.3
 REFERENCE_THRESHOLDS = (0.5, 0.8, 0.9, 0.95, 0.99)
 NOISE_PROFILES = ("default", "messy", "transliterated", "heavy")
+# the last quarter of the generated deliveries (the mentions are built for it)
+END_QUARTER = "2024-Q1"
+INDEPENDENT = f"{PART}_force"
 METRIC_KEYS = ("records", "true_people", "precision", "recall", "f1")
 
 
@@ -118,6 +141,60 @@ def recall_ceiling(mentions: pd.DataFrame, truth: pd.Series, mask: pd.Series) ->
     return round(reachable / total, 4) if total else None
 
 
+NO_DETAILS = "a side has only records without forename, surname or date of birth"
+
+
+def missed_pair_causes(
+    mentions: pd.DataFrame, keys: pd.Series, truth: pd.Series, mask: pd.Series
+) -> dict[str, int]:
+    """The missed pairs of the part (two records of one true person in different keys), by
+    what differs between the two keys: each key stands for its record with the most of
+    forename, surname and date of birth (a placeholder name counting as none; ties by mention
+    id), and a pair is named by the fields that differ there (`dob (one missing)` where one
+    side has none). Pairs reaching a key without any such record count under NO_DETAILS. An
+    approximation (one record per key), to say which kind of noise the misses come from."""
+    frame = pd.DataFrame(index=mentions.index)
+    for column in ("forename", "surname", "date_of_birth"):
+        text = (
+            mentions[column].astype("string").fillna("").str.strip().str.lower()
+            if column in mentions.columns
+            else pd.Series("", index=mentions.index)
+        )
+        frame[column] = text.where(~text.isin(PLACEHOLDER_NAMES | {"nat", "nan", "none"}), "")
+    frame["key"], frame["truth"] = keys.to_numpy(), truth.to_numpy()
+    frame = frame[mask.to_numpy()]
+    given = (frame[["forename", "surname", "date_of_birth"]] != "").sum(axis=1)
+    frame["details"] = given > 0
+    # each key's record with the most details stands for it, ties by id: the same on every run
+    # whatever order the warehouse returns the mentions in
+    order = mentions["mention_id"].astype(str) if "mention_id" in mentions.columns else None
+    frame["order"] = (order if order is not None else mentions.index.to_series()).to_numpy()[
+        mask.to_numpy()
+    ]
+    frame = frame.assign(given=given).sort_values(["given", "order"], ascending=[False, True])
+    split = frame.groupby("truth")["key"].transform("nunique") > 1
+    frame = frame[split]
+    sizes = frame.groupby(["truth", "key"]).size().rename("n")
+    firsts = frame[frame["details"]].groupby(["truth", "key"]).first()
+    keyed = sizes.to_frame().join(firsts).reset_index()
+    out: dict[str, int] = {}
+    for _, person in keyed.groupby("truth"):
+        rows = list(person.itertuples(index=False))
+        for i, a in enumerate(rows):
+            for b in rows[i + 1 :]:
+                pairs = int(a.n * b.n)
+                if pd.isna(a.forename) or pd.isna(b.forename):  # a key with no details
+                    cause = NO_DETAILS
+                else:
+                    differ = [f for f in ("forename", "surname") if getattr(a, f) != getattr(b, f)]
+                    if a.date_of_birth != b.date_of_birth:
+                        missing = "" in (a.date_of_birth, b.date_of_birth)
+                        differ.append("dob (one missing)" if missing else "dob")
+                    cause = " + ".join(differ) or "same forename, surname and dob"
+                out[cause] = out.get(cause, 0) + pairs
+    return dict(sorted(out.items(), key=lambda item: (-item[1], item[0])))
+
+
 def febrl4_mentions(directory: Path) -> tuple[pd.DataFrame, pd.Series]:
     a, ta = febrl_mentions(directory / "dataset4a.csv")
     b, tb = febrl_mentions(directory / "dataset4b.csv")
@@ -146,8 +223,32 @@ def generator_source(
 
     extracts = workdir / f"{scale}_{seed}_{profile}"
     if not (extracts / "truth" / "person_mentions.csv").exists():
-        generate_force(scale, seed, extracts, end_quarter="2024-Q1", rates=Rates(noise=profile))
-    warehouse = workdir / f"{scale}_{seed}_{profile}.duckdb"
+        generate_force(scale, seed, extracts, end_quarter=END_QUARTER, rates=Rates(noise=profile))
+    return mentions_with_truth(extracts, workdir / f"{scale}_{seed}_{profile}.duckdb")
+
+
+def independent_source(
+    workdir: Path, seed: int, scale: str, given: Path | None = None
+) -> tuple[pd.DataFrame, pd.Series] | None:
+    """The independent force (or `given` stand-in extracts) built into mentions by the
+    production dbt models, with its truth; None when the package is absent."""
+    extracts = independent_extracts(
+        workdir / f"independent_{scale}_{seed}",
+        seed=seed,
+        scale=scale,
+        end_quarter=END_QUARTER,
+        given=given,
+    )
+    if extracts is None:
+        return None
+    name = "given" if given is not None else f"{scale}_{seed}"
+    return mentions_with_truth(extracts, workdir / f"independent_{name}.duckdb")
+
+
+def mentions_with_truth(extracts: Path, warehouse: Path) -> tuple[pd.DataFrame, pd.Series]:
+    """The mentions of a delivery with truth/ (built into `warehouse` unless there already),
+    each with its true person (truth/person_mentions.csv by source and record key); mentions
+    the truth does not name are dropped and counted (`truth_coverage` in attrs)."""
     if not warehouse.exists():
         build_mentions_warehouse(extracts, warehouse)
     mentions = read_mentions(warehouse)
@@ -156,8 +257,9 @@ def generator_source(
     index = pd.MultiIndex.from_frame(mentions[["source", "record_key"]].astype(str))
     true_ids = keyed.reindex(index)
     kept = true_ids.notna().to_numpy()
-    mentions = mentions[kept].reset_index(drop=True)
-    return mentions, pd.Series(true_ids[kept].to_numpy())
+    out = mentions[kept].reset_index(drop=True)
+    out.attrs["truth_coverage"] = {"mentions": len(mentions), "with_truth": int(kept.sum())}
+    return out, pd.Series(true_ids[kept].to_numpy())
 
 
 def evaluate_source(
@@ -235,6 +337,12 @@ def evaluate_source(
             "chain_dob_conflict_years": result.stats["clustering"].get("chain_dob_conflict_years"),
         },
         "held_in_f1_by_threshold": held_in_f1,
+        "project_missed_pairs": {
+            "held_in": missed_pair_causes(mentions, project_keys, truth, in_mask)
+            if in_mask.any()
+            else {},
+            "held_out": missed_pair_causes(mentions, project_keys, truth, out_mask),
+        },
         "recall_ceiling": {
             "held_in": recall_ceiling(mentions, truth, in_mask),
             "held_out": recall_ceiling(mentions, truth, out_mask),
@@ -285,6 +393,10 @@ def markdown(report: dict[str, Any]) -> str:
     lines = [
         "# Person resolution across sources: the project beside plain Splink",
         "",
+        " ".join(
+            [runtime_line(report.get("runtime")), carried_line(report.get("carried"))]
+        ).strip(),
+        "",
         f"Command: `{report['command']}`. Project threshold "
         f"{report['project_threshold']} (settings.yaml); plain Splink = "
         "`pipelines/evaluation/splink_reference.py` (tutorial configuration on forename, "
@@ -294,7 +406,8 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         "**Held out**: in every source, the true people whose "
         f"crc32(source|true id) mod 1000 < {int(HELD_OUT_SHARE * 1000)} (~30 %); the generator "
-        f"noise profile(s) {', '.join(noise.HELD_OUT)} whole. No threshold, weight or rule "
+        f"noise profile(s) {', '.join(noise.HELD_OUT)} whole, and `{INDEPENDENT}` whole: "
+        f"{report.get('independent', 'the independent force')}. No threshold, weight or rule "
         "is chosen on a held-out part. Both methods run on the whole source without labels; "
         "pairs are scored within each part. The project's clustering threshold (settings.yaml) "
         "is checked on the held-in parts only (table below, with `--sweep`). "
@@ -347,6 +460,27 @@ def markdown(report: dict[str, Any]) -> str:
             "",
             f"Best mean held-in F1: {best}; configured: {report['project_threshold']}.",
         ]
+    missed = [r for r in report["results"] if r.get("project_missed_pairs")]
+    if missed:
+        lines += [
+            "",
+            "## The project's missed pairs by what differs",
+            "",
+            "Pairs of records of one true person left in different keys, by the fields that "
+            "differ between the two keys' records with the most of forename, surname and date "
+            "of birth (an approximation: one record per key; a placeholder name such as UNKNOWN "
+            f"counts as none); `{NO_DETAILS}` holds most of the pairs beyond the R ceiling. "
+            "The six largest per part; sources carried from an earlier run have none.",
+            "",
+            "| source | part | what differs | missed pairs | share |",
+            "|---|---|---|---|---|",
+        ]
+        for r in missed:
+            for part, causes in r["project_missed_pairs"].items():
+                total = sum(causes.values())
+                for cause, n in list(causes.items())[:6]:
+                    label = "held-out" if part == "held_out" else "held-in"
+                    lines.append(f"| {r['source']} | {label} | {cause} | {n} | {n / total:.1%} |")
     lines += ["", "Targets, on the held-out parts:", ""]
     lines += [f"- {text}" for text in target_lines(report["results"])]
     lines += [
@@ -359,9 +493,21 @@ def markdown(report: dict[str, Any]) -> str:
         "names, date of birth, postcode, address; fake_*: names, date of birth, email, city, "
         "which plain Splink compares too, as its tutorial does). "
         "On the generator the project also uses nominal ids and the crime context (as in "
-        "production); plain Splink uses only the five fields.",
+        "production); plain Splink uses only the five fields. "
+        f"`{INDEPENDENT}`: the independent generator's extracts built into mentions the same "
+        "way, its truth read from its truth/person_mentions.csv by source and record key.",
         "",
     ]
+    coverage = [
+        f"- {r['source']}: {r['truth_coverage']['with_truth']} of "
+        f"{r['truth_coverage']['mentions']} mentions named in its truth (the others are not "
+        "scored)"
+        for r in report["results"]
+        if r.get("truth_coverage")
+        and r["truth_coverage"]["with_truth"] < r["truth_coverage"]["mentions"]
+    ]
+    if coverage:
+        lines += ["Mentions without truth:", "", *coverage, ""]
     return "\n".join(lines)
 
 
@@ -371,7 +517,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--profiles", default=",".join(NOISE_PROFILES))
     parser.add_argument("--no-benchmarks", action="store_true")
-    parser.add_argument("--only", help="comma-separated source names")
+    parser.add_argument("--only", help="comma-separated source names (prints JSON, no docs)")
+    parser.add_argument(
+        "--sources",
+        help="comma-separated source names to run and write (e.g. independent_force); "
+        "default every source",
+    )
+    # the force scale, like the generator sources beside it
+    parser.add_argument("--independent-scale", default="force")
+    parser.add_argument("--independent-seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument(
+        "--independent-extracts",
+        type=Path,
+        default=None,
+        help="extracts with truth/ standing in for the independent force",
+    )
     parser.add_argument(
         "--sweep",
         default="0.35,0.5,0.7",
@@ -380,19 +540,36 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=OUT_DIR)
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the sources not run now from the resolution_sources.json already in --out "
+        "(said so)",
+    )
     args = parser.parse_args(argv if argv is not None else sys.argv[1:])
+    runtime = Runtime()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="spp_resolution_sources_"))
     cfg = configured_resolution(workdir)
     only = set(args.only.split(",")) if args.only else None
+    selected = only or (set(args.sources.split(",")) if args.sources else None)
     results: list[dict[str, Any]] = []
 
-    def run(name: str, load: Callable[[], tuple[pd.DataFrame, pd.Series]], whole: bool) -> None:
-        if only and name not in only:
+    def run(
+        name: str, load: Callable[[], tuple[pd.DataFrame, pd.Series] | None], whole: bool
+    ) -> None:
+        if selected and name not in selected:
             return
-        mentions, truth = load()
+        loaded = load()
+        if loaded is None:
+            print(skip_message("resolution_sources"), flush=True)
+            return
+        mentions, truth = loaded
+        coverage = mentions.attrs.get("truth_coverage")
         sweep = tuple(float(t) for t in args.sweep.split(",") if t)
         results.append(evaluate_source(name, mentions, truth, cfg, whole, sweep))
         r = results[-1]
+        if coverage:
+            r["truth_coverage"] = coverage
         print(
             f"{name}: project F1 in/out {r['project']['held_in'].get('f1')} / "
             f"{r['project']['held_out'].get('f1')}; Splink {r['splink']['held_in'].get('f1')} "
@@ -412,20 +589,45 @@ def main(argv: list[str] | None = None) -> int:
             lambda p=profile: generator_source(workdir, p, args.seed, args.scale),
             profile in noise.HELD_OUT,
         )
+    # held out whole: written blind to the project's generator, nothing chosen on it
+    run(
+        INDEPENDENT,
+        lambda: independent_source(
+            workdir, args.independent_seed, args.independent_scale, args.independent_extracts
+        ),
+        True,
+    )
     argv_used = list(argv if argv is not None else sys.argv[1:])
     report = {
         "command": " ".join(["python -m pipelines.evaluation.resolution_sources", *argv_used]),
         "project_threshold": cfg.match_probability_threshold,
         "held_out_share": HELD_OUT_SHARE,
         "held_out_profiles": list(noise.HELD_OUT),
+        "independent": describe(
+            args.independent_scale, args.independent_seed, args.independent_extracts
+        ),
         "results": results,
+        "runtime": runtime.figures(),
     }
     if only:
         print(json.dumps(report, indent=2, default=str))
         return 0
+    if not results:  # nothing ran: keep the docs of the last run
+        print("resolution_sources: no source ran; nothing written", flush=True)
+        return 0
+    previous = previous_report(args.out / "resolution_sources.json", args.merge)
+    if previous is not None:
+        ran = {r["source"] for r in results}
+        kept = [r for r in previous.get("results", []) if r["source"] not in ran]
+        # the carried sources first, in their order, then those run now
+        report["results"] = kept + results
+        report["carried"] = carried(previous, [r["source"] for r in kept])
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "resolution_sources.json").write_text(json.dumps(report, indent=2, default=str))
-    (args.out / "resolution_sources.md").write_text(markdown(report))
+    md_path = args.out / "resolution_sources.md"
+    # a hand-written note below the marker (what a run found and why) survives regeneration
+    notes = existing_notes(md_path).strip("\n")
+    md_path.write_text("\n".join([markdown(report).rstrip("\n"), "", NOTES_MARKER, notes, ""]))
     return 0
 
 

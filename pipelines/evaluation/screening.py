@@ -1,11 +1,14 @@
 """Hidden-stalking screening, repeat victims and serial perpetrators against ground truth:
-`python -m pipelines.evaluation.screening [--scale small] [--parts held_in,held_out]`.
+`python -m pipelines.evaluation.screening [--scale small] [--parts held_in,independent]`.
 
-Generates two synthetic forces, held-in (HELD_IN: the weights and threshold were chosen on it)
-and held-out (HELD_OUT: another seed and other generator settings), or takes `--extracts DIR`
-with its `truth/`; runs the whole pipeline for the last quarter through Dagster (ingest -> dbt
--> Splink resolution -> dbt analytics) into a scratch warehouse (or reads `--warehouse FILE`
-from an earlier run), then:
+Generates synthetic forces, held-in (HELD_IN: the weights and threshold were chosen on it)
+and held-out (HELD_OUT, HELD_OUT_UNNAMED: other seeds and generator settings), and the
+independent force held out whole (part `independent`: pipelines.evaluation.independent_force,
+written blind to the project's generator; skipped with a message when the package is absent;
+`--independent-extracts DIR` stands in for it), or takes `--extracts DIR` with its `truth/`;
+runs the whole pipeline for the last quarter through Dagster (ingest -> dbt -> Splink
+resolution -> dbt analytics) into a scratch warehouse (or reads `--warehouse FILE` from an
+earlier run), then:
 
 - screening: precision and recall of `identified_by = 'screened'` against
   truth/crimes.csv `is_hidden_stalking` at the configured threshold, the trade-off over every
@@ -35,6 +38,19 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from pipelines.evaluation.bench_analysis import NOTES_MARKER, existing_notes
+from pipelines.evaluation.independent_source import (
+    DEFAULT_SEED,
+    PART,
+    Runtime,
+    carried,
+    carried_line,
+    describe,
+    independent_extracts,
+    previous_report,
+    runtime_line,
+    skip_message,
+)
 from pipelines.quarters import quarter_end
 from pipelines.settings import dbt_vars, load_settings
 
@@ -796,20 +812,42 @@ HELD_OUT = {
 # identified suspect on the crime), as on real records; checks that signals about a victim's
 # crimes naming no suspect do not over-screen there.
 HELD_OUT_UNNAMED = {"seed": 11, "rates": {"unnamed_suspect_share": 0.4}}
-PARTS = {"held_in": HELD_IN, "held_out": HELD_OUT, "held_out_unnamed": HELD_OUT_UNNAMED}
+# Held out whole: the independent force, a generator written blind to ours (its own population
+# and noise model); nothing was chosen on it.
+INDEPENDENT = {"seed": DEFAULT_SEED, "rates": {}, "independent": True}
+PARTS = {
+    "held_in": HELD_IN,
+    "held_out": HELD_OUT,
+    "held_out_unnamed": HELD_OUT_UNNAMED,
+    PART: INDEPENDENT,
+}
 
 
 def evaluate_part(
-    part: str, scale: str, spec: dict[str, Any], quarter: str, work: Path
-) -> dict[str, Any]:
-    """Generate the part's force, run the pipeline and evaluate it."""
+    part: str,
+    scale: str,
+    spec: dict[str, Any],
+    quarter: str,
+    work: Path,
+    given: Path | None = None,
+) -> dict[str, Any] | None:
+    """Generate the part's force, run the pipeline and evaluate it; None for the independent
+    part when its package is absent (`given`: extracts with truth/ standing in for it)."""
     from pipelines.synthetic import generate_force
     from pipelines.synthetic.presets import Rates
 
     folder = work / part
     folder.mkdir(parents=True, exist_ok=True)
     extracts = folder / "extracts"
-    if not (extracts / "truth" / "crimes.csv").exists():
+    source = None
+    if spec.get("independent"):
+        found = independent_extracts(
+            extracts, seed=spec["seed"], scale=scale, end_quarter=quarter, given=given
+        )
+        if found is None:
+            return None
+        extracts, source = found, describe(scale, spec["seed"], given)
+    elif not (extracts / "truth" / "crimes.csv").exists():
         generate_force(
             scale, spec["seed"], extracts, end_quarter=quarter, rates=Rates(**spec["rates"])
         )
@@ -828,7 +866,7 @@ def evaluate_part(
             settings.threshold,
             CHOSEN_WEIGHTS,
         )
-    return {**result, "part": part, "scale": scale, **spec}
+    return {**result, "part": part, "scale": scale, "source": source, **spec}
 
 
 def with_best_recall(result: dict[str, Any]) -> dict[str, Any]:
@@ -869,16 +907,24 @@ def _tied_sentence(choice: dict[str, Any], free: list[str]) -> str:
     )
 
 
-def parts_markdown(parts: dict[str, dict[str, Any]], command: str) -> str:
+def parts_markdown(
+    parts: dict[str, dict[str, Any]],
+    command: str,
+    runtime: dict[str, float] | None = None,
+    carry: dict[str, Any] | None = None,
+) -> str:
     """The held-in and held-out figures side by side, then each part's detail."""
     names = list(parts)
     lines = [
         "# Hidden-stalking screening: held-in and held-out generator settings",
         "",
+        " ".join([runtime_line(runtime), carried_line(carry)]).strip(),
+        "",
         f"Command: `{command}`. Held-in: {_describe(parts, 'held_in')}; held-out: "
         f"{_describe(parts, 'held_out')}; held-out with unnamed suspects: "
-        f"{_describe(parts, 'held_out_unnamed')} (no weight or threshold was chosen on either "
-        "held-out part). Truth: "
+        f"{_describe(parts, 'held_out_unnamed')}; held out whole, `{PART}`: "
+        f"{_describe(parts, PART)} (no weight or threshold was chosen on any held-out part). "
+        "Truth: "
         "truth/crimes.csv `is_hidden_stalking`. Baseline: the course of conduct alone (the "
         "same resolved suspect and victim on 2+ occasions in the window, `is_repeated`).",
         "",
@@ -947,7 +993,9 @@ def parts_markdown(parts: dict[str, dict[str, Any]], command: str) -> str:
     for name in names:
         lines.append(f"## {name}")
         lines.append("")
-        lines.append(to_markdown(parts[name], command).split("\n", 2)[2])
+        # a part carried from an earlier report was made by that report's command
+        made_by = carry["command"] if carry and name in carry["names"] else command
+        lines.append(to_markdown(parts[name], made_by).split("\n", 2)[2])
     return "\n".join(lines)
 
 
@@ -955,6 +1003,8 @@ def _describe(parts: dict[str, dict[str, Any]], name: str) -> str:
     part = parts.get(name)
     if part is None:
         return "not run"
+    if part.get("source"):
+        return part["source"]
     rates = ", ".join(f"{k}={v}" for k, v in part["rates"].items()) or "default rates"
     return f"{part['scale']} preset, seed {part['seed']}, {rates}"
 
@@ -968,8 +1018,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warehouse", help="with --extracts: evaluate this warehouse")
     parser.add_argument("--work", help="scratch folder (default a temporary one)")
     parser.add_argument("--out", default=str(OUT_DIR), help="folder for screening.json/.md")
+    parser.add_argument(
+        "--independent-extracts",
+        help=f"extracts with truth/ standing in for the independent force (part {PART})",
+    )
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the parts not run now from the screening.json already in --out (said so)",
+    )
     args = parser.parse_args(argv)
 
+    runtime = Runtime()
     started = time.perf_counter()
     work = Path(args.work or tempfile.mkdtemp(prefix="spp-eval-screening-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -987,16 +1047,40 @@ def main(argv: list[str] | None = None) -> int:
         text = to_markdown(result, command)
         report: dict[str, Any] = result
     else:
-        parts = {
-            name: with_best_recall(evaluate_part(name, args.scale, PARTS[name], quarter, work))
-            for name in args.parts.split(",")
-            if name
+        given = Path(args.independent_extracts) if args.independent_extracts else None
+        parts = {}
+        for name in [n for n in args.parts.split(",") if n]:
+            if name not in PARTS:
+                parser.error(f"unknown part {name!r} (parts: {', '.join(PARTS)})")
+            result = evaluate_part(name, args.scale, PARTS[name], quarter, work, given)
+            if result is None:
+                print(skip_message("screening"), flush=True)
+                continue
+            parts[name] = with_best_recall(result)
+        if not parts:  # nothing ran: keep the docs of the last run
+            print("screening: no part ran; nothing written", flush=True)
+            return 0
+        previous = previous_report(out / "screening.json", args.merge)
+        kept = {
+            name: part
+            for name, part in ((previous or {}).get("parts") or {}).items()
+            if name not in parts
         }
-        text = parts_markdown(parts, command)
-        report = {"command": command, "parts": parts}
+        order = [*PARTS, *kept]
+        parts = {name: {**parts, **kept}[name] for name in order if name in {**parts, **kept}}
+        report = {
+            "command": command,
+            "parts": parts,
+            "runtime": runtime.figures(),
+            "carried": carried(previous, list(kept)),
+        }
+        text = parts_markdown(parts, command, report["runtime"], report["carried"])
     report["seconds"] = round(time.perf_counter() - started, 1)
     (out / "screening.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
-    (out / "screening.md").write_text(text)
+    md_path = out / "screening.md"
+    # a hand-written note below the marker (what a run found and why) survives regeneration
+    notes = existing_notes(md_path).strip("\n")
+    md_path.write_text("\n".join([text.rstrip("\n"), "", NOTES_MARKER, notes, ""]))
     print(text)
     return 0
 

@@ -10,7 +10,10 @@ same settings drawn again at other seeds (`held_out_s11`, `_s23`, `_s31`: one dr
 serial figures by several points, so the method and its baseline are also compared pooled over
 the four held-out draws), and `diag13` (held-in diagnostic: seed 13, more duplicate nominals,
 repeat victims and serial courses than seed 42, the messy noise profile; errors are studied and
-fixes chosen on it).
+fixes chosen on it), and `independent` (held out whole: the independent force,
+pipelines.evaluation.independent_force, a generator written blind to ours; skipped with a
+message when the package is absent, `--independent-extracts DIR` stands in for it; pooled with
+no other part, its error causes set beside the generator's held-out draws).
 Truth comes from truth/crimes.csv, not from the project's own universe: the crimes of true
 stalking courses (`is_true_stalking`) whose suspect was recorded, loaded (not quarantined),
 per true person:
@@ -46,6 +49,19 @@ from typing import Any
 import pandas as pd
 
 from pipelines.evaluation.bench_analysis import NOTES_MARKER, existing_notes
+from pipelines.evaluation.independent_source import (
+    DEFAULT_SEED,
+    PART,
+    PLACEHOLDER_NAMES,
+    Runtime,
+    carried,
+    carried_line,
+    describe,
+    independent_extracts,
+    previous_report,
+    runtime_line,
+    skip_message,
+)
 from pipelines.evaluation.screening import (
     HELD_OUT,
     course_record_counts,
@@ -87,6 +103,9 @@ PARTS: dict[str, dict[str, Any]] = {
         },
         "held_out": False,
     },
+    # held out whole: the independent force (a generator written blind to ours, its own
+    # population and noise model); nothing is chosen on it, and it is pooled with no other part
+    PART: {"seed": DEFAULT_SEED, "rates": {}, "held_out": True, "independent": True},
 }
 
 
@@ -124,6 +143,33 @@ def truth_sets(
         per_victim = recent.groupby("victim_true_person_id")["crime_id"].nunique()
         repeat_victims |= {(q, v) for v in per_victim.index[per_victim >= 2]}
     return {"serial": serial, "repeat": repeat, "repeat_victims": repeat_victims}
+
+
+def identified_suspect_crimes(extracts: Path) -> set[str]:
+    """The crimes on which a row of the true perpetrator (truth/person_mentions.csv) holds a
+    forename, surname or date of birth, a name holding a placeholder only counting as empty. A
+    suspect row with none of them (a nominal made for an unknown suspect) tells nobody reading
+    the records who the suspect is, so no resolution can join it to the suspect's other crimes."""
+    rows = pd.read_csv(extracts / "crime_persons.csv", dtype=str)
+    rows["record_key"] = rows["crime_id"] + "|" + rows["person_id"].fillna("")
+    mentions = pd.read_csv(extracts / "truth" / "person_mentions.csv", dtype=str)
+    mentions = mentions[mentions["source"] == "crime_persons"][["record_key", "true_person_id"]]
+    crimes = pd.read_csv(extracts / "truth" / "crimes.csv", dtype=str)
+    rows = rows.merge(mentions, on="record_key").merge(
+        crimes[["crime_id", "perpetrator_true_person_id"]], on="crime_id"
+    )
+    rows = rows[rows["true_person_id"] == rows["perpetrator_true_person_id"]]
+
+    def given(column: str, placeholders: frozenset[str] = frozenset()) -> pd.Series:
+        text = rows[column].fillna("").str.strip()
+        return (text != "") & ~text.str.lower().isin(placeholders)
+
+    named = (
+        given("forename", PLACEHOLDER_NAMES)
+        | given("surname", PLACEHOLDER_NAMES)
+        | given("date_of_birth")
+    )
+    return set(rows.loc[named, "crime_id"])
 
 
 def record_visible(crimes: pd.DataFrame, course_records: pd.Series) -> pd.DataFrame:
@@ -388,16 +434,36 @@ def predicted_keys(
     return out
 
 
-def evaluate_part(part: str, scale: str, work: Path, quarters: int) -> dict:
+def evaluate_part(
+    part: str, scale: str, work: Path, quarters: int, given: Path | None = None
+) -> dict | None:
+    """One part's figures; None for the independent part when its package is absent. `given`:
+    extracts with truth/ standing in for the independent force."""
     from pipelines.synthetic import generate_force
     from pipelines.synthetic.presets import Rates
 
     spec = PARTS[part]
     seed = spec["seed"]
     profile = spec["rates"].get("noise", "default")
-    extracts = work / f"{scale}_{seed}_{part}"
-    if not (extracts / "truth" / "crimes.csv").exists():
-        generate_force(scale, seed, extracts, end_quarter=END_QUARTER, rates=Rates(**spec["rates"]))
+    source = None
+    if spec.get("independent"):
+        found = independent_extracts(
+            work / f"{scale}_{seed}_{part}",
+            seed=seed,
+            scale=scale,
+            end_quarter=END_QUARTER,
+            given=given,
+        )
+        if found is None:
+            return None
+        extracts, source = found, describe(scale, seed, given)
+        profile = "independent"
+    else:
+        extracts = work / f"{scale}_{seed}_{part}"
+        if not (extracts / "truth" / "crimes.csv").exists():
+            generate_force(
+                scale, seed, extracts, end_quarter=END_QUARTER, rates=Rates(**spec["rates"])
+            )
     run_dir = work / f"run_{part}"
     run_dir.mkdir(parents=True, exist_ok=True)
     warehouse = run_dir / "warehouse.duckdb"
@@ -423,6 +489,18 @@ def evaluate_part(part: str, scale: str, work: Path, quarters: int) -> dict:
         chosen,
         extracts,
         loaded,
+        settings.perpetrators.serial_lookback_years,
+        settings.repeat_victim.window_months,
+    )
+    # the perpetrators the records could name: a crime counts for its suspect only where a
+    # row of the suspect on it holds a name or a date of birth
+    named = crimes.assign(
+        suspect_recorded=crimes["suspect_recorded"]
+        & crimes["crime_id"].isin(identified_suspect_crimes(extracts))
+    )
+    named_truth = truth_sets(
+        named,
+        chosen,
         settings.perpetrators.serial_lookback_years,
         settings.repeat_victim.window_months,
     )
@@ -529,10 +607,15 @@ def evaluate_part(part: str, scale: str, work: Path, quarters: int) -> dict:
     return {
         "part": part,
         "profile": profile,
+        "source": source,
         "rates": spec["rates"],
         "held_out": spec["held_out"],
         "record_visible": {
             key: precision_recall(predicted_sets[key], visible[key]) for key in predicted_sets
+        },
+        "suspect_named": {
+            key: precision_recall(predicted_sets[key], named_truth[key])
+            for key in ("serial", "repeat")
         },
         "error_causes": causes,
         "serial_causes": serial_detail,
@@ -565,6 +648,7 @@ PART_LABELS = {
     "held_out": "**held-out**",
     "diag13": "held-in diagnostic",
     **{f"held_out_s{seed}": "**held-out**, another draw" for seed in HELD_OUT_DRAWS},
+    PART: "**held-out whole**, independent generator",
 }
 POOLED = (
     ("serial", "serial (is_serial)"),
@@ -623,18 +707,28 @@ def markdown(report: dict[str, Any]) -> str:
     lines = [
         "# Serial and repeat judgments against the truth of true stalking courses",
         "",
+        " ".join(
+            [runtime_line(report.get("runtime")), carried_line(report.get("carried"))]
+        ).strip(),
+        "",
         f"Command: `{report['command']}`. Truth: the generator's true stalking crimes with a "
         "recorded suspect (truth/crimes.csv), not the project's universe; person-quarters over "
         "the last quarters listed (perpetrators: crimes with a recorded suspect; repeat "
         "victims: every true stalking crime against the victim). Parts: "
         + "; ".join(
-            f"{r['part']} = seed {r['seed']}, "
-            + (", ".join(f"{k}={v}" for k, v in r["rates"].items()) or "default settings")
+            f"{r['part']} = "
+            + (
+                r["source"]
+                if r.get("source")
+                else f"seed {r['seed']}, "
+                + (", ".join(f"{k}={v}" for k, v in r["rates"].items()) or "default settings")
+            )
             + f" ({PART_LABELS.get(r['part'], r['part'])})"
             for r in results
         )
         + ". The screening weights and threshold were chosen on seed 42's courses, so only the "
-        "`held_out` part is held out for screening; `heavy` holds out the names only.",
+        f"`held_out` draws and `{PART}` are held out for screening; `heavy` holds out the names "
+        "only.",
         "",
         "## Precision / recall (TP of true) by part",
         "",
@@ -673,6 +767,27 @@ def markdown(report: dict[str, Any]) -> str:
     for key, label in VISIBLE_MEASURES:
         lines.append(
             f"| {label} | " + " | ".join(cell(r["record_visible"][key]) for r in results) + " |"
+        )
+    lines += [
+        "",
+        "## Against the crimes whose suspect the records name",
+        "",
+        "Truth limited to the true stalking crimes on which a row of the true perpetrator holds "
+        "a forename, surname or date of birth (a placeholder name such as UNKNOWN counts as "
+        "none): a suspect row without any (a nominal made for an unknown suspect) names nobody, "
+        "so no resolution could join it to the suspect's other crimes. – : a part carried from a "
+        "run before this measure.",
+        "",
+        "| measure | " + " | ".join(f"{n} ({PART_LABELS.get(n, n)})" for n in names) + " |",
+        "|---|" + "---|" * len(names),
+    ]
+    for key, label in VISIBLE_MEASURES[:2]:
+        lines.append(
+            f"| {label} | "
+            + " | ".join(
+                cell(r["suspect_named"][key]) if "suspect_named" in r else "–" for r in results
+            )
+            + " |"
         )
     lines += [
         "",
@@ -716,8 +831,65 @@ def markdown(report: dict[str, Any]) -> str:
         for kind, counts in r.get("serial_causes", {}).items():
             for cause, n in sorted(counts.items(), key=lambda item: -item[1]):
                 lines.append(f"| {r['part']} | {kind.replace('_', ' ')} | {cause} | {n} |")
+    lines += cause_comparison_lines(results)
     lines.append("")
     return "\n".join(lines)
+
+
+def cause_shares(results: list[dict], chosen: Callable[[dict], bool]) -> dict:
+    """(measure, error kind, cause) -> person-quarters summed over the chosen parts, from
+    error_causes and (measure `serial, by victim`) serial_causes."""
+    out: dict[tuple[str, str, str], int] = {}
+    for r in results:
+        if not chosen(r):
+            continue
+        tables = {**r["error_causes"], "serial, by victim": r.get("serial_causes", {})}
+        for measure, kinds in tables.items():
+            for kind, counts in kinds.items():
+                for cause, n in counts.items():
+                    key = (measure, kind, cause)
+                    out[key] = out.get(key, 0) + n
+    return out
+
+
+def cause_comparison_lines(results: list[dict]) -> list[str]:
+    """The error causes on the independent force beside the generator's held-out draws
+    (pooled): which cause dominates where, as counts and shares of each measure's errors."""
+    if not any(r["part"] == PART for r in results):
+        return []
+    generator = cause_shares(results, _is_held_out_draw)
+    independent = cause_shares(results, lambda r: r["part"] == PART)
+    draws = sum(_is_held_out_draw(r) for r in results)
+
+    def total(found: dict, measure: str, kind: str) -> int:
+        return sum(n for (m, k, _), n in found.items() if (m, k) == (measure, kind))
+
+    def cell(found: dict, key: tuple[str, str, str]) -> str:
+        whole = total(found, key[0], key[1])
+        n = found.get(key, 0)
+        return f"{n} ({n / whole:.0%})" if whole else "0"
+
+    lines = [
+        "",
+        "## Error causes: the independent force beside the generator's held-out draws",
+        "",
+        f"Each cause's person-quarters and its share of the measure's errors of that kind, on "
+        f"`{PART}` and pooled over the generator's held-out draws ({draws} parts: `held_out`, "
+        "`held_out_s*`). The part sizes differ, so compare the shares.",
+        "",
+        "| measure | error | cause | generator held-out draws | independent |",
+        "|---|---|---|---|---|",
+    ]
+    keys = sorted(
+        set(generator) | set(independent),
+        key=lambda k: (k[0], k[1], -independent.get(k, 0), -generator.get(k, 0), k[2]),
+    )
+    for key in keys:
+        lines.append(
+            f"| {key[0]} | {key[1].replace('_', ' ')} | {key[2]} | {cell(generator, key)} | "
+            f"{cell(independent, key)} |"
+        )
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -727,18 +899,48 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quarters", type=int, default=4)
     parser.add_argument("--work", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=OUT_DIR)
+    parser.add_argument(
+        "--independent-extracts",
+        type=Path,
+        default=None,
+        help=f"extracts with truth/ standing in for the independent force (part {PART})",
+    )
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the parts not run now from the serial.json already in --out (said so)",
+    )
     args = parser.parse_args(argv if argv is not None else sys.argv[1:])
+    runtime = Runtime()
+    previous = previous_report(args.out / "serial.json", args.merge)
     work = args.work or Path(tempfile.mkdtemp(prefix="spp_serial_"))
     work.mkdir(parents=True, exist_ok=True)
     results = []
     for part in [p for p in args.parts.split(",") if p]:
+        if part not in PARTS:
+            parser.error(f"unknown part {part!r} (parts: {', '.join(PARTS)})")
         noise.profile(PARTS[part]["rates"].get("noise", "default"))
-        results.append(evaluate_part(part, args.scale, work, args.quarters))
+        result = evaluate_part(part, args.scale, work, args.quarters, args.independent_extracts)
+        if result is None:
+            print(skip_message("serial"), flush=True)
+            continue
+        results.append(result)
         print(json.dumps(results[-1], default=str), flush=True)
+    if not results:  # nothing ran: keep the docs of the last run
+        print("serial: no part ran; nothing written", flush=True)
+        return 0
+    ran = {r["part"] for r in results}
+    kept = [r for r in (previous or {}).get("results", []) if r["part"] not in ran]
+    order = list(PARTS)
+    results = sorted(
+        results + kept, key=lambda r: order.index(r["part"]) if r["part"] in order else len(order)
+    )
     used = list(argv if argv is not None else sys.argv[1:])
     report = {
         "command": " ".join(["python -m pipelines.evaluation.serial", *used]),
         "results": results,
+        "runtime": runtime.figures(),
+        "carried": carried(previous, [r["part"] for r in kept]),
     }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "serial.json").write_text(json.dumps(report, indent=2, default=str))
