@@ -505,6 +505,34 @@ def _weighed_in_crime_role(implied_by: str) -> cll.CustomLevel:
     )
 
 
+def nominal_id_comparison() -> ComparisonCreator:
+    """The force's own person index as evidence, weighed by this run's data like any field.
+
+    Two records under two nominal ids are two people in the force's judgment (made with
+    details the delivery may not carry), so a pair of them needs more evidence than a pair
+    in which a record has no id (an intelligence subject, an order subject) and so no such
+    judgment; records without an id are mostly about people the force already knows. The
+    clustering joins records sharing an id whatever their score; as a level, sharing one is
+    the run's measure of how often one id's records differ in their details. Every EM
+    session estimates it (none blocks on it)."""
+    return cl.CustomComparison(
+        output_column_name="nominal_id",
+        comparison_description="The force's nominal ids: same, one or both records without, two",
+        comparison_levels=[
+            cll.ExactMatchLevel("person_id"),
+            cll.CustomLevel(
+                '"person_id_l" is null and "person_id_r" is null',
+                label_for_charts="Neither record has a nominal id",
+            ),
+            cll.CustomLevel(
+                '"person_id_l" is null or "person_id_r" is null',
+                label_for_charts="One record has no nominal id",
+            ),
+            cll.ElseLevel(),
+        ],
+    )
+
+
 def counterpart_comparison() -> ComparisonCreator:
     return cl.CustomComparison(
         output_column_name="counterpart",
@@ -565,6 +593,7 @@ def build_settings(
     with_time: bool = False,
     with_email: bool = False,
     counterpart_rules: tuple[BlockingKeys, ...] = COUNTERPART_RULES[-1],
+    with_nominal_id: bool = False,
 ) -> SettingsCreator:
     comparisons: list[ComparisonCreator] = [
         forename_comparison(),
@@ -583,6 +612,8 @@ def build_settings(
         comparisons.append(active_comparison())
     if with_email:
         comparisons.append(email_comparison())
+    if with_nominal_id:
+        comparisons.append(nominal_id_comparison())
     return SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="unique_id",
@@ -732,7 +763,7 @@ def bound_co_parties(model: dict[str, Any]) -> dict[str, Any]:
 
 # Comparisons about the incidents around a record rather than its identity: every EM session
 # estimates them (none blocks on them), and each session's block holds its own mix of them
-CONTEXT_COMPARISONS = ("counterpart", "crime_role", "active")
+CONTEXT_COMPARISONS = ("counterpart", "crime_role", "active", "nominal_id")
 
 
 def median_context_m(model: dict[str, Any], sessions: Sequence[dict[str, Any]]) -> dict[str, Any]:

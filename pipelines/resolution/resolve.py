@@ -421,12 +421,16 @@ class FieldsPresent:
     context: bool  # counterparts or crime roles (who was on the other side of an incident)
     time: bool  # dated events (when a person was active)
     email: bool
+    # the force's nominal ids on some records but not all: with an id on every record (or on
+    # none) whether a pair has one or two ids says nothing, and the levels of records without
+    # one are never met (EM then fails on them)
+    nominal_id: bool
 
     def compared_fields(self) -> list[str]:
         fields = ["forename", "surname", "dob"]
         fields += ["postcode"] * self.postcode + ["sex"] * self.sex + ["address"] * self.address
         fields += ["counterpart", "crime_role"] * self.context + ["active"] * self.time
-        return fields + ["email"] * self.email
+        return fields + ["email"] * self.email + ["nominal_id"] * self.nominal_id
 
 
 @dataclass
@@ -567,7 +571,7 @@ def _build_nodes(
     present = con.execute(
         "select count(postcode_std) > 0, count(sex_std) > 0, count(address_std) > 0, "
         "count(counterparts) > 0 or count(crime_roles) > 0, count(event_first) > 0, "
-        "count(email_std) > 0 from nodes"
+        "count(email_std) > 0, count(person_id) between 1 and count(*) - 1 from nodes"
     ).fetchall()[0]
     keys = ", ".join(f"{sql} as {name}" for name, sql in BLOCKING_KEY_COLUMNS.items())
     con.execute(
@@ -626,6 +630,7 @@ def _train_and_score(
         present.time,
         present.email,
         counterpart_rules,
+        with_nominal_id=present.nominal_id,
     )
     tf_tables = _term_frequency_tables(db_api, con, fields)
     splink_train = db_api.register("splink_train")
