@@ -281,6 +281,8 @@ def start_warm_up(variables: dict[str, Any], target: str = DBT_TARGET) -> thread
 def _warm_up(variables: dict[str, Any], target: str) -> None:
     try:
         project_manifest(variables, target)
+        # `dbt build`'s task module, which dbt imports on the first build of the run.
+        import dbt.task.build  # noqa: F401
     except Exception:
         # The dbt step parses again itself and reports the error where it belongs.
         return
@@ -456,6 +458,14 @@ def prune_invocation_targets(keep: int = KEEP_INVOCATION_TARGETS) -> int:
     for old in folders[keep:]:
         shutil.rmtree(old, ignore_errors=True)
     return max(len(folders) - keep, 0)
+
+
+def start_pruning_invocation_targets() -> threading.Thread:
+    """`prune_invocation_targets` in a background thread: deleting an old invocation's folder
+    (~0.05 s of file-system calls per dbt step) need not hold up the run's next step."""
+    thread = threading.Thread(target=prune_invocation_targets, name="dbt-prune", daemon=True)
+    thread.start()
+    return thread
 
 
 if __name__ == "__main__":

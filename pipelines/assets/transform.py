@@ -15,8 +15,8 @@ from pipelines.dbt_project import (
     dbt_project,
     failing_rules_in_build,
     folded_column_checks,
-    prune_invocation_targets,
     run_dbt,
+    start_pruning_invocation_targets,
     step_node_selections,
 )
 from pipelines.dbt_specs import (
@@ -225,7 +225,7 @@ def _build(
     manifest, _, _ = get_manifest_and_translator_from_dbt_assets([context.assets_def])
     checked_in_build = _outcomes_in_build(manifest, checks_in_build, results, error_messages)
     yield from _dagster_events(context, results, checked_in_build, target_path)
-    prune_invocation_targets()
+    start_pruning_invocation_targets()
     if failure is not None:
         raise failure
 
