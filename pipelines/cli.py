@@ -28,17 +28,6 @@ DEMO_SCALE = "force"
 # What the fork server imports for its workers: the forecast fits and the hotspot step's
 # computation (pipelines/hotspots/step.py), so that neither step imports its libraries.
 FIT_WORKER_MODULES = ("pipelines.forecasting.step", "pipelines.hotspots.step")
-# Libraries the run's later steps import in their own step (so that loading the code location
-# does not pay for them): SciPy's sparse graphs (resolution's clustering), SciPy's stats (the
-# assessment's exact tests) and the publish stage (plotly, openpyxl, Jinja). ~1 s of CPU that
-# sat on the steps' critical path; imported instead by a background thread while the run's
-# process spends the dbt staging and resolution steps mostly in DuckDB, outside the GIL.
-LATER_STEP_MODULES = (
-    "scipy.sparse.csgraph",
-    "scipy.stats",
-    "pipelines.disclosure",
-    "pipelines.publish",
-)
 DEMO_SEED = 42
 
 
@@ -184,19 +173,6 @@ def _start_fit_workers_after_checks() -> None:
 
     gx_process.wait()
     fork_server.start(FIT_WORKER_MODULES)
-    import_quietly(LATER_STEP_MODULES)
-
-
-def import_quietly(modules: Sequence[str]) -> None:
-    """Import `modules` (in a background thread); a failure is left for the step that imports
-    the module itself to raise, where it belongs."""
-    import importlib
-
-    for name in modules:
-        try:
-            importlib.import_module(name)
-        except Exception:
-            return
 
 
 def _profile_delivery(args: argparse.Namespace, extracts: Path) -> int:

@@ -281,8 +281,6 @@ def start_warm_up(variables: dict[str, Any], target: str = DBT_TARGET) -> thread
 def _warm_up(variables: dict[str, Any], target: str) -> None:
     try:
         project_manifest(variables, target)
-        # `dbt build`'s task module, which dbt imports on the first build of the run.
-        import dbt.task.build  # noqa: F401
     except Exception:
         # The dbt step parses again itself and reports the error where it belongs.
         return
