@@ -25,9 +25,15 @@ from pipelines.paths import default_output_dir, default_warehouse, ensure_dagste
 
 DEMO_SCALE = "force"
 # Imported by the fork server the forecast step's workers are forked from.
-# What the fork server imports for its workers: the forecast fits and the hotspot step's
-# computation (pipelines/hotspots/step.py), so that neither step imports its libraries.
-FIT_WORKER_MODULES = ("pipelines.forecasting.step", "pipelines.hotspots.step")
+# What the fork server imports for its workers: the forecast fits, the hotspot step's
+# computation (pipelines/hotspots/step.py) and the assessment's exact tests (SciPy's stats,
+# which the forecasting libraries load anyway), so that none of these steps imports its
+# libraries.
+FIT_WORKER_MODULES = (
+    "pipelines.forecasting.step",
+    "pipelines.hotspots.step",
+    "pipelines.assessment",
+)
 DEMO_SEED = 42
 
 

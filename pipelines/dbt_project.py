@@ -458,6 +458,14 @@ def prune_invocation_targets(keep: int = KEEP_INVOCATION_TARGETS) -> int:
     return max(len(folders) - keep, 0)
 
 
+def start_pruning_invocation_targets() -> threading.Thread:
+    """`prune_invocation_targets` in a background thread: deleting an old invocation's folder
+    (~0.05 s of file-system calls per dbt step) need not hold up the run's next step."""
+    thread = threading.Thread(target=prune_invocation_targets, name="dbt-prune", daemon=True)
+    thread.start()
+    return thread
+
+
 if __name__ == "__main__":
     if sys.argv[1:] == ["prepare"]:
         print(f"dbt manifest: {prepare()}")

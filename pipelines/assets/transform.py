@@ -2,7 +2,9 @@
 
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from queue import Empty, SimpleQueue
 from typing import Any
 
 import dagster as dg
@@ -15,8 +17,8 @@ from pipelines.dbt_project import (
     dbt_project,
     failing_rules_in_build,
     folded_column_checks,
-    prune_invocation_targets,
     run_dbt,
+    start_pruning_invocation_targets,
     step_node_selections,
 )
 from pipelines.dbt_specs import (
@@ -123,33 +125,36 @@ def _outcomes_in_build(
     return outcomes
 
 
-def _dagster_events(
+def _node_events(
     context: dg.AssetExecutionContext,
-    results: list[Any],
-    checked_in_build: dict[str, list[str]],
+    manifest: dict[str, Any],
+    translator: Any,
+    result: Any,
     target_path: Path,
 ) -> Iterator[Any]:
-    """dbt's node results as the step's outputs and check results, through dagster-dbt's own
-    translation (the same events its subprocess runner yields); then the check result of each
-    `column_checks` test its model ran in its own node, as dagster-dbt reports a test node's
-    (passed, severity error, the failing rules' count), with the failing rules named."""
-    from dagster_dbt.asset_utils import (
-        get_asset_check_key_for_test,
-        get_manifest_and_translator_from_dbt_assets,
-    )
+    """One dbt node result as the step's output or check result, through dagster-dbt's own
+    translation (the same events its subprocess runner yields)."""
     from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
     from dbt_common.events.functions import msg_to_dict
 
-    manifest, translator, _ = get_manifest_and_translator_from_dbt_assets([context.assets_def])
-    for result in results:
-        event = DbtCoreCliEventMessage(raw_event=msg_to_dict(result), event_history_metadata={})
-        yield from event.to_default_asset_events(
-            manifest=manifest,
-            dagster_dbt_translator=translator,
-            context=context,
-            target_path=target_path,
-            project=dbt_project,
-        )
+    event = DbtCoreCliEventMessage(raw_event=msg_to_dict(result), event_history_metadata={})
+    yield from event.to_default_asset_events(
+        manifest=manifest,
+        dagster_dbt_translator=translator,
+        context=context,
+        target_path=target_path,
+        project=dbt_project,
+    )
+
+
+def _check_events(
+    manifest: dict[str, Any], translator: Any, checked_in_build: dict[str, list[str]]
+) -> Iterator[dg.AssetCheckResult]:
+    """The check result of each `column_checks` test its model ran in its own node, as
+    dagster-dbt reports a test node's (passed, severity error, the failing rules' count), with
+    the failing rules named."""
+    from dagster_dbt.asset_utils import get_asset_check_key_for_test
+
     for unique_id, failing in checked_in_build.items():
         key = get_asset_check_key_for_test(manifest, translator, unique_id, project=dbt_project)
         if key is None:
@@ -195,16 +200,26 @@ def _build(
     results: list[Any] = []
     checks_in_build = _checks_in_build(context)
     error_messages: list[str] = []
+    finished: SimpleQueue[Any] = SimpleQueue()
 
     def keep_node_result(event: Any) -> None:
         if event.info.name in _NODE_RESULT_EVENTS:
             results.append(event)
+            finished.put(event)
         elif event.info.level == "error":
             error_messages.append(event.info.msg)
 
+    from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
+
+    manifest, translator, _ = get_manifest_and_translator_from_dbt_assets([context.assets_def])
     failure: DbtRunFailed | None = None
-    try:
-        outcome = run_dbt(
+    # dbt builds in a thread of its own while this one hands each finished node to Dagster:
+    # Dagster's work per event (storing it, data versions: ~1 s for the reporting step's ~90
+    # models and their checks) then overlaps dbt's SQL, which runs outside the GIL, instead of
+    # following the whole build. The same events, in the order the nodes finished.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dbt-build") as pool:
+        build = pool.submit(
+            run_dbt,
             "build",
             *STEP_BUILD_FLAGS,
             *_dbt_selection(context),
@@ -216,16 +231,20 @@ def _build(
             log_path=target_path,
             callbacks=[keep_node_result],
         )
-        outcome.result.write(str(target_path / "run_results.json"))
-    except DbtRunFailed as error:
-        failure = error
+        while not (build.done() and finished.empty()):
+            try:
+                event = finished.get(timeout=0.02)
+            except Empty:
+                continue
+            yield from _node_events(context, manifest, translator, event, target_path)
+        try:
+            build.result().result.write(str(target_path / "run_results.json"))
+        except DbtRunFailed as error:
+            failure = error
     # What did finish is recorded before the step fails.
-    from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
-
-    manifest, _, _ = get_manifest_and_translator_from_dbt_assets([context.assets_def])
     checked_in_build = _outcomes_in_build(manifest, checks_in_build, results, error_messages)
-    yield from _dagster_events(context, results, checked_in_build, target_path)
-    prune_invocation_targets()
+    yield from _check_events(manifest, translator, checked_in_build)
+    start_pruning_invocation_targets()
     if failure is not None:
         raise failure
 

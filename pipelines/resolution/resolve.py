@@ -636,6 +636,12 @@ def _train_and_score(
     splink_train = db_api.register("splink_train")
 
     samples: dict[tuple[str, ...], Any] = {}
+    # Splink checks a linker's settings against its input's columns (it parses every
+    # comparison level's SQL with sqlglot, ~0.1 s a linker, and only logs what it finds). Every
+    # linker here has the comparisons and blocking rules of `settings` (training changes only
+    # their parameters), so each set of input columns is checked once, not for each of the
+    # ~7 linkers a resolution builds.
+    validated: set[tuple[str, ...]] = set()
 
     def make_linker(
         model_settings: Any, em_keys: tuple[str, ...] | None = None, scoring: bool = False
@@ -652,7 +658,11 @@ def _train_and_score(
             )
         if em_keys is not None and samples[em_keys] is not None:
             data = samples[em_keys]
-        linker = Linker(data, model_settings, log_level=None)
+        columns = tuple(column.name for column in data.columns)
+        linker = Linker(
+            data, model_settings, log_level=None, validate_settings=columns not in validated
+        )
+        validated.add(columns)
         for column, frame in tf_tables.items():
             linker.table_management.register_term_frequency_lookup(frame, column)
         return linker

@@ -336,3 +336,20 @@ def test_a_quarter_of_a_delivery_gap_is_neither_tested_nor_compared_with(fixture
     assert [t for t in before if t[2] != "previous quarter"] == after
     gap_now = rows.assign(is_delivery_gap=rows["quarter"] == QUARTER)
     assert assessment.tested_comparisons(gap_now.to_dict("records"), quarters, settings) == []
+
+
+def test_exact_tests_made_in_a_fork_server_worker_equal_those_made_here(fixture_db) -> None:
+    """The assessment step computes its tests in a worker of the fork server
+    (pipelines/assets/assessment.py): the same function on the same rows, the same tests."""
+    from pipelines import fork_server
+
+    with duckdb.connect(str(fixture_db), read_only=True) as con:
+        rows = con.execute("select * from reporting.rpt_assessment_signals").df()
+    settings = load_settings().assessment
+    quarters = [(QUARTER, PREVIOUS, YEAR_AGO)]
+    here = assessment.tested_comparisons(rows.to_dict("records"), quarters, settings)
+    assert here
+    made = fork_server.call(
+        "pipelines.assessment:tested_comparisons", rows.to_dict("records"), quarters, settings
+    )
+    assert made == here
