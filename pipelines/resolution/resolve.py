@@ -59,6 +59,34 @@ OPTIONAL_COLUMNS = (
 )
 TF_FIELDS = {"forename", "surname", "postcode", "address"}  # fields with a tf adjustment
 PLACEHOLDER_DOBS = "('1900-01-01'::date, '1901-01-01'::date, '1970-01-01'::date)"
+# What officers and systems type where a name is not known, as the name standardises (lower
+# case, letters only): no information about who the person is, like a placeholder date. Kept
+# as a name, every "UNKNOWN" suspect would share a surname with every other and be compared,
+# and linked, on it. Short real surnames (Na, Nil) are left alone.
+PLACEHOLDER_NAMES = (
+    "unknown",
+    "notknown",
+    "nameunknown",
+    "personunknown",
+    "personsunknown",
+    "unk",
+    "unkn",
+    "nk",
+    "none",
+    "unnamed",
+    "noname",
+    "anon",
+    "anonymous",
+    "withheld",
+    "refused",
+    "notgiven",
+    "notstated",
+    "tbc",
+    "tba",
+    "xx",
+    "xxx",
+    "xxxx",
+)
 
 
 @dataclass(frozen=True)
@@ -153,8 +181,11 @@ def _standardise_sql(has: set[str]) -> str:
     def col(name: str) -> str:
         return f"m.{name}" if name in has else "null::varchar"
 
+    placeholders = ", ".join(f"'{name}'" for name in PLACEHOLDER_NAMES)
+
     def name_std(expr: str) -> str:
-        return f"nullif(regexp_replace(lower(trim({expr})), '[^a-z]', '', 'g'), '')"
+        letters = f"regexp_replace(lower(trim({expr})), '[^a-z]', '', 'g')"
+        return f"case when {letters} not in ('', {placeholders}) then {letters} end"
 
     return f"""
     create or replace table mentions_std as

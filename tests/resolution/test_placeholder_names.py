@@ -1,0 +1,33 @@
+"""What is typed where a name is not known ("UNKNOWN", "N/K", "Persons Unknown") is no name: as
+a name, every unknown suspect would share a surname with every other and be compared, and
+linked, on it. Real short surnames stay names."""
+
+from __future__ import annotations
+
+import duckdb
+
+from pipelines.resolution.resolve import _standardise_sql
+
+
+def test_placeholder_names_standardise_to_missing() -> None:
+    con = duckdb.connect()
+    con.execute(
+        "create table mentions_in as select * from (values "
+        "('1', 'P1', 'UNKNOWN', 'Unknown', null), "
+        "('2', 'P2', 'John', 'N/K', null), "
+        "('3', 'P3', 'persons', 'Persons Unknown', null), "
+        "('4', 'P4', 'Min', 'Na', null), "
+        "('5', 'P5', 'xxx', ' o''Neill ', null)"
+        ") as t(mention_id, person_id, forename, surname, date_of_birth)"
+    )
+    con.execute(_standardise_sql({"mention_id", "person_id", "forename", "surname"}))
+    got = con.execute(
+        "select mention_id, forename_std, surname_std from mentions_std order by mention_id"
+    ).fetchall()
+    assert got == [
+        ("1", None, None),
+        ("2", "john", None),
+        ("3", "persons", None),
+        ("4", "min", "na"),
+        ("5", None, "oneill"),
+    ]
