@@ -913,6 +913,7 @@ EVIDENCE_FIELDS = (
     "counterpart",
     "crime_role",
     "active",
+    "nominal_id",
 )
 
 
