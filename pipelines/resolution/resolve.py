@@ -401,10 +401,21 @@ def resolve_mentions(
     splink_logger = logging.getLogger("splink")
     previous = splink_logger.level
     splink_logger.setLevel(logging.WARNING)
+    settings_logger = logging.getLogger("splink.internals.settings")
+    settings_logger.addFilter(_deliberate_null_levels)
     try:
         return _resolve(mentions, config or ResolutionConfig(), nicknames)
     finally:
         splink_logger.setLevel(previous)
+        settings_logger.removeFilter(_deliberate_null_levels)
+
+
+def _deliberate_null_levels(record: logging.LogRecord) -> bool:
+    """Drop Splink's "no null level" warning for the nominal-id comparison: its levels for a
+    record without an id are deliberate (EM weighs them: a record without an id is not two
+    people), so the warning would only be noise in every run's log."""
+    message = record.getMessage()
+    return not ("No null level found" in message and "nominal_id" in message)
 
 
 def _resolve(

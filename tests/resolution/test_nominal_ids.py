@@ -43,3 +43,16 @@ def test_no_nominal_id_comparison_when_every_record_has_an_id(small_resolution) 
     assert NOMINAL_ID not in small_resolution.stats["fields"]
     names = [c["output_column_name"] for c in small_resolution.model["comparisons"]]
     assert NOMINAL_ID not in names
+
+
+def test_splinks_no_null_level_warning_is_dropped_for_the_nominal_ids_only() -> None:
+    import logging
+
+    from pipelines.resolution.resolve import _deliberate_null_levels
+
+    def record(comparison: str) -> logging.LogRecord:
+        message = f"Warning: No null level found for comparison {comparison}.\nIn most cases"
+        return logging.LogRecord("splink.internals.settings", 30, "", 0, message, None, None)
+
+    assert not _deliberate_null_levels(record(NOMINAL_ID))
+    assert _deliberate_null_levels(record("forename"))
