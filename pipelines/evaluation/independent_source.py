@@ -20,10 +20,11 @@ import resource
 import time
 from pathlib import Path
 
+import pandas as pd
+
 PACKAGE = "pipelines.evaluation.independent_force"
 # a name field holding only a placeholder (a nominal made for an unknown person) says no more
 # than an empty one
-PLACEHOLDER_NAMES = frozenset({"unknown", "not known", "n/k", "nk"})
 PART = "independent"
 DEFAULT_SEED = 1
 
@@ -141,3 +142,13 @@ def carried_line(carry: dict | None) -> str:
         f"Carried from an earlier run, not re-run now: {', '.join(carry['names'])} (from "
         f"`{carry['command']}`{took}). The runtime above is this run's only."
     )
+
+
+def is_placeholder_name(text: pd.Series) -> pd.Series:
+    """A name field holding what is typed where a name is not known (UNKNOWN, N/K, ...), read
+    as person resolution reads it (letters only, lower case; resolve.PLACEHOLDER_NAMES): the
+    evaluations count such a record as unnamed, as the pipeline does."""
+    from pipelines.resolution.resolve import PLACEHOLDER_NAMES
+
+    letters = text.fillna("").astype(str).str.lower().str.replace(r"[^a-z]", "", regex=True)
+    return letters.isin(PLACEHOLDER_NAMES)

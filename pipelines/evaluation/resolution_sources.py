@@ -40,12 +40,12 @@ from pipelines.evaluation.bench_analysis import NOTES_MARKER, existing_notes
 from pipelines.evaluation.independent_source import (
     DEFAULT_SEED,
     PART,
-    PLACEHOLDER_NAMES,
     Runtime,
     carried,
     carried_line,
     describe,
     independent_extracts,
+    is_placeholder_name,
     previous_report,
     runtime_line,
     skip_message,
@@ -160,7 +160,8 @@ def missed_pair_causes(
             if column in mentions.columns
             else pd.Series("", index=mentions.index)
         )
-        frame[column] = text.where(~text.isin(PLACEHOLDER_NAMES | {"nat", "nan", "none"}), "")
+        unnamed = is_placeholder_name(text) | text.isin({"nat", "nan", "none"})
+        frame[column] = text.where(~unnamed, "")
     frame["key"], frame["truth"] = keys.to_numpy(), truth.to_numpy()
     frame = frame[mask.to_numpy()]
     given = (frame[["forename", "surname", "date_of_birth"]] != "").sum(axis=1)

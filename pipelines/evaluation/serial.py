@@ -52,12 +52,12 @@ from pipelines.evaluation.bench_analysis import NOTES_MARKER, existing_notes
 from pipelines.evaluation.independent_source import (
     DEFAULT_SEED,
     PART,
-    PLACEHOLDER_NAMES,
     Runtime,
     carried,
     carried_line,
     describe,
     independent_extracts,
+    is_placeholder_name,
     previous_report,
     runtime_line,
     skip_message,
@@ -160,15 +160,11 @@ def identified_suspect_crimes(extracts: Path) -> set[str]:
     )
     rows = rows[rows["true_person_id"] == rows["perpetrator_true_person_id"]]
 
-    def given(column: str, placeholders: frozenset[str] = frozenset()) -> pd.Series:
+    def given(column: str, name: bool = True) -> pd.Series:
         text = rows[column].fillna("").str.strip()
-        return (text != "") & ~text.str.lower().isin(placeholders)
+        return (text != "") & ~(is_placeholder_name(text) if name else False)
 
-    named = (
-        given("forename", PLACEHOLDER_NAMES)
-        | given("surname", PLACEHOLDER_NAMES)
-        | given("date_of_birth")
-    )
+    named = given("forename") | given("surname") | given("date_of_birth", name=False)
     return set(rows.loc[named, "crime_id"])
 
 
