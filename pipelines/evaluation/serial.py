@@ -696,6 +696,11 @@ VISIBLE_MEASURES = (
 def markdown(report: dict[str, Any]) -> str:
     results = report["results"]
     names = [r["part"] for r in results]
+    # the parts' header of each of the document's part-by-part tables
+    header = [
+        "| measure | " + " | ".join(f"{n} ({PART_LABELS.get(n, n)})" for n in names) + " |",
+        "|---|" + "---|" * len(names),
+    ]
 
     def cell(m: dict[str, Any]) -> str:
         return f"{m['precision']} / {m['recall']} ({m['true_positives']} of {m['true']})"
@@ -728,8 +733,7 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         "## Precision / recall (TP of true) by part",
         "",
-        "| measure | " + " | ".join(f"{n} ({PART_LABELS.get(n, n)})" for n in names) + " |",
-        "|---|" + "---|" * len(names),
+        *header,
     ]
     for key, label in MEASURES:
         lines.append(f"| {label} | " + " | ".join(cell(r[key]) for r in results) + " |")
@@ -757,8 +761,7 @@ def markdown(report: dict[str, Any]) -> str:
         "course of conduct to anyone reading the records; screening cannot be asked to find "
         "it. The table above keeps the full truth.",
         "",
-        "| measure | " + " | ".join(f"{n} ({PART_LABELS.get(n, n)})" for n in names) + " |",
-        "|---|" + "---|" * len(names),
+        *header,
     ]
     for key, label in VISIBLE_MEASURES:
         lines.append(
@@ -774,8 +777,7 @@ def markdown(report: dict[str, Any]) -> str:
         "so no resolution could join it to the suspect's other crimes. – : a part carried from a "
         "run before this measure.",
         "",
-        "| measure | " + " | ".join(f"{n} ({PART_LABELS.get(n, n)})" for n in names) + " |",
-        "|---|" + "---|" * len(names),
+        *header,
     ]
     for key, label in VISIBLE_MEASURES[:2]:
         lines.append(
