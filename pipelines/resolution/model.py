@@ -299,13 +299,19 @@ def blocking_candidates(
         # no usable date of birth (intelligence subjects often have none) and one name
         # mistyped
         # (within a postcode area: records without a postcode, as intelligence subjects
-        # mostly are, block with each other; without an area key these two rules alone made
-        # five times the pairs of all the others at force scale)
+        # mostly are, block with each other; without an area key the forename-mistyped rule
+        # made 158,000 pairs on the force preset, as many as all the others together, and
+        # its few more true joins came with as many wrong ones: held-in F1 unchanged)
         (
             ("surname_std", _F1, _AREA_OR_NONE),
             ("surname_std", _F1, _DISTRICT_OR_NONE),
         ),
+        # the surname mistyped: first without geography, so that an intelligence subject
+        # (no postcode) meets its own crime records (a postcode) where only the surname is
+        # mistyped (force preset: 112,000 pairs, held-in recall 0.9841 -> 0.9848, precision
+        # unchanged); where those blocks are over budget (national), the area split as before
         (
+            ("forename_canon", _S1),
             ("forename_canon", _S1, _AREA_OR_NONE),
             ("forename_canon", _S1, _DISTRICT_OR_NONE),
         ),
