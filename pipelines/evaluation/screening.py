@@ -815,8 +815,13 @@ HELD_OUT_UNNAMED = {"seed": 11, "rates": {"unnamed_suspect_share": 0.4}}
 # Held out whole: the independent force, a generator written blind to ours (its own population
 # and noise model); nothing was chosen on it.
 INDEPENDENT = {"seed": DEFAULT_SEED, "rates": {}, "independent": True}
+# Held-in too: another draw of the independent force (seed 2), on which the calibration's
+# settings (sample size, bands, confidence) were chosen beside the held-in part; seed 1 stays
+# held out whole.
+INDEPENDENT_HELD_IN = {"seed": 2, "rates": {}, "independent": True}
 PARTS = {
     "held_in": HELD_IN,
+    "independent_held_in": INDEPENDENT_HELD_IN,
     "held_out": HELD_OUT,
     "held_out_unnamed": HELD_OUT_UNNAMED,
     PART: INDEPENDENT,
