@@ -24,7 +24,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 # The review sample's own columns (beside the dip sample's verdict columns), read back from a
 # returned file: they carry the draw's design so the estimate needs nothing but the file.
@@ -127,11 +126,10 @@ def band_estimates(returns: pd.DataFrame, confidence: float) -> pd.DataFrame:
     strata = _strata(returns)
     rng = np.random.default_rng(POSTERIOR_SEED)
     # Jeffreys posterior of each stratum's share of stalking, drawn jointly
-    shares = stats.beta.rvs(
+    shares = rng.beta(
         strata["yes"].to_numpy() + 0.5,
         strata["no"].to_numpy() + 0.5,
         size=(POSTERIOR_DRAWS, len(strata)),
-        random_state=rng,
     )
     reviewed = strata["yes"] + strata["no"]
     point = (strata["yes"] / reviewed.where(reviewed > 0)).fillna(0.5).to_numpy()
