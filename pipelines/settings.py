@@ -191,12 +191,12 @@ class ScreeningCalibrationSettings(_Section):
     # they are also the thresholds calibration can choose between.
     bands: list[int] = Field(default_factory=lambda: [5, 6, 7, 8, 9, 10])
     # Crimes drawn per band each quarter (0: no review sample is drawn).
-    per_band: int = Field(5, ge=0)
+    per_band: int = Field(8, ge=0)
     # The latest returned quarters before the profiled one whose verdicts are pooled.
-    quarters: int = Field(4, ge=1)
+    quarters: int = Field(2, ge=1)
     # The screened-in set's precision must reach this with `confidence`.
     target_precision: float = Field(0.85, gt=0, le=1)
-    confidence: float = Field(0.8, gt=0, lt=1)
+    confidence: float = Field(0.9, gt=0, lt=1)
     # Fewer reviewed verdicts than this: the configured threshold.
     min_reviewed: int = Field(10, ge=1)
     # An analyst's or auditor's threshold, used whatever the returns say (null: none).
