@@ -7,7 +7,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.assets.assessment import assessment_tests
-from pipelines.assets.assurance import dip_sample_returns
+from pipelines.assets.assurance import dip_sample_returns, screening_threshold
 from pipelines.assets.automation import ingest_schedules, ingest_sensors
 from pipelines.assets.forecasting import demand_forecast
 from pipelines.assets.ingest import ingest_assets, ingest_checks
@@ -32,6 +32,7 @@ ALL_ASSETS = [
     crime_places,
     demand_forecast,
     dip_sample_returns,
+    screening_threshold,
     dbt_reporting,
     assessment_tests,
     dbt_assessment,

@@ -4,7 +4,10 @@ restricted/dip_sample.csv and .xlsx (pipelines.publish.restricted) are written w
 columns; the auditors fill them in and return the files to the configured folder
 (dip_sample.returned_folder). The assurance asset reads them here into
 marts.dip_sample_returns, so the profile reports the verdicts in aggregate
-(reporting.rpt_dip_sample_verdicts).
+(reporting.rpt_dip_sample_verdicts). The screening review sample
+(restricted/screening_review.csv, returned to the same folder) is read here too: its verdicts
+count among the dip samples', and with the design of its draw they calibrate screening's
+threshold (read_review_returns, pipelines.screening_calibration).
 """
 
 from __future__ import annotations
@@ -45,13 +48,44 @@ def _read_one(path: Path) -> pd.DataFrame:
     return pd.read_excel(path, header=1, skiprows=[2], dtype=str).fillna("")
 
 
+def _returned_files(folder: Path) -> list[Path]:
+    return sorted(p for p in Path(folder).glob("*") if p.suffix.lower() in (".csv", ".xlsx"))
+
+
+def read_review_returns(folder: Path) -> pd.DataFrame:
+    """The verdicts of the screening review samples found in `folder`, with the design of their
+    draw (REVIEW_COLUMNS): one row per crime with a stalking verdict, the file read last (by
+    name) winning as for the dip samples. Dip samples and other files are skipped."""
+    from pipelines.screening_calibration import REVIEW_COLUMNS
+
+    columns = [*REVIEW_COLUMNS, "verdict_is_stalking"]
+    rows: dict[str, dict[str, object]] = {}
+    for path in _returned_files(folder):
+        try:
+            frame = _read_one(path)
+        except (OSError, ValueError, KeyError):
+            continue
+        if not set(columns) <= set(frame.columns):
+            continue
+        for record in frame.to_dict("records"):
+            crime = str(record.get("crime_id") or "").strip().lstrip("'")
+            verdict = normalise_verdict(record.get("verdict_is_stalking"))
+            if not crime or verdict is None:
+                continue
+            rows[crime] = {
+                **{column: str(record.get(column) or "").strip() for column in REVIEW_COLUMNS},
+                "crime_id": crime,
+                "verdict_is_stalking": verdict,
+            }
+    return pd.DataFrame(list(rows.values()), columns=columns)
+
+
 def read_returned_samples(folder: Path) -> pd.DataFrame:
     """Every verdict in the completed samples found in `folder` (csv or xlsx; files that are
     not a returned sample are skipped). One row per crime: the file read last (by name) wins,
     so a corrected return replaces an earlier one."""
     rows: dict[str, dict[str, object]] = {}
-    files = sorted(p for p in Path(folder).glob("*") if p.suffix.lower() in (".csv", ".xlsx"))
-    for path in files:
+    for path in _returned_files(folder):
         try:
             frame = _read_one(path)
         except (OSError, ValueError, KeyError):

@@ -182,6 +182,33 @@ class ScreeningWeights(_Section):
     victim_recorded_stalking: int = Field(6, ge=0)
 
 
+class ScreeningCalibrationSettings(_Section):
+    """The threshold chosen from the force's reviewed sample (pipelines.screening_calibration)."""
+
+    # Choose the threshold from the returned review samples (off: the configured one always).
+    enabled: bool = True
+    # Floors of the flag-level bands the review sample is stratified by (the last open-ended);
+    # they are also the thresholds calibration can choose between.
+    bands: list[int] = Field(default_factory=lambda: [5, 6, 7, 8, 9, 10])
+    # Crimes drawn per band each quarter (0: no review sample is drawn).
+    per_band: int = Field(8, ge=0)
+    # The latest returned quarters before the profiled one whose verdicts are pooled.
+    quarters: int = Field(2, ge=1)
+    # The screened-in set's precision must reach this with `confidence`.
+    target_precision: float = Field(0.85, gt=0, le=1)
+    confidence: float = Field(0.9, gt=0, lt=1)
+    # Fewer reviewed verdicts than this: the configured threshold.
+    min_reviewed: int = Field(10, ge=1)
+    # An analyst's or auditor's threshold, used whatever the returns say (null: none).
+    override_threshold: int | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _bands_sorted(self) -> ScreeningCalibrationSettings:
+        if not self.bands or sorted(set(self.bands)) != self.bands:
+            raise ValueError("screening.calibration.bands: distinct floors in increasing order")
+        return self
+
+
 class ScreeningSettings(_Section):
     candidate_categories: list[str] = Field(
         default_factory=lambda: [
@@ -206,6 +233,7 @@ class ScreeningSettings(_Section):
     victim_min_other_crimes: int = Field(2, ge=1)
     weights: ScreeningWeights = ScreeningWeights()
     threshold: int = Field(8, ge=1)
+    calibration: ScreeningCalibrationSettings = ScreeningCalibrationSettings()
 
 
 class RfgvWeights(_Section):

@@ -26,6 +26,7 @@ from pipelines.paths import DBT_PROJECT_DIR
 SOURCE_FILES = (
     DBT_PROJECT_DIR / "models" / "intermediate" / "persons" / "_resolution__sources.yml",
     DBT_PROJECT_DIR / "models" / "reporting" / "_python_marts__sources.yml",
+    DBT_PROJECT_DIR / "models" / "intermediate" / "screening" / "_screening__sources.yml",
 )
 
 # Columns a table may carry beyond its declared ones, by name pattern: the match evidence has one

@@ -1,8 +1,12 @@
-"""Assurance asset: the dip samples auditors returned -> marts.dip_sample_returns.
+"""Assurance assets: the dip samples auditors returned -> marts.dip_sample_returns; the
+screening review samples they returned -> the threshold screening runs with
+(marts.screening_threshold, with marts.screening_calibration and
+marts.screening_review_returns behind it).
 
-Wiring only: the reading is pipelines.dip_sample_returns.read_returned_samples. The table is
-replaced on every run (empty when no folder is configured or nothing was returned), so the
-reporting layer can always read it.
+Wiring only: the reading is pipelines.dip_sample_returns, the choice
+pipelines.screening_calibration.decide_threshold. The tables are replaced on every run (empty
+returns when no folder is configured or nothing was returned: the configured threshold, said
+so), so the models can always read them.
 """
 
 from pathlib import Path
@@ -15,6 +19,7 @@ from pipelines.resources import ProfileRun
 from pipelines.warehouse_tables import replace_table
 
 DIP_SAMPLE_RETURNS = dg.AssetKey(["marts", "dip_sample_returns"])
+SCREENING_THRESHOLD = dg.AssetKey(["marts", "screening_threshold"])
 
 
 @dg.asset(
@@ -41,3 +46,58 @@ def dip_sample_returns(duckdb: DuckDBResource, profile_run: ProfileRun) -> dg.Ma
         replace_table(con, "marts.dip_sample_returns", returns.astype(object))
     # Counts only: no crime reference in the run's metadata.
     return dg.MaterializeResult(metadata={"audited_crimes": len(returns)})
+
+
+@dg.asset(
+    key=SCREENING_THRESHOLD,
+    group_name="assurance",
+    partitions_def=quarterly_partitions,
+    description="The threshold screening runs with: calibrated on the screening review samples "
+    "returned to dip_sample.returned_folder (screening.calibration), an override, or the "
+    "configured one; with its reason in words.",
+    kinds={"duckdb", "python"},
+)
+def screening_threshold(
+    context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_run: ProfileRun
+) -> dg.MaterializeResult:
+    import dataclasses
+
+    import pandas as pd
+
+    from pipelines.dip_sample_returns import read_review_returns
+    from pipelines.screening_calibration import REVIEW_COLUMNS, decide_threshold
+
+    settings = profile_run.settings()
+    folder = settings.dip_sample.returned_folder
+    returns = (
+        read_review_returns(Path(folder))
+        if folder and Path(folder).is_dir()
+        else pd.DataFrame(columns=[*REVIEW_COLUMNS, "verdict_is_stalking"])
+    )
+    calibration = settings.screening.calibration
+    decision, estimates = decide_threshold(
+        returns,
+        context.partition_key,
+        configured=settings.screening.threshold,
+        override=calibration.override_threshold,
+        target_precision=calibration.target_precision,
+        confidence=calibration.confidence,
+        quarters=calibration.quarters,
+        min_reviewed=calibration.min_reviewed,
+        enabled=calibration.enabled,
+    )
+    row = dataclasses.asdict(decision)
+    row["threshold_source"] = row.pop("source")
+    with duckdb.get_connection() as con:
+        replace_table(con, "marts.screening_review_returns", returns.astype(object))
+        replace_table(con, "marts.screening_threshold", pd.DataFrame([row]))
+        replace_table(con, "marts.screening_calibration", estimates)
+    # Counts and the decision only: no crime reference in the run's metadata.
+    return dg.MaterializeResult(
+        metadata={
+            "threshold": decision.threshold,
+            "source": decision.source,
+            "reviewed": decision.reviewed,
+            "reason": decision.reason,
+        }
+    )

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from pipelines.evaluation.bench_analysis import NOTES_MARKER, existing_notes
@@ -152,6 +153,196 @@ def flagged_with(scored: pd.DataFrame, weights: dict[str, int], threshold: int) 
     history = sum(weights[name] * flags[name].astype(int) for name in HISTORY_WEIGHTS)
     course = scored["has_course_on_this_victim"].astype("boolean").fillna(False).astype(bool)
     return (score >= threshold) & (course | (score - history >= threshold))
+
+
+# ---------------------------------------------------------------- threshold calibration
+# The calibration on the force's reviewed sample (pipelines.screening_calibration), simulated:
+# each of the last CALIBRATION_QUARTERS quarters runs at the threshold its previous quarters'
+# review samples choose, the samples drawn as the pipeline draws them (seed = the draw) and
+# the reviewer answering from truth; the evaluated quarters' crimes pooled.
+CALIBRATION_QUARTERS = 4
+CALIBRATION_DRAWS = 20
+# The settings chosen on the held-in parts (held_in, independent_held_in) only, from this grid.
+CALIBRATION_GRID = {
+    "per_band": [3, 5, 8, 12],
+    "quarters": [1, 2, 4],
+    "confidence": [0.5, 0.8, 0.9],
+}
+CALIBRATION_GRID_DRAWS = 8
+
+
+def simulated_review(
+    scored: pd.DataFrame, hidden: set[str], quarter: str, calibration: Any, seed: int
+) -> pd.DataFrame:
+    """The review sample the pipeline would draw from `quarter`'s screened crimes, every
+    verdict the truth (a perfect reviewer)."""
+    from pipelines.screening_calibration import draw_review_sample
+
+    crimes = scored.loc[scored["reported_quarter"] == quarter, ["crime_id", "flag_level"]]
+    drawn = draw_review_sample(crimes, quarter, calibration.bands, calibration.per_band, seed)
+    return drawn.assign(verdict_is_stalking=np.where(drawn["crime_id"].isin(hidden), "yes", "no"))
+
+
+def calibrated_run(
+    scored: pd.DataFrame,
+    hidden: set[str],
+    evaluated: list[str],
+    calibration: Any,
+    configured: int,
+    seed: int,
+) -> tuple[set[str], list[int]]:
+    """The crimes flagged in the evaluated quarters, each at the threshold chosen from the
+    review samples of the quarters before it, and those thresholds."""
+    from pipelines.screening_calibration import decide_threshold
+
+    quarters = sorted(scored["reported_quarter"].dropna().unique())
+    samples: dict[str, pd.DataFrame] = {}
+    flagged: set[str] = set()
+    thresholds = []
+    for quarter in evaluated:
+        before = [q for q in quarters if q < quarter][-calibration.quarters :]
+        for q in before:
+            if q not in samples:
+                samples[q] = simulated_review(scored, hidden, q, calibration, seed)
+        decision, _ = decide_threshold(
+            pd.concat([samples[q] for q in before]) if before else pd.DataFrame(),
+            quarter,
+            configured=configured,
+            override=None,
+            target_precision=calibration.target_precision,
+            confidence=calibration.confidence,
+            quarters=calibration.quarters,
+            min_reviewed=calibration.min_reviewed,
+        )
+        in_quarter = scored["reported_quarter"] == quarter
+        flagged |= set(
+            scored.loc[in_quarter & (scored["flag_level"] >= decision.threshold), "crime_id"]
+        )
+        thresholds.append(decision.threshold)
+    return flagged, thresholds
+
+
+def calibration_figures(
+    scored: pd.DataFrame,
+    hidden: set[str],
+    last_quarter: str,
+    calibration: Any,
+    configured: int,
+    draws: int = CALIBRATION_DRAWS,
+) -> dict[str, Any]:
+    """The calibrated threshold's precision and recall on the last CALIBRATION_QUARTERS
+    quarters over `draws` draws of the review samples (mean, min, max), beside the configured
+    threshold and the best fixed threshold (the oracle: best recall at the target precision)
+    on the same crimes."""
+    from pipelines.screening_calibration import flag_level
+
+    scored = scored.assign(flag_level=flag_level(scored))
+    quarters = sorted(q for q in scored["reported_quarter"].dropna().unique() if q <= last_quarter)
+    evaluated = quarters[-CALIBRATION_QUARTERS:]
+    in_scope = scored[scored["reported_quarter"].isin(evaluated)]
+    truth = hidden & set(in_scope["crime_id"])
+    runs = []
+    for seed in range(1, draws + 1):
+        flagged, thresholds = calibrated_run(
+            scored, hidden, evaluated, calibration, configured, seed
+        )
+        runs.append({**precision_recall(flagged, truth), "thresholds": thresholds})
+    fixed = {
+        t: precision_recall(set(in_scope.loc[in_scope["flag_level"] >= t, "crime_id"]), truth)
+        for t in range(1, int(in_scope["flag_level"].max() or 0) + 2)
+    }
+    reaching = [t for t, m in fixed.items() if m["precision"] >= calibration.target_precision]
+    oracle = max(reaching, key=lambda t: (fixed[t]["recall"], -t)) if reaching else None
+
+    def spread(key: str) -> dict[str, float]:
+        values = [run[key] for run in runs]
+        return {
+            "mean": round(float(np.mean(values)), 4),
+            "min": round(min(values), 4),
+            "max": round(max(values), 4),
+        }
+
+    return {
+        "evaluated_quarters": evaluated,
+        "draws": draws,
+        "reviews_per_quarter": round(
+            float(
+                np.mean(
+                    [len(simulated_review(scored, hidden, q, calibration, 1)) for q in evaluated]
+                )
+            ),
+            1,
+        ),
+        "calibrated_precision": spread("precision"),
+        "calibrated_recall": spread("recall"),
+        "thresholds_chosen": dict(
+            sorted(pd.Series([t for run in runs for t in run["thresholds"]]).value_counts().items())
+        ),
+        "configured": {"threshold": configured, **fixed.get(configured, {})},
+        "oracle": {"threshold": oracle, **(fixed[oracle] if oracle else {})},
+    }
+
+
+def choose_calibration(
+    parts: dict[str, tuple[pd.DataFrame, set[str]]],
+    last_quarter: str,
+    calibration: Any,
+    configured: int,
+) -> dict[str, Any]:
+    """The review sample's size per band, the quarters pooled and the confidence, chosen on
+    the held-in parts only: every combination of CALIBRATION_GRID, ranked by the lower of
+    the parts' mean recall among those whose mean precision reaches the target on every part,
+    ties (recall within 0.002) to the fewest reviews per quarter, then the higher confidence."""
+    rows = []
+    for per_band in CALIBRATION_GRID["per_band"]:
+        for quarters in CALIBRATION_GRID["quarters"]:
+            for confidence in CALIBRATION_GRID["confidence"]:
+                candidate = calibration.model_copy(
+                    update={"per_band": per_band, "quarters": quarters, "confidence": confidence}
+                )
+                figures = {
+                    name: calibration_figures(
+                        scored, hidden, last_quarter, candidate, configured, CALIBRATION_GRID_DRAWS
+                    )
+                    for name, (scored, hidden) in parts.items()
+                }
+                rows.append(
+                    {
+                        "per_band": per_band,
+                        "quarters": quarters,
+                        "confidence": confidence,
+                        "reviews_per_quarter": round(
+                            float(np.mean([f["reviews_per_quarter"] for f in figures.values()])), 1
+                        ),
+                        "precision": {
+                            n: f["calibrated_precision"]["mean"] for n, f in figures.items()
+                        },
+                        "recall": {n: f["calibrated_recall"]["mean"] for n, f in figures.items()},
+                    }
+                )
+    target = calibration.target_precision
+    eligible = [r for r in rows if min(r["precision"].values()) >= target] or rows
+    best = max(min(r["recall"].values()) for r in eligible)
+    tied = [r for r in eligible if min(r["recall"].values()) >= best - 0.002]
+    chosen = min(tied, key=lambda r: (r["reviews_per_quarter"], -r["confidence"]))
+    configured_row = next(
+        (
+            r
+            for r in rows
+            if (r["per_band"], r["quarters"], r["confidence"])
+            == (calibration.per_band, calibration.quarters, calibration.confidence)
+        ),
+        None,
+    )
+    return {
+        "parts": list(parts),
+        "draws": CALIBRATION_GRID_DRAWS,
+        "grid": CALIBRATION_GRID,
+        "chosen": chosen,
+        "configured": configured_row,
+        "tied": len(tied),
+        "rows": rows,
+    }
 
 
 def choose_weights(
@@ -815,8 +1006,14 @@ HELD_OUT_UNNAMED = {"seed": 11, "rates": {"unnamed_suspect_share": 0.4}}
 # Held out whole: the independent force, a generator written blind to ours (its own population
 # and noise model); nothing was chosen on it.
 INDEPENDENT = {"seed": DEFAULT_SEED, "rates": {}, "independent": True}
+# Held-in too: another draw of the independent force (seed 2), on which the calibration's
+# settings (sample size, bands, confidence) were chosen beside the held-in part; seed 1 stays
+# held out whole.
+INDEPENDENT_HELD_IN = {"seed": 2, "rates": {}, "independent": True}
+CALIBRATION_HELD_IN = ("held_in", "independent_held_in")
 PARTS = {
     "held_in": HELD_IN,
+    "independent_held_in": INDEPENDENT_HELD_IN,
     "held_out": HELD_OUT,
     "held_out_unnamed": HELD_OUT_UNNAMED,
     PART: INDEPENDENT,
@@ -855,6 +1052,14 @@ def evaluate_part(
     if not warehouse.exists():
         warehouse = run_pipeline(extracts, quarter, folder)
     result = evaluate(extracts, warehouse, quarter, folder)
+    screening = load_settings().screening
+    result["calibration"] = calibration_figures(
+        read(warehouse, "select * from intermediate.int_screening_scored"),
+        hidden_crimes(extracts, warehouse),
+        quarter,
+        screening.calibration,
+        screening.threshold,
+    )
     if part == "held_in":
         # the weights of the course against this victim and the suspect's stalking record are
         # chosen here, on the held-in part only
@@ -912,6 +1117,7 @@ def parts_markdown(
     command: str,
     runtime: dict[str, float] | None = None,
     carry: dict[str, Any] | None = None,
+    calibration_choice: dict[str, Any] | None = None,
 ) -> str:
     """The held-in and held-out figures side by side, then each part's detail."""
     names = list(parts)
@@ -920,7 +1126,9 @@ def parts_markdown(
         "",
         " ".join([runtime_line(runtime), carried_line(carry)]).strip(),
         "",
-        f"Command: `{command}`. Held-in: {_describe(parts, 'held_in')}; held-out: "
+        f"Command: `{command}`. Held-in: {_describe(parts, 'held_in')}; held-in too, "
+        f"`independent_held_in` (the calibration's settings were chosen on it and held_in): "
+        f"{_describe(parts, 'independent_held_in')}; held-out: "
         f"{_describe(parts, 'held_out')}; held-out with unnamed suspects: "
         f"{_describe(parts, 'held_out_unnamed')}; held out whole, `{PART}`: "
         f"{_describe(parts, PART)} (no weight or threshold was chosen on any held-out part). "
@@ -981,6 +1189,7 @@ def parts_markdown(
             + f" ({pr(choice['configured']['figures'])}). "
             + _tied_sentence(choice, free),
         ]
+    lines += calibration_markdown(parts, calibration_choice)
     target = next(iter(parts.values()))["target"]
     lines += [
         "",
@@ -997,6 +1206,100 @@ def parts_markdown(
         made_by = carry["command"] if carry and name in carry["names"] else command
         lines.append(to_markdown(parts[name], made_by).split("\n", 2)[2])
     return "\n".join(lines)
+
+
+def calibration_markdown(
+    parts: dict[str, dict[str, Any]], choice: dict[str, Any] | None
+) -> list[str]:
+    """The calibrated threshold beside the configured one and the oracle, part by part, and
+    how its settings were chosen."""
+    with_figures = [name for name in parts if "calibration" in parts[name]]
+    if not with_figures:
+        return []
+    first = parts[with_figures[0]]["calibration"]
+    settings = parts[with_figures[0]]["settings"]["screening"]
+    calibration = settings.get("calibration", {})
+    lines = [
+        "",
+        "## Threshold calibrated on the force's reviewed sample",
+        "",
+        f"Each of the last {len(first['evaluated_quarters'])} quarters "
+        f"({first['evaluated_quarters'][0]} to {first['evaluated_quarters'][-1]}) runs at the "
+        "threshold chosen from the review samples of the quarters before it "
+        "(pipelines.screening_calibration), drawn as the pipeline draws them "
+        f"(bands {calibration.get('bands')}, {calibration.get('per_band')} per band, the latest "
+        f"{calibration.get('quarters')} quarters pooled, target precision "
+        f"{calibration.get('target_precision')} at confidence {calibration.get('confidence')}), "
+        "the reviewer answering from truth; those quarters' screened crimes pooled. "
+        f"{first['draws']} draws of the samples (seeds 1..{first['draws']}): mean (min-max). "
+        "Flag levels are this run's (as of the last quarter), not re-scored as of each "
+        "sample's quarter.",
+        "",
+        "| measure | " + " | ".join(with_figures) + " |",
+        "|---|" + "---|" * len(with_figures),
+    ]
+
+    def row(label: str, pick: Any) -> None:
+        lines.append(
+            f"| {label} | " + " | ".join(pick(parts[n]["calibration"]) for n in with_figures) + " |"
+        )
+
+    def spread(m: dict[str, float]) -> str:
+        return f"{m['mean']} ({m['min']}-{m['max']})"
+
+    row(
+        "calibrated: precision / recall",
+        lambda c: f"P {spread(c['calibrated_precision'])} / R {spread(c['calibrated_recall'])}",
+    )
+    row(
+        "thresholds chosen (quarter-draws)",
+        lambda c: ", ".join(f"{t}: {n}" for t, n in c["thresholds_chosen"].items()),
+    )
+    row("reviews per quarter", lambda c: str(c["reviews_per_quarter"]))
+    row(
+        "configured threshold, same crimes",
+        lambda c: (
+            f"{c['configured']['threshold']}: P {c['configured'].get('precision')} / "
+            f"R {c['configured'].get('recall')}"
+        ),
+    )
+    row(
+        "best fixed threshold (oracle), same crimes",
+        lambda c: (
+            f"{c['oracle']['threshold']}: P {c['oracle'].get('precision')} / "
+            f"R {c['oracle'].get('recall')}"
+            if c["oracle"]["threshold"] is not None
+            else "none reaches the target"
+        ),
+    )
+    if choice:
+        chosen = choice["chosen"]
+
+        def figures(r: dict[str, Any]) -> str:
+            return "; ".join(
+                f"{n} P {r['precision'][n]} / R {r['recall'][n]}" for n in choice["parts"]
+            )
+
+        configured = choice.get("configured")
+        lines += [
+            "",
+            f"Settings chosen on the held-in parts only ({', '.join(choice['parts'])}; "
+            f"{choice['draws']} draws each): per_band {choice['grid']['per_band']}, quarters "
+            f"{choice['grid']['quarters']}, confidence {choice['grid']['confidence']}, ranked "
+            "by the lower of the parts' mean recall where every part's mean precision reaches "
+            "the target, ties (within 0.002) to the fewest reviews per quarter: chosen "
+            f"per_band {chosen['per_band']}, quarters {chosen['quarters']}, confidence "
+            f"{chosen['confidence']} ({chosen['reviews_per_quarter']} reviews per quarter; "
+            f"{figures(chosen)}); {choice['tied']} combinations tied."
+            + (
+                f" Configured: per_band {configured['per_band']}, quarters "
+                f"{configured['quarters']}, confidence {configured['confidence']} "
+                f"({figures(configured)})."
+                if configured
+                else ""
+            ),
+        ]
+    return lines
 
 
 def _describe(parts: dict[str, dict[str, Any]], name: str) -> str:
@@ -1060,6 +1363,26 @@ def main(argv: list[str] | None = None) -> int:
         if not parts:  # nothing ran: keep the docs of the last run
             print("screening: no part ran; nothing written", flush=True)
             return 0
+        # the calibration's settings are chosen on the held-in parts run now, and only on them
+        held_in = [name for name in CALIBRATION_HELD_IN if name in parts]
+        choice = None
+        if held_in:
+            screening = load_settings().screening
+            choice = choose_calibration(
+                {
+                    name: (
+                        read(
+                            work / name / "warehouse.duckdb",
+                            "select * from intermediate.int_screening_scored",
+                        ),
+                        hidden_crimes(work / name / "extracts", work / name / "warehouse.duckdb"),
+                    )
+                    for name in held_in
+                },
+                quarter,
+                screening.calibration,
+                screening.threshold,
+            )
         previous = previous_report(out / "screening.json", args.merge)
         kept = {
             name: part
@@ -1073,8 +1396,9 @@ def main(argv: list[str] | None = None) -> int:
             "parts": parts,
             "runtime": runtime.figures(),
             "carried": carried(previous, list(kept)),
+            "calibration_choice": choice,
         }
-        text = parts_markdown(parts, command, report["runtime"], report["carried"])
+        text = parts_markdown(parts, command, report["runtime"], report["carried"], choice)
     report["seconds"] = round(time.perf_counter() - started, 1)
     (out / "screening.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
     md_path = out / "screening.md"

@@ -33,7 +33,11 @@ from pipelines.disclosure import (
 from pipelines.disclosure.guard import GuardReport, guard_vocabulary, strip_library
 from pipelines.publish.data_files import write_data_quality, write_gis_layer, write_performance
 from pipelines.publish.fms import write_fms
-from pipelines.publish.restricted import write_dip_sample, write_resolution_diagnostics
+from pipelines.publish.restricted import (
+    write_dip_sample,
+    write_resolution_diagnostics,
+    write_screening_review,
+)
 from pipelines.publish.tasking import PackResult, write_tasking_pack
 from pipelines.report.profile import build_context, plotly_library, render_html
 from pipelines.settings import Settings
@@ -168,7 +172,7 @@ def publish_restricted_outputs(
     con: duckdb.DuckDBPyConnection, request: PublishRequest
 ) -> RestrictedOutputs:
     """The tasking pack (list as CSV, HTML and XLSX; subject profiles), the assurance dip
-    sample and the resolution diagnostics page."""
+    sample, the screening review sample and the resolution diagnostics page."""
     settings = request.settings
     pack = write_tasking_pack(
         con,
@@ -180,6 +184,16 @@ def publish_restricted_outputs(
         lookback_years=settings.perpetrators.serial_lookback_years,
     )
     dip_sample = write_dip_sample(con, request.quarter, request.folder, settings.force.name)
+    calibration = settings.screening.calibration
+    review = write_screening_review(
+        con,
+        request.quarter,
+        request.folder,
+        settings.force.name,
+        bands=calibration.bands,
+        per_band=calibration.per_band,
+        seed=settings.dip_sample.seed,
+    )
     diagnostics = write_resolution_diagnostics(con, request.quarter, request.folder)
     files = (
         pack.csv,
@@ -187,6 +201,7 @@ def publish_restricted_outputs(
         pack.xlsx,
         *pack.subject_profiles,
         *dip_sample,
+        *review,
         *diagnostics,
     )
     return RestrictedOutputs(pack=pack, files=files)

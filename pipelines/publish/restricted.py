@@ -86,6 +86,80 @@ def write_dip_sample(
     return [csv, write_private(out_dir / "dip_sample.xlsx", book)]
 
 
+# --------------------------------------------------------------------------- screening review
+# The review sample's columns as the auditors see them (row 3 of the workbook; row 2 holds the
+# names a return is read back by).
+REVIEW_HEADINGS = {
+    "sample_id": "Sample id",
+    "crime_id": "Crime reference",
+    "quarter": "Quarter",
+    "reported_date": "Reported",
+    "offence_category": "Offence category",
+    "score": "Screening score",
+    "is_flagged": "Screened in at this run's threshold",
+    "reasons": "Screening reasons",
+    "flag_level": "Lowest threshold that flags it",
+    "band_floor": "Band (lowest threshold from)",
+    "band_crimes": "Crimes in its band this quarter",
+    "band_sample": "Sampled from its band",
+    "verdict_is_stalking": "Auditor: is this stalking? (yes/no/unsure)",
+    "auditor_notes": "Auditor: notes",
+}
+
+
+def write_screening_review(
+    con: duckdb.DuckDBPyConnection,
+    quarter: str,
+    folder: Path,
+    force_name: str,
+    *,
+    bands: list[int],
+    per_band: int,
+    seed: int,
+) -> list[Path]:
+    """restricted/screening_review.csv and .xlsx: the quarter's screened crimes drawn per band
+    of flag level around the threshold (pipelines.screening_calibration.draw_review_sample,
+    from reporting.rpt_screening_review_population), with the design of the draw and an empty
+    verdict for the auditors; returned to the assurance folder, the verdicts calibrate
+    screening's threshold. The note says which threshold this run used and why. Nothing when
+    no crime is drawn (per_band 0, or no crime in the bands)."""
+    from pipelines.screening_calibration import draw_review_sample
+
+    population = con.execute(
+        "select * from reporting.rpt_screening_review_population order by crime_id"
+    ).df()
+    drawn = draw_review_sample(population, quarter, bands, per_band, seed)
+    if drawn.empty:
+        return []
+    frame = drawn.merge(
+        population.drop(columns=["quarter", "flag_level"]), on="crime_id", how="left"
+    ).assign(verdict_is_stalking="", auditor_notes="")
+    frame["is_flagged"] = frame["is_flagged"].map({True: "yes", False: "no"})
+    frame["reported_date"] = frame["reported_date"].astype(str)
+    frame = frame[list(REVIEW_HEADINGS)]
+    reason = con.execute("select reason from reporting.rpt_screening_threshold").fetchone()[0]
+    out_dir = owner_only_dir(folder / RESTRICTED_DIR)
+    note = (
+        f"{MARKING}: {force_name} stalking screening review {quarter}: say whether each crime is "
+        "stalking and return the file to the assurance folder; the verdicts calibrate the "
+        f"screening threshold. {reason} Do not forward."
+    )
+    csv = write_private_csv(out_dir / "screening_review.csv", note, frame)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Screening review"
+    sheet.append([note])
+    sheet["A1"].font = Font(bold=True, color="9C0006")
+    sheet.append(list(frame.columns))  # the names a return is read back by
+    sheet.append(list(REVIEW_HEADINGS.values()))
+    for row in neutralise_formulas(frame).itertuples(index=False):
+        sheet.append([None if value == "" else value for value in row])
+    mark_sheet(sheet)
+    sheet.print_title_rows = "1:3"
+    sheet.freeze_panes = "C4"
+    return [csv, write_private(out_dir / "screening_review.xlsx", book)]
+
+
 # --------------------------------------------------------------------------- diagnostics
 def write_resolution_diagnostics(
     con: duckdb.DuckDBPyConnection, quarter: str, folder: Path

@@ -285,7 +285,19 @@ def build_warehouse(
     warehouse = folder / "warehouse.duckdb"
     load_raw(warehouse, extracts)
     write_identity_person_records(warehouse, keys)
+    write_no_screening_threshold(warehouse)
     return warehouse, run_dbt(warehouse, profile_quarter, overrides=overrides)
+
+
+def write_no_screening_threshold(warehouse: Path) -> None:
+    """marts.screening_threshold as the assurance asset leaves it when nothing is written: empty
+    (screening runs at the configured threshold)."""
+    import pandas as pd
+
+    from pipelines.warehouse_tables import replace_table
+
+    with duckdb.connect(str(warehouse)) as con:
+        replace_table(con, "marts.screening_threshold", pd.DataFrame())
 
 
 # Screening settings the scenarios are written for (so retuning the defaults never breaks

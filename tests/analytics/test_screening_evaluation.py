@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from pipelines.evaluation import screening
 from pipelines.evaluation.screening import (
     MISS_BELOW_THRESHOLD,
     MISS_NO_COURSE_RECORD,
@@ -200,3 +201,86 @@ def test_single_record_signals_reads_only_crimes_whose_course_has_one_record() -
     assert result["single_record_hidden"] == 1
     sustained = next(row for row in result["signals"] if row["signal"] == "is_sustained")
     assert sustained == {"signal": "is_sustained", "flagged": 2, "hidden": 1, "precision": 0.5}
+
+
+def test_calibration_simulation_moves_to_the_floor_the_reviews_support() -> None:
+    """Crimes at flag level 6 and above are all stalking, level 5 none: the simulated reviews
+    of earlier quarters move a configured threshold of 8 down to 6 in every evaluated quarter,
+    finding every hidden crime at full precision, which the configured threshold does not; the
+    oracle is the best fixed threshold on the same crimes."""
+    from pipelines.settings import ScreeningCalibrationSettings
+
+    rows = []
+    for q in ["2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4", "2026-Q1", "2026-Q2"]:
+        for level in (3, 5, 6, 7, 8, 10, 12):
+            for i in range(8):
+                rows.append(
+                    {
+                        "crime_id": f"{q}-{level}-{i}",
+                        "reported_quarter": q,
+                        "score": level,
+                        "score_on_this_victim": level,
+                        "has_course_on_this_victim": True,
+                    }
+                )
+    scored = pd.DataFrame(rows)
+    hidden = set(scored.loc[scored["score"] >= 6, "crime_id"])
+    calibration = ScreeningCalibrationSettings(per_band=8, quarters=2, confidence=0.8)
+    figures = screening.calibration_figures(scored, hidden, "2026-Q2", calibration, 8, draws=3)
+    assert figures["evaluated_quarters"] == ["2025-Q3", "2025-Q4", "2026-Q1", "2026-Q2"]
+    assert figures["thresholds_chosen"] == {6: 12}
+    assert figures["calibrated_recall"] == {"mean": 1.0, "min": 1.0, "max": 1.0}
+    assert figures["calibrated_precision"]["min"] == 1.0
+    in_scope = scored[scored["reported_quarter"] >= "2025-Q3"]
+    expected = screening.precision_recall(
+        set(in_scope.loc[in_scope["score"] >= 8, "crime_id"]), hidden & set(in_scope["crime_id"])
+    )
+    assert figures["configured"] == {"threshold": 8, **expected}
+    assert figures["configured"]["recall"] < 1.0
+    assert figures["oracle"]["threshold"] == 6 and figures["oracle"]["recall"] == 1.0
+    # five bands drawn (levels 10 and 12 share the open band from 10; level 3 is below them
+    # all), per_band each
+    assert figures["reviews_per_quarter"] == 40.0
+
+
+def test_calibration_choice_ranks_on_the_held_in_parts_only(monkeypatch) -> None:
+    """The chosen combination is one of the grid's, reaches the target on every part given and
+    has the best lower recall among those that do."""
+    from pipelines.settings import ScreeningCalibrationSettings
+
+    # a smaller grid and fewer draws: the ranking, not the evaluation's size, is tested
+    monkeypatch.setattr(
+        screening,
+        "CALIBRATION_GRID",
+        {"per_band": [2, 8], "quarters": [1, 4], "confidence": [0.5, 0.9]},
+    )
+    monkeypatch.setattr(screening, "CALIBRATION_GRID_DRAWS", 2)
+
+    rows = []
+    for q in ["2025-Q3", "2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3"]:
+        for level, hidden_share in ((5, 0), (6, 6), (7, 7), (8, 8), (10, 8)):
+            for i in range(8):
+                rows.append(
+                    {
+                        "crime_id": f"{q}-{level}-{i}",
+                        "reported_quarter": q,
+                        "score": level,
+                        "score_on_this_victim": level,
+                        "has_course_on_this_victim": True,
+                        "hidden": i < hidden_share,
+                    }
+                )
+    scored = pd.DataFrame(rows)
+    hidden = set(scored.loc[scored["hidden"], "crime_id"])
+    choice = screening.choose_calibration(
+        {"a": (scored, hidden)}, "2026-Q3", ScreeningCalibrationSettings(), 8
+    )
+    chosen = choice["chosen"]
+    grid = screening.CALIBRATION_GRID
+    assert len(choice["rows"]) == len(grid["per_band"]) * len(grid["quarters"]) * len(
+        grid["confidence"]
+    )
+    eligible = [r for r in choice["rows"] if r["precision"]["a"] >= 0.85]
+    assert chosen in eligible
+    # ties within 0.002 go to the fewest reviews
+    assert chosen["recall"]["a"] >= max(r["recall"]["a"] for r in eligible) - 0.002

@@ -148,16 +148,26 @@ def test_screening_reports_the_independent_part_held_out(tmp_path: Path, tiny_pr
     argv += ["--independent-extracts", str(tiny_profile.extracts), "--merge"]
     assert screening.main([*argv, "--work", str(work), "--out", str(out)]) == 0
     report = json.loads((out / "screening.json").read_text())
-    assert list(report["parts"]) == ["held_in", "held_out", "held_out_unnamed", "independent"]
+    held_in = ["held_in", "independent_held_in"]
+    assert list(report["parts"]) == [*held_in, "held_out", "held_out_unnamed", "independent"]
     mine = report["parts"]["independent"]
     assert mine["independent"] and "weight_choice" not in mine
     assert mine["screening_at_default_threshold"]["true"] > 0
     text = (out / "screening.md").read_text()
-    assert "| measure | held_in | held_out | held_out_unnamed | independent |" in text
+    assert (
+        "| measure | held_in | independent_held_in | held_out | held_out_unnamed | independent |"
+        in text
+    )
     assert "held out whole, `independent`: stand-in extracts" in text
-    assert "Carried from an earlier run, not re-run now: held_in, held_out" in text
+    assert (
+        "Carried from an earlier run, not re-run now: held_in, independent_held_in, held_out"
+        in text
+    )
     # each carried part's own section names the command that made it
-    assert text.count(f"Command: `{made_by}` (quarter") == 3
+    assert text.count(f"Command: `{made_by}` (quarter") == 4
+    # the calibration is simulated on the part run now too; its settings are not chosen there
+    assert mine["calibration"]["draws"] == screening.CALIBRATION_DRAWS
+    assert report["calibration_choice"] is None
     assert "old tables" not in text and text.endswith(f"{NOTES_MARKER}\nA hand note.\n")
 
 

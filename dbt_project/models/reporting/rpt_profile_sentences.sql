@@ -1,8 +1,7 @@
--- The profile's sentences that print figures: the key findings, chart titles and the assurance
--- paragraph on returned dip samples. One row per variant of a sentence (sentence_kind,
--- variant_order: the fuller wording first), the figures its placeholders name beside it, before
--- disclosure control. The profile prints the first variant whose figures publish
--- (pipelines.disclosure.sentences); a figure's rule is its column's meta in the YAML.
+-- The profile's sentences that print figures: key findings, chart titles, the assurance
+-- paragraph. One row per variant (sentence_kind, variant_order: fuller wording first) with the
+-- figures its placeholders name, before disclosure control; the profile prints the first
+-- variant whose figures publish (pipelines.disclosure.sentences; rules: the YAML's meta).
 {% set months = 3 * (setting('tasking')['backtest_horizons_quarters'] | min) %}
 {% set listed = setting('tasking')['backtest_list_lengths'] | max %}
 with
@@ -19,8 +18,8 @@ verdicts as (
     select * from {{ ref('rpt_dip_sample_verdicts') }}
 ),
 
--- Each sentence's wordings per quarter, variant 1 the fullest; the profile prints the first
--- whose figures publish. Phrases that differ with the size of a change are chosen here.
+-- Each sentence's wordings per quarter, variant 1 the fullest; phrases that differ with the
+-- size of a change are chosen here.
 quarter_templates as (
     select
         worded.quarter,
@@ -346,11 +345,13 @@ audited as (
         coalesce(sum(audited) filter (where identified_by = 'principal'), 0) as principal_audited,
         coalesce(sum(audited) filter (where identified_by = 'included'), 0) as included_audited,
         coalesce(sum(audited) filter (where identified_by = 'screened'), 0) as screened_audited,
-        coalesce(sum(judged_stalking) filter (where identified_by = 'screened'), 0) as screened_judged_stalking
+        coalesce(sum(judged_stalking) filter (where identified_by = 'screened'), 0) as screened_judged_stalking,
+        (select st.profile_sentence from {{ ref('rpt_screening_threshold') }} as st) as threshold_sentence
     from verdicts
 ),
 
--- The assurance paragraph is the delivery's (quarter null): the samples returned so far.
+-- The assurance paragraph is the delivery's (quarter null): the samples returned so far (and
+-- the threshold they set).
 dip_sample_sentences as (
     select
         'dip_sample' as sentence_kind,
@@ -363,7 +364,8 @@ dip_sample_sentences as (
                 '. Of the screened-in crimes audited so far, {screened_judged_stalking?} were '
                 || 'judged to be stalking: the share the FMS workbook''s hidden-demand scenario '
                 || 'asks for.'
-        end as template,
+        end
+        || threshold_sentence as template,
         principal_audited,
         included_audited,
         screened_audited,

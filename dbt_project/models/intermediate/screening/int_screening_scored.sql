@@ -7,7 +7,9 @@
 -- indicators of each family (the course against this victim, unwanted contact, the suspect's
 -- history with other victims, the victim's situation), their points (settings
 -- screening.weights) and the reasons in words. All screened crimes are kept with their score so
--- the threshold can be evaluated; the mart screening_candidates keeps the flagged ones.
+-- the threshold can be evaluated; the mart screening_candidates keeps the flagged ones. The
+-- threshold is the run's (int_screening_threshold: calibrated on the force's reviewed sample,
+-- an override, else settings screening.threshold).
 with
 
 candidates as (
@@ -28,6 +30,10 @@ suspect_history as (
 
 victim_signals as (
     select * from {{ ref('int_screening_victim_signals') }}
+),
+
+run_threshold as (
+    select * from {{ ref('int_screening_threshold') }}
 ),
 
 per_crime as (
@@ -238,13 +244,20 @@ on_this_victim as (
 
 final as (
     select
-        *,
-        score >= {{ screening['threshold'] }}
+        on_this_victim.*,
+        -- the lowest threshold that flags the crime: what the review sample is banded by
+        case
+            when on_this_victim.has_course_on_this_victim then on_this_victim.score
+            else on_this_victim.score_on_this_victim
+        end as flag_level,
+        run_threshold.threshold as screening_threshold,
+        on_this_victim.score >= run_threshold.threshold
         and (
-            has_course_on_this_victim
-            or score_on_this_victim >= {{ screening['threshold'] }}
+            on_this_victim.has_course_on_this_victim
+            or on_this_victim.score_on_this_victim >= run_threshold.threshold
         ) as is_flagged
     from on_this_victim
+    cross join run_threshold
 )
 
 select * from final
