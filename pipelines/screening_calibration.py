@@ -201,7 +201,9 @@ def decide_threshold(
     enabled: bool = True,
 ) -> tuple[Decision, pd.DataFrame]:
     """The threshold the run uses, its reason in words and the band estimates behind it."""
-    used = quarters_before(returns, profile_quarter, quarters) if enabled else []
+    # The estimate is made whether or not it may move the threshold: with calibration off the
+    # auditors' reviews still measure the configured threshold's precision on this force.
+    used = quarters_before(returns, profile_quarter, quarters)
     usable = returns[
         returns["quarter"].isin(used) & returns["verdict_is_stalking"].isin(["yes", "no"])
     ]
@@ -228,10 +230,23 @@ def decide_threshold(
             f"(screening.calibration.override_threshold; configured {configured}).",
         )
     if not enabled:
+        measured = _at(estimates, configured) if reviewed >= min_reviewed else {}
+        if measured.get("estimated_precision") is not None:
+            said = (
+                f"; the {reviewed} crimes the auditors reviewed from {span} put its precision "
+                f"at {measured['estimated_precision']:.2f} (at least "
+                f"{measured['precision_lower_bound']:.2f} with {confidence:.0%} confidence; "
+                f"target {target_precision:.2f})"
+            )
+        elif reviewed:
+            said = f"; only {reviewed} reviewed crimes were returned from {span}, too few to say"
+        else:
+            said = "; no reviewed screening sample has been returned"
         return decision(
             configured,
             "configured",
-            f"Screening ran at the configured threshold {configured} (calibration is off).",
+            f"Screening ran at the configured threshold {configured} (calibration from the "
+            f"reviewed sample is off){said}.",
         )
     if reviewed < min_reviewed:
         why = (

@@ -185,8 +185,10 @@ class ScreeningWeights(_Section):
 class ScreeningCalibrationSettings(_Section):
     """The threshold chosen from the force's reviewed sample (pipelines.screening_calibration)."""
 
-    # Choose the threshold from the returned review samples (off: the configured one always).
-    enabled: bool = True
+    # Choose the threshold from the returned review samples (off: the configured one always,
+    # its precision on the returned reviews still estimated and said). Off by default: on the
+    # held-out parts it gained no recall over the fixed threshold (docs/evaluation/screening.md).
+    enabled: bool = False
     # Floors of the flag-level bands the review sample is stratified by (the last open-ended);
     # they are also the thresholds calibration can choose between.
     bands: list[int] = Field(default_factory=lambda: [5, 6, 7, 8, 9, 10])

@@ -203,3 +203,7 @@ def test_an_override_wins_and_calibration_can_be_off() -> None:
     assert "set by hand" in decision.reason
     decision, _ = _decide(returns, enabled=False)
     assert (decision.threshold, decision.source) == (8, "configured")
+    # off, the reviews still measure the configured threshold
+    assert "calibration from the reviewed sample is off" in decision.reason
+    assert "put its precision at 1.00" in decision.reason
+    assert decision.estimated_precision == 1.0

@@ -22,9 +22,13 @@ final as (
         max(estimated_precision) as estimated_precision,
         max(precision_lower_bound) as precision_lower_bound,
         -- the profile's assurance paragraph says it where the auditors' review samples (or an
-        -- analyst) set the threshold; a configured threshold is the settings' and needs no word
+        -- analyst) set the threshold, or where their reviews measured the configured one; a
+        -- configured threshold nobody reviewed is the settings' and needs no word
         case
-            when coalesce(max(threshold_source), 'configured') <> 'configured' then ' ' || max(reason)
+            when
+                coalesce(max(threshold_source), 'configured') <> 'configured'
+                or max(estimated_precision) is not null
+                then ' ' || max(reason)
             else ''
         end as profile_sentence
     from decision
