@@ -71,11 +71,11 @@ class SensitiveValues:
 
     def add_tokens(self, kind: str, values: Iterable[str]) -> None:
         self._lookup = None
-        self.tokens.setdefault(kind, set()).update(v for v in values if v)
+        _add_nonempty(self.tokens.setdefault(kind, set()), values)
 
     def add_pairs(self, kind: str, values: Iterable[str]) -> None:
         self._lookup = None
-        self.pairs.setdefault(kind, set()).update(v for v in values if v)
+        _add_nonempty(self.pairs.setdefault(kind, set()), values)
 
     def __len__(self) -> int:
         return sum(map(len, self.tokens.values())) + sum(map(len, self.pairs.values()))
@@ -83,10 +83,24 @@ class SensitiveValues:
     def lookup(self) -> tuple[dict[str, str], dict[str, str]]:
         """token -> kind and run -> kind, for a few hash probes per token."""
         if self._lookup is None:
-            single = {v: kind for kind, values in self.tokens.items() for v in values}
-            double = {v: kind for kind, values in self.pairs.items() for v in values}
-            self._lookup = single, double
+            self._lookup = _by_value(self.tokens), _by_value(self.pairs)
         return self._lookup
+
+
+def _by_value(sets: dict[str, set[str]]) -> dict[str, str]:
+    """value -> kind; a value of several kinds takes the last kind added. Built a kind at a time
+    by dict.fromkeys (in C): at national scale the values number ~10 M."""
+    by_value: dict[str, str] = {}
+    for kind, values in sets.items():
+        by_value.update(dict.fromkeys(values, kind))
+    return by_value
+
+
+def _add_nonempty(into: set[str], values: Iterable[str]) -> None:
+    """Add the values but the empty string (never a value, and never in `into`: so added in C,
+    then taken out, rather than tested one by one in Python over millions of ids)."""
+    into.update(values)
+    into.discard("")
 
 
 @dataclass(frozen=True)
@@ -112,8 +126,11 @@ def normalise_id(value: str) -> str:
     return value.strip().lower()
 
 
+_SPACES = re.compile(r"\s+")
+
+
 def normalise_postcode(value: str) -> str:
-    return re.sub(r"\s+", "", value).lower()
+    return _SPACES.sub("", value).lower()
 
 
 def name_parts(value: str) -> list[str]:
@@ -208,7 +225,7 @@ def load_sensitive_values(con: duckdb.DuckDBPyConnection) -> SensitiveValues:
     values = SensitiveValues()
     for kind, tables in ID_COLUMNS.items():
         selects = [s for t, cols in tables.items() for s in _sources(con, t, cols)]
-        values.add_tokens(kind, (normalise_id(v) for v in _distinct(con, selects)))
+        values.add_tokens(kind, map(normalise_id, _distinct(con, selects)))
     selects = [s for t, cols in POSTCODE_COLUMNS.items() for s in _sources(con, t, cols)]
     postcodes = [normalise_postcode(v) for v in _distinct(con, selects)]
     values.add_tokens("postcode", postcodes)  # written without a space: one token
@@ -251,13 +268,28 @@ def _add_names(con: duckdb.DuckDBPyConnection, values: SensitiveValues) -> None:
                 f"select distinct lower(trim(f)), lower(trim(s)) from ({union}) "
                 "where f is not null or s is not null"
             ).fetchall()
+            # The rows are distinct pairs, but a forename or surname recurs in many of them
+            # (millions of pairs at national scale, far fewer names): each name is cut into
+            # parts once, and the sets are filled once.
+            parts: dict[str | None, list[str]] = {}
+            tokens: set[str] = set()
+            runs: list[str] = []
             for forename, surname in rows:
-                fparts = name_parts(forename or "")
-                sparts = name_parts(surname or "")
-                values.add_tokens("name", fparts + sparts)
+                fparts = parts.get(forename)
+                if fparts is None:
+                    fparts = parts[forename] = name_parts(forename or "")
+                    tokens.update(fparts)
+                sparts = parts.get(surname)
+                if sparts is None:
+                    sparts = parts[surname] = name_parts(surname or "")
+                    tokens.update(sparts)
                 if fparts and sparts:
-                    values.add_pairs("name", [f"{fparts[-1]} {sparts[0]}"])
-                    values.add_pairs("name", [f"{sparts[-1]} {fparts[0]}"])
+                    runs.append(f"{fparts[-1]} {sparts[0]}")
+                    runs.append(f"{sparts[-1]} {fparts[0]}")
+            if rows:  # as many kinds as before: none for a table without names
+                values.add_tokens("name", tokens)
+            if runs:
+                values.add_pairs("name", runs)
 
 
 # --------------------------------------------------------------------------- scanning

@@ -65,7 +65,10 @@ victim_status as (
         quarters.quarter,
         pairs.suspect_person_key as person_key,
         pairs.victim_person_key,
-        count(distinct pairs.crime_id) as crimes_against_victim,
+        -- the pairs are distinct (crime, suspect, victim) rows (int_crime_pairs' test), joined
+        -- one to one: a row count, not a distinct count (DuckDB plans that as a grouping of
+        -- its own joined back)
+        count(pairs.crime_id) as crimes_against_victim,
         bool_or(pairs.is_recorded) as is_recorded,
         bool_or(pairs.has_screened_course) as has_screened_course,
         bool_or(pairs.has_stalking_intelligence) as has_stalking_intelligence,

@@ -41,6 +41,33 @@ granted as (
     where orders.granted_date is not null
 ),
 
+-- the grants counted once per follow-up window, grant day, order type and domestic-abuse flag:
+-- the cohorts below are ranges of grant days, so counting each day's grants here lets the
+-- range join match a few thousand days per cohort instead of every order granted in it
+granted_days as (
+    select
+        windows.followup_months,
+        granted.order_type,
+        granted.is_domestic_abuse,
+        granted.granted_date,
+        count(granted.order_id) as orders_granted,
+        count(granted.order_id) filter (
+            where granted.first_breach_date
+            <= granted.granted_date + to_months(windows.followup_months)
+        ) as breached_within,
+        count(granted.order_id) filter (
+            where granted.first_reoffence_date
+            <= granted.granted_date + to_months(windows.followup_months)
+        ) as reoffended_within
+    from granted
+    cross join windows
+    group by
+        windows.followup_months,
+        granted.order_type,
+        granted.is_domestic_abuse,
+        granted.granted_date
+),
+
 groups as (
     select * from {{ ref('domestic_abuse_groups') }}
 ),
@@ -88,25 +115,20 @@ final as (
         cast(grid.followup_months as integer) as followup_months,
         {{ quarter_of('cast(grid.cohort_end - interval 12 month + interval 1 day as date)') }} as cohort_first_quarter,
         {{ quarter_of('grid.cohort_end') }} as cohort_last_quarter,
-        count(granted.order_id) as orders_granted,
-        count(granted.order_id) filter (
-            where granted.first_breach_date
-            <= granted.granted_date + to_months(grid.followup_months)
-        ) as breached_within,
-        count(granted.order_id) filter (
-            where granted.first_reoffence_date
-            <= granted.granted_date + to_months(grid.followup_months)
-        ) as reoffended_within
+        cast(coalesce(sum(granted_days.orders_granted), 0) as bigint) as orders_granted,
+        cast(coalesce(sum(granted_days.breached_within), 0) as bigint) as breached_within,
+        cast(coalesce(sum(granted_days.reoffended_within), 0) as bigint) as reoffended_within
     from grid
-    left join granted
+    left join granted_days
         on
-            granted.granted_date > grid.cohort_end - interval 12 month
-            and grid.cohort_end >= granted.granted_date
-            and (grid.order_type = 'ALL' or grid.order_type = granted.order_type)
+            grid.followup_months = granted_days.followup_months
+            and granted_days.granted_date > grid.cohort_end - interval 12 month
+            and grid.cohort_end >= granted_days.granted_date
+            and (grid.order_type = 'ALL' or grid.order_type = granted_days.order_type)
             and (
                 grid.da_group = 'all'
-                or (grid.da_group = 'domestic_abuse' and granted.is_domestic_abuse)
-                or (grid.da_group = 'not_domestic_abuse' and not granted.is_domestic_abuse)
+                or (grid.da_group = 'domestic_abuse' and granted_days.is_domestic_abuse)
+                or (grid.da_group = 'not_domestic_abuse' and not granted_days.is_domestic_abuse)
             )
     group by all
 )

@@ -13,6 +13,13 @@ subjects as (
     inner join {{ ref('int_quarters') }} as quarters on tasking.quarter = quarters.quarter
 ),
 
+-- everyone ever on a list: the events are built for them only (the final join keeps no one
+-- else), not for every suspect in the force's history
+subject_keys as (
+    select distinct person_key
+    from subjects
+),
+
 crime_persons as (
     select * from {{ ref('int_crime_persons_resolved') }}
 ),
@@ -64,7 +71,9 @@ crime_events as (
     left join outcome_codes on crimes.outcome_code = outcome_codes.outcome_code
     left join crime_persons as victim_role
         on crimes.crime_id = victim_role.crime_id and victim_role.role_side = 'victim'
-    where subject_role.role_side = 'perpetrator'
+    where
+        subject_role.role_side = 'perpetrator'
+        and subject_role.person_key in (select subject_keys.person_key from subject_keys)
 ),
 
 intelligence_events as (
@@ -81,6 +90,7 @@ intelligence_events as (
         ) as detail,
         victim_person_key as victim_key
     from intelligence
+    where subject_person_key in (select subject_keys.person_key from subject_keys)
 ),
 
 order_events as (
@@ -98,6 +108,7 @@ order_events as (
         ) as detail,
         protected_person_key as victim_key
     from orders
+    where subject_person_key in (select subject_keys.person_key from subject_keys)
 ),
 
 breach_events as (
@@ -115,6 +126,7 @@ breach_events as (
         orders.protected_person_key as victim_key
     from breaches
     inner join orders on breaches.order_id = orders.order_id
+    where orders.subject_person_key in (select subject_keys.person_key from subject_keys)
 ),
 
 events as (

@@ -109,25 +109,50 @@ pair_stalking_order as (
         <= {{ screening['suspect_history_days'] }}
 ),
 
-pair_signals as (
+-- each occasion of the pair once (an intelligence report linked to a crime shares its key),
+-- then the pair's counts over its occasions: the same figures as distinct counts of the
+-- occasion key with filters, which DuckDB would plan as a grouping of their own joined back
+occasion_signals as (
     select
         crime_id,
         suspect_person_key,
         victim_person_key,
-        count(distinct occasion_key) as occasions_in_window,
-        date_diff('day', min(occasion_date), max(occasion_date)) as span_days,
-        count(distinct occasion_key) filter (where days_apart <= {{ intense_days }}) as occasions_intense,
-        count(distinct offence_category) as categories_in_window,
-        coalesce(bool_or(is_online), false) and coalesce(bool_or(not is_online), false) as is_mixed_mode,
-        count(distinct occasion_key) filter (where is_online and occasion_key <> crime_id) as other_online,
+        occasion_key,
+        min(occasion_date) as first_date,
+        max(occasion_date) as last_date,
+        bool_or(days_apart <= {{ intense_days }}) as is_intense,
+        list(offence_category) as categories,
+        bool_or(is_online) as any_online,
+        bool_or(not is_online) as any_offline,
         min(harm_weight_days) filter (
             where occasion_kind = 'crime' and occasion_date < candidate_date
         ) as earlier_min_harm,
         any_value(candidate_harm) as candidate_harm,
         any_value(candidate_online) as candidate_online,
-        coalesce(bool_or(is_stalking_intelligence), false) as has_pair_intelligence,
-        coalesce(bool_or(is_classified_stalking), false) as has_recorded_stalking
+        bool_or(is_stalking_intelligence) as has_pair_intelligence,
+        bool_or(is_classified_stalking) as has_recorded_stalking
     from pair_occasions
+    group by crime_id, suspect_person_key, victim_person_key, occasion_key
+),
+
+pair_signals as (
+    select
+        crime_id,
+        suspect_person_key,
+        victim_person_key,
+        count(occasion_key) as occasions_in_window,
+        date_diff('day', min(first_date), max(last_date)) as span_days,
+        count(occasion_key) filter (where is_intense) as occasions_intense,
+        -- the distinct categories (nulls not counted, as count(distinct) does not)
+        len(list_distinct(flatten(list(categories)))) as categories_in_window,
+        coalesce(bool_or(any_online), false) and coalesce(bool_or(any_offline), false) as is_mixed_mode,
+        count(occasion_key) filter (where any_online and occasion_key <> crime_id) as other_online,
+        min(earlier_min_harm) as earlier_min_harm,
+        any_value(candidate_harm) as candidate_harm,
+        any_value(candidate_online) as candidate_online,
+        coalesce(bool_or(has_pair_intelligence), false) as has_pair_intelligence,
+        coalesce(bool_or(has_recorded_stalking), false) as has_recorded_stalking
+    from occasion_signals
     group by crime_id, suspect_person_key, victim_person_key
 ),
 

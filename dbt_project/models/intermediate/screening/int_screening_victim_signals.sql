@@ -52,15 +52,16 @@ victim_intelligence as (
 ),
 
 -- the victim's other crimes in the window, whoever (if anyone) is recorded as suspect: those
--- naming no suspect, and those recorded as stalking (principal or included)
-victim_crimes as (
+-- naming no suspect, and those recorded as stalking (principal or included). Each other crime
+-- is taken once per screened crime (a crime with two victims, or a victim recorded twice on
+-- the other crime, meets it more than once) before counting: the same counts as three distinct
+-- counts with filters, which DuckDB would plan as three groupings joined back
+victim_other_crimes as (
     select
         candidate_victims.crime_id,
-        count(distinct other_crimes.crime_id) as victim_other_crimes,
-        count(distinct other_crimes.crime_id) filter (where crimes_naming_suspect.crime_id is null)
-            as victim_unnamed_suspect_crimes,
-        count(distinct other_crimes.crime_id) filter (where {{ is_classified_stalking('other_crimes') }})
-            as victim_recorded_stalking_crimes
+        other_crimes.crime_id as other_crime_id,
+        bool_or(crimes_naming_suspect.crime_id is null) as names_no_suspect,
+        bool_or({{ is_classified_stalking('other_crimes') }}) as is_recorded_stalking
     from candidate_victims
     inner join crime_persons as other_victims
         on
@@ -72,7 +73,17 @@ victim_crimes as (
     left join crimes_naming_suspect
         on other_crimes.crime_id = crimes_naming_suspect.crime_id
     where abs(date_diff('day', candidate_victims.occasion_date, other_crimes.occasion_date)) <= {{ window_days }}
-    group by candidate_victims.crime_id
+    group by candidate_victims.crime_id, other_crimes.crime_id
+),
+
+victim_crimes as (
+    select
+        crime_id,
+        count(other_crime_id) as victim_other_crimes,
+        count(other_crime_id) filter (where names_no_suspect) as victim_unnamed_suspect_crimes,
+        count(other_crime_id) filter (where is_recorded_stalking) as victim_recorded_stalking_crimes
+    from victim_other_crimes
+    group by crime_id
 ),
 
 final as (

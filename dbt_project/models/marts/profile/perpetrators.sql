@@ -85,15 +85,18 @@ windowed as (
             and quarters.q_end >= perpetrations.reported_date
 ),
 
+-- a person's crimes are distinct rows of int_perpetrations (its crime_id, person_key test),
+-- so they are counted as rows: a distinct count with a filter costs DuckDB a grouping of its own
+-- and a join back per aggregate, over ~11 M rows at national scale
 crime_summary as (
     select
         quarter,
         person_key,
         any_value(q_end) as q_end,
-        count(distinct crime_id) filter (
+        count(crime_id) filter (
             where reported_date > q_end - interval {{ perp['serial_lookback_years'] }} year
         ) as crimes_total,
-        count(distinct crime_id) filter (
+        count(crime_id) filter (
             where reported_date > q_end - interval {{ rfgv['frequency_window_months'] }} month
         ) as crimes_12m,
         cast(coalesce(sum(harm_weight_days) filter (
@@ -109,22 +112,35 @@ crime_summary as (
     group by quarter, person_key
 ),
 
-victim_summary as (
+-- each victim once per quarter and suspect, with the look-backs they fall in, then counted: the
+-- two distinct counts with filters, without a grouping and a join back for each
+victim_windows as (
     select
         quarters.quarter,
-        pairs.suspect_person_key as person_key,
-        count(distinct pairs.victim_person_key) filter (
-            where pairs.reported_date > quarters.q_end - interval {{ perp['serial_lookback_years'] }} year
-        ) as victims_total,
-        count(distinct pairs.victim_person_key) filter (
-            where pairs.reported_date > quarters.q_end - interval {{ rfgv['lookback_months'] }} month
-        ) as victims_rfgv
+        pairs.suspect_person_key,
+        pairs.victim_person_key,
+        bool_or(
+            pairs.reported_date > quarters.q_end - interval {{ perp['serial_lookback_years'] }} year
+        ) as in_serial_lookback,
+        bool_or(
+            pairs.reported_date > quarters.q_end - interval {{ rfgv['lookback_months'] }} month
+        ) as in_rfgv_lookback
     from quarters
     inner join pairs
         on
             pairs.reported_date > quarters.q_end - interval {{ lookback_months }} month
             and quarters.q_end >= pairs.reported_date
-    group by quarters.quarter, pairs.suspect_person_key
+    group by quarters.quarter, pairs.suspect_person_key, pairs.victim_person_key
+),
+
+victim_summary as (
+    select
+        quarter,
+        suspect_person_key as person_key,
+        count(victim_person_key) filter (where in_serial_lookback) as victims_total,
+        count(victim_person_key) filter (where in_rfgv_lookback) as victims_rfgv
+    from victim_windows
+    group by quarter, suspect_person_key
 ),
 
 breach_summary as (
