@@ -114,8 +114,12 @@ class ResolutionConfig:
     # EM runs on whole blocks holding about this many records (all records when fewer).
     max_em_records: int = 100_000
     max_em_pairs: int = 2_000_000
-    # blocked pairs scored per chunk (bounds the memory of Splink's pair de-duplication)
-    pairs_per_chunk: int = 20_000_000
+    # Blocked pairs scored per chunk (counted per rule, so an upper bound). A chunk bounds the
+    # memory of Splink's pair de-duplication, but each chunk joins its records against the
+    # whole input once per blocking rule and materialises the records its pairs reach, so
+    # every chunk more costs a pass over all the nodes: as few chunks as fit memory_limit
+    # (the default 6GB holds ~35 M pairs a chunk; national scale is then 3 chunks, not 6).
+    pairs_per_chunk: int = 40_000_000
     min_block_pairs: int = 200_000
     seed: int = 42
     # Evaluation only: also return every scored pair with probability >= this (None = no).
@@ -484,6 +488,7 @@ class ScoringRun:
     rule_counts: list[dict[str, Any]] = field(default_factory=list)
     dob_conflict_years: float = 10.0
     n_scored: int = 0
+    n_chunks: int = 0  # the left-hand chunks the pairs were blocked and scored in
 
 
 def _resolve_on(
@@ -547,6 +552,7 @@ def _resolve_on(
         "nodes": int(n_nodes),
         "nodes_scored_by_splink": int(n_input),
         "comparisons_scored": int(run.n_scored),
+        "scoring_chunks": int(run.n_chunks),
         "blocking_rules": run.rule_counts,
         "persons": int(n_persons),
         "multi_record_persons": int(n_multi),
@@ -748,8 +754,10 @@ def _train_and_score(
     linker = make_linker(model, scoring=True)
     scorer = _scoring_linker(db_api, con, model, tf_tables)
     _phase(timings, "train_s", t)
-    n_scored = _score_blocked_pairs(con, linker, scorer, config, fields, rule_counts, timings)
-    return ScoringRun(model, training, rule_counts, dob_conflict_years, n_scored)
+    n_scored, n_chunks = _score_blocked_pairs(
+        con, linker, scorer, config, fields, rule_counts, timings
+    )
+    return ScoringRun(model, training, rule_counts, dob_conflict_years, n_scored, n_chunks)
 
 
 def _scoring_linker(
@@ -785,14 +793,16 @@ def _score_blocked_pairs(
     fields: list[str],
     rule_counts: list[dict[str, Any]],
     timings: dict[str, float],
-) -> int:
+) -> tuple[int, int]:
     """Block and score every pair into `predictions` (pairs at or above the lowest
-    probability any output needs); returns the number of pairs scored.
+    probability any output needs); returns the number of pairs scored and of chunks.
 
     Chunks of the left-hand records: Splink de-duplicates the pairs of all rules with one
-    group-by, which at national scale (tens of millions of pairs) does not fit in
-    memory_limit in one go. Chunks are sized from the counted pairs of the rules (an upper
-    bound: pairs found by several rules count once each)."""
+    group-by, which at national scale (~93 M pairs) does not fit in memory_limit in one go.
+    Chunks are sized from the counted pairs of the rules (an upper bound: pairs found by
+    several rules count once each). A pair is blocked and scored in its left record's chunk
+    only, and its score does not depend on the other pairs, so the number of chunks changes
+    the time, not one pair or probability."""
     floor = config.match_probability_threshold
     if config.keep_pairs_above is not None:
         floor = min(floor, config.keep_pairs_above)
@@ -835,7 +845,7 @@ def _score_blocked_pairs(
         timings["block_s"],
         timings["score_s"],
     )
-    return n_scored
+    return n_scored, n_chunks
 
 
 def _assign_person_keys(con: duckdb.DuckDBPyConnection) -> None:

@@ -119,3 +119,30 @@ def test_counterpart_rule_drops_the_name_key_only_within_budget() -> None:
     rules, counts = select_counterpart_rules(large, "people", budget=10_000)
     assert rules == COUNTERPART_RULES[-1]
     assert counts[0]["pairs"] > 10_000 >= counts[1]["pairs"]
+
+
+def test_chunking_the_pairs_changes_no_score_and_no_person(small_rows, small_resolution) -> None:
+    """The blocked pairs are scored in chunks of the left-hand records (a memory bound, sized
+    by `pairs_per_chunk`): scoring them in several chunks rather than one gives every pair the
+    same probability and weights, so the same people and the same evidence."""
+    from pipelines.resolution import ResolutionConfig, resolve_mentions
+
+    planned = sum(
+        r["pairs"] for r in small_resolution.stats["blocking_rules"] if not r.get("skipped")
+    )
+    chunked = resolve_mentions(
+        small_rows.copy(), ResolutionConfig(pairs_per_chunk=max(1, planned // 4))
+    )
+    assert small_resolution.stats["scoring_chunks"] == 1
+    assert chunked.stats["scoring_chunks"] >= 4
+    assert chunked.stats["comparisons_scored"] == small_resolution.stats["comparisons_scored"]
+    keys = ["mention_id", "person_key", "cluster_size", "cluster_min_probability"]
+    pd.testing.assert_frame_equal(
+        chunked.clusters[keys].sort_values("mention_id").reset_index(drop=True),
+        small_resolution.clusters[keys].sort_values("mention_id").reset_index(drop=True),
+    )
+    order = ["person_key", "mention_id_l", "mention_id_r", "joined_by"]
+    pd.testing.assert_frame_equal(
+        chunked.evidence.sort_values(order).reset_index(drop=True),
+        small_resolution.evidence.sort_values(order).reset_index(drop=True),
+    )
