@@ -429,7 +429,6 @@ def evaluate_synthetic(
         "warehouse_build_seconds": round(build_seconds, 2),
         "records_per_second": round(n_mentions / seconds, 1),
         "comparisons_scored": result.stats["comparisons_scored"],
-        "scoring_chunks": result.stats["scoring_chunks"],
         "blocking_rules": result.stats["blocking_rules"],
         "training": result.stats["training"],
         "timings": result.stats["timings"],

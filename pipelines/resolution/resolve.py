@@ -488,7 +488,6 @@ class ScoringRun:
     rule_counts: list[dict[str, Any]] = field(default_factory=list)
     dob_conflict_years: float = 10.0
     n_scored: int = 0
-    n_chunks: int = 0  # the left-hand chunks the pairs were blocked and scored in
 
 
 def _resolve_on(
@@ -552,7 +551,6 @@ def _resolve_on(
         "nodes": int(n_nodes),
         "nodes_scored_by_splink": int(n_input),
         "comparisons_scored": int(run.n_scored),
-        "scoring_chunks": int(run.n_chunks),
         "blocking_rules": run.rule_counts,
         "persons": int(n_persons),
         "multi_record_persons": int(n_multi),
@@ -754,10 +752,8 @@ def _train_and_score(
     linker = make_linker(model, scoring=True)
     scorer = _scoring_linker(db_api, con, model, tf_tables)
     _phase(timings, "train_s", t)
-    n_scored, n_chunks = _score_blocked_pairs(
-        con, linker, scorer, config, fields, rule_counts, timings
-    )
-    return ScoringRun(model, training, rule_counts, dob_conflict_years, n_scored, n_chunks)
+    n_scored = _score_blocked_pairs(con, linker, scorer, config, fields, rule_counts, timings)
+    return ScoringRun(model, training, rule_counts, dob_conflict_years, n_scored)
 
 
 def _scoring_linker(
@@ -793,9 +789,9 @@ def _score_blocked_pairs(
     fields: list[str],
     rule_counts: list[dict[str, Any]],
     timings: dict[str, float],
-) -> tuple[int, int]:
+) -> int:
     """Block and score every pair into `predictions` (pairs at or above the lowest
-    probability any output needs); returns the number of pairs scored and of chunks.
+    probability any output needs); returns the number of pairs scored.
 
     Chunks of the left-hand records: Splink de-duplicates the pairs of all rules with one
     group-by, which at national scale (~93 M pairs) does not fit in memory_limit in one go.
@@ -845,7 +841,7 @@ def _score_blocked_pairs(
         timings["block_s"],
         timings["score_s"],
     )
-    return n_scored, n_chunks
+    return n_scored
 
 
 def _assign_person_keys(con: duckdb.DuckDBPyConnection) -> None:
