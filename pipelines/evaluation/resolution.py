@@ -31,6 +31,7 @@ import duckdb
 import pandas as pd
 import psutil
 
+from pipelines.evaluation.bench_analysis import NOTES_MARKER, existing_notes
 from pipelines.paths import SHARED_DATA_DIR
 from pipelines.resolution import ResolutionConfig, WarehouseTable, resolve_mentions
 from pipelines.settings import load_settings
@@ -633,7 +634,10 @@ def main(argv: list[str] | None = None) -> int:
                 )
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"{stem}.json").write_text(json.dumps(report, indent=2, default=str))
-    (args.out / f"{stem}.md").write_text(_markdown(report))
+    md_path = args.out / f"{stem}.md"
+    # a hand-written note below the marker (what a run found and why) survives regeneration
+    notes = existing_notes(md_path).strip("\n")
+    md_path.write_text("\n".join([_markdown(report).rstrip("\n"), "", NOTES_MARKER, notes, ""]))
     return 0
 
 

@@ -114,8 +114,12 @@ class ResolutionConfig:
     # EM runs on whole blocks holding about this many records (all records when fewer).
     max_em_records: int = 100_000
     max_em_pairs: int = 2_000_000
-    # blocked pairs scored per chunk (bounds the memory of Splink's pair de-duplication)
-    pairs_per_chunk: int = 20_000_000
+    # Blocked pairs scored per chunk (counted per rule, so an upper bound). A chunk bounds the
+    # memory of Splink's pair de-duplication, but each chunk joins its records against the
+    # whole input once per blocking rule and materialises the records its pairs reach, so
+    # every chunk more costs a pass over all the nodes: as few chunks as fit memory_limit
+    # (the default 6GB holds ~35 M pairs a chunk; national scale is then 3 chunks, not 6).
+    pairs_per_chunk: int = 40_000_000
     min_block_pairs: int = 200_000
     seed: int = 42
     # Evaluation only: also return every scored pair with probability >= this (None = no).
@@ -790,9 +794,11 @@ def _score_blocked_pairs(
     probability any output needs); returns the number of pairs scored.
 
     Chunks of the left-hand records: Splink de-duplicates the pairs of all rules with one
-    group-by, which at national scale (tens of millions of pairs) does not fit in
-    memory_limit in one go. Chunks are sized from the counted pairs of the rules (an upper
-    bound: pairs found by several rules count once each)."""
+    group-by, which at national scale (~93 M pairs) does not fit in memory_limit in one go.
+    Chunks are sized from the counted pairs of the rules (an upper bound: pairs found by
+    several rules count once each). A pair is blocked and scored in its left record's chunk
+    only, and its score does not depend on the other pairs, so the number of chunks changes
+    the time, not one pair or probability."""
     floor = config.match_probability_threshold
     if config.keep_pairs_above is not None:
         floor = min(floor, config.keep_pairs_above)

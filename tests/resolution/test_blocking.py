@@ -4,6 +4,7 @@ their blocks are too big, and dropped when even the tightest form is over budget
 from __future__ import annotations
 
 import itertools
+import logging
 
 import duckdb
 import pandas as pd
@@ -172,3 +173,35 @@ def test_a_record_without_postcode_meets_a_mistyped_surname_with_one() -> None:
     # which leaves the record without a postcode apart again
     tight, _ = select_blocking_rules(con, "people", blocking_candidates(), budget=0)
     assert not _blocked_together(con, tight)
+
+
+def test_chunking_the_pairs_changes_no_score_and_no_person(
+    small_rows, small_resolution, caplog
+) -> None:
+    """The blocked pairs are scored in chunks of the left-hand records (a memory bound, sized
+    by `pairs_per_chunk`): scoring them in several chunks rather than one gives every pair the
+    same probability and weights, so the same people and the same evidence."""
+    from pipelines.resolution import ResolutionConfig, resolve_mentions
+
+    planned = sum(
+        r["pairs"] for r in small_resolution.stats["blocking_rules"] if not r.get("skipped")
+    )
+    with caplog.at_level(logging.INFO, logger="pipelines.resolution"):
+        chunked = resolve_mentions(
+            small_rows.copy(), ResolutionConfig(pairs_per_chunk=max(1, planned // 4))
+        )
+    # the default settings score this input in one chunk (planned is under pairs_per_chunk)
+    assert planned <= ResolutionConfig().pairs_per_chunk
+    chunks = [r.args[1] for r in caplog.records if r.getMessage().startswith("resolution scored")]
+    assert chunks and chunks[0] >= 4
+    assert chunked.stats["comparisons_scored"] == small_resolution.stats["comparisons_scored"]
+    keys = ["mention_id", "person_key", "cluster_size", "cluster_min_probability"]
+    pd.testing.assert_frame_equal(
+        chunked.clusters[keys].sort_values("mention_id").reset_index(drop=True),
+        small_resolution.clusters[keys].sort_values("mention_id").reset_index(drop=True),
+    )
+    order = ["person_key", "mention_id_l", "mention_id_r", "joined_by"]
+    pd.testing.assert_frame_equal(
+        chunked.evidence.sort_values(order).reset_index(drop=True),
+        small_resolution.evidence.sort_values(order).reset_index(drop=True),
+    )
