@@ -52,6 +52,18 @@ def mark_sheet(sheet: Worksheet) -> None:
 
 
 # --------------------------------------------------------------------------- the dip sample
+def _returnable_workbook(title: str, note: str, names: list[str]) -> tuple[Workbook, Worksheet]:
+    """A sheet for auditors to fill in and return: the marking note in red on row 1, the column
+    names a return is read back by (pipelines.dip_sample_returns) on row 2."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = title
+    sheet.append([note])
+    sheet["A1"].font = Font(bold=True, color="9C0006")
+    sheet.append(names)
+    return book, sheet
+
+
 def write_dip_sample(
     con: duckdb.DuckDBPyConnection, quarter: str, folder: Path, force_name: str
 ) -> list[Path]:
@@ -70,12 +82,7 @@ def write_dip_sample(
         "auditor columns and return the file to the assurance folder; do not forward."
     )
     csv = write_private_csv(out_dir / "dip_sample.csv", note, frame)
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Dip sample"
-    sheet.append([note])
-    sheet["A1"].font = Font(bold=True, color="9C0006")
-    sheet.append(list(frame.columns))  # the names a return is read back by
+    book, sheet = _returnable_workbook("Dip sample", note, list(frame.columns))
     verdicts = [
         WrittenColumn(label, value=name, editable=True) for name, label in VERDICT_COLUMNS.items()
     ]
@@ -120,9 +127,10 @@ def write_screening_review(
     """restricted/screening_review.csv and .xlsx: the quarter's screened crimes drawn per band
     of flag level around the threshold (pipelines.screening_calibration.draw_review_sample,
     from reporting.rpt_screening_review_population), with the design of the draw and an empty
-    verdict for the auditors; returned to the assurance folder, the verdicts calibrate
-    screening's threshold. The note says which threshold this run used and why. Nothing when
-    no crime is drawn (per_band 0, or no crime in the bands)."""
+    verdict for the auditors; returned to the assurance folder, the verdicts measure
+    screening's precision on the force (and set its threshold where calibration is on). The
+    note says which threshold this run used and why. Nothing when no crime is drawn (per_band
+    0, or no crime in the bands)."""
     from pipelines.screening_calibration import draw_review_sample
 
     population = con.execute(
@@ -141,16 +149,12 @@ def write_screening_review(
     out_dir = owner_only_dir(folder / RESTRICTED_DIR)
     note = (
         f"{MARKING}: {force_name} stalking screening review {quarter}: say whether each crime is "
-        "stalking and return the file to the assurance folder; the verdicts calibrate the "
-        f"screening threshold. {reason} Do not forward."
+        "stalking and return the file to the assurance folder; the verdicts measure screening's "
+        f"precision on this force (and set its threshold where calibration is on). {reason} Do "
+        "not forward."
     )
     csv = write_private_csv(out_dir / "screening_review.csv", note, frame)
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Screening review"
-    sheet.append([note])
-    sheet["A1"].font = Font(bold=True, color="9C0006")
-    sheet.append(list(frame.columns))  # the names a return is read back by
+    book, sheet = _returnable_workbook("Screening review", note, list(frame.columns))
     sheet.append(list(REVIEW_HEADINGS.values()))
     for row in neutralise_formulas(frame).itertuples(index=False):
         sheet.append([None if value == "" else value for value in row])
