@@ -281,6 +281,30 @@ def decide_threshold(
     )
 
 
+def decide_with_settings(
+    returns: pd.DataFrame,
+    profile_quarter: str,
+    calibration: Any,
+    *,
+    configured: int,
+    override: int | None = None,
+    enabled: bool = True,
+) -> tuple[Decision, pd.DataFrame]:
+    """`decide_threshold` with its rule read from calibration settings (screening.calibration,
+    or a candidate of them in the evaluation), so the pipeline and the evaluation decide alike."""
+    return decide_threshold(
+        returns,
+        profile_quarter,
+        configured=configured,
+        override=override,
+        target_precision=calibration.target_precision,
+        confidence=calibration.confidence,
+        quarters=calibration.quarters,
+        min_reviewed=calibration.min_reviewed,
+        enabled=enabled,
+    )
+
+
 def _at(estimates: pd.DataFrame, threshold: int | None) -> dict[str, Any]:
     """The estimate at `threshold` where the returns give one."""
     if threshold is None or estimates.empty:

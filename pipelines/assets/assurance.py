@@ -4,7 +4,7 @@ screening review samples they returned -> the threshold screening runs with
 marts.screening_review_returns behind it).
 
 Wiring only: the reading is pipelines.dip_sample_returns, the choice
-pipelines.screening_calibration.decide_threshold. The tables are replaced on every run (empty
+pipelines.screening_calibration.decide_with_settings. The tables are replaced on every run (empty
 returns when no folder is configured or nothing was returned: the configured threshold, said
 so), so the models can always read them.
 """
@@ -65,7 +65,7 @@ def screening_threshold(
     import pandas as pd
 
     from pipelines.dip_sample_returns import read_review_returns
-    from pipelines.screening_calibration import REVIEW_COLUMNS, decide_threshold
+    from pipelines.screening_calibration import REVIEW_COLUMNS, decide_with_settings
 
     settings = profile_run.settings()
     folder = settings.dip_sample.returned_folder
@@ -75,15 +75,12 @@ def screening_threshold(
         else pd.DataFrame(columns=[*REVIEW_COLUMNS, "verdict_is_stalking"])
     )
     calibration = settings.screening.calibration
-    decision, estimates = decide_threshold(
+    decision, estimates = decide_with_settings(
         returns,
         context.partition_key,
+        calibration,
         configured=settings.screening.threshold,
         override=calibration.override_threshold,
-        target_precision=calibration.target_precision,
-        confidence=calibration.confidence,
-        quarters=calibration.quarters,
-        min_reviewed=calibration.min_reviewed,
         enabled=calibration.enabled,
     )
     row = dataclasses.asdict(decision)

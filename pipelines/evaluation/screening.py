@@ -193,7 +193,7 @@ def calibrated_run(
 ) -> tuple[set[str], list[int]]:
     """The crimes flagged in the evaluated quarters, each at the threshold chosen from the
     review samples of the quarters before it, and those thresholds."""
-    from pipelines.screening_calibration import decide_threshold
+    from pipelines.screening_calibration import decide_with_settings
 
     quarters = sorted(scored["reported_quarter"].dropna().unique())
     samples: dict[str, pd.DataFrame] = {}
@@ -204,15 +204,12 @@ def calibrated_run(
         for q in before:
             if q not in samples:
                 samples[q] = simulated_review(scored, hidden, q, calibration, seed)
-        decision, _ = decide_threshold(
+        # calibration on: the evaluation measures what switching it on would give
+        decision, _ = decide_with_settings(
             pd.concat([samples[q] for q in before]) if before else pd.DataFrame(),
             quarter,
+            calibration,
             configured=configured,
-            override=None,
-            target_precision=calibration.target_precision,
-            confidence=calibration.confidence,
-            quarters=calibration.quarters,
-            min_reviewed=calibration.min_reviewed,
         )
         in_quarter = scored["reported_quarter"] == quarter
         flagged |= set(
