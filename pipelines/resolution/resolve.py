@@ -24,6 +24,7 @@ from splink import DuckDBAPI, Linker
 from pipelines.resolution.clustering import (
     attach_second_ids,
     cluster_with_constraints,
+    join_unknown_suspects,
     spanning_links,
 )
 from pipelines.resolution.model import (
@@ -101,7 +102,8 @@ class ResolutionConfig:
     dob_conflict_weight: float = -6.64
     # A nominal id with no name or date of birth anywhere joins the one person its
     # counterpart points to only if that person was active within this many days of it
-    # (clustering.attach_second_ids).
+    # (clustering.attach_second_ids); a victim's unknown suspects (no name or date of birth
+    # anywhere) are one unknown person only within it (clustering.join_unknown_suspects).
     second_id_max_gap_days: int = 365
     max_u_pairs: float = 1e6
     # Blocking budget: a rule is used (or tightened with a geographic key until it fits) only
@@ -527,6 +529,9 @@ def _resolve_on(
     second_ids = attach_second_ids(
         con, "nodes", "mentions_std", "node_incidents", config.second_id_max_gap_days
     )
+    unknown_suspects = join_unknown_suspects(
+        con, "nodes", "node_incidents", config.second_id_max_gap_days
+    )
     _phase(timings, "cluster_s", t)
     t = time.perf_counter()
     _assign_person_keys(con)
@@ -560,6 +565,7 @@ def _resolve_on(
             **asdict(cstats),
             "chain_dob_conflict_years": run.dob_conflict_years,
             "second_ids_joined": second_ids,
+            "unknown_suspects_joined": unknown_suspects,
         },
         "timings": {k: round(v, 3) for k, v in timings.items()},
         "records_per_second": round(n_mentions / total, 1) if total > 0 else math.nan,
@@ -961,7 +967,7 @@ def _match_evidence(con: duckdb.DuckDBPyConnection, fields: list[str], output_fo
                 on least(e.unique_id_l, e.unique_id_r) = s.unique_id_l
                 and greatest(e.unique_id_l, e.unique_id_r) = s.unique_id_r
             union all
-            select unique_id_l, unique_id_r, 'second_id', null::double, null::double, true,
+            select unique_id_l, unique_id_r, joined_by, null::double, null::double, true,
                 {no_weights}
             from _res_second_id_edges
         )

@@ -673,6 +673,7 @@ def paired_resolution():
         + MISTYPED_SUBJECT_CASE
         + LINKED_CRIME_CASE
         + SECOND_ID_CASE
+        + UNKNOWN_SUSPECT_CASE
     )
     return resolve_mentions(pd.DataFrame(rows), ResolutionConfig())
 
@@ -831,6 +832,62 @@ SECOND_ID_CASE = [
     _mention("T61", "N60", "suspect", "Colin", "Barraclough", "1969-04-02", "M", "YO15 2RT"),
     _mention("T61", "N62", "victim", None, None, None, None, None),
 ]
+
+
+def _dated(row: dict, day: str) -> dict:
+    return {**row, "event_date": dt.date.fromisoformat(day)}
+
+
+# Crimes against one victim whose suspect is recorded without a name or date of birth, each
+# under a nominal of its own (an online account, a withheld number), as on the force preset:
+# two reports ten weeks apart (one unknown person), one two years later (apart); a crime with
+# two unknown suspects (two people, also apart through the victim's third report); and the
+# victim's named suspect (apart from the unknown ones)
+UNKNOWN_SUSPECT_CASE = [
+    _dated(_mention("T70", "N70", "victim", "Harriet", "Lumb", "1994-02-17", "F", "YO25 6JD"), d)
+    | {
+        "crime_id": c,
+        "event_key": c,
+        "mention_id": f"crime_persons:{c}|N70",
+        "record_key": f"{c}|N70",
+    }
+    for c, d in (
+        ("T70", "2024-03-01"),
+        ("T71", "2024-05-10"),
+        ("T72", "2026-06-01"),
+        ("T73", "2024-04-02"),
+        ("T74", "2024-04-20"),
+    )
+] + [
+    _dated(_mention("T70", "NU70", "suspect", None, None, None, None, None), "2024-03-01"),
+    _dated(_mention("T71", "NU71", "suspect", None, None, None, None, None), "2024-05-10"),
+    _dated(_mention("T72", "NU72", "suspect", None, None, None, None, None), "2026-06-01"),
+    _dated(_mention("T73", "NU73", "suspect", None, None, None, None, None), "2024-04-02"),
+    _dated(_mention("T73", "NU74", "suspect", None, None, None, None, None), "2024-04-02"),
+    _dated(
+        _mention("T74", "N75", "suspect", "Kieran", "Brannigan", "1990-08-30", "M", "YO25 6JE"),
+        "2024-04-20",
+    ),
+]
+
+
+def test_a_victims_unknown_suspects_within_a_year_are_one_person(paired_resolution) -> None:
+    # Nothing to compare but the victim: a victim's suspects without any details, recorded
+    # within a year of each other, are one unknown person (a course of conduct); one two
+    # years later is kept apart, as are two unknown suspects of one crime (the crime records
+    # two people), even through a third, and the victim's named suspect
+    result = paired_resolution
+    keys = dict(zip(result.clusters["record_key"], result.clusters["person_key"], strict=True))
+    assert keys["T70|NU70"] == keys["T71|NU71"]
+    assert keys["T72|NU72"] != keys["T70|NU70"]
+    assert keys["T73|NU73"] != keys["T73|NU74"]
+    assert keys["T74|N75"] not in {keys[f"T7{i}|NU7{i}"] for i in range(4)} | {keys["T73|NU74"]}
+    assert keys["T70|NU70"] != keys["T70|N70"]
+    evidence = result.evidence
+    joins = evidence[evidence["joined_by"] == "unknown_suspect"]
+    assert len(joins) == result.stats["clustering"]["unknown_suspects_joined"]
+    assert joins["match_probability"].isna().all()
+    assert (joins["person_key"] == keys["T70|NU70"]).any()
 
 
 def test_a_second_id_without_details_joins_the_one_known_victim_of_its_suspect(

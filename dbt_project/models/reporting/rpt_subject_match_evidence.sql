@@ -23,8 +23,8 @@ pairs as (
         row_number() over (
             partition by evidence.person_key
             order by
-                -- a second-id join rests on a rule, not a score: shown among the first to check
-                evidence.joined_by = 'second_id' desc,
+                -- a rule join (second id, unknown suspect) has no score: among the first to check
+                evidence.joined_by in ('second_id', 'unknown_suspect') desc,
                 evidence.holds_person desc,
                 evidence.match_weight asc nulls last,
                 evidence.mention_id_l asc,
@@ -130,6 +130,7 @@ final as (
         case pairs.joined_by
             when 'nominal_id' then 'same nominal id'
             when 'second_id' then 'second id: the one known person on its side (no score)'
+            when 'unknown_suspect' then 'unknown suspect of the same victim within a year (no score)'
             else 'Splink'
         end as joined_by_label,
         coalesce(worded.evidence_for, '') as evidence_for,
