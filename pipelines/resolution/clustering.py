@@ -11,6 +11,9 @@
    Only the offending components are re-clustered, greedily: forced edges first, then the
    strongest scored edge first, and an edge is taken only if joining its two groups breaks no
    constraint (nominal-id edges give way only to the incident rule, as rule 2 yields to rule 1).
+5. Rule joins without a score, on the people so formed: a bare second nominal id joins the one
+   known person of its counterpart (`attach_second_ids`), and a victim's unknown suspects are
+   one unknown person (`join_unknown_suspects`).
 """
 
 from __future__ import annotations
@@ -428,7 +431,8 @@ def join_unknown_suspects(
     date of birth on any record, recorded only on the perpetrator side, whose incidents have
     a victim (as resolved) in common and who were active within `max_gap_days` of each
     other. Returns the number of joins. Updates `_res_clusters` and appends each join to
-    `_res_second_id_edges` (joined_by `UNKNOWN_SUSPECT`), from one node of each side.
+    `_res_second_id_edges` (written by `attach_second_ids`, which runs first; joined_by
+    `UNKNOWN_SUSPECT`), from one node of each side.
 
     Such a person is a nominal record made for an unidentified offender (an online account,
     a voice on the phone), one per crime: the model has nothing to compare, and a victim's
