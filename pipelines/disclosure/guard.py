@@ -133,6 +133,7 @@ def _add_nonempty(into: set[str], values: Iterable[str]) -> None:
 @dataclass(frozen=True)
 class GuardReport:
     tokens_scanned: int
+    # len() of the lookup: SensitiveValues' distinct normalised values; WarehouseValues' cells
     values_checked: int
     hits: dict[str, int]  # kind -> number of occurrences (never the values)
 
