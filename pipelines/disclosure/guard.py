@@ -2,10 +2,16 @@
 
 Every value that identifies a person or a crime in the raw extracts (names, dates of birth,
 person ids, crime ids, postcodes; also the ids of intelligence reports, orders and breaches)
-is collected from the warehouse's raw tables, including rows held in quarantine. The rendered
-file is cut into tokens once, and each token, and each pair of neighbouring tokens, is looked
-up in hash sets: one pass over the text whatever the number of values (the set-lookup
-equivalent of Aho-Corasick over a token alphabet), never one regular expression per value.
+is sensitive, in the warehouse's raw tables, including rows held in quarantine. The rendered
+file is cut into tokens once; each distinct token, and each run of neighbouring tokens, is
+looked up among those values: one pass over the text whatever the number of values, never one
+regular expression per value.
+
+Two sources answer the lookup. `SensitiveValues` holds every value in Python sets (built by
+`load_sensitive_values`; tests build small ones by hand). `WarehouseValues`, which the publish
+stage uses, leaves the values in DuckDB and asks it only which of the text's probes are among
+them (a semi-join): at national scale that is ~15 M values never fetched into Python. Both
+answer every probe the same (tests/disclosure/test_guard.py compares them).
 
 The embedded plotly.js library is removed before scanning only if it is byte-identical to the
 library shipped with plotly, so nothing can hide in it.
@@ -15,16 +21,19 @@ Messages say which kind of value was found and how often, never the value itself
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import html
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import duckdb
+import pyarrow as pa
 
 from pipelines.paths import DBT_PROJECT_DIR, PROJECT_ROOT
 from pipelines.places.outlines import boundary_caveats
@@ -86,6 +95,24 @@ class SensitiveValues:
             self._lookup = _by_value(self.tokens), _by_value(self.pairs)
         return self._lookup
 
+    def lookup_for(
+        self, singles: Collection[str], runs: Collection[str]
+    ) -> tuple[dict[str, str], dict[str, str]]:
+        """The whole lookup: every probe is one hash probe into it."""
+        return self.lookup()
+
+
+class SensitiveLookup(Protocol):
+    """Where a scan looks its probes up: SensitiveValues or WarehouseValues."""
+
+    def lookup_for(
+        self, singles: Collection[str], runs: Collection[str]
+    ) -> tuple[Mapping[str, str], Mapping[str, str]]:
+        """probe -> kind, for at least the probes that are sensitive values."""
+        ...
+
+    def __len__(self) -> int: ...
+
 
 def _by_value(sets: dict[str, set[str]]) -> dict[str, str]:
     """value -> kind; a value of several kinds takes the last kind added. Built a kind at a time
@@ -106,6 +133,7 @@ def _add_nonempty(into: set[str], values: Iterable[str]) -> None:
 @dataclass(frozen=True)
 class GuardReport:
     tokens_scanned: int
+    # len() of the lookup: SensitiveValues' distinct normalised values; WarehouseValues' cells
     values_checked: int
     hits: dict[str, int]  # kind -> number of occurrences (never the values)
 
@@ -230,6 +258,20 @@ def load_sensitive_values(con: duckdb.DuckDBPyConnection) -> SensitiveValues:
     postcodes = [normalise_postcode(v) for v in _distinct(con, selects)]
     values.add_tokens("postcode", postcodes)  # written without a space: one token
     values.add_pairs("postcode", postcodes)  # "YO1 7HH": two tokens, joined without a space
+    days = _birth_days(con)
+    values.add_tokens("date_of_birth", (f for d in days for f in date_forms(d)))
+    values.add_pairs("date_of_birth", map(long_date, days))
+    _add_names(con, values)
+    return values
+
+
+def long_date(day: dt.date) -> str:
+    """A date as a run of three tokens: "4 March 1985" (lower-case, as probed)."""
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def _birth_days(con: duckdb.DuckDBPyConnection) -> list[dt.date]:
+    """Every date of birth (distinct: a few tens of thousands of days even at national scale)."""
     selects = [s for t, cols in DOB_COLUMNS.items() for s in _sources(con, t, cols)]
     days = []
     for v in _distinct(con, selects):
@@ -237,18 +279,14 @@ def load_sensitive_values(con: duckdb.DuckDBPyConnection) -> SensitiveValues:
             days.append(dt.date.fromisoformat(v[:10]))
         except ValueError:
             continue
-    values.add_tokens("date_of_birth", (f for d in days for f in date_forms(d)))
-    values.add_pairs(
-        "date_of_birth",
-        (f"{d.day} {MONTHS[d.month - 1]} {d.year}" for d in days),  # "4 March 1985"
-    )
-    _add_names(con, values)
-    return values
+    return days
 
 
-def _add_names(con: duckdb.DuckDBPyConnection, values: SensitiveValues) -> None:
-    """Full names as token runs in both orders; single name parts as tokens."""
+def _name_unions(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Per name column pair, one SQL union of its (forename f, surname s) rows, raw and
+    quarantined."""
     quarantine = {"extract", "original_row"} <= _table_columns(con, "raw", "quarantine")
+    unions = []
     for table, pairs in NAME_COLUMNS.items():
         present = _table_columns(con, "raw", table)
         for fore, sur in pairs:
@@ -261,35 +299,195 @@ def _add_names(con: duckdb.DuckDBPyConnection, values: SensitiveValues) -> None:
                     f"json_extract_string(cast(original_row as json), '$.{sur}') as s "
                     f"from raw.quarantine where extract = '{table}'"
                 )
-            if not selects:
-                continue
-            union = " union all ".join(selects)  # the distinct below de-duplicates once
+            if selects:
+                unions.append(" union all ".join(selects))
+    return unions
+
+
+def _add_names(con: duckdb.DuckDBPyConnection, values: SensitiveValues) -> None:
+    """Full names as token runs in both orders; single name parts as tokens."""
+    for union in _name_unions(con):  # the distinct below de-duplicates each union once
+        rows = con.execute(
+            f"select distinct lower(trim(f)), lower(trim(s)) from ({union}) "
+            "where f is not null or s is not null"
+        ).fetchall()
+        # The rows are distinct pairs, but a forename or surname recurs in many of them
+        # (millions of pairs at national scale, far fewer names): each name is cut into
+        # parts once, and the sets are filled once.
+        parts: dict[str | None, list[str]] = {}
+        tokens: set[str] = set()
+        runs: list[str] = []
+        for forename, surname in rows:
+            fparts = parts.get(forename)
+            if fparts is None:
+                fparts = parts[forename] = name_parts(forename or "")
+                tokens.update(fparts)
+            sparts = parts.get(surname)
+            if sparts is None:
+                sparts = parts[surname] = name_parts(surname or "")
+                tokens.update(sparts)
+            if fparts and sparts:
+                runs.append(f"{fparts[-1]} {sparts[0]}")
+                runs.append(f"{sparts[-1]} {fparts[0]}")
+        if rows:  # as many kinds as before: none for a table without names
+            values.add_tokens("name", tokens)
+        if runs:
+            values.add_pairs("name", runs)
+
+
+# Values that DuckDB normalises exactly as the guard's Python functions do, so they are
+# matched in SQL; any other value is fetched and normalised in Python, as
+# load_sensitive_values normalises every value. An id: ASCII, no control character at either
+# end (Python's strip also takes tabs and other controls there; non-ASCII letters lower-case
+# by Python's own Unicode tables). A postcode: printable ASCII throughout (\s takes a tab or
+# a control character anywhere).
+_PLAIN_ID = "strlen(v) = length(v) and ascii(v) >= 32 and ascii(right(v, 1)) >= 32"
+_PLAIN_POSTCODE = "regexp_full_match(v, '[ -~]*')"
+_ID_KEY = "lower(v)"
+_POSTCODE_KEY = "lower(replace(v, ' ', ''))"
+
+
+class WarehouseValues:
+    """The sensitive values, left in the warehouse's raw tables: a lookup asks DuckDB which of
+    a text's probes are among them, rather than fetching every value into Python. For the
+    probes asked it answers exactly as `load_sensitive_values(con).lookup()` would."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+        self._count: int | None = None
+
+    def lookup_for(
+        self, singles: Collection[str], runs: Collection[str]
+    ) -> tuple[dict[str, str], dict[str, str]]:
+        """probe -> kind for the probes that are sensitive values: single tokens and runs."""
+        con = self._con
+        singles, runs = set(singles), set(runs)
+        tokens: dict[str, set[str]] = {}  # kinds in load_sensitive_values' order (_by_value)
+        pairs: dict[str, set[str]] = {}
+        with (
+            _registered(con, _TOKENS, {"v": list(singles)}),
+            _registered(con, _RUNS, {"v": list(runs)}),
+        ):
+            for kind, tables in ID_COLUMNS.items():
+                selects = [s for t, cols in tables.items() for s in _sources(con, t, cols)]
+                found = _matching(con, selects, _ID_KEY, _PLAIN_ID, [_TOKENS])
+                tokens[kind] = singles.intersection(map(normalise_id, found))
+            selects = [s for t, cols in POSTCODE_COLUMNS.items() for s in _sources(con, t, cols)]
+            found = _matching(con, selects, _POSTCODE_KEY, _PLAIN_POSTCODE, [_TOKENS, _RUNS])
+            postcodes = set(map(normalise_postcode, found))
+            tokens["postcode"] = postcodes & singles
+            pairs["postcode"] = postcodes & runs
+            days = _birth_days(con)
+            tokens["date_of_birth"] = singles.intersection(f for d in days for f in date_forms(d))
+            pairs["date_of_birth"] = runs.intersection(map(long_date, days))
+            names = _NameRuns(con)
+            tokens["name"] = singles & names.parts
+            pairs["name"] = names.matching_runs()
+        return _by_value(tokens), _by_value(pairs)
+
+    def __len__(self) -> int:
+        """The personal values the probes are checked against, as cells: the non-null values
+        of the guarded columns, raw and quarantined (counted once; counting them distinct and
+        normalised, as len(SensitiveValues), would cost as much as fetching them)."""
+        if self._count is None:
+            self._count = _count_cells(self._con)
+        return self._count
+
+
+# The probes of one lookup, relations of one column v: single tokens, and runs.
+_TOKENS = "_guard_tokens"
+_RUNS = "_guard_runs"
+_NAMES = "_guard_names"  # name as stored -> the first and last of its parts
+
+
+@contextlib.contextmanager
+def _registered(
+    con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, list[str]]
+) -> Iterator[None]:
+    """A Python table visible to the connection's queries as `name` while in the block (an
+    Arrow view: nothing is written to the warehouse, which may be open read-only)."""
+    con.register(name, pa.table({c: pa.array(v, pa.string()) for c, v in columns.items()}))
+    try:
+        yield
+    finally:
+        con.unregister(name)
+
+
+def _trimmed(selects: list[str]) -> str:
+    """The values of the sources as load_sensitive_values reads them: trimmed, not empty."""
+    query = " union all ".join(selects)
+    return f"select trim(v) as v from ({query}) where v is not null and trim(v) <> ''"
+
+
+def _matching(
+    con: duckdb.DuckDBPyConnection, selects: list[str], key: str, plain: str, probes: list[str]
+) -> list[str]:
+    """The distinct trimmed values whose key (SQL over the trimmed value v) is a probe, and
+    every value that is not plain, for the caller to normalise in Python."""
+    if not selects:
+        return []
+    among = " union all ".join(f"select v from {relation}" for relation in probes)
+    rows = con.execute(
+        f"select distinct v from ({_trimmed(selects)}) where {key} in ({among}) or not ({plain})"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+class _NameRuns:
+    """The name columns' parts, and the runs of full names among the probes. Each distinct
+    name as stored is lower-cased and trimmed in DuckDB and cut into parts in Python
+    (name_parts), as load_sensitive_values reads it; the pairs are joined to their names' parts
+    in DuckDB, by the names as stored (no string work per row)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+        self.unions = _name_unions(con)
+        split: dict[str, list[str]] = {}
+        if self.unions:
+            names = " union all ".join(
+                f"select unnest([f, s]) as n from ({u})" for u in self.unions
+            )
             rows = con.execute(
-                f"select distinct lower(trim(f)), lower(trim(s)) from ({union}) "
-                "where f is not null or s is not null"
+                f"select n, lower(trim(n)) from (select distinct n from ({names})) "
+                "where n is not null"
             ).fetchall()
-            # The rows are distinct pairs, but a forename or surname recurs in many of them
-            # (millions of pairs at national scale, far fewer names): each name is cut into
-            # parts once, and the sets are filled once.
-            parts: dict[str | None, list[str]] = {}
-            tokens: set[str] = set()
-            runs: list[str] = []
-            for forename, surname in rows:
-                fparts = parts.get(forename)
-                if fparts is None:
-                    fparts = parts[forename] = name_parts(forename or "")
-                    tokens.update(fparts)
-                sparts = parts.get(surname)
-                if sparts is None:
-                    sparts = parts[surname] = name_parts(surname or "")
-                    tokens.update(sparts)
-                if fparts and sparts:
-                    runs.append(f"{fparts[-1]} {sparts[0]}")
-                    runs.append(f"{sparts[-1]} {fparts[0]}")
-            if rows:  # as many kinds as before: none for a table without names
-                values.add_tokens("name", tokens)
-            if runs:
-                values.add_pairs("name", runs)
+            split = {n: name_parts(lowered) for n, lowered in rows}
+        self.parts = {p for ps in split.values() for p in ps}
+        self._ends = {
+            "n": [n for n, ps in split.items() if ps],
+            "first": [ps[0] for ps in split.values() if ps],
+            "last": [ps[-1] for ps in split.values() if ps],
+        }
+
+    def matching_runs(self) -> set[str]:
+        """The full-name runs, in both orders, of every name column pair that are probes."""
+        selects = [
+            f"select unnest([fm.last || ' ' || sm.first, sm.last || ' ' || fm.first]) as run "
+            f"from ({union}) as p "
+            f"join {_NAMES} as fm on p.f = fm.n join {_NAMES} as sm on p.s = sm.n"
+            for union in self.unions
+        ]
+        if not selects:
+            return set()
+        with _registered(self._con, _NAMES, self._ends):
+            rows = self._con.execute(
+                f"select distinct run from ({' union all '.join(selects)}) "
+                f"where run in (select v from {_RUNS})"
+            ).fetchall()
+        return {r[0] for r in rows}
+
+
+def _count_cells(con: duckdb.DuckDBPyConnection) -> int:
+    """The non-null values of the guarded columns, raw and quarantined."""
+    selects = [
+        s
+        for tables in [*ID_COLUMNS.values(), POSTCODE_COLUMNS, DOB_COLUMNS]
+        for t, cols in tables.items()
+        for s in _sources(con, t, cols)
+    ]
+    selects += [f"select unnest([f, s]) as v from ({u})" for u in _name_unions(con)]
+    counts = " union all ".join(f"select count(v) as n from ({s})" for s in selects)
+    return int(con.execute(f"select sum(n) from ({counts})").fetchall()[0][0] or 0)
 
 
 # --------------------------------------------------------------------------- scanning
@@ -329,69 +527,119 @@ def strip_library(text: str, library: str | None) -> str:
     return text
 
 
-def scan_text(
-    text: str,
-    sensitive: SensitiveValues,
+@dataclass(frozen=True)
+class TextProbes:
+    """What a scan looks up in one text, each probe with how often the text holds it."""
+
+    tokens_scanned: int
+    singles: Counter[str]  # every token, looked up as any kind
+    compound_parts: Counter[str]  # parts of compound tokens ("smith-jones"), as names only
+    runs: Counter[str]  # 2-3 neighbouring word parts, spaced or (two) joined
+
+
+def text_probes(text: str, library: str | None = None) -> TextProbes:
+    """Cut the text (its embedded library removed) into its probes, in one pass."""
+    body = html.unescape(strip_library(text, library))
+    tokens = [t.lower() for t in _TOKEN.findall(body)]
+    compound: list[str] = []
+    runs: list[str] = []
+    window: list[str] = []  # the last two word parts before this token
+    for token in tokens:
+        parts = [token] if token.isalnum() else _PART.findall(token)
+        if len(parts) > 1:  # compound tokens ("Smith-Jones", "jane.smith") count by part too
+            compound += parts
+        if not parts:  # a token whose letters all lower-case outside the part alphabet
+            continue
+        first = parts[0]
+        if window:
+            runs += (f"{window[-1]} {first}", f"{window[-1]}{first}")
+        if len(window) == 2:
+            runs.append(f"{window[0]} {window[1]} {first}")
+        window = (window + parts)[-2:]
+    return TextProbes(len(tokens), Counter(tokens), Counter(compound), Counter(runs))
+
+
+def scan_probes(
+    probes: Sequence[TextProbes],
+    sensitive: SensitiveLookup,
     *,
     allowed_words: Iterable[str] = (),
-    library: str | None = None,
-) -> GuardReport:
-    """Count occurrences of sensitive values in `text`.
+) -> list[GuardReport]:
+    """Count the sensitive values in each text, after one lookup of all their probes.
 
     `allowed_words` are words of the report's own fixed vocabulary (template text, reference
     labels): a person whose surname is also an English word the template uses ("Young",
     "Online") must not block every publication. Ids, dates and postcodes are never allowed.
     """
-    body = html.unescape(strip_library(text, library))
-    single, runs = sensitive.lookup()
+    single, runs = sensitive.lookup_for(
+        {p for text in probes for p in (*text.singles, *text.compound_parts)},
+        {run for text in probes for run in text.runs},
+    )
     allowed = {w.lower() for w in allowed_words}
-    hits: Counter[str] = Counter()
-    tokens = [t.lower() for t in _TOKEN.findall(body)]
-    window: list[str] = []  # the last two word parts before this token
-    for token in tokens:
-        kind = single.get(token)
-        if kind and not (kind == "name" and token in allowed):
-            hits[kind] += 1
-        parts = [token] if token.isalnum() else _PART.findall(token)
-        if len(parts) > 1:  # compound tokens ("Smith-Jones", "jane.smith") count by part too
-            for part in parts:
-                if single.get(part) == "name" and part not in allowed:
-                    hits["name"] += 1
-        first = parts[0]
-        candidates = []
-        if window:
-            candidates += [f"{window[-1]} {first}", f"{window[-1]}{first}"]
-        if len(window) == 2:
-            candidates.append(f"{window[0]} {window[1]} {first}")
-        for run in candidates:
-            run_kind = runs.get(run)
-            if run_kind:
-                hits[run_kind] += 1
-        window = (window + parts)[-2:]
-    return GuardReport(tokens_scanned=len(tokens), values_checked=len(sensitive), hits=dict(hits))
+    values_checked = len(sensitive)
+    reports = []
+    for text in probes:
+        hits: Counter[str] = Counter()
+        for token, n in text.singles.items():
+            kind = single.get(token)
+            if kind and not (kind == "name" and token in allowed):
+                hits[kind] += n
+        for part, n in text.compound_parts.items():
+            if single.get(part) == "name" and part not in allowed:
+                hits["name"] += n
+        for run, n in text.runs.items():
+            if run_kind := runs.get(run):
+                hits[run_kind] += n
+        reports.append(GuardReport(text.tokens_scanned, values_checked, dict(hits)))
+    return reports
+
+
+def scan_text(
+    text: str,
+    sensitive: SensitiveLookup,
+    *,
+    allowed_words: Iterable[str] = (),
+    library: str | None = None,
+) -> GuardReport:
+    """Count occurrences of sensitive values in `text` (see scan_probes)."""
+    return scan_probes([text_probes(text, library)], sensitive, allowed_words=allowed_words)[0]
+
+
+def refuse_leak(
+    path: Path, report: GuardReport, *, label: str | None = None, remove: bool = True
+) -> None:
+    """On any hit delete the file (so nothing half-checked stays published) and raise
+    DisclosureError with a message that names kinds and counts only."""
+    if not report.ok:
+        if remove:
+            path.unlink(missing_ok=True)
+        raise DisclosureError(report.message(label or path.name))
+
+
+def scan_published_files(
+    files: Sequence[tuple[Path, str | None]],
+    sensitive: SensitiveLookup,
+    *,
+    allowed_words: Iterable[str] = (),
+) -> list[GuardReport]:
+    """Each (file, its embedded library or None) scanned, after one lookup for them all (one
+    pass of the warehouse, not one per file); refuse_leak acts on the reports."""
+    probes = [text_probes(published_text(path), library) for path, library in files]
+    return scan_probes(probes, sensitive, allowed_words=allowed_words)
 
 
 def check_published_file(
     path: Path,
-    sensitive: SensitiveValues,
+    sensitive: SensitiveLookup,
     *,
     allowed_words: Iterable[str] = (),
     library: str | None = None,
     remove_on_failure: bool = True,
     label: str | None = None,
 ) -> GuardReport:
-    """Scan a rendered file; on any hit delete it (so nothing half-checked stays published)
-    and raise DisclosureError with a message that names kinds and counts only."""
-    report = scan_text(
-        published_text(path),
-        sensitive,
-        allowed_words=allowed_words,
-        library=library,
-    )
-    if not report.ok:
-        if remove_on_failure:
-            path.unlink(missing_ok=True)
-        raise DisclosureError(report.message(label or path.name))
+    """Scan a rendered file; on any hit delete it and raise DisclosureError (refuse_leak)."""
+    [report] = scan_published_files([(path, library)], sensitive, allowed_words=allowed_words)
+    refuse_leak(path, report, label=label, remove=remove_on_failure)
     return report
 
 

@@ -23,14 +23,15 @@ from pathlib import Path
 import duckdb
 
 from pipelines.contracts.geo import force_area_file
-from pipelines.disclosure import (
-    SUPPRESSED,
-    DisclosureError,
-    check_published_file,
-    load_sensitive_values,
-    locations,
+from pipelines.disclosure import SUPPRESSED, DisclosureError, locations
+from pipelines.disclosure.guard import (
+    GuardReport,
+    WarehouseValues,
+    guard_vocabulary,
+    refuse_leak,
+    scan_published_files,
+    strip_library,
 )
-from pipelines.disclosure.guard import GuardReport, guard_vocabulary, strip_library
 from pipelines.publish.data_files import write_data_quality, write_gis_layer, write_performance
 from pipelines.publish.fms import write_fms
 from pipelines.publish.restricted import (
@@ -121,21 +122,24 @@ def publish_profile(
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".html.partial")
     tmp.write_text(html, encoding="utf-8")
-    sensitive = load_sensitive_values(con)
-    allowed = guard_vocabulary(con, settings, boundary)
-    guard = check_published_file(
-        tmp, sensitive, allowed_words=allowed, library=plotly_library(), label=path.name
-    )
-    # The same check on the data files published beside it: a hit withdraws that file and
-    # fails the step, like the profile's own. Then the location check: no published file may
-    # show a suppressed cell (too few different victims) by its id or a point inside it.
+    # The profile and the data files published beside it are scanned together: one lookup of
+    # their probes among the warehouse's personal values. A hit in the profile withdraws it;
+    # a hit in a data file withdraws that file and the profile, and fails the step. Then the
+    # location check: no published file may show a suppressed cell (too few different
+    # victims) by its id or a point inside it.
     data_files = sorted(p for pattern in PUBLISHED_DATA_FILES for p in quarter_dir.glob(pattern))
+    guard, *data_guards = scan_published_files(
+        [(tmp, plotly_library()), *((data_file, None) for data_file in data_files)],
+        WarehouseValues(con),
+        allowed_words=guard_vocabulary(con, settings, boundary),
+    )
+    refuse_leak(tmp, guard, label=path.name)
     k = (settings or Settings()).disclosure.min_count
     hidden = locations.load_suppressed(con, quarter, k)
     try:
-        for data_file in data_files:
+        for data_file, data_guard in zip(data_files, data_guards, strict=True):
             label = data_file.relative_to(quarter_dir).as_posix()
-            check_published_file(data_file, sensitive, allowed_words=allowed, label=label)
+            refuse_leak(data_file, data_guard, label=label)
             if found := locations.check_file(data_file, hidden):
                 data_file.unlink(missing_ok=True)
                 raise DisclosureError(locations.leak_message(label, found))

@@ -4,7 +4,9 @@ caught, the file is withdrawn, and the message never repeats the value."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -13,11 +15,12 @@ import pytest
 from pipelines.disclosure import (
     DisclosureError,
     SensitiveValues,
+    WarehouseValues,
     check_published_file,
     load_sensitive_values,
     scan_text,
 )
-from pipelines.disclosure.guard import guard_vocabulary
+from pipelines.disclosure.guard import SensitiveLookup, guard_vocabulary
 from pipelines.report.profile import plotly_library
 
 
@@ -69,10 +72,15 @@ def extract_values(fixture_db: Path) -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="module")
-def sensitive(fixture_db: Path) -> SensitiveValues:
+@pytest.fixture(scope="module", params=["in_python", "in_the_warehouse"])
+def sensitive(request, fixture_db: Path) -> Iterator[SensitiveLookup]:
+    """Both sources of the guard's lookup: every value loaded into Python sets, and the
+    values left in DuckDB (what the publish stage uses); every guard test runs with each."""
     with duckdb.connect(str(fixture_db), read_only=True) as con:
-        return load_sensitive_values(con)
+        if request.param == "in_python":
+            yield load_sensitive_values(con)
+        else:
+            yield WarehouseValues(con)
 
 
 @pytest.fixture(scope="module")
@@ -280,3 +288,70 @@ def test_values_added_after_a_scan_are_caught_by_the_next() -> None:
     assert scan_text("then zz9 8qq", values).hits == {"postcode": 1}
     values.add_tokens("name", ["okonkwo"])
     assert scan_text("Mr Okonkwo", values).hits == {"name": 1}
+
+
+def _assert_same_lookup(con: duckdb.DuckDBPyConnection, extra: set[str]) -> None:
+    """WarehouseValues answers every probe as the values loaded into Python do: asked every
+    loaded value (and some that are none), it finds each with its kind and nothing else."""
+    single, runs = load_sensitive_values(con).lookup()
+    found_single, found_runs = WarehouseValues(con).lookup_for(
+        set(single) | extra, set(runs) | extra
+    )
+    assert found_single == single
+    assert found_runs == runs
+
+
+NOT_VALUES = {"the", "2025", "zz99zz", "jane nobody", "4 march 1985", "cr-none"}
+
+
+def test_warehouse_lookup_answers_as_the_loaded_values(fixture_db: Path) -> None:
+    with duckdb.connect(str(fixture_db), read_only=True) as con:
+        _assert_same_lookup(con, NOT_VALUES)
+
+
+def test_warehouse_lookup_normalises_unusual_values_as_python_does() -> None:
+    """Values that are not plain ASCII (tabs and no-break spaces at the edges or inside, a
+    dotted capital I whose lower case is two characters, accented and full-width letters),
+    loaded and quarantined, are normalised by the guard's own Python functions either way."""
+    con = duckdb.connect()
+    con.execute("create schema raw")
+    con.execute(
+        "create table raw.crime_persons (crime_id varchar, person_id varchar, "
+        "forename varchar, surname varchar, date_of_birth date, postcode varchar)"
+    )
+    rows = [
+        ("\tCR-001 ", "P-\u0130001", "Zo\u00eb", "O'Brien", dt.date(1985, 3, 4), "YO1\t7HH"),
+        ("CR-002\u00a0", "p-002", "  Anne-Marie ", "\u0130NCE", dt.date(1990, 1, 2), "yo1 7hh"),
+        ("cr-003", " P-003", "\u00c9MILE", "Smith\tJones", None, "\uff39\uff2f1 7HH"),
+        ("CR-004", "P-004", None, "Ng", dt.date(2001, 12, 31), " ls2  9jt "),
+        ("CR-005", "P-005", "Al", None, None, None),
+    ]
+    con.executemany("insert into raw.crime_persons values (?, ?, ?, ?, ?, ?)", rows)
+    con.execute("create table raw.quarantine (extract varchar, original_row json)")
+    held = {
+        "crime_id": "CR-Q1\u3000",
+        "person_id": "P-Q1",
+        "forename": "\u00c5sa",
+        "surname": "Lindstr\u00f6m",
+        "date_of_birth": "1979-02-30",
+        "postcode": "HG1\u00a01AA",
+    }
+    con.execute("insert into raw.quarantine values ('crime_persons', ?)", [json.dumps(held)])
+    _assert_same_lookup(con, NOT_VALUES | {"cr-001 ", "p-i001"})
+    # It counts the cells it checks against: 30 in the table but 5 empty, 6 quarantined.
+    assert len(WarehouseValues(con)) == 31
+    # And it catches them in a text, as the loaded values do.
+    text = "<p>Zo\u00eb O'Brien, cr-001, YO1 7HH, \u00c5sa Lindstr\u00f6m, 04/03/1985</p>"
+    expected = scan_text(text, load_sensitive_values(con))
+    assert expected.hits.keys() == {"name", "crime_id", "postcode", "date_of_birth"}
+    assert scan_text(text, WarehouseValues(con)).hits == expected.hits
+
+
+def test_a_token_of_letters_outside_the_part_alphabet_is_scanned() -> None:
+    """Some letters of the token alphabet lower-case outside it (U+023A to U+2C65): a token of
+    only those has no word parts, and is looked up as a token without breaking the scan."""
+    values = SensitiveValues()
+    values.add_tokens("crime_id", ["cr-1"])
+    report = scan_text("\u023a-\u023a then CR-1", values)
+    assert report.hits == {"crime_id": 1}
+    assert report.tokens_scanned == 3

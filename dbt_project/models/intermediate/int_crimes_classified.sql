@@ -39,6 +39,21 @@ included_summary as (
     group by included.crime_id
 ),
 
+-- outcome codes arrive as '1', '01' or '1a': each distinct form recorded is matched to the
+-- seed's form once (a few dozen forms, not a regular expression per crime)
+outcome_forms as (
+    select
+        recorded.outcome_code as recorded_code,
+        outcome_codes.outcome_code,
+        outcome_codes.outcome_group,
+        outcome_codes.is_no_further_action
+    from (select distinct outcome_code from crimes) as recorded
+    inner join outcome_codes
+        on
+            upper(ltrim(regexp_replace(trim(recorded.outcome_code), '^(?i)(oc|outcome)\s*', ''), '0'))
+            = outcome_codes.outcome_code
+),
+
 classified as (
     select
         crimes.*,
@@ -49,10 +64,9 @@ classified as (
         -- unknown codes weigh nothing rather than a guess
         coalesce(offence_codes.harm_weight_days, 0) as harm_weight_days,
         offence_codes.order_type as breached_order_type,
-        -- outcome codes arrive as '1', '01' or '1a': match the seed's form
-        outcome_codes.outcome_code as outcome_code_normalised,
-        outcome_codes.outcome_group,
-        coalesce(outcome_codes.is_no_further_action, false) as is_no_further_action,
+        outcome_forms.outcome_code as outcome_code_normalised,
+        outcome_forms.outcome_group,
+        coalesce(outcome_forms.is_no_further_action, false) as is_no_further_action,
         cast(date_trunc('month', crimes.reported_date) as date) as reported_month,
         coalesce(cast(crimes.offence_start as date), crimes.reported_date) as occasion_date
     from crimes
@@ -60,10 +74,8 @@ classified as (
         on crimes.offence_code = offence_codes.offence_code
     left join included_summary
         on crimes.crime_id = included_summary.crime_id
-    left join outcome_codes
-        on
-            upper(ltrim(regexp_replace(trim(crimes.outcome_code), '^(?i)(oc|outcome)\s*', ''), '0'))
-            = outcome_codes.outcome_code
+    left join outcome_forms
+        on crimes.outcome_code = outcome_forms.recorded_code
 )
 
 select * from classified
