@@ -44,12 +44,21 @@ def pool(jobs: int, modules: Sequence[str]) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("forkserver"))
 
 
-def call(target: str, *args: Any, modules: Sequence[str] = ()) -> Any:
+def call(
+    target: str, *args: Any, modules: Sequence[str] = (), import_meanwhile: Sequence[str] = ()
+) -> Any:
     """`target` ("package.module:function") called with `args` in one worker of the fork
     server, its result returned. By name, so that the caller need not import the module (a
-    step whose library the server imported in advance, on the other core)."""
+    step whose library the server imported in advance, on the other core).
+
+    `import_meanwhile`: modules the caller's process will need later, imported by the calling
+    thread while the worker computes, instead of blocking on the result (the caller's process
+    is otherwise idle then, and its other threads wait too: no thread competes for the GIL)."""
     with pool(1, modules or [target.partition(":")[0]]) as worker:
-        return worker.submit(_call, target, *args).result()
+        result = worker.submit(_call, target, *args)
+        for module in import_meanwhile:
+            importlib.import_module(module)
+        return result.result()
 
 
 def _call(target: str, *args: Any) -> Any:

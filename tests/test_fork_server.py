@@ -105,3 +105,16 @@ def test_forecast_tables_made_in_a_worker_equal_those_made_in_this_process() -> 
     for name in ("forecast", "accuracy", "tracking", "pool"):
         pd.testing.assert_frame_equal(in_worker[name], here[name])
     assert in_worker["breaks_applied"] == here["breaks_applied"]
+
+
+def test_modules_imported_meanwhile_are_imported_here_and_the_result_is_the_same() -> None:
+    """`import_meanwhile` (the hotspot step imports the publish package while its worker
+    computes): the modules are in the caller's process afterwards, the worker's result as
+    without them."""
+    import sys
+
+    sys.modules.pop("colorsys", None)
+    alone = fork_server.call("os:getppid")
+    meanwhile = fork_server.call("os:getppid", import_meanwhile=("colorsys",))
+    assert "colorsys" in sys.modules
+    assert meanwhile == alone != os.getpid()

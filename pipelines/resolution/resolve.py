@@ -781,7 +781,12 @@ def _scoring_linker(
         # the pairs come from the blocking linker (registered per chunk)
         "blocking_rules_to_generate_predictions": [],
     }
-    scorer = Linker(db_api.register("splink_score"), settings, log_level=None)
+    # Not checked against its input's columns (Splink's settings check, ~0.1 s): the same
+    # comparisons were checked on the training input, and this view drops only columns that
+    # blocking reads; a comparison reading one would fail the scoring SQL itself, not pass.
+    scorer = Linker(
+        db_api.register("splink_score"), settings, log_level=None, validate_settings=False
+    )
     for column, frame in tf_tables.items():
         scorer.table_management.register_term_frequency_lookup(frame, column)
     return scorer

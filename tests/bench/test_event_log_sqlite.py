@@ -58,10 +58,13 @@ def test_events_written_inside_are_all_stored(tmp_path: Path) -> None:
 
 
 def test_a_run_inside_is_stored_and_read_back_by_a_fresh_instance(tmp_path: Path) -> None:
-    """With the reused engines, a real Dagster run's events (materialisations, planned events,
-    asset checks) are all in the history afterwards, and Dagster's own _connect is back."""
+    """With the reused engines and the remembered schema answers, a real Dagster run's events
+    (materialisations, planned events, asset checks) are all in the history afterwards, the
+    schema questions get Dagster's own answers, and Dagster's own methods are back."""
     dagster_connect = SqliteEventLogStorage._connect
     dagster_has_table = SqliteEventLogStorage.has_table
+    dagster_has_column = SqliteEventLogStorage._has_asset_key_col_on_connection
+    dagster_has_secondary_index = SqliteEventLogStorage.has_secondary_index
 
     @dg.asset
     def first() -> int:
@@ -89,8 +92,16 @@ def test_a_run_inside_is_stored_and_read_back_by_a_fresh_instance(tmp_path: Path
             assert result.success
             run_id = result.run_id
             stored_inside = len(instance.all_logs(run_id))
+            storage = instance.event_log_storage
+            assert SqliteEventLogStorage.has_secondary_index is not dagster_has_secondary_index
+            inside = [
+                (storage.has_asset_key_col(column), storage.has_secondary_index(index))
+                for column, index in SCHEMA_QUESTIONS
+            ]
     assert SqliteEventLogStorage._connect is dagster_connect
     assert SqliteEventLogStorage.has_table is dagster_has_table
+    assert SqliteEventLogStorage._has_asset_key_col_on_connection is dagster_has_column
+    assert SqliteEventLogStorage.has_secondary_index is dagster_has_secondary_index
     with dg.instance_for_test(temp_dir=str(home), overrides=storage_config) as fresh:
         assert len(fresh.all_logs(run_id)) == stored_inside > 10
         for key in ("first", "second"):
@@ -99,3 +110,19 @@ def test_a_run_inside_is_stored_and_read_back_by_a_fresh_instance(tmp_path: Path
             [dg.AssetCheckKey(dg.AssetKey("first"), "first_is_positive")]
         )
         assert check
+        storage = fresh.event_log_storage
+        outside = [
+            (storage.has_asset_key_col(column), storage.has_secondary_index(index))
+            for column, index in SCHEMA_QUESTIONS
+        ]
+    assert inside == outside
+    assert (True, True) in inside  # a remembered answer was asked about
+
+
+# Columns of the asset keys table and secondary-index migrations Dagster asks about; the last
+# pair exists in no history (asked again each time, never remembered as found).
+SCHEMA_QUESTIONS = [
+    ("last_materialization_timestamp", "asset_key_index_columns"),
+    ("cached_status_data", "asset_key_table"),
+    ("no_such_column", "no_such_migration"),
+]
