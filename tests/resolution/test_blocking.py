@@ -237,7 +237,10 @@ def test_leaving_out_implied_rules_blocks_the_same_pairs() -> None:
         "forename_initial": ["c", "d", None],
     }
     rows = [
-        {"unique_id": i, **{k: v[(i * (j + 2) + i // 3) % len(v)] for j, (k, v) in enumerate(values.items())}}
+        {
+            "unique_id": i,
+            **{k: v[(i * (j + 2) + i // 3) % len(v)] for j, (k, v) in enumerate(values.items())},
+        }
         for i in range(60)
     ]
     rules = [
@@ -264,4 +267,5 @@ def test_leaving_out_implied_rules_blocks_the_same_pairs() -> None:
         )
 
     assert blocked(kept) == blocked(rules)
-    assert len(blocked(rules)) > 0
+    # the comparison can fail: the last rule kept adds pairs of its own
+    assert blocked(kept[:-1]) < blocked(rules)
