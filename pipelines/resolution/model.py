@@ -477,6 +477,20 @@ def prediction_blocking_rules(
     return creators
 
 
+def without_implied_rules(rules: list[BlockingKeys]) -> list[BlockingKeys]:
+    """`rules` in order, less each rule that joins on every key of an earlier rule (the same
+    keys in another order, or those keys and more): each pair it would block, the earlier
+    rule has blocked already (equal non-null keys), so it adds no pair. Blocking still pays
+    for it, one join of the records against the whole input per chunk: at national scale
+    `postcode_std, dob` and the loose date-of-birth chain's strict form `dob, postcode_std`
+    are both chosen."""
+    kept: list[BlockingKeys] = []
+    for keys in rules:
+        if not any(set(earlier) <= set(keys) for earlier in kept):
+            kept.append(keys)
+    return kept
+
+
 def _shares(column: str) -> str:
     return f'list_has_any("{column}_l", "{column}_r")'
 
