@@ -35,8 +35,9 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from dagster._core.storage.event_log.sql_event_log import SqlEventLogStorage
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
@@ -98,41 +99,28 @@ def fast_commits(dagster_home: Path) -> Iterator[None]:
             with engine.connect() as conn, conn.begin():
                 yield conn
 
-    found_tables: set[tuple[str, str]] = set()
-    dagster_has_table = SqliteEventLogStorage.has_table
+    def remembered_when_true(dagster_check: Callable[..., bool]) -> Callable[..., bool]:
+        """`dagster_check(storage, ..., name)`, answered from memory once it has said yes for
+        that storage and name (a table, column or migration found stays found during a run);
+        a no is asked again."""
+        found: set[tuple[str, str]] = set()
 
-    def remembered_has_table(storage: SqliteEventLogStorage, table_name: str) -> bool:
-        key = (storage._base_dir, table_name)
-        if key in found_tables:
-            return True
-        found = dagster_has_table(storage, table_name)
-        if found:
-            found_tables.add(key)
-        return found
+        def check(storage: SqliteEventLogStorage, *args: Any) -> bool:
+            key = (storage._base_dir, args[-1])
+            if key in found:
+                return True
+            answer = dagster_check(storage, *args)
+            if answer:
+                found.add(key)
+            return answer
 
-    found_columns: set[tuple[str, str]] = set()
-    dagster_has_column = SqlEventLogStorage._has_asset_key_col_on_connection
+        return check
 
-    def remembered_has_column(storage: SqliteEventLogStorage, conn: object, column: str) -> bool:
-        key = (storage._base_dir, column)
-        if key in found_columns:
-            return True
-        found = dagster_has_column(storage, conn, column)  # type: ignore[arg-type]
-        if found:
-            found_columns.add(key)
-        return found
-
-    done_migrations: set[tuple[str, str]] = set()
-    dagster_has_secondary_index = SqlEventLogStorage.has_secondary_index
-
-    def remembered_has_secondary_index(storage: SqliteEventLogStorage, name: str) -> bool:
-        key = (storage._base_dir, name)
-        if key in done_migrations:
-            return True
-        done = dagster_has_secondary_index(storage, name)
-        if done:
-            done_migrations.add(key)
-        return done
+    remembered_has_table = remembered_when_true(SqliteEventLogStorage.has_table)
+    remembered_has_column = remembered_when_true(
+        SqlEventLogStorage._has_asset_key_col_on_connection
+    )
+    remembered_has_secondary_index = remembered_when_true(SqlEventLogStorage.has_secondary_index)
 
     replaced = {
         "_connect": reused_engine_connect,
