@@ -223,9 +223,16 @@ def scan_geojson(path: Path, cells: SuppressedCells) -> int:
     return int(cells.inside(x, y).sum())
 
 
-def check_file(path: Path, cells: SuppressedCells) -> dict[str, int]:
-    """Every way a published data file could show a suppressed cell's location, by kind."""
-    found = location_hits(published_text(path), cells)
+def check_file(path: Path, cells: SuppressedCells, bng_pairs: bool = True) -> dict[str, int]:
+    """Every way a published data file could show a suppressed cell's location, by kind.
+
+    `bng_pairs=False` for a file whose columns are counts, rates and labels by contract (the
+    FMS demand file, the monthly performance table): at a large force's scale two neighbouring
+    counts of 10,000 or more (a forecast and its lower bound) read as an easting and a northing,
+    and one falling inside a suppressed cell would refuse a file that holds no location. Cell ids
+    and latitude/longitude pairs (four or more decimals, which counts never have) are still
+    looked for there."""
+    found = location_hits(published_text(path), cells, bng_pairs)
     if path.suffix == ".geojson" and (squares := scan_geojson(path, cells)):
         found["feature on a suppressed cell"] = squares
     return found

@@ -165,6 +165,14 @@ def test_published_locations_need_enough_distinct_victims(tmp_path) -> None:
     row = home_cell.iloc[0]
     leaked.write_text(f"lat,lon\n{row.latitude:.5f},{row.longitude:.5f}\n")
     assert check_file(leaked, hidden) == {"point inside a suppressed cell": 1}
+    # A count-only file (the FMS demand table): two neighbouring counts that read as a BNG point
+    # inside the suppressed cell are counts there, not a location; a latitude/longitude pair in
+    # it is still caught.
+    counts = tmp_path / "demand.csv"
+    counts.write_text(f"value,lo80\n{row.easting + 100:.0f},{row.northing + 100:.0f}\n")
+    assert check_file(counts, hidden) == {"point inside a suppressed cell": 1}
+    assert check_file(counts, hidden, bng_pairs=False) == {}
+    assert check_file(leaked, hidden, bng_pairs=False) == {"point inside a suppressed cell": 1}
     leaked_layer = tmp_path / "leak.geojson"
     leaked_layer.write_text(
         path.read_text().replace('"features": [', '"features": [' + _feature(row) + ",")
