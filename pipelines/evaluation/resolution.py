@@ -617,6 +617,7 @@ def _markdown(report: dict[str, Any]) -> str:
                     f"{o['held_out']['right']} |"
                 )
         pooled = pooled_rule_joins(judged)
+        carried = load_settings().resolution.rule_joins
         lines += [
             "",
             "Pooled over the held-in parts ("
@@ -625,8 +626,14 @@ def _markdown(report: dict[str, Any]) -> str:
             + "; ".join(
                 f"{rule} right in {o['right']} of {o['joins']}" for rule, o in pooled.items()
             )
-            + ". The settings carry these counts (resolution.rule_joins); a rule join enters "
-            "the weakest link at (right + 1) / (joins + 2).",
+            + ". A rule join enters the weakest link at (right + 1) / (joins + 2) of the "
+            "counts the settings carry (resolution.rule_joins, which must be these): now "
+            + "; ".join(
+                f"{rule} right in {getattr(carried, rule).right} of "
+                f"{getattr(carried, rule).joins}, counted as {getattr(carried, rule).probability}"
+                for rule in RULE_JOINS
+            )
+            + f", measured on {carried.measured_on}.",
         ]
     confident = [r for r in rows if r.get("link_confidence")]
     if confident:
@@ -660,7 +667,8 @@ def _markdown(report: dict[str, Any]) -> str:
                     label = "printed then (scored links only)"
                 bands = " | ".join(f"{b['persons']} ({b['impure']})" for b in m["bands"])
                 lines.append(
-                    f"| {r['dataset']} | {r.get('part', '')} | {c['persons']} | {c['impure']} | "
+                    f"| {r['dataset']} | {r.get('part', '').replace('_', '-')} | {c['persons']} | "
+                    f"{c['impure']} | "
                     f"{c.get('on_rule_join', '')} ({c.get('on_rule_join_impure', '')}) | "
                     f"{label} | {m['roc_auc']} | {m['doubtful']} ({m['doubtful_impure']}) | "
                     f"{bands} |"

@@ -136,15 +136,17 @@ final as (
                     ' and ',
                     case
                         when contains(listed.weakest_link_rule_joins, 'second_id')
-                            then 'a second-id join (no score: right in {{ second_id["right"] }}'
-                            || ' of {{ second_id["joins"] }} checked, counted as '
-                            || '{{ "%.2f" | format(second_id["probability"]) }})'
+                            then
+                                'a second-id join (no score: right in {{ second_id["right"] }}'
+                                || ' of {{ second_id["joins"] }} checked, counted as '
+                                || '{{ "%.2f" | format(second_id["probability"]) }})'
                     end,
                     case
                         when contains(listed.weakest_link_rule_joins, 'unknown_suspect')
-                            then 'an unknown-suspect join (no score: right in {{ unknown_suspect["right"] }}'
-                            || ' of {{ unknown_suspect["joins"] }} checked, counted as '
-                            || '{{ "%.2f" | format(unknown_suspect["probability"]) }})'
+                            then
+                                'an unknown-suspect join (no score: right in {{ unknown_suspect["right"] }}'
+                                || ' of {{ unknown_suspect["joins"] }} checked, counted as '
+                                || '{{ "%.2f" | format(unknown_suspect["probability"]) }})'
                     end
                 )
         end as rule_join_note,
