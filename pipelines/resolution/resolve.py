@@ -916,18 +916,27 @@ def _assign_person_keys(
     con.execute(
         f"""create or replace table cluster_min as
         with holding as (
-            select unique_id_l, match_probability, null::varchar as rule_join
-            from _res_spanning_edges
+            select unique_id_l, match_probability from _res_spanning_edges
             union all
-            select e.unique_id_l, r.probability, e.joined_by
+            select e.unique_id_l, r.probability
             from _res_second_id_edges as e
             left join ({rule_values}) as r using (joined_by)
+        ),
+        weakest as (
+            select cl.person_key, min(h.match_probability) as cluster_min_probability
+            from holding as h join clusters as cl on h.unique_id_l = cl.unique_id
+            group by cl.person_key
+        ),
+        -- the ordered aggregate over the rule joins alone (tens of thousands nationally), not
+        -- every spanning edge: DuckDB buffers an ordered aggregate's rows without spilling
+        rules as (
+            select cl.person_key,
+                string_agg(distinct e.joined_by, ',' order by e.joined_by) as cluster_rule_joins
+            from _res_second_id_edges as e join clusters as cl on e.unique_id_l = cl.unique_id
+            group by cl.person_key
         )
-        select cl.person_key, min(h.match_probability) as cluster_min_probability,
-            string_agg(distinct h.rule_join, ',' order by h.rule_join) as cluster_rule_joins
-        from holding as h
-        join clusters as cl on h.unique_id_l = cl.unique_id
-        group by cl.person_key"""
+        select w.person_key, w.cluster_min_probability, r.cluster_rule_joins
+        from weakest as w left join rules as r using (person_key)"""
     )
     # each person's number of mentions (cluster_size, and the run's person counts)
     con.execute(
