@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 DEFAULT_SETTINGS_FILE = Path(__file__).resolve().parent / "config" / "settings.yaml"
 
@@ -45,10 +45,49 @@ class PerpetratorSettings(_Section):
     distinct_victim_max_link_probability: float = Field(0.2, gt=0, lt=1)
 
 
+class RuleJoinRecord(_Section):
+    """Where a rule join (no score) was checked against the truth: of `joins` made, `right`
+    joined records of one person."""
+
+    joins: int = Field(ge=1)
+    right: int = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _right_within_joins(self) -> RuleJoinRecord:
+        if self.right > self.joins:
+            raise ValueError("a rule's right joins cannot outnumber its joins")
+        return self
+
+    @computed_field  # in the dbt vars too: the tasking list prints it
+    @property
+    def probability(self) -> float:
+        """The chance the next join of the rule is right: (right + 1) / (joins + 2), the mean
+        of the share under a uniform prior (Laplace's rule of succession), to 4 places. The
+        plain share reads certainty (1.0, the surest link) from a finite count."""
+        return round((self.right + 1) / (self.joins + 2), 4)
+
+
+class RuleJoinSettings(_Section):
+    measured_on: str
+    second_id: RuleJoinRecord
+    unknown_suspect: RuleJoinRecord
+
+    def probabilities(self) -> dict[str, float]:
+        """Each rule's probability, by the name the evidence gives it (joined_by)."""
+        return {
+            "second_id": self.second_id.probability,
+            "unknown_suspect": self.unknown_suspect.probability,
+        }
+
+
 class ResolutionSettings(_Section):
     match_probability_threshold: float = Field(0.5, gt=0, lt=1)
     dob_conflict_years: int = Field(10, ge=1)
     second_id_max_gap_days: int = Field(365, ge=0)
+    # measured figures with their provenance: the shipped settings.yaml's (stated once)
+    rule_joins: RuleJoinSettings = Field(
+        default_factory=lambda: RuleJoinSettings(**_shipped_section("resolution")["rule_joins"])
+    )
 
 
 class HotspotPredictionSettings(_Section):
@@ -487,6 +526,7 @@ def dbt_vars(settings: Settings, **extra: Any) -> dict[str, Any]:
 
 # The sections the dbt SQL reads (through the `setting` macro).
 DBT_SQL_SECTIONS = (
+    "resolution",
     "repeat_victim",
     "perpetrators",
     "stalking_universe",

@@ -66,6 +66,7 @@ def person_resolution(
         match_probability_threshold=settings.match_probability_threshold,
         dob_conflict_years=settings.dob_conflict_years,
         second_id_max_gap_days=settings.second_id_max_gap_days,
+        rule_join_probability=settings.rule_joins.probabilities(),
         link_floor=all_settings.perpetrators.distinct_victim_max_link_probability,
         # columnar outputs: millions of mentions at national scale
         output_format="arrow",

@@ -22,6 +22,8 @@ import pyarrow as pa
 from splink import DuckDBAPI, Linker
 
 from pipelines.resolution.clustering import (
+    SECOND_ID,
+    UNKNOWN_SUSPECT,
     attach_second_ids,
     cluster_with_constraints,
     join_unknown_suspects,
@@ -107,6 +109,11 @@ class ResolutionConfig:
     # (clustering.attach_second_ids); a victim's unknown suspects (no name or date of birth
     # anywhere) are one unknown person only within it (clustering.join_unknown_suspects).
     second_id_max_gap_days: int = 365
+    # The probability a rule join (no score: clustering.SECOND_ID, UNKNOWN_SUSPECT) stands for
+    # in the weakest link a person rests on: how often the rule's joins were right where they
+    # were measured (settings resolution.rule_joins). A rule not given here does not lower the
+    # weakest link (the person still names it in `cluster_rule_joins`).
+    rule_join_probability: dict[str, float] = field(default_factory=dict)
     max_u_pairs: float = 1e6
     # Blocking budget: a rule is used (or tightened with a geographic key until it fits) only
     # if it creates at most this many pairs per record scored (with a floor for small inputs),
@@ -140,6 +147,13 @@ class ResolutionConfig:
     # "pandas" (small inputs, tests) or "arrow" (millions of mentions: columnar, no Python
     # objects per value) for clusters, persons and evidence.
     output_format: str = "pandas"
+
+    def __post_init__(self) -> None:
+        unknown = set(self.rule_join_probability) - {SECOND_ID, UNKNOWN_SUSPECT}
+        if unknown or not all(0 < p <= 1 for p in self.rule_join_probability.values()):
+            raise ValueError(
+                f"rule_join_probability: only {SECOND_ID} and {UNKNOWN_SUSPECT}, each in (0, 1]"
+            )
 
 
 @dataclass(frozen=True)
@@ -536,7 +550,7 @@ def _resolve_on(
     )
     _phase(timings, "cluster_s", t)
     t = time.perf_counter()
-    _assign_person_keys(con)
+    _assign_person_keys(con, config.rule_join_probability)
     fmt = config.output_format
     out_clusters = _clustered_mentions(con, fmt)
     links = None
@@ -867,8 +881,11 @@ def _score_blocked_pairs(
     return n_scored
 
 
-def _assign_person_keys(con: duckdb.DuckDBPyConnection) -> None:
-    """`clusters` (unique_id, person_key) and `cluster_min` (each person's weakest kept edge).
+def _assign_person_keys(
+    con: duckdb.DuckDBPyConnection, rule_join_probability: dict[str, float]
+) -> None:
+    """`clusters` (unique_id, person_key) and `cluster_min` (each person's weakest link and the
+    rule joins among the links holding it; `rule_join_probability`: ResolutionConfig's).
 
     person_key: a hash of the smallest mention id of the person (stable while that holds)."""
     con.execute(
@@ -883,16 +900,43 @@ def _assign_person_keys(con: duckdb.DuckDBPyConnection) -> None:
         from c"""
     )
     # the weakest link each person rests on: the weakest edge (scored or nominal-id) of the
-    # strongest links that hold its records together (`spanning_links`); 1.0 for a person of
-    # one node. A second-id join (`_res_second_id_edges`) has no probability and is not
-    # counted: the evidence lists it (joined_by 'second_id')
+    # strongest links that hold its records together (`spanning_links`), and every rule join
+    # (`_res_second_id_edges`: each joins two people no kept edge joined, so it always holds
+    # the person) at the share of that rule's joins found right, its only probability; 1.0
+    # for a person of one node. Without it a person held together by a rule alone printed
+    # 1.0, the surest link there is, and was never flagged.
+    rule_values = " union all ".join(
+        [
+            f"select '{rule}' as joined_by, {float(p)} as probability"
+            for rule, p in sorted(rule_join_probability.items())
+        ]
+        or ["select null::varchar as joined_by, null::double as probability"]
+    )
     spanning_links(con, "_res_edges_ok", "clusters")
     con.execute(
-        """create or replace table cluster_min as
-        select cl.person_key, min(e.match_probability) as cluster_min_probability
-        from _res_spanning_edges as e
-        join clusters as cl on e.unique_id_l = cl.unique_id
-        group by cl.person_key"""
+        f"""create or replace table cluster_min as
+        with holding as (
+            select unique_id_l, match_probability from _res_spanning_edges
+            union all
+            select e.unique_id_l, r.probability
+            from _res_second_id_edges as e
+            left join ({rule_values}) as r using (joined_by)
+        ),
+        weakest as (
+            select cl.person_key, min(h.match_probability) as cluster_min_probability
+            from holding as h join clusters as cl on h.unique_id_l = cl.unique_id
+            group by cl.person_key
+        ),
+        -- the ordered aggregate over the rule joins alone (tens of thousands nationally), not
+        -- every spanning edge: DuckDB buffers an ordered aggregate's rows without spilling
+        rules as (
+            select cl.person_key,
+                string_agg(distinct e.joined_by, ',' order by e.joined_by) as cluster_rule_joins
+            from _res_second_id_edges as e join clusters as cl on e.unique_id_l = cl.unique_id
+            group by cl.person_key
+        )
+        select w.person_key, w.cluster_min_probability, r.cluster_rule_joins
+        from weakest as w left join rules as r using (person_key)"""
     )
     # each person's number of mentions (cluster_size, and the run's person counts)
     con.execute(
@@ -904,14 +948,16 @@ def _assign_person_keys(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _clustered_mentions(con: duckdb.DuckDBPyConnection, output_format: str) -> Any:
-    """The input mentions with their person_key, cluster size, node and weakest link."""
+    """The input mentions with their person_key, cluster size, node, weakest link and the rule
+    joins holding their person (`cluster_rule_joins`: comma-separated, null for none)."""
     return _fetch(
         con,
         # the size joined from person_sizes, not a window over these rows: a window carries
         # every input column through its partitioning (11.5 M wide rows at national scale)
         """select m.*, c.person_key, z.n_mentions as cluster_size,
             s.unique_id as node_id,
-            coalesce(k.cluster_min_probability, 1.0) as cluster_min_probability
+            coalesce(k.cluster_min_probability, 1.0) as cluster_min_probability,
+            k.cluster_rule_joins
         from mentions_in as m
         join mentions_std as s on m.mention_id::varchar = s.mention_id
         join clusters as c on s.unique_id = c.unique_id

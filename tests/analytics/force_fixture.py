@@ -211,7 +211,8 @@ def write_identity_person_records(warehouse: Path, keys: dict[str, str] | None =
         con.register("mentions", mentions)
         con.execute(
             "create or replace table marts.person_records as "
-            "select *, 1.0::double as cluster_min_probability from mentions"
+            "select *, 1.0::double as cluster_min_probability, "
+            "null::varchar as cluster_rule_joins from mentions"
         )
         # no two different people scored as possibly one: every victim is confidently distinct
         con.execute(

@@ -22,6 +22,7 @@ UNIT_TESTED = (
     "rpt_resolution_run",
     "rpt_profile_chart_points",
     "rpt_tasking_backtest_subjects",
+    "rpt_tasking_list",
 )
 
 

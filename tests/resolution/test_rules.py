@@ -658,6 +658,11 @@ MISTYPED_SUBJECT_CASE = [
 ]
 
 
+# what each rule join counts for in the weakest link (settings: the share of its joins found
+# right where checked); two figures no scored link here has, so a test can tell whose it is
+RULE_JOIN_PROBABILITY = {"second_id": 0.83, "unknown_suspect": 0.77}
+
+
 @pytest.fixture(scope="module")
 def paired_resolution():
     """One Splink model for the cases that match on the other side of a crime or report: the
@@ -675,7 +680,9 @@ def paired_resolution():
         + SECOND_ID_CASE
         + UNKNOWN_SUSPECT_CASE
     )
-    return resolve_mentions(pd.DataFrame(rows), ResolutionConfig())
+    return resolve_mentions(
+        pd.DataFrame(rows), ResolutionConfig(rule_join_probability=RULE_JOIN_PROBABILITY)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -890,6 +897,34 @@ def test_a_victims_unknown_suspects_within_a_year_are_one_person(paired_resoluti
     assert (joins["person_key"] == keys["T70|NU70"]).any()
 
 
+def test_a_person_held_by_a_rule_join_rests_on_the_rules_figure_and_names_it(
+    paired_resolution,
+) -> None:
+    # The unknown suspect of two reports is one person by rule alone (no score): its weakest
+    # link is the rule's figure, not 1.0 (the surest link there is), and it names the rule;
+    # a person joined by no rule names none
+    clusters = paired_resolution.clusters.set_index("record_key")
+    unknown = clusters.loc[["T70|NU70", "T71|NU71"]]
+    assert (unknown["cluster_min_probability"] == RULE_JOIN_PROBABILITY["unknown_suspect"]).all()
+    assert (unknown["cluster_rule_joins"] == "unknown_suspect").all()
+    alone = clusters.loc["T72|NU72"]
+    assert alone["cluster_min_probability"] == 1.0 and pd.isna(alone["cluster_rule_joins"])
+    named = clusters.loc["T74|N75"]
+    assert pd.isna(named["cluster_rule_joins"])
+    # every person a rule join holds names it, and no other person names one
+    evidence = paired_resolution.evidence
+    ruled = evidence.loc[evidence["joined_by"].isin(list(RULE_JOIN_PROBABILITY)), "person_key"]
+    named_rule = paired_resolution.clusters["cluster_rule_joins"].notna()
+    assert set(paired_resolution.clusters.loc[named_rule, "person_key"]) == set(ruled)
+
+
+def test_a_rule_join_figure_must_be_a_known_rules_probability() -> None:
+    with pytest.raises(ValueError, match="rule_join_probability"):
+        ResolutionConfig(rule_join_probability={"same_surname": 0.9})
+    with pytest.raises(ValueError, match="rule_join_probability"):
+        ResolutionConfig(rule_join_probability={"second_id": 0.0})
+
+
 def test_a_second_id_without_details_joins_the_one_known_victim_of_its_suspect(
     paired_resolution,
 ) -> None:
@@ -911,7 +946,8 @@ def test_a_second_id_join_is_in_the_evidence_without_a_probability(
 ) -> None:
     # A join made by the rule is a merge like any other: the evidence lists it, as a rule
     # (joined_by 'second_id') with no probability or field weight, and the person's weakest
-    # link stays the weakest scored or nominal-id edge (none invented for the rule).
+    # link is the weakest of its scored or nominal-id links and the rule's figure (the share
+    # of its joins found right where checked), the rule named beside it.
     result = paired_resolution
     clusters = result.clusters.set_index("record_key")
     evidence = result.evidence
@@ -923,13 +959,14 @@ def test_a_second_id_join_is_in_the_evidence_without_a_probability(
     assert pair == {clusters.loc["I40|N42", "mention_id"], clusters.loc["T40|N41", "mention_id"]}
     weights = [c for c in evidence.columns if c.startswith("mw_")] + ["match_weight"]
     assert rule_joins[["match_probability", *weights]].isna().all().all()
-    # the person's other edges keep their probabilities; the weakest link is theirs alone
+    # the person's other edges keep their probabilities; the rule's figure joins them
     person = clusters.loc["I40|N42", "person_key"]
     scored = evidence[(evidence["person_key"] == person) & (evidence["joined_by"] != "second_id")]
     holding = scored[scored["holds_person"]]
-    expected_min = holding["match_probability"].min() if len(holding) else 1.0
-    assert (
-        result.clusters.loc[result.clusters["person_key"] == person, "cluster_min_probability"]
-        == expected_min
-    ).all()
+    expected_min = min([*holding["match_probability"], RULE_JOIN_PROBABILITY["second_id"]])
+    of_person = result.clusters[result.clusters["person_key"] == person]
+    assert of_person["cluster_min_probability"].tolist() == pytest.approx(
+        [expected_min] * len(of_person)
+    )
+    assert (of_person["cluster_rule_joins"] == "second_id").all()
     assert scored["match_probability"].notna().all()

@@ -19,25 +19,31 @@ run_counts (row_order, json_path, measure) as (
     (3, '$.comparisons_scored', 'Pairs compared and scored by Splink'),
     (4, '$.clustering.edges_scored_above_threshold', 'Pairs at or above the match threshold'),
     (5, '$.clustering.nominal_edges', 'Joins by shared nominal id'),
+    -- the two rule joins (no score), each counted
     (6, '$.clustering.second_ids_joined', 'Bare second ids joined by rule'),
     (
         7,
+        '$.clustering.unknown_suspects_joined',
+        'Unknown suspects of one victim joined by rule'
+    ),
+    (
+        8,
         '$.clustering.edges_dropped_same_incident',
         'Joins refused: two sides of one incident'
     ),
     (
-        8,
+        9,
         '$.clustering.edges_rejected_by_constraints',
         'Joins refused by a constraint when re-clustering'
     ),
     (
-        9,
+        10,
         '$.clustering.components_reclustered',
         'Groups re-clustered under the constraints'
     ),
-    (10, '$.persons', 'Resolved people'),
-    (11, '$.multi_record_persons', 'People of two or more records'),
-    (12, '$.training.em_sessions', 'Training sessions (expectation maximisation)')
+    (11, '$.persons', 'Resolved people'),
+    (12, '$.multi_record_persons', 'People of two or more records'),
+    (13, '$.training.em_sessions', 'Training sessions (expectation maximisation)')
 ),
 
 -- resolve_mentions' phases in the order they run, the total last

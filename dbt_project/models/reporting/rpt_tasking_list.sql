@@ -1,4 +1,6 @@
 {%- set lookback_years = setting('perpetrators')['serial_lookback_years'] -%}
+{%- set second_id = setting('resolution')['rule_joins']['second_id'] -%}
+{%- set unknown_suspect = setting('resolution')['rule_joins']['unknown_suspect'] -%}
 -- The restricted tasking list (OFFICIAL-SENSITIVE): every quarter's high-harm perpetrators in
 -- rank order (is_on_tasking_list: the top tasking.list_length the meeting discusses) with the
 -- facts the pack prints beside the RFGV score: a stable pseudonymous subject reference, best
@@ -6,7 +8,8 @@
 -- expiry, online conduct, flags with reasons and the suggested action (rpt_tasking_flags),
 -- movement since the previous quarter (rpt_tasking_movement) and the link confidence the row
 -- rests on (perpetrators: weakest_link_probability, distinct victims, serial recorded vs
--- including screened courses). The list's words are built here too: the short flag labels
+-- including screened courses; rule_join_note when a join no model scored holds the subject
+-- or a counted victim together). The list's words are built here too: the short flag labels
 -- (flags) and the plain-English reasons for the listing, strongest first (why_on_list).
 with
 
@@ -123,6 +126,30 @@ final as (
         listed.is_serial_including_screened,
         listed.distinct_victims_confident,
         listed.weakest_link_probability,
+        listed.weakest_link_rule_joins,
+        listed.rests_on_rule_join,
+        -- the rule joins in words, with how often each rule's joins were right where checked
+        -- (settings resolution.rule_joins: the figure weakest_link_probability counts it at)
+        case
+            when listed.rests_on_rule_join
+                then 'Rests on ' || concat_ws(
+                    ' and ',
+                    case
+                        when contains(listed.weakest_link_rule_joins, 'second_id')
+                            then
+                                'a second-id join (no score: right in {{ second_id["right"] }}'
+                                || ' of {{ second_id["joins"] }} checked, counted as '
+                                || '{{ "%.2f" | format(second_id["probability"]) }})'
+                    end,
+                    case
+                        when contains(listed.weakest_link_rule_joins, 'unknown_suspect')
+                            then
+                                'an unknown-suspect join (no score: right in {{ unknown_suspect["right"] }}'
+                                || ' of {{ unknown_suspect["joins"] }} checked, counted as '
+                                || '{{ "%.2f" | format(unknown_suspect["probability"]) }})'
+                    end
+                )
+        end as rule_join_note,
         flags.flag_order_not_working,
         flags.flag_escalation,
         flags.flag_new_victim,

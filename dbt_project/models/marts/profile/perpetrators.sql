@@ -21,7 +21,9 @@
 -- people (no link at or above
 -- distinct_victim_max_link_probability between them): int_perpetrator_victims.
 -- weakest_link_probability: the weakest link the row rests on, the lowest
--- cluster_min_probability of the subject and its counted victims.
+-- cluster_min_probability of the subject and its counted victims (a rule join, which has no
+-- score, at its rule's held-in figure); weakest_link_rule_joins names the rule joins among
+-- those links (rests_on_rule_join: there is one), so the pack can say the rank rests on one.
 with
 
 quarters as (
@@ -42,7 +44,8 @@ pairs as (
 person_weakest as (
     select
         person_key,
-        min(cluster_min_probability) as weakest
+        min(cluster_min_probability) as weakest,
+        any_value(cluster_rule_joins) as rule_joins
     from {{ source('resolution', 'person_records') }}
     group by person_key
 ),
@@ -58,6 +61,19 @@ serial_summary as (
         min(victim_weakest_link_probability) filter (where is_established) as victims_weakest
     from {{ ref('int_perpetrator_victims') }}
     group by quarter, person_key
+),
+
+-- the rule joins holding the counted victims (those weakest_link_probability reads)
+victim_rule_joins as (
+    select
+        victims.quarter,
+        victims.person_key,
+        string_agg(distinct victim_links.rule_joins, ',') as rule_joins
+    from {{ ref('int_perpetrator_victims') }} as victims
+    inner join person_weakest as victim_links
+        on victims.victim_person_key = victim_links.person_key
+    where victims.is_established and victim_links.rule_joins is not null
+    group by victims.quarter, victims.person_key
 ),
 
 orders as (
@@ -189,6 +205,9 @@ components as (
         round(least(
             coalesce(person_weakest.weakest, 1.0), coalesce(serial_summary.victims_weakest, 1.0)
         ), 4) as weakest_link_probability,
+        nullif(array_to_string(list_sort(list_distinct(string_split(
+            concat_ws(',', person_weakest.rule_joins, victim_rule_joins.rule_joins), ','
+        ))), ','), '') as weakest_link_rule_joins,
         coalesce(breach_summary.breaches_12m, 0) as breaches_12m,
         active_orders.person_key is not null as has_active_order,
         round(
@@ -227,6 +246,10 @@ components as (
             and crime_summary.person_key = serial_summary.person_key
     left join person_weakest
         on crime_summary.person_key = person_weakest.person_key
+    left join victim_rule_joins
+        on
+            crime_summary.quarter = victim_rule_joins.quarter
+            and crime_summary.person_key = victim_rule_joins.person_key
     -- the population is the serial look-back; a longer RFGV look-back only adds gravity
     where crime_summary.crimes_total > 0
 ),
@@ -293,6 +316,8 @@ final as (
         distinct_victims_confident >= {{ perp['serial_min_victims'] }} as is_serial_including_screened,
         distinct_victims_confident,
         weakest_link_probability,
+        weakest_link_rule_joins,
+        weakest_link_rule_joins is not null as rests_on_rule_join,
         -- the subjects the tasking meeting discusses: the top of those above the cut-off
         rfgv_score >= {{ setting('high_harm')['min_rfgv_score'] }}
         {%- if setting('high_harm')['top_n'] > 0 %}
