@@ -102,7 +102,7 @@ def _universe_people(built) -> pd.DataFrame:
     universe = mart(
         built,
         "select s.crime_id, s.reported_date, s.identified_by, "
-        "coalesce(c.has_course_on_this_victim, false) as is_screened_course, "
+        "coalesce(c.has_stalking_course_on_this_victim, false) as is_screened_course, "
         "coalesce(c.has_pair_intelligence, false) as has_stalking_intelligence "
         "from marts.stalking_crimes as s "
         "left join intermediate.int_screening_scored as c using (crime_id)",
@@ -156,8 +156,8 @@ def test_serial_and_repeat_perpetrators_recomputed_in_pandas(built) -> None:
         in_window = _windowed(pairs, quarter, settings.serial_lookback_years * 12)
         victim_counts = in_window.groupby("person_key")["person_key_victim"].nunique()
         # outputs.md: a victim counts toward serial where stalking against them is
-        # established (recorded, or a screened crime with a course against that victim or
-        # stalking-related intelligence naming the pair)
+        # established (recorded, or a screened crime whose course against that victim the
+        # pair's own records mark as stalking, or stalking-related intelligence naming the pair)
         per_victim = in_window.assign(
             recorded=in_window["identified_by"].isin(["principal", "included"])
         ).groupby(["person_key", "person_key_victim"])

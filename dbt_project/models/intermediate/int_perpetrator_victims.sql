@@ -5,14 +5,21 @@
 -- look-back up to the quarter's last day, with the evidence the marts.perpetrators serial
 -- judgment reads:
 --   is_recorded     a crime against this victim is recorded as stalking (principal, included);
---   is_established  recorded, or a screened crime with a course against this same victim
---                   (int_screening_scored.has_course_on_this_victim: 2+ occasions of the pair,
---                   the pair's stalking record or a stalking order between them), or a screened
---                   crime with stalking-related intelligence naming this suspect and this victim
---                   (has_stalking_intelligence: a police record that calls the pair's conduct
---                   stalking, the intelligence counterpart of a recorded classification; it is
---                   often linked to the crime itself, so it adds no occasion to the course).
---                   One screened crime against someone else, with neither, never establishes
+--   is_established  recorded, or a screened crime with a course against this same victim that
+--                   reads as stalking on what the records say of this pair
+--                   (int_screening_scored.has_stalking_course_on_this_victim: the pair's
+--                   stalking record, a stalking order between them, or 2+ occasions with a
+--                   stalking marker on the pair's crime: linked stalking intelligence, an
+--                   offence period of days, the ex-partner relationship, a high risk grading),
+--                   or a screened crime with stalking-related intelligence naming this suspect
+--                   and this victim (has_stalking_intelligence: a police record that calls the
+--                   pair's conduct stalking, the intelligence counterpart of a recorded
+--                   classification; it is often linked to the crime itself, so it adds no
+--                   occasion to the course). Serial asks whether the subject stalked this
+--                   victim too: the subject's stalking of someone else is what makes a crime
+--                   against this victim worth screening, so it cannot also be the evidence that
+--                   this victim was stalked, and two occasions alone are a course of conduct
+--                   that harassment shows too. A screened crime with neither never establishes
 --                   a victim, whatever the suspect's history;
 --   best_link_probability  the highest match probability between this victim and another
 --                   victim of the same perpetrator (null: none at or above the stored floor),
@@ -35,7 +42,7 @@ pairs as (
         crime_pairs.suspect_person_key,
         crime_pairs.victim_person_key,
         coalesce(stalking_crimes.identified_by in ('principal', 'included'), false) as is_recorded,
-        coalesce(screening.has_course_on_this_victim, false) as has_screened_course,
+        coalesce(screening.has_stalking_course_on_this_victim, false) as has_screened_course,
         coalesce(screening.has_pair_intelligence, false) as has_stalking_intelligence
     from {{ ref('int_crime_pairs') }} as crime_pairs
     inner join {{ ref('int_stalking_crimes') }} as stalking_crimes

@@ -226,8 +226,9 @@ scored as (
 -- attention but never by itself pulls in a crime against someone else: without a course
 -- against this victim (has_course_on_this_victim), the crime's points without that history
 -- (score_on_this_victim) must reach the threshold. has_course_on_this_victim is the one test of
--- a course of conduct against the crime's victim: the serial rule (int_perpetrator_victims)
--- reads it too.
+-- a course of conduct against the crime's victim; has_stalking_course_on_this_victim (below) is
+-- the one test that the course reads as stalking on evidence about this pair, which is what the
+-- serial rule (int_perpetrator_victims) counts a screened victim by.
 on_this_victim as (
     select
         *,
@@ -238,7 +239,30 @@ on_this_victim as (
         -- 2+ occasions of the pair in the window, the pair's stalking record or a stalking
         -- order sought between them
         is_repeated or has_pair_stalking_history or has_pair_stalking_order
-            as has_course_on_this_victim
+            as has_course_on_this_victim,
+        -- A course against this victim that reads as stalking on what the records say of
+        -- this pair, not of the suspect's other victims nor of the victim's other crimes: the
+        -- police's own stalking record or a stalking order between the pair, or 2+ occasions
+        -- with a stalking marker recorded on the pair's crime: stalking-related intelligence
+        -- linked to it, an offence period of days in the record itself, the ex-partner
+        -- relationship (fixation on a former partner) or a high risk grading of this crime.
+        -- Repetition alone (2+ occasions, a span of weeks) is a course of conduct, which
+        -- harassment is too (DOMAIN.md s2); a medium risk grading is what most crimes get; the
+        -- victim's other crimes and intelligence about the victim whoever the subject say
+        -- nothing of this suspect; and the suspect's stalking of someone else is what made the
+        -- crime worth screening, so it cannot also be the evidence that this victim was
+        -- stalked.
+        has_pair_stalking_history
+        or has_pair_stalking_order
+        or (
+            is_repeated
+            and (
+                has_linked_intelligence
+                or is_long_course
+                or is_ex_partner
+                or is_high_risk
+            )
+        ) as has_stalking_course_on_this_victim
     from scored
 ),
 

@@ -16,8 +16,9 @@
 -- rfgv_score = weighted mean of the four x 10 (0-100). All numbers come from settings.yaml.
 -- score_band is the RFGV score's band (rfgv.band_*_min_score), not a DASH or risk grade.
 -- Serial (outputs.md): 2+ victims in the serial look-back against whom stalking is established
--- (a recorded stalking classification, or a screened crime with a course against that same
--- victim or stalking-related intelligence naming the pair) and who are confidently different
+-- (a recorded stalking classification, or a screened crime whose course against that same
+-- victim reads as stalking on the pair's own records, or stalking-related intelligence naming
+-- the pair) and who are confidently different
 -- people (no link at or above
 -- distinct_victim_max_link_probability between them): int_perpetrator_victims.
 -- weakest_link_probability: the weakest link the row rests on, the lowest
