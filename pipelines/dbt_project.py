@@ -392,29 +392,31 @@ def step_node_selections() -> list[tuple[str, str, str]]:
     return [(select, exclude, "") for select, exclude in STEP_NODES.values()]
 
 
-# Person resolution (Python, Splink) sits in the middle of the dbt graph and the hotspot and
-# forecast marts (Python) feed the reporting layer, so the project runs in steps: what
-# resolution reads (seeds, staging, models tagged before_resolution), the analytics after it,
-# and the reporting models once every mart exists.
+# Person resolution (Python, Splink) sits in the middle of the dbt graph and Python writes marts
+# the reporting layer reads, so the project runs in three steps: what resolution reads (seeds,
+# staging, models tagged before_resolution); the analytics after it, with every reporting model
+# that reads no Python-written mart of a later step; and the reporting models that do (the
+# hotspots, forecasts, places and the assessment's exact tests) with everything downstream of
+# them, once those marts exist. The assessment's tests read a reporting model of the analytics
+# step (rpt_assessment_signals), so they run between the two, beside the hotspots and forecasts;
+# each dbt step costs ~0.3 s of dbt's set-up and Dagster's step, so there is no fourth.
 BEFORE_RESOLUTION = "resource_type:seed staging tag:before_resolution"
-REPORTING = "reporting"
-# The assessment's ranking and words read its exact tests (marts.assessment_tests, Python), which
-# read a reporting model (rpt_assessment_signals): they are a fourth step, after both.
-ASSESSMENT = "source:assessment+"
+# The dbt sources Python steps write after the analytics step (the screening calibration and the
+# DIP sample are written before the first dbt step, the resolution's marts before the second).
+AFTER_PYTHON_MARTS = "source:spatial+ source:forecasting+ source:places+ source:assessment+"
 # Each dbt step's (select, exclude), as its Dagster asset (pipelines/assets/transform.py) gives
-# them to dagster-dbt.
+# them to dagster-dbt. A test of two steps' models runs in the later one (dbt's eager indirect
+# selection: excluding a node excludes every test that reads it).
 STEP_NODES: dict[str, tuple[str, str]] = {
     "dbt_staging": (BEFORE_RESOLUTION, ""),
-    "dbt_analytics": ("fqn:*", f"{BEFORE_RESOLUTION} {REPORTING}"),
-    "dbt_reporting": (REPORTING, ASSESSMENT),
-    "dbt_assessment": (ASSESSMENT, ""),
+    "dbt_analytics": ("fqn:*", f"{BEFORE_RESOLUTION} {AFTER_PYTHON_MARTS}"),
+    "dbt_reporting": (AFTER_PYTHON_MARTS, ""),
 }
 # Each step's dbt selection on dbt's command line (the same nodes).
 STEP_SELECTIONS: dict[str, list[str]] = {
     "dbt_staging": ["--select", *BEFORE_RESOLUTION.split()],
-    "dbt_analytics": ["--exclude", *BEFORE_RESOLUTION.split(), REPORTING],
-    "dbt_reporting": ["--select", REPORTING, "--exclude", ASSESSMENT],
-    "dbt_assessment": ["--select", ASSESSMENT],
+    "dbt_analytics": ["--exclude", *BEFORE_RESOLUTION.split(), *AFTER_PYTHON_MARTS.split()],
+    "dbt_reporting": ["--select", *AFTER_PYTHON_MARTS.split()],
 }
 # How a quarterly step runs `dbt build`. --no-write-json: dbt would otherwise write
 # manifest.json per step (~1 s of CPU on the 2-core machine) for a manifest that `prepare`

@@ -15,7 +15,7 @@ from pipelines.assets.places import crime_places
 from pipelines.assets.publish import profile_report, tasking_pack
 from pipelines.assets.resolution import person_resolution
 from pipelines.assets.spatial import hotspots
-from pipelines.assets.transform import dbt_analytics, dbt_assessment, dbt_reporting, dbt_staging
+from pipelines.assets.transform import dbt_analytics, dbt_reporting, dbt_staging
 from pipelines.partitions import quarterly_partitions
 from pipelines.paths import ensure_dagster_home
 from pipelines.progress import progress_logger
@@ -35,7 +35,6 @@ ALL_ASSETS = [
     screening_threshold,
     dbt_reporting,
     assessment_tests,
-    dbt_assessment,
     profile_report,
     tasking_pack,
 ]

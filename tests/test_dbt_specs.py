@@ -28,8 +28,7 @@ from dagster_shared.libraries import DagsterLibraryRegistry
 out = {"dbt_core_at_import": DBT_PYTHON_VERSION is not None,
        "libraries": {k: v for k, v in DagsterLibraryRegistry.get().items() if "dbt" in k},
        "dbt_modules": sorted(m for m in sys.modules if m == "dbt" or m.startswith("dbt."))[:3]}
-for step in (transform.dbt_staging, transform.dbt_analytics, transform.dbt_reporting,
-             transform.dbt_assessment):
+for step in (transform.dbt_staging, transform.dbt_analytics, transform.dbt_reporting):
     out[step.op.name] = {
         "keys": sorted(k.to_user_string() for k in step.keys),
         "checks": sorted(c.to_user_string() for c in step.check_keys),

@@ -6,8 +6,9 @@ every quarter would cost the run about a second of CPU more.
 Wiring only: the statistics are pipelines.assessment (SciPy), computed in a worker of the fork
 server (pipelines/fork_server.py), which imported SciPy's stats for the forecasts on the other
 core: importing them here cost the step ~0.3 s of its ~0.5 s. The table's columns are declared
-once, as a dbt source (pipelines/warehouse_tables.py). The rpt_assessment_* models that rank and
-word the judgments read it, so the reporting step runs in two parts around this one.
+once, as a dbt source (pipelines/warehouse_tables.py). It reads rpt_assessment_signals, which the
+analytics dbt step builds; the rpt_assessment_* models that rank and word the judgments read it
+and are built by the reporting step after it (pipelines/dbt_project.STEP_NODES).
 """
 
 import dagster as dg

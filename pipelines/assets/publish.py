@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from pipelines.assets.transform import dbt_assessment, dbt_reporting
+from pipelines.assets.transform import dbt_analytics, dbt_reporting
 from pipelines.partitions import quarterly_partitions
 from pipelines.resources import ProfileRun
 
@@ -22,9 +22,14 @@ if TYPE_CHECKING:
 # pipelines.publish (its writers, the report, plotly, openpyxl) is imported by the publish steps
 # themselves: loading the code location, which every run waits for, does not pay for it.
 
-# What the publish assets read: every model of the reporting layer (dbt_reporting runs after
-# every mart, Python-written ones included; dbt_assessment after the assessment's tests).
-REPORTING_INPUTS = sorted([*dbt_reporting.keys, *dbt_assessment.keys])
+# What the publish assets read: every model of the reporting layer (the analytics step builds
+# those that read no Python-written mart of a later step, dbt_reporting the others).
+REPORTING_INPUTS = sorted(
+    key
+    for step in (dbt_analytics, dbt_reporting)
+    for key, group in step.group_names_by_key.items()
+    if group == "reporting"
+)
 
 
 def publish_request(quarter: str, profile_run: ProfileRun) -> "PublishRequest":

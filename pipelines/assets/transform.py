@@ -269,8 +269,9 @@ def _dbt_step(name: str, select: str = "fqn:*", exclude: str = "") -> dg.AssetsD
     return step
 
 
-# The run's dbt steps, in order: staging before person resolution, the analytics after it,
-# the reporting layer, then the assessment models that read the Python-computed tests.
+# The run's dbt steps, in order: staging before person resolution, the analytics after it (with
+# the reporting models that read no later Python mart), then the reporting models over the
+# hotspots, forecasts, places and the assessment's tests.
 if without_dbt_core():
     # dagster-dbt cannot evaluate a dbt selection without dbt-core: the selected unique ids
     # come from dagster-dbt's own evaluation with dbt-core, kept per manifest.
@@ -280,7 +281,7 @@ if without_dbt_core():
         validate_manifest(dbt_project.manifest_path),
         selected_unique_ids(dbt_project.manifest_path, step_node_selections()),
     )
-dbt_staging, dbt_analytics, dbt_reporting, dbt_assessment = (
+dbt_staging, dbt_analytics, dbt_reporting = (
     _dbt_step(name, select=select, exclude=exclude)
     for name, (select, exclude) in STEP_NODES.items()
 )

@@ -12,7 +12,7 @@ profile`, e.g. of `make compare-outputs`), with --label; each run appends one JS
 repeat to --json. The load average is printed and recorded beside every figure.
 
 Options: --quarter Q (default: the warehouse's raw.profile_run)  --repeat N (3)
-         --steps dbt_staging,dbt_analytics,dbt_reporting,dbt_assessment  --label NAME  --json FILE
+         --steps dbt_staging,dbt_analytics,dbt_reporting  --label NAME  --json FILE
 """
 
 from __future__ import annotations
