@@ -43,6 +43,10 @@ class PerpetratorSettings(_Section):
     # Victims count as different people toward "serial" only where their best match
     # probability (person resolution) is below this.
     distinct_victim_max_link_probability: float = Field(0.2, gt=0, lt=1)
+    # What establishes a screened victim toward "serial" (settings.yaml says why):
+    # "stalking_course", a course against this victim that the pair's own records mark as
+    # stalking; "course", any course of the pair (outputs.md's wording: 2+ occasions).
+    screened_victim_course: Literal["stalking_course", "course"] = "stalking_course"
 
 
 class RuleJoinRecord(_Section):

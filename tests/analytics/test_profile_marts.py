@@ -62,6 +62,7 @@ def test_dbt_build_passes_models_data_tests_and_unit_tests(built) -> None:
     assert "repeat_victim_window_is_12_months_up_to_quarter_end" in result.stdout
     assert "serial_needs_two_distinct_victims_in_three_years" in result.stdout
     assert "a_rank_resting_on_a_rule_join_says_which" in result.stdout
+    assert "serial_counts_any_screened_course_when_so_configured" in result.stdout
     assert "a_nominal_twice_on_a_crime_has_a_key_per_row" in result.stdout
     assert "outcome_codes_match_the_seed_in_any_recorded_form" in result.stdout
     assert "recording_starts_after_the_last_long_empty_run_and_a_short_one_is_a_gap" in (

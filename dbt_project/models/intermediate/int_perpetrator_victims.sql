@@ -1,5 +1,10 @@
 {%- set perp = setting('perpetrators') -%}
 {%- set link_cut = perp['distinct_victim_max_link_probability'] -%}
+{#- the screening flag that establishes a screened victim (settings: screened_victim_course) -#}
+{%- set screened_course_flag = {
+    'stalking_course': 'has_stalking_course_on_this_victim',
+    'course': 'has_course_on_this_victim',
+}[perp['screened_victim_course']] -%}
 -- The victims each perpetrator counts toward "serial" with, per quarter: one row per quarter,
 -- resolved suspect and resolved victim of a stalking-universe crime reported in the serial
 -- look-back up to the quarter's last day, with the evidence the marts.perpetrators serial
@@ -20,7 +25,9 @@
 --                   against this victim worth screening, so it cannot also be the evidence that
 --                   this victim was stalked, and two occasions alone are a course of conduct
 --                   that harassment shows too. A screened crime with neither never establishes
---                   a victim, whatever the suspect's history;
+--                   a victim, whatever the suspect's history. (Setting
+--                   perpetrators.screened_victim_course: course counts any course of the pair,
+--                   has_course_on_this_victim, outputs.md's wording);
 --   best_link_probability  the highest match probability between this victim and another
 --                   victim of the same perpetrator (null: none at or above the stored floor),
 --                   i.e. how possibly the two are one person;
@@ -42,7 +49,7 @@ pairs as (
         crime_pairs.suspect_person_key,
         crime_pairs.victim_person_key,
         coalesce(stalking_crimes.identified_by in ('principal', 'included'), false) as is_recorded,
-        coalesce(screening.has_stalking_course_on_this_victim, false) as has_screened_course,
+        coalesce(screening.{{ screened_course_flag }}, false) as has_screened_course,
         coalesce(screening.has_pair_intelligence, false) as has_stalking_intelligence
     from {{ ref('int_crime_pairs') }} as crime_pairs
     inner join {{ ref('int_stalking_crimes') }} as stalking_crimes
