@@ -4,7 +4,13 @@
 {%- set screened_course_flag = {
     'stalking_course': 'has_stalking_course_on_this_victim',
     'course': 'has_course_on_this_victim',
-}[perp['screened_victim_course']] -%}
+}.get(perp['screened_victim_course']) -%}
+{%- if not screened_course_flag -%}
+    {{ exceptions.raise_compiler_error(
+        "perpetrators.screened_victim_course must be stalking_course or course, not "
+        ~ perp['screened_victim_course']
+    ) }}
+{%- endif -%}
 -- The victims each perpetrator counts toward "serial" with, per quarter: one row per quarter,
 -- resolved suspect and resolved victim of a stalking-universe crime reported in the serial
 -- look-back up to the quarter's last day, with the evidence the marts.perpetrators serial
