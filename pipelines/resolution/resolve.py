@@ -254,19 +254,28 @@ with n as (
         -- when the node was active: mentions of one course of conduct are close in time
         min(event_date) as event_first,
         max(event_date) as event_last,
-        count(*) as n_mentions,
-        -- the crimes the node is linked to, with its side: an intelligence subject linked
-        -- to crime C and the suspect of crime C are probably one person (one pass over the
-        -- mentions with the rest: this is the widest aggregation at national scale)
-        list_sort(list(distinct role_side || '|' || crime_id)
-            filter (where crime_id is not null and role_side is not null)) as crime_roles,
-        -- the crime sides the node is recorded on as a party (a crime_persons row, not a
-        -- report or order linked to the crime): two records so recorded on one crime under
-        -- different nominals are the crime's record of two people
-        list_sort(list(distinct role_side || '|' || crime_id)
-            filter (where crime_id is not null and role_side is not null
-                and event_key = crime_id)) as crime_parties
+        count(*) as n_mentions
     from mentions_std
+    group by unique_id
+),
+roles as (
+    -- the crimes the node is linked to, with its side: an intelligence subject linked to
+    -- crime C and the suspect of crime C are probably one person; and the crime sides it
+    -- is recorded on as a party (a crime_persons row, not a report or order linked to the
+    -- crime): two records so recorded on one crime under different nominals are the
+    -- crime's record of two people. One row per node and crime side first, then one list
+    -- each: two list(distinct ...) aggregates beside the node group-by cost DuckDB a
+    -- distinct hash table each and a join back, more than the group-by itself
+    select unique_id,
+        list_sort(list(role)) as crime_roles,
+        list_sort(list(role) filter (where party)) as crime_parties
+    from (
+        select unique_id, role_side || '|' || crime_id as role,
+            bool_or(event_key = crime_id) as party
+        from mentions_std
+        where crime_id is not null and role_side is not null
+        group by unique_id, role
+    )
     group by unique_id
 ),
 groups as (
@@ -296,26 +305,29 @@ sole_roles as (
     -- linked to a side held by two people it could be either, and is left alone
     select role
     from (
-        select unnest(crime_roles) as role, coalesce(person_id, unique_id::varchar) as identity
-        from n where {details}
+        select unnest(o.crime_roles) as role, coalesce(n.person_id, n.unique_id::varchar) as identity
+        from n join roles as o using (unique_id) where {details}
     )
     group by role
     having count(distinct identity) = 1
 ),
 bare_roles as (
     select b.unique_id, list_sort(list(b.role)) as crime_roles
-    from (select unique_id, unnest(crime_roles) as role from n where not {details}) as b
+    from (
+        select unique_id, unnest(o.crime_roles) as role
+        from n join roles as o using (unique_id) where not {details}
+    ) as b
     semi join sole_roles as s using (role)
     group by b.unique_id
 )
 select
-    n.* exclude (crime_roles, crime_parties),
-    case when len(n.crime_parties) > 0 then n.crime_parties end as crime_parties,
+    n.*,
+    case when len(o.crime_parties) > 0 then o.crime_parties end as crime_parties,
     -- a record with no details meets others only through the crime it is linked to, not
     -- through its counterpart: a suspect's other victims share that counterpart too
     case when {details} then c.counterparts end as counterparts,
     case
-        when {details} and len(n.crime_roles) > 0 then n.crime_roles
+        when {details} and len(o.crime_roles) > 0 then o.crime_roles
         when not {details} then r.crime_roles
     end as crime_roles,
     g.forename_groups,
@@ -326,6 +338,7 @@ select
     year(n.dob) as dob_year,
     ({details} or r.crime_roles is not null) as has_attributes
 from n
+left join roles as o using (unique_id)
 left join groups as g using (unique_id)
 left join counterparts as c using (unique_id)
 left join bare_roles as r using (unique_id)
