@@ -305,7 +305,8 @@ sole_roles as (
     -- linked to a side held by two people it could be either, and is left alone
     select role
     from (
-        select unnest(o.crime_roles) as role, coalesce(n.person_id, n.unique_id::varchar) as identity
+        select unnest(o.crime_roles) as role,
+            coalesce(n.person_id, n.unique_id::varchar) as identity
         from n join roles as o using (unique_id) where {details}
     )
     group by role
