@@ -1039,13 +1039,15 @@ def _persons(con: duckdb.DuckDBPyConnection, has: set[str], output_format: str) 
             from j where {expr} is not null group by person_key, {expr}
         ),
         {column}_pick as (
-            -- a window, not an ordered aggregate: DuckDB can spill a window's sort to disk,
-            -- not an ordered aggregate's buffers (11 M mentions ran out of memory_limit)
-            select person_key, value as {column}
+            -- the first value in the order (n desc, latest desc nulls last, value): the
+            -- smallest sort key of the three (value breaks every tie). A plain aggregate,
+            -- neither an ordered aggregate (its buffers cannot spill: 11 M mentions ran out
+            -- of memory_limit) nor a window (a sort of every person's values per attribute)
+            select person_key,
+                arg_min(value, create_sort_key(n, 'DESC NULLS LAST', latest, 'DESC NULLS LAST',
+                    value, 'ASC NULLS LAST')) as {column}
             from {column}_counts
-            qualify row_number() over (
-                partition by person_key order by n desc, latest desc nulls last, value
-            ) = 1
+            group by person_key
         )"""
         )
     joins = "\n".join(f"left join {c}_pick using (person_key)" for c, _ in PERSON_ATTRIBUTES)
@@ -1064,11 +1066,17 @@ def _persons(con: duckdb.DuckDBPyConnection, has: set[str], output_format: str) 
         ),
         {", ".join(picks)},
         counted as (
+            -- distinct values as lists, not count(distinct ...) and string_agg(distinct ...
+            -- order by ...): DuckDB gives each distinct aggregate its own hash table joined
+            -- back, and an ordered aggregate buffers its rows (the costliest step of this
+            -- query at national scale); a person's records are few, so are its lists
             select
                 person_key,
                 count(*) as n_records,
-                count(distinct person_id) as n_person_ids,
-                string_agg(distinct source, ',' order by source) as sources,
+                len(list_distinct(list(person_id))) as n_person_ids,
+                array_to_string(
+                    list_sort(list_distinct(list(source) filter (where source is not null))), ','
+                ) as sources,
                 min(event_date) as first_seen,
                 max(event_date) as last_seen
             from j
