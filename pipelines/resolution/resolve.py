@@ -885,16 +885,17 @@ def _assign_person_keys(con: duckdb.DuckDBPyConnection) -> None:
     """`clusters` (unique_id, person_key) and `cluster_min` (each person's weakest kept edge).
 
     person_key: a hash of the smallest mention id of the person (stable while that holds)."""
+    # a group-by per person joined back, not a window over every node: one md5 per person
     con.execute(
         """create or replace table clusters as
-        with c as (
-            select c.unique_id, c.cluster_id, n.first_mention_id
+        with keys as (
+            select c.cluster_id,
+                'P' || substr(md5(min(n.first_mention_id)), 1, 12) as person_key
             from _res_clusters as c join nodes as n using (unique_id)
+            group by c.cluster_id
         )
-        select unique_id,
-            'P' || substr(md5(min(first_mention_id) over (partition by cluster_id)), 1, 12)
-                as person_key
-        from c"""
+        select c.unique_id, k.person_key
+        from _res_clusters as c join keys as k using (cluster_id)"""
     )
     # the weakest link each person rests on: the weakest edge (scored or nominal-id) of the
     # strongest links that hold its records together (`spanning_links`); 1.0 for a person of
