@@ -268,19 +268,28 @@ with n as (
         -- when the node was active: mentions of one course of conduct are close in time
         min(event_date) as event_first,
         max(event_date) as event_last,
-        count(*) as n_mentions,
-        -- the crimes the node is linked to, with its side: an intelligence subject linked
-        -- to crime C and the suspect of crime C are probably one person (one pass over the
-        -- mentions with the rest: this is the widest aggregation at national scale)
-        list_sort(list(distinct role_side || '|' || crime_id)
-            filter (where crime_id is not null and role_side is not null)) as crime_roles,
-        -- the crime sides the node is recorded on as a party (a crime_persons row, not a
-        -- report or order linked to the crime): two records so recorded on one crime under
-        -- different nominals are the crime's record of two people
-        list_sort(list(distinct role_side || '|' || crime_id)
-            filter (where crime_id is not null and role_side is not null
-                and event_key = crime_id)) as crime_parties
+        count(*) as n_mentions
     from mentions_std
+    group by unique_id
+),
+roles as (
+    -- the crimes the node is linked to, with its side: an intelligence subject linked to
+    -- crime C and the suspect of crime C are probably one person; and the crime sides it
+    -- is recorded on as a party (a crime_persons row, not a report or order linked to the
+    -- crime): two records so recorded on one crime under different nominals are the
+    -- crime's record of two people. One row per node and crime side first, then one list
+    -- each: two list(distinct ...) aggregates beside the node group-by cost DuckDB a
+    -- distinct hash table each and a join back, more than the group-by itself
+    select unique_id,
+        list_sort(list(role)) as crime_roles,
+        list_sort(list(role) filter (where party)) as crime_parties
+    from (
+        select unique_id, role_side || '|' || crime_id as role,
+            bool_or(event_key = crime_id) as party
+        from mentions_std
+        where crime_id is not null and role_side is not null
+        group by unique_id, role
+    )
     group by unique_id
 ),
 groups as (
@@ -310,26 +319,30 @@ sole_roles as (
     -- linked to a side held by two people it could be either, and is left alone
     select role
     from (
-        select unnest(crime_roles) as role, coalesce(person_id, unique_id::varchar) as identity
-        from n where {details}
+        select unnest(o.crime_roles) as role,
+            coalesce(n.person_id, n.unique_id::varchar) as identity
+        from n join roles as o using (unique_id) where {details}
     )
     group by role
     having count(distinct identity) = 1
 ),
 bare_roles as (
     select b.unique_id, list_sort(list(b.role)) as crime_roles
-    from (select unique_id, unnest(crime_roles) as role from n where not {details}) as b
+    from (
+        select unique_id, unnest(o.crime_roles) as role
+        from n join roles as o using (unique_id) where not {details}
+    ) as b
     semi join sole_roles as s using (role)
     group by b.unique_id
 )
 select
-    n.* exclude (crime_roles, crime_parties),
-    case when len(n.crime_parties) > 0 then n.crime_parties end as crime_parties,
+    n.*,
+    case when len(o.crime_parties) > 0 then o.crime_parties end as crime_parties,
     -- a record with no details meets others only through the crime it is linked to, not
     -- through its counterpart: a suspect's other victims share that counterpart too
     case when {details} then c.counterparts end as counterparts,
     case
-        when {details} and len(n.crime_roles) > 0 then n.crime_roles
+        when {details} and len(o.crime_roles) > 0 then o.crime_roles
         when not {details} then r.crime_roles
     end as crime_roles,
     g.forename_groups,
@@ -340,6 +353,7 @@ select
     year(n.dob) as dob_year,
     ({details} or r.crime_roles is not null) as has_attributes
 from n
+left join roles as o using (unique_id)
 left join groups as g using (unique_id)
 left join counterparts as c using (unique_id)
 left join bare_roles as r using (unique_id)
@@ -888,16 +902,17 @@ def _assign_person_keys(
     rule joins among the links holding it; `rule_join_probability`: ResolutionConfig's).
 
     person_key: a hash of the smallest mention id of the person (stable while that holds)."""
+    # a group-by per person joined back, not a window over every node: one md5 per person
     con.execute(
         """create or replace table clusters as
-        with c as (
-            select c.unique_id, c.cluster_id, n.first_mention_id
+        with keys as (
+            select c.cluster_id,
+                'P' || substr(md5(min(n.first_mention_id)), 1, 12) as person_key
             from _res_clusters as c join nodes as n using (unique_id)
+            group by c.cluster_id
         )
-        select unique_id,
-            'P' || substr(md5(min(first_mention_id) over (partition by cluster_id)), 1, 12)
-                as person_key
-        from c"""
+        select c.unique_id, k.person_key
+        from _res_clusters as c join keys as k using (cluster_id)"""
     )
     # the weakest link each person rests on: the weakest edge (scored or nominal-id) of the
     # strongest links that hold its records together (`spanning_links`), and every rule join
@@ -1071,13 +1086,15 @@ def _persons(con: duckdb.DuckDBPyConnection, has: set[str], output_format: str) 
             from j where {expr} is not null group by person_key, {expr}
         ),
         {column}_pick as (
-            -- a window, not an ordered aggregate: DuckDB can spill a window's sort to disk,
-            -- not an ordered aggregate's buffers (11 M mentions ran out of memory_limit)
-            select person_key, value as {column}
+            -- the first value in the order (n desc, latest desc nulls last, value): the
+            -- smallest sort key of the three (value breaks every tie). A plain aggregate,
+            -- neither an ordered aggregate (its buffers cannot spill: 11 M mentions ran out
+            -- of memory_limit) nor a window (a sort of every person's values per attribute)
+            select person_key,
+                arg_min(value, create_sort_key(n, 'DESC NULLS LAST', latest, 'DESC NULLS LAST',
+                    value, 'ASC NULLS LAST')) as {column}
             from {column}_counts
-            qualify row_number() over (
-                partition by person_key order by n desc, latest desc nulls last, value
-            ) = 1
+            group by person_key
         )"""
         )
     joins = "\n".join(f"left join {c}_pick using (person_key)" for c, _ in PERSON_ATTRIBUTES)
@@ -1096,11 +1113,17 @@ def _persons(con: duckdb.DuckDBPyConnection, has: set[str], output_format: str) 
         ),
         {", ".join(picks)},
         counted as (
+            -- distinct values as lists, not count(distinct ...) and string_agg(distinct ...
+            -- order by ...): DuckDB gives each distinct aggregate its own hash table joined
+            -- back, and an ordered aggregate buffers its rows (the costliest step of this
+            -- query at national scale); a person's records are few, so are its lists
             select
                 person_key,
                 count(*) as n_records,
-                count(distinct person_id) as n_person_ids,
-                string_agg(distinct source, ',' order by source) as sources,
+                len(list_distinct(list(person_id))) as n_person_ids,
+                array_to_string(
+                    list_sort(list_distinct(list(source) filter (where source is not null))), ','
+                ) as sources,
                 min(event_date) as first_seen,
                 max(event_date) as last_seen
             from j
