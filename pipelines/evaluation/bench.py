@@ -105,6 +105,41 @@ def machine_info() -> dict[str, Any]:
     }
 
 
+def speed_probe(repeats: int = 3) -> dict[str, float]:
+    """The machine's speed at the moment: a fixed pure-Python loop and a fixed one-thread
+    DuckDB aggregate, the best of `repeats` each (seconds; lower is faster).
+
+    The host is shared beyond this machine: the same code's CPU seconds for the same run have
+    moved by 1.5-1.7x between hours with the load average near 1 both times, which neither
+    the load nor the steal counter shows. A table's figures are read beside this probe, and
+    two tables compare only where their probes agree."""
+    import duckdb
+
+    def python_loop() -> None:
+        total = 0
+        for number in range(10_000_000):
+            total += number
+
+    con = duckdb.connect()
+    con.execute("set threads = 1")
+
+    def duckdb_aggregate() -> None:
+        con.execute("select sum(hash(range)) from range(100000000)").fetchall()
+
+    def best(work: Any) -> float:
+        times = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            work()
+            times.append(time.perf_counter() - started)
+        return round(min(times), 3)
+
+    try:
+        return {"python_s": best(python_loop), "duckdb_s": best(duckdb_aggregate)}
+    finally:
+        con.close()
+
+
 # =========================================================================== set-up
 def generator_fingerprint() -> str:
     """A hash of the generator's code and data: a cached force is reused only if it was
@@ -459,6 +494,7 @@ def measure_run(
 ) -> dict[str, Any]:
     """One `spp profile` of `quarter` into run_dir's warehouse and Dagster home: wall, CPU,
     peak memory, the steps and stages, dbt's per-node times and the orchestration overhead."""
+    probe = speed_probe()
     load_before = round(os.getloadavg()[0], 2)
     print(f"[bench]   {label}: profiling {quarter} ({rows_read:,} extract rows) ...", flush=True)
     run = run_profile(extracts, run_dir, quarter, py_spy, timeout, log_name=f"{label}.log")
@@ -472,6 +508,7 @@ def measure_run(
         "measured_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "load_before": load_before,
         "load_after": round(os.getloadavg()[0], 2),
+        "speed_probe": probe,
         "ok": run.returncode == 0,
         "run": {
             "process_wall_s": round(run.wall, 2),

@@ -371,8 +371,18 @@ def _run_line(name: str, result: dict[str, Any]) -> str:
         f"{_fmt(orch.get('startup_cpu_s'))} s CPU; contract checks "
         f"{_fmt(result.get('contract_checks_s'), 2)} s.** "
         f"Load average {_fmt(result.get('load_before'), 2)} before, "
-        f"{_fmt(result.get('load_after'), 2)} after. Command: `{result.get('command', '')}` · "
+        f"{_fmt(result.get('load_after'), 2)} after.{_speed_probe_text(result.get('speed_probe'))}"
+        " Command: `{result.get('command', '')}` · "
         f"measured {result.get('measured_at', '?')}"
+    )
+
+
+def _speed_probe_text(probe: dict[str, float] | None) -> str:
+    if not probe:
+        return ""
+    return (
+        f" Machine speed just before (best of 3, lower is faster): Python loop "
+        f"{_fmt(probe.get('python_s'), 2)} s, DuckDB aggregate {_fmt(probe.get('duckdb_s'), 2)} s."
     )
 
 
@@ -528,6 +538,12 @@ def render_markdown(report: dict[str, Any], notes: str = "") -> str:
         "Packages: "
         + ", ".join(f"{k} {v}" for k, v in sorted(machine.get("packages", {}).items()))
         + ".",
+        "",
+        "Machine speed: each run's line gives a probe taken just before it (a fixed pure-Python "
+        "loop and a fixed one-thread DuckDB aggregate, best of 3; `speed_probe` in "
+        "pipelines/evaluation/bench.py). The host is shared beyond this machine: the same code's "
+        "CPU seconds have moved by 1.5-1.7x between hours with the load average near 1 both "
+        "times, which the load does not show; two tables compare only where their probes agree.",
         "",
     ]
     scales = report.get("scales", {})

@@ -230,3 +230,15 @@ def test_parse_args_rejects_unknown_scale() -> None:
     with pytest.raises(SystemExit):
         bench.parse_args(["--scales", "galactic"])
     assert bench.parse_args(["--scales", "tiny,force"]).scales == ["tiny", "force"]
+
+
+def test_speed_probe_times_both_workloads_and_the_run_line_prints_them() -> None:
+    probe = bench.speed_probe(repeats=1)
+    assert set(probe) == {"python_s", "duckdb_s"}
+    assert all(0 < seconds < 60 for seconds in probe.values())
+    line = bench_analysis._run_line(
+        "Cold first run", {"run": {}, "orchestration": {}, "speed_probe": probe}
+    )
+    assert f"Python loop {probe['python_s']:.2f} s" in line
+    assert f"DuckDB aggregate {probe['duckdb_s']:.2f} s" in line
+    assert "Machine speed" not in bench_analysis._run_line("Cold first run", {"run": {}})
