@@ -135,30 +135,6 @@ WEIGHT_COLUMNS = {
 }
 # the suspect's history with other victims: left out of score_on_this_victim
 HISTORY_WEIGHTS = ("suspect_stalking", "other_victims")
-# The points before session 24 (chosen on the generator's held-in part alone), kept to report
-# beside the configured ones on every part: what the re-fit on both held-in parts changed.
-PREVIOUS_POINTS = {
-    **dict.fromkeys(WEIGHT_COLUMNS, 0),
-    "persistent": 2,
-    "recorded_stalking": 7,
-    "long_course": 1,
-    "linked_intelligence": 4,
-    "pair_intelligence": 3,
-    "high_risk": 4,
-    "medium_risk": 2,
-    "ex_partner": 1,
-    "other_victims": 1,
-    "suspect_stalking": 5,
-    "victim_intelligence": 3,
-    "repeat_victim": 2,
-    "sustained": 2,
-    "unnamed_suspect_course": 3,
-    "stalking_order": 8,
-    "victim_recorded_stalking": 6,
-}
-PREVIOUS_THRESHOLD = 8
-
-
 # the history weights' places among WEIGHT_COLUMNS (indicator matrices keep that order)
 IS_HISTORY = np.array([name in HISTORY_WEIGHTS for name in WEIGHT_COLUMNS])
 
@@ -1051,11 +1027,6 @@ def evaluate_part(
     result["calibration"] = calibration_figures(
         scored, hidden, quarter, screening.calibration, screening.threshold
     )
-    # the points before the re-fit on both held-in parts, on the same crimes
-    result["previous_points"] = precision_recall(
-        set(scored.loc[flagged_with(scored, PREVIOUS_POINTS, PREVIOUS_THRESHOLD), "crime_id"]),
-        hidden,
-    )
     return {**result, "part": part, "scale": scale, "source": source, **spec}
 
 
@@ -1107,8 +1078,8 @@ def parts_markdown(
 
     row("screening at the settings' threshold", lambda r: pr(r["screening_at_default_threshold"]))
     row(
-        f"the points before session 24 (threshold {PREVIOUS_THRESHOLD}, chosen on held_in alone)",
-        lambda r: pr(r["previous_points"]) if "previous_points" in r else "n/a",
+        "the points chosen on the held-in parts (below), at the settings' threshold",
+        lambda r: pr(r["chosen_points"]) if "chosen_points" in r else "n/a",
     )
     row("baseline: course of conduct alone", lambda r: pr(r["baseline_course_of_conduct"]))
     row(
@@ -1387,6 +1358,18 @@ def main(argv: list[str] | None = None) -> int:
                 screening.weights.model_dump(),
                 screening.threshold,
             )
+            # what the points chosen on the held-in parts do on every part run now, held-out
+            # ones included: read after the choice, never fed back into it
+            for name, result in parts.items():
+                scored = read(
+                    work / name / "warehouse.duckdb",
+                    "select * from intermediate.int_screening_scored",
+                )
+                flagged = flagged_with(scored, points_choice["points"], screening.threshold)
+                result["chosen_points"] = precision_recall(
+                    set(scored.loc[flagged, "crime_id"]),
+                    hidden_crimes(work / name / "extracts", work / name / "warehouse.duckdb"),
+                )
         previous = previous_report(out / "screening.json", args.merge)
         kept = {
             name: part
