@@ -56,6 +56,8 @@ class Part:
 
     @classmethod
     def of(cls, scored: pd.DataFrame, hidden: set[str]) -> Part:
+        # in crime order, so the folds do not depend on the order the warehouse returns rows in
+        scored = scored.sort_values("crime_id", kind="stable")
         return cls(
             scored["crime_id"].to_numpy(),
             indicator_matrix(scored),
