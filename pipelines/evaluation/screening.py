@@ -135,24 +135,41 @@ WEIGHT_COLUMNS = {
 }
 # the suspect's history with other victims: left out of score_on_this_victim
 HISTORY_WEIGHTS = ("suspect_stalking", "other_victims")
-# the weights chosen on the held-in part (choose_weights): the pair's own stalking record, the
-# suspect's stalking record against other victims and the victim's stalking record where the
-# crime names no suspect
-CHOSEN_WEIGHTS = ("recorded_stalking", "suspect_stalking", "victim_recorded_stalking")
+# the history weights' places among WEIGHT_COLUMNS (indicator matrices keep that order)
+IS_HISTORY = np.array([name in HISTORY_WEIGHTS for name in WEIGHT_COLUMNS])
+
+
+def indicator_matrix(scored: pd.DataFrame) -> np.ndarray:
+    """The indicators the weights score, one column per WEIGHT_COLUMNS entry, 0/1 per crime."""
+    return np.column_stack(
+        [
+            scored[column].astype("boolean").fillna(False).astype(bool).to_numpy()
+            for column in WEIGHT_COLUMNS.values()
+        ]
+    ).astype(np.int32)
+
+
+def has_course(scored: pd.DataFrame) -> np.ndarray:
+    return scored["has_course_on_this_victim"].astype("boolean").fillna(False).to_numpy(bool)
+
+
+def flags(
+    indicators: np.ndarray, course: np.ndarray, points: np.ndarray, threshold: int
+) -> np.ndarray:
+    """int_screening_scored's is_flagged for these points (WEIGHT_COLUMNS order): the score
+    reaches the threshold and either there is a course against this victim or the score
+    without the suspect's history with other victims reaches it too."""
+    score = indicators @ points
+    history = indicators[:, IS_HISTORY] @ points[IS_HISTORY]
+    return (score >= threshold) & (course | (score - history >= threshold))
 
 
 def flagged_with(scored: pd.DataFrame, weights: dict[str, int], threshold: int) -> pd.Series:
-    """int_screening_scored's is_flagged recomputed with other weights: the score reaches the
-    threshold and either there is a course against this victim or the score without the
-    suspect's history with other victims reaches it too."""
-    flags = {
-        name: scored[column].astype("boolean").fillna(False).astype(bool)
-        for name, column in WEIGHT_COLUMNS.items()
-    }
-    score = sum(weights[name] * flag.astype(int) for name, flag in flags.items())
-    history = sum(weights[name] * flags[name].astype(int) for name in HISTORY_WEIGHTS)
-    course = scored["has_course_on_this_victim"].astype("boolean").fillna(False).astype(bool)
-    return (score >= threshold) & (course | (score - history >= threshold))
+    """int_screening_scored's is_flagged recomputed with other weights (flags)."""
+    points = np.array([weights[name] for name in WEIGHT_COLUMNS], dtype=np.int32)
+    return pd.Series(
+        flags(indicator_matrix(scored), has_course(scored), points, threshold), index=scored.index
+    )
 
 
 # ---------------------------------------------------------------- threshold calibration
@@ -339,51 +356,6 @@ def choose_calibration(
         "configured": configured_row,
         "tied": len(tied),
         "rows": rows,
-    }
-
-
-def choose_weights(
-    scored: pd.DataFrame,
-    hidden: set[str],
-    weights: dict[str, int],
-    threshold: int,
-    free: tuple[str, ...],
-    precision_floor: float = 0.85,
-    top: int = 10,
-    tie_precision: float = 0.005,
-) -> dict[str, Any]:
-    """Every combination of 0..top points for the `free` weights (the others and the threshold
-    as configured), ranked by recall at precision >= precision_floor, then precision: the
-    choice is made on a held-in part only. Returns the best, those tied with it (same recall,
-    precision within tie_precision) and the configured weights' figures."""
-    import itertools
-
-    def measure(candidate: dict[str, int]) -> dict[str, Any]:
-        flagged = set(scored.loc[flagged_with(scored, candidate, threshold), "crime_id"])
-        return precision_recall(flagged, hidden)
-
-    ranked = []
-    for values in itertools.product(range(top + 1), repeat=len(free)):
-        candidate = dict(zip(free, values, strict=True))
-        figures = measure({**weights, **candidate})
-        recall = figures["recall"] if figures["precision"] >= precision_floor else -1.0
-        ranked.append(((recall, figures["precision"]), candidate, figures))
-    ranked.sort(key=lambda item: item[0], reverse=True)
-    (best_recall, best_precision), best, best_figures = ranked[0]
-    # the same recall at a precision within tie_precision of the best: the records cannot tell
-    # these apart, so a choice among them is made on other held-in evidence and said so
-    tied = [
-        candidate | {"figures": figures}
-        for (recall, precision), candidate, figures in ranked
-        if recall == best_recall and best_precision - precision <= tie_precision
-    ]
-    return {
-        "free": list(free),
-        "threshold": threshold,
-        "precision_floor": precision_floor,
-        "configured": {name: weights[name] for name in free} | {"figures": measure(weights)},
-        "chosen": best | {"figures": best_figures},
-        "tied": tied,
     }
 
 
@@ -1050,24 +1022,11 @@ def evaluate_part(
         warehouse = run_pipeline(extracts, quarter, folder)
     result = evaluate(extracts, warehouse, quarter, folder)
     screening = load_settings().screening
+    scored = read(warehouse, "select * from intermediate.int_screening_scored")
+    hidden = hidden_crimes(extracts, warehouse)
     result["calibration"] = calibration_figures(
-        read(warehouse, "select * from intermediate.int_screening_scored"),
-        hidden_crimes(extracts, warehouse),
-        quarter,
-        screening.calibration,
-        screening.threshold,
+        scored, hidden, quarter, screening.calibration, screening.threshold
     )
-    if part == "held_in":
-        # the weights of the course against this victim and the suspect's stalking record are
-        # chosen here, on the held-in part only
-        settings = load_settings().screening
-        result["weight_choice"] = choose_weights(
-            read(warehouse, "select * from intermediate.int_screening_scored"),
-            hidden_crimes(extracts, warehouse),
-            settings.weights.model_dump(),
-            settings.threshold,
-            CHOSEN_WEIGHTS,
-        )
     return {**result, "part": part, "scale": scale, "source": source, **spec}
 
 
@@ -1081,40 +1040,13 @@ def with_best_recall(result: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _tied_sentence(choice: dict[str, Any], free: list[str]) -> str:
-    """The weight sets tied with the best, as ranges (listing every one buried the table), and
-    whether the configured weights are among them, with the difference in crimes found."""
-    tied = choice["tied"]
-    ranges = ", ".join(
-        f"{name} {min(t[name] for t in tied)}-{max(t[name] for t in tied)}" for name in free
-    )
-    precisions = [t["figures"]["precision"] for t in tied]
-    sentence = (
-        f"Tied with the best (same recall, precision within 0.005): {len(tied)} weight sets, "
-        f"precision {min(precisions)}-{max(precisions)}, every weight within: {ranges}."
-    )
-    configured = {name: choice["configured"][name] for name in free}
-    if any(all(t[name] == value for name, value in configured.items()) for t in tied):
-        return sentence + (
-            " The configured weights are among them: among tied weights the settings keep a "
-            "weight's configured value (docs/analytics.md: on the serial evaluation's held-in "
-            "part it also gives the better serial recall)."
-        )
-    found_best = choice["chosen"]["figures"]["true_positives"]
-    found_configured = choice["configured"]["figures"]["true_positives"]
-    return sentence + (
-        f" The configured weights are not among them: they find {found_configured} hidden "
-        f"crimes against the best's {found_best} on the held-in part, at a higher precision; "
-        "they were kept (docs/analytics.md, screening)."
-    )
-
-
 def parts_markdown(
     parts: dict[str, dict[str, Any]],
     command: str,
     runtime: dict[str, float] | None = None,
     carry: dict[str, Any] | None = None,
     calibration_choice: dict[str, Any] | None = None,
+    points_choice: dict[str, Any] | None = None,
 ) -> str:
     """The held-in and held-out figures side by side, then each part's detail."""
     names = list(parts)
@@ -1124,7 +1056,8 @@ def parts_markdown(
         " ".join([runtime_line(runtime), carried_line(carry)]).strip(),
         "",
         f"Command: `{command}`. Held-in: {_describe(parts, 'held_in')}; held-in too, "
-        f"`independent_held_in` (the calibration's settings were chosen on it and held_in): "
+        f"`independent_held_in` (the points, the threshold and the calibration's settings were "
+        "chosen on it and held_in): "
         f"{_describe(parts, 'independent_held_in')}; held-out: "
         f"{_describe(parts, 'held_out')}; held-out with unnamed suspects: "
         f"{_describe(parts, 'held_out_unnamed')}; held out whole, `{PART}`: "
@@ -1144,6 +1077,10 @@ def parts_markdown(
         return f"P {m['precision']} / R {m['recall']} ({m['true_positives']} of {m['true']})"
 
     row("screening at the settings' threshold", lambda r: pr(r["screening_at_default_threshold"]))
+    row(
+        "the points chosen on the held-in parts (below), at the settings' threshold",
+        lambda r: pr(r["chosen_points"]) if "chosen_points" in r else "n/a",
+    )
     row("baseline: course of conduct alone", lambda r: pr(r["baseline_course_of_conduct"]))
     row(
         "best recall at precision >= 0.85 over thresholds (the score alone, without the rule "
@@ -1172,20 +1109,7 @@ def parts_markdown(
     causes = sorted({c for part in parts.values() for c in part["miss_causes"]})
     for cause in causes:
         row(f"missed: {cause}", lambda r, c=cause: str(r["miss_causes"].get(c, 0)))
-    choice = parts.get("held_in", {}).get("weight_choice")
-    if choice:
-        free = choice["free"]
-        lines += [
-            "",
-            f"Weights chosen on the held-in part only: {', '.join(free)}, every 0..10 each, "
-            f"threshold {choice['threshold']} and the other weights as configured, ranked by "
-            f"recall at precision >= {choice['precision_floor']}: chosen "
-            + ", ".join(f"{name} {choice['chosen'][name]}" for name in free)
-            + f" ({pr(choice['chosen']['figures'])}); configured "
-            + ", ".join(f"{name} {choice['configured'][name]}" for name in free)
-            + f" ({pr(choice['configured']['figures'])}). "
-            + _tied_sentence(choice, free),
-        ]
+    lines += points_markdown(points_choice)
     lines += calibration_markdown(parts, calibration_choice)
     target = next(iter(parts.values()))["target"]
     lines += [
@@ -1203,6 +1127,41 @@ def parts_markdown(
         made_by = carry["command"] if carry and name in carry["names"] else command
         lines.append(to_markdown(parts[name], made_by).split("\n", 2)[2])
     return "\n".join(lines)
+
+
+def points_markdown(choice: dict[str, Any] | None) -> list[str]:
+    """How the points were chosen on the held-in parts (pipelines.evaluation.screening_points)
+    and what they give there, beside the configured points."""
+    if not choice:
+        return []
+
+    def figures(by_part: dict[str, dict[str, Any]]) -> str:
+        return "; ".join(
+            f"{name} P {m['precision']} / R {m['recall']}" for name, m in by_part.items()
+        )
+
+    configured = choice["configured"]["points"]
+    differ = [name for name, value in choice["points"].items() if configured.get(name) != value]
+    aims = ", ".join(f"{row['aim']}: {figures(row['figures'])}" for row in choice["aims"])
+    return [
+        "",
+        f"Points chosen on the held-in parts only ({', '.join(choice['parts'])}; "
+        "pipelines.evaluation.screening_points): every indicator 0..12 points at threshold "
+        f"{choice['threshold']}, coordinate ascent from the configured points on the worse "
+        "part (its recall where every part's precision reaches the aim); the aim chosen by "
+        f"{choice['folds']}-fold cross-validation inside the held-in parts, left-out precision "
+        f">= {choice['target_precision']} on every part ({aims}): aim {choice['aim']}. "
+        "Searched on every held-in crime at that aim: "
+        + ", ".join(f"{name} {value}" for name, value in choice["points"].items() if value)
+        + f" ({figures(choice['figures'])}); configured: "
+        + (
+            "the same points"
+            if not differ
+            else ", ".join(f"{name} {configured.get(name)}" for name in differ)
+            + " where they differ"
+        )
+        + f" ({figures(choice['configured']['figures'])}).",
+    ]
 
 
 def calibration_markdown(
@@ -1380,6 +1339,37 @@ def main(argv: list[str] | None = None) -> int:
                 screening.calibration,
                 screening.threshold,
             )
+        points_choice = None
+        if held_in:
+            from pipelines.evaluation.screening_points import Part, choose_points
+
+            screening = load_settings().screening
+            points_choice = choose_points(
+                {
+                    name: Part.of(
+                        read(
+                            work / name / "warehouse.duckdb",
+                            "select * from intermediate.int_screening_scored",
+                        ),
+                        hidden_crimes(work / name / "extracts", work / name / "warehouse.duckdb"),
+                    )
+                    for name in held_in
+                },
+                screening.weights.model_dump(),
+                screening.threshold,
+            )
+            # what the points chosen on the held-in parts do on every part run now, held-out
+            # ones included: read after the choice, never fed back into it
+            for name, result in parts.items():
+                scored = read(
+                    work / name / "warehouse.duckdb",
+                    "select * from intermediate.int_screening_scored",
+                )
+                flagged = flagged_with(scored, points_choice["points"], screening.threshold)
+                result["chosen_points"] = precision_recall(
+                    set(scored.loc[flagged, "crime_id"]),
+                    hidden_crimes(work / name / "extracts", work / name / "warehouse.duckdb"),
+                )
         previous = previous_report(out / "screening.json", args.merge)
         kept = {
             name: part
@@ -1394,8 +1384,11 @@ def main(argv: list[str] | None = None) -> int:
             "runtime": runtime.figures(),
             "carried": carried(previous, list(kept)),
             "calibration_choice": choice,
+            "points_choice": points_choice,
         }
-        text = parts_markdown(parts, command, report["runtime"], report["carried"], choice)
+        text = parts_markdown(
+            parts, command, report["runtime"], report["carried"], choice, points_choice
+        )
     report["seconds"] = round(time.perf_counter() - started, 1)
     (out / "screening.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
     md_path = out / "screening.md"

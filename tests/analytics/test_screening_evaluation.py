@@ -155,33 +155,6 @@ def test_miss_causes_name_the_first_reason_that_applies(tmp_path) -> None:
     }
 
 
-def test_choose_weights_finds_the_points_that_reach_the_threshold_on_a_course() -> None:
-    from pipelines.evaluation.screening import WEIGHT_COLUMNS, choose_weights, flagged_with
-
-    # h1, h2: hidden crimes whose pair has a recorded stalking course; n1: not hidden, its
-    # suspect has a stalking record against someone else only (never flags it alone)
-    rows = [
-        {"crime_id": "h1", "has_recorded_stalking": True, "has_course_on_this_victim": True},
-        {"crime_id": "h2", "has_recorded_stalking": True, "has_course_on_this_victim": True},
-        {
-            "crime_id": "n1",
-            "has_suspect_stalking_history": True,
-            "has_course_on_this_victim": False,
-        },
-    ]
-    scored = pd.DataFrame(rows).reindex(
-        columns=["crime_id", "has_course_on_this_victim", *WEIGHT_COLUMNS.values()]
-    )
-    weights = dict.fromkeys(WEIGHT_COLUMNS, 0)
-    assert not flagged_with(scored, {**weights, "suspect_stalking": 9}, 8).any()
-    choice = choose_weights(
-        scored, {"h1", "h2"}, weights, 8, ("recorded_stalking", "suspect_stalking"), top=9
-    )
-    assert choice["chosen"]["recorded_stalking"] >= 8
-    assert choice["chosen"]["figures"]["recall"] == 1.0
-    assert choice["configured"]["figures"]["recall"] == 0.0
-
-
 def test_single_record_signals_reads_only_crimes_whose_course_has_one_record() -> None:
     from pipelines.evaluation.screening import single_record_signals
 

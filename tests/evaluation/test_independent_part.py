@@ -151,7 +151,8 @@ def test_screening_reports_the_independent_part_held_out(tmp_path: Path, tiny_pr
     held_in = ["held_in", "independent_held_in"]
     assert list(report["parts"]) == [*held_in, "held_out", "held_out_unnamed", "independent"]
     mine = report["parts"]["independent"]
-    assert mine["independent"] and "weight_choice" not in mine
+    # nothing is chosen on a held-out part: the points are chosen on the held-in parts only
+    assert mine["independent"] and report["points_choice"] is None
     assert mine["screening_at_default_threshold"]["true"] > 0
     text = (out / "screening.md").read_text()
     assert (
