@@ -650,10 +650,10 @@ def _build_nodes(
     con.execute(_standardise_sql(has))
     con.execute(INCIDENTS_SQL)
     # One wide table holds the nodes and their blocking keys, and `splink_input` is a view of
-    # it: at national scale writing a second copy of ~9 M wide nodes (stored compressed in the
-    # scratch database) cost more than reading the filtered view does, Splink reading only the
-    # columns each statement needs. The keys are columns, not expressions in the view, since
-    # Splink reads the input again for every blocking rule and chunk.
+    # it, not a second written copy of the same wide rows (~9 M nodes nationally, stored
+    # compressed in the scratch database); Splink reads only the columns each statement
+    # needs. The keys are stored columns, not expressions in the view, since Splink reads
+    # the input again for every blocking rule and chunk.
     keys = ", ".join(f"{sql} as {name}" for name, sql in BLOCKING_KEY_COLUMNS.items())
     nodes = NODES_SQL.format(
         sector=SECTOR_REGEX, district=DISTRICT_REGEX, details=f"({_has_details('n.')})"
