@@ -229,7 +229,13 @@ def _standardise_sql(has: set[str]) -> str:
             {col("role_side")}::varchar as role_side,
             {col("event_key")}::varchar as event_key,
             {col("crime_id")}::varchar as crime_id,
-            try_cast({col("event_date")} as date) as event_date
+            try_cast({col("event_date")} as date) as event_date,
+            -- as recorded, for the person's printed name and sources (_persons): carried
+            -- here rather than joined back from the input by mention id (a string join of
+            -- every mention at national scale)
+            m.forename as forename_raw,
+            m.surname as surname_raw,
+            {col("source")} as source
         from mentions_in as m
     )
     select
@@ -251,8 +257,9 @@ def _has_details(alias: str = "") -> str:
     return " or ".join(f"{alias}{c} is not null" for c in ("forename_std", "surname_std", "dob"))
 
 
+# The nodes (every column clustering, outputs and Splink read; the blocking keys are added
+# by _build_nodes around this query)
 NODES_SQL = """
-create or replace table nodes as
 with n as (
     select
         unique_id,
@@ -570,7 +577,7 @@ def _resolve_on(
     links = None
     if config.link_floor is not None:
         links = _links_between_people(con, config.link_floor, fmt)
-    persons = _persons(con, has, fmt)
+    persons = _persons(con, fmt)
     evidence = _match_evidence(con, fields, fmt)
     pairs = None
     if config.keep_pairs_above is not None:
@@ -642,11 +649,16 @@ def _build_nodes(
     counts and which optional fields the nodes hold."""
     con.execute(_standardise_sql(has))
     con.execute(INCIDENTS_SQL)
-    con.execute(
-        NODES_SQL.format(
-            sector=SECTOR_REGEX, district=DISTRICT_REGEX, details=f"({_has_details('n.')})"
-        )
+    # One wide table holds the nodes and their blocking keys, and `splink_input` is a view of
+    # it, not a second written copy of the same wide rows (~9 M nodes nationally, stored
+    # compressed in the scratch database); Splink reads only the columns each statement
+    # needs. The keys are stored columns, not expressions in the view, since Splink reads
+    # the input again for every blocking rule and chunk.
+    keys = ", ".join(f"{sql} as {name}" for name, sql in BLOCKING_KEY_COLUMNS.items())
+    nodes = NODES_SQL.format(
+        sector=SECTOR_REGEX, district=DISTRICT_REGEX, details=f"({_has_details('n.')})"
     )
+    con.execute(f"create or replace table nodes as select *, {keys} from ({nodes})")
     n_mentions, n_nodes = con.execute(
         "select (select count(*) from mentions_std), (select count(*) from nodes)"
     ).fetchall()[0]
@@ -655,10 +667,9 @@ def _build_nodes(
         "count(counterparts) > 0 or count(crime_roles) > 0, count(event_first) > 0, "
         "count(email_std) > 0, count(person_id) between 1 and count(*) - 1 from nodes"
     ).fetchall()[0]
-    keys = ", ".join(f"{sql} as {name}" for name, sql in BLOCKING_KEY_COLUMNS.items())
     con.execute(
-        "create or replace table splink_input as select * exclude (has_attributes, "
-        f"first_mention_id, n_mentions), {keys} from nodes where has_attributes"
+        "create or replace view splink_input as select * exclude (has_attributes, "
+        "first_mention_id, n_mentions) from nodes where has_attributes"
     )
     # the model is trained on the records holding a name or a date of birth only: a bare
     # record linked to a crime is scored (it meets that crime's records), but it says
@@ -1071,13 +1082,12 @@ PERSON_ATTRIBUTES = (
 )
 
 
-def _persons(con: duckdb.DuckDBPyConnection, has: set[str], output_format: str) -> Any:
+def _persons(con: duckdb.DuckDBPyConnection, output_format: str) -> Any:
     """One row per person: for each attribute the value most of its records hold; a tie goes
     to the value on the most recently dated record (the latest recorded detail), then to the
     smallest value (earliest date, alphabetical), so the same input always gives the same
     row (`mode()` picks either of two tied values from run to run). Also the number of
     records (mentions) and the sources they come from."""
-    source = "m.source" if "source" in has else "null::varchar"
     picks = []
     for column, expr in PERSON_ATTRIBUTES:
         picks.append(
@@ -1105,11 +1115,10 @@ def _persons(con: duckdb.DuckDBPyConnection, has: set[str], output_format: str) 
         with j as (
             -- only the columns read below: DuckDB materialises a CTE read six times whole
             -- (11.5 M rows at national scale); the standardised event date, as before
-            select c.person_key, m.forename as forename_raw, m.surname as surname_raw,
-                s.dob, s.sex_std, s.postcode_std, s.person_id, s.event_date, {source} as source
+            select c.person_key, s.forename_raw, s.surname_raw, s.dob, s.sex_std,
+                s.postcode_std, s.person_id, s.event_date, s.source
             from mentions_std as s
             join clusters as c using (unique_id)
-            join mentions_in as m on m.mention_id::varchar = s.mention_id
         ),
         {", ".join(picks)},
         counted as (
