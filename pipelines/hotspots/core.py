@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Collection
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +33,8 @@ from pipelines.quarters import shift_quarter
 from pipelines.settings import HotspotSettings
 
 ALL_PERIODS = "all"
+# Gi* classes (gi_star's gi_class), in the order of a categorical's sorted categories.
+GI_CLASSES = ["cold", "hot", "ns"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -139,7 +141,8 @@ def hotspot_outputs(
     `density_quarters` get a KDE surface. None = every quarter, for both arguments (the asset
     passes only `density_quarters`: nothing reads older surfaces).
     `executor` (another process, optional): draws the permutation table of the Monte-Carlo
-    check there while the density surfaces are computed here (the same table either way).
+    check there, then every density surface but the first, while this process computes the
+    first surface, Gi* and the prediction (the same table and surfaces either way).
     """
     pts = add_cells(located(points), params.cell_size_m)
     pts["quarter"] = pts["quarter"].astype(str)
@@ -173,57 +176,71 @@ def hotspot_outputs(
             params.permutations,
             params.seed,
         )
-    # The density surfaces first: they do not need the permutation table, which can be drawn
-    # meanwhile in `executor`.
-    densities = []
-    for qi, quarter in enumerate(quarters):
-        if quarter in with_density:
-            xy = pts.loc[quarter_code == qi, ["x", "y"]].to_numpy()
-            densities.append(
-                pd.DataFrame(
-                    {
-                        "quarter": quarter,
-                        "cell_id": ids,
-                        "latitude": lat,
-                        "longitude": lon,
-                        "density_per_km2": kde_at(
-                            xy, centres, params.kde_bandwidth_m, params.kde_tolerance_per_km2
-                        ),
-                        "bandwidth_m": float(params.kde_bandwidth_m),
-                    }
-                )
-            )
-    frames = []
-    for qi, quarter in enumerate(quarters):
-        counts = counts_by_quarter[qi]
-        gi = gi_star(
-            counts,
+    # The panel's key columns as categoricals (codes into the grid's ids and the quarters):
+    # ~13 M rows at national scale, where a column of strings costs a Python object per row
+    # to build, to pickle back from the worker and to match on.
+    cell_codes, cell_categories = _codes_in_sorted_order(ids)
+    # The density surfaces (~5 s of CPU each on the national grid): all but one in `executor`,
+    # after the permutation table, while this process computes the first and then Gi* and the
+    # prediction. Each is the same call wherever it runs.
+    surface_quarters = [quarter for quarter in quarters if quarter in with_density]
+    surface_inputs = {
+        quarter: (
+            pts.loc[quarter_code == quarters.index(quarter), ["x", "y"]].to_numpy(),
+            centres,
+            params.kde_bandwidth_m,
+            params.kde_tolerance_per_km2,
+        )
+        for quarter in surface_quarters
+    }
+    surfaces: dict[str, np.ndarray | Future] = {}
+    for quarter in surface_quarters[1:] if executor is not None else ():
+        surfaces[quarter] = executor.submit(kde_at, *surface_inputs[quarter])
+    for quarter in surface_quarters[:1] if executor is not None else surface_quarters:
+        surfaces[quarter] = kde_at(*surface_inputs[quarter])
+    per_quarter = [
+        gi_star(
+            counts_by_quarter[qi],
             weights,
             params.permutations,
             params.fdr_alpha,
             params.seed,
             inference=quarter in inference,
         )
-        frames.append(
-            pd.DataFrame(
-                {
-                    "quarter": quarter,
-                    "cell_id": ids,
-                    "latitude": lat,
-                    "longitude": lon,
-                    "easting": cx,
-                    "northing": cy,
-                    "cell_size_m": params.cell_size_m,
-                    "crimes": counts,
-                    "gi_z": gi["gi_z"].to_numpy(),
-                    "p_norm": gi["p_norm"].to_numpy(),
-                    "p_sim": gi["p_sim"].to_numpy(),
-                    "p_fdr_cut": gi["p_cut"].to_numpy(),
-                    "gi_class": gi["gi_class"].to_numpy(),
-                }
-            )
-        )
-    hot = pd.concat(frames, ignore_index=True)
+        for qi, quarter in enumerate(quarters)
+    ]
+    periods = len(quarters)
+
+    def stacked(column: str) -> np.ndarray:
+        return np.concatenate([gi[column].to_numpy() for gi in per_quarter])
+
+    gi_class = stacked("gi_class")
+    hot = pd.DataFrame(
+        {
+            "quarter": pd.Categorical.from_codes(
+                np.repeat(np.arange(periods, dtype=np.int32), len(ids)), categories=quarters
+            ),
+            "cell_id": pd.Categorical.from_codes(
+                np.tile(cell_codes, periods), categories=cell_categories
+            ),
+            "latitude": np.tile(lat, periods),
+            "longitude": np.tile(lon, periods),
+            "easting": np.tile(cx, periods),
+            "northing": np.tile(cy, periods),
+            "cell_size_m": params.cell_size_m,
+            "crimes": counts_by_quarter.ravel(),
+            "gi_z": stacked("gi_z"),
+            "p_norm": stacked("p_norm"),
+            "p_sim": stacked("p_sim"),
+            "p_fdr_cut": stacked("p_cut"),
+            "gi_class": pd.Categorical.from_codes(
+                np.select(
+                    [gi_class == c for c in GI_CLASSES], range(len(GI_CLASSES)), default=-1
+                ).astype(np.int8),
+                categories=GI_CLASSES,
+            ),
+        }
+    )
     hot["is_significant"] = hot["gi_class"] == "hot"
     if params.hotspot_needs_crime:
         hot["is_significant"] &= hot["crimes"] > 0
@@ -240,12 +257,49 @@ def hotspot_outputs(
         flagged.append(mask)
         scores.append(score)
     hot["is_hotspot"] = np.concatenate(flagged)
-    hot["prediction_method"] = method
+    hot["prediction_method"] = pd.Categorical.from_codes(
+        np.zeros(len(hot), np.int8), categories=[method]
+    )
     hot["prediction_score"] = np.concatenate(scores)
     hot["change_class"] = change_classes(hot, params.change_window_quarters)
+    densities = [
+        pd.DataFrame(
+            {
+                "quarter": pd.Categorical.from_codes(
+                    np.full(len(ids), qi, np.int32), categories=surface_quarters
+                ),
+                "cell_id": pd.Categorical.from_codes(cell_codes, categories=cell_categories),
+                "latitude": lat,
+                "longitude": lon,
+                "density_per_km2": _surface(surfaces[quarter], surface_inputs[quarter]),
+                "bandwidth_m": float(params.kde_bandwidth_m),
+            }
+        )
+        for qi, quarter in enumerate(surface_quarters)
+    ]
     density = pd.concat(densities, ignore_index=True) if densities else _empty_density()
     summary.insert(0, "quarter", quarters[-1])
     return HotspotOutputs(hot, density, summary, folds)
+
+
+def _surface(surface: np.ndarray | Future, inputs: tuple) -> np.ndarray:
+    """A density surface computed here or in another process (computed here again if that
+    process died: the same call, the same values)."""
+    if not isinstance(surface, Future):
+        return surface
+    try:
+        return surface.result()
+    except Exception:
+        return kde_at(*inputs)
+
+
+def _codes_in_sorted_order(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of distinct `values` into their sorted order, and that order (the categories
+    `astype("category")` would give them)."""
+    order = np.argsort(values, kind="stable")
+    codes = np.empty(len(values), np.int32)
+    codes[order] = np.arange(len(values), dtype=np.int32)
+    return codes, values[order]
 
 
 def _empty_hotspots() -> pd.DataFrame:
