@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Collection
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor
 from pathlib import Path
 
 import numpy as np
@@ -141,8 +141,7 @@ def hotspot_outputs(
     `density_quarters` get a KDE surface. None = every quarter, for both arguments (the asset
     passes only `density_quarters`: nothing reads older surfaces).
     `executor` (another process, optional): draws the permutation table of the Monte-Carlo
-    check there, then every density surface but the first, while this process computes the
-    first surface, Gi* and the prediction (the same table and surfaces either way).
+    check there while the density surfaces are computed here (the same table either way).
     """
     pts = add_cells(located(points), params.cell_size_m)
     pts["quarter"] = pts["quarter"].astype(str)
@@ -180,12 +179,11 @@ def hotspot_outputs(
     # ~13 M rows at national scale, where a column of strings costs a Python object per row
     # to build, to pickle back from the worker and to match on.
     cell_codes, cell_categories = _codes_in_sorted_order(ids)
-    # The density surfaces (~5 s of CPU each on the national grid): all but one in `executor`,
-    # after the permutation table, while this process computes the first and then Gi* and the
-    # prediction. Each is the same call wherever it runs.
+    # The density surfaces first: they do not need the permutation table, which can be drawn
+    # meanwhile in `executor`.
     surface_quarters = [quarter for quarter in quarters if quarter in with_density]
-    surface_inputs = {
-        quarter: (
+    surfaces = {
+        quarter: kde_at(
             pts.loc[quarter_code == quarters.index(quarter), ["x", "y"]].to_numpy(),
             centres,
             params.kde_bandwidth_m,
@@ -193,11 +191,6 @@ def hotspot_outputs(
         )
         for quarter in surface_quarters
     }
-    surfaces: dict[str, np.ndarray | Future] = {}
-    for quarter in surface_quarters[1:] if executor is not None else ():
-        surfaces[quarter] = executor.submit(kde_at, *surface_inputs[quarter])
-    for quarter in surface_quarters[:1] if executor is not None else surface_quarters:
-        surfaces[quarter] = kde_at(*surface_inputs[quarter])
     per_quarter = [
         gi_star(
             counts_by_quarter[qi],
@@ -271,7 +264,7 @@ def hotspot_outputs(
                 "cell_id": pd.Categorical.from_codes(cell_codes, categories=cell_categories),
                 "latitude": lat,
                 "longitude": lon,
-                "density_per_km2": _surface(surfaces[quarter], surface_inputs[quarter]),
+                "density_per_km2": surfaces[quarter],
                 "bandwidth_m": float(params.kde_bandwidth_m),
             }
         )
@@ -280,17 +273,6 @@ def hotspot_outputs(
     density = pd.concat(densities, ignore_index=True) if densities else _empty_density()
     summary.insert(0, "quarter", quarters[-1])
     return HotspotOutputs(hot, density, summary, folds)
-
-
-def _surface(surface: np.ndarray | Future, inputs: tuple) -> np.ndarray:
-    """A density surface computed here or in another process (computed here again if that
-    process died: the same call, the same values)."""
-    if not isinstance(surface, Future):
-        return surface
-    try:
-        return surface.result()
-    except Exception:
-        return kde_at(*inputs)
 
 
 def _codes_in_sorted_order(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
