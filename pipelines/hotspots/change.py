@@ -18,6 +18,8 @@ import pandas as pd
 from scipy.stats import kendalltau
 
 TAU_THRESHOLD = 0.5
+# Every class `_classify` returns.
+CHANGE_CLASSES = ["diminishing", "former", "intensifying", "new", "none", "persistent"]
 
 
 def _classify(z: np.ndarray, hot: np.ndarray) -> str:
@@ -37,21 +39,29 @@ def _classify(z: np.ndarray, hot: np.ndarray) -> str:
 
 def change_classes(cells: pd.DataFrame, window_quarters: int = 4) -> pd.Series:
     """cells: quarter, cell_id, gi_z, gi_class for every cell in every quarter (a full panel).
-    Returns the change class aligned to `cells`' index."""
-    out = pd.Series("none", index=cells.index, dtype=object)
+    Returns the change class aligned to `cells`' index, a categorical of CHANGE_CLASSES (the
+    national panel has ~13 M rows, nearly all "none": one string object per row would cost
+    seconds to build and to pickle)."""
+    codes = np.full(len(cells), CHANGE_CLASSES.index("none"), np.int8)
     # Only cells hot at some time can get a class other than "none".
-    ever_hot = cells.loc[cells["gi_class"] == "hot", "cell_id"].unique()
-    subset = cells[cells["cell_id"].isin(ever_hot)].sort_values(["cell_id", "quarter"])
-    z_all = subset["gi_z"].to_numpy(float)
-    hot_all = (subset["gi_class"] == "hot").to_numpy()
-    index_all = subset.index.to_numpy()
-    starts = np.flatnonzero(
-        np.r_[True, subset["cell_id"].to_numpy()[1:] != subset["cell_id"].to_numpy()[:-1]]
+    is_hot = (cells["gi_class"] == "hot").to_numpy()
+    ever_hot = cells.loc[is_hot, "cell_id"].unique()
+    in_subset = cells["cell_id"].isin(ever_hot).to_numpy()
+    subset = (
+        cells.loc[in_subset, ["cell_id", "quarter", "gi_z"]]
+        .assign(_hot=is_hot[in_subset], _position=np.flatnonzero(in_subset))
+        .sort_values(["cell_id", "quarter"])
     )
+    z_all = subset["gi_z"].to_numpy(float)
+    hot_all = subset["_hot"].to_numpy()
+    position_all = subset["_position"].to_numpy()
+    cell_all = subset["cell_id"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, cell_all[1:] != cell_all[:-1]])
     ends = np.r_[starts[1:], len(subset)]
+    code_of = {name: i for i, name in enumerate(CHANGE_CLASSES)}
     for a, b in zip(starts, ends, strict=True):
         z, hot = z_all[a:b], hot_all[a:b]
         for pos in range(b - a):
             lo = max(0, pos - window_quarters + 1)
-            out.at[index_all[a + pos]] = _classify(z[lo : pos + 1], hot[lo : pos + 1])
-    return out
+            codes[position_all[a + pos]] = code_of[_classify(z[lo : pos + 1], hot[lo : pos + 1])]
+    return pd.Series(pd.Categorical.from_codes(codes, categories=CHANGE_CLASSES), index=cells.index)

@@ -33,6 +33,8 @@ from pipelines.quarters import shift_quarter
 from pipelines.settings import HotspotSettings
 
 ALL_PERIODS = "all"
+# Gi* classes (gi_star's gi_class), in the order of a categorical's sorted categories.
+GI_CLASSES = ["cold", "hot", "ns"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -173,57 +175,65 @@ def hotspot_outputs(
             params.permutations,
             params.seed,
         )
+    # The panel's key columns as categoricals (codes into the grid's ids and the quarters):
+    # ~13 M rows at national scale, where a column of strings costs a Python object per row
+    # to build, to pickle back from the worker and to match on.
+    cell_codes, cell_categories = _codes_in_sorted_order(ids)
     # The density surfaces first: they do not need the permutation table, which can be drawn
     # meanwhile in `executor`.
-    densities = []
-    for qi, quarter in enumerate(quarters):
-        if quarter in with_density:
-            xy = pts.loc[quarter_code == qi, ["x", "y"]].to_numpy()
-            densities.append(
-                pd.DataFrame(
-                    {
-                        "quarter": quarter,
-                        "cell_id": ids,
-                        "latitude": lat,
-                        "longitude": lon,
-                        "density_per_km2": kde_at(
-                            xy, centres, params.kde_bandwidth_m, params.kde_tolerance_per_km2
-                        ),
-                        "bandwidth_m": float(params.kde_bandwidth_m),
-                    }
-                )
-            )
-    frames = []
-    for qi, quarter in enumerate(quarters):
-        counts = counts_by_quarter[qi]
-        gi = gi_star(
-            counts,
+    surface_quarters = [quarter for quarter in quarters if quarter in with_density]
+    surfaces = {
+        quarter: kde_at(
+            pts.loc[quarter_code == quarters.index(quarter), ["x", "y"]].to_numpy(),
+            centres,
+            params.kde_bandwidth_m,
+            params.kde_tolerance_per_km2,
+        )
+        for quarter in surface_quarters
+    }
+    per_quarter = [
+        gi_star(
+            counts_by_quarter[qi],
             weights,
             params.permutations,
             params.fdr_alpha,
             params.seed,
             inference=quarter in inference,
         )
-        frames.append(
-            pd.DataFrame(
-                {
-                    "quarter": quarter,
-                    "cell_id": ids,
-                    "latitude": lat,
-                    "longitude": lon,
-                    "easting": cx,
-                    "northing": cy,
-                    "cell_size_m": params.cell_size_m,
-                    "crimes": counts,
-                    "gi_z": gi["gi_z"].to_numpy(),
-                    "p_norm": gi["p_norm"].to_numpy(),
-                    "p_sim": gi["p_sim"].to_numpy(),
-                    "p_fdr_cut": gi["p_cut"].to_numpy(),
-                    "gi_class": gi["gi_class"].to_numpy(),
-                }
-            )
-        )
-    hot = pd.concat(frames, ignore_index=True)
+        for qi, quarter in enumerate(quarters)
+    ]
+    periods = len(quarters)
+
+    def stacked(column: str) -> np.ndarray:
+        return np.concatenate([gi[column].to_numpy() for gi in per_quarter])
+
+    gi_class = stacked("gi_class")
+    hot = pd.DataFrame(
+        {
+            "quarter": pd.Categorical.from_codes(
+                np.repeat(np.arange(periods, dtype=np.int32), len(ids)), categories=quarters
+            ),
+            "cell_id": pd.Categorical.from_codes(
+                np.tile(cell_codes, periods), categories=cell_categories
+            ),
+            "latitude": np.tile(lat, periods),
+            "longitude": np.tile(lon, periods),
+            "easting": np.tile(cx, periods),
+            "northing": np.tile(cy, periods),
+            "cell_size_m": params.cell_size_m,
+            "crimes": counts_by_quarter.ravel(),
+            "gi_z": stacked("gi_z"),
+            "p_norm": stacked("p_norm"),
+            "p_sim": stacked("p_sim"),
+            "p_fdr_cut": stacked("p_cut"),
+            "gi_class": pd.Categorical.from_codes(
+                np.select(
+                    [gi_class == c for c in GI_CLASSES], range(len(GI_CLASSES)), default=-1
+                ).astype(np.int8),
+                categories=GI_CLASSES,
+            ),
+        }
+    )
     hot["is_significant"] = hot["gi_class"] == "hot"
     if params.hotspot_needs_crime:
         hot["is_significant"] &= hot["crimes"] > 0
@@ -240,12 +250,38 @@ def hotspot_outputs(
         flagged.append(mask)
         scores.append(score)
     hot["is_hotspot"] = np.concatenate(flagged)
-    hot["prediction_method"] = method
+    hot["prediction_method"] = pd.Categorical.from_codes(
+        np.zeros(len(hot), np.int8), categories=[method]
+    )
     hot["prediction_score"] = np.concatenate(scores)
     hot["change_class"] = change_classes(hot, params.change_window_quarters)
+    densities = [
+        pd.DataFrame(
+            {
+                "quarter": pd.Categorical.from_codes(
+                    np.full(len(ids), qi, np.int32), categories=surface_quarters
+                ),
+                "cell_id": pd.Categorical.from_codes(cell_codes, categories=cell_categories),
+                "latitude": lat,
+                "longitude": lon,
+                "density_per_km2": surfaces[quarter],
+                "bandwidth_m": float(params.kde_bandwidth_m),
+            }
+        )
+        for qi, quarter in enumerate(surface_quarters)
+    ]
     density = pd.concat(densities, ignore_index=True) if densities else _empty_density()
     summary.insert(0, "quarter", quarters[-1])
     return HotspotOutputs(hot, density, summary, folds)
+
+
+def _codes_in_sorted_order(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of distinct `values` into their sorted order, and that order (the categories
+    `astype("category")` would give them)."""
+    order = np.argsort(values, kind="stable")
+    codes = np.empty(len(values), np.int32)
+    codes[order] = np.arange(len(values), dtype=np.int32)
+    return codes, values[order]
 
 
 def _empty_hotspots() -> pd.DataFrame:

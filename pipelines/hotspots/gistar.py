@@ -17,7 +17,6 @@ import esda.crand
 import numpy as np
 import pandas as pd
 from esda import fdr
-from esda.getisord import _g_local_star_crand
 from libpysal.weights import W
 from scipy import sparse
 
@@ -187,13 +186,29 @@ def permutation_p(
         # weights_i as crand lays it out: the self-weight first, then the neighbours' weights;
         # a cell without neighbours gets crand's one "fake" neighbour of weight 0.
         weights_i = np.ones(others + 1) if others else np.array([1.0, 0.0])
-        simulated = _g_local_star_crand(i, y, permuted_ids, weights_i, total)
+        simulated = _simulated_g_star(i, y, permuted_ids, weights_i, total)
         observed = window.data[start:stop] @ y[window.indices[start:stop]] / total
         if z[i] > 0:
             p_sim[i] = (np.count_nonzero(simulated >= observed) + 1) / (permutations + 1)
         else:
             p_sim[i] = (np.count_nonzero(simulated <= observed) + 1) / (permutations + 1)
     return p_sim
+
+
+def _simulated_g_star(
+    i: int, y: np.ndarray, permuted_ids: np.ndarray, weights_i: np.ndarray, total: float
+) -> np.ndarray:
+    """esda's `_g_local_star_crand(i, y, permuted_ids, weights_i, total)`, value for value:
+    its `_prepare_univariate` draws the neighbours' counts from the counts without cell i
+    (`z_no_i[ids]`), which it builds by copying all n counts for every cell; position `j` of
+    that copy is count `j + (j >= i)`, looked up here without the copy (~1.5 ms a cell on the
+    national grid, for every cell that passed the FDR cut in every quarter). The arithmetic is
+    esda's own, on the same arrays."""
+    self_weight = weights_i[0]
+    other_weights = weights_i[1:]
+    ids = permuted_ids[:, : len(other_weights)]
+    simulated = y[ids + (ids >= i)]
+    return (simulated @ other_weights + self_weight * y[i]) / total
 
 
 def gi_star(

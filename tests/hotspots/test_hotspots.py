@@ -318,6 +318,27 @@ def test_permutation_p_for_chosen_cells_is_pysals() -> None:
     assert np.allclose(everything, expected)
 
 
+def test_simulated_statistic_is_esdas_value_for_value() -> None:
+    """The Monte-Carlo check's simulated Gi* of a cell is esda's `_g_local_star_crand`, bit for
+    bit: first, last and middle cells, a cell without neighbours (crand's one fake neighbour
+    of weight 0) and windows of every size the table holds."""
+    from esda.getisord import _g_local_star_crand
+
+    from pipelines.hotspots.gistar import _simulated_g_star, draw_permutation_table
+
+    rng = np.random.default_rng(4)
+    n, permutations = 500, 99
+    y = rng.poisson(0.6, n).astype(float)
+    y[[0, 7, n - 1]] += 5
+    table = draw_permutation_table(8, n, permutations, seed=9)
+    for i, others in [(0, 8), (n - 1, 8), (250, 5), (7, 3), (123, 0)]:
+        weights_i = np.ones(others + 1) if others else np.array([1.0, 0.0])
+        ours = _simulated_g_star(i, y, table, weights_i, y.sum())
+        theirs = _g_local_star_crand(i, y, table, weights_i, y.sum())
+        assert ours.shape == theirs.shape == (permutations,)
+        assert np.array_equal(ours, theirs)
+
+
 def test_permutation_table_drawn_in_another_process_gives_the_same_hotspots() -> None:
     """The worker draws the Gi* permutation table in a second process while it computes the
     density surfaces: the same table, so the same hotspots, as drawn in this process; and a
