@@ -372,7 +372,7 @@ def _run_line(name: str, result: dict[str, Any]) -> str:
         f"{_fmt(result.get('contract_checks_s'), 2)} s.** "
         f"Load average {_fmt(result.get('load_before'), 2)} before, "
         f"{_fmt(result.get('load_after'), 2)} after.{_speed_probe_text(result.get('speed_probe'))}"
-        " Command: `{result.get('command', '')}` · "
+        f" Command: `{result.get('command', '')}` · "
         f"measured {result.get('measured_at', '?')}"
     )
 

@@ -242,3 +242,10 @@ def test_speed_probe_times_both_workloads_and_the_run_line_prints_them() -> None
     assert f"Python loop {probe['python_s']:.2f} s" in line
     assert f"DuckDB aggregate {probe['duckdb_s']:.2f} s" in line
     assert "Machine speed" not in bench_analysis._run_line("Cold first run", {"run": {}})
+
+
+def test_run_line_names_the_command_that_was_timed() -> None:
+    line = bench_analysis._run_line(
+        "Cold first run", {"command": "python -m pipelines.cli profile"}
+    )
+    assert "Command: `python -m pipelines.cli profile`" in line
