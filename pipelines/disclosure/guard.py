@@ -177,13 +177,18 @@ def date_forms(day: dt.date) -> list[str]:
 
 
 # --------------------------------------------------------------------------- collecting
-def _table_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str]:
-    rows = con.execute(
-        "select column_name from information_schema.columns "
-        "where table_schema = ? and table_name = ?",
-        [schema, table],
-    ).fetchall()
-    return {r[0] for r in rows}
+# The columns of each raw table, by table name: one catalogue query per pass of the guard (it
+# asks after ~70 tables' columns, and each query of DuckDB's information_schema costs ~5 ms).
+RawColumns = Mapping[str, set[str]]
+
+
+def raw_columns(con: duckdb.DuckDBPyConnection) -> RawColumns:
+    columns: dict[str, set[str]] = {}
+    for table, column in con.execute(
+        "select table_name, column_name from information_schema.columns where table_schema = 'raw'"
+    ).fetchall():
+        columns.setdefault(table, set()).add(column)
+    return columns
 
 
 # kind -> {raw table: [columns]}. Dates of birth and names are handled separately.
@@ -219,11 +224,11 @@ NAME_COLUMNS = {
 }
 
 
-def _sources(con: duckdb.DuckDBPyConnection, table: str, columns: Iterable[str]) -> list[str]:
+def _sources(raw: RawColumns, table: str, columns: Iterable[str]) -> list[str]:
     """SQL expressions yielding the column's values from raw.<table> and from its quarantined
     rows (stored as JSON), for the columns that exist."""
-    present = _table_columns(con, "raw", table)
-    quarantine = _table_columns(con, "raw", "quarantine")
+    present = raw.get(table, set())
+    quarantine = raw.get("quarantine", set())
     selects = []
     for column in columns:
         if column in present:
@@ -251,17 +256,18 @@ def _distinct(con: duckdb.DuckDBPyConnection, selects: list[str]) -> list[str]:
 def load_sensitive_values(con: duckdb.DuckDBPyConnection) -> SensitiveValues:
     """Every identifying value in the raw extracts (loaded and quarantined rows)."""
     values = SensitiveValues()
+    raw = raw_columns(con)
     for kind, tables in ID_COLUMNS.items():
-        selects = [s for t, cols in tables.items() for s in _sources(con, t, cols)]
+        selects = [s for t, cols in tables.items() for s in _sources(raw, t, cols)]
         values.add_tokens(kind, map(normalise_id, _distinct(con, selects)))
-    selects = [s for t, cols in POSTCODE_COLUMNS.items() for s in _sources(con, t, cols)]
+    selects = [s for t, cols in POSTCODE_COLUMNS.items() for s in _sources(raw, t, cols)]
     postcodes = [normalise_postcode(v) for v in _distinct(con, selects)]
     values.add_tokens("postcode", postcodes)  # written without a space: one token
     values.add_pairs("postcode", postcodes)  # "YO1 7HH": two tokens, joined without a space
-    days = _birth_days(con)
+    days = _birth_days(con, raw)
     values.add_tokens("date_of_birth", (f for d in days for f in date_forms(d)))
     values.add_pairs("date_of_birth", map(long_date, days))
-    _add_names(con, values)
+    _add_names(con, raw, values)
     return values
 
 
@@ -270,9 +276,9 @@ def long_date(day: dt.date) -> str:
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
-def _birth_days(con: duckdb.DuckDBPyConnection) -> list[dt.date]:
+def _birth_days(con: duckdb.DuckDBPyConnection, raw: RawColumns) -> list[dt.date]:
     """Every date of birth (distinct: a few tens of thousands of days even at national scale)."""
-    selects = [s for t, cols in DOB_COLUMNS.items() for s in _sources(con, t, cols)]
+    selects = [s for t, cols in DOB_COLUMNS.items() for s in _sources(raw, t, cols)]
     days = []
     for v in _distinct(con, selects):
         try:
@@ -282,13 +288,13 @@ def _birth_days(con: duckdb.DuckDBPyConnection) -> list[dt.date]:
     return days
 
 
-def _name_unions(con: duckdb.DuckDBPyConnection) -> list[str]:
+def _name_unions(raw: RawColumns) -> list[str]:
     """Per name column pair, one SQL union of its (forename f, surname s) rows, raw and
     quarantined."""
-    quarantine = {"extract", "original_row"} <= _table_columns(con, "raw", "quarantine")
+    quarantine = {"extract", "original_row"} <= raw.get("quarantine", set())
     unions = []
     for table, pairs in NAME_COLUMNS.items():
-        present = _table_columns(con, "raw", table)
+        present = raw.get(table, set())
         for fore, sur in pairs:
             selects = []
             if {fore, sur} <= present:
@@ -304,9 +310,9 @@ def _name_unions(con: duckdb.DuckDBPyConnection) -> list[str]:
     return unions
 
 
-def _add_names(con: duckdb.DuckDBPyConnection, values: SensitiveValues) -> None:
+def _add_names(con: duckdb.DuckDBPyConnection, raw: RawColumns, values: SensitiveValues) -> None:
     """Full names as token runs in both orders; single name parts as tokens."""
-    for union in _name_unions(con):  # the distinct below de-duplicates each union once
+    for union in _name_unions(raw):  # the distinct below de-duplicates each union once
         rows = con.execute(
             f"select distinct lower(trim(f)), lower(trim(s)) from ({union}) "
             "where f is not null or s is not null"
@@ -362,6 +368,7 @@ class WarehouseValues:
         """probe -> kind for the probes that are sensitive values: single tokens and runs."""
         con = self._con
         singles, runs = set(singles), set(runs)
+        raw = raw_columns(con)
         tokens: dict[str, set[str]] = {}  # kinds in load_sensitive_values' order (_by_value)
         pairs: dict[str, set[str]] = {}
         with (
@@ -369,18 +376,18 @@ class WarehouseValues:
             _registered(con, _RUNS, {"v": list(runs)}),
         ):
             for kind, tables in ID_COLUMNS.items():
-                selects = [s for t, cols in tables.items() for s in _sources(con, t, cols)]
+                selects = [s for t, cols in tables.items() for s in _sources(raw, t, cols)]
                 found = _matching(con, selects, _ID_KEY, _PLAIN_ID, [_TOKENS])
                 tokens[kind] = singles.intersection(map(normalise_id, found))
-            selects = [s for t, cols in POSTCODE_COLUMNS.items() for s in _sources(con, t, cols)]
+            selects = [s for t, cols in POSTCODE_COLUMNS.items() for s in _sources(raw, t, cols)]
             found = _matching(con, selects, _POSTCODE_KEY, _PLAIN_POSTCODE, [_TOKENS, _RUNS])
             postcodes = set(map(normalise_postcode, found))
             tokens["postcode"] = postcodes & singles
             pairs["postcode"] = postcodes & runs
-            days = _birth_days(con)
+            days = _birth_days(con, raw)
             tokens["date_of_birth"] = singles.intersection(f for d in days for f in date_forms(d))
             pairs["date_of_birth"] = runs.intersection(map(long_date, days))
-            names = _NameRuns(con)
+            names = _NameRuns(con, raw)
             tokens["name"] = singles & names.parts
             pairs["name"] = names.matching_runs()
         return _by_value(tokens), _by_value(pairs)
@@ -439,9 +446,9 @@ class _NameRuns:
     (name_parts), as load_sensitive_values reads it; the pairs are joined to their names' parts
     in DuckDB, by the names as stored (no string work per row)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, raw: RawColumns) -> None:
         self._con = con
-        self.unions = _name_unions(con)
+        self.unions = _name_unions(raw)
         split: dict[str, list[str]] = {}
         if self.unions:
             names = " union all ".join(
@@ -479,13 +486,14 @@ class _NameRuns:
 
 def _count_cells(con: duckdb.DuckDBPyConnection) -> int:
     """The non-null values of the guarded columns, raw and quarantined."""
+    raw = raw_columns(con)
     selects = [
         s
         for tables in [*ID_COLUMNS.values(), POSTCODE_COLUMNS, DOB_COLUMNS]
         for t, cols in tables.items()
-        for s in _sources(con, t, cols)
+        for s in _sources(raw, t, cols)
     ]
-    selects += [f"select unnest([f, s]) as v from ({u})" for u in _name_unions(con)]
+    selects += [f"select unnest([f, s]) as v from ({u})" for u in _name_unions(raw)]
     counts = " union all ".join(f"select count(v) as n from ({s})" for s in selects)
     return int(con.execute(f"select sum(n) from ({counts})").fetchall()[0][0] or 0)
 

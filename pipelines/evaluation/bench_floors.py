@@ -181,6 +181,46 @@ def floor_forecast(extracts: Path, warehouse: Path, run_dir: Path) -> dict[str, 
     return {"seconds": seconds, "what": "forecast_series (statsforecast) alone"}
 
 
+def floor_publish(
+    extracts: Path, warehouse: Path, run_dir: Path, quarter: str = END_QUARTER
+) -> dict[str, Any]:
+    """The two publish steps' calls alone (the published files and the profile with its
+    guard, then the restricted outputs), as the steps make them, on the run's warehouse opened
+    read-only, into run_dir/publish-floor/<quarter>: the rendering, the workbooks and the
+    guard, without Dagster and without the run's staging of the quarter folder."""
+    import datetime as dt
+    import shutil
+
+    import duckdb
+
+    from pipelines.evaluation.bench_analysis import RUN_DATE
+    from pipelines.publish import (
+        PublishRequest,
+        force_boundary,
+        publish_open_outputs,
+        publish_restricted_outputs,
+    )
+
+    settings = load_settings_cached()
+    folder = run_dir / "publish-floor"
+    shutil.rmtree(folder, ignore_errors=True)
+    request = PublishRequest(
+        quarter=quarter,
+        folder=folder / quarter,
+        settings=settings,
+        generated=dt.date.fromisoformat(RUN_DATE),
+        boundary=force_boundary(extracts, settings.force.area_geojson),
+    )
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+
+        def publish() -> None:
+            publish_open_outputs(con, request)
+            publish_restricted_outputs(con, request)
+
+        seconds, _ = _timed(publish)
+    return {"seconds": seconds, "what": "the publish calls alone (profile, files, guard)"}
+
+
 def load_settings_cached() -> Any:
     from pipelines.settings import load_settings
 
@@ -194,6 +234,7 @@ FLOORS: dict[str, Callable[[Path, Path, Path], dict[str, Any]]] = {
     "dbt_analytics": lambda e, w, r: floor_dbt("dbt_analytics", w, r),
     "hotspots": floor_hotspots,
     "forecast": floor_forecast,
+    "publish": floor_publish,
 }
 
 

@@ -30,8 +30,8 @@ from pipelines.disclosure.sentences import (
     fill_sentence,
     first_complete,
     model_rows,
-    published_sentence,
     table_protected,
+    variants_by_kind,
 )
 from pipelines.disclosure.suppression import MISSING, Rate
 from pipelines.disclosure.tables import published_shares, stacked_rest, trend_table
@@ -81,9 +81,21 @@ class Context:
         return model_rows(self.con, model, f"quarter = ? order by {order}", [self.periods.quarter])
 
     @functools.cached_property
+    def _section_value_rows(self) -> list[dict[str, Any]]:
+        """The rows of rpt_profile_section_values (a view) the profile reads: the quarter's and
+        the delivery's gaps, in one query."""
+        return model_rows(
+            self.con,
+            SECTION_VALUES,
+            "quarter = ? or is_delivery_gap order by quarter",
+            [self.periods.quarter],
+        )
+
+    @functools.cached_property
     def section_values(self) -> dict[str, Any]:
         """The quarter's row of rpt_profile_section_values (what captions name in braces)."""
-        return (self.quarter_rows(SECTION_VALUES) or [{}])[0]
+        rows = [row for row in self._section_value_rows if row["quarter"] == self.periods.quarter]
+        return (rows or [{}])[0]
 
     @functools.cached_property
     def demand(self) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
@@ -97,17 +109,36 @@ class Context:
         """Quarters whose months hold no crime of any kind inside the delivery's history (a gap
         in the delivery, int_recording_months): a table's column for one says so, since its
         crime counts read 0 and would pass for a fall."""
-        rows = model_rows(self.con, SECTION_VALUES, "is_delivery_gap", [])
-        return frozenset(row["quarter"] for row in rows)
+        return frozenset(
+            row["quarter"] for row in self._section_value_rows if row["is_delivery_gap"]
+        )
 
     def column_heading(self, quarter: str) -> str:
         """A compared quarter as a column heading, marked where it is a gap in the delivery."""
         return f"{quarter} (no crimes delivered)" if quarter in self.gap_quarters else quarter
 
+    @functools.cached_property
+    def _sentence_variants(self) -> dict[str, list[dict[str, Any]]]:
+        return variants_by_kind(self.con, SENTENCES, self.periods.quarter)
+
     def sentence(self, kind: str) -> str | None:
         """A sentence of rpt_profile_sentences for this quarter (or the delivery's), its figures
         under disclosure control (pipelines.disclosure.sentences); None when none publishes."""
-        return published_sentence(self.con, SENTENCES, kind, self.periods.quarter, self.k)
+        return first_complete(SENTENCES, self._sentence_variants.get(kind, []), self.k)
+
+    @functools.cached_property
+    def chart_points(self) -> dict[str, list[dict[str, Any]]]:
+        """The quarter's rows of rpt_profile_chart_points (a view: each query computes it
+        whole) by chart, each chart's in series then x order: one query for every chart."""
+        by_chart: dict[str, list[dict[str, Any]]] = {}
+        for row in model_rows(
+            self.con,
+            CHART_POINTS,
+            "quarter = ? order by series_order, x_order",
+            [self.periods.quarter],
+        ):
+            by_chart.setdefault(row["chart"], []).append(row)
+        return by_chart
 
 
 # --------------------------------------------------------------------------- forecast
@@ -468,12 +499,7 @@ def _points(ctx: Context, spec: dict[str, Any]) -> Series:
     each under its rule: a count under the count rule, a rate of part in whole under the rate
     rule (a quarter without a row has no rate); a suppressed figure is a gap. A table's cells
     (`stacked_counts`, `share_lines`) are suppressed per quarter with its total (`_table`)."""
-    rows = model_rows(
-        ctx.con,
-        CHART_POINTS,
-        "quarter = ? and chart = ? order by series_order, x_order",
-        [ctx.periods.quarter, spec["points"]],
-    )
+    rows = ctx.chart_points.get(spec["points"], [])
     x = list(dict.fromkeys(row["x"] for row in rows))
     if spec["chart"] in ("stacked_counts", "share_lines"):
         return x, _table_series(ctx, spec, rows, x)

@@ -249,3 +249,25 @@ def test_run_line_names_the_command_that_was_timed() -> None:
         "Cold first run", {"command": "python -m pipelines.cli profile"}
     )
     assert "Command: `python -m pipelines.cli profile`" in line
+
+
+def test_publish_floor_writes_the_quarter_from_the_warehouse_read_only(
+    tmp_path: Path, tiny_profile
+) -> None:
+    from pipelines.evaluation.bench_floors import FLOORS, floor_publish
+
+    assert FLOORS["publish"] is floor_publish
+    before = tiny_profile.warehouse.read_bytes()
+    floor = floor_publish(
+        tiny_profile.extracts, tiny_profile.warehouse, tmp_path, quarter=tiny_profile.quarter
+    )
+    assert floor["seconds"] > 0
+    written = tmp_path / "publish-floor" / tiny_profile.quarter
+    # Every file of the two publish steps, the restricted pack among them.
+    run_files = {
+        p.relative_to(tiny_profile.quarter_dir) for p in tiny_profile.quarter_dir.rglob("*")
+    }
+    floor_files = {p.relative_to(written) for p in written.rglob("*")}
+    assert {Path("profile.html"), Path("restricted/high_harm_perpetrators.csv")} <= floor_files
+    assert run_files <= floor_files
+    assert tiny_profile.warehouse.read_bytes() == before  # opened read-only
