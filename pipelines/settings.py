@@ -223,7 +223,7 @@ class ScreeningWeights(_Section):
     unnamed_suspect_course: int = Field(3, ge=0)
     stalking_order: int = Field(8, ge=0)
     victim_recorded_stalking: int = Field(6, ge=0)
-    repeated_concern: int = Field(0, ge=0)
+    repeated_concern: int = Field(4, ge=0)
 
 
 class ScreeningCalibrationSettings(_Section):
