@@ -223,6 +223,7 @@ class ScreeningWeights(_Section):
     unnamed_suspect_course: int = Field(3, ge=0)
     stalking_order: int = Field(8, ge=0)
     victim_recorded_stalking: int = Field(6, ge=0)
+    repeated_concern: int = Field(4, ge=0)
 
 
 class ScreeningCalibrationSettings(_Section):
@@ -276,6 +277,7 @@ class ScreeningSettings(_Section):
     persistent_min_days: int = Field(30, ge=1)
     suspect_history_days: int = Field(1095, ge=1)
     victim_min_other_crimes: int = Field(2, ge=1)
+    concern_min_occasions: int = Field(3, ge=2)
     weights: ScreeningWeights = ScreeningWeights()
     threshold: int = Field(8, ge=1)
     calibration: ScreeningCalibrationSettings = ScreeningCalibrationSettings()

@@ -80,6 +80,7 @@ INDICATORS = [
     "has_unnamed_suspect_course",
     "has_pair_stalking_order",
     "has_victim_recorded_stalking",
+    "has_repeated_concern",
 ]
 
 
@@ -132,7 +133,12 @@ WEIGHT_COLUMNS = {
     "unnamed_suspect_course": "has_unnamed_suspect_course",
     "stalking_order": "has_pair_stalking_order",
     "victim_recorded_stalking": "has_victim_recorded_stalking",
+    "repeated_concern": "has_repeated_concern",
 }
+# the newest indicator, whose points are also searched alone (the others as configured): a
+# new signal is judged by what it adds to the points the product runs, not by a re-search of
+# every weight, which session 24's held-out parts showed to cost precision
+SEARCHED_ALONE = ("repeated_concern",)
 # the suspect's history with other victims: left out of score_on_this_victim
 HISTORY_WEIGHTS = ("suspect_stalking", "other_victims")
 # the history weights' places among WEIGHT_COLUMNS (indicator matrices keep that order)
@@ -389,6 +395,7 @@ def record_ceiling(scored: pd.DataFrame, hidden: set[str]) -> dict[str, Any]:
         for c in (
             "occasions_in_window",
             "occasions_intense",
+            "concern_occasions",
             "course_span_days",
             "offence_span_days",
             "victim_other_crimes",
@@ -1047,6 +1054,7 @@ def parts_markdown(
     carry: dict[str, Any] | None = None,
     calibration_choice: dict[str, Any] | None = None,
     points_choice: dict[str, Any] | None = None,
+    alone_choice: dict[str, Any] | None = None,
 ) -> str:
     """The held-in and held-out figures side by side, then each part's detail."""
     names = list(parts)
@@ -1081,6 +1089,11 @@ def parts_markdown(
         "the points chosen on the held-in parts (below), at the settings' threshold",
         lambda r: pr(r["chosen_points"]) if "chosen_points" in r else "n/a",
     )
+    row(
+        f"{', '.join(SEARCHED_ALONE)}'s points chosen alone on the held-in parts (the other "
+        "points as configured), at the settings' threshold",
+        lambda r: pr(r["alone_points"]) if "alone_points" in r else "n/a",
+    )
     row("baseline: course of conduct alone", lambda r: pr(r["baseline_course_of_conduct"]))
     row(
         "best recall at precision >= 0.85 over thresholds (the score alone, without the rule "
@@ -1110,6 +1123,7 @@ def parts_markdown(
     for cause in causes:
         row(f"missed: {cause}", lambda r, c=cause: str(r["miss_causes"].get(c, 0)))
     lines += points_markdown(points_choice)
+    lines += points_markdown(alone_choice)
     lines += calibration_markdown(parts, calibration_choice)
     target = next(iter(parts.values()))["target"]
     lines += [
@@ -1143,10 +1157,16 @@ def points_markdown(choice: dict[str, Any] | None) -> list[str]:
     configured = choice["configured"]["points"]
     differ = [name for name, value in choice["points"].items() if configured.get(name) != value]
     aims = ", ".join(f"{row['aim']}: {figures(row['figures'])}" for row in choice["aims"])
+    free = choice.get("free")
+    searched = (
+        f"{', '.join(free)} alone 0..12 points (the other points as configured)"
+        if free
+        else "every indicator 0..12 points"
+    )
     return [
         "",
         f"Points chosen on the held-in parts only ({', '.join(choice['parts'])}; "
-        "pipelines.evaluation.screening_points): every indicator 0..12 points at threshold "
+        f"pipelines.evaluation.screening_points): {searched} at threshold "
         f"{choice['threshold']}, coordinate ascent from the configured points on the worse "
         "part (its recall where every part's precision reaches the aim); the aim chosen by "
         f"{choice['folds']}-fold cross-validation inside the held-in parts, left-out precision "
@@ -1339,24 +1359,25 @@ def main(argv: list[str] | None = None) -> int:
                 screening.calibration,
                 screening.threshold,
             )
-        points_choice = None
+        points_choice = alone_choice = None
         if held_in:
             from pipelines.evaluation.screening_points import Part, choose_points
 
             screening = load_settings().screening
-            points_choice = choose_points(
-                {
-                    name: Part.of(
-                        read(
-                            work / name / "warehouse.duckdb",
-                            "select * from intermediate.int_screening_scored",
-                        ),
-                        hidden_crimes(work / name / "extracts", work / name / "warehouse.duckdb"),
-                    )
-                    for name in held_in
-                },
-                screening.weights.model_dump(),
-                screening.threshold,
+            held_in_parts = {
+                name: Part.of(
+                    read(
+                        work / name / "warehouse.duckdb",
+                        "select * from intermediate.int_screening_scored",
+                    ),
+                    hidden_crimes(work / name / "extracts", work / name / "warehouse.duckdb"),
+                )
+                for name in held_in
+            }
+            configured = screening.weights.model_dump()
+            points_choice = choose_points(held_in_parts, configured, screening.threshold)
+            alone_choice = choose_points(
+                held_in_parts, configured, screening.threshold, free=SEARCHED_ALONE
             )
             # what the points chosen on the held-in parts do on every part run now, held-out
             # ones included: read after the choice, never fed back into it
@@ -1365,11 +1386,13 @@ def main(argv: list[str] | None = None) -> int:
                     work / name / "warehouse.duckdb",
                     "select * from intermediate.int_screening_scored",
                 )
-                flagged = flagged_with(scored, points_choice["points"], screening.threshold)
-                result["chosen_points"] = precision_recall(
-                    set(scored.loc[flagged, "crime_id"]),
-                    hidden_crimes(work / name / "extracts", work / name / "warehouse.duckdb"),
-                )
+                hidden = hidden_crimes(work / name / "extracts", work / name / "warehouse.duckdb")
+                for key, chosen in (
+                    ("chosen_points", points_choice),
+                    ("alone_points", alone_choice),
+                ):
+                    flagged = flagged_with(scored, chosen["points"], screening.threshold)
+                    result[key] = precision_recall(set(scored.loc[flagged, "crime_id"]), hidden)
         previous = previous_report(out / "screening.json", args.merge)
         kept = {
             name: part
@@ -1385,9 +1408,16 @@ def main(argv: list[str] | None = None) -> int:
             "carried": carried(previous, list(kept)),
             "calibration_choice": choice,
             "points_choice": points_choice,
+            "alone_choice": alone_choice,
         }
         text = parts_markdown(
-            parts, command, report["runtime"], report["carried"], choice, points_choice
+            parts,
+            command,
+            report["runtime"],
+            report["carried"],
+            choice,
+            points_choice,
+            alone_choice,
         )
     report["seconds"] = round(time.perf_counter() - started, 1)
     (out / "screening.json").write_text(json.dumps(report, indent=2, default=str) + "\n")

@@ -101,13 +101,21 @@ def _key(parts: list[Part], points: np.ndarray, threshold: int, floor: float) ->
     return (min(recall) if min(precision) >= floor else -1.0, min(precision))
 
 
-def search_points(parts: list[Part], start: np.ndarray, threshold: int, floor: float) -> np.ndarray:
-    """Coordinate ascent on the worse part's ranking, from `start`."""
+def search_points(
+    parts: list[Part],
+    start: np.ndarray,
+    threshold: int,
+    floor: float,
+    free: tuple[str, ...] | None = None,
+) -> np.ndarray:
+    """Coordinate ascent on the worse part's ranking, from `start`, over the weights named in
+    `free` (None: every weight; the others stay as in `start`)."""
     points = start.astype(np.int32).copy()
     best = _key(parts, points, threshold, floor)
+    coordinates = [i for i, name in enumerate(WEIGHT_COLUMNS) if free is None or name in free]
     for _ in range(SWEEPS):
         changed = False
-        for i in range(len(points)):
+        for i in coordinates:
             for value in range(MAX_POINTS + 1):
                 if value == points[i]:
                     continue
@@ -141,6 +149,7 @@ def cross_validated(
     aim: float,
     folds: int = FOLDS,
     seed: int = 0,
+    free: tuple[str, ...] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Each part's precision and recall over every fold's crimes, each fold flagged with the
     points searched on the other folds."""
@@ -148,7 +157,7 @@ def cross_validated(
     flagged = {name: np.zeros(len(part.truth), dtype=bool) for name, part in parts.items()}
     for k in range(folds):
         train = [part.subset(fold_of[name] != k) for name, part in parts.items()]
-        points = search_points(train, start, threshold, aim)
+        points = search_points(train, start, threshold, aim, free)
         for name, part in parts.items():
             test = fold_of[name] == k
             flagged[name][test] = flags(part.indicators[test], part.course[test], points, threshold)
@@ -162,18 +171,19 @@ def choose_points(
     target: float = 0.85,
     aims: tuple[float, ...] = AIMS,
     folds: int = FOLDS,
+    free: tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
     """The aim ranked best on the worse part under cross-validation (left-out precision at the
     target on every part), the points then searched on every held-in crime at that aim, and
     their figures beside the configured points' on each part (in-sample: the crimes the
-    choice was made on)."""
+    choice was made on). `free`: the weights searched (None: all), the rest as configured."""
     start = as_points(configured)
     rows = [
-        {"aim": aim, "figures": cross_validated(parts, start, threshold, aim, folds)}
+        {"aim": aim, "figures": cross_validated(parts, start, threshold, aim, folds, free=free)}
         for aim in aims
     ]
     best = max(rows, key=lambda row: (worse_part_key(row["figures"], target), -row["aim"]))
-    points = search_points(list(parts.values()), start, threshold, best["aim"])
+    points = search_points(list(parts.values()), start, threshold, best["aim"], free)
 
     def on_parts(chosen: np.ndarray) -> dict[str, dict[str, Any]]:
         return {
@@ -183,6 +193,7 @@ def choose_points(
 
     return {
         "parts": list(parts),
+        "free": list(free) if free is not None else None,
         "threshold": threshold,
         "target_precision": target,
         "folds": folds,

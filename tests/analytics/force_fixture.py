@@ -330,6 +330,7 @@ TEST_SCREENING = {
         "unnamed_suspect_course": 0,
         "stalking_order": 0,
         "victim_recorded_stalking": 0,
+        "repeated_concern": 0,
     },
 }
 

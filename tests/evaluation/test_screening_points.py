@@ -96,3 +96,21 @@ def test_the_worse_part_decides_and_a_part_below_the_floor_disqualifies() -> Non
     below = worse_part_key({"a": m(0.99, 0.99), "b": m(0.84, 0.99)}, 0.85)
     assert even > uneven > below
     assert below[0] == -1.0
+
+
+def test_a_search_of_named_weights_moves_only_those() -> None:
+    parts = _parts()
+    weak = {**NONE, "high_risk": 8}
+    # linked intelligence alone is searched: high risk keeps its 8 whatever it costs
+    points = search_points(list(parts.values()), as_points(weak), 8, 0.85, ("linked_intelligence",))
+    chosen = dict(zip(WEIGHT_COLUMNS, points.tolist(), strict=True))
+    assert chosen["high_risk"] == 8
+    assert chosen["linked_intelligence"] >= 8
+    assert {name for name in WEIGHT_COLUMNS if chosen[name] != weak[name]} == {
+        "linked_intelligence"
+    }
+    choice = choose_points(parts, weak, 8, aims=(0.85,), folds=3, free=("linked_intelligence",))
+    assert choice["free"] == ["linked_intelligence"]
+    assert choice["points"]["high_risk"] == 8
+    text = "\n".join(points_markdown(choice))
+    assert "linked_intelligence alone 0..12 points (the other points as configured)" in text

@@ -3,7 +3,7 @@
 {%- set intense_days = screening['intense_window_days'] -%}
 -- The course of conduct against this victim (FOUR: Repeated, Obsessive, Fixated, plus
 -- persistence, escalation, repeated online contact, stalking recorded or reported as
--- intelligence): what the occasions of the same resolved suspect and victim around each
+-- intelligence, occasions marked as a concern): what the occasions of the same resolved suspect and victim around each
 -- screened crime show. One row per screened crime with a resolved pair; a crime with several
 -- pairs takes the strongest pair.
 with
@@ -33,6 +33,13 @@ classified_stalking as (
     select crime_id
     from {{ ref('int_crimes_classified') }}
     where {{ is_classified_stalking() }}
+),
+
+-- crimes the police graded medium or high risk: a concern raised about the occasion
+risk_graded as (
+    select crime_id
+    from {{ ref('int_crimes_classified') }}
+    where risk_level in ('medium', 'high')
 ),
 
 candidate_pairs as (
@@ -65,6 +72,7 @@ pair_occasions as (
         occasions.is_online,
         occasions.is_stalking_intelligence,
         classified_stalking.crime_id is not null as is_classified_stalking,
+        risk_graded.crime_id is not null as is_risk_graded,
         coalesce(occasions.crime_id, occasions.occasion_id) as occasion_key,
         abs(date_diff('day', candidate_pairs.occasion_date, occasions.occasion_date)) as days_apart
     from candidate_pairs
@@ -75,6 +83,10 @@ pair_occasions as (
     left join classified_stalking
         on
             occasions.crime_id = classified_stalking.crime_id
+            and occasions.occasion_kind = 'crime'
+    left join risk_graded
+        on
+            occasions.crime_id = risk_graded.crime_id
             and occasions.occasion_kind = 'crime'
     where abs(date_diff('day', candidate_pairs.occasion_date, occasions.occasion_date)) <= {{ window_days }}
 ),
@@ -130,7 +142,10 @@ occasion_signals as (
         any_value(candidate_harm) as candidate_harm,
         any_value(candidate_online) as candidate_online,
         bool_or(is_stalking_intelligence) as has_pair_intelligence,
-        bool_or(is_classified_stalking) as has_recorded_stalking
+        bool_or(is_classified_stalking) as has_recorded_stalking,
+        -- the police marked this occasion as a concern: graded medium or high risk, or
+        -- reported as stalking-related intelligence
+        bool_or(is_risk_graded or is_stalking_intelligence) as is_concern
     from pair_occasions
     group by crime_id, suspect_person_key, victim_person_key, occasion_key
 ),
@@ -143,6 +158,7 @@ pair_signals as (
         count(occasion_key) as occasions_in_window,
         date_diff('day', min(first_date), max(last_date)) as span_days,
         count(occasion_key) filter (where is_intense) as occasions_intense,
+        count(occasion_key) filter (where is_concern) as concern_occasions,
         -- the distinct categories (nulls not counted, as count(distinct) does not)
         len(list_distinct(flatten(list(categories)))) as categories_in_window,
         coalesce(bool_or(any_online), false) and coalesce(bool_or(any_offline), false) as is_mixed_mode,
@@ -161,7 +177,12 @@ per_crime as (
         crime_id,
         max(occasions_in_window) as occasions_in_window,
         max(occasions_intense) as occasions_intense,
+        max(concern_occasions) as concern_occasions,
         bool_or(occasions_in_window >= {{ screening['course_min_occasions'] }}) as is_repeated,
+        -- the same suspect and victim marked as a concern on several occasions: a course the
+        -- police kept worrying about, where harassment is mostly one graded report among
+        -- several ungraded ones
+        bool_or(concern_occasions >= {{ screening['concern_min_occasions'] }}) as has_repeated_concern,
         bool_or(has_recorded_stalking) as has_recorded_stalking,
         bool_or(span_days >= {{ screening['persistent_min_days'] }}) as is_persistent,
         max(span_days) as course_span_days,

@@ -44,6 +44,8 @@ per_crime as (
         candidates.offence_category,
         coalesce(pair_course.occasions_in_window, 1) as occasions_in_window,
         coalesce(pair_course.occasions_intense, 1) as occasions_intense,
+        coalesce(pair_course.concern_occasions, 0) as concern_occasions,
+        coalesce(pair_course.has_repeated_concern, false) as has_repeated_concern,
         coalesce(pair_course.is_repeated, false) as is_repeated,
         coalesce(pair_course.has_recorded_stalking, false) as has_recorded_stalking,
         coalesce(pair_course.has_pair_stalking_history, false) as has_pair_stalking_history,
@@ -108,6 +110,7 @@ scored as (
             + case when is_sustained then {{ weights['sustained'] }} else 0 end
             + case when has_unnamed_suspect_course then {{ weights['unnamed_suspect_course'] }} else 0 end
             + case when has_victim_recorded_stalking then {{ weights['victim_recorded_stalking'] }} else 0 end
+            + case when has_repeated_concern then {{ weights['repeated_concern'] }} else 0 end
             as integer
         ) as score,
         concat_ws(
@@ -217,6 +220,13 @@ scored as (
                     then
                         'Repeated: this crime names no suspect and a crime against this victim within '
                         || '{{ window_days }} days is recorded as stalking'
+            end,
+            case
+                when has_repeated_concern and {{ weights['repeated_concern'] }} > 0
+                    then
+                        'Repeated: ' || concern_occasions || ' occasions by the same suspect against '
+                        || 'this victim within {{ window_days }} days graded medium or high risk or '
+                        || 'reported as stalking intelligence'
             end
         ) as reasons
     from per_crime

@@ -40,6 +40,7 @@ final as (
         is_sustained,
         has_unnamed_suspect_course,
         has_victim_recorded_stalking,
+        has_repeated_concern,
         has_course_on_this_victim
     from scored
     where is_flagged
