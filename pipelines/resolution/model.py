@@ -501,9 +501,9 @@ def blocked_pairs_sql(table: str, rules: list[PredictionRule], chunk: tuple[int,
     Splink writes each rule's join with `NOT (every earlier rule's condition)` so that a pair
     comes from one rule only, then still removes duplicate pairs with a group-by (a context
     rule pairs records on any shared element). That filter reads every earlier rule's keys of
-    both records for each candidate pair: about two thirds of the blocking statement's CPU
-    on 1/8 of the national input. The group-by alone gives the same pairs, and `min` of the
-    rule's position the same match key."""
+    both records for each candidate pair; without it (and without Splink's materialised copy
+    of the input) blocking took 44 % less CPU at national scale. The group-by alone gives
+    the same pairs, and `min` of the rule's position the same match key."""
     i, n = chunk
     where = f"l.unique_id < r.unique_id and (abs(hash(l.unique_id)) % {n}) + 1 = {i}"
     joins = []
