@@ -461,20 +461,69 @@ def select_counterpart_rules(
     return rules, counts
 
 
+# A rule that pairs records: the keys of an equi-join and, for a context rule, the list column
+# one of those keys is (every element a key of its own), else None.
+PredictionRule = tuple[BlockingKeys, str | None]
+
+
+def prediction_rules(
+    rules: list[BlockingKeys],
+    with_context: bool = False,
+    counterpart_rules: tuple[BlockingKeys, ...] = COUNTERPART_RULES[-1],
+) -> list[PredictionRule]:
+    """Candidate pairs: the selected equi-join rules plus, for police data, the context rules
+    (linked to the same crime on the same side; sharing a counterpart nominal id)."""
+    chosen: list[PredictionRule] = [(keys, None) for keys in rules]
+    if with_context:
+        chosen.append((("crime_roles",), "crime_roles"))
+        chosen += [(keys, "counterparts") for keys in counterpart_rules]
+    return chosen
+
+
 def prediction_blocking_rules(
     rules: list[BlockingKeys],
     with_context: bool = False,
     counterpart_rules: tuple[BlockingKeys, ...] = COUNTERPART_RULES[-1],
 ) -> list[BlockingRuleCreator]:
-    """Candidate pairs: the selected equi-join rules plus, for police data, the context rules
-    (linked to the same crime on the same side; sharing a counterpart nominal id)."""
-    creators = [block_on(*keys) for keys in rules]
-    if with_context:
-        creators.append(block_on("crime_roles", arrays_to_explode=["crime_roles"]))
-        creators += [
-            block_on(*keys, arrays_to_explode=["counterparts"]) for keys in counterpart_rules
-        ]
-    return creators
+    """The `prediction_rules` as Splink's blocking rules (the model's settings)."""
+    return [
+        block_on(*keys, arrays_to_explode=[explode]) if explode else block_on(*keys)
+        for keys, explode in prediction_rules(rules, with_context, counterpart_rules)
+    ]
+
+
+def blocked_pairs_sql(table: str, rules: list[PredictionRule], chunk: tuple[int, int]) -> str:
+    """SQL: the blocked pairs of chunk `chunk` = (i, n) of the left-hand records, exactly the
+    table Splink's `compute_blocked_pairs_for_predict_chunk` writes for `rules` (match_key,
+    join_key_l, join_key_r; the same chunk of each record, the same match key: the first rule
+    that pairs the two records).
+
+    Splink writes each rule's join with `NOT (every earlier rule's condition)` so that a pair
+    comes from one rule only, then still removes duplicate pairs with a group-by (a context
+    rule pairs records on any shared element). That filter reads every earlier rule's keys of
+    both records for each candidate pair; without it (and without Splink's materialised copy
+    of the input) blocking took 44 % less CPU at national scale. The group-by alone gives
+    the same pairs, and `min` of the rule's position the same match key."""
+    i, n = chunk
+    where = f"l.unique_id < r.unique_id and (abs(hash(l.unique_id)) % {n}) + 1 = {i}"
+    joins = []
+    for position, (keys, explode) in enumerate(rules):
+        source = table
+        if explode is not None:
+            # one row per element, as Splink explodes the list (no row for a null or empty list)
+            others = "".join(f", {key}" for key in keys if key != explode)
+            source = f"(select unique_id{others}, unnest({explode}) as {explode} from {table})"
+        on = " and ".join(f"l.{key} = r.{key}" for key in keys)
+        joins.append(
+            f"select {position} as rule, l.unique_id as join_key_l, r.unique_id as join_key_r "
+            f"from {source} as l join {source} as r on {on} where {where}"
+        )
+    union = "\n    union all\n    ".join(joins)
+    return f"""select min(rule)::varchar as match_key, join_key_l, join_key_r
+    from (
+    {union}
+    )
+    group by join_key_l, join_key_r"""
 
 
 def without_implied_rules(rules: list[BlockingKeys]) -> list[BlockingKeys]:

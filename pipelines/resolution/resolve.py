@@ -35,12 +35,14 @@ from pipelines.resolution.model import (
     COUNTERPART_RULES,
     DISTRICT_REGEX,
     SECTOR_REGEX,
+    PredictionRule,
+    blocked_pairs_sql,
     blocking_candidates,
     build_settings,
     calibrate,
     chain_dob_conflict_years,
     count_block_pairs,
-    prediction_blocking_rules,
+    prediction_rules,
     select_blocking_rules,
     select_counterpart_rules,
     train,
@@ -695,7 +697,6 @@ def _train_and_score(
     """Choose blocking rules within the pair budget, train the model on this run's records,
     bound it (calibrate), and score the blocked pairs into `predictions`."""
     db_api = DuckDBAPI(con)
-    splink_input = db_api.register("splink_input")
     budget = max(config.min_block_pairs, int(config.block_pairs_per_record * n_input))
     total_budget = max(config.min_block_pairs, int(config.total_pairs_per_record * n_input))
     t = time.perf_counter()
@@ -736,10 +737,8 @@ def _train_and_score(
     # ~7 linkers a resolution builds.
     validated: set[tuple[str, ...]] = set()
 
-    def make_linker(
-        model_settings: Any, em_keys: tuple[str, ...] | None = None, scoring: bool = False
-    ) -> Linker:
-        data = splink_input if scoring else splink_train
+    def make_linker(model_settings: Any, em_keys: tuple[str, ...] | None = None) -> Linker:
+        data = splink_train
         if em_keys is not None and em_keys not in samples:
             # Whole blocks, at most max_em_records records and max_em_pairs pairs: at
             # national scale a date of birth is shared by ~20 times more records than in
@@ -798,18 +797,12 @@ def _train_and_score(
     )
     # The pairs are blocked on the model's rules less those an earlier rule implies: the same
     # pairs, one join of the input fewer per chunk for each (the model lists every rule chosen)
-    linker = make_linker(
-        {
-            **model,
-            "blocking_rules_to_generate_predictions": prediction_blocking_rules(
-                without_implied_rules(rules), present.context, counterpart_rules
-            ),
-        },
-        scoring=True,
-    )
+    blocking = prediction_rules(without_implied_rules(rules), present.context, counterpart_rules)
     scorer = _scoring_linker(db_api, con, model, tf_tables)
     _phase(timings, "train_s", t)
-    n_scored = _score_blocked_pairs(con, linker, scorer, config, fields, rule_counts, timings)
+    n_scored = _score_blocked_pairs(
+        con, db_api, blocking, scorer, config, fields, rule_counts, timings
+    )
     return ScoringRun(model, training, rule_counts, dob_conflict_years, n_scored)
 
 
@@ -845,7 +838,8 @@ def _scoring_linker(
 
 def _score_blocked_pairs(
     con: duckdb.DuckDBPyConnection,
-    linker: Linker,
+    db_api: DuckDBAPI,
+    blocking: list[PredictionRule],
     scorer: Linker,
     config: ResolutionConfig,
     fields: list[str],
@@ -855,7 +849,7 @@ def _score_blocked_pairs(
     """Block and score every pair into `predictions` (pairs at or above the lowest
     probability any output needs); returns the number of pairs scored.
 
-    Chunks of the left-hand records: Splink de-duplicates the pairs of all rules with one
+    Chunks of the left-hand records: the pairs of all rules are de-duplicated with one
     group-by, which at national scale (~93 M pairs) does not fit in memory_limit in one go.
     Chunks are sized from the counted pairs of the rules (an upper bound: pairs found by
     several rules count once each). A pair is blocked and scored in its left record's chunk
@@ -872,9 +866,13 @@ def _score_blocked_pairs(
     n_scored = 0
     for i in range(1, n_chunks + 1):
         t = time.perf_counter()
-        chunk = ((i, n_chunks), (1, 1))
-        blocked = linker.inference.compute_blocked_pairs_for_predict_chunk(*chunk)
-        n_scored += con.execute(f"select count(*) from {blocked.physical_name}").fetchall()[0][0]
+        # the pairs Splink's blocking would write for this chunk (blocked_pairs_sql)
+        con.execute(
+            "create or replace table _res_blocked_pairs as "
+            + blocked_pairs_sql("splink_input", blocking, (i, n_chunks))
+        )
+        blocked = db_api.register("_res_blocked_pairs", table_name=f"_res_blocked_pairs_{i}")
+        n_scored += con.execute("select count(*) from _res_blocked_pairs").fetchall()[0][0]
         timings["block_s"] += time.perf_counter() - t
         t = time.perf_counter()
         # the chunk's pairs scored by the scoring linker (Splink's documented way to score
@@ -894,7 +892,8 @@ def _score_blocked_pairs(
         )
         # scored: free the chunk's pairs (tens of millions of rows at scale)
         predictions.drop_table_from_database_and_remove_from_cache()
-        blocked.drop_table_from_database_and_remove_from_cache()
+        # (our table, registered: Splink drops it only when told it may)
+        blocked.drop_table_from_database_and_remove_from_cache(force_non_splink_table=True)
         timings["score_s"] += time.perf_counter() - t
     log.info(
         "resolution scored %d pairs in %d chunks (block %.1f s, score %.1f s)",
