@@ -72,15 +72,14 @@ links as (
     from {{ source('resolution', 'person_links') }}
 ),
 
--- the weakest link of the victims of stalking-universe crimes only (the pairs' victims are
--- among them): grouping every resolved record (~11 M at national scale, most of them nobody's
--- victim here) was much of the model's work
+-- the weakest link of the pairs' victims only: grouping every resolved record (~11 M at
+-- national scale, most of them nobody's victim here) was much of the model's work
 victim_weakest as (
     select
         person_key,
         min(cluster_min_probability) as weakest
     from {{ source('resolution', 'person_records') }}
-    where person_key in (select victimisations.person_key from {{ ref('int_victimisations') }} as victimisations)
+    where person_key in (select pairs.victim_person_key from pairs)
     group by person_key
 ),
 

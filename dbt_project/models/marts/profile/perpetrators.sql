@@ -42,9 +42,9 @@ pairs as (
         on crime_pairs.crime_id = stalking_crimes.crime_id
 ),
 
--- the weakest link of the persons this model reads it for: the perpetrators and their victims
--- (a victim counted is a victim of a stalking-universe crime). Grouping every resolved record
--- instead (~11 M at national scale, most of them neither) was much of the model's work
+-- the weakest link of the persons this model reads it for: the perpetrators and their
+-- established victims. Grouping every resolved record instead (~11 M at national scale, most of
+-- them neither) was much of the model's work
 person_weakest as (
     select
         person_key,
@@ -56,8 +56,9 @@ person_weakest as (
             select perpetrations.person_key
             from perpetrations
             union all
-            select victimisations.person_key
-            from {{ ref('int_victimisations') }} as victimisations
+            select victims.victim_person_key
+            from {{ ref('int_perpetrator_victims') }} as victims
+            where victims.is_established
         )
     group by person_key
 ),
