@@ -72,11 +72,14 @@ links as (
     from {{ source('resolution', 'person_links') }}
 ),
 
+-- the weakest link of the pairs' victims only: grouping every resolved record (~11 M at
+-- national scale, most of them nobody's victim here) was much of the model's work
 victim_weakest as (
     select
         person_key,
         min(cluster_min_probability) as weakest
     from {{ source('resolution', 'person_records') }}
+    where person_key in (select pairs.victim_person_key from pairs)
     group by person_key
 ),
 

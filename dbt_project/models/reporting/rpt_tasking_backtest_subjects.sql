@@ -12,6 +12,7 @@ with
 quarters as (
     select
         quarter,
+        q_start,
         q_end,
         row_number() over (order by q_start) as quarter_number
     from {{ ref('int_quarters') }}
@@ -34,6 +35,7 @@ origins as (
     select
         run_quarter.quarter as run_quarter,
         origin.quarter as origin_quarter,
+        origin.q_start as origin_start,
         origin.q_end as origin_end,
         horizons.horizon_quarters
     from run_quarter
@@ -107,26 +109,35 @@ ranked_population as (
         on ranking_quarters.origin_quarter = perpetrators.quarter
 ),
 
+-- each subject once per method: three projections of the ranked population (a lateral VALUES
+-- list would be planned as a join of every row with its own three, on all of its columns)
 by_method as (
     select
-        ranked_population.run_quarter,
-        ranked_population.origin_quarter,
-        ranked_population.person_key,
-        methods.method,
-        methods.method_rank,
-        methods.score
+        run_quarter,
+        origin_quarter,
+        person_key,
+        'rfgv' as method,
+        rank_rfgv as method_rank,
+        score_rfgv as score
     from ranked_population
-    cross join
-        lateral (
-            values
-            ('rfgv', ranked_population.rank_rfgv, ranked_population.score_rfgv),
-            (
-                'crime_count_12m',
-                ranked_population.rank_crime_count_12m,
-                ranked_population.score_crime_count_12m
-            ),
-            ('most_recent', ranked_population.rank_most_recent, ranked_population.score_most_recent)
-        ) as methods (method, method_rank, score)
+    union all
+    select
+        run_quarter,
+        origin_quarter,
+        person_key,
+        'crime_count_12m' as method,
+        rank_crime_count_12m as method_rank,
+        score_crime_count_12m as score
+    from ranked_population
+    union all
+    select
+        run_quarter,
+        origin_quarter,
+        person_key,
+        'most_recent' as method,
+        rank_most_recent as method_rank,
+        score_most_recent as score
+    from ranked_population
 ),
 
 -- average rank of each subject by score (ties share the mean of their ranks), for the AUC;

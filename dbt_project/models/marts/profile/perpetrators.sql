@@ -42,12 +42,24 @@ pairs as (
         on crime_pairs.crime_id = stalking_crimes.crime_id
 ),
 
+-- the weakest link of the persons this model reads it for: the perpetrators and their
+-- established victims. Grouping every resolved record instead (~11 M at national scale, most of
+-- them neither) was much of the model's work
 person_weakest as (
     select
         person_key,
         min(cluster_min_probability) as weakest,
         any_value(cluster_rule_joins) as rule_joins
     from {{ source('resolution', 'person_records') }}
+    where
+        person_key in (
+            select perpetrations.person_key
+            from perpetrations
+            union all
+            select victims.victim_person_key
+            from {{ ref('int_perpetrator_victims') }} as victims
+            where victims.is_established
+        )
     group by person_key
 ),
 
