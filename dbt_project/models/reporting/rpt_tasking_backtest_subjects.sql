@@ -112,32 +112,19 @@ ranked_population as (
 -- each subject once per method: three projections of the ranked population (a lateral VALUES
 -- list would be planned as a join of every row with its own three, on all of its columns)
 by_method as (
-    select
-        run_quarter,
-        origin_quarter,
-        person_key,
-        'rfgv' as method,
-        rank_rfgv as method_rank,
-        score_rfgv as score
-    from ranked_population
-    union all
-    select
-        run_quarter,
-        origin_quarter,
-        person_key,
-        'crime_count_12m' as method,
-        rank_crime_count_12m as method_rank,
-        score_crime_count_12m as score
-    from ranked_population
-    union all
-    select
-        run_quarter,
-        origin_quarter,
-        person_key,
-        'most_recent' as method,
-        rank_most_recent as method_rank,
-        score_most_recent as score
-    from ranked_population
+    {%- for method in ['rfgv', 'crime_count_12m', 'most_recent'] %}
+        {%- if not loop.first %}
+            union all
+        {%- endif %}
+        select
+            run_quarter,
+            origin_quarter,
+            person_key,
+            '{{ method }}' as method,
+            rank_{{ method }} as method_rank,
+            score_{{ method }} as score
+        from ranked_population
+    {%- endfor %}
 ),
 
 -- average rank of each subject by score (ties share the mean of their ranks), for the AUC;
