@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.hotspots.change import change_classes
-from pipelines.hotspots.gistar import gi_star, prefetch_permutation_table
+from pipelines.hotspots.gistar import GI_CLASSES, gi_star, prefetch_permutation_table
 from pipelines.hotspots.grid import (
     cell_centres_wgs84,
     cell_ids,
@@ -33,8 +33,6 @@ from pipelines.quarters import shift_quarter
 from pipelines.settings import HotspotSettings
 
 ALL_PERIODS = "all"
-# Gi* classes (gi_star's gi_class), in the order of a categorical's sorted categories.
-GI_CLASSES = ["cold", "hot", "ns"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -205,9 +203,8 @@ def hotspot_outputs(
     periods = len(quarters)
 
     def stacked(column: str) -> np.ndarray:
-        return np.concatenate([gi[column].to_numpy() for gi in per_quarter])
+        return np.concatenate([gi[column] for gi in per_quarter])
 
-    gi_class = stacked("gi_class")
     hot = pd.DataFrame(
         {
             "quarter": pd.Categorical.from_codes(
@@ -226,12 +223,7 @@ def hotspot_outputs(
             "p_norm": stacked("p_norm"),
             "p_sim": stacked("p_sim"),
             "p_fdr_cut": stacked("p_cut"),
-            "gi_class": pd.Categorical.from_codes(
-                np.select(
-                    [gi_class == c for c in GI_CLASSES], range(len(GI_CLASSES)), default=-1
-                ).astype(np.int8),
-                categories=GI_CLASSES,
-            ),
+            "gi_class": pd.Categorical.from_codes(stacked("gi_class"), categories=GI_CLASSES),
         }
     )
     hot["is_significant"] = hot["gi_class"] == "hot"
