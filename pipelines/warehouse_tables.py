@@ -88,9 +88,14 @@ def table_spec(name: str) -> TableSpec:
 
 
 def create_sql(
-    spec: TableSpec, relation: str, frame_columns: Sequence[str], keep_declared_only: bool = False
+    spec: TableSpec,
+    relation: str,
+    frame_columns: Sequence[str],
+    keep_declared_only: bool = False,
+    sort: bool = True,
 ) -> str:
-    """CREATE OR REPLACE ... AS SELECT with every declared column cast to its type."""
+    """CREATE OR REPLACE ... AS SELECT with every declared column cast to its type, ordered by
+    `meta.order_by` (`sort` False: the rows are known to come in that order already)."""
     missing = [c for c in spec.column_names if c not in frame_columns]
     pattern, open_type = OPEN_COLUMNS.get(spec.name, (None, ""))
     if keep_declared_only:
@@ -118,7 +123,7 @@ def create_sql(
         for c in frame_columns
         if c not in spec.column_names and pattern
     ]
-    order = f" order by {', '.join(spec.order_by)}" if spec.order_by else ""
+    order = f" order by {', '.join(spec.order_by)}" if spec.order_by and sort else ""
     return (
         f"create or replace table {spec.name} as select {', '.join(selected)} "
         f"from {relation}{order}"
@@ -140,12 +145,48 @@ def replace_table(con: Any, name: str, frame: Any, keep_declared_only: bool = Fa
         columns = spec.column_names
     relation = "_spp_python_table"
     con.execute(f"create schema if not exists {spec.name.split('.')[0]}")
+    # A frame whose rows already come in the declared order is written as it comes (DuckDB
+    # keeps the insertion order of a select without ORDER BY): the same table without sorting
+    # it (the national hotspot panel: 12.8 M rows, ~8 s of CPU to sort on its two strings).
+    in_order = _in_declared_order(frame, spec.order_by)
     con.register(relation, frame)
     try:
-        con.execute(create_sql(spec, relation, columns, keep_declared_only))
+        con.execute(create_sql(spec, relation, columns, keep_declared_only, sort=not in_order))
     finally:
         con.unregister(relation)
     if spec.comment:
         quoted = spec.comment.replace("'", "''")
         con.execute(f"comment on table {spec.name} is '{quoted}'")
     return int(con.execute(f"select count(*) from {spec.name}").fetchone()[0])
+
+
+def _in_declared_order(frame: Any, order_by: Sequence[str]) -> bool:
+    """True when `frame` (pandas) is strictly increasing on the `order_by` columns, so that
+    ORDER BY would return its rows as they are: each of them a categorical of sorted string
+    categories with no missing value (its codes then sort as the strings do, in DuckDB's
+    byte order too: UTF-8 orders bytes as code points), and no two rows with the same key (a
+    tie's order after a sort is the sort's, not the frame's). Any other frame: False (sorted
+    by DuckDB). O(rows) on the codes."""
+    import numpy as np
+    import pandas as pd
+
+    if not order_by or not isinstance(frame, pd.DataFrame) or len(frame) < 2:
+        return False
+    codes = []
+    for column in order_by:
+        values = frame.get(column)
+        if not isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
+            return False
+        categories = values.cat.categories
+        if categories.inferred_type != "string" or not categories.is_monotonic_increasing:
+            return False
+        column_codes = values.cat.codes.to_numpy()
+        if (column_codes < 0).any():
+            return False
+        codes.append(column_codes)
+    # Row i+1 after row i on the whole key, from the last column to the first.
+    after = codes[-1][1:] > codes[-1][:-1]
+    for column_codes in reversed(codes[:-1]):
+        later, earlier = column_codes[1:], column_codes[:-1]
+        after = (later > earlier) | ((later == earlier) & after)
+    return bool(np.all(after))
