@@ -148,7 +148,7 @@ def replace_table(con: Any, name: str, frame: Any, keep_declared_only: bool = Fa
     # A frame whose rows already come in the declared order is written as it comes (DuckDB
     # keeps the insertion order of a select without ORDER BY): the same table without sorting
     # it (the national hotspot panel: 12.8 M rows, ~8 s of CPU to sort on its two strings).
-    in_order = _in_declared_order(frame, spec.order_by)
+    in_order = _in_declared_order(frame, spec.order_by) and _keeps_insertion_order(con)
     con.register(relation, frame)
     try:
         con.execute(create_sql(spec, relation, columns, keep_declared_only, sort=not in_order))
@@ -158,6 +158,12 @@ def replace_table(con: Any, name: str, frame: Any, keep_declared_only: bool = Fa
         quoted = spec.comment.replace("'", "''")
         con.execute(f"comment on table {spec.name} is '{quoted}'")
     return int(con.execute(f"select count(*) from {spec.name}").fetchone()[0])
+
+
+def _keeps_insertion_order(con: Any) -> bool:
+    """Whether a select without ORDER BY returns its input's order on this connection (a
+    connection that set preserve_insertion_order off may not: then the table is sorted)."""
+    return bool(con.execute("select current_setting('preserve_insertion_order')").fetchall()[0][0])
 
 
 def _in_declared_order(frame: Any, order_by: Sequence[str]) -> bool:

@@ -73,3 +73,28 @@ def test_any_other_frame_is_sorted(case: str) -> None:
     assert not _in_declared_order(checked, ["quarter", "cell_id"])
     rows = _written(checked)
     assert rows == sorted(rows, key=lambda r: (r[0], r[1] is None, r[1] or ""))
+
+
+@pytest.mark.parametrize("keeps_order", [True, False])
+def test_an_ordered_frame_is_sorted_where_the_connection_may_not_keep_its_order(
+    keeps_order: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipelines import warehouse_tables
+
+    frame = _density(["2026-Q2", "2026-Q3"], ["E1", "E2", "E3"])
+    ordered = _as_categories(
+        frame, {"quarter": ["2026-Q2", "2026-Q3"], "cell_id": ["E1", "E2", "E3"]}
+    )
+    statements: list[str] = []
+    create_sql = warehouse_tables.create_sql
+
+    def recorded(*args: object, **kwargs: object) -> str:
+        statements.append(create_sql(*args, **kwargs))  # type: ignore[arg-type]
+        return statements[-1]
+
+    monkeypatch.setattr(warehouse_tables, "create_sql", recorded)
+    con = duckdb.connect()
+    # a connection with preserve_insertion_order off may return a select's rows in any order
+    con.execute(f"set preserve_insertion_order = {str(keeps_order).lower()}")
+    replace_table(con, DENSITY, ordered)
+    assert statements[0].endswith("order by quarter, cell_id") is not keeps_order
