@@ -3,6 +3,7 @@ dbt steps then use: one parse, not two."""
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import pytest
@@ -30,3 +31,31 @@ def test_the_dbt_steps_reuse_the_warm_up_parse(monkeypatch: pytest.MonkeyPatch) 
     manifest = dbt_project.project_manifest(dbt_project._parse_variables(variables))
     assert len(parses) == 1
     assert manifest is next(iter(dbt_project._MANIFESTS.values()))
+
+
+def test_the_warm_up_hands_the_gil_over_promptly_while_it_parses(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The loads beside the warm-up get the GIL back within WARM_UP_SWITCH_INTERVAL_S of a
+    DuckDB statement's end while it parses; afterwards the interval is the process's again."""
+    seen: list[float] = []
+
+    def parse(variables: Any, target: str) -> None:
+        seen.append(sys.getswitchinterval())
+
+    monkeypatch.setattr(dbt_project, "project_manifest", parse)
+    before = sys.getswitchinterval()
+    assert before > dbt_project.WARM_UP_SWITCH_INTERVAL_S
+    dbt_project.start_warm_up(dbt_vars(load_settings())).join()
+    assert seen == [pytest.approx(dbt_project.WARM_UP_SWITCH_INTERVAL_S)]
+    assert sys.getswitchinterval() == pytest.approx(before)
+
+
+def test_a_failing_warm_up_restores_the_switch_interval(monkeypatch: pytest.MonkeyPatch) -> None:
+    def parse(variables: Any, target: str) -> None:
+        raise RuntimeError("dbt could not parse")
+
+    monkeypatch.setattr(dbt_project, "project_manifest", parse)
+    before = sys.getswitchinterval()
+    dbt_project.start_warm_up(dbt_vars(load_settings())).join()
+    assert sys.getswitchinterval() == pytest.approx(before)
