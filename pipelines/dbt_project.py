@@ -268,10 +268,10 @@ def project_manifest(variables: dict[str, Any], target: str = DBT_TARGET) -> Man
 
 # While the warm-up runs, the interpreter offers the GIL to a waiting thread every 1 ms instead
 # of Python's default 5 ms. The warm-up is pure Python; the thread it runs beside (the extract
-# loads) makes hundreds of short DuckDB statements, outside the GIL, and waited up to a whole
-# interval for the GIL after each. Outside Dagster, at load 11-13: the loads and their GX
-# batches 3.6-4.0 s beside the warm-up at 5 ms, ~2.5-3.1 s at 1 ms (alone 1.5-2.1 s), the
-# warm-up itself finishing no later and the CPU the same.
+# loads) makes hundreds of short DuckDB statements, outside the GIL, and waits for the GIL after
+# each, up to a whole interval. Outside Dagster at load 12, the loads and their GX batches
+# beside the warm-up: 3.0-3.6 s at 5 ms, 2.8-3.2 s at 1 ms (alone ~1.5-1.9 s), the warm-up
+# finishing no later and the CPU the same (docs/benchmarks.md, q2 session 26).
 WARM_UP_SWITCH_INTERVAL_S = 0.001
 
 
