@@ -220,14 +220,7 @@ def test_the_run_reports_every_dbt_test_as_an_asset_check(tiny_profile) -> None:
 
         planned = checks(dg.DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED)
         evaluated = checks(dg.DagsterEventType.ASSET_CHECK_EVALUATION)
-        evaluations = len(
-            instance.get_records_for_run(
-                run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, limit=100_000
-            ).records
-        )
     assert set(evaluated) == set(planned)
-    # Each once: a folded test's result goes to Dagster as its model builds, not again after.
-    assert evaluations == len(evaluated)
     # Every dbt test passed (the GX contract checks may warn on the generated force).
     assert all(e.passed for (_, name), e in evaluated.items() if name != "contract")
     in_model = {
@@ -272,10 +265,6 @@ def test_a_models_outcome_becomes_each_folded_tests_check_outcome() -> None:
         "  test.p.rules_a.1: a.y, z fails unique_combination: 1 row(s)",
         "Runtime Error in model c (models/c.sql)\n  Binder Error: no such column",
     ]
-    # As each model's node result arrives (the step reports these at once): a model that
-    # built passed its folded tests; a failed one's outcome waits for the build's errors.
-    assert _outcomes_in_build(manifest, folded, [results[1]], []) == {"test.p.rules_b.3": []}
-    assert _outcomes_in_build(manifest, folded, [results[0]], []) == {}
     outcomes = _outcomes_in_build(manifest, folded, results, errors)
     assert outcomes == {
         "test.p.rules_a.1": [

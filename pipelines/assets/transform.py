@@ -213,8 +213,6 @@ def _build(
 
     manifest, translator, _ = get_manifest_and_translator_from_dbt_assets([context.assets_def])
     failure: DbtRunFailed | None = None
-    # The folded tests whose check results the step has yielded.
-    reported: set[str] = set()
     # dbt builds in a thread of its own while this one hands each finished node to Dagster:
     # Dagster's work per event (storing it, data versions: ~1 s for the reporting step's ~90
     # models and their checks) then overlaps dbt's SQL, which runs outside the GIL, instead of
@@ -239,23 +237,13 @@ def _build(
             except Empty:
                 continue
             yield from _node_events(context, manifest, translator, event, target_path)
-            # A model that built has passed the tests its node ran: their check results go to
-            # Dagster now, overlapping dbt's SQL like its nodes' events, not after the build
-            # (~75 results, ~0.4 s of Dagster's work, in the analytics step).
-            passed = _outcomes_in_build(manifest, checks_in_build, [event], [])
-            yield from _check_events(manifest, translator, passed)
-            reported.update(passed)
         try:
             build.result().result.write(str(target_path / "run_results.json"))
         except DbtRunFailed as error:
             failure = error
     # What did finish is recorded before the step fails.
     checked_in_build = _outcomes_in_build(manifest, checks_in_build, results, error_messages)
-    yield from _check_events(
-        manifest,
-        translator,
-        {test: rules for test, rules in checked_in_build.items() if test not in reported},
-    )
+    yield from _check_events(manifest, translator, checked_in_build)
     start_pruning_invocation_targets()
     if failure is not None:
         raise failure
