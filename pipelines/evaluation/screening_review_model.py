@@ -70,10 +70,14 @@ def features(scored: pd.DataFrame, levels: np.ndarray) -> np.ndarray:
 
 
 def fit_review_model(x: np.ndarray, verdicts: np.ndarray, penalty_c: float) -> LogisticRegression:
-    """The penalised logistic model of the verdicts (deterministic: lbfgs, no sampling)."""
+    """The penalised logistic model of the verdicts. Newton-Cholesky: deterministic, and it
+    converges in a few steps on a few hundred reviews x 24 features, where lbfgs (the scaled
+    flag level makes the problem ill-conditioned) ran ~60x longer and stopped short."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        return LogisticRegression(C=penalty_c, max_iter=5000).fit(x, verdicts)
+        return LogisticRegression(C=penalty_c, solver="newton-cholesky", max_iter=200).fit(
+            x, verdicts
+        )
 
 
 def cross_validated_probability(
