@@ -17,7 +17,8 @@ that saw it), so a run could say how sure it is.
 Simulated as the threshold calibration is (pipelines.evaluation.screening): the reviewer
 answers from truth; each evaluated quarter is screened with the model fitted on its previous
 quarters' samples. Its settings (penalty, cut, quarters pooled) are chosen on the held-in
-parts only; nothing of it runs in the pipeline unless it wins held out.
+parts only. Read held out once, it lost (docs/evaluation/screening.md), so nothing of it runs
+in the pipeline.
 """
 
 from __future__ import annotations
