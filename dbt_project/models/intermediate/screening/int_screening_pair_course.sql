@@ -35,11 +35,15 @@ classified_stalking as (
     where {{ is_classified_stalking() }}
 ),
 
--- crimes the police graded medium or high risk: a concern raised about the occasion
-risk_graded as (
-    select crime_id
+-- a crime's own marks: stalking by classification, or graded medium or high risk by the
+-- police (a concern raised about the occasion); one lookup per occasion for both
+crime_marks as (
+    select
+        crime_id,
+        coalesce({{ is_classified_stalking() }}, false) as is_classified_stalking,
+        coalesce(risk_level in ('medium', 'high'), false) as is_risk_graded
     from {{ ref('int_crimes_classified') }}
-    where risk_level in ('medium', 'high')
+    where {{ is_classified_stalking() }} or risk_level in ('medium', 'high')
 ),
 
 candidate_pairs as (
@@ -80,8 +84,8 @@ pair_occasions as (
         occasions.harm_weight_days,
         occasions.is_online,
         occasions.is_stalking_intelligence,
-        classified_stalking.crime_id is not null as is_classified_stalking,
-        risk_graded.crime_id is not null as is_risk_graded,
+        coalesce(crime_marks.is_classified_stalking, false) as is_classified_stalking,
+        coalesce(crime_marks.is_risk_graded, false) as is_risk_graded,
         coalesce(occasions.crime_id, occasions.occasion_id) as occasion_key,
         abs(date_diff('day', numbered_pairs.occasion_date, occasions.occasion_date)) as days_apart
     from numbered_pairs
@@ -89,13 +93,9 @@ pair_occasions as (
         on
             numbered_pairs.suspect_person_key = occasions.suspect_person_key
             and numbered_pairs.victim_person_key = occasions.victim_person_key
-    left join classified_stalking
+    left join crime_marks
         on
-            occasions.crime_id = classified_stalking.crime_id
-            and occasions.occasion_kind = 'crime'
-    left join risk_graded
-        on
-            occasions.crime_id = risk_graded.crime_id
+            occasions.crime_id = crime_marks.crime_id
             and occasions.occasion_kind = 'crime'
     where abs(date_diff('day', numbered_pairs.occasion_date, occasions.occasion_date)) <= {{ window_days }}
 ),
