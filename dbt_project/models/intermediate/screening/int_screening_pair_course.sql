@@ -35,11 +35,15 @@ classified_stalking as (
     where {{ is_classified_stalking() }}
 ),
 
--- crimes the police graded medium or high risk: a concern raised about the occasion
-risk_graded as (
-    select crime_id
+-- a crime's own marks: stalking by classification, or graded medium or high risk by the
+-- police (a concern raised about the occasion); one lookup per occasion for both
+crime_marks as (
+    select
+        crime_id,
+        coalesce({{ is_classified_stalking() }}, false) as is_classified_stalking,
+        coalesce(risk_level in ('medium', 'high'), false) as is_risk_graded
     from {{ ref('int_crimes_classified') }}
-    where risk_level in ('medium', 'high')
+    where {{ is_classified_stalking() }} or risk_level in ('medium', 'high')
 ),
 
 candidate_pairs as (
@@ -55,40 +59,45 @@ candidate_pairs as (
         on candidates.crime_id = crime_pairs.crime_id
 ),
 
+-- each candidate pair numbered, so that the groupings below key on one integer rather than
+-- three strings (a pair is one row: crimes are unique in candidates, and crime, suspect and
+-- victim together in int_crime_pairs); the number only groups, it reaches no output
+numbered_pairs as (
+    select
+        *,
+        row_number() over () as pair_number
+    from candidate_pairs
+),
+
 -- the pair's occasions around each candidate crime; an intelligence report linked to a crime
 -- describes that crime's occasion, so it is counted once with it
 pair_occasions as (
     select
-        candidate_pairs.crime_id,
-        candidate_pairs.suspect_person_key,
-        candidate_pairs.victim_person_key,
-        candidate_pairs.occasion_date as candidate_date,
-        candidate_pairs.harm_weight_days as candidate_harm,
-        candidate_pairs.is_online as candidate_online,
+        numbered_pairs.pair_number,
+        numbered_pairs.crime_id,
+        numbered_pairs.occasion_date as candidate_date,
+        numbered_pairs.harm_weight_days as candidate_harm,
+        numbered_pairs.is_online as candidate_online,
         occasions.occasion_kind,
         occasions.occasion_date,
         occasions.offence_category,
         occasions.harm_weight_days,
         occasions.is_online,
         occasions.is_stalking_intelligence,
-        classified_stalking.crime_id is not null as is_classified_stalking,
-        risk_graded.crime_id is not null as is_risk_graded,
+        coalesce(crime_marks.is_classified_stalking, false) as is_classified_stalking,
+        coalesce(crime_marks.is_risk_graded, false) as is_risk_graded,
         coalesce(occasions.crime_id, occasions.occasion_id) as occasion_key,
-        abs(date_diff('day', candidate_pairs.occasion_date, occasions.occasion_date)) as days_apart
-    from candidate_pairs
+        abs(date_diff('day', numbered_pairs.occasion_date, occasions.occasion_date)) as days_apart
+    from numbered_pairs
     inner join occasions
         on
-            candidate_pairs.suspect_person_key = occasions.suspect_person_key
-            and candidate_pairs.victim_person_key = occasions.victim_person_key
-    left join classified_stalking
+            numbered_pairs.suspect_person_key = occasions.suspect_person_key
+            and numbered_pairs.victim_person_key = occasions.victim_person_key
+    left join crime_marks
         on
-            occasions.crime_id = classified_stalking.crime_id
+            occasions.crime_id = crime_marks.crime_id
             and occasions.occasion_kind = 'crime'
-    left join risk_graded
-        on
-            occasions.crime_id = risk_graded.crime_id
-            and occasions.occasion_kind = 'crime'
-    where abs(date_diff('day', candidate_pairs.occasion_date, occasions.occasion_date)) <= {{ window_days }}
+    where abs(date_diff('day', numbered_pairs.occasion_date, occasions.occasion_date)) <= {{ window_days }}
 ),
 
 -- a crime recorded as stalking between the pair in the history window (a course that resumes
@@ -126,14 +135,14 @@ pair_stalking_order as (
 -- occasion key with filters, which DuckDB would plan as a grouping of their own joined back
 occasion_signals as (
     select
-        crime_id,
-        suspect_person_key,
-        victim_person_key,
+        pair_number,
         occasion_key,
+        any_value(crime_id) as crime_id,
         min(occasion_date) as first_date,
         max(occasion_date) as last_date,
         bool_or(days_apart <= {{ intense_days }}) as is_intense,
-        list(offence_category) as categories,
+        min(offence_category) as min_category,
+        max(offence_category) as max_category,
         bool_or(is_online) as any_online,
         bool_or(not is_online) as any_offline,
         min(harm_weight_days) filter (
@@ -147,20 +156,19 @@ occasion_signals as (
         -- reported as stalking-related intelligence
         bool_or(is_risk_graded or is_stalking_intelligence) as is_concern
     from pair_occasions
-    group by crime_id, suspect_person_key, victim_person_key, occasion_key
+    group by pair_number, occasion_key
 ),
 
 pair_signals as (
     select
-        crime_id,
-        suspect_person_key,
-        victim_person_key,
+        any_value(crime_id) as crime_id,
         count(occasion_key) as occasions_in_window,
         date_diff('day', min(first_date), max(last_date)) as span_days,
         count(occasion_key) filter (where is_intense) as occasions_intense,
         count(occasion_key) filter (where is_concern) as concern_occasions,
-        -- the distinct categories (nulls not counted, as count(distinct) does not)
-        len(list_distinct(flatten(list(categories)))) as categories_in_window,
+        -- two or more distinct categories (nulls not counted) exactly when the least and the
+        -- greatest differ: no list of categories to build per pair
+        coalesce(min(min_category) <> max(max_category), false) as has_several_categories,
         coalesce(bool_or(any_online), false) and coalesce(bool_or(any_offline), false) as is_mixed_mode,
         count(occasion_key) filter (where any_online and occasion_key <> crime_id) as other_online,
         min(earlier_min_harm) as earlier_min_harm,
@@ -169,7 +177,7 @@ pair_signals as (
         coalesce(bool_or(has_pair_intelligence), false) as has_pair_intelligence,
         coalesce(bool_or(has_recorded_stalking), false) as has_recorded_stalking
     from occasion_signals
-    group by crime_id, suspect_person_key, victim_person_key
+    group by pair_number
 ),
 
 per_crime as (
@@ -189,7 +197,7 @@ per_crime as (
         bool_or(occasions_intense >= {{ screening['intense_min_occasions'] }}) as is_obsessive,
         bool_or(
             occasions_in_window >= 2
-            and (is_mixed_mode or categories_in_window >= 2)
+            and (is_mixed_mode or has_several_categories)
         ) as is_fixated,
         coalesce(bool_or(candidate_harm > earlier_min_harm), false) as is_escalating,
         bool_or(candidate_online and other_online >= 1) as is_online_repeated,
