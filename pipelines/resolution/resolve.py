@@ -798,12 +798,27 @@ def _train_and_score(
     # The pairs are blocked on the model's rules less those an earlier rule implies: the same
     # pairs, one join of the input fewer per chunk for each (the model lists every rule chosen)
     blocking = prediction_rules(without_implied_rules(rules), present.context, counterpart_rules)
-    scorer = _scoring_linker(db_api, con, model, tf_tables)
+    score_api = _ScratchTablesDuckDBAPI(con)
+    scorer = _scoring_linker(score_api, con, model, tf_tables)
     _phase(timings, "train_s", t)
     n_scored = _score_blocked_pairs(
-        con, db_api, blocking, scorer, config, fields, rule_counts, timings
+        con, score_api, blocking, scorer, config, fields, rule_counts, timings
     )
     return ScoringRun(model, training, rule_counts, dob_conflict_years, n_scored)
+
+
+class _ScratchTablesDuckDBAPI(DuckDBAPI):
+    """Splink's DuckDB API writing the tables it materialises as temporary tables. Scoring
+    writes each chunk's records (the left and right records of its pairs: most of the nodes)
+    and its scored pairs, reads them once and drops them: in the scratch database file they
+    were compressed and written on the way in and decompressed on the way out (the 1/8 model's
+    record tables took ~40 % less CPU as temporary tables). Temporary tables stay under
+    memory_limit (DuckDB moves their blocks to temp_directory beyond it)."""
+
+    def _setup_for_execute_sql(self, sql: str, physical_name: str) -> str:
+        # Splink's own statement (DatabaseAPI._setup_for_execute_sql), on a temporary table
+        self.delete_table_from_database(physical_name)
+        return f"CREATE TEMP TABLE {physical_name} AS\n{sql}"
 
 
 def _scoring_linker(
@@ -871,7 +886,7 @@ def _score_blocked_pairs(
         # record's ~10 pairs in a row find its row of that hash table in cache, where the
         # group-by's order (a hash of the pair) sends every probe to a new place
         con.execute(
-            "create or replace table _res_blocked_pairs as select * from ("
+            "create or replace temp table _res_blocked_pairs as select * from ("
             + blocked_pairs_sql("splink_input", blocking, (i, n_chunks))
             + ") order by join_key_l"
         )
