@@ -881,14 +881,12 @@ def _score_blocked_pairs(
     n_scored = 0
     for i in range(1, n_chunks + 1):
         t = time.perf_counter()
-        # the pairs Splink's blocking would write for this chunk (blocked_pairs_sql), stored in
-        # left-record order: scoring joins each pair to its left record's columns, and a left
-        # record's ~10 pairs in a row find its row of that hash table in cache, where the
-        # group-by's order (a hash of the pair) sends every probe to a new place
+        # the pairs Splink's blocking would write for this chunk (blocked_pairs_sql); a
+        # temporary table, as Splink's scoring tables (_ScratchTablesDuckDBAPI): written once,
+        # read once, dropped
         con.execute(
-            "create or replace temp table _res_blocked_pairs as select * from ("
+            "create or replace temp table _res_blocked_pairs as "
             + blocked_pairs_sql("splink_input", blocking, (i, n_chunks))
-            + ") order by join_key_l"
         )
         blocked = db_api.register("_res_blocked_pairs", table_name=f"_res_blocked_pairs_{i}")
         n_scored += con.execute("select count(*) from _res_blocked_pairs").fetchall()[0][0]
