@@ -812,7 +812,7 @@ class _ScratchTablesDuckDBAPI(DuckDBAPI):
     writes each chunk's records (the left and right records of its pairs: most of the nodes)
     and its scored pairs, reads them once and drops them: in the scratch database file they
     were compressed and written on the way in and decompressed on the way out (the 1/8 model's
-    record tables took ~40 % less CPU as temporary tables). Temporary tables stay under
+    record tables took half the CPU as temporary tables). Temporary tables stay under
     memory_limit (DuckDB moves their blocks to temp_directory beyond it)."""
 
     def _setup_for_execute_sql(self, sql: str, physical_name: str) -> str:
