@@ -798,12 +798,27 @@ def _train_and_score(
     # The pairs are blocked on the model's rules less those an earlier rule implies: the same
     # pairs, one join of the input fewer per chunk for each (the model lists every rule chosen)
     blocking = prediction_rules(without_implied_rules(rules), present.context, counterpart_rules)
-    scorer = _scoring_linker(db_api, con, model, tf_tables)
+    score_api = _ScratchTablesDuckDBAPI(con)
+    scorer = _scoring_linker(score_api, con, model, tf_tables)
     _phase(timings, "train_s", t)
     n_scored = _score_blocked_pairs(
-        con, db_api, blocking, scorer, config, fields, rule_counts, timings
+        con, score_api, blocking, scorer, config, fields, rule_counts, timings
     )
     return ScoringRun(model, training, rule_counts, dob_conflict_years, n_scored)
+
+
+class _ScratchTablesDuckDBAPI(DuckDBAPI):
+    """Splink's DuckDB API writing the tables it materialises as temporary tables. Scoring
+    writes each chunk's records (the left and right records of its pairs: most of the nodes)
+    and its scored pairs, reads them once and drops them: in the scratch database file they
+    were compressed and written on the way in and decompressed on the way out (the 1/8 model's
+    record tables took half the CPU as temporary tables). Temporary tables stay under
+    memory_limit (DuckDB moves their blocks to temp_directory beyond it)."""
+
+    def _setup_for_execute_sql(self, sql: str, physical_name: str) -> str:
+        # Splink's own statement (DatabaseAPI._setup_for_execute_sql), on a temporary table
+        self.delete_table_from_database(physical_name)
+        return f"CREATE TEMP TABLE {physical_name} AS\n{sql}"
 
 
 def _scoring_linker(
@@ -866,9 +881,11 @@ def _score_blocked_pairs(
     n_scored = 0
     for i in range(1, n_chunks + 1):
         t = time.perf_counter()
-        # the pairs Splink's blocking would write for this chunk (blocked_pairs_sql)
+        # the pairs Splink's blocking would write for this chunk (blocked_pairs_sql); a
+        # temporary table, as Splink's scoring tables (_ScratchTablesDuckDBAPI): written once,
+        # read once, dropped
         con.execute(
-            "create or replace table _res_blocked_pairs as "
+            "create or replace temp table _res_blocked_pairs as "
             + blocked_pairs_sql("splink_input", blocking, (i, n_chunks))
         )
         blocked = db_api.register("_res_blocked_pairs", table_name=f"_res_blocked_pairs_{i}")
@@ -908,20 +925,23 @@ def _score_blocked_pairs(
 def _assign_person_keys(
     con: duckdb.DuckDBPyConnection, rule_join_probability: dict[str, float]
 ) -> None:
-    """`clusters` (unique_id, person_key) and `cluster_min` (each person's weakest link and the
-    rule joins among the links holding it; `rule_join_probability`: ResolutionConfig's).
+    """`clusters` (unique_id, person_key, person_no) and `cluster_min` (each person's weakest
+    link and the rule joins among the links holding it; `rule_join_probability`:
+    ResolutionConfig's), by person_no.
 
-    person_key: a hash of the smallest mention id of the person (stable while that holds)."""
+    person_key: a hash of the smallest mention id of the person (stable while that holds).
+    person_no: the same 12 hex digits read as a number, one for one with person_key: the
+    outputs group and join ~11 M mentions by person, and a 64-bit integer is cheaper to hash
+    and compare than a 13-character string (DuckDB keeps strings of up to 12 inline)."""
     # a group-by per person joined back, not a window over every node: one md5 per person
     con.execute(
         """create or replace table clusters as
         with keys as (
-            select c.cluster_id,
-                'P' || substr(md5(min(n.first_mention_id)), 1, 12) as person_key
+            select c.cluster_id, substr(md5(min(n.first_mention_id)), 1, 12) as key_hex
             from _res_clusters as c join nodes as n using (unique_id)
             group by c.cluster_id
         )
-        select c.unique_id, k.person_key
+        select c.unique_id, 'P' || k.key_hex as person_key, ('0x' || k.key_hex)::bigint as person_no
         from _res_clusters as c join keys as k using (cluster_id)"""
     )
     # the weakest link each person rests on: the weakest edge (scored or nominal-id) of the
@@ -948,27 +968,27 @@ def _assign_person_keys(
             left join ({rule_values}) as r using (joined_by)
         ),
         weakest as (
-            select cl.person_key, min(h.match_probability) as cluster_min_probability
+            select cl.person_no, min(h.match_probability) as cluster_min_probability
             from holding as h join clusters as cl on h.unique_id_l = cl.unique_id
-            group by cl.person_key
+            group by cl.person_no
         ),
         -- the ordered aggregate over the rule joins alone (tens of thousands nationally), not
         -- every spanning edge: DuckDB buffers an ordered aggregate's rows without spilling
         rules as (
-            select cl.person_key,
+            select cl.person_no,
                 string_agg(distinct e.joined_by, ',' order by e.joined_by) as cluster_rule_joins
             from _res_second_id_edges as e join clusters as cl on e.unique_id_l = cl.unique_id
-            group by cl.person_key
+            group by cl.person_no
         )
-        select w.person_key, w.cluster_min_probability, r.cluster_rule_joins
-        from weakest as w left join rules as r using (person_key)"""
+        select w.person_no, w.cluster_min_probability, r.cluster_rule_joins
+        from weakest as w left join rules as r using (person_no)"""
     )
     # each person's number of mentions (cluster_size, and the run's person counts)
     con.execute(
         """create or replace table person_sizes as
-        select c.person_key, count(*) as n_mentions
+        select c.person_no, count(*) as n_mentions
         from mentions_std as s join clusters as c using (unique_id)
-        group by c.person_key"""
+        group by c.person_no"""
     )
 
 
@@ -986,8 +1006,8 @@ def _clustered_mentions(con: duckdb.DuckDBPyConnection, output_format: str) -> A
         from mentions_in as m
         join mentions_std as s on m.mention_id::varchar = s.mention_id
         join clusters as c on s.unique_id = c.unique_id
-        join person_sizes as z on c.person_key = z.person_key
-        left join cluster_min as k on c.person_key = k.person_key""",
+        join person_sizes as z on c.person_no = z.person_no
+        left join cluster_min as k on c.person_no = k.person_no""",
         output_format,
     )
 
@@ -1005,7 +1025,7 @@ def _links_between_people(
         from predictions as p
         join clusters as cl on p.unique_id_l = cl.unique_id
         join clusters as cr on p.unique_id_r = cr.unique_id
-        where cl.person_key <> cr.person_key
+        where cl.person_no <> cr.person_no
             and p.match_probability >= {float(link_floor)}
         group by 1, 2
         order by 1, 2""",
@@ -1063,7 +1083,7 @@ def _match_evidence(con: duckdb.DuckDBPyConnection, fields: list[str], output_fo
             nr.first_mention_id as mention_id_r, e.* exclude (unique_id_l, unique_id_r)
         from edges as e
         join clusters as cl on e.unique_id_l = cl.unique_id
-        join clusters as cr on e.unique_id_r = cr.unique_id and cl.person_key = cr.person_key
+        join clusters as cr on e.unique_id_r = cr.unique_id and cl.person_no = cr.person_no
         join nodes as nl on e.unique_id_l = nl.unique_id
         join nodes as nr on e.unique_id_r = nr.unique_id
         order by 1, 2, 3""",
@@ -1091,22 +1111,22 @@ def _persons(con: duckdb.DuckDBPyConnection, output_format: str) -> Any:
     for column, expr in PERSON_ATTRIBUTES:
         picks.append(
             f"""{column}_counts as (
-            select person_key, {expr} as value, count(*) as n, max(event_date) as latest
-            from j where {expr} is not null group by person_key, {expr}
+            select person_no, {expr} as value, count(*) as n, max(event_date) as latest
+            from j where {expr} is not null group by person_no, {expr}
         ),
         {column}_pick as (
             -- the first value in the order (n desc, latest desc nulls last, value): the
             -- smallest sort key of the three (value breaks every tie). A plain aggregate,
             -- neither an ordered aggregate (its buffers cannot spill: 11 M mentions ran out
             -- of memory_limit) nor a window (a sort of every person's values per attribute)
-            select person_key,
+            select person_no,
                 arg_min(value, create_sort_key(n, 'DESC NULLS LAST', latest, 'DESC NULLS LAST',
                     value, 'ASC NULLS LAST')) as {column}
             from {column}_counts
-            group by person_key
+            group by person_no
         )"""
         )
-    joins = "\n".join(f"left join {c}_pick using (person_key)" for c, _ in PERSON_ATTRIBUTES)
+    joins = "\n".join(f"left join {c}_pick using (person_no)" for c, _ in PERSON_ATTRIBUTES)
     columns = ", ".join(c for c, _ in PERSON_ATTRIBUTES)
     return _fetch(
         con,
@@ -1114,7 +1134,7 @@ def _persons(con: duckdb.DuckDBPyConnection, output_format: str) -> Any:
         with j as (
             -- only the columns read below: DuckDB materialises a CTE read six times whole
             -- (11.5 M rows at national scale); the standardised event date, as before
-            select c.person_key, s.forename_raw, s.surname_raw, s.dob, s.sex_std,
+            select c.person_no, c.person_key, s.forename_raw, s.surname_raw, s.dob, s.sex_std,
                 s.postcode_std, s.person_id, s.event_date, s.source
             from mentions_std as s
             join clusters as c using (unique_id)
@@ -1126,7 +1146,8 @@ def _persons(con: duckdb.DuckDBPyConnection, output_format: str) -> Any:
             -- back, and an ordered aggregate buffers its rows (the costliest step of this
             -- query at national scale); a person's records are few, so are its lists
             select
-                person_key,
+                person_no,
+                any_value(person_key) as person_key,
                 count(*) as n_records,
                 len(list_distinct(list(person_id))) as n_person_ids,
                 array_to_string(
@@ -1135,7 +1156,7 @@ def _persons(con: duckdb.DuckDBPyConnection, output_format: str) -> Any:
                 min(event_date) as first_seen,
                 max(event_date) as last_seen
             from j
-            group by person_key
+            group by person_no
         )
         select person_key, {columns}, n_records, n_person_ids, sources, first_seen, last_seen
         from counted
