@@ -922,6 +922,54 @@ def _score_blocked_pairs(
     return n_scored
 
 
+# The hex digits of a person key: 48 bits, so that person_no (the same digits as a number) is a
+# 64-bit integer with room to spare.
+PERSON_KEY_HEX_DIGITS = 12
+
+
+def assign_key_digits(con: duckdb.DuckDBPyConnection, digits: int) -> None:
+    """`_res_person_keys` (cluster_id, key_hex): each person's key digits, the first `digits` of
+    the md5 of its smallest mention id, unique across people.
+
+    Two people's hashes share their first 12 digits about once in twelve national runs (~7 M
+    people: n^2 / 2^49), and a shared key would merge them in every output. Of a clashing set,
+    the person of the smallest mention id keeps the digits; each other takes the next `digits`
+    of its own md5 (every key that does not clash stays as it was). A clash left after that
+    (odds ~1e-8 nationally) stops the run rather than merge two people."""
+    # a group-by per person, not a window over every node: one md5 per person
+    con.execute(
+        f"""create or replace table _res_person_keys as
+        with firsts as (
+            select c.cluster_id, md5(min(n.first_mention_id)) as digest,
+                min(n.first_mention_id) as first_mention_id
+            from _res_clusters as c join nodes as n using (unique_id)
+            group by c.cluster_id
+        ),
+        hashed as (
+            select cluster_id, first_mention_id, digest, substr(digest, 1, {digits}) as key_hex
+            from firsts
+        ),
+        clashing as (
+            select key_hex, min(first_mention_id) as keeper
+            from hashed group by key_hex having count(*) > 1
+        )
+        select h.cluster_id,
+            case
+                when c.keeper is null or h.first_mention_id = c.keeper then h.key_hex
+                else substr(h.digest, {digits + 1}, {digits})
+            end as key_hex
+        from hashed as h left join clashing as c using (key_hex)"""
+    )
+    people, keys = con.execute(
+        "select count(*), count(distinct key_hex) from _res_person_keys"
+    ).fetchall()[0]
+    if people != keys:
+        raise RuntimeError(
+            f"person resolution: {people - keys} people share a person key after the clash "
+            "rule; the keys cannot be assigned uniquely"
+        )
+
+
 def _assign_person_keys(
     con: duckdb.DuckDBPyConnection, rule_join_probability: dict[str, float]
 ) -> None:
@@ -933,16 +981,11 @@ def _assign_person_keys(
     person_no: the same 12 hex digits read as a number, one for one with person_key: the
     outputs group and join ~11 M mentions by person, and a 64-bit integer is cheaper to hash
     and compare than a 13-character string (DuckDB keeps strings of up to 12 inline)."""
-    # a group-by per person joined back, not a window over every node: one md5 per person
+    assign_key_digits(con, PERSON_KEY_HEX_DIGITS)
     con.execute(
         """create or replace table clusters as
-        with keys as (
-            select c.cluster_id, substr(md5(min(n.first_mention_id)), 1, 12) as key_hex
-            from _res_clusters as c join nodes as n using (unique_id)
-            group by c.cluster_id
-        )
         select c.unique_id, 'P' || k.key_hex as person_key, ('0x' || k.key_hex)::bigint as person_no
-        from _res_clusters as c join keys as k using (cluster_id)"""
+        from _res_clusters as c join _res_person_keys as k using (cluster_id)"""
     )
     # the weakest link each person rests on: the weakest edge (scored or nominal-id) of the
     # strongest links that hold its records together (`spanning_links`), and every rule join
