@@ -85,6 +85,16 @@ INDICATORS = [
 
 
 # ---------------------------------------------------------------- metrics
+def spread(runs: list[dict[str, Any]], key: str) -> dict[str, float]:
+    """Mean, min and max of `key` over the simulated draws' runs (4 places)."""
+    values = [run[key] for run in runs]
+    return {
+        "mean": round(float(np.mean(values)), 4),
+        "min": round(min(values), 4),
+        "max": round(max(values), 4),
+    }
+
+
 def precision_recall(predicted: set, truth: set) -> dict[str, Any]:
     hits = len(predicted & truth)
     precision = hits / len(predicted) if predicted else 1.0
@@ -274,14 +284,6 @@ def calibration_figures(
     reaching = [t for t, m in fixed.items() if m["precision"] >= calibration.target_precision]
     oracle = max(reaching, key=lambda t: (fixed[t]["recall"], -t)) if reaching else None
 
-    def spread(key: str) -> dict[str, float]:
-        values = [run[key] for run in runs]
-        return {
-            "mean": round(float(np.mean(values)), 4),
-            "min": round(min(values), 4),
-            "max": round(max(values), 4),
-        }
-
     return {
         "evaluated_quarters": evaluated,
         "draws": draws,
@@ -293,8 +295,8 @@ def calibration_figures(
             ),
             1,
         ),
-        "calibrated_precision": spread("precision"),
-        "calibrated_recall": spread("recall"),
+        "calibrated_precision": spread(runs, "precision"),
+        "calibrated_recall": spread(runs, "recall"),
         "thresholds_chosen": dict(
             sorted(pd.Series([t for run in runs for t in run["thresholds"]]).value_counts().items())
         ),
@@ -1220,12 +1222,15 @@ def calibration_markdown(
             f"| {label} | " + " | ".join(pick(parts[n]["calibration"]) for n in with_figures) + " |"
         )
 
-    def spread(m: dict[str, float]) -> str:
+    def mean_and_range(m: dict[str, float]) -> str:
         return f"{m['mean']} ({m['min']}-{m['max']})"
 
     row(
         "calibrated: precision / recall",
-        lambda c: f"P {spread(c['calibrated_precision'])} / R {spread(c['calibrated_recall'])}",
+        lambda c: (
+            f"P {mean_and_range(c['calibrated_precision'])} / "
+            f"R {mean_and_range(c['calibrated_recall'])}"
+        ),
     )
     row(
         "thresholds chosen (quarter-draws)",

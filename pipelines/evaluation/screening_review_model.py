@@ -33,7 +33,12 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
-from pipelines.evaluation.screening import WEIGHT_COLUMNS, indicator_matrix, precision_recall
+from pipelines.evaluation.screening import (
+    WEIGHT_COLUMNS,
+    indicator_matrix,
+    precision_recall,
+    spread,
+)
 from pipelines.screening_calibration import draw_review_sample, flag_level
 
 # The flag level's feature scale: its coefficient is 1/LEVEL_SCALE of what it would be
@@ -242,20 +247,12 @@ def review_model_figures(
         used += [s["used"] for s in said]
         pulled += [s["pulled_in"] for s in said]
 
-    def spread(key: str) -> dict[str, float]:
-        values = [run[key] for run in runs]
-        return {
-            "mean": round(float(np.mean(values)), 4),
-            "min": round(min(values), 4),
-            "max": round(max(values), 4),
-        }
-
     return {
         "evaluated_quarters": evaluated,
         "draws": draws,
         "settings": settings.__dict__,
-        "precision": spread("precision"),
-        "recall": spread("recall"),
+        "precision": spread(runs, "precision"),
+        "recall": spread(runs, "recall"),
         "flagged": round(float(np.mean([r["predicted"] for r in runs])), 1),
         "found": round(float(np.mean([r["true_positives"] for r in runs])), 1),
         "true": len(truth),
