@@ -25,6 +25,14 @@ def kde_at(
     points_xy = np.asarray(points_xy, float)
     if len(points_xy) == 0:
         return np.zeros(len(centres_xy))
+    # The tree sums each centre's contributions in the order the points come; the points of a
+    # quarter come from the warehouse in no fixed order, so without a sort the same delivery's
+    # surface differed in its last bits (~1e-13) from one run to the next. Sorted by position,
+    # the surface depends on the points alone.
+    order = np.lexsort((points_xy[:, 1], points_xy[:, 0]))
+    points_xy = points_xy[order]
+    if weights is not None:
+        weights = np.asarray(weights, float)[order]
     total = len(points_xy) if weights is None else float(np.sum(weights))
     # sklearn's tolerance is on the normalised density (per m2), the output is scaled by
     # total * 1e6 (per km2).
