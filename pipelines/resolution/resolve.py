@@ -940,13 +940,13 @@ def assign_key_digits(con: duckdb.DuckDBPyConnection, digits: int) -> None:
     con.execute(
         f"""create or replace table _res_person_keys as
         with firsts as (
-            select c.cluster_id, md5(min(n.first_mention_id)) as digest,
-                min(n.first_mention_id) as first_mention_id
+            select c.cluster_id, min(n.first_mention_id) as first_mention_id
             from _res_clusters as c join nodes as n using (unique_id)
             group by c.cluster_id
         ),
         hashed as (
-            select cluster_id, first_mention_id, digest, substr(digest, 1, {digits}) as key_hex
+            select cluster_id, first_mention_id, md5(first_mention_id) as digest,
+                substr(md5(first_mention_id), 1, {digits}) as key_hex
             from firsts
         ),
         clashing as (
