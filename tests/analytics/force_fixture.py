@@ -227,9 +227,17 @@ def write_identity_person_records(warehouse: Path, keys: dict[str, str] | None =
             + ", ".join(f"mw_{field} double" for field in EVIDENCE_FIELDS)
             + ")"
         )
+        # one row per person with its recorded home postcode (the serial judgment reads it);
+        # each nominal id here holds one postcode, the smallest taken should one hold two
         con.execute(
             "create or replace table marts.dim_persons as "
-            "select distinct person_key from marts.person_records"
+            "select records.person_key, "
+            "min(nullif(upper(trim(persons.postcode)), '')) as postcode "
+            "from marts.person_records as records "
+            "left join raw.crime_persons as persons "
+            "on records.source = 'crime_persons' "
+            "and records.record_key = persons.crime_id || '|' || persons.person_id "
+            "group by records.person_key"
         )
 
 

@@ -37,8 +37,8 @@
 --   best_link_probability  the highest match probability between this victim and another
 --                   victim of the same perpetrator (null: none at or above the stored floor),
 --                   i.e. how possibly the two are one person;
---   shares_home_postcode  another victim of the same perpetrator has the same home postcode
---                   (dim_persons);
+--   shares_home_postcode  another established victim of the same perpetrator has the same
+--                   home postcode (dim_persons);
 --   is_distinct_*   counted once: a victim linked at or above
 --                   distinct_victim_max_link_probability to a lower-keyed victim of the same
 --                   perpetrator with the same evidence may be that person, and one with the
@@ -164,7 +164,7 @@ link_summary as (
         person_key,
         victim_person_key,
         max(match_probability) as best_link_probability,
-        bool_or(shares_home_postcode) as shares_home_postcode,
+        coalesce(bool_or(shares_home_postcode and other_established), false) as shares_home_postcode,
         coalesce(bool_or(is_shadowing and other_established), false) as is_shadowed_established,
         coalesce(bool_or(is_shadowing and other_recorded), false) as is_shadowed_recorded
     from victim_links
