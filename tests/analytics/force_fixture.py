@@ -11,6 +11,8 @@ The scenarios (all dates 2023-2024; 2024-Q2 has no crimes at all):
 - suspect S6 harasses V6 once -> not screened;
 - crime C-INC: principal common assault with included stalking code -> identified 'included';
 - suspect S7 under a restraining order protecting V7 sends malicious communications twice;
+- suspect S9 stalks V9a and V9b, two people to resolution (no link) at one home postcode ->
+  two victims in all, counted once toward serial: not serial;
 - no intelligence rows at all (the edge case of a force without an intelligence extract's rows).
 """
 
@@ -69,6 +71,8 @@ CRIMES = [
     _crime("C-INC", "2024-03-03", "105/01", included_offence_codes="058/01|195/12"),
     _crime("C-S7-1", "2024-03-10", "008/72", is_domestic_abuse="true", is_online="true"),
     _crime("C-S7-2", "2024-07-10", "008/72", is_domestic_abuse="true", is_online="true"),
+    _crime("C-S9-1", "2024-07-03", "195/12"),
+    _crime("C-S9-2", "2024-08-20", "195/12"),
 ]  # fmt: skip
 
 # (crime_id, person_id, role, date_of_birth) ; person_key in PERSON_KEYS
@@ -100,7 +104,15 @@ CRIME_PERSONS = [
     ("C-S7-1", "s7", "suspect", ""),
     ("C-S7-2", "v7", "victim", ""),
     ("C-S7-2", "s7", "suspect", ""),
+    ("C-S9-1", "v9a", "victim", ""),
+    ("C-S9-1", "s9", "suspect", ""),
+    ("C-S9-2", "v9b", "victim", ""),
+    ("C-S9-2", "s9", "suspect", ""),
 ]
+
+# nominal id -> home postcode recorded on its crimes (none where not listed): V9a and V9b share
+# one, V3 and V4 (S3's two victims) have different ones
+POSTCODES = {"v9a": "YO1 7HH", "v9b": "YO1 7HH", "v3": "YO10 5DD", "v4": "YO24 1AB"}
 
 # nominal id -> resolved person (v1a and v1b are one person)
 PERSON_KEYS = {pid: f"P-{pid}" for _, pid, _, _ in CRIME_PERSONS} | {"v1b": "P-v1a", "s3v": "P-s3"}
@@ -146,6 +158,7 @@ def write_fixture(folder: Path, with_intelligence: bool = False) -> Path:
                 "role": r,
                 "date_of_birth": d,
                 "forename": p,
+                "postcode": POSTCODES.get(p, ""),
                 "relationship_to_victim": (
                     ("ex_partner" if p == "s7" else "acquaintance") if r != "victim" else ""
                 ),
@@ -227,9 +240,17 @@ def write_identity_person_records(warehouse: Path, keys: dict[str, str] | None =
             + ", ".join(f"mw_{field} double" for field in EVIDENCE_FIELDS)
             + ")"
         )
+        # one row per person with its recorded home postcode (the serial judgment reads it);
+        # each nominal id here holds one postcode, the smallest taken should one hold two
         con.execute(
             "create or replace table marts.dim_persons as "
-            "select distinct person_key from marts.person_records"
+            "select records.person_key, "
+            "min(nullif(upper(trim(persons.postcode)), '')) as postcode "
+            "from marts.person_records as records "
+            "left join raw.crime_persons as persons "
+            "on records.source = 'crime_persons' "
+            "and records.record_key = persons.crime_id || '|' || persons.person_id "
+            "group by records.person_key"
         )
 
 

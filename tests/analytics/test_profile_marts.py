@@ -167,7 +167,16 @@ def test_serial_and_repeat_perpetrators_recomputed_in_pandas(built) -> None:
             | per_victim["is_screened_course"].any()
             | per_victim["has_stalking_intelligence"].any()
         )
-        serial_counts = established[established].groupby(level=0).size()
+        # victims at one home postcode count once (no two fixture victims are linked)
+        homes = (
+            established[established]
+            .reset_index()
+            .assign(home=lambda f: f["person_key_victim"].map(_home_postcodes(built)))
+        )
+        homes["counted_as"] = homes["home"].fillna(homes["person_key_victim"])
+        serial_counts = homes.groupby("person_key")["counted_as"].nunique()
+        shared = homes[homes.duplicated(["person_key", "home"], keep=False) & homes["home"].notna()]
+        shared_counts = shared.groupby("person_key").size()
         for key, count in crimes.items():
             row = got.loc[(quarter, key)]
             assert row["crimes_total"] == count
@@ -175,12 +184,29 @@ def test_serial_and_repeat_perpetrators_recomputed_in_pandas(built) -> None:
             assert row["is_repeat"] == (count >= settings.repeat_min_crimes)
             assert row["is_serial"] == (serial_counts.get(key, 0) >= settings.serial_min_victims)
             assert row["distinct_victims_confident"] == serial_counts.get(key, 0)
+            assert row["victims_at_a_shared_home"] == shared_counts.get(key, 0)
             checked += 1
         assert len(got.loc[quarter]) == len(crimes) if quarter in got.index else crimes.empty
     assert checked > 0
     # S3 stalks V3 and V4 and names himself victim under a second id: 2 victims, not 3
     assert got.loc[(PROFILE_QUARTER, "P-s3"), "victims_total"] == 2
     assert got.loc[(PROFILE_QUARTER, "P-s3"), "is_serial"]
+    # S9's two victims share a home postcode: two in all, one toward serial
+    assert got.loc[(PROFILE_QUARTER, "P-s9"), "victims_total"] == 2
+    assert got.loc[(PROFILE_QUARTER, "P-s9"), "victims_at_a_shared_home"] == 2
+    assert not got.loc[(PROFILE_QUARTER, "P-s9"), "is_serial"]
+
+
+def _home_postcodes(built: dict[str, object]) -> pd.Series:
+    """person key -> the home postcode recorded on its rows of the extracts (one each here)."""
+    rows = extracts(built, "crime_persons")
+    rows = rows[rows["postcode"] != ""]
+    return (
+        rows.assign(person_key=rows["person_id"].map(PERSON_KEYS))
+        .groupby("person_key")["postcode"]
+        .min()
+        .str.upper()
+    )
 
 
 def test_perpetrator_orders_and_breaches(built) -> None:

@@ -37,10 +37,13 @@
 --   best_link_probability  the highest match probability between this victim and another
 --                   victim of the same perpetrator (null: none at or above the stored floor),
 --                   i.e. how possibly the two are one person;
+--   shares_home_postcode  another established victim of the same perpetrator has the same
+--                   home postcode (dim_persons);
 --   is_distinct_*   counted once: a victim linked at or above
 --                   distinct_victim_max_link_probability to a lower-keyed victim of the same
---                   perpetrator with the same evidence may be that person, so only the group's
---                   lowest key counts;
+--                   perpetrator with the same evidence may be that person, and one with the
+--                   same home postcode may be that person or of that household, so only the
+--                   group's lowest key counts;
 --   victim_weakest_link_probability  the weakest link the victim's person rests on.
 with
 
@@ -70,6 +73,17 @@ links as (
         person_key_r,
         match_probability
     from {{ source('resolution', 'person_links') }}
+),
+
+-- each victim's home postcode (dim_persons: the one most of the person's records hold)
+victim_homes as (
+    select
+        person_key,
+        postcode
+    from {{ source('resolution', 'dim_persons') }}
+    where
+        postcode is not null
+        and person_key in (select pairs.victim_person_key from pairs)
 ),
 
 -- the weakest link of the pairs' victims only: grouping every resolved record (~11 M at
@@ -106,15 +120,23 @@ victim_status as (
     group by quarters.quarter, pairs.suspect_person_key, pairs.victim_person_key
 ),
 
--- links between two victims of the same perpetrator in the same quarter's look-back
+-- two victims of the same perpetrator in the same quarter's look-back that may be one person or
+-- one household: linked by resolution, or recorded at the same home postcode. Two victim
+-- records at one address that resolution did not join are not confidently two people the
+-- subject stalked apart: the same person recorded twice, or someone of the victim's household
+-- drawn into the same course (a third party of it, not a second stalking)
 victim_links as (
     select
         this_victim.quarter,
         this_victim.person_key,
         this_victim.victim_person_key,
         links.match_probability,
+        coalesce(this_home.postcode = other_home.postcode, false) as shares_home_postcode,
         other_victim.victim_person_key < this_victim.victim_person_key
-        and links.match_probability >= {{ link_cut }} as is_shadowing,
+        and (
+            coalesce(links.match_probability >= {{ link_cut }}, false)
+            or coalesce(this_home.postcode = other_home.postcode, false)
+        ) as is_shadowing,
         other_victim.is_established as other_established,
         other_victim.is_recorded as other_recorded
     from victim_status as this_victim
@@ -123,10 +145,17 @@ victim_links as (
             this_victim.quarter = other_victim.quarter
             and this_victim.person_key = other_victim.person_key
             and this_victim.victim_person_key <> other_victim.victim_person_key
-    inner join links
+    left join links
         on
             least(this_victim.victim_person_key, other_victim.victim_person_key) = links.person_key_l
             and greatest(this_victim.victim_person_key, other_victim.victim_person_key) = links.person_key_r
+    left join victim_homes as this_home
+        on this_victim.victim_person_key = this_home.person_key
+    left join victim_homes as other_home
+        on other_victim.victim_person_key = other_home.person_key
+    where
+        links.match_probability is not null
+        or this_home.postcode = other_home.postcode
 ),
 
 link_summary as (
@@ -135,6 +164,7 @@ link_summary as (
         person_key,
         victim_person_key,
         max(match_probability) as best_link_probability,
+        coalesce(bool_or(shares_home_postcode and other_established), false) as shares_home_postcode,
         coalesce(bool_or(is_shadowing and other_established), false) as is_shadowed_established,
         coalesce(bool_or(is_shadowing and other_recorded), false) as is_shadowed_recorded
     from victim_links
@@ -152,6 +182,7 @@ final as (
         victim_status.has_stalking_intelligence,
         victim_status.is_established,
         link_summary.best_link_probability,
+        coalesce(link_summary.shares_home_postcode, false) as shares_home_postcode,
         victim_status.is_recorded and not coalesce(link_summary.is_shadowed_recorded, false)
             as is_distinct_recorded,
         victim_status.is_established and not coalesce(link_summary.is_shadowed_established, false)

@@ -125,6 +125,7 @@ final as (
         listed.is_serial_recorded,
         listed.is_serial_including_screened,
         listed.distinct_victims_confident,
+        listed.victims_at_a_shared_home,
         listed.weakest_link_probability,
         listed.weakest_link_rule_joins,
         listed.rests_on_rule_join,
@@ -220,6 +221,14 @@ reasons as (
                         'serial: ' || final.distinct_victims_confident
                         || ' established, confidently different victims ('
                         || coalesce(final.victims_total, 0) || ' in all)'
+            end,
+            -- why victims the list counts in all are fewer as different people
+            case
+                when final.victims_at_a_shared_home > 0
+                    then
+                        final.victims_at_a_shared_home
+                        || ' established victims share a home postcode with another: counted once'
+                        || ' per home (one person recorded twice, or one household)'
             end,
             case
                 when final.crimes_12m is not null

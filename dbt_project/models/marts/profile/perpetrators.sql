@@ -20,7 +20,8 @@
 -- victim reads as stalking on the pair's own records, or stalking-related intelligence naming
 -- the pair) and who are confidently different
 -- people (no link at or above
--- distinct_victim_max_link_probability between them): int_perpetrator_victims.
+-- distinct_victim_max_link_probability between them, not at one home postcode):
+-- int_perpetrator_victims.
 -- weakest_link_probability: the weakest link the row rests on, the lowest
 -- cluster_min_probability of the subject and its counted victims (a rule join, which has no
 -- score, at its rule's held-in figure); weakest_link_rule_joins names the rule joins among
@@ -71,6 +72,9 @@ serial_summary as (
         person_key,
         count(*) filter (where is_distinct_recorded) as distinct_victims_recorded,
         count(*) filter (where is_distinct_established) as distinct_victims_confident,
+        -- the established victims at a home postcode another victim of the subject shares:
+        -- they count once (possibly one person recorded twice, or one household)
+        count(*) filter (where is_established and shares_home_postcode) as victims_at_a_shared_home,
         min(victim_weakest_link_probability) filter (where is_established) as victims_weakest
     from {{ ref('int_perpetrator_victims') }}
     group by quarter, person_key
@@ -215,6 +219,7 @@ components as (
         crime_summary.has_domestic_abuse,
         coalesce(serial_summary.distinct_victims_recorded, 0) as distinct_victims_recorded,
         coalesce(serial_summary.distinct_victims_confident, 0) as distinct_victims_confident,
+        coalesce(serial_summary.victims_at_a_shared_home, 0) as victims_at_a_shared_home,
         round(least(
             coalesce(person_weakest.weakest, 1.0), coalesce(serial_summary.victims_weakest, 1.0)
         ), 4) as weakest_link_probability,
@@ -328,6 +333,7 @@ final as (
         distinct_victims_recorded >= {{ perp['serial_min_victims'] }} as is_serial_recorded,
         distinct_victims_confident >= {{ perp['serial_min_victims'] }} as is_serial_including_screened,
         distinct_victims_confident,
+        victims_at_a_shared_home,
         weakest_link_probability,
         weakest_link_rule_joins,
         weakest_link_rule_joins is not null as rests_on_rule_join,
