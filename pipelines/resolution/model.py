@@ -12,6 +12,7 @@ import logging
 import math
 import statistics
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -734,23 +735,21 @@ def train(
     seed: int,
     non_null_both: dict[str, float] | None = None,
     n_records: int = 0,
+    u_lanes: int = 1,
 ) -> tuple[dict[str, Any], TrainingReport]:
     """Unsupervised estimation on this run's data: lambda from deterministic rules, u from
-    random pairs, m by expectation maximisation in two sessions that block on different
-    fields (each session estimates the fields it does not block on). Returns the model."""
+    random pairs (`u_lanes` linkers at once, see estimate_u), m by expectation maximisation
+    in two sessions that block on different fields (each session estimates the fields it
+    does not block on). Returns the model."""
     linker = make_linker(settings)
     linker.training.estimate_probability_two_random_records_match(
         LAMBDA_RULES, recall=DEFAULT_LAMBDA_RECALL
     )
     linker = _with_lambda_floor(make_linker, linker, n_records, DEFAULT_LAMBDA_RECALL)
-    linker.training.estimate_u_using_random_sampling(max_pairs=max_u_pairs, seed=seed)
+    with_u = estimate_u(make_linker, linker, max_u_pairs, seed, u_lanes)
     # the random pairs u was measured on: all pairs where there are fewer than max_u_pairs
     sampled = min(max_u_pairs, n_records * (n_records - 1) / 2) if n_records > 1 else max_u_pairs
-    linker = make_linker(
-        bound_co_parties(
-            fill_unobserved_u(copy.deepcopy(linker.misc.save_model_to_json()), sampled)
-        )
-    )
+    linker = make_linker(bound_co_parties(fill_unobserved_u(with_u, sampled)))
     failures: list[str] = []
     sessions = 0
     estimates: list[dict[str, Any]] = []
@@ -786,6 +785,47 @@ def train(
         linker = _with_lambda_floor(make_linker, linker, n_records, recall)
         model = copy.deepcopy(linker.misc.save_model_to_json())
     return model, TrainingReport(sessions, failures, recall)
+
+
+def estimate_u(
+    make_linker: Callable[..., Linker],
+    linker: Linker,
+    max_pairs: float,
+    seed: int,
+    lanes: int = 1,
+) -> dict[str, Any]:
+    """The model of `linker` with every comparison's u estimated by Splink's random sampling
+    (`estimate_u_using_random_sampling`), its comparisons dealt in turn to `lanes` linkers
+    that estimate at once, each in a thread of its own (`make_linker(model, lane=i)` gives
+    lane i > 0 a linker on a DuckDB connection of its own: one connection runs one
+    statement at a time, and the counting runs single-threaded inside DuckDB on a sample
+    this small).
+
+    The model is the one a single linker gives, to the last bit: Splink estimates each
+    comparison on its own (the same records sampled, by a hash of their ids and the seed;
+    the same chunks of pairs, by a hash of the right record's id; its own counts, early
+    stop and proportions), so which comparisons share a linker changes nothing; the counts
+    are whole numbers, summed exactly in any order."""
+    if lanes <= 1:
+        linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
+        return copy.deepcopy(linker.misc.save_model_to_json())
+    model = copy.deepcopy(linker.misc.save_model_to_json())
+    comparisons = model["comparisons"]
+    lanes = min(lanes, len(comparisons))
+
+    def estimate_lane(lane: int) -> list[dict[str, Any]]:
+        # lane i takes comparisons i, i + lanes, ...: the costly name comparisons come
+        # first and go to different lanes
+        part = {**copy.deepcopy(model), "comparisons": comparisons[lane::lanes]}
+        part_linker = make_linker(part, lane=lane)
+        part_linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
+        return copy.deepcopy(part_linker.misc.save_model_to_json()["comparisons"])
+
+    with ThreadPoolExecutor(max_workers=lanes) as pool:
+        estimated = list(pool.map(estimate_lane, range(lanes)))
+    for lane, part in enumerate(estimated):
+        model["comparisons"][lane::lanes] = part
+    return model
 
 
 def fill_unobserved_u(model: dict[str, Any], pairs_sampled: float) -> dict[str, Any]:

@@ -117,6 +117,9 @@ class ResolutionConfig:
     # weakest link (the person still names it in `cluster_rule_joins`).
     rule_join_probability: dict[str, float] = field(default_factory=dict)
     max_u_pairs: float = 1e6
+    # Linkers estimating u at once, each comparison in one of them (model.estimate_u: the
+    # same model whatever the number); None: as many as DuckDB's threads (the cores).
+    u_estimation_lanes: int | None = None
     # Blocking budget: a rule is used (or tightened with a geographic key until it fits) only
     # if it creates at most this many pairs per record scored (with a floor for small inputs),
     # so the comparison count stays linear in the number of records.
@@ -151,6 +154,8 @@ class ResolutionConfig:
     output_format: str = "pandas"
 
     def __post_init__(self) -> None:
+        if self.u_estimation_lanes is not None and self.u_estimation_lanes < 1:
+            raise ValueError("u_estimation_lanes: at least 1 (None: DuckDB's threads)")
         unknown = set(self.rule_join_probability) - {SECOND_ID, UNKNOWN_SUSPECT}
         if unknown or not all(0 < p <= 1 for p in self.rule_join_probability.values()):
             raise ValueError(
@@ -737,7 +742,22 @@ def _train_and_score(
     # ~7 linkers a resolution builds.
     validated: set[tuple[str, ...]] = set()
 
-    def make_linker(model_settings: Any, em_keys: tuple[str, ...] | None = None) -> Linker:
+    # the training records on a connection of their own for each lane of u estimation but the
+    # first (model.estimate_u), opened when a lane first needs it
+    lane_inputs: dict[int, Any] = {}
+    lane_connections: list[duckdb.DuckDBPyConnection] = []
+
+    def make_linker(
+        model_settings: Any, em_keys: tuple[str, ...] | None = None, lane: int = 0
+    ) -> Linker:
+        if lane:
+            if lane not in lane_inputs:
+                lane_connections.append(con.cursor())
+                lane_inputs[lane] = DuckDBAPI(lane_connections[-1]).register("splink_train")
+            # the same columns as splink_train, whose linkers are checked
+            return Linker(
+                lane_inputs[lane], model_settings, log_level=None, validate_settings=False
+            )
         data = splink_train
         if em_keys is not None and em_keys not in samples:
             # Whole blocks, at most max_em_records records and max_em_pairs pairs: at
@@ -769,16 +789,21 @@ def _train_and_score(
         name: float(share) ** 2
         for name, share in zip(("person_id", "forename", "surname", "dob"), shares, strict=True)
     }
+    u_lanes = config.u_estimation_lanes or int(
+        con.execute("select current_setting('threads')").fetchall()[0][0]
+    )
     # One thread while training: DuckDB's seeded sampling repeats only on one thread, and
     # EM's sums over parallel partitions add in a different order each run, so the same
     # input would give a slightly different model (and weakest links) from run to run.
     con.execute("set threads = 1")
     try:
         trained, report = train(
-            make_linker, settings, config.max_u_pairs, config.seed, non_null_both, n_train
+            make_linker, settings, config.max_u_pairs, config.seed, non_null_both, n_train, u_lanes
         )
     finally:
         con.execute("reset threads")
+        for lane_connection in lane_connections:
+            lane_connection.close()
     training = {
         "em_sessions": report.em_sessions,
         "em_failures": list(report.em_failures),
