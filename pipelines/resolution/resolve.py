@@ -302,14 +302,16 @@ roles as (
     group by unique_id
 ),
 groups as (
-    -- every formal name a forename can stand for (itself included): Bob -> [bob, robert]
-    select n.unique_id,
-        list_sort(list_distinct(list_concat([n.forename_std],
+    -- every formal name a forename can stand for (itself included): Bob -> [bob, robert].
+    -- Once per distinct forename, joined to the nodes by it: a function of the name alone,
+    -- not a group-by of every named node (~8 M nationally) for the same few thousand names
+    select f.forename_std,
+        list_sort(list_distinct(list_concat([f.forename_std],
             list(k.name) filter (where k.name is not null)))) as forename_groups,
-        coalesce(min(k.name), n.forename_std) as forename_canon
-    from n left join nicknames as k on n.forename_std = k.nickname
-    where n.forename_std is not null
-    group by n.unique_id, n.forename_std
+        coalesce(min(k.name), f.forename_std) as forename_canon
+    from (select distinct forename_std from n where forename_std is not null) as f
+    left join nicknames as k on f.forename_std = k.nickname
+    group by f.forename_std
 ),
 counterparts as (
     -- nominal ids on the other side of the node's incidents (a suspect's victims, a victim's
@@ -363,7 +365,7 @@ select
     ({details} or r.crime_roles is not null) as has_attributes
 from n
 left join roles as o using (unique_id)
-left join groups as g using (unique_id)
+left join groups as g on n.forename_std = g.forename_std
 left join counterparts as c using (unique_id)
 left join bare_roles as r using (unique_id)
 """
