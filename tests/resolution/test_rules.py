@@ -492,6 +492,28 @@ def test_outputs_cover_every_mention_once(small_rows: pd.DataFrame, small_resolu
     assert multi <= set(result.evidence["person_key"])
 
 
+def test_a_person_of_one_record_holds_that_records_details(small_resolution) -> None:
+    # dim_persons takes a person of one record (most people) straight from the record, not
+    # through the group-bys that pick among several records' values: it must hold the same
+    persons = small_resolution.persons.set_index("person_key")
+    records = small_resolution.clusters
+    single = records[records["cluster_size"] == 1].set_index("person_key")
+    assert len(single) > 100
+    picked = persons.loc[single.index]
+    assert (picked["n_records"] == 1).all()
+    assert (picked["n_person_ids"] == single["person_id"].notna().astype(int)).all()
+    for column in ("forename", "surname"):
+        pd.testing.assert_series_equal(picked[column], single[column], check_dtype=False)
+    pd.testing.assert_series_equal(picked["sources"], single["source"], check_names=False)
+    dates = pd.to_datetime(single["event_date"])
+    for column in ("first_seen", "last_seen"):
+        pd.testing.assert_series_equal(pd.to_datetime(picked[column]), dates, check_names=False)
+    # and a person of several records still counts them all
+    several = persons[persons["n_records"] > 1]
+    sizes = records.groupby("person_key").size()
+    assert len(several) > 0 and (several["n_records"] == sizes[several.index]).all()
+
+
 def test_sampled_training_keeps_the_rules() -> None:
     # EM on sampled whole blocks (as on large inputs) must still find the same people
     rows = _background(np.random.default_rng(11)) + CASES
