@@ -59,14 +59,11 @@
     {%- endfor -%}
 {%- endfor -%}
 {%- for combination in combinations -%}
-    {#- The distinct combinations are counted by a grouping of their own on the plain columns
-        (SELECT DISTINCT takes nulls as equal, as GROUP BY does): count(distinct row(...)) gave
-        the same count but built a struct per row, ~30 % more CPU on an 18 M-row model. -#}
+    {#- row(...) is one value per row: DISTINCT takes its null fields as equal, as GROUP BY does. -#}
     {%- do tallies.append({
         'column': combination | join(', '),
         'check': 'unique_combination',
-        'sql': 'count(*) - (select count(*) from (select distinct ' ~ combination | join(', ')
-            ~ ' from ' ~ model ~ '))',
+        'sql': 'count(*) - count(distinct row(' ~ combination | join(', ') ~ '))',
     }) -%}
 {%- endfor -%}
 {%- if not tallies -%}
