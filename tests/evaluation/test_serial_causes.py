@@ -99,22 +99,25 @@ def test_pooled_keeps_held_in_parts_apart_from_held_out_draws() -> None:
         {"part": "held_out_s11", "held_out": True, "serial": _measure(1, 2, 2)},
         {"part": "diag13", "held_out": False, "serial": _measure(1, 2, 2)},
         {"part": "independent_held_in", "held_out": False, "serial": _measure(2, 4, 8)},
+        {"part": "independent_held_in_s3", "held_out": False, "serial": _measure(3, 4, 10)},
         {"part": "independent", "held_out": True, "serial": _measure(5, 50, 50)},
     ]
-    # held-in: default + diag13 + the independent force's held-in draw; held-out: the draws of
-    # the held-out settings; heavy and the independent force held out whole in neither
-    assert pooled(results, "serial", held_out=False) == "0.7500 / 0.6000 (12 of 20, 3 parts)"
+    # held-in: default + diag13 + the independent force's two held-in draws; held-out: the draws
+    # of the held-out settings; heavy and the independent force held out whole in neither
+    assert pooled(results, "serial", held_out=False) == "0.7500 / 0.5000 (15 of 30, 4 parts)"
     assert pooled(results, "serial") == "0.6667 / 0.5000 (4 of 8, 2 parts)"
 
 
-def test_the_independent_force_is_held_in_at_seed_2_and_held_out_whole_at_seed_1() -> None:
+def test_the_independent_force_is_held_in_at_seeds_2_and_3_and_held_out_whole_at_seed_1() -> None:
     from pipelines.evaluation import serial
     from pipelines.evaluation.screening import INDEPENDENT_HELD_IN
 
     held_in, held_out = serial.PARTS["independent_held_in"], serial.PARTS["independent"]
-    assert held_in["independent"] and held_out["independent"]
+    second = serial.PARTS["independent_held_in_s3"]
+    assert held_in["independent"] and second["independent"] and held_out["independent"]
     assert held_in["seed"] == INDEPENDENT_HELD_IN["seed"] != held_out["seed"]
-    assert not held_in["held_out"] and held_out["held_out"]
+    assert len({held_in["seed"], second["seed"], held_out["seed"]}) == 3
+    assert not held_in["held_out"] and not second["held_out"] and held_out["held_out"]
 
 
 def test_the_hand_note_below_the_marker_survives_a_rerun(tmp_path, monkeypatch) -> None:
