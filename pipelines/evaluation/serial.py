@@ -354,7 +354,16 @@ SERIAL_FN_PERP_SPLIT = "the true victims' crimes are on different keys (perpetra
 SERIAL_FN_NOT_ESTABLISHED = (
     "a true victim is not established (screened, no course or stalking intelligence on that victim)"
 )
+SERIAL_FN_SCREENED_OUT_COURSE = (
+    "fewer than 2 true victims have a crime in the universe: a second one's course (2+ occasions "
+    "of the pair) screened out"
+)
+SERIAL_FN_SCREENED_OUT_ONCE = (
+    "fewer than 2 true victims have a crime in the universe: a second one's single occasion "
+    "screened out"
+)
 SERIAL_FN_LINKED = "true victims linked at or above the cut (not confidently distinct)"
+SERIAL_FN_SHARED_HOME = "true victims at one home postcode (counted once)"
 SERIAL_OTHER = "other (victim joined or split, window)"
 
 
@@ -366,6 +375,7 @@ def serial_causes(
     truth_records: pd.DataFrame,
     key_map: pd.Series,
     months: int,
+    screened_out: pd.DataFrame | None = None,
 ) -> dict[str, dict[str, int]]:
     """Why each wrong serial person-quarter is wrong, by the first cause that applies, read
     from the victims the judgment counted (intermediate.int_perpetrator_victims).
@@ -376,7 +386,12 @@ def serial_causes(
     whose crimes are another true person's (the suspect key joins two people). A missed serial
     has fewer than two true victims with a crime in the universe, or its true victims' crimes
     on different suspect keys, or a true victim not established, or established victims
-    linked at or above the cut."""
+    linked at or above the cut or (where perpetrator_victims says so: shares_home_postcode) at
+    one home postcode. With `screened_out` (crime_id, has_course_on_this_victim: the scored
+    crimes screening left out of the universe) a missed serial with fewer than two true
+    victims in the universe says what screening saw of the closest missing victim: a course
+    against them (2+ occasions of the pair), or one occasion; so a rule on the universe is not
+    asked for what only screening could add."""
     true_crimes = set(truth_records["crime_id"])
     true_perpetrator = truth_records.set_index("crime_id")["perpetrator_true_person_id"]
     true_victim = truth_records.set_index("crime_id")["victim_true_person_id"]
@@ -410,11 +425,9 @@ def serial_causes(
             truth_records[truth_records["perpetrator_true_person_id"] == true_id], quarter, months
         )
         held = universe_pairs[universe_pairs["crime_id"].isin(set(mine["crime_id"]))]
-        if (
-            mine[mine["crime_id"].isin(set(held["crime_id"]))]["victim_true_person_id"].nunique()
-            < 2
-        ):
-            return SERIAL_FN_NOT_IN_UNIVERSE
+        in_universe = mine[mine["crime_id"].isin(set(held["crime_id"]))]
+        if in_universe["victim_true_person_id"].nunique() < 2:
+            return _not_in_universe(mine, set(in_universe["victim_true_person_id"]))
         held = held.assign(victim_true=held["crime_id"].map(true_victim))
         per_key = held.groupby("suspect_person_key")["victim_true"].nunique()
         if per_key.max() < 2:
@@ -430,8 +443,20 @@ def serial_causes(
         if rows["is_established"].sum() < 2:
             return SERIAL_FN_NOT_ESTABLISHED
         if rows["is_distinct_established"].sum() < 2:
-            return SERIAL_FN_LINKED
+            at_home = "shares_home_postcode" in rows and rows["shares_home_postcode"].any()
+            return SERIAL_FN_SHARED_HOME if at_home else SERIAL_FN_LINKED
         return SERIAL_OTHER
+
+    def _not_in_universe(mine: pd.DataFrame, held_victims: set[str]) -> str:
+        if screened_out is None:
+            return SERIAL_FN_NOT_IN_UNIVERSE
+        missing = mine[~mine["victim_true_person_id"].isin(held_victims)]
+        seen = screened_out[screened_out["crime_id"].isin(set(missing["crime_id"]))]
+        if seen.empty:
+            return SERIAL_FN_NOT_IN_UNIVERSE
+        if seen["has_course_on_this_victim"].fillna(False).astype(bool).any():
+            return SERIAL_FN_SCREENED_OUT_COURSE
+        return SERIAL_FN_SCREENED_OUT_ONCE
 
     return tally_misses(predicted, truth, false_positive, false_negative)
 
@@ -573,7 +598,13 @@ def evaluate_part(
     perpetrator_victims = read(
         warehouse,
         "select quarter, person_key, victim_person_key, is_recorded, is_established, "
-        "is_distinct_established from intermediate.int_perpetrator_victims",
+        "is_distinct_established, shares_home_postcode from intermediate.int_perpetrator_victims",
+    )
+    # the scored crimes screening left out of the universe: what it saw of a missed victim
+    screened_out = read(
+        warehouse,
+        "select crime_id, has_course_on_this_victim from intermediate.int_screening_scored "
+        "anti join marts.stalking_crimes using (crime_id)",
     )
     causes = {
         "serial": error_causes(
@@ -613,6 +644,7 @@ def evaluate_part(
         with_suspect,
         key_map,
         lookback,
+        screened_out,
     )
     predicted_sets = {
         "serial": mapped(perps[perps["is_serial"]], key_map, chosen),
@@ -843,8 +875,10 @@ def markdown(report: dict[str, Any]) -> str:
         "victims the judgment counted (intermediate.int_perpetrator_victims): a false serial "
         "through a counted victim none of whose crimes by the subject is truly stalking, two "
         "victim keys of one true person, or another true person's crimes on the subject's key; "
-        "a missed serial through true victims with no crime in the universe, crimes on "
-        "different suspect keys, a victim not established or victims linked at or above the cut.",
+        "a missed serial through true victims with no crime in the universe (with what screening "
+        "saw of the closest missing victim: a course of 2+ occasions against them, or one "
+        "occasion), crimes on different suspect keys, a victim not established, or victims "
+        "linked at or above the cut or at one home postcode.",
         "",
         "| part | error | cause | person-quarters |",
         "|---|---|---|---|",

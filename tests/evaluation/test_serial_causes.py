@@ -10,6 +10,9 @@ from pipelines.evaluation.serial import (
     SERIAL_FN_LINKED,
     SERIAL_FN_NOT_ESTABLISHED,
     SERIAL_FN_NOT_IN_UNIVERSE,
+    SERIAL_FN_SCREENED_OUT_COURSE,
+    SERIAL_FN_SCREENED_OUT_ONCE,
+    SERIAL_FN_SHARED_HOME,
     SERIAL_FP_SCREENED,
     SERIAL_FP_VICTIM_SPLIT,
     pooled,
@@ -89,6 +92,42 @@ def test_missed_serials_name_what_the_universe_or_the_rule_lacked() -> None:
 
 def _measure(hits: int, predicted: int, true: int) -> dict[str, int]:
     return {"true_positives": hits, "predicted": predicted, "true": true}
+
+
+def test_missed_serials_say_what_screening_saw_of_the_missing_victim_and_the_shared_home() -> None:
+    key_map = pd.Series({"s1": "P1", "s2": "P2", "s3": "P3", "s4": "P4"})
+    truth_records = pd.DataFrame(
+        {
+            "crime_id": ["m1", "m2", "m3", "n1", "n2", "o1", "o2", "p1", "p2"],
+            "perpetrator_true_person_id": ["P1", "P1", "P1", "P2", "P2", "P3", "P3", "P4", "P4"],
+            "victim_true_person_id": ["A", "B", "B", "C", "D", "E", "F", "G", "H"],
+            "reported_date": pd.Timestamp("2025-06-01"),
+        }
+    )
+    # P1's second victim has two crimes screened out with a course of the pair; P2's one
+    # crime screened out; P3's second crime was never scored; P4's two victims share a home
+    pairs = _pairs([("m1", "s1", "a"), ("n1", "s2", "c"), ("o1", "s3", "e")])
+    pairs = pd.concat([pairs, _pairs([("p1", "s4", "g"), ("p2", "s4", "h")])])
+    victims = _victims(
+        [
+            ("s1", "a", True, True, True),
+            ("s2", "c", True, True, True),
+            ("s3", "e", True, True, True),
+            ("s4", "g", True, True, True),
+            ("s4", "h", True, True, False),
+        ]
+    ).assign(shares_home_postcode=[False, False, False, True, True])
+    screened_out = pd.DataFrame(
+        {"crime_id": ["m2", "m3", "n2"], "has_course_on_this_victim": [False, True, False]}
+    )
+    truth = {(Q, "P1"), (Q, "P2"), (Q, "P3"), (Q, "P4")}
+    causes = serial_causes({}, truth, victims, pairs, truth_records, key_map, 36, screened_out)
+    assert causes["false_negatives"] == {
+        SERIAL_FN_SCREENED_OUT_COURSE: 1,
+        SERIAL_FN_SCREENED_OUT_ONCE: 1,
+        SERIAL_FN_NOT_IN_UNIVERSE: 1,
+        SERIAL_FN_SHARED_HOME: 1,
+    }
 
 
 def test_pooled_keeps_held_in_parts_apart_from_held_out_draws() -> None:
