@@ -402,6 +402,12 @@ def serial_causes(
             & perpetrator_victims["person_key"].isin(keys)
             & perpetrator_victims["is_distinct_established"]
         ]
+        # a fixed order (the warehouse's row order is not): a victim recorded as stalking counts
+        # whatever the rule, so where two counted victims are not truly stalked the recorded
+        # one is named, and "screened course" counts only what the rule's own evidence added
+        counted = counted.sort_values(
+            ["is_recorded", "person_key", "victim_person_key"], ascending=[False, True, True]
+        )
         crimes = _in_window(
             universe_pairs[universe_pairs["suspect_person_key"].isin(keys)], quarter, months
         )

@@ -13,6 +13,7 @@ from pipelines.evaluation.serial import (
     SERIAL_FN_SCREENED_OUT_COURSE,
     SERIAL_FN_SCREENED_OUT_ONCE,
     SERIAL_FN_SHARED_HOME,
+    SERIAL_FP_RECORDED,
     SERIAL_FP_SCREENED,
     SERIAL_FP_VICTIM_SPLIT,
     pooled,
@@ -56,6 +57,26 @@ def test_false_serials_name_the_screened_victim_and_the_split_victim() -> None:
     causes = serial_causes(predicted, set(), victims, pairs, truth_records, key_map, 36)
     assert causes["false_positives"] == {SERIAL_FP_SCREENED: 1, SERIAL_FP_VICTIM_SPLIT: 1}
     assert causes["false_negatives"] == {}
+
+
+def test_a_false_serial_on_two_untrue_victims_names_the_recorded_one_whatever_the_row_order() -> (
+    None
+):
+    key_map = pd.Series({"s1": "P1", "a": "A", "b": "B"})
+    truth_records = pd.DataFrame(
+        {
+            "crime_id": ["k9"],
+            "perpetrator_true_person_id": ["P9"],
+            "victim_true_person_id": ["Z"],
+            "reported_date": pd.Timestamp("2025-06-01"),
+        }
+    )
+    pairs = _pairs([("x1", "s1", "a"), ("x2", "s1", "b")])
+    # neither victim's crime is truly stalking: "a" established by a screened course, listed
+    # first; "b" recorded as stalking
+    victims = _victims([("s1", "a", False, True, True), ("s1", "b", True, True, True)])
+    causes = serial_causes({(Q, "P1"): ["s1"]}, set(), victims, pairs, truth_records, key_map, 36)
+    assert causes["false_positives"] == {SERIAL_FP_RECORDED: 1}
 
 
 def test_missed_serials_name_what_the_universe_or_the_rule_lacked() -> None:
