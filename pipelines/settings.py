@@ -224,6 +224,9 @@ class ScreeningWeights(_Section):
     stalking_order: int = Field(8, ge=0)
     victim_recorded_stalking: int = Field(6, ge=0)
     repeated_concern: int = Field(4, ge=0)
+    varied_intense_course: int = Field(4, ge=0)
+    harassment_intelligence: int = Field(4, ge=0)
+    high_risk_periods: int = Field(1, ge=0)
 
 
 class ScreeningCalibrationSettings(_Section):
@@ -278,6 +281,9 @@ class ScreeningSettings(_Section):
     suspect_history_days: int = Field(1095, ge=1)
     victim_min_other_crimes: int = Field(2, ge=1)
     concern_min_occasions: int = Field(3, ge=2)
+    varied_course_min_occasions: int = Field(4, ge=2)
+    varied_course_min_categories: int = Field(3, ge=2)
+    period_min_crimes: int = Field(2, ge=1)
     weights: ScreeningWeights = ScreeningWeights()
     threshold: int = Field(8, ge=1)
     calibration: ScreeningCalibrationSettings = ScreeningCalibrationSettings()

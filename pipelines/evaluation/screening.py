@@ -81,6 +81,9 @@ INDICATORS = [
     "has_pair_stalking_order",
     "has_victim_recorded_stalking",
     "has_repeated_concern",
+    "is_varied_intense",
+    "has_harassment_intelligence",
+    "has_high_risk_periods",
 ]
 
 
@@ -144,11 +147,14 @@ WEIGHT_COLUMNS = {
     "stalking_order": "has_pair_stalking_order",
     "victim_recorded_stalking": "has_victim_recorded_stalking",
     "repeated_concern": "has_repeated_concern",
+    "varied_intense_course": "is_varied_intense",
+    "harassment_intelligence": "has_harassment_intelligence",
+    "high_risk_periods": "has_high_risk_periods",
 }
-# the newest indicator, whose points are also searched alone (the others as configured): a
+# the newest indicators, whose points are also searched alone (the others as configured): a
 # new signal is judged by what it adds to the points the product runs, not by a re-search of
 # every weight, which session 24's held-out parts showed to cost precision
-SEARCHED_ALONE = ("repeated_concern",)
+SEARCHED_ALONE = ("varied_intense_course", "harassment_intelligence", "high_risk_periods")
 # the suspect's history with other victims: left out of score_on_this_victim
 HISTORY_WEIGHTS = ("suspect_stalking", "other_victims")
 # the history weights' places among WEIGHT_COLUMNS (indicator matrices keep that order)
@@ -1092,7 +1098,8 @@ def parts_markdown(
         lambda r: pr(r["chosen_points"]) if "chosen_points" in r else "n/a",
     )
     row(
-        f"{', '.join(SEARCHED_ALONE)}'s points chosen alone on the held-in parts (the other "
+        f"the newest indicators' points ({', '.join(SEARCHED_ALONE)}) chosen alone on the "
+        "held-in parts (the other "
         "points as configured), at the settings' threshold",
         lambda r: pr(r["alone_points"]) if "alone_points" in r else "n/a",
     )

@@ -352,6 +352,9 @@ TEST_SCREENING = {
         "stalking_order": 0,
         "victim_recorded_stalking": 0,
         "repeated_concern": 0,
+        "varied_intense_course": 0,
+        "harassment_intelligence": 0,
+        "high_risk_periods": 0,
     },
 }
 

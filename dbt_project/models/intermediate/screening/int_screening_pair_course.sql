@@ -3,7 +3,8 @@
 {%- set intense_days = screening['intense_window_days'] -%}
 -- The course of conduct against this victim (FOUR: Repeated, Obsessive, Fixated, plus
 -- persistence, escalation, repeated online contact, stalking recorded or reported as
--- intelligence, occasions marked as a concern): what the occasions of the same resolved suspect and victim around each
+-- intelligence, occasions marked as a concern, a varied intense course, high risk with conduct
+-- over periods): what the occasions of the same resolved suspect and victim around each
 -- screened crime show. One row per screened crime with a resolved pair; a crime with several
 -- pairs takes the strongest pair.
 with
@@ -35,15 +36,21 @@ classified_stalking as (
     where {{ is_classified_stalking() }}
 ),
 
--- a crime's own marks: stalking by classification, or graded medium or high risk by the
--- police (a concern raised about the occasion); one lookup per occasion for both
+-- a crime's own marks: stalking by classification, graded medium or high risk by the police
+-- (a concern raised about the occasion), graded high, or recorded over a period (its offence
+-- ends after it starts: conduct over hours or days, not one moment); one lookup per occasion
 crime_marks as (
     select
         crime_id,
         coalesce({{ is_classified_stalking() }}, false) as is_classified_stalking,
-        coalesce(risk_level in ('medium', 'high'), false) as is_risk_graded
+        coalesce(risk_level in ('medium', 'high'), false) as is_risk_graded,
+        coalesce(risk_level = 'high', false) as is_high_risk,
+        coalesce(offence_end > offence_start, false) as is_over_period
     from {{ ref('int_crimes_classified') }}
-    where {{ is_classified_stalking() }} or risk_level in ('medium', 'high')
+    where
+        {{ is_classified_stalking() }}
+        or risk_level in ('medium', 'high')
+        or offence_end > offence_start
 ),
 
 candidate_pairs as (
@@ -86,6 +93,8 @@ pair_occasions as (
         occasions.is_stalking_intelligence,
         coalesce(crime_marks.is_classified_stalking, false) as is_classified_stalking,
         coalesce(crime_marks.is_risk_graded, false) as is_risk_graded,
+        coalesce(crime_marks.is_high_risk, false) as is_high_risk,
+        coalesce(crime_marks.is_over_period, false) as is_over_period,
         coalesce(occasions.crime_id, occasions.occasion_id) as occasion_key,
         abs(date_diff('day', numbered_pairs.occasion_date, occasions.occasion_date)) as days_apart
     from numbered_pairs
@@ -154,7 +163,9 @@ occasion_signals as (
         bool_or(is_classified_stalking) as has_recorded_stalking,
         -- the police marked this occasion as a concern: graded medium or high risk, or
         -- reported as stalking-related intelligence
-        bool_or(is_risk_graded or is_stalking_intelligence) as is_concern
+        bool_or(is_risk_graded or is_stalking_intelligence) as is_concern,
+        bool_or(is_high_risk) as is_high_risk,
+        bool_or(is_over_period) as is_over_period
     from pair_occasions
     group by pair_number, occasion_key
 ),
@@ -166,6 +177,10 @@ pair_signals as (
         date_diff('day', min(first_date), max(last_date)) as span_days,
         count(occasion_key) filter (where is_intense) as occasions_intense,
         count(occasion_key) filter (where is_concern) as concern_occasions,
+        -- an occasion is one crime (one category) or an intelligence report (none)
+        count(distinct min_category) as categories,
+        count(occasion_key) filter (where is_high_risk) as high_risk_crimes,
+        count(occasion_key) filter (where is_over_period) as period_crimes,
         -- two or more distinct categories (nulls not counted) exactly when the least and the
         -- greatest differ: no list of categories to build per pair
         coalesce(min(min_category) <> max(max_category), false) as has_several_categories,
@@ -201,7 +216,18 @@ per_crime as (
         ) as is_fixated,
         coalesce(bool_or(candidate_harm > earlier_min_harm), false) as is_escalating,
         bool_or(candidate_online and other_online >= 1) as is_online_repeated,
-        bool_or(has_pair_intelligence) as has_pair_intelligence
+        bool_or(has_pair_intelligence) as has_pair_intelligence,
+        -- many occasions close together, by many kinds of offence: fixation on this victim
+        -- pursued by whatever means come to hand, where harassment repeats one kind of conduct
+        bool_or(
+            occasions_intense >= {{ screening['varied_course_min_occasions'] }}
+            and categories >= {{ screening['varied_course_min_categories'] }}
+        ) as is_varied_intense,
+        -- the police graded one of the pair's crimes high risk and more than one was conduct
+        -- over a period rather than a single incident
+        bool_or(
+            high_risk_crimes >= 1 and period_crimes >= {{ screening['period_min_crimes'] }}
+        ) as has_high_risk_periods
     from pair_signals
     group by crime_id
 ),

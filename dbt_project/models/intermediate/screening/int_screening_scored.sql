@@ -46,6 +46,8 @@ per_crime as (
         coalesce(pair_course.occasions_intense, 1) as occasions_intense,
         coalesce(pair_course.concern_occasions, 0) as concern_occasions,
         coalesce(pair_course.has_repeated_concern, false) as has_repeated_concern,
+        coalesce(pair_course.is_varied_intense, false) as is_varied_intense,
+        coalesce(pair_course.has_high_risk_periods, false) as has_high_risk_periods,
         coalesce(pair_course.is_repeated, false) as is_repeated,
         coalesce(pair_course.has_recorded_stalking, false) as has_recorded_stalking,
         coalesce(pair_course.has_pair_stalking_history, false) as has_pair_stalking_history,
@@ -60,6 +62,10 @@ per_crime as (
         coalesce(pair_course.is_escalating, false) as is_escalating,
         coalesce(pair_course.is_online_repeated, false) as is_online_repeated,
         candidates.has_linked_intelligence,
+        -- stalking is most often recorded as harassment (DOMAIN.md s2): intelligence that the
+        -- harassment is stalking-related says so about this very crime
+        candidates.offence_category = 'harassment' and candidates.has_linked_intelligence
+            as has_harassment_intelligence,
         coalesce(pair_course.has_pair_intelligence, false) as has_pair_intelligence,
         candidates.is_high_risk,
         candidates.is_medium_risk,
@@ -111,6 +117,9 @@ scored as (
             + case when has_unnamed_suspect_course then {{ weights['unnamed_suspect_course'] }} else 0 end
             + case when has_victim_recorded_stalking then {{ weights['victim_recorded_stalking'] }} else 0 end
             + case when has_repeated_concern then {{ weights['repeated_concern'] }} else 0 end
+            + case when is_varied_intense then {{ weights['varied_intense_course'] }} else 0 end
+            + case when has_harassment_intelligence then {{ weights['harassment_intelligence'] }} else 0 end
+            + case when has_high_risk_periods then {{ weights['high_risk_periods'] }} else 0 end
             as integer
         ) as score,
         concat_ws(
@@ -227,6 +236,23 @@ scored as (
                         'Repeated: ' || concern_occasions || ' occasions by the same suspect against '
                         || 'this victim within {{ window_days }} days graded medium or high risk or '
                         || 'reported as stalking intelligence'
+            end,
+            case
+                when is_varied_intense and {{ weights['varied_intense_course'] }} > 0
+                    then
+                        'Fixated: {{ screening['varied_course_min_occasions'] }} or more occasions by the same '
+                        || 'suspect against this victim within {{ intense_days }} days, by '
+                        || '{{ screening['varied_course_min_categories'] }} or more kinds of offence'
+            end,
+            case
+                when has_harassment_intelligence and {{ weights['harassment_intelligence'] }} > 0
+                    then 'Intelligence: stalking-related intelligence on this harassment'
+            end,
+            case
+                when has_high_risk_periods and {{ weights['high_risk_periods'] }} > 0
+                    then
+                        'Repeated: a crime by the same suspect against this victim graded high risk, and '
+                        || '{{ screening['period_min_crimes'] }} or more recorded over a period, not one moment'
             end
         ) as reasons
     from per_crime

@@ -41,6 +41,9 @@ final as (
         has_unnamed_suspect_course,
         has_victim_recorded_stalking,
         has_repeated_concern,
+        is_varied_intense,
+        has_harassment_intelligence,
+        has_high_risk_periods,
         has_course_on_this_victim
     from scored
     where is_flagged
