@@ -408,6 +408,40 @@ def chosen_method(summary: pd.DataFrame) -> str:
     return str(picked.iloc[0]) if len(picked) else NAIVE
 
 
+@dataclasses.dataclass(frozen=True)
+class Predictions:
+    """The back-test's folds and summary, the method it chose, and every quarter's flagged
+    cells and scores under that method, stacked quarter after quarter."""
+
+    folds: pd.DataFrame
+    summary: pd.DataFrame
+    method: str
+    is_hotspot: np.ndarray
+    score: np.ndarray
+
+
+def predictions(
+    counts: np.ndarray,
+    raster: Raster,
+    weights: GiWeights,
+    params: PredictParams,
+    labels: list[str],
+    order: np.ndarray,
+) -> Predictions:
+    """counts: (periods x cells), oldest first. Chooses the method on these periods (the
+    back-test), then flags each period's cells for the period after it from the data up to
+    it; each period's cells are stacked in `order` (positions into the cells)."""
+    folds = backtest(counts, raster, weights, params, labels)
+    summary = summarise(folds, params)
+    method = chosen_method(summary)
+    flagged, scores = [], []
+    for period in range(len(counts)):
+        mask, score = predict(counts[: period + 1], raster, weights, params, method)
+        flagged.append(mask[order])
+        scores.append(score[order])
+    return Predictions(folds, summary, method, np.concatenate(flagged), np.concatenate(scores))
+
+
 def predict(
     counts: np.ndarray,
     raster: Raster,
