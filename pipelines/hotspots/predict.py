@@ -202,6 +202,15 @@ def learned_ranker(history: np.ndarray, weights: GiWeights, params: PredictParam
     return model.predict(ranker_features(history, weights, params))
 
 
+def ensemble_members(params: PredictParams) -> list[str]:
+    """The scores the ensemble averages the percentile ranks of: the longest-memory weighted
+    count (the count without one), the first smooth and the first KDE."""
+    members = [f"ewm_{h:g}" for h in params.ewm_half_lives[-1:]] or ["count"]
+    members += [f"smooth_{lam:g}" for lam in params.smoothing[:1]]
+    members += [f"kde_{int(b)}" for b in params.kde_bandwidths_m[:1]]
+    return members
+
+
 def method_scores(
     history: np.ndarray,
     raster: Raster,
@@ -215,38 +224,41 @@ def method_scores(
     full = np.atleast_2d(np.asarray(history, float))[-max(params.memory_periods, 1) :]
     history = full[-params.train_periods :]
     wanted = params.candidates() if methods is None else methods
+    members = ensemble_members(params) if "ensemble" in wanted else []
+    # The scores computed: the methods wanted and the ensemble's members (only those: each
+    # quarter's prediction by the ensemble would otherwise compute every KDE bandwidth).
+    needed = {*wanted, *members}
     total = history.sum(axis=0)
     out: dict[str, np.ndarray] = {}
     if NAIVE in wanted:
         out[NAIVE] = history[-params.naive_periods :].sum(axis=0)
-    if "count" in wanted or "ensemble" in wanted:
+    if "count" in needed:
         out["count"] = total
     lag = neighbour_mean(total, weights) if len(params.smoothing) else None
     for lam in params.smoothing:
         name = f"smooth_{lam:g}"
-        if name in wanted or "ensemble" in wanted:
+        if name in needed:
             out[name] = total + lam * lag
     for b in params.kde_bandwidths_m:
         name = f"kde_{int(b)}"
-        if name in wanted or "ensemble" in wanted:
+        if name in needed:
             out[name] = raster.kde(total, float(b))
     for half_life in params.ewm_half_lives:
         name = f"ewm_{half_life:g}"
-        if name in wanted or "ensemble" in wanted:
+        if name in needed:
             out[name] = recency_weighted(full, half_life)
     if "gistar_z" in wanted:
         out["gistar_z"] = gi_star_z(total, weights)
     if "ensemble" in wanted:
-        members = [f"ewm_{h:g}" for h in params.ewm_half_lives[-1:]] or ["count"]
-        members += [f"smooth_{lam:g}" for lam in params.smoothing[:1]]
-        members += [f"kde_{int(b)}" for b in params.kde_bandwidths_m[:1]]
         out["ensemble"] = np.mean([rankdata(out[m]) / len(total) for m in members], axis=0)
     recent = full[-params.naive_periods :].sum(axis=0)
+    if "rank_mix" in wanted or "lexicographic" in wanted:
+        long_run_rank = rankdata(full.sum(axis=0))  # ranked once for both
     if "rank_mix" in wanted:
-        out["rank_mix"] = (rankdata(recent) + rankdata(full.sum(axis=0))) / (2 * len(total))
+        out["rank_mix"] = (rankdata(recent) + long_run_rank) / (2 * len(total))
     if "lexicographic" in wanted:
         # A fraction below any step of the count: the long-run count only orders ties.
-        out["lexicographic"] = recent + rankdata(full.sum(axis=0)) / (len(total) + 1)
+        out["lexicographic"] = recent + long_run_rank / (len(total) + 1)
     if "shrunk" in wanted:
         out["shrunk"] = shrunk_rate(full, weights)
     if "poisson_glm" in wanted:
