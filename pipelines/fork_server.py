@@ -14,10 +14,16 @@ Kept free of heavy imports: the CLI imports it before Dagster.
 from __future__ import annotations
 
 import importlib
+import mmap
 import multiprocessing
+import os
+import pickle
+import shutil
+import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import forkserver
+from pathlib import Path
 from typing import Any
 
 
@@ -45,7 +51,11 @@ def pool(jobs: int, modules: Sequence[str]) -> ProcessPoolExecutor:
 
 
 def call(
-    target: str, *args: Any, modules: Sequence[str] = (), import_meanwhile: Sequence[str] = ()
+    target: str,
+    *args: Any,
+    modules: Sequence[str] = (),
+    import_meanwhile: Sequence[str] = (),
+    large_result: bool = False,
 ) -> Any:
     """`target` ("package.module:function") called with `args` in one worker of the fork
     server, its result returned. By name, so that the caller need not import the module (a
@@ -53,12 +63,17 @@ def call(
 
     `import_meanwhile`: modules the caller's process will need later, imported by the calling
     thread while the worker computes, instead of blocking on the result (the caller's process
-    is otherwise idle then, and its other threads wait too: no thread competes for the GIL)."""
+    is otherwise idle then, and its other threads wait too: no thread competes for the GIL).
+
+    `large_result`: the result's arrays come back through a file the caller maps, not the
+    pipe (`_result_to_file`): the same objects, without pickling ~1.5 GB of arrays into bytes,
+    sending them and unpickling them again (the national hotspot panel: ~6 s of the step)."""
     with pool(1, modules or [target.partition(":")[0]]) as worker:
-        result = worker.submit(_call, target, *args)
+        result = worker.submit(_call_to_file if large_result else _call, target, *args)
         for module in import_meanwhile:
             importlib.import_module(module)
-        return result.result()
+        value = result.result()
+    return _result_from_file(*value) if large_result else value
 
 
 def _call(target: str, *args: Any) -> Any:
@@ -66,3 +81,60 @@ def _call(target: str, *args: Any) -> Any:
     _in_worker = True
     module, _, name = target.partition(":")
     return getattr(importlib.import_module(module), name)(*args)
+
+
+# Each array's data starts at a multiple of this in the file, so that every array the caller
+# maps is aligned as numpy allocates one.
+_ALIGN = 64
+
+
+def _call_to_file(target: str, *args: Any) -> tuple[bytes, list[int], str | None]:
+    """`_call`'s result for `_result_from_file`: the pickle (protocol 5) without its arrays'
+    data, which is written to a file (one private to this user, in shared memory where there
+    is room), the sizes of the arrays in it and its path. Where no file can be written the
+    arrays stay in the pickle (path None)."""
+    result = _call(target, *args)
+    buffers: list[pickle.PickleBuffer] = []
+    header = pickle.dumps(result, protocol=5, buffer_callback=buffers.append)
+    views = [buffer.raw() for buffer in buffers]
+    sizes = [view.nbytes for view in views]
+    path = None
+    try:
+        fd, path = tempfile.mkstemp(prefix="spp-result-", dir=_result_dir(sum(sizes)))
+        with os.fdopen(fd, "wb") as out:
+            for view in views:
+                out.write(view)
+                out.write(b"\0" * (-view.nbytes % _ALIGN))
+    except OSError:  # no room: the arrays go through the pipe, as without `large_result`
+        if path is not None:
+            Path(path).unlink(missing_ok=True)
+        return pickle.dumps(result, protocol=5), [], None
+    return header, sizes, path
+
+
+def _result_dir(size: int) -> str:
+    """Shared memory (/dev/shm) when it has room for `size` bytes and a margin, else the
+    temporary directory."""
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK) and shutil.disk_usage(shm).free > 2 * size:
+        return str(shm)
+    return tempfile.gettempdir()
+
+
+def _result_from_file(header: bytes, sizes: list[int], path: str | None) -> Any:
+    """The result `_call_to_file` wrote: its arrays are views of the file mapped copy-on-write
+    (writable, and nothing written back). The file is removed at once; the mapping lives as
+    long as the arrays do."""
+    if path is None:
+        return pickle.loads(header)
+    try:
+        with open(path, "rb") as source:
+            mapped = mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_COPY) if sum(sizes) else None
+    finally:
+        Path(path).unlink(missing_ok=True)
+    whole = memoryview(mapped) if mapped is not None else memoryview(b"")
+    buffers, offset = [], 0
+    for size in sizes:
+        buffers.append(whole[offset : offset + size])
+        offset += size + (-size % _ALIGN)
+    return pickle.loads(header, buffers=buffers)
