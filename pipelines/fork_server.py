@@ -13,6 +13,7 @@ Kept free of heavy imports: the CLI imports it before Dagster.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import mmap
 import multiprocessing
@@ -20,7 +21,7 @@ import os
 import pickle
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import forkserver
 from pathlib import Path
@@ -66,14 +67,20 @@ def call(
     is otherwise idle then, and its other threads wait too: no thread competes for the GIL).
 
     `large_result`: the result's arrays come back through a file the caller maps, not the
-    pipe (`_result_to_file`): the same objects, without pickling ~1.5 GB of arrays into bytes,
+    pipe (`_call_to_file`): the same objects, without pickling ~1.5 GB of arrays into bytes,
     sending them and unpickling them again (the national hotspot panel: ~6 s of the step)."""
-    with pool(1, modules or [target.partition(":")[0]]) as worker:
-        result = worker.submit(_call_to_file if large_result else _call, target, *args)
+    with (
+        pool(1, modules or [target.partition(":")[0]]) as worker,
+        _result_file(large_result) as path,
+    ):
+        if path is None:
+            result = worker.submit(_call, target, *args)
+        else:
+            result = worker.submit(_call_to_file, path, target, *args)
         for module in import_meanwhile:
             importlib.import_module(module)
         value = result.result()
-    return _result_from_file(*value) if large_result else value
+        return value if path is None else _result_from_file(path, *value)
 
 
 def _call(target: str, *args: Any) -> Any:
@@ -88,50 +95,64 @@ def _call(target: str, *args: Any) -> Any:
 _ALIGN = 64
 
 
-def _call_to_file(target: str, *args: Any) -> tuple[bytes, list[int], str | None]:
+@contextlib.contextmanager
+def _result_file(wanted: bool) -> Iterator[str | None]:
+    """An empty file (owner-only) for a worker's large result, removed when the block ends
+    whatever happens, so that an interrupted caller leaves nothing in shared memory; None
+    when not wanted or none can be made (the result then comes through the pipe)."""
+    if not wanted:
+        yield None
+        return
+    try:
+        fd, path = tempfile.mkstemp(prefix="spp-result-", dir=_result_dir())
+        os.close(fd)
+    except OSError:
+        yield None
+        return
+    try:
+        yield path
+    finally:
+        Path(path).unlink(missing_ok=True)
+
+
+def _result_dir() -> str:
+    """Shared memory (/dev/shm) where there is one, else the temporary directory."""
+    shm = Path("/dev/shm")
+    return str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else tempfile.gettempdir()
+
+
+def _call_to_file(path: str, target: str, *args: Any) -> tuple[bytes, list[int] | None]:
     """`_call`'s result for `_result_from_file`: the pickle (protocol 5) without its arrays'
-    data, which is written to a file (one private to this user, in shared memory where there
-    is room), the sizes of the arrays in it and its path. Where no file can be written the
-    arrays stay in the pickle (path None)."""
+    data, which is written into the caller's file `path`, and the arrays' sizes. Where the
+    file has no room (or is gone: the caller stopped waiting) the arrays stay in the pickle
+    (sizes None); the file is never created here."""
     result = _call(target, *args)
     buffers: list[pickle.PickleBuffer] = []
     header = pickle.dumps(result, protocol=5, buffer_callback=buffers.append)
     views = [buffer.raw() for buffer in buffers]
     sizes = [view.nbytes for view in views]
-    path = None
     try:
-        fd, path = tempfile.mkstemp(prefix="spp-result-", dir=_result_dir(sum(sizes)))
-        with os.fdopen(fd, "wb") as out:
+        if shutil.disk_usage(Path(path).parent).free < 2 * sum(sizes):
+            raise OSError("no room for the result")
+        with open(path, "r+b") as out:
             for view in views:
                 out.write(view)
                 out.write(b"\0" * (-view.nbytes % _ALIGN))
-    except OSError:  # no room: the arrays go through the pipe, as without `large_result`
-        if path is not None:
-            Path(path).unlink(missing_ok=True)
-        return pickle.dumps(result, protocol=5), [], None
-    return header, sizes, path
+    except OSError:
+        return pickle.dumps(result, protocol=5), None
+    return header, sizes
 
 
-def _result_dir(size: int) -> str:
-    """Shared memory (/dev/shm) when it has room for `size` bytes and a margin, else the
-    temporary directory."""
-    shm = Path("/dev/shm")
-    if shm.is_dir() and os.access(shm, os.W_OK) and shutil.disk_usage(shm).free > 2 * size:
-        return str(shm)
-    return tempfile.gettempdir()
-
-
-def _result_from_file(header: bytes, sizes: list[int], path: str | None) -> Any:
+def _result_from_file(path: str, header: bytes, sizes: list[int] | None) -> Any:
     """The result `_call_to_file` wrote: its arrays are views of the file mapped copy-on-write
-    (writable, and nothing written back). The file is removed at once; the mapping lives as
-    long as the arrays do."""
-    if path is None:
+    (writable, and nothing written back); the mapping outlives the file's name, which the
+    caller removes."""
+    if sizes is None:
         return pickle.loads(header)
-    try:
+    mapped = None
+    if sum(sizes):
         with open(path, "rb") as source:
-            mapped = mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_COPY) if sum(sizes) else None
-    finally:
-        Path(path).unlink(missing_ok=True)
+            mapped = mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_COPY)
     whole = memoryview(mapped) if mapped is not None else memoryview(b"")
     buffers, offset = [], 0
     for size in sizes:
