@@ -13,11 +13,18 @@ Kept free of heavy imports: the CLI imports it before Dagster.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import mmap
 import multiprocessing
-from collections.abc import Sequence
+import os
+import pickle
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import forkserver
+from pathlib import Path
 from typing import Any
 
 
@@ -45,7 +52,11 @@ def pool(jobs: int, modules: Sequence[str]) -> ProcessPoolExecutor:
 
 
 def call(
-    target: str, *args: Any, modules: Sequence[str] = (), import_meanwhile: Sequence[str] = ()
+    target: str,
+    *args: Any,
+    modules: Sequence[str] = (),
+    import_meanwhile: Sequence[str] = (),
+    large_result: bool = False,
 ) -> Any:
     """`target` ("package.module:function") called with `args` in one worker of the fork
     server, its result returned. By name, so that the caller need not import the module (a
@@ -53,12 +64,23 @@ def call(
 
     `import_meanwhile`: modules the caller's process will need later, imported by the calling
     thread while the worker computes, instead of blocking on the result (the caller's process
-    is otherwise idle then, and its other threads wait too: no thread competes for the GIL)."""
-    with pool(1, modules or [target.partition(":")[0]]) as worker:
-        result = worker.submit(_call, target, *args)
+    is otherwise idle then, and its other threads wait too: no thread competes for the GIL).
+
+    `large_result`: the result's arrays come back through a file the caller maps, not the
+    pipe (`_call_to_file`): the same objects, without pickling ~1.5 GB of arrays into bytes,
+    sending them and unpickling them again (the national hotspot panel: ~6 s of the step)."""
+    with (
+        pool(1, modules or [target.partition(":")[0]]) as worker,
+        _result_file(large_result) as path,
+    ):
+        if path is None:
+            result = worker.submit(_call, target, *args)
+        else:
+            result = worker.submit(_call_to_file, path, target, *args)
         for module in import_meanwhile:
             importlib.import_module(module)
-        return result.result()
+        value = result.result()
+        return value if path is None else _result_from_file(path, *value)
 
 
 def _call(target: str, *args: Any) -> Any:
@@ -66,3 +88,74 @@ def _call(target: str, *args: Any) -> Any:
     _in_worker = True
     module, _, name = target.partition(":")
     return getattr(importlib.import_module(module), name)(*args)
+
+
+# Each array's data starts at a multiple of this in the file, so that every array the caller
+# maps is aligned as numpy allocates one.
+_ALIGN = 64
+
+
+@contextlib.contextmanager
+def _result_file(wanted: bool) -> Iterator[str | None]:
+    """An empty file (owner-only) for a worker's large result, removed when the block ends
+    whatever happens, so that an interrupted caller leaves nothing in shared memory; None
+    when not wanted or none can be made (the result then comes through the pipe)."""
+    if not wanted:
+        yield None
+        return
+    try:
+        fd, path = tempfile.mkstemp(prefix="spp-result-", dir=_result_dir())
+        os.close(fd)
+    except OSError:
+        yield None
+        return
+    try:
+        yield path
+    finally:
+        Path(path).unlink(missing_ok=True)
+
+
+def _result_dir() -> str:
+    """Shared memory (/dev/shm) where there is one, else the temporary directory."""
+    shm = Path("/dev/shm")
+    return str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else tempfile.gettempdir()
+
+
+def _call_to_file(path: str, target: str, *args: Any) -> tuple[bytes, list[int] | None]:
+    """`_call`'s result for `_result_from_file`: the pickle (protocol 5) without its arrays'
+    data, which is written into the caller's file `path`, and the arrays' sizes. Where the
+    file has no room (or is gone: the caller stopped waiting) the arrays stay in the pickle
+    (sizes None); the file is never created here."""
+    result = _call(target, *args)
+    buffers: list[pickle.PickleBuffer] = []
+    header = pickle.dumps(result, protocol=5, buffer_callback=buffers.append)
+    views = [buffer.raw() for buffer in buffers]
+    sizes = [view.nbytes for view in views]
+    try:
+        if shutil.disk_usage(Path(path).parent).free < 2 * sum(sizes):
+            raise OSError("no room for the result")
+        with open(path, "r+b") as out:
+            for view in views:
+                out.write(view)
+                out.write(b"\0" * (-view.nbytes % _ALIGN))
+    except OSError:
+        return pickle.dumps(result, protocol=5), None
+    return header, sizes
+
+
+def _result_from_file(path: str, header: bytes, sizes: list[int] | None) -> Any:
+    """The result `_call_to_file` wrote: its arrays are views of the file mapped copy-on-write
+    (writable, and nothing written back); the mapping outlives the file's name, which the
+    caller removes."""
+    if sizes is None:
+        return pickle.loads(header)
+    mapped = None
+    if sum(sizes):
+        with open(path, "rb") as source:
+            mapped = mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_COPY)
+    whole = memoryview(mapped) if mapped is not None else memoryview(b"")
+    buffers, offset = [], 0
+    for size in sizes:
+        buffers.append(whole[offset : offset + size])
+        offset += size + (-size % _ALIGN)
+    return pickle.loads(header, buffers=buffers)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pandas as pd
 
@@ -62,7 +63,12 @@ def test_hotspot_tables_made_in_a_worker_equal_those_made_in_this_process() -> N
     victimisations = points.assign(victim_key=[f"V{i % 40}" for i in range(len(points))])
     settings = HotspotSettings()
     in_worker = fork_server.call(
-        "pipelines.hotspots.step:hotspot_tables", points, victimisations, settings, "2025-Q4"
+        "pipelines.hotspots.step:hotspot_tables",
+        points,
+        victimisations,
+        settings,
+        "2025-Q4",
+        large_result=True,  # as the step calls it: the arrays come back through a file
     )
     here = hotspot_tables(points, victimisations, settings, "2025-Q4")
     assert in_worker.keys() == here.keys()
@@ -118,3 +124,63 @@ def test_modules_imported_meanwhile_are_imported_here_and_the_result_is_the_same
     meanwhile = fork_server.call("os:getppid", import_meanwhile=("colorsys",))
     assert "colorsys" in sys.modules
     assert meanwhile == alone != os.getpid()
+
+
+def _frame(rows: int) -> pd.DataFrame:
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    return pd.DataFrame(
+        {
+            "quarter": pd.Categorical(rng.choice(["2025-Q1", "2025-Q2"], rows)),
+            "value": rng.random(rows),
+            "count": rng.integers(0, 9, rows),
+            "flag": rng.random(rows) < 0.5,
+            "label": [f"c{i}" for i in range(rows)],
+        }
+    )
+
+
+def test_a_large_result_comes_back_through_a_file_equal_writable_and_the_file_removed(
+    monkeypatch, tmp_path
+) -> None:
+    """`large_result`: the worker writes its result's arrays into a file the caller made and
+    maps; the caller gets equal objects, its arrays writable (copy-on-write: the file is not
+    changed), and the file is gone afterwards."""
+    import numpy as np
+
+    monkeypatch.setattr(fork_server, "_in_worker", False)  # restored after: `_call` sets it
+    monkeypatch.setattr(fork_server, "_result_dir", lambda: str(tmp_path))
+    sent = {"frame": _frame(10_001), "array": np.arange(7, dtype=np.int8), "empty": np.zeros(0)}
+    with fork_server._result_file(True) as path:
+        assert path is not None and Path(path).parent == tmp_path
+        header, sizes = fork_server._call_to_file(path, "builtins:dict", sent)
+        assert sizes is not None and len(header) < 1_000_000  # the arrays are in the file
+        back = fork_server._result_from_file(path, header, sizes)
+    assert list(tmp_path.iterdir()) == []
+    pd.testing.assert_frame_equal(back["frame"], sent["frame"], check_exact=True)
+    assert np.array_equal(back["array"], sent["array"]) and len(back["empty"]) == 0
+    values = back["frame"]["value"].to_numpy()
+    assert values.flags.writeable and values.ctypes.data % fork_server._ALIGN == 0
+    values[0] = -1.0  # the caller may change its copy
+
+
+def test_a_large_result_whose_file_is_gone_comes_back_through_the_pipe(
+    monkeypatch, tmp_path
+) -> None:
+    """A caller that stopped waiting has removed its file: the worker does not create it
+    again (nothing is left behind) and returns the whole result in its pickle."""
+    monkeypatch.setattr(fork_server, "_in_worker", False)  # restored after: `_call` sets it
+    gone = tmp_path / "gone"
+    sent = _frame(100)
+    header, sizes = fork_server._call_to_file(str(gone), "builtins:dict", {"frame": sent})
+    assert sizes is None and not gone.exists()
+    back = fork_server._result_from_file(str(gone), header, sizes)
+    pd.testing.assert_frame_equal(back["frame"], sent, check_exact=True)
+
+
+def test_a_call_with_a_large_result_leaves_no_file(monkeypatch, tmp_path) -> None:
+    monkeypatch.setattr(fork_server, "_result_dir", lambda: str(tmp_path))
+    frame = fork_server.call("pandas:DataFrame", {"a": list(range(1000))}, large_result=True)
+    assert frame["a"].sum() == sum(range(1000))
+    assert list(tmp_path.iterdir()) == []

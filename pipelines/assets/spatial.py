@@ -86,6 +86,9 @@ def hotspots(context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_
         # imports the publish package the last two steps need (plotly, openpyxl, Jinja: ~0.4 s
         # of CPU they paid themselves). Not in the forecast step: its fits use both cores.
         import_meanwhile=PUBLISH_PACKAGE,
+        # The panel (~13 M rows nationally, ~1.5 GB of arrays) comes back through a file
+        # this process maps, not pickled through the pipe.
+        large_result=True,
     )
     cells, density, methods = tables["cells"], tables["density"], tables["methods"]
     published = tables["density_quarters"]

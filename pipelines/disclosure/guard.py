@@ -677,11 +677,13 @@ def reference_vocabulary(con: duckdb.DuckDBPyConnection) -> set[str]:
     partnership names the places section prints (from the boundary file): not from person
     data, so a surname that is also a town is no leak."""
     words: set[str] = set()
+    # Each (kind, label) once: the places tables repeat a district on every row (641,000
+    # grid cells nationally, ~2,000 districts), and each row's words were cut in Python.
     for kind, label in con.execute(
-        "select kind, label from reporting.rpt_report_vocabulary union all "
+        "select kind, label from reporting.rpt_report_vocabulary union "
         "select 'place', district from reporting.rpt_places_by_district "
-        "union all select 'place', csp from reporting.rpt_places_by_district "
-        "union all select 'place', district from reporting.rpt_places_cells"
+        "union select 'place', csp from reporting.rpt_places_by_district "
+        "union select 'place', district from reporting.rpt_places_cells"
     ).fetchall():
         if kind == "column":
             words.add(label)

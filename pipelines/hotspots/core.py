@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from concurrent.futures import Executor
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -22,17 +23,17 @@ from pipelines.hotspots.grid import (
 )
 from pipelines.hotspots.kde import kde_at
 from pipelines.hotspots.predict import (
+    Predictions,
     PredictParams,
     Raster,
-    backtest,
-    chosen_method,
-    predict,
+    predictions,
     summarise,
 )
 from pipelines.quarters import shift_quarter
 from pipelines.settings import HotspotSettings
 
 ALL_PERIODS = "all"
+T = TypeVar("T")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -139,7 +140,8 @@ def hotspot_outputs(
     `density_quarters` get a KDE surface. None = every quarter, for both arguments (the asset
     passes only `density_quarters`: nothing reads older surfaces).
     `executor` (another process, optional): draws the permutation table of the Monte-Carlo
-    check there while the density surfaces are computed here (the same table either way).
+    check there, then the first density surface and the predictions, while the other surfaces
+    and the Gi* of every quarter are computed here (the same values either way).
     """
     pts = add_cells(located(points), params.cell_size_m)
     pts["quarter"] = pts["quarter"].astype(str)
@@ -182,18 +184,27 @@ def hotspot_outputs(
     by_id = np.argsort(ids, kind="stable")
     cell_categories = ids[by_id]
     sorted_codes = np.arange(len(ids), dtype=np.int32)
-    # The density surfaces first: they do not need the permutation table, which can be drawn
-    # meanwhile in `executor`.
     surface_quarters = [quarter for quarter in quarters if quarter in with_density]
-    surfaces = {
-        quarter: kde_at(
-            pts.loc[quarter_code == quarters.index(quarter), ["x", "y"]].to_numpy(),
-            centres,
-            params.kde_bandwidth_m,
-            params.kde_tolerance_per_km2,
-        )
-        for quarter in surface_quarters
-    }
+
+    def surface_args(quarter: str) -> tuple[Any, ...]:
+        points_xy = pts.loc[quarter_code == quarters.index(quarter), ["x", "y"]].to_numpy()
+        return points_xy, centres, params.kde_bandwidth_m, params.kde_tolerance_per_km2
+
+    # `executor`'s process is idle once it has drawn the permutation table (~8 s of CPU on the
+    # national grid, while this process computes the surfaces): it then computes the first
+    # surface and the predictions (~10 s together), which need neither the table nor Gi*,
+    # while this process computes the other surfaces and every quarter's Gi*.
+    pp = params.prediction
+    raster = Raster.from_cells(cells, params.cell_size_m)
+    first_surface = (
+        _in_background(executor, kde_at, *surface_args(surface_quarters[0]))
+        if surface_quarters
+        else None
+    )
+    predicted = _in_background(
+        executor, predictions, counts_by_quarter, raster, weights, pp, quarters, by_id
+    )
+    surfaces = {quarter: kde_at(*surface_args(quarter)) for quarter in surface_quarters[1:]}
     per_quarter = [
         gi_star(
             counts_by_quarter[qi],
@@ -229,29 +240,26 @@ def hotspot_outputs(
             "p_sim": stacked("p_sim"),
             "p_fdr_cut": stacked("p_cut"),
             "gi_class": pd.Categorical.from_codes(stacked("gi_class"), categories=GI_CLASSES),
-        }
+        },
+        # Each column its own block: consolidating the float columns into one 2-D block
+        # copies ~1 GB at national scale (~3 s of CPU) for no reader's benefit.
+        copy=False,
     )
     hot["is_significant"] = hot["gi_class"] == "hot"
     if params.hotspot_needs_crime:
         hot["is_significant"] &= hot["crimes"] > 0
-    # Prediction: choose the method on the force's own quarters, then flag each quarter's
-    # cells for the quarter after it from the data up to it.
-    pp = params.prediction
-    raster = Raster.from_cells(cells, params.cell_size_m)
-    folds = backtest(counts_by_quarter, raster, weights, pp, quarters)
-    summary = summarise(folds, pp)
-    method = chosen_method(summary)
-    flagged, scores = [], []
-    for qi in range(len(quarters)):
-        mask, score = predict(counts_by_quarter[: qi + 1], raster, weights, pp, method)
-        flagged.append(mask[by_id])
-        scores.append(score[by_id])
-    hot["is_hotspot"] = np.concatenate(flagged)
+    change = change_classes(hot, params.change_window_quarters)
+    # Prediction: the method chosen on the force's own quarters, each quarter's cells flagged
+    # for the quarter after it from the data up to it.
+    prediction: Predictions = predicted()
+    hot["is_hotspot"] = prediction.is_hotspot
     hot["prediction_method"] = pd.Categorical.from_codes(
-        np.zeros(len(hot), np.int8), categories=[method]
+        np.zeros(len(hot), np.int8), categories=[prediction.method]
     )
-    hot["prediction_score"] = np.concatenate(scores)
-    hot["change_class"] = change_classes(hot, params.change_window_quarters)
+    hot["prediction_score"] = prediction.score
+    hot["change_class"] = change
+    if first_surface is not None:
+        surfaces[surface_quarters[0]] = first_surface()
     densities = [
         pd.DataFrame(
             {
@@ -268,8 +276,28 @@ def hotspot_outputs(
         for qi, quarter in enumerate(surface_quarters)
     ]
     density = pd.concat(densities, ignore_index=True) if densities else _empty_density()
+    summary = prediction.summary
     summary.insert(0, "quarter", quarters[-1])
-    return HotspotOutputs(hot, density, summary, folds)
+    return HotspotOutputs(hot, density, summary, prediction.folds)
+
+
+def _in_background(
+    executor: Executor | None, function: Callable[..., T], *args: Any
+) -> Callable[[], T]:
+    """`function(*args)` started in `executor`, its result returned by the callable; without
+    an executor it is computed when asked for. A process that died (e.g. killed) leaves it to
+    be computed here: the same function on the same arguments, so the same result."""
+    if executor is None:
+        return lambda: function(*args)
+    future = executor.submit(function, *args)
+
+    def result() -> T:
+        try:
+            return future.result()
+        except Exception:
+            return function(*args)
+
+    return result
 
 
 def _empty_hotspots() -> pd.DataFrame:

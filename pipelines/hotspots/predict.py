@@ -202,6 +202,15 @@ def learned_ranker(history: np.ndarray, weights: GiWeights, params: PredictParam
     return model.predict(ranker_features(history, weights, params))
 
 
+def ensemble_members(params: PredictParams) -> list[str]:
+    """The scores the ensemble averages the percentile ranks of: the longest-memory weighted
+    count (the count without one), the first smooth and the first KDE."""
+    members = [f"ewm_{h:g}" for h in params.ewm_half_lives[-1:]] or ["count"]
+    members += [f"smooth_{lam:g}" for lam in params.smoothing[:1]]
+    members += [f"kde_{int(b)}" for b in params.kde_bandwidths_m[:1]]
+    return members
+
+
 def method_scores(
     history: np.ndarray,
     raster: Raster,
@@ -215,38 +224,41 @@ def method_scores(
     full = np.atleast_2d(np.asarray(history, float))[-max(params.memory_periods, 1) :]
     history = full[-params.train_periods :]
     wanted = params.candidates() if methods is None else methods
+    members = ensemble_members(params) if "ensemble" in wanted else []
+    # The scores computed: the methods wanted and the ensemble's members (only those: each
+    # quarter's prediction by the ensemble would otherwise compute every KDE bandwidth).
+    needed = {*wanted, *members}
     total = history.sum(axis=0)
     out: dict[str, np.ndarray] = {}
     if NAIVE in wanted:
         out[NAIVE] = history[-params.naive_periods :].sum(axis=0)
-    if "count" in wanted or "ensemble" in wanted:
+    if "count" in needed:
         out["count"] = total
     lag = neighbour_mean(total, weights) if len(params.smoothing) else None
     for lam in params.smoothing:
         name = f"smooth_{lam:g}"
-        if name in wanted or "ensemble" in wanted:
+        if name in needed:
             out[name] = total + lam * lag
     for b in params.kde_bandwidths_m:
         name = f"kde_{int(b)}"
-        if name in wanted or "ensemble" in wanted:
+        if name in needed:
             out[name] = raster.kde(total, float(b))
     for half_life in params.ewm_half_lives:
         name = f"ewm_{half_life:g}"
-        if name in wanted or "ensemble" in wanted:
+        if name in needed:
             out[name] = recency_weighted(full, half_life)
     if "gistar_z" in wanted:
         out["gistar_z"] = gi_star_z(total, weights)
     if "ensemble" in wanted:
-        members = [f"ewm_{h:g}" for h in params.ewm_half_lives[-1:]] or ["count"]
-        members += [f"smooth_{lam:g}" for lam in params.smoothing[:1]]
-        members += [f"kde_{int(b)}" for b in params.kde_bandwidths_m[:1]]
         out["ensemble"] = np.mean([rankdata(out[m]) / len(total) for m in members], axis=0)
     recent = full[-params.naive_periods :].sum(axis=0)
+    if "rank_mix" in wanted or "lexicographic" in wanted:
+        long_run_rank = rankdata(full.sum(axis=0))  # ranked once for both
     if "rank_mix" in wanted:
-        out["rank_mix"] = (rankdata(recent) + rankdata(full.sum(axis=0))) / (2 * len(total))
+        out["rank_mix"] = (rankdata(recent) + long_run_rank) / (2 * len(total))
     if "lexicographic" in wanted:
         # A fraction below any step of the count: the long-run count only orders ties.
-        out["lexicographic"] = recent + rankdata(full.sum(axis=0)) / (len(total) + 1)
+        out["lexicographic"] = recent + long_run_rank / (len(total) + 1)
     if "shrunk" in wanted:
         out["shrunk"] = shrunk_rate(full, weights)
     if "poisson_glm" in wanted:
@@ -406,6 +418,40 @@ def summarise(folds: pd.DataFrame, params: PredictParams) -> pd.DataFrame:
 def chosen_method(summary: pd.DataFrame) -> str:
     picked = summary.loc[summary["is_chosen"], "method"]
     return str(picked.iloc[0]) if len(picked) else NAIVE
+
+
+@dataclasses.dataclass(frozen=True)
+class Predictions:
+    """The back-test's folds and summary, the method it chose, and every quarter's flagged
+    cells and scores under that method, stacked quarter after quarter."""
+
+    folds: pd.DataFrame
+    summary: pd.DataFrame
+    method: str
+    is_hotspot: np.ndarray
+    score: np.ndarray
+
+
+def predictions(
+    counts: np.ndarray,
+    raster: Raster,
+    weights: GiWeights,
+    params: PredictParams,
+    labels: list[str],
+    order: np.ndarray,
+) -> Predictions:
+    """counts: (periods x cells), oldest first. Chooses the method on these periods (the
+    back-test), then flags each period's cells for the period after it from the data up to
+    it; each period's cells are stacked in `order` (positions into the cells)."""
+    folds = backtest(counts, raster, weights, params, labels)
+    summary = summarise(folds, params)
+    method = chosen_method(summary)
+    flagged, scores = [], []
+    for period in range(len(counts)):
+        mask, score = predict(counts[: period + 1], raster, weights, params, method)
+        flagged.append(mask[order])
+        scores.append(score[order])
+    return Predictions(folds, summary, method, np.concatenate(flagged), np.concatenate(scores))
 
 
 def predict(

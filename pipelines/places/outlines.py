@@ -4,6 +4,7 @@ area file carries (the demo generator marks a stand-in geography)."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable
 from pathlib import Path
@@ -17,14 +18,25 @@ from pipelines.settings import PlacesSettings
 
 def boundary_features(path: Path | None) -> list[dict]:
     """The features of a local GeoJSON (the force area; never a tile server); none when it is
-    missing or unreadable (the ingest step reports an unreadable area file)."""
+    missing or unreadable (the ingest step reports an unreadable area file).
+
+    Read once per version of the file in a process: the profile asks for it three times
+    (its caveats twice, the map's outline once; the national area file is 8.6 MB)."""
     if path is None or not Path(path).exists():
         return []
+    stat = Path(path).stat()
+    return list(_boundary_features(str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=2)
+def _boundary_features(path: str, mtime_ns: int, size: int) -> tuple[dict, ...]:
+    """`boundary_features` of the file as it is at (mtime_ns, size): the key, not the body,
+    reads them, so that a changed file is read again."""
     try:
         features = json.loads(Path(path).read_text(encoding="utf-8")).get("features", [])
     except (json.JSONDecodeError, AttributeError):
-        return []
-    return [feature for feature in features if isinstance(feature, dict)]
+        return ()
+    return tuple(feature for feature in features if isinstance(feature, dict))
 
 
 def boundary_caveats(boundary: Path | None) -> list[str]:

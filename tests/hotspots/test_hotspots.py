@@ -341,8 +341,9 @@ def test_simulated_statistic_is_esdas_value_for_value() -> None:
 
 def test_permutation_table_drawn_in_another_process_gives_the_same_hotspots() -> None:
     """The worker draws the Gi* permutation table in a second process while it computes the
-    density surfaces: the same table, so the same hotspots, as drawn in this process; and a
-    drawing process that died leaves the table to be drawn here."""
+    density surfaces, and that process then computes the first surface and the predictions:
+    the same table, surfaces and predictions, so the same frames, as computed in this
+    process; and a process that died leaves all of them to be computed here."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 

@@ -107,3 +107,19 @@ def test_generator_records_current_partner_stalking(tiny_force: Path) -> None:
     courses = pd.read_csv(tiny_force / "truth" / "courses.csv")
     stalking = courses[courses["is_stalking"].astype(str).str.lower().isin(["true", "1"])]
     assert (stalking["relationship"] == "partner").any()
+
+
+def test_a_file_loaded_again_gives_the_same_districts_and_a_changed_file_is_read_again(
+    tmp_path: Path,
+) -> None:
+    """The districts are loaded once per version of the file (the places step and the
+    profile's map both read it): the same districts again, a list of the caller's own, and
+    the new districts once the file changes."""
+    path = _write(tmp_path / "d.geojson", [("Aston", shapely.box(0, 50, 1, 51))])
+    first = load_districts(path, "LAD_name")
+    first.clear()  # the caller's own list
+    again = load_districts(path, "LAD_name")
+    assert [d.name for d in again] == ["Aston"]
+    _write(path, [("Barford", shapely.box(0, 50, 1, 51)), ("Colby", shapely.box(1, 50, 2, 51))])
+    assert [d.name for d in load_districts(path, "LAD_name")] == ["Barford", "Colby"]
+    assert [d.name for d in load_districts(path, "other_property")] == []
