@@ -96,6 +96,14 @@ def test_rebuilt_in_place_kept_when_the_build_fails_and_unsupported_configs_refu
     with pytest.raises(DbtRunFailed):
         _build(project, "null")
     assert _tables(project) == {"answer": [(2,)]}
+    # A column the contract does not declare, and a declared one missing: the contract's check
+    # fails the build before the table is replaced.
+    (project / "models" / "answer.sql").write_text("select value as other from main.given\n")
+    with pytest.raises(DbtRunFailed, match="contract of answer not met") as failed:
+        _build(project, "3")
+    assert "other: INTEGER, missing" in str(failed.value)
+    assert "value: missing, INTEGER" in str(failed.value)
+    assert _tables(project) == {"answer": [(2,)]}
     # What it does not support fails the build instead of being left out.
     (project / "models" / "sorted.sql").write_text(
         "{{ config(sorted_by=['value']) }}\nselect 1 as value\n"
@@ -119,8 +127,10 @@ def test_view_rebuilt_in_place_kept_when_the_build_fails(project: Path) -> None:
     (project / "models" / "answer_view.sql").write_text(
         "select value::varchar as value from main.given\n"
     )
-    with pytest.raises(DbtRunFailed):
+    with pytest.raises(DbtRunFailed, match="contract of answer_view not met") as failed:
         _build(project, "4", model="answer_view")
+    # The contract's check (contract_in_build.sql) names the column and both types.
+    assert "value: VARCHAR, INTEGER" in str(failed.value)
     # The old view (its query reads the new value) with its integer column.
     assert _tables(project, "views") == {"answer_view": [(4,)]}
     with duckdb.connect(str(project.parent / "warehouse.duckdb"), read_only=True) as con:

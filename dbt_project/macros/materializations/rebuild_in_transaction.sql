@@ -11,8 +11,8 @@
   `adapter.drop_relation` / `rename_relation` each build dbt's whole macro context (every macro
   of dbt, dbt-duckdb and the project, ~540) for one statement. dbt's BEGIN, the drop and
   dbt's COMMIT were three statements and a macro context per rebuilt table; dbt's default view
-  materialization made two renames and a drop per view. The contract check's two DESCRIBE
-  queries still run first, as dbt runs them (they only read).
+  materialization made two renames and a drop per view. An enforced contract's column check
+  is part of `create_sql` (contract_in_build.sql), so it runs inside the transaction too.
 
   The drop is the same SQL as dbt-duckdb's `duckdb__drop_relation`, with the same relation-cache
   update as `adapter.drop_relation`. Hooks and persist_docs would run outside this transaction,

@@ -2,9 +2,9 @@
   The project's table materialization (it takes the place of dbt-duckdb's for every table
   model). dbt-duckdb builds a table under a temporary name, looks up its indexes, renames the
   old table to a backup, renames the new one into place, commits and drops the backup: nine
-  statements for a rebuilt table with a contract (three here: the contract check's two
-  DESCRIBEs and the build), each one a round of dbt's Python and events, plus its foreign-key
-  and index checks' Jinja, for ~110 tables a run. Here the old table is dropped and the new one
+  statements for a rebuilt table with a contract (one here: the build, with the contract's
+  column check in it, contract_in_build.sql), each one a round of dbt's Python and events, plus
+  its foreign-key and index checks' Jinja, for ~110 tables a run. Here the old table is dropped and the new one
   created under its final name inside one transaction, in one statement
   (rebuild_in_transaction.sql): if the build fails, the rollback leaves the old table as it
   was, as the swap did.
