@@ -8,6 +8,10 @@ process that imports those modules once; each run is a child forked from it, so 
 process of its own (own pid, environment, working folder, console, priority; a signal ends it
 as it ends `spp profile`) that starts with the imports done.
 
+Nor does a forked run start a fork server of its own for its analytics steps' workers (a fresh
+interpreter importing the forecasting, hotspot and assessment libraries, ~3-4 s of CPU): the
+server starts one before it forks any run, and every run asks it for its workers.
+
 What a forked run does not repeat is the import of Great Expectations in a validation process
 of its own: with GX imported already, `spp profile` checks the contracts in its own process
 (pipelines/cli.py), as a second run in one process does. That the two give the same outcomes
@@ -72,6 +76,7 @@ def _run_child(request: dict) -> None:
         os.close(stdin)
         os.close(console)
         _own_resource_tracker()
+        _share_the_fork_server()
         sys.argv = [request["target"], *request["argv"]]
         module_name, _, function = request["target"].partition(":")
         module = importlib.import_module(module_name)
@@ -106,6 +111,21 @@ def _own_resource_tracker() -> None:
     tracker._pid = None
 
 
+def _share_the_fork_server() -> None:
+    """Let the run ask the server's fork server (started in `serve`) for its analytics
+    workers instead of starting one of its own. The inherited one is the server's child, not
+    the run's, so multiprocessing's liveness check (a waitpid on it) cannot be made here: a
+    fork server that died fails the run's step, as one of its own would."""
+    from multiprocessing import forkserver, resource_tracker
+
+    def ensure_running() -> None:
+        resource_tracker.ensure_running()  # the run's own tracker, passed on to its workers
+
+    # Both names: a pool's request calls the method, pipelines/fork_server.py the module's.
+    forkserver._forkserver.ensure_running = ensure_running  # type: ignore[method-assign]
+    forkserver.ensure_running = ensure_running
+
+
 def _reap(children: dict[int, str]) -> None:
     while children:
         try:
@@ -122,6 +142,13 @@ def _reap(children: dict[int, str]) -> None:
 def serve() -> None:
     for module in PRELOAD:
         importlib.import_module(module)
+    # Every run's forecast, hotspot and assessment steps take their workers from a fork server
+    # (pipelines/fork_server.py): a fresh interpreter importing those steps' libraries, ~3 s of
+    # CPU that each run paid again for its own. One, started here, serves every run forked below.
+    from pipelines import fork_server
+    from pipelines.cli import FIT_WORKER_MODULES
+
+    fork_server.start(FIT_WORKER_MODULES)
     # A fork copies only the forking thread: with another thread holding a lock at that moment
     # the child could hang or crash (pipelines/fork_server.py). Nothing above starts one.
     assert threading.active_count() == 1, threading.enumerate()
