@@ -374,3 +374,70 @@ def choose(
 
 def settings_dict(settings: GatedSettings) -> dict[str, Any]:
     return asdict(settings)
+
+
+# The grid the held-in choice searched (session 29): session 26's penalties and cuts, its
+# 4 quarters pooled, the review below the threshold 8 (as configured), 12 or 16 a band, and
+# the gate off or at 0.8, 0.85, 0.9.
+GRID = [
+    GatedSettings(form, penalty_c, cut, 4, per_band_low, gate)
+    for form in FORMS
+    for penalty_c in (2.0, 10.0, 50.0)
+    for per_band_low in (8, 12, 16)
+    for cut in (0.5, 0.6, 0.7, 0.8)
+    for gate in (None, 0.8, 0.85, 0.9)
+]
+CHOICE_DRAWS = 5
+READ_DRAWS = 20
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Choose the settings on the held-in parts of screening evaluation work folders, then read
+    the held-out parts once with them; writes review_gate.json to --out."""
+    import argparse
+    import json
+    from pathlib import Path
+
+    from pipelines.evaluation.screening import hidden_crimes, read
+    from pipelines.settings import load_settings
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--held-in", required=True, nargs="+", help="part folders (held in)")
+    parser.add_argument("--held-out", nargs="*", default=[], help="part folders read once")
+    parser.add_argument("--out", required=True, help="folder for review_gate.json")
+    parser.add_argument("--end-quarter", default="2026-Q3")
+    args = parser.parse_args(argv)
+    screening = load_settings().screening
+    design = (screening.calibration.bands, screening.calibration.per_band, screening.threshold)
+
+    def figures(folder: str, grid: list[GatedSettings], draws: int) -> dict[GatedSettings, Any]:
+        warehouse = Path(folder) / "warehouse.duckdb"
+        scored = read(warehouse, "select * from intermediate.int_screening_scored")
+        hidden = hidden_crimes(Path(folder) / "extracts", warehouse)
+        return part_figures(scored, hidden, args.end_quarter, grid, *design, draws=draws)
+
+    held_in = {Path(f).name: figures(f, GRID, CHOICE_DRAWS) for f in args.held_in}
+    chosen, rows = choose(held_in)
+    report: dict[str, Any] = {
+        "chosen": chosen and settings_dict(chosen),
+        "choice": [{**r, "settings": settings_dict(r["settings"])} for r in rows],
+        "read": {},
+    }
+    if chosen is not None:
+        for folder in [*args.held_in, *args.held_out]:
+            report["read"][Path(folder).name] = figures(folder, [chosen], READ_DRAWS)[chosen]
+        names = [Path(f).name for f in args.held_out]
+        if names:
+            report["held_out_pooled"] = pooled([report["read"][n] for n in names])
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "review_gate.json").write_text(json.dumps(report, indent=1, default=str) + "\n")
+    print("chosen:", chosen)
+    print(json.dumps(report.get("held_out_pooled"), indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv[1:]))
