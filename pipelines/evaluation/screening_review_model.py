@@ -18,7 +18,7 @@ Simulated as the threshold calibration is (pipelines.evaluation.screening): the 
 answers from truth; each evaluated quarter is screened with the model fitted on its previous
 quarters' samples. Its settings (penalty, cut, quarters pooled) are chosen on the held-in
 parts only. Read held out once, it lost (docs/evaluation/screening.md), so nothing of it runs
-in the pipeline.
+in the pipeline; pipelines.evaluation.screening_review_gate puts a gate in front of it.
 """
 
 from __future__ import annotations
