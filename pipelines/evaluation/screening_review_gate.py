@@ -19,10 +19,10 @@ same returns, had warned where it would. Three changes are tried here:
 
 Simulated as the threshold calibration is: the reviewer answers from truth; each evaluated
 quarter is screened with the model fitted on its previous quarters' samples. The settings are
-chosen on the held-in parts only (`choose`), then read once on held-out parts. Session 29 read
-it on fresh held-out draws: the ship rule passed narrowly, the gain all on the independent
-force (docs/evaluation/screening.md); it is not wired into the pipeline yet, which needs the
-pulled-in crimes to reach int_screening_scored's flag.
+chosen on the held-in parts only (`choose`), then read once on held-out parts. Session 29's
+read on fresh held-out draws passed its ship rule narrowly, the gain all on the independent
+force, but later draws read with the choice frozen did not (docs/evaluation/screening.md), so
+nothing of it runs in the pipeline.
 """
 
 from __future__ import annotations
