@@ -562,6 +562,11 @@ def last_quarter_one_week(folder: Path) -> None:
     _write(folder, "crime_persons", pd.concat([persons, theirs], ignore_index=True))
 
 
+def first_quarter(folder: Path) -> None:
+    """The delivery unchanged, profiled at its first quarter (tests/test_shapes.py QUARTERS):
+    the quarters it is compared with end before the first crime."""
+
+
 SHAPES: dict[str, Callable[[Path], None]] = {
     "empty_universe_no_location": empty_universe_no_location,
     "no_stalking": no_stalking,
@@ -594,6 +599,7 @@ SHAPES: dict[str, Callable[[Path], None]] = {
     "orders_only": orders_only,
     "odd_order_dates": odd_order_dates,
     "last_quarter_one_week": last_quarter_one_week,
+    "first_quarter": first_quarter,
 }
 
 

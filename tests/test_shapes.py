@@ -52,6 +52,7 @@ QUARTERS = {
     "quarter_without_crimes": "2025-Q3",
     "delivery_gap_quarter": "2025-Q1",  # the gap itself (tests/shapes.py GAP_QUARTER)
     "delivery_gap_previous_quarter": "2025-Q2",  # the quarter after it
+    "first_quarter": "2021-Q1",  # the tiny force's first (its crimes start 2021-01-02)
 }
 
 
@@ -166,6 +167,7 @@ CANNOT_SHOW = {
     "orders_only": "No crime in this delivery is in the stalking universe",
     "odd_order_dates": None,
     "last_quarter_one_week": None,
+    "first_quarter": "2020-Q4 (before the delivery)",
 }
 
 
