@@ -383,7 +383,7 @@ def left_out_points(points: pd.DataFrame) -> dict[str, list[int]]:
     undated = points["quarter"].str.contains("<NA>", na=True) & ~(empty | not_number | outside)
     reasons = {
         "no latitude/longitude": empty,
-        "latitude or longitude not a number": not_number,
+        "one of latitude and longitude missing or not a number": not_number,
         "outside Great Britain": outside,
         "date not readable": undated,
     }

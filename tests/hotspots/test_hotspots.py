@@ -139,7 +139,7 @@ def test_find_hotspots_in_file_says_which_rows_it_left_out(tmp_path) -> None:
     assert written.rows_read == 8
     assert written.left_out == {
         "no latitude/longitude": [2],
-        "latitude or longitude not a number": [3],
+        "one of latitude and longitude missing or not a number": [3],
         "outside Great Britain": [4],
         "date not readable": [5],
     }
