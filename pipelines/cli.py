@@ -360,13 +360,19 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
     from pipelines.settings import load_settings
 
     # The same settings file as `spp profile` (SPP_CONFIG, else the defaults): same method choice.
-    out = find_hotspots_in_file(
+    written = find_hotspots_in_file(
         Path(args.points),
         cell_size_m=args.cell_size,
         out=args.out,
         settings=load_settings().hotspots,
     )
-    print(f"Hotspots written: {out}")
+    left_out = sum(map(len, written.left_out.values()))
+    print(f"{written.rows_read:,} rows read, {written.rows_read - left_out:,} used")
+    for reason, rows in written.left_out.items():
+        more = ", ..." if len(rows) > 3 else ""
+        shown = ", ".join(map(str, rows[:3]))
+        print(f"    left out, {reason}: {len(rows):,} (data rows {shown}{more})")
+    print(f"Hotspots written: {written.path}")
     return 0
 
 
@@ -374,13 +380,15 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     from pipelines.forecasting import forecast_file
     from pipelines.settings import load_settings
 
-    out = forecast_file(
+    written = forecast_file(
         Path(args.series),
         horizon=args.horizon,
         out=args.out,
         settings=load_settings().forecasting,
     )
-    print(f"Forecast written: {out}")
+    for name, reason in written.not_forecast.items():
+        print(f"Series {name!r} not forecast: {reason}")
+    print(f"Forecast written: {written.path}")
     return 0
 
 

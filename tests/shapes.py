@@ -376,6 +376,197 @@ def force_export_quirks(folder: Path) -> None:
     csv_quirks(folder)
 
 
+def _id_map(ids: pd.Series, rewrite: Callable[[int, str], str]) -> dict[str, str]:
+    """Each distinct non-empty id of `ids` rewritten by `rewrite(index, id)` (sorted order)."""
+    distinct = sorted(set(ids) - {""})
+    return {old: rewrite(i, old) for i, old in enumerate(distinct)}
+
+
+def _rewrite_ids(folder: Path, crime: dict[str, str], person: dict[str, str]) -> None:
+    """Every crime and person id of the delivery rewritten through the two maps (an id of
+    neither map, e.g. a soft link to no crime, is kept)."""
+    columns = {
+        "crimes": {"crime_id": crime},
+        "crime_persons": {"crime_id": crime, "person_id": person},
+        "intelligence": {
+            "crime_id": crime,
+            "subject_person_id": person,
+            "victim_person_id": person,
+        },
+        "orders": {"crime_id": crime, "subject_person_id": person, "protected_person_id": person},
+        "breaches": {"crime_id": crime},
+    }
+    for name, maps in columns.items():
+        frame = _read(folder, name)
+        for column, mapping in maps.items():
+            frame[column] = frame[column].map(lambda v, m=mapping: m.get(v, v))
+        _write(folder, name, frame)
+
+
+# Ids of `ids_like_numbers` with no digits in common with any other.
+LONG_ID = "N" * 250
+ODD_PERSON_IDS = ("P 0001", "Pé-ü 2", "人 3", LONG_ID)
+
+
+def ids_like_numbers(folder: Path) -> None:
+    """Crime and person ids that look like numbers: "00124" and "124" are different crimes
+    (and different people), as a fixed-width export and a trimmed one write them; a few person
+    ids hold spaces, accents, CJK or 250 characters; one person stands as victim on one crime
+    and as suspect on another."""
+
+    def numeric(i: int, _old: str) -> str:
+        # pairs: the even one zero-padded, the odd one the same digits without the zeros
+        return f"{100 + i - i % 2:05d}" if i % 2 == 0 else str(100 + i - i % 2)
+
+    crimes = _read(folder, "crimes")
+    persons = _read(folder, "crime_persons")
+    person = _id_map(persons["person_id"], numeric)
+    for odd, old in zip(ODD_PERSON_IDS, sorted(person)[-len(ODD_PERSON_IDS) :], strict=True):
+        person[old] = odd
+    _rewrite_ids(folder, _id_map(crimes["crime_id"], numeric), person)
+    # the first victim of the first crime is also the suspect of the last crime
+    persons = _read(folder, "crime_persons")
+    victim = persons.loc[persons["role"] == "victim"].iloc[0]
+    last = persons.index[(persons["role"] == "suspect")][-1]
+    persons.loc[last, ["person_id", "forename", "surname", "date_of_birth"]] = victim[
+        ["person_id", "forename", "surname", "date_of_birth"]
+    ]
+    _write(folder, "crime_persons", persons)
+
+
+def online_crimes_located_intelligence(folder: Path) -> None:
+    """Every crime online with no location; the intelligence keeps its locations (the only
+    points of the delivery)."""
+    crimes = _read(folder, "crimes")
+    crimes["is_online"] = "true"
+    crimes[["latitude", "longitude"]] = ""
+    crimes["location_type"] = "online"
+    _write(folder, "crimes", crimes)
+
+
+def _boundary_vertices(folder: Path) -> list[tuple[float, float]]:
+    """(latitude, longitude) of the force area's outer ring, as written in its GeoJSON."""
+    import json
+
+    area = json.loads((folder / "force_area.geojson").read_text())
+    geometry = area["features"][0]["geometry"]
+    ring = geometry["coordinates"][0] if geometry["type"] == "Polygon" else None
+    if ring is None:  # a MultiPolygon: its first polygon's outer ring
+        ring = geometry["coordinates"][0][0]
+    return [(lat, lon) for lon, lat in ring[:-1]]
+
+
+def locations_on_the_boundary(folder: Path) -> None:
+    """Every located crime stands exactly on a vertex of the force area's boundary."""
+    crimes = _read(folder, "crimes")
+    located = crimes.index[crimes["latitude"] != ""]
+    vertices = _boundary_vertices(folder)
+    for n, row in enumerate(located):
+        lat, lon = vertices[n % len(vertices)]
+        crimes.loc[row, ["latitude", "longitude"]] = [repr(lat), repr(lon)]
+    _write(folder, "crimes", crimes)
+
+
+def same_timestamps(folder: Path, group: int = 5) -> None:
+    """Crimes in groups of `group` (in reporting order) share one reported date and one
+    offence start and end to the second, those of the group's first crime."""
+    crimes = _read(folder, "crimes").sort_values(["reported_date", "crime_id"], ignore_index=True)
+    first = crimes.groupby(crimes.index // group).transform("first")
+    for column in ("reported_date", "offence_start", "offence_end"):
+        crimes[column] = first[column]
+    # an outcome dated before the shared reported date would be a broken rule, not this shape
+    early = (crimes["outcome_date"] != "") & (crimes["outcome_date"] < crimes["reported_date"])
+    crimes.loc[early, "outcome_date"] = crimes.loc[early, "reported_date"]
+    _write(folder, "crimes", crimes)
+
+
+def ids_only(folder: Path) -> None:
+    """No person anywhere has a name or a date of birth: nominal ids only."""
+    persons = _read(folder, "crime_persons")
+    persons[["forename", "surname", "date_of_birth"]] = ""
+    _write(folder, "crime_persons", persons)
+    for name, prefix in (("intelligence", "subject_"), ("orders", "subject_")):
+        frame = _read(folder, name)
+        frame[[f"{prefix}forename", f"{prefix}surname", f"{prefix}date_of_birth"]] = ""
+        _write(folder, name, frame)
+
+
+def every_suspect_unknown(folder: Path) -> None:
+    """Every suspect and offender is unknown: each under a nominal id of their own on each
+    crime, with no name, date of birth, sex, postcode or known relationship."""
+    persons = _read(folder, "crime_persons")
+    suspects = persons["role"].isin(["suspect", "offender"])
+    persons.loc[suspects, "person_id"] = [f"UNK{i:08d}" for i in range(int(suspects.sum()))]
+    persons.loc[suspects, ["forename", "surname", "date_of_birth", "postcode"]] = ""
+    persons.loc[suspects, "sex"] = "U"
+    persons.loc[suspects, "relationship_to_victim"] = "unknown"
+    _write(folder, "crime_persons", persons)
+    for name, column in (("intelligence", "subject_person_id"), ("orders", "subject_person_id")):
+        frame = _read(folder, name)
+        frame[column] = ""
+        _write(folder, name, frame)
+
+
+def orders_only(folder: Path) -> None:
+    """No crime is in the stalking universe, but the force holds Stalking Protection Orders
+    and their breaches (orders are delivered apart from crimes)."""
+    no_stalking_or_harassment(folder)
+    orders = _read(folder, "orders")
+    orders["order_type"] = "SPO"
+    _write(folder, "orders", orders)
+
+
+def odd_order_dates(folder: Path) -> None:
+    """Breaches dated on their order's granted date; orders that expired before the quarter
+    still marked granted; an order granted and expiring on one day."""
+    orders = _read(folder, "orders")
+    granted = orders["granted_date"] != ""
+    breaches = _read(folder, "breaches")
+    # (the generator repeats a few order keys: the first is the one loaded)
+    first_granted = orders.drop_duplicates("order_id").set_index("order_id")["granted_date"]
+    on = breaches["order_id"].map(first_granted).fillna("")
+    breaches.loc[on != "", "breach_date"] = on[on != ""]
+    _write(folder, "breaches", breaches)
+    expired = orders.index[granted & (orders["expiry_date"] != "")][:10]
+    orders.loc[expired, "status"] = "granted"
+    one_day_order = orders.index[granted & ~orders["order_id"].isin(breaches["order_id"])][-1]
+    orders.loc[one_day_order, "expiry_date"] = orders.loc[one_day_order, "granted_date"]
+    _write(folder, "orders", orders)
+
+
+# The end of the last delivered week of `last_quarter_one_week` (the quarter after the tiny
+# force's last complete one starts 2026-01-01).
+ONE_WEEK_END = "2026-01-07"
+
+
+def last_quarter_one_week(folder: Path) -> None:
+    """The delivery runs one week into a new quarter: the crimes of a week a year before
+    (reported 2025-01-08 to 14), moved on 358 days to 2026-01-01 to 07, with their people."""
+    crimes = _read(folder, "crimes")
+    week = crimes[crimes["reported_date"].between("2025-01-08", "2025-01-14")].copy()
+    ids = {old: f"{old}W" for old in week["crime_id"]}
+    week["crime_id"] = week["crime_id"].map(ids)
+    later = pd.Timedelta(days=358)
+    week["reported_date"] = (pd.to_datetime(week["reported_date"]) + later).dt.strftime("%Y-%m-%d")
+    for column in ("offence_start", "offence_end"):
+        moved = pd.to_datetime(week[column], format="ISO8601") + later
+        week[column] = moved.dt.strftime("%Y-%m-%dT%H:%M:%S").where(week[column] != "", "")
+    for column in ("outcome_code", "outcome_date", "needs_assessment_date"):
+        week[column] = ""
+    week["support_referral_date"] = ""
+    assert "2026-01-01" <= week["reported_date"].max() <= ONE_WEEK_END
+    _write(folder, "crimes", pd.concat([crimes, week], ignore_index=True))
+    persons = _read(folder, "crime_persons")
+    theirs = persons[persons["crime_id"].isin(ids)].copy()
+    theirs["crime_id"] = theirs["crime_id"].map(ids)
+    _write(folder, "crime_persons", pd.concat([persons, theirs], ignore_index=True))
+
+
+def first_quarter(folder: Path) -> None:
+    """The delivery unchanged, profiled at its first quarter (tests/test_shapes.py QUARTERS):
+    the quarters it is compared with end before the first crime."""
+
+
 SHAPES: dict[str, Callable[[Path], None]] = {
     "empty_universe_no_location": empty_universe_no_location,
     "no_stalking": no_stalking,
@@ -399,6 +590,16 @@ SHAPES: dict[str, Callable[[Path], None]] = {
     "required_columns_only": required_columns_only,
     "values_in_other_spellings": values_in_other_spellings,
     "many_victims_one_crime": many_victims_one_crime,
+    "ids_like_numbers": ids_like_numbers,
+    "online_crimes_located_intelligence": online_crimes_located_intelligence,
+    "locations_on_the_boundary": locations_on_the_boundary,
+    "same_timestamps": same_timestamps,
+    "ids_only": ids_only,
+    "every_suspect_unknown": every_suspect_unknown,
+    "orders_only": orders_only,
+    "odd_order_dates": odd_order_dates,
+    "last_quarter_one_week": last_quarter_one_week,
+    "first_quarter": first_quarter,
 }
 
 

@@ -83,6 +83,55 @@ def test_cached_demo_is_remade_when_the_generator_changes(tmp_path: Path, monkey
     assert (first / ".complete").read_text().strip() == "a-newer-generator"
 
 
+def test_a_quarter_still_running_on_the_run_date_is_not_profiled(tmp_path: Path) -> None:
+    """A run date inside the quarter asked for: the quarter is refused with the last one that
+    has ended (it was profiled on the crimes recorded so far, and its counts, beside whole
+    quarters, read as a fall); chosen by default, the quarter before it is taken."""
+    import datetime as dt
+
+    from pipelines.contracts.gate import QuarterOutsideData, structural_gate
+    from tests.contracts.delivery import Delivery
+
+    d = Delivery(tmp_path / "in")
+    d.set("crimes", 0, reported_date="2023-10-02")
+    d.set("crimes", 1, reported_date="2024-03-25")
+    d.write()
+    with pytest.raises(QuarterOutsideData) as refused:
+        structural_gate(d.folder, "2024-Q1", today=dt.date(2024, 3, 30))
+    assert str(refused.value) == (
+        "quarter 2024-Q1 ends 2024-03-31, after the run date 2024-03-30: a quarter is "
+        "profiled once it has ended (the last that has: 2023-Q4)"
+    )
+    # the data stop within two weeks of the quarter's end: by default that quarter, once ended
+    assert structural_gate(d.folder, today=dt.date(2024, 3, 31)).quarter == "2024-Q1"
+    assert structural_gate(d.folder, today=dt.date(2024, 3, 28)).quarter == "2023-Q4"
+
+
+def test_a_quarter_the_delivery_stops_inside_is_not_profiled(tmp_path: Path) -> None:
+    """Crimes delivered to 10 January of a quarter, profiled at that quarter after it ended: it
+    was profiled as a whole quarter (its one week compared with whole quarters); it is refused
+    as the default steps back from it. A delivery holding that one quarter alone is profiled."""
+    import datetime as dt
+
+    from pipelines.contracts.gate import QuarterOutsideData, structural_gate
+    from tests.contracts.delivery import Delivery
+
+    d = Delivery(tmp_path / "in")
+    d.set("crimes", 0, reported_date="2023-10-02")
+    d.set("crimes", 1, reported_date="2024-01-10")
+    d.write()
+    with pytest.raises(QuarterOutsideData) as refused:
+        structural_gate(d.folder, "2024-Q1", today=dt.date(2024, 6, 1))
+    assert str(refused.value) == (
+        "quarter 2024-Q1 is only partly delivered: the crimes stop 2024-01-10, 81 days before "
+        "it ends; profile 2023-Q4, or deliver the whole quarter"
+    )
+    assert structural_gate(d.folder, today=dt.date(2024, 6, 1)).quarter == "2023-Q4"
+    alone = Delivery(tmp_path / "alone")
+    alone.write()
+    assert structural_gate(alone.folder, "2024-Q1", today=dt.date(2024, 6, 1)).quarter == "2024-Q1"
+
+
 def test_a_mistyped_future_year_does_not_choose_the_quarter(tmp_path: Path) -> None:
     """One crime dated 2062 (for 2026) must not make an empty future quarter the default:
     crimes after the run date play no part in choosing it."""

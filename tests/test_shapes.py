@@ -52,6 +52,7 @@ QUARTERS = {
     "quarter_without_crimes": "2025-Q3",
     "delivery_gap_quarter": "2025-Q1",  # the gap itself (tests/shapes.py GAP_QUARTER)
     "delivery_gap_previous_quarter": "2025-Q2",  # the quarter after it
+    "first_quarter": "2021-Q1",  # the tiny force's first (its crimes start 2021-01-02)
 }
 
 
@@ -157,6 +158,16 @@ CANNOT_SHOW = {
     "required_columns_only": "hotspots cannot be shown",
     "values_in_other_spellings": None,
     "many_victims_one_crime": None,
+    "ids_like_numbers": None,
+    "online_crimes_located_intelligence": "none of its stalking crimes has a usable location",
+    "locations_on_the_boundary": None,
+    "same_timestamps": None,
+    "ids_only": None,
+    "every_suspect_unknown": None,
+    "orders_only": "No crime in this delivery is in the stalking universe",
+    "odd_order_dates": None,
+    "last_quarter_one_week": None,
+    "first_quarter": "2020-Q4 (before the delivery)",
 }
 
 
@@ -195,6 +206,10 @@ def test_unusual_delivery_gives_a_profile(shape: str, request: pytest.FixtureReq
         r"\b(rose|fell) \d+%", run.profile_text
     ):
         assert "not judgments" in run.profile_text and "judged stable" not in run.profile_text
+    # no located crime is no reason to call the locations dispersed (the key findings said so
+    # beside "hotspots cannot be shown")
+    if "hotspots cannot be shown" in run.profile_text:
+        assert "dispersed across the force area" not in run.profile_text, shape
     # a delivery too short to forecast says why in the FMS file too (it was header-only)
     if expected == "not enough history":
         assert "not forecast: not enough history" in run.demand_csv, shape
@@ -438,3 +453,22 @@ def test_many_victims_of_one_crime_are_as_many_people(slow_shape) -> None:
             [f"{MANY_VICTIMS_ID_PREFIX}%"],
         ).fetchall()[0]
     assert ids > 1 and people == ids
+
+
+@pytest.mark.slow
+def test_ids_that_look_like_numbers_stay_apart(slow_shape) -> None:
+    """Crime and person ids that look like numbers are text: "00100" and "100" are two crimes,
+    loaded as written (never as 100 twice); ids with spaces, accents, CJK or 250 characters
+    load unchanged; and the profile is published (the guard took the force's figures for its
+    plain-number ids and refused it)."""
+    from tests.shapes import ODD_PERSON_IDS
+
+    run = slow_shape("ids_like_numbers")
+    delivered = pd.read_csv(run.extracts / "crimes.csv", dtype=str, keep_default_na=False)
+    loaded = [r[0] for r in _rows(run, "select crime_id from staging.stg_crimes")]
+    quarantined = run.data_quality["extracts"]["crimes"]["quarantined"]
+    assert len(set(loaded)) == len(loaded) == len(delivered) - quarantined
+    assert set(loaded) <= set(delivered["crime_id"]) and {"00100", "100"} <= set(loaded)
+    people = {r[0] for r in _rows(run, "select distinct person_id from staging.stg_crime_persons")}
+    assert set(ODD_PERSON_IDS) <= people
+    assert (run.quarter_dir / "profile.html").exists()

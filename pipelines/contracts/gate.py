@@ -24,7 +24,7 @@ from pipelines.contracts.structure import (
     ensure_readable,
     mark_readable,
 )
-from pipelines.quarters import parse_quarter, quarter_end, quarter_of, quarter_start
+from pipelines.quarters import parse_quarter, quarter_end, quarter_of, quarter_start, shift_quarter
 
 
 class QuarterOutsideData(ValueError):
@@ -40,8 +40,14 @@ class GatePassed:
     area: geo.ForceArea
 
 
-def check_quarter(quarter: str, first: dt.date, last: dt.date) -> None:
-    """Refuse a quarter that ends before the first crime or starts after the last one."""
+def check_quarter(
+    quarter: str, first: dt.date, last: dt.date, today: dt.date | None = None
+) -> None:
+    """Refuse a quarter that ends before the first crime or starts after the last one; one
+    the delivery stops inside, more than two weeks before its end, with quarters before it
+    (`default_quarter` steps back from it); or one that has not ended by `today` (the run
+    date). The crimes of either are not all there, and their counts, compared with whole
+    quarters, would read as a fall."""
     parse_quarter(quarter)
     if quarter_end(quarter) < first or quarter_start(quarter) > last:
         raise QuarterOutsideData(
@@ -49,6 +55,28 @@ def check_quarter(quarter: str, first: dt.date, last: dt.date) -> None:
             f"{first.isoformat()} to {last.isoformat()} "
             f"({quarter_of(first)} to {quarter_of(last)})"
         )
+    if quarter == quarter_of(last) and default_quarter(last, first) != quarter:
+        # the rule that steps the default back from a delivery cut mid-quarter
+        raise QuarterOutsideData(
+            f"quarter {quarter} is only partly delivered: the crimes stop {last.isoformat()}, "
+            f"{(quarter_end(quarter) - last).days} days before it ends; profile "
+            f"{default_quarter(last, first)}, or deliver the whole quarter"
+        )
+    if today is not None and quarter_end(quarter) > today:
+        running = quarter_of(today)
+        ended = running if quarter_end(running) <= today else shift_quarter(running, -1)
+        raise QuarterOutsideData(
+            f"quarter {quarter} ends {quarter_end(quarter).isoformat()}, after the run date "
+            f"{today.isoformat()}: a quarter is profiled once it has ended (the last that has: "
+            f"{ended})"
+        )
+
+
+def default_quarter_by(last: dt.date, first: dt.date, today: dt.date) -> str:
+    """`default_quarter`, never one still running on the run date (data that stop within two
+    weeks of a quarter's end choose that quarter; on a run date inside it, the one before)."""
+    chosen = default_quarter(last, first)
+    return shift_quarter(chosen, -1) if quarter_end(chosen) > today else chosen
 
 
 def structural_gate(
@@ -75,6 +103,7 @@ def structural_gate(
                 ensure_readable(con, source)
     area = geo.resolve_force_area(extracts_dir, configured_area)
     first, last = checked_range(files["crimes"], first, last)
-    chosen = quarter or default_quarter(last, first)
-    check_quarter(chosen, first, last)
+    today = today or dt.date.today()
+    chosen = quarter or default_quarter_by(last, first, today)
+    check_quarter(chosen, first, last, today)
     return GatePassed(files, first, last, chosen, area)

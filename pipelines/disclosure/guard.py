@@ -44,6 +44,14 @@ _TOKEN = re.compile(r"[0-9A-Za-z\u00c0-\u024f]+(?:[-/_.][0-9A-Za-z\u00c0-\u024f]
 _PART = re.compile(r"[0-9A-Za-z\u00c0-\u024f]+")
 # Name parts shorter than this are initials or particles ("o" of O'Brien): too common to test.
 MIN_NAME_PART = 3
+# An id of digits alone reads as a figure when it is shorter than this and has no leading zero:
+# the published files print counts and years unseparated (data_quality.json prints rows read,
+# 8,750,000 person rows nationally: 7 digits), so a force whose nominal ids are sequential
+# numbers ("114") would find its own counts "leaked" and never publish. Such a token is not
+# taken for an id, as a name part shorter than MIN_NAME_PART is not taken for a name; longer
+# numeric ids, zero-padded ones ("00114") and any id with a letter are still caught.
+MIN_NUMERIC_ID_DIGITS = 8
+ID_KINDS = frozenset({"crime_id", "person_id", "record_id"})
 MONTHS = [
     "january",
     "february",
@@ -567,6 +575,17 @@ def text_probes(text: str, library: str | None = None) -> TextProbes:
     return TextProbes(len(tokens), Counter(tokens), Counter(compound), Counter(runs))
 
 
+def reads_as_a_figure(token: str) -> bool:
+    """A token a published file may print as a count or a year: ASCII digits alone, fewer
+    than MIN_NUMERIC_ID_DIGITS of them, without a leading zero (no figure but 0 has one)."""
+    return (
+        token.isascii()
+        and token.isdigit()
+        and len(token) < MIN_NUMERIC_ID_DIGITS
+        and (token == "0" or not token.startswith("0"))
+    )
+
+
 def scan_probes(
     probes: Sequence[TextProbes],
     sensitive: SensitiveLookup,
@@ -577,7 +596,8 @@ def scan_probes(
 
     `allowed_words` are words of the report's own fixed vocabulary (template text, reference
     labels): a person whose surname is also an English word the template uses ("Young",
-    "Online") must not block every publication. Ids, dates and postcodes are never allowed.
+    "Online") must not block every publication. Dates and postcodes are never allowed; ids are,
+    only where they read as a figure (`reads_as_a_figure`).
     """
     single, runs = sensitive.lookup_for(
         {p for text in probes for p in (*text.singles, *text.compound_parts)},
@@ -590,8 +610,11 @@ def scan_probes(
         hits: Counter[str] = Counter()
         for token, n in text.singles.items():
             kind = single.get(token)
-            if kind and not (kind == "name" and token in allowed):
-                hits[kind] += n
+            if not kind or (kind == "name" and token in allowed):
+                continue
+            if kind in ID_KINDS and reads_as_a_figure(token):
+                continue
+            hits[kind] += n
         for part, n in text.compound_parts.items():
             if single.get(part) == "name" and part not in allowed:
                 hits["name"] += n

@@ -354,19 +354,51 @@ def _quarter_column(frame: pd.DataFrame) -> pd.Series:
 
 
 def read_points(path: Path) -> pd.DataFrame:
+    """Every row of a points file: latitude, longitude as written, and its quarter ('<NA>' in
+    it where the row's date cannot be read)."""
     frame = pd.read_csv(path, low_memory=False)
     lower = {c.lower(): c for c in frame.columns}
     missing = {"latitude", "longitude"} - set(lower)
     if missing:
         raise ValueError(f"{path}: needs columns latitude and longitude (missing {missing})")
-    points = pd.DataFrame(
+    return pd.DataFrame(
         {
             "latitude": frame[lower["latitude"]],
             "longitude": frame[lower["longitude"]],
             "quarter": _quarter_column(frame),
         }
     )
-    return points[~points["quarter"].str.contains("<NA>", na=True)]
+
+
+def left_out_points(points: pd.DataFrame) -> dict[str, list[int]]:
+    """The rows of a points file (`read_points`) that no hotspot can use, by reason, as data
+    rows (1-based, as `spp check` counts): no location (valid: an online crime, a police.uk
+    row "no location"), a location that is not a number, one outside Great Britain, a date
+    that cannot be read. Every other row is used."""
+    lat = pd.to_numeric(points["latitude"], errors="coerce")
+    lon = pd.to_numeric(points["longitude"], errors="coerce")
+    empty = points["latitude"].isna() & points["longitude"].isna()
+    not_number = ~empty & (lat.isna() | lon.isna())
+    outside = ~empty & ~not_number & ~(lat.between(49.0, 61.5) & lon.between(-9.0, 2.5))
+    undated = points["quarter"].str.contains("<NA>", na=True) & ~(empty | not_number | outside)
+    reasons = {
+        "no latitude/longitude": empty,
+        "one of latitude and longitude missing or not a number": not_number,
+        "outside Great Britain": outside,
+        "date not readable": undated,
+    }
+    return {
+        reason: [int(i) + 1 for i in mask.to_numpy().nonzero()[0]]
+        for reason, mask in reasons.items()
+        if mask.any()
+    }
+
+
+@dataclasses.dataclass(frozen=True)
+class WrittenHotspots:
+    path: Path
+    rows_read: int
+    left_out: dict[str, list[int]]  # reason -> data rows (`left_out_points`)
 
 
 def find_hotspots_in_file(
@@ -374,17 +406,18 @@ def find_hotspots_in_file(
     cell_size_m: int | None,
     out: str | None,
     settings: HotspotSettings | None = None,
-) -> Path:
+) -> WrittenHotspots:
     """`spp hotspots`: hotspots for any CSV of WGS84 points (per quarter when the file has a
     date or month column); writes a CSV with the columns of marts.hotspots (is_hotspot: the
     cells of the method that won the back-test on the file's own quarters, as in the
     profile) and, beside it, `<out stem>_backtest.csv` with the columns of
-    marts.hotspot_method_backtest."""
+    marts.hotspot_method_backtest. Says which rows it could not use and why."""
     points = Path(points)
     if not points.exists():
         raise FileNotFoundError(f"{points}: file not found")
     params = HotspotParams.from_settings(settings, cell_size_m)
-    frame = read_points(points)
+    every_row = read_points(points)
+    frame = every_row[~every_row["quarter"].str.contains("<NA>", na=True)]
     if located(frame).empty:
         raise ValueError(f"{points}: no rows with valid latitude/longitude in Great Britain")
     result = hotspot_outputs(frame, params)
@@ -396,4 +429,4 @@ def find_hotspots_in_file(
     neutralise_formulas(result.method_backtest).to_csv(
         target.with_name(f"{target.stem}_backtest.csv"), index=False
     )
-    return target
+    return WrittenHotspots(target, len(every_row), left_out_points(every_row))

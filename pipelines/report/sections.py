@@ -10,6 +10,7 @@ reporting model (`reporting.rpt_*`); here it only goes through disclosure contro
 from __future__ import annotations
 
 import functools
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ from pipelines.disclosure.suppression import MISSING, Rate
 from pipelines.disclosure.tables import published_shares, stacked_rest, trend_table
 from pipelines.paths import DATA_QUALITY_FILE
 from pipelines.places.outlines import boundary_caveats, boundary_xy, district_lines
-from pipelines.quarters import Periods
+from pipelines.quarters import Periods, quarter_end
 from pipelines.report import charts, printed
 from pipelines.report.printed import (
     Figure3,
@@ -60,6 +61,20 @@ CHART_POINTS = "rpt_profile_chart_points"
 # (pipelines.publish.fms): those whose YAML declares `read_by` it, every row, in print order.
 DEMAND = "fms"
 TOTAL_SERIES = "all_stalking"
+
+
+def compared_quarter_heading(
+    quarter: str, gap_quarters: Collection[str], first_reported: str
+) -> str:
+    """A compared quarter as a column heading, marked where its crime counts read 0 for want
+    of data, not of crime: a gap in the delivery, or a quarter ended before the delivery's
+    first crime (`first_reported`, ISO; '' when unknown), as the year-ago column of a profile
+    of the delivery's first year is."""
+    if quarter in gap_quarters:
+        return f"{quarter} (no crimes delivered)"
+    if first_reported and quarter_end(quarter).isoformat() < first_reported:
+        return f"{quarter} (before the delivery)"
+    return quarter
 
 
 @dataclass
@@ -114,8 +129,9 @@ class Context:
         )
 
     def column_heading(self, quarter: str) -> str:
-        """A compared quarter as a column heading, marked where it is a gap in the delivery."""
-        return f"{quarter} (no crimes delivered)" if quarter in self.gap_quarters else quarter
+        """A compared quarter as a column heading (`compared_quarter_heading`)."""
+        first = self.section_values.get("first_reported") or ""
+        return compared_quarter_heading(quarter, self.gap_quarters, first)
 
     @functools.cached_property
     def _sentence_variants(self) -> dict[str, list[dict[str, Any]]]:

@@ -290,6 +290,19 @@ def test_values_added_after_a_scan_are_caught_by_the_next() -> None:
     assert scan_text("Mr Okonkwo", values).hits == {"name": 1}
 
 
+def test_numeric_ids_that_read_as_figures_do_not_block_but_others_are_caught() -> None:
+    """A force whose nominal and crime ids are plain numbers ("114") would find its counts and
+    years "leaked" (tests/shapes.py `ids_like_numbers` was refused for 90 of them): such a token
+    reads as a figure; an id with a leading zero, eight digits or more, or a letter is caught."""
+    values = SensitiveValues()
+    values.add_tokens("person_id", ["114", "2025", "00114", "12345678", "p114"])
+    values.add_tokens("crime_id", ["7", "0"])
+    figures = "<p>114 crimes in 2025; 7 victims; 0 repeat; 1,234 read</p>"
+    assert scan_text(figures, values).ok
+    leaked = "<td>00114</td><td>12345678</td><td>P114</td>"
+    assert scan_text(leaked, values).hits == {"person_id": 3}
+
+
 def _assert_same_lookup(con: duckdb.DuckDBPyConnection, extra: set[str]) -> None:
     """WarehouseValues answers every probe as the values loaded into Python do: asked every
     loaded value (and some that are none), it finds each with its kind and nothing else."""

@@ -5,6 +5,7 @@ interval calibration from CV errors, the `spp forecast` entry point and the FMS 
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -261,8 +262,9 @@ def test_forecast_file_quarterly_series(tmp_path) -> None:
         rows.append(pd.DataFrame({"series": name, "period_start": starts.date, "value": values}))
     src = tmp_path / "demand.csv"
     pd.concat(rows).to_csv(src, index=False)
-    out = forecast_file(src, horizon=8, out=None)
-    assert out == tmp_path / "demand_forecast.csv"
+    written = forecast_file(src, horizon=8, out=None)
+    out = written.path
+    assert out == tmp_path / "demand_forecast.csv" and written.not_forecast == {}
     table = pd.read_csv(out)
     required = ["series", "period_start", "kind", "value", "lo80", "hi80", "lo95", "hi95", "model"]
     assert list(table.columns[: len(required)]) == required
@@ -279,6 +281,68 @@ def test_forecast_file_quarterly_series(tmp_path) -> None:
     assert np.allclose(fc["hi80"], same["hi80"]) and np.allclose(fc["lo95"], same["lo95"])
     assert set(fc["interval_method"]) == set(same["interval_method"])
     assert all(m.endswith("+error_pool") for m in fc["interval_method"]) == bool(params.error_pool)
+
+
+def _series_file(tmp_path, starts: list[str], values: list[str]) -> Path:
+    src = tmp_path / "series.csv"
+    pd.DataFrame({"series": "a", "period_start": starts, "value": values}).to_csv(src, index=False)
+    return src
+
+
+MONTHS_2020 = [f"2020-{m:02d}-01" for m in range(1, 13)]
+
+
+@pytest.mark.parametrize(
+    ("starts", "values", "said"),
+    [
+        ([], [], "no rows: a header only"),
+        (
+            MONTHS_2020,
+            ["4"] * 11 + ["-3"],
+            "column 'value' is negative (a count cannot be) on data row 12: '-3'",
+        ),
+        (
+            MONTHS_2020,
+            ["4"] * 5 + ["n/a"] + ["4"] * 6,
+            "column 'value' is not a number on data row 6: 'n/a'",
+        ),
+        (MONTHS_2020, ["4"] * 11 + ["inf"], "column 'value' is infinite on data row 12"),
+        (
+            MONTHS_2020[:1] * 2 + MONTHS_2020[2:],
+            ["4"] * 12,
+            "the same series and period_start on more than one row (data rows 1, 2)",
+        ),
+        (
+            ["2020-01-15", *MONTHS_2020[1:]],
+            ["4"] * 12,
+            "column 'period_start' is not the first day of a month on data row 1 ('2020-01-15')",
+        ),
+        (
+            ["January", *MONTHS_2020[1:]],
+            ["4"] * 12,
+            "column 'period_start' is not a date (YYYY-MM-DD) on data row 1: 'January'",
+        ),
+    ],
+)
+def test_forecast_file_stops_on_a_broken_series_naming_column_and_rows(
+    tmp_path, starts, values, said
+) -> None:
+    """A series file is never summed, cut or changed in silence (a repeated period used to be
+    summed, a negative count clipped to 0, a word read as a missing month)."""
+    src = _series_file(tmp_path, starts, values)
+    with pytest.raises(ValueError) as raised:
+        forecast_file(src, horizon=4, out=None)
+    assert str(raised.value).startswith(f"{src}: {said}")
+
+
+def test_forecast_file_says_which_series_it_did_not_forecast(tmp_path) -> None:
+    """A series too short to forecast keeps its actuals and is named with the reason; an empty
+    value is a period with no figure, kept missing."""
+    src = _series_file(tmp_path, MONTHS_2020[:2], ["5", ""])
+    written = forecast_file(src, horizon=4, out=None)
+    assert written.not_forecast == {"a": "not enough history (1 periods; at least 6 needed)"}
+    table = pd.read_csv(written.path)
+    assert list(table["kind"]) == ["actual"] and table["value"].tolist() == [5]
 
 
 def test_forecast_file_rejects_bad_input(tmp_path) -> None:

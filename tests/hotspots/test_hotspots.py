@@ -107,8 +107,10 @@ def test_find_hotspots_in_file_on_police_uk_style_csv(tmp_path) -> None:
     months = rng.choice(["2024-11", "2024-12", "2025-01"], len(x))
     src = tmp_path / "points.csv"
     pd.DataFrame({"Month": months, "Longitude": lon, "Latitude": lat}).to_csv(src, index=False)
-    out = find_hotspots_in_file(src, cell_size_m=500, out=None)
+    written = find_hotspots_in_file(src, cell_size_m=500, out=None)
+    out = written.path
     assert out == tmp_path / "points_hotspots.csv"
+    assert written.rows_read == len(x) and written.left_out == {}
     table = pd.read_csv(out)
     required = {"quarter", "cell_id", "latitude", "longitude", "crimes", "gi_z", "is_hotspot"}
     assert required <= set(table.columns)
@@ -120,6 +122,29 @@ def test_find_hotspots_in_file_on_police_uk_style_csv(tmp_path) -> None:
     methods = pd.read_csv(tmp_path / "points_hotspots_backtest.csv")
     chosen = methods.loc[methods["is_chosen"], "method"].tolist()
     assert len(chosen) == 1 and set(table["prediction_method"]) == set(chosen)
+
+
+def test_find_hotspots_in_file_says_which_rows_it_left_out(tmp_path) -> None:
+    """Every row is used or named with its reason (rows of no location, text, points outside
+    Great Britain, dates that cannot be read); none goes in silence."""
+    lon, lat = bng_to_lonlat(X0 + np.arange(8) * 300.0, Y0 + np.arange(8) * 300.0)
+    rows = pd.DataFrame({"Month": "2025-01", "Latitude": lat.astype(str), "Longitude": lon})
+    rows.loc[1, ["Latitude", "Longitude"]] = [None, np.nan]
+    rows.loc[2, "Latitude"] = "abc"
+    rows.loc[3, "Latitude"] = "95"
+    rows.loc[4, "Month"] = "not a month"
+    src = tmp_path / "points.csv"
+    rows.to_csv(src, index=False)
+    written = find_hotspots_in_file(src, cell_size_m=500, out=None)
+    assert written.rows_read == 8
+    assert written.left_out == {
+        "no latitude/longitude": [2],
+        "one of latitude and longitude missing or not a number": [3],
+        "outside Great Britain": [4],
+        "date not readable": [5],
+    }
+    cells = pd.read_csv(written.path)
+    assert cells["crimes"].sum() == 8 - 4
 
 
 def test_find_hotspots_in_file_rejects_files_without_coordinates(tmp_path) -> None:

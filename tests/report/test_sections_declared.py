@@ -11,7 +11,7 @@ import pytest
 from pipelines.disclosure.sentences import model_rows
 from pipelines.quarters import Periods
 from pipelines.report.printed import _models, model_meta, printed_columns
-from pipelines.report.sections import ITEMS, SECTIONS, Context
+from pipelines.report.sections import ITEMS, SECTIONS, Context, compared_quarter_heading
 from pipelines.report.sections import section_items as rendered_items
 from pipelines.settings import Settings
 from tests.report.conftest import QUARTER
@@ -148,3 +148,19 @@ def test_busiest_cells_list_only_cells_the_location_rule_lets_be_drawn(
     result = run_dbt(fixture_db_copy, QUARTER, select)
     assert result.returncode == 0, result.stdout[-2000:]
     assert _location_rule_holds(fixture_db_copy) == 2
+
+
+def test_a_compared_quarter_without_data_says_so_in_its_heading() -> None:
+    """A compared quarter whose counts read 0 for want of data is marked: a gap in the
+    delivery, or a quarter ended before the delivery's first crime (a profile of the first
+    quarter printed 0 for the year before as if no crime had been recorded)."""
+    gaps = {"2025-Q1"}
+    assert (
+        compared_quarter_heading("2025-Q1", gaps, "2021-01-02") == "2025-Q1 (no crimes delivered)"
+    )
+    assert (
+        compared_quarter_heading("2020-Q4", gaps, "2021-01-02") == "2020-Q4 (before the delivery)"
+    )
+    assert compared_quarter_heading("2021-Q1", gaps, "2021-01-02") == "2021-Q1"
+    assert compared_quarter_heading("2020-Q4", gaps, "2020-12-31") == "2020-Q4"
+    assert compared_quarter_heading("2020-Q4", gaps, "") == "2020-Q4"

@@ -138,8 +138,12 @@ quarter_templates as (
         case
             when worded.hot_cells = 0
                 then
-                    'No grid cell was predicted as a hotspot this quarter: recorded stalking locations '
-                    || 'were dispersed across the force area.'
+                    'No grid cell was predicted as a hotspot this quarter: '
+                    || if(
+                        worded.located_crimes = 0,
+                        'none of its stalking crimes has a usable location.',
+                        'recorded stalking locations were dispersed across the force area.'
+                    )
             else
                 '{hot_cells} grid cells are the predicted hotspots for next quarter (method chosen by '
                 || 'back-test)'

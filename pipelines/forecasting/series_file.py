@@ -1,0 +1,83 @@
+"""The series file of `spp forecast` (spec/outputs.md): columns series, period_start, value, one
+row per series and period. A file that breaks the layout stops the command with one line naming
+the file, the column and the data rows (the first data row is row 1, as `spp check` counts);
+nothing in it is dropped, summed or changed in silence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+COLUMNS = ("series", "period_start", "value")
+# How many data rows a message names before "...".
+EXAMPLE_ROWS = 3
+
+
+def _rows(mask: pd.Series) -> str:
+    """The data rows (1-based) where `mask` holds, the first few of them."""
+    rows = [str(i + 1) for i in mask.to_numpy().nonzero()[0]]
+    more = ", ..." if len(rows) > EXAMPLE_ROWS else ""
+    return f"data row{'s' if len(rows) > 1 else ''} {', '.join(rows[:EXAMPLE_ROWS])}{more}"
+
+
+def series_file_problem(frame: pd.DataFrame) -> str:
+    """What makes a series file (read as text, empty cells as '') unusable, '' when nothing
+    does: a missing column, no rows, an empty series name, a period_start that is not a date or
+    not the first day of a month (every period starts on one), a value that is not a number or
+    is negative or infinite (counts), the same series and period twice. An empty value is a
+    period with no figure (a gap): kept missing, as the profile's delivery gaps are."""
+    missing = [c for c in COLUMNS if c not in frame.columns]
+    if missing:
+        return f"missing columns {missing}"
+    if frame.empty:
+        return "no rows: a header only"
+    series = frame["series"].str.strip()
+    if (series == "").any():
+        return f"column 'series' is empty on {_rows(series == '')}"
+    text = frame["period_start"].str.strip()
+    dates = pd.to_datetime(text, format="ISO8601", errors="coerce")
+    if dates.isna().any():
+        return (
+            f"column 'period_start' is not a date (YYYY-MM-DD) on {_rows(dates.isna())}: "
+            f"{text[dates.isna()].iloc[0]!r}"
+        )
+    not_first = dates.dt.day != 1
+    if not_first.any():
+        return (
+            f"column 'period_start' is not the first day of a month on {_rows(not_first)} "
+            f"({text[not_first].iloc[0]!r}): each row is a period, dated by its first day"
+        )
+    given = frame["value"].str.strip() != ""
+    values = pd.to_numeric(frame["value"].str.strip().where(given), errors="coerce")
+    for bad, words in (
+        (given & values.isna(), "is not a number"),
+        (values < 0, "is negative (a count cannot be)"),
+        (values.abs() == float("inf"), "is infinite"),
+    ):
+        if bad.any():
+            return f"column 'value' {words} on {_rows(bad)}: {frame['value'][bad].iloc[0]!r}"
+    repeated = pd.DataFrame({"series": series, "period": dates}).duplicated(keep=False)
+    if repeated.any():
+        return (
+            f"the same series and period_start on more than one row ({_rows(repeated)}): "
+            "one row per series and period"
+        )
+    return ""
+
+
+def read_series_file(path: Path) -> pd.DataFrame:
+    """The file's series, period_start (datetime) and value (float, missing where empty);
+    a ValueError naming the file and what is wrong when `series_file_problem` finds a fault."""
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    problem = series_file_problem(frame)
+    if problem:
+        raise ValueError(f"{path}: {problem}")
+    given = frame["value"].str.strip()
+    return pd.DataFrame(
+        {
+            "series": frame["series"].str.strip(),
+            "period_start": pd.to_datetime(frame["period_start"].str.strip(), format="ISO8601"),
+            "value": pd.to_numeric(given.where(given != ""), errors="raise"),
+        }
+    )
