@@ -107,31 +107,6 @@ def test_a_quarter_still_running_on_the_run_date_is_not_profiled(tmp_path: Path)
     assert structural_gate(d.folder, today=dt.date(2024, 3, 28)).quarter == "2023-Q4"
 
 
-def test_a_quarter_the_delivery_stops_inside_is_not_profiled(tmp_path: Path) -> None:
-    """Crimes delivered to 10 January of a quarter, profiled at that quarter after it ended: it
-    was profiled as a whole quarter (its one week compared with whole quarters); it is refused
-    as the default steps back from it. A delivery holding that one quarter alone is profiled."""
-    import datetime as dt
-
-    from pipelines.contracts.gate import QuarterOutsideData, structural_gate
-    from tests.contracts.delivery import Delivery
-
-    d = Delivery(tmp_path / "in")
-    d.set("crimes", 0, reported_date="2023-10-02")
-    d.set("crimes", 1, reported_date="2024-01-10")
-    d.write()
-    with pytest.raises(QuarterOutsideData) as refused:
-        structural_gate(d.folder, "2024-Q1", today=dt.date(2024, 6, 1))
-    assert str(refused.value) == (
-        "quarter 2024-Q1 is only partly delivered: the crimes stop 2024-01-10, 81 days before "
-        "it ends; profile 2023-Q4, or deliver the whole quarter"
-    )
-    assert structural_gate(d.folder, today=dt.date(2024, 6, 1)).quarter == "2023-Q4"
-    alone = Delivery(tmp_path / "alone")
-    alone.write()
-    assert structural_gate(alone.folder, "2024-Q1", today=dt.date(2024, 6, 1)).quarter == "2024-Q1"
-
-
 def test_a_mistyped_future_year_does_not_choose_the_quarter(tmp_path: Path) -> None:
     """One crime dated 2062 (for 2026) must not make an empty future quarter the default:
     crimes after the run date play no part in choosing it."""

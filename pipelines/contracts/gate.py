@@ -43,24 +43,15 @@ class GatePassed:
 def check_quarter(
     quarter: str, first: dt.date, last: dt.date, today: dt.date | None = None
 ) -> None:
-    """Refuse a quarter that ends before the first crime or starts after the last one; one
-    the delivery stops inside, more than two weeks before its end, with quarters before it
-    (`default_quarter` steps back from it); or one that has not ended by `today` (the run
-    date). The crimes of either are not all there, and their counts, compared with whole
-    quarters, would read as a fall."""
+    """Refuse a quarter that ends before the first crime or starts after the last one, or
+    that has not ended by `today` (the run date): its crimes are not all recorded yet, and its
+    counts, compared with whole quarters, would read as a fall."""
     parse_quarter(quarter)
     if quarter_end(quarter) < first or quarter_start(quarter) > last:
         raise QuarterOutsideData(
             f"quarter {quarter} is outside the data: crimes were reported from "
             f"{first.isoformat()} to {last.isoformat()} "
             f"({quarter_of(first)} to {quarter_of(last)})"
-        )
-    if quarter == quarter_of(last) and default_quarter(last, first) != quarter:
-        # the rule that steps the default back from a delivery cut mid-quarter
-        raise QuarterOutsideData(
-            f"quarter {quarter} is only partly delivered: the crimes stop {last.isoformat()}, "
-            f"{(quarter_end(quarter) - last).days} days before it ends; profile "
-            f"{default_quarter(last, first)}, or deliver the whole quarter"
         )
     if today is not None and quarter_end(quarter) > today:
         running = quarter_of(today)
