@@ -41,3 +41,31 @@ def test_manifest_names_the_fixed_catalog_not_a_file() -> None:
     manifest = json.loads(prepare().read_text())
     databases = {node["database"] for node in manifest["nodes"].values() if node.get("database")}
     assert databases == {"warehouse"}
+
+
+def test_dbt_writes_its_tables_with_the_project_compression(tmp_path: Path) -> None:
+    from pipelines.dbt_warehouse import DBT_TABLE_COMPRESSION
+
+    prepare()
+    warehouse = tmp_path / "compression.duckdb"
+    run_dbt(
+        "seed",
+        "--select",
+        "offence_codes",
+        warehouse=warehouse,
+        target_path=tmp_path / "target",
+        log_path=tmp_path / "target",
+    )
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        stored = con.execute(
+            "select distinct lower(compression) from pragma_storage_info('reference.offence_codes')"
+            " where segment_type = 'VARCHAR'"
+        ).fetchall()
+        # lossless: the seed's values read back as written
+        codes = con.execute("select count(*), count(distinct offence_code) from reference.offence_codes")
+        rows, distinct = codes.fetchone()
+    assert stored == [(DBT_TABLE_COMPRESSION,)]
+    assert rows == distinct > 0
+    # a connection of the Python steps keeps DuckDB's default
+    with duckdb.connect(str(tmp_path / "python-step.duckdb")) as con:
+        assert con.execute("select current_setting('force_compression')").fetchone()[0] == "auto"
