@@ -24,12 +24,13 @@ from pipelines.warehouse_connection import (
     escape_sql_string,
 )
 
-# How the tables dbt builds are stored (dbt's own DuckDB instance only; the Python steps connect
-# to the warehouse with DuckDB's default). DuckDB's default picks a method per column segment,
-# for strings DICT_FSST, whose analysis and FSST symbol tables made writing the large tables
-# (8.7 M resolved crime persons, 18.9 M back-test rows) the largest single cost of the national
-# analytics step; zstd writes them in about half the CPU and the readers scan them no slower.
-# The price is disk: the dbt tables take ~1.5x the space. Only storage: every value is the same.
+# How the tables dbt builds store their strings (dbt's own DuckDB instance only: the Python steps
+# connect to the warehouse with DuckDB's default). DuckDB's default, DICT_FSST, trains a dictionary
+# and FSST symbol tables per segment, which made writing the large tables the largest single cost
+# of the national analytics step; zstd writes the 8.7 M resolved crime persons in about half the
+# CPU. Reading zstd is somewhat dearer (a scan of every column: +5-10 % on that table, more on
+# short repetitive strings) and the tables take 1.5-2.7x the disk. Only storage: every value,
+# type and row is the same. Numbers, dates and booleans keep DuckDB's own choice.
 DBT_TABLE_COMPRESSION = "zstd"
 
 __all__ = ["WAREHOUSE_CATALOG", "Plugin", "duckdb_connection_config", "escape_sql_string"]
