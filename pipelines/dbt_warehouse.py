@@ -24,15 +24,6 @@ from pipelines.warehouse_connection import (
     escape_sql_string,
 )
 
-# How the tables dbt builds store their strings (dbt's own DuckDB instance only: the Python steps
-# connect to the warehouse with DuckDB's default). DuckDB's default, DICT_FSST, trains a dictionary
-# and FSST symbol tables per segment, which made writing the large tables the largest single cost
-# of the national analytics step; zstd writes the 8.7 M resolved crime persons in about half the
-# CPU. Reading zstd is somewhat dearer (a scan of every column: +5-10 % on that table, more on
-# short repetitive strings) and the tables take 1.5-2.7x the disk. Only storage: every value,
-# type and row is the same. Numbers, dates and booleans keep DuckDB's own choice.
-DBT_TABLE_COMPRESSION = "zstd"
-
 __all__ = ["WAREHOUSE_CATALOG", "Plugin", "duckdb_connection_config", "escape_sql_string"]
 
 
@@ -45,7 +36,6 @@ class Plugin(BasePlugin):
 
     def update_connection_config(self, creds: Any, config: dict[str, Any]) -> None:
         config.update(duckdb_connection_config(self.warehouse))
-        config["force_compression"] = DBT_TABLE_COMPRESSION
 
     def configure_connection(self, conn: Any) -> None:
         # Before the profile's own `attach` entries, whose IF NOT EXISTS then leaves this one.

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.dbt_project import DBT_PROJECT_DIR, dbt_project, prepare, run_dbt
+from pipelines.dbt_project import dbt_project, prepare, run_dbt
 
 
 def test_one_parse_serves_every_warehouse(tmp_path: Path) -> None:
@@ -41,36 +41,3 @@ def test_manifest_names_the_fixed_catalog_not_a_file() -> None:
     manifest = json.loads(prepare().read_text())
     databases = {node["database"] for node in manifest["nodes"].values() if node.get("database")}
     assert databases == {"warehouse"}
-
-
-def test_dbt_writes_its_tables_with_the_project_compression(tmp_path: Path) -> None:
-    from pipelines.dbt_warehouse import DBT_TABLE_COMPRESSION
-
-    prepare()
-    warehouse = tmp_path / "compression.duckdb"
-    run_dbt(
-        "seed",
-        "--select",
-        "offence_codes",
-        warehouse=warehouse,
-        target_path=tmp_path / "target",
-        log_path=tmp_path / "target",
-    )
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        stored = con.execute(
-            "select distinct lower(compression) from pragma_storage_info('reference.offence_codes')"
-            " where segment_type = 'VARCHAR'"
-        ).fetchall()
-        # only the storage: the seed's codes read back as the file has them
-        written = con.execute("select offence_code from reference.offence_codes order by 1")
-        codes = written.fetchall()
-    assert stored == [(DBT_TABLE_COMPRESSION,)]
-    seed = DBT_PROJECT_DIR / "seeds" / "offence_codes.csv"
-    with duckdb.connect() as con:
-        expected = con.execute(
-            "select offence_code from read_csv(?, all_varchar = true) order by 1", [str(seed)]
-        ).fetchall()
-    assert codes == expected and len(codes) > 0
-    # a connection of the Python steps keeps DuckDB's default
-    with duckdb.connect(str(tmp_path / "python-step.duckdb")) as con:
-        assert con.execute("select current_setting('force_compression')").fetchone()[0] == "auto"
