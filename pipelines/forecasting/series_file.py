@@ -23,10 +23,12 @@ def _rows(mask: pd.Series) -> str:
 
 def series_file_problem(frame: pd.DataFrame) -> str:
     """What makes a series file (read as text, empty cells as '') unusable, '' when nothing
-    does: a missing column, no rows, an empty series name, a period_start that is not a date or
-    not the first day of a month (every period starts on one), a value that is not a number or
-    is negative or infinite (counts), the same series and period twice. An empty value is a
-    period with no figure (a gap): kept missing, as the profile's delivery gaps are."""
+    does: a missing column, no rows, an empty series name, a period_start that is not a date, a
+    value that is not a number or is negative or infinite (counts), the same series and period
+    twice. An empty value is a period with no figure (a gap): kept missing, as the profile's
+    delivery gaps are. A period dated by another day of its month is accepted as before:
+    tables such as the Home Office's "12 months ending 31-03-2003" date a period by its end,
+    and the frequency is inferred from the dates' spacing whichever day they fall on."""
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
         return f"missing columns {missing}"
@@ -41,12 +43,6 @@ def series_file_problem(frame: pd.DataFrame) -> str:
         return (
             f"column 'period_start' is not a date (YYYY-MM-DD) on {_rows(dates.isna())}: "
             f"{text[dates.isna()].iloc[0]!r}"
-        )
-    not_first = dates.dt.day != 1
-    if not_first.any():
-        return (
-            f"column 'period_start' is not the first day of a month on {_rows(not_first)} "
-            f"({text[not_first].iloc[0]!r}): each row is a period, dated by its first day"
         )
     given = frame["value"].str.strip() != ""
     values = pd.to_numeric(frame["value"].str.strip().where(given), errors="coerce")

@@ -313,11 +313,6 @@ MONTHS_2020 = [f"2020-{m:02d}-01" for m in range(1, 13)]
             "the same series and period_start on more than one row (data rows 1, 2)",
         ),
         (
-            ["2020-01-15", *MONTHS_2020[1:]],
-            ["4"] * 12,
-            "column 'period_start' is not the first day of a month on data row 1 ('2020-01-15')",
-        ),
-        (
             ["January", *MONTHS_2020[1:]],
             ["4"] * 12,
             "column 'period_start' is not a date (YYYY-MM-DD) on data row 1: 'January'",
@@ -333,6 +328,24 @@ def test_forecast_file_stops_on_a_broken_series_naming_column_and_rows(
     with pytest.raises(ValueError) as raised:
         forecast_file(src, horizon=4, out=None)
     assert str(raised.value).startswith(f"{src}: {said}")
+
+
+def test_periods_dated_by_their_last_day_are_forecast_as_by_their_first(tmp_path) -> None:
+    """Home Office tables date a period by its end ("12 months ending 31-03-2003"): a series
+    file dated so is forecast, with the values of the same series dated by first days."""
+    rng = np.random.default_rng(3)
+    values = [str(v) for v in (200 + 10 * np.arange(24) + rng.integers(0, 30, 24))]
+    quarters = pd.period_range("2015Q1", periods=24, freq="Q")
+    by_start = _series_file(tmp_path, [str(q.start_time.date()) for q in quarters], values)
+    by_end = tmp_path / "by_end.csv"
+    pd.DataFrame(
+        {"series": "a", "period_start": [str(q.end_time.date()) for q in quarters], "value": values}
+    ).to_csv(by_end, index=False)
+    start = pd.read_csv(forecast_file(by_start, horizon=4, out=str(tmp_path / "s.csv")).path)
+    end = pd.read_csv(forecast_file(by_end, horizon=4, out=str(tmp_path / "e.csv")).path)
+    assert (end["kind"] == "forecast").sum() == 4
+    columns = ["kind", "value", "lo80", "hi80", "lo95", "hi95", "model"]
+    pd.testing.assert_frame_equal(start[columns], end[columns])
 
 
 def test_forecast_file_says_which_series_it_did_not_forecast(tmp_path) -> None:
