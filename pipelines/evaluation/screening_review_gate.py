@@ -37,6 +37,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
+from pipelines.evaluation import screening_review_model as review_model
 from pipelines.evaluation.screening import WEIGHT_COLUMNS, indicator_matrix, precision_recall
 from pipelines.screening_calibration import draw_review_sample, flag_level
 
@@ -327,18 +328,8 @@ def part_figures(
 
 def pooled(figures: list[dict[str, Any]]) -> dict[str, float]:
     """Precision and recall of several parts' crimes together (mean counts), beside the
-    configured threshold's on the same crimes."""
-    flagged = sum(f["flagged"] for f in figures)
-    found = sum(f["found"] for f in figures)
-    true = sum(f["true"] for f in figures)
-    c_flagged = sum(f["configured"]["predicted"] for f in figures)
-    c_found = sum(f["configured"]["true_positives"] for f in figures)
-    return {
-        "precision": round(found / flagged, 4) if flagged else 1.0,
-        "recall": round(found / true, 4) if true else 1.0,
-        "configured_precision": round(c_found / c_flagged, 4) if c_flagged else 1.0,
-        "configured_recall": round(c_found / true, 4) if true else 1.0,
-    }
+    configured threshold's on the same crimes: the review model's pooling, on a list."""
+    return review_model.pooled(dict(enumerate(figures)))
 
 
 def choose(
