@@ -108,8 +108,10 @@ def _csv_header(path: Path) -> list[str]:
     if not head.strip():
         raise StructuralError(path, "empty file, no header row")
     # Decode only the header record: a non-UTF-8 byte further down is found by the full read.
-    end = head.find(b"\n")
-    first = head if end < 0 else head[:end]
+    # A record ends at a CR as well as at an LF: DuckDB's reader takes a lone CR (an old Mac
+    # export's line end) as one, and the header record must be cut where it cuts it.
+    end = re.search(rb"[\r\n]", head)
+    first = head if end is None else head[: end.start()]
     try:
         text = first.decode("utf-8")
     except UnicodeDecodeError as error:

@@ -176,6 +176,22 @@ def test_crlf_line_endings(tmp_path: Path) -> None:
     assert d.con.execute("select max(risk_level) from raw.crimes").fetchone()[0] == "standard"
 
 
+def test_lone_cr_line_endings(tmp_path: Path) -> None:
+    """An old Mac export ends each line with a CR alone: the header used to be parsed to the
+    end of the first 1 MB and crashed `spp check` and `spp profile` with a csv traceback."""
+    d = Delivery(tmp_path / "in")
+    d.set("crimes", 2, spo_not_pursued_reason="declined\rfor now")
+    d.raw["crimes"] = to_csv(d.rows["crimes"], eol="\r").encode()
+    results = d.load()
+    assert results["crimes"].loaded == 4 and d.quarantine() == set()
+    rows = d.con.execute(
+        "select crime_id, risk_level, spo_not_pursued_reason from raw.crimes order by _source_row"
+    ).fetchall()
+    assert [r[0] for r in rows] == ["C1", "C2", "C3", "C4"]
+    assert {r[1] for r in rows} == {"standard"}
+    assert rows[1][2] == "declined\rfor now"
+
+
 def test_quoted_commas_and_newlines_in_text(tmp_path: Path) -> None:
     d = Delivery(tmp_path / "in")
     d.set("crimes", 2, spo_not_pursued_reason='Victim declined, "for now"\nreview in June')
