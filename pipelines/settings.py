@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    computed_field,
+    model_validator,
+)
 
 DEFAULT_SETTINGS_FILE = Path(__file__).resolve().parent / "config" / "settings.yaml"
 
@@ -515,16 +522,39 @@ def settings_path() -> Path:
     return Path(os.environ.get("SPP_CONFIG", DEFAULT_SETTINGS_FILE))
 
 
+def _yaml_problem(error: OSError | yaml.YAMLError) -> str:
+    """A settings file that cannot be read, in one line (the CLI's reason is one line)."""
+    if isinstance(error, OSError):
+        return error.strerror or type(error).__name__
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or type(error).__name__
+    return f"not YAML at line {mark.line + 1}: {problem}" if mark else f"not YAML: {problem}"
+
+
+def _validation_problem(error: ValidationError) -> str:
+    """Every bad key of a settings file in one line: its dotted path, what is wrong with it
+    and the value given (pydantic's own message runs over several lines per key)."""
+    problems = []
+    for found in error.errors():
+        key = ".".join(str(part) for part in found["loc"]) or "the file"
+        given = repr(found.get("input"))
+        given = given if len(given) <= 40 else given[:37] + "..."
+        problems.append(f"{key}: {found['msg']} (given {given})")
+    return "; ".join(problems)
+
+
 @functools.cache
 def _load(path: Path) -> Settings:
     try:
         raw = yaml.safe_load(path.read_text()) or {}
     except (OSError, yaml.YAMLError) as error:
-        raise ValueError(f"cannot read settings file {path}: {error}") from error
+        raise ValueError(f"cannot read settings file {path}: {_yaml_problem(error)}") from None
     try:
         return Settings.model_validate(raw)
-    except Exception as error:  # pydantic's message names the bad key and value
-        raise ValueError(f"invalid settings in {path}: {error}") from error
+    except ValidationError as error:
+        raise ValueError(f"invalid settings in {path}: {_validation_problem(error)}") from None
+    except Exception as error:  # a validator's own failure: still the file's fault
+        raise ValueError(f"invalid settings in {path}: {error}") from None
 
 
 def load_settings(path: Path | None = None) -> Settings:

@@ -120,3 +120,26 @@ def test_a_mistyped_future_year_does_not_choose_the_quarter(tmp_path: Path) -> N
     d.write()
     passed = structural_gate(d.folder, today=dt.date(2024, 3, 31))
     assert (passed.quarter, passed.last_reported) == ("2024-Q1", dt.date(2024, 1, 3))
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        (("  min_count: 5", "  min_count: five"), "disclosure.min_count"),
+        (("  min_count: 5", "  min_count: 5\n  min_cuont: 10"), "disclosure.min_cuont"),
+        (("  window_months: 12", "  window_months: 12.5"), "repeat_victim.window_months"),
+        (("  min_count: 5", "  min_count: [5"), "not YAML at line"),
+    ],
+)
+def test_a_broken_settings_file_stops_with_one_line_naming_the_key(
+    tmp_path: Path, capsys, change: tuple[str, str], named: str
+) -> None:
+    """pydantic's own message ran over four lines per key, past the CLI's one-line reason."""
+    from pipelines.settings import DEFAULT_SETTINGS_FILE
+
+    settings = tmp_path / "settings.yaml"
+    settings.write_text(DEFAULT_SETTINGS_FILE.read_text().replace(*change, 1))
+    code = main(["check", "--extracts", str(tmp_path), "--config", str(settings)])
+    assert code != 0
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and named in err and str(settings) in err
