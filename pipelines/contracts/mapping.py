@@ -25,6 +25,7 @@ Worked example: docs/onboarding.md.
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import shutil
 import tempfile
@@ -37,7 +38,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pipelines.contracts.schema import BOUNDARY_FILE_NAMES, EXTRACTS
-from pipelines.contracts.structure import StructuralError, explain_read_error
+from pipelines.contracts.structure import StructuralError, delimiter_hint, explain_read_error
 
 ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-16": "utf-16", "latin-1": "latin-1"}
 
@@ -102,6 +103,12 @@ def _ident(name: str) -> str:
 
 
 def _header(path: Path, delimiter: str, encoding: str) -> list[str]:
+    if path.suffix.lower() == ".parquet":
+        raise StructuralError(
+            path,
+            "a mapping reads CSV files only",
+            hint="export this extract as CSV, or as Parquet named and typed as the contract says",
+        )
     try:
         with path.open(encoding=ENCODINGS[encoding.lower()], newline="") as handle:
             first = handle.readline()
@@ -111,6 +118,28 @@ def _header(path: Path, delimiter: str, encoding: str) -> list[str]:
         c.strip().lstrip("\ufeff")
         for c in next(csv.reader(io.StringIO(first), delimiter=delimiter), [])
     ]
+
+
+def _check_named_columns(source: Path, header: list[str], spec: ExtractMapping) -> None:
+    """Every export column the mapping names must be in the export's header. One that is not
+    (a typo, a renamed column) used to leave its contract column out without a word: an
+    optional column (outcomes, locations) silently empty, a required one reported as missing
+    from the private mapped copy instead of the force's own file."""
+    for column, named in spec.columns.items():
+        if named in header or column in spec.constants:
+            continue
+        near = difflib.get_close_matches(named, header, n=1)
+        hint = (
+            delimiter_hint(header, spec.delimiter, "set the mapping's delimiter")
+            or (f"the header has {near[0]!r}" if near else "")
+            or "check the mapping's columns against the export's header"
+        )
+        raise StructuralError(
+            source,
+            f"column {named!r}, which the mapping reads as {column!r}, is not in the header",
+            column=named,
+            hint=hint,
+        )
 
 
 def _expression(extract: str, column: str, spec: ExtractMapping, header: set[str]) -> str | None:
@@ -134,6 +163,7 @@ def _expression(extract: str, column: str, spec: ExtractMapping, header: set[str
 
 def _write_mapped(source: Path, target: Path, extract: str, spec: ExtractMapping) -> None:
     header = _header(source, spec.delimiter, spec.encoding)
+    _check_named_columns(source, header, spec)
     columns = ", ".join(f"{_q(c)}: 'VARCHAR'" for c in header)
     reader = (
         f"read_csv({_q(str(source))}, header=true, auto_detect=false, columns={{{columns}}}, "

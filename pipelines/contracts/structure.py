@@ -139,11 +139,15 @@ def _parquet_header(path: Path) -> list[str]:
         raise StructuralError(path, "unreadable Parquet file (not Parquet, or damaged)") from None
 
 
-def _delimiter_hint(columns: list[str]) -> str:
+def delimiter_hint(
+    columns: list[str], expected: str = ",", remedy: str = "the contract requires commas"
+) -> str:
+    """A hint when a header read with `expected` came out as one name holding another
+    delimiter (the file is delimited otherwise)."""
     if len(columns) == 1:
-        for delimiter, name in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe")):
-            if delimiter in columns[0]:
-                return f"the header looks {name}-delimited: the contract requires commas"
+        for delimiter, name in ((",", "comma"), (";", "semicolon"), ("\t", "tab"), ("|", "pipe")):
+            if delimiter != expected and delimiter in columns[0]:
+                return f"the header looks {name}-delimited: {remedy}"
     return ""
 
 
@@ -160,7 +164,7 @@ def _column_hint(columns: list[str], wanted: str) -> str:
             f"found {quoted!r}: a space after a comma keeps the quotes in the name: the "
             "contract wants commas with no space after them"
         )
-    return _delimiter_hint(columns) or "a mapping file can rename a force's own columns"
+    return delimiter_hint(columns) or "a mapping file can rename a force's own columns"
 
 
 # Parquet types a contract column may arrive as (anything else is a structural problem:

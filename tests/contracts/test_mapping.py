@@ -122,3 +122,61 @@ def test_mapped_copy_keeps_the_boundary_files(tmp_path: Path) -> None:
         assert folder != force.folder
         for name in BOUNDARY_FILE_NAMES:
             assert (folder / name).read_text() == (force.folder / name).read_text()
+
+
+def _edited_example(tmp_path: Path, crimes: dict) -> Path:
+    mapping = yaml.safe_load(EXAMPLE.read_text())
+    mapping["extracts"]["crimes"].update(crimes)
+    path = tmp_path / "mine.yaml"
+    path.write_text(yaml.safe_dump(mapping))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("column", "named", "hint"),
+    [
+        # optional: the crimes used to load with no outcome at all, without a word
+        ("outcome_code", "HO_Outcome", "the header has 'HOOutcome'"),
+        # required: reported as missing from the private mapped copy, not the force's file
+        ("crime_id", "OccurenceNumber", "the header has 'OccurrenceNumber'"),
+    ],
+)
+def test_a_mapped_column_not_in_the_export_is_named(
+    tmp_path: Path, capsys, column: str, named: str, hint: str
+) -> None:
+    force = Delivery(tmp_path / "force")
+    force.write()
+    _to_force_export(force, force.folder)
+    columns = yaml.safe_load(EXAMPLE.read_text())["extracts"]["crimes"]["columns"]
+    mapping = _edited_example(tmp_path, {"columns": {**columns, column: named}})
+    code, _ = _check(force.folder, tmp_path, "--mapping", str(mapping))
+    err = capsys.readouterr().err.strip()
+    assert code == EXIT_BAD_DELIVERY and "\n" not in err
+    assert (
+        f"{force.folder / 'Occurrences.csv'}: column {named!r}, which the mapping reads as "
+        f"{column!r}, is not in the header ({hint})"
+    ) in err
+
+
+def test_a_mapping_with_the_wrong_delimiter_says_so(tmp_path: Path, capsys) -> None:
+    force = Delivery(tmp_path / "force")
+    force.write()
+    _to_force_export(force, force.folder)
+    mapping = _edited_example(tmp_path, {"delimiter": ","})
+    code, _ = _check(force.folder, tmp_path, "--mapping", str(mapping))
+    err = capsys.readouterr().err.strip()
+    assert code == EXIT_BAD_DELIVERY
+    assert "the header looks semicolon-delimited: set the mapping's delimiter" in err
+
+
+def test_a_mapping_names_parquet_as_unsupported(tmp_path: Path, capsys) -> None:
+    force = Delivery(tmp_path / "force")
+    force.write()
+    _to_force_export(force, force.folder)
+    (force.folder / "Occurrences.parquet").write_bytes(b"PAR1")
+    mapping = _edited_example(tmp_path, {"file": "Occurrences.parquet"})
+    code, _ = _check(force.folder, tmp_path, "--mapping", str(mapping))
+    err = capsys.readouterr().err.strip()
+    assert (
+        code == EXIT_BAD_DELIVERY and "Occurrences.parquet: a mapping reads CSV files only" in err
+    )
