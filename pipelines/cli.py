@@ -227,7 +227,7 @@ def _profile_delivery(args: argparse.Namespace, extracts: Path) -> int:
                 run_safety.abandon_run(staged)
                 raise
             published = run_safety.commit_run(staged)
-    except run_safety.WarehouseBusy as error:
+    except (run_safety.WarehouseBusy, run_safety.RunPathUnusable) as error:
         raise CliError(str(error)) from None
     finally:
         os.environ["SPP_WAREHOUSE"] = str(warehouse)

@@ -42,6 +42,10 @@ class WarehouseBusy(RuntimeError):
     """Another run holds the warehouse."""
 
 
+class RunPathUnusable(RuntimeError):
+    """The output folder or the warehouse file cannot be written where it was asked for."""
+
+
 def private_by_default() -> None:
     """Every file and folder this process (and its dbt subprocesses) creates is owner-only."""
     os.umask(PRIVATE_UMASK)
@@ -191,7 +195,20 @@ def staged_paths(warehouse: Path, out: Path, quarter: str) -> StagedRun:
 
 def stage_run(warehouse: Path, out: Path, quarter: str) -> StagedRun:
     """Copy the warehouse to its working copy and make an empty staging output folder.
-    Leftovers of a killed run are replaced."""
+    Leftovers of a killed run are replaced. A path that cannot be used (an --out that is a
+    file, a --warehouse that is a folder, no permission) stops the run with one line naming
+    it, before the first step (it used to end in a traceback)."""
+    try:
+        return _stage_run(warehouse, out, quarter)
+    except OSError as error:
+        where = error.filename or out
+        raise RunPathUnusable(
+            f"{where}: {error.strerror or type(error).__name__} (--out must be a folder and "
+            "--warehouse a file, both writable)"
+        ) from None
+
+
+def _stage_run(warehouse: Path, out: Path, quarter: str) -> StagedRun:
     run = staged_paths(warehouse, out, quarter)
     working = run.working_warehouse
     for path in [working, *side_files(working)]:

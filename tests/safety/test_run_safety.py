@@ -199,6 +199,25 @@ def test_a_dagster_run_on_a_warehouse_in_use_is_refused_before_any_step(
     assert not warehouse.exists() and not list(out.rglob("*.html"))
 
 
+@pytest.mark.parametrize("unusable", ["out_is_a_file", "warehouse_is_a_folder"])
+def test_an_unusable_output_or_warehouse_path_is_named_in_one_line(
+    tmp_path: Path, unusable: str
+) -> None:
+    """An --out that is a file or a --warehouse that is a folder ended the run in a traceback
+    (NotADirectoryError, IsADirectoryError); both are named before the first step now."""
+    out, warehouse = tmp_path / "out", tmp_path / "warehouse.duckdb"
+    if unusable == "out_is_a_file":
+        out.write_text("")
+        named = out / f".staging-{TINY_END_QUARTER}"
+    else:
+        warehouse.mkdir()
+        named = warehouse
+    with pytest.raises(run_safety.RunPathUnusable) as raised:
+        run_safety.stage_run(warehouse, out, TINY_END_QUARTER)
+    message = str(raised.value)
+    assert message.startswith(f"{named}: ") and "\n" not in message
+
+
 def test_a_stale_lock_is_taken_over(tmp_path: Path) -> None:
     warehouse = tmp_path / "warehouse.duckdb"
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
