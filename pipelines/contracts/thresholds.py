@@ -84,6 +84,15 @@ _SHAPES = (
     # (a 'T' between date and time is ISO 8601 and loads: it explains nothing)
     (r"^[0-9]{1,2}/[0-9]{1,2}/[0-9]{2,4}", "looks DD/MM/YYYY: the contract wants YYYY-MM-DD"),
     (r"^[0-9]+,[0-9]+$", "uses a decimal comma: the contract wants a decimal point"),
+    # a database export's text for no value (SQL Server's "Save results as", pandas' NaN)
+    (
+        r"^(?i)(null|none|nan|n/a|#n/a)$",
+        "holds the word NULL for no value: the contract writes no value as an empty field",
+    ),
+    (
+        r"^[0-9]{4}-([0-9]-[0-9]{1,2}|[0-9]{2}-[0-9])([ T]|$)",
+        "writes dates without leading zeros (2024-1-5): the contract wants YYYY-MM-DD",
+    ),
 )
 # A date column exported as a date-time (a database's default); on date columns only (a
 # timestamp column's time of day is valid).
@@ -122,8 +131,15 @@ def _columns(con: duckdb.DuckDBPyConnection, extract: str, rule: str) -> list[st
     return [str(r[0]) for r in named]
 
 
-def _shape_hint(con: duckdb.DuckDBPyConnection, extract: str, rule: str) -> str:
-    """The first column whose quarantined values mostly share a tell-tale shape."""
+def _shape_hint(
+    con: duckdb.DuckDBPyConnection,
+    extract: str,
+    rule: str,
+    broken: tuple[str, ...] | list[str] = (),
+) -> str:
+    """The first column whose quarantined values mostly share a tell-tale shape, the columns
+    the rows broke (`broken`) first: a shape all over the export (the word NULL for no value)
+    is named on the column the message is about."""
     where = "" if rule == "all rules" else "and rule = ?"
     params = [extract] if rule == "all rules" else [extract, rule]
     total = con.execute(
@@ -131,7 +147,8 @@ def _shape_hint(con: duckdb.DuckDBPyConnection, extract: str, rule: str) -> str:
     ).fetchone()[0]
     if not total:
         return ""
-    for spec in EXTRACTS[extract].columns:
+    ordered = sorted(EXTRACTS[extract].columns, key=lambda spec: spec.name not in broken)
+    for spec in ordered:
         column = spec.name
         value = f"json_extract_string(original_row, '$.{column}')"
         for pattern, words in _SHAPES + (_DATE_SHAPES if spec.type == "date" else ()):
@@ -148,9 +165,9 @@ def _shape_hint(con: duckdb.DuckDBPyConnection, extract: str, rule: str) -> str:
 def describe(con: duckdb.DuckDBPyConnection, breach: Breach, file_name: str) -> str:
     rows = _example_rows(con, breach.extract, breach.rule)
     examples = " and ".join(str(r) for r in rows)
-    hint = _shape_hint(con, breach.extract, breach.rule)
-    rule = "all rules together" if breach.rule == "all rules" else f"rule {breach.rule!r}"
     columns = _columns(con, breach.extract, breach.rule)
+    hint = _shape_hint(con, breach.extract, breach.rule, columns)
+    rule = "all rules together" if breach.rule == "all rules" else f"rule {breach.rule!r}"
     named = ""
     if columns:
         noun = "column" if len(columns) == 1 else "columns"

@@ -301,6 +301,26 @@ CASES: dict[str, Case] = {
         EXIT_BAD_DELIVERY,
         r"crimes\.csv: .*quarantined by rule 'unparseable_number'.*decimal comma",
     ),
+    # a database export writing NULL for no value (the hint used to be none at all)
+    "the_word_null_for_no_value": Case(
+        _grown(_all_crimes(needs_assessment_date="NULL")),
+        "check",
+        EXIT_BAD_DELIVERY,
+        r"crimes\.csv: column 'needs_assessment_date': .*rule 'unparseable_date'.*; "
+        r"column 'needs_assessment_date' holds the word NULL for no value",
+    ),
+    "dates_without_leading_zeros": Case(
+        _grown(
+            lambda d: [
+                r.update(reported_date=r["reported_date"].replace("-0", "-"))
+                for r in d.rows["crimes"]
+            ]
+        ),
+        "check",
+        EXIT_BAD_DELIVERY,
+        r"crimes\.csv: column 'reported_date': .*; column 'reported_date' writes dates without "
+        r"leading zeros",
+    ),
     "unknown_codes_on_a_third": Case(
         _grown(_some_crimes(3, offence_code="STALK-01")),
         "check",
