@@ -31,7 +31,10 @@ def series_file_problem(frame: pd.DataFrame) -> str:
     and the frequency is inferred from the dates' spacing whichever day they fall on."""
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
-        return f"missing columns {missing}"
+        by_lower = {str(c).strip().lower(): str(c) for c in frame.columns}
+        near = [by_lower[c] for c in missing if c in by_lower]
+        hint = f" (found {near}: column names are lower case)" if near else ""
+        return f"missing columns {missing}{hint}"
     if frame.empty:
         return "no rows: a header only"
     series = frame["series"].str.strip()
@@ -65,7 +68,13 @@ def series_file_problem(frame: pd.DataFrame) -> str:
 def read_series_file(path: Path) -> pd.DataFrame:
     """The file's series, period_start (datetime) and value (float, missing where empty);
     a ValueError naming the file and what is wrong when `series_file_problem` finds a fault."""
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except UnicodeDecodeError as error:
+        # the codec's own message names neither the file nor the remedy
+        raise ValueError(
+            f"{path}: not UTF-8 (byte {error.start + 1} of the file): re-export as UTF-8"
+        ) from None
     problem = series_file_problem(frame)
     if problem:
         raise ValueError(f"{path}: {problem}")

@@ -330,6 +330,31 @@ def test_forecast_file_stops_on_a_broken_series_naming_column_and_rows(
     assert str(raised.value).startswith(f"{src}: {said}")
 
 
+@pytest.mark.parametrize(
+    ("write", "said"),
+    [
+        # the codec's own message named neither the file nor the remedy
+        (
+            lambda src: src.write_bytes(
+                "series,period_start,value\nRégion,2020-01-01,4\n".encode("latin-1")
+            ),
+            "not UTF-8 (byte 28 of the file): re-export as UTF-8",
+        ),
+        (
+            lambda src: src.write_text("Series,Period_Start,value\na,2020-01-01,4\n"),
+            "missing columns ['series', 'period_start'] (found ['Series', 'Period_Start']: "
+            "column names are lower case)",
+        ),
+    ],
+)
+def test_forecast_file_names_an_unreadable_file_and_its_cause(tmp_path, write, said) -> None:
+    src = tmp_path / "series.csv"
+    write(src)
+    with pytest.raises(ValueError) as raised:
+        forecast_file(src, horizon=4, out=None)
+    assert str(raised.value) == f"{src}: {said}"
+
+
 def test_periods_dated_by_their_last_day_are_forecast_as_by_their_first(tmp_path) -> None:
     """Home Office tables date a period by its end ("12 months ending 31-03-2003"): a series
     file dated so is forecast, with the values of the same series dated by first days."""
