@@ -567,6 +567,75 @@ def first_quarter(folder: Path) -> None:
     the quarters it is compared with end before the first crime."""
 
 
+# Dates of birth of `odd_dates_of_birth`: 29 February of leap years, over 110 years before the
+# run, and the far past a mistyped year makes.
+LEAP_DAY_BIRTHS = ("1992-02-29", "2000-02-29", "1960-02-29")
+VERY_OLD_BIRTHS = ("1900-01-01", "1899-12-31", "1066-10-14", "0001-01-01")
+
+
+def odd_dates_of_birth(folder: Path) -> None:
+    """Dates of birth a records system holds: 29 February, more than 110 years ago (to year 1),
+    and after the crime the person is on (a victim's child recorded with the parent's crime, or
+    a mistyped year); and offences timed in the hour the clocks skip (spring) or repeat
+    (autumn), the end after the start on the clock."""
+    persons = _read(folder, "crime_persons")
+    born = persons.index[persons["date_of_birth"] != ""]
+    leap, old, late = born[:30], born[30:50], born[50:70]
+    persons.loc[leap, "date_of_birth"] = [LEAP_DAY_BIRTHS[i % 3] for i in range(len(leap))]
+    persons.loc[old, "date_of_birth"] = [VERY_OLD_BIRTHS[i % 4] for i in range(len(old))]
+    crimes = _read(folder, "crimes")
+    reported = crimes.drop_duplicates("crime_id").set_index("crime_id")["reported_date"]
+    after = pd.to_datetime(persons.loc[late, "crime_id"].map(reported), errors="coerce")
+    persons.loc[late, "date_of_birth"] = (
+        (after + pd.Timedelta(days=30)).dt.strftime("%Y-%m-%d").fillna("").values
+    )
+    _write(folder, "crime_persons", persons)
+    # crimes reported on or after the day of the change (an offence before its report)
+    timed = crimes["offence_start"] != ""
+    spring = crimes.index[timed & (crimes["reported_date"] >= "2025-03-30")][:20]
+    autumn = crimes.index[timed & (crimes["reported_date"].between("2024-10-27", "2025-03-01"))][
+        :20
+    ]
+    crimes.loc[spring, ["offence_start", "offence_end"]] = [
+        "2025-03-30T01:30:00",
+        "2025-03-30T02:45:00",
+    ]
+    crimes.loc[autumn, ["offence_start", "offence_end"]] = [
+        "2024-10-27T01:10:00",
+        "2024-10-27T01:50:00",
+    ]
+    _write(folder, "crimes", crimes)
+
+
+# Reported dates of `ancient_crime_dates`: the far past a records system's default or a
+# migration's placeholder writes.
+ANCIENT_DATES = ("0001-01-01", "1753-01-01", "1900-01-01")
+
+
+def ancient_crime_dates(folder: Path) -> None:
+    """Three stalking crimes reported on dates centuries before the delivery (year 1, SQL
+    Server's 1753 minimum, 1900), with their people and no other date."""
+    crimes = _read(folder, "crimes")
+    stalking = crimes[crimes["offence_code"].isin(STALKING_CODES)].head(len(ANCIENT_DATES)).copy()
+    ids = {old: f"ANC{i:09d}" for i, old in enumerate(stalking["crime_id"])}
+    stalking["crime_id"] = stalking["crime_id"].map(ids)
+    stalking["reported_date"] = list(ANCIENT_DATES)
+    for column in (
+        "offence_start",
+        "offence_end",
+        "outcome_code",
+        "outcome_date",
+        "needs_assessment_date",
+        "support_referral_date",
+    ):
+        stalking[column] = ""
+    _write(folder, "crimes", pd.concat([stalking, crimes], ignore_index=True))
+    persons = _read(folder, "crime_persons")
+    theirs = persons[persons["crime_id"].isin(ids)].copy()
+    theirs["crime_id"] = theirs["crime_id"].map(ids)
+    _write(folder, "crime_persons", pd.concat([theirs, persons], ignore_index=True))
+
+
 SHAPES: dict[str, Callable[[Path], None]] = {
     "empty_universe_no_location": empty_universe_no_location,
     "no_stalking": no_stalking,
@@ -600,6 +669,8 @@ SHAPES: dict[str, Callable[[Path], None]] = {
     "odd_order_dates": odd_order_dates,
     "last_quarter_one_week": last_quarter_one_week,
     "first_quarter": first_quarter,
+    "odd_dates_of_birth": odd_dates_of_birth,
+    "ancient_crime_dates": ancient_crime_dates,
 }
 
 

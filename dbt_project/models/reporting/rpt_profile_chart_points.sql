@@ -99,9 +99,35 @@ chart_quarters as (
 ),
 
 -- a line's series: every one the model records; a table's: the categories with crimes shown
--- (a category keeps one order in every quarter)
-chart_series as (
+-- (a category keeps one order in every quarter). A line's series are found once per chart and
+-- given to each quarter: joined quarter by quarter, every point of a line met every figure of
+-- it, quarters squared (a delivery holding a crime dated 0001-01-01 has 8,100 quarters).
+line_series as (
     select distinct
+        chart,
+        series,
+        category_order
+    from figures
+),
+
+line_charts as (
+    select distinct
+        quarter,
+        chart
+    from chart_quarters
+    where rule != 'table'
+),
+
+chart_series as (
+    select
+        charted.quarter,
+        charted.chart,
+        line_series.series,
+        line_series.category_order
+    from line_charts as charted
+    inner join line_series on charted.chart = line_series.chart
+    union
+    select
         chart_quarters.quarter,
         chart_quarters.chart,
         figures.series,
@@ -110,7 +136,8 @@ chart_series as (
     inner join figures
         on
             chart_quarters.chart = figures.chart
-            and (chart_quarters.rule != 'table' or chart_quarters.x = figures.x)
+            and chart_quarters.x = figures.x
+    where chart_quarters.rule = 'table'
 ),
 
 lines_and_tables as (
