@@ -4,6 +4,8 @@
     case {{ sex }} when 'F' then 'Female' when 'M' then 'Male' else 'Other / not known' end
 {%- endmacro %}
 
+{#- An age past 115 (no one recorded in the UK has lived longer) is a system's default birth
+    date (1900-01-01) or a mistyped year, not a person aged 65 and over. -#}
 {% macro age_band_label(age) -%}
     case
         when {{ age }} between 0 and 17 then 'Under 18'
@@ -11,7 +13,7 @@
         when {{ age }} between 25 and 34 then '25–34'
         when {{ age }} between 35 and 49 then '35–49'
         when {{ age }} between 50 and 64 then '50–64'
-        when {{ age }} between 65 and 200 then '65 and over'
+        when {{ age }} between 65 and 115 then '65 and over'
         else 'Not recorded'
     end
 {%- endmacro %}

@@ -23,6 +23,7 @@ UNIT_TESTED = (
     "rpt_profile_chart_points",
     "rpt_tasking_backtest_subjects",
     "rpt_tasking_list",
+    "rpt_victim_demographics",
 )
 
 
