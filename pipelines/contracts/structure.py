@@ -281,11 +281,22 @@ def _parquet_text(name: str, spec_type: str, arrow_type: str) -> str | None:
         # microseconds at most: the contract's timestamps have no nanoseconds
         return f"cast(cast({local} as timestamp) as varchar)"
     # A date written as a timestamp (pandas' and most warehouses' default) is midnight of its
-    # day, in UTC when zoned; any other time of day is not a date and stays visible as text.
-    wall = f"timezone('UTC', {column})" if zoned else f"cast({column} as timestamp)"
+    # day: zone-less, or as a zoned instant midnight in UTC or midnight UK time (a date made an
+    # instant in Europe/London is 23:00 UTC the day before in summer: it used to be quarantined
+    # as a time of day). No instant is midnight in both zones on different days. Any other
+    # time of day is not a date and stays visible as text.
+    if not zoned:
+        wall = f"cast({column} as timestamp)"
+        return (
+            f"case when cast({wall} as time) = time '00:00:00' "
+            f"then cast(cast({wall} as date) as varchar) else cast({wall} as varchar) end"
+        )
+    utc, local = f"timezone('UTC', {column})", f"timezone({_sql_str(LOCAL_ZONE)}, {column})"
     return (
-        f"case when cast({wall} as time) = time '00:00:00' "
-        f"then cast(cast({wall} as date) as varchar) else cast({wall} as varchar) end"
+        f"case when cast({utc} as time) = time '00:00:00' "
+        f"then cast(cast({utc} as date) as varchar) "
+        f"when cast({local} as time) = time '00:00:00' "
+        f"then cast(cast({local} as date) as varchar) else cast({utc} as varchar) end"
     )
 
 

@@ -150,3 +150,23 @@ def test_dictionary_encoded_text_loads_in_every_column(tmp_path: Path) -> None:
     _as_parquet(codes, "crimes", {"outcome_code": outcome})
     with pytest.raises(StructuralError, match=r"crimes\.parquet: column 'outcome_code': Parquet"):
         codes.load()
+
+
+@pytest.mark.parametrize("zone", ["Europe/London", "UTC"])
+def test_dates_made_instants_at_uk_midnight_load_as_their_day(tmp_path: Path, zone: str) -> None:
+    """A date column localised to Europe/London before writing (pandas' tz_localize) is an
+    instant: in summer 23:00 UTC of the day before. Every such order used to be quarantined
+    as "carries a time of day" (two thirds of the tiny force's orders: the run stopped)."""
+    from zoneinfo import ZoneInfo
+
+    d = Delivery(tmp_path / "in")
+    days = [dt.date(2024, 7, 1), dt.date(2024, 1, 2), dt.date(2024, 3, 31), dt.date(2024, 10, 27)]
+    london = [dt.datetime.combine(day, dt.time(), ZoneInfo("Europe/London")) for day in days]
+    instants = [t.astimezone(ZoneInfo(zone)) for t in london]
+    for row in d.rows["crimes"]:  # no time or outcome to fall before a moved report
+        row.update(offence_start="", offence_end="", outcome_date="")
+    _as_parquet(d, "crimes", {"reported_date": pa.array(instants, pa.timestamp("us", tz=zone))})
+    d.load()
+    assert d.quarantine() == set()
+    loaded = d.con.execute("select reported_date from raw.crimes order by crime_id").fetchall()
+    assert [r[0] for r in loaded] == days
