@@ -93,7 +93,19 @@ def _name_case_hint(extracts_dir: Path, extract: str) -> str:
     if not folder.is_dir():
         return "; the extracts folder does not exist"
     near = sorted(p.name for p in folder.iterdir() if p.stem.lower() == extract)
-    return f"; found {', '.join(near)}: file names are lower case" if near else ""
+    if near:
+        return f"; found {', '.join(near)}: file names are lower case"
+    # an export tool's archive (crimes.csv.gz, extracts.zip) is not read: it must be unpacked
+    packed = sorted(
+        p.name
+        for p in folder.iterdir()
+        if p.suffix.lower() in ARCHIVE_SUFFIXES
+        and (p.name.lower().startswith(f"{extract}.") or p.suffix.lower() == ".zip")
+    )
+    return f"; found {', '.join(packed)}: unpack compressed files first" if packed else ""
+
+
+ARCHIVE_SUFFIXES = (".gz", ".zip", ".bz2", ".xz", ".7z", ".zst")
 
 
 def _csv_header(path: Path) -> list[str]:
@@ -120,6 +132,17 @@ def _csv_header(path: Path) -> list[str]:
             f"header is not UTF-8 (byte {error.start + 1} of the header line)",
             hint=_encoding_hint(first),
         ) from None
+    if "\x00" in text:
+        # UTF-16 without a byte-order mark: every other byte of an English header is zero
+        raise StructuralError(
+            path, "header holds NUL bytes", hint="the file looks UTF-16: re-export as UTF-8"
+        )
+    if re.fullmatch(r"sep=.?", text.strip()):
+        raise StructuralError(
+            path,
+            f"the first line is {text.strip()!r}, not the header",
+            hint="a spreadsheet's delimiter line: delete it so the header comes first",
+        )
     record = next(csv.reader(io.StringIO(text)), [])
     return [name.strip() for name in record]
 

@@ -78,6 +78,17 @@ def _both_formats(d: Delivery) -> None:
     d.after_write.append(hook)
 
 
+def _gzipped(d: Delivery) -> None:
+    import gzip
+
+    def hook(folder: Path) -> None:
+        raw = (folder / "orders.csv").read_bytes()
+        (folder / "orders.csv.gz").write_bytes(gzip.compress(raw))
+        (folder / "orders.csv").unlink()
+
+    d.after_write.append(hook)
+
+
 STRUCTURAL = {
     "missing_file": (_drop_file, r"orders\.csv: missing file for extract 'orders'"),
     "missing_required_column": (
@@ -135,6 +146,20 @@ STRUCTURAL = {
         r"breaches\.csv: ",
     ),
     "damaged_parquet": (_damaged_parquet, r"breaches\.parquet: unreadable Parquet file"),
+    # these three used to say "missing required column" or "missing file" with no cause
+    "utf16_without_a_byte_order_mark": (
+        lambda d: d.raw.__setitem__("orders", _good_csv("orders").decode().encode("utf-16-le")),
+        r"orders\.csv: header holds NUL bytes \(the file looks UTF-16: re-export as UTF-8\)",
+    ),
+    "a_spreadsheets_delimiter_line_first": (
+        lambda d: d.raw.__setitem__("orders", b"sep=,\r\n" + _good_csv("orders")),
+        r"orders\.csv: the first line is 'sep=,', not the header",
+    ),
+    "a_compressed_extract": (
+        _gzipped,
+        r"orders\.csv: missing file for extract 'orders' \(expected orders\.csv or "
+        r"orders\.parquet; found orders\.csv\.gz: unpack compressed files first\)",
+    ),
     "csv_and_parquet_of_one_extract": (
         _both_formats,
         r"orders\.csv: both orders\.csv and orders\.parquet are in the folder",
