@@ -569,7 +569,7 @@ def first_quarter(folder: Path) -> None:
 
 # Dates of birth of `odd_dates_of_birth`: 29 February of leap years, over 110 years before the
 # run, and the far past a mistyped year makes.
-LEAP_DAY_BIRTHS = ("1992-02-29", "2000-02-29", "1960-02-29")
+LEAP_DAY_BIRTHS = ("1992-02-29", "2000-02-29", "1984-02-29")
 VERY_OLD_BIRTHS = ("1900-01-01", "1899-12-31", "1066-10-14", "0001-01-01")
 
 
@@ -579,12 +579,15 @@ def odd_dates_of_birth(folder: Path) -> None:
     a mistyped year); and offences timed in the hour the clocks skip (spring) or repeat
     (autumn), the end after the start on the clock."""
     persons = _read(folder, "crime_persons")
-    born = persons.index[persons["date_of_birth"] != ""]
-    leap, old, late = born[:30], born[30:50], born[50:70]
-    persons.loc[leap, "date_of_birth"] = [LEAP_DAY_BIRTHS[i % 3] for i in range(len(leap))]
-    persons.loc[old, "date_of_birth"] = [VERY_OLD_BIRTHS[i % 4] for i in range(len(old))]
     crimes = _read(folder, "crimes")
     reported = crimes.drop_duplicates("crime_id").set_index("crime_id")["reported_date"]
+    # the very old on the latest crimes (the quarters the demographic tables show), the rest
+    # on the earliest; no one is 65 or over (the leap-day births are of 1984 and after)
+    born = persons.index[persons["date_of_birth"] != ""]
+    born = persons.loc[born, "crime_id"].map(reported).fillna("").sort_values().index
+    leap, old, late = born[:30], born[-20:], born[30:50]
+    persons.loc[leap, "date_of_birth"] = [LEAP_DAY_BIRTHS[i % 3] for i in range(len(leap))]
+    persons.loc[old, "date_of_birth"] = [VERY_OLD_BIRTHS[i % 4] for i in range(len(old))]
     after = pd.to_datetime(persons.loc[late, "crime_id"].map(reported), errors="coerce")
     persons.loc[late, "date_of_birth"] = (
         (after + pd.Timedelta(days=30)).dt.strftime("%Y-%m-%d").fillna("").values

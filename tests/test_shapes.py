@@ -478,3 +478,30 @@ def test_ids_that_look_like_numbers_stay_apart(slow_shape) -> None:
     people = {r[0] for r in _rows(run, "select distinct person_id from staging.stg_crime_persons")}
     assert set(ODD_PERSON_IDS) <= people
     assert (run.quarter_dir / "profile.html").exists()
+
+
+@pytest.mark.slow
+def test_a_default_birth_date_is_not_counted_among_the_oldest(slow_shape) -> None:
+    """Victims and suspects born 1900-01-01 (a system's default), 1899, 1066 or in year 1 on the
+    latest crimes: their age band is "Not recorded", never "65 and over" (a 1900 birth used to
+    count there); nobody else in the shape is 65 or over."""
+    from tests.shapes import VERY_OLD_BIRTHS
+
+    run = slow_shape("odd_dates_of_birth")
+    shown = _rows(
+        run,
+        "select count(*) from staging.stg_crime_persons as p "
+        "inner join marts.stalking_crimes as s using (crime_id) "
+        "where cast(p.date_of_birth as varchar) in (select unnest(?)) "
+        "and s.quarter in (select quarter from reporting.rpt_victim_demographics)",
+        [list(VERY_OLD_BIRTHS)],
+    )[0][0]
+    assert shown > 0, "the shape puts no very old birth date in a quarter the tables show"
+    oldest = _rows(
+        run,
+        "select (select sum(victims) from reporting.rpt_victim_demographics "
+        "where category_label = '65 and over'), "
+        "(select sum(perpetrators) from reporting.rpt_profile_perpetrator_demographics "
+        "where category_label = '65 and over')",
+    )[0]
+    assert oldest == (0, 0)
