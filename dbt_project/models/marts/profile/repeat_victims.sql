@@ -33,30 +33,56 @@ windowed as (
             and quarters.q_end >= victimisations.reported_date
 ),
 
-suspects as (
-    select
-        windowed.quarter,
-        windowed.person_key,
-        count(distinct pairs.suspect_person_key) as suspects_12m
-    from windowed
-    inner join pairs
-        on
-            windowed.crime_id = pairs.crime_id
-            and windowed.person_key = pairs.victim_person_key
-    group by windowed.quarter, windowed.person_key
-),
-
+-- a victim's crimes are distinct rows of int_victimisations (its crime_id, person_key test), so
+-- they are counted as rows: a distinct count costs DuckDB a grouping of its own and a join back
 aggregated as (
     select
         quarter,
         person_key,
-        count(distinct crime_id) as crimes_12m,
-        count(distinct crime_id) filter (where reported_date >= q_start) as crimes_in_quarter,
+        count(crime_id) as crimes_12m,
+        count(crime_id) filter (where reported_date >= q_start) as crimes_in_quarter,
         min(reported_date) as first_reported_date_12m,
         max(reported_date) as last_reported_date_12m,
         bool_or(is_domestic_abuse) as has_domestic_abuse,
         bool_or(is_online) as has_online
     from windowed
+    group by quarter, person_key
+),
+
+-- the repeat victims: final keeps only them, so only their suspects are counted
+repeated as (
+    select
+        quarter,
+        person_key
+    from aggregated
+    where crimes_12m >= {{ rv['min_crimes'] }}
+),
+
+-- each suspect once per quarter and repeat victim, then counted (a distinct count costs DuckDB
+-- a grouping of its own and a join back); every victim's suspects in every window were grouped
+-- before, for the repeat victims' to be read
+victim_suspects as (
+    select distinct
+        windowed.quarter,
+        windowed.person_key,
+        pairs.suspect_person_key
+    from windowed
+    inner join pairs
+        on
+            windowed.crime_id = pairs.crime_id
+            and windowed.person_key = pairs.victim_person_key
+    inner join repeated
+        on
+            windowed.quarter = repeated.quarter
+            and windowed.person_key = repeated.person_key
+),
+
+suspects as (
+    select
+        quarter,
+        person_key,
+        count(*) as suspects_12m
+    from victim_suspects
     group by quarter, person_key
 ),
 
