@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.cli import GIL_SWITCH_INTERVAL_S, build_parser, main
+from pipelines.cli import build_parser, main
 
 SPP = Path(sys.executable).parent / "spp"
 
@@ -37,17 +37,6 @@ def test_missing_extracts_folder_fails_with_one_line(tmp_path: Path, capsys) -> 
     assert code != 0
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "not found" in err
-
-
-def test_spp_sets_its_gil_switch_interval(tmp_path: Path) -> None:
-    """Threads coming back from DuckDB or SQLite wait for the GIL at most this long
-    (pipelines/cli.py), whichever command runs; the test process gets its own back."""
-    default = sys.getswitchinterval()
-    try:
-        main(["profile", "--extracts", str(tmp_path / "nope"), "--quarter", "2025-Q1"])
-        assert sys.getswitchinterval() == pytest.approx(GIL_SWITCH_INTERVAL_S)
-    finally:
-        sys.setswitchinterval(default)
 
 
 def test_bad_quarter_is_rejected(tmp_path: Path, capsys) -> None:
