@@ -508,19 +508,9 @@ def build_parser() -> argparse.ArgumentParser:
 # memory did not grow (docs/benchmarks.md).
 GC_THRESHOLDS = (10_000, 10, 10)
 
-# How long a thread that wants the GIL waits before it makes the running thread give it up
-# (CPython's default: 5 ms). A run's process has a thread running Python most of the time (dbt's
-# parse-state load beside the extract loads, dbt's two node threads, Dagster storing each node's
-# events) while another comes back from DuckDB, SQLite or a file write, which release the GIL:
-# each return waited up to the whole interval, with the query's core idle. 300 short DuckDB
-# queries beside a busy Python thread took 1.8-2.2 s at 5 ms and 0.5-0.9 s at 0.5 ms (0.26 s
-# alone), the busy thread's work finishing no later and no CPU added (docs/benchmarks.md).
-GIL_SWITCH_INTERVAL_S = 0.0005
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     gc.set_threshold(*GC_THRESHOLDS)
-    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["bench"]:
         # argparse's REMAINDER rejects options that come first (`spp bench --scales x`), so the
