@@ -193,19 +193,27 @@ def stray_old_crimes(folder: Path) -> None:
     """Five stalking crimes reported in 1995-98 before a delivery that starts in 2021 (dates
     typed decades early, or an old archive's leftovers), each with the people of the crime it
     copies: the years between hold no crime of any kind, which is no recording, not no demand."""
+    _add_stalking_crimes_reported_on(folder, STRAY_DATES, "OLD", offence_times=True)
+
+
+def _add_stalking_crimes_reported_on(
+    folder: Path, dates: tuple[str, ...], id_prefix: str, *, offence_times: bool
+) -> None:
+    """Copies of the first stalking crimes, one per date, reported on those dates under new
+    ids (`id_prefix` and a number), with the people of the crime each copies and no outcome or
+    Victims' Code date; the offence starts and ends at 10:00 that day, or is left empty."""
     crimes = _read(folder, "crimes")
-    stalking = crimes[crimes["offence_code"].isin(STALKING_CODES)].head(len(STRAY_DATES)).copy()
-    ids = {old: f"OLD{i:09d}" for i, old in enumerate(stalking["crime_id"])}
+    stalking = crimes[crimes["offence_code"].isin(STALKING_CODES)].head(len(dates)).copy()
+    ids = {old: f"{id_prefix}{i:09d}" for i, old in enumerate(stalking["crime_id"])}
     stalking["crime_id"] = stalking["crime_id"].map(ids)
-    stalking["reported_date"] = list(STRAY_DATES)
-    stalking["offence_start"] = [f"{d}T10:00:00" for d in STRAY_DATES]
-    stalking["offence_end"] = stalking["offence_start"]
-    for column in (
-        "outcome_code",
-        "outcome_date",
-        "needs_assessment_date",
-        "support_referral_date",
-    ):
+    stalking["reported_date"] = list(dates)
+    emptied = ["outcome_code", "outcome_date", "needs_assessment_date", "support_referral_date"]
+    if offence_times:
+        stalking["offence_start"] = [f"{d}T10:00:00" for d in dates]
+        stalking["offence_end"] = stalking["offence_start"]
+    else:
+        emptied = ["offence_start", "offence_end", *emptied]
+    for column in emptied:
         stalking[column] = ""
     _write(folder, "crimes", pd.concat([stalking, crimes], ignore_index=True))
     persons = _read(folder, "crime_persons")
@@ -618,25 +626,7 @@ ANCIENT_DATES = ("0001-01-01", "1753-01-01", "1900-01-01")
 def ancient_crime_dates(folder: Path) -> None:
     """Three stalking crimes reported on dates centuries before the delivery (year 1, SQL
     Server's 1753 minimum, 1900), with their people and no other date."""
-    crimes = _read(folder, "crimes")
-    stalking = crimes[crimes["offence_code"].isin(STALKING_CODES)].head(len(ANCIENT_DATES)).copy()
-    ids = {old: f"ANC{i:09d}" for i, old in enumerate(stalking["crime_id"])}
-    stalking["crime_id"] = stalking["crime_id"].map(ids)
-    stalking["reported_date"] = list(ANCIENT_DATES)
-    for column in (
-        "offence_start",
-        "offence_end",
-        "outcome_code",
-        "outcome_date",
-        "needs_assessment_date",
-        "support_referral_date",
-    ):
-        stalking[column] = ""
-    _write(folder, "crimes", pd.concat([stalking, crimes], ignore_index=True))
-    persons = _read(folder, "crime_persons")
-    theirs = persons[persons["crime_id"].isin(ids)].copy()
-    theirs["crime_id"] = theirs["crime_id"].map(ids)
-    _write(folder, "crime_persons", pd.concat([theirs, persons], ignore_index=True))
+    _add_stalking_crimes_reported_on(folder, ANCIENT_DATES, "ANC", offence_times=False)
 
 
 SHAPES: dict[str, Callable[[Path], None]] = {
