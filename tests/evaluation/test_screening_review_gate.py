@@ -19,6 +19,7 @@ from pipelines.evaluation.screening_review_gate import (
     part_figures,
     stratified_precision,
 )
+from tests.evaluation.review_forces import scored_force
 
 BANDS = [5, 6, 7, 8, 9, 10]
 QUARTERS = [f"{year}-Q{q}" for year in (2023, 2024, 2025, 2026) for q in (1, 2, 3, 4)][:15]
@@ -38,19 +39,7 @@ def _force(seed: int, teachable: bool) -> tuple[pd.DataFrame, set[str]]:
         else rng.random(n) < 0.3
     )
     stalking = np.where(level >= 8, rng.random(n) < 0.9, below)
-    scored = pd.DataFrame(
-        {
-            "crime_id": [f"c{i}" for i in range(n)],
-            "reported_quarter": np.repeat(QUARTERS, 200),
-            "score": level,
-            "score_on_this_victim": level,
-            "has_course_on_this_victim": True,
-        }
-    )
-    for column in WEIGHT_COLUMNS.values():
-        scored[column] = False
-    scored["is_sustained"] = sustained
-    return scored, set(scored.loc[stalking, "crime_id"])
+    return scored_force(QUARTERS, 200, level, sustained, stalking)
 
 
 def _settings(form: str, gate: float | None) -> GatedSettings:

@@ -9,12 +9,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipelines.evaluation.screening import WEIGHT_COLUMNS, precision_recall
+from pipelines.evaluation.screening import precision_recall
 from pipelines.evaluation.screening_review_model import (
     ReviewModelSettings,
     estimated_precision,
     reranked_run,
 )
+from tests.evaluation.review_forces import scored_force
 
 BANDS = [5, 6, 7, 8, 9, 10]
 QUARTERS = [f"{year}-Q{q}" for year in (2024, 2025, 2026) for q in (1, 2, 3, 4)][:11]
@@ -32,19 +33,7 @@ def _force(seed: int) -> tuple[pd.DataFrame, set[str]]:
         rng.random(n) < 0.9,
         np.where(sustained, rng.random(n) < 0.95, rng.random(n) < 0.05),
     )
-    scored = pd.DataFrame(
-        {
-            "crime_id": [f"c{i}" for i in range(n)],
-            "reported_quarter": np.repeat(QUARTERS, 300),
-            "score": level,
-            "score_on_this_victim": level,
-            "has_course_on_this_victim": True,
-        }
-    )
-    for column in WEIGHT_COLUMNS.values():
-        scored[column] = False
-    scored["is_sustained"] = sustained
-    return scored, set(scored.loc[stalking, "crime_id"])
+    return scored_force(QUARTERS, 300, level, sustained, stalking)
 
 
 def test_the_reviews_teach_it_which_crimes_below_the_threshold_are_stalking() -> None:
