@@ -7,6 +7,7 @@ silently ignored.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import os
 from pathlib import Path
@@ -89,6 +90,16 @@ class RuleJoinSettings(_Section):
             "second_id": self.second_id.probability,
             "unknown_suspect": self.unknown_suspect.probability,
         }
+
+
+class PersonSettings(_Section):
+    # a list of dates in the YAML alone: the model's default is the file's
+    placeholder_dates_of_birth: list[dt.date] = Field(
+        default_factory=lambda: [
+            dt.date.fromisoformat(day)
+            for day in _shipped_section("persons")["placeholder_dates_of_birth"]
+        ]
+    )
 
 
 class ResolutionSettings(_Section):
@@ -500,6 +511,7 @@ class Settings(_Section):
     disclosure: DisclosureSettings = DisclosureSettings()
     repeat_victim: RepeatVictimSettings = RepeatVictimSettings()
     perpetrators: PerpetratorSettings = PerpetratorSettings()
+    persons: PersonSettings = PersonSettings()
     resolution: ResolutionSettings = ResolutionSettings()
     hotspots: HotspotSettings = HotspotSettings()
     forecasting: ForecastSettings = ForecastSettings()
@@ -568,6 +580,7 @@ def dbt_vars(settings: Settings, **extra: Any) -> dict[str, Any]:
 
 # The sections the dbt SQL reads (through the `setting` macro).
 DBT_SQL_SECTIONS = (
+    "persons",
     "resolution",
     "repeat_victim",
     "perpetrators",

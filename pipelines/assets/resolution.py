@@ -68,6 +68,7 @@ def person_resolution(
         second_id_max_gap_days=settings.second_id_max_gap_days,
         rule_join_probability=settings.rule_joins.probabilities(),
         link_floor=all_settings.perpetrators.distinct_victim_max_link_probability,
+        placeholder_dates_of_birth=tuple(all_settings.persons.placeholder_dates_of_birth),
         # columnar outputs: millions of mentions at national scale
         output_format="arrow",
     )

@@ -46,9 +46,10 @@ from pipelines.evaluation.resolution_sources import (
     recall_ceiling,
 )
 from pipelines.resolution import ResolutionConfig, resolve_mentions
+from pipelines.settings import PersonSettings
 
 SOURCE = "generator_force_default"
-PLACEHOLDER_DOBS = {"1900-01-01", "1901-01-01", "1970-01-01"}
+PLACEHOLDER_DOBS = {day.isoformat() for day in PersonSettings().placeholder_dates_of_birth}
 
 
 def counterparts_by_record(mentions: pd.DataFrame) -> pd.Series:

@@ -8,11 +8,13 @@ small). Mentions without a nominal id are nodes of their own.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import math
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -49,6 +51,7 @@ from pipelines.resolution.model import (
     without_implied_rules,
 )
 from pipelines.resolution.nicknames import load_nicknames
+from pipelines.settings import PersonSettings
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +68,6 @@ OPTIONAL_COLUMNS = (
     "email",
 )
 TF_FIELDS = {"forename", "surname", "postcode", "address"}  # fields with a tf adjustment
-PLACEHOLDER_DOBS = "('1900-01-01'::date, '1901-01-01'::date, '1970-01-01'::date)"
 # What officers and systems type where a name is not known, as the name standardises (lower
 # case, letters only): no information about who the person is, like a placeholder date. Kept
 # as a name, every "UNKNOWN" suspect would share a surname with every other and be compared,
@@ -116,6 +118,11 @@ class ResolutionConfig:
     # were measured (settings resolution.rule_joins). A rule not given here does not lower the
     # weakest link (the person still names it in `cluster_rule_joins`).
     rule_join_probability: dict[str, float] = field(default_factory=dict)
+    # Dates of birth systems write when none is known (settings persons): no one is compared
+    # on them, as on a missing date.
+    placeholder_dates_of_birth: tuple[dt.date, ...] = field(
+        default_factory=lambda: tuple(PersonSettings().placeholder_dates_of_birth)
+    )
     max_u_pairs: float = 1e6
     # Linkers estimating u at once, each comparison in one of them (model.estimate_u: the
     # same model whatever the number); None: as many as DuckDB's threads (the cores).
@@ -206,11 +213,16 @@ def mentions_input(
     return con.sql(f"select * from {table}").to_arrow_table()
 
 
-def _standardise_sql(has: set[str]) -> str:
+def _standardise_sql(has: set[str], placeholder_dates_of_birth: Sequence[dt.date]) -> str:
     def col(name: str) -> str:
         return f"m.{name}" if name in has else "null::varchar"
 
     placeholders = ", ".join(f"'{name}'" for name in PLACEHOLDER_NAMES)
+    # placeholder dates (system defaults) carry no information: read as no date of birth
+    dob = "try_cast(m.date_of_birth as date)"
+    if placeholder_dates_of_birth:
+        listed = ", ".join(f"'{day.isoformat()}'::date" for day in placeholder_dates_of_birth)
+        dob = f"case when {dob} not in ({listed}) then {dob} end"
 
     def name_std(expr: str) -> str:
         letters = f"regexp_replace(lower(trim({expr})), '[^a-z]', '', 'g')"
@@ -225,8 +237,7 @@ def _standardise_sql(has: set[str]) -> str:
             {name_std("m.forename")} as forename_std,
             {name_std("m.surname")} as surname_std,
             -- placeholder dates (system defaults) carry no information
-            case when try_cast(m.date_of_birth as date) not in {PLACEHOLDER_DOBS}
-                then try_cast(m.date_of_birth as date) end as dob,
+            {dob} as dob,
             case when upper(trim({col("sex")})) in ('F', 'M') then upper(trim({col("sex")})) end
                 as sex_std,
             nullif(regexp_replace(upper(regexp_replace({col("postcode")}, '\\s', '', 'g')),
@@ -548,7 +559,9 @@ def _resolve_on(
     started = time.perf_counter()
     con.execute("set preserve_insertion_order = false")
     has = _load_mentions(con, mentions, nicknames)
-    n_mentions, n_nodes, n_input, n_train, present = _build_nodes(con, has)
+    n_mentions, n_nodes, n_input, n_train, present = _build_nodes(
+        con, has, config.placeholder_dates_of_birth
+    )
     _phase(timings, "prepare_s", started)
     fields = present.compared_fields()
     if n_train >= 2:
@@ -650,13 +663,13 @@ def _load_mentions(
 
 
 def _build_nodes(
-    con: duckdb.DuckDBPyConnection, has: set[str]
+    con: duckdb.DuckDBPyConnection, has: set[str], placeholder_dates_of_birth: Sequence[dt.date]
 ) -> tuple[int, int, int, int, FieldsPresent]:
     """Standardise the mentions, group them into nodes and write `splink_input` (the nodes
     with anything to compare: a detail or a linked crime) and `splink_train` (those holding
     a name or a date of birth). Returns the mention, node, scored-node and training-node
     counts and which optional fields the nodes hold."""
-    con.execute(_standardise_sql(has))
+    con.execute(_standardise_sql(has, placeholder_dates_of_birth))
     con.execute(INCIDENTS_SQL)
     # One wide table holds the nodes and their blocking keys, and `splink_input` is a view of
     # it, not a second written copy of the same wide rows (~9 M nodes nationally, stored

@@ -20,7 +20,7 @@ def test_placeholder_names_standardise_to_missing() -> None:
         "('5', 'P5', 'xxx', ' o''Neill ', null)"
         ") as t(mention_id, person_id, forename, surname, date_of_birth)"
     )
-    con.execute(_standardise_sql({"mention_id", "person_id", "forename", "surname"}))
+    con.execute(_standardise_sql({"mention_id", "person_id", "forename", "surname"}, ()))
     got = con.execute(
         "select mention_id, forename_std, surname_std from mentions_std order by mention_id"
     ).fetchall()
@@ -30,4 +30,34 @@ def test_placeholder_names_standardise_to_missing() -> None:
         ("3", "persons", None),
         ("4", "min", "na"),
         ("5", None, "oneill"),
+    ]
+
+
+def test_placeholder_dates_of_birth_standardise_to_missing_as_configured() -> None:
+    """The settings' placeholder birth dates (persons.placeholder_dates_of_birth) are no date of
+    birth to resolution; a force that lists none keeps every date."""
+    import datetime as dt
+
+    from pipelines.settings import Settings
+
+    con = duckdb.connect()
+    con.execute(
+        "create table mentions_in as select * from (values "
+        "('1', 'P1', 'Ann', 'Lee', '1970-01-01'), "
+        "('2', 'P2', 'Ann', 'Lee', '1900-01-01'), "
+        "('3', 'P3', 'Ann', 'Lee', '1970-01-02')"
+        ") as t(mention_id, person_id, forename, surname, date_of_birth)"
+    )
+    has = {"mention_id", "person_id", "forename", "surname", "date_of_birth"}
+    shipped = Settings().persons.placeholder_dates_of_birth
+    assert dt.date(1970, 1, 1) in shipped and dt.date(1900, 1, 1) in shipped
+    con.execute(_standardise_sql(has, shipped))
+    got = con.execute("select mention_id, dob from mentions_std order by mention_id").fetchall()
+    assert got == [("1", None), ("2", None), ("3", dt.date(1970, 1, 2))]
+    con.execute(_standardise_sql(has, ()))
+    got = con.execute("select mention_id, dob from mentions_std order by mention_id").fetchall()
+    assert [dob for _, dob in got] == [
+        dt.date(1970, 1, 1),
+        dt.date(1900, 1, 1),
+        dt.date(1970, 1, 2),
     ]
