@@ -19,6 +19,10 @@ looks like this crime": probability >= `cut`, `points` points); its cut and poin
 on the held-in parts (nested cross-validation inside them judges the choice) and read once on
 the held-out parts.
 
+Read held out once, it lost (docs/evaluation/screening.md, session 31's note): the estimate's
+c holds on the independent force and is 0.6-0.7 of the recorded share on our generator, whose
+pull-ins were then stalking a third of the time. Nothing of it runs in the pipeline.
+
 `python -m pipelines.evaluation.screening_pu --held-in DIR... [--held-out DIR...] --out DIR`
 reads the part folders of a screening evaluation (pipelines.evaluation.screening --work: each
 part's warehouse.duckdb and extracts/truth).
