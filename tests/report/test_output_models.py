@@ -24,6 +24,7 @@ UNIT_TESTED = (
     "rpt_tasking_backtest_subjects",
     "rpt_tasking_list",
     "rpt_victim_demographics",
+    "rpt_profile_splits",
 )
 
 
