@@ -25,6 +25,7 @@ UNIT_TESTED = (
     "rpt_tasking_list",
     "rpt_victim_demographics",
     "rpt_profile_splits",
+    "rpt_data_quality_caveats",
 )
 
 
