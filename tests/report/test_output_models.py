@@ -26,6 +26,7 @@ UNIT_TESTED = (
     "rpt_victim_demographics",
     "rpt_profile_splits",
     "rpt_data_quality_caveats",
+    "rpt_assessment_gaps",
 )
 
 
