@@ -2,8 +2,9 @@
 -- quarter: crimes, high-risk crimes, crimes charged or summonsed, crimes located at a
 -- dwelling, victims and perpetrators (distinct resolved people; a person with crimes on both
 -- sides counts on each side) and protective orders granted (by the flag of the order's crime;
--- an order not linked to a crime counts as not domestic abuse and not online, as in the orders
--- tables, so that the two sides add up to the orders granted in the quarter).
+-- an order with no crime on it, mostly a civil non-molestation order or injunction, is on neither
+-- side: calling it not domestic abuse would put non-molestation orders there, and the profile says
+-- so beside the table).
 -- Every side of every measure is a row in every quarter, zero where nothing was recorded.
 with
 
@@ -113,17 +114,17 @@ flagged_orders as (
     select
         {{ quarter_of('orders.granted_date') }} as quarter,
         'domestic_abuse' as split,
-        coalesce(all_crimes.is_domestic_abuse, false) as side
+        all_crimes.is_domestic_abuse as side
     from orders
-    left join all_crimes on orders.crime_id = all_crimes.crime_id
+    inner join all_crimes on orders.crime_id = all_crimes.crime_id
     where orders.granted_date is not null
     union all
     select
         {{ quarter_of('orders.granted_date') }} as quarter,
         'online' as split,
-        coalesce(all_crimes.is_online, false) as side
+        all_crimes.is_online as side
     from orders
-    left join all_crimes on orders.crime_id = all_crimes.crime_id
+    inner join all_crimes on orders.crime_id = all_crimes.crime_id
     where orders.granted_date is not null
 ),
 
