@@ -24,9 +24,10 @@ UNIT_TESTED = (
     "rpt_tasking_backtest_subjects",
     "rpt_tasking_list",
     "rpt_victim_demographics",
-    "rpt_profile_splits",
     "rpt_data_quality_caveats",
     "rpt_assessment_gaps",
+    "rpt_data_quality",
+    "rpt_fms_sentences",
 )
 
 
