@@ -33,11 +33,12 @@ intelligence as (
     group by quarter
 ),
 
+-- "record the date of birth of named suspects": the named ones, as the requirement says
 ages as (
     select
         quarter,
-        sum(perpetrators) filter (where category_label = 'Not recorded') as not_recorded,
-        sum(perpetrators) as perpetrators
+        sum(named_perpetrators) filter (where category_label = 'Not recorded') as not_recorded,
+        sum(named_perpetrators) as perpetrators
     from {{ ref('rpt_profile_perpetrator_demographics') }}
     where da_group = 'all' and dimension = 'age_band'
     group by quarter
