@@ -41,3 +41,22 @@ def test_no_crime_inside_a_district_prints_the_note_not_the_table(
     assert NOTE in html
     assert CAPTION not in html
     assert "Outside the districts" not in html
+
+
+def test_no_publishable_cell_says_the_rule_it_is_held_to(
+    fixture_db_copy: Path, tmp_path: Path
+) -> None:
+    """A cell is published with 5 or more different victims, not 5 or more crimes: the empty
+    busiest-cells table said "No cell had 5 or more crimes" (an independent force's profile)."""
+    from pipelines.publish import publish_profile
+    from pipelines.settings import load_settings
+
+    k = load_settings().disclosure.min_count
+    with duckdb.connect(str(fixture_db_copy)) as con:
+        con.execute(
+            "update reporting.rpt_hotspot_cells set victims = least(victims, ?), "
+            "crimes = greatest(crimes, ?) where quarter = ?",
+            [k - 1, k, QUARTER],
+        )
+        html = publish_profile(con, QUARTER, tmp_path / QUARTER).path.read_text(encoding="utf-8")
+    assert f"No cell had {k} or more different victims this quarter." in " ".join(html.split())
