@@ -25,6 +25,10 @@ UNIT_TESTED = (
     "rpt_tasking_list",
     "rpt_victim_demographics",
     "rpt_profile_perpetrator_demographics",
+    "rpt_data_quality_caveats",
+    "rpt_assessment_gaps",
+    "rpt_data_quality",
+    "rpt_fms_sentences",
 )
 
 

@@ -16,22 +16,29 @@ relationships as (
     group by quarter
 ),
 
+-- the requirements ask for stalking intelligence to be graded, resolved and linked: their gaps
+-- are measured on the stalking-related reports, not on every report whatever its subject
 intelligence as (
     select
         quarter,
-        sum(reports) filter (where breakdown = 'volume' and category = 'all') as reports,
-        sum(reports) filter (where breakdown = 'source_evaluation' and category = 'none') as not_graded,
-        sum(reports) filter (where breakdown = 'linkage' and category = 'subject_resolved') as subject_resolved,
-        sum(reports) filter (where breakdown = 'linkage' and category = 'crime') as linked_to_crime
+        sum(stalking_related_reports) filter (where breakdown = 'volume' and category = 'all') as reports,
+        sum(stalking_related_reports) filter (
+            where breakdown = 'source_evaluation' and category = 'none'
+        ) as not_graded,
+        sum(stalking_related_reports) filter (
+            where breakdown = 'linkage' and category = 'subject_resolved'
+        ) as subject_resolved,
+        sum(stalking_related_reports) filter (where breakdown = 'linkage' and category = 'crime') as linked_to_crime
     from {{ ref('rpt_profile_intelligence') }}
     group by quarter
 ),
 
+-- "record the date of birth of named suspects": the named ones, as the requirement says
 ages as (
     select
         quarter,
-        sum(perpetrators) filter (where category_label = 'Not recorded') as not_recorded,
-        sum(perpetrators) as perpetrators
+        sum(named_perpetrators) filter (where category_label = 'Not recorded') as not_recorded,
+        sum(named_perpetrators) as perpetrators
     from {{ ref('rpt_profile_perpetrator_demographics') }}
     where da_group = 'all' and dimension = 'age_band'
     group by quarter

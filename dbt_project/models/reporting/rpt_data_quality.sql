@@ -1,7 +1,8 @@
 -- What data_quality.json publishes: per extract of the run's delivery, rows read, loaded and
 -- quarantined (with the counts by rule) and the references that could not be joined. The file's
 -- name only, never its path (the summary is published).
--- The profile's table adds the quarantined share and the four most frequent rules.
+-- The profile's table adds the quarantined share and the four most frequent rules (and how many
+-- other rules quarantined how many rows: four of eight equal reasons must not read as the lot).
 with
 
 load_log as (
@@ -25,7 +26,16 @@ main_rules as (
                 order by rule_rows desc, rule_name asc
             )[1:4],
             ', '
-        ) as main_rules
+        )
+        || case
+            when count(*) > 4
+                then
+                    ' and ' || (count(*) - 4) || ' other rule' || case when count(*) > 5 then 's' else '' end
+                    || ' (' || format(
+                        '{:,}', sum(rule_rows) - list_sum(list(rule_rows order by rule_rows desc, rule_name asc)[1:4])
+                    ) || ')'
+            else ''
+        end as main_rules
     from rules
     group by extract
 )

@@ -52,9 +52,14 @@ unlinked_caveats as (
     select
         cast(null as varchar) as quarter,
         2 + row_number() over (order by link) as caveat_order,
-        format('{:,}', references_unlinked) || ' references in '
+        format('{:,}', references_unlinked)
+        || case when references_unlinked = 1 then ' reference in ' else ' references in ' end
         || replace(split_part(link, '->', 1), '.', ' ')
-        || ' point to crimes not in the crimes extract; those records are kept but cannot be '
+        || case
+            when references_unlinked = 1
+                then ' points to a crime not in the crimes extract; that record is kept but cannot be '
+            else ' point to crimes not in the crimes extract; those records are kept but cannot be '
+        end
         || 'joined to a crime.' as caveat
     from unlinked
 ),

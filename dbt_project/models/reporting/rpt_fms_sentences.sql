@@ -60,8 +60,10 @@ coverage as (
     select
         'coverage' as sentence_kind,
         1 as sentence_order,
-        'Tested on police forces the method had never seen, financial-year totals one year '
-        || 'ahead: the 80% range held the actual number '
+        -- horizon 1 is a total ending within 12 months of the last recorded month: the current
+        -- financial year's (years_ahead 0 in the Projection sheet), not the year after it
+        'Tested on police forces the method had never seen, financial-year totals ending within '
+        || 'a year of the last recorded month (as the current year''s does): the 80% range held the actual number '
         || {{ percent_range('horizons.min_coverage80', 'horizons.max_coverage80') }}
         || ' of the time, the 95% range '
         || {{ percent_range('horizons.min_coverage95', 'horizons.max_coverage95') }}

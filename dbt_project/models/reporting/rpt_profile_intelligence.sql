@@ -2,7 +2,8 @@
 -- 3x5x2 grading (source evaluation 1-3, intelligence assessment A-E, handling code P/C) and
 -- linkage (to a crime, to a stalking-universe crime, subject resolved to a person, subject a
 -- high-harm perpetrator on that quarter's tasking list). Every category is a row in every
--- quarter; counts are reports.
+-- quarter; counts are reports, and stalking_related_reports the category's stalking-related ones
+-- (the intelligence requirements measure their gaps on those: rpt_assessment_gaps).
 with
 
 quarters as (
@@ -105,12 +106,14 @@ report_rows as (
 report_categories as (
     select
         quarter,
+        is_stalking_related,
         'volume' as breakdown,
         'all' as category
     from report_rows
     union all
     select
         quarter,
+        is_stalking_related,
         'volume' as breakdown,
         'stalking_related' as category
     from report_rows
@@ -118,6 +121,7 @@ report_categories as (
     union all
     select
         quarter,
+        is_stalking_related,
         'volume' as breakdown,
         'online' as category
     from report_rows
@@ -125,24 +129,28 @@ report_categories as (
     union all
     select
         quarter,
+        is_stalking_related,
         'source_evaluation' as breakdown,
         source_evaluation as category
     from report_rows
     union all
     select
         quarter,
+        is_stalking_related,
         'intelligence_assessment' as breakdown,
         intelligence_assessment as category
     from report_rows
     union all
     select
         quarter,
+        is_stalking_related,
         'handling' as breakdown,
         handling_code as category
     from report_rows
     union all
     select
         quarter,
+        is_stalking_related,
         'linkage' as breakdown,
         'crime' as category
     from report_rows
@@ -150,6 +158,7 @@ report_categories as (
     union all
     select
         quarter,
+        is_stalking_related,
         'linkage' as breakdown,
         'stalking_crime' as category
     from report_rows
@@ -157,6 +166,7 @@ report_categories as (
     union all
     select
         quarter,
+        is_stalking_related,
         'linkage' as breakdown,
         'subject_resolved' as category
     from report_rows
@@ -164,6 +174,7 @@ report_categories as (
     union all
     select
         quarter,
+        is_stalking_related,
         'linkage' as breakdown,
         'tasking_subject' as category
     from report_rows
@@ -175,7 +186,8 @@ counted as (
         quarter,
         breakdown,
         category,
-        count(*) as reports
+        count(*) as reports,
+        count(*) filter (where is_stalking_related) as stalking_related_reports
     from report_categories
     group by quarter, breakdown, category
 ),
@@ -187,7 +199,8 @@ final as (
         categories.category,
         categories.category_label,
         cast(categories.category_order as integer) as category_order,
-        cast(coalesce(sum(counted.reports), 0) as bigint) as reports
+        cast(coalesce(sum(counted.reports), 0) as bigint) as reports,
+        cast(coalesce(sum(counted.stalking_related_reports), 0) as bigint) as stalking_related_reports
     from quarters
     cross join categories
     left join counted

@@ -2,6 +2,9 @@
 -- report (distinct people: resolved people once, an unresolved nominal once per record id),
 -- overall and split by the domestic-abuse flag of their crimes (a person with crimes on both
 -- sides counts on each side). Recorded as on the earliest-reported crime of the quarter.
+-- named_perpetrators counts those recorded with a name there: the date-of-birth gap of the
+-- intelligence requirements is about named suspects (an unnamed one has no date of birth to
+-- record; the unnamed-suspects gap counts them).
 with
 
 crimes as (
@@ -24,6 +27,7 @@ mentions as (
         crimes.is_domestic_abuse,
         crime_persons.sex,
         coalesce(resolved.person_key, 'id:' || crime_persons.person_id) as person_key,
+        resolved.is_named,
         {{ age_at('crime_persons.date_of_birth', 'crimes.reported_date') }} as age
     from crimes
     inner join crime_persons on crimes.crime_id = crime_persons.crime_id
@@ -67,7 +71,8 @@ labelled as (
         quarter,
         da_group,
         {{ sex_label('sex') }} as sex,
-        {{ age_band_label('age') }} as age_band
+        {{ age_band_label('age') }} as age_band,
+        is_named
     from one_per_person
 ),
 
@@ -77,7 +82,8 @@ counts as (
         da_group,
         'sex' as dimension,
         sex as category_label,
-        count(*) as perpetrators
+        count(*) as perpetrators,
+        count(*) filter (where is_named) as named_perpetrators
     from labelled
     group by quarter, da_group, sex
     union all
@@ -86,7 +92,8 @@ counts as (
         da_group,
         'age_band' as dimension,
         age_band as category_label,
-        count(*) as perpetrators
+        count(*) as perpetrators,
+        count(*) filter (where is_named) as named_perpetrators
     from labelled
     group by quarter, da_group, age_band
 ),
@@ -103,7 +110,8 @@ final as (
         categories.dimension,
         categories.category_label,
         cast(categories.category_order as integer) as category_order,
-        coalesce(counts.perpetrators, 0) as perpetrators
+        coalesce(counts.perpetrators, 0) as perpetrators,
+        coalesce(counts.named_perpetrators, 0) as named_perpetrators
     from quarters
     cross join groups
     cross join categories

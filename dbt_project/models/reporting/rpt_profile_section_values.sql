@@ -97,6 +97,14 @@ districts as (
     group by quarter
 ),
 
+-- whether any stalking crime of the delivery lies inside a district boundary: without one (no
+-- boundaries, or boundaries of another area) the district table would hold nothing but
+-- 'Outside the districts' under the words "every located crime is placed in its district"
+placed_in_districts as (
+    select coalesce(bool_or(district_order = 1), false) as has_districts
+    from {{ ref('rpt_places_by_district') }}
+),
+
 delivery as (
     select coalesce(sum(crimes), 0) > 0 as has_crimes
     from {{ ref('rpt_profile_demand_by_quarter') }}
@@ -136,6 +144,7 @@ final as (
         || ' to ' || quarters.quarter as orders_window,
         coalesce(cohorts.order_cohorts, '') as order_cohorts,
         coalesce(districts.has_csp, false) as has_csp,
+        placed_in_districts.has_districts,
         delivery.has_crimes,
         located.has_located_crimes,
         trend.trend_first_quarter,
@@ -164,6 +173,7 @@ final as (
         coalesce(gap_months.delivery_gap_months, '') as delivery_gap_months
     from quarters
     cross join delivery
+    cross join placed_in_districts
     cross join located
     cross join data_quality
     cross join forecast

@@ -1,7 +1,10 @@
 -- The profile's main measures split by the domestic-abuse flag and by the online flag, per
 -- quarter: crimes, high-risk crimes, crimes charged or summonsed, crimes located at a
 -- dwelling, victims and perpetrators (distinct resolved people; a person with crimes on both
--- sides counts on each side) and protective orders granted (by the flag of the order's crime).
+-- sides counts on each side) and protective orders granted (by the flag of the order's crime;
+-- an order with no crime on it, mostly a civil non-molestation order or injunction, is on neither
+-- side: calling it not domestic abuse would put non-molestation orders there, and the profile says
+-- so beside the table).
 -- Every side of every measure is a row in every quarter, zero where nothing was recorded.
 with
 
