@@ -47,6 +47,11 @@ PRELOAD = (
     "pipelines.definitions",
     "pipelines.dbt_project",
     "dbt.cli.main",
+    # Imported by each run as its Dagster instance opens its storage and its first dbt step
+    # builds (~0.35 s of CPU a run).
+    "pipelines.event_log_sqlite",
+    "dagster._core.storage.sqlite_storage",
+    "dbt.task.build",
     "pipelines.contracts.gx_checks",
     "great_expectations",
     "pipelines.resolution",
