@@ -29,6 +29,7 @@ UNIT_TESTED = (
     "rpt_assessment_gaps",
     "rpt_data_quality",
     "rpt_fms_sentences",
+    "rpt_orders_effectiveness",
 )
 
 

@@ -168,22 +168,23 @@ def test_sentences_a_section_lists_are_sentences_of_the_model(fixture_db: Path) 
 
 
 def test_a_row_total_is_suppressed_with_its_table() -> None:
-    """A small cell hides a partner in its row and in its column; the margins still print."""
+    """A small cell hides a partner in its row and in its column; the margins still print.
+    The orders with no linked crime are a third group of the same table."""
     with duckdb.connect() as con:
         con.execute("create schema reporting")
         con.execute(
             "create table reporting.rpt_profile_breach_actions as select * from (values "
-            "('Q', 'Arrest', 1, 10, 2, 12), ('Q', 'Charge', 2, 6, 8, 14)) as t (quarter, "
+            "('Q', 'Arrest', 1, 10, 2, 0, 12), ('Q', 'Charge', 2, 6, 8, 0, 14)) as t (quarter, "
             "action_label, action_order, breaches_domestic_abuse, breaches_not_domestic_abuse, "
-            "breaches_all)"
+            "breaches_no_crime, breaches_all)"
         )
         table = printed_table(
             con, "rpt_profile_breach_actions", "profile", K, "order by action_label"
         )
     assert table["rows"] == [
-        ["Arrest", SUPPRESSED, SUPPRESSED, "12"],
-        ["Charge", SUPPRESSED, SUPPRESSED, "14"],
-        ["Total", "16", "10", "26"],
+        ["Arrest", SUPPRESSED, SUPPRESSED, "0", "12"],
+        ["Charge", SUPPRESSED, SUPPRESSED, "0", "14"],
+        ["Total", "16", "10", "0", "26"],
     ]
 
 
@@ -229,14 +230,18 @@ def test_a_figure_hidden_in_one_side_is_hidden_in_the_other() -> None:
 
 
 def test_sides_are_suppressed_together_within_their_order_type() -> None:
+    """Domestic abuse, not domestic abuse and no crime linked add up to All: a figure hidden
+    in one of them is hidden in the other two (two shown would give it away), within its type."""
     figures = [f"{name}_{m}m" for m in (3, 6, 12) for name in ("granted", "breached", "reoffended")]
     data = [
         ("A", 1, "all", 1, 12),
         ("A", 1, "domestic_abuse", 2, 2),
-        ("A", 1, "not_domestic_abuse", 3, 10),
+        ("A", 1, "not_domestic_abuse", 3, 6),
+        ("A", 1, "no_crime", 4, 4),
         ("B", 2, "all", 1, 12),
         ("B", 2, "domestic_abuse", 2, 6),
         ("B", 2, "not_domestic_abuse", 3, 6),
+        ("B", 2, "no_crime", 4, 0),
     ]
     values = ", ".join(
         f"('Q', '{t}', '{t}', {o}, '{g}', '{g}', {d}, {n})" for t, o, g, d, n in data
@@ -252,7 +257,10 @@ def test_sides_are_suppressed_together_within_their_order_type() -> None:
         table = printed_table(
             con, "rpt_profile_order_effectiveness", "profile", K, "order by order_type, da_order"
         )
-    assert [row[2] for row in table["rows"]] == ["12", SUPPRESSED, SUPPRESSED, "12", "6", "6"]
+    assert [row[2] for row in table["rows"]] == [
+        *["12", SUPPRESSED, SUPPRESSED, SUPPRESSED],
+        *["12", "6", "6", "0"],
+    ]
 
 
 def test_a_group_with_nothing_granted_shows_no_share_not_a_hidden_one() -> None:

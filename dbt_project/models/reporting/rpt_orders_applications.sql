@@ -1,7 +1,8 @@
 -- Protective-order applications over the rolling four quarters ending with the quarter (by
 -- application date), per order type and domestic-abuse group: applications, how many were
 -- granted or refused, and the median days from the first report of the conduct to the
--- application (int_orders_enriched). Orders not linked to a crime count as non-domestic abuse.
+-- application (int_orders_enriched). Orders with no linked crime are a group of their own
+-- (order_da_group): the flag lives on the crime.
 with
 
 quarters as (
@@ -39,7 +40,7 @@ applications as (
         orders.status,
         orders.granted_date,
         orders.days_report_to_application,
-        coalesce(crimes.is_domestic_abuse, false) as is_domestic_abuse
+        {{ order_da_group('crimes') }} as da_group
     from orders
     left join crimes on orders.crime_id = crimes.crime_id
     where orders.application_date is not null
@@ -66,11 +67,7 @@ final as (
             types.order_type = applications.order_type
             and applications.application_date > quarters.q_end - interval 12 month
             and quarters.q_end >= applications.application_date
-            and (
-                groups.da_group = 'all'
-                or (groups.da_group = 'domestic_abuse' and applications.is_domestic_abuse)
-                or (groups.da_group = 'not_domestic_abuse' and not applications.is_domestic_abuse)
-            )
+            and groups.da_group in ('all', applications.da_group)
     group by all
 )
 

@@ -1,7 +1,7 @@
 -- What happened after each recorded breach of a protective order, over the rolling four
 -- quarters ending with the quarter (by breach date), per domestic-abuse group of the order's
--- crime (orders not linked to a crime count as non-domestic abuse). Every action is a row in
--- every quarter, with zero where none was recorded.
+-- crime (an order with no linked crime is in a group of its own, order_da_group). Every action
+-- is a row in every quarter and group, with zero where none was recorded.
 with
 
 quarters as (
@@ -47,7 +47,7 @@ breach_rows as (
                 then breaches.action_taken
             else 'other'
         end as action,
-        coalesce(crimes.is_domestic_abuse, false) as is_domestic_abuse
+        {{ order_da_group('crimes') }} as da_group
     from breaches
     inner join orders on breaches.order_id = orders.order_id
     left join crimes on orders.crime_id = crimes.crime_id
@@ -84,11 +84,7 @@ final as (
             grid.action = breach_rows.action
             and breach_rows.breach_date > grid.q_end - interval 12 month
             and grid.q_end >= breach_rows.breach_date
-            and (
-                grid.da_group = 'all'
-                or (grid.da_group = 'domestic_abuse' and breach_rows.is_domestic_abuse)
-                or (grid.da_group = 'not_domestic_abuse' and not breach_rows.is_domestic_abuse)
-            )
+            and grid.da_group in ('all', breach_rows.da_group)
     group by all
 )
 

@@ -3,8 +3,9 @@
 -- before the quarter's end (so every one has had its full follow-up by then), how many were
 -- breached, and how many subjects re-offended (a stalking-universe crime as suspect or
 -- offender), within 3, 6 and 12 months of the grant. Pooling four quarters keeps the counts
--- above the disclosure threshold more often than one quarter's grants would. Orders not linked
--- to a crime count as non-domestic abuse (the flag lives on the crime).
+-- above the disclosure threshold more often than one quarter's grants would. The flag lives on
+-- the crime: orders with no linked crime are a group of their own (order_da_group), so the
+-- domestic-abuse and not-domestic-abuse cohorts hold only orders whose flag was recorded.
 with
 
 quarters as (
@@ -35,20 +36,20 @@ granted as (
         orders.granted_date,
         orders.first_breach_date,
         orders.first_reoffence_date,
-        coalesce(crimes.is_domestic_abuse, false) as is_domestic_abuse
+        {{ order_da_group('crimes') }} as da_group
     from orders
     left join crimes on orders.crime_id = crimes.crime_id
     where orders.granted_date is not null
 ),
 
--- the grants counted once per follow-up window, grant day, order type and domestic-abuse flag:
+-- the grants counted once per follow-up window, grant day, order type and domestic-abuse group:
 -- the cohorts below are ranges of grant days, so counting each day's grants here lets the
 -- range join match a few thousand days per cohort instead of every order granted in it
 granted_days as (
     select
         windows.followup_months,
         granted.order_type,
-        granted.is_domestic_abuse,
+        granted.da_group,
         granted.granted_date,
         count(granted.order_id) as orders_granted,
         count(granted.order_id) filter (
@@ -64,7 +65,7 @@ granted_days as (
     group by
         windows.followup_months,
         granted.order_type,
-        granted.is_domestic_abuse,
+        granted.da_group,
         granted.granted_date
 ),
 
@@ -125,11 +126,7 @@ final as (
             and granted_days.granted_date > grid.cohort_end - interval 12 month
             and grid.cohort_end >= granted_days.granted_date
             and (grid.order_type = 'ALL' or grid.order_type = granted_days.order_type)
-            and (
-                grid.da_group = 'all'
-                or (grid.da_group = 'domestic_abuse' and granted_days.is_domestic_abuse)
-                or (grid.da_group = 'not_domestic_abuse' and not granted_days.is_domestic_abuse)
-            )
+            and grid.da_group in ('all', granted_days.da_group)
     group by all
 )
 

@@ -21,8 +21,10 @@ spo_orders as (
     group by crime_id
 ),
 
+-- counted from the crimes, which all carry the flag: no order without a crime reaches this table
 groups as (
     select * from {{ ref('domestic_abuse_groups') }}
+    where da_group <> 'no_crime'
 ),
 
 crime_rows as (

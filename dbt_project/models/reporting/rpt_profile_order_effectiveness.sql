@@ -1,6 +1,7 @@
 -- The order-effectiveness table as the profile prints it: per quarter, order type and
--- domestic-abuse group, the orders of each follow-up cohort (3, 6 and 12 months) and how many
--- were breached or whose subject re-offended within that time, one row per type and group.
+-- domestic-abuse group (no_crime: orders with no linked crime), the orders of each follow-up
+-- cohort (3, 6 and 12 months) and how many were breached or whose subject re-offended within
+-- that time, one row per type and group.
 with
 
 effectiveness as (
