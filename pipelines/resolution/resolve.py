@@ -152,6 +152,13 @@ class ResolutionConfig:
     # "pandas" (small inputs, tests) or "arrow" (millions of mentions: columnar, no Python
     # objects per value) for clusters, persons and evidence.
     output_format: str = "pandas"
+    # A large resolution's two widest working tables (the standardised mentions and the
+    # nodes) held in memory rather than in its scratch file (see MEMORY_DATABASE)
+    working_tables_in_memory: bool = True
+    # The input columns `clusters` carries (those the input has), or None for every one. A
+    # caller that keeps a few (the person_records asset) names them: at national scale every
+    # other column (names, dates of birth) is ~11 M values read and copied for nothing.
+    clusters_columns: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.u_estimation_lanes is not None and self.u_estimation_lanes < 1:
@@ -207,6 +214,8 @@ def mentions_input(
 
 
 def _standardise_sql(has: set[str]) -> str:
+    """The query of `mentions_std`: each mention's standardised details and its node."""
+
     def col(name: str) -> str:
         return f"m.{name}" if name in has else "null::varchar"
 
@@ -217,7 +226,6 @@ def _standardise_sql(has: set[str]) -> str:
         return f"case when {letters} not in ('', {placeholders}) then {letters} end"
 
     return f"""
-    create or replace table mentions_std as
     with base as (
         select
             m.mention_id::varchar as mention_id,
@@ -485,6 +493,8 @@ def _resolve(
         config={"memory_limit": config.memory_limit, "temp_directory": spill},
     )
     try:
+        if large and config.working_tables_in_memory:
+            con.execute(f"attach ':memory:' as {MEMORY_DATABASE}")
         return _resolve_on(con, mentions, config, nicknames)
     finally:
         con.close()
@@ -582,7 +592,7 @@ def _resolve_on(
     t = time.perf_counter()
     _assign_person_keys(con, config.rule_join_probability)
     fmt = config.output_format
-    out_clusters = _clustered_mentions(con, fmt)
+    out_clusters = _clustered_mentions(con, fmt, _carried_columns(has, config.clusters_columns))
     links = None
     if config.link_floor is not None:
         links = _links_between_people(con, config.link_floor, fmt)
@@ -649,6 +659,27 @@ def _load_mentions(
     return has
 
 
+# An in-memory database beside a large resolution's scratch file (`_resolve`) for the two wide
+# working tables every phase reads, `mentions_std` and `nodes`: written to the file they were
+# compressed and written out, ~40 % of their CPU beyond their queries. Not temporary tables:
+# those belong to one connection, and training reads the nodes through others (the lanes of
+# u estimation). Its blocks stay under memory_limit like the rest of DuckDB's work.
+MEMORY_DATABASE = "resolution_memory"
+
+
+def _working_table(con: duckdb.DuckDBPyConnection, name: str, query: str) -> None:
+    """Table `name` of `query`'s rows: in MEMORY_DATABASE where it is attached, read through a
+    view of that name (every connection of the database sees it), else in the database."""
+    attached = con.execute(
+        "select count(*) from duckdb_databases() where database_name = ?", [MEMORY_DATABASE]
+    ).fetchall()[0][0]
+    if not attached:
+        con.execute(f"create or replace table {name} as {query}")
+        return
+    con.execute(f"create or replace table {MEMORY_DATABASE}.{name} as {query}")
+    con.execute(f"create or replace view {name} as select * from {MEMORY_DATABASE}.{name}")
+
+
 def _build_nodes(
     con: duckdb.DuckDBPyConnection, has: set[str]
 ) -> tuple[int, int, int, int, FieldsPresent]:
@@ -656,7 +687,7 @@ def _build_nodes(
     with anything to compare: a detail or a linked crime) and `splink_train` (those holding
     a name or a date of birth). Returns the mention, node, scored-node and training-node
     counts and which optional fields the nodes hold."""
-    con.execute(_standardise_sql(has))
+    _working_table(con, "mentions_std", _standardise_sql(has))
     con.execute(INCIDENTS_SQL)
     # One wide table holds the nodes and their blocking keys, and `splink_input` is a view of
     # it, not a second written copy of the same wide rows (~9 M nodes nationally, stored
@@ -667,7 +698,7 @@ def _build_nodes(
     nodes = NODES_SQL.format(
         sector=SECTOR_REGEX, district=DISTRICT_REGEX, details=f"({_has_details('n.')})"
     )
-    con.execute(f"create or replace table nodes as select *, {keys} from ({nodes})")
+    _working_table(con, "nodes", f"select *, {keys} from ({nodes})")
     n_mentions, n_nodes = con.execute(
         "select (select count(*) from mentions_std), (select count(*) from nodes)"
     ).fetchall()[0]
@@ -1062,14 +1093,26 @@ def _assign_person_keys(
     )
 
 
-def _clustered_mentions(con: duckdb.DuckDBPyConnection, output_format: str) -> Any:
-    """The input mentions with their person_key, cluster size, node, weakest link and the rule
-    joins holding their person (`cluster_rule_joins`: comma-separated, null for none)."""
+def _carried_columns(has: set[str], wanted: tuple[str, ...] | None) -> list[str] | None:
+    """The input columns `clusters` carries: those of `wanted` the input has (every one for
+    None)."""
+    if wanted is None:
+        return None
+    return [c for c in wanted if c in has]
+
+
+def _clustered_mentions(
+    con: duckdb.DuckDBPyConnection, output_format: str, columns: list[str] | None = None
+) -> Any:
+    """The input mentions (`columns` of them, or all) with their person_key, cluster size,
+    node, weakest link and the rule joins holding their person (`cluster_rule_joins`:
+    comma-separated, null for none)."""
+    carried = "m.*, " if columns is None else "".join(f'm."{c}", ' for c in columns)
     return _fetch(
         con,
         # the size joined from person_sizes, not a window over these rows: a window carries
         # every input column through its partitioning (11.5 M wide rows at national scale)
-        """select m.*, c.person_key, z.n_mentions as cluster_size,
+        f"""select {carried}c.person_key, z.n_mentions as cluster_size,
             s.unique_id as node_id,
             coalesce(k.cluster_min_probability, 1.0) as cluster_min_probability,
             k.cluster_rule_joins
