@@ -152,9 +152,6 @@ class ResolutionConfig:
     # "pandas" (small inputs, tests) or "arrow" (millions of mentions: columnar, no Python
     # objects per value) for clusters, persons and evidence.
     output_format: str = "pandas"
-    # A large resolution's two widest working tables (the standardised mentions and the
-    # nodes) held in memory rather than in its scratch file (see MEMORY_DATABASE)
-    working_tables_in_memory: bool = True
     # The input columns `clusters` carries (those the input has), or None for every one. A
     # caller that keeps a few (the person_records asset) names them: at national scale every
     # other column (names, dates of birth) is ~11 M values read and copied for nothing.
@@ -493,8 +490,6 @@ def _resolve(
         config={"memory_limit": config.memory_limit, "temp_directory": spill},
     )
     try:
-        if large and config.working_tables_in_memory:
-            con.execute(f"attach ':memory:' as {MEMORY_DATABASE}")
         return _resolve_on(con, mentions, config, nicknames)
     finally:
         con.close()
@@ -659,27 +654,6 @@ def _load_mentions(
     return has
 
 
-# An in-memory database beside a large resolution's scratch file (`_resolve`) for the two wide
-# working tables every phase reads, `mentions_std` and `nodes`: written to the file they were
-# compressed and written out, ~40 % of their CPU beyond their queries. Not temporary tables:
-# those belong to one connection, and training reads the nodes through others (the lanes of
-# u estimation). Its blocks stay under memory_limit like the rest of DuckDB's work.
-MEMORY_DATABASE = "resolution_memory"
-
-
-def _working_table(con: duckdb.DuckDBPyConnection, name: str, query: str) -> None:
-    """Table `name` of `query`'s rows: in MEMORY_DATABASE where it is attached, read through a
-    view of that name (every connection of the database sees it), else in the database."""
-    attached = con.execute(
-        "select count(*) from duckdb_databases() where database_name = ?", [MEMORY_DATABASE]
-    ).fetchall()[0][0]
-    if not attached:
-        con.execute(f"create or replace table {name} as {query}")
-        return
-    con.execute(f"create or replace table {MEMORY_DATABASE}.{name} as {query}")
-    con.execute(f"create or replace view {name} as select * from {MEMORY_DATABASE}.{name}")
-
-
 def _build_nodes(
     con: duckdb.DuckDBPyConnection, has: set[str]
 ) -> tuple[int, int, int, int, FieldsPresent]:
@@ -687,7 +661,7 @@ def _build_nodes(
     with anything to compare: a detail or a linked crime) and `splink_train` (those holding
     a name or a date of birth). Returns the mention, node, scored-node and training-node
     counts and which optional fields the nodes hold."""
-    _working_table(con, "mentions_std", _standardise_sql(has))
+    con.execute(f"create or replace table mentions_std as {_standardise_sql(has)}")
     con.execute(INCIDENTS_SQL)
     # One wide table holds the nodes and their blocking keys, and `splink_input` is a view of
     # it, not a second written copy of the same wide rows (~9 M nodes nationally, stored
@@ -698,7 +672,7 @@ def _build_nodes(
     nodes = NODES_SQL.format(
         sector=SECTOR_REGEX, district=DISTRICT_REGEX, details=f"({_has_details('n.')})"
     )
-    _working_table(con, "nodes", f"select *, {keys} from ({nodes})")
+    con.execute(f"create or replace table nodes as select *, {keys} from ({nodes})")
     n_mentions, n_nodes = con.execute(
         "select (select count(*) from mentions_std), (select count(*) from nodes)"
     ).fetchall()[0]
