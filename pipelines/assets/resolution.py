@@ -14,7 +14,7 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.partitions import quarterly_partitions
 from pipelines.resources import ProfileRun, release_warehouse
-from pipelines.warehouse_tables import replace_table
+from pipelines.warehouse_tables import replace_table, table_spec
 
 MENTIONS = dg.AssetKey(["intermediate", "int_person_mentions"])
 PERSON_RECORDS = dg.AssetKey(["marts", "person_records"])
@@ -71,6 +71,9 @@ def person_resolution(
         placeholder_dates_of_birth=tuple(all_settings.persons.placeholder_dates_of_birth),
         # columnar outputs: millions of mentions at national scale
         output_format="arrow",
+        # the input columns person_records stores (the mentions' names and dates of birth are
+        # not read back from the input at all)
+        clusters_columns=tuple(table_spec("marts.person_records").column_names),
     )
     started = time.perf_counter()
     with duckdb.get_connection() as con:
@@ -81,8 +84,8 @@ def person_resolution(
     release_warehouse(duckdb)
     result = resolve_mentions(mentions, config)
     with duckdb.get_connection() as con:
-        # The clusters frame still carries the mentions' names and dates of birth: person_records
-        # keeps the keys only (dim_persons holds one best value per person).
+        # The clusters frame carries only person_records' input columns (clusters_columns)
+        # and resolution's own working ones (the node): the table keeps the declared ones.
         replace_table(con, "marts.person_records", result.clusters, keep_declared_only=True)
         replace_table(con, "marts.dim_persons", result.persons)
         replace_table(con, "marts.person_match_evidence", result.evidence)

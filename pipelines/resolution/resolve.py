@@ -159,6 +159,10 @@ class ResolutionConfig:
     # "pandas" (small inputs, tests) or "arrow" (millions of mentions: columnar, no Python
     # objects per value) for clusters, persons and evidence.
     output_format: str = "pandas"
+    # The input columns `clusters` carries (those the input has), or None for every one. A
+    # caller that keeps a few (the person_records asset) names them: at national scale every
+    # other column (names, dates of birth) is ~11 M values read and copied for nothing.
+    clusters_columns: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.u_estimation_lanes is not None and self.u_estimation_lanes < 1:
@@ -214,6 +218,8 @@ def mentions_input(
 
 
 def _standardise_sql(has: set[str], placeholder_dates_of_birth: Sequence[dt.date]) -> str:
+    """The query of `mentions_std`: each mention's standardised details and its node."""
+
     def col(name: str) -> str:
         return f"m.{name}" if name in has else "null::varchar"
 
@@ -229,14 +235,12 @@ def _standardise_sql(has: set[str], placeholder_dates_of_birth: Sequence[dt.date
         return f"case when {letters} not in ('', {placeholders}) then {letters} end"
 
     return f"""
-    create or replace table mentions_std as
     with base as (
         select
             m.mention_id::varchar as mention_id,
             nullif(trim(m.person_id::varchar), '') as person_id,
             {name_std("m.forename")} as forename_std,
             {name_std("m.surname")} as surname_std,
-            -- placeholder dates (system defaults) carry no information
             {dob} as dob,
             case when upper(trim({col("sex")})) in ('F', 'M') then upper(trim({col("sex")})) end
                 as sex_std,
@@ -595,7 +599,7 @@ def _resolve_on(
     t = time.perf_counter()
     _assign_person_keys(con, config.rule_join_probability)
     fmt = config.output_format
-    out_clusters = _clustered_mentions(con, fmt)
+    out_clusters = _clustered_mentions(con, fmt, _carried_columns(has, config.clusters_columns))
     links = None
     if config.link_floor is not None:
         links = _links_between_people(con, config.link_floor, fmt)
@@ -669,7 +673,10 @@ def _build_nodes(
     with anything to compare: a detail or a linked crime) and `splink_train` (those holding
     a name or a date of birth). Returns the mention, node, scored-node and training-node
     counts and which optional fields the nodes hold."""
-    con.execute(_standardise_sql(has, placeholder_dates_of_birth))
+    con.execute(
+        "create or replace table mentions_std as "
+        + _standardise_sql(has, placeholder_dates_of_birth)
+    )
     con.execute(INCIDENTS_SQL)
     # One wide table holds the nodes and their blocking keys, and `splink_input` is a view of
     # it, not a second written copy of the same wide rows (~9 M nodes nationally, stored
@@ -1075,14 +1082,26 @@ def _assign_person_keys(
     )
 
 
-def _clustered_mentions(con: duckdb.DuckDBPyConnection, output_format: str) -> Any:
-    """The input mentions with their person_key, cluster size, node, weakest link and the rule
-    joins holding their person (`cluster_rule_joins`: comma-separated, null for none)."""
+def _carried_columns(has: set[str], wanted: tuple[str, ...] | None) -> list[str] | None:
+    """The input columns `clusters` carries: those of `wanted` the input has (every one for
+    None)."""
+    if wanted is None:
+        return None
+    return [c for c in wanted if c in has]
+
+
+def _clustered_mentions(
+    con: duckdb.DuckDBPyConnection, output_format: str, columns: list[str] | None = None
+) -> Any:
+    """The input mentions (`columns` of them, or all) with their person_key, cluster size,
+    node, weakest link and the rule joins holding their person (`cluster_rule_joins`:
+    comma-separated, null for none)."""
+    carried = "m.*, " if columns is None else "".join(f'm."{c}", ' for c in columns)
     return _fetch(
         con,
         # the size joined from person_sizes, not a window over these rows: a window carries
         # every input column through its partitioning (11.5 M wide rows at national scale)
-        """select m.*, c.person_key, z.n_mentions as cluster_size,
+        f"""select {carried}c.person_key, z.n_mentions as cluster_size,
             s.unique_id as node_id,
             coalesce(k.cluster_min_probability, 1.0) as cluster_min_probability,
             k.cluster_rule_joins

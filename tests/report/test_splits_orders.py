@@ -1,7 +1,8 @@
 """The domestic-abuse and online splits' protective orders: split by the flag of the order's
 crime, so an order with no linked crime (none recorded, mostly a civil non-molestation order or
-an injunction, or one not in the crimes extract) is on neither side, and the profile says so: on the demo force the two sides held
-101 of the quarter's 138 orders granted with nothing to say why they fell short of section 9."""
+an injunction, or one not in the crimes extract) is on neither side, and the profile says so:
+on the demo force the two sides held 101 of the quarter's 138 orders granted with nothing to
+say why they fell short of section 9."""
 
 from __future__ import annotations
 

@@ -9,6 +9,12 @@ import duckdb
 from pipelines.resolution.resolve import _standardise_sql
 
 
+def _standardise(con: duckdb.DuckDBPyConnection, has: set[str], placeholder_dates: tuple) -> None:
+    con.execute(
+        "create or replace table mentions_std as " + _standardise_sql(has, placeholder_dates)
+    )
+
+
 def test_placeholder_names_standardise_to_missing() -> None:
     con = duckdb.connect()
     con.execute(
@@ -20,7 +26,7 @@ def test_placeholder_names_standardise_to_missing() -> None:
         "('5', 'P5', 'xxx', ' o''Neill ', null)"
         ") as t(mention_id, person_id, forename, surname, date_of_birth)"
     )
-    con.execute(_standardise_sql({"mention_id", "person_id", "forename", "surname"}, ()))
+    _standardise(con, {"mention_id", "person_id", "forename", "surname"}, ())
     got = con.execute(
         "select mention_id, forename_std, surname_std from mentions_std order by mention_id"
     ).fetchall()
@@ -51,10 +57,10 @@ def test_placeholder_dates_of_birth_standardise_to_missing_as_configured() -> No
     has = {"mention_id", "person_id", "forename", "surname", "date_of_birth"}
     shipped = Settings().persons.placeholder_dates_of_birth
     assert dt.date(1970, 1, 1) in shipped and dt.date(1900, 1, 1) in shipped
-    con.execute(_standardise_sql(has, shipped))
+    _standardise(con, has, shipped)
     got = con.execute("select mention_id, dob from mentions_std order by mention_id").fetchall()
     assert got == [("1", None), ("2", None), ("3", dt.date(1970, 1, 2))]
-    con.execute(_standardise_sql(has, ()))
+    _standardise(con, has, ())
     got = con.execute("select mention_id, dob from mentions_std order by mention_id").fetchall()
     assert [dob for _, dob in got] == [
         dt.date(1970, 1, 1),

@@ -549,9 +549,17 @@ def test_warehouse_input_and_arrow_output_match_the_dataframe_path(
         con.execute("create schema intermediate")
         con.execute("create table intermediate.int_person_mentions as select * from rows_df")
     in_memory = small_resolution
+    # as the asset asks: clusters carry only the input columns it stores (and mention_id
+    # here, to compare); a column the input lacks is left out
+    carried = ("mention_id", "record_key", "no_such_column", "source")
     in_place = resolve_mentions(
         WarehouseTable(str(warehouse)),
-        ResolutionConfig(output_format="arrow", memory_limit="200MB", temp_directory=str(tmp_path)),
+        ResolutionConfig(
+            output_format="arrow",
+            memory_limit="200MB",
+            temp_directory=str(tmp_path),
+            clusters_columns=carried,
+        ),
     )
     clusters = in_place.clusters.to_pandas()
 
@@ -559,6 +567,21 @@ def test_warehouse_input_and_arrow_output_match_the_dataframe_path(
         return {frozenset(g) for _, g in frame.groupby("person_key")["mention_id"]}
 
     assert partition(clusters) == partition(in_memory.clusters)
+    computed = ["person_key", "cluster_size", "node_id", "cluster_min_probability"]
+    assert list(clusters.columns) == [
+        "mention_id",
+        "record_key",
+        "source",
+        *computed,
+        "cluster_rule_joins",
+    ]
+    assert set(in_memory.clusters.columns) >= set(rows.columns)
+
+    def by_mention(frame: pd.DataFrame) -> pd.DataFrame:
+        kept = frame[list(clusters.columns)].sort_values("mention_id").reset_index(drop=True)
+        return kept.astype({"cluster_size": "int64"})
+
+    pd.testing.assert_frame_equal(by_mention(clusters), by_mention(in_memory.clusters))
     assert in_place.persons.num_rows == len(in_memory.persons)
     assert in_place.stats["persons"] == len(in_memory.persons)
     # the spill directory is removed afterwards
