@@ -184,7 +184,28 @@ quarter_templates as (
         || '{backtest_rankings} rankings at least a year old, {rfgv_precision?} of the RFGV top {{ listed }} '
         || 're-offended within {{ months }} months on average (plain count {count_precision?}, most recent '
         || '{recency_precision?}); the chance that a re-offender was ranked above someone who did not (AUC) '
-        || 'was {rfgv_auc} for RFGV, {count_auc} for the count and {recency_auc} for recency.' as template
+        || 'was {rfgv_auc} for RFGV, {count_auc} for the count and {recency_auc} for recency.'
+        -- A method that loses to its baseline is not left to read as if it won: the sentence
+        -- ends with which ranking picked out re-offenders best (AUC as printed, two decimals).
+        || case
+            when round(worded.rfgv_auc, 2) > greatest(round(worded.count_auc, 2), round(worded.recency_auc, 2))
+                then ' The RFGV score picked out re-offenders better than either plain ranking.'
+            when round(worded.rfgv_auc, 2) < greatest(round(worded.count_auc, 2), round(worded.recency_auc, 2))
+                then
+                    ' Ranking by '
+                    || case
+                        when round(worded.recency_auc, 2) >= round(worded.count_auc, 2)
+                            then 'most recent offending'
+                        else 'the count of crimes'
+                    end
+                    || ' alone picked out re-offenders better than the RFGV score, which weighs how '
+                    || 'grave the offending is and how many victims it has as well as how recent and '
+                    || 'frequent: read the tasking list as a priority by harm, not as a prediction of who '
+                    || 'offends next.'
+            when round(worded.rfgv_auc, 2) = greatest(round(worded.count_auc, 2), round(worded.recency_auc, 2))
+                then ' The RFGV score picked out re-offenders no better than the best plain ranking.'
+            else ''
+        end as template
     from worded
     where worded.backtest_listed is not null
     union all
