@@ -27,7 +27,7 @@ because a secondary suppression can hide any value.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -164,32 +164,56 @@ def _protect(
     if column_totals:
         values = [*values, [sum(column) for column in zip(*values, strict=True)] or [0] * len(cols)]
         rows = [*rows, TOTAL]
-    suppressed = [[is_primary(v, threshold) for v in row] for row in values]
-    primary = tuple(tuple(row) for row in suppressed)
     last_row, last_col = len(rows) - 1, len(cols) - 1
-
-    def is_total(r: int, c: int) -> bool:
-        return (row_totals and c == last_col) or (column_totals and r == last_row)
-
-    changed = True
-    while changed:
-        changed = False
-        for members in _relations(len(rows), len(cols), row_totals, column_totals):
-            if sum(suppressed[r][c] for r, c in members) != 1:
-                continue
-            partner = _partner(values, suppressed, members, is_total)
-            if partner is None:  # every other member is zero: nothing left to hide behind
-                continue
-            suppressed[partner[0]][partner[1]] = True
-            changed = True
+    cells = {(r, c): v for r, row in enumerate(values) for c, v in enumerate(row)}
+    tiers = {
+        (r, c): int((row_totals and c == last_col) or (column_totals and r == last_row))
+        for r, c in cells
+    }
+    hidden = protect_relations(
+        cells, _relations(len(rows), len(cols), row_totals, column_totals), threshold, tiers
+    )
     return ProtectedTable(
         rows=tuple(rows),
         columns=tuple(cols),
         cells=tuple(tuple(row) for row in values),
-        hidden=tuple(tuple(row) for row in suppressed),
-        hidden_first=primary,
+        hidden=tuple(tuple(hidden[r, c] for c in range(len(cols))) for r in range(len(rows))),
+        hidden_first=tuple(tuple(is_primary(v, threshold) for v in row) for row in values),
         names=names,
     )
+
+
+def protect_relations(
+    values: Mapping[Hashable, int],
+    relations: Sequence[Sequence[Hashable]],
+    threshold: int,
+    tiers: Mapping[Hashable, int] | None = None,
+    fixed: Collection[Hashable] = (),
+) -> dict[Hashable, bool]:
+    """Which figures to hide (rules 1 and 2) among published figures tied by `relations`, each
+    the figures of one equation whose sum is the last (any linear tie a reader can subtract
+    along). The partner of a lone hidden member is the smallest non-zero published member of
+    the lowest tier (inner cells 0 before sub-totals before totals); a `fixed` figure is printed
+    elsewhere and is never a partner: hiding it here would hide nothing. Revisited until no
+    relation has a lone hidden member."""
+    tiers = tiers or {}
+    hidden = {key: is_primary(value, threshold) for key, value in values.items()}
+    changed = True
+    while changed:
+        changed = False
+        for members in relations:
+            if sum(hidden[key] for key in members) != 1:
+                continue
+            candidates = [
+                (tiers.get(key, 0), values[key], i, key)
+                for i, key in enumerate(members)
+                if not hidden[key] and values[key] > 0 and key not in fixed
+            ]
+            if not candidates:  # every other member is zero: nothing left to hide behind
+                continue
+            hidden[min(candidates)[3]] = True
+            changed = True
+    return hidden
 
 
 def _relations(
@@ -209,23 +233,6 @@ def _relations(
             [(r, c) for r in range(inner_rows)] + [(inner_rows, c)] for c in range(n_cols)
         ]
     return relations
-
-
-def _partner(
-    values: list[list[int]],
-    suppressed: list[list[bool]],
-    members: list[tuple[int, int]],
-    is_total: Callable[[int, int], bool],
-) -> tuple[int, int] | None:
-    """The smallest non-zero published member, inner cells before the total."""
-    candidates = [
-        (is_total(r, c), values[r][c], i, (r, c))
-        for i, (r, c) in enumerate(members)
-        if not suppressed[r][c] and values[r][c] > 0
-    ]
-    if not candidates:
-        return None
-    return min(candidates)[3]
 
 
 def protect_series(

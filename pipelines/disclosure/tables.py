@@ -23,6 +23,7 @@ from pipelines.disclosure.suppression import (
     ProtectedTable,
     protect_count,
     protect_rate,
+    protect_relations,
     protect_series,
     protect_table,
     subset_count,
@@ -176,3 +177,80 @@ def trend_table(
     public = protected_by_quarter(frame, quarters, threshold, order).public()
     shown = [*order, TOTAL] if with_total else order
     return {str(k): [public.at[k, q] for q in quarters] for k in shown}
+
+
+def merged_split(
+    records: list[dict[str, Any]],
+    counts: list[str],
+    summed: list[str],
+    split: dict[str, Any],
+    k: int,
+) -> tuple[list[dict[str, Any]], list[dict[str, Count]]]:
+    """A split printed per table (`within`, e.g. order type; the YAML key `merged_split`) as rows
+    of groups (`key`): the whole, one `side` and the `rest` groups (e.g. domestic abuse; not
+    domestic abuse and no crime linked), with a row of the tables' totals (`totals`, e.g. all
+    order types). Each count column is suppressed as one two-way table of tables by groups, with
+    every sum a reader can take: the groups add up to the whole, the rest groups to their sum
+    (the whole less the side), each group over the tables to its total. A table's whole is
+    `fixed`: it is printed elsewhere too (the orders granted per quarter add up to it).
+
+    When a rest group is hidden with its partner while their sum (the whole less the side) is
+    not, the table prints the sum as one row (`merged`: {key, label}) in their place, so one
+    small group does not hide the side it is no part of; the sum tells nothing that the whole
+    and the side do not already (the statistician's merge of a small category). `summed`: the
+    columns a merged row adds up (counts and the numerators of rates). Returns the printed
+    records and each one's protected counts; a table merged in one count column is merged in
+    all (in each, the sum is the whole less the side, or hidden with it)."""
+    key, within, whole = split["key"], split["within"], split["whole"]
+    side, rest, totals = split["side"], split["rest"], split["totals"]
+    merged = split["merged"]
+    groups, tables = [side, *rest], list(dict.fromkeys(r[within] for r in records))
+    value = {(r[within], r[key]): r for r in records}
+    inner = [t for t in tables if t != totals]
+
+    def relations(table: object) -> list[list[tuple[object, str]]]:
+        return [
+            [(table, side), (table, merged["key"]), (table, whole)],
+            [*((table, g) for g in rest), (table, merged["key"])],
+            [*((table, g) for g in groups), (table, whole)],
+        ]
+
+    hidden: dict[str, dict[tuple[object, str], bool]] = {}
+    for column in counts:
+        cells: dict[tuple[object, str], int] = {}
+        for table in tables:
+            for group in [*groups, whole]:
+                row = value.get((table, group))
+                cells[table, group] = int(row[column]) if row else 0
+            cells[table, merged["key"]] = sum(cells[table, g] for g in rest)
+        equations = [equation for table in tables for equation in relations(table)]
+        if totals in tables:
+            equations += [
+                [*((t, g) for t in inner), (totals, g)] for g in [*groups, merged["key"], whole]
+            ]
+        tiers = {(t, g): 0 if g in groups else 1 for t in inner for g in [*groups, merged["key"]]}
+        tiers |= {(t, whole): 2 for t in tables} | {(totals, g): 2 for g in cells}
+        fixed = [(t, whole) for t in tables]
+        hidden[column] = protect_relations(cells, equations, k, tiers, fixed)
+    merging = {
+        table
+        for table in inner
+        for column in counts
+        if all(hidden[column][table, g] for g in rest) and not hidden[column][table, merged["key"]]
+    }
+    printed: list[dict[str, Any]] = []
+    for row in records:
+        table, group = row[within], row[key]
+        if table in merging and group in rest:
+            if group != rest[0]:  # the first rest group's row prints the sum
+                continue
+            parts = [value[table, g] for g in rest if (table, g) in value]
+            row = {
+                **row,
+                **{c: sum(int(p[c]) for p in parts) for c in summed},
+                key: merged["key"],
+                split["label"]: merged["label"],
+            }
+        printed.append(row)
+    shown = [{c: Count(int(r[c]), hidden[c][r[within], r[key]]) for c in counts} for r in printed]
+    return printed, shown

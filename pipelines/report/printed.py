@@ -22,9 +22,11 @@ import yaml
 from pipelines.disclosure import SUPPRESSED, Count
 from pipelines.disclosure.suppression import MISSING, TOTAL, Rate
 from pipelines.disclosure.tables import (
+    RATE_RULES,
     cell_under_rule,
     counted_under_rule,
     is_missing,
+    merged_split,
     protected_by_quarter,
     protected_together,
     suppress_across,
@@ -238,6 +240,8 @@ def printed_table(
     meta = model_meta(model)
     across = (meta.get("suppressed_across_rows") or {}).get(view)
     keys = [across["key"], *([across["within"]] if "within" in across else [])] if across else []
+    if split := (meta.get("merged_split") or {}).get(view):
+        keys += [split["key"], split["within"], split["label"]]
     read = dict.fromkeys([c.name for c in columns] + [c.of for c in columns if c.of] + keys)
     frame = con.execute(
         f"select {', '.join(read)} from reporting.{model} {clause}", list(params)
@@ -246,6 +250,10 @@ def printed_table(
     in_rows = (meta.get("suppressed_in_rows") or {}).get(view, [])
     protected, totals = protected_together(frame, in_rows, total, k)
     records = frame.to_dict("records")
+    if split:
+        counts = [c.name for c in columns if c.disclosure == "count"]
+        summed = [*counts, *(c.name for c in columns if c.disclosure in RATE_RULES)]
+        records, protected = merged_split(records, counts, summed, split, k)
     rows = [
         [published_cell(row, c, k, shown) for c in columns]
         for row, shown in zip(records, protected, strict=True)
