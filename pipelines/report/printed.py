@@ -20,7 +20,7 @@ import pandas as pd
 import yaml
 
 from pipelines.disclosure import SUPPRESSED, Count
-from pipelines.disclosure.suppression import MISSING, TOTAL, Rate
+from pipelines.disclosure.suppression import MISSING, TOTAL, Rate, is_primary
 from pipelines.disclosure.tables import (
     RATE_RULES,
     cell_under_rule,
@@ -85,6 +85,39 @@ def comparison_table(
         Figure3(str(label), *(protected.count(label, q) for q in periods.columns))
         for label in [*order, TOTAL]
     ]
+
+
+def merged_hidden_rows(rows: list[Figure3], threshold: int) -> list[Figure3]:
+    """A comparison table as printed with its Total: when the same two or more categories are
+    hidden in every quarter and nothing else is, their sum is the printed total less the
+    printed categories, which anyone can work out; they print as one row of that sum ("Male or
+    other / not known") instead of a row of [c] each, which reads as a few. A table whose hidden
+    rows change between quarters, or whose sum would itself be small, stays as it is."""
+    *categories, total = rows
+    figures = ("year_ago", "previous", "now")
+    hidden = [f for f in categories if all(getattr(f, q).suppressed for q in figures)]
+    shown = [f for f in categories if not any(getattr(f, q).suppressed for q in figures)]
+    if len(hidden) < 2 or len(hidden) + len(shown) < len(categories) or total.label != TOTAL:
+        return rows
+    if any(getattr(total, q).suppressed for q in figures):
+        return rows
+    sums = [sum(getattr(f, q).value for f in hidden) for q in figures]
+    if any(is_primary(n, threshold) for n in sums):
+        return rows
+    label = hidden[0].label + "".join(
+        f"{' or ' if i == len(hidden) - 1 else ', '}{_lower_first(f.label)}"
+        for i, f in enumerate(hidden[1:], start=1)
+    )
+    merged = Figure3(label, *(Count(n) for n in sums))
+    first = categories.index(hidden[0])
+    kept = [f for f in categories if f not in hidden]
+    return [*kept[:first], merged, *kept[first:], total]
+
+
+def _lower_first(label: str) -> str:
+    """A category label inside a phrase: 'Other / not known' -> 'other / not known'; a label
+    opening with an acronym or a figure stays as it is."""
+    return label[0].lower() + label[1:] if label[:2].istitle() else label
 
 
 # --------------------------------------------------------------------------- printed columns

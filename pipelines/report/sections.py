@@ -46,6 +46,7 @@ from pipelines.report.printed import (
     cell_text,
     compared_frames,
     comparison_table,
+    merged_hidden_rows,
     model_frames,
     printed_columns,
     printed_table,
@@ -381,7 +382,8 @@ def _compared(ctx: Context, spec: dict[str, Any]) -> list[Item]:
         caption, label = (
             _filled(ctx, spec.get(key, "Category"), **words) for key in ("caption", "label")
         )
-        items.append(_fig3(ctx, spec, caption, label, rows[: None if has_total else -1], has_total))
+        rows = merged_hidden_rows(rows, ctx.k) if has_total else rows[:-1]
+        items.append(_fig3(ctx, spec, caption, label, rows, has_total))
     return items
 
 

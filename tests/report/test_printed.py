@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from pipelines.disclosure import SUPPRESSED
@@ -16,6 +17,8 @@ from pipelines.report.printed import (
     PrintedColumn,
     _models,
     cell_text,
+    comparison_table,
+    merged_hidden_rows,
     model_meta,
     printed_columns,
     printed_table,
@@ -327,3 +330,45 @@ def test_perpetrator_finding_without_the_serial_count_names_its_subject(
         assert template.startswith("{high_harm_perpetrators} perpetrators met the high-harm"), (
             template
         )
+
+
+def _victims_by(counts: dict[str, tuple[int, int, int]]) -> list:
+    """A comparison table of victims per category at a year ago, the previous quarter and the
+    quarter, suppressed with each quarter's total at the profile's threshold (5)."""
+    periods = Periods(QUARTER)
+    frame = pd.DataFrame(
+        [
+            {"quarter": q, "cat": cat, "n": n}
+            for cat, figures in counts.items()
+            for q, n in zip(periods.columns, figures, strict=True)
+        ]
+    )
+    return comparison_table(frame, list(counts), periods, 5)
+
+
+def test_categories_hidden_in_every_quarter_print_as_their_sum() -> None:
+    """Victims by sex on the demo force: Other / not known is 1-4 in each quarter, so Male (the
+    smallest cell that can protect it; the total is also the headline victims figure) is hidden
+    too, and the table read Male [c] though it is 41-52. The two hidden rows' sum is the total
+    less Female, which anyone can work out: it prints as one row, and nothing smaller shows."""
+    rows = _victims_by(
+        {"Female": (113, 117, 103), "Male": (41, 47, 52), "Other / not known": (4, 2, 1)}
+    )
+    assert [str(f.now) for f in rows] == ["103", SUPPRESSED, SUPPRESSED, "156"]
+    merged = merged_hidden_rows(rows, 5)
+    assert [(f.label, str(f.year_ago), str(f.now)) for f in merged] == [
+        ("Female", "113", "103"),
+        ("Male or other / not known", "45", "53"),
+        ("Total", "158", "156"),
+    ]
+    total, shown = merged[-1], merged[0]
+    assert merged[1].now.value == total.now.value - shown.now.value  # derivable already
+
+
+def test_hidden_rows_that_change_between_quarters_stay_hidden() -> None:
+    """Victims by age: Under 18 and 50-64 are hidden a year ago and last quarter but not now,
+    so no one row holds their sum in every quarter: the table is left as suppressed."""
+    rows = _victims_by({"Under 18": (2, 1, 0), "18-24": (27, 23, 26), "50-64": (6, 7, 7)})
+    assert merged_hidden_rows(rows, 5) == rows
+    small = _victims_by({"A": (40, 40, 40), "B": (1, 2, 1), "C": (2, 1, 2)})  # sum 3: small
+    assert merged_hidden_rows(small, 5) == small
