@@ -30,6 +30,7 @@ UNIT_TESTED = (
     "rpt_data_quality",
     "rpt_fms_sentences",
     "rpt_orders_effectiveness",
+    "int_tasking_rank_links",
 )
 
 

@@ -7,7 +7,8 @@
 -- name and date of birth (resolution), area, orders in force at the quarter's end with their
 -- expiry, online conduct, flags with reasons and the suggested action (rpt_tasking_flags),
 -- movement since the previous quarter (rpt_tasking_movement) and the link confidence the row
--- rests on (perpetrators: weakest_link_probability, distinct victims, serial recorded vs
+-- rests on (the weakest link among the records its rank is scored on: int_tasking_rank_links;
+-- perpetrators: distinct victims, serial recorded vs
 -- including screened courses; rule_join_note when a join no model scored holds the subject
 -- or a counted victim together). The list's words are built here too: the short flag labels
 -- (flags) and the plain-English reasons for the listing, strongest first (why_on_list).
@@ -44,6 +45,13 @@ flags as (
 
 movement as (
     select * from {{ ref('rpt_tasking_movement') }}
+),
+
+-- the weakest link among the records the rank rests on (its crimes and their counted
+-- victims), not the whole identity's: a join to an intelligence report the rank does not count
+-- would make a chair doubt a well-founded rank
+rank_links as (
+    select * from {{ ref('int_tasking_rank_links') }}
 ),
 
 listed as (
@@ -126,24 +134,24 @@ final as (
         listed.is_serial_including_screened,
         listed.distinct_victims_confident,
         listed.victims_at_a_shared_home,
-        listed.weakest_link_probability,
-        listed.weakest_link_rule_joins,
-        listed.rests_on_rule_join,
+        rank_links.weakest_link_probability,
+        rank_links.weakest_link_rule_joins,
+        rank_links.weakest_link_rule_joins is not null as rests_on_rule_join,
         -- the rule joins in words, with how often each rule's joins were right where checked
         -- (settings resolution.rule_joins: the figure weakest_link_probability counts it at)
         case
-            when listed.rests_on_rule_join
+            when rank_links.weakest_link_rule_joins is not null
                 then 'Rests on ' || concat_ws(
                     ' and ',
                     case
-                        when contains(listed.weakest_link_rule_joins, 'second_id')
+                        when contains(rank_links.weakest_link_rule_joins, 'second_id')
                             then
                                 'a second-id join (no score: right in {{ second_id["right"] }}'
                                 || ' of {{ second_id["joins"] }} checked, counted as '
                                 || '{{ "%.2f" | format(second_id["probability"]) }})'
                     end,
                     case
-                        when contains(listed.weakest_link_rule_joins, 'unknown_suspect')
+                        when contains(rank_links.weakest_link_rule_joins, 'unknown_suspect')
                             then
                                 'an unknown-suspect join (no score: right in {{ unknown_suspect["right"] }}'
                                 || ' of {{ unknown_suspect["joins"] }} checked, counted as '
@@ -170,6 +178,7 @@ final as (
     left join areas on listed.person_key = areas.person_key
     left join flags on listed.quarter = flags.quarter and listed.person_key = flags.person_key
     left join movement on listed.quarter = movement.quarter and listed.person_key = movement.person_key
+    inner join rank_links on listed.quarter = rank_links.quarter and listed.person_key = rank_links.person_key
     left join active_orders on listed.quarter = active_orders.quarter and listed.person_key = active_orders.person_key
     left join online on listed.quarter = online.quarter and listed.person_key = online.person_key
 ),
