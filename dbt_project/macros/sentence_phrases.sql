@@ -48,3 +48,14 @@
     from worded
     cross join (values (1, true), (2, false)) as variants (variant_order, with_year)
 {%- endmacro %}
+
+{#- A back-test horizon of N years in the workbook's one convention (years ahead counted from the
+    current financial year, 0 = the current year: a total ending within N years of the last
+    recorded month is the year N - 1 after the current one): "the current year (years ahead
+    0)", "years ahead 2". -#}
+{% macro years_ahead_words(horizon_years) -%}
+    case
+        when {{ horizon_years }} = 1 then 'the current year (years ahead 0)'
+        else 'years ahead ' || ({{ horizon_years }} - 1)
+    end
+{%- endmacro %}

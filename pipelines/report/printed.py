@@ -87,14 +87,20 @@ def comparison_table(
     ]
 
 
-def merged_hidden_rows(rows: list[Figure3], threshold: int) -> list[Figure3]:
+def merged_hidden_rows(
+    rows: list[Figure3],
+    threshold: int,
+    printed: tuple[str, ...] | None = None,
+) -> list[Figure3]:
     """A comparison table as printed with its Total: when the same two or more categories are
     hidden in every quarter and nothing else is, their sum is the printed total less the
     printed categories, which anyone can work out; they print as one row of that sum ("Male or
     other / not known") instead of a row of [c] each, which reads as a few. A table whose hidden
-    rows change between quarters, or whose sum would itself be small, stays as it is."""
+    rows change between quarters, or whose sum would itself be small, stays as it is.
+    `printed`: the quarters the table prints (Figure3's fields; a table of the quarter and a
+    year ago does not print the previous quarter)."""
     *categories, total = rows
-    figures = ("year_ago", "previous", "now")
+    figures = printed or ("year_ago", "previous", "now")
     hidden = [f for f in categories if all(getattr(f, q).suppressed for q in figures)]
     shown = [f for f in categories if not any(getattr(f, q).suppressed for q in figures)]
     if len(hidden) < 2 or len(hidden) + len(shown) < len(categories) or total.label != TOTAL:
@@ -108,7 +114,14 @@ def merged_hidden_rows(rows: list[Figure3], threshold: int) -> list[Figure3]:
         f"{' or ' if i == len(hidden) - 1 else ', '}{_lower_first(f.label)}"
         for i, f in enumerate(hidden[1:], start=1)
     )
-    merged = Figure3(label, *(Count(n) for n in sums))
+    merged = Figure3(
+        label,
+        # a quarter the table does not print is hidden with the rows it sums
+        **{
+            q: Count(sum(getattr(f, q).value for f in hidden), q not in figures)
+            for q in ("year_ago", "previous", "now")
+        },
+    )
     first = categories.index(hidden[0])
     kept = [f for f in categories if f not in hidden]
     return [*kept[:first], merged, *kept[first:], total]

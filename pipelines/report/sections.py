@@ -382,7 +382,8 @@ def _compared(ctx: Context, spec: dict[str, Any]) -> list[Item]:
         caption, label = (
             _filled(ctx, spec.get(key, "Category"), **words) for key in ("caption", "label")
         )
-        rows = merged_hidden_rows(rows, ctx.k) if has_total else rows[:-1]
+        shown = ("year_ago", "now") if spec.get("quarters") == "year" else None
+        rows = merged_hidden_rows(rows, ctx.k, shown) if has_total else rows[:-1]
         items.append(_fig3(ctx, spec, caption, label, rows, has_total))
     return items
 

@@ -31,6 +31,7 @@ UNIT_TESTED = (
     "rpt_fms_sentences",
     "rpt_orders_effectiveness",
     "int_tasking_rank_links",
+    "rpt_fms_backtest",
 )
 
 

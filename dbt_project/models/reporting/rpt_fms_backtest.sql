@@ -30,8 +30,15 @@ final as (
         source like '%held_out%' as is_held_out,
         horizon,
         cast(regexp_extract(horizon, '^([0-9]+)', 1) as integer) as horizon_years,
+        -- the Projection sheet's years ahead (0: the current financial year): a total ending
+        -- within N years of the last recorded month is the total of the year N - 1 after the
+        -- current one (the current year's ends within a year), one convention on every sheet
+        cast(regexp_extract(horizon, '^([0-9]+)', 1) as integer) - 1 as years_ahead,
         mase,
         naive_mase,
+        -- MASE scales the error by the series' average month-to-month change, so a year's total
+        -- far ahead reads 8 to 128: the share of the naive forecast's error is scale-free
+        mase / nullif(naive_mase, 0) as mase_vs_naive,
         coverage80,
         coverage95,
         coalesce(

@@ -54,9 +54,16 @@ fixed_lines as (
             || 'Workload (hours and posts that demand means), Hidden demand (if screened-in '
             || 'crimes are stalking), Quarterly (the same figures per quarter), Testing (how '
             || 'well the method forecast in tests), Early warning (is demand leaving the '
-            || 'forecast range). On the Projection sheet, years ahead 0 is the current year; '
-            || 'its last column is the naive forecast the tests measure the method against '
-            || '(the last 12 recorded months repeated), to show what the model adds.',
+            || 'forecast range). On every sheet, years ahead counts financial years after the '
+            || 'current one: 0 is the current year, whose total ends within a year of the last '
+            || 'recorded month (the CSV''s back-test columns marked 1y test that total). The '
+            || 'Projection sheet''s last column is the naive forecast the tests measure the '
+            || 'method against (the last 12 recorded months repeated), to show what the model '
+            || 'adds. On the Testing sheet, the error (MASE) is the forecast''s average miss '
+            || 'divided by the series'' average month-to-month change, so a year''s total '
+            || 'several years ahead reads in the tens or hundreds: read it beside the naive '
+            || 'forecast''s error, and their ratio (below 1: the method beat naive; 0.80: it '
+            || 'missed by a fifth less).',
             'text'
         ),
         (3, 2, null, 'text'),

@@ -26,8 +26,7 @@ backtest_warning as (
         -- only the horizons that fell short: a horizon that held is not a warning
         || coalesce(
             string_agg(
-                horizon_years || ' year'
-                || case when horizon_years > 1 then 's' else '' end || ' ahead the 80% range '
+                'for ' || {{ years_ahead_words('horizon_years') }} || ' the 80% range '
                 -- to a tenth: a whole percent can round a shortfall onto the tolerance (74.5%
                 -- printed as 75% beside a limit of 75% read as no shortfall at all)
                 || 'held the actual number ' || printf('%.1f%%', 100 * min_coverage80)
@@ -67,9 +66,9 @@ coverage as (
         || {{ percent_range('horizons.min_coverage80', 'horizons.max_coverage80') }}
         || ' of the time, the 95% range '
         || {{ percent_range('horizons.min_coverage95', 'horizons.max_coverage95') }}
-        || '. The ranges were tested up to ' || furthest.horizon_years || ' year'
-        || case when furthest.horizon_years > 1 then 's' else '' end
-        || ' ahead; beyond that they are untested and likely too narrow.' as sentence
+        || '. The ranges were tested up to years ahead ' || (furthest.horizon_years - 1)
+        || ' (years ahead counted from the current year, 0, as on the Projection sheet); beyond '
+        || 'that they are untested and likely too narrow.' as sentence
     from horizons
     cross join furthest
     where horizons.horizon_years = 1
@@ -85,8 +84,7 @@ other_tests as (
         'Other tests on forces the method had never seen fell short of the 80% and 95% their '
         || 'ranges claim: '
         || string_agg(
-            dataset_label || ', ' || horizon_years || ' year'
-            || case when horizon_years > 1 then 's' else '' end || ' ahead: the 80% range held '
+            dataset_label || ', ' || {{ years_ahead_words('horizon_years') }} || ': the 80% range held '
             || 'the actual number ' || printf('%.1f%%', 100 * coverage80)
             || ' of the time and the 95% range ' || printf('%.1f%%', 100 * coverage95)
             || case when mase >= naive_mase then ', no more accurate than the naive forecast' else '' end,
