@@ -32,6 +32,7 @@ UNIT_TESTED = (
     "rpt_orders_effectiveness",
     "int_tasking_rank_links",
     "rpt_fms_backtest",
+    "rpt_tasking_movement",
 )
 
 

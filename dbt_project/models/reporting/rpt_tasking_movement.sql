@@ -1,12 +1,13 @@
-{%- set min_change = setting('tasking')['movement_min_score_change'] -%}
 -- Movement of every listed subject since the previous quarter, both quarters scored on this
 -- run's data and person keys (so a late-recorded crime counts in both, and a subject whose
 -- records merged or split since the last run is followed: identity_note names the change from
 -- person_key_lineage for the run's quarter).
 --   new        never on the list in an earlier quarter of the data
 --   returning  on the list in an earlier quarter, not the previous one
---   up / down  on the previous list, score moved by at least movement_min_score_change
---   same       on the previous list, score moved by less
+--   up / down  on the previous list, at a higher (smaller) / lower rank than there
+--   same       on the previous list, at the same rank
+-- The movement is the rank's, which the chair reads: a subject going from rank 7 to 10 is down,
+-- whatever its score did (score_change says that; the list's ranks move with everyone's scores).
 with
 
 quarters as (
@@ -24,6 +25,7 @@ listed as (
     select
         perpetrators.quarter,
         perpetrators.person_key,
+        perpetrators.rank,
         perpetrators.rfgv_score,
         quarters.previous_quarter
     from perpetrators
@@ -67,8 +69,8 @@ final as (
             when coalesce(previous.is_on_tasking_list, false)
                 then
                     case
-                        when listed.rfgv_score - previous.rfgv_score >= {{ min_change }} then 'up'
-                        when previous.rfgv_score - listed.rfgv_score >= {{ min_change }} then 'down'
+                        when listed.rank < previous.rank then 'up'
+                        when listed.rank > previous.rank then 'down'
                         else 'same'
                     end
             when coalesce(ever_listed.listed_before_previous, false) then 'returning'

@@ -177,8 +177,8 @@ select
         when subjects_scored > 0
             then
                 'Since the previous quarter: ' || subjects_new || ' new, ' || subjects_returning
-                || ' returning, ' || subjects_up || ' up, ' || subjects_down || ' down, '
-                || subjects_same || ' about the same; ' || subjects_dropped_off
-                || ' dropped off (below).'
+                || ' returning, ' || subjects_up || ' up the list, ' || subjects_down
+                || ' down the list, ' || subjects_same || ' at the same rank; '
+                || subjects_dropped_off || ' dropped off (below).'
     end as headline_movement
 from final
