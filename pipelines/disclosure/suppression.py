@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 
 import pandas as pd
@@ -61,7 +62,22 @@ class Rate:
     def __str__(self) -> str:
         if self.suppressed:
             return SUPPRESSED
-        return "–" if self.value is None else f"{self.value:.0%}"
+        return "–" if self.value is None else percent_text(self.value)
+
+
+def rounded_half_up(value: float, digits: int = 0) -> Decimal:
+    """`value` to `digits` decimals, a half rounded away from zero (52.5 -> 53), as a reader
+    and a spreadsheet round; Python's format and `round` round a half to even (52.5 -> 52). The
+    float is first cut to 9 decimals, so 14.499999999999998 (0.145 * 100) counts as the 14.5 it
+    stands for. The one rounding of every published percentage (the dbt macro `whole_percent`
+    is the same rule)."""
+    exact = Decimal(repr(round(value, 9)))
+    return exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+
+
+def percent_text(share: float, digits: int = 0, signed: bool = False) -> str:
+    """A share as a printed percentage, '53%' ('+12%' when `signed`), rounded half up."""
+    return f"{rounded_half_up(share * 100, digits):{'+' if signed else ''}f}%"
 
 
 def is_primary(value: int, threshold: int) -> bool:

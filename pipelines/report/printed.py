@@ -20,7 +20,14 @@ import pandas as pd
 import yaml
 
 from pipelines.disclosure import SUPPRESSED, Count
-from pipelines.disclosure.suppression import MISSING, TOTAL, Rate, is_primary
+from pipelines.disclosure.suppression import (
+    MISSING,
+    TOTAL,
+    Rate,
+    is_primary,
+    percent_text,
+    rounded_half_up,
+)
 from pipelines.disclosure.tables import (
     RATE_RULES,
     cell_under_rule,
@@ -49,11 +56,11 @@ def change_text(now: Count | Rate, before: Count | Rate) -> str:
     if isinstance(now, Rate):
         if now.value is None or before.value is None:
             return "–"
-        points = round((now.value - before.value) * 100)
-        return f"{points:+d} pts".replace("-", "−")
+        points = rounded_half_up((now.value - before.value) * 100)
+        return f"{points:+f} pts".replace("-", "−")
     if now.value is None or not before.value:
         return "–"
-    return f"{(now.value - before.value) / before.value:+.0%}".replace("-", "−")
+    return percent_text((now.value - before.value) / before.value, signed=True).replace("-", "−")
 
 
 @dataclass(frozen=True)
@@ -220,8 +227,8 @@ def cell_text(value: Any, column: PrintedColumn | None = None, missing: str = MI
     if column.kind == "count":
         return f"{value:,.0f}"
     if column.kind == "rate":
-        sign = "+" if column.signed else ""
-        text = f"{value:{sign}.{column.digits if column.digits is not None else 1}%}"
+        digits = column.digits if column.digits is not None else 1
+        text = percent_text(value, digits, column.signed)
         return text.replace("-", "−") if column.signed else text
     if column.kind == "number":
         return f"{value:,.{column.digits if column.digits is not None else 2}f}"

@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipelines.disclosure import SUPPRESSED
+from pipelines.disclosure import SUPPRESSED, Count
 from pipelines.publish.sheets import written_columns
 from pipelines.report.printed import (
     Periods,
@@ -372,3 +372,28 @@ def test_hidden_rows_that_change_between_quarters_stay_hidden() -> None:
     assert merged_hidden_rows(rows, 5) == rows
     small = _victims_by({"A": (40, 40, 40), "B": (1, 2, 1), "C": (2, 1, 2)})  # sum 3: small
     assert merged_hidden_rows(small, 5) == small
+
+
+def test_percentages_round_half_up_in_python_and_in_sql() -> None:
+    """84 of 160 is 52.5%: a reader and a spreadsheet print 53%, Python's format and DuckDB's
+    round_even printed 52%. Every printed percentage goes through one rule in Python
+    (suppression.rounded_half_up: rates, table cells, changes) and one in SQL (the macro
+    whole_percent), and the two agree, float noise included (0.145 is 14.5%, so 15%)."""
+    import jinja2
+
+    from pipelines.disclosure.suppression import Rate, percent_text
+    from pipelines.paths import DBT_PROJECT_DIR
+    from pipelines.report.printed import change_text
+
+    assert str(Rate(84 / 160)) == "53%"
+    assert cell_text(84 / 160, PrintedColumn("share", "Share", "rate", digits=0)) == "53%"
+    assert cell_text(0.1245, PrintedColumn("share", "Share", "rate", digits=1)) == "12.5%"
+    assert change_text(Count(105), Count(200)) == "−48%"  # -47.5%
+    assert change_text(Rate(0.5), Rate(0.475)) == "+3 pts"  # 2.5 points
+    macros = (DBT_PROJECT_DIR / "macros" / "percent_text.sql").read_text()
+    sql = jinja2.Environment().from_string(macros).module
+    shares = [84 / 160, 0.145, 0.125, 0.135, 1 / 3, 0.995, 0.0]
+    with duckdb.connect() as con:
+        printed = [con.execute(f"select {sql.percent_text(str(s))}").fetchone()[0] for s in shares]
+    assert printed == [percent_text(s) for s in shares]
+    assert printed == ["53%", "15%", "13%", "14%", "33%", "100%", "0%"]

@@ -476,3 +476,16 @@ def test_the_map_colours_prediction_and_significance_apart(con) -> None:
         assert layer == layers[(bool(hot), bool(significant))]
         assert "hotspot" not in change_label.lower()
     assert any(hot and not significant for _, _, hot, significant in rows)
+
+
+def test_no_headline_figure_is_fixed_by_design(html: str, con) -> None:
+    """The predicted hotspot cells' count printed '+0% on the previous quarter, +0% a year ago'
+    every quarter: every method flags the same share of the cells analysed, so its change says
+    nothing. The locations headline is how much crime the predicted cells caught."""
+    shares = con.execute(
+        "select distinct hot_cells from reporting.rpt_hotspots_by_quarter where hot_cells > 0"
+    ).fetchall()
+    assert len(shares) == 1  # every quarter flags the same number of cells: fixed by design
+    labels = re.findall(r'<div class="label">([^<]*)</div>', html)
+    assert "Predicted hotspot cells" not in labels
+    assert "Located crimes in the cells predicted a quarter earlier" in labels

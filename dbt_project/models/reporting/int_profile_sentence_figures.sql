@@ -158,15 +158,12 @@ changes as (
         / nullif(cast(repeat_victims_year_ago as double), 0) as repeat_victims_change_year,
         (spo_in_force - spo_in_force_year_ago)
         / nullif(cast(spo_in_force_year_ago as double), 0) as spo_in_force_change_year,
-        -- percentage points between the two online shares, whole points ties to even
-        cast(round_even(
-            (
-                online_crimes / nullif(cast(online_crimes + not_online_crimes as double), 0)
-                - online_crimes_year_ago
-                / nullif(cast(online_crimes_year_ago + not_online_crimes_year_ago as double), 0)
-            ) * 100,
-            0
-        ) as bigint) as online_points_change
+        -- percentage points between the two online shares, whole points rounded half up
+        {{ whole_percent(
+            'online_crimes / nullif(cast(online_crimes + not_online_crimes as double), 0)'
+            ~ ' - online_crimes_year_ago'
+            ~ ' / nullif(cast(online_crimes_year_ago + not_online_crimes_year_ago as double), 0)'
+        ) }} as online_points_change
     from compared
 ),
 

@@ -94,7 +94,7 @@ departures as (
 worded as (
     select
         *,
-        printf('%d%%', cast(round_even(100 * abs(departure), 0) as integer))
+        {{ percent_text('abs(departure)') }}
         || case when departure < 0 then ' below' else ' above' end as departure_words,
         departure * sign(
             max(case when member_order = 0 then departure end) over (partition by series)
