@@ -57,6 +57,7 @@ rank_links as (
 listed as (
     select
         perpetrators.*,
+        quarters.q_start,
         quarters.q_end
     from perpetrators
     inner join quarters on perpetrators.quarter = quarters.quarter
@@ -122,6 +123,11 @@ final as (
         listed.has_active_order,
         active_orders.active_orders,
         listed.last_reported_date as last_offence_date,
+        -- recency beside harm: the list ranks by harm (RFGV), while the most recent offending
+        -- picked out who re-offended better in the back-test; the chair sees both, the ranking
+        -- is unchanged
+        datediff('day', listed.last_reported_date, listed.q_end) as days_since_last_offence,
+        listed.last_reported_date >= listed.q_start as is_recently_active,
         listed.score_band,
         listed.highest_recorded_risk_12m,
         listed.has_domestic_abuse,
