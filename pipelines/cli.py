@@ -331,6 +331,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 configured_area=settings.force.area_geojson,
                 today=dt.date.fromisoformat(args.run_date) if args.run_date else None,
                 limits=QuarantineLimits.from_settings(settings.ingest),
+                earliest=settings.ingest.earliest_plausible_date,
             )
     except StructuralError as error:
         raise BadDelivery(str(error)) from None

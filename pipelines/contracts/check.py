@@ -15,7 +15,13 @@ from typing import Any
 import duckdb
 
 from pipelines.contracts.gate import GatePassed, structural_gate
-from pipelines.contracts.loader import LOAD_ORDER, LoadResult, load_extract, offence_codes
+from pipelines.contracts.loader import (
+    EARLIEST_PLAUSIBLE_DATE,
+    LOAD_ORDER,
+    LoadResult,
+    load_extract,
+    offence_codes,
+)
 from pipelines.contracts.thresholds import QuarantineLimits, describe, over_limits
 
 EXAMPLE_ROWS = 3
@@ -100,6 +106,7 @@ def check_delivery_folder(
     configured_area: str = "",
     today: dt.date | None = None,
     limits: QuarantineLimits | None = None,
+    earliest: dt.date = EARLIEST_PLAUSIBLE_DATE,
 ) -> DeliveryCheck:
     """Gate, load into a throw-away in-memory DuckDB, and compare with the quarantine limits.
     Raises StructuralError (or QuarterOutsideData) exactly where a run would stop."""
@@ -120,6 +127,7 @@ def check_delivery_folder(
                 area=gate.area,
                 codes=codes,
                 source=gate.files[extract],
+                earliest=earliest,
             )
             results[extract] = result
             examples[extract] = _examples(con, extract)

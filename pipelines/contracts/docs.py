@@ -28,6 +28,11 @@ RULE_WORDS = {
     "dob_in_future": "a date of birth after the date of the run",
     "not_allowed_value": "a value outside the allowed list (also a boolean that is not "
     "true/false, Y/N or 1/0, and a malformed postcode)",
+    "date_in_future": "a crime reported, an outcome, an order applied for or granted, a breach "
+    "or an intelligence report dated after the date of the run",
+    "date_too_early": "any of those dated before the earliest plausible date (settings "
+    "`ingest.earliest_plausible_date`, 1900-01-01): a system's default date or a mistyped "
+    "century",
 }
 
 HEADER = """# Data contracts: the extracts a force delivers each quarter

@@ -35,6 +35,7 @@ from pipelines.contracts.structure import (
 )
 from pipelines.contracts.suites import load_suite
 from pipelines.paths import DBT_PROJECT_DIR
+from pipelines.settings import IngestSettings
 
 __all__ = [
     "LoadResult",
@@ -46,6 +47,8 @@ __all__ = [
 ]
 
 OFFENCE_CODES_SEED = DBT_PROJECT_DIR / "seeds" / "offence_codes.csv"
+# The settings' default, for callers without a settings file (tests, the benchmark).
+EARLIEST_PLAUSIBLE_DATE: dt.date = IngestSettings().earliest_plausible_date
 
 
 class ReconciliationError(Exception):
@@ -96,12 +99,15 @@ def offence_codes(path: Path = OFFENCE_CODES_SEED) -> list[str]:
         return sorted({row["offence_code"].strip() for row in csv.DictReader(handle)})
 
 
-def runtime_parameters(today: dt.date, codes: list[str]) -> dict[str, Any]:
+def runtime_parameters(
+    today: dt.date, codes: list[str], earliest: dt.date = EARLIEST_PLAUSIBLE_DATE
+) -> dict[str, Any]:
     """The suites' `$PARAMETER` values that do not depend on the warehouse."""
     return {
         "offence_codes": codes,
         "included_offence_codes_regex": included_codes_regex(codes),
         "today": today.isoformat(),
+        "earliest_plausible_date": earliest.isoformat(),
     }
 
 
@@ -266,14 +272,17 @@ def load_extract(
     area: geo.ForceArea | None = None,
     codes: list[str] | None = None,
     source: ExtractFile | None = None,
+    earliest: dt.date = EARLIEST_PLAUSIBLE_DATE,
 ) -> LoadResult:
-    """Validate and load one extract; the contract is data_contracts/<extract>.json."""
+    """Validate and load one extract; the contract is data_contracts/<extract>.json.
+    `today` is the run date and `earliest` the earliest plausible date of an event (settings
+    `ingest.earliest_plausible_date`): a record dated outside them is quarantined."""
     started = time.perf_counter()
     extracts_dir = Path(extracts_dir)
     source = source or inspect_extract(extracts_dir, extract)
     if area is None:
         area = geo.resolve_force_area(extracts_dir, "")
-    parameters = runtime_parameters(today or dt.date.today(), codes or offence_codes())
+    parameters = runtime_parameters(today or dt.date.today(), codes or offence_codes(), earliest)
     compiled = compile_suite(load_suite(extract), set(source.columns), parameters)
     ensure_tables(con)
     _require_parents(con, compiled)
@@ -395,6 +404,7 @@ def load_delivery(
     partition_key: str = "",
     configured_area: str = "",
     memory_limit: str = "",
+    earliest: dt.date = EARLIEST_PLAUSIBLE_DATE,
 ) -> dict[str, LoadResult]:
     """Check the whole delivery's structure, then load every extract in dependency order
     (what the ingest assets do, in one call: used by the tests and the benchmark)."""
@@ -415,6 +425,7 @@ def load_delivery(
             area=area,
             codes=codes,
             source=sources[extract],
+            earliest=earliest,
         )
         for extract in LOAD_ORDER
     }

@@ -40,6 +40,8 @@ RULES = (
     "breach_before_grant",
     "dob_in_future",
     "not_allowed_value",
+    "date_in_future",
+    "date_too_early",
 )
 
 # The pandas dtypes DuckDB hands Great Expectations for each spec type (typed raw tables).
@@ -103,6 +105,23 @@ SOFT_REFERENCES: dict[str, list[tuple[str, str, str]]] = {
 }
 
 FUTURE_DATES: dict[str, list[str]] = {"crime_persons": ["date_of_birth"]}
+# The dates of what a record says happened (a crime recorded, an order applied for or granted,
+# a breach, a report submitted): on or before the date of the run, and not before the earliest
+# plausible date (settings `ingest.earliest_plausible_date`). A mistyped year (9999, 0001, a
+# system's default) is no record of an event, and the quarter spine and the demand history run
+# from the first to the last crime reported: one such date used to stretch them over centuries.
+# (An order's expiry_date is rightly in the future; births are `dob_in_future`.)
+EVENT_DATES: dict[str, list[str]] = {
+    "crimes": [
+        "reported_date",
+        "outcome_date",
+        "needs_assessment_date",
+        "support_referral_date",
+    ],
+    "intelligence": ["submitted_date"],
+    "orders": ["applied_date", "granted_date"],
+    "breaches": ["breach_date"],
+}
 COORDINATE_PAIRS: dict[str, list[tuple[str, str]]] = {
     "crimes": [("latitude", "longitude")],
     "intelligence": [("latitude", "longitude")],
@@ -241,6 +260,26 @@ def build_suite(extract: str) -> dict[str, Any]:
                 column=OUTSIDE_AREA_COLUMN,
                 value_set=[True],
                 meta={"derived": {"latitude": lat, "longitude": lon}},
+            )
+        )
+    for name in EVENT_DATES.get(extract, []):
+        exps.append(
+            _exp(
+                "expect_column_values_to_be_between",
+                "date_in_future",
+                f"`{name}` is not after the date of the run.",
+                column=name,
+                max_value={"$PARAMETER": "today"},
+            )
+        )
+        exps.append(
+            _exp(
+                "expect_column_values_to_be_between",
+                "date_too_early",
+                f"`{name}` is not before the earliest plausible date (settings "
+                "`ingest.earliest_plausible_date`, 1900-01-01 unless a force sets it).",
+                column=name,
+                min_value={"$PARAMETER": "earliest_plausible_date"},
             )
         )
     for later, earlier in ORDERINGS.get(extract, []):

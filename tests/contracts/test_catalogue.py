@@ -480,6 +480,25 @@ QUARANTINE: dict[str, Callable[[Delivery], set]] = {
     "breach_before_grant": _row("breaches", 2, "breach_before_grant", breach_date="2024-01-19"),
     "breach_of_never_granted_order": _never_granted,
     "dob_in_future": _row("crime_persons", 1, "dob_in_future", date_of_birth="2025-01-02"),
+    # dated after the run date (TODAY, 2025-01-01) or before the earliest plausible date
+    # (1900-01-01): a mistyped year stretched the quarter spine to 9999
+    "crime_reported_in_future": _row("crimes", 2, "date_in_future", reported_date="9999-12-31"),
+    "crime_reported_the_day_after_the_run": _row(
+        "crimes", 4, "date_in_future", reported_date="2025-01-02"
+    ),
+    "crime_reported_in_year_one": _row("crimes", 3, "date_too_early", reported_date="0001-01-01"),
+    "outcome_in_future": _row("crimes", 2, "date_in_future", outcome_date="2052-03-01"),
+    "intel_submitted_in_future": _row(
+        "intelligence", 2, "date_in_future", submitted_date="2205-02-01"
+    ),
+    "intel_submitted_before_the_floor": _row(
+        "intelligence", 1, "date_too_early", submitted_date="1899-12-31"
+    ),
+    "order_granted_in_future": _row("orders", 2, "date_in_future", granted_date="2025-06-01"),
+    "order_applied_before_the_floor": _row(
+        "orders", 3, "date_too_early", applied_date="1753-01-01"
+    ),
+    "breach_in_future": _row("breaches", 1, "date_in_future", breach_date="2042-03-01"),
     "role_not_allowed": _row("crime_persons", 2, "not_allowed_value", role="witness"),
     "sex_not_allowed": _row("crime_persons", 3, "not_allowed_value", sex="female"),
     "bad_postcode": _row("crime_persons", 1, "not_allowed_value", postcode="not a postcode"),
@@ -504,6 +523,36 @@ def test_row_problem_is_quarantined_and_run_goes_on(tmp_path: Path, case: str) -
             r[0] for r in delivery.con.execute(f"select _source_row from raw.{extract}").fetchall()
         }
         assert loaded_rows == set(range(1, result.read + 1)) - bad
+
+
+def test_dates_on_the_run_date_and_on_the_floor_load(tmp_path: Path) -> None:
+    """The bounds are inclusive: a crime reported on the run date itself, or on the earliest
+    plausible date, is loaded; an order's expiry after the run date is no event (it loads)."""
+    d = Delivery(tmp_path / "in")
+    d.set("crimes", 1, reported_date=d_today().isoformat(), outcome_date="")
+    d.set("crimes", 3, reported_date="1900-01-01", outcome_date="")
+    d.set("orders", 1, expiry_date="9999-12-31")
+    results = d.load()
+    assert d.quarantine() == set()
+    assert all(r.quarantined == 0 for r in results.values())
+
+
+def test_the_earliest_plausible_date_is_a_setting(tmp_path: Path) -> None:
+    """A force that sets `ingest.earliest_plausible_date` moves the floor."""
+    import duckdb
+
+    from pipelines.contracts.loader import load_delivery
+
+    d = Delivery(tmp_path / "in")
+    d.set("crimes", 3, reported_date="2001-05-05")
+    d.write()
+    con = duckdb.connect()
+    load_delivery(con, d.folder, today=d_today(), earliest=_date("2010-01-01"))
+    rows = con.execute("select extract, source_row, rule from raw.quarantine").fetchall()
+    assert sorted(rows) == [
+        ("crime_persons", 4, "references_quarantined_row"),
+        ("crimes", 3, "date_too_early"),
+    ]
 
 
 def test_quarantine_keeps_the_whole_original_row(tmp_path: Path) -> None:
