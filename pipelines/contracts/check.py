@@ -76,6 +76,7 @@ class DeliveryCheck:
             for link, count in result.unlinked.items():
                 if count:
                     out.append(f"    soft link {link} finds no loaded row: {count:,} (kept)")
+            out += [f"    note: {note}" for note in result.notes]
         out.append(
             f"crimes reported {self.gate.first_reported.isoformat()} to "
             f"{self.gate.last_reported.isoformat()}; a run would profile {self.gate.quarter}"

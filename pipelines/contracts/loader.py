@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from pipelines.contracts import geo
 from pipelines.contracts.compile import Compiled, compile_suite, included_codes_regex, q
-from pipelines.contracts.schema import DUCKDB_TYPES, EXTRACTS
+from pipelines.contracts.schema import DUCKDB_TYPES, EXTRACTS, MAPPING_NOTES_FILE_NAME
 from pipelines.contracts.structure import (
     ExtractFile,
     StructuralError,
@@ -70,6 +70,8 @@ class LoadResult:
     seconds: float = 0.0
     # Quarantine limits this extract broke and the run accepted (--accept-quarantine).
     over_limit_accepted: list[str] = field(default_factory=list)
+    # What applying a mapping file noticed and did not stop for (mapping._check_date_formats).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def reconciles(self) -> bool:
@@ -90,6 +92,7 @@ class LoadResult:
             "force_area": self.force_area,
             "seconds": round(self.seconds, 3),
             "over_limit_accepted": list(self.over_limit_accepted),
+            "notes": list(self.notes),
         }
 
 
@@ -97,6 +100,14 @@ def offence_codes(path: Path = OFFENCE_CODES_SEED) -> list[str]:
     """Known offence codes: the project's reference table (the dbt seed), the one home."""
     with path.open(newline="", encoding="utf-8") as handle:
         return sorted({row["offence_code"].strip() for row in csv.DictReader(handle)})
+
+
+def mapping_notes(extracts_dir: Path, extract: str) -> list[str]:
+    """The notes a mapping file's application left for this extract (none without one)."""
+    path = Path(extracts_dir) / MAPPING_NOTES_FILE_NAME
+    if not path.exists():
+        return []
+    return list(json.loads(path.read_text(encoding="utf-8")).get(extract, []))
 
 
 def runtime_parameters(
@@ -135,6 +146,7 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         "alter table raw.load_log add column if not exists over_limit_accepted varchar[] default []"
     )
+    con.execute("alter table raw.load_log add column if not exists notes varchar[] default []")
 
 
 def _stage(con: duckdb.DuckDBPyConnection, source: ExtractFile) -> None:
@@ -333,6 +345,7 @@ def load_extract(
             format=source.format,
             extra_columns=source.extra_columns,
             force_area=area.description if compiled.needs_area else "",
+            notes=mapping_notes(extracts_dir, extract),
         )
         if not result.reconciles:
             raise ReconciliationError(
@@ -360,8 +373,8 @@ def _log(con: duckdb.DuckDBPyConnection, result: LoadResult, run_id: str, partit
     con.execute(
         "insert into raw.load_log (extract, file, format, rows_read, rows_loaded, "
         "rows_quarantined, by_rule, unlinked_soft_links, unlinked_detail, force_area, "
-        "extra_columns_ignored, run_id, partition_key, loaded_at, seconds) "
-        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp, ?)",
+        "extra_columns_ignored, run_id, partition_key, loaded_at, seconds, notes) "
+        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp, ?, ?)",
         [
             result.extract,
             result.file,
@@ -377,6 +390,7 @@ def _log(con: duckdb.DuckDBPyConnection, result: LoadResult, run_id: str, partit
             run_id,
             partition,
             result.seconds,
+            list(result.notes),
         ],
     )
 
