@@ -434,12 +434,48 @@ def ensure_readable(con: duckdb.DuckDBPyConnection, source: ExtractFile) -> None
         mark_readable(source)
 
 
+def holds_rows(source: ExtractFile) -> bool:
+    """Whether the file holds anything after its header (cheap: the first megabyte of a CSV,
+    the footer of a Parquet file). Blank lines after the header are no rows (the reader skips
+    them); a line of commas alone is a row, as the reader counts it."""
+    if source.format == "parquet":
+        import pyarrow.parquet as pq
+
+        return pq.read_metadata(source.path).num_rows > 0
+    with source.path.open("rb") as handle:
+        head = handle.read(1024 * 1024)
+    end = re.search(rb"[\r\n]", head)
+    return end is not None and bool(head[end.start() :].strip())
+
+
+# Extracts a delivery cannot hold without rows while it holds crimes: every crime recorded
+# has at least its victim. A header-only crime_persons (an export cut after its header, a
+# failed query) profiled every crime with no victim and no suspect, and said nothing.
+NEVER_EMPTY_BESIDE_CRIMES = ("crime_persons",)
+
+
+def _check_not_empty(files: dict[str, ExtractFile]) -> None:
+    crimes = files["crimes"]
+    if not holds_rows(crimes):
+        raise StructuralError(crimes.path, "no crimes in the file (header only)")
+    for extract in NEVER_EMPTY_BESIDE_CRIMES:
+        if not holds_rows(files[extract]):
+            raise StructuralError(
+                files[extract].path,
+                f"no rows (header only) while {crimes.path.name} holds crimes: every crime "
+                "has at least its victim",
+                hint=f"the {extract} export failed or was cut after its header: export it again",
+            )
+
+
 def check_delivery(
     con: duckdb.DuckDBPyConnection, extracts_dir: Path, full_read: bool = True
 ) -> dict[str, ExtractFile]:
     """Every extract's structure, checked before any of them is loaded: every header first,
-    then (`full_read`) every file read whole, in the extracts' order."""
+    then whether the extracts that cannot be empty hold rows, then (`full_read`) every file
+    read whole, in the extracts' order."""
     files = {extract: inspect_extract(Path(extracts_dir), extract) for extract in EXTRACTS}
+    _check_not_empty(files)
     if full_read:
         for source in files.values():
             ensure_readable(con, source)
