@@ -27,7 +27,8 @@ RULE_WORDS = {
     "never granted",
     "dob_in_future": "a date of birth after the date of the run",
     "not_allowed_value": "a value outside the allowed list (also a boolean that is not "
-    "true/false, Y/N or 1/0, and a malformed postcode)",
+    "true/false, Y/N or 1/0, a malformed postcode, and a latitude or longitude that is not "
+    "WGS84 degrees)",
     "date_in_future": "a crime reported, an outcome, an order applied for or granted, a breach "
     "or an intelligence report dated after the date of the run",
     "date_too_early": "any of those dated before the earliest plausible date (settings "

@@ -235,6 +235,22 @@ def build_suite(extract: str) -> dict[str, Any]:
             )
         )
     for lat, lon in COORDINATE_PAIRS.get(extract, []):
+        # WGS84 degrees: British National Grid metres (an easting in `longitude`) are not, and
+        # loaded without a force area they were kept as points nowhere, then left off every
+        # map without a word
+        for name, limit, kind in ((lat, 90, "latitude"), (lon, 180, "longitude")):
+            exps.append(
+                _exp(
+                    "expect_column_values_to_be_between",
+                    "not_allowed_value",
+                    f"`{name}` is a WGS84 {kind}, -{limit} to {limit} degrees (British "
+                    "National Grid metres are not).",
+                    column=name,
+                    min_value=-limit,
+                    max_value=limit,
+                )
+            )
+    for lat, lon in COORDINATE_PAIRS.get(extract, []):
         for have, need in ((lat, lon), (lon, lat)):
             exps.append(
                 _exp(

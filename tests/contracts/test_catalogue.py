@@ -107,6 +107,16 @@ STRUCTURAL = {
         r"intelligence\.csv: header is not UTF-8",
     ),
     "empty_file": (_raw("breaches", b""), r"breaches\.csv: empty file, no header row"),
+    # a header and no rows: valid for intelligence, orders and breaches (a force may have
+    # none), never for the people of crimes delivered (they profiled with no victim at all)
+    "header_only_crime_persons": (
+        _raw("crime_persons", _good_csv("crime_persons").split(b"\n")[0] + b"\r\n\r\n"),
+        r"crime_persons\.csv: no rows \(header only\) while crimes\.csv holds crimes",
+    ),
+    "header_only_crimes": (
+        _raw("crimes", b"\xef\xbb\xbf" + _good_csv("crimes").split(b"\n")[0]),
+        r"crimes\.csv: no crimes in the file \(header only\)",
+    ),
     "empty_header_line": (
         lambda d: d.raw.__setitem__("orders", b"\n" + _good_csv("orders")),
         r"orders\.csv: empty header row",
@@ -506,6 +516,13 @@ QUARANTINE: dict[str, Callable[[Delivery], set]] = {
     "order_type_not_allowed": _row("orders", 3, "not_allowed_value", order_type="ASBO"),
     "action_not_allowed": _row("breaches", 3, "not_allowed_value", action_taken="warning"),
     "risk_not_allowed": _row("crimes", 4, "not_allowed_value", risk_level="very high"),
+    # British National Grid metres where WGS84 degrees belong
+    "bng_metres_as_coordinates": _row(
+        "crimes", 1, "not_allowed_value", latitude="452113", longitude="460321"
+    ),
+    "intel_easting_as_longitude": _row(
+        "intelligence", 2, "not_allowed_value", latitude="54.0", longitude="460321"
+    ),
 }
 
 
@@ -581,6 +598,22 @@ def test_row_breaking_two_rules_takes_the_first_and_details_both(tmp_path: Path)
     detail = d.con.execute("select detail from raw.quarantine where extract = 'crimes'")
     detail = detail.fetchone()[0]
     assert "offence_code" in detail and "longitude" in detail
+
+
+def test_coordinates_that_are_not_degrees_are_quarantined_without_a_force_area(
+    tmp_path: Path,
+) -> None:
+    """Without a force area no point is outside it, but metres are still no degrees: they
+    loaded, and the maps left them off without a word. Swapped degrees (latitude -1.1,
+    longitude 54.0) are degrees: with no area to hold them to, they load."""
+    d = Delivery(tmp_path / "in", area=False)
+    d.set("crimes", 2, latitude="452113", longitude="460321")
+    d.set("crimes", 3, latitude="-1.1", longitude="54.0")
+    d.load()
+    assert d.quarantine() == {
+        ("crimes", 2, "not_allowed_value"),
+        ("crime_persons", 3, "references_quarantined_row"),
+    }
 
 
 def test_no_force_area_means_no_location_rule_and_says_so(tmp_path: Path) -> None:
