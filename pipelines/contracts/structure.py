@@ -386,7 +386,38 @@ def explain_read_error(source: ExtractFile, error: Exception) -> StructuralError
         )
     if "maximum line size" in message.lower():
         return StructuralError(source.path, "a line is longer than the reader allows", row=row)
+    if "invalid state" in message.lower() and (change := line_end_change(source.path)):
+        changed_row, before, after = change
+        return StructuralError(
+            source.path,
+            f"line ends change from {before} to {after}",
+            row=changed_row,
+            hint="save the file with one kind of line end throughout (two exports joined?)",
+        )
     return StructuralError(source.path, f"not readable as CSV ({type(error).__name__})", row=row)
+
+
+def line_end_change(path: Path) -> tuple[int, str, str] | None:
+    """(data row, line end before, line end from it) where the records' line ends change
+    (CRLF to LF or back), or None. DuckDB's reader takes the first record's line end for the
+    whole file and, strict, stops at the first other one with no line number. Read only when
+    a file has failed; a line end inside a quoted field (odd count of quotes so far) is data."""
+    kinds = {True: "CRLF", False: "LF"}
+    first: bool | None = None
+    quotes = 0
+    record = 0  # records ended so far (the header is record 0)
+    with path.open("rb") as handle:
+        for line in handle:
+            quotes += line.count(b'"')
+            if quotes % 2 or not line.endswith(b"\n"):
+                continue
+            crlf = line.endswith(b"\r\n")
+            if first is None:
+                first = crlf
+            elif crlf != first and line.strip():
+                return record, kinds[first], kinds[crlf]
+            record += 1
+    return None
 
 
 def check_readable(

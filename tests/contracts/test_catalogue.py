@@ -113,6 +113,12 @@ STRUCTURAL = {
         _raw("crime_persons", _good_csv("crime_persons").split(b"\n")[0] + b"\r\n\r\n"),
         r"crime_persons\.csv: no rows \(header only\) while crimes\.csv holds crimes",
     ),
+    # two exports joined: CRLF records, then LF from data row 3 (DuckDB said only "not
+    # readable as CSV (InvalidInputException)")
+    "line_ends_changing_mid_file": (
+        lambda d: d.raw.__setitem__("crimes", _good_csv("crimes").replace(b"\n", b"\r\n", 3)),
+        r"crimes\.csv: line ends change from CRLF to LF at data row 3 \(save the file",
+    ),
     "header_only_crimes": (
         _raw("crimes", b"\xef\xbb\xbf" + _good_csv("crimes").split(b"\n")[0]),
         r"crimes\.csv: no crimes in the file \(header only\)",
