@@ -249,7 +249,15 @@ def inspect_extract(extracts_dir: Path, extract: str) -> ExtractFile:
         raise StructuralError(path, "empty header row")
     for position, name in enumerate(columns, start=1):
         if not name:
-            raise StructuralError(path, f"column {position} of the header has no name")
+            trailing = position == len(columns) and position > 1
+            raise StructuralError(
+                path,
+                f"column {position} of the header has no name",
+                # an export that ends every line with the delimiter
+                hint="the header ends with a comma: remove the trailing delimiter from every line"
+                if trailing
+                else "",
+            )
     seen: set[str] = set()
     by_lower: dict[str, str] = {}
     for name in columns:

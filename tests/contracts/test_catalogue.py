@@ -119,6 +119,13 @@ STRUCTURAL = {
         lambda d: d.raw.__setitem__("crimes", _good_csv("crimes").replace(b"\n", b"\r\n", 3)),
         r"crimes\.csv: line ends change from CRLF to LF at data row 3 \(save the file",
     ),
+    # an export that ends every line with a comma (the header too)
+    "trailing_delimiter_on_every_line": (
+        lambda d: d.raw.__setitem__(
+            "breaches", b"".join(line + b",\n" for line in _good_csv("breaches").splitlines())
+        ),
+        r"breaches\.csv: column 6 of the header has no name \(the header ends with a comma",
+    ),
     "header_only_crimes": (
         _raw("crimes", b"\xef\xbb\xbf" + _good_csv("crimes").split(b"\n")[0]),
         r"crimes\.csv: no crimes in the file \(header only\)",
