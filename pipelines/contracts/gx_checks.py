@@ -340,6 +340,7 @@ def _batch(
     )
     parameters = runtime_parameters(today, codes or offence_codes(), earliest)
     parameters["today"] = pd.Timestamp(today)
+    parameters["day_after_run"] = pd.Timestamp(today + dt.timedelta(days=1))
     parameters["earliest_plausible_date"] = pd.Timestamp(earliest)
     return _Batch(suite_json, frame, parameters, rows_in_table)
 

@@ -118,6 +118,8 @@ def runtime_parameters(
         "offence_codes": codes,
         "included_offence_codes_regex": included_codes_regex(codes),
         "today": today.isoformat(),
+        # a date-time is after the run date from the midnight that ends it
+        "day_after_run": (today + dt.timedelta(days=1)).isoformat(),
         "earliest_plausible_date": earliest.isoformat(),
     }
 

@@ -104,7 +104,13 @@ SOFT_REFERENCES: dict[str, list[tuple[str, str, str]]] = {
     "orders": [("crime_id", "crimes", "crime_id")],
 }
 
-FUTURE_DATES: dict[str, list[str]] = {"crime_persons": ["date_of_birth"]}
+# Dates of birth after the run date (an intelligence or order subject's too: resolution links
+# people on them).
+FUTURE_DATES: dict[str, list[str]] = {
+    "crime_persons": ["date_of_birth"],
+    "intelligence": ["subject_date_of_birth"],
+    "orders": ["subject_date_of_birth"],
+}
 # The dates of what a record says happened (a crime recorded, an order applied for or granted,
 # a breach, a report submitted): on or before the date of the run, and not before the earliest
 # plausible date (settings `ingest.earliest_plausible_date`). A mistyped year (9999, 0001, a
@@ -122,6 +128,8 @@ EVENT_DATES: dict[str, list[str]] = {
     "orders": ["applied_date", "granted_date"],
     "breaches": ["breach_date"],
 }
+# Date-times of the same kind: any time on the run date is on or before it.
+EVENT_TIMES: dict[str, list[str]] = {"crimes": ["offence_start", "offence_end"]}
 COORDINATE_PAIRS: dict[str, list[tuple[str, str]]] = {
     "crimes": [("latitude", "longitude")],
     "intelligence": [("latitude", "longitude")],
@@ -278,14 +286,21 @@ def build_suite(extract: str) -> dict[str, Any]:
                 meta={"derived": {"latitude": lat, "longitude": lon}},
             )
         )
-    for name in EVENT_DATES.get(extract, []):
+    for name in EVENT_DATES.get(extract, []) + EVENT_TIMES.get(extract, []):
+        timed = name in EVENT_TIMES.get(extract, [])
         exps.append(
             _exp(
                 "expect_column_values_to_be_between",
                 "date_in_future",
-                f"`{name}` is not after the date of the run.",
+                f"`{name}` is not after the date of the run"
+                + (" (any time on that day is on it)." if timed else "."),
                 column=name,
-                max_value={"$PARAMETER": "today"},
+                # a date-time: before the midnight that ends the run date
+                **(
+                    {"max_value": {"$PARAMETER": "day_after_run"}, "strict_max": True}
+                    if timed
+                    else {"max_value": {"$PARAMETER": "today"}}
+                ),
             )
         )
         exps.append(

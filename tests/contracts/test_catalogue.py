@@ -522,6 +522,18 @@ QUARANTINE: dict[str, Callable[[Delivery], set]] = {
         "orders", 3, "date_too_early", applied_date="1753-01-01"
     ),
     "breach_in_future": _row("breaches", 1, "date_in_future", breach_date="2042-03-01"),
+    "offence_starting_after_the_run_date": _row(
+        "crimes", 1, "date_in_future", offence_start="2025-01-02 00:00:00", offence_end=""
+    ),
+    "offence_ending_in_future": _row(
+        "crimes", 4, "date_in_future", offence_end="9999-01-04 10:30:00"
+    ),
+    "intel_subject_born_in_future": _row(
+        "intelligence", 1, "dob_in_future", subject_date_of_birth="2030-01-01"
+    ),
+    "order_subject_born_in_future": _row(
+        "orders", 2, "dob_in_future", subject_date_of_birth="2025-01-02"
+    ),
     "role_not_allowed": _row("crime_persons", 2, "not_allowed_value", role="witness"),
     "sex_not_allowed": _row("crime_persons", 3, "not_allowed_value", sex="female"),
     "bad_postcode": _row("crime_persons", 1, "not_allowed_value", postcode="not a postcode"),
@@ -560,6 +572,7 @@ def test_dates_on_the_run_date_and_on_the_floor_load(tmp_path: Path) -> None:
     plausible date, is loaded; an order's expiry after the run date is no event (it loads)."""
     d = Delivery(tmp_path / "in")
     d.set("crimes", 1, reported_date=d_today().isoformat(), outcome_date="")
+    d.set("crimes", 1, offence_start="2024-12-31 23:00:00", offence_end="2025-01-01 23:59:59")
     d.set("crimes", 3, reported_date="1900-01-01", outcome_date="")
     d.set("orders", 1, expiry_date="9999-12-31")
     results = d.load()
