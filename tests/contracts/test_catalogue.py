@@ -305,6 +305,28 @@ def test_postcode_spellings_load(tmp_path: Path, postcode: str) -> None:
     assert d.quarantine() == set()
 
 
+def test_no_break_spaces_and_quoted_empty_fields_load_as_the_plain_delivery(
+    tmp_path: Path,
+) -> None:
+    """A spreadsheet's no-break space after a child's crime id or an offence code, and `""`
+    for an empty optional field: the child still finds its crime, the code is known, the empty
+    field is null (no row quarantined)."""
+    d = Delivery(tmp_path / "in")
+    d.set("crime_persons", 1, crime_id="C1\u00a0")
+    d.set("crimes", 3, offence_code="\u00a0195/12\u00a0")
+    d.write()
+    crimes = (d.folder / "crimes.csv").read_text(encoding="utf-8").replace(",,", ',"",')
+    d.raw["crimes"] = crimes.encode("utf-8")
+    d.load()
+    assert d.quarantine() == set()
+    assert d.con.execute(
+        "select count(*) from raw.crime_persons where crime_id = 'C1'"
+    ).fetchone() == (2,)
+    assert d.con.execute(
+        "select count(*) from raw.crimes where offence_description = '' or outcome_code = ''"
+    ).fetchone() == (0,)
+
+
 @pytest.mark.parametrize("codes", ["008/65|", "|008/65", "195/94||008/65", " 195/94 | 008/65 |"])
 def test_included_codes_with_an_empty_element_load(tmp_path: Path, codes: str) -> None:
     """A trailing or doubled bar (an export joining codes) names no code: the crime loads (it
