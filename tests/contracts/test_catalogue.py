@@ -600,6 +600,13 @@ def test_dates_on_the_run_date_and_on_the_floor_load(tmp_path: Path) -> None:
     results = d.load()
     assert d.quarantine() == set()
     assert all(r.quarantined == 0 for r in results.values())
+    # Great Expectations, on the loaded tables, agrees (a time later on the run date included)
+    from pipelines.contracts import geo
+    from pipelines.contracts.gx_checks import run_suite
+
+    area = geo.resolve_force_area(d.folder, "")
+    for extract in ("crimes", "orders"):
+        assert run_suite(d.con, extract, d_today(), area).critical_failures == [], extract
 
 
 def test_the_earliest_plausible_date_is_a_setting(tmp_path: Path) -> None:
