@@ -224,8 +224,8 @@ def _check_date_formats(
             mixed = confirming > 0
             raise StructuralError(
                 source,
-                f"{contradicting:,} dates read only as {other!r}, not as the mapping's "
-                f"{fmt!r}" + (f" ({confirming:,} read only as {fmt!r})" if mixed else ""),
+                f"{_dates(contradicting)} only as {other!r}, not as the mapping's {fmt!r}"
+                + (f" ({_dates(confirming)} only as {fmt!r})" if mixed else ""),
                 column=named,
                 row=row,
                 hint=(
@@ -247,6 +247,10 @@ def _check_date_formats(
         for order, columns in ambiguous.items()
         if not confirmed.get(order)
     ]
+
+
+def _dates(count: int) -> str:
+    return f"{count:,} date reads" if count == 1 else f"{count:,} dates read"
 
 
 def _order(date_format: str) -> str:

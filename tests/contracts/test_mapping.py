@@ -204,7 +204,7 @@ def test_a_date_format_the_dates_contradict_stops_naming_file_column_and_row(
     err = capsys.readouterr().err.strip()
     assert code == EXIT_BAD_DELIVERY and "\n" not in err
     assert (
-        f"{force.folder / 'Occurrences.csv'}: column 'ReportedDate': 1 dates read only as "
+        f"{force.folder / 'Occurrences.csv'}: column 'ReportedDate': 1 date reads only as "
         "'%d/%m/%Y', not as the mapping's '%m/%d/%Y' at data row 3"
     ) in err
     assert "set the mapping's date_formats reported_date: '%d/%m/%Y'" in err
@@ -224,7 +224,7 @@ def test_a_column_of_dates_in_both_orders_stops(tmp_path: Path, capsys) -> None:
     code, _ = _check(force.folder, tmp_path, "--mapping", str(EXAMPLE))
     err = capsys.readouterr().err.strip()
     assert code == EXIT_BAD_DELIVERY
-    assert "column 'ReportedDate': 1 dates read only as '%m/%d/%Y'" in err
+    assert "column 'ReportedDate': 1 date reads only as '%m/%d/%Y'" in err
     assert "at data row 2" in err and "mixes day-first and month-first dates" in err
 
 
