@@ -111,7 +111,7 @@ def check_delivery_folder(
 ) -> DeliveryCheck:
     """Gate, load into a throw-away in-memory DuckDB, and compare with the quarantine limits.
     Raises StructuralError (or QuarterOutsideData) exactly where a run would stop."""
-    gate = structural_gate(Path(extracts_dir), quarter, configured_area, today)
+    gate = structural_gate(Path(extracts_dir), quarter, configured_area, today, earliest)
     limits = limits or QuarantineLimits()
     results: dict[str, LoadResult] = {}
     examples: dict[str, dict[str, list[int]]] = {}
