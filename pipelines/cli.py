@@ -122,7 +122,11 @@ def config_file(args: argparse.Namespace) -> Path | None:
 
 
 def gate_delivery(
-    extracts: Path, quarter: str | None, configured_area: str, run_date: str = ""
+    extracts: Path,
+    quarter: str | None,
+    configured_area: str,
+    run_date: str,
+    earliest: dt.date,
 ) -> str:
     """The structural gate, before anything else (default quarter included): the quarter."""
     import datetime as dt
@@ -132,7 +136,7 @@ def gate_delivery(
 
     try:
         today = dt.date.fromisoformat(run_date) if run_date else None
-        passed = structural_gate(extracts, quarter, configured_area, today)
+        passed = structural_gate(extracts, quarter, configured_area, today, earliest)
     except StructuralError as error:
         raise BadDelivery(str(error)) from None
     except (QuarterOutsideData, ValueError) as error:
@@ -187,7 +191,11 @@ def _profile_delivery(args: argparse.Namespace, extracts: Path) -> int:
     # The settings are read and validated here, once; the run receives the file's path.
     settings = load_settings(config_file(args))
     quarter = gate_delivery(
-        extracts, args.quarter, settings.force.area_geojson, args.run_date or ""
+        extracts,
+        args.quarter,
+        settings.force.area_geojson,
+        args.run_date or "",
+        settings.ingest.earliest_plausible_date,
     )
     out = (Path(args.out) if args.out else default_output_dir()).resolve()
     warehouse = (Path(args.warehouse) if args.warehouse else default_warehouse()).resolve()
@@ -331,6 +339,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 configured_area=settings.force.area_geojson,
                 today=dt.date.fromisoformat(args.run_date) if args.run_date else None,
                 limits=QuarantineLimits.from_settings(settings.ingest),
+                earliest=settings.ingest.earliest_plausible_date,
             )
     except StructuralError as error:
         raise BadDelivery(str(error)) from None

@@ -17,7 +17,9 @@ def parse_quarter(quarter: str) -> tuple[int, int]:
 
 
 def quarter_of(day: dt.date) -> str:
-    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+    # the year zero-padded to four digits, as `parse_quarter` reads it and as quarters sort
+    # as text (the dbt macro quarter_of is the SQL twin)
+    return f"{day.year:04d}-Q{(day.month - 1) // 3 + 1}"
 
 
 def quarter_start(quarter: str) -> dt.date:
@@ -33,7 +35,7 @@ def quarter_end(quarter: str) -> dt.date:
 def shift_quarter(quarter: str, quarters: int) -> str:
     year, q = parse_quarter(quarter)
     index = year * 4 + (q - 1) + quarters
-    return f"{index // 4}-Q{index % 4 + 1}"
+    return f"{index // 4:04d}-Q{index % 4 + 1}"
 
 
 def shift_quarter_start(quarter: str, quarters: int) -> dt.date:

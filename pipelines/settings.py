@@ -504,6 +504,10 @@ class IngestSettings(_Section):
     quarantine_max_share_per_extract: float = Field(0.10, ge=0, le=1)
     # ... unless fewer rows than this are quarantined (a handful of rows in a tiny extract).
     quarantine_min_rows_to_stop: int = Field(10, ge=0)
+    # A record dated before this (a crime reported, an order granted, a breach) is quarantined
+    # `date_too_early`: a records system's default or a mistyped century, not an event. (After
+    # the run date is `date_in_future`.) The quarter spine starts at the first crime loaded.
+    earliest_plausible_date: dt.date = dt.date(1900, 1, 1)
 
 
 class Settings(_Section):

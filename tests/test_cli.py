@@ -122,6 +122,28 @@ def test_a_mistyped_future_year_does_not_choose_the_quarter(tmp_path: Path) -> N
     assert (passed.quarter, passed.last_reported) == ("2024-Q1", dt.date(2024, 1, 3))
 
 
+def test_a_crime_before_the_earliest_plausible_date_is_no_part_of_the_datas_range(
+    tmp_path: Path,
+) -> None:
+    """A crime reported 0001-01-01 (quarantined `date_too_early`) used to make the data start
+    in year 1, so a quarter asked for years before the delivery passed the gate."""
+    import datetime as dt
+
+    from pipelines.contracts.gate import QuarterOutsideData, structural_gate
+    from tests.contracts.delivery import Delivery
+
+    d = Delivery(tmp_path / "in")
+    d.set("crimes", 4, reported_date="0001-01-01")
+    d.write()
+    passed = structural_gate(d.folder, today=dt.date(2024, 3, 31))
+    assert passed.first_reported == dt.date(2024, 1, 1)
+    with pytest.raises(QuarterOutsideData, match="crimes were reported from 2024-01-01"):
+        structural_gate(d.folder, "2019-Q1", today=dt.date(2024, 3, 31))
+    # the floor is the force's setting
+    later = structural_gate(d.folder, today=dt.date(2024, 3, 31), earliest=dt.date(2024, 1, 2))
+    assert later.first_reported == dt.date(2024, 1, 2)
+
+
 @pytest.mark.parametrize(
     ("change", "named"),
     [

@@ -136,6 +136,7 @@ def _ingest_asset(extract: str) -> dg.AssetsDefinition:
                 area=area,
                 codes=offence_codes(),
                 source=source,
+                earliest=profile_run.settings().ingest.earliest_plausible_date,
             )
             over_limit = enforce_limits(
                 con,
@@ -152,6 +153,7 @@ def _ingest_asset(extract: str) -> dg.AssetsDefinition:
                 profile_run.today(),
                 area,
                 max_rows=profile_run.settings().ingest.contract_check_max_rows,
+                earliest=profile_run.settings().ingest.earliest_plausible_date,
             )
         result.over_limit_accepted = over_limit
         for line in over_limit:
@@ -218,6 +220,7 @@ def contract_checks(
             profile_run.today(),
             _force_area(profile_run),
             max_rows=profile_run.settings().ingest.contract_check_max_rows,
+            earliest=profile_run.settings().ingest.earliest_plausible_date,
         )
         for outcome in outcomes.values():
             record_outcome(con, outcome, context.run.run_id)

@@ -15,7 +15,13 @@ from typing import Any
 import duckdb
 
 from pipelines.contracts.gate import GatePassed, structural_gate
-from pipelines.contracts.loader import LOAD_ORDER, LoadResult, load_extract, offence_codes
+from pipelines.contracts.loader import (
+    EARLIEST_PLAUSIBLE_DATE,
+    LOAD_ORDER,
+    LoadResult,
+    load_extract,
+    offence_codes,
+)
 from pipelines.contracts.thresholds import QuarantineLimits, describe, over_limits
 
 EXAMPLE_ROWS = 3
@@ -70,6 +76,7 @@ class DeliveryCheck:
             for link, count in result.unlinked.items():
                 if count:
                     out.append(f"    soft link {link} finds no loaded row: {count:,} (kept)")
+            out += [f"    note: {note}" for note in result.notes]
         out.append(
             f"crimes reported {self.gate.first_reported.isoformat()} to "
             f"{self.gate.last_reported.isoformat()}; a run would profile {self.gate.quarter}"
@@ -100,10 +107,11 @@ def check_delivery_folder(
     configured_area: str = "",
     today: dt.date | None = None,
     limits: QuarantineLimits | None = None,
+    earliest: dt.date = EARLIEST_PLAUSIBLE_DATE,
 ) -> DeliveryCheck:
     """Gate, load into a throw-away in-memory DuckDB, and compare with the quarantine limits.
     Raises StructuralError (or QuarterOutsideData) exactly where a run would stop."""
-    gate = structural_gate(Path(extracts_dir), quarter, configured_area, today)
+    gate = structural_gate(Path(extracts_dir), quarter, configured_area, today, earliest)
     limits = limits or QuarantineLimits()
     results: dict[str, LoadResult] = {}
     examples: dict[str, dict[str, list[int]]] = {}
@@ -120,6 +128,7 @@ def check_delivery_folder(
                 area=gate.area,
                 codes=codes,
                 source=gate.files[extract],
+                earliest=earliest,
             )
             results[extract] = result
             examples[extract] = _examples(con, extract)

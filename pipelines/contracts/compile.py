@@ -227,9 +227,11 @@ def compile_suite(suite: dict[str, Any], present: set[str], parameters: dict[str
         elif kind == "expect_column_values_to_be_between":
             parts = []
             if kw.get("max_value") is not None:
-                parts.append(f"c.v_{col} > {q(str(resolve(kw['max_value'])))}")
+                above = ">=" if kw.get("strict_max") else ">"
+                parts.append(f"c.v_{col} {above} {q(str(resolve(kw['max_value'])))}")
             if kw.get("min_value") is not None:
-                parts.append(f"c.v_{col} < {q(str(resolve(kw['min_value'])))}")
+                below = "<=" if kw.get("strict_min") else "<"
+                parts.append(f"c.v_{col} {below} {q(str(resolve(kw['min_value'])))}")
             broken = f"c.v_{col} is not null and ({' or '.join(parts)})"
         elif kind == "expect_column_values_to_be_unique":
             broken = "c._repeats_key"

@@ -25,9 +25,16 @@ RULE_WORDS = {
     "end_before_start": "an end (or later) date before its start (or earlier) date",
     "breach_before_grant": "a breach dated before its order was granted, or of an order "
     "never granted",
-    "dob_in_future": "a date of birth after the date of the run",
+    "dob_in_future": "a date of birth (a person's, an intelligence or order subject's) after "
+    "the date of the run",
     "not_allowed_value": "a value outside the allowed list (also a boolean that is not "
-    "true/false, Y/N or 1/0, and a malformed postcode)",
+    "true/false, Y/N or 1/0, a malformed postcode, and a latitude or longitude that is not "
+    "WGS84 degrees)",
+    "date_in_future": "a crime reported or committed, an outcome, an order applied for or "
+    "granted, a breach or an intelligence report dated after the date of the run",
+    "date_too_early": "any of those dated before the earliest plausible date (settings "
+    "`ingest.earliest_plausible_date`, 1900-01-01): a system's default date or a mistyped "
+    "century",
 }
 
 HEADER = """# Data contracts: the extracts a force delivers each quarter

@@ -16,6 +16,7 @@ import duckdb
 
 from pipelines.contracts import geo
 from pipelines.contracts.landing import checked_range, default_quarter, reported_range_sql
+from pipelines.contracts.loader import EARLIEST_PLAUSIBLE_DATE
 from pipelines.contracts.structure import (
     ExtractFile,
     StructuralError,
@@ -75,13 +76,15 @@ def structural_gate(
     quarter: str | None = None,
     configured_area: str = "",
     today: dt.date | None = None,
+    earliest: dt.date = EARLIEST_PLAUSIBLE_DATE,
 ) -> GatePassed:
     """Check the whole delivery's structure, then choose (or check) the quarter; crimes dated
-    after `today` (the run date) play no part in either."""
+    after `today` (the run date) or before `earliest` (settings
+    `ingest.earliest_plausible_date`) play no part in either: they are quarantined."""
     extracts_dir = Path(extracts_dir)
     if not extracts_dir.is_dir():
         raise StructuralError(extracts_dir, "extracts folder not found")
-    (first_sql, last_sql), parameters = reported_range_sql(today or dt.date.today())
+    (first_sql, last_sql), parameters = reported_range_sql(today or dt.date.today(), earliest)
     with duckdb.connect() as con:
         # every header, then every file read whole in the extracts' order (as check_delivery):
         # the crimes' read also finds their date range (the largest file, parsed once)

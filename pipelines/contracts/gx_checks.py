@@ -40,7 +40,7 @@ import duckdb
 
 from pipelines.contracts import geo
 from pipelines.contracts.compile import ident
-from pipelines.contracts.loader import offence_codes, runtime_parameters
+from pipelines.contracts.loader import EARLIEST_PLAUSIBLE_DATE, offence_codes, runtime_parameters
 from pipelines.contracts.suites import (
     FORCE_AREA,
     GRANTED_DATE_COLUMN,
@@ -321,6 +321,7 @@ def _batch(
     area: geo.ForceArea,
     codes: list[str] | None,
     max_rows: int | None,
+    earliest: dt.date = EARLIEST_PLAUSIBLE_DATE,
 ) -> _Batch:
     """What GX checks for one extract: its suite, the batch and the run's parameters."""
     import pandas as pd
@@ -337,8 +338,10 @@ def _batch(
     frame, rows_in_table = batch_frame(
         con, extract, area, max_rows, checked_columns(extract, suite_json, table_columns)
     )
-    parameters = runtime_parameters(today, codes or offence_codes())
+    parameters = runtime_parameters(today, codes or offence_codes(), earliest)
     parameters["today"] = pd.Timestamp(today)
+    parameters["day_after_run"] = pd.Timestamp(today + dt.timedelta(days=1))
+    parameters["earliest_plausible_date"] = pd.Timestamp(earliest)
     return _Batch(suite_json, frame, parameters, rows_in_table)
 
 
@@ -349,12 +352,13 @@ def run_suite(
     area: geo.ForceArea,
     codes: list[str] | None = None,
     max_rows: int | None = None,
+    earliest: dt.date = EARLIEST_PLAUSIBLE_DATE,
 ) -> SuiteOutcome:
     """The extract's suite run by GX on the loaded table: in the validation process when one
     was started for this run (pipelines/contracts/gx_process.py), else in this process."""
     from pipelines.contracts import gx_process
 
-    batch = _batch(con, extract, today, area, codes, max_rows)
+    batch = _batch(con, extract, today, area, codes, max_rows, earliest)
     outcome = gx_process.validate_elsewhere(
         extract, batch.suite_json, batch.frame, batch.parameters
     )
@@ -371,6 +375,7 @@ def submit_suite(
     area: geo.ForceArea,
     codes: list[str] | None = None,
     max_rows: int | None = None,
+    earliest: dt.date = EARLIEST_PLAUSIBLE_DATE,
 ) -> bool:
     """Hand the extract's batch to the validation process as soon as the extract is loaded,
     when a run has one (pipelines/contracts/gx_process.py): GX checks it on the other core
@@ -381,7 +386,7 @@ def submit_suite(
 
     if not gx_process.is_running():
         return False
-    batch = _batch(con, extract, today, area, codes, max_rows)
+    batch = _batch(con, extract, today, area, codes, max_rows, earliest)
     return gx_process.submit(
         (extract, batch.suite_json, batch.frame, batch.parameters), batch.rows_in_table
     )
@@ -394,6 +399,7 @@ def run_suites(
     area: geo.ForceArea,
     codes: list[str] | None = None,
     max_rows: int | None = None,
+    earliest: dt.date = EARLIEST_PLAUSIBLE_DATE,
 ) -> dict[str, SuiteOutcome]:
     """run_suite for several extracts, in order. With a validation process, each batch is sent
     as soon as it is built, so the process checks one extract while this process reads the
@@ -410,7 +416,7 @@ def run_suites(
         for extract in extracts:
             if extract in submitted:
                 continue
-            batch = _batch(con, extract, today, area, codes, max_rows)
+            batch = _batch(con, extract, today, area, codes, max_rows, earliest)
             rows_in_table[extract] = batch.rows_in_table
             yield extract, batch.suite_json, batch.frame, batch.parameters
 
@@ -419,7 +425,8 @@ def run_suites(
         outcome.rows_in_table = rows_in_table.get(extract, outcome.rows_in_table)
     # Without a validation process (or for an extract it did not answer), here.
     return {
-        extract: outcomes.get(extract) or run_suite(con, extract, today, area, codes, max_rows)
+        extract: outcomes.get(extract)
+        or run_suite(con, extract, today, area, codes, max_rows, earliest)
         for extract in extracts
     }
 

@@ -86,14 +86,24 @@ def _reported_text() -> str:
     return "trim(cast(reported_date as varchar))"
 
 
-def reported_range_sql(today: dt.date | None) -> tuple[tuple[str, str], list[object]]:
-    """The first and last parseable reported_date as two aggregates over the crimes file (the
-    last on or before `today` when given), with their parameters."""
+def reported_range_sql(
+    today: dt.date | None, earliest: dt.date | None = None
+) -> tuple[tuple[str, str], list[object]]:
+    """The first and last parseable reported_date as two aggregates over the crimes file, with
+    their parameters: the last on or before `today` when given, both on or after `earliest`
+    when given (a crime outside them is quarantined, `date_in_future` / `date_too_early`, and
+    is no part of the data's range)."""
     text = _reported_text()
-    upto = "" if today is None else f" filter (where try_cast({text} as date) <= ?)"
-    first = f"min(try_cast({text} as date))"
-    last = f"max(try_cast({text} as date)){upto}"
-    return (first, last), [] if today is None else [today]
+    day = f"try_cast({text} as date)"
+    bounds: list[tuple[str, dt.date]] = [("<= ?", today)] if today is not None else []
+    bounds += [(">= ?", earliest)] if earliest is not None else []
+    last_where = " and ".join(f"{day} {op}" for op, _ in bounds)
+    first_where = " and ".join(f"{day} {op}" for op, _ in bounds if op == ">= ?")
+    first = f"min({day})" + (f" filter (where {first_where})" if first_where else "")
+    last = f"max({day})" + (f" filter (where {last_where})" if last_where else "")
+    parameters: list[object] = [earliest] if earliest is not None else []
+    parameters += [value for _, value in bounds]
+    return (first, last), parameters
 
 
 def crimes_date_range(folder: Path, today: dt.date | None = None) -> tuple[dt.date, dt.date]:

@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from pipelines.contracts import geo
 from pipelines.contracts.compile import Compiled, compile_suite, included_codes_regex, q
-from pipelines.contracts.schema import DUCKDB_TYPES, EXTRACTS
+from pipelines.contracts.schema import DUCKDB_TYPES, EXTRACTS, MAPPING_NOTES_FILE_NAME
 from pipelines.contracts.structure import (
     ExtractFile,
     StructuralError,
@@ -35,6 +35,7 @@ from pipelines.contracts.structure import (
 )
 from pipelines.contracts.suites import load_suite
 from pipelines.paths import DBT_PROJECT_DIR
+from pipelines.settings import IngestSettings
 
 __all__ = [
     "LoadResult",
@@ -46,6 +47,8 @@ __all__ = [
 ]
 
 OFFENCE_CODES_SEED = DBT_PROJECT_DIR / "seeds" / "offence_codes.csv"
+# The settings' default, for callers without a settings file (tests, the benchmark).
+EARLIEST_PLAUSIBLE_DATE: dt.date = IngestSettings().earliest_plausible_date
 
 
 class ReconciliationError(Exception):
@@ -67,6 +70,8 @@ class LoadResult:
     seconds: float = 0.0
     # Quarantine limits this extract broke and the run accepted (--accept-quarantine).
     over_limit_accepted: list[str] = field(default_factory=list)
+    # What applying a mapping file noticed and did not stop for (mapping._check_date_formats).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def reconciles(self) -> bool:
@@ -87,6 +92,7 @@ class LoadResult:
             "force_area": self.force_area,
             "seconds": round(self.seconds, 3),
             "over_limit_accepted": list(self.over_limit_accepted),
+            "notes": list(self.notes),
         }
 
 
@@ -96,12 +102,25 @@ def offence_codes(path: Path = OFFENCE_CODES_SEED) -> list[str]:
         return sorted({row["offence_code"].strip() for row in csv.DictReader(handle)})
 
 
-def runtime_parameters(today: dt.date, codes: list[str]) -> dict[str, Any]:
+def mapping_notes(extracts_dir: Path, extract: str) -> list[str]:
+    """The notes a mapping file's application left for this extract (none without one)."""
+    path = Path(extracts_dir) / MAPPING_NOTES_FILE_NAME
+    if not path.exists():
+        return []
+    return list(json.loads(path.read_text(encoding="utf-8")).get(extract, []))
+
+
+def runtime_parameters(
+    today: dt.date, codes: list[str], earliest: dt.date = EARLIEST_PLAUSIBLE_DATE
+) -> dict[str, Any]:
     """The suites' `$PARAMETER` values that do not depend on the warehouse."""
     return {
         "offence_codes": codes,
         "included_offence_codes_regex": included_codes_regex(codes),
         "today": today.isoformat(),
+        # a date-time is after the run date from the midnight that ends it
+        "day_after_run": (today + dt.timedelta(days=1)).isoformat(),
+        "earliest_plausible_date": earliest.isoformat(),
     }
 
 
@@ -129,6 +148,7 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         "alter table raw.load_log add column if not exists over_limit_accepted varchar[] default []"
     )
+    con.execute("alter table raw.load_log add column if not exists notes varchar[] default []")
 
 
 def _stage(con: duckdb.DuckDBPyConnection, source: ExtractFile) -> None:
@@ -266,14 +286,17 @@ def load_extract(
     area: geo.ForceArea | None = None,
     codes: list[str] | None = None,
     source: ExtractFile | None = None,
+    earliest: dt.date = EARLIEST_PLAUSIBLE_DATE,
 ) -> LoadResult:
-    """Validate and load one extract; the contract is data_contracts/<extract>.json."""
+    """Validate and load one extract; the contract is data_contracts/<extract>.json.
+    `today` is the run date and `earliest` the earliest plausible date of an event (settings
+    `ingest.earliest_plausible_date`): a record dated outside them is quarantined."""
     started = time.perf_counter()
     extracts_dir = Path(extracts_dir)
     source = source or inspect_extract(extracts_dir, extract)
     if area is None:
         area = geo.resolve_force_area(extracts_dir, "")
-    parameters = runtime_parameters(today or dt.date.today(), codes or offence_codes())
+    parameters = runtime_parameters(today or dt.date.today(), codes or offence_codes(), earliest)
     compiled = compile_suite(load_suite(extract), set(source.columns), parameters)
     ensure_tables(con)
     _require_parents(con, compiled)
@@ -324,6 +347,7 @@ def load_extract(
             format=source.format,
             extra_columns=source.extra_columns,
             force_area=area.description if compiled.needs_area else "",
+            notes=mapping_notes(extracts_dir, extract),
         )
         if not result.reconciles:
             raise ReconciliationError(
@@ -351,8 +375,8 @@ def _log(con: duckdb.DuckDBPyConnection, result: LoadResult, run_id: str, partit
     con.execute(
         "insert into raw.load_log (extract, file, format, rows_read, rows_loaded, "
         "rows_quarantined, by_rule, unlinked_soft_links, unlinked_detail, force_area, "
-        "extra_columns_ignored, run_id, partition_key, loaded_at, seconds) "
-        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp, ?)",
+        "extra_columns_ignored, run_id, partition_key, loaded_at, seconds, notes) "
+        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp, ?, ?)",
         [
             result.extract,
             result.file,
@@ -368,6 +392,7 @@ def _log(con: duckdb.DuckDBPyConnection, result: LoadResult, run_id: str, partit
             run_id,
             partition,
             result.seconds,
+            list(result.notes),
         ],
     )
 
@@ -395,6 +420,7 @@ def load_delivery(
     partition_key: str = "",
     configured_area: str = "",
     memory_limit: str = "",
+    earliest: dt.date = EARLIEST_PLAUSIBLE_DATE,
 ) -> dict[str, LoadResult]:
     """Check the whole delivery's structure, then load every extract in dependency order
     (what the ingest assets do, in one call: used by the tests and the benchmark)."""
@@ -415,6 +441,7 @@ def load_delivery(
             area=area,
             codes=codes,
             source=sources[extract],
+            earliest=earliest,
         )
         for extract in LOAD_ORDER
     }

@@ -27,6 +27,7 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import json
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -37,7 +38,7 @@ import duckdb
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from pipelines.contracts.schema import BOUNDARY_FILE_NAMES, EXTRACTS
+from pipelines.contracts.schema import BOUNDARY_FILE_NAMES, EXTRACTS, MAPPING_NOTES_FILE_NAME
 from pipelines.contracts.structure import StructuralError, delimiter_hint, explain_read_error
 
 ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-16": "utf-16", "latin-1": "latin-1"}
@@ -142,17 +143,22 @@ def _check_named_columns(source: Path, header: list[str], spec: ExtractMapping) 
         )
 
 
+def _value(column: str, spec: ExtractMapping) -> str:
+    """SQL for a mapped column's trimmed value, its codes translated (before any date format)."""
+    value = f"trim({_ident(spec.columns.get(column, column))})"
+    if column in spec.values:
+        cases = " ".join(f"when {_q(k)} then {_q(v)}" for k, v in spec.values[column].items())
+        value = f"case {value} {cases} else {value} end"
+    return value
+
+
 def _expression(extract: str, column: str, spec: ExtractMapping, header: set[str]) -> str | None:
     """SQL for one contract column, or None when neither the export nor the mapping has it."""
     if column in spec.constants:
         return _q(spec.constants[column])
-    source = spec.columns.get(column, column)
-    if source not in header:
+    if spec.columns.get(column, column) not in header:
         return None
-    value = f"trim({_ident(source)})"
-    if column in spec.values:
-        cases = " ".join(f"when {_q(k)} then {_q(v)}" for k, v in spec.values[column].items())
-        value = f"case {value} {cases} else {value} end"
+    value = _value(column, spec)
     if column in spec.date_formats:
         kind = next(c.type for c in EXTRACTS[extract].columns if c.name == column)
         out = "%Y-%m-%d" if kind == "date" else "%Y-%m-%d %H:%M:%S"
@@ -161,7 +167,98 @@ def _expression(extract: str, column: str, spec: ExtractMapping, header: set[str
     return value
 
 
-def _write_mapped(source: Path, target: Path, extract: str, spec: ExtractMapping) -> None:
+def swapped_format(date_format: str) -> str | None:
+    """The format with day and month exchanged (`%d/%m/%Y` -> `%m/%d/%Y`); None without both."""
+    if "%d" not in date_format or "%m" not in date_format:
+        return None
+    return date_format.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
+
+
+def _check_date_formats(
+    con: duckdb.DuckDBPyConnection,
+    reader: str,
+    source: Path,
+    spec: ExtractMapping,
+    header: set[str],
+) -> list[str]:
+    """A mapped date format that the column's values contradict stops the delivery: a
+    month-first format on day-first dates swaps day and month silently wherever the day is 12
+    or less, and leaves the rest unparsed. One value that reads only with day and month the
+    other way round is evidence enough (the message names its data row, never the value).
+    When no value tells the two readings apart (every day and month 12 or less), the mapping
+    is kept and the returned note says so (published in data_quality.json)."""
+    checked = {
+        column: (fmt, other)
+        for column, fmt in spec.date_formats.items()
+        if column not in spec.constants
+        and spec.columns.get(column, column) in header
+        and (other := swapped_format(fmt)) is not None
+    }
+    if not checked:
+        return []
+    counts = []
+    for column, (fmt, other) in checked.items():
+        value = _value(column, spec)
+        as_mapped = f"try_strptime({value}, {_q(fmt)})"
+        as_other = f"try_strptime({value}, {_q(other)})"
+        counts += [
+            # only the other way round / only as mapped / both ways, as two different dates
+            f"count(*) filter (where {as_mapped} is null and {as_other} is not null)",
+            f"count(*) filter (where {as_mapped} is not null and {as_other} is null)",
+            f"count(*) filter (where {as_mapped} != {as_other})",
+        ]
+    found = con.execute(f"select {', '.join(counts)} from {reader}").fetchone()
+    confirmed: dict[str, int] = {}
+    ambiguous: dict[str, list[str]] = {}
+    for index, (column, (fmt, other)) in enumerate(checked.items()):
+        contradicting, confirming, both_ways = found[3 * index : 3 * index + 3]
+        named = spec.columns.get(column, column)
+        if contradicting:
+            # the first such data row: the file landed in a table (rowid is the file's order)
+            value = _value(column, spec)
+            con.execute(f"create or replace temp table _export as select * from {reader}")
+            row = con.execute(
+                f"select min(rowid) + 1 from _export where try_strptime({value}, {_q(fmt)}) "
+                f"is null and try_strptime({value}, {_q(other)}) is not null"
+            ).fetchone()[0]
+            mixed = confirming > 0
+            raise StructuralError(
+                source,
+                f"{_dates(contradicting)} only as {other!r}, not as the mapping's {fmt!r}"
+                + (f" ({_dates(confirming)} only as {fmt!r})" if mixed else ""),
+                column=named,
+                row=row,
+                hint=(
+                    "the column mixes day-first and month-first dates: fix the export"
+                    if mixed
+                    else f"day and month are the other way round: set the mapping's "
+                    f"date_formats {column}: {other!r}"
+                ),
+            )
+        # one export writes its dates one way: a day-first date-time confirms a day-first date
+        order = _order(fmt)
+        confirmed[order] = confirmed.get(order, 0) + confirming
+        if both_ways:
+            ambiguous.setdefault(order, []).append(named)
+    return [
+        f"{source.name}: every date of {', '.join(map(repr, columns))} reads day-first and "
+        f"month-first alike (day and month both 12 or less); loaded {order} as the mapping "
+        "says, which no value confirms"
+        for order, columns in ambiguous.items()
+        if not confirmed.get(order)
+    ]
+
+
+def _dates(count: int) -> str:
+    return f"{count:,} date reads" if count == 1 else f"{count:,} dates read"
+
+
+def _order(date_format: str) -> str:
+    return "day-first" if date_format.index("%d") < date_format.index("%m") else "month-first"
+
+
+def _write_mapped(source: Path, target: Path, extract: str, spec: ExtractMapping) -> list[str]:
+    """Write the contract-shaped copy of one extract; returns the notes on its date formats."""
     header = _header(source, spec.delimiter, spec.encoding)
     _check_named_columns(source, header, spec)
     columns = ", ".join(f"{_q(c)}: 'VARCHAR'" for c in header)
@@ -177,6 +274,7 @@ def _write_mapped(source: Path, target: Path, extract: str, spec: ExtractMapping
             selects.append(f"{expression} as {_ident(column)}")
     with duckdb.connect() as con:
         try:
+            notes = _check_date_formats(con, reader, source, spec, set(header))
             con.execute(
                 f"copy (select {', '.join(selects)} from {reader}) to {_q(str(target))} "
                 "(header true, delimiter ',', quote '\"')"
@@ -187,11 +285,13 @@ def _write_mapped(source: Path, target: Path, extract: str, spec: ExtractMapping
             raise explain_read_error(
                 ExtractFile(extract, source, "csv", tuple(header)), error
             ) from None
+    return notes
 
 
 def apply_mapping(extracts: Path, mapping: DeliveryMapping, target: Path) -> Path:
     """Write the contract-shaped delivery into `target`; unmapped extracts are copied."""
     target.mkdir(parents=True, exist_ok=True)
+    notes: dict[str, list[str]] = {}
     for extract in EXTRACTS:
         spec = mapping.extracts.get(extract)
         if spec is None:
@@ -204,10 +304,14 @@ def apply_mapping(extracts: Path, mapping: DeliveryMapping, target: Path) -> Pat
             raise StructuralError(
                 source, f"missing file for extract {extract!r} (named in the mapping)"
             )
-        _write_mapped(source, target / f"{extract}.csv", extract, spec)
+        if found := _write_mapped(source, target / f"{extract}.csv", extract, spec):
+            notes[extract] = found
     for name in BOUNDARY_FILE_NAMES:
         if (extracts / name).exists():
             shutil.copyfile(extracts / name, target / name)
+    if notes:
+        # beside the mapped files, for the loader (raw.load_log, data_quality.json)
+        (target / MAPPING_NOTES_FILE_NAME).write_text(json.dumps(notes), encoding="utf-8")
     return target
 
 

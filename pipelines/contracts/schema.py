@@ -10,6 +10,9 @@ from dataclasses import dataclass
 AREA_FILE_NAME = "force_area.geojson"
 DISTRICTS_FILE_NAME = "districts.geojson"
 BOUNDARY_FILE_NAMES = (AREA_FILE_NAME, DISTRICTS_FILE_NAME)
+# What applying a mapping file noticed and did not stop for (a date format no value confirms),
+# per extract, written beside the mapped copy: the loader keeps it in raw.load_log.
+MAPPING_NOTES_FILE_NAME = ".spp-mapping-notes.json"
 
 # Spec type -> DuckDB type.
 DUCKDB_TYPES = {

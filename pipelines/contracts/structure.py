@@ -249,7 +249,15 @@ def inspect_extract(extracts_dir: Path, extract: str) -> ExtractFile:
         raise StructuralError(path, "empty header row")
     for position, name in enumerate(columns, start=1):
         if not name:
-            raise StructuralError(path, f"column {position} of the header has no name")
+            trailing = position == len(columns) and position > 1
+            raise StructuralError(
+                path,
+                f"column {position} of the header has no name",
+                # an export that ends every line with the delimiter
+                hint="the header ends with a comma: remove the trailing delimiter from every line"
+                if trailing
+                else "",
+            )
     seen: set[str] = set()
     by_lower: dict[str, str] = {}
     for name in columns:
@@ -386,7 +394,38 @@ def explain_read_error(source: ExtractFile, error: Exception) -> StructuralError
         )
     if "maximum line size" in message.lower():
         return StructuralError(source.path, "a line is longer than the reader allows", row=row)
+    if "invalid state" in message.lower() and (change := line_end_change(source.path)):
+        changed_row, before, after = change
+        return StructuralError(
+            source.path,
+            f"line ends change from {before} to {after}",
+            row=changed_row,
+            hint="save the file with one kind of line end throughout (two exports joined?)",
+        )
     return StructuralError(source.path, f"not readable as CSV ({type(error).__name__})", row=row)
+
+
+def line_end_change(path: Path) -> tuple[int, str, str] | None:
+    """(data row, line end before, line end from it) where the records' line ends change
+    (CRLF to LF or back), or None. DuckDB's reader takes the first record's line end for the
+    whole file and, strict, stops at the first other one with no line number. Read only when
+    a file has failed; a line end inside a quoted field (odd count of quotes so far) is data."""
+    kinds = {True: "CRLF", False: "LF"}
+    first: bool | None = None
+    quotes = 0
+    record = 0  # records ended so far (the header is record 0)
+    with path.open("rb") as handle:
+        for line in handle:
+            quotes += line.count(b'"')
+            if quotes % 2 or not line.endswith(b"\n"):
+                continue
+            crlf = line.endswith(b"\r\n")
+            if first is None:
+                first = crlf
+            elif crlf != first and line.strip():
+                return record, kinds[first], kinds[crlf]
+            record += 1
+    return None
 
 
 def check_readable(
@@ -434,12 +473,48 @@ def ensure_readable(con: duckdb.DuckDBPyConnection, source: ExtractFile) -> None
         mark_readable(source)
 
 
+def holds_rows(source: ExtractFile) -> bool:
+    """Whether the file holds anything after its header (cheap: the first megabyte of a CSV,
+    the footer of a Parquet file). Blank lines after the header are no rows (the reader skips
+    them); a line of commas alone is a row, as the reader counts it."""
+    if source.format == "parquet":
+        import pyarrow.parquet as pq
+
+        return pq.read_metadata(source.path).num_rows > 0
+    with source.path.open("rb") as handle:
+        head = handle.read(1024 * 1024)
+    end = re.search(rb"[\r\n]", head)
+    return end is not None and bool(head[end.start() :].strip())
+
+
+# Extracts a delivery cannot hold without rows while it holds crimes: every crime recorded
+# has at least its victim. A header-only crime_persons (an export cut after its header, a
+# failed query) profiled every crime with no victim and no suspect, and said nothing.
+NEVER_EMPTY_BESIDE_CRIMES = ("crime_persons",)
+
+
+def _check_not_empty(files: dict[str, ExtractFile]) -> None:
+    crimes = files["crimes"]
+    if not holds_rows(crimes):
+        raise StructuralError(crimes.path, "no crimes in the file (header only)")
+    for extract in NEVER_EMPTY_BESIDE_CRIMES:
+        if not holds_rows(files[extract]):
+            raise StructuralError(
+                files[extract].path,
+                f"no rows (header only) while {crimes.path.name} holds crimes: every crime "
+                "has at least its victim",
+                hint=f"the {extract} export failed or was cut after its header: export it again",
+            )
+
+
 def check_delivery(
     con: duckdb.DuckDBPyConnection, extracts_dir: Path, full_read: bool = True
 ) -> dict[str, ExtractFile]:
     """Every extract's structure, checked before any of them is loaded: every header first,
-    then (`full_read`) every file read whole, in the extracts' order."""
+    then whether the extracts that cannot be empty hold rows, then (`full_read`) every file
+    read whole, in the extracts' order."""
     files = {extract: inspect_extract(Path(extracts_dir), extract) for extract in EXTRACTS}
+    _check_not_empty(files)
     if full_read:
         for source in files.values():
             ensure_readable(con, source)

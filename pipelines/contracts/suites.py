@@ -40,6 +40,8 @@ RULES = (
     "breach_before_grant",
     "dob_in_future",
     "not_allowed_value",
+    "date_in_future",
+    "date_too_early",
 )
 
 # The pandas dtypes DuckDB hands Great Expectations for each spec type (typed raw tables).
@@ -102,7 +104,32 @@ SOFT_REFERENCES: dict[str, list[tuple[str, str, str]]] = {
     "orders": [("crime_id", "crimes", "crime_id")],
 }
 
-FUTURE_DATES: dict[str, list[str]] = {"crime_persons": ["date_of_birth"]}
+# Dates of birth after the run date (an intelligence or order subject's too: resolution links
+# people on them).
+FUTURE_DATES: dict[str, list[str]] = {
+    "crime_persons": ["date_of_birth"],
+    "intelligence": ["subject_date_of_birth"],
+    "orders": ["subject_date_of_birth"],
+}
+# The dates of what a record says happened (a crime recorded, an order applied for or granted,
+# a breach, a report submitted): on or before the date of the run, and not before the earliest
+# plausible date (settings `ingest.earliest_plausible_date`). A mistyped year (9999, 0001, a
+# system's default) is no record of an event, and the quarter spine and the demand history run
+# from the first to the last crime reported: one such date used to stretch them over centuries.
+# (An order's expiry_date is rightly in the future; births are `dob_in_future`.)
+EVENT_DATES: dict[str, list[str]] = {
+    "crimes": [
+        "reported_date",
+        "outcome_date",
+        "needs_assessment_date",
+        "support_referral_date",
+    ],
+    "intelligence": ["submitted_date"],
+    "orders": ["applied_date", "granted_date"],
+    "breaches": ["breach_date"],
+}
+# Date-times of the same kind: any time on the run date is on or before it.
+EVENT_TIMES: dict[str, list[str]] = {"crimes": ["offence_start", "offence_end"]}
 COORDINATE_PAIRS: dict[str, list[tuple[str, str]]] = {
     "crimes": [("latitude", "longitude")],
     "intelligence": [("latitude", "longitude")],
@@ -216,6 +243,22 @@ def build_suite(extract: str) -> dict[str, Any]:
             )
         )
     for lat, lon in COORDINATE_PAIRS.get(extract, []):
+        # WGS84 degrees: British National Grid metres (an easting in `longitude`) are not, and
+        # loaded without a force area they were kept as points nowhere, then left off every
+        # map without a word
+        for name, limit, kind in ((lat, 90, "latitude"), (lon, 180, "longitude")):
+            exps.append(
+                _exp(
+                    "expect_column_values_to_be_between",
+                    "not_allowed_value",
+                    f"`{name}` is a WGS84 {kind}, -{limit} to {limit} degrees (British "
+                    "National Grid metres are not).",
+                    column=name,
+                    min_value=-limit,
+                    max_value=limit,
+                )
+            )
+    for lat, lon in COORDINATE_PAIRS.get(extract, []):
         for have, need in ((lat, lon), (lon, lat)):
             exps.append(
                 _exp(
@@ -241,6 +284,33 @@ def build_suite(extract: str) -> dict[str, Any]:
                 column=OUTSIDE_AREA_COLUMN,
                 value_set=[True],
                 meta={"derived": {"latitude": lat, "longitude": lon}},
+            )
+        )
+    for name in EVENT_DATES.get(extract, []) + EVENT_TIMES.get(extract, []):
+        timed = name in EVENT_TIMES.get(extract, [])
+        exps.append(
+            _exp(
+                "expect_column_values_to_be_between",
+                "date_in_future",
+                f"`{name}` is not after the date of the run"
+                + (" (any time on that day is on it)." if timed else "."),
+                column=name,
+                # a date-time: before the midnight that ends the run date
+                **(
+                    {"max_value": {"$PARAMETER": "day_after_run"}, "strict_max": True}
+                    if timed
+                    else {"max_value": {"$PARAMETER": "today"}}
+                ),
+            )
+        )
+        exps.append(
+            _exp(
+                "expect_column_values_to_be_between",
+                "date_too_early",
+                f"`{name}` is not before the earliest plausible date (settings "
+                "`ingest.earliest_plausible_date`, 1900-01-01 unless a force sets it).",
+                column=name,
+                min_value={"$PARAMETER": "earliest_plausible_date"},
             )
         )
     for later, earlier in ORDERINGS.get(extract, []):

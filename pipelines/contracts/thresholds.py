@@ -94,6 +94,19 @@ _SHAPES = (
         "writes dates without leading zeros (2024-1-5): the contract wants YYYY-MM-DD",
     ),
 )
+# Dates as a spreadsheet or a database writes them when nobody chose a format; on date and
+# date-time columns only (a 5-digit number is a valid value elsewhere).
+_DAY_SHAPES = (
+    (
+        r"^[1-9][0-9]{4}(\.[0-9]+)?$",
+        "holds spreadsheet serial day numbers (45296 for 2024-01-05): the contract wants "
+        "YYYY-MM-DD (format the column as a date before saving)",
+    ),
+    (
+        r"^(19|20)[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])$",
+        "writes dates without separators (YYYYMMDD): the contract wants YYYY-MM-DD",
+    ),
+)
 # A date column exported as a date-time (a database's default); on date columns only (a
 # timestamp column's time of day is valid).
 _DATE_SHAPES = (
@@ -102,6 +115,23 @@ _DATE_SHAPES = (
         "carries a time of day: the contract wants a date alone (YYYY-MM-DD)",
     ),
 )
+# Flags written as words: the contract's booleans are true/false, Y/N or 1/0.
+_BOOL_SHAPES = (
+    (
+        r"^(?i)(yes|no)$",
+        "writes Yes/No: the contract wants true/false, Y/N or 1/0 (a mapping file translates)",
+    ),
+)
+
+
+def _shapes_of(spec_type: str) -> tuple[tuple[str, str], ...]:
+    """The tell-tale shapes looked for in a column of this contract type."""
+    return (
+        _SHAPES
+        + (_DAY_SHAPES if spec_type in ("date", "timestamp") else ())
+        + (_DATE_SHAPES if spec_type == "date" else ())
+        + (_BOOL_SHAPES if spec_type == "bool" else ())
+    )
 
 
 def _example_rows(con: duckdb.DuckDBPyConnection, extract: str, rule: str) -> list[int]:
@@ -151,7 +181,7 @@ def _shape_hint(
     for spec in ordered:
         column = spec.name
         value = f"json_extract_string(original_row, '$.{column}')"
-        for pattern, words in _SHAPES + (_DATE_SHAPES if spec.type == "date" else ()):
+        for pattern, words in _shapes_of(spec.type):
             matching = con.execute(
                 f"select count(*) from raw.quarantine where extract = ? {where} "
                 f"and regexp_matches(trim({value}), '{pattern}')",

@@ -107,6 +107,29 @@ STRUCTURAL = {
         r"intelligence\.csv: header is not UTF-8",
     ),
     "empty_file": (_raw("breaches", b""), r"breaches\.csv: empty file, no header row"),
+    # a header and no rows: valid for intelligence, orders and breaches (a force may have
+    # none), never for the people of crimes delivered (they profiled with no victim at all)
+    "header_only_crime_persons": (
+        _raw("crime_persons", _good_csv("crime_persons").split(b"\n")[0] + b"\r\n\r\n"),
+        r"crime_persons\.csv: no rows \(header only\) while crimes\.csv holds crimes",
+    ),
+    # two exports joined: CRLF records, then LF from data row 3 (DuckDB said only "not
+    # readable as CSV (InvalidInputException)")
+    "line_ends_changing_mid_file": (
+        lambda d: d.raw.__setitem__("crimes", _good_csv("crimes").replace(b"\n", b"\r\n", 3)),
+        r"crimes\.csv: line ends change from CRLF to LF at data row 3 \(save the file",
+    ),
+    # an export that ends every line with a comma (the header too)
+    "trailing_delimiter_on_every_line": (
+        lambda d: d.raw.__setitem__(
+            "breaches", b"".join(line + b",\n" for line in _good_csv("breaches").splitlines())
+        ),
+        r"breaches\.csv: column 6 of the header has no name \(the header ends with a comma",
+    ),
+    "header_only_crimes": (
+        _raw("crimes", b"\xef\xbb\xbf" + _good_csv("crimes").split(b"\n")[0]),
+        r"crimes\.csv: no crimes in the file \(header only\)",
+    ),
     "empty_header_line": (
         lambda d: d.raw.__setitem__("orders", b"\n" + _good_csv("orders")),
         r"orders\.csv: empty header row",
@@ -280,6 +303,28 @@ def test_postcode_spellings_load(tmp_path: Path, postcode: str) -> None:
     d.set("crime_persons", 1, postcode=postcode)
     d.load()
     assert d.quarantine() == set()
+
+
+def test_no_break_spaces_and_quoted_empty_fields_load_as_the_plain_delivery(
+    tmp_path: Path,
+) -> None:
+    """A spreadsheet's no-break space after a child's crime id or an offence code, and `""`
+    for an empty optional field: the child still finds its crime, the code is known, the empty
+    field is null (no row quarantined)."""
+    d = Delivery(tmp_path / "in")
+    d.set("crime_persons", 1, crime_id="C1\u00a0")
+    d.set("crimes", 3, offence_code="\u00a0195/12\u00a0")
+    d.write()
+    crimes = (d.folder / "crimes.csv").read_text(encoding="utf-8").replace(",,", ',"",')
+    d.raw["crimes"] = crimes.encode("utf-8")
+    d.load()
+    assert d.quarantine() == set()
+    assert d.con.execute(
+        "select count(*) from raw.crime_persons where crime_id = 'C1'"
+    ).fetchone() == (2,)
+    assert d.con.execute(
+        "select count(*) from raw.crimes where offence_description = '' or outcome_code = ''"
+    ).fetchone() == (0,)
 
 
 @pytest.mark.parametrize("codes", ["008/65|", "|008/65", "195/94||008/65", " 195/94 | 008/65 |"])
@@ -480,6 +525,37 @@ QUARANTINE: dict[str, Callable[[Delivery], set]] = {
     "breach_before_grant": _row("breaches", 2, "breach_before_grant", breach_date="2024-01-19"),
     "breach_of_never_granted_order": _never_granted,
     "dob_in_future": _row("crime_persons", 1, "dob_in_future", date_of_birth="2025-01-02"),
+    # dated after the run date (TODAY, 2025-01-01) or before the earliest plausible date
+    # (1900-01-01): a mistyped year stretched the quarter spine to 9999
+    "crime_reported_in_future": _row("crimes", 2, "date_in_future", reported_date="9999-12-31"),
+    "crime_reported_the_day_after_the_run": _row(
+        "crimes", 4, "date_in_future", reported_date="2025-01-02"
+    ),
+    "crime_reported_in_year_one": _row("crimes", 3, "date_too_early", reported_date="0001-01-01"),
+    "outcome_in_future": _row("crimes", 2, "date_in_future", outcome_date="2052-03-01"),
+    "intel_submitted_in_future": _row(
+        "intelligence", 2, "date_in_future", submitted_date="2205-02-01"
+    ),
+    "intel_submitted_before_the_floor": _row(
+        "intelligence", 1, "date_too_early", submitted_date="1899-12-31"
+    ),
+    "order_granted_in_future": _row("orders", 2, "date_in_future", granted_date="2025-06-01"),
+    "order_applied_before_the_floor": _row(
+        "orders", 3, "date_too_early", applied_date="1753-01-01"
+    ),
+    "breach_in_future": _row("breaches", 1, "date_in_future", breach_date="2042-03-01"),
+    "offence_starting_after_the_run_date": _row(
+        "crimes", 1, "date_in_future", offence_start="2025-01-02 00:00:00", offence_end=""
+    ),
+    "offence_ending_in_future": _row(
+        "crimes", 4, "date_in_future", offence_end="9999-01-04 10:30:00"
+    ),
+    "intel_subject_born_in_future": _row(
+        "intelligence", 1, "dob_in_future", subject_date_of_birth="2030-01-01"
+    ),
+    "order_subject_born_in_future": _row(
+        "orders", 2, "dob_in_future", subject_date_of_birth="2025-01-02"
+    ),
     "role_not_allowed": _row("crime_persons", 2, "not_allowed_value", role="witness"),
     "sex_not_allowed": _row("crime_persons", 3, "not_allowed_value", sex="female"),
     "bad_postcode": _row("crime_persons", 1, "not_allowed_value", postcode="not a postcode"),
@@ -487,6 +563,13 @@ QUARANTINE: dict[str, Callable[[Delivery], set]] = {
     "order_type_not_allowed": _row("orders", 3, "not_allowed_value", order_type="ASBO"),
     "action_not_allowed": _row("breaches", 3, "not_allowed_value", action_taken="warning"),
     "risk_not_allowed": _row("crimes", 4, "not_allowed_value", risk_level="very high"),
+    # British National Grid metres where WGS84 degrees belong
+    "bng_metres_as_coordinates": _row(
+        "crimes", 1, "not_allowed_value", latitude="452113", longitude="460321"
+    ),
+    "intel_easting_as_longitude": _row(
+        "intelligence", 2, "not_allowed_value", latitude="54.0", longitude="460321"
+    ),
 }
 
 
@@ -504,6 +587,44 @@ def test_row_problem_is_quarantined_and_run_goes_on(tmp_path: Path, case: str) -
             r[0] for r in delivery.con.execute(f"select _source_row from raw.{extract}").fetchall()
         }
         assert loaded_rows == set(range(1, result.read + 1)) - bad
+
+
+def test_dates_on_the_run_date_and_on_the_floor_load(tmp_path: Path) -> None:
+    """The bounds are inclusive: a crime reported on the run date itself, or on the earliest
+    plausible date, is loaded; an order's expiry after the run date is no event (it loads)."""
+    d = Delivery(tmp_path / "in")
+    d.set("crimes", 1, reported_date=d_today().isoformat(), outcome_date="")
+    d.set("crimes", 1, offence_start="2024-12-31 23:00:00", offence_end="2025-01-01 23:59:59")
+    d.set("crimes", 3, reported_date="1900-01-01", outcome_date="")
+    d.set("orders", 1, expiry_date="9999-12-31")
+    results = d.load()
+    assert d.quarantine() == set()
+    assert all(r.quarantined == 0 for r in results.values())
+    # Great Expectations, on the loaded tables, agrees (a time later on the run date included)
+    from pipelines.contracts import geo
+    from pipelines.contracts.gx_checks import run_suite
+
+    area = geo.resolve_force_area(d.folder, "")
+    for extract in ("crimes", "orders"):
+        assert run_suite(d.con, extract, d_today(), area).critical_failures == [], extract
+
+
+def test_the_earliest_plausible_date_is_a_setting(tmp_path: Path) -> None:
+    """A force that sets `ingest.earliest_plausible_date` moves the floor."""
+    import duckdb
+
+    from pipelines.contracts.loader import load_delivery
+
+    d = Delivery(tmp_path / "in")
+    d.set("crimes", 3, reported_date="2001-05-05")
+    d.write()
+    con = duckdb.connect()
+    load_delivery(con, d.folder, today=d_today(), earliest=_date("2010-01-01"))
+    rows = con.execute("select extract, source_row, rule from raw.quarantine").fetchall()
+    assert sorted(rows) == [
+        ("crime_persons", 4, "references_quarantined_row"),
+        ("crimes", 3, "date_too_early"),
+    ]
 
 
 def test_quarantine_keeps_the_whole_original_row(tmp_path: Path) -> None:
@@ -532,6 +653,22 @@ def test_row_breaking_two_rules_takes_the_first_and_details_both(tmp_path: Path)
     detail = d.con.execute("select detail from raw.quarantine where extract = 'crimes'")
     detail = detail.fetchone()[0]
     assert "offence_code" in detail and "longitude" in detail
+
+
+def test_coordinates_that_are_not_degrees_are_quarantined_without_a_force_area(
+    tmp_path: Path,
+) -> None:
+    """Without a force area no point is outside it, but metres are still no degrees: they
+    loaded, and the maps left them off without a word. Swapped degrees (latitude -1.1,
+    longitude 54.0) are degrees: with no area to hold them to, they load."""
+    d = Delivery(tmp_path / "in", area=False)
+    d.set("crimes", 2, latitude="452113", longitude="460321")
+    d.set("crimes", 3, latitude="-1.1", longitude="54.0")
+    d.load()
+    assert d.quarantine() == {
+        ("crimes", 2, "not_allowed_value"),
+        ("crime_persons", 3, "references_quarantined_row"),
+    }
 
 
 def test_no_force_area_means_no_location_rule_and_says_so(tmp_path: Path) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from pipelines.contracts.thresholds import QuarantineLimits, describe, over_limits
 from tests.contracts.delivery import Delivery
 
@@ -50,3 +52,25 @@ def test_a_date_written_as_a_date_time_is_named_as_the_cause(tmp_path: Path) -> 
     first = describe(d.con, breaches[0], "crimes.csv")
     assert "column 'reported_date' carries a time of day" in first, first
     assert "offence_start" not in first, first
+
+
+@pytest.mark.parametrize(
+    ("column", "values", "said"),
+    [
+        # a spreadsheet's serial day numbers (45296 is 2024-01-05)
+        ("reported_date", "45296", "column 'reported_date' holds spreadsheet serial day numbers"),
+        ("reported_date", "20240105", "column 'reported_date' writes dates without separators"),
+        ("is_online", "No", "column 'is_online' writes Yes/No"),
+    ],
+)
+def test_a_whole_column_in_a_spreadsheets_shape_is_named_as_the_cause(
+    tmp_path: Path, column: str, values: str, said: str
+) -> None:
+    """Each used to stop the run naming the column and the rule but no cause."""
+    d = Delivery(tmp_path / "in")
+    for row in d.rows["crimes"]:
+        row[column] = values
+    results = d.load(only="crimes")
+    breaches = over_limits(results["crimes"], QuarantineLimits(min_rows_to_stop=1))
+    first = describe(d.con, breaches[0], "crimes.csv")
+    assert said in first and values not in first.split(said)[0], first

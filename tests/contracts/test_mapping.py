@@ -180,3 +180,97 @@ def test_a_mapping_names_parquet_as_unsupported(tmp_path: Path, capsys) -> None:
     assert (
         code == EXIT_BAD_DELIVERY and "Occurrences.parquet: a mapping reads CSV files only" in err
     )
+
+
+def _month_first(tmp_path: Path) -> Path:
+    """The example mapping with every crimes date format month-first (the force's dates are
+    day-first, as the example writes them)."""
+    formats = yaml.safe_load(EXAMPLE.read_text())["extracts"]["crimes"]["date_formats"]
+    swapped = {c: f.replace("%d/%m", "%m/%d") for c, f in formats.items()}
+    return _edited_example(tmp_path, {"date_formats": swapped})
+
+
+def test_a_date_format_the_dates_contradict_stops_naming_file_column_and_row(
+    tmp_path: Path, capsys
+) -> None:
+    """Day-first dates read month-first swapped day and month silently where the day is 12 or
+    less (the rest were left unparsed). One date that reads only the other way (25/01/2024)
+    now stops the delivery, naming the force's file, column and data row, never the value."""
+    force = Delivery(tmp_path / "force")
+    force.set("crimes", 3, reported_date="2024-01-25", offence_start="", offence_end="")
+    force.write()
+    _to_force_export(force, force.folder)
+    code, _ = _check(force.folder, tmp_path, "--mapping", str(_month_first(tmp_path)))
+    err = capsys.readouterr().err.strip()
+    assert code == EXIT_BAD_DELIVERY and "\n" not in err
+    assert (
+        f"{force.folder / 'Occurrences.csv'}: column 'ReportedDate': 1 date reads only as "
+        "'%d/%m/%Y', not as the mapping's '%m/%d/%Y' at data row 3"
+    ) in err
+    assert "set the mapping's date_formats reported_date: '%d/%m/%Y'" in err
+    assert "25" not in err.replace(str(force.folder), "")
+
+
+def test_a_column_of_dates_in_both_orders_stops(tmp_path: Path, capsys) -> None:
+    force = Delivery(tmp_path / "force")
+    force.write()
+    _to_force_export(force, force.folder)
+    export = force.folder / "Occurrences.csv"
+    text = export.read_text().splitlines()
+    # data row 2 month-first (01/30/2024), row 4 day-first (30/01/2024): both cannot be right
+    text[2] = text[2].replace("02/01/2024;", "01/30/2024;", 1)
+    text[4] = text[4].replace("04/01/2024;", "30/01/2024;", 1)
+    export.write_text("\n".join(text) + "\n")
+    code, _ = _check(force.folder, tmp_path, "--mapping", str(EXAMPLE))
+    err = capsys.readouterr().err.strip()
+    assert code == EXIT_BAD_DELIVERY
+    assert "column 'ReportedDate': 1 date reads only as '%m/%d/%Y'" in err
+    assert "at data row 2" in err and "mixes day-first and month-first dates" in err
+
+
+def test_dates_that_read_both_ways_load_as_mapped_and_say_so(tmp_path: Path) -> None:
+    """Every date with day and month 12 or less cannot tell the formats apart: the mapping is
+    kept (the delivery loads) and the check, raw.load_log and data_quality.json say so."""
+    force = Delivery(tmp_path / "force")
+    force.write()
+    _to_force_export(force, force.folder)
+    code, report = _check(force.folder, tmp_path, "--mapping", str(EXAMPLE))
+    assert code == 0
+    notes = report["extracts"]["crimes"]["notes"]
+    assert notes == [
+        "Occurrences.csv: every date of 'ReportedDate', 'CommittedFrom', 'CommittedTo', "
+        "'OutcomeDate' reads day-first and month-first alike (day and month both 12 or less); "
+        "loaded day-first as the mapping says, which no value confirms"
+    ]
+    # every date of birth is 01/05/1990: the 1st of May or the 5th of January
+    assert report["extracts"]["crime_persons"]["notes"] == [
+        "OccurrenceNominals.csv: every date of 'DOB' reads day-first and month-first alike (day "
+        "and month both 12 or less); loaded day-first as the mapping says, which no value confirms"
+    ]
+
+
+def test_a_date_that_confirms_the_format_leaves_no_note(tmp_path: Path) -> None:
+    force = Delivery(tmp_path / "force")
+    force.set("crimes", 4, reported_date="2024-01-28", offence_start="", offence_end="")
+    force.write()
+    _to_force_export(force, force.folder)
+    code, report = _check(force.folder, tmp_path, "--mapping", str(EXAMPLE))
+    assert code == 0 and report["extracts"]["crimes"]["notes"] == []
+
+
+def test_a_mapping_note_reaches_the_load_log(tmp_path: Path) -> None:
+    """The note travels with the mapped copy into raw.load_log (data_quality.json reads it)."""
+    import duckdb
+
+    from pipelines.contracts.loader import load_delivery
+    from pipelines.contracts.mapping import mapped_copy
+
+    force = Delivery(tmp_path / "force")
+    force.write()
+    _to_force_export(force, force.folder)
+    con = duckdb.connect()
+    with mapped_copy(force.folder, EXAMPLE) as folder:
+        load_delivery(con, folder, today=dt.date.fromisoformat(RUN_DATE))
+    notes = dict(con.execute("select extract, notes from raw.load_log").fetchall())
+    assert [len(notes[e]) for e in ("crimes", "crime_persons", "orders")] == [1, 1, 0]
+    assert "which no value confirms" in notes["crimes"][0]

@@ -102,7 +102,8 @@ def test_unknown_expectation_type_is_refused() -> None:
          "description": "d"}, "severity": "critical"}
     )  # fmt: skip
     with pytest.raises(ValueError, match="no SQL compilation"):
-        compile_suite(suite, set(EXTRACTS["breaches"].column_names), {})
+        parameters = runtime_parameters(TODAY, offence_codes())
+        compile_suite(suite, set(EXTRACTS["breaches"].column_names), parameters)
 
 
 def test_offence_codes_come_from_the_reference_seed() -> None:

@@ -53,6 +53,8 @@ select
     coalesce(load_log.force_area, '') as force_area,
     coalesce(load_log.extra_columns_ignored, '') as extra_columns_ignored,
     coalesce(load_log.over_limit_accepted, []) as over_limit_accepted,
+    -- what applying a mapping file noticed and did not stop for (a date format no value confirms)
+    coalesce(load_log.notes, []) as notes,
     load_log.run_id,
     load_log.seconds,
     coalesce(load_log.rows_quarantined / nullif(load_log.rows_read, 0), 0) as quarantined_share,

@@ -1,7 +1,8 @@
 -- data_quality.json as spec/outputs.md lays it out, one JSON document: per extract from
 -- rpt_data_quality (rows read, loaded and quarantined, by rule, whether it reconciles, the
 -- unlinked references, the file's name and format, the columns ignored, the force area, the
--- load's seconds to the millisecond, the rules accepted over their limit), then the run-wide
+-- load's seconds to the millisecond, the rules accepted over their limit, and the notes of a
+-- mapping file's application when it left any), then the run-wide
 -- figures of rpt_data_quality_totals. Counts of records, not people: published exactly.
 with
 
@@ -17,7 +18,7 @@ by_extract as (
     select
         json_group_object(
             extracts.extract,
-            json_object(
+            json_merge_patch(json_object(
                 'read', extracts.rows_read,
                 'loaded', extracts.rows_loaded,
                 'quarantined', extracts.rows_quarantined,
@@ -35,7 +36,12 @@ by_extract as (
                 'force_area', extracts.force_area,
                 'seconds', round(coalesce(extracts.seconds, 0), 3),
                 'over_limit_accepted', coalesce(extracts.over_limit_accepted, [])
-            )
+            ),
+            -- only when there are some: a delivery without a mapping file keeps its layout
+            case
+                when len(extracts.notes) > 0 then json_object('notes', extracts.notes)
+                else cast('{}' as json)
+            end)
         ) as extracts_json
     from extracts
 ),
