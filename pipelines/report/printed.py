@@ -110,7 +110,9 @@ def merged_hidden_rows(
     figures = printed or ("year_ago", "previous", "now")
     hidden = [f for f in categories if all(getattr(f, q).suppressed for q in figures)]
     shown = [f for f in categories if not any(getattr(f, q).suppressed for q in figures)]
-    if len(hidden) < 2 or len(hidden) + len(shown) < len(categories) or total.label != TOTAL:
+    if len(hidden) < 2 or not shown or len(hidden) + len(shown) < len(categories):
+        return rows  # with no row shown, the sum would be the total again
+    if total.label != TOTAL:
         return rows
     if any(getattr(total, q).suppressed for q in figures):
         return rows

@@ -372,6 +372,24 @@ def test_hidden_rows_that_change_between_quarters_stay_hidden() -> None:
     assert merged_hidden_rows(rows, 5) == rows
     small = _victims_by({"A": (40, 40, 40), "B": (1, 2, 1), "C": (2, 1, 2)})  # sum 3: small
     assert merged_hidden_rows(small, 5) == small
+    split = _victims_by({"Domestic abuse": (30, 3, 30), "Not domestic abuse": (2, 40, 1)})
+    assert merged_hidden_rows(split, 5) == split  # every row hidden: their sum is the total
+
+
+def test_hidden_rows_merge_on_the_quarters_the_table_prints() -> None:
+    """Victims by sex prints the quarter and a year ago only: the previous quarter (not printed,
+    read as none) does not stop the merge, and its figure stays hidden."""
+    rows = _victims_by(
+        {"Female": (113, 0, 103), "Male": (41, 0, 52), "Other / not known": (4, 0, 1)}
+    )
+    assert merged_hidden_rows(rows, 5) == rows  # the previous quarter's zeros print
+    merged = merged_hidden_rows(rows, 5, ("year_ago", "now"))
+    assert [(f.label, str(f.year_ago), str(f.now), str(f.previous)) for f in merged][1] == (
+        "Male or other / not known",
+        "45",
+        "53",
+        SUPPRESSED,
+    )
 
 
 def test_percentages_round_half_up_in_python_and_in_sql() -> None:

@@ -385,7 +385,7 @@ def test_tasking_pack_is_restricted_and_complete(
     assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == sheet.dimensions
     assert sheet.oddHeader.center.text == MARKING and sheet.oddFooter.center.text == MARKING
     titles = [c.value for c in sheet[1]]
-    assert {"Owner", "Review date", "Suggested action", "Score movement", "Area"} <= set(titles)
+    assert {"Owner", "Review date", "Suggested action", "Rank movement", "Area"} <= set(titles)
     key_column = titles.index("Person key")
     assert [r[key_column] for r in sheet.iter_rows(min_row=2, values_only=True)] == [
         k for (k,) in expected

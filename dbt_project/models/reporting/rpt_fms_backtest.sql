@@ -36,8 +36,9 @@ final as (
         cast(regexp_extract(horizon, '^([0-9]+)', 1) as integer) - 1 as years_ahead,
         mase,
         naive_mase,
-        -- MASE scales the error by the series' average month-to-month change, so a year's total
-        -- far ahead reads 8 to 128: the share of the naive forecast's error is scale-free
+        -- MASE scales the error by the series' average one-period change in training (a month,
+        -- a quarter or a year), so a total years ahead reads 8 to 128: the share of the naive
+        -- forecast's error is scale-free
         mase / nullif(naive_mase, 0) as mase_vs_naive,
         coverage80,
         coverage95,

@@ -60,8 +60,9 @@ fixed_lines as (
             || 'Projection sheet''s last column is the naive forecast the tests measure the '
             || 'method against (the last 12 recorded months repeated), to show what the model '
             || 'adds. On the Testing sheet, the error (MASE) is the forecast''s average miss '
-            || 'divided by the series'' average month-to-month change, so a year''s total '
-            || 'several years ahead reads in the tens or hundreds: read it beside the naive '
+            || 'divided by the series'' average change from one period to the next in its '
+            || 'history (a month, a quarter or a year, by the test data), so a total several '
+            || 'years ahead reads in the tens or hundreds: read it beside the naive '
             || 'forecast''s error, and their ratio (below 1: the method beat naive; 0.80: it '
             || 'missed by a fifth less).',
             'text'
