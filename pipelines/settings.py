@@ -356,8 +356,6 @@ class TaskingSettings(_Section):
     # Subjects the meeting discusses: the top N of those above the high-harm cut-off (everyone
     # above the cut-off is still counted in the pack).
     list_length: int = Field(25, ge=1)
-    # A score change smaller than this (RFGV points) is "same" in the movement column.
-    movement_min_score_change: float = Field(5.0, ge=0)
     # Escalation flag: the last N months against the N months before (frequency or gravity).
     escalation_window_months: int = Field(6, ge=1)
     # Ranking back-test: rankings at least this many quarters old (so their follow-up is
