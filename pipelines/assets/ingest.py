@@ -194,7 +194,7 @@ def _ingest_asset(extract: str) -> dg.AssetsDefinition:
             blocking=False,
             # After every extract is loaded (the loading hides GX's import outside `spp
             # profile`: gx_checks.start_warm_up) and after the staging build (STEP_PRIORITY in
-            # transform.py): the validation process checks the last batches during that build.
+            # transform.py), by when the validation process has checked every batch.
             additional_deps=[dg.AssetKey(["raw", other]) for other in EXTRACTS if other != extract],
         )
         for extract in EXTRACTS
@@ -204,7 +204,7 @@ def _ingest_asset(extract: str) -> dg.AssetsDefinition:
     # outcomes. Otherwise each batch is built here while GX checks the one before
     # (gx_checks.run_suites). Of the steps ready once the extracts are loaded, dbt_staging
     # runs first (priority 2), then this one (1), then the rest (0): run before the staging
-    # build, the step waited longer for the validation process to finish the last batches.
+    # build, the step waited for the validation process to finish the last batches (0.5-1 s).
     can_subset=True,
     op_tags={"dagster/priority": "1"},
 )

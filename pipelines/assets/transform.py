@@ -251,8 +251,8 @@ def _build(
 
 # Steps' priorities where Dagster must not take them in plan order: once the extracts are
 # loaded, the staging build runs before the contract checks' step (priority 1,
-# pipelines/assets/ingest.py), so that the validation process checks the last batches
-# while dbt builds instead of while that step waits for them.
+# pipelines/assets/ingest.py), which then finds the validation process done with the last
+# batches instead of waiting for it, as it did before the build.
 STEP_PRIORITY = {"dbt_staging": "2"}
 
 
