@@ -258,11 +258,11 @@ def run_profile(
     prepare(settings)
     from pipelines.definitions import build_definitions
 
-    # dbt's parsed project (importing dbt-core, then the partial-parse load: ~2-2.5 s of CPU)
-    # is loaded in the background from here, beside building the job, creating the run and its
+    # dbt's parsed project (importing dbt-core, then the partial-parse load: ~2.5 s of CPU) is
+    # loaded in the background from here, beside building the job, creating the run and its
     # first steps, instead of from the first ingest step: the first dbt step found it still
-    # loading and waited (~0.5 s in a quiet hour, 2-10 s at load 3-10). Not before the
-    # definitions: they import dagster-dbt without dbt-core (pipelines/dbt_specs.py).
+    # loading and waited (0.5-4 s, more the busier the machine). Not before the definitions:
+    # they import dagster-dbt without dbt-core (pipelines/dbt_specs.py).
     start_dbt_warm_up(dbt_vars(settings))
 
     defs = build_definitions(

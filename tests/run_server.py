@@ -147,7 +147,7 @@ def _reap(children: dict[int, str]) -> None:
 
 def _parse_the_dbt_project() -> None:
     """dbt's parsed project for the settings file's vars, loaded here once: every run loads it
-    from its start (pipelines/dbt_project.py `start_warm_up`, ~1.5 s of CPU a run), and a
+    as its extracts load (pipelines/dbt_project.py `start_warm_up`, ~1.5 s of CPU a run), and a
     forked run finds it loaded, as a second run in one process does. A run with other settings
     (other PARSE_SECTIONS values) parses for its own, as before."""
     from pipelines.dbt_project import project_manifest
