@@ -113,8 +113,7 @@ def _ingest_asset(extract: str) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         if not UPSTREAM[extract]:
             # While the extracts load (DuckDB, outside the GIL): the contract checks' engine is
-            # imported (see gx_checks) and dbt's parsed project loaded for the dbt steps (`spp
-            # profile` started that load already, with the run: the call finds it).
+            # imported (see gx_checks) and dbt's parsed project loaded for the dbt steps.
             start_warm_up(EXTRACTS)
             start_dbt_warm_up(dbt_vars(profile_run.settings()))
         extracts_dir = Path(profile_run.extracts_dir)
