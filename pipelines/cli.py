@@ -259,19 +259,10 @@ def run_profile(
     import dagster as dg
 
     from pipelines.dbt_project import prepare
-    from pipelines.dbt_project import start_warm_up as start_dbt_warm_up
-    from pipelines.settings import dbt_vars, load_settings
+    from pipelines.settings import load_settings
 
-    settings = load_settings(settings_file)
-    prepare(settings)
+    prepare(load_settings(settings_file))
     from pipelines.definitions import build_definitions
-
-    # dbt's parsed project (importing dbt-core, then the partial-parse load: ~2.5 s of CPU) is
-    # loaded in the background from here, beside building the job, creating the run and its
-    # first steps, instead of from the first ingest step: the first dbt step found it still
-    # loading and waited (0.5-4 s, more the busier the machine). Not before the definitions:
-    # they import dagster-dbt without dbt-core (pipelines/dbt_specs.py).
-    start_dbt_warm_up(dbt_vars(settings))
 
     defs = build_definitions(
         extracts.resolve(),

@@ -74,9 +74,6 @@ _MANIFESTS: dict[str, Manifest] = {}
 # One parse at a time: a caller waits for a parse under way (start_warm_up's) and reuses it.
 _PARSING = threading.Lock()
 _KEEP_MANIFESTS = 2
-# The last warm-up thread started for each manifest key (start_warm_up).
-_WARMING_UP: dict[str, threading.Thread] = {}
-_WARMING_UP_LOCK = threading.Lock()
 
 
 @contextmanager
@@ -272,19 +269,12 @@ def project_manifest(variables: dict[str, Any], target: str = DBT_TARGET) -> Man
 def start_warm_up(variables: dict[str, Any], target: str = DBT_TARGET) -> threading.Thread:
     """Load the parsed project that `run_dbt` will use with these vars, in a background thread.
     Loading it is ~1.5 s of CPU (dbt's partial-parse check of the whole project) that the first
-    dbt step of a run paid; `spp profile` starts it once its job is defined, the root ingest
-    step otherwise (a run from the Dagster UI), so the first dbt step finds it loaded. A second
-    call for the same vars while one is loading returns that one's thread."""
-    parse_variables = _parse_variables(variables)
-    key = _manifest_key(parse_variables, target)
-    with _WARMING_UP_LOCK:
-        thread = _WARMING_UP.get(key)
-        if thread is None or not thread.is_alive():
-            thread = threading.Thread(
-                target=_warm_up, args=(parse_variables, target), name="dbt-warm-up", daemon=True
-            )
-            _WARMING_UP[key] = thread
-            thread.start()
+    dbt step of a run paid; started when the extracts start loading, which is mostly DuckDB
+    work outside the GIL, the first dbt step finds it loaded."""
+    thread = threading.Thread(
+        target=_warm_up, args=(_parse_variables(variables), target), name="dbt-warm-up", daemon=True
+    )
+    thread.start()
     return thread
 
 

@@ -3,7 +3,6 @@ dbt steps then use: one parse, not two."""
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import pytest
@@ -31,36 +30,3 @@ def test_the_dbt_steps_reuse_the_warm_up_parse(monkeypatch: pytest.MonkeyPatch) 
     manifest = dbt_project.project_manifest(dbt_project._parse_variables(variables))
     assert len(parses) == 1
     assert manifest is next(iter(dbt_project._MANIFESTS.values()))
-
-
-def test_a_second_start_joins_the_warm_up_under_way(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`spp profile` starts the warm-up with the run and the root ingest step starts it again:
-    the second start returns the thread under way, and the project is parsed once."""
-    monkeypatch.setattr(dbt_project, "_MANIFESTS", {})
-    monkeypatch.setattr(dbt_project, "_WARMING_UP", {})
-    parses: list[list[str]] = []
-    parsing = threading.Event()
-    release = threading.Event()
-    invoke = dbt_project._invoke
-
-    def held_invoke(args: Any, *rest: Any, **kwargs: Any) -> Any:
-        if args[0] == "parse":
-            parses.append(list(args))
-            parsing.set()
-            release.wait(60)
-        return invoke(args, *rest, **kwargs)
-
-    monkeypatch.setattr(dbt_project, "_invoke", held_invoke)
-    variables = dbt_vars(load_settings())
-    first = dbt_project.start_warm_up(variables)
-    assert parsing.wait(60)
-    second = dbt_project.start_warm_up(variables)
-    assert second is first
-    release.set()
-    first.join()
-    assert len(parses) == 1
-    # Once it has finished, a start runs a thread again, which finds the project loaded.
-    third = dbt_project.start_warm_up(variables)
-    third.join()
-    assert third is not first
-    assert len(parses) == 1

@@ -113,8 +113,7 @@ def _ingest_asset(extract: str) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         if not UPSTREAM[extract]:
             # While the extracts load (DuckDB, outside the GIL): the contract checks' engine is
-            # imported (see gx_checks) and dbt's parsed project loaded for the dbt steps (`spp
-            # profile` started that load already, with the run: the call finds it).
+            # imported (see gx_checks) and dbt's parsed project loaded for the dbt steps.
             start_warm_up(EXTRACTS)
             start_dbt_warm_up(dbt_vars(profile_run.settings()))
         extracts_dir = Path(profile_run.extracts_dir)
@@ -194,9 +193,8 @@ def _ingest_asset(extract: str) -> dg.AssetsDefinition:
                 f"raw.{extract}."
             ),
             blocking=False,
-            # After every extract is loaded (the loading hides GX's import outside `spp
-            # profile`: gx_checks.start_warm_up) and after the staging build (STEP_PRIORITY in
-            # transform.py), by when the validation process has checked every batch.
+            # After every extract is loaded, and before the dbt steps (which would compete
+            # for the GIL): the loading hides GX's import (gx_checks.start_warm_up).
             additional_deps=[dg.AssetKey(["raw", other]) for other in EXTRACTS if other != extract],
         )
         for extract in EXTRACTS
@@ -204,9 +202,7 @@ def _ingest_asset(extract: str) -> dg.AssetsDefinition:
     # One step for the five suites. In a `spp profile` run GX has checked each batch in its
     # own process as its extract loaded (gx_checks.submit_suite); the step collects the
     # outcomes. Otherwise each batch is built here while GX checks the one before
-    # (gx_checks.run_suites). Of the steps ready once the extracts are loaded, dbt_staging
-    # runs first (priority 2), then this one (1), then the rest (0): run before the staging
-    # build, the step waited for the validation process to finish the last batches (0.5-1 s).
+    # (gx_checks.run_suites).
     can_subset=True,
     op_tags={"dagster/priority": "1"},
 )

@@ -249,13 +249,6 @@ def _build(
         raise failure
 
 
-# Steps' priorities where Dagster must not take them in plan order: once the extracts are
-# loaded, the staging build runs before the contract checks' step (priority 1,
-# pipelines/assets/ingest.py), which then finds the validation process done with the last
-# batches instead of waiting for it, as it did before the build.
-STEP_PRIORITY = {"dbt_staging": "2"}
-
-
 def _dbt_step(name: str, select: str = "fqn:*", exclude: str = "") -> dg.AssetsDefinition:
     """One dbt build of the run (a Dagster step): the nodes `select` picks, less `exclude`."""
 
@@ -267,7 +260,6 @@ def _dbt_step(name: str, select: str = "fqn:*", exclude: str = "") -> dg.AssetsD
         partitions_def=quarterly_partitions,
         dagster_dbt_translator=_TRANSLATOR,
         name=name,
-        op_tags={"dagster/priority": STEP_PRIORITY[name]} if name in STEP_PRIORITY else None,
     )
     def step(
         context: dg.AssetExecutionContext, duckdb: DuckDBResource, profile_run: ProfileRun
