@@ -23,6 +23,8 @@ from pydantic import (
     model_validator,
 )
 
+from pipelines.yaml_files import load_yaml
+
 DEFAULT_SETTINGS_FILE = Path(__file__).resolve().parent / "config" / "settings.yaml"
 
 
@@ -439,9 +441,7 @@ class RequirementRule(_Section):
 def _shipped_section(section: str) -> dict[str, Any]:
     """A section of the shipped settings.yaml, for defaults that are tables (rule lists) and
     so live in the YAML alone: the model's default is then the file's, by construction."""
-    return (yaml.safe_load(DEFAULT_SETTINGS_FILE.read_text(encoding="utf-8")) or {}).get(
-        section, {}
-    )
+    return (load_yaml(DEFAULT_SETTINGS_FILE.read_text(encoding="utf-8")) or {}).get(section, {})
 
 
 class AssessmentSettings(_Section):
@@ -560,7 +560,7 @@ def _validation_problem(error: ValidationError) -> str:
 @functools.cache
 def _load(path: Path) -> Settings:
     try:
-        raw = yaml.safe_load(path.read_text()) or {}
+        raw = load_yaml(path.read_text()) or {}
     except (OSError, yaml.YAMLError) as error:
         raise ValueError(f"cannot read settings file {path}: {_yaml_problem(error)}") from None
     try:

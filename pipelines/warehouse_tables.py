@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from pipelines.paths import DBT_PROJECT_DIR
+from pipelines.yaml_files import load_yaml
 
 SOURCE_FILES = (
     DBT_PROJECT_DIR / "models" / "intermediate" / "persons" / "_resolution__sources.yml",
@@ -56,7 +55,7 @@ def python_tables(files: Sequence[Path] = SOURCE_FILES) -> dict[str, TableSpec]:
     """Every Python-written table declared in the source files, by schema.table."""
     specs: dict[str, TableSpec] = {}
     for path in files:
-        document = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        document = load_yaml(Path(path).read_text(encoding="utf-8"))
         for source in document.get("sources", []):
             for table in source.get("tables", []):
                 name = f"{source['schema']}.{table['name']}"

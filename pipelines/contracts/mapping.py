@@ -40,6 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pipelines.contracts.schema import BOUNDARY_FILE_NAMES, EXTRACTS, MAPPING_NOTES_FILE_NAME
 from pipelines.contracts.structure import StructuralError, delimiter_hint, explain_read_error
+from pipelines.yaml_files import load_yaml
 
 ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-16": "utf-16", "latin-1": "latin-1"}
 
@@ -64,7 +65,7 @@ class DeliveryMapping(BaseModel):
 
 def load_mapping(path: Path) -> DeliveryMapping:
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        data = load_yaml(Path(path).read_text(encoding="utf-8")) or {}
         mapping = DeliveryMapping.model_validate(data)
     except FileNotFoundError:
         raise StructuralError(path, "mapping file not found") from None
