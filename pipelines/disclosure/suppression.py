@@ -70,8 +70,8 @@ def rounded_half_up(value: float, digits: int = 0) -> Decimal:
     and a spreadsheet round; Python's format and `round` round a half to even (52.5 -> 52). The
     float is first cut to 9 decimals, so 14.499999999999998 (0.145 * 100) counts as the 14.5 it
     stands for. The one rounding of every published percentage (the dbt macro `whole_percent`
-    is the same rule)."""
-    exact = Decimal(repr(round(value, 9)))
+    is the same rule). A numpy float is read as the float it is (its repr names its type)."""
+    exact = Decimal(repr(round(float(value), 9)))
     return exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
 
 

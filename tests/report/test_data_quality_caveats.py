@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.disclosure.suppression import percent_text
 from tests.analytics.force_fixture import run_dbt
 from tests.report.conftest import QUARTER
 
@@ -34,7 +35,7 @@ def test_profile_prints_the_caveats_in_order(tiny_profile) -> None:
     at = [profile.find(f"<p>{caveat}</p>") for caveat in caveats]
     assert caveats and -1 not in at and at == sorted(at)  # each a paragraph, in the model's order
     if share is not None:
-        assert caveats[0].startswith(f"{share:.0%} of this quarter's stalking crimes")
+        assert caveats[0].startswith(f"{percent_text(share)} of this quarter's stalking crimes")
     assert ("(the counts reconcile)" in " ".join(caveats)) == bool(reconciles)
 
 

@@ -20,6 +20,7 @@ import pytest
 
 from pipelines.dip_sample_returns import read_returned_samples
 from pipelines.disclosure import SUPPRESSED
+from pipelines.disclosure.suppression import percent_text
 from pipelines.publish.fms import csv_table
 from pipelines.publish.sheets import written_columns
 from pipelines.settings import load_settings
@@ -627,7 +628,7 @@ def test_early_warning_and_backtest_sentences_follow_the_figures(book, con) -> N
     ).fetchone()
     assert coverage is not None, "the run has no one-year held-out back-test to state"
     tested = [line for line in readme if line.startswith("Tested on police forces")]
-    assert tested and f"held the actual number {coverage[0]:.0%}" in tested[0]
+    assert tested and f"held the actual number {percent_text(coverage[0])}" in tested[0]
     # The warning is printed exactly when some horizon's held-out test fell short.
     (poor,) = con.execute(
         "select coalesce(bool_or(any_poor), false) from reporting.rpt_fms_backtest_horizons"

@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from pipelines.disclosure.suppression import percent_text
 from tests.analytics.force_fixture import run_dbt
 from tests.report.conftest import QUARTER
 
@@ -46,7 +47,9 @@ def test_profile_prints_the_chosen_methods_backtest(tiny_profile) -> None:
     chosen = backtest[backtest["is_chosen"]].iloc[0]
     naive = backtest[backtest["method"] == "naive"].iloc[0]
     assert f"last {int(chosen['folds'])} quarters" in sentence
-    assert f"caught {chosen['mean_hit_rate']:.0%} of the next quarter's crimes" in sentence
+    assert (
+        f"caught {percent_text(chosen['mean_hit_rate'])} of the next quarter's crimes" in sentence
+    )
     assert f"on {chosen['area_share']:.1%} of the area analysed" in sentence
     assert f"(PAI {naive['mean_pai']:.1f})." in sentence
 

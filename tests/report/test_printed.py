@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -415,3 +416,5 @@ def test_percentages_round_half_up_in_python_and_in_sql() -> None:
         printed = [con.execute(f"select {sql.percent_text(str(s))}").fetchone()[0] for s in shares]
     assert printed == [percent_text(s) for s in shares]
     assert printed == ["53%", "15%", "13%", "14%", "33%", "100%", "0%"]
+    # a figure read from a pandas frame is a numpy float, whose repr names its type
+    assert percent_text(np.float64(84 / 160)) == "53%"

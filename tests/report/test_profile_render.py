@@ -13,6 +13,7 @@ import duckdb
 import pytest
 from plotly.offline import get_plotlyjs
 
+from pipelines.disclosure.suppression import percent_text
 from pipelines.quarters import shift_quarter
 from pipelines.settings import load_settings
 from tests.report.conftest import QUARTER
@@ -161,7 +162,7 @@ def test_compliance_rates_match_the_mart(doc, con) -> None:
     for measure, num, den in frame:
         shown = rows[measure.replace("_", " ").capitalize().replace("Spo ", "SPO ")][now]
         small = 0 < num < K or 0 < den - num < K or den < K
-        assert shown == ("[c]" if small else f"{num / den:.0%}")
+        assert shown == ("[c]" if small else percent_text(num / den))
 
 
 def test_protective_order_outcomes_never_print_none_or_all(doc, con) -> None:
@@ -183,7 +184,7 @@ def test_protective_order_outcomes_never_print_none_or_all(doc, con) -> None:
                 hidden_by_this_rule_only += applied >= K
                 assert shown == "[c]", (label, part, applied)
             elif applied >= K and part >= K and applied - part >= K:
-                assert shown == f"{part / applied:.0%}", (label, part, applied)
+                assert shown == percent_text(part / applied), (label, part, applied)
     effectiveness = next(
         rows for caption, rows in doc.tables.items() if caption.startswith("Orders granted and")
     )
@@ -236,8 +237,8 @@ def test_protective_order_shares_between_none_and_all_print_as_the_mart_holds_th
     printed = {row[0]: row for row in table["rows"]}[label]
     assert list(printed[1:4]) == [
         f"{applied:,}",
-        f"{granted / applied:.0%}",
-        f"{(applied - granted) / applied:.0%}",
+        percent_text(granted / applied),
+        percent_text((applied - granted) / applied),
     ], printed
 
 
@@ -421,7 +422,7 @@ def test_forecast_accuracy_shows_the_measured_backtest(doc, con) -> None:
     assert chosen and len(body) == len(chosen)
     mase, cover = header.index("MASE"), header.index("80% range held the actual")
     assert [cells[mase] for cells in body] == [f"{m:.2f}" for m, _ in chosen]
-    assert [cells[cover] for cells in body] == [f"{c:.0%}" for _, c in chosen]
+    assert [cells[cover] for cells in body] == [percent_text(c) for _, c in chosen]
 
 
 def test_hotspot_share_is_of_the_cells_predicted_a_quarter_earlier(html, con) -> None:
